@@ -1,0 +1,35 @@
+# The two entry points of the README: `make run` and `make test`.
+# Both install what they need first (scripts/install-deps is idempotent).
+PRESET ?= release
+BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test bench format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps
+
+configure: deps
+	@test -f $(BUILD_DIR)/build.ninja || cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/coffer server --dev
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: deps
+	cmake --preset release -DCOFFER_BUILD_BENCH=ON >/dev/null
+	cmake --build build -j $(JOBS)
+	./bench/run
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-*

@@ -1,0 +1,12 @@
+# Every dependency is a Debian 12 package installed by scripts/install-deps.
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(GTest REQUIRED)
+# Beast and Asio are header-only and heavy: only src/http and src/cli include them.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

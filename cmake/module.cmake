@@ -1,0 +1,27 @@
+# coffer_module(NAME DEPS ...): a static library from src/NAME and, if any,
+# a GoogleTest executable NAME_tests from tests/NAME/*_test.cc.
+function(coffer_module NAME)
+  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${NAME}/*.cc)
+  if(NOT srcs)
+    # A module that is only headers so far still gets a target others can link.
+    add_library(coffer_${NAME} INTERFACE)
+    target_include_directories(coffer_${NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(coffer_${NAME} INTERFACE ${M_DEPS})
+  else()
+    add_library(coffer_${NAME} STATIC ${srcs})
+    target_include_directories(coffer_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(coffer_${NAME} PRIVATE ${COFFER_WARNINGS})
+    target_link_libraries(coffer_${NAME} PUBLIC ${M_DEPS})
+  endif()
+
+  file(GLOB_RECURSE tsrcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${NAME}/*_test.cc)
+  if(tsrcs)
+    add_executable(${NAME}_tests ${tsrcs})
+    target_include_directories(${NAME}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(${NAME}_tests PRIVATE ${COFFER_WARNINGS})
+    target_link_libraries(${NAME}_tests PRIVATE coffer_${NAME} GTest::gtest GTest::gmock GTest::gtest_main)
+    gtest_discover_tests(${NAME}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
+                         PROPERTIES TIMEOUT 300)
+  endif()
+endfunction()

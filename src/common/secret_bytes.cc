@@ -1,0 +1,78 @@
+#include "common/secret_bytes.h"
+
+#include <openssl/crypto.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <cstring>
+#include <utility>
+
+namespace coffer {
+
+bool InitSecureMemory(std::size_t arena_bytes) {
+  if (CRYPTO_secure_malloc_initialized()) return true;
+  // minsize 32: a 256-bit key fits one block.
+  return CRYPTO_secure_malloc_init(arena_bytes, 32) == 1;
+}
+
+void DisableCoreDumps() {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct rlimit zero{0, 0};
+  setrlimit(RLIMIT_CORE, &zero);
+}
+
+SecretBytes::SecretBytes(std::size_t size) : size_(size) {
+  if (size_ == 0) return;
+  // OPENSSL_secure_zalloc falls back to the normal heap when the secure arena
+  // is not initialised or is full.
+  data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+  if (data_ == nullptr) std::terminate();
+}
+
+SecretBytes::SecretBytes(const std::uint8_t* data, std::size_t size) : SecretBytes(size) {
+  if (size_ > 0) std::memcpy(data_, data, size_);
+}
+
+SecretBytes::~SecretBytes() { Clear(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    Clear();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void SecretBytes::Clear() {
+  if (data_ != nullptr) {
+    // Wipes before freeing, in the secure heap and the fallback heap alike.
+    OPENSSL_secure_clear_free(data_, size_);
+  }
+  data_ = nullptr;
+  size_ = 0;
+}
+
+bool SecretBytes::Equals(const SecretBytes& other) const {
+  return ConstantTimeEquals(view(), other.view());
+}
+
+bool SecretBytes::Equals(std::string_view other) const { return ConstantTimeEquals(view(), other); }
+
+std::ostream& operator<<(std::ostream& os, const SecretBytes&) { return os << "<redacted>"; }
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void WipeString(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace coffer

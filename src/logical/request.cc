@@ -1,0 +1,33 @@
+#include "logical/request.h"
+
+namespace coffer::logical {
+
+std::string_view OperationName(Operation op) {
+  switch (op) {
+    case Operation::kRead: return "read";
+    case Operation::kCreate: return "create";
+    case Operation::kUpdate: return "update";
+    case Operation::kPatch: return "patch";
+    case Operation::kDelete: return "delete";
+    case Operation::kList: return "list";
+    case Operation::kHead: return "head";
+  }
+  return "unknown";
+}
+
+const Json* Request::Field(std::string_view name) const {
+  if (data.is_object()) {
+    auto it = data.find(name);
+    if (it != data.end()) return &*it;
+  }
+  return nullptr;
+}
+
+Response ErrorResponse(int http_status, std::string message) {
+  Response r;
+  r.http_status = http_status;
+  r.raw = Json{{"errors", Json::array({std::move(message)})}};
+  return r;
+}
+
+}  // namespace coffer::logical

@@ -1,0 +1,58 @@
+#pragma once
+// The logical request and response that travel from the HTTP layer through
+// the core pipeline to an engine, as in Vault's sdk/logical. Nothing here
+// knows about HTTP wire details beyond what Vault's API exposes.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace coffer::logical {
+
+using Json = nlohmann::json;
+
+enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead };
+
+std::string_view OperationName(Operation op);
+
+struct Request {
+  std::string id;         // request_id, a UUID
+  Operation operation = Operation::kRead;
+  std::string path;       // canonical, without the leading "/v1/"
+  Json data = Json::object();             // the JSON body (object) or {} when empty
+  std::map<std::string, std::string> query;  // decoded query parameters
+  std::string client_token;  // from X-Vault-Token or Authorization: Bearer (secret!)
+  std::string wrap_ttl;      // X-Vault-Wrap-TTL, unparsed
+  std::string remote_address;
+  bool tls = false;
+
+  // Parameters come from the body, or from the query string for GET/LIST.
+  const Json* Field(std::string_view name) const;
+};
+
+struct Response {
+  int http_status = 200;  // 204 when data is empty and nothing else is set
+  Json data;              // null = no data
+  Json auth;              // null = none
+  Json wrap_info;         // null = none
+  Json warnings;          // null or array of strings
+  std::string lease_id;
+  bool renewable = false;
+  std::int64_t lease_duration = 0;
+
+  // When set, this body is sent as is (health, seal-status and other sys
+  // endpoints answer without Vault's envelope).
+  std::optional<Json> raw;
+  // Extra response headers.
+  std::map<std::string, std::string> headers;
+  // HEAD requests and some health answers carry no body.
+  bool no_body = false;
+};
+
+// Builds {"errors":[message]} with a status.
+Response ErrorResponse(int http_status, std::string message);
+
+}  // namespace coffer::logical
