@@ -29,6 +29,12 @@ struct Request {
   std::string remote_address;
   bool tls = false;
 
+  // Set by the router before an engine sees the request: the mount's path
+  // ("secret/") and the request path relative to it ("data/app"). `path`
+  // keeps the full canonical path.
+  std::string mount_point;
+  std::string relative_path;
+
   // Parameters come from the body, or from the query string for GET/LIST.
   const Json* Field(std::string_view name) const;
 };

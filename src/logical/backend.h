@@ -1,0 +1,52 @@
+#pragma once
+// A secrets engine or auth method instance, mounted at a path by the router.
+//
+// The router hands each instance its own storage (a BarrierView under
+// "logical/<mount-uuid>/"), so an engine cannot see another's data. Engines
+// are registered by type name in one registry (logical/registry.h).
+//
+// Thread safety: HandleRequest may be called concurrently from many threads;
+// an engine guards its own state. It must not block on anything but its
+// storage.
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "logical/request.h"
+#include "storage/backend.h"
+
+namespace coffer::logical {
+
+// What an engine gets when it is created for a mount.
+struct BackendConfig {
+  storage::Backend& storage;  // the mount's view; outlives the engine
+  Clock& clock;
+  std::string mount_point;    // "secret/"
+  std::string type;           // "kv"
+  Json options = Json::object();  // mount options, e.g. {"version":"2"}
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Handles a request whose relative_path is under this mount. Errors:
+  // kNotFound (unknown path → 404), kMethodNotAllowed (known path, wrong
+  // operation), kInvalidArgument (bad fields), kConflict (CAS).
+  virtual Result<Response> HandleRequest(const Request& request) = 0;
+
+  // For create-versus-update ACL decisions: whether the target of a write
+  // already exists. Engines that don't distinguish answer true (update).
+  virtual Result<bool> ExistenceCheck(const Request& request) {
+    (void)request;
+    return true;
+  }
+
+  // Called once after creation, before the first request (e.g. upgrades,
+  // default config). Also called after every unseal.
+  virtual Status Initialize() { return Status::Ok(); }
+};
+
+}  // namespace coffer::logical

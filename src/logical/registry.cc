@@ -1,0 +1,43 @@
+#include "logical/registry.h"
+
+#include <map>
+#include <mutex>
+
+namespace coffer::logical {
+namespace {
+
+std::mutex& Mu() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, Factory, std::less<>>& Factories() {
+  static std::map<std::string, Factory, std::less<>> factories;
+  return factories;
+}
+
+}  // namespace
+
+void RegisterEngine(std::string type, Factory factory) {
+  std::scoped_lock lock(Mu());
+  Factories()[std::move(type)] = std::move(factory);
+}
+
+bool HasEngine(std::string_view type) {
+  std::scoped_lock lock(Mu());
+  return Factories().contains(type);
+}
+
+Result<std::unique_ptr<Backend>> CreateEngine(std::string_view type, const BackendConfig& config) {
+  Factory factory;
+  {
+    std::scoped_lock lock(Mu());
+    auto it = Factories().find(type);
+    if (it == Factories().end()) {
+      return Err(InvalidArgument("unknown secrets engine type \"" + std::string(type) + "\""));
+    }
+    factory = it->second;
+  }
+  return factory(config);
+}
+
+}  // namespace coffer::logical

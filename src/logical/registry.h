@@ -1,0 +1,22 @@
+#pragma once
+// Engines register a factory by type name; RegisterBuiltinEngines() (in
+// core/builtins.cc) lists them all. No static-initialiser registration.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logical/backend.h"
+
+namespace coffer::logical {
+
+using Factory = std::function<Result<std::unique_ptr<Backend>>(const BackendConfig&)>;
+
+void RegisterEngine(std::string type, Factory factory);
+// kInvalidArgument naming the type when nothing is registered under it.
+Result<std::unique_ptr<Backend>> CreateEngine(std::string_view type, const BackendConfig& config);
+bool HasEngine(std::string_view type);
+
+}  // namespace coffer::logical
