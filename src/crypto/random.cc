@@ -1,0 +1,56 @@
+#include "crypto/random.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+namespace coffer::crypto {
+
+Status RandomFill(std::span<std::uint8_t> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    // RAND_bytes takes an int; feed it in chunks.
+    std::size_t chunk = std::min<std::size_t>(out.size() - done, INT_MAX);
+    if (RAND_bytes(out.data() + done, static_cast<int>(chunk)) != 1) {
+      return Internal("random number generator failed");
+    }
+    done += chunk;
+  }
+  return Status::Ok();
+}
+
+Result<SecretBytes> RandomSecret(std::size_t size) {
+  SecretBytes out(size);
+  TRY(RandomFill({out.data(), out.size()}));
+  return out;
+}
+
+Result<std::string> RandomString(std::size_t size) {
+  std::string out(size, '\0');
+  TRY(RandomFill({reinterpret_cast<std::uint8_t*>(out.data()), out.size()}));
+  return out;
+}
+
+std::string NewUuid() {
+  std::uint8_t b[16];
+  if (!RandomFill(b).ok()) {
+    std::fputs("coffer: random number generator failed\n", stderr);
+    std::abort();
+  }
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0f]);
+  }
+  return out;
+}
+
+}  // namespace coffer::crypto
