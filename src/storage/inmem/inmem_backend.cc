@@ -29,6 +29,9 @@ Status InmemBackend::Delete(std::string_view key) {
 }
 
 Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
+  if (!prefix.empty() && prefix.back() != '/') {
+    return Err(InvalidArgument("storage list prefix must be empty or end in '/'"));
+  }
   std::shared_lock lock(mu_);
   ListCollector collector(prefix);
   for (auto it = data_.lower_bound(prefix); it != data_.end(); ++it) {
@@ -38,6 +41,7 @@ Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
 }
 
 Status InmemBackend::Transact(std::span<const Compare> compares, std::span<const Op> ops) {
+  for (const auto& c : compares) TRY(ValidateKey(c.key));
   for (const auto& op : ops) TRY(ValidateKey(op.key));
   std::scoped_lock lock(mu_);
   for (const auto& c : compares) {

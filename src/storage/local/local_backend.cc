@@ -1,0 +1,442 @@
+#include "storage/local/local_backend.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <semaphore>
+#include <utility>
+
+#include "storage/list_util.h"
+#include "storage/local/sqlite_util.h"
+
+namespace coffer::storage {
+
+using local::BindBlob;
+using local::BindText;
+using local::ColumnBytes;
+using local::Exec;
+using local::Prepare;
+using local::SqliteError;
+using local::StmtScope;
+
+namespace {
+
+constexpr const char* kDbName = "coffer.db";
+constexpr const char* kLockName = "coffer.lock";
+// Readers and the writer never wait on each other in WAL mode; this only
+// covers the short exclusive moments (WAL reset, recovery after a crash).
+constexpr int kBusyTimeoutMs = 10000;
+constexpr std::size_t kMaxIdleReaders = 8;
+
+Status Closed() { return Unavailable("local storage is closed"); }
+
+}  // namespace
+
+// A write waiting for the committer. It lives on the caller's stack, and the
+// caller blocks until `done` is released, so the views and spans stay valid.
+struct LocalBackend::Request {
+  enum class Kind { kPut, kDelete, kTransact };
+  Kind kind = Kind::kPut;
+  std::string_view key;
+  std::string_view value;
+  std::span<const Compare> compares;
+  std::span<const Op> ops;
+  Status result;
+  std::binary_semaphore done{0};
+};
+
+// One query-only connection with its statements; used by one thread at a time.
+struct LocalBackend::ReadConn {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* get = nullptr;
+  sqlite3_stmt* list_range = nullptr;  // key >= ?1 AND key < ?2
+  sqlite3_stmt* list_from = nullptr;   // key >= ?1 (the prefix "" has no upper bound)
+
+  ReadConn() = default;
+  ReadConn(const ReadConn&) = delete;
+  ReadConn& operator=(const ReadConn&) = delete;
+  ~ReadConn() {
+    for (sqlite3_stmt* s : {get, list_range, list_from}) sqlite3_finalize(s);
+    sqlite3_close_v2(db);
+  }
+};
+
+LocalBackend::LocalBackend(std::string dir, int lock_fd)
+    : dir_(std::move(dir)), lock_fd_(lock_fd) {}
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(const std::string& dir) {
+  if (dir.empty()) return Err(InvalidArgument("local storage: path is empty"));
+  TRY(local::PreparePrivateDir(dir));
+  std::string lock_path = dir + "/" + kLockName;
+  TRY(local::PreparePrivateFile(lock_path));
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (lock_fd < 0) {
+    return Err(Internal("local storage: cannot open " + lock_path + ": " + std::strerror(errno)));
+  }
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(lock_fd);
+    if (err == EWOULDBLOCK) {
+      return Err(Unavailable("local storage: " + dir + " is already open in another backend"));
+    }
+    return Err(Internal("local storage: cannot lock " + lock_path + ": " + std::strerror(err)));
+  }
+  // From here the destructor releases the lock and the database.
+  std::unique_ptr<LocalBackend> backend(new LocalBackend(dir, lock_fd));
+  TRY(backend->Init());
+  return backend;
+}
+
+Status LocalBackend::Init() {
+  std::string db_path = dir_ + "/" + kDbName;
+  // SQLite creates -wal and -shm with the mode of the database file, so the
+  // database must exist with 0600 before SQLite first opens it.
+  TRY(local::PreparePrivateFile(db_path));
+  int rc = sqlite3_open_v2(db_path.c_str(), &writer_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) return SqliteError(writer_, rc, "open");
+  sqlite3_extended_result_codes(writer_, 1);
+  sqlite3_busy_timeout(writer_, kBusyTimeoutMs);
+
+  ASSIGN_OR_RETURN(auto mode, local::QueryText(writer_, "PRAGMA journal_mode=WAL"));
+  if (mode != "wal") return Internal("local storage: cannot switch the database to WAL mode");
+  TRY(Exec(writer_, "PRAGMA synchronous=FULL"));
+  TRY(Exec(writer_,
+           "CREATE TABLE IF NOT EXISTS kv ("
+           " key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, revision INTEGER NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS coffer_meta ("
+           " name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"));
+  TRY(local::RestrictIfExists(db_path + "-wal"));
+  TRY(local::RestrictIfExists(db_path + "-shm"));
+
+  ASSIGN_OR_RETURN(
+      auto stored,
+      local::QueryText(writer_, "SELECT value FROM coffer_meta WHERE name='revision'"));
+  ASSIGN_OR_RETURN(auto highest, local::QueryText(writer_, "SELECT MAX(revision) FROM kv"));
+  // The stored counter is authoritative; MAX(revision) guards against a
+  // counter row lost to manual editing.
+  for (const auto& text : {stored, highest}) {
+    if (!text || text->empty()) continue;
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size()) {
+      return Internal("local storage: the stored revision counter is corrupt");
+    }
+    revision_ = std::max(revision_, value);
+  }
+
+  ASSIGN_OR_RETURN(put_stmt_, Prepare(writer_,
+                                      "INSERT INTO kv(key, value, revision) VALUES(?1, ?2, ?3) "
+                                      "ON CONFLICT(key) DO UPDATE SET value=excluded.value, "
+                                      "revision=excluded.revision"));
+  ASSIGN_OR_RETURN(delete_stmt_, Prepare(writer_, "DELETE FROM kv WHERE key=?1"));
+  ASSIGN_OR_RETURN(revision_stmt_, Prepare(writer_, "SELECT revision FROM kv WHERE key=?1"));
+  ASSIGN_OR_RETURN(counter_stmt_, Prepare(writer_,
+                                          "INSERT INTO coffer_meta(name, value) "
+                                          "VALUES('revision', ?1) ON CONFLICT(name) DO UPDATE "
+                                          "SET value=excluded.value"));
+
+  committer_ = std::thread([this] { CommitLoop(); });
+  return Status::Ok();
+}
+
+LocalBackend::~LocalBackend() { Close(); }
+
+void LocalBackend::Close() {
+  std::scoped_lock close_lock(close_mu_);
+  {
+    std::scoped_lock lock(queue_mu_);
+    stopping_ = true;
+    paused_ = false;
+  }
+  queue_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+
+  std::vector<std::unique_ptr<ReadConn>> idle;
+  {
+    std::scoped_lock lock(readers_mu_);
+    closed_ = true;
+    idle.swap(idle_readers_);
+  }
+  idle.clear();
+  for (sqlite3_stmt** s : {&put_stmt_, &delete_stmt_, &revision_stmt_, &counter_stmt_}) {
+    sqlite3_finalize(*s);
+    *s = nullptr;
+  }
+  if (writer_ != nullptr) {
+    sqlite3_close_v2(writer_);
+    writer_ = nullptr;
+  }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);  // releases the flock
+    lock_fd_ = -1;
+  }
+}
+
+// ---- writes ----
+
+Status LocalBackend::Put(std::string_view key, std::string_view value) {
+  TRY(ValidateKey(key));
+  Request request;
+  request.kind = Request::Kind::kPut;
+  request.key = key;
+  request.value = value;
+  return Enqueue(request);
+}
+
+Status LocalBackend::Delete(std::string_view key) {
+  TRY(ValidateKey(key));
+  Request request;
+  request.kind = Request::Kind::kDelete;
+  request.key = key;
+  return Enqueue(request);
+}
+
+Status LocalBackend::Transact(std::span<const Compare> compares, std::span<const Op> ops) {
+  for (const auto& c : compares) TRY(ValidateKey(c.key));
+  for (const auto& op : ops) TRY(ValidateKey(op.key));
+  Request request;
+  request.kind = Request::Kind::kTransact;
+  request.compares = compares;
+  request.ops = ops;
+  return Enqueue(request);
+}
+
+Status LocalBackend::Enqueue(Request& request) {
+  {
+    std::scoped_lock lock(queue_mu_);
+    if (stopping_) return Closed();
+    queue_.push_back(&request);
+  }
+  queue_cv_.notify_one();
+  request.done.acquire();
+  return std::move(request.result);
+}
+
+void LocalBackend::PauseCommitsForTesting() {
+  std::scoped_lock lock(queue_mu_);
+  paused_ = true;
+}
+
+void LocalBackend::ResumeCommitsForTesting() {
+  {
+    std::scoped_lock lock(queue_mu_);
+    paused_ = false;
+  }
+  queue_cv_.notify_all();
+}
+
+std::size_t LocalBackend::PendingWritesForTesting() const {
+  std::scoped_lock lock(queue_mu_);
+  return queue_.size();
+}
+
+void LocalBackend::CommitLoop() {
+  std::vector<Request*> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || (!paused_ && !queue_.empty()); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      batch.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+    }
+    CommitBatch(batch);
+    batch.clear();
+  }
+}
+
+void LocalBackend::CommitBatch(std::vector<Request*>& batch) {
+  std::vector<Status> results(batch.size());
+  Status batch_error = Exec(writer_, "BEGIN IMMEDIATE");
+  const std::uint64_t start_revision = revision_;
+  for (std::size_t i = 0; batch_error.ok() && i < batch.size(); ++i) {
+    Status s = Exec(writer_, "SAVEPOINT request");
+    if (s.ok()) s = ApplyRequest(*batch[i]);
+    if (s.ok()) {
+      s = Exec(writer_, "RELEASE request");
+      if (!s.ok()) batch_error = s;
+    } else if (sqlite3_get_autocommit(writer_)) {
+      // Some errors (I/O, full disk) make SQLite roll back the whole
+      // transaction: every request of the batch fails.
+      batch_error = s;
+    } else {
+      Status undo = Exec(writer_, "ROLLBACK TO request");
+      if (undo.ok()) undo = Exec(writer_, "RELEASE request");
+      if (!undo.ok()) batch_error = undo;
+    }
+    results[i] = std::move(s);
+  }
+  if (batch_error.ok() && revision_ != start_revision) {
+    StmtScope scope(counter_stmt_);
+    sqlite3_bind_int64(counter_stmt_, 1, static_cast<sqlite3_int64>(revision_));
+    int rc = sqlite3_step(counter_stmt_);
+    if (rc != SQLITE_DONE) batch_error = SqliteError(writer_, rc, "store revision counter");
+  }
+  // The one fsync of the batch (synchronous=FULL).
+  if (batch_error.ok()) batch_error = Exec(writer_, "COMMIT");
+  if (!batch_error.ok()) {
+    if (!sqlite3_get_autocommit(writer_)) Exec(writer_, "ROLLBACK").IgnoreError();
+    for (auto& r : results) r = batch_error;
+  } else {
+    commit_batches_.fetch_add(1);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = std::move(results[i]);
+    batch[i]->done.release();  // the request may be gone after this
+  }
+}
+
+Status LocalBackend::ApplyRequest(const Request& request) {
+  switch (request.kind) {
+    case Request::Kind::kPut:
+      return ApplyPut(request.key, request.value);
+    case Request::Kind::kDelete:
+      return ApplyDelete(request.key);
+    case Request::Kind::kTransact:
+      break;
+  }
+  for (const auto& c : request.compares) {
+    ASSIGN_OR_RETURN(std::uint64_t current, CurrentRevision(c.key));
+    if (current != c.revision) return Conflict("check-and-set failed for " + c.key);
+  }
+  for (const auto& op : request.ops) {
+    TRY(op.kind == Op::Kind::kPut ? ApplyPut(op.key, op.value) : ApplyDelete(op.key));
+  }
+  return Status::Ok();
+}
+
+Status LocalBackend::ApplyPut(std::string_view key, std::string_view value) {
+  StmtScope scope(put_stmt_);
+  BindText(put_stmt_, 1, key);
+  BindBlob(put_stmt_, 2, value);
+  sqlite3_bind_int64(put_stmt_, 3, static_cast<sqlite3_int64>(revision_ + 1));
+  int rc = sqlite3_step(put_stmt_);
+  if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "put");
+  ++revision_;
+  return Status::Ok();
+}
+
+Status LocalBackend::ApplyDelete(std::string_view key) {
+  StmtScope scope(delete_stmt_);
+  BindText(delete_stmt_, 1, key);
+  int rc = sqlite3_step(delete_stmt_);
+  if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "delete");
+  // A delete also moves the counter, like etcd's store revision, so a key
+  // written again after a delete can never reuse an old revision.
+  ++revision_;
+  return Status::Ok();
+}
+
+Result<std::uint64_t> LocalBackend::CurrentRevision(std::string_view key) {
+  StmtScope scope(revision_stmt_);
+  BindText(revision_stmt_, 1, key);
+  int rc = sqlite3_step(revision_stmt_);
+  if (rc == SQLITE_DONE) return std::uint64_t{0};
+  if (rc != SQLITE_ROW) return Err(SqliteError(writer_, rc, "read revision"));
+  return static_cast<std::uint64_t>(sqlite3_column_int64(revision_stmt_, 0));
+}
+
+// ---- reads ----
+
+Result<std::unique_ptr<LocalBackend::ReadConn>> LocalBackend::AcquireReader() {
+  {
+    std::scoped_lock lock(readers_mu_);
+    if (closed_) return Err(Closed());
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+  }
+  auto conn = std::make_unique<ReadConn>();
+  std::string db_path = dir_ + "/" + kDbName;
+  int rc = sqlite3_open_v2(db_path.c_str(), &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) return Err(SqliteError(conn->db, rc, "open reader"));
+  sqlite3_busy_timeout(conn->db, kBusyTimeoutMs);
+  TRY(Exec(conn->db, "PRAGMA query_only=1"));
+  ASSIGN_OR_RETURN(conn->get, Prepare(conn->db, "SELECT value, revision FROM kv WHERE key=?1"));
+  ASSIGN_OR_RETURN(conn->list_range,
+                   Prepare(conn->db, "SELECT key FROM kv WHERE key>=?1 AND key<?2 ORDER BY key"));
+  ASSIGN_OR_RETURN(conn->list_from,
+                   Prepare(conn->db, "SELECT key FROM kv WHERE key>=?1 ORDER BY key"));
+  return conn;
+}
+
+void LocalBackend::ReleaseReader(std::unique_ptr<ReadConn> conn) {
+  std::scoped_lock lock(readers_mu_);
+  if (!closed_ && idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
+  // Otherwise conn closes here.
+}
+
+Result<std::optional<Entry>> LocalBackend::Get(std::string_view key) {
+  TRY(ValidateKey(key));
+  ASSIGN_OR_RETURN(auto conn, AcquireReader());
+  Result<std::optional<Entry>> out = std::optional<Entry>();
+  {
+    StmtScope scope(conn->get);
+    BindText(conn->get, 1, key);
+    int rc = sqlite3_step(conn->get);
+    if (rc == SQLITE_ROW) {
+      Entry entry;
+      entry.value = std::string(ColumnBytes(conn->get, 0));
+      entry.revision = static_cast<std::uint64_t>(sqlite3_column_int64(conn->get, 1));
+      out = std::optional<Entry>(std::move(entry));
+    } else if (rc != SQLITE_DONE) {
+      out = Err(SqliteError(conn->db, rc, "get"));
+    }
+  }
+  ReleaseReader(std::move(conn));
+  return out;
+}
+
+Result<std::vector<std::string>> LocalBackend::List(std::string_view prefix) {
+  if (!prefix.empty() && prefix.back() != '/') {
+    return Err(InvalidArgument("storage list prefix must be empty or end in '/'"));
+  }
+  ASSIGN_OR_RETURN(auto conn, AcquireReader());
+  // One read transaction, so the answer is one snapshot even though the scan
+  // restarts after each folder.
+  Status status = Exec(conn->db, "BEGIN");
+  ListCollector collector(prefix);
+  const std::optional<std::string> upper = local::PrefixSuccessor(prefix);
+  sqlite3_stmt* stmt = upper ? conn->list_range : conn->list_from;
+  std::string lower(prefix);
+  while (status.ok()) {
+    StmtScope scope(stmt);
+    BindText(stmt, 1, lower);
+    if (upper) BindText(stmt, 2, *upper);
+    int rc;
+    bool skipped = false;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::string_view key = ColumnBytes(stmt, 0);
+      if (!collector.Add(key)) break;
+      auto slash = key.find('/', prefix.size());
+      if (slash != std::string_view::npos) {
+        // A folder: everything under it collapses into one name, so jump
+        // past it instead of reading all its descendants.
+        auto next = local::PrefixSuccessor(key.substr(0, slash + 1));
+        lower = *next;  // never nullopt: the folder ends in '/'
+        skipped = true;
+        break;
+      }
+    }
+    if (!skipped) {
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = SqliteError(conn->db, rc, "list");
+      break;
+    }
+  }
+  Status end = Exec(conn->db, status.ok() ? "COMMIT" : "ROLLBACK");
+  if (status.ok()) status = end;
+  if (!status.ok()) return Err(std::move(status));  // drops the connection, it may be broken
+  ReleaseReader(std::move(conn));
+  return collector.Take();
+}
+
+}  // namespace coffer::storage

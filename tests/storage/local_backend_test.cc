@@ -1,0 +1,266 @@
+#include "storage/local/local_backend.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/temp_dir.h"
+
+namespace coffer::storage {
+namespace {
+
+using test_util::TempDir;
+
+std::unique_ptr<LocalBackend> MustOpen(const std::string& dir) {
+  auto opened = LocalBackend::Open(dir);
+  EXPECT_TRUE(opened.has_value()) << opened.error().ToString();
+  return opened.has_value() ? std::move(*opened) : nullptr;
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// Polls until `n` writes are queued behind a paused committer. Fails the test
+// instead of hanging if they never arrive.
+void WaitForPending(const LocalBackend& backend, std::size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (backend.PendingWritesForTesting() < n) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "writes never queued";
+    std::this_thread::yield();
+  }
+}
+
+TEST(LocalBackendTest, DataSurvivesCloseAndReopen) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/db";
+  {
+    auto b = MustOpen(dir);
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(b->Put("a/one", "1").ok());
+    ASSERT_TRUE(b->Put("a/two", std::string("2\0two", 5)).ok());
+    std::vector<Op> ops = {{Op::Kind::kPut, "b", "3"}, {Op::Kind::kDelete, "a/one", ""}};
+    ASSERT_TRUE(b->Transact({}, ops).ok());
+    b->Close();
+  }
+  auto b = MustOpen(dir);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->Get("a/one").value(), std::nullopt);
+  EXPECT_EQ(b->Get("a/two").value().value().value, std::string("2\0two", 5));
+  EXPECT_EQ(b->Get("b").value().value().value, "3");
+  EXPECT_EQ(b->List("").value(), (std::vector<std::string>{"a/", "b"}));
+}
+
+TEST(LocalBackendTest, RevisionsNeverGoBackAfterReopen) {
+  TempDir tmp;
+  std::uint64_t highest = 0;
+  {
+    auto b = MustOpen(tmp.path());
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(b->Put("k", "v").ok());
+    ASSERT_TRUE(b->Put("newest", "v").ok());
+    highest = b->Get("newest").value()->revision;
+    // Deleting the newest key must not let its revision be handed out again.
+    ASSERT_TRUE(b->Delete("newest").ok());
+  }
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("newest", "again").ok());
+  EXPECT_GT(b->Get("newest").value()->revision, highest);
+  ASSERT_TRUE(b->Put("k", "v2").ok());
+  EXPECT_GT(b->Get("k").value()->revision, highest);
+}
+
+TEST(LocalBackendTest, FilesArePrivateWhateverTheUmask) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/nested/db";
+  mode_t old_umask = ::umask(0);  // the most permissive umask: modes must not depend on it
+  auto b = MustOpen(dir);
+  ::umask(old_umask);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("k", "v").ok());
+  EXPECT_EQ(ModeOf(dir), 0700u);
+  for (auto name : {"/coffer.db", "/coffer.db-wal", "/coffer.db-shm", "/coffer.lock"}) {
+    EXPECT_EQ(ModeOf(dir + name), 0600u) << name;
+  }
+}
+
+TEST(LocalBackendTest, RepairsLooseExistingDirectoryAndDatabase) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/loose";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  { std::ofstream(dir + "/coffer.db"); }  // an empty file is an empty database
+  ASSERT_EQ(::chmod((dir + "/coffer.db").c_str(), 0644), 0);
+  auto b = MustOpen(dir);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(ModeOf(dir), 0700u);
+  EXPECT_EQ(ModeOf(dir + "/coffer.db"), 0600u);
+  EXPECT_TRUE(b->Put("k", "v").ok());
+}
+
+TEST(LocalBackendTest, PathThatIsAFileIsRejected) {
+  TempDir tmp;
+  const std::string file = tmp.path() + "/file";
+  { std::ofstream(file) << "x"; }
+  auto opened = LocalBackend::Open(file);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_EQ(opened.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(LocalBackend::Open("").error().code(), Code::kInvalidArgument);
+}
+
+TEST(LocalBackendTest, OneOpenerAtATime) {
+  TempDir tmp;
+  auto first = MustOpen(tmp.path());
+  ASSERT_TRUE(first);
+  auto second = LocalBackend::Open(tmp.path());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code(), Code::kUnavailable);
+  first->Close();
+  EXPECT_TRUE(MustOpen(tmp.path()));
+}
+
+TEST(LocalBackendTest, CallsAfterCloseAreUnavailable) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("k", "v").ok());
+  b->Close();
+  b->Close();  // idempotent
+  EXPECT_EQ(b->Put("k", "v").code(), Code::kUnavailable);
+  EXPECT_EQ(b->Delete("k").code(), Code::kUnavailable);
+  EXPECT_EQ(b->Transact({}, {}).code(), Code::kUnavailable);
+  EXPECT_EQ(b->Get("k").error().code(), Code::kUnavailable);
+  EXPECT_EQ(b->List("").error().code(), Code::kUnavailable);
+}
+
+TEST(LocalBackendTest, ConcurrentWritersShareCommits) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  constexpr int kThreads = 32;
+  constexpr int kWrites = 50;
+  const std::uint64_t before = b->CommitBatches();
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        if (!b->Put("w" + std::to_string(t) + "/" + std::to_string(i), "v").ok()) ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  const std::uint64_t batches = b->CommitBatches() - before;
+  EXPECT_GT(batches, 0u);
+  EXPECT_LT(batches, static_cast<std::uint64_t>(kThreads * kWrites));
+  EXPECT_EQ(b->List("").value().size(), static_cast<std::size_t>(kThreads));
+}
+
+TEST(LocalBackendTest, OneBatchIsolatesAFailedCompare) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("cas", "old").ok());
+  const std::uint64_t rev = b->Get("cas").value()->revision;
+  const std::uint64_t before = b->CommitBatches();
+
+  b->PauseCommitsForTesting();
+  constexpr int kPuts = 6;
+  std::vector<Status> put_results(kPuts);
+  Status stale_result, good_result;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPuts; ++i) {
+    threads.emplace_back([&, i] { put_results[i] = b->Put("p/" + std::to_string(i), "v"); });
+  }
+  threads.emplace_back([&] {
+    std::vector<Compare> c = {{"cas", rev + 1000}};
+    std::vector<Op> ops = {{Op::Kind::kPut, "stale-write", "x"}};
+    stale_result = b->Transact(c, ops);
+  });
+  threads.emplace_back([&] {
+    std::vector<Compare> c = {{"cas", rev}};
+    std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
+    good_result = b->Transact(c, ops);
+  });
+  WaitForPending(*b, kPuts + 2);
+  b->ResumeCommitsForTesting();
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(b->CommitBatches() - before, 1u);
+  for (const auto& s : put_results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stale_result.code(), Code::kConflict);
+  EXPECT_TRUE(good_result.ok()) << good_result.ToString();
+  EXPECT_EQ(b->Get("cas").value()->value, "new");
+  EXPECT_EQ(b->Get("stale-write").value(), std::nullopt);
+  EXPECT_EQ(b->List("p/").value().size(), static_cast<std::size_t>(kPuts));
+}
+
+TEST(LocalBackendTest, CloseDrainsQueuedWrites) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  b->PauseCommitsForTesting();
+  constexpr int kWriters = 8;
+  std::vector<Status> results(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] { results[i] = b->Put("q/" + std::to_string(i), "v"); });
+  }
+  WaitForPending(*b, kWriters);
+  b->Close();
+  for (auto& t : threads) t.join();
+  for (const auto& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  b.reset();
+  auto reopened = MustOpen(tmp.path());
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->List("q/").value().size(), static_cast<std::size_t>(kWriters));
+}
+
+TEST(LocalBackendTest, ReadersNeverSeeATornValue) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  constexpr std::size_t kSize = 256 * 1024;
+  ASSERT_TRUE(b->Put("big", std::string(kSize, 'a')).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        auto got = b->Get("big");
+        if (!got.has_value() || !got->has_value()) {
+          ++bad;
+          continue;
+        }
+        const std::string& v = (*got)->value;
+        if (v.size() != kSize || (v[0] != 'a' && v[0] != 'b') ||
+            v.find_first_not_of(v[0]) != std::string::npos) {
+          ++bad;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(b->Put("big", std::string(kSize, i % 2 ? 'a' : 'b')).ok());
+  }
+  // Keep the readers going until they have read at least a few times.
+  while (reads.load() < 10) std::this_thread::yield();
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+}  // namespace
+}  // namespace coffer::storage
