@@ -17,7 +17,9 @@ bool InitSecureMemory(std::size_t arena_bytes) {
 
 void DisableCoreDumps() {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  struct rlimit zero{0, 0};
+  struct rlimit zero {
+    0, 0
+  };
   setrlimit(RLIMIT_CORE, &zero);
 }
 

@@ -79,21 +79,21 @@ inline std::unexpected<Status> Err(Status s) { return std::unexpected<Status>(st
 
 // TRY(expr): evaluates a Status expression and returns it from the enclosing
 // function if it is not ok. Works in functions returning Status or Result<T>.
-#define TRY(expr)                                              \
-  do {                                                         \
-    ::coffer::Status coffer_try_status_ = (expr);              \
-    if (!coffer_try_status_.ok()) {                            \
-      return ::coffer::Err(std::move(coffer_try_status_));     \
-    }                                                          \
+#define TRY(expr)                                          \
+  do {                                                     \
+    ::coffer::Status coffer_try_status_ = (expr);          \
+    if (!coffer_try_status_.ok()) {                        \
+      return ::coffer::Err(std::move(coffer_try_status_)); \
+    }                                                      \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates a Result<T> expression; on error
 // returns the error, otherwise moves the value into lhs (which may declare).
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(COFFER_CONCAT(coffer_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)        \
-  auto tmp = (expr);                                 \
-  if (!tmp.has_value()) {                            \
-    return ::coffer::Err(std::move(tmp).error());    \
-  }                                                  \
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)     \
+  auto tmp = (expr);                              \
+  if (!tmp.has_value()) {                         \
+    return ::coffer::Err(std::move(tmp).error()); \
+  }                                               \
   lhs = std::move(tmp).value()

@@ -1,0 +1,63 @@
+#include "common/duration.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <limits>
+
+namespace coffer {
+
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Err(InvalidArgument("invalid duration \"" + std::string(text) +
+                               "\": use a number of seconds or units like 30s, 15m, 768h"));
+  };
+  if (text.empty() || text.size() > 64) return bad();
+  constexpr long long kMax = std::numeric_limits<long long>::max() / 1000;
+  long long total = 0;
+  std::size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return bad();
+    long long n = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      n = n * 10 + (text[i] - '0');
+      if (n > kMax) return bad();
+      ++i;
+    }
+    long long unit = 1;
+    if (i < text.size()) {
+      char c = text[i++];
+      switch (c) {
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        default:
+          return bad();
+      }
+    } else if (any) {
+      return bad();  // "1h30" has no unit on its last number
+    }
+    if (n > kMax / unit) return bad();
+    total += n * unit;
+    if (total > kMax) return bad();
+    any = true;
+  }
+  return std::chrono::seconds(total);
+}
+
+std::string FormatDuration(std::chrono::seconds d) {
+  long long s = d.count();
+  return fmt::format("{}h{}m{}s", s / 3600, (s % 3600) / 60, s % 60);
+}
+
+}  // namespace coffer

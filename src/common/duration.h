@@ -1,0 +1,19 @@
+#pragma once
+// Durations as Vault writes them: "30s", "15m", "768h", "1h30m", "2d" (days,
+// an extension Vault also accepts), or a bare number of seconds.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace coffer {
+
+// kInvalidArgument for anything else (negative, overflow, unknown unit).
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// "768h0m0s"-style rendering as Vault prints durations.
+std::string FormatDuration(std::chrono::seconds d);
+
+}  // namespace coffer

@@ -1,0 +1,68 @@
+#include "common/secret_bytes.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "common/status.h"
+#include "common/thread_pool.h"
+
+namespace coffer {
+namespace {
+
+TEST(SecretBytesTest, RedactedWhenPrinted) {
+  SecretBytes s = SecretBytes::FromString("hunter2-super-secret");
+  std::ostringstream os;
+  os << s;
+  EXPECT_EQ(os.str(), "<redacted>");
+}
+
+TEST(SecretBytesTest, MoveLeavesSourceEmpty) {
+  SecretBytes a = SecretBytes::FromString("abc");
+  SecretBytes b = std::move(a);
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(b.view(), "abc");
+  EXPECT_TRUE(b.Equals(std::string_view("abc")));
+  EXPECT_FALSE(b.Equals(std::string_view("abd")));
+  EXPECT_FALSE(b.Equals(std::string_view("ab")));
+}
+
+TEST(SecretBytesTest, SecureHeapWorksWhenInitialised) {
+  // mlock may be refused in a container; either way allocation must work.
+  (void)InitSecureMemory(1 << 16);
+  SecretBytes s(32);
+  for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s.data()[i], 0);
+  SecretBytes c = s.Clone();
+  EXPECT_TRUE(c.Equals(s));
+}
+
+TEST(StatusTest, TryPropagates) {
+  auto inner = []() -> Status { return NotFound("nope"); };
+  auto outer = [&]() -> Result<int> {
+    TRY(inner());
+    return 1;
+  };
+  auto r = outer();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kNotFound);
+  auto assign = [&]() -> Status {
+    ASSIGN_OR_RETURN(int v, outer());
+    (void)v;
+    return Status::Ok();
+  };
+  EXPECT_EQ(assign().code(), Code::kNotFound);
+}
+
+TEST(ThreadPoolTest, RunsEverythingBeforeShutdownReturns) {
+  std::atomic<int> n{0};
+  {
+    ThreadPool pool(4);
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(pool.Post([&] { ++n; }));
+    pool.Shutdown();
+    EXPECT_FALSE(pool.Post([&] { ++n; }));
+  }
+  EXPECT_EQ(n.load(), 1000);
+}
+
+}  // namespace
+}  // namespace coffer
