@@ -1,0 +1,88 @@
+#include "token/token_store.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::token {
+namespace {
+
+class TokenStoreTest : public ::testing::Test {
+ protected:
+  storage::InmemBackend view_;
+  FakeClock clock_;
+  TokenStore store_{view_, clock_};
+};
+
+TEST_F(TokenStoreTest, RootTokenLooksUpAndIsNeverStoredInTheClear) {
+  ASSERT_TRUE(store_.Load().ok());
+  auto id = store_.CreateRoot();
+  ASSERT_TRUE(id.has_value());
+  EXPECT_TRUE(id->view().starts_with("hvs."));
+  EXPECT_EQ(id->size(), 36u);
+
+  auto entry = store_.Lookup(id->view());
+  ASSERT_TRUE(entry.has_value());
+  ASSERT_NE(*entry, nullptr);
+  EXPECT_TRUE((*entry)->IsRoot());
+
+  // Scan every stored value and key for the token id.
+  std::vector<std::string> stack{""};
+  while (!stack.empty()) {
+    std::string prefix = stack.back();
+    stack.pop_back();
+    auto children = view_.List(prefix);
+    ASSERT_TRUE(children.has_value());
+    for (const auto& c : *children) {
+      std::string key = prefix + c;
+      EXPECT_EQ(key.find(id->view()), std::string::npos);
+      if (c.back() == '/') {
+        stack.push_back(key);
+        continue;
+      }
+      auto v = view_.Get(key);
+      ASSERT_TRUE(v.has_value() && v->has_value());
+      EXPECT_EQ((*v)->value.find(id->view()), std::string::npos) << key;
+    }
+  }
+}
+
+TEST_F(TokenStoreTest, UnknownTokenIsNull) {
+  ASSERT_TRUE(store_.Load().ok());
+  auto entry = store_.Lookup("hvs.nope");
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(*entry, nullptr);
+}
+
+TEST_F(TokenStoreTest, SurvivesReloadWithTheSameSalt) {
+  ASSERT_TRUE(store_.Load().ok());
+  auto id = store_.CreateRoot("my-dev-root");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->view(), "my-dev-root");
+  store_.Unload();
+  EXPECT_EQ(store_.Lookup("my-dev-root").error().code(), Code::kSealed);
+  TokenStore again(view_, clock_);
+  ASSERT_TRUE(again.Load().ok());
+  auto entry = again.Lookup("my-dev-root");
+  ASSERT_TRUE(entry.has_value());
+  ASSERT_NE(*entry, nullptr);
+}
+
+TEST_F(TokenStoreTest, RevokeRemovesTheToken) {
+  ASSERT_TRUE(store_.Load().ok());
+  auto id = store_.CreateRoot();
+  ASSERT_TRUE(store_.Revoke(id->view()).ok());
+  auto entry = store_.Lookup(id->view());
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(*entry, nullptr);
+}
+
+TEST(TokenIdTest, RandomAndBase62) {
+  std::string a = RandomBase62(40);
+  std::string b = RandomBase62(40);
+  EXPECT_NE(a, b);
+  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+}
+
+}  // namespace
+}  // namespace coffer::token
