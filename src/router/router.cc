@@ -1,0 +1,210 @@
+#include "router/router.h"
+
+#include <algorithm>
+
+#include "barrier/barrier_view.h"
+#include "crypto/random.h"
+#include "logical/registry.h"
+
+namespace coffer::router {
+namespace {
+
+constexpr std::string_view kMountTableKey = "core/mounts";
+
+bool IsPrefix(std::string_view prefix, std::string_view s) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Deletes every key below prefix, depth first.
+Status DeleteTree(storage::Backend& store, const std::string& prefix) {
+  ASSIGN_OR_RETURN(auto children, store.List(prefix));
+  for (const auto& child : children) {
+    std::string key = prefix + child;
+    if (!child.empty() && child.back() == '/') {
+      TRY(DeleteTree(store, key));
+    } else {
+      TRY(store.Delete(key));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+logical::Json MountEntryToJson(const MountEntry& e) {
+  return logical::Json{
+      {"path", e.path},     {"type", e.type},         {"description", e.description},
+      {"uuid", e.uuid},     {"accessor", e.accessor}, {"options", e.options},
+      {"config", e.config}, {"local", e.local},       {"seal_wrap", e.seal_wrap}};
+}
+
+Result<MountEntry> MountEntryFromJson(const logical::Json& j) {
+  try {
+    MountEntry e;
+    e.path = j.at("path").get<std::string>();
+    e.type = j.at("type").get<std::string>();
+    e.description = j.value("description", "");
+    e.uuid = j.at("uuid").get<std::string>();
+    e.accessor = j.value("accessor", "");
+    e.options = j.value("options", logical::Json::object());
+    e.config = j.value("config", logical::Json::object());
+    e.local = j.value("local", false);
+    e.seal_wrap = j.value("seal_wrap", false);
+    return e;
+  } catch (const logical::Json::exception& ex) {
+    return Err(Internal(std::string("corrupt mount table entry: ") + ex.what()));
+  }
+}
+
+Router::Router(storage::Backend& barrier, Clock& clock)
+    : barrier_(barrier), clock_(clock), snapshot_(std::make_shared<const Snapshot>()) {}
+
+Result<std::string> Router::NormalizeMountPath(std::string_view path) {
+  std::string p(path);
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  if (p.empty()) return Err(InvalidArgument("mount path must not be empty"));
+  if (p.back() != '/') p.push_back('/');
+  for (std::string_view reserved : {"sys/", "auth/", "cubbyhole/", "identity/"}) {
+    if (IsPrefix(reserved, p)) {
+      return Err(InvalidArgument("cannot mount at \"" + p + "\": reserved path"));
+    }
+  }
+  return p;
+}
+
+Result<std::shared_ptr<const Router::Mounted>> Router::Instantiate(const MountEntry& entry) {
+  auto view = std::make_shared<barrier::BarrierView>(barrier_, "logical/" + entry.uuid + "/");
+  logical::BackendConfig config{*view, clock_, entry.path, entry.type, entry.options};
+  ASSIGN_OR_RETURN(std::unique_ptr<logical::Backend> engine,
+                   logical::CreateEngine(entry.type, config));
+  TRY(engine->Initialize());
+  auto mount = std::make_shared<Mounted>();
+  mount->entry = entry;
+  mount->view = std::move(view);
+  mount->engine = std::move(engine);
+  return std::shared_ptr<const Mounted>(std::move(mount));
+}
+
+Status Router::Persist(const std::vector<MountEntry>& entries) {
+  logical::Json table = logical::Json::array();
+  for (const auto& e : entries) table.push_back(MountEntryToJson(e));
+  return barrier_.Put(kMountTableKey, table.dump());
+}
+
+Status Router::Load() {
+  std::scoped_lock lock(write_mu_);
+  ASSIGN_OR_RETURN(auto stored, barrier_.Get(kMountTableKey));
+  auto snap = std::make_shared<Snapshot>();
+  if (stored) {
+    logical::Json table = logical::Json::parse(stored->value, nullptr, false);
+    if (!table.is_array()) return Internal("corrupt mount table");
+    for (const auto& j : table) {
+      ASSIGN_OR_RETURN(MountEntry entry, MountEntryFromJson(j));
+      auto mount = Instantiate(entry);
+      if (!mount) return mount.error();
+      snap->mounts.push_back(std::move(*mount));
+    }
+  }
+  std::sort(snap->mounts.begin(), snap->mounts.end(),
+            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(snap)));
+  return Status::Ok();
+}
+
+void Router::Unload() {
+  std::scoped_lock lock(write_mu_);
+  std::atomic_store(&snapshot_, std::make_shared<const Snapshot>());
+}
+
+Status Router::Mount(MountEntry entry) {
+  ASSIGN_OR_RETURN(entry.path, NormalizeMountPath(entry.path));
+  if (!logical::HasEngine(entry.type)) {
+    return InvalidArgument("plugin not found in the catalog: " + entry.type);
+  }
+  std::scoped_lock lock(write_mu_);
+  auto current = snapshot();
+  for (const auto& m : current->mounts) {
+    if (IsPrefix(m->entry.path, entry.path) || IsPrefix(entry.path, m->entry.path)) {
+      return InvalidArgument("path is already in use at " + m->entry.path);
+    }
+  }
+  if (entry.uuid.empty()) entry.uuid = crypto::NewUuid();
+  if (entry.accessor.empty()) entry.accessor = entry.type + "_" + crypto::NewUuid().substr(0, 8);
+  ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
+
+  auto next = std::make_shared<Snapshot>(*current);
+  next->mounts.push_back(std::move(mount));
+  std::sort(next->mounts.begin(), next->mounts.end(),
+            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  TRY(Persist(entries));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return Status::Ok();
+}
+
+Status Router::Unmount(std::string_view path) {
+  ASSIGN_OR_RETURN(std::string p, NormalizeMountPath(path));
+  std::scoped_lock lock(write_mu_);
+  auto current = snapshot();
+  auto next = std::make_shared<Snapshot>();
+  std::shared_ptr<const Mounted> removed;
+  for (const auto& m : current->mounts) {
+    if (m->entry.path == p) {
+      removed = m;
+    } else {
+      next->mounts.push_back(m);
+    }
+  }
+  if (!removed) return NotFound("no mount at " + p);
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  // The table goes first: if deleting the data fails half-way, the mount is
+  // gone and its leftover data is unreachable (its uuid is never reused).
+  TRY(Persist(entries));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return DeleteTree(barrier_, "logical/" + removed->entry.uuid + "/");
+}
+
+Status Router::Tune(std::string_view path, const logical::Json& config) {
+  std::string p(path);
+  if (p.empty() || p.back() != '/') p.push_back('/');
+  std::scoped_lock lock(write_mu_);
+  auto current = snapshot();
+  auto next = std::make_shared<Snapshot>();
+  bool found = false;
+  for (const auto& m : current->mounts) {
+    if (m->entry.path == p) {
+      auto tuned = std::make_shared<Router::Mounted>(*m);
+      tuned->entry.config.update(config);
+      next->mounts.push_back(std::move(tuned));
+      found = true;
+    } else {
+      next->mounts.push_back(m);
+    }
+  }
+  if (!found) return NotFound("no mount at " + p);
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  TRY(Persist(entries));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return Status::Ok();
+}
+
+std::optional<Router::Match> Router::Route(std::string_view path) const {
+  auto snap = snapshot();
+  const std::shared_ptr<const Mounted>* best = nullptr;
+  for (const auto& m : snap->mounts) {
+    const std::string& mp = m->entry.path;
+    bool exact_without_slash = path.size() + 1 == mp.size() && IsPrefix(path, mp);
+    if (IsPrefix(mp, path) || exact_without_slash) {
+      if (best == nullptr || mp.size() > (*best)->entry.path.size()) best = &m;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  std::string_view rel =
+      path.size() >= (*best)->entry.path.size() ? path.substr((*best)->entry.path.size()) : "";
+  return Match{*best, std::string(rel)};
+}
+
+}  // namespace coffer::router

@@ -1,0 +1,90 @@
+#pragma once
+// The mount table and the router.
+//
+// A mount is an engine instance at a path ("secret/") with its own storage
+// view "logical/<uuid>/". The table is persisted (encrypted by the barrier)
+// at "core/mounts" and held in memory as an immutable snapshot: readers take
+// a shared_ptr<const Snapshot> without locking; Mount/Unmount build a new
+// snapshot (copy-on-write) under a mutex and swap it in atomically.
+//
+// Thread-safe. Errors: kInvalidArgument (bad path/type, path in use,
+// overlapping mounts), kNotFound (unmount of a path not mounted), storage
+// errors as they come.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "logical/backend.h"
+#include "storage/backend.h"
+
+namespace coffer::router {
+
+struct MountEntry {
+  std::string path;  // ends with '/'
+  std::string type;
+  std::string description;
+  std::string uuid;
+  std::string accessor;
+  logical::Json options = logical::Json::object();
+  logical::Json config = logical::Json::object();
+  bool local = false;
+  bool seal_wrap = false;
+};
+
+class Router {
+ public:
+  struct Mounted {
+    MountEntry entry;
+    std::shared_ptr<storage::Backend> view;
+    std::shared_ptr<logical::Backend> engine;
+  };
+  struct Snapshot {
+    std::vector<std::shared_ptr<const Mounted>> mounts;  // sorted by path
+  };
+  struct Match {
+    std::shared_ptr<const Mounted> mount;
+    std::string relative_path;
+  };
+
+  // `barrier` is the encrypted store; views are taken from it.
+  Router(storage::Backend& barrier, Clock& clock);
+
+  // Reads the table from storage and creates every engine (after unseal).
+  Status Load();
+  // Drops every engine and the snapshot (at seal).
+  void Unload();
+
+  // Adds a mount and persists the table.
+  Status Mount(MountEntry entry);
+  // Removes a mount, deletes all of its data, persists the table.
+  Status Unmount(std::string_view path);
+  // Replaces a mount's config (tune) and persists.
+  Status Tune(std::string_view path, const logical::Json& config);
+
+  // Longest-prefix match of a canonical request path ("secret/data/x"); a
+  // path equal to a mount without its trailing slash ("secret") matches too.
+  std::optional<Match> Route(std::string_view path) const;
+
+  std::shared_ptr<const Snapshot> snapshot() const { return std::atomic_load(&snapshot_); }
+
+  // Checks a mount path: non-empty, no reserved prefix (sys/, auth/token...).
+  static Result<std::string> NormalizeMountPath(std::string_view path);
+
+ private:
+  Result<std::shared_ptr<const Mounted>> Instantiate(const MountEntry& entry);
+  Status Persist(const std::vector<MountEntry>& entries);
+
+  storage::Backend& barrier_;
+  Clock& clock_;
+  std::mutex write_mu_;                       // serialises Mount/Unmount/Tune/Load
+  std::shared_ptr<const Snapshot> snapshot_;  // atomic_load/atomic_store only
+};
+
+logical::Json MountEntryToJson(const MountEntry& e);
+Result<MountEntry> MountEntryFromJson(const logical::Json& j);
+
+}  // namespace coffer::router

@@ -1,0 +1,100 @@
+#include "router/router.h"
+
+#include <gtest/gtest.h>
+
+#include "logical/registry.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::router {
+namespace {
+
+// An engine that stores the request body at its relative path.
+class EchoEngine final : public logical::Backend {
+ public:
+  explicit EchoEngine(storage::Backend& storage) : storage_(storage) {}
+  Result<logical::Response> HandleRequest(const logical::Request& r) override {
+    if (r.operation == logical::Operation::kRead) {
+      ASSIGN_OR_RETURN(auto e, storage_.Get(r.relative_path));
+      if (!e) return Err(NotFound("none"));
+      logical::Response resp;
+      resp.data = logical::Json::parse(e->value);
+      return resp;
+    }
+    TRY(storage_.Put(r.relative_path, r.data.dump()));
+    return logical::Response{};
+  }
+
+ private:
+  storage::Backend& storage_;
+};
+
+class RouterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    logical::RegisterEngine(
+        "echo", [](const logical::BackendConfig& c) -> Result<std::unique_ptr<logical::Backend>> {
+          return std::make_unique<EchoEngine>(c.storage);
+        });
+  }
+  storage::InmemBackend store_;
+  FakeClock clock_;
+  Router router_{store_, clock_};
+
+  Status Mount(std::string path) {
+    MountEntry e;
+    e.path = std::move(path);
+    e.type = "echo";
+    return router_.Mount(std::move(e));
+  }
+};
+
+TEST_F(RouterTest, LongestPrefixWins) {
+  ASSERT_TRUE(Mount("a/").ok());
+  ASSERT_TRUE(Mount("b/c/").ok());
+  auto m = router_.Route("a/x/y");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->mount->entry.path, "a/");
+  EXPECT_EQ(m->relative_path, "x/y");
+  m = router_.Route("b/c");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->relative_path, "");
+  EXPECT_FALSE(router_.Route("b/d").has_value());
+  EXPECT_FALSE(router_.Route("ab/x").has_value());
+}
+
+TEST_F(RouterTest, RejectsOverlapsReservedAndUnknownTypes) {
+  ASSERT_TRUE(Mount("a/").ok());
+  EXPECT_EQ(Mount("a/b/").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Mount("a/").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Mount("sys/").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Mount("auth/x/").code(), Code::kInvalidArgument);
+  MountEntry e;
+  e.path = "z/";
+  e.type = "no-such-engine";
+  EXPECT_EQ(router_.Mount(e).code(), Code::kInvalidArgument);
+  EXPECT_EQ(router_.snapshot()->mounts.size(), 1u);
+}
+
+TEST_F(RouterTest, TablePersistsAndUnmountDeletesData) {
+  ASSERT_TRUE(Mount("kv/").ok());
+  auto m = router_.Route("kv/item");
+  logical::Request req;
+  req.operation = logical::Operation::kUpdate;
+  req.relative_path = "item";
+  req.data = {{"v", 1}};
+  ASSERT_TRUE(m->mount->engine->HandleRequest(req).has_value());
+  std::string uuid = m->mount->entry.uuid;
+  ASSERT_TRUE(store_.Get("logical/" + uuid + "/item")->has_value());
+
+  Router reloaded(store_, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  ASSERT_TRUE(reloaded.Route("kv/item").has_value());
+
+  ASSERT_TRUE(router_.Unmount("kv").ok());
+  EXPECT_FALSE(router_.Route("kv/item").has_value());
+  EXPECT_FALSE(store_.Get("logical/" + uuid + "/item")->has_value());
+  EXPECT_EQ(router_.Unmount("kv").code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace coffer::router
