@@ -24,7 +24,8 @@
 // Thread safety: every method may be called from any thread concurrently.
 // Errors: kInvalidArgument (bad key), kConflict (a Transact compare failed),
 // kUnavailable (after Close, or the directory is locked by another opener),
-// kInternal (SQLite or file-system trouble; the message names no value).
+// kTooLarge (a value over SQLite's 1 GB limit), kInternal (SQLite or
+// file-system trouble; the message names no value).
 
 #include <sqlite3.h>
 

@@ -22,6 +22,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   std::string message = "local storage: sqlite " + std::string(what) + " failed: ";
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   message += " (" + std::to_string(rc) + ")";
+  if ((rc & 0xff) == SQLITE_TOOBIG) return TooLarge(std::move(message));
   return Internal(std::move(message));
 }
 

@@ -13,7 +13,8 @@
 
 namespace coffer::storage::local {
 
-// kInternal naming the operation and SQLite's message (never a value).
+// kInternal naming the operation and SQLite's message (never a value);
+// kTooLarge when a value exceeds SQLite's limits.
 Status SqliteError(sqlite3* db, int rc, std::string_view what);
 
 // Runs SQL without results.
