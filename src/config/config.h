@@ -1,0 +1,98 @@
+#pragma once
+// The server's configuration file: Vault's HCL (or JSON) server config,
+// decoded strictly into ServerConfig. docs/configuration.md is the reference
+// for every key.
+//
+// Strict means: an unknown key, a value of the wrong type, a missing or
+// second storage block, or a TLS listener without certificate and key is an
+// error, where Vault would often warn and carry on. Every error message names
+// the file, the line and the key, e.g.
+//   config.hcl:7: listener "tcp": tls_min_version: must be "tls12" or "tls13"
+// (a missing block has no line: "config.hcl: storage: a storage block is
+// required ..."). Messages never contain configured values, since storage and
+// seal parameters may hold credentials.
+//
+// Errors: kInvalidArgument for any invalid config (including HCL syntax
+// errors, "config.hcl:L:C: ..."), kTooLarge for a file over 4 MiB, kNotFound
+// when the file does not exist, kUnavailable when it cannot be read.
+//
+// Thread-safety: the functions are reentrant; ServerConfig is a plain value.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace coffer::config {
+
+struct ServerConfig {
+  // storage "TYPE" { ... } and seal "TYPE" { ... }: the parameters are kept
+  // as strings, as Vault passes them to backends (numbers and booleans are
+  // rendered as text). Backend factories validate their own parameters;
+  // here only `local` is checked for its required `path`.
+  struct Storage {
+    std::string type;
+    std::map<std::string, std::string> params;
+    std::string source;  // "config.hcl:3", for messages of later stages
+  };
+  struct Seal {
+    std::string type;
+    std::map<std::string, std::string> params;
+    std::string source;
+  };
+  struct Listener {
+    std::string type = "tcp";
+    std::string address = "127.0.0.1:8200";
+    std::string cluster_address;  // empty: the address's port + 1, as Vault does
+    bool tls_disable = false;
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+    std::string tls_min_version = "tls12";  // "tls12" or "tls13"
+    bool tls_require_and_verify_client_cert = false;
+    bool tls_disable_client_certs = false;
+    // Bytes; 0 means no limit (written as a negative number in the file, as
+    // in Vault; a 0 in the file means the default).
+    std::int64_t max_request_size = 32 * 1024 * 1024;
+    std::chrono::milliseconds max_request_duration = std::chrono::seconds(90);
+    std::chrono::milliseconds http_read_header_timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds http_read_timeout = std::chrono::seconds(30);
+    std::chrono::milliseconds http_write_timeout{0};  // 0: no limit
+    std::chrono::milliseconds http_idle_timeout = std::chrono::minutes(5);
+    std::string source;
+  };
+
+  Storage storage;                  // exactly one storage block is required
+  std::vector<Listener> listeners;  // at least one; in file order
+  std::optional<Seal> seal;         // absent: Shamir seal
+
+  bool disable_mlock = false;
+  // Core dumps could hold key material, so the server turns them off unless
+  // this is set to false (a Coffer key; Vault has none).
+  bool disable_core_dumps = true;
+  std::string log_level = "info";       // trace, debug, info, warn, error
+  std::string log_format = "standard";  // standard or json
+  std::string api_addr;                 // URL advertised to clients
+  std::string cluster_addr;             // URL advertised to cluster peers
+  std::string cluster_name;
+  bool ui = false;
+  bool raw_storage_endpoint = false;
+  std::string pid_file;
+  std::chrono::seconds default_lease_ttl = std::chrono::hours(768);
+  std::chrono::seconds max_lease_ttl = std::chrono::hours(768);
+};
+
+// Reads and parses one config file. `path` as given is the file name used in
+// error messages.
+Result<ServerConfig> LoadConfigFile(const std::string& path);
+
+// Parses config text (HCL, or JSON when it starts with `{`); `file_name`
+// prefixes every error message.
+Result<ServerConfig> ParseConfig(std::string_view text, std::string_view file_name);
+
+}  // namespace coffer::config

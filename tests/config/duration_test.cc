@@ -1,0 +1,49 @@
+#include "config/duration.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer::config {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+TEST(DurationTest, ParsesVaultForms) {
+  EXPECT_EQ(ParseDuration("768h").value(), hours(768));
+  EXPECT_EQ(ParseDuration("30m").value(), minutes(30));
+  EXPECT_EQ(ParseDuration("10s").value(), seconds(10));
+  EXPECT_EQ(ParseDuration("1h30m").value(), minutes(90));
+  EXPECT_EQ(ParseDuration("1.5h").value(), minutes(90));
+  EXPECT_EQ(ParseDuration("250ms").value(), milliseconds(250));
+  EXPECT_EQ(ParseDuration("2d").value(), hours(48));
+  EXPECT_EQ(ParseDuration("30").value(), seconds(30));
+  EXPECT_EQ(ParseDuration("0").value(), seconds(0));
+  EXPECT_EQ(ParseDuration("0s").value(), seconds(0));
+  EXPECT_EQ(ParseDuration("1500us").value(), milliseconds(1));
+  EXPECT_EQ(ParseDuration("1m0.5s").value(), milliseconds(60500));
+}
+
+TEST(DurationTest, RejectsBadForms) {
+  for (const char* bad : {"", "-1s", "-5", "10x", "h", "1h30", ".s", "1..5s", "s10", "10 s",
+                          "99999999999999999999h", "1e3s"}) {
+    auto d = ParseDuration(bad);
+    EXPECT_FALSE(d.has_value()) << bad;
+    if (!d.has_value()) {
+      EXPECT_EQ(d.error().code(), Code::kInvalidArgument);
+    }
+  }
+}
+
+TEST(DurationTest, FormatsLikeVault) {
+  EXPECT_EQ(FormatDuration(hours(768)), "768h0m0s");
+  EXPECT_EQ(FormatDuration(seconds(90)), "1m30s");
+  EXPECT_EQ(FormatDuration(seconds(0)), "0s");
+  EXPECT_EQ(FormatDuration(milliseconds(1500)), "1.5s");
+  EXPECT_EQ(FormatDuration(milliseconds(250)), "250ms");
+  EXPECT_EQ(ParseDuration(FormatDuration(minutes(61))).value(), minutes(61));
+}
+
+}  // namespace
+}  // namespace coffer::config
