@@ -1,0 +1,86 @@
+#include "engines/kv/kv_v1.h"
+
+#include "engines/kv/params.h"
+
+namespace coffer::engines::kv {
+namespace {
+
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+// Vault reports the mount's default lease TTL (768h) for KV v1 reads, or the
+// secret's own "ttl"/"lease" field. KV v1 never creates a lease (no lease_id).
+constexpr std::int64_t kDefaultLeaseSeconds = 768 * 3600;
+
+}  // namespace
+
+Result<Response> KvV1Backend::HandleRequest(const Request& request) {
+  const std::string& key = request.relative_path;
+  switch (request.operation) {
+    case Operation::kRead:
+      return Read(key);
+    case Operation::kCreate:
+    case Operation::kUpdate:
+      return Write(key, request);
+    case Operation::kDelete:
+      if (key.empty()) return Err(InvalidArgument("missing path"));
+      TRY(ValidateSecretKey(key));
+      TRY(storage_.Delete(key));
+      return NoContent();
+    case Operation::kList:
+      return List(key);
+    default:
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+}
+
+Result<bool> KvV1Backend::ExistenceCheck(const Request& request) {
+  const std::string& key = request.relative_path;
+  if (!ValidateSecretKey(key).ok()) return false;
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
+  return entry.has_value();
+}
+
+Result<Response> KvV1Backend::Read(const std::string& key) {
+  if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
+  if (!entry) return NotFoundResponse();
+  Json data = Json::parse(entry->value, nullptr, /*allow_exceptions=*/false);
+  if (data.is_discarded() || !data.is_object()) {
+    return Err(Internal("kv: corrupt secret record"));
+  }
+  Response r;
+  r.lease_duration = kDefaultLeaseSeconds;
+  for (const char* ttl_field : {"ttl", "lease"}) {
+    auto it = data.find(ttl_field);
+    if (it == data.end()) continue;
+    auto secs = ParseDurationSeconds(*it, ttl_field);
+    if (secs && *secs >= 0) r.lease_duration = *secs;
+    break;
+  }
+  r.data = std::move(data);
+  return r;
+}
+
+Result<Response> KvV1Backend::Write(const std::string& key, const Request& request) {
+  TRY(ValidateSecretKey(key));
+  if (!request.data.is_object()) {
+    return Err(InvalidArgument("the request body must be a JSON object of key/value pairs"));
+  }
+  if (request.data.empty()) return Err(InvalidArgument("missing data fields"));
+  TRY(storage_.Put(key, request.data.dump()));
+  return NoContent();
+}
+
+Result<Response> KvV1Backend::List(std::string prefix) {
+  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+  if (!prefix.empty()) {
+    std::string_view folder(prefix.data(), prefix.size() - 1);
+    if (!ValidateSecretKey(folder).ok()) return NotFoundResponse();
+  }
+  ASSIGN_OR_RETURN(auto keys, storage_.List(prefix));
+  return ListResponse(std::move(keys));
+}
+
+}  // namespace coffer::engines::kv

@@ -1,0 +1,162 @@
+#include "engines/kv/kv_v2.h"
+
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "engines/kv/params.h"
+
+namespace coffer::engines::kv {
+namespace {
+
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+// Enough for heavy contention on one key: each round lets at least one
+// writer through, and the backoff below spreads the others out.
+constexpr int kMaxAttempts = 200;
+
+void Backoff(int attempt) {
+  if (attempt < 3) {
+    std::this_thread::yield();
+    return;
+  }
+  thread_local std::minstd_rand rng(
+      static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+  int cap_us = std::min(1000, 1 << std::min(attempt, 10));
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % cap_us + 1));
+}
+
+Status Unsupported(std::string_view what) {
+  return Status(Code::kMethodNotAllowed, "unsupported operation on " + std::string(what));
+}
+
+}  // namespace
+
+Nanos KvV2Backend::Now() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Wall().time_since_epoch())
+      .count();
+}
+
+Result<Config> KvV2Backend::ReadConfig() {
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(kConfigKey));
+  if (!entry) return Config{};
+  return DecodeConfig(entry->value);
+}
+
+Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
+                                                             std::uint64_t* revision) {
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(MetadataKey(key)));
+  if (revision != nullptr) *revision = entry ? entry->revision : 0;
+  if (!entry) return std::optional<KeyMetadata>();
+  ASSIGN_OR_RETURN(KeyMetadata meta, DecodeMetadata(entry->value));
+  return std::optional<KeyMetadata>(std::move(meta));
+}
+
+Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn) {
+  const std::string meta_key = MetadataKey(key);
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    std::uint64_t revision = 0;
+    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, &revision));
+    ASSIGN_OR_RETURN(Mutation m, fn(meta, Now()));
+    if (m.retry) {
+      Backoff(attempt);
+      continue;
+    }
+    switch (m.meta_action) {
+      case Mutation::MetaAction::kNone:
+        return std::move(m.response);
+      case Mutation::MetaAction::kPut:
+        if (!meta) return Err(Internal("kv: mutation without metadata"));
+        m.ops.push_back(storage::Op{storage::Op::Kind::kPut, meta_key, EncodeMetadata(*meta)});
+        break;
+      case Mutation::MetaAction::kDelete:
+        m.ops.push_back(storage::Op{storage::Op::Kind::kDelete, meta_key, {}});
+        break;
+    }
+    storage::Compare compare{meta_key, revision};
+    Status s = storage_.Transact(std::span<const storage::Compare>(&compare, 1), m.ops);
+    if (s.ok()) return std::move(m.response);
+    if (s.code() != Code::kConflict) return Err(std::move(s));
+    Backoff(attempt);
+  }
+  return Err(Unavailable("too many concurrent changes to this secret; retry the request"));
+}
+
+Result<bool> KvV2Backend::ExistenceCheck(const Request& request) {
+  std::string_view rel = request.relative_path;
+  for (std::string_view prefix : {"data/", "metadata/"}) {
+    if (rel.substr(0, prefix.size()) != prefix) continue;
+    std::string key(rel.substr(prefix.size()));
+    if (!ValidateSecretKey(key).ok()) return false;
+    ASSIGN_OR_RETURN(auto entry, storage_.Get(MetadataKey(key)));
+    return entry.has_value();
+  }
+  return true;
+}
+
+Result<Response> KvV2Backend::HandleRequest(const Request& request) {
+  const std::string& rel = request.relative_path;
+  const Operation op = request.operation;
+  const bool write = op == Operation::kCreate || op == Operation::kUpdate;
+
+  if (rel == "config") {
+    if (op == Operation::kRead) return ReadConfigResponse();
+    if (write) return WriteConfig(request);
+    return Err(Unsupported("config"));
+  }
+
+  auto slash = rel.find('/');
+  if (slash == std::string::npos) return Err(NotFound("unsupported path"));
+  const std::string section = rel.substr(0, slash);
+  const std::string key = rel.substr(slash + 1);
+
+  if (section == "data") {
+    switch (op) {
+      case Operation::kRead:
+        return ReadData(key, request, /*subkeys=*/false);
+      case Operation::kCreate:
+      case Operation::kUpdate:
+        return WriteData(key, request);
+      case Operation::kPatch:
+        return PatchData(key, request);
+      case Operation::kDelete:
+        return DeleteLatest(key);
+      case Operation::kList:
+        return Err(Status(Code::kMethodNotAllowed,
+                          "LIST is not supported on data/; use LIST on metadata/"));
+      default:
+        return Err(Unsupported("data/"));
+    }
+  }
+  if (section == "metadata") {
+    switch (op) {
+      case Operation::kRead:
+        return ReadMetadataResponse(key);
+      case Operation::kCreate:
+      case Operation::kUpdate:
+        return WriteMetadata(key, request, /*patch=*/false);
+      case Operation::kPatch:
+        return WriteMetadata(key, request, /*patch=*/true);
+      case Operation::kDelete:
+        return DeleteMetadata(key);
+      case Operation::kList:
+        return ListMetadata(key, request);
+      default:
+        return Err(Unsupported("metadata/"));
+    }
+  }
+  if (section == "delete" || section == "undelete" || section == "destroy") {
+    if (!write) return Err(Unsupported(section + "/"));
+    return ChangeVersions(key, request, section);
+  }
+  if (section == "subkeys") {
+    if (op != Operation::kRead) return Err(Unsupported("subkeys/"));
+    return ReadData(key, request, /*subkeys=*/true);
+  }
+  return Err(NotFound("unsupported path"));
+}
+
+}  // namespace coffer::engines::kv

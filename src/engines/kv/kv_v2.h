@@ -1,0 +1,88 @@
+#pragma once
+// KV version 2: versioned secrets with Vault's API (see docs/kv.md).
+//
+//   config            GET / POST  max_versions, cas_required, delete_version_after
+//   data/<key>        GET (?version=N), POST/PUT {data, options:{cas}}, PATCH (merge
+//                     patch of the latest version), DELETE (soft-delete latest)
+//   delete/<key>      POST {versions:[...]}  soft-delete
+//   undelete/<key>    POST {versions:[...]}
+//   destroy/<key>     POST/PUT {versions:[...]}  wipe the data for good
+//   metadata/<key>    GET, POST, PATCH, DELETE (every version and the metadata)
+//   metadata/<folder> LIST, plus Coffer's ?recursive=true&after=&limit=
+//   subkeys/<key>     GET (?version=N&depth=D)  the data's shape, leaves null
+//
+// Concurrency: no in-process locks. Every change reads the key's metadata
+// entry, computes the new state (CAS checks included) and commits it with
+// storage Transact guarded by the entry's revision, retrying a bounded number
+// of times on kConflict. So concurrent writers on one key, in this process or
+// on another node sharing the storage, never lose an update.
+//
+// Thread safety: safe for concurrent use.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engines/kv/records.h"
+#include "logical/backend.h"
+
+namespace coffer::engines::kv {
+
+class KvV2Backend final : public logical::Backend {
+ public:
+  explicit KvV2Backend(const logical::BackendConfig& config)
+      : storage_(config.storage), clock_(config.clock) {}
+
+  Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // True when the key's metadata exists (data/ and metadata/ paths); true for
+  // other paths, which are always updates.
+  Result<bool> ExistenceCheck(const logical::Request& request) override;
+
+ private:
+  // What a change to one key commits, computed from its current metadata.
+  struct Mutation {
+    enum class MetaAction { kNone, kPut, kDelete };
+    MetaAction meta_action = MetaAction::kNone;  // kNone: nothing is written
+    std::vector<storage::Op> ops;                // besides the metadata entry
+    logical::Response response;
+    // Set when a record the metadata points to is missing (a concurrent
+    // destroy or prune): start over from a fresh read.
+    bool retry = false;
+  };
+  // Called with the key's metadata (nullopt when absent), which it may
+  // modify; an error aborts without writing anything.
+  using MutateFn = std::function<Result<Mutation>(std::optional<KeyMetadata>& meta, Nanos now)>;
+  Result<logical::Response> Mutate(const std::string& key, const MutateFn& fn);
+
+  Nanos Now() const;
+  Result<Config> ReadConfig();
+  // The metadata and its entry revision (0 when absent).
+  Result<std::optional<KeyMetadata>> ReadMetadata(const std::string& key,
+                                                  std::uint64_t* revision = nullptr);
+
+  // kv_v2_data.cc
+  Result<logical::Response> ReadData(const std::string& key, const logical::Request& request,
+                                     bool subkeys);
+  Result<logical::Response> WriteData(const std::string& key, const logical::Request& request);
+  Result<logical::Response> PatchData(const std::string& key, const logical::Request& request);
+  Result<logical::Response> DeleteLatest(const std::string& key);
+
+  // kv_v2_meta.cc
+  Result<logical::Response> ReadConfigResponse();
+  Result<logical::Response> WriteConfig(const logical::Request& request);
+  Result<logical::Response> ChangeVersions(const std::string& key, const logical::Request& request,
+                                           std::string_view action);
+  Result<logical::Response> ReadMetadataResponse(const std::string& key);
+  Result<logical::Response> WriteMetadata(const std::string& key, const logical::Request& request,
+                                          bool patch);
+  Result<logical::Response> DeleteMetadata(const std::string& key);
+  Result<logical::Response> ListMetadata(std::string folder, const logical::Request& request);
+  Status WalkTree(const std::string& base, const std::string& rel, const std::string& after,
+                  std::size_t limit, std::vector<std::string>& out, bool& more);
+
+  storage::Backend& storage_;
+  Clock& clock_;
+};
+
+}  // namespace coffer::engines::kv

@@ -1,0 +1,201 @@
+// KV v2: the data/ and subkeys/ paths.
+
+#include "engines/kv/kv_v2.h"
+#include "engines/kv/params.h"
+
+namespace coffer::engines::kv {
+namespace {
+
+using logical::Request;
+using logical::Response;
+
+// Vault stops walking subkeys at this depth so a deep secret cannot make the
+// answer unbounded.
+constexpr std::int64_t kMaxSubkeysDepth = 100;
+
+// Replaces every leaf (a non-object value or an empty object, or any object
+// at `limit`) with null, in place.
+void StripValues(Json& object, std::int64_t limit, std::int64_t depth) {
+  for (auto& [name, value] : object.items()) {
+    (void)name;
+    if (value.is_object() && !value.empty() && depth + 1 <= limit) {
+      StripValues(value, limit, depth + 1);
+    } else {
+      value = nullptr;
+    }
+  }
+}
+
+std::string_view JsonTypeName(const Json& j) { return j.type_name(); }
+
+// The "data" object of a write or patch body.
+Result<const Json*> DataField(const Request& request) {
+  if (!request.data.is_object()) {
+    return Err(InvalidArgument("the request body must be a JSON object"));
+  }
+  const Json* data = request.Field("data");
+  if (data == nullptr || data->is_null()) return Err(InvalidArgument("no data provided"));
+  if (!data->is_object()) {
+    return Err(InvalidArgument("\"data\" must be a JSON object of key/value pairs, not " +
+                               std::string(JsonTypeName(*data))));
+  }
+  return data;
+}
+
+// options.cas, when given.
+Result<std::optional<std::uint64_t>> CasOption(const Request& request) {
+  const Json* options = request.Field("options");
+  if (options == nullptr || options->is_null()) return std::optional<std::uint64_t>();
+  if (!options->is_object()) return Err(InvalidArgument("\"options\" must be a JSON object"));
+  auto it = options->find("cas");
+  if (it == options->end() || it->is_null()) return std::optional<std::uint64_t>();
+  auto cas = ParseInt(*it, "cas");
+  if (!cas || *cas < 0) return Err(InvalidArgument("error parsing check-and-set parameter"));
+  return std::optional<std::uint64_t>(static_cast<std::uint64_t>(*cas));
+}
+
+Status CheckCas(std::optional<std::uint64_t> cas, const Config& config, const KeyMetadata& meta) {
+  if (cas) {
+    if (*cas != meta.current_version) {
+      return Conflict("check-and-set parameter did not match the current version");
+    }
+    return Status::Ok();
+  }
+  if (config.cas_required || meta.cas_required) {
+    return InvalidArgument("check-and-set parameter required for this call");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& request,
+                                       bool subkeys) {
+  std::int64_t version = 0;
+  if (auto v = Param(request, "version")) {
+    ASSIGN_OR_RETURN(version, ParseInt(*v, "version"));
+    if (version < 0) return Err(InvalidArgument("\"version\" must not be negative"));
+  }
+  std::int64_t depth = 0;
+  if (subkeys) {
+    if (auto d = Param(request, "depth")) {
+      ASSIGN_OR_RETURN(depth, ParseInt(*d, "depth"));
+      if (depth < 0) return Err(InvalidArgument("\"depth\" must not be negative"));
+    }
+    if (depth == 0 || depth > kMaxSubkeysDepth) depth = kMaxSubkeysDepth;
+  }
+  if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
+  const char* field = subkeys ? "subkeys" : "data";
+
+  // A destroy or prune may remove the record between our two reads; then the
+  // metadata says so on the next look.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+    if (!meta) return NotFoundResponse();
+    std::uint64_t n = version > 0 ? static_cast<std::uint64_t>(version) : meta->current_version;
+    auto it = meta->versions.find(n);
+    if (it == meta->versions.end()) return NotFoundResponse();
+    Response r;
+    r.data = Json{{field, nullptr}, {"metadata", VersionMetadataJson(*meta, n, it->second)}};
+    if (it->second.destroyed || IsDeleted(it->second, Now())) {
+      r.http_status = 404;  // Vault answers 404 and still shows the metadata
+      return r;
+    }
+    ASSIGN_OR_RETURN(auto entry, storage_.Get(VersionKey(key, n)));
+    if (!entry) continue;
+    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(entry->value));
+    if (subkeys) StripValues(record.data, depth, 1);
+    r.data[field] = std::move(record.data);
+    return r;
+  }
+  return Err(Internal("kv: version data missing for a live version"));
+}
+
+Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& request) {
+  TRY(ValidateSecretKey(key));
+  ASSIGN_OR_RETURN(const Json* data, DataField(request));
+  ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
+  ASSIGN_OR_RETURN(Config config, ReadConfig());
+
+  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+    if (!meta) meta.emplace();
+    TRY(CheckCas(cas, config, *meta));
+    std::vector<std::uint64_t> pruned =
+        AddVersion(*meta, now, ScheduledDeletion(now, config, *meta), config);
+    const std::uint64_t n = meta->current_version;
+    Mutation m;
+    m.meta_action = Mutation::MetaAction::kPut;
+    m.ops.push_back({storage::Op::Kind::kPut, VersionKey(key, n), EncodeVersion({*data, now})});
+    for (std::uint64_t old : pruned) {
+      m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
+    }
+    m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
+    return m;
+  });
+}
+
+Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& request) {
+  TRY(ValidateSecretKey(key));
+  ASSIGN_OR_RETURN(const Json* patch, DataField(request));
+  ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
+  ASSIGN_OR_RETURN(Config config, ReadConfig());
+
+  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+    Mutation m;
+    if (!meta) {
+      m.response = NotFoundResponse();
+      return m;
+    }
+    TRY(CheckCas(cas, config, *meta));
+    const std::uint64_t current = meta->current_version;
+    auto it = meta->versions.find(current);
+    if (it == meta->versions.end()) {
+      m.response = NotFoundResponse();
+      return m;
+    }
+    if (it->second.destroyed || IsDeleted(it->second, now)) {
+      // Vault's patch answers the version metadata flat in data.
+      m.response.http_status = 404;
+      m.response.data = VersionMetadataJson(*meta, current, it->second);
+      return m;
+    }
+    ASSIGN_OR_RETURN(auto entry, storage_.Get(VersionKey(key, current)));
+    if (!entry) {
+      m.retry = true;
+      return m;
+    }
+    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(entry->value));
+    Json merged = std::move(record.data);
+    merged.merge_patch(*patch);  // RFC 7396: null removes a member
+
+    std::vector<std::uint64_t> pruned =
+        AddVersion(*meta, now, ScheduledDeletion(now, config, *meta), config);
+    const std::uint64_t n = meta->current_version;
+    m.meta_action = Mutation::MetaAction::kPut;
+    m.ops.push_back(
+        {storage::Op::Kind::kPut, VersionKey(key, n), EncodeVersion({std::move(merged), now})});
+    for (std::uint64_t old : pruned) {
+      m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
+    }
+    m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
+    return m;
+  });
+}
+
+Result<Response> KvV2Backend::DeleteLatest(const std::string& key) {
+  TRY(ValidateSecretKey(key));
+  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+    Mutation m;
+    m.response = NoContent();
+    if (!meta) return m;
+    auto it = meta->versions.find(meta->current_version);
+    if (it == meta->versions.end() || it->second.destroyed || IsDeleted(it->second, now)) {
+      return m;
+    }
+    it->second.deletion_time = now;
+    m.meta_action = Mutation::MetaAction::kPut;
+    return m;
+  });
+}
+
+}  // namespace coffer::engines::kv

@@ -1,0 +1,172 @@
+#include "engines/kv/records.h"
+
+#include <chrono>
+
+#include "common/clock.h"
+
+namespace coffer::engines::kv {
+namespace {
+
+Result<Json> ParseRecord(std::string_view raw, std::string_view what) {
+  Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Err(Internal("kv: corrupt " + std::string(what) + " record"));
+  }
+  return j;
+}
+
+Json OptionalNanos(std::optional<Nanos> t) { return t ? Json(*t) : Json(nullptr); }
+
+}  // namespace
+
+std::string MetadataKey(std::string_view key) {
+  return std::string(kMetadataPrefix) + std::string(key);
+}
+
+std::string VersionKey(std::string_view key, std::uint64_t version) {
+  return "versions/" + std::string(key) + "/" + std::to_string(version);
+}
+
+std::string EncodeConfig(const Config& c) {
+  return Json{{"max_versions", c.max_versions},
+              {"cas_required", c.cas_required},
+              {"delete_version_after", c.delete_version_after}}
+      .dump();
+}
+
+Result<Config> DecodeConfig(std::string_view raw) {
+  ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "config"));
+  try {
+    Config c;
+    c.max_versions = j.at("max_versions").get<std::uint32_t>();
+    c.cas_required = j.at("cas_required").get<bool>();
+    c.delete_version_after = j.at("delete_version_after").get<std::int64_t>();
+    return c;
+  } catch (const Json::exception&) {
+    return Err(Internal("kv: corrupt config record"));
+  }
+}
+
+std::string EncodeMetadata(const KeyMetadata& m) {
+  Json versions = Json::object();
+  for (const auto& [n, v] : m.versions) {
+    versions[std::to_string(n)] = Json{{"created_time", v.created_time},
+                                       {"deletion_time", OptionalNanos(v.deletion_time)},
+                                       {"destroyed", v.destroyed}};
+  }
+  return Json{{"current_version", m.current_version},
+              {"oldest_version", m.oldest_version},
+              {"max_versions", m.max_versions},
+              {"cas_required", m.cas_required},
+              {"delete_version_after", m.delete_version_after},
+              {"custom_metadata", CustomMetadataJson(m)},
+              {"created_time", m.created_time},
+              {"updated_time", m.updated_time},
+              {"versions", std::move(versions)}}
+      .dump();
+}
+
+Result<KeyMetadata> DecodeMetadata(std::string_view raw) {
+  ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "metadata"));
+  try {
+    KeyMetadata m;
+    m.current_version = j.at("current_version").get<std::uint64_t>();
+    m.oldest_version = j.at("oldest_version").get<std::uint64_t>();
+    m.max_versions = j.at("max_versions").get<std::uint32_t>();
+    m.cas_required = j.at("cas_required").get<bool>();
+    m.delete_version_after = j.at("delete_version_after").get<std::int64_t>();
+    const Json& cm = j.at("custom_metadata");
+    if (!cm.is_null()) m.custom_metadata = cm.get<std::map<std::string, std::string>>();
+    m.created_time = j.at("created_time").get<Nanos>();
+    m.updated_time = j.at("updated_time").get<Nanos>();
+    for (const auto& [n, v] : j.at("versions").items()) {
+      VersionMeta vm;
+      vm.created_time = v.at("created_time").get<Nanos>();
+      const Json& dt = v.at("deletion_time");
+      if (!dt.is_null()) vm.deletion_time = dt.get<Nanos>();
+      vm.destroyed = v.at("destroyed").get<bool>();
+      m.versions[std::stoull(n)] = vm;
+    }
+    return m;
+  } catch (const std::exception&) {  // Json::exception, or stoull on a bad number
+    return Err(Internal("kv: corrupt metadata record"));
+  }
+}
+
+std::string EncodeVersion(const VersionRecord& v) {
+  return Json{{"data", v.data}, {"created_time", v.created_time}}.dump();
+}
+
+Result<VersionRecord> DecodeVersion(std::string_view raw) {
+  ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "version"));
+  try {
+    VersionRecord v;
+    v.data = j.at("data");
+    v.created_time = j.at("created_time").get<Nanos>();
+    if (!v.data.is_object()) return Err(Internal("kv: corrupt version record"));
+    return v;
+  } catch (const Json::exception&) {
+    return Err(Internal("kv: corrupt version record"));
+  }
+}
+
+bool IsDeleted(const VersionMeta& v, Nanos now) {
+  // Vault compares with Before(now); a deletion stamped at this very instant
+  // counts as done here, so a delete is visible to the next read even with a
+  // clock that did not move.
+  return v.deletion_time.has_value() && *v.deletion_time <= now;
+}
+
+std::vector<std::uint64_t> AddVersion(KeyMetadata& m, Nanos created, std::optional<Nanos> deletion,
+                                      const Config& config) {
+  m.current_version++;
+  m.versions[m.current_version] = VersionMeta{created, deletion, false};
+  m.updated_time = created;
+  if (m.created_time == 0) m.created_time = created;
+
+  // The key's setting overrides the mount's, as documented by Vault.
+  std::uint32_t max_versions = m.max_versions != 0        ? m.max_versions
+                               : config.max_versions != 0 ? config.max_versions
+                                                          : kDefaultMaxVersions;
+  std::vector<std::uint64_t> removed;
+  if (m.current_version - m.oldest_version < max_versions) return removed;
+  std::uint64_t drop_through = m.current_version - max_versions;
+  auto end = m.versions.upper_bound(drop_through);
+  for (auto it = m.versions.begin(); it != end; ++it) removed.push_back(it->first);
+  m.versions.erase(m.versions.begin(), end);
+  m.oldest_version = drop_through + 1;
+  return removed;
+}
+
+std::optional<Nanos> ScheduledDeletion(Nanos at, const Config& config, const KeyMetadata& m) {
+  if (config.delete_version_after < 0) return std::nullopt;
+  std::int64_t mount = config.delete_version_after;
+  std::int64_t key = m.delete_version_after;
+  if (mount == 0 && key == 0) return std::nullopt;
+  std::int64_t secs = key;
+  if (secs == 0 || (mount != 0 && mount < secs)) secs = mount;
+  return at + secs * 1'000'000'000LL;
+}
+
+std::string FormatTime(Nanos t) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(t))));
+}
+
+std::string FormatOptionalTime(std::optional<Nanos> t) { return t ? FormatTime(*t) : ""; }
+
+Json CustomMetadataJson(const KeyMetadata& m) {
+  if (!m.custom_metadata) return nullptr;
+  return Json(*m.custom_metadata);
+}
+
+Json VersionMetadataJson(const KeyMetadata& m, std::uint64_t version, const VersionMeta& v) {
+  return Json{{"created_time", FormatTime(v.created_time)},
+              {"custom_metadata", CustomMetadataJson(m)},
+              {"deletion_time", FormatOptionalTime(v.deletion_time)},
+              {"destroyed", v.destroyed},
+              {"version", version}};
+}
+
+}  // namespace coffer::engines::kv

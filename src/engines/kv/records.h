@@ -1,0 +1,101 @@
+#pragma once
+// What the KV v2 engine keeps in its storage view, and how it is encoded.
+//
+// Layout (all values JSON):
+//   config                     mount settings (Config)
+//   metadata/<key>             one KeyMetadata per secret: version table and settings
+//   versions/<key>/<n>         one VersionRecord per live version n
+//
+// Reading the latest version is one metadata Get plus one version Get; a write
+// adds one version record and rewrites only the metadata record, in one
+// Transact guarded by the metadata entry's revision.
+//
+// Times are nanoseconds since the Unix epoch (wall clock); durations are
+// whole seconds, as Vault's API takes them.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace coffer::engines::kv {
+
+using Json = nlohmann::json;
+using Nanos = std::int64_t;
+
+inline constexpr std::uint32_t kDefaultMaxVersions = 10;
+
+struct Config {
+  std::uint32_t max_versions = 0;  // 0 = default (10)
+  bool cas_required = false;
+  // Seconds; 0 = unset, negative = disabled for every key of the mount.
+  std::int64_t delete_version_after = 0;
+};
+
+struct VersionMeta {
+  Nanos created_time = 0;
+  std::optional<Nanos> deletion_time;  // soft delete, now or scheduled
+  bool destroyed = false;
+};
+
+struct KeyMetadata {
+  std::uint64_t current_version = 0;
+  std::uint64_t oldest_version = 0;
+  std::uint32_t max_versions = 0;  // 0 = use the mount's
+  bool cas_required = false;
+  std::int64_t delete_version_after = 0;  // seconds, 0 = use the mount's
+  std::optional<std::map<std::string, std::string>> custom_metadata;  // null until set
+  Nanos created_time = 0;
+  Nanos updated_time = 0;
+  std::map<std::uint64_t, VersionMeta> versions;
+};
+
+struct VersionRecord {
+  Json data = Json::object();
+  Nanos created_time = 0;
+};
+
+// Storage keys.
+inline constexpr std::string_view kConfigKey = "config";
+inline constexpr std::string_view kMetadataPrefix = "metadata/";
+std::string MetadataKey(std::string_view key);
+std::string VersionKey(std::string_view key, std::uint64_t version);
+
+// Encoding. Decoders answer kInternal for a corrupt record (the message names
+// no value).
+std::string EncodeConfig(const Config& c);
+Result<Config> DecodeConfig(std::string_view raw);
+std::string EncodeMetadata(const KeyMetadata& m);
+Result<KeyMetadata> DecodeMetadata(std::string_view raw);
+std::string EncodeVersion(const VersionRecord& v);
+Result<VersionRecord> DecodeVersion(std::string_view raw);
+
+// True when the version reads as deleted at `now` (a deletion time that has
+// been reached, including one scheduled by delete_version_after).
+bool IsDeleted(const VersionMeta& v, Nanos now);
+
+// Adds version current+1 created at `created` and moves the max_versions
+// window as Vault does (the key's max_versions, else the mount's, else 10).
+// Returns the versions that fell out of the window: they are gone from
+// `versions` and the caller must delete their records.
+std::vector<std::uint64_t> AddVersion(KeyMetadata& m, Nanos created, std::optional<Nanos> deletion,
+                                      const Config& config);
+
+// The deletion time of a version created (or undeleted) at `at`, from the
+// smallest non-zero of the mount's and the key's delete_version_after; none
+// when both are unset or the mount disabled it.
+std::optional<Nanos> ScheduledDeletion(Nanos at, const Config& config, const KeyMetadata& m);
+
+// JSON shapes of the API.
+std::string FormatTime(Nanos t);                         // RFC 3339, nanoseconds
+std::string FormatOptionalTime(std::optional<Nanos> t);  // "" when unset
+Json CustomMetadataJson(const KeyMetadata& m);           // object or null
+// {created_time, custom_metadata, deletion_time, destroyed, version}
+Json VersionMetadataJson(const KeyMetadata& m, std::uint64_t version, const VersionMeta& v);
+
+}  // namespace coffer::engines::kv

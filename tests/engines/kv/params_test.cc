@@ -1,0 +1,62 @@
+#include "engines/kv/params.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer::engines::kv {
+namespace {
+
+TEST(KvParams, Durations) {
+  auto secs = [](Json j) { return ParseDurationSeconds(j, "d"); };
+  EXPECT_EQ(*secs(90), 90);
+  EXPECT_EQ(*secs("90"), 90);
+  EXPECT_EQ(*secs("90s"), 90);
+  EXPECT_EQ(*secs("1h30m"), 5400);
+  EXPECT_EQ(*secs("3h25m19s"), 12319);
+  EXPECT_EQ(*secs("1.5h"), 5400);
+  EXPECT_EQ(*secs("2d"), 172800);
+  EXPECT_EQ(*secs("1500ms"), 1);
+  EXPECT_EQ(*secs("-1s"), -1);
+  EXPECT_EQ(*secs(""), 0);
+  EXPECT_EQ(*secs("0"), 0);
+  EXPECT_FALSE(secs("soon").has_value());
+  EXPECT_FALSE(secs("10x").has_value());
+  EXPECT_FALSE(secs("h").has_value());
+  EXPECT_FALSE(secs(true).has_value());
+
+  EXPECT_EQ(FormatDurationSeconds(0), "0s");
+  EXPECT_EQ(FormatDurationSeconds(45), "45s");
+  EXPECT_EQ(FormatDurationSeconds(180), "3m0s");
+  EXPECT_EQ(FormatDurationSeconds(3600), "1h0m0s");
+  EXPECT_EQ(FormatDurationSeconds(12319), "3h25m19s");
+  EXPECT_EQ(FormatDurationSeconds(-1), "-1s");
+}
+
+TEST(KvParams, VersionLists) {
+  EXPECT_EQ(*ParseVersionList(Json{1, 2, "3"}, "v"), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(*ParseVersionList(Json("4, 5"), "v"), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(*ParseVersionList(Json(6), "v"), (std::vector<std::uint64_t>{6}));
+  EXPECT_FALSE(ParseVersionList(Json{1, -2}, "v").has_value());
+  EXPECT_FALSE(ParseVersionList(Json("1,x"), "v").has_value());
+  EXPECT_FALSE(ParseVersionList(Json{{"a", 1}}, "v").has_value());
+}
+
+TEST(KvParams, IntsBoolsAndKeys) {
+  EXPECT_EQ(*ParseInt(Json("12"), "n"), 12);
+  EXPECT_EQ(*ParseInt(Json(3.0), "n"), 3);
+  EXPECT_FALSE(ParseInt(Json(3.5), "n").has_value());
+  EXPECT_FALSE(ParseInt(Json("12a"), "n").has_value());
+  EXPECT_TRUE(*ParseBool(Json("true"), "b"));
+  EXPECT_FALSE(*ParseBool(Json(0), "b"));
+  EXPECT_FALSE(ParseBool(Json("yes"), "b").has_value());
+
+  EXPECT_TRUE(ValidateSecretKey("a/b-c.d").ok());
+  EXPECT_FALSE(ValidateSecretKey("").ok());
+  EXPECT_FALSE(ValidateSecretKey("/a").ok());
+  EXPECT_FALSE(ValidateSecretKey("a/").ok());
+  EXPECT_FALSE(ValidateSecretKey("a//b").ok());
+  EXPECT_FALSE(ValidateSecretKey(std::string("a\0b", 3)).ok());
+  EXPECT_FALSE(ValidateSecretKey(std::string(kMaxKeyLength + 1, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace coffer::engines::kv
