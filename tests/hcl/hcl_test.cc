@@ -319,5 +319,49 @@ s = "\u00e9\t${a("b")}" /* c */ n = [1.5e3, 0x10, {k = "v"}]
   }
 }
 
+TEST(HclTest, MutatedInputsNeverCrash) {
+  // A fixed-seed mutation loop: each variant parses or fails with an error.
+  const std::string seed = R"(storage "local" { path = "/d" }
+listener "tcp" { address = "127.0.0.1:8200", tls_disable = "1" }
+path "secret/*" { capabilities = ["read"] allowed_parameters = { "k" = ["a", 0x1f, -1.5e3] } }
+h = <<-EOF
+  x
+  EOF
+/* c */ s = "\u00e9 ${x("y")}" # end
+)";
+  const std::string alphabet = "{}[]\"=,<-#/*\\$\n 0xe.9aEOF";
+  std::uint32_t state = 12345;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int i = 0; i < 10000; ++i) {
+    std::string text = seed;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % (text.size() + 1);
+      const char c = alphabet[next() % alphabet.size()];
+      switch (next() % 3) {
+        case 0:
+          text.insert(at, 1, c);
+          break;
+        case 1:
+          if (at < text.size()) text.erase(at, 1);
+          break;
+        default:
+          if (at < text.size()) text[at] = c;
+          break;
+      }
+    }
+    auto doc = Parse(text);
+    if (!doc.has_value()) {
+      ASSERT_EQ(doc.error().code(), Code::kInvalidArgument) << text;
+      ASSERT_THAT(doc.error().message(), HasSubstr("line ")) << text;
+    } else {
+      (void)doc->json().dump();  // the tree is valid UTF-8 JSON
+    }
+  }
+}
+
 }  // namespace
 }  // namespace coffer::hcl
