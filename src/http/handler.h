@@ -16,8 +16,7 @@ class Handler {
   // any thread; it may call it inline for cheap requests (health, sealed
   // answers) and must move anything that blocks (storage writes, fsync) off
   // the I/O thread first. `done` is thread-safe to call.
-  virtual void Handle(logical::Request request,
-                      std::function<void(logical::Response)> done) = 0;
+  virtual void Handle(logical::Request request, std::function<void(logical::Response)> done) = 0;
 };
 
 }  // namespace coffer::http

@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace coffer::logical {
 
@@ -19,10 +18,10 @@ enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead };
 std::string_view OperationName(Operation op);
 
 struct Request {
-  std::string id;         // request_id, a UUID
+  std::string id;  // request_id, a UUID
   Operation operation = Operation::kRead;
-  std::string path;       // canonical, without the leading "/v1/"
-  Json data = Json::object();             // the JSON body (object) or {} when empty
+  std::string path;                          // canonical, without the leading "/v1/"
+  Json data = Json::object();                // the JSON body (object) or {} when empty
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string client_token;  // from X-Vault-Token or Authorization: Bearer (secret!)
   std::string wrap_ttl;      // X-Vault-Wrap-TTL, unparsed
@@ -48,6 +47,7 @@ struct Response {
   std::string lease_id;
   bool renewable = false;
   std::int64_t lease_duration = 0;
+  std::string mount_type;  // the type of the mount that answered ("kv", ...)
 
   // When set, this body is sent as is (health, seal-status and other sys
   // endpoints answer without Vault's envelope).

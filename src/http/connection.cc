@@ -1,0 +1,364 @@
+// One HTTP/1.1 connection (plain or TLS), driven by hand on top of Beast's
+// request parser: we read into a flat buffer and feed the parser ourselves,
+// so the raw header can be checked before it is interpreted, limits map to
+// the right statuses, and no composed-operation machinery runs per request.
+// Requests on a connection are handled strictly one at a time (pipelined
+// requests wait in the buffer), so responses can never be reordered.
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "common/log.h"
+#include "http/error_map.h"
+#include "http/framing.h"
+#include "http/request_builder.h"
+#include "http/response_writer.h"
+#include "http/server_internal.h"
+
+namespace coffer::http::internal {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+template <class Stream>
+class Connection final : public ConnBase {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Connection(Server::Impl& impl, Worker& worker, tcp::socket socket)
+      : impl_(impl), worker_(worker), stream_(MakeStream(impl, std::move(socket))) {
+    error_code ec;
+    auto ep = Lowest().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+    Lowest().set_option(tcp::no_delay(true), ec);
+  }
+
+  void Start() override {
+    const auto& o = impl_.options;
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      deadline_ = Clock::now() + o.header_read_timeout;
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](error_code ec) {
+        if (self->phase_ == Phase::kClosed) return;
+        if (ec) return self->CloseNow();
+        self->BeginRequest();
+      });
+    } else {
+      BeginRequest();
+    }
+  }
+
+  void CloseNow() override {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    deadline_ = SteadyTime::max();
+    error_code ec;
+    Lowest().close(ec);
+    worker_.Remove(*this);
+  }
+
+  void BeginShutdown() override {
+    shutting_down_ = true;
+    if (phase_ != Phase::kHandling && phase_ != Phase::kWriting) CloseNow();
+  }
+
+  // Runs on the worker thread; ignores a second or stale `done`.
+  void OnResponse(std::uint64_t gen, logical::Response response) {
+    if (phase_ != Phase::kHandling || gen != gen_) return;
+    Respond(response);
+  }
+
+ private:
+  enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
+
+  static Stream MakeStream(Server::Impl& impl, tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *impl.ssl);
+    } else {
+      (void)impl;
+      return socket;
+    }
+  }
+
+  tcp::socket& Lowest() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  std::shared_ptr<Connection> Self() {
+    return std::static_pointer_cast<Connection>(shared_from_this());
+  }
+
+  void BeginRequest() {
+    if (shutting_down_) return CloseNow();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(impl_.options.max_header_size, UINT32_MAX)));
+    parser_->body_limit(impl_.options.max_request_size);
+    parser_->eager(false);  // stop after the header so we can vet it first
+    header_checked_ = false;
+    const auto now = Clock::now();
+    if (buffer_.size() > 0 || first_request_) {
+      // A new connection gets the header timeout from the start: connecting
+      // and sending nothing must not hold a slot for the idle timeout.
+      phase_ = Phase::kHeader;
+      deadline_ = now + impl_.options.header_read_timeout;
+    } else {
+      phase_ = Phase::kIdle;
+      deadline_ = now + impl_.options.idle_timeout;
+    }
+    first_request_ = false;
+    Parse();
+  }
+
+  void DoRead() {
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = Self()](error_code ec, std::size_t n) { self->OnRead(ec, n); });
+  }
+
+  void OnRead(error_code ec, std::size_t n) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) return CloseNow();  // EOF, reset, or closed by a timeout
+    buffer_.commit(n);
+    if (phase_ == Phase::kIdle) {
+      phase_ = Phase::kHeader;
+      deadline_ = Clock::now() + impl_.options.header_read_timeout;
+    }
+    Parse();
+  }
+
+  void Parse() {
+    for (;;) {
+      if (buffer_.size() == 0) return DoRead();
+      error_code ec;
+      const auto data = buffer_.data();
+      std::size_t used = parser_->put(data, ec);
+      if (!header_checked_ && parser_->is_header_done()) {
+        header_checked_ = true;
+        std::string_view raw(static_cast<const char*>(data.data()), used);
+        buffer_.consume(used);
+        if (!OnHeader(raw)) return;
+        if (ec == bhttp::error::need_more) ec = {};
+      } else {
+        buffer_.consume(used);
+      }
+      if (ec == bhttp::error::need_more) {
+        if (!parser_->is_header_done() && buffer_.size() > impl_.options.max_header_size) {
+          return FailAndClose(431, "request header too large");
+        }
+        return DoRead();
+      }
+      if (ec) return FailParse(ec);
+      if (parser_->is_done()) return Dispatch();
+      if (expect_continue_ && buffer_.size() == 0) {
+        expect_continue_ = false;
+        asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                          [self = Self()](error_code e, std::size_t) {
+                            if (self->phase_ == Phase::kClosed) return;
+                            if (e) return self->CloseNow();
+                            self->Parse();
+                          });
+        return;
+      }
+    }
+  }
+
+  // The header is complete; returns false when it was refused.
+  bool OnHeader(std::string_view raw) {
+    if (Status s = CheckRawHeader(raw); !s.ok()) {
+      FailAndClose(400, s.message());
+      return false;
+    }
+    const auto& h = parser_->get();
+    FramingFields f;
+    f.version = h.version();
+    for (const auto& field : h) {
+      if (field.name() == bhttp::field::content_length) {
+        f.content_length.push_back(field.value());
+      } else if (field.name() == bhttp::field::transfer_encoding) {
+        f.transfer_encoding.push_back(field.value());
+      }
+    }
+    if (Status s = CheckFraming(f); !s.ok()) {
+      FailAndClose(400, s.message());
+      return false;
+    }
+    auto expect = h[bhttp::field::expect];
+    expect_continue_ = beast::iequals(expect, "100-continue");
+    phase_ = Phase::kBody;
+    deadline_ = Clock::now() + impl_.options.body_read_timeout;
+    parser_->eager(true);
+    return true;
+  }
+
+  void FailParse(error_code ec) {
+    if (ec == bhttp::error::header_limit) return FailAndClose(431, "request header too large");
+    if (ec == bhttp::error::body_limit) return FailAndClose(413, "request body too large");
+    FailAndClose(400, "malformed request: " + ec.message());
+  }
+
+  // Answers a request we could not frame, then closes: after a framing
+  // error the rest of the byte stream cannot be trusted.
+  void FailAndClose(int status, std::string message) {
+    keep_alive_ = false;
+    linger_ = true;
+    is_head_ = false;
+    request_id_.clear();
+    phase_ = Phase::kHandling;
+    Respond(logical::ErrorResponse(status, std::move(message)));
+  }
+
+  void Dispatch() {
+    auto& msg = parser_->get();
+    WireRequest wire;
+    wire.method = msg.method_string();
+    wire.target = msg.target();
+    wire.vault_token = msg["X-Vault-Token"];
+    wire.authorization = msg[bhttp::field::authorization];
+    wire.wrap_ttl = msg["X-Vault-Wrap-TTL"];
+    wire.content_type = msg[bhttp::field::content_type];
+    wire.body = msg.body();
+    wire.remote_address = remote_;
+    wire.tls = kTls;
+
+    keep_alive_ = parser_->keep_alive();
+    linger_ = false;
+    is_head_ = wire.method == "HEAD";
+    phase_ = Phase::kHandling;
+    deadline_ = SteadyTime::max();  // the handler's time is the core's business
+    const std::uint64_t gen = ++gen_;
+
+    auto built = BuildRequest(wire, impl_.options.max_json_depth);
+    if (!built) {
+      request_id_ = NewRequestId();
+      return Respond(built.error());
+    }
+    request_id_ = built->id;
+    try {
+      impl_.handler.Handle(std::move(*built), MakeDone(gen));
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("http: handler threw a non-standard exception");
+    }
+    OnResponse(gen, ResponseFor(Internal("handler exception")));
+  }
+
+  std::function<void(logical::Response)> MakeDone(std::uint64_t gen) {
+    return [weak = std::weak_ptr<Connection>(Self()), gate = worker_.gate, worker = &worker_,
+            gen](logical::Response response) {
+      if (current_worker == worker) {
+        if (auto c = weak.lock()) c->OnResponse(gen, std::move(response));
+        return;
+      }
+      std::scoped_lock lock(gate->mu);
+      if (gate->ctx == nullptr) return;  // the server has stopped
+      auto c = weak.lock();
+      if (!c) return;
+      asio::post(*gate->ctx, [c = std::move(c), gen, r = std::move(response)]() mutable {
+        c->OnResponse(gen, std::move(r));
+      });
+    };
+  }
+
+  void Respond(const logical::Response& response) {
+    if (shutting_down_) keep_alive_ = false;
+    try {
+      RenderResponse(response, request_id_, is_head_, keep_alive_, out_);
+    } catch (const std::exception& e) {
+      spdlog::error("http: cannot render a response: {}", e.what());
+      keep_alive_ = false;
+      RenderResponse(logical::ErrorResponse(500, "internal error"), request_id_, is_head_, false,
+                     out_);
+    }
+    phase_ = Phase::kWriting;
+    deadline_ = Clock::now() + impl_.options.idle_timeout;
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = Self()](error_code ec, std::size_t) { self->OnWrite(ec); });
+  }
+
+  void OnWrite(error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) return CloseNow();
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // don't pin big buffers
+    if (keep_alive_ && !shutting_down_) return BeginRequest();
+    if constexpr (!kTls) {
+      if (linger_) return Linger();
+    }
+    error_code ignored;
+    Lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    CloseNow();
+  }
+
+  // After an error response, half-close and discard what the client is
+  // still sending for a short while: closing with unread data would send a
+  // RST that can destroy the response before the client reads it.
+  void Linger() {
+    error_code ignored;
+    Lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    phase_ = Phase::kLinger;
+    deadline_ = Clock::now() + kLingerTime;
+    buffer_.clear();
+    DiscardRead();
+  }
+
+  void DiscardRead() {
+    Lowest().async_read_some(buffer_.prepare(64 * 1024),
+                             [self = Self()](error_code ec, std::size_t) {
+                               if (self->phase_ == Phase::kClosed) return;
+                               if (ec) return self->CloseNow();
+                               self->DiscardRead();
+                             });
+  }
+
+  Server::Impl& impl_;
+  Worker& worker_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string out_;
+  std::string request_id_;
+  std::string remote_;
+  Phase phase_ = Phase::kIdle;
+  std::uint64_t gen_ = 0;
+  bool first_request_ = true;
+  bool header_checked_ = false;
+  bool expect_continue_ = false;
+  bool keep_alive_ = true;
+  bool linger_ = false;
+  bool is_head_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace
+
+void StartConnection(Server::Impl& impl, Worker& worker, tcp::socket socket) {
+  std::shared_ptr<ConnBase> conn;
+  if (impl.ssl) {
+    conn = std::make_shared<Connection<TlsStream>>(impl, worker, std::move(socket));
+  } else {
+    conn = std::make_shared<Connection<tcp::socket>>(impl, worker, std::move(socket));
+  }
+  worker.Add(conn);
+  conn->Start();
+}
+
+}  // namespace coffer::http::internal

@@ -1,0 +1,181 @@
+#include "http/path.h"
+
+#include <cstdint>
+
+namespace coffer::http {
+namespace {
+
+constexpr std::string_view kApiPrefix = "/v1/";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool HasControl(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+
+// Checks the raw escapes of one segment: an encoded '/' or '\' would let a
+// client smuggle a separator past the segment checks, so it is refused even
+// though it decodes fine.
+Status CheckEscapes(std::string_view raw) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') continue;
+    if (raw.size() - i < 3) {
+      return InvalidArgument("malformed percent escape in path");
+    }
+    int hi = HexValue(raw[i + 1]);
+    int lo = HexValue(raw[i + 2]);
+    if (hi < 0 || lo < 0) return InvalidArgument("malformed percent escape in path");
+    int v = hi * 16 + lo;
+    if (v == '/' || v == '\\') return InvalidArgument("encoded slash or backslash in path");
+    i += 2;
+  }
+  return Status::Ok();
+}
+
+// Appends the decoded form of `in` to `out`; false on a malformed escape.
+// (Out-parameter rather than Result<std::string>: g++ 12 reports a false
+// maybe-uninitialized through std::expected<std::string> here.)
+bool DecodeAppend(std::string_view in, bool plus_is_space, std::string& out) {
+  out.reserve(out.size() + in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (in.size() - i < 3) return false;
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Target SplitTarget(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  if (!DecodeAppend(in, plus_is_space, out))
+    return Err(InvalidArgument("malformed percent escape"));
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, 0xC0/0xC1 overlong lead, or > U+10FFFF lead
+    }
+    if (n - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return false;
+    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+Result<std::string> CanonicalizePath(std::string_view encoded) {
+  if (!encoded.starts_with(kApiPrefix)) return Err(NotFound("not an API path"));
+  std::string_view rest = encoded.substr(kApiPrefix.size());
+  if (rest.empty()) return Err(NotFound("no path after /v1/"));
+
+  std::string out;
+  out.reserve(rest.size());
+  std::size_t pos = 0;
+  while (pos <= rest.size()) {
+    std::size_t slash = rest.find('/', pos);
+    bool last = slash == std::string_view::npos;
+    std::string_view raw = rest.substr(pos, last ? std::string_view::npos : slash - pos);
+    if (raw.empty()) {
+      // Only the segment after a final '/' may be empty: that is the kept
+      // trailing slash. Anything else is "//" (or "/v1//...").
+      if (last && pos > 0) break;
+      return Err(InvalidArgument("empty path segment"));
+    }
+    if (raw.find_first_of("\\#") != std::string_view::npos) {
+      return Err(InvalidArgument("invalid character in path"));
+    }
+    TRY(CheckEscapes(raw));
+    std::string seg;
+    if (!DecodeAppend(raw, /*plus_is_space=*/false, seg)) {
+      return Err(InvalidArgument("malformed percent escape in path"));
+    }
+    if (seg == "." || seg == "..") return Err(InvalidArgument("dot segment in path"));
+    if (HasControl(seg)) return Err(InvalidArgument("control character in path"));
+    if (!IsValidUtf8(seg)) return Err(InvalidArgument("invalid UTF-8 in path"));
+    out += seg;
+    if (last) break;
+    out.push_back('/');
+    pos = slash + 1;
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t amp = query.find('&', pos);
+    std::string_view pair =
+        query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      std::string_view k = pair.substr(0, eq);
+      std::string_view v = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      std::string key, value;
+      if (!DecodeAppend(k, true, key) || !DecodeAppend(v, true, value)) {
+        return Err(InvalidArgument("malformed percent escape in query"));
+      }
+      if (HasControl(key) || HasControl(value) || !IsValidUtf8(key) || !IsValidUtf8(value)) {
+        return Err(InvalidArgument("invalid character in query"));
+      }
+      if (!key.empty()) out.emplace(std::move(key), std::move(value));  // first one wins
+    }
+    if (amp == std::string_view::npos) break;
+    pos = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace coffer::http

@@ -1,0 +1,51 @@
+#pragma once
+// Canonicalisation of request targets, done before anything else looks at a
+// request: the result is the one path both the ACL and the engines see.
+// Pure functions, no I/O; thread-safe.
+//
+// Rules (see docs/http-api.md):
+//   - only "/v1/<something>" is an API path; anything else is kNotFound;
+//   - each segment is percent-decoded; a decoded segment must not be empty
+//     ("//"), "." or "..", nor contain '/', '\\', NUL, control characters
+//     (0x00-0x1F, 0x7F) or invalid UTF-8; an encoded slash (%2F) or backslash
+//     (%5C) and malformed escapes ("%", "%4", "%zz") are rejected; a literal
+//     backslash or '#' is rejected too;
+//   - one trailing '/' is allowed and kept (Vault's LIST paths end in '/').
+//   Every rejection is kInvalidArgument.
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace coffer::http {
+
+// Splits a request-target ("/v1/secret/foo?list=true") into its path and its
+// query (without the '?'; empty when there is none).
+struct Target {
+  std::string_view path;
+  std::string_view query;
+};
+Target SplitTarget(std::string_view target);
+
+// Canonicalises an encoded path ("/v1/secret/a%20b") and returns it decoded
+// and without the "/v1/" prefix ("secret/a b").
+// Errors: kNotFound (not under /v1/), kInvalidArgument (see the rules above).
+Result<std::string> CanonicalizePath(std::string_view encoded_path);
+
+// Parses "a=1&b=x%20y&flag" into decoded pairs ('+' is a space, a key without
+// '=' has the value ""). The first occurrence of a repeated key wins, as in
+// Go's url.Values.Get. Errors: kInvalidArgument for malformed escapes, NUL or
+// control characters, or invalid UTF-8.
+Result<std::map<std::string, std::string>> ParseQuery(std::string_view query);
+
+// Percent-decodes `in` (and '+' to space when plus_is_space). Errors:
+// kInvalidArgument for a malformed escape.
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points
+// above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace coffer::http

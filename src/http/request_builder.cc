@@ -1,0 +1,163 @@
+#include "http/request_builder.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+
+#include "common/log.h"
+#include "http/path.h"
+
+namespace coffer::http {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+struct DepthExceeded {};
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The media type without parameters ("application/json; charset=utf-8").
+std::string_view MediaType(std::string_view content_type) {
+  return Trim(content_type.substr(0, content_type.find(';')));
+}
+
+}  // namespace
+
+bool ParseBoolFlag(std::string_view v) {
+  return v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True";
+}
+
+Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth) {
+  if (std::all_of(body.begin(), body.end(),
+                  [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; })) {
+    return Json::object();
+  }
+  // The callback sees each container start before it is pushed; depth 0 is
+  // the top level. nlohmann's SAX parser is iterative, so aborting here keeps
+  // both the parse and the (never built) tree shallow.
+  const int limit = static_cast<int>(std::min<std::size_t>(max_depth, 1 << 20));
+  auto cb = [limit](int depth, Json::parse_event_t event, Json&) {
+    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+        depth >= limit) {
+      throw DepthExceeded{};
+    }
+    return true;
+  };
+  Json parsed;
+  try {
+    parsed = Json::parse(body.begin(), body.end(), cb, /*allow_exceptions=*/true);
+  } catch (const DepthExceeded&) {
+    return Err(InvalidArgument("failed to parse JSON input: nesting too deep"));
+  } catch (const Json::exception& e) {
+    return Err(InvalidArgument(std::string("failed to parse JSON input: ") + e.what()));
+  }
+  if (!parsed.is_object()) {
+    return Err(InvalidArgument("failed to parse JSON input: top level must be an object"));
+  }
+  return parsed;
+}
+
+std::string NewRequestId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) {
+    // RAND_bytes fails only when the DRBG cannot be seeded; a request id is
+    // not a secret, but a duplicate would confuse audit logs, so say so.
+    spdlog::error("RAND_bytes failed for a request id");
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
+                                                                std::size_t max_json_depth) {
+  using logical::ErrorResponse;
+  logical::Request req;
+  Target target = SplitTarget(wire.target);
+
+  auto path = CanonicalizePath(target.path);
+  if (!path) {
+    if (path.error().code() == Code::kNotFound) {
+      logical::Response r;
+      r.http_status = 404;
+      r.raw = Json{{"errors", Json::array()}};
+      return std::unexpected(std::move(r));
+    }
+    return std::unexpected(ErrorResponse(400, path.error().message()));
+  }
+  req.path = std::move(*path);
+
+  auto query = ParseQuery(target.query);
+  if (!query) return std::unexpected(ErrorResponse(400, query.error().message()));
+  req.query = std::move(*query);
+
+  const std::string_view m = wire.method;
+  bool parse_body = false;
+  if (m == "GET") {
+    auto it = req.query.find("list");
+    req.operation =
+        (it != req.query.end() && ParseBoolFlag(it->second)) ? Operation::kList : Operation::kRead;
+  } else if (m == "LIST") {
+    req.operation = Operation::kList;
+  } else if (m == "POST" || m == "PUT") {
+    req.operation = Operation::kUpdate;
+    parse_body = true;
+  } else if (m == "PATCH") {
+    req.operation = Operation::kPatch;
+    parse_body = true;
+    if (!IEquals(MediaType(wire.content_type), "application/merge-patch+json")) {
+      return std::unexpected(
+          ErrorResponse(415, "PATCH requires Content-Type of application/merge-patch+json"));
+    }
+  } else if (m == "DELETE") {
+    req.operation = Operation::kDelete;
+    parse_body = true;
+  } else if (m == "HEAD") {
+    req.operation = Operation::kHead;
+  } else {
+    return std::unexpected(ErrorResponse(405, "unsupported method"));
+  }
+  // As Vault does: a list is always of a folder.
+  if (req.operation == Operation::kList && !req.path.ends_with('/')) req.path.push_back('/');
+
+  if (parse_body) {
+    auto data = ParseJsonBody(wire.body, max_json_depth);
+    if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
+    req.data = std::move(*data);
+  }
+
+  if (!wire.vault_token.empty()) {
+    req.client_token = std::string(Trim(wire.vault_token));
+  } else if (wire.authorization.size() > 7 && IEquals(wire.authorization.substr(0, 7), "Bearer ")) {
+    req.client_token = std::string(Trim(wire.authorization.substr(7)));
+  }
+  req.wrap_ttl = std::string(Trim(wire.wrap_ttl));
+  req.remote_address = wire.remote_address;
+  req.tls = wire.tls;
+  req.id = NewRequestId();
+  return req;
+}
+
+}  // namespace coffer::http

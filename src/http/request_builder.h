@@ -1,0 +1,48 @@
+#pragma once
+// Turns what the connection read off the wire into a logical::Request:
+// canonical path, operation, query, token, body JSON (with a depth limit).
+// No Beast types here, so it is unit-testable without sockets. Thread-safe.
+
+#include <cstddef>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "logical/request.h"
+
+namespace coffer::http {
+
+// The parts of an HTTP request the API cares about, already framed.
+struct WireRequest {
+  std::string_view method;         // as sent, e.g. "GET", "LIST"
+  std::string_view target;         // request-target, e.g. "/v1/secret/x?list=true"
+  std::string_view vault_token;    // X-Vault-Token
+  std::string_view authorization;  // Authorization
+  std::string_view wrap_ttl;       // X-Vault-Wrap-TTL
+  std::string_view content_type;   // Content-Type
+  std::string_view body;
+  std::string remote_address;
+  bool tls = false;
+};
+
+// Builds the logical request, or the response to send instead (404 for
+// non-API paths, 400 for bad paths/queries/JSON, 405 for unknown methods,
+// 415 for a PATCH that is not application/merge-patch+json).
+std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
+                                                                std::size_t max_json_depth);
+
+// Parses a JSON request body. An empty (or all-whitespace) body is {}. The
+// nesting depth is counted while parsing, before the tree is built, so a
+// hostile "[[[[..." cannot exhaust the stack. Errors: kInvalidArgument
+// "failed to parse JSON input: ..." (also for a top level that is not an
+// object).
+Result<logical::Json> ParseJsonBody(std::string_view body, std::size_t max_depth);
+
+// A random (version 4) UUID from OpenSSL's RAND_bytes.
+std::string NewRequestId();
+
+// Vault's parseutil.ParseBool: 1 t T TRUE true True (and the false forms).
+bool ParseBoolFlag(std::string_view v);
+
+}  // namespace coffer::http

@@ -1,0 +1,196 @@
+#include "http/response_writer.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "common/log.h"
+
+namespace coffer::http {
+namespace {
+
+using logical::Json;
+
+bool IsSafeHeaderText(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool IEqualsAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void AppendJson(std::string& out, const Json& j) {
+  // Invalid UTF-8 inside a handler's strings must not throw out of the
+  // server: replace it.
+  out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The IMF-fixdate, recomputed at most once per second per thread.
+std::string_view DateHeader() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char buf[40];
+  thread_local std::size_t len = 0;
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    len = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return {buf, len};
+}
+
+}  // namespace
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 307:
+      return "Temporary Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 472:
+      return "Data Replication Secondary";
+    case 473:
+      return "Performance Standby";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+bool IsEmptyResponse(const logical::Response& r) {
+  if (r.http_status == 204) return true;
+  return r.http_status == 200 && !r.raw && r.data.is_null() && r.auth.is_null() &&
+         r.wrap_info.is_null() && (r.warnings.is_null() || r.warnings.empty()) &&
+         r.lease_id.empty();
+}
+
+std::string RenderBody(const logical::Response& r, std::string_view request_id) {
+  std::string out;
+  if (r.raw) {
+    AppendJson(out, *r.raw);
+    return out;
+  }
+  out.reserve(256);
+  out += "{\"request_id\":";
+  AppendJson(out, Json(request_id));
+  out += ",\"lease_id\":";
+  AppendJson(out, Json(r.lease_id));
+  out += r.renewable ? ",\"renewable\":true" : ",\"renewable\":false";
+  out += ",\"lease_duration\":";
+  out += std::to_string(r.lease_duration);
+  out += ",\"data\":";
+  AppendJson(out, r.data);
+  out += ",\"wrap_info\":";
+  AppendJson(out, r.wrap_info);
+  out += ",\"warnings\":";
+  AppendJson(out, r.warnings);
+  out += ",\"auth\":";
+  AppendJson(out, r.auth);
+  out += ",\"mount_type\":";
+  AppendJson(out, Json(r.mount_type));
+  out += '}';
+  return out;
+}
+
+void RenderResponse(const logical::Response& r, std::string_view request_id, bool head,
+                    bool keep_alive, std::string& out) {
+  out.clear();
+  const bool empty = IsEmptyResponse(r);
+  const int status = empty ? 204 : r.http_status;
+  const bool send_body = !head && !r.no_body && status != 204 && status != 304;
+
+  std::string_view content_type = "application/json";
+  for (const auto& [name, value] : r.headers) {
+    if (IEqualsAscii(name, "Content-Type") && IsSafeHeaderText(value)) content_type = value;
+  }
+
+  std::string body;
+  if (send_body) {
+    if (r.raw && r.raw->is_string() && !IEqualsAscii(content_type, "application/json")) {
+      body = r.raw->get_ref<const std::string&>();
+    } else {
+      body = RenderBody(r, request_id);
+    }
+  }
+
+  out.reserve(160 + body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += ReasonPhrase(status);
+  out += "\r\nDate: ";
+  out += DateHeader();
+  if (status != 204) {
+    out += "\r\nContent-Type: ";
+    out += content_type;
+  }
+  out += "\r\nCache-Control: no-store";
+  for (const auto& [name, value] : r.headers) {
+    if (IEqualsAscii(name, "Content-Type") || IEqualsAscii(name, "Content-Length") ||
+        IEqualsAscii(name, "Connection") || IEqualsAscii(name, "Transfer-Encoding") ||
+        IEqualsAscii(name, "Cache-Control") || IEqualsAscii(name, "Date")) {
+      continue;  // the server owns framing; Cache-Control stays no-store
+    }
+    if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
+        name.find_first_of(": \t") != std::string::npos) {
+      spdlog::warn("dropping an invalid response header from a handler");
+      continue;
+    }
+    out += "\r\n";
+    out += name;
+    out += ": ";
+    out += value;
+  }
+  if (status != 204) {
+    out += "\r\nContent-Length: ";
+    out += std::to_string(body.size());
+  }
+  if (!keep_alive) out += "\r\nConnection: close";
+  out += "\r\n\r\n";
+  out += body;
+}
+
+}  // namespace coffer::http

@@ -1,0 +1,249 @@
+// Unit tests for the Beast-free pieces: framing checks, request building,
+// response rendering, the error map.
+
+#include <gtest/gtest.h>
+
+#include "http/error_map.h"
+#include "http/framing.h"
+#include "http/request_builder.h"
+#include "http/response_writer.h"
+
+namespace coffer::http {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+TEST(Framing, RawHeader) {
+  EXPECT_TRUE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\r\n\r\n").ok());
+  EXPECT_FALSE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n").ok());   // obs-fold
+  EXPECT_FALSE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\r\n\tb\r\n\r\n").ok());  // obs-fold
+  EXPECT_FALSE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n").ok());   // bare CR
+  EXPECT_FALSE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n").ok());   // bare LF
+  EXPECT_FALSE(CheckRawHeader(std::string("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n", 27)).ok());
+}
+
+TEST(Framing, Fields) {
+  FramingFields f;
+  EXPECT_TRUE(CheckFraming(f).ok());
+  f.content_length = {"10"};
+  EXPECT_TRUE(CheckFraming(f).ok());
+  f.content_length = {"10", "10"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.content_length = {"10, 10"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.content_length = {"+10"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.content_length = {"10"};
+  f.transfer_encoding = {"chunked"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.content_length.clear();
+  EXPECT_TRUE(CheckFraming(f).ok());
+  f.transfer_encoding = {"Chunked"};
+  EXPECT_TRUE(CheckFraming(f).ok());
+  f.transfer_encoding = {"gzip, chunked"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.transfer_encoding = {"identity"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.transfer_encoding = {"chunked", "chunked"};
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.transfer_encoding = {"chunked"};
+  f.version = 10;
+  EXPECT_FALSE(CheckFraming(f).ok());
+  f.transfer_encoding.clear();
+  f.version = 20;
+  EXPECT_FALSE(CheckFraming(f).ok());
+}
+
+WireRequest Wire(std::string_view method, std::string_view target, std::string_view body = "") {
+  WireRequest w;
+  w.method = method;
+  w.target = target;
+  w.body = body;
+  w.remote_address = "127.0.0.1";
+  return w;
+}
+
+TEST(BuildRequest, Operations) {
+  struct Case {
+    std::string_view method, target;
+    Operation op;
+    std::string path;
+  };
+  for (const Case& c : {Case{"GET", "/v1/secret/a", Operation::kRead, "secret/a"},
+                        Case{"GET", "/v1/secret/a?list=true", Operation::kList, "secret/a/"},
+                        Case{"GET", "/v1/secret/?list=1", Operation::kList, "secret/"},
+                        Case{"GET", "/v1/secret/a?list=false", Operation::kRead, "secret/a"},
+                        Case{"LIST", "/v1/secret/a", Operation::kList, "secret/a/"},
+                        Case{"POST", "/v1/secret/a", Operation::kUpdate, "secret/a"},
+                        Case{"PUT", "/v1/secret/a", Operation::kUpdate, "secret/a"},
+                        Case{"DELETE", "/v1/secret/a", Operation::kDelete, "secret/a"},
+                        Case{"HEAD", "/v1/sys/health", Operation::kHead, "sys/health"}}) {
+    auto r = BuildRequest(Wire(c.method, c.target), 500);
+    ASSERT_TRUE(r.has_value()) << c.method << " " << c.target;
+    EXPECT_EQ(r->operation, c.op) << c.method << " " << c.target;
+    EXPECT_EQ(r->path, c.path);
+  }
+  auto patch = Wire("PATCH", "/v1/secret/a", R"({"a":1})");
+  patch.content_type = "application/merge-patch+json; charset=utf-8";
+  auto p = BuildRequest(patch, 500);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->operation, Operation::kPatch);
+  EXPECT_EQ(p->data["a"], 1);
+  patch.content_type = "application/json";
+  auto p415 = BuildRequest(patch, 500);
+  ASSERT_FALSE(p415.has_value());
+  EXPECT_EQ(p415.error().http_status, 415);
+
+  for (std::string_view m : {"OPTIONS", "TRACE", "CONNECT", "FOO", "get"}) {
+    auto r = BuildRequest(Wire(m, "/v1/secret/a"), 500);
+    ASSERT_FALSE(r.has_value()) << m;
+    EXPECT_EQ(r.error().http_status, 405) << m;
+  }
+}
+
+TEST(BuildRequest, PathErrors) {
+  auto r = BuildRequest(Wire("GET", "/v1/a/../b"), 500);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().http_status, 400);
+  auto nf = BuildRequest(Wire("GET", "/index.html"), 500);
+  ASSERT_FALSE(nf.has_value());
+  EXPECT_EQ(nf.error().http_status, 404);
+  auto q = BuildRequest(Wire("GET", "/v1/a?x=%zz"), 500);
+  ASSERT_FALSE(q.has_value());
+  EXPECT_EQ(q.error().http_status, 400);
+}
+
+TEST(BuildRequest, TokensAndHeaders) {
+  auto w = Wire("GET", "/v1/a?x=1");
+  w.authorization = "Bearer s.abc";
+  w.wrap_ttl = "5m";
+  auto r = BuildRequest(w, 500);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->client_token, "s.abc");
+  EXPECT_EQ(r->wrap_ttl, "5m");
+  EXPECT_EQ(r->query.at("x"), "1");
+  EXPECT_EQ(r->remote_address, "127.0.0.1");
+  w.vault_token = "s.vault";
+  EXPECT_EQ(BuildRequest(w, 500)->client_token, "s.vault");  // X-Vault-Token wins
+  w.vault_token = "";
+  w.authorization = "Basic abc";
+  EXPECT_EQ(BuildRequest(w, 500)->client_token, "");
+}
+
+TEST(BuildRequest, RequestIdIsUuidV4) {
+  std::string a = NewRequestId(), b = NewRequestId();
+  EXPECT_NE(a, b);
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[8], '-');
+  EXPECT_EQ(a[14], '4');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+}
+
+TEST(ParseJsonBody, Limits) {
+  EXPECT_EQ(*ParseJsonBody("", 500), Json::object());
+  EXPECT_EQ(*ParseJsonBody(" \r\n", 500), Json::object());
+  EXPECT_EQ((*ParseJsonBody(R"({"a":[1,{"b":2}]})", 500))["a"][1]["b"], 2);
+  auto arr = ParseJsonBody("[1,2]", 500);
+  ASSERT_FALSE(arr.has_value());
+  EXPECT_TRUE(arr.error().message().starts_with("failed to parse JSON input: "));
+  EXPECT_FALSE(ParseJsonBody("\"str\"", 500).has_value());
+  EXPECT_FALSE(ParseJsonBody("{bad", 500).has_value());
+  EXPECT_FALSE(ParseJsonBody("{\"a\":\"\xFF\"}", 500).has_value());
+
+  // Exactly at the limit is fine, one more is not.
+  auto nested = [](int depth) {
+    std::string s;
+    for (int i = 1; i < depth; ++i) s += "{\"a\":";
+    s += "{}";
+    for (int i = 1; i < depth; ++i) s += "}";
+    return s;
+  };
+  EXPECT_TRUE(ParseJsonBody(nested(10), 10).has_value());
+  EXPECT_FALSE(ParseJsonBody(nested(11), 10).has_value());
+
+  std::string hostile = "{\"a\":" + std::string(200000, '[');
+  auto deep = ParseJsonBody(hostile, 500);
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_EQ(deep.error().code(), Code::kInvalidArgument);
+}
+
+TEST(ResponseWriter, Envelope) {
+  logical::Response r;
+  r.data = Json{{"k", "v"}};
+  r.lease_id = "l/1";
+  r.renewable = true;
+  r.lease_duration = 30;
+  r.mount_type = "kv";
+  Json body = Json::parse(RenderBody(r, "rid"));
+  EXPECT_EQ(body["request_id"], "rid");
+  EXPECT_EQ(body["lease_id"], "l/1");
+  EXPECT_EQ(body["renewable"], true);
+  EXPECT_EQ(body["lease_duration"], 30);
+  EXPECT_EQ(body["data"]["k"], "v");
+  EXPECT_TRUE(body["wrap_info"].is_null());
+  EXPECT_TRUE(body["warnings"].is_null());
+  EXPECT_TRUE(body["auth"].is_null());
+  EXPECT_EQ(body["mount_type"], "kv");
+
+  logical::Response raw;
+  raw.raw = Json{{"sealed", false}};
+  EXPECT_EQ(RenderBody(raw, "rid"), R"({"sealed":false})");
+}
+
+TEST(ResponseWriter, WireFormat) {
+  logical::Response r;
+  r.data = Json{{"k", "v"}};
+  r.headers["X-Extra"] = "1";
+  r.headers["Bad"] = "a\r\nInjected: yes";
+  std::string out;
+  RenderResponse(r, "rid", false, true, out);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n"));
+  EXPECT_NE(out.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  EXPECT_NE(out.find("\r\nCache-Control: no-store\r\n"), std::string::npos);
+  EXPECT_NE(out.find("\r\nX-Extra: 1\r\n"), std::string::npos);
+  EXPECT_EQ(out.find("Injected"), std::string::npos);
+  EXPECT_EQ(out.find("Connection: close"), std::string::npos);
+  auto body = out.substr(out.find("\r\n\r\n") + 4);
+  EXPECT_NE(out.find("Content-Length: " + std::to_string(body.size())), std::string::npos);
+
+  RenderResponse(r, "rid", /*head=*/true, false, out);
+  EXPECT_TRUE(out.ends_with("\r\n\r\n"));
+  EXPECT_NE(out.find("Connection: close"), std::string::npos);
+
+  logical::Response empty;
+  RenderResponse(empty, "rid", false, true, out);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 204 No Content\r\n"));
+  EXPECT_TRUE(out.ends_with("\r\n\r\n"));
+
+  logical::Response text;
+  text.raw = Json("metric 1\n");
+  text.headers["Content-Type"] = "text/plain; version=0.0.4";
+  RenderResponse(text, "rid", false, true, out);
+  EXPECT_TRUE(out.ends_with("\r\n\r\nmetric 1\n"));
+}
+
+TEST(ErrorMap, Statuses) {
+  EXPECT_EQ(HttpStatusFor(Code::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(Code::kConflict), 400);
+  EXPECT_EQ(HttpStatusFor(Code::kAlreadyExists), 400);
+  EXPECT_EQ(HttpStatusFor(Code::kUnsupported), 400);
+  EXPECT_EQ(HttpStatusFor(Code::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatusFor(Code::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(Code::kMethodNotAllowed), 405);
+  EXPECT_EQ(HttpStatusFor(Code::kTooLarge), 413);
+  EXPECT_EQ(HttpStatusFor(Code::kRateLimited), 429);
+  EXPECT_EQ(HttpStatusFor(Code::kInternal), 500);
+  EXPECT_EQ(HttpStatusFor(Code::kSealed), 503);
+  EXPECT_EQ(HttpStatusFor(Code::kUnavailable), 503);
+
+  auto denied = ResponseFor(PermissionDenied());
+  EXPECT_EQ(denied.http_status, 403);
+  EXPECT_EQ((*denied.raw)["errors"][0], "permission denied");
+  auto internal = ResponseFor(Internal("disk on fire at /secret/path"));
+  EXPECT_EQ(internal.http_status, 500);
+  EXPECT_EQ((*internal.raw)["errors"][0], "internal error");
+}
+
+}  // namespace
+}  // namespace coffer::http
