@@ -1,0 +1,221 @@
+// The dispatcher: argv → registered command → CLI11 parse → Command::Run.
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include "cli/args.h"
+#include "cli/command.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "0.1.0"
+#endif
+
+namespace coffer::cli {
+namespace {
+
+bool IsHelpFlag(std::string_view a) { return a == "-h" || a == "--help"; }
+bool IsVersionFlag(std::string_view a) { return a == "-v" || a == "--version"; }
+
+std::string Indented(const std::vector<const CommandSpec*>& specs, std::string_view parent) {
+  std::vector<Row> rows;
+  for (const CommandSpec* s : specs) {
+    std::string leaf = parent.empty() ? s->name : s->name.substr(parent.size() + 1);
+    rows.push_back({leaf, s->synopsis});
+  }
+  std::string table = FormatColumns(rows);
+  std::string out;
+  std::size_t start = 0;
+  while (start < table.size()) {
+    std::size_t nl = table.find('\n', start);
+    out += "    " + table.substr(start, nl - start + 1);
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string Usage(const Registry& registry) {
+  return "Usage: coffer <command> [args]\n\nCommands:\n" + Indented(registry.Children(""), "") +
+         "\nRun \"coffer <command> -h\" for the options of a command.\n";
+}
+
+class VersionCommand : public Command {
+ public:
+  int Run(Invocation& inv) override {
+    inv.out() << "Coffer v" << COFFER_VERSION << "\n";
+    return 0;
+  }
+};
+
+// `coffer server` is dispatched by main.cc before the CLI runs; this entry
+// only lists it in the usage text.
+class ServerPlaceholder : public Command {
+ public:
+  int Run(Invocation& inv) override {
+    inv.err() << "The server is not part of this build of the CLI.\n";
+    return 1;
+  }
+};
+
+}  // namespace
+
+void RegisterVersionCommand(Registry& registry) {
+  registry.Add({"version", "Prints the Coffer CLI version",
+                "Usage: coffer version\n\n  Prints the version of this Coffer binary.",
+                [] { return std::make_unique<VersionCommand>(); }});
+  registry.Add({"server", "Start a Coffer server",
+                "Usage: coffer server [options]\n\n  Starts a Coffer server.",
+                [] { return std::make_unique<ServerPlaceholder>(); }});
+}
+
+void Registry::Add(CommandSpec spec) {
+  std::string name = spec.name;
+  commands_.insert_or_assign(std::move(name), std::move(spec));
+}
+
+const CommandSpec* Registry::Match(const std::vector<std::string>& args, std::size_t* words) const {
+  std::size_t limit = 0;
+  while (limit < args.size() && !args[limit].empty() && args[limit][0] != '-') ++limit;
+  for (std::size_t n = limit; n > 0; --n) {
+    std::string name = args[0];
+    for (std::size_t i = 1; i < n; ++i) name += " " + args[i];
+    auto it = commands_.find(name);
+    if (it != commands_.end()) {
+      *words = n;
+      return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<const CommandSpec*> Registry::Children(std::string_view parent) const {
+  std::vector<const CommandSpec*> out;
+  for (const auto& [name, spec] : commands_) {
+    std::string_view rest = name;
+    if (!parent.empty()) {
+      if (!rest.starts_with(parent) || rest.size() <= parent.size() || rest[parent.size()] != ' ') {
+        continue;
+      }
+      rest.remove_prefix(parent.size() + 1);
+    }
+    if (rest.find(' ') == std::string_view::npos) out.push_back(&spec);
+  }
+  return out;
+}
+
+std::string GroupHelp(const Registry& registry, const CommandSpec& group) {
+  return group.help + "\n\nSubcommands:\n" + Indented(registry.Children(group.name), group.name);
+}
+
+int Run(const std::vector<std::string>& raw_args, Env& env) {
+  std::vector<std::string> args = NormalizeArgs(raw_args);
+  Registry registry;
+  RegisterBuiltins(registry);
+  std::ostream& err = *env.err;
+
+  if (args.empty()) {
+    err << Usage(registry);
+    return 127;  // Vault (mitchellh/cli) answers a missing command with 127
+  }
+  if (IsHelpFlag(args[0])) {
+    err << Usage(registry);
+    return 0;
+  }
+  if (IsVersionFlag(args[0])) {
+    *env.out << "Coffer v" << COFFER_VERSION << "\n";
+    return 0;
+  }
+  std::size_t words = 0;
+  const CommandSpec* spec = registry.Match(args, &words);
+  if (spec == nullptr) {
+    if (args[0].starts_with("-")) {
+      err << "Invalid flags before the subcommand. If these flags are for\n"
+             "the subcommand, please put them after the subcommand.\n\n";
+      err << Usage(registry);
+      return 1;
+    }
+    err << Usage(registry);
+    return 127;
+  }
+  std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(words), args.end());
+  if (!spec->make) {
+    err << GroupHelp(registry, *spec) << "";
+    bool help = std::any_of(rest.begin(), rest.end(), [](auto& a) { return IsHelpFlag(a); });
+    return help ? 0 : 1;
+  }
+
+  std::unique_ptr<Command> command = spec->make();
+  Invocation inv{env, {}, OutputFormat::kTable};
+  CLI::App app{spec->help, "coffer " + spec->name};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.add_option("--address", inv.options.address,
+                 "Address of the server (default: $COFFER_ADDR, $VAULT_ADDR, "
+                 "https://127.0.0.1:8200)");
+  app.add_option("--ca-cert", inv.options.ca_cert,
+                 "PEM file of CA certificates that verify the server's certificate "
+                 "(default: $COFFER_CACERT, $VAULT_CACERT, the system store)");
+  bool skip_verify = false;
+  CLI::Option* skip = app.add_flag("--tls-skip-verify", skip_verify,
+                                   "Do not verify the server's TLS certificate (insecure; "
+                                   "also $COFFER_SKIP_VERIFY)");
+  app.add_option("--format", inv.options.format,
+                 "Output format: table or json (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
+  command->AddFlags(app);
+  std::reverse(rest.begin(), rest.end());  // CLI11 consumes a vector from its back
+  try {
+    app.parse(rest);
+  } catch (const CLI::CallForHelp&) {
+    err << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << e.what() << "\n\nRun \"coffer " << spec->name << " -h\" for usage.\n";
+    return 1;
+  }
+  if (skip->count() > 0) inv.options.tls_skip_verify = skip_verify;
+
+  std::string format = inv.options.format;
+  for (const char* name : {"COFFER_FORMAT", "VAULT_FORMAT"}) {
+    if (!format.empty() || !env.getenv) break;
+    format = env.getenv(name).value_or("");
+  }
+  if (format.empty()) format = "table";
+  Result<OutputFormat> parsed = ParseFormat(format);
+  if (!parsed) {
+    err << parsed.error().message() << "\n";
+    return 1;
+  }
+  inv.format = *parsed;
+  try {
+    return command->Run(inv);
+  } catch (const std::exception& e) {
+    // JSON of an unexpected shape from the server, for instance.
+    err << "Error: unexpected failure: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int Main(int argc, char** argv) {
+  // The CLI handles unseal keys and tokens; keep them out of core files.
+  DisableCoreDumps();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Env env;
+  env.in = &std::cin;
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  env.tty_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
+  env.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  int code = Run(args, env);
+  std::cout.flush();
+  return code;
+}
+
+}  // namespace coffer::cli

@@ -1,0 +1,285 @@
+#include "cli/http_client.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <utility>
+
+namespace coffer::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+constexpr std::size_t kMaxResponseBytes = 64 << 20;
+
+// Runs one asynchronous step to completion on `ioc`. Async operations are
+// used (rather than the blocking ones) because only they honour the
+// tcp_stream deadline, which is how every step gets a timeout.
+template <typename Start>
+beast::error_code RunStep(asio::io_context& ioc, Start&& start) {
+  beast::error_code result = asio::error::would_block;
+  std::forward<Start>(start)([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+// Go's net/http spells errors as `Get "URL": cause`; Vault users know that shape.
+std::string Op(std::string_view method) {
+  std::string op(method);
+  for (std::size_t i = 1; i < op.size(); ++i) {
+    op[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(op[i])));
+  }
+  return op;
+}
+
+std::string Describe(const beast::error_code& ec) {
+  if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == beast::error::timeout) return "i/o timeout";
+  if (ec == http::error::end_of_stream || ec == asio::error::eof) return "EOF";
+  if (ec == asio::error::connection_reset) return "connection reset by peer";
+  if (ec == asio::error::host_unreachable) return "no route to host";
+  if (ec == asio::error::network_unreachable) return "network is unreachable";
+  return ec.message();
+}
+
+bool IsIpLiteral(const std::string& host) {
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+struct Target {
+  const ParsedAddress& addr;
+  std::string url;  // for messages: scheme://host:port/path
+  std::string host_port;
+};
+
+template <typename Stream>
+Result<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream,
+                              http::request<http::string_body>& req, const Target& t,
+                              std::string_view method, std::chrono::milliseconds timeout) {
+  const std::string prefix = Op(method) + " \"" + t.url + "\": ";
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  beast::error_code ec =
+      RunStep(ioc, [&](auto handler) { http::async_write(stream, req, std::move(handler)); });
+  // The body may carry an unseal key; it is no longer needed once sent.
+  WipeString(req.body());
+  if (ec) return Err(Unavailable(prefix + "write: " + Describe(ec)));
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBytes);
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  ec = RunStep(ioc,
+               [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  if (ec) return Err(Unavailable(prefix + "read: " + Describe(ec)));
+  HttpResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = std::move(parser.get().body());
+  return out;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  ClientConfig config;
+  ParsedAddress addr;
+
+  Result<HttpResponse> Do(std::string_view method, std::string_view path, std::string_view body);
+};
+
+Result<ParsedAddress> ParseAddress(std::string_view address) {
+  ParsedAddress out;
+  std::string_view rest;
+  if (address.starts_with("https://")) {
+    out.tls = true;
+    rest = address.substr(8);
+  } else if (address.starts_with("http://")) {
+    rest = address.substr(7);
+  } else {
+    return Err(InvalidArgument("invalid address \"" + std::string(address) +
+                               "\": it must start with http:// or https://"));
+  }
+  std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    std::string_view p = rest.substr(slash);
+    while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+    out.base_path = std::string(p);
+  }
+  std::string_view port;
+  if (authority.starts_with("[")) {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return Err(InvalidArgument("invalid address \"" + std::string(address) + "\""));
+    }
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        return Err(InvalidArgument("invalid address \"" + std::string(address) + "\""));
+      }
+      port = after.substr(1);
+    }
+  } else {
+    std::size_t colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) {
+    return Err(InvalidArgument("invalid address \"" + std::string(address) + "\": no host"));
+  }
+  if (port.empty()) {
+    out.port = out.tls ? "443" : "80";
+  } else {
+    int value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return Err(InvalidArgument("invalid address \"" + std::string(address) + "\": bad port \"" +
+                                 std::string(port) + "\""));
+    }
+    out.port = std::string(port);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<HttpClient>> HttpClient::Create(ClientConfig config) {
+  ASSIGN_OR_RETURN(ParsedAddress addr, ParseAddress(config.address));
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  impl->addr = std::move(addr);
+  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::~HttpClient() = default;
+
+const std::string& HttpClient::address() const { return impl_->config.address; }
+
+Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view path,
+                                    std::string_view body) {
+  try {
+    return impl_->Do(method, path, body);
+  } catch (const std::exception& e) {
+    // Library exceptions (allocation, OpenSSL context setup) carry no secrets.
+    return Err(Internal(std::string("HTTP client failure: ") + e.what()));
+  }
+}
+
+Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_view path,
+                                          std::string_view body) {
+  const bool bracket = addr.host.find(':') != std::string::npos;
+  const std::string host_for_url = bracket ? "[" + addr.host + "]" : addr.host;
+  Target t{addr, "", host_for_url + ":" + addr.port};
+  std::string target = addr.base_path + std::string(path);
+  // Vault's LIST is sent as GET ?list=true, as Vault's own client does, so
+  // that proxies which only know standard verbs pass it through.
+  http::verb verb = http::string_to_verb(method);
+  if (method == "LIST") {
+    verb = http::verb::get;
+    target += (target.find('?') == std::string::npos ? "?list=true" : "&list=true");
+  }
+  if (verb == http::verb::unknown) {
+    return Err(InvalidArgument("unsupported HTTP method " + std::string(method)));
+  }
+  t.url = std::string(addr.tls ? "https://" : "http://") + t.host_port + target;
+  const std::string prefix = Op(method) + " \"" + t.url + "\": ";
+
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, t.host_port);
+  req.set(http::field::user_agent, "coffer-cli");
+  req.keep_alive(false);
+  // Beast copies the token into its header buffer, which is freed (not wiped)
+  // with the request; the CLI process is short-lived.
+  if (!config.token.empty()) req.set("X-Vault-Token", config.token.view());
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = std::string(body);
+  }
+  req.prepare_payload();
+
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  auto endpoints = resolver.resolve(addr.host, addr.port, ec);
+  if (ec) {
+    return Err(Unavailable(prefix + "dial tcp: lookup " + addr.host + ": " + ec.message()));
+  }
+  const std::string dial = prefix + "dial tcp " + t.host_port + ": ";
+
+  if (!addr.tls) {
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(config.timeout);
+    ec = RunStep(ioc, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
+    if (ec) return Err(Unavailable(dial + "connect: " + Describe(ec)));
+    ASSIGN_OR_RETURN(HttpResponse resp, Exchange(ioc, stream, req, t, method, config.timeout));
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    return resp;
+  }
+
+  ssl::context ctx(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  if (config.tls_skip_verify) {
+    ctx.set_verify_mode(ssl::verify_none);
+  } else {
+    ctx.set_verify_mode(ssl::verify_peer);
+    if (!config.ca_cert.empty()) {
+      ctx.load_verify_file(config.ca_cert, ec);
+      if (ec) {
+        return Err(InvalidArgument("cannot load CA certificate \"" + config.ca_cert +
+                                   "\": " + ec.message()));
+      }
+    } else {
+      ctx.set_default_verify_paths(ec);
+      if (ec) return Err(Internal("cannot load the system CA store: " + ec.message()));
+    }
+    ctx.set_verify_callback(ssl::host_name_verification(addr.host));
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+  if (!IsIpLiteral(addr.host)) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+    // SNI, so that virtual-hosted TLS front ends pick the right certificate.
+    SSL_set_tlsext_host_name(stream.native_handle(), addr.host.c_str());
+#pragma GCC diagnostic pop
+  }
+  beast::get_lowest_layer(stream).expires_after(config.timeout);
+  ec = RunStep(ioc, [&](auto handler) {
+    beast::get_lowest_layer(stream).async_connect(endpoints, std::move(handler));
+  });
+  if (ec) return Err(Unavailable(dial + "connect: " + Describe(ec)));
+  beast::get_lowest_layer(stream).expires_after(config.timeout);
+  ec = RunStep(ioc, [&](auto handler) {
+    stream.async_handshake(ssl::stream_base::client, std::move(handler));
+  });
+  if (ec) {
+    std::string why = Describe(ec);
+    if (why.find("wrong version number") != std::string::npos ||
+        why.find("packet length too long") != std::string::npos) {
+      why += " (the server may speak plain HTTP: try an http:// address)";
+    }
+    return Err(Unavailable(prefix + "TLS handshake with " + t.host_port + " failed: " + why));
+  }
+  ASSIGN_OR_RETURN(HttpResponse resp, Exchange(ioc, stream, req, t, method, config.timeout));
+  // A polite close_notify; a server that just drops the socket is fine too.
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  RunStep(ioc, [&](auto handler) { stream.async_shutdown(std::move(handler)); });
+  return resp;
+}
+
+}  // namespace coffer::cli

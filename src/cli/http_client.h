@@ -1,0 +1,76 @@
+#pragma once
+// HttpClient: a small synchronous HTTP/1.1 client for the CLI, over TCP or
+// TLS (https:// addresses). One connection per request; no redirects.
+//
+// TLS: the server certificate is verified against `ca_cert` (a PEM file) or,
+// when that is empty, the system trust store, and its name must match the
+// host of the address, unless `tls_skip_verify` is set.
+//
+// The token is sent as X-Vault-Token and is never part of an error message.
+//
+// Errors (Status codes):
+//   kInvalidArgument  the address is not a valid http(s) URL, the CA file is unreadable
+//   kUnavailable      resolving, connecting, TLS handshake, sending or receiving failed;
+//                     the message names the method, URL and cause, Go-style:
+//                     `Get "http://127.0.0.1:8200/v1/sys/seal-status": dial tcp
+//                     127.0.0.1:8200: connect: connection refused`
+// A non-2xx answer is not an error here: the caller gets the status and body.
+//
+// Not thread-safe: one request at a time per client.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/secret_bytes.h"
+#include "common/status.h"
+
+namespace coffer::cli {
+
+struct ClientConfig {
+  std::string address = "https://127.0.0.1:8200";
+  SecretBytes token;    // empty: no X-Vault-Token header
+  std::string ca_cert;  // path to a PEM bundle; empty: system store
+  bool tls_skip_verify = false;
+  std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  // Parses the address; does not connect.
+  static Result<std::unique_ptr<HttpClient>> Create(ClientConfig config);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends `method` (GET, PUT, POST, DELETE, LIST) to `path` (starting with
+  // "/", e.g. "/v1/sys/init") with an optional JSON body and reads the whole
+  // answer.
+  Result<HttpResponse> Do(std::string_view method, std::string_view path,
+                          std::string_view body = {});
+
+  // The address as configured, e.g. "http://127.0.0.1:8200".
+  const std::string& address() const;
+
+ private:
+  struct Impl;
+  explicit HttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The parts of an http(s) URL the client needs. Exposed for tests.
+struct ParsedAddress {
+  bool tls = false;
+  std::string host;       // without brackets for IPv6
+  std::string port;       // "8200"; defaults to 80 / 443
+  std::string base_path;  // "" or "/prefix" (no trailing slash)
+};
+Result<ParsedAddress> ParseAddress(std::string_view address);
+
+}  // namespace coffer::cli

@@ -1,0 +1,141 @@
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "cli/command.h"
+
+namespace coffer::cli {
+namespace {
+
+constexpr std::string_view kDefaultAddress = "https://127.0.0.1:8200";
+
+std::string_view TrimSpace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Go's strconv.ParseBool, which Vault uses for VAULT_SKIP_VERIFY.
+std::optional<bool> ParseBool(std::string_view v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+// Echo must come back even when the user presses Ctrl-C at the prompt.
+int g_tty_fd = -1;
+struct termios g_saved_termios;
+struct sigaction g_old_sigint;
+
+void RestoreTerminalOnSignal(int sig) {
+  if (g_tty_fd >= 0) tcsetattr(g_tty_fd, TCSANOW, &g_saved_termios);
+  sigaction(sig, &g_old_sigint, nullptr);
+  raise(sig);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
+  auto get = [this](const char* name) -> std::optional<std::string> {
+    if (!env.getenv) return std::nullopt;
+    std::optional<std::string> v = env.getenv(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  };
+  ClientConfig config;
+  if (!options.address.empty()) {
+    config.address = options.address;
+  } else if (auto a = get("COFFER_ADDR")) {
+    config.address = *a;
+  } else if (auto a2 = get("VAULT_ADDR")) {
+    config.address = *a2;
+  } else {
+    config.address = std::string(kDefaultAddress);
+  }
+
+  if (auto t = get("COFFER_TOKEN")) {
+    config.token = SecretBytes::FromString(TrimSpace(*t));
+    WipeString(*t);
+  } else if (auto t2 = get("VAULT_TOKEN")) {
+    config.token = SecretBytes::FromString(TrimSpace(*t2));
+    WipeString(*t2);
+  } else if (auto home = get("HOME")) {
+    // The token helper file written by `coffer login`.
+    std::ifstream file(*home + "/.coffer-token", std::ios::binary);
+    if (file) {
+      std::string contents((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+      config.token = SecretBytes::FromString(TrimSpace(contents));
+      WipeString(contents);
+    }
+  }
+
+  if (!options.ca_cert.empty()) {
+    config.ca_cert = options.ca_cert;
+  } else if (auto c = get("COFFER_CACERT")) {
+    config.ca_cert = *c;
+  } else if (auto c2 = get("VAULT_CACERT")) {
+    config.ca_cert = *c2;
+  }
+
+  if (options.tls_skip_verify.has_value()) {
+    config.tls_skip_verify = *options.tls_skip_verify;
+  } else {
+    for (const char* name : {"COFFER_SKIP_VERIFY", "VAULT_SKIP_VERIFY"}) {
+      if (auto v = get(name)) {
+        std::optional<bool> b = ParseBool(*v);
+        if (!b) return Err(InvalidArgument(std::string("invalid boolean in ") + name));
+        config.tls_skip_verify = *b;
+        break;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(std::move(config)));
+  return std::make_unique<ApiClient>(std::move(http));
+}
+
+Result<SecretBytes> Invocation::ReadSecret(std::string_view prompt) {
+  std::string line;
+  line.reserve(1024);  // so that getline does not leave copies behind while growing
+  if (env.tty_fd >= 0) {
+    err() << prompt << std::flush;
+    struct termios quiet;
+    bool restore = tcgetattr(env.tty_fd, &g_saved_termios) == 0;
+    if (restore) {
+      g_tty_fd = env.tty_fd;
+      struct sigaction sa {};
+      sa.sa_handler = RestoreTerminalOnSignal;
+      sigemptyset(&sa.sa_mask);
+      sigaction(SIGINT, &sa, &g_old_sigint);
+      quiet = g_saved_termios;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      tcsetattr(env.tty_fd, TCSAFLUSH, &quiet);
+    }
+    std::getline(*env.in, line);
+    if (restore) {
+      tcsetattr(env.tty_fd, TCSAFLUSH, &g_saved_termios);
+      sigaction(SIGINT, &g_old_sigint, nullptr);
+      g_tty_fd = -1;
+    }
+    err() << "\n";
+  } else {
+    std::getline(*env.in, line);
+  }
+  std::string_view value = TrimSpace(line);
+  if (value.empty()) {
+    WipeString(line);
+    return Err(InvalidArgument("no value was entered"));
+  }
+  SecretBytes secret = SecretBytes::FromString(value);
+  WipeString(line);
+  return secret;
+}
+
+}  // namespace coffer::cli
