@@ -23,8 +23,8 @@ namespace coffer::logical {
 struct BackendConfig {
   storage::Backend& storage;  // the mount's view; outlives the engine
   Clock& clock;
-  std::string mount_point;    // "secret/"
-  std::string type;           // "kv"
+  std::string mount_point;        // "secret/"
+  std::string type;               // "kv"
   Json options = Json::object();  // mount options, e.g. {"version":"2"}
 };
 

@@ -4,13 +4,20 @@ namespace coffer::logical {
 
 std::string_view OperationName(Operation op) {
   switch (op) {
-    case Operation::kRead: return "read";
-    case Operation::kCreate: return "create";
-    case Operation::kUpdate: return "update";
-    case Operation::kPatch: return "patch";
-    case Operation::kDelete: return "delete";
-    case Operation::kList: return "list";
-    case Operation::kHead: return "head";
+    case Operation::kRead:
+      return "read";
+    case Operation::kCreate:
+      return "create";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kPatch:
+      return "patch";
+    case Operation::kDelete:
+      return "delete";
+    case Operation::kList:
+      return "list";
+    case Operation::kHead:
+      return "head";
   }
   return "unknown";
 }

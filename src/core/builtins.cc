@@ -1,0 +1,18 @@
+#include "core/builtins.h"
+
+#include <mutex>
+
+#include "engines/kv/kv.h"
+#include "storage/registry.h"
+
+namespace coffer::core {
+
+void RegisterBuiltins() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    storage::RegisterBuiltinBackends();
+    engines::kv::RegisterKvEngine();
+  });
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,218 @@
+#include "core/core.h"
+
+#include <mutex>
+
+#include "common/log.h"
+#include "core/system_backend.h"
+#include "crypto/random.h"
+#include "http/error_map.h"
+
+namespace coffer::core {
+namespace {
+
+constexpr std::string_view kClusterKey = "core/cluster";
+
+// Paths answered while sealed (Vault's unauthenticated sys paths).
+bool AllowedWhileSealed(std::string_view path) {
+  return path == "sys/init" || path == "sys/unseal" || path == "sys/seal-status" ||
+         path == "sys/health" || path == "sys/leader";
+}
+
+// Answers that need no storage and no token: given on the I/O thread.
+bool IsInlinePath(std::string_view path) {
+  return path == "sys/health" || path == "sys/seal-status" || path == "sys/leader";
+}
+
+logical::Response Finish(Result<logical::Response> result) {
+  if (!result) return http::ResponseFor(result.error());
+  logical::Response& r = *result;
+  bool empty = r.data.is_null() && r.auth.is_null() && r.wrap_info.is_null() &&
+               r.warnings.is_null() && !r.raw && r.lease_id.empty();
+  if (empty && r.http_status == 200) r.http_status = 204;
+  return std::move(r);
+}
+
+}  // namespace
+
+Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_(options.clock) {
+  barrier_ = std::make_unique<barrier::AesGcmBarrier>(*physical_, *clock_);
+  seal_ = std::make_unique<seal::ShamirSeal>(*physical_, *barrier_);
+  token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");
+  tokens_ = std::make_unique<token::TokenStore>(*token_view_, *clock_);
+  router_ = std::make_unique<router::Router>(*barrier_, *clock_);
+  pool_ = std::make_unique<ThreadPool>(options.worker_threads);
+}
+
+Core::~Core() { Shutdown(); }
+
+Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
+  if (!options.physical) return Err(InvalidArgument("core needs a storage backend"));
+  std::unique_ptr<Core> core(new Core(std::move(options)));
+  ASSIGN_OR_RETURN(bool initialized, core->seal_->Initialized());
+  core->initialized_ = initialized;
+  return core;
+}
+
+void Core::Shutdown() {
+  if (pool_) pool_->Shutdown();
+}
+
+Result<bool> Core::Initialized() {
+  if (initialized_.load()) return true;
+  ASSIGN_OR_RETURN(bool initialized, seal_->Initialized());
+  if (initialized) initialized_ = true;
+  return initialized;
+}
+
+std::string Core::cluster_name() const {
+  std::scoped_lock lock(cluster_mu_);
+  return cluster_name_;
+}
+
+std::string Core::cluster_id() const {
+  std::scoped_lock lock(cluster_mu_);
+  return cluster_id_;
+}
+
+Result<InitResult> Core::Initialize(int shares, int threshold, bool stay_unsealed,
+                                    std::string_view root_token_id) {
+  std::unique_lock lock(state_mu_);
+  ASSIGN_OR_RETURN(bool initialized, seal_->Initialized());
+  if (initialized) return Err(AlreadyExists("Coffer is already initialized"));
+  ASSIGN_OR_RETURN(seal::InitResult generated, seal_->Initialize(shares, threshold));
+
+  // Unseal with the fresh shares to create the root token and cluster
+  // identity, as the operator would.
+  for (int i = 0; i < threshold; ++i) {
+    ASSIGN_OR_RETURN(seal::UnsealProgress progress,
+                     seal_->SubmitShare(generated.shares[static_cast<std::size_t>(i)]));
+    (void)progress;
+  }
+  if (seal_->Progress().sealed) return Err(Internal("unseal after init did not complete"));
+  {
+    logical::Json cluster{{"name", "coffer-cluster-" + crypto::NewUuid().substr(0, 8)},
+                          {"id", crypto::NewUuid()}};
+    TRY(barrier_->Put(kClusterKey, cluster.dump()));
+  }
+  TRY(PostUnseal());
+  ASSIGN_OR_RETURN(SecretBytes root, tokens_->CreateRoot(root_token_id));
+  initialized_ = true;
+  if (!stay_unsealed) {
+    PreSeal();
+    TRY(seal_->Seal());
+  }
+  return InitResult{std::move(generated.shares), std::move(root)};
+}
+
+Result<seal::UnsealProgress> Core::Unseal(const SecretBytes& key) {
+  std::unique_lock lock(state_mu_);
+  if (!sealed_.load()) return seal_->Progress();
+  ASSIGN_OR_RETURN(seal::UnsealProgress progress, seal_->SubmitShare(key));
+  if (!progress.sealed) {
+    Status s = PostUnseal();
+    if (!s.ok()) {
+      spdlog::error("post-unseal setup failed, sealing again: {}", s.ToString());
+      PreSeal();
+      seal_->Seal().IgnoreError();
+      return Err(Internal("post-unseal setup failed"));
+    }
+    spdlog::info("core: unsealed");
+  }
+  return progress;
+}
+
+Status Core::PostUnseal() {
+  ASSIGN_OR_RETURN(auto cluster, barrier_->Get(kClusterKey));
+  if (cluster) {
+    logical::Json j = logical::Json::parse(cluster->value, nullptr, false);
+    std::scoped_lock lock(cluster_mu_);
+    cluster_name_ = j.value("name", "");
+    cluster_id_ = j.value("id", "");
+  }
+  TRY(tokens_->Load());
+  TRY(router_->Load());
+  sealed_ = false;
+  return Status::Ok();
+}
+
+void Core::PreSeal() {
+  sealed_ = true;
+  router_->Unload();
+  tokens_->Unload();
+}
+
+Status Core::Seal() {
+  std::unique_lock lock(state_mu_);
+  PreSeal();
+  TRY(seal_->Seal());
+  spdlog::info("core: sealed");
+  return Status::Ok();
+}
+
+void Core::Handle(logical::Request request, std::function<void(logical::Response)> done) {
+  if (IsInlinePath(request.path) || (sealed_.load() && !AllowedWhileSealed(request.path))) {
+    done(HandleRequest(request));
+    return;
+  }
+  auto shared_done = std::make_shared<std::function<void(logical::Response)>>(std::move(done));
+  auto shared_req = std::make_shared<logical::Request>(std::move(request));
+  bool queued =
+      pool_->Post([this, shared_req, shared_done] { (*shared_done)(HandleRequest(*shared_req)); });
+  if (!queued) (*shared_done)(http::ResponseFor(Unavailable("server is shutting down")));
+}
+
+logical::Response Core::HandleRequest(logical::Request& request) {
+  if (IsInlinePath(request.path)) {
+    // Health and status read only atomics and the seal's own state: no state
+    // lock, so an unseal in progress never stalls a load balancer's probe.
+    return Finish(SystemBackend(*this).Handle(request));
+  }
+  if (request.path == "sys/seal") {
+    // Sealing takes the state lock exclusively, so it cannot run inside the
+    // shared section: authorise first, then seal.
+    Result<logical::Response> checked = [&]() -> Result<logical::Response> {
+      std::shared_lock lock(state_mu_);
+      if (sealed_.load()) return Err(::coffer::Sealed("Coffer is sealed"));
+      TRY(SystemBackend(*this).Authorize(request));
+      return logical::Response{};
+    }();
+    if (!checked) return http::ResponseFor(checked.error());
+    Status s = Seal();
+    if (!s.ok()) return http::ResponseFor(s);
+    return Finish(logical::Response{});
+  }
+  if (request.path == "sys/unseal" || request.path == "sys/init") {
+    // These take the state lock themselves.
+    return Finish(SystemBackend(*this).HandleLifecycle(request));
+  }
+  std::shared_lock lock(state_mu_);
+  if (sealed_.load() && !AllowedWhileSealed(request.path)) {
+    return http::ResponseFor(::coffer::Sealed("Coffer is sealed"));
+  }
+  return Finish(Dispatch(request));
+}
+
+Result<logical::Response> Core::Dispatch(logical::Request& request) {
+  SystemBackend sys(*this);
+  if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
+  TRY(sys.Authorize(request));
+  if (request.path == "sys" || request.path.starts_with("sys/")) return sys.Handle(request);
+  return RouteToEngine(request);
+}
+
+Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
+  auto match = router_->Route(request.path);
+  if (!match) {
+    return Err(NotFound("no handler for route \"" + request.path + "\". route entry not found."));
+  }
+  request.mount_point = match->mount->entry.path;
+  request.relative_path = match->relative_path;
+  logical::Backend& engine = *match->mount->engine;
+  if (request.operation == logical::Operation::kUpdate) {
+    ASSIGN_OR_RETURN(bool exists, engine.ExistenceCheck(request));
+    if (!exists) request.operation = logical::Operation::kCreate;
+  }
+  return engine.HandleRequest(request);
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,105 @@
+#pragma once
+// Core: the server's lifecycle (init, unseal, seal) and its request pipeline.
+//
+// Core only wires the stages (DESIGN.md, "The request pipeline"); each stage
+// is its own class: the seal (seal/), the token store (token/), the router
+// (router/) and the system backend (core/system_backend.h).
+//
+// Threading: Handle() is called on HTTP I/O threads. Cheap unauthenticated
+// answers (health, seal-status, sealed 503s) are given inline; everything
+// else runs on a worker pool so a storage write never blocks an I/O thread.
+// A shared "state lock" is held by every request in flight; Seal() takes it
+// exclusively, so sealing waits for in-flight requests and no request sees a
+// half-sealed core.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "barrier/aes_gcm_barrier.h"
+#include "barrier/barrier_view.h"
+#include "common/clock.h"
+#include "common/secret_bytes.h"
+#include "common/thread_pool.h"
+#include "http/handler.h"
+#include "router/router.h"
+#include "seal/shamir_seal.h"
+#include "storage/backend.h"
+#include "token/token_store.h"
+
+namespace coffer::core {
+
+struct CoreOptions {
+  std::unique_ptr<storage::Backend> physical;
+  Clock* clock = &SystemClock::Instance();
+  std::size_t worker_threads = 32;
+};
+
+struct InitResult {
+  std::vector<SecretBytes> keys;
+  SecretBytes root_token;
+};
+
+class Core final : public http::Handler {
+ public:
+  static Result<std::unique_ptr<Core>> Create(CoreOptions options);
+  ~Core() override;
+
+  void Handle(logical::Request request, std::function<void(logical::Response)> done) override;
+
+  // The whole pipeline, synchronously (tests and the worker pool call it).
+  logical::Response HandleRequest(logical::Request& request);
+
+  // Lifecycle. Initialize leaves the core sealed unless `stay_unsealed`
+  // (dev mode). Errors: kAlreadyExists, kInvalidArgument.
+  Result<InitResult> Initialize(int shares, int threshold, bool stay_unsealed = false,
+                                std::string_view root_token_id = {});
+  Result<seal::UnsealProgress> Unseal(const SecretBytes& key);
+  Status Seal();
+  bool Sealed() const { return sealed_.load(); }
+  Result<bool> Initialized();
+
+  // Stops taking work and finishes what is in flight.
+  void Shutdown();
+
+  // Accessors for the system backend.
+  seal::ShamirSeal& seal() { return *seal_; }
+  barrier::AesGcmBarrier& barrier() { return *barrier_; }
+  router::Router& router() { return *router_; }
+  token::TokenStore& tokens() { return *tokens_; }
+  storage::Backend& physical() { return *physical_; }
+  Clock& clock() { return *clock_; }
+  std::string_view storage_type() const { return physical_->Type(); }
+  std::string cluster_name() const;
+  std::string cluster_id() const;
+
+ private:
+  explicit Core(CoreOptions options);
+
+  Status PostUnseal();
+  void PreSeal();
+  // The stages after the sealed check, under the shared state lock.
+  Result<logical::Response> Dispatch(logical::Request& request);
+  Result<logical::Response> RouteToEngine(logical::Request& request);
+
+  std::unique_ptr<storage::Backend> physical_;
+  Clock* clock_;
+  std::unique_ptr<barrier::AesGcmBarrier> barrier_;
+  std::unique_ptr<seal::ShamirSeal> seal_;
+  std::unique_ptr<storage::Backend> token_view_;
+  std::unique_ptr<token::TokenStore> tokens_;
+  std::unique_ptr<router::Router> router_;
+  std::unique_ptr<ThreadPool> pool_;
+
+  std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal
+  std::atomic<bool> sealed_{true};
+  std::atomic<bool> initialized_{false};  // cached once true
+  mutable std::mutex cluster_mu_;
+  std::string cluster_name_;  // guarded by cluster_mu_
+  std::string cluster_id_;    // guarded by cluster_mu_
+};
+
+}  // namespace coffer::core

@@ -1,0 +1,172 @@
+// sys/mounts: list, enable, disable, read and tune secrets engine mounts.
+
+#include "common/duration.h"
+#include "core/core.h"
+#include "core/system_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+
+Json MountConfigJson(const router::MountEntry& e) {
+  Json config{{"default_lease_ttl", 0}, {"max_lease_ttl", 0}, {"force_no_cache", false}};
+  config.update(e.config);
+  return config;
+}
+
+Json MountJson(const router::MountEntry& e) {
+  return Json{{"type", e.type},
+              {"description", e.description},
+              {"accessor", e.accessor},
+              {"uuid", e.uuid},
+              {"config", MountConfigJson(e)},
+              {"options", e.options.empty() ? Json(nullptr) : e.options},
+              {"local", e.local},
+              {"seal_wrap", e.seal_wrap},
+              {"external_entropy_access", false},
+              {"plugin_version", ""},
+              {"running_plugin_version", ""},
+              {"running_sha256", ""}};
+}
+
+Json SystemMountJson() {
+  return Json{
+      {"type", "system"},
+      {"description", "system endpoints used for control, policy and debugging"},
+      {"accessor", "system"},
+      {"uuid", "system"},
+      {"config", {{"default_lease_ttl", 0}, {"max_lease_ttl", 0}, {"force_no_cache", false}}},
+      {"options", nullptr},
+      {"local", false},
+      {"seal_wrap", true},
+      {"external_entropy_access", false}};
+}
+
+// Reads a TTL field given as seconds or a duration string; absent → nullopt.
+Result<std::optional<long long>> TtlField(const Json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) return std::optional<long long>();
+  if (it->is_number_integer() && it->get<long long>() >= 0) {
+    return std::optional<long long>(it->get<long long>());
+  }
+  if (it->is_string()) {
+    if (it->get_ref<const std::string&>() == "system") return std::optional<long long>(0);
+    ASSIGN_OR_RETURN(std::chrono::seconds d, ParseDuration(it->get<std::string>()));
+    return std::optional<long long>(d.count());
+  }
+  return Err(InvalidArgument(std::string(name) + " must be a duration such as \"1h\""));
+}
+
+// Picks the settable parts of a mount config from a request object.
+Result<Json> ConfigFromRequest(const Json& in) {
+  Json out = Json::object();
+  if (!in.is_object()) return Err(InvalidArgument("config must be an object"));
+  for (const char* ttl : {"default_lease_ttl", "max_lease_ttl"}) {
+    ASSIGN_OR_RETURN(auto v, TtlField(in, ttl));
+    if (v) out[ttl] = *v;
+  }
+  if (auto it = in.find("force_no_cache"); it != in.end() && it->is_boolean()) {
+    out["force_no_cache"] = *it;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<logical::Response> SystemBackend::Mounts(const logical::Request& request) {
+  std::string_view rest = request.path;
+  rest.remove_prefix(std::string_view("sys/mounts").size());
+  if (!rest.empty()) rest.remove_prefix(1);  // the '/'
+
+  if (rest.empty()) {
+    if (request.operation != logical::Operation::kRead) {
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+    Json data = Json::object();
+    for (const auto& m : core_.router().snapshot()->mounts)
+      data[m->entry.path] = MountJson(m->entry);
+    data["sys/"] = SystemMountJson();
+    return LegacyResponse(request, std::move(data));
+  }
+
+  bool tune = false;
+  std::string path(rest);
+  if (path.size() > 5 && path.ends_with("/tune")) {
+    tune = true;
+    path.resize(path.size() - 5);
+  }
+  if (!path.empty() && path.back() != '/') path.push_back('/');
+
+  auto find = [&]() -> const router::MountEntry* {
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (m->entry.path == path) return &m->entry;
+    }
+    return nullptr;
+  };
+
+  if (tune) {
+    if (request.operation == logical::Operation::kRead) {
+      const router::MountEntry* e = find();
+      if (e == nullptr)
+        return Err(InvalidArgument("cannot fetch sysview for path \"" + path + "\""));
+      Json data = MountConfigJson(*e);
+      data["description"] = e->description;
+      if (!e->options.empty()) data["options"] = e->options;
+      return LegacyResponse(request, std::move(data));
+    }
+    ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
+    TRY(core_.router().Tune(path, config));
+    return logical::Response{};
+  }
+
+  switch (request.operation) {
+    case logical::Operation::kRead: {
+      const router::MountEntry* e = find();
+      if (e == nullptr) return Err(InvalidArgument("no matching mount at \"" + path + "\""));
+      return LegacyResponse(request, MountJson(*e));
+    }
+    case logical::Operation::kCreate:
+    case logical::Operation::kUpdate: {
+      router::MountEntry entry;
+      entry.path = path;
+      const Json* type = request.Field("type");
+      if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>().empty()) {
+        return Err(InvalidArgument("'type' must be set to the secrets engine type"));
+      }
+      entry.type = type->get<std::string>();
+      if (const Json* d = request.Field("description"); d != nullptr && d->is_string()) {
+        entry.description = d->get<std::string>();
+      }
+      if (const Json* o = request.Field("options"); o != nullptr && !o->is_null()) {
+        if (!o->is_object()) return Err(InvalidArgument("options must be an object"));
+        for (auto& [k, v] : o->items()) {
+          entry.options[k] = v.is_string() ? v : Json(v.dump());
+        }
+      }
+      if (entry.type == "kv-v2") {
+        entry.type = "kv";
+        entry.options["version"] = "2";
+      }
+      if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
+        ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
+      }
+      if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
+        entry.local = l->get<bool>();
+      }
+      TRY(core_.router().Mount(std::move(entry)));
+      return logical::Response{};
+    }
+    case logical::Operation::kDelete: {
+      Status s = core_.router().Unmount(path);
+      // Vault answers 204 for a path that is not mounted.
+      if (s.code() == Code::kNotFound) return logical::Response{};
+      TRY(s);
+      return logical::Response{};
+    }
+    default:
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,52 @@
+#include "core/system_backend.h"
+
+#include "core/core.h"
+
+namespace coffer::core {
+
+std::string_view CofferVersion() { return "0.1.0"; }
+
+bool SystemBackend::IsUnauthenticated(std::string_view path) {
+  return path == "sys/init" || path == "sys/unseal" || path == "sys/seal-status" ||
+         path == "sys/health" || path == "sys/leader";
+}
+
+Status SystemBackend::Authorize(const logical::Request& request) {
+  if (request.client_token.empty()) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto entry, core_.tokens().Lookup(request.client_token));
+  if (!entry) return PermissionDenied();
+  // Until policies land only root tokens exist, and root may do anything.
+  if (!entry->IsRoot()) return PermissionDenied();
+  return Status::Ok();
+}
+
+logical::Response LegacyResponse(const logical::Request& request, logical::Json data) {
+  logical::Json body{{"request_id", request.id}, {"lease_id", ""}, {"renewable", false},
+                     {"lease_duration", 0},      {"data", data},   {"wrap_info", nullptr},
+                     {"warnings", nullptr},      {"auth", nullptr}};
+  for (auto& [k, v] : data.items()) {
+    if (!body.contains(k)) body[k] = v;
+  }
+  logical::Response r;
+  r.raw = std::move(body);
+  return r;
+}
+
+Result<logical::Response> SystemBackend::HandleLifecycle(const logical::Request& request) {
+  if (request.path == "sys/init") return Init(request);
+  return Unseal(request);
+}
+
+Result<logical::Response> SystemBackend::Handle(const logical::Request& request) {
+  std::string_view p = request.path;
+  if (p == "sys/seal-status") return SealStatus(request);
+  if (p == "sys/health") return Health(request);
+  if (p == "sys/leader") return Leader(request);
+  if (p == "sys/rotate") return Rotate(request);
+  if (p == "sys/key-status") return KeyStatus(request);
+  if (p == "sys/rotate/config") return RotateConfig(request);
+  if (p == "sys/mounts" || p.starts_with("sys/mounts/")) return Mounts(request);
+  return Err(NotFound("unsupported path"));
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,53 @@
+#pragma once
+// The "sys/" paths: seal lifecycle, health, keyring, mounts. One object per
+// request, holding a reference to the core; the handlers live in sys_*.cc by
+// job (seal, keys, mounts).
+
+#include <string_view>
+
+#include "common/status.h"
+#include "logical/request.h"
+
+namespace coffer::core {
+
+class Core;
+
+class SystemBackend {
+ public:
+  explicit SystemBackend(Core& core) : core_(core) {}
+
+  // Paths that need no token (Vault's unauthenticated sys paths).
+  static bool IsUnauthenticated(std::string_view path);
+
+  // Checks the client token and the ACL for the request. kPermissionDenied
+  // for a missing, unknown or insufficient token.
+  Status Authorize(const logical::Request& request);
+
+  // sys/init and sys/unseal (they take the core's state lock themselves).
+  Result<logical::Response> HandleLifecycle(const logical::Request& request);
+
+  // Every other sys/ path.
+  Result<logical::Response> Handle(const logical::Request& request);
+
+ private:
+  Result<logical::Response> Init(const logical::Request& request);
+  Result<logical::Response> Unseal(const logical::Request& request);
+  Result<logical::Response> SealStatus(const logical::Request& request);
+  Result<logical::Response> Health(const logical::Request& request);
+  Result<logical::Response> Leader(const logical::Request& request);
+  Result<logical::Response> Rotate(const logical::Request& request);
+  Result<logical::Response> KeyStatus(const logical::Request& request);
+  Result<logical::Response> RotateConfig(const logical::Request& request);
+  Result<logical::Response> Mounts(const logical::Request& request);
+
+  Core& core_;
+};
+
+// Vault answers several sys endpoints with the data both inside the usual
+// envelope and copied at the top level; clients read either.
+logical::Response LegacyResponse(const logical::Request& request, logical::Json data);
+
+// The version string reported by seal-status and health.
+std::string_view CofferVersion();
+
+}  // namespace coffer::core

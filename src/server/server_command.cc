@@ -1,0 +1,232 @@
+#include "server/server_command.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/secret_bytes.h"
+#include "config/config.h"
+#include "core/builtins.h"
+#include "core/core.h"
+#include "core/system_backend.h"
+#include "http/server.h"
+#include "storage/registry.h"
+
+namespace coffer::server {
+namespace {
+
+struct Flags {
+  std::string config_path;
+  bool dev = false;
+  std::string dev_root_token_id;
+  std::string dev_listen_address = "127.0.0.1:8200";
+  std::string log_level;
+};
+
+std::string EnvOr(const char* a, const char* b) {
+  if (const char* v = std::getenv(a); v != nullptr && *v != '\0') return v;
+  if (const char* v = std::getenv(b); v != nullptr && *v != '\0') return v;
+  return {};
+}
+
+config::ServerConfig DevConfig(const Flags& flags) {
+  config::ServerConfig c;
+  c.storage.type = "inmem";
+  config::ServerConfig::Listener l;
+  l.address = flags.dev_listen_address;
+  l.tls_disable = true;
+  c.listeners.push_back(l);
+  c.disable_mlock = true;
+  return c;
+}
+
+http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
+  http::ServerOptions o;
+  o.address = l.address;
+  o.tls = !l.tls_disable;
+  o.tls_cert_file = l.tls_cert_file;
+  o.tls_key_file = l.tls_key_file;
+  o.tls_min_version = l.tls_min_version;
+  // The config stores "no limit" (a negative value in the file) as 0.
+  o.max_request_size = l.max_request_size > 0 ? static_cast<std::size_t>(l.max_request_size)
+                                              : std::numeric_limits<std::size_t>::max();
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  auto at_least_1s = [](std::chrono::milliseconds ms) {
+    return std::max(seconds(1), duration_cast<seconds>(ms));
+  };
+  o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
+  o.idle_timeout = at_least_1s(l.http_idle_timeout);
+  return o;
+}
+
+// Dev mode: initialise 1-of-1, stay unsealed, mount KV v2 at secret/.
+Result<core::InitResult> SetUpDev(core::Core& core, const Flags& flags) {
+  std::string requested = flags.dev_root_token_id;
+  if (requested.empty()) requested = EnvOr("COFFER_DEV_ROOT_TOKEN_ID", "VAULT_DEV_ROOT_TOKEN_ID");
+  ASSIGN_OR_RETURN(core::InitResult init, core.Initialize(1, 1, /*stay_unsealed=*/true, requested));
+  WipeString(requested);
+  router::MountEntry kv;
+  kv.path = "secret/";
+  kv.type = "kv";
+  kv.description = "key/value secret storage";
+  kv.options = logical::Json{{"version", "2"}};
+  TRY(core.router().Mount(std::move(kv)));
+  return init;
+}
+
+void PrintBanner(const config::ServerConfig& cfg,
+                 const std::vector<std::unique_ptr<http::Server>>& servers,
+                 const std::vector<std::string>& schemes) {
+  std::printf("==> Coffer server configuration:\n\n");
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    std::string host = cfg.listeners[i].address.substr(0, cfg.listeners[i].address.rfind(':'));
+    std::printf("%24s: %s://%s:%u\n", "Api Address", schemes[i].c_str(), host.c_str(),
+                static_cast<unsigned>(servers[i]->port()));
+  }
+  std::printf("%24s: %s\n", "Storage", cfg.storage.type.c_str());
+  std::printf("%24s: Coffer v%s\n\n", "Version", std::string(core::CofferVersion()).c_str());
+}
+
+}  // namespace
+
+int RunServer(int argc, char** argv) {
+  std::vector<std::string> raw(argv + 2, argv + argc);
+  std::vector<std::string> args = cli::NormalizeArgs(raw);
+  Flags flags;
+  CLI::App app{"Start a Coffer server", "coffer server"};
+  app.add_option("--config", flags.config_path, "Path to the HCL or JSON configuration file");
+  app.add_flag("--dev", flags.dev, "In-memory, initialised and unsealed; for trying things out");
+  app.add_option("--dev-root-token-id", flags.dev_root_token_id,
+                 "Root token id in dev mode (prefer COFFER_DEV_ROOT_TOKEN_ID: argv is visible)");
+  app.add_option("--dev-listen-address", flags.dev_listen_address, "Dev mode listen address");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  config::ServerConfig cfg;
+  if (flags.dev) {
+    cfg = DevConfig(flags);
+  } else if (flags.config_path.empty()) {
+    std::fprintf(stderr,
+                 "Error: a configuration file must be given with -config=FILE, or use -dev\n");
+    return 1;
+  } else {
+    auto loaded = config::LoadConfigFile(flags.config_path);
+    if (!loaded) {
+      std::fprintf(stderr, "Error loading configuration: %s\n", loaded.error().message().c_str());
+      return 1;
+    }
+    cfg = std::move(*loaded);
+  }
+  std::string level = flags.log_level.empty() ? cfg.log_level : flags.log_level;
+  if (!level.empty() && !SetLogLevel(level)) {
+    std::fprintf(stderr, "Error: unknown log level \"%s\"\n", level.c_str());
+    return 1;
+  }
+
+  // Key material must not reach a core dump or swap.
+  DisableCoreDumps();
+  if (!InitSecureMemory() && !cfg.disable_mlock) {
+    std::fprintf(stderr,
+                 "Error: failed to lock memory (mlock). Give the process CAP_IPC_LOCK or raise "
+                 "RLIMIT_MEMLOCK, or set disable_mlock = true in the config.\n");
+    return 1;
+  }
+
+  // Signals are taken by sigwait in this thread; every thread started from
+  // here on inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  core::RegisterBuiltins();
+  auto backend = storage::CreateBackend(cfg.storage.type, cfg.storage.params);
+  if (!backend) {
+    std::fprintf(stderr, "Error opening storage \"%s\": %s\n", cfg.storage.type.c_str(),
+                 backend.error().message().c_str());
+    return 1;
+  }
+  core::CoreOptions options;
+  options.physical = std::move(*backend);
+  auto core = core::Core::Create(std::move(options));
+  if (!core) {
+    std::fprintf(stderr, "Error starting core: %s\n", core.error().ToString().c_str());
+    return 1;
+  }
+
+  std::optional<core::InitResult> dev_init;
+  if (flags.dev) {
+    auto init = SetUpDev(**core, flags);
+    if (!init) {
+      std::fprintf(stderr, "Error setting up dev mode: %s\n", init.error().ToString().c_str());
+      return 1;
+    }
+    dev_init = std::move(*init);
+  }
+
+  std::vector<std::unique_ptr<http::Server>> servers;
+  std::vector<std::string> schemes;
+  for (const auto& l : cfg.listeners) {
+    auto server = http::Server::Create(ListenerOptions(l), **core);
+    if (!server) {
+      std::fprintf(stderr, "Error starting listener %s: %s\n", l.address.c_str(),
+                   server.error().message().c_str());
+      return 1;
+    }
+    schemes.push_back(l.tls_disable ? "http" : "https");
+    servers.push_back(std::move(*server));
+  }
+  PrintBanner(cfg, servers, schemes);
+  if (dev_init) {
+    std::string addr = schemes[0] + "://" +
+                       cfg.listeners[0].address.substr(0, cfg.listeners[0].address.rfind(':')) +
+                       ":" + std::to_string(servers[0]->port());
+    std::printf(
+        "WARNING! dev mode is enabled! In this mode, Coffer runs entirely in-memory\n"
+        "and starts unsealed with a single unseal key.\n\n"
+        "You may need to set the following environment variables:\n\n"
+        "    $ export COFFER_ADDR='%s'\n"
+        "    $ export COFFER_TOKEN=\"<the root token below>\"\n\n"
+        "The unseal key and root token are displayed below in case you want to\n"
+        "seal/unseal the server or re-authenticate.\n\n"
+        "Unseal Key: %s\nRoot Token: %.*s\n\n"
+        "Development mode should NOT be used in production installations!\n\n",
+        addr.c_str(), Base64Encode(dev_init->keys.at(0).view()).c_str(),
+        static_cast<int>(dev_init->root_token.size()),
+        reinterpret_cast<const char*>(dev_init->root_token.data()));
+    dev_init.reset();
+  }
+  std::printf("==> Coffer server started! Log data will stream in below:\n\n");
+  std::fflush(stdout);
+  for (auto& s : servers) s->Start();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  for (auto& s : servers) s->Stop();
+  (*core)->Shutdown();
+  core->reset();  // closes storage after the last write is durable
+  spdlog::info("shutdown complete");
+  return 0;
+}
+
+}  // namespace coffer::server
