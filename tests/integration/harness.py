@@ -80,6 +80,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc and self.proc.stdout and not self.proc.stdout.closed:
+            try:
+                self.proc.stdout.close()
+            except (OSError, ValueError):
+                pass  # the drain thread may be reading it right now
         return self.proc.returncode if self.proc else None
 
     def kill9(self):

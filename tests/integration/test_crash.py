@@ -66,7 +66,7 @@ class CrashTest(unittest.TestCase):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with lock:
-                if len(acked) >= CLIENTS * 10:
+                if len(acked) >= CLIENTS * 40:
                     break
             time.sleep(0.05)
         s.kill9()

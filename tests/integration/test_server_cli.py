@@ -1,0 +1,180 @@
+"""The coffer binary as an operator meets it: config errors, dev mode, clean
+shutdown on SIGTERM, TLS listeners, and the operator CLI against a real
+server."""
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import tempfile
+import unittest
+import urllib.request
+
+import harness
+
+
+def run_cli(args, addr, stdin=None, token=None, extra_env=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
+    env["COFFER_ADDR"] = addr
+    env["HOME"] = tempfile.gettempdir()
+    if token:
+        env["COFFER_TOKEN"] = token
+    env.update(extra_env or {})
+    return subprocess.run([harness.COFFER_BIN] + args, input=stdin, capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+class ConfigErrorTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-cfg-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start_with(self, text):
+        path = os.path.join(self.dir, "bad.hcl")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([harness.COFFER_BIN, "server", "-config=" + path],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_bad_config_names_file_line_and_key(self):
+        r = self.start_with('storage "inmem" {}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n'
+                            '  tls_min_version = "tls99"\n}\n')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.hcl:5", r.stderr)
+        self.assertIn("tls_min_version", r.stderr)
+
+    def test_unknown_key_and_syntax_error(self):
+        r = self.start_with('storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nbogus = 1\n')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bogus", r.stderr)
+        r = self.start_with('storage "inmem" {\n')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.hcl", r.stderr)
+
+    def test_missing_config(self):
+        r = subprocess.run([harness.COFFER_BIN, "server"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("-config", r.stderr)
+
+
+class DevModeTest(unittest.TestCase):
+    def test_dev_root_token_and_sigterm(self):
+        s = harness.start_dev(root_token="dev-root-for-tests")
+        try:
+            self.assertEqual(s.root_token, "dev-root-for-tests")
+            code, body, _ = s.request("GET", "/v1/sys/mounts", token="dev-root-for-tests")
+            self.assertEqual(code, 200)
+            self.assertEqual(body["data"]["secret/"]["options"], {"version": "2"})
+            code, _, _ = s.request("POST", "/v1/secret/data/app", {"data": {"k": "v"}},
+                                   token="dev-root-for-tests")
+            self.assertEqual(code, 200)
+        finally:
+            rc = s.stop(sig=signal.SIGTERM)
+        self.assertEqual(rc, 0)
+        # The token never reaches the log lines after the banner.
+        after_banner = s.log().split("server started", 1)[1]
+        self.assertNotIn("dev-root-for-tests", after_banner)
+
+
+class TlsTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        self.key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", self.key, "-out",
+                        self.cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, min_version):
+        config = os.path.join(self.dir, "tls.hcl")
+        with open(config, "w") as f:
+            f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n'
+                    '  tls_cert_file = "%s"\n  tls_key_file = "%s"\n'
+                    '  tls_min_version = "%s"\n}\ndisable_mlock = true\n'
+                    % (self.cert, self.key, min_version))
+        return harness.Server(["server", "-config=" + config]).start()
+
+    def test_tls_listener_and_cli_with_cacert(self):
+        s = self.start("tls12")
+        try:
+            self.assertTrue(s.addr.startswith("https://"))
+            ctx = ssl.create_default_context(cafile=self.cert)
+            with urllib.request.urlopen(s.addr + "/v1/sys/seal-status", context=ctx) as r:
+                self.assertFalse(json.loads(r.read())["initialized"])
+            r = run_cli(["status"], s.addr, extra_env={"COFFER_CACERT": self.cert})
+            self.assertEqual(r.returncode, 2, r.stderr)  # sealed
+            r = run_cli(["status"], s.addr)  # no CA: verification fails
+            self.assertEqual(r.returncode, 1)
+        finally:
+            s.cleanup()
+
+    def test_tls13_minimum_refuses_tls12(self):
+        s = self.start("tls13")
+        try:
+            ctx = ssl.create_default_context(cafile=self.cert)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            with self.assertRaises((ssl.SSLError, OSError)):
+                urllib.request.urlopen(s.addr + "/v1/sys/seal-status", context=ctx)
+            ctx13 = ssl.create_default_context(cafile=self.cert)
+            with urllib.request.urlopen(s.addr + "/v1/sys/seal-status", context=ctx13) as r:
+                self.assertEqual(r.status, 200)
+        finally:
+            s.cleanup()
+
+
+class OperatorCliTest(unittest.TestCase):
+    def test_init_unseal_status_rotate_seal(self):
+        s = harness.start_config()
+        try:
+            r = run_cli(["status"], s.addr)
+            self.assertEqual(r.returncode, 2)
+            r = run_cli(["operator", "init", "-key-shares=3", "-key-threshold=2",
+                         "-format=json"], s.addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            init = json.loads(r.stdout)
+            keys, root = init["unseal_keys_b64"], init["root_token"]
+            self.assertEqual(len(keys), 3)
+            # Keys come on standard input, never in argv.
+            r = run_cli(["operator", "unseal"], s.addr, stdin=keys[0] + "\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(run_cli(["status"], s.addr).returncode, 2)
+            r = run_cli(["operator", "unseal"], s.addr, stdin=keys[2] + "\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run_cli(["status", "-format=json"], s.addr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertFalse(json.loads(r.stdout)["sealed"])
+
+            r = run_cli(["operator", "key-status"], s.addr, token=root)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("Key Term", r.stdout)
+            r = run_cli(["operator", "rotate"], s.addr, token=root)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run_cli(["operator", "key-status", "-format=json"], s.addr, token=root)
+            self.assertEqual(json.loads(r.stdout)["term"], 2)
+            r = run_cli(["operator", "rotate"], s.addr)  # no token
+            self.assertNotEqual(r.returncode, 0)
+            r = run_cli(["operator", "seal"], s.addr, token=root)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(run_cli(["status"], s.addr).returncode, 2)
+            self.assertNotIn(root, r.stderr)
+        finally:
+            s.cleanup()
+
+    def test_connection_refused_is_exit_1(self):
+        r = run_cli(["status"], "http://127.0.0.1:1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("127.0.0.1:1", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
