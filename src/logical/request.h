@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace coffer::logical {
 
@@ -16,6 +18,21 @@ using Json = nlohmann::json;
 enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead };
 
 std::string_view OperationName(Operation op);
+
+// Who is calling, as the core established it from the client token. Engines
+// that act on the caller (the token store, cubbyhole) read it; nobody else
+// needs to.
+struct Auth {
+  std::string token_hmac;  // the salted HMAC of the client token: its identity
+  std::string accessor;
+  std::vector<std::string> policies;
+  std::string display_name;
+  std::map<std::string, std::string> metadata;
+  std::string entity_id;
+  bool root = false;  // holds the root policy
+  bool sudo = false;  // root, or the ACL grants sudo on this request's path
+  std::int64_t ttl = 0;
+};
 
 struct Request {
   std::string id;  // request_id, a UUID
@@ -33,6 +50,10 @@ struct Request {
   // keeps the full canonical path.
   std::string mount_point;
   std::string relative_path;
+
+  // Set by the core for authenticated requests; null for unauthenticated
+  // paths.
+  std::shared_ptr<const Auth> auth;
 
   // Parameters come from the body, or from the query string for GET/LIST.
   const Json* Field(std::string_view name) const;
