@@ -11,7 +11,7 @@ namespace coffer::engines::kv::testing {
 namespace {
 
 constexpr int kThreads = 16;
-constexpr int kWritesPerThread = 25;
+constexpr int kWritesPerThread = 12;
 constexpr int kTotal = kThreads * kWritesPerThread;
 
 // Runs kThreads writers, spread over `engines` (instances sharing one store
