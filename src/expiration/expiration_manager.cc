@@ -1,0 +1,503 @@
+#include "expiration/expiration_manager.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace coffer::expiration {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
+
+constexpr std::string_view kBase62 =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+std::string RandomLeaseSuffix() {
+  std::string out;
+  unsigned char buf[48];
+  while (out.size() < 24) {
+    if (RAND_bytes(buf, sizeof(buf)) != 1) std::terminate();
+    for (unsigned char b : buf) {
+      if (b < 248 && out.size() < 24) out.push_back(kBase62[b % 62]);
+    }
+  }
+  return out;
+}
+
+std::string TrimSlashes(std::string_view s) {
+  while (!s.empty() && s.front() == '/') s.remove_prefix(1);
+  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string KeyString(const LeaseKey& key) {
+  return std::string(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
+}
+
+}  // namespace
+
+ExpirationManager::ExpirationManager(storage::Backend& view, Clock& clock, Revoker& revoker,
+                                     Options options)
+    : view_(view),
+      clock_(clock),
+      revoker_(revoker),
+      options_(options),
+      bucket_mu_(std::make_unique<std::mutex[]>(kBucketStripes)) {
+  rate_tokens_ = options_.max_revocations_per_second;
+  rate_refill_ns_ = MonoNs();
+}
+
+ExpirationManager::~ExpirationManager() { Stop(); }
+
+std::int64_t ExpirationManager::NowUnix() const {
+  return duration_cast<seconds>(clock_.Wall().time_since_epoch()).count();
+}
+
+std::int64_t ExpirationManager::MonoNs() const {
+  return duration_cast<nanoseconds>(clock_.Monotonic().time_since_epoch()).count();
+}
+
+std::int64_t ExpirationManager::DueOf(std::int64_t expire_unix) const {
+  std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
+  return expire_unix * 1'000'000'000 + (MonoNs() - wall_ns);
+}
+
+std::string ExpirationManager::TokenLeaseId(std::string_view path, std::string_view token_hmac) {
+  return TrimSlashes(path) + "/" + std::string(token_hmac);
+}
+
+// ---- storage ---------------------------------------------------------------
+
+Result<std::optional<Lease>> ExpirationManager::Read(std::string_view lease_id) {
+  if (lease_id.empty() || !storage::ValidateKey(LeaseStorageKey(lease_id)).ok()) {
+    return std::optional<Lease>();
+  }
+  ASSIGN_OR_RETURN(auto entry, view_.Get(LeaseStorageKey(lease_id)));
+  if (!entry) return std::optional<Lease>();
+  ASSIGN_OR_RETURN(Lease lease, LeaseFromJson(entry->value));
+  return std::optional<Lease>(std::move(lease));
+}
+
+Status ExpirationManager::Write(const Lease& lease, bool is_new) {
+  TRY(storage::ValidateKey(LeaseStorageKey(lease.id)));
+  const LeaseKey key = KeyOf(lease.id);
+  const std::size_t bucket = BucketOf(key);
+  const std::string bucket_key = BucketStorageKey(bucket);
+  {
+    std::scoped_lock lock(BucketMutex(bucket));
+    ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
+    std::vector<IndexRecord> records;
+    if (existing) {
+      ASSIGN_OR_RETURN(records, DecodeBucket(existing->value));
+    }
+    auto it = std::find_if(records.begin(), records.end(),
+                           [&](const IndexRecord& r) { return r.key == key; });
+    if (it == records.end()) {
+      records.push_back(IndexRecord{key, lease.expire_time, lease.id});
+    } else {
+      it->expire_time = lease.expire_time;
+      it->id = lease.id;
+    }
+    std::vector<storage::Op> ops;
+    ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), LeaseToJson(lease).dump()});
+    ops.push_back({storage::Op::Kind::kPut, bucket_key, EncodeBucket(records)});
+    if (is_new && !lease.token_hmac.empty()) {
+      ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
+    }
+    TRY(view_.Transact({}, ops));
+  }
+  const std::int64_t due = DueOf(lease.expire_time);
+  bool wake = false;
+  {
+    std::scoped_lock lock(mu_);
+    auto next = index_.NextDue();
+    index_.Upsert(key, due);
+    wake = !next || due < *next;
+  }
+  if (wake) cv_.notify_all();
+  return Status::Ok();
+}
+
+Status ExpirationManager::DeleteRecords(const Lease& lease) {
+  const LeaseKey key = KeyOf(lease.id);
+  const std::size_t bucket = BucketOf(key);
+  const std::string bucket_key = BucketStorageKey(bucket);
+  {
+    std::scoped_lock lock(BucketMutex(bucket));
+    ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
+    std::vector<IndexRecord> records;
+    if (existing) {
+      ASSIGN_OR_RETURN(records, DecodeBucket(existing->value));
+    }
+    std::erase_if(records, [&](const IndexRecord& r) { return r.key == key; });
+    std::vector<storage::Op> ops;
+    ops.push_back({storage::Op::Kind::kDelete, LeaseStorageKey(lease.id), {}});
+    if (records.empty()) {
+      ops.push_back({storage::Op::Kind::kDelete, bucket_key, {}});
+    } else {
+      ops.push_back({storage::Op::Kind::kPut, bucket_key, EncodeBucket(records)});
+    }
+    if (!lease.token_hmac.empty()) {
+      ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});
+    }
+    TRY(view_.Transact({}, ops));
+  }
+  std::scoped_lock lock(mu_);
+  index_.Erase(key);
+  retry_attempts_.erase(KeyString(key));
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> ExpirationManager::IdOfKey(const LeaseKey& key) {
+  ASSIGN_OR_RETURN(auto existing, view_.Get(BucketStorageKey(BucketOf(key))));
+  std::optional<std::string> id;
+  if (!existing) return id;
+  TRY(ForEachRecord(existing->value, [&](const LeaseKey& k, std::int64_t, std::string_view i) {
+    if (k == key) id = std::string(i);
+  }));
+  return id;
+}
+
+// ---- lifecycle -------------------------------------------------------------
+
+Status ExpirationManager::Load() {
+  Stop();
+  {
+    std::scoped_lock lock(mu_);
+    stopping_ = false;
+    index_.Clear();
+    retry_attempts_.clear();
+    load_status_ = Status::Ok();
+    rate_tokens_ = options_.max_revocations_per_second;
+    rate_refill_ns_ = MonoNs();
+  }
+  loaded_ = false;
+  ASSIGN_OR_RETURN(auto names, view_.List("index/"));
+  loader_ =
+      std::thread([this, names = std::move(names)]() mutable { LoadBuckets(std::move(names)); });
+  if (options_.start_expiry_thread) expiry_ = std::thread([this] { ExpiryLoop(); });
+  return Status::Ok();
+}
+
+void ExpirationManager::LoadBuckets(std::vector<std::string> names) {
+  std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
+  const std::int64_t offset = MonoNs() - wall_ns;
+  std::vector<std::pair<LeaseKey, std::int64_t>> batch;
+  Status status;
+  for (const auto& name : names) {
+    {
+      std::scoped_lock lock(mu_);
+      if (stopping_) break;
+    }
+    if (name.empty() || name.back() == '/') continue;
+    auto value = view_.Get("index/" + name);
+    if (!value) {
+      status = value.error();
+      break;
+    }
+    if (!*value) continue;
+    batch.clear();
+    status =
+        ForEachRecord((*value)->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
+          batch.emplace_back(k, exp * 1'000'000'000 + offset);
+        });
+    if (!status.ok()) break;
+    bool wake = false;
+    {
+      std::scoped_lock lock(mu_);
+      auto next = index_.NextDue();
+      for (const auto& [k, due] : batch) {
+        index_.InsertIfAbsent(k, due);
+        if (!next || due < *next) wake = true;
+      }
+    }
+    if (wake) cv_.notify_all();
+  }
+  if (!status.ok())
+    spdlog::error("expiration: loading the lease index failed: {}", status.ToString());
+  {
+    std::scoped_lock lock(mu_);
+    load_status_ = status;
+  }
+  loaded_ = true;
+  cv_.notify_all();
+}
+
+Status ExpirationManager::WaitForLoad() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return loaded_.load() || stopping_; });
+  if (!loaded_) return Unavailable("expiration manager stopped");
+  return load_status_;
+}
+
+void ExpirationManager::Stop() {
+  {
+    std::scoped_lock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (loader_.joinable()) loader_.join();
+  if (expiry_.joinable()) expiry_.join();
+  std::scoped_lock lock(mu_);
+  index_.Clear();
+  retry_attempts_.clear();
+}
+
+// ---- expiry ----------------------------------------------------------------
+
+std::size_t ExpirationManager::ProcessExpired() {
+  std::vector<LeaseKey> due;
+  {
+    std::scoped_lock lock(mu_);
+    const std::int64_t now = MonoNs();
+    const double rate = options_.max_revocations_per_second;
+    rate_tokens_ =
+        std::min(rate, rate_tokens_ + static_cast<double>(now - rate_refill_ns_) * rate / 1e9);
+    rate_refill_ns_ = now;
+    auto allowed = static_cast<std::size_t>(std::max(0.0, std::floor(rate_tokens_)));
+    due = index_.PopDue(now, allowed);
+    rate_tokens_ -= static_cast<double>(due.size());
+  }
+  std::size_t revoked = 0;
+  for (const auto& key : due) {
+    if (RevokeExpired(key)) ++revoked;
+  }
+  return revoked;
+}
+
+void ExpirationManager::ScheduleRetry(const LeaseKey& key) {
+  std::scoped_lock lock(mu_);
+  int attempts = ++retry_attempts_[KeyString(key)];
+  auto backoff = options_.initial_backoff * (std::int64_t{1} << std::min(attempts - 1, 30));
+  backoff = std::min(backoff, options_.max_backoff);
+  index_.Upsert(key, MonoNs() + duration_cast<nanoseconds>(backoff).count());
+}
+
+bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
+  auto id = IdOfKey(key);
+  if (!id) {
+    spdlog::warn("expiration: reading the lease index failed: {}", id.error().ToString());
+    ScheduleRetry(key);
+    return false;
+  }
+  if (!*id) return false;  // revoked meanwhile
+  auto lease = Read(**id);
+  if (!lease) {
+    spdlog::warn("expiration: reading lease {} failed: {}", **id, lease.error().ToString());
+    ScheduleRetry(key);
+    return false;
+  }
+  if (!*lease) {
+    // An index record without a body: drop it.
+    Lease ghost;
+    ghost.id = **id;
+    DeleteRecords(ghost).IgnoreError();
+    return false;
+  }
+  if ((*lease)->expire_time > NowUnix()) {  // renewed by a path that left memory behind
+    std::scoped_lock lock(mu_);
+    index_.Upsert(key, DueOf((*lease)->expire_time));
+    return false;
+  }
+  Status s = revoker_.Revoke(**lease);
+  if (s.ok()) s = DeleteRecords(**lease);
+  if (!s.ok()) {
+    spdlog::warn("expiration: revoking lease {} failed, will retry: {}", **id, s.ToString());
+    ScheduleRetry(key);
+    return false;
+  }
+  return true;
+}
+
+void ExpirationManager::ExpiryLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    ProcessExpired();
+    lock.lock();
+    if (stopping_) break;
+    nanoseconds wait = options_.poll_interval;
+    const std::int64_t now = MonoNs();
+    if (auto next = index_.NextDue()) {
+      if (*next <= now) {  // backlog held back by the rate limit
+        wait = std::min(wait, nanoseconds(static_cast<std::int64_t>(
+                                  1e9 / std::max(options_.max_revocations_per_second, 1e-3))));
+      } else {
+        wait = std::min(wait, nanoseconds(*next - now));
+      }
+    }
+    wait = std::max(wait, nanoseconds(std::chrono::milliseconds(1)));
+    cv_.wait_for(lock, wait);
+  }
+}
+
+// ---- API -------------------------------------------------------------------
+
+Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
+  std::string path = TrimSlashes(request.path);
+  if (path.empty()) return Err(InvalidArgument("a lease needs a path"));
+  seconds max = request.max_ttl.count() > 0 ? request.max_ttl : options_.max_lease_ttl;
+  max = std::min(max, options_.max_lease_ttl);
+  seconds ttl = request.ttl.count() > 0 ? request.ttl : options_.default_lease_ttl;
+  ttl = std::min(ttl, max);
+  Lease lease;
+  lease.id = path + "/" + RandomLeaseSuffix();
+  lease.path = path;
+  lease.token_hmac = request.token_hmac;
+  lease.issue_time = NowUnix();
+  lease.expire_time = lease.issue_time + ttl.count();
+  lease.renewable = request.renewable;
+  lease.ttl = ttl.count();
+  lease.max_ttl = max.count();
+  lease.internal = request.internal;
+  lease.kind = Lease::Kind::kSecret;
+  TRY(Write(lease, /*is_new=*/true));
+  return lease;
+}
+
+Status ExpirationManager::RegisterToken(std::string_view token_hmac, std::string_view path,
+                                        seconds ttl, bool renewable) {
+  if (token_hmac.empty() || ttl.count() <= 0) {
+    return InvalidArgument("a token lease needs a token and a positive ttl");
+  }
+  Lease lease;
+  lease.id = TokenLeaseId(path, token_hmac);
+  lease.path = TrimSlashes(path);
+  lease.token_hmac = std::string(token_hmac);
+  lease.issue_time = NowUnix();
+  lease.expire_time = lease.issue_time + ttl.count();
+  lease.renewable = renewable;
+  lease.ttl = ttl.count();
+  lease.kind = Lease::Kind::kToken;
+  return Write(lease, /*is_new=*/true);
+}
+
+Status ExpirationManager::ExtendToken(std::string_view token_hmac, std::string_view path,
+                                      seconds ttl) {
+  ASSIGN_OR_RETURN(auto lease, Read(TokenLeaseId(path, token_hmac)));
+  if (!lease) {
+    if (ttl.count() <= 0) return Status::Ok();
+    return RegisterToken(token_hmac, path, ttl, true);
+  }
+  const std::int64_t now = NowUnix();
+  lease->expire_time = now + ttl.count();
+  lease->ttl = ttl.count();
+  lease->last_renewal = now;
+  return Write(*lease, /*is_new=*/false);
+}
+
+Result<Lease> ExpirationManager::Lookup(std::string_view lease_id) {
+  ASSIGN_OR_RETURN(auto lease, Read(lease_id));
+  if (!lease) return Err(NotFound("lease not found"));
+  return *std::move(lease);
+}
+
+Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increment) {
+  ASSIGN_OR_RETURN(auto found, Read(lease_id));
+  if (!found) return Err(NotFound("lease not found"));
+  Lease lease = *std::move(found);
+  if (lease.kind == Lease::Kind::kToken) {
+    return Err(
+        InvalidArgument("tokens cannot be renewed through this endpoint; use auth/token/renew"));
+  }
+  if (!lease.renewable) return Err(InvalidArgument("lease is not renewable"));
+  const std::int64_t now = NowUnix();
+  if (lease.expire_time <= now) return Err(InvalidArgument("lease expired"));
+  std::int64_t inc = increment.count() > 0 ? increment.count() : lease.ttl;
+  std::int64_t max = lease.max_ttl > 0 ? lease.max_ttl : options_.max_lease_ttl.count();
+  std::int64_t expire = std::min(now + inc, lease.issue_time + max);
+  lease.expire_time = std::max(expire, now);
+  lease.ttl = lease.expire_time - now;
+  lease.last_renewal = now;
+  TRY(Write(lease, /*is_new=*/false));
+  return lease;
+}
+
+Status ExpirationManager::RevokeLease(const Lease& lease, bool force) {
+  Status s = revoker_.Revoke(lease);
+  if (!s.ok()) {
+    if (!force) return s;
+    spdlog::warn("expiration: force-revoking lease {} despite: {}", lease.id, s.ToString());
+  }
+  return DeleteRecords(lease);
+}
+
+Status ExpirationManager::Revoke(std::string_view lease_id) {
+  ASSIGN_OR_RETURN(auto lease, Read(lease_id));
+  if (!lease) return Status::Ok();
+  return RevokeLease(*lease, /*force=*/false);
+}
+
+Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
+  std::string base = TrimSlashes(prefix);
+  if (base.empty()) return InvalidArgument("a prefix is required");
+  std::vector<std::string> ids;
+  // The prefix may itself be a lease id (Vault allows revoke-force on one).
+  ASSIGN_OR_RETURN(auto exact, Read(base));
+  if (exact) ids.push_back(base);
+  std::vector<std::string> folders{base + "/"};
+  while (!folders.empty()) {
+    std::string folder = std::move(folders.back());
+    folders.pop_back();
+    ASSIGN_OR_RETURN(auto children, view_.List("id/" + folder));
+    for (auto& c : children) {
+      if (c.back() == '/') {
+        folders.push_back(folder + c);
+      } else {
+        ids.push_back(folder + c);
+      }
+    }
+  }
+  Status first;
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(auto lease, Read(id));
+    if (!lease) continue;
+    Status s = RevokeLease(*lease, force);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status ExpirationManager::RevokeByToken(std::string_view token_hmac) {
+  if (token_hmac.empty()) return Status::Ok();
+  const std::string folder = "token/" + std::string(token_hmac) + "/";
+  ASSIGN_OR_RETURN(auto children, view_.List(folder));
+  Status first;
+  for (const auto& c : children) {
+    ASSIGN_OR_RETURN(auto marker, view_.Get(folder + c));
+    if (!marker) continue;
+    ASSIGN_OR_RETURN(auto lease, Read(marker->value));
+    Status s;
+    if (!lease) {
+      s = view_.Delete(folder + c);
+    } else if (lease->kind == Lease::Kind::kToken && lease->token_hmac == token_hmac) {
+      s = DeleteRecords(*lease);
+    } else {
+      s = RevokeLease(*lease, /*force=*/false);
+    }
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Result<std::vector<std::string>> ExpirationManager::List(std::string_view prefix) {
+  std::string folder = TrimSlashes(prefix);
+  if (!folder.empty()) folder += "/";
+  return view_.List("id/" + folder);
+}
+
+std::size_t ExpirationManager::IndexSize() const {
+  std::scoped_lock lock(mu_);
+  return index_.size();
+}
+
+std::size_t ExpirationManager::IndexBytes() const {
+  std::scoped_lock lock(mu_);
+  return index_.AllocatedBytes();
+}
+
+}  // namespace coffer::expiration

@@ -1,0 +1,152 @@
+#pragma once
+// ExpirationManager: keeps every lease (secret or token) and revokes it when
+// it expires.
+//
+// Storage (the "sys/expire/" barrier view) holds one record per lease plus a
+// compact, bucketed index (index_format.h). Memory holds only ExpiryIndex:
+// 16-byte key + 8-byte monotonic due time per lease (~100 bytes with the
+// containers; see tests/expiration/index_size_test.cc). Load() does not read
+// lease bodies: it lists the 4096 index buckets and streams them into memory
+// on a loader thread; expiry works on what is loaded from the first bucket on.
+//
+// A background thread (started by Load(), ended by Stop()) revokes expired
+// leases through the Revoker, at most Options::max_revocations_per_second
+// (token bucket), and retries failures with exponential backoff
+// (initial_backoff doubling up to max_backoff). ProcessExpired() runs one
+// pass by hand (tests, or a caller without the thread).
+//
+// Scheduling uses the monotonic clock; lease records carry unix times (wall
+// clock) for reporting and for surviving restarts.
+//
+// Thread-safe. Never holds a lock while calling the Revoker or storage for a
+// revocation. Errors: kNotFound (unknown lease), kInvalidArgument (not
+// renewable, expired, token lease through the secret API), storage errors,
+// and the Revoker's error from Revoke()/RevokePrefix(force=false).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "expiration/expiry_index.h"
+#include "expiration/index_format.h"
+#include "expiration/lease.h"
+#include "storage/backend.h"
+
+namespace coffer::expiration {
+
+struct Options {
+  std::chrono::seconds default_lease_ttl{768 * 3600};
+  std::chrono::seconds max_lease_ttl{768 * 3600};
+  double max_revocations_per_second = 500;  // also the burst size
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{5 * 60 * 1000};
+  // Upper bound (real time) on how long the expiry thread sleeps between
+  // passes; lower it in tests that drive a FakeClock.
+  std::chrono::milliseconds poll_interval{1000};
+  bool start_expiry_thread = true;
+};
+
+// What an engine asks for when it returns a secret with a lease.
+struct LeaseRequest {
+  std::string path;                 // request path, e.g. "database/creds/ro"
+  std::string token_hmac;           // the creating token (may be empty)
+  std::chrono::seconds ttl{0};      // 0 = Options::default_lease_ttl
+  std::chrono::seconds max_ttl{0};  // 0 = Options::max_lease_ttl
+  bool renewable = true;
+  nlohmann::json internal = nlohmann::json::object();
+};
+
+class ExpirationManager {
+ public:
+  ExpirationManager(storage::Backend& view, Clock& clock, Revoker& revoker, Options options = {});
+  ~ExpirationManager();  // Stop()s
+  ExpirationManager(const ExpirationManager&) = delete;
+  ExpirationManager& operator=(const ExpirationManager&) = delete;
+
+  // After unseal: clears memory, starts streaming the index (loader thread)
+  // and the expiry thread. Returns once the bucket list is read.
+  Status Load();
+  // Blocks until the loader has read every bucket; its status.
+  Status WaitForLoad();
+  bool Loaded() const { return loaded_.load(); }
+  // At seal: stops both threads and forgets the index. Idempotent.
+  void Stop();
+
+  // A new secret lease "<path>/<random>".
+  Result<Lease> Register(const LeaseRequest& request);
+  // The lease of a token (id TokenLeaseId(path, token_hmac)); the token
+  // store calls it for every token with a TTL, and ExtendToken on renewal.
+  Status RegisterToken(std::string_view token_hmac, std::string_view path, std::chrono::seconds ttl,
+                       bool renewable);
+  Status ExtendToken(std::string_view token_hmac, std::string_view path, std::chrono::seconds ttl);
+  static std::string TokenLeaseId(std::string_view path, std::string_view token_hmac);
+
+  Result<Lease> Lookup(std::string_view lease_id);
+  // Renews a secret lease by `increment` (0 = its last ttl), capped at
+  // issue_time + max_ttl.
+  Result<Lease> Renew(std::string_view lease_id, std::chrono::seconds increment);
+  // Revokes through the Revoker, then deletes. Unknown ids are Ok.
+  Status Revoke(std::string_view lease_id);
+  // Every lease whose id starts with prefix ("" is refused). force: delete
+  // even when the Revoker fails.
+  Status RevokePrefix(std::string_view prefix, bool force);
+  // Every secret lease the token created (through the Revoker), and the
+  // token's own lease record (deleted only: the caller is revoking it).
+  Status RevokeByToken(std::string_view token_hmac);
+  // One level of lease ids under prefix (folders end in '/').
+  Result<std::vector<std::string>> List(std::string_view prefix);
+
+  // Runs one expiry pass now; the number of leases revoked.
+  std::size_t ProcessExpired();
+
+  std::size_t IndexSize() const;
+  std::size_t IndexBytes() const;
+  // Wall-clock unix seconds from the manager's clock (for reporting ttl).
+  std::int64_t NowUnix() const;
+
+ private:
+  Status Write(const Lease& lease, bool is_new);
+  Status DeleteRecords(const Lease& lease);
+  Status RevokeLease(const Lease& lease, bool force);
+  bool RevokeExpired(const LeaseKey& key);
+  void ScheduleRetry(const LeaseKey& key);
+  Result<std::optional<Lease>> Read(std::string_view lease_id);
+  Result<std::optional<std::string>> IdOfKey(const LeaseKey& key);
+  std::int64_t MonoNs() const;
+  std::int64_t DueOf(std::int64_t expire_unix) const;
+  void LoadBuckets(std::vector<std::string> names);
+  void ExpiryLoop();
+  std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
+
+  static constexpr std::size_t kBucketStripes = 256;
+
+  storage::Backend& view_;
+  Clock& clock_;
+  Revoker& revoker_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  ExpiryIndex index_;                                    // guarded by mu_
+  std::unordered_map<std::string, int> retry_attempts_;  // guarded by mu_ (key bytes)
+  double rate_tokens_ = 0;                               // guarded by mu_
+  std::int64_t rate_refill_ns_ = 0;                      // guarded by mu_
+  bool stopping_ = false;                                // guarded by mu_
+  Status load_status_;                                   // guarded by mu_
+  std::condition_variable cv_;
+  std::unique_ptr<std::mutex[]> bucket_mu_;
+
+  std::atomic<bool> loaded_{false};
+  std::thread loader_;
+  std::thread expiry_;
+};
+
+}  // namespace coffer::expiration

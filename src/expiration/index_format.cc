@@ -1,0 +1,60 @@
+#include "expiration/index_format.h"
+
+#include <cstdio>
+
+namespace coffer::expiration {
+
+std::size_t BucketOf(const LeaseKey& key) {
+  return ((static_cast<std::size_t>(key.bytes[14]) << 8) | key.bytes[15]) % kIndexBuckets;
+}
+
+std::string BucketStorageKey(std::size_t bucket) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "index/%03zx", bucket);
+  return buf;
+}
+
+std::string LeaseStorageKey(std::string_view lease_id) { return "id/" + std::string(lease_id); }
+
+std::string KeyHex(const LeaseKey& key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (std::uint8_t b : key.bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key) {
+  return "token/" + std::string(token_hmac) + "/" + KeyHex(key);
+}
+
+std::string EncodeBucket(const std::vector<IndexRecord>& records) {
+  std::string out;
+  std::size_t total = 1;
+  for (const auto& r : records) total += 26 + r.id.size();
+  out.reserve(total);
+  out.push_back(1);
+  for (const auto& r : records) {
+    out.append(reinterpret_cast<const char*>(r.key.bytes.data()), r.key.bytes.size());
+    auto expire = static_cast<std::uint64_t>(r.expire_time);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((expire >> (8 * i)) & 0xff));
+    std::size_t len = std::min<std::size_t>(r.id.size(), 0xffff);
+    out.push_back(static_cast<char>(len & 0xff));
+    out.push_back(static_cast<char>(len >> 8));
+    out.append(r.id, 0, len);
+  }
+  return out;
+}
+
+Result<std::vector<IndexRecord>> DecodeBucket(std::string_view value) {
+  std::vector<IndexRecord> out;
+  TRY(ForEachRecord(value, [&](const LeaseKey& key, std::int64_t expire, std::string_view id) {
+    out.push_back(IndexRecord{key, expire, std::string(id)});
+  }));
+  return out;
+}
+
+}  // namespace coffer::expiration

@@ -1,0 +1,51 @@
+#pragma once
+// The on-disk layout of the expiration manager, in its storage view
+// ("sys/expire/" under the barrier):
+//
+//   id/<lease id>                 the lease record (JSON, see lease.h)
+//   index/<bucket>                a packed batch of expiry index records
+//   token/<token hmac>/<key hex>  → lease id: the leases a token created
+//                                 (and, for kToken leases, the token's own)
+//
+// Index records are batched into kIndexBuckets storage keys by their lease
+// key, so that unseal streams 4096 values instead of one key per lease: at
+// one million leases a bucket is ~20 KiB and Load() reads ~85 MiB of
+// sequential ciphertext. A bucket value is
+//   version (1 B = 1) | records...
+//   record = key (16 B) | expire_time unix seconds (8 B, LE) | id length (2 B, LE) | id
+// Exposed so tools (bench/leases_load.cc) can write a large store quickly.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "expiration/expiry_index.h"
+
+namespace coffer::expiration {
+
+inline constexpr std::size_t kIndexBuckets = 4096;
+
+struct IndexRecord {
+  LeaseKey key;
+  std::int64_t expire_time = 0;  // unix seconds
+  std::string id;
+};
+
+std::size_t BucketOf(const LeaseKey& key);
+std::string BucketStorageKey(std::size_t bucket);        // "index/0a3"
+std::string LeaseStorageKey(std::string_view lease_id);  // "id/<lease id>"
+std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key);
+std::string KeyHex(const LeaseKey& key);
+
+std::string EncodeBucket(const std::vector<IndexRecord>& records);
+Result<std::vector<IndexRecord>> DecodeBucket(std::string_view value);
+// Load's fast path: calls fn(key, expire_time) for each record without
+// copying ids.
+template <typename Fn>
+Status ForEachRecord(std::string_view value, Fn&& fn);
+
+}  // namespace coffer::expiration
+
+#include "expiration/index_format_inl.h"

@@ -1,0 +1,156 @@
+#include "expiration/leases_backend.h"
+
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/duration.h"
+
+namespace coffer::expiration {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
+
+Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
+
+std::string RfcTime(std::int64_t unix_seconds) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
+}
+
+// A string field, or "" when absent; kInvalidArgument when not a string.
+Result<std::string> StringField(const Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::string();
+  if (!f->is_string()) return Err(InvalidArgument(std::string(name) + " must be a string"));
+  return f->get<std::string>();
+}
+
+// Seconds as a number or a duration string ("1h").
+Result<std::int64_t> SecondsField(const Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return 0;
+  if (f->is_number_integer() && f->get<std::int64_t>() >= 0) return f->get<std::int64_t>();
+  if (f->is_string()) {
+    auto d = ParseDuration(f->get<std::string>());
+    if (d) return d->count();
+  }
+  return Err(InvalidArgument("invalid " + std::string(name)));
+}
+
+Response NoContent() {
+  Response r;
+  r.http_status = 204;
+  return r;
+}
+
+// Splits "<verb>/<rest>" after an optional "leases/" prefix.
+struct Route {
+  std::string verb;
+  std::string rest;
+  bool has_rest = false;
+};
+
+Route Parse(std::string_view path) {
+  Route route;
+  if (path.starts_with("leases/")) path.remove_prefix(7);
+  auto slash = path.find('/');
+  route.verb = std::string(path.substr(0, slash));
+  if (slash != std::string_view::npos) {
+    route.rest = std::string(path.substr(slash + 1));
+    route.has_rest = true;
+  }
+  return route;
+}
+
+}  // namespace
+
+bool LeasesBackend::Handles(std::string_view p) {
+  if (p.starts_with("leases/")) return true;
+  return p == "renew" || p == "revoke" || p.starts_with("renew/") || p.starts_with("revoke/") ||
+         p.starts_with("revoke-prefix/") || p.starts_with("revoke-force/");
+}
+
+Result<Response> LeasesBackend::HandleRequest(const Request& request) {
+  const bool legacy = !request.relative_path.starts_with("leases/");
+  Route route = Parse(request.relative_path);
+  if (route.verb == "lookup" && !legacy) {
+    if (request.operation == Operation::kList) return ListLeases(route.rest);
+    if (route.has_rest) return Err(MethodNotAllowed());
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    return Lookup(request);
+  }
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  if (route.verb == "renew") return Renew(request, route.rest);
+  if (route.verb == "revoke") return Revoke(request, route.rest);
+  if (route.verb == "revoke-prefix" || route.verb == "revoke-force") {
+    if (route.rest.empty()) return Err(InvalidArgument("missing prefix"));
+    TRY(manager_.RevokePrefix(route.rest, route.verb == "revoke-force"));
+    return NoContent();
+  }
+  return Err(NotFound("unsupported path"));
+}
+
+Result<Response> LeasesBackend::Lookup(const Request& request) {
+  ASSIGN_OR_RETURN(std::string id, StringField(request, "lease_id"));
+  if (id.empty()) return Err(InvalidArgument("missing lease ID"));
+  auto lease = manager_.Lookup(id);
+  if (!lease) {
+    if (lease.error().code() == Code::kNotFound) return Err(InvalidArgument("invalid lease"));
+    return Err(lease.error());
+  }
+  const std::int64_t now = manager_.NowUnix();
+  Response r;
+  r.data = Json{{"id", lease->id},
+                {"issue_time", RfcTime(lease->issue_time)},
+                {"expire_time", lease->expire_time ? Json(RfcTime(lease->expire_time)) : Json()},
+                {"last_renewal", lease->last_renewal ? Json(RfcTime(lease->last_renewal)) : Json()},
+                {"renewable", lease->renewable},
+                {"ttl", std::max<std::int64_t>(0, lease->expire_time - now)}};
+  return r;
+}
+
+Result<Response> LeasesBackend::ListLeases(std::string_view prefix) {
+  ASSIGN_OR_RETURN(auto keys, manager_.List(prefix));
+  if (keys.empty()) {
+    Response r;
+    r.http_status = 404;
+    r.raw = Json{{"errors", Json::array()}};
+    return r;
+  }
+  Response r;
+  r.data = Json{{"keys", keys}};
+  return r;
+}
+
+Result<Response> LeasesBackend::Renew(const Request& request, std::string_view url_id) {
+  ASSIGN_OR_RETURN(std::string id, StringField(request, "lease_id"));
+  if (id.empty()) id = std::string(url_id);
+  if (id.empty()) return Err(InvalidArgument("lease_id must be specified"));
+  ASSIGN_OR_RETURN(std::int64_t increment, SecondsField(request, "increment"));
+  auto lease = manager_.Renew(id, std::chrono::seconds(increment));
+  if (!lease) {
+    if (lease.error().code() == Code::kNotFound) {
+      return Err(InvalidArgument("lease not found or lease is not renewable"));
+    }
+    return Err(lease.error());
+  }
+  Response r;
+  r.lease_id = lease->id;
+  r.renewable = lease->renewable;
+  r.lease_duration = lease->ttl;
+  return r;
+}
+
+Result<Response> LeasesBackend::Revoke(const Request& request, std::string_view url_id) {
+  ASSIGN_OR_RETURN(std::string id, StringField(request, "lease_id"));
+  if (id.empty()) id = std::string(url_id);
+  if (id.empty()) return Err(InvalidArgument("lease_id must be specified"));
+  TRY(manager_.Revoke(id));
+  return NoContent();
+}
+
+}  // namespace coffer::expiration

@@ -1,0 +1,42 @@
+#pragma once
+// LeasesBackend: Vault's sys/leases API over an ExpirationManager. The core
+// routes these sys paths here (request.relative_path is the part after
+// "sys/"):
+//
+//   PUT  leases/lookup                {lease_id}            → 200 {id, issue_time, ...}
+//   LIST leases/lookup/<prefix>                             → 200 {keys} (404 when none)
+//   PUT  leases/renew[/<lease_id>]    {lease_id, increment} → 200 lease_id/renewable/lease_duration
+//   PUT  leases/revoke[/<lease_id>]   {lease_id}            → 204
+//   PUT  leases/revoke-prefix/<prefix>                      → 204
+//   PUT  leases/revoke-force/<prefix>                       → 204
+// and the older aliases renew[/<id>], revoke[/<id>], revoke-prefix/<p>,
+// revoke-force/<p>. Access control (sudo for LIST, revoke-prefix and
+// revoke-force) is the core's ACL's job, not this class's.
+//
+// Thread-safe (stateless besides the manager).
+
+#include "expiration/expiration_manager.h"
+#include "logical/backend.h"
+
+namespace coffer::expiration {
+
+class LeasesBackend final : public logical::Backend {
+ public:
+  explicit LeasesBackend(ExpirationManager& manager) : manager_(manager) {}
+
+  // True for relative paths this backend answers ("leases/...", "renew",
+  // "revoke", "revoke-prefix/...", "revoke-force/...").
+  static bool Handles(std::string_view relative_path);
+
+  Result<logical::Response> HandleRequest(const logical::Request& request) override;
+
+ private:
+  Result<logical::Response> Lookup(const logical::Request& request);
+  Result<logical::Response> ListLeases(std::string_view prefix);
+  Result<logical::Response> Renew(const logical::Request& request, std::string_view url_id);
+  Result<logical::Response> Revoke(const logical::Request& request, std::string_view url_id);
+
+  ExpirationManager& manager_;
+};
+
+}  // namespace coffer::expiration

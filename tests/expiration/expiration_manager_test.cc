@@ -1,0 +1,273 @@
+#include "expiration/expiration_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::expiration {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeRevoker : public Revoker {
+ public:
+  Status Revoke(const Lease& lease) override {
+    std::scoped_lock lock(mu);
+    ++calls;
+    if (failures_left > 0) {
+      --failures_left;
+      return Unavailable("backend down");
+    }
+    revoked.push_back(lease.id);
+    return Status::Ok();
+  }
+  std::size_t Count() {
+    std::scoped_lock lock(mu);
+    return revoked.size();
+  }
+  std::mutex mu;
+  int calls = 0;
+  int failures_left = 0;
+  std::vector<std::string> revoked;
+};
+
+Options ManualOptions() {
+  Options o;
+  o.start_expiry_thread = false;
+  o.initial_backoff = 10s;
+  o.max_backoff = 40s;
+  return o;
+}
+
+class ExpirationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(m_->Load().ok());
+    ASSERT_TRUE(m_->WaitForLoad().ok());
+  }
+  Result<Lease> Reg(std::string path, std::chrono::seconds ttl, std::string token = "tok") {
+    LeaseRequest r;
+    r.path = std::move(path);
+    r.ttl = ttl;
+    r.token_hmac = std::move(token);
+    return m_->Register(r);
+  }
+  storage::InmemBackend view_;
+  FakeClock clock_;
+  FakeRevoker revoker_;
+  std::unique_ptr<ExpirationManager> m_ =
+      std::make_unique<ExpirationManager>(view_, clock_, revoker_, ManualOptions());
+};
+
+TEST_F(ExpirationTest, RegisterLookupRenewRevoke) {
+  auto lease = Reg("database/creds/ro", 60s);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_TRUE(lease->id.starts_with("database/creds/ro/"));
+  EXPECT_EQ(lease->ttl, 60);
+  EXPECT_EQ(m_->IndexSize(), 1u);
+
+  auto found = m_->Lookup(lease->id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->expire_time, lease->issue_time + 60);
+
+  clock_.Advance(30s);
+  auto renewed = m_->Renew(lease->id, 120s);
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->ttl, 120);
+  EXPECT_EQ(renewed->expire_time, lease->issue_time + 150);
+
+  auto listed = m_->List("database/creds/");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(*listed, std::vector<std::string>{"ro/"});
+
+  ASSERT_TRUE(m_->Revoke(lease->id).ok());
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{lease->id});
+  EXPECT_EQ(m_->Lookup(lease->id).error().code(), Code::kNotFound);
+  EXPECT_EQ(m_->IndexSize(), 0u);
+  EXPECT_TRUE(m_->Revoke(lease->id).ok());  // unknown is fine
+}
+
+TEST_F(ExpirationTest, RenewIsCappedByMaxTtlAndRefusesNonRenewable) {
+  LeaseRequest r;
+  r.path = "x/y";
+  r.ttl = 60s;
+  r.max_ttl = 100s;
+  auto lease = m_->Register(r);
+  ASSERT_TRUE(lease.has_value());
+  auto renewed = m_->Renew(lease->id, 1000s);
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->expire_time, lease->issue_time + 100);
+
+  r.renewable = false;
+  auto fixed = m_->Register(r);
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(m_->Renew(fixed->id, 10s).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(m_->Renew("nope/1", 10s).error().code(), Code::kNotFound);
+}
+
+TEST_F(ExpirationTest, ExpiryRevokesThroughRevoker) {
+  auto a = Reg("a/b", 10s);
+  auto b = Reg("a/b", 100s);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  clock_.Advance(11s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{a->id});
+  EXPECT_FALSE(m_->Lookup(a->id).has_value());
+  EXPECT_TRUE(m_->Lookup(b->id).has_value());
+}
+
+TEST_F(ExpirationTest, RenewPostponesExpiry) {
+  auto a = Reg("a/b", 10s);
+  ASSERT_TRUE(a);
+  clock_.Advance(5s);
+  ASSERT_TRUE(m_->Renew(a->id, 60s).has_value());
+  clock_.Advance(10s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  clock_.Advance(60s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+}
+
+TEST_F(ExpirationTest, FailedRevocationIsRetriedWithBackoff) {
+  auto a = Reg("a/b", 10s);
+  ASSERT_TRUE(a);
+  revoker_.failures_left = 2;
+  clock_.Advance(11s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);  // fails; retry in 10s
+  EXPECT_EQ(revoker_.calls, 1);
+  clock_.Advance(9s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);  // not yet
+  EXPECT_EQ(revoker_.calls, 1);
+  clock_.Advance(1s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);  // fails again; retry in 20s
+  EXPECT_EQ(revoker_.calls, 2);
+  clock_.Advance(19s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  EXPECT_EQ(revoker_.calls, 2);
+  clock_.Advance(1s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_EQ(revoker_.calls, 3);
+  EXPECT_FALSE(m_->Lookup(a->id).has_value());
+}
+
+TEST(ExpirationRateLimit, BoundsRevocationsPerSecond) {
+  storage::InmemBackend view;
+  FakeClock clock;
+  FakeRevoker revoker;
+  Options o = ManualOptions();
+  o.max_revocations_per_second = 3;
+  ExpirationManager m(view, clock, revoker, o);
+  ASSERT_TRUE(m.Load().ok());
+  ASSERT_TRUE(m.WaitForLoad().ok());
+  for (int i = 0; i < 10; ++i) {
+    LeaseRequest r;
+    r.path = "p";
+    r.ttl = 5s;
+    ASSERT_TRUE(m.Register(r).has_value());
+  }
+  clock.Advance(6s);
+  EXPECT_EQ(m.ProcessExpired(), 3u);
+  EXPECT_EQ(m.ProcessExpired(), 0u);
+  clock.Advance(1s);
+  EXPECT_EQ(m.ProcessExpired(), 3u);
+  clock.Advance(10s);  // the bucket holds at most one second's worth
+  EXPECT_EQ(m.ProcessExpired(), 3u);
+  clock.Advance(1s);
+  EXPECT_EQ(m.ProcessExpired(), 1u);
+  EXPECT_EQ(m.IndexSize(), 0u);
+}
+
+TEST_F(ExpirationTest, RevokePrefixAndForce) {
+  auto a = Reg("db/creds/a", 100s);
+  auto b = Reg("db/creds/b", 100s);
+  auto c = Reg("other/x", 100s);
+  ASSERT_TRUE(a && b && c);
+  revoker_.failures_left = 1;
+  EXPECT_FALSE(m_->RevokePrefix("db/creds", false).ok());
+  EXPECT_EQ(revoker_.Count(), 1u);  // one of the two went through
+  revoker_.failures_left = 100;
+  EXPECT_TRUE(m_->RevokePrefix("db/", true).ok());
+  EXPECT_FALSE(m_->Lookup(a->id).has_value());
+  EXPECT_FALSE(m_->Lookup(b->id).has_value());
+  EXPECT_TRUE(m_->Lookup(c->id).has_value());
+  EXPECT_EQ(m_->RevokePrefix("", true).code(), Code::kInvalidArgument);
+}
+
+TEST_F(ExpirationTest, RevokeByTokenRevokesSecretsAndDropsTheTokenLease) {
+  auto a = Reg("db/creds/a", 100s, "t1");
+  auto b = Reg("db/creds/b", 100s, "t2");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(m_->RegisterToken("t1", "auth/token/create", 50s, true).ok());
+  EXPECT_EQ(m_->IndexSize(), 3u);
+  ASSERT_TRUE(m_->RevokeByToken("t1").ok());
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{a->id});  // the token lease: deleted only
+  EXPECT_FALSE(m_->Lookup("auth/token/create/t1").has_value());
+  EXPECT_TRUE(m_->Lookup(b->id).has_value());
+  EXPECT_EQ(m_->IndexSize(), 1u);
+}
+
+TEST_F(ExpirationTest, TokenLeaseExpiresAndExtends) {
+  ASSERT_TRUE(m_->RegisterToken("t1", "auth/token/create", 50s, true).ok());
+  auto lease = m_->Lookup(ExpirationManager::TokenLeaseId("auth/token/create", "t1"));
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->kind, Lease::Kind::kToken);
+  EXPECT_EQ(m_->Renew(lease->id, 10s).error().code(), Code::kInvalidArgument);
+  clock_.Advance(40s);
+  ASSERT_TRUE(m_->ExtendToken("t1", "auth/token/create", 50s).ok());
+  clock_.Advance(20s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  clock_.Advance(31s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{lease->id});
+}
+
+TEST_F(ExpirationTest, LoadAfterRestartStreamsTheIndexAndExpires) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    auto l = Reg("svc/" + std::to_string(i % 5), std::chrono::seconds(10 + i));
+    ASSERT_TRUE(l.has_value());
+    ids.push_back(l->id);
+  }
+  ASSERT_TRUE(m_->Revoke(ids[0]).ok());
+  revoker_.revoked.clear();
+  m_.reset();  // "restart"
+
+  ExpirationManager m2(view_, clock_, revoker_, ManualOptions());
+  ASSERT_TRUE(m2.Load().ok());
+  ASSERT_TRUE(m2.WaitForLoad().ok());
+  EXPECT_EQ(m2.IndexSize(), 49u);
+  clock_.Advance(30s);  // leases 1..20 have ttl <= 30
+  EXPECT_EQ(m2.ProcessExpired(), 20u);
+  clock_.Advance(100s);
+  EXPECT_EQ(m2.ProcessExpired(), 29u);
+  EXPECT_EQ(m2.IndexSize(), 0u);
+  auto left = view_.List("index/");
+  ASSERT_TRUE(left.has_value());
+  EXPECT_TRUE(left->empty());
+}
+
+TEST_F(ExpirationTest, BackgroundThreadRevokesWithoutAnyCall) {
+  Options o;
+  o.poll_interval = 2ms;
+  ExpirationManager m(view_, clock_, revoker_, o);
+  ASSERT_TRUE(m.Load().ok());
+  LeaseRequest r;
+  r.path = "bg/x";
+  r.ttl = 10s;
+  auto l = m.Register(r);
+  ASSERT_TRUE(l.has_value());
+  clock_.Advance(11s);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (revoker_.Count() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(revoker_.Count(), 1u);
+  m.Stop();
+}
+
+}  // namespace
+}  // namespace coffer::expiration
