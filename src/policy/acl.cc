@@ -1,0 +1,299 @@
+#include "policy/acl.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "policy/acl_params.h"
+
+namespace coffer::policy {
+namespace {
+
+constexpr std::uint32_t kAllCapabilities =
+    kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch;
+
+bool HasSegmentWildcards(std::string_view p) {
+  return p == "+" || p.starts_with("+/") || p.find("/+") != std::string_view::npos;
+}
+
+std::chrono::seconds LowerNonZero(std::chrono::seconds a, std::chrono::seconds b) {
+  if (a.count() == 0) return b;
+  if (b.count() == 0) return a;
+  return std::min(a, b);
+}
+
+void MergeParameters(ParameterMap& into, const ParameterMap& from) {
+  for (const auto& [key, values] : from) {
+    auto it = into.find(key);
+    if (it == into.end()) {
+      into.emplace(key, values);
+    } else if (values.empty() || it->second.empty()) {
+      it->second.clear();  // "any value" absorbs a list
+    } else {
+      it->second.insert(it->second.end(), values.begin(), values.end());
+    }
+  }
+}
+
+// Vault's merge of one stanza into the rule already built for its pattern.
+void Merge(Acl::Rule& rule, const PathRules& in) {
+  if (rule.capabilities & kCapDeny) return;
+  if (in.capabilities & kCapDeny) {
+    rule.capabilities = kCapDeny;
+    rule.allowed_parameters.clear();
+    rule.denied_parameters.clear();
+    rule.required_parameters.clear();
+    rule.min_wrapping_ttl = rule.max_wrapping_ttl = std::chrono::seconds(0);
+    return;
+  }
+  rule.capabilities |= in.capabilities;
+  rule.min_wrapping_ttl = LowerNonZero(rule.min_wrapping_ttl, in.min_wrapping_ttl);
+  rule.max_wrapping_ttl = LowerNonZero(rule.max_wrapping_ttl, in.max_wrapping_ttl);
+  MergeParameters(rule.allowed_parameters, in.allowed_parameters);
+  MergeParameters(rule.denied_parameters, in.denied_parameters);
+  for (const std::string& p : in.required_parameters) {
+    if (std::find(rule.required_parameters.begin(), rule.required_parameters.end(), p) ==
+        rule.required_parameters.end()) {
+      rule.required_parameters.push_back(p);
+    }
+  }
+}
+
+std::size_t CountSegments(std::string_view path) {
+  return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1;
+}
+
+}  // namespace
+
+Capability CapabilityFor(logical::Operation op) {
+  switch (op) {
+    case logical::Operation::kRead:
+    case logical::Operation::kHead:
+      return kCapRead;
+    case logical::Operation::kList:
+      return kCapList;
+    case logical::Operation::kCreate:
+      return kCapCreate;
+    case logical::Operation::kUpdate:
+      return kCapUpdate;
+    case logical::Operation::kPatch:
+      return kCapPatch;
+    case logical::Operation::kDelete:
+      return kCapDelete;
+  }
+  return kCapDeny;  // unreachable; never granted
+}
+
+Result<std::shared_ptr<const Acl>> Acl::Compile(
+    const std::vector<std::shared_ptr<const Policy>>& policies) {
+  std::shared_ptr<Acl> acl(new Acl());
+  acl->trie_.emplace_back();
+  std::unordered_map<std::string, std::int32_t> by_pattern;
+  for (const auto& policy : policies) {
+    if (!policy) continue;
+    if (policy->name == "root") {
+      // Vault refuses root mixed with other policies; a root token may carry
+      // others harmlessly, so root simply wins here.
+      acl->root_ = true;
+      acl->rules_.clear();
+      return std::shared_ptr<const Acl>(std::move(acl));
+    }
+    for (const PathRules& in : policy->paths) {
+      auto [it, inserted] =
+          by_pattern.emplace(in.pattern, static_cast<std::int32_t>(acl->rules_.size()));
+      if (inserted) {
+        Rule rule;
+        rule.pattern = in.pattern;
+        acl->rules_.push_back(std::move(rule));
+      }
+      Merge(acl->rules_[static_cast<std::size_t>(it->second)], in);
+    }
+  }
+
+  for (std::size_t i = 0; i < acl->rules_.size(); ++i) {
+    const std::string& pattern = acl->rules_[i].pattern;
+    const auto index = static_cast<std::int32_t>(i);
+    const bool glob = pattern.ends_with('*');
+    if (HasSegmentWildcards(pattern)) {
+      WildcardRule w;
+      w.rule = index;
+      w.is_prefix = glob;
+      w.first_wildcard = static_cast<std::int32_t>(pattern.find('+'));
+      std::string_view stem(pattern);
+      if (glob) stem.remove_suffix(1);
+      while (true) {
+        std::size_t slash = stem.find('/');
+        Segment s;
+        s.text = std::string(stem.substr(0, slash));
+        s.wildcard = s.text == "+";
+        if (s.wildcard) ++w.wildcards;
+        w.segments.push_back(std::move(s));
+        if (slash == std::string_view::npos) break;
+        stem.remove_prefix(slash + 1);
+      }
+      acl->wildcard_rules_.push_back(std::move(w));
+    } else if (glob) {
+      acl->Insert(pattern.substr(0, pattern.size() - 1), index, true);
+    } else {
+      acl->Insert(pattern, index, false);
+    }
+  }
+  return std::shared_ptr<const Acl>(std::move(acl));
+}
+
+void Acl::Insert(const std::string& key, std::int32_t rule, bool prefix) {
+  std::size_t node = 0;
+  for (char c : key) {
+    auto& children = trie_[node].children;
+    auto it = std::lower_bound(children.begin(), children.end(), c,
+                               [](const auto& child, char ch) { return child.first < ch; });
+    if (it != children.end() && it->first == c) {
+      node = static_cast<std::size_t>(it->second);
+      continue;
+    }
+    auto next = static_cast<std::int32_t>(trie_.size());
+    children.insert(it, {c, next});  // before emplace_back, which may move `children`
+    trie_.emplace_back();
+    node = static_cast<std::size_t>(next);
+  }
+  (prefix ? trie_[node].prefix : trie_[node].exact) = rule;
+}
+
+bool Acl::Better(const Candidate& a, const Candidate& b) {
+  if (b.rule < 0) return a.rule >= 0;
+  if (a.rule < 0) return false;
+  if (a.first_wildcard != b.first_wildcard) return a.first_wildcard > b.first_wildcard;
+  if (a.is_prefix != b.is_prefix) return !a.is_prefix;
+  if (a.wildcards != b.wildcards) return a.wildcards < b.wildcards;
+  if (a.stem.size() != b.stem.size()) return a.stem.size() > b.stem.size();
+  return a.stem > b.stem;
+}
+
+void Acl::WildcardCandidates(std::string_view path, Candidate& best) const {
+  const std::size_t path_segments = CountSegments(path);
+  for (const WildcardRule& w : wildcard_rules_) {
+    if (path_segments < w.segments.size()) continue;
+    if (!w.is_prefix && path_segments != w.segments.size()) continue;
+    std::string_view rest = path;
+    bool ok = true;
+    for (std::size_t i = 0; i < w.segments.size() && ok; ++i) {
+      std::size_t slash = rest.find('/');
+      std::string_view seg = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+      const Segment& s = w.segments[i];
+      ok = s.wildcard || seg == s.text ||
+           (w.is_prefix && i + 1 == w.segments.size() && seg.starts_with(s.text));
+    }
+    if (!ok) continue;
+    std::string_view stem(rules_[static_cast<std::size_t>(w.rule)].pattern);
+    if (w.is_prefix) stem.remove_suffix(1);
+    Candidate c{w.rule, w.first_wildcard, w.is_prefix, w.wildcards, stem};
+    if (Better(c, best)) best = c;
+  }
+}
+
+std::int32_t Acl::Match(std::string_view path, bool list) const {
+  const bool trailing = list && path.ends_with('/');
+  std::int32_t exact_full = -1, exact_trimmed = -1;
+  Candidate prefix;
+  std::size_t prefix_len = 0;
+  std::size_t node = 0;
+  std::size_t depth = 0;
+  while (true) {
+    const TrieNode& n = trie_[node];
+    if (n.prefix >= 0) {
+      prefix.rule = n.prefix;
+      prefix_len = depth;
+    }
+    if (depth == path.size()) exact_full = n.exact;
+    if (trailing && depth + 1 == path.size()) exact_trimmed = n.exact;
+    if (depth == path.size()) break;
+    const char c = path[depth];
+    auto it = std::lower_bound(n.children.begin(), n.children.end(), c,
+                               [](const auto& child, char ch) { return child.first < ch; });
+    if (it == n.children.end() || it->first != c) break;
+    node = static_cast<std::size_t>(it->second);
+    ++depth;
+  }
+  if (exact_full >= 0) return exact_full;
+  if (exact_trimmed >= 0) return exact_trimmed;
+
+  Candidate best;
+  if (prefix.rule >= 0) {
+    // The longest matching prefix glob; its first (only) wildcard is at its end.
+    prefix.first_wildcard = static_cast<std::int32_t>(prefix_len);
+    prefix.is_prefix = true;
+    prefix.stem = path.substr(0, prefix_len);
+    best = prefix;
+  }
+  if (!wildcard_rules_.empty()) {
+    WildcardCandidates(path, best);
+    if (trailing) WildcardCandidates(path.substr(0, path.size() - 1), best);
+  }
+  return best.rule;
+}
+
+Decision Acl::Check(std::string_view path, logical::Operation op,
+                    const nlohmann::json& params) const {
+  Decision d;
+  if (root_) {
+    d.allowed = d.root = d.sudo = true;
+    d.capabilities = kAllCapabilities;
+    return d;
+  }
+  while (path.starts_with('/')) path.remove_prefix(1);
+  const Capability need = CapabilityFor(op);
+  const std::int32_t index = Match(path, op == logical::Operation::kList);
+  if (index < 0) {
+    d.reason = fmt::format("permission denied: no policy grants \"{}\" on \"{}\"",
+                           CapabilityName(need), path);
+    return d;
+  }
+  const Rule& rule = rules_[static_cast<std::size_t>(index)];
+  d.capabilities = rule.capabilities;
+  d.sudo = (rule.capabilities & kCapSudo) != 0;
+  d.min_wrapping_ttl = rule.min_wrapping_ttl;
+  d.max_wrapping_ttl = rule.max_wrapping_ttl;
+  if (rule.capabilities & kCapDeny) {
+    d.reason = fmt::format("permission denied: \"{}\" is denied by policy path \"{}\"", path,
+                           rule.pattern);
+    return d;
+  }
+  if ((rule.capabilities & need) == 0) {
+    d.reason = fmt::format("permission denied: policy path \"{}\" does not grant \"{}\"",
+                           rule.pattern, CapabilityName(need));
+    return d;
+  }
+  if (rule.min_wrapping_ttl.count() != 0 && rule.max_wrapping_ttl.count() != 0 &&
+      rule.max_wrapping_ttl < rule.min_wrapping_ttl) {
+    d.reason = fmt::format(
+        "permission denied: merged policies on \"{}\" require a wrapping TTL "
+        "above their maximum",
+        rule.pattern);
+    return d;
+  }
+  if (op == logical::Operation::kRead || op == logical::Operation::kHead ||
+      op == logical::Operation::kCreate || op == logical::Operation::kUpdate ||
+      op == logical::Operation::kPatch) {
+    std::string why;
+    if (!internal::CheckParameters(rule, params, why)) {
+      d.reason = "permission denied: " + why;
+      return d;
+    }
+  }
+  d.allowed = true;
+  return d;
+}
+
+std::vector<std::string> Acl::Capabilities(std::string_view path) const {
+  if (root_) return {"root"};
+  while (path.starts_with('/')) path.remove_prefix(1);
+  const std::int32_t index = Match(path, true);
+  if (index < 0) return {"deny"};
+  const std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
+  if ((caps & kCapDeny) || caps == 0) return {"deny"};
+  return CapabilityNames(caps);
+}
+
+}  // namespace coffer::policy

@@ -1,0 +1,135 @@
+#pragma once
+// Acl: a set of policies compiled for fast checks, with Vault's matching rules.
+//
+// Matching, for a request path (a leading '/' is ignored):
+//  1. An exact pattern ("secret/foo") equal to the path wins outright.
+//  2. Otherwise every matching non-exact pattern is a candidate: prefix globs
+//     ("secret/fo*": the path starts with "secret/fo") and segment wildcards
+//     ("secret/+/teamb", "+" = exactly one segment; may also end in '*').
+//     ONE candidate is picked, by Vault's priority rules; P1 is lower than P2
+//     when, in order: its first '+' or '*' comes earlier; it ends in '*' and
+//     P2 doesn't; it has more '+' segments; it is shorter; it is
+//     lexicographically smaller.
+//  3. The same pattern in several policies is merged: union of capabilities,
+//     except that `deny` anywhere makes the pattern deny-only; the lowest
+//     non-zero min/max wrapping TTL; allowed/denied parameter values are
+//     appended per key (an empty list, meaning "any value", absorbs a
+//     non-empty one); required parameters are unioned.
+//  LIST requests: an exact pattern equal to the path or to the path without
+//  its trailing '/' wins; otherwise the candidates for both forms compete by
+//  priority, so `secret/private/*` (deny) beats `secret/*` for
+//  LIST secret/private/. (Vault tries the trimmed form first, which lets
+//  `secret/*` win there; Coffer closes that gap.)
+//
+// Parameter constraints (allowed/denied/required) apply to read, create,
+// update and patch requests (HEAD counts as read), with Vault's rules: denied
+// beats allowed; `"*" = []` in denied refuses any parameter, in allowed admits
+// any other; a value list admits exact values, `prefix*` / `*suffix` /
+// `*middle*` globs, every element of a list value and every item of a
+// comma-separated string.
+//
+// Wrapping TTL bounds are reported in the Decision; the caller enforces them
+// against X-Vault-Wrap-TTL (a merged min above the max denies outright).
+//
+// Thread-safety: an Acl is immutable once compiled; share it as
+// std::shared_ptr<const Acl> and call Check from any thread. Check does not
+// allocate except for the reason of a denial.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "logical/request.h"
+#include "policy/policy.h"
+
+namespace coffer::policy {
+
+struct Decision {
+  bool allowed = false;
+  bool root = false;               // the root policy: everything is allowed
+  bool sudo = false;               // the matching rule grants sudo (root-protected paths)
+  std::uint32_t capabilities = 0;  // the matching rule's merged bits (kCap*)
+  std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};  // 0 = no bound
+  std::string reason;  // why it was denied; names paths and parameters, never values
+};
+
+// The capability a logical operation needs (kHead needs read).
+Capability CapabilityFor(logical::Operation op);
+
+class Acl {
+ public:
+  // Compiles and merges. A policy named "root" makes the whole ACL root (the
+  // others are then irrelevant). Null entries are skipped. Never fails today;
+  // kInvalidArgument is reserved for inconsistent input.
+  static Result<std::shared_ptr<const Acl>> Compile(
+      const std::vector<std::shared_ptr<const Policy>>& policies);
+
+  // `params` is the request body (or query) object; anything else counts as
+  // no parameters.
+  Decision Check(std::string_view path, logical::Operation op, const nlohmann::json& params) const;
+
+  // For sys/capabilities: the capability names on `path` (LIST matching
+  // rules), sorted; ["deny"] when none or denied; ["root"] for root.
+  std::vector<std::string> Capabilities(std::string_view path) const;
+
+  bool IsRoot() const { return root_; }
+
+  // One merged rule; exposed for tests and sys/internal/ui/resultant-acl.
+  struct Rule {
+    std::string pattern;
+    std::uint32_t capabilities = 0;
+    ParameterMap allowed_parameters;
+    ParameterMap denied_parameters;
+    std::vector<std::string> required_parameters;
+    std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};
+  };
+  const std::vector<Rule>& rules() const { return rules_; }
+
+ private:
+  struct TrieNode {
+    std::vector<std::pair<char, std::int32_t>> children;  // sorted by char
+    std::int32_t exact = -1;   // rule index of an exact pattern ending here
+    std::int32_t prefix = -1;  // rule index of a prefix glob ending here
+  };
+  struct Segment {
+    std::string text;
+    bool wildcard = false;  // "+"
+  };
+  struct WildcardRule {
+    std::vector<Segment> segments;  // of the pattern without its trailing '*'
+    bool is_prefix = false;         // ended in '*'
+    std::int32_t first_wildcard = 0;
+    std::int32_t wildcards = 0;
+    std::int32_t rule = -1;
+  };
+  // A candidate non-exact match with its priority key.
+  struct Candidate {
+    std::int32_t rule = -1;
+    std::int32_t first_wildcard = 0;
+    bool is_prefix = false;
+    std::int32_t wildcards = 0;
+    std::string_view stem;  // the pattern without a trailing '*'
+  };
+
+  Acl() = default;
+  void Insert(const std::string& pattern, std::int32_t rule, bool prefix);
+  // The rule that governs `path`, or -1. `list` turns on the trailing-slash
+  // handling of LIST requests.
+  std::int32_t Match(std::string_view path, bool list) const;
+  void PrefixCandidate(std::string_view path, Candidate& best) const;
+  void WildcardCandidates(std::string_view path, Candidate& best) const;
+  static bool Better(const Candidate& a, const Candidate& b);
+
+  bool root_ = false;
+  std::vector<Rule> rules_;
+  std::vector<TrieNode> trie_;  // [0] is the root (empty prefix)
+  std::vector<WildcardRule> wildcard_rules_;
+};
+
+}  // namespace coffer::policy

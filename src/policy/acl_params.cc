@@ -1,0 +1,167 @@
+#include "policy/acl_params.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace coffer::policy::internal {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Looks `key` up case-insensitively in a map whose keys are lower-case,
+// without allocating for keys of ordinary length.
+const std::vector<Json>* Find(const ParameterMap& map, std::string_view key) {
+  char buf[128];
+  std::string heap;
+  std::string_view lower;
+  if (key.size() <= sizeof(buf)) {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[i])));
+    }
+    lower = std::string_view(buf, key.size());
+  } else {
+    heap.assign(key);
+    for (char& c : heap) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    lower = heap;
+  }
+  auto it = map.find(lower);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+bool StringInList(std::string_view s, const std::vector<Json>& list) {
+  for (const Json& el : list) {
+    if (el.is_string() && GlobMatch(el.get_ref<const std::string&>(), s)) return true;
+  }
+  return false;
+}
+
+bool ValueInList(const Json& v, const std::vector<Json>& list) {
+  for (const Json& el : list) {
+    if (el.is_null() || v.is_null()) {
+      if (el.is_null() && v.is_null()) return true;
+    } else if (el.is_string()) {
+      if (v.is_string() &&
+          GlobMatch(el.get_ref<const std::string&>(), v.get_ref<const std::string&>())) {
+        return true;
+      }
+    } else if (el == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Calls fn on every trimmed item of a comma-separated string until it
+// returns `stop`; returns whether it stopped early. `items` counts the items.
+template <typename Fn>
+bool ForEachCommaItem(std::string_view s, bool stop, int& items, Fn fn) {
+  items = 0;
+  while (true) {
+    std::size_t comma = s.find(',');
+    std::string_view item = Trim(s.substr(0, comma));
+    ++items;
+    if (fn(item) == stop) return true;
+    if (comma == std::string_view::npos) return false;
+    s.remove_prefix(comma + 1);
+  }
+}
+
+bool InAllowedList(const Json& v, const std::vector<Json>& list) {
+  if (list.empty() || ValueInList(v, list)) return true;
+  if (v.is_array()) {
+    for (const Json& item : v) {
+      if (!ValueInList(item, list)) return false;
+    }
+    return true;
+  }
+  if (v.is_string()) {
+    // Fields may be comma-separated lists; every item must be allowed. An
+    // empty string is allowed only when listed (Vault would let it pass).
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s.empty()) return false;
+    int items = 0;
+    bool failed = ForEachCommaItem(s, false, items,
+                                   [&](std::string_view item) { return StringInList(item, list); });
+    return !failed;
+  }
+  return false;
+}
+
+bool InDeniedList(const Json& v, const std::vector<Json>& list) {
+  if (list.empty() || ValueInList(v, list)) return true;
+  if (v.is_array()) {
+    for (const Json& item : v) {
+      if (ValueInList(item, list)) return true;
+    }
+    return false;
+  }
+  if (v.is_string()) {
+    int items = 0;
+    return ForEachCommaItem(v.get_ref<const std::string&>(), true, items,
+                            [&](std::string_view item) { return StringInList(item, list); });
+  }
+  return false;
+}
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view value) {
+  if (pattern.size() < 2) return pattern == value;
+  bool lead = pattern.front() == '*';
+  bool trail = pattern.back() == '*';
+  if (lead && trail) return value.find(pattern.substr(1, pattern.size() - 2)) != value.npos;
+  if (lead) return value.ends_with(pattern.substr(1));
+  if (trail) return value.starts_with(pattern.substr(0, pattern.size() - 1));
+  return pattern == value;
+}
+
+bool CheckParameters(const Acl::Rule& rule, const Json& params, std::string& reason) {
+  const bool has_params = params.is_object() && !params.empty();
+  for (const std::string& required : rule.required_parameters) {
+    if (!has_params || !params.contains(required)) {
+      reason = fmt::format("required parameter \"{}\" is missing", required);
+      return false;
+    }
+  }
+  if (!has_params) return true;
+
+  if (!rule.denied_parameters.empty()) {
+    if (rule.denied_parameters.contains("*")) {
+      reason = "parameters are denied on this path";
+      return false;
+    }
+    for (const auto& [name, value] : params.items()) {
+      const std::vector<Json>* denied = Find(rule.denied_parameters, name);
+      if (denied != nullptr && InDeniedList(value, *denied)) {
+        reason = fmt::format("parameter \"{}\" is denied or has a denied value", name);
+        return false;
+      }
+    }
+  }
+
+  if (rule.allowed_parameters.empty()) return true;
+  const bool allowed_all = rule.allowed_parameters.contains("*");
+  if (allowed_all && rule.allowed_parameters.size() == 1) return true;
+  for (const auto& [name, value] : params.items()) {
+    const std::vector<Json>* allowed = Find(rule.allowed_parameters, name);
+    if (allowed == nullptr) {
+      if (allowed_all) continue;
+      reason = fmt::format("parameter \"{}\" is not allowed", name);
+      return false;
+    }
+    if (!InAllowedList(value, *allowed)) {
+      reason = fmt::format("parameter \"{}\" has a value that is not allowed", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace coffer::policy::internal

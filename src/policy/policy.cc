@@ -1,0 +1,334 @@
+#include "policy/policy.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <utility>
+
+#include "common/duration.h"
+#include "hcl/hcl.h"
+
+namespace coffer::policy {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::array<std::pair<std::string_view, Capability>, 8> kCapabilityNames = {{
+    {"create", kCapCreate},
+    {"delete", kCapDelete},
+    {"deny", kCapDeny},
+    {"list", kCapList},
+    {"patch", kCapPatch},
+    {"read", kCapRead},
+    {"sudo", kCapSudo},
+    {"update", kCapUpdate},
+}};  // sorted by name
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Turns the HCL/JSON tree of one policy into PathRules, with every error
+// carrying the policy name and the line it refers to.
+class Parser {
+ public:
+  Parser(std::string_view name, const hcl::Document& doc) : name_(name), doc_(doc) {}
+
+  Result<std::vector<PathRules>> Run() {
+    const Json& root = doc_.json();
+    if (!root.is_object()) return Err(Fail("", "the policy must be an object of path stanzas"));
+    std::vector<PathRules> out;
+    for (const auto& [key, value] : root.items()) {
+      std::string pointer = hcl::JoinPointer("", key);
+      if (key == "name") continue;  // Vault accepts and ignores a top-level name
+      if (key != "path") return Err(Fail(pointer, fmt::format("unknown key \"{}\"", key)));
+      if (value.is_object()) {
+        TRY(Labels(pointer, value, out));
+      } else if (value.is_array()) {
+        // `path { "a" = {...} }` repeated, or JSON written as a list of objects.
+        for (std::size_t i = 0; i < value.size(); ++i) {
+          std::string item = hcl::JoinPointer(pointer, std::to_string(i));
+          if (!value[i].is_object()) return Err(Fail(item, "path must be a labelled block"));
+          TRY(Labels(item, value[i], out));
+        }
+      } else {
+        return Err(Fail(pointer, "path must be a block: path \"<pattern>\" { ... }"));
+      }
+    }
+    return out;
+  }
+
+ private:
+  Status Fail(std::string_view pointer, std::string_view what) const {
+    int line = pointer.empty() ? 0 : doc_.LineOf(pointer);
+    if (line > 0)
+      return InvalidArgument(fmt::format("policy \"{}\": line {}: {}", name_, line, what));
+    return InvalidArgument(fmt::format("policy \"{}\": {}", name_, what));
+  }
+
+  // {"<pattern>": {body} | [{body}, {body}]}
+  Status Labels(const std::string& pointer, const Json& labels, std::vector<PathRules>& out) {
+    for (const auto& [pattern, body] : labels.items()) {
+      std::string label_ptr = hcl::JoinPointer(pointer, pattern);
+      if (body.is_object()) {
+        ASSIGN_OR_RETURN(PathRules rules, Stanza(label_ptr, pattern, body));
+        out.push_back(std::move(rules));
+      } else if (body.is_array()) {
+        for (std::size_t i = 0; i < body.size(); ++i) {
+          std::string item = hcl::JoinPointer(label_ptr, std::to_string(i));
+          if (!body[i].is_object()) return Fail(item, "path body must be a block");
+          ASSIGN_OR_RETURN(PathRules rules, Stanza(item, pattern, body[i]));
+          out.push_back(std::move(rules));
+        }
+      } else {
+        return Fail(label_ptr, fmt::format("path \"{}\": body must be a block", pattern));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status CheckPattern(const std::string& ptr, std::string_view pattern) {
+    auto bad = [&](std::string_view why) {
+      return Fail(ptr, fmt::format("path \"{}\": {}", pattern, why));
+    };
+    if (pattern.find("{{") != std::string_view::npos) {
+      return bad("templated policy paths are not supported");
+    }
+    if (pattern.find("+*") != std::string_view::npos) {
+      return bad("invalid use of wildcards ('+*' is forbidden)");
+    }
+    std::size_t star = pattern.find('*');
+    if (star != std::string_view::npos && star + 1 != pattern.size()) {
+      return bad("the glob '*' is only allowed as the last character");
+    }
+    for (char c : pattern) {
+      if (static_cast<unsigned char>(c) < 0x20) return bad("control characters are not allowed");
+    }
+    return Status::Ok();
+  }
+
+  Status Capabilities(const std::string& ptr, const std::string& pattern, const Json& v,
+                      PathRules& rules) {
+    if (!v.is_array()) {
+      return Fail(ptr, fmt::format("path \"{}\": capabilities must be a list of strings", pattern));
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::string item = hcl::JoinPointer(ptr, std::to_string(i));
+      if (!v[i].is_string()) {
+        return Fail(item,
+                    fmt::format("path \"{}\": capabilities must be a list of strings", pattern));
+      }
+      auto cap = ParseCapability(v[i].get_ref<const std::string&>());
+      if (!cap) {
+        return Fail(item, fmt::format("path \"{}\": unknown capability \"{}\" (valid: create, "
+                                      "read, update, patch, delete, list, sudo, deny)",
+                                      pattern, v[i].get_ref<const std::string&>()));
+      }
+      rules.capabilities |= *cap;
+    }
+    return Status::Ok();
+  }
+
+  Status LegacyPolicy(const std::string& ptr, const std::string& pattern, const Json& v,
+                      PathRules& rules) {
+    std::string_view p = v.is_string() ? std::string_view(v.get_ref<const std::string&>()) : "";
+    if (p == "deny") {
+      rules.capabilities |= kCapDeny;
+    } else if (p == "read") {
+      rules.capabilities |= kCapRead | kCapList;
+    } else if (p == "write") {
+      rules.capabilities |= kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList;
+    } else if (p == "sudo") {
+      rules.capabilities |= kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo;
+    } else {
+      return Fail(ptr, fmt::format("path \"{}\": invalid policy \"{}\" (valid: deny, read, "
+                                   "write, sudo)",
+                                   pattern, v.is_string() ? std::string(p) : v.dump()));
+    }
+    return Status::Ok();
+  }
+
+  Status Parameters(const std::string& ptr, const std::string& pattern, std::string_view key,
+                    const Json& v, ParameterMap& out) {
+    if (!v.is_object()) {
+      return Fail(ptr, fmt::format("path \"{}\": {} must be a map of parameter names to lists",
+                                   pattern, key));
+    }
+    for (const auto& [param, values] : v.items()) {
+      std::string item = hcl::JoinPointer(ptr, param);
+      if (param.find('*') != std::string::npos && param != "*") {
+        return Fail(item, fmt::format("path \"{}\": {}: parameter key \"{}\" cannot contain "
+                                      "non-tail wildcards",
+                                      pattern, key, param));
+      }
+      if (!values.is_array()) {
+        return Fail(item, fmt::format("path \"{}\": {}: the value of \"{}\" must be a list",
+                                      pattern, key, param));
+      }
+      if (param == "*" && !values.empty()) {
+        return Fail(item, fmt::format("path \"{}\": {}: the only value allowed for \"*\" is []",
+                                      pattern, key));
+      }
+      std::vector<Json> list;
+      for (const Json& value : values) {
+        if (value.is_object()) {
+          return Fail(item, fmt::format("path \"{}\": {}: values of \"{}\" must be scalars or "
+                                        "lists",
+                                        pattern, key, param));
+        }
+        list.push_back(value);
+      }
+      auto& slot = out[Lower(param)];
+      slot.insert(slot.end(), list.begin(), list.end());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::chrono::seconds> Ttl(const std::string& ptr, const std::string& pattern,
+                                   std::string_view key, const Json& v) {
+    Result<std::chrono::seconds> d = Err(InvalidArgument("not a duration"));
+    if (v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
+      d = std::chrono::seconds(v.get<std::int64_t>());
+    } else if (v.is_string()) {
+      d = ParseDuration(v.get_ref<const std::string&>());
+    }
+    if (!d) {
+      return Err(Fail(ptr, fmt::format("path \"{}\": {}: invalid duration {} (use seconds or "
+                                       "units like \"90s\", \"15m\", \"1h\")",
+                                       pattern, key, v.dump())));
+    }
+    return d;
+  }
+
+  Result<PathRules> Stanza(const std::string& ptr, const std::string& written, const Json& body) {
+    PathRules rules;
+    rules.pattern = written;
+    if (!rules.pattern.empty() && rules.pattern.front() == '/') rules.pattern.erase(0, 1);
+    rules.line = doc_.LineOf(ptr);
+    const std::string& pattern = rules.pattern;
+    TRY(CheckPattern(ptr, pattern));
+    for (const auto& [key, value] : body.items()) {
+      std::string item = hcl::JoinPointer(ptr, key);
+      if (key == "capabilities") {
+        TRY(Capabilities(item, pattern, value, rules));
+      } else if (key == "policy") {
+        TRY(LegacyPolicy(item, pattern, value, rules));
+      } else if (key == "allowed_parameters") {
+        TRY(Parameters(item, pattern, key, value, rules.allowed_parameters));
+      } else if (key == "denied_parameters") {
+        TRY(Parameters(item, pattern, key, value, rules.denied_parameters));
+      } else if (key == "required_parameters") {
+        if (!value.is_array()) {
+          return Err(Fail(item, fmt::format("path \"{}\": required_parameters must be a list of "
+                                            "strings",
+                                            pattern)));
+        }
+        for (const Json& p : value) {
+          if (!p.is_string() || p.get_ref<const std::string&>().find('*') != std::string::npos) {
+            return Err(Fail(item, fmt::format("path \"{}\": required_parameters must be a list "
+                                              "of names without wildcards",
+                                              pattern)));
+          }
+          std::string lower = Lower(p.get_ref<const std::string&>());
+          if (std::find(rules.required_parameters.begin(), rules.required_parameters.end(),
+                        lower) == rules.required_parameters.end()) {
+            rules.required_parameters.push_back(std::move(lower));
+          }
+        }
+      } else if (key == "min_wrapping_ttl") {
+        ASSIGN_OR_RETURN(rules.min_wrapping_ttl, Ttl(item, pattern, key, value));
+      } else if (key == "max_wrapping_ttl") {
+        ASSIGN_OR_RETURN(rules.max_wrapping_ttl, Ttl(item, pattern, key, value));
+      } else if (key == "comment") {
+        // Vault allows a free-form comment; nothing to keep.
+      } else if (key == "mfa_methods" || key == "control_group") {
+        return Err(Fail(item, fmt::format("path \"{}\": \"{}\" is not supported", pattern, key)));
+      } else {
+        return Err(Fail(item, fmt::format("path \"{}\": unknown key \"{}\" (valid: capabilities, "
+                                          "policy, allowed_parameters, denied_parameters, "
+                                          "required_parameters, min_wrapping_ttl, "
+                                          "max_wrapping_ttl, comment)",
+                                          pattern, key)));
+      }
+    }
+    if (rules.min_wrapping_ttl.count() != 0 && rules.max_wrapping_ttl.count() != 0 &&
+        rules.max_wrapping_ttl < rules.min_wrapping_ttl) {
+      return Err(Fail(ptr, fmt::format("path \"{}\": max_wrapping_ttl cannot be less than "
+                                       "min_wrapping_ttl",
+                                       pattern)));
+    }
+    if (rules.capabilities & kCapDeny) {
+      // Deny overrides everything else in the stanza, as in Vault.
+      rules = PathRules{rules.pattern, kCapDeny, {}, {}, {}, {}, {}, rules.line};
+    }
+    return rules;
+  }
+
+  std::string_view name_;
+  const hcl::Document& doc_;
+};
+
+}  // namespace
+
+std::optional<Capability> ParseCapability(std::string_view name) {
+  for (const auto& [n, c] : kCapabilityNames) {
+    if (n == name) return c;
+  }
+  return std::nullopt;
+}
+
+std::string_view CapabilityName(Capability capability) {
+  for (const auto& [n, c] : kCapabilityNames) {
+    if (c == capability) return n;
+  }
+  return "unknown";
+}
+
+std::vector<std::string> CapabilityNames(std::uint32_t bits) {
+  std::vector<std::string> out;
+  for (const auto& [n, c] : kCapabilityNames) {
+    if (bits & c) out.emplace_back(n);
+  }
+  return out;
+}
+
+std::string CanonicalPolicyName(std::string_view name) {
+  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
+  while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
+  return Lower(name);
+}
+
+Status ValidatePolicyName(std::string_view name) {
+  if (name.empty()) return InvalidArgument("policy name missing");
+  if (name.size() > 128) return InvalidArgument("policy name is longer than 128 bytes");
+  for (char c : name) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument("policy name may not contain '/' or control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Policy> ParsePolicy(std::string_view name, std::string_view text) {
+  Policy policy;
+  policy.name = CanonicalPolicyName(name);
+  TRY(ValidatePolicyName(policy.name));
+  if (policy.name == "root") return Err(InvalidArgument("cannot update \"root\" policy"));
+  policy.raw = std::string(text);
+  hcl::ParseOptions options;
+  options.max_bytes = 1024 * 1024;
+  Result<hcl::Document> doc = hcl::Parse(text, options);
+  if (!doc) {
+    return Err(Status(doc.error().code(), fmt::format("policy \"{}\": failed to parse policy: {}",
+                                                      policy.name, doc.error().message())));
+  }
+  ASSIGN_OR_RETURN(policy.paths, Parser(policy.name, *doc).Run());
+  return policy;
+}
+
+}  // namespace coffer::policy

@@ -1,0 +1,591 @@
+// Table-driven checks of Vault's documented matching, priority and merge
+// rules (website/content/docs/concepts/policies.mdx) against Acl.
+
+#include "policy/acl.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace coffer::policy {
+namespace {
+
+using logical::Operation;
+using Json = nlohmann::json;
+using ::testing::ElementsAre;
+
+std::shared_ptr<const Acl> Compile(const std::vector<std::string>& texts) {
+  std::vector<std::shared_ptr<const Policy>> policies;
+  int i = 0;
+  for (const auto& t : texts) {
+    auto p = ParsePolicy("p" + std::to_string(i++), t);
+    EXPECT_TRUE(p.has_value()) << p.error().ToString();
+    if (p) policies.push_back(std::make_shared<const Policy>(std::move(*p)));
+  }
+  auto acl = Acl::Compile(policies);
+  EXPECT_TRUE(acl.has_value());
+  return *acl;
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::string> policies;
+  const char* path;
+  Operation op;
+  Json params;
+  bool allowed;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class AclTableTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(AclTableTest, Decides) {
+  const Case& c = GetParam();
+  auto acl = Compile(c.policies);
+  Decision d = acl->Check(c.path, c.op, c.params);
+  EXPECT_EQ(d.allowed, c.allowed) << c.name << ": " << d.reason;
+  if (!d.allowed) {
+    EXPECT_FALSE(d.reason.empty());
+  }
+}
+
+const std::string kSecretAll =
+    R"(path "secret/*" { capabilities = ["create", "read", "update", "patch", "delete", "list"] }
+path "secret/super-secret" { capabilities = ["deny"] })";
+const std::string kGlobs = R"(path "secret/*" { capabilities = ["read"] }
+path "secret/foo*" { capabilities = ["list"] }
+path "secret/foo" { capabilities = ["update"] })";
+const std::string kSegments = R"(path "secret/+/teamb" { capabilities = ["read"] }
+path "secret/+/+/teamb" { capabilities = ["update"] })";
+const std::string kListTree = R"(path "secret/*" { capabilities = ["list", "read"] }
+path "secret/private/*" { capabilities = ["deny"] })";
+const std::string kParams = R"(path "secret/restricted" {
+  capabilities = ["create", "update", "read"]
+  allowed_parameters = { "foo" = [], "bar" = ["zip", "zap"] }
+}
+path "secret/star" {
+  capabilities = ["create"]
+  allowed_parameters = { "bar" = ["zip", "zap"], "*" = [] }
+}
+path "secret/glob" {
+  capabilities = ["create"]
+  allowed_parameters = { "bar" = ["baz/*", "*-suffix"] }
+}
+path "secret/denied" {
+  capabilities = ["create"]
+  denied_parameters = { "bar" = ["zip", "zap"], "secret" = [] }
+}
+path "secret/nothing" {
+  capabilities = ["create"]
+  denied_parameters = { "*" = [] }
+}
+path "secret/required" {
+  capabilities = ["create", "list"]
+  required_parameters = ["bar", "baz"]
+}
+path "secret/both" {
+  capabilities = ["create"]
+  allowed_parameters = { "bar" = [] }
+  denied_parameters = { "bar" = ["evil"] }
+})";
+
+INSTANTIATE_TEST_SUITE_P(
+    Vault, AclTableTest,
+    ::testing::Values(
+        // Exact paths, deny by default.
+        Case{"exact read",
+             {R"(path "secret/foo" { capabilities = ["read"] })"},
+             "secret/foo",
+             Operation::kRead,
+             {},
+             true},
+        Case{"exact is not a prefix",
+             {R"(path "secret/foo" { capabilities = ["read"] })"},
+             "secret/food",
+             Operation::kRead,
+             {},
+             false},
+        Case{"exact not nested",
+             {R"(path "secret/foo" { capabilities = ["read"] })"},
+             "secret/foo/bar",
+             Operation::kRead,
+             {},
+             false},
+        Case{"capability missing",
+             {R"(path "secret/foo" { capabilities = ["read"] })"},
+             "secret/foo",
+             Operation::kUpdate,
+             {},
+             false},
+        Case{"empty policy denies", {""}, "secret/foo", Operation::kRead, {}, false},
+        Case{"leading slash ignored",
+             {R"(path "secret/foo" { capabilities = ["read"] })"},
+             "/secret/foo",
+             Operation::kRead,
+             {},
+             true},
+        // Globs.
+        Case{"glob under bar",
+             {R"(path "secret/bar/*" { capabilities = ["read"] })"},
+             "secret/bar/zip/zap",
+             Operation::kRead,
+             {},
+             true},
+        Case{"glob not sibling",
+             {R"(path "secret/bar/*" { capabilities = ["read"] })"},
+             "secret/bars/zip",
+             Operation::kRead,
+             {},
+             false},
+        Case{"glob partial segment",
+             {R"(path "secret/zip-*" { capabilities = ["read"] })"},
+             "secret/zip-zap/zong",
+             Operation::kRead,
+             {},
+             true},
+        Case{"glob partial no match",
+             {R"(path "secret/zip-*" { capabilities = ["read"] })"},
+             "secret/zip/zap",
+             Operation::kRead,
+             {},
+             false},
+        Case{"star matches all",
+             {R"(path "*" { capabilities = ["read"] })"},
+             "anything/at/all",
+             Operation::kRead,
+             {},
+             true},
+        // Deny on exact beats glob allow.
+        Case{"deny exact beats glob",
+             {kSecretAll},
+             "secret/super-secret",
+             Operation::kRead,
+             {},
+             false},
+        Case{"glob still allows others", {kSecretAll}, "secret/other", Operation::kRead, {}, true},
+        // secret/* vs secret/foo* vs secret/foo.
+        Case{"exact foo wins (update)", {kGlobs}, "secret/foo", Operation::kUpdate, {}, true},
+        Case{"exact foo wins (no read)", {kGlobs}, "secret/foo", Operation::kRead, {}, false},
+        Case{"foo* beats * (list)", {kGlobs}, "secret/foobar", Operation::kList, {}, true},
+        Case{"foo* beats * (no read)", {kGlobs}, "secret/foobar", Operation::kRead, {}, false},
+        Case{"* for others", {kGlobs}, "secret/bar", Operation::kRead, {}, true},
+        // + segments.
+        Case{"+ one segment", {kSegments}, "secret/x/teamb", Operation::kRead, {}, true},
+        Case{"+ not two segments", {kSegments}, "secret/x/y/teamb", Operation::kRead, {}, false},
+        Case{"+/+ two segments", {kSegments}, "secret/x/y/teamb", Operation::kUpdate, {}, true},
+        Case{"+ needs the tail", {kSegments}, "secret/x/teamc", Operation::kRead, {}, false},
+        Case{"+ not deeper", {kSegments}, "secret/x/teamb/more", Operation::kRead, {}, false},
+        Case{"+ with glob tail",
+             {R"(path "secret/+/team*" { capabilities = ["read"] })"},
+             "secret/x/teamb/more",
+             Operation::kRead,
+             {},
+             true},
+        // Priority rule 1: later first wildcard wins.
+        Case{"later wildcard wins",
+             {R"(path "secret/*" { capabilities = ["read"] }
+                 path "secret/+/foo" { capabilities = ["deny"] })"},
+             "secret/a/foo",
+             Operation::kRead,
+             {},
+             false},
+        Case{"a* beats +",
+             {R"(path "foo/+" { capabilities = ["read"] }
+                 path "foo/a*" { capabilities = ["deny"] })"},
+             "foo/abc",
+             Operation::kRead,
+             {},
+             false},
+        // Rule 2: not ending in * wins at the same position.
+        Case{"+ beats *",
+             {R"(path "foo/+" { capabilities = ["deny"] }
+                 path "foo/*" { capabilities = ["read"] })"},
+             "foo/bar",
+             Operation::kRead,
+             {},
+             false},
+        // Rule 3: fewer + segments win; the documented example.
+        Case{"fewer wildcards win",
+             {R"(path "secret/*" { capabilities = ["read"] }
+                 path "secret/+/+/foo/*" { capabilities = ["deny"] })"},
+             "secret/a/b/foo/c",
+             Operation::kRead,
+             {},
+             true},
+        Case{"bar/+/baz beats +/+/baz",
+             {R"(path "foo/bar/+/baz" { capabilities = ["read"] }
+                 path "foo/+/+/baz" { capabilities = ["deny"] })"},
+             "foo/bar/x/baz",
+             Operation::kRead,
+             {},
+             true},
+        // Rule 4: longer wins.
+        Case{"longer prefix wins",
+             {R"(path "foo/+/bar/b*" { capabilities = ["deny"] }
+                 path "foo/+/bar/ba*" { capabilities = ["read"] })"},
+             "foo/x/bar/baz",
+             Operation::kRead,
+             {},
+             true},
+        // Merging the same pattern across policies.
+        Case{"union read",
+             {R"(path "secret/app" { capabilities = ["read"] })",
+              R"(path "secret/app" { capabilities = ["update"] })"},
+             "secret/app",
+             Operation::kRead,
+             {},
+             true},
+        Case{"union update",
+             {R"(path "secret/app" { capabilities = ["read"] })",
+              R"(path "secret/app" { capabilities = ["update"] })"},
+             "secret/app",
+             Operation::kUpdate,
+             {},
+             true},
+        Case{"deny in one policy wins",
+             {R"(path "secret/app/*" { capabilities = ["read", "list"] })",
+              R"(path "secret/app/*" { capabilities = ["deny"] })"},
+             "secret/app/x",
+             Operation::kRead,
+             {},
+             false},
+        Case{"deny in first policy wins",
+             {R"(path "secret/app/*" { capabilities = ["deny"] })",
+              R"(path "secret/app/*" { capabilities = ["read", "sudo"] })"},
+             "secret/app/x",
+             Operation::kRead,
+             {},
+             false},
+        Case{"different patterns: highest priority only",
+             {R"(path "secret/*" { capabilities = ["update"] })",
+              R"(path "secret/app" { capabilities = ["read"] })"},
+             "secret/app",
+             Operation::kUpdate,
+             {},
+             false},
+        // LIST.
+        Case{"list allowed under wildcard",
+             {kListTree},
+             "secret/public/",
+             Operation::kList,
+             {},
+             true},
+        Case{"list root of wildcard", {kListTree}, "secret/", Operation::kList, {}, true},
+        Case{"list denied subtree", {kListTree}, "secret/private/", Operation::kList, {}, false},
+        Case{"read denied subtree", {kListTree}, "secret/private/x", Operation::kRead, {}, false},
+        Case{"list exact without slash",
+             {R"(path "sys/policies/acl" { capabilities = ["list"] })"},
+             "sys/policies/acl/",
+             Operation::kList,
+             {},
+             true},
+        Case{"list + pattern without slash",
+             {R"(path "+/sys/policies/acl" { capabilities = ["list"] })"},
+             "ns1/sys/policies/acl/",
+             Operation::kList,
+             {},
+             true},
+        Case{"list exact with slash denied",
+             {R"(path "secret/*" { capabilities = ["list"] }
+                 path "secret/app/" { capabilities = ["deny"] })"},
+             "secret/app/",
+             Operation::kList,
+             {},
+             false},
+        // Parameters.
+        Case{"allowed any value",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"foo", "anything"}},
+             true},
+        Case{"allowed listed value",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", "zap"}},
+             true},
+        Case{"allowed unlisted value",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", "zop"}},
+             false},
+        Case{"allowed unknown param",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"other", 1}},
+             false},
+        Case{"allowed case-insensitive name",
+             {kParams},
+             "secret/restricted",
+             Operation::kUpdate,
+             {{"BAR", "zip"}},
+             true},
+        Case{"no params passes",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             Json::object(),
+             true},
+        Case{"params ignored for delete",
+             {R"(path "x" { capabilities = ["delete"]
+                 allowed_parameters = { "a" = ["b"] } })"},
+             "x",
+             Operation::kDelete,
+             {{"c", 1}},
+             true},
+        Case{"params checked for read",
+             {kParams},
+             "secret/restricted",
+             Operation::kRead,
+             {{"other", 1}},
+             false},
+        Case{"star allows others",
+             {kParams},
+             "secret/star",
+             Operation::kCreate,
+             {{"other", 1}, {"bar", "zip"}},
+             true},
+        Case{"star keeps value list",
+             {kParams},
+             "secret/star",
+             Operation::kCreate,
+             {{"bar", "nope"}},
+             false},
+        Case{"value prefix glob",
+             {kParams},
+             "secret/glob",
+             Operation::kCreate,
+             {{"bar", "baz/quux"}},
+             true},
+        Case{"value suffix glob",
+             {kParams},
+             "secret/glob",
+             Operation::kCreate,
+             {{"bar", "x-suffix"}},
+             true},
+        Case{"value glob miss",
+             {kParams},
+             "secret/glob",
+             Operation::kCreate,
+             {{"bar", "qux/baz"}},
+             false},
+        Case{"list value all allowed",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", {"zip", "zap"}}},
+             true},
+        Case{"list value one not allowed",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", {"zip", "zop"}}},
+             false},
+        Case{"comma string items allowed",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", "zip, zap"}},
+             true},
+        Case{"comma string smuggling",
+             {kParams},
+             "secret/restricted",
+             Operation::kCreate,
+             {{"bar", "zip,evil"}},
+             false},
+        Case{"denied value",
+             {kParams},
+             "secret/denied",
+             Operation::kCreate,
+             {{"bar", "zip"}},
+             false},
+        Case{"denied other value ok",
+             {kParams},
+             "secret/denied",
+             Operation::kCreate,
+             {{"bar", "zop"}, {"x", 1}},
+             true},
+        Case{"denied any value",
+             {kParams},
+             "secret/denied",
+             Operation::kCreate,
+             {{"secret", "x"}},
+             false},
+        Case{"denied in comma string",
+             {kParams},
+             "secret/denied",
+             Operation::kCreate,
+             {{"bar", "ok,zap"}},
+             false},
+        Case{"denied star", {kParams}, "secret/nothing", Operation::kCreate, {{"a", 1}}, false},
+        Case{"denied star no params",
+             {kParams},
+             "secret/nothing",
+             Operation::kCreate,
+             Json::object(),
+             true},
+        Case{"denied beats allowed",
+             {kParams},
+             "secret/both",
+             Operation::kCreate,
+             {{"bar", "evil"}},
+             false},
+        Case{"required present",
+             {kParams},
+             "secret/required",
+             Operation::kCreate,
+             {{"bar", 1}, {"baz", 2}},
+             true},
+        Case{"required missing",
+             {kParams},
+             "secret/required",
+             Operation::kCreate,
+             {{"bar", 1}},
+             false},
+        Case{"required none",
+             {kParams},
+             "secret/required",
+             Operation::kCreate,
+             Json::object(),
+             false},
+        Case{"required not for list",
+             {kParams},
+             "secret/required",
+             Operation::kList,
+             Json::object(),
+             true},
+        // Parameter merge across policies on one pattern.
+        Case{"merged allowed values",
+             {R"(path "p" { capabilities = ["create"]
+                 allowed_parameters = { "a" = ["x"] } })",
+              R"(path "p" { capabilities = ["create"]
+                 allowed_parameters = { "a" = ["y"] } })"},
+             "p",
+             Operation::kCreate,
+             {{"a", "y"}},
+             true},
+        Case{"merged empty list absorbs",
+             {R"(path "p" { capabilities = ["create"]
+                 allowed_parameters = { "a" = ["x"] } })",
+              R"(path "p" { capabilities = ["create"]
+                 allowed_parameters = { "a" = [] } })"},
+             "p",
+             Operation::kCreate,
+             {{"a", "z"}},
+             true},
+        Case{"merged required union",
+             {R"(path "p" { capabilities = ["create"] required_parameters = ["a"] })",
+              R"(path "p" { capabilities = ["create"] required_parameters = ["b"] })"},
+             "p",
+             Operation::kCreate,
+             {{"a", 1}},
+             false},
+        Case{"merged wrapping TTLs conflict",
+             {R"(path "p" { capabilities = ["read"] min_wrapping_ttl = "60s" })",
+              R"(path "p" { capabilities = ["read"] max_wrapping_ttl = "30s" })"},
+             "p",
+             Operation::kRead,
+             {},
+             false},
+        Case{"head needs read",
+             {R"(path "p" { capabilities = ["read"] })"},
+             "p",
+             Operation::kHead,
+             {},
+             true},
+        Case{"patch needs patch",
+             {R"(path "p" { capabilities = ["update"] })"},
+             "p",
+             Operation::kPatch,
+             {},
+             false}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      std::string n;
+      for (const char* c = info.param.name; *c; ++c) n += std::isalnum(*c) ? *c : '_';
+      return n;
+    });
+
+TEST(AclTest, SudoIsReported) {
+  auto acl = Compile({R"(path "sys/audit/*" { capabilities = ["create", "update", "sudo"] }
+path "sys/mounts/*" { capabilities = ["update"] })"});
+  Decision d = acl->Check("sys/audit/file", Operation::kUpdate, Json::object());
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.sudo);
+  EXPECT_FALSE(d.root);
+  Decision m = acl->Check("sys/mounts/kv", Operation::kUpdate, Json::object());
+  EXPECT_TRUE(m.allowed);
+  EXPECT_FALSE(m.sudo);
+}
+
+TEST(AclTest, DenyBeatsSudo) {
+  auto acl = Compile({R"(path "sys/audit/*" { capabilities = ["sudo", "update"] })",
+                      R"(path "sys/audit/*" { capabilities = ["deny"] })"});
+  Decision d = acl->Check("sys/audit/file", Operation::kUpdate, Json::object());
+  EXPECT_FALSE(d.allowed);
+  EXPECT_FALSE(d.sudo);
+  EXPECT_EQ(d.capabilities, kCapDeny);
+}
+
+TEST(AclTest, WrappingTtlsSurfaceAndMergeToLowest) {
+  auto acl = Compile({R"(path "auth/approle/role/r/secret-id" {
+  capabilities = ["create", "update"]
+  min_wrapping_ttl = "10s"
+  max_wrapping_ttl = "90s"
+})",
+                      R"(path "auth/approle/role/r/secret-id" {
+  capabilities = ["update"]
+  min_wrapping_ttl = "1s"
+  max_wrapping_ttl = "5m"
+})"});
+  Decision d = acl->Check("auth/approle/role/r/secret-id", Operation::kUpdate, Json::object());
+  EXPECT_TRUE(d.allowed) << d.reason;
+  EXPECT_EQ(d.min_wrapping_ttl, std::chrono::seconds(1));
+  EXPECT_EQ(d.max_wrapping_ttl, std::chrono::seconds(90));
+}
+
+TEST(AclTest, RootAllowsEverything) {
+  auto root = std::make_shared<Policy>();
+  root->name = "root";
+  auto acl = Acl::Compile({root, nullptr});
+  ASSERT_TRUE(acl.has_value());
+  EXPECT_TRUE((*acl)->IsRoot());
+  Decision d = (*acl)->Check("sys/audit/x", Operation::kDelete, Json{{"a", 1}});
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.root);
+  EXPECT_TRUE(d.sudo);
+  EXPECT_THAT((*acl)->Capabilities("anything"), ElementsAre("root"));
+}
+
+TEST(AclTest, CapabilitiesForSysCapabilities) {
+  auto acl = Compile({kListTree, R"(path "secret/app" { capabilities = ["update", "create"] })"});
+  EXPECT_THAT(acl->Capabilities("secret/x"), ElementsAre("list", "read"));
+  EXPECT_THAT(acl->Capabilities("secret/app"), ElementsAre("create", "update"));
+  EXPECT_THAT(acl->Capabilities("secret/private/x"), ElementsAre("deny"));
+  EXPECT_THAT(acl->Capabilities("other"), ElementsAre("deny"));
+  EXPECT_FALSE(acl->IsRoot());
+}
+
+TEST(AclTest, ManyRulesStayCorrect) {
+  // A larger tree: every exact path and its glob resolve independently.
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text += "path \"kv/team" + std::to_string(i) + "/*\" { capabilities = [\"read\"] }\n";
+    text += "path \"kv/team" + std::to_string(i) + "/locked\" { capabilities = [\"deny\"] }\n";
+  }
+  auto acl = Compile({text});
+  for (int i = 0; i < 200; i += 17) {
+    std::string base = "kv/team" + std::to_string(i) + "/";
+    EXPECT_TRUE(acl->Check(base + "x", Operation::kRead, Json::object()).allowed) << base;
+    EXPECT_FALSE(acl->Check(base + "locked", Operation::kRead, Json::object()).allowed) << base;
+  }
+  EXPECT_FALSE(acl->Check("kv/team", Operation::kRead, Json::object()).allowed);
+}
+
+}  // namespace
+}  // namespace coffer::policy

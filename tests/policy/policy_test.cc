@@ -1,0 +1,176 @@
+#include "policy/policy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace coffer::policy {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ParsePolicyTest, FullStanza) {
+  auto p = ParsePolicy("  My-Policy ", R"(
+# comment
+path "secret/restricted" {
+  capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo"]
+  allowed_parameters = {
+    "Foo" = []
+    "bar" = ["zip", "zap"]
+  }
+  denied_parameters = { "baz" = ["*secret*"] }
+  required_parameters = ["Foo"]
+  min_wrapping_ttl = "1s"
+  max_wrapping_ttl = "90s"
+}
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  EXPECT_EQ(p->name, "my-policy");
+  ASSERT_EQ(p->paths.size(), 1u);
+  const PathRules& r = p->paths[0];
+  EXPECT_EQ(r.pattern, "secret/restricted");
+  EXPECT_EQ(r.capabilities,
+            kCapCreate | kCapRead | kCapUpdate | kCapPatch | kCapDelete | kCapList | kCapSudo);
+  EXPECT_EQ(r.line, 3);
+  ASSERT_EQ(r.allowed_parameters.size(), 2u);
+  EXPECT_TRUE(r.allowed_parameters.at("foo").empty());  // keys are lower-cased
+  EXPECT_EQ(r.allowed_parameters.at("bar").size(), 2u);
+  EXPECT_EQ(r.denied_parameters.at("baz").size(), 1u);
+  EXPECT_THAT(r.required_parameters, ElementsAre("foo"));
+  EXPECT_EQ(r.min_wrapping_ttl, std::chrono::seconds(1));
+  EXPECT_EQ(r.max_wrapping_ttl, std::chrono::seconds(90));
+}
+
+TEST(ParsePolicyTest, LegacyPolicyShorthand) {
+  auto p = ParsePolicy("old", R"(
+path "a" { policy = "deny" }
+path "b" { policy = "read" }
+path "c" { policy = "write" }
+path "d" { policy = "sudo" }
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  ASSERT_EQ(p->paths.size(), 4u);
+  EXPECT_EQ(p->paths[0].capabilities, kCapDeny);
+  EXPECT_EQ(p->paths[1].capabilities, kCapRead | kCapList);
+  EXPECT_EQ(p->paths[2].capabilities, kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList);
+  EXPECT_EQ(p->paths[3].capabilities,
+            kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo);
+}
+
+TEST(ParsePolicyTest, DenyDropsEverythingElse) {
+  auto p = ParsePolicy("d", R"(path "x" {
+  capabilities = ["read", "deny"]
+  allowed_parameters = { "a" = [] }
+})");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->paths[0].capabilities, kCapDeny);
+  EXPECT_TRUE(p->paths[0].allowed_parameters.empty());
+}
+
+TEST(ParsePolicyTest, RepeatedLabelsAndLeadingSlash) {
+  auto p = ParsePolicy("r", R"(
+path "/secret/a" { capabilities = ["read"] }
+path "secret/a" { capabilities = ["list"] }
+path "secret/+/teamb" { capabilities = ["read"] }
+path "*" { capabilities = ["list"] }
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  ASSERT_EQ(p->paths.size(), 4u);
+  int secret_a = 0;
+  for (const auto& r : p->paths) secret_a += r.pattern == "secret/a";
+  EXPECT_EQ(secret_a, 2);
+}
+
+TEST(ParsePolicyTest, JsonInput) {
+  auto p = ParsePolicy("j", R"({
+  "path": {
+    "secret/foo": { "capabilities": ["read", "list"], "max_wrapping_ttl": 300 },
+    "secret/bar/*": { "policy": "write" }
+  }
+})");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  ASSERT_EQ(p->paths.size(), 2u);
+  for (const auto& r : p->paths) {
+    if (r.pattern == "secret/foo") {
+      EXPECT_EQ(r.capabilities, kCapRead | kCapList);
+      EXPECT_EQ(r.max_wrapping_ttl, std::chrono::seconds(300));
+      EXPECT_EQ(r.line, 3);
+    } else {
+      EXPECT_EQ(r.pattern, "secret/bar/*");
+    }
+  }
+}
+
+TEST(ParsePolicyTest, EmptyPolicyIsValid) {
+  auto p = ParsePolicy("empty", "");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  EXPECT_TRUE(p->paths.empty());
+}
+
+struct BadCase {
+  const char* text;
+  const char* message;  // a fragment of the error
+};
+
+class ParsePolicyErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ParsePolicyErrorTest, FailsWithNameLineAndReason) {
+  auto p = ParsePolicy("bad", GetParam().text);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().code(), Code::kInvalidArgument);
+  EXPECT_THAT(p.error().message(), HasSubstr("policy \"bad\""));
+  EXPECT_THAT(p.error().message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ParsePolicyErrorTest,
+    ::testing::Values(
+        BadCase{"path \"a\" {\n  capabilities = [\"read\"]\n}\npath \"b\" {\n  capabilities = "
+                "[\"reed\"]\n}\n",
+                "line 5: path \"b\": unknown capability \"reed\""},
+        BadCase{"\n\npath \"secret/*/foo\" { capabilities = [\"read\"] }",
+                "line 3: path \"secret/*/foo\": the glob '*' is only allowed"},
+        BadCase{"path \"secret/+*\" { capabilities = [\"read\"] }", "'+*' is forbidden"},
+        BadCase{"path \"a\" {\n  capabilities = [\"read\"]\n  colour = \"red\"\n}",
+                "line 3: path \"a\": unknown key \"colour\""},
+        BadCase{"path \"a\" {\n  max_wrapping_ttl = \"ten\"\n}",
+                "line 2: path \"a\": max_wrapping_ttl: invalid duration"},
+        BadCase{"path \"a\" {\n  min_wrapping_ttl = -3\n}", "min_wrapping_ttl: invalid duration"},
+        BadCase{"path \"a\" { min_wrapping_ttl = \"90s\"\n max_wrapping_ttl = \"1s\" }",
+                "max_wrapping_ttl cannot be less than min_wrapping_ttl"},
+        BadCase{"path \"a\" { policy = \"admin\" }", "invalid policy \"admin\""},
+        BadCase{"path \"a\" { capabilities = \"read\" }", "capabilities must be a list"},
+        BadCase{"\nfoo = 1\n", "line 2: unknown key \"foo\""},
+        BadCase{"path \"a\" { allowed_parameters = { \"x*\" = [] } }", "non-tail wildcards"},
+        BadCase{"path \"a\" { allowed_parameters = { \"x\" = \"y\" } }", "must be a list"},
+        BadCase{"path \"a\" { denied_parameters = { \"*\" = [\"y\"] } }",
+                "the only value allowed for \"*\" is []"},
+        BadCase{"path \"a\" { required_parameters = [\"a*\"] }", "required_parameters"},
+        BadCase{"path \"a/{{identity.entity.id}}\" { capabilities = [\"read\"] }",
+                "templated policy paths are not supported"},
+        BadCase{"path \"a\" { control_group = {} }", "not supported"},
+        BadCase{"path \"a\" {\n  capabilities = [\"read\"\n", "failed to parse policy: line"},
+        BadCase{"path = 3", "path must be a block"}));
+
+TEST(ParsePolicyTest, Names) {
+  EXPECT_EQ(CanonicalPolicyName("  Dev-ReadOnly\t"), "dev-readonly");
+  auto root = ParsePolicy(" ROOT ", "");
+  ASSERT_FALSE(root.has_value());
+  EXPECT_THAT(root.error().message(), HasSubstr("cannot update \"root\" policy"));
+  EXPECT_FALSE(ParsePolicy("   ", "").has_value());
+  EXPECT_FALSE(ParsePolicy("a/b", "").has_value());
+}
+
+TEST(CapabilityTest, NamesRoundTripAndSort) {
+  for (const char* n : {"create", "read", "update", "patch", "delete", "list", "sudo", "deny"}) {
+    auto c = ParseCapability(n);
+    ASSERT_TRUE(c.has_value()) << n;
+    EXPECT_EQ(CapabilityName(*c), n);
+  }
+  EXPECT_FALSE(ParseCapability("root").has_value());
+  EXPECT_THAT(CapabilityNames(kCapUpdate | kCapCreate | kCapSudo),
+              ElementsAre("create", "sudo", "update"));
+}
+
+}  // namespace
+}  // namespace coffer::policy
