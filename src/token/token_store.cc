@@ -4,25 +4,43 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "crypto/hmac.h"
+#include "expiration/expiration_manager.h"
 
 namespace coffer::token {
 namespace {
 
 using Json = nlohmann::json;
+using std::chrono::duration_cast;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
 
 constexpr std::string_view kSaltKey = "salt";
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 Json ToJson(const TokenEntry& e) {
-  return Json{{"id_hmac", e.id_hmac},   {"accessor", e.accessor},
-              {"policies", e.policies}, {"parent_hmac", e.parent_hmac},
-              {"path", e.path},         {"display_name", e.display_name},
-              {"meta", e.meta},         {"creation_time", e.creation_time},
-              {"ttl", e.ttl},           {"num_uses", e.num_uses}};
+  return Json{{"id_hmac", e.id_hmac},
+              {"accessor", e.accessor},
+              {"policies", e.policies},
+              {"parent_hmac", e.parent_hmac},
+              {"path", e.path},
+              {"display_name", e.display_name},
+              {"meta", e.meta},
+              {"creation_time", e.creation_time},
+              {"ttl", e.ttl},
+              {"num_uses", e.num_uses},
+              {"expire_time", e.expire_time},
+              {"last_renewal", e.last_renewal},
+              {"explicit_max_ttl", e.explicit_max_ttl},
+              {"period", e.period},
+              {"renewable", e.renewable},
+              {"role", e.role},
+              {"entity_id", e.entity_id}};
 }
 
 Result<TokenEntry> FromJson(std::string_view text) {
@@ -39,6 +57,13 @@ Result<TokenEntry> FromJson(std::string_view text) {
     e.creation_time = j.value("creation_time", std::int64_t{0});
     e.ttl = j.value("ttl", std::int64_t{0});
     e.num_uses = j.value("num_uses", std::int64_t{0});
+    e.expire_time = j.value("expire_time", std::int64_t{0});
+    e.last_renewal = j.value("last_renewal", std::int64_t{0});
+    e.explicit_max_ttl = j.value("explicit_max_ttl", std::int64_t{0});
+    e.period = j.value("period", std::int64_t{0});
+    e.renewable = j.value("renewable", e.ttl > 0);
+    e.role = j.value("role", "");
+    e.entity_id = j.value("entity_id", "");
     return e;
   } catch (const Json::exception& ex) {
     return Err(Internal(std::string("corrupt token entry: ") + ex.what()));
@@ -49,6 +74,21 @@ Result<TokenEntry> FromJson(std::string_view text) {
 
 bool TokenEntry::IsRoot() const {
   return std::find(policies.begin(), policies.end(), "root") != policies.end();
+}
+
+std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default) {
+  std::set<std::string> out;
+  for (const auto& p : in) {
+    std::string s = p;
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) continue;
+    auto e = s.find_last_not_of(" \t\r\n");
+    out.insert(s.substr(b, e - b + 1));
+  }
+  if (add_default && !out.contains("root")) out.insert("default");
+  return {out.begin(), out.end()};
 }
 
 std::string RandomBase62(std::size_t n) {
@@ -73,7 +113,18 @@ SecretBytes NewTokenId() {
   return out;
 }
 
-TokenStore::TokenStore(storage::Backend& view, Clock& clock) : view_(view), clock_(clock) {}
+TokenStore::TokenStore(storage::Backend& view, Clock& clock, Options options)
+    : view_(view), clock_(clock), options_(options) {}
+
+void TokenStore::AttachExpiration(expiration::ExpirationManager* manager) { expiration_ = manager; }
+
+std::int64_t TokenStore::NowUnix() const {
+  return duration_cast<seconds>(clock_.Wall().time_since_epoch()).count();
+}
+
+std::int64_t TokenStore::MonoNs() const {
+  return duration_cast<nanoseconds>(clock_.Monotonic().time_since_epoch()).count();
+}
 
 Status TokenStore::Load() {
   ASSIGN_OR_RETURN(auto existing, view_.Get(kSaltKey));
@@ -118,58 +169,187 @@ Result<std::string> TokenStore::Hmac(std::string_view token_id) {
   return crypto::ToHex(mac);
 }
 
-Status TokenStore::Store(const TokenEntry& entry) {
-  storage::Op id_op{storage::Op::Kind::kPut, "id/" + entry.id_hmac, ToJson(entry).dump()};
-  storage::Op acc_op{storage::Op::Kind::kPut, "accessor/" + entry.accessor, entry.id_hmac};
-  storage::Op ops[] = {std::move(id_op), std::move(acc_op)};
-  TRY(view_.Transact({}, ops));
+Result<std::string> TokenStore::HmacOf(std::string_view token_id) { return Hmac(token_id); }
+
+void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
+  Cached c;
+  if (entry->expire_time > 0) {
+    std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
+    c.deadline_ns = entry->expire_time * 1'000'000'000 + (MonoNs() - wall_ns);
+  }
+  std::string key = entry->id_hmac;
+  c.entry = std::move(entry);
+  cache_[key] = std::move(c);
+}
+
+Status TokenStore::Store(const TokenEntry& entry, bool is_new) {
+  std::vector<storage::Op> ops;
+  ops.push_back({storage::Op::Kind::kPut, "id/" + entry.id_hmac, ToJson(entry).dump()});
+  std::vector<storage::Compare> compares;
+  if (is_new) {
+    compares.push_back({"id/" + entry.id_hmac, 0});
+    ops.push_back({storage::Op::Kind::kPut, "accessor/" + entry.accessor, entry.id_hmac});
+    if (!entry.parent_hmac.empty()) {
+      ops.push_back(
+          {storage::Op::Kind::kPut, "parent/" + entry.parent_hmac + "/" + entry.id_hmac, ""});
+    }
+  }
+  Status s = view_.Transact(compares, ops);
+  if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
+  TRY(s);
   std::scoped_lock lock(mu_);
-  cache_[entry.id_hmac] = std::make_shared<const TokenEntry>(entry);
+  CacheLocked(std::make_shared<const TokenEntry>(entry));
   return Status::Ok();
 }
 
+Result<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view hmac) {
+  if (hmac.empty() || hmac.find('/') != std::string_view::npos) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(auto stored, view_.Get("id/" + std::string(hmac)));
+  if (!stored) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(TokenEntry entry, FromJson(stored->value));
+  return std::optional<TokenEntry>(std::move(entry));
+}
+
 Result<SecretBytes> TokenStore::CreateRoot(std::string_view requested_id) {
-  SecretBytes id = requested_id.empty() ? NewTokenId() : SecretBytes::FromString(requested_id);
+  TokenRequest r;
+  r.policies = {"root"};
+  r.path = "auth/token/root";
+  r.display_name = "root";
+  r.requested_id = std::string(requested_id);
+  ASSIGN_OR_RETURN(CreatedToken created, CreateToken(r));
+  return std::move(created.id);
+}
+
+Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
+  if (request.num_uses < 0) return Err(InvalidArgument("number of uses cannot be negative"));
+  SecretBytes id =
+      request.requested_id.empty() ? NewTokenId() : SecretBytes::FromString(request.requested_id);
   ASSIGN_OR_RETURN(std::string hmac, Hmac(id.view()));
   TokenEntry e;
   e.id_hmac = hmac;
   e.accessor = RandomBase62(24);
-  e.policies = {"root"};
-  e.path = "auth/token/root";
-  e.display_name = "root";
-  e.creation_time =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
-  TRY(Store(e));
-  return id;
+  e.policies = CanonicalPolicies(request.policies, !request.no_default_policy);
+  e.parent_hmac = request.parent_hmac;
+  e.path = request.path;
+  e.display_name = request.display_name;
+  e.meta = request.meta;
+  e.creation_time = NowUnix();
+  e.num_uses = request.num_uses;
+  e.explicit_max_ttl = request.explicit_max_ttl.count();
+  e.period = request.period.count();
+  e.role = request.role;
+  e.entity_id = request.entity_id;
+  std::int64_t ttl = 0;
+  if (e.period > 0) {
+    ttl = e.period;
+  } else {
+    ttl = request.ttl.count();
+    // Root-policy tokens without a TTL never expire, as in Vault.
+    if (ttl == 0 && !e.IsRoot()) ttl = options_.default_ttl.count();
+    if (ttl > 0) ttl = std::min<std::int64_t>(ttl, options_.max_ttl.count());
+  }
+  if (e.explicit_max_ttl > 0 && (ttl == 0 || ttl > e.explicit_max_ttl)) ttl = e.explicit_max_ttl;
+  e.ttl = ttl;
+  e.renewable = ttl > 0 && (request.renewable || e.period > 0);
+  e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
+  TRY(Store(e, /*is_new=*/true));
+  if (ttl > 0 && expiration_ != nullptr) {
+    Status s = expiration_->RegisterToken(hmac, e.path, seconds(ttl), e.renewable);
+    if (!s.ok()) {
+      RevokeOne(hmac).IgnoreError();
+      return Err(s);
+    }
+  }
+  CreatedToken out;
+  out.id = std::move(id);
+  std::scoped_lock lock(mu_);
+  out.entry = cache_[hmac].entry;
+  return out;
+}
+
+Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_view hmac) {
+  using Ptr = std::shared_ptr<const TokenEntry>;
+  {
+    std::scoped_lock lock(mu_);
+    if (salt_.empty()) return Err(Sealed());
+    auto it = cache_.find(std::string(hmac));
+    if (it != cache_.end()) {
+      const Cached& c = it->second;
+      if (c.entry->num_uses < 0) return Ptr();
+      if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
+      return c.entry;
+    }
+  }
+  ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
+  if (!entry) return Ptr();
+  auto shared = std::make_shared<const TokenEntry>(*std::move(entry));
+  std::scoped_lock lock(mu_);
+  CacheLocked(shared);
+  const Cached& c = cache_[shared->id_hmac];
+  if (shared->num_uses < 0) return Ptr();
+  if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
+  return shared;
 }
 
 Result<std::shared_ptr<const TokenEntry>> TokenStore::Lookup(std::string_view token_id) {
   if (token_id.empty()) return std::shared_ptr<const TokenEntry>();
   ASSIGN_OR_RETURN(std::string hmac, Hmac(token_id));
-  {
-    std::scoped_lock lock(mu_);
-    auto it = cache_.find(hmac);
-    if (it != cache_.end()) return it->second;
-  }
-  ASSIGN_OR_RETURN(auto stored, view_.Get("id/" + hmac));
-  if (!stored) return std::shared_ptr<const TokenEntry>();
-  ASSIGN_OR_RETURN(TokenEntry entry, FromJson(stored->value));
-  auto shared = std::make_shared<const TokenEntry>(std::move(entry));
-  std::scoped_lock lock(mu_);
-  cache_[hmac] = shared;
-  return shared;
+  return LookupByHmac(hmac);
 }
 
-Status TokenStore::Revoke(std::string_view token_id) {
-  ASSIGN_OR_RETURN(std::string hmac, Hmac(token_id));
-  ASSIGN_OR_RETURN(auto entry, Lookup(token_id));
-  if (!entry) return Status::Ok();
-  storage::Op ops[] = {{storage::Op::Kind::kDelete, "id/" + hmac, {}},
-                       {storage::Op::Kind::kDelete, "accessor/" + entry->accessor, {}}};
-  TRY(view_.Transact({}, ops));
-  std::scoped_lock lock(mu_);
-  cache_.erase(hmac);
-  return Status::Ok();
+Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupAccessor(std::string_view accessor) {
+  if (accessor.empty() || accessor.find('/') != std::string_view::npos) {
+    return std::shared_ptr<const TokenEntry>();
+  }
+  ASSIGN_OR_RETURN(auto stored, view_.Get("accessor/" + std::string(accessor)));
+  if (!stored) return std::shared_ptr<const TokenEntry>();
+  return LookupByHmac(stored->value);
 }
+
+Result<std::shared_ptr<const TokenEntry>> TokenStore::UseToken(std::string_view hmac) {
+  std::unique_lock lock(use_mu_);
+  ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
+  if (!entry || entry->num_uses == 0) return entry;
+  TokenEntry next = *entry;
+  --next.num_uses;
+  if (next.num_uses > 0) {
+    TRY(Store(next, /*is_new=*/false));
+    return std::make_shared<const TokenEntry>(std::move(next));
+  }
+  // Last use: mark pending so no concurrent request gets in, then revoke.
+  next.num_uses = -1;
+  TRY(Store(next, /*is_new=*/false));
+  lock.unlock();
+  TRY(RevokeTree(hmac));
+  next.num_uses = 0;
+  return std::make_shared<const TokenEntry>(std::move(next));
+}
+
+Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hmac,
+                                                            seconds increment) {
+  std::scoped_lock lock(use_mu_);
+  ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
+  if (!entry) return Err(NotFound("token not found"));
+  if (entry->expire_time == 0) return entry;  // never expires: nothing to extend
+  if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
+  const std::int64_t now = NowUnix();
+  std::int64_t ttl =
+      entry->period > 0 ? entry->period : (increment.count() > 0 ? increment.count() : entry->ttl);
+  std::int64_t max_total = entry->explicit_max_ttl;
+  if (max_total == 0 && entry->period == 0) max_total = options_.max_ttl.count();
+  if (max_total > 0) ttl = std::min(ttl, entry->creation_time + max_total - now);
+  if (entry->explicit_max_ttl > 0 && entry->period > 0) {
+    ttl = std::min(ttl, entry->creation_time + entry->explicit_max_ttl - now);
+  }
+  ttl = std::max<std::int64_t>(ttl, 0);
+  TokenEntry next = *entry;
+  next.expire_time = now + ttl;
+  next.last_renewal = now;
+  TRY(Store(next, /*is_new=*/false));
+  if (expiration_ != nullptr) TRY(expiration_->ExtendToken(hmac, next.path, seconds(ttl)));
+  return std::make_shared<const TokenEntry>(std::move(next));
+}
+
+Result<std::vector<std::string>> TokenStore::ListAccessors() { return view_.List("accessor/"); }
 
 }  // namespace coffer::token

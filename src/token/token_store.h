@@ -1,14 +1,27 @@
 #pragma once
 // The token store: issues tokens and answers "who is this caller?".
 //
-// Storage (under the barrier, in the view given at construction) holds only a
-// salted HMAC of each token id, never the id itself: "id/<hmac-hex>" → entry
-// JSON, "accessor/<accessor>" → hmac-hex. Lookups go through an in-memory
-// cache keyed by the HMAC. The salt is created on first Load() and stored
-// encrypted like everything else.
+// Storage (under the barrier, in the "sys/token/" view) holds only a salted
+// HMAC of each token id, never the id itself:
+//   id/<hmac>                   → entry JSON
+//   accessor/<accessor>         → hmac
+//   parent/<parent hmac>/<hmac> → "" (the child index; revoking a token walks
+//                                 it iteratively, so depth is unlimited and
+//                                 it survives restarts)
+//   role/<name>                 → role JSON
+//   salt
+// Lookups go through an in-memory cache keyed by the HMAC, holding a
+// monotonic deadline so expired tokens are refused even before the
+// expiration manager's thread revokes them.
 //
-// Thread-safe. Errors: kSealed/kInternal from storage; Lookup of an unknown
-// or expired token answers nullopt, not an error.
+// Tokens with a TTL are registered as kToken leases in the
+// ExpirationManager attached with AttachExpiration(); revoking a token
+// (explicitly, by expiry, or on its last use) revokes its whole subtree and
+// every lease each of those tokens created (ExpirationManager::RevokeByToken).
+//
+// Thread-safe. Errors: kSealed before Load(); kInternal/kUnavailable from
+// storage; kNotFound for unknown tokens/accessors/roles where noted. Lookup of
+// an unknown, expired or used-up token answers nullptr, not an error.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +38,10 @@
 #include "common/status.h"
 #include "storage/backend.h"
 
+namespace coffer::expiration {
+class ExpirationManager;
+}
+
 namespace coffer::token {
 
 struct TokenEntry {
@@ -36,15 +53,77 @@ struct TokenEntry {
   std::string display_name = "token";
   std::map<std::string, std::string> meta;
   std::int64_t creation_time = 0;  // unix seconds (wall clock, for reporting)
-  std::int64_t ttl = 0;            // seconds; 0 = no expiry (root tokens)
-  std::int64_t num_uses = 0;       // 0 = unlimited
+  std::int64_t ttl = 0;            // creation TTL, seconds; 0 = no expiry (root tokens)
+  std::int64_t num_uses = 0;       // uses left; 0 = unlimited; -1 = revocation pending
+  std::int64_t expire_time = 0;    // unix seconds; 0 = never
+  std::int64_t last_renewal = 0;   // unix seconds; 0 = never
+  std::int64_t explicit_max_ttl = 0;
+  std::int64_t period = 0;
+  bool renewable = true;
+  std::string role;
+  std::string entity_id;
 
   bool IsRoot() const;
 };
 
+struct TokenRole {
+  std::string name;
+  std::vector<std::string> allowed_policies;
+  std::vector<std::string> disallowed_policies;
+  bool orphan = false;
+  std::int64_t period = 0;
+  bool renewable = true;
+  std::int64_t explicit_max_ttl = 0;
+  std::string path_suffix;
+  std::string token_type = "default-service";
+};
+
+// What to create. No permission checks happen here: the caller (the token
+// backend's create rules, or a login method) decided these values.
+struct TokenRequest {
+  std::vector<std::string> policies;  // canonicalised by CreateToken
+  bool no_default_policy = false;
+  std::map<std::string, std::string> meta;
+  std::string parent_hmac;  // "" = orphan
+  std::string path = "auth/token/create";
+  std::string display_name = "token";
+  std::string requested_id;     // "" = random "hvs." id
+  std::chrono::seconds ttl{0};  // 0 = Options::default_ttl (root-policy tokens: none)
+  std::chrono::seconds explicit_max_ttl{0};
+  std::chrono::seconds period{0};
+  std::int64_t num_uses = 0;
+  bool renewable = true;
+  std::string role;
+  std::string entity_id;
+};
+
+struct CreatedToken {
+  SecretBytes id;  // shown once, never stored
+  std::shared_ptr<const TokenEntry> entry;
+};
+
+struct TidyStats {
+  std::size_t accessors_removed = 0;
+  std::size_t parent_links_removed = 0;
+  std::size_t tokens_revoked = 0;
+};
+
+struct Options {
+  std::chrono::seconds default_ttl{768 * 3600};
+  std::chrono::seconds max_ttl{768 * 3600};
+};
+
+// "root", "default" and friends: lower-cased, trimmed, empty dropped,
+// deduplicated, sorted; "default" added when add_default and "root" absent.
+std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default);
+
 class TokenStore {
  public:
-  TokenStore(storage::Backend& view, Clock& clock);
+  TokenStore(storage::Backend& view, Clock& clock, Options options = {});
+
+  // Wires the expiration manager (may be null: tokens then only expire via
+  // Lookup's check). Call before Load(); the manager must outlive its use.
+  void AttachExpiration(expiration::ExpirationManager* manager);
 
   // After unseal: reads (or creates) the salt and clears the cache.
   Status Load();
@@ -52,25 +131,74 @@ class TokenStore {
   void Unload();
 
   // Creates a root token. `requested_id` (dev mode's -dev-root-token-id) is
-  // used as the token id when non-empty. Returns the token id, which is
-  // shown once and never stored.
+  // used as the token id when non-empty. Returns the token id.
   Result<SecretBytes> CreateRoot(std::string_view requested_id = {});
+  // Creates a service token (for auth/token/create, logins, wrapping).
+  // kAlreadyExists when requested_id is taken.
+  Result<CreatedToken> CreateToken(const TokenRequest& request);
 
-  // The entry for a token id, or nullptr when unknown.
+  // The entry for a token id / its HMAC / its accessor, or nullptr.
   Result<std::shared_ptr<const TokenEntry>> Lookup(std::string_view token_id);
+  Result<std::shared_ptr<const TokenEntry>> LookupByHmac(std::string_view hmac);
+  Result<std::shared_ptr<const TokenEntry>> LookupAccessor(std::string_view accessor);
+  Result<std::string> HmacOf(std::string_view token_id);
 
-  // Removes a token (and its accessor record).
+  // Counts one use of a token (the core calls it once per request, after
+  // Lookup). Returns the entry as of this use (num_uses = uses left), or
+  // nullptr when the token is unknown/expired/used up. The use that brings
+  // num_uses to 0 is allowed and revokes the token (and its subtree and
+  // leases) before returning. Atomic across concurrent requests.
+  Result<std::shared_ptr<const TokenEntry>> UseToken(std::string_view hmac);
+
+  // Renews: periodic tokens get `period` again; others `increment` (0 = the
+  // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
+  // creation. kNotFound for unknown, kInvalidArgument if not renewable.
+  Result<std::shared_ptr<const TokenEntry>> Renew(std::string_view hmac,
+                                                  std::chrono::seconds increment);
+
+  // Revokes the token, its whole subtree and their leases (iterative).
+  // Unknown tokens are Ok.
   Status Revoke(std::string_view token_id);
+  Status RevokeTree(std::string_view hmac);
+  // Revokes only this token (and its leases); its children become orphans.
+  Status RevokeOrphan(std::string_view hmac);
+
+  Result<std::vector<std::string>> ListAccessors();
+
+  Result<std::optional<TokenRole>> GetRole(std::string_view name);
+  Status PutRole(const TokenRole& role);
+  Status DeleteRole(std::string_view name);
+  Result<std::vector<std::string>> ListRoles();
+
+  // Removes accessors without a token and parent links without a child,
+  // revokes tokens whose parent is gone (an interrupted tree revocation) and
+  // tokens past their expiry.
+  Result<TidyStats> Tidy();
+
+  // Wall-clock unix seconds from the store's clock.
+  std::int64_t NowUnix() const;
 
  private:
+  struct Cached {
+    std::shared_ptr<const TokenEntry> entry;
+    std::int64_t deadline_ns = 0;  // monotonic; 0 = none
+  };
+
   Result<std::string> Hmac(std::string_view token_id);
-  Status Store(const TokenEntry& entry);
+  Status Store(const TokenEntry& entry, bool is_new);
+  void CacheLocked(std::shared_ptr<const TokenEntry> entry);
+  Result<std::optional<TokenEntry>> ReadEntry(std::string_view hmac);
+  Status RevokeOne(std::string_view hmac);
+  std::int64_t MonoNs() const;
 
   storage::Backend& view_;
   Clock& clock_;
+  const Options options_;
+  expiration::ExpirationManager* expiration_ = nullptr;
   std::mutex mu_;
-  SecretBytes salt_;                                                          // guarded by mu_
-  std::unordered_map<std::string, std::shared_ptr<const TokenEntry>> cache_;  // guarded by mu_
+  SecretBytes salt_;                               // guarded by mu_
+  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
 };
 
 // A new random token id: "hvs." followed by 32 base62 characters (190 bits),

@@ -1,0 +1,310 @@
+#include "token/token_backend.h"
+
+#include <chrono>
+
+#include "token/token_params.h"
+
+namespace coffer::token {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+namespace {
+
+bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
+Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
+
+std::string RfcTime(std::int64_t unix_seconds) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
+}
+
+Json MetaJson(const std::map<std::string, std::string>& meta) {
+  if (meta.empty()) return nullptr;
+  return Json(meta);
+}
+
+Response NoContent() {
+  Response r;
+  r.http_status = 204;
+  return r;
+}
+
+Result<Response> Keys(Result<std::vector<std::string>> keys) {
+  if (!keys) return Err(keys.error());
+  Response r;
+  if (keys->empty()) {
+    r.http_status = 404;
+    r.raw = Json{{"errors", Json::array()}};
+    return r;
+  }
+  r.data = Json{{"keys", *keys}};
+  return r;
+}
+
+}  // namespace
+
+Json AuthJson(const TokenEntry& e, std::string_view client_token) {
+  // lease_duration is the TTL granted by the issue or the last renewal.
+  std::int64_t duration =
+      e.expire_time > 0 ? e.expire_time - (e.last_renewal ? e.last_renewal : e.creation_time) : 0;
+  return Json{{"client_token", std::string(client_token)},
+              {"accessor", e.accessor},
+              {"policies", e.policies},
+              {"token_policies", e.policies},
+              {"metadata", MetaJson(e.meta)},
+              {"lease_duration", duration},
+              {"renewable", e.renewable},
+              {"entity_id", e.entity_id},
+              {"token_type", "service"},
+              {"orphan", e.parent_hmac.empty()},
+              {"mfa_requirement", nullptr},
+              {"num_uses", std::max<std::int64_t>(0, e.num_uses)}};
+}
+
+Json LookupJson(const TokenEntry& e, std::string_view id, std::int64_t now) {
+  Json j{{"accessor", e.accessor},
+         {"creation_time", e.creation_time},
+         {"creation_ttl", e.ttl},
+         {"display_name", e.display_name},
+         {"entity_id", e.entity_id},
+         {"expire_time", e.expire_time ? Json(RfcTime(e.expire_time)) : Json()},
+         {"explicit_max_ttl", e.explicit_max_ttl},
+         {"id", std::string(id)},
+         {"issue_time", RfcTime(e.creation_time)},
+         {"meta", MetaJson(e.meta)},
+         {"num_uses", std::max<std::int64_t>(0, e.num_uses)},
+         {"orphan", e.parent_hmac.empty()},
+         {"path", e.path},
+         {"policies", e.policies},
+         {"renewable", e.renewable},
+         {"ttl", e.expire_time ? std::max<std::int64_t>(0, e.expire_time - now) : 0},
+         {"type", "service"}};
+  if (e.period > 0) j["period"] = e.period;
+  if (!e.role.empty()) j["role"] = e.role;
+  if (e.last_renewal > 0) {
+    j["last_renewal"] = RfcTime(e.last_renewal);
+    j["last_renewal_time"] = e.last_renewal;
+  }
+  return j;
+}
+
+Result<bool> TokenBackend::ExistenceCheck(const Request& request) {
+  const std::string& p = request.relative_path;
+  if (p.starts_with("roles/")) {
+    ASSIGN_OR_RETURN(auto role, store_.GetRole(p.substr(6)));
+    return role.has_value();
+  }
+  return true;
+}
+
+Result<Response> TokenBackend::HandleRequest(const Request& request) {
+  if (!request.auth) return Err(PermissionDenied());
+  const std::string& p = request.relative_path;
+  if (p == "create" || p == "create-orphan") {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    return Create(request, "", p == "create-orphan");
+  }
+  if (p.starts_with("create/")) {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    return Create(request, std::string_view(p).substr(7), false);
+  }
+  if (p == "lookup" || p == "lookup-self" || p == "lookup-accessor") return LookupRoute(request, p);
+  if (p == "renew" || p == "renew-self" || p == "renew-accessor") return RenewRoute(request, p);
+  if (p == "revoke" || p == "revoke-self" || p == "revoke-accessor" || p == "revoke-orphan") {
+    return RevokeRoute(request, p);
+  }
+  if (p == "accessors" || p == "accessors/") {
+    if (request.operation != Operation::kList) return Err(MethodNotAllowed());
+    if (!request.auth->sudo && !request.auth->root) return Err(PermissionDenied());
+    return Keys(store_.ListAccessors());
+  }
+  if (p == "roles" || p == "roles/") {
+    if (request.operation != Operation::kList) return Err(MethodNotAllowed());
+    return Keys(store_.ListRoles());
+  }
+  if (p.starts_with("roles/")) return Roles(request, std::string_view(p).substr(6));
+  if (p == "tidy") {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    ASSIGN_OR_RETURN(TidyStats stats, store_.Tidy());
+    (void)stats;
+    Response r;
+    r.http_status = 202;
+    r.warnings = Json::array(
+        {"Tidy operation successfully started. Any information from the operation will be "
+         "printed to Vault's server logs."});
+    return r;
+  }
+  return Err(NotFound("unsupported path"));
+}
+
+Result<Response> TokenBackend::LookupRoute(const Request& request, std::string_view verb) {
+  std::shared_ptr<const TokenEntry> entry;
+  std::string id;
+  if (verb == "lookup-self") {
+    if (request.operation != Operation::kRead && !IsWrite(request.operation)) {
+      return Err(MethodNotAllowed());
+    }
+    ASSIGN_OR_RETURN(entry, store_.LookupByHmac(request.auth->token_hmac));
+    if (!entry) return Err(PermissionDenied("bad token"));
+    id = request.client_token;
+  } else if (verb == "lookup") {
+    if (!IsWrite(request.operation) && request.operation != Operation::kRead) {
+      return Err(MethodNotAllowed());
+    }
+    ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
+    if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+    ASSIGN_OR_RETURN(entry, store_.Lookup(*token));
+    if (!entry) return Err(PermissionDenied("bad token"));
+    id = *token;
+  } else {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    ASSIGN_OR_RETURN(auto accessor, params::String(request, "accessor"));
+    if (!accessor || accessor->empty()) return Err(InvalidArgument("missing accessor"));
+    ASSIGN_OR_RETURN(entry, store_.LookupAccessor(*accessor));
+    if (!entry) return Err(InvalidArgument("invalid accessor"));
+  }
+  Response r;
+  r.data = LookupJson(*entry, id, store_.NowUnix());
+  return r;
+}
+
+Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_view verb) {
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(auto increment, params::Duration(request, "increment"));
+  std::string hmac;
+  std::string client_token;
+  if (verb == "renew-self") {
+    hmac = request.auth->token_hmac;
+    client_token = request.client_token;
+  } else if (verb == "renew") {
+    ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
+    if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+    ASSIGN_OR_RETURN(hmac, store_.HmacOf(*token));
+    client_token = *token;
+  } else {
+    ASSIGN_OR_RETURN(auto accessor, params::String(request, "accessor"));
+    if (!accessor || accessor->empty()) return Err(InvalidArgument("missing accessor"));
+    ASSIGN_OR_RETURN(auto entry, store_.LookupAccessor(*accessor));
+    if (!entry) return Err(InvalidArgument("invalid accessor"));
+    hmac = entry->id_hmac;
+  }
+  auto renewed = store_.Renew(hmac, increment.value_or(std::chrono::seconds(0)));
+  if (!renewed) {
+    if (renewed.error().code() == Code::kNotFound) {
+      return Err(InvalidArgument("token not found"));
+    }
+    return Err(renewed.error());
+  }
+  Response r;
+  r.auth = AuthJson(**renewed, client_token);
+  return r;
+}
+
+Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_view verb) {
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  if (verb == "revoke-self") {
+    TRY(store_.RevokeTree(request.auth->token_hmac));
+    return NoContent();
+  }
+  if (verb == "revoke-accessor") {
+    ASSIGN_OR_RETURN(auto accessor, params::String(request, "accessor"));
+    if (!accessor || accessor->empty()) return Err(InvalidArgument("missing accessor"));
+    ASSIGN_OR_RETURN(auto entry, store_.LookupAccessor(*accessor));
+    if (!entry) return Err(InvalidArgument("invalid accessor"));
+    TRY(store_.RevokeTree(entry->id_hmac));
+    return NoContent();
+  }
+  ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
+  if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+  ASSIGN_OR_RETURN(std::string hmac, store_.HmacOf(*token));
+  if (verb == "revoke-orphan") {
+    if (!request.auth->sudo && !request.auth->root) {
+      return Err(InvalidArgument("root or sudo privileges required to revoke and orphan"));
+    }
+    TRY(store_.RevokeOrphan(hmac));
+  } else {
+    TRY(store_.RevokeTree(hmac));
+  }
+  return NoContent();
+}
+
+Result<Response> TokenBackend::Roles(const Request& request, std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos) {
+    return Err(NotFound("unsupported path"));
+  }
+  switch (request.operation) {
+    case Operation::kRead: {
+      ASSIGN_OR_RETURN(auto role, store_.GetRole(name));
+      if (!role) {
+        Response r;
+        r.http_status = 404;
+        r.raw = Json{{"errors", Json::array()}};
+        return r;
+      }
+      Response r;
+      r.data = Json{{"allowed_entity_aliases", nullptr},
+                    {"allowed_policies", role->allowed_policies},
+                    {"allowed_policies_glob", Json::array()},
+                    {"disallowed_policies", role->disallowed_policies},
+                    {"disallowed_policies_glob", Json::array()},
+                    {"explicit_max_ttl", role->explicit_max_ttl},
+                    {"name", role->name},
+                    {"orphan", role->orphan},
+                    {"path_suffix", role->path_suffix},
+                    {"period", role->period},
+                    {"renewable", role->renewable},
+                    {"token_explicit_max_ttl", role->explicit_max_ttl},
+                    {"token_no_default_policy", false},
+                    {"token_period", role->period},
+                    {"token_type", role->token_type}};
+      return r;
+    }
+    case Operation::kCreate:
+    case Operation::kUpdate: {
+      ASSIGN_OR_RETURN(auto existing, store_.GetRole(name));
+      TokenRole role = existing.value_or(TokenRole{});
+      role.name = std::string(name);
+      ASSIGN_OR_RETURN(auto allowed, params::List(request, "allowed_policies"));
+      ASSIGN_OR_RETURN(auto disallowed, params::List(request, "disallowed_policies"));
+      ASSIGN_OR_RETURN(auto orphan, params::Bool(request, "orphan"));
+      ASSIGN_OR_RETURN(auto renewable, params::Bool(request, "renewable"));
+      ASSIGN_OR_RETURN(auto period, params::Duration(request, "period"));
+      ASSIGN_OR_RETURN(auto token_period, params::Duration(request, "token_period"));
+      ASSIGN_OR_RETURN(auto max, params::Duration(request, "explicit_max_ttl"));
+      ASSIGN_OR_RETURN(auto token_max, params::Duration(request, "token_explicit_max_ttl"));
+      ASSIGN_OR_RETURN(auto suffix, params::String(request, "path_suffix"));
+      ASSIGN_OR_RETURN(auto type, params::String(request, "token_type"));
+      if (allowed) role.allowed_policies = CanonicalPolicies(*allowed, false);
+      if (disallowed) role.disallowed_policies = CanonicalPolicies(*disallowed, false);
+      if (orphan) role.orphan = *orphan;
+      if (renewable) role.renewable = *renewable;
+      if (token_period) period = token_period;
+      if (period) role.period = period->count();
+      if (token_max) max = token_max;
+      if (max) role.explicit_max_ttl = max->count();
+      if (suffix) {
+        if (suffix->find("..") != std::string::npos) {
+          return Err(InvalidArgument("path_suffix cannot contain '..'"));
+        }
+        role.path_suffix = *suffix;
+      }
+      if (type) {
+        if (*type != "service" && *type != "default-service" && *type != "default") {
+          return Err(Unsupported("only service tokens are supported"));
+        }
+        role.token_type = *type;
+      }
+      TRY(store_.PutRole(role));
+      return NoContent();
+    }
+    case Operation::kDelete:
+      TRY(store_.DeleteRole(name));
+      return NoContent();
+    default:
+      return Err(MethodNotAllowed());
+  }
+}
+
+}  // namespace coffer::token

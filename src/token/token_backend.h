@@ -1,0 +1,49 @@
+#pragma once
+// TokenBackend: Vault's token auth method API, mounted at "auth/token/".
+// request.relative_path is the part after "auth/token/"; request.auth is the
+// caller (required: every route here is authenticated), and auth->sudo says
+// whether the ACL grants sudo on the request path.
+//
+// Routes (Vault's shapes; see docs/tokens.md):
+//   POST create, create-orphan, create/:role      → 200 auth{...}
+//   POST lookup {token} | GET lookup-self | POST lookup-accessor {accessor}
+//                                                 → 200 data{...}
+//   POST renew {token,increment} | renew-self | renew-accessor → 200 auth{...}
+//   POST revoke {token} | revoke-self | revoke-accessor {accessor}
+//        | revoke-orphan {token} (sudo)           → 204
+//   LIST accessors (sudo)                         → 200 {keys}
+//   roles/:name POST/GET/DELETE, LIST roles       → 204 / 200 / 204 / 200
+//   POST tidy                                     → 202 + warning
+//
+// Thread-safe (stateless besides the store).
+
+#include "logical/backend.h"
+#include "token/token_store.h"
+
+namespace coffer::token {
+
+class TokenBackend final : public logical::Backend {
+ public:
+  explicit TokenBackend(TokenStore& store) : store_(store) {}
+
+  Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  Result<bool> ExistenceCheck(const logical::Request& request) override;
+
+ private:
+  Result<logical::Response> Create(const logical::Request& request, std::string_view role_name,
+                                   bool orphan_endpoint);
+  Result<logical::Response> LookupRoute(const logical::Request& request, std::string_view verb);
+  Result<logical::Response> RenewRoute(const logical::Request& request, std::string_view verb);
+  Result<logical::Response> RevokeRoute(const logical::Request& request, std::string_view verb);
+  Result<logical::Response> Roles(const logical::Request& request, std::string_view name);
+
+  TokenStore& store_;
+};
+
+// Vault's "auth" block for a token (create, login, renew). client_token may
+// be empty (renew-accessor).
+logical::Json AuthJson(const TokenEntry& entry, std::string_view client_token);
+// Vault's lookup "data" for a token; id is "" for lookup-accessor.
+logical::Json LookupJson(const TokenEntry& entry, std::string_view id, std::int64_t now_unix);
+
+}  // namespace coffer::token

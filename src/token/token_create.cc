@@ -1,0 +1,165 @@
+// auth/token/create, create-orphan and create/:role: Vault's rules for who
+// may create what.
+//  - `id`, `no_parent` and a non-role `period` need root or sudo.
+//  - Without a role that restricts policies, child policies must be a subset
+//    of the parent's unless the caller is root or has sudo; no policies
+//    means the parent's.
+//  - With a role's allowed/disallowed lists, those decide instead (no
+//    policies means the allowed list).
+//  - "root" may only go to children of a root token.
+#include <algorithm>
+#include <set>
+
+#include "token/token_backend.h"
+#include "token/token_params.h"
+
+namespace coffer::token {
+
+using logical::Request;
+using logical::Response;
+
+namespace {
+
+std::string JoinList(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return "[" + out + "]";
+}
+
+std::vector<std::string> WithoutDefault(std::vector<std::string> v) {
+  std::erase(v, "default");
+  return v;
+}
+
+std::string DisplayName(std::string_view requested) {
+  std::string name;
+  for (char c : requested) {
+    name.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '-');
+  }
+  return name.empty() ? "token" : "token-" + name;
+}
+
+}  // namespace
+
+Result<Response> TokenBackend::Create(const Request& request, std::string_view role_name,
+                                      bool orphan_endpoint) {
+  if (!request.auth) return Err(PermissionDenied());
+  const logical::Auth& caller = *request.auth;
+  ASSIGN_OR_RETURN(auto parent, store_.LookupByHmac(caller.token_hmac));
+  if (!parent) return Err(PermissionDenied("parent token lookup failed: no parent found"));
+  const bool is_sudo = caller.sudo || caller.root || parent->IsRoot();
+
+  ASSIGN_OR_RETURN(auto id, params::String(request, "id"));
+  ASSIGN_OR_RETURN(auto policies, params::List(request, "policies"));
+  ASSIGN_OR_RETURN(auto meta, params::Meta(request, "meta"));
+  ASSIGN_OR_RETURN(auto no_parent, params::Bool(request, "no_parent"));
+  ASSIGN_OR_RETURN(auto no_default, params::Bool(request, "no_default_policy"));
+  ASSIGN_OR_RETURN(auto renewable, params::Bool(request, "renewable"));
+  ASSIGN_OR_RETURN(auto ttl, params::Duration(request, "ttl"));
+  ASSIGN_OR_RETURN(auto lease, params::Duration(request, "lease"));
+  ASSIGN_OR_RETURN(auto explicit_max, params::Duration(request, "explicit_max_ttl"));
+  ASSIGN_OR_RETURN(auto period, params::Duration(request, "period"));
+  ASSIGN_OR_RETURN(auto display, params::String(request, "display_name"));
+  ASSIGN_OR_RETURN(auto num_uses, params::Int(request, "num_uses"));
+  ASSIGN_OR_RETURN(auto type, params::String(request, "type"));
+  if (type && !type->empty() && *type != "service") {
+    return Err(Unsupported("only service tokens are supported"));
+  }
+  if (id && !id->empty() && !is_sudo) {
+    return Err(InvalidArgument("root or sudo privileges required to specify token id"));
+  }
+  if (num_uses && *num_uses < 0) return Err(InvalidArgument("number of uses cannot be negative"));
+
+  std::optional<TokenRole> role;
+  if (!role_name.empty()) {
+    ASSIGN_OR_RETURN(role, store_.GetRole(role_name));
+    if (!role) return Err(InvalidArgument("unknown role " + std::string(role_name)));
+  }
+
+  TokenRequest tr;
+  tr.no_default_policy = no_default.value_or(false);
+  const auto parent_policies = CanonicalPolicies(parent->policies, false);
+  if (role && (!role->allowed_policies.empty() || !role->disallowed_policies.empty())) {
+    std::vector<std::string> want =
+        CanonicalPolicies(policies.value_or(std::vector<std::string>{}), false);
+    auto allowed = CanonicalPolicies(role->allowed_policies, false);
+    auto disallowed = CanonicalPolicies(role->disallowed_policies, false);
+    if (want.empty()) {
+      want = allowed.empty() ? parent_policies : allowed;
+      std::erase_if(want, [&](const std::string& p) {
+        return std::find(disallowed.begin(), disallowed.end(), p) != disallowed.end();
+      });
+    }
+    for (const auto& p : WithoutDefault(want)) {
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
+        return Err(InvalidArgument("token policies (" + JoinList(want) +
+                                   ") must be subset of the role's allowed policies (" +
+                                   JoinList(allowed) + ")"));
+      }
+      if (std::find(disallowed.begin(), disallowed.end(), p) != disallowed.end()) {
+        return Err(InvalidArgument("token policy " + p + " is disallowed by this role"));
+      }
+    }
+    tr.policies = want;
+  } else {
+    std::vector<std::string> want =
+        policies && !policies->empty() ? CanonicalPolicies(*policies, false) : parent_policies;
+    if (!is_sudo) {
+      for (const auto& p : WithoutDefault(want)) {
+        if (std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end()) {
+          return Err(InvalidArgument("child policies must be subset of parent"));
+        }
+      }
+    }
+    tr.policies = want;
+  }
+  if (std::find(tr.policies.begin(), tr.policies.end(), "root") != tr.policies.end() &&
+      !parent->IsRoot()) {
+    return Err(InvalidArgument("root tokens may not be created without parent token being root"));
+  }
+  bool orphan = role ? role->orphan : false;
+  if (no_parent.value_or(false)) {
+    if (!is_sudo) {
+      return Err(InvalidArgument("root or sudo privileges required to create orphan token"));
+    }
+    orphan = true;
+  }
+  if (orphan_endpoint) orphan = true;
+  tr.parent_hmac = orphan ? "" : caller.token_hmac;
+
+  if (role && role->period > 0) {
+    tr.period = std::chrono::seconds(role->period);
+  } else if (period && period->count() > 0) {
+    if (!is_sudo) {
+      return Err(InvalidArgument("root or sudo privileges required to create periodic token"));
+    }
+    tr.period = *period;
+  }
+  tr.explicit_max_ttl = explicit_max.value_or(std::chrono::seconds(0));
+  if (role && role->explicit_max_ttl > 0) {
+    auto role_max = std::chrono::seconds(role->explicit_max_ttl);
+    if (tr.explicit_max_ttl.count() == 0 || tr.explicit_max_ttl > role_max) {
+      tr.explicit_max_ttl = role_max;
+    }
+  }
+  tr.ttl = ttl ? *ttl : lease.value_or(std::chrono::seconds(0));
+  tr.renewable = renewable.value_or(true) && (!role || role->renewable);
+  tr.num_uses = num_uses.value_or(0);
+  tr.meta = std::move(meta);
+  tr.display_name = DisplayName(display.value_or(""));
+  tr.requested_id = id.value_or("");
+  if (role) {
+    tr.role = role->name;
+    tr.path = "auth/token/create/" + role->name;
+    if (!role->path_suffix.empty()) tr.path += "/" + role->path_suffix;
+  } else {
+    tr.path = orphan_endpoint ? "auth/token/create-orphan" : "auth/token/create";
+  }
+
+  ASSIGN_OR_RETURN(CreatedToken created, store_.CreateToken(tr));
+  Response r;
+  r.auth = AuthJson(*created.entry, created.id.view());
+  return r;
+}
+
+}  // namespace coffer::token

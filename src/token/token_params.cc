@@ -1,0 +1,101 @@
+#include "token/token_params.h"
+
+#include "common/duration.h"
+
+namespace coffer::token::params {
+
+using logical::Json;
+
+namespace {
+Status Bad(std::string_view name) {
+  return InvalidArgument("invalid value for " + std::string(name));
+}
+}  // namespace
+
+Result<std::optional<std::string>> String(const logical::Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::optional<std::string>();
+  if (!f->is_string()) return Err(Bad(name));
+  return std::optional<std::string>(f->get<std::string>());
+}
+
+Result<std::optional<bool>> Bool(const logical::Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::optional<bool>();
+  if (f->is_boolean()) return std::optional<bool>(f->get<bool>());
+  if (f->is_string()) {
+    const auto& s = f->get_ref<const std::string&>();
+    if (s == "true" || s == "1") return std::optional<bool>(true);
+    if (s == "false" || s == "0" || s.empty()) return std::optional<bool>(false);
+  }
+  return Err(Bad(name));
+}
+
+Result<std::optional<std::int64_t>> Int(const logical::Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::optional<std::int64_t>();
+  if (f->is_number_integer()) return std::optional<std::int64_t>(f->get<std::int64_t>());
+  if (f->is_string()) {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(f->get<std::string>(), &used);
+      if (used == f->get<std::string>().size()) return std::optional<std::int64_t>(v);
+    } catch (const std::exception&) {
+    }
+  }
+  return Err(Bad(name));
+}
+
+Result<std::optional<std::chrono::seconds>> Duration(const logical::Request& r,
+                                                     std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::optional<std::chrono::seconds>();
+  if (f->is_number_integer() && f->get<std::int64_t>() >= 0) {
+    return std::optional<std::chrono::seconds>(std::chrono::seconds(f->get<std::int64_t>()));
+  }
+  if (f->is_string()) {
+    if (f->get<std::string>().empty()) return std::optional<std::chrono::seconds>();
+    auto d = ParseDuration(f->get<std::string>());
+    if (d) return std::optional<std::chrono::seconds>(*d);
+  }
+  return Err(Bad(name));
+}
+
+Result<std::optional<std::vector<std::string>>> List(const logical::Request& r,
+                                                     std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return std::optional<std::vector<std::string>>();
+  std::vector<std::string> out;
+  if (f->is_string()) {
+    std::string s = f->get<std::string>();
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      auto comma = s.find(',', start);
+      if (comma == std::string::npos) comma = s.size();
+      std::string item = s.substr(start, comma - start);
+      if (!item.empty()) out.push_back(item);
+      start = comma + 1;
+    }
+    return std::optional<std::vector<std::string>>(std::move(out));
+  }
+  if (!f->is_array()) return Err(Bad(name));
+  for (const auto& v : *f) {
+    if (!v.is_string()) return Err(Bad(name));
+    out.push_back(v.get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+Result<std::map<std::string, std::string>> Meta(const logical::Request& r, std::string_view name) {
+  std::map<std::string, std::string> out;
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return out;
+  if (!f->is_object()) return Err(Bad(name));
+  for (const auto& [k, v] : f->items()) {
+    if (!v.is_string()) return Err(Bad(name));
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace coffer::token::params

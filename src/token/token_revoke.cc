@@ -1,0 +1,182 @@
+// Revocation: whole subtrees (iteratively, post-order, so an interrupted
+// revocation leaves a consistent tree that a retry or Tidy() finishes),
+// orphaning revocation, and tidy.
+#include <nlohmann/json.hpp>
+
+#include "expiration/expiration_manager.h"
+#include "token/token_store.h"
+
+namespace coffer::token {
+
+Status TokenStore::Revoke(std::string_view token_id) {
+  ASSIGN_OR_RETURN(std::string hmac, Hmac(token_id));
+  return RevokeTree(hmac);
+}
+
+Status TokenStore::RevokeOne(std::string_view hmac) {
+  ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
+  // Leases first: if this fails, the token still exists and a retry can
+  // find them again.
+  if (expiration_ != nullptr) TRY(expiration_->RevokeByToken(hmac));
+  std::vector<storage::Op> ops;
+  ops.push_back({storage::Op::Kind::kDelete, "id/" + std::string(hmac), {}});
+  if (entry) {
+    ops.push_back({storage::Op::Kind::kDelete, "accessor/" + entry->accessor, {}});
+    if (!entry->parent_hmac.empty()) {
+      ops.push_back({storage::Op::Kind::kDelete,
+                     "parent/" + entry->parent_hmac + "/" + std::string(hmac),
+                     {}});
+    }
+  }
+  TRY(view_.Transact({}, ops));
+  std::scoped_lock lock(mu_);
+  cache_.erase(std::string(hmac));
+  return Status::Ok();
+}
+
+Status TokenStore::RevokeTree(std::string_view root) {
+  if (root.empty() || root.find('/') != std::string_view::npos) return Status::Ok();
+  // Make the root unusable at once; its descendants go before it.
+  {
+    std::scoped_lock lock(use_mu_);
+    ASSIGN_OR_RETURN(auto entry, ReadEntry(root));
+    if (entry && entry->num_uses >= 0) {
+      entry->num_uses = -1;
+      TRY(Store(*entry, /*is_new=*/false));
+    }
+  }
+  std::vector<std::string> stack{std::string(root)};
+  while (!stack.empty()) {
+    const std::string h = stack.back();
+    ASSIGN_OR_RETURN(auto children, view_.List("parent/" + h + "/"));
+    bool pushed = false;
+    for (auto& c : children) {
+      if (c.empty() || c.back() == '/') continue;
+      stack.push_back(std::move(c));
+      pushed = true;
+    }
+    if (pushed) continue;
+    TRY(RevokeOne(h));
+    stack.pop_back();
+  }
+  return Status::Ok();
+}
+
+Status TokenStore::RevokeOrphan(std::string_view hmac) {
+  if (hmac.empty() || hmac.find('/') != std::string_view::npos) return Status::Ok();
+  const std::string folder = "parent/" + std::string(hmac) + "/";
+  ASSIGN_OR_RETURN(auto children, view_.List(folder));
+  for (const auto& c : children) {
+    std::scoped_lock lock(use_mu_);
+    ASSIGN_OR_RETURN(auto child, ReadEntry(c));
+    if (child) {
+      child->parent_hmac.clear();
+      TRY(Store(*child, /*is_new=*/false));
+      TRY(view_.Delete(folder + c));
+    } else {
+      TRY(view_.Delete(folder + c));
+    }
+  }
+  return RevokeOne(hmac);
+}
+
+Result<TidyStats> TokenStore::Tidy() {
+  TidyStats stats;
+  ASSIGN_OR_RETURN(auto accessors, view_.List("accessor/"));
+  for (const auto& a : accessors) {
+    ASSIGN_OR_RETURN(auto target, view_.Get("accessor/" + a));
+    if (!target) continue;
+    ASSIGN_OR_RETURN(auto entry, ReadEntry(target->value));
+    if (!entry) {
+      TRY(view_.Delete("accessor/" + a));
+      ++stats.accessors_removed;
+    }
+  }
+  ASSIGN_OR_RETURN(auto parents, view_.List("parent/"));
+  for (const auto& p : parents) {
+    if (p.empty() || p.back() != '/') continue;
+    const std::string parent = p.substr(0, p.size() - 1);
+    ASSIGN_OR_RETURN(auto parent_entry, ReadEntry(parent));
+    ASSIGN_OR_RETURN(auto children, view_.List("parent/" + p));
+    for (const auto& c : children) {
+      ASSIGN_OR_RETURN(auto child, ReadEntry(c));
+      if (child && !parent_entry) {
+        // The parent was revoked but this child survived: finish the job.
+        TRY(RevokeTree(c));
+        ++stats.tokens_revoked;
+      }
+      if (!child || !parent_entry) {
+        TRY(view_.Delete("parent/" + p + c));
+        ++stats.parent_links_removed;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto ids, view_.List("id/"));
+  const std::int64_t now = NowUnix();
+  for (const auto& h : ids) {
+    ASSIGN_OR_RETURN(auto entry, ReadEntry(h));
+    if (entry && ((entry->expire_time > 0 && entry->expire_time <= now) || entry->num_uses < 0)) {
+      TRY(RevokeTree(h));
+      ++stats.tokens_revoked;
+    }
+  }
+  return stats;
+}
+
+// ---- roles -----------------------------------------------------------------
+
+namespace {
+
+using Json = nlohmann::json;
+
+bool ValidRoleName(std::string_view name) {
+  return !name.empty() && name.size() <= 256 && name.find('/') == std::string_view::npos;
+}
+
+}  // namespace
+
+Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
+  if (!ValidRoleName(name)) return std::optional<TokenRole>();
+  ASSIGN_OR_RETURN(auto stored, view_.Get("role/" + std::string(name)));
+  if (!stored) return std::optional<TokenRole>();
+  Json j = Json::parse(stored->value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Err(Internal("corrupt token role"));
+  try {
+    TokenRole r;
+    r.name = j.at("name").get<std::string>();
+    r.allowed_policies = j.value("allowed_policies", std::vector<std::string>{});
+    r.disallowed_policies = j.value("disallowed_policies", std::vector<std::string>{});
+    r.orphan = j.value("orphan", false);
+    r.period = j.value("period", std::int64_t{0});
+    r.renewable = j.value("renewable", true);
+    r.explicit_max_ttl = j.value("explicit_max_ttl", std::int64_t{0});
+    r.path_suffix = j.value("path_suffix", "");
+    r.token_type = j.value("token_type", "default-service");
+    return std::optional<TokenRole>(std::move(r));
+  } catch (const Json::exception&) {
+    return Err(Internal("corrupt token role"));
+  }
+}
+
+Status TokenStore::PutRole(const TokenRole& r) {
+  if (!ValidRoleName(r.name)) return InvalidArgument("invalid role name");
+  Json j{{"name", r.name},
+         {"allowed_policies", r.allowed_policies},
+         {"disallowed_policies", r.disallowed_policies},
+         {"orphan", r.orphan},
+         {"period", r.period},
+         {"renewable", r.renewable},
+         {"explicit_max_ttl", r.explicit_max_ttl},
+         {"path_suffix", r.path_suffix},
+         {"token_type", r.token_type}};
+  return view_.Put("role/" + r.name, j.dump());
+}
+
+Status TokenStore::DeleteRole(std::string_view name) {
+  if (!ValidRoleName(name)) return Status::Ok();
+  return view_.Delete("role/" + std::string(name));
+}
+
+Result<std::vector<std::string>> TokenStore::ListRoles() { return view_.List("role/"); }
+
+}  // namespace coffer::token
