@@ -1,0 +1,106 @@
+#include "expiration/leases_backend.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::expiration {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using namespace std::chrono_literals;
+
+class NullRevoker : public Revoker {
+ public:
+  Status Revoke(const Lease&) override { return Status::Ok(); }
+};
+
+class LeasesBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(m_.Load().ok());
+    ASSERT_TRUE(m_.WaitForLoad().ok());
+    LeaseRequest r;
+    r.path = "db/creds/ro";
+    r.ttl = 600s;
+    lease_ = m_.Register(r).value();
+  }
+  Result<logical::Response> Call(Operation op, std::string path, Json data = Json::object()) {
+    Request r;
+    r.operation = op;
+    r.relative_path = std::move(path);
+    r.data = std::move(data);
+    return backend_.HandleRequest(r);
+  }
+  storage::InmemBackend view_;
+  FakeClock clock_;
+  NullRevoker revoker_;
+  Options opts_ = [] {
+    Options o;
+    o.start_expiry_thread = false;
+    return o;
+  }();
+  ExpirationManager m_{view_, clock_, revoker_, opts_};
+  LeasesBackend backend_{m_};
+  Lease lease_;
+};
+
+TEST_F(LeasesBackendTest, LookupShape) {
+  clock_.Advance(10s);
+  auto r = Call(Operation::kUpdate, "leases/lookup", {{"lease_id", lease_.id}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->data["id"], lease_.id);
+  EXPECT_EQ(r->data["ttl"], 590);
+  EXPECT_EQ(r->data["renewable"], true);
+  EXPECT_TRUE(r->data["last_renewal"].is_null());
+  EXPECT_TRUE(r->data["issue_time"].is_string());
+  EXPECT_TRUE(r->data["expire_time"].is_string());
+  auto bad = Call(Operation::kUpdate, "leases/lookup", {{"lease_id", "nope/1"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(), "invalid lease");
+  EXPECT_FALSE(Call(Operation::kUpdate, "leases/lookup").has_value());
+}
+
+TEST_F(LeasesBackendTest, ListRenewRevoke) {
+  auto list = Call(Operation::kList, "leases/lookup/db/creds/ro/");
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->data["keys"].size(), 1u);
+  auto empty = Call(Operation::kList, "leases/lookup/nothing/");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->http_status, 404);
+
+  auto renew =
+      Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}, {"increment", "1h"}});
+  ASSERT_TRUE(renew.has_value());
+  EXPECT_EQ(renew->lease_id, lease_.id);
+  EXPECT_EQ(renew->lease_duration, 3600);
+  EXPECT_TRUE(renew->renewable);
+  auto legacy = Call(Operation::kUpdate, "renew/" + lease_.id);
+  ASSERT_TRUE(legacy.has_value());
+
+  auto revoke = Call(Operation::kUpdate, "leases/revoke", {{"lease_id", lease_.id}});
+  ASSERT_TRUE(revoke.has_value());
+  EXPECT_EQ(revoke->http_status, 204);
+  EXPECT_FALSE(m_.Lookup(lease_.id).has_value());
+}
+
+TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {
+  auto r1 = Call(Operation::kUpdate, "leases/revoke-prefix/db/creds");
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->http_status, 204);
+  EXPECT_FALSE(m_.Lookup(lease_.id).has_value());
+  LeaseRequest r;
+  r.path = "aws/creds/x";
+  auto l = m_.Register(r).value();
+  ASSERT_TRUE(Call(Operation::kUpdate, "revoke-force/aws").has_value());
+  EXPECT_FALSE(m_.Lookup(l.id).has_value());
+  EXPECT_TRUE(LeasesBackend::Handles("revoke-prefix/x"));
+  EXPECT_TRUE(LeasesBackend::Handles("leases/lookup"));
+  EXPECT_FALSE(LeasesBackend::Handles("mounts"));
+  EXPECT_FALSE(Call(Operation::kRead, "leases/renew").has_value());
+}
+
+}  // namespace
+}  // namespace coffer::expiration

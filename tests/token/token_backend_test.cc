@@ -1,0 +1,246 @@
+#include "token/token_backend.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::token {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using namespace std::chrono_literals;
+
+class TokenBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_.Load().ok());
+    auto root = store_.CreateRoot();
+    ASSERT_TRUE(root.has_value());
+    root_id_ = std::string(root->view());
+  }
+  // A request as the core would build it for `token_id`.
+  Request Req(Operation op, std::string path, Json data, const std::string& token_id,
+              bool sudo = false) {
+    Request r;
+    r.operation = op;
+    r.relative_path = std::move(path);
+    r.path = "auth/token/" + r.relative_path;
+    r.data = std::move(data);
+    r.client_token = token_id;
+    auto entry = store_.Lookup(token_id).value();
+    auto auth = std::make_shared<logical::Auth>();
+    if (entry) {
+      auth->token_hmac = entry->id_hmac;
+      auth->accessor = entry->accessor;
+      auth->policies = entry->policies;
+      auth->root = entry->IsRoot();
+    }
+    auth->sudo = sudo || auth->root;
+    r.auth = auth;
+    return r;
+  }
+  Json CreateAs(const std::string& token, Json body, std::string path = "create") {
+    auto r = backend_.HandleRequest(Req(Operation::kUpdate, path, std::move(body), token));
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().ToString());
+    return r ? r->auth : Json();
+  }
+
+  storage::InmemBackend view_;
+  FakeClock clock_;
+  TokenStore store_{view_, clock_};
+  TokenBackend backend_{store_};
+  std::string root_id_;
+};
+
+TEST_F(TokenBackendTest, CreateReturnsVaultAuthShape) {
+  Json auth = CreateAs(root_id_, {{"policies", {"Dev", "ops"}},
+                                  {"ttl", "1h"},
+                                  {"meta", {{"team", "a"}}},
+                                  {"display_name", "ci"},
+                                  {"num_uses", 3}});
+  ASSERT_TRUE(auth.is_object());
+  for (const char* k :
+       {"client_token", "accessor", "policies", "token_policies", "metadata", "lease_duration",
+        "renewable", "entity_id", "token_type", "orphan", "mfa_requirement", "num_uses"}) {
+    EXPECT_TRUE(auth.contains(k)) << k;
+  }
+  EXPECT_TRUE(auth["client_token"].get<std::string>().starts_with("hvs."));
+  EXPECT_EQ(auth["policies"], Json({"default", "dev", "ops"}));
+  EXPECT_EQ(auth["lease_duration"], 3600);
+  EXPECT_EQ(auth["renewable"], true);
+  EXPECT_EQ(auth["token_type"], "service");
+  EXPECT_EQ(auth["orphan"], false);
+  EXPECT_EQ(auth["num_uses"], 3);
+  EXPECT_EQ(auth["metadata"], Json({{"team", "a"}}));
+  auto entry = store_.Lookup(auth["client_token"].get<std::string>()).value();
+  EXPECT_EQ(entry->display_name, "token-ci");
+}
+
+TEST_F(TokenBackendTest, PolicySubsetAndSudoRules) {
+  Json parent = CreateAs(root_id_, {{"policies", {"dev"}}});
+  const std::string p = parent["client_token"];
+  // Subset: fine; default may always be kept.
+  EXPECT_TRUE(backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"policies", {"dev"}}}, p))
+                  .has_value());
+  auto bad = backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"policies", {"ops"}}}, p));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(), "child policies must be subset of parent");
+  // With sudo the subset rule is lifted; root still needs a root parent.
+  EXPECT_TRUE(
+      backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"policies", {"ops"}}}, p, true))
+          .has_value());
+  auto root_child =
+      backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"policies", {"root"}}}, p, true));
+  ASSERT_FALSE(root_child.has_value());
+  EXPECT_EQ(root_child.error().code(), Code::kInvalidArgument);
+  // Orphans: no_parent needs sudo, create-orphan does not (the ACL guards it).
+  EXPECT_FALSE(backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"no_parent", true}}, p))
+                   .has_value());
+  Json orphan = CreateAs(p, Json::object(), "create-orphan");
+  EXPECT_EQ(orphan["orphan"], true);
+  // A specific id needs sudo.
+  EXPECT_FALSE(
+      backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"id", "mine"}}, p)).has_value());
+  // No policies: inherit the parent's.
+  Json inherit = CreateAs(p, Json::object());
+  EXPECT_EQ(inherit["policies"], Json({"default", "dev"}));
+}
+
+TEST_F(TokenBackendTest, LookupShapes) {
+  Json auth = CreateAs(root_id_, {{"policies", {"dev"}}, {"ttl", "1h"}});
+  const std::string t = auth["client_token"];
+  auto self = backend_.HandleRequest(Req(Operation::kRead, "lookup-self", {}, t));
+  ASSERT_TRUE(self.has_value());
+  for (const char* k : {"accessor", "creation_time", "creation_ttl", "display_name", "entity_id",
+                        "expire_time", "explicit_max_ttl", "id", "issue_time", "meta", "num_uses",
+                        "orphan", "path", "policies", "renewable", "ttl", "type"}) {
+    EXPECT_TRUE(self->data.contains(k)) << k;
+  }
+  EXPECT_EQ(self->data["id"], t);
+  EXPECT_EQ(self->data["ttl"], 3600);
+  EXPECT_EQ(self->data["creation_ttl"], 3600);
+  EXPECT_EQ(self->data["path"], "auth/token/create");
+  EXPECT_EQ(self->data["type"], "service");
+
+  auto other = backend_.HandleRequest(Req(Operation::kUpdate, "lookup", {{"token", t}}, root_id_));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->data["id"], t);
+  auto by_acc = backend_.HandleRequest(
+      Req(Operation::kUpdate, "lookup-accessor", {{"accessor", auth["accessor"]}}, root_id_));
+  ASSERT_TRUE(by_acc.has_value());
+  EXPECT_EQ(by_acc->data["id"], "");
+  auto bad =
+      backend_.HandleRequest(Req(Operation::kUpdate, "lookup", {{"token", "nope"}}, root_id_));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), Code::kPermissionDenied);
+  auto bad_acc = backend_.HandleRequest(
+      Req(Operation::kUpdate, "lookup-accessor", {{"accessor", "nope"}}, root_id_));
+  ASSERT_FALSE(bad_acc.has_value());
+  EXPECT_EQ(bad_acc.error().message(), "invalid accessor");
+}
+
+TEST_F(TokenBackendTest, RenewRoutes) {
+  Json auth = CreateAs(root_id_, {{"ttl", "1h"}});
+  const std::string t = auth["client_token"];
+  clock_.Advance(600s);
+  auto self =
+      backend_.HandleRequest(Req(Operation::kUpdate, "renew-self", {{"increment", "2h"}}, t));
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(self->auth["client_token"], t);
+  EXPECT_EQ(self->auth["lease_duration"], 7200);
+  auto other = backend_.HandleRequest(
+      Req(Operation::kUpdate, "renew", {{"token", t}, {"increment", 60}}, root_id_));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->auth["lease_duration"], 60);
+  auto acc = backend_.HandleRequest(
+      Req(Operation::kUpdate, "renew-accessor", {{"accessor", auth["accessor"]}}, root_id_));
+  ASSERT_TRUE(acc.has_value());
+  EXPECT_EQ(acc->auth["client_token"], "");
+}
+
+TEST_F(TokenBackendTest, RevokeRoutesAndAccessorList) {
+  Json a = CreateAs(root_id_, Json::object());
+  Json b = CreateAs(a["client_token"], Json::object());
+  Json c = CreateAs(root_id_, {{"policies", {"dev"}}});  // not root: no sudo
+  Json d = CreateAs(root_id_, {{"policies", {"dev"}}});
+
+  auto list = backend_.HandleRequest(Req(Operation::kList, "accessors", {}, root_id_));
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(list->data["keys"].size(), 5u);
+  EXPECT_FALSE(backend_.HandleRequest(Req(Operation::kList, "accessors", {}, c["client_token"]))
+                   .has_value());
+
+  auto orphan_denied = backend_.HandleRequest(
+      Req(Operation::kUpdate, "revoke-orphan", {{"token", a["client_token"]}}, c["client_token"]));
+  EXPECT_FALSE(orphan_denied.has_value());
+  auto r = backend_.HandleRequest(
+      Req(Operation::kUpdate, "revoke-orphan", {{"token", a["client_token"]}}, root_id_));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 204);
+  EXPECT_TRUE(store_.Lookup(b["client_token"].get<std::string>()).value());
+
+  r = backend_.HandleRequest(
+      Req(Operation::kUpdate, "revoke", {{"token", b["client_token"]}}, root_id_));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 204);
+  r = backend_.HandleRequest(
+      Req(Operation::kUpdate, "revoke-accessor", {{"accessor", c["accessor"]}}, root_id_));
+  ASSERT_TRUE(r.has_value());
+  r = backend_.HandleRequest(Req(Operation::kUpdate, "revoke-self", {}, d["client_token"]));
+  ASSERT_TRUE(r.has_value());
+  for (const Json* t : {&a, &b, &c, &d}) {
+    EXPECT_EQ(store_.Lookup((*t)["client_token"].get<std::string>()).value(), nullptr);
+  }
+  auto tidy = backend_.HandleRequest(Req(Operation::kUpdate, "tidy", {}, root_id_));
+  ASSERT_TRUE(tidy.has_value());
+  EXPECT_EQ(tidy->http_status, 202);
+}
+
+TEST_F(TokenBackendTest, RolesCrudAndCreateWithRole) {
+  auto put = backend_.HandleRequest(Req(Operation::kUpdate, "roles/ci",
+                                        {{"allowed_policies", "dev,ops"},
+                                         {"disallowed_policies", {"admin"}},
+                                         {"orphan", true},
+                                         {"period", "1h"},
+                                         {"path_suffix", "v1"}},
+                                        root_id_));
+  ASSERT_TRUE(put.has_value());
+  EXPECT_EQ(put->http_status, 204);
+  auto read = backend_.HandleRequest(Req(Operation::kRead, "roles/ci", {}, root_id_));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["allowed_policies"], Json({"dev", "ops"}));
+  EXPECT_EQ(read->data["orphan"], true);
+  EXPECT_EQ(read->data["period"], 3600);
+  EXPECT_EQ(read->data["token_period"], 3600);
+  auto list = backend_.HandleRequest(Req(Operation::kList, "roles", {}, root_id_));
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(list->data["keys"], Json({"ci"}));
+
+  // A non-root caller may create role tokens outside its own policies.
+  Json limited = CreateAs(root_id_, {{"policies", {"other"}}});
+  Json t = CreateAs(limited["client_token"], {{"policies", {"dev"}}}, "create/ci");
+  EXPECT_EQ(t["policies"], Json({"default", "dev"}));
+  EXPECT_EQ(t["orphan"], true);
+  EXPECT_EQ(t["lease_duration"], 3600);
+  auto entry = store_.Lookup(t["client_token"].get<std::string>()).value();
+  EXPECT_EQ(entry->path, "auth/token/create/ci/v1");
+  Json all = CreateAs(root_id_, Json::object(), "create/ci");
+  EXPECT_EQ(all["policies"], Json({"default", "dev", "ops"}));
+  EXPECT_FALSE(
+      backend_
+          .HandleRequest(Req(Operation::kUpdate, "create/ci", {{"policies", {"admin"}}}, root_id_))
+          .has_value());
+  EXPECT_FALSE(
+      backend_.HandleRequest(Req(Operation::kUpdate, "create/nope", {}, root_id_)).has_value());
+
+  auto del = backend_.HandleRequest(Req(Operation::kDelete, "roles/ci", {}, root_id_));
+  ASSERT_TRUE(del.has_value());
+  auto gone = backend_.HandleRequest(Req(Operation::kRead, "roles/ci", {}, root_id_));
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->http_status, 404);
+}
+
+}  // namespace
+}  // namespace coffer::token
