@@ -40,6 +40,9 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");
   tokens_ = std::make_unique<token::TokenStore>(*token_view_, *clock_);
   router_ = std::make_unique<router::Router>(*barrier_, *clock_);
+  // Cubbyhole is built in (one per server, like sys/): not in the mount table.
+  cubbyhole_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "cubbyhole/");
+  cubbyhole_ = std::make_unique<engines::cubbyhole::CubbyholeBackend>(*cubbyhole_view_);
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
 }
 
@@ -162,6 +165,13 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
 }
 
 logical::Response Core::HandleRequest(logical::Request& request) {
+  // As in Vault, the query string is the request's data for reads and lists.
+  if ((request.operation == logical::Operation::kRead ||
+       request.operation == logical::Operation::kList ||
+       request.operation == logical::Operation::kHead) &&
+      request.data.empty()) {
+    for (const auto& [k, v] : request.query) request.data[k] = v;
+  }
   if (IsInlinePath(request.path)) {
     // Health and status read only atomics and the seal's own state: no state
     // lock, so an unseal in progress never stalls a load balancer's probe.
@@ -201,6 +211,16 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
 }
 
 Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
+  if (request.path == "cubbyhole" || request.path.starts_with("cubbyhole/")) {
+    request.mount_point = "cubbyhole/";
+    request.relative_path =
+        request.path.size() > request.mount_point.size() ? request.path.substr(10) : "";
+    if (request.operation == logical::Operation::kUpdate) {
+      ASSIGN_OR_RETURN(bool exists, cubbyhole_->ExistenceCheck(request));
+      if (!exists) request.operation = logical::Operation::kCreate;
+    }
+    return cubbyhole_->HandleRequest(request);
+  }
   auto match = router_->Route(request.path);
   if (!match) {
     return Err(NotFound("no handler for route \"" + request.path + "\". route entry not found."));

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/thread_pool.h"
+#include "engines/cubbyhole/cubbyhole.h"
 #include "http/handler.h"
 #include "router/router.h"
 #include "seal/shamir_seal.h"
@@ -70,6 +71,7 @@ class Core final : public http::Handler {
   barrier::AesGcmBarrier& barrier() { return *barrier_; }
   router::Router& router() { return *router_; }
   token::TokenStore& tokens() { return *tokens_; }
+  engines::cubbyhole::CubbyholeBackend& cubbyhole() { return *cubbyhole_; }
   storage::Backend& physical() { return *physical_; }
   Clock& clock() { return *clock_; }
   std::string_view storage_type() const { return physical_->Type(); }
@@ -92,6 +94,8 @@ class Core final : public http::Handler {
   std::unique_ptr<storage::Backend> token_view_;
   std::unique_ptr<token::TokenStore> tokens_;
   std::unique_ptr<router::Router> router_;
+  std::unique_ptr<storage::Backend> cubbyhole_view_;
+  std::unique_ptr<engines::cubbyhole::CubbyholeBackend> cubbyhole_;
   std::unique_ptr<ThreadPool> pool_;
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

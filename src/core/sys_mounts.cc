@@ -43,6 +43,35 @@ Json SystemMountJson() {
       {"external_entropy_access", false}};
 }
 
+Json CubbyholeMountJson() {
+  return Json{
+      {"type", "cubbyhole"},
+      {"description", "per-token private secret storage"},
+      {"accessor", "cubbyhole_system"},
+      {"uuid", "cubbyhole"},
+      {"config", {{"default_lease_ttl", 0}, {"max_lease_ttl", 0}, {"force_no_cache", false}}},
+      {"options", nullptr},
+      {"local", true},
+      {"seal_wrap", false},
+      {"external_entropy_access", false}};
+}
+
+Json TokenAuthJson() {
+  return Json{{"type", "token"},
+              {"description", "token based credentials"},
+              {"accessor", "auth_token_system"},
+              {"uuid", "token"},
+              {"config",
+               {{"default_lease_ttl", 0},
+                {"max_lease_ttl", 0},
+                {"force_no_cache", false},
+                {"token_type", "default-service"}}},
+              {"options", nullptr},
+              {"local", false},
+              {"seal_wrap", false},
+              {"external_entropy_access", false}};
+}
+
 // Reads a TTL field given as seconds or a duration string; absent → nullopt.
 Result<std::optional<long long>> TtlField(const Json& obj, const char* name) {
   auto it = obj.find(name);
@@ -87,6 +116,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     for (const auto& m : core_.router().snapshot()->mounts)
       data[m->entry.path] = MountJson(m->entry);
     data["sys/"] = SystemMountJson();
+    data["cubbyhole/"] = CubbyholeMountJson();
     return LegacyResponse(request, std::move(data));
   }
 
@@ -167,6 +197,95 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     default:
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
+}
+
+}  // namespace coffer::core
+
+namespace coffer::core {
+
+Result<logical::Response> SystemBackend::Remount(const logical::Request& request) {
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  const logical::Json* from = request.Field("from");
+  const logical::Json* to = request.Field("to");
+  if (from == nullptr || !from->is_string() || to == nullptr || !to->is_string()) {
+    return Err(InvalidArgument("'from' and 'to' must be set to mount paths"));
+  }
+  TRY(core_.router().Remount(from->get<std::string>(), to->get<std::string>()));
+  // Vault answers with a migration id; the move here is synchronous.
+  logical::Response r;
+  r.data = logical::Json{{"migration_id", ""}};
+  return r;
+}
+
+Result<logical::Response> SystemBackend::UiMounts(const logical::Request& request) {
+  if (request.operation != logical::Operation::kRead) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  std::string_view rest = request.path;
+  rest.remove_prefix(std::string_view("sys/internal/ui/mounts").size());
+  if (!rest.empty()) rest.remove_prefix(1);
+  if (rest.empty()) {
+    logical::Json secret = logical::Json::object();
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      secret[m->entry.path] = MountJson(m->entry);
+    }
+    secret["sys/"] = SystemMountJson();
+    secret["cubbyhole/"] = CubbyholeMountJson();
+    logical::Response r;
+    r.data = logical::Json{{"secret", std::move(secret)}, {"auth", {{"token/", TokenAuthJson()}}}};
+    return r;
+  }
+  if (rest == "cubbyhole" || rest.starts_with("cubbyhole/")) {
+    logical::Json data = CubbyholeMountJson();
+    data["path"] = "cubbyhole/";
+    logical::Response r;
+    r.data = std::move(data);
+    return r;
+  }
+  auto match = core_.router().Route(rest);
+  if (!match) {
+    return Err(
+        InvalidArgument("preflight capability check returned 403, please ensure client's "
+                        "policies grant access to path \"" +
+                        std::string(rest) + "/\""));
+  }
+  logical::Json data = MountJson(match->mount->entry);
+  data["path"] = match->mount->entry.path;
+  logical::Response r;
+  r.data = std::move(data);
+  return r;
+}
+
+Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& request) {
+  std::string_view rest = request.path;
+  rest.remove_prefix(std::string_view("sys/auth").size());
+  if (!rest.empty()) rest.remove_prefix(1);
+  if (rest.empty()) {
+    if (request.operation != logical::Operation::kRead) {
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+    return LegacyResponse(request, logical::Json{{"token/", TokenAuthJson()}});
+  }
+  std::string path(rest);
+  if (path.ends_with("/tune")) path.resize(path.size() - 5);
+  if (path.back() != '/') path.push_back('/');
+  if (path == "token/") {
+    if (request.operation == logical::Operation::kRead) {
+      return LegacyResponse(request, TokenAuthJson()["config"]);
+    }
+    return Err(InvalidArgument("the token auth method cannot be changed"));
+  }
+  if (request.operation == logical::Operation::kDelete) return logical::Response{};
+  if (request.operation == logical::Operation::kRead) {
+    return Err(InvalidArgument("no auth method mounted at \"" + path + "\""));
+  }
+  const logical::Json* type = request.Field("type");
+  std::string t = type != nullptr && type->is_string() ? type->get<std::string>() : "";
+  return Err(InvalidArgument("unknown auth method type \"" + t +
+                             "\": only the token method is available in this version"));
 }
 
 }  // namespace coffer::core

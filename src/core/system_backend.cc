@@ -11,12 +11,22 @@ bool SystemBackend::IsUnauthenticated(std::string_view path) {
          path == "sys/health" || path == "sys/leader";
 }
 
-Status SystemBackend::Authorize(const logical::Request& request) {
+Status SystemBackend::Authorize(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, core_.tokens().Lookup(request.client_token));
   if (!entry) return PermissionDenied();
   // Until policies land only root tokens exist, and root may do anything.
   if (!entry->IsRoot()) return PermissionDenied();
+  auto auth = std::make_shared<logical::Auth>();
+  auth->token_hmac = entry->id_hmac;
+  auth->accessor = entry->accessor;
+  auth->policies = entry->policies;
+  auth->display_name = entry->display_name;
+  auth->metadata = entry->meta;
+  auth->root = true;
+  auth->sudo = true;
+  auth->ttl = entry->ttl;
+  request.auth = std::move(auth);
   return Status::Ok();
 }
 
@@ -46,6 +56,11 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/key-status") return KeyStatus(request);
   if (p == "sys/rotate/config") return RotateConfig(request);
   if (p == "sys/mounts" || p.starts_with("sys/mounts/")) return Mounts(request);
+  if (p == "sys/remount") return Remount(request);
+  if (p == "sys/internal/ui/mounts" || p.starts_with("sys/internal/ui/mounts/")) {
+    return UiMounts(request);
+  }
+  if (p == "sys/auth" || p.starts_with("sys/auth/")) return AuthMounts(request);
   return Err(NotFound("unsupported path"));
 }
 

@@ -21,7 +21,8 @@ class SystemBackend {
 
   // Checks the client token and the ACL for the request. kPermissionDenied
   // for a missing, unknown or insufficient token.
-  Status Authorize(const logical::Request& request);
+  // On success sets request.auth to the caller's identity.
+  Status Authorize(logical::Request& request);
 
   // sys/init and sys/unseal (they take the core's state lock themselves).
   Result<logical::Response> HandleLifecycle(const logical::Request& request);
@@ -39,6 +40,9 @@ class SystemBackend {
   Result<logical::Response> KeyStatus(const logical::Request& request);
   Result<logical::Response> RotateConfig(const logical::Request& request);
   Result<logical::Response> Mounts(const logical::Request& request);
+  Result<logical::Response> Remount(const logical::Request& request);
+  Result<logical::Response> UiMounts(const logical::Request& request);
+  Result<logical::Response> AuthMounts(const logical::Request& request);
 
   Core& core_;
 };

@@ -55,7 +55,8 @@ struct Request {
   // paths.
   std::shared_ptr<const Auth> auth;
 
-  // Parameters come from the body, or from the query string for GET/LIST.
+  // A field of `data`: the JSON body, or for GET/LIST the query parameters
+  // (the core copies them into `data`).
   const Json* Field(std::string_view name) const;
 };
 

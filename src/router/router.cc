@@ -166,6 +166,39 @@ Status Router::Unmount(std::string_view path) {
   return DeleteTree(barrier_, "logical/" + removed->entry.uuid + "/");
 }
 
+Status Router::Remount(std::string_view from, std::string_view to) {
+  ASSIGN_OR_RETURN(std::string src, NormalizeMountPath(from));
+  ASSIGN_OR_RETURN(std::string dst, NormalizeMountPath(to));
+  std::scoped_lock lock(write_mu_);
+  auto current = snapshot();
+  auto next = std::make_shared<Snapshot>();
+  std::shared_ptr<const Mounted> moving;
+  for (const auto& m : current->mounts) {
+    if (m->entry.path == src) {
+      moving = m;
+      continue;
+    }
+    next->mounts.push_back(m);
+  }
+  if (!moving) return InvalidArgument("no secrets engine mounted at " + src);
+  for (const auto& m : next->mounts) {
+    if (IsPrefix(m->entry.path, dst) || IsPrefix(dst, m->entry.path)) {
+      return InvalidArgument("path is already in use at " + m->entry.path);
+    }
+  }
+  MountEntry entry = moving->entry;
+  entry.path = dst;
+  ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
+  next->mounts.push_back(std::move(mount));
+  std::sort(next->mounts.begin(), next->mounts.end(),
+            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  TRY(Persist(entries));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return Status::Ok();
+}
+
 Status Router::Tune(std::string_view path, const logical::Json& config) {
   std::string p(path);
   if (p.empty() || p.back() != '/') p.push_back('/');

@@ -62,6 +62,8 @@ class Router {
   Status Mount(MountEntry entry);
   // Removes a mount, deletes all of its data, persists the table.
   Status Unmount(std::string_view path);
+  // Moves a mount to a new path; its data (keyed by uuid) stays in place.
+  Status Remount(std::string_view from, std::string_view to);
   // Replaces a mount's config (tune) and persists.
   Status Tune(std::string_view path, const logical::Json& config);
 

@@ -96,5 +96,25 @@ TEST_F(RouterTest, TablePersistsAndUnmountDeletesData) {
   EXPECT_EQ(router_.Unmount("kv").code(), Code::kNotFound);
 }
 
+TEST_F(RouterTest, RemountKeepsData) {
+  ASSERT_TRUE(Mount("old/").ok());
+  logical::Request req;
+  req.operation = logical::Operation::kUpdate;
+  req.relative_path = "item";
+  req.data = {{"v", 7}};
+  ASSERT_TRUE(router_.Route("old/item")->mount->engine->HandleRequest(req).has_value());
+  ASSERT_TRUE(Mount("other/").ok());
+  EXPECT_EQ(router_.Remount("old", "other/x").code(), Code::kInvalidArgument);
+  ASSERT_TRUE(router_.Remount("old", "new").ok());
+  EXPECT_FALSE(router_.Route("old/item").has_value());
+  auto m = router_.Route("new/item");
+  ASSERT_TRUE(m.has_value());
+  req.operation = logical::Operation::kRead;
+  auto got = m->mount->engine->HandleRequest(req);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->data["v"], 7);
+  EXPECT_EQ(router_.Remount("missing", "y").code(), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace coffer::router
