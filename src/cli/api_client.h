@@ -48,6 +48,12 @@ class ApiClient {
 
   const std::string& address() const { return http_->address(); }
 
+  // See HttpClient::SetToken / SetHeader.
+  void SetToken(SecretBytes token) { http_->SetToken(std::move(token)); }
+  void SetHeader(const std::string& name, std::string value) {
+    http_->SetHeader(name, std::move(value));
+  }
+
  private:
   std::unique_ptr<HttpClient> http_;
 };

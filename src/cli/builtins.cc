@@ -7,11 +7,25 @@ namespace coffer::cli {
 void RegisterStatusCommands(Registry& registry);
 void RegisterOperatorCommands(Registry& registry);
 void RegisterVersionCommand(Registry& registry);
+void RegisterKvCommands(Registry& registry);
+void RegisterLoginCommand(Registry& registry);
+void RegisterPolicyCommands(Registry& registry);
+void RegisterTokenCommands(Registry& registry);
+void RegisterMountCommands(Registry& registry);
+void RegisterLogicalCommands(Registry& registry);
+void RegisterLeaseCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
   RegisterOperatorCommands(registry);
   RegisterVersionCommand(registry);
+  RegisterKvCommands(registry);
+  RegisterLoginCommand(registry);
+  RegisterPolicyCommands(registry);
+  RegisterTokenCommands(registry);
+  RegisterMountCommands(registry);
+  RegisterLogicalCommands(registry);
+  RegisterLeaseCommands(registry);
 }
 
 }  // namespace coffer::cli

@@ -208,6 +208,7 @@ int Main(int argc, char** argv) {
   env.out = &std::cout;
   env.err = &std::cerr;
   env.tty_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
+  env.out_is_tty = isatty(STDOUT_FILENO) != 0;
   env.getenv = [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) return std::nullopt;

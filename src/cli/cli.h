@@ -23,6 +23,9 @@ struct Env {
   // A terminal file descriptor behind `in`, or -1. When set, secrets are read
   // from it with echo turned off and a prompt is written to `err`.
   int tty_fd = -1;
+  // Whether `out` is a terminal: a raw -field value gets a final newline only
+  // then, as Vault does, so that `$(coffer kv get -field=x ...)` is exact.
+  bool out_is_tty = false;
   // Environment lookup (COFFER_ADDR, VAULT_TOKEN, HOME, ...).
   std::function<std::optional<std::string>(const std::string&)> getenv;
 };

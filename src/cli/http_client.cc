@@ -99,6 +99,7 @@ Result<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream,
 struct HttpClient::Impl {
   ClientConfig config;
   ParsedAddress addr;
+  std::map<std::string, std::string> headers;
 
   Result<HttpResponse> Do(std::string_view method, std::string_view path, std::string_view body);
 };
@@ -171,6 +172,16 @@ HttpClient::~HttpClient() = default;
 
 const std::string& HttpClient::address() const { return impl_->config.address; }
 
+void HttpClient::SetToken(SecretBytes token) { impl_->config.token = std::move(token); }
+
+void HttpClient::SetHeader(const std::string& name, std::string value) {
+  if (value.empty()) {
+    impl_->headers.erase(name);
+  } else {
+    impl_->headers[name] = std::move(value);
+  }
+}
+
 Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view path,
                                     std::string_view body) {
   try {
@@ -211,6 +222,7 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
     req.set(http::field::content_type, "application/json");
     req.body() = std::string(body);
   }
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.prepare_payload();
 
   asio::io_context ioc;

@@ -19,6 +19,7 @@
 // Not thread-safe: one request at a time per client.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,14 @@ class HttpClient {
 
   // The address as configured, e.g. "http://127.0.0.1:8200".
   const std::string& address() const;
+
+  // Replaces the token sent as X-Vault-Token (empty: none), for commands that
+  // act with a token other than the configured one (login, unwrap TOKEN).
+  void SetToken(SecretBytes token);
+
+  // Adds a header to every later request (X-Vault-Wrap-TTL, or Content-Type,
+  // which overrides application/json); an empty value removes it.
+  void SetHeader(const std::string& name, std::string value);
 
  private:
   struct Impl;

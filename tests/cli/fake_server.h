@@ -8,7 +8,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,7 +24,8 @@ class FakeServer {
     std::string method;
     std::string target;
     std::string body;
-    std::string token;  // X-Vault-Token, "" when absent
+    std::string token;                           // X-Vault-Token, "" when absent
+    std::map<std::string, std::string> headers;  // every header, names lower-cased
   };
   struct Reply {
     int status = 200;
@@ -68,8 +71,16 @@ class FakeServer {
       http::request<http::string_body> req;
       http::read(socket, buffer, req, ec);
       if (ec) continue;  // not HTTP (a TLS hello, say): drop the connection
-      Request r{std::string(req.method_string()), std::string(req.target()), req.body(),
-                std::string(req["X-Vault-Token"])};
+      Request r{std::string(req.method_string()),
+                std::string(req.target()),
+                req.body(),
+                std::string(req["X-Vault-Token"]),
+                {}};
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers[name] = std::string(field.value());
+      }
       {
         std::scoped_lock lock(mu_);
         requests_.push_back(r);

@@ -1,0 +1,142 @@
+#include "cli/command_util.h"
+
+#include <CLI/CLI.hpp>
+#include <istream>
+#include <iterator>
+
+#include "common/duration.h"
+
+namespace coffer::cli {
+
+std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv) {
+  Result<std::unique_ptr<ApiClient>> client = inv.Client();
+  if (!client) {
+    inv.err() << client.error().message() << "\n";
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+std::string ArityError(std::size_t n, std::size_t min, std::size_t max) {
+  auto expected = [&] {
+    return min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
+  };
+  if (n < min) {
+    return "Not enough arguments (expected " + expected() + ", got " + std::to_string(n) + ")";
+  }
+  if (n > max) {
+    return "Too many arguments (expected " + expected() + ", got " + std::to_string(n) + ")";
+  }
+  return "";
+}
+
+std::string SanitizePath(std::string_view p) {
+  auto strip = [](char c) { return c == ' ' || c == '\t' || c == '/'; };
+  while (!p.empty() && strip(p.front())) p.remove_prefix(1);
+  while (!p.empty() && strip(p.back())) p.remove_suffix(1);
+  return std::string(p);
+}
+
+std::string EnsureTrailingSlash(std::string path) {
+  if (!path.empty() && path.back() != '/') path += '/';
+  return path;
+}
+
+std::vector<std::string> SplitCommaList(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    std::size_t start = 0;
+    while (start <= v.size()) {
+      std::size_t comma = v.find(',', start);
+      std::string part = v.substr(start, comma == std::string::npos ? comma : comma - start);
+      std::string_view t = part;
+      while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+      while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+      if (!t.empty()) out.emplace_back(t);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+Result<long long> DurationSeconds(std::string_view text) {
+  ASSIGN_OR_RETURN(std::chrono::seconds d, ParseDuration(text));
+  return static_cast<long long>(d.count());
+}
+
+std::string ReadAll(std::istream& in) {
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+Result<SecretBytes> ReadTokenArgument(Invocation& inv, std::string& arg, std::string_view prompt) {
+  if (arg.empty()) return inv.ReadSecret(prompt);
+  std::string text;
+  std::string_view v = arg;
+  if (arg == "-") {
+    if (inv.env.in == nullptr) return Err(InvalidArgument("stdin is not available"));
+    text = ReadAll(*inv.env.in);
+    v = text;
+  }
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!v.empty() && space(v.front())) v.remove_prefix(1);
+  while (!v.empty() && space(v.back())) v.remove_suffix(1);
+  SecretBytes token = SecretBytes::FromString(v);
+  WipeString(text);
+  WipeString(arg);
+  if (token.empty()) return Err(InvalidArgument("no token was entered"));
+  return token;
+}
+
+std::string Redact(std::string message, std::string_view secret) {
+  if (secret.empty()) return message;
+  for (std::size_t pos; (pos = message.find(secret)) != std::string::npos;) {
+    message.replace(pos, secret.size(), "<redacted>");
+  }
+  return message;
+}
+
+void WipeJson(Json& value) {
+  if (value.is_string()) {
+    WipeString(value.get_ref<std::string&>());
+  } else if (value.is_array() || value.is_object()) {
+    for (Json& v : value) WipeJson(v);
+  }
+}
+
+std::string DescribeFailure(const ApiClient& client, std::string_view method, std::string_view path,
+                            const Result<ApiResponse>& resp) {
+  if (!resp) return resp.error().message();
+  std::string url = client.address();
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return FormatApiError(method, url + std::string(path), resp->status, resp->body);
+}
+
+Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_view path,
+                       std::string& body) {
+  Result<Json> resp = client.Request(method, path, body);
+  WipeString(body);
+  return resp;
+}
+
+void AddFieldFlag(CLI::App& app, std::string& field) {
+  app.add_option("--field", field,
+                 "Print only this field, raw (no newline unless stdout is a terminal)");
+}
+
+void AddWrapTtlFlag(CLI::App& app, std::string& wrap_ttl) {
+  app.add_option("--wrap-ttl", wrap_ttl,
+                 "Wrap the answer in a single-use token valid for this long (X-Vault-Wrap-TTL)");
+}
+
+bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_ttl) {
+  if (wrap_ttl.empty()) return true;
+  if (!DurationSeconds(wrap_ttl)) {
+    inv.err() << "Invalid -wrap-ttl \"" << wrap_ttl << "\": not a duration\n";
+    return false;
+  }
+  client.SetHeader("X-Vault-Wrap-TTL", wrap_ttl);
+  return true;
+}
+
+}  // namespace coffer::cli

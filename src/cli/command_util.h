@@ -1,0 +1,72 @@
+#pragma once
+// Helpers shared by the API command families (kv, policy, token, secrets,
+// auth, read/write, lease, login): exit codes, argument checks, paths,
+// durations, secrets read from stdin, and wiping JSON that held secrets.
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace coffer::cli {
+
+// Vault's exit codes: 1 usage or local error, 2 the server refused or failed.
+constexpr int kExitLocal = 1;
+constexpr int kExitServer = 2;
+
+// A client, or null after printing why on err().
+std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv);
+
+// Vault's arity messages; empty when `n` is within [min, max].
+std::string ArityError(std::size_t n, std::size_t min, std::size_t max);
+
+// Trims spaces and slashes at both ends ("/secret/foo/" -> "secret/foo").
+std::string SanitizePath(std::string_view path);
+std::string EnsureTrailingSlash(std::string path);
+
+// "-policy=a,b -policy=c" -> {a, b, c} (Vault's string-slice flags).
+std::vector<std::string> SplitCommaList(const std::vector<std::string>& values);
+
+// A Vault duration ("1h", "30m", "90") in seconds. kInvalidArgument otherwise.
+Result<long long> DurationSeconds(std::string_view text);
+
+// A token given as an argument: "-" reads it from stdin; empty means
+// "prompt" (hidden on a terminal, one line of stdin otherwise). The argument
+// string is wiped. kInvalidArgument when nothing was entered.
+Result<SecretBytes> ReadTokenArgument(Invocation& inv, std::string& arg, std::string_view prompt);
+
+// Replaces every occurrence of `secret` in `message` with <redacted>.
+std::string Redact(std::string message, std::string_view secret);
+
+// Overwrites every string (keys and values) in `value` before it is freed,
+// for request bodies that carried secret values.
+void WipeJson(Json& value);
+
+// The error text for a failed Send: the transport error, or Vault's
+// "Error making API request" text for a non-2xx answer.
+std::string DescribeFailure(const ApiClient& client, std::string_view method, std::string_view path,
+                            const Result<ApiResponse>& resp);
+
+// Sends a request and wipes `body` afterwards.
+Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_view path,
+                       std::string& body);
+
+// -field and -wrap-ttl flags, declared the same way everywhere.
+void AddFieldFlag(CLI::App& app, std::string& field);
+void AddWrapTtlFlag(CLI::App& app, std::string& wrap_ttl);
+
+// Applies -wrap-ttl (X-Vault-Wrap-TTL) to a client; false after printing an
+// error when the duration is invalid.
+bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_ttl);
+
+// Reads all of `in` into a string.
+std::string ReadAll(std::istream& in);
+
+}  // namespace coffer::cli

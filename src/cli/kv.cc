@@ -1,0 +1,288 @@
+// `coffer kv get|put|patch|list` and the shared KvCommand plumbing.
+#include <CLI/CLI.hpp>
+
+#include "cli/command_util.h"
+#include "cli/data_args.h"
+#include "cli/kv_command.h"
+#include "cli/secret_output.h"
+
+namespace coffer::cli {
+
+void KvCommand::AddFlags(CLI::App& app) {
+  app.add_option("--mount", mount_,
+                 "The mount of the KV engine; the path argument is then relative to it");
+  AddFieldFlag(app, field_);
+  app.add_option("args", args_, "PATH [K=V ...]");
+}
+
+bool KvCommand::Begin(Invocation& inv, std::size_t min_args, std::size_t max_args, int* code) {
+  if (std::string e = ArityError(args_.size(), min_args, max_args); !e.empty()) {
+    inv.err() << e << "\n";
+    *code = kExitLocal;
+    return false;
+  }
+  client_ = ClientOrReport(inv);
+  if (!client_) {
+    *code = kExitServer;
+    return false;
+  }
+  Result<KvTarget> t = ResolveKvTarget(*client_, args_[0], mount_);
+  if (!t) {
+    inv.err() << t.error().message() << "\n";
+    *code = kExitServer;
+    return false;
+  }
+  target_ = std::move(*t);
+  return true;
+}
+
+bool KvCommand::Read(Invocation& inv, const std::string& path, Json* out, int* code) {
+  Result<ApiResponse> resp = client_->Send("GET", "/v1/" + path);
+  if (resp && resp->status == 404) {
+    const Json& data = DataOf(resp->body);
+    const bool has = (data.is_object() && !data.empty()) ||
+                     (resp->body.is_object() && resp->body.contains("warnings") &&
+                      resp->body["warnings"].is_array() && !resp->body["warnings"].empty());
+    *out = has ? std::move(resp->body) : Json();
+    return true;
+  }
+  if (resp && resp->status >= 200 && resp->status < 300) {
+    *out = std::move(resp->body);
+    return true;
+  }
+  inv.err() << "Error reading " << path << ": "
+            << DescribeFailure(*client_, "GET", "/v1/" + path, resp) << "\n";
+  *code = kExitServer;
+  return false;
+}
+
+int KvCommand::PrintWritten(Invocation& inv, const Json& secret, const std::string& path) {
+  if (secret.is_null()) {
+    if (inv.format == OutputFormat::kTable)
+      inv.out() << "Success! Data written to: " << path << "\n";
+    return 0;
+  }
+  if (!field_.empty()) return PrintRawField(inv, RawField(secret, field_), field_);
+  if (inv.format == OutputFormat::kJson || !DataOf(secret).is_object()) {
+    return OutputSecret(inv, secret);
+  }
+  inv.out() << PadEqualSigns("Secret Path", path.size()) << "\n" << path << "\n\n";
+  inv.out() << HeaderForMap("Metadata", DataOf(secret)) << "\n";
+  return OutputData(inv, DataOf(secret));
+}
+
+bool ParseVersions(Invocation& inv, const std::vector<std::string>& raw, Json* out) {
+  *out = Json::array();
+  for (const std::string& v : SplitCommaList(raw)) {
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18) {
+      inv.err() << "Invalid version \"" << v << "\": expected a non-negative integer\n";
+      return false;
+    }
+    out->push_back(std::stoll(v));
+  }
+  return true;
+}
+
+namespace {
+
+class KvGetCommand : public KvCommand {
+ public:
+  void AddFlags(CLI::App& app) override {
+    KvCommand::AddFlags(app);
+    app.add_option("--version", version_, "The version to read (default: the latest)");
+    AddWrapTtlFlag(app, wrap_ttl_);
+  }
+
+  int Run(Invocation& inv) override {
+    int code = 0;
+    if (!Begin(inv, 1, 1, &code)) return code;
+    if (!ApplyWrapTtl(inv, *client_, wrap_ttl_)) return kExitLocal;
+    const bool v2 = target_.version == 2;
+    std::string path = target_.Path("data");
+    std::string query = v2 && version_ > 0 ? "?version=" + std::to_string(version_) : "";
+    Json secret;
+    if (!Read(inv, path + query, &secret, &code)) return code;
+    if (secret.is_null()) {
+      inv.err() << "No value found at " << path << "\n";
+      return kExitServer;
+    }
+    const Json& data = DataOf(secret);
+    if (!field_.empty()) {
+      if (!v2) return PrintRawField(inv, RawField(secret, field_), field_);
+      const Json& inner = data.is_object() && data.contains("data") ? data["data"] : Json();
+      if (!inner.is_object()) {
+        inv.err() << "No data found at " << path << "\n";
+        return kExitServer;
+      }
+      return PrintRawField(inv, inner.contains(field_) ? inner[field_] : Json(), field_);
+    }
+    const bool wrapped = secret.contains("wrap_info") && !secret["wrap_info"].is_null();
+    if (inv.format == OutputFormat::kJson || wrapped) {
+      return OutputSecret(inv, secret);
+    }
+    if (secret.contains("warnings") && secret["warnings"].is_array()) {
+      for (const Json& w : secret["warnings"]) {
+        inv.err() << "WARNING! The following warnings were returned from Vault:\n\n  * "
+                  << ScalarText(w) << "\n\n";
+      }
+    }
+    if (v2) inv.out() << PadEqualSigns("Secret Path", path.size()) << "\n" << path << "\n\n";
+    if (v2 && data.is_object() && data.contains("metadata") && data["metadata"].is_object()) {
+      inv.out() << HeaderForMap("Metadata", data["metadata"]) << "\n";
+      OutputData(inv, data["metadata"]);
+      inv.out() << "\n";
+    }
+    const Json& shown =
+        v2 ? (data.is_object() && data.contains("data") ? data["data"] : Json()) : data;
+    if (shown.is_object()) {
+      inv.out() << HeaderForMap("Data", shown) << "\n";
+      OutputData(inv, shown);
+    }
+    return 0;
+  }
+
+ private:
+  int version_ = 0;
+  std::string wrap_ttl_;
+};
+
+// put and patch: data from key=value arguments, written with optional CAS.
+class KvWriteCommand : public KvCommand {
+ public:
+  explicit KvWriteCommand(bool patch) : patch_(patch) {}
+
+  void AddFlags(CLI::App& app) override {
+    KvCommand::AddFlags(app);
+    app.add_option("--cas", cas_,
+                   "Check-and-set: write only if the current version is this (0: only if "
+                   "the key does not exist)");
+    if (patch_) app.add_option("--method", method_, "patch (default) or rw (read, then write)");
+  }
+
+  int Run(Invocation& inv) override {
+    if (args_.size() == 1) {
+      inv.err() << "Must supply data\n";
+      return kExitLocal;
+    }
+    int code = 0;
+    if (!Begin(inv, 2, static_cast<std::size_t>(-1), &code)) return code;
+    std::vector<std::string> kvs(args_.begin() + 1, args_.end());
+    Result<Json> data = ParseDataArgs(kvs, inv.env.in);
+    for (std::string& a : kvs) WipeString(a);
+    if (!data) {
+      inv.err() << "Failed to parse K=V data: " << data.error().message() << "\n";
+      return kExitLocal;
+    }
+    const bool v2 = target_.version == 2;
+    if (patch_ && !v2) {
+      inv.err() << "KV engine mount must be version 2 for patch support\n";
+      return kExitServer;
+    }
+    std::string path = target_.Path("data");
+    Json body = Json::object();
+    if (v2) {
+      body["data"] = std::move(*data);
+      if (cas_ >= 0) body["options"] = Json{{"cas", cas_}};
+    } else {
+      body = std::move(*data);
+    }
+    const char* method = "PUT";
+    if (patch_ && method_ == "rw") {
+      Json current;
+      if (!Read(inv, path, &current, &code)) return code;
+      const Json& cur = DataOf(current);
+      if (!cur.is_object() || !cur.contains("data") || !cur["data"].is_object()) {
+        inv.err() << "No value found at " << path << "\n";
+        return kExitServer;
+      }
+      Json merged = cur["data"];
+      for (auto it = body["data"].begin(); it != body["data"].end(); ++it) {
+        merged[it.key()] = it.value();
+      }
+      WipeJson(body["data"]);
+      body["data"] = std::move(merged);
+      long long version = cur.contains("metadata") ? JsonIntOf(cur["metadata"]) : 0;
+      body["options"] = Json{{"cas", cas_ >= 0 ? cas_ : version}};
+      WipeJson(current);
+    } else if (patch_) {
+      if (method_ != "patch" && !method_.empty()) {
+        inv.err() << "Unsupported method provided to -method flag: " << method_ << "\n";
+        return kExitLocal;
+      }
+      method = "PATCH";
+      client_->SetHeader("Content-Type", "application/merge-patch+json");
+    }
+    std::string text = body.dump();
+    WipeJson(body);
+    Result<Json> resp = SendWiped(*client_, method, "/v1/" + path, text);
+    if (!resp) {
+      inv.err() << "Error writing data to " << path << ": " << resp.error().message() << "\n";
+      return kExitServer;
+    }
+    return PrintWritten(inv, *resp, path);
+  }
+
+ private:
+  static long long JsonIntOf(const Json& metadata) {
+    auto it = metadata.find("version");
+    return it != metadata.end() && it->is_number_integer() ? it->get<long long>() : 0;
+  }
+
+  bool patch_;
+  long long cas_ = -1;
+  std::string method_ = "patch";
+};
+
+class KvListCommand : public KvCommand {
+ public:
+  int Run(Invocation& inv) override {
+    int code = 0;
+    if (!Begin(inv, 1, 1, &code)) return code;
+    std::string path = target_.Path("metadata");
+    Result<ApiResponse> resp = client_->Send("LIST", "/v1/" + path);
+    if (resp && resp->status == 404) {
+      inv.err() << "No value found at " << path << "\n";
+      return kExitServer;
+    }
+    if (!resp || resp->status < 200 || resp->status >= 300) {
+      inv.err() << "Error listing " << path << ": "
+                << DescribeFailure(*client_, "LIST", "/v1/" + path, resp) << "\n";
+      return kExitServer;
+    }
+    if (!field_.empty()) return PrintRawField(inv, RawField(resp->body, field_), field_);
+    return OutputList(inv, resp->body);
+  }
+};
+
+}  // namespace
+
+void RegisterKvCommands(Registry& registry) {
+  registry.Add({"kv", "Interact with Coffer's Key-Value storage",
+                "Usage: coffer kv <subcommand> [options] [args]\n\n"
+                "  Reads and writes secrets in a KV secrets engine, version 1 or 2 (found\n"
+                "  automatically from the mount).\n\n"
+                "      $ coffer kv put secret/app user=admin pass=@pass.txt\n"
+                "      $ coffer kv get -field=user secret/app",
+                nullptr});
+  registry.Add({"kv get", "Retrieves data from the KV store",
+                "Usage: coffer kv get [options] KEY\n\n"
+                "  Reads the latest version (or -version=N) of a secret.",
+                [] { return std::make_unique<KvGetCommand>(); }});
+  registry.Add({"kv put", "Sets or updates data in the KV store",
+                "Usage: coffer kv put [options] KEY [DATA]\n\n"
+                "  Writes a new version. DATA is K=V pairs; K=@FILE reads the value from a\n"
+                "  file and K=- from stdin (keeping secrets out of the process list); a lone\n"
+                "  - reads a JSON object from stdin.",
+                [] { return std::make_unique<KvWriteCommand>(false); }});
+  registry.Add({"kv patch", "Sets or updates data in the KV store without overwriting",
+                "Usage: coffer kv patch [options] KEY [DATA]\n\n"
+                "  Merges K=V pairs into the latest version (KV version 2 only).",
+                [] { return std::make_unique<KvWriteCommand>(true); }});
+  registry.Add({"kv list", "List data or secrets",
+                "Usage: coffer kv list [options] PATH\n\n  Lists the keys under a path.",
+                [] { return std::make_unique<KvListCommand>(); }});
+  RegisterKvVersionCommands(registry);
+  RegisterKvMetadataCommands(registry);
+}
+
+}  // namespace coffer::cli

@@ -1,0 +1,217 @@
+// The generic commands: `coffer read|write|list|delete PATH` and `unwrap`.
+#include <CLI/CLI.hpp>
+
+#include "cli/command_util.h"
+#include "cli/data_args.h"
+#include "cli/secret_output.h"
+
+namespace coffer::cli {
+namespace {
+
+// Percent-encodes a query parameter (RFC 3986 unreserved kept).
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+class LogicalCommand : public Command {
+ public:
+  enum class Kind { kRead, kWrite, kList, kDelete };
+  explicit LogicalCommand(Kind kind) : kind_(kind) {}
+  ~LogicalCommand() override {
+    for (std::string& a : args_) WipeString(a);
+  }
+
+  void AddFlags(CLI::App& app) override {
+    app.add_option("args", args_, "PATH [K=V ...]");
+    if (kind_ != Kind::kDelete) AddFieldFlag(app, field_);
+    if (kind_ == Kind::kRead || kind_ == Kind::kWrite) AddWrapTtlFlag(app, wrap_ttl_);
+    if (kind_ == Kind::kWrite) app.add_flag("-f,--force", force_, "Allow writing no data");
+  }
+
+  int Run(Invocation& inv) override {
+    const std::size_t max = kind_ == Kind::kList ? 1 : static_cast<std::size_t>(-1);
+    if (std::string e = ArityError(args_.size(), 1, max); !e.empty()) {
+      inv.err() << e << "\n";
+      return kExitLocal;
+    }
+    std::string path = SanitizePath(args_[0]);
+    std::vector<std::string> kvs(args_.begin() + 1, args_.end());
+    Result<Json> data = ParseDataArgs(kvs, inv.env.in);
+    for (std::string& a : kvs) WipeString(a);
+    if (!data) {
+      inv.err() << "Failed to parse K=V data: " << data.error().message() << "\n";
+      return kExitLocal;
+    }
+    if (kind_ == Kind::kWrite && data->empty() && !force_) {
+      inv.err() << "Must supply data or use -force\n";
+      return kExitLocal;
+    }
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    if (!ApplyWrapTtl(inv, *client, wrap_ttl_)) return kExitLocal;
+    std::string query;
+    if (kind_ == Kind::kRead || kind_ == Kind::kDelete) {
+      for (auto it = data->begin(); it != data->end(); ++it) {
+        std::vector<std::string> values;
+        if (it->is_array()) {
+          for (const Json& v : *it) values.push_back(ScalarText(v));
+        } else {
+          values.push_back(ScalarText(*it));
+        }
+        for (const std::string& v : values) {
+          query += (query.empty() ? "?" : "&") + QueryEscape(it.key()) + "=" + QueryEscape(v);
+        }
+      }
+    }
+    const std::string api = "/v1/" + path;
+    switch (kind_) {
+      case Kind::kRead:
+      case Kind::kList: {
+        const char* method = kind_ == Kind::kRead ? "GET" : "LIST";
+        Result<ApiResponse> r = client->Send(method, api + query);
+        WipeJson(*data);
+        if (r && r->status == 404) {
+          inv.err() << "No value found at " << path << (kind_ == Kind::kList ? "/" : "") << "\n";
+          return kExitServer;
+        }
+        if (!r || r->status < 200 || r->status >= 300) {
+          inv.err() << (kind_ == Kind::kRead ? "Error reading " : "Error listing ") << path << ": "
+                    << DescribeFailure(*client, method, api, r) << "\n";
+          return kExitServer;
+        }
+        return Print(inv, r->body, kind_ == Kind::kList);
+      }
+      case Kind::kWrite: {
+        std::string body = data->dump();
+        WipeJson(*data);
+        Result<Json> r = SendWiped(*client, "PUT", api, body);
+        if (!r) {
+          inv.err() << "Error writing data to " << path << ": " << r.error().message() << "\n";
+          return kExitServer;
+        }
+        if (r->is_null()) {
+          if (inv.format == OutputFormat::kTable) {
+            inv.out() << "Success! Data written to: " << path << "\n";
+          }
+          return 0;
+        }
+        return Print(inv, *r, false);
+      }
+      case Kind::kDelete: {
+        Result<Json> r = client->Request("DELETE", api + query);
+        if (!r) {
+          inv.err() << "Error deleting " << path << ": " << r.error().message() << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
+        return 0;
+      }
+    }
+    return kExitLocal;
+  }
+
+ private:
+  int Print(Invocation& inv, Json& secret, bool list) {
+    int code;
+    if (!field_.empty()) {
+      code = PrintRawField(inv, RawField(secret, field_), field_);
+    } else if (list && !(secret.contains("wrap_info") && !secret["wrap_info"].is_null())) {
+      const Json& d = DataOf(secret);
+      if (!d.is_object() || !d.contains("keys")) {
+        inv.err() << "No entries found at " << SanitizePath(args_[0]) << "\n";
+        return kExitServer;
+      }
+      code = OutputList(inv, secret);
+    } else {
+      code = OutputSecret(inv, secret);
+    }
+    WipeJson(secret);
+    return code;
+  }
+
+  Kind kind_;
+  std::vector<std::string> args_;
+  std::string field_, wrap_ttl_;
+  bool force_ = false;
+};
+
+class UnwrapCommand : public Command {
+ public:
+  ~UnwrapCommand() override { WipeString(token_arg_); }
+  void AddFlags(CLI::App& app) override {
+    app.add_option("TOKEN", token_arg_,
+                   "The wrapping token (default: the token in use); - reads "
+                   "it from stdin");
+    AddFieldFlag(app, field_);
+  }
+
+  int Run(Invocation& inv) override {
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    SecretBytes token;
+    if (!token_arg_.empty()) {
+      Result<SecretBytes> t = ReadTokenArgument(inv, token_arg_, "");
+      if (!t) {
+        inv.err() << "Error reading the token: " << t.error().message() << "\n";
+        return kExitLocal;
+      }
+      token = std::move(*t);
+      client->SetToken(token.Clone());
+    }
+    Result<Json> r = client->Request("POST", "/v1/sys/wrapping/unwrap");
+    if (!r) {
+      inv.err() << "Error unwrapping: " << Redact(r.error().message(), token.view()) << "\n";
+      return kExitServer;
+    }
+    if (r->is_null()) {
+      inv.err() << "Could not find wrapped response\n";
+      return kExitServer;
+    }
+    int code =
+        field_.empty() ? OutputSecret(inv, *r) : PrintRawField(inv, RawField(*r, field_), field_);
+    WipeJson(*r);
+    return code;
+  }
+
+ private:
+  std::string token_arg_, field_;
+};
+
+}  // namespace
+
+void RegisterLogicalCommands(Registry& registry) {
+  using Kind = LogicalCommand::Kind;
+  auto add = [&](const char* name, const char* synopsis, const char* help, Kind kind) {
+    registry.Add({name, synopsis, help, [kind] { return std::make_unique<LogicalCommand>(kind); }});
+  };
+  add("read", "Read data and retrieves secrets",
+      "Usage: coffer read [options] PATH [K=V ...]\n\n"
+      "  Reads PATH; K=V pairs become query parameters.",
+      Kind::kRead);
+  add("write", "Write data, configuration, and secrets",
+      "Usage: coffer write [options] PATH [DATA K=V...]\n\n"
+      "  Writes K=V pairs to PATH. K=@FILE reads a value from a file, K=- from\n"
+      "  stdin, and a lone - reads a JSON object from stdin.",
+      Kind::kWrite);
+  add("list", "List data or secrets", "Usage: coffer list [options] PATH", Kind::kList);
+  add("delete", "Delete secrets and configuration", "Usage: coffer delete [options] PATH [K=V ...]",
+      Kind::kDelete);
+  registry.Add({"unwrap", "Unwrap a wrapped secret",
+                "Usage: coffer unwrap [options] [TOKEN | -]\n\n"
+                "  Unwraps a response-wrapped secret (sys/wrapping/unwrap). With TOKEN, it is\n"
+                "  sent as the request's token; without, the token in use is unwrapped.",
+                [] { return std::make_unique<UnwrapCommand>(); }});
+}
+
+}  // namespace coffer::cli

@@ -1,0 +1,226 @@
+// `coffer secrets enable|disable|list|tune|move` (sys/mounts) and
+// `coffer auth enable|disable|list` (sys/auth).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+
+#include "cli/command_util.h"
+#include "cli/secret_output.h"
+#include "cli/status.h"
+
+namespace coffer::cli {
+namespace {
+
+// sys/mounts and sys/auth answer with the table at the top level and, in
+// newer versions, again under "data".
+Json MountTable(const Json& body) {
+  const Json& src = DataOf(body).is_object() ? DataOf(body) : body;
+  Json out = Json::object();
+  if (!src.is_object()) return out;
+  for (auto it = src.begin(); it != src.end(); ++it) {
+    if (it->is_object() && it.key().ends_with("/")) out[it.key()] = *it;
+  }
+  return out;
+}
+
+std::string TtlText(const Json& config, const char* key) {
+  long long v = JsonInt(config, key);
+  return v == 0 ? "system" : HumanDuration(v);
+}
+
+class MountCommand : public Command {
+ public:
+  enum class Kind { kEnable, kDisable, kList, kTune, kMove };
+  MountCommand(Kind kind, bool auth) : kind_(kind), auth_(auth) {}
+
+  void AddFlags(CLI::App& app) override {
+    app.add_option("args", args_, "arguments");
+    if (kind_ == Kind::kList) app.add_flag("--detailed", detailed_, "Show more columns");
+    if (kind_ == Kind::kEnable) app.add_option("--path", path_, "Where to mount (default: TYPE)");
+    if (kind_ == Kind::kEnable || kind_ == Kind::kTune) {
+      app.add_option("--description", description_, "Human-readable description");
+      app.add_option("--default-lease-ttl", default_ttl_, "Default lease TTL");
+      app.add_option("--max-lease-ttl", max_ttl_, "Maximum lease TTL");
+      if (!auth_) app.add_option("--version", version_, "Engine version (kv: 1 or 2)");
+    }
+  }
+
+  int Run(Invocation& inv) override {
+    const std::size_t want = kind_ == Kind::kList ? 0 : kind_ == Kind::kMove ? 2 : 1;
+    if (std::string e = ArityError(args_.size(), want, want); !e.empty()) {
+      inv.err() << e << "\n";
+      return kExitLocal;
+    }
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    const std::string base = auth_ ? "/v1/sys/auth/" : "/v1/sys/mounts/";
+    const std::string noun = auth_ ? "auth method" : "secrets engine";
+    switch (kind_) {
+      case Kind::kEnable: {
+        std::string type = SanitizePath(args_[0]);
+        std::string mount = EnsureTrailingSlash(SanitizePath(path_.empty() ? type : path_));
+        Json body = {{"type", type}};
+        if (type == "kv-v2") {
+          body["type"] = "kv";
+          version_ = 2;
+        }
+        if (!description_.empty()) body["description"] = description_;
+        Json config = Json::object();
+        if (!default_ttl_.empty()) config["default_lease_ttl"] = default_ttl_;
+        if (!max_ttl_.empty()) config["max_lease_ttl"] = max_ttl_;
+        if (!config.empty()) body["config"] = std::move(config);
+        if (version_ > 0) body["options"] = {{"version", std::to_string(version_)}};
+        Result<Json> r = client->Request("POST", base + SanitizePath(mount), body.dump());
+        if (!r) {
+          inv.err() << "Error enabling" << (auth_ ? " " + type + " auth" : "") << ": "
+                    << r.error().message() << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Enabled "
+                  << (auth_ ? type + " auth method" : "the " + type + " secrets engine")
+                  << " at: " << mount << "\n";
+        return 0;
+      }
+      case Kind::kDisable: {
+        std::string mount = EnsureTrailingSlash(SanitizePath(args_[0]));
+        Result<Json> r = client->Request("DELETE", base + SanitizePath(mount));
+        if (!r) {
+          inv.err() << "Error disabling " << noun << " at " << mount << ": " << r.error().message()
+                    << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Disabled the " << noun << " (if it existed) at: " << mount << "\n";
+        return 0;
+      }
+      case Kind::kTune: {
+        std::string mount = EnsureTrailingSlash(SanitizePath(args_[0]));
+        Json body = Json::object();
+        if (!default_ttl_.empty()) body["default_lease_ttl"] = default_ttl_;
+        if (!max_ttl_.empty()) body["max_lease_ttl"] = max_ttl_;
+        if (!description_.empty()) body["description"] = description_;
+        if (version_ > 0) body["options"] = {{"version", std::to_string(version_)}};
+        Result<Json> r = client->Request("POST", base + SanitizePath(mount) + "/tune", body.dump());
+        if (!r) {
+          inv.err() << "Error tuning " << noun << " " << mount << ": " << r.error().message()
+                    << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Tuned the " << noun << " at: " << mount << "\n";
+        return 0;
+      }
+      case Kind::kMove: {
+        std::string from = EnsureTrailingSlash(SanitizePath(args_[0]));
+        std::string to = EnsureTrailingSlash(SanitizePath(args_[1]));
+        Result<Json> r =
+            client->Request("POST", "/v1/sys/remount", Json{{"from", from}, {"to", to}}.dump());
+        if (!r) {
+          inv.err() << "Error moving secrets engine " << from << " to " << to << ": "
+                    << r.error().message() << "\n";
+          return kExitServer;
+        }
+        std::string id = JsonString(DataOf(*r).is_object() ? DataOf(*r) : *r, "migration_id");
+        if (id.empty()) {
+          inv.out() << "Success! Moved secrets engine " << from << " to: " << to << "\n";
+        } else {
+          inv.out() << "Success! Started moving secrets engine " << from << " to " << to
+                    << ", with migration ID " << id << "\n";
+        }
+        return 0;
+      }
+      case Kind::kList:
+        return List(inv, *client);
+    }
+    return kExitLocal;
+  }
+
+ private:
+  int List(Invocation& inv, ApiClient& client) {
+    Result<Json> r = client.Request("GET", auth_ ? "/v1/sys/auth" : "/v1/sys/mounts");
+    if (!r) {
+      inv.err() << "Error listing " << (auth_ ? "enabled authentications" : "secrets engines")
+                << ": " << r.error().message() << "\n";
+      return kExitServer;
+    }
+    Json table = MountTable(*r);
+    if (inv.format == OutputFormat::kJson) {
+      inv.out() << FormatJson(table);
+      return 0;
+    }
+    std::vector<Row> rows;
+    if (detailed_) {
+      rows.push_back({"Path", "Plugin", "Accessor", "Default TTL", "Max TTL", "Force No Cache",
+                      "Replication", "Seal Wrap", "External Entropy Access", "Options",
+                      "Description", "UUID"});
+    } else {
+      rows.push_back({"Path", "Type", "Accessor", "Description"});
+    }
+    std::vector<std::string> paths;
+    for (auto it = table.begin(); it != table.end(); ++it) paths.push_back(it.key());
+    std::sort(paths.begin(), paths.end());
+    for (const std::string& p : paths) {
+      const Json& m = table[p];
+      if (!detailed_) {
+        rows.push_back(
+            {p, JsonString(m, "type"), JsonString(m, "accessor"), JsonString(m, "description")});
+        continue;
+      }
+      const Json& cfg = m.contains("config") ? m["config"] : Json();
+      const Json& opts = m.contains("options") ? m["options"] : Json();
+      rows.push_back({p, JsonString(m, "type"), JsonString(m, "accessor"),
+                      TtlText(cfg, "default_lease_ttl"), TtlText(cfg, "max_lease_ttl"),
+                      JsonBool(cfg, "force_no_cache") ? "true" : "false",
+                      JsonBool(m, "local") ? "local" : "replicated",
+                      JsonBool(m, "seal_wrap") ? "true" : "false",
+                      JsonBool(m, "external_entropy_access") ? "true" : "false",
+                      opts.is_object() ? GoValue(opts) : "map[]", JsonString(m, "description"),
+                      JsonString(m, "uuid")});
+    }
+    inv.out() << FormatTable(rows);
+    return 0;
+  }
+
+  Kind kind_;
+  bool auth_;
+  std::vector<std::string> args_;
+  std::string path_, description_, default_ttl_, max_ttl_;
+  int version_ = 0;
+  bool detailed_ = false;
+};
+
+void Add(Registry& r, const char* name, const char* synopsis, const char* help,
+         MountCommand::Kind kind, bool auth) {
+  r.Add(
+      {name, synopsis, help, [kind, auth] { return std::make_unique<MountCommand>(kind, auth); }});
+}
+
+}  // namespace
+
+void RegisterMountCommands(Registry& registry) {
+  using Kind = MountCommand::Kind;
+  registry.Add({"secrets", "Interact with secrets engines",
+                "Usage: coffer secrets <subcommand> [options] [args]", nullptr});
+  Add(registry, "secrets enable", "Enable a secrets engine",
+      "Usage: coffer secrets enable [options] TYPE\n\n"
+      "      $ coffer secrets enable -path=kv2 -version=2 kv",
+      Kind::kEnable, false);
+  Add(registry, "secrets disable", "Disable a secrets engine",
+      "Usage: coffer secrets disable [options] PATH\n\n  Unmounts it and deletes its data.",
+      Kind::kDisable, false);
+  Add(registry, "secrets list", "List enabled secrets engines",
+      "Usage: coffer secrets list [options]", Kind::kList, false);
+  Add(registry, "secrets tune", "Tune a secrets engine configuration",
+      "Usage: coffer secrets tune [options] PATH", Kind::kTune, false);
+  Add(registry, "secrets move", "Move a secrets engine to a new path",
+      "Usage: coffer secrets move [options] SOURCE DESTINATION", Kind::kMove, false);
+  registry.Add({"auth", "Interact with auth methods",
+                "Usage: coffer auth <subcommand> [options] [args]", nullptr});
+  Add(registry, "auth enable", "Enables a new auth method",
+      "Usage: coffer auth enable [options] TYPE\n\n"
+      "      $ coffer auth enable -path=users userpass",
+      Kind::kEnable, true);
+  Add(registry, "auth disable", "Disables an auth method",
+      "Usage: coffer auth disable [options] PATH", Kind::kDisable, true);
+  Add(registry, "auth list", "Lists enabled auth methods", "Usage: coffer auth list [options]",
+      Kind::kList, true);
+}
+
+}  // namespace coffer::cli

@@ -1,0 +1,167 @@
+// `coffer policy write|read|list|delete|fmt` against sys/policies/acl.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
+
+#include "cli/command_util.h"
+#include "cli/policy_fmt.h"
+#include "cli/secret_output.h"
+
+namespace coffer::cli {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+class PolicyCommand : public Command {
+ public:
+  enum class Kind { kWrite, kRead, kList, kDelete, kFmt };
+  explicit PolicyCommand(Kind kind) : kind_(kind) {}
+
+  void AddFlags(CLI::App& app) override { app.add_option("args", args_, "arguments"); }
+
+  int Run(Invocation& inv) override {
+    const std::size_t want = kind_ == Kind::kWrite ? 2 : kind_ == Kind::kList ? 0 : 1;
+    if (std::string e = ArityError(args_.size(), want, want); !e.empty()) {
+      inv.err() << e << "\n";
+      return kExitLocal;
+    }
+    if (kind_ == Kind::kFmt) return Fmt(inv);
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    const std::string name = args_.empty() ? "" : Lower(SanitizePath(args_[0]));
+    const std::string path = "/v1/sys/policies/acl/" + name;
+    switch (kind_) {
+      case Kind::kWrite: {
+        std::string text;
+        if (args_[1] == "-") {
+          text = ReadAll(*inv.env.in);
+        } else {
+          std::ifstream f(args_[1], std::ios::binary);
+          if (!f) {
+            inv.err() << "Error opening policy file: cannot read \"" << args_[1] << "\"\n";
+            return kExitLocal;
+          }
+          text = ReadAll(f);
+        }
+        Result<Json> r = client->Request("PUT", path, Json{{"policy", text}}.dump());
+        if (!r) {
+          inv.err() << "Error uploading policy: " << r.error().message() << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Uploaded policy: " << name << "\n";
+        return 0;
+      }
+      case Kind::kRead: {
+        Result<ApiResponse> r = client->Send("GET", path);
+        if (r && r->status == 404) {
+          inv.err() << "No policy named: " << name << "\n";
+          return kExitServer;
+        }
+        if (!r || r->status >= 300) {
+          inv.err() << "Error reading policy named " << name << ": "
+                    << DescribeFailure(*client, "GET", path, r) << "\n";
+          return kExitServer;
+        }
+        const Json& d = DataOf(r->body).is_object() ? DataOf(r->body) : r->body;
+        std::string rules = d.contains("policy") ? ScalarText(d["policy"]) : "";
+        if (inv.format == OutputFormat::kJson) return OutputData(inv, Json{{"policy", rules}});
+        std::string_view t = rules;
+        while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+        while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) {
+          t.remove_prefix(1);
+        }
+        inv.out() << t << "\n";
+        return 0;
+      }
+      case Kind::kList: {
+        Result<Json> r = client->Request("LIST", "/v1/sys/policies/acl");
+        if (!r) {
+          inv.err() << "Error listing policies: " << r.error().message() << "\n";
+          return kExitServer;
+        }
+        const Json& keys = DataOf(*r).is_object() && DataOf(*r).contains("keys")
+                               ? DataOf(*r)["keys"]
+                               : Json::array();
+        if (inv.format == OutputFormat::kJson) {
+          inv.out() << FormatJson(keys);
+        } else {
+          for (const Json& k : keys) inv.out() << ScalarText(k) << "\n";
+        }
+        return 0;
+      }
+      case Kind::kDelete: {
+        Result<Json> r = client->Request("DELETE", path);
+        if (!r) {
+          inv.err() << "Error deleting " << name << ": " << r.error().message() << "\n";
+          return kExitServer;
+        }
+        inv.out() << "Success! Deleted policy: " << name << "\n";
+        return 0;
+      }
+      case Kind::kFmt:
+        break;
+    }
+    return kExitLocal;
+  }
+
+ private:
+  int Fmt(Invocation& inv) {
+    const std::string& file = args_[0];
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      inv.err() << "Error opening policy file: cannot read \"" << file << "\"\n";
+      return kExitLocal;
+    }
+    std::string text = ReadAll(in);
+    Result<std::string> out = FormatPolicy(text);
+    if (!out) {
+      inv.err() << "Error parsing policy: " << out.error().message() << "\n";
+      return kExitLocal;
+    }
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    f << *out;
+    f.close();
+    if (!f) {
+      inv.err() << "Error writing policy file \"" << file << "\"\n";
+      return kExitLocal;
+    }
+    inv.out() << "Success! Formatted policy: " << file << "\n";
+    return 0;
+  }
+
+  Kind kind_;
+  std::vector<std::string> args_;
+};
+
+}  // namespace
+
+void RegisterPolicyCommands(Registry& registry) {
+  using Kind = PolicyCommand::Kind;
+  registry.Add({"policy", "Interact with policies",
+                "Usage: coffer policy <subcommand> [options] [args]\n\n"
+                "  Manages ACL policies (sys/policies/acl).",
+                nullptr});
+  registry.Add({"policy write", "Uploads a named policy from a file",
+                "Usage: coffer policy write [options] NAME PATH\n\n"
+                "  Uploads the HCL or JSON policy in PATH (- for stdin) as NAME.",
+                [] { return std::make_unique<PolicyCommand>(Kind::kWrite); }});
+  registry.Add({"policy read", "Prints the contents of a policy",
+                "Usage: coffer policy read [options] NAME",
+                [] { return std::make_unique<PolicyCommand>(Kind::kRead); }});
+  registry.Add({"policy list", "Lists the installed policies", "Usage: coffer policy list",
+                [] { return std::make_unique<PolicyCommand>(Kind::kList); }});
+  registry.Add({"policy delete", "Deletes a policy by name",
+                "Usage: coffer policy delete [options] NAME",
+                [] { return std::make_unique<PolicyCommand>(Kind::kDelete); }});
+  registry.Add({"policy fmt", "Formats a policy on disk",
+                "Usage: coffer policy fmt [options] PATH\n\n"
+                "  Rewrites the policy file in a canonical HCL layout. Files with comments\n"
+                "  are refused, because the comments would be lost.",
+                [] { return std::make_unique<PolicyCommand>(Kind::kFmt); }});
+}
+
+}  // namespace coffer::cli
