@@ -10,6 +10,25 @@
 namespace coffer::core {
 namespace {
 
+// Revokes what a lease stands for when it expires or is revoked: a token
+// (with its subtree and cubbyhole) or, later, an engine's secret.
+class CoreRevoker final : public expiration::Revoker {
+ public:
+  explicit CoreRevoker(Core& core) : core_(core) {}
+  Status Revoke(const expiration::Lease& lease) override {
+    if (lease.kind == expiration::Lease::Kind::kToken) {
+      TRY(core_.tokens().RevokeTree(lease.token_hmac));
+      return core_.cubbyhole().Destroy(lease.token_hmac);
+    }
+    // Secrets engines with revocable leases (database, later) are called
+    // here; KV issues no leases.
+    return Status::Ok();
+  }
+
+ private:
+  Core& core_;
+};
+
 constexpr std::string_view kClusterKey = "core/cluster";
 
 // Paths answered while sealed (Vault's unauthenticated sys paths).
@@ -43,10 +62,24 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   // Cubbyhole is built in (one per server, like sys/): not in the mount table.
   cubbyhole_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "cubbyhole/");
   cubbyhole_ = std::make_unique<engines::cubbyhole::CubbyholeBackend>(*cubbyhole_view_);
+  policy_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/policy/");
+  policies_ = std::make_unique<policy::PolicyStore>(*policy_view_);
+  policy_backend_ = std::make_unique<policy::PolicyBackend>(*policies_);
+  revoker_ = std::make_unique<CoreRevoker>(*this);
+  expire_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/expire/");
+  expiration_ = std::make_unique<expiration::ExpirationManager>(*expire_view_, *clock_, *revoker_);
+  tokens_->AttachExpiration(expiration_.get());
+  leases_backend_ = std::make_unique<expiration::LeasesBackend>(*expiration_);
+  token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
+  authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);
+  wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
 }
 
-Core::~Core() { Shutdown(); }
+Core::~Core() {
+  Shutdown();
+  expiration_->Stop();
+}
 
 Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
   if (!options.physical) return Err(InvalidArgument("core needs a storage backend"));
@@ -132,7 +165,9 @@ Status Core::PostUnseal() {
     cluster_name_ = j.value("name", "");
     cluster_id_ = j.value("id", "");
   }
+  TRY(policies_->Load());
   TRY(tokens_->Load());
+  TRY(expiration_->Load());
   TRY(router_->Load());
   sealed_ = false;
   return Status::Ok();
@@ -140,6 +175,7 @@ Status Core::PostUnseal() {
 
 void Core::PreSeal() {
   sealed_ = true;
+  expiration_->Stop();
   router_->Unload();
   tokens_->Unload();
 }
@@ -205,9 +241,67 @@ logical::Response Core::HandleRequest(logical::Request& request) {
 Result<logical::Response> Core::Dispatch(logical::Request& request) {
   SystemBackend sys(*this);
   if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
+  // A bad X-Vault-Wrap-TTL is refused before anything happens.
+  if (!request.wrap_ttl.empty()) {
+    ASSIGN_OR_RETURN(std::chrono::seconds ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
+    (void)ttl;
+  }
+  TRY(ResolveWriteOperation(request));
   TRY(sys.Authorize(request));
-  if (request.path == "sys" || request.path.starts_with("sys/")) return sys.Handle(request);
-  return RouteToEngine(request);
+
+  Result<logical::Response> result;
+  if (request.path == "sys" || request.path.starts_with("sys/")) {
+    std::string_view rel = std::string_view(request.path).substr(4);
+    if (expiration::LeasesBackend::Handles(rel)) {
+      request.mount_point = "sys/";
+      request.relative_path = std::string(rel);
+      result = leases_backend_->HandleRequest(request);
+    } else {
+      result = sys.Handle(request);
+    }
+  } else if (request.path.starts_with("auth/token/")) {
+    request.mount_point = "auth/token/";
+    request.relative_path = request.path.substr(request.mount_point.size());
+    result = token_backend_->HandleRequest(request);
+  } else {
+    result = RouteToEngine(request);
+  }
+  if (!result) return result;
+  TRY(MaybeWrap(request, *result));
+  return result;
+}
+
+Status Core::ResolveWriteOperation(logical::Request& request) {
+  if (request.operation != logical::Operation::kUpdate) return Status::Ok();
+  if (request.path.starts_with("sys/") || request.path.starts_with("auth/") ||
+      request.path.starts_with("cubbyhole/")) {
+    return Status::Ok();
+  }
+  auto match = router_->Route(request.path);
+  if (!match) return Status::Ok();  // RouteToEngine answers 404 after the ACL
+  logical::Request probe;
+  probe.operation = request.operation;
+  probe.path = request.path;
+  probe.data = request.data;
+  probe.query = request.query;
+  probe.mount_point = match->mount->entry.path;
+  probe.relative_path = match->relative_path;
+  ASSIGN_OR_RETURN(bool exists, match->mount->engine->ExistenceCheck(probe));
+  if (!exists) request.operation = logical::Operation::kCreate;
+  return Status::Ok();
+}
+
+Status Core::MaybeWrap(const logical::Request& request, logical::Response& response) {
+  bool always = request.path == "sys/wrapping/wrap";
+  if (request.wrap_ttl.empty() && !always) return Status::Ok();
+  if (response.http_status >= 300) return Status::Ok();
+  bool has_content = !response.data.is_null() || !response.auth.is_null() || response.raw;
+  if (!has_content) return Status::Ok();
+  std::chrono::seconds ttl(300);  // sys/wrapping/wrap without a header: 5m, as Vault
+  if (!request.wrap_ttl.empty()) {
+    ASSIGN_OR_RETURN(ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
+  }
+  return wrapper_->Wrap(response, ttl, request.path);
 }
 
 Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
@@ -215,10 +309,6 @@ Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
     request.mount_point = "cubbyhole/";
     request.relative_path =
         request.path.size() > request.mount_point.size() ? request.path.substr(10) : "";
-    if (request.operation == logical::Operation::kUpdate) {
-      ASSIGN_OR_RETURN(bool exists, cubbyhole_->ExistenceCheck(request));
-      if (!exists) request.operation = logical::Operation::kCreate;
-    }
     return cubbyhole_->HandleRequest(request);
   }
   auto match = router_->Route(request.path);
@@ -227,12 +317,9 @@ Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
   }
   request.mount_point = match->mount->entry.path;
   request.relative_path = match->relative_path;
-  logical::Backend& engine = *match->mount->engine;
-  if (request.operation == logical::Operation::kUpdate) {
-    ASSIGN_OR_RETURN(bool exists, engine.ExistenceCheck(request));
-    if (!exists) request.operation = logical::Operation::kCreate;
-  }
-  return engine.HandleRequest(request);
+  ASSIGN_OR_RETURN(logical::Response response, match->mount->engine->HandleRequest(request));
+  if (response.mount_type.empty()) response.mount_type = match->mount->entry.type;
+  return response;
 }
 
 }  // namespace coffer::core

@@ -24,11 +24,18 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/thread_pool.h"
+#include "core/authorizer.h"
+#include "core/wrapping.h"
 #include "engines/cubbyhole/cubbyhole.h"
+#include "expiration/expiration_manager.h"
+#include "expiration/leases_backend.h"
 #include "http/handler.h"
+#include "policy/policy_backend.h"
+#include "policy/policy_store.h"
 #include "router/router.h"
 #include "seal/shamir_seal.h"
 #include "storage/backend.h"
+#include "token/token_backend.h"
 #include "token/token_store.h"
 
 namespace coffer::core {
@@ -72,6 +79,12 @@ class Core final : public http::Handler {
   router::Router& router() { return *router_; }
   token::TokenStore& tokens() { return *tokens_; }
   engines::cubbyhole::CubbyholeBackend& cubbyhole() { return *cubbyhole_; }
+  policy::PolicyStore& policies() { return *policies_; }
+  policy::PolicyBackend& policy_backend() { return *policy_backend_; }
+  expiration::ExpirationManager& expiration() { return *expiration_; }
+  expiration::LeasesBackend& leases_backend() { return *leases_backend_; }
+  Authorizer& authorizer() { return *authorizer_; }
+  Wrapper& wrapper() { return *wrapper_; }
   storage::Backend& physical() { return *physical_; }
   Clock& clock() { return *clock_; }
   std::string_view storage_type() const { return physical_->Type(); }
@@ -86,6 +99,10 @@ class Core final : public http::Handler {
   // The stages after the sealed check, under the shared state lock.
   Result<logical::Response> Dispatch(logical::Request& request);
   Result<logical::Response> RouteToEngine(logical::Request& request);
+  // Decides create versus update for a write, before the ACL sees it.
+  Status ResolveWriteOperation(logical::Request& request);
+  // The wrapping stage: wraps a successful response when asked to.
+  Status MaybeWrap(const logical::Request& request, logical::Response& response);
 
   std::unique_ptr<storage::Backend> physical_;
   Clock* clock_;
@@ -95,6 +112,16 @@ class Core final : public http::Handler {
   std::unique_ptr<token::TokenStore> tokens_;
   std::unique_ptr<router::Router> router_;
   std::unique_ptr<storage::Backend> cubbyhole_view_;
+  std::unique_ptr<storage::Backend> policy_view_;
+  std::unique_ptr<policy::PolicyStore> policies_;
+  std::unique_ptr<policy::PolicyBackend> policy_backend_;
+  std::unique_ptr<expiration::Revoker> revoker_;
+  std::unique_ptr<storage::Backend> expire_view_;
+  std::unique_ptr<expiration::ExpirationManager> expiration_;
+  std::unique_ptr<expiration::LeasesBackend> leases_backend_;
+  std::unique_ptr<token::TokenBackend> token_backend_;
+  std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<Wrapper> wrapper_;
   std::unique_ptr<engines::cubbyhole::CubbyholeBackend> cubbyhole_;
   std::unique_ptr<ThreadPool> pool_;
 

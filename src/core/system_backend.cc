@@ -8,26 +8,11 @@ std::string_view CofferVersion() { return "0.1.0"; }
 
 bool SystemBackend::IsUnauthenticated(std::string_view path) {
   return path == "sys/init" || path == "sys/unseal" || path == "sys/seal-status" ||
-         path == "sys/health" || path == "sys/leader";
+         path == "sys/health" || path == "sys/leader" || path == "sys/wrapping/lookup";
 }
 
 Status SystemBackend::Authorize(logical::Request& request) {
-  if (request.client_token.empty()) return PermissionDenied();
-  ASSIGN_OR_RETURN(auto entry, core_.tokens().Lookup(request.client_token));
-  if (!entry) return PermissionDenied();
-  // Until policies land only root tokens exist, and root may do anything.
-  if (!entry->IsRoot()) return PermissionDenied();
-  auto auth = std::make_shared<logical::Auth>();
-  auth->token_hmac = entry->id_hmac;
-  auth->accessor = entry->accessor;
-  auth->policies = entry->policies;
-  auth->display_name = entry->display_name;
-  auth->metadata = entry->meta;
-  auth->root = true;
-  auth->sudo = true;
-  auth->ttl = entry->ttl;
-  request.auth = std::move(auth);
-  return Status::Ok();
+  return core_.authorizer().Authorize(request);
 }
 
 logical::Response LegacyResponse(const logical::Request& request, logical::Json data) {
@@ -61,6 +46,14 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
     return UiMounts(request);
   }
   if (p == "sys/auth" || p.starts_with("sys/auth/")) return AuthMounts(request);
+  if (p == "sys/policy" || p.starts_with("sys/policy/") || p == "sys/policies/acl" ||
+      p.starts_with("sys/policies/acl/")) {
+    return Policies(request);
+  }
+  if (p == "sys/capabilities" || p == "sys/capabilities-self" || p == "sys/capabilities-accessor") {
+    return Capabilities(request);
+  }
+  if (p.starts_with("sys/wrapping/")) return Wrapping(request);
   return Err(NotFound("unsupported path"));
 }
 

@@ -43,6 +43,9 @@ class SystemBackend {
   Result<logical::Response> Remount(const logical::Request& request);
   Result<logical::Response> UiMounts(const logical::Request& request);
   Result<logical::Response> AuthMounts(const logical::Request& request);
+  Result<logical::Response> Policies(const logical::Request& request);
+  Result<logical::Response> Capabilities(const logical::Request& request);
+  Result<logical::Response> Wrapping(const logical::Request& request);
 
   Core& core_;
 };

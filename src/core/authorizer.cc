@@ -1,0 +1,123 @@
+#include "core/authorizer.h"
+
+#include <algorithm>
+
+#include "common/duration.h"
+
+namespace coffer::core {
+namespace {
+
+// Vault's root-protected paths, plus sys/mounts/* (mounting and unmounting
+// engines changes what data exists, so Coffer asks for sudo there too).
+constexpr std::string_view kSudoExact[] = {
+    "sys/rotate",
+    "sys/rotate/config",
+    "sys/seal",
+    "sys/step-down",
+    "sys/remount",
+    "sys/audit",
+    "sys/raw",
+    "sys/rekey/init",
+    "sys/generate-root/attempt",
+    "auth/token/accessors",
+    "auth/token/accessors/",
+};
+constexpr std::string_view kSudoPrefix[] = {
+    "sys/audit/",
+    "sys/auth/",
+    "sys/mounts/",
+    "sys/raw/",
+    "sys/revoke-prefix/",
+    "sys/revoke-force/",
+    "sys/leases/revoke-prefix/",
+    "sys/leases/revoke-force/",
+    "sys/leases/lookup/",
+    "sys/config/auditing/",
+    "sys/plugins/catalog/",
+    "auth/token/revoke-orphan",
+};
+
+bool IsWrappingToken(const token::TokenEntry& entry) {
+  return entry.policies.size() == 1 && entry.policies[0] == "response-wrapping";
+}
+
+// A wrapping token may only unwrap, look itself up or be rewrapped.
+bool WrappingTokenMayUse(std::string_view path) {
+  return path == "sys/wrapping/unwrap" || path == "sys/wrapping/lookup" ||
+         path == "sys/wrapping/rewrap";
+}
+
+}  // namespace
+
+bool Authorizer::IsSudoPath(std::string_view path) {
+  for (auto p : kSudoExact) {
+    if (path == p) return true;
+  }
+  for (auto p : kSudoPrefix) {
+    if (path.starts_with(p)) return true;
+  }
+  return false;
+}
+
+Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntry& entry,
+                                                          std::string_view path) {
+  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry.policies));
+  return acl->Capabilities(path);
+}
+
+Status Authorizer::Authorize(logical::Request& request) {
+  if (request.client_token.empty()) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
+  if (!entry) return PermissionDenied();
+
+  bool allowed = false;
+  bool sudo = false;
+  bool root = false;
+  std::chrono::seconds min_wrap{0}, max_wrap{0};
+  if (IsWrappingToken(*entry)) {
+    allowed = WrappingTokenMayUse(request.path);
+  } else {
+    ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry->policies));
+    policy::Decision d = acl->Check(request.path, request.operation, request.data);
+    allowed = d.allowed;
+    sudo = d.sudo || d.root;
+    root = d.root;
+    min_wrap = d.min_wrapping_ttl;
+    max_wrap = d.max_wrapping_ttl;
+  }
+  if (!allowed) return PermissionDenied();
+  if (IsSudoPath(request.path) && !sudo) return PermissionDenied();
+
+  if (!request.wrap_ttl.empty() && (min_wrap.count() > 0 || max_wrap.count() > 0)) {
+    ASSIGN_OR_RETURN(std::chrono::seconds ttl, ParseDuration(request.wrap_ttl));
+    if (min_wrap.count() > 0 && ttl < min_wrap) {
+      return InvalidArgument("wrapping ttl too short");
+    }
+    if (max_wrap.count() > 0 && ttl > max_wrap) {
+      return InvalidArgument("wrapping ttl too long");
+    }
+  }
+
+  // Spends a use last, so a refused request costs nothing. A wrapping token's
+  // single use is spent by the unwrap itself, which needs its cubbyhole.
+  if (entry->num_uses != 0 && !IsWrappingToken(*entry)) {
+    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac));
+    if (!used) return PermissionDenied();
+    entry = std::move(used);
+  }
+
+  auto auth = std::make_shared<logical::Auth>();
+  auth->token_hmac = entry->id_hmac;
+  auth->accessor = entry->accessor;
+  auth->policies = entry->policies;
+  auth->display_name = entry->display_name;
+  auth->metadata = entry->meta;
+  auth->entity_id = entry->entity_id;
+  auth->root = root;
+  auth->sudo = sudo;
+  auth->ttl = entry->ttl;
+  request.auth = std::move(auth);
+  return Status::Ok();
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,42 @@
+#pragma once
+// The token and ACL stages of the pipeline: who is calling, and may they do
+// this? Looks up the client token (constant-time by construction: the lookup
+// key is a salted HMAC), compiles or fetches the cached ACL for its policy
+// set, checks the operation and parameters, enforces sudo-protected paths and
+// the policy's wrapping TTL bounds, then spends one use of a use-limited
+// token. On success the request carries the caller (request.auth).
+//
+// Thread-safe (holds references to thread-safe stores).
+
+#include <string_view>
+
+#include "common/status.h"
+#include "logical/request.h"
+#include "policy/policy_store.h"
+#include "token/token_store.h"
+
+namespace coffer::core {
+
+class Authorizer {
+ public:
+  Authorizer(token::TokenStore& tokens, policy::PolicyStore& policies)
+      : tokens_(tokens), policies_(policies) {}
+
+  // kPermissionDenied ("permission denied") for a missing, unknown, expired
+  // or revoked token, a denied operation, or a sudo path without sudo;
+  // kInvalidArgument for a wrap TTL outside the policy's bounds.
+  Status Authorize(logical::Request& request);
+
+  // The capabilities a token's policies grant on a path (sys/capabilities).
+  Result<std::vector<std::string>> Capabilities(const token::TokenEntry& entry,
+                                                std::string_view path);
+
+  // Paths that need sudo on top of the operation's capability.
+  static bool IsSudoPath(std::string_view path);
+
+ private:
+  token::TokenStore& tokens_;
+  policy::PolicyStore& policies_;
+};
+
+}  // namespace coffer::core

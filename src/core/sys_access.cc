@@ -1,0 +1,115 @@
+// sys/policy, sys/policies/acl, sys/capabilities*, sys/wrapping/*.
+
+#include "core/core.h"
+#include "core/system_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+
+Result<std::vector<std::string>> PathsField(const logical::Request& request) {
+  std::vector<std::string> paths;
+  for (const char* name : {"paths", "path"}) {
+    const Json* f = request.Field(name);
+    if (f == nullptr || f->is_null()) continue;
+    if (f->is_string()) {
+      paths.push_back(f->get<std::string>());
+    } else if (f->is_array()) {
+      for (const auto& p : *f) {
+        if (!p.is_string()) return Err(InvalidArgument("'paths' must be a list of strings"));
+        paths.push_back(p.get<std::string>());
+      }
+    } else {
+      return Err(InvalidArgument("'paths' must be a list of strings"));
+    }
+  }
+  if (paths.empty()) return Err(InvalidArgument("missing paths"));
+  return paths;
+}
+
+std::string FieldString(const logical::Request& request, const char* name) {
+  const Json* f = request.Field(name);
+  return f != nullptr && f->is_string() ? f->get<std::string>() : "";
+}
+
+}  // namespace
+
+Result<logical::Response> SystemBackend::Policies(const logical::Request& request) {
+  logical::Request sub = request;
+  sub.relative_path = request.path.substr(4);  // after "sys/"
+  ASSIGN_OR_RETURN(logical::Response r, core_.policy_backend().HandleRequest(sub));
+  if (!r.raw && r.data.is_object()) return LegacyResponse(request, std::move(r.data));
+  return r;
+}
+
+Result<logical::Response> SystemBackend::Capabilities(const logical::Request& request) {
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> paths, PathsField(request));
+  std::shared_ptr<const token::TokenEntry> entry;
+  if (request.path == "sys/capabilities-self") {
+    ASSIGN_OR_RETURN(entry, core_.tokens().LookupByHmac(request.auth->token_hmac));
+  } else if (request.path == "sys/capabilities-accessor") {
+    std::string accessor = FieldString(request, "accessor");
+    if (accessor.empty()) return Err(InvalidArgument("missing accessor"));
+    ASSIGN_OR_RETURN(entry, core_.tokens().LookupAccessor(accessor));
+    if (!entry) return Err(InvalidArgument("invalid accessor"));
+  } else {
+    std::string token = FieldString(request, "token");
+    if (token.empty()) return Err(InvalidArgument("missing token"));
+    ASSIGN_OR_RETURN(entry, core_.tokens().Lookup(token));
+    WipeString(token);
+    if (!entry) return Err(InvalidArgument("invalid token"));
+  }
+  if (!entry) return Err(PermissionDenied());
+  Json data = Json::object();
+  Json all = Json::array();
+  for (const auto& p : paths) {
+    ASSIGN_OR_RETURN(std::vector<std::string> caps, core_.authorizer().Capabilities(*entry, p));
+    data[p] = caps;
+    for (const auto& c : caps) {
+      if (std::find(all.begin(), all.end(), c) == all.end()) all.push_back(c);
+    }
+  }
+  // With one path Vault also answers under "capabilities".
+  if (paths.size() == 1) data["capabilities"] = all;
+  return LegacyResponse(request, std::move(data));
+}
+
+Result<logical::Response> SystemBackend::Wrapping(const logical::Request& request) {
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  std::string_view op =
+      std::string_view(request.path).substr(std::string_view("sys/wrapping/").size());
+  if (op == "wrap") {
+    if (!request.data.is_object() || request.data.empty()) {
+      return Err(InvalidArgument("missing data to wrap"));
+    }
+    logical::Response r;
+    r.data = request.data;
+    // The pipeline wraps it (with the request's X-Vault-Wrap-TTL, or 5m).
+    return r;
+  }
+  // The wrapping token is the body's "token", or else the client token.
+  std::string token = FieldString(request, "token");
+  if (token.empty()) token = request.client_token;
+  Result<logical::Response> result;
+  if (op == "unwrap") {
+    result = core_.wrapper().Unwrap(token);
+  } else if (op == "lookup") {
+    result = core_.wrapper().Lookup(token);
+  } else if (op == "rewrap") {
+    result = core_.wrapper().Rewrap(token);
+  } else {
+    result = Err(NotFound("unsupported path"));
+  }
+  WipeString(token);
+  return result;
+}
+
+}  // namespace coffer::core
