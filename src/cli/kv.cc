@@ -238,7 +238,7 @@ class KvListCommand : public KvCommand {
   int Run(Invocation& inv) override {
     int code = 0;
     if (!Begin(inv, 1, 1, &code)) return code;
-    std::string path = target_.Path("metadata");
+    std::string path = target_.Path("metadata") + "/";
     Result<ApiResponse> resp = client_->Send("LIST", "/v1/" + path);
     if (resp && resp->status == 404) {
       inv.err() << "No value found at " << path << "\n";

@@ -74,7 +74,8 @@ class LogicalCommand : public Command {
         }
       }
     }
-    const std::string api = "/v1/" + path;
+    // Vault lists "PATH/", with the trailing slash.
+    const std::string api = "/v1/" + path + (kind_ == Kind::kList ? "/" : "");
     switch (kind_) {
       case Kind::kRead:
       case Kind::kList: {
@@ -82,7 +83,7 @@ class LogicalCommand : public Command {
         Result<ApiResponse> r = client->Send(method, api + query);
         WipeJson(*data);
         if (r && r->status == 404) {
-          inv.err() << "No value found at " << path << (kind_ == Kind::kList ? "/" : "") << "\n";
+          inv.err() << "No value found at " << api.substr(4) << "\n";
           return kExitServer;
         }
         if (!r || r->status < 200 || r->status >= 300) {

@@ -218,7 +218,7 @@ TEST(KvVersionsTest, DeleteUndeleteDestroy) {
 TEST(KvListTest, ListsMetadataPath) {
   FakeServer server(Routes(
       {{"GET /v1/sys/internal/ui/mounts/secret/dir", {200, kSecretV2}},
-       {"GET /v1/secret/metadata/dir?list=true", {200, R"({"data":{"keys":["b","a/"]}})"}}}));
+       {"GET /v1/secret/metadata/dir/?list=true", {200, R"({"data":{"keys":["b","a/"]}})"}}}));
   Outcome o = RunCli({"kv", "list", "secret/dir"}, Vars(server));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.out, "Keys\n----\na/\nb\n");

@@ -1,0 +1,260 @@
+// read/write/list/delete, unwrap, lease, secrets/auth and policy commands.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_test_util.h"
+#include "cli/data_args.h"
+#include "cli/policy_fmt.h"
+
+namespace coffer::cli {
+namespace {
+
+using cli_testing::FakeServer;
+using cli_testing::Outcome;
+using cli_testing::Routes;
+using cli_testing::RunCli;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+std::map<std::string, std::string> Vars(const FakeServer& s) {
+  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", "s.tok"}};
+}
+
+std::filesystem::path TempFile(const std::string& name, const std::string& contents) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("coffer-cli-" + std::to_string(getpid()) + "-" + name);
+  std::ofstream(p, std::ios::binary) << contents;
+  return p;
+}
+
+TEST(DataArgsTest, PairsFilesStdinAndRepeats) {
+  auto file = TempFile("value", "file-secret\n");
+  std::istringstream in("stdin-value");
+  Result<Json> d =
+      ParseDataArgs({"a=1", "b=@" + file.string(), "c=\\@lit", "d=-", "a=2", "e=x=y", ""}, &in);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(json::parse(d->dump()),
+            json::parse(R"({"a":["1","2"],"b":"file-secret\n","c":"@lit","d":"stdin-value",)"
+                        R"("e":"x=y"})"));
+  std::istringstream in2(R"({"x":1})");
+  Result<Json> j = ParseDataArgs({"-", "y=2"}, &in2);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(json::parse(j->dump()), json::parse(R"({"x":1,"y":"2"})"));
+  std::istringstream in3("v");
+  EXPECT_FALSE(ParseDataArgs({"a=-", "b=-"}, &in3));  // stdin only once
+  EXPECT_FALSE(ParseDataArgs({"noequals"}, &in3));
+  Result<Json> missing = ParseDataArgs({"k=@/nonexistent/f"}, &in3);
+  ASSERT_FALSE(missing);
+  EXPECT_THAT(missing.error().message(), HasSubstr("/nonexistent/f"));
+  std::filesystem::remove(file);
+}
+
+TEST(ReadWriteTest, WriteBodyWrapTtlAndWrapInfo) {
+  FakeServer server(Routes(
+      {{"PUT /v1/secret/app", {204, ""}},
+       {"GET /v1/secret/app",
+        {200, R"({"wrap_info":{"token":"s.w","accessor":"a","ttl":60,)"
+              R"("creation_time":"2024-05-09T14:22:03Z","creation_path":"secret/app"}})"}}}));
+  Outcome w = RunCli({"write", "secret/app", "x=1"}, Vars(server));
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "Success! Data written to: secret/app\n");
+  EXPECT_EQ(server.requests().back().method, "PUT");
+  EXPECT_EQ(json::parse(server.requests().back().body), json({{"x", "1"}}));
+  EXPECT_EQ(RunCli({"write", "secret/app"}, Vars(server)).code, 1);  // no data, no -force
+  Outcome r = RunCli({"read", "-wrap-ttl=1m", "secret/app"}, Vars(server));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "1m");
+  EXPECT_THAT(r.out, HasSubstr("wrapping_token:                  s.w\n"));
+  EXPECT_THAT(r.out, HasSubstr("wrapping_token_ttl:              1m\n"));
+  Outcome f = RunCli({"read", "-field=wrapping_token", "secret/app"}, Vars(server));
+  EXPECT_EQ(f.out, "s.w");
+}
+
+TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
+  FakeServer server(Routes(
+      {{"GET /v1/database/creds/ro?ttl=1h",
+        {200, R"({"lease_id":"database/creds/ro/abc","lease_duration":3600,"renewable":true,)"
+              R"("data":{"username":"u","password":"p","tags":["a","b"]}})"}}}));
+  Outcome o = RunCli({"read", "database/creds/ro", "ttl=1h"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "Key                Value\n"
+            "---                -----\n"
+            "lease_id           database/creds/ro/abc\n"
+            "lease_duration     1h\n"
+            "lease_renewable    true\n"
+            "password           p\n"
+            "tags               [a b]\n"
+            "username           u\n");
+  Outcome none = RunCli({"read", "secret/none"}, Vars(server));
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.err, "No value found at secret/none\n");
+}
+
+TEST(ReadWriteTest, ListAndDelete) {
+  FakeServer server(Routes({{"GET /v1/secret/?list=true", {200, R"({"data":{"keys":["z","a"]}})"}},
+                            {"DELETE /v1/secret/app", {204, ""}}}));
+  Outcome l = RunCli({"list", "secret/"}, Vars(server));
+  EXPECT_EQ(l.code, 0) << l.err;
+  EXPECT_EQ(l.out, "Keys\n----\na\nz\n");
+  Outcome j = RunCli({"list", "-format=json", "secret"}, Vars(server));
+  EXPECT_EQ(json::parse(j.out), json::parse(R"(["z","a"])"));
+  Outcome d = RunCli({"delete", "secret/app"}, Vars(server));
+  EXPECT_EQ(d.out, "Success! Data deleted (if it existed) at: secret/app\n");
+}
+
+TEST(UnwrapTest, TokenArgumentIsTheRequestToken) {
+  FakeServer server(Routes({{"POST /v1/sys/wrapping/unwrap", {200, R"({"data":{"k":"v"}})"}}}));
+  Outcome o = RunCli({"unwrap", "-"}, Vars(server), "s.wrapping\n");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server.requests().back().token, "s.wrapping");
+  EXPECT_EQ(server.requests().back().body, "");
+  EXPECT_EQ(o.out, "Key    Value\n---    -----\nk      v\n");
+  RunCli({"unwrap"}, Vars(server));
+  EXPECT_EQ(server.requests().back().token, "s.tok");
+}
+
+TEST(LeaseTest, RenewRevokeLookup) {
+  FakeServer server(
+      Routes({{"PUT /v1/sys/leases/renew",
+               {200, R"({"lease_id":"l/1","lease_duration":60,"renewable":true})"}},
+              {"PUT /v1/sys/leases/revoke", {204, ""}},
+              {"PUT /v1/sys/leases/revoke-prefix/db/creds", {204, ""}},
+              {"PUT /v1/sys/leases/revoke-force/db/creds", {204, ""}},
+              {"PUT /v1/sys/leases/lookup", {200, R"({"data":{"id":"l/1","ttl":59}})"}}}));
+  Outcome r = RunCli({"lease", "renew", "-increment=1m", "l/1"}, Vars(server));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"lease_id":"l/1","increment":60})"));
+  EXPECT_THAT(r.out, HasSubstr("lease_duration     1m\n"));
+  EXPECT_EQ(RunCli({"lease", "revoke", "l/1"}, Vars(server)).out, "Success! Revoked lease: l/1\n");
+  RunCli({"lease", "revoke", "-prefix", "db/creds"}, Vars(server));
+  EXPECT_EQ(server.requests().back().target, "/v1/sys/leases/revoke-prefix/db/creds");
+  RunCli({"lease", "revoke", "-prefix", "-force", "db/creds"}, Vars(server));
+  EXPECT_EQ(server.requests().back().target, "/v1/sys/leases/revoke-force/db/creds");
+  EXPECT_EQ(RunCli({"lease", "revoke", "-force", "db/creds"}, Vars(server)).code, 1);
+  Outcome l = RunCli({"lease", "lookup", "l/1"}, Vars(server));
+  EXPECT_THAT(l.out, HasSubstr("ttl    59s\n"));
+}
+
+TEST(MountsTest, SecretsEnableListTuneMoveDisable) {
+  FakeServer server(Routes(
+      {{"POST /v1/sys/mounts/kv2", {204, ""}},
+       {"POST /v1/sys/mounts/kv2/tune", {204, ""}},
+       {"POST /v1/sys/remount", {200, R"({"migration_id":"m-1"})"}},
+       {"DELETE /v1/sys/mounts/kv2", {204, ""}},
+       {"GET /v1/sys/mounts",
+        {200,
+         R"({"secret/":{"type":"kv","accessor":"kv_1","description":"",)"
+         R"("config":{"default_lease_ttl":0,"max_lease_ttl":3600},"options":{"version":"2"}},)"
+         R"("cubbyhole/":{"type":"cubbyhole","accessor":"c_2","description":"per-token"}})"}}}));
+  Outcome e = RunCli({"secrets", "enable", "-path=kv2", "-version=2", "-description=d",
+                      "-default-lease-ttl=1h", "kv"},
+                     Vars(server));
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(e.out, "Success! Enabled the kv secrets engine at: kv2/\n");
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"type":"kv","description":"d","config":{"default_lease_ttl":"1h"},)"
+                        R"("options":{"version":"2"}})"));
+  Outcome l = RunCli({"secrets", "list"}, Vars(server));
+  EXPECT_EQ(l.out,
+            "Path          Type         Accessor    Description\n"
+            "----          ----         --------    -----------\n"
+            "cubbyhole/    cubbyhole    c_2         per-token\n"
+            "secret/       kv           kv_1        n/a\n");
+  Outcome dl = RunCli({"secrets", "list", "-detailed"}, Vars(server));
+  EXPECT_THAT(dl.out, HasSubstr("system"));
+  EXPECT_THAT(dl.out, HasSubstr("map[version:2]"));
+  RunCli({"secrets", "tune", "-max-lease-ttl=2h", "kv2"}, Vars(server));
+  EXPECT_EQ(json::parse(server.requests().back().body), json({{"max_lease_ttl", "2h"}}));
+  Outcome m = RunCli({"secrets", "move", "kv2", "kv3"}, Vars(server));
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"from":"kv2/","to":"kv3/"})"));
+  EXPECT_THAT(m.out, HasSubstr("migration ID m-1"));
+  Outcome d = RunCli({"secrets", "disable", "kv2"}, Vars(server));
+  EXPECT_EQ(d.out, "Success! Disabled the secrets engine (if it existed) at: kv2/\n");
+  EXPECT_EQ(RunCli({"secrets", "enable"}, Vars(server)).code, 1);
+}
+
+TEST(MountsTest, AuthEnableListDisable) {
+  FakeServer server(Routes({{"POST /v1/sys/auth/users", {204, ""}},
+                            {"DELETE /v1/sys/auth/users", {204, ""}},
+                            {"GET /v1/sys/auth",
+                             {200, R"({"data":{"token/":{"type":"token","accessor":"t_1",)"
+                                   R"("description":"token based credentials"}}})"}}}));
+  Outcome e = RunCli({"auth", "enable", "-path=users", "userpass"}, Vars(server));
+  EXPECT_EQ(e.out, "Success! Enabled userpass auth method at: users/\n");
+  EXPECT_EQ(json::parse(server.requests().back().body), json({{"type", "userpass"}}));
+  Outcome l = RunCli({"auth", "list"}, Vars(server));
+  EXPECT_THAT(l.out, HasSubstr("token/    token    t_1         token based credentials\n"));
+  Outcome d = RunCli({"auth", "disable", "users"}, Vars(server));
+  EXPECT_EQ(d.out, "Success! Disabled the auth method (if it existed) at: users/\n");
+  FakeServer denied(Routes({}));
+  EXPECT_EQ(RunCli({"auth", "disable", "x"}, Vars(denied)).code, 2);
+}
+
+TEST(PolicyTest, WriteReadListDelete) {
+  const std::string rules = "path \"secret/*\" {\n  capabilities = [\"read\"]\n}\n";
+  FakeServer server(Routes(
+      {{"PUT /v1/sys/policies/acl/app", {204, ""}},
+       {"GET /v1/sys/policies/acl/app", {200, json({{"data", {{"policy", rules}}}}).dump()}},
+       {"GET /v1/sys/policies/acl?list=true", {200, R"({"data":{"keys":["default","root"]}})"}},
+       {"DELETE /v1/sys/policies/acl/app", {204, ""}}}));
+  Outcome w = RunCli({"policy", "write", "App", "-"}, Vars(server), rules);
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "Success! Uploaded policy: app\n");
+  EXPECT_EQ(json::parse(server.requests().back().body), json({{"policy", rules}}));
+  EXPECT_EQ(RunCli({"policy", "read", "app"}, Vars(server)).out, rules);
+  Outcome missing = RunCli({"policy", "read", "nope"}, Vars(server));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err, "No policy named: nope\n");
+  EXPECT_EQ(RunCli({"policy", "list"}, Vars(server)).out, "default\nroot\n");
+  EXPECT_EQ(RunCli({"policy", "delete", "app"}, Vars(server)).out,
+            "Success! Deleted policy: app\n");
+  EXPECT_EQ(RunCli({"policy", "write", "app", "/nonexistent/p.hcl"}, Vars(server)).code, 1);
+}
+
+TEST(PolicyFmtTest, CanonicalAndStable) {
+  Result<std::string> out = FormatPolicy(
+      "path \"sys/*\" { capabilities=[\"deny\"] }\n"
+      "path \"secret/*\" {\n capabilities = [\"read\",\"list\"]\n"
+      " allowed_parameters = { \"ttl\" = [] , \"a\"=[\"1\"] }\n max_wrapping_ttl = \"1h\" }\n");
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(*out,
+            "path \"secret/*\" {\n"
+            "  allowed_parameters = {\n"
+            "    \"a\"   = [\"1\"]\n"
+            "    \"ttl\" = []\n"
+            "  }\n"
+            "  capabilities       = [\"read\", \"list\"]\n"
+            "  max_wrapping_ttl   = \"1h\"\n"
+            "}\n\n"
+            "path \"sys/*\" {\n"
+            "  capabilities = [\"deny\"]\n"
+            "}\n");
+  Result<std::string> again = FormatPolicy(*out);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *out);
+  EXPECT_FALSE(FormatPolicy("# comment\npath \"a\" { capabilities = [] }"));
+  EXPECT_FALSE(FormatPolicy("path \"a\" { capabilities = [ }"));
+}
+
+TEST(PolicyFmtTest, CommandRewritesFile) {
+  auto file = TempFile("p.hcl", "path \"a\" {capabilities=[\"read\"]}");
+  Outcome o = RunCli({"policy", "fmt", file.string()}, {});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "Success! Formatted policy: " + file.string() + "\n");
+  std::ifstream f(file);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "path \"a\" {\n  capabilities = [\"read\"]\n}\n");
+  std::filesystem::remove(file);
+  EXPECT_EQ(RunCli({"policy", "fmt", "/nonexistent.hcl"}, {}).code, 1);
+}
+
+}  // namespace
+}  // namespace coffer::cli
