@@ -23,10 +23,11 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# Benchmarks (docs/benchmarks.md): BENCH_ARGS="--quick" or "--only http" etc.
 bench: deps
-	cmake --preset release -DCOFFER_BUILD_BENCH=ON >/dev/null
-	cmake --build build -j $(JOBS)
-	./bench/run
+	cmake --preset $(PRESET) -DCOFFER_BUILD_BENCH=ON >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target coffer durable_writes micro_barrier
+	./bench/run --build-dir $(BUILD_DIR) $(BENCH_ARGS)
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

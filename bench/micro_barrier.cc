@@ -127,7 +127,8 @@ void BM_ShamirCombine(benchmark::State& state) {
     return;
   }
   std::vector<SecretBytes> subset;
-  for (int i = 0; i < threshold; ++i) subset.push_back((*shares)[static_cast<std::size_t>(i)].Clone());
+  for (int i = 0; i < threshold; ++i)
+    subset.push_back((*shares)[static_cast<std::size_t>(i)].Clone());
   for (auto _ : state) {
     auto combined = coffer::crypto::shamir::Combine(subset);
     if (!combined) state.SkipWithError("combine failed");
