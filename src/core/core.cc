@@ -17,8 +17,8 @@ class CoreRevoker final : public expiration::Revoker {
   explicit CoreRevoker(Core& core) : core_(core) {}
   Status Revoke(const expiration::Lease& lease) override {
     if (lease.kind == expiration::Lease::Kind::kToken) {
-      TRY(core_.tokens().RevokeTree(lease.token_hmac));
-      return core_.cubbyhole().Destroy(lease.token_hmac);
+      // The token store's revoke hook destroys each token's cubbyhole.
+      return core_.tokens().RevokeTree(lease.token_hmac);
     }
     // Secrets engines with revocable leases (database, later) are called
     // here; KV issues no leases.
@@ -69,6 +69,7 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   expire_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/expire/");
   expiration_ = std::make_unique<expiration::ExpirationManager>(*expire_view_, *clock_, *revoker_);
   tokens_->AttachExpiration(expiration_.get());
+  tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(*expiration_);
   token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
   authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);

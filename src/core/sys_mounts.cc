@@ -188,6 +188,8 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
+      // Leases issued under the mount go first, so nothing outlives it.
+      TRY(core_.expiration().RevokePrefix(path, /*force=*/true));
       Status s = core_.router().Unmount(path);
       // Vault answers 204 for a path that is not mounted.
       if (s.code() == Code::kNotFound) return logical::Response{};

@@ -3,6 +3,7 @@
 // orphaning revocation, and tidy.
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
 #include "expiration/expiration_manager.h"
 #include "token/token_store.h"
 
@@ -29,8 +30,14 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
     }
   }
   TRY(view_.Transact({}, ops));
-  std::scoped_lock lock(mu_);
-  cache_.erase(std::string(hmac));
+  {
+    std::scoped_lock lock(mu_);
+    cache_.erase(std::string(hmac));
+  }
+  if (revoke_hook_) {
+    Status s = revoke_hook_(hmac);
+    if (!s.ok()) spdlog::warn("token revocation hook failed: {}", s.ToString());
+  }
   return Status::Ok();
 }
 

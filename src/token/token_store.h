@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -125,6 +126,13 @@ class TokenStore {
   // Lookup's check). Call before Load(); the manager must outlive its use.
   void AttachExpiration(expiration::ExpirationManager* manager);
 
+  // Called once for every revoked token, after its entry is gone (the core
+  // destroys the token's cubbyhole there). Set before Load(); must be
+  // thread-safe; its errors are logged, not returned.
+  void SetRevokeHook(std::function<Status(std::string_view hmac)> hook) {
+    revoke_hook_ = std::move(hook);
+  }
+
   // After unseal: reads (or creates) the salt and clears the cache.
   Status Load();
   // At seal: forgets the salt and every cached entry.
@@ -198,6 +206,7 @@ class TokenStore {
   std::mutex mu_;
   SecretBytes salt_;                               // guarded by mu_
   std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  std::function<Status(std::string_view)> revoke_hook_;
   std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
 };
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
+
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::token {
@@ -75,6 +78,31 @@ TEST_F(TokenStoreTest, RevokeRemovesTheToken) {
   auto entry = store_.Lookup(id->view());
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(*entry, nullptr);
+}
+
+TEST_F(TokenStoreTest, RevokeHookSeesEveryTokenOfTheTree) {
+  std::vector<std::string> revoked;
+  std::mutex mu;
+  store_.SetRevokeHook([&](std::string_view hmac) {
+    std::scoped_lock lock(mu);
+    revoked.emplace_back(hmac);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(store_.Load().ok());
+  TokenRequest parent_req;
+  parent_req.policies = {"a"};
+  auto parent = store_.CreateToken(parent_req);
+  ASSERT_TRUE(parent.has_value());
+  TokenRequest child_req;
+  child_req.policies = {"a"};
+  child_req.parent_hmac = parent->entry->id_hmac;
+  auto child = store_.CreateToken(child_req);
+  ASSERT_TRUE(child.has_value());
+  ASSERT_TRUE(store_.RevokeTree(parent->entry->id_hmac).ok());
+  std::sort(revoked.begin(), revoked.end());
+  std::vector<std::string> want{parent->entry->id_hmac, child->entry->id_hmac};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(revoked, want);
 }
 
 TEST(TokenIdTest, RandomAndBase62) {
