@@ -99,11 +99,11 @@ Result<std::shared_ptr<const token::TokenEntry>> Wrapper::ValidEntry(
 
 Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   ASSIGN_OR_RETURN(auto entry, ValidEntry(wrapping_token));
-  // Spending the single use first makes two concurrent unwraps race for it:
-  // exactly one gets the entry back.
-  ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac));
-  (void)used;
+  // Read the response before spending the single use: the last use revokes
+  // the token, and revocation destroys its cubbyhole. Two concurrent unwraps
+  // still race for the use, and only the one that gets it answers.
   ASSIGN_OR_RETURN(auto stored, cubbyhole_.Get(entry->id_hmac, kResponseKey));
+  ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac));
   cubbyhole_.Destroy(entry->id_hmac).IgnoreError();
   tokens_.RevokeTree(entry->id_hmac).IgnoreError();
   if (!used || !stored) return Err(InvalidWrappingToken());

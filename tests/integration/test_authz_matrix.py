@@ -436,6 +436,11 @@ class AuthzMatrixTest(unittest.TestCase):
     def test_no_token(self):
         self.assertEqual(self.run_column(None), len(ROUTES))
 
+    def test_no_token_asking_for_wrapping(self):
+        # A refused request must not mint a wrapping token either.
+        n = self.run_column(None, headers={"X-Vault-Wrap-TTL": "5m"})
+        self.assertEqual(n, len(ROUTES))
+
     def test_empty_token_header(self):
         self.assertEqual(self.run_column(""), len(ROUTES))
 

@@ -1,0 +1,286 @@
+// The real Node.js client node-vault drives a Coffer dev server.
+// Run by test_node_vault.py: `node --test node_vault_test.js` with
+// COFFER_ADDR (http://127.0.0.1:port) and COFFER_TOKEN (a root token).
+'use strict';
+
+const assert = require('node:assert/strict');
+const { describe, it, before } = require('node:test');
+const crypto = require('node:crypto');
+const nodeVault = require('node-vault');
+
+const ADDR = process.env.COFFER_ADDR;
+const ROOT = process.env.COFFER_TOKEN;
+if (!ADDR || !ROOT) throw new Error('COFFER_ADDR and COFFER_TOKEN must be set');
+
+function client(token) {
+  return nodeVault({ apiVersion: 'v1', endpoint: ADDR, token });
+}
+const unique = (p) => `${p}-${crypto.randomBytes(4).toString('hex')}`;
+
+// Resolves to the ApiResponseError node-vault rejects with.
+async function failure(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the request to fail');
+}
+
+describe('kv v2', () => {
+  const vault = client(ROOT);
+
+  it('writes versions and reads each of them', async () => {
+    const path = unique('app');
+    const w1 = await vault.write(`secret/data/${path}`, { data: { password: 'one' } });
+    assert.equal(w1.data.version, 1);
+    const w2 = await vault.write(`secret/data/${path}`, { data: { password: 'two' } });
+    assert.equal(w2.data.version, 2);
+
+    const latest = await vault.read(`secret/data/${path}`);
+    assert.deepEqual(latest.data.data, { password: 'two' });
+    assert.equal(latest.data.metadata.version, 2);
+    const v1 = await vault.read(`secret/data/${path}?version=1`);
+    assert.deepEqual(v1.data.data, { password: 'one' });
+
+    const meta = await vault.read(`secret/metadata/${path}`);
+    assert.equal(meta.data.current_version, 2);
+    assert.deepEqual(Object.keys(meta.data.versions).sort(), ['1', '2']);
+    const list = await vault.list('secret/metadata/');
+    assert.ok(list.data.keys.includes(path));
+  });
+
+  it('check-and-set and merge patch', async () => {
+    const path = unique('cas');
+    await vault.write(`secret/data/${path}`, { data: { a: '1' }, options: { cas: 0 } });
+    const err = await failure(
+      vault.write(`secret/data/${path}`, { data: { a: 'x' }, options: { cas: 0 } }));
+    assert.equal(err.response.statusCode, 400);
+    assert.match(err.message, /check-and-set/);
+    // node-vault's update() sends PATCH with application/merge-patch+json.
+    const patched = await vault.update(`secret/data/${path}`, { data: { b: '2' } });
+    assert.equal(patched.data.version, 2);
+    const read = await vault.read(`secret/data/${path}`);
+    assert.deepEqual(read.data.data, { a: '1', b: '2' });
+  });
+
+  it('deletes, undeletes and destroys versions', async () => {
+    const path = unique('life');
+    await vault.write(`secret/data/${path}`, { data: { n: '1' } });
+    await vault.write(`secret/data/${path}`, { data: { n: '2' } });
+    await vault.delete(`secret/data/${path}`);
+    const gone = await failure(vault.read(`secret/data/${path}`));
+    assert.equal(gone.response.statusCode, 404);
+    // Vault's 404 for a deleted version still carries its metadata.
+    assert.equal(gone.response.body.data.metadata.version, 2);
+    await vault.write(`secret/undelete/${path}`, { versions: [2] });
+    assert.deepEqual((await vault.read(`secret/data/${path}`)).data.data, { n: '2' });
+    await vault.destroySecretVersions({ path, versions: [1] });
+    const meta = await vault.read(`secret/metadata/${path}`);
+    assert.equal(meta.data.versions['1'].destroyed, true);
+    await vault.delete(`secret/metadata/${path}`);
+    assert.equal((await failure(vault.read(`secret/metadata/${path}`))).response.statusCode, 404);
+  });
+});
+
+describe('kv v1', () => {
+  const vault = client(ROOT);
+  before(async () => {
+    await vault.mount({ mount_point: 'kv1', type: 'kv', options: { version: '1' } });
+  });
+
+  it('mount listing shows a v1 kv', async () => {
+    const mounts = await vault.mounts();
+    assert.equal(mounts.data['kv1/'].type, 'kv');
+    assert.equal(mounts.data['kv1/'].options.version, '1');
+  });
+
+  it('writes, reads, lists and deletes', async () => {
+    const w = await vault.write('kv1/team/a', { user: 'alice', n: 1 });
+    assert.ok(!w); // 204: node-vault resolves with the empty body
+    await vault.write('kv1/team/b', { user: 'bob' });
+    await vault.write('kv1/team/sub/c', { user: 'carol' });
+    const a = await vault.read('kv1/team/a');
+    assert.deepEqual(a.data, { user: 'alice', n: 1 });
+    const list = await vault.list('kv1/team');
+    assert.deepEqual(list.data.keys, ['a', 'b', 'sub/']);
+    await vault.delete('kv1/team/a');
+    assert.equal((await failure(vault.read('kv1/team/a'))).response.statusCode, 404);
+    assert.deepEqual((await vault.list('kv1/team')).data.keys, ['b', 'sub/']);
+  });
+});
+
+describe('policies', () => {
+  const vault = client(ROOT);
+  const rules = 'path "secret/data/team/*" {\n  capabilities = ["read"]\n}\n';
+
+  it('addPolicy, getPolicy, policies, removePolicy', async () => {
+    const name = unique('team');
+    await vault.addPolicy({ name, rules });
+    const got = await vault.getPolicy({ name });
+    assert.equal(got.name, name);
+    assert.equal(got.rules, rules);
+    assert.equal(got.data.rules, rules);
+    const all = await vault.policies();
+    assert.ok(all.policies.includes(name));
+    assert.ok(all.policies.includes('default'));
+    assert.ok(all.data.keys.includes('root'));
+    await vault.removePolicy({ name });
+    assert.ok(!(await vault.policies()).policies.includes(name));
+    assert.equal((await failure(vault.getPolicy({ name }))).response.statusCode, 404);
+  });
+
+  it('refuses bad policy text', async () => {
+    const err = await failure(vault.addPolicy({ name: unique('bad'), rules: 'path "a" {' }));
+    assert.equal(err.response.statusCode, 400);
+  });
+});
+
+describe('tokens', () => {
+  const admin = client(ROOT);
+  // node-vault makes the token that tokenCreate returns the client's token:
+  // create with a throwaway client so `admin` stays root.
+  const create = async (args, parent = ROOT) => (await client(parent).tokenCreate(args)).auth;
+
+  before(async () => {
+    await admin.addPolicy({
+      name: 'creator',
+      rules: 'path "auth/token/create" { capabilities = ["update"] }',
+    });
+  });
+
+  it('tokenCreate sets the client token (node-vault behaviour)', async () => {
+    const c = client(ROOT);
+    const res = await c.tokenCreate({ policies: ['default'], ttl: '10m' });
+    assert.equal(c.token, res.auth.client_token);
+    const me = await c.tokenLookupSelf();
+    assert.equal(me.data.id, res.auth.client_token);
+    assert.deepEqual(me.data.policies, ['default']);
+  });
+
+  it('tokenCreate, tokenLookup, tokenLookupSelf, tokenLookupAccessor', async () => {
+    const auth = await create({ policies: ['default'], ttl: '1h', meta: { team: 'js' },
+                                display_name: 'js' });
+    assert.match(auth.client_token, /^hvs\./);
+    assert.equal(auth.lease_duration, 3600);
+    assert.equal(auth.renewable, true);
+    assert.deepEqual(auth.policies, ['default']);
+
+    const look = await admin.tokenLookup({ token: auth.client_token });
+    assert.equal(look.data.accessor, auth.accessor);
+    assert.equal(look.data.display_name, 'token-js');
+    assert.deepEqual(look.data.meta, { team: 'js' });
+    assert.equal(look.data.creation_ttl, 3600);
+    assert.ok(look.data.ttl > 3590 && look.data.ttl <= 3600);
+
+    const self = await client(auth.client_token).tokenLookupSelf();
+    assert.equal(self.data.id, auth.client_token);
+
+    const byAcc = await admin.tokenLookupAccessor({ accessor: auth.accessor });
+    assert.equal(byAcc.data.id, '');
+    assert.deepEqual(byAcc.data.policies, ['default']);
+
+    const accessors = await admin.tokenAccessors();
+    assert.ok(accessors.data.keys.includes(auth.accessor));
+  });
+
+  it('tokenRenew and tokenRenewSelf', async () => {
+    const auth = await create({ policies: ['default'], ttl: '10m' });
+    const r = await client(ROOT).tokenRenew({ token: auth.client_token, increment: '1h' });
+    assert.equal(r.auth.lease_duration, 3600);
+    const c = client(auth.client_token);
+    const s = await c.tokenRenewSelf({ increment: '2h' });
+    assert.equal(s.auth.lease_duration, 7200);
+    assert.equal(c.token, auth.client_token);
+  });
+
+  it('tokenRevoke cascades to the children', async () => {
+    const parent = await create({ policies: ['creator'], ttl: '1h' });
+    const child = await create({ policies: ['creator'], ttl: '1h' }, parent.client_token);
+    const grandchild = await create({ policies: ['default'], ttl: '1h' }, child.client_token);
+    assert.equal((await admin.tokenLookup({ token: grandchild.client_token })).data.orphan, false);
+
+    await admin.tokenRevoke({ token: parent.client_token });
+    for (const t of [parent, child, grandchild]) {
+      const err = await failure(admin.tokenLookup({ token: t.client_token }));
+      assert.equal(err.response.statusCode, 403);
+    }
+    const accessors = (await admin.tokenAccessors()).data.keys;
+    for (const t of [parent, child, grandchild]) assert.ok(!accessors.includes(t.accessor));
+  });
+
+  it('tokenRevokeOrphan keeps the children', async () => {
+    const parent = await create({ policies: ['creator'], ttl: '1h' });
+    const child = await create({ policies: ['default'], ttl: '1h' }, parent.client_token);
+    await admin.tokenRevokeOrphan({ token: parent.client_token });
+    assert.equal((await failure(admin.tokenLookup({ token: parent.client_token })))
+      .response.statusCode, 403);
+    const look = await admin.tokenLookup({ token: child.client_token });
+    assert.equal(look.data.orphan, true);
+  });
+
+  it('tokenRevokeAccessor and tokenRevokeSelf', async () => {
+    const a = await create({ policies: ['default'], ttl: '1h' });
+    await admin.tokenRevokeAccessor({ accessor: a.accessor });
+    assert.equal((await failure(client(a.client_token).tokenLookupSelf())).response.statusCode,
+                 403);
+    const b = await create({ policies: ['default'], ttl: '1h' });
+    await client(b.client_token).tokenRevokeSelf();
+    assert.equal((await failure(admin.tokenLookup({ token: b.client_token }))).response.statusCode,
+                 403);
+  });
+
+  it('an unknown token is refused with 403', async () => {
+    const err = await failure(client('hvs.doesnotexist000000000000').tokenLookupSelf());
+    assert.equal(err.response.statusCode, 403);
+    assert.ok(err.response.body.errors.length > 0);
+  });
+});
+
+describe('response wrapping', () => {
+  const admin = client(ROOT);
+
+  it('wraps tokenCreate through X-Vault-Wrap-TTL and unwraps once', async () => {
+    const wrapped = await client(ROOT).tokenCreate({
+      policies: ['default'], ttl: '1h',
+      requestOptions: { headers: { 'X-Vault-Wrap-TTL': '2m' } },
+    });
+    assert.equal(wrapped.auth, null);
+    assert.equal(wrapped.wrap_info.ttl, 120);
+    assert.equal(wrapped.wrap_info.creation_path, 'auth/token/create');
+    const wrapToken = wrapped.wrap_info.token;
+
+    // Unwrap with the wrapping token as the client token.
+    const out = await client(wrapToken).unwrap();
+    assert.match(out.auth.client_token, /^hvs\./);
+    assert.deepEqual(out.auth.policies, ['default']);
+    const look = await admin.tokenLookup({ token: out.auth.client_token });
+    assert.equal(look.data.creation_ttl, 3600);
+
+    // Single use.
+    const again = await failure(admin.unwrap({ token: wrapToken }));
+    assert.ok([400, 403].includes(again.response.statusCode), again.message);
+  });
+
+  it('wraps a kv read and unwraps with the token in the body', async () => {
+    const path = unique('wrapped');
+    await admin.write(`secret/data/${path}`, { data: { pw: 'hunter2' } });
+    const wrapped = await admin.read(`secret/data/${path}`,
+                                     { headers: { 'X-Vault-Wrap-TTL': '60s' } });
+    assert.equal(wrapped.data, null);
+    assert.equal(wrapped.wrap_info.creation_path, `secret/data/${path}`);
+    const looked = await client(undefined).write('sys/wrapping/lookup',
+                                                 { token: wrapped.wrap_info.token });
+    assert.equal(looked.data.creation_ttl, 60);
+    const out = await admin.unwrap({ token: wrapped.wrap_info.token });
+    assert.deepEqual(out.data.data, { pw: 'hunter2' });
+  });
+
+  it('sys/wrapping/wrap wraps arbitrary data', async () => {
+    const wrapped = await admin.write('sys/wrapping/wrap', { k: 'v' },
+                                      { headers: { 'X-Vault-Wrap-TTL': '90s' } });
+    assert.equal(wrapped.wrap_info.ttl, 90);
+    const out = await admin.unwrap({ token: wrapped.wrap_info.token });
+    assert.deepEqual(out.data, { k: 'v' });
+  });
+});
