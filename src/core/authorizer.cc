@@ -65,6 +65,61 @@ Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntr
   return acl->Capabilities(path);
 }
 
+namespace {
+
+// Segment-wise: does a policy pattern (with '+' segments and an optional
+// trailing '*') reach at or below `mount`, or cover it?
+bool PatternTouchesMount(std::string_view pattern, std::string_view mount) {
+  bool glob = !pattern.empty() && pattern.back() == '*';
+  if (glob) pattern.remove_suffix(1);
+  std::size_t i = 0, j = 0;
+  while (i < pattern.size() && j < mount.size()) {
+    if (pattern[i] == '+' && (i + 1 == pattern.size() || pattern[i + 1] == '/')) {
+      ++i;
+      while (j < mount.size() && mount[j] != '/') ++j;
+      continue;
+    }
+    if (pattern[i] != mount[j]) return false;
+    ++i;
+    ++j;
+  }
+  // Pattern ran out first: a glob covers the mount; an exact path shorter
+  // than the mount does not. Mount ran out first: the pattern is inside it.
+  if (i == pattern.size() && j < mount.size()) return glob;
+  return true;
+}
+
+}  // namespace
+
+Status Authorizer::Authenticate(logical::Request& request) {
+  if (request.client_token.empty()) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
+  if (!entry || IsWrappingToken(*entry)) return PermissionDenied();
+  auto auth = std::make_shared<logical::Auth>();
+  auth->token_hmac = entry->id_hmac;
+  auth->accessor = entry->accessor;
+  auth->policies = entry->policies;
+  auth->display_name = entry->display_name;
+  auth->metadata = entry->meta;
+  auth->entity_id = entry->entity_id;
+  auth->root = entry->IsRoot();
+  auth->sudo = auth->root;
+  auth->ttl = entry->ttl;
+  request.auth = std::move(auth);
+  return Status::Ok();
+}
+
+Result<bool> Authorizer::HasMountAccess(const logical::Auth& auth, std::string_view mount_path) {
+  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(auth.policies));
+  if (acl->IsRoot()) return true;
+  for (const auto& rule : acl->rules()) {
+    if ((rule.capabilities & ~static_cast<std::uint32_t>(policy::kCapDeny)) == 0) continue;
+    if (rule.capabilities & policy::kCapDeny) continue;
+    if (PatternTouchesMount(rule.pattern, mount_path)) return true;
+  }
+  return false;
+}
+
 Status Authorizer::Authorize(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));

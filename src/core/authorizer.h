@@ -27,6 +27,15 @@ class Authorizer {
   // kInvalidArgument for a wrap TTL outside the policy's bounds.
   Status Authorize(logical::Request& request);
 
+  // Only the token stage: a valid token sets request.auth; no ACL check.
+  // For paths that filter their answer by the caller's ACL themselves
+  // (sys/internal/ui/mounts).
+  Status Authenticate(logical::Request& request);
+
+  // Whether the caller's policies grant anything (other than deny) at or
+  // below a mount path, or on a glob that covers it.
+  Result<bool> HasMountAccess(const logical::Auth& auth, std::string_view mount_path);
+
   // The capabilities a token's policies grant on a path (sys/capabilities).
   Result<std::vector<std::string>> Capabilities(const token::TokenEntry& entry,
                                                 std::string_view path);

@@ -57,7 +57,8 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   barrier_ = std::make_unique<barrier::AesGcmBarrier>(*physical_, *clock_);
   seal_ = std::make_unique<seal::ShamirSeal>(*physical_, *barrier_);
   token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");
-  tokens_ = std::make_unique<token::TokenStore>(*token_view_, *clock_);
+  tokens_ = std::make_unique<token::TokenStore>(
+      *token_view_, *clock_, token::Options{options.default_lease_ttl, options.max_lease_ttl});
   router_ = std::make_unique<router::Router>(*barrier_, *clock_);
   // Cubbyhole is built in (one per server, like sys/): not in the mount table.
   cubbyhole_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "cubbyhole/");
@@ -67,7 +68,11 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   policy_backend_ = std::make_unique<policy::PolicyBackend>(*policies_);
   revoker_ = std::make_unique<CoreRevoker>(*this);
   expire_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/expire/");
-  expiration_ = std::make_unique<expiration::ExpirationManager>(*expire_view_, *clock_, *revoker_);
+  expiration::Options lease_options;
+  lease_options.default_lease_ttl = options.default_lease_ttl;
+  lease_options.max_lease_ttl = options.max_lease_ttl;
+  expiration_ = std::make_unique<expiration::ExpirationManager>(*expire_view_, *clock_, *revoker_,
+                                                                lease_options);
   tokens_->AttachExpiration(expiration_.get());
   tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(*expiration_);
@@ -248,7 +253,12 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     (void)ttl;
   }
   TRY(ResolveWriteOperation(request));
-  TRY(sys.Authorize(request));
+  if (request.path.starts_with("sys/internal/ui/mounts")) {
+    // Any valid token; the answer is filtered by the caller's ACL.
+    TRY(authorizer_->Authenticate(request));
+  } else {
+    TRY(sys.Authorize(request));
+  }
 
   Result<logical::Response> result;
   if (request.path == "sys" || request.path.starts_with("sys/")) {

@@ -44,6 +44,9 @@ struct CoreOptions {
   std::unique_ptr<storage::Backend> physical;
   Clock* clock = &SystemClock::Instance();
   std::size_t worker_threads = 32;
+  // System-wide token and lease TTLs (config default_lease_ttl/max_lease_ttl).
+  std::chrono::seconds default_lease_ttl{768 * 3600};
+  std::chrono::seconds max_lease_ttl{768 * 3600};
 };
 
 struct InitResult {

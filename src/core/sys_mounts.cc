@@ -232,7 +232,9 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   if (rest.empty()) {
     logical::Json secret = logical::Json::object();
     for (const auto& m : core_.router().snapshot()->mounts) {
-      secret[m->entry.path] = MountJson(m->entry);
+      ASSIGN_OR_RETURN(bool visible,
+                       core_.authorizer().HasMountAccess(*request.auth, m->entry.path));
+      if (visible) secret[m->entry.path] = MountJson(m->entry);
     }
     secret["sys/"] = SystemMountJson();
     secret["cubbyhole/"] = CubbyholeMountJson();
@@ -248,11 +250,16 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
     return r;
   }
   auto match = core_.router().Route(rest);
-  if (!match) {
+  bool visible = false;
+  if (match) {
+    ASSIGN_OR_RETURN(visible,
+                     core_.authorizer().HasMountAccess(*request.auth, match->mount->entry.path));
+  }
+  if (!visible) {
     return Err(
-        InvalidArgument("preflight capability check returned 403, please ensure client's "
-                        "policies grant access to path \"" +
-                        std::string(rest) + "/\""));
+        PermissionDenied("preflight capability check returned 403, please ensure client's "
+                         "policies grant access to path \"" +
+                         std::string(rest) + "/\""));
   }
   logical::Json data = MountJson(match->mount->entry);
   data["path"] = match->mount->entry.path;

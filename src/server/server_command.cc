@@ -167,6 +167,9 @@ int RunServer(int argc, char** argv) {
   }
   core::CoreOptions options;
   options.physical = std::move(*backend);
+  options.default_lease_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.default_lease_ttl);
+  options.max_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.max_lease_ttl);
   auto core = core::Core::Create(std::move(options));
   if (!core) {
     std::fprintf(stderr, "Error starting core: %s\n", core.error().ToString().c_str());
