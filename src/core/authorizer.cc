@@ -37,6 +37,20 @@ constexpr std::string_view kSudoPrefix[] = {
     "auth/token/revoke-orphan",
 };
 
+std::shared_ptr<logical::Auth> MakeAuth(const token::TokenEntry& entry, bool root, bool sudo) {
+  auto auth = std::make_shared<logical::Auth>();
+  auth->token_hmac = entry.id_hmac;
+  auth->accessor = entry.accessor;
+  auth->policies = entry.policies;
+  auth->display_name = entry.display_name;
+  auth->metadata = entry.meta;
+  auth->entity_id = entry.entity_id;
+  auth->root = root;
+  auth->sudo = sudo;
+  auth->ttl = entry.ttl;
+  return auth;
+}
+
 bool IsWrappingToken(const token::TokenEntry& entry) {
   return entry.policies.size() == 1 && entry.policies[0] == "response-wrapping";
 }
@@ -95,17 +109,7 @@ Status Authorizer::Authenticate(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry || IsWrappingToken(*entry)) return PermissionDenied();
-  auto auth = std::make_shared<logical::Auth>();
-  auth->token_hmac = entry->id_hmac;
-  auth->accessor = entry->accessor;
-  auth->policies = entry->policies;
-  auth->display_name = entry->display_name;
-  auth->metadata = entry->meta;
-  auth->entity_id = entry->entity_id;
-  auth->root = entry->IsRoot();
-  auth->sudo = auth->root;
-  auth->ttl = entry->ttl;
-  request.auth = std::move(auth);
+  request.auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
   return Status::Ok();
 }
 
@@ -155,22 +159,15 @@ Status Authorizer::Authorize(logical::Request& request) {
 
   // Spends a use last, so a refused request costs nothing. A wrapping token's
   // single use is spent by the unwrap itself, which needs its cubbyhole.
+  bool last_use = false;
   if (entry->num_uses != 0 && !IsWrappingToken(*entry)) {
-    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac));
+    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
     if (!used) return PermissionDenied();
     entry = std::move(used);
   }
 
-  auto auth = std::make_shared<logical::Auth>();
-  auth->token_hmac = entry->id_hmac;
-  auth->accessor = entry->accessor;
-  auth->policies = entry->policies;
-  auth->display_name = entry->display_name;
-  auth->metadata = entry->meta;
-  auth->entity_id = entry->entity_id;
-  auth->root = root;
-  auth->sudo = sudo;
-  auth->ttl = entry->ttl;
+  auto auth = MakeAuth(*entry, root, sudo);
+  auth->last_use = last_use;
   request.auth = std::move(auth);
   return Status::Ok();
 }

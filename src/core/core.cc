@@ -259,6 +259,18 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   } else {
     TRY(sys.Authorize(request));
   }
+  // A token on its last use is revoked once the request is done, whatever
+  // its outcome.
+  struct LastUse {
+    Core& core;
+    const logical::Request& request;
+    ~LastUse() {
+      if (request.auth && request.auth->last_use) {
+        Status s = core.tokens().FinishLastUse(request.auth->token_hmac);
+        if (!s.ok()) spdlog::warn("revoking a used-up token failed: {}", s.ToString());
+      }
+    }
+  } last_use{*this, request};
 
   Result<logical::Response> result;
   if (request.path == "sys" || request.path.starts_with("sys/")) {

@@ -32,6 +32,9 @@ struct Auth {
   bool root = false;  // holds the root policy
   bool sudo = false;  // root, or the ACL grants sudo on this request's path
   std::int64_t ttl = 0;
+  // This request spends the token's last use; the core revokes the token
+  // when the request is done.
+  bool last_use = false;
 };
 
 struct Request {

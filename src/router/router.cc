@@ -85,6 +85,16 @@ Result<std::shared_ptr<const Router::Mounted>> Router::Instantiate(const MountEn
   return std::shared_ptr<const Mounted>(std::move(mount));
 }
 
+Status Router::Commit(std::shared_ptr<Snapshot> next) {
+  std::sort(next->mounts.begin(), next->mounts.end(),
+            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  TRY(Persist(entries));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return Status::Ok();
+}
+
 Status Router::Persist(const std::vector<MountEntry>& entries) {
   logical::Json table = logical::Json::array();
   for (const auto& e : entries) table.push_back(MountEntryToJson(e));
@@ -134,12 +144,7 @@ Status Router::Mount(MountEntry entry) {
 
   auto next = std::make_shared<Snapshot>(*current);
   next->mounts.push_back(std::move(mount));
-  std::sort(next->mounts.begin(), next->mounts.end(),
-            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
-  std::vector<MountEntry> entries;
-  for (const auto& m : next->mounts) entries.push_back(m->entry);
-  TRY(Persist(entries));
-  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  TRY(Commit(std::move(next)));
   return Status::Ok();
 }
 
@@ -190,12 +195,7 @@ Status Router::Remount(std::string_view from, std::string_view to) {
   entry.path = dst;
   ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
   next->mounts.push_back(std::move(mount));
-  std::sort(next->mounts.begin(), next->mounts.end(),
-            [](const auto& a, const auto& b) { return a->entry.path < b->entry.path; });
-  std::vector<MountEntry> entries;
-  for (const auto& m : next->mounts) entries.push_back(m->entry);
-  TRY(Persist(entries));
-  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  TRY(Commit(std::move(next)));
   return Status::Ok();
 }
 
@@ -217,10 +217,7 @@ Status Router::Tune(std::string_view path, const logical::Json& config) {
     }
   }
   if (!found) return NotFound("no mount at " + p);
-  std::vector<MountEntry> entries;
-  for (const auto& m : next->mounts) entries.push_back(m->entry);
-  TRY(Persist(entries));
-  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  TRY(Commit(std::move(next)));
   return Status::Ok();
 }
 

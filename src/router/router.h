@@ -79,6 +79,8 @@ class Router {
  private:
   Result<std::shared_ptr<const Mounted>> Instantiate(const MountEntry& entry);
   Status Persist(const std::vector<MountEntry>& entries);
+  // Sorts, persists and publishes a new snapshot (write_mu_ held).
+  Status Commit(std::shared_ptr<Snapshot> next);
 
   storage::Backend& barrier_;
   Clock& clock_;

@@ -306,8 +306,11 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupAccessor(std::string
   return LookupByHmac(stored->value);
 }
 
-Result<std::shared_ptr<const TokenEntry>> TokenStore::UseToken(std::string_view hmac) {
+Result<std::shared_ptr<const TokenEntry>> TokenStore::UseToken(std::string_view hmac,
+                                                               bool* last_use) {
   std::unique_lock lock(use_mu_);
+  if (last_use != nullptr) *last_use = false;
+  if (pending_last_use_.contains(std::string(hmac))) return std::shared_ptr<const TokenEntry>();
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry || entry->num_uses == 0) return entry;
   TokenEntry next = *entry;
@@ -316,6 +319,13 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::UseToken(std::string_view 
     TRY(Store(next, /*is_new=*/false));
     return std::make_shared<const TokenEntry>(std::move(next));
   }
+  if (last_use != nullptr) {
+    // The caller's request may still use the token (lookup-self, its
+    // cubbyhole); no other request can, and FinishLastUse revokes it.
+    pending_last_use_.insert(std::string(hmac));
+    *last_use = true;
+    return entry;
+  }
   // Last use: mark pending so no concurrent request gets in, then revoke.
   next.num_uses = -1;
   TRY(Store(next, /*is_new=*/false));
@@ -323,6 +333,13 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::UseToken(std::string_view 
   TRY(RevokeTree(hmac));
   next.num_uses = 0;
   return std::make_shared<const TokenEntry>(std::move(next));
+}
+
+Status TokenStore::FinishLastUse(std::string_view hmac) {
+  Status s = RevokeTree(hmac);
+  std::scoped_lock lock(use_mu_);
+  pending_last_use_.erase(std::string(hmac));
+  return s;
 }
 
 Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hmac,

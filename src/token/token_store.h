@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -156,7 +157,14 @@ class TokenStore {
   // nullptr when the token is unknown/expired/used up. The use that brings
   // num_uses to 0 is allowed and revokes the token (and its subtree and
   // leases) before returning. Atomic across concurrent requests.
-  Result<std::shared_ptr<const TokenEntry>> UseToken(std::string_view hmac);
+  //
+  // With `last_use` given, the last use does not revoke at once: the entry
+  // comes back (num_uses 1), *last_use is set, no other request may use the
+  // token any more, and the caller must call FinishLastUse() once its
+  // request is done (Vault's "revoke after the request").
+  Result<std::shared_ptr<const TokenEntry>> UseToken(std::string_view hmac,
+                                                     bool* last_use = nullptr);
+  Status FinishLastUse(std::string_view hmac);
 
   // Renews: periodic tokens get `period` again; others `increment` (0 = the
   // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
@@ -207,6 +215,7 @@ class TokenStore {
   SecretBytes salt_;                               // guarded by mu_
   std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
   std::function<Status(std::string_view)> revoke_hook_;
+  std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
   std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
 };
 

@@ -33,6 +33,9 @@ NOTHING = 'path "nothing/*" { capabilities = ["read", "list"] }'
 # (method, path, body). {placeholders} are filled in from the fixture: victim
 # (a live token that must survive), victim_acc, wrap (a live wrapping token),
 # lease (a live lease id). Every row must be refused for the callers below.
+# Answered for any valid token, with only what its ACL reaches.
+FILTERED_LISTINGS = ("sys/internal/ui/mounts",)
+
 ROUTES = [
     # sys/mounts and friends
     ("GET", "sys/mounts", None),
@@ -474,12 +477,26 @@ class AuthzMatrixTest(unittest.TestCase):
 
     def test_denied_policy_token(self):
         # policies ["nothing"] and no default policy: not even the
-        # self-service paths are granted.
-        self.assertEqual(self.run_column(self.fx.denied["client_token"]), len(ROUTES))
+        # self-service paths are granted. The mount listing for UIs answers
+        # any valid token, filtered by its ACL (checked below).
+        n = self.run_column(self.fx.denied["client_token"], skip=FILTERED_LISTINGS)
+        self.assertEqual(n, len(ROUTES) - len(FILTERED_LISTINGS))
 
     def test_default_policy_token(self):
-        n = self.run_column(self.fx.default["client_token"], skip=DEFAULT_GRANTED)
+        n = self.run_column(self.fx.default["client_token"],
+                            skip=set(DEFAULT_GRANTED) | set(FILTERED_LISTINGS))
         self.assertGreater(n, len(ROUTES) - 20)
+
+    def test_mount_listing_is_filtered_by_acl(self):
+        for token in (self.fx.denied["client_token"], self.fx.default["client_token"]):
+            status, answer = self.fx.http.request("GET", "sys/internal/ui/mounts", None, token)
+            self.assertEqual(status, 200, answer)
+            visible = set(answer["data"]["secret"])
+            # Neither token has any grant on the KV mounts: they are hidden.
+            self.assertNotIn("secret/", visible)
+            self.assertNotIn("kv1/", visible)
+        status, answer = self.fx.http.request("GET", "sys/internal/ui/mounts", None, ROOT)
+        self.assertIn("secret/", answer["data"]["secret"])
 
     def test_wrapping_token_as_client_token(self):
         n = self.run_column(self.fx.wrap_caller, skip=WRAPPING_TOKEN_MAY)

@@ -467,12 +467,9 @@ class HvacTokenTest(HvacTestBase):
         with self.assertRaises(exceptions.Forbidden):
             self.client.auth.token.lookup(limited["client_token"])
 
-    @unittest.expectedFailure  # remove when the server bug below is fixed
-    def test_bug_lookup_self_on_last_use(self):
-        """SERVER BUG: the use that brings num_uses to 0 should be allowed (as
-        in Vault and docs/tokens.md), but auth/token/lookup-self answers
-        403 "bad token" on it: the token is revoked during authorisation,
-        before the handler looks it up."""
+    def test_last_use_is_allowed_then_revoked(self):
+        """The use that brings num_uses to 0 is allowed (the request can still
+        look the token up), and the token is revoked after it."""
         once = self.create(policies=["default"], ttl="1h", num_uses=1)
         c = self.as_token(once["client_token"])
         data = c.auth.token.lookup_self()["data"]
