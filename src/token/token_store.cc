@@ -128,7 +128,7 @@ std::int64_t TokenStore::MonoNs() const {
 
 Status TokenStore::Load() {
   ASSIGN_OR_RETURN(auto existing, view_.Get(kSaltKey));
-  std::scoped_lock lock(mu_);
+  std::scoped_lock lock(mu_, salt_mu_);
   cache_.clear();
   if (existing) {
     salt_ = SecretBytes::FromString(existing->value);
@@ -157,13 +157,13 @@ Status TokenStore::Load() {
 }
 
 void TokenStore::Unload() {
-  std::scoped_lock lock(mu_);
+  std::scoped_lock lock(mu_, salt_mu_);
   salt_.Clear();
   cache_.clear();
 }
 
 Result<std::string> TokenStore::Hmac(std::string_view token_id) {
-  std::scoped_lock lock(mu_);
+  std::shared_lock lock(salt_mu_);
   if (salt_.empty()) return Err(Sealed());
   ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(salt_, token_id));
   return crypto::ToHex(mac);

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -212,7 +213,11 @@ class TokenStore {
   const Options options_;
   expiration::ExpirationManager* expiration_ = nullptr;
   std::mutex mu_;
-  SecretBytes salt_;                               // guarded by mu_
+  // salt_ is written holding both mu_ and salt_mu_ (exclusive) and read
+  // holding either: Hmac() takes only salt_mu_ shared, so the HMAC of every
+  // request's token no longer runs inside the cache's mutex.
+  std::shared_mutex salt_mu_;
+  SecretBytes salt_;
   std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
   std::function<Status(std::string_view)> revoke_hook_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_

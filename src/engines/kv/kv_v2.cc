@@ -46,6 +46,28 @@ Result<Config> KvV2Backend::ReadConfig() {
   return DecodeConfig(entry->value);
 }
 
+Result<KvV2Backend::ConfigSnapshot> KvV2Backend::CachedConfig(bool refresh) {
+  if (!refresh) {
+    std::scoped_lock lock(config_mu_);
+    if (config_cache_) return *config_cache_;
+  }
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(kConfigKey));
+  ConfigSnapshot snapshot;
+  if (entry) {
+    ASSIGN_OR_RETURN(snapshot.config, DecodeConfig(entry->value));
+    snapshot.revision = entry->revision;
+  }
+  std::scoped_lock lock(config_mu_);
+  // Keep the newer of two concurrent refills (revisions only grow).
+  if (!config_cache_ || config_cache_->revision <= snapshot.revision) config_cache_ = snapshot;
+  return snapshot;
+}
+
+void KvV2Backend::InvalidateConfig() {
+  std::scoped_lock lock(config_mu_);
+  config_cache_.reset();
+}
+
 Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
                                                              std::uint64_t* revision) {
   ASSIGN_OR_RETURN(auto entry, storage_.Get(MetadataKey(key)));
@@ -55,12 +77,25 @@ Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& 
   return std::optional<KeyMetadata>(std::move(meta));
 }
 
-Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn) {
+Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,
+                                     ConfigSnapshot* config) {
   const std::string meta_key = MetadataKey(key);
+  bool config_fresh = false;  // *config was read from storage in this call
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (config != nullptr && attempt > 0) {
+      // The conflict may have been the config's compare.
+      ASSIGN_OR_RETURN(*config, CachedConfig(/*refresh=*/true));
+      config_fresh = true;
+    }
     std::uint64_t revision = 0;
     ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, &revision));
-    ASSIGN_OR_RETURN(Mutation m, fn(meta, Now()));
+    Result<Mutation> mutation = fn(meta, Now());
+    if (!mutation && config != nullptr && !config_fresh) {
+      // A refusal (cas_required, ...) commits nothing, so no compare guards
+      // it: decide it again with the config as stored now.
+      continue;
+    }
+    ASSIGN_OR_RETURN(Mutation m, std::move(mutation));
     if (m.retry) {
       Backoff(attempt);
       continue;
@@ -76,8 +111,10 @@ Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn)
         m.ops.push_back(storage::Op{storage::Op::Kind::kDelete, meta_key, {}});
         break;
     }
-    storage::Compare compare{meta_key, revision};
-    Status s = storage_.Transact(std::span<const storage::Compare>(&compare, 1), m.ops);
+    storage::Compare compares[2] = {{meta_key, revision}, {}};
+    std::size_t n_compares = 1;
+    if (config != nullptr) compares[n_compares++] = {std::string(kConfigKey), config->revision};
+    Status s = storage_.Transact(std::span<const storage::Compare>(compares, n_compares), m.ops);
     if (s.ok()) return std::move(m.response);
     if (s.code() != Code::kConflict) return Err(std::move(s));
     Backoff(attempt);

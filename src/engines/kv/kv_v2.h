@@ -11,15 +11,23 @@
 //   metadata/<folder> LIST, plus Coffer's ?recursive=true&after=&limit=
 //   subkeys/<key>     GET (?version=N&depth=D)  the data's shape, leaves null
 //
-// Concurrency: no in-process locks. Every change reads the key's metadata
-// entry, computes the new state (CAS checks included) and commits it with
-// storage Transact guarded by the entry's revision, retrying a bounded number
-// of times on kConflict. So concurrent writers on one key, in this process or
-// on another node sharing the storage, never lose an update.
+// Concurrency: no in-process locks on keys. Every change reads the key's
+// metadata entry, computes the new state (CAS checks included) and commits it
+// with storage Transact guarded by the entry's revision, retrying a bounded
+// number of times on kConflict. So concurrent writers on one key, in this
+// process or on another node sharing the storage, never lose an update.
 //
-// Thread safety: safe for concurrent use.
+// The mount config is cached in memory with the revision of its storage
+// entry. Data writes (data/ POST, PUT, PATCH) use the cached copy and add a
+// compare on that revision to their Transact: a config changed since (by
+// this process or another node) fails the commit with kConflict, and the
+// retry reads the config again. So no write is ever decided by a stale
+// config, and the hot path does not read the config from storage.
+//
+// Thread safety: safe for concurrent use (the config cache has its mutex).
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,10 +61,23 @@ class KvV2Backend final : public logical::Backend {
   // Called with the key's metadata (nullopt when absent), which it may
   // modify; an error aborts without writing anything.
   using MutateFn = std::function<Result<Mutation>(std::optional<KeyMetadata>& meta, Nanos now)>;
-  Result<logical::Response> Mutate(const std::string& key, const MutateFn& fn);
+  // The mount config and the revision of its entry (0: absent).
+  struct ConfigSnapshot {
+    Config config;
+    std::uint64_t revision = 0;
+  };
+  // With `config`, the Transact also compares the config's revision, and
+  // after a conflict *config is re-read from storage before the next attempt
+  // (fn reads it by reference).
+  Result<logical::Response> Mutate(const std::string& key, const MutateFn& fn,
+                                   ConfigSnapshot* config = nullptr);
 
   Nanos Now() const;
-  Result<Config> ReadConfig();
+  Result<Config> ReadConfig();  // always from storage
+  // From the cache, or from storage (refilling the cache) when it is empty or
+  // `refresh` is set.
+  Result<ConfigSnapshot> CachedConfig(bool refresh);
+  void InvalidateConfig();
   // The metadata and its entry revision (0 when absent).
   Result<std::optional<KeyMetadata>> ReadMetadata(const std::string& key,
                                                   std::uint64_t* revision = nullptr);
@@ -83,6 +104,8 @@ class KvV2Backend final : public logical::Backend {
 
   storage::Backend& storage_;
   Clock& clock_;
+  std::mutex config_mu_;
+  std::optional<ConfigSnapshot> config_cache_;  // guarded by config_mu_
 };
 
 }  // namespace coffer::engines::kv

@@ -115,9 +115,10 @@ Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& r
   TRY(ValidateSecretKey(key));
   ASSIGN_OR_RETURN(const Json* data, DataField(request));
   ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
-  ASSIGN_OR_RETURN(Config config, ReadConfig());
+  ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
+  const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
 
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
     if (!meta) meta.emplace();
     TRY(CheckCas(cas, config, *meta));
     std::vector<std::uint64_t> pruned =
@@ -131,16 +132,18 @@ Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& r
     }
     m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
     return m;
-  });
+  };
+  return Mutate(key, mutate, &snapshot);
 }
 
 Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& request) {
   TRY(ValidateSecretKey(key));
   ASSIGN_OR_RETURN(const Json* patch, DataField(request));
   ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
-  ASSIGN_OR_RETURN(Config config, ReadConfig());
+  ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
+  const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
 
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
     Mutation m;
     if (!meta) {
       m.response = NotFoundResponse();
@@ -179,7 +182,8 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
     }
     m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
     return m;
-  });
+  };
+  return Mutate(key, mutate, &snapshot);
 }
 
 Result<Response> KvV2Backend::DeleteLatest(const std::string& key) {

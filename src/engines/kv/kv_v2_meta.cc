@@ -164,6 +164,7 @@ Result<Response> KvV2Backend::WriteConfig(const Request& request) {
     storage::Op op{storage::Op::Kind::kPut, std::string(kConfigKey), EncodeConfig(config)};
     Status s = storage_.Transact(std::span<const storage::Compare>(&compare, 1),
                                  std::span<const storage::Op>(&op, 1));
+    InvalidateConfig();  // even on failure: the next write re-reads it
     if (s.ok()) return NoContent();
     if (s.code() != Code::kConflict) return Err(std::move(s));
   }
