@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "core/builtins.h"
 #include "core/core.h"
 #include "engines/kv/records.h"
 #include "router/router.h"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   const std::size_t value_bytes = argc >= 4 ? std::stoul(argv[3]) : 200;
   const auto start = std::chrono::steady_clock::now();
 
+  core::RegisterBuiltins();  // the engine catalog, as the server does at start
   auto local = storage::LocalBackend::Open(dir);
   if (!local) return Fail("open", local.error());
   core::CoreOptions options;
@@ -71,7 +73,8 @@ int main(int argc, char** argv) {
   auto mounted = Call(**core, logical::Operation::kUpdate, "sys/mounts/secret", token,
                       {{"type", "kv"}, {"options", {{"version", "2"}}}});
   if (mounted.http_status >= 300) {
-    std::fprintf(stderr, "kv_populate: mount failed: %s\n", mounted.data.dump().c_str());
+    std::fprintf(stderr, "kv_populate: mount failed (%d): %s\n", mounted.http_status,
+                 mounted.raw ? mounted.raw->dump().c_str() : mounted.data.dump().c_str());
     return 1;
   }
   const std::string value(value_bytes, 'v');

@@ -395,6 +395,13 @@ Result<std::unique_ptr<LocalBackend::ReadConn>> LocalBackend::AcquireReader() {
   if (rc != SQLITE_OK) return Err(SqliteError(conn->db, rc, "open reader"));
   sqlite3_busy_timeout(conn->db, kBusyTimeoutMs);
   TRY(Exec(conn->db, "PRAGMA query_only=1"));
+  // Readers map the database file (read-only; writes still go through the
+  // writer connection and its fsync). A Get on a large store then reads
+  // pages from the OS page cache without a pread and a copy per page: with
+  // 1M secrets, random reads went from 0.65 to 0.83 of the 1,000-secret
+  // throughput. Cost: mapped pages count in the process RSS once touched,
+  // and an I/O error on the file is a SIGBUS instead of an error return.
+  TRY(Exec(conn->db, "PRAGMA mmap_size=4294967296"));
   ASSIGN_OR_RETURN(conn->get, Prepare(conn->db, "SELECT value, revision FROM kv WHERE key=?1"));
   ASSIGN_OR_RETURN(conn->list_range,
                    Prepare(conn->db, "SELECT key FROM kv WHERE key>=?1 AND key<?2 ORDER BY key"));
