@@ -194,8 +194,28 @@ Status Core::Seal() {
   return Status::Ok();
 }
 
+namespace {
+
+// Reads of secrets touch storage only through the read path (the embedded
+// store's read connections and page cache, microseconds), so they run on the
+// I/O thread: a hand-off to the worker pool and back costs more than the read
+// itself. Anything that may write and wait for a group commit goes to the
+// pool: writes, sys/ and auth/ paths (lease and token bookkeeping), wrapped
+// responses (they mint a token). A read with a use-limited token still
+// records the use inline.
+bool IsInlineRead(const logical::Request& request) {
+  bool read = request.operation == logical::Operation::kRead ||
+              request.operation == logical::Operation::kList ||
+              request.operation == logical::Operation::kHead;
+  return read && request.wrap_ttl.empty() && !request.path.starts_with("sys/") &&
+         !request.path.starts_with("auth/");
+}
+
+}  // namespace
+
 void Core::Handle(logical::Request request, std::function<void(logical::Response)> done) {
-  if (IsInlinePath(request.path) || (sealed_.load() && !AllowedWhileSealed(request.path))) {
+  if (IsInlinePath(request.path) || IsInlineRead(request) ||
+      (sealed_.load() && !AllowedWhileSealed(request.path))) {
     done(HandleRequest(request));
     return;
   }
