@@ -4,6 +4,11 @@ PRESET ?= release
 BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
 JOBS ?= $(shell nproc)
 
+# ccache: hash paths relative to the checkout, so a fresh clone in another
+# folder (CI) reuses what an earlier build on the same machine compiled.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 .PHONY: all deps configure build run test bench format clean
 
 all: build
