@@ -73,7 +73,7 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   lease_options.max_lease_ttl = options.max_lease_ttl;
   expiration_ = std::make_unique<expiration::ExpirationManager>(*expire_view_, *clock_, *revoker_,
                                                                 lease_options);
-  tokens_->AttachExpiration(expiration_.get());
+  tokens_->AttachExpiration(expiration_.get(), {barrier_.get(), "sys/token/", "sys/expire/"});
   tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(*expiration_);
   token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);

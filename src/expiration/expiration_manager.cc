@@ -82,7 +82,7 @@ Result<std::optional<Lease>> ExpirationManager::Read(std::string_view lease_id) 
   return std::optional<Lease>(std::move(lease));
 }
 
-Status ExpirationManager::Write(const Lease& lease, bool is_new) {
+Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactFn* transact) {
   TRY(storage::ValidateKey(LeaseStorageKey(lease.id)));
   const LeaseKey key = KeyOf(lease.id);
   const std::size_t bucket = BucketOf(key);
@@ -108,7 +108,11 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new) {
     if (is_new && !lease.token_hmac.empty()) {
       ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
     }
-    TRY(view_.Transact({}, ops));
+    if (transact != nullptr) {
+      TRY((*transact)(ops));
+    } else {
+      TRY(view_.Transact({}, ops));
+    }
   }
   const std::int64_t due = DueOf(lease.expire_time);
   bool wake = false;
@@ -361,8 +365,21 @@ Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
 
 Status ExpirationManager::RegisterToken(std::string_view token_hmac, std::string_view path,
                                         seconds ttl, bool renewable) {
+  ASSIGN_OR_RETURN(Lease lease, TokenLease(token_hmac, path, ttl, renewable));
+  return Write(lease, /*is_new=*/true);
+}
+
+Status ExpirationManager::RegisterTokenWith(std::string_view token_hmac, std::string_view path,
+                                            seconds ttl, bool renewable,
+                                            const TransactFn& transact) {
+  ASSIGN_OR_RETURN(Lease lease, TokenLease(token_hmac, path, ttl, renewable));
+  return Write(lease, /*is_new=*/true, &transact);
+}
+
+Result<Lease> ExpirationManager::TokenLease(std::string_view token_hmac, std::string_view path,
+                                            seconds ttl, bool renewable) const {
   if (token_hmac.empty() || ttl.count() <= 0) {
-    return InvalidArgument("a token lease needs a token and a positive ttl");
+    return Err(InvalidArgument("a token lease needs a token and a positive ttl"));
   }
   Lease lease;
   lease.id = TokenLeaseId(path, token_hmac);
@@ -373,7 +390,7 @@ Status ExpirationManager::RegisterToken(std::string_view token_hmac, std::string
   lease.renewable = renewable;
   lease.ttl = ttl.count();
   lease.kind = Lease::Kind::kToken;
-  return Write(lease, /*is_new=*/true);
+  return lease;
 }
 
 Status ExpirationManager::ExtendToken(std::string_view token_hmac, std::string_view path,

@@ -27,8 +27,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -87,6 +89,15 @@ class ExpirationManager {
   // store calls it for every token with a TTL, and ExtendToken on renewal.
   Status RegisterToken(std::string_view token_hmac, std::string_view path, std::chrono::seconds ttl,
                        bool renewable);
+  // RegisterToken inside the caller's transaction: `transact` gets the
+  // lease's ops (keys relative to this manager's view) and must apply them
+  // atomically together with its own (e.g. the token entry) in ONE storage
+  // Transact, returning its status. It runs under the lease's bucket lock;
+  // the in-memory index is updated only if it returns Ok, so a failed or
+  // conflicting transaction leaves neither records nor index entry.
+  using TransactFn = std::function<Status(std::span<const storage::Op> lease_ops)>;
+  Status RegisterTokenWith(std::string_view token_hmac, std::string_view path,
+                           std::chrono::seconds ttl, bool renewable, const TransactFn& transact);
   Status ExtendToken(std::string_view token_hmac, std::string_view path, std::chrono::seconds ttl);
   static std::string TokenLeaseId(std::string_view path, std::string_view token_hmac);
 
@@ -114,7 +125,9 @@ class ExpirationManager {
   std::int64_t NowUnix() const;
 
  private:
-  Status Write(const Lease& lease, bool is_new);
+  Status Write(const Lease& lease, bool is_new, const TransactFn* transact = nullptr);
+  Result<Lease> TokenLease(std::string_view token_hmac, std::string_view path,
+                           std::chrono::seconds ttl, bool renewable) const;
   Status DeleteRecords(const Lease& lease);
   Status RevokeLease(const Lease& lease, bool force);
   bool RevokeExpired(const LeaseKey& key);

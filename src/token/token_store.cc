@@ -116,7 +116,10 @@ SecretBytes NewTokenId() {
 TokenStore::TokenStore(storage::Backend& view, Clock& clock, Options options)
     : view_(view), clock_(clock), options_(options) {}
 
-void TokenStore::AttachExpiration(expiration::ExpirationManager* manager) { expiration_ = manager; }
+void TokenStore::AttachExpiration(expiration::ExpirationManager* manager, SharedStorage shared) {
+  expiration_ = manager;
+  shared_ = std::move(shared);
+}
 
 std::int64_t TokenStore::NowUnix() const {
   return duration_cast<seconds>(clock_.Wall().time_since_epoch()).count();
@@ -182,19 +185,52 @@ void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
   cache_[key] = std::move(c);
 }
 
-Status TokenStore::Store(const TokenEntry& entry, bool is_new) {
-  std::vector<storage::Op> ops;
-  ops.push_back({storage::Op::Kind::kPut, "id/" + entry.id_hmac, ToJson(entry).dump()});
-  std::vector<storage::Compare> compares;
+namespace {
+
+// The records of a token entry (keys under `prefix`); a new one also gets
+// its accessor and parent index and must not exist yet.
+void EntryOps(const TokenEntry& entry, bool is_new, std::string_view prefix,
+              std::vector<storage::Op>& ops, std::vector<storage::Compare>& compares) {
+  const std::string p(prefix);
+  ops.push_back({storage::Op::Kind::kPut, p + "id/" + entry.id_hmac, ToJson(entry).dump()});
   if (is_new) {
-    compares.push_back({"id/" + entry.id_hmac, 0});
-    ops.push_back({storage::Op::Kind::kPut, "accessor/" + entry.accessor, entry.id_hmac});
+    compares.push_back({p + "id/" + entry.id_hmac, 0});
+    ops.push_back({storage::Op::Kind::kPut, p + "accessor/" + entry.accessor, entry.id_hmac});
     if (!entry.parent_hmac.empty()) {
       ops.push_back(
-          {storage::Op::Kind::kPut, "parent/" + entry.parent_hmac + "/" + entry.id_hmac, ""});
+          {storage::Op::Kind::kPut, p + "parent/" + entry.parent_hmac + "/" + entry.id_hmac, ""});
     }
   }
+}
+
+}  // namespace
+
+Status TokenStore::Store(const TokenEntry& entry, bool is_new) {
+  std::vector<storage::Op> ops;
+  std::vector<storage::Compare> compares;
+  EntryOps(entry, is_new, "", ops, compares);
   Status s = view_.Transact(compares, ops);
+  if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
+  TRY(s);
+  std::scoped_lock lock(mu_);
+  CacheLocked(std::make_shared<const TokenEntry>(entry));
+  return Status::Ok();
+}
+
+Status TokenStore::StoreWithLease(const TokenEntry& entry, std::int64_t ttl) {
+  std::vector<storage::Op> ops;
+  std::vector<storage::Compare> compares;
+  EntryOps(entry, /*is_new=*/true, shared_.token_prefix, ops, compares);
+  const std::size_t entry_ops = ops.size();
+  Status s = expiration_->RegisterTokenWith(
+      entry.id_hmac, entry.path, seconds(ttl), entry.renewable,
+      [&](std::span<const storage::Op> lease_ops) {
+        ops.resize(entry_ops);
+        for (const auto& op : lease_ops) {
+          ops.push_back({op.kind, shared_.expire_prefix + op.key, op.value});
+        }
+        return shared_.root->Transact(compares, ops);
+      });
   if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
   TRY(s);
   std::scoped_lock lock(mu_);
@@ -252,8 +288,12 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.ttl = ttl;
   e.renewable = ttl > 0 && (request.renewable || e.period > 0);
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
-  TRY(Store(e, /*is_new=*/true));
-  if (ttl > 0 && expiration_ != nullptr) {
+  if (ttl > 0 && expiration_ != nullptr && shared_.root != nullptr) {
+    TRY(StoreWithLease(e, ttl));
+  } else {
+    TRY(Store(e, /*is_new=*/true));
+  }
+  if (ttl > 0 && expiration_ != nullptr && shared_.root == nullptr) {
     Status s = expiration_->RegisterToken(hmac, e.path, seconds(ttl), e.renewable);
     if (!s.ok()) {
       RevokeOne(hmac).IgnoreError();

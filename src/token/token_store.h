@@ -124,9 +124,23 @@ class TokenStore {
  public:
   TokenStore(storage::Backend& view, Clock& clock, Options options = {});
 
+  // The backend both the token view and the expiration manager's view are
+  // prefixes of (the barrier), with those prefixes. When given, a new token
+  // with a TTL and its lease are written in ONE Transact on `root` (atomic:
+  // after a crash there is either both or neither); otherwise in two.
+  struct SharedStorage {
+    storage::Backend* root = nullptr;
+    std::string token_prefix;   // e.g. "sys/token/"
+    std::string expire_prefix;  // e.g. "sys/expire/"
+  };
+
   // Wires the expiration manager (may be null: tokens then only expire via
-  // Lookup's check). Call before Load(); the manager must outlive its use.
-  void AttachExpiration(expiration::ExpirationManager* manager);
+  // Lookup's check). Call before Load(); the manager (and shared.root) must
+  // outlive their use.
+  void AttachExpiration(expiration::ExpirationManager* manager, SharedStorage shared);
+  void AttachExpiration(expiration::ExpirationManager* manager) {
+    AttachExpiration(manager, SharedStorage{});
+  }
 
   // Called once for every revoked token, after its entry is gone (the core
   // destroys the token's cubbyhole there). Set before Load(); must be
@@ -203,6 +217,8 @@ class TokenStore {
 
   Result<std::string> Hmac(std::string_view token_id);
   Status Store(const TokenEntry& entry, bool is_new);
+  // A new entry and its lease (ttl > 0) in one Transact on shared_.root.
+  Status StoreWithLease(const TokenEntry& entry, std::int64_t ttl);
   void CacheLocked(std::shared_ptr<const TokenEntry> entry);
   Result<std::optional<TokenEntry>> ReadEntry(std::string_view hmac);
   Status RevokeOne(std::string_view hmac);
@@ -212,6 +228,7 @@ class TokenStore {
   Clock& clock_;
   const Options options_;
   expiration::ExpirationManager* expiration_ = nullptr;
+  SharedStorage shared_;
   std::mutex mu_;
   // salt_ is written holding both mu_ and salt_mu_ (exclusive) and read
   // holding either: Hmac() takes only salt_mu_ shared, so the HMAC of every
