@@ -90,21 +90,12 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   {
     std::scoped_lock lock(BucketMutex(bucket));
     ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
-    std::vector<IndexRecord> records;
-    if (existing) {
-      ASSIGN_OR_RETURN(records, DecodeBucket(existing->value));
-    }
-    auto it = std::find_if(records.begin(), records.end(),
-                           [&](const IndexRecord& r) { return r.key == key; });
-    if (it == records.end()) {
-      records.push_back(IndexRecord{key, lease.expire_time, lease.id});
-    } else {
-      it->expire_time = lease.expire_time;
-      it->id = lease.id;
-    }
+    std::string bucket_value = existing ? std::move(existing->value) : std::string();
+    TRY(UpsertRecord(bucket_value, IndexRecord{key, lease.expire_time, lease.id}));
     std::vector<storage::Op> ops;
+    ops.reserve(3);
     ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), LeaseToJson(lease).dump()});
-    ops.push_back({storage::Op::Kind::kPut, bucket_key, EncodeBucket(records)});
+    ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(bucket_value)});
     if (is_new && !lease.token_hmac.empty()) {
       ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
     }
@@ -133,17 +124,14 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
   {
     std::scoped_lock lock(BucketMutex(bucket));
     ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
-    std::vector<IndexRecord> records;
-    if (existing) {
-      ASSIGN_OR_RETURN(records, DecodeBucket(existing->value));
-    }
-    std::erase_if(records, [&](const IndexRecord& r) { return r.key == key; });
+    std::string bucket_value = existing ? std::move(existing->value) : std::string();
+    TRY(EraseRecord(bucket_value, key));
     std::vector<storage::Op> ops;
     ops.push_back({storage::Op::Kind::kDelete, LeaseStorageKey(lease.id), {}});
-    if (records.empty()) {
+    if (bucket_value.empty()) {
       ops.push_back({storage::Op::Kind::kDelete, bucket_key, {}});
     } else {
-      ops.push_back({storage::Op::Kind::kPut, bucket_key, EncodeBucket(records)});
+      ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(bucket_value)});
     }
     if (!lease.token_hmac.empty()) {
       ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});

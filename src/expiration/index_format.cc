@@ -1,6 +1,9 @@
 #include "expiration/index_format.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <utility>
 
 namespace coffer::expiration {
 
@@ -47,6 +50,63 @@ std::string EncodeBucket(const std::vector<IndexRecord>& records) {
     out.append(r.id, 0, len);
   }
   return out;
+}
+
+namespace {
+
+void AppendRecord(std::string& out, const IndexRecord& r) {
+  out.append(reinterpret_cast<const char*>(r.key.bytes.data()), r.key.bytes.size());
+  auto expire = static_cast<std::uint64_t>(r.expire_time);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((expire >> (8 * i)) & 0xff));
+  std::size_t len = std::min<std::size_t>(r.id.size(), 0xffff);
+  out.push_back(static_cast<char>(len & 0xff));
+  out.push_back(static_cast<char>(len >> 8));
+  out.append(r.id, 0, len);
+}
+
+// The [begin, end) byte range of key's record in an encoded bucket, or
+// begin == end == npos when absent.
+Result<std::pair<std::size_t, std::size_t>> FindRecord(std::string_view value,
+                                                       const LeaseKey& key) {
+  constexpr auto kNone = std::string_view::npos;
+  if (value.empty()) return std::pair{kNone, kNone};
+  if (static_cast<unsigned char>(value[0]) != 1) {
+    return Err(Internal("unknown lease index version"));
+  }
+  std::size_t pos = 1;
+  while (pos < value.size()) {
+    if (value.size() - pos < 26) return Err(Internal("truncated lease index bucket"));
+    std::size_t len = static_cast<unsigned char>(value[pos + 24]) |
+                      (static_cast<std::size_t>(static_cast<unsigned char>(value[pos + 25])) << 8);
+    if (value.size() - pos - 26 < len) return Err(Internal("truncated lease index bucket"));
+    const std::size_t end = pos + 26 + len;
+    if (std::memcmp(value.data() + pos, key.bytes.data(), 16) == 0) return std::pair{pos, end};
+    pos = end;
+  }
+  return std::pair{kNone, kNone};
+}
+
+}  // namespace
+
+Status UpsertRecord(std::string& bucket, const IndexRecord& record) {
+  ASSIGN_OR_RETURN(auto range, FindRecord(bucket, record.key));
+  std::string encoded;
+  encoded.reserve(26 + record.id.size());
+  AppendRecord(encoded, record);
+  if (range.first == std::string::npos) {
+    if (bucket.empty()) bucket.push_back(1);
+    bucket += encoded;
+  } else {
+    bucket.replace(range.first, range.second - range.first, encoded);
+  }
+  return Status::Ok();
+}
+
+Status EraseRecord(std::string& bucket, const LeaseKey& key) {
+  ASSIGN_OR_RETURN(auto range, FindRecord(bucket, key));
+  if (range.first != std::string::npos) bucket.erase(range.first, range.second - range.first);
+  if (bucket.size() == 1) bucket.clear();
+  return Status::Ok();
 }
 
 Result<std::vector<IndexRecord>> DecodeBucket(std::string_view value) {

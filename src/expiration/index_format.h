@@ -41,6 +41,13 @@ std::string KeyHex(const LeaseKey& key);
 
 std::string EncodeBucket(const std::vector<IndexRecord>& records);
 Result<std::vector<IndexRecord>> DecodeBucket(std::string_view value);
+// In-place edits of an encoded bucket ("" = empty) that neither decode nor
+// re-encode the other records: UpsertRecord replaces the record with the
+// same key or appends one; EraseRecord removes it (absent is Ok). Errors:
+// kInternal for a corrupt bucket (left unchanged).
+Status UpsertRecord(std::string& bucket, const IndexRecord& record);
+Status EraseRecord(std::string& bucket, const LeaseKey& key);
+
 // Load's fast path: calls fn(key, expire_time) for each record without
 // copying ids.
 template <typename Fn>
