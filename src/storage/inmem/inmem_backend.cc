@@ -16,16 +16,14 @@ Result<std::optional<Entry>> InmemBackend::Get(std::string_view key) {
 
 Status InmemBackend::Put(std::string_view key, std::string_view value) {
   TRY(ValidateKey(key));
-  std::scoped_lock lock(mu_);
-  ApplyLocked(Op{Op::Kind::kPut, std::string(key), std::string(value)});
-  return Status::Ok();
+  const Op op{Op::Kind::kPut, std::string(key), std::string(value)};
+  return Transact({}, {&op, 1});
 }
 
 Status InmemBackend::Delete(std::string_view key) {
   TRY(ValidateKey(key));
-  std::scoped_lock lock(mu_);
-  ApplyLocked(Op{Op::Kind::kDelete, std::string(key), {}});
-  return Status::Ok();
+  const Op op{Op::Kind::kDelete, std::string(key), {}};
+  return Transact({}, {&op, 1});
 }
 
 Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
@@ -43,25 +41,45 @@ Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
 Status InmemBackend::Transact(std::span<const Compare> compares, std::span<const Op> ops) {
   for (const auto& c : compares) TRY(ValidateKey(c.key));
   for (const auto& op : ops) TRY(ValidateKey(op.key));
+  std::vector<Map::node_type> nodes = Prepare(ops);
+  std::vector<Map::node_type> garbage;  // destroyed after the lock is released
+  garbage.reserve(ops.size());
   std::scoped_lock lock(mu_);
   for (const auto& c : compares) {
     auto it = data_.find(c.key);
     std::uint64_t current = it == data_.end() ? 0 : it->second.revision;
     if (current != c.revision) return Conflict("check-and-set failed for " + c.key);
   }
-  for (const auto& op : ops) ApplyLocked(op);
+  ApplyLocked(ops, nodes, garbage);
   return Status::Ok();
 }
 
-void InmemBackend::ApplyLocked(const Op& op) {
-  if (op.kind == Op::Kind::kDelete) {
-    auto it = data_.find(op.key);
-    if (it != data_.end()) data_.erase(it);
-    return;
+std::vector<InmemBackend::Map::node_type> InmemBackend::Prepare(std::span<const Op> ops) {
+  std::vector<Map::node_type> nodes(ops.size());
+  Map staging;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind != Op::Kind::kPut) continue;
+    auto it = staging.emplace(ops[i].key, Entry{ops[i].value, 0}).first;
+    nodes[i] = staging.extract(it);
   }
-  Entry& e = data_[op.key];
-  e.value = op.value;
-  e.revision = ++revision_;
+  return nodes;
+}
+
+void InmemBackend::ApplyLocked(std::span<const Op> ops, std::vector<Map::node_type>& nodes,
+                               std::vector<Map::node_type>& garbage) {
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind == Op::Kind::kDelete) {
+      auto it = data_.find(ops[i].key);
+      if (it != data_.end()) garbage.push_back(data_.extract(it));
+      continue;
+    }
+    auto result = data_.insert(std::move(nodes[i]));
+    if (!result.inserted) {
+      std::swap(result.position->second.value, result.node.mapped().value);
+      garbage.push_back(std::move(result.node));
+    }
+    result.position->second.revision = ++revision_;
+  }
 }
 
 }  // namespace coffer::storage
