@@ -1,6 +1,7 @@
 #include "cli/command_util.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <istream>
 #include <iterator>
 
@@ -137,6 +138,38 @@ bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_tt
   }
   client.SetHeader("X-Vault-Wrap-TTL", wrap_ttl);
   return true;
+}
+
+void AppendQuoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
 }
 
 }  // namespace coffer::cli

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/command_util.h"
 #include "cli/status.h"
 
 namespace coffer::cli {
@@ -11,15 +12,6 @@ namespace {
 constexpr int kLocalError = 1;
 constexpr int kServerError = 2;
 
-std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv) {
-  Result<std::unique_ptr<ApiClient>> client = inv.Client();
-  if (!client) {
-    inv.err() << client.error().message() << "\n";
-    return nullptr;
-  }
-  return std::move(*client);
-}
-
 // Vault's /sys answers carry their fields at the top level and, in newer
 // versions, again under "data"; accept either.
 const Json& Fields(const Json& body) {
@@ -28,31 +20,6 @@ const Json& Fields(const Json& body) {
     return body["data"];
   }
   return body;
-}
-
-// JSON string escaping into a buffer the caller wipes; the key must not pass
-// through a library string that is freed without wiping.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 // Removes any echo of `secret` from a message before it is shown.
@@ -229,7 +196,7 @@ class UnsealCommand : public Command {
     std::string body;
     body.reserve(key.size() * 6 + 16);
     body += "{\"key\":";
-    AppendJsonString(body, key.view());
+    AppendQuoted(body, key.view());
     body += '}';
     Result<Json> resp = client->Request("PUT", "/v1/sys/unseal", body);
     WipeString(body);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "cli/command_util.h"
 #include "hcl/hcl.h"
 
 namespace coffer::cli {
@@ -36,35 +37,9 @@ bool HasComment(std::string_view text) {
 }
 
 std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendQuoted(out, s);
+  return out;
 }
 
 bool IsIdentifier(std::string_view s) {
