@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 #include "cli/fake_server.h"
 
 namespace coffer::cli {
@@ -25,31 +26,8 @@ using json = nlohmann::json;
 constexpr char kToken[] = "s.CANARY-token-7f3a";
 constexpr char kKey[] = "Zm9vYmFyLWNhbmFyeS1rZXk=";
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome RunCli(std::vector<std::string> args, std::map<std::string, std::string> vars,
-               std::string stdin_text = "") {
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  Env env;
-  env.in = &in;
-  env.out = &out;
-  env.err = &err;
-  env.getenv = [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  Outcome o;
-  o.code = Run(args, env);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+using cli_testing::Outcome;
+using cli_testing::RunCli;
 
 const char kUnsealed[] =
     R"({"type":"shamir","initialized":true,"sealed":false,"t":3,"n":5,"progress":0,)"
