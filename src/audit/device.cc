@@ -1,0 +1,242 @@
+#include "audit/device.h"
+
+#include "audit/chain.h"
+#include "audit/sinks.h"
+#include "common/duration.h"
+#include "common/log.h"
+
+namespace coffer::audit {
+namespace internal {
+
+std::string Option(const DeviceConfig& config, const char* name) {
+  auto it = config.options.find(name);
+  if (it == config.options.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+}  // namespace internal
+
+namespace {
+
+Result<bool> BoolOption(const DeviceConfig& config, const char* name, bool fallback) {
+  std::string v = internal::Option(config, name);
+  if (v.empty()) return fallback;
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return Err(InvalidArgument(std::string(name) + " must be true or false"));
+}
+
+}  // namespace
+
+Device::Device(DeviceConfig config, std::shared_ptr<const Salt> salt, Clock& clock)
+    : config_(std::move(config)),
+      salt_(std::move(salt)),
+      checkpoint_key_(CheckpointKey(salt_->key())),
+      clock_(clock),
+      pending_(std::make_shared<Batch>()) {}
+
+Device::~Device() = default;
+
+Result<std::unique_ptr<Device>> Device::Create(const DeviceConfig& config,
+                                               std::shared_ptr<const Salt> salt, Clock& clock,
+                                               bool restoring) {
+  std::unique_ptr<Device> device;
+  if (config.type == "file") {
+    ASSIGN_OR_RETURN(device, internal::NewFileDevice(config, std::move(salt), clock));
+  } else if (config.type == "socket") {
+    ASSIGN_OR_RETURN(device, internal::NewSocketDevice(config, std::move(salt), clock));
+  } else if (config.type == "syslog") {
+    ASSIGN_OR_RETURN(device, internal::NewSyslogDevice(config, std::move(salt), clock));
+  } else {
+    return Err(InvalidArgument("unknown audit device type \"" + config.type +
+                               "\" (file, socket, syslog)"));
+  }
+  TRY(device->Init(restoring));
+  return device;
+}
+
+Status Device::Init(bool restoring) {
+  ASSIGN_OR_RETURN(entry_options_.hmac_accessor, BoolOption(config_, "hmac_accessor", true));
+  ASSIGN_OR_RETURN(entry_options_.log_raw, BoolOption(config_, "log_raw", false));
+  ASSIGN_OR_RETURN(entry_options_.elide_list_responses,
+                   BoolOption(config_, "elide_list_responses", false));
+  std::string format = internal::Option(config_, "format");
+  if (format.empty() || format == "json") {
+    entry_options_.format = Format::kJson;
+  } else if (format == "jsonx") {
+    entry_options_.format = Format::kJsonx;
+  } else {
+    return Err(InvalidArgument("format must be json or jsonx"));
+  }
+  if (std::string f = internal::Option(config_, "filter"); !f.empty()) {
+    ASSIGN_OR_RETURN(filter_, Filter::Parse(f));
+  }
+  if (std::string n = internal::Option(config_, "checkpoint_entries"); !n.empty()) {
+    try {
+      long long v = std::stoll(n);
+      if (v < 1) throw std::out_of_range("n");
+      checkpoint_entries_ = static_cast<std::uint64_t>(v);
+    } catch (const std::exception&) {
+      return Err(InvalidArgument("checkpoint_entries must be a positive integer"));
+    }
+  }
+  if (std::string t = internal::Option(config_, "checkpoint_interval"); !t.empty()) {
+    auto d = ParseDuration(t);
+    if (!d || d->count() < 1) {
+      return Err(InvalidArgument("checkpoint_interval must be a duration of at least 1s"));
+    }
+    checkpoint_interval_ = *d;
+  }
+  if (Status s = OpenSink(); !s.ok()) {
+    if (!restoring) return InvalidArgument(s.message());
+    spdlog::error("audit {}: {}; requests fail until it can be written", config_.path, s.message());
+  }
+  last_checkpoint_ = clock_.Monotonic();
+  if (auto last = LastLineInSink()) {
+    auto info = ParseLine(*last);
+    if (info) {
+      seq_ = info->seq;
+      last_hash_ = Sha256Hex(*last);
+    } else {
+      spdlog::warn("audit {}: the file does not end with an audit line; starting a new chain",
+                   config_.path);
+    }
+  }
+  std::scoped_lock lock(head_mu_);
+  head_ = {seq_, last_hash_};
+  return Status::Ok();
+}
+
+void Device::AppendLine(std::string& buffer, std::string_view body) {
+  std::string line = Frame(entry_options_.format, seq_ + 1, last_hash_, body);
+  ++seq_;
+  last_hash_ = Sha256Hex(line);
+  buffer += line;
+  buffer += '\n';
+}
+
+void Device::AppendCheckpoint(std::string& buffer, const char* reason) {
+  std::string mac = CheckpointMac(checkpoint_key_, config_.path, seq_ + 1, last_hash_);
+  std::string body = CheckpointBody(entry_options_.format, FormatRfc3339(clock_.Wall()),
+                                    config_.path, reason, mac);
+  AppendLine(buffer, body);
+  since_checkpoint_ = 0;
+  last_checkpoint_ = clock_.Monotonic();
+}
+
+Status Device::Flush(std::vector<std::string>& bodies, const char* forced_checkpoint) {
+  std::uint64_t saved_seq = seq_;
+  std::string saved_hash = last_hash_;
+  std::uint64_t saved_since = since_checkpoint_;
+  auto saved_time = last_checkpoint_;
+  std::string buffer;
+  std::size_t size = 0;
+  for (const auto& b : bodies) size += b.size() + 100;
+  buffer.reserve(size);
+  for (const auto& b : bodies) {
+    AppendLine(buffer, b);
+    if (++since_checkpoint_ >= checkpoint_entries_) AppendCheckpoint(buffer, "entries");
+  }
+  if (forced_checkpoint != nullptr) {
+    AppendCheckpoint(buffer, forced_checkpoint);
+  } else if (since_checkpoint_ > 0 &&
+             clock_.Monotonic() - last_checkpoint_ >= checkpoint_interval_) {
+    AppendCheckpoint(buffer, "interval");
+  }
+  if (buffer.empty()) return Status::Ok();
+  Status s = AppendToSink(buffer);
+  if (!s.ok()) {
+    RollbackSink();
+    seq_ = saved_seq;
+    last_hash_ = saved_hash;
+    since_checkpoint_ = saved_since;
+    last_checkpoint_ = saved_time;
+    return s;
+  }
+  std::scoped_lock lock(head_mu_);
+  head_ = {seq_, last_hash_};
+  return Status::Ok();
+}
+
+Status Device::Write(std::string body) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Unavailable("audit device " + config_.path + " is closed");
+  std::shared_ptr<Batch> mine = pending_;
+  mine->bodies.push_back(std::move(body));
+  while (!mine->done) {
+    if (!writing_ && pending_ == mine) {
+      writing_ = true;
+      pending_ = std::make_shared<Batch>();
+      lock.unlock();
+      Status s = Flush(mine->bodies, nullptr);
+      lock.lock();
+      mine->done = true;
+      mine->status = std::move(s);
+      writing_ = false;
+      cv_.notify_all();
+      break;
+    }
+    cv_.wait(lock);
+  }
+  return mine->status;
+}
+
+void Device::Exclusive(const std::function<void()>& fn) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !writing_; });
+  writing_ = true;
+  // Entries that queued up go first, in order.
+  std::shared_ptr<Batch> queued = pending_;
+  pending_ = std::make_shared<Batch>();
+  lock.unlock();
+  if (!queued->bodies.empty()) {
+    Status s = Flush(queued->bodies, nullptr);
+    queued->status = s;
+  }
+  fn();
+  lock.lock();
+  queued->done = true;
+  writing_ = false;
+  cv_.notify_all();
+}
+
+Status Device::Reopen() {
+  Status result;
+  Exclusive([&] {
+    std::vector<std::string> none;
+    // The old file ends with a signed "rotate" checkpoint; the new one
+    // continues the chain from it.
+    Status s = Flush(none, "rotate");
+    if (!s.ok())
+      spdlog::warn("audit {}: rotate checkpoint not written: {}", config_.path, s.ToString());
+    CloseSink();
+    result = OpenSink();
+  });
+  return result;
+}
+
+void Device::Close() {
+  Exclusive([&] {
+    std::vector<std::string> none;
+    Status s = Flush(none, "close");
+    if (!s.ok())
+      spdlog::warn("audit {}: close checkpoint not written: {}", config_.path, s.ToString());
+    CloseSink();
+  });
+  std::scoped_lock lock(mu_);
+  closed_ = true;
+}
+
+ChainHead Device::head() const {
+  std::scoped_lock lock(head_mu_);
+  return head_;
+}
+
+bool Device::VerifyCheckpoint(std::uint64_t seq, std::string_view prev_hash,
+                              std::string_view hmac_hex) const {
+  std::string expected = CheckpointMac(checkpoint_key_, config_.path, seq, prev_hash);
+  return !expected.empty() && ConstantTimeEquals(expected, hmac_hex);
+}
+
+}  // namespace coffer::audit

@@ -1,0 +1,132 @@
+#pragma once
+// An audit device: where entries go (a file, a socket, syslog), with its own
+// salt, options, filter and hash chain.
+//
+// Writes are grouped: concurrent callers append their entry to a pending
+// batch; one of them (the leader) frames the batch into the chain and writes
+// it with one system call while the next batch fills. Write() returns only
+// after the caller's entry reached the sink's write path (write(2) returned
+// for files and sockets; there is no fsync per entry). When a write fails,
+// the batch is rolled back (a file is truncated to its last whole line) and
+// every caller in it gets the error, so nobody is told "recorded" for a line
+// that is not there.
+//
+// Thread-safe.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/entry.h"
+#include "audit/filter.h"
+#include "audit/hash.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace coffer::audit {
+
+struct DeviceConfig {
+  std::string path;  // "file/"
+  std::string type;  // "file", "socket", "syslog"
+  std::string description;
+  logical::Json options = logical::Json::object();  // string values, as Vault
+  bool local = false;
+};
+
+struct ChainHead {
+  std::uint64_t seq = 0;
+  std::string hash;  // of the line with `seq`; zeros before the first line
+};
+
+class Device {
+ public:
+  // Validates options and opens the sink. Errors: kInvalidArgument (bad
+  // option, cannot open the sink — the message says why).
+  // With `restoring` (at unseal), a sink that cannot be opened is logged
+  // and retried on each write instead: the device then fails closed.
+  static Result<std::unique_ptr<Device>> Create(const DeviceConfig& config,
+                                                std::shared_ptr<const Salt> salt, Clock& clock,
+                                                bool restoring = false);
+  virtual ~Device();
+
+  const DeviceConfig& config() const { return config_; }
+  const Salt& salt() const { return *salt_; }
+  const EntryOptions& entry_options() const { return entry_options_; }
+  // Whether this device records an entry with these attributes.
+  bool Wants(const FilterInput& in) const { return !filter_ || filter_->Matches(in); }
+
+  // Frames and writes one rendered entry. Errors: kUnavailable when the sink
+  // could not take it.
+  Status Write(std::string body);
+  // Closes the current sink after a "rotate" checkpoint and opens it again
+  // (log rotation by SIGHUP). Errors as Write.
+  Status Reopen();
+  // Writes a "close" checkpoint and closes the sink; later writes fail.
+  void Close();
+
+  ChainHead head() const;
+  // Constant-time check of a checkpoint's signature.
+  bool VerifyCheckpoint(std::uint64_t seq, std::string_view prev_hash,
+                        std::string_view hmac_hex) const;
+
+ protected:
+  Device(DeviceConfig config, std::shared_ptr<const Salt> salt, Clock& clock);
+
+  // Opens the sink (also used to reopen after a failure). Errors:
+  // kUnavailable with a reason.
+  virtual Status OpenSink() = 0;
+  virtual void CloseSink() = 0;
+  // Writes all bytes (one or more '\n'-terminated lines) or fails.
+  virtual Status AppendToSink(std::string_view bytes) = 0;
+  // After a failed append: removes any partial bytes if the sink can.
+  virtual void RollbackSink() {}
+  // The last line already in the sink, to continue its chain (files).
+  virtual std::optional<std::string> LastLineInSink() { return std::nullopt; }
+
+  const DeviceConfig config_;
+
+ private:
+  struct Batch {
+    std::vector<std::string> bodies;
+    bool done = false;
+    Status status;
+  };
+  Status Init(bool restoring);
+  // Leader only: frames bodies (and due checkpoints) and writes them.
+  Status Flush(std::vector<std::string>& bodies, const char* forced_checkpoint);
+  void AppendLine(std::string& buffer, std::string_view body);
+  void AppendCheckpoint(std::string& buffer, const char* reason);
+  // Takes the leader role exclusively (for Reopen/Close).
+  void Exclusive(const std::function<void()>& fn);
+
+  std::shared_ptr<const Salt> salt_;
+  SecretBytes checkpoint_key_;
+  Clock& clock_;
+  EntryOptions entry_options_;
+  std::shared_ptr<const Filter> filter_;
+  std::uint64_t checkpoint_entries_ = 1000;
+  std::chrono::seconds checkpoint_interval_{60};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<Batch> pending_;  // guarded by mu_
+  bool writing_ = false;            // guarded by mu_
+  bool closed_ = false;             // guarded by mu_
+
+  // Chain state: touched only by the leader (writing_ == true).
+  std::uint64_t seq_ = 0;
+  std::string last_hash_ = std::string(64, '0');
+  std::uint64_t since_checkpoint_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+
+  mutable std::mutex head_mu_;
+  ChainHead head_;  // guarded by head_mu_; updated after each good flush
+};
+
+}  // namespace coffer::audit

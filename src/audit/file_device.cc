@@ -1,0 +1,163 @@
+// The file audit device: appends lines to a file (or stdout).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "audit/sinks.h"
+#include "common/log.h"
+
+namespace coffer::audit::internal {
+namespace {
+
+class FileDevice final : public Device {
+ public:
+  FileDevice(const DeviceConfig& config, std::shared_ptr<const Salt> salt, Clock& clock,
+             std::string file_path, mode_t mode)
+      : Device(config, std::move(salt), clock), file_path_(std::move(file_path)), mode_(mode) {}
+  ~FileDevice() override { CloseSink(); }
+
+ protected:
+  Status OpenSink() override {
+    if (stdout_) {
+      fd_ = STDOUT_FILENO;
+      return Status::Ok();
+    }
+    // No directories are created: a missing directory is an error the
+    // operator must see (and fixes by creating it; the next write reopens).
+    int fd = ::open(file_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
+    if (fd < 0) {
+      return Unavailable("cannot open audit file " + file_path_ + ": " + std::strerror(errno));
+    }
+    if (::fchmod(fd, mode_) != 0) {
+      int e = errno;
+      ::close(fd);
+      return Unavailable("cannot set the mode of audit file " + file_path_ + ": " +
+                         std::strerror(e));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      // Character devices (such as /dev/full, used to simulate a full disk)
+      // are accepted as they are; anything else must be a regular file.
+      if (!S_ISCHR(st.st_mode)) {
+        ::close(fd);
+        return Unavailable("audit file " + file_path_ + " is not a regular file");
+      }
+    }
+    fd_ = fd;
+    size_ = S_ISREG(st.st_mode) ? st.st_size : 0;
+    return Status::Ok();
+  }
+
+  void CloseSink() override {
+    if (fd_ >= 0 && !stdout_) ::close(fd_);
+    fd_ = -1;
+  }
+
+  Status AppendToSink(std::string_view bytes) override {
+    if (!stdout_) {
+      // A file removed (or its directory) since it was opened would swallow
+      // entries nobody can read: reopen the path instead, which fails if it
+      // can no longer be created.
+      struct stat st {};
+      if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0) {
+        spdlog::warn("audit {}: {} was removed; reopening", config_.path, file_path_);
+        CloseSink();
+      }
+      if (fd_ < 0) TRY(OpenSink());
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Unavailable("audit file " + file_path_ + ": " + std::strerror(errno));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    size_ += static_cast<off_t>(bytes.size());
+    return Status::Ok();
+  }
+
+  void RollbackSink() override {
+    if (stdout_ || fd_ < 0) return;
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > size_) {
+      if (::ftruncate(fd_, size_) != 0) {
+        spdlog::error("audit {}: cannot remove a partial line from {}", config_.path, file_path_);
+      }
+    }
+  }
+
+  std::optional<std::string> LastLineInSink() override {
+    if (stdout_) return std::nullopt;
+    int fd = ::open(file_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<std::string> result;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      // Read backwards in chunks until the line before the last newline.
+      std::string tail;
+      off_t end = st.st_size;
+      const off_t chunk = 64 * 1024;
+      while (end > 0) {
+        off_t start = end > chunk ? end - chunk : 0;
+        std::string buf(static_cast<std::size_t>(end - start), '\0');
+        if (::pread(fd, buf.data(), buf.size(), start) != static_cast<ssize_t>(buf.size())) break;
+        tail.insert(0, buf);
+        end = start;
+        std::string_view t = tail;
+        if (t.ends_with('\n')) t.remove_suffix(1);
+        std::size_t nl = t.rfind('\n');
+        if (nl != std::string_view::npos || end == 0) {
+          result = std::string(nl == std::string_view::npos ? t : t.substr(nl + 1));
+          break;
+        }
+      }
+    }
+    ::close(fd);
+    return result;
+  }
+
+ public:
+  bool stdout_ = false;
+
+ private:
+  std::string file_path_;
+  mode_t mode_;
+  int fd_ = -1;
+  off_t size_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Device>> NewFileDevice(const DeviceConfig& config,
+                                              std::shared_ptr<const Salt> salt, Clock& clock) {
+  std::string path = Option(config, "file_path");
+  if (path.empty()) path = Option(config, "path");
+  if (path.empty()) return Err(InvalidArgument("file_path is required for a file audit device"));
+  mode_t mode = 0600;
+  if (std::string m = Option(config, "mode"); !m.empty()) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(m.c_str(), &end, 8);
+    if (end == m.c_str() || *end != '\0' || v > 07777) {
+      return Err(InvalidArgument("mode must be an octal file mode such as \"0600\""));
+    }
+    if ((v & 0111) != 0) {
+      return Err(InvalidArgument("mode must not make the audit file executable"));
+    }
+    if ((v & 07000) != 0) return Err(InvalidArgument("mode must not set setuid, setgid or sticky"));
+    mode = static_cast<mode_t>(v);
+  }
+  bool to_stdout = path == "-" || path == "stdout";
+  if (!to_stdout && path.front() != '/') {
+    return Err(InvalidArgument("file_path must be an absolute path, \"-\" or \"stdout\""));
+  }
+  auto device = std::make_unique<FileDevice>(config, std::move(salt), clock, path, mode);
+  device->stdout_ = to_stdout;
+  return std::unique_ptr<Device>(std::move(device));
+}
+
+}  // namespace coffer::audit::internal

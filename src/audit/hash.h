@@ -1,0 +1,50 @@
+#pragma once
+// The HMAC that hides secret values in audit entries.
+//
+// Each audit device has its own random salt (kept encrypted in the audit
+// table). A value v is logged as "hmac-sha256:<hex of HMAC-SHA256(salt, v)>",
+// so an investigator who knows a value can find every entry that carried it
+// (sys/audit-hash) while the log itself reveals nothing.
+//
+// Thread-safe after construction.
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "common/secret_bytes.h"
+#include "common/status.h"
+#include "logical/request.h"
+
+namespace coffer::audit {
+
+class Salt {
+ public:
+  // Errors: kInternal if OpenSSL cannot set up the MAC.
+  static Result<std::shared_ptr<const Salt>> Create(SecretBytes key);
+  ~Salt();
+  Salt(const Salt&) = delete;
+  Salt& operator=(const Salt&) = delete;
+
+  // "hmac-sha256:<hex>".
+  std::string Hash(std::string_view value) const;
+  // The raw 32-byte MAC.
+  std::string Mac(std::string_view value) const;
+  const SecretBytes& key() const { return key_; }
+
+ private:
+  struct Impl;
+  explicit Salt(SecretBytes key);
+  SecretBytes key_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Replaces every leaf of `value` that could carry a secret (strings,
+// numbers, booleans, binary) by its HMAC, recursively through objects and
+// arrays. Nulls stay null. Keys of the top-level object listed in `exempt`
+// keep their value as is.
+void HashLeaves(logical::Json& value, const Salt& salt,
+                const std::set<std::string>* exempt = nullptr);
+
+}  // namespace coffer::audit

@@ -1,0 +1,399 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "audit/broker.h"
+#include "audit/chain.h"
+#include "audit/device.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::audit {
+namespace {
+
+namespace fs = std::filesystem;
+using logical::Json;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "coffer-audit-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string l; std::getline(ss, l);) out.push_back(l);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::unique_ptr<Device> FileDevice(const std::string& path, FakeClock& clock,
+                                   Json extra = Json::object()) {
+  DeviceConfig config{"file/", "file", "", {{"file_path", path}, {"checkpoint_entries", "5"}}};
+  config.options.update(extra);
+  auto salt = *Salt::Create(SecretBytes::FromString(std::string(32, 's')));
+  auto d = Device::Create(config, std::move(salt), clock);
+  EXPECT_TRUE(d.has_value()) << d.error().ToString();
+  return std::move(*d);
+}
+
+std::string Body(int i) { return Json{{"type", "request"}, {"i", i}}.dump(); }
+
+std::vector<std::string> VerifyText(const std::string& text) {
+  ChainVerifier v;
+  v.AddFile("audit.log", text);
+  std::vector<std::string> out;
+  for (const auto& p : v.problems()) out.push_back(p.where + ": " + p.message);
+  return out;
+}
+
+class ChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = FileDevice(dir_.file("audit.log"), clock_);
+    for (int i = 0; i < 12; ++i) ASSERT_TRUE(d->Write(Body(i)).ok());
+    d->Close();
+    text_ = ReadAll(dir_.file("audit.log"));
+    lines_ = Lines(text_);
+  }
+  TempDir dir_;
+  FakeClock clock_;
+  std::string text_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(ChainTest, UntouchedLogVerifiesWithCheckpoints) {
+  // 12 entries, checkpoints after 5 and 10 entries, and one at close.
+  ASSERT_EQ(lines_.size(), 15u);
+  ChainVerifier v;
+  v.AddFile("audit.log", text_);
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.checkpoints().size(), 3u);
+  EXPECT_TRUE(v.ends_with_final_checkpoint());
+  EXPECT_EQ(v.first_seq(), 1u);
+  EXPECT_EQ(v.last_seq(), 15u);
+}
+
+TEST_F(ChainTest, CheckpointSignaturesVerifyOnlyWithTheDeviceKey) {
+  ChainVerifier v;
+  v.AddFile("audit.log", text_);
+  auto other = *Salt::Create(SecretBytes::FromString(std::string(32, 's')));
+  SecretBytes key = CheckpointKey(other->key());
+  for (const auto& c : v.checkpoints()) {
+    EXPECT_EQ(CheckpointMac(key, "file/", c.seq, c.prev_hash), c.hmac);
+  }
+  SecretBytes wrong = CheckpointKey(SecretBytes::FromString(std::string(32, 't')));
+  EXPECT_NE(CheckpointMac(wrong, "file/", v.checkpoints()[0].seq, v.checkpoints()[0].prev_hash),
+            v.checkpoints()[0].hmac);
+}
+
+TEST_F(ChainTest, DeletedLineIsFound) {
+  auto l = lines_;
+  l.erase(l.begin() + 3);
+  auto p = VerifyText(Join(l));
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p[0].find("audit.log:4"), std::string::npos) << p[0];
+  EXPECT_NE(p[0].find("removed"), std::string::npos) << p[0];
+}
+
+TEST_F(ChainTest, EditedLineIsFound) {
+  auto l = lines_;
+  std::size_t at = l[2].find("\"i\":");
+  ASSERT_NE(at, std::string::npos);
+  l[2].replace(at, 5, "\"i\":9");
+  auto p = VerifyText(Join(l));
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p[0].find("audit.log:4"), std::string::npos) << p[0];
+  EXPECT_NE(p[0].find("line 3 was edited"), std::string::npos) << p[0];
+}
+
+TEST_F(ChainTest, SwappedLinesAreFound) {
+  auto l = lines_;
+  std::swap(l[6], l[7]);
+  auto p = VerifyText(Join(l));
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p[0].find("audit.log:7"), std::string::npos) << p[0];
+  EXPECT_NE(p[0].find("swapped"), std::string::npos) << p[0];
+}
+
+TEST_F(ChainTest, TruncatedEndIsFoundByTheMissingFinalCheckpoint) {
+  auto l = lines_;
+  l.resize(l.size() - 2);
+  ChainVerifier v;
+  v.AddFile("audit.log", Join(l));
+  EXPECT_TRUE(v.problems().empty());
+  EXPECT_FALSE(v.ends_with_final_checkpoint());
+  // Cut mid-line, too.
+  auto p = VerifyText(text_.substr(0, text_.size() - 10));
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p[0].find("incomplete"), std::string::npos);
+}
+
+TEST_F(ChainTest, ForgedAppendedLineChainsButIsNotSigned) {
+  // An attacker can extend the chain (hashes are public) but cannot sign a
+  // checkpoint; a forged line after the close checkpoint also leaves the
+  // log without a final checkpoint.
+  auto l = lines_;
+  ParseLine(l.back()).value();
+  std::string forged = Frame(Format::kJson, 16, Sha256Hex(l.back()), Body(99));
+  l.push_back(forged);
+  ChainVerifier v;
+  v.AddFile("audit.log", Join(l));
+  EXPECT_TRUE(v.problems().empty());
+  EXPECT_FALSE(v.ends_with_final_checkpoint());
+  // A forged checkpoint carries a MAC the server does not accept.
+  std::string fake_mac(64, 'a');
+  SecretBytes key = CheckpointKey(SecretBytes::FromString(std::string(32, 's')));
+  EXPECT_NE(CheckpointMac(key, "file/", 17, Sha256Hex(forged)), fake_mac);
+}
+
+TEST_F(ChainTest, GarbageLineIsFound) {
+  auto l = lines_;
+  l.insert(l.begin() + 5, "{\"type\":\"request\"}");
+  auto p = VerifyText(Join(l));
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p[0].find("audit.log:6"), std::string::npos) << p[0];
+}
+
+TEST(DeviceTest, ReopenContinuesTheChainAcrossFiles) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(d->Write(Body(i)).ok());
+  fs::rename(dir.file("audit.log"), dir.file("audit.log.1"));
+  ASSERT_TRUE(d->Reopen().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(d->Write(Body(i)).ok());
+  d->Close();
+  ChainVerifier v;
+  v.AddFile("audit.log.1", ReadAll(dir.file("audit.log.1")));
+  EXPECT_TRUE(v.ends_with_final_checkpoint());
+  v.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.last_seq(), 8u);  // 3 + rotate + 3 + close
+  // The second file alone starts mid-chain.
+  ChainVerifier second;
+  second.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_EQ(second.first_seq(), 5u);
+}
+
+TEST(DeviceTest, RestartContinuesFromTheLastLine) {
+  TempDir dir;
+  FakeClock clock;
+  {
+    auto d = FileDevice(dir.file("audit.log"), clock);
+    ASSERT_TRUE(d->Write(Body(1)).ok());
+  }  // no close: as after a crash
+  auto d = FileDevice(dir.file("audit.log"), clock);
+  ASSERT_TRUE(d->Write(Body(2)).ok());
+  EXPECT_EQ(d->head().seq, 2u);
+  ChainVerifier v;
+  v.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_TRUE(v.problems().empty());
+}
+
+TEST(DeviceTest, IntervalCheckpointUnderFakeClock) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock,
+                      {{"checkpoint_entries", "1000"}, {"checkpoint_interval", "10s"}});
+  ASSERT_TRUE(d->Write(Body(1)).ok());
+  clock.Advance(std::chrono::seconds(11));
+  ASSERT_TRUE(d->Write(Body(2)).ok());
+  auto lines = Lines(ReadAll(dir.file("audit.log")));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(ParseLine(lines[2])->checkpoint);
+  EXPECT_EQ(ParseLine(lines[2])->reason, "interval");
+}
+
+TEST(DeviceTest, ConcurrentWritersProduceOneUnbrokenChain) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock, {{"checkpoint_entries", "50"}});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) ASSERT_TRUE(d->Write(Body(t * 1000 + i)).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  d->Close();
+  ChainVerifier v;
+  v.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.last_seq(), 1600u + 32u + 1u);
+}
+
+TEST(DeviceTest, FullDiskFailsAndRollsBackTheChain) {
+  FakeClock clock;
+  auto d = FileDevice("/dev/full", clock);
+  Status s = d->Write(Body(1));
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(d->head().seq, 0u);
+}
+
+TEST(DeviceTest, RemovedDirectoryFailsUntilItIsBack) {
+  TempDir dir;
+  FakeClock clock;
+  std::string sub = dir.file("logs");
+  fs::create_directory(sub);
+  auto d = FileDevice(sub + "/audit.log", clock);
+  ASSERT_TRUE(d->Write(Body(1)).ok());
+  fs::remove_all(sub);
+  EXPECT_FALSE(d->Write(Body(2)).ok());
+  EXPECT_EQ(d->head().seq, 1u);
+  fs::create_directory(sub);
+  EXPECT_TRUE(d->Write(Body(3)).ok());
+  EXPECT_EQ(d->head().seq, 2u);
+}
+
+TEST(DeviceTest, OptionsAreValidated) {
+  FakeClock clock;
+  auto salt = *Salt::Create(SecretBytes::FromString(std::string(32, 's')));
+  auto bad = [&](Json options, const char* type = "file") {
+    DeviceConfig config{"x/", type, "", std::move(options)};
+    auto d = Device::Create(config, salt, clock);
+    return !d.has_value() && d.error().code() == Code::kInvalidArgument;
+  };
+  EXPECT_TRUE(bad(Json::object()));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"mode", "0755"}}));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"mode", "0700"}}));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"mode", "rw"}}));
+  EXPECT_TRUE(bad({{"file_path", "relative.log"}}));
+  EXPECT_TRUE(bad({{"file_path", "/nonexistent-dir/x.log"}}));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"format", "xml"}}));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"filter", "path =="}}));
+  EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"log_raw", "maybe"}}));
+  EXPECT_TRUE(bad(Json::object(), "socket"));
+  EXPECT_TRUE(bad({{"address", "127.0.0.1:1"}, {"socket_type", "sctp"}}, "socket"));
+  EXPECT_TRUE(bad({{"facility", "NOPE"}}, "syslog"));
+  EXPECT_TRUE(bad(Json::object(), "kafka"));
+}
+
+TEST(DeviceTest, ModeIsApplied) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("a.log"), clock, {{"mode", "0640"}});
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("a.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  auto e = FileDevice(dir.file("b.log"), clock);
+  ASSERT_EQ(::stat(dir.file("b.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST(DeviceTest, JsonxLinesChainToo) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("x.log"), clock, {{"format", "jsonx"}, {"checkpoint_entries", "2"}});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(d->Write(ToJsonx(Json::parse(Body(i)))).ok());
+  d->Close();
+  std::string text = ReadAll(dir.file("x.log"));
+  ChainVerifier v;
+  v.AddFile("x.log", text);
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.checkpoints().size(), 2u);
+  auto lines = Lines(text);
+  std::swap(lines[0], lines[1]);
+  EXPECT_FALSE(VerifyText(Join(lines)).empty());
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  logical::Request Req() {
+    logical::Request r;
+    r.id = "1";
+    r.path = "secret/data/x";
+    r.client_token = "s.tok";
+    r.data = {{"password", "pw"}};
+    return r;
+  }
+  TempDir dir_;
+  FakeClock clock_;
+  storage::InmemBackend store_;
+};
+
+TEST_F(BrokerTest, EnablePersistsAndLoadRestoresWithTheSameSalt) {
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"file", "file", "", {{"file_path", dir_.file("a.log")}}}).ok());
+  EXPECT_TRUE(b.Enabled());
+  std::string h = *b.Hash("file/", "pw");
+  EXPECT_FALSE(b.Enable({"file/", "file", "", {{"file_path", dir_.file("b.log")}}}).ok());
+  b.Unload();
+  EXPECT_FALSE(b.Enabled());
+  Broker again(store_, clock_);
+  ASSERT_TRUE(again.Load().ok());
+  ASSERT_EQ(again.List().size(), 1u);
+  EXPECT_EQ(*again.Hash("file", "pw"), h);
+  EXPECT_EQ(again.Hash("nope/", "pw").error().code(), Code::kNotFound);
+  ASSERT_TRUE(again.Disable("file/").ok());
+  EXPECT_EQ(again.Disable("file/").code(), Code::kNotFound);
+  Broker third(store_, clock_);
+  ASSERT_TRUE(third.Load().ok());
+  EXPECT_TRUE(third.List().empty());
+}
+
+TEST_F(BrokerTest, FailsClosedOnlyWhenNoDeviceWrote) {
+  Broker b(store_, clock_);
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  EXPECT_TRUE(b.LogRequest(Req(), mount, "").ok());  // no devices: nothing to record
+  ASSERT_TRUE(b.Enable({"full/", "file", "", {{"file_path", "/dev/full"}}}).ok());
+  EXPECT_EQ(b.LogRequest(Req(), mount, "").code(), Code::kInternal);
+  ASSERT_TRUE(b.Enable({"good/", "file", "", {{"file_path", dir_.file("good.log")}}}).ok());
+  EXPECT_TRUE(b.LogRequest(Req(), mount, "").ok());
+  std::string text = ReadAll(dir_.file("good.log"));
+  EXPECT_NE(text.find(*b.Hash("good/", "pw")), std::string::npos);
+  EXPECT_EQ(text.find("\"pw\""), std::string::npos);
+}
+
+TEST_F(BrokerTest, FilterRoutesEntries) {
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"health/",
+                        "file",
+                        "",
+                        {{"file_path", dir_.file("health.log")},
+                         {"filter", "path matches \"sys/health*\""}}})
+                  .ok());
+  ASSERT_TRUE(b.Enable({"main/",
+                        "file",
+                        "",
+                        {{"file_path", dir_.file("main.log")},
+                         {"filter", "not path matches \"sys/health*\""}}})
+                  .ok());
+  logical::Request health = Req();
+  health.path = "sys/health";
+  ASSERT_TRUE(b.LogRequest(health, {"system", "sys/", "", {}, {}}, "").ok());
+  ASSERT_TRUE(b.LogRequest(Req(), {"kv", "secret/", "", {}, {}}, "").ok());
+  EXPECT_EQ(Lines(ReadAll(dir_.file("health.log"))).size(), 1u);
+  auto main = Lines(ReadAll(dir_.file("main.log")));
+  ASSERT_EQ(main.size(), 1u);
+  EXPECT_NE(main[0].find("secret/data/x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace coffer::audit

@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include "audit/entry.h"
+#include "audit/filter.h"
+#include "audit/hash.h"
+
+namespace coffer::audit {
+namespace {
+
+using logical::Json;
+
+std::shared_ptr<const Salt> TestSalt(char fill = 'k') {
+  return *Salt::Create(SecretBytes::FromString(std::string(32, fill)));
+}
+
+TEST(SaltTest, HashIsStableKeyedAndPrefixed) {
+  auto a = TestSalt('a');
+  auto b = TestSalt('b');
+  EXPECT_EQ(a->Hash("secret"), a->Hash("secret"));
+  EXPECT_NE(a->Hash("secret"), b->Hash("secret"));
+  EXPECT_NE(a->Hash("secret"), a->Hash("secreT"));
+  EXPECT_TRUE(a->Hash("x").starts_with("hmac-sha256:"));
+  EXPECT_EQ(a->Hash("x").size(), 12u + 64u);
+}
+
+TEST(HashLeavesTest, EveryLeafKindIsHashedNullsStay) {
+  auto salt = TestSalt();
+  Json v = Json::parse(R"({"s":"pw","n":42,"f":1.5,"b":true,"z":null,
+                           "nested":{"deep":["x",{"y":"z"}]}})");
+  HashLeaves(v, *salt);
+  EXPECT_EQ(v["s"], salt->Hash("pw"));
+  EXPECT_EQ(v["n"], salt->Hash("42"));
+  EXPECT_EQ(v["f"], salt->Hash("1.5"));
+  EXPECT_EQ(v["b"], salt->Hash("true"));
+  EXPECT_TRUE(v["z"].is_null());
+  EXPECT_EQ(v["nested"]["deep"][0], salt->Hash("x"));
+  EXPECT_EQ(v["nested"]["deep"][1]["y"], salt->Hash("z"));
+  EXPECT_EQ(v.dump().find("pw"), std::string::npos);
+}
+
+TEST(HashLeavesTest, ExemptTopLevelKeysKeepTheirValue) {
+  auto salt = TestSalt();
+  Json v{{"ttl", "1h"}, {"password", "p"}};
+  std::set<std::string> exempt{"ttl"};
+  HashLeaves(v, *salt, &exempt);
+  EXPECT_EQ(v["ttl"], "1h");
+  EXPECT_EQ(v["password"], salt->Hash("p"));
+}
+
+logical::Request SampleRequest() {
+  logical::Request r;
+  r.id = "req-1";
+  r.operation = logical::Operation::kUpdate;
+  r.path = "secret/data/app";
+  r.client_token = "s.canarytoken";
+  r.remote_address = "127.0.0.1";
+  r.data = {{"data", {{"password", "hunter2"}}}};
+  auto auth = std::make_shared<logical::Auth>();
+  auth->accessor = "acc123";
+  auth->policies = {"default", "app"};
+  auth->display_name = "token";
+  r.auth = auth;
+  return r;
+}
+
+TEST(EntryTest, RequestEntryHasVaultShapeAndHidesSecrets) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "kv_1", {}, {}};
+  Json raw = BuildRequestEntry(SampleRequest(), mount, "", std::chrono::system_clock::now());
+  std::string line = Prepare(raw, mount, *salt, EntryOptions{});
+  Json e = Json::parse(line);
+  EXPECT_EQ(e["type"], "request");
+  EXPECT_EQ(e["request"]["operation"], "update");
+  EXPECT_EQ(e["request"]["path"], "secret/data/app");
+  EXPECT_EQ(e["request"]["mount_type"], "kv");
+  EXPECT_EQ(e["auth"]["client_token"], salt->Hash("s.canarytoken"));
+  EXPECT_EQ(e["auth"]["accessor"], salt->Hash("acc123"));
+  EXPECT_EQ(e["request"]["client_token"], salt->Hash("s.canarytoken"));
+  EXPECT_EQ(e["request"]["data"]["data"]["password"], salt->Hash("hunter2"));
+  EXPECT_EQ(e["auth"]["policies"], Json({"default", "app"}));
+  EXPECT_EQ(line.find("hunter2"), std::string::npos);
+  EXPECT_EQ(line.find("canarytoken"), std::string::npos);
+}
+
+TEST(EntryTest, HmacAccessorFalseAndLogRaw) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  Json raw = BuildRequestEntry(SampleRequest(), mount, "", std::chrono::system_clock::now());
+  EntryOptions plain_accessor;
+  plain_accessor.hmac_accessor = false;
+  Json e = Json::parse(Prepare(raw, mount, *salt, plain_accessor));
+  EXPECT_EQ(e["auth"]["accessor"], "acc123");
+  EXPECT_EQ(e["auth"]["client_token"], salt->Hash("s.canarytoken"));
+  EntryOptions raw_opts;
+  raw_opts.log_raw = true;
+  Json r = Json::parse(Prepare(raw, mount, *salt, raw_opts));
+  EXPECT_EQ(r["request"]["data"]["data"]["password"], "hunter2");
+}
+
+TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
+  auto salt = TestSalt();
+  MountInfo mount{"token", "auth/token/", "", {}, {"keep"}};
+  logical::Response resp;
+  resp.data = {{"keep", "visible"}, {"secret", "s3"}};
+  resp.auth = {{"client_token", "s.child"}, {"accessor", "acc2"}, {"policies", {"default"}}};
+  resp.wrap_info = {{"token", "s.wrap"}, {"accessor", "acc3"}, {"ttl", 60}};
+  Json raw =
+      BuildResponseEntry(SampleRequest(), mount, &resp, "", std::chrono::system_clock::now());
+  std::string line = Prepare(raw, mount, *salt, EntryOptions{});
+  Json e = Json::parse(line);
+  EXPECT_EQ(e["type"], "response");
+  EXPECT_EQ(e["response"]["data"]["keep"], "visible");
+  EXPECT_EQ(e["response"]["data"]["secret"], salt->Hash("s3"));
+  EXPECT_EQ(e["response"]["auth"]["client_token"], salt->Hash("s.child"));
+  EXPECT_EQ(e["response"]["wrap_info"]["token"], salt->Hash("s.wrap"));
+  for (const char* leak : {"s3", "s.child", "s.wrap", "acc2", "acc3"}) {
+    EXPECT_EQ(line.find(std::string("\"") + leak + "\""), std::string::npos) << leak;
+  }
+}
+
+TEST(EntryTest, ElideListResponsesReplacesKeysWithCount) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  logical::Request req = SampleRequest();
+  req.operation = logical::Operation::kList;
+  logical::Response resp;
+  resp.data = {{"keys", {"a", "b", "c"}}};
+  EntryOptions opts;
+  opts.elide_list_responses = true;
+  Json e = Json::parse(Prepare(BuildResponseEntry(req, mount, &resp, "", {}), mount, *salt, opts));
+  EXPECT_EQ(e["response"]["data"]["keys"], 3);
+}
+
+TEST(EntryTest, JsonxRendersXml) {
+  Json v{{"a", "x<y"}, {"n", 1}, {"l", {true, nullptr}}};
+  std::string x = ToJsonx(v);
+  EXPECT_TRUE(x.starts_with("<json:object xmlns:json="));
+  EXPECT_NE(x.find("<json:string name=\"a\">x&lt;y</json:string>"), std::string::npos);
+  EXPECT_NE(x.find("<json:number name=\"n\">1</json:number>"), std::string::npos);
+  EXPECT_NE(x.find("<json:array name=\"l\"><json:boolean>true</json:boolean><json:null/>"),
+            std::string::npos);
+}
+
+TEST(FilterTest, Expressions) {
+  FilterInput health{"system", "sys/", "sys/health", "read"};
+  FilterInput kv_read{"kv", "secret/", "secret/data/a", "read"};
+  FilterInput kv_write{"kv", "secret/", "secret/data/a", "update"};
+  auto f = *Filter::Parse(R"(path matches "sys/health*")");
+  EXPECT_TRUE(f->Matches(health));
+  EXPECT_FALSE(f->Matches(kv_read));
+  auto g = *Filter::Parse(R"(not path matches "sys/health*")");
+  EXPECT_FALSE(g->Matches(health));
+  auto h = *Filter::Parse(R"(mount_type == "kv" and (operation == "read" or operation == "list"))");
+  EXPECT_TRUE(h->Matches(kv_read));
+  EXPECT_FALSE(h->Matches(kv_write));
+  auto i = *Filter::Parse(R"(operation != "read")");
+  EXPECT_TRUE(i->Matches(kv_write));
+  for (const char* bad : {"", "path", "path ==", "path == x", "color == \"x\"", "path == \"x\" and",
+                          "(path == \"x\"", "path == \"x"}) {
+    EXPECT_FALSE(Filter::Parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(FilterTest, Glob) {
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(GlobMatch("a*c", "abbbc"));
+  EXPECT_TRUE(GlobMatch("*/health", "sys/health"));
+  EXPECT_FALSE(GlobMatch("a*c", "abcd"));
+  EXPECT_TRUE(GlobMatch("a**", "a"));
+}
+
+}  // namespace
+}  // namespace coffer::audit
