@@ -192,7 +192,9 @@ Json BuildResponseEntry(const logical::Request& request, const MountInfo& mount,
   if (!mount.type.empty()) r["mount_type"] = mount.type;
   if (response != nullptr) {
     if (response->raw) {
-      r["data"] = *response->raw;
+      // Envelope-less sys answers: their payload, or the body as a whole.
+      auto d = response->raw->find("data");
+      r["data"] = d != response->raw->end() && d->is_object() ? *d : *response->raw;
     } else if (!response->data.is_null()) {
       r["data"] = response->data;
     }

@@ -14,6 +14,7 @@ void RegisterTokenCommands(Registry& registry);
 void RegisterMountCommands(Registry& registry);
 void RegisterLogicalCommands(Registry& registry);
 void RegisterLeaseCommands(Registry& registry);
+void RegisterAuditCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
@@ -26,6 +27,7 @@ void RegisterBuiltins(Registry& registry) {
   RegisterMountCommands(registry);
   RegisterLogicalCommands(registry);
   RegisterLeaseCommands(registry);
+  RegisterAuditCommands(registry);
 }
 
 }  // namespace coffer::cli

@@ -24,6 +24,7 @@ constexpr std::string_view kSudoExact[] = {
 };
 constexpr std::string_view kSudoPrefix[] = {
     "sys/audit/",
+    "sys/audit-verify/",
     "sys/auth/",
     "sys/mounts/",
     "sys/raw/",

@@ -42,6 +42,9 @@ bool IsInlinePath(std::string_view path) {
   return path == "sys/health" || path == "sys/seal-status" || path == "sys/leader";
 }
 
+// 500 without detail for the client; the server log names the device.
+Status AuditFailure() { return Internal("audit: no device could record the request"); }
+
 logical::Response Finish(Result<logical::Response> result) {
   if (!result) return http::ResponseFor(result.error());
   logical::Response& r = *result;
@@ -79,6 +82,7 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
   authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);
   wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);
+  audit_ = std::make_unique<audit::Broker>(*barrier_, *clock_);
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
 }
 
@@ -175,6 +179,7 @@ Status Core::PostUnseal() {
   TRY(tokens_->Load());
   TRY(expiration_->Load());
   TRY(router_->Load());
+  TRY(audit_->Load());
   sealed_ = false;
   return Status::Ok();
 }
@@ -182,6 +187,7 @@ Status Core::PostUnseal() {
 void Core::PreSeal() {
   sealed_ = true;
   expiration_->Stop();
+  audit_->Unload();
   router_->Unload();
   tokens_->Unload();
 }
@@ -246,6 +252,10 @@ logical::Response Core::HandleRequest(logical::Request& request) {
       std::shared_lock lock(state_mu_);
       if (sealed_.load()) return Err(::coffer::Sealed("Coffer is sealed"));
       TRY(SystemBackend(*this).Authorize(request));
+      if (audit_->Enabled()) {
+        // Sealing closes the devices: only the request entry is written.
+        if (!audit_->LogRequest(request, AuditMount(request), "").ok()) return Err(AuditFailure());
+      }
       return logical::Response{};
     }();
     if (!checked) return http::ResponseFor(checked.error());
@@ -264,9 +274,8 @@ logical::Response Core::HandleRequest(logical::Request& request) {
   return Finish(Dispatch(request));
 }
 
-Result<logical::Response> Core::Dispatch(logical::Request& request) {
-  SystemBackend sys(*this);
-  if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
+Status Core::Admit(logical::Request& request) {
+  if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
   // A bad X-Vault-Wrap-TTL is refused before anything happens.
   if (!request.wrap_ttl.empty()) {
     ASSIGN_OR_RETURN(std::chrono::seconds ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
@@ -275,9 +284,29 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   TRY(ResolveWriteOperation(request));
   if (request.path.starts_with("sys/internal/ui/mounts")) {
     // Any valid token; the answer is filtered by the caller's ACL.
-    TRY(authorizer_->Authenticate(request));
-  } else {
-    TRY(sys.Authorize(request));
+    return authorizer_->Authenticate(request);
+  }
+  return SystemBackend(*this).Authorize(request);
+}
+
+Result<logical::Response> Core::Dispatch(logical::Request& request) {
+  // Audit (fail closed): the request entry is written after admission and
+  // before anything is done; the response entry before the answer leaves.
+  // When no device could write an entry, the request fails with 500.
+  Status admitted = Admit(request);
+  const bool audited = audit_->Enabled();
+  audit::MountInfo mount;
+  if (audited) mount = AuditMount(request);
+  if (!admitted.ok()) {
+    if (audited) {
+      if (!audit_->LogRequest(request, mount, admitted.message()).ok()) {
+        return Err(AuditFailure());
+      }
+      if (!audit_->LogResponse(request, mount, nullptr, admitted.message()).ok()) {
+        return Err(AuditFailure());
+      }
+    }
+    return Err(std::move(admitted));
   }
   // A token on its last use is revoked once the request is done, whatever
   // its outcome.
@@ -292,6 +321,19 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     }
   } last_use{*this, request};
 
+  if (audited && !audit_->LogRequest(request, mount, "").ok()) return Err(AuditFailure());
+  Result<logical::Response> result = Execute(request);
+  if (audited) {
+    Status s = result ? audit_->LogResponse(request, mount, &*result, "")
+                      : audit_->LogResponse(request, mount, nullptr, result.error().message());
+    if (!s.ok()) return Err(AuditFailure());
+  }
+  return result;
+}
+
+Result<logical::Response> Core::Execute(logical::Request& request) {
+  SystemBackend sys(*this);
+  if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
   Result<logical::Response> result;
   if (request.path == "sys" || request.path.starts_with("sys/")) {
     std::string_view rel = std::string_view(request.path).substr(4);
@@ -312,6 +354,42 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   if (!result) return result;
   TRY(MaybeWrap(request, *result));
   return result;
+}
+
+audit::MountInfo Core::AuditMount(const logical::Request& request) const {
+  audit::MountInfo m;
+  const std::string& p = request.path;
+  if (p == "sys" || p.starts_with("sys/")) {
+    m.type = "system";
+    m.path = "sys/";
+  } else if (p.starts_with("auth/token/")) {
+    m.type = "token";
+    m.path = "auth/token/";
+  } else if (p == "cubbyhole" || p.starts_with("cubbyhole/")) {
+    m.type = "cubbyhole";
+    m.path = "cubbyhole/";
+  } else if (auto match = router_->Route(p)) {
+    const router::MountEntry& e = match->mount->entry;
+    m.type = e.type;
+    m.path = e.path;
+    m.accessor = e.accessor;
+    auto keys = [&](const char* name, std::set<std::string>& out) {
+      auto it = e.config.find(name);
+      if (it == e.config.end() || !it->is_array()) return;
+      for (const auto& k : *it) {
+        if (k.is_string()) out.insert(k.get<std::string>());
+      }
+    };
+    keys("audit_non_hmac_request_keys", m.non_hmac_request_keys);
+    keys("audit_non_hmac_response_keys", m.non_hmac_response_keys);
+  }
+  return m;
+}
+
+void Core::ReopenAuditDevices() {
+  std::shared_lock lock(state_mu_);
+  if (sealed_.load()) return;
+  audit_->Reopen().IgnoreError();
 }
 
 Status Core::ResolveWriteOperation(logical::Request& request) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/broker.h"
 #include "barrier/aes_gcm_barrier.h"
 #include "barrier/barrier_view.h"
 #include "common/clock.h"
@@ -88,6 +89,10 @@ class Core final : public http::Handler {
   expiration::LeasesBackend& leases_backend() { return *leases_backend_; }
   Authorizer& authorizer() { return *authorizer_; }
   Wrapper& wrapper() { return *wrapper_; }
+  audit::Broker& audit() { return *audit_; }
+  // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
+  // fails requests until it can.
+  void ReopenAuditDevices();
   storage::Backend& physical() { return *physical_; }
   Clock& clock() { return *clock_; }
   std::string_view storage_type() const { return physical_->Type(); }
@@ -106,6 +111,12 @@ class Core final : public http::Handler {
   Status ResolveWriteOperation(logical::Request& request);
   // The wrapping stage: wraps a successful response when asked to.
   Status MaybeWrap(const logical::Request& request, logical::Response& response);
+  // The authentication stages of Dispatch: wrap TTL, create/update, ACL.
+  Status Admit(logical::Request& request);
+  // The serving stages of Dispatch, after admission and the request entry.
+  Result<logical::Response> Execute(logical::Request& request);
+  // What the audit entries say about the mount that serves a request.
+  audit::MountInfo AuditMount(const logical::Request& request) const;
 
   std::unique_ptr<storage::Backend> physical_;
   Clock* clock_;
@@ -126,6 +137,7 @@ class Core final : public http::Handler {
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<Wrapper> wrapper_;
   std::unique_ptr<engines::cubbyhole::CubbyholeBackend> cubbyhole_;
+  std::unique_ptr<audit::Broker> audit_;
   std::unique_ptr<ThreadPool> pool_;
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

@@ -98,6 +98,30 @@ Result<Json> ConfigFromRequest(const Json& in) {
   if (auto it = in.find("force_no_cache"); it != in.end() && it->is_boolean()) {
     out["force_no_cache"] = *it;
   }
+  // Keys whose values audit devices log in the clear (a list, or a
+  // comma-separated string as the CLI sends it).
+  for (const char* name : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys"}) {
+    auto it = in.find(name);
+    if (it == in.end() || it->is_null()) continue;
+    Json keys = Json::array();
+    if (it->is_string()) {
+      std::string_view rest = it->get_ref<const std::string&>();
+      while (!rest.empty()) {
+        std::size_t comma = rest.find(',');
+        std::string_view k = rest.substr(0, comma);
+        if (!k.empty()) keys.push_back(std::string(k));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    } else if (it->is_array()) {
+      for (const auto& k : *it) {
+        if (!k.is_string()) return Err(InvalidArgument(std::string(name) + " must list strings"));
+        keys.push_back(k);
+      }
+    } else {
+      return Err(InvalidArgument(std::string(name) + " must be a list of keys"));
+    }
+    out[name] = std::move(keys);
+  }
   return out;
 }
 

@@ -54,6 +54,9 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
     return Capabilities(request);
   }
   if (p.starts_with("sys/wrapping/")) return Wrapping(request);
+  if (p == "sys/audit" || p.starts_with("sys/audit/")) return Audit(request);
+  if (p.starts_with("sys/audit-hash/")) return AuditHash(request);
+  if (p.starts_with("sys/audit-verify/")) return AuditVerify(request);
   return Err(NotFound("unsupported path"));
 }
 

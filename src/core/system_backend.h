@@ -46,6 +46,9 @@ class SystemBackend {
   Result<logical::Response> Policies(const logical::Request& request);
   Result<logical::Response> Capabilities(const logical::Request& request);
   Result<logical::Response> Wrapping(const logical::Request& request);
+  Result<logical::Response> Audit(const logical::Request& request);
+  Result<logical::Response> AuditHash(const logical::Request& request);
+  Result<logical::Response> AuditVerify(const logical::Request& request);
 
   Core& core_;
 };

@@ -155,6 +155,7 @@ int RunServer(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -223,7 +224,14 @@ int RunServer(int argc, char** argv) {
   for (auto& s : servers) s->Start();
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: log rotation. Audit devices write a signed "rotate" checkpoint
+    // and reopen their files; the chain continues in the new file.
+    spdlog::info("received SIGHUP, reopening audit devices");
+    (*core)->ReopenAuditDevices();
+  }
   spdlog::info("received signal {}, shutting down", sig);
   for (auto& s : servers) s->Stop();
   (*core)->Shutdown();
