@@ -248,6 +248,104 @@ class FailClosedTest(AuditBase):
         self.assertEqual(st, 403)
 
 
+class SocketAndTuneTest(AuditBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.start_dev(root_token=ROOT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def receive_lines(self, conn, count):
+        buf = b""
+        conn.settimeout(10)
+        while buf.count(b"\n") < count:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        return [json.loads(l) for l in buf.decode().splitlines()]
+
+    def test_tcp_socket_device_reconnects(self):
+        import socket
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        self.addCleanup(listener.close)
+        port = listener.getsockname()[1]
+        st, body, _ = self.server.request(
+            "PUT", "/v1/sys/audit/tcp",
+            {"type": "socket", "options": {"address": "127.0.0.1:%d" % port}}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/tcp", None, ROOT)
+        conn, _ = listener.accept()
+        self.server.request("GET", "/v1/secret/data/sock1", token=ROOT)
+        entries = self.receive_lines(conn, 2)
+        self.assertEqual([e["request"]["path"] for e in entries[:2]], ["secret/data/sock1"] * 2)
+        # The collector restarts: the device reconnects and sends on.
+        conn.close()
+        for _ in range(20):  # the first sends after a close may still be accepted by the kernel
+            st, _, _ = self.server.request("GET", "/v1/secret/data/sock2", token=ROOT)
+            listener.settimeout(0.05)
+            try:
+                conn, _ = listener.accept()
+                break
+            except socket.timeout:
+                continue
+        else:
+            self.fail("the device did not reconnect")
+        self.addCleanup(conn.close)
+        self.server.request("GET", "/v1/secret/data/sock3", token=ROOT)
+        paths = [e.get("request", {}).get("path") for e in self.receive_lines(conn, 2)]
+        self.assertIn("secret/data/sock3", paths)
+
+    def test_unix_socket_device(self):
+        import socket
+        path = os.path.join(self.dir, "audit.sock")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(path)
+        listener.listen()
+        self.addCleanup(listener.close)
+        st, body, _ = self.server.request(
+            "PUT", "/v1/sys/audit/unix",
+            {"type": "socket", "options": {"address": path, "socket_type": "unix"}}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/unix", None, ROOT)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        self.server.request("GET", "/v1/secret/data/unix", token=ROOT)
+        entries = self.receive_lines(conn, 2)
+        self.assertEqual(entries[0]["type"], "request")
+        self.assertEqual(entries[1]["type"], "response")
+
+    def test_non_hmac_keys_from_the_mount_tune(self):
+        log = os.path.join(self.dir, "tune.log")
+        self.enable(self.server, "tune", log)
+        self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/tune", None, ROOT)
+        st, body, _ = self.server.request(
+            "POST", "/v1/sys/mounts/secret/tune",
+            {"audit_non_hmac_request_keys": ["options"],
+             "audit_non_hmac_response_keys": "version,deletion_time"}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        self.addCleanup(self.server.request, "POST", "/v1/sys/mounts/secret/tune",
+                        {"audit_non_hmac_request_keys": [], "audit_non_hmac_response_keys": []},
+                        ROOT)
+        st, tune, _ = self.server.request("GET", "/v1/sys/mounts/secret/tune", token=ROOT)
+        self.assertEqual(tune["data"]["audit_non_hmac_request_keys"], ["options"])
+        self.server.request("POST", "/v1/secret/data/tuned",
+                            {"options": {"cas": 0}, "data": {"pw": "hidden"}}, token=ROOT)
+        entries = [json.loads(l) for l in lines_of(log)]
+        req = next(e for e in entries if e["type"] == "request"
+                   and e["request"]["path"] == "secret/data/tuned")
+        self.assertEqual(req["request"]["data"]["options"], {"cas": 0})
+        self.assertTrue(req["request"]["data"]["data"]["pw"].startswith("hmac-sha256:"))
+        resp = next(e for e in entries if e["type"] == "response"
+                    and e["request"]["path"] == "secret/data/tuned")
+        self.assertEqual(resp["response"]["data"]["version"], 1)
+        self.assertTrue(resp["response"]["data"]["created_time"].startswith("hmac-sha256:"))
+
+
 class FilterTest(AuditBase):
     def test_health_checks_go_to_their_own_device(self):
         server = harness.start_dev(root_token=ROOT)

@@ -14,6 +14,9 @@ of a misspelt path.
 
 import http.client
 import json
+import os
+import shutil
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -91,6 +94,12 @@ ROUTES = [
     ("POST", "sys/wrapping/wrap", {"stolen": "data"}),
     ("POST", "sys/wrapping/unwrap", {"token": "{wrap}"}),
     ("POST", "sys/wrapping/rewrap", {"token": "{wrap}"}),
+    # audit devices
+    ("GET", "sys/audit", None),
+    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "/tmp/coffer-evil.log"}}),
+    ("DELETE", "sys/audit/victim", None),
+    ("POST", "sys/audit-hash/victim", {"input": "guess"}),
+    ("POST", "sys/audit-verify/victim", {}),
     # token auth method
     ("POST", "auth/token/create", {"policies": ["default"]}),
     ("POST", "auth/token/create", {"policies": ["root"], "id": "chosen-id"}),
@@ -178,6 +187,11 @@ SUDO_ROUTES = [
     ("PUT", "sys/revoke-prefix/auth/token", None),
     ("PUT", "sys/revoke-force/auth/token", None),
     ("LIST", "sys/leases/lookup/auth/token/create/", None),
+    ("GET", "sys/audit", None),
+    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "/tmp/coffer-evil.log"}}),
+    ("DELETE", "sys/audit/victim", None),
+    ("DELETE", "sys/audit/victim/", None),
+    ("POST", "sys/audit-verify/victim", {}),
     ("LIST", "auth/token/accessors", None),
     ("LIST", "auth/token/accessors/", None),
     ("GET", "auth/token/accessors?list=true", None),
@@ -294,6 +308,11 @@ class Fixture:
         return self.root("POST", "auth/token/create", body)["auth"]
 
     def build(self):
+        # Every request of the matrix is also audited.
+        self.audit_dir = tempfile.mkdtemp(prefix="coffer-matrix-audit-")
+        self.root("PUT", "sys/audit/victim",
+                  {"type": "file",
+                   "options": {"file_path": os.path.join(self.audit_dir, "audit.log")}})
         self.root("PUT", "sys/policy/everything", {"policy": EVERYTHING})
         self.root("PUT", "sys/policy/nothing", {"policy": NOTHING})
         self.root("PUT", "sys/policy/victim", {"policy": NOTHING})
@@ -356,6 +375,7 @@ class Fixture:
         get("mounts", "GET", "sys/mounts")
         get("tune", "GET", "sys/mounts/secret/tune")
         get("auth", "GET", "sys/auth")
+        get("audit", "GET", "sys/audit")
         names = get("policies", "GET", "sys/policy")["keys"]
         for name in names:
             get("policy:" + name, "GET", "sys/policy/" + name)
@@ -404,6 +424,7 @@ class AuthzMatrixTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.fx.http.close()
         cls.server.cleanup()
+        shutil.rmtree(cls.fx.audit_dir, ignore_errors=True)
 
     def test_snapshot_is_stable(self):
         # The detector itself: reading the state twice changes nothing, and a
