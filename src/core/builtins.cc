@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "engines/kv/kv.h"
+#include "engines/transit/transit.h"
 #include "storage/registry.h"
 
 namespace coffer::core {
@@ -12,6 +13,7 @@ void RegisterBuiltins() {
   std::call_once(once, [] {
     storage::RegisterBuiltinBackends();
     engines::kv::RegisterKvEngine();
+    engines::transit::RegisterTransitEngine();
   });
 }
 

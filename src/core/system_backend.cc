@@ -37,6 +37,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/seal-status") return SealStatus(request);
   if (p == "sys/health") return Health(request);
   if (p == "sys/leader") return Leader(request);
+  if (p.starts_with("sys/tools/")) return Tools(request);
   if (p == "sys/rotate") return Rotate(request);
   if (p == "sys/key-status") return KeyStatus(request);
   if (p == "sys/rotate/config") return RotateConfig(request);

@@ -36,6 +36,8 @@ class SystemBackend {
   Result<logical::Response> SealStatus(const logical::Request& request);
   Result<logical::Response> Health(const logical::Request& request);
   Result<logical::Response> Leader(const logical::Request& request);
+  // sys/tools/random[/:source][/:bytes] and sys/tools/hash[/:algorithm] (sys_tools.cc).
+  Result<logical::Response> Tools(const logical::Request& request);
   Result<logical::Response> Rotate(const logical::Request& request);
   Result<logical::Response> KeyStatus(const logical::Request& request);
   Result<logical::Response> RotateConfig(const logical::Request& request);

@@ -1,0 +1,179 @@
+#include "engines/transit/cipher.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include <climits>
+#include <memory>
+
+#include "crypto/hmac.h"
+#include "crypto/random.h"
+
+namespace coffer::engines::transit {
+namespace {
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>;
+
+const EVP_CIPHER* CipherFor(KeyType type) {
+  switch (type) {
+    case KeyType::kAes128Gcm96:
+      return EVP_aes_128_gcm();
+    case KeyType::kAes256Gcm96:
+      return EVP_aes_256_gcm();
+    case KeyType::kChaCha20Poly1305:
+      return EVP_chacha20_poly1305();
+    default:
+      return nullptr;
+  }
+}
+
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+Status AuthFailed() { return InvalidArgument("cipher: message authentication failed"); }
+
+Result<std::string> RsaEncrypt(const KeyVersion& v, std::string_view plaintext) {
+  PkeyCtx ctx(EVP_PKEY_CTX_new(v.pkey.get(), nullptr), &EVP_PKEY_CTX_free);
+  std::size_t len = 0;
+  bool ok = ctx && EVP_PKEY_encrypt_init(ctx.get()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) == 1 &&
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256()) == 1 &&
+            EVP_PKEY_encrypt(ctx.get(), nullptr, &len, U(plaintext), plaintext.size()) == 1;
+  if (!ok) return Err(InvalidArgument("RSA encryption failed: plaintext too long for the key"));
+  std::string out(len, '\0');
+  if (EVP_PKEY_encrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, U(plaintext),
+                       plaintext.size()) != 1) {
+    return Err(InvalidArgument("RSA encryption failed: plaintext too long for the key"));
+  }
+  out.resize(len);
+  return out;
+}
+
+Result<SecretBytes> RsaDecrypt(const KeyVersion& v, std::string_view payload) {
+  PkeyCtx ctx(EVP_PKEY_CTX_new(v.pkey.get(), nullptr), &EVP_PKEY_CTX_free);
+  std::size_t len = 0;
+  bool ok = ctx && EVP_PKEY_decrypt_init(ctx.get()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) == 1 &&
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256()) == 1 &&
+            EVP_PKEY_decrypt(ctx.get(), nullptr, &len, U(payload), payload.size()) == 1;
+  if (!ok) return Err(InvalidArgument("RSA decryption failed"));
+  SecretBytes out(len);
+  if (EVP_PKEY_decrypt(ctx.get(), out.data(), &len, U(payload), payload.size()) != 1) {
+    return Err(InvalidArgument("RSA decryption failed"));
+  }
+  SecretBytes exact(out.data(), len);
+  return exact;
+}
+
+}  // namespace
+
+Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_view nonce,
+                             std::string_view plaintext, std::string_view aad) {
+  const EVP_CIPHER* cipher = CipherFor(type);
+  if (cipher == nullptr) return Err(Internal("transit: not an AEAD key type"));
+  if (nonce.size() != kAeadNonceSize) return Err(Internal("transit: bad nonce size"));
+  if (plaintext.size() > INT_MAX - 64 || aad.size() > INT_MAX) {
+    return Err(InvalidArgument("plaintext is too large"));
+  }
+  std::string out(kAeadNonceSize + plaintext.size() + kAeadTagSize, '\0');
+  auto* base = reinterpret_cast<unsigned char*>(out.data());
+  std::copy(nonce.begin(), nonce.end(), base);
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int len = 0, final_len = 0;
+  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key.data(), base) == 1;
+  ok = ok && (aad.empty() || EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad),
+                                               static_cast<int>(aad.size())) == 1);
+  ok = ok &&
+       (plaintext.empty() || EVP_EncryptUpdate(ctx.get(), base + kAeadNonceSize, &len, U(plaintext),
+                                               static_cast<int>(plaintext.size())) == 1);
+  ok = ok && EVP_EncryptFinal_ex(ctx.get(), base + kAeadNonceSize + len, &final_len) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kAeadTagSize,
+                                 base + kAeadNonceSize + plaintext.size()) == 1;
+  if (!ok) return Err(Internal("transit: encryption failed"));
+  return out;
+}
+
+Result<SecretBytes> AeadOpen(KeyType type, const SecretBytes& key, std::string_view payload,
+                             std::string_view aad) {
+  const EVP_CIPHER* cipher = CipherFor(type);
+  if (cipher == nullptr) return Err(Internal("transit: not an AEAD key type"));
+  if (payload.size() < kAeadNonceSize + kAeadTagSize) {
+    return Err(InvalidArgument("invalid ciphertext: too short"));
+  }
+  if (payload.size() > INT_MAX || aad.size() > INT_MAX) return Err(AuthFailed());
+  const std::size_t ct_len = payload.size() - kAeadNonceSize - kAeadTagSize;
+  std::string_view ct = payload.substr(kAeadNonceSize, ct_len);
+  unsigned char tag[kAeadTagSize];
+  std::copy_n(payload.data() + kAeadNonceSize + ct_len, kAeadTagSize, tag);
+  SecretBytes out(ct_len);
+  unsigned char scratch[1];
+  unsigned char* dst = ct_len == 0 ? scratch : out.data();
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  int len = 0, final_len = 0;
+  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, key.data(), U(payload)) == 1;
+  ok = ok && (aad.empty() || EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad),
+                                               static_cast<int>(aad.size())) == 1);
+  len = 0;
+  ok = ok && (ct_len == 0 ||
+              EVP_DecryptUpdate(ctx.get(), dst, &len, U(ct), static_cast<int>(ct_len)) == 1);
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kAeadTagSize, tag) == 1;
+  ok = ok && EVP_DecryptFinal_ex(ctx.get(), dst + len, &final_len) == 1;
+  if (!ok) {
+    out.Clear();
+    return Err(AuthFailed());
+  }
+  return out;
+}
+
+Result<SecretBytes> EncryptionKey(const Policy& policy, const KeyVersion& version,
+                                  std::string_view context) {
+  if (!policy.derived) return version.key.Clone();
+  if (context.empty()) {
+    return Err(InvalidArgument(
+        "missing 'context' for key derivation; the key was created using a derived key, which "
+        "means additional, per-request information is required"));
+  }
+  return Hkdf(version.key, context, version.key.size());
+}
+
+Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& version,
+                                   std::string_view plaintext, std::string_view context,
+                                   std::string_view aad) {
+  if (IsRsa(policy.type)) return RsaEncrypt(version, plaintext);
+  if (!IsSymmetricAead(policy.type)) {
+    return Err(InvalidArgument("key type " + std::string(KeyTypeName(policy.type)) +
+                               " does not support encryption"));
+  }
+  ASSIGN_OR_RETURN(SecretBytes key, EncryptionKey(policy, version, context));
+  std::string nonce;
+  if (policy.convergent) {
+    // Deterministic: the nonce is a MAC of the plaintext under a key derived
+    // from the (already context-derived) encryption key, so it repeats only
+    // when key, context and plaintext all repeat.
+    ASSIGN_OR_RETURN(SecretBytes nonce_key, Hkdf(key, "transit-convergent-nonce", 32));
+    ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(nonce_key, plaintext));
+    nonce = mac.substr(0, kAeadNonceSize);
+  } else {
+    ASSIGN_OR_RETURN(nonce, crypto::RandomString(kAeadNonceSize));
+  }
+  return AeadSeal(policy.type, key, nonce, plaintext, aad);
+}
+
+Result<SecretBytes> DecryptPayload(const Policy& policy, const KeyVersion& version,
+                                   std::string_view payload, std::string_view context,
+                                   std::string_view aad) {
+  if (IsRsa(policy.type)) return RsaDecrypt(version, payload);
+  if (!IsSymmetricAead(policy.type)) {
+    return Err(InvalidArgument("key type " + std::string(KeyTypeName(policy.type)) +
+                               " does not support decryption"));
+  }
+  ASSIGN_OR_RETURN(SecretBytes key, EncryptionKey(policy, version, context));
+  return AeadOpen(policy.type, key, payload, aad);
+}
+
+}  // namespace coffer::engines::transit
