@@ -50,9 +50,9 @@ TEST_F(TransitCryptTest, EncryptCreatesKeyOnCreateOnly) {
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(Read("keys/derived")["derived"], true);
   // A signing-only type is refused before anything is made.
-  EXPECT_FALSE(Do(Operation::kCreate, "encrypt/ed", Json{{"plaintext", B64("x")},
-                                                         {"type", "ed25519"}})
-                   .has_value());
+  EXPECT_FALSE(
+      Do(Operation::kCreate, "encrypt/ed", Json{{"plaintext", B64("x")}, {"type", "ed25519"}})
+          .has_value());
   EXPECT_EQ(Do(Operation::kRead, "keys/ed")->http_status, 404);
 }
 
@@ -156,7 +156,7 @@ TEST_F(TransitCryptTest, BadCiphertextsAre400WithoutPlaintext) {
   expect_bad("vault:v99:" + payload, "v99 does not exist");
   expect_bad("vault:vx:" + payload, "version");
   expect_bad("notvault:" + payload, "vault:v");
-  expect_bad("vault:v1:" + B64(raw.substr(0, 20)), "too short");            // truncated
+  expect_bad("vault:v1:" + B64(raw.substr(0, 20)), "too short");                   // truncated
   expect_bad("vault:v1:" + B64(raw.substr(0, raw.size() - 1)), "authentication");  // tag cut
   std::string flipped = raw;
   flipped[14] ^= 1;
@@ -180,9 +180,9 @@ TEST_F(TransitCryptTest, DerivedKeysNeedTheRightContext) {
   CreateKey("d", Json{{"derived", true}});
   std::string ct = Encrypt("d", "hello", Json{{"context", B64("user-1")}});
   EXPECT_EQ(Decrypt("d", ct, Json{{"context", B64("user-1")}}), "hello");
-  EXPECT_NE(Bad("decrypt/d", Json{{"ciphertext", ct}, {"context", B64("user-2")}})
-                .find("authentication"),
-            std::string::npos);
+  EXPECT_NE(
+      Bad("decrypt/d", Json{{"ciphertext", ct}, {"context", B64("user-2")}}).find("authentication"),
+      std::string::npos);
   EXPECT_NE(Bad("decrypt/d", Json{{"ciphertext", ct}}).find("context"), std::string::npos);
   EXPECT_NE(Bad("encrypt/d", Json{{"plaintext", B64("x")}}).find("context"), std::string::npos);
 }

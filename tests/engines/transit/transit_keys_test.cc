@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include "transit_test_util.h"
+
+namespace coffer::engines::transit::testing {
+namespace {
+
+class TransitKeysTest : public TransitTest {};
+
+TEST_F(TransitKeysTest, CreateReadListDelete) {
+  Json created = Ok("keys/a", Json::object(), Operation::kCreate);
+  EXPECT_EQ(created["type"], "aes256-gcm96");
+  EXPECT_EQ(created["latest_version"], 1);
+  CreateKey("b", Json{{"type", "ed25519"}});
+  Json a = Read("keys/a");
+  EXPECT_EQ(a["name"], "a");
+  EXPECT_EQ(a["supports_encryption"], true);
+  EXPECT_EQ(a["supports_signing"], false);
+  EXPECT_EQ(a["min_decryption_version"], 1);
+  EXPECT_EQ(a["min_encryption_version"], 0);
+  EXPECT_TRUE(a["keys"]["1"].is_number_integer());
+  Json b = Read("keys/b");
+  EXPECT_EQ(b["keys"]["1"]["name"], "ed25519");
+  EXPECT_FALSE(b["keys"]["1"]["public_key"].get<std::string>().empty());
+  EXPECT_EQ(Do(Operation::kList, "keys")->data["keys"], (Json{"a", "b"}));
+  // Creating again changes nothing.
+  Ok("keys/a", Json{{"type", "chacha20-poly1305"}}, Operation::kCreate);
+  EXPECT_EQ(Read("keys/a")["type"], "aes256-gcm96");
+
+  EXPECT_EQ(Bad("keys/a", Json::object(), Operation::kDelete),
+            "deletion is not allowed for this key");
+  Ok("keys/a/config", Json{{"deletion_allowed", true}});
+  EXPECT_EQ(Do(Operation::kDelete, "keys/a")->http_status, 204);
+  EXPECT_EQ(Do(Operation::kRead, "keys/a")->http_status, 404);
+  EXPECT_NE(Bad("keys/a", Json::object(), Operation::kDelete), "");
+}
+
+TEST_F(TransitKeysTest, BadKeySettings) {
+  EXPECT_EQ(Bad("keys/x", Json{{"type", "des"}}, Operation::kCreate), "unknown key type");
+  EXPECT_NE(Bad("keys/x", Json{{"type", "ecdsa-p256"}, {"derived", true}}, Operation::kCreate), "");
+  EXPECT_NE(Bad("keys/x", Json{{"auto_rotate_period", "10m"}}, Operation::kCreate), "");
+  EXPECT_NE(Bad("keys/x", Json{{"exportable", "maybe"}}, Operation::kCreate), "");
+  EXPECT_NE(Bad("keys/x", Json{{"type", "hmac"}, {"key_size", 8}}, Operation::kCreate), "");
+  EXPECT_EQ(Do(Operation::kList, "keys")->http_status, 404);  // nothing was made
+  CreateKey("k", Json{{"exportable", true}});
+  EXPECT_NE(Bad("keys/k/config", Json{{"exportable", false}}), "");
+  EXPECT_NE(Bad("keys/k/trim", Json::object()), "");
+}
+
+TEST_F(TransitKeysTest, TrimRemovesOldVersions) {
+  CreateKey("k");
+  std::string v1 = Encrypt("k", "one");
+  Ok("keys/k/rotate");
+  Ok("keys/k/rotate");
+  EXPECT_NE(Bad("keys/k/trim", Json{{"min_available_version", 2}}), "");  // > min_decryption
+  Ok("keys/k/config", Json{{"min_decryption_version", 2}});
+  Json trimmed = Ok("keys/k/trim", Json{{"min_available_version", 2}});
+  EXPECT_EQ(trimmed["min_available_version"], 2);
+  EXPECT_EQ(trimmed["keys"].size(), 2u);
+  // v1 is gone for good: lowering min_decryption_version cannot bring it back.
+  EXPECT_NE(Bad("keys/k/config", Json{{"min_decryption_version", 1}}), "");
+  EXPECT_NE(Bad("decrypt/k", Json{{"ciphertext", v1}}), "");
+  EXPECT_NE(Bad("keys/k/trim", Json{{"min_available_version", 1}}), "");  // no going back
+}
+
+TEST_F(TransitKeysTest, ExportNeedsExportable) {
+  CreateKey("plain");
+  EXPECT_EQ(Bad("export/encryption-key/plain", Json::object(), Operation::kRead),
+            "key is not exportable");
+  CreateKey("e", Json{{"exportable", true}});
+  Ok("keys/e/rotate");
+  Json all = Read("export/encryption-key/e");
+  EXPECT_EQ(all["keys"].size(), 2u);
+  EXPECT_EQ(UnB64(all["keys"]["2"].get<std::string>()).size(), 32u);
+  Json latest = Read("export/encryption-key/e/latest");
+  EXPECT_EQ(latest["keys"].size(), 1u);
+  EXPECT_TRUE(latest["keys"].contains("2"));
+  EXPECT_EQ(Read("export/hmac-key/e/1")["keys"].size(), 1u);
+  EXPECT_NE(Bad("export/signing-key/e", Json::object(), Operation::kRead), "");
+  EXPECT_NE(Bad("export/nonsense/e", Json::object(), Operation::kRead), "");
+  EXPECT_NE(Bad("export/encryption-key/e/7", Json::object(), Operation::kRead), "");
+  // Public keys need no exportable flag.
+  CreateKey("ec", Json{{"type", "ecdsa-p256"}});
+  std::string pem = Read("export/public-key/ec")["keys"]["1"];
+  EXPECT_TRUE(pem.starts_with("-----BEGIN PUBLIC KEY-----")) << pem;
+  CreateKey("ecx", Json{{"type", "ecdsa-p384"}, {"exportable", true}});
+  std::string priv = Read("export/signing-key/ecx/1")["keys"]["1"];
+  EXPECT_TRUE(priv.starts_with("-----BEGIN EC PRIVATE KEY-----")) << priv.substr(0, 30);
+  CreateKey("edx", Json{{"type", "ed25519"}, {"exportable", true}});
+  EXPECT_EQ(UnB64(Read("export/signing-key/edx/1")["keys"]["1"].get<std::string>()).size(), 64u);
+}
+
+TEST_F(TransitKeysTest, BackupAndRestore) {
+  CreateKey("k");
+  EXPECT_NE(Bad("backup/k", Json::object(), Operation::kRead), "");
+  CreateKey("b", Json{{"exportable", true}, {"allow_plaintext_backup", true}});
+  Ok("keys/b/rotate");
+  std::string ct = Encrypt("b", "kept");
+  std::string backup = Read("backup/b")["backup"];
+  // Restore under a new name, and over the old one only with force.
+  EXPECT_EQ(Do(Operation::kUpdate, "restore/copy", Json{{"backup", backup}})->http_status, 204);
+  EXPECT_EQ(Decrypt("copy", ct), "kept");
+  EXPECT_EQ(Read("keys/copy")["latest_version"], 2);
+  EXPECT_NE(Bad("restore", Json{{"backup", backup}}).find("already exists"), std::string::npos);
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "restore", Json{{"backup", backup}, {"force", true}})->http_status,
+      204);
+  EXPECT_NE(Bad("restore/x", Json{{"backup", "not base64!"}}), "");
+  EXPECT_NE(Bad("restore/x", Json{{"backup", B64("{}")}}), "");
+  EXPECT_NE(Bad("restore/x"), "");
+}
+
+TEST_F(TransitKeysTest, CacheConfig) {
+  EXPECT_EQ(Read("cache-config")["size"], 0);
+  EXPECT_NE(Bad("cache-config", Json{{"size", 5}}), "");
+  Ok("cache-config", Json{{"size", 500}});
+  EXPECT_EQ(Read("cache-config")["size"], 500);
+}
+
+TEST_F(TransitKeysTest, UnknownPathsAndMethods) {
+  EXPECT_EQ(Do(Operation::kUpdate, "nothing/here").error().code(), Code::kNotFound);
+  EXPECT_EQ(Do(Operation::kRead, "encrypt/k").error().code(), Code::kMethodNotAllowed);
+  EXPECT_NE(Bad("keys/a%2Fb\x01", Json::object(), Operation::kCreate), "");
+}
+
+TEST_F(TransitKeysTest, KeysSurviveANewEngineOnTheSameStorage) {
+  CreateKey("k");
+  std::string ct = Encrypt("k", "persisted");
+  logical::BackendConfig config{storage_, clock_, "transit/", "transit", Json::object()};
+  auto other = NewTransitBackend(config, TransitOptions{.rotation_thread = false});
+  ASSERT_TRUE(other.has_value());
+  logical::Request r;
+  r.operation = Operation::kUpdate;
+  r.relative_path = "decrypt/k";
+  r.data = Json{{"ciphertext", ct}};
+  auto out = (*other)->HandleRequest(r);
+  ASSERT_TRUE(out.has_value()) << out.error().ToString();
+  EXPECT_EQ(UnB64(out->data["plaintext"].get<std::string>()), "persisted");
+  // Key material is not stored in the clear in the record's base64 either:
+  // the record is for the barrier; here we only check it decodes the same.
+}
+
+}  // namespace
+}  // namespace coffer::engines::transit::testing
