@@ -284,3 +284,67 @@ describe('response wrapping', () => {
     assert.deepEqual(out.data, { k: 'v' });
   });
 });
+
+describe('transit', () => {
+  const vault = client(ROOT);
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const unb64 = (s) => Buffer.from(s, 'base64').toString();
+
+  before(async () => {
+    await vault.mount({ mount_point: 'transit', type: 'transit' });
+  });
+
+  it('creates, reads, lists and deletes keys with the transit helpers', async () => {
+    const name = unique('nk');
+    await vault.transitCreateKey({ name, type: 'chacha20-poly1305' });
+    const key = await vault.transitReadKey({ name });
+    assert.equal(key.data.type, 'chacha20-poly1305');
+    assert.equal(key.data.latest_version, 1);
+    const list = await vault.transitListKeys();
+    assert.ok(list.data.keys.includes(name));
+    await vault.write(`transit/keys/${name}/config`, { deletion_allowed: true });
+    await vault.transitDeleteKey({ name });
+    const gone = await failure(vault.transitReadKey({ name }));
+    assert.equal(gone.response.statusCode, 404);
+  });
+
+  it('encrypts, decrypts, rotates and rewraps', async () => {
+    const name = unique('enc');
+    await vault.transitCreateKey({ name });
+    const enc = await vault.encryptData({ name, plaintext: b64('node secret') });
+    assert.match(enc.data.ciphertext, /^vault:v1:/);
+    const dec = await vault.decryptData({ name, ciphertext: enc.data.ciphertext });
+    assert.equal(unb64(dec.data.plaintext), 'node secret');
+    await vault.write(`transit/keys/${name}/rotate`, {});
+    const re = await vault.rewrapData({ name, ciphertext: enc.data.ciphertext });
+    assert.match(re.data.ciphertext, /^vault:v2:/);
+    const dec2 = await vault.decryptData({ name, ciphertext: re.data.ciphertext });
+    assert.equal(unb64(dec2.data.plaintext), 'node secret');
+    const bad = await failure(vault.decryptData({ name, ciphertext: 'vault:v1:AAAA' }));
+    assert.equal(bad.response.statusCode, 400);
+  });
+
+  it('datakey, hmac and sign/verify', async () => {
+    const name = unique('dk');
+    await vault.transitCreateKey({ name });
+    const dk = await vault.write(`transit/datakey/plaintext/${name}`, { bits: 256 });
+    assert.equal(Buffer.from(dk.data.plaintext, 'base64').length, 32);
+    const back = await vault.decryptData({ name, ciphertext: dk.data.ciphertext });
+    assert.equal(back.data.plaintext, dk.data.plaintext);
+
+    const mac = await vault.write(`transit/hmac/${name}`, { input: b64('m') });
+    const ok = await vault.write(`transit/verify/${name}`, { input: b64('m'), hmac: mac.data.hmac });
+    assert.equal(ok.data.valid, true);
+
+    const signer = unique('ed');
+    await vault.transitCreateKey({ name: signer, type: 'ed25519' });
+    const sig = await vault.write(`transit/sign/${signer}`, { input: b64('doc') });
+    assert.match(sig.data.signature, /^vault:v1:/);
+    const v = await vault.write(`transit/verify/${signer}`,
+                                { input: b64('doc'), signature: sig.data.signature });
+    assert.equal(v.data.valid, true);
+    const nv = await vault.write(`transit/verify/${signer}`,
+                                 { input: b64('dog'), signature: sig.data.signature });
+    assert.equal(nv.data.valid, false);
+  });
+});
