@@ -33,6 +33,22 @@ const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// One cipher context per thread, re-initialised for every call (saves an
+// allocation per item on the hot path). The guard resets it when the call
+// ends, which wipes the expanded key instead of leaving it in the context.
+struct ThreadCipherCtx {
+  ThreadCipherCtx() {
+    thread_local CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    ptr = ctx.get();
+  }
+  ~ThreadCipherCtx() {
+    if (ptr != nullptr) EVP_CIPHER_CTX_reset(ptr);
+  }
+  ThreadCipherCtx(const ThreadCipherCtx&) = delete;
+  ThreadCipherCtx& operator=(const ThreadCipherCtx&) = delete;
+  EVP_CIPHER_CTX* ptr = nullptr;
+};
+
 Status AuthFailed() { return InvalidArgument("cipher: message authentication failed"); }
 
 Result<std::string> RsaEncrypt(const KeyVersion& v, std::string_view plaintext) {
@@ -83,16 +99,16 @@ Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_v
   std::string out(kAeadNonceSize + plaintext.size() + kAeadTagSize, '\0');
   auto* base = reinterpret_cast<unsigned char*>(out.data());
   std::copy(nonce.begin(), nonce.end(), base);
-  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  ThreadCipherCtx guard;
+  EVP_CIPHER_CTX* ctx = guard.ptr;
   int len = 0, final_len = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key.data(), base) == 1;
-  ok = ok && (aad.empty() || EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad),
-                                               static_cast<int>(aad.size())) == 1);
-  ok = ok &&
-       (plaintext.empty() || EVP_EncryptUpdate(ctx.get(), base + kAeadNonceSize, &len, U(plaintext),
-                                               static_cast<int>(plaintext.size())) == 1);
-  ok = ok && EVP_EncryptFinal_ex(ctx.get(), base + kAeadNonceSize + len, &final_len) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kAeadTagSize,
+  bool ok = ctx != nullptr && EVP_EncryptInit_ex(ctx, cipher, nullptr, key.data(), base) == 1;
+  ok = ok && (aad.empty() ||
+              EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1);
+  ok = ok && (plaintext.empty() || EVP_EncryptUpdate(ctx, base + kAeadNonceSize, &len, U(plaintext),
+                                                     static_cast<int>(plaintext.size())) == 1);
+  ok = ok && EVP_EncryptFinal_ex(ctx, base + kAeadNonceSize + len, &final_len) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize,
                                  base + kAeadNonceSize + plaintext.size()) == 1;
   if (!ok) return Err(Internal("transit: encryption failed"));
   return out;
@@ -113,16 +129,17 @@ Result<SecretBytes> AeadOpen(KeyType type, const SecretBytes& key, std::string_v
   SecretBytes out(ct_len);
   unsigned char scratch[1];
   unsigned char* dst = ct_len == 0 ? scratch : out.data();
-  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  ThreadCipherCtx guard;
+  EVP_CIPHER_CTX* ctx = guard.ptr;
   int len = 0, final_len = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, key.data(), U(payload)) == 1;
-  ok = ok && (aad.empty() || EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad),
-                                               static_cast<int>(aad.size())) == 1);
+  bool ok = ctx != nullptr && EVP_DecryptInit_ex(ctx, cipher, nullptr, key.data(), U(payload)) == 1;
+  ok = ok && (aad.empty() ||
+              EVP_DecryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1);
   len = 0;
-  ok = ok && (ct_len == 0 ||
-              EVP_DecryptUpdate(ctx.get(), dst, &len, U(ct), static_cast<int>(ct_len)) == 1);
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kAeadTagSize, tag) == 1;
-  ok = ok && EVP_DecryptFinal_ex(ctx.get(), dst + len, &final_len) == 1;
+  ok = ok &&
+       (ct_len == 0 || EVP_DecryptUpdate(ctx, dst, &len, U(ct), static_cast<int>(ct_len)) == 1);
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kAeadTagSize, tag) == 1;
+  ok = ok && EVP_DecryptFinal_ex(ctx, dst + len, &final_len) == 1;
   if (!ok) {
     out.Clear();
     return Err(AuthFailed());
@@ -149,7 +166,11 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
     return Err(InvalidArgument("key type " + std::string(KeyTypeName(policy.type)) +
                                " does not support encryption"));
   }
-  ASSIGN_OR_RETURN(SecretBytes key, EncryptionKey(policy, version, context));
+  SecretBytes derived;
+  if (policy.derived) {
+    ASSIGN_OR_RETURN(derived, EncryptionKey(policy, version, context));
+  }
+  const SecretBytes& key = policy.derived ? derived : version.key;
   std::string nonce;
   if (policy.convergent) {
     // Deterministic: the nonce is a MAC of the plaintext under a key derived
@@ -172,6 +193,7 @@ Result<SecretBytes> DecryptPayload(const Policy& policy, const KeyVersion& versi
     return Err(InvalidArgument("key type " + std::string(KeyTypeName(policy.type)) +
                                " does not support decryption"));
   }
+  if (!policy.derived) return AeadOpen(policy.type, version.key, payload, aad);
   ASSIGN_OR_RETURN(SecretBytes key, EncryptionKey(policy, version, context));
   return AeadOpen(policy.type, key, payload, aad);
 }
