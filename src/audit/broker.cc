@@ -164,41 +164,51 @@ Result<bool> Broker::VerifyCheckpoint(std::string_view path, std::uint64_t seq,
   return d->VerifyCheckpoint(seq, prev_hash, hmac_hex);
 }
 
-Status Broker::Log(logical::Json entry, const logical::Request& request, const MountInfo& mount) {
+Status Broker::Log(const EntrySource& entry, const EntrySource* second) {
   auto devices = std::atomic_load(&devices_);
+  const logical::Request& request = *entry.request;
+  const MountInfo& mount = *entry.mount;
   FilterInput in{mount.type, mount.path, request.path, logical::OperationName(request.operation)};
-  std::vector<Device*> wanted;
-  for (const auto& d : *devices) {
-    if (d->Wants(in)) wanted.push_back(d.get());
-  }
-  if (wanted.empty()) return Status::Ok();
+  std::size_t wanted = 0;
   std::size_t written = 0;
-  for (std::size_t i = 0; i < wanted.size(); ++i) {
-    Device* d = wanted[i];
-    bool last = i + 1 == wanted.size();
-    std::string line =
-        Prepare(last ? std::move(entry) : entry, mount, d->salt(), d->entry_options());
-    Status s = d->Write(std::move(line));
+  for (const auto& d : *devices) {
+    if (!d->Wants(in)) continue;
+    ++wanted;
+    std::vector<std::string> lines;
+    lines.push_back(Render(entry, d->salt(), d->entry_options()));
+    if (second != nullptr) lines.push_back(Render(*second, d->salt(), d->entry_options()));
+    Status s = d->Write(std::move(lines));
     if (s.ok()) {
       ++written;
     } else {
       spdlog::error("audit {}: {}", d->config().path, s.message());
     }
   }
-  if (written == 0) return Internal("no audit device could record the request");
+  if (wanted > 0 && written == 0) return Internal("no audit device could record the request");
   return Status::Ok();
 }
 
 Status Broker::LogRequest(const logical::Request& request, const MountInfo& mount,
                           std::string_view error) {
   if (!Enabled()) return Status::Ok();
-  return Log(BuildRequestEntry(request, mount, error, clock_.Wall()), request, mount);
+  EntrySource e{EntrySource::Type::kRequest, &request, &mount, nullptr, error, clock_.Wall()};
+  return Log(e, nullptr);
 }
 
 Status Broker::LogResponse(const logical::Request& request, const MountInfo& mount,
                            const logical::Response* response, std::string_view error) {
   if (!Enabled()) return Status::Ok();
-  return Log(BuildResponseEntry(request, mount, response, error, clock_.Wall()), request, mount);
+  EntrySource e{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
+  return Log(e, nullptr);
+}
+
+Status Broker::LogRequestAndResponse(const logical::Request& request, const MountInfo& mount,
+                                     std::chrono::system_clock::time_point request_time,
+                                     const logical::Response* response, std::string_view error) {
+  if (!Enabled()) return Status::Ok();
+  EntrySource req{EntrySource::Type::kRequest, &request, &mount, nullptr, "", request_time};
+  EntrySource resp{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
+  return Log(req, &resp);
 }
 
 }  // namespace coffer::audit

@@ -53,12 +53,21 @@ class Broker {
   Status LogResponse(const logical::Request& request, const MountInfo& mount,
                      const logical::Response* response, std::string_view error);
 
+  // For requests that change nothing (reads): both entries at once, after
+  // the work and before the answer leaves, in one write per device.
+  // `request_time` is when the request entry would have been written.
+  Status LogRequestAndResponse(const logical::Request& request, const MountInfo& mount,
+                               std::chrono::system_clock::time_point request_time,
+                               const logical::Response* response, std::string_view error);
+
   static Result<std::string> NormalizePath(std::string_view path);
 
  private:
   using Devices = std::vector<std::shared_ptr<Device>>;
   Status Persist(const Devices& devices);
-  Status Log(logical::Json entry, const logical::Request& request, const MountInfo& mount);
+  // Writes one or two entries (a request's pair) to every device that wants
+  // them.
+  Status Log(const EntrySource& entry, const EntrySource* second);
   std::shared_ptr<Device> Find(std::string_view path) const;
 
   storage::Backend& barrier_;

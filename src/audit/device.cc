@@ -160,10 +160,16 @@ Status Device::Flush(std::vector<std::string>& bodies, const char* forced_checkp
 }
 
 Status Device::Write(std::string body) {
+  std::vector<std::string> bodies;
+  bodies.push_back(std::move(body));
+  return Write(std::move(bodies));
+}
+
+Status Device::Write(std::vector<std::string> bodies) {
   std::unique_lock lock(mu_);
   if (closed_) return Unavailable("audit device " + config_.path + " is closed");
   std::shared_ptr<Batch> mine = pending_;
-  mine->bodies.push_back(std::move(body));
+  for (auto& b : bodies) mine->bodies.push_back(std::move(b));
   while (!mine->done) {
     if (!writing_ && pending_ == mine) {
       writing_ = true;
@@ -174,10 +180,23 @@ Status Device::Write(std::string body) {
       mine->done = true;
       mine->status = std::move(s);
       writing_ = false;
+      flushes_.fetch_add(1, std::memory_order_release);
       cv_.notify_all();
       break;
     }
-    cv_.wait(lock);
+    // A write(2) takes microseconds; sleeping and being woken costs more.
+    // Spin briefly for the leader to finish before waiting on the condition.
+    std::uint64_t seen = flushes_.load(std::memory_order_acquire);
+    lock.unlock();
+    for (int i = 0; i < 4000 && flushes_.load(std::memory_order_acquire) == seen; ++i) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    lock.lock();
+    if (!mine->done && writing_ && flushes_.load(std::memory_order_acquire) == seen) {
+      cv_.wait(lock);
+    }
   }
   return mine->status;
 }
@@ -198,6 +217,7 @@ void Device::Exclusive(const std::function<void()>& fn) {
   lock.lock();
   queued->done = true;
   writing_ = false;
+  flushes_.fetch_add(1, std::memory_order_release);
   cv_.notify_all();
 }
 

@@ -13,6 +13,7 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -64,6 +65,9 @@ class Device {
   // Frames and writes one rendered entry. Errors: kUnavailable when the sink
   // could not take it.
   Status Write(std::string body);
+  // Writes several entries as consecutive lines (one request's request and
+  // response entries): all of them or, on failure, none.
+  Status Write(std::vector<std::string> bodies);
   // Closes the current sink after a "rotate" checkpoint and opens it again
   // (log rotation by SIGHUP). Errors as Write.
   Status Reopen();
@@ -115,9 +119,10 @@ class Device {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::shared_ptr<Batch> pending_;  // guarded by mu_
-  bool writing_ = false;            // guarded by mu_
-  bool closed_ = false;             // guarded by mu_
+  std::shared_ptr<Batch> pending_;         // guarded by mu_
+  bool writing_ = false;                   // guarded by mu_
+  bool closed_ = false;                    // guarded by mu_
+  std::atomic<std::uint64_t> flushes_{0};  // completed flushes, changed under mu_
 
   // Chain state: touched only by the leader (writing_ == true).
   std::uint64_t seq_ = 0;

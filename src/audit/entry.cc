@@ -8,95 +8,317 @@ namespace {
 
 using logical::Json;
 
-Json AuthJson(const logical::Request& request) {
-  Json auth = Json::object();
-  if (!request.client_token.empty()) auth["client_token"] = request.client_token;
-  if (!request.auth) return auth;
-  const logical::Auth& a = *request.auth;
-  auth["accessor"] = a.accessor;
-  auth["display_name"] = a.display_name;
-  auth["policies"] = a.policies;
-  auth["token_policies"] = a.policies;
-  auth["metadata"] = a.metadata.empty() ? Json(nullptr) : Json(a.metadata);
-  auth["entity_id"] = a.entity_id;
-  auth["token_type"] = "service";
-  auth["token_ttl"] = a.ttl;
-  return auth;
-}
-
-Json RequestJson(const logical::Request& request, const MountInfo& mount) {
-  Json r{{"id", request.id},
-         {"operation", std::string(logical::OperationName(request.operation))},
-         {"path", request.path},
-         {"namespace", {{"id", "root"}}},
-         {"remote_address", request.remote_address}};
-  if (!mount.type.empty()) r["mount_type"] = mount.type;
-  if (!mount.path.empty()) r["mount_point"] = mount.path;
-  if (!mount.accessor.empty()) r["mount_accessor"] = mount.accessor;
-  if (!request.client_token.empty()) r["client_token"] = request.client_token;
-  if (request.auth) r["client_token_accessor"] = request.auth->accessor;
-  if (!request.data.empty()) r["data"] = request.data;
-  if (!request.wrap_ttl.empty()) {
-    auto ttl = ParseDuration(request.wrap_ttl);
-    r["wrap_ttl"] = ttl ? ttl->count() : 0;
-  }
-  return r;
-}
-
-Json Base(std::string_view type, const logical::Request& request, const MountInfo& mount,
-          std::string_view error, std::chrono::system_clock::time_point now) {
-  Json e{{"time", FormatRfc3339(now)},
-         {"type", std::string(type)},
-         {"auth", AuthJson(request)},
-         {"request", RequestJson(request, mount)}};
-  if (!error.empty()) e["error"] = std::string(error);
-  return e;
-}
-
-// Hashes one string field in place when present.
-void HashField(Json& obj, const char* key, const Salt& salt) {
-  auto it = obj.find(key);
-  if (it != obj.end() && it->is_string()) *it = salt.Hash(it->get_ref<const std::string&>());
-}
-
-void HashEntry(Json& e, const MountInfo& mount, const Salt& salt, bool hmac_accessor) {
-  if (auto a = e.find("auth"); a != e.end() && a->is_object()) {
-    HashField(*a, "client_token", salt);
-    if (hmac_accessor) HashField(*a, "accessor", salt);
-  }
-  if (auto r = e.find("request"); r != e.end()) {
-    HashField(*r, "client_token", salt);
-    if (hmac_accessor) HashField(*r, "client_token_accessor", salt);
-    if (auto d = r->find("data"); d != r->end()) HashLeaves(*d, salt, &mount.non_hmac_request_keys);
-  }
-  if (auto r = e.find("response"); r != e.end()) {
-    if (auto d = r->find("data"); d != r->end()) {
-      HashLeaves(*d, salt, &mount.non_hmac_response_keys);
-    }
-    if (auto a = r->find("auth"); a != r->end() && a->is_object()) {
-      HashField(*a, "client_token", salt);
-      if (hmac_accessor) HashField(*a, "accessor", salt);
-    }
-    if (auto w = r->find("wrap_info"); w != r->end() && w->is_object()) {
-      HashField(*w, "token", salt);
-      if (hmac_accessor) HashField(*w, "accessor", salt);
-      HashField(*w, "wrapped_accessor", salt);
+// Appends a JSON string literal.
+void Str(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      switch (c) {
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          out += "\\u00";
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 0xf]);
+      }
+    } else {
+      out.push_back(c);
     }
   }
+  out.push_back('"');
 }
 
-void ElideList(Json& e) {
-  auto req = e.find("request");
-  if (req == e.end() || req->value("operation", "") != "list") return;
-  auto resp = e.find("response");
-  if (resp == e.end()) return;
-  auto data = resp->find("data");
-  if (data == resp->end() || !data->is_object()) return;
-  auto keys = data->find("keys");
-  if (keys != data->end() && keys->is_array()) *keys = keys->size();
-  auto info = data->find("key_info");
-  if (info != data->end() && info->is_object()) *info = info->size();
+// Writes the members of one JSON object.
+class Obj {
+ public:
+  explicit Obj(std::string& out) : out_(out) { out_.push_back('{'); }
+  std::string& Key(std::string_view k) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    Str(out_, k);
+    out_.push_back(':');
+    return out_;
+  }
+  void Close() { out_.push_back('}'); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+class EntryWriter {
+ public:
+  EntryWriter(std::string& out, const Salt& salt, const EntryOptions& options)
+      : out_(out), salt_(salt), o_(options) {}
+
+  // A token or accessor: hashed (remembered per salt) unless log_raw.
+  void Token(std::string_view v, bool is_accessor = false) {
+    if (o_.log_raw || (is_accessor && !o_.hmac_accessor)) {
+      Str(out_, v);
+    } else {
+      out_.push_back('"');
+      out_ += salt_.HashCached(v);
+      out_.push_back('"');
+    }
+  }
+
+  // Request or response data: every leaf hashed unless log_raw; keys of the
+  // top-level object in `exempt` are written as they are.
+  void Data(const Json& v, const std::set<std::string>* exempt, bool elide_keys) {
+    if (!v.is_object()) {
+      Value(v, !o_.log_raw);
+      return;
+    }
+    Obj obj(out_);
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      obj.Key(it.key());
+      if (elide_keys && (it.key() == "keys" || it.key() == "key_info") &&
+          (it->is_array() || it->is_object())) {
+        out_ += std::to_string(it->size());
+        continue;
+      }
+      bool hash = !o_.log_raw && (exempt == nullptr || !exempt->contains(it.key()));
+      Value(*it, hash);
+    }
+    obj.Close();
+  }
+
+  // A plain value (policies, metadata) or a hashed one.
+  void Value(const Json& v, bool hash) {
+    switch (v.type()) {
+      case Json::value_t::object: {
+        Obj obj(out_);
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          obj.Key(it.key());
+          Value(*it, hash);
+        }
+        obj.Close();
+        break;
+      }
+      case Json::value_t::array: {
+        out_.push_back('[');
+        bool first = true;
+        for (const auto& child : v) {
+          if (!first) out_.push_back(',');
+          first = false;
+          Value(child, hash);
+        }
+        out_.push_back(']');
+        break;
+      }
+      case Json::value_t::string:
+        if (hash) {
+          Hashed(v.get_ref<const std::string&>());
+        } else {
+          Str(out_, v.get_ref<const std::string&>());
+        }
+        break;
+      case Json::value_t::boolean:
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned:
+      case Json::value_t::number_float:
+        if (hash) {
+          Hashed(v.dump());
+        } else {
+          out_ += v.dump();
+        }
+        break;
+      case Json::value_t::binary: {
+        const auto& bin = v.get_binary();
+        std::string_view bytes(reinterpret_cast<const char*>(bin.data()), bin.size());
+        if (hash) {
+          Hashed(bytes);
+        } else {
+          out_ += "null";
+        }
+        break;
+      }
+      default:
+        out_ += "null";
+    }
+  }
+
+  // An object from an engine (response auth, wrap_info) whose named string
+  // members are tokens or accessors.
+  void WithTokens(const Json& v, std::initializer_list<std::string_view> tokens,
+                  std::initializer_list<std::string_view> accessors) {
+    if (!v.is_object()) {
+      Value(v, false);
+      return;
+    }
+    Obj obj(out_);
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      obj.Key(it.key());
+      auto is = [&](std::initializer_list<std::string_view> names) {
+        for (auto n : names) {
+          if (it.key() == n) return true;
+        }
+        return false;
+      };
+      if (it->is_string() && is(tokens)) {
+        Token(it->get_ref<const std::string&>());
+      } else if (it->is_string() && is(accessors)) {
+        Token(it->get_ref<const std::string&>(), /*is_accessor=*/true);
+      } else {
+        Value(*it, false);
+      }
+    }
+    obj.Close();
+  }
+
+ private:
+  void Hashed(std::string_view v) {
+    out_.push_back('"');
+    out_ += salt_.Hash(v);
+    out_.push_back('"');
+  }
+
+  std::string& out_;
+  const Salt& salt_;
+  const EntryOptions& o_;
+};
+
+}  // namespace
+
+std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options) {
+  const logical::Request& request = *src.request;
+  const MountInfo& mount = *src.mount;
+  std::string out;
+  out.reserve(1024);
+  EntryWriter w(out, salt, options);
+  Obj entry(out);
+
+  entry.Key("auth");
+  {
+    Obj auth(out);
+    const logical::Auth* a = request.auth.get();
+    if (a != nullptr) {
+      auth.Key("accessor");
+      w.Token(a->accessor, /*is_accessor=*/true);
+    }
+    if (!request.client_token.empty()) {
+      auth.Key("client_token");
+      w.Token(request.client_token);
+    }
+    if (a != nullptr) {
+      Str(auth.Key("display_name"), a->display_name);
+      Str(auth.Key("entity_id"), a->entity_id);
+      auth.Key("metadata");
+      if (a->metadata.empty()) {
+        out += "null";
+      } else {
+        Obj md(out);
+        for (const auto& [k, v] : a->metadata) Str(md.Key(k), v);
+        md.Close();
+      }
+      for (const char* key : {"policies", "token_policies"}) {
+        auth.Key(key).push_back('[');
+        for (std::size_t i = 0; i < a->policies.size(); ++i) {
+          if (i > 0) out.push_back(',');
+          Str(out, a->policies[i]);
+        }
+        out.push_back(']');
+      }
+      auth.Key("token_ttl") += std::to_string(a->ttl);
+      Str(auth.Key("token_type"), "service");
+    }
+    auth.Close();
+  }
+
+  if (!src.error.empty()) Str(entry.Key("error"), src.error);
+
+  entry.Key("request");
+  {
+    Obj r(out);
+    if (!request.client_token.empty()) {
+      r.Key("client_token");
+      w.Token(request.client_token);
+    }
+    if (request.auth) {
+      r.Key("client_token_accessor");
+      w.Token(request.auth->accessor, /*is_accessor=*/true);
+    }
+    if (!request.data.empty()) {
+      r.Key("data");
+      w.Data(request.data, &mount.non_hmac_request_keys, false);
+    }
+    Str(r.Key("id"), request.id);
+    if (!mount.accessor.empty()) Str(r.Key("mount_accessor"), mount.accessor);
+    if (!mount.path.empty()) Str(r.Key("mount_point"), mount.path);
+    if (!mount.type.empty()) Str(r.Key("mount_type"), mount.type);
+    r.Key("namespace") += "{\"id\":\"root\"}";
+    Str(r.Key("operation"), logical::OperationName(request.operation));
+    Str(r.Key("path"), request.path);
+    Str(r.Key("remote_address"), request.remote_address);
+    if (!request.wrap_ttl.empty()) {
+      auto ttl = ParseDuration(request.wrap_ttl);
+      r.Key("wrap_ttl") += std::to_string(ttl ? ttl->count() : 0);
+    }
+    r.Close();
+  }
+
+  if (src.type == EntrySource::Type::kResponse) {
+    entry.Key("response");
+    Obj r(out);
+    const logical::Response* resp = src.response;
+    if (resp != nullptr && !resp->auth.is_null()) {
+      r.Key("auth");
+      w.WithTokens(resp->auth, {"client_token"}, {"accessor"});
+    }
+    if (resp != nullptr) {
+      const Json* data = nullptr;
+      if (resp->raw) {
+        // Envelope-less sys answers: their payload, or the body as a whole.
+        auto d = resp->raw->find("data");
+        data = d != resp->raw->end() && d->is_object() ? &*d : &*resp->raw;
+      } else if (!resp->data.is_null()) {
+        data = &resp->data;
+      }
+      if (data != nullptr) {
+        r.Key("data");
+        bool elide = options.elide_list_responses && request.operation == logical::Operation::kList;
+        w.Data(*data, &mount.non_hmac_response_keys, elide);
+      }
+    }
+    if (!mount.type.empty()) Str(r.Key("mount_type"), mount.type);
+    if (resp != nullptr && !resp->lease_id.empty()) {
+      Str(r.Key("secret").append("{\"lease_id\":"), resp->lease_id);
+      out.push_back('}');
+    }
+    if (resp != nullptr && !resp->warnings.is_null()) {
+      r.Key("warnings");
+      w.Value(resp->warnings, false);
+    }
+    if (resp != nullptr && !resp->wrap_info.is_null()) {
+      r.Key("wrap_info");
+      w.WithTokens(resp->wrap_info, {"token"}, {"accessor", "wrapped_accessor"});
+    }
+    r.Close();
+  }
+
+  Str(entry.Key("time"), FormatRfc3339(src.time));
+  Str(entry.Key("type"), src.type == EntrySource::Type::kRequest ? "request" : "response");
+  entry.Close();
+
+  if (options.format == Format::kJsonx) {
+    return ToJsonx(Json::parse(out, nullptr, false));
+  }
+  return out;
 }
+
+namespace {
 
 void EscapeXml(std::string& out, std::string_view s) {
   for (char c : s) {
@@ -178,44 +400,6 @@ void Jsonx(std::string& out, const Json& v, const std::string* name, bool root) 
 }
 
 }  // namespace
-
-Json BuildRequestEntry(const logical::Request& request, const MountInfo& mount,
-                       std::string_view error, std::chrono::system_clock::time_point now) {
-  return Base("request", request, mount, error, now);
-}
-
-Json BuildResponseEntry(const logical::Request& request, const MountInfo& mount,
-                        const logical::Response* response, std::string_view error,
-                        std::chrono::system_clock::time_point now) {
-  Json e = Base("response", request, mount, error, now);
-  Json r = Json::object();
-  if (!mount.type.empty()) r["mount_type"] = mount.type;
-  if (response != nullptr) {
-    if (response->raw) {
-      // Envelope-less sys answers: their payload, or the body as a whole.
-      auto d = response->raw->find("data");
-      r["data"] = d != response->raw->end() && d->is_object() ? *d : *response->raw;
-    } else if (!response->data.is_null()) {
-      r["data"] = response->data;
-    }
-    if (!response->auth.is_null()) r["auth"] = response->auth;
-    if (!response->wrap_info.is_null()) r["wrap_info"] = response->wrap_info;
-    if (!response->warnings.is_null()) r["warnings"] = response->warnings;
-    if (!response->lease_id.empty()) {
-      r["secret"] = {{"lease_id", response->lease_id}};
-    }
-  }
-  e["response"] = std::move(r);
-  return e;
-}
-
-std::string Prepare(Json entry, const MountInfo& mount, const Salt& salt,
-                    const EntryOptions& options) {
-  if (!options.log_raw) HashEntry(entry, mount, salt, options.hmac_accessor);
-  if (options.elide_list_responses) ElideList(entry);
-  if (options.format == Format::kJsonx) return ToJsonx(entry);
-  return entry.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
 
 std::string ToJsonx(const Json& value) {
   std::string out;

@@ -1,12 +1,12 @@
 #pragma once
-// Audit entries in Vault's shape, and the per-device treatment of them.
+// Audit entries in Vault's shape, rendered for one device.
 //
-// BuildRequestEntry/BuildResponseEntry make one raw entry per request (with
-// secrets in the clear, in memory only). Each device then applies its own
-// options with Prepare(): HMAC every leaf that could carry a secret under the
-// device's salt (unless log_raw), elide list responses, and render JSON or
-// JSONx. The raw entry never leaves this process unhashed except to a
-// device configured with log_raw.
+// Render() writes an entry straight to its line: values that could carry a
+// secret are replaced by their HMAC under the device's salt as they are
+// written, so no copy of the request or response data is made and no
+// unhashed tree is built. A device with log_raw writes values as they are;
+// elide_list_responses replaces list keys by their count; JSONx is rendered
+// from the JSON line.
 
 #include <chrono>
 #include <set>
@@ -36,18 +36,18 @@ struct EntryOptions {
   Format format = Format::kJson;
 };
 
-// `error` is empty when the request succeeded (or, for request entries, was
-// authorised).
-logical::Json BuildRequestEntry(const logical::Request& request, const MountInfo& mount,
-                                std::string_view error, std::chrono::system_clock::time_point now);
-logical::Json BuildResponseEntry(const logical::Request& request, const MountInfo& mount,
-                                 const logical::Response* response, std::string_view error,
-                                 std::chrono::system_clock::time_point now);
+struct EntrySource {
+  enum class Type { kRequest, kResponse };
+  Type type = Type::kRequest;
+  const logical::Request* request = nullptr;
+  const MountInfo* mount = nullptr;
+  const logical::Response* response = nullptr;  // response entries; null after an error
+  std::string_view error;                       // empty when the request succeeded
+  std::chrono::system_clock::time_point time;
+};
 
-// Applies a device's options to a raw entry (consumed) and renders it as one
-// line without the trailing newline.
-std::string Prepare(logical::Json entry, const MountInfo& mount, const Salt& salt,
-                    const EntryOptions& options);
+// One entry as one line, without the trailing newline.
+std::string Render(const EntrySource& source, const Salt& salt, const EntryOptions& options);
 
 // JSONx (IBM's XML encoding of JSON), as Vault's format=jsonx writes it.
 std::string ToJsonx(const logical::Json& value);

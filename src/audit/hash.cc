@@ -1,21 +1,59 @@
 #include "audit/hash.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <vector>
 
 #include "crypto/hmac.h"
 
 namespace coffer::audit {
 
-// A keyed HMAC context set up once; each hash duplicates it, so the key
-// schedule (two SHA-256 blocks) is not redone per value.
+// A keyed HMAC context set up once. Hashing takes a context from a small
+// pool (or duplicates the keyed one) and re-initialises it with the same key,
+// which OpenSSL does from its saved inner and outer states: no allocation and
+// no key schedule per value. A small cache remembers the hashes of recent
+// short values, because every entry hashes the caller's token and accessor.
 struct Salt::Impl {
   EVP_MAC* mac = nullptr;
   EVP_MAC_CTX* keyed = nullptr;
+  std::mutex mu;
+  std::vector<EVP_MAC_CTX*> pool;  // guarded by mu
+  static constexpr std::size_t kCacheSlots = 64;
+  struct Slot {
+    std::string value;
+    std::string hash;
+  };
+  std::array<Slot, kCacheSlots> cache;  // guarded by mu; direct-mapped
   ~Impl() {
+    for (EVP_MAC_CTX* c : pool) EVP_MAC_CTX_free(c);
+    for (auto& slot : cache) OPENSSL_cleanse(slot.value.data(), slot.value.size());
     EVP_MAC_CTX_free(keyed);
     EVP_MAC_free(mac);
+  }
+  EVP_MAC_CTX* Acquire() {
+    {
+      std::scoped_lock lock(mu);
+      if (!pool.empty()) {
+        EVP_MAC_CTX* c = pool.back();
+        pool.pop_back();
+        return c;
+      }
+    }
+    return EVP_MAC_CTX_dup(keyed);
+  }
+  void Release(EVP_MAC_CTX* c) {
+    std::scoped_lock lock(mu);
+    if (pool.size() < 16) {
+      pool.push_back(c);
+    } else {
+      EVP_MAC_CTX_free(c);
+    }
   }
 };
 
@@ -42,15 +80,15 @@ Result<std::shared_ptr<const Salt>> Salt::Create(SecretBytes key) {
 
 std::string Salt::Mac(std::string_view value) const {
   std::string out(crypto::kHmacSha256Size, '\0');
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(impl_->keyed);
+  EVP_MAC_CTX* ctx = impl_->Acquire();
   std::size_t len = 0;
   bool ok =
-      ctx != nullptr &&
+      ctx != nullptr && EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(value.data()), value.size()) ==
           1 &&
       EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) == 1 &&
       len == out.size();
-  EVP_MAC_CTX_free(ctx);
+  if (ctx != nullptr) impl_->Release(ctx);
   if (!ok) {
     // Fall back to the one-shot function; it fails only on allocation
     // failure, where an empty MAC still hides the value.
@@ -64,46 +102,27 @@ std::string Salt::Hash(std::string_view value) const {
   return "hmac-sha256:" + crypto::ToHex(Mac(value));
 }
 
-namespace {
-
-void HashValue(logical::Json& v, const Salt& salt) {
-  switch (v.type()) {
-    case logical::Json::value_t::object:
-      for (auto& [k, child] : v.items()) HashValue(child, salt);
-      break;
-    case logical::Json::value_t::array:
-      for (auto& child : v) HashValue(child, salt);
-      break;
-    case logical::Json::value_t::string:
-      v = salt.Hash(v.get_ref<const std::string&>());
-      break;
-    case logical::Json::value_t::boolean:
-    case logical::Json::value_t::number_integer:
-    case logical::Json::value_t::number_unsigned:
-    case logical::Json::value_t::number_float:
-      v = salt.Hash(v.dump());
-      break;
-    case logical::Json::value_t::binary: {
-      const auto& bin = v.get_binary();
-      v = salt.Hash(std::string_view(reinterpret_cast<const char*>(bin.data()), bin.size()));
-      break;
+std::string Salt::HashCached(std::string_view value) const {
+  // Tokens and accessors are short and repeat on every request of a client.
+  const bool cacheable = value.size() <= 128;
+  std::size_t slot = std::hash<std::string_view>()(value) % Impl::kCacheSlots;
+  if (cacheable) {
+    std::scoped_lock lock(impl_->mu);
+    const Impl::Slot& s = impl_->cache[slot];
+    if (!s.hash.empty() && s.value.size() == value.size() &&
+        CRYPTO_memcmp(s.value.data(), value.data(), value.size()) == 0) {
+      return s.hash;
     }
-    case logical::Json::value_t::null:
-    case logical::Json::value_t::discarded:
-      break;
   }
-}
-
-}  // namespace
-
-void HashLeaves(logical::Json& value, const Salt& salt, const std::set<std::string>* exempt) {
-  if (exempt != nullptr && !exempt->empty() && value.is_object()) {
-    for (auto& [k, child] : value.items()) {
-      if (!exempt->contains(k)) HashValue(child, salt);
-    }
-    return;
+  std::string hash = "hmac-sha256:" + crypto::ToHex(Mac(value));
+  if (cacheable) {
+    std::scoped_lock lock(impl_->mu);
+    Impl::Slot& s = impl_->cache[slot];
+    OPENSSL_cleanse(s.value.data(), s.value.size());
+    s.value.assign(value);
+    s.hash = hash;
   }
-  HashValue(value, salt);
+  return hash;
 }
 
 }  // namespace coffer::audit

@@ -29,6 +29,9 @@ class Salt {
 
   // "hmac-sha256:<hex>".
   std::string Hash(std::string_view value) const;
+  // The same, remembered for the values hashed on every request (the
+  // caller's token and accessor); compared in constant time.
+  std::string HashCached(std::string_view value) const;
   // The raw 32-byte MAC.
   std::string Mac(std::string_view value) const;
   const SecretBytes& key() const { return key_; }
@@ -39,12 +42,5 @@ class Salt {
   SecretBytes key_;
   std::unique_ptr<Impl> impl_;
 };
-
-// Replaces every leaf of `value` that could carry a secret (strings,
-// numbers, booleans, binary) by its HMAC, recursively through objects and
-// arrays. Nulls stay null. Keys of the top-level object listed in `exempt`
-// keep their value as is.
-void HashLeaves(logical::Json& value, const Salt& salt,
-                const std::set<std::string>* exempt = nullptr);
 
 }  // namespace coffer::audit

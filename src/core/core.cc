@@ -42,6 +42,17 @@ bool IsInlinePath(std::string_view path) {
   return path == "sys/health" || path == "sys/seal-status" || path == "sys/leader";
 }
 
+// Reads served by engines whose reads have no side effects (unlike, say,
+// dynamic credentials, where a read creates a user). Wrapping mints a token.
+bool ChangesNothing(const logical::Request& request, const audit::MountInfo& mount) {
+  bool read = request.operation == logical::Operation::kRead ||
+              request.operation == logical::Operation::kList ||
+              request.operation == logical::Operation::kHead;
+  return read && request.wrap_ttl.empty() &&
+         (mount.type == "kv" || mount.type == "cubbyhole" || mount.type == "system" ||
+          mount.type == "token");
+}
+
 // 500 without detail for the client; the server log names the device.
 Status AuditFailure() { return Internal("audit: no device could record the request"); }
 
@@ -321,6 +332,18 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     }
   } last_use{*this, request};
 
+  if (audited && ChangesNothing(request, mount)) {
+    // A read changes nothing, so its request entry can wait for the
+    // response: both go out in one write, and the answer leaves only after
+    // it (or fails with 500 without a byte of the secret).
+    auto started = clock_->Wall();
+    Result<logical::Response> result = Execute(request);
+    Status s = result ? audit_->LogRequestAndResponse(request, mount, started, &*result, "")
+                      : audit_->LogRequestAndResponse(request, mount, started, nullptr,
+                                                      result.error().message());
+    if (!s.ok()) return Err(AuditFailure());
+    return result;
+  }
   if (audited && !audit_->LogRequest(request, mount, "").ok()) return Err(AuditFailure());
   Result<logical::Response> result = Execute(request);
   if (audited) {

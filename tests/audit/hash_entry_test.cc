@@ -23,30 +23,6 @@ TEST(SaltTest, HashIsStableKeyedAndPrefixed) {
   EXPECT_EQ(a->Hash("x").size(), 12u + 64u);
 }
 
-TEST(HashLeavesTest, EveryLeafKindIsHashedNullsStay) {
-  auto salt = TestSalt();
-  Json v = Json::parse(R"({"s":"pw","n":42,"f":1.5,"b":true,"z":null,
-                           "nested":{"deep":["x",{"y":"z"}]}})");
-  HashLeaves(v, *salt);
-  EXPECT_EQ(v["s"], salt->Hash("pw"));
-  EXPECT_EQ(v["n"], salt->Hash("42"));
-  EXPECT_EQ(v["f"], salt->Hash("1.5"));
-  EXPECT_EQ(v["b"], salt->Hash("true"));
-  EXPECT_TRUE(v["z"].is_null());
-  EXPECT_EQ(v["nested"]["deep"][0], salt->Hash("x"));
-  EXPECT_EQ(v["nested"]["deep"][1]["y"], salt->Hash("z"));
-  EXPECT_EQ(v.dump().find("pw"), std::string::npos);
-}
-
-TEST(HashLeavesTest, ExemptTopLevelKeysKeepTheirValue) {
-  auto salt = TestSalt();
-  Json v{{"ttl", "1h"}, {"password", "p"}};
-  std::set<std::string> exempt{"ttl"};
-  HashLeaves(v, *salt, &exempt);
-  EXPECT_EQ(v["ttl"], "1h");
-  EXPECT_EQ(v["password"], salt->Hash("p"));
-}
-
 logical::Request SampleRequest() {
   logical::Request r;
   r.id = "req-1";
@@ -63,21 +39,65 @@ logical::Request SampleRequest() {
   return r;
 }
 
+Json RenderRequest(const logical::Request& r, const MountInfo& m, const Salt& salt,
+                   const EntryOptions& o = {}) {
+  EntrySource src{EntrySource::Type::kRequest,     &r, &m, nullptr, "",
+                  std::chrono::system_clock::now()};
+  return Json::parse(Render(src, salt, o));
+}
+
+std::string RenderResponse(const logical::Request& r, const MountInfo& m,
+                           const logical::Response& resp, const Salt& salt,
+                           const EntryOptions& o = {}) {
+  EntrySource src{EntrySource::Type::kResponse,    &r, &m, &resp, "",
+                  std::chrono::system_clock::now()};
+  return Render(src, salt, o);
+}
+
+TEST(EntryTest, EveryLeafKindIsHashedNullsStayExemptKeysStay) {
+  auto salt = TestSalt();
+  logical::Request r = SampleRequest();
+  r.data = Json::parse(R"({"s":"pw","n":42,"f":1.5,"b":true,"z":null,"ttl":"1h",
+                           "nested":{"deep":["x",{"y":"z"}]}, "q":"a\"b\n"})");
+  MountInfo m{"kv", "secret/", "", {"ttl"}, {}};
+  Json d = RenderRequest(r, m, *salt)["request"]["data"];
+  EXPECT_EQ(d["s"], salt->Hash("pw"));
+  EXPECT_EQ(d["n"], salt->Hash("42"));
+  EXPECT_EQ(d["f"], salt->Hash("1.5"));
+  EXPECT_EQ(d["b"], salt->Hash("true"));
+  EXPECT_TRUE(d["z"].is_null());
+  EXPECT_EQ(d["ttl"], "1h");
+  EXPECT_EQ(d["nested"]["deep"][0], salt->Hash("x"));
+  EXPECT_EQ(d["nested"]["deep"][1]["y"], salt->Hash("z"));
+  EXPECT_EQ(d["q"], salt->Hash("a\"b\n"));
+  // Raw, the same data comes back exactly (escaping included).
+  EntryOptions raw;
+  raw.log_raw = true;
+  EXPECT_EQ(RenderRequest(r, m, *salt, raw)["request"]["data"], r.data);
+}
+
 TEST(EntryTest, RequestEntryHasVaultShapeAndHidesSecrets) {
   auto salt = TestSalt();
   MountInfo mount{"kv", "secret/", "kv_1", {}, {}};
-  Json raw = BuildRequestEntry(SampleRequest(), mount, "", std::chrono::system_clock::now());
-  std::string line = Prepare(raw, mount, *salt, EntryOptions{});
+  logical::Request r = SampleRequest();
+  EntrySource src{EntrySource::Type::kRequest,     &r, &mount, nullptr, "",
+                  std::chrono::system_clock::now()};
+  std::string line = Render(src, *salt, EntryOptions{});
   Json e = Json::parse(line);
   EXPECT_EQ(e["type"], "request");
   EXPECT_EQ(e["request"]["operation"], "update");
   EXPECT_EQ(e["request"]["path"], "secret/data/app");
   EXPECT_EQ(e["request"]["mount_type"], "kv");
+  EXPECT_EQ(e["request"]["mount_accessor"], "kv_1");
+  EXPECT_EQ(e["request"]["namespace"]["id"], "root");
   EXPECT_EQ(e["auth"]["client_token"], salt->Hash("s.canarytoken"));
   EXPECT_EQ(e["auth"]["accessor"], salt->Hash("acc123"));
   EXPECT_EQ(e["request"]["client_token"], salt->Hash("s.canarytoken"));
+  EXPECT_EQ(e["request"]["client_token_accessor"], salt->Hash("acc123"));
   EXPECT_EQ(e["request"]["data"]["data"]["password"], salt->Hash("hunter2"));
   EXPECT_EQ(e["auth"]["policies"], Json({"default", "app"}));
+  EXPECT_EQ(e["auth"]["token_type"], "service");
+  EXPECT_FALSE(e.contains("error"));
   EXPECT_EQ(line.find("hunter2"), std::string::npos);
   EXPECT_EQ(line.find("canarytoken"), std::string::npos);
 }
@@ -85,16 +105,17 @@ TEST(EntryTest, RequestEntryHasVaultShapeAndHidesSecrets) {
 TEST(EntryTest, HmacAccessorFalseAndLogRaw) {
   auto salt = TestSalt();
   MountInfo mount{"kv", "secret/", "", {}, {}};
-  Json raw = BuildRequestEntry(SampleRequest(), mount, "", std::chrono::system_clock::now());
+  logical::Request r = SampleRequest();
   EntryOptions plain_accessor;
   plain_accessor.hmac_accessor = false;
-  Json e = Json::parse(Prepare(raw, mount, *salt, plain_accessor));
+  Json e = RenderRequest(r, mount, *salt, plain_accessor);
   EXPECT_EQ(e["auth"]["accessor"], "acc123");
   EXPECT_EQ(e["auth"]["client_token"], salt->Hash("s.canarytoken"));
   EntryOptions raw_opts;
   raw_opts.log_raw = true;
-  Json r = Json::parse(Prepare(raw, mount, *salt, raw_opts));
-  EXPECT_EQ(r["request"]["data"]["data"]["password"], "hunter2");
+  Json raw = RenderRequest(r, mount, *salt, raw_opts);
+  EXPECT_EQ(raw["request"]["data"]["data"]["password"], "hunter2");
+  EXPECT_EQ(raw["auth"]["client_token"], "s.canarytoken");
 }
 
 TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
@@ -104,18 +125,34 @@ TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
   resp.data = {{"keep", "visible"}, {"secret", "s3"}};
   resp.auth = {{"client_token", "s.child"}, {"accessor", "acc2"}, {"policies", {"default"}}};
   resp.wrap_info = {{"token", "s.wrap"}, {"accessor", "acc3"}, {"ttl", 60}};
-  Json raw =
-      BuildResponseEntry(SampleRequest(), mount, &resp, "", std::chrono::system_clock::now());
-  std::string line = Prepare(raw, mount, *salt, EntryOptions{});
+  resp.lease_id = "auth/token/create/abc";
+  std::string line = RenderResponse(SampleRequest(), mount, resp, *salt);
   Json e = Json::parse(line);
   EXPECT_EQ(e["type"], "response");
   EXPECT_EQ(e["response"]["data"]["keep"], "visible");
   EXPECT_EQ(e["response"]["data"]["secret"], salt->Hash("s3"));
   EXPECT_EQ(e["response"]["auth"]["client_token"], salt->Hash("s.child"));
+  EXPECT_EQ(e["response"]["auth"]["policies"], Json({"default"}));
   EXPECT_EQ(e["response"]["wrap_info"]["token"], salt->Hash("s.wrap"));
+  EXPECT_EQ(e["response"]["wrap_info"]["ttl"], 60);
+  EXPECT_EQ(e["response"]["secret"]["lease_id"], "auth/token/create/abc");
   for (const char* leak : {"s3", "s.child", "s.wrap", "acc2", "acc3"}) {
     EXPECT_EQ(line.find(std::string("\"") + leak + "\""), std::string::npos) << leak;
   }
+}
+
+TEST(EntryTest, ErrorsAndRawSysBodies) {
+  auto salt = TestSalt();
+  MountInfo mount{"system", "sys/", "", {}, {}};
+  logical::Request r = SampleRequest();
+  EntrySource src{EntrySource::Type::kResponse, &r, &mount, nullptr, "permission denied", {}};
+  Json e = Json::parse(Render(src, *salt, {}));
+  EXPECT_EQ(e["error"], "permission denied");
+  EXPECT_EQ(e["response"], Json({{"mount_type", "system"}}));
+  logical::Response raw;
+  raw.raw = Json{{"request_id", "x"}, {"data", {{"hash", "h"}}}, {"hash", "h"}};
+  Json f = Json::parse(RenderResponse(r, mount, raw, *salt));
+  EXPECT_EQ(f["response"]["data"], Json({{"hash", salt->Hash("h")}}));
 }
 
 TEST(EntryTest, ElideListResponsesReplacesKeysWithCount) {
@@ -127,8 +164,10 @@ TEST(EntryTest, ElideListResponsesReplacesKeysWithCount) {
   resp.data = {{"keys", {"a", "b", "c"}}};
   EntryOptions opts;
   opts.elide_list_responses = true;
-  Json e = Json::parse(Prepare(BuildResponseEntry(req, mount, &resp, "", {}), mount, *salt, opts));
+  Json e = Json::parse(RenderResponse(req, mount, resp, *salt, opts));
   EXPECT_EQ(e["response"]["data"]["keys"], 3);
+  Json f = Json::parse(RenderResponse(req, mount, resp, *salt));
+  EXPECT_EQ(f["response"]["data"]["keys"][0], salt->Hash("a"));
 }
 
 TEST(EntryTest, JsonxRendersXml) {
@@ -139,6 +178,16 @@ TEST(EntryTest, JsonxRendersXml) {
   EXPECT_NE(x.find("<json:number name=\"n\">1</json:number>"), std::string::npos);
   EXPECT_NE(x.find("<json:array name=\"l\"><json:boolean>true</json:boolean><json:null/>"),
             std::string::npos);
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  logical::Request r = SampleRequest();
+  EntryOptions jsonx;
+  jsonx.format = Format::kJsonx;
+  EntrySource src{EntrySource::Type::kRequest, &r, &mount, nullptr, "", {}};
+  std::string line = Render(src, *salt, jsonx);
+  EXPECT_TRUE(line.starts_with("<json:object"));
+  EXPECT_NE(line.find(salt->Hash("hunter2")), std::string::npos);
+  EXPECT_EQ(line.find("hunter2<"), std::string::npos);
 }
 
 TEST(FilterTest, Expressions) {
