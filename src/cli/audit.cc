@@ -1,5 +1,6 @@
 // `coffer audit enable|disable|list|verify` (sys/audit, sys/audit-verify).
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -143,12 +144,15 @@ class VerifyCommand : public Command {
       inv.out() << "Checkpoint signatures were not checked (offline).\n";
       return Report(inv, first);
     }
-    if (device.empty()) {
-      inv.err() << "The log has no checkpoint naming its device yet; give -device=PATH\n";
-      return kExitLocal;
-    }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
+    if (device.empty()) device = DeviceWritingTo(*client, files_.back());
+    if (device.empty()) {
+      inv.err() << "The log has no checkpoint naming its device yet and no file device writes "
+                   "to "
+                << files_.back() << "; give -device=PATH\n";
+      return kExitLocal;
+    }
     std::string endpoint = "/v1/sys/audit-verify/" + SanitizePath(device);
     // The device's head now: every line up to it must be in the files read
     // after this answer.
@@ -213,6 +217,28 @@ class VerifyCommand : public Command {
       v.AddFile(f, ss.str());
     }
     return true;
+  }
+
+  // The enabled file device whose file_path is `file` (or the only device).
+  static std::string DeviceWritingTo(ApiClient& client, const std::string& file) {
+    Result<Json> r = client.Request("GET", "/v1/sys/audit");
+    if (!r) return "";
+    const Json& table = DataOf(*r).is_object() ? DataOf(*r) : *r;
+    std::error_code ec;
+    auto wanted = std::filesystem::weakly_canonical(file, ec);
+    std::vector<std::string> devices;
+    for (auto it = table.begin(); it != table.end(); ++it) {
+      if (!it->is_object() || !it.key().ends_with("/")) continue;
+      devices.push_back(it.key());
+      auto opts = it->find("options");
+      if (opts == it->end() || !opts->is_object()) continue;
+      auto path = opts->find("file_path");
+      if (path == opts->end() || !path->is_string()) continue;
+      if (std::filesystem::weakly_canonical(path->get<std::string>(), ec) == wanted) {
+        return it.key();
+      }
+    }
+    return devices.size() == 1 ? devices[0] : "";
   }
 
   int Report(Invocation& inv, const audit::ChainVerifier& v) {
