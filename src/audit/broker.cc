@@ -188,6 +188,50 @@ Status Broker::Log(const EntrySource& entry, const EntrySource* second) {
   return Status::Ok();
 }
 
+void Ticket::Then(std::function<void(Status)> then) {
+  std::unique_lock lock(mu_);
+  if (outstanding_ > 0) {
+    then_ = std::move(then);
+    return;
+  }
+  bool failed = wanted_ && written_ == 0;
+  lock.unlock();
+  then(failed ? Internal("no audit device could record the request") : Status::Ok());
+}
+
+void Ticket::DeviceDone(bool written) {
+  std::unique_lock lock(mu_);
+  wanted_ = true;
+  if (written) ++written_;
+  if (--outstanding_ > 0 || !then_) return;
+  bool failed = written_ == 0;
+  auto then = std::move(then_);
+  lock.unlock();
+  then(failed ? Internal("no audit device could record the request") : Status::Ok());
+}
+
+std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySource* second) {
+  auto devices = std::atomic_load(&devices_);
+  const logical::Request& request = *entry.request;
+  const MountInfo& mount = *entry.mount;
+  FilterInput in{mount.type, mount.path, request.path, logical::OperationName(request.operation)};
+  std::vector<std::shared_ptr<Device>> wanted;
+  for (const auto& d : *devices) {
+    if (d->Wants(in)) wanted.push_back(d);
+  }
+  auto ticket = std::make_shared<Ticket>(wanted.size());
+  for (const auto& d : wanted) {
+    std::vector<std::string> lines;
+    lines.push_back(Render(entry, d->salt(), d->entry_options()));
+    if (second != nullptr) lines.push_back(Render(*second, d->salt(), d->entry_options()));
+    d->WriteAsync(std::move(lines), [ticket, path = d->config().path](Status s) {
+      if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
+      ticket->DeviceDone(s.ok());
+    });
+  }
+  return ticket;
+}
+
 Status Broker::LogRequest(const logical::Request& request, const MountInfo& mount,
                           std::string_view error) {
   if (!Enabled()) return Status::Ok();
@@ -209,6 +253,15 @@ Status Broker::LogRequestAndResponse(const logical::Request& request, const Moun
   EntrySource req{EntrySource::Type::kRequest, &request, &mount, nullptr, "", request_time};
   EntrySource resp{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
   return Log(req, &resp);
+}
+
+std::shared_ptr<Ticket> Broker::LogRequestAndResponseAsync(
+    const logical::Request& request, const MountInfo& mount,
+    std::chrono::system_clock::time_point request_time, const logical::Response* response,
+    std::string_view error) {
+  EntrySource req{EntrySource::Type::kRequest, &request, &mount, nullptr, "", request_time};
+  EntrySource resp{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
+  return LogAsync(req, &resp);
 }
 
 }  // namespace coffer::audit

@@ -12,6 +12,7 @@
 // kNotFound (no device at a path), kInternal from LogRequest/LogResponse
 // when devices wanted the entry and none could write it (fail closed).
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,25 @@
 #include "storage/backend.h"
 
 namespace coffer::audit {
+
+// The outcome of entries handed to the devices without waiting: complete
+// when every device that wanted them wrote or failed. Thread-safe.
+class Ticket {
+ public:
+  explicit Ticket(std::size_t devices) : outstanding_(devices) {}
+  // Runs `then` with Ok (at least one device wrote, or none wanted the
+  // entries) or kInternal — at once if the ticket is complete.
+  void Then(std::function<void(Status)> then);
+  void DeviceDone(bool written);
+
+ private:
+  std::mutex mu_;
+  std::size_t outstanding_;           // guarded by mu_
+  std::size_t written_ = 0;           // guarded by mu_
+  bool wanted_ = false;               // guarded by mu_
+  std::function<void(Status)> then_;  // guarded by mu_
+  friend class Broker;
+};
 
 class Broker {
  public:
@@ -60,6 +80,14 @@ class Broker {
                                std::chrono::system_clock::time_point request_time,
                                const logical::Response* response, std::string_view error);
 
+  // The same without waiting for the devices (a read answered on an I/O
+  // thread): the entries are rendered now; the answer may leave when the
+  // ticket completes with Ok.
+  std::shared_ptr<Ticket> LogRequestAndResponseAsync(
+      const logical::Request& request, const MountInfo& mount,
+      std::chrono::system_clock::time_point request_time, const logical::Response* response,
+      std::string_view error);
+
   static Result<std::string> NormalizePath(std::string_view path);
 
  private:
@@ -68,6 +96,7 @@ class Broker {
   // Writes one or two entries (a request's pair) to every device that wants
   // them.
   Status Log(const EntrySource& entry, const EntrySource* second);
+  std::shared_ptr<Ticket> LogAsync(const EntrySource& entry, const EntrySource* second);
   std::shared_ptr<Device> Find(std::string_view path) const;
 
   storage::Backend& barrier_;

@@ -46,9 +46,21 @@ bool IsHex64(std::string_view s) {
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
+  // The digest is fetched once and each thread keeps its context: the
+  // implicit fetch of EVP_Digest costs as much as hashing a line.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  static thread_local Ctx t;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  if (sha256 == nullptr || t.ctx == nullptr || EVP_DigestInit_ex2(t.ctx, sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(t.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(t.ctx, md, &len) != 1) {
+    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  }
   return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 

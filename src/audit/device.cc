@@ -34,7 +34,7 @@ Device::Device(DeviceConfig config, std::shared_ptr<const Salt> salt, Clock& clo
       salt_(std::move(salt)),
       checkpoint_key_(CheckpointKey(salt_->key())),
       clock_(clock),
-      pending_(std::make_shared<Batch>()) {}
+      pending_(std::make_unique<Batch>()) {}
 
 Device::~Device() = default;
 
@@ -166,58 +166,65 @@ Status Device::Write(std::string body) {
 }
 
 Status Device::Write(std::vector<std::string> bodies) {
-  std::unique_lock lock(mu_);
-  if (closed_) return Unavailable("audit device " + config_.path + " is closed");
-  std::shared_ptr<Batch> mine = pending_;
-  for (auto& b : bodies) mine->bodies.push_back(std::move(b));
-  while (!mine->done) {
-    if (!writing_ && pending_ == mine) {
-      writing_ = true;
-      pending_ = std::make_shared<Batch>();
-      lock.unlock();
-      Status s = Flush(mine->bodies, nullptr);
-      lock.lock();
-      mine->done = true;
-      mine->status = std::move(s);
-      writing_ = false;
-      flushes_.fetch_add(1, std::memory_order_release);
-      cv_.notify_all();
-      break;
-    }
-    // A write(2) takes microseconds; sleeping and being woken costs more.
-    // Spin briefly for the leader to finish before waiting on the condition.
-    std::uint64_t seen = flushes_.load(std::memory_order_acquire);
-    lock.unlock();
-    for (int i = 0; i < 4000 && flushes_.load(std::memory_order_acquire) == seen; ++i) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-    }
-    lock.lock();
-    if (!mine->done && writing_ && flushes_.load(std::memory_order_acquire) == seen) {
-      cv_.wait(lock);
-    }
-  }
-  return mine->status;
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Status status;
+  };
+  auto w = std::make_shared<Waiter>();
+  WriteAsync(std::move(bodies), [w](Status s) {
+    std::scoped_lock lock(w->mu);
+    w->status = std::move(s);
+    w->done = true;
+    w->cv.notify_one();
+  });
+  std::unique_lock lock(w->mu);
+  w->cv.wait(lock, [&] { return w->done; });
+  return w->status;
 }
 
-void Device::Exclusive(const std::function<void()>& fn) {
+void Device::WriteAsync(std::vector<std::string> bodies, std::function<void(Status)> done) {
+  std::unique_lock lock(mu_);
+  if (closed_) {
+    lock.unlock();
+    done(Unavailable("audit device " + config_.path + " is closed"));
+    return;
+  }
+  for (auto& b : bodies) pending_->bodies.push_back(std::move(b));
+  pending_->callbacks.push_back(std::move(done));
+  if (writing_) return;  // the thread writing now takes this batch next
+  writing_ = true;
+  DrainLocked(lock);
+  writing_ = false;
+  cv_.notify_all();
+}
+
+void Device::DrainLocked(std::unique_lock<std::mutex>& lock) {
+  while (!pending_->callbacks.empty()) {
+    std::unique_ptr<Batch> batch = std::move(pending_);
+    pending_ = std::make_unique<Batch>();
+    bool closed = closed_;
+    lock.unlock();
+    Status s = closed ? Unavailable("audit device " + config_.path + " is closed")
+                      : Flush(batch->bodies, nullptr);
+    for (auto& cb : batch->callbacks) cb(s);
+    lock.lock();
+  }
+}
+
+void Device::Exclusive(const std::function<void()>& fn, bool close) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !writing_; });
   writing_ = true;
   // Entries that queued up go first, in order.
-  std::shared_ptr<Batch> queued = pending_;
-  pending_ = std::make_shared<Batch>();
+  DrainLocked(lock);
   lock.unlock();
-  if (!queued->bodies.empty()) {
-    Status s = Flush(queued->bodies, nullptr);
-    queued->status = s;
-  }
   fn();
   lock.lock();
-  queued->done = true;
+  if (close) closed_ = true;
+  DrainLocked(lock);
   writing_ = false;
-  flushes_.fetch_add(1, std::memory_order_release);
   cv_.notify_all();
 }
 
@@ -237,15 +244,16 @@ Status Device::Reopen() {
 }
 
 void Device::Close() {
-  Exclusive([&] {
-    std::vector<std::string> none;
-    Status s = Flush(none, "close");
-    if (!s.ok())
-      spdlog::warn("audit {}: close checkpoint not written: {}", config_.path, s.ToString());
-    CloseSink();
-  });
-  std::scoped_lock lock(mu_);
-  closed_ = true;
+  Exclusive(
+      [&] {
+        std::vector<std::string> none;
+        Status s = Flush(none, "close");
+        if (!s.ok()) {
+          spdlog::warn("audit {}: close checkpoint not written: {}", config_.path, s.ToString());
+        }
+        CloseSink();
+      },
+      /*close=*/true);
 }
 
 ChainHead Device::head() const {

@@ -2,11 +2,13 @@
 // An audit device: where entries go (a file, a socket, syslog), with its own
 // salt, options, filter and hash chain.
 //
-// Writes are grouped: concurrent callers append their entry to a pending
-// batch; one of them (the leader) frames the batch into the chain and writes
-// it with one system call while the next batch fills. Write() returns only
-// after the caller's entry reached the sink's write path (write(2) returned
-// for files and sockets; there is no fsync per entry). When a write fails,
+// Writes are grouped: callers append their entries to a pending batch; the
+// first caller that finds nobody writing becomes the writer and writes
+// batches (each framed into the chain, one system call) until none is left,
+// while the next batch fills. Nobody waits for the writer but Write();
+// WriteAsync() callers get a callback. Either way an entry counts as written
+// only once it reached the sink's write path (write(2) returned for files
+// and sockets; there is no fsync per entry). When a write fails,
 // the batch is rolled back (a file is truncated to its last whole line) and
 // every caller in it gets the error, so nobody is told "recorded" for a line
 // that is not there.
@@ -68,6 +70,10 @@ class Device {
   // Writes several entries as consecutive lines (one request's request and
   // response entries): all of them or, on failure, none.
   Status Write(std::vector<std::string> bodies);
+  // The same without waiting: `done` runs once the lines were written (or
+  // failed) — on this thread when it does the write itself, else on the
+  // thread that is writing. It must not call back into this device.
+  void WriteAsync(std::vector<std::string> bodies, std::function<void(Status)> done);
   // Closes the current sink after a "rotate" checkpoint and opens it again
   // (log rotation by SIGHUP). Errors as Write.
   Status Reopen();
@@ -98,16 +104,19 @@ class Device {
  private:
   struct Batch {
     std::vector<std::string> bodies;
-    bool done = false;
-    Status status;
+    std::vector<std::function<void(Status)>> callbacks;
   };
   Status Init(bool restoring);
   // Leader only: frames bodies (and due checkpoints) and writes them.
   Status Flush(std::vector<std::string>& bodies, const char* forced_checkpoint);
   void AppendLine(std::string& buffer, std::string_view body);
   void AppendCheckpoint(std::string& buffer, const char* reason);
-  // Takes the leader role exclusively (for Reopen/Close).
-  void Exclusive(const std::function<void()>& fn);
+  // Writes pending batches until none is left; the caller holds the writer
+  // role (writing_) and `lock`.
+  void DrainLocked(std::unique_lock<std::mutex>& lock);
+  // Takes the writer role exclusively (for Reopen/Close); with `close`,
+  // later writes fail.
+  void Exclusive(const std::function<void()>& fn, bool close = false);
 
   std::shared_ptr<const Salt> salt_;
   SecretBytes checkpoint_key_;
@@ -119,10 +128,9 @@ class Device {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::shared_ptr<Batch> pending_;         // guarded by mu_
-  bool writing_ = false;                   // guarded by mu_
-  bool closed_ = false;                    // guarded by mu_
-  std::atomic<std::uint64_t> flushes_{0};  // completed flushes, changed under mu_
+  std::unique_ptr<Batch> pending_;  // guarded by mu_
+  bool writing_ = false;            // guarded by mu_
+  bool closed_ = false;             // guarded by mu_
 
   // Chain state: touched only by the leader (writing_ == true).
   std::uint64_t seq_ = 0;

@@ -230,7 +230,28 @@ bool IsInlineRead(const logical::Request& request) {
 
 }  // namespace
 
+// Set while an I/O thread runs an inline read with audit devices enabled:
+// the pipeline then hands the read's audit entries to the devices without
+// waiting and leaves the ticket here, so the I/O thread can serve other
+// connections while the entries are written.
+static thread_local std::shared_ptr<audit::Ticket>* deferred_audit = nullptr;
+
 void Core::Handle(logical::Request request, std::function<void(logical::Response)> done) {
+  if (IsInlineRead(request) && audit_->Enabled() && !sealed_.load()) {
+    std::shared_ptr<audit::Ticket> ticket;
+    deferred_audit = &ticket;
+    logical::Response response = HandleRequest(request);
+    deferred_audit = nullptr;
+    if (!ticket) {
+      done(std::move(response));
+      return;
+    }
+    // The answer leaves only once a device recorded it.
+    ticket->Then([done = std::move(done), response = std::move(response)](Status s) mutable {
+      done(s.ok() ? std::move(response) : http::ResponseFor(AuditFailure()));
+    });
+    return;
+  }
   if (IsInlinePath(request.path) || IsInlineRead(request) ||
       (sealed_.load() && !AllowedWhileSealed(request.path))) {
     done(HandleRequest(request));
@@ -338,6 +359,12 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     // it (or fails with 500 without a byte of the secret).
     auto started = clock_->Wall();
     Result<logical::Response> result = Execute(request);
+    if (deferred_audit != nullptr) {
+      *deferred_audit = audit_->LogRequestAndResponseAsync(
+          request, mount, started, result ? &*result : nullptr,
+          result ? std::string_view() : std::string_view(result.error().message()));
+      return result;
+    }
     Status s = result ? audit_->LogRequestAndResponse(request, mount, started, &*result, "")
                       : audit_->LogRequestAndResponse(request, mount, started, nullptr,
                                                       result.error().message());
