@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "auth/builtins.h"
 #include "engines/kv/kv.h"
 #include "engines/transit/transit.h"
 #include "storage/registry.h"
@@ -14,6 +15,7 @@ void RegisterBuiltins() {
     storage::RegisterBuiltinBackends();
     engines::kv::RegisterKvEngine();
     engines::transit::RegisterTransitEngine();
+    auth::RegisterAuthMethods();
   });
 }
 

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "common/log.h"
+#include "core/login.h"
 #include "core/system_backend.h"
 #include "crypto/random.h"
 #include "http/error_map.h"
@@ -95,6 +96,8 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);
   audit_ = std::make_unique<audit::Broker>(*barrier_, *clock_);
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
+  logins_ = std::make_unique<Logins>(*tokens_, *clock_, options.default_lease_ttl,
+                                     options.max_lease_ttl);
 }
 
 Core::~Core() {
@@ -313,6 +316,8 @@ Status Core::Admit(logical::Request& request) {
     ASSIGN_OR_RETURN(std::chrono::seconds ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
     (void)ttl;
   }
+  // Logins (an auth method's unauthenticated paths) need no token.
+  if (Logins::MatchLogin(*router_, request.path)) return Status::Ok();
   TRY(ResolveWriteOperation(request));
   if (request.path.starts_with("sys/internal/ui/mounts")) {
     // Any valid token; the answer is filtered by the caller's ACL.
@@ -398,6 +403,10 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     request.mount_point = "auth/token/";
     request.relative_path = request.path.substr(request.mount_point.size());
     result = token_backend_->HandleRequest(request);
+  } else if (auto login = Logins::MatchLogin(*router_, request.path)) {
+    // The method checks the credentials; the token is minted here, and
+    // only for a successful login.
+    result = logins_->Login(request, *login);
   } else {
     result = RouteToEngine(request);
   }

@@ -26,6 +26,7 @@
 #include "common/secret_bytes.h"
 #include "common/thread_pool.h"
 #include "core/authorizer.h"
+#include "core/login.h"
 #include "core/wrapping.h"
 #include "engines/cubbyhole/cubbyhole.h"
 #include "expiration/expiration_manager.h"
@@ -90,6 +91,7 @@ class Core final : public http::Handler {
   Authorizer& authorizer() { return *authorizer_; }
   Wrapper& wrapper() { return *wrapper_; }
   audit::Broker& audit() { return *audit_; }
+  Logins& logins() { return *logins_; }
   // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
   // fails requests until it can.
   void ReopenAuditDevices();
@@ -139,6 +141,7 @@ class Core final : public http::Handler {
   std::unique_ptr<engines::cubbyhole::CubbyholeBackend> cubbyhole_;
   std::unique_ptr<audit::Broker> audit_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Logins> logins_;
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal
   std::atomic<bool> sealed_{true};

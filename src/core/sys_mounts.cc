@@ -3,6 +3,8 @@
 #include "common/duration.h"
 #include "core/core.h"
 #include "core/system_backend.h"
+#include "crypto/random.h"
+#include "logical/registry.h"
 
 namespace coffer::core {
 namespace {
@@ -72,6 +74,16 @@ Json TokenAuthJson() {
               {"external_entropy_access", false}};
 }
 
+bool IsAuthMount(const router::MountEntry& e) { return e.path.starts_with("auth/"); }
+
+// An auth mount as sys/auth lists it: like a secrets mount, with the token
+// type its logins issue.
+Json AuthMountJson(const router::MountEntry& e) {
+  Json j = MountJson(e);
+  if (!j["config"].contains("token_type")) j["config"]["token_type"] = "default-service";
+  return j;
+}
+
 // Reads a TTL field given as seconds or a duration string; absent → nullopt.
 Result<std::optional<long long>> TtlField(const Json& obj, const char* name) {
   auto it = obj.find(name);
@@ -137,8 +149,10 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
     Json data = Json::object();
-    for (const auto& m : core_.router().snapshot()->mounts)
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (IsAuthMount(m->entry)) continue;  // listed by sys/auth
       data[m->entry.path] = MountJson(m->entry);
+    }
     data["sys/"] = SystemMountJson();
     data["cubbyhole/"] = CubbyholeMountJson();
     return LegacyResponse(request, std::move(data));
@@ -154,7 +168,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
 
   auto find = [&]() -> const router::MountEntry* {
     for (const auto& m : core_.router().snapshot()->mounts) {
-      if (m->entry.path == path) return &m->entry;
+      if (m->entry.path == path && !IsAuthMount(m->entry)) return &m->entry;
     }
     return nullptr;
   };
@@ -255,15 +269,21 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   if (!rest.empty()) rest.remove_prefix(1);
   if (rest.empty()) {
     logical::Json secret = logical::Json::object();
+    logical::Json auth{{"token/", TokenAuthJson()}};
     for (const auto& m : core_.router().snapshot()->mounts) {
       ASSIGN_OR_RETURN(bool visible,
                        core_.authorizer().HasMountAccess(*request.auth, m->entry.path));
-      if (visible) secret[m->entry.path] = MountJson(m->entry);
+      if (!visible) continue;
+      if (IsAuthMount(m->entry)) {
+        auth[m->entry.path.substr(5)] = AuthMountJson(m->entry);
+      } else {
+        secret[m->entry.path] = MountJson(m->entry);
+      }
     }
     secret["sys/"] = SystemMountJson();
     secret["cubbyhole/"] = CubbyholeMountJson();
     logical::Response r;
-    r.data = logical::Json{{"secret", std::move(secret)}, {"auth", {{"token/", TokenAuthJson()}}}};
+    r.data = logical::Json{{"secret", std::move(secret)}, {"auth", std::move(auth)}};
     return r;
   }
   if (rest == "cubbyhole" || rest.starts_with("cubbyhole/")) {
@@ -300,25 +320,115 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
     if (request.operation != logical::Operation::kRead) {
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
-    return LegacyResponse(request, logical::Json{{"token/", TokenAuthJson()}});
+    Json data{{"token/", TokenAuthJson()}};
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (IsAuthMount(m->entry)) data[m->entry.path.substr(5)] = AuthMountJson(m->entry);
+    }
+    return LegacyResponse(request, std::move(data));
   }
   std::string path(rest);
-  if (path.ends_with("/tune")) path.resize(path.size() - 5);
+  bool tune = false;
+  if (path.ends_with("/tune")) {
+    tune = true;
+    path.resize(path.size() - 5);
+  }
+  if (path.empty()) return Err(InvalidArgument("missing auth method path"));
   if (path.back() != '/') path.push_back('/');
   if (path == "token/") {
     if (request.operation == logical::Operation::kRead) {
-      return LegacyResponse(request, TokenAuthJson()["config"]);
+      return LegacyResponse(request, tune ? TokenAuthJson()["config"] : TokenAuthJson());
     }
     return Err(InvalidArgument("the token auth method cannot be changed"));
   }
-  if (request.operation == logical::Operation::kDelete) return logical::Response{};
-  if (request.operation == logical::Operation::kRead) {
-    return Err(InvalidArgument("no auth method mounted at \"" + path + "\""));
+  const std::string full = "auth/" + path;
+  auto find = [&]() -> std::shared_ptr<const router::Router::Mounted> {
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (m->entry.path == full) return m;
+    }
+    return nullptr;
+  };
+
+  if (tune) {
+    if (request.operation == logical::Operation::kRead) {
+      auto m = find();
+      if (!m) return Err(InvalidArgument("cannot fetch sysview for path \"" + full + "\""));
+      Json data = AuthMountJson(m->entry)["config"];
+      data["description"] = m->entry.description;
+      if (!m->entry.options.empty()) data["options"] = m->entry.options;
+      return LegacyResponse(request, std::move(data));
+    }
+    ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
+    if (const Json* lockout = request.Field("user_lockout_config");
+        lockout != nullptr && !lockout->is_null()) {
+      ASSIGN_OR_RETURN(Json parsed, ParseLockoutConfig(*lockout));
+      auto m = find();
+      Json merged =
+          m ? m->entry.config.value("user_lockout_config", Json::object()) : Json::object();
+      merged.update(parsed);
+      config["user_lockout_config"] = std::move(merged);
+    }
+    if (const Json* tt = request.Field("token_type"); tt != nullptr && tt->is_string()) {
+      const std::string& t = tt->get_ref<const std::string&>();
+      if (t != "default-service" && t != "service" && t != "default") {
+        return Err(InvalidArgument("only service tokens are supported"));
+      }
+    }
+    Status s = core_.router().Tune(full, config);
+    if (s.code() == Code::kNotFound) {
+      return Err(InvalidArgument("cannot tune \"" + full + "\": no auth method mounted there"));
+    }
+    TRY(s);
+    return logical::Response{};
   }
-  const logical::Json* type = request.Field("type");
-  std::string t = type != nullptr && type->is_string() ? type->get<std::string>() : "";
-  return Err(InvalidArgument("unknown auth method type \"" + t +
-                             "\": only the token method is available in this version"));
+
+  switch (request.operation) {
+    case logical::Operation::kRead: {
+      auto m = find();
+      if (!m) return Err(InvalidArgument("No auth engine at " + path));
+      return LegacyResponse(request, AuthMountJson(m->entry));
+    }
+    case logical::Operation::kCreate:
+    case logical::Operation::kUpdate: {
+      router::MountEntry entry;
+      entry.path = path;
+      const Json* type = request.Field("type");
+      if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>().empty()) {
+        return Err(InvalidArgument("'type' must be set to the auth method type"));
+      }
+      entry.type = type->get<std::string>();
+      if (!logical::IsAuthMethod(entry.type)) {
+        return Err(InvalidArgument("unknown auth method type \"" + entry.type + "\""));
+      }
+      if (const Json* d = request.Field("description"); d != nullptr && d->is_string()) {
+        entry.description = d->get<std::string>();
+      }
+      if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
+        ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
+        if (auto it = c->find("user_lockout_config"); it != c->end() && !it->is_null()) {
+          ASSIGN_OR_RETURN(entry.config["user_lockout_config"], ParseLockoutConfig(*it));
+        }
+      }
+      if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
+        entry.local = l->get<bool>();
+      }
+      entry.accessor = "auth_" + entry.type + "_" + crypto::NewUuid().substr(0, 8);
+      TRY(core_.router().MountAuth(std::move(entry)));
+      return logical::Response{};
+    }
+    case logical::Operation::kDelete: {
+      auto m = find();
+      if (!m) return logical::Response{};  // Vault answers 204 when nothing is mounted
+      // Tokens issued by the method's logins go first (their leases are
+      // registered under the login path), so none outlives the mount.
+      TRY(core_.expiration().RevokePrefix(full, /*force=*/true));
+      Status s = core_.router().UnmountAuth(path);
+      if (s.code() != Code::kNotFound) TRY(s);
+      core_.logins().ForgetMount(m->entry.accessor);
+      return logical::Response{};
+    }
+    default:
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
 }
 
 }  // namespace coffer::core

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -47,6 +48,21 @@ class Backend {
   // Called once after creation, before the first request (e.g. upgrades,
   // default config). Also called after every unseal.
   virtual Status Initialize() { return Status::Ok(); }
+
+  // Auth methods: paths answered without a client token (login). The core
+  // skips the token and ACL stages for them.
+  virtual bool IsUnauthenticated(std::string_view relative_path) const {
+    (void)relative_path;
+    return false;
+  }
+
+  // Auth methods: the name a login request claims (userpass: the canonical
+  // username; approle: the role_id), for the core's user lockout. "" when
+  // the request names nobody (no lockout accounting).
+  virtual std::string LoginAlias(const Request& request) const {
+    (void)request;
+    return "";
+  }
 };
 
 }  // namespace coffer::logical

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace coffer::logical {
 namespace {
@@ -15,7 +16,23 @@ std::map<std::string, Factory, std::less<>>& Factories() {
   return factories;
 }
 
+std::set<std::string, std::less<>>& AuthTypes() {
+  static std::set<std::string, std::less<>> types;
+  return types;
+}
+
 }  // namespace
+
+void RegisterAuthMethod(std::string type, Factory factory) {
+  std::scoped_lock lock(Mu());
+  AuthTypes().insert(type);
+  Factories()[std::move(type)] = std::move(factory);
+}
+
+bool IsAuthMethod(std::string_view type) {
+  std::scoped_lock lock(Mu());
+  return AuthTypes().contains(type);
+}
 
 void RegisterEngine(std::string type, Factory factory) {
   std::scoped_lock lock(Mu());

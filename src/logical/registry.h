@@ -19,4 +19,9 @@ void RegisterEngine(std::string type, Factory factory);
 Result<std::unique_ptr<Backend>> CreateEngine(std::string_view type, const BackendConfig& config);
 bool HasEngine(std::string_view type);
 
+// Auth methods share the registry (and the mount table, under "auth/") but
+// are marked, so sys/mounts refuses them and sys/auth accepts only them.
+void RegisterAuthMethod(std::string type, Factory factory);
+bool IsAuthMethod(std::string_view type);
+
 }  // namespace coffer::logical

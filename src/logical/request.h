@@ -63,6 +63,25 @@ struct Request {
   const Json* Field(std::string_view name) const;
 };
 
+// What an auth method answers for a successful login: who logged in and
+// what their token may do. The core mints the token (core/login.cc) and
+// fills Response::auth; an engine never creates tokens itself.
+struct LoginResult {
+  std::vector<std::string> policies;
+  std::map<std::string, std::string> metadata;
+  std::string display_name;  // "alice" → token display name "userpass-alice"
+  std::int64_t ttl = 0;      // seconds; 0 = the mount's default
+  std::int64_t max_ttl = 0;  // seconds; 0 = the mount's maximum
+  std::int64_t explicit_max_ttl = 0;
+  std::int64_t period = 0;
+  std::int64_t num_uses = 0;
+  bool no_default_policy = false;
+  std::vector<std::string> bound_cidrs;  // token_bound_cidrs (checked at login)
+  std::string token_type = "service";
+  // The login's alias name (username, role_id), for reporting.
+  std::string alias_name;
+};
+
 struct Response {
   int http_status = 200;  // 204 when data is empty and nothing else is set
   Json data;              // null = no data
@@ -81,6 +100,8 @@ struct Response {
   std::map<std::string, std::string> headers;
   // HEAD requests and some health answers carry no body.
   bool no_body = false;
+  // Set by an auth method's login path; the core turns it into `auth`.
+  std::optional<LoginResult> login;
 };
 
 // Builds {"errors":[message]} with a status.

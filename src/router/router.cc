@@ -126,11 +126,41 @@ void Router::Unload() {
   std::atomic_store(&snapshot_, std::make_shared<const Snapshot>());
 }
 
+Result<std::string> Router::NormalizeAuthPath(std::string_view path) {
+  std::string p(path);
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  if (IsPrefix("auth/", p)) p.erase(0, 5);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  if (p.empty()) return Err(InvalidArgument("auth method path must not be empty"));
+  p = "auth/" + p + "/";
+  if (p == "auth/token/") {
+    return Err(InvalidArgument("cannot mount at \"auth/token/\": reserved path"));
+  }
+  return p;
+}
+
 Status Router::Mount(MountEntry entry) {
   ASSIGN_OR_RETURN(entry.path, NormalizeMountPath(entry.path));
-  if (!logical::HasEngine(entry.type)) {
+  if (!logical::HasEngine(entry.type) || logical::IsAuthMethod(entry.type)) {
     return InvalidArgument("plugin not found in the catalog: " + entry.type);
   }
+  return AddMount(std::move(entry));
+}
+
+Status Router::MountAuth(MountEntry entry) {
+  ASSIGN_OR_RETURN(entry.path, NormalizeAuthPath(entry.path));
+  if (!logical::IsAuthMethod(entry.type)) {
+    return InvalidArgument("plugin not found in the catalog: " + entry.type);
+  }
+  return AddMount(std::move(entry));
+}
+
+Status Router::UnmountAuth(std::string_view path) {
+  ASSIGN_OR_RETURN(std::string p, NormalizeAuthPath(path));
+  return RemoveMount(p);
+}
+
+Status Router::AddMount(MountEntry entry) {
   std::scoped_lock lock(write_mu_);
   auto current = snapshot();
   for (const auto& m : current->mounts) {
@@ -150,6 +180,10 @@ Status Router::Mount(MountEntry entry) {
 
 Status Router::Unmount(std::string_view path) {
   ASSIGN_OR_RETURN(std::string p, NormalizeMountPath(path));
+  return RemoveMount(p);
+}
+
+Status Router::RemoveMount(const std::string& p) {
   std::scoped_lock lock(write_mu_);
   auto current = snapshot();
   auto next = std::make_shared<Snapshot>();

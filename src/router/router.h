@@ -58,10 +58,21 @@ class Router {
   // Drops every engine and the snapshot (at seal).
   void Unload();
 
-  // Adds a mount and persists the table.
+  // Adds a mount and persists the table. Auth method types are refused
+  // (kInvalidArgument): they go through MountAuth.
   Status Mount(MountEntry entry);
   // Removes a mount, deletes all of its data, persists the table.
   Status Unmount(std::string_view path);
+
+  // Auth methods live in the same table at "auth/<path>/". entry.path is
+  // the path below "auth/" ("userpass" → "auth/userpass/"); only types
+  // registered with logical::RegisterAuthMethod are accepted, and
+  // "auth/token/" is reserved for the built-in token method.
+  Status MountAuth(MountEntry entry);
+  // `path` as for MountAuth ("userpass"). kNotFound when nothing is there.
+  Status UnmountAuth(std::string_view path);
+  // "userpass", "/userpass/", "auth/userpass" → "auth/userpass/".
+  static Result<std::string> NormalizeAuthPath(std::string_view path);
   // Moves a mount to a new path; its data (keyed by uuid) stays in place.
   Status Remount(std::string_view from, std::string_view to);
   // Replaces a mount's config (tune) and persists.
@@ -78,6 +89,9 @@ class Router {
 
  private:
   Result<std::shared_ptr<const Mounted>> Instantiate(const MountEntry& entry);
+  // Mount/Unmount after the path was normalised and the type checked.
+  Status AddMount(MountEntry entry);
+  Status RemoveMount(const std::string& path);
   Status Persist(const std::vector<MountEntry>& entries);
   // Sorts, persists and publishes a new snapshot (write_mu_ held).
   Status Commit(std::shared_ptr<Snapshot> next);

@@ -1,0 +1,57 @@
+#pragma once
+// The token_* fields every login method stores on its users/roles (Vault's
+// tokenutil): token_policies (alias "policies"), token_ttl, token_max_ttl,
+// token_explicit_max_ttl, token_period (alias "period"), token_num_uses,
+// token_no_default_policy, token_bound_cidrs, token_type.
+//
+// Plain values; not thread-safe on their own.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "logical/request.h"
+
+namespace coffer::auth {
+
+struct TokenFields {
+  std::vector<std::string> policies;
+  std::int64_t ttl = 0;  // seconds
+  std::int64_t max_ttl = 0;
+  std::int64_t explicit_max_ttl = 0;
+  std::int64_t period = 0;
+  std::int64_t num_uses = 0;
+  bool no_default_policy = false;
+  std::vector<std::string> bound_cidrs;
+  std::string token_type = "default";
+
+  // Applies the fields present in a request (create or update: absent
+  // fields keep their value). kInvalidArgument for a malformed value, a
+  // token_ttl above token_max_ttl, a negative token_num_uses, a bad CIDR, or
+  // token_type "batch" (only service tokens are issued).
+  Status Update(const logical::Request& request);
+
+  // Vault's read shape: the token_* keys plus the legacy "policies" and
+  // "period" copies.
+  void AddTo(logical::Json& out) const;
+  logical::Json ToStored() const;
+  static TokenFields FromStored(const logical::Json& j);
+
+  // The login answer's token part.
+  logical::LoginResult ToLogin() const;
+};
+
+// Whether `remote` (an IPv4 or IPv6 address, no port) lies in one of the
+// CIDR blocks (a bare address means a single host). An empty list allows
+// everyone; an unparsable remote address allows no one.
+bool AddressAllowed(std::string_view remote, const std::vector<std::string>& cidrs);
+// kInvalidArgument naming the first entry that is not a CIDR block or address.
+Status ValidateCidrs(const std::vector<std::string>& cidrs);
+
+// Lower-cased with surrounding white space removed: the canonical form of a
+// username or role name.
+std::string Canonical(std::string_view name);
+
+}  // namespace coffer::auth

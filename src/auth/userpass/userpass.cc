@@ -1,0 +1,196 @@
+#include "auth/userpass/userpass.h"
+
+#include "auth/token_fields.h"
+#include "auth/userpass/password.h"
+#include "auth/util.h"
+#include "logical/registry.h"
+#include "token/token_params.h"
+
+namespace coffer::auth::userpass {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+constexpr std::string_view kInvalidCredentials = "invalid username or password";
+
+std::string UserKey(const std::string& name) { return "user/" + name; }
+
+Status ValidName(const std::string& name) {
+  if (name.empty()) return InvalidArgument("missing username");
+  if (name.find('/') != std::string::npos) return InvalidArgument("invalid username");
+  return Status::Ok();
+}
+
+// The password field, never echoed anywhere.
+Result<std::string> PasswordField(const Request& request) {
+  const Json* f = request.Field("password");
+  if (f == nullptr || f->is_null()) return Err(InvalidArgument("missing password"));
+  if (!f->is_string()) return Err(InvalidArgument("password must be a string"));
+  return f->get<std::string>();
+}
+
+}  // namespace
+
+Status UserpassBackend::Initialize() {
+  PrepareDummyHash();
+  return Status::Ok();
+}
+
+bool UserpassBackend::IsUnauthenticated(std::string_view relative_path) const {
+  return relative_path.starts_with("login/");
+}
+
+std::string UserpassBackend::LoginAlias(const Request& request) const {
+  std::string_view rel = request.relative_path;
+  if (!rel.starts_with("login/")) return "";
+  return Canonical(rel.substr(6));
+}
+
+Result<Response> UserpassBackend::HandleRequest(const Request& request) {
+  std::vector<std::string_view> seg = Segments(request.relative_path);
+  if (seg.size() == 1 && (seg[0] == "users" || seg[0].empty())) {
+    if (seg[0] == "users" && request.operation == Operation::kList) return List(request);
+    return Err(NotFound("unsupported path"));
+  }
+  if (seg[0] == "users" && seg.size() == 2 && !seg[1].empty()) {
+    return User(request, Canonical(seg[1]));
+  }
+  if (seg[0] == "users" && seg.size() == 3 && seg[2] == "password") {
+    return Password(request, Canonical(seg[1]));
+  }
+  if (seg[0] == "users" && seg.size() == 3 && seg[2] == "policies") {
+    return Policies(request, Canonical(seg[1]));
+  }
+  if (seg[0] == "login" && seg.size() == 2) return Login(request, Canonical(seg[1]));
+  return Err(NotFound("unsupported path"));
+}
+
+Result<Response> UserpassBackend::List(const Request& request) {
+  (void)request;
+  ASSIGN_OR_RETURN(auto keys, storage_.List("user/"));
+  return KeysResponse(std::move(keys));
+}
+
+Result<Response> UserpassBackend::User(const Request& request, const std::string& name) {
+  TRY(ValidName(name));
+  switch (request.operation) {
+    case Operation::kRead: {
+      ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(name)));
+      if (!stored) return NotFoundResponse();
+      ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "userpass user"));
+      Json data = Json::object();
+      TokenFields::FromStored(j).AddTo(data);
+      Response r;
+      r.data = std::move(data);
+      return r;
+    }
+    case Operation::kCreate:
+    case Operation::kUpdate: {
+      std::scoped_lock lock(write_mu_);
+      ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(name)));
+      Json j = Json::object();
+      if (stored) {
+        ASSIGN_OR_RETURN(j, ParseStored(stored->value, "userpass user"));
+      }
+      TokenFields fields = TokenFields::FromStored(j);
+      TRY(fields.Update(request));
+      Json out = fields.ToStored();
+      out["password_hash"] = j.value("password_hash", "");
+      const Json* pw = request.Field("password");
+      if (pw != nullptr && !pw->is_null()) {
+        ASSIGN_OR_RETURN(std::string password, PasswordField(request));
+        auto hash = HashPassword(password);
+        WipeString(password);
+        if (!hash) return Err(hash.error());
+        out["password_hash"] = *hash;
+      }
+      if (out["password_hash"].get_ref<const std::string&>().empty()) {
+        return Err(InvalidArgument("missing password"));
+      }
+      TRY(storage_.Put(UserKey(name), out.dump()));
+      return NoContent();
+    }
+    case Operation::kDelete:
+      TRY(storage_.Delete(UserKey(name)));
+      return NoContent();
+    default:
+      return Err(MethodNotAllowed());
+  }
+}
+
+Result<Response> UserpassBackend::Password(const Request& request, const std::string& name) {
+  TRY(ValidName(name));
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(std::string password, PasswordField(request));
+  auto hash = HashPassword(password);
+  WipeString(password);
+  if (!hash) return Err(hash.error());
+  std::scoped_lock lock(write_mu_);
+  ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(name)));
+  if (!stored) return Err(InvalidArgument("username does not exist"));
+  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "userpass user"));
+  j["password_hash"] = *hash;
+  TRY(storage_.Put(UserKey(name), j.dump()));
+  return NoContent();
+}
+
+Result<Response> UserpassBackend::Policies(const Request& request, const std::string& name) {
+  TRY(ValidName(name));
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(auto policies, token::params::List(request, "token_policies"));
+  if (!policies) {
+    ASSIGN_OR_RETURN(policies, token::params::List(request, "policies"));
+  }
+  if (!policies) return Err(InvalidArgument("missing token_policies"));
+  std::scoped_lock lock(write_mu_);
+  ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(name)));
+  if (!stored) return Err(InvalidArgument("username does not exist"));
+  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "userpass user"));
+  j["token_policies"] = *policies;
+  TRY(storage_.Put(UserKey(name), j.dump()));
+  return NoContent();
+}
+
+Result<Response> UserpassBackend::Login(const Request& request, const std::string& name) {
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(std::string password, PasswordField(request));
+  // Same work whether or not the user exists: one storage read, one
+  // Argon2id verification (against the dummy hash for unknown names).
+  std::optional<storage::Entry> stored;
+  if (ValidName(name).ok()) {
+    ASSIGN_OR_RETURN(stored, storage_.Get(UserKey(name)));
+  }
+  Json j;
+  bool ok = false;
+  if (stored) {
+    ASSIGN_OR_RETURN(j, ParseStored(stored->value, "userpass user"));
+    ok = VerifyPassword(j.value("password_hash", ""), password);
+  } else {
+    ok = VerifyAgainstDummy(password);
+  }
+  WipeString(password);
+  if (!ok) return Err(InvalidArgument(std::string(kInvalidCredentials)));
+
+  TokenFields fields = TokenFields::FromStored(j);
+  if (!AddressAllowed(request.remote_address, fields.bound_cidrs)) {
+    return Err(PermissionDenied("login request originated from invalid CIDR"));
+  }
+  logical::LoginResult login = fields.ToLogin();
+  login.metadata["username"] = name;
+  login.display_name = name;
+  login.alias_name = name;
+  Response r;
+  r.login = std::move(login);
+  return r;
+}
+
+void RegisterUserpass() {
+  logical::RegisterAuthMethod("userpass", [](const logical::BackendConfig& config) {
+    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<UserpassBackend>(config));
+  });
+}
+
+}  // namespace coffer::auth::userpass

@@ -1,0 +1,50 @@
+#include "auth/util.h"
+
+namespace coffer::auth {
+
+logical::Response NoContent() {
+  logical::Response r;
+  r.http_status = 204;
+  return r;
+}
+
+logical::Response NotFoundResponse() {
+  logical::Response r;
+  r.http_status = 404;
+  r.raw = logical::Json{{"errors", logical::Json::array()}};
+  return r;
+}
+
+logical::Response KeysResponse(std::vector<std::string> keys) {
+  if (keys.empty()) return NotFoundResponse();
+  logical::Response r;
+  r.data = logical::Json{{"keys", std::move(keys)}};
+  return r;
+}
+
+Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
+
+bool IsWrite(logical::Operation op) {
+  return op == logical::Operation::kCreate || op == logical::Operation::kUpdate;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+Result<logical::Json> ParseStored(std::string_view text, std::string_view what) {
+  logical::Json j = logical::Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Err(Internal("corrupt " + std::string(what) + " entry"));
+  }
+  return j;
+}
+
+}  // namespace coffer::auth

@@ -1,0 +1,244 @@
+#include "core/login.h"
+
+#include <algorithm>
+
+#include "common/duration.h"
+#include "token/token_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using std::chrono::seconds;
+
+// Above this many counters, stale ones are swept before adding another, so
+// a flood of invented usernames cannot grow the table without bound.
+constexpr std::size_t kSweepAbove = 100'000;
+
+// Seconds from a number or a duration string; nullopt when absent.
+Result<std::optional<seconds>> DurationValue(const Json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) return std::optional<seconds>();
+  if (it->is_number_integer() && it->get<std::int64_t>() >= 0) {
+    return std::optional<seconds>(seconds(it->get<std::int64_t>()));
+  }
+  if (it->is_string()) {
+    if (it->get_ref<const std::string&>().empty()) return std::optional<seconds>();
+    auto d = ParseDuration(it->get<std::string>());
+    if (d) return std::optional<seconds>(*d);
+  }
+  return Err(InvalidArgument(std::string("invalid ") + name));
+}
+
+std::int64_t ConfigSeconds(const Json& config, const char* name) {
+  auto it = config.find(name);
+  if (it == config.end() || !it->is_number_integer()) return 0;
+  return std::max<std::int64_t>(0, it->get<std::int64_t>());
+}
+
+// "auth/userpass/" + "alice" → "userpass-alice" (Vault's display names).
+std::string DisplayName(std::string_view mount_path, std::string_view name) {
+  std::string_view p = mount_path;
+  if (p.starts_with("auth/")) p.remove_prefix(5);
+  std::string out;
+  for (char c : p) out.push_back(c == '/' ? '-' : c);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (!name.empty()) out += "-" + std::string(name);
+  return out;
+}
+
+bool IsCredentialFailure(const Status& s) {
+  return s.code() == Code::kInvalidArgument || s.code() == Code::kPermissionDenied;
+}
+
+}  // namespace
+
+LockoutConfig LockoutConfigOf(const Json& mount_config) {
+  LockoutConfig c;
+  auto it = mount_config.find("user_lockout_config");
+  if (it == mount_config.end() || !it->is_object()) return c;
+  const Json& j = *it;
+  if (auto t = j.find("lockout_threshold"); t != j.end() && t->is_number_integer()) {
+    c.threshold = t->get<std::int64_t>();
+  }
+  if (auto d = j.find("lockout_duration"); d != j.end() && d->is_number_integer()) {
+    c.duration = seconds(d->get<std::int64_t>());
+  }
+  if (auto r = j.find("lockout_counter_reset"); r != j.end() && r->is_number_integer()) {
+    c.counter_reset = seconds(r->get<std::int64_t>());
+  }
+  c.disabled = j.value("lockout_disable", false) || c.threshold <= 0;
+  return c;
+}
+
+Result<Json> ParseLockoutConfig(const Json& in) {
+  if (!in.is_object()) return Err(InvalidArgument("user_lockout_config must be an object"));
+  Json out = Json::object();
+  if (auto t = in.find("lockout_threshold"); t != in.end() && !t->is_null()) {
+    std::int64_t v = -1;
+    if (t->is_number_integer()) {
+      v = t->get<std::int64_t>();
+    } else if (t->is_string()) {
+      try {
+        v = std::stoll(t->get<std::string>());
+      } catch (const std::exception&) {
+        v = -1;
+      }
+    }
+    if (v < 0) return Err(InvalidArgument("invalid lockout_threshold"));
+    out["lockout_threshold"] = v;
+  }
+  for (const char* name : {"lockout_duration", "lockout_counter_reset"}) {
+    ASSIGN_OR_RETURN(auto d, DurationValue(in, name));
+    if (d) out[name] = d->count();
+  }
+  if (auto b = in.find("lockout_disable"); b != in.end() && !b->is_null()) {
+    if (b->is_boolean()) {
+      out["lockout_disable"] = b->get<bool>();
+    } else if (b->is_string() && (*b == "true" || *b == "false")) {
+      out["lockout_disable"] = *b == "true";
+    } else {
+      return Err(InvalidArgument("invalid lockout_disable"));
+    }
+  }
+  return out;
+}
+
+std::optional<router::Router::Match> Logins::MatchLogin(const router::Router& router,
+                                                        std::string_view path) {
+  if (!path.starts_with("auth/") || path.starts_with("auth/token/")) return std::nullopt;
+  auto match = router.Route(path);
+  if (!match || !match->mount->engine->IsUnauthenticated(match->relative_path)) {
+    return std::nullopt;
+  }
+  return match;
+}
+
+bool Logins::Admit(const std::string& key, const LockoutConfig& config, bool* tracked) {
+  *tracked = false;
+  std::scoped_lock lock(mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) return true;
+  Counter& c = it->second;
+  auto now = clock_.Monotonic();
+  if (c.failures >= config.threshold) {
+    if (now - c.last_failure < config.duration) return false;  // locked out
+    c.failures = 0;                                            // the lockout is over
+  } else if (now - c.last_failure >= config.counter_reset) {
+    c.failures = 0;
+  }
+  if (c.failures == 0) return true;
+  // Attempts in flight count against the threshold, so parallel guesses
+  // cannot overshoot it.
+  if (c.failures + c.in_flight >= config.threshold) return false;
+  ++c.in_flight;
+  *tracked = true;
+  return true;
+}
+
+void Logins::Record(const std::string& key, const LockoutConfig& config, bool tracked,
+                    Outcome outcome) {
+  const bool failed = outcome == Outcome::kFailed;
+  std::scoped_lock lock(mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    if (!failed) return;
+    if (counters_.size() >= kSweepAbove) {
+      auto now = clock_.Monotonic();
+      auto keep = std::max(config.duration, config.counter_reset);
+      std::erase_if(counters_, [&](const auto& kv) {
+        return kv.second.in_flight == 0 && now - kv.second.last_failure >= keep;
+      });
+    }
+    it = counters_.emplace(key, Counter{}).first;
+  }
+  Counter& c = it->second;
+  if (tracked && c.in_flight > 0) --c.in_flight;
+  if (failed) {
+    ++c.failures;
+    c.last_failure = clock_.Monotonic();
+  } else if (outcome == Outcome::kNeutral) {
+    if (c.failures == 0 && c.in_flight == 0) counters_.erase(it);
+  } else if (c.in_flight == 0) {
+    counters_.erase(it);
+  } else {
+    c.failures = 0;
+  }
+}
+
+void Logins::ForgetMount(std::string_view accessor) {
+  std::string prefix = std::string(accessor) + '\0';
+  std::scoped_lock lock(mu_);
+  std::erase_if(counters_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+}
+
+Result<logical::Response> Logins::Login(logical::Request& request,
+                                        const router::Router::Match& match) {
+  const router::MountEntry& entry = match.mount->entry;
+  request.mount_point = entry.path;
+  request.relative_path = match.relative_path;
+  const LockoutConfig config = LockoutConfigOf(entry.config);
+  std::string key;
+  if (!config.disabled) {
+    std::string alias = match.mount->engine->LoginAlias(request);
+    if (!alias.empty()) key = entry.accessor + '\0' + alias;
+  }
+  bool tracked = false;
+  if (!key.empty() && !Admit(key, config, &tracked)) return Err(PermissionDenied());
+
+  Result<logical::Response> result = match.mount->engine->HandleRequest(request);
+  if (!key.empty()) {
+    Outcome outcome = Outcome::kNeutral;
+    if (!result) {
+      if (IsCredentialFailure(result.error())) outcome = Outcome::kFailed;
+    } else if (result->login) {
+      outcome = Outcome::kSucceeded;
+    }
+    Record(key, config, tracked, outcome);
+  }
+  if (!result) return result;
+  if (result->mount_type.empty()) result->mount_type = entry.type;
+  if (!result->login) return result;
+  logical::LoginResult login = std::move(*result->login);
+  result->login.reset();
+  ASSIGN_OR_RETURN(logical::Response minted, Mint(request, entry, std::move(login)));
+  minted.mount_type = entry.type;
+  return minted;
+}
+
+Result<logical::Response> Logins::Mint(const logical::Request& request,
+                                       const router::MountEntry& mount,
+                                       logical::LoginResult login) {
+  const std::int64_t system_max = max_ttl_.count();
+  std::int64_t mount_default = ConfigSeconds(mount.config, "default_lease_ttl");
+  std::int64_t mount_max = ConfigSeconds(mount.config, "max_lease_ttl");
+  if (mount_max == 0 || mount_max > system_max) mount_max = system_max;
+  if (mount_default == 0) mount_default = default_ttl_.count();
+  std::int64_t max = login.max_ttl > 0 ? std::min(login.max_ttl, mount_max) : mount_max;
+  std::int64_t ttl = login.ttl > 0 ? login.ttl : mount_default;
+  ttl = std::min(ttl, max);
+
+  token::TokenRequest tr;
+  tr.policies = login.policies;
+  tr.no_default_policy = login.no_default_policy;
+  tr.meta = login.metadata;
+  tr.parent_hmac = "";  // login tokens are orphans
+  tr.path = request.path;
+  tr.display_name = DisplayName(mount.path, login.display_name);
+  tr.ttl = seconds(ttl);
+  tr.period = seconds(login.period);
+  tr.num_uses = login.num_uses;
+  tr.renewable = true;
+  std::int64_t explicit_max = login.explicit_max_ttl;
+  // The token's lifetime with renewals stays within token_max_ttl and the
+  // mount's maximum: the store enforces it as the explicit max.
+  if (max < system_max && (explicit_max == 0 || explicit_max > max)) explicit_max = max;
+  tr.explicit_max_ttl = seconds(explicit_max);
+
+  ASSIGN_OR_RETURN(token::CreatedToken created, tokens_.CreateToken(tr));
+  logical::Response r;
+  r.auth = token::AuthJson(*created.entry, created.id.view());
+  return r;
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,98 @@
+#pragma once
+// Logins: the core's half of every auth method (Vault's request_handling for
+// login paths).
+//
+// A request to an auth mount's unauthenticated path (Backend::
+// IsUnauthenticated, e.g. "auth/userpass/login/alice") needs no token. The
+// method checks the credentials and answers a LoginResult; only then does
+// Logins mint the token (TokenStore::CreateToken: an orphan service token,
+// its lease registered under the login path) and fill Response::auth the way
+// Vault's login response looks. A failed login never creates a token.
+//
+// Token TTLs: the method's token_ttl (0 = the mount's default_lease_ttl,
+// 0 = the system default), capped by token_max_ttl and the mount's
+// max_lease_ttl (0 = the system maximum, 768h by default).
+//
+// User lockout (Vault's user_lockout): failed logins are counted per mount
+// and per alias name (Backend::LoginAlias: the canonical username, the
+// role_id). After `lockout_threshold` failures, each less than
+// `lockout_counter_reset` after the one before, the alias is refused with
+// 403 "permission denied" — without calling the method — for
+// `lockout_duration`. A success resets the count. Configured per mount by
+// sys/auth/:path/tune {"user_lockout_config": {lockout_threshold,
+// lockout_duration, lockout_counter_reset, lockout_disable}}; Vault's
+// defaults (5, 15m, 15m). Counters live in memory (a restart forgets them).
+//
+// Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "logical/request.h"
+#include "router/router.h"
+#include "token/token_store.h"
+
+namespace coffer::core {
+
+struct LockoutConfig {
+  std::int64_t threshold = 5;
+  std::chrono::seconds duration{15 * 60};
+  std::chrono::seconds counter_reset{15 * 60};
+  bool disabled = false;
+};
+
+// The lockout settings of a mount's config (its "user_lockout_config").
+LockoutConfig LockoutConfigOf(const logical::Json& mount_config);
+// Validates a user_lockout_config object from a tune request and returns
+// its stored form. kInvalidArgument for bad values.
+Result<logical::Json> ParseLockoutConfig(const logical::Json& in);
+
+class Logins {
+ public:
+  Logins(token::TokenStore& tokens, Clock& clock, std::chrono::seconds default_ttl,
+         std::chrono::seconds max_ttl)
+      : tokens_(tokens), clock_(clock), default_ttl_(default_ttl), max_ttl_(max_ttl) {}
+
+  // The auth mount and relative path when `path` is a login path of a
+  // mounted auth method; nullopt otherwise.
+  static std::optional<router::Router::Match> MatchLogin(const router::Router& router,
+                                                         std::string_view path);
+
+  // Runs a login request against its mount: lockout check, the method,
+  // lockout bookkeeping, token minting. Errors: the method's (400 "invalid
+  // username or password" and the like), kPermissionDenied while locked
+  // out, storage errors from minting.
+  Result<logical::Response> Login(logical::Request& request, const router::Router::Match& match);
+
+  // Drops the lockout counters of a mount (when it is disabled).
+  void ForgetMount(std::string_view accessor);
+
+ private:
+  struct Counter {
+    std::int64_t failures = 0;
+    std::int64_t in_flight = 0;  // attempts admitted while failures > 0
+    std::chrono::steady_clock::time_point last_failure;
+  };
+  enum class Outcome { kFailed, kSucceeded, kNeutral };
+  // Admits or refuses an attempt; *tracked says whether it counts in_flight.
+  bool Admit(const std::string& key, const LockoutConfig& config, bool* tracked);
+  void Record(const std::string& key, const LockoutConfig& config, bool tracked, Outcome outcome);
+  Result<logical::Response> Mint(const logical::Request& request, const router::MountEntry& mount,
+                                 logical::LoginResult login);
+
+  token::TokenStore& tokens_;
+  Clock& clock_;
+  const std::chrono::seconds default_ttl_;
+  const std::chrono::seconds max_ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Counter> counters_;  // guarded by mu_
+};
+
+}  // namespace coffer::core

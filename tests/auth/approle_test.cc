@@ -1,0 +1,233 @@
+#include "auth/approle/approle.h"
+
+#include <gtest/gtest.h>
+
+#include "auth/auth_test_util.h"
+
+namespace coffer::auth::approle {
+namespace {
+
+using namespace ::coffer::auth::testing;  // NOLINT
+
+class AppRoleTest : public ::testing::Test {
+ protected:
+  Result<Response> Do(Operation op, const std::string& path, Json body = Json::object()) {
+    Request r = MakeRequest("approle", op, path, std::move(body));
+    return method_->HandleRequest(r);
+  }
+  std::string RoleId(const std::string& role) {
+    auto r = Do(Operation::kRead, "role/" + role + "/role-id");
+    EXPECT_TRUE(r.has_value());
+    return r->data.value("role_id", "");
+  }
+  Json NewSecretId(const std::string& role, Json body = Json::object()) {
+    auto r = Do(Operation::kUpdate, "role/" + role + "/secret-id", std::move(body));
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r ? r->data : Json();
+  }
+  Result<Response> Login(const std::string& role_id, const std::string& secret_id) {
+    return Do(Operation::kUpdate, "login", {{"role_id", role_id}, {"secret_id", secret_id}});
+  }
+
+  storage::InmemBackend storage_;
+  FakeClock clock_;
+  std::unique_ptr<logical::Backend> method_ = MakeMethod(storage_, clock_, "approle");
+};
+
+TEST_F(AppRoleTest, RoleCrudAndList) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/Web",
+                 {{"token_policies", "web"}, {"secret_id_ttl", "10m"}, {"token_ttl", 60}}));
+  auto read = Do(Operation::kRead, "role/web");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["bind_secret_id"], true);
+  EXPECT_EQ(read->data["secret_id_ttl"], 600);
+  EXPECT_EQ(read->data["token_policies"], Json::array({"web"}));
+  EXPECT_FALSE(read->data.contains("hmac_key"));
+  EXPECT_EQ(Do(Operation::kList, "role")->data["keys"], Json::array({"web"}));
+  ASSERT_TRUE(Do(Operation::kDelete, "role/web"));
+  EXPECT_EQ(Do(Operation::kRead, "role/web")->http_status, 404);
+}
+
+TEST_F(AppRoleTest, LoginWithRoleIdAndSecretId) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", {{"token_policies", "web"}}));
+  std::string role_id = RoleId("web");
+  ASSERT_FALSE(role_id.empty());
+  Json sid = NewSecretId("web", {{"metadata", R"({"team":"blue"})"}});
+  ASSERT_TRUE(sid["secret_id"].is_string());
+  ASSERT_TRUE(sid["secret_id_accessor"].is_string());
+
+  auto r = Login(role_id, sid["secret_id"]);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_TRUE(r->login.has_value());
+  EXPECT_EQ(r->login->policies, std::vector<std::string>{"web"});
+  EXPECT_EQ(r->login->metadata.at("role_name"), "web");
+  EXPECT_EQ(r->login->metadata.at("team"), "blue");
+
+  auto wrong_secret = Login(role_id, "not-the-secret");
+  ASSERT_FALSE(wrong_secret.has_value());
+  EXPECT_EQ(wrong_secret.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(wrong_secret.error().message(), "invalid role or secret ID");
+  auto wrong_role = Login("no-such-role-id", sid["secret_id"]);
+  ASSERT_FALSE(wrong_role.has_value());
+  EXPECT_EQ(wrong_role.error().message(), "invalid role or secret ID");
+}
+
+TEST_F(AppRoleTest, SecretIdsAreStoredOnlyAsHmacs) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  Json sid = NewSecretId("web");
+  std::string secret = sid["secret_id"];
+  std::function<void(const std::string&)> walk = [&](const std::string& prefix) {
+    auto names = storage_.List(prefix);
+    ASSERT_TRUE(names.has_value());
+    for (const auto& n : *names) {
+      if (n.back() == '/') {
+        walk(prefix + n);
+        continue;
+      }
+      EXPECT_EQ((prefix + n).find(secret), std::string::npos);
+      auto v = storage_.Get(prefix + n);
+      EXPECT_EQ((*v)->value.find(secret), std::string::npos) << prefix + n;
+    }
+  };
+  walk("");
+}
+
+TEST_F(AppRoleTest, NumUsesAreSpentAndTtlsExpire) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  std::string role_id = RoleId("web");
+  Json twice = NewSecretId("web", {{"num_uses", 2}});
+  EXPECT_EQ(twice["secret_id_num_uses"], 2);
+  EXPECT_TRUE(Login(role_id, twice["secret_id"]).has_value());
+  EXPECT_TRUE(Login(role_id, twice["secret_id"]).has_value());
+  EXPECT_FALSE(Login(role_id, twice["secret_id"]).has_value());
+
+  Json brief = NewSecretId("web", {{"ttl", "60s"}});
+  EXPECT_EQ(brief["secret_id_ttl"], 60);
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(Login(role_id, brief["secret_id"]).has_value());
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_FALSE(Login(role_id, brief["secret_id"]).has_value());
+}
+
+TEST_F(AppRoleTest, RoleLimitsBoundSecretIds) {
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "role/web", {{"secret_id_num_uses", 3}, {"secret_id_ttl", "1h"}}));
+  Json d = NewSecretId("web");
+  EXPECT_EQ(d["secret_id_num_uses"], 3);
+  EXPECT_EQ(d["secret_id_ttl"], 3600);
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/web/secret-id", {{"num_uses", 5}}).has_value());
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/web/secret-id", {{"ttl", "2h"}}).has_value());
+}
+
+TEST_F(AppRoleTest, RoleIdCanBeSetAndOldOneStopsWorking) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  std::string old_id = RoleId("web");
+  Json sid = NewSecretId("web");
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web/role-id", {{"role_id", "custom-role-id"}}));
+  EXPECT_EQ(RoleId("web"), "custom-role-id");
+  EXPECT_FALSE(Login(old_id, sid["secret_id"]).has_value());
+  EXPECT_TRUE(Login("custom-role-id", sid["secret_id"]).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/other", Json::object()));
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/other/role-id", {{"role_id", "custom-role-id"}}));
+}
+
+TEST_F(AppRoleTest, LookupDestroyAndAccessorsStayWithinTheirRole) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/a", Json::object()));
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/b", Json::object()));
+  Json sid = NewSecretId("a", {{"metadata", Json{{"k", "v"}}}});
+  std::string accessor = sid["secret_id_accessor"];
+
+  auto lookup =
+      Do(Operation::kUpdate, "role/a/secret-id/lookup", {{"secret_id", sid["secret_id"]}});
+  ASSERT_TRUE(lookup.has_value());
+  EXPECT_EQ(lookup->data["secret_id_accessor"], accessor);
+  EXPECT_EQ(lookup->data["metadata"]["k"], "v");
+  // Another role does not see it, by secret or by accessor.
+  auto other = Do(Operation::kUpdate, "role/b/secret-id/lookup", {{"secret_id", sid["secret_id"]}});
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->http_status, 204);
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/b/secret-id-accessor/lookup",
+                  {{"secret_id_accessor", accessor}}));
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/b/secret-id-accessor/destroy",
+                  {{"secret_id_accessor", accessor}}));
+
+  auto listed = Do(Operation::kList, "role/a/secret-id");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(listed->data["keys"], Json::array({accessor}));
+  EXPECT_EQ(Do(Operation::kList, "role/b/secret-id")->http_status, 404);
+
+  auto by_accessor = Do(Operation::kUpdate, "role/a/secret-id-accessor/lookup",
+                        {{"secret_id_accessor", accessor}});
+  ASSERT_TRUE(by_accessor.has_value());
+  EXPECT_EQ(by_accessor->data["secret_id_accessor"], accessor);
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/a/secret-id-accessor/destroy",
+                 {{"secret_id_accessor", accessor}}));
+  EXPECT_FALSE(Login(RoleId("a"), sid["secret_id"]).has_value());
+
+  Json second = NewSecretId("a");
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "role/a/secret-id/destroy", {{"secret_id", second["secret_id"]}}));
+  EXPECT_FALSE(Login(RoleId("a"), second["secret_id"]).has_value());
+}
+
+TEST_F(AppRoleTest, CustomSecretId) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  auto r = Do(Operation::kUpdate, "role/web/custom-secret-id", {{"secret_id", "my-own-secret"}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->data["secret_id"], "my-own-secret");
+  EXPECT_TRUE(Login(RoleId("web"), "my-own-secret").has_value());
+  EXPECT_FALSE(
+      Do(Operation::kUpdate, "role/web/custom-secret-id", {{"secret_id", "my-own-secret"}}));
+}
+
+TEST_F(AppRoleTest, CidrBindings) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  Json far = NewSecretId("web", {{"cidr_list", "10.0.0.0/8"}});
+  Json near = NewSecretId("web", {{"cidr_list", "127.0.0.0/8"}});
+  EXPECT_FALSE(Login(RoleId("web"), far["secret_id"]).has_value());
+  EXPECT_TRUE(Login(RoleId("web"), near["secret_id"]).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", {{"secret_id_bound_cidrs", "10.0.0.0/8"}}));
+  EXPECT_FALSE(Login(RoleId("web"), near["secret_id"]).has_value());
+}
+
+TEST_F(AppRoleTest, WithoutBindSecretIdNeedsAConstraint) {
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/open", {{"bind_secret_id", false}}).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/open",
+                 {{"bind_secret_id", false}, {"secret_id_bound_cidrs", "127.0.0.1/32"}}));
+  auto r = Do(Operation::kUpdate, "login", {{"role_id", RoleId("open")}});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->login.has_value());
+}
+
+TEST_F(AppRoleTest, TidyRemovesExpiredSecretIds) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  NewSecretId("web", {{"ttl", 10}});
+  Json keep = NewSecretId("web");
+  clock_.Advance(std::chrono::seconds(11));
+  auto r = Do(Operation::kUpdate, "tidy/secret-id");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 202);
+  auto listed = Do(Operation::kList, "role/web/secret-id");
+  EXPECT_EQ(listed->data["keys"], Json::array({keep["secret_id_accessor"]}));
+  EXPECT_EQ(storage_.List("accessor/")->size(), 1u);
+}
+
+TEST_F(AppRoleTest, DeletingARoleRemovesItsSecretIds) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
+  std::string role_id = RoleId("web");
+  Json sid = NewSecretId("web");
+  ASSERT_TRUE(Do(Operation::kDelete, "role/web"));
+  EXPECT_FALSE(Login(role_id, sid["secret_id"]).has_value());
+  EXPECT_TRUE(storage_.List("accessor/")->empty());
+  EXPECT_TRUE(storage_.List("secret_id/")->empty());
+}
+
+TEST_F(AppRoleTest, LoginIsUnauthenticatedAndNamesTheRoleId) {
+  EXPECT_TRUE(method_->IsUnauthenticated("login"));
+  EXPECT_FALSE(method_->IsUnauthenticated("role/web"));
+  Request r = MakeRequest("approle", Operation::kUpdate, "login", {{"role_id", "rid"}});
+  EXPECT_EQ(method_->LoginAlias(r), "rid");
+}
+
+}  // namespace
+}  // namespace coffer::auth::approle

@@ -1,0 +1,65 @@
+#include "auth/token_fields.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer::auth {
+namespace {
+
+TEST(AddressAllowedTest, Ipv4AndIpv6Blocks) {
+  EXPECT_TRUE(AddressAllowed("127.0.0.1", {}));
+  EXPECT_TRUE(AddressAllowed("127.0.0.1", {"127.0.0.0/8"}));
+  EXPECT_TRUE(AddressAllowed("10.1.2.3", {"192.168.0.0/16", "10.1.2.3"}));
+  EXPECT_FALSE(AddressAllowed("10.1.2.4", {"10.1.2.3/32"}));
+  EXPECT_TRUE(AddressAllowed("10.1.2.4", {"10.1.2.0/23"}));
+  EXPECT_FALSE(AddressAllowed("11.0.0.1", {"10.0.0.0/8"}));
+  EXPECT_TRUE(AddressAllowed("::1", {"::1/128"}));
+  EXPECT_TRUE(AddressAllowed("2001:db8::5", {"2001:db8::/32"}));
+  EXPECT_FALSE(AddressAllowed("2001:db9::5", {"2001:db8::/32"}));
+  EXPECT_TRUE(AddressAllowed("1.2.3.4", {"0.0.0.0/0"}));
+  EXPECT_FALSE(AddressAllowed("", {"0.0.0.0/0"}));
+  EXPECT_FALSE(AddressAllowed("not-an-ip", {"0.0.0.0/0"}));
+}
+
+TEST(ValidateCidrsTest, RefusesGarbage) {
+  EXPECT_TRUE(ValidateCidrs({"10.0.0.0/8", "::1", "1.2.3.4"}).ok());
+  EXPECT_FALSE(ValidateCidrs({"10.0.0.0/33"}).ok());
+  EXPECT_FALSE(ValidateCidrs({"10.0.0.0/"}).ok());
+  EXPECT_FALSE(ValidateCidrs({"example.com"}).ok());
+}
+
+TEST(CanonicalTest, FoldsCaseAndSpaces) {
+  EXPECT_EQ(Canonical("  AlIce\t"), "alice");
+  EXPECT_EQ(Canonical(""), "");
+}
+
+TEST(TokenFieldsTest, ParsesVaultShapesAndRoundTrips) {
+  logical::Request r;
+  r.data = {{"policies", "a, b"},  // the legacy name
+            {"token_ttl", "30m"},
+            {"token_max_ttl", 7200},
+            {"period", "1h"},
+            {"token_num_uses", "4"},
+            {"token_no_default_policy", "true"},
+            {"token_bound_cidrs", logical::Json::array({"127.0.0.1/32"})},
+            {"token_type", "service"}};
+  TokenFields f;
+  ASSERT_TRUE(f.Update(r).ok());
+  EXPECT_EQ(f.ttl, 1800);
+  EXPECT_EQ(f.max_ttl, 7200);
+  EXPECT_EQ(f.period, 3600);
+  EXPECT_EQ(f.num_uses, 4);
+  EXPECT_TRUE(f.no_default_policy);
+  TokenFields back = TokenFields::FromStored(f.ToStored());
+  EXPECT_EQ(back.ttl, f.ttl);
+  EXPECT_EQ(back.bound_cidrs, f.bound_cidrs);
+  logical::LoginResult login = back.ToLogin();
+  EXPECT_EQ(login.token_type, "service");
+  EXPECT_EQ(login.num_uses, 4);
+
+  logical::Request neg;
+  neg.data = {{"token_num_uses", -1}};
+  EXPECT_FALSE(TokenFields().Update(neg).ok());
+}
+
+}  // namespace
+}  // namespace coffer::auth

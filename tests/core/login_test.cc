@@ -1,0 +1,235 @@
+// The core's login plumbing, end to end without HTTP: sys/auth mounts,
+// unauthenticated login paths, token minting, TTL caps, lockout, and that a
+// failed login creates no token.
+#include "core/login.h"
+
+#include <gtest/gtest.h>
+
+#include "core/builtins.h"
+#include "core/core.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+class LoginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltins();
+    CoreOptions options;
+    options.physical = std::make_unique<storage::InmemBackend>();
+    options.clock = &clock_;
+    options.worker_threads = 1;
+    auto core = Core::Create(std::move(options));
+    ASSERT_TRUE(core.has_value());
+    core_ = std::move(*core);
+    auto init = core_->Initialize(1, 1, /*stay_unsealed=*/true);
+    ASSERT_TRUE(init.has_value()) << init.error().ToString();
+    root_ = std::string(init->root_token.view());
+  }
+
+  logical::Response Call(Operation op, const std::string& path, Json body = Json::object(),
+                         const std::string& token = "ROOT") {
+    logical::Request r;
+    r.id = "req";
+    r.operation = op;
+    r.path = path;
+    r.data = std::move(body);
+    r.client_token = token == "ROOT" ? root_ : token;
+    r.remote_address = "127.0.0.1";
+    return core_->HandleRequest(r);
+  }
+  // The body a client sees: raw for LegacyResponse answers, else data.
+  static Json Body(const logical::Response& r) { return r.raw ? (*r.raw)["data"] : r.data; }
+
+  std::size_t AccessorCount() {
+    auto r = Call(Operation::kList, "auth/token/accessors");
+    return r.data.is_object() ? r.data["keys"].size() : 0;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Core> core_;
+  std::string root_;
+};
+
+TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {
+  auto enabled = Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  EXPECT_EQ(enabled.http_status, 204);
+  auto list = Call(Operation::kRead, "sys/auth");
+  Json data = Body(list);
+  ASSERT_TRUE(data.contains("userpass/")) << data.dump();
+  EXPECT_TRUE(data.contains("token/"));
+  EXPECT_EQ(data["userpass/"]["type"], "userpass");
+  EXPECT_TRUE(data["userpass/"]["accessor"].get<std::string>().starts_with("auth_userpass_"));
+  // Not a secrets engine.
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/mounts")).contains("auth/userpass/"));
+  EXPECT_NE(Call(Operation::kUpdate, "sys/mounts/up", {{"type", "userpass"}}).http_status, 204);
+  EXPECT_NE(Call(Operation::kUpdate, "sys/auth/kv", {{"type", "kv"}}).http_status, 204);
+  EXPECT_NE(Call(Operation::kUpdate, "sys/auth/token", {{"type", "userpass"}}).http_status, 204);
+
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/userpass/tune",
+                 {{"max_lease_ttl", "2h"},
+                  {"user_lockout_config", {{"lockout_threshold", 3}, {"lockout_duration", "1m"}}}})
+                .http_status,
+            204);
+  Json tune = Body(Call(Operation::kRead, "sys/auth/userpass/tune"));
+  EXPECT_EQ(tune["max_lease_ttl"], 7200);
+  EXPECT_EQ(tune["user_lockout_config"]["lockout_threshold"], 3);
+  EXPECT_EQ(tune["user_lockout_config"]["lockout_duration"], 60);
+
+  EXPECT_EQ(Call(Operation::kDelete, "sys/auth/userpass").http_status, 204);
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("userpass/"));
+}
+
+TEST_F(LoginTest, UserpassLoginMintsAServiceToken) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice",
+                 {{"password", "pw"}, {"token_policies", "dev"}, {"token_ttl", "1h"}})
+                .http_status,
+            204);
+  std::size_t before = AccessorCount();
+  auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(r.http_status, 200) << (r.raw ? r.raw->dump() : r.data.dump());
+  const Json& auth = r.auth;
+  EXPECT_TRUE(auth["client_token"].get<std::string>().starts_with("hvs."));
+  EXPECT_EQ(auth["policies"], Json::array({"default", "dev"}));
+  EXPECT_EQ(auth["token_policies"], Json::array({"default", "dev"}));
+  EXPECT_EQ(auth["metadata"]["username"], "alice");
+  EXPECT_EQ(auth["lease_duration"], 3600);
+  EXPECT_EQ(auth["renewable"], true);
+  EXPECT_EQ(auth["token_type"], "service");
+  EXPECT_EQ(auth["orphan"], true);
+  EXPECT_EQ(auth["entity_id"], "");
+  EXPECT_EQ(AccessorCount(), before + 1);
+
+  auto self = Call(Operation::kRead, "auth/token/lookup-self", Json::object(),
+                   auth["client_token"].get<std::string>());
+  ASSERT_EQ(self.http_status, 200);
+  EXPECT_EQ(self.data["display_name"], "userpass-alice");
+  EXPECT_EQ(self.data["path"], "auth/userpass/login/alice");
+
+  // The token cannot manage users (only default + dev policies).
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/bob", {{"password", "x"}},
+                 auth["client_token"].get<std::string>())
+                .http_status,
+            403);
+}
+
+TEST_F(LoginTest, FailedLoginsCreateNoToken) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}});
+  std::size_t before = AccessorCount();
+  auto wrong = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "x"}}, "");
+  EXPECT_EQ(wrong.http_status, 400);
+  auto unknown = Call(Operation::kUpdate, "auth/userpass/login/zed", {{"password", "x"}}, "");
+  EXPECT_EQ(unknown.http_status, 400);
+  EXPECT_EQ(AccessorCount(), before);
+}
+
+TEST_F(LoginTest, TtlIsCappedByTheMountMaximum) {
+  Call(Operation::kUpdate, "sys/auth/userpass",
+       {{"type", "userpass"}, {"config", {{"max_lease_ttl", "30m"}}}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}, {"token_ttl", "2h"}});
+  auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(r.http_status, 200);
+  EXPECT_EQ(r.auth["lease_duration"], 1800);
+  // Without a token_ttl: the mount's default, else the system's (768h).
+  Call(Operation::kUpdate, "auth/userpass/users/bob", {{"password", "pw"}});
+  Call(Operation::kUpdate, "sys/auth/userpass/tune", {{"max_lease_ttl", 0}});
+  auto b = Call(Operation::kUpdate, "auth/userpass/login/bob", {{"password", "pw"}}, "");
+  EXPECT_EQ(b.auth["lease_duration"], 768 * 3600);
+}
+
+TEST_F(LoginTest, LockoutAfterThresholdPerCanonicalName) {
+  Json lockout{
+      {"lockout_threshold", 3}, {"lockout_duration", "10m"}, {"lockout_counter_reset", "5m"}};
+  Json config{{"user_lockout_config", lockout}};
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}, {"config", config}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}});
+  auto login = [&](const std::string& name, const std::string& pw) {
+    return Call(Operation::kUpdate, "auth/userpass/login/" + name, {{"password", pw}}, "")
+        .http_status;
+  };
+  EXPECT_EQ(login("alice", "bad"), 400);
+  EXPECT_EQ(login("ALICE", "bad"), 400);
+  EXPECT_EQ(login(" alice", "bad"), 400);
+  // Locked: even the right password is refused, without a hint.
+  EXPECT_EQ(login("alice", "pw"), 403);
+  clock_.Advance(std::chrono::minutes(9));
+  EXPECT_EQ(login("alice", "pw"), 403);
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(login("alice", "pw"), 200);
+
+  // The counter resets after lockout_counter_reset without failures, and on success.
+  EXPECT_EQ(login("alice", "bad"), 400);
+  EXPECT_EQ(login("alice", "bad"), 400);
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(login("alice", "bad"), 400);
+  EXPECT_EQ(login("alice", "pw"), 200);
+  EXPECT_EQ(login("alice", "bad"), 400);
+  EXPECT_EQ(login("alice", "bad"), 400);
+  EXPECT_EQ(login("alice", "pw"), 200);
+
+  // Unknown users are counted the same way.
+  EXPECT_EQ(login("ghost", "x"), 400);
+  EXPECT_EQ(login("ghost", "x"), 400);
+  EXPECT_EQ(login("ghost", "x"), 400);
+  EXPECT_EQ(login("ghost", "x"), 403);
+
+  // Disabled by tune.
+  Call(Operation::kUpdate, "sys/auth/userpass/tune",
+       {{"user_lockout_config", {{"lockout_disable", true}}}});
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(login("bob", "x"), 400);
+}
+
+TEST_F(LoginTest, AppRoleLoginCarriesTheRolePoliciesAndWraps) {
+  Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}});
+  Call(Operation::kUpdate, "sys/policy/app",
+       {{"policy", "path \"secret/*\" { capabilities = [\"read\"] }"}});
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "auth/approle/role/app", {{"token_policies", "app"}}).http_status,
+      204);
+  std::string role_id = Call(Operation::kRead, "auth/approle/role/app/role-id").data["role_id"];
+
+  logical::Request wrapped;
+  wrapped.id = "w";
+  wrapped.operation = Operation::kUpdate;
+  wrapped.path = "auth/approle/role/app/secret-id";
+  wrapped.client_token = root_;
+  wrapped.wrap_ttl = "60s";
+  auto w = core_->HandleRequest(wrapped);
+  ASSERT_EQ(w.http_status, 200);
+  ASSERT_TRUE(w.wrap_info.is_object()) << w.data.dump();
+  EXPECT_TRUE(w.data.is_null());
+  std::string wrap_token = w.wrap_info["token"];
+  auto unwrapped = Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), wrap_token);
+  ASSERT_EQ(unwrapped.http_status, 200);
+  std::string secret_id = unwrapped.data["secret_id"];
+
+  auto r = Call(Operation::kUpdate, "auth/approle/login",
+                {{"role_id", role_id}, {"secret_id", secret_id}}, "");
+  ASSERT_EQ(r.http_status, 200);
+  EXPECT_EQ(r.auth["policies"], Json::array({"app", "default"}));
+  EXPECT_EQ(r.auth["metadata"]["role_name"], "app");
+  auto caps = Call(Operation::kUpdate, "sys/capabilities-self", {{"paths", {"secret/x"}}},
+                   r.auth["client_token"].get<std::string>());
+  EXPECT_EQ(Body(caps)["secret/x"], Json::array({"read"})) << Body(caps).dump();
+}
+
+TEST_F(LoginTest, DisablingTheMountRevokesItsTokens) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}});
+  auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  std::string token = r.auth["client_token"];
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            200);
+  Call(Operation::kDelete, "sys/auth/userpass");
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            403);
+}
+
+}  // namespace
+}  // namespace coffer::core
