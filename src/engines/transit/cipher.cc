@@ -6,6 +6,8 @@
 
 #include <climits>
 #include <memory>
+#include <optional>
+#include <span>
 
 #include "crypto/hmac.h"
 #include "crypto/random.h"
@@ -35,7 +37,21 @@ const unsigned char* U(std::string_view s) {
 
 // One cipher context per thread, re-initialised for every call (saves an
 // allocation per item on the hot path). The guard resets it when the call
-// ends, which wipes the expanded key instead of leaving it in the context.
+// ends, which wipes the expanded key instead of leaving it in the context —
+// except inside a SealScope (one batch), where encryptions with the same
+// cipher and key only set a new nonce and the scope wipes the context when
+// the batch is done.
+struct SealState {
+  CipherCtx ctx{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
+  int scopes = 0;                      // SealScopes alive on this thread
+  const EVP_CIPHER* cipher = nullptr;  // what ctx is keyed with, inside a scope
+  SecretBytes key;
+};
+SealState& ThreadSeal() {
+  thread_local SealState state;
+  return state;
+}
+
 struct ThreadCipherCtx {
   ThreadCipherCtx() {
     thread_local CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
@@ -48,6 +64,24 @@ struct ThreadCipherCtx {
   ThreadCipherCtx& operator=(const ThreadCipherCtx&) = delete;
   EVP_CIPHER_CTX* ptr = nullptr;
 };
+
+// Random nonces come from a per-thread buffer filled by the CSPRNG in one
+// call, instead of one generator call (and its lock) per item.
+Result<std::string> NextNonce() {
+  struct Pool {
+    unsigned char bytes[kAeadNonceSize * 128];
+    std::size_t used = sizeof(bytes);
+  };
+  thread_local Pool pool;
+  if (pool.used + kAeadNonceSize > sizeof(pool.bytes)) {
+    TRY(crypto::RandomFill(std::span<std::uint8_t>(pool.bytes, sizeof(pool.bytes))));
+    pool.used = 0;
+  }
+  std::string nonce(reinterpret_cast<const char*>(pool.bytes + pool.used), kAeadNonceSize);
+  OPENSSL_cleanse(pool.bytes + pool.used, kAeadNonceSize);
+  pool.used += kAeadNonceSize;
+  return nonce;
+}
 
 Status AuthFailed() { return InvalidArgument("cipher: message authentication failed"); }
 
@@ -99,10 +133,28 @@ Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_v
   std::string out(kAeadNonceSize + plaintext.size() + kAeadTagSize, '\0');
   auto* base = reinterpret_cast<unsigned char*>(out.data());
   std::copy(nonce.begin(), nonce.end(), base);
-  ThreadCipherCtx guard;
-  EVP_CIPHER_CTX* ctx = guard.ptr;
+  SealState& seal = ThreadSeal();
+  std::optional<ThreadCipherCtx> guard;
+  EVP_CIPHER_CTX* ctx = nullptr;
+  bool ok = true;
+  if (seal.scopes > 0 && seal.ctx != nullptr) {
+    // Inside a batch: key the context once, then only set each nonce.
+    ctx = seal.ctx.get();
+    bool keyed = seal.cipher == cipher && seal.key.size() == key.size() &&
+                 CRYPTO_memcmp(seal.key.data(), key.data(), key.size()) == 0;
+    if (!keyed) {
+      ok = EVP_EncryptInit_ex(ctx, cipher, nullptr, key.data(), base) == 1;
+      seal.cipher = ok ? cipher : nullptr;
+      seal.key = key.Clone();
+    } else {
+      ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, base) == 1;
+    }
+  } else {
+    guard.emplace();
+    ctx = guard->ptr;
+    ok = ctx != nullptr && EVP_EncryptInit_ex(ctx, cipher, nullptr, key.data(), base) == 1;
+  }
   int len = 0, final_len = 0;
-  bool ok = ctx != nullptr && EVP_EncryptInit_ex(ctx, cipher, nullptr, key.data(), base) == 1;
   ok = ok && (aad.empty() ||
               EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1);
   ok = ok && (plaintext.empty() || EVP_EncryptUpdate(ctx, base + kAeadNonceSize, &len, U(plaintext),
@@ -110,6 +162,7 @@ Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_v
   ok = ok && EVP_EncryptFinal_ex(ctx, base + kAeadNonceSize + len, &final_len) == 1;
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize,
                                  base + kAeadNonceSize + plaintext.size()) == 1;
+  if (!ok && seal.scopes > 0) seal.cipher = nullptr;  // re-key on the next item
   if (!ok) return Err(Internal("transit: encryption failed"));
   return out;
 }
@@ -147,6 +200,16 @@ Result<SecretBytes> AeadOpen(KeyType type, const SecretBytes& key, std::string_v
   return out;
 }
 
+SealScope::SealScope() { ++ThreadSeal().scopes; }
+
+SealScope::~SealScope() {
+  SealState& seal = ThreadSeal();
+  if (--seal.scopes > 0) return;
+  if (seal.ctx) EVP_CIPHER_CTX_reset(seal.ctx.get());
+  seal.cipher = nullptr;
+  seal.key.Clear();
+}
+
 Result<SecretBytes> EncryptionKey(const Policy& policy, const KeyVersion& version,
                                   std::string_view context) {
   if (!policy.derived) return version.key.Clone();
@@ -180,7 +243,7 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
     ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(nonce_key, plaintext));
     nonce = mac.substr(0, kAeadNonceSize);
   } else {
-    ASSIGN_OR_RETURN(nonce, crypto::RandomString(kAeadNonceSize));
+    ASSIGN_OR_RETURN(nonce, NextNonce());
   }
   return AeadSeal(policy.type, key, nonce, plaintext, aad);
 }

@@ -38,6 +38,17 @@ Result<SecretBytes> DecryptPayload(const Policy& policy, const KeyVersion& versi
                                    std::string_view aad);
 
 // Raw AEAD with an explicit key and nonce (for tests and benchmarks).
+// While one is alive on a thread (one batch of encrypt items), AeadSeal keys
+// its cipher context once per key and only sets a new nonce per item; the
+// context is wiped when the last scope ends. Not copyable.
+class SealScope {
+ public:
+  SealScope();
+  ~SealScope();
+  SealScope(const SealScope&) = delete;
+  SealScope& operator=(const SealScope&) = delete;
+};
+
 Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_view nonce,
                              std::string_view plaintext, std::string_view aad);
 Result<SecretBytes> AeadOpen(KeyType type, const SecretBytes& key, std::string_view payload,

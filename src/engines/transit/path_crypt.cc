@@ -80,6 +80,7 @@ Result<Response> TransitBackend::Encrypt(const Request& request, const std::stri
                                " does not support encryption"));
   }
   ASSIGN_OR_RETURN(std::uint32_t top_version, VersionField(body, "key_version"));
+  SealScope batch;
   return RunBatch(body, [&](const Json& item) -> Result<Json> {
     ASSIGN_OR_RETURN(SecretBytes plaintext, RequiredBase64(item, "plaintext"));
     std::uint32_t version = top_version;
