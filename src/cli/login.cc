@@ -1,6 +1,13 @@
 // `coffer login [TOKEN]`: the token method. Verifies the token with
 // GET auth/token/lookup-self and stores it in ~/.coffer-token (0600).
+// `coffer login -method=userpass username=U [password=P]` and
+// `coffer login -method=approle role_id=R [secret_id=S]` log in through an
+// auth method (POST auth/<path>/login...) and store the token it returns.
+// Secrets left out are read without echo (or from stdin); `password=-` and
+// `secret_id=-` read them from stdin.
 #include <CLI/CLI.hpp>
+#include <map>
+#include <vector>
 
 #include "cli/command_util.h"
 #include "cli/secret_output.h"
@@ -12,24 +19,37 @@ namespace {
 
 class LoginCommand : public Command {
  public:
-  ~LoginCommand() override { WipeString(token_arg_); }
+  ~LoginCommand() override {
+    WipeString(token_arg_);
+    for (auto& a : args_) WipeString(a);
+  }
 
   void AddFlags(CLI::App& app) override {
-    app.add_option("TOKEN", token_arg_,
-                   "The token; better left out (then read without echo, or from stdin), or - "
-                   "to read it from stdin");
-    app.add_option("--method", method_, "Only \"token\" is supported");
+    app.add_option("ARGS", args_,
+                   "token method: the token (better left out: then read without echo, or "
+                   "from stdin; - reads stdin). Other methods: key=value pairs");
+    app.add_option("--method", method_, "token (default), userpass or approle");
+    app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     AddFieldFlag(app, field_);
   }
 
   int Run(Invocation& inv) override {
-    if (method_ != "token") {
-      inv.err() << "Unknown auth method: " << method_ << ". Only \"token\" is supported.\n";
+    if (method_ != "token" && method_ != "userpass" && method_ != "approle") {
+      inv.err() << "Unknown auth method: " << method_
+                << ". Use \"token\", \"userpass\" or \"approle\".\n";
       return kExitLocal;
+    }
+    if (method_ == "token") {
+      if (args_.size() > 1) {
+        inv.err() << ArityError(args_.size(), 0, 1) << "\n";
+        return kExitLocal;
+      }
+      if (!args_.empty()) token_arg_ = args_[0];
     }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
+    if (method_ != "token") return MethodLogin(inv, *client);
     Result<SecretBytes> token = ReadTokenArgument(inv, token_arg_, "Token (will be hidden): ");
     if (!token) {
       inv.err() << "Error authenticating: " << token.error().message() << "\n";
@@ -59,14 +79,85 @@ class LoginCommand : public Command {
                    {"data", nullptr},
                    {"warnings", nullptr},
                    {"auth", std::move(auth)}};
+    return Finish(inv, secret, token->view());
+  }
 
+ private:
+  // userpass and approle: key=value arguments, secrets prompted when absent.
+  int MethodLogin(Invocation& inv, ApiClient& client) {
+    std::map<std::string, std::string> kv;
+    for (auto& a : args_) {
+      auto eq = a.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        inv.err() << "Invalid argument \"" << a.substr(0, eq)
+                  << "\": arguments must be key=value pairs\n";
+        return kExitLocal;
+      }
+      kv[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+    struct Wipe {
+      std::map<std::string, std::string>& m;
+      ~Wipe() {
+        for (auto& [k, v] : m) WipeString(v);
+      }
+    } wipe{kv};
+    const bool userpass = method_ == "userpass";
+    const char* secret_key = userpass ? "password" : "secret_id";
+    const char* id_key = userpass ? "username" : "role_id";
+    if (kv[id_key].empty()) {
+      inv.err() << "Missing " << id_key << "=... argument\n";
+      return kExitLocal;
+    }
+    std::string secret_arg = kv[secret_key];
+    Result<SecretBytes> secret = ReadTokenArgument(
+        inv, secret_arg, userpass ? "Password (will be hidden): " : "SecretID (will be hidden): ");
+    if (!secret) {
+      inv.err() << "Error authenticating: " << secret.error().message() << "\n";
+      return kExitLocal;
+    }
+    std::string mount = SanitizePath(path_.empty() ? method_ : path_);
+    std::string path = "/v1/auth/" + mount + "/login";
+    std::string body = "{";
+    if (userpass) {
+      path += "/" + kv[id_key];
+    } else {
+      body += "\"role_id\":";
+      AppendQuoted(body, kv[id_key]);
+      body += ",";
+    }
+    body += "\"";
+    body += secret_key;
+    body += "\":";
+    AppendQuoted(body, secret->view());
+    body += "}";
+    Result<Json> resp = SendWiped(client, "POST", path, body);
+    if (!resp) {
+      inv.err() << "Error authenticating: " << Redact(resp.error().message(), secret->view())
+                << "\n";
+      return kExitServer;
+    }
+    Json secret_json = std::move(*resp);
+    const Json& auth = secret_json.contains("auth") ? secret_json["auth"] : Json();
+    std::string token = JsonString(auth, "client_token");
+    if (token.empty()) {
+      inv.err() << "Error authenticating: the server answered without a token\n";
+      WipeJson(secret_json);
+      return kExitServer;
+    }
+    int code = Finish(inv, secret_json, token);
+    WipeString(token);
+    return code;
+  }
+
+  // Stores the token (unless -no-store) and prints the login answer.
+  int Finish(Invocation& inv, Json& secret, std::string_view token) {
     if (!no_store_) {
       std::optional<std::string> home = inv.env.getenv ? inv.env.getenv("HOME") : std::nullopt;
       if (!home || home->empty()) {
         inv.err() << "Error storing token: HOME is not set\n";
         return kExitServer;
       }
-      Status stored = StoreTokenFile(*home + "/.coffer-token", token->view());
+      Status stored = StoreTokenFile(*home + "/.coffer-token", token);
       if (!stored.ok()) {
         inv.err() << "Error storing token: " << stored.message() << "\n";
         return kExitServer;
@@ -108,8 +199,9 @@ class LoginCommand : public Command {
     return code;
   }
 
- private:
+  std::vector<std::string> args_;
   std::string token_arg_;
+  std::string path_;
   std::string method_ = "token";
   std::string field_;
   bool no_store_ = false;
@@ -119,13 +211,17 @@ class LoginCommand : public Command {
 
 void RegisterLoginCommand(Registry& registry) {
   registry.Add({"login", "Authenticate locally",
-                "Usage: coffer login [options] [TOKEN | -]\n\n"
-                "  Checks a token (GET auth/token/lookup-self) and stores it in\n"
-                "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN out to type it\n"
-                "  without echo, or pass - to read it from stdin; a token on the command line\n"
-                "  is visible in the process list and shell history.\n\n"
-                "      $ coffer login\n"
-                "      Token (will be hidden):",
+                "Usage: coffer login [options] [TOKEN | -]\n"
+                "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
+                "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n\n"
+                "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
+                "  userpass or approle auth method, and stores the token in\n"
+                "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN, password or\n"
+                "  secret_id out to type it without echo (or pipe it on stdin), or pass - to\n"
+                "  read it from stdin. password=... and secret_id=... on the command line\n"
+                "  work, as in Vault, but are visible in the process list and shell history.\n\n"
+                "      $ coffer login -method=userpass username=alice\n"
+                "      Password (will be hidden):",
                 [] { return std::make_unique<LoginCommand>(); }});
 }
 

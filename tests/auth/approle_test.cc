@@ -231,3 +231,29 @@ TEST_F(AppRoleTest, LoginIsUnauthenticatedAndNamesTheRoleId) {
 
 }  // namespace
 }  // namespace coffer::auth::approle
+
+namespace coffer::auth::approle {
+namespace {
+
+using namespace ::coffer::auth::testing;  // NOLINT
+
+TEST(AppRoleListTest, TrailingSlashesOnLists) {
+  storage::InmemBackend storage;
+  FakeClock clock;
+  auto method = MakeMethod(storage, clock, "approle");
+  Request create = MakeRequest("approle", Operation::kUpdate, "role/web");
+  ASSERT_TRUE(method->HandleRequest(create).has_value());
+  Request gen = MakeRequest("approle", Operation::kUpdate, "role/web/secret-id");
+  ASSERT_TRUE(method->HandleRequest(gen).has_value());
+  Request roles = MakeRequest("approle", Operation::kList, "role/");
+  auto r = method->HandleRequest(roles);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->data["keys"], Json::array({"web"}));
+  Request ids = MakeRequest("approle", Operation::kList, "role/web/secret-id/");
+  auto i = method->HandleRequest(ids);
+  ASSERT_TRUE(i.has_value()) << i.error().ToString();
+  EXPECT_EQ(i->data["keys"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace coffer::auth::approle

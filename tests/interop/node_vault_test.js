@@ -348,3 +348,78 @@ describe('transit', () => {
     assert.equal(nv.data.valid, false);
   });
 });
+
+describe('auth methods', () => {
+  const vault = client(ROOT);
+  const upMount = unique('up');
+  const arMount = unique('ar');
+  const policy = unique('auth-read');
+
+  before(async () => {
+    await vault.enableAuth({ mount_point: upMount, type: 'userpass' });
+    await vault.enableAuth({ mount_point: arMount, type: 'approle' });
+    await vault.addPolicy({
+      name: policy,
+      rules: 'path "secret/data/auth-shared/*" { capabilities = ["read"] }',
+    });
+    await vault.write('secret/data/auth-shared/cfg', { data: { v: 'shared' } });
+    await vault.write('secret/data/auth-private/cfg', { data: { v: 'private' } });
+  });
+
+  it('lists the enabled methods', async () => {
+    const auths = await vault.auths();
+    const data = auths.data || auths;
+    assert.equal(data[`${upMount}/`].type, 'userpass');
+    assert.equal(data[`${arMount}/`].type, 'approle');
+    assert.ok(data['token/']);
+  });
+
+  it('userpass login adopts a token with the user policies', async () => {
+    await vault.write(`auth/${upMount}/users/grace`,
+                      { password: 'grace-pw', token_policies: policy });
+    const user = client();
+    const res = await user.userpassLogin({ mount_point: upMount, username: 'grace',
+                                           password: 'grace-pw' });
+    assert.deepEqual(res.auth.policies, [policy, 'default'].sort());
+    assert.equal(user.token, res.auth.client_token);
+    const shared = await user.read('secret/data/auth-shared/cfg');
+    assert.equal(shared.data.data.v, 'shared');
+    const denied = await failure(user.read('secret/data/auth-private/cfg'));
+    assert.equal(denied.response.statusCode, 403);
+
+    const wrong = await failure(client().userpassLogin({ mount_point: upMount,
+                                                         username: 'grace', password: 'nope' }));
+    assert.equal(wrong.response.statusCode, 400);
+    assert.match(wrong.message, /invalid username or password/);
+    const unknown = await failure(client().userpassLogin({ mount_point: upMount,
+                                                           username: 'nobody', password: 'x' }));
+    assert.equal(unknown.response.statusCode, 400);
+  });
+
+  it('approle login adopts a token with the role policies', async () => {
+    await vault.addApproleRole({ mount_point: arMount, role_name: 'deploy', policies: policy });
+    const rid = await vault.getApproleRoleId({ mount_point: arMount, role_name: 'deploy' });
+    const sid = await vault.getApproleRoleSecret({ mount_point: arMount, role_name: 'deploy',
+                                                   metadata: '{"env":"ci"}' });
+    const machine = client();
+    const res = await machine.approleLogin({ mount_point: arMount, role_id: rid.data.role_id,
+                                             secret_id: sid.data.secret_id });
+    assert.deepEqual(res.auth.policies, [policy, 'default'].sort());
+    assert.equal(res.auth.metadata.role_name, 'deploy');
+    assert.equal(res.auth.metadata.env, 'ci');
+    assert.equal(machine.token, res.auth.client_token);
+    const shared = await machine.read('secret/data/auth-shared/cfg');
+    assert.equal(shared.data.data.v, 'shared');
+    const denied = await failure(machine.read('secret/data/auth-private/cfg'));
+    assert.equal(denied.response.statusCode, 403);
+
+    const wrong = await failure(client().approleLogin({ mount_point: arMount,
+                                                        role_id: rid.data.role_id,
+                                                        secret_id: 'not-it' }));
+    assert.equal(wrong.response.statusCode, 400);
+    assert.match(wrong.message, /invalid role or secret ID/);
+    await vault.disableAuth({ mount_point: arMount });
+    const gone = await failure(machine.read('secret/data/auth-shared/cfg'));
+    assert.equal(gone.response.statusCode, 403);
+  });
+});

@@ -140,7 +140,10 @@ Result<std::shared_ptr<const Role>> AppRoleBackend::RoleByRoleId(std::string_vie
 }
 
 Result<Response> AppRoleBackend::HandleRequest(const Request& request) {
-  std::vector<std::string_view> seg = Segments(request.relative_path);
+  // LIST requests arrive as "users/" or "role/x/secret-id/".
+  std::string_view rel = request.relative_path;
+  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  std::vector<std::string_view> seg = Segments(rel);
   if (seg[0] == "login" && seg.size() == 1) return Login(request);
   if (seg[0] == "role" && seg.size() == 1) {
     if (request.operation != Operation::kList) return Err(MethodNotAllowed());
@@ -154,7 +157,7 @@ Result<Response> AppRoleBackend::HandleRequest(const Request& request) {
   std::string name = Canonical(seg[1]);
   TRY(ValidRoleName(name));
   if (seg.size() == 2) return RoleRoute(request, name);
-  std::string rest(request.relative_path.substr(6 + seg[1].size()));  // after "role/x/"
+  std::string rest(rel.substr(6 + seg[1].size()));  // after "role/x/"
   if (rest == "role-id") return RoleIdRoute(request, name);
 
   ASSIGN_OR_RETURN(auto role, ReadRole(name));

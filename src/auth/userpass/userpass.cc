@@ -50,7 +50,10 @@ std::string UserpassBackend::LoginAlias(const Request& request) const {
 }
 
 Result<Response> UserpassBackend::HandleRequest(const Request& request) {
-  std::vector<std::string_view> seg = Segments(request.relative_path);
+  // LIST requests arrive as "users/" or "role/x/secret-id/".
+  std::string_view rel = request.relative_path;
+  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  std::vector<std::string_view> seg = Segments(rel);
   if (seg.size() == 1 && (seg[0] == "users" || seg[0].empty())) {
     if (seg[0] == "users" && request.operation == Operation::kList) return List(request);
     return Err(NotFound("unsupported path"));
