@@ -96,8 +96,8 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);
   audit_ = std::make_unique<audit::Broker>(*barrier_, *clock_);
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
-  logins_ = std::make_unique<Logins>(*tokens_, *clock_, options.default_lease_ttl,
-                                     options.max_lease_ttl);
+  logins_ =
+      std::make_unique<Logins>(*tokens_, *clock_, options.default_lease_ttl, options.max_lease_ttl);
 }
 
 Core::~Core() {
@@ -233,6 +233,27 @@ bool IsInlineRead(const logical::Request& request) {
 
 }  // namespace
 
+bool Core::EngineRunsInline(const logical::Request& request) const {
+  // Only without audit devices: an audited write waits for its entry.
+  if (!request.wrap_ttl.empty() || sealed_.load() || audit_->Enabled()) return false;
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return false;
+  }
+  if (request.path.starts_with("sys/") || request.path.starts_with("auth/") ||
+      request.path.starts_with("cubbyhole/")) {
+    return false;
+  }
+  auto match = router_->Route(request.path);
+  if (!match) return false;
+  logical::Request probe;
+  probe.operation = request.operation;
+  probe.path = request.path;
+  probe.relative_path = match->relative_path;
+  probe.mount_point = match->mount->entry.path;
+  return match->mount->engine->RunsInline(probe);
+}
+
 // Set while an I/O thread runs an inline read with audit devices enabled:
 // the pipeline then hands the read's audit entries to the devices without
 // waiting and leaves the ticket here, so the I/O thread can serve other
@@ -255,7 +276,7 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
     });
     return;
   }
-  if (IsInlinePath(request.path) || IsInlineRead(request) ||
+  if (IsInlinePath(request.path) || IsInlineRead(request) || EngineRunsInline(request) ||
       (sealed_.load() && !AllowedWhileSealed(request.path))) {
     done(HandleRequest(request));
     return;

@@ -117,6 +117,9 @@ class Core final : public http::Handler {
   Status Admit(logical::Request& request);
   // The serving stages of Dispatch, after admission and the request entry.
   Result<logical::Response> Execute(logical::Request& request);
+  // A write the serving engine answers without storage (see
+  // logical::Backend::RunsInline), run on the I/O thread.
+  bool EngineRunsInline(const logical::Request& request) const;
   // What the audit entries say about the mount that serves a request.
   audit::MountInfo AuditMount(const logical::Request& request) const;
 

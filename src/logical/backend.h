@@ -49,6 +49,14 @@ class Backend {
   // default config). Also called after every unseal.
   virtual Status Initialize() { return Status::Ok(); }
 
+  // Whether this write can be answered on the I/O thread: it touches no
+  // storage and blocks on nothing (e.g. transit's encrypt with a key already
+  // in memory). Cheaper than the hand-off to the worker pool.
+  virtual bool RunsInline(const Request& request) const {
+    (void)request;
+    return false;
+  }
+
   // Auth methods: paths answered without a client token (login). The core
   // skips the token and ACL stages for them.
   virtual bool IsUnauthenticated(std::string_view relative_path) const {

@@ -200,6 +200,22 @@ Result<bool> TransitBackend::ExistenceCheck(const Request& request) {
   return true;
 }
 
+bool TransitBackend::RunsInline(const Request& request) const {
+  auto parts = Split(request.relative_path);
+  if (parts.empty()) return false;
+  const std::string& section = parts[0];
+  if (section == "random" || section == "hash") return true;
+  static constexpr std::string_view kCrypto[] = {"encrypt", "decrypt", "rewrap", "hmac",
+                                                 "sign",    "verify",  "datakey"};
+  bool crypto = false;
+  for (auto s : kCrypto) crypto = crypto || section == s;
+  if (!crypto || parts.size() < 2) return false;
+  // The key name follows the section (datakey/<kind>/<name>).
+  const std::string& name = section == "datakey" && parts.size() >= 3 ? parts[2] : parts[1];
+  std::shared_lock lock(cache_mu_);
+  return cache_.contains(name);
+}
+
 Result<std::shared_ptr<const Policy>> TransitBackend::RequirePolicy(const std::string& name) {
   TRY(ValidateKeyName(name));
   ASSIGN_OR_RETURN(auto policy, GetPolicy(name));

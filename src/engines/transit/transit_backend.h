@@ -44,6 +44,8 @@ class TransitBackend final : public logical::Backend {
   // encrypt/:name is a create when the key does not exist yet (the ACL then
   // needs "create", and the key is made on first use, as in Vault).
   Result<bool> ExistenceCheck(const Request& request) override;
+  // Crypto operations with a key already cached, random and hash.
+  bool RunsInline(const Request& request) const override;
   Status Initialize() override;
 
   // Rotates every key whose auto_rotate_period has elapsed at `now` (new
