@@ -35,7 +35,7 @@ Result<std::shared_ptr<const Policy>> TransitBackend::LoadLocked(const std::stri
   ASSIGN_OR_RETURN(Policy policy, std::move(decoded));
   auto snapshot = std::make_shared<const Policy>(std::move(policy));
   std::unique_lock lock(cache_mu_);
-  cache_[name] = snapshot;
+  CacheInsertLocked(name, snapshot);
   return std::shared_ptr<const Policy>(snapshot);
 }
 
@@ -57,7 +57,7 @@ Result<std::shared_ptr<const Policy>> TransitBackend::EditPolicy(const std::stri
   TRY(StoreLocked(copy));
   auto snapshot = std::make_shared<const Policy>(std::move(copy));
   std::unique_lock cache_lock(cache_mu_);
-  cache_[name] = snapshot;
+  CacheInsertLocked(name, snapshot);
   return std::shared_ptr<const Policy>(snapshot);
 }
 
@@ -76,7 +76,7 @@ Result<std::shared_ptr<const Policy>> TransitBackend::PutNewPolicy(Policy policy
   const std::string name = policy.name;
   auto snapshot = std::make_shared<const Policy>(std::move(policy));
   std::unique_lock cache_lock(cache_mu_);
-  cache_[name] = snapshot;
+  CacheInsertLocked(name, snapshot);
   return std::shared_ptr<const Policy>(snapshot);
 }
 
@@ -85,7 +85,22 @@ Status TransitBackend::DeletePolicy(const std::string& name) {
   TRY(storage_.Delete(PolicyKey(name)));
   std::unique_lock cache_lock(cache_mu_);
   cache_.erase(name);
+  std::erase(cache_order_, name);
   return Status::Ok();
+}
+
+void TransitBackend::CacheInsertLocked(const std::string& name,
+                                       std::shared_ptr<const Policy> snapshot) {
+  auto [it, inserted] = cache_.insert_or_assign(name, std::move(snapshot));
+  (void)it;
+  if (!inserted) return;
+  cache_order_.push_back(name);
+  // cache-config's size: the keys loaded longest ago leave first (they are
+  // read from storage again when next used).
+  while (cache_limit_ > 0 && cache_.size() > cache_limit_ && !cache_order_.empty()) {
+    if (cache_order_.front() != name) cache_.erase(cache_order_.front());
+    cache_order_.pop_front();
+  }
 }
 
 }  // namespace coffer::engines::transit

@@ -319,8 +319,8 @@ Result<Response> TransitBackend::CacheConfig(const Request& request) {
     return Err(InvalidArgument("size must be 0 (unlimited) or a value of at least 10"));
   }
   TRY(storage_.Put(kCacheConfigKey, Json{{"size", n}}.dump()));
-  // Every key is cached in full in memory; the size is kept for the API
-  // and reported back, as Vault applies it only at the next mount.
+  // As in Vault, the size applies when the engine is next initialised
+  // (remount, unseal, restart); then at most `size` keys stay in memory.
   Response r = DataResponse(Json{{"size", n}});
   r.warnings = Json::array({"cache configurations will be applied when this backend is restarted"});
   return r;

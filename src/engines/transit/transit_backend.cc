@@ -117,9 +117,18 @@ std::int64_t TransitBackend::NowNs() const {
 
 Status TransitBackend::Initialize() {
   {
+    // cache-config's size applies from here on (mount, unseal), as in Vault.
+    ASSIGN_OR_RETURN(auto config, storage_.Get("config/cache"));
+    std::int64_t size = 0;
+    if (config) {
+      Json j = Json::parse(config->value, nullptr, false);
+      if (j.is_object()) size = j.value("size", std::int64_t{0});
+    }
     std::scoped_lock lock(write_mu_);
     std::unique_lock cache_lock(cache_mu_);
     cache_.clear();
+    cache_order_.clear();
+    cache_limit_ = size > 0 ? static_cast<std::size_t>(size) : 0;
   }
   if (options_.rotation_thread && !rotation_thread_.joinable()) {
     rotation_thread_ = std::thread([this] { RotationLoop(); });

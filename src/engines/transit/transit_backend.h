@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,6 +101,9 @@ class TransitBackend final : public logical::Backend {
                         const std::string& algorithm);
   Result<Response> Verify(const Request& request, const std::string& name,
                           const std::string& algorithm);
+  // Adds or replaces a cached key, evicting beyond cache_limit_; the caller
+  // holds cache_mu_ exclusively.
+  void CacheInsertLocked(const std::string& name, std::shared_ptr<const Policy> snapshot);
   // The key or kInvalidArgument "encryption key not found".
   Result<std::shared_ptr<const Policy>> RequirePolicy(const std::string& name);
 
@@ -109,8 +113,10 @@ class TransitBackend final : public logical::Backend {
 
   mutable std::shared_mutex cache_mu_;
   std::map<std::string, std::shared_ptr<const Policy>, std::less<>>
-      cache_;            // GUARDED_BY(cache_mu_)
-  std::mutex write_mu_;  // serialises changes and cache fills
+      cache_;                            // GUARDED_BY(cache_mu_)
+  std::deque<std::string> cache_order_;  // GUARDED_BY(cache_mu_): insertion order
+  std::size_t cache_limit_ = 0;          // GUARDED_BY(cache_mu_): 0 = unlimited
+  std::mutex write_mu_;                  // serialises changes and cache fills
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

@@ -117,6 +117,34 @@ TEST_F(TransitKeysTest, CacheConfig) {
   EXPECT_EQ(Read("cache-config")["size"], 500);
 }
 
+TEST_F(TransitKeysTest, CacheSizeBoundsTheKeysInMemory) {
+  Ok("cache-config", Json{{"size", 10}});
+  ASSERT_TRUE(engine_->Initialize().ok());  // applies at the next initialisation, as Vault
+  auto cached = [&](const std::string& key) {
+    logical::Request probe;
+    probe.operation = Operation::kUpdate;
+    probe.relative_path = "encrypt/" + key;
+    return backend().RunsInline(probe);  // true only for a key held in memory
+  };
+  std::vector<std::string> ciphertexts;
+  for (int i = 0; i < 15; ++i) {
+    CreateKey("k" + std::to_string(i));
+    ciphertexts.push_back(Encrypt("k" + std::to_string(i), "value " + std::to_string(i)));
+  }
+  EXPECT_FALSE(cached("k0"));
+  EXPECT_FALSE(cached("k4"));
+  EXPECT_TRUE(cached("k5"));
+  EXPECT_TRUE(cached("k14"));
+  // Evicted keys are read from storage again when used.
+  for (int i = 0; i < 15; ++i) {
+    EXPECT_EQ(Decrypt("k" + std::to_string(i), ciphertexts[static_cast<std::size_t>(i)]),
+              "value " + std::to_string(i));
+  }
+  int in_memory = 0;
+  for (int i = 0; i < 15; ++i) in_memory += cached("k" + std::to_string(i)) ? 1 : 0;
+  EXPECT_EQ(in_memory, 10);
+}
+
 TEST_F(TransitKeysTest, UnknownPathsAndMethods) {
   EXPECT_EQ(Do(Operation::kUpdate, "nothing/here").error().code(), Code::kNotFound);
   EXPECT_EQ(Do(Operation::kRead, "encrypt/k").error().code(), Code::kMethodNotAllowed);
