@@ -158,6 +158,11 @@ class FailClosedTest(AuditBase):
     def test_removed_directory_fails_every_request_and_changes_nothing(self):
         s = self.server
         s.request("POST", "/v1/secret/data/fc", {"data": {"v": "before"}}, token=ROOT)
+        st, body, _ = s.request("POST", "/v1/sys/auth/fcusers", {"type": "userpass"}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        s.request("POST", "/v1/auth/fcusers/users/alice", {"password": "pw-fc"}, token=ROOT)
+        st, body, _ = s.request("POST", "/v1/auth/fcusers/login/alice", {"password": "pw-fc"})
+        self.assertEqual(st, 200, body)  # logins work before the failure
         _, before, _ = s.request("GET", "/v1/auth/token/accessors?list=true", token=ROOT)
         logdir = os.path.join(self.dir, "logs")
         os.mkdir(logdir)
@@ -171,6 +176,8 @@ class FailClosedTest(AuditBase):
         self.assert_fails_closed(st, body)
         st, body, _ = s.request("PUT", "/v1/sys/policies/acl/fc", {"policy": ""}, token=ROOT)
         self.assert_fails_closed(st, body)
+        st, body, _ = s.request("POST", "/v1/auth/fcusers/login/alice", {"password": "pw-fc"})
+        self.assert_fails_closed(st, body)  # a login: no token comes back, none is made
         # The operator recreates the directory; the device reopens.
         os.mkdir(logdir)
         st, body, _ = s.request("GET", "/v1/secret/data/fc", token=ROOT)
