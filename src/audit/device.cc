@@ -36,7 +36,7 @@ Device::Device(DeviceConfig config, std::shared_ptr<const Salt> salt, Clock& clo
       clock_(clock),
       pending_(std::make_unique<Batch>()) {}
 
-Device::~Device() = default;
+Device::~Device() { StopFlusher(); }
 
 Result<std::unique_ptr<Device>> Device::Create(const DeviceConfig& config,
                                                std::shared_ptr<const Salt> salt, Clock& clock,
@@ -103,8 +103,11 @@ Status Device::Init(bool restoring) {
                    config_.path);
     }
   }
-  std::scoped_lock lock(head_mu_);
-  head_ = {seq_, last_hash_};
+  {
+    std::scoped_lock lock(head_mu_);
+    head_ = {seq_, last_hash_};
+  }
+  StartFlusher();
   return Status::Ok();
 }
 
@@ -193,11 +196,37 @@ void Device::WriteAsync(std::vector<std::string> bodies, std::function<void(Stat
   }
   for (auto& b : bodies) pending_->bodies.push_back(std::move(b));
   pending_->callbacks.push_back(std::move(done));
-  if (writing_) return;  // the thread writing now takes this batch next
-  writing_ = true;
-  DrainLocked(lock);
-  writing_ = false;
-  cv_.notify_all();
+  // The flusher thread writes; callers never make the system call.
+  if (flusher_waiting_) work_cv_.notify_one();
+}
+
+void Device::FlusherLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    flusher_waiting_ = true;
+    work_cv_.wait(lock, [&] { return stop_ || (!writing_ && !pending_->callbacks.empty()); });
+    flusher_waiting_ = false;
+    if (writing_) continue;
+    if (pending_->callbacks.empty()) break;  // stop_ with nothing left
+    // Everything queued while the last batch was written goes in one write.
+    writing_ = true;
+    DrainLocked(lock);
+    writing_ = false;
+    cv_.notify_all();
+  }
+}
+
+void Device::StartFlusher() {
+  flusher_ = std::thread([this] { FlusherLoop(); });
+}
+
+void Device::StopFlusher() {
+  {
+    std::scoped_lock lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
 }
 
 void Device::DrainLocked(std::unique_lock<std::mutex>& lock) {
@@ -226,6 +255,7 @@ void Device::Exclusive(const std::function<void()>& fn, bool close) {
   DrainLocked(lock);
   writing_ = false;
   cv_.notify_all();
+  work_cv_.notify_all();
 }
 
 Status Device::Reopen() {
@@ -254,6 +284,7 @@ void Device::Close() {
         CloseSink();
       },
       /*close=*/true);
+  StopFlusher();
 }
 
 ChainHead Device::head() const {

@@ -3,15 +3,13 @@
 // salt, options, filter and hash chain.
 //
 // Writes are grouped: callers append their entries to a pending batch; the
-// first caller that finds nobody writing becomes the writer and writes
-// batches (each framed into the chain, one system call) until none is left,
-// while the next batch fills. Nobody waits for the writer but Write();
-// WriteAsync() callers get a callback. Either way an entry counts as written
-// only once it reached the sink's write path (write(2) returned for files
-// and sockets; there is no fsync per entry). When a write fails,
-// the batch is rolled back (a file is truncated to its last whole line) and
-// every caller in it gets the error, so nobody is told "recorded" for a line
-// that is not there.
+// device's writer thread takes everything pending, frames it into the chain
+// and writes it with one system call, while the next batch fills. Nobody
+// waits for the writer but Write(); WriteAsync() callers get a callback. Either way an entry counts
+// as written only once it reached the sink's write path (write(2) returned for files and sockets;
+// there is no fsync per entry). When a write fails, the batch is rolled back (a file is truncated
+// to its last whole line) and every caller in it gets the error, so nobody is told "recorded" for a
+// line that is not there.
 //
 // Thread-safe.
 
@@ -24,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/entry.h"
@@ -114,6 +113,16 @@ class Device {
   // Writes pending batches until none is left; the caller holds the writer
   // role (writing_) and `lock`.
   void DrainLocked(std::unique_lock<std::mutex>& lock);
+  // The writer thread: takes whatever is pending and writes it in one go.
+  void FlusherLoop();
+  void StartFlusher();
+
+ protected:
+  // Stops the writer thread after it wrote what is pending; derived
+  // destructors call it first, before their sink goes away. Idempotent.
+  void StopFlusher();
+
+ private:
   // Takes the writer role exclusively (for Reopen/Close); with `close`,
   // later writes fail.
   void Exclusive(const std::function<void()>& fn, bool close = false);
@@ -128,9 +137,13 @@ class Device {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unique_ptr<Batch> pending_;  // guarded by mu_
-  bool writing_ = false;            // guarded by mu_
-  bool closed_ = false;             // guarded by mu_
+  std::unique_ptr<Batch> pending_;   // guarded by mu_
+  bool writing_ = false;             // guarded by mu_
+  bool closed_ = false;              // guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  bool flusher_waiting_ = false;     // guarded by mu_
+  std::condition_variable work_cv_;  // wakes the flusher
+  std::thread flusher_;
 
   // Chain state: touched only by the leader (writing_ == true).
   std::uint64_t seq_ = 0;

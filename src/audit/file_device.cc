@@ -17,7 +17,10 @@ class FileDevice final : public Device {
   FileDevice(const DeviceConfig& config, std::shared_ptr<const Salt> salt, Clock& clock,
              std::string file_path, mode_t mode)
       : Device(config, std::move(salt), clock), file_path_(std::move(file_path)), mode_(mode) {}
-  ~FileDevice() override { CloseSink(); }
+  ~FileDevice() override {
+    StopFlusher();
+    CloseSink();
+  }
 
  protected:
   Status OpenSink() override {

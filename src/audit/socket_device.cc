@@ -24,7 +24,10 @@ class SocketDevice final : public Device {
         address_(std::move(address)),
         kind_(std::move(kind)),
         timeout_(timeout) {}
-  ~SocketDevice() override { CloseSink(); }
+  ~SocketDevice() override {
+    StopFlusher();
+    CloseSink();
+  }
 
  protected:
   Status OpenSink() override {

@@ -16,6 +16,7 @@ class SyslogDevice final : public Device {
   SyslogDevice(const DeviceConfig& config, std::shared_ptr<const Salt> salt, Clock& clock,
                std::string tag, int facility)
       : Device(config, std::move(salt), clock), tag_(std::move(tag)), facility_(facility) {}
+  ~SyslogDevice() override { StopFlusher(); }
 
  protected:
   Status OpenSink() override {
