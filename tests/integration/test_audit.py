@@ -326,6 +326,25 @@ class SocketAndTuneTest(AuditBase):
         self.assertEqual(entries[0]["type"], "request")
         self.assertEqual(entries[1]["type"], "response")
 
+    def test_udp_socket_device_sends_one_datagram_per_line(self):
+        import socket
+        receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(10)
+        self.addCleanup(receiver.close)
+        port = receiver.getsockname()[1]
+        st, body, _ = self.server.request(
+            "PUT", "/v1/sys/audit/udp",
+            {"type": "socket", "options": {"address": "127.0.0.1:%d" % port,
+                                           "socket_type": "udp"}}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/udp", None, ROOT)
+        self.server.request("GET", "/v1/secret/data/udp", token=ROOT)
+        first = json.loads(receiver.recv(65536).decode())
+        second = json.loads(receiver.recv(65536).decode())
+        self.assertEqual((first["type"], second["type"]), ("request", "response"))
+        self.assertEqual(second["request"]["path"], "secret/data/udp")
+
     def test_non_hmac_keys_from_the_mount_tune(self):
         log = os.path.join(self.dir, "tune.log")
         self.enable(self.server, "tune", log)
