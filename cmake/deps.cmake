@@ -11,5 +11,6 @@ find_package(GTest REQUIRED)
 # libsodium (Argon2id password hashing for userpass) ships no CMake config.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
-# Beast and Asio are header-only and heavy: only src/http and src/cli include them.
+# Beast and Asio are header-only and heavy: only src/http, src/cli and
+# src/auth/jwt/http_fetch.cc (the JWKS fetcher) include them.
 add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

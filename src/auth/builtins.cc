@@ -1,6 +1,7 @@
 #include "auth/builtins.h"
 
 #include "auth/approle/approle.h"
+#include "auth/jwt/jwt_backend.h"
 #include "auth/userpass/userpass.h"
 
 namespace coffer::auth {
@@ -8,6 +9,7 @@ namespace coffer::auth {
 void RegisterAuthMethods() {
   userpass::RegisterUserpass();
   approle::RegisterApprole();
+  jwt::RegisterJwt();
 }
 
 }  // namespace coffer::auth

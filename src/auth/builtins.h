@@ -1,6 +1,6 @@
 #pragma once
 // The auth methods built into Coffer (besides the token method, which the
-// core owns): "userpass" and "approle".
+// core owns): "userpass", "approle" and "jwt"/"oidc".
 
 namespace coffer::auth {
 

@@ -1,0 +1,233 @@
+#include "auth/jwt/jwt_backend.h"
+
+#include "auth/jwt/claims.h"
+#include "auth/jwt/role.h"
+#include "auth/jwt/token.h"
+#include "auth/util.h"
+#include "logical/registry.h"
+#include "token/token_params.h"
+
+namespace coffer::auth::jwt {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+Status ValidRoleName(const std::string& name) {
+  if (name.empty()) return InvalidArgument("missing role name");
+  if (name.find('/') != std::string::npos) return InvalidArgument("invalid role name");
+  return Status::Ok();
+}
+
+Result<std::optional<Role>> ReadRole(storage::Backend& storage, const std::string& name) {
+  ASSIGN_OR_RETURN(auto stored, storage.Get("role/" + name));
+  if (!stored) return std::optional<Role>();
+  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt role"));
+  ASSIGN_OR_RETURN(Role role, Role::FromJson(j));
+  role.name = name;
+  return std::optional<Role>(std::move(role));
+}
+
+}  // namespace
+
+JwtBackend::JwtBackend(const logical::BackendConfig& config, Fetcher fetcher,
+                       std::chrono::milliseconds min_refetch_interval)
+    : storage_(config.storage),
+      clock_(config.clock),
+      fetcher_(std::move(fetcher)),
+      min_refetch_interval_(min_refetch_interval) {}
+
+Status JwtBackend::Initialize() {
+  std::scoped_lock lock(source_mu_);
+  source_.reset();
+  source_loaded_ = false;
+  return Status::Ok();
+}
+
+bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
+  return relative_path == "login";
+}
+
+Result<Response> JwtBackend::HandleRequest(const Request& request) {
+  std::string_view rel = request.relative_path;
+  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  if (rel == "config") return ConfigPath(request);
+  if (rel == "login") return Login(request);
+  if (rel == "role") {
+    if (request.operation != Operation::kList) return Err(MethodNotAllowed());
+    ASSIGN_OR_RETURN(auto keys, storage_.List("role/"));
+    return KeysResponse(std::move(keys));
+  }
+  if (rel.starts_with("role/")) return RolePath(request, std::string(rel.substr(5)));
+  return Err(NotFound("unsupported path"));
+}
+
+Result<std::shared_ptr<KeySource>> JwtBackend::Source() {
+  {
+    std::scoped_lock lock(source_mu_);
+    if (source_loaded_) return source_;
+  }
+  ASSIGN_OR_RETURN(auto stored, storage_.Get("config"));
+  std::shared_ptr<KeySource> source;
+  if (stored) {
+    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt config"));
+    source =
+        std::make_shared<KeySource>(Config::FromJson(j), fetcher_, clock_, min_refetch_interval_);
+  }
+  std::scoped_lock lock(source_mu_);
+  if (!source_loaded_) {
+    source_ = std::move(source);
+    source_loaded_ = true;
+  }
+  return source_;
+}
+
+Result<Response> JwtBackend::ConfigPath(const Request& request) {
+  if (request.operation == Operation::kRead) {
+    ASSIGN_OR_RETURN(auto stored, storage_.Get("config"));
+    if (!stored) return NotFoundResponse();
+    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt config"));
+    Response r;
+    r.data = Config::FromJson(j).ToJson();
+    return r;
+  }
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(Config config, Config::FromRequest(request));
+  auto source = std::make_shared<KeySource>(config, fetcher_, clock_, min_refetch_interval_);
+  // Fetch now so a wrong URL or an unusable JWKS is reported to the writer.
+  TRY(source->Prime());
+  std::scoped_lock lock(write_mu_);
+  TRY(storage_.Put("config", config.ToJson().dump()));
+  std::scoped_lock source_lock(source_mu_);
+  source_ = std::move(source);
+  source_loaded_ = true;
+  return NoContent();
+}
+
+Result<Response> JwtBackend::RolePath(const Request& request, const std::string& name) {
+  TRY(ValidRoleName(name));
+  switch (request.operation) {
+    case Operation::kRead: {
+      ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
+      if (!role) return NotFoundResponse();
+      Json data = role->ToJson();
+      role->token.AddTo(data);
+      Response r;
+      r.data = std::move(data);
+      return r;
+    }
+    case Operation::kCreate:
+    case Operation::kUpdate: {
+      std::scoped_lock lock(write_mu_);
+      ASSIGN_OR_RETURN(auto existing, ReadRole(storage_, name));
+      Role role = existing ? std::move(*existing) : Role{};
+      role.name = name;
+      TRY(role.Update(request));
+      TRY(storage_.Put("role/" + name, role.ToJson().dump()));
+      return NoContent();
+    }
+    case Operation::kDelete: {
+      std::scoped_lock lock(write_mu_);
+      TRY(storage_.Delete("role/" + name));
+      return NoContent();
+    }
+    default:
+      return Err(MethodNotAllowed());
+  }
+}
+
+Result<Response> JwtBackend::Login(const Request& request) {
+  if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(std::shared_ptr<KeySource> source, Source());
+  if (source == nullptr) return Err(InvalidArgument("could not load configuration"));
+
+  ASSIGN_OR_RETURN(auto role_name, token::params::String(request, "role"));
+  std::string name = role_name.value_or("");
+  if (name.empty()) name = source->config().default_role;
+  if (name.empty()) return Err(InvalidArgument("missing role"));
+  const Json* jwt_field = request.Field("jwt");
+  if (jwt_field == nullptr || !jwt_field->is_string() || jwt_field->empty()) {
+    return Err(InvalidArgument("missing jwt"));
+  }
+  if (ValidRoleName(name).ok() == false) return Err(InvalidArgument("invalid role name"));
+  ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
+  if (!role) return Err(InvalidArgument("role \"" + name + "\" could not be found"));
+
+  ASSIGN_OR_RETURN(Jwt jwt, ParseJwt(jwt_field->get_ref<const std::string&>()));
+  TRY(source->Verify(jwt));
+
+  const Json& claims = jwt.claims;
+  std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
+  TRY(CheckTimes(claims, now, role->EffectiveLeeways()));
+  if (std::string iss = source->ExpectedIssuer(); !iss.empty()) {
+    const Json* got = FindClaim(claims, "iss");
+    if (got == nullptr || !got->is_string() || got->get_ref<const std::string&>() != iss) {
+      return Err(InvalidArgument("iss claim does not match the bound issuer"));
+    }
+  }
+  TRY(CheckAudience(claims, role->bound_audiences));
+  if (!role->bound_subject.empty()) {
+    const Json* sub = FindClaim(claims, "sub");
+    if (sub == nullptr || !sub->is_string() ||
+        sub->get_ref<const std::string&>() != role->bound_subject) {
+      return Err(InvalidArgument("sub claim does not match the bound subject"));
+    }
+  }
+  TRY(CheckBoundClaims(claims, role->bound_claims, role->bound_claims_type == "glob"));
+
+  const Json* user = FindClaim(claims, role->user_claim);
+  std::optional<std::string> user_value = user ? ScalarString(*user) : std::nullopt;
+  if (!user_value || user_value->empty()) {
+    return Err(InvalidArgument("claim \"" + role->user_claim + "\" not found in token"));
+  }
+  if (!role->groups_claim.empty()) {
+    const Json* groups = FindClaim(claims, role->groups_claim);
+    if (groups == nullptr) {
+      return Err(InvalidArgument("claim \"" + role->groups_claim + "\" not found in token"));
+    }
+    bool ok = groups->is_string();
+    if (groups->is_array()) {
+      ok = true;
+      for (const Json& g : *groups) ok = ok && g.is_string();
+    }
+    if (!ok) {
+      return Err(InvalidArgument("claim \"" + role->groups_claim +
+                                 "\" is not a string or a list of strings"));
+    }
+  }
+  if (!AddressAllowed(request.remote_address, role->token.bound_cidrs)) {
+    return Err(PermissionDenied("login request originated from invalid CIDR"));
+  }
+
+  logical::LoginResult login = role->token.ToLogin();
+  login.metadata["role"] = name;
+  for (const auto& [claim, key] : role->claim_mappings.items()) {
+    const Json* v = FindClaim(claims, claim);
+    if (v == nullptr) continue;
+    auto s = ScalarString(*v);
+    if (!s) {
+      return Err(InvalidArgument("claim \"" + claim + "\" cannot be mapped: not a scalar"));
+    }
+    login.metadata[key.get<std::string>()] = *s;
+  }
+  login.display_name = *user_value;
+  login.alias_name = *user_value;
+  Response r;
+  r.login = std::move(login);
+  return r;
+}
+
+void RegisterJwt() {
+  auto factory = [](const logical::BackendConfig& config) {
+    Fetcher fetch = [](const std::string& url, const std::string& ca) { return HttpGet(url, ca); };
+    return Result<std::unique_ptr<logical::Backend>>(
+        std::make_unique<JwtBackend>(config, std::move(fetch)));
+  };
+  logical::RegisterAuthMethod("jwt", factory);
+  logical::RegisterAuthMethod("oidc", factory);
+}
+
+}  // namespace coffer::auth::jwt

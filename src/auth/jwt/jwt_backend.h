@@ -1,0 +1,67 @@
+#pragma once
+// The JWT auth method (Vault's auth/jwt API for role_type "jwt"), mounted at
+// "auth/<path>/", for CI/CD systems that hand their jobs a signed OIDC token
+// (GitHub Actions, GitLab CI):
+//   config          POST {jwt_validation_pubkeys | jwks_url [+ jwks_ca_pem] |
+//                         oidc_discovery_url [+ oidc_discovery_ca_pem], bound_issuer,
+//                         default_role, jwt_supported_algs} · GET
+//   role/:name      POST {role_type, bound_audiences, bound_subject, bound_claims,
+//                         bound_claims_type, claim_mappings, user_claim, groups_claim,
+//                         clock_skew_leeway, expiration_leeway, not_before_leeway,
+//                         token_*} · GET · DELETE
+//   role (LIST)     → {keys}
+//   login           POST {role, jwt} (no token needed) → a login for the core
+//
+// A login verifies the signature (key_source.h, token.h), then exp/nbf/iat
+// with the role's leeways, iss, aud, sub and bound_claims (claims.h). Every
+// refusal is a 400 whose message names the failed check, never the token.
+// The token gets the role's token_* settings and metadata {role, <mapped
+// claims>}; its display name is the user_claim's value.
+//
+// Storage (the mount's view): config → JSON; role/<name> → JSON.
+// Thread-safe: logins run concurrently; config and role writes are
+// serialised per mount. A login may fetch the JWKS over the network (when
+// none is cached or its kid is unknown), off the lock.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "auth/jwt/http_fetch.h"
+#include "auth/jwt/key_source.h"
+#include "logical/backend.h"
+
+namespace coffer::auth::jwt {
+
+class JwtBackend final : public logical::Backend {
+ public:
+  JwtBackend(const logical::BackendConfig& config, Fetcher fetcher,
+             std::chrono::milliseconds min_refetch_interval = std::chrono::seconds(1));
+
+  Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  Status Initialize() override;
+  bool IsUnauthenticated(std::string_view relative_path) const override;
+
+ private:
+  Result<logical::Response> ConfigPath(const logical::Request& request);
+  Result<logical::Response> RolePath(const logical::Request& request, const std::string& name);
+  Result<logical::Response> Login(const logical::Request& request);
+  // The key source for the stored config, built on first use; nullptr when
+  // the method is not configured.
+  Result<std::shared_ptr<KeySource>> Source();
+
+  storage::Backend& storage_;
+  Clock& clock_;
+  const Fetcher fetcher_;
+  const std::chrono::milliseconds min_refetch_interval_;
+  std::mutex write_mu_;  // serialises config and role writes
+  std::mutex source_mu_;
+  std::shared_ptr<KeySource> source_;  // guarded by source_mu_
+  bool source_loaded_ = false;         // guarded by source_mu_
+};
+
+// Registers the "jwt" auth method type (and "oidc" as the same type, as
+// Vault mounts both). Idempotent.
+void RegisterJwt();
+
+}  // namespace coffer::auth::jwt

@@ -1,0 +1,155 @@
+#include "auth/jwt/role.h"
+
+#include <set>
+
+#include "token/token_params.h"
+
+namespace coffer::auth::jwt {
+namespace {
+
+using Json = nlohmann::json;
+namespace params = token::params;
+
+// A leeway: integer seconds (negative allowed: no leeway) or a duration
+// string such as "2m".
+Result<std::optional<std::int64_t>> Leeway(const logical::Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f != nullptr && f->is_number_integer()) {
+    return std::optional<std::int64_t>(f->get<std::int64_t>());
+  }
+  ASSIGN_OR_RETURN(auto d, params::Duration(r, name));
+  if (!d) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(d->count());
+}
+
+Result<Json> ObjectField(const logical::Request& r, std::string_view name) {
+  const Json* f = r.Field(name);
+  if (f == nullptr || f->is_null()) return Json();
+  if (f->is_string()) {
+    // Form posts and the CLI send objects as JSON strings.
+    Json parsed = Json::parse(f->get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded() && parsed.is_object()) return parsed;
+  }
+  if (!f->is_object()) return Err(InvalidArgument(std::string(name) + " must be an object"));
+  return *f;
+}
+
+bool IsScalar(const Json& v) { return v.is_string() || v.is_boolean() || v.is_number(); }
+
+std::int64_t Effective(std::int64_t v) { return v < 0 ? 0 : v; }
+
+}  // namespace
+
+Status Role::Update(const logical::Request& r) {
+  ASSIGN_OR_RETURN(auto type, params::String(r, "role_type"));
+  if (type) {
+    if (*type == "oidc") return InvalidArgument("role_type \"oidc\" is not supported; use \"jwt\"");
+    if (*type != "jwt") return InvalidArgument("invalid role_type");
+    role_type = *type;
+  }
+  ASSIGN_OR_RETURN(auto aud, params::List(r, "bound_audiences"));
+  if (aud) bound_audiences = *aud;
+  ASSIGN_OR_RETURN(auto sub, params::String(r, "bound_subject"));
+  if (sub) bound_subject = *sub;
+  ASSIGN_OR_RETURN(Json claims, ObjectField(r, "bound_claims"));
+  if (!claims.is_null()) {
+    for (const auto& [k, v] : claims.items()) {
+      bool ok = IsScalar(v);
+      if (v.is_array()) {
+        ok = true;
+        for (const Json& e : v) ok = ok && IsScalar(e);
+      }
+      if (!ok) return InvalidArgument("bound_claims[\"" + k + "\"] must be a value or a list");
+    }
+    bound_claims = std::move(claims);
+  }
+  ASSIGN_OR_RETURN(auto ctype, params::String(r, "bound_claims_type"));
+  if (ctype) {
+    if (*ctype != "string" && *ctype != "glob") {
+      return InvalidArgument("invalid bound_claims_type: must be \"string\" or \"glob\"");
+    }
+    bound_claims_type = *ctype;
+  }
+  ASSIGN_OR_RETURN(Json mappings, ObjectField(r, "claim_mappings"));
+  if (!mappings.is_null()) {
+    std::set<std::string> targets;
+    for (const auto& [k, v] : mappings.items()) {
+      if (!v.is_string()) return InvalidArgument("claim_mappings values must be strings");
+      const auto& target = v.get_ref<const std::string&>();
+      if (target == "role") return InvalidArgument("metadata key \"role\" is reserved");
+      if (!targets.insert(target).second) {
+        return InvalidArgument("multiple keys are mapped to metadata key \"" + target + "\"");
+      }
+    }
+    claim_mappings = std::move(mappings);
+  }
+  ASSIGN_OR_RETURN(auto user, params::String(r, "user_claim"));
+  if (user) user_claim = *user;
+  ASSIGN_OR_RETURN(auto groups, params::String(r, "groups_claim"));
+  if (groups) groups_claim = *groups;
+  ASSIGN_OR_RETURN(auto skew, Leeway(r, "clock_skew_leeway"));
+  if (skew) clock_skew_leeway = *skew;
+  ASSIGN_OR_RETURN(auto exp, Leeway(r, "expiration_leeway"));
+  if (exp) expiration_leeway = *exp;
+  ASSIGN_OR_RETURN(auto nbf, Leeway(r, "not_before_leeway"));
+  if (nbf) not_before_leeway = *nbf;
+  TRY(token.Update(r));
+
+  if (user_claim.empty()) return InvalidArgument("a user_claim is required");
+  if (bound_audiences.empty() && bound_subject.empty() && bound_claims.empty() &&
+      token.bound_cidrs.empty()) {
+    return InvalidArgument("must have at least one bound constraint when creating/updating a role");
+  }
+  return Status::Ok();
+}
+
+Leeways Role::EffectiveLeeways() const {
+  Leeways l;
+  l.clock_skew = Effective(clock_skew_leeway);
+  l.expiration = Effective(expiration_leeway);
+  l.not_before = Effective(not_before_leeway);
+  return l;
+}
+
+Json Role::ToJson() const {
+  Json j = token.ToStored();
+  j["role_type"] = role_type;
+  j["bound_audiences"] = bound_audiences;
+  j["bound_subject"] = bound_subject;
+  j["bound_claims"] = bound_claims.empty() ? Json() : bound_claims;
+  j["bound_claims_type"] = bound_claims_type;
+  j["claim_mappings"] = claim_mappings.empty() ? Json() : claim_mappings;
+  j["user_claim"] = user_claim;
+  j["groups_claim"] = groups_claim;
+  j["clock_skew_leeway"] = clock_skew_leeway;
+  j["expiration_leeway"] = expiration_leeway;
+  j["not_before_leeway"] = not_before_leeway;
+  return j;
+}
+
+Result<Role> Role::FromJson(const Json& j) {
+  try {
+    Role r;
+    r.role_type = j.value("role_type", "jwt");
+    r.bound_audiences = j.value("bound_audiences", std::vector<std::string>{});
+    r.bound_subject = j.value("bound_subject", "");
+    if (j.contains("bound_claims") && j["bound_claims"].is_object()) {
+      r.bound_claims = j["bound_claims"];
+    }
+    r.bound_claims_type = j.value("bound_claims_type", "string");
+    if (j.contains("claim_mappings") && j["claim_mappings"].is_object()) {
+      r.claim_mappings = j["claim_mappings"];
+    }
+    r.user_claim = j.value("user_claim", "");
+    r.groups_claim = j.value("groups_claim", "");
+    r.clock_skew_leeway = j.value("clock_skew_leeway", std::int64_t{60});
+    r.expiration_leeway = j.value("expiration_leeway", std::int64_t{150});
+    r.not_before_leeway = j.value("not_before_leeway", std::int64_t{150});
+    r.token = TokenFields::FromStored(j);
+    return r;
+  } catch (const Json::exception&) {
+    return Err(Internal("corrupt jwt role entry"));
+  }
+}
+
+}  // namespace coffer::auth::jwt

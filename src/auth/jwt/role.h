@@ -1,0 +1,47 @@
+#pragma once
+// A JWT role (auth/<mount>/role/:name): what a token must look like to log
+// in, and what the resulting Coffer token carries.
+//
+// Plain value; not thread-safe on its own.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "auth/jwt/claims.h"
+#include "auth/token_fields.h"
+#include "common/status.h"
+#include "logical/request.h"
+
+namespace coffer::auth::jwt {
+
+struct Role {
+  std::string name;
+  std::string role_type = "jwt";
+  std::vector<std::string> bound_audiences;
+  std::string bound_subject;
+  nlohmann::json bound_claims = nlohmann::json::object();    // claim → value | [values]
+  std::string bound_claims_type = "string";                  // "string" or "glob"
+  nlohmann::json claim_mappings = nlohmann::json::object();  // claim → metadata key
+  std::string user_claim;
+  std::string groups_claim;
+  // Seconds, Vault's defaults; a negative value (Vault's -1) means none.
+  std::int64_t clock_skew_leeway = 60;
+  std::int64_t expiration_leeway = 150;
+  std::int64_t not_before_leeway = 150;
+  TokenFields token;
+
+  // Applies the fields present in a create/update request. kInvalidArgument
+  // for a bad value, a role_type other than "jwt", a missing user_claim, a
+  // role without any binding (bound_audiences, bound_subject, bound_claims
+  // or token_bound_cidrs), or claim_mappings that collide or use "role".
+  Status Update(const logical::Request& request);
+
+  Leeways EffectiveLeeways() const;
+
+  nlohmann::json ToJson() const;  // stored form and read answer
+  static Result<Role> FromJson(const nlohmann::json& j);
+};
+
+}  // namespace coffer::auth::jwt
