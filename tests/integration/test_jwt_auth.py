@@ -1,0 +1,306 @@
+"""JWT auth against a real dev server and a JWKS served by a local HTTP
+server (127.0.0.1, port 0) with keys made by python3-cryptography: a valid
+token logs in with the role's policies; expired, wrong audience, wrong
+signature, alg none, HS256 keyed with the public key, unknown kid and
+claims that don't match are answered 400 without creating a token (the
+accessor count is unchanged) and without echoing the JWT; a key rotated in
+at the JWKS (new kid) is picked up without a restart; unknown kids do not
+make the server hammer the JWKS; OIDC discovery works."""
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+import unittest
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+import harness
+
+ROOT = "jwt-auth-test-root"
+AUDIENCE = "https://github.com/acme"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def uint_b64(n, size=None):
+    size = size or (n.bit_length() + 7) // 8
+    return b64url(n.to_bytes(size, "big"))
+
+
+class Key:
+    """A signing key with its JWK."""
+
+    def __init__(self, kind, kid):
+        self.kind, self.kid = kind, kid
+        if kind == "RS256":
+            self.priv = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pub = self.priv.public_key().public_numbers()
+            self.jwk = {"kty": "RSA", "n": uint_b64(pub.n), "e": uint_b64(pub.e)}
+        else:
+            self.priv = ec.generate_private_key(ec.SECP256R1())
+            pub = self.priv.public_key().public_numbers()
+            self.jwk = {"kty": "EC", "crv": "P-256", "x": uint_b64(pub.x, 32),
+                        "y": uint_b64(pub.y, 32)}
+        self.jwk.update({"kid": kid, "use": "sig", "alg": kind})
+
+    def pem(self):
+        return self.priv.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def sign(self, claims, header=None):
+        hdr = {"alg": self.kind, "typ": "JWT", "kid": self.kid}
+        hdr.update(header or {})
+        signing_input = (b64url(json.dumps(hdr).encode()) + "." +
+                         b64url(json.dumps(claims).encode())).encode()
+        if self.kind == "RS256":
+            sig = self.priv.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            r, s = decode_dss_signature(self.priv.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+            sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return signing_input.decode() + "." + b64url(sig)
+
+
+class JwksServer:
+    """Serves JSON documents by path; counts the requests per path."""
+
+    def __init__(self):
+        self.docs = {}
+        self.hits = {}
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                with outer.lock:
+                    outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                    doc = outer.docs.get(self.path)
+                if doc is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                body = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def set(self, path, doc):
+        with self.lock:
+            self.docs[path] = doc
+
+    def count(self, path):
+        with self.lock:
+            return self.hits.get(path, 0)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class JwtAuthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.jwks = JwksServer()
+        cls.key = Key("RS256", "k1")
+        cls.jwks.set("/jwks", {"keys": [cls.key.jwk]})
+        cls.server = harness.start_dev(root_token=ROOT)
+        cls.call("PUT", "sys/policies/acl/ci-read",
+                 {"policy": 'path "secret/data/ci/*" { capabilities = ["read"] }'}, (204, 200))
+        cls.call("POST", "secret/data/ci/deploy", {"data": {"api_key": "deploy-key"}}, (200,))
+        cls.call("POST", "sys/auth/jwt", {"type": "jwt"}, (200, 204))
+        cls.call("POST", "auth/jwt/config",
+                 {"jwks_url": cls.jwks.url + "/jwks",
+                  "bound_issuer": "https://token.actions.githubusercontent.com"}, (204,))
+        cls.call("POST", "auth/jwt/role/deploy", {
+            "role_type": "jwt",
+            "user_claim": "actor",
+            "bound_audiences": [AUDIENCE],
+            "bound_claims_type": "glob",
+            "bound_claims": {"repository": "acme/*", "ref": "refs/heads/main"},
+            "claim_mappings": {"repository": "repository", "workflow": "workflow"},
+            "token_policies": ["ci-read"],
+            "token_ttl": "10m",
+        }, (204,))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        cls.jwks.stop()
+
+    @classmethod
+    def call(cls, method, path, body=None, want=None, token=ROOT):
+        st, data, _ = cls.server.request(method, "/v1/" + path, body, token=token)
+        if want is not None:
+            assert st in want, (method, path, st, data)
+        return st, data
+
+    def claims(self, **over):
+        now = int(time.time())
+        c = {"iss": "https://token.actions.githubusercontent.com", "aud": AUDIENCE,
+             "sub": "repo:acme/app:ref:refs/heads/main", "repository": "acme/app",
+             "ref": "refs/heads/main", "actor": "octocat", "workflow": "deploy",
+             "iat": now, "nbf": now - 5, "exp": now + 300}
+        c.update(over)
+        return {k: v for k, v in c.items() if v is not None}
+
+    def login(self, jwt, role="deploy", mount="jwt"):
+        return self.call("POST", "auth/%s/login" % mount, {"role": role, "jwt": jwt}, token=None)
+
+    def accessor_count(self):
+        st, data = self.call("LIST", "auth/token/accessors", want=(200,))
+        return len(data["data"]["keys"])
+
+    def test_valid_token_logs_in_with_role_policies(self):
+        st, data = self.login(self.key.sign(self.claims()))
+        self.assertEqual(st, 200, data)
+        auth = data["auth"]
+        self.assertIn("ci-read", auth["policies"])
+        self.assertEqual(auth["lease_duration"], 600)
+        self.assertEqual(auth["metadata"]["role"], "deploy")
+        self.assertEqual(auth["metadata"]["repository"], "acme/app")
+        st, secret = self.call("GET", "secret/data/ci/deploy", token=auth["client_token"])
+        self.assertEqual(st, 200, secret)
+        self.assertEqual(secret["data"]["data"]["api_key"], "deploy-key")
+        st, _ = self.call("GET", "sys/policies/acl/ci-read", token=auth["client_token"])
+        self.assertEqual(st, 403)
+
+    def test_bad_tokens_are_400_and_create_no_token(self):
+        now = int(time.time())
+        other = Key("RS256", "k1")  # same kid, different key: wrong signature
+        good = self.key.sign(self.claims())
+        head, payload, _ = good.split(".")
+        hs_input = (b64url(json.dumps({"alg": "HS256", "kid": "k1"}).encode()) + "." + payload)
+        hs256 = hs_input + "." + b64url(
+            hmac.new(self.key.pem().encode(), hs_input.encode(), hashlib.sha256).digest())
+        none = b64url(json.dumps({"alg": "none", "kid": "k1"}).encode()) + "." + payload + "."
+        cases = [
+            ("expired", self.key.sign(self.claims(iat=now - 900, nbf=now - 900, exp=now - 600)),
+             "token is expired"),
+            ("wrong audience", self.key.sign(self.claims(aud="https://github.com/evil")),
+             "aud claim does not match any bound audience"),
+            ("wrong signature", other.sign(self.claims()), "signature verification failed"),
+            ("alg none", none, "unsupported algorithm none"),
+            ("HS256 with the public key", hs256, "unsupported algorithm HS256"),
+            ("unknown kid", Key("RS256", "not-in-jwks").sign(self.claims()), "unknown key id"),
+            ("claims not matching", self.key.sign(self.claims(repository="evil/app")),
+             'claim "repository" does not match'),
+            ("branch not matching", self.key.sign(self.claims(ref="refs/heads/dev")),
+             'claim "ref" does not match'),
+            ("wrong issuer", self.key.sign(self.claims(iss="https://evil.example")),
+             "iss claim does not match"),
+            ("not yet valid", self.key.sign(self.claims(nbf=now + 900)), "not yet valid"),
+            ("tampered payload", head + "." + b64url(json.dumps(
+                self.claims(repository="acme/other")).encode()) + "." + good.split(".")[2],
+             "signature verification failed"),
+        ]
+        before = self.accessor_count()
+        for name, jwt, message in cases:
+            with self.subTest(name):
+                st, data = self.login(jwt)
+                self.assertEqual(st, 400, data)
+                self.assertIn(message, " ".join(data["errors"]))
+                self.assertNotIn(jwt.split(".")[1], json.dumps(data))
+                self.assertNotIn("auth", data or {})
+        st, data = self.login(good, role="missing")
+        self.assertEqual(st, 400, data)
+        self.assertEqual(self.accessor_count(), before)
+        # And a good token still works afterwards (and adds exactly one).
+        self.assertEqual(self.login(good)[0], 200)
+        self.assertEqual(self.accessor_count(), before + 1)
+
+    def test_key_rotation_at_the_jwks_is_picked_up(self):
+        old = Key("RS256", "rot-1")
+        self.jwks.set("/rot/jwks", {"keys": [old.jwk]})
+        self.call("POST", "sys/auth/jwt-rot", {"type": "jwt"}, (200, 204))
+        self.call("POST", "auth/jwt-rot/config", {"jwks_url": self.jwks.url + "/rot/jwks"},
+                  (204,))
+        self.call("POST", "auth/jwt-rot/role/r", {"user_claim": "sub",
+                                                   "bound_audiences": AUDIENCE,
+                                                   "token_policies": "ci-read"}, (204,))
+        claims = self.claims(iss=None)
+        self.assertEqual(self.login(old.sign(claims), role="r", mount="jwt-rot")[0], 200)
+
+        new = Key("ES256", "rot-2")  # a new key, new kid, new type; the old one retired
+        self.jwks.set("/rot/jwks", {"keys": [new.jwk]})
+        jwt = new.sign(claims)
+        # Refetches are rate-limited (1 s), so poll rather than sleep.
+        deadline = time.monotonic() + 15
+        while True:
+            st, data = self.login(jwt, role="r", mount="jwt-rot")
+            if st == 200 or time.monotonic() > deadline:
+                break
+            self.assertIn("unknown key id", " ".join(data["errors"]))
+            time.sleep(0.2)
+        self.assertEqual(st, 200, data)
+        self.assertIn("ci-read", data["auth"]["policies"])
+        # The retired key no longer verifies once the new set is in place.
+        st, data = self.login(old.sign(claims), role="r", mount="jwt-rot")
+        self.assertEqual(st, 400, data)
+
+    def test_unknown_kids_do_not_hammer_the_jwks(self):
+        self.assertEqual(self.login(self.key.sign(self.claims()))[0], 200)
+        before = self.jwks.count("/jwks")
+        started = time.monotonic()
+        for i in range(30):
+            st, _ = self.login(Key("ES256", "bogus-%d" % i).sign(self.claims()))
+            self.assertEqual(st, 400)
+        elapsed = time.monotonic() - started
+        fetched = self.jwks.count("/jwks") - before
+        # At most one refetch per second, plus one.
+        self.assertLessEqual(fetched, int(elapsed) + 2, (fetched, elapsed))
+
+    def test_oidc_discovery(self):
+        issuer = self.jwks.url + "/oidc"
+        key = Key("ES256", "d1")
+        self.jwks.set("/oidc/.well-known/openid-configuration",
+                      {"issuer": issuer, "jwks_uri": self.jwks.url + "/oidc/keys"})
+        self.jwks.set("/oidc/keys", {"keys": [key.jwk]})
+        self.call("POST", "sys/auth/jwt-oidc", {"type": "jwt"}, (200, 204))
+        self.call("POST", "auth/jwt-oidc/config", {"oidc_discovery_url": issuer}, (204,))
+        self.call("POST", "auth/jwt-oidc/role/r", {"user_claim": "sub",
+                                                    "bound_subject": "svc"}, (204,))
+        now = int(time.time())
+        ok = key.sign({"iss": issuer, "sub": "svc", "exp": now + 60})
+        st, data = self.login(ok, role="r", mount="jwt-oidc")
+        self.assertEqual(st, 200, data)
+        self.assertEqual(data["auth"]["metadata"]["role"], "r")
+        st, data = self.login(key.sign({"iss": "https://elsewhere", "sub": "svc",
+                                        "exp": now + 60}), role="r", mount="jwt-oidc")
+        self.assertEqual(st, 400, data)
+
+    def test_config_and_role_are_readable_and_validated(self):
+        st, data = self.call("GET", "auth/jwt/config", want=(200,))
+        self.assertEqual(data["data"]["jwks_url"], self.jwks.url + "/jwks")
+        st, data = self.call("GET", "auth/jwt/role/deploy", want=(200,))
+        self.assertEqual(data["data"]["bound_audiences"], [AUDIENCE])
+        self.assertEqual(data["data"]["clock_skew_leeway"], 60)
+        st, data = self.call("LIST", "auth/jwt/role", want=(200,))
+        self.assertIn("deploy", data["data"]["keys"])
+        st, data = self.call("POST", "auth/jwt/config", {"jwks_url": self.jwks.url + "/nope"})
+        self.assertEqual(st, 400, data)
+        st, data = self.call("POST", "auth/jwt/role/bad", {"bound_audiences": "x"})
+        self.assertEqual(st, 400, data)
+        # The config and roles need a token.
+        st, _ = self.call("GET", "auth/jwt/config", token=None)
+        self.assertIn(st, (400, 403))
+
+
+if __name__ == "__main__":
+    unittest.main()
