@@ -5,10 +5,16 @@ signature, alg none, HS256 keyed with the public key, unknown kid and
 claims that don't match are answered 400 without creating a token (the
 accessor count is unchanged) and without echoing the JWT; a key rotated in
 at the JWKS (new kid) is picked up without a restart; unknown kids do not
-make the server hammer the JWKS; OIDC discovery works."""
+make the server hammer the JWKS; OIDC discovery works; an HTTPS JWKS is
+trusted only with the right jwks_ca_pem and host name."""
 
 import base64
+import datetime
 import hashlib
+import ipaddress
+import os
+import ssl
+import tempfile
 import hmac
 import http.server
 import json
@@ -16,6 +22,7 @@ import threading
 import time
 import unittest
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -69,10 +76,30 @@ class Key:
         return signing_input.decode() + "." + b64url(sig)
 
 
-class JwksServer:
-    """Serves JSON documents by path; counts the requests per path."""
+def self_signed_cert(common_name):
+    """A self-signed certificate for 127.0.0.1 → (cert PEM, key PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
 
-    def __init__(self):
+
+class JwksServer:
+    """Serves JSON documents by path; counts the requests per path. With
+    tls=(cert_pem, key_pem) it serves HTTPS."""
+
+    def __init__(self, tls=None):
         self.docs = {}
         self.hits = {}
         self.lock = threading.Lock()
@@ -98,7 +125,19 @@ class JwksServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        scheme = "http"
+        if tls:
+            with tempfile.TemporaryDirectory() as d:
+                cert_path, key_path = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+                with open(cert_path, "w") as f:
+                    f.write(tls[0])
+                with open(key_path, "w") as f:
+                    f.write(tls[1])
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(cert_path, key_path)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.httpd.server_address[1])
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def set(self, path, doc):
@@ -284,6 +323,34 @@ class JwtAuthTest(unittest.TestCase):
         st, data = self.login(key.sign({"iss": "https://elsewhere", "sub": "svc",
                                         "exp": now + 60}), role="r", mount="jwt-oidc")
         self.assertEqual(st, 400, data)
+
+    def test_https_jwks_with_jwks_ca_pem(self):
+        cert, key_pem = self_signed_cert("jwks.test")
+        tls = JwksServer(tls=(cert, key_pem))
+        self.addCleanup(tls.stop)
+        key = Key("RS256", "t1")
+        tls.set("/jwks", {"keys": [key.jwk]})
+        self.call("POST", "sys/auth/jwt-tls", {"type": "jwt"}, (200, 204))
+        # Without the CA the server's certificate is not trusted.
+        st, data = self.call("POST", "auth/jwt-tls/config", {"jwks_url": tls.url + "/jwks"})
+        self.assertEqual(st, 400, data)
+        other_ca, _ = self_signed_cert("other")
+        st, data = self.call("POST", "auth/jwt-tls/config",
+                             {"jwks_url": tls.url + "/jwks", "jwks_ca_pem": other_ca})
+        self.assertEqual(st, 400, data)
+        self.assertIn("certificate verify failed", data["errors"][0])
+        # The right CA, but a host name the certificate does not name.
+        st, data = self.call("POST", "auth/jwt-tls/config",
+                             {"jwks_url": tls.url.replace("127.0.0.1", "localhost") + "/jwks",
+                              "jwks_ca_pem": cert})
+        self.assertEqual(st, 400, data)
+        self.assertIn("certificate verify failed", data["errors"][0])
+        self.call("POST", "auth/jwt-tls/config",
+                  {"jwks_url": tls.url + "/jwks", "jwks_ca_pem": cert}, (204,))
+        self.call("POST", "auth/jwt-tls/role/r", {"user_claim": "sub",
+                                                   "bound_audiences": AUDIENCE}, (204,))
+        st, data = self.login(key.sign(self.claims(iss=None)), role="r", mount="jwt-tls")
+        self.assertEqual(st, 200, data)
 
     def test_config_and_role_are_readable_and_validated(self):
         st, data = self.call("GET", "auth/jwt/config", want=(200,))
