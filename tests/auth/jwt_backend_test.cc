@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <map>
+#include <thread>
 
 #include "auth/auth_test_util.h"
 #include "auth/jwt_test_util.h"
@@ -275,6 +277,34 @@ TEST_F(JwtBackendTest, PemKeysAndDefaultRole) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().message(), "algorithm does not match the key type");
   EXPECT_EQ(web_.fetches.load(), 0);
+}
+
+TEST(KeySourceTest, ConcurrentLoginsShareOneFetch) {
+  FakeClock clock;
+  Pkey key = MakeRsa();
+  std::string jwks = Jwks({Jwk(key, "k1")});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> fetches{0};
+  Fetcher slow = [&](const std::string&, const std::string&) -> Result<std::string> {
+    ++fetches;
+    released.wait();  // every other login arrives while this fetch is open
+    return jwks;
+  };
+  Config config;
+  config.jwks_url = kJwksUrl;
+  KeySource source(config, slow, clock);
+  auto jwt = ParseJwt(Sign(key, {{"alg", "RS256"}, {"kid", "k1"}}, {{"exp", 1}}));
+  ASSERT_TRUE(jwt.has_value());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { ok += source.Verify(*jwt).ok() ? 1 : 0; });
+  }
+  release.set_value();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(fetches.load(), 1);
 }
 
 TEST_F(JwtBackendTest, RegisteredAsJwtAuthMethod) {
