@@ -6,6 +6,8 @@
 // Secrets left out are read without echo (or from stdin); `password=-` and
 // `secret_id=-` read them from stdin.
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -28,16 +30,16 @@ class LoginCommand : public Command {
     app.add_option("ARGS", args_,
                    "token method: the token (better left out: then read without echo, or "
                    "from stdin; - reads stdin). Other methods: key=value pairs");
-    app.add_option("--method", method_, "token (default), userpass or approle");
+    app.add_option("--method", method_, "token (default), userpass, approle or jwt");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     AddFieldFlag(app, field_);
   }
 
   int Run(Invocation& inv) override {
-    if (method_ != "token" && method_ != "userpass" && method_ != "approle") {
+    if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt") {
       inv.err() << "Unknown auth method: " << method_
-                << ". Use \"token\", \"userpass\" or \"approle\".\n";
+                << ". Use \"token\", \"userpass\", \"approle\" or \"jwt\".\n";
       return kExitLocal;
     }
     if (method_ == "token") {
@@ -102,15 +104,31 @@ class LoginCommand : public Command {
       }
     } wipe{kv};
     const bool userpass = method_ == "userpass";
-    const char* secret_key = userpass ? "password" : "secret_id";
-    const char* id_key = userpass ? "username" : "role_id";
-    if (kv[id_key].empty()) {
+    const bool jwt = method_ == "jwt";
+    const char* secret_key = userpass ? "password" : jwt ? "jwt" : "secret_id";
+    const char* id_key = userpass ? "username" : jwt ? "role" : "role_id";
+    if (jwt && kv[secret_key].starts_with("@")) {
+      // jwt=@FILE: the token a CI platform wrote to a file.
+      std::ifstream in(kv[secret_key].substr(1), std::ios::binary);
+      if (!in) {
+        inv.err() << "Cannot read the JWT file " << kv[secret_key].substr(1) << "\n";
+        return kExitLocal;
+      }
+      std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      WipeString(kv[secret_key]);
+      kv[secret_key] = std::move(content);
+      WipeString(content);
+    }
+    // A JWT login may leave the role to the mount's default_role.
+    if (!jwt && kv[id_key].empty()) {
       inv.err() << "Missing " << id_key << "=... argument\n";
       return kExitLocal;
     }
     std::string secret_arg = kv[secret_key];
-    Result<SecretBytes> secret = ReadTokenArgument(
-        inv, secret_arg, userpass ? "Password (will be hidden): " : "SecretID (will be hidden): ");
+    Result<SecretBytes> secret = ReadTokenArgument(inv, secret_arg,
+                                                   userpass ? "Password (will be hidden): "
+                                                   : jwt    ? "JWT (will be hidden): "
+                                                            : "SecretID (will be hidden): ");
     if (!secret) {
       inv.err() << "Error authenticating: " << secret.error().message() << "\n";
       return kExitLocal;
@@ -120,6 +138,12 @@ class LoginCommand : public Command {
     std::string body = "{";
     if (userpass) {
       path += "/" + kv[id_key];
+    } else if (jwt) {
+      if (!kv[id_key].empty()) {
+        body += "\"role\":";
+        AppendQuoted(body, kv[id_key]);
+        body += ",";
+      }
     } else {
       body += "\"role_id\":";
       AppendQuoted(body, kv[id_key]);
@@ -213,7 +237,8 @@ void RegisterLoginCommand(Registry& registry) {
   registry.Add({"login", "Authenticate locally",
                 "Usage: coffer login [options] [TOKEN | -]\n"
                 "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
-                "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n\n"
+                "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
+                "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n\n"
                 "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
                 "  userpass or approle auth method, and stores the token in\n"
                 "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN, password or\n"

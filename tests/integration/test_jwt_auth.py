@@ -11,13 +11,15 @@ trusted only with the right jwks_ca_pem and host name."""
 import base64
 import datetime
 import hashlib
-import ipaddress
-import os
-import ssl
-import tempfile
 import hmac
 import http.server
+import ipaddress
 import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -219,6 +221,30 @@ class JwtAuthTest(unittest.TestCase):
         self.assertEqual(secret["data"]["data"]["api_key"], "deploy-key")
         st, _ = self.call("GET", "sys/policies/acl/ci-read", token=auth["client_token"])
         self.assertEqual(st, 403)
+
+    def test_cli_login_with_a_jwt_file_and_stdin(self):
+        home = tempfile.mkdtemp(prefix="coffer-jwt-cli-")
+        self.addCleanup(shutil.rmtree, home, True)
+        jwt = self.key.sign(self.claims())
+        path = os.path.join(home, "ci-token")
+        with open(path, "w") as f:
+            f.write(jwt + "\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
+        env.update({"COFFER_ADDR": self.server.addr, "HOME": home})
+        for args, stdin in ((["jwt=@" + path], None), (["jwt=-"], jwt)):
+            r = subprocess.run([harness.COFFER_BIN, "login", "-method=jwt", "role=deploy"] + args,
+                               input=stdin, capture_output=True, text=True, env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertNotIn(jwt, r.stdout + r.stderr)
+            with open(os.path.join(home, ".coffer-token")) as f:
+                token = f.read().strip()
+            st, secret = self.call("GET", "secret/data/ci/deploy", token=token)
+            self.assertEqual(st, 200, secret)
+        r = subprocess.run([harness.COFFER_BIN, "login", "-method=jwt", "role=deploy",
+                            "jwt=" + self.key.sign(self.claims(aud="someone-else"))],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("aud", r.stderr)
 
     def test_bad_tokens_are_400_and_create_no_token(self):
         now = int(time.time())
