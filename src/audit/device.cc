@@ -194,10 +194,12 @@ void Device::WriteAsync(std::vector<std::string> bodies, std::function<void(Stat
     done(Unavailable("audit device " + config_.path + " is closed"));
     return;
   }
+  const bool first = pending_->callbacks.empty();
   for (auto& b : bodies) pending_->bodies.push_back(std::move(b));
   pending_->callbacks.push_back(std::move(done));
-  // The flusher thread writes; callers never make the system call.
-  if (flusher_waiting_) work_cv_.notify_one();
+  // The flusher thread writes; callers never make the system call. Only the
+  // first entry of a batch needs to wake it.
+  if (first && flusher_waiting_) work_cv_.notify_one();
 }
 
 void Device::FlusherLoop() {
