@@ -49,8 +49,7 @@ int Run(KeyType type, const char* name, double seconds) {
     n += 64;
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("TRANSIT_SIGN type=%s signs_per_s=%.1f\n", name, static_cast<double>(n) / elapsed);
   return 0;
 }
