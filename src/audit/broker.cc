@@ -1,5 +1,8 @@
 #include "audit/broker.h"
 
+#include <condition_variable>
+#include <optional>
+
 #include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/random.h"
@@ -165,27 +168,21 @@ Result<bool> Broker::VerifyCheckpoint(std::string_view path, std::uint64_t seq,
 }
 
 Status Broker::Log(const EntrySource& entry, const EntrySource* second) {
-  auto devices = std::atomic_load(&devices_);
-  const logical::Request& request = *entry.request;
-  const MountInfo& mount = *entry.mount;
-  FilterInput in{mount.type, mount.path, request.path, logical::OperationName(request.operation)};
-  std::size_t wanted = 0;
-  std::size_t written = 0;
-  for (const auto& d : *devices) {
-    if (!d->Wants(in)) continue;
-    ++wanted;
-    std::vector<std::string> lines;
-    lines.push_back(Render(entry, d->salt(), d->entry_options()));
-    if (second != nullptr) lines.push_back(Render(*second, d->salt(), d->entry_options()));
-    Status s = d->Write(std::move(lines));
-    if (s.ok()) {
-      ++written;
-    } else {
-      spdlog::error("audit {}: {}", d->config().path, s.message());
-    }
-  }
-  if (wanted > 0 && written == 0) return Internal("no audit device could record the request");
-  return Status::Ok();
+  return LogAsync(entry, second)->Wait();
+}
+
+Status Ticket::Wait() {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  Then([&](Status s) {
+    std::scoped_lock lock(mu);
+    result = std::move(s);
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *result;
 }
 
 void Ticket::Then(std::function<void(Status)> then) {
@@ -250,9 +247,7 @@ Status Broker::LogRequestAndResponse(const logical::Request& request, const Moun
                                      std::chrono::system_clock::time_point request_time,
                                      const logical::Response* response, std::string_view error) {
   if (!Enabled()) return Status::Ok();
-  EntrySource req{EntrySource::Type::kRequest, &request, &mount, nullptr, "", request_time};
-  EntrySource resp{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
-  return Log(req, &resp);
+  return LogRequestAndResponseAsync(request, mount, request_time, response, error)->Wait();
 }
 
 std::shared_ptr<Ticket> Broker::LogRequestAndResponseAsync(

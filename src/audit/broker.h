@@ -33,6 +33,8 @@ class Ticket {
   // Runs `then` with Ok (at least one device wrote, or none wanted the
   // entries) or kInternal — at once if the ticket is complete.
   void Then(std::function<void(Status)> then);
+  // Blocks until the ticket completes; its outcome as Then gives it.
+  Status Wait();
   void DeviceDone(bool written);
 
  private:

@@ -2,48 +2,12 @@
 
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/encoding.h"
 
 namespace coffer::audit {
 namespace {
 
 using logical::Json;
-
-// Appends a JSON string literal; runs of plain characters are copied at once.
-void Str(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    auto u = static_cast<unsigned char>(c);
-    if (c != '"' && c != '\\' && u >= 0x20) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
-        out.append(esc, sizeof(esc));
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
 
 // Writes the members of one JSON object.
 class Obj {
@@ -52,7 +16,7 @@ class Obj {
   std::string& Key(std::string_view k) {
     if (!first_) out_.push_back(',');
     first_ = false;
-    Str(out_, k);
+    AppendJsonString(out_, k);
     out_.push_back(':');
     return out_;
   }
@@ -71,7 +35,7 @@ class EntryWriter {
   // A token or accessor: hashed (remembered per salt) unless log_raw.
   void Token(std::string_view v, bool is_accessor = false) {
     if (o_.log_raw || (is_accessor && !o_.hmac_accessor)) {
-      Str(out_, v);
+      AppendJsonString(out_, v);
     } else {
       out_.push_back('"');
       out_ += salt_.HashCached(v);
@@ -127,7 +91,7 @@ class EntryWriter {
         if (hash) {
           Hashed(v.get_ref<const std::string&>());
         } else {
-          Str(out_, v.get_ref<const std::string&>());
+          AppendJsonString(out_, v.get_ref<const std::string&>());
         }
         break;
       case Json::value_t::boolean:
@@ -218,31 +182,31 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
       w.Token(request.client_token);
     }
     if (a != nullptr) {
-      Str(auth.Key("display_name"), a->display_name);
-      Str(auth.Key("entity_id"), a->entity_id);
+      AppendJsonString(auth.Key("display_name"), a->display_name);
+      AppendJsonString(auth.Key("entity_id"), a->entity_id);
       auth.Key("metadata");
       if (a->metadata.empty()) {
         out += "null";
       } else {
         Obj md(out);
-        for (const auto& [k, v] : a->metadata) Str(md.Key(k), v);
+        for (const auto& [k, v] : a->metadata) AppendJsonString(md.Key(k), v);
         md.Close();
       }
       for (const char* key : {"policies", "token_policies"}) {
         auth.Key(key).push_back('[');
         for (std::size_t i = 0; i < a->policies.size(); ++i) {
           if (i > 0) out.push_back(',');
-          Str(out, a->policies[i]);
+          AppendJsonString(out, a->policies[i]);
         }
         out.push_back(']');
       }
       auth.Key("token_ttl") += std::to_string(a->ttl);
-      Str(auth.Key("token_type"), "service");
+      AppendJsonString(auth.Key("token_type"), "service");
     }
     auth.Close();
   }
 
-  if (!src.error.empty()) Str(entry.Key("error"), src.error);
+  if (!src.error.empty()) AppendJsonString(entry.Key("error"), src.error);
 
   entry.Key("request");
   {
@@ -259,14 +223,14 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
       r.Key("data");
       w.Data(request.data, &mount.non_hmac_request_keys, false);
     }
-    Str(r.Key("id"), request.id);
-    if (!mount.accessor.empty()) Str(r.Key("mount_accessor"), mount.accessor);
-    if (!mount.path.empty()) Str(r.Key("mount_point"), mount.path);
-    if (!mount.type.empty()) Str(r.Key("mount_type"), mount.type);
+    AppendJsonString(r.Key("id"), request.id);
+    if (!mount.accessor.empty()) AppendJsonString(r.Key("mount_accessor"), mount.accessor);
+    if (!mount.path.empty()) AppendJsonString(r.Key("mount_point"), mount.path);
+    if (!mount.type.empty()) AppendJsonString(r.Key("mount_type"), mount.type);
     r.Key("namespace") += "{\"id\":\"root\"}";
-    Str(r.Key("operation"), logical::OperationName(request.operation));
-    Str(r.Key("path"), request.path);
-    Str(r.Key("remote_address"), request.remote_address);
+    AppendJsonString(r.Key("operation"), logical::OperationName(request.operation));
+    AppendJsonString(r.Key("path"), request.path);
+    AppendJsonString(r.Key("remote_address"), request.remote_address);
     if (!request.wrap_ttl.empty()) {
       auto ttl = ParseDuration(request.wrap_ttl);
       r.Key("wrap_ttl") += std::to_string(ttl ? ttl->count() : 0);
@@ -297,9 +261,9 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
         w.Data(*data, &mount.non_hmac_response_keys, elide);
       }
     }
-    if (!mount.type.empty()) Str(r.Key("mount_type"), mount.type);
+    if (!mount.type.empty()) AppendJsonString(r.Key("mount_type"), mount.type);
     if (resp != nullptr && !resp->lease_id.empty()) {
-      Str(r.Key("secret").append("{\"lease_id\":"), resp->lease_id);
+      AppendJsonString(r.Key("secret").append("{\"lease_id\":"), resp->lease_id);
       out.push_back('}');
     }
     if (resp != nullptr && !resp->warnings.is_null()) {
@@ -313,8 +277,9 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
     r.Close();
   }
 
-  Str(entry.Key("time"), FormatRfc3339(src.time));
-  Str(entry.Key("type"), src.type == EntrySource::Type::kRequest ? "request" : "response");
+  AppendJsonString(entry.Key("time"), FormatRfc3339(src.time));
+  AppendJsonString(entry.Key("type"),
+                   src.type == EntrySource::Type::kRequest ? "request" : "response");
   entry.Close();
 
   if (options.format == Format::kJsonx) {

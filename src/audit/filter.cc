@@ -199,27 +199,6 @@ class Parser {
 
 }  // namespace
 
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  // Iterative wildcard match with backtracking to the last '*'.
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 Result<std::shared_ptr<const Filter>> Filter::Parse(std::string_view text) {
   ASSIGN_OR_RETURN(auto tokens, Lex(text));
   Parser parser(std::move(tokens));

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/glob.h"
 #include "common/status.h"
 
 namespace coffer::audit {
@@ -38,8 +39,5 @@ class Filter {
   virtual ~Filter() = default;
   virtual bool Matches(const FilterInput& in) const = 0;
 };
-
-// Glob with '*' matching any run of characters.
-bool GlobMatch(std::string_view pattern, std::string_view text);
 
 }  // namespace coffer::audit

@@ -2,19 +2,6 @@
 
 namespace coffer::auth {
 
-logical::Response NoContent() {
-  logical::Response r;
-  r.http_status = 204;
-  return r;
-}
-
-logical::Response NotFoundResponse() {
-  logical::Response r;
-  r.http_status = 404;
-  r.raw = logical::Json{{"errors", logical::Json::array()}};
-  return r;
-}
-
 logical::Response KeysResponse(std::vector<std::string> keys) {
   if (keys.empty()) return NotFoundResponse();
   logical::Response r;

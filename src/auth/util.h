@@ -11,9 +11,8 @@
 
 namespace coffer::auth {
 
-logical::Response NoContent();
-// 404 {"errors":[]}, Vault's answer for reading something that is not there.
-logical::Response NotFoundResponse();
+using logical::NoContent;
+using logical::NotFoundResponse;
 // A LIST answer {keys}, or 404 when there are none (as Vault).
 logical::Response KeysResponse(std::vector<std::string> keys);
 Status MethodNotAllowed();

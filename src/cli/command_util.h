@@ -45,11 +45,6 @@ Result<SecretBytes> ReadTokenArgument(Invocation& inv, std::string& arg, std::st
 // Replaces every occurrence of `secret` in `message` with <redacted>.
 std::string Redact(std::string message, std::string_view secret);
 
-// Appends `s` as a double-quoted string with JSON escapes (also valid HCL).
-// Writes straight into `out`, so a secret never passes through a temporary
-// string that is freed without wiping.
-void AppendQuoted(std::string& out, std::string_view s);
-
 // Overwrites every string (keys and values) in `value` before it is freed,
 // for request bodies that carried secret values.
 void WipeJson(Json& value);

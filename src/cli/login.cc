@@ -15,6 +15,7 @@
 #include "cli/secret_output.h"
 #include "cli/status.h"
 #include "cli/token_file.h"
+#include "common/encoding.h"
 
 namespace coffer::cli {
 namespace {
@@ -141,18 +142,18 @@ class LoginCommand : public Command {
     } else if (jwt) {
       if (!kv[id_key].empty()) {
         body += "\"role\":";
-        AppendQuoted(body, kv[id_key]);
+        AppendJsonString(body, kv[id_key]);
         body += ",";
       }
     } else {
       body += "\"role_id\":";
-      AppendQuoted(body, kv[id_key]);
+      AppendJsonString(body, kv[id_key]);
       body += ",";
     }
     body += "\"";
     body += secret_key;
     body += "\":";
-    AppendQuoted(body, secret->view());
+    AppendJsonString(body, secret->view());
     body += "}";
     Result<Json> resp = SendWiped(client, "POST", path, body);
     if (!resp) {

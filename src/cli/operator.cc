@@ -4,6 +4,7 @@
 
 #include "cli/command_util.h"
 #include "cli/status.h"
+#include "common/encoding.h"
 
 namespace coffer::cli {
 namespace {
@@ -196,7 +197,7 @@ class UnsealCommand : public Command {
     std::string body;
     body.reserve(key.size() * 6 + 16);
     body += "{\"key\":";
-    AppendQuoted(body, key.view());
+    AppendJsonString(body, key.view());
     body += '}';
     Result<Json> resp = client->Request("PUT", "/v1/sys/unseal", body);
     WipeString(body);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/command_util.h"
+#include "common/encoding.h"
 #include "hcl/hcl.h"
 
 namespace coffer::cli {
@@ -38,7 +39,7 @@ bool HasComment(std::string_view text) {
 
 std::string Quote(std::string_view s) {
   std::string out;
-  AppendQuoted(out, s);
+  AppendJsonString(out, s);
   return out;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Hex and base64 (standard alphabet, padded) for keys and shares.
-// Decoders reject malformed input instead of guessing.
+// Hex and base64 (standard alphabet, padded) for keys and shares, and JSON
+// string literals. Decoders reject malformed input instead of guessing.
 
 #include <optional>
 #include <string>
@@ -14,5 +14,11 @@ std::string HexEncode(std::string_view bytes);
 std::optional<SecretBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<SecretBytes> Base64Decode(std::string_view b64);
+
+// Appends `s` as a double-quoted JSON string (also valid HCL): `"` and `\`
+// escaped, control characters as \n, \r, \t or \u00XX, everything else copied
+// as is (in runs). Writes straight into `out`, so a secret never passes
+// through a temporary string.
+void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace coffer

@@ -137,6 +137,29 @@ Result<Json> ConfigFromRequest(const Json& in) {
   return out;
 }
 
+// The fields every mount request shares (sys/mounts and sys/auth): type,
+// description, config and local. `kind` names the mount in messages.
+Result<router::MountEntry> MountEntryFromRequest(const logical::Request& request,
+                                                 const std::string& path, std::string_view kind) {
+  router::MountEntry entry;
+  entry.path = path;
+  const Json* type = request.Field("type");
+  if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("'type' must be set to the " + std::string(kind) + " type"));
+  }
+  entry.type = type->get<std::string>();
+  if (const Json* d = request.Field("description"); d != nullptr && d->is_string()) {
+    entry.description = d->get<std::string>();
+  }
+  if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
+    ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
+  }
+  if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
+    entry.local = l->get<bool>();
+  }
+  return entry;
+}
+
 }  // namespace
 
 Result<logical::Response> SystemBackend::Mounts(const logical::Request& request) {
@@ -196,16 +219,8 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     }
     case logical::Operation::kCreate:
     case logical::Operation::kUpdate: {
-      router::MountEntry entry;
-      entry.path = path;
-      const Json* type = request.Field("type");
-      if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>().empty()) {
-        return Err(InvalidArgument("'type' must be set to the secrets engine type"));
-      }
-      entry.type = type->get<std::string>();
-      if (const Json* d = request.Field("description"); d != nullptr && d->is_string()) {
-        entry.description = d->get<std::string>();
-      }
+      ASSIGN_OR_RETURN(router::MountEntry entry,
+                       MountEntryFromRequest(request, path, "secrets engine"));
       if (const Json* o = request.Field("options"); o != nullptr && !o->is_null()) {
         if (!o->is_object()) return Err(InvalidArgument("options must be an object"));
         for (auto& [k, v] : o->items()) {
@@ -215,12 +230,6 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       if (entry.type == "kv-v2") {
         entry.type = "kv";
         entry.options["version"] = "2";
-      }
-      if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
-        ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
-      }
-      if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
-        entry.local = l->get<bool>();
       }
       TRY(core_.router().Mount(std::move(entry)));
       return logical::Response{};
@@ -389,27 +398,15 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
     }
     case logical::Operation::kCreate:
     case logical::Operation::kUpdate: {
-      router::MountEntry entry;
-      entry.path = path;
-      const Json* type = request.Field("type");
-      if (type == nullptr || !type->is_string() || type->get_ref<const std::string&>().empty()) {
-        return Err(InvalidArgument("'type' must be set to the auth method type"));
-      }
-      entry.type = type->get<std::string>();
+      ASSIGN_OR_RETURN(router::MountEntry entry,
+                       MountEntryFromRequest(request, path, "auth method"));
       if (!logical::IsAuthMethod(entry.type)) {
         return Err(InvalidArgument("unknown auth method type \"" + entry.type + "\""));
       }
-      if (const Json* d = request.Field("description"); d != nullptr && d->is_string()) {
-        entry.description = d->get<std::string>();
-      }
       if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
-        ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
         if (auto it = c->find("user_lockout_config"); it != c->end() && !it->is_null()) {
           ASSIGN_OR_RETURN(entry.config["user_lockout_config"], ParseLockoutConfig(*it));
         }
-      }
-      if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
-        entry.local = l->get<bool>();
       }
       entry.accessor = "auth_" + entry.type + "_" + crypto::NewUuid().substr(0, 8);
       TRY(core_.router().MountAuth(std::move(entry)));

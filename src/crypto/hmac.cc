@@ -5,6 +5,8 @@
 
 #include <climits>
 
+#include "common/encoding.h"
+
 namespace coffer::crypto {
 
 Result<std::string> HmacSha256(std::string_view key, std::string_view data) {
@@ -32,15 +34,6 @@ bool HmacSha256Verify(const SecretBytes& key, std::string_view data, std::string
   return ConstantTimeEquals(*expected, mac);
 }
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kHex[b >> 4];
-    out[2 * i + 1] = kHex[b & 0x0f];
-  }
-  return out;
-}
+std::string ToHex(std::string_view bytes) { return HexEncode(bytes); }
 
 }  // namespace coffer::crypto

@@ -9,6 +9,7 @@ namespace coffer::expiration {
 namespace {
 
 using logical::Json;
+using logical::NoContent;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
@@ -39,12 +40,6 @@ Result<std::int64_t> SecondsField(const Request& r, std::string_view name) {
     if (d) return d->count();
   }
   return Err(InvalidArgument("invalid " + std::string(name)));
-}
-
-Response NoContent() {
-  Response r;
-  r.http_status = 204;
-  return r;
 }
 
 // Splits "<verb>/<rest>" after an optional "leases/" prefix.
@@ -115,12 +110,7 @@ Result<Response> LeasesBackend::Lookup(const Request& request) {
 
 Result<Response> LeasesBackend::ListLeases(std::string_view prefix) {
   ASSIGN_OR_RETURN(auto keys, manager_.List(prefix));
-  if (keys.empty()) {
-    Response r;
-    r.http_status = 404;
-    r.raw = Json{{"errors", Json::array()}};
-    return r;
-  }
+  if (keys.empty()) return logical::NotFoundResponse();
   Response r;
   r.data = Json{{"keys", keys}};
   return r;

@@ -37,4 +37,17 @@ Response ErrorResponse(int http_status, std::string message) {
   return r;
 }
 
+Response NoContent() {
+  Response r;
+  r.http_status = 204;
+  return r;
+}
+
+Response NotFoundResponse() {
+  Response r;
+  r.http_status = 404;
+  r.raw = Json{{"errors", Json::array()}};
+  return r;
+}
+
 }  // namespace coffer::logical

@@ -107,4 +107,9 @@ struct Response {
 // Builds {"errors":[message]} with a status.
 Response ErrorResponse(int http_status, std::string message);
 
+// 204 with no body.
+Response NoContent();
+// 404 with {"errors":[]}: Vault's answer for reading or listing nothing.
+Response NotFoundResponse();
+
 }  // namespace coffer::logical

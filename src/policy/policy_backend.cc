@@ -6,21 +6,10 @@ namespace coffer::policy {
 namespace {
 
 using logical::Json;
+using logical::NoContent;
+using logical::NotFoundResponse;
 using logical::Operation;
 using logical::Response;
-
-Response NoContent() {
-  Response r;
-  r.http_status = 204;
-  return r;
-}
-
-Response NotFoundResponse() {
-  Response r;
-  r.http_status = 404;
-  r.raw = Json{{"errors", Json::array()}};
-  return r;
-}
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
 

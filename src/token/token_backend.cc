@@ -7,6 +7,7 @@
 namespace coffer::token {
 
 using logical::Json;
+using logical::NoContent;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
@@ -25,20 +26,10 @@ Json MetaJson(const std::map<std::string, std::string>& meta) {
   return Json(meta);
 }
 
-Response NoContent() {
-  Response r;
-  r.http_status = 204;
-  return r;
-}
-
 Result<Response> Keys(Result<std::vector<std::string>> keys) {
   if (!keys) return Err(keys.error());
+  if (keys->empty()) return logical::NotFoundResponse();
   Response r;
-  if (keys->empty()) {
-    r.http_status = 404;
-    r.raw = Json{{"errors", Json::array()}};
-    return r;
-  }
   r.data = Json{{"keys", *keys}};
   return r;
 }
@@ -237,12 +228,7 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
   switch (request.operation) {
     case Operation::kRead: {
       ASSIGN_OR_RETURN(auto role, store_.GetRole(name));
-      if (!role) {
-        Response r;
-        r.http_status = 404;
-        r.raw = Json{{"errors", Json::array()}};
-        return r;
-      }
+      if (!role) return logical::NotFoundResponse();
       Response r;
       r.data = Json{{"allowed_entity_aliases", nullptr},
                     {"allowed_policies", role->allowed_policies},

@@ -119,26 +119,4 @@ Status CheckBoundClaims(const Json& claims, const Json& bound, bool glob) {
   return Status::Ok();
 }
 
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  // Iterative wildcard match with backtracking to the last '*': linear in
-  // practice, no recursion an attacker could deepen.
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 }  // namespace coffer::auth::jwt

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/glob.h"
 #include "common/status.h"
 
 namespace coffer::auth::jwt {
@@ -44,9 +45,5 @@ const nlohmann::json* FindClaim(const nlohmann::json& claims, std::string_view n
 // A scalar claim as a string: strings as they are, numbers and booleans
 // printed; nullopt for objects, arrays and null.
 std::optional<std::string> ScalarString(const nlohmann::json& value);
-
-// '*' matches any run of characters (also empty); everything else matches
-// itself.
-bool GlobMatch(std::string_view pattern, std::string_view text);
 
 }  // namespace coffer::auth::jwt

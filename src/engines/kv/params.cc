@@ -182,19 +182,6 @@ Status ValidateSecretKey(std::string_view key) {
   return Status::Ok();
 }
 
-logical::Response NoContent() {
-  logical::Response r;
-  r.http_status = 204;
-  return r;
-}
-
-logical::Response NotFoundResponse() {
-  logical::Response r;
-  r.http_status = 404;
-  r.raw = Json{{"errors", Json::array()}};
-  return r;
-}
-
 logical::Response ListResponse(std::vector<std::string> keys) {
   if (keys.empty()) return NotFoundResponse();
   logical::Response r;

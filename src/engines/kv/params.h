@@ -37,8 +37,8 @@ inline constexpr std::size_t kMaxKeyLength = 896;
 Status ValidateSecretKey(std::string_view key);
 
 // Vault's bodies for the common answers.
-logical::Response NoContent();
-logical::Response NotFoundResponse();  // 404 {"errors":[]}
+using logical::NoContent;
+using logical::NotFoundResponse;  // 404 {"errors":[]}
 // {keys:[...]} or, when empty, a 404 as Vault answers an empty LIST.
 logical::Response ListResponse(std::vector<std::string> keys);
 

@@ -110,14 +110,14 @@ Result<Response> TransitBackend::CreateKey(const Request& request, const std::st
 
 Result<Response> TransitBackend::ReadKey(const std::string& name) {
   ASSIGN_OR_RETURN(auto policy, GetPolicy(name));
-  if (!policy) return NotFound404();
+  if (!policy) return NotFoundResponse();
   return DataResponse(PolicyReadJson(*policy));
 }
 
 Result<Response> TransitBackend::ListKeys() {
   ASSIGN_OR_RETURN(auto names, storage_.List("policy/"));
   std::erase_if(names, [](const std::string& n) { return n.empty() || n.back() == '/'; });
-  if (names.empty()) return NotFound404();
+  if (names.empty()) return NotFoundResponse();
   return DataResponse(Json{{"keys", std::move(names)}});
 }
 

@@ -40,19 +40,6 @@ constexpr auto kMinWait = std::chrono::milliseconds(5);
 
 }  // namespace
 
-Response NoContent() {
-  Response r;
-  r.http_status = 204;
-  return r;
-}
-
-Response NotFound404() {
-  Response r;
-  r.http_status = 404;
-  r.raw = Json{{"errors", Json::array()}};
-  return r;
-}
-
 Response DataResponse(Json data) {
   Response r;
   r.data = std::move(data);

@@ -126,8 +126,8 @@ class TransitBackend final : public logical::Backend {
 };
 
 // Helpers shared by the path files.
-Response NoContent();
-Response NotFound404();
+using logical::NoContent;
+using logical::NotFoundResponse;
 Response DataResponse(Json data);
 // Vault's status for a batch: 400 when every item failed, else 200.
 Response BatchResponse(Json results, std::size_t failures);
