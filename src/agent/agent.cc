@@ -1,0 +1,251 @@
+#include "agent/agent.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "agent/auth.h"
+#include "agent/renderer.h"
+#include "agent/supervisor.h"
+#include "common/log.h"
+
+namespace coffer::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::atomic<int> g_pending_signals{0};  // bit per signal number
+
+void OnSignal(int sig) { g_pending_signals.fetch_or(1 << sig); }
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+
+milliseconds TwoThirds(seconds ttl) {
+  return std::max(milliseconds(500), std::chrono::duration_cast<milliseconds>(ttl) * 2 / 3);
+}
+
+}  // namespace
+
+struct Agent::State {
+  AgentConfig config;
+  Client client;
+  AutoAuth auth;
+  std::unique_ptr<Renderer> renderer;
+  std::unique_ptr<Supervisor> supervisor;
+
+  SecretBytes token;
+  seconds granted_ttl{0};
+  Clock::time_point expires_at{};
+  std::optional<Clock::time_point> renew_at;
+  std::optional<Clock::time_point> relogin_at;
+  Clock::time_point next_login_try{};
+  milliseconds login_backoff{1000};
+  milliseconds renew_backoff{1000};
+
+  bool render_needed = false;
+  Clock::time_point next_render{};
+  milliseconds render_backoff{1000};
+  bool child_started = false;
+
+  State(AgentConfig c, std::unique_ptr<Transport> t)
+      : config(std::move(c)),
+        client(std::move(t)),
+        auth(config.method.value_or(AuthMethodConfig{}), config.sinks, client) {}
+
+  bool HasWork() const { return !config.templates.empty() || config.exec.has_value(); }
+
+  void DropToken(std::string_view why) {
+    spdlog::warn("agent: {}; logging in again", why);
+    token.Clear();
+    renew_at.reset();
+    relogin_at.reset();
+    next_login_try = Clock::now();
+  }
+
+  // Returns false when the agent should exit (exit_after_auth).
+  bool Login() {
+    Clock::time_point now = Clock::now();
+    Result<LoginResult> r = auth.Login();
+    if (!r) {
+      spdlog::error("agent: login with {} failed: {} (retrying in {} ms)", config.method->type,
+                    r.error().message(), login_backoff.count());
+      next_login_try = now + login_backoff;
+      login_backoff = std::min(login_backoff * 2, milliseconds(30000));
+      return true;
+    }
+    login_backoff = milliseconds(1000);
+    token = std::move(r->token);
+    granted_ttl = r->ttl;
+    renew_at.reset();
+    relogin_at.reset();
+    if (r->ttl.count() > 0) {
+      expires_at = now + r->ttl;
+      if (r->renewable) {
+        renew_at = now + TwoThirds(r->ttl);
+      } else {
+        relogin_at = now + TwoThirds(r->ttl);
+      }
+    }
+    spdlog::info("agent: authenticated with {} (ttl {}s, renewable {})", config.method->type,
+                 r->ttl.count(), r->renewable);
+    auth.WriteSinks(token).IgnoreError();  // logged per sink
+    render_needed = true;
+    return !config.exit_after_auth;
+  }
+
+  void Renew() {
+    Clock::time_point now = Clock::now();
+    Result<nlohmann::json> r = client.Call("PUT", "auth/token/renew-self", "{}", token);
+    if (!r) {
+      Code code = r.error().code();
+      if (code == Code::kPermissionDenied || code == Code::kInvalidArgument) {
+        DropToken("token renewal refused (" + r.error().message() + ")");
+        return;
+      }
+      if (now >= expires_at) {
+        DropToken("token expired while the server was unreachable");
+        return;
+      }
+      spdlog::warn("agent: token renewal failed: {} (retrying in {} ms)", r.error().message(),
+                   renew_backoff.count());
+      renew_at = std::min(now + renew_backoff, expires_at);
+      renew_backoff = std::min(renew_backoff * 2, milliseconds(30000));
+      return;
+    }
+    renew_backoff = milliseconds(1000);
+    Result<LoginResult> a = ParseAuth(*r);
+    if (!a) {
+      DropToken("token renewal answered without auth");
+      return;
+    }
+    a->token.Clear();
+    expires_at = now + a->ttl;
+    if (!a->renewable || a->ttl < granted_ttl) {
+      // Capped by the max TTL (or no longer renewable): get a new token
+      // before this one ends.
+      renew_at.reset();
+      relogin_at = now + TwoThirds(a->ttl);
+      spdlog::info("agent: token near its max TTL ({}s left); will log in again", a->ttl.count());
+    } else {
+      renew_at = now + TwoThirds(a->ttl);
+      spdlog::info("agent: token renewed (ttl {}s)", a->ttl.count());
+    }
+  }
+
+  Result<Json> Fetch(const std::string& path, const Json& data) {
+    std::string p = path;
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    if (data.is_null()) return client.Call("GET", p, "", token);
+    return client.Call("PUT", p, data.dump(), token);
+  }
+
+  void Render() {
+    Clock::time_point now = Clock::now();
+    render_needed = false;
+    PassResult pass =
+        renderer->RenderAll([this](const std::string& p, const Json& d) { return Fetch(p, d); });
+    for (const Status& e : pass.errors) spdlog::error("agent: template: {}", e.message());
+    if (pass.errors.empty()) {
+      render_backoff = milliseconds(1000);
+      next_render = now + pass.next;
+    } else {
+      next_render = now + std::min<milliseconds>(render_backoff, pass.next);
+      render_backoff = std::min(render_backoff * 2, milliseconds(30000));
+    }
+    if (pass.permission_denied) {
+      Result<nlohmann::json> self = client.Call("GET", "auth/token/lookup-self", "", token);
+      if (!self && (self.error().code() == Code::kPermissionDenied ||
+                    self.error().code() == Code::kInvalidArgument)) {
+        DropToken("the server no longer knows the token");
+      }
+    }
+    if (!supervisor || !pass.env_ready) return;
+    if (!child_started) {
+      Status st = supervisor->Start(renderer->env());
+      if (!st.ok()) spdlog::error("agent: exec: {}", st.message());
+      child_started = true;
+    } else if (pass.env_changed && supervisor->config().restart_on_secret_changes &&
+               supervisor->running()) {
+      spdlog::info("agent: secrets changed; restarting the child");
+      supervisor->Stop(seconds(30));
+      Status st = supervisor->Start(renderer->env());
+      if (!st.ok()) spdlog::error("agent: exec: {}", st.message());
+    }
+  }
+};
+
+Agent::Agent(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Agent::~Agent() = default;
+
+Result<std::unique_ptr<Agent>> Agent::Create(AgentConfig config,
+                                             std::unique_ptr<Transport> transport) {
+  if (!config.method) return Err(InvalidArgument("auto_auth with a method is required"));
+  auto state = std::make_unique<State>(std::move(config), std::move(transport));
+  ASSIGN_OR_RETURN(state->renderer, Renderer::Create(state->config));
+  if (state->config.exec) state->supervisor = std::make_unique<Supervisor>(*state->config.exec);
+  return std::unique_ptr<Agent>(new Agent(std::move(state)));
+}
+
+int Agent::Run() {
+  State& s = *state_;
+  if (!s.config.pid_file.empty()) {
+    std::ofstream pf(s.config.pid_file, std::ios::trunc);
+    pf << ::getpid() << "\n";
+    if (!pf) spdlog::error("agent: cannot write pid file {}", s.config.pid_file);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto finish = [&](int code) {
+    if (s.supervisor) s.supervisor->Stop(seconds(10));
+    if (!s.config.pid_file.empty()) ::unlink(s.config.pid_file.c_str());
+    return code;
+  };
+
+  bool stopping = false;
+  while (true) {
+    int pending = g_pending_signals.exchange(0);
+    for (int sig : kForwarded) {
+      if ((pending & (1 << sig)) == 0) continue;
+      bool terminate = sig == SIGTERM || sig == SIGINT;
+      if (s.supervisor && s.supervisor->running()) {
+        s.supervisor->Signal(sig);
+        stopping = stopping || terminate;
+      } else if (terminate) {
+        spdlog::info("agent: stopping on signal {}", sig);
+        return finish(0);
+      }
+    }
+    if (s.supervisor && s.child_started) {
+      if (std::optional<int> rc = s.supervisor->Poll()) {
+        spdlog::info("agent: child exited with {}", *rc);
+        return finish(*rc);
+      }
+      if (stopping) {
+        std::this_thread::sleep_for(milliseconds(20));
+        continue;
+      }
+    }
+    Clock::time_point now = Clock::now();
+    if ((s.token.empty() && now >= s.next_login_try) || (s.relogin_at && now >= *s.relogin_at)) {
+      if (!s.Login()) return finish(0);
+    } else if (!s.token.empty() && s.renew_at && now >= *s.renew_at) {
+      s.Renew();
+    }
+    if (!s.token.empty() && s.HasWork() && (s.render_needed || Clock::now() >= s.next_render)) {
+      s.Render();
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+}
+
+}  // namespace coffer::agent

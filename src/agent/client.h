@@ -1,0 +1,51 @@
+#pragma once
+// How the agent talks to the server. Transport is the raw HTTP exchange (the
+// CLI's HttpClient in production, see cli/agent.cc; a fake in unit tests);
+// Client adds Vault's JSON envelope and error mapping on top.
+//
+// Errors from Client::Call: the transport's (kUnavailable when the server is
+// unreachable); for HTTP answers 400 kInvalidArgument, 403 kPermissionDenied,
+// 404 kNotFound, 429 kRateLimited, 503 kUnavailable (sealed, standby), other
+// statuses kInternal. Messages carry the method, path, status and the
+// server's error strings, never the token or a request body.
+// Not thread-safe.
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/secret_bytes.h"
+#include "common/status.h"
+
+namespace coffer::agent {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // `path` starts with "/v1/". `token` empty: no X-Vault-Token. `wrap_ttl`
+  // non-empty: sent as X-Vault-Wrap-TTL.
+  virtual Result<HttpAnswer> Send(std::string_view method, std::string_view path,
+                                  std::string_view body, const SecretBytes& token,
+                                  std::string_view wrap_ttl) = 0;
+};
+
+class Client {
+ public:
+  explicit Client(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+
+  // `path` without "/v1/" ("auth/token/renew-self"). Returns the decoded body
+  // (null when empty). The body string is wiped after sending.
+  Result<nlohmann::json> Call(std::string_view method, std::string_view path, std::string body,
+                              const SecretBytes& token, std::string_view wrap_ttl = {});
+
+ private:
+  std::unique_ptr<Transport> transport_;
+};
+
+}  // namespace coffer::agent

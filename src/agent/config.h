@@ -1,0 +1,101 @@
+#pragma once
+// The agent's configuration file (HCL or JSON, parsed with hcl::Parse), in
+// Vault Agent's shape:
+//
+//   pid_file = "/run/coffer-agent.pid"
+//   exit_after_auth = false
+//   vault { address = "http://127.0.0.1:8200"  ca_cert = ""  tls_skip_verify = false }
+//   auto_auth {
+//     method "approle" {            # or: method { type = "approle" ... }
+//       mount_path = "auth/approle"
+//       config = { role_id_file_path = "..."  secret_id_file_path = "..."
+//                  remove_secret_id_file_after_reading = true }
+//     }
+//     sink "file" { wrap_ttl = "5m"  config = { path = "/run/token"  mode = 0600 } }
+//   }
+//   template_config { static_secret_render_interval = "5m" }
+//   template { source = "in.tmpl" | contents = "..."  destination = "out"
+//              perms = "0640"  command = "systemctl reload app"  error_on_missing_key = false }
+//   exec { command = ["/usr/bin/app", "arg"]  restart_on_secret_changes = "always"
+//          restart_stop_signal = "SIGTERM" }
+//   env_template "DB_PASSWORD" { contents = "{{ with secret \"...\" }}..{{ end }}" }
+//
+// Errors: kInvalidArgument naming the file position or the setting that is
+// wrong; kUnsupported for `method "cert"` (no cert auth method on the server
+// yet) and for the `cache`/`listener` proxy settings.
+// Thread-safety: plain values.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace coffer::agent {
+
+struct VaultConfig {
+  std::string address;  // empty: COFFER_ADDR / VAULT_ADDR
+  std::string ca_cert;
+  bool tls_skip_verify = false;
+};
+
+struct AuthMethodConfig {
+  std::string type;        // "approle" or "jwt"
+  std::string mount_path;  // "auth/approle" by default
+  // approle
+  std::string role_id_file_path;
+  std::string secret_id_file_path;
+  bool remove_secret_id_file_after_reading = true;
+  // jwt
+  std::string jwt_path;
+  std::string role;
+  bool remove_jwt_after_reading = true;
+};
+
+struct SinkConfig {
+  std::string path;
+  unsigned mode = 0600;
+  std::chrono::seconds wrap_ttl{0};  // 0: write the token itself
+};
+
+struct TemplateConfig {
+  std::string source;       // a file, read at start
+  std::string contents;     // or the template inline
+  std::string destination;  // required for `template`
+  unsigned perms = 0644;
+  std::string command;  // run with /bin/sh -c after each change
+  bool error_on_missing_key = false;
+};
+
+struct ExecConfig {
+  std::vector<std::string> command;
+  bool restart_on_secret_changes = true;  // "always" (default) or "never"
+  int restart_stop_signal = 15;           // SIGTERM
+};
+
+struct AgentConfig {
+  std::string pid_file;
+  bool exit_after_auth = false;
+  VaultConfig vault;
+  std::optional<AuthMethodConfig> method;
+  std::vector<SinkConfig> sinks;
+  std::chrono::seconds static_secret_render_interval{300};
+  std::vector<TemplateConfig> templates;
+  std::optional<ExecConfig> exec;
+  std::map<std::string, TemplateConfig> env_templates;  // by variable name
+};
+
+// Parses the text of a config file; `source_name` prefixes error positions.
+// Relative `source` paths are read relative to the current directory.
+Result<AgentConfig> ParseConfig(std::string_view text, std::string_view source_name = "");
+
+// Reads and parses a file.
+Result<AgentConfig> LoadConfigFile(const std::string& path);
+
+// "SIGTERM", "TERM", "15" -> 15. kInvalidArgument for unknown names.
+Result<int> ParseSignal(std::string_view name);
+
+}  // namespace coffer::agent

@@ -1,0 +1,106 @@
+// `coffer agent -config=agent.hcl`: Vault Agent's auto-auth, token sinks,
+// templates and process supervisor (src/agent/). This file only reads the
+// flags, builds the HTTP transport from the CLI's HttpClient and runs the
+// agent loop.
+#include "agent/agent.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/config.h"
+#include "cli/command.h"
+#include "cli/command_util.h"
+#include "cli/http_client.h"
+#include "common/log.h"
+
+namespace coffer::cli {
+namespace {
+
+// agent::Transport over the CLI's synchronous client (one request at a time,
+// which is how the agent loop uses it).
+class HttpTransport : public agent::Transport {
+ public:
+  explicit HttpTransport(std::unique_ptr<HttpClient> http) : http_(std::move(http)) {}
+
+  Result<agent::HttpAnswer> Send(std::string_view method, std::string_view path,
+                                 std::string_view body, const SecretBytes& token,
+                                 std::string_view wrap_ttl) override {
+    http_->SetToken(token.Clone());
+    http_->SetHeader("X-Vault-Wrap-TTL", std::string(wrap_ttl));
+    Result<HttpResponse> r = http_->Do(method, path, body);
+    http_->SetToken(SecretBytes());
+    if (!r) return Err(r.error());
+    return agent::HttpAnswer{r->status, std::move(r->body)};
+  }
+
+ private:
+  std::unique_ptr<HttpClient> http_;
+};
+
+class AgentCommand : public Command {
+ public:
+  void AddFlags(CLI::App& app) override {
+    app.add_option("--config", config_path_, "Agent configuration file (HCL or JSON)")->required();
+    app.add_option("--log-level", log_level_, "trace, debug, info, warn or error");
+  }
+
+  int Run(Invocation& inv) override {
+    if (!SetLogLevel(log_level_)) {
+      inv.err() << "Unknown log level: " << log_level_ << "\n";
+      return kExitLocal;
+    }
+    // Logs go to stderr, so stdout stays free for the child in exec mode.
+    spdlog::set_default_logger(spdlog::stderr_color_st("agent"));
+    Result<agent::AgentConfig> config = agent::LoadConfigFile(config_path_);
+    if (!config) {
+      inv.err() << "Error loading configuration: " << config.error().message() << "\n";
+      return kExitLocal;
+    }
+    auto env = [&](const char* name) -> std::string {
+      if (!inv.env.getenv) return "";
+      return inv.env.getenv(name).value_or("");
+    };
+    ClientConfig cc;
+    cc.timeout = std::chrono::seconds(30);
+    std::string address = inv.options.address;
+    if (address.empty()) address = env("COFFER_ADDR");
+    if (address.empty()) address = env("VAULT_ADDR");
+    if (address.empty()) address = config->vault.address;
+    if (!address.empty()) cc.address = address;
+    cc.ca_cert = !inv.options.ca_cert.empty()    ? inv.options.ca_cert
+                 : !env("COFFER_CACERT").empty() ? env("COFFER_CACERT")
+                 : !env("VAULT_CACERT").empty()  ? env("VAULT_CACERT")
+                                                 : config->vault.ca_cert;
+    cc.tls_skip_verify = inv.options.tls_skip_verify.value_or(config->vault.tls_skip_verify);
+    Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(std::move(cc));
+    if (!http) {
+      inv.err() << "Error: " << http.error().message() << "\n";
+      return kExitLocal;
+    }
+    Result<std::unique_ptr<agent::Agent>> a =
+        agent::Agent::Create(std::move(*config), std::make_unique<HttpTransport>(std::move(*http)));
+    if (!a) {
+      inv.err() << "Error: " << a.error().message() << "\n";
+      return kExitLocal;
+    }
+    return (*a)->Run();
+  }
+
+ private:
+  std::string config_path_;
+  std::string log_level_ = "info";
+};
+
+}  // namespace
+
+void RegisterAgentCommand(Registry& registry) {
+  registry.Add({"agent", "Run the agent: auto-auth, token sinks, templates, exec",
+                "Usage: coffer agent -config=agent.hcl\n\n"
+                "  Logs in with the configured auto_auth method, keeps the token renewed,\n"
+                "  writes it to the sinks, renders templates and optionally supervises a\n"
+                "  child process with secrets in its environment. See docs/agent.md.",
+                [] { return std::make_unique<AgentCommand>(); }});
+}
+
+}  // namespace coffer::cli
