@@ -7,7 +7,11 @@
 namespace coffer::config {
 namespace {
 
-constexpr long double kNanosPerUnit[] = {1.0L, 1e3L, 1e6L, 1e9L, 60e9L, 3600e9L, 86400e9L};
+constexpr std::int64_t kNanosPerUnit[] = {
+    1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000, 3'600'000'000'000, 86'400'000'000'000};
+// The largest duration: what fits in int64 nanoseconds (~292 years), for the
+// bare-seconds form too.
+constexpr std::int64_t kMaxNanos = INT64_MAX;
 
 // Index into kNanosPerUnit for the unit at the start of `s`, and its length.
 bool MatchUnit(std::string_view s, int* index, std::size_t* length) {
@@ -50,11 +54,13 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   std::int64_t seconds = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec == std::errc() && end == text.data() + text.size()) {
-    if (seconds > INT64_MAX / 1000) return Err(Invalid("too large"));
+    if (seconds > kMaxNanos / 1'000'000'000) return Err(Invalid("too large"));
     return std::chrono::milliseconds(seconds * 1000);
   }
 
-  long double total_ns = 0;
+  // Exact integer arithmetic, as Go's time.ParseDuration: "1.001s" must give
+  // 1001 ms, not a binary floating-point 1000.999... truncated to 1000.
+  std::int64_t total_ns = 0;
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t start = i;
@@ -73,16 +79,26 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
       return Err(Invalid(i == text.size() ? "missing unit" : "unknown unit"));
     }
     i += unit_length;
-    long double value = 0;
-    for (std::size_t k = start; k < int_end; ++k) value = value * 10 + (text[k] - '0');
-    long double scale = 0.1L;
-    for (std::size_t k = frac_start; k < frac_end; ++k, scale /= 10) {
-      value += scale * (text[k] - '0');
+    const std::int64_t per_unit = kNanosPerUnit[unit];
+    std::int64_t value = 0;  // the integer part, in units
+    for (std::size_t k = start; k < int_end; ++k) {
+      const int digit = text[k] - '0';
+      if (value > (kMaxNanos / per_unit - digit) / 10) return Err(Invalid("too large"));
+      value = value * 10 + digit;
     }
-    total_ns += value * kNanosPerUnit[unit];
-    if (total_ns > 9.2e18L) return Err(Invalid("too large"));
+    std::int64_t nanos = value * per_unit;
+    // The fraction adds less than one unit; digits past the nanosecond are dropped.
+    std::int64_t scale = per_unit;
+    for (std::size_t k = frac_start; k < frac_end && scale >= 10; ++k) {
+      scale /= 10;
+      const std::int64_t add = scale * (text[k] - '0');
+      if (nanos > kMaxNanos - add) return Err(Invalid("too large"));
+      nanos += add;
+    }
+    if (nanos > kMaxNanos - total_ns) return Err(Invalid("too large"));
+    total_ns += nanos;
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(total_ns / 1e6L));
+  return std::chrono::milliseconds(total_ns / 1'000'000);
 }
 
 std::string FormatDuration(std::chrono::milliseconds d) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace coffer::config {
 namespace {
 
@@ -33,6 +35,25 @@ TEST(DurationTest, RejectsBadForms) {
     if (!d.has_value()) {
       EXPECT_EQ(d.error().code(), Code::kInvalidArgument);
     }
+  }
+}
+
+// Found by fuzz/fuzz_duration: fractions went through long double (so
+// "0.007s" was 6 ms), and bare seconds were allowed 1000 times past the
+// ~292-year limit of the unit forms, so FormatDuration's output of such a
+// value did not parse back.
+TEST(DurationTest, FractionsAreExactAndLimitsAgree) {
+  EXPECT_EQ(ParseDuration("1.001s").value(), milliseconds(1001));
+  EXPECT_EQ(ParseDuration("0.007s").value(), milliseconds(7));
+  EXPECT_EQ(ParseDuration("2.999s").value(), milliseconds(2999));
+  EXPECT_EQ(ParseDuration("1.0000001h").value(), milliseconds(3600000));
+  EXPECT_EQ(ParseDuration("9223372036").value(), seconds(9223372036));
+  EXPECT_FALSE(ParseDuration("9223372037").has_value());
+  EXPECT_FALSE(ParseDuration("606033606033").has_value());
+  EXPECT_FALSE(ParseDuration("2562048h").has_value());
+  EXPECT_FALSE(ParseDuration("9223372036854775808ns").has_value());
+  for (std::int64_t ms : {1001LL, 59999LL, 3600001LL, 9223372036000LL}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(milliseconds(ms))).value(), milliseconds(ms)) << ms;
   }
 }
 
