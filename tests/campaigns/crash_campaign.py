@@ -1,0 +1,367 @@
+#!/usr/bin/python3
+"""Crash campaign: SIGKILL the server at random moments while 32 clients write.
+
+Each iteration starts `coffer server` on the same `local` (SQLite) data
+directory, unseals it, lets 32 writer threads write KV v1 values through the
+HTTP API (and, with --rotate, a thread that calls sys/rotate in a loop), then
+kills the process with SIGKILL after a random delay. The next iteration
+restarts and unseals the server and checks, before writing again:
+
+- every acknowledged write (2xx) reads back exactly, or as the one write to
+  the same key that was in flight when the process died (a later value);
+- an unacknowledged write shows the old value or the new one, nothing else;
+- no read fails authentication or returns a value whose checksum is wrong
+  (a 500 / decryption error on read counts as torn);
+- the keyring term is at least the last acknowledged sys/rotate.
+
+Lost = an acknowledged value replaced by an older one or missing.
+Torn = a read that failed (500) or returned bytes that are neither the old nor
+the new value. Both must be 0.
+
+Unseal-key rekey (sys/rekey/init + update) is not implemented by the server
+(see src/core/sys_keys.cc), so there is no rekey mode.
+
+Usage:
+  COFFER_BIN=build-x/coffer tests/campaigns/crash_campaign.py --iterations 1000
+  ... --rotate                      # sys/rotate in a loop while writing
+  ... --json results.json           # figures written as JSON as well
+
+Exit status 0 when lost = torn = 0 and every restart unsealed.
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness  # noqa: E402
+
+CLIENTS = 32
+KEYS_PER_CLIENT = 8
+
+
+def make_value(client, key, seq):
+    body = "c%d-k%d-s%d-%s" % (client, key, seq, "x" * (seq % 97))
+    return {"body": body, "sha": hashlib.sha256(body.encode()).hexdigest()}
+
+
+def key_path(client, key):
+    return "/v1/secret/c%d/k%d" % (client, key)
+
+
+class Conn:
+    """One keep-alive HTTP connection to the server."""
+
+    def __init__(self, addr, token, timeout=10):
+        host, port = addr.split("//")[1].split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        self.token = token
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body)
+        headers = {"X-Vault-Token": self.token}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        return resp.status, raw
+
+    def close(self):
+        self.conn.close()
+
+
+class KeyState:
+    """What the campaign knows about one key (touched by one writer only)."""
+
+    __slots__ = ("acked", "inflight")
+
+    def __init__(self):
+        self.acked = None  # seq of the newest write answered 2xx (or read back)
+        self.inflight = None  # seq sent but not answered when the server died
+
+
+class Campaign:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.dir = tempfile.mkdtemp(prefix="coffer-crash-campaign-")
+        self.config = harness.write_config(self.dir)
+        self.state = {(c, k): KeyState() for c in range(CLIENTS) for k in range(KEYS_PER_CLIENT)}
+        self.unseal_key = None
+        self.root = None
+        self.rotations_acked = 0  # keyring term known to be durable
+        self.figures = {
+            "iterations": 0,
+            "writes_acked": 0,
+            "acked_checked": 0,
+            "unacked_checked": 0,
+            "unacked_new": 0,
+            "unacked_old": 0,
+            "rotations_acked": 0,
+            "lost": 0,
+            "torn": 0,
+            "unseal_failures": 0,
+            "errors": [],
+        }
+
+    # --- server lifecycle ---------------------------------------------------
+
+    def start(self):
+        s = harness.Server(["server", "-config=" + self.config], data_dir=self.dir)
+        s.start()
+        if self.unseal_key is None:
+            code, init, _ = s.request("PUT", "/v1/sys/init",
+                                      {"secret_shares": 1, "secret_threshold": 1})
+            if code != 200:
+                raise RuntimeError("init failed: %s %s" % (code, init))
+            self.unseal_key, self.root = init["keys"][0], init["root_token"]
+            self._unseal(s)
+            code, body, _ = s.request("POST", "/v1/sys/mounts/secret",
+                                      {"type": "kv", "options": {"version": "1"}},
+                                      token=self.root)
+            if code != 204:
+                raise RuntimeError("mount failed: %s %s" % (code, body))
+            code, ks, _ = s.request("GET", "/v1/sys/key-status", token=self.root)
+            self.rotations_acked = ks["term"]
+        else:
+            self._unseal(s)
+        return s
+
+    def _unseal(self, s):
+        code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": self.unseal_key})
+        if code != 200 or st.get("sealed", True):
+            self.figures["unseal_failures"] += 1
+            raise RuntimeError("unseal failed after restart: %s %s" % (code, st))
+
+    # --- checking -------------------------------------------------------------
+
+    def error(self, msg):
+        self.figures["errors"].append(msg)
+        if len(self.figures["errors"]) > 50:
+            del self.figures["errors"][25]
+
+    def check_key(self, conn, client, key):
+        st = self.state[(client, key)]
+        code, raw = conn.call("GET", key_path(client, key))
+        f = self.figures
+        if st.acked is not None:
+            f["acked_checked"] += 1
+        if st.inflight is not None:
+            f["unacked_checked"] += 1
+        if code == 404:
+            if st.acked is not None:
+                f["lost"] += 1
+                self.error("lost: c%d/k%d acked seq %d is missing" % (client, key, st.acked))
+            elif st.inflight is not None:
+                f["unacked_old"] += 1
+            st.inflight = None
+            return
+        if code != 200:
+            f["torn"] += 1
+            self.error("torn: c%d/k%d read answered %d: %r" % (client, key, code, raw[:200]))
+            return
+        data = json.loads(raw)["data"]
+        body = data.get("body", "")
+        if hashlib.sha256(body.encode()).hexdigest() != data.get("sha"):
+            f["torn"] += 1
+            self.error("torn: c%d/k%d checksum mismatch" % (client, key))
+            return
+        try:
+            c, k, s = body.split("-")[:3]
+            c, k, seq = int(c[1:]), int(k[1:]), int(s[1:])
+        except ValueError:
+            f["torn"] += 1
+            self.error("torn: c%d/k%d unparsable body" % (client, key))
+            return
+        if (c, k) != (client, key) or make_value(c, k, seq)["body"] != body:
+            f["torn"] += 1
+            self.error("torn: c%d/k%d holds another key's value" % (client, key))
+            return
+        if seq == st.acked:
+            if st.inflight is not None:
+                f["unacked_old"] += 1
+        elif st.inflight is not None and seq == st.inflight:
+            f["unacked_new"] += 1
+        elif st.acked is not None and seq < st.acked:
+            f["lost"] += 1
+            self.error("lost: c%d/k%d acked seq %d, read seq %d" % (client, key, st.acked, seq))
+            return
+        else:
+            f["torn"] += 1
+            self.error("torn: c%d/k%d seq %d is neither acked %s nor in flight %s"
+                       % (client, key, seq, st.acked, st.inflight))
+            return
+        # What was read after a restart is on disk: it is the new baseline.
+        st.acked = seq
+        st.inflight = None
+
+    def verify(self, s):
+        keys = list(self.state.keys())
+        chunks = [keys[i::4] for i in range(4)]
+
+        def run(chunk):
+            conn = Conn(s.addr, self.root)
+            try:
+                for client, key in chunk:
+                    self.check_key(conn, client, key)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if self.args.rotate:
+            code, ks, _ = s.request("GET", "/v1/sys/key-status", token=self.root)
+            if code != 200 or ks["term"] < self.rotations_acked:
+                self.figures["lost"] += 1
+                self.error("lost rotation: term %s < acked %d" % (ks, self.rotations_acked))
+            else:
+                self.rotations_acked = ks["term"]
+
+    # --- load -----------------------------------------------------------------
+
+    def writer(self, s, client, stop, counts):
+        conn = Conn(s.addr, self.root)
+        n = 0
+        try:
+            while not stop.is_set():
+                key = self.rng_for(client).randrange(KEYS_PER_CLIENT)
+                st = self.state[(client, key)]
+                seq = max(st.acked or 0, st.inflight or 0) + 1
+                st.inflight = seq
+                try:
+                    code, _ = conn.call("POST", key_path(client, key), make_value(client, key, seq))
+                except (OSError, http.client.HTTPException):
+                    return  # the server is gone; seq stays in flight
+                if 200 <= code < 300:
+                    st.acked = seq
+                    st.inflight = None
+                    n += 1
+                else:
+                    # An error answer: the write may or may not have happened
+                    # (treat it like one in flight), and the writer stops.
+                    self.error("write c%d/k%d answered %d" % (client, key, code))
+                    return
+        finally:
+            counts[client] = n
+            conn.close()
+
+    def rng_for(self, client):
+        # random.Random is not shared between threads: one per writer.
+        rngs = self.__dict__.setdefault("_rngs", {})
+        if client not in rngs:
+            rngs[client] = random.Random(self.rng.random())
+        return rngs[client]
+
+    def rotator(self, s, stop):
+        conn = Conn(s.addr, self.root)
+        try:
+            while not stop.is_set():
+                try:
+                    code, _ = conn.call("POST", "/v1/sys/rotate", {})
+                    if code != 204:
+                        return
+                    code, raw = conn.call("GET", "/v1/sys/key-status")
+                    if code == 200:
+                        self.rotations_acked = max(self.rotations_acked,
+                                                   json.loads(raw)["data"]["term"])
+                        self.figures["rotations_acked"] += 1
+                except (OSError, http.client.HTTPException, ValueError, KeyError):
+                    return
+        finally:
+            conn.close()
+
+    def iteration(self):
+        s = self.start()
+        try:
+            if self.figures["iterations"] > 0 or self.args.verify_first:
+                self.verify(s)
+            stop = threading.Event()
+            counts = [0] * CLIENTS
+            self._rngs = {c: random.Random(self.rng.random()) for c in range(CLIENTS)}
+            threads = [threading.Thread(target=self.writer, args=(s, c, stop, counts))
+                       for c in range(CLIENTS)]
+            if self.args.rotate:
+                threads.append(threading.Thread(target=self.rotator, args=(s, stop)))
+            for t in threads:
+                t.start()
+            time.sleep(self.rng.uniform(self.args.min_run, self.args.max_run))
+            s.kill9()  # SIGKILL mid-flight
+            stop.set()
+            for t in threads:
+                t.join()
+            self.figures["writes_acked"] += sum(counts)
+            self.figures["iterations"] += 1
+        finally:
+            s.stop(sig=signal.SIGKILL)
+
+    def run(self):
+        t0 = time.monotonic()
+        try:
+            for i in range(self.args.iterations):
+                self.iteration()
+                if self.args.progress and (i + 1) % self.args.progress == 0:
+                    self.report(t0, out=sys.stderr)
+            # A last restart checks what the last kill left.
+            s = self.start()
+            try:
+                self.verify(s)
+            finally:
+                s.stop(sig=signal.SIGKILL)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return self.report(t0)
+
+    def report(self, t0, out=sys.stdout):
+        f = dict(self.figures)
+        f["seconds"] = round(time.monotonic() - t0, 1)
+        f["mode"] = "rotate" if self.args.rotate else "plain"
+        errors = f.pop("errors")
+        print(json.dumps(f), file=out, flush=True)
+        for e in errors[:10]:
+            print("  " + e, file=out)
+        f["errors"] = errors
+        return f
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--iterations", type=int, default=5)
+    p.add_argument("--rotate", action="store_true", help="sys/rotate in a loop while writing")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--min-run", type=float, default=0.05, help="min seconds before SIGKILL")
+    p.add_argument("--max-run", type=float, default=1.0, help="max seconds before SIGKILL")
+    p.add_argument("--progress", type=int, default=0, help="print figures every N iterations")
+    p.add_argument("--verify-first", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--json", default=None, help="also write the figures to this file")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1 << 32)
+    print("seed %d" % args.seed, file=sys.stderr)
+    figures = Campaign(args).run()
+    figures["seed"] = args.seed
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(figures, fh, indent=1)
+    ok = figures["lost"] == 0 and figures["torn"] == 0 and figures["unseal_failures"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
