@@ -151,6 +151,8 @@ struct Agent::State {
     PassResult pass =
         renderer->RenderAll([this](const std::string& p, const Json& d) { return Fetch(p, d); });
     for (const Status& e : pass.errors) spdlog::error("agent: template: {}", e.message());
+    spdlog::debug("agent: render pass done ({} written, {} errors)", pass.files_written,
+                  pass.errors.size());
     if (pass.errors.empty()) {
       render_backoff = milliseconds(1000);
       next_render = now + pass.next;

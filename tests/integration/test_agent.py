@@ -1,0 +1,385 @@
+"""coffer agent against a real server: AppRole auto-auth writing a 0600 sink
+(and a response-wrapped sink), renewal across several TTLs with a re-login
+after the max TTL, a template re-rendered after KV writes with its mode and a
+command run exactly once per change, recovery after a server restart, and exec
+mode with env_template and restart on change. The agent's log is checked for
+tokens and secret values (never present)."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+ROOT = "agent-test-root"
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+class Agent:
+    def __init__(self, workdir, config_text, log_level="debug"):
+        self.dir = workdir
+        self.config = os.path.join(workdir, "agent.hcl")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(workdir, "agent.log")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("COFFER_ADDR", "VAULT_ADDR", "COFFER_TOKEN", "VAULT_TOKEN")}
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [harness.COFFER_BIN, "agent", "-config=" + self.config, "-log-level=" + log_level],
+            stdout=self.log_file, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+
+    def log(self):
+        return read(self.log_path) or ""
+
+    def count(self, text):
+        return self.log().count(text)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        return self.proc.returncode
+
+
+class AgentTestBase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-agent-")
+        self.agents = []
+        self.canaries = []
+
+    def tearDown(self):
+        for a in self.agents:
+            a.stop()
+            log = a.log()
+            for c in self.canaries:
+                self.assertNotIn(c, log, "a token or secret value reached the agent log")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def req(self, server, method, path, body=None, token=ROOT, status=None, headers=None):
+        st, data, _ = server.request(method, "/v1/" + path, body, token=token, headers=headers)
+        if status is not None:
+            self.assertIn(st, status if isinstance(status, tuple) else (status,),
+                          (method, path, data))
+        return st, data
+
+    def setup_server(self, server, token=ROOT, role_fields=None):
+        """approle at auth/approle, policy app-read, role app; returns the
+        paths of the role-id and secret-id files."""
+        self.req(server, "POST", "sys/auth/approle", {"type": "approle"}, token=token,
+                 status=(200, 204))
+        self.req(server, "PUT", "sys/policies/acl/app-read",
+                 {"policy": 'path "secret/data/app*" { capabilities = ["read"] }'},
+                 token=token, status=(200, 204))
+        fields = {"token_policies": "app-read"}
+        fields.update(role_fields or {})
+        self.req(server, "POST", "auth/approle/role/app", fields, token=token, status=(200, 204))
+        _, rid = self.req(server, "GET", "auth/approle/role/app/role-id", token=token, status=200)
+        _, sid = self.req(server, "POST", "auth/approle/role/app/secret-id", {}, token=token,
+                          status=200)
+        role_file = os.path.join(self.dir, "role_id")
+        secret_file = os.path.join(self.dir, "secret_id")
+        with open(role_file, "w") as f:
+            f.write(rid["data"]["role_id"] + "\n")
+        with open(secret_file, "w") as f:
+            f.write(sid["data"]["secret_id"] + "\n")
+        self.canaries.append(sid["data"]["secret_id"])
+        self.canaries.append(token)
+        return role_file, secret_file
+
+    def auto_auth(self, role_file, secret_file, sinks=""):
+        return """
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "%s"
+      secret_id_file_path = "%s"
+    }
+  }
+%s
+}
+""" % (role_file, secret_file, sinks)
+
+    def start_agent(self, config):
+        a = Agent(self.dir, config)
+        self.agents.append(a)
+        return a
+
+    def put_secret(self, server, path, data, token=ROOT):
+        self.req(server, "POST", "secret/data/" + path, {"data": data}, token=token, status=200)
+        for v in data.values():
+            self.canaries.append(v)
+
+
+class AgentDevServerTest(AgentTestBase):
+    def setUp(self):
+        super().setUp()
+        self.server = harness.start_dev(root_token=ROOT)
+
+    def tearDown(self):
+        super().tearDown()
+        self.server.cleanup()
+
+    def test_approle_auto_auth_writes_0600_sink_and_wrapped_sink(self):
+        role_file, secret_file = self.setup_server(self.server)
+        sink = os.path.join(self.dir, "token")
+        wrapped = os.path.join(self.dir, "wrapped")
+        agent = self.start_agent("""
+vault { address = "%s" }
+pid_file = "%s/agent.pid"
+%s
+""" % (self.server.addr, self.dir, self.auto_auth(role_file, secret_file, """
+  sink "file" { config = { path = "%s" } }
+  sink "file" {
+    wrap_ttl = "5m"
+    config = { path = "%s", mode = 0640 }
+  }
+""" % (sink, wrapped))))
+        token = wait_for(lambda: read(sink), what="the token sink")
+        self.canaries.append(token)
+        self.assertEqual(stat.S_IMODE(os.stat(sink).st_mode), 0o600)
+        st, data = self.req(self.server, "GET", "auth/token/lookup-self", token=token, status=200)
+        self.assertIn("app-read", data["data"]["policies"])
+        # Vault's default: the secret ID file is removed once read.
+        self.assertFalse(os.path.exists(secret_file))
+        self.assertEqual(int(read(os.path.join(self.dir, "agent.pid"))), agent.proc.pid)
+
+        info = json.loads(wait_for(lambda: read(wrapped), what="the wrapped sink"))
+        self.assertEqual(stat.S_IMODE(os.stat(wrapped).st_mode), 0o640)
+        self.assertEqual(info["creation_path"], "sys/wrapping/wrap")
+        self.canaries.append(info["token"])
+        st, unwrapped = self.req(self.server, "POST", "sys/wrapping/unwrap", token=info["token"],
+                                 status=200)
+        self.assertEqual(unwrapped["data"]["token"], token)
+        self.assertEqual(agent.stop(), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "agent.pid")))
+
+    def test_exit_after_auth(self):
+        role_file, secret_file = self.setup_server(self.server)
+        sink = os.path.join(self.dir, "token")
+        agent = self.start_agent("vault { address = \"%s\" }\nexit_after_auth = true\n%s" % (
+            self.server.addr,
+            self.auto_auth(role_file, secret_file, 'sink "file" { config = { path = "%s" } }'
+                           % sink)))
+        self.assertEqual(agent.proc.wait(timeout=30), 0)
+        token = read(sink)
+        self.canaries.append(token)
+        self.req(self.server, "GET", "auth/token/lookup-self", token=token, status=200)
+
+    def test_token_renewal_across_ttls_and_relogin_after_max_ttl(self):
+        role_file, secret_file = self.setup_server(
+            self.server, role_fields={"token_ttl": "3s", "token_max_ttl": "10s"})
+        sink = os.path.join(self.dir, "token")
+        agent = self.start_agent("vault { address = \"%s\" }\n%s" % (
+            self.server.addr,
+            self.auto_auth(role_file, secret_file, 'sink "file" { config = { path = "%s" } }'
+                           % sink)))
+        first = wait_for(lambda: read(sink), what="the first token")
+        start = time.monotonic()
+        seen = [first]
+        # 15 s = five TTLs: the token in the sink must be valid at every check.
+        while time.monotonic() - start < 15:
+            token = read(sink)
+            if token and token != seen[-1]:
+                seen.append(token)
+            st, data = self.req(self.server, "GET", "auth/token/lookup-self", token=token)
+            self.assertEqual(st, 200, "sink token invalid %.1fs after login" %
+                             (time.monotonic() - start))
+            time.sleep(0.25)
+        self.canaries.extend(seen)
+        self.assertGreaterEqual(agent.count("token renewed"), 2, agent.log())
+        self.assertGreaterEqual(len(seen), 2, "no re-login after the max TTL")
+        self.assertGreaterEqual(agent.count("authenticated with approle"), 2)
+
+    def test_template_rendered_on_change_with_mode_and_command_once_per_change(self):
+        role_file, secret_file = self.setup_server(self.server)
+        self.put_secret(self.server, "app", {"password": "pw-one-1111"})
+        out = os.path.join(self.dir, "app.conf")
+        counter = os.path.join(self.dir, "count")
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+template_config { static_secret_render_interval = "1s" }
+template {
+  contents = "password={{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}\\n"
+  destination = "%s"
+  perms = "0640"
+  command = "echo x >> %s"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), out, counter))
+        wait_for(lambda: read(out) == "password=pw-one-1111\n", what="first render")
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
+        wait_for(lambda: read(counter) == "x\n", what="first command")
+
+        self.put_secret(self.server, "app", {"password": "pw-two-2222"})
+        wait_for(lambda: read(out) == "password=pw-two-2222\n", what="re-render after a write")
+        wait_for(lambda: read(counter) == "x\nx\n", what="second command")
+        self.put_secret(self.server, "app", {"password": "pw-three-3333"})
+        wait_for(lambda: read(out) == "password=pw-three-3333\n", what="third render")
+        wait_for(lambda: read(counter) == "x\nx\nx\n", what="third command")
+
+        # The same value written again (a new version) and re-read by two
+        # more render passes: no write, no command.
+        self.put_secret(self.server, "app", {"password": "pw-three-3333"})
+        passes = agent.count("render pass done")
+        wait_for(lambda: agent.count("render pass done") >= passes + 2, what="two more passes")
+        self.assertEqual(read(counter), "x\nx\nx\n")
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
+
+    def test_missing_key_with_error_on_missing_key_keeps_file_absent(self):
+        role_file, secret_file = self.setup_server(self.server)
+        self.put_secret(self.server, "app", {"password": "pw-x-9999"})
+        out = os.path.join(self.dir, "strict.conf")
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+template_config { static_secret_render_interval = "1s" }
+template {
+  contents = "{{ with secret \\"secret/data/app\\" }}{{ .Data.data.nope }}{{ end }}"
+  destination = "%s"
+  error_on_missing_key = true
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), out))
+        wait_for(lambda: 'no entry for key \\"nope\\"' in agent.log()
+                 or 'no entry for key "nope"' in agent.log(), what="the missing-key error")
+        self.assertFalse(os.path.exists(out))
+
+    def test_exec_env_template_restart_on_change_and_signal_forwarding(self):
+        role_file, secret_file = self.setup_server(self.server)
+        self.put_secret(self.server, "app", {"password": "exec-one-1111"})
+        env_out = os.path.join(self.dir, "env_out")
+        script = 'printf "%%s\\n" "$APP_PASSWORD" >> %s; exec sleep 1000' % env_out
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+template_config { static_secret_render_interval = "1s" }
+exec {
+  command = ["/bin/sh", "-c", %s]
+  restart_on_secret_changes = "always"
+  restart_stop_signal = "SIGTERM"
+}
+env_template "APP_PASSWORD" {
+  contents = "{{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}"
+}
+""" % (self.server.addr, self.auth_block(role_file, secret_file), json.dumps(script)))
+        wait_for(lambda: read(env_out) == "exec-one-1111\n", what="the child with the env var")
+        self.put_secret(self.server, "app", {"password": "exec-two-2222"})
+        wait_for(lambda: read(env_out) == "exec-one-1111\nexec-two-2222\n",
+                 what="the restarted child")
+        # The value is in the child's environment, not its command line.
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                cmd = read("/proc/%s/cmdline" % pid) or ""
+                self.assertNotIn("exec-two-2222", cmd)
+        self.assertEqual(agent.stop(signal.SIGTERM), 128 + signal.SIGTERM)
+
+    def auth_block(self, role_file, secret_file):
+        return self.auto_auth(role_file, secret_file)
+
+    def test_exec_exit_code_passes_through(self):
+        role_file, secret_file = self.setup_server(self.server)
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+exec {
+  command = ["/bin/sh", "-c", "exit 7"]
+  restart_on_secret_changes = "never"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file)))
+        self.assertEqual(agent.proc.wait(timeout=30), 7)
+
+    def test_cert_method_is_refused_clearly(self):
+        agent = self.start_agent('auto_auth { method "cert" { config = {} } }\n')
+        self.assertEqual(agent.proc.wait(timeout=30), 1)
+        self.assertIn("not supported by this server yet", agent.log())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AgentServerRestartTest(AgentTestBase):
+    def test_recovers_after_server_restart(self):
+        data_dir = os.path.join(self.dir, "server")
+        os.mkdir(data_dir)
+        port = free_port()
+        config = os.path.join(data_dir, "config.hcl")
+        with open(config, "w") as f:
+            f.write('storage "local" {\n  path = "%s"\n}\n' % os.path.join(data_dir, "data"))
+            f.write('listener "tcp" {\n  address = "127.0.0.1:%d"\n  tls_disable = true\n}\n'
+                    % port)
+            f.write('disable_mlock = true\nlog_level = "warn"\n')
+        server = harness.start_config(data_dir, config)
+        try:
+            _, init, _ = server.request("PUT", "/v1/sys/init",
+                                        {"secret_shares": 1, "secret_threshold": 1})
+            key, root = init["keys"][0], init["root_token"]
+            server.request("PUT", "/v1/sys/unseal", {"key": key})
+            self.req(server, "POST", "sys/mounts/secret",
+                     {"type": "kv", "options": {"version": "2"}}, token=root, status=(200, 204))
+            role_file, secret_file = self.setup_server(
+                server, token=root, role_fields={"token_ttl": "3s", "token_max_ttl": "1h"})
+            self.put_secret(server, "app", {"password": "before-restart-1"}, token=root)
+            out = os.path.join(self.dir, "app.conf")
+            agent = self.start_agent("""
+vault { address = "http://127.0.0.1:%d" }
+%s
+template_config { static_secret_render_interval = "1s" }
+template {
+  contents = "{{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}"
+  destination = "%s"
+}
+""" % (port, self.auto_auth(role_file, secret_file), out))
+            wait_for(lambda: read(out) == "before-restart-1", what="first render")
+            logins = agent.count("authenticated with approle")
+
+            server.stop()
+            # Down for longer than the token's TTL: the agent must log in again.
+            wait_for(lambda: "token expired while the server was unreachable" in agent.log()
+                     or "token renewal refused" in agent.log(), timeout=30,
+                     what="the agent to notice the outage")
+            self.assertIsNone(agent.proc.poll(), "the agent exited during the outage")
+            server = harness.start_config(data_dir, config)
+            st, body = server.request("PUT", "/v1/sys/unseal", {"key": key})[:2]
+            self.assertFalse(body["sealed"], body)
+            self.put_secret(server, "app", {"password": "after-restart-2"}, token=root)
+            wait_for(lambda: read(out) == "after-restart-2", timeout=60,
+                     what="a render after the restart")
+            self.assertGreater(agent.count("authenticated with approle"), logins)
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
