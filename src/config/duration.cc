@@ -46,9 +46,10 @@ Status Invalid(std::string_view why) {
 }  // namespace
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+  // Checked after the '+': "+-7" must not reach from_chars as -7.
   if (text.empty()) return Err(Invalid("empty"));
   if (text[0] == '-') return Err(Invalid("must not be negative"));
-  if (text[0] == '+') text.remove_prefix(1);
 
   // A bare integer is a number of seconds.
   std::int64_t seconds = 0;

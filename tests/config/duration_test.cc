@@ -57,6 +57,16 @@ TEST(DurationTest, FractionsAreExactAndLimitsAgree) {
   }
 }
 
+// Found by fuzz/fuzz_duration: the sign check ran before a leading '+' was
+// dropped, so "+-7" parsed as -7 s (a negative TTL) and "+" as 0.
+TEST(DurationTest, RejectsSignAfterPlus) {
+  for (const char* bad : {"+-7", "+-1h", "+", "++1"}) {
+    EXPECT_FALSE(ParseDuration(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseDuration("+7").value(), seconds(7));
+  EXPECT_EQ(ParseDuration("+1h").value(), hours(1));
+}
+
 TEST(DurationTest, FormatsLikeVault) {
   EXPECT_EQ(FormatDuration(hours(768)), "768h0m0s");
   EXPECT_EQ(FormatDuration(seconds(90)), "1m30s");
