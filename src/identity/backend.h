@@ -1,0 +1,60 @@
+#pragma once
+// IdentityBackend: the built-in identity/ API (Vault's shapes), served by
+// the core like sys/ (not in the mount table):
+//   entity, entity/id/:id, entity/name/:name      (LIST entity/id, entity/name)
+//   entity-alias, entity-alias/id/:id             (LIST entity-alias/id)
+//   group, group/id/:id, group/name/:name         (LIST group/id, group/name)
+//   lookup/entity, lookup/group
+//   mfa/method/totp[/:id], mfa/method[/:id], mfa/method/totp/generate,
+//   mfa/method/totp/admin-generate, mfa/method/totp/admin-destroy,
+//   mfa/login-enforcement/:name                   (LIST mfa/login-enforcement)
+// Authorisation is the core's (ACL on the full path); generate acts on the
+// caller's own entity (request.auth->entity_id).
+//
+// Errors: kNotFound for unknown paths, kMethodNotAllowed, kInvalidArgument,
+// storage errors. Thread-safe (the stores are).
+
+#include "identity/mfa/mfa_store.h"
+#include "identity/store.h"
+#include "logical/backend.h"
+
+namespace coffer::identity {
+
+class IdentityBackend final : public logical::Backend {
+ public:
+  IdentityBackend(IdentityStore& store, mfa::MfaStore& mfa) : store_(store), mfa_(mfa) {}
+
+  // request.relative_path is the path below "identity/".
+  Result<logical::Response> HandleRequest(const logical::Request& request) override;
+
+  // The read answer for an entity (with aliases and group ids), as in Vault.
+  logical::Json EntityJson(const Entity& e) const;
+  logical::Json GroupJson(const Group& g) const;
+
+ private:
+  Result<logical::Response> Entities(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> EntityAliases(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> Groups(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> Lookup(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> Mfa(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> MfaMethods(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> Enforcements(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> WriteEntity(const logical::Request& request, std::string_view id,
+                                        std::string_view name, bool by_name);
+  Result<logical::Response> WriteGroup(const logical::Request& request, std::string_view id,
+                                       std::string_view name);
+
+  IdentityStore& store_;
+  mfa::MfaStore& mfa_;
+};
+
+// Shared by the route files.
+namespace detail {
+bool IsWrite(logical::Operation op);
+Status MethodNotAllowed();
+std::string Time(std::int64_t unix_seconds);
+// The string value of a field, or "" when absent or not a string.
+std::string Str(const logical::Request& request, std::string_view name);
+}  // namespace detail
+
+}  // namespace coffer::identity

@@ -1,0 +1,516 @@
+#include "identity/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "crypto/random.h"
+
+namespace coffer::identity {
+namespace {
+
+constexpr std::string_view kEntity = "entity/";
+constexpr std::string_view kAlias = "alias/";
+constexpr std::string_view kGroup = "group/";
+
+std::string AliasKey(std::string_view accessor, std::string_view name) {
+  std::string k(accessor);
+  k.push_back('\0');
+  k += name;
+  return k;
+}
+
+Status CheckPolicies(const std::vector<std::string>& policies) {
+  for (const auto& p : policies) {
+    if (p == "root") return InvalidArgument("policy \"root\" cannot be granted through identity");
+  }
+  return Status::Ok();
+}
+
+void RemoveValue(std::vector<std::string>& v, const std::string& x) { std::erase(v, x); }
+
+storage::Op PutOp(std::string_view kind, const std::string& id, const Json& value) {
+  return storage::Op{storage::Op::Kind::kPut, std::string(kind) + id, value.dump()};
+}
+storage::Op DeleteOp(std::string_view kind, const std::string& id) {
+  return storage::Op{storage::Op::Kind::kDelete, std::string(kind) + id, ""};
+}
+
+}  // namespace
+
+void IdentityStore::Snapshot::Reindex() {
+  entity_by_name.clear();
+  group_by_name.clear();
+  alias_by_key.clear();
+  entity_groups.clear();
+  group_parents.clear();
+  for (const auto& [id, e] : entities) entity_by_name[e.name] = id;
+  for (const auto& [id, a] : aliases) alias_by_key[AliasKey(a.mount_accessor, a.name)] = id;
+  for (const auto& [id, g] : groups) {
+    group_by_name[g.name] = id;
+    for (const auto& m : g.member_entity_ids) entity_groups[m].insert(id);
+    for (const auto& sub : g.member_group_ids) group_parents[sub].insert(id);
+  }
+}
+
+IdentityStore::IdentityStore(storage::Backend& storage, Clock& clock)
+    : storage_(storage), clock_(clock), snapshot_(std::make_shared<const Snapshot>()) {}
+
+std::optional<MountRef> IdentityStore::LookupMount(std::string_view accessor) const {
+  if (!mount_lookup_ || accessor.empty()) return std::nullopt;
+  return mount_lookup_(accessor);
+}
+
+std::shared_ptr<const IdentityStore::Snapshot> IdentityStore::Current() const {
+  std::scoped_lock lock(snap_mu_);
+  return snapshot_;
+}
+
+void IdentityStore::Swap(std::shared_ptr<Snapshot> next) {
+  next->Reindex();
+  {
+    std::scoped_lock lock(snap_mu_);
+    snapshot_ = std::move(next);
+  }
+  ++generation_;
+}
+
+std::int64_t IdentityStore::Now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
+}
+
+Status IdentityStore::Persist(std::string_view kind, const std::string& id, const Json& value) {
+  return storage_.Put(std::string(kind) + id, value.dump());
+}
+
+Status IdentityStore::Erase(std::string_view kind, const std::string& id) {
+  return storage_.Delete(std::string(kind) + id);
+}
+
+Status IdentityStore::Load() {
+  std::scoped_lock writer(writer_mu_);
+  auto next = std::make_shared<Snapshot>();
+  auto read_all = [&](std::string_view kind, auto&& add) -> Status {
+    ASSIGN_OR_RETURN(auto keys, storage_.List(kind));
+    for (const auto& k : keys) {
+      if (k.ends_with('/')) continue;
+      ASSIGN_OR_RETURN(auto entry, storage_.Get(std::string(kind) + k));
+      if (!entry) continue;
+      Json j = Json::parse(entry->value, nullptr, false);
+      TRY(add(j));
+    }
+    return Status::Ok();
+  };
+  TRY(read_all(kEntity, [&](const Json& j) -> Status {
+    ASSIGN_OR_RETURN(Entity e, EntityFromJson(j));
+    next->entities[e.id] = std::move(e);
+    return Status::Ok();
+  }));
+  TRY(read_all(kAlias, [&](const Json& j) -> Status {
+    ASSIGN_OR_RETURN(Alias a, AliasFromJson(j));
+    next->aliases[a.id] = std::move(a);
+    return Status::Ok();
+  }));
+  TRY(read_all(kGroup, [&](const Json& j) -> Status {
+    ASSIGN_OR_RETURN(Group g, GroupFromJson(j));
+    next->groups[g.id] = std::move(g);
+    return Status::Ok();
+  }));
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+void IdentityStore::Unload() {
+  std::scoped_lock writer(writer_mu_);
+  Swap(std::make_shared<Snapshot>());
+}
+
+// --- entities
+
+std::optional<Entity> IdentityStore::EntityById(std::string_view id) const {
+  auto s = Current();
+  auto it = s->entities.find(std::string(id));
+  if (it == s->entities.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Entity> IdentityStore::EntityByName(std::string_view name) const {
+  auto s = Current();
+  auto it = s->entity_by_name.find(std::string(name));
+  if (it == s->entity_by_name.end()) return std::nullopt;
+  return s->entities.at(it->second);
+}
+
+Result<std::pair<Entity, bool>> IdentityStore::UpsertEntity(
+    std::string_view id, std::string_view name, bool create_with_id,
+    const std::function<Status(Entity&)>& mutate) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  Entity e;
+  bool created = false;
+  if (!id.empty()) {
+    auto it = cur->entities.find(std::string(id));
+    if (it != cur->entities.end()) {
+      e = it->second;
+    } else if (create_with_id) {
+      created = true;
+      e.id = std::string(id);
+    } else {
+      return Err(NotFound("entity not found"));
+    }
+  } else if (auto it = cur->entity_by_name.find(std::string(name));
+             !name.empty() && it != cur->entity_by_name.end()) {
+    e = cur->entities.at(it->second);
+  } else {
+    created = true;
+    e.id = crypto::NewUuid();
+  }
+  if (created) {
+    e.creation_time = Now();
+    e.name = name.empty() ? "entity_" + e.id.substr(0, 8) : std::string(name);
+  }
+  TRY(mutate(e));
+  if (e.name.empty()) return Err(InvalidArgument("entity name cannot be empty"));
+  TRY(CheckPolicies(e.policies));
+  if (auto it = cur->entity_by_name.find(e.name);
+      it != cur->entity_by_name.end() && it->second != e.id) {
+    return Err(InvalidArgument("entity name is already in use"));
+  }
+  e.last_update_time = Now();
+  TRY(Persist(kEntity, e.id, ToJson(e)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->entities[e.id] = e;
+  Swap(std::move(next));
+  return std::make_pair(std::move(e), created);
+}
+
+Status IdentityStore::DeleteEntity(std::string_view id_view) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  std::string id(id_view);
+  if (!cur->entities.contains(id)) return Status::Ok();  // deleting nothing is fine
+  auto next = std::make_shared<Snapshot>(*cur);
+  std::vector<storage::Op> ops;
+  for (auto it = next->aliases.begin(); it != next->aliases.end();) {
+    if (it->second.canonical_id == id) {
+      ops.push_back(DeleteOp(kAlias, it->first));
+      it = next->aliases.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (auto g = cur->entity_groups.find(id); g != cur->entity_groups.end()) {
+    for (const auto& gid : g->second) {
+      Group& group = next->groups.at(gid);
+      RemoveValue(group.member_entity_ids, id);
+      group.last_update_time = Now();
+      ++group.modify_index;
+      ops.push_back(PutOp(kGroup, gid, ToJson(group)));
+    }
+  }
+  ops.push_back(DeleteOp(kEntity, id));
+  TRY(storage_.Transact({}, ops));
+  next->entities.erase(id);
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+std::vector<Entity> IdentityStore::Entities() const {
+  auto s = Current();
+  std::vector<Entity> out;
+  for (const auto& [id, e] : s->entities) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const Entity& a, const Entity& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<Alias> IdentityStore::AliasesOf(std::string_view entity_id) const {
+  auto s = Current();
+  std::vector<Alias> out;
+  for (const auto& [id, a] : s->aliases) {
+    if (a.canonical_id == entity_id) out.push_back(a);
+  }
+  std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
+  return out;
+}
+
+// --- aliases
+
+std::optional<Alias> IdentityStore::AliasById(std::string_view id) const {
+  auto s = Current();
+  auto it = s->aliases.find(std::string(id));
+  if (it == s->aliases.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Alias> IdentityStore::FindAlias(std::string_view accessor,
+                                              std::string_view name) const {
+  auto s = Current();
+  auto it = s->alias_by_key.find(AliasKey(accessor, name));
+  if (it == s->alias_by_key.end()) return std::nullopt;
+  return s->aliases.at(it->second);
+}
+
+Result<Alias> IdentityStore::PutAlias(Alias a) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
+  if (!cur->entities.contains(a.canonical_id)) return Err(InvalidArgument("invalid canonical ID"));
+  auto mount = LookupMount(a.mount_accessor);
+  if (!mount) return Err(InvalidArgument("invalid mount accessor \"" + a.mount_accessor + "\""));
+  a.mount_path = mount->path;
+  a.mount_type = mount->type;
+  if (a.id.empty()) {
+    a.id = crypto::NewUuid();
+    a.creation_time = Now();
+  } else if (auto it = cur->aliases.find(a.id); it != cur->aliases.end()) {
+    a.creation_time = it->second.creation_time;
+  } else {
+    return Err(NotFound("alias not found"));
+  }
+  if (auto it = cur->alias_by_key.find(AliasKey(a.mount_accessor, a.name));
+      it != cur->alias_by_key.end() && it->second != a.id) {
+    return Err(InvalidArgument("combination of mount and alias name is already in use"));
+  }
+  a.last_update_time = Now();
+  TRY(Persist(kAlias, a.id, ToJson(a)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->aliases[a.id] = a;
+  Swap(std::move(next));
+  return a;
+}
+
+Status IdentityStore::DeleteAlias(std::string_view id) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (!cur->aliases.contains(std::string(id))) return Status::Ok();
+  TRY(Erase(kAlias, std::string(id)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->aliases.erase(std::string(id));
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+std::vector<Alias> IdentityStore::Aliases() const {
+  auto s = Current();
+  std::vector<Alias> out;
+  for (const auto& [id, a] : s->aliases) out.push_back(a);
+  std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
+  return out;
+}
+
+// --- groups
+
+std::optional<Group> IdentityStore::GroupById(std::string_view id) const {
+  auto s = Current();
+  auto it = s->groups.find(std::string(id));
+  if (it == s->groups.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Group> IdentityStore::GroupByName(std::string_view name) const {
+  auto s = Current();
+  auto it = s->group_by_name.find(std::string(name));
+  if (it == s->group_by_name.end()) return std::nullopt;
+  return s->groups.at(it->second);
+}
+
+Status IdentityStore::CheckGroup(const Snapshot& s, const Group& g) const {
+  if (g.name.empty()) return InvalidArgument("group name cannot be empty");
+  if (g.type != "internal") return InvalidArgument("only internal groups are supported");
+  TRY(CheckPolicies(g.policies));
+  if (auto it = s.group_by_name.find(g.name); it != s.group_by_name.end() && it->second != g.id) {
+    return InvalidArgument("group name is already in use");
+  }
+  for (const auto& e : g.member_entity_ids) {
+    if (!s.entities.contains(e)) return InvalidArgument("entity \"" + e + "\" does not exist");
+  }
+  // A subgroup may not contain this group, directly or further down.
+  for (const auto& sub : g.member_group_ids) {
+    if (sub == g.id) return InvalidArgument("a group cannot be its own member");
+    if (!s.groups.contains(sub)) return InvalidArgument("group \"" + sub + "\" does not exist");
+  }
+  std::deque<std::string> todo(g.member_group_ids.begin(), g.member_group_ids.end());
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    std::string cur = todo.front();
+    todo.pop_front();
+    if (!seen.insert(cur).second) continue;
+    auto it = s.groups.find(cur);
+    if (it == s.groups.end()) continue;
+    for (const auto& sub : it->second.member_group_ids) {
+      if (sub == g.id) {
+        return InvalidArgument("member group \"" + cur + "\" would create a cycle");
+      }
+      todo.push_back(sub);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::pair<Group, bool>> IdentityStore::UpsertGroup(
+    std::string_view id, std::string_view name, const std::function<Status(Group&)>& mutate) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  Group g;
+  bool created = false;
+  if (!id.empty()) {
+    auto it = cur->groups.find(std::string(id));
+    if (it == cur->groups.end()) return Err(NotFound("group not found"));
+    g = it->second;
+  } else if (auto it = cur->group_by_name.find(std::string(name));
+             !name.empty() && it != cur->group_by_name.end()) {
+    g = cur->groups.at(it->second);
+  } else {
+    created = true;
+    g.id = crypto::NewUuid();
+    g.creation_time = Now();
+    g.name = name.empty() ? "group_" + g.id.substr(0, 8) : std::string(name);
+  }
+  TRY(mutate(g));
+  TRY(CheckGroup(*cur, g));
+  g.last_update_time = Now();
+  ++g.modify_index;
+  TRY(Persist(kGroup, g.id, ToJson(g)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->groups[g.id] = g;
+  Swap(std::move(next));
+  return std::make_pair(std::move(g), created);
+}
+
+Status IdentityStore::DeleteGroup(std::string_view id_view) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  std::string id(id_view);
+  if (!cur->groups.contains(id)) return Status::Ok();
+  auto next = std::make_shared<Snapshot>(*cur);
+  std::vector<storage::Op> ops;
+  if (auto p = cur->group_parents.find(id); p != cur->group_parents.end()) {
+    for (const auto& parent : p->second) {
+      Group& pg = next->groups.at(parent);
+      RemoveValue(pg.member_group_ids, id);
+      ++pg.modify_index;
+      ops.push_back(PutOp(kGroup, parent, ToJson(pg)));
+    }
+  }
+  ops.push_back(DeleteOp(kGroup, id));
+  TRY(storage_.Transact({}, ops));
+  next->groups.erase(id);
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+std::vector<Group> IdentityStore::Groups() const {
+  auto s = Current();
+  std::vector<Group> out;
+  for (const auto& [id, g] : s->groups) out.push_back(g);
+  std::sort(out.begin(), out.end(), [](const Group& a, const Group& b) { return a.id < b.id; });
+  return out;
+}
+
+std::set<std::string> IdentityStore::DirectGroupIds(std::string_view entity_id) const {
+  auto s = Current();
+  auto it = s->entity_groups.find(std::string(entity_id));
+  return it == s->entity_groups.end() ? std::set<std::string>() : it->second;
+}
+
+std::set<std::string> IdentityStore::ParentGroupIds(std::string_view group_id) const {
+  auto s = Current();
+  auto it = s->group_parents.find(std::string(group_id));
+  return it == s->group_parents.end() ? std::set<std::string>() : it->second;
+}
+
+namespace {
+
+// Every group reachable upwards from `start` through group_parents.
+template <typename Snap>
+std::set<std::string> Closure(const Snap& s, const std::set<std::string>& start) {
+  std::set<std::string> out;
+  std::deque<std::string> todo(start.begin(), start.end());
+  while (!todo.empty()) {
+    std::string g = std::move(todo.front());
+    todo.pop_front();
+    if (!out.insert(g).second) continue;
+    if (auto it = s.group_parents.find(g); it != s.group_parents.end()) {
+      for (const auto& p : it->second) todo.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::set<std::string> IdentityStore::AllGroupIds(std::string_view entity_id) const {
+  auto s = Current();
+  auto it = s->entity_groups.find(std::string(entity_id));
+  if (it == s->entity_groups.end()) return {};
+  return Closure(*s, it->second);
+}
+
+std::vector<std::string> IdentityStore::IdentityPolicies(std::string_view entity_id) const {
+  auto s = Current();
+  std::set<std::string> out;
+  auto e = s->entities.find(std::string(entity_id));
+  if (e == s->entities.end()) return {};
+  out.insert(e->second.policies.begin(), e->second.policies.end());
+  if (auto it = s->entity_groups.find(e->first); it != s->entity_groups.end()) {
+    for (const auto& gid : Closure(*s, it->second)) {
+      const Group& g = s->groups.at(gid);
+      out.insert(g.policies.begin(), g.policies.end());
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+Result<std::string> IdentityStore::EntityForLogin(std::string_view mount_accessor,
+                                                  const MountRef& mount,
+                                                  std::string_view alias_name) {
+  if (auto alias = FindAlias(mount_accessor, alias_name)) {
+    auto entity = EntityById(alias->canonical_id);
+    if (entity) {
+      if (entity->disabled) return Err(PermissionDenied());
+      return entity->id;
+    }
+  }
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  // Another login may have created it while we waited for the writer lock.
+  if (auto it = cur->alias_by_key.find(AliasKey(mount_accessor, alias_name));
+      it != cur->alias_by_key.end()) {
+    const Alias& a = cur->aliases.at(it->second);
+    if (auto e = cur->entities.find(a.canonical_id); e != cur->entities.end()) {
+      if (e->second.disabled) return Err(PermissionDenied());
+      return e->first;
+    }
+  }
+  Entity e;
+  e.id = crypto::NewUuid();
+  e.name = "entity_" + e.id.substr(0, 8);
+  e.creation_time = e.last_update_time = Now();
+  e.metadata = {};
+  Alias a;
+  a.id = crypto::NewUuid();
+  a.canonical_id = e.id;
+  a.mount_accessor = std::string(mount_accessor);
+  a.mount_path = mount.path;
+  a.mount_type = mount.type;
+  a.name = std::string(alias_name);
+  a.creation_time = a.last_update_time = e.creation_time;
+  std::vector<storage::Op> ops{PutOp(kEntity, e.id, ToJson(e)), PutOp(kAlias, a.id, ToJson(a))};
+  // An alias left behind by a deleted entity is replaced.
+  if (auto it = cur->alias_by_key.find(AliasKey(mount_accessor, alias_name));
+      it != cur->alias_by_key.end()) {
+    ops.push_back(DeleteOp(kAlias, it->second));
+  }
+  TRY(storage_.Transact({}, ops));
+  auto next = std::make_shared<Snapshot>(*cur);
+  if (auto it = cur->alias_by_key.find(AliasKey(mount_accessor, alias_name));
+      it != cur->alias_by_key.end()) {
+    next->aliases.erase(it->second);
+  }
+  next->entities[e.id] = e;
+  next->aliases[a.id] = a;
+  Swap(std::move(next));
+  return e.id;
+}
+
+}  // namespace coffer::identity

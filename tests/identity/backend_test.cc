@@ -1,0 +1,143 @@
+#include "identity/backend.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::identity {
+namespace {
+
+using logical::Operation;
+
+class IdentityBackendTest : public ::testing::Test {
+ protected:
+  IdentityBackendTest() : store_(storage_, clock_), mfa_(storage_, clock_), backend_(store_, mfa_) {
+    store_.SetMountLookup([](std::string_view accessor) -> std::optional<MountRef> {
+      if (accessor == "auth_userpass_1") return MountRef{"auth/userpass/", "userpass"};
+      return std::nullopt;
+    });
+  }
+
+  Result<logical::Response> Call(Operation op, std::string rel, Json data = Json::object()) {
+    logical::Request r;
+    r.operation = op;
+    r.path = "identity/" + rel;
+    r.mount_point = "identity/";
+    r.relative_path = rel;
+    r.data = std::move(data);
+    return backend_.HandleRequest(r);
+  }
+
+  storage::InmemBackend storage_;
+  FakeClock clock_;
+  IdentityStore store_;
+  mfa::MfaStore mfa_;
+  IdentityBackend backend_;
+};
+
+TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
+  auto created = Call(Operation::kUpdate, "entity",
+                      Json{{"name", "alice"}, {"policies", "a,b"}, {"metadata", {{"team", "x"}}}});
+  ASSERT_TRUE(created) << created.error().ToString();
+  std::string id = created->data["id"];
+  auto read = Call(Operation::kRead, "entity/name/alice");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->data["id"], id);
+  EXPECT_EQ(read->data["policies"], Json::array({"a", "b"}));
+  EXPECT_EQ(read->data["metadata"]["team"], "x");
+
+  auto alias =
+      Call(Operation::kUpdate, "entity-alias",
+           Json{{"name", "alice"}, {"canonical_id", id}, {"mount_accessor", "auth_userpass_1"}});
+  ASSERT_TRUE(alias) << alias.error().ToString();
+  auto dup =
+      Call(Operation::kUpdate, "entity-alias",
+           Json{{"name", "alice"}, {"canonical_id", id}, {"mount_accessor", "auth_userpass_1"}});
+  ASSERT_FALSE(dup);
+
+  auto group = Call(Operation::kUpdate, "group",
+                    Json{{"name", "devs"},
+                         {"policies", Json::array({"dev"})},
+                         {"member_entity_ids", Json::array({id})}});
+  ASSERT_TRUE(group) << group.error().ToString();
+  std::string gid = group->data["id"];
+  auto g = Call(Operation::kRead, "group/id/" + gid);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->data["member_entity_ids"], Json::array({id}));
+  read = Call(Operation::kRead, "entity/id/" + id);
+  EXPECT_EQ(read->data["group_ids"], Json::array({gid}));
+  EXPECT_EQ(read->data["aliases"].size(), 1u);
+
+  auto list = Call(Operation::kList, "entity/id/");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->data["keys"], Json::array({id}));
+  EXPECT_EQ(list->data["key_info"][id]["name"], "alice");
+  auto names = Call(Operation::kList, "group/name/");
+  EXPECT_EQ(names->data["keys"], Json::array({"devs"}));
+
+  auto by_alias = Call(Operation::kUpdate, "lookup/entity",
+                       Json{{"alias_name", "alice"}, {"alias_mount_accessor", "auth_userpass_1"}});
+  ASSERT_TRUE(by_alias);
+  EXPECT_EQ(by_alias->data["id"], id);
+  auto none = Call(Operation::kUpdate, "lookup/entity", Json{{"name", "nobody"}});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->data.is_null());
+  auto lg = Call(Operation::kUpdate, "lookup/group", Json{{"name", "devs"}});
+  EXPECT_EQ(lg->data["id"], gid);
+
+  ASSERT_TRUE(Call(Operation::kDelete, "entity/id/" + id));
+  g = Call(Operation::kRead, "group/id/" + gid);
+  EXPECT_TRUE(g->data["member_entity_ids"].empty());
+}
+
+TEST_F(IdentityBackendTest, MfaMethodEnrolmentAndEnforcement) {
+  auto created = Call(Operation::kUpdate, "mfa/method/totp",
+                      Json{{"issuer", "Coffer"}, {"period", "30s"}, {"algorithm", "SHA256"}});
+  ASSERT_TRUE(created) << created.error().ToString();
+  std::string mid = created->data["method_id"];
+  auto read = Call(Operation::kRead, "mfa/method/totp/" + mid);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->data["algorithm"], "SHA256");
+  EXPECT_EQ(read->data["period"], 30);
+  EXPECT_EQ(read->data["digits"], 6);
+
+  auto entity = Call(Operation::kUpdate, "entity", Json{{"name", "alice"}});
+  std::string eid = entity->data["id"];
+  auto gen = Call(Operation::kUpdate, "mfa/method/totp/admin-generate",
+                  Json{{"method_id", mid}, {"entity_id", eid}});
+  ASSERT_TRUE(gen) << gen.error().ToString();
+  EXPECT_TRUE(gen->data["url"].get<std::string>().starts_with("otpauth://totp/Coffer:alice?"));
+  EXPECT_FALSE(gen->data["barcode"].get<std::string>().empty());
+  auto again = Call(Operation::kUpdate, "mfa/method/totp/admin-generate",
+                    Json{{"method_id", mid}, {"entity_id", eid}});
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->data.is_null());
+  EXPECT_FALSE(again->warnings.is_null());
+  // The entity read never shows the secret.
+  auto e = Call(Operation::kRead, "entity/id/" + eid);
+  EXPECT_EQ(e->data["mfa_secrets"], Json::object());
+  // generate (self) needs a caller entity.
+  EXPECT_FALSE(Call(Operation::kUpdate, "mfa/method/totp/generate", Json{{"method_id", mid}}));
+
+  auto enf = Call(Operation::kUpdate, "mfa/login-enforcement/people",
+                  Json{{"mfa_method_ids", Json::array({mid})},
+                       {"auth_method_accessors", Json::array({"auth_userpass_1"})}});
+  ASSERT_TRUE(enf) << enf.error().ToString();
+  auto bad = Call(Operation::kUpdate, "mfa/login-enforcement/bad",
+                  Json{{"mfa_method_ids", Json::array({mid})},
+                       {"auth_method_accessors", Json::array({"auth_nope"})}});
+  EXPECT_FALSE(bad);
+  auto r = Call(Operation::kRead, "mfa/login-enforcement/people");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->data["mfa_method_ids"], Json::array({mid}));
+  auto l = Call(Operation::kList, "mfa/login-enforcement/");
+  EXPECT_EQ(l->data["keys"], Json::array({"people"}));
+  ASSERT_TRUE(Call(Operation::kUpdate, "mfa/method/totp/admin-destroy",
+                   Json{{"method_id", mid}, {"entity_id", eid}}));
+  auto regen = Call(Operation::kUpdate, "mfa/method/totp/admin-generate",
+                    Json{{"method_id", mid}, {"entity_id", eid}});
+  EXPECT_FALSE(regen->data.is_null());
+}
+
+}  // namespace
+}  // namespace coffer::identity

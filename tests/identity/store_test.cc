@@ -1,0 +1,184 @@
+#include "identity/store.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::identity {
+namespace {
+
+class IdentityStoreTest : public ::testing::Test {
+ protected:
+  IdentityStoreTest() : store_(storage_, clock_) {
+    store_.SetMountLookup([](std::string_view accessor) -> std::optional<MountRef> {
+      if (accessor == "auth_userpass_1") return MountRef{"auth/userpass/", "userpass"};
+      return std::nullopt;
+    });
+  }
+
+  std::string NewEntity(const std::string& name, std::vector<std::string> policies = {}) {
+    auto r = store_.UpsertEntity("", name, false, [&](Entity& e) {
+      e.policies = policies;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r->first.id;
+  }
+
+  std::string NewGroup(const std::string& name, std::vector<std::string> policies,
+                       std::vector<std::string> entities, std::vector<std::string> groups = {}) {
+    auto r = store_.UpsertGroup("", name, [&](Group& g) {
+      g.policies = policies;
+      g.member_entity_ids = entities;
+      g.member_group_ids = groups;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r ? r->first.id : "";
+  }
+
+  storage::InmemBackend storage_;
+  FakeClock clock_;
+  IdentityStore store_;
+};
+
+TEST_F(IdentityStoreTest, EntityCreateUpdateByNameAndId) {
+  std::string id = NewEntity("alice", {"p1"});
+  auto e = store_.EntityByName("alice");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id, id);
+  auto updated = store_.UpsertEntity(id, "", false, [](Entity& x) {
+    x.policies = {"p2"};
+    return Status::Ok();
+  });
+  ASSERT_TRUE(updated);
+  EXPECT_FALSE(updated->second);
+  EXPECT_EQ(store_.EntityById(id)->policies, std::vector<std::string>{"p2"});
+  auto unknown = store_.UpsertEntity("nope", "", false, [](Entity&) { return Status::Ok(); });
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code(), Code::kNotFound);
+}
+
+TEST_F(IdentityStoreTest, NamesAreUniqueAndRootIsRefused) {
+  NewEntity("alice");
+  std::string bob = NewEntity("bob");
+  auto clash = store_.UpsertEntity(bob, "", false, [](Entity& e) {
+    e.name = "alice";
+    return Status::Ok();
+  });
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code(), Code::kInvalidArgument);
+  auto root = store_.UpsertEntity("", "carol", false, [](Entity& e) {
+    e.policies = {"root"};
+    return Status::Ok();
+  });
+  ASSERT_FALSE(root);
+  EXPECT_FALSE(store_.EntityByName("carol"));
+}
+
+TEST_F(IdentityStoreTest, AliasOnePerMountAndName) {
+  std::string alice = NewEntity("alice");
+  std::string bob = NewEntity("bob");
+  Alias a;
+  a.name = "alice";
+  a.canonical_id = alice;
+  a.mount_accessor = "auth_userpass_1";
+  auto stored = store_.PutAlias(a);
+  ASSERT_TRUE(stored) << stored.error().ToString();
+  EXPECT_EQ(stored->mount_type, "userpass");
+  a.canonical_id = bob;
+  auto dup = store_.PutAlias(a);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), Code::kInvalidArgument);
+  a.mount_accessor = "auth_unknown";
+  EXPECT_FALSE(store_.PutAlias(a));
+}
+
+TEST_F(IdentityStoreTest, LoginCreatesEntityOnceAndReusesIt) {
+  MountRef mount{"auth/userpass/", "userpass"};
+  auto first = store_.EntityForLogin("auth_userpass_1", mount, "alice");
+  ASSERT_TRUE(first);
+  auto second = store_.EntityForLogin("auth_userpass_1", mount, "alice");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*first, *second);
+  auto other = store_.EntityForLogin("auth_userpass_1", mount, "bob");
+  ASSERT_TRUE(other);
+  EXPECT_NE(*first, *other);
+  ASSERT_TRUE(store_.FindAlias("auth_userpass_1", "alice"));
+  // A disabled entity cannot log in.
+  ASSERT_TRUE(store_.UpsertEntity(*first, "", false, [](Entity& e) {
+    e.disabled = true;
+    return Status::Ok();
+  }));
+  auto refused = store_.EntityForLogin("auth_userpass_1", mount, "alice");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kPermissionDenied);
+}
+
+TEST_F(IdentityStoreTest, PoliciesFromEntityGroupsAndSubgroups) {
+  std::string alice = NewEntity("alice", {"own"});
+  std::string inner = NewGroup("inner", {"inner-p"}, {alice});
+  std::string outer = NewGroup("outer", {"outer-p"}, {}, {inner});
+  NewGroup("unrelated", {"other-p"}, {});
+  EXPECT_EQ(store_.IdentityPolicies(alice),
+            (std::vector<std::string>{"inner-p", "outer-p", "own"}));
+  EXPECT_EQ(store_.AllGroupIds(alice), (std::set<std::string>{inner, outer}));
+  EXPECT_EQ(store_.DirectGroupIds(alice), (std::set<std::string>{inner}));
+
+  // Removing the entity from the inner group drops both groups' policies.
+  auto gen = store_.generation();
+  ASSERT_TRUE(store_.UpsertGroup(inner, "", [](Group& g) {
+    g.member_entity_ids.clear();
+    return Status::Ok();
+  }));
+  EXPECT_GT(store_.generation(), gen);
+  EXPECT_EQ(store_.IdentityPolicies(alice), std::vector<std::string>{"own"});
+}
+
+TEST_F(IdentityStoreTest, SubgroupCyclesAreRefused) {
+  std::string a = NewGroup("a", {}, {});
+  std::string b = NewGroup("b", {}, {}, {a});
+  std::string c = NewGroup("c", {}, {}, {b});
+  auto cycle = store_.UpsertGroup(a, "", [&](Group& g) {
+    g.member_group_ids = {c};
+    return Status::Ok();
+  });
+  ASSERT_FALSE(cycle);
+  EXPECT_EQ(cycle.error().code(), Code::kInvalidArgument);
+  auto self = store_.UpsertGroup(a, "", [&](Group& g) {
+    g.member_group_ids = {a};
+    return Status::Ok();
+  });
+  EXPECT_FALSE(self);
+  auto missing = store_.UpsertGroup(a, "", [&](Group& g) {
+    g.member_entity_ids = {"no-such-entity"};
+    return Status::Ok();
+  });
+  EXPECT_FALSE(missing);
+}
+
+TEST_F(IdentityStoreTest, DeletesCascadeAndEverythingSurvivesReload) {
+  std::string alice = NewEntity("alice", {"own"});
+  std::string bob = NewEntity("bob");
+  std::string inner = NewGroup("inner", {"inner-p"}, {alice, bob});
+  std::string outer = NewGroup("outer", {"outer-p"}, {}, {inner});
+  ASSERT_TRUE(store_.EntityForLogin("auth_userpass_1", {"auth/userpass/", "userpass"}, "x"));
+
+  IdentityStore reloaded(storage_, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.IdentityPolicies(alice),
+            (std::vector<std::string>{"inner-p", "outer-p", "own"}));
+  EXPECT_TRUE(reloaded.FindAlias("auth_userpass_1", "x"));
+
+  ASSERT_TRUE(store_.DeleteEntity(alice).ok());
+  EXPECT_EQ(store_.GroupById(inner)->member_entity_ids, std::vector<std::string>{bob});
+  ASSERT_TRUE(store_.DeleteGroup(inner).ok());
+  EXPECT_TRUE(store_.GroupById(outer)->member_group_ids.empty());
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_FALSE(reloaded.EntityById(alice));
+  EXPECT_TRUE(reloaded.GroupById(outer)->member_group_ids.empty());
+  EXPECT_TRUE(reloaded.IdentityPolicies(bob).empty());
+}
+
+}  // namespace
+}  // namespace coffer::identity
