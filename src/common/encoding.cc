@@ -53,6 +53,14 @@ std::optional<SecretBytes> Base64Decode(std::string_view b64) {
               c == '+' || c == '/' || c == '=';
     if (!ok) return std::nullopt;
   }
+  // '=' only as one or two padding characters at the very end: EVP_DecodeBlock
+  // took "====" as one zero byte and "AA==AAAA" as six.
+  const std::size_t first_pad = b64.find('=');
+  if (first_pad != std::string_view::npos &&
+      (first_pad + 2 < b64.size() ||
+       b64.find_first_not_of('=', first_pad) != std::string_view::npos)) {
+    return std::nullopt;
+  }
   SecretBytes buf(b64.size() / 4 * 3);
   int n = EVP_DecodeBlock(buf.data(), reinterpret_cast<const unsigned char*>(b64.data()),
                           static_cast<int>(b64.size()));

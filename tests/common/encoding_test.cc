@@ -42,6 +42,13 @@ TEST(EncodingTest, Base64RejectsMalformed) {
   EXPECT_FALSE(Base64Decode("YWI").has_value());
   EXPECT_FALSE(Base64Decode("Y!I=").has_value());
   EXPECT_FALSE(Base64Decode("").has_value());
+  // Found by fuzz/fuzz_encoding: '=' anywhere but the last two places was
+  // decoded ("====" as one zero byte, "AA==AAAA" as six bytes).
+  for (const char* bad : {"====", "=AAA", "a===", "AA=A", "ab=c", "AA==AAAA", "YQ==YQ=="}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(Base64Decode("YQ==")->view(), "a");
+  EXPECT_EQ(Base64Decode("YWI=")->view(), "ab");
 }
 
 }  // namespace
