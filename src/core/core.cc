@@ -78,6 +78,8 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   // Cubbyhole is built in (one per server, like sys/): not in the mount table.
   cubbyhole_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "cubbyhole/");
   cubbyhole_ = std::make_unique<engines::cubbyhole::CubbyholeBackend>(*cubbyhole_view_);
+  quotas_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/quotas/");
+  quotas_ = std::make_unique<RateLimiter>(*quotas_view_, *clock_);
   policy_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/policy/");
   policies_ = std::make_unique<policy::PolicyStore>(*policy_view_);
   policy_backend_ = std::make_unique<policy::PolicyBackend>(*policies_);
@@ -194,12 +196,16 @@ Status Core::PostUnseal() {
   TRY(expiration_->Load());
   TRY(router_->Load());
   TRY(audit_->Load());
+  TRY(quotas_->Load());
+  QuotasChanged();
   sealed_ = false;
   return Status::Ok();
 }
 
 void Core::PreSeal() {
   sealed_ = true;
+  quotas_active_ = false;
+  quotas_->Clear();
   expiration_->Stop();
   audit_->Unload();
   router_->Unload();
@@ -288,6 +294,15 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
   if (!queued) (*shared_done)(http::ResponseFor(Unavailable("server is shutting down")));
 }
 
+std::optional<logical::Response> Core::Preflight(std::string_view path,
+                                                 std::string_view remote_address,
+                                                 std::map<std::string, std::string>* headers) {
+  if (sealed_.load()) return std::nullopt;
+  RateLimiter::Verdict v = quotas_->Check(path, remote_address);
+  if (headers != nullptr) headers->merge(v.headers);
+  return std::move(v.refusal);
+}
+
 logical::Response Core::HandleRequest(logical::Request& request) {
   // As in Vault, the query string is the request's data for reads and lists.
   if ((request.operation == logical::Operation::kRead ||
@@ -330,6 +345,23 @@ logical::Response Core::HandleRequest(logical::Request& request) {
   return Finish(Dispatch(request));
 }
 
+std::optional<logical::Response> Core::CheckRoleQuota(logical::Request& request) {
+  // The preflight left requests to auth mounts with role quotas to this
+  // point, where the body is parsed; a login's role is known before the
+  // method hashes a password.
+  auto match = router_->Route(request.path);
+  if (!match || !quotas_->HasRoleQuotas(match->mount->entry.path)) return std::nullopt;
+  std::string role;
+  if (Logins::MatchLogin(*router_, request.path)) {
+    // The login stage sets these too; the method reads them to find the role.
+    request.mount_point = match->mount->entry.path;
+    request.relative_path = match->relative_path;
+    role = match->mount->engine->LoginRole(request);
+  }
+  RateLimiter::Verdict v = quotas_->CheckLogin(request.path, role, request.remote_address);
+  return std::move(v.refusal);
+}
+
 Status Core::Admit(logical::Request& request) {
   if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
   // A bad X-Vault-Wrap-TTL is refused before anything happens.
@@ -351,6 +383,9 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   // Audit (fail closed): the request entry is written after admission and
   // before anything is done; the response entry before the answer leaves.
   // When no device could write an entry, the request fails with 500.
+  if (quotas_active_.load(std::memory_order_relaxed) && request.path.starts_with("auth/")) {
+    if (auto refusal = CheckRoleQuota(request)) return std::move(*refusal);
+  }
   Status admitted = Admit(request);
   const bool audited = audit_->Enabled();
   audit::MountInfo mount;

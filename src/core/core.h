@@ -27,6 +27,7 @@
 #include "common/thread_pool.h"
 #include "core/authorizer.h"
 #include "core/login.h"
+#include "core/quotas.h"
 #include "core/wrapping.h"
 #include "engines/cubbyhole/cubbyhole.h"
 #include "expiration/expiration_manager.h"
@@ -62,6 +63,10 @@ class Core final : public http::Handler {
   ~Core() override;
 
   void Handle(logical::Request request, std::function<void(logical::Response)> done) override;
+  // Rate limit quotas, before the body is decoded (see quotas.h).
+  bool WantsPreflight() const override { return quotas_active_.load(std::memory_order_relaxed); }
+  std::optional<logical::Response> Preflight(std::string_view path, std::string_view remote_address,
+                                             std::map<std::string, std::string>* headers) override;
 
   // The whole pipeline, synchronously (tests and the worker pool call it).
   logical::Response HandleRequest(logical::Request& request);
@@ -92,6 +97,9 @@ class Core final : public http::Handler {
   Wrapper& wrapper() { return *wrapper_; }
   audit::Broker& audit() { return *audit_; }
   Logins& logins() { return *logins_; }
+  RateLimiter& quotas() { return *quotas_; }
+  // Called after sys/quotas changes: turns the preflight on or off.
+  void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
   // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
   // fails requests until it can.
   void ReopenAuditDevices();
@@ -115,6 +123,8 @@ class Core final : public http::Handler {
   Status MaybeWrap(const logical::Request& request, logical::Response& response);
   // The authentication stages of Dispatch: wrap TTL, create/update, ACL.
   Status Admit(logical::Request& request);
+  // Rate limit quotas that name a login role (see quotas.h).
+  std::optional<logical::Response> CheckRoleQuota(logical::Request& request);
   // The serving stages of Dispatch, after admission and the request entry.
   Result<logical::Response> Execute(logical::Request& request);
   // A write the serving engine answers without storage (see
@@ -145,6 +155,9 @@ class Core final : public http::Handler {
   std::unique_ptr<audit::Broker> audit_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Logins> logins_;
+  std::unique_ptr<storage::Backend> quotas_view_;
+  std::unique_ptr<RateLimiter> quotas_;
+  std::atomic<bool> quotas_active_{false};
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal
   std::atomic<bool> sealed_{true};

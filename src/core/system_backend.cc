@@ -55,6 +55,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
     return Capabilities(request);
   }
   if (p.starts_with("sys/wrapping/")) return Wrapping(request);
+  if (p.starts_with("sys/quotas/")) return Quotas(request);
   if (p == "sys/audit" || p.starts_with("sys/audit/")) return Audit(request);
   if (p.starts_with("sys/audit-hash/")) return AuditHash(request);
   if (p.starts_with("sys/audit-verify/")) return AuditVerify(request);

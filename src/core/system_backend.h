@@ -51,6 +51,8 @@ class SystemBackend {
   Result<logical::Response> Audit(const logical::Request& request);
   Result<logical::Response> AuditHash(const logical::Request& request);
   Result<logical::Response> AuditVerify(const logical::Request& request);
+  // sys/quotas/rate-limit[/:name] and sys/quotas/config (sys_quotas.cc).
+  Result<logical::Response> Quotas(const logical::Request& request);
 
   Core& core_;
 };

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "http/error_map.h"
 #include "http/framing.h"
+#include "http/path.h"
 #include "http/request_builder.h"
 #include "http/response_writer.h"
 #include "http/server_internal.h"
@@ -245,6 +246,17 @@ class Connection final : public ConnBase {
     deadline_ = SteadyTime::max();  // the handler's time is the core's business
     const std::uint64_t gen = ++gen_;
 
+    // Rate limits come before the body is decoded.
+    std::map<std::string, std::string> extra_headers;
+    if (impl_.handler.WantsPreflight()) {
+      auto path = CanonicalizePath(SplitTarget(wire.target).path);
+      auto refusal =
+          path ? impl_.handler.Preflight(*path, wire.remote_address, &extra_headers) : std::nullopt;
+      if (refusal) {
+        request_id_ = NewRequestId();
+        return Respond(*refusal);
+      }
+    }
     auto built = BuildRequest(wire, impl_.options.max_json_depth);
     if (!built) {
       request_id_ = NewRequestId();
@@ -252,7 +264,15 @@ class Connection final : public ConnBase {
     }
     request_id_ = built->id;
     try {
-      impl_.handler.Handle(std::move(*built), MakeDone(gen));
+      auto done = MakeDone(gen);
+      if (!extra_headers.empty()) {
+        done = [done = std::move(done),
+                extra = std::move(extra_headers)](logical::Response response) mutable {
+          for (auto& [k, v] : extra) response.headers.emplace(k, v);
+          done(std::move(response));
+        };
+      }
+      impl_.handler.Handle(std::move(*built), std::move(done));
       return;
     } catch (const std::exception& e) {
       spdlog::error("http: handler threw: {}", e.what());

@@ -3,6 +3,10 @@
 // core). The server parses, limits and canonicalises; the handler decides.
 
 #include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "logical/request.h"
 
@@ -17,6 +21,22 @@ class Handler {
   // answers) and must move anything that blocks (storage writes, fsync) off
   // the I/O thread first. `done` is thread-safe to call.
   virtual void Handle(logical::Request request, std::function<void(logical::Response)> done) = 0;
+
+  // Whether Preflight has anything to check right now (cheap; when false
+  // the server skips it).
+  virtual bool WantsPreflight() const { return false; }
+  // Called on the I/O thread after the head is parsed and before the body
+  // is decoded (rate limits): nullopt to go on, or the answer to send
+  // instead. `path` is canonical ("secret/data/x"); headers put into
+  // *headers are added to the eventual answer. Must not block.
+  virtual std::optional<logical::Response> Preflight(std::string_view path,
+                                                     std::string_view remote_address,
+                                                     std::map<std::string, std::string>* headers) {
+    (void)path;
+    (void)remote_address;
+    (void)headers;
+    return std::nullopt;
+  }
 };
 
 }  // namespace coffer::http

@@ -71,6 +71,14 @@ class Backend {
     (void)request;
     return "";
   }
+
+  // Auth methods: the role a login request names, for role rate limit
+  // quotas (by default the body's "role", as jwt has it). "" when none.
+  // Called only when the mount has role quotas.
+  virtual std::string LoginRole(const Request& request) {
+    const Json* f = request.Field("role");
+    return f != nullptr && f->is_string() ? f->get<std::string>() : "";
+  }
 };
 
 }  // namespace coffer::logical

@@ -88,6 +88,13 @@ std::string AppRoleBackend::LoginAlias(const Request& request) const {
   return f != nullptr && f->is_string() ? f->get<std::string>() : "";
 }
 
+std::string AppRoleBackend::LoginRole(const Request& request) {
+  std::string role_id = LoginAlias(request);
+  if (role_id.empty()) return "";
+  auto role = RoleByRoleId(role_id);
+  return role && *role ? (*role)->name : "";
+}
+
 std::int64_t AppRoleBackend::Now() const {
   return std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
 }

@@ -83,6 +83,8 @@ class AppRoleBackend final : public logical::Backend {
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;
+  // The name of the role whose role_id the login carries.
+  std::string LoginRole(const logical::Request& request) override;
 
  private:
   // approle.cc: roles and login.

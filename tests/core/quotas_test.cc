@@ -1,0 +1,234 @@
+// Rate limit quotas: the sys/quotas API, token buckets per client, the most
+// specific quota winning, block_interval, exempt paths, role quotas on an
+// AppRole mount, and that quotas survive a seal/unseal.
+#include "core/quotas.h"
+
+#include <gtest/gtest.h>
+
+#include "core/builtins.h"
+#include "core/core.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+using namespace std::chrono_literals;
+
+class QuotasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltins();
+    CoreOptions options;
+    options.physical = std::make_unique<storage::InmemBackend>();
+    options.clock = &clock_;
+    options.worker_threads = 1;
+    auto core = Core::Create(std::move(options));
+    ASSERT_TRUE(core.has_value());
+    core_ = std::move(*core);
+    auto init = core_->Initialize(1, 1, /*stay_unsealed=*/true);
+    ASSERT_TRUE(init.has_value()) << init.error().ToString();
+    root_ = std::string(init->root_token.view());
+    key_ = init->keys[0].Clone();
+    ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret", {{"type", "kv"}}).http_status, 204);
+    ASSERT_EQ(Call(Operation::kUpdate, "secret/a", {{"v", "1"}}).http_status, 204);
+    ASSERT_EQ(Call(Operation::kUpdate, "secret/b/c", {{"v", "1"}}).http_status, 204);
+  }
+
+  logical::Response Call(Operation op, const std::string& path, Json body = Json::object(),
+                         const std::string& token = "ROOT") {
+    logical::Request r;
+    r.id = "req";
+    r.operation = op;
+    r.path = path;
+    r.data = std::move(body);
+    r.client_token = token == "ROOT" ? root_ : token;
+    r.remote_address = "127.0.0.1";
+    return core_->HandleRequest(r);
+  }
+
+  // What the HTTP server does: preflight, then the request.
+  int Serve(const std::string& path, const std::string& client = "127.0.0.1",
+            Operation op = Operation::kRead, Json body = Json::object(),
+            const std::string& token = "ROOT") {
+    if (core_->WantsPreflight()) {
+      std::map<std::string, std::string> headers;
+      if (auto refusal = core_->Preflight(path, client, &headers)) return refusal->http_status;
+    }
+    logical::Request r;
+    r.id = "req";
+    r.operation = op;
+    r.path = path;
+    r.data = std::move(body);
+    r.client_token = token == "ROOT" ? root_ : token;
+    r.remote_address = client;
+    return core_->HandleRequest(r).http_status;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Core> core_;
+  std::string root_;
+  SecretBytes key_;
+};
+
+TEST_F(QuotasTest, ApiCreatesReadsListsAndDeletes) {
+  EXPECT_FALSE(core_->WantsPreflight());
+  auto put = Call(Operation::kUpdate, "sys/quotas/rate-limit/global",
+                  {{"rate", 10.5}, {"interval", "2s"}, {"block_interval", "1m"}});
+  ASSERT_EQ(put.http_status, 204) << (put.raw ? put.raw->dump() : "");
+  EXPECT_TRUE(core_->WantsPreflight());
+  auto read = Call(Operation::kRead, "sys/quotas/rate-limit/global");
+  ASSERT_EQ(read.http_status, 200);
+  EXPECT_EQ(read.data["name"], "global");
+  EXPECT_EQ(read.data["path"], "");
+  EXPECT_EQ(read.data["type"], "rate-limit");
+  EXPECT_DOUBLE_EQ(read.data["rate"].get<double>(), 10.5);
+  EXPECT_EQ(read.data["interval"], 2);
+  EXPECT_EQ(read.data["block_interval"], 60);
+  auto list = Call(Operation::kList, "sys/quotas/rate-limit");
+  EXPECT_EQ(list.data["keys"], Json::array({"global"}));
+  // A mount path is stored with its slash.
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/kv", {{"rate", 1}, {"path", "secret"}})
+                .http_status,
+            204);
+  EXPECT_EQ(Call(Operation::kRead, "sys/quotas/rate-limit/kv").data["path"], "secret/");
+  EXPECT_EQ(Call(Operation::kDelete, "sys/quotas/rate-limit/global").http_status, 204);
+  EXPECT_EQ(Call(Operation::kDelete, "sys/quotas/rate-limit/kv").http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "sys/quotas/rate-limit/global").http_status, 404);
+  EXPECT_FALSE(core_->WantsPreflight());
+}
+
+TEST_F(QuotasTest, BadInputIsRefusedAndChangesNothing) {
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q", {{"rate", 0}}).http_status, 400);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q", {{"rate", -1}}).http_status, 400);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q", {{"rate", "ten"}}).http_status,
+            400);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q", {{"rate", 1}, {"path", "nomount/"}})
+                .http_status,
+            400);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q",
+                 {{"rate", 1}, {"path", "secret/"}, {"role", "r"}})
+                .http_status,
+            400);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/q", {{"rate", 1}, {"interval", "soon"}})
+                .http_status,
+            400);
+  EXPECT_EQ(Call(Operation::kRead, "sys/quotas/rate-limit/q").http_status, 404);
+  EXPECT_FALSE(core_->WantsPreflight());
+}
+
+TEST_F(QuotasTest, BucketRefillsPerClient) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/g", {{"rate", 3}}).http_status, 204);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Serve("secret/a"), 200) << i;
+  EXPECT_EQ(Serve("secret/a"), 429);
+  // Another client has its own bucket.
+  EXPECT_EQ(Serve("secret/a", "10.0.0.2"), 200);
+  // A third of a second refills one request.
+  clock_.Advance(340ms);
+  EXPECT_EQ(Serve("secret/a"), 200);
+  EXPECT_EQ(Serve("secret/a"), 429);
+  // Health is exempt.
+  EXPECT_EQ(Serve("sys/health"), 200);
+  clock_.Advance(1s);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Serve("secret/a"), 200) << i;
+}
+
+TEST_F(QuotasTest, RefusalNamesThePathAndSaysWhenToRetry) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/g", {{"rate", 1}}).http_status, 204);
+  std::map<std::string, std::string> headers;
+  EXPECT_FALSE(core_->Preflight("secret/a", "127.0.0.1", &headers));
+  auto refusal = core_->Preflight("secret/a", "127.0.0.1", &headers);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->http_status, 429);
+  ASSERT_TRUE(refusal->raw);
+  EXPECT_EQ((*refusal->raw)["errors"][0], "request path \"secret/a\": rate limit quota exceeded");
+  EXPECT_EQ(refusal->headers.at("Retry-After"), "1");
+  EXPECT_FALSE(refusal->headers.contains("X-Ratelimit-Limit"));
+
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/config", {{"enable_rate_limit_response_headers", true}})
+          .http_status,
+      204);
+  clock_.Advance(2s);
+  headers.clear();
+  EXPECT_FALSE(core_->Preflight("secret/a", "127.0.0.1", &headers));
+  EXPECT_EQ(headers.at("X-Ratelimit-Limit"), "1");
+  EXPECT_EQ(headers.at("X-Ratelimit-Remaining"), "0");
+  auto config = Call(Operation::kRead, "sys/quotas/config");
+  EXPECT_EQ(config.data["enable_rate_limit_response_headers"], true);
+  EXPECT_TRUE(config.data["rate_limit_exempt_paths"].size() >= 3);
+}
+
+TEST_F(QuotasTest, MostSpecificQuotaWins) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/global", {{"rate", 1}}).http_status,
+            204);
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/rate-limit/mount", {{"rate", 5}, {"path", "secret/"}})
+          .http_status,
+      204);
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/rate-limit/sub", {{"rate", 2}, {"path", "secret/b/*"}})
+          .http_status,
+      204);
+  // secret/b/c: the glob quota (2).
+  EXPECT_EQ(Serve("secret/b/c"), 200);
+  EXPECT_EQ(Serve("secret/b/c"), 200);
+  EXPECT_EQ(Serve("secret/b/c"), 429);
+  // secret/a: the mount quota (5), not the global one (1).
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Serve("secret/a"), 200) << i;
+  EXPECT_EQ(Serve("secret/a"), 429);
+  // Elsewhere: the global quota.
+  EXPECT_EQ(Serve("sys/mounts"), 200);
+  EXPECT_EQ(Serve("sys/mounts"), 429);
+}
+
+TEST_F(QuotasTest, BlockIntervalKeepsAClientOut) {
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/rate-limit/g", {{"rate", 2}, {"block_interval", "10s"}})
+          .http_status,
+      204);
+  EXPECT_EQ(Serve("secret/a"), 200);
+  EXPECT_EQ(Serve("secret/a"), 200);
+  EXPECT_EQ(Serve("secret/a"), 429);
+  clock_.Advance(5s);  // refilled, but still blocked
+  EXPECT_EQ(Serve("secret/a"), 429);
+  clock_.Advance(6s);
+  EXPECT_EQ(Serve("secret/a"), 200);
+}
+
+TEST_F(QuotasTest, RoleQuotaLimitsLoginsOfThatRoleOnly) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}}).http_status, 204);
+  for (std::string role : {"ci", "web"}) {
+    ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/" + role,
+                   {{"bind_secret_id", false}, {"secret_id_bound_cidrs", "127.0.0.0/8"}})
+                  .http_status,
+              204);
+  }
+  std::string ci = Call(Operation::kRead, "auth/approle/role/ci/role-id").data["role_id"];
+  std::string web = Call(Operation::kRead, "auth/approle/role/web/role-id").data["role_id"];
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/ci",
+                 {{"rate", 1}, {"path", "auth/approle"}, {"role", "ci"}})
+                .http_status,
+            204);
+  auto login = [&](const std::string& role_id) {
+    return Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, {{"role_id", role_id}}, "");
+  };
+  EXPECT_EQ(login(ci), 200);
+  EXPECT_EQ(login(ci), 429);
+  EXPECT_EQ(login(web), 200);
+  EXPECT_EQ(login(web), 200);
+}
+
+TEST_F(QuotasTest, QuotasSurviveSealAndUnseal) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/g", {{"rate", 1}}).http_status, 204);
+  ASSERT_TRUE(core_->Seal().ok());
+  EXPECT_FALSE(core_->WantsPreflight());
+  ASSERT_TRUE(core_->Unseal(key_).has_value());
+  EXPECT_TRUE(core_->WantsPreflight());
+  EXPECT_EQ(Serve("secret/a"), 200);
+  EXPECT_EQ(Serve("secret/a"), 429);
+}
+
+}  // namespace
+}  // namespace coffer::core
