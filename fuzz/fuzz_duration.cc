@@ -1,0 +1,26 @@
+// Fuzz target: duration/TTL strings, both parsers (common/duration.h, the
+// API's seconds; config/duration.h, Go durations in config files).
+// Invariants: a parsed duration is not negative and its rendering parses
+// back to the same value.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "common/duration.h"
+#include "config/duration.h"
+#include "fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text = coffer::fuzz::View(data, size);
+  if (auto d = coffer::ParseDuration(text)) {
+    FUZZ_CHECK(d->count() >= 0);
+    auto back = coffer::ParseDuration(coffer::FormatDuration(*d));
+    FUZZ_CHECK(back.has_value() && *back == *d);
+  }
+  if (auto d = coffer::config::ParseDuration(text)) {
+    FUZZ_CHECK(d->count() >= 0);
+    auto back = coffer::config::ParseDuration(coffer::config::FormatDuration(*d));
+    FUZZ_CHECK(back.has_value() && *back == *d);
+  }
+  return 0;
+}
