@@ -22,6 +22,6 @@ function(coffer_module NAME)
     target_compile_options(${NAME}_tests PRIVATE ${COFFER_WARNINGS})
     target_link_libraries(${NAME}_tests PRIVATE coffer_${NAME} GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${NAME}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
-                         PROPERTIES TIMEOUT 300)
+                         PROPERTIES TIMEOUT 300 LABELS ${NAME})
   endif()
 endfunction()
