@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "auth/builtins.h"
+#include "engines/database/database.h"
 #include "engines/kv/kv.h"
 #include "engines/transit/transit.h"
 #include "storage/registry.h"
@@ -15,6 +16,7 @@ void RegisterBuiltins() {
     storage::RegisterBuiltinBackends();
     engines::kv::RegisterKvEngine();
     engines::transit::RegisterTransitEngine();
+    engines::database::RegisterDatabaseEngine();
     auth::RegisterAuthMethods();
   });
 }
