@@ -28,6 +28,8 @@ std::string_view CodeName(Code code) {
       return "sealed";
     case Code::kUnavailable:
       return "unavailable";
+    case Code::kStorageFull:
+      return "storage full";
     case Code::kInternal:
       return "internal error";
   }

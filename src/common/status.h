@@ -24,6 +24,7 @@ enum class Code {
   kUnsupported,       // 400/501: a feature that is not available here
   kSealed,            // 503: the barrier is sealed
   kUnavailable,       // 503: standby, shutting down, backend unreachable
+  kStorageFull,       // 507: the storage has no space left; writes fail, reads go on
   kInternal,          // 500: details go to the log, not the client
 };
 
@@ -64,6 +65,7 @@ inline Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; 
 inline Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
 inline Status Sealed(std::string m = "Vault is sealed") { return {Code::kSealed, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+inline Status StorageFull(std::string m) { return {Code::kStorageFull, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
 template <typename T>

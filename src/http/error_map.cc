@@ -28,6 +28,8 @@ int HttpStatusFor(Code code) {
     case Code::kSealed:
     case Code::kUnavailable:
       return 503;
+    case Code::kStorageFull:
+      return 507;
   }
   return 500;
 }

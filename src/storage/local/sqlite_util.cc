@@ -23,6 +23,12 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   message += " (" + std::to_string(rc) + ")";
   if ((rc & 0xff) == SQLITE_TOOBIG) return TooLarge(std::move(message));
+  // SQLite reports ENOSPC as SQLITE_FULL, or as an I/O error on fsync.
+  bool no_space = (rc & 0xff) == SQLITE_FULL || (db != nullptr && (rc & 0xff) == SQLITE_IOERR &&
+                                                 sqlite3_system_errno(db) == ENOSPC);
+  if (no_space) {
+    return StorageFull("local storage: the disk is full; free space to accept writes again");
+  }
   return Internal(std::move(message));
 }
 
