@@ -91,6 +91,10 @@ class FaultBase(unittest.TestCase):
         return m.path
 
     def start(self, storage_dir=None, env=None):
+        if env and "LD_PRELOAD" in env:
+            # Under ASan the shim comes before the ASan runtime; allow it.
+            asan = os.environ.get("ASAN_OPTIONS", "")
+            env["ASAN_OPTIONS"] = asan + (":" if asan else "") + "verify_asan_link_order=0"
         storage_dir = storage_dir or os.path.join(self.dir, "data")
         self.storage_dir = storage_dir
         config = server_config(self.dir, storage_dir)
