@@ -1,3 +1,4 @@
+#include "engines/kv/kv_events.h"
 #include "engines/kv/kv_v1.h"
 
 #include "engines/kv/params.h"
@@ -16,6 +17,12 @@ constexpr std::int64_t kDefaultLeaseSeconds = 768 * 3600;
 }  // namespace
 
 Result<Response> KvV1Backend::HandleRequest(const Request& request) {
+  Result<Response> result = Route(request);
+  if (result) PublishV1Change(events_, request);  // after the write is durable
+  return result;
+}
+
+Result<Response> KvV1Backend::Route(const Request& request) {
   const std::string& key = request.relative_path;
   switch (request.operation) {
     case Operation::kRead:

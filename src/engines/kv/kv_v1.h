@@ -15,7 +15,8 @@ namespace coffer::engines::kv {
 
 class KvV1Backend final : public logical::Backend {
  public:
-  explicit KvV1Backend(const logical::BackendConfig& config) : storage_(config.storage) {}
+  explicit KvV1Backend(const logical::BackendConfig& config)
+      : storage_(config.storage), events_(config.events) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // True when a secret is stored at the request's path.
@@ -26,7 +27,10 @@ class KvV1Backend final : public logical::Backend {
   Result<logical::Response> Write(const std::string& key, const logical::Request& request);
   Result<logical::Response> List(std::string prefix);
 
+  Result<logical::Response> Route(const logical::Request& request);
+
   storage::Backend& storage_;
+  events::Bus* events_;  // null: no events
 };
 
 }  // namespace coffer::engines::kv

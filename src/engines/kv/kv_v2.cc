@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "engines/kv/kv_events.h"
 #include "engines/kv/params.h"
 
 namespace coffer::engines::kv {
@@ -34,6 +35,22 @@ Status Unsupported(std::string_view what) {
 }
 
 }  // namespace
+
+KvV2Backend::KvV2Backend(const logical::BackendConfig& config)
+    : storage_(config.storage),
+      clock_(config.clock),
+      mount_point_(config.mount_point),
+      events_(config.events),
+      rotation_(std::make_unique<RotationManager>(
+          config, [this](const Request& r) { return HandleRequest(r); })) {}
+
+// The scheduler calls back into this engine: stop it while it is whole.
+KvV2Backend::~KvV2Backend() { rotation_->Stop(); }
+
+Status KvV2Backend::Initialize() {
+  rotation_->Start();
+  return Status::Ok();
+}
 
 Nanos KvV2Backend::Now() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Wall().time_since_epoch())
@@ -135,6 +152,30 @@ Result<bool> KvV2Backend::ExistenceCheck(const Request& request) {
 }
 
 Result<Response> KvV2Backend::HandleRequest(const Request& request) {
+  Result<Response> result = Route(request);
+  if (result && events_ != nullptr) PublishChange(request, *result);  // durable by now
+  return result;
+}
+
+void KvV2Backend::PublishChange(const Request& request, const Response& response) {
+  const std::string& rel = request.relative_path;
+  auto slash = rel.find('/');
+  if (slash == std::string::npos) return;
+  const std::string section = rel.substr(0, slash);
+  const std::string key = rel.substr(slash + 1);
+  const Operation op = request.operation;
+  if (op == Operation::kRead || op == Operation::kList || op == Operation::kHead) return;
+  std::optional<std::uint64_t> current;
+  if (section == "data" && response.data.is_object() && response.data.contains("version") &&
+      response.data.at("version").is_number_unsigned()) {
+    current = response.data.at("version").get<std::uint64_t>();
+  } else if (auto meta = ReadMetadata(key); meta && *meta) {
+    current = (*meta)->current_version;
+  }
+  PublishV2Change(events_, request, section, key, current);
+}
+
+Result<Response> KvV2Backend::Route(const Request& request) {
   const std::string& rel = request.relative_path;
   const Operation op = request.operation;
   const bool write = op == Operation::kCreate || op == Operation::kUpdate;
@@ -189,6 +230,7 @@ Result<Response> KvV2Backend::HandleRequest(const Request& request) {
     if (!write) return Err(Unsupported(section + "/"));
     return ChangeVersions(key, request, section);
   }
+  if (section == "rotation") return rotation_->Handle(key, request);
   if (section == "subkeys") {
     if (op != Operation::kRead) return Err(Unsupported("subkeys/"));
     return ReadData(key, request, /*subkeys=*/true);

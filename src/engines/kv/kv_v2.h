@@ -27,25 +27,32 @@
 // Thread safety: safe for concurrent use (the config cache has its mutex).
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engines/kv/records.h"
+#include "engines/kv/rotation.h"
 #include "logical/backend.h"
 
 namespace coffer::engines::kv {
 
 class KvV2Backend final : public logical::Backend {
  public:
-  explicit KvV2Backend(const logical::BackendConfig& config)
-      : storage_(config.storage), clock_(config.clock) {}
+  explicit KvV2Backend(const logical::BackendConfig& config);
+  ~KvV2Backend() override;
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // True when the key's metadata exists (data/ and metadata/ paths); true for
   // other paths, which are always updates.
   Result<bool> ExistenceCheck(const logical::Request& request) override;
+  // Starts the rotation scheduler (rotation.h).
+  Status Initialize() override;
+
+  // Scheduled rotation (rotation/<key> paths); tests drive it directly.
+  RotationManager& rotation() { return *rotation_; }
 
  private:
   // What a change to one key commits, computed from its current metadata.
@@ -102,8 +109,16 @@ class KvV2Backend final : public logical::Backend {
   Status WalkTree(const std::string& base, const std::string& rel, const std::string& after,
                   std::size_t limit, std::vector<std::string>& out, bool& more);
 
+  // The request's handler, without events.
+  Result<logical::Response> Route(const logical::Request& request);
+  // Publishes the change a successful request made (kv_events.h).
+  void PublishChange(const logical::Request& request, const logical::Response& response);
+
   storage::Backend& storage_;
   Clock& clock_;
+  std::string mount_point_;
+  events::Bus* events_;  // null: no events
+  std::unique_ptr<RotationManager> rotation_;
   std::mutex config_mu_;
   std::optional<ConfigSnapshot> config_cache_;  // guarded by config_mu_
 };
