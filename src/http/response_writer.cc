@@ -49,6 +49,26 @@ std::string_view DateHeader() {
   return {buf, len};
 }
 
+// The handler's extra headers, minus those the server owns.
+void AppendHandlerHeaders(const logical::Response& r, std::string& out) {
+  for (const auto& [name, value] : r.headers) {
+    if (IEqualsAscii(name, "Content-Type") || IEqualsAscii(name, "Content-Length") ||
+        IEqualsAscii(name, "Connection") || IEqualsAscii(name, "Transfer-Encoding") ||
+        IEqualsAscii(name, "Cache-Control") || IEqualsAscii(name, "Date")) {
+      continue;  // the server owns framing; Cache-Control stays no-store
+    }
+    if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
+        name.find_first_of(": \t") != std::string::npos) {
+      spdlog::warn("dropping an invalid response header from a handler");
+      continue;
+    }
+    out += "\r\n";
+    out += name;
+    out += ": ";
+    out += value;
+  }
+}
+
 }  // namespace
 
 std::string_view ReasonPhrase(int status) {
@@ -168,22 +188,7 @@ void RenderResponse(const logical::Response& r, std::string_view request_id, boo
     out += content_type;
   }
   out += "\r\nCache-Control: no-store";
-  for (const auto& [name, value] : r.headers) {
-    if (IEqualsAscii(name, "Content-Type") || IEqualsAscii(name, "Content-Length") ||
-        IEqualsAscii(name, "Connection") || IEqualsAscii(name, "Transfer-Encoding") ||
-        IEqualsAscii(name, "Cache-Control") || IEqualsAscii(name, "Date")) {
-      continue;  // the server owns framing; Cache-Control stays no-store
-    }
-    if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
-        name.find_first_of(": \t") != std::string::npos) {
-      spdlog::warn("dropping an invalid response header from a handler");
-      continue;
-    }
-    out += "\r\n";
-    out += name;
-    out += ": ";
-    out += value;
-  }
+  AppendHandlerHeaders(r, out);
   if (status != 204) {
     out += "\r\nContent-Length: ";
     out += std::to_string(body.size());
@@ -191,6 +196,21 @@ void RenderResponse(const logical::Response& r, std::string_view request_id, boo
   if (!keep_alive) out += "\r\nConnection: close";
   out += "\r\n\r\n";
   out += body;
+}
+
+void RenderStreamHeader(const logical::Response& r, std::string& out) {
+  out.clear();
+  std::string_view content_type = "text/event-stream";
+  for (const auto& [name, value] : r.headers) {
+    if (IEqualsAscii(name, "Content-Type") && IsSafeHeaderText(value)) content_type = value;
+  }
+  out += "HTTP/1.1 200 OK\r\nDate: ";
+  out += DateHeader();
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nCache-Control: no-store";
+  AppendHandlerHeaders(r, out);
+  out += "\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
 }
 
 }  // namespace coffer::http

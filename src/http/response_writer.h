@@ -30,6 +30,11 @@ bool IsEmptyResponse(const logical::Response& response);
 void RenderResponse(const logical::Response& response, std::string_view request_id, bool head,
                     bool keep_alive, std::string& out);
 
+// The header of a streaming response (Response::stream): 200, Content-Type
+// text/event-stream unless response.headers sets one, no Content-Length and
+// Connection: close (the body runs until the connection closes).
+void RenderStreamHeader(const logical::Response& response, std::string& out);
+
 // "Not Found" for 404, ... ("Unknown" otherwise).
 std::string_view ReasonPhrase(int status);
 

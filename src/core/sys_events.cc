@@ -1,0 +1,210 @@
+#include "core/sys_events.h"
+
+#include "barrier/barrier_view.h"
+#include "common/log.h"
+#include "core/core.h"
+#include "policy/acl.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+constexpr std::string_view kSubscribe = "sys/events/subscribe/";
+constexpr std::string_view kWebhooks = "sys/events/webhooks";
+constexpr std::size_t kSubscriberQueue = 1024;
+
+bool Allows(const policy::Acl& acl, std::string_view path, Operation op) {
+  return acl.Check(path, op, Json::object()).allowed;
+}
+
+}  // namespace
+
+EventsService::EventsService(Core& core)
+    : core_(core),
+      bus_(std::make_unique<events::Bus>(core.clock())),
+      hub_(std::make_unique<events::SseHub>()),
+      webhook_view_(std::make_unique<barrier::BarrierView>(core.barrier(), "sys/events/")),
+      webhooks_(
+          std::make_unique<events::Webhooks>(*bus_, *webhook_view_,
+                                             [](const std::string& url, const std::string& body,
+                                                const std::map<std::string, std::string>& headers) {
+                                               return events::HttpPost(url, body, headers);
+                                             })) {}
+
+EventsService::~EventsService() { Shutdown(); }
+
+Status EventsService::Load() {
+  TRY(webhooks_->Load());
+  // Scheduled KV rotations run inside the engine, outside any request: the
+  // audit devices hear of each outcome from here, as an internal update of
+  // <mount>rotation/<key> (a failure carries its error).
+  events::SubscribeOptions so;
+  so.type_glob = "coffer/kv-rotate*";
+  so.overflow = events::SubscribeOptions::Overflow::kDropEvents;
+  auto sub = bus_->Subscribe(so);
+  hub_->Spawn(
+      [this, sub] {
+        for (;;) {
+          auto next = sub->Next(std::chrono::seconds(1));
+          if (!next) {
+            if (sub->closed()) return;
+            continue;
+          }
+          AuditRotation(**next);
+        }
+      },
+      sub);
+  return Status::Ok();
+}
+
+void EventsService::AuditRotation(const events::Event& e) {
+  if (!core_.audit().Enabled()) return;
+  logical::Request request;
+  request.id = e.id;
+  request.operation = Operation::kUpdate;
+  std::string data_path = e.metadata.count("data_path") ? e.metadata.at("data_path") : "";
+  std::string key = data_path.substr(std::min(data_path.size(), e.mount_path.size() + 5));
+  request.path = e.mount_path + "rotation/" + key;
+  request.mount_point = e.mount_path;
+  request.relative_path = "rotation/" + key;
+  request.remote_address = "internal";
+  audit::MountInfo mount;
+  mount.type = "kv";
+  mount.path = e.mount_path;
+  std::string error = e.metadata.count("error") ? e.metadata.at("error") : "";
+  logical::Response response;
+  response.data = Json{
+      {"event", e.type},
+      {"version", e.metadata.count("current_version") ? e.metadata.at("current_version") : ""}};
+  Status s = core_.audit().LogRequestAndResponse(request, mount, e.time,
+                                                 error.empty() ? &response : nullptr, error);
+  if (!s.ok()) spdlog::error("audit: could not record a KV rotation: {}", s.ToString());
+}
+
+void EventsService::Unload() {
+  webhooks_->Unload();
+  bus_->CloseAll();
+}
+
+void EventsService::Shutdown() {
+  Unload();
+  hub_->Shutdown();
+}
+
+void EventsService::PublishSecurity(std::string type, std::map<std::string, std::string> metadata) {
+  events::Event e;
+  e.type = std::move(type);
+  e.metadata = std::move(metadata);
+  bus_->Publish(std::move(e));
+}
+
+Result<logical::Response> EventsService::Handle(const logical::Request& request) {
+  const std::string& p = request.path;
+  if (p.starts_with(kSubscribe)) return Subscribe(request);
+  if (p == kWebhooks || p == std::string(kWebhooks) + "/") {
+    if (request.operation != Operation::kList && request.operation != Operation::kRead) {
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+    ASSIGN_OR_RETURN(auto names, webhooks_->List());
+    if (names.empty()) return logical::NotFoundResponse();
+    logical::Response r;
+    r.data = Json{{"keys", names}};
+    return r;
+  }
+  if (p.starts_with(std::string(kWebhooks) + "/")) {
+    std::string name = p.substr(kWebhooks.size() + 1);
+    switch (request.operation) {
+      case Operation::kCreate:
+      case Operation::kUpdate:
+        TRY(webhooks_->Put(name, request.data));
+        return logical::NoContent();
+      case Operation::kRead: {
+        Result<Json> j = webhooks_->Get(name);
+        if (!j && j.error().code() == Code::kNotFound) return logical::NotFoundResponse();
+        if (!j) return Err(j.error());
+        logical::Response r;
+        r.data = std::move(*j);
+        return r;
+      }
+      case Operation::kDelete:
+        TRY(webhooks_->Delete(name));
+        return logical::NoContent();
+      default:
+        return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+  }
+  return Err(NotFound("unsupported path"));
+}
+
+events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
+                                                std::string type_glob) {
+  (void)type_glob;
+  std::string hmac = request.auth ? request.auth->token_hmac : "";
+  std::vector<std::string> policies;
+  if (request.auth) policies = request.auth->policies;
+  Core* core = &core_;
+  return [core, hmac = std::move(hmac),
+          policies = std::move(policies)](const events::Event& e) -> events::Verdict {
+    std::vector<std::string> current = policies;
+    if (!core->Sealed()) {
+      // At delivery: a revoked or expired token ends the stream, and the
+      // token's policies are compiled as they are now.
+      auto entry = core->tokens().LookupByHmac(hmac);
+      if (!entry) return events::Verdict::kSkip;
+      if (!*entry) return events::Verdict::kEnd;
+      current = (*entry)->policies;
+    }
+    auto acl = core->policies().AclFor(current);
+    if (!acl) return events::Verdict::kSkip;
+    const policy::Acl& a = **acl;
+    if (a.IsRoot()) return events::Verdict::kDeliver;
+    if (!Allows(a, std::string(kSubscribe) + e.type, Operation::kRead)) {
+      return events::Verdict::kSkip;
+    }
+    if (!e.acl_path.empty() && !Allows(a, e.acl_path, Operation::kRead) &&
+        !(e.acl_list && Allows(a, e.acl_path, Operation::kList))) {
+      return events::Verdict::kSkip;
+    }
+    return events::Verdict::kDeliver;
+  };
+}
+
+Result<logical::Response> EventsService::Subscribe(const logical::Request& request) {
+  if (request.operation != Operation::kRead) {
+    return Err(Status(Code::kMethodNotAllowed, "subscribe with GET"));
+  }
+  std::string type_glob = request.path.substr(kSubscribe.size());
+  if (type_glob.empty()) return Err(InvalidArgument("missing event type"));
+  events::SubscribeOptions so;
+  so.type_glob = type_glob;
+  if (auto it = request.query.find("prefix"); it != request.query.end()) {
+    so.path_prefix = it->second;
+  }
+  so.capacity = kSubscriberQueue;
+  auto sub = bus_->Subscribe(so);
+  logical::Response r;
+  r.stream = hub_->NewStream(std::move(sub), FilterFor(request, type_glob));
+  r.headers["Content-Type"] = "text/event-stream";
+  return r;
+}
+
+void PublishDenied(EventsService& events, const logical::Request& request) {
+  events.PublishSecurity("coffer/permission-denied",
+                         {{"path", request.path},
+                          {"operation", std::string(logical::OperationName(request.operation))},
+                          {"remote_address", request.remote_address}});
+}
+
+void PublishLeaseRevoke(Core& core, const expiration::Lease& lease) {
+  events::Event e;
+  e.type = "coffer/lease-revoke";
+  e.acl_path = lease.path;
+  e.metadata = {{"lease_id", lease.kind == expiration::Lease::Kind::kToken ? "" : lease.id},
+                {"path", lease.path},
+                {"kind", lease.kind == expiration::Lease::Kind::kToken ? "token" : "secret"}};
+  core.events().bus().Publish(std::move(e));
+}
+
+}  // namespace coffer::core

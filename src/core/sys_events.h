@@ -1,0 +1,71 @@
+#pragma once
+// Change and security events in the core: owns the event bus, the SSE
+// streams and the webhook sender, and answers sys/events/*:
+//
+//   sys/events/subscribe/<type-glob>   GET  Server-Sent Events (?prefix=PATH)
+//   sys/events/webhooks                LIST
+//   sys/events/webhooks/<name>         PUT/POST, GET, DELETE
+//
+// A subscriber gets an event only when, at delivery, its token is still
+// valid and its policies allow read on sys/events/subscribe/<event type>
+// and read on the event's path (list for metadata paths); security events
+// (coffer/login-failed, ...) carry no path. See docs/events.md.
+//
+// Thread safety: all methods are thread-safe. Load/Unload are called under
+// the core's exclusive state lock (unseal/seal); Shutdown once, before the
+// core's stores are destroyed.
+
+#include <memory>
+
+#include "events/bus.h"
+#include "events/sse.h"
+#include "events/webhooks.h"
+#include "expiration/lease.h"
+#include "logical/request.h"
+#include "storage/backend.h"
+
+namespace coffer::core {
+
+class Core;
+
+class EventsService {
+ public:
+  explicit EventsService(Core& core);
+  ~EventsService();
+
+  events::Bus& bus() { return *bus_; }
+
+  Result<logical::Response> Handle(const logical::Request& request);
+
+  // Unseal: loads the webhooks and starts their sender.
+  Status Load();
+  // Seal: ends every subscription (after what is queued, such as the seal
+  // event) and stops the webhook sender.
+  void Unload();
+  // Process end: also joins the stream threads.
+  void Shutdown();
+
+  // Publishes a security event (no path to filter on). `metadata` must not
+  // hold secrets.
+  void PublishSecurity(std::string type, std::map<std::string, std::string> metadata);
+
+ private:
+  Result<logical::Response> Subscribe(const logical::Request& request);
+  void AuditRotation(const events::Event& event);
+  events::DeliveryFilter FilterFor(const logical::Request& request, std::string type_glob);
+
+  Core& core_;
+  std::unique_ptr<events::Bus> bus_;
+  std::unique_ptr<events::SseHub> hub_;
+  std::unique_ptr<storage::Backend> webhook_view_;
+  std::unique_ptr<events::Webhooks> webhooks_;
+};
+
+// coffer/permission-denied for a request the token or ACL stage refused
+// (path, operation, remote_address; never the token).
+void PublishDenied(EventsService& events, const logical::Request& request);
+// coffer/lease-revoke after a lease was revoked (lease_id, path, kind),
+// delivered to subscribers that may read the lease's path.
+void PublishLeaseRevoke(Core& core, const expiration::Lease& lease);
+
+}  // namespace coffer::core

@@ -1,0 +1,303 @@
+"""Change events: SSE subscriptions, ACL filtering, webhooks, KV rotation.
+
+Runs the real binary (COFFER_BIN). Every received byte is checked for the
+canary secret value, which must never leave the server in an event.
+"""
+
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import statistics
+import threading
+import time
+import unittest
+import urllib.parse
+
+import harness
+
+CANARY = "canary-7f3a9c1e-never-in-an-event"
+
+
+class SseClient:
+    """Reads a text/event-stream in a background thread."""
+
+    def __init__(self, server, event_type, token, prefix=None):
+        u = urllib.parse.urlparse(server.addr)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        path = "/v1/sys/events/subscribe/" + event_type
+        if prefix:
+            path += "?prefix=" + urllib.parse.quote(prefix)
+        self.conn.request("GET", path, headers={"X-Vault-Token": token})
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.raw = []        # every line received
+        self.events = []     # (monotonic time, parsed event)
+        self.cv = threading.Condition()
+        self.closed = False
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                now = time.monotonic()
+                text = line.decode()
+                with self.cv:
+                    self.raw.append(text)
+                    if text.startswith("data: "):
+                        self.events.append((now, json.loads(text[6:])))
+                    self.cv.notify_all()
+        except (OSError, ValueError):
+            pass
+        with self.cv:
+            self.closed = True
+            self.cv.notify_all()
+
+    def wait_for(self, pred, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while not pred():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cv.wait(left)
+            return True
+
+    def all_text(self):
+        with self.cv:
+            return "".join(self.raw)
+
+    def close(self):
+        self.conn.close()
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that answers with scripted statuses."""
+
+    def __init__(self, statuses=None):
+        self.calls = []
+        self.statuses = list(statuses or [])
+        self.cv = threading.Condition()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.cv:
+                    status = outer.statuses.pop(0) if outer.statuses else 200
+                    outer.calls.append((dict(self.headers), body, status))
+                    outer.cv.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait_for(self, pred, timeout=20):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while not pred():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cv.wait(left)
+            return True
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def signature_ok(secret, headers, body):
+    want = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(headers.get("X-Coffer-Signature", ""), want)
+
+
+class EventsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.start_dev()
+        cls.root = cls.srv.root_token
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
+
+    def req(self, method, path, body=None, token=None):
+        return self.srv.request(method, path, body, token=token or self.root)
+
+    def token_with(self, name, hcl):
+        st, _, _ = self.req("PUT", "/v1/sys/policies/acl/" + name, {"policy": hcl})
+        self.assertIn(st, (200, 204))
+        st, body, _ = self.req("POST", "/v1/auth/token/create", {"policies": [name]})
+        self.assertEqual(st, 200, body)
+        return body["auth"]["client_token"]
+
+    def test_write_event_within_100ms_and_never_the_value(self):
+        sse = SseClient(self.srv, "kv-v2/*", self.root)
+        self.assertEqual(sse.status, 200)
+        self.assertEqual(sse.resp.getheader("Content-Type"), "text/event-stream")
+        latencies = []
+        try:
+            for i in range(20):
+                n = len(sse.events)
+                t0 = time.monotonic()
+                st, body, _ = self.req("POST", "/v1/secret/data/latency",
+                                       {"data": {"password": CANARY, "i": i}})
+                self.assertEqual(st, 200, body)
+                self.assertTrue(sse.wait_for(lambda: len(sse.events) > n), "no event")
+                latencies.append(sse.events[n][0] - t0)
+                ev = sse.events[n][1]
+                self.assertEqual(ev["type"], "kv-v2/data-write")
+                self.assertEqual(ev["data"]["event_type"], "kv-v2/data-write")
+                md = ev["data"]["event"]["metadata"]
+                self.assertEqual(md["path"], "secret/data/latency")
+                self.assertEqual(md["current_version"], str(body["data"]["version"]))
+                self.assertEqual(ev["data"]["plugin_info"]["mount_path"], "secret/")
+            # Other operations publish too.
+            self.req("DELETE", "/v1/secret/data/latency")
+            self.req("POST", "/v1/secret/undelete/latency", {"versions": [20]})
+            self.req("POST", "/v1/secret/destroy/latency", {"versions": [1]})
+            self.req("DELETE", "/v1/secret/metadata/latency")
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 24))
+            types = [e["type"] for _, e in sse.events[20:24]]
+            self.assertEqual(types, ["kv-v2/data-delete", "kv-v2/undelete", "kv-v2/destroy",
+                                     "kv-v2/metadata-delete"])
+        finally:
+            sse.close()
+        self.assertNotIn(CANARY, sse.all_text())
+        print("\nevent latency (write start -> event received, ms): median %.1f, max %.1f"
+              % (statistics.median(latencies) * 1000, max(latencies) * 1000))
+        self.assertLess(max(latencies), 0.100)
+
+    def test_token_without_subscribe_permission_gets_403(self):
+        tok = self.token_with("no-events", 'path "secret/data/*" { capabilities = ["read"] }')
+        sse = SseClient(self.srv, "kv-v2/*", tok)
+        self.assertEqual(sse.status, 403)
+        sse.close()
+        sse = SseClient(self.srv, "kv-v2/*", "not-a-token")
+        self.assertEqual(sse.status, 403)
+        sse.close()
+
+    def test_events_filtered_by_read_on_the_path(self):
+        tok = self.token_with("events-app", """
+            path "sys/events/subscribe/*" { capabilities = ["read"] }
+            path "secret/data/allowed/*" { capabilities = ["read"] }
+        """)
+        sse = SseClient(self.srv, "kv-v2/*", tok)
+        self.assertEqual(sse.status, 200)
+        try:
+            self.req("POST", "/v1/secret/data/denied/x", {"data": {"v": CANARY}})
+            self.req("POST", "/v1/secret/data/allowed/y", {"data": {"v": CANARY}})
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 1))
+            # Events arrive in order: had the denied one been delivered, it
+            # would be first.
+            paths = [e["data"]["event"]["metadata"]["path"] for _, e in sse.events]
+            self.assertEqual(paths, ["secret/data/allowed/y"])
+        finally:
+            sse.close()
+        self.assertNotIn(CANARY, sse.all_text())
+        self.assertNotIn("denied", sse.all_text())
+
+    def test_prefix_and_security_events(self):
+        sse = SseClient(self.srv, "*", self.root, prefix="secret/data/pfx")
+        sec = SseClient(self.srv, "coffer/*", self.root)
+        try:
+            self.req("POST", "/v1/secret/data/other", {"data": {"v": 1}})
+            self.req("POST", "/v1/secret/data/pfx/a", {"data": {"v": 1}})
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 1))
+            self.assertEqual(sse.events[0][1]["data"]["event"]["metadata"]["path"],
+                             "secret/data/pfx/a")
+            st, _, _ = self.srv.request("GET", "/v1/secret/data/pfx/a", token="bogus")
+            self.assertEqual(st, 403)
+            self.assertTrue(sec.wait_for(
+                lambda: any(e["type"] == "coffer/permission-denied" for _, e in sec.events)))
+            denied = [e for _, e in sec.events if e["type"] == "coffer/permission-denied"][0]
+            self.assertEqual(denied["data"]["event"]["metadata"]["path"], "secret/data/pfx/a")
+            self.assertNotIn("bogus", sec.all_text())
+        finally:
+            sse.close()
+            sec.close()
+
+    def test_webhook_gets_a_signed_body(self):
+        rx = Receiver()
+        try:
+            st, _, _ = self.req("PUT", "/v1/sys/events/webhooks/ci", {
+                "url": rx.url, "event_types": ["kv-v2/data-write"],
+                "path_prefix": "secret/data/hooked", "secret": "hook-secret"})
+            self.assertIn(st, (200, 204))
+            st, body, _ = self.req("GET", "/v1/sys/events/webhooks/ci")
+            self.assertEqual(st, 200)
+            self.assertNotIn("hook-secret", json.dumps(body))
+            self.assertTrue(body["data"]["has_secret"])
+            st, body, _ = self.req("LIST", "/v1/sys/events/webhooks")
+            self.assertEqual(body["data"]["keys"], ["ci"])
+            self.req("POST", "/v1/secret/data/unhooked", {"data": {"v": CANARY}})
+            self.req("POST", "/v1/secret/data/hooked", {"data": {"v": CANARY}})
+            self.assertTrue(rx.wait_for(lambda: len(rx.calls) >= 1))
+            headers, raw, _ = rx.calls[0]
+            self.assertTrue(signature_ok("hook-secret", headers, raw))
+            self.assertFalse(signature_ok("wrong", headers, raw))
+            ev = json.loads(raw)
+            self.assertEqual(ev["data"]["event"]["metadata"]["path"], "secret/data/hooked")
+            self.assertNotIn(CANARY, raw.decode())
+            st, _, _ = self.req("DELETE", "/v1/sys/events/webhooks/ci")
+            self.assertIn(st, (200, 204))
+            st, _, _ = self.req("GET", "/v1/sys/events/webhooks/ci")
+            self.assertEqual(st, 404)
+        finally:
+            rx.stop()
+
+    def test_kv_rotation_webhook_fails_then_succeeds(self):
+        rx = Receiver(statuses=[500, 200])
+        sse = SseClient(self.srv, "coffer/kv-rotate*", self.root)
+        try:
+            st, _, _ = self.req("POST", "/v1/secret/data/rotated",
+                                {"data": {"password": CANARY, "user": "app"}})
+            self.assertEqual(st, 200)
+            st, body, _ = self.req("PUT", "/v1/secret/rotation/rotated", {
+                "rotation_period": "1s", "fields": {"password": {"generator": "hex32"}},
+                "webhook_url": rx.url, "webhook_secret": "rot-secret"})
+            self.assertIn(st, (200, 204), body)
+            # First slot: the webhook answers 500, the old version stays.
+            self.assertTrue(rx.wait_for(lambda: len(rx.calls) >= 1))
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 1))
+            self.assertEqual(sse.events[0][1]["type"], "coffer/kv-rotate-failed")
+            st, body, _ = self.req("GET", "/v1/secret/rotation/rotated")
+            self.assertGreaterEqual(body["data"]["failures"], 1)
+            self.assertEqual(body["data"]["last_error"], "webhook answered HTTP 500")
+            # Second slot: 200, the pending version becomes current.
+            self.assertTrue(rx.wait_for(lambda: len(rx.calls) >= 2))
+            self.assertTrue(sse.wait_for(
+                lambda: any(e["type"] == "coffer/kv-rotate" for _, e in sse.events)))
+            st, body, _ = self.req("GET", "/v1/secret/data/rotated")
+            # The period is 1s: later slots may have rotated again already.
+            self.assertGreaterEqual(body["data"]["metadata"]["version"], 2)
+            self.assertNotEqual(body["data"]["data"]["password"], CANARY)
+            self.assertEqual(body["data"]["data"]["user"], "app")
+            for headers, raw, _ in rx.calls[:2]:
+                self.assertTrue(signature_ok("rot-secret", headers, raw))
+                self.assertNotIn(CANARY, raw.decode())
+                self.assertNotIn(body["data"]["data"]["password"], raw.decode())
+            self.assertEqual(json.loads(rx.calls[1][1])["version"], 2)
+            st, body, _ = self.req("DELETE", "/v1/secret/rotation/rotated")
+            self.assertIn(st, (200, 204))
+        finally:
+            rx.stop()
+            sse.close()
+        self.assertNotIn(CANARY, sse.all_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
