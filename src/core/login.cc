@@ -1,6 +1,7 @@
 #include "core/login.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/duration.h"
 #include "token/token_backend.h"
@@ -164,6 +165,37 @@ void Logins::Record(const std::string& key, const LockoutConfig& config, bool tr
   } else {
     c.failures = 0;
   }
+}
+
+std::vector<Logins::LockedAlias> Logins::LockedUsers(
+    const std::function<LockoutConfig(std::string_view accessor)>& config_of) {
+  std::vector<LockedAlias> out;
+  auto now = clock_.Monotonic();
+  std::scoped_lock lock(mu_);
+  for (const auto& [key, c] : counters_) {
+    std::size_t nul = key.find('\0');
+    if (nul == std::string::npos) continue;
+    std::string_view accessor = std::string_view(key).substr(0, nul);
+    LockoutConfig config = config_of(accessor);
+    if (config.disabled || c.failures < config.threshold) continue;
+    if (now - c.last_failure >= config.duration) continue;
+    out.push_back({std::string(accessor), key.substr(nul + 1)});
+  }
+  std::sort(out.begin(), out.end(), [](const LockedAlias& a, const LockedAlias& b) {
+    return std::tie(a.accessor, a.alias) < std::tie(b.accessor, b.alias);
+  });
+  return out;
+}
+
+bool Logins::Unlock(std::string_view accessor, std::string_view alias) {
+  std::string key = std::string(accessor) + '\0' + std::string(alias);
+  std::scoped_lock lock(mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) return false;
+  // Attempts in flight keep their slot; only the failures are forgotten.
+  it->second.failures = 0;
+  if (it->second.in_flight == 0) counters_.erase(it);
+  return true;
 }
 
 void Logins::ForgetMount(std::string_view accessor) {

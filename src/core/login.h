@@ -26,12 +26,14 @@
 // Thread-safe.
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -73,6 +75,18 @@ class Logins {
 
   // Drops the lockout counters of a mount (when it is disabled).
   void ForgetMount(std::string_view accessor);
+
+  // The aliases locked out right now (sys/locked-users), by mount accessor;
+  // `config_of` gives each mount's lockout settings.
+  struct LockedAlias {
+    std::string accessor;
+    std::string alias;
+  };
+  std::vector<LockedAlias> LockedUsers(
+      const std::function<LockoutConfig(std::string_view accessor)>& config_of);
+  // Forgets the failures of one alias (sys/locked-users/.../unlock). False
+  // when nothing was counted for it.
+  bool Unlock(std::string_view accessor, std::string_view alias);
 
  private:
   struct Counter {

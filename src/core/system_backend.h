@@ -53,6 +53,8 @@ class SystemBackend {
   Result<logical::Response> AuditVerify(const logical::Request& request);
   // sys/quotas/rate-limit[/:name] and sys/quotas/config (sys_quotas.cc).
   Result<logical::Response> Quotas(const logical::Request& request);
+  // sys/locked-users[/:mount_accessor/unlock/:alias] (sys_locked_users.cc).
+  Result<logical::Response> LockedUsers(const logical::Request& request);
 
   Core& core_;
 };

@@ -5,9 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/builtins.h"
-#include "core/core.h"
-#include "storage/inmem/inmem_backend.h"
+#include "core/core_fixture.h"
 
 namespace coffer::core {
 namespace {
@@ -16,36 +14,13 @@ using logical::Json;
 using logical::Operation;
 using namespace std::chrono_literals;
 
-class QuotasTest : public ::testing::Test {
+class QuotasTest : public CoreFixture {
  protected:
   void SetUp() override {
-    RegisterBuiltins();
-    CoreOptions options;
-    options.physical = std::make_unique<storage::InmemBackend>();
-    options.clock = &clock_;
-    options.worker_threads = 1;
-    auto core = Core::Create(std::move(options));
-    ASSERT_TRUE(core.has_value());
-    core_ = std::move(*core);
-    auto init = core_->Initialize(1, 1, /*stay_unsealed=*/true);
-    ASSERT_TRUE(init.has_value()) << init.error().ToString();
-    root_ = std::string(init->root_token.view());
-    key_ = init->keys[0].Clone();
+    CoreFixture::SetUp();
     ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret", {{"type", "kv"}}).http_status, 204);
     ASSERT_EQ(Call(Operation::kUpdate, "secret/a", {{"v", "1"}}).http_status, 204);
     ASSERT_EQ(Call(Operation::kUpdate, "secret/b/c", {{"v", "1"}}).http_status, 204);
-  }
-
-  logical::Response Call(Operation op, const std::string& path, Json body = Json::object(),
-                         const std::string& token = "ROOT") {
-    logical::Request r;
-    r.id = "req";
-    r.operation = op;
-    r.path = path;
-    r.data = std::move(body);
-    r.client_token = token == "ROOT" ? root_ : token;
-    r.remote_address = "127.0.0.1";
-    return core_->HandleRequest(r);
   }
 
   // What the HTTP server does: preflight, then the request.
@@ -56,20 +31,8 @@ class QuotasTest : public ::testing::Test {
       std::map<std::string, std::string> headers;
       if (auto refusal = core_->Preflight(path, client, &headers)) return refusal->http_status;
     }
-    logical::Request r;
-    r.id = "req";
-    r.operation = op;
-    r.path = path;
-    r.data = std::move(body);
-    r.client_token = token == "ROOT" ? root_ : token;
-    r.remote_address = client;
-    return core_->HandleRequest(r).http_status;
+    return Call(op, path, std::move(body), token, client).http_status;
   }
-
-  FakeClock clock_;
-  std::unique_ptr<Core> core_;
-  std::string root_;
-  SecretBytes key_;
 };
 
 TEST_F(QuotasTest, ApiCreatesReadsListsAndDeletes) {

@@ -1,0 +1,54 @@
+#pragma once
+// A dev-mode core on in-memory storage with a fake clock, driven without
+// HTTP: Call() runs one request through the whole pipeline.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "core/builtins.h"
+#include "core/core.h"
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::core {
+
+class CoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterBuiltins();
+    CoreOptions options;
+    options.physical = std::make_unique<storage::InmemBackend>();
+    options.clock = &clock_;
+    options.worker_threads = 1;
+    auto core = Core::Create(std::move(options));
+    ASSERT_TRUE(core.has_value());
+    core_ = std::move(*core);
+    auto init = core_->Initialize(1, 1, /*stay_unsealed=*/true);
+    ASSERT_TRUE(init.has_value()) << init.error().ToString();
+    root_ = std::string(init->root_token.view());
+    key_ = init->keys[0].Clone();
+  }
+
+  // `token` "ROOT" stands for the root token.
+  logical::Response Call(logical::Operation op, const std::string& path,
+                         logical::Json body = logical::Json::object(),
+                         const std::string& token = "ROOT",
+                         const std::string& client = "127.0.0.1") {
+    logical::Request r;
+    r.id = "req";
+    r.operation = op;
+    r.path = path;
+    r.data = std::move(body);
+    r.client_token = token == "ROOT" ? root_ : token;
+    r.remote_address = client;
+    return core_->HandleRequest(r);
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Core> core_;
+  std::string root_;
+  SecretBytes key_;
+};
+
+}  // namespace coffer::core
