@@ -66,9 +66,8 @@ Result<Allowlist> Allowlist::Load(const std::string& file) {
 }
 
 bool Allowlist::PathAllowed(std::string_view path) const {
-  std::string_view base = path.substr(path.rfind('/') == std::string_view::npos
-                                          ? 0
-                                          : path.rfind('/') + 1);
+  std::string_view base =
+      path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
   for (const std::string& g : paths_) {
     std::string_view glob = g;
     if (glob.starts_with("./")) glob.remove_prefix(2);
@@ -84,8 +83,7 @@ bool Allowlist::PathAllowed(std::string_view path) const {
 
 bool Allowlist::FindingAllowed(const Finding& f) const {
   if (std::find(rules_.begin(), rules_.end(), f.rule) != rules_.end()) return true;
-  if (std::find(fingerprints_.begin(), fingerprints_.end(), f.fingerprint) !=
-      fingerprints_.end()) {
+  if (std::find(fingerprints_.begin(), fingerprints_.end(), f.fingerprint) != fingerprints_.end()) {
     return true;
   }
   return PathAllowed(f.path);

@@ -49,46 +49,78 @@ std::size_t DetectPrivateKey(std::string_view text, std::size_t pos, std::vector
   // -----BEGIN <LABEL>-----, LABEL ending in "PRIVATE KEY" or "PRIVATE KEY BLOCK".
   constexpr std::string_view kBegin = "-----BEGIN ";
   std::size_t label_start = pos + kBegin.size();
-  std::size_t label_len =
-      RunLength(text, label_start, [](char c) { return (c >= 'A' && c <= 'Z') || c == ' '; }, 40);
+  std::size_t label_len = RunLength(
+      text, label_start, [](char c) { return (c >= 'A' && c <= 'Z') || c == ' '; }, 40);
   std::string_view label = text.substr(label_start, label_len);
   if (!label.ends_with("PRIVATE KEY") && !label.ends_with("PRIVATE KEY BLOCK")) return pos + 1;
   std::size_t header_end = label_start + label_len;
   if (text.substr(header_end, 5) != "-----") return pos + 1;
   header_end += 5;
-  // The body: base64 lines, possibly with "\n" escapes (keys inside JSON)
-  // and RFC 1421 headers (Proc-Type, DEK-Info, PGP's Version). A key-parsing
-  // program mentions the header line alone; that is not a key, so the body
-  // must hold at least 64 base64 characters and little else.
+  // The body, line by line: base64 lines, RFC 1421 / PGP headers
+  // ("Proc-Type: 4,ENCRYPTED", "Version: ..."), an empty line, then the END
+  // line. Lines end in a newline or in a "\n" escape (a key inside a JSON or
+  // code string); indentation (YAML block scalars) is ignored. Code that
+  // only names the header line ("-----BEGIN RSA PRIVATE KEY-----") has no
+  // such body and is not reported.
   constexpr std::size_t kMaxBlock = 64 * 1024;
-  std::size_t limit = std::min(text.size(), header_end + kMaxBlock);
-  std::size_t end = text.substr(0, limit).find("-----END ", header_end);
-  std::size_t body_end = end == std::string_view::npos ? limit : end;
-  std::size_t b64 = 0, other = 0;
-  for (std::size_t i = header_end; i < body_end; ++i) {
-    char c = text[i];
-    if (IsBase64Char(c)) {
-      ++b64;
-    } else if (c == '\\' && i + 1 < body_end && (text[i + 1] == 'n' || text[i + 1] == 'r')) {
-      ++i;
-    } else if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
-      ++other;
+  const std::size_t limit = std::min(text.size(), header_end + kMaxBlock);
+  std::size_t p = header_end;
+  std::size_t b64 = 0, blank_run = 0;
+  std::size_t match_end = std::string_view::npos;
+  bool first = true;
+  while (p < limit) {
+    // One line separator: "\n", "\r\n", or the two-character escape "\n".
+    std::size_t q = p;
+    if (q < limit && text[q] == '\r') ++q;
+    if (q < limit && text[q] == '\n') {
+      ++q;
+    } else if (text.substr(q, 2) == "\\n") {
+      q += 2;
+    } else if (text.substr(q, 4) == "\\r\\n") {
+      q += 4;
+    } else {
+      if (first) return pos + 1;  // something else follows the header on its line
+      break;
     }
-    // Without an END line, stop at the first line that is clearly not base64.
-    if (end == std::string_view::npos && other > 8) {
-      body_end = i;
+    first = false;
+    std::size_t eol = q;
+    while (eol < limit && text[eol] != '\n' && text.substr(eol, 2) != "\\n" &&
+           text.substr(eol, 2) != "\\r") {
+      ++eol;
+    }
+    std::string_view content = text.substr(q, eol - q);
+    while (!content.empty() && (content.front() == ' ' || content.front() == '\t')) {
+      content.remove_prefix(1);
+    }
+    while (!content.empty() &&
+           (content.back() == ' ' || content.back() == '\t' || content.back() == '\r')) {
+      content.remove_suffix(1);
+    }
+    p = eol;
+    if (content.starts_with("-----END ")) {
+      auto at = static_cast<std::size_t>(content.data() - text.data());
+      std::size_t close = text.find("-----", at + 9);
+      match_end = close == std::string_view::npos || close > eol ? eol : close + 5;
+      break;
+    }
+    if (content.empty()) {
+      if (++blank_run > 1) break;
+      continue;
+    }
+    blank_run = 0;
+    bool all_b64 = std::all_of(content.begin(), content.end(), IsBase64Char);
+    if (all_b64) {
+      b64 += content.size();
+    } else if (b64 == 0 && content.find(": ") != std::string_view::npos) {
+      continue;  // a header line
+    } else {
       break;
     }
   }
-  if (b64 < 64 || other * 10 > b64) return pos + 1;
-  std::size_t match_end = body_end;
-  if (end != std::string_view::npos) {
-    std::size_t close = text.find("-----", end + 9);
-    match_end = close == std::string_view::npos ? end + 9 : close + 5;
-  }
-  if (LooksLikePlaceholder(text.substr(header_end, std::min<std::size_t>(body_end - header_end,
-                                                                          80))) &&
-      ShannonEntropy(text.substr(header_end, body_end - header_end)) < 4.0) {
+  if (match_end == std::string_view::npos) {
+    if (b64 < 200) return pos + 1;  // no END line: only a long body counts
+    match_end = p;
+  } else if (b64 < 64) {
     return pos + 1;
   }
   out.push_back({RuleId::kPrivateKey, pos, match_end, {}});

@@ -35,10 +35,10 @@ std::string Squash(std::string_view key) {
 // Keys that name something about a secret rather than the secret itself.
 bool IsMetadataKey(const std::string& squashed) {
   static constexpr std::string_view kSuffixes[] = {
-      "length", "len",    "size",     "type",  "name",  "file",   "path",  "dir",
-      "url",    "uri",    "endpoint", "count", "min",   "max",    "policy", "field",
-      "header", "env",    "prompt",   "regex", "pattern", "hash", "ref",   "expiry",
-      "expires", "ttl",   "timeout",  "enabled", "required", "label", "format", "version",
+      "length",  "len", "size",     "type",    "name",     "file",  "path",   "dir",
+      "url",     "uri", "endpoint", "count",   "min",      "max",   "policy", "field",
+      "header",  "env", "prompt",   "regex",   "pattern",  "hash",  "ref",    "expiry",
+      "expires", "ttl", "timeout",  "enabled", "required", "label", "format", "version",
   };
   for (std::string_view s : kSuffixes) {
     if (squashed.ends_with(s)) return true;
@@ -50,8 +50,8 @@ bool IsMetadataKey(const std::string& squashed) {
 // "compass" and "bypass").
 bool IsSecretKey(std::string_view key, const std::string& squashed) {
   static constexpr std::string_view kWords[] = {
-      "password", "passwd", "passphrase", "pwd",     "secret",     "token",
-      "apikey",   "accesskey", "authkey", "privatekey", "credential",
+      "password", "passwd",    "passphrase", "pwd",        "secret",     "token",
+      "apikey",   "accesskey", "authkey",    "privatekey", "credential",
   };
   for (std::string_view w : kWords) {
     if (squashed.find(w) != std::string::npos) return true;
@@ -142,12 +142,14 @@ std::size_t DetectAssignment(std::string_view text, std::size_t pos, std::vector
     }
     if (v_end >= text.size() || text[v_end] != quote) return miss;
   } else {
-    constexpr std::string_view kStop = " \t\r\n,;)]}<>\"'(";
+    constexpr std::string_view kStop = " \t\r\n,;)]}<>\"'([";
     while (v_end < text.size() && v_end - v_begin <= kMaxValue &&
            kStop.find(text[v_end]) == std::string_view::npos) {
       ++v_end;
     }
-    if (v_end < text.size() && text[v_end] == '(') return miss;  // a function call
+    if (v_end < text.size() && (text[v_end] == '(' || text[v_end] == '[')) {
+      return miss;  // a function call or an index: code, not a literal
+    }
   }
   std::string_view value = text.substr(v_begin, v_end - v_begin);
   if (IsAwsSecretKey(squashed) && ValidAwsSecret(value)) {

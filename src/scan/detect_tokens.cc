@@ -70,7 +70,8 @@ std::size_t DetectSlackToken(std::string_view text, std::size_t pos, std::vector
   if (std::string_view("abprs").find(kind) == std::string_view::npos || text[pos + 4] != '-') {
     return pos + 1;
   }
-  std::size_t n = RunLength(text, pos + 5, [](char c) { return IsAlnum(c) || c == '-'; }, 256);
+  std::size_t n = RunLength(
+      text, pos + 5, [](char c) { return IsAlnum(c) || c == '-'; }, 256);
   std::string_view body = text.substr(pos + 5, n);
   while (!body.empty() && body.back() == '-') body.remove_suffix(1);
   int dashes = 0, digits = 0;
@@ -84,8 +85,7 @@ std::size_t DetectSlackToken(std::string_view text, std::size_t pos, std::vector
   return Emit(RuleId::kSlackToken, pos, pos + token.size(), out);
 }
 
-std::size_t DetectSlackWebhook(std::string_view text, std::size_t pos,
-                               std::vector<RawMatch>& out) {
+std::size_t DetectSlackWebhook(std::string_view text, std::size_t pos, std::vector<RawMatch>& out) {
   // hooks.slack.com/services/T<id>/B<id>/<secret>
   constexpr std::string_view kAnchor = "hooks.slack.com/services/";
   std::size_t p = pos + kAnchor.size();
@@ -115,8 +115,7 @@ std::size_t DetectStripe(std::string_view text, std::size_t pos, std::vector<Raw
   return Emit(rule, pos, pos + token.size(), out);
 }
 
-std::size_t DetectGoogleApiKey(std::string_view text, std::size_t pos,
-                               std::vector<RawMatch>& out) {
+std::size_t DetectGoogleApiKey(std::string_view text, std::size_t pos, std::vector<RawMatch>& out) {
   if (!BoundaryBefore(text, pos)) return pos + 1;
   std::size_t n = RunLength(text, pos + 4, IsBase64Url, 64);
   if (n != 35) return pos + 1;

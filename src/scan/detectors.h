@@ -20,11 +20,9 @@ std::size_t DetectGithub(std::string_view text, std::size_t pos, std::vector<Raw
 std::size_t DetectGithubPat(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
 std::size_t DetectGitlab(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
 std::size_t DetectSlackToken(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
-std::size_t DetectSlackWebhook(std::string_view text, std::size_t pos,
-                               std::vector<RawMatch>& out);
+std::size_t DetectSlackWebhook(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
 std::size_t DetectStripe(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
-std::size_t DetectGoogleApiKey(std::string_view text, std::size_t pos,
-                               std::vector<RawMatch>& out);
+std::size_t DetectGoogleApiKey(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);
 
 // detect_blocks.cc: PEM private keys and JWTs.
 std::size_t DetectPrivateKey(std::string_view text, std::size_t pos, std::vector<RawMatch>& out);

@@ -57,11 +57,11 @@ bool IsHexDigest(std::string_view s) {
 
 bool LooksLikePlaceholder(std::string_view s) {
   static constexpr std::string_view kWords[] = {
-      "example", "changeme", "change_me", "change-me", "placeholder", "your_",   "your-",
-      "yourkey", "yourtoken", "yourpass", "xxxx",    "****",        "....",    "dummy",
-      "sample",  "redacted", "replace",   "insert",  "fake",        "notreal", "not_real",
-      "not-a-",  "${",       "{{",        "$(",      "%(",          "<",       ">",
-      "todo",    "fixme",    "000000",    "123456",  "abcdef",      "secret_here",
+      "example", "changeme",  "change_me", "change-me", "placeholder", "your_",       "your-",
+      "yourkey", "yourtoken", "yourpass",  "xxxx",      "****",        "....",        "dummy",
+      "sample",  "redacted",  "replace",   "insert",    "fake",        "notreal",     "not_real",
+      "not-a-",  "${",        "{{",        "$(",        "%(",          "<",           ">",
+      "todo",    "fixme",     "000000",    "123456",    "abcdef",      "secret_here",
   };
   for (std::string_view w : kWords) {
     if (ContainsIgnoreCase(s, w)) return true;
@@ -74,8 +74,7 @@ bool LooksLikePlaceholder(std::string_view s) {
 
 bool IsKnownExample(std::string_view s) {
   static constexpr std::string_view kExamples[] = {
-      "AKIAIOSFODNN7EXAMPLE",
-      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
       "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",  // jwt.io's sample signature
   };
   for (std::string_view e : kExamples) {

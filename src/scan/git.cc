@@ -122,7 +122,9 @@ void DiffParser::Line(std::string_view line) {
     in_header_ = false;
     // @@ -a[,b] +c[,d] @@
     std::size_t plus = line.find(" +");
-    next_line_ = plus == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(plus + 2, 12)).c_str());
+    next_line_ = plus == std::string_view::npos
+                     ? 0
+                     : std::atoi(std::string(line.substr(plus + 2, 12)).c_str());
     // A gap between hunks: keep line-based rules from joining distant lines.
     if (!text_.empty()) {
       text_ += '\n';

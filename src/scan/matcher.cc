@@ -66,7 +66,8 @@ struct Prefilter {
 
   Prefilter() {
     static_assert(kAnchorCount <= 64);
-    for (int c = 0; c < 256; ++c) lower[static_cast<std::size_t>(c)] = Lower(static_cast<unsigned char>(c));
+    for (int c = 0; c < 256; ++c)
+      lower[static_cast<std::size_t>(c)] = Lower(static_cast<unsigned char>(c));
     for (std::size_t i = 0; i < kAnchorCount; ++i) {
       auto a = static_cast<unsigned char>(kAnchors[i].literal[0]);
       auto b = static_cast<unsigned char>(kAnchors[i].literal[1]);

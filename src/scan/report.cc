@@ -20,8 +20,10 @@ std::string_view SarifLevel(Severity s) {
 }
 
 Json StatsJson(const ScanStats& s) {
-  return Json{{"files_scanned", s.files_scanned},     {"bytes_scanned", s.bytes_scanned},
-              {"skipped_binary", s.skipped_binary},   {"skipped_large", s.skipped_large},
+  return Json{{"files_scanned", s.files_scanned},
+              {"bytes_scanned", s.bytes_scanned},
+              {"skipped_binary", s.skipped_binary},
+              {"skipped_large", s.skipped_large},
               {"commits_scanned", s.commits_scanned}};
 }
 

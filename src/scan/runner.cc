@@ -82,9 +82,9 @@ int RunScan(const RunOptions& options, std::ostream& out, std::ostream& err, Sca
     out << FormatSarif(report, options.version);
   } else {
     out << FormatText(report);
-    err << report.findings.size() << " finding(s) in " << report.stats.files_scanned
-        << " file(s)";
-    if (report.stats.commits_scanned > 0) err << " and " << report.stats.commits_scanned << " commit(s)";
+    err << report.findings.size() << " finding(s) in " << report.stats.files_scanned << " file(s)";
+    if (report.stats.commits_scanned > 0)
+      err << " and " << report.stats.commits_scanned << " commit(s)";
     err << "\n";
   }
   int code = report.findings.empty() ? kExitClean : kExitFindings;

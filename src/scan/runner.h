@@ -21,10 +21,10 @@ constexpr int kExitError = 2;
 
 struct RunOptions {
   std::string path = ".";
-  std::string format = "text";  // text, json, sarif
-  bool git = false;             // also the history of the repository at `path`
-  bool staged = false;          // only what `git diff --cached` adds (pre-commit)
-  std::string allowlist_file;   // empty: <path>/.cofferignore when present
+  std::string format = "text";   // text, json, sarif
+  bool git = false;              // also the history of the repository at `path`
+  bool staged = false;           // only what `git diff --cached` adds (pre-commit)
+  std::string allowlist_file;    // empty: <path>/.cofferignore when present
   std::string max_size = "10M";  // bytes, or with a K/M/G suffix
   unsigned threads = 0;          // 0: one per hardware thread
   std::string version = "0.1.0";

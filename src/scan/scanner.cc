@@ -57,8 +57,8 @@ std::vector<Finding> Scanner::ScanBuffer(std::string_view path, std::string_view
     std::string_view first_line =
         text.substr(line_start, std::min(text.find('\n', m.begin), text.size()) - line_start);
     std::size_t last_start = text.rfind('\n', m.end == 0 ? 0 : m.end - 1);
-    last_start = last_start == std::string_view::npos || last_start < line_start ? line_start
-                                                                                  : last_start;
+    last_start =
+        last_start == std::string_view::npos || last_start < line_start ? line_start : last_start;
     std::string_view last_line = text.substr(last_start, line_end - last_start);
     if (first_line.find("coffer:ignore") != std::string_view::npos ||
         last_line.find("coffer:ignore") != std::string_view::npos) {
@@ -91,9 +91,10 @@ Result<ScanReport> Scanner::ScanPath(const std::filesystem::path& root) const {
   std::sort(files.begin(), files.end(),
             [](const FileEntry* a, const FileEntry* b) { return a->size > b->size; });
 
-  unsigned threads = options_.threads != 0 ? options_.threads
-                                           : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
+  unsigned threads =
+      options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads =
+      std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   auto work = [&] {

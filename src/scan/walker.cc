@@ -51,14 +51,15 @@ Status ReadFileInto(const fs::path& path, std::string& buf) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    return err == ENOENT ? NotFound("cannot open " + path.string())
-                         : PermissionDenied("cannot open " + path.string() + ": " +
-                                            std::strerror(err));
+    return err == ENOENT
+               ? NotFound("cannot open " + path.string())
+               : PermissionDenied("cannot open " + path.string() + ": " + std::strerror(err));
   }
   buf.clear();
   std::size_t used = 0;
   for (;;) {
-    if (buf.size() - used < 64 * 1024) buf.resize(std::max<std::size_t>(buf.size() * 2, 128 * 1024));
+    if (buf.size() - used < 64 * 1024)
+      buf.resize(std::max<std::size_t>(buf.size() * 2, 128 * 1024));
     ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;

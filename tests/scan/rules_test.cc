@@ -53,7 +53,10 @@ TEST(Rules, Github) {
             "ghs_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8");
   ExpectNone("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
   ExpectNone("ghp_8fK2mQ9xL4vN7bR1tY6wZ3cH5jP0sD2g");  // too short
-  std::string pat = "github_pat_11AQ3ZK7Y0" + std::string("aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1uV3xZ5aC7eG9iK1mO3qS5uW7yA9cE1gI3kM5oQ7sU");
+  std::string pat =
+      "github_pat_11AQ3ZK7Y0" +
+      std::string(
+          "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1uV3xZ5aC7eG9iK1mO3qS5uW7yA9cE1gI3kM5oQ7sU");
   ExpectOne("pat: " + pat + "\n", RuleId::kGithubFineGrainedPat, pat);
 }
 
@@ -67,9 +70,10 @@ TEST(Rules, Slack) {
   ExpectOne("SLACK=xoxb-2736451829-3847562910-aB3dE5gH7jK9mN1pQ3sT5vW7\n", RuleId::kSlackToken,
             "xoxb-2736451829-3847562910-aB3dE5gH7jK9mN1pQ3sT5vW7");
   ExpectNone("xoxb-your-token-here");
-  ExpectOne("url = \"https://hooks.slack.com/services/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\"",
-            RuleId::kSlackWebhook,
-            "https://hooks.slack.com/services/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");
+  ExpectOne(
+      "url = \"https://hooks.slack.com/services/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\"",
+      RuleId::kSlackWebhook,
+      "https://hooks.slack.com/services/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");
   ExpectNone("https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX");
 }
 
@@ -91,10 +95,12 @@ TEST(Rules, GoogleApiKey) {
 
 TEST(Rules, PrivateKey) {
   std::string body;
-  for (int i = 0; i < 5; ++i) body += "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n";
+  for (int i = 0; i < 5; ++i)
+    body += "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n";
   std::string key = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "-----END RSA PRIVATE KEY-----";
   ExpectOne("x\n" + key + "\ny\n", RuleId::kPrivateKey, key);
-  std::string ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + body + "-----END OPENSSH PRIVATE KEY-----";
+  std::string ssh =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\n" + body + "-----END OPENSSH PRIVATE KEY-----";
   ExpectOne(ssh, RuleId::kPrivateKey, ssh);
   // Inside a JSON string with \n escapes (a GCP service account file).
   std::string json = "-----BEGIN PRIVATE KEY-----\\n" + body.substr(0, 64) + "\\n" +
@@ -113,7 +119,9 @@ TEST(Rules, Jwt) {
   ExpectOne("Authorization: Bearer " + jwt + "\n", RuleId::kJwt, jwt);
   // jwt.io's documented sample.
   ExpectNone(
-      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+      "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+      "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
   // A header without "alg".
   ExpectNone("eyJmb28iOiJiYXIiLCJiYXoiOjF9.eyJzdWIiOiI0MiJ9.k3Jd9sQm2Lx7Vb4Np1Rt8Wy6Zc0Fh5Gj");
 }
@@ -136,10 +144,9 @@ TEST(Rules, GenericLookAlikes) {
   ExpectNone("api_key = \"<your-api-key>\"\n");
   ExpectNone("token: ${GITHUB_TOKEN}\n");
   ExpectNone("password: \"{{ .Values.password }}\"\n");
-  ExpectNone("secret = \"550e8400-e29b-41d4-a716-446655440000\"\n");  // UUID
+  ExpectNone("secret = \"550e8400-e29b-41d4-a716-446655440000\"\n");     // UUID
   ExpectNone("token = \"da39a3ee5e6b4b0d3255bfef95601890afd80709\"\n");  // SHA-1
-  ExpectNone(
-      "secret_sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n");
+  ExpectNone("secret_sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n");
   ExpectNone("password = get_password()\n");
   ExpectNone("password = config.database.password\n");
   ExpectNone("if password == \"Xk8#mQ2vL9pR\":\n");

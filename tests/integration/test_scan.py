@@ -1,0 +1,179 @@
+"""`coffer scan` through the real binary: exit codes, JSON and SARIF output,
+redaction, --git on a repository whose secret lives only in an old commit,
+the pre-commit hook, and --import into a dev server."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+ROOT = "scan-test-root-token"
+GITHUB = "ghp_8fK2mQ9xL4vN7bR1tY6wZ3cH5jP0sD2gA9eU"
+AWS = "AKIAQ7XB2M4KZ9PL3RTW"
+PASSWORD = "S3cr3t!Pa55w0rdZq"
+
+
+def git(repo, *args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    return subprocess.run(["git", "-C", repo] + list(args), check=True, capture_output=True,
+                          text=True, env=env)
+
+
+class ScanTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-scan-it-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, rel, text):
+        path = os.path.join(self.dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+    def scan(self, *args, env=None, stdin=None, cwd=None):
+        e = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
+        e.update(env or {})
+        return subprocess.run([harness.COFFER_BIN, "scan"] + list(args), capture_output=True,
+                              text=True, env=e, input=stdin, cwd=cwd, timeout=120)
+
+    def assert_no_secret(self, r):
+        for s in (GITHUB, AWS, PASSWORD):
+            self.assertNotIn(s, r.stdout)
+            self.assertNotIn(s, r.stderr)
+
+    def test_exit_codes_and_formats(self):
+        self.write("clean/readme.md", "nothing here\n")
+        r = self.scan(os.path.join(self.dir, "clean"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+
+        self.write("app/config.py", "token = '%s'\n" % GITHUB)
+        self.write("app/.env", "AWS_KEY=%s\nDB_PASSWORD=%s\n" % (AWS, PASSWORD))
+        r = self.scan(os.path.join(self.dir, "app"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("config.py:1:10: github-token (high) ghp_\u2026", r.stdout)
+        self.assert_no_secret(r)
+
+        r = self.scan("--format", "json", os.path.join(self.dir, "app"))
+        self.assertEqual(r.returncode, 1)
+        doc = json.loads(r.stdout)
+        rules = sorted(f["rule_id"] for f in doc["findings"])
+        self.assertEqual(rules, ["aws-access-key-id", "generic-secret", "github-token"])
+        self.assert_no_secret(r)
+
+        r = self.scan("-format=sarif", os.path.join(self.dir, "app"))
+        self.assertEqual(r.returncode, 1)
+        sarif = json.loads(r.stdout)
+        self.assertEqual(sarif["version"], "2.1.0")
+        self.assertEqual(len(sarif["runs"][0]["results"]), 3)
+        self.assert_no_secret(r)
+
+        self.assertEqual(self.scan(os.path.join(self.dir, "missing")).returncode, 2)
+        self.assertEqual(self.scan("--format", "xml", self.dir).returncode, 2)
+
+        # Inline ignore and allow-list.
+        self.write("app/config.py", "token = '%s'  # coffer:ignore\n" % GITHUB)
+        self.write("app/.cofferignore", "rule:aws-access-key-id\n.env\n")
+        r = self.scan(os.path.join(self.dir, "app"))
+        self.assertEqual(r.returncode, 0, r.stdout)
+
+    def make_repo_with_old_secret(self):
+        repo = os.path.join(self.dir, "repo")
+        os.makedirs(repo)
+        git(repo, "init", "-q")
+        self.write("repo/deploy.sh", "#!/bin/sh\nexport TOKEN=%s\n./deploy\n" % GITHUB)
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", "add deploy")
+        first = git(repo, "rev-parse", "HEAD").stdout.strip()
+        self.write("repo/deploy.sh", "#!/bin/sh\n./deploy\n")
+        git(repo, "commit", "-q", "-am", "remove the token")
+        return repo, first
+
+    def test_git_history(self):
+        repo, first = self.make_repo_with_old_secret()
+        r = self.scan(repo)
+        self.assertEqual(r.returncode, 0, r.stdout)  # the work tree is clean
+        r = self.scan("--git", "--format", "json", repo)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        findings = json.loads(r.stdout)["findings"]
+        self.assertEqual(len(findings), 1)
+        f = findings[0]
+        self.assertEqual((f["rule_id"], f["path"], f["line"], f["commit"]),
+                         ("github-token", "deploy.sh", 2, first))
+        self.assert_no_secret(r)
+        self.assertEqual(self.scan("--git", self.dir).returncode, 2)  # not a repository
+
+    def test_pre_commit_hook(self):
+        repo, _ = self.make_repo_with_old_secret()
+        r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", repo], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hook = os.path.join(repo, ".git", "hooks", "pre-commit")
+        self.assertTrue(os.access(hook, os.X_OK))
+        self.write("repo/settings.py", "password = '%s'\n" % PASSWORD)
+        git(repo, "add", "settings.py")
+        r = self.scan("--staged", repo)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("settings.py:1:13: generic-secret", r.stdout)
+        with self.assertRaises(subprocess.CalledProcessError):
+            git(repo, "commit", "-q", "-m", "oops")
+        self.write("repo/settings.py", "password = os.environ['DB_PASSWORD']\n")
+        git(repo, "add", "settings.py")
+        git(repo, "commit", "-q", "-m", "fine")  # the hook lets a clean commit through
+        # A foreign hook is not replaced without --force.
+        with open(hook, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", repo], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+
+
+class ScanImportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.start_dev(root_token=ROOT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def test_import(self):
+        d = tempfile.mkdtemp(prefix="coffer-scan-import-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(d, ".env"), "w") as f:
+            f.write("DB_PASSWORD=%s\nGH=%s\n" % (PASSWORD, GITHUB))
+        with open(os.path.join(d, "other.yaml"), "w") as f:
+            f.write("db:\n  DB_PASSWORD: \"%s\"\n" % PASSWORD)  # the same value again
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
+        env.update({"COFFER_ADDR": self.server.addr, "COFFER_TOKEN": ROOT})
+        # No terminal and no --yes: refused, nothing written.
+        r = subprocess.run([harness.COFFER_BIN, "scan", "--import", "secret/app", d],
+                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+                           timeout=60)
+        self.assertEqual(r.returncode, 2)
+        status, _, _ = self.server.request("GET", "/v1/secret/data/app", token=ROOT)
+        self.assertEqual(status, 404)
+
+        r = subprocess.run([harness.COFFER_BIN, "scan", "--import", "secret/app", "--yes", d],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for s in (PASSWORD, GITHUB):
+            self.assertNotIn(s, r.stdout)
+            self.assertNotIn(s, r.stderr)
+        self.assertIn("--secret DB_PASSWORD=secret/data/app#DB_PASSWORD", r.stdout)
+        self.assertIn("--secret GITHUB_TOKEN=secret/data/app#github_token", r.stdout)
+        self.assertIn(".env:1  ->  DB_PASSWORD=secret/data/app#DB_PASSWORD", r.stdout)
+        status, body, _ = self.server.request("GET", "/v1/secret/data/app", token=ROOT)
+        self.assertEqual(status, 200)
+        self.assertEqual(body["data"]["data"], {"DB_PASSWORD": PASSWORD, "github_token": GITHUB})
+
+
+if __name__ == "__main__":
+    unittest.main()
