@@ -34,6 +34,8 @@ class LoginCommand : public Command {
     app.add_option("--method", method_, "token (default), userpass, approle or jwt");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
+    app.add_option("--mfa", mfa_,
+                   "Login MFA: method_id:passcode (otherwise the passcode is prompted for)");
     AddFieldFlag(app, field_);
   }
 
@@ -162,6 +164,7 @@ class LoginCommand : public Command {
       return kExitServer;
     }
     Json secret_json = std::move(*resp);
+    if (int rc = CompleteMfa(inv, client, secret_json); rc != 0) return rc;
     const Json& auth = secret_json.contains("auth") ? secret_json["auth"] : Json();
     std::string token = JsonString(auth, "client_token");
     if (token.empty()) {
@@ -224,7 +227,75 @@ class LoginCommand : public Command {
     return code;
   }
 
+  // Login MFA: when the answer carries auth.mfa_requirement, gets a TOTP
+  // passcode for each enforcement (from -mfa=method_id:code, else prompted
+  // without echo, or a line of stdin) and replaces `secret` with the answer
+  // of sys/mfa/validate. 0 when done (or not needed), else an exit code.
+  int CompleteMfa(Invocation& inv, ApiClient& client, Json& secret) {
+    auto auth = secret.find("auth");
+    if (auth == secret.end() || !auth->is_object()) return 0;
+    auto req = auth->find("mfa_requirement");
+    if (req == auth->end() || !req->is_object()) return 0;
+    std::string request_id = JsonString(*req, "mfa_request_id");
+    std::string flag_method, flag_code;
+    if (!mfa_.empty()) {
+      auto colon = mfa_.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        inv.err() << "Invalid -mfa value: expected method_id:passcode\n";
+        return kExitLocal;
+      }
+      flag_method = mfa_.substr(0, colon);
+      flag_code = mfa_.substr(colon + 1);
+    }
+    Json payload = Json::object();
+    auto constraints = req->find("mfa_constraints");
+    if (constraints != req->end() && constraints->is_object()) {
+      for (const auto& [name, c] : constraints->items()) {
+        if (!c.is_object() || !c.contains("any") || !c["any"].is_array()) continue;
+        // The -mfa method if this enforcement accepts it, else its first.
+        std::string method;
+        for (const auto& m : c["any"]) {
+          std::string id = JsonString(m, "id");
+          if (id == flag_method || JsonString(m, "name") == flag_method) method = id;
+          if (payload.contains(id)) method = id;
+        }
+        if (method.empty() && !c["any"].empty()) method = JsonString(c["any"][0], "id");
+        if (method.empty() || payload.contains(method)) continue;
+        if (!flag_code.empty() && (method == flag_method || flag_method.empty())) {
+          payload[method] = Json::array({flag_code});
+          continue;
+        }
+        std::string empty;
+        Result<SecretBytes> code = ReadTokenArgument(
+            inv, empty, "TOTP passcode for MFA method " + method + " (" + name + "): ");
+        if (!code) {
+          inv.err() << "Error authenticating: " << code.error().message() << "\n";
+          return kExitLocal;
+        }
+        payload[method] = Json::array({std::string(code->view())});
+      }
+    }
+    WipeString(flag_code);
+    if (payload.empty()) {
+      inv.err() << "Error authenticating: the server asked for MFA without a usable method\n";
+      return kExitServer;
+    }
+    Json body{{"mfa_request_id", request_id}, {"mfa_payload", std::move(payload)}};
+    std::string text = body.dump();
+    WipeJson(body);
+    Result<Json> validated = SendWiped(client, "POST", "/v1/sys/mfa/validate", text);
+    WipeString(text);
+    if (!validated) {
+      inv.err() << "Error authenticating: " << validated.error().message() << "\n";
+      return kExitServer;
+    }
+    WipeJson(secret);
+    secret = std::move(*validated);
+    return 0;
+  }
+
   std::vector<std::string> args_;
+  std::string mfa_;
   std::string token_arg_;
   std::string path_;
   std::string method_ = "token";
@@ -239,13 +310,16 @@ void RegisterLoginCommand(Registry& registry) {
                 "Usage: coffer login [options] [TOKEN | -]\n"
                 "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
                 "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
-                "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n\n"
+                "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"
+                "       coffer login -method=userpass [-mfa=METHOD_ID:CODE] username=U\n\n"
                 "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
                 "  userpass or approle auth method, and stores the token in\n"
                 "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN, password or\n"
                 "  secret_id out to type it without echo (or pipe it on stdin), or pass - to\n"
                 "  read it from stdin. password=... and secret_id=... on the command line\n"
-                "  work, as in Vault, but are visible in the process list and shell history.\n\n"
+                "  work, as in Vault, but are visible in the process list and shell history.\n"
+                "  When the login needs MFA (TOTP), the passcode is prompted for (or read\n"
+                "  as the next line of stdin) unless -mfa=METHOD_ID:CODE gives it.\n\n"
                 "      $ coffer login -method=userpass username=alice\n"
                 "      Password (will be hidden):",
                 [] { return std::make_unique<LoginCommand>(); }});
