@@ -25,9 +25,12 @@ void DisableCoreDumps() {
 
 SecretBytes::SecretBytes(std::size_t size) : size_(size) {
   if (size_ == 0) return;
-  // OPENSSL_secure_zalloc falls back to the normal heap when the secure arena
-  // is not initialised or is full.
+  // OPENSSL_secure_zalloc uses the normal heap when the secure arena is not
+  // initialised, but returns null when the arena is full: fall back to the
+  // normal heap then (still wiped on release; OPENSSL_secure_clear_free
+  // handles both). A keyring of ~8,000 terms used to fill the 1 MiB arena.
   data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+  if (data_ == nullptr) data_ = static_cast<std::uint8_t*>(OPENSSL_zalloc(size_));
   if (data_ == nullptr) std::terminate();
 }
 

@@ -26,7 +26,8 @@ Usage:
   ... --rotate                      # sys/rotate in a loop while writing
   ... --json results.json           # figures written as JSON as well
 
-Exit status 0 when lost = torn = 0 and every restart unsealed.
+Exit status 0 when lost = torn = 0, every restart unsealed and no live
+server answered a write with an error.
 """
 
 import argparse
@@ -111,6 +112,7 @@ class Campaign:
             "lost": 0,
             "torn": 0,
             "unseal_failures": 0,
+            "write_errors": 0,  # writes answered with an error (not 2xx) by a live server
             "errors": [],
         }
 
@@ -252,6 +254,7 @@ class Campaign:
                 else:
                     # An error answer: the write may or may not have happened
                     # (treat it like one in flight), and the writer stops.
+                    self.figures["write_errors"] += 1
                     self.error("write c%d/k%d answered %d" % (client, key, code))
                     return
         finally:
@@ -359,7 +362,8 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)
-    ok = figures["lost"] == 0 and figures["torn"] == 0 and figures["unseal_failures"] == 0
+    ok = (figures["lost"] == 0 and figures["torn"] == 0 and figures["unseal_failures"] == 0
+          and figures["write_errors"] == 0)
     return 0 if ok else 1
 
 

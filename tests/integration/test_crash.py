@@ -30,6 +30,7 @@ class CrashCampaignShortTest(unittest.TestCase):
         self.assertEqual(f["lost"], 0, msg)
         self.assertEqual(f["torn"], 0, msg)
         self.assertEqual(f["unseal_failures"], 0, msg)
+        self.assertEqual(f["write_errors"], 0, msg)
         return f
 
     def test_kill9_while_writing(self):
