@@ -172,9 +172,11 @@ Status DatabaseBackend::RunStatements(const std::string& db_name,
                                       const std::vector<std::string>& statements,
                                       const TemplateValues& values) {
   Status last;
-  // A pooled connection may have died since its last use: one retry on a
-  // fresh one.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // A pooled connection may have died since its last use: a retry on a
+  // fresh one. Concurrent GRANTs on one object can fail with "tuple
+  // concurrently updated" (PostgreSQL updates the object's ACL row in
+  // place): the transaction rolled back, so it is retried as well.
+  for (int attempt = 0; attempt < 3; ++attempt) {
     ASSIGN_OR_RETURN(std::shared_ptr<PgPool> pool, Pool(db_name));
     ASSIGN_OR_RETURN(PgPool::Handle conn, pool->Acquire());
     std::string sql = "BEGIN;\n";
@@ -187,7 +189,11 @@ Status DatabaseBackend::RunStatements(const std::string& db_name,
     sql += "COMMIT;";
     last = conn->Exec(sql);
     WipeString(sql);
-    if (last.ok() || last.code() != Code::kUnavailable) return last;
+    if (last.ok()) return last;
+    const bool transient = last.code() == Code::kUnavailable ||
+                           last.message().find("concurrently updated") != std::string::npos ||
+                           last.message().find("deadlock detected") != std::string::npos;
+    if (!transient) return last;
   }
   return last;
 }
