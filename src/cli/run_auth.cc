@@ -1,0 +1,138 @@
+#include "cli/run_auth.h"
+
+#include <fstream>
+#include <iterator>
+
+#include "cli/command_util.h"
+#include "common/encoding.h"
+
+namespace coffer::cli {
+namespace {
+
+std::string_view TrimSpace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::string> Get(const Env& env, const char* name) {
+  if (!env.getenv) return std::nullopt;
+  std::optional<std::string> v = env.getenv(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+// POSTs a login body (wiped afterwards) and takes the token out of the answer.
+Result<RunToken> Login(ApiClient& client, const std::string& mount, std::string& body,
+                       std::string source, std::string_view redact) {
+  // The login needs no token; do not send an ambient one along with it.
+  client.SetToken(SecretBytes());
+  std::string path = "/v1/auth/" + SanitizePath(mount) + "/login";
+  Result<Json> resp = SendWiped(client, "POST", path, body);
+  if (!resp) {
+    return Err(Status(resp.error().code(),
+                      source + " login failed: " + Redact(resp.error().message(), redact)));
+  }
+  Json answer = std::move(*resp);
+  RunToken out;
+  out.source = std::move(source);
+  if (answer.is_object() && answer.contains("auth") && answer["auth"].is_object()) {
+    Json& auth = answer["auth"];
+    if (auth.contains("client_token") && auth["client_token"].is_string()) {
+      out.token = SecretBytes::FromString(auth["client_token"].get_ref<const std::string&>());
+    }
+    if (auth.contains("lease_duration") && auth["lease_duration"].is_number_integer()) {
+      out.ttl_seconds = auth["lease_duration"].get<long long>();
+    }
+    if (auth.contains("renewable") && auth["renewable"].is_boolean()) {
+      out.renewable = auth["renewable"].get<bool>();
+    }
+  }
+  WipeJson(answer);
+  if (out.token.empty()) {
+    return Err(Internal(out.source + " login: the server answered without a token"));
+  }
+  client.SetToken(out.token.Clone());
+  return out;
+}
+
+}  // namespace
+
+Result<SecretBytes> ReadCredentialFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Err(InvalidArgument("cannot read the " + std::string(what) + " file \"" + path + "\""));
+  }
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  SecretBytes value = SecretBytes::FromString(TrimSpace(content));
+  WipeString(content);
+  if (value.empty()) {
+    return Err(InvalidArgument("the " + std::string(what) + " file \"" + path + "\" is empty"));
+  }
+  return value;
+}
+
+Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, ApiClient& client) {
+  if (!options.role_id_file.empty()) {
+    ASSIGN_OR_RETURN(SecretBytes role_id, ReadCredentialFile(options.role_id_file, "role ID"));
+    SecretBytes secret_id;
+    if (!options.secret_id_file.empty()) {
+      ASSIGN_OR_RETURN(secret_id, ReadCredentialFile(options.secret_id_file, "secret ID"));
+    }
+    std::string body = "{\"role_id\":";
+    AppendJsonString(body, role_id.view());
+    if (!secret_id.empty()) {
+      body += ",\"secret_id\":";
+      AppendJsonString(body, secret_id.view());
+    }
+    body += "}";
+    return Login(client, options.approle_mount, body, "approle", secret_id.view());
+  }
+  if (!options.secret_id_file.empty()) {
+    return Err(InvalidArgument("--secret-id-file needs --role-id-file"));
+  }
+  if (!options.jwt_file.empty()) {
+    ASSIGN_OR_RETURN(SecretBytes jwt, ReadCredentialFile(options.jwt_file, "JWT"));
+    std::string body = "{";
+    if (!options.jwt_role.empty()) {
+      body += "\"role\":";
+      AppendJsonString(body, options.jwt_role);
+      body += ",";
+    }
+    body += "\"jwt\":";
+    AppendJsonString(body, jwt.view());
+    body += "}";
+    return Login(client, options.jwt_mount, body, "jwt", jwt.view());
+  }
+
+  RunToken out;
+  for (const char* name : {"COFFER_TOKEN", "VAULT_TOKEN"}) {
+    if (auto t = Get(env, name)) {
+      out.token = SecretBytes::FromString(TrimSpace(*t));
+      WipeString(*t);
+      out.source = name;
+      break;
+    }
+  }
+  if (out.token.empty()) {
+    if (auto home = Get(env, "HOME")) {
+      std::ifstream file(*home + "/.coffer-token", std::ios::binary);
+      if (file) {
+        std::string contents((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
+        out.token = SecretBytes::FromString(TrimSpace(contents));
+        WipeString(contents);
+        out.source = "~/.coffer-token";
+      }
+    }
+  }
+  if (out.token.empty()) {
+    return Err(InvalidArgument(
+        "no token: set COFFER_TOKEN, run \"coffer login\", or use --role-id-file or --jwt-file"));
+  }
+  client.SetToken(out.token.Clone());
+  return out;
+}
+
+}  // namespace coffer::cli
