@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "common/secret_bytes.h"
 #include "common/status.h"
 #include "logical/request.h"
 
@@ -51,17 +52,24 @@ class SystemBackend {
   Result<logical::Response> Audit(const logical::Request& request);
   Result<logical::Response> AuditHash(const logical::Request& request);
   Result<logical::Response> AuditVerify(const logical::Request& request);
+  // sys/policies/password[/:name[/generate]] (sys_password_policies.cc).
+  Result<logical::Response> PasswordPolicyPaths(const logical::Request& request);
+
   // sys/quotas/rate-limit[/:name] and sys/quotas/config (sys_quotas.cc).
   Result<logical::Response> Quotas(const logical::Request& request);
   // sys/locked-users[/:mount_accessor/unlock/:alias] (sys_locked_users.cc).
   Result<logical::Response> LockedUsers(const logical::Request& request);
-
   Core& core_;
 };
 
 // Vault answers several sys endpoints with the data both inside the usual
 // envelope and copied at the top level; clients read either.
 logical::Response LegacyResponse(const logical::Request& request, logical::Json data);
+
+// A password from the named password policy (the default generator for
+// ""), for engines (BackendConfig::generate_password). kNotFound for an
+// unknown policy.
+Result<SecretBytes> GeneratePolicyPassword(Core& core, std::string_view name);
 
 // The version string reported by seal-status and health.
 std::string_view CofferVersion();
