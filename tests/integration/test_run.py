@@ -44,6 +44,15 @@ def wait_for(predicate, timeout=15.0, step=0.01):
     raise AssertionError("condition not met within %.1fs" % timeout)
 
 
+def slurp(path):
+    """The file's text, or "" while it does not exist."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -210,7 +219,7 @@ class RunTest(unittest.TestCase):
                   "open(%r, 'w').write(str(os.getpid()))\n"
                   "time.sleep(60)\n" % (got, ready))
         p = self.popen(["--watch", "--secret", "A=secret/app#password", "--", PY, "-c", script])
-        wait_for(lambda: os.path.exists(ready) and open(ready).read())
+        wait_for(lambda: slurp(ready))
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
         self.assertEqual(p.returncode, 3)
@@ -226,7 +235,7 @@ class RunTest(unittest.TestCase):
                   "time.sleep(60)\n" % ready)
         p = self.popen(["--watch", "--secret", "DB=secret/app#password",
                         "--path", "secret/app", "--", PY, "-c", script])
-        pid = int(wait_for(lambda: os.path.exists(ready) and open(ready).read()))
+        pid = int(wait_for(lambda: slurp(ready)))
         for proc in (pid, p.pid):
             with open("/proc/%d/cmdline" % proc, "rb") as f:
                 cmdline = f.read()
@@ -288,7 +297,7 @@ class RunTest(unittest.TestCase):
                         "--secret", "PW=secret/reload#password", "--", PY, "-c", script])
 
         def events():
-            return open(log).read().split() if os.path.exists(log) else []
+            return slurp(log).split()
 
         wait_for(lambda: events() == ["start"])
         self.write("reload", {"password": "r1"})
@@ -302,7 +311,6 @@ class RunTest(unittest.TestCase):
     def test_approle_login(self):
         self.call("PUT", "sys/policies/acl/run-app",
                   {"policy": 'path "secret/data/app" { capabilities = ["read"] }'})
-        st, _, _ = self.server.request("GET", "/v1/sys/auth", token=ROOT)
         self.call("POST", "sys/auth/approle", {"type": "approle"}, want=(200, 204, 400))
         self.call("POST", "auth/approle/role/run", {"token_policies": "run-app"})
         role_id = self.call("GET", "auth/approle/role/run/role-id")["data"]["role_id"]
