@@ -11,6 +11,15 @@ find_package(GTest REQUIRED)
 # libsodium (Argon2id password hashing for userpass) ships no CMake config.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# libpq (the database engine's PostgreSQL plugin).
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 # Beast and Asio are header-only and heavy: only src/http, src/cli and
 # src/auth/jwt/http_fetch.cc (the JWKS fetcher) include them.
 add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+# Login MFA (src/identity): TOTP with liboath, enrolment QR codes with
+# libqrencode written as PNG with libpng.
+pkg_check_modules(OATH REQUIRED IMPORTED_TARGET liboath)
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+# `coffer run` reads .coffer.yaml project files with libyaml.
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)

@@ -130,7 +130,9 @@ struct Agent::State {
       // Capped by the max TTL (or no longer renewable): get a new token
       // before this one ends.
       renew_at.reset();
-      relogin_at = now + TwoThirds(a->ttl);
+      // The server counts TTLs in whole seconds, so the token may end up to
+      // a second before `ttl` says: log in again with that margin.
+      relogin_at = std::max(now, now + TwoThirds(a->ttl) - milliseconds(1000));
       spdlog::info("agent: token near its max TTL ({}s left); will log in again", a->ttl.count());
     } else {
       renew_at = now + TwoThirds(a->ttl);

@@ -1,6 +1,7 @@
 #include "auth/builtins.h"
 
 #include "auth/approle/approle.h"
+#include "auth/cert/cert.h"
 #include "auth/jwt/jwt_backend.h"
 #include "auth/userpass/userpass.h"
 
@@ -10,6 +11,7 @@ void RegisterAuthMethods() {
   userpass::RegisterUserpass();
   approle::RegisterApprole();
   jwt::RegisterJwt();
+  cert::RegisterCert();
 }
 
 }  // namespace coffer::auth

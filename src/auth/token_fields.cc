@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "auth/util.h"
 #include "token/token_params.h"
 
 namespace coffer::auth {
@@ -198,6 +199,19 @@ logical::LoginResult TokenFields::ToLogin() const {
   r.bound_cidrs = bound_cidrs;
   r.token_type = "service";
   return r;
+}
+
+Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
+                                     std::string_view what, const logical::Request& request) {
+  EntryUpdate u;
+  u.stored = logical::Json::object();
+  ASSIGN_OR_RETURN(auto entry, storage.Get(key));
+  if (entry) {
+    ASSIGN_OR_RETURN(u.stored, ParseStored(entry->value, what));
+  }
+  u.fields = TokenFields::FromStored(u.stored);
+  TRY(u.fields.Update(request));
+  return u;
 }
 
 }  // namespace coffer::auth

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "logical/request.h"
+#include "storage/backend.h"
 
 namespace coffer::auth {
 
@@ -42,6 +43,17 @@ struct TokenFields {
   // The login answer's token part.
   logical::LoginResult ToLogin() const;
 };
+
+// An entry (user, trusted certificate, ...) being created or updated: what
+// storage holds under `key` (an empty object when it is new; kInternal
+// naming `what` when corrupt) and its token_* fields with the request's
+// changes applied (TokenFields::Update's errors).
+struct EntryUpdate {
+  logical::Json stored;
+  TokenFields fields;
+};
+Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
+                                     std::string_view what, const logical::Request& request);
 
 // Whether `remote` (an IPv4 or IPv6 address, no port) lies in one of the
 // CIDR blocks (a bare address means a single host). An empty list allows

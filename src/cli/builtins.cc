@@ -15,6 +15,9 @@ void RegisterMountCommands(Registry& registry);
 void RegisterLogicalCommands(Registry& registry);
 void RegisterLeaseCommands(Registry& registry);
 void RegisterAuditCommands(Registry& registry);
+void RegisterAgentCommand(Registry& registry);
+void RegisterRunCommand(Registry& registry);
+void RegisterScanCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
@@ -28,6 +31,9 @@ void RegisterBuiltins(Registry& registry) {
   RegisterLogicalCommands(registry);
   RegisterLeaseCommands(registry);
   RegisterAuditCommands(registry);
+  RegisterAgentCommand(registry);
+  RegisterRunCommand(registry);
+  RegisterScanCommands(registry);
 }
 
 }  // namespace coffer::cli

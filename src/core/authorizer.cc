@@ -64,6 +64,19 @@ bool WrappingTokenMayUse(std::string_view path) {
 
 }  // namespace
 
+Result<std::vector<std::string>> Authorizer::EffectivePolicies(
+    const token::TokenEntry& entry) const {
+  if (identity_ == nullptr || entry.entity_id.empty()) return entry.policies;
+  auto entity = identity_->EntityById(entry.entity_id);
+  if (!entity) return entry.policies;  // deleted entity: the token's own only
+  if (entity->disabled) return Err(PermissionDenied());
+  std::vector<std::string> out = entry.policies;
+  for (auto& p : identity_->IdentityPolicies(entry.entity_id)) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
 bool Authorizer::IsSudoPath(std::string_view path) {
   for (auto p : kSudoExact) {
     if (path == p) return true;
@@ -76,7 +89,8 @@ bool Authorizer::IsSudoPath(std::string_view path) {
 
 Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntry& entry,
                                                           std::string_view path) {
-  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry.policies));
+  ASSIGN_OR_RETURN(auto effective, EffectivePolicies(entry));
+  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(effective));
   return acl->Capabilities(path);
 }
 
@@ -110,7 +124,10 @@ Status Authorizer::Authenticate(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry || IsWrappingToken(*entry)) return PermissionDenied();
-  request.auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
+  ASSIGN_OR_RETURN(auto effective, EffectivePolicies(*entry));
+  auto auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
+  auth->policies = std::move(effective);
+  request.auth = std::move(auth);
   return Status::Ok();
 }
 
@@ -134,10 +151,12 @@ Status Authorizer::Authorize(logical::Request& request) {
   bool sudo = false;
   bool root = false;
   std::chrono::seconds min_wrap{0}, max_wrap{0};
+  std::vector<std::string> effective = entry->policies;
   if (IsWrappingToken(*entry)) {
     allowed = WrappingTokenMayUse(request.path);
   } else {
-    ASSIGN_OR_RETURN(auto acl, policies_.AclFor(entry->policies));
+    ASSIGN_OR_RETURN(effective, EffectivePolicies(*entry));
+    ASSIGN_OR_RETURN(auto acl, policies_.AclFor(effective));
     policy::Decision d = acl->Check(request.path, request.operation, request.data);
     allowed = d.allowed;
     sudo = d.sudo || d.root;
@@ -168,6 +187,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   }
 
   auto auth = MakeAuth(*entry, root, sudo);
+  auth->policies = std::move(effective);
   auth->last_use = last_use;
   request.auth = std::move(auth);
   return Status::Ok();

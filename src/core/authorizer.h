@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "identity/store.h"
 #include "logical/request.h"
 #include "policy/policy_store.h"
 #include "token/token_store.h"
@@ -43,7 +44,17 @@ class Authorizer {
   // Paths that need sudo on top of the operation's capability.
   static bool IsSudoPath(std::string_view path);
 
+  // Identity: a token with an entity gets, at every request, its own
+  // policies ∪ the entity's ∪ those of every group the entity is in
+  // (through subgroups too), read from the identity store's current
+  // snapshot; the compiled ACL is cached by that set, so a membership change
+  // applies to the next request. A disabled entity's tokens are refused.
+  // Set once, before serving.
+  void SetIdentity(const identity::IdentityStore* identity) { identity_ = identity; }
+  Result<std::vector<std::string>> EffectivePolicies(const token::TokenEntry& entry) const;
+
  private:
+  const identity::IdentityStore* identity_ = nullptr;
   token::TokenStore& tokens_;
   policy::PolicyStore& policies_;
 };

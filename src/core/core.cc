@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "core/login.h"
+#include "core/secret_leases.h"
 #include "core/system_backend.h"
 #include "crypto/random.h"
 #include "http/error_map.h"
@@ -19,11 +20,14 @@ class CoreRevoker final : public expiration::Revoker {
   Status Revoke(const expiration::Lease& lease) override {
     if (lease.kind == expiration::Lease::Kind::kToken) {
       // The token store's revoke hook destroys each token's cubbyhole.
-      return core_.tokens().RevokeTree(lease.token_hmac);
+      Status s = core_.tokens().RevokeTree(lease.token_hmac);
+      if (s.ok()) PublishLeaseRevoke(core_, lease);
+      return s;
     }
-    // Secrets engines with revocable leases (database, later) are called
-    // here; KV issues no leases.
-    return Status::Ok();
+    // Secrets engines with revocable leases (database) are called here.
+    Status s = RevokeSecretLease(core_, lease);
+    if (s.ok()) PublishLeaseRevoke(core_, lease);
+    return s;
   }
 
  private:
@@ -62,7 +66,7 @@ logical::Response Finish(Result<logical::Response> result) {
   logical::Response& r = *result;
   bool empty = r.data.is_null() && r.auth.is_null() && r.wrap_info.is_null() &&
                r.warnings.is_null() && !r.raw && r.lease_id.empty();
-  if (empty && r.http_status == 200) r.http_status = 204;
+  if (empty && r.http_status == 200 && !r.stream) r.http_status = 204;
   return std::move(r);
 }
 
@@ -75,6 +79,8 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   tokens_ = std::make_unique<token::TokenStore>(
       *token_view_, *clock_, token::Options{options.default_lease_ttl, options.max_lease_ttl});
   router_ = std::make_unique<router::Router>(*barrier_, *clock_);
+  router_->SetPasswordGenerator(
+      [this](std::string_view policy) { return GeneratePolicyPassword(*this, policy); });
   // Cubbyhole is built in (one per server, like sys/): not in the mount table.
   cubbyhole_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "cubbyhole/");
   cubbyhole_ = std::make_unique<engines::cubbyhole::CubbyholeBackend>(*cubbyhole_view_);
@@ -100,10 +106,26 @@ Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_
   pool_ = std::make_unique<ThreadPool>(options.worker_threads);
   logins_ =
       std::make_unique<Logins>(*tokens_, *clock_, options.default_lease_ttl, options.max_lease_ttl);
+  identity_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/identity/");
+  identity_ = std::make_unique<identity::IdentityStore>(*identity_view_, *clock_);
+  mfa_ = std::make_unique<identity::mfa::MfaStore>(*identity_view_, *clock_);
+  identity_backend_ = std::make_unique<identity::IdentityBackend>(*identity_, *mfa_);
+  identity_->SetMountLookup([this](std::string_view accessor) -> std::optional<identity::MountRef> {
+    for (const auto& m : router_->snapshot()->mounts) {
+      if (m->entry.accessor == accessor) return identity::MountRef{m->entry.path, m->entry.type};
+    }
+    return std::nullopt;
+  });
+  authorizer_->SetIdentity(identity_.get());
+  logins_->AttachIdentity(identity_.get(), mfa_.get());
+  events_ = std::make_unique<EventsService>(*this);
+  router_->SetEventBus(&events_->bus());
+  logins_->SetEventBus(&events_->bus());
 }
 
 Core::~Core() {
   Shutdown();
+  events_->Shutdown();
   expiration_->Stop();
 }
 
@@ -179,6 +201,7 @@ Result<seal::UnsealProgress> Core::Unseal(const SecretBytes& key) {
       return Err(Internal("post-unseal setup failed"));
     }
     spdlog::info("core: unsealed");
+    events_->PublishSecurity("coffer/unseal", {});
   }
   return progress;
 }
@@ -193,9 +216,13 @@ Status Core::PostUnseal() {
   }
   TRY(policies_->Load());
   TRY(tokens_->Load());
-  TRY(expiration_->Load());
+  // Engines first: expiry after a restart calls them to revoke.
   TRY(router_->Load());
+  TRY(expiration_->Load());
   TRY(audit_->Load());
+  TRY(identity_->Load());
+  TRY(mfa_->Load());
+  TRY(events_->Load());
   TRY(quotas_->Load());
   QuotasChanged();
   sealed_ = false;
@@ -207,13 +234,17 @@ void Core::PreSeal() {
   quotas_active_ = false;
   quotas_->Clear();
   expiration_->Stop();
+  events_->Unload();
   audit_->Unload();
+  mfa_->Unload();
+  identity_->Unload();
   router_->Unload();
   tokens_->Unload();
 }
 
 Status Core::Seal() {
   std::unique_lock lock(state_mu_);
+  events_->PublishSecurity("coffer/seal", {});  // queued before the streams end
   PreSeal();
   TRY(seal_->Seal());
   spdlog::info("core: sealed");
@@ -229,12 +260,17 @@ namespace {
 // pool: writes, sys/ and auth/ paths (lease and token bookkeeping), wrapped
 // responses (they mint a token). A read with a use-limited token still
 // records the use inline.
-bool IsInlineRead(const logical::Request& request) {
+bool IsInlineRead(const logical::Request& request, const router::Router& router) {
   bool read = request.operation == logical::Operation::kRead ||
               request.operation == logical::Operation::kList ||
               request.operation == logical::Operation::kHead;
-  return read && request.wrap_ttl.empty() && !request.path.starts_with("sys/") &&
-         !request.path.starts_with("auth/");
+  if (!read || !request.wrap_ttl.empty() || request.path.starts_with("sys/") ||
+      request.path.starts_with("auth/")) {
+    return false;
+  }
+  // A read of dynamic credentials creates a database user and a lease.
+  auto match = router.Route(request.path);
+  return !match || match->mount->entry.type != "database";
 }
 
 }  // namespace
@@ -267,7 +303,7 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
 static thread_local std::shared_ptr<audit::Ticket>* deferred_audit = nullptr;
 
 void Core::Handle(logical::Request request, std::function<void(logical::Response)> done) {
-  if (IsInlineRead(request) && audit_->Enabled() && !sealed_.load()) {
+  if (IsInlineRead(request, *router_) && audit_->Enabled() && !sealed_.load()) {
     std::shared_ptr<audit::Ticket> ticket;
     deferred_audit = &ticket;
     logical::Response response = HandleRequest(request);
@@ -282,7 +318,7 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
     });
     return;
   }
-  if (IsInlinePath(request.path) || IsInlineRead(request) || EngineRunsInline(request) ||
+  if (IsInlinePath(request.path) || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
       (sealed_.load() && !AllowedWhileSealed(request.path))) {
     done(HandleRequest(request));
     return;
@@ -371,6 +407,7 @@ Status Core::Admit(logical::Request& request) {
   }
   // Logins (an auth method's unauthenticated paths) need no token.
   if (Logins::MatchLogin(*router_, request.path)) return Status::Ok();
+  if (request.path == "sys/mfa/validate") return Status::Ok();  // the second half of a login
   TRY(ResolveWriteOperation(request));
   if (request.path.starts_with("sys/internal/ui/mounts")) {
     // Any valid token; the answer is filtered by the caller's ACL.
@@ -391,6 +428,7 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   audit::MountInfo mount;
   if (audited) mount = AuditMount(request);
   if (!admitted.ok()) {
+    if (admitted.code() == Code::kPermissionDenied) PublishDenied(*events_, request);
     if (audited) {
       if (!audit_->LogRequest(request, mount, admitted.message()).ok()) {
         return Err(AuditFailure());
@@ -446,12 +484,20 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
   SystemBackend sys(*this);
   if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
   Result<logical::Response> result;
-  if (request.path == "sys" || request.path.starts_with("sys/")) {
+  if (request.path == "sys/mfa/validate") {
+    result = logins_->ValidateMfa(request);
+  } else if (request.path.starts_with("identity/")) {
+    request.mount_point = "identity/";
+    request.relative_path = request.path.substr(9);
+    result = identity_backend_->HandleRequest(request);
+  } else if (request.path == "sys" || request.path.starts_with("sys/")) {
     std::string_view rel = std::string_view(request.path).substr(4);
     if (expiration::LeasesBackend::Handles(rel)) {
       request.mount_point = "sys/";
       request.relative_path = std::string(rel);
       result = leases_backend_->HandleRequest(request);
+      // A renewal tells the issuing engine the new expiry.
+      if (result && !result->lease_id.empty()) TRY(RenewSecretLease(*this, result->lease_id));
     } else {
       result = sys.Handle(request);
     }
@@ -459,6 +505,10 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     request.mount_point = "auth/token/";
     request.relative_path = request.path.substr(request.mount_point.size());
     result = token_backend_->HandleRequest(request);
+    if (result && result->data.is_object() && request.path.starts_with("auth/token/lookup")) {
+      std::string entity = result->data.value("entity_id", "");
+      if (!entity.empty()) result->data["identity_policies"] = identity_->IdentityPolicies(entity);
+    }
   } else if (auto login = Logins::MatchLogin(*router_, request.path)) {
     // The method checks the credentials; the token is minted here, and
     // only for a successful login.
@@ -480,6 +530,9 @@ audit::MountInfo Core::AuditMount(const logical::Request& request) const {
   } else if (p.starts_with("auth/token/")) {
     m.type = "token";
     m.path = "auth/token/";
+  } else if (p.starts_with("identity/")) {
+    m.type = "identity";
+    m.path = "identity/";
   } else if (p == "cubbyhole" || p.starts_with("cubbyhole/")) {
     m.type = "cubbyhole";
     m.path = "cubbyhole/";
@@ -555,6 +608,7 @@ Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
   request.relative_path = match->relative_path;
   ASSIGN_OR_RETURN(logical::Response response, match->mount->engine->HandleRequest(request));
   if (response.mount_type.empty()) response.mount_type = match->mount->entry.type;
+  TRY(RegisterSecretLease(*this, request, *match->mount, response));
   return response;
 }
 

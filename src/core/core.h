@@ -28,11 +28,13 @@
 #include "core/authorizer.h"
 #include "core/login.h"
 #include "core/quotas.h"
+#include "core/sys_events.h"
 #include "core/wrapping.h"
 #include "engines/cubbyhole/cubbyhole.h"
 #include "expiration/expiration_manager.h"
 #include "expiration/leases_backend.h"
 #include "http/handler.h"
+#include "identity/backend.h"
 #include "policy/policy_backend.h"
 #include "policy/policy_store.h"
 #include "router/router.h"
@@ -97,6 +99,8 @@ class Core final : public http::Handler {
   Wrapper& wrapper() { return *wrapper_; }
   audit::Broker& audit() { return *audit_; }
   Logins& logins() { return *logins_; }
+  identity::IdentityStore& identity() { return *identity_; }
+  EventsService& events() { return *events_; }
   RateLimiter& quotas() { return *quotas_; }
   // Called after sys/quotas changes: turns the preflight on or off.
   void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
@@ -155,6 +159,11 @@ class Core final : public http::Handler {
   std::unique_ptr<audit::Broker> audit_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Logins> logins_;
+  std::unique_ptr<storage::Backend> identity_view_;  // identity/ and login MFA
+  std::unique_ptr<identity::IdentityStore> identity_;
+  std::unique_ptr<identity::mfa::MfaStore> mfa_;
+  std::unique_ptr<identity::IdentityBackend> identity_backend_;
+  std::unique_ptr<EventsService> events_;  // change and security events
   std::unique_ptr<storage::Backend> quotas_view_;
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};

@@ -204,6 +204,16 @@ void Logins::ForgetMount(std::string_view accessor) {
   std::erase_if(counters_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
 }
 
+void Logins::PublishLoginEvent(std::string type, const logical::Request& request,
+                               const std::string& mount_path) const {
+  if (events_ == nullptr) return;
+  events::Event e;
+  e.type = std::move(type);
+  e.mount_path = mount_path;
+  e.metadata = {{"path", request.path}, {"remote_address", request.remote_address}};
+  events_->Publish(std::move(e));
+}
+
 Result<logical::Response> Logins::Login(logical::Request& request,
                                         const router::Router::Match& match) {
   const router::MountEntry& entry = match.mount->entry;
@@ -216,7 +226,10 @@ Result<logical::Response> Logins::Login(logical::Request& request,
     if (!alias.empty()) key = entry.accessor + '\0' + alias;
   }
   bool tracked = false;
-  if (!key.empty() && !Admit(key, config, &tracked)) return Err(PermissionDenied());
+  if (!key.empty() && !Admit(key, config, &tracked)) {
+    PublishLoginEvent("coffer/user-lockout", request, entry.path);
+    return Err(PermissionDenied());
+  }
 
   Result<logical::Response> result = match.mount->engine->HandleRequest(request);
   if (!key.empty()) {
@@ -228,19 +241,22 @@ Result<logical::Response> Logins::Login(logical::Request& request,
     }
     Record(key, config, tracked, outcome);
   }
+  if (!result && IsCredentialFailure(result.error())) {
+    PublishLoginEvent("coffer/login-failed", request, entry.path);
+  }
   if (!result) return result;
   if (result->mount_type.empty()) result->mount_type = entry.type;
   if (!result->login) return result;
   logical::LoginResult login = std::move(*result->login);
   result->login.reset();
-  ASSIGN_OR_RETURN(logical::Response minted, Mint(request, entry, std::move(login)));
+  ASSIGN_OR_RETURN(logical::Response minted, FinishLogin(request, entry, std::move(login)));
   minted.mount_type = entry.type;
   return minted;
 }
 
 Result<logical::Response> Logins::Mint(const logical::Request& request,
-                                       const router::MountEntry& mount,
-                                       logical::LoginResult login) {
+                                       const router::MountEntry& mount, logical::LoginResult login,
+                                       std::string entity_id) {
   const std::int64_t system_max = max_ttl_.count();
   std::int64_t mount_default = ConfigSeconds(mount.config, "default_lease_ttl");
   std::int64_t mount_max = ConfigSeconds(mount.config, "max_lease_ttl");
@@ -255,6 +271,7 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   tr.no_default_policy = login.no_default_policy;
   tr.meta = login.metadata;
   tr.parent_hmac = "";  // login tokens are orphans
+  tr.entity_id = std::move(entity_id);
   tr.path = request.path;
   tr.display_name = DisplayName(mount.path, login.display_name);
   tr.ttl = seconds(ttl);

@@ -26,8 +26,8 @@
 // Thread-safe.
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +37,9 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "events/bus.h"
+#include "identity/mfa/mfa_store.h"
+#include "identity/store.h"
 #include "logical/request.h"
 #include "router/router.h"
 #include "token/token_store.h"
@@ -88,6 +91,26 @@ class Logins {
   // when nothing was counted for it.
   bool Unlock(std::string_view accessor, std::string_view alias);
 
+  // Where coffer/login-failed and coffer/user-lockout go (set once, first).
+  void SetEventBus(events::Bus* bus) { events_ = bus; }
+
+  // Identity and login MFA (core/login_mfa.cc). A successful login is
+  // linked to the entity of its (mount accessor, alias name), created on
+  // first login, and the token carries its entity_id. When a login
+  // enforcement applies, no token is minted: the answer carries
+  // auth.mfa_requirement and an mfa_request_id that sys/mfa/validate
+  // completes within kMfaRequestTtl (or X-Vault-MFA: method_id:passcode
+  // completes it in the same request). Set once, before serving.
+  void AttachIdentity(identity::IdentityStore* identity, identity::mfa::MfaStore* mfa) {
+    identity_ = identity;
+    mfa_ = mfa;
+  }
+  // sys/mfa/validate {mfa_request_id, mfa_payload: {method_id: [passcode]}}:
+  // the login's real answer. kInvalidArgument for an unknown or expired
+  // request id, kPermissionDenied for a failed passcode, kRateLimited.
+  Result<logical::Response> ValidateMfa(const logical::Request& request);
+  static constexpr std::chrono::seconds kMfaRequestTtl{300};
+
  private:
   struct Counter {
     std::int64_t failures = 0;
@@ -99,7 +122,7 @@ class Logins {
   bool Admit(const std::string& key, const LockoutConfig& config, bool* tracked);
   void Record(const std::string& key, const LockoutConfig& config, bool tracked, Outcome outcome);
   Result<logical::Response> Mint(const logical::Request& request, const router::MountEntry& mount,
-                                 logical::LoginResult login);
+                                 logical::LoginResult login, std::string entity_id = "");
 
   token::TokenStore& tokens_;
   Clock& clock_;
@@ -107,6 +130,27 @@ class Logins {
   const std::chrono::seconds max_ttl_;
   std::mutex mu_;
   std::unordered_map<std::string, Counter> counters_;  // guarded by mu_
+  events::Bus* events_ = nullptr;
+  // Login MFA state (login_mfa.cc).
+  struct PendingMfa {
+    logical::LoginResult login;
+    router::MountEntry mount;
+    std::string path;
+    std::string entity_id;
+    std::vector<identity::mfa::Constraint> constraints;
+    std::chrono::steady_clock::time_point expires;
+  };
+  // After the method accepted the credentials: entity, MFA, token.
+  Result<logical::Response> FinishLogin(const logical::Request& request,
+                                        const router::MountEntry& mount,
+                                        logical::LoginResult login);
+  Status CheckMfaPayload(const PendingMfa& pending, const logical::Json& payload);
+  identity::IdentityStore* identity_ = nullptr;
+  identity::mfa::MfaStore* mfa_ = nullptr;
+  std::mutex mfa_mu_;
+  std::unordered_map<std::string, PendingMfa> pending_mfa_;  // guarded by mfa_mu_
+  void PublishLoginEvent(std::string type, const logical::Request& request,
+                         const std::string& mount_path) const;
 };
 
 }  // namespace coffer::core

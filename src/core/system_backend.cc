@@ -51,10 +51,14 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
       p.starts_with("sys/policies/acl/")) {
     return Policies(request);
   }
+  if (p == "sys/policies/password" || p.starts_with("sys/policies/password/")) {
+    return PasswordPolicyPaths(request);
+  }
   if (p == "sys/capabilities" || p == "sys/capabilities-self" || p == "sys/capabilities-accessor") {
     return Capabilities(request);
   }
   if (p.starts_with("sys/wrapping/")) return Wrapping(request);
+  if (p.starts_with("sys/events/")) return core_.events().Handle(request);
   if (p.starts_with("sys/quotas/")) return Quotas(request);
   if (p == "sys/locked-users" || p.starts_with("sys/locked-users/")) return LockedUsers(request);
   if (p == "sys/audit" || p.starts_with("sys/audit/")) return Audit(request);

@@ -12,6 +12,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <deque>
 
 #include "common/log.h"
 #include "http/error_map.h"
@@ -20,6 +21,7 @@
 #include "http/request_builder.h"
 #include "http/response_writer.h"
 #include "http/server_internal.h"
+#include "logical/stream.h"
 
 namespace coffer::http::internal {
 namespace {
@@ -32,6 +34,8 @@ using boost::system::error_code;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streaming client that lets this much pile up unread is dropped.
+constexpr std::size_t kMaxStreamBacklog = 1 << 20;
 
 using TlsStream = asio::ssl::stream<tcp::socket>;
 
@@ -56,6 +60,7 @@ class Connection final : public ConnBase {
       stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](error_code ec) {
         if (self->phase_ == Phase::kClosed) return;
         if (ec) return self->CloseNow();
+        self->CapturePeerChain();
         self->BeginRequest();
       });
     } else {
@@ -63,10 +68,42 @@ class Connection final : public ConnBase {
     }
   }
 
+  // The client's certificate chain (DER, leaf first), once per connection.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"  // OpenSSL's STACK_OF macros
+  void CapturePeerChain() {
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      // On a server the chain from OpenSSL leaves out the leaf.
+      X509* leaf = SSL_get0_peer_certificate(ssl);
+      if (leaf == nullptr) return;
+      auto out = std::make_shared<std::vector<std::string>>();
+      auto append = [&](X509* cert) {
+        unsigned char* der = nullptr;
+        int len = i2d_X509(cert, &der);
+        if (len <= 0) return false;
+        out->emplace_back(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+        OPENSSL_free(der);
+        return true;
+      };
+      if (!append(leaf)) return;
+      STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+      for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+        X509* cert = sk_X509_value(chain, i);
+        if (X509_cmp(cert, leaf) == 0) continue;
+        if (!append(cert)) return;
+      }
+      peer_chain_ = std::move(out);
+    }
+  }
+#pragma GCC diagnostic pop
+
   void CloseNow() override {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     deadline_ = SteadyTime::max();
+    if (stream_sink_) stream_sink_->closed = true;
+    if (auto source = std::move(stream_source_)) source->Stop();
     error_code ec;
     Lowest().close(ec);
     worker_.Remove(*this);
@@ -84,7 +121,41 @@ class Connection final : public ConnBase {
   }
 
  private:
-  enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
+  enum class Phase {
+    kHandshake,
+    kIdle,
+    kHeader,
+    kBody,
+    kHandling,
+    kWriting,
+    kStreaming,
+    kLinger,
+    kClosed
+  };
+
+  // The sink a streaming source writes to: hands bytes to the worker thread.
+  struct Sink final : logical::StreamSink {
+    std::weak_ptr<Connection> conn;
+    std::shared_ptr<Gate> gate;
+    std::atomic<bool> closed{false};
+
+    template <class Fn>
+    void Post(Fn fn) {
+      std::scoped_lock lock(gate->mu);
+      if (gate->ctx == nullptr) return;
+      auto c = conn.lock();
+      if (!c) return;
+      asio::post(*gate->ctx, [c = std::move(c), fn = std::move(fn)]() mutable { fn(*c); });
+    }
+    bool Write(std::string bytes) override {
+      if (closed.load()) return false;
+      Post([b = std::move(bytes)](Connection& c) mutable { c.StreamWrite(std::move(b)); });
+      return !closed.load();
+    }
+    void Close() override {
+      Post([](Connection& c) { c.StreamEnd(); });
+    }
+  };
 
   static Stream MakeStream(Server::Impl& impl, tcp::socket socket) {
     if constexpr (kTls) {
@@ -234,10 +305,12 @@ class Connection final : public ConnBase {
     wire.vault_token = msg["X-Vault-Token"];
     wire.authorization = msg[bhttp::field::authorization];
     wire.wrap_ttl = msg["X-Vault-Wrap-TTL"];
+    wire.mfa = msg["X-Vault-MFA"];
     wire.content_type = msg[bhttp::field::content_type];
     wire.body = msg.body();
     wire.remote_address = remote_;
     wire.tls = kTls;
+    wire.peer_certificates = peer_chain_;
 
     keep_alive_ = parser_->keep_alive();
     linger_ = false;
@@ -300,6 +373,9 @@ class Connection final : public ConnBase {
   }
 
   void Respond(const logical::Response& response) {
+    if (response.stream && response.http_status == 200 && !shutting_down_ && !is_head_) {
+      return StartStream(response);
+    }
     if (shutting_down_) keep_alive_ = false;
     try {
       RenderResponse(response, request_id_, is_head_, keep_alive_, out_);
@@ -326,6 +402,71 @@ class Connection final : public ConnBase {
     error_code ignored;
     Lowest().shutdown(tcp::socket::shutdown_send, ignored);
     CloseNow();
+  }
+
+  // A streaming response: the header, then whatever the source writes, until
+  // the source ends it, the client goes away or the server stops.
+  void StartStream(const logical::Response& response) {
+    keep_alive_ = false;
+    phase_ = Phase::kStreaming;
+    deadline_ = SteadyTime::max();
+    stream_sink_ = std::make_shared<Sink>();
+    stream_sink_->conn = Self();
+    stream_sink_->gate = worker_.gate;
+    stream_source_ = response.stream;
+    std::string header;
+    RenderStreamHeader(response, header);
+    StreamWrite(std::move(header));
+    StreamRead();
+    stream_source_->Start(stream_sink_);
+  }
+
+  void StreamWrite(std::string bytes) {
+    if (phase_ != Phase::kStreaming || stream_ending_) return;
+    stream_backlog_ += bytes.size();
+    if (stream_backlog_ > kMaxStreamBacklog) return CloseNow();  // too slow a reader
+    stream_out_.push_back(std::move(bytes));
+    if (!stream_writing_) StreamFlush();
+  }
+
+  void StreamFlush() {
+    if (stream_out_.empty()) {
+      deadline_ = SteadyTime::max();
+      if (stream_ending_) {
+        error_code ignored;
+        Lowest().shutdown(tcp::socket::shutdown_send, ignored);
+        CloseNow();
+      }
+      return;
+    }
+    stream_writing_ = true;
+    deadline_ = Clock::now() + impl_.options.idle_timeout;
+    asio::async_write(stream_, asio::buffer(stream_out_.front()),
+                      [self = Self()](error_code ec, std::size_t) {
+                        if (self->phase_ == Phase::kClosed) return;
+                        if (ec) return self->CloseNow();
+                        self->stream_writing_ = false;
+                        self->stream_backlog_ -= self->stream_out_.front().size();
+                        self->stream_out_.pop_front();
+                        self->StreamFlush();
+                      });
+  }
+
+  void StreamEnd() {
+    if (phase_ != Phase::kStreaming) return;
+    stream_ending_ = true;
+    if (!stream_writing_) StreamFlush();
+  }
+
+  // The client sends nothing more; a read completing with an error (EOF,
+  // reset) is how its disconnect shows. Anything it does send is discarded.
+  void StreamRead() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096), [self = Self()](error_code ec, std::size_t) {
+      if (self->phase_ == Phase::kClosed) return;
+      if (ec) return self->CloseNow();
+      self->StreamRead();
+    });
   }
 
   // After an error response, half-close and discard what the client is
@@ -357,6 +498,7 @@ class Connection final : public ConnBase {
   std::string out_;
   std::string request_id_;
   std::string remote_;
+  std::shared_ptr<const std::vector<std::string>> peer_chain_;  // DER, leaf first
   Phase phase_ = Phase::kIdle;
   std::uint64_t gen_ = 0;
   bool first_request_ = true;
@@ -366,6 +508,13 @@ class Connection final : public ConnBase {
   bool linger_ = false;
   bool is_head_ = false;
   bool shutting_down_ = false;
+  // Streaming responses (phase kStreaming).
+  std::shared_ptr<Sink> stream_sink_;
+  std::shared_ptr<logical::StreamSource> stream_source_;
+  std::deque<std::string> stream_out_;
+  std::size_t stream_backlog_ = 0;
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;
 };
 
 }  // namespace

@@ -154,7 +154,9 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
     req.client_token = std::string(Trim(wire.authorization.substr(7)));
   }
   req.wrap_ttl = std::string(Trim(wire.wrap_ttl));
+  req.mfa = std::string(Trim(wire.mfa));
   req.remote_address = wire.remote_address;
+  req.peer_certificates = wire.peer_certificates;
   req.tls = wire.tls;
   req.id = NewRequestId();
   return req;

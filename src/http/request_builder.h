@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <expected>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "logical/request.h"
@@ -20,10 +22,12 @@ struct WireRequest {
   std::string_view vault_token;    // X-Vault-Token
   std::string_view authorization;  // Authorization
   std::string_view wrap_ttl;       // X-Vault-Wrap-TTL
+  std::string_view mfa;            // X-Vault-MFA
   std::string_view content_type;   // Content-Type
   std::string_view body;
   std::string remote_address;
   bool tls = false;
+  std::shared_ptr<const std::vector<std::string>> peer_certificates;  // DER, leaf first
 };
 
 // Builds the logical request, or the response to send instead (404 for

@@ -132,6 +132,23 @@ Status ConfigureTls(asio::ssl::context& ctx, const ServerOptions& o) {
   if (SSL_CTX_check_private_key(c) != 1) {
     return InvalidArgument("TLS private key does not match the certificate");
   }
+  if (o.tls_require_and_verify_client_cert) {
+    if (o.tls_client_ca_file.empty()) {
+      return InvalidArgument(
+          "tls_require_and_verify_client_cert needs tls_client_ca_file (the CAs to trust)");
+    }
+    if (SSL_CTX_load_verify_locations(c, o.tls_client_ca_file.c_str(), nullptr) != 1) {
+      return InvalidArgument("cannot load client CA certificates from " + o.tls_client_ca_file);
+    }
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else if (!o.tls_disable_client_certs) {
+    // Ask for a certificate, take any: auth/cert verifies it per role.
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  }
+  // Sessions are not resumed across connections: a resumed session would
+  // carry no peer chain for cert logins.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
   return Status::Ok();
 }
 #pragma GCC diagnostic pop

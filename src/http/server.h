@@ -24,9 +24,17 @@ namespace coffer::http {
 struct ServerOptions {
   std::string address = "127.0.0.1:8200";  // host:port ("[::1]:8200"); port 0 = ephemeral
   bool tls = false;
-  std::string tls_cert_file;                        // PEM, the leaf first then intermediates
-  std::string tls_key_file;                         // PEM
-  std::string tls_min_version = "tls12";            // "tls12" | "tls13"
+  std::string tls_cert_file;              // PEM, the leaf first then intermediates
+  std::string tls_key_file;               // PEM
+  std::string tls_min_version = "tls12";  // "tls12" | "tls13"
+  // Client certificates (cert auth): by default the server asks for one and
+  // hands it to the core unverified (the auth method verifies it against
+  // its own trusted certificates); with tls_require_and_verify_client_cert
+  // a connection without a certificate chaining to tls_client_ca_file is
+  // refused in the handshake; tls_disable_client_certs asks for none.
+  std::string tls_client_ca_file;
+  bool tls_require_and_verify_client_cert = false;
+  bool tls_disable_client_certs = false;
   std::size_t max_request_size = 32 * 1024 * 1024;  // body limit → 413
   std::size_t max_header_size = 16 * 1024;          // request line + fields → 431
   std::chrono::seconds header_read_timeout{10};     // also the TLS handshake timeout

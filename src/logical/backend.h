@@ -9,14 +9,20 @@
 // an engine guards its own state. It must not block on anything but its
 // storage.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/secret_bytes.h"
 #include "common/status.h"
 #include "logical/request.h"
 #include "storage/backend.h"
+
+namespace coffer::events {
+class Bus;  // events/bus.h
+}  // namespace coffer::events
 
 namespace coffer::logical {
 
@@ -27,6 +33,25 @@ struct BackendConfig {
   std::string mount_point;        // "secret/"
   std::string type;               // "kv"
   Json options = Json::object();  // mount options, e.g. {"version":"2"}
+  // Generates a password with the named password policy (sys/policies/password),
+  // or with the default generator when the name is empty. Null when the host
+  // offers none (unit tests); kNotFound for an unknown policy.
+  std::function<Result<SecretBytes>(std::string_view policy)> generate_password;
+  // Where the engine publishes change events (events/bus.h); null in unit
+  // tests that don't care.
+  events::Bus* events = nullptr;
+};
+
+// A lease this engine issued (Response::secret), handed back when the lease
+// is revoked or renewed: `internal` is what the engine put in
+// Response::secret->internal.
+struct SecretLease {
+  std::string lease_id;
+  std::string path;  // the request path that created it
+  Json internal = Json::object();
+  std::int64_t issue_time = 0;   // unix seconds
+  std::int64_t expire_time = 0;  // unix seconds, after a renewal: the new one
+  std::int64_t ttl = 0;          // seconds granted by the last issue/renewal
 };
 
 class Backend {
@@ -78,6 +103,22 @@ class Backend {
   virtual std::string LoginRole(const Request& request) {
     const Json* f = request.Field("role");
     return f != nullptr && f->is_string() ? f->get<std::string>() : "";
+  }
+
+  // Engines that issue leased secrets: undoes one (drops the database user).
+  // Called by the core when the lease expires or is revoked, possibly after
+  // a restart and from any thread; must be idempotent. An error keeps the
+  // lease and makes the core retry later.
+  virtual Status RevokeSecret(const SecretLease& lease) {
+    (void)lease;
+    return Status::Ok();
+  }
+  // Called after the core extended a lease (lease.expire_time is the new
+  // expiry), e.g. to push a database user's VALID UNTIL. An error fails the
+  // renewal request (the lease record keeps its new expiry).
+  virtual Status RenewSecret(const SecretLease& lease) {
+    (void)lease;
+    return Status::Ok();
   }
 };
 

@@ -14,6 +14,7 @@
 namespace coffer::logical {
 
 using Json = nlohmann::json;
+class StreamSource;  // logical/stream.h
 
 enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead };
 
@@ -45,8 +46,12 @@ struct Request {
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string client_token;  // from X-Vault-Token or Authorization: Bearer (secret!)
   std::string wrap_ttl;      // X-Vault-Wrap-TTL, unparsed
+  std::string mfa;           // X-Vault-MFA, "method_id:passcode" (secret!)
   std::string remote_address;
   bool tls = false;
+  // The TLS client's certificate chain as DER, leaf first (empty without
+  // mTLS). Unverified: auth/cert checks it against its trusted certificates.
+  std::shared_ptr<const std::vector<std::string>> peer_certificates;
 
   // Set by the router before an engine sees the request: the mount's path
   // ("secret/") and the request path relative to it ("data/app"). `path`
@@ -82,6 +87,18 @@ struct LoginResult {
   std::string alias_name;
 };
 
+// A secret with a lease, as an engine returns it (dynamic credentials). The
+// core registers the lease (clamping ttl to the mount's and the system's
+// maximum) and fills lease_id, lease_duration and renewable; `internal` is
+// kept in the lease record, never sent to the client, and handed back to
+// Backend::RevokeSecret / RenewSecret.
+struct SecretInfo {
+  std::int64_t ttl = 0;      // seconds; 0 = the mount's default
+  std::int64_t max_ttl = 0;  // seconds from issue; 0 = the mount's maximum
+  bool renewable = true;
+  Json internal = Json::object();
+};
+
 struct Response {
   int http_status = 200;  // 204 when data is empty and nothing else is set
   Json data;              // null = no data
@@ -102,6 +119,11 @@ struct Response {
   bool no_body = false;
   // Set by an auth method's login path; the core turns it into `auth`.
   std::optional<LoginResult> login;
+  // A streaming body (Server-Sent Events, logical/stream.h): the HTTP layer
+  // sends http_status and headers, then hands the connection to it.
+  std::shared_ptr<StreamSource> stream;
+  // Set by an engine returning a leased secret; the core registers it.
+  std::optional<SecretInfo> secret;
 };
 
 // Builds {"errors":[message]} with a status.

@@ -74,7 +74,9 @@ Result<std::string> Router::NormalizeMountPath(std::string_view path) {
 
 Result<std::shared_ptr<const Router::Mounted>> Router::Instantiate(const MountEntry& entry) {
   auto view = std::make_shared<barrier::BarrierView>(barrier_, "logical/" + entry.uuid + "/");
-  logical::BackendConfig config{*view, clock_, entry.path, entry.type, entry.options};
+  logical::BackendConfig config{*view,      clock_,        entry.path,
+                                entry.type, entry.options, generate_password_};
+  config.events = events_;
   ASSIGN_OR_RETURN(std::unique_ptr<logical::Backend> engine,
                    logical::CreateEngine(entry.type, config));
   TRY(engine->Initialize());

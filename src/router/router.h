@@ -84,6 +84,16 @@ class Router {
 
   std::shared_ptr<const Snapshot> snapshot() const { return std::atomic_load(&snapshot_); }
 
+  // What every engine created from now on gets as
+  // BackendConfig::generate_password (set once by the core, before Load).
+  void SetPasswordGenerator(decltype(logical::BackendConfig::generate_password) generator) {
+    generate_password_ = std::move(generator);
+  }
+
+  // What every engine created from now on gets as BackendConfig::events
+  // (set once by the core, before Load).
+  void SetEventBus(events::Bus* bus) { events_ = bus; }
+
   // Checks a mount path: non-empty, no reserved prefix (sys/, auth/token...).
   static Result<std::string> NormalizeMountPath(std::string_view path);
 
@@ -100,6 +110,8 @@ class Router {
   Clock& clock_;
   std::mutex write_mu_;                       // serialises Mount/Unmount/Tune/Load
   std::shared_ptr<const Snapshot> snapshot_;  // atomic_load/atomic_store only
+  decltype(logical::BackendConfig::generate_password) generate_password_;
+  events::Bus* events_ = nullptr;
 };
 
 logical::Json MountEntryToJson(const MountEntry& e);

@@ -60,6 +60,9 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   o.tls_cert_file = l.tls_cert_file;
   o.tls_key_file = l.tls_key_file;
   o.tls_min_version = l.tls_min_version;
+  o.tls_client_ca_file = l.tls_client_ca_file;
+  o.tls_require_and_verify_client_cert = l.tls_require_and_verify_client_cert;
+  o.tls_disable_client_certs = l.tls_disable_client_certs;
   // The config stores "no limit" (a negative value in the file) as 0.
   o.max_request_size = l.max_request_size > 0 ? static_cast<std::size_t>(l.max_request_size)
                                               : std::numeric_limits<std::size_t>::max();

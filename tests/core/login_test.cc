@@ -102,7 +102,8 @@ TEST_F(LoginTest, UserpassLoginMintsAServiceToken) {
   EXPECT_EQ(auth["renewable"], true);
   EXPECT_EQ(auth["token_type"], "service");
   EXPECT_EQ(auth["orphan"], true);
-  EXPECT_EQ(auth["entity_id"], "");
+  // Every login is linked to an identity entity (identity/).
+  EXPECT_FALSE(auth["entity_id"].get<std::string>().empty());
   EXPECT_EQ(AccessorCount(), before + 1);
 
   auto self = Call(Operation::kRead, "auth/token/lookup-self", Json::object(),

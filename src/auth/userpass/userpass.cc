@@ -93,14 +93,10 @@ Result<Response> UserpassBackend::User(const Request& request, const std::string
     case Operation::kCreate:
     case Operation::kUpdate: {
       std::scoped_lock lock(write_mu_);
-      ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(name)));
-      Json j = Json::object();
-      if (stored) {
-        ASSIGN_OR_RETURN(j, ParseStored(stored->value, "userpass user"));
-      }
-      TokenFields fields = TokenFields::FromStored(j);
-      TRY(fields.Update(request));
-      Json out = fields.ToStored();
+      ASSIGN_OR_RETURN(EntryUpdate u,
+                       BeginEntryUpdate(storage_, UserKey(name), "userpass user", request));
+      const Json& j = u.stored;
+      Json out = u.fields.ToStored();
       out["password_hash"] = j.value("password_hash", "");
       const Json* pw = request.Field("password");
       if (pw != nullptr && !pw->is_null()) {
