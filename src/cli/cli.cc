@@ -159,6 +159,12 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   app.add_option("--ca-cert", inv.options.ca_cert,
                  "PEM file of CA certificates that verify the server's certificate "
                  "(default: $COFFER_CACERT, $VAULT_CACERT, the system store)");
+  app.add_option("--client-cert", inv.options.client_cert,
+                 "PEM file of a TLS client certificate, for cert logins (default: "
+                 "$COFFER_CLIENT_CERT, $VAULT_CLIENT_CERT)");
+  app.add_option("--client-key", inv.options.client_key,
+                 "PEM file of the client certificate's private key (default: "
+                 "$COFFER_CLIENT_KEY, $VAULT_CLIENT_KEY)");
   bool skip_verify = false;
   CLI::Option* skip = app.add_flag("--tls-skip-verify", skip_verify,
                                    "Do not verify the server's TLS certificate (insecure; "

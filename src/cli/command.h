@@ -35,6 +35,8 @@ struct GlobalOptions {
   std::string format;                   // -format
   std::string ca_cert;                  // -ca-cert
   std::optional<bool> tls_skip_verify;  // -tls-skip-verify
+  std::string client_cert;              // -client-cert
+  std::string client_key;               // -client-key
 };
 
 // One run of one command.

@@ -262,6 +262,18 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
     }
     ctx.set_verify_callback(ssl::host_name_verification(addr.host));
   }
+  if (!config.client_cert.empty()) {
+    ctx.use_certificate_chain_file(config.client_cert, ec);
+    if (ec) {
+      return Err(InvalidArgument("cannot load client certificate \"" + config.client_cert +
+                                 "\": " + ec.message()));
+    }
+    ctx.use_private_key_file(config.client_key, ssl::context::pem, ec);
+    if (ec) {
+      return Err(
+          InvalidArgument("cannot load client key \"" + config.client_key + "\": " + ec.message()));
+    }
+  }
   beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
   if (!IsIpLiteral(addr.host)) {
 #pragma GCC diagnostic push

@@ -34,6 +34,10 @@ struct ClientConfig {
   SecretBytes token;    // empty: no X-Vault-Token header
   std::string ca_cert;  // path to a PEM bundle; empty: system store
   bool tls_skip_verify = false;
+  // A TLS client certificate (PEM chain) and its key, for cert logins;
+  // both or neither.
+  std::string client_cert;
+  std::string client_key;
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
 };
 

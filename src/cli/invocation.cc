@@ -85,6 +85,21 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
     config.ca_cert = *c2;
   }
 
+  // A TLS client certificate (cert logins): flags, then the environment.
+  config.client_cert = options.client_cert;
+  config.client_key = options.client_key;
+  for (const char* name : {"COFFER_CLIENT_CERT", "VAULT_CLIENT_CERT"}) {
+    if (!config.client_cert.empty()) break;
+    if (auto v = get(name)) config.client_cert = *v;
+  }
+  for (const char* name : {"COFFER_CLIENT_KEY", "VAULT_CLIENT_KEY"}) {
+    if (!config.client_key.empty()) break;
+    if (auto v = get(name)) config.client_key = *v;
+  }
+  if (config.client_cert.empty() != config.client_key.empty()) {
+    return Err(InvalidArgument("-client-cert and -client-key go together"));
+  }
+
   if (options.tls_skip_verify.has_value()) {
     config.tls_skip_verify = *options.tls_skip_verify;
   } else {

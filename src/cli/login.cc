@@ -31,7 +31,7 @@ class LoginCommand : public Command {
     app.add_option("ARGS", args_,
                    "token method: the token (better left out: then read without echo, or "
                    "from stdin; - reads stdin). Other methods: key=value pairs");
-    app.add_option("--method", method_, "token (default), userpass, approle or jwt");
+    app.add_option("--method", method_, "token (default), userpass, approle, jwt or cert");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     app.add_option("--mfa", mfa_,
@@ -40,9 +40,10 @@ class LoginCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt") {
+    if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt" &&
+        method_ != "cert") {
       inv.err() << "Unknown auth method: " << method_
-                << ". Use \"token\", \"userpass\", \"approle\" or \"jwt\".\n";
+                << ". Use \"token\", \"userpass\", \"approle\", \"jwt\" or \"cert\".\n";
       return kExitLocal;
     }
     if (method_ == "token") {
@@ -88,6 +89,20 @@ class LoginCommand : public Command {
   }
 
  private:
+  // cert: the TLS client certificate (-client-cert/-client-key) is the
+  // credential; name=ENTRY tries one trusted entry only.
+  int CertLogin(Invocation& inv, ApiClient& client, std::map<std::string, std::string>& kv) {
+    std::string body = "{";
+    if (!kv["name"].empty()) {
+      body += "\"name\":";
+      AppendJsonString(body, kv["name"]);
+    }
+    body += "}";
+    std::string mount = SanitizePath(path_.empty() ? method_ : path_);
+    return FinishMethodLogin(inv, client,
+                             client.Request("POST", "/v1/auth/" + mount + "/login", body), "");
+  }
+
   // userpass and approle: key=value arguments, secrets prompted when absent.
   int MethodLogin(Invocation& inv, ApiClient& client) {
     std::map<std::string, std::string> kv;
@@ -106,6 +121,7 @@ class LoginCommand : public Command {
         for (auto& [k, v] : m) WipeString(v);
       }
     } wipe{kv};
+    if (method_ == "cert") return CertLogin(inv, client, kv);
     const bool userpass = method_ == "userpass";
     const bool jwt = method_ == "jwt";
     const char* secret_key = userpass ? "password" : jwt ? "jwt" : "secret_id";
@@ -157,9 +173,17 @@ class LoginCommand : public Command {
     body += "\":";
     AppendJsonString(body, secret->view());
     body += "}";
-    Result<Json> resp = SendWiped(client, "POST", path, body);
+    return FinishMethodLogin(inv, client, SendWiped(client, "POST", path, body), secret->view());
+  }
+
+  // A login's answer: MFA if asked for, then the token stored and shown.
+  // `secret` is kept out of any error message.
+  int FinishMethodLogin(Invocation& inv, ApiClient& client, Result<Json> resp,
+                        std::string_view secret) {
     if (!resp) {
-      inv.err() << "Error authenticating: " << Redact(resp.error().message(), secret->view())
+      inv.err() << "Error authenticating: "
+                << (secret.empty() ? resp.error().message()
+                                   : Redact(resp.error().message(), secret))
                 << "\n";
       return kExitServer;
     }

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import ssl
+import subprocess
 import tempfile
 import unittest
 import urllib.error
@@ -187,6 +188,31 @@ class CertAuthTest(unittest.TestCase):
         resp = client.auth.cert.login(name="web")
         self.assertIn("web", resp["auth"]["policies"])
         self.assertTrue(client.is_authenticated())
+
+    def test_cli_login_with_client_certificate(self):
+        s, root = self.start()
+        self.setup_cert_auth(s, root)
+        home = tempfile.mkdtemp(prefix="coffer-cert-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "COFFER_ADDR": s.addr,
+               "COFFER_CACERT": self.server_ca}
+        r = subprocess.run([harness.COFFER_BIN, "login", "-method=cert",
+                            "-client-cert=" + self.good[0], "-client-key=" + self.good[1],
+                            "-format=json", "name=web"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        auth = json.loads(r.stdout)["auth"]
+        self.assertIn("web", auth["policies"])
+        with open(os.path.join(home, ".coffer-token")) as f:
+            self.assertEqual(f.read().strip(), auth["client_token"])
+        # A certificate from another CA: refused, nothing stored.
+        os.remove(os.path.join(home, ".coffer-token"))
+        env["COFFER_CLIENT_CERT"], env["COFFER_CLIENT_KEY"] = self.rogue
+        r = subprocess.run([harness.COFFER_BIN, "login", "-method=cert"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("invalid certificate", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(home, ".coffer-token")))
 
     def test_require_and_verify_client_cert(self):
         s, root = self.start('  tls_require_and_verify_client_cert = true\n'
