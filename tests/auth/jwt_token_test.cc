@@ -213,5 +213,20 @@ TEST(JwtClaimsTest, Glob) {
   EXPECT_TRUE(GlobMatch("a?c", "a?c"));
 }
 
+// Found by fuzz_jwt: a JWKS member of the wrong JSON type (a remote
+// document) threw out of ParseJwks and ended the process.
+TEST(JwtVerifyTest, JwksMembersOfTheWrongTypeAreNotKeys) {
+  for (const char* doc :
+       {R"({"keys":[{"kty":"EC","crv":1,"x":"AA","y":"AA"}]})", R"({"keys":[{"kty":7}]})",
+        R"({"keys":[{"kty":"OKP","crv":["Ed25519"],"x":"AA"}]})"}) {
+    auto keys = ParseJwks(doc);
+    if (keys) {
+      EXPECT_TRUE(keys->empty()) << doc;
+    } else {
+      EXPECT_EQ(keys.error().code(), Code::kInvalidArgument) << doc;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace coffer::auth::jwt

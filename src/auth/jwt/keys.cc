@@ -71,6 +71,13 @@ Result<std::shared_ptr<EVP_PKEY>> FromParams(const char* type_name, OSSL_PARAM_B
   return Own(pkey);
 }
 
+// A string member of a JWK; "" when it is absent or not a string (a JWKS is
+// remote input: a number where a string belongs must not throw).
+std::string StringMember(const Json& jwk, const char* name) {
+  auto it = jwk.find(name);
+  return it != jwk.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 Result<std::shared_ptr<EVP_PKEY>> RsaFromJwk(const Json& jwk) {
   ASSIGN_OR_RETURN(std::string n, B64Field(jwk, "n"));
   ASSIGN_OR_RETURN(std::string e, B64Field(jwk, "e"));
@@ -92,7 +99,7 @@ Result<std::shared_ptr<EVP_PKEY>> RsaFromJwk(const Json& jwk) {
 }
 
 Result<std::shared_ptr<EVP_PKEY>> EcFromJwk(const Json& jwk) {
-  std::string crv = jwk.value("crv", "");
+  std::string crv = StringMember(jwk, "crv");
   const char* group = nullptr;
   std::size_t coord = 0;
   if (crv == "P-256") {
@@ -123,7 +130,7 @@ Result<std::shared_ptr<EVP_PKEY>> EcFromJwk(const Json& jwk) {
 }
 
 Result<std::shared_ptr<EVP_PKEY>> OkpFromJwk(const Json& jwk) {
-  if (jwk.value("crv", "") != "Ed25519") return Err(Unsupported("unsupported OKP curve"));
+  if (StringMember(jwk, "crv") != "Ed25519") return Err(Unsupported("unsupported OKP curve"));
   ASSIGN_OR_RETURN(std::string x, B64Field(jwk, "x"));
   if (x.size() != 32) return Err(InvalidArgument("Ed25519 JWK key has the wrong length"));
   EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(
@@ -156,7 +163,7 @@ Result<KeySet> ParseJwks(std::string_view json_text) {
     std::string use =
         jwk.contains("use") && jwk["use"].is_string() ? jwk["use"].get<std::string>() : "sig";
     if (use != "sig") continue;
-    std::string kty = jwk.value("kty", "");
+    std::string kty = StringMember(jwk, "kty");
     Result<std::shared_ptr<EVP_PKEY>> pkey = Err(Unsupported("unsupported kty"));
     if (kty == "RSA") {
       pkey = RsaFromJwk(jwk);
