@@ -113,7 +113,10 @@ Result<std::unique_ptr<Keyring>> Keyring::Parse(std::span<const std::uint8_t> by
   kr->encryptions.store(r.U64());
   kr->rotation.max_operations = r.U64();
   kr->rotation.interval = std::chrono::seconds(static_cast<std::int64_t>(r.U64()));
-  kr->rotation.disabled = r.U8() != 0;
+  // One encoding per keyring: the flag is 0 or 1, nothing else.
+  const std::uint8_t disabled = r.U8();
+  if (disabled > 1) return Err(Corrupt());
+  kr->rotation.disabled = disabled == 1;
   const std::uint32_t count = r.U32();
   if (count == 0 || !r.Has(std::size_t{count} * kTermRecordSize)) return Err(Corrupt());
   kr->terms.reserve(count);
