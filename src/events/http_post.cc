@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "common/url.h"
 #include "crypto/hmac.h"
 
 namespace coffer::events {
@@ -19,57 +20,8 @@ namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-struct Url {
-  bool https = false;
-  std::string host;
-  std::string port;
-  std::string target;
-};
-
-Result<Url> ParseUrl(const std::string& url) {
-  Url u;
-  std::string_view rest = url;
-  if (rest.starts_with("https://")) {
-    u.https = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
-    return Err(InvalidArgument("url must start with http:// or https://"));
-  }
-  auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return Err(InvalidArgument("url has no valid host"));
-  }
-  for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return Err(InvalidArgument("url must not contain spaces or control characters"));
-    }
-  }
-  if (authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return Err(InvalidArgument("url has a bad IPv6 host"));
-    u.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (authority.starts_with(":")) u.port = std::string(authority.substr(1));
-  } else {
-    auto colon = authority.rfind(':');
-    u.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
-  }
-  if (u.host.empty()) return Err(InvalidArgument("url has no valid host"));
-  if (u.port.empty()) u.port = u.https ? "443" : "80";
-  if (u.port.size() > 5) return Err(InvalidArgument("url has a bad port"));
-  for (char c : u.port) {
-    if (c < '0' || c > '9') return Err(InvalidArgument("url has a bad port"));
-  }
-  return u;
-}
-
 template <class Stream>
-Result<int> Exchange(Stream& stream, const Url& u, const std::string& body,
+Result<int> Exchange(Stream& stream, const HttpUrl& u, const std::string& body,
                      const std::map<std::string, std::string>& headers) {
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
   req.set(bhttp::field::host, u.host);
@@ -89,7 +41,7 @@ Result<int> Exchange(Stream& stream, const Url& u, const std::string& body,
 }  // namespace
 
 Status ValidateWebhookUrl(const std::string& url) {
-  ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
   (void)u;
   return Status::Ok();
 }
@@ -102,7 +54,7 @@ Result<std::string> SignatureHeader(std::string_view secret, std::string_view bo
 Result<int> HttpPost(const std::string& url, const std::string& body,
                      const std::map<std::string, std::string>& headers,
                      std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
   try {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);

@@ -5,9 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/builtins.h"
-#include "core/core.h"
-#include "storage/inmem/inmem_backend.h"
+#include "core/core_fixture.h"
 
 namespace coffer::core {
 namespace {
@@ -15,33 +13,8 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-class LoginTest : public ::testing::Test {
+class LoginTest : public CoreFixture {
  protected:
-  void SetUp() override {
-    RegisterBuiltins();
-    CoreOptions options;
-    options.physical = std::make_unique<storage::InmemBackend>();
-    options.clock = &clock_;
-    options.worker_threads = 1;
-    auto core = Core::Create(std::move(options));
-    ASSERT_TRUE(core.has_value());
-    core_ = std::move(*core);
-    auto init = core_->Initialize(1, 1, /*stay_unsealed=*/true);
-    ASSERT_TRUE(init.has_value()) << init.error().ToString();
-    root_ = std::string(init->root_token.view());
-  }
-
-  logical::Response Call(Operation op, const std::string& path, Json body = Json::object(),
-                         const std::string& token = "ROOT") {
-    logical::Request r;
-    r.id = "req";
-    r.operation = op;
-    r.path = path;
-    r.data = std::move(body);
-    r.client_token = token == "ROOT" ? root_ : token;
-    r.remote_address = "127.0.0.1";
-    return core_->HandleRequest(r);
-  }
   // The body a client sees: raw for LegacyResponse answers, else data.
   static Json Body(const logical::Response& r) { return r.raw ? (*r.raw)["data"] : r.data; }
 
@@ -49,10 +22,6 @@ class LoginTest : public ::testing::Test {
     auto r = Call(Operation::kList, "auth/token/accessors");
     return r.data.is_object() ? r.data["keys"].size() : 0;
   }
-
-  FakeClock clock_;
-  std::unique_ptr<Core> core_;
-  std::string root_;
 };
 
 TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {

@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "common/url.h"
+
 namespace coffer::auth::jwt {
 namespace {
 
@@ -18,49 +20,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kMaxBody = 1 << 20;
-
-struct Url {
-  bool https = false;
-  std::string host;
-  std::string port;
-  std::string target;
-};
-
-Result<Url> ParseUrl(const std::string& url) {
-  Url u;
-  std::string_view rest = url;
-  if (rest.starts_with("https://")) {
-    u.https = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
-    return Err(InvalidArgument("URL must start with http:// or https://"));
-  }
-  auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return Err(InvalidArgument("URL has no valid host"));
-  }
-  if (authority.front() == '[') {  // [IPv6]:port
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return Err(InvalidArgument("URL has a bad IPv6 host"));
-    u.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (authority.starts_with(":")) u.port = std::string(authority.substr(1));
-  } else {
-    auto colon = authority.rfind(':');
-    u.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
-  }
-  if (u.port.empty()) u.port = u.https ? "443" : "80";
-  for (char c : u.port) {
-    if (c < '0' || c > '9') return Err(InvalidArgument("URL has a bad port"));
-  }
-  if (auto hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
-  return u;
-}
 
 // Runs one asynchronous operation to completion on `ioc`. Async rather than
 // sync calls because beast::tcp_stream's deadline (expires_after) only
@@ -75,7 +34,7 @@ beast::error_code Run(asio::io_context& ioc, Start start) {
 }
 
 template <typename Stream>
-Result<std::string> Exchange(asio::io_context& ioc, Stream& stream, const Url& u) {
+Result<std::string> Exchange(asio::io_context& ioc, Stream& stream, const HttpUrl& u) {
   http::request<http::empty_body> req{http::verb::get, u.target, 11};
   req.set(http::field::host, u.host);
   req.set(http::field::user_agent, "coffer-jwt-auth");
@@ -101,7 +60,7 @@ Result<std::string> Exchange(asio::io_context& ioc, Stream& stream, const Url& u
 
 Result<std::string> HttpGet(const std::string& url, const std::string& ca_pem,
                             std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
   try {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);

@@ -1,6 +1,6 @@
-#include "engines/kv/kv_events.h"
 #include "engines/kv/kv_v1.h"
 
+#include "engines/kv/kv_events.h"
 #include "engines/kv/params.h"
 
 namespace coffer::engines::kv {
