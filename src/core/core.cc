@@ -370,7 +370,8 @@ logical::Response Core::HandleRequest(logical::Request& request) {
     if (!s.ok()) return http::ResponseFor(s);
     return Finish(logical::Response{});
   }
-  if (request.path == "sys/unseal" || request.path == "sys/init") {
+  if (request.path == "sys/unseal" || request.path == "sys/init" ||
+      SystemBackend::IsRekeyPath(request.path)) {
     // These take the state lock themselves.
     return Finish(SystemBackend(*this).HandleLifecycle(request));
   }

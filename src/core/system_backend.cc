@@ -29,6 +29,7 @@ logical::Response LegacyResponse(const logical::Request& request, logical::Json 
 
 Result<logical::Response> SystemBackend::HandleLifecycle(const logical::Request& request) {
   if (request.path == "sys/init") return Init(request);
+  if (IsRekeyPath(request.path)) return Rekey(request);
   return Unseal(request);
 }
 

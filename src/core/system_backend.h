@@ -25,8 +25,12 @@ class SystemBackend {
   // On success sets request.auth to the caller's identity.
   Status Authorize(logical::Request& request);
 
-  // sys/init and sys/unseal (they take the core's state lock themselves).
+  // sys/init, sys/unseal and sys/rekey/* (they take the core's state lock or
+  // the seal's lock themselves; none is audited).
   Result<logical::Response> HandleLifecycle(const logical::Request& request);
+
+  // sys/rekey/init, sys/rekey/update, sys/rekey/verify (sys_rekey.cc).
+  static bool IsRekeyPath(std::string_view path);
 
   // Every other sys/ path.
   Result<logical::Response> Handle(const logical::Request& request);
@@ -34,6 +38,7 @@ class SystemBackend {
  private:
   Result<logical::Response> Init(const logical::Request& request);
   Result<logical::Response> Unseal(const logical::Request& request);
+  Result<logical::Response> Rekey(const logical::Request& request);
   Result<logical::Response> SealStatus(const logical::Request& request);
   Result<logical::Response> Health(const logical::Request& request);
   Result<logical::Response> Leader(const logical::Request& request);

@@ -8,9 +8,8 @@
 #include "crypto/shamir.h"
 
 namespace coffer::seal {
-namespace {
 
-Status ValidateParameters(int shares, int threshold) {
+Status ValidateSealParameters(int shares, int threshold) {
   if (shares < 1) return InvalidArgument("secret shares must be at least one");
   if (threshold < 1) return InvalidArgument("secret threshold must be at least one");
   if (shares > 255) return InvalidArgument("secret shares must be less than 256");
@@ -22,12 +21,14 @@ Status ValidateParameters(int shares, int threshold) {
   return Status::Ok();
 }
 
-std::string ConfigToJson(const SealConfig& config) {
+std::string SealConfigToJson(const SealConfig& config) {
   nlohmann::json j = {{"type", "shamir"},
                       {"secret_shares", config.secret_shares},
                       {"secret_threshold", config.secret_threshold}};
   return j.dump();
 }
+
+namespace {
 
 Result<SealConfig> ConfigFromJson(std::string_view text) {
   try {
@@ -35,7 +36,7 @@ Result<SealConfig> ConfigFromJson(std::string_view text) {
     SealConfig config;
     config.secret_shares = j.at("secret_shares").get<int>();
     config.secret_threshold = j.at("secret_threshold").get<int>();
-    TRY(ValidateParameters(config.secret_shares, config.secret_threshold));
+    TRY(ValidateSealParameters(config.secret_shares, config.secret_threshold));
     return config;
   } catch (const nlohmann::json::exception&) {
     return Err(Internal("seal configuration in storage is malformed"));
@@ -69,7 +70,7 @@ Result<std::optional<SealConfig>> ShamirSeal::ConfigLocked() {
 }
 
 Result<InitResult> ShamirSeal::Initialize(int shares, int threshold) {
-  TRY(ValidateParameters(shares, threshold));
+  TRY(ValidateSealParameters(shares, threshold));
   std::scoped_lock lock(mu_);
   ASSIGN_OR_RETURN(bool initialized, barrier_.Initialized());
   if (initialized) return Err(AlreadyExists("Vault is already initialized"));
@@ -89,10 +90,11 @@ Result<InitResult> ShamirSeal::Initialize(int shares, int threshold) {
   // The keyring, written last by barrier_.Initialize, is the commit point: a
   // crash before it leaves storage uninitialised and Initialize can run again.
   TRY(physical_.Put(kRootKeyPath, sealed_root));
-  TRY(physical_.Put(kConfigPath, ConfigToJson(config)));
+  TRY(physical_.Put(kConfigPath, SealConfigToJson(config)));
   TRY(barrier_.Initialize(root_key));
   config_ = config;
   ResetLocked();
+  rekey_.reset();
   return result;
 }
 
@@ -177,6 +179,7 @@ Status ShamirSeal::Seal() {
   std::scoped_lock lock(mu_);
   barrier_.Seal();
   ResetLocked();
+  rekey_.reset();  // SecretBytes wipe themselves
   return Status::Ok();
 }
 

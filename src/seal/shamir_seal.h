@@ -17,11 +17,24 @@
 // which must not interleave anyway). Initialize must not race with another
 // process initialising the same storage.
 //
+// Rekey (Vault's sys/rekey) replaces the unseal key and its shares while the
+// barrier is unsealed: a threshold of the CURRENT shares must open the stored
+// root key, then a new random unseal key is split into the new N/T shares and
+// core/root-key (re-encrypted under it) and core/seal-config are written in
+// one storage Transact, so a crash leaves either the old or the new shares
+// working, never neither. With verification, the new shares are only handed
+// out by RekeyUpdate and become active once RekeyVerifyUpdate has received a
+// threshold of them. One attempt at a time; shares are held only in
+// SecretBytes for the attempt's life; sealing cancels the attempt.
+//
 // Errors: kInvalidArgument for bad parameters, a share of the wrong length,
-// a duplicate share, a failed unseal (generic message), or when not
-// initialised; kAlreadyExists from Initialize on initialised storage;
-// storage errors are passed through.
+// a duplicate share, a failed unseal or rekey (generic message), a wrong
+// nonce, no attempt under way, or when not initialised; kAlreadyExists from
+// Initialize on initialised storage; kSealed for rekey calls while sealed;
+// kConflict when the root key changed in storage under a rekey; storage
+// errors are passed through.
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -46,6 +59,38 @@ struct UnsealProgress {
   int shares = 0;     // Vault's "n"
   int progress = 0;
   std::string nonce;  // a UUID per unseal attempt; "" when no attempt is under way
+};
+
+// The state of a rekey attempt (Vault's GET sys/rekey/init).
+struct RekeyStatus {
+  bool started = false;
+  std::string nonce;  // a UUID per attempt; "" when none
+  int threshold = 0;  // the NEW threshold ("t")
+  int shares = 0;     // the NEW number of shares ("n")
+  int progress = 0;   // current shares provided so far
+  int required = 0;   // the CURRENT threshold
+  bool verification_required = false;
+  std::string verification_nonce;  // set once new shares await verification
+};
+
+struct RekeyUpdateResult {
+  bool complete = false;            // the threshold was reached and keys made
+  RekeyStatus status;               // the attempt as it stands (or stood)
+  std::vector<SecretBytes> shares;  // the new shares when complete
+};
+
+// Vault's GET sys/rekey/verify.
+struct RekeyVerifyStatus {
+  bool started = false;
+  std::string nonce;  // the verification nonce
+  int threshold = 0;  // the new threshold
+  int shares = 0;     // the new number of shares
+  int progress = 0;   // new shares provided so far
+};
+
+struct RekeyVerifyResult {
+  bool complete = false;  // the new shares are now the active ones
+  RekeyVerifyStatus status;
 };
 
 struct InitResult {
@@ -90,7 +135,49 @@ class ShamirSeal {
 
   bool Sealed() const { return barrier_.Sealed(); }
 
+  // Rekey (shamir_rekey.cc). Starts an attempt for `shares`/`threshold`
+  // (validated like Initialize); kInvalidArgument when one is under way.
+  Result<RekeyStatus> RekeyInit(int shares, int threshold, bool require_verification);
+  Result<RekeyStatus> RekeyProgress();
+  // Forgets the attempt, its shares and any unverified new key. No error
+  // when none is under way.
+  Status RekeyCancel();
+  // Adds one CURRENT share to the attempt with `nonce`. At the threshold,
+  // either completes (new shares returned; active unless verification is
+  // required) or fails with kInvalidArgument and the progress reset (the
+  // attempt and its nonce stay).
+  Result<RekeyUpdateResult> RekeyUpdate(const SecretBytes& share, std::string_view nonce);
+  Result<RekeyVerifyStatus> RekeyVerifyProgress();
+  // Resets the verification progress under a new verification nonce.
+  Result<RekeyVerifyStatus> RekeyVerifyCancel();
+  // Adds one NEW share; at the new threshold they must rebuild the new
+  // unseal key, which is then committed and the attempt ends.
+  Result<RekeyVerifyResult> RekeyVerifyUpdate(const SecretBytes& share, std::string_view nonce);
+
  private:
+  struct RekeyAttempt {
+    SealConfig config;  // the new one
+    bool require_verification = false;
+    std::string nonce;
+    std::vector<SecretBytes> submitted;  // current shares
+    // Set once the current shares opened the root key and, with
+    // verification, the new shares were handed out.
+    bool pending = false;
+    SecretBytes new_unseal_key;
+    SecretBytes root_key;
+    std::uint64_t root_revision = 0;
+    std::string verification_nonce;
+    std::vector<SecretBytes> verify_submitted;  // new shares
+  };
+
+  Status RekeyCheckLocked();
+  RekeyStatus RekeyStatusLocked(const std::optional<SealConfig>& current) const;
+  RekeyVerifyStatus RekeyVerifyStatusLocked() const;
+  // Writes the root key under `unseal_key` and the new config in one
+  // Transact conditional on core/root-key still being at `root_revision`.
+  Status CommitRekeyLocked(const SecretBytes& unseal_key, const SecretBytes& root_key,
+                           std::uint64_t root_revision, const SealConfig& config);
+
   Result<std::optional<SealConfig>> ConfigLocked();
   Status UnsealLocked(const SealConfig& config);
   UnsealProgress ProgressLocked(const std::optional<SealConfig>& config) const;
@@ -103,6 +190,11 @@ class ShamirSeal {
   std::optional<SealConfig> config_;    // guarded by mu_; cached once read
   std::vector<SecretBytes> submitted_;  // guarded by mu_
   std::string nonce_;                   // guarded by mu_
+  std::optional<RekeyAttempt> rekey_;   // guarded by mu_
 };
+
+// Shared with shamir_rekey.cc.
+Status ValidateSealParameters(int shares, int threshold);
+std::string SealConfigToJson(const SealConfig& config);
 
 }  // namespace coffer::seal

@@ -1,0 +1,242 @@
+// ShamirSeal's rekey: replaces the unseal key and its shares (Vault's
+// sys/rekey/init, update and verify).
+
+#include <utility>
+
+#include "barrier/ciphertext.h"
+#include "crypto/random.h"
+#include "crypto/shamir.h"
+#include "seal/shamir_seal.h"
+
+namespace coffer::seal {
+namespace {
+
+Status RekeyFailed() { return InvalidArgument("rekey failed: the key shares are invalid"); }
+
+std::size_t ShareSize(const SealConfig& config) {
+  return config.secret_shares == 1 ? ShamirSeal::kKeySize : ShamirSeal::kKeySize + 1;
+}
+
+// The nonce is not secret, but comparing it in constant time costs nothing.
+bool NonceMatches(const std::string& expected, std::string_view given) {
+  return !expected.empty() && ConstantTimeEquals(expected, given);
+}
+
+// Rebuilds a key from `threshold` shares of a config with `shares` shares.
+Result<SecretBytes> Rebuild(const std::vector<SecretBytes>& parts, int shares) {
+  if (shares == 1) return parts.front().Clone();
+  auto combined = crypto::shamir::Combine(parts);
+  if (!combined.has_value()) return Err(InvalidArgument("invalid shares"));
+  return std::move(*combined);
+}
+
+Result<std::vector<SecretBytes>> SplitKey(const SecretBytes& key, const SealConfig& config) {
+  if (config.secret_shares == 1) {
+    std::vector<SecretBytes> out;
+    out.push_back(key.Clone());
+    return out;
+  }
+  return crypto::shamir::Split(key, config.secret_shares, config.secret_threshold);
+}
+
+Status AddShare(std::vector<SecretBytes>& submitted, const SecretBytes& share,
+                std::size_t expected_size) {
+  if (share.size() != expected_size) return InvalidArgument("invalid key: wrong length");
+  for (const SecretBytes& seen : submitted) {
+    if (seen.Equals(share)) {
+      return InvalidArgument("given key has already been provided during this rekey operation");
+    }
+  }
+  submitted.push_back(share.Clone());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ShamirSeal::RekeyCheckLocked() {
+  if (barrier_.Sealed()) return ::coffer::Sealed("Coffer is sealed");
+  return Status::Ok();
+}
+
+RekeyStatus ShamirSeal::RekeyStatusLocked(const std::optional<SealConfig>& current) const {
+  RekeyStatus s;
+  if (current.has_value()) s.required = current->secret_threshold;
+  if (!rekey_.has_value()) return s;
+  s.started = true;
+  s.nonce = rekey_->nonce;
+  s.threshold = rekey_->config.secret_threshold;
+  s.shares = rekey_->config.secret_shares;
+  s.progress = static_cast<int>(rekey_->submitted.size());
+  s.verification_required = rekey_->require_verification;
+  if (rekey_->pending) s.verification_nonce = rekey_->verification_nonce;
+  return s;
+}
+
+RekeyVerifyStatus ShamirSeal::RekeyVerifyStatusLocked() const {
+  RekeyVerifyStatus s;
+  if (!rekey_.has_value() || !rekey_->pending) return s;
+  s.started = true;
+  s.nonce = rekey_->verification_nonce;
+  s.threshold = rekey_->config.secret_threshold;
+  s.shares = rekey_->config.secret_shares;
+  s.progress = static_cast<int>(rekey_->verify_submitted.size());
+  return s;
+}
+
+Result<RekeyStatus> ShamirSeal::RekeyInit(int shares, int threshold, bool require_verification) {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
+  if (rekey_.has_value()) return Err(InvalidArgument("rekey already in progress"));
+  TRY(ValidateSealParameters(shares, threshold));
+  RekeyAttempt attempt;
+  attempt.config = SealConfig{shares, threshold};
+  attempt.require_verification = require_verification;
+  attempt.nonce = crypto::NewUuid();
+  rekey_ = std::move(attempt);
+  return RekeyStatusLocked(current);
+}
+
+Result<RekeyStatus> ShamirSeal::RekeyProgress() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  return RekeyStatusLocked(current);
+}
+
+Status ShamirSeal::RekeyCancel() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  rekey_.reset();
+  return Status::Ok();
+}
+
+Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
+                                                  std::string_view nonce) {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
+  if (!rekey_.has_value()) return Err(InvalidArgument("no rekey in progress"));
+  RekeyAttempt& attempt = *rekey_;
+  if (attempt.pending) {
+    return Err(InvalidArgument(
+        "rekey already finished; the new shares must be verified (sys/rekey/verify) with "
+        "verification nonce " +
+        attempt.verification_nonce));
+  }
+  if (!NonceMatches(attempt.nonce, nonce)) return Err(InvalidArgument("incorrect nonce"));
+  TRY(AddShare(attempt.submitted, share, ShareSize(*current)));
+  RekeyUpdateResult result;
+  if (static_cast<int>(attempt.submitted.size()) < current->secret_threshold) {
+    result.status = RekeyStatusLocked(current);
+    return result;
+  }
+
+  // The threshold is reached: whatever happens next, these shares are spent.
+  std::vector<SecretBytes> submitted = std::move(attempt.submitted);
+  attempt.submitted.clear();
+  auto unseal_key = Rebuild(submitted, current->secret_shares);
+  submitted.clear();
+  if (!unseal_key.has_value()) return Err(RekeyFailed());
+  ASSIGN_OR_RETURN(std::optional<storage::Entry> entry, physical_.Get(kRootKeyPath));
+  if (!entry.has_value()) return Err(Internal("root key is missing from storage"));
+  auto root_key = barrier::DecryptSecret(*unseal_key, entry->value, kRootKeyPath);
+  unseal_key->Clear();
+  if (!root_key.has_value()) return Err(RekeyFailed());
+
+  ASSIGN_OR_RETURN(SecretBytes new_key, crypto::RandomSecret(kKeySize));
+  ASSIGN_OR_RETURN(result.shares, SplitKey(new_key, attempt.config));
+  result.complete = true;
+  if (attempt.require_verification) {
+    attempt.pending = true;
+    attempt.new_unseal_key = std::move(new_key);
+    attempt.root_key = std::move(*root_key);
+    attempt.root_revision = entry->revision;
+    attempt.verification_nonce = crypto::NewUuid();
+    result.status = RekeyStatusLocked(current);
+    return result;
+  }
+  result.status = RekeyStatusLocked(current);
+  Status committed = CommitRekeyLocked(new_key, *root_key, entry->revision, attempt.config);
+  if (!committed.ok()) {
+    result.shares.clear();  // never handed out: the old shares stay active
+    return Err(std::move(committed));
+  }
+  rekey_.reset();
+  return result;
+}
+
+Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyProgress() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  return RekeyVerifyStatusLocked();
+}
+
+Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyCancel() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  if (!rekey_.has_value() || !rekey_->pending) {
+    return Err(InvalidArgument("no rekey verification in progress"));
+  }
+  rekey_->verify_submitted.clear();
+  rekey_->verification_nonce = crypto::NewUuid();
+  return RekeyVerifyStatusLocked();
+}
+
+Result<RekeyVerifyResult> ShamirSeal::RekeyVerifyUpdate(const SecretBytes& share,
+                                                        std::string_view nonce) {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  if (!rekey_.has_value() || !rekey_->pending) {
+    return Err(InvalidArgument("no rekey verification in progress"));
+  }
+  RekeyAttempt& attempt = *rekey_;
+  if (!NonceMatches(attempt.verification_nonce, nonce)) {
+    return Err(InvalidArgument("incorrect nonce"));
+  }
+  TRY(AddShare(attempt.verify_submitted, share, ShareSize(attempt.config)));
+  RekeyVerifyResult result;
+  if (static_cast<int>(attempt.verify_submitted.size()) < attempt.config.secret_threshold) {
+    result.status = RekeyVerifyStatusLocked();
+    return result;
+  }
+  std::vector<SecretBytes> submitted = std::move(attempt.verify_submitted);
+  attempt.verify_submitted.clear();
+  auto rebuilt = Rebuild(submitted, attempt.config.secret_shares);
+  submitted.clear();
+  if (!rebuilt.has_value() || !rebuilt->Equals(attempt.new_unseal_key)) {
+    return Err(InvalidArgument("rekey verification failed: the key shares are invalid"));
+  }
+  rebuilt->Clear();
+  result.status = RekeyVerifyStatusLocked();
+  TRY(CommitRekeyLocked(attempt.new_unseal_key, attempt.root_key, attempt.root_revision,
+                        attempt.config));
+  result.complete = true;
+  rekey_.reset();
+  return result;
+}
+
+Status ShamirSeal::CommitRekeyLocked(const SecretBytes& unseal_key, const SecretBytes& root_key,
+                                     std::uint64_t root_revision, const SealConfig& config) {
+  ASSIGN_OR_RETURN(std::string sealed_root,
+                   barrier::EncryptValue(0, unseal_key, root_key.view(), kRootKeyPath));
+  // One Transact: a crash leaves the old pair or the new one, never a root
+  // key under one unseal key with the other's share count. The compare
+  // refuses to overwrite a root key another rekey replaced meanwhile.
+  const storage::Compare compares[] = {{std::string(kRootKeyPath), root_revision}};
+  const storage::Op ops[] = {
+      {storage::Op::Kind::kPut, std::string(kRootKeyPath), std::move(sealed_root)},
+      {storage::Op::Kind::kPut, std::string(kConfigPath), SealConfigToJson(config)},
+  };
+  Status st = physical_.Transact(compares, ops);
+  if (!st.ok() && st.code() == Code::kConflict) {
+    return Conflict("the root key changed in storage during the rekey; start again");
+  }
+  TRY(st);
+  config_ = config;
+  return Status::Ok();
+}
+
+}  // namespace coffer::seal
