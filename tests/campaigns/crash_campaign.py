@@ -18,16 +18,30 @@ Lost = an acknowledged value replaced by an older one or missing.
 Torn = a read that failed (500) or returned bytes that are neither the old nor
 the new value. Both must be 0.
 
-Unseal-key rekey (sys/rekey/init + update) is not implemented by the server
-(see src/core/sys_keys.cc), so there is no rekey mode.
+With --rekey, a thread rekeys the unseal key in a loop (sys/rekey/init, then
+sys/rekey/update with a threshold of the current shares, each time to another
+share count); the campaign takes the new shares as current only when the
+last update answered complete=true with the keys. After a restart the server
+must unseal with the newest acknowledged shares, or, when a rekey was in
+flight at the kill, with the previous ones. Without verification there is one
+window no client can cover: the new shares are committed and the process dies
+before the answer carrying them is written. The campaign recognises it (the
+seal configuration after the restart is the in-flight attempt's, and no share
+set it knows unseals), counts it as rekey_answers_lost and starts over on a
+fresh store. With --rekey-verify the attempt requires verification
+(sys/rekey/verify with a threshold of the new shares): the shares are known to
+the client before they become active, so that window closes and
+rekey_answers_lost must be 0.
 
 Usage:
   COFFER_BIN=build-x/coffer tests/campaigns/crash_campaign.py --iterations 1000
   ... --rotate                      # sys/rotate in a loop while writing
+  ... --rekey [--rekey-verify]      # unseal-key rekey in a loop while writing
   ... --json results.json           # figures written as JSON as well
 
-Exit status 0 when lost = torn = 0, every restart unsealed and no live
-server answered a write with an error.
+Exit status 0 when lost = torn = 0, every restart unsealed, no live server
+answered a write or a rekey call with an error, and (with --rekey-verify) no
+rekey answer was lost.
 """
 
 import argparse
@@ -47,6 +61,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 CLIENTS = 32
+
+
+class AnswerLost(Exception):
+    """A rekey committed, but its answer (the new shares) never arrived."""
+
+
+class RekeyError(Exception):
+    """A live server answered a rekey call with an error."""
+
 KEYS_PER_CLIENT = 8
 
 
@@ -69,7 +92,7 @@ class Conn:
 
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body)
-        headers = {"X-Vault-Token": self.token}
+        headers = {"X-Vault-Token": self.token} if self.token else {}
         if data is not None:
             headers["Content-Type"] = "application/json"
         self.conn.request(method, path, body=data, headers=headers)
@@ -98,9 +121,14 @@ class Campaign:
         self.dir = tempfile.mkdtemp(prefix="coffer-crash-campaign-")
         self.config = harness.write_config(self.dir)
         self.state = {(c, k): KeyState() for c in range(CLIENTS) for k in range(KEYS_PER_CLIENT)}
-        self.unseal_key = None
+        self.unseal_keys = None  # the newest acknowledged shares
         self.root = None
         self.rotations_acked = 0  # keyring term known to be durable
+        # Rekey mode: the (n, t) of the current shares and of an attempt in
+        # flight, and shares handed out but not yet verified (--rekey-verify).
+        self.seal_config = None
+        self.rekey_inflight = None
+        self.rekey_pending_keys = None
         self.figures = {
             "iterations": 0,
             "writes_acked": 0,
@@ -109,6 +137,12 @@ class Campaign:
             "unacked_new": 0,
             "unacked_old": 0,
             "rotations_acked": 0,
+            "rekeys_acked": 0,
+            "rekeys_inflight_at_kill": 0,
+            "unsealed_with_previous": 0,
+            "unsealed_with_pending": 0,
+            "rekey_answers_lost": 0,
+            "rekey_errors": 0,  # rekey calls answered with an error by a live server
             "lost": 0,
             "torn": 0,
             "unseal_failures": 0,
@@ -121,13 +155,15 @@ class Campaign:
     def start(self):
         s = harness.Server(["server", "-config=" + self.config], data_dir=self.dir)
         s.start()
-        if self.unseal_key is None:
+        if self.unseal_keys is None:
+            n, t = (3, 2) if self.args.rekey else (1, 1)
             code, init, _ = s.request("PUT", "/v1/sys/init",
-                                      {"secret_shares": 1, "secret_threshold": 1})
+                                      {"secret_shares": n, "secret_threshold": t})
             if code != 200:
                 raise RuntimeError("init failed: %s %s" % (code, init))
-            self.unseal_key, self.root = init["keys"][0], init["root_token"]
-            self._unseal(s)
+            self.unseal_keys, self.root = init["keys"], init["root_token"]
+            self.seal_config = (n, t)
+            self._unseal_or_stop(s)
             code, body, _ = s.request("POST", "/v1/sys/mounts/secret",
                                       {"type": "kv", "options": {"version": "1"}},
                                       token=self.root)
@@ -136,14 +172,60 @@ class Campaign:
             code, ks, _ = s.request("GET", "/v1/sys/key-status", token=self.root)
             self.rotations_acked = ks["term"]
         else:
-            self._unseal(s)
+            self._unseal_or_stop(s)
         return s
 
+    def _unseal_or_stop(self, s):
+        try:
+            self._unseal(s)
+        except BaseException:
+            s.stop(sig=signal.SIGKILL)
+            raise
+
+    @staticmethod
+    def _try_unseal(s, keys, threshold):
+        code, st = None, None
+        for k in keys[:threshold]:
+            code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": k})
+            if code != 200:
+                break
+        return code == 200 and not st.get("sealed", True), (code, st)
+
     def _unseal(self, s):
-        code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": self.unseal_key})
-        if code != 200 or st.get("sealed", True):
-            self.figures["unseal_failures"] += 1
-            raise RuntimeError("unseal failed after restart: %s %s" % (code, st))
+        if not self.args.rekey:
+            ok, answer = self._try_unseal(s, self.unseal_keys, 1)
+            if not ok:
+                self.figures["unseal_failures"] += 1
+                raise RuntimeError("unseal failed after restart: %s %s" % answer)
+            return
+        f = self.figures
+        inflight, pending = self.rekey_inflight, self.rekey_pending_keys
+        self.rekey_inflight = self.rekey_pending_keys = None
+        if inflight is not None:
+            f["rekeys_inflight_at_kill"] += 1
+        code, status, _ = s.request("GET", "/v1/sys/seal-status")
+        stored = (status["n"], status["t"])
+        ok, answer = self._try_unseal(s, self.unseal_keys, self.seal_config[1])
+        if ok:
+            if inflight is not None:
+                f["unsealed_with_previous"] += 1
+            return
+        if pending is not None and inflight is not None:
+            # Verification committed the new shares; the answer did not come.
+            ok, answer = self._try_unseal(s, pending, inflight[1])
+            if ok:
+                f["unsealed_with_pending"] += 1
+                self.unseal_keys, self.seal_config = pending, inflight
+                return
+        if inflight is not None and stored == inflight and stored != self.seal_config:
+            # The rekey committed and the process died before its answer,
+            # with the new shares, was written: no client could know them.
+            f["rekey_answers_lost"] += 1
+            self.error("rekey answer lost at the kill (seal config %s committed)" % (stored,))
+            raise AnswerLost()
+        f["unseal_failures"] += 1
+        raise RuntimeError("unseal failed after restart (config %s, ours %s, in flight %s): %s %s"
+                           % ((stored, self.seal_config, inflight) + answer))
 
     # --- checking -------------------------------------------------------------
 
@@ -286,8 +368,68 @@ class Campaign:
         finally:
             conn.close()
 
+    def rekeyer(self, s, stop):
+        conn = Conn(s.addr, None)
+        rng = random.Random(self.rng.random())
+        f = self.figures
+
+        def call(method, path, body):
+            code, raw = conn.call(method, path, body)
+            parsed = json.loads(raw) if raw else {}
+            if code != 200:
+                f["rekey_errors"] += 1
+                self.error("rekey: %s %s answered %d: %r" % (method, path, code, raw[:200]))
+                raise RekeyError()
+            return parsed
+
+        try:
+            while not stop.is_set():
+                n = rng.choice([c for c in (2, 3, 4, 5) if c != self.seal_config[0]])
+                t = rng.randint(2, n)
+                self.rekey_inflight = (n, t)
+                st = call("PUT", "/v1/sys/rekey/init",
+                          {"secret_shares": n, "secret_threshold": t,
+                           "require_verification": self.args.rekey_verify})
+                nonce, done = st["nonce"], None
+                for k in self.unseal_keys[:self.seal_config[1]]:
+                    done = call("PUT", "/v1/sys/rekey/update", {"key": k, "nonce": nonce})
+                if not done.get("complete") or len(done.get("keys", [])) != n:
+                    f["rekey_errors"] += 1
+                    self.error("rekey: the last update did not complete: %r" % done)
+                    return
+                if self.args.rekey_verify:
+                    self.rekey_pending_keys = done["keys"]
+                    vnonce = done["verification_nonce"]
+                    for k in done["keys"][:t]:
+                        v = call("PUT", "/v1/sys/rekey/verify", {"key": k, "nonce": vnonce})
+                    if not v.get("complete"):
+                        f["rekey_errors"] += 1
+                        self.error("rekey: verification did not complete: %r" % v)
+                        return
+                # Acknowledged: these are the shares from now on.
+                self.unseal_keys, self.seal_config = done["keys"], (n, t)
+                self.rekey_inflight = self.rekey_pending_keys = None
+                f["rekeys_acked"] += 1
+        except (OSError, http.client.HTTPException, ValueError, KeyError, RekeyError):
+            return  # the server is gone (or answered an error, counted above)
+        finally:
+            conn.close()
+
+    def fresh_store(self):
+        """After a lost rekey answer: the store cannot be unsealed by anyone."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = tempfile.mkdtemp(prefix="coffer-crash-campaign-")
+        self.config = harness.write_config(self.dir)
+        self.state = {(c, k): KeyState() for c in range(CLIENTS) for k in range(KEYS_PER_CLIENT)}
+        self.unseal_keys = None
+        self.rotations_acked = 0
+
     def iteration(self):
-        s = self.start()
+        try:
+            s = self.start()
+        except AnswerLost:
+            self.fresh_store()
+            s = self.start()
         try:
             if self.figures["iterations"] > 0 or self.args.verify_first:
                 self.verify(s)
@@ -298,6 +440,8 @@ class Campaign:
                        for c in range(CLIENTS)]
             if self.args.rotate:
                 threads.append(threading.Thread(target=self.rotator, args=(s, stop)))
+            if self.args.rekey:
+                threads.append(threading.Thread(target=self.rekeyer, args=(s, stop)))
             for t in threads:
                 t.start()
             time.sleep(self.rng.uniform(self.args.min_run, self.args.max_run))
@@ -318,7 +462,11 @@ class Campaign:
                 if self.args.progress and (i + 1) % self.args.progress == 0:
                     self.report(t0, out=sys.stderr)
             # A last restart checks what the last kill left.
-            s = self.start()
+            try:
+                s = self.start()
+            except AnswerLost:
+                self.fresh_store()
+                s = self.start()
             try:
                 self.verify(s)
             finally:
@@ -330,7 +478,8 @@ class Campaign:
     def report(self, t0, out=sys.stdout):
         f = dict(self.figures)
         f["seconds"] = round(time.monotonic() - t0, 1)
-        f["mode"] = "rotate" if self.args.rotate else "plain"
+        f["mode"] = ("rekey-verify" if self.args.rekey_verify else "rekey") if self.args.rekey \
+            else "rotate" if self.args.rotate else "plain"
         errors = f.pop("errors")
         print(json.dumps(f), file=out, flush=True)
         for e in errors[:10]:
@@ -343,13 +492,19 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--rotate", action="store_true", help="sys/rotate in a loop while writing")
+    p.add_argument("--rekey", action="store_true", help="unseal-key rekey in a loop")
+    p.add_argument("--rekey-verify", action="store_true",
+                   help="with --rekey: require verification of the new shares")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--min-run", type=float, default=0.05, help="min seconds before SIGKILL")
     p.add_argument("--max-run", type=float, default=1.0, help="max seconds before SIGKILL")
     p.add_argument("--progress", type=int, default=0, help="print figures every N iterations")
     p.add_argument("--verify-first", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", default=None, help="also write the figures to this file")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.rekey_verify:
+        args.rekey = True
+    return args
 
 
 def main(argv=None):
@@ -363,7 +518,8 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)
     ok = (figures["lost"] == 0 and figures["torn"] == 0 and figures["unseal_failures"] == 0
-          and figures["write_errors"] == 0)
+          and figures["write_errors"] == 0 and figures["rekey_errors"] == 0
+          and not (args.rekey_verify and figures["rekey_answers_lost"] > 0))
     return 0 if ok else 1
 
 
