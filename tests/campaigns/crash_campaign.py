@@ -184,7 +184,11 @@ class Campaign:
 
     @staticmethod
     def _try_unseal(s, keys, threshold):
-        code, st = None, None
+        # A failed try may leave shares of the wrong set in the attempt (when
+        # its threshold is below the stored one): start from nothing.
+        code, st, _ = s.request("PUT", "/v1/sys/unseal", {"reset": True})
+        if code != 200:
+            return False, (code, st)
         for k in keys[:threshold]:
             code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": k})
             if code != 200:
