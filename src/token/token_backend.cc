@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "token/batch_token.h"
 #include "token/token_params.h"
 
 namespace coffer::token {
@@ -16,6 +17,8 @@ namespace {
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
 Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
+Status BatchNotRenewable() { return InvalidArgument("batch tokens cannot be renewed"); }
+Status BatchNotRevocable() { return InvalidArgument("batch tokens cannot be revoked"); }
 
 std::string RfcTime(std::int64_t unix_seconds) {
   return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
@@ -48,7 +51,7 @@ Json AuthJson(const TokenEntry& e, std::string_view client_token) {
               {"lease_duration", duration},
               {"renewable", e.renewable},
               {"entity_id", e.entity_id},
-              {"token_type", "service"},
+              {"token_type", e.batch ? "batch" : "service"},
               {"orphan", e.parent_hmac.empty()},
               {"mfa_requirement", nullptr},
               {"num_uses", std::max<std::int64_t>(0, e.num_uses)}};
@@ -71,7 +74,7 @@ Json LookupJson(const TokenEntry& e, std::string_view id, std::int64_t now) {
          {"policies", e.policies},
          {"renewable", e.renewable},
          {"ttl", e.expire_time ? std::max<std::int64_t>(0, e.expire_time - now) : 0},
-         {"type", "service"}};
+         {"type", e.batch ? "batch" : "service"}};
   if (e.period > 0) j["period"] = e.period;
   if (!e.role.empty()) j["role"] = e.role;
   if (e.last_renewal > 0) {
@@ -137,7 +140,12 @@ Result<Response> TokenBackend::LookupRoute(const Request& request, std::string_v
     if (request.operation != Operation::kRead && !IsWrite(request.operation)) {
       return Err(MethodNotAllowed());
     }
-    ASSIGN_OR_RETURN(entry, store_.LookupByHmac(request.auth->token_hmac));
+    // A batch caller is found by its id (the HMAC map is only a cache).
+    if (IsBatchTokenId(request.client_token)) {
+      ASSIGN_OR_RETURN(entry, store_.Lookup(request.client_token));
+    } else {
+      ASSIGN_OR_RETURN(entry, store_.LookupByHmac(request.auth->token_hmac));
+    }
     if (!entry) return Err(PermissionDenied("bad token"));
     id = request.client_token;
   } else if (verb == "lookup") {
@@ -167,11 +175,17 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
   std::string hmac;
   std::string client_token;
   if (verb == "renew-self") {
+    if (IsBatchTokenId(request.client_token)) return Err(BatchNotRenewable());
     hmac = request.auth->token_hmac;
     client_token = request.client_token;
   } else if (verb == "renew") {
     ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
     if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+    if (IsBatchTokenId(*token)) {
+      ASSIGN_OR_RETURN(auto batch, store_.Lookup(*token));
+      if (!batch) return Err(InvalidArgument("token not found"));
+      return Err(BatchNotRenewable());
+    }
     ASSIGN_OR_RETURN(hmac, store_.HmacOf(*token));
     client_token = *token;
   } else {
@@ -196,6 +210,7 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
 Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_view verb) {
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   if (verb == "revoke-self") {
+    if (IsBatchTokenId(request.client_token)) return Err(BatchNotRevocable());
     TRY(store_.RevokeTree(request.auth->token_hmac));
     return NoContent();
   }
@@ -209,6 +224,9 @@ Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_v
   }
   ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
   if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+  // Vault answers 400 for a batch token, valid or not: there is nothing
+  // stored to revoke; it stops working at its TTL or with its parent.
+  if (IsBatchTokenId(*token)) return Err(BatchNotRevocable());
   ASSIGN_OR_RETURN(std::string hmac, store_.HmacOf(*token));
   if (verb == "revoke-orphan") {
     if (!request.auth->sudo && !request.auth->root) {
@@ -277,8 +295,10 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
         role.path_suffix = *suffix;
       }
       if (type) {
-        if (*type != "service" && *type != "default-service" && *type != "default") {
-          return Err(Unsupported("only service tokens are supported"));
+        if (*type == "default") *type = "default-service";
+        if (*type != "service" && *type != "default-service" && *type != "batch" &&
+            *type != "default-batch") {
+          return Err(InvalidArgument("invalid 'token_type' value \"" + *type + "\""));
         }
         role.token_type = *type;
       }

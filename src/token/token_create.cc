@@ -7,11 +7,16 @@
 //  - With a role's allowed/disallowed lists, those decide instead (no
 //    policies means the allowed list).
 //  - "root" may only go to children of a root token.
+//  - Batch tokens (type=batch, or a role's token_type) cannot create tokens,
+//    be root, have num_uses, a period or an explicit max TTL; a role's
+//    period and explicit max TTL do not apply to them.
 #include <algorithm>
 #include <set>
 
+#include "token/batch_token.h"
 #include "token/token_backend.h"
 #include "token/token_params.h"
+#include "token/token_type.h"
 
 namespace coffer::token {
 
@@ -45,8 +50,12 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
                                       bool orphan_endpoint) {
   if (!request.auth) return Err(PermissionDenied());
   const logical::Auth& caller = *request.auth;
+  if (IsBatchTokenId(request.client_token)) {
+    return Err(InvalidArgument("batch tokens cannot create more tokens"));
+  }
   ASSIGN_OR_RETURN(auto parent, store_.LookupByHmac(caller.token_hmac));
   if (!parent) return Err(PermissionDenied("parent token lookup failed: no parent found"));
+  if (parent->batch) return Err(InvalidArgument("batch tokens cannot create more tokens"));
   const bool is_sudo = caller.sudo || caller.root || parent->IsRoot();
 
   ASSIGN_OR_RETURN(auto id, params::String(request, "id"));
@@ -62,9 +71,6 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   ASSIGN_OR_RETURN(auto display, params::String(request, "display_name"));
   ASSIGN_OR_RETURN(auto num_uses, params::Int(request, "num_uses"));
   ASSIGN_OR_RETURN(auto type, params::String(request, "type"));
-  if (type && !type->empty() && *type != "service") {
-    return Err(Unsupported("only service tokens are supported"));
-  }
   if (id && !id->empty() && !is_sudo) {
     return Err(InvalidArgument("root or sudo privileges required to specify token id"));
   }
@@ -76,7 +82,24 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     if (!role) return Err(InvalidArgument("unknown role " + std::string(role_name)));
   }
 
+  ASSIGN_OR_RETURN(const bool batch,
+                   ResolveCreateType(type.value_or(""), role ? role->token_type : ""));
+  if (batch) {
+    // Vault's order and wording.
+    if (explicit_max && explicit_max->count() != 0) {
+      return Err(InvalidArgument("batch tokens cannot have \"explicit_max_ttl\" set"));
+    }
+    if (num_uses && *num_uses != 0) {
+      return Err(InvalidArgument("batch tokens cannot have \"num_uses\" set"));
+    }
+    if (period && period->count() != 0) {
+      return Err(InvalidArgument("batch tokens cannot have \"period\" set"));
+    }
+    if (id && !id->empty()) return Err(InvalidArgument("batch tokens cannot have a custom \"id\""));
+  }
+
   TokenRequest tr;
+  tr.batch = batch;
   tr.no_default_policy = no_default.value_or(false);
   const auto parent_policies = CanonicalPolicies(parent->policies, false);
   if (role && (!role->allowed_policies.empty() || !role->disallowed_policies.empty())) {
@@ -113,9 +136,11 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     }
     tr.policies = want;
   }
-  if (std::find(tr.policies.begin(), tr.policies.end(), "root") != tr.policies.end() &&
-      !parent->IsRoot()) {
-    return Err(InvalidArgument("root tokens may not be created without parent token being root"));
+  if (std::find(tr.policies.begin(), tr.policies.end(), "root") != tr.policies.end()) {
+    if (!parent->IsRoot()) {
+      return Err(InvalidArgument("root tokens may not be created without parent token being root"));
+    }
+    if (batch) return Err(InvalidArgument("batch tokens cannot be root tokens"));
   }
   bool orphan = role ? role->orphan : false;
   if (no_parent.value_or(false)) {
@@ -127,7 +152,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   if (orphan_endpoint) orphan = true;
   tr.parent_hmac = orphan ? "" : caller.token_hmac;
 
-  if (role && role->period > 0) {
+  if (role && role->period > 0 && !batch) {
     tr.period = std::chrono::seconds(role->period);
   } else if (period && period->count() > 0) {
     if (!is_sudo) {
@@ -136,7 +161,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     tr.period = *period;
   }
   tr.explicit_max_ttl = explicit_max.value_or(std::chrono::seconds(0));
-  if (role && role->explicit_max_ttl > 0) {
+  if (role && role->explicit_max_ttl > 0 && !batch) {
     auto role_max = std::chrono::seconds(role->explicit_max_ttl);
     if (tr.explicit_max_ttl.count() == 0 || tr.explicit_max_ttl > role_max) {
       tr.explicit_max_ttl = role_max;

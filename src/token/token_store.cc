@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "expiration/expiration_manager.h"
+#include "token/batch_token.h"
 
 namespace coffer::token {
 namespace {
@@ -20,6 +22,7 @@ using std::chrono::nanoseconds;
 using std::chrono::seconds;
 
 constexpr std::string_view kSaltKey = "salt";
+constexpr std::string_view kBatchKeyKey = "batch-key";
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -129,40 +132,51 @@ std::int64_t TokenStore::MonoNs() const {
   return duration_cast<nanoseconds>(clock_.Monotonic().time_since_epoch()).count();
 }
 
-Status TokenStore::Load() {
-  ASSIGN_OR_RETURN(auto existing, view_.Get(kSaltKey));
-  std::scoped_lock lock(mu_, salt_mu_);
-  cache_.clear();
+Result<SecretBytes> TokenStore::LoadOrCreateKey(std::string_view key) {
+  ASSIGN_OR_RETURN(auto existing, view_.Get(key));
   if (existing) {
-    salt_ = SecretBytes::FromString(existing->value);
+    SecretBytes out = SecretBytes::FromString(existing->value);
     WipeString(existing->value);
-    return Status::Ok();
+    return out;
   }
-  SecretBytes salt(32);
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
-    return Internal("random generator failed");
+  SecretBytes fresh(32);
+  if (RAND_bytes(fresh.data(), static_cast<int>(fresh.size())) != 1) {
+    return Err(Internal("random generator failed"));
   }
-  // Create-if-absent, so two nodes loading at once agree on one salt.
-  storage::Compare absent{std::string(kSaltKey), 0};
-  storage::Op put{storage::Op::Kind::kPut, std::string(kSaltKey), std::string(salt.view())};
+  // Create-if-absent, so two nodes loading at once agree on one value.
+  storage::Compare absent{std::string(key), 0};
+  storage::Op put{storage::Op::Kind::kPut, std::string(key), std::string(fresh.view())};
   Status s = view_.Transact({&absent, 1}, {&put, 1});
   WipeString(put.value);
   if (s.code() == Code::kConflict) {
-    ASSIGN_OR_RETURN(auto now, view_.Get(kSaltKey));
-    if (!now) return Internal("token salt vanished");
-    salt_ = SecretBytes::FromString(now->value);
+    ASSIGN_OR_RETURN(auto now, view_.Get(key));
+    if (!now) return Err(Internal("token store key vanished"));
+    SecretBytes out = SecretBytes::FromString(now->value);
     WipeString(now->value);
-    return Status::Ok();
+    return out;
   }
   TRY(s);
+  return fresh;
+}
+
+Status TokenStore::Load() {
+  ASSIGN_OR_RETURN(SecretBytes salt, LoadOrCreateKey(kSaltKey));
+  ASSIGN_OR_RETURN(SecretBytes batch_key, LoadOrCreateKey(kBatchKeyKey));
+  if (batch_key.size() != crypto::kAes256KeySize) return Internal("corrupt batch token key");
+  std::scoped_lock lock(mu_, salt_mu_);
+  cache_.clear();
+  batch_cache_.clear();
   salt_ = std::move(salt);
+  batch_key_ = std::move(batch_key);
   return Status::Ok();
 }
 
 void TokenStore::Unload() {
   std::scoped_lock lock(mu_, salt_mu_);
   salt_.Clear();
+  batch_key_.Clear();
   cache_.clear();
+  batch_cache_.clear();
 }
 
 Result<std::string> TokenStore::Hmac(std::string_view token_id) {
@@ -174,15 +188,19 @@ Result<std::string> TokenStore::Hmac(std::string_view token_id) {
 
 Result<std::string> TokenStore::HmacOf(std::string_view token_id) { return Hmac(token_id); }
 
-void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
+TokenStore::Cached TokenStore::MakeCached(std::shared_ptr<const TokenEntry> entry) const {
   Cached c;
   if (entry->expire_time > 0) {
     std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
     c.deadline_ns = entry->expire_time * 1'000'000'000 + (MonoNs() - wall_ns);
   }
-  std::string key = entry->id_hmac;
   c.entry = std::move(entry);
-  cache_[key] = std::move(c);
+  return c;
+}
+
+void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
+  std::string key = entry->id_hmac;
+  cache_[key] = MakeCached(std::move(entry));
 }
 
 namespace {
@@ -258,12 +276,7 @@ Result<SecretBytes> TokenStore::CreateRoot(std::string_view requested_id) {
 
 Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (request.num_uses < 0) return Err(InvalidArgument("number of uses cannot be negative"));
-  SecretBytes id =
-      request.requested_id.empty() ? NewTokenId() : SecretBytes::FromString(request.requested_id);
-  ASSIGN_OR_RETURN(std::string hmac, Hmac(id.view()));
   TokenEntry e;
-  e.id_hmac = hmac;
-  e.accessor = RandomBase62(24);
   e.policies = CanonicalPolicies(request.policies, !request.no_default_policy);
   e.parent_hmac = request.parent_hmac;
   e.path = request.path;
@@ -288,6 +301,13 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.ttl = ttl;
   e.renewable = ttl > 0 && (request.renewable || e.period > 0);
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
+  if (request.batch) return CreateBatch(request, std::move(e));
+
+  SecretBytes id =
+      request.requested_id.empty() ? NewTokenId() : SecretBytes::FromString(request.requested_id);
+  ASSIGN_OR_RETURN(std::string hmac, Hmac(id.view()));
+  e.id_hmac = hmac;
+  e.accessor = RandomBase62(24);
   if (ttl > 0 && expiration_ != nullptr && shared_.root != nullptr) {
     TRY(StoreWithLease(e, ttl));
   } else {
@@ -309,16 +329,24 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
 
 Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_view hmac) {
   using Ptr = std::shared_ptr<const TokenEntry>;
+  std::optional<Cached> batch;
   {
     std::scoped_lock lock(mu_);
     if (salt_.empty()) return Err(Sealed());
-    auto it = cache_.find(std::string(hmac));
+    const std::string key(hmac);
+    auto it = cache_.find(key);
     if (it != cache_.end()) {
       const Cached& c = it->second;
       if (c.entry->num_uses < 0) return Ptr();
       if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
       return c.entry;
     }
+    auto b = batch_cache_.find(key);
+    if (b != batch_cache_.end()) batch = b->second;
+  }
+  if (batch) {
+    ASSIGN_OR_RETURN(bool valid, BatchStillValid(*batch));
+    return valid ? batch->entry : Ptr();
   }
   ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
   if (!entry) return Ptr();
@@ -333,10 +361,10 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
 
 Result<std::shared_ptr<const TokenEntry>> TokenStore::Lookup(std::string_view token_id) {
   if (token_id.empty()) return std::shared_ptr<const TokenEntry>();
+  if (IsBatchTokenId(token_id)) return LookupBatch(token_id);
   ASSIGN_OR_RETURN(std::string hmac, Hmac(token_id));
   return LookupByHmac(hmac);
 }
-
 Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupAccessor(std::string_view accessor) {
   if (accessor.empty() || accessor.find('/') != std::string_view::npos) {
     return std::shared_ptr<const TokenEntry>();
@@ -387,6 +415,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   std::scoped_lock lock(use_mu_);
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry) return Err(NotFound("token not found"));
+  if (entry->batch) return Err(InvalidArgument("batch tokens cannot be renewed"));
   if (entry->expire_time == 0) return entry;  // never expires: nothing to extend
   if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
   const std::int64_t now = NowUnix();

@@ -14,6 +14,17 @@
 // monotonic deadline so expired tokens are refused even before the
 // expiration manager's thread revokes them.
 //
+// Batch tokens (TokenRequest::batch, ids "hvb.", token/batch_token.h) are
+// not stored at all: the id is the entry sealed under a key kept at
+// "batch-key" in this view. Creating one writes nothing; looking one up opens
+// it (one AES-GCM decrypt) and, unless it is an orphan, checks that its
+// parent still resolves — so revoking or expiring the parent invalidates it.
+// They have no accessor and cannot be renewed, revoked, be root, have
+// num_uses, a period or an explicit max TTL. A small in-memory map keyed by
+// their HMAC lets LookupByHmac() find batch tokens that were recently looked
+// up by id (the request pipeline only carries the HMAC); it is bounded and
+// only a cache.
+//
 // Tokens with a TTL are registered as kToken leases in the
 // ExpirationManager attached with AttachExpiration(); revoking a token
 // (explicitly, by expiry, or on its last use) revokes its whole subtree and
@@ -65,6 +76,7 @@ struct TokenEntry {
   bool renewable = true;
   std::string role;
   std::string entity_id;
+  bool batch = false;  // a batch token: never stored, no accessor
 
   bool IsRoot() const;
 };
@@ -98,6 +110,19 @@ struct TokenRequest {
   bool renewable = true;
   std::string role;
   std::string entity_id;
+  // A batch token: kInvalidArgument with root policies, num_uses, period,
+  // explicit_max_ttl or requested_id. The TTL is computed as for a service
+  // token and is final.
+  bool batch = false;
+};
+
+// Who owns the leases a token creates (Vault: "dynamic secrets lease
+// assignment"): a service token itself; a batch token's parent, or nobody
+// for an orphan batch token. expire_time (unix seconds, 0 = no limit) caps
+// such a lease: a batch token's leases do not outlive it.
+struct LeaseOwner {
+  std::string token_hmac;
+  std::int64_t expire_time = 0;
 };
 
 struct CreatedToken {
@@ -149,15 +174,17 @@ class TokenStore {
     revoke_hook_ = std::move(hook);
   }
 
-  // After unseal: reads (or creates) the salt and clears the cache.
+  // After unseal: reads (or creates) the salt and the batch-token key, and
+  // clears the caches.
   Status Load();
-  // At seal: forgets the salt and every cached entry.
+  // At seal: wipes the salt and the batch key and forgets every cached entry.
   void Unload();
 
   // Creates a root token. `requested_id` (dev mode's -dev-root-token-id) is
   // used as the token id when non-empty. Returns the token id.
   Result<SecretBytes> CreateRoot(std::string_view requested_id = {});
-  // Creates a service token (for auth/token/create, logins, wrapping).
+  // Creates a service token (for auth/token/create, logins, wrapping), or a
+  // batch token when request.batch (no storage is touched then).
   // kAlreadyExists when requested_id is taken.
   Result<CreatedToken> CreateToken(const TokenRequest& request);
 
@@ -166,6 +193,10 @@ class TokenStore {
   Result<std::shared_ptr<const TokenEntry>> LookupByHmac(std::string_view hmac);
   Result<std::shared_ptr<const TokenEntry>> LookupAccessor(std::string_view accessor);
   Result<std::string> HmacOf(std::string_view token_id);
+
+  // The lease owner for leases created by the token with this HMAC (see
+  // LeaseOwner). A token not known as a batch token is its own owner.
+  LeaseOwner LeaseOwnerOf(std::string_view hmac);
 
   // Counts one use of a token (the core calls it once per request, after
   // Lookup). Returns the entry as of this use (num_uses = uses left), or
@@ -183,7 +214,8 @@ class TokenStore {
 
   // Renews: periodic tokens get `period` again; others `increment` (0 = the
   // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
-  // creation. kNotFound for unknown, kInvalidArgument if not renewable.
+  // creation. kNotFound for unknown, kInvalidArgument if not renewable
+  // (batch tokens: "batch tokens cannot be renewed").
   Result<std::shared_ptr<const TokenEntry>> Renew(std::string_view hmac,
                                                   std::chrono::seconds increment);
 
@@ -219,7 +251,15 @@ class TokenStore {
   Status Store(const TokenEntry& entry, bool is_new);
   // A new entry and its lease (ttl > 0) in one Transact on shared_.root.
   Status StoreWithLease(const TokenEntry& entry, std::int64_t ttl);
+  Cached MakeCached(std::shared_ptr<const TokenEntry> entry) const;
   void CacheLocked(std::shared_ptr<const TokenEntry> entry);
+  // Batch tokens (token_batch.cc).
+  Result<CreatedToken> CreateBatch(const TokenRequest& request, TokenEntry entry);
+  Result<std::shared_ptr<const TokenEntry>> LookupBatch(std::string_view token_id);
+  // Whether a cached batch entry is still valid: not expired, parent alive.
+  Result<bool> BatchStillValid(const Cached& cached);
+  // Reads the value at `key`, creating 32 random bytes there if absent.
+  Result<SecretBytes> LoadOrCreateKey(std::string_view key);
   Result<std::optional<TokenEntry>> ReadEntry(std::string_view hmac);
   Status RevokeOne(std::string_view hmac);
   std::int64_t MonoNs() const;
@@ -235,7 +275,9 @@ class TokenStore {
   // request's token no longer runs inside the cache's mutex.
   std::shared_mutex salt_mu_;
   SecretBytes salt_;
-  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  SecretBytes batch_key_;                                // same locking as salt_
+  std::unordered_map<std::string, Cached> cache_;        // guarded by mu_
+  std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
   std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
