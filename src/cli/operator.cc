@@ -1,8 +1,10 @@
-// `coffer operator ...`: init, unseal, seal, rotate, key-status.
+// `coffer operator ...`: init, unseal, seal, rotate, key-status, rekey
+// (operator_rekey.cc).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/command_util.h"
+#include "cli/operator_rekey.h"
 #include "cli/status.h"
 #include "common/encoding.h"
 
@@ -300,6 +302,7 @@ void RegisterOperatorCommands(Registry& registry) {
                 "  Prints the current key term, its install time and how many encryptions\n"
                 "  it has done.",
                 [] { return std::make_unique<KeyStatusCommand>(false); }});
+  registry.Add({"operator rekey", "Generates new unseal keys", kRekeyHelp, NewRekeyCommand});
 }
 
 }  // namespace coffer::cli
