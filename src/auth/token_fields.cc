@@ -136,13 +136,26 @@ Status TokenFields::Update(const logical::Request& request) {
   }
   ASSIGN_OR_RETURN(auto type, params::String(request, "token_type"));
   if (type) {
-    if (*type == "batch" || *type == "default-batch") {
-      return InvalidArgument("token_type \"batch\" is not supported: only service tokens");
-    }
-    if (*type != "service" && *type != "default" && *type != "default-service" && !type->empty()) {
+    if (*type != "service" && *type != "batch" && *type != "default" &&
+        *type != "default-service" && *type != "default-batch" && !type->empty()) {
       return InvalidArgument("invalid 'token_type' value \"" + *type + "\"");
     }
     token_type = type->empty() ? "default" : *type;
+  }
+  // Vault's tokenutil rules: a batch token has neither a period nor a use
+  // count (the mount may still turn a "default" role into batch at login,
+  // where the period/num_uses then refuse the login).
+  if (token_type == "batch" || token_type == "default-batch") {
+    if (period > 0) {
+      return InvalidArgument(
+          "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic "
+          "tokens");
+    }
+    if (num_uses > 0) {
+      return InvalidArgument(
+          "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with "
+          "limited use count");
+    }
   }
   if (max_ttl > 0 && ttl > max_ttl) {
     return InvalidArgument("\"token_ttl\" value must be less than \"token_max_ttl\" value");
@@ -197,7 +210,7 @@ logical::LoginResult TokenFields::ToLogin() const {
   r.num_uses = num_uses;
   r.no_default_policy = no_default_policy;
   r.bound_cidrs = bound_cidrs;
-  r.token_type = "service";
+  r.token_type = token_type;  // resolved against the mount's token_type at login
   return r;
 }
 

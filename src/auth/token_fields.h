@@ -26,12 +26,15 @@ struct TokenFields {
   std::int64_t num_uses = 0;
   bool no_default_policy = false;
   std::vector<std::string> bound_cidrs;
+  // "default" (the mount's tuned token_type decides), "service", "batch",
+  // "default-service", "default-batch".
   std::string token_type = "default";
 
   // Applies the fields present in a request (create or update: absent
   // fields keep their value). kInvalidArgument for a malformed value, a
-  // token_ttl above token_max_ttl, a negative token_num_uses, a bad CIDR, or
-  // token_type "batch" (only service tokens are issued).
+  // token_ttl above token_max_ttl, a negative token_num_uses, a bad CIDR, an
+  // unknown token_type, or token_type batch/default-batch together with a
+  // token_period or token_num_uses (batch tokens have neither).
   Status Update(const logical::Request& request);
 
   // Vault's read shape: the token_* keys plus the legacy "policies" and

@@ -137,8 +137,9 @@ TEST_F(UserpassTest, TokenBoundCidrsAreCheckedAtLogin) {
   EXPECT_FALSE(bad.has_value());
 }
 
-TEST_F(UserpassTest, BatchTokensAndBadTtlsAreRefused) {
-  auto batch = Do(Operation::kUpdate, "users/a", {{"password", "pw"}, {"token_type", "batch"}});
+TEST_F(UserpassTest, PeriodicBatchTokensAndBadTtlsAreRefused) {
+  auto batch = Do(Operation::kUpdate, "users/a",
+                  {{"password", "pw"}, {"token_type", "batch"}, {"token_period", "1h"}});
   EXPECT_FALSE(batch.has_value());
   auto ttl = Do(Operation::kUpdate, "users/a",
                 {{"password", "pw"}, {"token_ttl", "2h"}, {"token_max_ttl", "1h"}});
