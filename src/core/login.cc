@@ -5,6 +5,7 @@
 
 #include "common/duration.h"
 #include "token/token_backend.h"
+#include "token/token_type.h"
 
 namespace coffer::core {
 namespace {
@@ -283,6 +284,12 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   // mount's maximum: the store enforces it as the explicit max.
   if (max < system_max && (explicit_max == 0 || explicit_max > max)) explicit_max = max;
   tr.explicit_max_ttl = seconds(explicit_max);
+  // Batch or service: the role's token_type against the mount's (Vault's rules).
+  auto mount_type = mount.config.find("token_type");
+  tr.batch = token::ResolveLoginType(
+      login.token_type, mount_type != mount.config.end() && mount_type->is_string()
+                            ? std::string_view(mount_type->get_ref<const std::string&>())
+                            : std::string_view());
 
   ASSIGN_OR_RETURN(token::CreatedToken created, tokens_.CreateToken(tr));
   logical::Response r;

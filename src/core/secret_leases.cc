@@ -54,7 +54,17 @@ Status RegisterSecretLease(Core& core, const logical::Request& request,
 
   expiration::LeaseRequest lr;
   lr.path = request.path;
-  lr.token_hmac = request.auth ? request.auth->token_hmac : "";
+  if (request.auth) {
+    // A batch token's leases belong to its parent (none for an orphan) and
+    // end with the batch token at the latest.
+    token::LeaseOwner owner = core.tokens().LeaseOwnerOf(request.auth->token_hmac);
+    lr.token_hmac = std::move(owner.token_hmac);
+    if (owner.expire_time > 0) {
+      const std::int64_t left =
+          std::max<std::int64_t>(1, owner.expire_time - core.tokens().NowUnix());
+      if (max == 0 || max > left) max = left;  // the manager clamps ttl to max
+    }
+  }
   lr.ttl = std::chrono::seconds(ttl);
   lr.max_ttl = std::chrono::seconds(max);
   lr.renewable = secret.renewable;
