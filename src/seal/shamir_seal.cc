@@ -100,6 +100,9 @@ Result<InitResult> ShamirSeal::Initialize(int shares, int threshold) {
 
 Result<UnsealProgress> ShamirSeal::SubmitShare(const SecretBytes& share) {
   std::scoped_lock lock(mu_);
+  // Each attempt reads the configuration afresh: another process sharing the
+  // storage may have rekeyed since it was cached.
+  if (submitted_.empty() && barrier_.Sealed()) config_.reset();
   ASSIGN_OR_RETURN(std::optional<SealConfig> config, ConfigLocked());
   if (!config.has_value()) return Err(InvalidArgument("Vault is not initialized"));
   if (!barrier_.Sealed()) return ProgressLocked(config);

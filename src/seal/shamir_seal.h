@@ -13,8 +13,9 @@
 // only until that attempt ends, succeeds or is reset.
 //
 // Thread-safety: every method may be called concurrently; one mutex
-// serialises them (it is held across the storage reads of an unseal attempt,
-// which must not interleave anyway). Initialize must not race with another
+// serialises them (it is held across the storage reads of an unseal attempt
+// and across a rekey's read and commit, which must not interleave anyway; a
+// seal-status probe waits for them). Initialize must not race with another
 // process initialising the same storage.
 //
 // Rekey (Vault's sys/rekey) replaces the unseal key and its shares while the

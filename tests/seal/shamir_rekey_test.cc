@@ -340,5 +340,17 @@ TEST_F(ShamirRekeyTest, CommitThatAppliedButFailedLeavesTheNewSharesPending) {
   EXPECT_TRUE(UnsealsAfterRestart(r->shares, 2));
 }
 
+TEST_F(ShamirRekeyTest, AnotherSealOnTheSameStorageSeesTheRekey) {
+  // A second process on the same storage (a standby) that read the config
+  // before the rekey unseals with the new shares afterwards.
+  barrier::AesGcmBarrier other_barrier(physical_);
+  ShamirSeal other(physical_, other_barrier);
+  EXPECT_EQ(other.Progress().threshold, 3);  // cached now
+  auto fresh = Rekey(2, 2, {0, 1, 2});
+  ASSERT_EQ(fresh.size(), 2u);
+  for (const auto& s : fresh) ASSERT_TRUE(other.SubmitShare(s).has_value());
+  EXPECT_FALSE(other.Sealed());
+}
+
 }  // namespace
 }  // namespace coffer::seal
