@@ -13,6 +13,7 @@ import tempfile
 import unittest
 
 import harness
+import memscan
 
 
 class RekeyTest(unittest.TestCase):
@@ -259,6 +260,66 @@ class RekeyTest(unittest.TestCase):
         for s in secrets:
             self.assertNotIn(s, audit)
             self.assertNotIn(s, log)
+
+
+class RekeyMemoryTest(unittest.TestCase):
+    def test_seal_during_rekey_leaves_no_share_or_unseal_key_in_memory(self):
+        self.run_scenario(verify=False)
+
+    def test_seal_after_rekey_leaves_no_share_or_unseal_key_in_memory(self):
+        self.run_scenario(verify=True)
+
+    def run_scenario(self, verify):
+        d = tempfile.mkdtemp(prefix="coffer-rekey-mem-")
+        self.addCleanup(shutil.rmtree, d, True)
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        asan += (":" if asan else "") + "max_free_fill_size=2147483647:free_fill_byte=165"
+        server = harness.Server(["server", "-config=" + harness.write_config(d)], data_dir=d,
+                                env={"ASAN_OPTIONS": asan}).start()
+        self.addCleanup(server.cleanup)
+        status, init, _ = server.request("PUT", "/v1/sys/init",
+                                         {"secret_shares": 3, "secret_threshold": 2})
+        old = init["keys"]
+        for k in old[:2]:
+            server.request("PUT", "/v1/sys/unseal", {"key": k})
+        status, st, _ = server.request("PUT", "/v1/sys/rekey/init",
+                                       {"secret_shares": 3, "secret_threshold": 2,
+                                        "require_verification": True})
+        done = None
+        for k in old[:2]:
+            status, done, _ = server.request("PUT", "/v1/sys/rekey/update",
+                                             {"key": k, "nonce": st["nonce"]})
+        new = done["keys"]
+        old_raw = [bytes.fromhex(k) for k in old]
+        new_raw = [bytes.fromhex(k) for k in new]
+        old_unseal = memscan.shamir_combine(old_raw[:2])
+        new_unseal = memscan.shamir_combine(new_raw[:2])
+        root_key, _ = memscan.key_material(os.path.join(d, "data"), old_unseal)
+        # Positive control: unsealed, with the new shares awaiting
+        # verification, the root key and the new unseal key are in memory.
+        found = memscan.scan(server.proc.pid, {"root key": root_key, "new unseal key": new_unseal})
+        self.assertEqual(sorted(found), ["new unseal key", "root key"])
+        if verify:  # the new shares become active; the pending key is dropped
+            for k in new[1:]:
+                status, v, _ = server.request("PUT", "/v1/sys/rekey/verify",
+                                              {"key": k, "nonce": done["verification_nonce"]})
+            self.assertTrue(v["complete"], v)
+            self.assertEqual(memscan.key_material(os.path.join(d, "data"), new_unseal)[0],
+                             root_key)
+
+        # Sealing wipes the root key and cancels any attempt.
+        status, body, _ = server.request("PUT", "/v1/sys/seal", token=init["root_token"])
+        self.assertEqual(status, 204, body)
+        needles = {}
+        needles.update(memscan.encodings("root key", root_key))
+        needles.update(memscan.encodings("old unseal key", old_unseal))
+        needles.update(memscan.encodings("new unseal key", new_unseal))
+        for i, raw in enumerate(old_raw):
+            needles.update(memscan.encodings("old share %d" % (i + 1), raw))
+        for i, raw in enumerate(new_raw):
+            needles.update(memscan.encodings("new share %d" % (i + 1), raw))
+        found = memscan.scan(server.proc.pid, needles)
+        self.assertEqual(found, {}, "left in memory after seal: %s" % sorted(found))
 
 
 class RekeyCliTest(unittest.TestCase):
