@@ -33,6 +33,8 @@ const std::set<std::string, std::less<>> kTopLevelKeys = {"storage",
                                                           "cluster_addr",
                                                           "cluster_name",
                                                           "ui",
+                                                          "disable_cache",
+                                                          "cache_size",
                                                           "raw_storage_endpoint",
                                                           "pid_file",
                                                           "default_lease_ttl",
@@ -90,6 +92,12 @@ class Decoder {
     TRY(Field(root, "", "", "disable_mlock", internal::ReadBool, &config.disable_mlock));
     TRY(Field(root, "", "", "disable_core_dumps", internal::ReadBool, &config.disable_core_dumps));
     TRY(Field(root, "", "", "ui", internal::ReadBool, &config.ui));
+    TRY(Field(root, "", "", "disable_cache", internal::ReadBool, &config.disable_cache));
+    TRY(Field(root, "", "", "cache_size", internal::ReadInt, &config.cache_size));
+    if (config.cache_size < 0) {
+      return Err(Fail("/cache_size", "", "cache_size", "must not be negative"));
+    }
+    if (config.cache_size == 0) config.cache_size = 131072;  // Vault: 0 means the default
     TRY(Field(root, "", "", "raw_storage_endpoint", internal::ReadBool,
               &config.raw_storage_endpoint));
     TRY(Field(root, "", "", "pid_file", internal::ReadString, &config.pid_file));

@@ -82,6 +82,10 @@ struct ServerConfig {
   std::string cluster_name;
   bool ui = false;
   bool raw_storage_endpoint = false;
+  // The read cache in front of the "local" store (Vault's keys): entries
+  // kept, and whether to turn it off. Other store types are not cached.
+  bool disable_cache = false;
+  std::int64_t cache_size = 131072;
   std::string pid_file;
   std::chrono::seconds default_lease_ttl = std::chrono::hours(768);
   std::chrono::seconds max_lease_ttl = std::chrono::hours(768);

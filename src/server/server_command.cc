@@ -23,6 +23,7 @@
 #include "core/core.h"
 #include "core/system_backend.h"
 #include "http/server.h"
+#include "storage/cache/cache_backend.h"
 #include "storage/registry.h"
 
 namespace coffer::server {
@@ -195,6 +196,13 @@ int RunServer(int argc, char** argv) {
   }
   core::CoreOptions options;
   options.physical = std::move(*backend);
+  // The embedded store has one writer (this process), so reads can be
+  // cached below the barrier (ciphertext only); see storage/cache.
+  if (cfg.storage.type == "local" && !cfg.disable_cache) {
+    storage::CacheOptions cache;
+    cache.max_entries = static_cast<std::size_t>(cfg.cache_size);
+    options.physical = std::make_unique<storage::CacheBackend>(std::move(options.physical), cache);
+  }
   options.default_lease_ttl =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.default_lease_ttl);
   options.max_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.max_lease_ttl);

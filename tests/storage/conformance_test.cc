@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "conformance/backend_conformance.h"
+#include "storage/cache/cache_backend.h"
 #include "storage/inmem/inmem_backend.h"
 #include "storage/local/local_backend.h"
 #include "storage/temp_dir.h"
@@ -45,15 +46,21 @@ class LocalInTempDir final : public Backend {
   std::unique_ptr<LocalBackend> local_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Builtin, BackendConformanceTest,
-                         ::testing::Values(BackendCase{"inmem",
-                                                       [] {
-                                                         return std::unique_ptr<Backend>(
-                                                             std::make_unique<InmemBackend>());
-                                                       }},
-                                           BackendCase{"local",
-                                                       [] { return LocalInTempDir::Make(); }}),
-                         BackendCaseName);
+INSTANTIATE_TEST_SUITE_P(
+    Builtin, BackendConformanceTest,
+    ::testing::Values(
+        BackendCase{"inmem",
+                    [] { return std::unique_ptr<Backend>(std::make_unique<InmemBackend>()); }},
+        BackendCase{"local", [] { return LocalInTempDir::Make(); }},
+        // The read cache must keep every promise of
+        // the backend it wraps (small limits, so
+        // eviction happens too).
+        BackendCase{"cached_local",
+                    [] {
+                      return std::unique_ptr<Backend>(std::make_unique<CacheBackend>(
+                          LocalInTempDir::Make(), CacheOptions{64, 1 << 20}));
+                    }}),
+    BackendCaseName);
 
 }  // namespace
 }  // namespace coffer::storage::conformance

@@ -1,0 +1,114 @@
+#include "storage/cache/cache_backend.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace coffer::storage {
+
+std::size_t CacheBackend::Node::Bytes() const {
+  // Key and value bytes plus the list node, the index slot and the strings'
+  // headers (an estimate; it only has to grow with what is kept).
+  return key.size() + (entry ? entry->value.size() : 0) + 128;
+}
+
+CacheBackend::CacheBackend(std::unique_ptr<Backend> inner, CacheOptions options)
+    : inner_(std::move(inner)),
+      shard_max_entries_(std::max<std::size_t>(1, options.max_entries / kShards)),
+      shard_max_bytes_(std::max<std::size_t>(1024, options.max_bytes / kShards)),
+      shards_(std::make_unique<Shard[]>(kShards)) {}
+
+CacheBackend::~CacheBackend() = default;
+
+CacheBackend::Shard& CacheBackend::ShardOf(std::string_view key) {
+  return shards_[std::hash<std::string_view>{}(key) % kShards];
+}
+
+void CacheBackend::EraseLocked(Shard& shard, std::list<Node>::iterator it) {
+  shard.bytes -= it->Bytes();
+  shard.index.erase(std::string_view(it->key));
+  shard.lru.erase(it);
+}
+
+void CacheBackend::TrimLocked(Shard& shard) {
+  while (!shard.lru.empty() &&
+         (shard.lru.size() > shard_max_entries_ || shard.bytes > shard_max_bytes_)) {
+    EraseLocked(shard, std::prev(shard.lru.end()));
+  }
+}
+
+Result<std::optional<Entry>> CacheBackend::Get(std::string_view key) {
+  Shard& shard = ShardOf(key);
+  std::uint64_t epoch;
+  {
+    std::scoped_lock lock(shard.mu);
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return it->second->entry;
+    }
+    epoch = shard.epoch;
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  auto result = inner_->Get(key);
+  if (!result) return result;
+
+  Node node{std::string(key), *result};
+  const std::size_t bytes = node.Bytes();
+  if (bytes > shard_max_bytes_ / 16) return result;
+  std::scoped_lock lock(shard.mu);
+  // A write to this shard finished while we read: what we read may be older
+  // than it, so it must not enter the cache.
+  if (shard.epoch != epoch || shard.index.contains(key)) return result;
+  shard.lru.push_front(std::move(node));
+  shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+  shard.bytes += bytes;
+  TrimLocked(shard);
+  return result;
+}
+
+void CacheBackend::Invalidate(std::string_view key) {
+  Shard& shard = ShardOf(key);
+  std::scoped_lock lock(shard.mu);
+  ++shard.epoch;
+  auto it = shard.index.find(key);
+  if (it != shard.index.end()) EraseLocked(shard, it->second);
+}
+
+// Writes drop their keys whatever the outcome: after an error the store may
+// or may not hold the new value, and a dropped key is only a miss.
+Status CacheBackend::Put(std::string_view key, std::string_view value) {
+  Status status = inner_->Put(key, value);
+  Invalidate(key);
+  return status;
+}
+
+Status CacheBackend::Delete(std::string_view key) {
+  Status status = inner_->Delete(key);
+  Invalidate(key);
+  return status;
+}
+
+Result<std::vector<std::string>> CacheBackend::List(std::string_view prefix) {
+  return inner_->List(prefix);
+}
+
+Status CacheBackend::Transact(std::span<const Compare> compares, std::span<const Op> ops) {
+  Status status = inner_->Transact(compares, ops);
+  for (const Op& op : ops) Invalidate(op.key);
+  return status;
+}
+
+CacheStats CacheBackend::Stats() const {
+  CacheStats stats;
+  stats.hits = hits_.load(std::memory_order_relaxed);
+  stats.misses = misses_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kShards; ++i) {
+    std::scoped_lock lock(shards_[i].mu);
+    stats.entries += shards_[i].lru.size();
+    stats.bytes += shards_[i].bytes;
+  }
+  return stats;
+}
+
+}  // namespace coffer::storage

@@ -1,0 +1,104 @@
+#pragma once
+// CacheBackend: a read cache in front of another storage backend (Vault's
+// "physical cache"). It sits BELOW the barrier, so it holds ciphertext (and
+// the plaintext seal config), never a decrypted value.
+//
+// Get answers from a sharded LRU of entries (present or absent keys); a miss
+// reads the inner backend and fills the cache. Put, Delete and Transact go to
+// the inner backend first and then drop the keys they touched from the cache
+// (dropped, not updated: the new revision is not known here). Lists are not
+// cached.
+//
+// Consistency with one writer process: a Get that missed fills the cache only
+// if no write to its shard finished while it was reading (a per-shard epoch),
+// so a value read just before a concurrent write's commit can never be put
+// back after that write dropped it. A write is acknowledged only after its
+// keys left the cache, so a Get that starts after the acknowledgement reads
+// the new value. Only for backends with no other writer (the embedded
+// "local" store): another process writing the same store would not be seen.
+//
+// Thread-safe. Errors: the inner backend's, unchanged.
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/backend.h"
+
+namespace coffer::storage {
+
+struct CacheOptions {
+  // Vault's `cache_size`: entries kept in all (default 131072, as Vault).
+  std::size_t max_entries = 131072;
+  // And bytes of keys + values kept in all; values larger than 1/16 of a
+  // shard's share are never cached (e.g. the barrier keyring).
+  std::size_t max_bytes = 64u << 20;
+};
+
+struct CacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::size_t entries = 0;
+  std::size_t bytes = 0;
+};
+
+class CacheBackend final : public Backend {
+ public:
+  explicit CacheBackend(std::unique_ptr<Backend> inner, CacheOptions options = {});
+  ~CacheBackend() override;
+  CacheBackend(const CacheBackend&) = delete;
+  CacheBackend& operator=(const CacheBackend&) = delete;
+
+  Result<std::optional<Entry>> Get(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Delete(std::string_view key) override;
+  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  Status Transact(std::span<const Compare> compares, std::span<const Op> ops) override;
+  std::string_view Type() const override { return inner_->Type(); }
+
+  Backend& inner() { return *inner_; }
+  CacheStats Stats() const;
+
+ private:
+  static constexpr std::size_t kShards = 64;
+
+  struct Node {
+    std::string key;
+    std::optional<Entry> entry;  // nullopt: the key is known to be absent
+    std::size_t Bytes() const;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    mutable std::mutex mu;
+    std::list<Node> lru;  // front = most recently used; guarded by mu
+    std::unordered_map<std::string_view, std::list<Node>::iterator, StringHash, std::equal_to<>>
+        index;                // views into lru's keys; guarded by mu
+    std::uint64_t epoch = 0;  // writes finished in this shard; guarded by mu
+    std::size_t bytes = 0;    // guarded by mu
+  };
+
+  Shard& ShardOf(std::string_view key);
+  void Invalidate(std::string_view key);
+  // Under shard.mu: drops least recently used nodes until within limits.
+  void TrimLocked(Shard& shard);
+  void EraseLocked(Shard& shard, std::list<Node>::iterator it);
+
+  std::unique_ptr<Backend> inner_;
+  const std::size_t shard_max_entries_;
+  const std::size_t shard_max_bytes_;
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+};
+
+}  // namespace coffer::storage

@@ -1,0 +1,127 @@
+// CacheBackend beyond the conformance suite: hits really avoid the inner
+// backend, writes drop what they touched, a Get racing a write never puts a
+// stale value back, and the limits hold.
+
+#include "storage/cache/cache_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/inmem/inmem_backend.h"
+
+namespace coffer::storage {
+namespace {
+
+// Counts Gets and can stall one Get between reading and returning, so a
+// write can finish in that window.
+class CountingBackend final : public Backend {
+ public:
+  Result<std::optional<Entry>> Get(std::string_view key) override {
+    gets.fetch_add(1);
+    auto result = inner.Get(key);
+    if (stall_next_get.exchange(false)) {
+      read_done.store(true);
+      while (!release.load()) std::this_thread::yield();
+    }
+    return result;
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return inner.Put(key, value);
+  }
+  Status Delete(std::string_view key) override { return inner.Delete(key); }
+  Result<std::vector<std::string>> List(std::string_view prefix) override {
+    return inner.List(prefix);
+  }
+  Status Transact(std::span<const Compare> compares, std::span<const Op> ops) override {
+    return inner.Transact(compares, ops);
+  }
+  std::string_view Type() const override { return "counting"; }
+
+  InmemBackend inner;
+  std::atomic<int> gets{0};
+  std::atomic<bool> stall_next_get{false};
+  std::atomic<bool> read_done{false};
+  std::atomic<bool> release{false};
+};
+
+struct Fixture {
+  Fixture(CacheOptions options = {}) {
+    auto owned = std::make_unique<CountingBackend>();
+    counting = owned.get();
+    cache = std::make_unique<CacheBackend>(std::move(owned), options);
+  }
+  CountingBackend* counting;
+  std::unique_ptr<CacheBackend> cache;
+};
+
+TEST(CacheBackendTest, SecondGetIsAHitAndAbsenceIsCachedToo) {
+  Fixture f;
+  ASSERT_TRUE(f.cache->Put("a", "1").ok());
+  ASSERT_EQ(f.cache->Get("a").value()->value, "1");
+  ASSERT_EQ(f.cache->Get("a").value()->value, "1");
+  EXPECT_FALSE(f.cache->Get("missing").value().has_value());
+  EXPECT_FALSE(f.cache->Get("missing").value().has_value());
+  EXPECT_EQ(f.counting->gets.load(), 2);
+  EXPECT_EQ(f.cache->Stats().hits, 2u);
+}
+
+TEST(CacheBackendTest, WritesDropTheirKeysSoTheNextGetSeesTheNewValueAndRevision) {
+  Fixture f;
+  ASSERT_TRUE(f.cache->Put("a", "1").ok());
+  auto first = f.cache->Get("a").value();
+  ASSERT_TRUE(f.cache->Put("a", "2").ok());
+  auto second = f.cache->Get("a").value();
+  EXPECT_EQ(second->value, "2");
+  EXPECT_NE(second->revision, first->revision);
+
+  std::vector<Op> ops{{Op::Kind::kPut, "a", "3"}, {Op::Kind::kDelete, "b", ""}};
+  ASSERT_TRUE(f.cache->Put("b", "x").ok());
+  ASSERT_TRUE(f.cache->Get("b").value().has_value());
+  ASSERT_TRUE(f.cache->Transact({}, ops).ok());
+  EXPECT_EQ(f.cache->Get("a").value()->value, "3");
+  EXPECT_FALSE(f.cache->Get("b").value().has_value());
+
+  ASSERT_TRUE(f.cache->Delete("a").ok());
+  EXPECT_FALSE(f.cache->Get("a").value().has_value());
+}
+
+TEST(CacheBackendTest, AGetThatReadBeforeAConcurrentWriteDoesNotCacheTheOldValue) {
+  Fixture f;
+  ASSERT_TRUE(f.cache->Put("k", "old").ok());
+  f.counting->stall_next_get = true;
+  std::thread reader([&] {
+    auto got = f.cache->Get("k");  // reads "old", then stalls before caching it
+    EXPECT_EQ(got.value()->value, "old");
+  });
+  while (!f.counting->read_done.load()) std::this_thread::yield();
+  ASSERT_TRUE(f.cache->Put("k", "new").ok());  // acknowledged while the reader stalls
+  f.counting->release = true;
+  reader.join();
+  EXPECT_EQ(f.cache->Get("k").value()->value, "new");
+}
+
+TEST(CacheBackendTest, KeepsWithinItsLimitsAndSkipsLargeValues) {
+  Fixture f(CacheOptions{64 * 4, 1 << 20});  // 4 entries per shard
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    ASSERT_TRUE(f.cache->Put(key, "v").ok());
+    ASSERT_TRUE(f.cache->Get(key).has_value());
+  }
+  EXPECT_LE(f.cache->Stats().entries, 64u * 4);
+  EXPECT_GT(f.cache->Stats().entries, 0u);
+
+  ASSERT_TRUE(f.cache->Put("big", std::string(64 * 1024, 'x')).ok());
+  const int before = f.counting->gets.load();
+  ASSERT_TRUE(f.cache->Get("big").has_value());
+  ASSERT_TRUE(f.cache->Get("big").has_value());
+  EXPECT_EQ(f.counting->gets.load(), before + 2);  // never cached
+  EXPECT_LE(f.cache->Stats().bytes, std::size_t{1} << 20);
+}
+
+}  // namespace
+}  // namespace coffer::storage
