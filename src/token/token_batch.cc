@@ -35,9 +35,9 @@ Result<CreatedToken> TokenStore::CreateBatch(const TokenRequest& request, TokenE
   CreatedToken out;
   {
     std::shared_lock lock(salt_mu_);
-    if (salt_.empty() || batch_key_.empty()) return Err(Sealed());
+    if (salt_hmac_ == nullptr || batch_key_.empty()) return Err(Sealed());
     ASSIGN_OR_RETURN(out.id, SealBatchToken(batch_key_, e));
-    ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(salt_, out.id.view()));
+    ASSIGN_OR_RETURN(std::string mac, salt_hmac_->Mac(out.id.view()));
     e.id_hmac = crypto::ToHex(mac);
   }
   out.entry = std::make_shared<const TokenEntry>(std::move(e));

@@ -10,6 +10,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
+#include "crypto/keyed_hmac.h"
 #include "expiration/expiration_manager.h"
 #include "token/batch_token.h"
 
@@ -163,10 +164,12 @@ Status TokenStore::Load() {
   ASSIGN_OR_RETURN(SecretBytes salt, LoadOrCreateKey(kSaltKey));
   ASSIGN_OR_RETURN(SecretBytes batch_key, LoadOrCreateKey(kBatchKeyKey));
   if (batch_key.size() != crypto::kAes256KeySize) return Internal("corrupt batch token key");
+  ASSIGN_OR_RETURN(auto salt_hmac, crypto::KeyedHmac::Create(salt.view()));
   std::scoped_lock lock(mu_, salt_mu_);
   cache_.clear();
   batch_cache_.clear();
   salt_ = std::move(salt);
+  salt_hmac_ = std::move(salt_hmac);
   batch_key_ = std::move(batch_key);
   return Status::Ok();
 }
@@ -174,6 +177,7 @@ Status TokenStore::Load() {
 void TokenStore::Unload() {
   std::scoped_lock lock(mu_, salt_mu_);
   salt_.Clear();
+  salt_hmac_.reset();
   batch_key_.Clear();
   cache_.clear();
   batch_cache_.clear();
@@ -181,8 +185,8 @@ void TokenStore::Unload() {
 
 Result<std::string> TokenStore::Hmac(std::string_view token_id) {
   std::shared_lock lock(salt_mu_);
-  if (salt_.empty()) return Err(Sealed());
-  ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(salt_, token_id));
+  if (salt_hmac_ == nullptr) return Err(Sealed());
+  ASSIGN_OR_RETURN(std::string mac, salt_hmac_->Mac(token_id));
   return crypto::ToHex(mac);
 }
 

@@ -50,6 +50,7 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/status.h"
+#include "crypto/keyed_hmac.h"
 #include "storage/backend.h"
 
 namespace coffer::expiration {
@@ -275,6 +276,7 @@ class TokenStore {
   // request's token no longer runs inside the cache's mutex.
   std::shared_mutex salt_mu_;
   SecretBytes salt_;
+  std::unique_ptr<crypto::KeyedHmac> salt_hmac_;         // salt_, keyed once; same locking
   SecretBytes batch_key_;                                // same locking as salt_
   std::unordered_map<std::string, Cached> cache_;        // guarded by mu_
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
