@@ -1,0 +1,56 @@
+#include "common/clock.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <string>
+
+namespace coffer {
+namespace {
+
+using std::chrono::nanoseconds;
+using std::chrono::system_clock;
+
+system_clock::time_point At(std::int64_t ns) {
+  return system_clock::time_point(
+      std::chrono::duration_cast<system_clock::duration>(nanoseconds(ns)));
+}
+
+// The reference: the C library's calendar.
+std::string ViaGmtime(std::int64_t ns) {
+  std::int64_t secs = ns / 1'000'000'000;
+  std::int64_t frac = ns % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    --secs;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+TEST(FormatRfc3339Test, KnownInstants) {
+  EXPECT_EQ(FormatRfc3339(At(0)), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(FormatRfc3339(At(951782400'000000001)), "2000-02-29T00:00:00.000000001Z");
+  EXPECT_EQ(FormatRfc3339(At(4107542399'999999999)), "2100-02-28T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339(At(-1)), "1969-12-31T23:59:59.999999999Z");
+}
+
+TEST(FormatRfc3339Test, AgreesWithTheCLibraryOverRandomInstants) {
+  std::mt19937_64 rng(20261128);
+  // 1900 .. 2200 (int64 nanoseconds end in 2262).
+  std::uniform_int_distribution<std::int64_t> secs(-2208988800LL, 7258118400LL);
+  std::uniform_int_distribution<std::int64_t> frac(0, 999'999'999);
+  for (int i = 0; i < 20000; ++i) {
+    const std::int64_t ns = secs(rng) * 1'000'000'000 + frac(rng);
+    ASSERT_EQ(FormatRfc3339(At(ns)), ViaGmtime(ns)) << ns;
+  }
+}
+
+}  // namespace
+}  // namespace coffer
