@@ -87,10 +87,24 @@ void KvV2Backend::InvalidateConfig() {
 
 Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
                                                              std::uint64_t* revision) {
-  ASSIGN_OR_RETURN(auto entry, storage_.Get(MetadataKey(key)));
+  std::string storage_key = MetadataKey(key);
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(storage_key));
   if (revision != nullptr) *revision = entry ? entry->revision : 0;
   if (!entry) return std::optional<KeyMetadata>();
+  {
+    std::scoped_lock lock(meta_cache_mu_);
+    auto it = meta_cache_.find(storage_key);
+    if (it != meta_cache_.end() && it->second.revision == entry->revision) {
+      return std::optional<KeyMetadata>(*it->second.meta);
+    }
+  }
   ASSIGN_OR_RETURN(KeyMetadata meta, DecodeMetadata(entry->value));
+  auto decoded = std::make_shared<const KeyMetadata>(meta);
+  std::scoped_lock lock(meta_cache_mu_);
+  if (meta_cache_.size() >= kMetadataCacheSize && !meta_cache_.contains(storage_key)) {
+    meta_cache_.erase(meta_cache_.begin());
+  }
+  meta_cache_.insert_or_assign(std::move(storage_key), DecodedMetadata{entry->revision, decoded});
   return std::optional<KeyMetadata>(std::move(meta));
 }
 

@@ -24,13 +24,20 @@
 // retry reads the config again. So no write is ever decided by a stale
 // config, and the hot path does not read the config from storage.
 //
-// Thread safety: safe for concurrent use (the config cache has its mutex).
+// Decoded metadata is cached too, by storage key, with the revision of the
+// entry it was decoded from: a read that finds the same revision (revisions
+// change on every write and never go back) skips the JSON parse. The entry
+// itself is still read on every request, so nothing is ever served from a
+// stale copy. Metadata holds versions and times, never secret data.
+//
+// Thread safety: safe for concurrent use (each cache has its mutex).
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engines/kv/records.h"
@@ -121,6 +128,14 @@ class KvV2Backend final : public logical::Backend {
   std::unique_ptr<RotationManager> rotation_;
   std::mutex config_mu_;
   std::optional<ConfigSnapshot> config_cache_;  // guarded by config_mu_
+
+  struct DecodedMetadata {
+    std::uint64_t revision = 0;
+    std::shared_ptr<const KeyMetadata> meta;
+  };
+  static constexpr std::size_t kMetadataCacheSize = 4096;
+  std::mutex meta_cache_mu_;
+  std::unordered_map<std::string, DecodedMetadata> meta_cache_;  // guarded by meta_cache_mu_
 };
 
 }  // namespace coffer::engines::kv
