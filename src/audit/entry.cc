@@ -201,7 +201,7 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
         out.push_back(']');
       }
       auth.Key("token_ttl") += std::to_string(a->ttl);
-      AppendJsonString(auth.Key("token_type"), "service");
+      AppendJsonString(auth.Key("token_type"), a->batch ? "batch" : "service");
     }
     auth.Close();
   }

@@ -48,6 +48,7 @@ std::shared_ptr<logical::Auth> MakeAuth(const token::TokenEntry& entry, bool roo
   auth->entity_id = entry.entity_id;
   auth->root = root;
   auth->sudo = sudo;
+  auth->batch = entry.batch;
   auth->ttl = entry.ttl;
   return auth;
 }

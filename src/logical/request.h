@@ -30,8 +30,9 @@ struct Auth {
   std::string display_name;
   std::map<std::string, std::string> metadata;
   std::string entity_id;
-  bool root = false;  // holds the root policy
-  bool sudo = false;  // root, or the ACL grants sudo on this request's path
+  bool root = false;   // holds the root policy
+  bool sudo = false;   // root, or the ACL grants sudo on this request's path
+  bool batch = false;  // a batch token (never stored; no cubbyhole, no accessor)
   std::int64_t ttl = 0;
   // This request spends the token's last use; the core revokes the token
   // when the request is done.

@@ -100,6 +100,11 @@ TEST(EntryTest, RequestEntryHasVaultShapeAndHidesSecrets) {
   EXPECT_FALSE(e.contains("error"));
   EXPECT_EQ(line.find("hunter2"), std::string::npos);
   EXPECT_EQ(line.find("canarytoken"), std::string::npos);
+
+  auto batch = std::make_shared<logical::Auth>(*r.auth);
+  batch->batch = true;
+  r.auth = batch;
+  EXPECT_EQ(Json::parse(Render(src, *salt, EntryOptions{}))["auth"]["token_type"], "batch");
 }
 
 TEST(EntryTest, HmacAccessorFalseAndLogRaw) {

@@ -19,6 +19,11 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
   if (!request.auth || request.auth->token_hmac.empty()) {
     return Err(PermissionDenied("cubbyhole needs a client token"));
   }
+  if (request.auth->batch) {
+    // A batch token is never stored, so nothing would revoke its cubbyhole.
+    return Err(
+        InvalidArgument("cubbyhole operations are only supported by \"service\" type tokens"));
+  }
   const std::string prefix = request.auth->token_hmac + "/";
   const std::string& rel = request.relative_path;
   switch (request.operation) {

@@ -49,6 +49,20 @@ TEST(CubbyholeTest, DestroyRemovesEverythingOfOneToken) {
   EXPECT_TRUE(cubby.HandleRequest(Req(Operation::kRead, "bbb", "d")).has_value());
 }
 
+TEST(CubbyholeTest, RefusesBatchTokensAsVaultDoes) {
+  storage::InmemBackend store;
+  CubbyholeBackend cubby(store);
+  auto r = Req(logical::Operation::kCreate, "aaa", "k", {{"v", "1"}});
+  auto auth = std::make_shared<logical::Auth>(*r.auth);
+  auth->batch = true;
+  r.auth = auth;
+  auto refused = cubby.HandleRequest(r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("service"), std::string::npos);
+  EXPECT_TRUE(store.List("aaa/")->empty());
+}
+
 TEST(CubbyholeTest, RefusesRequestsWithoutTokenAndEmptyWrites) {
   storage::InmemBackend store;
   CubbyholeBackend cubby(store);
