@@ -235,6 +235,10 @@ class Decoder {
                       std::to_string(blocks[0].position.line) + ")");
     }
     const Block& block = blocks[0];
+    if (block.label.empty()) {
+      return Fail(block.pointer, "", "storage",
+                  "the storage type must not be empty, e.g. storage \"local\" { ... }");
+    }
     const std::string context = "storage " + Quoted(block.label);
     config.storage.type = block.label;
     ASSIGN_OR_RETURN(config.storage.params, Params(block, context));
@@ -259,6 +263,10 @@ class Decoder {
                       std::to_string(blocks[0].position.line) + ")");
     }
     const Block& block = blocks[0];
+    if (block.label.empty()) {
+      return Fail(block.pointer, "", "seal",
+                  "the seal type must not be empty, e.g. seal \"transit\" { ... }");
+    }
     ServerConfig::Seal seal;
     seal.type = block.label;
     ASSIGN_OR_RETURN(seal.params, Params(block, "seal " + Quoted(block.label)));

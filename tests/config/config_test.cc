@@ -127,6 +127,46 @@ listener "tcp" { tls_disable = true }
   EXPECT_EQ(config->max_lease_ttl, hours(768));
 }
 
+// Found by fuzz_hcl_config in the CI smoke run: an empty block label was
+// accepted as a storage type (and would fail later, at start-up, with a
+// confusing "unknown storage type """).
+TEST(ConfigTest, EmptyStorageOrSealTypeIsRefused) {
+  auto storage = ParseConfig(
+      R"({"storage":{"":{}},"listener":[{"tcp":{"address":"127.0.0.1:0","tls_disable":"1"}}]})",
+      "fuzz.json");
+  ASSERT_FALSE(storage.has_value());
+  EXPECT_THAT(storage.error().message(), HasSubstr("storage type must not be empty"));
+  auto seal = ParseConfig(R"(
+storage "inmem" {}
+listener "tcp" { tls_disable = true }
+seal "" {}
+)",
+                          "seal.hcl");
+  ASSERT_FALSE(seal.has_value());
+  EXPECT_THAT(seal.error().message(), HasSubstr("seal type must not be empty"));
+}
+
+TEST(ConfigTest, CacheKeys) {
+  auto config = ParseConfig(R"(
+storage "local" { path = "/tmp/x" }
+listener "tcp" { tls_disable = true }
+disable_cache = true
+cache_size = 1000
+)",
+                            "cache.hcl");
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  EXPECT_TRUE(config->disable_cache);
+  EXPECT_EQ(config->cache_size, 1000);
+  auto negative = ParseConfig(R"(
+storage "inmem" {}
+listener "tcp" { tls_disable = true }
+cache_size = -1
+)",
+                              "cache.hcl");
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_THAT(negative.error().message(), HasSubstr("cache_size"));
+}
+
 TEST(ConfigTest, TlsDisableAcceptsVaultSpellings) {
   for (const char* v : {"true", "\"true\"", "\"1\"", "1", "\"t\"", "\"TRUE\""}) {
     auto config = ParseConfig(
