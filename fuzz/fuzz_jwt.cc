@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "auth/jwt/base64url.h"
 #include "auth/jwt/keys.h"
 #include "auth/jwt/token.h"
+#include "common/encoding.h"
 #include "fuzz_util.h"
 
 namespace {

@@ -14,6 +14,12 @@ std::string HexEncode(std::string_view bytes);
 std::optional<SecretBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<SecretBytes> Base64Decode(std::string_view b64);
+// Base64url without padding (RFC 7515 §2; JWTs, JWKs, JWS signatures, batch
+// tokens). Strict: '=' padding, characters outside the URL-safe alphabet, a
+// length that leaves a single dangling character and non-zero spare bits are
+// refused, so each byte string has exactly one encoding.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view in);
 
 // Appends `s` as a double-quoted JSON string (also valid HCL): `"` and `\`
 // escaped, control characters as \n, \r, \t or \u00XX, everything else copied

@@ -5,6 +5,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
 #include "crypto/aead.h"
 
 namespace coffer::token {
@@ -20,63 +21,6 @@ std::string Aad(std::uint8_t version) {
   std::string aad(kAadPrefix);
   aad.push_back(static_cast<char>(version));
   return aad;
-}
-
-constexpr std::string_view kB64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// base64url without padding: the token travels in headers and URLs.
-void AppendBase64Url(std::string& out, std::string_view in) {
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
-  for (; i + 3 <= in.size(); i += 3) {
-    const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out.push_back(kB64Url[(v >> 18) & 63]);
-    out.push_back(kB64Url[(v >> 12) & 63]);
-    out.push_back(kB64Url[(v >> 6) & 63]);
-    out.push_back(kB64Url[v & 63]);
-  }
-  if (in.size() - i == 1) {
-    const unsigned v = byte(i) << 16;
-    out.push_back(kB64Url[(v >> 18) & 63]);
-    out.push_back(kB64Url[(v >> 12) & 63]);
-  } else if (in.size() - i == 2) {
-    const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8);
-    out.push_back(kB64Url[(v >> 18) & 63]);
-    out.push_back(kB64Url[(v >> 12) & 63]);
-    out.push_back(kB64Url[(v >> 6) & 63]);
-  }
-}
-
-int B64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Strict: only the canonical encoding of some byte string decodes (no
-// padding, no stray bits in the last character), so one token has one
-// spelling and its HMAC (the token's identity) is unambiguous.
-bool DecodeBase64Url(std::string_view in, std::string& out) {
-  if (in.size() % 4 == 1) return false;
-  out.clear();
-  out.reserve(in.size() * 3 / 4);
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = B64UrlValue(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return (acc & ((1u << bits) - 1)) == 0;
 }
 
 Json EntryToJson(const TokenEntry& e) {
@@ -131,7 +75,9 @@ Result<SecretBytes> SealBatchToken(const SecretBytes& key, const TokenEntry& ent
   TRY(s);
   std::string id(kBatchTokenPrefix);
   id.reserve(kBatchTokenPrefix.size() + (sealed.size() * 4 + 2) / 3);
-  AppendBase64Url(id, sealed);
+  std::string encoded = Base64UrlEncode(sealed);
+  id += encoded;
+  WipeString(encoded);
   WipeString(sealed);
   SecretBytes out = SecretBytes::FromString(id);
   WipeString(id);
@@ -141,8 +87,12 @@ Result<SecretBytes> SealBatchToken(const SecretBytes& key, const TokenEntry& ent
 Result<TokenEntry> OpenBatchToken(const SecretBytes& key, std::string_view token_id) {
   if (!IsBatchTokenId(token_id)) return Err(PermissionDenied());
   std::string sealed;
-  if (!DecodeBase64Url(token_id.substr(kBatchTokenPrefix.size()), sealed) ||
-      sealed.size() < 1 + crypto::kGcmOverhead ||
+  if (auto decoded = Base64UrlDecode(token_id.substr(kBatchTokenPrefix.size()))) {
+    sealed = std::move(*decoded);
+  } else {
+    return Err(PermissionDenied());
+  }
+  if (sealed.size() < 1 + crypto::kGcmOverhead ||
       static_cast<std::uint8_t>(sealed[0]) != kVersion) {
     WipeString(sealed);
     return Err(PermissionDenied());

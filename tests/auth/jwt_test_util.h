@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "auth/jwt/base64url.h"
+#include "common/encoding.h"
 
 namespace coffer::auth::jwt::testing {
 

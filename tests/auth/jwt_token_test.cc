@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
-#include "auth/jwt/base64url.h"
 #include "auth/jwt/claims.h"
 #include "auth/jwt/keys.h"
 #include "auth/jwt/token.h"
 #include "auth/jwt_test_util.h"
+#include "common/encoding.h"
 
 namespace coffer::auth::jwt {
 namespace {

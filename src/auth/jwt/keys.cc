@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/jwt/base64url.h"
+#include "common/encoding.h"
 
 namespace coffer::auth::jwt {
 namespace {

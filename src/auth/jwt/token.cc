@@ -4,7 +4,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
-#include "auth/jwt/base64url.h"
+#include "common/encoding.h"
 
 namespace coffer::auth::jwt {
 namespace {

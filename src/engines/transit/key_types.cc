@@ -136,33 +136,6 @@ Result<Envelope> ParseEnvelope(std::string_view text, std::string_view what) {
   return Envelope{version, text.substr(colon + 1)};
 }
 
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::string s = Base64Encode(bytes);
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return s;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.empty()) return std::string();
-  std::string s(text);
-  for (char& c : s) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (c == '+' || c == '/')
-      return std::nullopt;
-  }
-  while (s.size() % 4 != 0) s.push_back('=');
-  auto decoded = Base64Decode(s);
-  if (!decoded) return std::nullopt;
-  return std::string(decoded->view());
-}
-
 Result<SecretBytes> DecodeBase64Field(std::string_view value, std::string_view field) {
   if (value.empty()) return SecretBytes();
   auto decoded = Base64Decode(value);

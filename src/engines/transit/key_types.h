@@ -66,10 +66,6 @@ struct Envelope {
 // Parses "vault:vN:payload"; `what` names the field in errors ("ciphertext").
 Result<Envelope> ParseEnvelope(std::string_view text, std::string_view what);
 
-// base64url without padding (JWS); decoder accepts with or without padding.
-std::string Base64UrlEncode(std::string_view bytes);
-std::optional<std::string> Base64UrlDecode(std::string_view text);
-
 // Decodes a standard base64 field; kInvalidArgument naming `field` on error.
 Result<SecretBytes> DecodeBase64Field(std::string_view value, std::string_view field);
 

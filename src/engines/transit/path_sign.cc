@@ -35,6 +35,8 @@ Result<const EVP_MD*> HmacHash(const std::string& name) {
 
 Result<std::string> DecodeSignature(std::string_view payload, const SignOptions& o) {
   if (o.marshaling == "jws") {
+    // JWS has no padding; a padded signature is accepted too.
+    while (payload.ends_with('=')) payload.remove_suffix(1);
     auto raw = Base64UrlDecode(payload);
     if (!raw) return Err(InvalidArgument("invalid signature: payload is not valid base64url"));
     return std::move(*raw);
