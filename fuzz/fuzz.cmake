@@ -35,7 +35,7 @@ coffer_fuzz_target(transit SOURCES ${S}/engines/transit/key_types.cc
                    ${S}/engines/transit/cipher.cc ${S}/engines/transit/policy.cc
                    LIBS coffer_crypto)
 coffer_fuzz_target(jwt SOURCES ${S}/auth/jwt/token.cc ${S}/auth/jwt/keys.cc
-                   ${S}/auth/jwt/base64url.cc LIBS coffer_common OpenSSL::Crypto)
+                   LIBS coffer_common OpenSSL::Crypto)
 coffer_fuzz_target(encoding LIBS coffer_common)
 
 get_property(all_fuzz GLOBAL PROPERTY COFFER_FUZZ_ALL)

@@ -55,9 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto keys = ParseJwks(text);
     if (keys) FUZZ_CHECK(!keys->empty());
   } else {
-    auto raw = Base64UrlDecode(text);
-    if (raw) FUZZ_CHECK(Base64UrlEncode(*raw) == text);
-    FUZZ_CHECK(Base64UrlDecode(Base64UrlEncode(text)) == std::string(text));
+    auto raw = coffer::Base64UrlDecode(text);
+    if (raw) FUZZ_CHECK(coffer::Base64UrlEncode(*raw) == text);
+    FUZZ_CHECK(coffer::Base64UrlDecode(coffer::Base64UrlEncode(text)) == std::string(text));
   }
   return 0;
 }
