@@ -1,7 +1,9 @@
 -- wrk script: POST auth/token/create with a small body (a child of the
 -- calling token with the default policy and a 1 h TTL). The token comes from
--- $COFFER_TOKEN. Prints one parseable summary line (same format as report.lua).
-local body = '{"policies":["default"],"ttl":"1h"}'
+-- $COFFER_TOKEN; $TOKEN_TYPE=batch asks for a batch token (nothing is written
+-- to storage). Prints one parseable summary line (same format as report.lua).
+local token_type = os.getenv("TOKEN_TYPE") or "service"
+local body = '{"policies":["default"],"ttl":"1h","type":"' .. token_type .. '"}'
 local headers = {
   ["X-Vault-Token"] = os.getenv("COFFER_TOKEN") or "",
   ["Content-Type"] = "application/json",
@@ -13,4 +15,3 @@ end
 
 -- The summary line comes from report.lua, next to this script.
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.lua")
-
