@@ -200,7 +200,8 @@ void Ticket::DeviceDone(bool written) {
   std::unique_lock lock(mu_);
   wanted_ = true;
   if (written) ++written_;
-  if (--outstanding_ > 0 || !then_) return;
+  if (--outstanding_ == 0 && written_ == 0) metrics::Telemetry::Global().RecordAuditFailure(entry_);
+  if (outstanding_ > 0 || !then_) return;
   bool failed = written_ == 0;
   auto then = std::move(then_);
   lock.unlock();
@@ -216,15 +217,19 @@ std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySo
   for (const auto& d : *devices) {
     if (d->Wants(in)) wanted.push_back(d);
   }
-  auto ticket = std::make_shared<Ticket>(wanted.size());
+  auto ticket = std::make_shared<Ticket>(wanted.size(), entry.type == EntrySource::Type::kRequest
+                                                            ? metrics::AuditEntry::kRequest
+                                                            : metrics::AuditEntry::kResponse);
   for (const auto& d : wanted) {
     std::vector<std::string> lines;
     lines.push_back(Render(entry, d->salt(), d->entry_options()));
     if (second != nullptr) lines.push_back(Render(*second, d->salt(), d->entry_options()));
-    d->WriteAsync(std::move(lines), [ticket, path = d->config().path](Status s) {
-      if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
-      ticket->DeviceDone(s.ok());
-    });
+    d->WriteAsync(std::move(lines),
+                  [ticket, path = d->config().path, type = d->config().type](Status s) {
+                    metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());
+                    if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
+                    ticket->DeviceDone(s.ok());
+                  });
   }
   return ticket;
 }

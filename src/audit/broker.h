@@ -21,6 +21,7 @@
 #include "audit/device.h"
 #include "audit/entry.h"
 #include "common/clock.h"
+#include "metrics/telemetry.h"
 #include "storage/backend.h"
 
 namespace coffer::audit {
@@ -29,7 +30,9 @@ namespace coffer::audit {
 // when every device that wanted them wrote or failed. Thread-safe.
 class Ticket {
  public:
-  explicit Ticket(std::size_t devices) : outstanding_(devices) {}
+  // `entry`: which failure counter a ticket no device could write counts
+  // in (a request/response pair counts as a request).
+  Ticket(std::size_t devices, metrics::AuditEntry entry) : outstanding_(devices), entry_(entry) {}
   // Runs `then` with Ok (at least one device wrote, or none wanted the
   // entries) or kInternal — at once if the ticket is complete.
   void Then(std::function<void(Status)> then);
@@ -43,6 +46,7 @@ class Ticket {
   std::size_t written_ = 0;           // guarded by mu_
   bool wanted_ = false;               // guarded by mu_
   std::function<void(Status)> then_;  // guarded by mu_
+  metrics::AuditEntry entry_;
   friend class Broker;
 };
 

@@ -7,6 +7,7 @@
 
 #include "barrier/ciphertext.h"
 #include "crypto/random.h"
+#include "metrics/telemetry.h"
 
 namespace coffer::barrier {
 namespace {
@@ -14,6 +15,9 @@ namespace {
 // Past this many encryptions under one term, random 96-bit nonces are no
 // longer safe; writes fail rather than go on if rotation keeps failing.
 constexpr std::uint64_t kHardEncryptionLimit = std::uint64_t{1} << 32;
+
+// coffer_barrier_operations_total (a relaxed add on this thread's shard).
+void CountOp(metrics::BarrierOp op) { metrics::Telemetry::Global().RecordBarrier(op); }
 
 Status SealedError() { return ::coffer::Sealed(); }
 
@@ -117,6 +121,7 @@ Status AesGcmBarrier::SetRotationConfig(const RotationConfig& config) {
 Result<std::optional<storage::Entry>> AesGcmBarrier::Get(std::string_view key) {
   std::shared_ptr<const Keyring> keyring = keyring_.load();
   if (keyring == nullptr) return Err(SealedError());
+  CountOp(metrics::BarrierOp::kGet);
   ASSIGN_OR_RETURN(std::optional<storage::Entry> entry, physical_.Get(key));
   if (!entry.has_value()) return entry;
   ASSIGN_OR_RETURN(std::uint32_t term, CiphertextTerm(entry->value));
@@ -131,6 +136,7 @@ Result<std::optional<storage::Entry>> AesGcmBarrier::Get(std::string_view key) {
 Status AesGcmBarrier::Put(std::string_view key, std::string_view value) {
   if (Sealed()) return SealedError();
   if (key == kKeyringPath) return ReservedKey();
+  CountOp(metrics::BarrierOp::kPut);
   ASSIGN_OR_RETURN(std::string sealed, Encrypt(key, value));
   return physical_.Put(key, sealed);
 }
@@ -138,11 +144,13 @@ Status AesGcmBarrier::Put(std::string_view key, std::string_view value) {
 Status AesGcmBarrier::Delete(std::string_view key) {
   if (Sealed()) return SealedError();
   if (key == kKeyringPath) return ReservedKey();
+  CountOp(metrics::BarrierOp::kDelete);
   return physical_.Delete(key);
 }
 
 Result<std::vector<std::string>> AesGcmBarrier::List(std::string_view prefix) {
   if (Sealed()) return Err(SealedError());
+  CountOp(metrics::BarrierOp::kList);
   return physical_.List(prefix);
 }
 
@@ -158,6 +166,10 @@ Status AesGcmBarrier::Transact(std::span<const storage::Compare> compares,
       ASSIGN_OR_RETURN(out.value, Encrypt(op.key, op.value));
     }
     sealed_ops.push_back(std::move(out));
+  }
+  for (const storage::Op& op : ops) {
+    CountOp(op.kind == storage::Op::Kind::kPut ? metrics::BarrierOp::kPut
+                                               : metrics::BarrierOp::kDelete);
   }
   return physical_.Transact(compares, sealed_ops);
 }

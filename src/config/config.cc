@@ -38,7 +38,8 @@ const std::set<std::string, std::less<>> kTopLevelKeys = {"storage",
                                                           "raw_storage_endpoint",
                                                           "pid_file",
                                                           "default_lease_ttl",
-                                                          "max_lease_ttl"};
+                                                          "max_lease_ttl",
+                                                          "telemetry"};
 
 const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "cluster_address",
@@ -54,7 +55,13 @@ const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "http_read_header_timeout",
                                                           "http_read_timeout",
                                                           "http_write_timeout",
-                                                          "http_idle_timeout"};
+                                                          "http_idle_timeout",
+                                                          "telemetry"};
+
+const std::set<std::string, std::less<>> kTelemetryKeys = {
+    "disable_hostname", "prometheus_retention_time", "usage_gauge_period"};
+const std::set<std::string, std::less<>> kListenerTelemetryKeys = {
+    "unauthenticated_metrics_access"};
 
 // host:port, with an optional [IPv6] host and a port in 0..65535.
 bool IsHostPort(std::string_view address) {
@@ -88,6 +95,7 @@ class Decoder {
     TRY(DecodeStorage(root, config));
     TRY(DecodeListeners(root, config));
     TRY(DecodeSeal(root, config));
+    TRY(DecodeTelemetry(root, config.telemetry));
 
     TRY(Field(root, "", "", "disable_mlock", internal::ReadBool, &config.disable_mlock));
     TRY(Field(root, "", "", "disable_core_dumps", internal::ReadBool, &config.disable_core_dumps));
@@ -275,6 +283,51 @@ class Decoder {
     return Status::Ok();
   }
 
+  // An unlabelled block that may appear once (telemetry { ... }): its body,
+  // or null when absent. Checks its keys against `known`.
+  Result<const json*> SingleBlock(const json& body, const std::string& pointer,
+                                  std::string_view context, std::string_view name,
+                                  const std::set<std::string, std::less<>>& known) const {
+    auto it = body.find(name);
+    if (it == body.end()) return nullptr;
+    std::string block_pointer = hcl::JoinPointer(pointer, name);
+    const json* block = &*it;
+    if (block->is_array() && block->size() == 1) {
+      block = &(*block)[0];
+      block_pointer = hcl::JoinPointer(block_pointer, "0");
+    }
+    if (block->is_array()) {
+      return Err(Fail(block_pointer, context, name,
+                      "only one " + std::string(name) + " block is allowed"));
+    }
+    if (!block->is_object()) {
+      return Err(Fail(block_pointer, context, name,
+                      "must be a block, e.g. " + std::string(name) + " { ... }"));
+    }
+    for (const auto& [key, value] : block->items()) {
+      if (!known.contains(key)) {
+        return Err(Fail(hcl::JoinPointer(block_pointer, key), context,
+                        std::string(name) + "." + key, "unknown key"));
+      }
+    }
+    return block;
+  }
+
+  Status DecodeTelemetry(const json& root, ServerConfig::Telemetry& t) const {
+    ASSIGN_OR_RETURN(const json* block, SingleBlock(root, "", "", "telemetry", kTelemetryKeys));
+    if (block == nullptr) return Status::Ok();
+    const std::string p = hcl::JoinPointer("", "telemetry");
+    auto read_seconds = [](const json& v) -> Result<std::chrono::seconds> {
+      ASSIGN_OR_RETURN(auto ms, internal::ReadDuration(v));
+      return std::chrono::duration_cast<std::chrono::seconds>(ms);
+    };
+    TRY(Field(*block, p, "telemetry", "disable_hostname", internal::ReadBool, &t.disable_hostname));
+    TRY(Field(*block, p, "telemetry", "prometheus_retention_time", read_seconds,
+              &t.prometheus_retention_time));
+    TRY(Field(*block, p, "telemetry", "usage_gauge_period", read_seconds, &t.usage_gauge_period));
+    return Status::Ok();
+  }
+
   Status DecodeListeners(const json& root, ServerConfig& config) const {
     ASSIGN_OR_RETURN(std::vector<Block> blocks, Blocks(root, "listener"));
     if (blocks.empty()) {
@@ -368,6 +421,13 @@ class Decoder {
     TRY(Field(body, p, context, "http_write_timeout", internal::ReadDuration,
               &l.http_write_timeout));
     TRY(Field(body, p, context, "http_idle_timeout", internal::ReadDuration, &l.http_idle_timeout));
+    ASSIGN_OR_RETURN(const json* telemetry,
+                     SingleBlock(body, p, context, "telemetry", kListenerTelemetryKeys));
+    if (telemetry != nullptr) {
+      TRY(Field(*telemetry, hcl::JoinPointer(p, "telemetry"), context,
+                "unauthenticated_metrics_access", internal::ReadBool,
+                &l.unauthenticated_metrics_access));
+    }
     return Status::Ok();
   }
 

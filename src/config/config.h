@@ -64,12 +64,27 @@ struct ServerConfig {
     std::chrono::milliseconds http_read_timeout = std::chrono::seconds(30);
     std::chrono::milliseconds http_write_timeout{0};  // 0: no limit
     std::chrono::milliseconds http_idle_timeout = std::chrono::minutes(5);
+    // telemetry { unauthenticated_metrics_access = true }: GET sys/metrics
+    // on this listener needs no token and answers while sealed.
+    bool unauthenticated_metrics_access = false;
     std::string source;
+  };
+  // The top-level telemetry { ... } block (docs/metrics.md). Only
+  // prometheus_retention_time has an effect: 0 turns the Prometheus format
+  // of sys/metrics off, as in Vault (Coffer's counters are cumulative, so
+  // a non-zero retention changes nothing). disable_hostname (Coffer never
+  // prefixes names with the host) and usage_gauge_period (gauges are
+  // computed at each scrape) are accepted so Vault configs load.
+  struct Telemetry {
+    bool disable_hostname = false;
+    std::chrono::seconds prometheus_retention_time = std::chrono::hours(24);
+    std::chrono::seconds usage_gauge_period = std::chrono::minutes(10);
   };
 
   Storage storage;                  // exactly one storage block is required
   std::vector<Listener> listeners;  // at least one; in file order
   std::optional<Seal> seal;         // absent: Shamir seal
+  Telemetry telemetry;
 
   bool disable_mlock = false;
   // Core dumps could hold key material, so the server turns them off unless

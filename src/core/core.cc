@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "core/login.h"
+#include "core/request_metrics.h"
 #include "core/secret_leases.h"
 #include "core/system_backend.h"
 #include "crypto/random.h"
@@ -72,7 +73,10 @@ logical::Response Finish(Result<logical::Response> result) {
 
 }  // namespace
 
-Core::Core(CoreOptions options) : physical_(std::move(options.physical)), clock_(options.clock) {
+Core::Core(CoreOptions options)
+    : physical_(std::move(options.physical)),
+      clock_(options.clock),
+      prometheus_metrics_(options.prometheus_metrics) {
   barrier_ = std::make_unique<barrier::AesGcmBarrier>(*physical_, *clock_);
   seal_ = std::make_unique<seal::ShamirSeal>(*physical_, *barrier_);
   token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");
@@ -303,31 +307,48 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
 static thread_local std::shared_ptr<audit::Ticket>* deferred_audit = nullptr;
 
 void Core::Handle(logical::Request request, std::function<void(logical::Response)> done) {
+  // Every answer is counted (request_metrics.h) just before it leaves.
+  const auto started = std::chrono::steady_clock::now();
+  const metrics::Method method = MetricsMethod(request.operation);
   if (IsInlineRead(request, *router_) && audit_->Enabled() && !sealed_.load()) {
     std::shared_ptr<audit::Ticket> ticket;
     deferred_audit = &ticket;
     logical::Response response = HandleRequest(request);
     deferred_audit = nullptr;
+    const metrics::Family family = MetricsFamily(request, response, *router_);
     if (!ticket) {
+      CountRequest(family, method, response, started);
       done(std::move(response));
       return;
     }
     // The answer leaves only once a device recorded it.
-    ticket->Then([done = std::move(done), response = std::move(response)](Status s) mutable {
-      done(s.ok() ? std::move(response) : http::ResponseFor(AuditFailure()));
+    ticket->Then([done = std::move(done), response = std::move(response), family, method,
+                  started](Status s) mutable {
+      logical::Response answer = s.ok() ? std::move(response) : http::ResponseFor(AuditFailure());
+      CountRequest(family, method, answer, started);
+      done(std::move(answer));
     });
     return;
   }
   if (IsInlinePath(request.path) || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
       (sealed_.load() && !AllowedWhileSealed(request.path))) {
-    done(HandleRequest(request));
+    logical::Response response = HandleRequest(request);
+    CountRequest(MetricsFamily(request, response, *router_), method, response, started);
+    done(std::move(response));
     return;
   }
   auto shared_done = std::make_shared<std::function<void(logical::Response)>>(std::move(done));
   auto shared_req = std::make_shared<logical::Request>(std::move(request));
-  bool queued =
-      pool_->Post([this, shared_req, shared_done] { (*shared_done)(HandleRequest(*shared_req)); });
-  if (!queued) (*shared_done)(http::ResponseFor(Unavailable("server is shutting down")));
+  bool queued = pool_->Post([this, shared_req, shared_done, method, started] {
+    logical::Response response = HandleRequest(*shared_req);
+    CountRequest(MetricsFamily(*shared_req, response, *router_), method, response, started);
+    (*shared_done)(std::move(response));
+  });
+  if (!queued) {
+    logical::Response response = http::ResponseFor(Unavailable("server is shutting down"));
+    CountRequest(MetricsFamily(*shared_req, response, *router_), method, response, started);
+    (*shared_done)(std::move(response));
+  }
 }
 
 std::optional<logical::Response> Core::Preflight(std::string_view path,

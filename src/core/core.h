@@ -52,6 +52,9 @@ struct CoreOptions {
   // System-wide token and lease TTLs (config default_lease_ttl/max_lease_ttl).
   std::chrono::seconds default_lease_ttl{768 * 3600};
   std::chrono::seconds max_lease_ttl{768 * 3600};
+  // sys/metrics?format=prometheus (off when the config's telemetry block
+  // sets prometheus_retention_time = 0, as in Vault).
+  bool prometheus_metrics = true;
 };
 
 struct InitResult {
@@ -69,6 +72,11 @@ class Core final : public http::Handler {
   bool WantsPreflight() const override { return quotas_active_.load(std::memory_order_relaxed); }
   std::optional<logical::Response> Preflight(std::string_view path, std::string_view remote_address,
                                              std::map<std::string, std::string>* headers) override;
+  // GET sys/metrics on a listener with unauthenticated_metrics_access: no
+  // token, not audited (as Vault), answered inline also while sealed
+  // (sys_metrics.cc).
+  void HandleUnauthenticatedMetrics(logical::Request request,
+                                    std::function<void(logical::Response)> done) override;
 
   // The whole pipeline, synchronously (tests and the worker pool call it).
   logical::Response HandleRequest(logical::Request& request);
@@ -112,6 +120,8 @@ class Core final : public http::Handler {
   std::string_view storage_type() const { return physical_->Type(); }
   std::string cluster_name() const;
   std::string cluster_id() const;
+  bool prometheus_metrics() const { return prometheus_metrics_; }
+  std::chrono::steady_clock::time_point created_at() const { return created_at_; }
 
  private:
   explicit Core(CoreOptions options);
@@ -167,6 +177,8 @@ class Core final : public http::Handler {
   std::unique_ptr<storage::Backend> quotas_view_;
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};
+  bool prometheus_metrics_ = true;
+  const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal
   std::atomic<bool> sealed_{true};

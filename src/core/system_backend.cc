@@ -62,6 +62,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p.starts_with("sys/events/")) return core_.events().Handle(request);
   if (p.starts_with("sys/quotas/")) return Quotas(request);
   if (p == "sys/locked-users" || p.starts_with("sys/locked-users/")) return LockedUsers(request);
+  if (p == "sys/metrics") return Metrics(request);
   if (p == "sys/audit" || p.starts_with("sys/audit/")) return Audit(request);
   if (p.starts_with("sys/audit-hash/")) return AuditHash(request);
   if (p.starts_with("sys/audit-verify/")) return AuditVerify(request);

@@ -64,6 +64,8 @@ class SystemBackend {
   Result<logical::Response> Quotas(const logical::Request& request);
   // sys/locked-users[/:mount_accessor/unlock/:alias] (sys_locked_users.cc).
   Result<logical::Response> LockedUsers(const logical::Request& request);
+  // sys/metrics (sys_metrics.cc).
+  Result<logical::Response> Metrics(const logical::Request& request);
   Core& core_;
 };
 
@@ -75,6 +77,14 @@ logical::Response LegacyResponse(const logical::Request& request, logical::Json 
 // ""), for engines (BackendConfig::generate_password). kNotFound for an
 // unknown policy.
 Result<SecretBytes> GeneratePolicyPassword(Core& core, std::string_view name);
+
+// The sys/metrics answer (Prometheus text or JSON, by the `format` query
+// parameter). `state_readable`: the caller holds the core's state lock and
+// the core is unsealed (gauges that need it are left out otherwise).
+// Errors: kInvalidArgument (unknown format, Prometheus turned off),
+// kMethodNotAllowed (not a read).
+Result<logical::Response> MetricsResponse(Core& core, const logical::Request& request,
+                                          bool state_readable);
 
 // The version string reported by seal-status and health.
 std::string_view CofferVersion();

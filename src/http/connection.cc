@@ -307,6 +307,7 @@ class Connection final : public ConnBase {
     wire.wrap_ttl = msg["X-Vault-Wrap-TTL"];
     wire.mfa = msg["X-Vault-MFA"];
     wire.content_type = msg[bhttp::field::content_type];
+    wire.accept = msg[bhttp::field::accept];
     wire.body = msg.body();
     wire.remote_address = remote_;
     wire.tls = kTls;
@@ -345,7 +346,12 @@ class Connection final : public ConnBase {
           done(std::move(response));
         };
       }
-      impl_.handler.Handle(std::move(*built), std::move(done));
+      if (impl_.options.unauthenticated_metrics_access && built->path == "sys/metrics" &&
+          built->operation == logical::Operation::kRead) {
+        impl_.handler.HandleUnauthenticatedMetrics(std::move(*built), std::move(done));
+      } else {
+        impl_.handler.Handle(std::move(*built), std::move(done));
+      }
       return;
     } catch (const std::exception& e) {
       spdlog::error("http: handler threw: {}", e.what());

@@ -22,6 +22,14 @@ class Handler {
   // the I/O thread first. `done` is thread-safe to call.
   virtual void Handle(logical::Request request, std::function<void(logical::Response)> done) = 0;
 
+  // GET sys/metrics on a listener configured with
+  // unauthenticated_metrics_access: answered without a token, also while
+  // sealed. The same contract as Handle; by default it is Handle.
+  virtual void HandleUnauthenticatedMetrics(logical::Request request,
+                                            std::function<void(logical::Response)> done) {
+    Handle(std::move(request), std::move(done));
+  }
+
   // Whether Preflight has anything to check right now (cheap; when false
   // the server skips it).
   virtual bool WantsPreflight() const { return false; }

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "http/path.h"
+#include "metrics/exposition.h"
 
 namespace coffer::http {
 namespace {
@@ -157,6 +158,11 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
     auto data = ParseJsonBody(wire.body, max_json_depth);
     if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
     req.data = std::move(*data);
+  }
+
+  if (req.path == "sys/metrics" && !wire.accept.empty() && !req.query.contains("format")) {
+    std::string_view format = metrics::FormatFromAccept(wire.accept);
+    if (!format.empty()) req.query.emplace("format", format);
   }
 
   if (!wire.vault_token.empty()) {

@@ -24,6 +24,7 @@ struct WireRequest {
   std::string_view wrap_ttl;       // X-Vault-Wrap-TTL
   std::string_view mfa;            // X-Vault-MFA
   std::string_view content_type;   // Content-Type
+  std::string_view accept;         // Accept (read only for sys/metrics)
   std::string_view body;
   std::string remote_address;
   bool tls = false;
@@ -32,7 +33,9 @@ struct WireRequest {
 
 // Builds the logical request, or the response to send instead (404 for
 // non-API paths, 400 for bad paths/queries/JSON, 405 for unknown methods,
-// 415 for a PATCH that is not application/merge-patch+json).
+// 415 for a PATCH that is not application/merge-patch+json). For
+// sys/metrics without a `format` query parameter, an Accept header asking
+// for Prometheus text sets format=prometheus (Vault's FormatFromRequest).
 std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
                                                                 std::size_t max_json_depth);
 

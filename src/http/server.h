@@ -44,6 +44,9 @@ struct ServerOptions {
   std::size_t max_json_depth = 500;
   int io_threads = 0;                  // 0 = std::thread::hardware_concurrency()
   std::size_t max_connections = 4096;  // beyond this, new connections are closed at once
+  // The listener's telemetry { unauthenticated_metrics_access = true }:
+  // GET sys/metrics goes to Handler::HandleUnauthenticatedMetrics.
+  bool unauthenticated_metrics_access = false;
 };
 
 class Server {

@@ -52,8 +52,8 @@ std::string_view MethodName(Method method);
 
 // HTTP statuses counted under their own code; any other status counts as
 // code="other".
-inline constexpr int kCountedStatuses[] = {200, 204, 206, 301, 307, 400, 401, 403, 404,
-                                           405, 409, 412, 413, 415, 429, 500, 501, 503};
+inline constexpr int kCountedStatuses[] = {200, 204, 206, 301, 307, 400, 401, 403, 404, 405,
+                                           409, 412, 413, 415, 429, 500, 501, 502, 503, 507};
 inline constexpr std::size_t kStatusCount = std::size(kCountedStatuses) + 1;
 
 enum class BarrierOp : std::uint8_t { kGet, kPut, kDelete, kList };

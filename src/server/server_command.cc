@@ -74,6 +74,7 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   };
   o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
   o.idle_timeout = at_least_1s(l.http_idle_timeout);
+  o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
   return o;
 }
 
@@ -206,6 +207,7 @@ int RunServer(int argc, char** argv) {
   options.default_lease_ttl =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.default_lease_ttl);
   options.max_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.max_lease_ttl);
+  options.prometheus_metrics = cfg.telemetry.prometheus_retention_time.count() > 0;
   auto core = core::Core::Create(std::move(options));
   if (!core) {
     std::fprintf(stderr, "Error starting core: %s\n", core.error().ToString().c_str());
