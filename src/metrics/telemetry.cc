@@ -172,18 +172,19 @@ std::vector<MetricFamily> Telemetry::Collect() const {
   }
   out.push_back(std::move(barrier));
 
-  MetricFamily req_fail =
-      NewFamily("coffer_audit_log_request_failures_total",
-                "Requests refused because no audit device could record their request entry.",
-                MetricType::Counter);
-  req_fail.metric.push_back(Counter({}, audit_failures_.Value(0)));
-  out.push_back(std::move(req_fail));
-  MetricFamily resp_fail =
-      NewFamily("coffer_audit_log_response_failures_total",
-                "Answers withheld because no audit device could record their response entry.",
-                MetricType::Counter);
-  resp_fail.metric.push_back(Counter({}, audit_failures_.Value(1)));
-  out.push_back(std::move(resp_fail));
+  // Indexed by AuditEntry: kRequest, kResponse.
+  const std::array<std::pair<const char*, const char*>, 2> audit_failures = {{
+      {"coffer_audit_log_request_failures_total",
+       "Requests refused because no audit device could record their request entry."},
+      {"coffer_audit_log_response_failures_total",
+       "Answers withheld because no audit device could record their response entry."},
+  }};
+  for (std::size_t i = 0; i < audit_failures.size(); ++i) {
+    MetricFamily f =
+        NewFamily(audit_failures[i].first, audit_failures[i].second, MetricType::Counter);
+    f.metric.push_back(Counter({}, audit_failures_.Value(i)));
+    out.push_back(std::move(f));
+  }
 
   MetricFamily writes = NewFamily(
       "coffer_audit_device_writes_total",
