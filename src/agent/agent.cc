@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "agent/auth.h"
+#include "agent/change_events.h"
 #include "agent/renderer.h"
 #include "agent/supervisor.h"
 #include "common/log.h"
@@ -34,6 +37,7 @@ milliseconds TwoThirds(seconds ttl) {
 
 struct Agent::State {
   AgentConfig config;
+  Transport* transport;  // owned by client
   Client client;
   AutoAuth auth;
   std::unique_ptr<Renderer> renderer;
@@ -53,8 +57,19 @@ struct Agent::State {
   milliseconds render_backoff{1000};
   bool child_started = false;
 
+  // Change events (see StartEvents): the secret paths the last render pass
+  // read, and what the subscriber thread reported since the last look.
+  std::set<std::string> watched_paths;
+  std::mutex events_mu;
+  SecretBytes stream_token;             // guarded by events_mu
+  std::set<std::string> changed_paths;  // guarded by events_mu
+  bool events_reopened = false;         // guarded by events_mu
+  // Last, so that it stops before the members its thread uses go away.
+  std::unique_ptr<ChangeSubscriber> events;
+
   State(AgentConfig c, std::unique_ptr<Transport> t)
       : config(std::move(c)),
+        transport(t.get()),
         client(std::move(t)),
         auth(config.method.value_or(AuthMethodConfig{}), config.sinks, client) {}
 
@@ -96,7 +111,68 @@ struct Agent::State {
                  r->ttl.count(), r->renewable);
     auth.WriteSinks(token).IgnoreError();  // logged per sink
     render_needed = true;
+    if (!config.exit_after_auth) StartEvents();
     return !config.exit_after_auth;
+  }
+
+  // Subscribes to KV change events with the current token (again after
+  // each login), so that a write re-renders at once; the render interval
+  // stays as the safety net and the fallback when the server refuses.
+  void StartEvents() {
+    if (!HasWork()) return;
+    {
+      std::scoped_lock lock(events_mu);
+      stream_token = token.Clone();
+    }
+    if (events) {
+      events->Reconnect();
+      return;
+    }
+    ChangeSubscriber::Options options;
+    options.log = [](const std::string& m) { spdlog::info("agent: {}", m); };
+    ChangeSubscriber::Callbacks callbacks;
+    callbacks.on_open = [this] {
+      std::scoped_lock lock(events_mu);
+      events_reopened = true;
+    };
+    callbacks.on_change = [this](const std::string& path) {
+      std::scoped_lock lock(events_mu);
+      changed_paths.insert(path);
+    };
+    events = std::make_unique<ChangeSubscriber>(
+        std::move(options),
+        [this](const std::string& path, const std::function<void()>& on_open,
+               const std::function<void(std::string_view)>& on_record) -> Result<int> {
+          SecretBytes t;
+          {
+            std::scoped_lock lock(events_mu);
+            t = stream_token.Clone();
+          }
+          return transport->StreamEvents(path, t, on_open, on_record);
+        },
+        [this] { transport->CancelStream(); }, [this] { transport->ResetStream(); },
+        std::move(callbacks));
+    events->Start();
+  }
+
+  // Turns what the subscriber saw into a render: after the stream
+  // (re)opened (writes made while it was down were missed) or when a path
+  // the templates read changed.
+  void TakeEvents() {
+    std::set<std::string> changed;
+    bool reopened = false;
+    {
+      std::scoped_lock lock(events_mu);
+      changed.swap(changed_paths);
+      reopened = std::exchange(events_reopened, false);
+    }
+    if (reopened) render_needed = true;
+    for (const std::string& p : changed) {
+      if (watched_paths.contains(p)) {
+        spdlog::debug("agent: change event for {}; rendering", p);
+        render_needed = true;
+      }
+    }
   }
 
   void Renew() {
@@ -153,6 +229,8 @@ struct Agent::State {
     PassResult pass =
         renderer->RenderAll([this](const std::string& p, const Json& d) { return Fetch(p, d); });
     for (const Status& e : pass.errors) spdlog::error("agent: template: {}", e.message());
+    watched_paths.clear();
+    for (const std::string& p : pass.paths) watched_paths.insert(NormalizeSecretPath(p));
     spdlog::debug("agent: render pass done ({} written, {} errors)", pass.files_written,
                   pass.errors.size());
     if (pass.errors.empty()) {
@@ -210,6 +288,7 @@ int Agent::Run() {
   ::signal(SIGPIPE, SIG_IGN);
 
   auto finish = [&](int code) {
+    if (s.events) s.events->Stop();
     if (s.supervisor) s.supervisor->Stop(seconds(10));
     if (!s.config.pid_file.empty()) ::unlink(s.config.pid_file.c_str());
     return code;
@@ -245,6 +324,7 @@ int Agent::Run() {
     } else if (!s.token.empty() && s.renew_at && now >= *s.renew_at) {
       s.Renew();
     }
+    if (s.events) s.TakeEvents();
     if (!s.token.empty() && s.HasWork() && (s.render_needed || Clock::now() >= s.next_render)) {
       s.Render();
     }

@@ -6,7 +6,10 @@
 //     max TTL caps the renewal, and when the server says the token is unknown;
 //   - templates: a render pass right after each login, then every
 //     static_secret_render_interval (sooner for leased secrets, see
-//     renderer.h), retried with backoff after errors;
+//     renderer.h), retried with backoff after errors; and at once when a
+//     KV change event names a path the last pass read, or the event stream
+//     (re)opens (a ChangeSubscriber thread, change_events.h; without it, or
+//     when the server refuses it, only the intervals apply);
 //   - exec: starts the child once the env_templates rendered, restarts it
 //     when they change (restart_on_secret_changes = "always"), forwards
 //     SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 to it, and exits with its code.

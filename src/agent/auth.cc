@@ -57,6 +57,13 @@ Result<std::string> AutoAuth::LoginBody() {
       body += ",\"secret_id\":";
       AppendJsonString(body, cached_secret_.view());
     }
+  } else if (method_.type == "cert") {
+    // The credential is the TLS client certificate the transport presents;
+    // the body only names the role, when one is configured.
+    if (!method_.cert_name.empty()) {
+      body += "\"name\":";
+      AppendJsonString(body, method_.cert_name);
+    }
   } else {
     TRY(Refresh(method_.jwt_path, method_.remove_jwt_after_reading, cached_secret_, "JWT"));
     body += "\"role\":";
@@ -71,8 +78,19 @@ Result<std::string> AutoAuth::LoginBody() {
 Result<LoginResult> AutoAuth::Login() {
   Result<std::string> body = LoginBody();
   if (!body) return Err(body.error());
-  ASSIGN_OR_RETURN(nlohmann::json answer, client_.Call("POST", method_.mount_path + "/login",
-                                                       std::move(*body), SecretBytes()));
+  Result<nlohmann::json> called =
+      client_.Call("POST", method_.mount_path + "/login", std::move(*body), SecretBytes());
+  if (!called && method_.type == "cert" &&
+      (called.error().code() == Code::kInvalidArgument ||
+       called.error().code() == Code::kPermissionDenied)) {
+    return Err(Status(called.error().code(),
+                      called.error().message() +
+                          " (the server did not accept the client certificate: it must be "
+                          "issued by the CA of a cert role, unexpired, and allowed by that "
+                          "role's constraints)"));
+  }
+  if (!called) return Err(called.error());
+  nlohmann::json answer = std::move(*called);
   Result<LoginResult> r = ParseAuth(answer);
   if (answer.is_object() && answer.contains("auth")) {
     std::string t = answer["auth"].value("client_token", "");

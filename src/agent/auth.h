@@ -1,5 +1,6 @@
 #pragma once
-// Auto-auth: logs in with the configured method (AppRole or JWT), and writes
+// Auto-auth: logs in with the configured method (AppRole, JWT, or cert: the
+// TLS client certificate the transport presents is the credential), and writes
 // each new token to the sinks. The timing (renewal at 2/3 of the TTL,
 // re-login near the max TTL, backoff) lives in TokenKeeper (token_keeper.h).
 //

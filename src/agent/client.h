@@ -10,6 +10,7 @@
 // server's error strings, never the token or a request body.
 // Not thread-safe.
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,6 +34,22 @@ class Transport {
   virtual Result<HttpAnswer> Send(std::string_view method, std::string_view path,
                                   std::string_view body, const SecretBytes& token,
                                   std::string_view wrap_ttl) = 0;
+
+  // A streaming GET of Server-Sent Events (see ChangeSubscriber::StreamFn):
+  // on_open once the server answered 200, then on_record per record, until
+  // the stream ends. Returns the HTTP status or the transport error. Runs
+  // on another thread than Send, so an implementation uses its own
+  // connection. Default: kUnsupported (no streaming; the agent polls).
+  virtual Result<int> StreamEvents(std::string_view path, const SecretBytes& token,
+                                   const std::function<void()>& on_open,
+                                   const std::function<void(std::string_view)>& on_record) {
+    (void)path, (void)token, (void)on_open, (void)on_record;
+    return Err(Unsupported("this transport cannot stream"));
+  }
+  // Ends a StreamEvents in progress (and the next one, until ResetStream).
+  // Thread-safe.
+  virtual void CancelStream() {}
+  virtual void ResetStream() {}
 };
 
 class Client {

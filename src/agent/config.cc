@@ -129,14 +129,9 @@ Result<AuthMethodConfig> ParseMethod(std::string type, const json& m, const Read
   if (type.empty()) {
     ASSIGN_OR_RETURN(type, r.String(m, "type"));
   }
-  if (type == "cert") {
-    return Err(
-        Unsupported("auto_auth method \"cert\" is not supported by this server yet "
-                    "(Coffer has no cert auth method); use approle or jwt"));
-  }
-  if (type != "approle" && type != "jwt") {
+  if (type != "approle" && type != "jwt" && type != "cert") {
     return Err(InvalidArgument("auto_auth: unknown method type \"" + type +
-                               "\" (supported: approle, jwt)"));
+                               "\" (supported: approle, jwt, cert)"));
   }
   AuthMethodConfig mc;
   mc.type = type;
@@ -154,6 +149,19 @@ Result<AuthMethodConfig> ParseMethod(std::string type, const json& m, const Read
                      cr.Bool(cfg, "remove_secret_id_file_after_reading", true));
     if (mc.role_id_file_path.empty()) {
       return Err(InvalidArgument("auto_auth approle: role_id_file_path is required"));
+    }
+  } else if (type == "cert") {
+    TRY(cr.Unknown(cfg, {"name", "client_cert", "client_key", "ca_cert", "reload"}));
+    ASSIGN_OR_RETURN(mc.cert_name, cr.String(cfg, "name"));
+    ASSIGN_OR_RETURN(mc.client_cert, cr.String(cfg, "client_cert"));
+    ASSIGN_OR_RETURN(mc.client_key, cr.String(cfg, "client_key"));
+    ASSIGN_OR_RETURN(mc.ca_cert, cr.String(cfg, "ca_cert"));
+    // Vault's `reload` re-reads the files before each login; Coffer always
+    // does (each connection loads them), so it is accepted and changes nothing.
+    ASSIGN_OR_RETURN(bool reload, cr.Bool(cfg, "reload", false));
+    (void)reload;
+    if (mc.client_cert.empty() != mc.client_key.empty()) {
+      return Err(InvalidArgument("auto_auth cert: client_cert and client_key go together"));
     }
   } else {
     TRY(cr.Unknown(cfg, {"path", "role", "remove_jwt_after_reading"}));
@@ -246,10 +254,16 @@ Status ParseExec(const json& e, AgentConfig& c) {
 
 Status ParseVault(const json& v, AgentConfig& c) {
   Reader r("vault");
-  TRY(r.Unknown(v, {"address", "ca_cert", "tls_skip_verify", "retry"}));
+  TRY(r.Unknown(v,
+                {"address", "ca_cert", "tls_skip_verify", "retry", "client_cert", "client_key"}));
   ASSIGN_OR_RETURN(c.vault.address, r.String(v, "address"));
   ASSIGN_OR_RETURN(c.vault.ca_cert, r.String(v, "ca_cert"));
   ASSIGN_OR_RETURN(c.vault.tls_skip_verify, r.Bool(v, "tls_skip_verify", false));
+  ASSIGN_OR_RETURN(c.vault.client_cert, r.String(v, "client_cert"));
+  ASSIGN_OR_RETURN(c.vault.client_key, r.String(v, "client_key"));
+  if (c.vault.client_cert.empty() != c.vault.client_key.empty()) {
+    return InvalidArgument("vault: client_cert and client_key go together");
+  }
   return Status::Ok();
 }
 
@@ -329,6 +343,12 @@ Result<AgentConfig> ParseConfig(std::string_view text, std::string_view source_n
       c.env_templates[it.key()] = std::move(tc);
     }
     if (!c.exec) return Err(InvalidArgument("env_template needs an exec block"));
+  }
+  if (c.method && c.method->type == "cert" && c.method->client_cert.empty() &&
+      c.vault.client_cert.empty()) {
+    return Err(InvalidArgument(
+        "auto_auth cert: a client certificate is required: client_cert and client_key in the "
+        "method's config or in the vault stanza"));
   }
   if (!c.method && (!c.templates.empty() || c.exec || !c.sinks.empty())) {
     return Err(InvalidArgument("auto_auth is required"));

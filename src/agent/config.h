@@ -4,13 +4,16 @@
 //
 //   pid_file = "/run/coffer-agent.pid"
 //   exit_after_auth = false
-//   vault { address = "http://127.0.0.1:8200"  ca_cert = ""  tls_skip_verify = false }
+//   vault { address = "http://127.0.0.1:8200"  ca_cert = ""  tls_skip_verify = false
+//           client_cert = ""  client_key = "" }
 //   auto_auth {
 //     method "approle" {            # or: method { type = "approle" ... }
 //       mount_path = "auth/approle"
 //       config = { role_id_file_path = "..."  secret_id_file_path = "..."
 //                  remove_secret_id_file_after_reading = true }
 //     }
+//     # or: method "cert" { config = { name = "web"  client_cert = "c.pem"
+//     #                                client_key = "k.pem"  ca_cert = "ca.pem" } }
 //     sink "file" { wrap_ttl = "5m"  config = { path = "/run/token"  mode = 0600 } }
 //   }
 //   template_config { static_secret_render_interval = "5m" }
@@ -21,8 +24,8 @@
 //   env_template "DB_PASSWORD" { contents = "{{ with secret \"...\" }}..{{ end }}" }
 //
 // Errors: kInvalidArgument naming the file position or the setting that is
-// wrong; kUnsupported for `method "cert"` (no cert auth method on the server
-// yet) and for the `cache`/`listener` proxy settings.
+// wrong; kUnsupported for the `cache`/`listener` proxy settings and the
+// other Vault Agent settings named in docs/agent.md.
 // Thread-safety: plain values.
 
 #include <chrono>
@@ -40,11 +43,15 @@ struct VaultConfig {
   std::string address;  // empty: COFFER_ADDR / VAULT_ADDR
   std::string ca_cert;
   bool tls_skip_verify = false;
+  // A TLS client certificate (PEM chain) and key presented to the server
+  // (both or neither); the cert method's own pair wins over these.
+  std::string client_cert;
+  std::string client_key;
 };
 
 struct AuthMethodConfig {
-  std::string type;        // "approle" or "jwt"
-  std::string mount_path;  // "auth/approle" by default
+  std::string type;        // "approle", "jwt" or "cert"
+  std::string mount_path;  // "auth/<type>" by default
   // approle
   std::string role_id_file_path;
   std::string secret_id_file_path;
@@ -53,6 +60,13 @@ struct AuthMethodConfig {
   std::string jwt_path;
   std::string role;
   bool remove_jwt_after_reading = true;
+  // cert: the role (`name`, optional: the server tries every role) and the
+  // files of the client certificate, its key and the server's CA (each
+  // empty: the vault stanza's).
+  std::string cert_name;
+  std::string client_cert;
+  std::string client_key;
+  std::string ca_cert;
 };
 
 struct SinkConfig {

@@ -18,10 +18,26 @@ namespace coffer::cli {
 namespace {
 
 // agent::Transport over the CLI's synchronous client (one request at a time,
-// which is how the agent loop uses it).
+// which is how the agent loop uses it), with a second client for the change
+// event stream, which runs on the subscriber's thread.
 class HttpTransport : public agent::Transport {
  public:
-  explicit HttpTransport(std::unique_ptr<HttpClient> http) : http_(std::move(http)) {}
+  HttpTransport(std::unique_ptr<HttpClient> http, std::unique_ptr<HttpClient> stream_http)
+      : http_(std::move(http)), stream_http_(std::move(stream_http)) {}
+
+  Result<int> StreamEvents(std::string_view path, const SecretBytes& token,
+                           const std::function<void()>& on_open,
+                           const std::function<void(std::string_view)>& on_record) override {
+    stream_http_->SetToken(token.Clone());
+    // The server sends a keepalive every 15 s: three missed means it is gone.
+    Result<HttpResponse> r = stream_http_->StreamEvents(path, StreamHandlers{on_open, on_record},
+                                                        std::chrono::seconds(45), &canceller_);
+    stream_http_->SetToken(SecretBytes());
+    if (!r) return Err(r.error());
+    return r->status;
+  }
+  void CancelStream() override { canceller_.Cancel(); }
+  void ResetStream() override { canceller_.Reset(); }
 
   Result<agent::HttpAnswer> Send(std::string_view method, std::string_view path,
                                  std::string_view body, const SecretBytes& token,
@@ -36,6 +52,8 @@ class HttpTransport : public agent::Transport {
 
  private:
   std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<HttpClient> stream_http_;
+  StreamCanceller canceller_;
 };
 
 class AgentCommand : public Command {
@@ -50,8 +68,9 @@ class AgentCommand : public Command {
       inv.err() << "Unknown log level: " << log_level_ << "\n";
       return kExitLocal;
     }
-    // Logs go to stderr, so stdout stays free for the child in exec mode.
-    spdlog::set_default_logger(spdlog::stderr_color_st("agent"));
+    // Logs go to stderr, so stdout stays free for the child in exec mode; the
+    // change-event thread logs too, hence the thread-safe logger.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
     Result<agent::AgentConfig> config = agent::LoadConfigFile(config_path_);
     if (!config) {
       inv.err() << "Error loading configuration: " << config.error().message() << "\n";
@@ -61,25 +80,50 @@ class AgentCommand : public Command {
       if (!inv.env.getenv) return "";
       return inv.env.getenv(name).value_or("");
     };
-    ClientConfig cc;
-    cc.timeout = std::chrono::seconds(30);
-    std::string address = inv.options.address;
-    if (address.empty()) address = env("COFFER_ADDR");
-    if (address.empty()) address = env("VAULT_ADDR");
-    if (address.empty()) address = config->vault.address;
-    if (!address.empty()) cc.address = address;
-    cc.ca_cert = !inv.options.ca_cert.empty()    ? inv.options.ca_cert
-                 : !env("COFFER_CACERT").empty() ? env("COFFER_CACERT")
-                 : !env("VAULT_CACERT").empty()  ? env("VAULT_CACERT")
-                                                 : config->vault.ca_cert;
-    cc.tls_skip_verify = inv.options.tls_skip_verify.value_or(config->vault.tls_skip_verify);
-    Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(std::move(cc));
-    if (!http) {
-      inv.err() << "Error: " << http.error().message() << "\n";
+    // The CA and client certificate: flags and environment first (as for
+    // every command), then the cert method's own files, then the vault stanza.
+    const agent::AuthMethodConfig* cert =
+        config->method && config->method->type == "cert" ? &*config->method : nullptr;
+    auto make_config = [&]() {
+      ClientConfig cc;
+      cc.timeout = std::chrono::seconds(30);
+      std::string address = inv.options.address;
+      if (address.empty()) address = env("COFFER_ADDR");
+      if (address.empty()) address = env("VAULT_ADDR");
+      if (address.empty()) address = config->vault.address;
+      if (!address.empty()) cc.address = address;
+      cc.ca_cert = !inv.options.ca_cert.empty()     ? inv.options.ca_cert
+                   : !env("COFFER_CACERT").empty()  ? env("COFFER_CACERT")
+                   : !env("VAULT_CACERT").empty()   ? env("VAULT_CACERT")
+                   : cert && !cert->ca_cert.empty() ? cert->ca_cert
+                                                    : config->vault.ca_cert;
+      cc.tls_skip_verify = inv.options.tls_skip_verify.value_or(config->vault.tls_skip_verify);
+      if (!inv.options.client_cert.empty()) {
+        cc.client_cert = inv.options.client_cert;
+        cc.client_key = inv.options.client_key;
+      } else if (cert && !cert->client_cert.empty()) {
+        cc.client_cert = cert->client_cert;
+        cc.client_key = cert->client_key;
+      } else {
+        cc.client_cert = config->vault.client_cert;
+        cc.client_key = config->vault.client_key;
+      }
+      return cc;
+    };
+    if (cert && make_config().address.starts_with("http://")) {
+      inv.err() << "Error: auto_auth method \"cert\" needs an https:// server address (the "
+                   "client certificate is presented in the TLS handshake)\n";
       return kExitLocal;
     }
-    Result<std::unique_ptr<agent::Agent>> a =
-        agent::Agent::Create(std::move(*config), std::make_unique<HttpTransport>(std::move(*http)));
+    Result<std::unique_ptr<HttpClient>> http = HttpClient::Create(make_config());
+    Result<std::unique_ptr<HttpClient>> stream_http = HttpClient::Create(make_config());
+    if (!http || !stream_http) {
+      inv.err() << "Error: " << (http ? stream_http : http).error().message() << "\n";
+      return kExitLocal;
+    }
+    Result<std::unique_ptr<agent::Agent>> a = agent::Agent::Create(
+        std::move(*config),
+        std::make_unique<HttpTransport>(std::move(*http), std::move(*stream_http)));
     if (!a) {
       inv.err() << "Error: " << a.error().message() << "\n";
       return kExitLocal;

@@ -47,6 +47,8 @@ class ApiClient {
                            std::string_view body = {});
 
   const std::string& address() const { return http_->address(); }
+  // The transport, for what is not a JSON request (event streams).
+  HttpClient& http() { return *http_; }
 
   // See HttpClient::SetToken / SetHeader.
   void SetToken(SecretBytes token) { http_->SetToken(std::move(token)); }

@@ -13,6 +13,8 @@
 #include <cctype>
 #include <charconv>
 #include <exception>
+#include <limits>
+#include <mutex>
 #include <utility>
 
 namespace coffer::cli {
@@ -101,7 +103,19 @@ struct HttpClient::Impl {
   ParsedAddress addr;
   std::map<std::string, std::string> headers;
 
+  struct Prepared {
+    Target target;
+    std::string prefix;  // `Get "URL": ` for messages
+    http::request<http::string_body> req;
+  };
+
   Result<HttpResponse> Do(std::string_view method, std::string_view path, std::string_view body);
+  Result<HttpResponse> Stream(std::string_view path, const StreamHandlers& handlers,
+                              std::chrono::milliseconds idle_timeout, StreamCanceller* canceller);
+  Result<Prepared> Prepare(std::string_view method, std::string_view path, std::string_view body);
+  // Connects (and shakes hands for https), then runs `exchange(stream)`.
+  template <typename Exchange>
+  Result<HttpResponse> Connected(asio::io_context& ioc, const Prepared& p, Exchange&& exchange);
 };
 
 Result<ParsedAddress> ParseAddress(std::string_view address) {
@@ -192,11 +206,168 @@ Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view pa
   }
 }
 
-Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_view path,
-                                          std::string_view body) {
+Result<HttpResponse> HttpClient::StreamEvents(std::string_view path, const StreamHandlers& handlers,
+                                              std::chrono::milliseconds idle_timeout,
+                                              StreamCanceller* canceller) {
+  try {
+    return impl_->Stream(path, handlers, idle_timeout, canceller);
+  } catch (const std::exception& e) {
+    if (canceller != nullptr) {
+      std::scoped_lock lock(canceller->mu_);
+      canceller->abort_ = nullptr;
+    }
+    return Err(Internal(std::string("HTTP client failure: ") + e.what()));
+  }
+}
+
+void StreamCanceller::Cancel() {
+  std::scoped_lock lock(mu_);
+  cancelled_ = true;
+  if (abort_) abort_();
+}
+
+void StreamCanceller::Reset() {
+  std::scoped_lock lock(mu_);
+  cancelled_ = false;
+}
+
+bool StreamCanceller::cancelled() const {
+  std::scoped_lock lock(mu_);
+  return cancelled_;
+}
+
+namespace {
+constexpr std::size_t kMaxSseRecord = 1 << 20;
+}  // namespace
+
+void SseParser::Feed(std::string_view bytes) {
+  for (char c : bytes) {
+    if (c == '\n') {
+      std::string_view line(line_);
+      if (line.ends_with('\r')) line.remove_suffix(1);
+      Line(line);
+      line_.clear();
+    } else if (line_.size() <= kMaxSseRecord) {
+      line_ += c;
+    } else {
+      oversized_ = true;
+    }
+  }
+}
+
+void SseParser::Line(std::string_view line) {
+  if (line.empty()) {
+    if (has_data_ && !oversized_) on_data_(data_);
+    WipeString(data_);
+    data_.clear();
+    has_data_ = false;
+    oversized_ = false;
+    return;
+  }
+  if (!line.starts_with("data")) return;  // comments and other fields
+  std::string_view value = line.substr(4);
+  if (!value.empty()) {
+    if (value.front() != ':') return;  // a field named e.g. "database"
+    value.remove_prefix(1);
+    if (value.starts_with(' ')) value.remove_prefix(1);
+  }
+  if (has_data_) data_ += '\n';
+  data_.append(value);
+  has_data_ = true;
+  if (data_.size() > kMaxSseRecord) {
+    oversized_ = true;
+    data_.clear();
+  }
+}
+
+Result<HttpResponse> HttpClient::Impl::Stream(std::string_view path, const StreamHandlers& handlers,
+                                              std::chrono::milliseconds idle_timeout,
+                                              StreamCanceller* canceller) {
+  ASSIGN_OR_RETURN(Prepared p, Prepare("GET", path, {}));
+  p.req.set(http::field::accept, "text/event-stream");
+  asio::io_context ioc;
+  // The canceller posts the close to this io_context, so that the socket is
+  // only touched by the thread running it; it is unhooked before `ioc` dies.
+  std::function<void()> close_socket;
+  struct Unhook {
+    StreamCanceller* c;
+    ~Unhook() {
+      if (c == nullptr) return;
+      std::scoped_lock lock(c->mu_);
+      c->abort_ = nullptr;
+    }
+  } unhook{canceller};
+  auto cancelled = [&] { return canceller != nullptr && canceller->cancelled(); };
+  if (canceller != nullptr) {
+    std::scoped_lock lock(canceller->mu_);
+    if (canceller->cancelled_) return Err(Unavailable(p.prefix + "cancelled"));
+    canceller->abort_ = [&ioc, &close_socket] {
+      asio::post(ioc, [&close_socket] {
+        if (close_socket) close_socket();
+      });
+    };
+  }
+  return Connected(ioc, p, [&](auto& stream) -> Result<HttpResponse> {
+    auto& socket = beast::get_lowest_layer(stream);
+    close_socket = [&socket] { socket.close(); };
+    if (cancelled()) return Err(Unavailable(p.prefix + "cancelled"));
+    socket.expires_after(config.timeout);
+    beast::error_code ec =
+        RunStep(ioc, [&](auto handler) { http::async_write(stream, p.req, std::move(handler)); });
+    if (ec)
+      return Err(Unavailable(p.prefix + (cancelled() ? "cancelled" : "write: " + Describe(ec))));
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    // An event stream has no end; boost::none would say "no limit" but
+    // Boost 1.74 then refuses any Content-Length (it compares with none).
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    ec = RunStep(ioc, [&](auto handler) {
+      http::async_read_header(stream, buffer, parser, std::move(handler));
+    });
+    if (ec)
+      return Err(Unavailable(p.prefix + (cancelled() ? "cancelled" : "read: " + Describe(ec))));
+    HttpResponse out;
+    out.status = static_cast<int>(parser.get().result_int());
+    const bool events = out.status == 200;
+    if (events && handlers.on_open) handlers.on_open();
+    SseParser sse([&](std::string_view data) {
+      if (handlers.on_data) handlers.on_data(data);
+    });
+    char chunk[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof(chunk);
+      socket.expires_after(events ? idle_timeout : config.timeout);
+      ec = RunStep(ioc, [&](auto handler) {
+        http::async_read_some(stream, buffer, parser, std::move(handler));
+      });
+      if (ec == http::error::need_buffer) ec = {};
+      const std::size_t n = sizeof(chunk) - parser.get().body().size;
+      if (events) {
+        sse.Feed(std::string_view(chunk, n));
+      } else if (out.body.size() < kMaxResponseBytes) {
+        out.body.append(chunk, n);
+      }
+      if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+          ec == ssl::error::stream_truncated) {
+        break;  // the server closed the stream
+      }
+      if (ec) {
+        return Err(Unavailable(p.prefix + (cancelled() ? "cancelled" : "read: " + Describe(ec))));
+      }
+    }
+    close_socket = nullptr;
+    return out;
+  });
+}
+
+Result<HttpClient::Impl::Prepared> HttpClient::Impl::Prepare(std::string_view method,
+                                                             std::string_view path,
+                                                             std::string_view body) {
   const bool bracket = addr.host.find(':') != std::string::npos;
   const std::string host_for_url = bracket ? "[" + addr.host + "]" : addr.host;
-  Target t{addr, "", host_for_url + ":" + addr.port};
+  Prepared p{Target{addr, "", host_for_url + ":" + addr.port}, "", {}};
   std::string target = addr.base_path + std::string(path);
   // Vault's LIST is sent as GET ?list=true, as Vault's own client does, so
   // that proxies which only know standard verbs pass it through.
@@ -208,11 +379,12 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
   if (verb == http::verb::unknown) {
     return Err(InvalidArgument("unsupported HTTP method " + std::string(method)));
   }
-  t.url = std::string(addr.tls ? "https://" : "http://") + t.host_port + target;
-  const std::string prefix = Op(method) + " \"" + t.url + "\": ";
+  p.target.url = std::string(addr.tls ? "https://" : "http://") + p.target.host_port + target;
+  p.prefix = Op(method) + " \"" + p.target.url + "\": ";
 
-  http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, t.host_port);
+  http::request<http::string_body>& req = p.req;
+  req = http::request<http::string_body>{verb, target, 11};
+  req.set(http::field::host, p.target.host_port);
   req.set(http::field::user_agent, "coffer-cli");
   req.keep_alive(false);
   // Beast copies the token into its header buffer, which is freed (not wiped)
@@ -224,22 +396,26 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
   }
   for (const auto& [name, value] : headers) req.set(name, value);
   req.prepare_payload();
+  return p;
+}
 
-  asio::io_context ioc;
+template <typename Exchange>
+Result<HttpResponse> HttpClient::Impl::Connected(asio::io_context& ioc, const Prepared& p,
+                                                 Exchange&& exchange) {
   tcp::resolver resolver(ioc);
   beast::error_code ec;
   auto endpoints = resolver.resolve(addr.host, addr.port, ec);
   if (ec) {
-    return Err(Unavailable(prefix + "dial tcp: lookup " + addr.host + ": " + ec.message()));
+    return Err(Unavailable(p.prefix + "dial tcp: lookup " + addr.host + ": " + ec.message()));
   }
-  const std::string dial = prefix + "dial tcp " + t.host_port + ": ";
+  const std::string dial = p.prefix + "dial tcp " + p.target.host_port + ": ";
 
   if (!addr.tls) {
     beast::tcp_stream stream(ioc);
     stream.expires_after(config.timeout);
     ec = RunStep(ioc, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (ec) return Err(Unavailable(dial + "connect: " + Describe(ec)));
-    ASSIGN_OR_RETURN(HttpResponse resp, Exchange(ioc, stream, req, t, method, config.timeout));
+    ASSIGN_OR_RETURN(HttpResponse resp, exchange(stream));
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return resp;
   }
@@ -297,13 +473,23 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
         why.find("packet length too long") != std::string::npos) {
       why += " (the server may speak plain HTTP: try an http:// address)";
     }
-    return Err(Unavailable(prefix + "TLS handshake with " + t.host_port + " failed: " + why));
+    return Err(
+        Unavailable(p.prefix + "TLS handshake with " + p.target.host_port + " failed: " + why));
   }
-  ASSIGN_OR_RETURN(HttpResponse resp, Exchange(ioc, stream, req, t, method, config.timeout));
+  ASSIGN_OR_RETURN(HttpResponse resp, exchange(stream));
   // A polite close_notify; a server that just drops the socket is fine too.
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   RunStep(ioc, [&](auto handler) { stream.async_shutdown(std::move(handler)); });
   return resp;
+}
+
+Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_view path,
+                                          std::string_view body) {
+  ASSIGN_OR_RETURN(Prepared p, Prepare(method, path, body));
+  asio::io_context ioc;
+  return Connected(ioc, p, [&](auto& stream) {
+    return Exchange(ioc, stream, p.req, p.target, method, config.timeout);
+  });
 }
 
 }  // namespace coffer::cli

@@ -19,8 +19,10 @@
 // Not thread-safe: one request at a time per client.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -46,6 +48,50 @@ struct HttpResponse {
   std::string body;
 };
 
+// What HttpClient::StreamEvents does with a Server-Sent Events stream.
+struct StreamHandlers {
+  std::function<void()> on_open;                       // the server answered 200
+  std::function<void(std::string_view data)> on_data;  // one record's data
+};
+
+// Ends a HttpClient::StreamEvents in progress, from any thread: the stream's
+// socket is closed and StreamEvents returns kUnavailable ("... cancelled").
+// Cancelling before the stream starts makes it return at once; Reset()
+// makes the canceller usable again. Thread-safe.
+class StreamCanceller {
+ public:
+  void Cancel();
+  void Reset();
+  bool cancelled() const;
+
+ private:
+  friend class HttpClient;
+  mutable std::mutex mu_;
+  bool cancelled_ = false;       // guarded by mu_
+  std::function<void()> abort_;  // guarded by mu_; set while a stream runs
+};
+
+// Splits a text/event-stream into records, following the WHATWG rules that
+// matter here: `data:` lines (one optional space after the colon) are joined
+// with "\n" and a blank line dispatches them; comments (`: keepalive`) and
+// other fields are ignored; CRLF and LF both end lines. A record over 1 MiB
+// is dropped whole. Not thread-safe.
+class SseParser {
+ public:
+  explicit SseParser(std::function<void(std::string_view data)> on_data)
+      : on_data_(std::move(on_data)) {}
+  void Feed(std::string_view bytes);
+
+ private:
+  void Line(std::string_view line);
+
+  std::function<void(std::string_view)> on_data_;
+  std::string line_;
+  std::string data_;
+  bool has_data_ = false;
+  bool oversized_ = false;  // the current record passed the limit
+};
+
 class HttpClient {
  public:
   // Parses the address; does not connect.
@@ -59,6 +105,17 @@ class HttpClient {
   // answer.
   Result<HttpResponse> Do(std::string_view method, std::string_view path,
                           std::string_view body = {});
+
+  // GETs `path` as a Server-Sent Events stream (sys/events/subscribe/...).
+  // When the answer is 200: calls on_open, then on_data for every record,
+  // until the server ends the stream (returns {200, ""}), nothing at all
+  // (not even a keepalive comment) arrives for `idle_timeout`, the
+  // connection fails, or `canceller` is cancelled (kUnavailable for those
+  // three). Any other status comes back with its body, as from Do.
+  // Connecting and the handshake use the configured timeout.
+  Result<HttpResponse> StreamEvents(std::string_view path, const StreamHandlers& handlers,
+                                    std::chrono::milliseconds idle_timeout,
+                                    StreamCanceller* canceller = nullptr);
 
   // The address as configured, e.g. "http://127.0.0.1:8200".
   const std::string& address() const;

@@ -64,7 +64,9 @@ class RunCommand : public Command {
                  "Give the child the token as COFFER_TOKEN and VAULT_TOKEN (default: removed)");
     app.add_flag("--watch", watch_,
                  "Stay as a supervisor; restart (or signal) the child when a secret changes");
-    app.add_option("--watch-interval", interval_, "How often --watch polls (default: 500ms)");
+    app.add_option("--watch-interval", interval_,
+                   "How often --watch polls when change events are not available, and for "
+                   "secrets that publish none (default: 500ms)");
     app.add_option("--signal", signal_,
                    "With --watch: send this signal on a change instead of restarting");
     app.add_flag("--restart", restart_, "With --watch: restart the child on a change (default)");
@@ -142,12 +144,18 @@ class RunCommand : public Command {
       return kExitLocal;
     }
     (*watch_client)->SetToken(token->token.Clone());
+    Result<std::unique_ptr<ApiClient>> stream_client = inv.Client();
+    if (!stream_client) {
+      inv.err() << "coffer run: " << stream_client.error().message() << "\n";
+      return kExitLocal;
+    }
+    (*stream_client)->SetToken(token->token.Clone());
     ChangeWatcher::Options wopts;
     wopts.interval = std::chrono::milliseconds(*interval);
     wopts.token_ttl_seconds = token->ttl_seconds;
     wopts.token_renewable = token->renewable;
-    auto watcher = std::make_unique<ChangeWatcher>(std::move(*watch_client), wopts,
-                                                   [] { Supervisor::Notify(); });
+    auto watcher = std::make_unique<ChangeWatcher>(
+        std::move(*watch_client), std::move(*stream_client), wopts, [] { Supervisor::Notify(); });
     watcher->SetTargets(std::move(last_targets_), std::move(last_leases_));
     watcher->Start();
     Supervisor supervisor(sup, [&]() -> std::optional<ChildSpec> {

@@ -1,6 +1,7 @@
 #include "cli/run_watch.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "cli/command_util.h"
 
@@ -15,9 +16,11 @@ Clock::time_point TwoThirds(long long seconds) {
 
 }  // namespace
 
-ChangeWatcher::ChangeWatcher(std::unique_ptr<ApiClient> client, Options options,
+ChangeWatcher::ChangeWatcher(std::unique_ptr<ApiClient> client,
+                             std::unique_ptr<ApiClient> stream_client, Options options,
                              std::function<void()> notify)
     : client_(std::move(client)),
+      stream_client_(std::move(stream_client)),
       resolver_(*client_),
       options_(options),
       notify_(std::move(notify)) {
@@ -27,6 +30,7 @@ ChangeWatcher::ChangeWatcher(std::unique_ptr<ApiClient> client, Options options,
 }
 
 ChangeWatcher::~ChangeWatcher() {
+  if (subscriber_) subscriber_->Stop();
   {
     std::scoped_lock lock(mu_);
     stop_ = true;
@@ -48,20 +52,56 @@ void ChangeWatcher::SetTargets(std::vector<WatchTarget> targets, std::vector<Lea
 
 void ChangeWatcher::Start() {
   thread_ = std::thread([this] { Loop(); });
+  if (!stream_client_) return;
+  agent::ChangeSubscriber::Options options;
+  options.log = [](const std::string& m) { std::fprintf(stderr, "coffer run: %s\n", m.c_str()); };
+  agent::ChangeSubscriber::Callbacks callbacks;
+  callbacks.on_open = [this] {
+    {
+      std::scoped_lock lock(mu_);
+      recheck_all_ = true;  // writes made while the stream was down
+    }
+    cv_.notify_all();
+  };
+  callbacks.on_change = [this](const std::string& path) {
+    {
+      std::scoped_lock lock(mu_);
+      changed_.insert(path);
+    }
+    cv_.notify_all();
+  };
+  subscriber_ = std::make_unique<agent::ChangeSubscriber>(
+      std::move(options),
+      [this](const std::string& path, const std::function<void()>& on_open,
+             const std::function<void(std::string_view)>& on_record) -> Result<int> {
+        // The server sends a keepalive every 15 s: three missed means it is gone.
+        Result<HttpResponse> r = stream_client_->http().StreamEvents(
+            path, StreamHandlers{on_open, on_record}, std::chrono::seconds(45), &canceller_);
+        if (!r) return Err(r.error());
+        return r->status;
+      },
+      [this] { canceller_.Cancel(); }, [this] { canceller_.Reset(); }, std::move(callbacks));
+  subscriber_->Start();
 }
 
 void ChangeWatcher::Loop() {
+  Clock::time_point next_poll = Clock::now() + options_.interval;
   std::unique_lock lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, options_.interval, [this] { return stop_; });
+    cv_.wait_until(lock, next_poll, [this] { return stop_ || recheck_all_ || !changed_.empty(); });
     if (stop_) break;
+    const bool tick = Clock::now() >= next_poll;
+    if (tick) next_poll = Clock::now() + options_.interval;
+    const bool all = std::exchange(recheck_all_, false) || (tick && !streaming());
+    std::set<std::string> changed;
+    changed.swap(changed_);
     lock.unlock();
-    CheckOnce();
+    CheckOnce(all, changed, tick);
     lock.lock();
   }
 }
 
-void ChangeWatcher::CheckOnce() {
+void ChangeWatcher::CheckOnce(bool all, const std::set<std::string>& events, bool poll_tick) {
   std::vector<WatchTarget> targets;
   std::vector<Lease> leases;
   std::vector<Clock::time_point> due;
@@ -73,6 +113,12 @@ void ChangeWatcher::CheckOnce() {
   }
   bool changed = false;
   for (const WatchTarget& t : targets) {
+    // While events flow, a KV v2 secret is compared only when one names it;
+    // anything else (KV v1, other engines) is still polled.
+    const bool named =
+        events.contains(agent::NormalizeSecretPath(t.data_path)) ||
+        (!t.metadata_path.empty() && events.contains(agent::NormalizeSecretPath(t.metadata_path)));
+    if (!all && !named && !(poll_tick && t.metadata_path.empty())) continue;
     Result<std::string> fp = resolver_.Fingerprint(t);
     if (!fp || *fp == t.fingerprint) continue;  // a failed check is retried next time
     changed = true;

@@ -108,11 +108,42 @@ env_template "DB_USER" { contents = "app" }
   EXPECT_EQ(c->env_templates["DB_USER"].contents, "app");
 }
 
-TEST(ConfigTest, CertMethodIsClearlyUnsupported) {
+TEST(ConfigTest, CertMethodWithItsOwnCertificate) {
+  Result<AgentConfig> c = ParseConfig(R"(
+auto_auth {
+  method "cert" {
+    config = { name = "web"  client_cert = "c.pem"  client_key = "k.pem"  ca_cert = "ca.pem"
+               reload = true }
+  }
+}
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_TRUE(c->method);
+  EXPECT_EQ(c->method->type, "cert");
+  EXPECT_EQ(c->method->mount_path, "auth/cert");
+  EXPECT_EQ(c->method->cert_name, "web");
+  EXPECT_EQ(c->method->client_cert, "c.pem");
+  EXPECT_EQ(c->method->client_key, "k.pem");
+  EXPECT_EQ(c->method->ca_cert, "ca.pem");
+}
+
+TEST(ConfigTest, CertMethodWithTheVaultStanzaCertificate) {
+  Result<AgentConfig> c = ParseConfig(R"(
+vault { address = "https://127.0.0.1:8200"  client_cert = "c.pem"  client_key = "k.pem" }
+auto_auth { method { type = "cert"  mount_path = "auth/mtls" } }
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->method->mount_path, "auth/mtls");
+  EXPECT_EQ(c->method->cert_name, "");
+  EXPECT_EQ(c->vault.client_cert, "c.pem");
+  EXPECT_EQ(c->vault.client_key, "k.pem");
+}
+
+TEST(ConfigTest, CertMethodNeedsACertificate) {
   Result<AgentConfig> c = ParseConfig(R"(auto_auth { method "cert" { config = {} } })");
   ASSERT_FALSE(c.has_value());
-  EXPECT_EQ(c.error().code(), Code::kUnsupported);
-  EXPECT_NE(c.error().message().find("not supported by this server yet"), std::string::npos);
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(c.error().message().find("client certificate is required"), std::string::npos);
 }
 
 TEST(ConfigTest, Refusals) {
@@ -121,6 +152,9 @@ TEST(ConfigTest, Refusals) {
     const char* needle;
   } cases[] = {
       {R"(auto_auth { method "ldap" {} })", "unknown method"},
+      {R"(auto_auth { method "cert" { config = { client_cert = "c.pem" } } })", "go together"},
+      {R"(auto_auth { method "cert" { config = { role = "x" } } })", "unknown setting"},
+      {R"(vault { client_key = "k.pem" })", "go together"},
       {R"(auto_auth { method "approle" { config = {} } })", "role_id_file_path"},
       {R"(auto_auth { method "jwt" { config = { path = "x" } } })", "role"},
       {R"(auto_auth { method "approle" { config = { role_id_file_path = "r" } }
