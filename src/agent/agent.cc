@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,7 @@ struct Agent::State {
   // read, and what the subscriber thread reported since the last look.
   std::set<std::string> watched_paths;
   std::mutex events_mu;
+  std::condition_variable events_cv;    // wakes the loop's pause on an event
   SecretBytes stream_token;             // guarded by events_mu
   std::set<std::string> changed_paths;  // guarded by events_mu
   bool events_reopened = false;         // guarded by events_mu
@@ -134,10 +136,12 @@ struct Agent::State {
     callbacks.on_open = [this] {
       std::scoped_lock lock(events_mu);
       events_reopened = true;
+      events_cv.notify_all();
     };
     callbacks.on_change = [this](const std::string& path) {
       std::scoped_lock lock(events_mu);
       changed_paths.insert(path);
+      events_cv.notify_all();
     };
     events = std::make_unique<ChangeSubscriber>(
         std::move(options),
@@ -153,6 +157,13 @@ struct Agent::State {
         [this] { transport->CancelStream(); }, [this] { transport->ResetStream(); },
         std::move(callbacks));
     events->Start();
+  }
+
+  // The loop's pause: 50 ms, cut short by an event.
+  void Pause() {
+    std::unique_lock lock(events_mu);
+    events_cv.wait_for(lock, milliseconds(50),
+                       [this] { return events_reopened || !changed_paths.empty(); });
   }
 
   // Turns what the subscriber saw into a render: after the stream
@@ -171,6 +182,8 @@ struct Agent::State {
       if (watched_paths.contains(p)) {
         spdlog::debug("agent: change event for {}; rendering", p);
         render_needed = true;
+      } else {
+        spdlog::debug("agent: change event for {} (no template reads it)", p);
       }
     }
   }
@@ -328,7 +341,7 @@ int Agent::Run() {
     if (!s.token.empty() && s.HasWork() && (s.render_needed || Clock::now() >= s.next_render)) {
       s.Render();
     }
-    std::this_thread::sleep_for(milliseconds(50));
+    s.Pause();
   }
 }
 

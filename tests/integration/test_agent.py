@@ -2,11 +2,15 @@
 (and a response-wrapped sink), renewal across several TTLs with a re-login
 after the max TTL, a template re-rendered after KV writes with its mode and a
 command run exactly once per change, recovery after a server restart, and exec
-mode with env_template and restart on change. The agent's log is checked for
+mode with env_template and restart on change; change events re-rendering a
+template within 1 s despite a 5 minute interval, and polling when the token
+may not subscribe; auto_auth method "cert" over mTLS (token sink, re-login,
+an untrusted certificate refused clearly). The agent's log is checked for
 tokens and secret values (never present)."""
 
 import json
 import os
+import sys
 import shutil
 import signal
 import socket
@@ -21,13 +25,13 @@ import harness
 ROOT = "agent-test-root"
 
 
-def wait_for(pred, timeout=30, what="condition"):
+def wait_for(pred, timeout=30, what="condition", step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         v = pred()
         if v:
             return v
-        time.sleep(0.05)
+        time.sleep(step)
     raise AssertionError("timed out waiting for " + what)
 
 
@@ -220,22 +224,30 @@ pid_file = "%s/agent.pid"
         self.assertGreaterEqual(len(seen), 2, "no re-login after the max TTL")
         self.assertGreaterEqual(agent.count("authenticated with approle"), 2)
 
+    def template_agent(self, role_file, secret_file, interval, out, counter, prefix="",
+                       suffix="", perms="0644"):
+        """An agent rendering secret/data/app's password to `out` and
+        appending a line to `counter` after each change."""
+        return self.start_agent("""
+vault { address = "%s" }
+%s
+template_config { static_secret_render_interval = "%s" }
+template {
+  contents = "%s{{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}%s"
+  destination = "%s"
+  perms = "%s"
+  command = "echo x >> %s"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), interval, prefix, suffix, out,
+       perms, counter))
+
     def test_template_rendered_on_change_with_mode_and_command_once_per_change(self):
         role_file, secret_file = self.setup_server(self.server)
         self.put_secret(self.server, "app", {"password": "pw-one-1111"})
         out = os.path.join(self.dir, "app.conf")
         counter = os.path.join(self.dir, "count")
-        agent = self.start_agent("""
-vault { address = "%s" }
-%s
-template_config { static_secret_render_interval = "1s" }
-template {
-  contents = "password={{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}\\n"
-  destination = "%s"
-  perms = "0640"
-  command = "echo x >> %s"
-}
-""" % (self.server.addr, self.auto_auth(role_file, secret_file), out, counter))
+        agent = self.template_agent(role_file, secret_file, "1s", out, counter,
+                                    prefix="password=", suffix="\\n", perms="0640")
         wait_for(lambda: read(out) == "password=pw-one-1111\n", what="first render")
         self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
         wait_for(lambda: read(counter) == "x\n", what="first command")
@@ -317,10 +329,51 @@ exec {
 """ % (self.server.addr, self.auto_auth(role_file, secret_file)))
         self.assertEqual(agent.proc.wait(timeout=30), 7)
 
-    def test_cert_method_is_refused_clearly(self):
-        agent = self.start_agent('auto_auth { method "cert" { config = {} } }\n')
-        self.assertEqual(agent.proc.wait(timeout=30), 1)
-        self.assertIn("not supported by this server yet", agent.log())
+
+    def test_template_rerendered_within_one_second_through_events(self):
+        role_file, secret_file = self.setup_server(self.server)
+        self.req(self.server, "PUT", "sys/policies/acl/app-read", {"policy": """
+path "secret/data/app*" { capabilities = ["read"] }
+path "sys/events/subscribe/kv*" { capabilities = ["read"] }
+"""}, status=(200, 204))
+        self.put_secret(self.server, "app", {"password": "ev-zero-0000"})
+        out, counter = os.path.join(self.dir, "app.conf"), os.path.join(self.dir, "count")
+        # A 5 minute render interval: only an event can re-render within 1 s.
+        agent = self.template_agent(role_file, secret_file, "5m", out, counter)
+        wait_for(lambda: read(out) == "ev-zero-0000", what="first render")
+        wait_for(lambda: "subscribed to change events" in agent.log(), what="the subscription")
+        latencies = []
+        for i, value in enumerate(["ev-one-1111", "ev-two-2222", "ev-three-3333"]):
+            self.put_secret(self.server, "app", {"password": value})
+            acked = time.monotonic()
+            wait_for(lambda: read(out) == value, timeout=5, what="re-render of " + value,
+                     step=0.002)
+            latencies.append(time.monotonic() - acked)
+            wait_for(lambda: read(counter) == "x\n" * (i + 2), timeout=5, what="one command")
+        print("\ncoffer agent (events, 5 min interval) re-render latency after a KV write: "
+              "max %.0f ms (%s)" % (max(latencies) * 1000,
+                                    ", ".join("%.0f" % (x * 1000) for x in latencies)),
+              file=sys.stderr)
+        self.assertLess(max(latencies), 1.0, latencies)
+        # A write elsewhere is no reason to render: no pass after its event.
+        self.req(self.server, "POST", "secret/data/app-other", {"data": {"k": "v"}}, status=200)
+        seen = "change event for secret/data/app-other (no template reads it)"
+        wait_for(lambda: seen in agent.log(), what="the unrelated event")
+        time.sleep(0.3)  # proving an absence: nothing to poll for
+        self.assertNotIn("render pass done", agent.log().split(seen, 1)[1])
+        self.assertEqual(read(counter), "x\n" * 4)
+
+    def test_template_follows_changes_by_polling_without_event_permission(self):
+        role_file, secret_file = self.setup_server(self.server)  # app-read: no events
+        self.put_secret(self.server, "app", {"password": "poll-one-1111"})
+        out, counter = os.path.join(self.dir, "app.conf"), os.path.join(self.dir, "count")
+        agent = self.template_agent(role_file, secret_file, "1s", out, counter)
+        wait_for(lambda: read(out) == "poll-one-1111", what="first render")
+        wait_for(lambda: "refused the change-event subscription (403)" in agent.log(),
+                 what="the refusal")
+        self.put_secret(self.server, "app", {"password": "poll-two-2222"})
+        wait_for(lambda: read(out) == "poll-two-2222", timeout=10, what="a polled re-render")
+        wait_for(lambda: read(counter) == "x\nx\n", what="the command once")
 
 
 def free_port():
@@ -379,6 +432,126 @@ template {
             self.assertGreater(agent.count("authenticated with approle"), logins)
         finally:
             server.cleanup()
+
+
+
+
+class AgentCertAuthTest(AgentTestBase):
+    """auto_auth method "cert" against a TLS listener that asks for client
+    certificates (test_cert_auth.py makes the CAs and certificates)."""
+
+    def setUp(self):
+        super().setUp()
+        from test_cert_auth import make_ca, make_leaf, write_pair
+        from cryptography.hazmat.primitives import serialization
+        server_ca_key, server_ca = make_ca("server-ca")
+        self.server_ca = write_pair(self.dir, "server-ca", server_ca_key, server_ca)[0]
+        skey, scert = make_leaf(server_ca_key, server_ca, "127.0.0.1", client=False,
+                                ip="127.0.0.1")
+        server_cert, server_key = write_pair(self.dir, "server", skey, scert)
+        ca_key, ca = make_ca("clients-ca")
+        self.ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
+        self.good = write_pair(self.dir, "good",
+                               *make_leaf(ca_key, ca, "web.example.com", ["web.example.com"]))
+        rogue_key, rogue = make_ca("rogue-ca")
+        self.rogue = write_pair(self.dir, "rogue", *make_leaf(rogue_key, rogue, "web.example.com"))
+        config = os.path.join(self.dir, "server.hcl")
+        with open(config, "w") as f:
+            f.write('storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n'
+                    '  tls_cert_file = "%s"\n  tls_key_file = "%s"\n}\n'
+                    'disable_mlock = true\n' % (server_cert, server_key))
+        self.server = harness.Server(["server", "-config=" + config]).start()
+        self.addCleanup(self.server.cleanup)
+        _, init = self.call("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        self.call("PUT", "sys/unseal", {"key": init["keys"][0]})
+        self.root = init["root_token"]
+        self.canaries.append(self.root)
+        self.call("POST", "sys/auth/cert", {"type": "cert"}, self.root, want=204)
+        self.call("PUT", "sys/policies/acl/web",
+                  {"policy": 'path "auth/token/lookup-self" { capabilities = ["read"] }'},
+                  self.root, want=(200, 204))
+        self.call("POST", "auth/cert/certs/web",
+                  {"certificate": self.ca_pem, "token_policies": "web",
+                   "allowed_common_names": "*.example.com", "token_ttl": "3s",
+                   "token_max_ttl": "4s"}, self.root, want=204)
+
+    def call(self, method, path, body=None, token=None, want=None, client=None):
+        import ssl
+        import urllib.error
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=self.server_ca)
+        ctx.load_cert_chain(*(client or self.good))
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.server.addr + "/v1/" + path, data=data, method=method)
+        if token:
+            req.add_header("X-Vault-Token", token)
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+                code, raw = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            code, raw = e.code, e.read()
+        if want is not None:
+            self.assertIn(code, want if isinstance(want, tuple) else (want,), (path, raw))
+        return code, (json.loads(raw) if raw else None)
+
+    def test_cert_login_writes_a_working_token_and_logs_in_again(self):
+        sink = os.path.join(self.dir, "token")
+        agent = self.start_agent("""
+vault { address = "%s" }
+auto_auth {
+  method "cert" {
+    config = {
+      name = "web"
+      client_cert = "%s"
+      client_key = "%s"
+      ca_cert = "%s"
+    }
+  }
+  sink "file" { config = { path = "%s" } }
+}
+""" % (self.server.addr, self.good[0], self.good[1], self.server_ca, sink))
+        token = wait_for(lambda: read(sink), what="the token sink")
+        self.canaries.append(token)
+        self.assertEqual(stat.S_IMODE(os.stat(sink).st_mode), 0o600)
+        _, me = self.call("GET", "auth/token/lookup-self", token=token, want=200)
+        self.assertIn("web", me["data"]["policies"])
+        self.assertEqual(me["data"]["display_name"], "cert-web")
+        # The 4 s max TTL ends renewals: the agent logs in again with the cert.
+        wait_for(lambda: agent.count("authenticated with cert") >= 2, timeout=20,
+                 what="a second cert login")
+        new = wait_for(lambda: (read(sink) != token) and read(sink), what="a new token")
+        self.canaries.append(new)
+        self.call("GET", "auth/token/lookup-self", token=new, want=200)
+
+    def test_untrusted_certificate_is_refused_clearly(self):
+        sink = os.path.join(self.dir, "token")
+        # The certificate from the vault stanza, as Vault Agent also accepts.
+        agent = self.start_agent("""
+vault {
+  address = "%s"
+  ca_cert = "%s"
+  client_cert = "%s"
+  client_key = "%s"
+}
+auto_auth {
+  method "cert" { config = { name = "web" } }
+  sink "file" { config = { path = "%s" } }
+}
+""" % (self.server.addr, self.server_ca, self.rogue[0], self.rogue[1], sink))
+        wait_for(lambda: "login with cert failed" in agent.log(), what="the refusal")
+        self.assertIn("did not accept the client certificate", agent.log())
+        self.assertIsNone(read(sink))
+        self.assertIsNone(agent.proc.poll(), "the agent keeps retrying")
+
+    def test_cert_method_needs_a_certificate_and_https(self):
+        a = self.start_agent('auto_auth { method "cert" { config = {} } }\n')
+        self.assertEqual(a.proc.wait(timeout=30), 1)
+        self.assertIn("a client certificate is required", a.log())
+        b = self.start_agent('vault { address = "http://127.0.0.1:1" }\n'
+                             'auto_auth { method "cert" { config = { client_cert = "%s"\n'
+                             'client_key = "%s" } } }\n' % self.good)
+        self.assertEqual(b.proc.wait(timeout=30), 1)
+        self.assertIn("needs an https:// server address", b.log())
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ stops everything before the command starts (named, never a value), the
 child's exit code and signals pass through (with and without --watch),
 secret values are absent from /proc/*/cmdline and from every file under a
 fresh HOME, TMPDIR and the working directory, --watch restarts the child
-within 1 s of a KV write (or sends --signal), and AppRole and JWT logins
-work as token sources."""
+within 1 s of a KV write (or sends --signal): through the change-event
+stream even with a 5 s poll interval, and by polling when the token may not
+subscribe; AppRole and JWT logins work as token sources."""
 
 import base64
 import json
@@ -253,12 +254,20 @@ class RunTest(unittest.TestCase):
     # --- --watch ------------------------------------------------------------
 
     def test_watch_restarts_within_one_second_of_a_write(self):
-        self.write("rotating", {"password": "v0"})
-        log = os.path.join(self.dir, "starts")
-        # /bin/sh starts faster than python: the marker is written first thing.
+        p, latencies, starts = self.watch_starts("rotating", [])
+        self.report("", latencies)
+        self.assertLess(max(latencies), 1.0, latencies)
+        self.assertEqual(len(starts), 6)  # one start per version, no spurious restarts
+        self.stop_watch(p)
+
+    def watch_starts(self, name, args, token=ROOT, writes=5, timeout=10):
+        """Starts `coffer run --watch` on secret/<name>, writes it `writes`
+        times and returns (process, restart latencies in seconds, starts)."""
+        self.write(name, {"password": "v0"})
+        log = os.path.join(self.dir, "starts-" + name)
         script = 'echo "$PW $(date +%%s.%%N)" >> %s; exec sleep 60' % log
-        p = self.popen(["--watch", "--secret", "PW=secret/rotating#password", "--",
-                        "/bin/sh", "-c", script])
+        p = self.popen(["--watch", "--secret", "PW=secret/data/%s#password" % name] + args +
+                       ["--", "/bin/sh", "-c", script], token=token)
 
         def starts():
             if not os.path.exists(log):
@@ -268,21 +277,52 @@ class RunTest(unittest.TestCase):
 
         wait_for(lambda: starts())
         latencies = []
-        for i in range(1, 6):
+        for i in range(1, writes + 1):
             value = "v%d" % i
-            self.write("rotating", {"password": value})
+            self.write(name, {"password": value})
             acked = time.time()
-            line = wait_for(lambda: [s for s in starts() if s[0] == value], timeout=10)[0]
+            line = wait_for(lambda: [s for s in starts() if s[0] == value], timeout=timeout)[0]
             latencies.append(float(line[1]) - acked)
-        print("\ncoffer run --watch restart latency after a KV write: "
+        return p, latencies, starts()
+
+    @staticmethod
+    def report(label, latencies):
+        print("\ncoffer run --watch%s restart latency after a KV write: "
               "median %.0f ms, max %.0f ms (%s)" % (
-                  statistics.median(latencies) * 1000, max(latencies) * 1000,
+                  label, statistics.median(latencies) * 1000, max(latencies) * 1000,
                   ", ".join("%.0f" % (x * 1000) for x in latencies)), file=sys.stderr)
-        self.assertLess(max(latencies), 1.0, latencies)
-        self.assertEqual(len(starts()), 6)  # one start per version, no spurious restarts
+
+    def stop_watch(self, p):
         p.send_signal(signal.SIGTERM)
-        p.wait(timeout=30)
+        _, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, -signal.SIGTERM)
+        return err
+
+    def test_watch_with_events_restarts_far_below_the_poll_interval(self):
+        # A 5 s poll could not restart within 1 s: only the event stream can.
+        p, latencies, starts = self.watch_starts("evented", ["--watch-interval", "5s"])
+        self.report(" (events, 5 s poll)", latencies)
+        self.assertLess(max(latencies), 1.0, latencies)
+        self.assertEqual(len(starts), 6)  # one start per version
+        err = self.stop_watch(p)
+        self.assertIn("subscribed to change events (kv*)", err)
+        self.assertNotIn("v5", err)  # event bodies are never printed (nor values)
+
+    def test_watch_polls_when_the_token_cannot_subscribe(self):
+        # Reads its secret, but has no read on sys/events/subscribe/...
+        self.call("PUT", "sys/policies/acl/run-noevents", {"policy": """
+path "secret/data/polled" { capabilities = ["read"] }
+path "secret/metadata/polled" { capabilities = ["read"] }
+"""})
+        token = self.call("POST", "auth/token/create",
+                          {"policies": ["run-noevents"], "ttl": "1h"})["auth"]["client_token"]
+        p, latencies, starts = self.watch_starts("polled", ["--watch-interval", "200ms"],
+                                                 token=token, writes=3)
+        self.report(" (polling, 200 ms)", latencies)
+        self.assertEqual(len(starts), 4)
+        err = self.stop_watch(p)
+        self.assertIn("refused the change-event subscription (403); polling instead", err)
+        self.assertNotIn(token, err)
 
     def test_watch_signal_mode_signals_instead_of_restarting(self):
         self.write("reload", {"password": "r0"})
