@@ -46,7 +46,8 @@ ExpirationManager::ExpirationManager(storage::Backend& view, Clock& clock, Revok
       clock_(clock),
       revoker_(revoker),
       options_(options),
-      bucket_mu_(std::make_unique<std::mutex[]>(kBucketStripes)) {
+      bucket_mu_(std::make_unique<std::mutex[]>(kBucketStripes)),
+      journaled_(std::make_unique<std::atomic<std::uint32_t>[]>(kIndexBuckets)) {
   rate_tokens_ = options_.max_revocations_per_second;
   rate_refill_ns_ = MonoNs();
 }
@@ -86,19 +87,21 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   TRY(storage::ValidateKey(LeaseStorageKey(lease.id)));
   const LeaseKey key = KeyOf(lease.id);
   const std::size_t bucket = BucketOf(key);
-  const std::string bucket_key = BucketStorageKey(bucket);
+  std::vector<storage::Op> ops;
+  ops.reserve(3);
+  ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), LeaseToJson(lease).dump()});
+  ops.push_back({storage::Op::Kind::kPut, JournalKey(key),
+                 EncodeRecord(IndexRecord{key, lease.expire_time, lease.id})});
+  // A token's own lease needs no marker: RevokeByToken finds it by id.
+  if (is_new && !lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
+    ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
+  }
   {
-    std::scoped_lock lock(BucketMutex(bucket));
-    ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
-    std::string bucket_value = existing ? std::move(existing->value) : std::string();
-    TRY(UpsertRecord(bucket_value, IndexRecord{key, lease.expire_time, lease.id}));
-    std::vector<storage::Op> ops;
-    ops.reserve(3);
-    ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), LeaseToJson(lease).dump()});
-    ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(bucket_value)});
-    if (is_new && !lease.token_hmac.empty()) {
-      ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
-    }
+    // A renewal rewrites a journal record a running compaction may have
+    // read already; the lock keeps that compaction from deleting the newer
+    // record. A new lease's journal key is one no compaction has seen.
+    std::unique_lock<std::mutex> lock;
+    if (!is_new) lock = std::unique_lock(BucketMutex(bucket));
     if (transact != nullptr) {
       TRY((*transact)(ops));
     } else {
@@ -114,6 +117,7 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
     wake = !next || due < *next;
   }
   if (wake) cv_.notify_all();
+  NoteJournaled(bucket);
   return Status::Ok();
 }
 
@@ -125,15 +129,19 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
     std::scoped_lock lock(BucketMutex(bucket));
     ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
     std::string bucket_value = existing ? std::move(existing->value) : std::string();
+    const std::size_t before = bucket_value.size();
     TRY(EraseRecord(bucket_value, key));
     std::vector<storage::Op> ops;
     ops.push_back({storage::Op::Kind::kDelete, LeaseStorageKey(lease.id), {}});
-    if (bucket_value.empty()) {
-      ops.push_back({storage::Op::Kind::kDelete, bucket_key, {}});
-    } else {
-      ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(bucket_value)});
+    ops.push_back({storage::Op::Kind::kDelete, JournalKey(key), {}});
+    if (bucket_value.size() != before) {  // the record had been compacted into it
+      if (bucket_value.empty()) {
+        ops.push_back({storage::Op::Kind::kDelete, bucket_key, {}});
+      } else {
+        ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(bucket_value)});
+      }
     }
-    if (!lease.token_hmac.empty()) {
+    if (!lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
       ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});
     }
     TRY(view_.Transact({}, ops));
@@ -145,12 +153,19 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
 }
 
 Result<std::optional<std::string>> ExpirationManager::IdOfKey(const LeaseKey& key) {
-  ASSIGN_OR_RETURN(auto existing, view_.Get(BucketStorageKey(BucketOf(key))));
   std::optional<std::string> id;
-  if (!existing) return id;
-  TRY(ForEachRecord(existing->value, [&](const LeaseKey& k, std::int64_t, std::string_view i) {
-    if (k == key) id = std::string(i);
-  }));
+  auto find = [&](std::string_view value) {
+    return ForEachRecord(value, [&](const LeaseKey& k, std::int64_t, std::string_view i) {
+      if (k == key) id = std::string(i);
+    });
+  };
+  // The journal first: a compaction moves a record from it to the bucket in
+  // one Transact, so reading in this order cannot miss it.
+  ASSIGN_OR_RETURN(auto journaled, view_.Get(JournalKey(key)));
+  if (journaled) TRY(find(journaled->value));
+  if (id) return id;
+  ASSIGN_OR_RETURN(auto existing, view_.Get(BucketStorageKey(BucketOf(key))));
+  if (existing) TRY(find(existing->value));
   return id;
 }
 
@@ -161,30 +176,75 @@ Status ExpirationManager::Load() {
   {
     std::scoped_lock lock(mu_);
     stopping_ = false;
+    compact_wanted_ = false;
     index_.Clear();
     retry_attempts_.clear();
     load_status_ = Status::Ok();
     rate_tokens_ = options_.max_revocations_per_second;
     rate_refill_ns_ = MonoNs();
   }
+  for (std::size_t b = 0; b < kIndexBuckets; ++b) journaled_[b] = 0;
   loaded_ = false;
-  ASSIGN_OR_RETURN(auto names, view_.List("index/"));
+  ASSIGN_OR_RETURN(auto buckets, view_.List("index/"));
+  ASSIGN_OR_RETURN(auto journal, view_.List("journal/"));
   loader_ =
-      std::thread([this, names = std::move(names)]() mutable { LoadBuckets(std::move(names)); });
-  if (options_.start_expiry_thread) expiry_ = std::thread([this] { ExpiryLoop(); });
+      std::thread([this, buckets = std::move(buckets), journal = std::move(journal)]() mutable {
+        LoadIndex(std::move(buckets), std::move(journal));
+      });
+  if (options_.start_expiry_thread) {
+    expiry_ = std::thread([this] { ExpiryLoop(); });
+    compactor_ = std::thread([this] { CompactLoop(); });
+  }
   return Status::Ok();
 }
 
-void ExpirationManager::LoadBuckets(std::vector<std::string> names) {
+void ExpirationManager::AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch) {
+  bool wake = false;
+  {
+    std::scoped_lock lock(mu_);
+    auto next = index_.NextDue();
+    for (const auto& [k, due] : batch) {
+      index_.InsertIfAbsent(k, due);
+      if (!next || due < *next) wake = true;
+    }
+  }
+  if (wake) cv_.notify_all();
+}
+
+Status ExpirationManager::LoadJournal(std::size_t bucket, std::int64_t offset) {
+  const std::string folder = JournalFolder(bucket);
+  ASSIGN_OR_RETURN(auto names, view_.List(folder));
+  std::vector<std::pair<LeaseKey, std::int64_t>> batch;
+  for (const auto& name : names) {
+    if (name.empty() || name.back() == '/') continue;
+    ASSIGN_OR_RETURN(auto value, view_.Get(folder + name));
+    if (!value) continue;  // compacted or deleted since the List
+    TRY(ForEachRecord(value->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
+      batch.emplace_back(k, exp * 1'000'000'000 + offset);
+    }));
+  }
+  journaled_[bucket] += static_cast<std::uint32_t>(batch.size());
+  AddLoaded(batch);
+  return Status::Ok();
+}
+
+void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
+                                  std::vector<std::string> journal_folders) {
   std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
   const std::int64_t offset = MonoNs() - wall_ns;
   std::vector<std::pair<LeaseKey, std::int64_t>> batch;
   Status status;
-  for (const auto& name : names) {
-    {
-      std::scoped_lock lock(mu_);
-      if (stopping_) break;
-    }
+  // Journal records first: where a lease has both, the journal's is newer,
+  // and InsertIfAbsent keeps the first one loaded.
+  for (const auto& name : journal_folders) {
+    if (Stopping()) break;
+    auto bucket = ParseBucketFolder(name);
+    if (!bucket) continue;
+    status = LoadJournal(*bucket, offset);
+    if (!status.ok()) break;
+  }
+  for (const auto& name : buckets) {
+    if (!status.ok() || Stopping()) break;
     if (name.empty() || name.back() == '/') continue;
     auto value = view_.Get("index/" + name);
     if (!value) {
@@ -198,25 +258,17 @@ void ExpirationManager::LoadBuckets(std::vector<std::string> names) {
           batch.emplace_back(k, exp * 1'000'000'000 + offset);
         });
     if (!status.ok()) break;
-    bool wake = false;
-    {
-      std::scoped_lock lock(mu_);
-      auto next = index_.NextDue();
-      for (const auto& [k, due] : batch) {
-        index_.InsertIfAbsent(k, due);
-        if (!next || due < *next) wake = true;
-      }
-    }
-    if (wake) cv_.notify_all();
+    AddLoaded(batch);
   }
   if (!status.ok())
     spdlog::error("expiration: loading the lease index failed: {}", status.ToString());
   {
     std::scoped_lock lock(mu_);
     load_status_ = status;
+    loaded_ = true;
   }
-  loaded_ = true;
   cv_.notify_all();
+  compact_cv_.notify_all();
 }
 
 Status ExpirationManager::WaitForLoad() {
@@ -232,8 +284,10 @@ void ExpirationManager::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  compact_cv_.notify_all();
   if (loader_.joinable()) loader_.join();
   if (expiry_.joinable()) expiry_.join();
+  if (compactor_.joinable()) compactor_.join();
   std::scoped_lock lock(mu_);
   index_.Clear();
   retry_attempts_.clear();
@@ -467,8 +521,14 @@ Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
   return first;
 }
 
-Status ExpirationManager::RevokeByToken(std::string_view token_hmac) {
+Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string_view token_path) {
   if (token_hmac.empty()) return Status::Ok();
+  if (!token_path.empty()) {
+    ASSIGN_OR_RETURN(auto own, Read(TokenLeaseId(token_path, token_hmac)));
+    if (own && own->kind == Lease::Kind::kToken && own->token_hmac == token_hmac) {
+      TRY(DeleteRecords(*own));
+    }
+  }
   const std::string folder = "token/" + std::string(token_hmac) + "/";
   ASSIGN_OR_RETURN(auto children, view_.List(folder));
   Status first;

@@ -3,11 +3,19 @@
 // it expires.
 //
 // Storage (the "sys/expire/" barrier view) holds one record per lease plus a
-// compact, bucketed index (index_format.h). Memory holds only ExpiryIndex:
-// 16-byte key + 8-byte monotonic due time per lease (~100 bytes with the
-// containers; see tests/expiration/index_size_test.cc). Load() does not read
-// lease bodies: it lists the 4096 index buckets and streams them into memory
-// on a loader thread; expiry works on what is loaded from the first bucket on.
+// compact, bucketed index with a per-lease journal in front of it
+// (index_format.h). Memory holds only ExpiryIndex: 16-byte key + 8-byte
+// monotonic due time per lease (~100 bytes with the containers; see
+// tests/expiration/index_size_test.cc). Load() does not read lease bodies: it
+// lists the 4096 index buckets and the journal folders and streams them into
+// memory on a loader thread (journal first: it is newer); expiry works on what
+// is loaded from the first bucket on.
+//
+// Registering or renewing a lease writes its record and its journal record
+// (no read of the bucket, and a new lease takes no lock). A compaction thread
+// (started by Load() with the expiry thread) folds a bucket's journal into the
+// bucket once it holds Options::compact_threshold records, and every journal
+// after Options::compact_interval; CompactIndex() does it by hand.
 //
 // A background thread (started by Load(), ended by Stop()) revokes expired
 // leases through the Revoker, at most Options::max_revocations_per_second
@@ -54,7 +62,11 @@ struct Options {
   // Upper bound (real time) on how long the expiry thread sleeps between
   // passes; lower it in tests that drive a FakeClock.
   std::chrono::milliseconds poll_interval{1000};
-  bool start_expiry_thread = true;
+  bool start_expiry_thread = true;  // and the compaction thread
+  // A bucket's journal is folded into it once it holds this many records;
+  // every journal record is folded within compact_interval.
+  std::uint32_t compact_threshold = 32;
+  std::chrono::milliseconds compact_interval{5000};
 };
 
 // What an engine asks for when it returns a secret with a lease.
@@ -111,13 +123,17 @@ class ExpirationManager {
   // even when the Revoker fails.
   Status RevokePrefix(std::string_view prefix, bool force);
   // Every secret lease the token created (through the Revoker), and the
-  // token's own lease record (deleted only: the caller is revoking it).
-  Status RevokeByToken(std::string_view token_hmac);
+  // token's own lease record when token_path (the path it was created at) is
+  // given (deleted only: the caller is revoking it). A token's own lease has
+  // no token/ marker, so without token_path it is left to expire.
+  Status RevokeByToken(std::string_view token_hmac, std::string_view token_path = {});
   // One level of lease ids under prefix (folders end in '/').
   Result<std::vector<std::string>> List(std::string_view prefix);
 
   // Runs one expiry pass now; the number of leases revoked.
   std::size_t ProcessExpired();
+  // Folds every journal record into its bucket now (tests, tools).
+  Status CompactIndex();
 
   std::size_t IndexSize() const;
   std::size_t IndexBytes() const;
@@ -136,8 +152,16 @@ class ExpirationManager {
   Result<std::optional<std::string>> IdOfKey(const LeaseKey& key);
   std::int64_t MonoNs() const;
   std::int64_t DueOf(std::int64_t expire_unix) const;
-  void LoadBuckets(std::vector<std::string> names);
+  void LoadIndex(std::vector<std::string> buckets, std::vector<std::string> journal_folders);
+  Status LoadJournal(std::size_t bucket, std::int64_t offset);
+  void AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch);
   void ExpiryLoop();
+  // Compaction (expiration_compact.cc).
+  Status CompactBucket(std::size_t bucket);
+  Status CompactPending(std::uint32_t min_records);
+  void CompactLoop();
+  void NoteJournaled(std::size_t bucket);
+  bool Stopping();
   std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
 
   static constexpr std::size_t kBucketStripes = 256;
@@ -154,12 +178,21 @@ class ExpirationManager {
   std::int64_t rate_refill_ns_ = 0;                      // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
   Status load_status_;                                   // guarded by mu_
+  bool compact_wanted_ = false;                          // guarded by mu_
   std::condition_variable cv_;
+  std::condition_variable compact_cv_;
+  // Locked by whoever reads-modifies-writes a bucket (deletion, compaction)
+  // and by renewals (so a compaction cannot drop a journal record it did
+  // not fold). New leases take none.
   std::unique_ptr<std::mutex[]> bucket_mu_;
+  // Journal records per bucket, as far as this process knows (a hint for
+  // compaction, not a truth).
+  std::unique_ptr<std::atomic<std::uint32_t>[]> journaled_;
 
   std::atomic<bool> loaded_{false};
   std::thread loader_;
   std::thread expiry_;
+  std::thread compactor_;
 };
 
 }  // namespace coffer::expiration

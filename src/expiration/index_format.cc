@@ -30,26 +30,28 @@ std::string KeyHex(const LeaseKey& key) {
   return out;
 }
 
-std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key) {
-  return "token/" + std::string(token_hmac) + "/" + KeyHex(key);
+std::string JournalFolder(std::size_t bucket) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "journal/%03zx/", bucket % kIndexBuckets);
+  return buf;
 }
 
-std::string EncodeBucket(const std::vector<IndexRecord>& records) {
-  std::string out;
-  std::size_t total = 1;
-  for (const auto& r : records) total += 26 + r.id.size();
-  out.reserve(total);
-  out.push_back(1);
-  for (const auto& r : records) {
-    out.append(reinterpret_cast<const char*>(r.key.bytes.data()), r.key.bytes.size());
-    auto expire = static_cast<std::uint64_t>(r.expire_time);
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((expire >> (8 * i)) & 0xff));
-    std::size_t len = std::min<std::size_t>(r.id.size(), 0xffff);
-    out.push_back(static_cast<char>(len & 0xff));
-    out.push_back(static_cast<char>(len >> 8));
-    out.append(r.id, 0, len);
+std::string JournalKey(const LeaseKey& key) { return JournalFolder(BucketOf(key)) + KeyHex(key); }
+
+std::optional<std::size_t> ParseBucketFolder(std::string_view name) {
+  if (name.size() != 4 || name[3] != '/') return std::nullopt;
+  std::size_t bucket = 0;
+  for (char c : name.substr(0, 3)) {
+    int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+    if (digit < 0) return std::nullopt;
+    bucket = bucket * 16 + static_cast<std::size_t>(digit);
   }
-  return out;
+  if (bucket >= kIndexBuckets) return std::nullopt;
+  return bucket;
+}
+
+std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key) {
+  return "token/" + std::string(token_hmac) + "/" + KeyHex(key);
 }
 
 namespace {
@@ -87,6 +89,24 @@ Result<std::pair<std::size_t, std::size_t>> FindRecord(std::string_view value,
 }
 
 }  // namespace
+
+std::string EncodeBucket(const std::vector<IndexRecord>& records) {
+  std::string out;
+  std::size_t total = 1;
+  for (const auto& r : records) total += 26 + r.id.size();
+  out.reserve(total);
+  out.push_back(1);
+  for (const auto& r : records) AppendRecord(out, r);
+  return out;
+}
+
+std::string EncodeRecord(const IndexRecord& record) {
+  std::string out;
+  out.reserve(27 + record.id.size());
+  out.push_back(1);
+  AppendRecord(out, record);
+  return out;
+}
 
 Status UpsertRecord(std::string& bucket, const IndexRecord& record) {
   ASSIGN_OR_RETURN(auto range, FindRecord(bucket, record.key));

@@ -18,7 +18,9 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
   ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
   // Leases first: if this fails, the token still exists and a retry can
   // find them again.
-  if (expiration_ != nullptr) TRY(expiration_->RevokeByToken(hmac));
+  if (expiration_ != nullptr) {
+    TRY(expiration_->RevokeByToken(hmac, entry ? std::string_view(entry->path) : ""));
+  }
   std::vector<storage::Op> ops;
   ops.push_back({storage::Op::Kind::kDelete, "id/" + std::string(hmac), {}});
   if (entry) {

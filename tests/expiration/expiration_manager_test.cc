@@ -203,7 +203,7 @@ TEST_F(ExpirationTest, RevokeByTokenRevokesSecretsAndDropsTheTokenLease) {
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(m_->RegisterToken("t1", "auth/token/create", 50s, true).ok());
   EXPECT_EQ(m_->IndexSize(), 3u);
-  ASSERT_TRUE(m_->RevokeByToken("t1").ok());
+  ASSERT_TRUE(m_->RevokeByToken("t1", "auth/token/create").ok());
   EXPECT_EQ(revoker_.revoked, std::vector<std::string>{a->id});  // the token lease: deleted only
   EXPECT_FALSE(m_->Lookup("auth/token/create/t1").has_value());
   EXPECT_TRUE(m_->Lookup(b->id).has_value());

@@ -159,5 +159,25 @@ TEST_F(TokenLeaseTxnTest, DuplicateIdIsRefusedWithoutTouchingTheLease) {
   EXPECT_EQ(lease->ttl, 3600);
 }
 
+TEST_F(TokenLeaseTxnTest, RevokingTheTokenDropsItsLeaseWithoutAMarker) {
+  TokenRequest r;
+  r.path = "auth/token/create";
+  r.ttl = 1h;
+  auto c = store_->CreateToken(r);
+  ASSERT_TRUE(c.has_value());
+  const std::string hmac = c->entry->id_hmac;
+  auto markers = root_.inner.List("sys/expire/token/");
+  ASSERT_TRUE(markers.has_value());
+  EXPECT_TRUE(markers->empty());
+  ASSERT_TRUE(store_->Revoke(c->id.view()).ok());
+  EXPECT_EQ(exp_->IndexSize(), 0u);
+  EXPECT_FALSE(exp_->Lookup(expiration::ExpirationManager::TokenLeaseId(r.path, hmac)));
+  for (std::string folder : {"sys/expire/id/", "sys/expire/journal/", "sys/expire/index/"}) {
+    auto left = root_.inner.List(folder);
+    ASSERT_TRUE(left.has_value());
+    EXPECT_TRUE(left->empty()) << folder;
+  }
+}
+
 }  // namespace
 }  // namespace coffer::token

@@ -2,7 +2,13 @@
 // In-memory backend for tests and dev mode. Nothing survives the process.
 // Thread-safe: one shared mutex, readers in parallel. Writers allocate and
 // copy keys and values before taking the lock (and free replaced ones after
-// releasing it), so the exclusive section is only tree searches and links.
+// releasing it), so the exclusive section is mostly tree searches and links.
+//
+// Two levels: folders (the key up to and including its last '/') map to
+// their leaves. Keys share long prefixes ("sys/token/parent/<64 hex>/...");
+// in one flat map every comparison on the way down a big folder would
+// memcmp that prefix again, here a folder is found once and its leaves are
+// compared by their own short names.
 
 #include <map>
 #include <shared_mutex>
@@ -23,17 +29,26 @@ class InmemBackend final : public Backend {
   std::string_view Type() const override { return "inmem"; }
 
  private:
-  using Map = std::map<std::string, Entry, std::less<>>;
+  using Leaves = std::map<std::string, Entry, std::less<>>;    // leaf name → entry
+  using Folders = std::map<std::string, Leaves, std::less<>>;  // "a/b/" → leaves
 
-  // One prepared node per op (empty for a delete); built without the lock.
-  static std::vector<Map::node_type> Prepare(std::span<const Op> ops);
-  // Applies ops in order; replaced or removed nodes go to `garbage`, to be
-  // freed by the caller once the lock is released.
-  void ApplyLocked(std::span<const Op> ops, std::vector<Map::node_type>& nodes,
-                   std::vector<Map::node_type>& garbage);
+  // Replaced or removed nodes, freed by the caller after the lock is
+  // released.
+  struct Garbage {
+    std::vector<Leaves::node_type> leaves;
+    std::vector<Folders::node_type> folders;
+  };
+
+  // One leaf node per op (empty for a delete), built without the lock. (A
+  // new folder's node is the only allocation under the lock.)
+  static std::vector<Leaves::node_type> Prepare(std::span<const Op> ops);
+  const Entry* FindLocked(std::string_view key) const;
+  // Applies ops in order.
+  void ApplyLocked(std::span<const Op> ops, std::vector<Leaves::node_type>& nodes,
+                   Garbage& garbage);
 
   std::shared_mutex mu_;
-  Map data_;                    // guarded by mu_
+  Folders data_;                // guarded by mu_; no folder is empty
   std::uint64_t revision_ = 0;  // guarded by mu_
 };
 
