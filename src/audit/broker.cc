@@ -222,8 +222,12 @@ std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySo
                                                             : metrics::AuditEntry::kResponse);
   for (const auto& d : wanted) {
     std::vector<std::string> lines;
-    lines.push_back(Render(entry, d->salt(), d->entry_options()));
-    if (second != nullptr) lines.push_back(Render(*second, d->salt(), d->entry_options()));
+    lines.reserve(2);
+    TokenHashCache tokens;
+    lines.push_back(Render(entry, d->salt(), d->entry_options(), &tokens));
+    if (second != nullptr) {
+      lines.push_back(Render(*second, d->salt(), d->entry_options(), &tokens));
+    }
     d->WriteAsync(std::move(lines),
                   [ticket, path = d->config().path, type = d->config().type](Status s) {
                     metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());

@@ -1,7 +1,9 @@
 #include "audit/chain.h"
 
+// For SHA256_Init/Update/Final, see Sha256HexInto.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <charconv>
 
@@ -45,48 +47,60 @@ bool IsHex64(std::string_view s) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  // The digest is fetched once and each thread keeps its context: the
-  // implicit fetch of EVP_Digest costs as much as hashing a line.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  struct Ctx {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Ctx() { EVP_MD_CTX_free(ctx); }
-  };
-  static thread_local Ctx t;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (sha256 == nullptr || t.ctx == nullptr || EVP_DigestInit_ex2(t.ctx, sha256, nullptr) != 1 ||
-      EVP_DigestUpdate(t.ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(t.ctx, md, &len) != 1) {
-    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+void Sha256HexInto(std::string_view data, std::string& out) {
+  // The low-level interface: no context allocation or algorithm fetch per
+  // line (see crypto/keyed_hmac.cc for why it is used despite OpenSSL 3
+  // deprecating it).
+  static constexpr char kHex[] = "0123456789abcdef";
+  SHA256_CTX ctx;
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(md, &ctx);
+  out.resize(2 * sizeof(md));
+  for (std::size_t i = 0; i < sizeof(md); ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 0xf];
   }
-  return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
-std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
-                  std::string_view body) {
+std::string Sha256Hex(std::string_view data) {
   std::string out;
-  out.reserve(body.size() + 110);
+  Sha256HexInto(data, out);
+  return out;
+}
+
+void AppendFrame(std::string& out, Format format, std::uint64_t seq, std::string_view prev_hash,
+                 std::string_view body) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof(digits), seq).ptr;
+  std::string_view seq_text(digits, static_cast<std::size_t>(end - digits));
+  out.reserve(out.size() + body.size() + 110);
   if (format == Format::kJsonx) {
     // Insert after the root element's opening tag.
     std::size_t gt = body.find('>');
     if (gt == std::string_view::npos) gt = body.size() - 1;
     out.append(body.substr(0, gt + 1));
     out += kJsonxSeq;
-    out += std::to_string(seq);
+    out += seq_text;
     out += "</json:number>";
     out += JsonxString("prev_hash", prev_hash);
     out.append(body.substr(gt + 1));
-    return out;
+    return;
   }
   out += "{\"seq\":";
-  out += std::to_string(seq);
+  out += seq_text;
   out += ",\"prev_hash\":\"";
   out += prev_hash;
   out += '"';
   if (body.size() > 2) out += ',';
   out.append(body.substr(1));
+}
+
+std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
+                  std::string_view body) {
+  std::string out;
+  AppendFrame(out, format, seq, prev_hash, body);
   return out;
 }
 

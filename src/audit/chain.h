@@ -32,10 +32,15 @@ inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string Sha256Hex(std::string_view data);
+// The same into `out` (resized to 64), reusing its storage.
+void Sha256HexInto(std::string_view data, std::string& out);
 
 // Puts seq and prev_hash first in a rendered entry.
 std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
                   std::string_view body);
+// The same appended to `out` (no temporary line).
+void AppendFrame(std::string& out, Format format, std::uint64_t seq, std::string_view prev_hash,
+                 std::string_view body);
 
 // The checkpoint key of a device: HMAC-SHA256(salt, "coffer audit checkpoint v1").
 SecretBytes CheckpointKey(const SecretBytes& salt);

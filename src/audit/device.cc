@@ -112,10 +112,11 @@ Status Device::Init(bool restoring) {
 }
 
 void Device::AppendLine(std::string& buffer, std::string_view body) {
-  std::string line = Frame(entry_options_.format, seq_ + 1, last_hash_, body);
+  // Framed straight into the batch and hashed there: no temporary line.
+  const std::size_t start = buffer.size();
+  AppendFrame(buffer, entry_options_.format, seq_ + 1, last_hash_, body);
   ++seq_;
-  last_hash_ = Sha256Hex(line);
-  buffer += line;
+  Sha256HexInto(std::string_view(buffer).substr(start), last_hash_);
   buffer += '\n';
 }
 

@@ -1,5 +1,8 @@
 #include "audit/entry.h"
 
+#include <charconv>
+#include <cstdint>
+
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
@@ -29,8 +32,9 @@ class Obj {
 
 class EntryWriter {
  public:
-  EntryWriter(std::string& out, const Salt& salt, const EntryOptions& options)
-      : out_(out), salt_(salt), o_(options) {}
+  EntryWriter(std::string& out, const Salt& salt, const EntryOptions& options,
+              TokenHashCache* cache)
+      : out_(out), salt_(salt), o_(options), cache_(cache) {}
 
   // A token or accessor: hashed (remembered per salt) unless log_raw.
   void Token(std::string_view v, bool is_accessor = false) {
@@ -41,6 +45,25 @@ class EntryWriter {
       out_ += salt_.HashCached(v);
       out_.push_back('"');
     }
+  }
+
+  // The request's own token or accessor (`v` is the request's member): the
+  // hash is taken from the per-request cache when the same value was hashed
+  // for an earlier entry.
+  void RequestToken(const std::string& v, bool is_accessor) {
+    if (cache_ == nullptr || o_.log_raw || (is_accessor && !o_.hmac_accessor)) {
+      Token(v, is_accessor);
+      return;
+    }
+    const std::string*& source = is_accessor ? cache_->accessor : cache_->token;
+    std::string& hash = is_accessor ? cache_->accessor_hash : cache_->token_hash;
+    if (source != &v) {
+      hash = salt_.HashCached(v);
+      source = &v;
+    }
+    out_.push_back('"');
+    out_ += hash;
+    out_.push_back('"');
   }
 
   // Request or response data: every leaf hashed unless log_raw; keys of the
@@ -95,8 +118,27 @@ class EntryWriter {
         }
         break;
       case Json::value_t::boolean:
+        if (hash) {
+          Hashed(v.get<bool>() ? "true" : "false");
+        } else {
+          out_ += v.get<bool>() ? "true" : "false";
+        }
+        break;
       case Json::value_t::number_integer:
-      case Json::value_t::number_unsigned:
+      case Json::value_t::number_unsigned: {
+        // The same text as dump(), without its allocation.
+        char buf[24];
+        auto end = v.is_number_unsigned()
+                       ? std::to_chars(buf, buf + sizeof(buf), v.get<std::uint64_t>()).ptr
+                       : std::to_chars(buf, buf + sizeof(buf), v.get<std::int64_t>()).ptr;
+        std::string_view text(buf, static_cast<std::size_t>(end - buf));
+        if (hash) {
+          Hashed(text);
+        } else {
+          out_ += text;
+        }
+        break;
+      }
       case Json::value_t::number_float:
         if (hash) {
           Hashed(v.dump());
@@ -150,23 +192,25 @@ class EntryWriter {
  private:
   void Hashed(std::string_view v) {
     out_.push_back('"');
-    out_ += salt_.Hash(v);
+    salt_.AppendHash(out_, v);
     out_.push_back('"');
   }
 
   std::string& out_;
   const Salt& salt_;
   const EntryOptions& o_;
+  TokenHashCache* cache_;
 };
 
 }  // namespace
 
-std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options) {
+std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options,
+                   TokenHashCache* cache) {
   const logical::Request& request = *src.request;
   const MountInfo& mount = *src.mount;
   std::string out;
-  out.reserve(1024);
-  EntryWriter w(out, salt, options);
+  out.reserve(2048);
+  EntryWriter w(out, salt, options, cache);
   Obj entry(out);
 
   entry.Key("auth");
@@ -175,11 +219,11 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
     const logical::Auth* a = request.auth.get();
     if (a != nullptr) {
       auth.Key("accessor");
-      w.Token(a->accessor, /*is_accessor=*/true);
+      w.RequestToken(a->accessor, /*is_accessor=*/true);
     }
     if (!request.client_token.empty()) {
       auth.Key("client_token");
-      w.Token(request.client_token);
+      w.RequestToken(request.client_token, /*is_accessor=*/false);
     }
     if (a != nullptr) {
       AppendJsonString(auth.Key("display_name"), a->display_name);
@@ -213,11 +257,11 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
     Obj r(out);
     if (!request.client_token.empty()) {
       r.Key("client_token");
-      w.Token(request.client_token);
+      w.RequestToken(request.client_token, /*is_accessor=*/false);
     }
     if (request.auth) {
       r.Key("client_token_accessor");
-      w.Token(request.auth->accessor, /*is_accessor=*/true);
+      w.RequestToken(request.auth->accessor, /*is_accessor=*/true);
     }
     if (!request.data.empty()) {
       r.Key("data");

@@ -46,8 +46,19 @@ struct EntrySource {
   std::chrono::system_clock::time_point time;
 };
 
-// One entry as one line, without the trailing newline.
-std::string Render(const EntrySource& source, const Salt& salt, const EntryOptions& options);
+// The hashes of the caller's token and accessor, which every entry of a
+// request carries twice: computed once per request and device when the
+// same cache is passed to the Render calls of that request's entries.
+struct TokenHashCache {
+  const std::string* token = nullptr;  // the value hashed into token_hash
+  std::string token_hash;
+  const std::string* accessor = nullptr;
+  std::string accessor_hash;
+};
+
+// One entry as one line, without the trailing newline. `cache` may be null.
+std::string Render(const EntrySource& source, const Salt& salt, const EntryOptions& options,
+                   TokenHashCache* cache = nullptr);
 
 // JSONx (IBM's XML encoding of JSON), as Vault's format=jsonx writes it.
 std::string ToJsonx(const logical::Json& value);

@@ -47,8 +47,25 @@ std::string Salt::Mac(std::string_view value) const {
   return one_shot ? *one_shot : std::string(crypto::kHmacSha256Size, '\0');
 }
 
+void Salt::AppendHash(std::string& out, std::string_view value) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::array<unsigned char, crypto::KeyedHmac::kSize> mac;
+  impl_->hmac->MacInto(value, mac);
+  out += "hmac-sha256:";
+  const std::size_t at = out.size();
+  out.resize(at + 2 * mac.size());
+  char* p = out.data() + at;
+  for (unsigned char b : mac) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xf];
+  }
+}
+
 std::string Salt::Hash(std::string_view value) const {
-  return "hmac-sha256:" + crypto::ToHex(Mac(value));
+  std::string out;
+  out.reserve(12 + 2 * crypto::KeyedHmac::kSize);
+  AppendHash(out, value);
+  return out;
 }
 
 std::string Salt::HashCached(std::string_view value) const {
@@ -63,7 +80,7 @@ std::string Salt::HashCached(std::string_view value) const {
       return s.hash;
     }
   }
-  std::string hash = "hmac-sha256:" + crypto::ToHex(Mac(value));
+  std::string hash = Hash(value);
   if (cacheable) {
     std::scoped_lock lock(impl_->mu);
     Impl::Slot& s = impl_->cache[slot];

@@ -29,6 +29,8 @@ class Salt {
 
   // "hmac-sha256:<hex>".
   std::string Hash(std::string_view value) const;
+  // Appends "hmac-sha256:<hex>" to `out` (no temporary strings).
+  void AppendHash(std::string& out, std::string_view value) const;
   // The same, remembered for the values hashed on every request (the
   // caller's token and accessor); compared in constant time.
   std::string HashCached(std::string_view value) const;

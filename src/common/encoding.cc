@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace coffer {
 namespace {
@@ -74,35 +76,67 @@ std::optional<SecretBytes> Base64Decode(std::string_view b64) {
   return SecretBytes(buf.data(), static_cast<std::size_t>(n) - pad);
 }
 
+namespace {
+
+// Whether any of the 8 bytes in `w` needs escaping in a JSON string: a
+// control character (< 0x20), '"' or '\\'. The classic "has a byte less than
+// n" / "has a zero byte" word tricks; exact as a yes/no answer.
+inline bool AnyNeedsEscape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  const std::uint64_t q = w ^ (kOnes * '"');
+  const std::uint64_t b = w ^ (kOnes * '\\');
+  const std::uint64_t quote = (q - kOnes) & ~q & kHigh;
+  const std::uint64_t backslash = (b - kOnes) & ~b & kHigh;
+  return (below_space | quote | backslash) != 0;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    auto u = static_cast<unsigned char>(c);
-    if (c != '"' && c != '\\' && u >= 0x20) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
-        out.append(esc, sizeof(esc));
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Skip eight plain bytes at a time; most strings have nothing to escape.
+    if (i + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, sizeof(w));
+      if (!AnyNeedsEscape(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    const std::size_t stop = std::min(s.size(), i + 8);
+    for (; i < stop; ++i) {
+      char c = s[i];
+      auto u = static_cast<unsigned char>(c);
+      if (c != '"' && c != '\\' && u >= 0x20) continue;
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default: {
+          char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
+          out.append(esc, sizeof(esc));
+        }
       }
     }
   }

@@ -1,47 +1,23 @@
 #include "crypto/keyed_hmac.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but
+// they are the only interface that lets a hashing state be saved and copied
+// as a plain struct (EVP_MD_CTX_copy allocates); they remain part of
+// OpenSSL 3's API and use the same SHA-NI/AVX code.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
-#include <mutex>
-#include <vector>
-
-#include "crypto/hmac.h"
+#include <cstring>
 
 namespace coffer::crypto {
 
 struct KeyedHmac::Impl {
-  EVP_MAC* mac = nullptr;
-  EVP_MAC_CTX* keyed = nullptr;  // never used directly: the template for copies
-  std::mutex mu;
-  std::vector<EVP_MAC_CTX*> pool;  // guarded by mu
-
+  SHA256_CTX inner;  // after absorbing key ^ ipad
+  SHA256_CTX outer;  // after absorbing key ^ opad
   ~Impl() {
-    for (EVP_MAC_CTX* c : pool) EVP_MAC_CTX_free(c);
-    EVP_MAC_CTX_free(keyed);
-    EVP_MAC_free(mac);
-  }
-  EVP_MAC_CTX* Acquire() {
-    {
-      std::scoped_lock lock(mu);
-      if (!pool.empty()) {
-        EVP_MAC_CTX* c = pool.back();
-        pool.pop_back();
-        return c;
-      }
-    }
-    return EVP_MAC_CTX_dup(keyed);
-  }
-  void Release(EVP_MAC_CTX* c) {
-    {
-      std::scoped_lock lock(mu);
-      if (pool.size() < 64) {
-        pool.push_back(c);
-        return;
-      }
-    }
-    EVP_MAC_CTX_free(c);
+    OPENSSL_cleanse(&inner, sizeof(inner));
+    OPENSSL_cleanse(&outer, sizeof(outer));
   }
 };
 
@@ -51,35 +27,41 @@ KeyedHmac::~KeyedHmac() = default;
 Result<std::unique_ptr<KeyedHmac>> KeyedHmac::Create(std::string_view key) {
   std::unique_ptr<KeyedHmac> hmac(new KeyedHmac());
   Impl& impl = *hmac->impl_;
-  impl.mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (impl.mac == nullptr) return Err(Internal("HMAC is not available"));
-  impl.keyed = EVP_MAC_CTX_new(impl.mac);
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  // An empty key is legal for HMAC; give OpenSSL a valid pointer anyway.
-  static const unsigned char kEmpty = 0;
-  const auto* key_ptr = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  if (impl.keyed == nullptr || EVP_MAC_init(impl.keyed, key_ptr, key.size(), params) != 1) {
-    return Err(Internal("cannot set up HMAC-SHA256"));
+  constexpr std::size_t kBlock = SHA256_CBLOCK;  // 64
+  unsigned char block[kBlock] = {};
+  if (key.size() > kBlock) {
+    // RFC 2104: a key longer than the block is hashed first.
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+  } else if (!key.empty()) {
+    std::memcpy(block, key.data(), key.size());
   }
+  unsigned char pad[kBlock];
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
+  bool ok = SHA256_Init(&impl.inner) == 1 && SHA256_Update(&impl.inner, pad, kBlock) == 1;
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
+  ok = ok && SHA256_Init(&impl.outer) == 1 && SHA256_Update(&impl.outer, pad, kBlock) == 1;
+  OPENSSL_cleanse(block, sizeof(block));
+  OPENSSL_cleanse(pad, sizeof(pad));
+  if (!ok) return Err(Internal("cannot set up HMAC-SHA256"));
   return hmac;
 }
 
+void KeyedHmac::MacInto(std::string_view data, std::array<unsigned char, kSize>& out) const {
+  SHA256_CTX ctx = impl_->inner;
+  unsigned char inner_digest[SHA256_DIGEST_LENGTH];
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner_digest, &ctx);
+  ctx = impl_->outer;
+  SHA256_Update(&ctx, inner_digest, sizeof(inner_digest));
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
+}
+
 Result<std::string> KeyedHmac::Mac(std::string_view data) const {
-  std::string out(kHmacSha256Size, '\0');
-  EVP_MAC_CTX* ctx = impl_->Acquire();
-  if (ctx == nullptr) return Err(Internal("HMAC-SHA256 failed"));
-  std::size_t len = 0;
-  // init with no key re-uses the key already set: OpenSSL restores the saved
-  // inner/outer states.
-  const bool ok =
-      EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
-      EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) == 1 &&
-      len == out.size();
-  impl_->Release(ctx);
-  if (!ok) return Err(Internal("HMAC-SHA256 failed"));
+  std::array<unsigned char, kSize> mac;
+  MacInto(data, mac);
+  std::string out(reinterpret_cast<const char*>(mac.data()), mac.size());
+  OPENSSL_cleanse(mac.data(), mac.size());
   return out;
 }
 

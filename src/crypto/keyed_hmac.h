@@ -1,16 +1,18 @@
 #pragma once
-// KeyedHmac: HMAC-SHA256 under one key that is set up once.
+// KeyedHmac: HMAC-SHA256 (RFC 2104) under one key that is set up once.
 //
-// The key schedule (the inner and outer padded-key states) is computed at
-// construction; each Mac() takes a context from a small pool (or duplicates
-// the keyed one) and re-initialises it from those saved states, so hashing a
-// short value costs two SHA-256 compressions and no allocation, instead of
-// the one-shot HMAC()'s context setup, key schedule and frees. For keys that
-// hash on every request (the token salt, an audit device's salt).
+// The key schedule — the SHA-256 states after the inner and the outer padded
+// key block — is computed at construction. Each MAC copies those two states
+// and hashes the value and the inner digest: two or three SHA-256
+// compressions for a short value, no lock and no allocation. This is for
+// keys that hash on every request (the token salt, an audit device's salt),
+// where OpenSSL's EVP_MAC interface costs several times the hashing itself
+// (its re-initialisation walks parameter lists and the contexts need a pool).
 //
-// The key is copied into OpenSSL's context (wiped by OpenSSL when freed).
+// The saved states are as secret as the key: they are wiped on destruction.
 // Thread-safe after Create().
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,15 +23,19 @@ namespace coffer::crypto {
 
 class KeyedHmac {
  public:
-  // Errors: kInternal if OpenSSL cannot set up the MAC.
+  static constexpr std::size_t kSize = 32;
+
+  // Errors: kInternal if SHA-256 is not available.
   static Result<std::unique_ptr<KeyedHmac>> Create(std::string_view key);
   ~KeyedHmac();
   KeyedHmac(const KeyedHmac&) = delete;
   KeyedHmac& operator=(const KeyedHmac&) = delete;
 
-  // The raw 32-byte MAC of `data`. Errors: kInternal if OpenSSL fails
-  // (allocation failure only).
+  // The raw 32-byte MAC of `data`. Errors: none in practice (kept a Result
+  // for callers written against the earlier interface).
   Result<std::string> Mac(std::string_view data) const;
+  // The same into `out`, without allocating.
+  void MacInto(std::string_view data, std::array<unsigned char, kSize>& out) const;
 
  private:
   struct Impl;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
 #include <vector>
 
 namespace coffer {
@@ -49,6 +52,39 @@ TEST(EncodingTest, Base64RejectsMalformed) {
   }
   EXPECT_EQ(Base64Decode("YQ==")->view(), "a");
   EXPECT_EQ(Base64Decode("YWI=")->view(), "ab");
+}
+
+// The escaper skips eight plain bytes at a time: every byte that needs
+// escaping ('"', '\\', each control character) must still be escaped at
+// every position of a word, and the output must parse back to the input.
+TEST(EncodingTest, JsonStringEscapesAtEveryPosition) {
+  std::vector<char> specials = {'"', '\\', '\n', '\r', '\t', '\x01', '\x1f', '\x7f'};
+  for (std::size_t len = 0; len <= 24; ++len) {
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (char special : specials) {
+        std::string in(len, 'a');
+        in[pos] = special;
+        std::string out;
+        AppendJsonString(out, in);
+        EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), in)
+            << "length " << len << " position " << pos;
+        if (static_cast<unsigned char>(special) < 0x20) {
+          EXPECT_EQ(out.find(special), std::string::npos) << "raw control byte at " << pos;
+        }
+      }
+    }
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string in(rng() % 40, ' ');
+    for (char& c : in) c = static_cast<char>(rng() % 0x80);  // ASCII incl. controls
+    std::string out = "prefix:";
+    AppendJsonString(out, in);
+    ASSERT_EQ(nlohmann::json::parse(out.substr(7)).get<std::string>(), in);
+  }
+  std::string utf8;
+  AppendJsonString(utf8, "caf\xc3\xa9 \xe2\x82\xac");  // bytes >= 0x80 pass through
+  EXPECT_EQ(utf8, "\"caf\xc3\xa9 \xe2\x82\xac\"");
 }
 
 }  // namespace

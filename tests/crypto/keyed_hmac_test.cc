@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,7 +14,7 @@ namespace {
 
 // The pre-keyed MAC must equal the one-shot HMAC for every key shape
 // (empty, short, exactly one block, longer than a block: hashed first) and
-// stay equal when contexts are reused from the pool.
+// stay equal when the saved states are reused.
 TEST(KeyedHmacTest, MatchesOneShotHmacForEveryKeyShape) {
   const std::vector<std::string> keys = {"", "k", std::string(64, 'b'), std::string(200, 'c')};
   const std::vector<std::string> values = {"", "hvs.token", std::string(1000, 'v')};
@@ -29,6 +30,21 @@ TEST(KeyedHmacTest, MatchesOneShotHmacForEveryKeyShape) {
       }
     }
   }
+}
+
+// RFC 4231 test cases 1 and 6 (a key longer than the block is hashed first),
+// independent of OpenSSL's own HMAC.
+TEST(KeyedHmacTest, Rfc4231Vectors) {
+  auto short_key = KeyedHmac::Create(std::string(20, '\x0b'));
+  ASSERT_TRUE(short_key.has_value());
+  EXPECT_EQ(ToHex((*short_key)->Mac("Hi There").value()),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  auto long_key = KeyedHmac::Create(std::string(131, '\xaa'));
+  ASSERT_TRUE(long_key.has_value());
+  std::array<unsigned char, KeyedHmac::kSize> mac{};
+  (*long_key)->MacInto("Test Using Larger Than Block-Size Key - Hash Key First", mac);
+  EXPECT_EQ(ToHex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 TEST(KeyedHmacTest, ConcurrentCallersGetTheirOwnMac) {
