@@ -21,18 +21,24 @@ bool ExpirationManager::Stopping() {
 }
 
 void ExpirationManager::NoteJournaled(std::size_t bucket) {
-  if (journaled_[bucket].fetch_add(1) + 1 != options_.compact_threshold) return;
-  {
-    std::scoped_lock lock(mu_);
-    compact_wanted_ = true;
-  }
-  compact_cv_.notify_all();
+  if (journaled_[bucket].fetch_add(1) + 1 < options_.compact_threshold) return;
+  // The lease is committed whatever happens here; a failed compaction is
+  // retried by the bucket's next write.
+  Status s = CompactBucket(bucket, /*wait=*/false);
+  if (!s.ok()) spdlog::warn("expiration: compacting the lease index failed: {}", s.ToString());
 }
 
-Status ExpirationManager::CompactBucket(std::size_t bucket) {
+Status ExpirationManager::CompactBucket(std::size_t bucket, bool wait) {
   const std::string folder = JournalFolder(bucket);
   const std::string bucket_key = BucketStorageKey(bucket);
-  std::scoped_lock lock(BucketMutex(bucket));
+  std::unique_lock lock(BucketMutex(bucket), std::defer_lock);
+  if (wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    // Another writer is compacting (or deleting from) it: leave it to them
+    // rather than queue up behind them; the next write tries again.
+    return Status::Ok();
+  }
   ASSIGN_OR_RETURN(auto names, view_.List(folder));
   std::erase_if(names, [](const std::string& n) { return n.empty() || n.back() == '/'; });
   if (names.empty()) {
@@ -81,17 +87,6 @@ Status ExpirationManager::CompactBucket(std::size_t bucket) {
   return Status::Ok();
 }
 
-Status ExpirationManager::CompactPending(std::uint32_t min_records) {
-  Status first;
-  for (std::size_t b = 0; b < kIndexBuckets; ++b) {
-    if (journaled_[b].load() < min_records) continue;
-    if (b % 64 == 0 && Stopping()) break;
-    Status s = CompactBucket(b);
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
-}
-
 Status ExpirationManager::CompactIndex() {
   // Every journal folder in storage, not only what this process counted.
   ASSIGN_OR_RETURN(auto folders, view_.List("journal/"));
@@ -99,26 +94,10 @@ Status ExpirationManager::CompactIndex() {
   for (const auto& name : folders) {
     auto bucket = ParseBucketFolder(name);
     if (!bucket) continue;
-    Status s = CompactBucket(*bucket);
+    Status s = CompactBucket(*bucket, /*wait=*/true);
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
-}
-
-void ExpirationManager::CompactLoop() {
-  std::unique_lock lock(mu_);
-  compact_cv_.wait(lock, [&] { return stopping_ || loaded_.load(); });
-  while (!stopping_) {
-    const bool wanted = compact_cv_.wait_for(lock, options_.compact_interval,
-                                             [&] { return stopping_ || compact_wanted_; });
-    if (stopping_) break;
-    compact_wanted_ = false;
-    lock.unlock();
-    // Woken by a full bucket: the full ones; by the timer: everything.
-    Status s = CompactPending(wanted ? options_.compact_threshold : 1);
-    if (!s.ok()) spdlog::warn("expiration: compacting the lease index failed: {}", s.ToString());
-    lock.lock();
-  }
 }
 
 }  // namespace coffer::expiration

@@ -176,7 +176,6 @@ Status ExpirationManager::Load() {
   {
     std::scoped_lock lock(mu_);
     stopping_ = false;
-    compact_wanted_ = false;
     index_.Clear();
     retry_attempts_.clear();
     load_status_ = Status::Ok();
@@ -191,10 +190,7 @@ Status ExpirationManager::Load() {
       std::thread([this, buckets = std::move(buckets), journal = std::move(journal)]() mutable {
         LoadIndex(std::move(buckets), std::move(journal));
       });
-  if (options_.start_expiry_thread) {
-    expiry_ = std::thread([this] { ExpiryLoop(); });
-    compactor_ = std::thread([this] { CompactLoop(); });
-  }
+  if (options_.start_expiry_thread) expiry_ = std::thread([this] { ExpiryLoop(); });
   return Status::Ok();
 }
 
@@ -268,7 +264,6 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     loaded_ = true;
   }
   cv_.notify_all();
-  compact_cv_.notify_all();
 }
 
 Status ExpirationManager::WaitForLoad() {
@@ -284,10 +279,8 @@ void ExpirationManager::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  compact_cv_.notify_all();
   if (loader_.joinable()) loader_.join();
   if (expiry_.joinable()) expiry_.join();
-  if (compactor_.joinable()) compactor_.join();
   std::scoped_lock lock(mu_);
   index_.Clear();
   retry_attempts_.clear();

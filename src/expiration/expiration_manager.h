@@ -12,10 +12,11 @@
 // is loaded from the first bucket on.
 //
 // Registering or renewing a lease writes its record and its journal record
-// (no read of the bucket, and a new lease takes no lock). A compaction thread
-// (started by Load() with the expiry thread) folds a bucket's journal into the
-// bucket once it holds Options::compact_threshold records, and every journal
-// after Options::compact_interval; CompactIndex() does it by hand.
+// (no read of the bucket, and a new lease takes no lock). The write that
+// brings a bucket's journal to Options::compact_threshold records folds it
+// into the bucket before returning (no background thread writes storage, so
+// every write belongs to a request); CompactIndex() folds everything by hand.
+// The journal thus holds fewer than compact_threshold records per bucket.
 //
 // A background thread (started by Load(), ended by Stop()) revokes expired
 // leases through the Revoker, at most Options::max_revocations_per_second
@@ -62,11 +63,10 @@ struct Options {
   // Upper bound (real time) on how long the expiry thread sleeps between
   // passes; lower it in tests that drive a FakeClock.
   std::chrono::milliseconds poll_interval{1000};
-  bool start_expiry_thread = true;  // and the compaction thread
-  // A bucket's journal is folded into it once it holds this many records;
-  // every journal record is folded within compact_interval.
-  std::uint32_t compact_threshold = 32;
-  std::chrono::milliseconds compact_interval{5000};
+  bool start_expiry_thread = true;
+  // A bucket's journal is folded into it once it holds this many records
+  // (bounds the journal unseal reads one key at a time: 4096 * 15 records).
+  std::uint32_t compact_threshold = 16;
 };
 
 // What an engine asks for when it returns a secret with a lease.
@@ -157,9 +157,9 @@ class ExpirationManager {
   void AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch);
   void ExpiryLoop();
   // Compaction (expiration_compact.cc).
-  Status CompactBucket(std::size_t bucket);
-  Status CompactPending(std::uint32_t min_records);
-  void CompactLoop();
+  // Folds a bucket's journal into it; wait=false gives up if its lock is taken.
+  Status CompactBucket(std::size_t bucket, bool wait);
+  // Counts a journal record; compacts the bucket when it is full.
   void NoteJournaled(std::size_t bucket);
   bool Stopping();
   std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
@@ -178,9 +178,7 @@ class ExpirationManager {
   std::int64_t rate_refill_ns_ = 0;                      // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
   Status load_status_;                                   // guarded by mu_
-  bool compact_wanted_ = false;                          // guarded by mu_
   std::condition_variable cv_;
-  std::condition_variable compact_cv_;
   // Locked by whoever reads-modifies-writes a bucket (deletion, compaction)
   // and by renewals (so a compaction cannot drop a journal record it did
   // not fold). New leases take none.
@@ -192,7 +190,6 @@ class ExpirationManager {
   std::atomic<bool> loaded_{false};
   std::thread loader_;
   std::thread expiry_;
-  std::thread compactor_;
 };
 
 }  // namespace coffer::expiration
