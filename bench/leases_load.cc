@@ -1,7 +1,11 @@
 // leases_load: how long unseal takes to make N leases expirable, and what the
 // in-memory index costs, with the local SQLite backend under the barrier.
 //
-//   leases_load populate DIR [N=1000000]   writes N leases (bodies + index)
+//   leases_load populate DIR [N=1000000] [J=0]
+//                                          writes N leases (bodies + index),
+//                                          the last J of them as journal
+//                                          records (the uncompacted worst case
+//                                          is 7 per bucket: J=28672)
 //   leases_load load DIR                   Load() + WaitForLoad(), prints
 //                                          time, RSS before/after, index size
 // Two processes, so the populate phase's allocations don't hide the load's
@@ -42,7 +46,7 @@ int Fail(const char* what, const Status& s) {
   return 1;
 }
 
-int Populate(const std::string& dir, long n) {
+int Populate(const std::string& dir, long n, long journaled) {
   auto local = storage::LocalBackend::Open(dir);
   if (!local) return Fail("open", local.error());
   barrier::AesGcmBarrier barrier(**local);
@@ -70,7 +74,12 @@ int Populate(const std::string& dir, long n) {
     l.renewable = true;
     l.ttl = l.expire_time - now;
     auto key = expiration::KeyOf(l.id);
-    buckets[expiration::BucketOf(key)].push_back({key, l.expire_time, l.id});
+    if (i >= n - journaled) {
+      ops.push_back({storage::Op::Kind::kPut, expiration::JournalKey(key),
+                     expiration::EncodeRecord({key, l.expire_time, l.id})});
+    } else {
+      buckets[expiration::BucketOf(key)].push_back({key, l.expire_time, l.id});
+    }
     ops.push_back({storage::Op::Kind::kPut, expiration::LeaseStorageKey(l.id),
                    expiration::LeaseToJson(l).dump()});
     if (ops.size() == 5000) {
@@ -135,9 +144,10 @@ int Load(const std::string& dir) {
 
 int main(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "populate") {
-    return Populate(argv[2], argc >= 4 ? std::stol(argv[3]) : 1000000L);
+    return Populate(argv[2], argc >= 4 ? std::stol(argv[3]) : 1000000L,
+                    argc >= 5 ? std::stol(argv[4]) : 0L);
   }
   if (argc >= 3 && std::string(argv[1]) == "load") return Load(argv[2]);
-  std::fprintf(stderr, "usage: leases_load populate DIR [N] | leases_load load DIR\n");
+  std::fprintf(stderr, "usage: leases_load populate DIR [N [J]] | leases_load load DIR\n");
   return 2;
 }

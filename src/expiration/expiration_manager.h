@@ -65,8 +65,8 @@ struct Options {
   std::chrono::milliseconds poll_interval{1000};
   bool start_expiry_thread = true;
   // A bucket's journal is folded into it once it holds this many records
-  // (bounds the journal unseal reads one key at a time: 4096 * 15 records).
-  std::uint32_t compact_threshold = 16;
+  // (bounds the journal unseal reads one key at a time: 4096 * 7 records).
+  std::uint32_t compact_threshold = 8;
 };
 
 // What an engine asks for when it returns a secret with a lease.
