@@ -1,11 +1,52 @@
 #include "engines/database/pg.h"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <string>
 
 namespace coffer::engines::database {
 namespace {
+
+#define COFFER_PQ_FNS(X)                                                                    \
+  X(PQfinish)                                                                               \
+  X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQexec) X(PQresultStatus) X(PQclear) \
+      X(PQtransactionStatus) X(PQexecParams) X(PQntuples) X(PQnfields) X(PQgetvalue)        \
+          X(PQescapeIdentifier) X(PQfreemem) X(PQescapeLiteral)
+
+// libpq is loaded the first time the engine talks to PostgreSQL, not when
+// the server starts: it pulls in Kerberos, LDAP, SASL and GnuTLS, whose
+// start-up work costs about 3 MB of resident memory in every server, most of
+// which never configure a database. Only these functions are used.
+struct Libpq {
+#define COFFER_PQ_FN(name) decltype(&::name) name = nullptr;
+  COFFER_PQ_FNS(COFFER_PQ_FN)
+#undef COFFER_PQ_FN
+};
+
+// The loaded library, or why it could not be loaded. Thread-safe.
+const Result<Libpq>& LoadLibpq() {
+  static const Result<Libpq> loaded = []() -> Result<Libpq> {
+    void* handle = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      return Err(Unavailable(
+          "the PostgreSQL client library libpq.so.5 cannot be loaded (install libpq5): " +
+          std::string(::dlerror())));
+    }
+    Libpq lib;
+#define COFFER_PQ_FN(name)                                                 \
+  lib.name = reinterpret_cast<decltype(lib.name)>(::dlsym(handle, #name)); \
+  if (lib.name == nullptr) return Err(Unavailable("libpq.so.5 has no " #name));
+    COFFER_PQ_FNS(COFFER_PQ_FN)
+#undef COFFER_PQ_FN
+    return lib;  // the handle stays open for the life of the process
+  }();
+  return loaded;
+}
+
+// Only called where a connection object exists, i.e. after a successful load.
+const Libpq& Pq() { return *LoadLibpq(); }
 
 // Percent-encodes a value for the user/password part of a postgres:// URL.
 std::string UrlEncode(std::string_view s) {
@@ -43,12 +84,13 @@ std::string SafeMessage(const char* message, const SecretBytes* password) {
 }  // namespace
 
 PgConnection::~PgConnection() {
-  if (conn_ != nullptr) PQfinish(conn_);
+  if (conn_ != nullptr) Pq().PQfinish(conn_);
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const ConnectionParams& params) {
   std::string url = params.connection_url;
   if (url.empty()) return Err(InvalidArgument("connection_url is required"));
+  if (const auto& lib = LoadLibpq(); !lib) return Err(lib.error());
   bool is_uri = url.starts_with("postgres://") || url.starts_with("postgresql://");
   if (url.find("{{") != std::string::npos) {
     if (!is_uri) {
@@ -72,14 +114,14 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const ConnectionPara
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  pg_conn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  pg_conn* conn = Pq().PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   WipeString(url);
   WipeString(password);
   if (conn == nullptr) return Err(Unavailable("out of memory connecting to the database"));
   std::unique_ptr<PgConnection> c(new PgConnection(conn));
-  if (PQstatus(conn) != CONNECTION_OK) {
+  if (Pq().PQstatus(conn) != CONNECTION_OK) {
     return Err(Unavailable("cannot connect to the database: " +
-                           SafeMessage(PQerrorMessage(conn), &params.password)));
+                           SafeMessage(Pq().PQerrorMessage(conn), &params.password)));
   }
   return c;
 }
@@ -90,28 +132,29 @@ std::unique_ptr<PgConnection> PgConnection::ForEscapingOnly() {
   // handling) for the escaping functions.
   const char* keys[] = {"host", "port", "connect_timeout", nullptr};
   const char* values[] = {"/nonexistent-coffer-socket-dir", "1", "1", nullptr};
-  return std::unique_ptr<PgConnection>(new PgConnection(PQconnectdbParams(keys, values, 0)));
+  if (!LoadLibpq()) return std::unique_ptr<PgConnection>(new PgConnection(nullptr));
+  return std::unique_ptr<PgConnection>(new PgConnection(Pq().PQconnectdbParams(keys, values, 0)));
 }
 
-bool PgConnection::Ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+bool PgConnection::Ok() const { return conn_ != nullptr && Pq().PQstatus(conn_) == CONNECTION_OK; }
 
 Status PgConnection::ResultError(const char* what) const {
-  std::string m = SafeMessage(PQerrorMessage(conn_), nullptr);
+  std::string m = SafeMessage(Pq().PQerrorMessage(conn_), nullptr);
   if (!Ok()) return Unavailable(std::string(what) + ": connection lost: " + m);
   return InvalidArgument(std::string(what) + ": " + m);
 }
 
 Status PgConnection::Exec(const std::string& sql) {
-  PGresult* r = PQexec(conn_, sql.c_str());
-  ExecStatusType st = PQresultStatus(r);
-  PQclear(r);
+  PGresult* r = Pq().PQexec(conn_, sql.c_str());
+  ExecStatusType st = Pq().PQresultStatus(r);
+  Pq().PQclear(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
     return Status::Ok();
   }
   Status s = ResultError("statement failed");
-  if (Ok() && PQtransactionStatus(conn_) == PQTRANS_INERROR) {
-    PGresult* rb = PQexec(conn_, "ROLLBACK");
-    PQclear(rb);
+  if (Ok() && Pq().PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    PGresult* rb = Pq().PQexec(conn_, "ROLLBACK");
+    Pq().PQclear(rb);
   }
   return s;
 }
@@ -120,17 +163,17 @@ Result<std::vector<std::string>> PgConnection::Query(const std::string& sql,
                                                      const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
-  PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-    PQclear(r);
+  PGresult* r = Pq().PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                  values.data(), nullptr, nullptr, 0);
+  if (Pq().PQresultStatus(r) != PGRES_TUPLES_OK && Pq().PQresultStatus(r) != PGRES_COMMAND_OK) {
+    Pq().PQclear(r);
     return Err(ResultError("query failed"));
   }
   std::vector<std::string> rows;
-  for (int i = 0; i < PQntuples(r); ++i) {
-    rows.emplace_back(PQnfields(r) > 0 ? PQgetvalue(r, i, 0) : "");
+  for (int i = 0; i < Pq().PQntuples(r); ++i) {
+    rows.emplace_back(Pq().PQnfields(r) > 0 ? Pq().PQgetvalue(r, i, 0) : "");
   }
-  PQclear(r);
+  Pq().PQclear(r);
   return rows;
 }
 
@@ -138,10 +181,11 @@ Result<std::string> PgConnection::Identifier(std::string_view value) const {
   if (value.find('\0') != std::string_view::npos) {
     return Err(InvalidArgument("identifier contains a NUL byte"));
   }
-  char* q = PQescapeIdentifier(conn_, value.data(), value.size());
+  if (conn_ == nullptr) return Err(Unavailable("no PostgreSQL connection to quote with"));
+  char* q = Pq().PQescapeIdentifier(conn_, value.data(), value.size());
   if (q == nullptr) return Err(InvalidArgument("cannot quote an identifier (invalid encoding?)"));
   std::string out(q);
-  PQfreemem(q);
+  Pq().PQfreemem(q);
   return out;
 }
 
@@ -149,10 +193,11 @@ Result<std::string> PgConnection::Literal(std::string_view value) const {
   if (value.find('\0') != std::string_view::npos) {
     return Err(InvalidArgument("literal contains a NUL byte"));
   }
-  char* q = PQescapeLiteral(conn_, value.data(), value.size());
+  if (conn_ == nullptr) return Err(Unavailable("no PostgreSQL connection to quote with"));
+  char* q = Pq().PQescapeLiteral(conn_, value.data(), value.size());
   if (q == nullptr) return Err(InvalidArgument("cannot quote a literal (invalid encoding?)"));
   std::string out(q);
-  PQfreemem(q);
+  Pq().PQfreemem(q);
   return out;
 }
 
