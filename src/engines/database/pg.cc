@@ -9,11 +9,12 @@
 namespace coffer::engines::database {
 namespace {
 
-#define COFFER_PQ_FNS(X)                                                                    \
-  X(PQfinish)                                                                               \
-  X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQexec) X(PQresultStatus) X(PQclear) \
-      X(PQtransactionStatus) X(PQexecParams) X(PQntuples) X(PQnfields) X(PQgetvalue)        \
-          X(PQescapeIdentifier) X(PQfreemem) X(PQescapeLiteral)
+// clang-format off
+#define COFFER_PQ_FNS(X)                                                              \
+  X(PQfinish) X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQexec)            \
+  X(PQresultStatus) X(PQclear) X(PQtransactionStatus) X(PQexecParams) X(PQntuples)    \
+  X(PQnfields) X(PQgetvalue) X(PQescapeIdentifier) X(PQfreemem) X(PQescapeLiteral)
+// clang-format on
 
 // libpq is loaded the first time the engine talks to PostgreSQL, not when
 // the server starts: it pulls in Kerberos, LDAP, SASL and GnuTLS, whose
