@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -30,8 +31,12 @@ void OnSignal(int sig) { g_pending_signals.fetch_or(1 << sig); }
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
 
-milliseconds TwoThirds(seconds ttl) {
-  return std::max(milliseconds(500), std::chrono::duration_cast<milliseconds>(ttl) * 2 / 3);
+// When to renew a token or lease granted for `ttl`: at two thirds of it,
+// less a second — the server counts expiry in whole seconds, so a token may
+// end up to a second before `ttl` says — but never before a third of it.
+milliseconds RenewDelay(seconds ttl) {
+  const milliseconds full = std::chrono::duration_cast<milliseconds>(ttl);
+  return std::max({milliseconds(300), full / 3, full * 2 / 3 - milliseconds(1000)});
 }
 
 }  // namespace
@@ -104,9 +109,9 @@ struct Agent::State {
     if (r->ttl.count() > 0) {
       expires_at = now + r->ttl;
       if (r->renewable) {
-        renew_at = now + TwoThirds(r->ttl);
+        renew_at = now + RenewDelay(r->ttl);
       } else {
-        relogin_at = now + TwoThirds(r->ttl);
+        relogin_at = now + RenewDelay(r->ttl);
       }
     }
     spdlog::info("agent: authenticated with {} (ttl {}s, renewable {})", config.method->type,
@@ -221,10 +226,11 @@ struct Agent::State {
       renew_at.reset();
       // The server counts TTLs in whole seconds, so the token may end up to
       // a second before `ttl` says: log in again with that margin.
-      relogin_at = std::max(now, now + TwoThirds(a->ttl) - milliseconds(1000));
+      relogin_at = std::max(
+          now, now + std::chrono::duration_cast<milliseconds>(a->ttl) * 2 / 3 - milliseconds(1000));
       spdlog::info("agent: token near its max TTL ({}s left); will log in again", a->ttl.count());
     } else {
-      renew_at = now + TwoThirds(a->ttl);
+      renew_at = now + RenewDelay(a->ttl);
       spdlog::info("agent: token renewed (ttl {}s)", a->ttl.count());
     }
   }

@@ -1,5 +1,6 @@
 #include "cli/run_watch.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -10,8 +11,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Clock::time_point TwoThirds(long long seconds) {
-  return Clock::now() + std::chrono::milliseconds(seconds * 2000 / 3);
+// When to renew what was granted for `seconds`: at two thirds of it, less a
+// second (the server counts expiry in whole seconds, so it may end up to a
+// second early), but never before a third of it.
+Clock::time_point RenewTime(long long seconds) {
+  const long long ms = seconds * 1000;
+  return Clock::now() + std::chrono::milliseconds(std::max({300LL, ms / 3, ms * 2 / 3 - 1000}));
 }
 
 }  // namespace
@@ -25,7 +30,7 @@ ChangeWatcher::ChangeWatcher(std::unique_ptr<ApiClient> client,
       options_(options),
       notify_(std::move(notify)) {
   token_due_ = options_.token_renewable && options_.token_ttl_seconds > 0
-                   ? TwoThirds(options_.token_ttl_seconds)
+                   ? RenewTime(options_.token_ttl_seconds)
                    : Clock::time_point::max();
 }
 
@@ -45,7 +50,7 @@ void ChangeWatcher::SetTargets(std::vector<WatchTarget> targets, std::vector<Lea
   leases_ = std::move(leases);
   lease_due_.clear();
   for (const Lease& l : leases_) {
-    lease_due_.push_back(l.renewable && l.duration_seconds > 0 ? TwoThirds(l.duration_seconds)
+    lease_due_.push_back(l.renewable && l.duration_seconds > 0 ? RenewTime(l.duration_seconds)
                                                                : Clock::time_point::max());
   }
 }
@@ -140,7 +145,7 @@ void ChangeWatcher::CheckOnce(bool all, const std::set<std::string>& events, boo
     if (i < lease_due_.size() && leases_.size() == leases.size() &&
         leases_[i].lease_id == leases[i].lease_id) {
       lease_due_[i] =
-          renewed.ok() ? TwoThirds(leases[i].duration_seconds) : Clock::time_point::max();
+          renewed.ok() ? RenewTime(leases[i].duration_seconds) : Clock::time_point::max();
     }
   }
   if (now >= token_due_) {
@@ -151,7 +156,7 @@ void ChangeWatcher::CheckOnce(bool all, const std::set<std::string>& events, boo
     }
     if (resp) WipeJson(*resp);
     if (ttl > 0) {
-      token_due_ = TwoThirds(ttl);
+      token_due_ = RenewTime(ttl);
     } else {
       std::fprintf(stderr, "coffer run: the token could not be renewed; it expires at its TTL\n");
       token_due_ = Clock::time_point::max();
