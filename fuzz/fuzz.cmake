@@ -19,7 +19,7 @@ endfunction()
 
 set(http_srcs ${S}/http/path.cc ${S}/http/framing.cc ${S}/http/request_builder.cc
     ${S}/logical/request.cc)
-set(http_libs coffer_crypto Boost::headers Boost::system)
+set(http_libs coffer_crypto coffer_metrics Boost::headers Boost::system)
 coffer_fuzz_target(http_path SOURCES ${S}/http/path.cc LIBS coffer_common)
 coffer_fuzz_target(http_head SOURCES ${http_srcs} LIBS ${http_libs})
 coffer_fuzz_target(json_body SOURCES ${http_srcs} LIBS ${http_libs})
