@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "common/encoding.h"
 #include "crypto/hmac.h"
 
 namespace coffer::audit {
@@ -51,17 +52,13 @@ void Sha256HexInto(std::string_view data, std::string& out) {
   // The low-level interface: no context allocation or algorithm fetch per
   // line (see crypto/keyed_hmac.cc for why it is used despite OpenSSL 3
   // deprecating it).
-  static constexpr char kHex[] = "0123456789abcdef";
   SHA256_CTX ctx;
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, data.data(), data.size());
   SHA256_Final(md, &ctx);
-  out.resize(2 * sizeof(md));
-  for (std::size_t i = 0; i < sizeof(md); ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 0xf];
-  }
+  out.clear();
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
 }
 
 std::string Sha256Hex(std::string_view data) {

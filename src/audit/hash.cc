@@ -6,7 +6,7 @@
 #include <functional>
 #include <mutex>
 
-#include "crypto/hmac.h"
+#include "common/encoding.h"
 #include "crypto/keyed_hmac.h"
 
 namespace coffer::audit {
@@ -39,26 +39,16 @@ Result<std::shared_ptr<const Salt>> Salt::Create(SecretBytes key) {
 }
 
 std::string Salt::Mac(std::string_view value) const {
-  auto mac = impl_->hmac->Mac(value);
-  if (mac) return *std::move(mac);
-  // Fails only on allocation failure; try the one-shot function, and an
-  // all-zero MAC still hides the value.
-  auto one_shot = crypto::HmacSha256(key_, value);
-  return one_shot ? *one_shot : std::string(crypto::kHmacSha256Size, '\0');
+  std::array<unsigned char, crypto::KeyedHmac::kSize> mac;
+  impl_->hmac->MacInto(value, mac);
+  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 
 void Salt::AppendHash(std::string& out, std::string_view value) const {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::array<unsigned char, crypto::KeyedHmac::kSize> mac;
   impl_->hmac->MacInto(value, mac);
   out += "hmac-sha256:";
-  const std::size_t at = out.size();
-  out.resize(at + 2 * mac.size());
-  char* p = out.data() + at;
-  for (unsigned char b : mac) {
-    *p++ = kHex[b >> 4];
-    *p++ = kHex[b & 0xf];
-  }
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
 std::string Salt::Hash(std::string_view value) const {

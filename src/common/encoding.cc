@@ -18,14 +18,21 @@ int HexValue(char c) {
 
 }  // namespace
 
-std::string HexEncode(std::string_view bytes) {
+void AppendHex(std::string& out, std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kHex[b >> 4];
-    out[2 * i + 1] = kHex[b & 0xf];
+  const std::size_t at = out.size();
+  out.resize(at + bytes.size() * 2);
+  char* p = out.data() + at;
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xf];
   }
+}
+
+std::string HexEncode(std::string_view bytes) {
+  std::string out;
+  AppendHex(out, bytes);
   return out;
 }
 

@@ -11,6 +11,8 @@
 namespace coffer {
 
 std::string HexEncode(std::string_view bytes);
+// Appends the lower-case hex of `bytes` to `out` (no temporary string).
+void AppendHex(std::string& out, std::string_view bytes);
 std::optional<SecretBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<SecretBytes> Base64Decode(std::string_view b64);
