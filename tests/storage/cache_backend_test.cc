@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -121,6 +122,47 @@ TEST(CacheBackendTest, KeepsWithinItsLimitsAndSkipsLargeValues) {
   ASSERT_TRUE(f.cache->Get("big").has_value());
   EXPECT_EQ(f.counting->gets.load(), before + 2);  // never cached
   EXPECT_LE(f.cache->Stats().bytes, std::size_t{1} << 20);
+}
+
+// A full shard recycles its least recently used node for the next miss: the
+// recycled node must answer for its new key only (value, revision or
+// absence), keep the byte count right, and still be dropped by writes.
+TEST(CacheBackendTest, AFullCacheRecyclesNodesWithoutMixingUpKeys) {
+  Fixture f(CacheOptions{64 * 2, 1 << 20});  // 2 entries per shard
+  std::map<std::string, std::uint64_t> revisions;
+  for (int i = 0; i < 600; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    if (i % 3 == 0) continue;  // absent keys are cached too
+    ASSERT_TRUE(
+        f.cache->Put(key, std::string(static_cast<std::size_t>(i % 50), 'a' + i % 26)).ok());
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 600; ++i) {
+      const std::string key = "k" + std::to_string(i);
+      auto got = f.cache->Get(key);
+      ASSERT_TRUE(got.has_value());
+      if (i % 3 == 0) {
+        EXPECT_FALSE(got->has_value()) << key;
+        continue;
+      }
+      ASSERT_TRUE(got->has_value()) << key;
+      EXPECT_EQ((*got)->value, std::string(static_cast<std::size_t>(i % 50), 'a' + i % 26)) << key;
+      if (round == 0) revisions[key] = (*got)->revision;
+      EXPECT_EQ((*got)->revision, revisions[key]) << key;
+    }
+  }
+  const CacheStats stats = f.cache->Stats();
+  EXPECT_LE(stats.entries, 64u * 2);
+  EXPECT_GT(stats.misses, 1000u);  // the recycling path ran
+  // Bytes match what is kept: at most 2 nodes per shard of <= 54 + 128 bytes.
+  EXPECT_LE(stats.bytes, stats.entries * (4 + 50 + 128));
+  EXPECT_GE(stats.bytes, stats.entries * 128);
+
+  // The last keys read sit in recycled nodes: a write still drops them.
+  ASSERT_TRUE(f.cache->Put("k599", "changed").ok());
+  EXPECT_EQ(f.cache->Get("k599").value()->value, "changed");
+  ASSERT_TRUE(f.cache->Delete("k598").ok());
+  EXPECT_FALSE(f.cache->Get("k598").value().has_value());
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 namespace coffer::storage {
 
-std::size_t CacheBackend::Node::Bytes() const {
+std::size_t CacheBackend::Node::Bytes(std::string_view key, const std::optional<Entry>& entry) {
   // Key and value bytes plus the list node, the index slot and the strings'
   // headers (an estimate; it only has to grow with what is kept).
   return key.size() + (entry ? entry->value.size() : 0) + 128;
@@ -53,15 +53,29 @@ Result<std::optional<Entry>> CacheBackend::Get(std::string_view key) {
   auto result = inner_->Get(key);
   if (!result) return result;
 
-  Node node{std::string(key), *result};
-  const std::size_t bytes = node.Bytes();
+  const std::size_t bytes = Node::Bytes(key, *result);
   if (bytes > shard_max_bytes_ / 16) return result;
   std::scoped_lock lock(shard.mu);
   // A write to this shard finished while we read: what we read may be older
   // than it, so it must not enter the cache.
   if (shard.epoch != epoch || shard.index.contains(key)) return result;
-  shard.lru.push_front(std::move(node));
-  shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+  if (shard.lru.size() >= shard_max_entries_) {
+    // Full: the least recently used node becomes the new one. Its strings,
+    // list node and index node are reused, so a miss on a full cache (every
+    // miss of a store much larger than the cache) allocates nothing here and
+    // frees nothing.
+    auto victim = std::prev(shard.lru.end());
+    auto slot = shard.index.extract(std::string_view(victim->key));
+    shard.bytes -= victim->Bytes();
+    victim->key.assign(key);
+    victim->entry = *result;  // assigns into the victim's strings
+    slot.key() = std::string_view(victim->key);
+    shard.lru.splice(shard.lru.begin(), shard.lru, victim);
+    shard.index.insert(std::move(slot));
+  } else {
+    shard.lru.push_front(Node{std::string(key), *result});
+    shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+  }
   shard.bytes += bytes;
   TrimLocked(shard);
   return result;

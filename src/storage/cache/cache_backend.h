@@ -72,7 +72,8 @@ class CacheBackend final : public Backend {
   struct Node {
     std::string key;
     std::optional<Entry> entry;  // nullopt: the key is known to be absent
-    std::size_t Bytes() const;
+    static std::size_t Bytes(std::string_view key, const std::optional<Entry>& entry);
+    std::size_t Bytes() const { return Bytes(key, entry); }
   };
   struct StringHash {
     using is_transparent = void;
