@@ -146,3 +146,25 @@ def start_config(data_dir=None, config_path=None):
         config_path = write_config(data_dir)
     return Server(["server", "-config=" + config_path], data_dir=data_dir,
                   owns_dir=owns).start()
+
+
+def query_store(data_dir, sql, params=()):
+    """Runs a read-only query on the local store in data_dir while a server
+    may hold it. The server locks its database exclusively (SQLite's
+    unix-excl VFS, src/storage/local), so the query runs on a copy of the
+    database and its write-ahead log, taken while the server is idle; SQLite
+    rebuilds the copy's WAL index when it opens it."""
+    import sqlite3
+    tmp = tempfile.mkdtemp(prefix="coffer-store-copy-")
+    try:
+        for name in ("coffer.db", "coffer.db-wal"):
+            src = os.path.join(data_dir, name)
+            if os.path.exists(src):
+                shutil.copyfile(src, os.path.join(tmp, name))
+        db = sqlite3.connect(os.path.join(tmp, "coffer.db"))
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -6,10 +6,11 @@ tests know which bytes to look for without any key-exposing API.
 
 import base64
 import os
-import sqlite3
 import struct
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+import harness
 
 
 def gf_mul(a, b):
@@ -58,12 +59,8 @@ def open_value(key, blob, aad):
 
 
 def read_store(data_dir, key):
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(data_dir, "coffer.db"), uri=True)
-    try:
-        row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
-    finally:
-        db.close()
+    rows = harness.query_store(data_dir, "SELECT value FROM kv WHERE key = ?", (key,))
+    return None if not rows else bytes(rows[0][0])
 
 
 def key_material(data_dir, unseal_key):

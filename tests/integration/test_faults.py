@@ -287,14 +287,8 @@ class RandomFailureTest(FaultBase):
         self.start(env={"LD_PRELOAD": shim, "COFFER_RAND_FAIL_TRIGGER": self.trigger})
 
     def stored(self, key):
-        import sqlite3
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.storage_dir, "coffer.db"),
-                             uri=True)
-        try:
-            rows = db.execute("SELECT key, value FROM kv WHERE key LIKE ?",
-                              ("logical/%/" + key,)).fetchall()
-        finally:
-            db.close()
+        rows = harness.query_store(self.storage_dir, "SELECT key, value FROM kv WHERE key LIKE ?",
+                                   ("logical/%/" + key,))
         return {k: bytes(v) for k, v in rows}
 
     def test_rng_failure_refuses_to_encrypt(self):
