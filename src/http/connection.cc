@@ -22,6 +22,7 @@
 #include "http/response_writer.h"
 #include "http/server_internal.h"
 #include "logical/stream.h"
+#include "metrics/telemetry.h"
 
 namespace coffer::http::internal {
 namespace {
@@ -289,6 +290,7 @@ class Connection final : public ConnBase {
   // Answers a request we could not frame, then closes: after a framing
   // error the rest of the byte stream cannot be trusted.
   void FailAndClose(int status, std::string message) {
+    metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kFraming, status);
     keep_alive_ = false;
     linger_ = true;
     is_head_ = false;
@@ -327,12 +329,16 @@ class Connection final : public ConnBase {
       auto refusal =
           path ? impl_.handler.Preflight(*path, wire.remote_address, &extra_headers) : std::nullopt;
       if (refusal) {
+        metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRateLimit,
+                                                   refusal->http_status);
         request_id_ = NewRequestId();
         return Respond(*refusal);
       }
     }
     auto built = BuildRequest(wire, impl_.options.max_json_depth);
     if (!built) {
+      metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRequest,
+                                                 built.error().http_status);
       request_id_ = NewRequestId();
       return Respond(built.error());
     }

@@ -17,6 +17,8 @@ constexpr std::array<std::string_view, kFamilyCount> kFamilyNames = {
     "sys", "auth", "kv", "transit", "database", "cubbyhole", "identity", "health", "other"};
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {"GET",    "LIST",  "POST",
                                                                      "DELETE", "PATCH", "HEAD"};
+constexpr std::array<std::string_view, kRefusalCount> kRefusalNames = {"framing", "rate_limit",
+                                                                       "request"};
 constexpr std::array<std::string_view, kBarrierOpCount> kBarrierOpNames = {"get", "put", "delete",
                                                                            "list"};
 constexpr std::array<std::string_view, 4> kDeviceTypes = {"file", "socket", "syslog", "other"};
@@ -76,6 +78,7 @@ std::string_view MethodName(Method method) {
 Telemetry::Telemetry()
     : http_requests_(kFamilyCount * kMethodCount * kStatusCount),
       http_durations_(kFamilyCount, DurationBoundsNs()),
+      refusals_(kRefusalCount * kStatusCount),
       barrier_(kBarrierOpCount),
       audit_failures_(2),
       audit_devices_(kDeviceTypes.size() * 2) {}
@@ -109,6 +112,10 @@ std::uint64_t Telemetry::HttpRequests(Family family, Method method, int status) 
   const auto f = static_cast<std::size_t>(family);
   const auto m = static_cast<std::size_t>(method);
   return http_requests_.Value((f * kMethodCount + m) * kStatusCount + StatusIndex(status));
+}
+
+std::uint64_t Telemetry::Refusals(Refusal reason, int status) const {
+  return refusals_.Value(static_cast<std::size_t>(reason) * kStatusCount + StatusIndex(status));
 }
 
 std::uint64_t Telemetry::BarrierOps(BarrierOp op) const {
@@ -160,6 +167,21 @@ std::vector<MetricFamily> Telemetry::Collect() const {
     durations.metric.push_back(std::move(m));
   }
   out.push_back(std::move(durations));
+
+  MetricFamily refused =
+      NewFamily("coffer_http_refused_total",
+                "Requests the HTTP layer answered itself before they reached the core, by reason "
+                "(framing, rate_limit, request) and HTTP status.",
+                MetricType::Counter);
+  for (std::size_t r = 0; r < kRefusalCount; ++r) {
+    for (std::size_t s = 0; s < kStatusCount; ++s) {
+      std::uint64_t v = refusals_.Value(r * kStatusCount + s);
+      if (v == 0) continue;
+      refused.metric.push_back(
+          Counter({{"code", StatusLabel(s)}, {"reason", std::string(kRefusalNames[r])}}, v));
+    }
+  }
+  out.push_back(std::move(refused));
 
   MetricFamily barrier =
       NewFamily("coffer_barrier_operations_total",

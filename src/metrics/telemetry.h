@@ -52,9 +52,17 @@ std::string_view MethodName(Method method);
 
 // HTTP statuses counted under their own code; any other status counts as
 // code="other".
-inline constexpr int kCountedStatuses[] = {200, 204, 206, 301, 307, 400, 401, 403, 404, 405,
-                                           409, 412, 413, 415, 429, 500, 501, 502, 503, 507};
+inline constexpr int kCountedStatuses[] = {200, 204, 206, 301, 307, 400, 401, 403, 404, 405, 409,
+                                           412, 413, 415, 429, 431, 500, 501, 502, 503, 507};
 inline constexpr std::size_t kStatusCount = std::size(kCountedStatuses) + 1;
+
+// Why the HTTP layer answered a request itself, before the core saw it:
+// the bytes were not a well-formed HTTP request (malformed or ambiguous
+// framing, header or body over its limit), a rate-limit quota refused it,
+// or it was HTTP but not a valid API call (bad JSON body, unsupported method,
+// a path that cannot be canonicalised, ...).
+enum class Refusal : std::uint8_t { kFraming, kRateLimit, kRequest };
+inline constexpr std::size_t kRefusalCount = 3;
 
 enum class BarrierOp : std::uint8_t { kGet, kPut, kDelete, kList };
 inline constexpr std::size_t kBarrierOpCount = 4;
@@ -73,6 +81,9 @@ class Telemetry final : public prometheus::Collectable {
 
   void RecordHttp(Family family, Method method, int status,
                   std::chrono::nanoseconds elapsed) noexcept;
+  void RecordRefusal(Refusal reason, int status) noexcept {
+    refusals_.Add(static_cast<std::size_t>(reason) * kStatusCount + StatusIndex(status));
+  }
   void RecordBarrier(BarrierOp op) noexcept { barrier_.Add(static_cast<std::size_t>(op)); }
   void RecordAuditFailure(AuditEntry entry) noexcept {
     audit_failures_.Add(static_cast<std::size_t>(entry));
@@ -90,6 +101,7 @@ class Telemetry final : public prometheus::Collectable {
   // Readers for tests.
   std::uint64_t HttpRequests(Family family, Method method, int status) const;
   std::uint64_t BarrierOps(BarrierOp op) const;
+  std::uint64_t Refusals(Refusal reason, int status) const;
   HistogramSnapshot HttpDurations(Family family) const;
 
  private:
@@ -97,6 +109,7 @@ class Telemetry final : public prometheus::Collectable {
 
   CounterSet http_requests_;  // family x method x status
   HistogramSet http_durations_;
+  CounterSet refusals_;  // reason x status
   CounterSet barrier_;
   CounterSet audit_failures_;
   CounterSet audit_devices_;  // type x {written, failed}

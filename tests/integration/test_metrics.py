@@ -6,6 +6,7 @@ secret written in the session ever appears in a scrape."""
 import json
 import os
 import shutil
+import socket
 import tempfile
 import unittest
 import urllib.error
@@ -128,6 +129,44 @@ class DevMetricsTest(unittest.TestCase):
         self.assertEqual(st, 404)
         after = self.metrics()
         self.assertEqual(after[KV_GETS % "404"] - before.get(KV_GETS % "404", 0), 1)
+
+    def test_http_layer_refusals_are_counted(self):
+        """Answers given before the core (malformed framing, a rate-limit
+        quota, a body that is not JSON) count in coffer_http_refused_total,
+        one each, by reason and code."""
+        s = self.server
+        framing = 'coffer_http_refused_total{code="400",reason="framing"}'
+        limited = 'coffer_http_refused_total{code="429",reason="rate_limit"}'
+        request = 'coffer_http_refused_total{code="400",reason="request"}'
+        st, body, _ = s.request("POST", "/v1/sys/quotas/rate-limit/metrics-refusals",
+                                {"path": "secret/data/metrics-refused", "rate": 1,
+                                 "interval": "1h"}, token=ROOT)
+        self.assertIn(st, (200, 204), body)
+        try:
+            before = self.metrics()
+            # Two Content-Length headers: ambiguous framing.
+            host, port = s.addr.split("//", 1)[1].rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=10) as c:
+                c.sendall(b"POST /v1/sys/health HTTP/1.1\r\nHost: t\r\n"
+                          b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+                self.assertIn(b" 400 ", c.recv(4096).split(b"\r\n", 1)[0] + b" ")
+            codes = [s.request("GET", "/v1/secret/data/metrics-refused", token=ROOT)[0]
+                     for _ in range(2)]
+            self.assertEqual(codes, [404, 429])
+            req = urllib.request.Request(s.addr + "/v1/secret/data/metrics-bad-json",
+                                         data=b"{not json", method="POST",
+                                         headers={"X-Vault-Token": ROOT})
+            with self.assertRaises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(req, timeout=30)
+            self.assertEqual(e.exception.code, 400)
+            after = self.metrics()
+            for name in (framing, limited, request):
+                self.assertEqual(after.get(name, 0) - before.get(name, 0), 1, name)
+            # The core never saw them: no 429 or 400 under the kv family.
+            for code in ("400", "429"):
+                self.assertEqual(after.get(KV_GETS % code, 0), before.get(KV_GETS % code, 0))
+        finally:
+            s.request("DELETE", "/v1/sys/quotas/rate-limit/metrics-refusals", token=ROOT)
 
     def test_json_format(self):
         status, text, headers = scrape(self.server, ROOT, query="")
