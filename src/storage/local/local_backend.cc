@@ -32,8 +32,9 @@ constexpr const char* kDbName = "coffer.db";
 // other process can open the database while the server runs (coffer.lock
 // already keeps a second server out). With the default "unix" VFS every read
 // transaction took and dropped POSIX locks (fcntl) under SQLite's global
-// mutex: ~10 % of the CPU of reads that miss the cache, and contention
-// between workers; unix-excl made such reads ~30 % faster (docs/benchmarks.md).
+// mutex: ~10 % of the CPU of reads that miss the cache, plus contention
+// between workers. With unix-excl, uncached reads of a 1,000,000-secret store
+// went up by ~30 % (docs/benchmarks.md).
 constexpr const char* kVfs = "unix-excl";
 constexpr const char* kLockName = "coffer.lock";
 // Readers and the writer never wait on each other in WAL mode; this only
@@ -133,8 +134,9 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(const std::string& dir)
 
 Status LocalBackend::Init() {
   std::string db_path = dir_ + "/" + kDbName;
-  // SQLite creates -wal and -shm with the mode of the database file, so the
-  // database must exist with 0600 before SQLite first opens it.
+  // SQLite creates -wal with the mode of the database file, so the database
+  // must exist with 0600 before SQLite first opens it. (No -shm with
+  // unix-excl; one left by an older version is still restricted below.)
   TRY(local::PreparePrivateFile(db_path));
   int rc =
       sqlite3_open_v2(db_path.c_str(), &writer_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kVfs);
