@@ -107,12 +107,15 @@ void PrintBanner(const config::ServerConfig& cfg,
 }
 
 // Freed heap memory keeps request and response bodies (secret values, unseal
-// shares) until it is reused. glibc wipes a chunk when it is freed
-// (malloc.perturb), except chunks parked in the per-thread cache, so that
-// cache is turned off as well. Tunables are read only at exec: re-exec once
-// with them. COFFER_MALLOC_WIPE=0 opts out (measured: 2-10% of KV reads/s).
+// shares) until it is reused. C++ code wipes each block it frees
+// (wiping_new_delete.cc, release builds); glibc wipes the chunks freed by C
+// libraries (malloc.perturb), except those it parks in its per-thread cache
+// (at most 7 chunks of each size up to 1 KiB per thread: OpenSSL and
+// libsodium clear their own secrets before freeing them). Tunables are read
+// only at exec: re-exec once with them. COFFER_MALLOC_WIPE=0 opts out of
+// both.
 void WipeFreedMemoryOrReexec(char** argv) {
-  constexpr std::string_view kTunables = "glibc.malloc.perturb=165:glibc.malloc.tcache_count=0";
+  constexpr std::string_view kTunables = "glibc.malloc.perturb=165";
   const char* opt = std::getenv("COFFER_MALLOC_WIPE");
   if (opt != nullptr && std::string_view(opt) == "0") return;
   const char* current = std::getenv("GLIBC_TUNABLES");
