@@ -108,8 +108,8 @@ void PrintBanner(const config::ServerConfig& cfg,
 
 // Freed heap memory keeps request and response bodies (secret values, unseal
 // shares) until it is reused. C++ code wipes each block it frees
-// (wiping_new_delete.cc, release builds); glibc wipes the chunks freed by C
-// libraries (malloc.perturb), except those it parks in its per-thread cache
+// (wiping_new_delete.cc, builds without sanitizers); glibc wipes the chunks
+// freed by C libraries (malloc.perturb), except those it parks in its cache
 // (at most 7 chunks of each size up to 1 KiB per thread: OpenSSL and
 // libsodium clear their own secrets before freeing them). Tunables are read
 // only at exec: re-exec once with them. COFFER_MALLOC_WIPE=0 opts out of
