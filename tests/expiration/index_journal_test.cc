@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "expiration/expiration_manager.h"
-#include "storage/inmem/inmem_backend.h"
+#include "storage/forwarding_backend.h"
 
 namespace coffer::expiration {
 namespace {
@@ -28,33 +28,25 @@ class CountingRevoker : public Revoker {
 };
 
 // An in-memory backend that counts reads and writes of the packed buckets.
-class WatchingBackend : public storage::Backend {
+class WatchingBackend : public storage::test_util::ForwardingBackend {
  public:
   Result<std::optional<storage::Entry>> Get(std::string_view key) override {
     if (key.starts_with("index/")) ++bucket_reads;
-    return inner_.Get(key);
+    return ForwardingBackend::Get(key);
   }
   Status Put(std::string_view key, std::string_view value) override {
     if (key.starts_with("index/")) ++bucket_writes;
-    return inner_.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return inner_.Delete(key); }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return inner_.List(prefix);
+    return ForwardingBackend::Put(key, value);
   }
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
     for (const auto& op : ops) {
       if (op.key.starts_with("index/")) ++bucket_writes;
     }
-    return inner_.Transact(compares, ops);
+    return ForwardingBackend::Transact(compares, ops);
   }
-  std::string_view Type() const override { return inner_.Type(); }
   std::atomic<int> bucket_reads{0};
   std::atomic<int> bucket_writes{0};
-
- private:
-  storage::InmemBackend inner_;
 };
 
 Options Manual() {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "seal/shamir_seal.h"
-#include "storage/inmem/inmem_backend.h"
+#include "storage/forwarding_backend.h"
 
 namespace coffer::seal {
 namespace {
@@ -15,20 +15,13 @@ namespace {
 // Delegates to an in-memory backend; records how seal keys are written and
 // can make the next Transact fail (before or after applying it: a commit
 // whose answer is lost).
-class RecordingBackend final : public storage::Backend {
+class RecordingBackend final : public storage::test_util::ForwardingBackend {
  public:
   enum class Fail { kNone, kBefore, kAfter };
 
-  Result<std::optional<storage::Entry>> Get(std::string_view key) override {
-    return inner_.Get(key);
-  }
   Status Put(std::string_view key, std::string_view value) override {
     if (key.starts_with("core/seal-config") || key.starts_with("core/root-key")) ++seal_puts;
-    return inner_.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return inner_.Delete(key); }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return inner_.List(prefix);
+    return ForwardingBackend::Put(key, value);
   }
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
@@ -37,7 +30,7 @@ class RecordingBackend final : public storage::Backend {
     for (const auto& op : ops) last_ops.push_back(op.key);
     Fail f = fail.exchange(Fail::kNone);
     if (f == Fail::kBefore) return Unavailable("injected: storage unreachable");
-    Status st = inner_.Transact(compares, ops);
+    Status st = ForwardingBackend::Transact(compares, ops);
     if (f == Fail::kAfter) return Unavailable("injected: answer lost");
     return st;
   }
@@ -47,9 +40,6 @@ class RecordingBackend final : public storage::Backend {
   int seal_puts = 0;
   int transacts = 0;
   std::vector<std::string> last_ops;
-
- private:
-  storage::InmemBackend inner_;
 };
 
 class ShamirRekeyTest : public ::testing::Test {

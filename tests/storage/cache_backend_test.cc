@@ -13,37 +13,26 @@
 #include <thread>
 #include <vector>
 
-#include "storage/inmem/inmem_backend.h"
+#include "storage/forwarding_backend.h"
 
 namespace coffer::storage {
 namespace {
 
 // Counts Gets and can stall one Get between reading and returning, so a
 // write can finish in that window.
-class CountingBackend final : public Backend {
+class CountingBackend final : public test_util::ForwardingBackend {
  public:
   Result<std::optional<Entry>> Get(std::string_view key) override {
     gets.fetch_add(1);
-    auto result = inner.Get(key);
+    auto result = ForwardingBackend::Get(key);
     if (stall_next_get.exchange(false)) {
       read_done.store(true);
       while (!release.load()) std::this_thread::yield();
     }
     return result;
   }
-  Status Put(std::string_view key, std::string_view value) override {
-    return inner.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return inner.Delete(key); }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return inner.List(prefix);
-  }
-  Status Transact(std::span<const Compare> compares, std::span<const Op> ops) override {
-    return inner.Transact(compares, ops);
-  }
   std::string_view Type() const override { return "counting"; }
 
-  InmemBackend inner;
   std::atomic<int> gets{0};
   std::atomic<bool> stall_next_get{false};
   std::atomic<bool> read_done{false};

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "expiration/expiration_manager.h"
+#include "storage/forwarding_backend.h"
 #include "storage/inmem/inmem_backend.h"
 #include "token/token_backend.h"
 #include "token/token_store.h"
@@ -21,34 +22,33 @@ using namespace std::chrono_literals;
 
 // An in-memory backend that counts every call, to prove batch tokens touch
 // no storage.
-class CountingBackend final : public storage::Backend {
+class CountingBackend final : public storage::test_util::ForwardingBackend {
  public:
   Result<std::optional<storage::Entry>> Get(std::string_view key) override {
     ++reads;
-    return inner.Get(key);
+    return ForwardingBackend::Get(key);
   }
   Status Put(std::string_view key, std::string_view value) override {
     ++writes;
-    return inner.Put(key, value);
+    return ForwardingBackend::Put(key, value);
   }
   Status Delete(std::string_view key) override {
     ++writes;
-    return inner.Delete(key);
+    return ForwardingBackend::Delete(key);
   }
   Result<std::vector<std::string>> List(std::string_view prefix) override {
     ++reads;
-    return inner.List(prefix);
+    return ForwardingBackend::List(prefix);
   }
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
     ++writes;
-    return inner.Transact(compares, ops);
+    return ForwardingBackend::Transact(compares, ops);
   }
   std::string_view Type() const override { return "counting"; }
 
   std::size_t Calls() const { return reads + writes; }
 
-  storage::InmemBackend inner;
   std::atomic<std::size_t> reads{0}, writes{0};
 };
 

@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "expiration/expiration_manager.h"
-#include "storage/inmem/inmem_backend.h"
+#include "storage/forwarding_backend.h"
 #include "token/token_store.h"
 
 namespace coffer::token {
@@ -16,27 +16,16 @@ namespace {
 using namespace std::chrono_literals;
 
 // Counts Transacts and can fail them (as a crash before commit would).
-class CountingBackend : public storage::Backend {
+class CountingBackend : public storage::test_util::ForwardingBackend {
  public:
-  Result<std::optional<storage::Entry>> Get(std::string_view key) override {
-    return inner.Get(key);
-  }
-  Status Put(std::string_view key, std::string_view value) override {
-    return inner.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return inner.Delete(key); }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return inner.List(prefix);
-  }
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
     ++transacts;
     if (fail) return Unavailable("injected failure");
-    return inner.Transact(compares, ops);
+    return ForwardingBackend::Transact(compares, ops);
   }
   std::string_view Type() const override { return "counting"; }
 
-  storage::InmemBackend inner;
   std::atomic<int> transacts{0};
   bool fail = false;
 };
