@@ -2,7 +2,9 @@
 // ACL evaluation with 1, 10 and 100 policies (compiled once, as the policy
 // store caches them), JSON decode and encode of a typical KV v2 read
 // response, and token lookup (a cached service token: HMAC + cache hit; a
-// batch token: HMAC + AES-GCM open of the token itself).
+// batch token: HMAC + AES-GCM open of the token itself), and the KV v2
+// engine's decoders of a key's metadata record and of one version record,
+// which every KV read runs.
 //
 // Run: build-*/bench/micro_core [--benchmark_min_time=0.2]
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "engines/kv/records.h"
 #include "policy/acl.h"
 #include "policy/policy.h"
 #include "storage/inmem/inmem_backend.h"
@@ -100,6 +103,45 @@ void BM_JsonEncodeResponse(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_JsonEncodeResponse);
+
+// A key's metadata record as the engine stores it: three versions, no custom
+// metadata.
+std::string TypicalMetadataRecord() {
+  coffer::engines::kv::KeyMetadata m;
+  m.current_version = 3;
+  m.oldest_version = 1;
+  m.created_time = 1'795'000'000'000'000'000;
+  m.updated_time = m.created_time + 2'000'000'000;
+  for (std::uint64_t n = 1; n <= 3; ++n) {
+    m.versions[n] = {m.created_time + static_cast<std::int64_t>(n) * 1'000'000'000, std::nullopt,
+                     false};
+  }
+  return coffer::engines::kv::EncodeMetadata(m);
+}
+
+void BM_KvDecodeMetadata(benchmark::State& state) {
+  const std::string text = TypicalMetadataRecord();
+  for (auto _ : state) {
+    auto m = coffer::engines::kv::DecodeMetadata(text);
+    if (!m || m->versions.size() != 3) Die("metadata record does not decode");
+    benchmark::DoNotOptimize(m);
+  }
+}
+BENCHMARK(BM_KvDecodeMetadata);
+
+// One version record with the 5 fields of TypicalResponse().
+void BM_KvDecodeVersion(benchmark::State& state) {
+  coffer::engines::kv::VersionRecord v;
+  for (int i = 0; i < 5; ++i) v.data["field" + std::to_string(i)] = std::string(32, 'a' + i);
+  v.created_time = 1'795'000'000'000'000'000;
+  const std::string text = coffer::engines::kv::EncodeVersion(v);
+  for (auto _ : state) {
+    auto r = coffer::engines::kv::DecodeVersion(text);
+    if (!r || r->data.size() != 5) Die("version record does not decode");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_KvDecodeVersion);
 
 void BM_TokenLookup(benchmark::State& state) {
   coffer::storage::InmemBackend view;

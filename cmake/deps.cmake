@@ -7,6 +7,8 @@ find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+# simdjson: the stored records every KV read decodes (src/common/json_fast.cc).
+find_package(simdjson CONFIG REQUIRED)
 find_package(GTest REQUIRED)
 # libsodium (Argon2id password hashing for userpass) ships no CMake config.
 find_package(PkgConfig REQUIRED)

@@ -37,6 +37,8 @@ coffer_fuzz_target(transit SOURCES ${S}/engines/transit/key_types.cc
 coffer_fuzz_target(jwt SOURCES ${S}/auth/jwt/token.cc ${S}/auth/jwt/keys.cc
                    LIBS coffer_common OpenSSL::Crypto)
 coffer_fuzz_target(encoding LIBS coffer_common)
+coffer_fuzz_target(json_fast SOURCES ${S}/engines/kv/records.cc ${S}/engines/kv/metadata_fast.cc
+                   LIBS coffer_common)
 
 get_property(all_fuzz GLOBAL PROPERTY COFFER_FUZZ_ALL)
 add_custom_target(fuzz_targets DEPENDS ${all_fuzz})

@@ -3,12 +3,16 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/json_fast.h"
 
 namespace coffer::engines::kv {
 namespace {
 
+// Every KV read decodes two records: simdjson first (common/json_fast.h),
+// nlohmann's parser only for what simdjson does not represent.
 Result<Json> ParseRecord(std::string_view raw, std::string_view what) {
-  Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  std::optional<Json> fast = ParseJsonFast(raw);
+  Json j = fast ? std::move(*fast) : Json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Err(Internal("kv: corrupt " + std::string(what) + " record"));
   }
@@ -67,6 +71,11 @@ std::string EncodeMetadata(const KeyMetadata& m) {
 }
 
 Result<KeyMetadata> DecodeMetadata(std::string_view raw) {
+  if (std::optional<KeyMetadata> fast = DecodeMetadataFast(raw)) return *std::move(fast);
+  return DecodeMetadataDom(raw);
+}
+
+Result<KeyMetadata> DecodeMetadataDom(std::string_view raw) {
   ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "metadata"));
   try {
     KeyMetadata m;
@@ -101,7 +110,7 @@ Result<VersionRecord> DecodeVersion(std::string_view raw) {
   ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "version"));
   try {
     VersionRecord v;
-    v.data = j.at("data");
+    v.data = std::move(j.at("data"));
     v.created_time = j.at("created_time").get<Nanos>();
     if (!v.data.is_object()) return Err(Internal("kv: corrupt version record"));
     return v;

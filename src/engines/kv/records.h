@@ -72,6 +72,13 @@ std::string EncodeConfig(const Config& c);
 Result<Config> DecodeConfig(std::string_view raw);
 std::string EncodeMetadata(const KeyMetadata& m);
 Result<KeyMetadata> DecodeMetadata(std::string_view raw);
+// DecodeMetadata's two paths: simdjson straight into the struct
+// (metadata_fast.cc; nullopt for anything but a well-formed record as
+// EncodeMetadata writes it), else a JSON DOM (older or unusual records, and
+// the error for corrupt ones). Where the fast path answers, both agree
+// (tests/engines/kv/records_test.cc, fuzz/fuzz_json_fast.cc).
+std::optional<KeyMetadata> DecodeMetadataFast(std::string_view raw);
+Result<KeyMetadata> DecodeMetadataDom(std::string_view raw);
 std::string EncodeVersion(const VersionRecord& v);
 Result<VersionRecord> DecodeVersion(std::string_view raw);
 

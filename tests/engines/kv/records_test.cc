@@ -1,0 +1,128 @@
+// The KV v2 engine's record encoders and decoders (records.h), in particular
+// the simdjson fast path of DecodeMetadata (metadata_fast.cc) against the
+// DOM path it falls back to.
+#include "engines/kv/records.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/status.h"
+
+namespace coffer::engines::kv {
+namespace {
+
+void ExpectSameMetadata(const KeyMetadata& a, const KeyMetadata& b) {
+  EXPECT_EQ(a.current_version, b.current_version);
+  EXPECT_EQ(a.oldest_version, b.oldest_version);
+  EXPECT_EQ(a.max_versions, b.max_versions);
+  EXPECT_EQ(a.cas_required, b.cas_required);
+  EXPECT_EQ(a.delete_version_after, b.delete_version_after);
+  EXPECT_EQ(a.custom_metadata, b.custom_metadata);
+  EXPECT_EQ(a.created_time, b.created_time);
+  EXPECT_EQ(a.updated_time, b.updated_time);
+  ASSERT_EQ(a.versions.size(), b.versions.size());
+  for (const auto& [n, v] : a.versions) {
+    ASSERT_TRUE(b.versions.contains(n)) << n;
+    EXPECT_EQ(v.created_time, b.versions.at(n).created_time) << n;
+    EXPECT_EQ(v.deletion_time, b.versions.at(n).deletion_time) << n;
+    EXPECT_EQ(v.destroyed, b.versions.at(n).destroyed) << n;
+  }
+}
+
+KeyMetadata Sample() {
+  KeyMetadata m;
+  m.current_version = 12;
+  m.oldest_version = 3;
+  m.max_versions = 10;
+  m.cas_required = true;
+  m.delete_version_after = -1;
+  m.custom_metadata = std::map<std::string, std::string>{{"owner", "team-a"}, {"é", "\"q\""}};
+  m.created_time = 1'795'000'000'000'000'000;
+  m.updated_time = m.created_time + 42;
+  m.versions[3] = {m.created_time, std::nullopt, true};
+  m.versions[11] = {m.created_time + 1, m.created_time + 2, false};
+  m.versions[12] = {m.created_time + 3, std::nullopt, false};
+  return m;
+}
+
+TEST(KvRecordsTest, MetadataRoundTripsThroughTheFastPath) {
+  const KeyMetadata m = Sample();
+  const std::string raw = EncodeMetadata(m);
+  std::optional<KeyMetadata> fast = DecodeMetadataFast(raw);
+  ASSERT_TRUE(fast.has_value());
+  ExpectSameMetadata(m, *fast);
+  auto decoded = DecodeMetadata(raw);
+  ASSERT_TRUE(decoded.has_value());
+  ExpectSameMetadata(m, *decoded);
+
+  KeyMetadata empty;  // no custom metadata (null), no versions
+  auto back = DecodeMetadataFast(EncodeMetadata(empty));
+  ASSERT_TRUE(back.has_value());
+  ExpectSameMetadata(empty, *back);
+  EXPECT_FALSE(back->custom_metadata.has_value());
+}
+
+TEST(KvRecordsTest, RecordsTheFastPathDeclinesStillDecodeAsBefore) {
+  // Types the encoder never writes, but the DOM path has always accepted.
+  const std::string variant =
+      R"({"current_version":2.0,"oldest_version":1,"max_versions":0,"cas_required":false,)"
+      R"("delete_version_after":0,"custom_metadata":null,"created_time":5,"updated_time":6,)"
+      R"("versions":{"1":{"created_time":5,"deletion_time":null,"destroyed":false},)"
+      R"("2":{"created_time":6,"deletion_time":7,"destroyed":false}},"future_field":[1]})";
+  EXPECT_FALSE(DecodeMetadataFast(variant).has_value());
+  auto decoded = DecodeMetadata(variant);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->current_version, 2u);
+  EXPECT_EQ(decoded->versions.at(2).deletion_time, 7);
+
+  // An unknown field alone does not push a record off the fast path.
+  KeyMetadata m = Sample();
+  std::string raw = EncodeMetadata(m);
+  raw.insert(1, R"("future_field":{"x":[1,2]},)");
+  auto fast = DecodeMetadataFast(raw);
+  ASSERT_TRUE(fast.has_value());
+  ExpectSameMetadata(m, *fast);
+}
+
+TEST(KvRecordsTest, CorruptMetadataIsAnInternalErrorOnBothPaths) {
+  std::string full = EncodeMetadata(Sample());
+  for (const std::string& raw : {
+           std::string(R"({"current_version":1})"),                      // fields missing
+           full.substr(0, full.size() / 2),                              // truncated
+           std::string(R"([1,2,3])"),                                    // not an object
+           std::string(R"({"current_version":-1,"oldest_version":1})"),  // negative
+       }) {
+    SCOPED_TRACE(raw);
+    EXPECT_FALSE(DecodeMetadataFast(raw).has_value());
+    auto decoded = DecodeMetadata(raw);
+    ASSERT_FALSE(decoded.has_value());
+    EXPECT_EQ(decoded.error().code(), Code::kInternal);
+    EXPECT_EQ(decoded.error().message().find("team-a"), std::string::npos);
+  }
+  // A version number that is not a number.
+  std::string bad_version = full;
+  bad_version.replace(bad_version.find("\"11\""), 4, "\"x1\"");
+  EXPECT_FALSE(DecodeMetadataFast(bad_version).has_value());
+  EXPECT_FALSE(DecodeMetadata(bad_version).has_value());
+}
+
+TEST(KvRecordsTest, VersionRecordsRoundTrip) {
+  VersionRecord v;
+  v.data =
+      Json{{"user", "alice"}, {"pin", 1234},  {"neg", -5},
+           {"ratio", 0.5},    {"huge", 1e20}, {"nested", {{"list", {1, "two", nullptr, false}}}}};
+  v.created_time = 1'795'000'000'000'000'007;
+  auto back = DecodeVersion(EncodeVersion(v));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->data, v.data);
+  EXPECT_EQ(back->data.dump(), v.data.dump());
+  EXPECT_EQ(back->created_time, v.created_time);
+
+  EXPECT_FALSE(DecodeVersion(R"({"data":[1],"created_time":1})").has_value());
+  EXPECT_FALSE(DecodeVersion(R"({"data":{}})").has_value());
+  EXPECT_FALSE(DecodeVersion("{").has_value());
+}
+
+}  // namespace
+}  // namespace coffer::engines::kv
