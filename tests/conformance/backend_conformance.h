@@ -18,6 +18,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -215,6 +216,23 @@ TEST_P(BackendConformanceTest, ListDedupesFolders) {
 TEST_P(BackendConformanceTest, ListIsSortedBytewise) {
   for (auto key : {"z", "~", "caf\xc3\xa9", "a0", "a/x", "a-b", "A", "a/y/z"}) MustPut(key, "v");
   EXPECT_THAT(MustList(""), ElementsAre("A", "a-b", "a/", "a0", "caf\xc3\xa9", "z", "~"));
+}
+
+TEST_P(BackendConformanceTest, ListOfABigFolderIsSortedWithItsSubFolders) {
+  // Written in an order unrelated to the sorted one (a hashed store must
+  // still answer sorted), with sub-folders between the leaves.
+  std::vector<std::string> want;
+  for (int i = 0; i < 300; ++i) {
+    const int n = (i * 7919) % 300;
+    MustPut("big/k" + std::to_string(n), "v");
+    want.push_back("k" + std::to_string(i));
+  }
+  MustPut("big/k150x/deep", "v");
+  MustPut("big/a/deep", "v");
+  want.push_back("k150x/");
+  want.push_back("a/");
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(MustList("big/"), want);
 }
 
 TEST_P(BackendConformanceTest, ListFileAndFolderOfTheSameName) {

@@ -265,5 +265,66 @@ TEST(LocalBackendTest, ReadersNeverSeeATornValue) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+std::uintmax_t WalBytes(const std::string& dir) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(dir + "/coffer.db-wal", ec);
+  return ec ? 0 : size;
+}
+
+// Writes `commits` transactions of ten 8 KB values (about 20 WAL pages each)
+// under keys prefix<i>.
+void WriteBulk(LocalBackend& b, const std::string& prefix, int commits) {
+  for (int c = 0; c < commits; ++c) {
+    std::vector<Op> ops;
+    for (int i = 0; i < 10; ++i) {
+      const int n = c * 10 + i;
+      ops.push_back({Op::Kind::kPut, prefix + std::to_string(n), std::string(8192, 'a' + n % 26)});
+    }
+    ASSERT_TRUE(b.Transact({}, ops).ok());
+  }
+}
+
+TEST(LocalBackendTest, CheckpointsRunOnTheirOwnThread) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  WriteBulk(*b, "k", 100);  // ~2,000 pages: past the 1,000-page threshold
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (b->BackgroundCheckpoints() == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no background checkpoint";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(b->CommitterCheckpoints(), 0u);
+  // The checkpointed pages are in the database file now.
+  std::error_code ec;
+  EXPECT_GT(std::filesystem::file_size(tmp.path() + "/coffer.db", ec), 1'000'000u);
+  EXPECT_EQ(b->Get("k999").value().value().value, std::string(8192, 'a' + 999 % 26));
+}
+
+TEST(LocalBackendTest, TheCommitterBoundsTheWalWhenCheckpointsFallBehind) {
+  TempDir tmp;
+  const std::string dir = tmp.path();
+  {
+    auto b = MustOpen(dir);
+    ASSERT_TRUE(b);
+    b->PauseCheckpointsForTesting();
+    // ~20,000 pages, 2.5 times the committer's bound.
+    WriteBulk(*b, "k", 1000);
+    EXPECT_EQ(b->BackgroundCheckpoints(), 0u);
+    EXPECT_GE(b->CommitterCheckpoints(), 1u);
+    // The WAL started over instead of holding all 80 MB: at most the bound
+    // (8,000 pages of 4 KB plus frame headers) and one transaction.
+    EXPECT_LT(WalBytes(dir), 36u * 1024 * 1024);
+    b->ResumeCheckpointsForTesting();
+    b->Close();
+  }
+  auto b = MustOpen(dir);
+  ASSERT_TRUE(b);
+  for (int n : {0, 4321, 9999}) {
+    EXPECT_EQ(b->Get("k" + std::to_string(n)).value().value().value,
+              std::string(8192, 'a' + n % 26));
+  }
+}
+
 }  // namespace
 }  // namespace coffer::storage

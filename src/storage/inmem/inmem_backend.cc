@@ -51,9 +51,11 @@ Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
   std::shared_lock lock(mu_);
   auto f = data_.lower_bound(prefix);
   if (f != data_.end() && f->first == prefix) {
+    out.reserve(f->second.size());
     for (const auto& [leaf, entry] : f->second) {
       if (!leaf.empty()) out.push_back(leaf);  // a key equal to the prefix is not a child
     }
+    std::sort(out.begin(), out.end());
     ++f;
   }
   // Sub-folders: each child folder once, then skip everything below it
