@@ -3,11 +3,11 @@
 // on every request (a KV v2 read decodes the key's metadata and one version).
 //
 // Why not nlohmann's own parser: it ran at ~100 MB/s here, 2.4 µs for a
-// 200-byte version record and 4.9 µs for a key's metadata, a fifth of the
-// server's CPU per KV read. simdjson (Debian's libsimdjson-dev) parses and
-// validates the text; building the nlohmann DOM from its result takes a
-// third of the time nlohmann's parser needed (bench/micro_core,
-// BM_KvDecode*).
+// 200-byte version record and 4.9 µs for a key's metadata (through its DOM),
+// about a tenth of the server's CPU per KV read. simdjson (Debian's
+// libsimdjson-dev) parses and validates the text; with the nlohmann DOM built
+// from its result a version record takes 1.0 µs (bench/micro_core,
+// BM_KvDecodeVersion).
 //
 // The result equals what nlohmann::json::parse gives for the same text
 // (non-negative integers as number_unsigned, negative ones as

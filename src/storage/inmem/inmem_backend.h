@@ -2,7 +2,7 @@
 // In-memory backend for tests and dev mode. Nothing survives the process.
 // Thread-safe: one shared mutex, readers in parallel. Writers allocate and
 // copy keys and values before taking the lock (and free replaced ones after
-// releasing it), so the exclusive section is mostly tree searches and links.
+// releasing it), so the exclusive section is mostly lookups and links.
 //
 // Two levels: folders (the key up to and including its last '/'), in order,
 // map to their leaves, hashed. Keys share long prefixes
