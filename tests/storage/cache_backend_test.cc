@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -152,6 +153,43 @@ TEST(CacheBackendTest, AFullCacheRecyclesNodesWithoutMixingUpKeys) {
   EXPECT_EQ(f.cache->Get("k599").value()->value, "changed");
   ASSERT_TRUE(f.cache->Delete("k598").ok());
   EXPECT_FALSE(f.cache->Get("k598").value().has_value());
+}
+
+// Three keys of one shard (the cache picks a shard by std::hash % 64).
+std::vector<std::string> KeysOfOneShard(std::size_t n) {
+  std::map<std::size_t, std::vector<std::string>> by_shard;
+  for (int i = 0;; ++i) {
+    std::string key = "key" + std::to_string(i);
+    auto& keys = by_shard[std::hash<std::string_view>{}(key) % 64];
+    keys.push_back(std::move(key));
+    if (keys.size() == n) return keys;
+  }
+}
+
+// A full shard lets a key in on its second miss only, so a key read once does
+// not evict one read often.
+TEST(CacheBackendTest, AFullShardAdmitsAKeyOnItsSecondMiss) {
+  Fixture f(CacheOptions{64, 1 << 20});  // 1 entry per shard
+  const std::vector<std::string> keys = KeysOfOneShard(2);
+  const std::string& a = keys[0];
+  const std::string& b = keys[1];
+  ASSERT_TRUE(f.cache->Put(a, "A").ok());
+  ASSERT_TRUE(f.cache->Put(b, "B").ok());
+  const int start = f.counting->gets.load();
+  EXPECT_EQ(f.cache->Get(a).value()->value, "A");  // not full yet: cached
+  EXPECT_EQ(f.cache->Get(a).value()->value, "A");  // hit
+  EXPECT_EQ(f.counting->gets.load(), start + 1);
+  EXPECT_EQ(f.cache->Get(b).value()->value, "B");  // first miss: not let in
+  EXPECT_EQ(f.cache->Get(a).value()->value, "A");  // so a is still cached
+  EXPECT_EQ(f.counting->gets.load(), start + 2);
+  EXPECT_EQ(f.cache->Get(b).value()->value, "B");  // second miss: let in
+  EXPECT_EQ(f.cache->Get(b).value()->value, "B");  // hit
+  EXPECT_EQ(f.counting->gets.load(), start + 3);
+  EXPECT_EQ(f.cache->Get(a).value()->value, "A");  // a was evicted for it
+  EXPECT_EQ(f.counting->gets.load(), start + 4);
+  // A write still drops the admitted key.
+  ASSERT_TRUE(f.cache->Put(b, "B2").ok());
+  EXPECT_EQ(f.cache->Get(b).value()->value, "B2");
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 // the plaintext seal config), never a decrypted value.
 //
 // Get answers from a sharded LRU of entries (present or absent keys); a miss
-// reads the inner backend and fills the cache. Put, Delete and Transact go to
+// reads the inner backend and fills the cache. Once a shard is full, a miss
+// fills it only if the same key already missed recently (a "doorkeeper" bit
+// set, as in TinyLFU): with a store much larger than the cache and reads
+// spread over all of it, nearly every read missed and refilling (evicting a
+// node, copying the value in) made them slower than no cache at all. Put, Delete and Transact go to
 // the inner backend first and then drop the keys they touched from the cache
 // (dropped, not updated: the new revision is not known here). Lists are not
 // cached.
@@ -86,9 +90,17 @@ class CacheBackend final : public Backend {
         index;                // views into lru's keys; guarded by mu
     std::uint64_t epoch = 0;  // writes finished in this shard; guarded by mu
     std::size_t bytes = 0;    // guarded by mu
+    // Keys that missed while the shard was full, two bits each (a Bloom
+    // filter); allocated when the shard first fills, cleared after as many
+    // keys as the shard holds (at least 64). Guarded by mu.
+    std::vector<std::uint64_t> doorkeeper;
+    std::size_t doorkeeper_keys = 0;
   };
 
   Shard& ShardOf(std::string_view key);
+  // Under shard.mu: true if the key (by its hash) missed since the last
+  // clearing; otherwise notes it and answers false.
+  bool PassesDoorkeeperLocked(Shard& shard, std::size_t hash);
   void Invalidate(std::string_view key);
   // Under shard.mu: drops least recently used nodes until within limits.
   void TrimLocked(Shard& shard);
