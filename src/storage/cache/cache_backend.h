@@ -4,14 +4,16 @@
 // the plaintext seal config), never a decrypted value.
 //
 // Get answers from a sharded LRU of entries (present or absent keys); a miss
-// reads the inner backend and fills the cache. Once a shard is full, a miss
-// fills it only if the same key already missed recently (a "doorkeeper" bit
-// set, as in TinyLFU): with a store much larger than the cache and reads
-// spread over all of it, nearly every read missed and refilling (evicting a
-// node, copying the value in) made them slower than no cache at all. Put, Delete and Transact go to
+// reads the inner backend and fills the cache. Put, Delete and Transact go to
 // the inner backend first and then drop the keys they touched from the cache
 // (dropped, not updated: the new revision is not known here). Lists are not
 // cached.
+//
+// Admission: once a shard is full, a miss fills it only if the same key
+// already missed recently (its "doorkeeper" bits are set, as in TinyLFU).
+// With a store much larger than the cache and reads spread over all of it,
+// nearly every read missed, and refilling on each miss (evicting a node,
+// copying the value in) made reads slower than with no cache at all.
 //
 // Consistency with one writer process: a Get that missed fills the cache only
 // if no write to its shard finished while it was reading (a per-shard epoch),
