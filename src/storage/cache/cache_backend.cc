@@ -29,17 +29,13 @@ constexpr std::size_t kDoorkeeperMinKeys = 64;
 
 }  // namespace
 
-CacheBackend::Shard& CacheBackend::ShardOf(std::string_view key) {
-  return shards_[std::hash<std::string_view>{}(key) % kShards];
-}
-
 bool CacheBackend::PassesDoorkeeperLocked(Shard& shard, std::size_t hash) {
   const std::size_t window = std::max(shard_max_entries_, kDoorkeeperMinKeys);
   if (shard.doorkeeper.empty()) {
     shard.doorkeeper.assign((window * kDoorkeeperBitsPerKey + 63) / 64, 0);
   }
   const std::uint64_t bits = shard.doorkeeper.size() * 64;
-  // The low bits chose the shard; two positions from the rest.
+  // The low bits chose the shard (ShardOf); two positions from the rest.
   const std::uint64_t x = static_cast<std::uint64_t>(hash) / kShards;
   const std::uint64_t p1 = x % bits;
   const std::uint64_t p2 = (x * 0x9E3779B97F4A7C15ull >> 20) % bits;
@@ -70,8 +66,8 @@ void CacheBackend::TrimLocked(Shard& shard) {
 }
 
 Result<std::optional<Entry>> CacheBackend::Get(std::string_view key) {
-  const std::size_t hash = std::hash<std::string_view>{}(key);
-  Shard& shard = shards_[hash % kShards];
+  const std::size_t hash = HashOf(key);
+  Shard& shard = ShardOf(hash);
   std::uint64_t epoch;
   {
     std::scoped_lock lock(shard.mu);
@@ -118,7 +114,7 @@ Result<std::optional<Entry>> CacheBackend::Get(std::string_view key) {
 }
 
 void CacheBackend::Invalidate(std::string_view key) {
-  Shard& shard = ShardOf(key);
+  Shard& shard = ShardOf(HashOf(key));
   std::scoped_lock lock(shard.mu);
   ++shard.epoch;
   auto it = shard.index.find(key);

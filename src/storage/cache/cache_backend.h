@@ -99,7 +99,9 @@ class CacheBackend final : public Backend {
     std::size_t doorkeeper_keys = 0;
   };
 
-  Shard& ShardOf(std::string_view key);
+  static std::size_t HashOf(std::string_view key) { return std::hash<std::string_view>{}(key); }
+  // By the low bits of the key's hash (the doorkeeper uses the others).
+  Shard& ShardOf(std::size_t hash) { return shards_[hash % kShards]; }
   // Under shard.mu: true if the key (by its hash) missed since the last
   // clearing; otherwise notes it and answers false.
   bool PassesDoorkeeperLocked(Shard& shard, std::size_t hash);

@@ -56,6 +56,12 @@ constexpr int kCommitterCheckpointPages = 8000;
 
 Status Closed() { return Unavailable("local storage is closed"); }
 
+// Every connection of the backend (writer, checkpointer, readers) opens the
+// database this way: they share the WAL index only through the same VFS.
+int OpenConnection(const std::string& db_path, sqlite3** db) {
+  return sqlite3_open_v2(db_path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kVfs);
+}
+
 // Runs a prepared statement that returns no rows.
 Status StepDone(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) {
   StmtScope scope(stmt);
@@ -146,8 +152,7 @@ Status LocalBackend::Init() {
   // must exist with 0600 before SQLite first opens it. (No -shm with
   // unix-excl; one left by an older version is still restricted below.)
   TRY(local::PreparePrivateFile(db_path));
-  int rc =
-      sqlite3_open_v2(db_path.c_str(), &writer_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kVfs);
+  int rc = OpenConnection(db_path, &writer_);
   if (rc != SQLITE_OK) return SqliteError(writer_, rc, "open");
   sqlite3_extended_result_codes(writer_, 1);
   sqlite3_busy_timeout(writer_, kBusyTimeoutMs);
@@ -196,8 +201,7 @@ Status LocalBackend::Init() {
 
   // Checkpoints: the writer's WAL hook replaces SQLite's automatic
   // checkpoint; a connection of their own does them on their own thread.
-  rc = sqlite3_open_v2(db_path.c_str(), &checkpointer_db_,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kVfs);
+  rc = OpenConnection(db_path, &checkpointer_db_);
   if (rc != SQLITE_OK) return SqliteError(checkpointer_db_, rc, "open checkpointer");
   TRY(Exec(checkpointer_db_, "PRAGMA synchronous=FULL"));
   sqlite3_wal_hook(writer_, &LocalBackend::OnWalCommit, this);
@@ -483,8 +487,7 @@ Result<std::unique_ptr<LocalBackend::ReadConn>> LocalBackend::AcquireReader() {
   }
   auto conn = std::make_unique<ReadConn>();
   std::string db_path = dir_ + "/" + kDbName;
-  int rc = sqlite3_open_v2(db_path.c_str(), &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                           kVfs);
+  int rc = OpenConnection(db_path, &conn->db);
   if (rc != SQLITE_OK) return Err(SqliteError(conn->db, rc, "open reader"));
   sqlite3_busy_timeout(conn->db, kBusyTimeoutMs);
   TRY(Exec(conn->db, "PRAGMA query_only=1"));
