@@ -90,7 +90,7 @@ void BM_AuditRenderKvRead(benchmark::State& state) {
   coffer::audit::EntrySource resp{
       coffer::audit::EntrySource::Type::kResponse, &kv.request, &kv.mount, &kv.response, "", now};
   for (auto _ : state) {
-    coffer::audit::TokenHashCache tokens;  // per request, as the broker does
+    coffer::audit::RenderCache tokens;  // per request, as the broker does
     std::string a = coffer::audit::Render(req, *salt, options, &tokens);
     std::string b = coffer::audit::Render(resp, *salt, options, &tokens);
     benchmark::DoNotOptimize(a.data());

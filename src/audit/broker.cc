@@ -5,6 +5,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/loop_turn.h"
 #include "crypto/random.h"
 
 namespace coffer::audit {
@@ -168,8 +169,46 @@ Result<bool> Broker::VerifyCheckpoint(std::string_view path, std::uint64_t seq,
 }
 
 Status Broker::Log(const EntrySource& entry, const EntrySource* second) {
-  return LogAsync(entry, second)->Wait();
+  return LogAsync(entry, second, /*in_turn=*/false)->Wait();
 }
+
+namespace {
+
+// The entries an I/O thread handed over during its loop turn; written at
+// the turn's end with one WriteNow per device, on that thread, so each
+// request's answer leaves from its own thread without waking another.
+struct TurnItem {
+  std::shared_ptr<Device> device;
+  std::vector<std::string> lines;
+  std::function<void(Status)> done;
+};
+thread_local std::vector<TurnItem> turn_items;
+
+void WriteTurn() {
+  std::vector<TurnItem> items = std::move(turn_items);
+  turn_items = {};  // entries handed over from here on need a turn of their own
+  std::vector<bool> taken(items.size(), false);
+  std::vector<std::string> bodies;
+  std::vector<std::size_t> mine;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (taken[i]) continue;
+    Device* device = items[i].device.get();
+    bodies.clear();
+    mine.clear();
+    for (std::size_t j = i; j < items.size(); ++j) {
+      if (taken[j] || items[j].device.get() != device) continue;
+      taken[j] = true;
+      mine.push_back(j);
+      for (auto& line : items[j].lines) bodies.push_back(std::move(line));
+    }
+    // A device disabled since the entries were rendered fails them (it is
+    // closed), as it would between the snapshot and WriteAsync.
+    Status s = device->WriteNow(bodies);
+    for (std::size_t k : mine) items[k].done(s);
+  }
+}
+
+}  // namespace
 
 Status Ticket::Wait() {
   std::mutex mu;
@@ -208,7 +247,9 @@ void Ticket::DeviceDone(bool written) {
   then(failed ? Internal("no audit device could record the request") : Status::Ok());
 }
 
-std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySource* second) {
+std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySource* second,
+                                         bool in_turn) {
+  LoopTurn* turn = in_turn ? LoopTurn::Current() : nullptr;
   auto devices = std::atomic_load(&devices_);
   const logical::Request& request = *entry.request;
   const MountInfo& mount = *entry.mount;
@@ -223,17 +264,22 @@ std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySo
   for (const auto& d : wanted) {
     std::vector<std::string> lines;
     lines.reserve(2);
-    TokenHashCache tokens;
+    RenderCache tokens;
     lines.push_back(Render(entry, d->salt(), d->entry_options(), &tokens));
     if (second != nullptr) {
       lines.push_back(Render(*second, d->salt(), d->entry_options(), &tokens));
     }
-    d->WriteAsync(std::move(lines),
-                  [ticket, path = d->config().path, type = d->config().type](Status s) {
-                    metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());
-                    if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
-                    ticket->DeviceDone(s.ok());
-                  });
+    auto done = [ticket, path = d->config().path, type = d->config().type](Status s) {
+      metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());
+      if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
+      ticket->DeviceDone(s.ok());
+    };
+    if (turn != nullptr && d->QuickWrites()) {
+      if (turn_items.empty()) turn->AtEnd(WriteTurn);
+      turn_items.push_back({d, std::move(lines), std::move(done)});
+    } else {
+      d->WriteAsync(std::move(lines), std::move(done));
+    }
   }
   return ticket;
 }
@@ -265,7 +311,7 @@ std::shared_ptr<Ticket> Broker::LogRequestAndResponseAsync(
     std::string_view error) {
   EntrySource req{EntrySource::Type::kRequest, &request, &mount, nullptr, "", request_time};
   EntrySource resp{EntrySource::Type::kResponse, &request, &mount, response, error, clock_.Wall()};
-  return LogAsync(req, &resp);
+  return LogAsync(req, &resp, /*in_turn=*/true);
 }
 
 }  // namespace coffer::audit

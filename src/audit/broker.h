@@ -88,7 +88,10 @@ class Broker {
 
   // The same without waiting for the devices (a read answered on an I/O
   // thread): the entries are rendered now; the answer may leave when the
-  // ticket completes with Ok.
+  // ticket completes with Ok. On a thread with a LoopTurn the entries are
+  // written at the end of its turn, on that thread, together with the
+  // others of the turn (the ticket completes there); elsewhere each
+  // device's writer thread writes them.
   std::shared_ptr<Ticket> LogRequestAndResponseAsync(
       const logical::Request& request, const MountInfo& mount,
       std::chrono::system_clock::time_point request_time, const logical::Response* response,
@@ -102,7 +105,9 @@ class Broker {
   // Writes one or two entries (a request's pair) to every device that wants
   // them.
   Status Log(const EntrySource& entry, const EntrySource* second);
-  std::shared_ptr<Ticket> LogAsync(const EntrySource& entry, const EntrySource* second);
+  // With `in_turn`, on a thread with a LoopTurn: at the end of the turn.
+  std::shared_ptr<Ticket> LogAsync(const EntrySource& entry, const EntrySource* second,
+                                   bool in_turn);
   std::shared_ptr<Device> Find(std::string_view path) const;
 
   storage::Backend& barrier_;

@@ -203,6 +203,21 @@ void Device::WriteAsync(std::vector<std::string> bodies, std::function<void(Stat
   if (first && flusher_waiting_) work_cv_.notify_one();
 }
 
+Status Device::WriteNow(std::vector<std::string>& bodies) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !writing_; });
+  if (closed_) return Unavailable("audit device " + config_.path + " is closed");
+  writing_ = true;
+  lock.unlock();
+  Status s = Flush(bodies, nullptr);
+  lock.lock();
+  writing_ = false;
+  cv_.notify_all();
+  // What queued for the writer thread meanwhile is its to write.
+  if (!pending_->callbacks.empty() && flusher_waiting_) work_cv_.notify_one();
+  return s;
+}
+
 void Device::FlusherLoop() {
   std::unique_lock lock(mu_);
   while (true) {

@@ -5,11 +5,14 @@
 // Writes are grouped: callers append their entries to a pending batch; the
 // device's writer thread takes everything pending, frames it into the chain
 // and writes it with one system call, while the next batch fills. Nobody
-// waits for the writer but Write(); WriteAsync() callers get a callback. Either way an entry counts
-// as written only once it reached the sink's write path (write(2) returned for files and sockets;
-// there is no fsync per entry). When a write fails, the batch is rolled back (a file is truncated
-// to its last whole line) and every caller in it gets the error, so nobody is told "recorded" for a
-// line that is not there.
+// waits for the writer but Write(); WriteAsync() callers get a callback.
+// WriteNow() is for callers that gathered a batch themselves (an I/O thread
+// at the end of its loop turn) and write it on their own thread. Either way
+// an entry counts as written only once it reached the sink's write path
+// (write(2) returned for files and sockets; there is no fsync per entry).
+// When a write fails, the batch is rolled back (a file is truncated to its
+// last whole line) and every caller in it gets the error, so nobody is told
+// "recorded" for a line that is not there.
 //
 // Thread-safe.
 
@@ -73,6 +76,15 @@ class Device {
   // failed) — on this thread when it does the write itself, else on the
   // thread that is writing. It must not call back into this device.
   void WriteAsync(std::vector<std::string> bodies, std::function<void(Status)> done);
+  // Writes `bodies` as consecutive lines on the calling thread, once the
+  // writer thread (or another caller) is not writing: for a caller that
+  // gathered the entries of many requests itself (an I/O thread at the end
+  // of its loop turn). Errors as Write.
+  Status WriteNow(std::vector<std::string>& bodies);
+  // Whether a write returns at once (a local file: into the page cache), so
+  // an I/O thread may make it itself. A socket or syslog write can stall on
+  // the other end; those go through the writer thread.
+  virtual bool QuickWrites() const { return false; }
   // Closes the current sink after a "rotate" checkpoint and opens it again
   // (log rotation by SIGHUP). Errors as Write.
   Status Reopen();

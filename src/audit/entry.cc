@@ -23,6 +23,15 @@ class Obj {
     out_.push_back(':');
     return out_;
   }
+  // A key known to need no escaping (the entry's own member names).
+  std::string& Name(std::string_view k) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_ += k;
+    out_ += "\":";
+    return out_;
+  }
   void Close() { out_.push_back('}'); }
 
  private:
@@ -32,8 +41,7 @@ class Obj {
 
 class EntryWriter {
  public:
-  EntryWriter(std::string& out, const Salt& salt, const EntryOptions& options,
-              TokenHashCache* cache)
+  EntryWriter(std::string& out, const Salt& salt, const EntryOptions& options, RenderCache* cache)
       : out_(out), salt_(salt), o_(options), cache_(cache) {}
 
   // A token or accessor: hashed (remembered per salt) unless log_raw.
@@ -199,13 +207,79 @@ class EntryWriter {
   std::string& out_;
   const Salt& salt_;
   const EntryOptions& o_;
-  TokenHashCache* cache_;
+  RenderCache* cache_;
 };
+
+void AppendAuth(std::string& out, EntryWriter& w, const logical::Request& request) {
+  Obj auth(out);
+  const logical::Auth* a = request.auth.get();
+  if (a != nullptr) {
+    auth.Name("accessor");
+    w.RequestToken(a->accessor, /*is_accessor=*/true);
+  }
+  if (!request.client_token.empty()) {
+    auth.Name("client_token");
+    w.RequestToken(request.client_token, /*is_accessor=*/false);
+  }
+  if (a != nullptr) {
+    AppendJsonString(auth.Name("display_name"), a->display_name);
+    AppendJsonString(auth.Name("entity_id"), a->entity_id);
+    auth.Name("metadata");
+    if (a->metadata.empty()) {
+      out += "null";
+    } else {
+      Obj md(out);
+      for (const auto& [k, v] : a->metadata) AppendJsonString(md.Key(k), v);
+      md.Close();
+    }
+    for (const char* key : {"policies", "token_policies"}) {
+      auth.Name(key).push_back('[');
+      for (std::size_t i = 0; i < a->policies.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        AppendJsonString(out, a->policies[i]);
+      }
+      out.push_back(']');
+    }
+    auth.Name("token_ttl") += std::to_string(a->ttl);
+    AppendJsonString(auth.Name("token_type"), a->batch ? "batch" : "service");
+  }
+  auth.Close();
+}
+
+void AppendRequest(std::string& out, EntryWriter& w, const logical::Request& request,
+                   const MountInfo& mount) {
+  Obj r(out);
+  if (!request.client_token.empty()) {
+    r.Name("client_token");
+    w.RequestToken(request.client_token, /*is_accessor=*/false);
+  }
+  if (request.auth) {
+    r.Name("client_token_accessor");
+    w.RequestToken(request.auth->accessor, /*is_accessor=*/true);
+  }
+  if (!request.data.empty()) {
+    r.Name("data");
+    w.Data(request.data, &mount.non_hmac_request_keys, false);
+  }
+  AppendJsonString(r.Name("id"), request.id);
+  if (!mount.accessor.empty()) AppendJsonString(r.Name("mount_accessor"), mount.accessor);
+  if (!mount.path.empty()) AppendJsonString(r.Name("mount_point"), mount.path);
+  if (!mount.type.empty()) AppendJsonString(r.Name("mount_type"), mount.type);
+  r.Name("namespace") += "{\"id\":\"root\"}";
+  AppendJsonString(r.Name("operation"), logical::OperationName(request.operation));
+  AppendJsonString(r.Name("path"), request.path);
+  AppendJsonString(r.Name("remote_address"), request.remote_address);
+  if (!request.wrap_ttl.empty()) {
+    auto ttl = ParseDuration(request.wrap_ttl);
+    r.Name("wrap_ttl") += std::to_string(ttl ? ttl->count() : 0);
+  }
+  r.Close();
+}
 
 }  // namespace
 
 std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options,
-                   TokenHashCache* cache) {
+                   RenderCache* cache) {
   const logical::Request& request = *src.request;
   const MountInfo& mount = *src.mount;
   std::string out;
@@ -213,81 +287,38 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
   EntryWriter w(out, salt, options, cache);
   Obj entry(out);
 
-  entry.Key("auth");
-  {
-    Obj auth(out);
-    const logical::Auth* a = request.auth.get();
-    if (a != nullptr) {
-      auth.Key("accessor");
-      w.RequestToken(a->accessor, /*is_accessor=*/true);
-    }
-    if (!request.client_token.empty()) {
-      auth.Key("client_token");
-      w.RequestToken(request.client_token, /*is_accessor=*/false);
-    }
-    if (a != nullptr) {
-      AppendJsonString(auth.Key("display_name"), a->display_name);
-      AppendJsonString(auth.Key("entity_id"), a->entity_id);
-      auth.Key("metadata");
-      if (a->metadata.empty()) {
-        out += "null";
-      } else {
-        Obj md(out);
-        for (const auto& [k, v] : a->metadata) AppendJsonString(md.Key(k), v);
-        md.Close();
-      }
-      for (const char* key : {"policies", "token_policies"}) {
-        auth.Key(key).push_back('[');
-        for (std::size_t i = 0; i < a->policies.size(); ++i) {
-          if (i > 0) out.push_back(',');
-          AppendJsonString(out, a->policies[i]);
-        }
-        out.push_back(']');
-      }
-      auth.Key("token_ttl") += std::to_string(a->ttl);
-      AppendJsonString(auth.Key("token_type"), a->batch ? "batch" : "service");
-    }
-    auth.Close();
+  // Both entries of a request carry the same auth and request objects: the
+  // second copies what the first rendered.
+  const bool shared = cache != nullptr && cache->rendered == &request;
+  if (cache != nullptr && !shared) {
+    cache->auth_json.clear();
+    cache->request_json.clear();
+    EntryWriter cw(cache->auth_json, salt, options, cache);
+    AppendAuth(cache->auth_json, cw, request);
+    EntryWriter rw(cache->request_json, salt, options, cache);
+    AppendRequest(cache->request_json, rw, request, mount);
+    cache->rendered = &request;
+  }
+  if (cache != nullptr) {
+    entry.Name("auth") += cache->auth_json;
+  } else {
+    AppendAuth(entry.Name("auth"), w, request);
   }
 
-  if (!src.error.empty()) AppendJsonString(entry.Key("error"), src.error);
+  if (!src.error.empty()) AppendJsonString(entry.Name("error"), src.error);
 
-  entry.Key("request");
-  {
-    Obj r(out);
-    if (!request.client_token.empty()) {
-      r.Key("client_token");
-      w.RequestToken(request.client_token, /*is_accessor=*/false);
-    }
-    if (request.auth) {
-      r.Key("client_token_accessor");
-      w.RequestToken(request.auth->accessor, /*is_accessor=*/true);
-    }
-    if (!request.data.empty()) {
-      r.Key("data");
-      w.Data(request.data, &mount.non_hmac_request_keys, false);
-    }
-    AppendJsonString(r.Key("id"), request.id);
-    if (!mount.accessor.empty()) AppendJsonString(r.Key("mount_accessor"), mount.accessor);
-    if (!mount.path.empty()) AppendJsonString(r.Key("mount_point"), mount.path);
-    if (!mount.type.empty()) AppendJsonString(r.Key("mount_type"), mount.type);
-    r.Key("namespace") += "{\"id\":\"root\"}";
-    AppendJsonString(r.Key("operation"), logical::OperationName(request.operation));
-    AppendJsonString(r.Key("path"), request.path);
-    AppendJsonString(r.Key("remote_address"), request.remote_address);
-    if (!request.wrap_ttl.empty()) {
-      auto ttl = ParseDuration(request.wrap_ttl);
-      r.Key("wrap_ttl") += std::to_string(ttl ? ttl->count() : 0);
-    }
-    r.Close();
+  if (cache != nullptr) {
+    entry.Name("request") += cache->request_json;
+  } else {
+    AppendRequest(entry.Name("request"), w, request, mount);
   }
 
   if (src.type == EntrySource::Type::kResponse) {
-    entry.Key("response");
+    entry.Name("response");
     Obj r(out);
     const logical::Response* resp = src.response;
     if (resp != nullptr && !resp->auth.is_null()) {
-      r.Key("auth");
+      r.Name("auth");
       w.WithTokens(resp->auth, {"client_token"}, {"accessor"});
     }
     if (resp != nullptr) {
@@ -300,29 +331,29 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
         data = &resp->data;
       }
       if (data != nullptr) {
-        r.Key("data");
+        r.Name("data");
         bool elide = options.elide_list_responses && request.operation == logical::Operation::kList;
         w.Data(*data, &mount.non_hmac_response_keys, elide);
       }
     }
-    if (!mount.type.empty()) AppendJsonString(r.Key("mount_type"), mount.type);
+    if (!mount.type.empty()) AppendJsonString(r.Name("mount_type"), mount.type);
     if (resp != nullptr && !resp->lease_id.empty()) {
-      AppendJsonString(r.Key("secret").append("{\"lease_id\":"), resp->lease_id);
+      AppendJsonString(r.Name("secret").append("{\"lease_id\":"), resp->lease_id);
       out.push_back('}');
     }
     if (resp != nullptr && !resp->warnings.is_null()) {
-      r.Key("warnings");
+      r.Name("warnings");
       w.Value(resp->warnings, false);
     }
     if (resp != nullptr && !resp->wrap_info.is_null()) {
-      r.Key("wrap_info");
+      r.Name("wrap_info");
       w.WithTokens(resp->wrap_info, {"token"}, {"accessor", "wrapped_accessor"});
     }
     r.Close();
   }
 
-  AppendJsonString(entry.Key("time"), FormatRfc3339(src.time));
-  AppendJsonString(entry.Key("type"),
+  AppendJsonString(entry.Name("time"), FormatRfc3339(src.time));
+  AppendJsonString(entry.Name("type"),
                    src.type == EntrySource::Type::kRequest ? "request" : "response");
   entry.Close();
 

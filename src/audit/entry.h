@@ -46,19 +46,24 @@ struct EntrySource {
   std::chrono::system_clock::time_point time;
 };
 
-// The hashes of the caller's token and accessor, which every entry of a
-// request carries twice: computed once per request and device when the
-// same cache is passed to the Render calls of that request's entries.
-struct TokenHashCache {
+// What both entries of one request share, for one device: the hashes of
+// the caller's token and accessor (each entry carries them twice) and the
+// rendered "auth" and "request" objects (each entry carries them once).
+// Computed once when the same cache is passed to the Render calls of that
+// request's entries; the request must not change between them.
+struct RenderCache {
   const std::string* token = nullptr;  // the value hashed into token_hash
   std::string token_hash;
   const std::string* accessor = nullptr;
   std::string accessor_hash;
+  const logical::Request* rendered = nullptr;  // whose auth/request are below
+  std::string auth_json;
+  std::string request_json;
 };
 
 // One entry as one line, without the trailing newline. `cache` may be null.
 std::string Render(const EntrySource& source, const Salt& salt, const EntryOptions& options,
-                   TokenHashCache* cache = nullptr);
+                   RenderCache* cache = nullptr);
 
 // JSONx (IBM's XML encoding of JSON), as Vault's format=jsonx writes it.
 std::string ToJsonx(const logical::Json& value);

@@ -22,6 +22,8 @@ class FileDevice final : public Device {
     CloseSink();
   }
 
+  bool QuickWrites() const override { return true; }
+
  protected:
   Status OpenSink() override {
     if (stdout_) {

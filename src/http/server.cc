@@ -16,6 +16,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "common/loop_turn.h"
 #include "http/server_internal.h"
 
 namespace coffer::http {
@@ -223,6 +224,14 @@ void Server::Start() {
     internal::Worker* worker = w.get();
     w->thread = std::thread([worker] {
       internal::current_worker = worker;
+      // Work asked for "at the end of this turn" is posted behind the
+      // handlers that are ready now (Asio runs them in order).
+      struct AsioTurn final : LoopTurn {
+        explicit AsioTurn(asio::io_context& c) : ctx(c) {}
+        void AtEnd(std::function<void()> fn) override { asio::post(ctx, std::move(fn)); }
+        asio::io_context& ctx;
+      } turn(worker->ctx);
+      LoopTurn::SetCurrent(&turn);
       for (;;) {
         try {
           worker->ctx.run();
@@ -233,6 +242,7 @@ void Server::Start() {
           spdlog::error("http: uncaught exception on an I/O thread");
         }
       }
+      LoopTurn::SetCurrent(nullptr);
       internal::current_worker = nullptr;
     });
   }

@@ -1,16 +1,21 @@
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "audit/broker.h"
 #include "audit/chain.h"
 #include "audit/device.h"
+#include "common/loop_turn.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::audit {
@@ -393,6 +398,108 @@ TEST_F(BrokerTest, FilterRoutesEntries) {
   auto main = Lines(ReadAll(dir_.file("main.log")));
   ASSERT_EQ(main.size(), 1u);
   EXPECT_NE(main[0].find("secret/data/x"), std::string::npos);
+}
+
+// An event loop that runs "end of turn" work only when the test says so.
+class FakeTurn final : public LoopTurn {
+ public:
+  FakeTurn() { LoopTurn::SetCurrent(this); }
+  ~FakeTurn() override { LoopTurn::SetCurrent(nullptr); }
+  void AtEnd(std::function<void()> fn) override { queued.push_back(std::move(fn)); }
+  void RunTurnEnd() {
+    auto fns = std::move(queued);
+    queued.clear();
+    for (auto& fn : fns) fn();
+  }
+  std::vector<std::function<void()>> queued;
+};
+
+TEST_F(BrokerTest, AsyncEntriesOnALoopThreadAreWrittenTogetherAtTheEndOfTheTurn) {
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"file/", "file", "", {{"file_path", dir_.file("turn.log")}}}).ok());
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  FakeTurn turn;
+  logical::Response response;
+  response.data = {{"data", {{"password", "pw"}}}};
+  std::vector<std::optional<Status>> outcomes(3);
+  for (auto& outcome : outcomes) {
+    auto ticket = b.LogRequestAndResponseAsync(Req(), mount, clock_.Wall(), &response, "");
+    ticket->Then([&outcome](Status s) { outcome = std::move(s); });
+  }
+  // Nothing is written, and no answer may leave, before the turn ends; one
+  // end-of-turn task covers all three requests.
+  EXPECT_EQ(turn.queued.size(), 1u);
+  EXPECT_TRUE(ReadAll(dir_.file("turn.log")).empty());
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome.has_value());
+  turn.RunTurnEnd();
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_TRUE(outcome->ok()) << outcome->ToString();
+  }
+  std::string text = ReadAll(dir_.file("turn.log"));
+  EXPECT_EQ(Lines(text).size(), 6u);
+  EXPECT_TRUE(VerifyText(text).empty());
+  EXPECT_EQ(text.find("\"pw\""), std::string::npos);
+  // The next request needs (and gets) a turn of its own.
+  std::optional<Status> later;
+  b.LogRequestAndResponseAsync(Req(), mount, clock_.Wall(), &response, "")
+      ->Then([&later](Status s) { later = std::move(s); });
+  EXPECT_EQ(turn.queued.size(), 1u);
+  turn.RunTurnEnd();
+  ASSERT_TRUE(later.has_value());
+  EXPECT_TRUE(later->ok());
+  EXPECT_EQ(Lines(ReadAll(dir_.file("turn.log"))).size(), 8u);
+}
+
+TEST_F(BrokerTest, ASocketDeviceIsNeverWrittenOnTheLoopThread) {
+  // A socket write can stall on the other end: it goes to the writer thread
+  // even from a thread with a loop, which stays free for other connections.
+  int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(udp, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(udp, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"udp/",
+                        "socket",
+                        "",
+                        {{"address", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                         {"socket_type", "udp"}}})
+                  .ok());
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  FakeTurn turn;
+  auto ticket = b.LogRequestAndResponseAsync(Req(), mount, clock_.Wall(), nullptr, "");
+  EXPECT_TRUE(turn.queued.empty());
+  turn.RunTurnEnd();  // (only so that a failure here does not hang the test)
+  Status s = ticket->Wait();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  char buf[4096];
+  EXPECT_GT(::recv(udp, buf, sizeof(buf), 0), 0);
+  ::close(udp);
+}
+
+TEST_F(BrokerTest, AnEndOfTurnWriteThatFailsFailsEveryRequestOfTheTurn) {
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"full/", "file", "", {{"file_path", "/dev/full"}}}).ok());
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  FakeTurn turn;
+  std::vector<std::optional<Status>> outcomes(2);
+  for (auto& outcome : outcomes) {
+    b.LogRequestAndResponseAsync(Req(), mount, clock_.Wall(), nullptr, "")
+        ->Then([&outcome](Status s) { outcome = std::move(s); });
+  }
+  turn.RunTurnEnd();
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->code(), Code::kInternal);
+  }
+  // Synchronous logging on the same thread does not wait for the turn (it
+  // would never end): it is written (here: fails) at once.
+  EXPECT_EQ(b.LogRequest(Req(), mount, "").code(), Code::kInternal);
+  EXPECT_TRUE(turn.queued.empty());
 }
 
 }  // namespace
