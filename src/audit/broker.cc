@@ -264,10 +264,10 @@ std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySo
   for (const auto& d : wanted) {
     std::vector<std::string> lines;
     lines.reserve(2);
-    RenderCache tokens;
-    lines.push_back(Render(entry, d->salt(), d->entry_options(), &tokens));
+    RenderCache shared;  // what both entries of the request share
+    lines.push_back(Render(entry, d->salt(), d->entry_options(), &shared));
     if (second != nullptr) {
-      lines.push_back(Render(*second, d->salt(), d->entry_options(), &tokens));
+      lines.push_back(Render(*second, d->salt(), d->entry_options(), &shared));
     }
     auto done = [ticket, path = d->config().path, type = d->config().type](Status s) {
       metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());
