@@ -80,8 +80,8 @@ int Populate(const std::string& dir, long n, long journaled) {
     } else {
       buckets[expiration::BucketOf(key)].push_back({key, l.expire_time, l.id});
     }
-    ops.push_back({storage::Op::Kind::kPut, expiration::LeaseStorageKey(l.id),
-                   expiration::LeaseToJson(l).dump()});
+    ops.push_back(
+        {storage::Op::Kind::kPut, expiration::LeaseStorageKey(l.id), expiration::EncodeLease(l)});
     if (ops.size() == 5000) {
       if (Status s = view.Transact({}, ops); !s.ok()) return Fail("write", s);
       ops.clear();

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -202,6 +203,61 @@ std::string Base64UrlEncode(std::string_view bytes) {
   }
   if (bits > 0) out.push_back(kUrlAlphabet[(acc << (6 - bits)) & 0x3fu]);
   return out;
+}
+
+void JsonObjectWriter::Key(std::string_view key) {
+  if (!first_) out_.push_back(',');
+  first_ = false;
+  out_.push_back('"');
+  out_.append(key);
+  out_.append("\":");
+}
+
+void JsonObjectWriter::String(std::string_view key, std::string_view value) {
+  Key(key);
+  AppendJsonString(out_, value);
+}
+
+void JsonObjectWriter::Int(std::string_view key, std::int64_t value) {
+  Key(key);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out_.append(buf, end);
+}
+
+void JsonObjectWriter::Bool(std::string_view key, bool value) {
+  Key(key);
+  out_.append(value ? "true" : "false");
+}
+
+void JsonObjectWriter::Raw(std::string_view key, std::string_view json) {
+  Key(key);
+  out_.append(json);
+}
+
+void JsonObjectWriter::StringArray(std::string_view key, const std::vector<std::string>& values) {
+  Key(key);
+  out_.push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out_.push_back(',');
+    AppendJsonString(out_, values[i]);
+  }
+  out_.push_back(']');
+}
+
+void JsonObjectWriter::StringMap(std::string_view key,
+                                 const std::map<std::string, std::string>& values) {
+  Key(key);
+  out_.push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : values) {
+    if (!first) out_.push_back(',');
+    first = false;
+    AppendJsonString(out_, k);
+    out_.push_back(':');
+    AppendJsonString(out_, v);
+  }
+  out_.push_back('}');
 }
 
 }  // namespace coffer

@@ -2,9 +2,12 @@
 // Hex and base64 (standard alphabet, padded) for keys and shares, and JSON
 // string literals. Decoders reject malformed input instead of guessing.
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/secret_bytes.h"
 
@@ -28,5 +31,28 @@ std::optional<std::string> Base64UrlDecode(std::string_view in);
 // as is (in runs). Writes straight into `out`, so a secret never passes
 // through a temporary string.
 void AppendJsonString(std::string& out, std::string_view s);
+
+// Writes one JSON object straight into `out`, fields in the order they are
+// added, for records written on every request (a token entry, a lease),
+// where building an nlohmann::json first cost ~5 µs a record. Callers add
+// keys in sorted order, as nlohmann::json prints them, so the records read
+// back the same either way. Keys are literals: written without escaping.
+class JsonObjectWriter {
+ public:
+  explicit JsonObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  void String(std::string_view key, std::string_view value);
+  void Int(std::string_view key, std::int64_t value);
+  void Bool(std::string_view key, bool value);
+  // `json` must already be valid JSON text.
+  void Raw(std::string_view key, std::string_view json);
+  void StringArray(std::string_view key, const std::vector<std::string>& values);
+  void StringMap(std::string_view key, const std::map<std::string, std::string>& values);
+  void Close() { out_.push_back('}'); }
+
+ private:
+  void Key(std::string_view key);
+  std::string& out_;
+  bool first_ = true;
+};
 
 }  // namespace coffer

@@ -300,6 +300,16 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
   return match->mount->engine->RunsInline(probe);
 }
 
+bool Core::RunsInlineInMemory(const logical::Request& request) const {
+  // Audited requests wait for their entries; sealed ones are refused anyway.
+  if (physical_->Type() != "inmem" || audit_->Enabled() || sealed_.load()) return false;
+  if (request.path.starts_with("auth/token/")) return true;  // the token store, not routed
+  auto match = router_->Route(request.path);
+  if (!match) return false;
+  const std::string& type = match->mount->entry.type;
+  return type == "token" || type == "kv" || type == "cubbyhole" || type == "approle";
+}
+
 // Set while an I/O thread runs an inline read with audit devices enabled:
 // the pipeline then hands the read's audit entries to the devices without
 // waiting and leaves the ticket here, so the I/O thread can serve other
@@ -331,7 +341,7 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
     return;
   }
   if (IsInlinePath(request.path) || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
-      (sealed_.load() && !AllowedWhileSealed(request.path))) {
+      RunsInlineInMemory(request) || (sealed_.load() && !AllowedWhileSealed(request.path))) {
     logical::Response response = HandleRequest(request);
     CountRequest(MetricsFamily(request, response, *router_), method, response, started);
     done(std::move(response));

@@ -1,11 +1,15 @@
 #include "crypto/random.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace coffer::crypto {
 
@@ -19,6 +23,38 @@ Status RandomFill(std::span<std::uint8_t> out) {
     }
     done += chunk;
   }
+  return Status::Ok();
+}
+
+namespace {
+
+// Bumped in a forked child: its inherited nonce buffer must not be used.
+std::atomic<std::uint64_t> fork_generation{0};
+void AfterForkInChild() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+struct NoncePool {
+  std::uint8_t bytes[kMaxNonceSize * 64];
+  std::size_t used = sizeof(bytes);
+  std::uint64_t generation = 0;
+};
+
+}  // namespace
+
+Status RandomNonce(std::span<std::uint8_t> out) {
+  if (out.size() > kMaxNonceSize) return InvalidArgument("nonce too long");
+  static const int registered = pthread_atfork(nullptr, nullptr, &AfterForkInChild);
+  if (registered != 0) return RandomFill(out);
+  thread_local NoncePool pool;
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation || pool.used + out.size() > sizeof(pool.bytes)) {
+    TRY(RandomFill(pool.bytes));
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(out.data(), pool.bytes + pool.used, out.size());
+  // A used nonce is not kept, so the buffer never hands it out again.
+  OPENSSL_cleanse(pool.bytes + pool.used, out.size());
+  pool.used += out.size();
   return Status::Ok();
 }
 

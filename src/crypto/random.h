@@ -17,6 +17,17 @@ namespace coffer::crypto {
 // Fills `out` with random bytes.
 Status RandomFill(std::span<std::uint8_t> out);
 
+// Fills `out` (at most kMaxNonceSize bytes) with random bytes for a nonce:
+// a public value that must never repeat. They come from a per-thread buffer
+// that one DRBG call fills, instead of one call per nonce (~1 µs each in
+// OpenSSL 3: the thread's DRBG lookup, its lock, an AES-CTR generate). A
+// fork empties every buffer, so a child never repeats its parent's nonces.
+// Never for secrets: the buffer holds the next nonces in memory. (The
+// barrier draws each nonce from the DRBG itself, so that writes fail at
+// once when the DRBG does: tests/integration/test_faults.py.)
+inline constexpr std::size_t kMaxNonceSize = 32;
+Status RandomNonce(std::span<std::uint8_t> out);
+
 // `size` random bytes, for key material.
 Result<SecretBytes> RandomSecret(std::size_t size);
 

@@ -89,7 +89,7 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   const std::size_t bucket = BucketOf(key);
   std::vector<storage::Op> ops;
   ops.reserve(3);
-  ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), LeaseToJson(lease).dump()});
+  ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), EncodeLease(lease)});
   ops.push_back({storage::Op::Kind::kPut, JournalKey(key),
                  EncodeRecord(IndexRecord{key, lease.expire_time, lease.id})});
   // A token's own lease needs no marker: RevokeByToken finds it by id.

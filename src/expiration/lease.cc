@@ -1,21 +1,32 @@
 #include "expiration/lease.h"
 
+#include "common/encoding.h"
+
 namespace coffer::expiration {
 
 using Json = nlohmann::json;
 
-Json LeaseToJson(const Lease& l) {
-  return Json{{"id", l.id},
-              {"path", l.path},
-              {"token_hmac", l.token_hmac},
-              {"issue_time", l.issue_time},
-              {"expire_time", l.expire_time},
-              {"last_renewal", l.last_renewal},
-              {"renewable", l.renewable},
-              {"ttl", l.ttl},
-              {"max_ttl", l.max_ttl},
-              {"internal", l.internal},
-              {"kind", l.kind == Lease::Kind::kToken ? "token" : "secret"}};
+std::string EncodeLease(const Lease& l) {
+  std::string out;
+  out.reserve(384);
+  JsonObjectWriter w(out);
+  w.Int("expire_time", l.expire_time);
+  w.String("id", l.id);
+  if (l.internal.is_object() && l.internal.empty()) {
+    w.Raw("internal", "{}");
+  } else {
+    w.Raw("internal", l.internal.dump());
+  }
+  w.Int("issue_time", l.issue_time);
+  w.String("kind", l.kind == Lease::Kind::kToken ? "token" : "secret");
+  w.Int("last_renewal", l.last_renewal);
+  w.Int("max_ttl", l.max_ttl);
+  w.String("path", l.path);
+  w.Bool("renewable", l.renewable);
+  w.String("token_hmac", l.token_hmac);
+  w.Int("ttl", l.ttl);
+  w.Close();
+  return out;
 }
 
 Result<Lease> LeaseFromJson(std::string_view text) {

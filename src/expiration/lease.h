@@ -30,7 +30,8 @@ struct Lease {
   Kind kind = Kind::kSecret;
 };
 
-nlohmann::json LeaseToJson(const Lease& lease);
+// A stored lease record: a JSON object, keys sorted.
+std::string EncodeLease(const Lease& lease);
 Result<Lease> LeaseFromJson(std::string_view text);
 
 // Called by the expiration manager to undo what a lease granted. The core

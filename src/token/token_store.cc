@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "crypto/keyed_hmac.h"
@@ -27,27 +28,9 @@ constexpr std::string_view kBatchKeyKey = "batch-key";
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-Json ToJson(const TokenEntry& e) {
-  return Json{{"id_hmac", e.id_hmac},
-              {"accessor", e.accessor},
-              {"policies", e.policies},
-              {"parent_hmac", e.parent_hmac},
-              {"path", e.path},
-              {"display_name", e.display_name},
-              {"meta", e.meta},
-              {"creation_time", e.creation_time},
-              {"ttl", e.ttl},
-              {"num_uses", e.num_uses},
-              {"expire_time", e.expire_time},
-              {"last_renewal", e.last_renewal},
-              {"explicit_max_ttl", e.explicit_max_ttl},
-              {"period", e.period},
-              {"renewable", e.renewable},
-              {"role", e.role},
-              {"entity_id", e.entity_id}};
-}
+}  // namespace
 
-Result<TokenEntry> FromJson(std::string_view text) {
+Result<TokenEntry> DecodeTokenEntry(std::string_view text) {
   try {
     Json j = Json::parse(text);
     TokenEntry e;
@@ -74,7 +57,30 @@ Result<TokenEntry> FromJson(std::string_view text) {
   }
 }
 
-}  // namespace
+std::string EncodeTokenEntry(const TokenEntry& e) {
+  std::string out;
+  out.reserve(512);
+  JsonObjectWriter w(out);
+  w.String("accessor", e.accessor);
+  w.Int("creation_time", e.creation_time);
+  w.String("display_name", e.display_name);
+  w.String("entity_id", e.entity_id);
+  w.Int("expire_time", e.expire_time);
+  w.Int("explicit_max_ttl", e.explicit_max_ttl);
+  w.String("id_hmac", e.id_hmac);
+  w.Int("last_renewal", e.last_renewal);
+  w.StringMap("meta", e.meta);
+  w.Int("num_uses", e.num_uses);
+  w.String("parent_hmac", e.parent_hmac);
+  w.String("path", e.path);
+  w.Int("period", e.period);
+  w.StringArray("policies", e.policies);
+  w.Bool("renewable", e.renewable);
+  w.String("role", e.role);
+  w.Int("ttl", e.ttl);
+  w.Close();
+  return out;
+}
 
 bool TokenEntry::IsRoot() const {
   return std::find(policies.begin(), policies.end(), "root") != policies.end();
@@ -214,7 +220,7 @@ namespace {
 void EntryOps(const TokenEntry& entry, bool is_new, std::string_view prefix,
               std::vector<storage::Op>& ops, std::vector<storage::Compare>& compares) {
   const std::string p(prefix);
-  ops.push_back({storage::Op::Kind::kPut, p + "id/" + entry.id_hmac, ToJson(entry).dump()});
+  ops.push_back({storage::Op::Kind::kPut, p + "id/" + entry.id_hmac, EncodeTokenEntry(entry)});
   if (is_new) {
     compares.push_back({p + "id/" + entry.id_hmac, 0});
     ops.push_back({storage::Op::Kind::kPut, p + "accessor/" + entry.accessor, entry.id_hmac});
@@ -264,7 +270,7 @@ Result<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view hmac) {
   if (hmac.empty() || hmac.find('/') != std::string_view::npos) return std::optional<TokenEntry>();
   ASSIGN_OR_RETURN(auto stored, view_.Get("id/" + std::string(hmac)));
   if (!stored) return std::optional<TokenEntry>();
-  ASSIGN_OR_RETURN(TokenEntry entry, FromJson(stored->value));
+  ASSIGN_OR_RETURN(TokenEntry entry, DecodeTokenEntry(stored->value));
   return std::optional<TokenEntry>(std::move(entry));
 }
 

@@ -82,6 +82,10 @@ struct TokenEntry {
   bool IsRoot() const;
 };
 
+// A stored token entry (under sys/token/id/): a JSON object, keys sorted.
+std::string EncodeTokenEntry(const TokenEntry& entry);
+Result<TokenEntry> DecodeTokenEntry(std::string_view text);
+
 struct TokenRole {
   std::string name;
   std::vector<std::string> allowed_policies;

@@ -87,5 +87,29 @@ TEST(EncodingTest, JsonStringEscapesAtEveryPosition) {
   EXPECT_EQ(utf8, "\"caf\xc3\xa9 \xe2\x82\xac\"");
 }
 
+TEST(EncodingTest, JsonObjectWriterPrintsWhatNlohmannPrints) {
+  std::string out;
+  JsonObjectWriter w(out);
+  w.Bool("a", true);
+  w.Int("b", -9223372036854775807 - 1);
+  w.Raw("c", R"({"x":[1,2]})");
+  w.StringMap("d", {{"k\"1", "v\n1"}, {"k2", ""}});
+  w.StringArray("e", {"one", "t\\wo"});
+  w.StringArray("f", {});
+  w.String("g", "caf\xc3\xa9 \x01");
+  w.StringMap("h", {});
+  w.Close();
+  nlohmann::json expected = {{"a", true},
+                             {"b", INT64_MIN},
+                             {"c", {{"x", {1, 2}}}},
+                             {"d", {{"k\"1", "v\n1"}, {"k2", ""}}},
+                             {"e", {"one", "t\\wo"}},
+                             {"f", nlohmann::json::array()},
+                             {"g", "caf\xc3\xa9 \x01"},
+                             {"h", nlohmann::json::object()}};
+  EXPECT_EQ(nlohmann::json::parse(out), expected);
+  EXPECT_EQ(out, expected.dump());  // same bytes: keys sorted, same escapes here
+}
+
 }  // namespace
 }  // namespace coffer

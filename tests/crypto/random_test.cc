@@ -1,9 +1,13 @@
 #include "crypto/random.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <regex>
 #include <set>
+#include <string>
 
 namespace coffer::crypto {
 namespace {
@@ -36,6 +40,42 @@ TEST(RandomTest, UuidIsVersion4AndUnique) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(RandomTest, NoncesNeverRepeatAcrossManyBufferRefills) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 20000; ++i) {
+    std::array<std::uint8_t, 12> nonce{};
+    ASSERT_TRUE(RandomNonce(nonce).ok());
+    ASSERT_TRUE(seen.emplace(reinterpret_cast<const char*>(nonce.data()), nonce.size()).second)
+        << "nonce " << i << " repeated";
+  }
+  std::array<std::uint8_t, kMaxNonceSize + 1> too_long{};
+  EXPECT_EQ(RandomNonce(too_long).code(), Code::kInvalidArgument);
+}
+
+TEST(RandomTest, AForkedChildDoesNotRepeatItsParentsNextNonce) {
+  std::array<std::uint8_t, 12> first{};
+  ASSERT_TRUE(RandomNonce(first).ok());  // the buffer now holds the next ones
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::array<std::uint8_t, 12> nonce{};
+    bool ok = RandomNonce(nonce).ok() && write(fds[1], nonce.data(), nonce.size()) == 12;
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::array<std::uint8_t, 12> in_child{};
+  ASSERT_EQ(read(fds[0], in_child.data(), in_child.size()), 12);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::array<std::uint8_t, 12> in_parent{};
+  ASSERT_TRUE(RandomNonce(in_parent).ok());
+  EXPECT_NE(in_child, in_parent);
 }
 
 }  // namespace

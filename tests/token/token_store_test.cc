@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "storage/inmem/inmem_backend.h"
 
@@ -110,6 +111,55 @@ TEST(TokenIdTest, RandomAndBase62) {
   std::string b = RandomBase62(40);
   EXPECT_NE(a, b);
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+}
+
+TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
+  TokenEntry e;
+  e.id_hmac = "abc123";
+  e.accessor = "acc";
+  e.policies = {"default", "ops \"x\""};
+  e.parent_hmac = "parent";
+  e.path = "auth/token/create/ci";
+  e.display_name = "token-ci\n";
+  e.meta = {{"team", "caf\xc3\xa9"}, {"quote\\", "\""}};
+  e.creation_time = 1700000000;
+  e.ttl = 3600;
+  e.num_uses = -1;
+  e.expire_time = 1700003600;
+  e.last_renewal = 1700000100;
+  e.explicit_max_ttl = 7200;
+  e.period = 60;
+  e.renewable = false;
+  e.role = "ci";
+  e.entity_id = "ent";
+  const std::string text = EncodeTokenEntry(e);
+  // The same record nlohmann::json printed before the encoder existed.
+  nlohmann::json old = {{"id_hmac", e.id_hmac},
+                        {"accessor", e.accessor},
+                        {"policies", e.policies},
+                        {"parent_hmac", e.parent_hmac},
+                        {"path", e.path},
+                        {"display_name", e.display_name},
+                        {"meta", e.meta},
+                        {"creation_time", e.creation_time},
+                        {"ttl", e.ttl},
+                        {"num_uses", e.num_uses},
+                        {"expire_time", e.expire_time},
+                        {"last_renewal", e.last_renewal},
+                        {"explicit_max_ttl", e.explicit_max_ttl},
+                        {"period", e.period},
+                        {"renewable", e.renewable},
+                        {"role", e.role},
+                        {"entity_id", e.entity_id}};
+  EXPECT_EQ(text, old.dump());
+  auto back = DecodeTokenEntry(text);
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  EXPECT_EQ(EncodeTokenEntry(*back), text);
+  EXPECT_EQ(back->meta, e.meta);
+  EXPECT_EQ(back->policies, e.policies);
+  EXPECT_FALSE(back->renewable);
+  EXPECT_EQ(back->num_uses, -1);
+  EXPECT_FALSE(DecodeTokenEntry("{\"accessor\":1}").has_value());
 }
 
 }  // namespace

@@ -65,21 +65,11 @@ struct ThreadCipherCtx {
   EVP_CIPHER_CTX* ptr = nullptr;
 };
 
-// Random nonces come from a per-thread buffer filled by the CSPRNG in one
-// call, instead of one generator call (and its lock) per item.
+// Random nonces from the per-thread buffer of crypto::RandomNonce.
 Result<std::string> NextNonce() {
-  struct Pool {
-    unsigned char bytes[kAeadNonceSize * 128];
-    std::size_t used = sizeof(bytes);
-  };
-  thread_local Pool pool;
-  if (pool.used + kAeadNonceSize > sizeof(pool.bytes)) {
-    TRY(crypto::RandomFill(std::span<std::uint8_t>(pool.bytes, sizeof(pool.bytes))));
-    pool.used = 0;
-  }
-  std::string nonce(reinterpret_cast<const char*>(pool.bytes + pool.used), kAeadNonceSize);
-  OPENSSL_cleanse(pool.bytes + pool.used, kAeadNonceSize);
-  pool.used += kAeadNonceSize;
+  std::string nonce(kAeadNonceSize, '\0');
+  TRY(crypto::RandomNonce(
+      std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(nonce.data()), nonce.size())));
   return nonce;
 }
 
