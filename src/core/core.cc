@@ -303,7 +303,14 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
 bool Core::RunsInlineInMemory(const logical::Request& request) const {
   // Audited requests wait for their entries; sealed ones are refused anyway.
   if (physical_->Type() != "inmem" || audit_->Enabled() || sealed_.load()) return false;
-  if (request.path.starts_with("auth/token/")) return true;  // the token store, not routed
+  // Work that grows with a whole tree stays on the pool: revoking a token
+  // with its descendants, tidying.
+  const std::string_view path = request.path;
+  if (path.find("revoke") != std::string_view::npos ||
+      path.find("tidy") != std::string_view::npos) {
+    return false;
+  }
+  if (path.starts_with("auth/token/")) return true;  // the token store, not routed
   auto match = router_->Route(request.path);
   if (!match) return false;
   const std::string& type = match->mount->entry.type;

@@ -149,7 +149,8 @@ class Core final : public http::Handler {
   // On in-memory storage (-dev) nothing waits for a disk: requests to the
   // token store, KV, cubbyhole and AppRole mounts then run on the I/O thread,
   // where the hand-off to the pool and back cost ~20 % of a token create's
-  // CPU (bench token_create). Not with audit devices (entries are awaited).
+  // CPU (bench token_create). Not with audit devices (entries are awaited),
+  // nor revocations or tidying (work that grows with a tree).
   bool RunsInlineInMemory(const logical::Request& request) const;
   // What the audit entries say about the mount that serves a request.
   audit::MountInfo AuditMount(const logical::Request& request) const;

@@ -43,6 +43,13 @@ TEST_F(DispatchTest, InMemoryTokenKvAndAppRoleRequestsRunOnTheCallingThread) {
   EXPECT_TRUE(AnsweredInline(logical::Operation::kUpdate, "auth/token/create",
                              {{"policies", {"default"}}, {"ttl", "1h"}}, &status));
   EXPECT_EQ(status, 200);
+  // Revoking (a whole subtree) and tidying go to the pool.
+  auto child = Call(logical::Operation::kUpdate, "auth/token/create", {{"policies", {"default"}}});
+  ASSERT_EQ(child.http_status, 200);
+  EXPECT_FALSE(AnsweredInline(logical::Operation::kUpdate, "auth/token/revoke",
+                              {{"token", child.auth["client_token"]}}, &status));
+  EXPECT_EQ(status, 204);
+  EXPECT_FALSE(AnsweredInline(logical::Operation::kUpdate, "auth/token/tidy", {}, &status));
   ASSERT_EQ(Call(logical::Operation::kUpdate, "sys/mounts/kv",
                  {{"type", "kv"}, {"options", {{"version", "2"}}}})
                 .http_status,
