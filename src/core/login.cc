@@ -1,6 +1,7 @@
 #include "core/login.h"
 
 #include <algorithm>
+#include <charconv>
 #include <tuple>
 
 #include "common/duration.h"
@@ -81,11 +82,10 @@ Result<Json> ParseLockoutConfig(const Json& in) {
     if (t->is_number_integer()) {
       v = t->get<std::int64_t>();
     } else if (t->is_string()) {
-      try {
-        v = std::stoll(t->get<std::string>());
-      } catch (const std::exception&) {
-        v = -1;
-      }
+      // The whole string must be the number: "5abc" or " 5" is refused.
+      const std::string& text = t->get_ref<const std::string&>();
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size()) v = -1;
     }
     if (v < 0) return Err(InvalidArgument("invalid lockout_threshold"));
     out["lockout_threshold"] = v;

@@ -48,6 +48,21 @@ TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {
   EXPECT_EQ(tune["max_lease_ttl"], 7200);
   EXPECT_EQ(tune["user_lockout_config"]["lockout_threshold"], 3);
   EXPECT_EQ(tune["user_lockout_config"]["lockout_duration"], 60);
+  // A threshold given as a string must be a number and nothing else.
+  for (const char* bad : {"5abc", " 5", "", "-1"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/userpass/tune",
+                   {{"user_lockout_config", {{"lockout_threshold", bad}}}})
+                  .http_status,
+              400);
+  }
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/userpass/tune",
+                 {{"user_lockout_config", {{"lockout_threshold", "7"}}}})
+                .http_status,
+            204);
+  EXPECT_EQ(Body(Call(Operation::kRead,
+                      "sys/auth/userpass/tune"))["user_lockout_config"]["lockout_threshold"],
+            7);
 
   EXPECT_EQ(Call(Operation::kDelete, "sys/auth/userpass").http_status, 204);
   EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("userpass/"));

@@ -1,5 +1,6 @@
 #include "engines/kv/records.h"
 
+#include <charconv>
 #include <chrono>
 
 #include "common/clock.h"
@@ -94,10 +95,15 @@ Result<KeyMetadata> DecodeMetadataDom(std::string_view raw) {
       const Json& dt = v.at("deletion_time");
       if (!dt.is_null()) vm.deletion_time = dt.get<Nanos>();
       vm.destroyed = v.at("destroyed").get<bool>();
-      m.versions[std::stoull(n)] = vm;
+      std::uint64_t number = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), number);
+      if (ec != std::errc() || end != n.data() + n.size() || n.empty()) {
+        return Err(Internal("kv: corrupt metadata record"));  // "1x", "", "-1"
+      }
+      m.versions[number] = vm;
     }
     return m;
-  } catch (const std::exception&) {  // Json::exception, or stoull on a bad number
+  } catch (const Json::exception&) {
     return Err(Internal("kv: corrupt metadata record"));
   }
 }

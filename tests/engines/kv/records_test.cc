@@ -105,6 +105,14 @@ TEST(KvRecordsTest, CorruptMetadataIsAnInternalErrorOnBothPaths) {
   bad_version.replace(bad_version.find("\"11\""), 4, "\"x1\"");
   EXPECT_FALSE(DecodeMetadataFast(bad_version).has_value());
   EXPECT_FALSE(DecodeMetadata(bad_version).has_value());
+  // A number followed by anything else is not a version number either.
+  for (const char* key : {"\"1x\"", "\"-1\"", "\"\""}) {
+    SCOPED_TRACE(key);
+    std::string raw = full;
+    raw.replace(raw.find("\"11\""), 4, key);
+    EXPECT_FALSE(DecodeMetadataFast(raw).has_value());
+    EXPECT_FALSE(DecodeMetadataDom(raw).has_value());
+  }
 }
 
 TEST(KvRecordsTest, VersionRecordsRoundTrip) {
