@@ -1,5 +1,7 @@
 #include "audit/device.h"
 
+#include <charconv>
+
 #include "audit/chain.h"
 #include "audit/sinks.h"
 #include "common/duration.h"
@@ -73,13 +75,12 @@ Status Device::Init(bool restoring) {
     ASSIGN_OR_RETURN(filter_, Filter::Parse(f));
   }
   if (std::string n = internal::Option(config_, "checkpoint_entries"); !n.empty()) {
-    try {
-      long long v = std::stoll(n);
-      if (v < 1) throw std::out_of_range("n");
-      checkpoint_entries_ = static_cast<std::uint64_t>(v);
-    } catch (const std::exception&) {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+    if (ec != std::errc() || end != n.data() + n.size() || v < 1) {  // also "10x", "-1"
       return Err(InvalidArgument("checkpoint_entries must be a positive integer"));
     }
+    checkpoint_entries_ = v;
   }
   if (std::string t = internal::Option(config_, "checkpoint_interval"); !t.empty()) {
     auto d = ParseDuration(t);

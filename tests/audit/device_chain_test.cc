@@ -294,6 +294,9 @@ TEST(DeviceTest, OptionsAreValidated) {
   EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"format", "xml"}}));
   EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"filter", "path =="}}));
   EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"log_raw", "maybe"}}));
+  for (const char* n : {"0", "-1", "10x", " 5", "99999999999999999999"}) {
+    EXPECT_TRUE(bad({{"file_path", "/tmp/x.log"}, {"checkpoint_entries", n}})) << n;
+  }
   EXPECT_TRUE(bad(Json::object(), "socket"));
   EXPECT_TRUE(bad({{"address", "127.0.0.1:1"}, {"socket_type", "sctp"}}, "socket"));
   EXPECT_TRUE(bad({{"facility", "NOPE"}}, "syslog"));
