@@ -205,6 +205,13 @@ std::string Base64UrlEncode(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::int64_t> ParseInt64(std::string_view text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 void JsonObjectWriter::Key(std::string_view key) {
   if (!first_) out_.push_back(',');
   first_ = false;

@@ -26,6 +26,12 @@ std::optional<SecretBytes> Base64Decode(std::string_view b64);
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view in);
 
+// A base-10 integer that is the whole of `text` (optional '-', digits, no
+// spaces, no trailing characters, in range), or nullopt. As Go's
+// strconv.ParseInt reads Vault's string parameters; std::stoll would accept
+// " 5" and "5abc".
+std::optional<std::int64_t> ParseInt64(std::string_view text);
+
 // Appends `s` as a double-quoted JSON string (also valid HCL): `"` and `\`
 // escaped, control characters as \n, \r, \t or \u00XX, everything else copied
 // as is (in runs). Writes straight into `out`, so a secret never passes

@@ -1,10 +1,10 @@
 #include "core/login.h"
 
 #include <algorithm>
-#include <charconv>
 #include <tuple>
 
 #include "common/duration.h"
+#include "common/encoding.h"
 #include "token/token_backend.h"
 #include "token/token_type.h"
 
@@ -83,9 +83,7 @@ Result<Json> ParseLockoutConfig(const Json& in) {
       v = t->get<std::int64_t>();
     } else if (t->is_string()) {
       // The whole string must be the number: "5abc" or " 5" is refused.
-      const std::string& text = t->get_ref<const std::string&>();
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || end != text.data() + text.size()) v = -1;
+      v = ParseInt64(t->get_ref<const std::string&>()).value_or(-1);
     }
     if (v < 0) return Err(InvalidArgument("invalid lockout_threshold"));
     out["lockout_threshold"] = v;

@@ -1,6 +1,7 @@
 #include "token/token_params.h"
 
 #include "common/duration.h"
+#include "common/encoding.h"
 
 namespace coffer::token::params {
 
@@ -36,12 +37,7 @@ Result<std::optional<std::int64_t>> Int(const logical::Request& r, std::string_v
   if (f == nullptr || f->is_null()) return std::optional<std::int64_t>();
   if (f->is_number_integer()) return std::optional<std::int64_t>(f->get<std::int64_t>());
   if (f->is_string()) {
-    try {
-      std::size_t used = 0;
-      long long v = std::stoll(f->get<std::string>(), &used);
-      if (used == f->get<std::string>().size()) return std::optional<std::int64_t>(v);
-    } catch (const std::exception&) {
-    }
+    if (auto v = ParseInt64(f->get_ref<const std::string&>())) return v;
   }
   return Err(Bad(name));
 }

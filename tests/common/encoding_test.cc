@@ -111,5 +111,16 @@ TEST(EncodingTest, JsonObjectWriterPrintsWhatNlohmannPrints) {
   EXPECT_EQ(out, expected.dump());  // same bytes: keys sorted, same escapes here
 }
 
+TEST(EncodingTest, ParseInt64TakesTheWholeStringOrNothing) {
+  EXPECT_EQ(ParseInt64("0"), 0);
+  EXPECT_EQ(ParseInt64("42"), 42);
+  EXPECT_EQ(ParseInt64("-7"), -7);
+  EXPECT_EQ(ParseInt64("9223372036854775807"), INT64_MAX);
+  for (const char* bad :
+       {"", " 5", "5 ", "5abc", "+5", "0x10", "1e3", "9223372036854775808", "-"}) {
+    EXPECT_FALSE(ParseInt64(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace coffer

@@ -76,6 +76,14 @@ TEST_F(TokenBackendTest, CreateReturnsVaultAuthShape) {
   EXPECT_EQ(auth["metadata"], Json({{"team", "a"}}));
   auto entry = store_.Lookup(auth["client_token"].get<std::string>()).value();
   EXPECT_EQ(entry->display_name, "token-ci");
+  // A number given as a string is read whole, as Vault reads it.
+  EXPECT_EQ(CreateAs(root_id_, {{"num_uses", "2"}})["num_uses"], 2);
+  for (const char* bad : {" 2", "2x", ""}) {
+    auto r =
+        backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"num_uses", bad}}, root_id_));
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << bad;
+  }
 }
 
 TEST_F(TokenBackendTest, PolicySubsetAndSudoRules) {

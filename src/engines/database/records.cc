@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/encoding.h"
 
 namespace coffer::engines::database {
 namespace {
@@ -85,13 +86,7 @@ Result<std::optional<std::int64_t>> OptInt(const logical::Request& r, std::strin
   if (f == nullptr) return std::optional<std::int64_t>();
   if (f->is_number_integer()) return std::optional<std::int64_t>(f->get<std::int64_t>());
   if (f->is_string()) {
-    try {
-      std::size_t used = 0;
-      std::string s = f->get<std::string>();
-      long long v = std::stoll(s, &used);
-      if (used == s.size()) return std::optional<std::int64_t>(v);
-    } catch (...) {
-    }
+    if (auto v = ParseInt64(f->get_ref<const std::string&>())) return v;
   }
   return Err(InvalidArgument(std::string(name) + " must be an integer"));
 }
