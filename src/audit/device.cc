@@ -1,10 +1,9 @@
 #include "audit/device.h"
 
-#include <charconv>
-
 #include "audit/chain.h"
 #include "audit/sinks.h"
 #include "common/duration.h"
+#include "common/encoding.h"
 #include "common/log.h"
 
 namespace coffer::audit {
@@ -75,12 +74,11 @@ Status Device::Init(bool restoring) {
     ASSIGN_OR_RETURN(filter_, Filter::Parse(f));
   }
   if (std::string n = internal::Option(config_, "checkpoint_entries"); !n.empty()) {
-    std::uint64_t v = 0;
-    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
-    if (ec != std::errc() || end != n.data() + n.size() || v < 1) {  // also "10x", "-1"
+    std::optional<std::int64_t> v = ParseInt64(n);  // refuses "10x", " 5"
+    if (!v || *v < 1) {
       return Err(InvalidArgument("checkpoint_entries must be a positive integer"));
     }
-    checkpoint_entries_ = v;
+    checkpoint_entries_ = static_cast<std::uint64_t>(*v);
   }
   if (std::string t = internal::Option(config_, "checkpoint_interval"); !t.empty()) {
     auto d = ParseDuration(t);
