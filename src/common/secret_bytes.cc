@@ -4,15 +4,30 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstring>
 #include <utility>
 
 namespace coffer {
 
+namespace {
+
+// SecretBytes take at most this many bytes of the secure arena (counting
+// what OpenSSL itself holds there); 0 until InitSecureMemory. OpenSSL needs
+// the arena too: its DRBGs draw their seed material from it, and private
+// keys' bignums live there. With a keyring of ~15,000 terms the keys had
+// filled it, and a DRBG instantiated afterwards (a new thread's first
+// RAND_bytes after a restart) failed, so writes answered 500.
+std::atomic<std::size_t> secret_share{0};
+
+}  // namespace
+
 bool InitSecureMemory(std::size_t arena_bytes) {
   if (CRYPTO_secure_malloc_initialized()) return true;
   // minsize 32: a 256-bit key fits one block.
-  return CRYPTO_secure_malloc_init(arena_bytes, 32) == 1;
+  if (CRYPTO_secure_malloc_init(arena_bytes, 32) != 1) return false;
+  secret_share.store(arena_bytes / 2);
+  return true;
 }
 
 void DisableCoreDumps() {
@@ -25,11 +40,14 @@ void DisableCoreDumps() {
 
 SecretBytes::SecretBytes(std::size_t size) : size_(size) {
   if (size_ == 0) return;
-  // OPENSSL_secure_zalloc uses the normal heap when the secure arena is not
-  // initialised, but returns null when the arena is full: fall back to the
-  // normal heap then (still wiped on release; OPENSSL_secure_clear_free
-  // handles both). A keyring of ~8,000 terms used to fill the 1 MiB arena.
-  data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+  // From the secure arena while SecretBytes leave half of it to OpenSSL
+  // (see secret_share); otherwise, or when the arena is full (a null from
+  // OPENSSL_secure_zalloc), from the normal heap. Both are wiped on release
+  // (OPENSSL_secure_clear_free handles both).
+  const std::size_t share = secret_share.load(std::memory_order_relaxed);
+  if (share != 0 && CRYPTO_secure_used() + size_ <= share) {
+    data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+  }
   if (data_ == nullptr) data_ = static_cast<std::uint8_t*>(OPENSSL_zalloc(size_));
   if (data_ == nullptr) std::terminate();
 }

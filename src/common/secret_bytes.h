@@ -19,8 +19,11 @@
 namespace coffer {
 
 // Sets up the locked arena for SecretBytes (call once at start, before
-// threads). Returns false when mlock is not permitted; callers decide whether
-// that is fatal (it is unless disable_mlock is set).
+// threads). SecretBytes use at most half of it (beyond that they come from
+// the normal heap, still wiped): the rest stays for OpenSSL's own secure
+// allocations (DRBG seeding, private keys). Returns false when mlock is not
+// permitted; callers decide whether that is fatal (it is unless
+// disable_mlock is set).
 bool InitSecureMemory(std::size_t arena_bytes = 1 << 20);
 
 // Turns off core dumps for this process (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).

@@ -330,7 +330,7 @@ class Campaign:
                 seq = max(st.acked or 0, st.inflight or 0) + 1
                 st.inflight = seq
                 try:
-                    code, _ = conn.call("POST", key_path(client, key), make_value(client, key, seq))
+                    code, raw = conn.call("POST", key_path(client, key), make_value(client, key, seq))
                 except (OSError, http.client.HTTPException):
                     return  # the server is gone; seq stays in flight
                 if 200 <= code < 300:
@@ -340,8 +340,12 @@ class Campaign:
                 else:
                     # An error answer: the write may or may not have happened
                     # (treat it like one in flight), and the writer stops.
+                    # The answer's message and the server's error lines say why.
                     self.figures["write_errors"] += 1
-                    self.error("write c%d/k%d answered %d" % (client, key, code))
+                    logged = [l.strip() for l in list(s.output) if "[error]" in l or "[critical]" in l]
+                    self.error("write c%d/k%d answered %d: %s; server errors: %s"
+                               % (client, key, code, raw[:300].decode("utf-8", "replace"),
+                                  logged[-5:]))
                     return
         finally:
             counts[client] = n

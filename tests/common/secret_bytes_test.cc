@@ -1,8 +1,12 @@
 #include "common/secret_bytes.h"
 
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "common/thread_pool.h"
@@ -34,6 +38,32 @@ TEST(SecretBytesTest, SecureHeapWorksWhenInitialised) {
   for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s.data()[i], 0);
   SecretBytes c = s.Clone();
   EXPECT_TRUE(c.Equals(s));
+}
+
+// Keys fill at most half of the arena; the rest stays for OpenSSL, whose
+// DRBGs seed from it (a full arena made RAND_bytes fail on new threads).
+TEST(SecretBytesTest, LeaveHalfOfTheSecureArenaToOpenSSL) {
+  constexpr std::size_t kArena = 1 << 16;  // as in SecureHeapWorksWhenInitialised
+  if (!InitSecureMemory(kArena)) GTEST_SKIP() << "mlock refused: no secure arena";
+  std::vector<SecretBytes> keys;
+  for (std::size_t i = 0; i < 2 * kArena / 32; ++i) keys.emplace_back(32);
+  EXPECT_TRUE(CRYPTO_secure_allocated(keys.front().data()));
+  EXPECT_FALSE(CRYPTO_secure_allocated(keys.back().data()));
+  EXPECT_LE(CRYPTO_secure_used(), kArena / 2);
+  void* own = OPENSSL_secure_malloc(kArena / 4);
+  EXPECT_NE(own, nullptr);
+  OPENSSL_secure_free(own);
+  bool drew = false;
+  std::thread fresh([&] {
+    unsigned char b[16];
+    drew = RAND_bytes(b, sizeof(b)) == 1;
+  });
+  fresh.join();
+  EXPECT_TRUE(drew);
+  // Releasing the keys gives their part of the arena back.
+  const std::size_t with_keys = CRYPTO_secure_used();
+  keys.clear();
+  EXPECT_LE(CRYPTO_secure_used() + kArena / 4, with_keys);
 }
 
 TEST(StatusTest, TryPropagates) {
