@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -101,7 +102,10 @@ class AesGcmBarrier final : public storage::Backend {
   std::string_view Type() const override { return "barrier"; }
 
  private:
-  Result<std::string> Encrypt(std::string_view key, std::string_view plaintext);
+  // With `fresh_nonce` (12 bytes drawn for this value alone) or a nonce of
+  // its own from the DRBG.
+  Result<std::string> Encrypt(std::string_view key, std::string_view plaintext,
+                              std::span<const std::uint8_t> fresh_nonce = {});
   bool RotationDue(const Keyring& keyring, std::uint64_t count) const;
   Status RotateIfActive(std::uint32_t term);
   Status PersistCurrent();

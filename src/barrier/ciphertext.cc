@@ -18,7 +18,8 @@ Status CheckHeader(std::string_view ciphertext) {
 }  // namespace
 
 Result<std::string> EncryptValue(std::uint32_t term, const SecretBytes& key,
-                                 std::string_view plaintext, std::string_view aad) {
+                                 std::string_view plaintext, std::string_view aad,
+                                 std::span<const std::uint8_t> fresh_nonce) {
   std::string out;
   out.reserve(kCiphertextOverhead + plaintext.size());
   out.push_back(static_cast<char>(term >> 24));
@@ -26,7 +27,11 @@ Result<std::string> EncryptValue(std::uint32_t term, const SecretBytes& key,
   out.push_back(static_cast<char>(term >> 8));
   out.push_back(static_cast<char>(term));
   out.push_back(static_cast<char>(kCiphertextVersion));
-  TRY(crypto::AesGcmSealAppend(key, plaintext, aad, out));
+  if (fresh_nonce.empty()) {
+    TRY(crypto::AesGcmSealAppend(key, plaintext, aad, out));
+  } else {
+    TRY(crypto::AesGcmSealAppend(key, plaintext, aad, out, fresh_nonce));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,10 +26,13 @@ inline constexpr std::size_t kHeaderSize = kTermSize + 1;
 // Header + nonce + tag.
 inline constexpr std::size_t kCiphertextOverhead = kHeaderSize + 12 + 16;
 
-// header | nonce | ciphertext | tag. Errors: kInvalidArgument (key size),
-// kInternal (OpenSSL or the random generator).
+// header | nonce | ciphertext | tag. The nonce is drawn from the DRBG, or is
+// `fresh_nonce` when given (12 bytes the caller drew for this value alone).
+// Errors: kInvalidArgument (key or nonce size), kInternal (OpenSSL or the
+// random generator).
 Result<std::string> EncryptValue(std::uint32_t term, const SecretBytes& key,
-                                 std::string_view plaintext, std::string_view aad);
+                                 std::string_view plaintext, std::string_view aad,
+                                 std::span<const std::uint8_t> fresh_nonce = {});
 
 // The term in the header. kInternal when the value is too short to be a
 // ciphertext or has an unknown version.

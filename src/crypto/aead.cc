@@ -78,7 +78,15 @@ Status OpenInto(const SecretBytes& key, std::string_view sealed, std::string_vie
 
 Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std::string_view aad,
                         std::string& out) {
+  std::uint8_t nonce[kGcmNonceSize];
+  TRY(RandomFill(nonce));
+  return AesGcmSealAppend(key, plaintext, aad, out, nonce);
+}
+
+Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std::string_view aad,
+                        std::string& out, std::span<const std::uint8_t> fresh_nonce) {
   TRY(CheckKey(key));
+  if (fresh_nonce.size() != kGcmNonceSize) return InvalidArgument("AES-GCM nonce must be 12 bytes");
   if (plaintext.size() > INT_MAX - kGcmOverhead || aad.size() > INT_MAX) {
     return InvalidArgument("value too large to encrypt");
   }
@@ -88,12 +96,8 @@ Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std:
   unsigned char* nonce = base;
   unsigned char* ct = base + kGcmNonceSize;
   unsigned char* tag = ct + plaintext.size();
+  std::copy(fresh_nonce.begin(), fresh_nonce.end(), nonce);
 
-  Status st = RandomFill({nonce, kGcmNonceSize});
-  if (!st.ok()) {
-    out.resize(start);
-    return st;
-  }
   CtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   bool ok = ctx != nullptr;

@@ -1,7 +1,7 @@
 #pragma once
 // AES-256-GCM authenticated encryption (OpenSSL EVP).
 //
-// Sealed layout: nonce (12 B, random per call) | ciphertext | tag (16 B).
+// Sealed layout: nonce (12 B, random per message) | ciphertext | tag (16 B).
 // The AAD is authenticated but not stored; Open must be given the same AAD.
 //
 // Thread-safe (no shared state). Errors: kInvalidArgument for a key that is
@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,13 @@ inline constexpr std::size_t kGcmOverhead = kGcmNonceSize + kGcmTagSize;
 // Appends nonce | ciphertext | tag to `out` (which may already hold a header).
 Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std::string_view aad,
                         std::string& out);
+
+// The same with a nonce the caller drew from RandomFill for this one message
+// (kGcmNonceSize bytes; kInvalidArgument otherwise). For callers that seal
+// several messages at once and draw all their nonces in one DRBG call; a
+// nonce must never be used twice with the same key.
+Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std::string_view aad,
+                        std::string& out, std::span<const std::uint8_t> fresh_nonce);
 
 // nonce | ciphertext | tag as a new string.
 Result<std::string> AesGcmSeal(const SecretBytes& key, std::string_view plaintext,

@@ -16,11 +16,11 @@ using std::chrono::seconds;
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-std::string RandomLeaseSuffix() {
+Result<std::string> RandomLeaseSuffix() {
   std::string out;
   unsigned char buf[48];
   while (out.size() < 24) {
-    if (RAND_bytes(buf, sizeof(buf)) != 1) std::terminate();
+    if (RAND_bytes(buf, sizeof(buf)) != 1) return Err(Internal("random number generator failed"));
     for (unsigned char b : buf) {
       if (b < 248 && out.size() < 24) out.push_back(kBase62[b % 62]);
     }
@@ -384,7 +384,8 @@ Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
   seconds ttl = request.ttl.count() > 0 ? request.ttl : options_.default_lease_ttl;
   ttl = std::min(ttl, max);
   Lease lease;
-  lease.id = path + "/" + RandomLeaseSuffix();
+  ASSIGN_OR_RETURN(std::string suffix, RandomLeaseSuffix());
+  lease.id = path + "/" + suffix;
   lease.path = path;
   lease.token_hmac = request.token_hmac;
   lease.issue_time = NowUnix();

@@ -25,6 +25,8 @@ using std::chrono::seconds;
 
 constexpr std::string_view kSaltKey = "salt";
 constexpr std::string_view kBatchKeyKey = "batch-key";
+constexpr std::size_t kIdChars = 32;  // after "hvs."
+constexpr std::size_t kAccessorChars = 24;
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -101,24 +103,31 @@ std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, b
   return {out.begin(), out.end()};
 }
 
-std::string RandomBase62(std::size_t n) {
+Result<std::string> RandomBase62(std::size_t n) {
   std::string out;
   out.reserve(n);
-  unsigned char buf[64];
+  // One DRBG call for the whole string as a rule: 1/32 of the bytes are
+  // rejected, so n + n/8 + 8 bytes nearly always suffice.
+  std::vector<unsigned char> buf(n + n / 8 + 8);
   while (out.size() < n) {
-    if (RAND_bytes(buf, sizeof(buf)) != 1) std::terminate();
+    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
+      OPENSSL_cleanse(out.data(), out.size());
+      return Err(Internal("random number generator failed"));
+    }
     for (unsigned char b : buf) {
       // Rejection sampling keeps the characters uniform: 248 = 4 * 62.
       if (b < 248 && out.size() < n) out.push_back(kBase62[b % 62]);
     }
   }
-  OPENSSL_cleanse(buf, sizeof(buf));
+  OPENSSL_cleanse(buf.data(), buf.size());
   return out;
 }
 
-SecretBytes NewTokenId() {
-  std::string id = "hvs." + RandomBase62(32);
+Result<SecretBytes> NewTokenId() {
+  ASSIGN_OR_RETURN(std::string chars, RandomBase62(32));
+  std::string id = "hvs." + chars;
   SecretBytes out = SecretBytes::FromString(id);
+  WipeString(chars);
   WipeString(id);
   return out;
 }
@@ -313,11 +322,20 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
   if (request.batch) return CreateBatch(request, std::move(e));
 
-  SecretBytes id =
-      request.requested_id.empty() ? NewTokenId() : SecretBytes::FromString(request.requested_id);
+  // The id's 32 characters and the accessor's 24 from one DRBG call.
+  ASSIGN_OR_RETURN(std::string chars, RandomBase62(kIdChars + kAccessorChars));
+  SecretBytes id;
+  if (request.requested_id.empty()) {
+    std::string text = "hvs." + chars.substr(0, kIdChars);
+    id = SecretBytes::FromString(text);
+    WipeString(text);
+  } else {
+    id = SecretBytes::FromString(request.requested_id);
+  }
+  e.accessor = chars.substr(kIdChars);
+  WipeString(chars);
   ASSIGN_OR_RETURN(std::string hmac, Hmac(id.view()));
   e.id_hmac = hmac;
-  e.accessor = RandomBase62(24);
   if (ttl > 0 && expiration_ != nullptr && shared_.root != nullptr) {
     TRY(StoreWithLease(e, ttl));
   } else {

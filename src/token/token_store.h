@@ -291,8 +291,10 @@ class TokenStore {
 
 // A new random token id: "hvs." followed by 32 base62 characters (190 bits),
 // the shape Vault's clients expect of a service token.
-SecretBytes NewTokenId();
-// A random base62 string of `n` characters (accessors, ids).
-std::string RandomBase62(std::size_t n);
+// kInternal when the random number generator fails.
+Result<SecretBytes> NewTokenId();
+// A random base62 string of `n` characters (accessors, ids); kInternal when
+// the random number generator fails.
+Result<std::string> RandomBase62(std::size_t n);
 
 }  // namespace coffer::token

@@ -378,6 +378,24 @@ TEST_F(BarrierTest, TransactEncryptsAndChecksRevisions) {
   EXPECT_EQ(Raw("t/a").size(), kCiphertextOverhead + 1);
 }
 
+// A transaction draws the nonces of all its values in one DRBG call; each
+// value must still get a nonce of its own.
+TEST_F(BarrierTest, TransactGivesEveryValueItsOwnNonce) {
+  std::vector<storage::Op> ops;
+  for (int i = 0; i < 6; ++i) {
+    ops.push_back({storage::Op::Kind::kPut, "t/" + std::to_string(i), "same"});
+  }
+  ops.push_back({storage::Op::Kind::kDelete, "t/none", ""});
+  ASSERT_TRUE(barrier_.Transact({}, ops).ok());
+  std::set<std::string> nonces;
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = "t/" + std::to_string(i);
+    EXPECT_EQ((*barrier_.Get(key))->value, "same");
+    nonces.insert(Raw(key).substr(kHeaderSize, 12));
+  }
+  EXPECT_EQ(nonces.size(), 6u);
+}
+
 TEST_F(BarrierTest, ListPassesThrough) {
   ASSERT_TRUE(barrier_.Put("l/a", "1").ok());
   ASSERT_TRUE(barrier_.Put("l/b/c", "2").ok());

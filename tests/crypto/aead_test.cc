@@ -88,5 +88,24 @@ TEST(AeadTest, AppendKeepsHeader) {
   EXPECT_EQ(*opened, "payload");
 }
 
+TEST(AeadTest, SealWithTheCallersNonce) {
+  SecretBytes key = Key();
+  const std::uint8_t nonce[kGcmNonceSize] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  std::string out = "H";
+  ASSERT_TRUE(AesGcmSealAppend(key, "payload", "a", out, nonce).ok());
+  EXPECT_EQ(out.substr(1, kGcmNonceSize),
+            std::string(reinterpret_cast<const char*>(nonce), kGcmNonceSize));
+  auto opened = AesGcmOpen(key, std::string_view(out).substr(1), "a");
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(*opened, "payload");
+  // Anything but 12 bytes is refused and leaves `out` as it was.
+  std::string before = out;
+  const std::uint8_t short_nonce[8] = {};
+  EXPECT_EQ(AesGcmSealAppend(key, "v", "a", out, short_nonce).code(), Code::kInvalidArgument);
+  EXPECT_EQ(AesGcmSealAppend(key, "v", "a", out, std::span<const std::uint8_t>()).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(out, before);
+}
+
 }  // namespace
 }  // namespace coffer::crypto

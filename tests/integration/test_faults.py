@@ -10,8 +10,8 @@
   its TTL of real time, never longer after a jump back, and is not expired
   early by a jump forward (no expiry storm). See docs/security-testing.md.
 - The random generator fails (LD_PRELOAD shim, tests/faults/rand_fail.c,
-  compiled here): writes are refused with 500 and the stored ciphertext is
-  the old one, byte for byte; reads go on.
+  compiled here): writes and new tokens are refused with 500, the stored
+  ciphertext is the old one, byte for byte; reads go on.
 
 The disk tests need root (mount); the clock test needs libfaketime
 (scripts/install-deps); each skips with the reason otherwise.
@@ -310,6 +310,27 @@ class RandomFailureTest(FaultBase):
         code, body, _ = self.req("POST", "secret/k", {"v": "new"})
         self.assertEqual(code, 204, body)
         self.assertNotEqual(self.stored("k"), before)
+
+    def test_rng_failure_refuses_new_tokens_and_keeps_serving(self):
+        code, body, _ = self.req("POST", "secret/k", {"v": "old"})
+        self.assertEqual(code, 204, body)
+        code, body, _ = self.req("LIST", "auth/token/accessors")
+        self.assertEqual(code, 200, body)
+        accessors = sorted(body["data"]["keys"])
+        open(self.trigger, "w").close()
+        # A token needs random bytes for its id and accessor: refused with
+        # 500, and the server goes on answering (it used to terminate).
+        for ttl in ("1h", ""):
+            code, body, _ = self.req("POST", "auth/token/create", {"ttl": ttl} if ttl else {})
+            self.assertEqual(code, 500, body)
+        code, body, _ = self.req("GET", "secret/k")
+        self.assertEqual((code, body["data"]), (200, {"v": "old"}))
+        code, body, _ = self.req("LIST", "auth/token/accessors")
+        self.assertEqual((code, sorted(body["data"]["keys"])), (200, accessors))
+        os.unlink(self.trigger)
+        code, body, _ = self.req("POST", "auth/token/create", {"ttl": "1h"})
+        self.assertEqual(code, 200, body)
+        self.assertTrue(body["auth"]["client_token"].startswith("hvs."))
 
 
 if __name__ == "__main__":

@@ -107,10 +107,18 @@ TEST_F(TokenStoreTest, RevokeHookSeesEveryTokenOfTheTree) {
 }
 
 TEST(TokenIdTest, RandomAndBase62) {
-  std::string a = RandomBase62(40);
-  std::string b = RandomBase62(40);
+  std::string a = RandomBase62(40).value();
+  std::string b = RandomBase62(40).value();
+  EXPECT_EQ(a.size(), 40u);
   EXPECT_NE(a, b);
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+  // Longer than one draw's worth of bytes usually covers, and empty.
+  EXPECT_EQ(RandomBase62(5000).value().size(), 5000u);
+  EXPECT_EQ(RandomBase62(0).value(), "");
+  auto id = NewTokenId();
+  ASSERT_TRUE(id.has_value());
+  EXPECT_TRUE(id->view().starts_with("hvs."));
+  EXPECT_EQ(id->view().size(), 36u);
 }
 
 TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
