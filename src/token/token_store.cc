@@ -25,7 +25,9 @@ using std::chrono::seconds;
 
 constexpr std::string_view kSaltKey = "salt";
 constexpr std::string_view kBatchKeyKey = "batch-key";
-constexpr std::size_t kIdChars = 32;  // after "hvs."
+// A service token id is "hvs." and 32 base62 characters (190 bits), the
+// shape Vault's clients expect; an accessor is 24 characters.
+constexpr std::size_t kIdChars = 32;
 constexpr std::size_t kAccessorChars = 24;
 constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -120,15 +122,6 @@ Result<std::string> RandomBase62(std::size_t n) {
     }
   }
   OPENSSL_cleanse(buf.data(), buf.size());
-  return out;
-}
-
-Result<SecretBytes> NewTokenId() {
-  ASSIGN_OR_RETURN(std::string chars, RandomBase62(32));
-  std::string id = "hvs." + chars;
-  SecretBytes out = SecretBytes::FromString(id);
-  WipeString(chars);
-  WipeString(id);
   return out;
 }
 
@@ -326,7 +319,9 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   ASSIGN_OR_RETURN(std::string chars, RandomBase62(kIdChars + kAccessorChars));
   SecretBytes id;
   if (request.requested_id.empty()) {
-    std::string text = "hvs." + chars.substr(0, kIdChars);
+    std::string text;
+    text.reserve(4 + kIdChars);
+    text.append("hvs.").append(chars, 0, kIdChars);
     id = SecretBytes::FromString(text);
     WipeString(text);
   } else {

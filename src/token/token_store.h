@@ -289,10 +289,6 @@ class TokenStore {
   std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
 };
 
-// A new random token id: "hvs." followed by 32 base62 characters (190 bits),
-// the shape Vault's clients expect of a service token.
-// kInternal when the random number generator fails.
-Result<SecretBytes> NewTokenId();
 // A random base62 string of `n` characters (accessors, ids); kInternal when
 // the random number generator fails.
 Result<std::string> RandomBase62(std::size_t n);
