@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace coffer::crypto {
 
@@ -67,6 +70,28 @@ Result<SecretBytes> RandomSecret(std::size_t size) {
 Result<std::string> RandomString(std::size_t size) {
   std::string out(size, '\0');
   TRY(RandomFill({reinterpret_cast<std::uint8_t*>(out.data()), out.size()}));
+  return out;
+}
+
+Result<std::string> RandomBase62(std::size_t n) {
+  static constexpr std::string_view kBase62 =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  out.reserve(n);
+  // 1/32 of the bytes are rejected, so n + n/8 + 8 bytes nearly always
+  // suffice for one call.
+  std::vector<std::uint8_t> buf(n + n / 8 + 8);
+  while (out.size() < n) {
+    if (Status s = RandomFill(buf); !s.ok()) {
+      OPENSSL_cleanse(out.data(), out.size());
+      return Err(std::move(s));
+    }
+    for (std::uint8_t b : buf) {
+      // Rejection sampling keeps the characters uniform: 248 = 4 * 62.
+      if (b < 248 && out.size() < n) out.push_back(kBase62[b % 62]);
+    }
+  }
+  OPENSSL_cleanse(buf.data(), buf.size());
   return out;
 }
 

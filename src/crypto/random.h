@@ -34,6 +34,10 @@ Result<SecretBytes> RandomSecret(std::size_t size);
 // `size` random bytes in a std::string (nonces, salts, ids: not secret).
 Result<std::string> RandomString(std::size_t size);
 
+// `n` random characters of [0-9A-Za-z], uniform (rejection sampling), from
+// one DRBG call as a rule: ids, accessors, lease ids.
+Result<std::string> RandomBase62(std::size_t n);
+
 // A random RFC 4122 version-4 UUID, "xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx"
 // in lower-case hex. Terminates the process if the DRBG fails: nothing can be
 // trusted after that, and callers need ids in places that cannot fail.

@@ -1,10 +1,11 @@
 #include "expiration/expiration_manager.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "crypto/random.h"
 
 namespace coffer::expiration {
 namespace {
@@ -12,21 +13,6 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
-
-constexpr std::string_view kBase62 =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-Result<std::string> RandomLeaseSuffix() {
-  std::string out;
-  unsigned char buf[48];
-  while (out.size() < 24) {
-    if (RAND_bytes(buf, sizeof(buf)) != 1) return Err(Internal("random number generator failed"));
-    for (unsigned char b : buf) {
-      if (b < 248 && out.size() < 24) out.push_back(kBase62[b % 62]);
-    }
-  }
-  return out;
-}
 
 std::string TrimSlashes(std::string_view s) {
   while (!s.empty() && s.front() == '/') s.remove_prefix(1);
@@ -384,7 +370,7 @@ Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
   seconds ttl = request.ttl.count() > 0 ? request.ttl : options_.default_lease_ttl;
   ttl = std::min(ttl, max);
   Lease lease;
-  ASSIGN_OR_RETURN(std::string suffix, RandomLeaseSuffix());
+  ASSIGN_OR_RETURN(std::string suffix, crypto::RandomBase62(24));
   lease.id = path + "/" + suffix;
   lease.path = path;
   lease.token_hmac = request.token_hmac;

@@ -12,6 +12,7 @@
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "crypto/keyed_hmac.h"
+#include "crypto/random.h"
 #include "expiration/expiration_manager.h"
 #include "token/batch_token.h"
 
@@ -29,8 +30,6 @@ constexpr std::string_view kBatchKeyKey = "batch-key";
 // shape Vault's clients expect; an accessor is 24 characters.
 constexpr std::size_t kIdChars = 32;
 constexpr std::size_t kAccessorChars = 24;
-constexpr std::string_view kBase62 =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 }  // namespace
 
@@ -103,26 +102,6 @@ std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, b
   }
   if (add_default && !out.contains("root")) out.insert("default");
   return {out.begin(), out.end()};
-}
-
-Result<std::string> RandomBase62(std::size_t n) {
-  std::string out;
-  out.reserve(n);
-  // One DRBG call for the whole string as a rule: 1/32 of the bytes are
-  // rejected, so n + n/8 + 8 bytes nearly always suffice.
-  std::vector<unsigned char> buf(n + n / 8 + 8);
-  while (out.size() < n) {
-    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
-      OPENSSL_cleanse(out.data(), out.size());
-      return Err(Internal("random number generator failed"));
-    }
-    for (unsigned char b : buf) {
-      // Rejection sampling keeps the characters uniform: 248 = 4 * 62.
-      if (b < 248 && out.size() < n) out.push_back(kBase62[b % 62]);
-    }
-  }
-  OPENSSL_cleanse(buf.data(), buf.size());
-  return out;
 }
 
 TokenStore::TokenStore(storage::Backend& view, Clock& clock, Options options)
@@ -316,7 +295,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (request.batch) return CreateBatch(request, std::move(e));
 
   // The id's 32 characters and the accessor's 24 from one DRBG call.
-  ASSIGN_OR_RETURN(std::string chars, RandomBase62(kIdChars + kAccessorChars));
+  ASSIGN_OR_RETURN(std::string chars, crypto::RandomBase62(kIdChars + kAccessorChars));
   SecretBytes id;
   if (request.requested_id.empty()) {
     std::string text;

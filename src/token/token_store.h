@@ -289,8 +289,4 @@ class TokenStore {
   std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
 };
 
-// A random base62 string of `n` characters (accessors, ids); kInternal when
-// the random number generator fails.
-Result<std::string> RandomBase62(std::size_t n);
-
 }  // namespace coffer::token

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <regex>
 #include <set>
 #include <string>
@@ -76,6 +77,24 @@ TEST(RandomTest, AForkedChildDoesNotRepeatItsParentsNextNonce) {
   std::array<std::uint8_t, 12> in_parent{};
   ASSERT_TRUE(RandomNonce(in_parent).ok());
   EXPECT_NE(in_child, in_parent);
+}
+
+TEST(RandomTest, Base62IsUniformAlphabetOfTheAskedLength) {
+  std::string a = RandomBase62(40).value();
+  std::string b = RandomBase62(40).value();
+  EXPECT_EQ(a.size(), 40u);
+  EXPECT_NE(a, b);
+  // More than one draw's worth of characters, and none.
+  std::string big = RandomBase62(5000).value();
+  EXPECT_EQ(big.size(), 5000u);
+  EXPECT_EQ(RandomBase62(0).value(), "");
+  // Every character is from [0-9A-Za-z], and all 62 appear in 5,000 draws.
+  std::set<char> seen;
+  for (char c : a + big) {
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << c;
+    seen.insert(c);
+  }
+  EXPECT_EQ(seen.size(), 62u);
 }
 
 }  // namespace

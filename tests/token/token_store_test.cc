@@ -106,17 +106,6 @@ TEST_F(TokenStoreTest, RevokeHookSeesEveryTokenOfTheTree) {
   EXPECT_EQ(revoked, want);
 }
 
-TEST(TokenIdTest, RandomAndBase62) {
-  std::string a = RandomBase62(40).value();
-  std::string b = RandomBase62(40).value();
-  EXPECT_EQ(a.size(), 40u);
-  EXPECT_NE(a, b);
-  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
-  // Longer than one draw's worth of bytes usually covers, and empty.
-  EXPECT_EQ(RandomBase62(5000).value().size(), 5000u);
-  EXPECT_EQ(RandomBase62(0).value(), "");
-}
-
 TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
   TokenEntry e;
   e.id_hmac = "abc123";
