@@ -178,8 +178,8 @@ Result<InitResult> Core::Initialize(int shares, int threshold, bool stay_unseale
   }
   if (seal_->Progress().sealed) return Err(Internal("unseal after init did not complete"));
   {
-    logical::Json cluster{{"name", "coffer-cluster-" + crypto::NewUuid().substr(0, 8)},
-                          {"id", crypto::NewUuid()}};
+    ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+    logical::Json cluster{{"name", "coffer-cluster-" + id.substr(0, 8)}, {"id", id}};
     TRY(barrier_->Put(kClusterKey, cluster.dump()));
   }
   TRY(PostUnseal());

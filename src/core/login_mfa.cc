@@ -115,7 +115,7 @@ Result<logical::Response> Logins::FinishLogin(const logical::Request& request,
     TRY(CheckMfaPayload(pending, payload));
     return Mint(request, mount, std::move(pending.login), std::move(pending.entity_id));
   }
-  std::string id = crypto::NewUuid();
+  ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
   logical::Response r = MfaRequirement(id, pending.constraints, *mfa_);
   std::scoped_lock lock(mfa_mu_);
   auto now = clock_.Monotonic();

@@ -408,7 +408,8 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
           ASSIGN_OR_RETURN(entry.config["user_lockout_config"], ParseLockoutConfig(*it));
         }
       }
-      entry.accessor = "auth_" + entry.type + "_" + crypto::NewUuid().substr(0, 8);
+      ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+      entry.accessor = "auth_" + entry.type + "_" + id.substr(0, 8);
       TRY(core_.router().MountAuth(std::move(entry)));
       return logical::Response{};
     }

@@ -95,12 +95,9 @@ Result<std::string> RandomBase62(std::size_t n) {
   return out;
 }
 
-std::string NewUuid() {
+Result<std::string> NewUuid() {
   std::uint8_t b[16];
-  if (!RandomFill(b).ok()) {
-    std::fputs("coffer: random number generator failed\n", stderr);
-    std::abort();
-  }
+  TRY(RandomFill(b));
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // variant 10xx
   static constexpr char kHex[] = "0123456789abcdef";

@@ -39,8 +39,8 @@ Result<std::string> RandomString(std::size_t size);
 Result<std::string> RandomBase62(std::size_t n);
 
 // A random RFC 4122 version-4 UUID, "xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx"
-// in lower-case hex. Terminates the process if the DRBG fails: nothing can be
-// trusted after that, and callers need ids in places that cannot fail.
-std::string NewUuid();
+// in lower-case hex. Errors: kInternal when the DRBG fails (the request that
+// needed the id fails; the server goes on).
+Result<std::string> NewUuid();
 
 }  // namespace coffer::crypto

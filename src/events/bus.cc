@@ -1,5 +1,7 @@
 #include "events/bus.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/glob.h"
@@ -61,9 +63,17 @@ std::shared_ptr<Subscription> Bus::Subscribe(SubscribeOptions options) {
 }
 
 void Bus::Publish(Event event) {
-  if (event.id.empty()) event.id = crypto::NewUuid();
+  const std::uint64_t seq = ++published_;
+  if (event.id.empty()) {
+    if (auto id = crypto::NewUuid()) {
+      event.id = std::move(*id);
+    } else {
+      // The change the event reports has happened; without random bytes it
+      // still gets an id, unique within this process, in the same shape.
+      event.id = fmt::format("00000000-0000-4000-8000-{:012x}", seq & 0xffffffffffffULL);
+    }
+  }
   if (event.time == std::chrono::system_clock::time_point{}) event.time = clock_.Wall();
-  ++published_;
   auto shared = std::make_shared<const Event>(std::move(event));
   bool stale = false;
   {

@@ -163,7 +163,7 @@ Result<std::pair<Entity, bool>> IdentityStore::UpsertEntity(
     e = cur->entities.at(it->second);
   } else {
     created = true;
-    e.id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(e.id, crypto::NewUuid());
   }
   if (created) {
     e.creation_time = Now();
@@ -260,7 +260,7 @@ Result<Alias> IdentityStore::PutAlias(Alias a) {
   a.mount_path = mount->path;
   a.mount_type = mount->type;
   if (a.id.empty()) {
-    a.id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(a.id, crypto::NewUuid());
     a.creation_time = Now();
   } else if (auto it = cur->aliases.find(a.id); it != cur->aliases.end()) {
     a.creation_time = it->second.creation_time;
@@ -362,7 +362,7 @@ Result<std::pair<Group, bool>> IdentityStore::UpsertGroup(
     g = cur->groups.at(it->second);
   } else {
     created = true;
-    g.id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(g.id, crypto::NewUuid());
     g.creation_time = Now();
     g.name = name.empty() ? "group_" + g.id.substr(0, 8) : std::string(name);
   }
@@ -483,12 +483,12 @@ Result<std::string> IdentityStore::EntityForLogin(std::string_view mount_accesso
     }
   }
   Entity e;
-  e.id = crypto::NewUuid();
+  ASSIGN_OR_RETURN(e.id, crypto::NewUuid());
   e.name = "entity_" + e.id.substr(0, 8);
   e.creation_time = e.last_update_time = Now();
   e.metadata = {};
   Alias a;
-  a.id = crypto::NewUuid();
+  ASSIGN_OR_RETURN(a.id, crypto::NewUuid());
   a.canonical_id = e.id;
   a.mount_accessor = std::string(mount_accessor);
   a.mount_path = mount.path;

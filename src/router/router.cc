@@ -170,8 +170,13 @@ Status Router::AddMount(MountEntry entry) {
       return InvalidArgument("path is already in use at " + m->entry.path);
     }
   }
-  if (entry.uuid.empty()) entry.uuid = crypto::NewUuid();
-  if (entry.accessor.empty()) entry.accessor = entry.type + "_" + crypto::NewUuid().substr(0, 8);
+  if (entry.uuid.empty()) {
+    ASSIGN_OR_RETURN(entry.uuid, crypto::NewUuid());
+  }
+  if (entry.accessor.empty()) {
+    ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+    entry.accessor = entry.type + "_" + id.substr(0, 8);
+  }
   ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
 
   auto next = std::make_shared<Snapshot>(*current);

@@ -93,7 +93,7 @@ Result<RekeyStatus> ShamirSeal::RekeyInit(int shares, int threshold, bool requir
   RekeyAttempt attempt;
   attempt.config = SealConfig{shares, threshold};
   attempt.require_verification = require_verification;
-  attempt.nonce = crypto::NewUuid();
+  ASSIGN_OR_RETURN(attempt.nonce, crypto::NewUuid());
   rekey_ = std::move(attempt);
   return RekeyStatusLocked(current);
 }
@@ -154,7 +154,7 @@ Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
     attempt.new_unseal_key = std::move(new_key);
     attempt.root_key = std::move(*root_key);
     attempt.root_revision = entry->revision;
-    attempt.verification_nonce = crypto::NewUuid();
+    ASSIGN_OR_RETURN(attempt.verification_nonce, crypto::NewUuid());
     result.status = RekeyStatusLocked(current);
     return result;
   }
@@ -181,7 +181,7 @@ Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyCancel() {
     return Err(InvalidArgument("no rekey verification in progress"));
   }
   rekey_->verify_submitted.clear();
-  rekey_->verification_nonce = crypto::NewUuid();
+  ASSIGN_OR_RETURN(rekey_->verification_nonce, crypto::NewUuid());
   return RekeyVerifyStatusLocked();
 }
 

@@ -116,7 +116,9 @@ Result<UnsealProgress> ShamirSeal::SubmitShare(const SecretBytes& share) {
     }
   }
   submitted_.push_back(share.Clone());
-  if (nonce_.empty()) nonce_ = crypto::NewUuid();
+  if (nonce_.empty()) {
+    ASSIGN_OR_RETURN(nonce_, crypto::NewUuid());
+  }
   if (static_cast<int>(submitted_.size()) < config->secret_threshold) {
     return ProgressLocked(config);
   }

@@ -36,7 +36,9 @@ TEST(RandomTest, UuidIsVersion4AndUnique) {
       "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    std::string id = NewUuid();
+    auto made = NewUuid();
+    ASSERT_TRUE(made.has_value());
+    std::string id = *made;
     ASSERT_TRUE(std::regex_match(id, kUuid)) << id;
     seen.insert(id);
   }

@@ -332,6 +332,44 @@ class RandomFailureTest(FaultBase):
         self.assertEqual(code, 200, body)
         self.assertTrue(body["auth"]["client_token"].startswith("hvs."))
 
+    def test_rng_failure_refuses_new_ids_and_keeps_serving(self):
+        # Mounts, AppRole roles and secret IDs, identity entities and the
+        # entity a first login creates all need a random UUID; the server
+        # used to abort when it could not draw one.
+        for path, body in (("sys/auth/approle", {"type": "approle"}),
+                           ("sys/auth/userpass", {"type": "userpass"}),
+                           ("auth/approle/role/app", {"token_ttl": "1h"}),
+                           ("auth/userpass/users/alice", {"password": "correct horse"})):
+            code, resp, _ = self.req("POST", path, body)
+            self.assertIn(code, (200, 204), (path, resp))
+        before = {p: self.req("GET", p)[1] for p in ("sys/mounts", "sys/auth")}
+        code, entities, _ = self.req("LIST", "identity/entity/id")
+        self.assertEqual(code, 404, entities)  # none yet
+        open(self.trigger, "w").close()
+        for method, path, body in (
+                ("POST", "sys/mounts/kv2", {"type": "kv", "options": {"version": "2"}}),
+                ("POST", "sys/auth/approle2", {"type": "approle"}),
+                ("POST", "auth/approle/role/other", {}),
+                ("POST", "auth/approle/role/app/secret-id", {}),
+                ("POST", "identity/entity", {"name": "svc"}),
+                ("POST", "auth/userpass/login/alice", {"password": "correct horse"})):
+            code, resp, _ = self.req(method, path, body)
+            self.assertEqual(code, 500, (path, resp))
+        # Still serving, and nothing was half made.
+        code, resp, _ = self.req("GET", "sys/health")
+        self.assertEqual(code, 200, resp)
+        for p, was in before.items():
+            self.assertEqual(self.req("GET", p)[1]["data"].keys(), was["data"].keys(), p)
+        self.assertEqual(self.req("GET", "auth/approle/role/other")[0], 404)
+        self.assertEqual(self.req("LIST", "auth/approle/role/app/secret-id")[0], 404)
+        self.assertEqual(self.req("LIST", "identity/entity/id")[0], 404)
+        os.unlink(self.trigger)
+        code, resp, _ = self.req("POST", "auth/approle/role/app/secret-id", {})
+        self.assertEqual(code, 200, resp)
+        code, resp, _ = self.req("POST", "auth/userpass/login/alice", {"password": "correct horse"})
+        self.assertEqual(code, 200, resp)
+        self.assertTrue(resp["auth"]["entity_id"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -220,7 +220,7 @@ Result<Response> AppRoleBackend::RoleRoute(const Request& request, const std::st
     role = *existing;
   } else {
     role.name = name;
-    role.role_id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(role.role_id, crypto::NewUuid());
     ASSIGN_OR_RETURN(std::string key, crypto::RandomString(32));
     role.hmac_key = crypto::ToHex(key);
   }

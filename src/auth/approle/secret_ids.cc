@@ -114,7 +114,7 @@ Result<Response> AppRoleBackend::GenerateSecretId(const Request& request, const 
     secret_id = *given;
     WipeString(*given);
   } else {
-    secret_id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(secret_id, crypto::NewUuid());
   }
   ASSIGN_OR_RETURN(auto metadata, MetadataField(request));
   ASSIGN_OR_RETURN(auto cidrs, params::List(request, "cidr_list"));
@@ -142,7 +142,7 @@ Result<Response> AppRoleBackend::GenerateSecretId(const Request& request, const 
   }
   e.secret_id_hmac = SecretHmac(role, secret_id);
   if (e.secret_id_hmac.empty()) return Err(Internal("approle: HMAC failed"));
-  e.accessor = crypto::NewUuid();
+  ASSIGN_OR_RETURN(e.accessor, crypto::NewUuid());
   e.creation_time = Now();
   e.last_updated_time = e.creation_time;
   e.expiration_time = e.ttl > 0 ? e.creation_time + e.ttl : 0;

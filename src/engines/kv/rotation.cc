@@ -240,7 +240,10 @@ Result<Json> RotationManager::Generate(const Json& spec) {
     ASSIGN_OR_RETURN(std::string p, Alnum(32));
     return Json(std::move(p));
   }
-  if (g == "uuid") return Json(crypto::NewUuid());
+  if (g == "uuid") {
+    ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+    return Json(std::move(id));
+  }
   ASSIGN_OR_RETURN(SecretBytes raw, crypto::RandomSecret(32));
   if (g == "hex32") return Json(HexEncode(raw.view()));
   return Json(Base64Encode(raw.view()));

@@ -153,7 +153,7 @@ Result<TotpMethod> MfaStore::PutMethod(TotpMethod m) {
   std::scoped_lock writer(writer_mu_);
   auto cur = Current();
   if (m.id.empty()) {
-    m.id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(m.id, crypto::NewUuid());
   } else if (!cur->methods.contains(m.id)) {
     return Err(NotFound("MFA method not found"));
   }
@@ -262,7 +262,7 @@ Result<Enforcement> MfaStore::PutEnforcement(Enforcement e) {
   if (auto it = cur->enforcements.find(e.name); it != cur->enforcements.end()) {
     e.id = it->second.id;
   } else {
-    e.id = crypto::NewUuid();
+    ASSIGN_OR_RETURN(e.id, crypto::NewUuid());
   }
   TRY(storage_.Put(std::string(kEnforcement) + e.name, e.ToJson().dump()));
   auto next = std::make_shared<Snapshot>(*cur);
