@@ -150,11 +150,14 @@ Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
   ASSIGN_OR_RETURN(result.shares, SplitKey(new_key, attempt.config));
   result.complete = true;
   if (attempt.require_verification) {
+    // Drawn first: on failure the attempt is not left pending with shares
+    // nobody was given.
+    ASSIGN_OR_RETURN(std::string verification_nonce, crypto::NewUuid());
     attempt.pending = true;
     attempt.new_unseal_key = std::move(new_key);
     attempt.root_key = std::move(*root_key);
     attempt.root_revision = entry->revision;
-    ASSIGN_OR_RETURN(attempt.verification_nonce, crypto::NewUuid());
+    attempt.verification_nonce = std::move(verification_nonce);
     result.status = RekeyStatusLocked(current);
     return result;
   }
@@ -180,8 +183,9 @@ Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyCancel() {
   if (!rekey_.has_value() || !rekey_->pending) {
     return Err(InvalidArgument("no rekey verification in progress"));
   }
+  ASSIGN_OR_RETURN(std::string verification_nonce, crypto::NewUuid());
   rekey_->verify_submitted.clear();
-  ASSIGN_OR_RETURN(rekey_->verification_nonce, crypto::NewUuid());
+  rekey_->verification_nonce = std::move(verification_nonce);
   return RekeyVerifyStatusLocked();
 }
 

@@ -115,10 +115,11 @@ Result<UnsealProgress> ShamirSeal::SubmitShare(const SecretBytes& share) {
           InvalidArgument("given key has already been provided during this unseal operation"));
     }
   }
-  submitted_.push_back(share.Clone());
+  // The nonce first: a share is only counted once the attempt has one.
   if (nonce_.empty()) {
     ASSIGN_OR_RETURN(nonce_, crypto::NewUuid());
   }
+  submitted_.push_back(share.Clone());
   if (static_cast<int>(submitted_.size()) < config->secret_threshold) {
     return ProgressLocked(config);
   }

@@ -1,7 +1,6 @@
 #include "token/token_store.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -127,10 +126,7 @@ Result<SecretBytes> TokenStore::LoadOrCreateKey(std::string_view key) {
     WipeString(existing->value);
     return out;
   }
-  SecretBytes fresh(32);
-  if (RAND_bytes(fresh.data(), static_cast<int>(fresh.size())) != 1) {
-    return Err(Internal("random generator failed"));
-  }
+  ASSIGN_OR_RETURN(SecretBytes fresh, crypto::RandomSecret(32));
   // Create-if-absent, so two nodes loading at once agree on one value.
   storage::Compare absent{std::string(key), 0};
   storage::Op put{storage::Op::Kind::kPut, std::string(key), std::string(fresh.view())};

@@ -103,7 +103,8 @@ class FaultBase(unittest.TestCase):
         code, init, _ = s.request("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1})
         self.assertEqual(code, 200, init)
         self.root = init["root_token"]
-        code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": init["keys"][0]})
+        self.unseal_key = init["keys"][0]
+        code, st, _ = s.request("PUT", "/v1/sys/unseal", {"key": self.unseal_key})
         self.assertFalse(st["sealed"], st)
         code, body, _ = s.request("POST", "/v1/sys/mounts/secret",
                                   {"type": "kv", "options": {"version": "1"}}, token=self.root)
@@ -369,6 +370,23 @@ class RandomFailureTest(FaultBase):
         code, resp, _ = self.req("POST", "auth/userpass/login/alice", {"password": "correct horse"})
         self.assertEqual(code, 200, resp)
         self.assertTrue(resp["auth"]["entity_id"])
+
+    def test_rng_failure_during_unseal_counts_no_share(self):
+        code, body, _ = self.req("PUT", "sys/seal")
+        self.assertEqual(code, 204, body)
+        open(self.trigger, "w").close()
+        # An unseal attempt needs a random nonce: refused, and the share is
+        # not kept (it used to be, so the same share was then refused as
+        # "already provided" and the attempt was stuck until a reset).
+        code, body, _ = self.server.request("PUT", "/v1/sys/unseal", {"key": self.unseal_key})
+        self.assertEqual(code, 500, body)
+        code, st, _ = self.server.request("GET", "/v1/sys/seal-status")
+        self.assertEqual((code, st["sealed"], st["progress"]), (200, True, 0), st)
+        os.unlink(self.trigger)
+        code, st, _ = self.server.request("PUT", "/v1/sys/unseal", {"key": self.unseal_key})
+        self.assertEqual((code, st["sealed"]), (200, False), st)
+        code, body, _ = self.req("GET", "secret/none")
+        self.assertEqual(code, 404, body)
 
 
 if __name__ == "__main__":
