@@ -207,7 +207,10 @@ class Parser {
   Result<PathRules> Stanza(const std::string& ptr, const std::string& written, const Json& body) {
     PathRules rules;
     rules.pattern = written;
-    if (!rules.pattern.empty() && rules.pattern.front() == '/') rules.pattern.erase(0, 1);
+    // Every leading '/' goes, as the ACL strips them from the paths it
+    // checks: a rule written "//secret/x" must govern "secret/x", not be a
+    // pattern no request can match (a deny that silently denies nothing).
+    rules.pattern.erase(0, rules.pattern.find_first_not_of('/'));
     rules.line = doc_.LineOf(ptr);
     const std::string& pattern = rules.pattern;
     TRY(CheckPattern(ptr, pattern));

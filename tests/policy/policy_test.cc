@@ -3,6 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/acl.h"
+
 namespace coffer::policy {
 namespace {
 
@@ -79,6 +86,28 @@ path "*" { capabilities = ["list"] }
   int secret_a = 0;
   for (const auto& r : p->paths) secret_a += r.pattern == "secret/a";
   EXPECT_EQ(secret_a, 2);
+}
+
+TEST(ParsePolicyTest, EveryLeadingSlashGoes) {
+  // Found by fuzz_hcl_policy: with one slash stripped, this deny rule kept
+  // the pattern "/private", which no checked path can match, and the glob
+  // below allowed listing "private".
+  auto p = ParsePolicy("r", R"(
+path "///private" { capabilities = ["deny"] }
+path "*" { capabilities = ["list"] }
+path "/" { capabilities = ["read"] }
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  std::vector<std::string> patterns;
+  for (const auto& r : p->paths) patterns.push_back(r.pattern);
+  EXPECT_THAT(patterns, ::testing::UnorderedElementsAre("private", "*", ""));
+  auto acl = Acl::Compile({std::make_shared<const Policy>(std::move(*p))});
+  ASSERT_TRUE(acl.has_value());
+  for (std::string_view path : {"private", "/private", "///private"}) {
+    EXPECT_FALSE((*acl)->Check(path, logical::Operation::kList, nlohmann::json::object()).allowed)
+        << path;
+  }
+  EXPECT_TRUE((*acl)->Check("public", logical::Operation::kList, nlohmann::json::object()).allowed);
 }
 
 TEST(ParsePolicyTest, JsonInput) {

@@ -1,0 +1,2 @@
+path "///////////////////////////////////////////////////////////////private" { capabilities = ["deny"] }
+path "*" { capabilities = ["list"] }
