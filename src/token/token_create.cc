@@ -31,11 +31,6 @@ std::string JoinList(const std::vector<std::string>& v) {
   return "[" + out + "]";
 }
 
-std::vector<std::string> WithoutDefault(std::vector<std::string> v) {
-  std::erase(v, "default");
-  return v;
-}
-
 std::string DisplayName(std::string_view requested) {
   std::string name;
   for (char c : requested) {
@@ -100,43 +95,69 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
 
   TokenRequest tr;
   tr.batch = batch;
-  tr.no_default_policy = no_default.value_or(false);
+  const bool no_default_policy = no_default.value_or(false);
   const auto parent_policies = CanonicalPolicies(parent->policies, false);
+  auto contains = [](const std::vector<std::string>& v, std::string_view p) {
+    return std::find(v.begin(), v.end(), p) != v.end();
+  };
+  // Whether "default" joins the final set: decided per case as Vault does,
+  // and never with no_default_policy.
+  bool add_default = false;
+  std::vector<std::string> want =
+      CanonicalPolicies(policies.value_or(std::vector<std::string>{}), false);
   if (role && (!role->allowed_policies.empty() || !role->disallowed_policies.empty())) {
-    std::vector<std::string> want =
-        CanonicalPolicies(policies.value_or(std::vector<std::string>{}), false);
-    auto allowed = CanonicalPolicies(role->allowed_policies, false);
+    // The role's lists decide, not the parent's policies; "default" comes
+    // along unless the request or the role's disallowed list says no.
     auto disallowed = CanonicalPolicies(role->disallowed_policies, false);
-    if (want.empty()) {
-      want = allowed.empty() ? parent_policies : allowed;
-      std::erase_if(want, [&](const std::string& p) {
-        return std::find(disallowed.begin(), disallowed.end(), p) != disallowed.end();
-      });
-    }
-    for (const auto& p : WithoutDefault(want)) {
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
-        return Err(InvalidArgument("token policies (" + JoinList(want) +
-                                   ") must be subset of the role's allowed policies (" +
-                                   JoinList(allowed) + ")"));
+    const bool role_default = !no_default_policy && !contains(disallowed, "default");
+    if (!want.empty()) want = CanonicalPolicies(want, role_default);
+    if (!role->allowed_policies.empty()) {
+      auto allowed = CanonicalPolicies(role->allowed_policies, role_default);
+      if (want.empty()) {
+        want = allowed;
+      } else {
+        for (const auto& p : want) {
+          if (!contains(allowed, p)) {
+            return Err(InvalidArgument("token policies (" + JoinList(want) +
+                                       ") must be subset of the role's allowed policies (" +
+                                       JoinList(allowed) + ")"));
+          }
+        }
       }
-      if (std::find(disallowed.begin(), disallowed.end(), p) != disallowed.end()) {
+    } else if (want.empty()) {
+      want = CanonicalPolicies(parent->policies, role_default);
+    }
+    for (const auto& p : want) {
+      if (contains(disallowed, p)) {
         return Err(InvalidArgument("token policy " + p + " is disallowed by this role"));
       }
     }
-    tr.policies = want;
-  } else {
-    std::vector<std::string> want =
-        policies && !policies->empty() ? CanonicalPolicies(*policies, false) : parent_policies;
-    if (!is_sudo) {
-      for (const auto& p : WithoutDefault(want)) {
-        if (std::find(parent_policies.begin(), parent_policies.end(), p) == parent_policies.end()) {
-          return Err(InvalidArgument("child policies must be subset of parent"));
-        }
+  } else if (want.empty()) {
+    // No policies asked for: the parent's, "default" only if it has it.
+    want = parent_policies;
+  } else if (!is_sudo) {
+    for (const auto& p : want) {
+      if (!contains(parent_policies, p)) {
+        return Err(InvalidArgument("child policies must be subset of parent"));
       }
     }
-    tr.policies = want;
+    add_default = !no_default_policy && contains(parent_policies, "default");
+  } else {
+    add_default = !no_default_policy;
   }
-  if (std::find(tr.policies.begin(), tr.policies.end(), "root") != tr.policies.end()) {
+  want = CanonicalPolicies(want, add_default);
+  if (no_default_policy) std::erase(want, "default");
+  for (const auto& p : want) {
+    // Internal policies: a token holding only "response-wrapping" is a
+    // wrapping token to the rest of the server.
+    if (p == "response-wrapping" || p == "control-group") {
+      return Err(InvalidArgument("cannot assign policy \"" + p + "\""));
+    }
+  }
+  tr.policies = std::move(want);
+  // The final set is decided here; the store must not add "default" again.
+  tr.no_default_policy = true;
+  if (contains(tr.policies, "root")) {
     if (!parent->IsRoot()) {
       return Err(InvalidArgument("root tokens may not be created without parent token being root"));
     }
@@ -151,6 +172,12 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   }
   if (orphan_endpoint) orphan = true;
   tr.parent_hmac = orphan ? "" : caller.token_hmac;
+  // A child carries its parent's entity, so disabling the entity stops the
+  // children too and they get the entity's group policies (Vault).
+  if (!orphan) tr.entity_id = parent->entity_id;
+  // An expiring token cannot mint one that never expires (checked by the
+  // store once the TTL is final).
+  tr.parent_expires = parent->ttl != 0;
 
   if (role && role->period > 0 && !batch) {
     tr.period = std::chrono::seconds(role->period);

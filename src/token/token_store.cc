@@ -285,6 +285,9 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     if (ttl > 0) ttl = std::min<std::int64_t>(ttl, options_.max_ttl.count());
   }
   if (e.explicit_max_ttl > 0 && (ttl == 0 || ttl > e.explicit_max_ttl)) ttl = e.explicit_max_ttl;
+  if (ttl == 0 && request.parent_expires) {
+    return Err(InvalidArgument("expiring root tokens cannot create non-expiring root tokens"));
+  }
   e.ttl = ttl;
   e.renewable = ttl > 0 && (request.renewable || e.period > 0);
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;

@@ -115,6 +115,9 @@ struct TokenRequest {
   bool renewable = true;
   std::string role;
   std::string entity_id;
+  // The creating token expires: a token that would never expire (root
+  // policy, no TTL) is refused, as in Vault.
+  bool parent_expires = false;
   // A batch token: kInvalidArgument with root policies, num_uses, period,
   // explicit_max_ttl or requested_id. The TTL is computed as for a service
   // token and is final.

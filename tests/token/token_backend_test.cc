@@ -116,6 +116,77 @@ TEST_F(TokenBackendTest, PolicySubsetAndSudoRules) {
   EXPECT_EQ(inherit["policies"], Json({"default", "dev"}));
 }
 
+// Vault's rules for "default": a child gets it only when its parent has it
+// (or the caller has sudo), never against no_default_policy or a role that
+// disallows it, and asking for it from a parent without it is a subset
+// violation. Internal policies cannot be assigned.
+TEST_F(TokenBackendTest, DefaultPolicyFollowsTheParentAndTheRole) {
+  Json bare = CreateAs(root_id_, {{"policies", {"dev"}}, {"no_default_policy", true}});
+  ASSERT_EQ(bare["policies"], Json({"dev"}));
+  const std::string p = bare["client_token"];
+  EXPECT_EQ(CreateAs(p, {{"policies", {"dev"}}})["policies"], Json({"dev"}));
+  EXPECT_EQ(CreateAs(p, Json::object())["policies"], Json({"dev"}));
+  auto asked = backend_.HandleRequest(
+      Req(Operation::kUpdate, "create", {{"policies", {"dev", "default"}}}, p));
+  ASSERT_FALSE(asked.has_value());
+  EXPECT_EQ(asked.error().message(), "child policies must be subset of parent");
+
+  ASSERT_TRUE(backend_
+                  .HandleRequest(Req(Operation::kUpdate, "roles/nodefault",
+                                     {{"disallowed_policies", {"default"}}}, root_id_))
+                  .has_value());
+  EXPECT_EQ(CreateAs(root_id_, {{"policies", {"dev"}}}, "create/nodefault")["policies"],
+            Json({"dev"}));
+  EXPECT_FALSE(backend_
+                   .HandleRequest(Req(Operation::kUpdate, "create/nodefault",
+                                      {{"policies", {"dev", "default"}}}, root_id_))
+                   .has_value());
+
+  for (const char* internal : {"response-wrapping", " Response-Wrapping", "control-group"}) {
+    auto r = backend_.HandleRequest(
+        Req(Operation::kUpdate, "create", {{"policies", {internal}}}, root_id_));
+    ASSERT_FALSE(r.has_value()) << internal;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    EXPECT_TRUE(r.error().message().starts_with("cannot assign policy")) << r.error().message();
+  }
+}
+
+// An expiring root token cannot mint one that never expires; it can mint
+// one that expires.
+TEST_F(TokenBackendTest, ExpiringRootCannotCreateNonExpiringRoot) {
+  Json limited = CreateAs(root_id_, {{"policies", {"root"}}, {"ttl", "60s"}});
+  ASSERT_EQ(limited["lease_duration"], 60);
+  const std::string t = limited["client_token"];
+  for (const char* path : {"create", "create-orphan"}) {
+    auto forever = backend_.HandleRequest(Req(Operation::kUpdate, path, {{"no_parent", true}}, t));
+    ASSERT_FALSE(forever.has_value()) << path;
+    EXPECT_EQ(forever.error().message(),
+              "expiring root tokens cannot create non-expiring root tokens");
+  }
+  Json bounded = CreateAs(t, {{"ttl", "30s"}});
+  EXPECT_EQ(bounded["policies"], Json({"root"}));
+  EXPECT_EQ(bounded["lease_duration"], 30);
+  // The initial root token never expires, so its root children may not either.
+  EXPECT_EQ(CreateAs(root_id_, {{"policies", {"root"}}})["lease_duration"], 0);
+}
+
+// A child carries its parent's entity (so disabling the entity stops it);
+// an orphan does not.
+TEST_F(TokenBackendTest, ChildInheritsTheParentsEntity) {
+  TokenRequest login;
+  login.policies = {"dev"};
+  login.entity_id = "entity-1";
+  login.ttl = 1h;
+  auto created = store_.CreateToken(login);
+  ASSERT_TRUE(created.has_value());
+  const std::string parent(created->id.view());
+  Json child = CreateAs(parent, {{"policies", {"dev"}}});
+  EXPECT_EQ(child["entity_id"], "entity-1");
+  EXPECT_EQ(store_.Lookup(child["client_token"].get<std::string>()).value()->entity_id, "entity-1");
+  Json orphan = CreateAs(parent, {{"policies", {"dev"}}}, "create-orphan");
+  EXPECT_EQ(orphan["entity_id"], "");
+}
+
 TEST_F(TokenBackendTest, LookupShapes) {
   Json auth = CreateAs(root_id_, {{"policies", {"dev"}}, {"ttl", "1h"}});
   const std::string t = auth["client_token"];
