@@ -121,6 +121,8 @@ class Logins {
   // Admits or refuses an attempt; *tracked says whether it counts in_flight.
   bool Admit(const std::string& key, const LockoutConfig& config, bool* tracked);
   void Record(const std::string& key, const LockoutConfig& config, bool tracked, Outcome outcome);
+  // kInvalidArgument if a login would get "root" or an internal policy.
+  static Status CheckLoginPolicies(const std::vector<std::string>& policies);
   Result<logical::Response> Mint(const logical::Request& request, const router::MountEntry& mount,
                                  logical::LoginResult login, std::string entity_id = "");
 

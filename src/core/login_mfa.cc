@@ -91,6 +91,8 @@ Status Logins::CheckMfaPayload(const PendingMfa& pending, const Json& payload) {
 Result<logical::Response> Logins::FinishLogin(const logical::Request& request,
                                               const router::MountEntry& mount,
                                               logical::LoginResult login) {
+  // Before anything is created for the login (entity, MFA request).
+  TRY(CheckLoginPolicies(login.policies));
   std::string entity_id;
   if (identity_ != nullptr && !login.alias_name.empty()) {
     ASSIGN_OR_RETURN(entity_id, identity_->EntityForLogin(

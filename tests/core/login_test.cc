@@ -103,6 +103,37 @@ TEST_F(LoginTest, UserpassLoginMintsAServiceToken) {
             403);
 }
 
+// No auth method mints root or an internal policy, however the name is
+// spelled; the refused login leaves no token and no entity behind.
+TEST_F(LoginTest, LoginsNeverMintRootOrInternalPolicies) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  std::size_t before = AccessorCount();
+  auto entities = [&] {
+    auto r = Call(Operation::kList, "identity/entity/id");
+    return r.data.is_object() && r.data.contains("keys") ? r.data["keys"].size() : 0;
+  };
+  const std::size_t entities_before = entities();
+  for (const char* policy : {"root", " ROOT ", "response-wrapping", "control-group"}) {
+    SCOPED_TRACE(policy);
+    ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/eve",
+                   {{"password", "pw"}, {"token_policies", Json::array({"dev", policy})}})
+                  .http_status,
+              204);
+    auto r = Call(Operation::kUpdate, "auth/userpass/login/eve", {{"password", "pw"}}, "");
+    EXPECT_EQ(r.http_status, 400);
+    EXPECT_TRUE(r.auth.is_null() || r.auth.empty());
+  }
+  EXPECT_EQ(AccessorCount(), before);
+  EXPECT_EQ(entities(), entities_before);
+  // The same user with ordinary policies logs in.
+  Call(Operation::kUpdate, "auth/userpass/users/eve",
+       {{"password", "pw"}, {"token_policies", Json::array({"dev"})}});
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "auth/userpass/login/eve", {{"password", "pw"}}, "").http_status,
+      200);
+  EXPECT_EQ(entities(), entities_before + 1);  // the count above could see an entity
+}
+
 TEST_F(LoginTest, FailedLoginsCreateNoToken) {
   Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
   Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}});
