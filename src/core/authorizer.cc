@@ -168,14 +168,14 @@ Status Authorizer::Authorize(logical::Request& request) {
   if (!allowed) return PermissionDenied();
   if (IsSudoPath(request.path) && !sudo) return PermissionDenied();
 
-  if (!request.wrap_ttl.empty() && (min_wrap.count() > 0 || max_wrap.count() > 0)) {
+  // A rule with min_wrapping_ttl or max_wrapping_ttl makes wrapping
+  // mandatory: an unwrapped request, or a wrap TTL outside the bounds, is
+  // refused like any other request the policy does not allow (Vault).
+  if (min_wrap.count() > 0 || max_wrap.count() > 0) {
+    if (request.wrap_ttl.empty()) return PermissionDenied();
     ASSIGN_OR_RETURN(std::chrono::seconds ttl, ParseDuration(request.wrap_ttl));
-    if (min_wrap.count() > 0 && ttl < min_wrap) {
-      return InvalidArgument("wrapping ttl too short");
-    }
-    if (max_wrap.count() > 0 && ttl > max_wrap) {
-      return InvalidArgument("wrapping ttl too long");
-    }
+    if (min_wrap.count() > 0 && ttl < min_wrap) return PermissionDenied();
+    if (max_wrap.count() > 0 && ttl > max_wrap) return PermissionDenied();
   }
 
   // Spends a use last, so a refused request costs nothing. A wrapping token's

@@ -378,11 +378,15 @@ std::optional<logical::Response> Core::Preflight(std::string_view path,
 }
 
 logical::Response Core::HandleRequest(logical::Request& request) {
-  // As in Vault, the query string is the request's data for reads and lists.
-  if ((request.operation == logical::Operation::kRead ||
-       request.operation == logical::Operation::kList ||
-       request.operation == logical::Operation::kHead) &&
-      request.data.empty()) {
+  // As in Vault, the query string is the request's data for reads, lists and
+  // deletes (a read's body is ignored), and never for writes: what the ACL's
+  // parameter rules and the audit entry see is what the handler uses.
+  const bool query_is_data = request.operation == logical::Operation::kRead ||
+                             request.operation == logical::Operation::kList ||
+                             request.operation == logical::Operation::kHead;
+  if ((query_is_data && !request.query.empty()) ||
+      (request.operation == logical::Operation::kDelete && request.data.empty())) {
+    request.data = logical::Json::object();
     for (const auto& [k, v] : request.query) request.data[k] = v;
   }
   if (IsInlinePath(request.path)) {

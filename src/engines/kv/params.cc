@@ -71,7 +71,13 @@ std::optional<long double> ParseGoDuration(std::string_view s) {
 }  // namespace
 
 std::optional<Json> Param(const logical::Request& request, std::string_view name) {
-  auto it = request.query.find(std::string(name));
+  // The query string counts only where it is the request's data (reads,
+  // lists): a write's parameters come from its body alone, which is what the
+  // ACL's parameter rules checked and the audit entry recorded.
+  const bool query_is_data = request.operation == logical::Operation::kRead ||
+                             request.operation == logical::Operation::kList ||
+                             request.operation == logical::Operation::kHead;
+  auto it = query_is_data ? request.query.find(std::string(name)) : request.query.end();
   if (it != request.query.end()) return Json(it->second);
   const Json* field = request.Field(name);
   if (field == nullptr || field->is_null()) return std::nullopt;

@@ -1,0 +1,102 @@
+// Policy rules the core enforces around a handler: mandatory response
+// wrapping (min/max_wrapping_ttl) and parameter rules that a query string
+// cannot get around.
+#include <gtest/gtest.h>
+
+#include "core/core_fixture.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+class PolicyEnforcementTest : public CoreFixture {
+ protected:
+  // A token holding only `policy` (written from `hcl`).
+  std::string TokenWith(const std::string& policy, const std::string& hcl) {
+    EXPECT_EQ(Call(Operation::kUpdate, "sys/policy/" + policy, {{"policy", hcl}}).http_status, 204);
+    auto r = Call(Operation::kUpdate, "auth/token/create",
+                  {{"policies", {policy}}, {"no_default_policy", true}});
+    EXPECT_EQ(r.http_status, 200) << r.data.dump();
+    return r.auth["client_token"];
+  }
+  logical::Request Base(Operation op, const std::string& path, const std::string& token) {
+    logical::Request r;
+    r.id = "req";
+    r.operation = op;
+    r.path = path;
+    r.client_token = token;
+    r.remote_address = "127.0.0.1";
+    return r;
+  }
+  logical::Response Wrapped(Operation op, const std::string& path, const std::string& token,
+                            const std::string& wrap_ttl) {
+    logical::Request r = Base(op, path, token);
+    r.wrap_ttl = wrap_ttl;
+    return core_->HandleRequest(r);
+  }
+};
+
+// Either bound makes wrapping mandatory: an unwrapped read, or a TTL outside
+// the bounds, is refused as permission denied and returns no secret.
+TEST_F(PolicyEnforcementTest, WrappingBoundsMakeWrappingMandatory) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "kv/app", {{"pw", "s3cret"}}).http_status, 204);
+  const std::string t = TokenWith("wrapped", R"(path "kv/app" {
+    capabilities = ["read"]
+    min_wrapping_ttl = "10s"
+    max_wrapping_ttl = "90s"
+  }
+  path "kv/max-only" {
+    capabilities = ["read"]
+    max_wrapping_ttl = "90s"
+  })");
+  auto plain = Call(Operation::kRead, "kv/app", Json::object(), t);
+  EXPECT_EQ(plain.http_status, 403);
+  EXPECT_EQ(plain.data.dump().find("s3cret"), std::string::npos);
+  EXPECT_EQ(Wrapped(Operation::kRead, "kv/app", t, "300s").http_status, 403);
+  EXPECT_EQ(Wrapped(Operation::kRead, "kv/app", t, "5s").http_status, 403);
+  auto ok = Wrapped(Operation::kRead, "kv/app", t, "30s");
+  ASSERT_EQ(ok.http_status, 200);
+  ASSERT_TRUE(ok.wrap_info.is_object());
+  EXPECT_TRUE(ok.data.is_null());
+  // A max bound alone makes wrapping mandatory too.
+  ASSERT_EQ(Call(Operation::kUpdate, "kv/max-only", {{"pw", "x"}}).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "kv/max-only", Json::object(), t).http_status, 403);
+  EXPECT_EQ(Wrapped(Operation::kRead, "kv/max-only", t, "60s").http_status, 200);
+}
+
+// A write takes its parameters from the body only: a query string can
+// neither slip a value past allowed_parameters nor change what the body
+// (which the ACL checked and the audit entry records) asks for.
+TEST_F(PolicyEnforcementTest, QueryStringCannotOverrideAWritesBody) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}})
+                .http_status,
+            204);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(Call(Operation::kUpdate, "secret/data/app", {{"data", {{"v", i}}}}).http_status, 200);
+  }
+  const std::string t = TokenWith("destroy-three", R"(path "secret/destroy/app" {
+    capabilities = ["update"]
+    allowed_parameters = { "versions" = ["3"] }
+  })");
+  logical::Request r = Base(Operation::kUpdate, "secret/destroy/app", t);
+  r.data = {{"versions", "3"}};
+  r.query = {{"versions", "1"}};
+  auto destroyed = core_->HandleRequest(r);
+  ASSERT_EQ(destroyed.http_status, 204) << destroyed.data.dump();
+  Json versions = Call(Operation::kRead, "secret/metadata/app").data["versions"];
+  EXPECT_EQ(versions["1"]["destroyed"], false) << versions.dump();
+  EXPECT_EQ(versions["3"]["destroyed"], true) << versions.dump();
+  // Reads still take their parameters from the query string.
+  logical::Request read = Base(Operation::kRead, "secret/data/app", root_);
+  read.query = {{"version", "1"}};
+  auto v1 = core_->HandleRequest(read);
+  ASSERT_EQ(v1.http_status, 200);
+  EXPECT_EQ(v1.data["metadata"]["version"], 1);
+}
+
+}  // namespace
+}  // namespace coffer::core
