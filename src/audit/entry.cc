@@ -74,8 +74,11 @@ class EntryWriter {
     out_.push_back('"');
   }
 
-  // Request or response data: every leaf hashed unless log_raw; keys of the
-  // top-level object in `exempt` are written as they are.
+  // Request or response data: every leaf hashed unless log_raw, except the
+  // leaves whose innermost key is in `exempt` (the mount's
+  // audit_non_hmac_*_keys). As in Vault, an exemption names a key, not a
+  // subtree: with "data" exempt, a KV v2 secret's values under "data" are
+  // still hashed, while a "username" anywhere is logged as it is.
   void Data(const Json& v, const std::set<std::string>* exempt, bool elide_keys) {
     if (!v.is_object()) {
       Value(v, !o_.log_raw);
@@ -89,10 +92,37 @@ class EntryWriter {
         out_ += std::to_string(it->size());
         continue;
       }
-      bool hash = !o_.log_raw && (exempt == nullptr || !exempt->contains(it.key()));
-      Value(*it, hash);
+      DataValue(*it, exempt, exempt != nullptr && exempt->contains(it.key()));
     }
     obj.Close();
+  }
+
+  // One value of request or response data; `leaf_exempt`: its innermost key
+  // is exempt (array elements share their array's key).
+  void DataValue(const Json& v, const std::set<std::string>* exempt, bool leaf_exempt) {
+    if (o_.log_raw) {
+      Value(v, false);
+      return;
+    }
+    if (v.is_object()) {
+      Obj obj(out_);
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        obj.Key(it.key());
+        DataValue(*it, exempt, exempt != nullptr && exempt->contains(it.key()));
+      }
+      obj.Close();
+    } else if (v.is_array()) {
+      out_.push_back('[');
+      bool first = true;
+      for (const auto& child : v) {
+        if (!first) out_.push_back(',');
+        first = false;
+        DataValue(child, exempt, leaf_exempt);
+      }
+      out_.push_back(']');
+    } else {
+      Value(v, !leaf_exempt);
+    }
   }
 
   // A plain value (policies, metadata) or a hashed one.

@@ -351,21 +351,31 @@ class SocketAndTuneTest(AuditBase):
         self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/tune", None, ROOT)
         st, body, _ = self.server.request(
             "POST", "/v1/sys/mounts/secret/tune",
-            {"audit_non_hmac_request_keys": ["options"],
+            {"audit_non_hmac_request_keys": ["cas", "data"],
              "audit_non_hmac_response_keys": "version,deletion_time"}, token=ROOT)
         self.assertEqual(st, 204, body)
         self.addCleanup(self.server.request, "POST", "/v1/sys/mounts/secret/tune",
                         {"audit_non_hmac_request_keys": [], "audit_non_hmac_response_keys": []},
                         ROOT)
         st, tune, _ = self.server.request("GET", "/v1/sys/mounts/secret/tune", token=ROOT)
-        self.assertEqual(tune["data"]["audit_non_hmac_request_keys"], ["options"])
+        self.assertEqual(tune["data"]["audit_non_hmac_request_keys"], ["cas", "data"])
         self.server.request("POST", "/v1/secret/data/tuned",
-                            {"options": {"cas": 0}, "data": {"pw": "hidden"}}, token=ROOT)
+                            {"options": {"cas": 0},
+                             "data": {"pw": "hidden", "nested": {"k": "deep"}, "list": ["x"]}},
+                            token=ROOT)
         entries = [json.loads(l) for l in lines_of(log)]
         req = next(e for e in entries if e["type"] == "request"
                    and e["request"]["path"] == "secret/data/tuned")
+        # An exempt key leaves its own value raw, wherever it is nested...
         self.assertEqual(req["request"]["data"]["options"], {"cas": 0})
-        self.assertTrue(req["request"]["data"]["data"]["pw"].startswith("hmac-sha256:"))
+        # ...but not the values under it: "data" exempt still hashes the secret.
+        logged = req["request"]["data"]["data"]
+        self.assertTrue(logged["pw"].startswith("hmac-sha256:"))
+        self.assertTrue(logged["nested"]["k"].startswith("hmac-sha256:"))
+        self.assertTrue(logged["list"][0].startswith("hmac-sha256:"))
+        text = "\n".join(lines_of(log))
+        self.assertNotIn("hidden", text)
+        self.assertNotIn("deep", text)
         resp = next(e for e in entries if e["type"] == "response"
                     and e["request"]["path"] == "secret/data/tuned")
         self.assertEqual(resp["response"]["data"]["version"], 1)
