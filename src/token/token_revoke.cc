@@ -15,26 +15,34 @@ Status TokenStore::Revoke(std::string_view token_id) {
 }
 
 Status TokenStore::RevokeOne(std::string_view hmac) {
-  ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
-  // Leases first: if this fails, the token still exists and a retry can
-  // find them again.
-  if (expiration_ != nullptr) {
-    TRY(expiration_->RevokeByToken(hmac, entry ? std::string_view(entry->path) : ""));
-  }
-  std::vector<storage::Op> ops;
-  ops.push_back({storage::Op::Kind::kDelete, "id/" + std::string(hmac), {}});
-  if (entry) {
-    ops.push_back({storage::Op::Kind::kDelete, "accessor/" + entry->accessor, {}});
-    if (!entry->parent_hmac.empty()) {
-      ops.push_back({storage::Op::Kind::kDelete,
-                     "parent/" + entry->parent_hmac + "/" + std::string(hmac),
-                     {}});
+  {
+    ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
+    // Leases first: if this fails, the token still exists and a retry can
+    // find them again.
+    if (expiration_ != nullptr) {
+      TRY(expiration_->RevokeByToken(hmac, entry ? std::string_view(entry->path) : ""));
     }
   }
-  TRY(view_.Transact({}, ops));
   {
+    // Under use_mu_, as renewals and uses read-modify-write the entry: one of
+    // those either finishes first or finds the token gone; it cannot write
+    // a revoked token back.
+    std::scoped_lock use_lock(use_mu_);
+    ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
+    std::vector<storage::Op> ops;
+    ops.push_back({storage::Op::Kind::kDelete, "id/" + std::string(hmac), {}});
+    if (entry) {
+      ops.push_back({storage::Op::Kind::kDelete, "accessor/" + entry->accessor, {}});
+      if (!entry->parent_hmac.empty()) {
+        ops.push_back({storage::Op::Kind::kDelete,
+                       "parent/" + entry->parent_hmac + "/" + std::string(hmac),
+                       {}});
+      }
+    }
+    TRY(view_.Transact({}, ops));
     std::scoped_lock lock(mu_);
     cache_.erase(std::string(hmac));
+    ++revocations_;
   }
   if (revoke_hook_) {
     Status s = revoke_hook_(hmac);

@@ -331,9 +331,11 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
 Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_view hmac) {
   using Ptr = std::shared_ptr<const TokenEntry>;
   std::optional<Cached> batch;
+  std::uint64_t revocations = 0;
   {
     std::scoped_lock lock(mu_);
     if (salt_.empty()) return Err(Sealed());
+    revocations = revocations_;
     const std::string key(hmac);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
@@ -351,8 +353,18 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
   }
   ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
   if (!entry) return Ptr();
+  std::unique_lock lock(mu_);
+  if (revocations_ != revocations) {
+    // A token was revoked since the read, perhaps this one: caching what was
+    // read could keep a revoked token alive. Read again, and cache nothing.
+    lock.unlock();
+    ASSIGN_OR_RETURN(entry, ReadEntry(hmac));
+    if (!entry || entry->num_uses < 0) return Ptr();
+    Cached c = MakeCached(std::make_shared<const TokenEntry>(*std::move(entry)));
+    if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
+    return c.entry;
+  }
   auto shared = std::make_shared<const TokenEntry>(*std::move(entry));
-  std::scoped_lock lock(mu_);
   CacheLocked(shared);
   const Cached& c = cache_[shared->id_hmac];
   if (shared->num_uses < 0) return Ptr();

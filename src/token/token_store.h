@@ -283,9 +283,13 @@ class TokenStore {
   // request's token no longer runs inside the cache's mutex.
   std::shared_mutex salt_mu_;
   SecretBytes salt_;
-  std::unique_ptr<crypto::KeyedHmac> salt_hmac_;         // salt_, keyed once; same locking
-  SecretBytes batch_key_;                                // same locking as salt_
-  std::unordered_map<std::string, Cached> cache_;        // guarded by mu_
+  std::unique_ptr<crypto::KeyedHmac> salt_hmac_;   // salt_, keyed once; same locking
+  SecretBytes batch_key_;                          // same locking as salt_
+  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  // Bumped by every revocation as it drops the entry from cache_ (guarded by
+  // mu_): a lookup that read storage before a revocation must not cache what
+  // it read after it.
+  std::uint64_t revocations_ = 0;
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
