@@ -604,21 +604,40 @@ void Core::ReopenAuditDevices() {
 }
 
 Status Core::ResolveWriteOperation(logical::Request& request) {
+  // As in Vault, a write to something that does not exist yet needs the
+  // "create" capability: the engine's existence check decides, and an engine
+  // without one treats every write as an update. The system backend has none.
   if (request.operation != logical::Operation::kUpdate) return Status::Ok();
-  if (request.path.starts_with("sys/") || request.path.starts_with("auth/") ||
-      request.path.starts_with("cubbyhole/")) {
-    return Status::Ok();
-  }
-  auto match = router_->Route(request.path);
-  if (!match) return Status::Ok();  // RouteToEngine answers 404 after the ACL
+  if (request.path.starts_with("sys/")) return Status::Ok();
   logical::Request probe;
   probe.operation = request.operation;
   probe.path = request.path;
   probe.data = request.data;
   probe.query = request.query;
-  probe.mount_point = match->mount->entry.path;
-  probe.relative_path = match->relative_path;
-  ASSIGN_OR_RETURN(bool exists, match->mount->engine->ExistenceCheck(probe));
+  logical::Backend* engine = nullptr;
+  if (request.path.starts_with("cubbyhole/")) {
+    // A cubbyhole belongs to the calling token: an unknown token is left to
+    // the ACL check, which refuses it.
+    ASSIGN_OR_RETURN(auto entry, tokens_->Lookup(request.client_token));
+    if (!entry) return Status::Ok();
+    auto auth = std::make_shared<logical::Auth>();
+    auth->token_hmac = entry->id_hmac;
+    probe.auth = std::move(auth);
+    probe.mount_point = "cubbyhole/";
+    probe.relative_path = request.path.substr(probe.mount_point.size());
+    engine = cubbyhole_.get();
+  } else if (request.path.starts_with("auth/token/")) {
+    probe.mount_point = "auth/token/";
+    probe.relative_path = request.path.substr(probe.mount_point.size());
+    engine = token_backend_.get();
+  } else {
+    auto match = router_->Route(request.path);
+    if (!match) return Status::Ok();  // RouteToEngine answers 404 after the ACL
+    probe.mount_point = match->mount->entry.path;
+    probe.relative_path = match->relative_path;
+    engine = match->mount->engine.get();
+  }
+  ASSIGN_OR_RETURN(bool exists, engine->ExistenceCheck(probe));
   if (!exists) request.operation = logical::Operation::kCreate;
   return Status::Ok();
 }

@@ -98,5 +98,53 @@ TEST_F(PolicyEnforcementTest, QueryStringCannotOverrideAWritesBody) {
   EXPECT_EQ(v1.data["metadata"]["version"], 1);
 }
 
+// Creating something new under auth/ or in a cubbyhole needs "create";
+// "update" only changes what exists (Vault's existence checks).
+TEST_F(PolicyEnforcementTest, NewObjectsUnderAuthAndCubbyholeNeedCreate) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}}).http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", Json::object()).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/token/roles/ci", Json::object()).http_status, 204);
+  const std::string hcl = R"(path "auth/userpass/users/*" { capabilities = ["update"] }
+    path "auth/approle/role/*" { capabilities = ["update"] }
+    path "auth/token/roles/*" { capabilities = ["update"] }
+    path "cubbyhole/*" { capabilities = ["update"] })";
+  const std::string updater = TokenWith("updater", hcl);
+  // Existing objects: update is enough.
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw2"}}, updater)
+                .http_status,
+            204);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "auth/approle/role/app", {{"token_ttl", "1h"}}, updater).http_status,
+      204);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "auth/token/roles/ci", {{"orphan", true}}, updater).http_status,
+      204);
+  // New ones: refused, and nothing is created.
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/mallory", {{"password", "pw"}}, updater)
+                .http_status,
+            403);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "auth/userpass/login/mallory", {{"password", "pw"}}, "").http_status,
+      400);
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/approle/role/new", Json::object(), updater).http_status,
+            403);
+  EXPECT_EQ(Call(Operation::kRead, "auth/approle/role/new").http_status, 404);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "auth/token/roles/admin", {{"allowed_policies", "admin"}}, updater)
+          .http_status,
+      403);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/roles/admin").http_status, 404);
+  EXPECT_EQ(Call(Operation::kUpdate, "cubbyhole/new", {{"v", "1"}}, updater).http_status, 403);
+  // With "create" the same writes go through.
+  const std::string creator =
+      TokenWith("creator", std::string(hcl).replace(hcl.find("\"update\""), 8, "\"create\""));
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/mallory", {{"password", "pw"}}, creator)
+                .http_status,
+            204);
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -146,6 +146,13 @@ Result<std::shared_ptr<const Role>> AppRoleBackend::RoleByRoleId(std::string_vie
   return shared;
 }
 
+Result<bool> AppRoleBackend::ExistenceCheck(const Request& request) {
+  std::vector<std::string_view> seg = Segments(request.relative_path);
+  if (seg.size() != 2 || seg[0] != "role" || seg[1].empty()) return true;
+  ASSIGN_OR_RETURN(auto role, ReadRole(Canonical(seg[1])));
+  return role.has_value();
+}
+
 Result<Response> AppRoleBackend::HandleRequest(const Request& request) {
   // LIST requests arrive as "users/" or "role/x/secret-id/".
   std::string_view rel = request.relative_path;

@@ -80,6 +80,8 @@ class AppRoleBackend final : public logical::Backend {
       : storage_(config.storage), clock_(config.clock) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // role/:name: whether the role exists (creating one needs "create").
+  Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;

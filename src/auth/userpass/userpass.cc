@@ -49,6 +49,13 @@ std::string UserpassBackend::LoginAlias(const Request& request) const {
   return Canonical(rel.substr(6));
 }
 
+Result<bool> UserpassBackend::ExistenceCheck(const Request& request) {
+  std::vector<std::string_view> seg = Segments(request.relative_path);
+  if (seg.size() != 2 || seg[0] != "users" || seg[1].empty()) return true;
+  ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(Canonical(seg[1]))));
+  return stored.has_value();
+}
+
 Result<Response> UserpassBackend::HandleRequest(const Request& request) {
   // LIST requests arrive as "users/" or "role/x/secret-id/".
   std::string_view rel = request.relative_path;

@@ -31,6 +31,8 @@ class UserpassBackend final : public logical::Backend {
   explicit UserpassBackend(const logical::BackendConfig& config) : storage_(config.storage) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // users/:name: whether the user exists (creating one needs "create").
+  Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;
