@@ -193,11 +193,12 @@ void Acl::WildcardCandidates(std::string_view path, Candidate& best) const {
   }
 }
 
-std::int32_t Acl::Match(std::string_view path, bool list) const {
+std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_rule) const {
   const bool trailing = list && path.ends_with('/');
+  if (trimmed_rule != nullptr) *trimmed_rule = -1;
   std::int32_t exact_full = -1, exact_trimmed = -1;
-  Candidate prefix;
-  std::size_t prefix_len = 0;
+  Candidate prefix, prefix_trimmed;
+  std::size_t prefix_len = 0, prefix_trimmed_len = 0;
   std::size_t node = 0;
   std::size_t depth = 0;
   while (true) {
@@ -205,6 +206,10 @@ std::int32_t Acl::Match(std::string_view path, bool list) const {
     if (n.prefix >= 0) {
       prefix.rule = n.prefix;
       prefix_len = depth;
+      if (trailing && depth < path.size()) {
+        prefix_trimmed.rule = n.prefix;
+        prefix_trimmed_len = depth;
+      }
     }
     if (depth == path.size()) exact_full = n.exact;
     if (trailing && depth + 1 == path.size()) exact_trimmed = n.exact;
@@ -227,9 +232,21 @@ std::int32_t Acl::Match(std::string_view path, bool list) const {
     prefix.stem = path.substr(0, prefix_len);
     best = prefix;
   }
-  if (!wildcard_rules_.empty()) {
-    WildcardCandidates(path, best);
-    if (trailing) WildcardCandidates(path.substr(0, path.size() - 1), best);
+  if (!wildcard_rules_.empty()) WildcardCandidates(path, best);
+  if (trailing) {
+    // The trimmed form on its own: the rule Vault would use (it tries this
+    // form first). Its candidates also compete for `best`.
+    const std::string_view trimmed = path.substr(0, path.size() - 1);
+    Candidate vault;
+    if (prefix_trimmed.rule >= 0) {
+      prefix_trimmed.first_wildcard = static_cast<std::int32_t>(prefix_trimmed_len);
+      prefix_trimmed.is_prefix = true;
+      prefix_trimmed.stem = trimmed.substr(0, prefix_trimmed_len);
+      vault = prefix_trimmed;
+    }
+    if (!wildcard_rules_.empty()) WildcardCandidates(trimmed, vault);
+    if (Better(vault, best)) best = vault;
+    if (trimmed_rule != nullptr) *trimmed_rule = vault.rule;
   }
   return best.rule;
 }
@@ -244,11 +261,20 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
   }
   while (path.starts_with('/')) path.remove_prefix(1);
   const Capability need = CapabilityFor(op);
-  const std::int32_t index = Match(path, op == logical::Operation::kList);
+  std::int32_t trimmed = -1;
+  const std::int32_t index = Match(path, op == logical::Operation::kList, &trimmed);
   if (index < 0) {
     d.reason = fmt::format("permission denied: no policy grants \"{}\" on \"{}\"",
                            CapabilityName(need), path);
     return d;
+  }
+  if (trimmed >= 0 && trimmed != index) {
+    const Rule& vault = rules_[static_cast<std::size_t>(trimmed)];
+    if ((vault.capabilities & kCapDeny) || (vault.capabilities & need) == 0) {
+      d.reason = fmt::format("permission denied: policy path \"{}\" does not grant \"{}\"",
+                             vault.pattern, CapabilityName(need));
+      return d;
+    }
   }
   const Rule& rule = rules_[static_cast<std::size_t>(index)];
   d.capabilities = rule.capabilities;
@@ -289,9 +315,15 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
 std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   if (root_) return {"root"};
   while (path.starts_with('/')) path.remove_prefix(1);
-  const std::int32_t index = Match(path, true);
+  std::int32_t trimmed = -1;
+  const std::int32_t index = Match(path, true, &trimmed);
   if (index < 0) return {"deny"};
-  const std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
+  std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
+  if (trimmed >= 0 && trimmed != index) {
+    // LIST must also pass the rule Vault would use (see Check).
+    const std::uint32_t vault = rules_[static_cast<std::size_t>(trimmed)].capabilities;
+    if ((caps & kCapList) && ((vault & kCapDeny) || !(vault & kCapList))) caps &= ~kCapList;
+  }
   if ((caps & kCapDeny) || caps == 0) return {"deny"};
   return CapabilityNames(caps);
 }

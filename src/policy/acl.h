@@ -19,7 +19,10 @@
 //  its trailing '/' wins; otherwise the candidates for both forms compete by
 //  priority, so `secret/private/*` (deny) beats `secret/*` for
 //  LIST secret/private/. (Vault tries the trimmed form first, which lets
-//  `secret/*` win there; Coffer closes that gap.)
+//  `secret/*` win there; Coffer closes that gap.) And the rule Vault would
+//  use must allow the LIST too: with `secret/metadata/+` (deny) and
+//  `secret/metadata/foo/*` (list), LIST secret/metadata/foo/ is denied, as
+//  in Vault. A LIST is never allowed where Vault would refuse it.
 //
 // Parameter constraints (allowed/denied/required) apply to read, create,
 // update and patch requests (HEAD counts as read), with Vault's rules: denied
@@ -120,8 +123,10 @@ class Acl {
   Acl() = default;
   void Insert(const std::string& pattern, std::int32_t rule, bool prefix);
   // The rule that governs `path`, or -1. `list` turns on the trailing-slash
-  // handling of LIST requests.
-  std::int32_t Match(std::string_view path, bool list) const;
+  // handling of LIST requests; for those, `trimmed_rule` (if given) gets the
+  // best non-exact rule for the path without its '/', the one Vault uses
+  // (-1 if none, or when an exact rule decided).
+  std::int32_t Match(std::string_view path, bool list, std::int32_t* trimmed_rule = nullptr) const;
   void PrefixCandidate(std::string_view path, Candidate& best) const;
   void WildcardCandidates(std::string_view path, Candidate& best) const;
   static bool Better(const Candidate& a, const Candidate& b);

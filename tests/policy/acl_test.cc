@@ -295,6 +295,28 @@ INSTANTIATE_TEST_SUITE_P(
              Operation::kList,
              {},
              false},
+        // The rule Vault picks (trimmed form first) must allow a LIST too.
+        Case{"list: a deny on the trimmed path beats a longer glob on the full path",
+             {R"(path "secret/metadata/+" { capabilities = ["deny"] }
+                 path "secret/metadata/foo/*" { capabilities = ["list"] })"},
+             "secret/metadata/foo/",
+             Operation::kList,
+             {},
+             false},
+        Case{"list: a trimmed-path rule without list refuses",
+             {R"(path "secret/metadata/fo*" { capabilities = ["read"] }
+                 path "secret/metadata/foo/*" { capabilities = ["list"] })"},
+             "secret/metadata/foo/",
+             Operation::kList,
+             {},
+             false},
+        Case{"list: both forms allow",
+             {R"(path "secret/metadata/+" { capabilities = ["list"] }
+                 path "secret/metadata/foo/*" { capabilities = ["list"] })"},
+             "secret/metadata/foo/",
+             Operation::kList,
+             {},
+             true},
         // Parameters.
         Case{"allowed any value",
              {kParams},
@@ -569,6 +591,11 @@ TEST(AclTest, CapabilitiesForSysCapabilities) {
   EXPECT_THAT(acl->Capabilities("secret/private/x"), ElementsAre("deny"));
   EXPECT_THAT(acl->Capabilities("other"), ElementsAre("deny"));
   EXPECT_FALSE(acl->IsRoot());
+  // A folder's "list" also needs the rule for the path without its '/'.
+  auto folders = Compile({R"(path "secret/metadata/+" { capabilities = ["read"] }
+                             path "secret/metadata/foo/*" { capabilities = ["list", "read"] })"});
+  EXPECT_THAT(folders->Capabilities("secret/metadata/foo/"), ElementsAre("read"));
+  EXPECT_THAT(folders->Capabilities("secret/metadata/foo/x"), ElementsAre("list", "read"));
 }
 
 TEST(AclTest, ManyRulesStayCorrect) {
