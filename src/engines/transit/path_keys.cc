@@ -286,7 +286,12 @@ Result<Response> TransitBackend::Restore(const Request& request, const std::stri
   ASSIGN_OR_RETURN(auto backup_text, OptString(body, "backup"));
   if (!backup_text || backup_text->empty()) return Err(InvalidArgument("missing backup"));
   ASSIGN_OR_RETURN(bool force, BoolOr(body, "force", false));
-  ASSIGN_OR_RETURN(std::string name, StringOr(body, "name", path_name));
+  // The name in the URL wins over one in the body (Vault's framework gives
+  // URL fields priority): the ACL checked restore/<name>, so a body "name"
+  // must not send the key material somewhere else. Only bare "restore" takes
+  // the body's name, or else the backup's own.
+  ASSIGN_OR_RETURN(std::string body_name, StringOr(body, "name", ""));
+  std::string name = path_name.empty() ? std::move(body_name) : path_name;
   auto raw = Base64Decode(*backup_text);
   WipeString(*backup_text);
   if (!raw) return Err(InvalidArgument("invalid backup: not base64"));

@@ -108,6 +108,21 @@ TEST_F(TransitKeysTest, BackupAndRestore) {
   EXPECT_NE(Bad("restore/x", Json{{"backup", "not base64!"}}), "");
   EXPECT_NE(Bad("restore/x", Json{{"backup", B64("{}")}}), "");
   EXPECT_NE(Bad("restore/x"), "");
+  // The URL's name wins: a body "name" cannot send the backup over another
+  // key (the ACL checked restore/<url name>), not even with force.
+  const std::string victim_ct = Encrypt("k", "victim");
+  EXPECT_EQ(Do(Operation::kUpdate, "restore/mine",
+               Json{{"backup", backup}, {"name", "k"}, {"force", true}})
+                ->http_status,
+            204);
+  EXPECT_EQ(Decrypt("k", victim_ct), "victim");
+  EXPECT_EQ(Read("keys/k")["exportable"], false);
+  EXPECT_EQ(Decrypt("mine", ct), "kept");
+  // Bare "restore" takes the body's name.
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "restore", Json{{"backup", backup}, {"name", "named"}})->http_status,
+      204);
+  EXPECT_EQ(Decrypt("named", ct), "kept");
 }
 
 TEST_F(TransitKeysTest, CacheConfig) {
