@@ -398,12 +398,23 @@ logical::Response Core::HandleRequest(logical::Request& request) {
     // Sealing takes the state lock exclusively, so it cannot run inside the
     // shared section: authorise first, then seal.
     Result<logical::Response> checked = [&]() -> Result<logical::Response> {
+      // PUT/POST only, as in Vault: a policy granting read or delete (plus
+      // sudo) on sys/seal does not seal.
+      if (request.operation != logical::Operation::kUpdate &&
+          request.operation != logical::Operation::kCreate) {
+        return Err(Status(Code::kMethodNotAllowed, "sys/seal accepts only PUT and POST"));
+      }
       std::shared_lock lock(state_mu_);
       if (sealed_.load()) return Err(::coffer::Sealed("Coffer is sealed"));
       TRY(SystemBackend(*this).Authorize(request));
       if (audit_->Enabled()) {
         // Sealing closes the devices: only the request entry is written.
         if (!audit_->LogRequest(request, AuditMount(request), "").ok()) return Err(AuditFailure());
+      }
+      // A token on its last use is revoked now: after the seal there is no
+      // token store to do it.
+      if (request.auth && request.auth->last_use) {
+        TRY(tokens_->FinishLastUse(request.auth->token_hmac));
       }
       return logical::Response{};
     }();

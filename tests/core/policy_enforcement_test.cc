@@ -146,5 +146,31 @@ TEST_F(PolicyEnforcementTest, NewObjectsUnderAuthAndCubbyholeNeedCreate) {
             204);
 }
 
+// sys/seal seals on PUT/POST only, and a single-use token spent on it is
+// revoked before the seal (afterwards there is no token store to do it).
+TEST_F(PolicyEnforcementTest, SealTakesOnlyWritesAndSpendsASingleUseToken) {
+  const std::string reader =
+      TokenWith("seal-read", R"(path "sys/seal" { capabilities = ["read", "delete", "sudo"] })");
+  EXPECT_EQ(Call(Operation::kRead, "sys/seal", Json::object(), reader).http_status, 405);
+  EXPECT_EQ(Call(Operation::kDelete, "sys/seal", Json::object(), reader).http_status, 405);
+  ASSERT_FALSE(core_->Sealed());
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policy/sealer",
+                 {{"policy", R"(path "sys/seal" { capabilities = ["update", "sudo"] })"}})
+                .http_status,
+            204);
+  auto once = Call(Operation::kUpdate, "auth/token/create",
+                   {{"policies", {"sealer"}}, {"num_uses", 1}, {"no_default_policy", true}});
+  ASSERT_EQ(once.http_status, 200);
+  const std::string token = once.auth["client_token"];
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/seal", Json::object(), token).http_status, 204);
+  ASSERT_TRUE(core_->Sealed());
+  ASSERT_TRUE(core_->Unseal(key_).has_value());
+  auto looked = Call(Operation::kUpdate, "auth/token/lookup", {{"token", token}});
+  EXPECT_NE(looked.http_status, 200) << looked.data.dump();
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/seal", Json::object(), token).http_status, 403);
+  EXPECT_FALSE(core_->Sealed());
+}
+
 }  // namespace
 }  // namespace coffer::core
