@@ -105,6 +105,26 @@ Status ValidateCidrs(const std::vector<std::string>& cidrs) {
   return Status::Ok();
 }
 
+bool CidrsWithin(const std::vector<std::string>& inner, const std::vector<std::string>& outer) {
+  if (outer.empty()) return true;
+  for (const auto& in : inner) {
+    std::array<unsigned char, 16> net{};
+    int prefix = 0;
+    if (!ParseBlock(in, net, prefix)) return false;
+    bool inside = false;
+    for (const auto& out : outer) {
+      std::array<unsigned char, 16> onet{};
+      int oprefix = 0;
+      if (ParseBlock(out, onet, oprefix) && prefix >= oprefix && InBlock(net, onet, oprefix)) {
+        inside = true;
+        break;
+      }
+    }
+    if (!inside) return false;
+  }
+  return true;
+}
+
 Status TokenFields::Update(const logical::Request& request) {
   ASSIGN_OR_RETURN(auto pol, params::List(request, "token_policies"));
   if (!pol) {

@@ -64,6 +64,9 @@ Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::strin
 bool AddressAllowed(std::string_view remote, const std::vector<std::string>& cidrs);
 // kInvalidArgument naming the first entry that is not a CIDR block or address.
 Status ValidateCidrs(const std::vector<std::string>& cidrs);
+// Whether every block of `inner` lies inside a block of `outer` (an empty
+// `outer` contains everything). Both lists must be valid (ValidateCidrs).
+bool CidrsWithin(const std::vector<std::string>& inner, const std::vector<std::string>& outer);
 
 // Lower-cased with surrounding white space removed: the canonical form of a
 // username or role name.

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "auth/auth_test_util.h"
+#include "storage/stalling_backend.h"
 
 namespace coffer::auth::approle {
 namespace {
@@ -188,6 +191,64 @@ TEST_F(AppRoleTest, CidrBindings) {
   EXPECT_TRUE(Login(RoleId("web"), near["secret_id"]).has_value());
   ASSERT_TRUE(Do(Operation::kUpdate, "role/web", {{"secret_id_bound_cidrs", "10.0.0.0/8"}}));
   EXPECT_FALSE(Login(RoleId("web"), near["secret_id"]).has_value());
+}
+
+// A secret ID narrows the role's CIDR blocks but cannot widen them: its
+// token_bound_cidrs replace the role's at login.
+TEST_F(AppRoleTest, SecretIdCidrsMustFitTheRole) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/db",
+                 {{"token_bound_cidrs", "10.0.0.0/8"}, {"secret_id_bound_cidrs", "10.0.0.0/8"}}));
+  auto wide = Do(Operation::kUpdate, "role/db/secret-id", {{"token_bound_cidrs", "127.0.0.1/32"}});
+  ASSERT_FALSE(wide.has_value());
+  EXPECT_EQ(wide.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(wide.error().message(),
+            "token_bound_cidrs must be a subset of the role's token_bound_cidrs");
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/db/secret-id", {{"token_bound_cidrs", "0.0.0.0/0"}})
+                   .has_value());
+  EXPECT_FALSE(
+      Do(Operation::kUpdate, "role/db/secret-id", {{"cidr_list", "127.0.0.0/8"}}).has_value());
+  EXPECT_TRUE(Do(Operation::kUpdate, "role/db/secret-id",
+                 {{"token_bound_cidrs", "10.1.0.0/16"}, {"cidr_list", "10.2.3.4"}})
+                  .has_value());
+  // Nothing was stored for the refused ones: the role has one secret ID.
+  auto list = Do(Operation::kList, "role/db/secret-id/");
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(list->data["keys"].size(), 1u);
+  // A role without blocks takes any.
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/open", Json::object()));
+  EXPECT_TRUE(Do(Operation::kUpdate, "role/open/secret-id", {{"token_bound_cidrs", "127.0.0.1/32"}})
+                  .has_value());
+}
+
+// A login that read a role just before the role changed must not keep the
+// old role in the role_id cache: the next login sees the change.
+TEST(AppRoleRaceTest, LoginRacingARoleUpdateDoesNotCacheTheOldRole) {
+  storage::test_util::StallingBackend storage;
+  FakeClock clock;
+  auto method = MakeMethod(storage, clock, "approle");
+  auto run = [&](Operation op, const std::string& path, Json body) {
+    Request r = MakeRequest("approle", op, path, std::move(body));
+    return method->HandleRequest(r);
+  };
+  ASSERT_TRUE(run(Operation::kUpdate, "role/ci",
+                  {{"bind_secret_id", false},
+                   {"secret_id_bound_cidrs", "127.0.0.0/8"},
+                   {"token_policies", "old"}}));
+  const std::string role_id =
+      run(Operation::kRead, "role/ci/role-id", Json::object())->data["role_id"];
+  storage.stall_get_key = "role/ci";  // the login's read of the role
+  auto login = std::async(std::launch::async, [&] {
+    return run(Operation::kUpdate, "login", {{"role_id", role_id}});
+  });
+  storage.entered.get_future().wait();
+  ASSERT_TRUE(run(Operation::kUpdate, "role/ci", {{"token_policies", "new"}}));
+  storage.release.set_value();
+  ASSERT_TRUE(login.get().has_value());  // it started before the change
+
+  auto after = run(Operation::kUpdate, "login", {{"role_id", role_id}});
+  ASSERT_TRUE(after.has_value());
+  ASSERT_TRUE(after->login.has_value());
+  EXPECT_EQ(after->login->policies, std::vector<std::string>({"new"}));
 }
 
 TEST_F(AppRoleTest, WithoutBindSecretIdNeedsAConstraint) {

@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "storage/forwarding_backend.h"
+#include "storage/stalling_backend.h"
 #include "token/token_store.h"
 
 namespace coffer::token {
@@ -15,34 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Stalls the first Transact (or the first Get of `stall_get_key`) after it is
-// armed until the test releases it.
-class GateBackend : public storage::test_util::ForwardingBackend {
- public:
-  Status Transact(std::span<const storage::Compare> compares,
-                  std::span<const storage::Op> ops) override {
-    if (stall_transact.exchange(false)) Stall();
-    return ForwardingBackend::Transact(compares, ops);
-  }
-  Result<std::optional<storage::Entry>> Get(std::string_view key) override {
-    auto entry = ForwardingBackend::Get(key);
-    // Stalls after the read, so what is returned was read before the stall.
-    if (!stall_get_key.empty() && key == stall_get_key) {
-      stall_get_key.clear();
-      Stall();
-    }
-    return entry;
-  }
-  void Stall() {
-    entered.set_value();
-    release.get_future().wait();
-  }
-
-  std::atomic<bool> stall_transact{false};
-  std::string stall_get_key;  // set before the racing threads start
-  std::promise<void> entered;
-  std::promise<void> release;
-};
+using GateBackend = storage::test_util::StallingBackend;
 
 Result<CreatedToken> NewToken(TokenStore& store) {
   TokenRequest r;

@@ -112,6 +112,7 @@ std::string AppRoleBackend::SecretHmac(const Role& role, std::string_view secret
 void AppRoleBackend::ClearCache() {
   std::unique_lock lock(cache_mu_);
   by_role_id_.clear();
+  ++cache_generation_;
 }
 
 Result<std::optional<Role>> AppRoleBackend::ReadRole(const std::string& name) {
@@ -123,17 +124,22 @@ Result<std::optional<Role>> AppRoleBackend::ReadRole(const std::string& name) {
 }
 
 Status AppRoleBackend::WriteRole(const Role& role) {
+  Status s = storage_.Put("role/" + role.name, RoleToJson(role).dump());
+  // After the write (and also when it failed: it may have landed): a login
+  // that read the old role before it cannot cache it (RoleByRoleId).
   ClearCache();
-  return storage_.Put("role/" + role.name, RoleToJson(role).dump());
+  return s;
 }
 
 Result<std::shared_ptr<const Role>> AppRoleBackend::RoleByRoleId(std::string_view role_id) {
   std::string key = SaltedHex(role_id);
   if (key.empty()) return Err(Internal("approle: HMAC failed"));
+  std::uint64_t generation = 0;
   {
     std::shared_lock lock(cache_mu_);
     auto it = by_role_id_.find(key);
     if (it != by_role_id_.end()) return it->second;
+    generation = cache_generation_;
   }
   ASSIGN_OR_RETURN(auto index, storage_.Get("role_id/" + key));
   if (!index) return std::shared_ptr<const Role>();
@@ -142,7 +148,9 @@ Result<std::shared_ptr<const Role>> AppRoleBackend::RoleByRoleId(std::string_vie
   if (!role || !ConstantTimeEquals(role->role_id, role_id)) return std::shared_ptr<const Role>();
   auto shared = std::make_shared<const Role>(*std::move(role));
   std::unique_lock lock(cache_mu_);
-  by_role_id_[key] = shared;
+  // A role write or delete since the read: what was read may be the old
+  // role, good for this login (it started before the change) but not to keep.
+  if (cache_generation_ == generation) by_role_id_[key] = shared;
   return shared;
 }
 
@@ -301,8 +309,9 @@ Status AppRoleBackend::DeleteRole(const Role& role) {
     if (entry) TRY(DeleteSecretId(role, *entry));
   }
   TRY(storage_.Delete("role_id/" + SaltedHex(role.role_id)));
+  Status s = storage_.Delete("role/" + role.name);
   ClearCache();
-  return storage_.Delete("role/" + role.name);
+  return s;
 }
 
 Result<Response> AppRoleBackend::Login(const Request& request) {

@@ -127,6 +127,9 @@ class AppRoleBackend final : public logical::Backend {
   std::mutex write_mu_;  // serialises writes: roles, secret IDs, use counts
   std::shared_mutex cache_mu_;
   std::unordered_map<std::string, std::shared_ptr<const Role>> by_role_id_;  // guarded by cache_mu_
+  // Bumped by every ClearCache (guarded by cache_mu_): a lookup that read
+  // storage before a role change does not cache what it read.
+  std::uint64_t cache_generation_ = 0;
 };
 
 // Registers the "approle" auth method type. Idempotent.

@@ -123,6 +123,15 @@ Result<Response> AppRoleBackend::GenerateSecretId(const Request& request, const 
   ASSIGN_OR_RETURN(auto ttl, params::Duration(request, "ttl"));
   if (cidrs) TRY(ValidateCidrs(*cidrs));
   if (token_cidrs) TRY(ValidateCidrs(*token_cidrs));
+  // A secret ID may narrow the role's CIDR blocks, never widen them: its
+  // token_bound_cidrs replace the role's at login (Vault's subset rule).
+  if (cidrs && !CidrsWithin(*cidrs, role.secret_id_bound_cidrs)) {
+    return Err(InvalidArgument("cidr_list must be a subset of the role's secret_id_bound_cidrs"));
+  }
+  if (token_cidrs && !CidrsWithin(*token_cidrs, role.token.bound_cidrs)) {
+    return Err(
+        InvalidArgument("token_bound_cidrs must be a subset of the role's token_bound_cidrs"));
+  }
 
   SecretIdEntry e;
   e.num_uses = role.secret_id_num_uses;
