@@ -68,12 +68,22 @@ TEST_F(IdentityStoreTest, NamesAreUniqueAndRootIsRefused) {
   });
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error().code(), Code::kInvalidArgument);
-  auto root = store_.UpsertEntity("", "carol", false, [](Entity& e) {
-    e.policies = {"root"};
-    return Status::Ok();
-  });
-  ASSERT_FALSE(root);
-  EXPECT_FALSE(store_.EntityByName("carol"));
+  // Root in any spelling the ACL would read as root.
+  for (const char* spelling : {"root", "ROOT", "Root", " root\n", "\troot"}) {
+    SCOPED_TRACE(spelling);
+    auto root = store_.UpsertEntity("", "carol", false, [&](Entity& e) {
+      e.policies = {"dev", spelling};
+      return Status::Ok();
+    });
+    ASSERT_FALSE(root);
+    EXPECT_FALSE(store_.EntityByName("carol"));
+    auto group = store_.UpsertGroup("", "admins", [&](Group& g) {
+      g.policies = {spelling};
+      return Status::Ok();
+    });
+    EXPECT_FALSE(group.has_value());
+    EXPECT_FALSE(store_.GroupByName("admins"));
+  }
 }
 
 TEST_F(IdentityStoreTest, AliasOnePerMountAndName) {
