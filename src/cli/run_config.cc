@@ -129,6 +129,68 @@ std::string EnvNameForField(std::string_view prefix, std::string_view field) {
   return out;
 }
 
+bool ReservedForFieldNames(std::string_view name) {
+  static constexpr std::string_view kPrefixes[] = {"LD_", "DYLD_", "COFFER_", "VAULT_", "GIT_"};
+  static constexpr std::string_view kNames[] = {"PATH",
+                                                "BASH_ENV",
+                                                "ENV",
+                                                "SHELLOPTS",
+                                                "BASHOPTS",
+                                                "IFS",
+                                                "PS4",
+                                                "PROMPT_COMMAND",
+                                                "HOME",
+                                                "SHELL",
+                                                "TMPDIR",
+                                                "PYTHONPATH",
+                                                "PYTHONHOME",
+                                                "PYTHONSTARTUP",
+                                                "NODE_OPTIONS",
+                                                "NODE_PATH",
+                                                "PERL5OPT",
+                                                "PERL5LIB",
+                                                "PERLLIB",
+                                                "RUBYOPT",
+                                                "RUBYLIB",
+                                                "JAVA_TOOL_OPTIONS",
+                                                "_JAVA_OPTIONS",
+                                                "CLASSPATH",
+                                                "GCONV_PATH",
+                                                "HOSTALIASES",
+                                                "RESOLV_HOST_CONF",
+                                                "LOCALDOMAIN",
+                                                "NLSPATH",
+                                                "SSL_CERT_FILE",
+                                                "SSL_CERT_DIR",
+                                                "CURL_CA_BUNDLE",
+                                                "HTTP_PROXY",
+                                                "HTTPS_PROXY",
+                                                "ALL_PROXY",
+                                                "NO_PROXY",
+                                                "http_proxy",
+                                                "https_proxy",
+                                                "all_proxy",
+                                                "no_proxy"};
+  for (auto p : kPrefixes) {
+    if (name.starts_with(p)) return true;
+  }
+  for (auto n : kNames) {
+    if (name == n) return true;
+  }
+  return false;
+}
+
+Status CheckEnvEntry(std::string_view name, std::string_view value, std::string_view from) {
+  if (!IsValidEnvName(name)) {
+    return InvalidArgument(std::string(from) + " does not give a valid variable name");
+  }
+  if (value.find('\0') != std::string_view::npos) {
+    return InvalidArgument(std::string(from) + " (" + std::string(name) +
+                           ") holds a NUL byte, which an environment variable cannot carry");
+  }
+  return Status::Ok();
+}
+
 Result<SecretRef> ParseSecretRef(std::string_view text) {
   std::size_t hash = text.rfind('#');
   if (hash == std::string_view::npos) {

@@ -67,6 +67,16 @@ bool IsValidEnvName(std::string_view name);
 // every character outside [A-Za-z0-9_] replaced by '_'; a leading '_' is
 // added when the result would start with a digit ("db-pass" -> "APP_DB_PASS").
 std::string EnvNameForField(std::string_view prefix, std::string_view field);
+// Whether a variable named after a secret's field (--path) is refused
+// because it changes how the child or its programs load and run (LD_*,
+// PATH, BASH_ENV, COFFER_ADDR, ...): whoever can write the secret must not
+// steer the child that way.
+bool ReservedForFieldNames(std::string_view name);
+// kInvalidArgument if `name` is not a variable name ([A-Za-z_][A-Za-z0-9_]*)
+// or `value` holds a NUL byte (the child would see it cut short). `from`
+// names the secret field in the message; neither value nor name is echoed
+// beyond the name.
+Status CheckEnvEntry(std::string_view name, std::string_view value, std::string_view from);
 
 enum class ProjectFormat { kHcl, kYaml };
 

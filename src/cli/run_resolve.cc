@@ -173,7 +173,19 @@ Result<ResolvedSecrets> SecretResolver::Resolve(const RunSpec& spec) {
         return Err(InvalidArgument("both " + pos->second + " and " + from +
                                    " map to the variable " + name + "; use a --prefix"));
       }
+      if (ReservedForFieldNames(name)) {
+        return Err(InvalidArgument(
+            from + " maps to " + name +
+            ", which coffer run does not set from a field name (it changes how programs load "
+            "or run); name the variable yourself with --secret NAME=" +
+            from));
+      }
       std::string text = FieldText(*it);
+      Status checked = CheckEnvEntry(name, text, from);
+      if (!checked.ok()) {
+        WipeString(text);
+        return Err(std::move(checked));
+      }
       out.env.emplace_back(name, SecretBytes::FromString(text));
       WipeString(text);
     }
@@ -189,6 +201,11 @@ Result<ResolvedSecrets> SecretResolver::Resolve(const RunSpec& spec) {
       continue;
     }
     std::string text = FieldText(read.fields[m.ref.field]);
+    Status checked = CheckEnvEntry(m.name, text, m.ref.Text());
+    if (!checked.ok()) {
+      WipeString(text);
+      return Err(std::move(checked));
+    }
     std::erase_if(out.env, [&](const auto& e) { return e.first == m.name; });
     out.env.emplace_back(m.name, SecretBytes::FromString(text));
     WipeString(text);

@@ -139,6 +139,27 @@ class RunTest(unittest.TestCase):
                                "COFFER_TOKEN": None, "VAULT_TOKEN": None, "HOME": self.home})
         self.assertNotIn(PASSWORD, r.stderr)
 
+    def test_field_names_cannot_steer_the_child(self):
+        # Whoever can write a secret used with --path must not set loader,
+        # shell or client variables in the child (LD_PRELOAD, PATH,
+        # COFFER_ADDR...), nor a NUL that cuts a value short.
+        marker = os.path.join(self.dir, "ran")
+        child = ["--", PY, "-c", "open(%r, 'w').close()" % marker]
+        for name, fields in (("evil-loader", {"ld_preload": "/tmp/x.so", "user": "u"}),
+                             ("evil-path", {"path": "/tmp/bin"}),
+                             ("evil-addr", {"coffer_addr": "http://127.0.0.1:9"}),
+                             ("evil-nul", {"password": "abc\u0000def"})):
+            self.write(name, fields)
+            r = self.run_cli(["--path", "secret/" + name] + child)
+            self.assertNotEqual(r.returncode, 0, name)
+            self.assertFalse(os.path.exists(marker), name)
+            self.assertIn("secret/" + name, r.stderr)
+            self.assertNotIn("abc", r.stderr)
+        # Named by the operator, a field goes where the operator says.
+        got = self.show(self.run_cli(["--secret", "PRELOAD_HINT=secret/evil-loader#ld_preload",
+                                      "--", PY, "-c", SHOW, "PRELOAD_HINT", "LD_PRELOAD"]))
+        self.assertEqual(got, {"PRELOAD_HINT": "/tmp/x.so", "LD_PRELOAD": None})
+
     def test_pass_token(self):
         got = self.show(self.run_cli(["--pass-token", "--secret", "X=secret/app#api_key", "--",
                                       PY, "-c", SHOW, "COFFER_TOKEN", "VAULT_TOKEN", "X"]))
