@@ -236,6 +236,12 @@ class Connection final : public ConnBase {
         if (!parser_->is_header_done() && buffer_.size() > impl_.options.max_header_size) {
           return FailAndClose(431, "request header too large");
         }
+        // In the body, bytes pile up unparsed only while the parser waits
+        // for the end of a chunk-size line (with its extensions) or of the
+        // trailer: neither counts against the body limit, so bound them here.
+        if (parser_->is_header_done() && buffer_.size() > impl_.options.max_header_size) {
+          return FailAndClose(431, "chunk header or trailer too large");
+        }
         return DoRead();
       }
       if (ec) return FailParse(ec);
@@ -275,6 +281,7 @@ class Connection final : public ConnBase {
     }
     auto expect = h[bhttp::field::expect];
     expect_continue_ = beast::iequals(expect, "100-continue");
+    header_fields_ = static_cast<std::size_t>(std::distance(h.begin(), h.end()));
     phase_ = Phase::kBody;
     deadline_ = Clock::now() + impl_.options.body_read_timeout;
     parser_->eager(true);
@@ -301,6 +308,12 @@ class Connection final : public ConnBase {
 
   void Dispatch() {
     auto& msg = parser_->get();
+    // The parser adds a chunked body's trailer fields to the header fields:
+    // a token (or any header) must not arrive that way, past whatever
+    // filtered the real header. Requests with trailers are refused.
+    if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) != header_fields_) {
+      return FailAndClose(400, "trailer fields are not supported");
+    }
     WireRequest wire;
     wire.method = msg.method_string();
     wire.target = msg.target();
@@ -515,6 +528,7 @@ class Connection final : public ConnBase {
   std::uint64_t gen_ = 0;
   bool first_request_ = true;
   bool header_checked_ = false;
+  std::size_t header_fields_ = 0;  // fields in the header, without trailers
   bool expect_continue_ = false;
   bool keep_alive_ = true;
   bool linger_ = false;

@@ -281,6 +281,40 @@ TEST_F(ServerTest, ChunkedBodyOverLimitIs413WhileStreaming) {
   EXPECT_EQ(handler_.count(), 0);
 }
 
+// Trailer fields would join the header fields (a token among them, past
+// whatever filtered the header): a request with trailers is refused.
+TEST_F(ServerTest, TrailerFieldsAreRefused) {
+  StartServer();
+  RawClient c(port());
+  ASSERT_TRUE(
+      c.Send("POST /v1/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "2\r\n{}\r\n0\r\nX-Vault-Token: smuggled\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(handler_.count(), 0);
+  ExpectHealthy();
+}
+
+// Bytes of an unfinished chunk-size line (extensions) or trailer count
+// against the header limit, not without bound.
+TEST_F(ServerTest, EndlessChunkExtensionOrTrailerIs431) {
+  StartServer();
+  for (const std::string& start : {std::string("1;e="), std::string("0\r\nX-T: ")}) {
+    RawClient c(port());
+    ASSERT_TRUE(
+        c.Send("POST /v1/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + start));
+    const std::string filler(16 * 1024, 'x');
+    for (int i = 0; i < 64 && c.Send(filler); ++i) {
+    }
+    auto r = c.Read();
+    ASSERT_TRUE(r.has_value()) << start;
+    EXPECT_EQ(r->status, 431) << start;
+  }
+  EXPECT_EQ(handler_.count(), 0);
+  ExpectHealthy();
+}
+
 TEST_F(ServerTest, OversizedHeaderIs431) {
   StartServer();
   auto r =
