@@ -93,6 +93,24 @@ class DatabaseEngineTest(unittest.TestCase):
             "password": "wrong-pw-canary", "allowed_roles": "*"}, token=self.token)[:2]
         self.assertEqual(st, 400, bad)
         self.assertNotIn("wrong-pw-canary", str(bad))
+        # A password written into the URL itself is redacted on read, and a
+        # templated one (percent-encoded into the URL) never reaches an error.
+        self.req("POST", "/v1/database/config/inurl", {
+            "connection_url": "postgresql://admin:url-pw-Canary9@127.0.0.1:1/postgres",
+            "verify_connection": False, "allowed_roles": "*"}, 204)
+        _, out = self.req("GET", "/v1/database/config/inurl", None, 200)
+        self.assertNotIn("url-pw-Canary9", str(out))
+        self.assertEqual(out["data"]["connection_details"]["connection_url"],
+                         "postgresql://admin:xxxxx@127.0.0.1:1/postgres")
+        self.req("POST", "/v1/database/config/typo", {
+            "connection_url": "postgresql://{{username}}:{{password}}@[::1]x/postgres",
+            "username": "admin", "password": "p@ss/w0rd!", "verify_connection": False,
+            "allowed_roles": "*"}, 204)
+        self.make_role("typo-role", db_name="typo")
+        st, err = self.req("GET", "/v1/database/creds/typo-role")
+        self.assertGreaterEqual(st, 400, err)
+        self.assertNotIn("p%40ss", str(err))
+        self.assertNotIn("p@ss", str(err))
 
     def test_dynamic_user_can_log_in_and_query(self):
         self.pg.admin("CREATE TABLE widgets (id int); INSERT INTO widgets VALUES (7)")
@@ -200,6 +218,11 @@ class DatabaseEngineTest(unittest.TestCase):
         self.assertFalse(self.can_login("app_static", pw1))
         # rotate-role now; and the role's READ has no password.
         self.req("POST", "/v1/database/rotate-role/static1", None, 204)
+        # Off the connection's allowed_roles: no credentials, no rotation.
+        self.configure(allowed_roles="app")
+        self.req("GET", "/v1/database/static-creds/static1", None, 400)
+        self.req("POST", "/v1/database/rotate-role/static1", None, 400)
+        self.configure()
         _, role = self.req("GET", "/v1/database/static-roles/static1", None, 200)
         self.assertNotIn("password", role["data"])
         # A cron schedule is accepted; a bad one is not.

@@ -26,6 +26,9 @@ std::int64_t DatabaseBackend::NextRotation(const StaticRole& role, std::int64_t 
 Status DatabaseBackend::RotateStaticRole(const std::string& name, StaticRole& role) {
   ASSIGN_OR_RETURN(auto config, LoadConfig(role.db_name));
   if (!config) return InvalidArgument("no database config named " + role.db_name);
+  // Checked on every use, not only when the role was written: taking a role
+  // off the connection's allowed_roles stops its rotations.
+  if (!config->AllowsRole(name)) return InvalidArgument("\"" + name + "\" is not an allowed role");
   ASSIGN_OR_RETURN(SecretBytes password, GeneratePassword(config->password_policy));
   std::vector<std::string> statements = role.rotation_statements;
   if (statements.empty()) statements = DefaultRotationStatements();
@@ -100,6 +103,12 @@ Result<Response> DatabaseBackend::StaticCredsPath(const Request& request, const 
   if (request.operation != logical::Operation::kRead) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(auto role, LoadStaticRole(name));
   if (!role) return Err(InvalidArgument("unknown static role: " + name));
+  // As for dynamic credentials, the connection must still allow the role.
+  ASSIGN_OR_RETURN(auto config, LoadConfig(role->db_name));
+  if (!config) return Err(InvalidArgument("no database config named " + role->db_name));
+  if (!config->AllowsRole(name)) {
+    return Err(InvalidArgument("\"" + name + "\" is not an allowed role"));
+  }
   Response r;
   r.data = Json{{"username", role->username},
                 {"password", std::string(role->password.view())},

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <string>
 
+#include "engines/database/records.h"
+
 namespace coffer::engines::database {
 namespace {
 
@@ -76,10 +78,17 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 std::string SafeMessage(const char* message, const SecretBytes* password) {
   std::string m = message != nullptr ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  if (password != nullptr && !password->empty() && m.find(password->view()) != std::string::npos) {
-    return "the database refused the connection";
+  if (password != nullptr && !password->empty()) {
+    // As given, and as {{password}} puts it into a URL (percent-encoded).
+    std::string encoded = UrlEncode(password->view());
+    const bool found =
+        m.find(password->view()) != std::string::npos || m.find(encoded) != std::string::npos;
+    WipeString(encoded);
+    if (found) return "the database refused the connection";
   }
-  return m;
+  // libpq quotes a connection string it cannot parse, with any password
+  // written into it.
+  return RedactConnectionString(m);
 }
 
 }  // namespace

@@ -262,11 +262,50 @@ Result<DbConfig> DecodeConfig(std::string_view text) {
   return c;
 }
 
+std::string RedactConnectionString(std::string_view text) {
+  std::string out(text);
+  // URL user info: scheme://user:password@host — every URL in the text.
+  for (std::size_t from = 0;;) {
+    std::size_t scheme = out.find("://", from);
+    if (scheme == std::string::npos) break;
+    std::size_t start = scheme + 3;
+    std::size_t end = out.find_first_of("/?# \t\r\n\"'", start);
+    std::size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+    if (at != std::string::npos && at >= start) {
+      std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at && colon + 1 != at) {
+        out.replace(colon + 1, at - colon - 1, "xxxxx");
+        at = colon + 1 + 5;
+      }
+      from = at + 1;
+    } else {
+      from = start;
+    }
+  }
+  // Keyword form: password=value or password='quoted value'.
+  for (std::size_t from = 0;;) {
+    std::size_t key = out.find("password=", from);
+    if (key == std::string::npos) break;
+    std::size_t start = key + 9;
+    std::size_t end = start;
+    if (end < out.size() && out[end] == '\'') {
+      ++end;
+      while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2 : 1;
+      end = std::min(end + 1, out.size());
+    } else {
+      while (end < out.size() && out[end] != ' ' && out[end] != '&') ++end;
+    }
+    out.replace(start, end - start, "xxxxx");
+    from = start + 5;
+  }
+  return out;
+}
+
 Json ConfigToPublicJson(const DbConfig& c) {
   return Json{{"plugin_name", c.plugin_name},
               {"plugin_version", ""},
               {"connection_details",
-               {{"connection_url", c.connection_url},
+               {{"connection_url", RedactConnectionString(c.connection_url)},
                 {"username", c.username},
                 {"max_open_connections", c.max_open_connections}}},
               {"allowed_roles", c.allowed_roles},

@@ -72,6 +72,11 @@ std::string EncodeConfig(const DbConfig& c);
 Result<DbConfig> DecodeConfig(std::string_view text);
 // What config/<name> READ shows: never the password.
 Json ConfigToPublicJson(const DbConfig& c);
+// A connection string with any password in it replaced by "xxxxx": the
+// password of a URL's user info (postgresql://user:pw@host) and the value
+// of a password=... keyword. Used wherever a connection string is shown
+// (config reads, connection errors).
+std::string RedactConnectionString(std::string_view text);
 
 std::string EncodeRole(const Role& r);
 Result<Role> DecodeRole(std::string_view text);
