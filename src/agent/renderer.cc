@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "agent/files.h"
+#include "common/child_fds.h"
 #include "common/log.h"
 #include "common/secret_bytes.h"
 
@@ -148,6 +149,7 @@ Result<int> RunShellCommand(const std::string& command, std::chrono::seconds tim
   if (pid < 0) return Err(Internal("fork failed for a template command"));
   if (pid == 0) {
     const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    CloseInheritedFds();
     ::execve("/bin/sh", const_cast<char* const*>(argv), environ);
     ::_exit(127);
   }

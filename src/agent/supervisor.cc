@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/child_fds.h"
 #include "common/log.h"
 #include "common/secret_bytes.h"
 
@@ -55,6 +56,7 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    CloseInheritedFds();
     ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }

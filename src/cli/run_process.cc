@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/child_fds.h"
+
 extern char** environ;
 
 namespace coffer::cli {
@@ -154,6 +156,7 @@ int ExecChild(const ChildSpec& spec) {
   std::vector<char*> argv = Pointers(spec.argv);
   std::vector<char*> envp = Pointers(spec.envp);
   std::fflush(nullptr);
+  CloseInheritedFds();
   execve(spec.program.c_str(), argv.data(), envp.data());
   int err = errno;
   std::fprintf(stderr, "coffer run: %s: %s\n", spec.program.c_str(), std::strerror(err));
@@ -217,6 +220,7 @@ int Supervisor::Run(ChildSpec first) {
       for (int sig : kForwarded) signal(sig, SIG_DFL);
       signal(SIGCHLD, SIG_DFL);
       sigprocmask(SIG_SETMASK, &old, nullptr);
+      CloseInheritedFds();
       execve(spec.program.c_str(), argv.data(), envp.data());
       int err = errno;
       WriteErr("coffer run: ", spec.program.c_str(), ": cannot execute\n");

@@ -274,6 +274,25 @@ class RunTest(unittest.TestCase):
 
     # --- --watch ------------------------------------------------------------
 
+    def test_children_get_only_stdio(self):
+        # coffer run's own sockets (the server connection, the event stream
+        # of --watch) and files must not leak into the program it starts,
+        # neither the first time nor after a restart.
+        self.write("fds", {"password": "v0"})
+        log = os.path.join(self.dir, "fds")
+        script = ("import os, time\n"
+                  "fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
+                  "leaked = [f for f in fds if f > 2 and os.path.exists('/proc/self/fd/' + str(f))]\n"
+                  "open(" + repr(log) + ", 'a').write(repr(leaked) + '\\n')\n"
+                  "time.sleep(60)\n")
+        p = self.popen(["--watch", "--secret", "PW=secret/data/fds#password", "--",
+                        PY, "-c", script])
+        wait_for(lambda: slurp(log).count("\n") >= 1)
+        self.write("fds", {"password": "v1"})
+        wait_for(lambda: slurp(log).count("\n") >= 2)
+        self.stop_watch(p)
+        self.assertEqual(slurp(log).splitlines()[:2], ["[]", "[]"])
+
     def test_watch_restarts_within_one_second_of_a_write(self):
         p, latencies, starts = self.watch_starts("rotating", [])
         self.report("", latencies)
