@@ -154,8 +154,16 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
       auto entry = core->tokens().LookupByHmac(hmac);
       if (!entry) return events::Verdict::kSkip;
       if (!*entry) return events::Verdict::kEnd;
-      current = (*entry)->policies;
+      // The policies a request would get: the token's plus its entity's and
+      // groups'; a disabled entity ends the stream as it refuses requests.
+      auto effective = core->authorizer().EffectivePolicies(**entry);
+      if (!effective) {
+        return effective.error().code() == Code::kPermissionDenied ? events::Verdict::kEnd
+                                                                   : events::Verdict::kSkip;
+      }
+      current = *std::move(effective);
     }
+    if (e.type.empty()) return events::Verdict::kDeliver;  // the keepalive's liveness check
     auto acl = core->policies().AclFor(current);
     if (!acl) return events::Verdict::kSkip;
     const policy::Acl& a = **acl;

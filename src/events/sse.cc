@@ -37,6 +37,7 @@ class SseStream final : public logical::StreamSource,
       auto next = sub_->Next(keepalive_);
       if (!next) {
         if (sub_->closed()) break;
+        if (filter_ && filter_(Event{}) == Verdict::kEnd) break;
         if (!sink.Write(": keepalive\n\n")) break;
         continue;
       }

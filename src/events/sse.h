@@ -27,7 +27,9 @@ namespace coffer::events {
 
 enum class Verdict { kDeliver, kSkip, kEnd };
 // Decides, at delivery, whether the subscriber may see an event (kEnd ends
-// the stream, e.g. when its token was revoked).
+// the stream, e.g. when its token was revoked). It is also called with an
+// empty Event (no type) before every keepalive, to ask only whether the
+// stream may go on: a stream whose token expired ends without traffic too.
 using DeliveryFilter = std::function<Verdict(const Event&)>;
 
 class SseHub {

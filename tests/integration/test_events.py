@@ -210,6 +210,56 @@ class EventsTest(unittest.TestCase):
         self.assertNotIn(CANARY, sse.all_text())
         self.assertNotIn("denied", sse.all_text())
 
+    def test_disabled_entity_ends_the_stream_and_group_policies_count(self):
+        # A userpass login: the token has an entity. Read on the path comes
+        # from the entity's group only, as it would for a request.
+        self.req("POST", "/v1/sys/auth/ev-users", {"type": "userpass"})
+        self.req("PUT", "/v1/sys/policies/acl/ev-sub",
+                 {"policy": 'path "sys/events/subscribe/*" { capabilities = ["read"] }'})
+        self.req("PUT", "/v1/sys/policies/acl/ev-read",
+                 {"policy": 'path "secret/data/ev-group/*" { capabilities = ["read"] }'})
+        st, _, _ = self.req("POST", "/v1/auth/ev-users/users/evan",
+                            {"password": "pw", "token_policies": "ev-sub"})
+        self.assertEqual(st, 204)
+        st, login, _ = self.req("POST", "/v1/auth/ev-users/login/evan", {"password": "pw"})
+        self.assertEqual(st, 200, login)
+        tok = login["auth"]["client_token"]
+        entity = login["auth"]["entity_id"]
+        st, body, _ = self.req("POST", "/v1/identity/group",
+                               {"name": "ev-readers", "policies": ["ev-read"],
+                                "member_entity_ids": [entity]})
+        self.assertIn(st, (200, 204), body)
+        sse = SseClient(self.srv, "kv-v2/*", tok)
+        self.assertEqual(sse.status, 200)
+        try:
+            self.req("POST", "/v1/secret/data/ev-group/one", {"data": {"v": 1}})
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 1))
+            st, _, _ = self.req("POST", "/v1/identity/entity/id/" + entity, {"disabled": True})
+            self.assertIn(st, (200, 204))
+            self.req("POST", "/v1/secret/data/ev-group/two", {"data": {"v": 2}})
+            self.assertTrue(sse.wait_for(lambda: sse.closed))
+            paths = [e["data"]["event"]["metadata"]["path"] for _, e in sse.events]
+            self.assertEqual(paths, ["secret/data/ev-group/one"])
+        finally:
+            sse.close()
+
+    def test_expired_token_ends_a_quiet_stream(self):
+        # No matching event ever arrives: the keepalive checks the token.
+        self.req("PUT", "/v1/sys/policies/acl/ev-quiet",
+                 {"policy": 'path "sys/events/subscribe/*" { capabilities = ["read"] }'})
+        st, body, _ = self.req("POST", "/v1/auth/token/create",
+                               {"policies": ["ev-quiet"], "ttl": "2s"})
+        self.assertEqual(st, 200, body)
+        sse = SseClient(self.srv, "kv-v2/*", body["auth"]["client_token"],
+                        prefix="secret/data/nothing-ever")
+        self.assertEqual(sse.status, 200)
+        try:
+            # The keepalive comes every 15 s; the stream ends at the first
+            # one after the token expired.
+            self.assertTrue(sse.wait_for(lambda: sse.closed, timeout=40))
+        finally:
+            sse.close()
+
     def test_prefix_and_security_events(self):
         sse = SseClient(self.srv, "*", self.root, prefix="secret/data/pfx")
         sec = SseClient(self.srv, "coffer/*", self.root)
