@@ -23,7 +23,12 @@ constexpr std::string_view kHookMarker = "# installed by coffer scan install-hoo
 // standard output. Returns the exit status (or -1 if it could not start).
 int RunGit(const std::string& repo, std::vector<std::string> args,
            const std::function<void(std::string_view)>& on_line) {
-  std::vector<std::string> argv = {"git", "-C", repo, "-c", "core.quotepath=off"};
+  // The repository may come from anywhere (a tarball, a fork): its own
+  // config must not make git run programs. Diff drivers' textconv and
+  // external diff are off (--no-textconv, --no-ext-diff below), and so is
+  // the file system monitor hook.
+  std::vector<std::string> argv = {
+      "git", "-C", repo, "-c", "core.quotepath=off", "-c", "core.fsmonitor=false"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
@@ -143,14 +148,15 @@ void DiffParser::Finish() { Flush(); }
 
 Status ScanGitHistory(const Scanner& scanner, const std::string& repo, ScanReport& report) {
   return ScanDiff(scanner, repo,
-                  {"log", "-p", "--all", "-U0", "--no-color", "--no-ext-diff", "--no-renames",
-                   "--diff-filter=AMC", "--format=commit %H"},
+                  {"log", "-p", "--all", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+                   "--no-renames", "--diff-filter=AMC", "--format=commit %H"},
                   report, true);
 }
 
 Status ScanStaged(const Scanner& scanner, const std::string& repo, ScanReport& report) {
   return ScanDiff(scanner, repo,
-                  {"diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--diff-filter=ACMR"},
+                  {"diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+                   "--diff-filter=ACMR"},
                   report, false);
 }
 

@@ -110,6 +110,26 @@ class ScanTest(unittest.TestCase):
         self.assert_no_secret(r)
         self.assertEqual(self.scan("--git", self.dir).returncode, 2)  # not a repository
 
+    def test_git_history_runs_no_textconv_program(self):
+        # A repository's own config can name a textconv program for a diff
+        # driver: the scan must neither run it (code execution from a cloned
+        # tarball) nor see its output instead of the committed text.
+        repo, first = self.make_repo_with_old_secret()
+        marker = os.path.join(self.dir, "textconv-ran")
+        git(repo, "config", "diff.hide.textconv", "sh -c 'touch %s; echo clean' --" % marker)
+        self.write("repo/.gitattributes", "*.sh diff=hide\n")
+        r = self.scan("--git", "--format", "json", repo)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        findings = json.loads(r.stdout)["findings"]
+        self.assertEqual([(f["path"], f["commit"]) for f in findings], [("deploy.sh", first)])
+        # Staged changes: the same.
+        self.write("repo/deploy.sh", "#!/bin/sh\nTOKEN=%s ./deploy\n" % GITHUB)
+        git(repo, "add", "deploy.sh")
+        r = self.scan("--staged", repo)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(r.returncode, 1, r.stdout)
+
     def test_pre_commit_hook(self):
         repo, _ = self.make_repo_with_old_secret()
         r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", repo], capture_output=True,
