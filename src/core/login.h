@@ -122,6 +122,7 @@ class Logins {
   bool Admit(const std::string& key, const LockoutConfig& config, bool* tracked);
   void Record(const std::string& key, const LockoutConfig& config, bool tracked, Outcome outcome);
   // kInvalidArgument if a login would get "root" or an internal policy.
+  // FinishLogin checks it before it creates anything; Mint relies on that.
   static Status CheckLoginPolicies(const std::vector<std::string>& policies);
   Result<logical::Response> Mint(const logical::Request& request, const router::MountEntry& mount,
                                  logical::LoginResult login, std::string entity_id = "");

@@ -1,11 +1,11 @@
 #include "identity/store.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <deque>
 
 #include "crypto/random.h"
+#include "policy/policy.h"
 
 namespace coffer::identity {
 namespace {
@@ -25,13 +25,7 @@ Status CheckPolicies(const std::vector<std::string>& policies) {
   // Compared in the form the ACL looks names up in (trimmed, lower-case), so
   // "ROOT" or "root\n" is root too.
   for (const auto& p : policies) {
-    std::string_view name = p;
-    auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-    while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
-    while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
-    std::string lower(name);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "root") {
+    if (policy::CanonicalPolicyName(p) == "root") {
       return InvalidArgument("policy \"root\" cannot be granted through identity");
     }
   }

@@ -197,17 +197,19 @@ std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_
   const bool trailing = list && path.ends_with('/');
   if (trimmed_rule != nullptr) *trimmed_rule = -1;
   std::int32_t exact_full = -1, exact_trimmed = -1;
-  Candidate prefix, prefix_trimmed;
+  // The longest prefix glob matching the path, and the path without its
+  // trailing '/': rule and length of its stem (-1: none).
+  std::int32_t prefix = -1, prefix_trimmed = -1;
   std::size_t prefix_len = 0, prefix_trimmed_len = 0;
   std::size_t node = 0;
   std::size_t depth = 0;
   while (true) {
     const TrieNode& n = trie_[node];
     if (n.prefix >= 0) {
-      prefix.rule = n.prefix;
+      prefix = n.prefix;
       prefix_len = depth;
       if (trailing && depth < path.size()) {
-        prefix_trimmed.rule = n.prefix;
+        prefix_trimmed = n.prefix;
         prefix_trimmed_len = depth;
       }
     }
@@ -224,27 +226,23 @@ std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_
   if (exact_full >= 0) return exact_full;
   if (exact_trimmed >= 0) return exact_trimmed;
 
-  Candidate best;
-  if (prefix.rule >= 0) {
-    // The longest matching prefix glob; its first (only) wildcard is at its end.
-    prefix.first_wildcard = static_cast<std::int32_t>(prefix_len);
-    prefix.is_prefix = true;
-    prefix.stem = path.substr(0, prefix_len);
-    best = prefix;
-  }
+  // A prefix glob as a candidate: its first (only) wildcard is at its end.
+  auto glob = [&](std::int32_t rule, std::size_t len) {
+    Candidate c;
+    if (rule < 0) return c;
+    c.rule = rule;
+    c.first_wildcard = static_cast<std::int32_t>(len);
+    c.is_prefix = true;
+    c.stem = path.substr(0, len);
+    return c;
+  };
+  Candidate best = glob(prefix, prefix_len);
   if (!wildcard_rules_.empty()) WildcardCandidates(path, best);
   if (trailing) {
     // The trimmed form on its own: the rule Vault would use (it tries this
     // form first). Its candidates also compete for `best`.
-    const std::string_view trimmed = path.substr(0, path.size() - 1);
-    Candidate vault;
-    if (prefix_trimmed.rule >= 0) {
-      prefix_trimmed.first_wildcard = static_cast<std::int32_t>(prefix_trimmed_len);
-      prefix_trimmed.is_prefix = true;
-      prefix_trimmed.stem = trimmed.substr(0, prefix_trimmed_len);
-      vault = prefix_trimmed;
-    }
-    if (!wildcard_rules_.empty()) WildcardCandidates(trimmed, vault);
+    Candidate vault = glob(prefix_trimmed, prefix_trimmed_len);
+    if (!wildcard_rules_.empty()) WildcardCandidates(path.substr(0, path.size() - 1), vault);
     if (Better(vault, best)) best = vault;
     if (trimmed_rule != nullptr) *trimmed_rule = vault.rule;
   }

@@ -148,11 +148,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   want = CanonicalPolicies(want, add_default);
   if (no_default_policy) std::erase(want, "default");
   for (const auto& p : want) {
-    // Internal policies: a token holding only "response-wrapping" is a
-    // wrapping token to the rest of the server.
-    if (p == "response-wrapping" || p == "control-group") {
-      return Err(InvalidArgument("cannot assign policy \"" + p + "\""));
-    }
+    if (IsInternalPolicy(p)) return Err(InvalidArgument("cannot assign policy \"" + p + "\""));
   }
   tr.policies = std::move(want);
   // The final set is decided here; the store must not add "default" again.

@@ -152,6 +152,12 @@ struct Options {
 // "root", "default" and friends: lower-cased, trimmed, empty dropped,
 // deduplicated, sorted; "default" added when add_default and "root" absent.
 std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default);
+// Policies the server uses internally, never given to a token by a create
+// or a login (a token holding only "response-wrapping" is a wrapping token).
+// `name` in canonical form.
+inline bool IsInternalPolicy(std::string_view name) {
+  return name == "response-wrapping" || name == "control-group";
+}
 
 class TokenStore {
  public:
