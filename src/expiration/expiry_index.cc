@@ -16,12 +16,12 @@ LeaseKey KeyOf(std::string_view lease_id) {
 
 ExpiryIndex::ExpiryIndex()
     : bytes_(std::make_unique<std::size_t>(0)),
-      map_(0, LeaseKeyHash(), std::equal_to<LeaseKey>(),
-           CountingAllocator<std::pair<const LeaseKey, std::int64_t>>(bytes_.get())),
+      map_(Map(0, LeaseKeyHash(), std::equal_to<LeaseKey>(),
+               CountingAllocator<std::pair<const LeaseKey, std::int64_t>>(bytes_.get()))),
       heap_(CountingAllocator<HeapItem>(bytes_.get())) {}
 
 void ExpiryIndex::Reserve(std::size_t n) {
-  map_.reserve(n);
+  map_.Reserve(n);
   heap_.reserve(n);
 }
 
@@ -32,36 +32,36 @@ void ExpiryIndex::Push(const LeaseKey& key, std::int64_t due_ns) {
 }
 
 void ExpiryIndex::Upsert(const LeaseKey& key, std::int64_t due_ns) {
-  auto [it, inserted] = map_.try_emplace(key, due_ns);
+  auto [due, inserted] = map_.TryEmplace(key, due_ns);
   if (!inserted) {
-    if (it->second == due_ns) return;
-    it->second = due_ns;
+    if (*due == due_ns) return;
+    *due = due_ns;
   }
   Push(key, due_ns);
 }
 
 bool ExpiryIndex::InsertIfAbsent(const LeaseKey& key, std::int64_t due_ns) {
-  auto [it, inserted] = map_.try_emplace(key, due_ns);
+  bool inserted = map_.TryEmplace(key, due_ns).second;
   if (inserted) Push(key, due_ns);
   return inserted;
 }
 
 void ExpiryIndex::Erase(const LeaseKey& key) {
-  map_.erase(key);
+  map_.Erase(key);
   MaybeCompact();
 }
 
 std::optional<std::int64_t> ExpiryIndex::Due(const LeaseKey& key) const {
-  auto it = map_.find(key);
-  if (it == map_.end()) return std::nullopt;
-  return it->second;
+  const std::int64_t* due = map_.Find(key);
+  if (due == nullptr) return std::nullopt;
+  return *due;
 }
 
 void ExpiryIndex::DropStaleTop() {
   while (!heap_.empty()) {
     const HeapItem& top = heap_.front();
-    auto it = map_.find(top.key);
-    if (it != map_.end() && it->second == top.due_ns) return;
+    const std::int64_t* due = map_.Find(top.key);
+    if (due != nullptr && *due == top.due_ns) return;
     std::pop_heap(heap_.begin(), heap_.end(), Later());
     heap_.pop_back();
   }
@@ -75,7 +75,7 @@ std::vector<LeaseKey> ExpiryIndex::PopDue(std::int64_t now_ns, std::size_t max) 
     LeaseKey key = heap_.front().key;
     std::pop_heap(heap_.begin(), heap_.end(), Later());
     heap_.pop_back();
-    map_.erase(key);
+    map_.Erase(key);
     out.push_back(key);
   }
   return out;
@@ -91,13 +91,13 @@ void ExpiryIndex::MaybeCompact() {
   // Renewals leave stale heap items behind; rebuild once they dominate.
   if (heap_.size() < 1024 || heap_.size() <= 2 * map_.size()) return;
   heap_.clear();
-  for (const auto& [key, due] : map_) heap_.push_back(HeapItem{due, key});
+  map_.ForEach([&](const LeaseKey& key, std::int64_t due) { heap_.push_back(HeapItem{due, key}); });
   std::make_heap(heap_.begin(), heap_.end(), Later());
   heap_.shrink_to_fit();
 }
 
 void ExpiryIndex::Clear() {
-  map_.clear();
+  map_.Clear();
   heap_.clear();
   heap_.shrink_to_fit();
 }

@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/sharded_hash_map.h"
+
 namespace coffer::expiration {
 
 struct LeaseKey {
@@ -107,7 +109,7 @@ class ExpiryIndex {
   void MaybeCompact();
 
   std::unique_ptr<std::size_t> bytes_;  // heap-allocated so the allocators can point at it
-  Map map_;
+  ShardedHashMap<Map> map_;             // sharded past 8,192 leases: no whole rehash at once
   std::vector<HeapItem, CountingAllocator<HeapItem>> heap_;
 };
 

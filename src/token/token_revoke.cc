@@ -41,7 +41,7 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
     }
     TRY(view_.Transact({}, ops));
     std::scoped_lock lock(mu_);
-    cache_.erase(std::string(hmac));
+    cache_.Erase(std::string(hmac));
     ++revocations_;
   }
   if (revoke_hook_) {

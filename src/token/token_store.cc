@@ -149,7 +149,7 @@ Status TokenStore::Load() {
   if (batch_key.size() != crypto::kAes256KeySize) return Internal("corrupt batch token key");
   ASSIGN_OR_RETURN(auto salt_hmac, crypto::KeyedHmac::Create(salt.view()));
   std::scoped_lock lock(mu_, salt_mu_);
-  cache_.clear();
+  cache_.Clear();
   batch_cache_.clear();
   salt_ = std::move(salt);
   salt_hmac_ = std::move(salt_hmac);
@@ -162,7 +162,7 @@ void TokenStore::Unload() {
   salt_.Clear();
   salt_hmac_.reset();
   batch_key_.Clear();
-  cache_.clear();
+  cache_.Clear();
   batch_cache_.clear();
 }
 
@@ -187,7 +187,7 @@ TokenStore::Cached TokenStore::MakeCached(std::shared_ptr<const TokenEntry> entr
 
 void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
   std::string key = entry->id_hmac;
-  cache_[key] = MakeCached(std::move(entry));
+  cache_.InsertOrAssign(std::move(key), MakeCached(std::move(entry)));
 }
 
 namespace {
@@ -324,7 +324,12 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   CreatedToken out;
   out.id = std::move(id);
   std::scoped_lock lock(mu_);
-  out.entry = cache_[hmac].entry;
+  // A revocation racing this create may already have dropped the entry.
+  if (const Cached* c = cache_.Find(hmac)) {
+    out.entry = c->entry;
+  } else {
+    out.entry = std::make_shared<const TokenEntry>(std::move(e));
+  }
   return out;
 }
 
@@ -337,9 +342,8 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
     if (salt_.empty()) return Err(Sealed());
     revocations = revocations_;
     const std::string key(hmac);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      const Cached& c = it->second;
+    if (const Cached* cached = cache_.Find(key)) {
+      const Cached& c = *cached;
       if (c.entry->num_uses < 0) return Ptr();
       if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
       return c.entry;
@@ -366,7 +370,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
   }
   auto shared = std::make_shared<const TokenEntry>(*std::move(entry));
   CacheLocked(shared);
-  const Cached& c = cache_[shared->id_hmac];
+  const Cached& c = *cache_.Find(shared->id_hmac);
   if (shared->num_uses < 0) return Ptr();
   if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();
   return shared;

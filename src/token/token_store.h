@@ -49,6 +49,7 @@
 
 #include "common/clock.h"
 #include "common/secret_bytes.h"
+#include "common/sharded_hash_map.h"
 #include "common/status.h"
 #include "crypto/keyed_hmac.h"
 #include "storage/backend.h"
@@ -289,9 +290,10 @@ class TokenStore {
   // request's token no longer runs inside the cache's mutex.
   std::shared_mutex salt_mu_;
   SecretBytes salt_;
-  std::unique_ptr<crypto::KeyedHmac> salt_hmac_;   // salt_, keyed once; same locking
-  SecretBytes batch_key_;                          // same locking as salt_
-  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  std::unique_ptr<crypto::KeyedHmac> salt_hmac_;  // salt_, keyed once; same locking
+  SecretBytes batch_key_;                         // same locking as salt_
+  // guarded by mu_; every live token (sharded: no rehash of them all at once)
+  ShardedHashMap<std::unordered_map<std::string, Cached>> cache_;
   // Bumped by every revocation as it drops the entry from cache_ (guarded by
   // mu_): a lookup that read storage before a revocation must not cache what
   // it read after it.

@@ -19,8 +19,7 @@ const Entry* InmemBackend::FindLocked(std::string_view key) const {
   const auto [folder, leaf] = Split(key);
   auto f = data_.find(folder);
   if (f == data_.end()) return nullptr;
-  auto it = f->second.find(leaf);
-  return it == f->second.end() ? nullptr : &it->second;
+  return f->second.Find(leaf);
 }
 
 Result<std::optional<Entry>> InmemBackend::Get(std::string_view key) {
@@ -52,9 +51,9 @@ Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
   auto f = data_.lower_bound(prefix);
   if (f != data_.end() && f->first == prefix) {
     out.reserve(f->second.size());
-    for (const auto& [leaf, entry] : f->second) {
+    f->second.ForEach([&](const std::string& leaf, const Entry&) {
       if (!leaf.empty()) out.push_back(leaf);  // a key equal to the prefix is not a child
-    }
+    });
     std::sort(out.begin(), out.end());
     ++f;
   }
@@ -77,7 +76,7 @@ Result<std::vector<std::string>> InmemBackend::List(std::string_view prefix) {
 Status InmemBackend::Transact(std::span<const Compare> compares, std::span<const Op> ops) {
   for (const auto& c : compares) TRY(ValidateKey(c.key));
   for (const auto& op : ops) TRY(ValidateKey(op.key));
-  std::vector<Leaves::node_type> nodes = Prepare(ops);
+  std::vector<LeafMap::node_type> nodes = Prepare(ops);
   Garbage garbage;  // destroyed after the lock is released
   garbage.leaves.reserve(ops.size());
   std::scoped_lock lock(mu_);
@@ -91,8 +90,8 @@ Status InmemBackend::Transact(std::span<const Compare> compares, std::span<const
 }
 
 std::vector<InmemBackend::Leaves::node_type> InmemBackend::Prepare(std::span<const Op> ops) {
-  std::vector<Leaves::node_type> nodes(ops.size());
-  Leaves staging;
+  std::vector<LeafMap::node_type> nodes(ops.size());
+  LeafMap staging;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].kind != Op::Kind::kPut) continue;
     auto it = staging.emplace(Split(ops[i].key).second, Entry{ops[i].value, 0}).first;
@@ -101,26 +100,26 @@ std::vector<InmemBackend::Leaves::node_type> InmemBackend::Prepare(std::span<con
   return nodes;
 }
 
-void InmemBackend::ApplyLocked(std::span<const Op> ops, std::vector<Leaves::node_type>& nodes,
+void InmemBackend::ApplyLocked(std::span<const Op> ops, std::vector<LeafMap::node_type>& nodes,
                                Garbage& garbage) {
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const std::string_view folder = Split(ops[i].key).first;
     auto f = data_.find(folder);
     if (ops[i].kind == Op::Kind::kDelete) {
       if (f == data_.end()) continue;
-      auto it = f->second.find(Split(ops[i].key).second);
-      if (it == f->second.end()) continue;
-      garbage.leaves.push_back(f->second.extract(it));
+      auto node = f->second.Extract(Split(ops[i].key).second);
+      if (node.empty()) continue;
+      garbage.leaves.push_back(std::move(node));
       if (f->second.empty()) garbage.folders.push_back(data_.extract(f));
       continue;
     }
     if (f == data_.end()) f = data_.emplace(std::string(folder), Leaves()).first;
-    auto result = f->second.insert(std::move(nodes[i]));
+    auto result = f->second.Insert(std::move(nodes[i]));
     if (!result.inserted) {
-      std::swap(result.position->second.value, result.node.mapped().value);
+      std::swap(result.value->value, result.node.mapped().value);
       garbage.leaves.push_back(std::move(result.node));
     }
-    result.position->second.revision = ++revision_;
+    result.value->revision = ++revision_;
   }
 }
 

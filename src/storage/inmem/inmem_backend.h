@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/sharded_hash_map.h"
 #include "storage/backend.h"
 
 namespace coffer::storage {
@@ -38,22 +39,25 @@ class InmemBackend final : public Backend {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using Leaves = std::unordered_map<std::string, Entry, LeafHash, std::equal_to<>>;  // leaf → entry
+  using LeafMap = std::unordered_map<std::string, Entry, LeafHash, std::equal_to<>>;
+  // leaf → entry; sharded once big, so that a folder of every token or
+  // lease never rehashes all at once (tens of ms under the exclusive lock).
+  using Leaves = ShardedHashMap<LeafMap>;
   using Folders = std::map<std::string, Leaves, std::less<>>;  // "a/b/" → leaves
 
   // Replaced or removed nodes, freed by the caller after the lock is
   // released.
   struct Garbage {
-    std::vector<Leaves::node_type> leaves;
+    std::vector<LeafMap::node_type> leaves;
     std::vector<Folders::node_type> folders;
   };
 
   // One leaf node per op (empty for a delete), built without the lock. (A
   // new folder's node is the only allocation under the lock.)
-  static std::vector<Leaves::node_type> Prepare(std::span<const Op> ops);
+  static std::vector<LeafMap::node_type> Prepare(std::span<const Op> ops);
   const Entry* FindLocked(std::string_view key) const;
   // Applies ops in order.
-  void ApplyLocked(std::span<const Op> ops, std::vector<Leaves::node_type>& nodes,
+  void ApplyLocked(std::span<const Op> ops, std::vector<LeafMap::node_type>& nodes,
                    Garbage& garbage);
 
   std::shared_mutex mu_;
