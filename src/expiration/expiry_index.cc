@@ -34,8 +34,12 @@ void ExpiryIndex::Push(const LeaseKey& key, std::int64_t due_ns) {
 void ExpiryIndex::Upsert(const LeaseKey& key, std::int64_t due_ns) {
   auto [due, inserted] = map_.TryEmplace(key, due_ns);
   if (!inserted) {
-    if (*due == due_ns) return;
+    const std::int64_t before = *due;
     *due = due_ns;
+    // Later (a renewal, the common case): the key's heap item, due earlier,
+    // is moved to the new time when it reaches the top (DropStaleTop), so
+    // renewals neither grow the heap nor make it need compacting.
+    if (due_ns >= before) return;
   }
   Push(key, due_ns);
 }
@@ -59,11 +63,18 @@ std::optional<std::int64_t> ExpiryIndex::Due(const LeaseKey& key) const {
 
 void ExpiryIndex::DropStaleTop() {
   while (!heap_.empty()) {
-    const HeapItem& top = heap_.front();
+    const HeapItem top = heap_.front();
     const std::int64_t* due = map_.Find(top.key);
     if (due != nullptr && *due == top.due_ns) return;
     std::pop_heap(heap_.begin(), heap_.end(), Later());
     heap_.pop_back();
+    // Due later than this item says: the key was renewed since; it goes
+    // back in at its new time. (Absent: erased. Due earlier: a newer item
+    // for the key was pushed, this one is stale.)
+    if (due != nullptr && *due > top.due_ns) {
+      heap_.push_back(HeapItem{*due, top.key});
+      std::push_heap(heap_.begin(), heap_.end(), Later());
+    }
   }
 }
 
@@ -88,7 +99,8 @@ std::optional<std::int64_t> ExpiryIndex::NextDue() {
 }
 
 void ExpiryIndex::MaybeCompact() {
-  // Renewals leave stale heap items behind; rebuild once they dominate.
+  // Erased keys (and due times moved earlier) leave stale heap items
+  // behind; rebuild once they dominate.
   if (heap_.size() < 1024 || heap_.size() <= 2 * map_.size()) return;
   heap_.clear();
   map_.ForEach([&](const LeaseKey& key, std::int64_t due) { heap_.push_back(HeapItem{due, key}); });

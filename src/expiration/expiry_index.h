@@ -3,11 +3,16 @@
 // memory — a 16-byte key (a prefix of SHA-256 of the lease id) and a
 // monotonic due time (8 bytes), nothing else.
 //
-// Layout: an unordered_map key → due (the current truth, for renew/revoke)
-// plus a binary min-heap of (due, key) with lazy deletion: a heap item whose
-// due no longer matches the map is stale and skipped. The heap is rebuilt
-// from the map when stale items outnumber live ones. Allocations go through
-// a counting allocator so AllocatedBytes() reports the real container cost.
+// Layout: a hash map key → due (the current truth, for renew/revoke; see
+// common/sharded_hash_map.h) plus a binary min-heap of (due, key) with lazy
+// updates. A due time moved later (a renewal) pushes nothing: when the
+// key's older item reaches the top it goes back in at the map's time. A due
+// time moved earlier pushes a new item, and the older one is skipped when it
+// surfaces, as are items of erased keys. So the heap holds about one item
+// per lease however often leases are renewed, and is rebuilt from the map
+// only if erased keys' items come to outnumber live ones. Allocations go
+// through a counting allocator so AllocatedBytes() reports the real
+// container cost.
 //
 // Not thread-safe: the manager guards it with its own mutex.
 
