@@ -89,7 +89,7 @@ Status InmemBackend::Transact(std::span<const Compare> compares, std::span<const
   return Status::Ok();
 }
 
-std::vector<InmemBackend::Leaves::node_type> InmemBackend::Prepare(std::span<const Op> ops) {
+std::vector<InmemBackend::LeafMap::node_type> InmemBackend::Prepare(std::span<const Op> ops) {
   std::vector<LeafMap::node_type> nodes(ops.size());
   LeafMap staging;
   for (std::size_t i = 0; i < ops.size(); ++i) {
