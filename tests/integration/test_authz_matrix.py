@@ -96,7 +96,7 @@ ROUTES = [
     ("POST", "sys/wrapping/rewrap", {"token": "{wrap}"}),
     # audit devices
     ("GET", "sys/audit", None),
-    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "/tmp/coffer-evil.log"}}),
+    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "{audit_dir}/evil.log"}}),
     ("DELETE", "sys/audit/victim", None),
     ("POST", "sys/audit-hash/victim", {"input": "guess"}),
     ("POST", "sys/audit-verify/victim", {}),
@@ -188,7 +188,7 @@ SUDO_ROUTES = [
     ("PUT", "sys/revoke-force/auth/token", None),
     ("LIST", "sys/leases/lookup/auth/token/create/", None),
     ("GET", "sys/audit", None),
-    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "/tmp/coffer-evil.log"}}),
+    ("PUT", "sys/audit/evil", {"type": "file", "options": {"file_path": "{audit_dir}/evil.log"}}),
     ("DELETE", "sys/audit/victim", None),
     ("DELETE", "sys/audit/victim/", None),
     ("POST", "sys/audit-verify/victim", {}),
@@ -297,6 +297,8 @@ class Fixture:
     def __init__(self, server):
         self.server = server
         self.http = Http(server.addr)
+        # The audit device's directory; whoever makes a Fixture removes it.
+        self.audit_dir = tempfile.mkdtemp(prefix="coffer-matrix-audit-")
 
     def root(self, method, path, body=None, expect=(200, 204), headers=None):
         status, data = self.http.request(method, path, body, ROOT, headers)
@@ -309,7 +311,6 @@ class Fixture:
 
     def build(self):
         # Every request of the matrix is also audited.
-        self.audit_dir = tempfile.mkdtemp(prefix="coffer-matrix-audit-")
         self.root("PUT", "sys/audit/victim",
                   {"type": "file",
                    "options": {"file_path": os.path.join(self.audit_dir, "audit.log")}})
@@ -343,7 +344,8 @@ class Fixture:
         self.lease = "auth/token/create/" + leases["data"]["keys"][0]
         self.ctx = {"victim": self.victim["client_token"],
                     "victim_acc": self.victim["accessor"],
-                    "wrap": self.wrap, "lease": self.lease}
+                    "wrap": self.wrap, "lease": self.lease,
+                    "audit_dir": self.audit_dir}
         self.wait_until_expired(self.expired)
 
     def wait_until_expired(self, auth, timeout=15):
@@ -412,12 +414,13 @@ class AuthzMatrixTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = harness.start_dev(root_token=ROOT)
+        cls.fx = Fixture(cls.server)
         try:
-            cls.fx = Fixture(cls.server)
             cls.fx.build()
             cls.baseline = cls.fx.snapshot()
         except Exception:
             cls.server.cleanup()
+            shutil.rmtree(cls.fx.audit_dir, ignore_errors=True)
             raise
 
     @classmethod
@@ -558,8 +561,10 @@ class RouteTableTest(unittest.TestCase):
 
     def test_every_route_exists_for_root(self):
         server = harness.start_dev(root_token=ROOT)
-        self.addCleanup(server.cleanup)
         fx = Fixture(server)
+        # Cleanups run last first: the directory goes after the server.
+        self.addCleanup(shutil.rmtree, fx.audit_dir, ignore_errors=True)
+        self.addCleanup(server.cleanup)
         self.addCleanup(fx.http.close)
         fx.build()
         # The side-effect detector sees a write, and reads do not move it.
