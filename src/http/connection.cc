@@ -233,14 +233,13 @@ class Connection final : public ConnBase {
         buffer_.consume(used);
       }
       if (ec == bhttp::error::need_more) {
-        if (!parser_->is_header_done() && buffer_.size() > impl_.options.max_header_size) {
-          return FailAndClose(431, "request header too large");
-        }
         // In the body, bytes pile up unparsed only while the parser waits
         // for the end of a chunk-size line (with its extensions) or of the
-        // trailer: neither counts against the body limit, so bound them here.
-        if (parser_->is_header_done() && buffer_.size() > impl_.options.max_header_size) {
-          return FailAndClose(431, "chunk header or trailer too large");
+        // trailer: neither counts against the body limit, so the header
+        // limit bounds them too.
+        if (buffer_.size() > impl_.options.max_header_size) {
+          return FailAndClose(431, parser_->is_header_done() ? "chunk header or trailer too large"
+                                                             : "request header too large");
         }
         return DoRead();
       }

@@ -64,6 +64,11 @@ std::size_t CountSegments(std::string_view path) {
   return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1;
 }
 
+// Whether a rule with `caps` refuses `need` (denies, or does not grant it).
+bool Refuses(std::uint32_t caps, std::uint32_t need) {
+  return (caps & kCapDeny) != 0 || (caps & need) == 0;
+}
+
 }  // namespace
 
 Capability CapabilityFor(logical::Operation op) {
@@ -268,7 +273,7 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
   }
   if (trimmed >= 0 && trimmed != index) {
     const Rule& vault = rules_[static_cast<std::size_t>(trimmed)];
-    if ((vault.capabilities & kCapDeny) || (vault.capabilities & need) == 0) {
+    if (Refuses(vault.capabilities, need)) {
       d.reason = fmt::format("permission denied: policy path \"{}\" does not grant \"{}\"",
                              vault.pattern, CapabilityName(need));
       return d;
@@ -320,7 +325,7 @@ std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   if (trimmed >= 0 && trimmed != index) {
     // LIST must also pass the rule Vault would use (see Check).
     const std::uint32_t vault = rules_[static_cast<std::size_t>(trimmed)].capabilities;
-    if ((caps & kCapList) && ((vault & kCapDeny) || !(vault & kCapList))) caps &= ~kCapList;
+    if (Refuses(vault, kCapList)) caps &= ~kCapList;
   }
   if ((caps & kCapDeny) || caps == 0) return {"deny"};
   return CapabilityNames(caps);
