@@ -5,6 +5,7 @@
 #include <openssl/rsa.h>
 
 #include <climits>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -228,9 +229,25 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
   if (policy.convergent) {
     // Deterministic: the nonce is a MAC of the plaintext under a key derived
     // from the (already context-derived) encryption key, so it repeats only
-    // when key, context and plaintext all repeat.
+    // when key, context and plaintext all repeat. Associated data is MACed
+    // too (length first, then the bytes, then the plaintext): one nonce with
+    // two AADs would give two tags over one ciphertext, and from those the
+    // GCM/Poly1305 authentication key. Without AAD the input is the plaintext
+    // alone, as it always was, so such ciphertexts do not change.
     ASSIGN_OR_RETURN(SecretBytes nonce_key, Hkdf(key, "transit-convergent-nonce", 32));
-    ASSIGN_OR_RETURN(std::string mac, crypto::HmacSha256(nonce_key, plaintext));
+    std::string mac;
+    if (aad.empty()) {
+      ASSIGN_OR_RETURN(mac, crypto::HmacSha256(nonce_key, plaintext));
+    } else {
+      SecretBytes input(8 + aad.size() + plaintext.size());
+      std::uint64_t n = aad.size();
+      for (int i = 7; i >= 0; --i, n >>= 8) input.data()[i] = static_cast<std::uint8_t>(n & 0xff);
+      std::memcpy(input.data() + 8, aad.data(), aad.size());
+      if (!plaintext.empty()) {
+        std::memcpy(input.data() + 8 + aad.size(), plaintext.data(), plaintext.size());
+      }
+      ASSIGN_OR_RETURN(mac, crypto::HmacSha256(nonce_key, input.view()));
+    }
     nonce = mac.substr(0, kAeadNonceSize);
   } else {
     ASSIGN_OR_RETURN(nonce, NextNonce());

@@ -28,7 +28,8 @@ Result<SecretBytes> EncryptionKey(const Policy& policy, const KeyVersion& versio
                                   std::string_view context);
 
 // The payload for `plaintext` (not yet base64). Convergent keys derive the
-// nonce from the plaintext and context, so equal inputs give equal output.
+// nonce from the plaintext, context and associated data, so equal inputs
+// give equal output.
 Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& version,
                                    std::string_view plaintext, std::string_view context,
                                    std::string_view aad);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/encoding.h"
 #include "engines/transit/cipher.h"
 #include "transit_test_util.h"
 
@@ -197,6 +198,43 @@ TEST_F(TransitCryptTest, ConvergentEncryptionIsDeterministicPerContext) {
   EXPECT_NE(Encrypt("c", "other", a), c1);
   EXPECT_NE(Encrypt("c", "same", Json{{"context", B64("ctx2")}}), c1);
   EXPECT_EQ(Decrypt("c", c1, a), "same");
+}
+
+// A convergent key derives its nonce from what it encrypts. Associated
+// data goes into the nonce too: the same nonce with two different AADs would
+// give two GCM tags over the same ciphertext, from which the GHASH key, and
+// with it forgeries under the whole derived key, can be solved for.
+TEST(TransitConvergent, AssociatedDataChangesTheNonce) {
+  Policy p;
+  p.type = KeyType::kAes256Gcm96;
+  p.derived = true;
+  p.convergent = true;
+  KeyVersion v;
+  v.version = 1;
+  v.key = SecretBytes::FromString(std::string(32, '\x07'));
+  auto nonce_of = [&](std::string_view aad) {
+    auto payload = EncryptPayload(p, v, "4111-1111-1111-1111", "tenant-a", aad);
+    EXPECT_TRUE(payload.has_value());
+    return payload ? HexEncode(payload->substr(0, kAeadNonceSize)) : std::string();
+  };
+  // Without associated data the nonce is what it always was, so ciphertexts
+  // made before stay comparable with new ones.
+  EXPECT_EQ(nonce_of(""), "04c5e5cc58de80bd0a39d3b3");
+  const std::string a = nonce_of("row-1");
+  EXPECT_EQ(nonce_of("row-1"), a);  // still deterministic
+  EXPECT_NE(a, nonce_of(""));
+  EXPECT_NE(a, nonce_of("row-2"));
+  // Length-prefixed: moving bytes between AAD and plaintext changes the nonce.
+  auto shifted = EncryptPayload(p, v, "14111-1111-1111-1111", "tenant-a", "row-");
+  ASSERT_TRUE(shifted.has_value());
+  EXPECT_NE(HexEncode(shifted->substr(0, kAeadNonceSize)), a);
+  // And each still decrypts only with its own associated data.
+  auto ct = EncryptPayload(p, v, "4111-1111-1111-1111", "tenant-a", "row-1");
+  ASSERT_TRUE(ct.has_value());
+  auto pt = DecryptPayload(p, v, *ct, "tenant-a", "row-1");
+  ASSERT_TRUE(pt.has_value());
+  EXPECT_EQ(pt->view(), "4111-1111-1111-1111");
+  EXPECT_FALSE(DecryptPayload(p, v, *ct, "tenant-a", "row-2").has_value());
 }
 
 TEST_F(TransitCryptTest, AssociatedDataIsAuthenticated) {
