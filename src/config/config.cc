@@ -21,6 +21,7 @@ using internal::BlockError;
 using nlohmann::json;
 
 constexpr std::size_t kMaxConfigBytes = 4 * 1024 * 1024;
+constexpr std::int64_t kMaxIoThreads = 1024;
 
 const std::set<std::string, std::less<>> kTopLevelKeys = {"storage",
                                                           "listener",
@@ -56,6 +57,7 @@ const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "http_read_timeout",
                                                           "http_write_timeout",
                                                           "http_idle_timeout",
+                                                          "io_threads",
                                                           "telemetry"};
 
 const std::set<std::string, std::less<>> kTelemetryKeys = {
@@ -421,6 +423,11 @@ class Decoder {
     TRY(Field(body, p, context, "http_write_timeout", internal::ReadDuration,
               &l.http_write_timeout));
     TRY(Field(body, p, context, "http_idle_timeout", internal::ReadDuration, &l.http_idle_timeout));
+    TRY(Field(body, p, context, "io_threads", internal::ReadInt, &l.io_threads));
+    if (l.io_threads < 0 || l.io_threads > kMaxIoThreads) {
+      return Fail(hcl::JoinPointer(p, "io_threads"), context, "io_threads",
+                  "must be between 0 (one per core) and " + std::to_string(kMaxIoThreads));
+    }
     ASSIGN_OR_RETURN(const json* telemetry,
                      SingleBlock(body, p, context, "telemetry", kListenerTelemetryKeys));
     if (telemetry != nullptr) {

@@ -64,6 +64,8 @@ struct ServerConfig {
     std::chrono::milliseconds http_read_timeout = std::chrono::seconds(30);
     std::chrono::milliseconds http_write_timeout{0};  // 0: no limit
     std::chrono::milliseconds http_idle_timeout = std::chrono::minutes(5);
+    // Threads that serve this listener's connections; 0: one per core.
+    std::int64_t io_threads = 0;
     // telemetry { unauthenticated_metrics_access = true }: GET sys/metrics
     // on this listener needs no token and answers while sealed.
     bool unauthenticated_metrics_access = false;

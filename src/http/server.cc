@@ -9,6 +9,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
@@ -223,6 +224,8 @@ void Server::Start() {
   for (auto& w : impl.workers) {
     internal::Worker* worker = w.get();
     w->thread = std::thread([worker] {
+      // Named so that top -H, perf and /proc/PID/task/*/comm tell them apart.
+      pthread_setname_np(pthread_self(), "coffer-io");
       internal::current_worker = worker;
       // Work asked for "at the end of this turn" is posted behind the
       // handlers that are ready now (Asio runs them in order).

@@ -75,6 +75,7 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
   o.idle_timeout = at_least_1s(l.http_idle_timeout);
   o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
+  o.io_threads = static_cast<int>(l.io_threads);
   return o;
 }
 

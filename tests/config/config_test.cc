@@ -189,6 +189,7 @@ listener "tcp" {
   address = "[::1]:8201"
   tls_disable = true
   max_request_size = -1
+  io_threads = "3"
 }
 default_lease_ttl = 60
 max_lease_ttl = "2d"
@@ -198,6 +199,8 @@ max_lease_ttl = "2d"
   EXPECT_EQ(config->listeners[0].max_request_size, 2048);
   EXPECT_EQ(config->listeners[0].http_read_timeout, seconds(45));
   EXPECT_EQ(config->listeners[1].max_request_size, 0);  // no limit
+  EXPECT_EQ(config->listeners[0].io_threads, 0);        // one per core
+  EXPECT_EQ(config->listeners[1].io_threads, 3);
   EXPECT_EQ(config->default_lease_ttl, seconds(60));
   EXPECT_EQ(config->max_lease_ttl, hours(48));
 }
@@ -307,6 +310,12 @@ const BadConfig kBadConfigs[] = {
      "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  max_request_size = "
      "\"big\"\n}\n",
      {"config.hcl:4: listener \"tcp\": max_request_size: expected an integer"}},
+    {"listener_negative_io_threads",
+     "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  io_threads = -2\n}\n",
+     {"config.hcl:4: listener \"tcp\": io_threads: must be between 0 (one per core) and 1024"}},
+    {"listener_too_many_io_threads",
+     "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  io_threads = 5000\n}\n",
+     {"config.hcl:4: listener \"tcp\": io_threads: must be between 0 (one per core) and 1024"}},
     {"ui_string", kWrongBool.c_str(), {"config.hcl:3: ui: expected true or false"}},
     {"disable_mlock_list",
      kWrongBoolList.c_str(),

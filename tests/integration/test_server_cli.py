@@ -176,5 +176,28 @@ class OperatorCliTest(unittest.TestCase):
         self.assertIn("127.0.0.1:1", r.stderr)
 
 
+class IoThreadsTest(unittest.TestCase):
+    """listener "tcp" { io_threads = N } runs N I/O threads (named coffer-io)
+    for the listener; 0, the default, runs one per core."""
+
+    def io_threads_with(self, extra):
+        d = tempfile.mkdtemp(prefix="coffer-io-")
+        srv = harness.start_config(d, harness.write_config(d, extra_listener=extra))
+        try:
+            names = []
+            for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
+                with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
+                    names.append(f.read().strip())
+            return names.count("coffer-io")
+        finally:
+            srv.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_io_threads_sets_the_listener_thread_count(self):
+        self.assertEqual(self.io_threads_with("  io_threads = 6\n"), 6)
+        self.assertEqual(self.io_threads_with("  io_threads = 1\n"), 1)
+        self.assertEqual(self.io_threads_with(""), os.cpu_count())
+
+
 if __name__ == "__main__":
     unittest.main()
