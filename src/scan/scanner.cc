@@ -106,7 +106,11 @@ Result<ScanReport> Scanner::ScanPath(const std::filesystem::path& root) const {
       std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= files.size()) break;
       const FileEntry& e = *files[i];
-      Status s = ReadFileInto(e.full, buf);
+      Status s = ReadFileInto(e.full, buf, options_.max_file_size);
+      if (s.code() == Code::kTooLarge) {
+        ++stats.skipped_large;
+        continue;
+      }
       if (!s.ok()) {
         warnings.push_back(s.message());
         continue;
@@ -119,12 +123,16 @@ Result<ScanReport> Scanner::ScanPath(const std::filesystem::path& root) const {
       stats.bytes_scanned += buf.size();
       for (Finding& f : ScanBuffer(e.display, buf)) local.push_back(std::move(f));
     }
-    WipeString(buf);  // it held plaintext secrets
+    // It held plaintext secrets, also past its current size (a larger file
+    // read earlier): resizing to the capacity overwrites that tail too.
+    buf.resize(buf.capacity());
+    WipeString(buf);
     std::scoped_lock lock(mu);
     for (Finding& f : local) report.findings.push_back(std::move(f));
     report.stats.files_scanned += stats.files_scanned;
     report.stats.bytes_scanned += stats.bytes_scanned;
     report.stats.skipped_binary += stats.skipped_binary;
+    report.stats.skipped_large += stats.skipped_large;
     for (std::string& w : warnings) report.warnings.push_back(std::move(w));
   };
   std::vector<std::thread> pool;

@@ -1,11 +1,14 @@
 #include "scan/walker.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+
+#include "common/secret_bytes.h"
 
 namespace coffer::scan {
 namespace fs = std::filesystem;
@@ -47,20 +50,40 @@ Result<WalkResult> ListFiles(const fs::path& root, std::uint64_t max_size) {
   return out;
 }
 
-Status ReadFileInto(const fs::path& path, std::string& buf) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Status ReadFileInto(const fs::path& path, std::string& buf, std::uint64_t max_size) {
+  // The file was listed as a regular file of at most max_size bytes, but it
+  // may have changed since: not following a symlink and not blocking on a
+  // FIFO put there meanwhile, and reading no more than max_size bytes, keep
+  // a swapped or growing file (a log, a link to /dev/zero) from hanging the
+  // scan or filling memory.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
+    if (err == ELOOP) return Unsupported("skipped " + path.string() + ": now a symbolic link");
     return err == ENOENT
                ? NotFound("cannot open " + path.string())
                : PermissionDenied("cannot open " + path.string() + ": " + std::strerror(err));
   }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Unsupported("skipped " + path.string() + ": no longer a regular file");
+  }
   buf.clear();
   std::size_t used = 0;
   for (;;) {
+    if (used > max_size) {
+      ::close(fd);
+      WipeString(buf);
+      return TooLarge("skipped " + path.string() + ": it grew past the size limit");
+    }
     if (buf.size() - used < 64 * 1024)
       buf.resize(std::max<std::size_t>(buf.size() * 2, 128 * 1024));
-    ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
+    // One byte past the limit is enough to tell that the file exceeds it.
+    const std::size_t space = buf.size() - used;
+    const std::uint64_t allowed = max_size - used;
+    const std::size_t want = allowed >= space ? space : static_cast<std::size_t>(allowed) + 1;
+    ssize_t n = ::read(fd, buf.data() + used, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       ::close(fd);

@@ -28,9 +28,12 @@ struct WalkResult {
 // does not exist.
 Result<WalkResult> ListFiles(const std::filesystem::path& root, std::uint64_t max_size);
 
-// Reads a whole file into `buf` (reused across calls to avoid reallocating).
-// Errors: kNotFound / kPermissionDenied / kInternal with the path, no content.
-Status ReadFileInto(const std::filesystem::path& path, std::string& buf);
+// Reads a whole regular file of at most `max_size` bytes into `buf` (reused
+// across calls to avoid reallocating). Does not follow a symlink or block on
+// a FIFO. Errors: kTooLarge when it holds more than `max_size` bytes now;
+// kUnsupported when it is no longer a regular file; kNotFound /
+// kPermissionDenied / kInternal. Messages carry the path, no content.
+Status ReadFileInto(const std::filesystem::path& path, std::string& buf, std::uint64_t max_size);
 
 bool LooksBinary(std::string_view content);
 

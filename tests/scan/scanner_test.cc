@@ -3,6 +3,7 @@
 #include "scan/scanner.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "scan/git.h"
 #include "scan/report.h"
 #include "scan/runner.h"
+#include "scan/walker.h"
 
 namespace coffer::scan {
 namespace {
@@ -78,6 +80,32 @@ TEST_F(TempTree, SkipsGitNodeModulesBinaryAndLargeFiles) {
   EXPECT_EQ(r->findings[0].path, "ok.txt");
   EXPECT_EQ(r->stats.skipped_binary, 1u);
   EXPECT_EQ(r->stats.skipped_large, 1u);
+}
+
+// A file read after the walk listed it may have grown, or been replaced by
+// a FIFO or a symbolic link: the read stops at the limit and neither blocks
+// nor follows the link.
+TEST_F(TempTree, ReadStopsAtTheLimitAndRefusesWhatIsNoLongerAFile) {
+  std::string buf = "left over";
+  Write("exact.txt", std::string(1000, 'a'));
+  ASSERT_TRUE(ReadFileInto(root_ / "exact.txt", buf, 1000).ok());
+  EXPECT_EQ(buf.size(), 1000u);
+
+  Write("grown.txt", std::string(300 * 1024, 'b'));
+  Status s = ReadFileInto(root_ / "grown.txt", buf, 1000);
+  EXPECT_EQ(s.code(), Code::kTooLarge) << s.message();
+  EXPECT_TRUE(buf.empty());
+  s = ReadFileInto(root_ / "grown.txt", buf, 300 * 1024 - 1);
+  EXPECT_EQ(s.code(), Code::kTooLarge) << s.message();
+
+  ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
+  s = ReadFileInto(root_ / "fifo", buf, 1000);  // would block without a writer
+  EXPECT_EQ(s.code(), Code::kUnsupported) << s.message();
+
+  fs::create_symlink("/dev/zero", root_ / "link");
+  s = ReadFileInto(root_ / "link", buf, 1000);
+  EXPECT_EQ(s.code(), Code::kUnsupported) << s.message();
+  EXPECT_EQ(s.message().find("aaa"), std::string::npos);
 }
 
 TEST_F(TempTree, InlineIgnore) {
