@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 
+#include "common/log.h"
 #include "crypto/random.h"
 #include "policy/policy.h"
 
@@ -13,6 +14,17 @@ namespace {
 constexpr std::string_view kEntity = "entity/";
 constexpr std::string_view kAlias = "alias/";
 constexpr std::string_view kGroup = "group/";
+
+// Entity and group names match without regard to (ASCII) case, as Vault's
+// identity store does by default: "bob" and "BOB" are one name. The name
+// itself keeps the spelling it was given.
+std::string NameKey(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return key;
+}
 
 std::string AliasKey(std::string_view accessor, std::string_view name) {
   std::string k(accessor);
@@ -46,13 +58,18 @@ storage::Op DeleteOp(std::string_view kind, const std::string& id) {
 void IdentityStore::Snapshot::Reindex() {
   entity_by_name.clear();
   group_by_name.clear();
+  name_clashes = 0;
   alias_by_key.clear();
   entity_groups.clear();
   group_parents.clear();
-  for (const auto& [id, e] : entities) entity_by_name[e.name] = id;
+  for (const auto& [id, e] : entities) {
+    // A clash was stored before names matched without case: the entity is
+    // then reachable by id only.
+    if (!entity_by_name.emplace(NameKey(e.name), id).second) ++name_clashes;
+  }
   for (const auto& [id, a] : aliases) alias_by_key[AliasKey(a.mount_accessor, a.name)] = id;
   for (const auto& [id, g] : groups) {
-    group_by_name[g.name] = id;
+    if (!group_by_name.emplace(NameKey(g.name), id).second) ++name_clashes;
     for (const auto& m : g.member_entity_ids) entity_groups[m].insert(id);
     for (const auto& sub : g.member_group_ids) group_parents[sub].insert(id);
   }
@@ -122,6 +139,12 @@ Status IdentityStore::Load() {
     return Status::Ok();
   }));
   Swap(std::move(next));
+  if (std::size_t n = Current()->name_clashes; n > 0) {
+    spdlog::warn(
+        "identity: {} entities or groups share a name with another in a different case; "
+        "names match without regard to case, so look those up by id",
+        n);
+  }
   return Status::Ok();
 }
 
@@ -141,7 +164,7 @@ std::optional<Entity> IdentityStore::EntityById(std::string_view id) const {
 
 std::optional<Entity> IdentityStore::EntityByName(std::string_view name) const {
   auto s = Current();
-  auto it = s->entity_by_name.find(std::string(name));
+  auto it = s->entity_by_name.find(NameKey(name));
   if (it == s->entity_by_name.end()) return std::nullopt;
   return s->entities.at(it->second);
 }
@@ -163,7 +186,7 @@ Result<std::pair<Entity, bool>> IdentityStore::UpsertEntity(
     } else {
       return Err(NotFound("entity not found"));
     }
-  } else if (auto it = cur->entity_by_name.find(std::string(name));
+  } else if (auto it = cur->entity_by_name.find(NameKey(name));
              !name.empty() && it != cur->entity_by_name.end()) {
     e = cur->entities.at(it->second);
   } else {
@@ -177,7 +200,7 @@ Result<std::pair<Entity, bool>> IdentityStore::UpsertEntity(
   TRY(mutate(e));
   if (e.name.empty()) return Err(InvalidArgument("entity name cannot be empty"));
   TRY(CheckPolicies(e.policies));
-  if (auto it = cur->entity_by_name.find(e.name);
+  if (auto it = cur->entity_by_name.find(NameKey(e.name));
       it != cur->entity_by_name.end() && it->second != e.id) {
     return Err(InvalidArgument("entity name is already in use"));
   }
@@ -314,7 +337,7 @@ std::optional<Group> IdentityStore::GroupById(std::string_view id) const {
 
 std::optional<Group> IdentityStore::GroupByName(std::string_view name) const {
   auto s = Current();
-  auto it = s->group_by_name.find(std::string(name));
+  auto it = s->group_by_name.find(NameKey(name));
   if (it == s->group_by_name.end()) return std::nullopt;
   return s->groups.at(it->second);
 }
@@ -323,7 +346,8 @@ Status IdentityStore::CheckGroup(const Snapshot& s, const Group& g) const {
   if (g.name.empty()) return InvalidArgument("group name cannot be empty");
   if (g.type != "internal") return InvalidArgument("only internal groups are supported");
   TRY(CheckPolicies(g.policies));
-  if (auto it = s.group_by_name.find(g.name); it != s.group_by_name.end() && it->second != g.id) {
+  if (auto it = s.group_by_name.find(NameKey(g.name));
+      it != s.group_by_name.end() && it->second != g.id) {
     return InvalidArgument("group name is already in use");
   }
   for (const auto& e : g.member_entity_ids) {
@@ -362,7 +386,7 @@ Result<std::pair<Group, bool>> IdentityStore::UpsertGroup(
     auto it = cur->groups.find(std::string(id));
     if (it == cur->groups.end()) return Err(NotFound("group not found"));
     g = it->second;
-  } else if (auto it = cur->group_by_name.find(std::string(name));
+  } else if (auto it = cur->group_by_name.find(NameKey(name));
              !name.empty() && it != cur->group_by_name.end()) {
     g = cur->groups.at(it->second);
   } else {

@@ -112,12 +112,15 @@ class IdentityStore {
     std::unordered_map<std::string, Entity> entities;
     std::unordered_map<std::string, Alias> aliases;
     std::unordered_map<std::string, Group> groups;
-    // Derived indexes, rebuilt by Reindex().
+    // Derived indexes, rebuilt by Reindex(). Names are keyed lower-cased.
     std::unordered_map<std::string, std::string> entity_by_name;
     std::unordered_map<std::string, std::string> group_by_name;
     std::unordered_map<std::string, std::string> alias_by_key;             // accessor '\0' name
     std::unordered_map<std::string, std::set<std::string>> entity_groups;  // direct
     std::unordered_map<std::string, std::set<std::string>> group_parents;
+    // Entities or groups whose name another one has in a different case
+    // (stored before names matched without case); set by Reindex().
+    std::size_t name_clashes = 0;
     void Reindex();
   };
 

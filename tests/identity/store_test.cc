@@ -59,6 +59,55 @@ TEST_F(IdentityStoreTest, EntityCreateUpdateByNameAndId) {
   EXPECT_EQ(unknown.error().code(), Code::kNotFound);
 }
 
+// As in Vault, entity and group names match without regard to case: "Bob"
+// and "BOB" are one name. The name keeps the spelling it was created with.
+TEST_F(IdentityStoreTest, NamesMatchWithoutRegardToCase) {
+  std::string bob = NewEntity("Bob");
+  auto found = store_.EntityByName("bOB");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, bob);
+  auto by_name = store_.UpsertEntity("", "BOB", false, [](Entity& e) {
+    e.policies = {"p1"};
+    return Status::Ok();
+  });
+  ASSERT_TRUE(by_name);
+  EXPECT_FALSE(by_name->second);  // updated, not created
+  EXPECT_EQ(by_name->first.id, bob);
+  EXPECT_EQ(by_name->first.name, "Bob");
+  std::string other = NewEntity("carol");
+  auto clash = store_.UpsertEntity(other, "", false, [](Entity& e) {
+    e.name = "bob";
+    return Status::Ok();
+  });
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code(), Code::kInvalidArgument);
+  // Its own name in another case is no clash.
+  auto recased = store_.UpsertEntity(bob, "", false, [](Entity& e) {
+    e.name = "BOB";
+    return Status::Ok();
+  });
+  ASSERT_TRUE(recased) << recased.error().ToString();
+  EXPECT_EQ(store_.EntityByName("bob")->name, "BOB");
+
+  std::string admins = NewGroup("Admins", {}, {});
+  ASSERT_TRUE(store_.GroupByName("ADMINS"));
+  EXPECT_EQ(store_.GroupByName("ADMINS")->id, admins);
+  auto group = store_.UpsertGroup("", "admins", [](Group& g) {
+    g.policies = {"p2"};
+    return Status::Ok();
+  });
+  ASSERT_TRUE(group);
+  EXPECT_FALSE(group->second);
+  EXPECT_EQ(group->first.id, admins);
+  std::string ops = NewGroup("ops", {}, {});
+  auto group_clash = store_.UpsertGroup(ops, "", [](Group& g) {
+    g.name = "ADMINS";
+    return Status::Ok();
+  });
+  ASSERT_FALSE(group_clash);
+  EXPECT_EQ(group_clash.error().code(), Code::kInvalidArgument);
+}
+
 TEST_F(IdentityStoreTest, NamesAreUniqueAndRootIsRefused) {
   NewEntity("alice");
   std::string bob = NewEntity("bob");
