@@ -73,8 +73,8 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
                                        bool subkeys) {
   std::int64_t version = 0;
   if (auto v = Param(request, "version")) {
+    // Vault reads the latest for any version of 0 or below.
     ASSIGN_OR_RETURN(version, ParseInt(*v, "version"));
-    if (version < 0) return Err(InvalidArgument("\"version\" must not be negative"));
   }
   std::int64_t depth = 0;
   if (subkeys) {

@@ -64,6 +64,12 @@ TEST_F(KvV2Test, WriteAndReadVersions) {
   EXPECT_EQ(*missing_version->raw, (Json{{"errors", Json::array()}}));
   EXPECT_EQ(Read("nope")->http_status, 404);
   EXPECT_EQ(Read("app/db", {{"version", "x"}}).error().code(), Code::kInvalidArgument);
+  // As in Vault, a version of 0 or below reads the latest.
+  for (const char* v : {"0", "-1"}) {
+    auto r = Read("app/db", {{"version", v}});
+    ASSERT_TRUE(r.has_value()) << v << ": " << r.error().ToString();
+    EXPECT_EQ(r->data["metadata"]["version"], 2) << v;
+  }
 }
 
 TEST_F(KvV2Test, StorageLayoutIsOneRecordPerVersion) {
