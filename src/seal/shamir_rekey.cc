@@ -211,6 +211,10 @@ Result<RekeyVerifyResult> ShamirSeal::RekeyVerifyUpdate(const SecretBytes& share
   auto rebuilt = Rebuild(submitted, attempt.config.secret_shares);
   submitted.clear();
   if (!rebuilt.has_value() || !rebuilt->Equals(attempt.new_unseal_key)) {
+    // As Vault does, a failed verification draws a new nonce: the holders
+    // start over deliberately, and shares sent with the old nonce (a retry
+    // of the same mistake) are refused.
+    ASSIGN_OR_RETURN(attempt.verification_nonce, crypto::NewUuid());
     return Err(InvalidArgument("rekey verification failed: the key shares are invalid"));
   }
   rebuilt->Clear();

@@ -274,7 +274,7 @@ TEST_F(ShamirRekeyTest, VerificationKeepsOldSharesUntilVerified) {
   for (int i : {0, 1, 2}) r = seal_.RekeyUpdate(shares_[static_cast<std::size_t>(i)], st->nonce);
   ASSERT_TRUE(r.has_value() && r->complete);
   ASSERT_EQ(r->shares.size(), 4u);
-  const std::string vnonce = r->status.verification_nonce;
+  std::string vnonce = r->status.verification_nonce;
   EXPECT_EQ(vnonce.size(), 36u);
   EXPECT_NE(vnonce, st->nonce);
   EXPECT_EQ(physical_.transacts, 0);  // nothing active yet
@@ -294,6 +294,11 @@ TEST_F(ShamirRekeyTest, VerificationKeepsOldSharesUntilVerified) {
   EXPECT_EQ(bad.error().message(), "rekey verification failed: the key shares are invalid");
   EXPECT_EQ(seal_.RekeyVerifyProgress()->progress, 0);
   EXPECT_EQ(physical_.transacts, 0);
+  // The failure drew a new nonce, as in Vault: the old one is refused.
+  const std::string after_failure = seal_.RekeyVerifyProgress()->nonce;
+  EXPECT_NE(after_failure, vnonce);
+  EXPECT_EQ(seal_.RekeyVerifyUpdate(r->shares[0], vnonce).error().message(), "incorrect nonce");
+  vnonce = after_failure;
 
   // Cancel of the verification: new nonce, the attempt stays.
   auto cancelled = seal_.RekeyVerifyCancel();
