@@ -223,6 +223,12 @@ class RekeyTest(unittest.TestCase):
             status, v, _ = self.req("PUT", "/v1/sys/rekey/verify", {"key": k, "nonce": vnonce})
         self.assertEqual(status, 400, v)
         self.assertIn("verification failed", v["errors"][0])
+        # As in Vault, the failure drew a new verification nonce.
+        status, v, _ = self.req("GET", "/v1/sys/rekey/verify")
+        self.assertNotEqual(v["nonce"], vnonce)
+        self.assertEqual(self.req("PUT", "/v1/sys/rekey/verify",
+                                  {"key": new[1], "nonce": vnonce})[0], 400)
+        vnonce = v["nonce"]
 
         for i, k in enumerate(new[1:]):
             status, v, _ = self.req("PUT", "/v1/sys/rekey/verify", {"key": k, "nonce": vnonce})
