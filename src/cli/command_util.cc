@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "common/duration.h"
+#include "common/encoding.h"
 
 namespace coffer::cli {
 
@@ -138,6 +139,37 @@ bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_tt
   }
   client.SetHeader("X-Vault-Wrap-TTL", wrap_ttl);
   return true;
+}
+
+bool RefuseShareArgument(Invocation& inv, std::string& arg) {
+  if (arg.empty() || arg == "-") return true;
+  WipeString(arg);
+  inv.err() << "Error: unseal key shares are not taken on the command line (they would show "
+               "in the process list and shell history). Leave the argument out to be asked "
+               "for the share, or pipe it on stdin.\n";
+  return false;
+}
+
+Result<Json> PostShare(ApiClient& client, Invocation& inv, std::string_view path,
+                       std::string_view nonce, std::string_view prompt) {
+  Result<SecretBytes> key = inv.ReadSecret(prompt);
+  if (!key) return Err(key.error());
+  std::string body;
+  body.reserve(key->size() * 6 + nonce.size() + 32);
+  body += "{\"key\":";
+  AppendJsonString(body, key->view());
+  body += ",\"nonce\":";
+  AppendJsonString(body, nonce);
+  body += '}';
+  Result<Json> resp = client.Request("PUT", path, body);
+  WipeString(body);
+  if (!resp) {
+    Status st(resp.error().code(), Redact(resp.error().message(), key->view()));
+    key->Clear();
+    return Err(std::move(st));
+  }
+  key->Clear();
+  return resp;
 }
 
 }  // namespace coffer::cli

@@ -54,6 +54,16 @@ void WipeJson(Json& value);
 std::string DescribeFailure(const ApiClient& client, std::string_view method, std::string_view path,
                             const Result<ApiResponse>& resp);
 
+// An unseal key share given as a positional argument: only "-" (stdin) is
+// accepted. Otherwise wipes it, prints why on err() and returns false.
+bool RefuseShareArgument(Invocation& inv, std::string& arg);
+
+// Reads a share (hidden on a terminal, one line of stdin otherwise) and PUTs
+// {"key": <share>, "nonce": nonce} to `path` (sys/rekey/*, sys/generate-root/
+// update). The share is wiped; an error message never contains it.
+Result<Json> PostShare(ApiClient& client, Invocation& inv, std::string_view path,
+                       std::string_view nonce, std::string_view prompt);
+
 // Sends a request and wipes `body` afterwards.
 Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_view path,
                        std::string& body);

@@ -1,9 +1,10 @@
 // `coffer operator ...`: init, unseal, seal, rotate, key-status, rekey
-// (operator_rekey.cc).
+// (operator_rekey.cc), generate-root (operator_generate_root.cc).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/command_util.h"
+#include "cli/operator_generate_root.h"
 #include "cli/operator_rekey.h"
 #include "cli/status.h"
 #include "common/encoding.h"
@@ -303,6 +304,8 @@ void RegisterOperatorCommands(Registry& registry) {
                 "  it has done.",
                 [] { return std::make_unique<KeyStatusCommand>(false); }});
   registry.Add({"operator rekey", "Generates new unseal keys", kRekeyHelp, NewRekeyCommand});
+  registry.Add({"operator generate-root", "Generates a new root token", kGenerateRootHelp,
+                NewGenerateRootCommand});
 }
 
 }  // namespace coffer::cli

@@ -58,13 +58,7 @@ class RekeyCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (!key_arg_.empty() && key_arg_ != "-") {
-      WipeString(key_arg_);
-      inv.err() << "Error: unseal key shares are not taken on the command line (they would "
-                   "show in the process list and shell history). Leave the argument out to "
-                   "be asked for the share, or pipe it on stdin.\n";
-      return kLocalError;
-    }
+    if (!RefuseShareArgument(inv, key_arg_)) return kLocalError;
     if (!pgp_keys_.empty() || backup_) {
       inv.err() << "Error: -pgp-keys and -backup are not supported: the new shares are "
                    "printed in clear\n";
@@ -171,24 +165,7 @@ class RekeyCommand : public Command {
   Result<Json> SendShare(Invocation& inv, const char* path, std::string_view prompt) {
     ASSIGN_OR_RETURN(std::string nonce, Nonce(inv));
     WipeString(key_arg_);
-    Result<SecretBytes> key = inv.ReadSecret(prompt);
-    if (!key) return Err(key.error());
-    std::string body;
-    body.reserve(key->size() * 6 + nonce.size() + 32);
-    body += "{\"key\":";
-    AppendJsonString(body, key->view());
-    body += ",\"nonce\":";
-    AppendJsonString(body, nonce);
-    body += '}';
-    Result<Json> resp = client_->Request("PUT", path, body);
-    WipeString(body);
-    if (!resp) {
-      Status st(resp.error().code(), Redact(resp.error().message(), key->view()));
-      key->Clear();
-      return Err(std::move(st));
-    }
-    key->Clear();
-    return resp;
+    return PostShare(*client_, inv, path, nonce, prompt);
   }
 
   int Update(Invocation& inv) {

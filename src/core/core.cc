@@ -423,6 +423,14 @@ logical::Response Core::HandleRequest(logical::Request& request) {
     if (!s.ok()) return http::ResponseFor(s);
     return Finish(logical::Response{});
   }
+  if (SystemBackend::IsGenerateRootPath(request.path)) {
+    // No token and no audit, like sys/rekey; the new root token is made
+    // under the state lock, so a seal cannot remove the token store
+    // underneath.
+    std::shared_lock lock(state_mu_);
+    if (sealed_.load()) return http::ResponseFor(::coffer::Sealed("Coffer is sealed"));
+    return Finish(SystemBackend(*this).GenerateRoot(request));
+  }
   if (request.path == "sys/unseal" || request.path == "sys/init" ||
       SystemBackend::IsRekeyPath(request.path)) {
     // These take the state lock themselves.

@@ -17,10 +17,6 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-bool IsWrite(const logical::Request& request) {
-  return request.operation == Operation::kUpdate || request.operation == Operation::kCreate;
-}
-
 Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
 
 Result<int> IntField(const logical::Request& request, const char* name) {
@@ -61,27 +57,6 @@ Status RefuseUnsupported(const logical::Request& request) {
   return Status::Ok();
 }
 
-// The share in "key", hex or base64, as sys/unseal takes it.
-Result<SecretBytes> KeyField(const logical::Request& request) {
-  const Json* key = request.Field("key");
-  if (key == nullptr || !key->is_string() || key->get_ref<const std::string&>().empty()) {
-    return Err(InvalidArgument("'key' must be specified in request body as JSON"));
-  }
-  const std::string& text = key->get_ref<const std::string&>();
-  std::optional<SecretBytes> bytes = HexDecode(text);
-  if (!bytes) bytes = Base64Decode(text);
-  if (!bytes) return Err(InvalidArgument("'key' must be a valid hex or base64 string"));
-  return std::move(*bytes);
-}
-
-Result<std::string> NonceField(const logical::Request& request) {
-  const Json* nonce = request.Field("nonce");
-  if (nonce == nullptr || !nonce->is_string() || nonce->get_ref<const std::string&>().empty()) {
-    return Err(InvalidArgument("missing nonce"));
-  }
-  return nonce->get<std::string>();
-}
-
 Json StatusJson(const seal::RekeyStatus& s) {
   Json j{{"started", s.started},
          {"nonce", s.nonce},
@@ -119,7 +94,7 @@ Result<logical::Response> RekeyInit(seal::ShamirSeal& seal, const logical::Reque
     TRY(seal.RekeyCancel());
     return logical::Response{};
   }
-  if (!IsWrite(request)) return Err(MethodNotAllowed());
+  if (!internal::IsWrite(request)) return Err(MethodNotAllowed());
   TRY(RefuseUnsupported(request));
   ASSIGN_OR_RETURN(int shares, IntField(request, "secret_shares"));
   ASSIGN_OR_RETURN(int threshold, IntField(request, "secret_threshold"));
@@ -129,9 +104,9 @@ Result<logical::Response> RekeyInit(seal::ShamirSeal& seal, const logical::Reque
 }
 
 Result<logical::Response> RekeyUpdate(seal::ShamirSeal& seal, const logical::Request& request) {
-  if (!IsWrite(request)) return Err(MethodNotAllowed());
-  ASSIGN_OR_RETURN(std::string nonce, NonceField(request));
-  ASSIGN_OR_RETURN(SecretBytes key, KeyField(request));
+  if (!internal::IsWrite(request)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(std::string nonce, internal::ShareNonceField(request));
+  ASSIGN_OR_RETURN(SecretBytes key, internal::ShareKeyField(request));
   ASSIGN_OR_RETURN(seal::RekeyUpdateResult result, seal.RekeyUpdate(key, nonce));
   key.Clear();
   if (!result.complete) return Raw(StatusJson(result.status));
@@ -165,9 +140,9 @@ Result<logical::Response> RekeyVerify(seal::ShamirSeal& seal, const logical::Req
     ASSIGN_OR_RETURN(seal::RekeyVerifyStatus status, seal.RekeyVerifyCancel());
     return Raw(VerifyStatusJson(status));
   }
-  if (!IsWrite(request)) return Err(MethodNotAllowed());
-  ASSIGN_OR_RETURN(std::string nonce, NonceField(request));
-  ASSIGN_OR_RETURN(SecretBytes key, KeyField(request));
+  if (!internal::IsWrite(request)) return Err(MethodNotAllowed());
+  ASSIGN_OR_RETURN(std::string nonce, internal::ShareNonceField(request));
+  ASSIGN_OR_RETURN(SecretBytes key, internal::ShareKeyField(request));
   ASSIGN_OR_RETURN(seal::RekeyVerifyResult result, seal.RekeyVerifyUpdate(key, nonce));
   key.Clear();
   if (!result.complete) return Raw(VerifyStatusJson(result.status));
@@ -175,6 +150,35 @@ Result<logical::Response> RekeyVerify(seal::ShamirSeal& seal, const logical::Req
 }
 
 }  // namespace
+
+namespace internal {
+
+bool IsWrite(const logical::Request& request) {
+  return request.operation == Operation::kUpdate || request.operation == Operation::kCreate;
+}
+
+// The share in "key", hex or base64, as sys/unseal takes it.
+Result<SecretBytes> ShareKeyField(const logical::Request& request) {
+  const Json* key = request.Field("key");
+  if (key == nullptr || !key->is_string() || key->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("'key' must be specified in request body as JSON"));
+  }
+  const std::string& text = key->get_ref<const std::string&>();
+  std::optional<SecretBytes> bytes = HexDecode(text);
+  if (!bytes) bytes = Base64Decode(text);
+  if (!bytes) return Err(InvalidArgument("'key' must be a valid hex or base64 string"));
+  return std::move(*bytes);
+}
+
+Result<std::string> ShareNonceField(const logical::Request& request) {
+  const Json* nonce = request.Field("nonce");
+  if (nonce == nullptr || !nonce->is_string() || nonce->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("missing nonce"));
+  }
+  return nonce->get<std::string>();
+}
+
+}  // namespace internal
 
 bool SystemBackend::IsRekeyPath(std::string_view path) {
   return path == "sys/rekey/init" || path == "sys/rekey/update" || path == "sys/rekey/verify";

@@ -13,6 +13,15 @@ namespace coffer::core {
 
 class Core;
 
+namespace internal {
+// The unseal key share in "key" (hex or base64, as sys/unseal takes it) and
+// the attempt's "nonce" of sys/rekey/* and sys/generate-root/update.
+Result<SecretBytes> ShareKeyField(const logical::Request& request);
+Result<std::string> ShareNonceField(const logical::Request& request);
+// PUT or POST.
+bool IsWrite(const logical::Request& request);
+}  // namespace internal
+
 class SystemBackend {
  public:
   explicit SystemBackend(Core& core) : core_(core) {}
@@ -31,6 +40,12 @@ class SystemBackend {
 
   // sys/rekey/init, sys/rekey/update, sys/rekey/verify (sys_rekey.cc).
   static bool IsRekeyPath(std::string_view path);
+
+  // sys/generate-root/attempt and /update (sys_generate_root.cc): answered
+  // without a token and before the audit stage, under the core's state
+  // lock, only while unsealed.
+  static bool IsGenerateRootPath(std::string_view path);
+  Result<logical::Response> GenerateRoot(const logical::Request& request);
 
   // Every other sys/ path.
   Result<logical::Response> Handle(const logical::Request& request);

@@ -1,5 +1,6 @@
 // ShamirSeal's rekey: replaces the unseal key and its shares (Vault's
-// sys/rekey/init, update and verify).
+// sys/rekey/init, update and verify); and generate-root, which checks a
+// threshold of the current shares for a new root token (sys/generate-root).
 
 #include <utility>
 
@@ -40,11 +41,12 @@ Result<std::vector<SecretBytes>> SplitKey(const SecretBytes& key, const SealConf
 }
 
 Status AddShare(std::vector<SecretBytes>& submitted, const SecretBytes& share,
-                std::size_t expected_size) {
+                std::size_t expected_size, const char* operation = "rekey") {
   if (share.size() != expected_size) return InvalidArgument("invalid key: wrong length");
   for (const SecretBytes& seen : submitted) {
     if (seen.Equals(share)) {
-      return InvalidArgument("given key has already been provided during this rekey operation");
+      return InvalidArgument(std::string("given key has already been provided during this ") +
+                             operation + " operation");
     }
   }
   submitted.push_back(share.Clone());
@@ -98,6 +100,22 @@ Result<RekeyStatus> ShamirSeal::RekeyInit(int shares, int threshold, bool requir
   return RekeyStatusLocked(current);
 }
 
+Result<ShamirSeal::OpenedRootKey> ShamirSeal::OpenRootKeyLocked(std::vector<SecretBytes>& submitted,
+                                                                const SealConfig& config,
+                                                                Status failure) {
+  std::vector<SecretBytes> shares = std::move(submitted);
+  submitted.clear();
+  auto unseal_key = Rebuild(shares, config.secret_shares);
+  shares.clear();
+  if (!unseal_key.has_value()) return Err(std::move(failure));
+  ASSIGN_OR_RETURN(std::optional<storage::Entry> entry, physical_.Get(kRootKeyPath));
+  if (!entry.has_value()) return Err(Internal("root key is missing from storage"));
+  auto root_key = barrier::DecryptSecret(*unseal_key, entry->value, kRootKeyPath);
+  unseal_key->Clear();
+  if (!root_key.has_value()) return Err(std::move(failure));
+  return OpenedRootKey{std::move(*root_key), std::move(*entry)};
+}
+
 Result<RekeyStatus> ShamirSeal::RekeyProgress() {
   std::scoped_lock lock(mu_);
   TRY(RekeyCheckLocked());
@@ -135,16 +153,8 @@ Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
   }
 
   // The threshold is reached: whatever happens next, these shares are spent.
-  std::vector<SecretBytes> submitted = std::move(attempt.submitted);
-  attempt.submitted.clear();
-  auto unseal_key = Rebuild(submitted, current->secret_shares);
-  submitted.clear();
-  if (!unseal_key.has_value()) return Err(RekeyFailed());
-  ASSIGN_OR_RETURN(std::optional<storage::Entry> entry, physical_.Get(kRootKeyPath));
-  if (!entry.has_value()) return Err(Internal("root key is missing from storage"));
-  auto root_key = barrier::DecryptSecret(*unseal_key, entry->value, kRootKeyPath);
-  unseal_key->Clear();
-  if (!root_key.has_value()) return Err(RekeyFailed());
+  ASSIGN_OR_RETURN(OpenedRootKey opened,
+                   OpenRootKeyLocked(attempt.submitted, *current, RekeyFailed()));
 
   ASSIGN_OR_RETURN(SecretBytes new_key, crypto::RandomSecret(kKeySize));
   ASSIGN_OR_RETURN(result.shares, SplitKey(new_key, attempt.config));
@@ -155,14 +165,14 @@ Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
     ASSIGN_OR_RETURN(std::string verification_nonce, crypto::NewUuid());
     attempt.pending = true;
     attempt.new_unseal_key = std::move(new_key);
-    attempt.root_key = std::move(*root_key);
-    attempt.root_revision = entry->revision;
+    attempt.root_key = std::move(opened.key);
+    attempt.root_revision = opened.entry.revision;
     attempt.verification_nonce = std::move(verification_nonce);
     result.status = RekeyStatusLocked(current);
     return result;
   }
   result.status = RekeyStatusLocked(current);
-  Status committed = CommitRekeyLocked(new_key, *root_key, entry->revision, attempt.config);
+  Status committed = CommitRekeyLocked(new_key, opened.key, opened.entry.revision, attempt.config);
   if (!committed.ok()) {
     result.shares.clear();  // never handed out: the old shares stay active
     return Err(std::move(committed));
@@ -245,6 +255,73 @@ Status ShamirSeal::CommitRekeyLocked(const SecretBytes& unseal_key, const Secret
   TRY(st);
   config_ = config;
   return Status::Ok();
+}
+
+Result<GenerateRootStatus> ShamirSeal::GenerateRootInit(SecretBytes otp) {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
+  if (generate_root_.has_value()) {
+    return Err(InvalidArgument("root generation already in progress"));
+  }
+  ASSIGN_OR_RETURN(std::string nonce, crypto::NewUuid());
+  generate_root_.emplace();
+  generate_root_->nonce = std::move(nonce);
+  generate_root_->otp = std::move(otp);
+  return GenerateRootStatusLocked(current);
+}
+
+GenerateRootStatus ShamirSeal::GenerateRootStatusLocked(
+    const std::optional<SealConfig>& current) const {
+  GenerateRootStatus s;
+  if (current.has_value()) s.required = current->secret_threshold;
+  if (!generate_root_.has_value()) return s;
+  s.started = true;
+  s.nonce = generate_root_->nonce;
+  s.progress = static_cast<int>(generate_root_->submitted.size());
+  return s;
+}
+
+Result<GenerateRootStatus> ShamirSeal::GenerateRootProgress() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  return GenerateRootStatusLocked(current);
+}
+
+Status ShamirSeal::GenerateRootCancel() {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  generate_root_.reset();
+  return Status::Ok();
+}
+
+Result<GenerateRootUpdateResult> ShamirSeal::GenerateRootUpdate(const SecretBytes& share,
+                                                                std::string_view nonce) {
+  std::scoped_lock lock(mu_);
+  TRY(RekeyCheckLocked());
+  ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
+  if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
+  if (!generate_root_.has_value()) return Err(InvalidArgument("no root generation in progress"));
+  GenerateRootAttempt& attempt = *generate_root_;
+  if (!NonceMatches(attempt.nonce, nonce)) return Err(InvalidArgument("incorrect nonce"));
+  TRY(AddShare(attempt.submitted, share, ShareSize(*current), "root generation"));
+  GenerateRootUpdateResult result;
+  result.status = GenerateRootStatusLocked(current);
+  if (static_cast<int>(attempt.submitted.size()) < current->secret_threshold) return result;
+
+  // The threshold is reached: whatever happens next, these shares are spent.
+  ASSIGN_OR_RETURN(
+      OpenedRootKey opened,
+      OpenRootKeyLocked(attempt.submitted, *current,
+                        InvalidArgument("root generation failed: the key shares are invalid")));
+  opened.key.Clear();
+  result.complete = true;
+  result.status.progress = current->secret_threshold;
+  result.otp = std::move(attempt.otp);
+  generate_root_.reset();
+  return result;
 }
 
 }  // namespace coffer::seal

@@ -186,6 +186,7 @@ Status ShamirSeal::Seal() {
   barrier_.Seal();
   ResetLocked();
   rekey_.reset();  // SecretBytes wipe themselves
+  generate_root_.reset();
   return Status::Ok();
 }
 

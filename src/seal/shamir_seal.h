@@ -94,6 +94,20 @@ struct RekeyVerifyResult {
   RekeyVerifyStatus status;
 };
 
+// Vault's GET sys/generate-root/attempt, as far as the seal knows it.
+struct GenerateRootStatus {
+  bool started = false;
+  std::string nonce;  // a UUID per attempt; "" when none
+  int progress = 0;   // current shares provided so far
+  int required = 0;   // the current threshold
+};
+
+struct GenerateRootUpdateResult {
+  bool complete = false;  // the shares opened the root key; the attempt ended
+  GenerateRootStatus status;
+  SecretBytes otp;  // when complete: the attempt's one-time pad, to encode the new token
+};
+
 struct InitResult {
   // The unseal key shares: 33 bytes each (32 + the x coordinate), or the
   // 32-byte unseal key itself when there is a single share.
@@ -155,7 +169,28 @@ class ShamirSeal {
   // unseal key, which is then committed and the attempt ends.
   Result<RekeyVerifyResult> RekeyVerifyUpdate(const SecretBytes& share, std::string_view nonce);
 
+  // Generate-root (shamir_rekey.cc; Vault's sys/generate-root): a threshold
+  // of the current shares authorises a new root token, which the caller
+  // makes and encodes with the attempt's one-time pad `otp`. One attempt at
+  // a time (kInvalidArgument when one is under way); kSealed while sealed;
+  // sealing cancels it.
+  Result<GenerateRootStatus> GenerateRootInit(SecretBytes otp);
+  Result<GenerateRootStatus> GenerateRootProgress();
+  // No error when none is under way.
+  Status GenerateRootCancel();
+  // Adds one current share. At the threshold the shares must open the stored
+  // root key: then the attempt ends and its pad is returned; otherwise
+  // kInvalidArgument and the progress resets (the attempt and nonce stay).
+  Result<GenerateRootUpdateResult> GenerateRootUpdate(const SecretBytes& share,
+                                                      std::string_view nonce);
+
  private:
+  struct GenerateRootAttempt {
+    std::string nonce;
+    SecretBytes otp;
+    std::vector<SecretBytes> submitted;
+  };
+
   struct RekeyAttempt {
     SealConfig config;  // the new one
     bool require_verification = false;
@@ -171,9 +206,20 @@ class ShamirSeal {
     std::vector<SecretBytes> verify_submitted;  // new shares
   };
 
+  // The root key as a threshold of current shares opens it, and its stored
+  // entry (for the revision). The shares are spent (moved out and wiped)
+  // either way; `failure` when they do not open it.
+  struct OpenedRootKey {
+    SecretBytes key;
+    storage::Entry entry;
+  };
+  Result<OpenedRootKey> OpenRootKeyLocked(std::vector<SecretBytes>& submitted,
+                                          const SealConfig& config, Status failure);
+
   Status RekeyCheckLocked();
   RekeyStatus RekeyStatusLocked(const std::optional<SealConfig>& current) const;
   RekeyVerifyStatus RekeyVerifyStatusLocked() const;
+  GenerateRootStatus GenerateRootStatusLocked(const std::optional<SealConfig>& current) const;
   // Writes the root key under `unseal_key` and the new config in one
   // Transact conditional on core/root-key still being at `root_revision`.
   Status CommitRekeyLocked(const SecretBytes& unseal_key, const SecretBytes& root_key,
@@ -188,10 +234,11 @@ class ShamirSeal {
   barrier::AesGcmBarrier& barrier_;
 
   std::mutex mu_;
-  std::optional<SealConfig> config_;    // guarded by mu_; cached once read
-  std::vector<SecretBytes> submitted_;  // guarded by mu_
-  std::string nonce_;                   // guarded by mu_
-  std::optional<RekeyAttempt> rekey_;   // guarded by mu_
+  std::optional<SealConfig> config_;                  // guarded by mu_; cached once read
+  std::vector<SecretBytes> submitted_;                // guarded by mu_
+  std::string nonce_;                                 // guarded by mu_
+  std::optional<RekeyAttempt> rekey_;                 // guarded by mu_
+  std::optional<GenerateRootAttempt> generate_root_;  // guarded by mu_
 };
 
 // Shared with shamir_rekey.cc.

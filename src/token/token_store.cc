@@ -29,6 +29,7 @@ constexpr std::string_view kBatchKeyKey = "batch-key";
 // shape Vault's clients expect; an accessor is 24 characters.
 constexpr std::size_t kIdChars = 32;
 constexpr std::size_t kAccessorChars = 24;
+static_assert(4 + kIdChars == kServiceTokenLength);
 
 }  // namespace
 

@@ -101,6 +101,10 @@ struct TokenRole {
 
 // What to create. No permission checks happen here: the caller (the token
 // backend's create rules, or a login method) decided these values.
+// The length of a service token's id ("hvs." and 32 base62 characters), and
+// so of sys/generate-root's one-time pad.
+inline constexpr std::size_t kServiceTokenLength = 36;
+
 struct TokenRequest {
   std::vector<std::string> policies;  // canonicalised by CreateToken
   bool no_default_policy = false;

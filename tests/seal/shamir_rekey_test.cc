@@ -347,5 +347,54 @@ TEST_F(ShamirRekeyTest, AnotherSealOnTheSameStorageSeesTheRekey) {
   EXPECT_FALSE(other.Sealed());
 }
 
+// Generate-root: a threshold of current shares that open the root key ends
+// the attempt and hands back its pad; others fail and reset the progress;
+// nothing is written; sealing cancels.
+TEST_F(ShamirRekeyTest, GenerateRootChecksTheSharesAndReturnsThePad) {
+  EXPECT_FALSE(seal_.GenerateRootProgress()->started);
+  auto st = seal_.GenerateRootInit(SecretBytes::FromString("pad-pad-pad"));
+  ASSERT_TRUE(st.has_value()) << st.error().ToString();
+  EXPECT_TRUE(st->started);
+  EXPECT_EQ(st->required, 3);
+  EXPECT_EQ(seal_.GenerateRootInit(SecretBytes::FromString("x")).error().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(seal_.GenerateRootUpdate(shares_[0], "other").error().message(), "incorrect nonce");
+
+  // Two good shares and one from another split of another key: refused.
+  RecordingBackend other_physical;
+  barrier::AesGcmBarrier other_barrier(other_physical);
+  ShamirSeal other_seal(other_physical, other_barrier);
+  auto other = other_seal.Initialize(5, 3);
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(seal_.GenerateRootUpdate(shares_[0], st->nonce).has_value());
+  ASSERT_TRUE(seal_.GenerateRootUpdate(shares_[1], st->nonce).has_value());
+  auto bad = seal_.GenerateRootUpdate(other->shares[2], st->nonce);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(), "root generation failed: the key shares are invalid");
+  EXPECT_EQ(seal_.GenerateRootProgress()->progress, 0);
+  EXPECT_TRUE(seal_.GenerateRootProgress()->started);
+
+  Result<GenerateRootUpdateResult> r;
+  for (int i : {4, 2}) {
+    r = seal_.GenerateRootUpdate(shares_[static_cast<std::size_t>(i)], st->nonce);
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_FALSE(r->complete);
+    EXPECT_TRUE(r->otp.empty());
+  }
+  r = seal_.GenerateRootUpdate(shares_[0], st->nonce);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->complete);
+  EXPECT_EQ(r->otp.view(), "pad-pad-pad");
+  EXPECT_FALSE(seal_.GenerateRootProgress()->started);
+  EXPECT_EQ(physical_.transacts, 0);
+  EXPECT_EQ(physical_.seal_puts, 0);
+
+  ASSERT_TRUE(seal_.GenerateRootInit(SecretBytes::FromString("p")).has_value());
+  ASSERT_TRUE(seal_.Seal().ok());
+  EXPECT_EQ(seal_.GenerateRootProgress().error().code(), Code::kSealed);
+  Unseal(seal_, shares_, {0, 1, 2});
+  EXPECT_FALSE(seal_.GenerateRootProgress()->started);
+}
+
 }  // namespace
 }  // namespace coffer::seal

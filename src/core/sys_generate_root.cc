@@ -1,0 +1,113 @@
+// sys/generate-root/attempt and sys/generate-root/update: a new root token
+// from a threshold of the current unseal key shares (Vault's shapes, with
+// the one-time pad the server draws, as Vault does since 1.10). Like
+// sys/rekey these paths need no token (the shares are the authorisation) and
+// are answered before the audit stage. The token leaves only encoded: XORed
+// with the pad, which only the caller that started the attempt was given.
+
+#include "common/encoding.h"
+#include "core/core.h"
+#include "core/system_backend.h"
+#include "crypto/random.h"
+#include "token/token_store.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+bool Given(const Json* field) {
+  return field != nullptr && !field->is_null() &&
+         !(field->is_string() && field->get_ref<const std::string&>().empty());
+}
+
+Json StatusJson(const seal::GenerateRootStatus& s) {
+  return Json{{"started", s.started},
+              {"nonce", s.nonce},
+              {"progress", s.progress},
+              {"required", s.required},
+              {"complete", false},
+              {"encoded_token", ""},
+              {"encoded_root_token", ""},
+              {"pgp_fingerprint", ""},
+              {"otp", ""},
+              {"otp_length", token::kServiceTokenLength}};
+}
+
+logical::Response Raw(Json body) {
+  logical::Response r;
+  r.raw = std::move(body);
+  return r;
+}
+
+// The token XOR the pad, base64 without padding (what `vault operator
+// generate-root -decode` and `coffer operator generate-root -decode` undo).
+Result<std::string> Encode(const SecretBytes& token, const SecretBytes& otp) {
+  if (token.size() != otp.size()) return Err(Internal("the one-time pad does not fit the token"));
+  SecretBytes mixed(token.size());
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    mixed.data()[i] = static_cast<std::uint8_t>(token.data()[i] ^ otp.data()[i]);
+  }
+  std::string encoded = Base64Encode(mixed.view());
+  while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
+  return encoded;
+}
+
+}  // namespace
+
+bool SystemBackend::IsGenerateRootPath(std::string_view path) {
+  return path == "sys/generate-root/attempt" || path == "sys/generate-root/update";
+}
+
+Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& request) {
+  seal::ShamirSeal& seal = core_.seal();
+  if (request.path == "sys/generate-root/attempt") {
+    if (request.operation == Operation::kRead) {
+      ASSIGN_OR_RETURN(seal::GenerateRootStatus status, seal.GenerateRootProgress());
+      return Raw(StatusJson(status));
+    }
+    if (request.operation == Operation::kDelete) {
+      TRY(seal.GenerateRootCancel());
+      return logical::Response{};
+    }
+    if (!internal::IsWrite(request))
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    if (Given(request.Field("pgp_key"))) {
+      return Err(Unsupported("pgp_key is not supported: the token is encoded with a one-time pad"));
+    }
+    if (Given(request.Field("otp"))) {
+      return Err(InvalidArgument(
+          "otp is drawn by the server and returned when the attempt starts; leave it out"));
+    }
+    ASSIGN_OR_RETURN(std::string pad, crypto::RandomBase62(token::kServiceTokenLength));
+    SecretBytes otp = SecretBytes::FromString(pad);
+    Result<seal::GenerateRootStatus> status = seal.GenerateRootInit(otp.Clone());
+    if (!status) {
+      WipeString(pad);
+      return Err(status.error());
+    }
+    Json body = StatusJson(*status);
+    body["otp"] = std::move(pad);
+    return Raw(std::move(body));
+  }
+  if (request.path != "sys/generate-root/update") return Err(NotFound("unsupported path"));
+  if (!internal::IsWrite(request))
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  ASSIGN_OR_RETURN(std::string nonce, internal::ShareNonceField(request));
+  ASSIGN_OR_RETURN(SecretBytes key, internal::ShareKeyField(request));
+  ASSIGN_OR_RETURN(seal::GenerateRootUpdateResult result, seal.GenerateRootUpdate(key, nonce));
+  key.Clear();
+  if (!result.complete) return Raw(StatusJson(result.status));
+  ASSIGN_OR_RETURN(SecretBytes root, core_.tokens().CreateRoot(""));
+  ASSIGN_OR_RETURN(std::string encoded, Encode(root, result.otp));
+  root.Clear();
+  result.otp.Clear();
+  Json body = StatusJson(result.status);
+  body["complete"] = true;
+  body["encoded_token"] = encoded;
+  body["encoded_root_token"] = std::move(encoded);
+  return Raw(std::move(body));
+}
+
+}  // namespace coffer::core
