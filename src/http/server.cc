@@ -224,8 +224,6 @@ void Server::Start() {
   for (auto& w : impl.workers) {
     internal::Worker* worker = w.get();
     w->thread = std::thread([worker] {
-      // Named so that top -H, perf and /proc/PID/task/*/comm tell them apart.
-      pthread_setname_np(pthread_self(), "coffer-io");
       internal::current_worker = worker;
       // Work asked for "at the end of this turn" is posted behind the
       // handlers that are ready now (Asio runs them in order).
@@ -248,6 +246,9 @@ void Server::Start() {
       LoopTurn::SetCurrent(nullptr);
       internal::current_worker = nullptr;
     });
+    // Named so that top -H, perf and /proc/PID/task/*/comm tell them apart;
+    // from here, so the name is set before the server reports it started.
+    pthread_setname_np(w->thread.native_handle(), "coffer-io");
   }
 }
 

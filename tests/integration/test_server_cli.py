@@ -9,6 +9,7 @@ import signal
 import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -180,23 +181,38 @@ class IoThreadsTest(unittest.TestCase):
     """listener "tcp" { io_threads = N } runs N I/O threads (named coffer-io)
     for the listener; 0, the default, runs one per core."""
 
-    def io_threads_with(self, extra):
+    def io_threads_with(self, extra, expected):
+        """The number of coffer-io threads once the server answers, waiting
+        up to 10 s for it to reach `expected` (the banner comes before the
+        listener's threads start) and then 0.3 s more for any extra one."""
         d = tempfile.mkdtemp(prefix="coffer-io-")
         srv = harness.start_config(d, harness.write_config(d, extra_listener=extra))
         try:
-            names = []
-            for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
-                with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
-                    names.append(f.read().strip())
-            return names.count("coffer-io")
+            self.assertEqual(srv.request("GET", "/v1/sys/seal-status")[0], 200)
+
+            def count():
+                names = []
+                for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
+                    try:
+                        with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
+                            names.append(f.read().strip())
+                    except FileNotFoundError:
+                        pass  # a short-lived thread that has ended
+                return names.count("coffer-io")
+
+            deadline = time.monotonic() + 10
+            while count() < expected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            return count()
         finally:
             srv.stop()
             shutil.rmtree(d, ignore_errors=True)
 
     def test_io_threads_sets_the_listener_thread_count(self):
-        self.assertEqual(self.io_threads_with("  io_threads = 6\n"), 6)
-        self.assertEqual(self.io_threads_with("  io_threads = 1\n"), 1)
-        self.assertEqual(self.io_threads_with(""), os.cpu_count())
+        self.assertEqual(self.io_threads_with("  io_threads = 6\n", 6), 6)
+        self.assertEqual(self.io_threads_with("  io_threads = 1\n", 1), 1)
+        self.assertEqual(self.io_threads_with("", os.cpu_count()), os.cpu_count())
 
 
 if __name__ == "__main__":
