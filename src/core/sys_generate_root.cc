@@ -71,8 +71,9 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
       TRY(seal.GenerateRootCancel());
       return logical::Response{};
     }
-    if (!internal::IsWrite(request))
+    if (!internal::IsWrite(request)) {
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
     if (Given(request.Field("pgp_key"))) {
       return Err(Unsupported("pgp_key is not supported: the token is encoded with a one-time pad"));
     }
@@ -81,8 +82,7 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
           "otp is drawn by the server and returned when the attempt starts; leave it out"));
     }
     ASSIGN_OR_RETURN(std::string pad, crypto::RandomBase62(token::kServiceTokenLength));
-    SecretBytes otp = SecretBytes::FromString(pad);
-    Result<seal::GenerateRootStatus> status = seal.GenerateRootInit(otp.Clone());
+    Result<seal::GenerateRootStatus> status = seal.GenerateRootInit(SecretBytes::FromString(pad));
     if (!status) {
       WipeString(pad);
       return Err(status.error());
@@ -92,13 +92,15 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
     return Raw(std::move(body));
   }
   if (request.path != "sys/generate-root/update") return Err(NotFound("unsupported path"));
-  if (!internal::IsWrite(request))
+  if (!internal::IsWrite(request)) {
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
   ASSIGN_OR_RETURN(std::string nonce, internal::ShareNonceField(request));
   ASSIGN_OR_RETURN(SecretBytes key, internal::ShareKeyField(request));
   ASSIGN_OR_RETURN(seal::GenerateRootUpdateResult result, seal.GenerateRootUpdate(key, nonce));
   key.Clear();
   if (!result.complete) return Raw(StatusJson(result.status));
+  // The attempt has ended: should this fail, the holders start a new one.
   ASSIGN_OR_RETURN(SecretBytes root, core_.tokens().CreateRoot(""));
   ASSIGN_OR_RETURN(std::string encoded, Encode(root, result.otp));
   root.Clear();
