@@ -26,7 +26,11 @@ Result<WalkResult> ListFiles(const fs::path& root, std::uint64_t max_size) {
     out.files.push_back({full, std::move(display), size});
   };
   if (!fs::is_directory(st)) {
-    add(root, root.generic_string(), fs::file_size(root, ec));
+    // A file named on the command line may be a symlink, which the user
+    // chose: it is read through its target (the read does not follow links).
+    fs::path target = fs::canonical(root, ec);
+    if (ec) target = root;
+    add(target, root.generic_string(), fs::file_size(root, ec));
     return out;
   }
   fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);

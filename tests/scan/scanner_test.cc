@@ -102,6 +102,15 @@ TEST_F(TempTree, ReadStopsAtTheLimitAndRefusesWhatIsNoLongerAFile) {
   s = ReadFileInto(root_ / "fifo", buf, 1000);  // would block without a writer
   EXPECT_EQ(s.code(), Code::kUnsupported) << s.message();
 
+  // A file named as the scan's root may be a link: that one is followed.
+  Write("real.py", "token = '" + kGithub + "'\n");
+  fs::create_symlink(root_ / "real.py", root_ / "named-link.py");
+  Scanner scanner(ScanOptions{});
+  Result<ScanReport> r = scanner.ScanPath(root_ / "named-link.py");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->findings.size(), 1u);
+  EXPECT_TRUE(r->warnings.empty());
+
   fs::create_symlink("/dev/zero", root_ / "link");
   s = ReadFileInto(root_ / "link", buf, 1000);
   EXPECT_EQ(s.code(), Code::kUnsupported) << s.message();
