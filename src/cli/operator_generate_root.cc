@@ -168,30 +168,22 @@ class GenerateRootCommand : public Command {
     WipeString(otp_arg_);
     Result<SecretBytes> otp = inv.ReadSecret("One-time pad (will be hidden): ");
     if (!otp) return Fail(inv, "reading the one-time pad", otp.error());
-    std::string padded = decode_;
-    while (padded.size() % 4 != 0) padded.push_back('=');
-    std::optional<SecretBytes> mixed = Base64Decode(padded);
-    if (!mixed || mixed->size() != otp->size()) {
-      otp->Clear();
+    std::optional<SecretBytes> token = DecodeWithPad(decode_, otp->view());
+    otp->Clear();
+    if (!token) {
       inv.err() << "Error: the encoded token is not base64 of the one-time pad's length\n";
       return kExitLocal;
     }
-    SecretBytes token(mixed->size());
-    for (std::size_t i = 0; i < token.size(); ++i) {
-      token.data()[i] = static_cast<std::uint8_t>(mixed->data()[i] ^ otp->data()[i]);
-    }
-    otp->Clear();
-    mixed->Clear();
     if (inv.format == OutputFormat::kJson) {
       std::string out = "{\"token\":";
-      AppendJsonString(out, token.view());
+      AppendJsonString(out, token->view());
       out += "}\n";
       inv.out() << out;
       WipeString(out);
     } else {
-      inv.out() << token.view() << "\n";
+      inv.out() << token->view() << "\n";
     }
-    token.Clear();
+    token->Clear();
     return 0;
   }
 

@@ -86,6 +86,34 @@ std::optional<SecretBytes> Base64Decode(std::string_view b64) {
 
 namespace {
 
+SecretBytes Xor(std::string_view a, std::string_view b) {
+  SecretBytes out(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    out.data()[i] = static_cast<std::uint8_t>(static_cast<unsigned char>(a[i]) ^
+                                              static_cast<unsigned char>(b[i]));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> EncodeWithPad(std::string_view token, std::string_view pad) {
+  if (token.size() != pad.size()) return std::nullopt;
+  std::string encoded = Base64Encode(Xor(token, pad).view());
+  while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
+  return encoded;
+}
+
+std::optional<SecretBytes> DecodeWithPad(std::string_view encoded, std::string_view pad) {
+  std::string padded(encoded);
+  while (padded.size() % 4 != 0) padded.push_back('=');
+  std::optional<SecretBytes> mixed = Base64Decode(padded);
+  if (!mixed || mixed->size() != pad.size()) return std::nullopt;
+  return Xor(mixed->view(), pad);
+}
+
+namespace {
+
 // Whether any of the 8 bytes in `w` needs escaping in a JSON string: a
 // control character (< 0x20), '"' or '\\'. The classic "has a byte less than
 // n" / "has a zero byte" word tricks; exact as a yes/no answer.

@@ -19,6 +19,13 @@ void AppendHex(std::string& out, std::string_view bytes);
 std::optional<SecretBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
 std::optional<SecretBytes> Base64Decode(std::string_view b64);
+
+// A token XOR a one-time pad of the same length, in base64 without '='
+// padding: how sys/generate-root hands out a new root token (Vault's shape),
+// and how `coffer operator generate-root -decode` turns it back. nullopt
+// when the lengths differ (or, decoding, the text is not base64).
+std::optional<std::string> EncodeWithPad(std::string_view token, std::string_view pad);
+std::optional<SecretBytes> DecodeWithPad(std::string_view encoded, std::string_view pad);
 // Base64url without padding (RFC 7515 §2; JWTs, JWKs, JWS signatures, batch
 // tokens). Strict: '=' padding, characters outside the URL-safe alphabet, a
 // length that leaves a single dangling character and non-zero spare bits are

@@ -41,19 +41,6 @@ logical::Response Raw(Json body) {
   return r;
 }
 
-// The token XOR the pad, base64 without padding (what `vault operator
-// generate-root -decode` and `coffer operator generate-root -decode` undo).
-Result<std::string> Encode(const SecretBytes& token, const SecretBytes& otp) {
-  if (token.size() != otp.size()) return Err(Internal("the one-time pad does not fit the token"));
-  SecretBytes mixed(token.size());
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    mixed.data()[i] = static_cast<std::uint8_t>(token.data()[i] ^ otp.data()[i]);
-  }
-  std::string encoded = Base64Encode(mixed.view());
-  while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
-  return encoded;
-}
-
 }  // namespace
 
 bool SystemBackend::IsGenerateRootPath(std::string_view path) {
@@ -102,13 +89,14 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
   if (!result.complete) return Raw(StatusJson(result.status));
   // The attempt has ended: should this fail, the holders start a new one.
   ASSIGN_OR_RETURN(SecretBytes root, core_.tokens().CreateRoot(""));
-  ASSIGN_OR_RETURN(std::string encoded, Encode(root, result.otp));
+  std::optional<std::string> encoded = EncodeWithPad(root.view(), result.otp.view());
   root.Clear();
   result.otp.Clear();
+  if (!encoded) return Err(Internal("the one-time pad does not fit the token"));
   Json body = StatusJson(result.status);
   body["complete"] = true;
-  body["encoded_token"] = encoded;
-  body["encoded_root_token"] = std::move(encoded);
+  body["encoded_token"] = *encoded;
+  body["encoded_root_token"] = std::move(*encoded);
   return Raw(std::move(body));
 }
 

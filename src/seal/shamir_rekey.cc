@@ -55,7 +55,7 @@ Status AddShare(std::vector<SecretBytes>& submitted, const SecretBytes& share,
 
 }  // namespace
 
-Status ShamirSeal::RekeyCheckLocked() {
+Status ShamirSeal::UnsealedCheckLocked() {
   if (barrier_.Sealed()) return ::coffer::Sealed("Coffer is sealed");
   return Status::Ok();
 }
@@ -87,7 +87,7 @@ RekeyVerifyStatus ShamirSeal::RekeyVerifyStatusLocked() const {
 
 Result<RekeyStatus> ShamirSeal::RekeyInit(int shares, int threshold, bool require_verification) {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
   if (rekey_.has_value()) return Err(InvalidArgument("rekey already in progress"));
@@ -118,14 +118,14 @@ Result<ShamirSeal::OpenedRootKey> ShamirSeal::OpenRootKeyLocked(std::vector<Secr
 
 Result<RekeyStatus> ShamirSeal::RekeyProgress() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   return RekeyStatusLocked(current);
 }
 
 Status ShamirSeal::RekeyCancel() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   rekey_.reset();
   return Status::Ok();
 }
@@ -133,7 +133,7 @@ Status ShamirSeal::RekeyCancel() {
 Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
                                                   std::string_view nonce) {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
   if (!rekey_.has_value()) return Err(InvalidArgument("no rekey in progress"));
@@ -183,13 +183,13 @@ Result<RekeyUpdateResult> ShamirSeal::RekeyUpdate(const SecretBytes& share,
 
 Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyProgress() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   return RekeyVerifyStatusLocked();
 }
 
 Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyCancel() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   if (!rekey_.has_value() || !rekey_->pending) {
     return Err(InvalidArgument("no rekey verification in progress"));
   }
@@ -202,7 +202,7 @@ Result<RekeyVerifyStatus> ShamirSeal::RekeyVerifyCancel() {
 Result<RekeyVerifyResult> ShamirSeal::RekeyVerifyUpdate(const SecretBytes& share,
                                                         std::string_view nonce) {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   if (!rekey_.has_value() || !rekey_->pending) {
     return Err(InvalidArgument("no rekey verification in progress"));
   }
@@ -259,7 +259,7 @@ Status ShamirSeal::CommitRekeyLocked(const SecretBytes& unseal_key, const Secret
 
 Result<GenerateRootStatus> ShamirSeal::GenerateRootInit(SecretBytes otp) {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
   if (generate_root_.has_value()) {
@@ -285,14 +285,14 @@ GenerateRootStatus ShamirSeal::GenerateRootStatusLocked(
 
 Result<GenerateRootStatus> ShamirSeal::GenerateRootProgress() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   return GenerateRootStatusLocked(current);
 }
 
 Status ShamirSeal::GenerateRootCancel() {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   generate_root_.reset();
   return Status::Ok();
 }
@@ -300,7 +300,7 @@ Status ShamirSeal::GenerateRootCancel() {
 Result<GenerateRootUpdateResult> ShamirSeal::GenerateRootUpdate(const SecretBytes& share,
                                                                 std::string_view nonce) {
   std::scoped_lock lock(mu_);
-  TRY(RekeyCheckLocked());
+  TRY(UnsealedCheckLocked());
   ASSIGN_OR_RETURN(std::optional<SealConfig> current, ConfigLocked());
   if (!current.has_value()) return Err(InvalidArgument("Coffer is not initialized"));
   if (!generate_root_.has_value()) return Err(InvalidArgument("no root generation in progress"));

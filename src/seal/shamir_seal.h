@@ -216,7 +216,8 @@ class ShamirSeal {
   Result<OpenedRootKey> OpenRootKeyLocked(std::vector<SecretBytes>& submitted,
                                           const SealConfig& config, Status failure);
 
-  Status RekeyCheckLocked();
+  // kSealed while sealed (rekey and generate-root need the barrier open).
+  Status UnsealedCheckLocked();
   RekeyStatus RekeyStatusLocked(const std::optional<SealConfig>& current) const;
   RekeyVerifyStatus RekeyVerifyStatusLocked() const;
   GenerateRootStatus GenerateRootStatusLocked(const std::optional<SealConfig>& current) const;

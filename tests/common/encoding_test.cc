@@ -10,6 +10,22 @@
 namespace coffer {
 namespace {
 
+// sys/generate-root's encoding: XOR with the pad, base64 without padding.
+TEST(EncodingTest, PadEncodingRoundTripsAndChecksLengths) {
+  const std::string token = "hvs.abc";  // 7 bytes: base64 would end in '='
+  const std::string pad = "0123456";
+  std::optional<std::string> encoded = EncodeWithPad(token, pad);
+  ASSERT_TRUE(encoded.has_value());
+  EXPECT_EQ(encoded->find('='), std::string::npos);
+  EXPECT_EQ(*encoded, "WEdBHVVXVQ");  // "hvs.abc" XOR "0123456"
+  std::optional<SecretBytes> back = DecodeWithPad(*encoded, pad);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->view(), token);
+  EXPECT_FALSE(EncodeWithPad(token, "short").has_value());
+  EXPECT_FALSE(DecodeWithPad(*encoded, "short").has_value());
+  EXPECT_FALSE(DecodeWithPad("not base64!", pad).has_value());
+}
+
 TEST(EncodingTest, HexRoundTrip) {
   std::string bytes("\x00\x01\xfe\xff zz", 7);
   std::string hex = HexEncode(bytes);
