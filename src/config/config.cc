@@ -58,6 +58,7 @@ const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "http_write_timeout",
                                                           "http_idle_timeout",
                                                           "io_threads",
+                                                          "pin_io_threads",
                                                           "telemetry"};
 
 const std::set<std::string, std::less<>> kTelemetryKeys = {
@@ -428,6 +429,7 @@ class Decoder {
       return Fail(hcl::JoinPointer(p, "io_threads"), context, "io_threads",
                   "must be between 0 (one per core) and " + std::to_string(kMaxIoThreads));
     }
+    TRY(Field(body, p, context, "pin_io_threads", internal::ReadBool, &l.pin_io_threads));
     ASSIGN_OR_RETURN(const json* telemetry,
                      SingleBlock(body, p, context, "telemetry", kListenerTelemetryKeys));
     if (telemetry != nullptr) {

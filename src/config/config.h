@@ -66,6 +66,8 @@ struct ServerConfig {
     std::chrono::milliseconds http_idle_timeout = std::chrono::minutes(5);
     // Threads that serve this listener's connections; 0: one per core.
     std::int64_t io_threads = 0;
+    // Pins each of those threads to one CPU (see http::ServerOptions).
+    bool pin_io_threads = false;
     // telemetry { unauthenticated_metrics_access = true }: GET sys/metrics
     // on this listener needs no token and answers while sealed.
     bool unauthenticated_metrics_access = false;

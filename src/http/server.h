@@ -42,7 +42,12 @@ struct ServerOptions {
   std::chrono::seconds body_read_timeout{60};       // whole body, from the end of the header
   std::chrono::seconds shutdown_timeout{10};        // Stop(): wait for in-flight requests
   std::size_t max_json_depth = 500;
-  int io_threads = 0;                  // 0 = std::thread::hardware_concurrency()
+  int io_threads = 0;  // 0 = std::thread::hardware_concurrency()
+  // Pins I/O thread i to the i-th CPU (modulo their count) of those the
+  // process may run on, so the scheduler cannot stack two of them on one
+  // core while another idles. Off by default: on a host shared with other
+  // busy processes a pinned thread cannot move away from them.
+  bool pin_io_threads = false;
   std::size_t max_connections = 4096;  // beyond this, new connections are closed at once
   // The listener's telemetry { unauthenticated_metrics_access = true }:
   // GET sys/metrics goes to Handler::HandleUnauthenticatedMetrics.

@@ -76,6 +76,7 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   o.idle_timeout = at_least_1s(l.http_idle_timeout);
   o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
   o.io_threads = static_cast<int>(l.io_threads);
+  o.pin_io_threads = l.pin_io_threads;
   return o;
 }
 

@@ -190,6 +190,7 @@ listener "tcp" {
   tls_disable = true
   max_request_size = -1
   io_threads = "3"
+  pin_io_threads = true
 }
 default_lease_ttl = 60
 max_lease_ttl = "2d"
@@ -201,6 +202,8 @@ max_lease_ttl = "2d"
   EXPECT_EQ(config->listeners[1].max_request_size, 0);  // no limit
   EXPECT_EQ(config->listeners[0].io_threads, 0);        // one per core
   EXPECT_EQ(config->listeners[1].io_threads, 3);
+  EXPECT_FALSE(config->listeners[0].pin_io_threads);  // off unless asked for
+  EXPECT_TRUE(config->listeners[1].pin_io_threads);
   EXPECT_EQ(config->default_lease_ttl, seconds(60));
   EXPECT_EQ(config->max_lease_ttl, hours(48));
 }
@@ -316,6 +319,10 @@ const BadConfig kBadConfigs[] = {
     {"listener_too_many_io_threads",
      "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  io_threads = 5000\n}\n",
      {"config.hcl:4: listener \"tcp\": io_threads: must be between 0 (one per core) and 1024"}},
+    {"listener_pin_io_threads_not_bool",
+     "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  pin_io_threads = "
+     "\"yes\"\n}\n",
+     {"config.hcl:4: listener \"tcp\": pin_io_threads: expected true or false"}},
     {"ui_string", kWrongBool.c_str(), {"config.hcl:3: ui: expected true or false"}},
     {"disable_mlock_list",
      kWrongBoolList.c_str(),

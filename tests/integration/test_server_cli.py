@@ -181,6 +181,17 @@ class IoThreadsTest(unittest.TestCase):
     """listener "tcp" { io_threads = N } runs N I/O threads (named coffer-io)
     for the listener; 0, the default, runs one per core."""
 
+    def io_thread_ids(self, srv):
+        ids = []
+        for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
+            try:
+                with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
+                    if f.read().strip() == "coffer-io":
+                        ids.append(int(tid))
+            except FileNotFoundError:
+                pass  # a short-lived thread that has ended
+        return ids
+
     def io_threads_with(self, extra, expected):
         """The number of coffer-io threads once the server answers, waiting
         up to 10 s for it to reach `expected` (the banner comes before the
@@ -191,14 +202,7 @@ class IoThreadsTest(unittest.TestCase):
             self.assertEqual(srv.request("GET", "/v1/sys/seal-status")[0], 200)
 
             def count():
-                names = []
-                for tid in os.listdir("/proc/%d/task" % srv.proc.pid):
-                    try:
-                        with open("/proc/%d/task/%s/comm" % (srv.proc.pid, tid)) as f:
-                            names.append(f.read().strip())
-                    except FileNotFoundError:
-                        pass  # a short-lived thread that has ended
-                return names.count("coffer-io")
+                return len(self.io_thread_ids(srv))
 
             deadline = time.monotonic() + 10
             while count() < expected and time.monotonic() < deadline:
@@ -213,6 +217,39 @@ class IoThreadsTest(unittest.TestCase):
         self.assertEqual(self.io_threads_with("  io_threads = 6\n", 6), 6)
         self.assertEqual(self.io_threads_with("  io_threads = 1\n", 1), 1)
         self.assertEqual(self.io_threads_with("", os.cpu_count()), os.cpu_count())
+
+    def io_thread_affinities(self, extra, threads):
+        """The CPU set of each of the server's `threads` I/O threads."""
+        d = tempfile.mkdtemp(prefix="coffer-io-")
+        srv = harness.start_config(d, harness.write_config(d, extra_listener=extra))
+        try:
+            self.assertEqual(srv.request("GET", "/v1/sys/seal-status")[0], 200)
+            deadline = time.monotonic() + 10
+            while len(self.io_thread_ids(srv)) < threads and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # Pinning follows the threads' start; give it the same grace.
+            time.sleep(0.3)
+            ids = self.io_thread_ids(srv)
+            self.assertEqual(len(ids), threads)
+            return [frozenset(os.sched_getaffinity(t)) for t in ids]
+        finally:
+            srv.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_pin_io_threads_gives_each_thread_one_cpu_in_turn(self):
+        allowed = sorted(os.sched_getaffinity(0))  # the server inherits it
+        threads = 2 * len(allowed)
+        sets = self.io_thread_affinities(
+            "  io_threads = %d\n  pin_io_threads = true\n" % threads, threads)
+        self.assertTrue(all(len(s) == 1 for s in sets), sets)
+        pinned = sorted(next(iter(s)) for s in sets)
+        # Each allowed CPU carries exactly two of the threads.
+        self.assertEqual(pinned, sorted(allowed * 2))
+
+    def test_io_threads_are_not_pinned_by_default(self):
+        allowed = frozenset(os.sched_getaffinity(0))
+        sets = self.io_thread_affinities("  io_threads = 2\n", 2)
+        self.assertEqual(sets, [allowed, allowed])
 
 
 if __name__ == "__main__":
