@@ -177,6 +177,65 @@ class DatabaseEngineTest(unittest.TestCase):
         self.req("POST", "/v1/auth/token/revoke", {"token": child["auth"]["client_token"]}, 204)
         self.assertFalse(self.pg.role_exists(b))
 
+    def lease_exists(self, lease_id):
+        st, _ = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease_id})
+        return st == 200
+
+    def test_lease_outlives_a_deleted_config_until_it_can_be_revoked(self):
+        # Deleting the connection config must not turn its dynamic users
+        # into credentials nobody revokes: the leases stay until the config
+        # is back (or an operator forces them out).
+        self.make_role()
+        kept, forced = self.creds(), self.creds()
+        _, child = self.req("POST", "/v1/auth/token/create", {"policies": ["root"]}, 200)
+        child_token = child["auth"]["client_token"]
+        st, owned, _ = self.server.request("GET", "/v1/database/creds/app", token=child_token)
+        self.assertEqual(st, 200, owned)
+        self.req("DELETE", "/v1/database/config/pg", None, 204)
+        # Revoking the token that owns a lease fails too; the token is
+        # unusable from the first attempt on.
+        st, err = self.req("POST", "/v1/auth/token/revoke", {"token": child_token})
+        self.assertEqual(st, 400, err)
+        st, _, _ = self.server.request("GET", "/v1/auth/token/lookup-self", token=child_token)
+        self.assertEqual(st, 403)
+        self.assertTrue(self.pg.role_exists(owned["data"]["username"]))
+        st, err = self.req("PUT", "/v1/sys/leases/revoke", {"lease_id": kept["lease_id"]})
+        self.assertEqual(st, 400, err)
+        self.assertIn("no longer exists", str(err))
+        self.assertIn("revoke-force", str(err))
+        self.assertNotIn(kept["data"]["password"], str(err))
+        self.assertTrue(self.lease_exists(kept["lease_id"]))
+        self.assertTrue(self.pg.role_exists(kept["data"]["username"]))
+        # A prefix revocation fails the same way and drops nothing.
+        st, _ = self.req("PUT", "/v1/sys/leases/revoke-prefix/database/creds/app")
+        self.assertEqual(st, 400)
+        self.assertTrue(self.lease_exists(forced["lease_id"]))
+        # revoke-force is the operator's way out: the lease goes, the user
+        # stays (nothing could reach the database to drop it).
+        self.req("PUT", "/v1/sys/leases/revoke-force/" + forced["lease_id"], None, 204)
+        self.assertFalse(self.lease_exists(forced["lease_id"]))
+        self.assertTrue(self.pg.role_exists(forced["data"]["username"]))
+        # With the config written again the revocation goes through.
+        self.configure()
+        self.req("PUT", "/v1/sys/leases/revoke", {"lease_id": kept["lease_id"]}, 204)
+        self.assertFalse(self.pg.role_exists(kept["data"]["username"]))
+        self.assertFalse(self.lease_exists(kept["lease_id"]))
+        self.req("POST", "/v1/auth/token/revoke", {"token": child_token}, 204)
+        self.assertFalse(self.pg.role_exists(owned["data"]["username"]))
+
+    def test_expired_lease_is_retried_while_its_config_is_gone(self):
+        self.make_role(ttl="2s")
+        out = self.creds()
+        user = out["data"]["username"]
+        self.req("DELETE", "/v1/database/config/pg", None, 204)
+        time.sleep(4)  # expired, and at least one revocation attempt failed
+        self.assertTrue(self.pg.role_exists(user))
+        self.assertTrue(self.lease_exists(out["lease_id"]))
+        self.configure()
+        self.assertTrue(poll(lambda: not self.pg.role_exists(user), timeout=30),
+                        self.server.log()[-2000:])
+        self.assertTrue(poll(lambda: not self.lease_exists(out["lease_id"]), timeout=5))
+
     def test_ttl_expiry_drops_user(self):
         self.make_role(ttl="2s")
         out = self.creds()

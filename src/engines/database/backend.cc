@@ -210,9 +210,14 @@ Status DatabaseBackend::RevokeSecret(const logical::SecretLease& lease) {
   if (username.empty() || db_name.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(auto config, LoadConfig(db_name));
   if (!config) {
-    spdlog::warn("database: lease {}: config {} is gone; nothing to revoke", lease.lease_id,
-                 db_name);
-    return Status::Ok();
+    // The user may still exist in the database: keep the lease (expiry
+    // retries it with backoff) until the config is back or an operator
+    // drops the lease on purpose, as Vault does.
+    return InvalidArgument("cannot revoke lease " + lease.lease_id + ": connection config \"" +
+                           db_name +
+                           "\" no longer exists, so its database user may still exist; write "
+                           "the config again to revoke it, or drop the lease with "
+                           "sys/leases/revoke-force");
   }
   std::optional<Role> role;
   if (!role_name.empty()) {
