@@ -227,7 +227,8 @@ class IoThreadsTest(unittest.TestCase):
             deadline = time.monotonic() + 10
             while len(self.io_thread_ids(srv)) < threads and time.monotonic() < deadline:
                 time.sleep(0.05)
-            # Pinning follows the threads' start; give it the same grace.
+            # The server pins them as it starts them; the grace is for a
+            # thread beyond `threads` to show up, as in io_threads_with.
             time.sleep(0.3)
             ids = self.io_thread_ids(srv)
             self.assertEqual(len(ids), threads)
