@@ -50,7 +50,7 @@ class EntryWriter {
       AppendJsonString(out_, v);
     } else {
       out_.push_back('"');
-      out_ += salt_.HashCached(v);
+      salt_.AppendHashCached(out_, v);
       out_.push_back('"');
     }
   }
@@ -64,13 +64,16 @@ class EntryWriter {
       return;
     }
     const std::string*& source = is_accessor ? cache_->accessor : cache_->token;
-    std::string& hash = is_accessor ? cache_->accessor_hash : cache_->token_hash;
-    if (source != &v) {
-      hash = salt_.HashCached(v);
+    RenderCache::Text& hash = is_accessor ? cache_->accessor_hash : cache_->token_hash;
+    out_.push_back('"');
+    if (source == &v) {
+      out_.append(*hash.in, hash.pos, hash.size);
+    } else {
+      const std::size_t pos = out_.size();
+      salt_.AppendHashCached(out_, v);
+      hash = {&out_, pos, out_.size() - pos};
       source = &v;
     }
-    out_.push_back('"');
-    out_ += hash;
     out_.push_back('"');
   }
 
@@ -321,8 +324,12 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
   // second copies what the first rendered.
   const bool shared = cache != nullptr && cache->rendered == &request;
   if (cache != nullptr && !shared) {
+    cache->token = cache->accessor = nullptr;  // their hashes are in the strings cleared here
     cache->auth_json.clear();
     cache->request_json.clear();
+    // Sized for a typical entry, so that they do not grow step by step.
+    cache->auth_json.reserve(512);
+    cache->request_json.reserve(768);
     EntryWriter cw(cache->auth_json, salt, options, cache);
     AppendAuth(cache->auth_json, cw, request);
     EntryWriter rw(cache->request_json, salt, options, cache);
@@ -382,7 +389,12 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
     r.Close();
   }
 
-  AppendJsonString(entry.Name("time"), FormatRfc3339(src.time));
+  {
+    std::string& o = entry.Name("time");  // digits and "-:.TZ": nothing to escape
+    o.push_back('"');
+    AppendRfc3339(o, src.time);
+    o.push_back('"');
+  }
   AppendJsonString(entry.Name("type"),
                    src.type == EntrySource::Type::kRequest ? "request" : "response");
   entry.Close();

@@ -52,10 +52,17 @@ struct EntrySource {
 // Computed once when the same cache is passed to the Render calls of that
 // request's entries; the request must not change between them.
 struct RenderCache {
+  // Where a hash was first written: `size` bytes at `pos` of `*in` (one of
+  // the strings below), copied from there the next time (no allocation).
+  struct Text {
+    const std::string* in = nullptr;
+    std::size_t pos = 0;
+    std::size_t size = 0;
+  };
   const std::string* token = nullptr;  // the value hashed into token_hash
-  std::string token_hash;
+  Text token_hash;
   const std::string* accessor = nullptr;
-  std::string accessor_hash;
+  Text accessor_hash;
   const logical::Request* rendered = nullptr;  // whose auth/request are below
   std::string auth_json;
   std::string request_json;

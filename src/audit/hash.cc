@@ -59,6 +59,12 @@ std::string Salt::Hash(std::string_view value) const {
 }
 
 std::string Salt::HashCached(std::string_view value) const {
+  std::string out;
+  AppendHashCached(out, value);
+  return out;
+}
+
+void Salt::AppendHashCached(std::string& out, std::string_view value) const {
   // Tokens and accessors are short and repeat on every request of a client.
   const bool cacheable = value.size() <= 128;
   std::size_t slot = std::hash<std::string_view>()(value) % Impl::kCacheSlots;
@@ -67,18 +73,19 @@ std::string Salt::HashCached(std::string_view value) const {
     const Impl::Slot& s = impl_->cache[slot];
     if (!s.hash.empty() && s.value.size() == value.size() &&
         CRYPTO_memcmp(s.value.data(), value.data(), value.size()) == 0) {
-      return s.hash;
+      out += s.hash;
+      return;
     }
   }
-  std::string hash = Hash(value);
+  const std::size_t start = out.size();
+  AppendHash(out, value);
   if (cacheable) {
     std::scoped_lock lock(impl_->mu);
     Impl::Slot& s = impl_->cache[slot];
     OPENSSL_cleanse(s.value.data(), s.value.size());
     s.value.assign(value);
-    s.hash = hash;
+    s.hash.assign(out, start, std::string::npos);
   }
-  return hash;
 }
 
 }  // namespace coffer::audit

@@ -34,6 +34,8 @@ class Salt {
   // The same, remembered for the values hashed on every request (the
   // caller's token and accessor); compared in constant time.
   std::string HashCached(std::string_view value) const;
+  // HashCached appended to `out` (no temporary string on a hit).
+  void AppendHashCached(std::string& out, std::string_view value) const;
   // The raw 32-byte MAC.
   std::string Mac(std::string_view value) const;
   const SecretBytes& key() const { return key_; }

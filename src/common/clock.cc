@@ -10,7 +10,7 @@ namespace coffer {
 // glibc's gmtime_r takes the process-wide time-zone lock. Civil date from days
 // since the epoch after H. Hinnant's days_from_civil inverse (proleptic
 // Gregorian, valid for every year 0..9999 this prints).
-std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
+void AppendRfc3339(std::string& out, std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   const std::int64_t ns = duration_cast<nanoseconds>(t.time_since_epoch()).count();
   std::int64_t secs = ns / 1'000'000'000;
@@ -44,8 +44,9 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
     }
   };
   if (year < 0 || year > 9999) {
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", year, month, day, sod / 3600,
+    out += fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", year, month, day, sod / 3600,
                        sod / 60 % 60, sod % 60, frac);
+    return;
   }
   put(0, year, 4);
   buf[4] = '-';
@@ -61,7 +62,13 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
   buf[19] = '.';
   put(20, frac, 9);
   buf[29] = 'Z';
-  return std::string(buf, sizeof(buf));
+  out.append(buf, sizeof(buf));
+}
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
+  std::string out;
+  AppendRfc3339(out, t);
+  return out;
 }
 
 }  // namespace coffer

@@ -53,5 +53,7 @@ class FakeClock final : public Clock {
 // RFC 3339 with nanoseconds in UTC, as Vault reports times.
 
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// The same, appended to `out` (no temporary string).
+void AppendRfc3339(std::string& out, std::chrono::system_clock::time_point t);
 
 }  // namespace coffer

@@ -107,6 +107,37 @@ TEST(EntryTest, RequestEntryHasVaultShapeAndHidesSecrets) {
   EXPECT_EQ(Json::parse(Render(src, *salt, EntryOptions{}))["auth"]["token_type"], "batch");
 }
 
+TEST(EntryTest, SharedRenderCacheGivesTheSameBytes) {
+  // The broker renders a request's two entries with one RenderCache (the
+  // second copies the first's auth, request and token hashes); the lines
+  // must be exactly what rendering each on its own gives.
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "kv_1", {}, {}};
+  logical::Request r = SampleRequest();
+  logical::Response resp;
+  resp.data = {{"data", {{"password", "hunter2"}}}, {"n", 3}};
+  const auto t =
+      std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'767'225'600'000'000'005));
+  EntrySource req{EntrySource::Type::kRequest, &r, &mount, nullptr, "", t};
+  EntrySource res{EntrySource::Type::kResponse, &r, &mount, &resp, "", t};
+  for (bool hmac_accessor : {true, false}) {
+    EntryOptions o;
+    o.hmac_accessor = hmac_accessor;
+    RenderCache cache;
+    std::string first = Render(req, *salt, o, &cache);
+    std::string second = Render(res, *salt, o, &cache);
+    EXPECT_EQ(first, Render(req, *salt, o));
+    EXPECT_EQ(second, Render(res, *salt, o));
+    EXPECT_NE(first.find("\"time\":\"2026-01-01T00:00:00.000000005Z\""), std::string::npos)
+        << first;
+    // A cache handed on to another request renders that one afresh.
+    logical::Request other = SampleRequest();
+    other.client_token = "s.othertoken";
+    EntrySource next{EntrySource::Type::kRequest, &other, &mount, nullptr, "", t};
+    EXPECT_EQ(Render(next, *salt, o, &cache), Render(next, *salt, o));
+  }
+}
+
 TEST(EntryTest, HmacAccessorFalseAndLogRaw) {
   auto salt = TestSalt();
   MountInfo mount{"kv", "secret/", "", {}, {}};

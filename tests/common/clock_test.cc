@@ -41,6 +41,14 @@ TEST(FormatRfc3339Test, KnownInstants) {
   EXPECT_EQ(FormatRfc3339(At(-1)), "1969-12-31T23:59:59.999999999Z");
 }
 
+TEST(FormatRfc3339Test, AppendKeepsWhatIsThere) {
+  std::string out = "at ";
+  AppendRfc3339(out, At(951782400'000000001));
+  EXPECT_EQ(out, "at 2000-02-29T00:00:00.000000001Z");
+  AppendRfc3339(out, At(-1));
+  EXPECT_EQ(out, "at 2000-02-29T00:00:00.000000001Z1969-12-31T23:59:59.999999999Z");
+}
+
 TEST(FormatRfc3339Test, AgreesWithTheCLibraryOverRandomInstants) {
   std::mt19937_64 rng(20261128);
   // 1900 .. 2200 (int64 nanoseconds end in 2262).
