@@ -58,12 +58,6 @@ std::string Salt::Hash(std::string_view value) const {
   return out;
 }
 
-std::string Salt::HashCached(std::string_view value) const {
-  std::string out;
-  AppendHashCached(out, value);
-  return out;
-}
-
 void Salt::AppendHashCached(std::string& out, std::string_view value) const {
   // Tokens and accessors are short and repeat on every request of a client.
   const bool cacheable = value.size() <= 128;

@@ -31,10 +31,8 @@ class Salt {
   std::string Hash(std::string_view value) const;
   // Appends "hmac-sha256:<hex>" to `out` (no temporary strings).
   void AppendHash(std::string& out, std::string_view value) const;
-  // The same, remembered for the values hashed on every request (the
+  // AppendHash, remembered for the values hashed on every request (the
   // caller's token and accessor); compared in constant time.
-  std::string HashCached(std::string_view value) const;
-  // HashCached appended to `out` (no temporary string on a hit).
   void AppendHashCached(std::string& out, std::string_view value) const;
   // The raw 32-byte MAC.
   std::string Mac(std::string_view value) const;
