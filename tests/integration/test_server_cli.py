@@ -192,26 +192,27 @@ class IoThreadsTest(unittest.TestCase):
                 pass  # a short-lived thread that has ended
         return ids
 
-    def io_threads_with(self, extra, expected):
-        """The number of coffer-io threads once the server answers, waiting
-        up to 10 s for it to reach `expected` (the banner comes before the
-        listener's threads start) and then 0.3 s more for any extra one."""
+    def with_settled_io_threads(self, extra, expected, read):
+        """read(ids) of the coffer-io threads once the server answers, waiting
+        up to 10 s for them to reach `expected` (the banner comes before the
+        listener's threads start) and then 0.3 s more for any extra one;
+        called while the server still runs."""
         d = tempfile.mkdtemp(prefix="coffer-io-")
         srv = harness.start_config(d, harness.write_config(d, extra_listener=extra))
         try:
             self.assertEqual(srv.request("GET", "/v1/sys/seal-status")[0], 200)
-
-            def count():
-                return len(self.io_thread_ids(srv))
-
             deadline = time.monotonic() + 10
-            while count() < expected and time.monotonic() < deadline:
+            while len(self.io_thread_ids(srv)) < expected and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(0.3)
-            return count()
+            return read(self.io_thread_ids(srv))
         finally:
             srv.stop()
             shutil.rmtree(d, ignore_errors=True)
+
+    def io_threads_with(self, extra, expected):
+        """The number of coffer-io threads (see with_settled_io_threads)."""
+        return self.with_settled_io_threads(extra, expected, len)
 
     def test_io_threads_sets_the_listener_thread_count(self):
         self.assertEqual(self.io_threads_with("  io_threads = 6\n", 6), 6)
@@ -219,23 +220,12 @@ class IoThreadsTest(unittest.TestCase):
         self.assertEqual(self.io_threads_with("", os.cpu_count()), os.cpu_count())
 
     def io_thread_affinities(self, extra, threads):
-        """The CPU set of each of the server's `threads` I/O threads."""
-        d = tempfile.mkdtemp(prefix="coffer-io-")
-        srv = harness.start_config(d, harness.write_config(d, extra_listener=extra))
-        try:
-            self.assertEqual(srv.request("GET", "/v1/sys/seal-status")[0], 200)
-            deadline = time.monotonic() + 10
-            while len(self.io_thread_ids(srv)) < threads and time.monotonic() < deadline:
-                time.sleep(0.05)
-            # The server pins them as it starts them; the grace is for a
-            # thread beyond `threads` to show up, as in io_threads_with.
-            time.sleep(0.3)
-            ids = self.io_thread_ids(srv)
+        """The CPU set of each of the server's `threads` I/O threads (the
+        server pins them as it starts them)."""
+        def read(ids):
             self.assertEqual(len(ids), threads)
             return [frozenset(os.sched_getaffinity(t)) for t in ids]
-        finally:
-            srv.stop()
-            shutil.rmtree(d, ignore_errors=True)
+        return self.with_settled_io_threads(extra, threads, read)
 
     def test_pin_io_threads_gives_each_thread_one_cpu_in_turn(self):
         allowed = sorted(os.sched_getaffinity(0))  # the server inherits it
