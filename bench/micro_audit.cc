@@ -13,13 +13,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "audit/broker.h"
 #include "audit/entry.h"
 #include "audit/hash.h"
 #include "common/clock.h"
+#include "common/loop_turn.h"
 #include "common/secret_bytes.h"
 #include "storage/inmem/inmem_backend.h"
 
@@ -123,6 +126,59 @@ void BM_AuditBrokerKvRead(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_AuditBrokerKvRead)->MeasureProcessCPUTime()->UseRealTime();
+
+// An I/O thread's loop: what AtEnd is given runs when the turn ends.
+class BenchTurn : public coffer::LoopTurn {
+ public:
+  void AtEnd(std::function<void()> fn) override { at_end_.push_back(std::move(fn)); }
+  void End() {
+    while (!at_end_.empty()) {
+      auto fns = std::move(at_end_);
+      at_end_.clear();
+      for (auto& fn : fns) fn();
+    }
+  }
+
+ private:
+  std::vector<std::function<void()>> at_end_;
+};
+
+// The path of audited reads answered on an I/O thread, as the server takes
+// it: `state.range(0)` reads per loop turn, their entries rendered into the
+// turn's text and written together (framed, hashed, one write(2)) when the
+// turn ends. Per read, counting the write.
+void BM_AuditTurnKvRead(benchmark::State& state) {
+  coffer::SystemClock clock;
+  coffer::storage::InmemBackend barrier;
+  coffer::audit::Broker broker(barrier, clock);
+  char dir_template[] = "/tmp/coffer-micro-audit-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) Die("mkdtemp");
+  const std::string dir = dir_template;
+  coffer::audit::DeviceConfig config;
+  config.path = "file/";
+  config.type = "file";
+  config.options = Json{{"file_path", dir + "/audit.log"}};
+  if (!broker.Enable(config).ok()) Die("enable the file device");
+  KvRead kv;
+  BenchTurn turn;
+  coffer::LoopTurn::SetCurrent(&turn);
+  const auto per_turn = state.range(0);
+  int failed = 0;
+  for (auto _ : state) {
+    for (int64_t i = 0; i < per_turn; ++i) {
+      auto ticket = broker.LogRequestAndResponseAsync(
+          kv.request, kv.mount, std::chrono::system_clock::now(), &kv.response, "");
+      ticket->Then([&failed](coffer::Status s) { failed += s.ok() ? 0 : 1; });
+    }
+    turn.End();
+  }
+  coffer::LoopTurn::SetCurrent(nullptr);
+  if (failed != 0) Die("audit write failed");
+  state.SetItemsProcessed(state.iterations() * per_turn);
+  broker.Unload();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_AuditTurnKvRead)->Arg(8)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 

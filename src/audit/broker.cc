@@ -1,5 +1,8 @@
 #include "audit/broker.h"
 
+#include <string.h>  // explicit_bzero
+
+#include <boost/container/small_vector.hpp>
 #include <condition_variable>
 #include <optional>
 
@@ -174,38 +177,72 @@ Status Broker::Log(const EntrySource& entry, const EntrySource* second) {
 
 namespace {
 
+// What a device's write means for a request's ticket.
+void DeviceWritten(const Device& device, Ticket& ticket, const Status& s) {
+  metrics::Telemetry::Global().RecordAuditDeviceWrite(device.config().type, s.ok());
+  if (!s.ok()) spdlog::error("audit {}: {}", device.config().path, s.message());
+  ticket.DeviceDone(s.ok());
+}
+
 // The entries an I/O thread handed over during its loop turn; written at
 // the turn's end with one WriteNow per device, on that thread, so each
 // request's answer leaves from its own thread without waking another.
+// The lines are rendered into one text kept from turn to turn (no
+// allocation per entry).
 struct TurnItem {
   std::shared_ptr<Device> device;
-  std::vector<std::string> lines;
-  std::function<void(Status)> done;
+  std::shared_ptr<Ticket> ticket;
+  std::size_t begin = 0;  // the first line: [begin, mid) of the text
+  std::size_t mid = 0;    // the second, if any: [mid, end)
+  std::size_t end = 0;
 };
-thread_local std::vector<TurnItem> turn_items;
+struct Turn {
+  std::string text;
+  std::vector<TurnItem> items;
+  // Scratch for WriteTurn.
+  std::vector<std::string_view> bodies;
+  std::vector<std::size_t> mine;
+  std::vector<bool> taken;
+};
+// `turn` gathers; WriteTurn swaps it with `spare` to write, so entries
+// handed over while it writes (from the callbacks) gather for a turn of
+// their own.
+thread_local Turn turn;
+thread_local Turn spare;
+
+// A buffer larger than this (after a turn of large entries) is given back.
+constexpr std::size_t kKeptTurnBytes = 1 << 20;
 
 void WriteTurn() {
-  std::vector<TurnItem> items = std::move(turn_items);
-  turn_items = {};  // entries handed over from here on need a turn of their own
-  std::vector<bool> taken(items.size(), false);
-  std::vector<std::string> bodies;
-  std::vector<std::size_t> mine;
+  std::swap(turn, spare);
+  Turn& t = spare;
+  std::vector<TurnItem>& items = t.items;
+  t.taken.assign(items.size(), false);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (taken[i]) continue;
+    if (t.taken[i]) continue;
     Device* device = items[i].device.get();
-    bodies.clear();
-    mine.clear();
+    t.bodies.clear();
+    t.mine.clear();
     for (std::size_t j = i; j < items.size(); ++j) {
-      if (taken[j] || items[j].device.get() != device) continue;
-      taken[j] = true;
-      mine.push_back(j);
-      for (auto& line : items[j].lines) bodies.push_back(std::move(line));
+      if (t.taken[j] || items[j].device.get() != device) continue;
+      t.taken[j] = true;
+      t.mine.push_back(j);
+      const TurnItem& item = items[j];
+      std::string_view text(t.text);
+      t.bodies.push_back(text.substr(item.begin, item.mid - item.begin));
+      if (item.end > item.mid) t.bodies.push_back(text.substr(item.mid, item.end - item.mid));
     }
     // A device disabled since the entries were rendered fails them (it is
     // closed), as it would between the snapshot and WriteAsync.
-    Status s = device->WriteNow(bodies);
-    for (std::size_t k : mine) items[k].done(s);
+    Status s = device->WriteNow(t.bodies);
+    for (std::size_t k : t.mine) DeviceWritten(*device, *items[k].ticket, s);
   }
+  // Wiped: a log_raw device's lines carry values as they are.
+  explicit_bzero(t.text.data(), t.text.size());
+  t.text.clear();
+  if (t.text.capacity() > kKeptTurnBytes) std::string().swap(t.text);
+  t.items.clear();
+  t.bodies.clear();
 }
 
 }  // namespace
@@ -249,38 +286,46 @@ void Ticket::DeviceDone(bool written) {
 
 std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySource* second,
                                          bool in_turn) {
-  LoopTurn* turn = in_turn ? LoopTurn::Current() : nullptr;
+  LoopTurn* turn_loop = in_turn ? LoopTurn::Current() : nullptr;
   auto devices = std::atomic_load(&devices_);
   const logical::Request& request = *entry.request;
   const MountInfo& mount = *entry.mount;
   FilterInput in{mount.type, mount.path, request.path, logical::OperationName(request.operation)};
-  std::vector<std::shared_ptr<Device>> wanted;
+  boost::container::small_vector<const std::shared_ptr<Device>*, 4> wanted;
   for (const auto& d : *devices) {
-    if (d->Wants(in)) wanted.push_back(d);
+    if (d->Wants(in)) wanted.push_back(&d);
   }
   auto ticket = std::make_shared<Ticket>(wanted.size(), entry.type == EntrySource::Type::kRequest
                                                             ? metrics::AuditEntry::kRequest
                                                             : metrics::AuditEntry::kResponse);
-  for (const auto& d : wanted) {
-    std::vector<std::string> lines;
-    lines.reserve(2);
-    RenderCache shared;  // what both entries of the request share
-    lines.push_back(Render(entry, d->salt(), d->entry_options(), &shared));
-    if (second != nullptr) {
-      lines.push_back(Render(*second, d->salt(), d->entry_options(), &shared));
-    }
-    auto done = [ticket, path = d->config().path, type = d->config().type](Status s) {
-      metrics::Telemetry::Global().RecordAuditDeviceWrite(type, s.ok());
-      if (!s.ok()) spdlog::error("audit {}: {}", path, s.message());
-      ticket->DeviceDone(s.ok());
-    };
-    if (turn != nullptr && d->QuickWrites()) {
-      if (turn_items.empty()) turn->AtEnd(WriteTurn);
-      turn_items.push_back({d, std::move(lines), std::move(done)});
+  // What both entries share, per device; its strings are kept from request
+  // to request (and wiped like the turn's text).
+  thread_local RenderCache shared;
+  for (const std::shared_ptr<Device>* device : wanted) {
+    const std::shared_ptr<Device>& d = *device;
+    shared.rendered = nullptr;  // a new request may sit where the last one was
+    if (turn_loop != nullptr && d->QuickWrites()) {
+      if (turn.items.empty()) turn_loop->AtEnd(WriteTurn);
+      TurnItem item{d, ticket, turn.text.size(), 0, 0};
+      RenderTo(turn.text, entry, d->salt(), d->entry_options(), &shared);
+      item.mid = item.end = turn.text.size();
+      if (second != nullptr) {
+        RenderTo(turn.text, *second, d->salt(), d->entry_options(), &shared);
+        item.end = turn.text.size();
+      }
+      turn.items.push_back(std::move(item));
     } else {
-      d->WriteAsync(std::move(lines), std::move(done));
+      std::vector<std::string> lines;
+      lines.reserve(2);
+      lines.push_back(Render(entry, d->salt(), d->entry_options(), &shared));
+      if (second != nullptr) {
+        lines.push_back(Render(*second, d->salt(), d->entry_options(), &shared));
+      }
+      d->WriteAsync(std::move(lines), [ticket, d](Status s) { DeviceWritten(*d, *ticket, s); });
     }
   }
+  explicit_bzero(shared.auth_json.data(), shared.auth_json.size());
+  explicit_bzero(shared.request_json.data(), shared.request_json.size());
   return ticket;
 }
 

@@ -1,5 +1,7 @@
 #include "audit/device.h"
 
+#include <string.h>  // explicit_bzero
+
 #include "audit/chain.h"
 #include "audit/sinks.h"
 #include "common/duration.h"
@@ -7,6 +9,14 @@
 #include "common/log.h"
 
 namespace coffer::audit {
+namespace {
+
+// A write buffer larger than this (after a batch of large entries) is given
+// back rather than kept.
+constexpr std::size_t kKeptBufferBytes = 1 << 20;
+
+}  // namespace
+
 namespace internal {
 
 std::string Option(const DeviceConfig& config, const char* name) {
@@ -128,12 +138,12 @@ void Device::AppendCheckpoint(std::string& buffer, const char* reason) {
   last_checkpoint_ = clock_.Monotonic();
 }
 
-Status Device::Flush(std::vector<std::string>& bodies, const char* forced_checkpoint) {
+Status Device::Flush(std::span<const std::string_view> bodies, const char* forced_checkpoint) {
   std::uint64_t saved_seq = seq_;
   std::string saved_hash = last_hash_;
   std::uint64_t saved_since = since_checkpoint_;
   auto saved_time = last_checkpoint_;
-  std::string buffer;
+  std::string& buffer = buffer_;
   std::size_t size = 0;
   for (const auto& b : bodies) size += b.size() + 100;
   buffer.reserve(size);
@@ -149,6 +159,11 @@ Status Device::Flush(std::vector<std::string>& bodies, const char* forced_checkp
   }
   if (buffer.empty()) return Status::Ok();
   Status s = AppendToSink(buffer);
+  // The lines are wiped (a log_raw device's carry values as they are); the
+  // capacity is kept unless one large batch made it big.
+  explicit_bzero(buffer.data(), buffer.size());
+  buffer.clear();
+  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   if (!s.ok()) {
     RollbackSink();
     seq_ = saved_seq;
@@ -202,7 +217,7 @@ void Device::WriteAsync(std::vector<std::string> bodies, std::function<void(Stat
   if (first && flusher_waiting_) work_cv_.notify_one();
 }
 
-Status Device::WriteNow(std::vector<std::string>& bodies) {
+Status Device::WriteNow(std::span<const std::string_view> bodies) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !writing_; });
   if (closed_) return Unavailable("audit device " + config_.path + " is closed");
@@ -252,8 +267,11 @@ void Device::DrainLocked(std::unique_lock<std::mutex>& lock) {
     pending_ = std::make_unique<Batch>();
     bool closed = closed_;
     lock.unlock();
-    Status s = closed ? Unavailable("audit device " + config_.path + " is closed")
-                      : Flush(batch->bodies, nullptr);
+    Status s = Unavailable("audit device " + config_.path + " is closed");
+    if (!closed) {
+      std::vector<std::string_view> views(batch->bodies.begin(), batch->bodies.end());
+      s = Flush(views, nullptr);
+    }
     for (auto& cb : batch->callbacks) cb(s);
     lock.lock();
   }
@@ -278,7 +296,7 @@ void Device::Exclusive(const std::function<void()>& fn, bool close) {
 Status Device::Reopen() {
   Status result;
   Exclusive([&] {
-    std::vector<std::string> none;
+    std::span<const std::string_view> none;
     // The old file ends with a signed "rotate" checkpoint; the new one
     // continues the chain from it.
     Status s = Flush(none, "rotate");
@@ -293,7 +311,7 @@ Status Device::Reopen() {
 void Device::Close() {
   Exclusive(
       [&] {
-        std::vector<std::string> none;
+        std::span<const std::string_view> none;
         Status s = Flush(none, "close");
         if (!s.ok()) {
           spdlog::warn("audit {}: close checkpoint not written: {}", config_.path, s.ToString());

@@ -311,12 +311,19 @@ void AppendRequest(std::string& out, EntryWriter& w, const logical::Request& req
 
 }  // namespace
 
-std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options,
-                   RenderCache* cache) {
+void RenderTo(std::string& out, const EntrySource& src, const Salt& salt,
+              const EntryOptions& options, RenderCache* cache) {
+  if (options.format == Format::kJsonx) {
+    // JSONx is converted from the JSON line.
+    EntryOptions json = options;
+    json.format = Format::kJson;
+    std::string line;
+    RenderTo(line, src, salt, json, cache);
+    out += ToJsonx(Json::parse(line, nullptr, false));
+    return;
+  }
   const logical::Request& request = *src.request;
   const MountInfo& mount = *src.mount;
-  std::string out;
-  out.reserve(2048);
   EntryWriter w(out, salt, options, cache);
   Obj entry(out);
 
@@ -398,10 +405,13 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
   AppendJsonString(entry.Name("type"),
                    src.type == EntrySource::Type::kRequest ? "request" : "response");
   entry.Close();
+}
 
-  if (options.format == Format::kJsonx) {
-    return ToJsonx(Json::parse(out, nullptr, false));
-  }
+std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions& options,
+                   RenderCache* cache) {
+  std::string out;
+  out.reserve(2048);
+  RenderTo(out, src, salt, options, cache);
   return out;
 }
 

@@ -71,6 +71,9 @@ struct RenderCache {
 // One entry as one line, without the trailing newline. `cache` may be null.
 std::string Render(const EntrySource& source, const Salt& salt, const EntryOptions& options,
                    RenderCache* cache = nullptr);
+// The same, appended to `out` (a buffer reused from entry to entry).
+void RenderTo(std::string& out, const EntrySource& source, const Salt& salt,
+              const EntryOptions& options, RenderCache* cache = nullptr);
 
 // JSONx (IBM's XML encoding of JSON), as Vault's format=jsonx writes it.
 std::string ToJsonx(const logical::Json& value);

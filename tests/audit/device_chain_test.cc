@@ -454,6 +454,69 @@ TEST_F(BrokerTest, AsyncEntriesOnALoopThreadAreWrittenTogetherAtTheEndOfTheTurn)
   EXPECT_EQ(Lines(ReadAll(dir_.file("turn.log"))).size(), 8u);
 }
 
+TEST_F(BrokerTest, EachRequestOfATurnIsRenderedFromItself) {
+  // The requests of a turn may sit one after the other at the same address
+  // (here: one object changed between them); none may be rendered from what
+  // was kept of the one before.
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"file/", "file", "", {{"file_path", dir_.file("same.log")}}}).ok());
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  FakeTurn turn;
+  logical::Request request = Req();
+  for (int i = 0; i < 3; ++i) {
+    request.id = "id-" + std::to_string(i);
+    request.path = "secret/data/path-" + std::to_string(i);
+    request.client_token = "s.token-" + std::to_string(i);
+    b.LogRequestAndResponseAsync(request, mount, clock_.Wall(), nullptr, "");
+    if (i == 1) turn.RunTurnEnd();  // and across turns
+  }
+  turn.RunTurnEnd();
+  std::string text = ReadAll(dir_.file("same.log"));
+  auto lines = Lines(text);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_TRUE(VerifyText(text).empty());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string n = std::to_string(i / 2);
+    Json line = Json::parse(lines[i]);
+    EXPECT_EQ(line["request"]["id"], "id-" + n) << lines[i];
+    EXPECT_EQ(line["request"]["path"], "secret/data/path-" + n) << lines[i];
+    EXPECT_EQ(line["auth"]["client_token"], *b.Hash("file/", "s.token-" + n)) << lines[i];
+    EXPECT_EQ(line["request"]["client_token"], *b.Hash("file/", "s.token-" + n)) << lines[i];
+  }
+}
+
+TEST_F(BrokerTest, EntriesHandedOverWhileATurnIsWrittenGetTheNextTurn) {
+  Broker b(store_, clock_);
+  ASSERT_TRUE(b.Enable({"file/", "file", "", {{"file_path", dir_.file("next.log")}}}).ok());
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  FakeTurn turn;
+  logical::Request first = Req();
+  first.path = "secret/data/first";
+  logical::Request second = Req();
+  second.path = "secret/data/second";
+  std::optional<Status> later;
+  b.LogRequestAndResponseAsync(first, mount, clock_.Wall(), nullptr, "")->Then([&](Status s) {
+    ASSERT_TRUE(s.ok());
+    // An answer that leads to the next request being audited at once.
+    b.LogRequestAndResponseAsync(second, mount, clock_.Wall(), nullptr, "")
+        ->Then([&later](Status s2) { later = std::move(s2); });
+  });
+  turn.RunTurnEnd();
+  EXPECT_FALSE(later.has_value());
+  EXPECT_EQ(Lines(ReadAll(dir_.file("next.log"))).size(), 2u);
+  ASSERT_EQ(turn.queued.size(), 1u);
+  turn.RunTurnEnd();
+  ASSERT_TRUE(later.has_value());
+  EXPECT_TRUE(later->ok());
+  std::string text = ReadAll(dir_.file("next.log"));
+  auto lines = Lines(text);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_TRUE(VerifyText(text).empty());
+  EXPECT_NE(lines[1].find("secret/data/first"), std::string::npos);
+  EXPECT_NE(lines[3].find("secret/data/second"), std::string::npos);
+  EXPECT_EQ(lines[3].find("secret/data/first"), std::string::npos);
+}
+
 TEST_F(BrokerTest, ASocketDeviceIsNeverWrittenOnTheLoopThread) {
   // A socket write can stall on the other end: it goes to the writer thread
   // even from a thread with a loop, which stays free for other connections.
