@@ -26,14 +26,17 @@ bench_transit() {
   body="$(stat -c %s "$www/encrypt.json")"
   start_nginx transit auto "$www"
 
-  COFFER_TOKEN="$ROOT_TOKEN" run_wrk c 1 "$addr" --script "$BENCH_DIR/lua/transit_encrypt.lua"
-  run_wrk na 1 "http://127.0.0.1:$NGINX_PORT/encrypt.json"
+  COFFER_TOKEN="$ROOT_TOKEN" compare_wrk c na "$COFFER_PID" "$addr" "$NGINX_PID" \
+    "http://127.0.0.1:$NGINX_PORT/encrypt.json" --script "$BENCH_DIR/lua/transit_encrypt.lua"
   local ca=($c) naa=($na)
   r="$(ratio "${ca[0]}" "${naa[0]}")"
-  add_row "transit encrypt 32 B (aes256-gcm96)" "req/s vs nginx auto, static ${body} B file" \
+  add_row "transit encrypt 32 B (aes256-gcm96)" \
+    "req/s vs nginx auto, static ${body} B file, median of $ROUNDS alternating runs" \
     "${ca[0]}" "${naa[0]}" "$r" "≥ 0.55: $(verdict "$r" '>=' 0.55)"
   add_row "transit encrypt 32 B (aes256-gcm96)" "p50 / p99 latency ms (vs nginx auto)" \
     "$(ms "${ca[1]}") / $(ms "${ca[2]}")" "$(ms "${naa[1]}") / $(ms "${naa[2]}")" "" ""
+  cpu_row "transit encrypt 32 B (aes256-gcm96)" "${ca[4]}" "${naa[4]}" "nginx auto"
+  NOTES+=("transit encrypt: each round, $ROUNDS_NOTE.")
   [ "${ca[3]}" = 0 ] || NOTES+=("transit encrypt: ${ca[3]} errors or non-2xx responses.")
 
   COFFER_TOKEN="$ROOT_TOKEN" TRANSIT_BATCH=100 run_wrk b 1 "$addr" \
