@@ -301,6 +301,28 @@ TEST(LocalBackendTest, CheckpointsRunOnTheirOwnThread) {
   EXPECT_EQ(b->Get("k999").value().value().value, std::string(8192, 'a' + 999 % 26));
 }
 
+TEST(LocalBackendTest, SmallCommitsPastTheThresholdDoNotEachAskForACheckpoint) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  WriteBulk(*b, "k", 60);  // ~1,200 pages: past the 1,000-page threshold
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (b->BackgroundCheckpoints() == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no background checkpoint";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::uint64_t before = b->BackgroundCheckpoints();
+  // 300 commits of one small value: a page or two each, ~2 strides of
+  // 256 pages in all. Asking on every commit gave a checkpoint (and an
+  // fsync of the database file) per commit.
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(b->Put("small" + std::to_string(i), std::string(100, 's')).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let asked ones run
+  EXPECT_LE(b->BackgroundCheckpoints() - before, 10u);
+  EXPECT_EQ(b->Get("small299").value().value().value, std::string(100, 's'));
+}
+
 TEST(LocalBackendTest, TheCommitterBoundsTheWalWhenCheckpointsFallBehind) {
   TempDir tmp;
   const std::string dir = tmp.path();

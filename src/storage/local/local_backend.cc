@@ -53,6 +53,13 @@ constexpr std::size_t kMaxIdleReaders = 64;
 // one ran (docs/benchmarks.md).
 constexpr int kCheckpointPages = 1000;
 constexpr int kCommitterCheckpointPages = 8000;
+// Past kCheckpointPages, the checkpoint thread is woken again only after this
+// many more pages. The WAL only starts over once a checkpoint has caught up
+// with the last commit, which a checkpoint running beside the committer
+// rarely does; asking on every commit then meant one checkpoint, and one
+// fsync of the database file, per commit (with one writer, two fsyncs per
+// write). Each checkpoint copies what accumulated since the last.
+constexpr int kCheckpointStridePages = 256;
 
 Status Closed() { return Unavailable("local storage is closed"); }
 
@@ -220,7 +227,10 @@ int LocalBackend::OnWalCommit(void* self, sqlite3* db, const char* name, int pag
         SQLITE_OK) {
       backend->committer_checkpoints_.fetch_add(1);
     }
-  } else if (pages >= kCheckpointPages) {
+  } else if (pages >= kCheckpointPages &&
+             (pages < backend->checkpoint_asked_at_ ||  // the WAL started over
+              pages - backend->checkpoint_asked_at_ >= kCheckpointStridePages)) {
+    backend->checkpoint_asked_at_ = pages;
     {
       std::scoped_lock lock(backend->checkpoint_mu_);
       backend->checkpoint_wanted_ = true;

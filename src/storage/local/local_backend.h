@@ -144,6 +144,7 @@ class LocalBackend final : public Backend {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;    // guarded by checkpoint_mu_
+  int checkpoint_asked_at_ = 0;       // WAL pages when last asked; committer only
   bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
   bool checkpoint_paused_ = false;    // guarded by checkpoint_mu_
   std::thread checkpointer_;
