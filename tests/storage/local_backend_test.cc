@@ -284,16 +284,21 @@ void WriteBulk(LocalBackend& b, const std::string& prefix, int commits) {
   }
 }
 
+// Waits (up to 30 s) until the checkpoint thread has run once.
+void WaitForABackgroundCheckpoint(const LocalBackend& b) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (b.BackgroundCheckpoints() == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no background checkpoint";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 TEST(LocalBackendTest, CheckpointsRunOnTheirOwnThread) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);
   WriteBulk(*b, "k", 100);  // ~2,000 pages: past the 1,000-page threshold
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (b->BackgroundCheckpoints() == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no background checkpoint";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_NO_FATAL_FAILURE(WaitForABackgroundCheckpoint(*b));
   EXPECT_EQ(b->CommitterCheckpoints(), 0u);
   // The checkpointed pages are in the database file now.
   std::error_code ec;
@@ -306,11 +311,7 @@ TEST(LocalBackendTest, SmallCommitsPastTheThresholdDoNotEachAskForACheckpoint) {
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);
   WriteBulk(*b, "k", 60);  // ~1,200 pages: past the 1,000-page threshold
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (b->BackgroundCheckpoints() == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no background checkpoint";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_NO_FATAL_FAILURE(WaitForABackgroundCheckpoint(*b));
   const std::uint64_t before = b->BackgroundCheckpoints();
   // 300 commits of one small value: a page or two each, ~2 strides of
   // 256 pages in all. Asking on every commit gave a checkpoint (and an
