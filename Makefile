@@ -57,7 +57,8 @@ fuzz: deps
 # Benchmarks (docs/benchmarks.md): BENCH_ARGS="--quick" or "--only http" etc.
 bench: deps
 	cmake --preset $(PRESET) -DCOFFER_BUILD_BENCH=ON >/dev/null
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target coffer durable_writes micro_barrier micro_core micro_audit rate_load kv_populate
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target coffer durable_writes micro_barrier micro_core micro_audit rate_load kv_populate \
+		leases_load transit_sign
 	./bench/run --build-dir $(BUILD_DIR) $(BENCH_ARGS)
 
 format:

@@ -1,0 +1,75 @@
+# bench/run's scale_curve section (sourced by bench/run; uses its helpers).
+#
+# How cost grows with the store: for 1,000, 10,000, 100,000 and --scale-n
+# (default 1,000,000) secrets, a KV v2 store filled by bench/kv_populate, then
+# a config-mode server on it: how long sys/unseal takes, RSS once unsealed and
+# after the reads, and the latency of random reads at a fixed --scale-rate
+# (bench/rate_load, open loop, read cache on). Then as many leases, written by
+# bench/leases_load: how long unseal takes to make them all expirable (the
+# index complete) and the RSS each costs. The reference column is the
+# 1,000-entry figure.
+LEASES_LOAD="$BUILD_DIR/bench/leases_load"
+
+bench_scale_curve() {
+  log "scale_curve: KV stores and lease sets of 1,000 to $SCALE_N entries: unseal, RSS, read latency at $SCALE_RATE/s"
+  [ -x "$POPULATE" ] || die "no $POPULATE (build target kv_populate)"
+  [ -x "$LEASES_LOAD" ] || die "no $LEASES_LOAD (build target leases_load)"
+  [ -x "$RATE_LOAD" ] || die "no $RATE_LOAD (build target rate_load)"
+  local n sizes=(1000 10000 100000) mark port dir out key token unseal_s rss0 rss1 r data
+  [ "$SCALE_N" -gt 100000 ] && sizes+=("$SCALE_N")
+  local base_p50="" base_p99="" base_unseal="" base_lease_s="" base_lease_b=""
+  for n in "${sizes[@]}"; do
+    dir="$WORK/curve-$n"
+    mkdir -p "$dir/data"
+    out="$(timeout 1800 "$POPULATE" "$dir/data" "$n" 200)" || die "kv_populate $n failed"
+    key="$(sed -n 's/.*unseal_key=\([^ ]*\).*/\1/p' <<<"$out")"
+    token="$(sed -n 's/.*root_token=\([^ ]*\).*/\1/p' <<<"$out")"
+    data="$(du -sm "$dir/data" | cut -f1)"
+    mark=${#PIDS[@]}
+    port="$(free_port)"
+    write_local_config "$port" "$dir"
+    "$COFFER" server "-config=$dir/config.hcl" >"$dir/server.log" 2>&1 &
+    COFFER_PID=$!
+    PIDS+=("$COFFER_PID")
+    wait_http "http://127.0.0.1:$port/v1/sys/health" 60 || { cat "$dir/server.log" >&2; die "coffer on $dir did not answer"; }
+    # The unseal call returns once the core is unsealed and serving.
+    unseal_s="$(curl -sf -o /dev/null -w '%{time_total}' -X PUT -d "{\"key\":\"$key\"}" \
+      "http://127.0.0.1:$port/v1/sys/unseal")" || die "sys/unseal failed"
+    curl -sf -o /dev/null -H "X-Vault-Token: $token" "http://127.0.0.1:$port/v1/secret/data/scale/k$((n - 1))" ||
+      die "scale_curve: the populated store does not answer reads"
+    sleep 1
+    rss0="$(vmrss_kb "$COFFER_PID")"
+    run_rate r "$port" "/v1/secret/data/scale/k%" "$SCALE_RATE" --keys "$n" --header "X-Vault-Token: $token"
+    rss1="$(vmrss_kb "$COFFER_PID")"
+    stop_since "$mark"
+    rm -rf "$dir"
+    local rr=($r) ms_unseal
+    ms_unseal="$(python3 -c "print(round(float('$unseal_s') * 1000))")"
+    if [ -z "$base_p99" ]; then base_p50="${rr[1]}"; base_p99="${rr[2]}"; base_unseal="$ms_unseal"; fi
+    add_row "scale_curve: KV v2 store of $n secrets ($data MB on disk)" \
+      "unseal ms / RSS MB unsealed, after the reads" \
+      "$ms_unseal / $(python3 -c "print(f'{$rss0/1024:.1f}, {$rss1/1024:.1f}')")" "$base_unseal" "" ""
+    add_row "scale_curve: KV v2 store of $n secrets ($data MB on disk)" \
+      "p50 / p99 ms of random reads at $SCALE_RATE/s (vs 1,000 secrets; ratio of p99)" \
+      "$(ms "${rr[1]}") / $(ms "${rr[2]}")" "$(ms "$base_p50") / $(ms "$base_p99")" \
+      "$(ratio "${rr[2]}" "$base_p99")" ""
+    [ "${rr[4]}" = 0 ] || NOTES+=("scale_curve ($n secrets): ${rr[4]} errors or non-2xx responses.")
+
+    dir="$WORK/curve-leases-$n"
+    mkdir -p "$dir"
+    timeout 1800 "$LEASES_LOAD" populate "$dir" "$n" >/dev/null || die "leases_load populate $n failed"
+    out="$(timeout 600 "$LEASES_LOAD" load "$dir")" || die "leases_load load $n failed"
+    rm -rf "$dir"
+    local lease_s lease_b
+    lease_s="$(sed -n 's/.*index complete after \([0-9.]*\) s.*/\1/p' <<<"$out")"
+    lease_b="$(sed -n 's/.*: \([0-9.]*\) bytes\/lease.*/\1/p' <<<"$out")"
+    [ -n "$lease_s" ] && [ -n "$lease_b" ] || die "leases_load printed no figures: $out"
+    if [ -z "$base_lease_s" ]; then base_lease_s="$lease_s"; base_lease_b="$lease_b"; fi
+    local goal=""
+    if [ "$n" -ge 1000000 ]; then
+      goal="unseal ≤ 2 s: $(verdict "$lease_s" '<=' 2); ≤ 200 B: $(verdict "$lease_b" '<=' 200)"
+    fi
+    add_row "scale_curve: $n leases" "unseal until all are expirable, s / RSS bytes per lease" \
+      "$lease_s / $lease_b" "$base_lease_s / $base_lease_b" "" "$goal"
+  done
+}
