@@ -144,6 +144,7 @@ Status Device::Flush(std::span<const std::string_view> bodies, const char* force
   std::uint64_t saved_since = since_checkpoint_;
   auto saved_time = last_checkpoint_;
   std::string& buffer = buffer_;
+  buffer.clear();  // nothing of a flush that threw (bad_alloc) goes out with this one
   std::size_t size = 0;
   for (const auto& b : bodies) size += b.size() + 100;
   buffer.reserve(size);
