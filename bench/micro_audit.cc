@@ -102,28 +102,40 @@ void BM_AuditRenderKvRead(benchmark::State& state) {
 }
 BENCHMARK(BM_AuditRenderKvRead);
 
+// A broker with one file device, in a temporary directory removed at the end.
+struct FileAuditBroker {
+  coffer::SystemClock clock;
+  coffer::storage::InmemBackend barrier;
+  coffer::audit::Broker broker{barrier, clock};
+  std::string dir;
+
+  FileAuditBroker() {
+    char dir_template[] = "/tmp/coffer-micro-audit-XXXXXX";
+    if (::mkdtemp(dir_template) == nullptr) Die("mkdtemp");
+    dir = dir_template;
+    coffer::audit::DeviceConfig config;
+    config.path = "file/";
+    config.type = "file";
+    config.options = Json{{"file_path", dir + "/audit.log"}};
+    if (!broker.Enable(config).ok()) Die("enable the file device");
+  }
+  ~FileAuditBroker() {
+    broker.Unload();
+    std::filesystem::remove_all(dir);
+  }
+};
+
 // The broker path of an audited read: both entries rendered, handed to the
 // file device, framed into the chain, written, and waited for.
 void BM_AuditBrokerKvRead(benchmark::State& state) {
-  coffer::SystemClock clock;
-  coffer::storage::InmemBackend barrier;
-  coffer::audit::Broker broker(barrier, clock);
-  char dir_template[] = "/tmp/coffer-micro-audit-XXXXXX";
-  if (::mkdtemp(dir_template) == nullptr) Die("mkdtemp");
-  const std::string dir = dir_template;
-  coffer::audit::DeviceConfig config;
-  config.path = "file/";
-  config.type = "file";
-  config.options = Json{{"file_path", dir + "/audit.log"}};
-  if (!broker.Enable(config).ok()) Die("enable the file device");
+  FileAuditBroker audit;
+  coffer::audit::Broker& broker = audit.broker;
   KvRead kv;
   for (auto _ : state) {
     auto s = broker.LogRequestAndResponse(kv.request, kv.mount, std::chrono::system_clock::now(),
                                           &kv.response, "");
     if (!s.ok()) Die("audit write failed");
   }
-  broker.Unload();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_AuditBrokerKvRead)->MeasureProcessCPUTime()->UseRealTime();
 
@@ -148,17 +160,8 @@ class BenchTurn : public coffer::LoopTurn {
 // turn's text and written together (framed, hashed, one write(2)) when the
 // turn ends. Per read, counting the write.
 void BM_AuditTurnKvRead(benchmark::State& state) {
-  coffer::SystemClock clock;
-  coffer::storage::InmemBackend barrier;
-  coffer::audit::Broker broker(barrier, clock);
-  char dir_template[] = "/tmp/coffer-micro-audit-XXXXXX";
-  if (::mkdtemp(dir_template) == nullptr) Die("mkdtemp");
-  const std::string dir = dir_template;
-  coffer::audit::DeviceConfig config;
-  config.path = "file/";
-  config.type = "file";
-  config.options = Json{{"file_path", dir + "/audit.log"}};
-  if (!broker.Enable(config).ok()) Die("enable the file device");
+  FileAuditBroker audit;
+  coffer::audit::Broker& broker = audit.broker;
   KvRead kv;
   BenchTurn turn;
   coffer::LoopTurn::SetCurrent(&turn);
@@ -175,8 +178,6 @@ void BM_AuditTurnKvRead(benchmark::State& state) {
   coffer::LoopTurn::SetCurrent(nullptr);
   if (failed != 0) Die("audit write failed");
   state.SetItemsProcessed(state.iterations() * per_turn);
-  broker.Unload();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_AuditTurnKvRead)->Arg(8)->MeasureProcessCPUTime()->UseRealTime();
 
