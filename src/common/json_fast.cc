@@ -1,11 +1,12 @@
 #include "common/json_fast.h"
 
-// simdjson.h is large: this is the only file that includes it.
-#include <simdjson.h>
-
+// simdjson.h is large: it comes in through json_scratch.h, included only
+// here and in engines/kv/metadata_fast.cc.
 #include <cstdint>
 #include <string>
 #include <utility>
+
+#include "common/json_scratch.h"
 
 namespace coffer {
 namespace {
@@ -55,14 +56,9 @@ Json Convert(dom::element e) {
 }  // namespace
 
 std::optional<Json> ParseJsonFast(std::string_view text) {
-  dom::parser parser;
+  internal::ScratchParse parse(text);
   dom::element root;
-  // realloc_if_needed: the text is copied into a padded buffer (simdjson
-  // reads up to 64 bytes past the end).
-  if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) !=
-      simdjson::SUCCESS) {
-    return std::nullopt;
-  }
+  if (parse.root().get(root) != simdjson::SUCCESS) return std::nullopt;
   return Convert(root);
 }
 

@@ -15,8 +15,9 @@
 // an unsigned 0 here and a signed 0 there (equal, and both serialise as
 // "0"). fuzz/fuzz_json_fast.cc checks that on arbitrary input.
 //
-// Hygiene: each call uses its own simdjson parser, so no plaintext stays in
-// a reused buffer; the buffers are freed (and wiped by the server's operator
+// Hygiene: texts up to 4 KiB are parsed on a parser kept per thread, whose
+// buffers are wiped before the call returns (common/json_scratch.h); larger
+// ones on a parser of their own, freed (and wiped by the server's operator
 // delete) before the call returns.
 
 #include <nlohmann/json.hpp>

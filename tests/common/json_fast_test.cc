@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "common/json_scratch.h"
 
 namespace coffer {
 namespace {
@@ -80,6 +84,38 @@ TEST(JsonFastTest, LeavesIntegersBeyond64BitsToTheCaller) {
   EXPECT_FALSE(ParseJsonFast("18446744073709551616").has_value());
   EXPECT_FALSE(ParseJsonFast("-9223372036854775809").has_value());
   EXPECT_TRUE(Json::parse("18446744073709551616").is_number_float());
+}
+
+// The parser kept per thread must not keep what it parsed: the text's copy,
+// its unescaped strings and its numbers are wiped when the call returns,
+// whether the text parsed or not.
+TEST(JsonFastTest, TheKeptParserHoldsNothingOfATextAfterTheCall) {
+  const std::string canary = "canary-7f3a9c1e";
+  const std::uint64_t number = 0x1122334455667788ULL;  // 1234605616436508552
+  char number_bytes[sizeof number];
+  std::memcpy(number_bytes, &number, sizeof number);
+  const std::string_view number_view(number_bytes, sizeof number);
+  for (const std::string& text : {
+           R"({"data":{"password":")" + canary + R"(","pin":1234605616436508552}})",
+           R"({"data":{"password":")" + canary + R"(\n","pin":1234605616436508552,"x":})",
+       }) {
+    SCOPED_TRACE(text);
+    (void)ParseJsonFast(text);
+    EXPECT_FALSE(internal::ScratchHolds(canary));
+    EXPECT_FALSE(internal::ScratchHolds(number_view));
+  }
+}
+
+// Texts over the kept parser's size, and short texts after them, parse
+// alike (a parser of their own for the first).
+TEST(JsonFastTest, LargeTextsAndShortOnesAfterThemParseAlike) {
+  std::string large = R"({"blob":")" + std::string(3 * internal::ScratchParse::kScratchBytes, 'x') +
+                      R"(","n":[1,2,3]})";
+  ExpectSameAsNlohmann(large);
+  ExpectSameAsNlohmann(R"({"n":[1,2,3],"s":"short"})");
+  std::string edge(internal::ScratchParse::kScratchBytes - 8, ' ');
+  edge.replace(0, 7, R"({"a":1})");
+  ExpectSameAsNlohmann(edge);
 }
 
 }  // namespace

@@ -8,12 +8,11 @@
 // takes its DOM path, which keeps the behaviour of older records and the
 // error for corrupt ones.
 
-// simdjson.h is large: src/common/json_fast.cc and this are the only files
-// that include it.
-#include <simdjson.h>
-
+// simdjson.h is large: it comes in through json_scratch.h, included only
+// here and in src/common/json_fast.cc.
 #include <charconv>
 
+#include "common/json_scratch.h"
 #include "engines/kv/records.h"
 
 namespace coffer::engines::kv {
@@ -97,12 +96,10 @@ bool ReadCustomMetadata(dom::element e, std::optional<std::map<std::string, std:
 }  // namespace
 
 std::optional<KeyMetadata> DecodeMetadataFast(std::string_view raw) {
-  dom::parser parser;  // per call: no plaintext left in a reused buffer
+  // The thread's kept parser, wiped when `parse` goes out of scope.
+  internal::ScratchParse parse(raw);
   dom::element root;
-  if (parser.parse(raw.data(), raw.size(), /*realloc_if_needed=*/true).get(root) !=
-      simdjson::SUCCESS) {
-    return std::nullopt;
-  }
+  if (parse.root().get(root) != simdjson::SUCCESS) return std::nullopt;
   dom::object fields;
   if (root.get_object().get(fields) != simdjson::SUCCESS) return std::nullopt;
   KeyMetadata m;

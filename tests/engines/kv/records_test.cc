@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "common/json_scratch.h"
 #include "common/status.h"
 
 namespace coffer::engines::kv {
@@ -61,6 +62,17 @@ TEST(KvRecordsTest, MetadataRoundTripsThroughTheFastPath) {
   ASSERT_TRUE(back.has_value());
   ExpectSameMetadata(empty, *back);
   EXPECT_FALSE(back->custom_metadata.has_value());
+}
+
+// Custom metadata is the user's: the thread's kept parser is wiped after a
+// metadata record, as after any text (common/json_scratch.h).
+TEST(KvRecordsTest, TheFastPathLeavesNoMetadataValueInTheKeptParser) {
+  KeyMetadata m = Sample();
+  m.custom_metadata = std::map<std::string, std::string>{{"owner", "canary-5d1e8b"}};
+  auto fast = DecodeMetadataFast(EncodeMetadata(m));
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_EQ(fast->custom_metadata->at("owner"), "canary-5d1e8b");
+  EXPECT_FALSE(internal::ScratchHolds("canary-5d1e8b"));
 }
 
 TEST(KvRecordsTest, RecordsTheFastPathDeclinesStillDecodeAsBefore) {
