@@ -1,11 +1,11 @@
 #include "common/json_fast.h"
 
-// simdjson.h is large: it comes in through json_scratch.h, included only
-// here and in engines/kv/metadata_fast.cc.
 #include <cstdint>
 #include <string>
 #include <utility>
 
+// simdjson.h is large: it comes in through json_scratch.h, included only
+// here and in src/engines/kv/metadata_fast.cc.
 #include "common/json_scratch.h"
 
 namespace coffer {

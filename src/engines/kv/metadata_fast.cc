@@ -8,10 +8,10 @@
 // takes its DOM path, which keeps the behaviour of older records and the
 // error for corrupt ones.
 
-// simdjson.h is large: it comes in through json_scratch.h, included only
-// here and in src/common/json_fast.cc.
 #include <charconv>
 
+// simdjson.h is large: it comes in through json_scratch.h, included only
+// here and in src/common/json_fast.cc.
 #include "common/json_scratch.h"
 #include "engines/kv/records.h"
 
