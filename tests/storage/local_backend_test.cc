@@ -297,31 +297,31 @@ TEST(LocalBackendTest, CheckpointsRunOnTheirOwnThread) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);
-  WriteBulk(*b, "k", 250);  // ~5,000 pages: past the 4,000-page threshold
+  WriteBulk(*b, "k", 100);  // ~2,000 pages: past the 1,000-page threshold
   ASSERT_NO_FATAL_FAILURE(WaitForABackgroundCheckpoint(*b));
   EXPECT_EQ(b->CommitterCheckpoints(), 0u);
   // The checkpointed pages are in the database file now.
   std::error_code ec;
   EXPECT_GT(std::filesystem::file_size(tmp.path() + "/coffer.db", ec), 1'000'000u);
-  EXPECT_EQ(b->Get("k2499").value().value().value, std::string(8192, 'a' + 2499 % 26));
+  EXPECT_EQ(b->Get("k999").value().value().value, std::string(8192, 'a' + 999 % 26));
 }
 
 TEST(LocalBackendTest, SmallCommitsPastTheThresholdDoNotEachAskForACheckpoint) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);
-  WriteBulk(*b, "k", 210);  // ~4,200 pages: past the 4,000-page threshold
+  WriteBulk(*b, "k", 60);  // ~1,200 pages: past the 1,000-page threshold
   ASSERT_NO_FATAL_FAILURE(WaitForABackgroundCheckpoint(*b));
   const std::uint64_t before = b->BackgroundCheckpoints();
-  // 1,000 commits of one small value: a page or two each, ~1-2 strides of
-  // 1,024 pages in all. Asking on every commit gave a checkpoint (and an
+  // 300 commits of one small value: a page or two each, ~2 strides of
+  // 256 pages in all. Asking on every commit gave a checkpoint (and an
   // fsync of the database file) per commit.
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(b->Put("small" + std::to_string(i), std::string(100, 's')).ok());
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let asked ones run
   EXPECT_LE(b->BackgroundCheckpoints() - before, 10u);
-  EXPECT_EQ(b->Get("small999").value().value().value, std::string(100, 's'));
+  EXPECT_EQ(b->Get("small299").value().value().value, std::string(100, 's'));
 }
 
 TEST(LocalBackendTest, TheCommitterBoundsTheWalWhenCheckpointsFallBehind) {

@@ -45,17 +45,13 @@ constexpr int kBusyTimeoutMs = 10000;
 // 8, a read-heavy load opened and closed a SQLite connection (open, schema
 // read, three prepares) on most Gets, ~15 % of the server's CPU.
 constexpr std::size_t kMaxIdleReaders = 64;
-// WAL size (in pages) at which the checkpoint thread starts, and at which
-// the committer copies what is left itself so that the WAL can start over.
-// With the committer doing every checkpoint, as SQLite does by default,
-// checkpoints were ~14 % of the server's CPU during durable token creation
-// and every commit waited while one ran (docs/benchmarks.md). 4,000 rather
-// than SQLite's 1,000: a page written again before its checkpoint is copied
-// once, and fewer checkpoints mean fewer fsyncs of the database file.
-// Against 1,000 (with a stride of 256), bench/durable_writes, 5 s runs:
-// 32 threads +5-21 % (p99 2.2 -> 1.7 ms), one thread about the same (p99
-// 0.39-0.46 -> 0.29-0.30 ms); durable token creation +12-24 %.
-constexpr int kCheckpointPages = 4000;
+// WAL size (in pages) at which the checkpoint thread starts (SQLite's default
+// for its automatic checkpoint), and at which the committer copies what is
+// left itself so that the WAL can start over. With the committer doing every
+// checkpoint, as SQLite does by default, checkpoints were ~14 % of the
+// server's CPU during durable token creation and every commit waited while
+// one ran (docs/benchmarks.md).
+constexpr int kCheckpointPages = 1000;
 constexpr int kCommitterCheckpointPages = 8000;
 // Past kCheckpointPages, the checkpoint thread is woken again only after this
 // many more pages. The WAL only starts over once a checkpoint has caught up
@@ -63,7 +59,7 @@ constexpr int kCommitterCheckpointPages = 8000;
 // rarely does; asking on every commit then meant one checkpoint, and one
 // fsync of the database file, per commit (with one writer, two fsyncs per
 // write). Each checkpoint copies what accumulated since the last.
-constexpr int kCheckpointStridePages = 1024;
+constexpr int kCheckpointStridePages = 256;
 
 Status Closed() { return Unavailable("local storage is closed"); }
 

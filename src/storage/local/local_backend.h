@@ -20,10 +20,12 @@
 //
 // Checkpoints (copying committed pages from the WAL into the database file,
 // with its fsync) run on a thread and connection of their own, started once
-// the WAL holds 4,000 pages, so a commit does not wait for one. Only the writer can restart the WAL
-// from its beginning, and only once everything in it was copied: when the WAL reaches 8,000 pages
-// the committer copies what is left itself, after a commit, and the WAL starts over at the next
-// one. Durability does not change: a write is acknowledged after the fsync of the WAL, as before.
+// the WAL holds 1,000 pages (SQLite's own automatic threshold), so a commit
+// does not wait for one. Only the writer can restart the WAL from its
+// beginning, and only once everything in it was copied: when the WAL reaches
+// 8,000 pages the committer copies what is left itself, after a commit, and
+// the WAL starts over at the next one. Durability does not change: a write
+// is acknowledged after the fsync of the WAL, as before.
 //
 // Revisions come from a counter stored in the database (table coffer_meta),
 // so they increase across restarts even when the newest key was deleted.
