@@ -27,18 +27,12 @@ bench_scale_curve() {
   local base_p50="" base_p99="" base_unseal="" base_lease_s="" base_lease_b=""
   for n in "${sizes[@]}"; do
     dir="$WORK/curve-$n"
-    mkdir -p "$dir/data"
-    out="$(timeout 1800 "$POPULATE" "$dir/data" "$n" 200)" || die "kv_populate $n failed"
-    key="$(sed -n 's/.*unseal_key=\([^ ]*\).*/\1/p' <<<"$out")"
-    token="$(sed -n 's/.*root_token=\([^ ]*\).*/\1/p' <<<"$out")"
+    populate_store "$dir" "$n"
+    key="$STORE_KEY" token="$STORE_TOKEN"
     data="$(du -sm "$dir/data" | cut -f1)"
     mark=${#PIDS[@]}
     port="$(free_port)"
-    write_local_config "$port" "$dir"
-    "$COFFER" server "-config=$dir/config.hcl" >"$dir/server.log" 2>&1 &
-    COFFER_PID=$!
-    PIDS+=("$COFFER_PID")
-    wait_http "http://127.0.0.1:$port/v1/sys/health" 60 || { cat "$dir/server.log" >&2; die "coffer on $dir did not answer"; }
+    start_coffer_sealed "$port" "$dir"
     # The unseal call returns once the core is unsealed and serving.
     unseal_s="$(curl -sf -o /dev/null -w '%{time_total}' -X PUT -d "{\"key\":\"$key\"}" \
       "http://127.0.0.1:$port/v1/sys/unseal")" || die "sys/unseal failed"

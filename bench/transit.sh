@@ -32,7 +32,7 @@ bench_transit() {
   r="$(ratio "${ca[0]}" "${naa[0]}")"
   add_row "transit encrypt 32 B (aes256-gcm96)" \
     "req/s vs nginx auto, static ${body} B file, median of $ROUNDS alternating runs" \
-    "${ca[0]}" "${naa[0]}" "$r" "≥ 0.55: $(verdict "$(exact_ratio "${ca[0]}" "${naa[0]}")" '>=' 0.55)"
+    "${ca[0]}" "${naa[0]}" "$r" "≥ 0.55: $(ratio_verdict "${ca[0]}" "${naa[0]}" '>=' 0.55)"
   add_row "transit encrypt 32 B (aes256-gcm96)" "p50 / p99 latency ms (vs nginx auto)" \
     "$(ms "${ca[1]}") / $(ms "${ca[2]}")" "$(ms "${naa[1]}") / $(ms "${naa[2]}")" "" ""
   cpu_row "transit encrypt 32 B (aes256-gcm96)" "${ca[4]}" "${naa[4]}" "nginx auto"
@@ -67,6 +67,6 @@ bench_transit() {
     [ -n "$ours" ] && [ -n "$theirs" ] || die "transit sign: no result for $type"
     r="$(ratio "$ours" "$theirs")"
     add_row "transit sign $type (engine code, 1 thread)" "signs/s vs openssl speed" "$ours" "$theirs" \
-      "$r" "≥ 0.70: $(verdict "$(exact_ratio "$ours" "$theirs")" '>=' 0.70)"
+      "$r" "≥ 0.70: $(ratio_verdict "$ours" "$theirs" '>=' 0.70)"
   done
 }
