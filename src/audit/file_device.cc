@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "audit/page_trim.h"
 #include "audit/sinks.h"
 #include "common/log.h"
 
@@ -53,10 +54,12 @@ class FileDevice final : public Device {
     }
     fd_ = fd;
     size_ = S_ISREG(st.st_mode) ? st.st_size : 0;
+    if (S_ISREG(st.st_mode)) trimmer_.Follow(fd, size_);
     return Status::Ok();
   }
 
   void CloseSink() override {
+    trimmer_.Unfollow();
     if (fd_ >= 0 && !stdout_) ::close(fd_);
     fd_ = -1;
   }
@@ -83,6 +86,7 @@ class FileDevice final : public Device {
       done += static_cast<std::size_t>(n);
     }
     size_ += static_cast<off_t>(bytes.size());
+    trimmer_.Wrote(size_);
     return Status::Ok();
   }
 
@@ -134,6 +138,7 @@ class FileDevice final : public Device {
   mode_t mode_;
   int fd_ = -1;
   off_t size_ = 0;
+  PageCacheTrimmer trimmer_;
 };
 
 }  // namespace
