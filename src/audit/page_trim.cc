@@ -32,6 +32,7 @@ void PageCacheTrimmer::Follow(int fd, off_t size) {
 void PageCacheTrimmer::Unfollow() {
   std::scoped_lock lock(mu_);
   fd_.reset();
+  target_ = started_;  // nothing is pending for no file
   next_.store(std::numeric_limits<off_t>::max(), std::memory_order_relaxed);
 }
 
