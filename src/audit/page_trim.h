@@ -16,7 +16,7 @@
 // After every `chunk` bytes (8 MiB) a helper thread starts the writeback of
 // that chunk, waits for the one before it to be on disk (its writeback was
 // started a chunk earlier) and drops that one from the page cache. The page
-// cache then holds the last two to three chunks of the log, and its pages are
+// cache then holds the last one to two chunks of the log, and its pages are
 // reused instead of new ones. Nothing here bears on durability: the lines were
 // written before, and sync_file_range only starts earlier what the kernel
 // would do later. The syscalls are advisory; their errors are ignored (a
