@@ -32,10 +32,6 @@ bool OnTmpfs(const TempDir& dir) {
   return ::statfs(dir.path().c_str(), &s) == 0 && s.f_type == TMPFS_MAGIC;
 }
 
-int OpenLog(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-}
-
 std::size_t ChunkPages() { return static_cast<std::size_t>(kMiB / ::sysconf(_SC_PAGESIZE)); }
 
 // Pages of [offset, offset + length) of `path` in the page cache (a failure
@@ -57,77 +53,83 @@ std::size_t ResidentPages(const std::string& path, off_t offset, std::size_t len
   return resident;
 }
 
-TEST(PageCacheTrimmerTest, DropsChunksTwoBehindTheWriter) {
-  TempDir dir;
-  if (OnTmpfs(dir)) GTEST_SKIP() << "the temporary directory is on tmpfs";
-  const std::string path = dir.path() + "/log";
-  int fd = OpenLog(path);
-  ASSERT_GE(fd, 0);
+// A trimmer's tests append to `path_`, open as `fd_`.
+class PageCacheTrimmerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/log";
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ASSERT_GE(fd_, 0);
+  }
+  void TearDown() override { CloseLog(); }
+  void CloseLog() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  TempDir dir_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+TEST_F(PageCacheTrimmerTest, DropsChunksTwoBehindTheWriter) {
+  if (OnTmpfs(dir_)) GTEST_SKIP() << "the temporary directory is on tmpfs";
   PageCacheTrimmer trimmer(kMiB);
-  trimmer.Follow(fd, 0);
+  trimmer.Follow(fd_, 0);
   const std::string block(64 * 1024, 'x');
   off_t size = 0;
   for (int i = 0; i < 6 * 16; ++i) {
-    ASSERT_EQ(::write(fd, block.data(), block.size()), static_cast<ssize_t>(block.size()));
+    ASSERT_EQ(::write(fd_, block.data(), block.size()), static_cast<ssize_t>(block.size()));
     size += static_cast<off_t>(block.size());
     trimmer.Wrote(size);
     trimmer.WaitIdle();
   }
-  ::close(fd);  // the trimmer keeps a duplicate of its own
+  CloseLog();  // the trimmer keeps a duplicate of its own
   const std::size_t chunk_pages = ChunkPages();
   // Six chunks written: the first five were written back and dropped, the
   // last one (whose writeback has only started) is still cached.
-  EXPECT_EQ(ResidentPages(path, 0, 5 * kMiB), 0u);
-  EXPECT_EQ(ResidentPages(path, 5 * kMiB, kMiB), chunk_pages);
+  EXPECT_EQ(ResidentPages(path_, 0, 5 * kMiB), 0u);
+  EXPECT_EQ(ResidentPages(path_, 5 * kMiB, kMiB), chunk_pages);
 }
 
-TEST(PageCacheTrimmerTest, LeavesWhatWasThereWhenFollowed) {
-  TempDir dir;
-  if (OnTmpfs(dir)) GTEST_SKIP() << "the temporary directory is on tmpfs";
-  const std::string path = dir.path() + "/log";
-  int fd = OpenLog(path);
-  ASSERT_GE(fd, 0);
+TEST_F(PageCacheTrimmerTest, LeavesWhatWasThereWhenFollowed) {
+  if (OnTmpfs(dir_)) GTEST_SKIP() << "the temporary directory is on tmpfs";
   const std::string block(kMiB, 'x');
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(fd, block.data(), block.size()), kMiB);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(fd_, block.data(), block.size()), kMiB);
   PageCacheTrimmer trimmer(kMiB);
-  trimmer.Follow(fd, 3 * kMiB);
+  trimmer.Follow(fd_, 3 * kMiB);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(::write(fd, block.data(), block.size()), kMiB);
+    ASSERT_EQ(::write(fd_, block.data(), block.size()), kMiB);
     trimmer.Wrote((4 + i) * kMiB);
     trimmer.WaitIdle();
   }
-  ::close(fd);
+  CloseLog();
   const std::size_t chunk_pages = ChunkPages();
-  EXPECT_EQ(ResidentPages(path, 0, 3 * kMiB), 3 * chunk_pages);
-  EXPECT_EQ(ResidentPages(path, 3 * kMiB, 2 * kMiB), 0u);
+  EXPECT_EQ(ResidentPages(path_, 0, 3 * kMiB), 3 * chunk_pages);
+  EXPECT_EQ(ResidentPages(path_, 3 * kMiB, 2 * kMiB), 0u);
 }
 
-TEST(PageCacheTrimmerTest, UnfollowedOrStoppedItDoesNothing) {
-  TempDir dir;
-  const std::string path = dir.path() + "/log";
-  int fd = OpenLog(path);
-  ASSERT_GE(fd, 0);
+TEST_F(PageCacheTrimmerTest, UnfollowedOrStoppedItDoesNothing) {
   const std::string block(kMiB, 'x');
   PageCacheTrimmer trimmer(kMiB);
-  trimmer.Follow(fd, 0);
+  trimmer.Follow(fd_, 0);
   trimmer.Unfollow();
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(::write(fd, block.data(), block.size()), kMiB);
+    ASSERT_EQ(::write(fd_, block.data(), block.size()), kMiB);
     trimmer.Wrote((1 + i) * kMiB);
   }
   trimmer.WaitIdle();
   const std::size_t chunk_pages = ChunkPages();
-  EXPECT_EQ(ResidentPages(path, 0, 4 * kMiB), 4 * chunk_pages);
+  EXPECT_EQ(ResidentPages(path_, 0, 4 * kMiB), 4 * chunk_pages);
   trimmer.Stop();
-  trimmer.Follow(fd, 4 * kMiB);  // after Stop: no thread is started
+  trimmer.Follow(fd_, 4 * kMiB);  // after Stop: no thread is started
   trimmer.Wrote(8 * kMiB);
   trimmer.WaitIdle();
-  ::close(fd);
 }
 
 // The file device trims the file it writes: its first 16 MiB leave the page
 // cache while it goes on writing.
-TEST(PageCacheTrimmerTest, FileDeviceTrimsItsLog) {
+TEST(FileDevicePageCacheTest, FileDeviceTrimsItsLog) {
   TempDir dir;
   if (OnTmpfs(dir)) GTEST_SKIP() << "the temporary directory is on tmpfs";
   const std::string path = dir.path() + "/audit.log";
