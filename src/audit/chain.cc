@@ -5,7 +5,9 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "common/encoding.h"
 #include "crypto/hmac.h"
@@ -74,24 +76,76 @@ void AppendFrame(std::string& out, Format format, std::uint64_t seq, std::string
   std::string_view seq_text(digits, static_cast<std::size_t>(end - digits));
   out.reserve(out.size() + body.size() + 110);
   if (format == Format::kJsonx) {
-    // Insert after the root element's opening tag.
-    std::size_t gt = body.find('>');
-    if (gt == std::string_view::npos) gt = body.size() - 1;
-    out.append(body.substr(0, gt + 1));
+    // Insert before the root element's closing tag.
+    std::size_t close = body.rfind("</json:object>");
+    if (close == std::string_view::npos) close = body.size();
+    out.append(body.substr(0, close));
     out += kJsonxSeq;
     out += seq_text;
     out += "</json:number>";
     out += JsonxString("prev_hash", prev_hash);
-    out.append(body.substr(gt + 1));
+    out.append(body.substr(close));
     return;
   }
-  out += "{\"seq\":";
+  // The body up to its closing brace, then the frame: a line begins with the
+  // same bytes as its body (see SharedFramedPrefix).
+  if (body.size() > 2) {
+    out.append(body.substr(0, body.size() - 1));
+    out += ",\"seq\":";
+  } else {
+    out += "{\"seq\":";
+  }
   out += seq_text;
   out += ",\"prev_hash\":\"";
   out += prev_hash;
-  out += '"';
-  if (body.size() > 2) out += ',';
-  out.append(body.substr(1));
+  out += "\"}";
+}
+
+std::size_t SharedFramedPrefix(Format format, std::string_view a, std::string_view b) {
+  // A framed JSON line keeps all of its body but the closing brace.
+  if (format != Format::kJson || a.size() <= 2 || b.size() <= 2) return 0;
+  const std::size_t limit = std::min(a.size(), b.size()) - 1;
+  std::size_t n = 0;
+  while (n + SHA256_CBLOCK <= limit &&
+         std::memcmp(a.data() + n, b.data() + n, SHA256_CBLOCK) == 0) {
+    n += SHA256_CBLOCK;
+  }
+  return n;
+}
+
+struct LineHasher::State {
+  SHA256_CTX saved;             // after the first `saved_bytes` of the last line
+  std::size_t saved_bytes = 0;  // 0: nothing saved
+};
+
+LineHasher::LineHasher() : state_(std::make_unique<State>()) {}
+LineHasher::~LineHasher() = default;
+
+void LineHasher::Hash(std::string_view line, std::size_t shared_with_previous,
+                      std::size_t shared_with_next, std::string& out) {
+  SHA256_CTX ctx;
+  std::size_t done = 0;
+  State& s = *state_;
+  if (s.saved_bytes > 0 && s.saved_bytes <= shared_with_previous && s.saved_bytes <= line.size()) {
+    ctx = s.saved;
+    done = s.saved_bytes;
+  } else {
+    SHA256_Init(&ctx);
+  }
+  s.saved_bytes = 0;
+  const std::size_t keep = std::min(shared_with_next, line.size()) / SHA256_CBLOCK * SHA256_CBLOCK;
+  if (keep > 0 && keep >= done) {
+    SHA256_Update(&ctx, line.data() + done, keep - done);
+    done = keep;
+    s.saved = ctx;
+    s.saved_bytes = keep;
+  }
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256_Update(&ctx, line.data() + done, line.size() - done);
+  SHA256_Final(md, &ctx);
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
+  out.clear();
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
 }
 
 std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
@@ -136,19 +190,31 @@ std::string CheckpointBody(Format format, std::string_view time, std::string_vie
 Result<LineInfo> ParseLine(std::string_view line) {
   LineInfo info;
   if (line.starts_with("<json:object")) {
-    auto seq = JsonxValue(line, kJsonxSeq);
-    auto prev = JsonxValue(line, kJsonxPrev);
+    // Lines of earlier versions carry the frame first (right after the root
+    // element's opening tag), current ones last.
+    const std::size_t open_end = line.find('>') + 1;
+    const bool frame_first = line.substr(open_end).starts_with(kJsonxSeq);
+    const std::size_t seq_at = frame_first ? open_end : line.rfind(kJsonxSeq);
+    const std::size_t prev_at = frame_first ? open_end : line.rfind(kJsonxPrev);
+    if (seq_at == std::string_view::npos || prev_at == std::string_view::npos) {
+      return Err(InvalidArgument("not a framed audit line"));
+    }
+    auto seq = JsonxValue(line, kJsonxSeq, seq_at);
+    auto prev = JsonxValue(line, kJsonxPrev, prev_at);
     if (!seq || !prev || !ParseSeq(*seq, info.seq) || !IsHex64(*prev)) {
       return Err(InvalidArgument("not a framed audit line"));
     }
     info.prev_hash = std::string(*prev);
-    std::size_t after_prev = line.find(kJsonxPrev);
-    after_prev = line.find("</json:string>", after_prev) + 14;
-    if (line.substr(after_prev).starts_with(kJsonxCheckpoint)) {
+    std::size_t body_at = open_end;
+    if (frame_first) {
+      body_at = line.find(kJsonxPrev, open_end);
+      body_at = line.find("</json:string>", body_at) + 14;
+    }
+    if (line.substr(body_at).starts_with(kJsonxCheckpoint)) {
       info.checkpoint = true;
-      info.device = std::string(JsonxValue(line, "name=\"device\">", after_prev).value_or(""));
-      info.reason = std::string(JsonxValue(line, "name=\"reason\">", after_prev).value_or(""));
-      info.hmac = std::string(JsonxValue(line, "name=\"hmac\">", after_prev).value_or(""));
+      info.device = std::string(JsonxValue(line, "name=\"device\">", body_at).value_or(""));
+      info.reason = std::string(JsonxValue(line, "name=\"reason\">", body_at).value_or(""));
+      info.hmac = std::string(JsonxValue(line, "name=\"hmac\">", body_at).value_or(""));
     }
     return info;
   }

@@ -1,12 +1,15 @@
 #pragma once
 // Tamper evidence for audit logs: a hash chain with signed checkpoints.
 //
-// Every line a device writes starts with "seq" (1, 2, 3, ... per device)
-// and "prev_hash" (hex SHA-256 of the previous line's bytes, without the
-// newline; 64 zeros for seq 1). Every N entries, every T seconds, at log
-// rotation and when the device closes, the device writes a checkpoint line
-// whose "hmac" is HMAC-SHA256 under a key derived from the device's salt
-// (which only the server holds) over the device path, seq and prev_hash. So:
+// Every line a device writes ends with "seq" (1, 2, 3, ... per device) and
+// "prev_hash" (hex SHA-256 of the previous line's bytes, without the
+// newline; 64 zeros for seq 1). They come last so that the two lines of one
+// request, which begin with the same "auth" and "request" objects, begin
+// with the same bytes, and the hash of those bytes is computed once
+// (LineHasher). Lines of earlier versions, with the two first, verify too. Every N entries, every T
+// seconds, at log rotation and when the device closes, the device writes a checkpoint line whose
+// "hmac" is HMAC-SHA256 under a key derived from the device's salt (which only the server holds)
+// over the device path, seq and prev_hash. So:
 //   - deleting, inserting, editing or reordering any line breaks the chain
 //     or the sequence at that point;
 //   - recomputing the chain after an edit is useless, because the next
@@ -17,6 +20,7 @@
 // Pure functions; thread-safe.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,12 +39,39 @@ std::string Sha256Hex(std::string_view data);
 // The same into `out` (resized to 64), reusing its storage.
 void Sha256HexInto(std::string_view data, std::string& out);
 
-// Puts seq and prev_hash first in a rendered entry.
+// Puts seq and prev_hash last in a rendered entry.
 std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
                   std::string_view body);
 // The same appended to `out` (no temporary line).
 void AppendFrame(std::string& out, Format format, std::uint64_t seq, std::string_view prev_hash,
                  std::string_view body);
+
+// How many leading bytes the framed lines of `a` and `b` are sure to share,
+// rounded down to whole SHA-256 blocks (64 bytes): what LineHasher can
+// reuse. JSON only (0 for JSONx).
+std::size_t SharedFramedPrefix(Format format, std::string_view a, std::string_view b);
+
+// The chain's SHA-256 of consecutive lines, keeping the hash state after the
+// blocks a line shares with the next one so that the next line starts from
+// there. Not thread-safe (one per device, used by its writer).
+class LineHasher {
+ public:
+  LineHasher();
+  ~LineHasher();
+  LineHasher(const LineHasher&) = delete;
+  LineHasher& operator=(const LineHasher&) = delete;
+
+  // Writes the hex SHA-256 of `line` to `out`. `shared_with_previous`: how
+  // many leading bytes `line` has in common with the line hashed just
+  // before (0 when unknown); `shared_with_next`: how many the next line will
+  // have in common with this one. Both as SharedFramedPrefix returns them.
+  void Hash(std::string_view line, std::size_t shared_with_previous, std::size_t shared_with_next,
+            std::string& out);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // The checkpoint key of a device: HMAC-SHA256(salt, "coffer audit checkpoint v1").
 SecretBytes CheckpointKey(const SecretBytes& salt);

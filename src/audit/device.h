@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/chain.h"
 #include "audit/entry.h"
 #include "audit/filter.h"
 #include "audit/hash.h"
@@ -122,7 +123,10 @@ class Device {
   Status Init(bool restoring);
   // Leader only: frames bodies (and due checkpoints) and writes them.
   Status Flush(std::span<const std::string_view> bodies, const char* forced_checkpoint);
-  void AppendLine(std::string& buffer, std::string_view body);
+  // `shared_with_previous` / `shared_with_next`: SharedFramedPrefix of this
+  // body and the one written just before / just after it (0: none).
+  void AppendLine(std::string& buffer, std::string_view body, std::size_t shared_with_previous = 0,
+                  std::size_t shared_with_next = 0);
   void AppendCheckpoint(std::string& buffer, const char* reason);
   // Writes pending batches until none is left; the caller holds the writer
   // role (writing_) and `lock`.
@@ -162,6 +166,7 @@ class Device {
   // Chain state: touched only by the leader (writing_ == true).
   std::uint64_t seq_ = 0;
   std::string last_hash_ = std::string(64, '0');
+  LineHasher hasher_;
   std::uint64_t since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
   // The framed lines of one write, kept from write to write so that a

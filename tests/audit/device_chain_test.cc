@@ -331,6 +331,101 @@ TEST(DeviceTest, JsonxLinesChainToo) {
   EXPECT_FALSE(VerifyText(Join(lines)).empty());
 }
 
+TEST(DeviceTest, TheFrameComesLast) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock);
+  ASSERT_TRUE(d->Write(Body(7)).ok());
+  ASSERT_TRUE(d->Write(std::string("{}")).ok());
+  auto lines = Lines(ReadAll(dir.file("audit.log")));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0],
+            R"({"i":7,"type":"request","seq":1,"prev_hash":")" + std::string(kGenesisHash) + "\"}");
+  EXPECT_EQ(lines[1], R"({"seq":2,"prev_hash":")" + Sha256Hex(lines[0]) + "\"}");
+}
+
+// Bodies that begin alike (as a request's two entries do) are hashed from a
+// saved state; every line must still hash to what the verifier computes.
+TEST(DeviceTest, LinesThatBeginAlikeChainLikeAnyOthers) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock, {{"checkpoint_entries", "7"}});
+  std::size_t written = 0;
+  for (std::size_t common = 50; common < 300; common += 7) {
+    std::string head = R"({"auth":")" + std::string(common, 'a');
+    std::vector<std::string> bodies = {head + R"(","type":"request"})",
+                                       head + R"(","response":{"x":1},"type":"response"})",
+                                       head + R"(","type":"request"})",  // same as the first
+                                       head.substr(0, common / 2) + R"("})"};
+    written += bodies.size();
+    ASSERT_TRUE(d->Write(std::move(bodies)).ok());
+  }
+  d->Close();
+  ChainVerifier v;
+  v.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].where << " " << v.problems()[0].message;
+  EXPECT_EQ(v.last_seq(), written + written / 7 + 1);
+}
+
+TEST(ChainFormatTest, SharedPrefixIsWholeBlocksOfWhatBothLinesKeep) {
+  std::string a = "{" + std::string(200, 'x') + "}";
+  EXPECT_EQ(SharedFramedPrefix(Format::kJson, a, a), 192u);  // 201 bytes kept, 3 blocks
+  std::string b = a;
+  b[130] = 'y';
+  EXPECT_EQ(SharedFramedPrefix(Format::kJson, a, b), 128u);
+  EXPECT_EQ(SharedFramedPrefix(Format::kJson, a, a.substr(0, 100) + "}"), 64u);
+  EXPECT_EQ(SharedFramedPrefix(Format::kJson, a, "{}"), 0u);
+  EXPECT_EQ(SharedFramedPrefix(Format::kJsonx, a, a), 0u);
+}
+
+TEST(ChainFormatTest, LineHasherMatchesAPlainHash) {
+  LineHasher h;
+  std::string out;
+  std::string a(300, 'a'), b = std::string(200, 'a') + std::string(100, 'b');
+  h.Hash(a, 0, 192, out);
+  EXPECT_EQ(out, Sha256Hex(a));
+  h.Hash(b, 192, 0, out);
+  EXPECT_EQ(out, Sha256Hex(b));
+  // A saved state is used only for a line said to share it.
+  h.Hash(a, 0, 256, out);
+  h.Hash(b, 0, 0, out);
+  EXPECT_EQ(out, Sha256Hex(b));
+  h.Hash(a, 0, 256, out);
+  h.Hash(b, 128, 0, out);
+  EXPECT_EQ(out, Sha256Hex(b));
+}
+
+// Logs written before the frame moved to the end (seq and prev_hash first)
+// verify, and a chain continues from one.
+TEST(ChainFormatTest, LinesWithTheFrameFirstStillVerify) {
+  std::string l1 = R"({"seq":1,"prev_hash":")" + std::string(kGenesisHash) + R"(","i":1})";
+  std::string l2 = R"({"seq":2,"prev_hash":")" + Sha256Hex(l1) + R"(","i":2})";
+  EXPECT_TRUE(VerifyText(Join({l1, l2})).empty());
+  std::string x1 =
+      R"(<json:object xmlns:json="http://www.ibm.com/xmlns/prod/2009/jsonx"><json:number name="seq">1</json:number><json:string name="prev_hash">)" +
+      std::string(kGenesisHash) +
+      R"(</json:string><json:string name="type">checkpoint</json:string><json:string name="device">file/</json:string><json:string name="reason">close</json:string></json:object>)";
+  auto info = ParseLine(x1);
+  ASSERT_TRUE(info.has_value()) << info.error().ToString();
+  EXPECT_EQ(info->seq, 1u);
+  EXPECT_TRUE(info->checkpoint);
+  EXPECT_EQ(info->reason, "close");
+
+  TempDir dir;
+  FakeClock clock;
+  {
+    std::ofstream out(dir.file("audit.log"));
+    out << Join({l1, l2});
+  }
+  auto d = FileDevice(dir.file("audit.log"), clock);
+  ASSERT_TRUE(d->Write(Body(3)).ok());
+  d->Close();
+  ChainVerifier v;
+  v.AddFile("audit.log", ReadAll(dir.file("audit.log")));
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.last_seq(), 4u);
+}
+
 class BrokerTest : public ::testing::Test {
  protected:
   logical::Request Req() {

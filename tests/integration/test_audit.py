@@ -503,9 +503,10 @@ class VerifyTest(AuditBase):
             e["prev_hash"] = hashlib.sha256(out[-1].encode()).hexdigest()
             if e.get("type") == "checkpoint":
                 e["hmac"] = "0" * 64
-            ordered = {"seq": e.pop("seq"), "prev_hash": e.pop("prev_hash")}
-            ordered.update(e)
-            out.append(json.dumps(ordered, separators=(",", ":")))
+            # The frame last, as the device writes it.
+            frame = {"seq": e.pop("seq"), "prev_hash": e.pop("prev_hash")}
+            e.update(frame)
+            out.append(json.dumps(e, separators=(",", ":")))
         self.rewrite(path, out)
         self.assert_tampered(self.verify(path, device=name), "signature is not valid")
 
