@@ -198,6 +198,10 @@ struct TurnItem {
 };
 struct Turn {
   std::string text;
+  // Whether a log_raw device's lines are in `text` (values as they are):
+  // only then is it wiped. Other lines hold hashes and what the log file
+  // holds in plain text anyway.
+  bool raw = false;
   std::vector<TurnItem> items;
   // Scratch for WriteTurn.
   std::vector<std::string_view> bodies;
@@ -237,8 +241,8 @@ void WriteTurn() {
     Status s = device->WriteNow(t.bodies);
     for (std::size_t k : t.mine) DeviceWritten(*device, *items[k].ticket, s);
   }
-  // Wiped: a log_raw device's lines carry values as they are.
-  explicit_bzero(t.text.data(), t.text.size());
+  if (t.raw) explicit_bzero(t.text.data(), t.text.size());
+  t.raw = false;
   t.text.clear();
   if (t.text.capacity() > kKeptTurnBytes) std::string().swap(t.text);
   t.items.clear();
@@ -307,6 +311,7 @@ std::shared_ptr<Ticket> Broker::LogAsync(const EntrySource& entry, const EntrySo
     if (turn_loop != nullptr && d->QuickWrites()) {
       if (turn.items.empty()) turn_loop->AtEnd(WriteTurn);
       TurnItem item{d, ticket, turn.text.size(), 0, 0};
+      turn.raw = turn.raw || d->entry_options().log_raw;
       RenderTo(turn.text, entry, d->salt(), d->entry_options(), &shared);
       item.mid = item.end = turn.text.size();
       if (second != nullptr) {

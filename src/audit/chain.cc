@@ -87,15 +87,20 @@ void AppendFrame(std::string& out, Format format, std::uint64_t seq, std::string
     out.append(body.substr(close));
     return;
   }
-  // The body up to its closing brace, then the frame: a line begins with the
-  // same bytes as its body (see SharedFramedPrefix).
-  if (body.size() > 2) {
-    out.append(body.substr(0, body.size() - 1));
-    out += ",\"seq\":";
-  } else {
-    out += "{\"seq\":";
-  }
-  out += seq_text;
+  out.append(FramedHead(body));
+  AppendFrameTail(out, seq, prev_hash, body);
+}
+
+std::string_view FramedHead(std::string_view body) {
+  return body.size() > 2 ? body.substr(0, body.size() - 1) : std::string_view("{");
+}
+
+void AppendFrameTail(std::string& out, std::uint64_t seq, std::string_view prev_hash,
+                     std::string_view body) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof(digits), seq).ptr;
+  out += body.size() > 2 ? ",\"seq\":" : "\"seq\":";
+  out.append(digits, static_cast<std::size_t>(end - digits));
   out += ",\"prev_hash\":\"";
   out += prev_hash;
   out += "\"}";
@@ -121,27 +126,29 @@ struct LineHasher::State {
 LineHasher::LineHasher() : state_(std::make_unique<State>()) {}
 LineHasher::~LineHasher() = default;
 
-void LineHasher::Hash(std::string_view line, std::size_t shared_with_previous,
-                      std::size_t shared_with_next, std::string& out) {
+void LineHasher::Hash(std::string_view head, std::string_view tail,
+                      std::size_t shared_with_previous, std::size_t shared_with_next,
+                      std::string& out) {
   SHA256_CTX ctx;
   std::size_t done = 0;
   State& s = *state_;
-  if (s.saved_bytes > 0 && s.saved_bytes <= shared_with_previous && s.saved_bytes <= line.size()) {
+  if (s.saved_bytes > 0 && s.saved_bytes <= shared_with_previous && s.saved_bytes <= head.size()) {
     ctx = s.saved;
     done = s.saved_bytes;
   } else {
     SHA256_Init(&ctx);
   }
   s.saved_bytes = 0;
-  const std::size_t keep = std::min(shared_with_next, line.size()) / SHA256_CBLOCK * SHA256_CBLOCK;
+  const std::size_t keep = std::min(shared_with_next, head.size()) / SHA256_CBLOCK * SHA256_CBLOCK;
   if (keep > 0 && keep >= done) {
-    SHA256_Update(&ctx, line.data() + done, keep - done);
+    SHA256_Update(&ctx, head.data() + done, keep - done);
     done = keep;
     s.saved = ctx;
     s.saved_bytes = keep;
   }
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256_Update(&ctx, line.data() + done, line.size() - done);
+  SHA256_Update(&ctx, head.data() + done, head.size() - done);
+  SHA256_Update(&ctx, tail.data(), tail.size());
   SHA256_Final(md, &ctx);
   OPENSSL_cleanse(&ctx, sizeof(ctx));
   out.clear();

@@ -39,6 +39,13 @@ std::string Sha256Hex(std::string_view data);
 // The same into `out` (resized to 64), reusing its storage.
 void Sha256HexInto(std::string_view data, std::string& out);
 
+// A framed JSON line is its head (the body without its closing brace) and
+// then its tail (`,"seq":…,"prev_hash":"…"}`), so a device can write the
+// head from where the body was rendered and only the tail from elsewhere.
+std::string_view FramedHead(std::string_view body);
+void AppendFrameTail(std::string& out, std::uint64_t seq, std::string_view prev_hash,
+                     std::string_view body);
+
 // Puts seq and prev_hash last in a rendered entry.
 std::string Frame(Format format, std::uint64_t seq, std::string_view prev_hash,
                   std::string_view body);
@@ -61,12 +68,13 @@ class LineHasher {
   LineHasher(const LineHasher&) = delete;
   LineHasher& operator=(const LineHasher&) = delete;
 
-  // Writes the hex SHA-256 of `line` to `out`. `shared_with_previous`: how
-  // many leading bytes `line` has in common with the line hashed just
-  // before (0 when unknown); `shared_with_next`: how many the next line will
-  // have in common with this one. Both as SharedFramedPrefix returns them.
-  void Hash(std::string_view line, std::size_t shared_with_previous, std::size_t shared_with_next,
-            std::string& out);
+  // Writes the hex SHA-256 of the line `head` + `tail` to `out`.
+  // `shared_with_previous`: how many leading bytes of `head` the line hashed
+  // just before began with too (0 when unknown); `shared_with_next`: how
+  // many the next line will begin with. Both as SharedFramedPrefix returns
+  // them, so never more than the head.
+  void Hash(std::string_view head, std::string_view tail, std::size_t shared_with_previous,
+            std::size_t shared_with_next, std::string& out);
 
  private:
   struct State;

@@ -120,24 +120,51 @@ Status Device::Init(bool restoring) {
   return Status::Ok();
 }
 
-void Device::AppendLine(std::string& buffer, std::string_view body,
-                        std::size_t shared_with_previous, std::size_t shared_with_next) {
-  // Framed straight into the batch and hashed there: no temporary line.
-  const std::size_t start = buffer.size();
-  AppendFrame(buffer, entry_options_.format, seq_ + 1, last_hash_, body);
-  ++seq_;
-  hasher_.Hash(std::string_view(buffer).substr(start), shared_with_previous, shared_with_next,
-               last_hash_);
-  buffer += '\n';
+void Device::AppendLine(std::string_view body, bool in_place, std::size_t shared_with_previous,
+                        std::size_t shared_with_next) {
+  const std::size_t start = frames_.size();
+  if (in_place && entry_options_.format == Format::kJson) {
+    // The head stays where it was rendered; only the frame is new.
+    std::string_view head = FramedHead(body);
+    AppendFrameTail(frames_, seq_ + 1, last_hash_, body);
+    ++seq_;
+    hasher_.Hash(head, std::string_view(frames_).substr(start), shared_with_previous,
+                 shared_with_next, last_hash_);
+    frames_ += '\n';
+    pieces_.push_back({head.data(), 0, head.size()});
+  } else {
+    AppendFrame(frames_, entry_options_.format, seq_ + 1, last_hash_, body);
+    ++seq_;
+    hasher_.Hash(std::string_view(frames_).substr(start), {}, 0, 0, last_hash_);
+    frames_ += '\n';
+  }
+  // Consecutive parts of frames_ go out as one piece.
+  if (!pieces_.empty() && pieces_.back().data == nullptr &&
+      pieces_.back().offset + pieces_.back().size == start) {
+    pieces_.back().size += frames_.size() - start;
+  } else {
+    pieces_.push_back({nullptr, start, frames_.size() - start});
+  }
 }
 
-void Device::AppendCheckpoint(std::string& buffer, const char* reason) {
+void Device::AppendCheckpoint(const char* reason) {
   std::string mac = CheckpointMac(checkpoint_key_, config_.path, seq_ + 1, last_hash_);
   std::string body = CheckpointBody(entry_options_.format, FormatRfc3339(clock_.Wall()),
                                     config_.path, reason, mac);
-  AppendLine(buffer, body);
+  AppendLine(body, /*in_place=*/false);
   since_checkpoint_ = 0;
   last_checkpoint_ = clock_.Monotonic();
+}
+
+Status Device::AppendPiecesToSink(std::span<const std::string_view> pieces) {
+  joined_.clear();
+  for (std::string_view p : pieces) joined_ += p;
+  Status s = AppendToSink(joined_);
+  // A log_raw device's lines carry values as they are.
+  explicit_bzero(joined_.data(), joined_.size());
+  joined_.clear();
+  if (joined_.capacity() > kKeptBufferBytes) std::string().swap(joined_);
+  return s;
 }
 
 Status Device::Flush(std::span<const std::string_view> bodies, const char* forced_checkpoint) {
@@ -145,38 +172,44 @@ Status Device::Flush(std::span<const std::string_view> bodies, const char* force
   std::string saved_hash = last_hash_;
   std::uint64_t saved_since = since_checkpoint_;
   auto saved_time = last_checkpoint_;
-  std::string& buffer = buffer_;
-  buffer.clear();  // nothing of a flush that threw (bad_alloc) goes out with this one
-  std::size_t size = 0;
-  for (const auto& b : bodies) size += b.size() + 100;
-  buffer.reserve(size);
+  // Nothing of a flush that threw (bad_alloc) goes out with this one.
+  frames_.clear();
+  pieces_.clear();
+  frames_.reserve(bodies.size() * 110);
+  pieces_.reserve(2 * bodies.size() + 2);
   // A request's two entries begin alike; the hash of what they share is
-  // computed once.
+  // computed once. The bodies stay where they are until the write.
   std::size_t shared_with_previous = 0;
   for (std::size_t i = 0; i < bodies.size(); ++i) {
     const std::size_t shared_with_next =
         i + 1 < bodies.size() ? SharedFramedPrefix(entry_options_.format, bodies[i], bodies[i + 1])
                               : 0;
-    AppendLine(buffer, bodies[i], shared_with_previous, shared_with_next);
+    AppendLine(bodies[i], /*in_place=*/true, shared_with_previous, shared_with_next);
     shared_with_previous = shared_with_next;
     if (++since_checkpoint_ >= checkpoint_entries_) {
-      AppendCheckpoint(buffer, "entries");
+      AppendCheckpoint("entries");
       shared_with_previous = 0;
     }
   }
   if (forced_checkpoint != nullptr) {
-    AppendCheckpoint(buffer, forced_checkpoint);
+    AppendCheckpoint(forced_checkpoint);
   } else if (since_checkpoint_ > 0 &&
              clock_.Monotonic() - last_checkpoint_ >= checkpoint_interval_) {
-    AppendCheckpoint(buffer, "interval");
+    AppendCheckpoint("interval");
   }
-  if (buffer.empty()) return Status::Ok();
-  Status s = AppendToSink(buffer);
-  // The lines are wiped (a log_raw device's carry values as they are); the
+  if (pieces_.empty()) return Status::Ok();
+  views_.clear();
+  for (const Piece& p : pieces_) {
+    views_.push_back(p.data != nullptr ? std::string_view(p.data, p.size)
+                                       : std::string_view(frames_).substr(p.offset, p.size));
+  }
+  Status s = AppendPiecesToSink(views_);
+  // frames_ holds whole lines only for checkpoints and JSONx; wiped all the
+  // same (a log_raw device's JSONx lines carry values as they are). The
   // capacity is kept unless one large batch made it big.
-  explicit_bzero(buffer.data(), buffer.size());
-  buffer.clear();
-  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
+  explicit_bzero(frames_.data(), frames_.size());
+  frames_.clear();
+  if (frames_.capacity() > kKeptBufferBytes) std::string().swap(frames_);
   if (!s.ok()) {
     RollbackSink();
     seq_ = saved_seq;

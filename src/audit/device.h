@@ -108,6 +108,10 @@ class Device {
   virtual void CloseSink() = 0;
   // Writes all bytes (one or more '\n'-terminated lines) or fails.
   virtual Status AppendToSink(std::string_view bytes) = 0;
+  // The same for bytes given in consecutive pieces (the lines of a batch,
+  // each from where it was rendered and its frame). By default they are
+  // joined and given to AppendToSink; a file writes them with writev.
+  virtual Status AppendPiecesToSink(std::span<const std::string_view> pieces);
   // After a failed append: removes any partial bytes if the sink can.
   virtual void RollbackSink() {}
   // The last line already in the sink, to continue its chain (files).
@@ -123,11 +127,14 @@ class Device {
   Status Init(bool restoring);
   // Leader only: frames bodies (and due checkpoints) and writes them.
   Status Flush(std::span<const std::string_view> bodies, const char* forced_checkpoint);
+  // Adds one framed line to the write being prepared. A JSON body that
+  // stays where it is until the write (`in_place`) is written from there,
+  // with only its frame in `frames_`; any other line is copied there whole.
   // `shared_with_previous` / `shared_with_next`: SharedFramedPrefix of this
   // body and the one written just before / just after it (0: none).
-  void AppendLine(std::string& buffer, std::string_view body, std::size_t shared_with_previous = 0,
+  void AppendLine(std::string_view body, bool in_place, std::size_t shared_with_previous = 0,
                   std::size_t shared_with_next = 0);
-  void AppendCheckpoint(std::string& buffer, const char* reason);
+  void AppendCheckpoint(const char* reason);
   // Writes pending batches until none is left; the caller holds the writer
   // role (writing_) and `lock`.
   void DrainLocked(std::unique_lock<std::mutex>& lock);
@@ -169,9 +176,19 @@ class Device {
   LineHasher hasher_;
   std::uint64_t since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
-  // The framed lines of one write, kept from write to write so that a
-  // batch of ~20 KB costs no allocation (leader only, like the chain).
-  std::string buffer_;
+  // What one write appends, kept from write to write so that a batch costs
+  // no allocation (leader only, like the chain): the frames and copied
+  // lines, and the pieces in order — a JSON entry's head where it was
+  // rendered (`data`), anything else in `frames_` (`data` null, `offset`).
+  struct Piece {
+    const char* data = nullptr;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  std::string frames_;
+  std::vector<Piece> pieces_;
+  std::vector<std::string_view> views_;
+  std::string joined_;  // for AppendPiecesToSink's default
 
   mutable std::mutex head_mu_;
   ChainHead head_;  // guarded by head_mu_; updated after each good flush

@@ -1,10 +1,15 @@
 // The file audit device: appends lines to a file (or stdout).
 #include <fcntl.h>
+#include <limits.h>  // IOV_MAX
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "audit/page_trim.h"
 #include "audit/sinks.h"
@@ -65,6 +70,13 @@ class FileDevice final : public Device {
   }
 
   Status AppendToSink(std::string_view bytes) override {
+    std::string_view one[] = {bytes};
+    return AppendPiecesToSink(one);
+  }
+
+  // The pieces go out with writev: the entries are written from where they
+  // were rendered, without first being copied into one buffer.
+  Status AppendPiecesToSink(std::span<const std::string_view> pieces) override {
     if (!stdout_) {
       // A file removed (or its directory) since it was opened would swallow
       // entries nobody can read: reopen the path instead, which fails if it
@@ -76,16 +88,30 @@ class FileDevice final : public Device {
       }
       if (fd_ < 0) TRY(OpenSink());
     }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    iov_.clear();
+    std::size_t total = 0;
+    for (std::string_view p : pieces) {
+      if (p.empty()) continue;
+      iov_.push_back({const_cast<char*>(p.data()), p.size()});
+      total += p.size();
+    }
+    std::size_t next = 0;  // the first iovec not completely written
+    while (next < iov_.size()) {
+      const int count = static_cast<int>(std::min<std::size_t>(iov_.size() - next, IOV_MAX));
+      ssize_t n = ::writev(fd_, iov_.data() + next, count);
       if (n < 0) {
         if (errno == EINTR) continue;
         return Unavailable("audit file " + file_path_ + ": " + std::strerror(errno));
       }
-      done += static_cast<std::size_t>(n);
+      // A short write: go on from where it stopped.
+      auto left = static_cast<std::size_t>(n);
+      while (next < iov_.size() && left >= iov_[next].iov_len) left -= iov_[next++].iov_len;
+      if (left > 0) {
+        iov_[next].iov_base = static_cast<char*>(iov_[next].iov_base) + left;
+        iov_[next].iov_len -= left;
+      }
     }
-    size_ += static_cast<off_t>(bytes.size());
+    size_ += static_cast<off_t>(total);
     trimmer_.Wrote(size_);
     return Status::Ok();
   }
@@ -138,6 +164,7 @@ class FileDevice final : public Device {
   mode_t mode_;
   int fd_ = -1;
   off_t size_ = 0;
+  std::vector<iovec> iov_;  // AppendPiecesToSink's, kept from write to write
   PageCacheTrimmer trimmer_;
 };
 

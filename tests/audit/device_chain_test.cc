@@ -381,18 +381,43 @@ TEST(ChainFormatTest, SharedPrefixIsWholeBlocksOfWhatBothLinesKeep) {
 TEST(ChainFormatTest, LineHasherMatchesAPlainHash) {
   LineHasher h;
   std::string out;
+  // Lines given as a head and a tail, as a device hashes them.
   std::string a(300, 'a'), b = std::string(200, 'a') + std::string(100, 'b');
-  h.Hash(a, 0, 192, out);
+  auto head = [](const std::string& l) { return std::string_view(l).substr(0, 280); };
+  auto tail = [](const std::string& l) { return std::string_view(l).substr(280); };
+  h.Hash(head(a), tail(a), 0, 192, out);
   EXPECT_EQ(out, Sha256Hex(a));
-  h.Hash(b, 192, 0, out);
+  h.Hash(head(b), tail(b), 192, 0, out);
   EXPECT_EQ(out, Sha256Hex(b));
   // A saved state is used only for a line said to share it.
-  h.Hash(a, 0, 256, out);
-  h.Hash(b, 0, 0, out);
+  h.Hash(head(a), tail(a), 0, 256, out);
+  h.Hash(head(b), tail(b), 0, 0, out);
   EXPECT_EQ(out, Sha256Hex(b));
-  h.Hash(a, 0, 256, out);
-  h.Hash(b, 128, 0, out);
+  h.Hash(head(a), tail(a), 0, 256, out);
+  h.Hash(head(b), tail(b), 128, 0, out);
   EXPECT_EQ(out, Sha256Hex(b));
+  h.Hash(a, {}, 0, 0, out);
+  EXPECT_EQ(out, Sha256Hex(a));
+}
+
+// A file device writes a batch's lines with writev, two pieces a line: a
+// batch of more lines than one writev takes is written in several calls.
+TEST(DeviceTest, ABatchOfMorePiecesThanOneWritevTakesIsWrittenWhole) {
+  TempDir dir;
+  FakeClock clock;
+  auto d = FileDevice(dir.file("audit.log"), clock, {{"checkpoint_entries", "100000"}});
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 1500; ++i) bodies.push_back(Body(i));
+  ASSERT_TRUE(d->Write(std::move(bodies)).ok());
+  d->Close();
+  std::string text = ReadAll(dir.file("audit.log"));
+  ChainVerifier v;
+  v.AddFile("audit.log", text);
+  EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
+  EXPECT_EQ(v.last_seq(), 1501u);
+  auto lines = Lines(text);
+  ASSERT_EQ(lines.size(), 1501u);
+  EXPECT_EQ(Json::parse(lines[1499]).at("i"), 1499);
 }
 
 // Logs written before the frame moved to the end (seq and prev_hash first)
