@@ -1,6 +1,8 @@
 #include "audit/chain.h"
 
-// For SHA256_Init/Update/Final, see Sha256HexInto.
+// For SHA256_Init/Update/Final in LineHasher: the low-level interface, no
+// context allocation or algorithm fetch per line (see crypto/keyed_hmac.cc
+// for why it is used despite OpenSSL 3 deprecating it).
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -50,22 +52,11 @@ bool IsHex64(std::string_view s) {
 
 }  // namespace
 
-void Sha256HexInto(std::string_view data, std::string& out) {
-  // The low-level interface: no context allocation or algorithm fetch per
-  // line (see crypto/keyed_hmac.cc for why it is used despite OpenSSL 3
-  // deprecating it).
-  SHA256_CTX ctx;
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, data.data(), data.size());
-  SHA256_Final(md, &ctx);
-  out.clear();
-  AppendHex(out, std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
-}
-
 std::string Sha256Hex(std::string_view data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
   std::string out;
-  Sha256HexInto(data, out);
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
   return out;
 }
 

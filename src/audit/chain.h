@@ -6,9 +6,10 @@
 // newline; 64 zeros for seq 1). They come last so that the two lines of one
 // request, which begin with the same "auth" and "request" objects, begin
 // with the same bytes, and the hash of those bytes is computed once
-// (LineHasher). Lines of earlier versions, with the two first, verify too. Every N entries, every T
-// seconds, at log rotation and when the device closes, the device writes a checkpoint line whose
-// "hmac" is HMAC-SHA256 under a key derived from the device's salt (which only the server holds)
+// (LineHasher). Lines of earlier versions, with the two first, verify too.
+// Every N entries, every T seconds, at log rotation and when the device
+// closes, the device writes a checkpoint line whose "hmac" is HMAC-SHA256
+// under a key derived from the device's salt (which only the server holds)
 // over the device path, seq and prev_hash. So:
 //   - deleting, inserting, editing or reordering any line breaks the chain
 //     or the sequence at that point;
@@ -17,7 +18,7 @@
 //   - truncating the end is caught against the server's current head (a
 //     running server) or because a closed log must end with a checkpoint.
 //
-// Pure functions; thread-safe.
+// Pure functions, thread-safe; LineHasher is not (one per device).
 
 #include <cstdint>
 #include <memory>
@@ -36,8 +37,6 @@ inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string Sha256Hex(std::string_view data);
-// The same into `out` (resized to 64), reusing its storage.
-void Sha256HexInto(std::string_view data, std::string& out);
 
 // A framed JSON line is its head (the body without its closing brace) and
 // then its tail (`,"seq":…,"prev_hash":"…"}`), so a device can write the
