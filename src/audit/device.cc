@@ -14,6 +14,8 @@ namespace {
 // A write buffer larger than this (after a batch of large entries) is given
 // back rather than kept.
 constexpr std::size_t kKeptBufferBytes = 1 << 20;
+// The same for the list of a write's pieces (two per line).
+constexpr std::size_t kKeptPieces = 1 << 14;
 
 }  // namespace
 
@@ -210,6 +212,10 @@ Status Device::Flush(std::span<const std::string_view> bodies, const char* force
   explicit_bzero(frames_.data(), frames_.size());
   frames_.clear();
   if (frames_.capacity() > kKeptBufferBytes) std::string().swap(frames_);
+  if (pieces_.capacity() > kKeptPieces) {
+    std::vector<Piece>().swap(pieces_);
+    std::vector<std::string_view>().swap(views_);
+  }
   if (!s.ok()) {
     RollbackSink();
     seq_ = saved_seq;

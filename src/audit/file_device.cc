@@ -18,6 +18,10 @@
 namespace coffer::audit::internal {
 namespace {
 
+// A batch of more lines than this (after a stall) does not keep its iovec
+// list from write to write.
+constexpr std::size_t kKeptIovecs = 1 << 14;
+
 class FileDevice final : public Device {
  public:
   FileDevice(const DeviceConfig& config, std::shared_ptr<const Salt> salt, Clock& clock,
@@ -113,6 +117,7 @@ class FileDevice final : public Device {
     }
     size_ += static_cast<off_t>(total);
     trimmer_.Wrote(size_);
+    if (iov_.capacity() > kKeptIovecs) std::vector<iovec>().swap(iov_);
     return Status::Ok();
   }
 

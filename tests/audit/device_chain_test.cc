@@ -400,24 +400,27 @@ TEST(ChainFormatTest, LineHasherMatchesAPlainHash) {
   EXPECT_EQ(out, Sha256Hex(a));
 }
 
-// A file device writes a batch's lines with writev, two pieces a line: a
-// batch of more lines than one writev takes is written in several calls.
+// A file device writes a batch with writev, two pieces a line: a batch of
+// more lines than one writev takes is written in several calls, and after
+// one that large (whose lists are not kept) the next write is whole too.
 TEST(DeviceTest, ABatchOfMorePiecesThanOneWritevTakesIsWrittenWhole) {
   TempDir dir;
   FakeClock clock;
   auto d = FileDevice(dir.file("audit.log"), clock, {{"checkpoint_entries", "100000"}});
   std::vector<std::string> bodies;
-  for (int i = 0; i < 1500; ++i) bodies.push_back(Body(i));
+  for (int i = 0; i < 9000; ++i) bodies.push_back(Body(i));
   ASSERT_TRUE(d->Write(std::move(bodies)).ok());
+  ASSERT_TRUE(d->Write(Body(9000)).ok());
   d->Close();
   std::string text = ReadAll(dir.file("audit.log"));
   ChainVerifier v;
   v.AddFile("audit.log", text);
   EXPECT_TRUE(v.problems().empty()) << v.problems()[0].message;
-  EXPECT_EQ(v.last_seq(), 1501u);
+  EXPECT_EQ(v.last_seq(), 9002u);
   auto lines = Lines(text);
-  ASSERT_EQ(lines.size(), 1501u);
-  EXPECT_EQ(Json::parse(lines[1499]).at("i"), 1499);
+  ASSERT_EQ(lines.size(), 9002u);
+  EXPECT_EQ(Json::parse(lines[8999]).at("i"), 8999);
+  EXPECT_EQ(Json::parse(lines[9000]).at("i"), 9000);
 }
 
 // Logs written before the frame moved to the end (seq and prev_hash first)
