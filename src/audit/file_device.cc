@@ -18,8 +18,8 @@
 namespace coffer::audit::internal {
 namespace {
 
-// A batch of more lines than this (after a stall) does not keep its iovec
-// list from write to write.
+// A write of more pieces than this (two per line; a batch after a stall)
+// does not keep its iovec list from write to write.
 constexpr std::size_t kKeptIovecs = 1 << 14;
 
 class FileDevice final : public Device {
