@@ -7,6 +7,9 @@ find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+# Abseil's open-addressing hash map, for the storage read cache's index
+# (src/storage/cache).
+find_package(absl CONFIG REQUIRED)
 # simdjson: the stored records every KV read decodes (src/common/json_fast.cc).
 find_package(simdjson CONFIG REQUIRED)
 find_package(GTest REQUIRED)

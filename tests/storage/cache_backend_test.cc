@@ -192,5 +192,39 @@ TEST(CacheBackendTest, AFullShardAdmitsAKeyOnItsSecondMiss) {
   EXPECT_EQ(f.cache->Get(b).value()->value, "B2");
 }
 
+// Reads spread over a store much larger than the cache: keys read once
+// seldom displace what is cached (the doorkeeper's false positives, ~2 % at
+// most), while keys read twice mostly get in.
+TEST(CacheBackendTest, KeysReadOnceSeldomEnterAFullCache) {
+  Fixture f(CacheOptions{64 * 16, 1 << 24});  // 16 entries per shard
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(f.cache->Put("key" + std::to_string(i), "value").ok());
+  }
+  for (int pass = 0; pass < 3; ++pass) {
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(f.cache->Get("key" + std::to_string(i)).has_value());
+  }
+  ASSERT_EQ(f.cache->Stats().entries, 64u * 16);  // every shard is full
+
+  const auto fills_before = f.cache->Stats().fills;
+  for (int i = 10000; i < 14000; ++i) {
+    ASSERT_TRUE(f.cache->Get("key" + std::to_string(i)).has_value());
+  }
+  const auto once = f.cache->Stats().fills - fills_before;
+  EXPECT_LE(once, 4000u * 4 / 100) << "keys read once entered the cache";
+
+  // Read again soon after (within the doorkeeper's memory of as many misses
+  // as the shard holds), a key gets in.
+  for (int start = 14000; start < 18000; start += 320) {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int i = start; i < start + 320; ++i) {
+        ASSERT_TRUE(f.cache->Get("key" + std::to_string(i)).has_value());
+      }
+    }
+  }
+  const auto twice = f.cache->Stats().fills - fills_before - once;
+  EXPECT_GE(twice, 4160u * 3 / 4) << "keys read twice were kept out";
+  EXPECT_EQ(f.cache->Stats().entries, 64u * 16);
+}
+
 }  // namespace
 }  // namespace coffer::storage

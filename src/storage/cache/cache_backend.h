@@ -33,9 +33,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "storage/backend.h"
 
 namespace coffer::storage {
@@ -51,6 +51,7 @@ struct CacheOptions {
 struct CacheStats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
+  std::uint64_t fills = 0;  // misses whose entry was then kept
   std::size_t entries = 0;
   std::size_t bytes = 0;
 };
@@ -81,20 +82,20 @@ class CacheBackend final : public Backend {
     static std::size_t Bytes(std::string_view key, const std::optional<Entry>& entry);
     std::size_t Bytes() const { return Bytes(key, entry); }
   };
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct Shard {
     mutable std::mutex mu;
     std::list<Node> lru;  // front = most recently used; guarded by mu
-    std::unordered_map<std::string_view, std::list<Node>::iterator, StringHash, std::equal_to<>>
-        index;                // views into lru's keys; guarded by mu
+    // Views into lru's keys; guarded by mu. An open-addressing table: a key
+    // that is not there costs one probe of its control bytes, where a
+    // node-based map walked two or three nodes scattered over the heap (most
+    // lookups of a store much larger than the cache miss).
+    absl::flat_hash_map<std::string_view, std::list<Node>::iterator> index;
     std::uint64_t epoch = 0;  // writes finished in this shard; guarded by mu
     std::size_t bytes = 0;    // guarded by mu
-    // Keys that missed while the shard was full, two bits each (a Bloom
-    // filter); allocated when the shard first fills, cleared after as many
-    // keys as the shard holds (at least 64). Guarded by mu.
+    // Keys that missed while the shard was full, two bits each in one
+    // 64-bit word (a blocked Bloom filter: one memory access per key);
+    // allocated when the shard first fills, cleared after as many keys as
+    // the shard holds (at least 64). Guarded by mu.
     std::vector<std::uint64_t> doorkeeper;
     std::size_t doorkeeper_keys = 0;
   };
@@ -116,6 +117,7 @@ class CacheBackend final : public Backend {
   std::unique_ptr<Shard[]> shards_;
   std::atomic<std::uint64_t> hits_{0};
   std::atomic<std::uint64_t> misses_{0};
+  std::atomic<std::uint64_t> fills_{0};
 };
 
 }  // namespace coffer::storage
