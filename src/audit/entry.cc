@@ -160,7 +160,9 @@ class EntryWriter {
         break;
       case Json::value_t::boolean:
         if (hash) {
-          Hashed(v.get<bool>() ? "true" : "false");
+          out_.push_back('"');
+          salt_.AppendHashOfBool(out_, v.get<bool>());
+          out_.push_back('"');
         } else {
           out_ += v.get<bool>() ? "true" : "false";
         }

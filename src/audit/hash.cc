@@ -13,9 +13,12 @@ namespace coffer::audit {
 
 // The keyed HMAC (crypto::KeyedHmac: no key schedule per value) and a small
 // cache of the hashes of recent short values, because every entry hashes the
-// caller's token and accessor.
+// caller's token and accessor. The hashes of "", "true" and "false" are made
+// once: responses carry them on every read (KV v2's metadata has
+// `deletion_time: ""` and `destroyed: false`).
 struct Salt::Impl {
   std::unique_ptr<crypto::KeyedHmac> hmac;
+  std::string empty_hash, true_hash, false_hash;
   std::mutex mu;
   static constexpr std::size_t kCacheSlots = 64;
   struct Slot {
@@ -34,7 +37,13 @@ Salt::~Salt() = default;
 
 Result<std::shared_ptr<const Salt>> Salt::Create(SecretBytes key) {
   std::shared_ptr<Salt> salt(new Salt(std::move(key)));
-  ASSIGN_OR_RETURN(salt->impl_->hmac, crypto::KeyedHmac::Create(salt->key_.view()));
+  Impl& impl = *salt->impl_;
+  ASSIGN_OR_RETURN(impl.hmac, crypto::KeyedHmac::Create(salt->key_.view()));
+  // Computed before they are set: AppendHash answers "" from empty_hash.
+  std::string empty = salt->Hash(""), yes = salt->Hash("true"), no = salt->Hash("false");
+  impl.empty_hash = std::move(empty);
+  impl.true_hash = std::move(yes);
+  impl.false_hash = std::move(no);
   return std::shared_ptr<const Salt>(std::move(salt));
 }
 
@@ -45,6 +54,10 @@ std::string Salt::Mac(std::string_view value) const {
 }
 
 void Salt::AppendHash(std::string& out, std::string_view value) const {
+  if (value.empty() && !impl_->empty_hash.empty()) {
+    out += impl_->empty_hash;
+    return;
+  }
   std::array<unsigned char, crypto::KeyedHmac::kSize> mac;
   impl_->hmac->MacInto(value, mac);
   out += "hmac-sha256:";
@@ -56,6 +69,10 @@ std::string Salt::Hash(std::string_view value) const {
   out.reserve(12 + 2 * crypto::KeyedHmac::kSize);
   AppendHash(out, value);
   return out;
+}
+
+void Salt::AppendHashOfBool(std::string& out, bool value) const {
+  out += value ? impl_->true_hash : impl_->false_hash;
 }
 
 void Salt::AppendHashCached(std::string& out, std::string_view value) const {

@@ -34,6 +34,8 @@ class Salt {
   // AppendHash, remembered for the values hashed on every request (the
   // caller's token and accessor); compared in constant time.
   void AppendHashCached(std::string& out, std::string_view value) const;
+  // AppendHash of "true" or "false" (hashed once, when the salt is made).
+  void AppendHashOfBool(std::string& out, bool value) const;
   // The raw 32-byte MAC.
   std::string Mac(std::string_view value) const;
   const SecretBytes& key() const { return key_; }

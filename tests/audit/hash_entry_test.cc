@@ -1,4 +1,7 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "audit/entry.h"
 #include "audit/filter.h"
@@ -21,6 +24,33 @@ TEST(SaltTest, HashIsStableKeyedAndPrefixed) {
   EXPECT_NE(a->Hash("secret"), a->Hash("secreT"));
   EXPECT_TRUE(a->Hash("x").starts_with("hmac-sha256:"));
   EXPECT_EQ(a->Hash("x").size(), 12u + 64u);
+}
+
+// "hmac-sha256:<hex>" by OpenSSL's one-shot HMAC, independently of Salt.
+std::string ReferenceHash(const std::string& key, std::string_view value) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &size);
+  std::string out = "hmac-sha256:";
+  for (unsigned int i = 0; i < size; ++i) out += fmt::format("{:02x}", mac[i]);
+  return out;
+}
+
+// The hashes made once, when the salt is, are the same as any other.
+TEST(SaltTest, PrecomputedHashesOfEmptyTrueAndFalseAreTheHmac) {
+  auto salt = TestSalt('k');
+  const std::string key(32, 'k');
+  for (std::string_view v : {"", "true", "false", "x"}) {
+    EXPECT_EQ(salt->Hash(v), ReferenceHash(key, v)) << "value '" << v << "'";
+  }
+  std::string out = "prefix:";
+  salt->AppendHashOfBool(out, true);
+  EXPECT_EQ(out, "prefix:" + ReferenceHash(key, "true"));
+  out.clear();
+  salt->AppendHashOfBool(out, false);
+  EXPECT_EQ(out, ReferenceHash(key, "false"));
+  EXPECT_NE(TestSalt('j')->Hash(""), salt->Hash(""));  // keyed like the rest
 }
 
 logical::Request SampleRequest() {
@@ -57,14 +87,16 @@ std::string RenderResponse(const logical::Request& r, const MountInfo& m,
 TEST(EntryTest, EveryLeafKindIsHashedNullsStayExemptKeysStay) {
   auto salt = TestSalt();
   logical::Request r = SampleRequest();
-  r.data = Json::parse(R"({"s":"pw","n":42,"f":1.5,"b":true,"z":null,"ttl":"1h",
+  r.data = Json::parse(R"({"s":"pw","n":42,"f":1.5,"b":true,"nb":false,"e":"","z":null,"ttl":"1h",
                            "nested":{"deep":["x",{"y":"z"}]}, "q":"a\"b\n"})");
   MountInfo m{"kv", "secret/", "", {"ttl"}, {}};
   Json d = RenderRequest(r, m, *salt)["request"]["data"];
   EXPECT_EQ(d["s"], salt->Hash("pw"));
   EXPECT_EQ(d["n"], salt->Hash("42"));
   EXPECT_EQ(d["f"], salt->Hash("1.5"));
-  EXPECT_EQ(d["b"], salt->Hash("true"));
+  EXPECT_EQ(d["b"], ReferenceHash(std::string(32, 'k'), "true"));
+  EXPECT_EQ(d["nb"], ReferenceHash(std::string(32, 'k'), "false"));
+  EXPECT_EQ(d["e"], ReferenceHash(std::string(32, 'k'), ""));
   EXPECT_TRUE(d["z"].is_null());
   EXPECT_EQ(d["ttl"], "1h");
   EXPECT_EQ(d["nested"]["deep"][0], salt->Hash("x"));
