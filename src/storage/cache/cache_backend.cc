@@ -24,9 +24,9 @@ namespace {
 
 // The doorkeeper remembers as many keys as the shard holds (at least 64)
 // before it is cleared, in 16 bits per key: then about 12 % of the bits are
-// set, and a key never seen passes for one seen at most ~2 % of the time (both of
-// its bits lie in one word, which costs a little accuracy against two
-// independent positions and saves a memory access).
+// set, and a key never seen passes for one seen at most ~2 % of the time
+// (both of its bits lie in one word, which costs a little accuracy against
+// two independent positions and saves a memory access).
 constexpr std::size_t kDoorkeeperBitsPerKey = 16;
 constexpr std::size_t kDoorkeeperMinKeys = 64;
 

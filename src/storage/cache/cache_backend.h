@@ -25,6 +25,8 @@
 //
 // Thread-safe. Errors: the inner backend's, unchanged.
 
+#include <absl/container/flat_hash_map.h>
+
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -35,7 +37,6 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "storage/backend.h"
 
 namespace coffer::storage {
