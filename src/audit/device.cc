@@ -14,8 +14,6 @@ namespace {
 // A write buffer larger than this (after a batch of large entries) is given
 // back rather than kept.
 constexpr std::size_t kKeptBufferBytes = 1 << 20;
-// The same for the list of a write's pieces (two per line).
-constexpr std::size_t kKeptPieces = 1 << 14;
 
 }  // namespace
 

@@ -112,6 +112,10 @@ class Device {
   // each from where it was rendered and its frame). By default they are
   // joined and given to AppendToSink; a file writes them with writev.
   virtual Status AppendPiecesToSink(std::span<const std::string_view> pieces);
+  // Lists built per write (pieces, two per line; a file's iovecs) are given
+  // back after a write of more pieces than this (a batch after a stall)
+  // rather than kept for the device's life.
+  static constexpr std::size_t kKeptPieces = 1 << 14;
   // After a failed append: removes any partial bytes if the sink can.
   virtual void RollbackSink() {}
   // The last line already in the sink, to continue its chain (files).

@@ -18,10 +18,6 @@
 namespace coffer::audit::internal {
 namespace {
 
-// A write of more pieces than this (two per line; a batch after a stall)
-// does not keep its iovec list from write to write.
-constexpr std::size_t kKeptIovecs = 1 << 14;
-
 class FileDevice final : public Device {
  public:
   FileDevice(const DeviceConfig& config, std::shared_ptr<const Salt> salt, Clock& clock,
@@ -117,7 +113,7 @@ class FileDevice final : public Device {
     }
     size_ += static_cast<off_t>(total);
     trimmer_.Wrote(size_);
-    if (iov_.capacity() > kKeptIovecs) std::vector<iovec>().swap(iov_);
+    if (iov_.capacity() > kKeptPieces) std::vector<iovec>().swap(iov_);
     return Status::Ok();
   }
 

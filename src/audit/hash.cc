@@ -39,11 +39,9 @@ Result<std::shared_ptr<const Salt>> Salt::Create(SecretBytes key) {
   std::shared_ptr<Salt> salt(new Salt(std::move(key)));
   Impl& impl = *salt->impl_;
   ASSIGN_OR_RETURN(impl.hmac, crypto::KeyedHmac::Create(salt->key_.view()));
-  // Computed before they are set: AppendHash answers "" from empty_hash.
-  std::string empty = salt->Hash(""), yes = salt->Hash("true"), no = salt->Hash("false");
-  impl.empty_hash = std::move(empty);
-  impl.true_hash = std::move(yes);
-  impl.false_hash = std::move(no);
+  salt->AppendMacHex(impl.empty_hash, "");
+  salt->AppendMacHex(impl.true_hash, "true");
+  salt->AppendMacHex(impl.false_hash, "false");
   return std::shared_ptr<const Salt>(std::move(salt));
 }
 
@@ -54,10 +52,14 @@ std::string Salt::Mac(std::string_view value) const {
 }
 
 void Salt::AppendHash(std::string& out, std::string_view value) const {
-  if (value.empty() && !impl_->empty_hash.empty()) {
+  if (value.empty()) {
     out += impl_->empty_hash;
-    return;
+  } else {
+    AppendMacHex(out, value);
   }
+}
+
+void Salt::AppendMacHex(std::string& out, std::string_view value) const {
   std::array<unsigned char, crypto::KeyedHmac::kSize> mac;
   impl_->hmac->MacInto(value, mac);
   out += "hmac-sha256:";

@@ -43,6 +43,8 @@ class Salt {
  private:
   struct Impl;
   explicit Salt(SecretBytes key);
+  // "hmac-sha256:<hex>" of `value`, always computed.
+  void AppendMacHex(std::string& out, std::string_view value) const;
   SecretBytes key_;
   std::unique_ptr<Impl> impl_;
 };

@@ -94,10 +94,10 @@ Result<std::optional<Entry>> CacheBackend::Get(std::string_view key) {
   if (shard.lru.size() >= shard_max_entries_) {
     // Full: only a key that missed before gets in (see the header).
     if (!PassesDoorkeeperLocked(shard, hash)) return result;
-    // The least recently used node becomes the new one. Its strings,
-    // list node and index slot are reused, so a miss on a full cache (every
-    // miss of a store much larger than the cache) allocates nothing here and
-    // frees nothing.
+    // The least recently used node becomes the new one. Its strings and
+    // list node are reused and the index keeps its size, so a miss on a
+    // full cache (every miss of a store much larger than the cache)
+    // allocates nothing here and frees nothing.
     auto victim = std::prev(shard.lru.end());
     shard.index.erase(std::string_view(victim->key));
     shard.bytes -= victim->Bytes();
