@@ -131,7 +131,8 @@ Result<std::optional<storage::Entry>> AesGcmBarrier::Get(std::string_view key) {
   if (key_term == nullptr) {
     return Err(Internal("no encryption key for term " + std::to_string(term)));
   }
-  ASSIGN_OR_RETURN(entry->value, DecryptValue(key_term->key, entry->value, key));
+  ASSIGN_OR_RETURN(entry->value,
+                   DecryptValue(key_term->key, entry->value, key, key_term->Prepared()));
   return entry;
 }
 
@@ -218,8 +219,8 @@ Result<std::string> AesGcmBarrier::Encrypt(std::string_view key, std::string_vie
       return Err(Internal("encryption limit of the active key term reached; rotate the key"));
     }
     const KeyTerm& active = keyring->Active();
-    ASSIGN_OR_RETURN(std::string sealed,
-                     EncryptValue(active.term, active.key, plaintext, key, fresh_nonce));
+    ASSIGN_OR_RETURN(std::string sealed, EncryptValue(active.term, active.key, plaintext, key,
+                                                      fresh_nonce, active.Prepared()));
     if (count % kPersistEvery == 0) {
       Status st = PersistCurrent();
       if (!st.ok()) spdlog::warn("barrier: saving the encryption count failed: {}", st.ToString());

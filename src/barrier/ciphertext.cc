@@ -1,6 +1,7 @@
 #include "barrier/ciphertext.h"
 
 #include "crypto/aead.h"
+#include "crypto/random.h"
 
 namespace coffer::barrier {
 namespace {
@@ -19,7 +20,8 @@ Status CheckHeader(std::string_view ciphertext) {
 
 Result<std::string> EncryptValue(std::uint32_t term, const SecretBytes& key,
                                  std::string_view plaintext, std::string_view aad,
-                                 std::span<const std::uint8_t> fresh_nonce) {
+                                 std::span<const std::uint8_t> fresh_nonce,
+                                 const crypto::PreparedAesGcm* prepared) {
   std::string out;
   out.reserve(kCiphertextOverhead + plaintext.size());
   out.push_back(static_cast<char>(term >> 24));
@@ -27,7 +29,14 @@ Result<std::string> EncryptValue(std::uint32_t term, const SecretBytes& key,
   out.push_back(static_cast<char>(term >> 8));
   out.push_back(static_cast<char>(term));
   out.push_back(static_cast<char>(kCiphertextVersion));
-  if (fresh_nonce.empty()) {
+  if (prepared != nullptr) {
+    std::uint8_t nonce[crypto::kGcmNonceSize];
+    if (fresh_nonce.empty()) {
+      TRY(crypto::RandomFill(nonce));
+      fresh_nonce = nonce;
+    }
+    TRY(prepared->SealAppend(plaintext, aad, out, fresh_nonce));
+  } else if (fresh_nonce.empty()) {
     TRY(crypto::AesGcmSealAppend(key, plaintext, aad, out));
   } else {
     TRY(crypto::AesGcmSealAppend(key, plaintext, aad, out, fresh_nonce));
@@ -44,9 +53,10 @@ Result<std::uint32_t> CiphertextTerm(std::string_view ciphertext) {
 }
 
 Result<std::string> DecryptValue(const SecretBytes& key, std::string_view ciphertext,
-                                 std::string_view aad) {
+                                 std::string_view aad, const crypto::PreparedAesGcm* prepared) {
   TRY(CheckHeader(ciphertext));
-  auto plain = crypto::AesGcmOpen(key, ciphertext.substr(kHeaderSize), aad);
+  auto plain = prepared != nullptr ? prepared->Open(ciphertext.substr(kHeaderSize), aad)
+                                   : crypto::AesGcmOpen(key, ciphertext.substr(kHeaderSize), aad);
   if (!plain.has_value()) return Err(DecryptFailed());
   return std::move(*plain);
 }

@@ -16,6 +16,7 @@
 
 #include "common/secret_bytes.h"
 #include "common/status.h"
+#include "crypto/aead.h"
 
 namespace coffer::barrier {
 
@@ -33,6 +34,12 @@ struct KeyTerm {
   std::uint32_t term = 0;
   SecretBytes key;  // 32 bytes
   std::chrono::system_clock::time_point install_time;
+  // `key` prepared for AES-GCM on the term's first use (crypto/aead.h); null
+  // from Prepared() on a CPU without AES-NI.
+  std::unique_ptr<crypto::LazyPreparedAesGcm> prepared =
+      std::make_unique<crypto::LazyPreparedAesGcm>();
+
+  const crypto::PreparedAesGcm* Prepared() const { return prepared->Get(key); }
 };
 
 class Keyring {

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <climits>
@@ -137,6 +138,66 @@ Result<SecretBytes> AesGcmOpenSecret(const SecretBytes& key, std::string_view se
   if (sealed.size() < kGcmOverhead) return Err(AuthFailed());
   SecretBytes out(sealed.size() - kGcmOverhead);
   TRY(OpenInto(key, sealed, aad, out.data()));
+  return out;
+}
+
+std::unique_ptr<PreparedAesGcm> PreparedAesGcm::Create(const SecretBytes& key) {
+  if (key.size() != kAes256KeySize) return nullptr;
+  // sodium_init detects the CPU's features; it is idempotent and thread-safe.
+  if (sodium_init() < 0 || crypto_aead_aes256gcm_is_available() == 0) return nullptr;
+  static_assert(crypto_aead_aes256gcm_NPUBBYTES == kGcmNonceSize);
+  static_assert(crypto_aead_aes256gcm_ABYTES == kGcmTagSize);
+  SecretBytes state(sizeof(crypto_aead_aes256gcm_state));
+  // The state's alignment is 16; both of SecretBytes' heaps give at least that.
+  if (reinterpret_cast<std::uintptr_t>(state.data()) % alignof(crypto_aead_aes256gcm_state) != 0) {
+    return nullptr;
+  }
+  auto* st = reinterpret_cast<crypto_aead_aes256gcm_state*>(state.data());
+  if (crypto_aead_aes256gcm_beforenm(st, key.data()) != 0) return nullptr;
+  return std::unique_ptr<PreparedAesGcm>(new PreparedAesGcm(std::move(state)));
+}
+
+Status PreparedAesGcm::SealAppend(std::string_view plaintext, std::string_view aad,
+                                  std::string& out,
+                                  std::span<const std::uint8_t> fresh_nonce) const {
+  if (fresh_nonce.size() != kGcmNonceSize) return InvalidArgument("AES-GCM nonce must be 12 bytes");
+  if (plaintext.size() > INT_MAX - kGcmOverhead || aad.size() > INT_MAX) {
+    return InvalidArgument("value too large to encrypt");
+  }
+  const std::size_t start = out.size();
+  out.resize(start + kGcmNonceSize + plaintext.size() + kGcmTagSize);
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data()) + start;
+  unsigned char* ct = nonce + kGcmNonceSize;
+  std::copy(fresh_nonce.begin(), fresh_nonce.end(), nonce);
+  unsigned long long mac_len = 0;
+  auto* st = reinterpret_cast<const crypto_aead_aes256gcm_state*>(state_.data());
+  if (crypto_aead_aes256gcm_encrypt_detached_afternm(ct, ct + plaintext.size(), &mac_len,
+                                                     Bytes(plaintext), plaintext.size(), Bytes(aad),
+                                                     aad.size(), nullptr, nonce, st) != 0 ||
+      mac_len != kGcmTagSize) {
+    out.resize(start);
+    return Internal("AES-GCM encryption failed");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> PreparedAesGcm::Open(std::string_view sealed, std::string_view aad) const {
+  if (sealed.size() < kGcmOverhead || sealed.size() - kGcmOverhead > INT_MAX ||
+      aad.size() > INT_MAX) {
+    return Err(AuthFailed());
+  }
+  const std::size_t ct_len = sealed.size() - kGcmOverhead;
+  std::string out(ct_len, '\0');
+  auto* m = reinterpret_cast<unsigned char*>(out.data());
+  const unsigned char* nonce = Bytes(sealed);
+  const unsigned char* ct = nonce + kGcmNonceSize;
+  auto* st = reinterpret_cast<const crypto_aead_aes256gcm_state*>(state_.data());
+  if (crypto_aead_aes256gcm_decrypt_detached_afternm(m, nullptr, ct, ct_len, ct + ct_len,
+                                                     Bytes(aad), aad.size(), nonce, st) != 0) {
+    // No unauthenticated plaintext survives a failed open.
+    if (ct_len > 0) OPENSSL_cleanse(m, ct_len);
+    return Err(AuthFailed());
+  }
   return out;
 }
 

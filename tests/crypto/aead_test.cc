@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 #include "crypto/random.h"
 
 namespace coffer::crypto {
@@ -105,6 +108,96 @@ TEST(AeadTest, SealWithTheCallersNonce) {
   EXPECT_EQ(AesGcmSealAppend(key, "v", "a", out, std::span<const std::uint8_t>()).code(),
             Code::kInvalidArgument);
   EXPECT_EQ(out, before);
+}
+
+// The prepared key (libsodium) and the one-shot functions (OpenSSL) make
+// the same ciphertexts: each opens what the other sealed, at every length
+// around the AES block and GHASH boundaries, with and without AAD.
+TEST(PreparedAesGcmTest, OpensWhatTheOneShotSealsAndTheOtherWay) {
+  SecretBytes key = Key();
+  auto prepared = PreparedAesGcm::Create(key);
+  if (prepared == nullptr) GTEST_SKIP() << "no AES-NI/PCLMUL on this CPU";
+  for (std::size_t n : {0, 1, 15, 16, 17, 63, 64, 65, 300, 4097}) {
+    std::string plain(n, 'x');
+    for (std::size_t i = 0; i < n; ++i) plain[i] = static_cast<char>(i * 7 + 3);
+    for (std::string_view aad : {std::string_view(), std::string_view("versions/app/1")}) {
+      auto one_shot = AesGcmSeal(key, plain, aad);
+      ASSERT_TRUE(one_shot.has_value());
+      auto opened = prepared->Open(*one_shot, aad);
+      ASSERT_TRUE(opened.has_value()) << n;
+      EXPECT_EQ(*opened, plain);
+
+      const std::uint8_t nonce[kGcmNonceSize] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+      std::string mine = "H";
+      ASSERT_TRUE(prepared->SealAppend(plain, aad, mine, nonce).ok());
+      std::string theirs = "H";
+      ASSERT_TRUE(AesGcmSealAppend(key, plain, aad, theirs, nonce).ok());
+      EXPECT_EQ(mine, theirs) << n;  // same key and nonce: the same bytes
+      auto back = AesGcmOpen(key, std::string_view(mine).substr(1), aad);
+      ASSERT_TRUE(back.has_value()) << n;
+      EXPECT_EQ(*back, plain);
+    }
+  }
+}
+
+TEST(PreparedAesGcmTest, RefusesWhatDoesNotAuthenticate) {
+  SecretBytes key = Key();
+  auto prepared = PreparedAesGcm::Create(key);
+  if (prepared == nullptr) GTEST_SKIP() << "no AES-NI/PCLMUL on this CPU";
+  auto other = PreparedAesGcm::Create(Key());
+  ASSERT_NE(other, nullptr);
+  auto sealed = AesGcmSeal(key, "some plaintext", "aad");
+  ASSERT_TRUE(sealed.has_value());
+  for (std::size_t i = 0; i < sealed->size(); ++i) {
+    std::string bad = *sealed;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    auto r = prepared->Open(bad, "aad");
+    ASSERT_FALSE(r.has_value()) << "byte " << i;
+    EXPECT_EQ(r.error().code(), Code::kPermissionDenied);
+    EXPECT_EQ(r.error().message(), "message authentication failed");
+  }
+  EXPECT_FALSE(other->Open(*sealed, "aad").has_value());
+  EXPECT_FALSE(prepared->Open(*sealed, "aae").has_value());
+  EXPECT_FALSE(prepared->Open(*sealed, "").has_value());
+  EXPECT_FALSE(prepared->Open(sealed->substr(0, sealed->size() - 1), "aad").has_value());
+  EXPECT_FALSE(prepared->Open("short", "aad").has_value());
+  // A failure leaves the state as it was: the next good value opens.
+  auto good = prepared->Open(*sealed, "aad");
+  ASSERT_TRUE(good.has_value());
+  EXPECT_EQ(*good, "some plaintext");
+  EXPECT_EQ(PreparedAesGcm::Create(SecretBytes(16)), nullptr);
+  std::string out = "keep";
+  const std::uint8_t short_nonce[8] = {};
+  EXPECT_EQ(prepared->SealAppend("v", "a", out, short_nonce).code(), Code::kInvalidArgument);
+  EXPECT_EQ(out, "keep");
+}
+
+// One prepared key serves many threads at once: its state is read-only.
+TEST(PreparedAesGcmTest, ThreadsShareOnePreparedKey) {
+  SecretBytes key = Key();
+  crypto::LazyPreparedAesGcm lazy;
+  if (lazy.Get(key) == nullptr) GTEST_SKIP() << "no AES-NI/PCLMUL on this CPU";
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const PreparedAesGcm* p = lazy.Get(key);
+      for (int i = 0; i < 2000; ++i) {
+        std::string plain = "thread " + std::to_string(t) + " value " + std::to_string(i);
+        std::uint8_t nonce[kGcmNonceSize] = {};
+        if (!RandomFill(nonce).ok()) ++failures[t];
+        std::string sealed;
+        if (!p->SealAppend(plain, "aad", sealed, nonce).ok()) ++failures[t];
+        auto opened = AesGcmOpen(key, sealed, "aad");
+        if (!opened || *opened != plain) ++failures[t];
+        auto again = p->Open(sealed, "aad");
+        if (!again || *again != plain) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
+  EXPECT_EQ(lazy.Get(key), lazy.Get(key));
 }
 
 }  // namespace
