@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/json_fast.h"
 
 namespace coffer::audit {
 namespace {
@@ -369,7 +370,15 @@ void RenderTo(std::string& out, const EntrySource& src, const Salt& salt,
     }
     if (resp != nullptr) {
       const Json* data = nullptr;
-      if (resp->raw) {
+      Json parsed;  // the tree of an answer sent as text (Response::data_text)
+      if (!resp->data_text.empty()) {
+        std::optional<Json> fast = ParseJsonFast(resp->data_text);
+        parsed = fast ? std::move(*fast) : Json::parse(resp->data_text, nullptr, false);
+        // An engine's own text is valid JSON; should it not be, the entry
+        // says so rather than leaving the data out unnoticed.
+        if (parsed.is_discarded()) parsed = Json{{"unparsable_response", true}};
+        data = &parsed;
+      } else if (resp->raw) {
         // Envelope-less sys answers: their payload, or the body as a whole.
         auto d = resp->raw->find("data");
         data = d != resp->raw->end() && d->is_object() ? &*d : &*resp->raw;

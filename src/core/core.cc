@@ -65,8 +65,8 @@ Status AuditFailure() { return Internal("audit: no device could record the reque
 logical::Response Finish(Result<logical::Response> result) {
   if (!result) return http::ResponseFor(result.error());
   logical::Response& r = *result;
-  bool empty = r.data.is_null() && r.auth.is_null() && r.wrap_info.is_null() &&
-               r.warnings.is_null() && !r.raw && r.lease_id.empty();
+  bool empty = r.data.is_null() && r.data_text.empty() && r.auth.is_null() &&
+               r.wrap_info.is_null() && r.warnings.is_null() && !r.raw && r.lease_id.empty();
   if (empty && r.http_status == 200 && !r.stream) r.http_status = 204;
   return std::move(r);
 }
@@ -517,7 +517,10 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   if (audited && ChangesNothing(request, mount)) {
     // A read changes nothing, so its request entry can wait for the
     // response: both go out in one write, and the answer leaves only after
-    // it (or fails with 500 without a byte of the secret).
+    // it (or fails with 500 without a byte of the secret). The entry is
+    // rendered from the answer here, and the audit parses an answer sent
+    // as text (ChangesNothing excludes wrapping).
+    request.data_text_ok = true;
     auto started = clock_->Wall();
     Result<logical::Response> result = Execute(request);
     if (deferred_audit != nullptr) {
@@ -533,6 +536,8 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     return result;
   }
   if (audited && !audit_->LogRequest(request, mount, "").ok()) return Err(AuditFailure());
+  // Nothing but the HTTP layer reads this answer: it may come as text.
+  request.data_text_ok = !audited && request.wrap_ttl.empty();
   Result<logical::Response> result = Execute(request);
   if (audited) {
     Status s = result ? audit_->LogResponse(request, mount, &*result, "")
@@ -665,11 +670,19 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
   bool always = request.path == "sys/wrapping/wrap";
   if (request.wrap_ttl.empty() && !always) return Status::Ok();
   if (response.http_status >= 300) return Status::Ok();
-  bool has_content = !response.data.is_null() || !response.auth.is_null() || response.raw;
+  bool has_content = !response.data.is_null() || !response.data_text.empty() ||
+                     !response.auth.is_null() || response.raw;
   if (!has_content) return Status::Ok();
   std::chrono::seconds ttl(300);  // sys/wrapping/wrap without a header: 5m, as Vault
   if (!request.wrap_ttl.empty()) {
     ASSIGN_OR_RETURN(ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
+  }
+  if (!response.data_text.empty()) {
+    // Not given when wrapping (Dispatch); should an engine send it anyway,
+    // the wrapper still gets the tree.
+    response.data = logical::Json::parse(response.data_text, nullptr, false);
+    if (response.data.is_discarded()) return Internal("an engine answered with malformed JSON");
+    response.data_text.clear();
   }
   return wrapper_->Wrap(response, ttl, request.path);
 }

@@ -29,9 +29,34 @@ bool IEqualsAscii(std::string_view a, std::string_view b) {
 }
 
 void AppendJson(std::string& out, const Json& j) {
+  // Most of an envelope is null; dump() would build a string for each.
+  if (j.is_null()) {
+    out += "null";
+    return;
+  }
   // Invalid UTF-8 inside a handler's strings must not throw out of the
   // server: replace it.
   out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// A string of printable ASCII without quote or backslash (request ids,
+// lease ids, mount types) needs no escaping; anything else goes through
+// nlohmann's dump.
+void AppendJsonString(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (!plain) {
+    AppendJson(out, Json(s));
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
 }
 
 // The IMF-fixdate, recomputed at most once per second per thread.
@@ -122,9 +147,9 @@ std::string_view ReasonPhrase(int status) {
 
 bool IsEmptyResponse(const logical::Response& r) {
   if (r.http_status == 204) return true;
-  return r.http_status == 200 && !r.raw && r.data.is_null() && r.auth.is_null() &&
-         r.wrap_info.is_null() && (r.warnings.is_null() || r.warnings.empty()) &&
-         r.lease_id.empty();
+  return r.http_status == 200 && !r.raw && r.data.is_null() && r.data_text.empty() &&
+         r.auth.is_null() && r.wrap_info.is_null() &&
+         (r.warnings.is_null() || r.warnings.empty()) && r.lease_id.empty();
 }
 
 std::string RenderBody(const logical::Response& r, std::string_view request_id) {
@@ -135,14 +160,18 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   }
   out.reserve(256);
   out += "{\"request_id\":";
-  AppendJson(out, Json(request_id));
+  AppendJsonString(out, request_id);
   out += ",\"lease_id\":";
-  AppendJson(out, Json(r.lease_id));
+  AppendJsonString(out, r.lease_id);
   out += r.renewable ? ",\"renewable\":true" : ",\"renewable\":false";
   out += ",\"lease_duration\":";
   out += std::to_string(r.lease_duration);
   out += ",\"data\":";
-  AppendJson(out, r.data);
+  if (r.data_text.empty()) {
+    AppendJson(out, r.data);
+  } else {
+    out += r.data_text;
+  }
   out += ",\"wrap_info\":";
   AppendJson(out, r.wrap_info);
   out += ",\"warnings\":";
@@ -150,7 +179,7 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   out += ",\"auth\":";
   AppendJson(out, r.auth);
   out += ",\"mount_type\":";
-  AppendJson(out, Json(r.mount_type));
+  AppendJsonString(out, r.mount_type);
   out += '}';
   return out;
 }

@@ -64,6 +64,12 @@ struct Request {
   // paths.
   std::shared_ptr<const Auth> auth;
 
+  // Set by the core when no one but the HTTP layer and the audit entry
+  // will look at the answer (no wrapping; the audit parses text): an engine
+  // may then answer with Response::data_text instead of a tree in
+  // Response::data.
+  bool data_text_ok = false;
+
   // A field of `data`: the JSON body, or for GET/LIST the query parameters
   // (the core copies them into `data`).
   const Json* Field(std::string_view name) const;
@@ -103,9 +109,15 @@ struct SecretInfo {
 struct Response {
   int http_status = 200;  // 204 when data is empty and nothing else is set
   Json data;              // null = no data
-  Json auth;              // null = none
-  Json wrap_info;         // null = none
-  Json warnings;          // null or array of strings
+  // `data` as JSON text, for an answer the engine holds as text already (a
+  // KV v2 read): rendering it costs a copy where a tree costs a parse, an
+  // allocation per value and a dump. Only when Request::data_text_ok; then
+  // `data` stays null, the HTTP layer sends this in its place and the audit
+  // entry hashes its parsed values.
+  std::string data_text;
+  Json auth;       // null = none
+  Json wrap_info;  // null = none
+  Json warnings;   // null or array of strings
   std::string lease_id;
   bool renewable = false;
   std::int64_t lease_duration = 0;

@@ -209,6 +209,30 @@ TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
   }
 }
 
+// An answer sent as text (Response::data_text, a KV read) is hashed as its
+// tree would be: the same entry, byte for byte.
+TEST(EntryTest, AnswerSentAsTextIsHashedLikeItsTree) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "", {}, {"keep"}};
+  logical::Request r = SampleRequest();
+  logical::Response tree;
+  tree.data = Json::parse(R"({"data":{"password":"hunter2","keep":"visible","n":7,"b":false},
+                              "metadata":{"version":3,"deletion_time":"","custom_metadata":null}})");
+  logical::Response text;
+  text.data_text = tree.data.dump();
+  std::string from_tree = RenderResponse(r, mount, tree, *salt);
+  std::string from_text = RenderResponse(r, mount, text, *salt);
+  Json a = Json::parse(from_tree);
+  Json b = Json::parse(from_text);
+  a.erase("time");
+  b.erase("time");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b["response"]["data"]["data"]["password"], salt->Hash("hunter2"));
+  EXPECT_EQ(b["response"]["data"]["data"]["keep"], "visible");
+  EXPECT_EQ(b["response"]["data"]["metadata"]["version"], salt->Hash("3"));
+  EXPECT_EQ(from_text.find("hunter2"), std::string::npos);
+}
+
 TEST(EntryTest, ErrorsAndRawSysBodies) {
   auto salt = TestSalt();
   MountInfo mount{"system", "sys/", "", {}, {}};

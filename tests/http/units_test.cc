@@ -191,6 +191,44 @@ TEST(ResponseWriter, Envelope) {
   EXPECT_EQ(RenderBody(raw, "rid"), R"({"sealed":false})");
 }
 
+// The envelope's strings and nulls are written without a JSON tree; the
+// body is still exactly what dumping the envelope as one tree gives, for
+// plain ids and for ones that need escaping.
+TEST(ResponseWriter, EnvelopeIsTheTreesDump) {
+  for (std::string id :
+       {std::string("4f7e0c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b"), std::string(""),
+        std::string("quote\"back\\slash\ttab\x01\x7f"), std::string("caf\xc3\xa9")}) {
+    logical::Response r;
+    r.data = Json{{"k", "v"}};
+    r.lease_id = id;
+    r.mount_type = id;
+    r.warnings = Json::array({"w"});
+    Json tree{{"request_id", id},       {"lease_id", id},  {"renewable", false},
+              {"lease_duration", 0},    {"data", r.data},  {"wrap_info", nullptr},
+              {"warnings", r.warnings}, {"auth", nullptr}, {"mount_type", id}};
+    Json parsed = Json::parse(RenderBody(r, id));
+    EXPECT_EQ(parsed, tree) << id;
+    // Field by field, the bytes are the dump's.
+    std::string body = RenderBody(r, id);
+    EXPECT_NE(body.find("\"request_id\":" + Json(id).dump()), std::string::npos) << body;
+    EXPECT_NE(body.find("\"mount_type\":" + Json(id).dump() + "}"), std::string::npos) << body;
+  }
+}
+
+// An engine's answer as text (Response::data_text) goes out in place of
+// the data tree, and makes the answer non-empty.
+TEST(ResponseWriter, DataTextIsSentAsTheData) {
+  logical::Response r;
+  r.data_text = R"({"data":{"a":1},"metadata":null})";
+  EXPECT_FALSE(IsEmptyResponse(r));
+  Json body = Json::parse(RenderBody(r, "rid"));
+  EXPECT_EQ(body["data"], (Json{{"data", {{"a", 1}}}, {"metadata", nullptr}}));
+  std::string out;
+  RenderResponse(r, "rid", false, true, out);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n"));
+  EXPECT_NE(out.find(R"("data":{"data":{"a":1},"metadata":null})"), std::string::npos);
+}
+
 TEST(ResponseWriter, WireFormat) {
   logical::Response r;
   r.data = Json{{"k", "v"}};

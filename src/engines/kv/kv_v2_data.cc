@@ -95,17 +95,24 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
     std::uint64_t n = version > 0 ? static_cast<std::uint64_t>(version) : meta->current_version;
     auto it = meta->versions.find(n);
     if (it == meta->versions.end()) return NotFoundResponse();
+    const VersionMeta& vm = it->second;
     Response r;
-    r.data = Json{{field, nullptr}, {"metadata", VersionMetadataJson(*meta, n, it->second)}};
-    if (it->second.destroyed || IsDeleted(it->second, Now())) {
+    if (vm.destroyed || IsDeleted(vm, Now())) {
+      r.data = Json{{field, nullptr}, {"metadata", VersionMetadataJson(*meta, n, vm)}};
       r.http_status = 404;  // Vault answers 404 and still shows the metadata
       return r;
     }
     ASSIGN_OR_RETURN(auto entry, storage_.Get(VersionKey(key, n)));
     if (!entry) continue;
+    if (!subkeys && request.data_text_ok) {
+      if (std::optional<std::string_view> text = VersionDataText(entry->value)) {
+        r.data_text = ReadDataText(*text, *meta, n, vm);
+        return r;
+      }
+    }
     ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(entry->value));
     if (subkeys) StripValues(record.data, depth, 1);
-    r.data[field] = std::move(record.data);
+    r.data = Json{{field, std::move(record.data)}, {"metadata", VersionMetadataJson(*meta, n, vm)}};
     return r;
   }
   return Err(Internal("kv: version data missing for a live version"));

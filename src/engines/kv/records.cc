@@ -184,4 +184,59 @@ Json VersionMetadataJson(const KeyMetadata& m, std::uint64_t version, const Vers
               {"version", version}};
 }
 
+std::optional<std::string_view> VersionDataText(std::string_view raw) {
+  // EncodeVersion's dump sorts the keys: {"created_time":<int>,"data":{...}}.
+  constexpr std::string_view kHead = "{\"created_time\":";
+  constexpr std::string_view kData = ",\"data\":";
+  if (!raw.starts_with(kHead)) return std::nullopt;
+  std::size_t i = kHead.size();
+  if (i < raw.size() && raw[i] == '-') ++i;
+  const std::size_t digits = i;
+  while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9') ++i;
+  if (i == digits || raw.substr(i, kData.size()) != kData) return std::nullopt;
+  i += kData.size();
+  // The data object must run to the record's closing brace and no further:
+  // walk it (strings skipped) to where its braces balance.
+  if (i >= raw.size() || raw[i] != '{') return std::nullopt;
+  const std::size_t start = i;
+  int depth = 0;
+  for (; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == '"') {
+      for (++i; i < raw.size() && raw[i] != '"'; ++i) {
+        if (raw[i] == '\\') ++i;  // the escaped character cannot end the string
+      }
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      break;
+    }
+  }
+  if (depth != 0 || i + 2 != raw.size() || raw[i + 1] != '}') return std::nullopt;
+  return raw.substr(start, i + 1 - start);
+}
+
+std::string ReadDataText(std::string_view data, const KeyMetadata& m, std::uint64_t version,
+                         const VersionMeta& v) {
+  std::string out;
+  out.reserve(data.size() + 160);
+  out += "{\"data\":";
+  out += data;
+  // The times are RFC 3339 digits and punctuation: nothing to escape.
+  out += ",\"metadata\":{\"created_time\":\"";
+  out += FormatTime(v.created_time);
+  out += "\",\"custom_metadata\":";
+  if (m.custom_metadata) {
+    out += CustomMetadataJson(m).dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else {
+    out += "null";
+  }
+  out += ",\"deletion_time\":\"";
+  out += FormatOptionalTime(v.deletion_time);
+  out += v.destroyed ? "\",\"destroyed\":true,\"version\":" : "\",\"destroyed\":false,\"version\":";
+  out += std::to_string(version);
+  out += "}}";
+  return out;
+}
+
 }  // namespace coffer::engines::kv

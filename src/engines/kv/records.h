@@ -105,4 +105,17 @@ Json CustomMetadataJson(const KeyMetadata& m);           // object or null
 // {created_time, custom_metadata, deletion_time, destroyed, version}
 Json VersionMetadataJson(const KeyMetadata& m, std::uint64_t version, const VersionMeta& v);
 
+// A read's answer as JSON text, without a JSON tree on the way: the stored
+// "data" object goes out as the bytes EncodeVersion wrote. nlohmann's dump
+// of a parsed dump is the dump itself, so the text is what rendering
+// {"data": DecodeVersion(raw).data, "metadata": VersionMetadataJson(...)}
+// gives (tests/engines/kv/records_test.cc holds the two side by side).
+//
+// The "data" object of a version record as EncodeVersion wrote it, or
+// nullopt for a record of any other shape (DecodeVersion reads those).
+std::optional<std::string_view> VersionDataText(std::string_view raw);
+// {"data":<data>,"metadata":{...}}, keys in the order the tree renders them.
+std::string ReadDataText(std::string_view data, const KeyMetadata& m, std::uint64_t version,
+                         const VersionMeta& v);
+
 }  // namespace coffer::engines::kv

@@ -72,6 +72,46 @@ TEST_F(KvV2Test, WriteAndReadVersions) {
   }
 }
 
+// A read that may answer as text (Request::data_text_ok: no audit, no
+// wrapping) answers with exactly the JSON the tree renders; what the text
+// path does not cover (a deleted version, subkeys) still answers as a tree.
+TEST_F(KvV2Test, ReadsAnswerAsTextWhenTheCoreAllowsIt) {
+  ASSERT_TRUE(
+      Write("t", Json{{"user", "app"}, {"n", 1.5}, {"deep", {{"list", {1, "two"}}}}}).has_value());
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "metadata/t", Json{{"custom_metadata", {{"owner", "team \"a\""}}}})
+          .has_value());
+  ASSERT_TRUE(Write("t", Json{{"user", "h\u00e9 \"quoted\"\n"}, {"n", 2}}).has_value());
+  for (Query query : {Query{}, Query{{"version", "1"}}}) {
+    auto tree = Read("t", query);
+    Request request = MakeRequest(Operation::kRead, "data/t", Json::object(), query);
+    request.data_text_ok = true;
+    auto text = engine_->HandleRequest(request);
+    ASSERT_TRUE(tree.has_value() && text.has_value());
+    EXPECT_TRUE(tree->data_text.empty());
+    EXPECT_TRUE(text->data.is_null());
+    EXPECT_EQ(text->http_status, 200);
+    EXPECT_EQ(text->data_text, tree->data.dump()) << query.size();
+  }
+
+  Request subkeys = MakeRequest(Operation::kRead, "subkeys/t");
+  subkeys.data_text_ok = true;
+  auto sk = engine_->HandleRequest(subkeys);
+  ASSERT_TRUE(sk.has_value());
+  EXPECT_TRUE(sk->data_text.empty());
+  EXPECT_EQ(sk->data["subkeys"], (Json{{"n", nullptr}, {"user", nullptr}}));
+
+  ASSERT_TRUE(Do(Operation::kDelete, "data/t").has_value());
+  Request deleted = MakeRequest(Operation::kRead, "data/t");
+  deleted.data_text_ok = true;
+  auto gone = engine_->HandleRequest(deleted);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->http_status, 404);
+  EXPECT_TRUE(gone->data_text.empty());
+  EXPECT_TRUE(gone->data["data"].is_null());
+  EXPECT_EQ(gone->data["metadata"]["version"], 2);
+}
+
 TEST_F(KvV2Test, StorageLayoutIsOneRecordPerVersion) {
   ASSERT_TRUE(Write("k", Json{{"a", 1}}).has_value());
   ASSERT_TRUE(Write("k", Json{{"a", 2}}).has_value());

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json_scratch.h"
 #include "common/status.h"
@@ -142,6 +146,71 @@ TEST(KvRecordsTest, VersionRecordsRoundTrip) {
   EXPECT_FALSE(DecodeVersion(R"({"data":[1],"created_time":1})").has_value());
   EXPECT_FALSE(DecodeVersion(R"({"data":{}})").has_value());
   EXPECT_FALSE(DecodeVersion("{").has_value());
+}
+
+// A read's text answer is byte for byte what the tree renders, for values
+// that exercise every escape, non-ASCII text and each kind of number.
+TEST(KvRecordsTest, ReadTextIsWhatTheTreeRenders) {
+  std::vector<Json> datas = {
+      Json::object(),
+      Json{{"user", "alice"}, {"password", "s3cr\"et\\with\nescapes\t\x01\x1f\x7f"}},
+      Json{{"unicode", "h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80"}, {"", "empty key"}},
+      Json{{"pin", 1234},
+           {"neg", -5},
+           {"min", std::numeric_limits<std::int64_t>::min()},
+           {"umax", std::numeric_limits<std::uint64_t>::max()},
+           {"ratio", 0.1},
+           {"huge", 1e20},
+           {"tiny", 1.5e-300},
+           {"negzero", -0.0},
+           {"whole", 3.0}},
+      Json{{"nested", {{"list", {1, "two", nullptr, false, Json::object(), Json::array()}}}},
+           {"braces", "}}{{][\"\\"}},
+  };
+  KeyMetadata m;
+  m.current_version = 7;
+  VersionMeta live{1'795'000'000'123'456'789, std::nullopt, false};
+  VersionMeta scheduled{1'795'000'000'000'000'000, 1'895'000'000'000'000'001, false};
+  std::vector<std::optional<std::map<std::string, std::string>>> customs = {
+      std::nullopt,
+      std::map<std::string, std::string>{{"owner", "team \"a\"\n"}, {"b", "\xc3\xa9"}}};
+  for (const Json& data : datas) {
+    std::string raw = EncodeVersion({data, live.created_time});
+    std::optional<std::string_view> text = VersionDataText(raw);
+    ASSERT_TRUE(text.has_value()) << raw;
+    EXPECT_EQ(*text, data.dump());
+    for (const auto& custom : customs) {
+      m.custom_metadata = custom;
+      for (const VersionMeta& vm : {live, scheduled}) {
+        auto record = DecodeVersion(raw);
+        ASSERT_TRUE(record.has_value());
+        Json tree{{"data", record->data}, {"metadata", VersionMetadataJson(m, 7, vm)}};
+        EXPECT_EQ(ReadDataText(*text, m, 7, vm),
+                  tree.dump(-1, ' ', false, Json::error_handler_t::replace));
+      }
+    }
+  }
+}
+
+// A record of any other shape is left to DecodeVersion.
+TEST(KvRecordsTest, VersionDataTextDeclinesOtherShapes) {
+  for (std::string_view raw : {
+           R"({"data":{"a":1},"created_time":1})",             // other key order
+           R"({"created_time":1,"data":[1]})",                 // not an object
+           R"({"created_time":x,"data":{}})",                  // not a number
+           R"({"created_time":,"data":{}})",                   // no digits
+           R"({"created_time":1,"data":{},"extra":{"b":2}})",  // a field after data
+           R"({"created_time":1,"data":{"a":"}"})",            // cut short
+           R"({"created_time":1,"data":{"a":{}})",             // unbalanced
+           R"({"created_time":1,"data":{"a":"\"}"})",          // escaped quote, then short
+           R"({"created_time":1,"data":{}}})",                 // a brace too many
+           "",
+       }) {
+    EXPECT_FALSE(VersionDataText(raw).has_value()) << raw;
+  }
+  auto ok = VersionDataText(R"({"created_time":-1,"data":{"a":"\\","b":"}\"{"}})");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(*ok, R"({"a":"\\","b":"}\"{"})");
 }
 
 }  // namespace
