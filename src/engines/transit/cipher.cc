@@ -252,6 +252,23 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
   } else {
     ASSIGN_OR_RETURN(nonce, NextNonce());
   }
+  if (policy.type == KeyType::kAes256Gcm96 && !policy.derived && ThreadSeal().scopes == 0) {
+    // One item: the version's own key, prepared once rather than keyed per
+    // call. A batch (SealScope) keys the thread's OpenSSL context once and
+    // then only sets each nonce, which measured faster per 32-byte item.
+    if (const crypto::PreparedAesGcm* prepared = version.prepared->Get(version.key)) {
+      if (plaintext.size() > INT_MAX - 64 || aad.size() > INT_MAX) {
+        return Err(InvalidArgument("plaintext is too large"));
+      }
+      std::string out;
+      out.reserve(kAeadNonceSize + plaintext.size() + kAeadTagSize);
+      Status sealed = prepared->SealAppend(
+          plaintext, aad, out,
+          std::span(reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()));
+      if (!sealed.ok()) return Err(Internal("transit: encryption failed"));
+      return out;
+    }
+  }
   return AeadSeal(policy.type, key, nonce, plaintext, aad);
 }
 

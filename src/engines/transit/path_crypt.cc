@@ -1,5 +1,7 @@
 // encrypt/, decrypt/, rewrap/, datakey/.
 
+#include <optional>
+
 #include "common/encoding.h"
 #include "crypto/random.h"
 #include "engines/transit/cipher.h"
@@ -80,7 +82,10 @@ Result<Response> TransitBackend::Encrypt(const Request& request, const std::stri
                                " does not support encryption"));
   }
   ASSIGN_OR_RETURN(std::uint32_t top_version, VersionField(body, "key_version"));
-  SealScope batch;
+  // A batch keys one cipher context for all its items; a single item uses
+  // the key version's prepared key (cipher.cc, EncryptPayload).
+  std::optional<SealScope> batch;
+  if (body.contains("batch_input")) batch.emplace();
   return RunBatch(body, [&](const Json& item) -> Result<Json> {
     ASSIGN_OR_RETURN(SecretBytes plaintext, RequiredBase64(item, "plaintext"));
     std::uint32_t version = top_version;

@@ -23,6 +23,7 @@
 
 #include "common/secret_bytes.h"
 #include "common/status.h"
+#include "crypto/aead.h"
 #include "engines/transit/key_types.h"
 
 namespace coffer::engines::transit {
@@ -42,6 +43,10 @@ struct KeyVersion {
   std::shared_ptr<EVP_PKEY> pkey;
   // PEM SubjectPublicKeyInfo (ECDSA, RSA) or base64 of the raw key (ed25519).
   std::string public_key;
+  // aes256-gcm96 without derivation: `key` prepared on its first encryption
+  // (crypto/aead.h), shared by every thread.
+  std::unique_ptr<crypto::LazyPreparedAesGcm> prepared =
+      std::make_unique<crypto::LazyPreparedAesGcm>();
 };
 
 struct Policy {
