@@ -41,8 +41,10 @@ void AppendJson(std::string& out, const Json& j) {
 
 // A string of printable ASCII without quote or backslash (request ids,
 // lease ids, mount types) needs no escaping; anything else goes through
-// nlohmann's dump.
-void AppendJsonString(std::string& out, std::string_view s) {
+// nlohmann's dump. Not coffer::AppendJsonString (common/encoding.h): that
+// one copies invalid UTF-8 as it is, where the envelope has always
+// replaced it (a lease id carries a request path).
+void AppendEnvelopeString(std::string& out, std::string_view s) {
   bool plain = true;
   for (char c : s) {
     if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
@@ -160,9 +162,9 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   }
   out.reserve(256);
   out += "{\"request_id\":";
-  AppendJsonString(out, request_id);
+  AppendEnvelopeString(out, request_id);
   out += ",\"lease_id\":";
-  AppendJsonString(out, r.lease_id);
+  AppendEnvelopeString(out, r.lease_id);
   out += r.renewable ? ",\"renewable\":true" : ",\"renewable\":false";
   out += ",\"lease_duration\":";
   out += std::to_string(r.lease_duration);
@@ -179,7 +181,7 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   out += ",\"auth\":";
   AppendJson(out, r.auth);
   out += ",\"mount_type\":";
-  AppendJsonString(out, r.mount_type);
+  AppendEnvelopeString(out, r.mount_type);
   out += '}';
   return out;
 }

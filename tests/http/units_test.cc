@@ -213,6 +213,13 @@ TEST(ResponseWriter, EnvelopeIsTheTreesDump) {
     EXPECT_NE(body.find("\"request_id\":" + Json(id).dump()), std::string::npos) << body;
     EXPECT_NE(body.find("\"mount_type\":" + Json(id).dump() + "}"), std::string::npos) << body;
   }
+  // Invalid UTF-8 (a lease id carries a request path) is replaced, as the
+  // envelope always did, and the body stays valid JSON.
+  logical::Response bad;
+  bad.lease_id = "creds/x\xff";
+  std::string body = RenderBody(bad, "rid");
+  EXPECT_NE(body.find("\"lease_id\":\"creds/x\xef\xbf\xbd\""), std::string::npos) << body;
+  EXPECT_EQ(Json::parse(body)["lease_id"], "creds/x\xef\xbf\xbd");
 }
 
 // An engine's answer as text (Response::data_text) goes out in place of
