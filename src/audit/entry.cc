@@ -372,8 +372,7 @@ void RenderTo(std::string& out, const EntrySource& src, const Salt& salt,
       const Json* data = nullptr;
       Json parsed;  // the tree of an answer sent as text (Response::data_text)
       if (!resp->data_text.empty()) {
-        std::optional<Json> fast = ParseJsonFast(resp->data_text);
-        parsed = fast ? std::move(*fast) : Json::parse(resp->data_text, nullptr, false);
+        parsed = ParseJson(resp->data_text);
         // An engine's own text is valid JSON; should it not be, the entry
         // says so rather than leaving the data out unnoticed.
         if (parsed.is_discarded()) parsed = Json{{"unparsable_response", true}};

@@ -62,4 +62,10 @@ std::optional<Json> ParseJsonFast(std::string_view text) {
   return Convert(root);
 }
 
+nlohmann::json ParseJson(std::string_view text) {
+  std::optional<Json> fast = ParseJsonFast(text);
+  if (fast) return *std::move(fast);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 }  // namespace coffer

@@ -32,4 +32,9 @@ namespace coffer {
 // back to nlohmann::json::parse.
 std::optional<nlohmann::json> ParseJsonFast(std::string_view text);
 
+// ParseJsonFast, falling back to nlohmann's parser for what simdjson does
+// not represent: the document, or a discarded value (is_discarded()) for
+// text that is not JSON.
+nlohmann::json ParseJson(std::string_view text);
+
 }  // namespace coffer

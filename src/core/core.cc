@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "common/json_fast.h"
 #include "common/log.h"
 #include "core/login.h"
 #include "core/request_metrics.h"
@@ -680,7 +681,7 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
   if (!response.data_text.empty()) {
     // Not given when wrapping (Dispatch); should an engine send it anyway,
     // the wrapper still gets the tree.
-    response.data = logical::Json::parse(response.data_text, nullptr, false);
+    response.data = ParseJson(response.data_text);
     if (response.data.is_discarded()) return Internal("an engine answered with malformed JSON");
     response.data_text.clear();
   }

@@ -29,6 +29,23 @@ Status CheckKey(const SecretBytes& key) {
 
 Status AuthFailed() { return PermissionDenied("message authentication failed"); }
 
+// Checks a seal's sizes and nonce, grows `out` by nonce | ciphertext | tag
+// and writes the nonce; the caller fills in the rest (or shrinks `out` back
+// to its old size on failure). Answers the nonce's position in `out`.
+Result<std::size_t> StartSealed(std::string_view plaintext, std::string_view aad, std::string& out,
+                                std::span<const std::uint8_t> fresh_nonce) {
+  if (fresh_nonce.size() != kGcmNonceSize) {
+    return Err(InvalidArgument("AES-GCM nonce must be 12 bytes"));
+  }
+  if (plaintext.size() > INT_MAX - kGcmOverhead || aad.size() > INT_MAX) {
+    return Err(InvalidArgument("value too large to encrypt"));
+  }
+  const std::size_t start = out.size();
+  out.resize(start + kGcmNonceSize + plaintext.size() + kGcmTagSize);
+  std::copy(fresh_nonce.begin(), fresh_nonce.end(), out.begin() + start);
+  return start;
+}
+
 // The cipher fetched once: EVP_aes_256_gcm() makes OpenSSL 3 look the
 // implementation up in its provider store on every init (~3% of a KV read).
 // Null only if the default provider lacks AES-GCM; inits then fail cleanly.
@@ -87,17 +104,10 @@ Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std:
 Status AesGcmSealAppend(const SecretBytes& key, std::string_view plaintext, std::string_view aad,
                         std::string& out, std::span<const std::uint8_t> fresh_nonce) {
   TRY(CheckKey(key));
-  if (fresh_nonce.size() != kGcmNonceSize) return InvalidArgument("AES-GCM nonce must be 12 bytes");
-  if (plaintext.size() > INT_MAX - kGcmOverhead || aad.size() > INT_MAX) {
-    return InvalidArgument("value too large to encrypt");
-  }
-  const std::size_t start = out.size();
-  out.resize(start + kGcmNonceSize + plaintext.size() + kGcmTagSize);
-  auto* base = reinterpret_cast<unsigned char*>(out.data()) + start;
-  unsigned char* nonce = base;
-  unsigned char* ct = base + kGcmNonceSize;
+  ASSIGN_OR_RETURN(const std::size_t start, StartSealed(plaintext, aad, out, fresh_nonce));
+  unsigned char* nonce = reinterpret_cast<unsigned char*>(out.data()) + start;
+  unsigned char* ct = nonce + kGcmNonceSize;
   unsigned char* tag = ct + plaintext.size();
-  std::copy(fresh_nonce.begin(), fresh_nonce.end(), nonce);
 
   CtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
@@ -160,15 +170,9 @@ std::unique_ptr<PreparedAesGcm> PreparedAesGcm::Create(const SecretBytes& key) {
 Status PreparedAesGcm::SealAppend(std::string_view plaintext, std::string_view aad,
                                   std::string& out,
                                   std::span<const std::uint8_t> fresh_nonce) const {
-  if (fresh_nonce.size() != kGcmNonceSize) return InvalidArgument("AES-GCM nonce must be 12 bytes");
-  if (plaintext.size() > INT_MAX - kGcmOverhead || aad.size() > INT_MAX) {
-    return InvalidArgument("value too large to encrypt");
-  }
-  const std::size_t start = out.size();
-  out.resize(start + kGcmNonceSize + plaintext.size() + kGcmTagSize);
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data()) + start;
+  ASSIGN_OR_RETURN(const std::size_t start, StartSealed(plaintext, aad, out, fresh_nonce));
+  unsigned char* nonce = reinterpret_cast<unsigned char*>(out.data()) + start;
   unsigned char* ct = nonce + kGcmNonceSize;
-  std::copy(fresh_nonce.begin(), fresh_nonce.end(), nonce);
   unsigned long long mac_len = 0;
   auto* st = reinterpret_cast<const crypto_aead_aes256gcm_state*>(state_.data());
   if (crypto_aead_aes256gcm_encrypt_detached_afternm(ct, ct + plaintext.size(), &mac_len,

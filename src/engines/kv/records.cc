@@ -12,8 +12,7 @@ namespace {
 // Every KV read decodes two records: simdjson first (common/json_fast.h),
 // nlohmann's parser only for what simdjson does not represent.
 Result<Json> ParseRecord(std::string_view raw, std::string_view what) {
-  std::optional<Json> fast = ParseJsonFast(raw);
-  Json j = fast ? std::move(*fast) : Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  Json j = ParseJson(raw);
   if (j.is_discarded() || !j.is_object()) {
     return Err(Internal("kv: corrupt " + std::string(what) + " record"));
   }

@@ -261,7 +261,6 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
         return Err(InvalidArgument("plaintext is too large"));
       }
       std::string out;
-      out.reserve(kAeadNonceSize + plaintext.size() + kAeadTagSize);
       Status sealed = prepared->SealAppend(
           plaintext, aad, out,
           std::span(reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()));
