@@ -72,8 +72,6 @@ Result<std::string> RandomString(std::size_t size) {
 }
 
 Result<std::string> RandomBase62(std::size_t n) {
-  static constexpr std::string_view kBase62 =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string out;
   out.reserve(n);
   // 1/32 of the bytes are rejected, so n + n/8 + 8 bytes nearly always
@@ -86,7 +84,7 @@ Result<std::string> RandomBase62(std::size_t n) {
     }
     for (std::uint8_t b : buf) {
       // Rejection sampling keeps the characters uniform: 248 = 4 * 62.
-      if (b < 248 && out.size() < n) out.push_back(kBase62[b % 62]);
+      if (b < 248 && out.size() < n) out.push_back(kBase62Digits[b % 62]);
     }
   }
   OPENSSL_cleanse(buf.data(), buf.size());

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/secret_bytes.h"
 #include "common/status.h"
@@ -34,7 +35,12 @@ Result<SecretBytes> RandomSecret(std::size_t size);
 // `size` random bytes in a std::string (nonces, salts, ids: not secret).
 Result<std::string> RandomString(std::size_t size);
 
-// `n` random characters of [0-9A-Za-z], uniform (rejection sampling), from
+// The base62 digits, in ASCII order (so equal-length base62 numerals sort
+// as their values do).
+inline constexpr std::string_view kBase62Digits =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+// `n` random characters of kBase62Digits, uniform (rejection sampling), from
 // one DRBG call as a rule: ids, accessors, lease ids.
 Result<std::string> RandomBase62(std::size_t n);
 

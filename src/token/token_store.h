@@ -101,9 +101,11 @@ struct TokenRole {
 
 // What to create. No permission checks happen here: the caller (the token
 // backend's create rules, or a login method) decided these values.
-// The length of a service token's id ("hvs." and 32 base62 characters), and
-// so of sys/generate-root's one-time pad.
-inline constexpr std::size_t kServiceTokenLength = 36;
+// The length of a service token's id ("hvs.", 8 characters of its creation
+// time and 32 random base62 characters), and so of sys/generate-root's
+// one-time pad. Ids of 36 characters, from before the time characters, stay
+// valid.
+inline constexpr std::size_t kServiceTokenLength = 44;
 
 struct TokenRequest {
   std::vector<std::string> policies;  // canonicalised by CreateToken

@@ -266,6 +266,27 @@ TEST_P(BackendConformanceTest, ListForgetsDeletedKeysAndEmptyFolders) {
   EXPECT_THAT(MustList(""), IsEmpty());
 }
 
+TEST_P(BackendConformanceTest, AnEmptiedFolderFillsAgain) {
+  for (int round = 0; round < 3; ++round) {
+    const std::string value = "v" + std::to_string(round);
+    // The folder goes and comes back inside one transaction, then again
+    // across two.
+    std::vector<Op> ops = {PutOp("f/g/one", value), DeleteOp("f/g/one"), PutOp("f/g/two", value)};
+    ASSERT_TRUE(backend().Transact({}, ops).ok());
+    EXPECT_EQ(MustGet("f/g/one"), std::nullopt);
+    EXPECT_EQ(MustGet("f/g/two").value().value, value);
+    ASSERT_TRUE(backend().Delete("f/g/two").ok());
+    EXPECT_EQ(MustGet("f/g/two"), std::nullopt);
+    EXPECT_THAT(MustList("f/"), IsEmpty());
+    MustPut("f/g/three", value);
+    EXPECT_EQ(MustGet("f/g/three").value().value, value);
+    EXPECT_THAT(MustList("f/"), ElementsAre("g/"));
+    EXPECT_THAT(MustList("f/g/"), ElementsAre("three"));
+    ASSERT_TRUE(backend().Delete("f/g/three").ok());
+  }
+  EXPECT_THAT(MustList(""), IsEmpty());
+}
+
 TEST_P(BackendConformanceTest, ListPrefixMustEndInSlash) {
   MustPut("a/b", "v");
   auto got = backend().List("a");

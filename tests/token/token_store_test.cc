@@ -23,7 +23,10 @@ TEST_F(TokenStoreTest, RootTokenLooksUpAndIsNeverStoredInTheClear) {
   auto id = store_.CreateRoot();
   ASSERT_TRUE(id.has_value());
   EXPECT_TRUE(id->view().starts_with("hvs."));
-  EXPECT_EQ(id->size(), 36u);
+  EXPECT_EQ(id->size(), 44u);
+  // Its random part (after "hvs." and the 8 time characters) is stored
+  // nowhere either.
+  const std::string random_part(id->view().substr(12));
 
   auto entry = store_.Lookup(id->view());
   ASSERT_TRUE(entry.has_value());
@@ -40,6 +43,7 @@ TEST_F(TokenStoreTest, RootTokenLooksUpAndIsNeverStoredInTheClear) {
     for (const auto& c : *children) {
       std::string key = prefix + c;
       EXPECT_EQ(key.find(id->view()), std::string::npos);
+      EXPECT_EQ(key.find(random_part), std::string::npos) << key;
       if (c.back() == '/') {
         stack.push_back(key);
         continue;
@@ -47,6 +51,7 @@ TEST_F(TokenStoreTest, RootTokenLooksUpAndIsNeverStoredInTheClear) {
       auto v = view_.Get(key);
       ASSERT_TRUE(v.has_value() && v->has_value());
       EXPECT_EQ((*v)->value.find(id->view()), std::string::npos) << key;
+      EXPECT_EQ((*v)->value.find(random_part), std::string::npos) << key;
     }
   }
 }
@@ -70,6 +75,81 @@ TEST_F(TokenStoreTest, SurvivesReloadWithTheSameSalt) {
   auto entry = again.Lookup("my-dev-root");
   ASSERT_TRUE(entry.has_value());
   ASSERT_NE(*entry, nullptr);
+}
+
+TEST_F(TokenStoreTest, TokensBeginWithTheirCreationTime) {
+  ASSERT_TRUE(store_.Load().ok());
+  // The fake clock starts at 2026-01-01T00:00:00Z: 1,767,225,600,000 ms,
+  // "0V70MWDg" in base62 (0-9A-Za-z).
+  auto first = store_.CreateToken(TokenRequest{});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->id.view().substr(0, 12), "hvs.0V70MWDg");
+  EXPECT_TRUE(first->entry->id_hmac.starts_with("0V70MWDg")) << first->entry->id_hmac;
+  EXPECT_EQ(first->entry->id_hmac.size(), 8u + 64u);
+  EXPECT_TRUE(first->entry->accessor.starts_with("0V70MWDg"));
+  EXPECT_EQ(first->entry->accessor.size(), 32u);
+
+  // Later tokens sort after earlier ones, by hash and by accessor, so their
+  // storage keys append; the random part still differs between two tokens
+  // of the same millisecond.
+  std::vector<std::string> hmacs{first->entry->id_hmac};
+  std::vector<std::string> accessors{first->entry->accessor};
+  std::string previous_id(first->id.view());
+  for (auto step :
+       {std::chrono::milliseconds(1), std::chrono::milliseconds(0), std::chrono::milliseconds(61),
+        std::chrono::milliseconds(62 * 62 * 62), std::chrono::milliseconds(86'400'000)}) {
+    clock_.Advance(step);
+    auto next = store_.CreateToken(TokenRequest{});
+    ASSERT_TRUE(next.has_value());
+    EXPECT_NE(next->id.view(), previous_id);
+    previous_id = std::string(next->id.view());
+    if (step.count() == 0) continue;  // same millisecond: no order between the two
+    EXPECT_GT(next->entry->id_hmac.substr(0, 8), hmacs.back().substr(0, 8));
+    EXPECT_GT(next->entry->accessor.substr(0, 8), accessors.back().substr(0, 8));
+    hmacs.push_back(next->entry->id_hmac);
+    accessors.push_back(next->entry->accessor);
+  }
+  EXPECT_TRUE(std::is_sorted(hmacs.begin(), hmacs.end()));
+  EXPECT_TRUE(std::is_sorted(accessors.begin(), accessors.end()));
+  auto listed = view_.List("id/");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(listed->size(), 6u);
+  EXPECT_TRUE(std::is_sorted(listed->begin(), listed->end()));
+  EXPECT_EQ(listed->front(), hmacs.front());
+}
+
+TEST_F(TokenStoreTest, IdsWithoutTimeCharactersStillWork) {
+  ASSERT_TRUE(store_.Load().ok());
+  // An id of the earlier shape ("hvs." and 32 random characters), an id of
+  // the present length with a character outside base62, and dev mode's kind
+  // of requested id: each is hashed whole, without a time prefix, and looks
+  // up as created.
+  for (std::string id : {std::string("hvs.") + std::string(32, 'q'),
+                         std::string("hvs.") + std::string(39, 'q') + "-", std::string("root")}) {
+    TokenRequest r;
+    r.requested_id = id;
+    auto created = store_.CreateToken(r);
+    ASSERT_TRUE(created.has_value()) << id;
+    EXPECT_EQ(created->entry->id_hmac.size(), 64u) << id;
+    EXPECT_EQ(created->entry->id_hmac.find_first_not_of("0123456789abcdef"), std::string::npos);
+    auto found = store_.Lookup(id);
+    ASSERT_TRUE(found.has_value());
+    ASSERT_NE(*found, nullptr) << id;
+    EXPECT_EQ((*found)->id_hmac, created->entry->id_hmac);
+  }
+  // A requested id of the present shape is keyed by its own time characters.
+  TokenRequest r;
+  r.requested_id = "hvs.00000001" + std::string(32, 'z');
+  auto created = store_.CreateToken(r);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_TRUE(created->entry->id_hmac.starts_with("00000001"));
+  auto found = store_.Lookup(r.requested_id);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_NE(*found, nullptr);
+  // The same time characters with another random part are another token.
+  auto other = store_.Lookup("hvs.00000001" + std::string(32, 'y'));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(*other, nullptr);
 }
 
 TEST_F(TokenStoreTest, RevokeRemovesTheToken) {
