@@ -43,8 +43,7 @@ constexpr std::size_t kAccessorChars = 24;
 static_assert(4 + kTimeChars + kIdChars == kServiceTokenLength);
 
 // Milliseconds since 1970 in kTimeChars base62 digits, most significant
-// first: text order is time order (62^8 ms is
-// ~6,900 years).
+// first: text order is time order (62^8 ms is ~6,900 years).
 std::string TimeChars(std::chrono::system_clock::time_point now) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   auto value = static_cast<std::uint64_t>(std::max<std::int64_t>(ms, 0));
