@@ -58,10 +58,11 @@ std::string TimeChars(std::chrono::system_clock::time_point now) {
 std::string_view TimeCharsOf(std::string_view id) {
   if (id.size() != kServiceTokenLength || !id.starts_with("hvs.")) return {};
   const std::string_view rest = id.substr(4);
-  for (char c : rest) {
-    if (crypto::kBase62Digits.find(c) == std::string_view::npos) return {};
-  }
-  return rest.substr(0, kTimeChars);
+  // Every lookup by token passes here: ranges, not a search of the digits.
+  const bool base62 = std::all_of(rest.begin(), rest.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  });
+  return base62 ? rest.substr(0, kTimeChars) : std::string_view();
 }
 
 }  // namespace

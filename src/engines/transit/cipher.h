@@ -50,8 +50,11 @@ class SealScope {
   SealScope& operator=(const SealScope&) = delete;
 };
 
+// `prepared` (optional): `key`'s lazily prepared AES-GCM state, used for an
+// aes256-gcm96 seal outside a SealScope instead of keying a context per call.
 Result<std::string> AeadSeal(KeyType type, const SecretBytes& key, std::string_view nonce,
-                             std::string_view plaintext, std::string_view aad);
+                             std::string_view plaintext, std::string_view aad,
+                             const crypto::LazyPreparedAesGcm* prepared = nullptr);
 Result<SecretBytes> AeadOpen(KeyType type, const SecretBytes& key, std::string_view payload,
                              std::string_view aad);
 
