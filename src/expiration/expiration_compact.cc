@@ -20,37 +20,83 @@ bool ExpirationManager::Stopping() {
   return stopping_;
 }
 
-void ExpirationManager::NoteJournaled(std::size_t bucket) {
-  if (journaled_[bucket].fetch_add(1) + 1 < options_.compact_threshold) return;
-  // The lease is committed whatever happens here; a failed compaction is
-  // retried by the bucket's next write.
-  Status s = CompactBucket(bucket, /*wait=*/false);
-  if (!s.ok()) spdlog::warn("expiration: compacting the lease index failed: {}", s.ToString());
+std::size_t ExpirationManager::JournalCount(std::size_t bucket) {
+  std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+  return journal_[bucket].size();
 }
 
-Status ExpirationManager::CompactBucket(std::size_t bucket, bool wait) {
-  const std::string folder = JournalFolder(bucket);
+void ExpirationManager::JournalUpsert(std::size_t bucket, IndexRecord record) {
+  std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+  auto& records = journal_[bucket];
+  auto it = std::find_if(records.begin(), records.end(),
+                         [&](const IndexRecord& r) { return r.key == record.key; });
+  if (it != records.end()) {
+    *it = std::move(record);
+  } else {
+    records.push_back(std::move(record));
+  }
+}
+
+void ExpirationManager::JournalForget(std::size_t bucket, std::span<const LeaseKey> keys) {
+  std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+  auto& records = journal_[bucket];
+  std::erase_if(records, [&](const IndexRecord& r) {
+    return std::find(keys.begin(), keys.end(), r.key) != keys.end();
+  });
+  if (records.empty()) records.shrink_to_fit();
+}
+
+void ExpirationManager::ForgetJournal() {
+  for (std::size_t b = 0; b < kIndexBuckets; ++b) {
+    std::scoped_lock lock(journal_mu_[b % kBucketStripes]);
+    std::vector<IndexRecord>().swap(journal_[b]);
+  }
+}
+
+Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord& record, bool renewal,
+                                  std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded) {
+  std::vector<IndexRecord> known;
+  {
+    std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+    known = journal_[bucket];
+  }
   const std::string bucket_key = BucketStorageKey(bucket);
-  std::unique_lock lock(BucketMutex(bucket), std::defer_lock);
-  if (wait) {
-    lock.lock();
-  } else if (!lock.try_lock()) {
-    // Another writer is compacting (or deleting from) it: leave it to them
-    // rather than queue up behind them; the next write tries again.
-    return Status::Ok();
-  }
-  ASSIGN_OR_RETURN(auto names, view_.List(folder));
-  std::erase_if(names, [](const std::string& n) { return n.empty() || n.back() == '/'; });
-  if (names.empty()) {
-    journaled_[bucket] = 0;
-    return Status::Ok();
-  }
   ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
   std::string value = existing ? std::move(existing->value) : std::string();
-  std::size_t folded = 0;
+  // In storage order: the bucket, then its journal (newer), then the write.
+  // Nothing is appended to ops until every edit has succeeded.
+  for (const auto& r : known) TRY(UpsertRecord(value, r));
+  TRY(UpsertRecord(value, record));
+  folded->clear();
+  folded->reserve(known.size() + 1);
+  for (const auto& r : known) {
+    ops.push_back({storage::Op::Kind::kDelete, JournalKey(r.key), {}});
+    folded->push_back(r.key);
+  }
+  // A renewal's own journal record may be one the loader has not reached
+  // yet: it goes too, or it would stay newer than the bucket. (A new lease
+  // has none.)
+  if (std::find(folded->begin(), folded->end(), record.key) == folded->end()) {
+    if (renewal) ops.push_back({storage::Op::Kind::kDelete, JournalKey(record.key), {}});
+    folded->push_back(record.key);
+  }
+  ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(value)});
+  return Status::Ok();
+}
+
+Status ExpirationManager::CompactBucket(std::size_t bucket) {
+  const std::string folder = JournalFolder(bucket);
+  const std::string bucket_key = BucketStorageKey(bucket);
+  std::scoped_lock lock(BucketMutex(bucket));
+  ASSIGN_OR_RETURN(auto names, view_.List(folder));
+  std::erase_if(names, [](const std::string& n) { return n.empty() || n.back() == '/'; });
+  if (names.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
+  std::string value = existing ? std::move(existing->value) : std::string();
   for (std::size_t start = 0; start < names.size(); start += kMaxFoldPerTransact) {
     const std::size_t end = std::min(names.size(), start + kMaxFoldPerTransact);
     std::vector<storage::Op> ops;
+    std::vector<LeaseKey> folded;
     ops.reserve(end - start + 1);
     for (std::size_t i = start; i < end; ++i) {
       // Deletions and renewals of this bucket hold the lock we hold, and a
@@ -62,6 +108,7 @@ Status ExpirationManager::CompactBucket(std::size_t bucket, bool wait) {
       Status s = ForEachRecord(
           record->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
             UpsertRecord(value, IndexRecord{k, exp, std::string(id)}).IgnoreError();
+            folded.push_back(k);
           });
       if (!s.ok()) {
         // A corrupt journal record would otherwise block its bucket forever;
@@ -78,23 +125,19 @@ Status ExpirationManager::CompactBucket(std::size_t bucket, bool wait) {
       ops.push_back({storage::Op::Kind::kPut, bucket_key, value});
     }
     TRY(view_.Transact({}, ops));
-    folded += end - start;
-  }
-  std::uint32_t current = journaled_[bucket].load();
-  const auto done = static_cast<std::uint32_t>(std::min<std::size_t>(folded, UINT32_MAX));
-  while (!journaled_[bucket].compare_exchange_weak(current, current > done ? current - done : 0)) {
+    JournalForget(bucket, folded);
   }
   return Status::Ok();
 }
 
 Status ExpirationManager::CompactIndex() {
-  // Every journal folder in storage, not only what this process counted.
+  // Every journal folder in storage, not only what this process knows of.
   ASSIGN_OR_RETURN(auto folders, view_.List("journal/"));
   Status first;
   for (const auto& name : folders) {
     auto bucket = ParseBucketFolder(name);
     if (!bucket) continue;
-    Status s = CompactBucket(*bucket, /*wait=*/true);
+    Status s = CompactBucket(*bucket);
     if (!s.ok() && first.ok()) first = s;
   }
   return first;

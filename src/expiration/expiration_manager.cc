@@ -33,7 +33,8 @@ ExpirationManager::ExpirationManager(storage::Backend& view, Clock& clock, Revok
       revoker_(revoker),
       options_(options),
       bucket_mu_(std::make_unique<std::mutex[]>(kBucketStripes)),
-      journaled_(std::make_unique<std::atomic<std::uint32_t>[]>(kIndexBuckets)) {
+      journal_(std::make_unique<std::vector<IndexRecord>[]>(kIndexBuckets)),
+      journal_mu_(std::make_unique<std::mutex[]>(kBucketStripes)) {
   rate_tokens_ = options_.max_revocations_per_second;
   rate_refill_ns_ = MonoNs();
 }
@@ -73,37 +74,57 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   TRY(storage::ValidateKey(LeaseStorageKey(lease.id)));
   const LeaseKey key = KeyOf(lease.id);
   const std::size_t bucket = BucketOf(key);
+  IndexRecord record{key, lease.expire_time, lease.id};
   std::vector<storage::Op> ops;
-  ops.reserve(3);
+  ops.reserve(4);
   ops.push_back({storage::Op::Kind::kPut, LeaseStorageKey(lease.id), EncodeLease(lease)});
-  ops.push_back({storage::Op::Kind::kPut, JournalKey(key),
-                 EncodeRecord(IndexRecord{key, lease.expire_time, lease.id})});
   // A token's own lease needs no marker: RevokeByToken finds it by id.
   if (is_new && !lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
     ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
   }
-  {
-    // A renewal rewrites a journal record a running compaction may have
-    // read already; the lock keeps that compaction from deleting the newer
-    // record. A new lease's journal key is one no compaction has seen.
-    std::unique_lock<std::mutex> lock;
-    if (!is_new) lock = std::unique_lock(BucketMutex(bucket));
-    if (transact != nullptr) {
-      TRY((*transact)(ops));
-    } else {
-      TRY(view_.Transact({}, ops));
-    }
+  // A renewal rewrites a journal record that a fold may be folding, so it
+  // holds the bucket's lock. A new lease's journal key is one no fold has
+  // seen: it takes the lock only to fold, and leaves the fold to a later
+  // write when someone else holds it.
+  std::unique_lock lock(BucketMutex(bucket), std::defer_lock);
+  const bool full = JournalCount(bucket) + 1 >= options_.compact_threshold;
+  if (!is_new) {
+    lock.lock();
+  } else if (full) {
+    (void)lock.try_lock();
   }
+  std::vector<LeaseKey> folded;
+  bool fold = false;
+  if (full && lock.owns_lock()) {
+    Status s = FoldOps(bucket, record, /*renewal=*/!is_new, ops, &folded);
+    // A bucket that cannot be read or edited is left as it is; the lease
+    // is journaled and stays whole.
+    if (!s.ok()) spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
+    fold = s.ok();
+  }
+  if (!fold) ops.push_back({storage::Op::Kind::kPut, JournalKey(key), EncodeRecord(record)});
+  if (transact != nullptr) {
+    TRY((*transact)(ops));
+  } else {
+    TRY(view_.Transact({}, ops));
+  }
+  // Before the expiry index learns of the lease, so that its revocation
+  // finds it here.
+  if (fold) {
+    JournalForget(bucket, folded);
+  } else {
+    JournalUpsert(bucket, std::move(record));
+  }
+  if (lock.owns_lock()) lock.unlock();
   const std::int64_t due = DueOf(lease.expire_time);
   bool wake = false;
   {
-    std::scoped_lock lock(mu_);
+    std::scoped_lock index_lock(mu_);
     auto next = index_.NextDue();
     index_.Upsert(key, due);
     wake = !next || due < *next;
   }
   if (wake) cv_.notify_all();
-  NoteJournaled(bucket);
   return Status::Ok();
 }
 
@@ -131,6 +152,8 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
       ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});
     }
     TRY(view_.Transact({}, ops));
+    const LeaseKey keys[] = {key};
+    JournalForget(bucket, keys);
   }
   std::scoped_lock lock(mu_);
   index_.Erase(key);
@@ -168,7 +191,7 @@ Status ExpirationManager::Load() {
     rate_tokens_ = options_.max_revocations_per_second;
     rate_refill_ns_ = MonoNs();
   }
-  for (std::size_t b = 0; b < kIndexBuckets; ++b) journaled_[b] = 0;
+  ForgetJournal();
   loaded_ = false;
   ASSIGN_OR_RETURN(auto buckets, view_.List("index/"));
   ASSIGN_OR_RETURN(auto journal, view_.List("journal/"));
@@ -195,17 +218,23 @@ void ExpirationManager::AddLoaded(const std::vector<std::pair<LeaseKey, std::int
 
 Status ExpirationManager::LoadJournal(std::size_t bucket, std::int64_t offset) {
   const std::string folder = JournalFolder(bucket);
-  ASSIGN_OR_RETURN(auto names, view_.List(folder));
   std::vector<std::pair<LeaseKey, std::int64_t>> batch;
-  for (const auto& name : names) {
-    if (name.empty() || name.back() == '/') continue;
-    ASSIGN_OR_RETURN(auto value, view_.Get(folder + name));
-    if (!value) continue;  // compacted or deleted since the List
-    TRY(ForEachRecord(value->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
-      batch.emplace_back(k, exp * 1'000'000'000 + offset);
-    }));
+  {
+    // Under the bucket's lock, so that no renewal, deletion or fold changes
+    // a record between our read of it and its copy in journal_.
+    std::scoped_lock lock(BucketMutex(bucket));
+    ASSIGN_OR_RETURN(auto names, view_.List(folder));
+    for (const auto& name : names) {
+      if (name.empty() || name.back() == '/') continue;
+      ASSIGN_OR_RETURN(auto value, view_.Get(folder + name));
+      if (!value) continue;  // folded or deleted since the List
+      TRY(ForEachRecord(value->value,
+                        [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+                          batch.emplace_back(k, exp * 1'000'000'000 + offset);
+                          JournalUpsert(bucket, IndexRecord{k, exp, std::string(id)});
+                        }));
+    }
   }
-  journaled_[bucket] += static_cast<std::uint32_t>(batch.size());
   AddLoaded(batch);
   return Status::Ok();
 }
@@ -267,6 +296,7 @@ void ExpirationManager::Stop() {
   cv_.notify_all();
   if (loader_.joinable()) loader_.join();
   if (expiry_.joinable()) expiry_.join();
+  ForgetJournal();
   std::scoped_lock lock(mu_);
   index_.Clear();
   retry_attempts_.clear();

@@ -14,9 +14,12 @@
 // Registering or renewing a lease writes its record and its journal record
 // (no read of the bucket, and a new lease takes no lock). The write that
 // brings a bucket's journal to Options::compact_threshold records folds it
-// into the bucket before returning (no background thread writes storage, so
-// every write belongs to a request); CompactIndex() folds everything by hand.
-// The journal thus holds fewer than compact_threshold records per bucket.
+// into the bucket instead, in its own transaction: it reads the bucket, adds
+// the journal records this process knows of (a copy kept in memory, so the
+// journal is neither listed nor read) and its own record, and deletes those
+// journal records. No background thread writes storage, so every write
+// belongs to a request; CompactIndex() folds everything stored by hand. The
+// journal thus holds about compact_threshold records per bucket at most.
 //
 // A background thread (started by Load(), ended by Stop()) revokes expired
 // leases through the Revoker, at most Options::max_revocations_per_second
@@ -157,10 +160,20 @@ class ExpirationManager {
   void AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch);
   void ExpiryLoop();
   // Compaction (expiration_compact.cc).
-  // Folds a bucket's journal into it; wait=false gives up if its lock is taken.
-  Status CompactBucket(std::size_t bucket, bool wait);
-  // Counts a journal record; compacts the bucket when it is full.
-  void NoteJournaled(std::size_t bucket);
+  // Folds every journal record stored for a bucket into it (lists storage).
+  Status CompactBucket(std::size_t bucket);
+  // The ops that fold the bucket's known journal records and `record` (a
+  // new lease's, or a renewal's) into the bucket, appended to ops; the
+  // caller holds the bucket's lock. The folded keys, `record`'s included, in
+  // *folded. An error leaves ops as they were: the caller journals its
+  // record instead.
+  Status FoldOps(std::size_t bucket, const IndexRecord& record, bool renewal,
+                 std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded);
+  // The in-memory copy of the journal (see journal_).
+  std::size_t JournalCount(std::size_t bucket);
+  void JournalUpsert(std::size_t bucket, IndexRecord record);
+  void JournalForget(std::size_t bucket, std::span<const LeaseKey> keys);
+  void ForgetJournal();  // every bucket's
   bool Stopping();
   std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
 
@@ -183,9 +196,16 @@ class ExpirationManager {
   // and by renewals (so a compaction cannot drop a journal record it did
   // not fold). New leases take none.
   std::unique_ptr<std::mutex[]> bucket_mu_;
-  // Journal records per bucket, as far as this process knows (a hint for
-  // compaction, not a truth).
-  std::unique_ptr<std::atomic<std::uint32_t>[]> journaled_;
+  // The journal records of each bucket that this process knows are stored:
+  // the ones it wrote (added after their transaction committed) and the ones
+  // the loader read (added under the bucket's lock). Renewals, deletions and
+  // folds change a bucket's entries under the bucket's lock, so whoever holds
+  // that lock sees only records storage holds, with their stored values; a
+  // new lease's record may be missing from it for a moment (it is then
+  // folded by a later write). Guarded by journal_mu_ (striped like
+  // bucket_mu_, held only for the in-memory edit).
+  std::unique_ptr<std::vector<IndexRecord>[]> journal_;
+  std::unique_ptr<std::mutex[]> journal_mu_;
 
   std::atomic<bool> loaded_{false};
   std::thread loader_;

@@ -19,10 +19,10 @@
 //
 // A new or renewed lease writes only its journal record, in the lease's own
 // transaction: no read, no lock, and the record is a few dozen bytes however
-// large the bucket has grown. A compaction (ExpirationManager) later folds a
-// bucket's journal into it in one Transact (bucket put + journal deletes), so
-// unseal still reads mostly packed buckets; the journal is bounded by the
-// compaction threshold per bucket. A lease deletion removes both its journal
+// large the bucket has grown. Every compaction-threshold-th write of a bucket
+// folds its journal into it instead (ExpirationManager: bucket put + journal
+// deletes, in that write's transaction), so unseal still reads mostly packed
+// buckets; the journal is bounded by the threshold per bucket. A lease deletion removes both its journal
 // record and its bucket record. When both exist, the journal record is newer.
 // Exposed so tools (bench/leases_load.cc) can write a large store quickly.
 

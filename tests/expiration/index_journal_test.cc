@@ -3,8 +3,11 @@
 // journal winning; deletions clear both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -32,7 +35,12 @@ class WatchingBackend : public storage::test_util::ForwardingBackend {
  public:
   Result<std::optional<storage::Entry>> Get(std::string_view key) override {
     if (key.starts_with("index/")) ++bucket_reads;
+    if (key.starts_with("journal/")) ++journal_reads;
     return ForwardingBackend::Get(key);
+  }
+  Result<std::vector<std::string>> List(std::string_view prefix) override {
+    if (prefix.starts_with("journal/")) ++journal_lists;
+    return ForwardingBackend::List(prefix);
   }
   Status Put(std::string_view key, std::string_view value) override {
     if (key.starts_with("index/")) ++bucket_writes;
@@ -40,18 +48,30 @@ class WatchingBackend : public storage::test_util::ForwardingBackend {
   }
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
+    ++transactions;
+    bool folds = false;
     for (const auto& op : ops) {
-      if (op.key.starts_with("index/")) ++bucket_writes;
+      if (op.key.starts_with("index/")) {
+        ++bucket_writes;
+        folds = true;
+      }
     }
+    // Runs before a fold's transaction applies (its reads are done).
+    if (folds && during_fold) std::exchange(during_fold, nullptr)();
     return ForwardingBackend::Transact(compares, ops);
   }
   std::atomic<int> bucket_reads{0};
   std::atomic<int> bucket_writes{0};
+  std::atomic<int> journal_reads{0};
+  std::atomic<int> journal_lists{0};
+  std::atomic<int> transactions{0};
+  std::function<void()> during_fold;  // once
 };
 
 Options Manual() {
   Options o;
   o.start_expiry_thread = false;
+  o.max_revocations_per_second = 1e9;  // one ProcessExpired() takes every due lease
   return o;
 }
 
@@ -80,6 +100,35 @@ class IndexJournalTest : public ::testing::Test {
     auto names = view_.List(prefix);
     EXPECT_TRUE(names.has_value());
     return names ? names->size() : 0;
+  }
+  // The expiry time the stored index gives a lease (its journal record, which
+  // is newer, else its bucket's), or -1. A stale one is not visible through
+  // ProcessExpired, which reads the lease's record before revoking it.
+  std::int64_t IndexedExpiry(std::string_view lease_id) {
+    const LeaseKey key = KeyOf(lease_id);
+    std::int64_t found = -1;
+    auto look = [&](const std::string& storage_key) {
+      auto v = view_.Get(storage_key);
+      EXPECT_TRUE(v.has_value());
+      if (!v || !*v) return;
+      EXPECT_TRUE(
+          ForEachRecord((*v)->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
+            if (k == key) found = exp;
+          }).ok());
+    };
+    look(JournalKey(key));
+    if (found < 0) look(BucketStorageKey(BucketOf(key)));
+    return found;
+  }
+  // The most journal records any bucket holds in storage.
+  std::size_t FullestJournal() {
+    std::size_t most = 0;
+    auto folders = view_.List("journal/");
+    EXPECT_TRUE(folders.has_value());
+    for (const auto& f : folders.value_or(std::vector<std::string>{})) {
+      most = std::max(most, Count("journal/" + f));
+    }
+    return most;
   }
   void ExpectNoIndexLeft() {
     EXPECT_EQ(Count("journal/"), 0u);
@@ -198,6 +247,148 @@ TEST_F(IndexJournalTest, ConcurrentCreatesRenewalsAndCompactionLoseNothing) {
   clock_.Advance(61s);
   EXPECT_EQ(m->ProcessExpired(), 600u - renewed);
   EXPECT_EQ(m->IndexSize(), renewed);
+}
+
+// A token lease id whose index record falls into `bucket`.
+std::string TokenHmacInBucket(std::string_view path, std::size_t bucket, int& seed) {
+  for (;; ++seed) {
+    std::string hmac = "tok" + std::to_string(seed);
+    if (BucketOf(KeyOf(ExpirationManager::TokenLeaseId(path, hmac))) == bucket) {
+      ++seed;
+      return hmac;
+    }
+  }
+}
+
+TEST_F(IndexJournalTest, FoldsRideInTheWriteThatFillsTheBucket) {
+  Options o = Manual();
+  o.compact_threshold = 4;
+  auto m = Start(o);
+  view_.journal_reads = 0;
+  view_.journal_lists = 0;
+  view_.transactions = 0;
+  // ~12 leases per bucket: every bucket folds two or three times.
+  const int n = 12 * static_cast<int>(kIndexBuckets);
+  Register(*m, n, 3600s);
+  EXPECT_GT(view_.bucket_writes.load(), static_cast<int>(kIndexBuckets));
+  // The fold used what the manager wrote: no journal was listed or read,
+  // and it took no transaction of its own.
+  EXPECT_EQ(view_.journal_reads.load(), 0);
+  EXPECT_EQ(view_.journal_lists.load(), 0);
+  EXPECT_EQ(view_.transactions.load(), n);
+  EXPECT_LT(FullestJournal(), o.compact_threshold);
+  m.reset();
+  m = Start();
+  EXPECT_EQ(m->IndexSize(), static_cast<std::size_t>(n));
+  clock_.Advance(3601s);
+  EXPECT_EQ(m->ProcessExpired(), static_cast<std::size_t>(n));
+  ExpectNoIndexLeft();
+}
+
+TEST_F(IndexJournalTest, AFailedTransactionFoldsNothingAndTheNextWriteFoldsAll) {
+  Options o = Manual();
+  o.compact_threshold = 2;
+  auto m = Start(o);
+  auto first = Register(*m, 1, 60s);
+  ASSERT_EQ(first.size(), 1u);
+  const std::size_t bucket = BucketOf(KeyOf(first[0]));
+  int seed = 0;
+  // The token lease that would fill the bucket: its transaction fails.
+  const std::string failing = TokenHmacInBucket("auth/token/create", bucket, seed);
+  std::size_t offered_ops = 0;
+  Status s = m->RegisterTokenWith(failing, "auth/token/create", 60s, true,
+                                  [&](std::span<const storage::Op> ops) {
+                                    offered_ops = ops.size();
+                                    return Conflict("lost the race");
+                                  });
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_EQ(offered_ops, 3u);  // lease, bucket, the first lease's journal deletion
+  EXPECT_EQ(Count("journal/"), 1u);
+  EXPECT_EQ(Count("index/"), 0u);
+  EXPECT_EQ(m->IndexSize(), 1u);
+  // The next write into that bucket folds the first lease too.
+  const std::string next = TokenHmacInBucket("auth/token/create", bucket, seed);
+  ASSERT_TRUE(m->RegisterToken(next, "auth/token/create", 120s, true).ok());
+  EXPECT_EQ(Count("journal/"), 0u);
+  EXPECT_EQ(Count("index/"), 1u);
+  m.reset();
+  m = Start();
+  EXPECT_EQ(m->IndexSize(), 2u);
+  clock_.Advance(61s);
+  EXPECT_EQ(m->ProcessExpired(), 1u);
+  clock_.Advance(60s);
+  EXPECT_EQ(m->ProcessExpired(), 1u);
+  ExpectNoIndexLeft();
+}
+
+TEST_F(IndexJournalTest, RenewalsAndRevocationsDuringTheLoadKeepTheIndexRight) {
+  Options many = Manual();
+  many.compact_threshold = 1'000'000;  // everything stays in the journal
+  auto m = Start(many);
+  auto ids = Register(*m, 3000, 60s);
+  m.reset();
+
+  Options o = Manual();
+  o.compact_threshold = 2;
+  m = std::make_unique<ExpirationManager>(view_, clock_, revoker_, o);
+  ASSERT_TRUE(m->Load().ok());  // the loader streams while we write
+  std::thread renewer([&] {
+    for (std::size_t i = 0; i < ids.size(); i += 3) {
+      ASSERT_TRUE(m->Renew(ids[i], 600s).has_value());
+    }
+  });
+  std::thread revoker([&] {
+    for (std::size_t i = 1; i < ids.size(); i += 3) ASSERT_TRUE(m->Revoke(ids[i]).ok());
+  });
+  auto fresh = Register(*m, 1000, 60s);
+  renewer.join();
+  revoker.join();
+  ASSERT_TRUE(m->WaitForLoad().ok());
+  EXPECT_EQ(m->IndexSize(), 3000u);  // 2,000 of the first, 1,000 fresh
+  const std::int64_t renewed_to = m->NowUnix() + 600;
+  for (std::size_t i = 0; i < ids.size(); i += 3) EXPECT_EQ(IndexedExpiry(ids[i]), renewed_to);
+  for (std::size_t i = 1; i < ids.size(); i += 3) EXPECT_EQ(IndexedExpiry(ids[i]), -1);
+  m.reset();
+
+  m = Start();
+  EXPECT_EQ(m->IndexSize(), 3000u);  // a revoked lease left behind would count here
+  clock_.Advance(61s);
+  EXPECT_EQ(m->ProcessExpired(), 2000u);
+  clock_.Advance(600s);
+  EXPECT_EQ(m->ProcessExpired(), 1000u);
+  ASSERT_TRUE(m->CompactIndex().ok());
+  ExpectNoIndexLeft();
+  EXPECT_EQ(Count("id/"), 0u);
+}
+
+TEST_F(IndexJournalTest, ARenewalDuringAFoldOfItsBucketIsKept) {
+  Options o = Manual();
+  o.compact_threshold = 4;
+  auto m = Start(o);
+  const std::string path = "auth/token/create";
+  int seed = 0;
+  const std::string renewed = TokenHmacInBucket(path, 7, seed);
+  ASSERT_TRUE(m->RegisterToken(renewed, path, 60s, true).ok());
+  ASSERT_TRUE(m->ExtendToken(renewed, path, 600s).ok());  // journaled
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 7, seed), path, 60s, true).ok());
+  }
+  ASSERT_EQ(Count(JournalFolder(7)), 3u);
+  // The next lease folds the bucket, having read the 600 s renewal; a second
+  // renewal tries to land before that fold commits. It must wait for it (or
+  // the fold would delete its journal record and keep the 600 s).
+  std::future<Status> second;
+  view_.during_fold = [&] {
+    second = std::async(std::launch::async, [&] { return m->ExtendToken(renewed, path, 700s); });
+    second.wait_for(200ms);
+  };
+  ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 7, seed), path, 60s, true).ok());
+  ASSERT_TRUE(second.valid());
+  ASSERT_TRUE(second.get().ok());
+  EXPECT_EQ(IndexedExpiry(ExpirationManager::TokenLeaseId(path, renewed)), m->NowUnix() + 700);
+  m.reset();
+  m = Start();
+  EXPECT_EQ(m->IndexSize(), 4u);
 }
 
 }  // namespace
