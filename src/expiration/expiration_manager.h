@@ -13,7 +13,7 @@
 //
 // Registering or renewing a lease writes its record and its journal record
 // (no read of the bucket, and a new lease takes no lock). The write that
-// brings a bucket's journal to Options::compact_threshold records folds it
+// would bring a bucket's journal to Options::compact_threshold records folds it
 // into the bucket instead, in its own transaction: it reads the bucket, adds
 // the journal records this process knows of (a copy kept in memory, so the
 // journal is neither listed nor read) and its own record, and deletes those
@@ -67,8 +67,9 @@ struct Options {
   // passes; lower it in tests that drive a FakeClock.
   std::chrono::milliseconds poll_interval{1000};
   bool start_expiry_thread = true;
-  // A bucket's journal is folded into it once it holds this many records
-  // (bounds the journal unseal reads one key at a time: 4096 * 7 records).
+  // The write that would bring a bucket's journal to this many records
+  // folds it into the bucket instead (bounds the journal unseal reads one
+  // key at a time: about 4096 * 7 records).
   std::uint32_t compact_threshold = 8;
 };
 
