@@ -46,7 +46,7 @@ void ExpirationManager::JournalForget(std::size_t bucket, std::span<const LeaseK
   if (records.empty()) records.shrink_to_fit();
 }
 
-void ExpirationManager::ForgetJournal() {
+void ExpirationManager::ClearJournal() {
   for (std::size_t b = 0; b < kIndexBuckets; ++b) {
     std::scoped_lock lock(journal_mu_[b % kBucketStripes]);
     std::vector<IndexRecord>().swap(journal_[b]);

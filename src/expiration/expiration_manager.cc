@@ -191,7 +191,7 @@ Status ExpirationManager::Load() {
     rate_tokens_ = options_.max_revocations_per_second;
     rate_refill_ns_ = MonoNs();
   }
-  ForgetJournal();
+  ClearJournal();
   loaded_ = false;
   ASSIGN_OR_RETURN(auto buckets, view_.List("index/"));
   ASSIGN_OR_RETURN(auto journal, view_.List("journal/"));
@@ -296,7 +296,7 @@ void ExpirationManager::Stop() {
   cv_.notify_all();
   if (loader_.joinable()) loader_.join();
   if (expiry_.joinable()) expiry_.join();
-  ForgetJournal();
+  ClearJournal();
   std::scoped_lock lock(mu_);
   index_.Clear();
   retry_attempts_.clear();

@@ -174,7 +174,7 @@ class ExpirationManager {
   std::size_t JournalCount(std::size_t bucket);
   void JournalUpsert(std::size_t bucket, IndexRecord record);
   void JournalForget(std::size_t bucket, std::span<const LeaseKey> keys);
-  void ForgetJournal();  // every bucket's
+  void ClearJournal();  // every bucket's
   bool Stopping();
   std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
 
@@ -195,7 +195,8 @@ class ExpirationManager {
   std::condition_variable cv_;
   // Locked by whoever reads-modifies-writes a bucket (deletion, compaction)
   // and by renewals (so a compaction cannot drop a journal record it did
-  // not fold). New leases take none.
+  // not fold). A new lease takes it only to fold (try_lock: if it is taken,
+  // a later write folds).
   std::unique_ptr<std::mutex[]> bucket_mu_;
   // The journal records of each bucket that this process knows are stored:
   // the ones it wrote (added after their transaction committed) and the ones

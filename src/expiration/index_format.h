@@ -22,8 +22,9 @@
 // large the bucket has grown. Every compaction-threshold-th write of a bucket
 // folds its journal into it instead (ExpirationManager: bucket put + journal
 // deletes, in that write's transaction), so unseal still reads mostly packed
-// buckets; the journal is bounded by the threshold per bucket. A lease deletion removes both its journal
-// record and its bucket record. When both exist, the journal record is newer.
+// buckets; the journal is bounded by the threshold per bucket. A lease
+// deletion removes both its journal record and its bucket record. When both
+// exist, the journal record is newer.
 // Exposed so tools (bench/leases_load.cc) can write a large store quickly.
 
 #include <cstdint>
