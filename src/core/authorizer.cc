@@ -78,6 +78,34 @@ Result<std::vector<std::string>> Authorizer::EffectivePolicies(
   return out;
 }
 
+Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
+    const std::vector<std::string>& policies, std::string_view entity_id) {
+  if (identity_ == nullptr || entity_id.empty()) return policies_.AclFor(policies);
+  policy::AclIdentity who;
+  who.entity_id = std::string(entity_id);
+  who.generation = identity_->generation();  // before resolve reads the data
+  who.resolve = [this, &who]() -> std::optional<policy::TemplateIdentity> {
+    auto entity = identity_->EntityById(who.entity_id);
+    if (!entity) return std::nullopt;
+    policy::TemplateIdentity t;
+    t.entity_id = entity->id;
+    t.entity_name = entity->name;
+    t.entity_metadata.insert(entity->metadata.begin(), entity->metadata.end());
+    for (const auto& a : identity_->AliasesOf(who.entity_id)) {
+      t.aliases.push_back({a.mount_accessor, a.id, a.name, {}});
+      t.aliases.back().custom_metadata.insert(a.custom_metadata.begin(), a.custom_metadata.end());
+    }
+    for (const auto& id : identity_->AllGroupIds(who.entity_id)) {
+      auto group = identity_->GroupById(id);
+      if (!group) continue;
+      t.groups.push_back({group->id, group->name, {}});
+      t.groups.back().metadata.insert(group->metadata.begin(), group->metadata.end());
+    }
+    return t;
+  };
+  return policies_.AclFor(policies, &who);
+}
+
 bool Authorizer::IsSudoPath(std::string_view path) {
   for (auto p : kSudoExact) {
     if (path == p) return true;
@@ -91,7 +119,7 @@ bool Authorizer::IsSudoPath(std::string_view path) {
 Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntry& entry,
                                                           std::string_view path) {
   ASSIGN_OR_RETURN(auto effective, EffectivePolicies(entry));
-  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(effective));
+  ASSIGN_OR_RETURN(auto acl, AclFor(effective, entry.entity_id));
   return acl->Capabilities(path);
 }
 
@@ -133,7 +161,7 @@ Status Authorizer::Authenticate(logical::Request& request) {
 }
 
 Result<bool> Authorizer::HasMountAccess(const logical::Auth& auth, std::string_view mount_path) {
-  ASSIGN_OR_RETURN(auto acl, policies_.AclFor(auth.policies));
+  ASSIGN_OR_RETURN(auto acl, AclFor(auth.policies, auth.entity_id));
   if (acl->IsRoot()) return true;
   for (const auto& rule : acl->rules()) {
     if ((rule.capabilities & ~static_cast<std::uint32_t>(policy::kCapDeny)) == 0) continue;
@@ -157,7 +185,7 @@ Status Authorizer::Authorize(logical::Request& request) {
     allowed = WrappingTokenMayUse(request.path);
   } else {
     ASSIGN_OR_RETURN(effective, EffectivePolicies(*entry));
-    ASSIGN_OR_RETURN(auto acl, policies_.AclFor(effective));
+    ASSIGN_OR_RETURN(auto acl, AclFor(effective, entry->entity_id));
     policy::Decision d = acl->Check(request.path, request.operation, request.data);
     allowed = d.allowed;
     sudo = d.sudo || d.root;

@@ -53,6 +53,12 @@ class Authorizer {
   void SetIdentity(const identity::IdentityStore* identity) { identity_ = identity; }
   Result<std::vector<std::string>> EffectivePolicies(const token::TokenEntry& entry) const;
 
+  // The compiled ACL of `policies` for a caller with this entity ("" for
+  // none): templated paths ({{identity.entity.name}}, ...) are filled in
+  // from the identity store's current data.
+  Result<std::shared_ptr<const policy::Acl>> AclFor(const std::vector<std::string>& policies,
+                                                    std::string_view entity_id);
+
  private:
   const identity::IdentityStore* identity_ = nullptr;
   token::TokenStore& tokens_;

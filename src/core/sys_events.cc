@@ -143,10 +143,14 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
   (void)type_glob;
   std::string hmac = request.auth ? request.auth->token_hmac : "";
   std::vector<std::string> policies;
-  if (request.auth) policies = request.auth->policies;
+  std::string entity;
+  if (request.auth) {
+    policies = request.auth->policies;
+    entity = request.auth->entity_id;
+  }
   Core* core = &core_;
-  return [core, hmac = std::move(hmac),
-          policies = std::move(policies)](const events::Event& e) -> events::Verdict {
+  return [core, hmac = std::move(hmac), policies = std::move(policies),
+          entity = std::move(entity)](const events::Event& e) -> events::Verdict {
     std::vector<std::string> current = policies;
     if (!core->Sealed()) {
       // At delivery: a revoked or expired token ends the stream, and the
@@ -164,7 +168,7 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
       current = *std::move(effective);
     }
     if (e.type.empty()) return events::Verdict::kDeliver;  // the keepalive's liveness check
-    auto acl = core->policies().AclFor(current);
+    auto acl = core->authorizer().AclFor(current, entity);
     if (!acl) return events::Verdict::kSkip;
     const policy::Acl& a = **acl;
     if (a.IsRoot()) return events::Verdict::kDeliver;

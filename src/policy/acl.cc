@@ -91,7 +91,7 @@ Capability CapabilityFor(logical::Operation op) {
 }
 
 Result<std::shared_ptr<const Acl>> Acl::Compile(
-    const std::vector<std::shared_ptr<const Policy>>& policies) {
+    const std::vector<std::shared_ptr<const Policy>>& policies, const TemplateIdentity* who) {
   std::shared_ptr<Acl> acl(new Acl());
   acl->trie_.emplace_back();
   std::unordered_map<std::string, std::int32_t> by_pattern;
@@ -105,11 +105,17 @@ Result<std::shared_ptr<const Acl>> Acl::Compile(
       return std::shared_ptr<const Acl>(std::move(acl));
     }
     for (const PathRules& in : policy->paths) {
+      std::optional<std::string> expanded;
+      if (in.templated) {
+        expanded = ExpandTemplate(in.pattern, who);
+        if (!expanded) continue;  // no usable value for this caller: left out, as in Vault
+      }
+      const std::string& pattern = expanded ? *expanded : in.pattern;
       auto [it, inserted] =
-          by_pattern.emplace(in.pattern, static_cast<std::int32_t>(acl->rules_.size()));
+          by_pattern.emplace(pattern, static_cast<std::int32_t>(acl->rules_.size()));
       if (inserted) {
         Rule rule;
-        rule.pattern = in.pattern;
+        rule.pattern = pattern;
         acl->rules_.push_back(std::move(rule));
       }
       Merge(acl->rules_[static_cast<std::size_t>(it->second)], in);

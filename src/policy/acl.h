@@ -68,10 +68,13 @@ Capability CapabilityFor(logical::Operation op);
 class Acl {
  public:
   // Compiles and merges. A policy named "root" makes the whole ACL root (the
-  // others are then irrelevant). Null entries are skipped. Never fails today;
-  // kInvalidArgument is reserved for inconsistent input.
+  // others are then irrelevant). Null entries are skipped. Templated paths
+  // are expanded for `who` (null: a caller without an entity); a stanza
+  // whose parameters have no usable value is left out (ExpandTemplate).
+  // Never fails today; kInvalidArgument is reserved for inconsistent input.
   static Result<std::shared_ptr<const Acl>> Compile(
-      const std::vector<std::shared_ptr<const Policy>>& policies);
+      const std::vector<std::shared_ptr<const Policy>>& policies,
+      const TemplateIdentity* who = nullptr);
 
   // `params` is the request body (or query) object; anything else counts as
   // no parameters.

@@ -26,6 +26,21 @@ constexpr std::array<std::pair<std::string_view, Capability>, 8> kCapabilityName
     {"update", kCapUpdate},
 }};  // sorted by name
 
+// A checked template with each {{...}} parameter replaced by "x": the
+// shape the glob rules apply to (values are plain text, see ExpandTemplate).
+std::string TemplateShape(std::string_view pattern) {
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t open; (open = pattern.find("{{", pos)) != std::string_view::npos;) {
+    std::size_t end = pattern.find("}}", open + 2);
+    out.append(pattern.substr(pos, open - pos));
+    out += 'x';
+    pos = end + 2;
+  }
+  out.append(pattern.substr(pos));
+  return out;
+}
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -95,14 +110,17 @@ class Parser {
     auto bad = [&](std::string_view why) {
       return Fail(ptr, fmt::format("path \"{}\": {}", pattern, why));
     };
-    if (pattern.find("{{") != std::string_view::npos) {
-      return bad("templated policy paths are not supported");
-    }
-    if (pattern.find("+*") != std::string_view::npos) {
+    Result<bool> templated = CheckTemplate(pattern);
+    if (!templated) return bad(templated.error().message());
+    // The glob rules hold for the text around the parameters (values never
+    // bring a '*' or a '+' segment: ExpandTemplate refuses them).
+    std::string shape = *templated ? TemplateShape(pattern) : "";
+    std::string_view text = *templated ? std::string_view(shape) : pattern;
+    if (text.find("+*") != std::string_view::npos) {
       return bad("invalid use of wildcards ('+*' is forbidden)");
     }
-    std::size_t star = pattern.find('*');
-    if (star != std::string_view::npos && star + 1 != pattern.size()) {
+    std::size_t star = text.find('*');
+    if (star != std::string_view::npos && star + 1 != text.size()) {
       return bad("the glob '*' is only allowed as the last character");
     }
     for (char c : pattern) {
@@ -264,9 +282,10 @@ class Parser {
                                        "min_wrapping_ttl",
                                        pattern)));
     }
+    rules.templated = pattern.find("{{") != std::string::npos;
     if (rules.capabilities & kCapDeny) {
       // Deny overrides everything else in the stanza, as in Vault.
-      rules = PathRules{rules.pattern, kCapDeny, {}, {}, {}, {}, {}, rules.line};
+      rules = PathRules{rules.pattern, kCapDeny, {}, {}, {}, {}, {}, rules.line, rules.templated};
     }
     return rules;
   }
@@ -331,6 +350,7 @@ Result<Policy> ParsePolicy(std::string_view name, std::string_view text) {
                                                       policy.name, doc.error().message())));
   }
   ASSIGN_OR_RETURN(policy.paths, Parser(policy.name, *doc).Run());
+  for (const PathRules& p : policy.paths) policy.templated = policy.templated || p.templated;
   return policy;
 }
 

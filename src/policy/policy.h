@@ -12,7 +12,9 @@
 //   path "secret/legacy" { policy = "read" }    # deny | read | write | sudo
 //
 // Pattern syntax: an exact path; a trailing `*` for a prefix glob (the only
-// place `*` may appear); `+` as a whole segment for exactly one segment.
+// place `*` may appear); `+` as a whole segment for exactly one segment;
+// `{{identity.…}}` parameters (Vault's ACL templating, see ExpandTemplate),
+// filled in from the caller's identity when the ACL is compiled for it.
 // A policy is compiled into an Acl (policy/acl.h) to be checked.
 //
 // Thread-safety: ParsePolicy is reentrant; a Policy is immutable after
@@ -65,13 +67,55 @@ struct PathRules {
   std::chrono::seconds min_wrapping_ttl{0};      // 0 = not set
   std::chrono::seconds max_wrapping_ttl{0};      // 0 = not set
   int line = 0;                                  // where the stanza starts
+  bool templated = false;                        // pattern has {{...}} parameters
 };
 
 struct Policy {
   std::string name;  // canonical: lower-case, trimmed
   std::string raw;   // the text as uploaded
   std::vector<PathRules> paths;
+  bool templated = false;  // some path is templated: its ACL depends on the caller
 };
+
+// What a templated path may name: the identity behind the caller's token.
+struct TemplateIdentity {
+  struct Alias {
+    std::string mount_accessor;
+    std::string id;
+    std::string name;
+    std::map<std::string, std::string, std::less<>> custom_metadata;
+  };
+  struct Group {
+    std::string id;
+    std::string name;
+    std::map<std::string, std::string, std::less<>> metadata;
+  };
+  std::string entity_id;
+  std::string entity_name;
+  std::map<std::string, std::string, std::less<>> entity_metadata;
+  std::vector<Alias> aliases;
+  std::vector<Group> groups;  // the entity's groups, direct and inherited
+};
+
+// Checks the {{...}} parameters of a path pattern: balanced braces, and
+// only the parameters Vault defines for ACL paths:
+//   identity.entity.id | .name | .metadata.<key>
+//   identity.entity.aliases.<mount accessor>.id | .name | .metadata.<key>
+//                                            | .custom_metadata.<key>
+//   identity.groups.ids.<group id>.id | .name | .metadata.<key>
+//   identity.groups.names.<group name>.id | .name | .metadata.<key>
+// Returns whether the pattern is templated, or kInvalidArgument naming the
+// problem (without the policy's name or line: the caller adds them).
+Result<bool> CheckTemplate(std::string_view pattern);
+
+// The pattern with every parameter replaced by its value for `who` (null:
+// a token without an entity). nullopt when a parameter has no value for
+// this caller, or when a value could change what the pattern matches: it
+// is empty, contains '/', '*', '{', '}' or a control character, or begins
+// with '+'. The stanza is then left out of the caller's ACL, as in Vault
+// (which has no such value check: there a name like "a/b" reaches into
+// another subtree).
+std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who);
 
 // Lower-case and trim (Vault's sanitizeName).
 std::string CanonicalPolicyName(std::string_view name);

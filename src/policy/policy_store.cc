@@ -6,10 +6,17 @@
 
 namespace coffer::policy {
 
-// Vault's default policy (vault/policy_store.go), minus the stanzas that use
-// identity templating, which Coffer does not support yet.
+// Vault's default policy (vault/policy_store.go).
 const std::string_view kDefaultPolicyText = R"(# Tokens may look up their own properties.
 path "auth/token/lookup-self" {
+    capabilities = ["read"]
+}
+
+# A token with an entity may read that entity, by id or by name.
+path "identity/entity/id/{{identity.entity.id}}" {
+    capabilities = ["read"]
+}
+path "identity/entity/name/{{identity.entity.name}}" {
     capabilities = ["read"]
 }
 
@@ -176,8 +183,14 @@ Result<std::vector<std::string>> PolicyStore::List() {
   return out;
 }
 
-Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(
-    const std::vector<std::string>& policy_names) {
+std::string PolicyStore::CallerKey(const std::string& set_key, const AclIdentity& identity) {
+  // '\x1f' never occurs in a policy name (ValidatePolicyName), so a caller
+  // key cannot equal a set key.
+  return fmt::format("{}\x1f{}\x1f{}", set_key, identity.entity_id, identity.generation);
+}
+
+Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& policy_names,
+                                                       const AclIdentity* identity) {
   std::vector<std::string> names;
   names.reserve(policy_names.size());
   for (const std::string& n : policy_names) {
@@ -192,29 +205,50 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(
     key += '\n';
   }
 
+  // A templated set compiles alike for every caller without an entity: that
+  // ACL sits in the set's own entry; callers with one have their own keys.
+  const bool has_entity = identity != nullptr && !identity->entity_id.empty();
   std::uint64_t generation;
   {
     std::shared_lock lock(mu_);
     auto it = acls_.find(key);
-    if (it != acls_.end()) return it->second;
+    if (it != acls_.end()) {
+      if (!it->second.templated || !has_entity) {
+        if (it->second.acl) return it->second.acl;
+      } else {
+        auto caller = acls_.find(CallerKey(key, *identity));
+        if (caller != acls_.end()) return caller->second.acl;
+      }
+    }
     generation = generation_;
   }
 
   std::vector<std::shared_ptr<const Policy>> policies;
   policies.reserve(names.size());
+  bool templated = false;
   for (const std::string& n : names) {
     ASSIGN_OR_RETURN(std::shared_ptr<const Policy> p, Get(n));
-    if (p) policies.push_back(std::move(p));
+    if (!p) continue;
+    templated = templated || p->templated;
+    policies.push_back(std::move(p));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, Acl::Compile(policies));
+  std::optional<TemplateIdentity> who;
+  if (templated && has_entity && identity->resolve) who = identity->resolve();
+  ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, Acl::Compile(policies, who ? &*who : nullptr));
 
   std::unique_lock lock(mu_);
   if (generation != generation_) return acl;  // changed meanwhile: don't cache a stale ACL
-  auto it = acls_.find(key);
-  if (it != acls_.end()) return it->second;  // another thread won; share its ACL
-  if (acls_.size() >= acl_cache_size_) acls_.erase(acls_.begin());
-  acls_.emplace(std::move(key), acl);
-  return acl;
+  const std::size_t needed = templated && has_entity ? 2 : 1;  // the set's entry and the caller's
+  while (!acls_.empty() && acls_.size() + needed > acl_cache_size_) acls_.erase(acls_.begin());
+  if (!templated || !has_entity) {
+    auto [it, inserted] = acls_.emplace(std::move(key), CachedAcl{acl, templated});
+    if (!it->second.acl) it->second.acl = acl;  // a templated set's entry, empty so far
+    return it->second.acl;                      // another thread may have won; share its ACL
+  }
+  std::string caller = CallerKey(key, *identity);
+  acls_.emplace(std::move(key), CachedAcl{nullptr, true});
+  auto [it, inserted] = acls_.emplace(std::move(caller), CachedAcl{acl, false});
+  return it->second.acl;
 }
 
 }  // namespace coffer::policy

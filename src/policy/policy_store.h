@@ -9,9 +9,12 @@
 //    may be changed, never deleted.
 //
 // Caches: parsed policies by name, and compiled ACLs by the canonical policy
-// set (lower-cased, sorted, de-duplicated names), at most 1024 sets. Any
-// Set/Delete drops both caches, so a change is in force for the next request.
-// A name with no stored policy contributes nothing (Vault's behaviour).
+// set (lower-cased, sorted, de-duplicated names), at most 1024 entries. A set
+// with a templated policy compiles per caller: its ACLs are cached by the set,
+// the entity and the identity store's generation (so an identity change
+// applies to the next request). Any Set/Delete drops both caches, so a change
+// is in force for the next request. A name with no stored policy contributes
+// nothing (Vault's behaviour).
 //
 // Thread-safety: all methods may be called concurrently. No lock is held
 // across storage I/O or ACL compilation.
@@ -21,6 +24,7 @@
 // kInternal if stored text no longer parses.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -36,8 +40,18 @@
 
 namespace coffer::policy {
 
-// Vault's default policy, without the templated identity stanzas.
+// Vault's default policy.
 extern const std::string_view kDefaultPolicyText;
+
+// Who is asking, for policies with templated paths.
+struct AclIdentity {
+  std::string entity_id;         // empty: a token without an entity
+  std::uint64_t generation = 0;  // of the identity data `resolve` reads
+  // The entity's names, metadata, aliases and groups; called only when a
+  // templated set is not cached for this entity and generation. nullopt
+  // (entity gone) compiles as for a token without one.
+  std::function<std::optional<TemplateIdentity>()> resolve;
+};
 
 class PolicyStore {
  public:
@@ -61,10 +75,20 @@ class PolicyStore {
   // Every policy name, including "default" and "root", sorted.
   Result<std::vector<std::string>> List();
 
-  // The ACL for a token's policies, compiled once per distinct set.
-  Result<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& policy_names);
+  // The ACL for a token's policies, compiled once per distinct set (and per
+  // entity and identity generation for a set with templated paths; without
+  // `identity`, templated stanzas are left out).
+  Result<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& policy_names,
+                                            const AclIdentity* identity = nullptr);
 
  private:
+  struct CachedAcl {
+    // For a templated set: the ACL of callers without an entity (null until
+    // one asked); callers with an entity look up CallerKey.
+    std::shared_ptr<const Acl> acl;
+    bool templated = false;
+  };
+  static std::string CallerKey(const std::string& set_key, const AclIdentity& identity);
   void InvalidateLocked();
 
   storage::Backend& storage_;
@@ -72,7 +96,7 @@ class PolicyStore {
   std::shared_mutex mu_;
   std::uint64_t generation_ = 0;  // guarded by mu_; bumped on every change
   std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;  // guarded by mu_
-  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_;         // guarded by mu_
+  std::unordered_map<std::string, CachedAcl> acls_;                          // guarded by mu_
   std::mutex write_mu_;  // serialises Set/Delete/Load against each other
 };
 

@@ -4,7 +4,7 @@ through an enforced userpass mount (two steps with sys/mfa/validate, one step
 with X-Vault-MFA), wrong / reused / expired codes refused, failed logins that
 create no token, the enforcement surviving a restart, and group membership
 changes applied to the very next request of an existing token
-(identity_policies in lookup-self)."""
+(identity_policies in lookup-self), and templated policy paths."""
 
 import base64
 import hashlib
@@ -121,6 +121,68 @@ class GroupMembershipTest(unittest.TestCase):
                              "alias_mount_accessor": ent["data"]["aliases"][0]["mount_accessor"]},
                             status=200)
         self.assertEqual(found["data"]["id"], entity_id)
+
+
+    def test_templated_policy_paths_follow_the_caller(self):
+        """{{identity.entity...}} and {{identity.groups...}} in paths: one
+        policy gives each user a subtree of their own."""
+        api = Api(self, self.server)
+        api.req("POST", "sys/auth/people", {"type": "userpass"}, status=204)
+        st, auths = api.req("GET", "sys/auth", status=200)
+        accessor = auths["data"]["people/"]["accessor"]
+
+        def login(user):
+            st, out = api.req("POST", "auth/people/login/" + user, {"password": user + "-pw"},
+                              token=None, status=200)
+            return out["auth"]["client_token"], out["auth"]["entity_id"]
+
+        own = ('path "secret/data/{{identity.entity.aliases.%s.name}}/*" {\n'
+               '  capabilities = ["create", "update", "read"]\n}\n'
+               'path "secret/data/teams/{{identity.groups.names.ops.metadata.site}}/*" {\n'
+               '  capabilities = ["read"]\n}\n' % accessor)
+        api.req("PUT", "sys/policies/acl/own", {"policy": own}, status=204)
+        st, stored = api.req("GET", "sys/policies/acl/own", status=200)
+        self.assertEqual(stored["data"]["policy"], own)
+        for user in ("alice", "bob"):
+            api.req("POST", "auth/people/users/" + user,
+                    {"password": user + "-pw", "token_policies": ["own"]}, status=204)
+            api.req("POST", "secret/data/%s/seed" % user, {"data": {"v": user}}, status=200)
+        alice, alice_entity = login("alice")
+        bob, bob_entity = login("bob")
+
+        api.req("POST", "secret/data/alice/x", {"data": {"v": "1"}}, token=alice, status=200)
+        api.req("GET", "secret/data/alice/seed", token=alice, status=200)
+        api.req("GET", "secret/data/bob/seed", token=alice, status=403)
+        api.req("POST", "secret/data/bob/x", {"data": {"v": "evil"}}, token=alice, status=403)
+        api.req("GET", "secret/data/bob/seed", token=bob, status=200)
+        api.req("GET", "secret/data/alice/x", token=bob, status=403)
+        st, caps = api.req("POST", "sys/capabilities-self", {"paths": ["secret/data/alice/x"]},
+                           token=alice, status=200)
+        self.assertEqual(sorted(caps["data"]["secret/data/alice/x"]), ["create", "read", "update"])
+
+        # The default policy lets an entity read itself, and no other.
+        st, me = api.req("GET", "identity/entity/id/" + alice_entity, token=alice, status=200)
+        self.assertEqual(me["data"]["id"], alice_entity)
+        api.req("GET", "identity/entity/id/" + bob_entity, token=alice, status=403)
+
+        # Group metadata: applies to the next request of the same token, and
+        # follows a change.
+        api.req("POST", "secret/data/teams/ams/doc", {"data": {"v": "ams"}}, status=200)
+        api.req("GET", "secret/data/teams/ams/doc", token=alice, status=403)
+        api.req("POST", "identity/group",
+                {"name": "ops", "metadata": {"site": "ams"}, "member_entity_ids": [alice_entity]},
+                status=200)
+        api.req("GET", "secret/data/teams/ams/doc", token=alice, status=200)
+        api.req("GET", "secret/data/teams/ams/doc", token=bob, status=403)
+        api.req("POST", "identity/group/name/ops", {"metadata": {"site": "rtm"}}, status=200)
+        api.req("GET", "secret/data/teams/ams/doc", token=alice, status=403)
+
+        # A broken template is refused and nothing is stored.
+        st, err = api.req("PUT", "sys/policies/acl/broken",
+                          {"policy": 'path "secret/data/{{identity.entity.name}/*" '
+                                     '{ capabilities = ["read"] }'}, status=400)
+        self.assertIn("unbalanced templating characters", err["errors"][0])
+        api.req("GET", "sys/policies/acl/broken", status=404)
 
 
 class LoginMfaTest(unittest.TestCase):

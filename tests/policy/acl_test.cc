@@ -598,6 +598,48 @@ TEST(AclTest, CapabilitiesForSysCapabilities) {
   EXPECT_THAT(folders->Capabilities("secret/metadata/foo/x"), ElementsAre("list", "read"));
 }
 
+TEST(AclTest, TemplatedPathsFollowTheCaller) {
+  auto policy = ParsePolicy("own", R"(
+path "secret/data/{{identity.entity.name}}/*" { capabilities = ["create", "read"] }
+path "secret/data/{{identity.entity.name}}/locked" { capabilities = ["deny"] }
+path "secret/data/teams/{{identity.groups.names.ops.metadata.site}}" { capabilities = ["read"] }
+path "secret/data/shared" { capabilities = ["read"] }
+)");
+  ASSERT_TRUE(policy.has_value()) << policy.error().ToString();
+  std::vector<std::shared_ptr<const Policy>> set{std::make_shared<const Policy>(*policy)};
+  TemplateIdentity alice;
+  alice.entity_id = "e-a";
+  alice.entity_name = "alice";
+  alice.groups = {{"g-1", "ops", {{"site", "ams"}}}};
+  TemplateIdentity bob;
+  bob.entity_id = "e-b";
+  bob.entity_name = "bob";
+  auto for_alice = *Acl::Compile(set, &alice);
+  auto for_bob = *Acl::Compile(set, &bob);
+  auto for_nobody = *Acl::Compile(set);
+  const Json none = Json::object();
+  EXPECT_TRUE(for_alice->Check("secret/data/alice/x", Operation::kRead, none).allowed);
+  EXPECT_FALSE(for_alice->Check("secret/data/bob/x", Operation::kRead, none).allowed);
+  EXPECT_FALSE(for_alice->Check("secret/data/alice/locked", Operation::kRead, none).allowed);
+  EXPECT_TRUE(for_alice->Check("secret/data/teams/ams", Operation::kRead, none).allowed);
+  EXPECT_TRUE(for_bob->Check("secret/data/bob/x", Operation::kRead, none).allowed);
+  EXPECT_FALSE(for_bob->Check("secret/data/alice/x", Operation::kRead, none).allowed);
+  // Bob is in no group: that stanza is left out, the others still apply.
+  EXPECT_FALSE(for_bob->Check("secret/data/teams/ams", Operation::kRead, none).allowed);
+  EXPECT_TRUE(for_bob->Check("secret/data/shared", Operation::kRead, none).allowed);
+  // No entity: only the plain stanza; the literal template text matches nothing.
+  EXPECT_TRUE(for_nobody->Check("secret/data/shared", Operation::kRead, none).allowed);
+  EXPECT_FALSE(
+      for_nobody->Check("secret/data/{{identity.entity.name}}/x", Operation::kRead, none).allowed);
+  EXPECT_EQ(for_nobody->rules().size(), 1u);
+  // A name that would reach into another subtree leaves its stanzas out.
+  TemplateIdentity sneaky = bob;
+  sneaky.entity_name = "bob/../alice";
+  auto for_sneaky = *Acl::Compile(set, &sneaky);
+  EXPECT_FALSE(for_sneaky->Check("secret/data/bob/x", Operation::kRead, none).allowed);
+  EXPECT_EQ(for_sneaky->rules().size(), 1u);
+}
+
 TEST(AclTest, ManyRulesStayCorrect) {
   // A larger tree: every exact path and its glob resolve independently.
   std::string text;

@@ -128,6 +128,82 @@ TEST_F(PolicyStoreTest, AclCacheHitAndInvalidation) {
   EXPECT_NE(a3->get(), a4->get());
 }
 
+TEST_F(PolicyStoreTest, TemplatedSetsCompilePerCallerAndIdentityGeneration) {
+  ASSERT_TRUE(store_
+                  .Set("own", R"(path "secret/data/{{identity.entity.name}}/*" {
+  capabilities = ["read"]
+}
+path "secret/data/shared" { capabilities = ["read"] })")
+                  .ok());
+  std::string name = "alice";
+  int resolved = 0;
+  AclIdentity alice;
+  alice.entity_id = "e-a";
+  alice.generation = 7;
+  alice.resolve = [&]() -> std::optional<TemplateIdentity> {
+    ++resolved;
+    TemplateIdentity t;
+    t.entity_id = "e-a";
+    t.entity_name = name;
+    return t;
+  };
+  auto a1 = store_.AclFor({"own", "default"}, &alice);
+  auto a2 = store_.AclFor({"default", "own"}, &alice);
+  ASSERT_TRUE(a1.has_value() && a2.has_value());
+  EXPECT_EQ(a1->get(), a2->get());  // cached for this entity and generation
+  EXPECT_EQ(resolved, 1);
+  EXPECT_TRUE((*a1)->Check("secret/data/alice/x", Operation::kRead, {}).allowed);
+  EXPECT_FALSE((*a1)->Check("secret/data/bob/x", Operation::kRead, {}).allowed);
+  // The default policy's templated stanza: an entity may read itself.
+  EXPECT_TRUE((*a1)->Check("identity/entity/id/e-a", Operation::kRead, {}).allowed);
+  EXPECT_TRUE((*a1)->Check("identity/entity/name/alice", Operation::kRead, {}).allowed);
+  EXPECT_FALSE((*a1)->Check("identity/entity/id/e-b", Operation::kRead, {}).allowed);
+
+  // Without an entity: one shared ACL, with only the plain stanzas.
+  auto n1 = store_.AclFor({"own", "default"});
+  auto n2 = store_.AclFor({"own", "default"});
+  ASSERT_TRUE(n1.has_value() && n2.has_value());
+  EXPECT_EQ(n1->get(), n2->get());
+  EXPECT_NE(n1->get(), a1->get());
+  EXPECT_TRUE((*n1)->Check("secret/data/shared", Operation::kRead, {}).allowed);
+  EXPECT_FALSE((*n1)->Check("secret/data/alice/x", Operation::kRead, {}).allowed);
+  EXPECT_EQ(resolved, 1);
+  // The entity's own entry is still there after the shared one was added.
+  EXPECT_EQ(store_.AclFor({"own", "default"}, &alice)->get(), a1->get());
+
+  // The entity is renamed: the identity generation moves, and the next
+  // request sees the new name.
+  name = "alicia";
+  alice.generation = 8;
+  auto a3 = store_.AclFor({"own", "default"}, &alice);
+  ASSERT_TRUE(a3.has_value());
+  EXPECT_EQ(resolved, 2);
+  EXPECT_TRUE((*a3)->Check("secret/data/alicia/x", Operation::kRead, {}).allowed);
+  EXPECT_FALSE((*a3)->Check("secret/data/alice/x", Operation::kRead, {}).allowed);
+
+  // Another entity gets its own ACL.
+  AclIdentity bob = alice;
+  bob.entity_id = "e-b";
+  bob.resolve = [] {
+    TemplateIdentity t;
+    t.entity_id = "e-b";
+    t.entity_name = "bob";
+    return std::optional<TemplateIdentity>(t);
+  };
+  auto b1 = store_.AclFor({"own", "default"}, &bob);
+  ASSERT_TRUE(b1.has_value());
+  EXPECT_TRUE((*b1)->Check("secret/data/bob/x", Operation::kRead, {}).allowed);
+  EXPECT_FALSE((*b1)->Check("secret/data/alicia/x", Operation::kRead, {}).allowed);
+
+  // A plain set never asks who is calling.
+  ASSERT_TRUE(store_.Set("dev", kDev).ok());
+  auto d1 = store_.AclFor({"dev"}, &alice);
+  auto d2 = store_.AclFor({"dev"});
+  ASSERT_TRUE(d1.has_value() && d2.has_value());
+  EXPECT_EQ(d1->get(), d2->get());
+  EXPECT_EQ(resolved, 2);
+}
+
 TEST_F(PolicyStoreTest, MissingPoliciesContributeNothing) {
   auto acl = store_.AclFor({"nope"});
   ASSERT_TRUE(acl.has_value());

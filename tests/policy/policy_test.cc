@@ -175,11 +175,119 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"path \"a\" { denied_parameters = { \"*\" = [\"y\"] } }",
                 "the only value allowed for \"*\" is []"},
         BadCase{"path \"a\" { required_parameters = [\"a*\"] }", "required_parameters"},
-        BadCase{"path \"a/{{identity.entity.id}}\" { capabilities = [\"read\"] }",
-                "templated policy paths are not supported"},
+        BadCase{"path \"a/{{identity.entity.id\" { capabilities = [\"read\"] }",
+                "unbalanced templating characters"},
+        BadCase{"path \"a/identity.entity.id}}\" { capabilities = [\"read\"] }",
+                "unbalanced templating characters"},
+        BadCase{"path \"a/{{identity.entity.id}}}}/b\" { capabilities = [\"read\"] }",
+                "unbalanced templating characters"},
+        BadCase{"path \"a/{{ {{identity.entity.id}}\" { capabilities = [\"read\"] }",
+                "unbalanced templating characters"},
+        BadCase{"\npath \"a/{{identity.entity.nmae}}\" { capabilities = [\"read\"] }",
+                "line 2: path \"a/{{identity.entity.nmae}}\": unknown template parameter "
+                "\"{{identity.entity.nmae}}\""},
+        BadCase{"path \"a/{{time.now}}\" { capabilities = [\"read\"] }",
+                "unknown template parameter"},
+        BadCase{"path \"a/{{identity.entity.metadata}}\" { capabilities = [\"read\"] }",
+                "unknown template parameter"},
+        BadCase{"path \"a/{{identity.groups.names.team}}\" { capabilities = [\"read\"] }",
+                "unknown template parameter"},
+        BadCase{"path \"a/{{identity.entity.aliases.auth_userpass_1}}\" { capabilities = "
+                "[\"read\"] }",
+                "unknown template parameter"},
+        BadCase{"path \"a/*/{{identity.entity.id}}\" { capabilities = [\"read\"] }",
+                "the glob '*' is only allowed as the last character"},
+        BadCase{"path \"a/{{identity.entity.id}}*/b\" { capabilities = [\"read\"] }",
+                "the glob '*' is only allowed"},
         BadCase{"path \"a\" { control_group = {} }", "not supported"},
         BadCase{"path \"a\" {\n  capabilities = [\"read\"\n", "failed to parse policy: line"},
         BadCase{"path = 3", "path must be a block"}));
+
+TEST(ParsePolicyTest, TemplatedPathsAreMarked) {
+  auto p = ParsePolicy("t", R"(
+path "secret/data/{{identity.entity.name}}/*" { capabilities = ["read"] }
+path "secret/data/{{ identity.groups.names.ops.metadata.team }}/x" { capabilities = ["deny"] }
+path "secret/data/shared" { capabilities = ["read"] }
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  ASSERT_EQ(p->paths.size(), 3u);
+  EXPECT_TRUE(p->templated);
+  auto stanza = [&](std::string_view pattern) -> const PathRules& {
+    for (const auto& r : p->paths) {
+      if (r.pattern == pattern) return r;
+    }
+    ADD_FAILURE() << "no stanza " << pattern;
+    return p->paths[0];
+  };
+  EXPECT_TRUE(stanza("secret/data/{{identity.entity.name}}/*").templated);
+  const PathRules& denied = stanza("secret/data/{{ identity.groups.names.ops.metadata.team }}/x");
+  EXPECT_TRUE(denied.templated);  // kept through the deny rewrite
+  EXPECT_EQ(denied.capabilities, kCapDeny);
+  EXPECT_FALSE(stanza("secret/data/shared").templated);
+  auto plain = ParsePolicy("p", R"(path "secret/*" { capabilities = ["read"] })");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->templated);
+}
+
+TEST(TemplateTest, EveryParameterExpands) {
+  TemplateIdentity who;
+  who.entity_id = "e-1";
+  who.entity_name = "alice";
+  who.entity_metadata = {{"team", "blue"}, {"a.b", "dotted"}};
+  who.aliases = {{"auth_userpass_9", "al-1", "alice-login", {{"dept", "eng"}}}};
+  who.groups = {{"g-1", "ops", {{"site", "ams"}}}, {"g-2", "dev", {}}};
+  const std::pair<const char*, const char*> cases[] = {
+      {"k/{{identity.entity.id}}", "k/e-1"},
+      {"k/{{identity.entity.name}}/*", "k/alice/*"},
+      {"k/{{identity.entity.metadata.team}}", "k/blue"},
+      {"k/{{identity.entity.metadata.a.b}}", "k/dotted"},
+      {"k/{{identity.entity.aliases.auth_userpass_9.id}}", "k/al-1"},
+      {"k/{{identity.entity.aliases.auth_userpass_9.name}}", "k/alice-login"},
+      {"k/{{identity.entity.aliases.auth_userpass_9.custom_metadata.dept}}", "k/eng"},
+      {"k/{{identity.groups.ids.g-1.name}}", "k/ops"},
+      {"k/{{identity.groups.names.dev.id}}", "k/g-2"},
+      {"k/{{identity.groups.names.ops.metadata.site}}", "k/ams"},
+      {"{{identity.entity.name}}-{{ identity.entity.id }}+x", "alice-e-1+x"},
+      {"k/plain", "k/plain"},
+  };
+  for (const auto& [pattern, want] : cases) {
+    auto got = ExpandTemplate(pattern, &who);
+    ASSERT_TRUE(got.has_value()) << pattern;
+    EXPECT_EQ(*got, want) << pattern;
+  }
+}
+
+TEST(TemplateTest, MissingOrUnsafeValuesLeaveThePathOut) {
+  TemplateIdentity who;
+  who.entity_id = "e-1";
+  who.entity_name = "alice";
+  who.entity_metadata = {
+      {"slash", "bob/private"}, {"star", "a*"},  {"plus", "+"},        {"empty", ""},
+      {"brace", "{x}"},         {"ctl", "a\nb"}, {"email", "a+b@x.io"}};
+  who.groups = {{"g-1", "ops", {}}};
+  for (const char* pattern : {
+           "k/{{identity.entity.metadata.none}}",
+           "k/{{identity.entity.aliases.auth_jwt_1.name}}",
+           "k/{{identity.entity.aliases.auth_jwt_1.metadata.x}}",
+           "k/{{identity.groups.names.dev.id}}",
+           "k/{{identity.groups.ids.g-1.metadata.site}}",
+           "k/{{identity.entity.metadata.slash}}/*",
+           "k/{{identity.entity.metadata.star}}",
+           "k/{{identity.entity.metadata.plus}}/x",
+           "k/{{identity.entity.metadata.empty}}",
+           "k/{{identity.entity.metadata.brace}}",
+           "k/{{identity.entity.metadata.ctl}}",
+           "k/{{identity.entity.name}}/{{identity.entity.metadata.none}}",
+       }) {
+    EXPECT_FALSE(ExpandTemplate(pattern, &who).has_value()) << pattern;
+  }
+  // No entity at all: nothing resolves.
+  EXPECT_FALSE(ExpandTemplate("k/{{identity.entity.id}}", nullptr).has_value());
+  EXPECT_FALSE(ExpandTemplate("k/{{identity.groups.names.ops.id}}", nullptr).has_value());
+  // A '+' inside a value is plain text (it only acts as a wildcard as a
+  // whole segment).
+  EXPECT_EQ(ExpandTemplate("k/{{identity.entity.metadata.email}}", &who), "k/a+b@x.io");
+}
 
 TEST(ParsePolicyTest, Names) {
   EXPECT_EQ(CanonicalPolicyName("  Dev-ReadOnly\t"), "dev-readonly");
