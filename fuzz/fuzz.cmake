@@ -25,8 +25,8 @@ coffer_fuzz_target(http_head SOURCES ${http_srcs} LIBS ${http_libs})
 coffer_fuzz_target(json_body SOURCES ${http_srcs} LIBS ${http_libs})
 coffer_fuzz_target(hcl_config LIBS coffer_config)
 coffer_fuzz_target(duration LIBS coffer_config)
-set(policy_srcs ${S}/policy/policy.cc ${S}/policy/acl.cc ${S}/policy/acl_params.cc
-    ${S}/logical/request.cc)
+set(policy_srcs ${S}/policy/policy.cc ${S}/policy/template.cc ${S}/policy/acl.cc
+    ${S}/policy/acl_params.cc ${S}/logical/request.cc)
 coffer_fuzz_target(hcl_policy SOURCES ${policy_srcs} LIBS coffer_hcl)
 coffer_fuzz_target(policy_eval SOURCES ${policy_srcs} LIBS coffer_hcl)
 coffer_fuzz_target(shamir LIBS coffer_crypto)

@@ -144,6 +144,11 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
     std::string_view inner = pattern.substr(open + 2, end - open - 2);
     if (inner.find("{{") != std::string_view::npos) return unbalanced();
     std::string_view param = Trim(inner);
+    if (param.find('*') != std::string_view::npos) {
+      // Names and keys with a '*' would put one mid-pattern in the text.
+      return Err(InvalidArgument(
+          fmt::format("template parameter \"{{{{{}}}}}\" may not contain '*'", param)));
+    }
     Resolved r = Resolve(param, who);
     if (!r.valid) {
       return Err(InvalidArgument(

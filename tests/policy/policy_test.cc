@@ -195,6 +195,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"path \"a/{{identity.entity.aliases.auth_userpass_1}}\" { capabilities = "
                 "[\"read\"] }",
                 "unknown template parameter"},
+        BadCase{"path \"a/{{identity.entity.metadata.a*}}\" { capabilities = [\"read\"] }",
+                "may not contain '*'"},
         BadCase{"path \"a/*/{{identity.entity.id}}\" { capabilities = [\"read\"] }",
                 "the glob '*' is only allowed as the last character"},
         BadCase{"path \"a/{{identity.entity.id}}*/b\" { capabilities = [\"read\"] }",
