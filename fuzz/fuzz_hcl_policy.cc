@@ -50,9 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const PathRules& rule : shared->paths) {
     for (auto op : {coffer::logical::Operation::kRead, coffer::logical::Operation::kUpdate,
                     coffer::logical::Operation::kList}) {
-      Decision d = (*acl)->Check(rule.pattern, op, params);
-      if (rule.capabilities == kCapDeny && rule.pattern.find_first_of("*+") == std::string::npos) {
-        FUZZ_CHECK(!d.allowed);  // an exact deny rule wins outright
+      const bool exact_deny =
+          rule.capabilities == kCapDeny && rule.pattern.find_first_of("*+") == std::string::npos;
+      if (!rule.templated) {
+        Decision d = (*acl)->Check(rule.pattern, op, params);
+        if (exact_deny) FUZZ_CHECK(!d.allowed);  // an exact deny rule wins outright
+      } else if (auto path = ExpandTemplate(rule.pattern, &who)) {
+        // Filled in, it wins for that caller; unfilled, it is left out
+        // (docs/policies.md), so its raw text proves nothing.
+        Decision d = (*filled)->Check(*path, op, params);
+        if (exact_deny) FUZZ_CHECK(!d.allowed);
       }
     }
     (void)(*acl)->Capabilities(rule.pattern);
