@@ -82,7 +82,7 @@ Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
     const std::vector<std::string>& policies, std::string_view entity_id) {
   if (identity_ == nullptr || entity_id.empty()) return policies_.AclFor(policies);
   policy::AclIdentity who;
-  who.entity_id = std::string(entity_id);
+  who.entity_id = entity_id;
   who.generation = identity_->generation();  // before resolve reads the data
   who.resolve = [this, &who]() -> std::optional<policy::TemplateIdentity> {
     auto entity = identity_->EntityById(who.entity_id);

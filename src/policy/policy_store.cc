@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace coffer::policy {
 
@@ -186,7 +187,14 @@ Result<std::vector<std::string>> PolicyStore::List() {
 std::string PolicyStore::CallerKey(const std::string& set_key, const AclIdentity& identity) {
   // '\x1f' never occurs in a policy name (ValidatePolicyName), so a caller
   // key cannot equal a set key.
-  return fmt::format("{}\x1f{}\x1f{}", set_key, identity.entity_id, identity.generation);
+  char generation[20];
+  auto [end, ec] = std::to_chars(generation, generation + sizeof generation, identity.generation);
+  (void)ec;  // 20 digits hold any uint64
+  std::string key;
+  key.reserve(set_key.size() + identity.entity_id.size() + 2 + (end - generation));
+  key.append(set_key).append(1, '\x1f').append(identity.entity_id).append(1, '\x1f');
+  key.append(generation, end);
+  return key;
 }
 
 Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& policy_names,

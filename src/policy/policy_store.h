@@ -45,7 +45,7 @@ extern const std::string_view kDefaultPolicyText;
 
 // Who is asking, for policies with templated paths.
 struct AclIdentity {
-  std::string entity_id;         // empty: a token without an entity
+  std::string_view entity_id;    // empty: a token without an entity
   std::uint64_t generation = 0;  // of the identity data `resolve` reads
   // The entity's names, metadata, aliases and groups; called only when a
   // templated set is not cached for this entity and generation. nullopt
