@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 namespace coffer::policy {
 
@@ -103,6 +102,7 @@ void PolicyStore::InvalidateLocked() {
   ++generation_;
   policies_.clear();
   acls_.clear();
+  caller_acls_ = 0;
 }
 
 Status PolicyStore::Load() {
@@ -184,19 +184,6 @@ Result<std::vector<std::string>> PolicyStore::List() {
   return out;
 }
 
-std::string PolicyStore::CallerKey(const std::string& set_key, const AclIdentity& identity) {
-  // '\x1f' never occurs in a policy name (ValidatePolicyName), so a caller
-  // key cannot equal a set key.
-  char generation[20];
-  auto [end, ec] = std::to_chars(generation, generation + sizeof generation, identity.generation);
-  (void)ec;  // 20 digits hold any uint64
-  std::string key;
-  key.reserve(set_key.size() + identity.entity_id.size() + 2 + (end - generation));
-  key.append(set_key).append(1, '\x1f').append(identity.entity_id).append(1, '\x1f');
-  key.append(generation, end);
-  return key;
-}
-
 Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& policy_names,
                                                        const AclIdentity* identity) {
   std::vector<std::string> names;
@@ -214,7 +201,7 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
   }
 
   // A templated set compiles alike for every caller without an entity: that
-  // ACL sits in the set's own entry; callers with one have their own keys.
+  // ACL sits in the set's own entry, next to one per entity.
   const bool has_entity = identity != nullptr && !identity->entity_id.empty();
   std::uint64_t generation;
   {
@@ -224,8 +211,11 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
       if (!it->second.templated || !has_entity) {
         if (it->second.acl) return it->second.acl;
       } else {
-        auto caller = acls_.find(CallerKey(key, *identity));
-        if (caller != acls_.end()) return caller->second.acl;
+        auto caller = it->second.callers.find(identity->entity_id);
+        if (caller != it->second.callers.end() &&
+            caller->second.generation == identity->generation) {
+          return caller->second.acl;
+        }
       }
     }
     generation = generation_;
@@ -246,17 +236,40 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
 
   std::unique_lock lock(mu_);
   if (generation != generation_) return acl;  // changed meanwhile: don't cache a stale ACL
-  const std::size_t needed = templated && has_entity ? 2 : 1;  // the set's entry and the caller's
-  while (!acls_.empty() && acls_.size() + needed > acl_cache_size_) acls_.erase(acls_.begin());
-  if (!templated || !has_entity) {
-    auto [it, inserted] = acls_.emplace(std::move(key), CachedAcl{acl, templated});
-    if (!it->second.acl) it->second.acl = acl;  // a templated set's entry, empty so far
-    return it->second.acl;                      // another thread may have won; share its ACL
+  auto it = acls_.find(key);
+  if (it == acls_.end()) {
+    if (acls_.size() >= acl_cache_size_) {
+      caller_acls_ -= acls_.begin()->second.callers.size();
+      acls_.erase(acls_.begin());
+    }
+    it = acls_.emplace(std::move(key), CachedAcl{nullptr, templated, {}}).first;
   }
-  std::string caller = CallerKey(key, *identity);
-  acls_.emplace(std::move(key), CachedAcl{nullptr, true});
-  auto [it, inserted] = acls_.emplace(std::move(caller), CachedAcl{acl, false});
-  return it->second.acl;
+  CachedAcl& entry = it->second;
+  if (!templated || !has_entity) {
+    if (!entry.acl) entry.acl = acl;
+    return entry.acl;  // another thread may have won; share its ACL
+  }
+  auto caller = entry.callers.find(identity->entity_id);
+  if (caller == entry.callers.end()) {
+    // Per-caller ACLs are bounded in all: one goes, from this set if it has
+    // any, else from the first set that does.
+    if (caller_acls_ >= acl_cache_size_) {
+      auto victim = entry.callers.empty() ? acls_.begin() : it;
+      while (victim != acls_.end() && victim->second.callers.empty()) ++victim;
+      if (victim != acls_.end()) {
+        victim->second.callers.erase(victim->second.callers.begin());
+        --caller_acls_;
+      }
+    }
+    caller = entry.callers.emplace(std::string(identity->entity_id), CallerAcl{}).first;
+    ++caller_acls_;
+  }
+  // An older generation is replaced; a newer one (a request that read the
+  // generation before this one) is kept.
+  if (!caller->second.acl || caller->second.generation < identity->generation) {
+    caller->second = CallerAcl{identity->generation, acl};
+  }
+  return acl;
 }
 
 }  // namespace coffer::policy

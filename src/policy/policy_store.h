@@ -9,10 +9,11 @@
 //    may be changed, never deleted.
 //
 // Caches: parsed policies by name, and compiled ACLs by the canonical policy
-// set (lower-cased, sorted, de-duplicated names), at most 1024 entries. A set
-// with a templated policy compiles per caller: its ACLs are cached by the set,
-// the entity and the identity store's generation (so an identity change
-// applies to the next request). Any Set/Delete drops both caches, so a change
+// set (lower-cased, sorted, de-duplicated names), at most 1024 sets. A set
+// with a templated policy compiles per caller: its ACLs are cached by the set
+// and the entity, for the identity store's generation they were compiled at
+// (so an identity change applies to the next request), at most 1024 of them
+// in all. Any Set/Delete drops both caches, so a change
 // is in force for the next request. A name with no stored policy contributes
 // nothing (Vault's behaviour).
 //
@@ -82,13 +83,21 @@ class PolicyStore {
                                             const AclIdentity* identity = nullptr);
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct CallerAcl {
+    std::uint64_t generation = 0;  // the identity generation it was compiled at
+    std::shared_ptr<const Acl> acl;
+  };
   struct CachedAcl {
     // For a templated set: the ACL of callers without an entity (null until
-    // one asked); callers with an entity look up CallerKey.
+    // one asked), and one per entity in `callers` (caller_acls_ counts them).
     std::shared_ptr<const Acl> acl;
     bool templated = false;
+    std::unordered_map<std::string, CallerAcl, StringHash, std::equal_to<>> callers;
   };
-  static std::string CallerKey(const std::string& set_key, const AclIdentity& identity);
   void InvalidateLocked();
 
   storage::Backend& storage_;
@@ -97,7 +106,8 @@ class PolicyStore {
   std::uint64_t generation_ = 0;  // guarded by mu_; bumped on every change
   std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;  // guarded by mu_
   std::unordered_map<std::string, CachedAcl> acls_;                          // guarded by mu_
-  std::mutex write_mu_;  // serialises Set/Delete/Load against each other
+  std::size_t caller_acls_ = 0;  // guarded by mu_; per-entity ACLs in acls_, at most the cache size
+  std::mutex write_mu_;          // serialises Set/Delete/Load against each other
 };
 
 }  // namespace coffer::policy

@@ -225,6 +225,41 @@ TEST(PolicyStoreCacheTest, BoundedCache) {
   (void)first;
 }
 
+TEST(PolicyStoreCacheTest, PerCallerAclsAreBoundedInAll) {
+  storage::InmemBackend storage;
+  PolicyStore store(storage, 2);
+  ASSERT_TRUE(store.Load().ok());
+  ASSERT_TRUE(
+      store.Set("own", R"(path "k/{{identity.entity.name}}" { capabilities = ["read"] })").ok());
+  int resolved = 0;
+  auto ask = [&](const std::string& name) {
+    AclIdentity who;
+    who.entity_id = name;
+    who.generation = 1;
+    who.resolve = [&]() -> std::optional<TemplateIdentity> {
+      ++resolved;
+      TemplateIdentity t;
+      t.entity_id = name;
+      t.entity_name = name;
+      return t;
+    };
+    auto acl = store.AclFor({"own"}, &who);
+    EXPECT_TRUE(acl.has_value());
+    EXPECT_TRUE((*acl)->Check("k/" + name, Operation::kRead, {}).allowed) << name;
+    return acl->get();
+  };
+  const Acl* a = ask("a");
+  EXPECT_EQ(ask("a"), a);  // cached
+  ask("b");
+  EXPECT_EQ(resolved, 2);
+  ask("c");  // a third caller: one of the first two is dropped
+  EXPECT_EQ(resolved, 3);
+  ask("a");
+  ask("b");
+  EXPECT_GE(resolved, 4);
+  // Each caller still gets its own, correct ACL (checked inside ask).
+}
+
 TEST_F(PolicyStoreTest, ConcurrentReadersAndWriter) {
   ASSERT_TRUE(store_.Set("dev", kDev).ok());
   std::atomic<bool> stop{false};
