@@ -1,6 +1,9 @@
 // `coffer policy write|read|list|delete|fmt` against sys/policies/acl.
+#include "policy/policy.h"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/command_util.h"
@@ -120,6 +123,14 @@ class PolicyCommand : public Command {
     Result<std::string> out = FormatPolicy(text);
     if (!out) {
       inv.err() << "Error parsing policy: " << out.error().message() << "\n";
+      return kExitLocal;
+    }
+    // As Vault's `policy fmt`, only a policy the server would accept is
+    // rewritten: capabilities, parameters, globs, templates.
+    std::string name = policy::CanonicalPolicyName(std::filesystem::path(file).stem().string());
+    if (!policy::ValidatePolicyName(name).ok() || name == "root") name = "policy";
+    if (Result<policy::Policy> parsed = policy::ParsePolicy(name, text); !parsed) {
+      inv.err() << "Error parsing policy: " << parsed.error().message() << "\n";
       return kExitLocal;
     }
     std::ofstream f(file, std::ios::binary | std::ios::trunc);

@@ -256,5 +256,32 @@ TEST(PolicyFmtTest, CommandRewritesFile) {
   EXPECT_EQ(RunCli({"policy", "fmt", "/nonexistent.hcl"}, {}).code, 1);
 }
 
+TEST(PolicyFmtTest, RefusesWhatTheServerWouldRefuseAndKeepsTheFile) {
+  const std::string bad = "path \"a\" {\n  capabilities = [\"reed\"]\n}\n";
+  auto file = TempFile("app.hcl", bad);
+  Outcome o = RunCli({"policy", "fmt", file.string()}, {});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.out, "");
+  // Named after the file, as the server names a policy after its path.
+  EXPECT_EQ(o.err, "Error parsing policy: policy \"" + file.stem().string() +
+                       "\": line 2: path \"a\": unknown capability \"reed\" (valid: create, "
+                       "read, update, patch, delete, list, sudo, deny)\n");
+  std::ifstream f(file);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, bad);
+  std::filesystem::remove(file);
+
+  auto templated =
+      TempFile("own.hcl", "path \"k/{{identity.entity.name}}/*\" {capabilities=[\"read\"]}");
+  EXPECT_EQ(RunCli({"policy", "fmt", templated.string()}, {}).code, 0);
+  std::filesystem::remove(templated);
+  auto typo =
+      TempFile("own.hcl", "path \"k/{{identity.entity.nmae}}/*\" {capabilities=[\"read\"]}");
+  Outcome t = RunCli({"policy", "fmt", typo.string()}, {});
+  EXPECT_EQ(t.code, 1);
+  EXPECT_NE(t.err.find("unknown template parameter"), std::string::npos) << t.err;
+  std::filesystem::remove(typo);
+}
+
 }  // namespace
 }  // namespace coffer::cli
