@@ -26,21 +26,6 @@ constexpr std::array<std::pair<std::string_view, Capability>, 8> kCapabilityName
     {"update", kCapUpdate},
 }};  // sorted by name
 
-// A checked template with each {{...}} parameter replaced by "x": the
-// shape the glob rules apply to (values are plain text, see ExpandTemplate).
-std::string TemplateShape(std::string_view pattern) {
-  std::string out;
-  std::size_t pos = 0;
-  for (std::size_t open; (open = pattern.find("{{", pos)) != std::string_view::npos;) {
-    std::size_t end = pattern.find("}}", open + 2);
-    out.append(pattern.substr(pos, open - pos));
-    out += 'x';
-    pos = end + 2;
-  }
-  out.append(pattern.substr(pos));
-  return out;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -106,16 +91,16 @@ class Parser {
     return Status::Ok();
   }
 
-  Status CheckPattern(const std::string& ptr, std::string_view pattern) {
+  // Whether the pattern is templated, or the error.
+  Result<bool> CheckPattern(const std::string& ptr, std::string_view pattern) {
     auto bad = [&](std::string_view why) {
-      return Fail(ptr, fmt::format("path \"{}\": {}", pattern, why));
+      return Err(Fail(ptr, fmt::format("path \"{}\": {}", pattern, why)));
     };
-    Result<bool> templated = CheckTemplate(pattern);
-    if (!templated) return bad(templated.error().message());
+    Result<std::optional<std::string>> shape = CheckTemplate(pattern);
+    if (!shape) return bad(shape.error().message());
     // The glob rules hold for the text around the parameters (values never
     // bring a '*' or a '+' segment: ExpandTemplate refuses them).
-    std::string shape = *templated ? TemplateShape(pattern) : "";
-    std::string_view text = *templated ? std::string_view(shape) : pattern;
+    std::string_view text = *shape ? std::string_view(**shape) : pattern;
     if (text.find("+*") != std::string_view::npos) {
       return bad("invalid use of wildcards ('+*' is forbidden)");
     }
@@ -126,7 +111,7 @@ class Parser {
     for (char c : pattern) {
       if (static_cast<unsigned char>(c) < 0x20) return bad("control characters are not allowed");
     }
-    return Status::Ok();
+    return shape->has_value();
   }
 
   Status Capabilities(const std::string& ptr, const std::string& pattern, const Json& v,
@@ -231,7 +216,7 @@ class Parser {
     rules.pattern.erase(0, rules.pattern.find_first_not_of('/'));
     rules.line = doc_.LineOf(ptr);
     const std::string& pattern = rules.pattern;
-    TRY(CheckPattern(ptr, pattern));
+    ASSIGN_OR_RETURN(rules.templated, CheckPattern(ptr, pattern));
     for (const auto& [key, value] : body.items()) {
       std::string item = hcl::JoinPointer(ptr, key);
       if (key == "capabilities") {
@@ -282,7 +267,6 @@ class Parser {
                                        "min_wrapping_ttl",
                                        pattern)));
     }
-    rules.templated = pattern.find("{{") != std::string::npos;
     if (rules.capabilities & kCapDeny) {
       // Deny overrides everything else in the stanza, as in Vault.
       rules = PathRules{rules.pattern, kCapDeny, {}, {}, {}, {}, {}, rules.line, rules.templated};

@@ -104,9 +104,11 @@ struct TemplateIdentity {
 //                                            | .custom_metadata.<key>
 //   identity.groups.ids.<group id>.id | .name | .metadata.<key>
 //   identity.groups.names.<group name>.id | .name | .metadata.<key>
-// Returns whether the pattern is templated, or kInvalidArgument naming the
+// Returns the pattern's shape when it is templated (each parameter replaced
+// by "x": the text the glob rules apply to, as values are plain text, see
+// ExpandTemplate), nullopt when it is not, or kInvalidArgument naming the
 // problem (without the policy's name or line: the caller adds them).
-Result<bool> CheckTemplate(std::string_view pattern);
+Result<std::optional<std::string>> CheckTemplate(std::string_view pattern);
 
 // The pattern with every parameter replaced by its value for `who` (null:
 // a token without an entity). nullopt when a parameter has no value for

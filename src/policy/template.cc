@@ -123,9 +123,10 @@ bool SafeValue(std::string_view v) {
   return true;
 }
 
-// Walks the pattern's parameters. With `out`, expands them for `who` and
-// sets *complete to whether every one had a usable value.
-Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::string* out,
+// Walks the pattern's parameters into *out: their values for `who`, with
+// *complete set to whether every one had a usable value; or, with `who`
+// and `complete` null, "x" for each (the shape).
+Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::string& out,
                   bool* complete) {
   auto unbalanced = [] { return Err(InvalidArgument("unbalanced templating characters")); };
   bool templated = false;
@@ -135,7 +136,7 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
     std::size_t close = pattern.find("}}", pos);
     if (open == std::string_view::npos) {
       if (close != std::string_view::npos) return unbalanced();
-      if (out != nullptr) out->append(pattern.substr(pos));
+      out.append(pattern.substr(pos));
       return templated;
     }
     if (close != std::string_view::npos && close < open) return unbalanced();
@@ -155,13 +156,13 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
           fmt::format("unknown template parameter \"{{{{{}}}}}\" ({})", param, kValidParameters)));
     }
     templated = true;
-    if (out != nullptr) {
-      out->append(pattern.substr(pos, open - pos));
-      if (r.value && SafeValue(*r.value)) {
-        out->append(*r.value);
-      } else {
-        *complete = false;
-      }
+    out.append(pattern.substr(pos, open - pos));
+    if (complete == nullptr) {
+      out += 'x';
+    } else if (r.value && SafeValue(*r.value)) {
+      out.append(*r.value);
+    } else {
+      *complete = false;
     }
     pos = end + 2;
   }
@@ -169,14 +170,17 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
 
 }  // namespace
 
-Result<bool> CheckTemplate(std::string_view pattern) {
-  return Walk(pattern, nullptr, nullptr, nullptr);
+Result<std::optional<std::string>> CheckTemplate(std::string_view pattern) {
+  std::string shape;
+  ASSIGN_OR_RETURN(bool templated, Walk(pattern, nullptr, shape, nullptr));
+  if (!templated) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(shape));
 }
 
 std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who) {
   std::string out;
   bool complete = true;
-  Result<bool> walked = Walk(pattern, who, &out, &complete);
+  Result<bool> walked = Walk(pattern, who, out, &complete);
   if (!walked || !complete) return std::nullopt;
   return out;
 }
