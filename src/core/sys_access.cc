@@ -33,7 +33,63 @@ std::string FieldString(const logical::Request& request, const char* name) {
   return f != nullptr && f->is_string() ? f->get<std::string>() : "";
 }
 
+// One merged rule as Vault's resultant ACL shows it: capabilities in Vault's
+// order, or ["deny"] alone when denied or empty; bounds and parameter rules
+// only when set.
+Json ResultantRule(const policy::Acl::Rule& rule) {
+  static constexpr std::pair<std::string_view, policy::Capability> kOrder[] = {
+      {"create", policy::kCapCreate}, {"delete", policy::kCapDelete},
+      {"list", policy::kCapList},     {"read", policy::kCapRead},
+      {"sudo", policy::kCapSudo},     {"update", policy::kCapUpdate},
+      {"patch", policy::kCapPatch}};
+  Json caps = Json::array();
+  if ((rule.capabilities & policy::kCapDeny) == 0) {
+    for (const auto& [name, bit] : kOrder) {
+      if (rule.capabilities & bit) caps.push_back(name);
+    }
+  }
+  if (caps.empty()) caps.push_back("deny");
+  Json out{{"capabilities", std::move(caps)}};
+  if (rule.min_wrapping_ttl.count() > 0) out["min_wrapping_ttl"] = rule.min_wrapping_ttl.count();
+  if (rule.max_wrapping_ttl.count() > 0) out["max_wrapping_ttl"] = rule.max_wrapping_ttl.count();
+  if (!rule.allowed_parameters.empty()) out["allowed_parameters"] = rule.allowed_parameters;
+  if (!rule.denied_parameters.empty()) out["denied_parameters"] = rule.denied_parameters;
+  if (!rule.required_parameters.empty()) out["required_parameters"] = rule.required_parameters;
+  return out;
+}
+
 }  // namespace
+
+Result<logical::Response> SystemBackend::ResultantAcl(const logical::Request& request) {
+  if (request.operation != logical::Operation::kRead) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  if (!request.auth) return Err(PermissionDenied());
+  ASSIGN_OR_RETURN(auto acl,
+                   core_.authorizer().AclFor(request.auth->policies, request.auth->entity_id));
+  logical::Response r;
+  if (acl->IsRoot()) {
+    r.data = Json{{"root", true}};
+    return r;
+  }
+  Json exact = Json::object();
+  Json glob = Json::object();
+  for (const auto& rule : acl->rules()) {
+    std::string_view pattern = rule.pattern;
+    // Vault keeps "+" rules apart from its exact and prefix trees, and
+    // its resultant ACL leaves them out.
+    if (policy::HasSegmentWildcards(pattern)) continue;
+    if (pattern.ends_with('*')) {
+      pattern.remove_suffix(1);
+      glob[std::string(pattern)] = ResultantRule(rule);
+    } else {
+      exact[std::string(pattern)] = ResultantRule(rule);
+    }
+  }
+  r.data =
+      Json{{"root", false}, {"exact_paths", std::move(exact)}, {"glob_paths", std::move(glob)}};
+  return r;
+}
 
 Result<logical::Response> SystemBackend::Policies(const logical::Request& request) {
   logical::Request sub = request;

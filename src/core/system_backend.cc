@@ -47,6 +47,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/internal/ui/mounts" || p.starts_with("sys/internal/ui/mounts/")) {
     return UiMounts(request);
   }
+  if (p == "sys/internal/ui/resultant-acl") return ResultantAcl(request);
   if (p == "sys/auth" || p.starts_with("sys/auth/")) return AuthMounts(request);
   if (p == "sys/policy" || p.starts_with("sys/policy/") || p == "sys/policies/acl" ||
       p.starts_with("sys/policies/acl/")) {

@@ -68,6 +68,8 @@ class SystemBackend {
   Result<logical::Response> AuthMounts(const logical::Request& request);
   Result<logical::Response> Policies(const logical::Request& request);
   Result<logical::Response> Capabilities(const logical::Request& request);
+  // sys/internal/ui/resultant-acl: the caller's merged rules, for UIs.
+  Result<logical::Response> ResultantAcl(const logical::Request& request);
   Result<logical::Response> Wrapping(const logical::Request& request);
   Result<logical::Response> Audit(const logical::Request& request);
   Result<logical::Response> AuditHash(const logical::Request& request);

@@ -13,10 +13,6 @@ namespace {
 constexpr std::uint32_t kAllCapabilities =
     kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch;
 
-bool HasSegmentWildcards(std::string_view p) {
-  return p == "+" || p.starts_with("+/") || p.find("/+") != std::string_view::npos;
-}
-
 std::chrono::seconds LowerNonZero(std::chrono::seconds a, std::chrono::seconds b) {
   if (a.count() == 0) return b;
   if (b.count() == 0) return a;
@@ -70,6 +66,10 @@ bool Refuses(std::uint32_t caps, std::uint32_t need) {
 }
 
 }  // namespace
+
+bool HasSegmentWildcards(std::string_view p) {
+  return p == "+" || p.starts_with("+/") || p.find("/+") != std::string_view::npos;
+}
 
 Capability CapabilityFor(logical::Operation op) {
   switch (op) {

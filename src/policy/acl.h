@@ -62,6 +62,10 @@ struct Decision {
   std::string reason;  // why it was denied; names paths and parameters, never values
 };
 
+// Whether a pattern uses "+" segments (Vault's test: "+", a leading "+/" or
+// any "/+"); such rules are matched segment by segment.
+bool HasSegmentWildcards(std::string_view pattern);
+
 // The capability a logical operation needs (kHead needs read).
 Capability CapabilityFor(logical::Operation op);
 

@@ -174,5 +174,76 @@ TEST_F(PolicyEnforcementTest, SealTakesOnlyWritesAndSpendsASingleUseToken) {
   EXPECT_FALSE(core_->Sealed());
 }
 
+// sys/internal/ui/resultant-acl: the caller's rules after merging, as
+// Vault's UI reads them. Exact paths and globs (without their '*') apart,
+// capabilities in Vault's order, "deny" alone where denied, bounds and
+// parameter rules only where set, "+" rules left out; root says only that.
+TEST_F(PolicyEnforcementTest, ResultantAclShowsTheCallersMergedRules) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policy/app",
+                 {{"policy", R"(path "secret/data/app/*" { capabilities = ["read", "list"] }
+path "secret/data/app/admin" { capabilities = ["deny"] }
+path "secret/data/+/shared" { capabilities = ["read"] }
+path "transit/encrypt/app" {
+  capabilities = ["update"]
+  allowed_parameters = { "plaintext" = [] }
+  denied_parameters = { "key_version" = [] }
+  required_parameters = ["plaintext"]
+})"}}).http_status,
+            204);
+  const std::string t = TokenWith("ops", R"(path "secret/data/app/*" {
+  capabilities = ["patch", "update", "create", "delete", "sudo"]
+}
+path "sys/internal/ui/resultant-acl" { capabilities = ["read"] }
+path "sys/wrapping/wrap" {
+  capabilities = ["update"]
+  min_wrapping_ttl = "1m"
+  max_wrapping_ttl = "1h"
+})");
+  // Add the first policy to the same token: the rules merge.
+  auto both = Call(Operation::kUpdate, "auth/token/create",
+                   {{"policies", {"app", "ops"}}, {"no_default_policy", true}});
+  ASSERT_EQ(both.http_status, 200) << both.data.dump();
+  const std::string token = both.auth["client_token"];
+
+  auto r = Call(Operation::kRead, "sys/internal/ui/resultant-acl", Json::object(), token);
+  ASSERT_EQ(r.http_status, 200) << r.data.dump();
+  const Json expected = Json::parse(R"({
+    "root": false,
+    "exact_paths": {
+      "secret/data/app/admin": {"capabilities": ["deny"]},
+      "sys/internal/ui/resultant-acl": {"capabilities": ["read"]},
+      "sys/wrapping/wrap": {"capabilities": ["update"], "min_wrapping_ttl": 60,
+                            "max_wrapping_ttl": 3600},
+      "transit/encrypt/app": {"capabilities": ["update"],
+                              "allowed_parameters": {"plaintext": []},
+                              "denied_parameters": {"key_version": []},
+                              "required_parameters": ["plaintext"]}
+    },
+    "glob_paths": {
+      "secret/data/app/": {"capabilities": ["create", "delete", "list", "read", "sudo",
+                                            "update", "patch"]}
+    }
+  })");
+  EXPECT_EQ(r.data, expected) << r.data.dump(2);
+
+  // The "ops" token alone: only its own rules.
+  auto own = Call(Operation::kRead, "sys/internal/ui/resultant-acl", Json::object(), t);
+  ASSERT_EQ(own.http_status, 200) << own.data.dump();
+  EXPECT_EQ(own.data["glob_paths"]["secret/data/app/"]["capabilities"],
+            Json::parse(R"(["create", "delete", "sudo", "update", "patch"])"));
+  EXPECT_FALSE(own.data["exact_paths"].contains("secret/data/app/admin"));
+
+  auto root = Call(Operation::kRead, "sys/internal/ui/resultant-acl");
+  ASSERT_EQ(root.http_status, 200) << root.data.dump();
+  EXPECT_EQ(root.data, Json::parse(R"({"root": true})"));
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/internal/ui/resultant-acl").http_status, 405);
+
+  // A token whose policies do not grant read on the path is refused.
+  const std::string none = TokenWith("none", R"(path "secret/*" { capabilities = ["read"] })");
+  EXPECT_EQ(
+      Call(Operation::kRead, "sys/internal/ui/resultant-acl", Json::object(), none).http_status,
+      403);
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -50,6 +50,7 @@ ROUTES = [
     ("POST", "sys/remount", {"from": "kv1", "to": "moved"}),
     ("GET", "sys/internal/ui/mounts", None),
     ("GET", "sys/internal/ui/mounts/secret", None),
+    ("GET", "sys/internal/ui/resultant-acl", None),
     ("GET", "sys/auth", None),
     ("POST", "sys/auth/evil", {"type": "token"}),
     ("DELETE", "sys/auth/token", None),
@@ -162,6 +163,7 @@ DEFAULT_GRANTED = {
     "auth/token/lookup-self", "auth/token/renew-self", "auth/token/revoke-self",
     "sys/capabilities-self", "sys/leases/renew", "sys/leases/lookup", "sys/renew",
     "sys/wrapping/wrap", "sys/wrapping/unwrap", "cubbyhole/x", "cubbyhole/",
+    "sys/internal/ui/resultant-acl",
 }
 
 # Root-protected (sudo) requests, and spellings that must not dodge the check.
@@ -523,6 +525,23 @@ class AuthzMatrixTest(unittest.TestCase):
             self.assertNotIn("kv1/", visible)
         status, answer = self.fx.http.request("GET", "sys/internal/ui/mounts", None, ROOT)
         self.assertIn("secret/", answer["data"]["secret"])
+
+    def test_resultant_acl_shows_each_token_its_own_rules(self):
+        # The default policy grants it; the answer holds that token's rules
+        # only, and nothing of the KV mounts it cannot reach.
+        status, answer = self.fx.http.request("GET", "sys/internal/ui/resultant-acl", None,
+                                              self.fx.default["client_token"])
+        self.assertEqual(status, 200, answer)
+        data = answer["data"]
+        self.assertIs(data["root"], False)
+        self.assertEqual(data["exact_paths"]["sys/internal/ui/resultant-acl"],
+                         {"capabilities": ["read"]})
+        self.assertEqual(data["glob_paths"]["cubbyhole/"]["capabilities"],
+                         ["create", "delete", "list", "read", "update"])
+        self.assertFalse([p for p in list(data["exact_paths"]) + list(data["glob_paths"])
+                          if p.startswith(("secret/", "kv1/"))], data)
+        status, answer = self.fx.http.request("GET", "sys/internal/ui/resultant-acl", None, ROOT)
+        self.assertEqual((status, answer["data"]), (200, {"root": True}), answer)
 
     def test_wrapping_token_as_client_token(self):
         n = self.run_column(self.fx.wrap_caller, skip=WRAPPING_TOKEN_MAY)
