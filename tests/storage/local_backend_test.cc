@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +146,24 @@ TEST(LocalBackendTest, CallsAfterCloseAreUnavailable) {
   EXPECT_EQ(b->List("").error().code(), Code::kUnavailable);
 }
 
+// Queues `puts` plain puts (p/0, p/1, ...) and the `others`, each on its own
+// thread, behind a paused committer, then lets them all commit at once.
+// Returns the puts' results.
+std::vector<Status> CommitTogether(LocalBackend& b, int puts,
+                                   const std::vector<std::function<void()>>& others) {
+  b.PauseCommitsForTesting();
+  std::vector<Status> results(static_cast<std::size_t>(puts));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < puts; ++i) {
+    threads.emplace_back([&, i] { results[i] = b.Put("p/" + std::to_string(i), "v"); });
+  }
+  for (const auto& f : others) threads.emplace_back(f);
+  WaitForPending(b, static_cast<std::size_t>(puts) + others.size());
+  b.ResumeCommitsForTesting();
+  for (auto& t : threads) t.join();
+  return results;
+}
+
 TEST(LocalBackendTest, ConcurrentWritersShareCommits) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());
@@ -177,27 +196,20 @@ TEST(LocalBackendTest, OneBatchIsolatesAFailedCompare) {
   const std::uint64_t rev = b->Get("cas").value()->revision;
   const std::uint64_t before = b->CommitBatches();
 
-  b->PauseCommitsForTesting();
   constexpr int kPuts = 6;
-  std::vector<Status> put_results(kPuts);
   Status stale_result, good_result;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kPuts; ++i) {
-    threads.emplace_back([&, i] { put_results[i] = b->Put("p/" + std::to_string(i), "v"); });
-  }
-  threads.emplace_back([&] {
-    std::vector<Compare> c = {{"cas", rev + 1000}};
-    std::vector<Op> ops = {{Op::Kind::kPut, "stale-write", "x"}};
-    stale_result = b->Transact(c, ops);
-  });
-  threads.emplace_back([&] {
-    std::vector<Compare> c = {{"cas", rev}};
-    std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
-    good_result = b->Transact(c, ops);
-  });
-  WaitForPending(*b, kPuts + 2);
-  b->ResumeCommitsForTesting();
-  for (auto& t : threads) t.join();
+  const std::vector<Status> put_results =
+      CommitTogether(*b, kPuts,
+                     {[&] {
+                        std::vector<Compare> c = {{"cas", rev + 1000}};
+                        std::vector<Op> ops = {{Op::Kind::kPut, "stale-write", "x"}};
+                        stale_result = b->Transact(c, ops);
+                      },
+                      [&] {
+                        std::vector<Compare> c = {{"cas", rev}};
+                        std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
+                        good_result = b->Transact(c, ops);
+                      }});
 
   EXPECT_EQ(b->CommitBatches() - before, 1u);
   for (const auto& s : put_results) EXPECT_TRUE(s.ok()) << s.ToString();
@@ -206,6 +218,48 @@ TEST(LocalBackendTest, OneBatchIsolatesAFailedCompare) {
   EXPECT_EQ(b->Get("cas").value()->value, "new");
   EXPECT_EQ(b->Get("stale-write").value(), std::nullopt);
   EXPECT_EQ(b->List("p/").value().size(), static_cast<std::size_t>(kPuts));
+}
+
+// A request that fails after its first write is undone alone: batches run
+// without a savepoint per request, so its batch starts over with them, and
+// the other requests still commit in one batch.
+TEST(LocalBackendTest, OneBatchUndoesARequestThatFailsAfterItsFirstWrite) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("cas", "old").ok());
+  const std::uint64_t rev = b->Get("cas").value()->revision;
+  const std::uint64_t before = b->CommitBatches();
+
+  b->LimitValueSizeForTesting(1000);
+  constexpr int kPuts = 4;
+  Status half_result, cas_result;
+  const std::string big(2000, 'x');
+  const std::vector<Status> put_results =
+      CommitTogether(*b, kPuts,
+                     {[&] {
+                        std::vector<Op> ops = {{Op::Kind::kPut, "half/a", "small"},
+                                               {Op::Kind::kDelete, "p/0", ""},
+                                               {Op::Kind::kPut, "half/b", big}};
+                        half_result = b->Transact({}, ops);
+                      },
+                      [&] {
+                        std::vector<Compare> c = {{"cas", rev}};
+                        std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
+                        cas_result = b->Transact(c, ops);
+                      }});
+
+  EXPECT_EQ(b->CommitBatches() - before, 1u);
+  for (const auto& s : put_results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(half_result.code(), Code::kTooLarge) << half_result.ToString();
+  EXPECT_TRUE(cas_result.ok()) << cas_result.ToString();
+  EXPECT_EQ(b->Get("half/a").value(), std::nullopt);
+  EXPECT_EQ(b->Get("half/b").value(), std::nullopt);
+  EXPECT_EQ(b->List("p/").value().size(), static_cast<std::size_t>(kPuts));
+  EXPECT_EQ(b->Get("cas").value()->value, "new");
+  // The revisions given out stay unique and keep growing.
+  ASSERT_TRUE(b->Put("after", "v").ok());
+  EXPECT_GT(b->Get("after").value()->revision, b->Get("cas").value()->revision);
 }
 
 TEST(LocalBackendTest, CloseDrainsQueuedWrites) {

@@ -360,6 +360,11 @@ Status LocalBackend::Enqueue(Request& request) {
   return std::move(request.result);
 }
 
+void LocalBackend::LimitValueSizeForTesting(int bytes) {
+  std::scoped_lock lock(queue_mu_);  // the committer reads it after taking a batch
+  sqlite3_limit(writer_, SQLITE_LIMIT_LENGTH, bytes);
+}
+
 void LocalBackend::PauseCommitsForTesting() {
   std::scoped_lock lock(queue_mu_);
   paused_ = true;
@@ -395,31 +400,16 @@ void LocalBackend::CommitLoop() {
 
 void LocalBackend::CommitBatch(std::vector<Request*>& batch) {
   std::vector<Status> results(batch.size());
-  Status batch_error = StepDone(writer_, begin_stmt_, "begin");
-  const std::uint64_t start_revision = revision_;
-  for (std::size_t i = 0; batch_error.ok() && i < batch.size(); ++i) {
-    Status s = StepDone(writer_, savepoint_stmt_, "savepoint");
-    if (s.ok()) s = ApplyRequest(*batch[i]);
-    if (s.ok()) {
-      s = StepDone(writer_, release_stmt_, "release");
-      if (!s.ok()) batch_error = s;
-    } else if (sqlite3_get_autocommit(writer_)) {
-      // Some errors (I/O, full disk) make SQLite roll back the whole
-      // transaction: every request of the batch fails.
-      batch_error = s;
-    } else {
-      Status undo = Exec(writer_, "ROLLBACK TO request");
-      if (undo.ok()) undo = Exec(writer_, "RELEASE request");
-      if (!undo.ok()) batch_error = undo;
-    }
-    results[i] = std::move(s);
-  }
-  if (batch_error.ok() && revision_ != start_revision) {
-    StmtScope scope(counter_stmt_);
-    sqlite3_bind_int64(counter_stmt_, 1, static_cast<sqlite3_int64>(revision_));
-    int rc = sqlite3_step(counter_stmt_);
-    if (rc != SQLITE_DONE) batch_error = SqliteError(writer_, rc, "store revision counter");
-  }
+  // First without a savepoint per request: a savepoint costs two statements
+  // and a copy of every page the request changes that the batch had already
+  // changed (SQLite's statement journal), and requests rarely fail. A
+  // failed compare writes nothing, so it needs no undo. Only a request that
+  // fails after it wrote part of its ops needs one: then the transaction is
+  // rolled back and the batch runs again, each request in its own
+  // savepoint, so that the others still commit.
+  bool retry = false;
+  Status batch_error = ApplyBatch(batch, results, /*savepoints=*/false, &retry);
+  if (retry) batch_error = ApplyBatch(batch, results, /*savepoints=*/true, &retry);
   // The one fsync of the batch (synchronous=FULL).
   if (batch_error.ok()) batch_error = StepDone(writer_, commit_stmt_, "commit");
   if (!batch_error.ok()) {
@@ -433,7 +423,51 @@ void LocalBackend::CommitBatch(std::vector<Request*>& batch) {
   }
 }
 
-Status LocalBackend::ApplyRequest(const Request& request) {
+Status LocalBackend::ApplyBatch(const std::vector<Request*>& batch, std::vector<Status>& results,
+                                bool savepoints, bool* retry) {
+  *retry = false;
+  TRY(StepDone(writer_, begin_stmt_, "begin"));
+  const std::uint64_t start_revision = revision_;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!savepoints) {
+      bool wrote = false;
+      Status s = ApplyRequest(*batch[i], &wrote);
+      if (!s.ok() && (wrote || sqlite3_get_autocommit(writer_))) {
+        // Part of the request may be in the transaction: start over with
+        // savepoints, unless SQLite rolled it all back itself (I/O error,
+        // full disk), which fails the batch.
+        if (sqlite3_get_autocommit(writer_)) return s;
+        TRY(Exec(writer_, "ROLLBACK"));
+        *retry = true;
+        return Status::Ok();
+      }
+      results[i] = std::move(s);
+      continue;
+    }
+    TRY(StepDone(writer_, savepoint_stmt_, "savepoint"));
+    Status s = ApplyRequest(*batch[i], nullptr);
+    if (s.ok()) {
+      TRY(StepDone(writer_, release_stmt_, "release"));
+    } else if (sqlite3_get_autocommit(writer_)) {
+      // Some errors (I/O, full disk) make SQLite roll back the whole
+      // transaction: every request of the batch fails.
+      return s;
+    } else {
+      TRY(Exec(writer_, "ROLLBACK TO request"));
+      TRY(Exec(writer_, "RELEASE request"));
+    }
+    results[i] = std::move(s);
+  }
+  if (revision_ != start_revision) {
+    StmtScope scope(counter_stmt_);
+    sqlite3_bind_int64(counter_stmt_, 1, static_cast<sqlite3_int64>(revision_));
+    int rc = sqlite3_step(counter_stmt_);
+    if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "store revision counter");
+  }
+  return Status::Ok();
+}
+
+Status LocalBackend::ApplyRequest(const Request& request, bool* wrote) {
   switch (request.kind) {
     case Request::Kind::kPut:
       return ApplyPut(request.key, request.value);
@@ -446,7 +480,9 @@ Status LocalBackend::ApplyRequest(const Request& request) {
     ASSIGN_OR_RETURN(std::uint64_t current, CurrentRevision(c.key));
     if (current != c.revision) return Conflict("check-and-set failed for " + c.key);
   }
-  for (const auto& op : request.ops) {
+  for (std::size_t i = 0; i < request.ops.size(); ++i) {
+    const Op& op = request.ops[i];
+    if (wrote != nullptr) *wrote = i > 0;
     TRY(op.kind == Op::Kind::kPut ? ApplyPut(op.key, op.value) : ApplyDelete(op.key));
   }
   return Status::Ok();
@@ -455,7 +491,10 @@ Status LocalBackend::ApplyRequest(const Request& request) {
 Status LocalBackend::ApplyPut(std::string_view key, std::string_view value) {
   StmtScope scope(put_stmt_);
   BindText(put_stmt_, 1, key);
-  BindBlob(put_stmt_, 2, value);
+  // A value over SQLite's length limit is refused here (SQLITE_TOOBIG).
+  if (int rc = BindBlob(put_stmt_, 2, value); rc != SQLITE_OK) {
+    return SqliteError(writer_, rc, "put");
+  }
   sqlite3_bind_int64(put_stmt_, 3, static_cast<sqlite3_int64>(revision_ + 1));
   int rc = sqlite3_step(put_stmt_);
   if (rc != SQLITE_DONE) return SqliteError(writer_, rc, "put");

@@ -86,6 +86,10 @@ class LocalBackend final : public Backend {
   // Close() resumes by itself.
   void PauseCommitsForTesting();
   void ResumeCommitsForTesting();
+  // Lowers SQLite's length limit on the writer, so that a larger value
+  // fails its put (SQLITE_TOOBIG) with the transaction still open. Call
+  // while no commit runs (e.g. paused).
+  void LimitValueSizeForTesting(int bytes);
   std::size_t PendingWritesForTesting() const;
   // While paused the checkpoint thread starts no checkpoint.
   void PauseCheckpointsForTesting();
@@ -101,7 +105,15 @@ class LocalBackend final : public Backend {
   Status Enqueue(Request& request);
   void CommitLoop();
   void CommitBatch(std::vector<Request*>& batch);
-  Status ApplyRequest(const Request& request);
+  // Begins the batch's transaction and applies each request, with or
+  // without a savepoint each; per-request outcomes in `results`. Without
+  // savepoints, `retry` is set when a request failed after writing: the
+  // transaction was rolled back, and the batch must run with savepoints.
+  Status ApplyBatch(const std::vector<Request*>& batch, std::vector<Status>& results,
+                    bool savepoints, bool* retry);
+  // `wrote` (if given) is set when a failure came after the request's
+  // first write.
+  Status ApplyRequest(const Request& request, bool* wrote);
   Status ApplyPut(std::string_view key, std::string_view value);
   Status ApplyDelete(std::string_view key);
   Result<std::uint64_t> CurrentRevision(std::string_view key);
