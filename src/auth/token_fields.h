@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cidr.h"
 #include "common/status.h"
 #include "logical/request.h"
 #include "storage/backend.h"
@@ -58,15 +59,10 @@ struct EntryUpdate {
 Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
                                      std::string_view what, const logical::Request& request);
 
-// Whether `remote` (an IPv4 or IPv6 address, no port) lies in one of the
-// CIDR blocks (a bare address means a single host). An empty list allows
-// everyone; an unparsable remote address allows no one.
-bool AddressAllowed(std::string_view remote, const std::vector<std::string>& cidrs);
-// kInvalidArgument naming the first entry that is not a CIDR block or address.
-Status ValidateCidrs(const std::vector<std::string>& cidrs);
-// Whether every block of `inner` lies inside a block of `outer` (an empty
-// `outer` contains everything). Both lists must be valid (ValidateCidrs).
-bool CidrsWithin(const std::vector<std::string>& inner, const std::vector<std::string>& outer);
+// The CIDR helpers live in common/cidr.h (tokens use them too).
+using ::coffer::AddressAllowed;
+using ::coffer::CidrsWithin;
+using ::coffer::ValidateCidrs;
 
 // Lower-cased with surrounding white space removed: the canonical form of a
 // username or role name.

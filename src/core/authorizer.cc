@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/cidr.h"
 #include "common/duration.h"
 
 namespace coffer::core {
@@ -149,10 +150,21 @@ bool PatternTouchesMount(std::string_view pattern, std::string_view mount) {
 
 }  // namespace
 
+namespace {
+
+// A token bound to CIDR blocks is refused from any other address, whatever
+// the path. As in Vault, the binding applies to every token that expires.
+bool FromBoundAddress(const token::TokenEntry& entry, const logical::Request& request) {
+  return entry.ttl == 0 || AddressAllowed(request.remote_address, entry.bound_cidrs);
+}
+
+}  // namespace
+
 Status Authorizer::Authenticate(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry || IsWrappingToken(*entry)) return PermissionDenied();
+  if (!FromBoundAddress(*entry, request)) return PermissionDenied();
   ASSIGN_OR_RETURN(auto effective, EffectivePolicies(*entry));
   auto auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
   auth->policies = std::move(effective);
@@ -175,6 +187,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry) return PermissionDenied();
+  if (!FromBoundAddress(*entry, request)) return PermissionDenied();
 
   bool allowed = false;
   bool sudo = false;

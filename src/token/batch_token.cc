@@ -36,6 +36,7 @@ Json EntryToJson(const TokenEntry& e) {
   if (!e.meta.empty()) j["m"] = e.meta;
   if (!e.entity_id.empty()) j["en"] = e.entity_id;
   if (!e.role.empty()) j["r"] = e.role;
+  if (!e.bound_cidrs.empty()) j["b"] = e.bound_cidrs;
   return j;
 }
 
@@ -55,6 +56,7 @@ Result<TokenEntry> EntryFromJson(const Json& j) {
     e.meta = j.value("m", std::map<std::string, std::string>{});
     e.entity_id = j.value("en", "");
     e.role = j.value("r", "");
+    e.bound_cidrs = j.value("b", std::vector<std::string>{});
     return e;
   } catch (const Json::exception&) {
     // Only reachable with a valid tag, i.e. a bug in the writer; still no

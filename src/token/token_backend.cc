@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/cidr.h"
 #include "token/batch_token.h"
 #include "token/token_params.h"
 
@@ -77,6 +78,7 @@ Json LookupJson(const TokenEntry& e, std::string_view id, std::int64_t now) {
          {"type", e.batch ? "batch" : "service"}};
   if (e.period > 0) j["period"] = e.period;
   if (!e.role.empty()) j["role"] = e.role;
+  if (!e.bound_cidrs.empty()) j["bound_cidrs"] = e.bound_cidrs;
   if (e.last_renewal > 0) {
     j["last_renewal"] = RfcTime(e.last_renewal);
     j["last_renewal_time"] = e.last_renewal;
@@ -259,6 +261,7 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
                     {"path_suffix", role->path_suffix},
                     {"period", role->period},
                     {"renewable", role->renewable},
+                    {"token_bound_cidrs", role->token_bound_cidrs},
                     {"token_explicit_max_ttl", role->explicit_max_ttl},
                     {"token_no_default_policy", false},
                     {"token_period", role->period},
@@ -280,6 +283,14 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       ASSIGN_OR_RETURN(auto token_max, params::Duration(request, "token_explicit_max_ttl"));
       ASSIGN_OR_RETURN(auto suffix, params::String(request, "path_suffix"));
       ASSIGN_OR_RETURN(auto type, params::String(request, "token_type"));
+      ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
+      if (!cidrs) {
+        ASSIGN_OR_RETURN(cidrs, params::List(request, "bound_cidrs"));  // Vault's older name
+      }
+      if (cidrs) {
+        TRY(ValidateCidrs(*cidrs));
+        role.token_bound_cidrs = std::move(*cidrs);
+      }
       if (allowed) role.allowed_policies = CanonicalPolicies(*allowed, false);
       if (disallowed) role.disallowed_policies = CanonicalPolicies(*disallowed, false);
       if (orphan) role.orphan = *orphan;

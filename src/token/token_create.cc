@@ -171,6 +171,14 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   // A child carries its parent's entity, so disabling the entity stops the
   // children too and they get the entity's group policies (Vault).
   if (!orphan) tr.entity_id = parent->entity_id;
+  // Address bindings: a role's own (which may be wider than the parent's,
+  // as in Vault: roles are the sanctioned way to hand out other rights);
+  // without a role, a child keeps its parent's.
+  if (role) {
+    tr.bound_cidrs = role->token_bound_cidrs;
+  } else if (!orphan) {
+    tr.bound_cidrs = parent->bound_cidrs;
+  }
   // An expiring token cannot mint one that never expires (checked by the
   // store once the TTL is final).
   tr.parent_expires = parent->ttl != 0;

@@ -169,6 +169,7 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
     r.explicit_max_ttl = j.value("explicit_max_ttl", std::int64_t{0});
     r.path_suffix = j.value("path_suffix", "");
     r.token_type = j.value("token_type", "default-service");
+    r.token_bound_cidrs = j.value("token_bound_cidrs", std::vector<std::string>{});
     return std::optional<TokenRole>(std::move(r));
   } catch (const Json::exception&) {
     return Err(Internal("corrupt token role"));
@@ -186,6 +187,7 @@ Status TokenStore::PutRole(const TokenRole& r) {
          {"explicit_max_ttl", r.explicit_max_ttl},
          {"path_suffix", r.path_suffix},
          {"token_type", r.token_type}};
+  if (!r.token_bound_cidrs.empty()) j["token_bound_cidrs"] = r.token_bound_cidrs;
   return view_.Put("role/" + r.name, j.dump());
 }
 

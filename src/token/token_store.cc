@@ -88,6 +88,7 @@ Result<TokenEntry> DecodeTokenEntry(std::string_view text) {
     e.renewable = j.value("renewable", e.ttl > 0);
     e.role = j.value("role", "");
     e.entity_id = j.value("entity_id", "");
+    e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
     return e;
   } catch (const Json::exception& ex) {
     return Err(Internal(std::string("corrupt token entry: ") + ex.what()));
@@ -99,6 +100,7 @@ std::string EncodeTokenEntry(const TokenEntry& e) {
   out.reserve(512);
   JsonObjectWriter w(out);
   w.String("accessor", e.accessor);
+  if (!e.bound_cidrs.empty()) w.StringArray("bound_cidrs", e.bound_cidrs);
   w.Int("creation_time", e.creation_time);
   w.String("display_name", e.display_name);
   w.String("entity_id", e.entity_id);
@@ -327,6 +329,8 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     return Err(InvalidArgument("expiring root tokens cannot create non-expiring root tokens"));
   }
   e.ttl = ttl;
+  // As in Vault, a token that never expires is not bound to addresses.
+  if (ttl > 0) e.bound_cidrs = request.bound_cidrs;
   e.renewable = ttl > 0 && (request.renewable || e.period > 0);
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
   if (request.batch) return CreateBatch(request, std::move(e));

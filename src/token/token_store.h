@@ -79,6 +79,9 @@ struct TokenEntry {
   std::string role;
   std::string entity_id;
   bool batch = false;  // a batch token: never stored, no accessor
+  // CIDR blocks the token may be used from (token_bound_cidrs); empty =
+  // anywhere. Never set on a token that does not expire.
+  std::vector<std::string> bound_cidrs;
 
   bool IsRoot() const;
 };
@@ -97,6 +100,7 @@ struct TokenRole {
   std::int64_t explicit_max_ttl = 0;
   std::string path_suffix;
   std::string token_type = "default-service";
+  std::vector<std::string> token_bound_cidrs;  // given to its tokens
 };
 
 // What to create. No permission checks happen here: the caller (the token
@@ -122,6 +126,7 @@ struct TokenRequest {
   bool renewable = true;
   std::string role;
   std::string entity_id;
+  std::vector<std::string> bound_cidrs;  // dropped for a token that never expires
   // The creating token expires: a token that would never expire (root
   // policy, no TTL) is refused, as in Vault.
   bool parent_expires = false;

@@ -1,7 +1,9 @@
 """Init, unseal, write, seal, restart, unseal, read: the real binary with a
 config file and the embedded local store."""
 
+import http.client
 import itertools
+import json
 import os
 import random
 import shutil
@@ -140,6 +142,47 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(s.request("GET", "/v1/sys/mounts")[0], 403)
         self.assertEqual(s.request("GET", "/v1/sys/mounts", token="hvs.madeup")[0], 403)
         self.assertEqual(s.request("GET", "/v1/sys/mounts", token=init["root_token"])[0], 200)
+
+    def request_from(self, source, method, path, token, body=None):
+        """One request sent from a chosen loopback address (any 127.x.y.z
+        reaches the server's 127.0.0.1)."""
+        host, port = self.server.addr.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30,
+                                          source_address=(source, 0))
+        try:
+            conn.request(method, path, body=None if body is None else json.dumps(body),
+                         headers={"X-Vault-Token": token})
+            resp = conn.getresponse()
+            raw = resp.read()
+            return resp.status, (json.loads(raw) if raw else None)
+        finally:
+            conn.close()
+
+    def test_a_token_bound_to_addresses_stays_bound_after_a_restart(self):
+        s = self.start()
+        code, init, _ = s.request("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        self.assertEqual(code, 200, init)
+        self.unseal(init["keys"])
+        root = init["root_token"]
+        code, body, _ = s.request("POST", "/v1/auth/token/roles/runner",
+                                  {"allowed_policies": ["default"],
+                                   "token_bound_cidrs": ["127.0.0.2/32"]}, token=root)
+        self.assertEqual(code, 204, body)
+        code, made, _ = s.request("POST", "/v1/auth/token/create/runner", {}, token=root)
+        self.assertEqual(code, 200, made)
+        token = made["auth"]["client_token"]
+        for _ in range(2):
+            code, me = self.request_from("127.0.0.2", "GET", "/v1/auth/token/lookup-self", token)
+            self.assertEqual(code, 200, me)
+            self.assertEqual(me["data"]["bound_cidrs"], ["127.0.0.2/32"])
+            code, err = self.request_from("127.0.0.1", "GET", "/v1/auth/token/lookup-self", token)
+            self.assertEqual((code, err), (403, {"errors": ["permission denied"]}))
+            code, err = self.request_from("127.0.0.3", "POST", "/v1/auth/token/renew-self",
+                                          token, {})
+            self.assertEqual(code, 403, err)
+            # The binding is stored with the token: it holds after a restart.
+            self.start()
+            self.unseal(init["keys"])
 
 
 if __name__ == "__main__":

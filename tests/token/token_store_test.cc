@@ -233,6 +233,16 @@ TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
   EXPECT_FALSE(back->renewable);
   EXPECT_EQ(back->num_uses, -1);
   EXPECT_FALSE(DecodeTokenEntry("{\"accessor\":1}").has_value());
+
+  // A binding to addresses is stored only when there is one, in key order.
+  e.bound_cidrs = {"10.0.0.0/8", "::1"};
+  old["bound_cidrs"] = e.bound_cidrs;
+  const std::string bound = EncodeTokenEntry(e);
+  EXPECT_EQ(bound, old.dump());
+  auto bound_back = DecodeTokenEntry(bound);
+  ASSERT_TRUE(bound_back.has_value()) << bound_back.error().ToString();
+  EXPECT_EQ(bound_back->bound_cidrs, e.bound_cidrs);
+  EXPECT_TRUE(back->bound_cidrs.empty());
 }
 
 }  // namespace
