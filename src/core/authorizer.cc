@@ -148,10 +148,6 @@ bool PatternTouchesMount(std::string_view pattern, std::string_view mount) {
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 // A token bound to CIDR blocks is refused from any other address, whatever
 // the path. As in Vault, the binding applies to every token that expires.
 bool FromBoundAddress(const token::TokenEntry& entry, const logical::Request& request) {

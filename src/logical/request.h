@@ -88,8 +88,8 @@ struct LoginResult {
   std::int64_t period = 0;
   std::int64_t num_uses = 0;
   bool no_default_policy = false;
-  std::vector<std::string>
-      bound_cidrs;  // token_bound_cidrs: checked at login, carried by the token
+  // token_bound_cidrs: checked at login, and carried by the token.
+  std::vector<std::string> bound_cidrs;
   std::string token_type = "service";
   // The login's alias name (username, role_id), for reporting.
   std::string alias_name;
