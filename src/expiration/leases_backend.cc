@@ -78,15 +78,19 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
     return Lookup(request);
   }
+  // A path that is not one answers 404 whatever the method (sys/leases/count
+  // and sys/leases/tidy are not implemented).
+  if (route.verb != "renew" && route.verb != "revoke" && route.verb != "revoke-prefix" &&
+      route.verb != "revoke-force") {
+    return Err(NotFound("unsupported path"));
+  }
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   if (route.verb == "renew") return Renew(request, route.rest);
   if (route.verb == "revoke") return Revoke(request, route.rest);
-  if (route.verb == "revoke-prefix" || route.verb == "revoke-force") {
-    if (route.rest.empty()) return Err(InvalidArgument("missing prefix"));
-    TRY(manager_.RevokePrefix(route.rest, route.verb == "revoke-force"));
-    return NoContent();
-  }
-  return Err(NotFound("unsupported path"));
+  // revoke-prefix and revoke-force
+  if (route.rest.empty()) return Err(InvalidArgument("missing prefix"));
+  TRY(manager_.RevokePrefix(route.rest, route.verb == "revoke-force"));
+  return NoContent();
 }
 
 Result<Response> LeasesBackend::Lookup(const Request& request) {

@@ -100,6 +100,15 @@ TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {
   EXPECT_TRUE(LeasesBackend::Handles("leases/lookup"));
   EXPECT_FALSE(LeasesBackend::Handles("mounts"));
   EXPECT_FALSE(Call(Operation::kRead, "leases/renew").has_value());
+  EXPECT_EQ(Call(Operation::kRead, "leases/renew").error().code(), Code::kMethodNotAllowed);
+  // Paths that are none answer 404 whatever the method.
+  for (Operation op : {Operation::kRead, Operation::kUpdate}) {
+    for (const char* path : {"leases/count", "leases/tidy", "leases/nothing/x"}) {
+      auto r = Call(op, path);
+      ASSERT_FALSE(r.has_value()) << path;
+      EXPECT_EQ(r.error().code(), Code::kNotFound) << path;
+    }
+  }
 }
 
 }  // namespace
