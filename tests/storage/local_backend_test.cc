@@ -164,6 +164,15 @@ std::vector<Status> CommitTogether(LocalBackend& b, int puts,
   return results;
 }
 
+// A writer for CommitTogether: sets "cas" to "new" if it is still at `rev`.
+std::function<void()> SwapCas(LocalBackend& b, std::uint64_t rev, Status& result) {
+  return [&b, rev, &result] {
+    std::vector<Compare> c = {{"cas", rev}};
+    std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
+    result = b.Transact(c, ops);
+  };
+}
+
 TEST(LocalBackendTest, ConcurrentWritersShareCommits) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());
@@ -205,11 +214,7 @@ TEST(LocalBackendTest, OneBatchIsolatesAFailedCompare) {
                         std::vector<Op> ops = {{Op::Kind::kPut, "stale-write", "x"}};
                         stale_result = b->Transact(c, ops);
                       },
-                      [&] {
-                        std::vector<Compare> c = {{"cas", rev}};
-                        std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
-                        good_result = b->Transact(c, ops);
-                      }});
+                      SwapCas(*b, rev, good_result)});
 
   EXPECT_EQ(b->CommitBatches() - before, 1u);
   for (const auto& s : put_results) EXPECT_TRUE(s.ok()) << s.ToString();
@@ -243,11 +248,7 @@ TEST(LocalBackendTest, OneBatchUndoesARequestThatFailsAfterItsFirstWrite) {
                                                {Op::Kind::kPut, "half/b", big}};
                         half_result = b->Transact({}, ops);
                       },
-                      [&] {
-                        std::vector<Compare> c = {{"cas", rev}};
-                        std::vector<Op> ops = {{Op::Kind::kPut, "cas", "new"}};
-                        cas_result = b->Transact(c, ops);
-                      }});
+                      SwapCas(*b, rev, cas_result)});
 
   EXPECT_EQ(b->CommitBatches() - before, 1u);
   for (const auto& s : put_results) EXPECT_TRUE(s.ok()) << s.ToString();
