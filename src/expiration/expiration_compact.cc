@@ -12,6 +12,9 @@ namespace {
 // At most this many journal records per compaction Transact, so a backlog
 // (a crash after heavy writing) does not become one huge transaction.
 constexpr std::size_t kMaxFoldPerTransact = 4096;
+// Dead log records deleted together, in one write's transaction: a batch is
+// a page or two of contiguous keys.
+constexpr std::size_t kPruneBatch = 64;
 
 }  // namespace
 
@@ -20,42 +23,127 @@ bool ExpirationManager::Stopping() {
   return stopping_;
 }
 
-std::size_t ExpirationManager::JournalCount(std::size_t bucket) {
+std::pair<std::size_t, std::uint64_t> ExpirationManager::JournalStats(std::size_t bucket) {
   std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
-  return journal_[bucket].size();
-}
-
-void ExpirationManager::JournalUpsert(std::size_t bucket, IndexRecord record) {
-  std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
-  auto& records = journal_[bucket];
-  auto it = std::find_if(records.begin(), records.end(),
-                         [&](const IndexRecord& r) { return r.key == record.key; });
-  if (it != records.end()) {
-    *it = std::move(record);
-  } else {
-    records.push_back(std::move(record));
+  std::uint64_t oldest = 0;
+  for (const auto& e : journal_[bucket]) {
+    if (e.seq != 0 && (oldest == 0 || e.seq < oldest)) oldest = e.seq;
   }
+  return {journal_[bucket].size(), oldest};
 }
 
-void ExpirationManager::JournalForget(std::size_t bucket, std::span<const LeaseKey> keys) {
+std::uint64_t ExpirationManager::JournalUpsert(std::size_t bucket, JournalEntry entry) {
   std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
-  auto& records = journal_[bucket];
-  std::erase_if(records, [&](const IndexRecord& r) {
-    return std::find(keys.begin(), keys.end(), r.key) != keys.end();
+  auto& entries = journal_[bucket];
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [&](const JournalEntry& e) { return e.record.key == entry.record.key; });
+  if (it == entries.end()) {
+    entries.push_back(std::move(entry));
+    return 0;
+  }
+  return std::exchange(*it, std::move(entry)).seq;
+}
+
+std::vector<std::uint64_t> ExpirationManager::JournalForget(std::size_t bucket,
+                                                            std::span<const LeaseKey> keys) {
+  std::vector<std::uint64_t> seqs;
+  std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+  auto& entries = journal_[bucket];
+  std::erase_if(entries, [&](const JournalEntry& e) {
+    if (std::find(keys.begin(), keys.end(), e.record.key) == keys.end()) return false;
+    if (e.seq != 0) seqs.push_back(e.seq);
+    return true;
   });
-  if (records.empty()) records.shrink_to_fit();
+  if (entries.empty()) entries.shrink_to_fit();
+  return seqs;
 }
 
 void ExpirationManager::ClearJournal() {
   for (std::size_t b = 0; b < kIndexBuckets; ++b) {
     std::scoped_lock lock(journal_mu_[b % kBucketStripes]);
-    std::vector<IndexRecord>().swap(journal_[b]);
+    std::vector<JournalEntry>().swap(journal_[b]);
+  }
+  for (std::size_t b = 0; b < kIndexBuckets; ++b) {
+    std::scoped_lock lock(BucketMutex(b));
+    std::vector<PendingLog>().swap(pending_[b]);
+  }
+  std::scoped_lock lock(log_mu_);
+  log_states_.clear();
+  log_base_ = next_seq_.load();
+  log_pruning_ = false;
+  log_prunable_ = false;
+}
+
+// ---- the log ---------------------------------------------------------------
+
+std::uint64_t ExpirationManager::AllocSeq() {
+  std::scoped_lock lock(log_mu_);
+  const std::uint64_t seq = log_base_ + log_states_.size();
+  log_states_.push_back(kLogWriting);
+  next_seq_ = seq + 1;
+  return seq;
+}
+
+std::uint64_t ExpirationManager::NextSeq() { return next_seq_.load(); }
+
+void ExpirationManager::SetLogStates(std::span<const std::uint64_t> seqs, LogState state) {
+  std::scoped_lock lock(log_mu_);
+  for (std::uint64_t seq : seqs) {
+    if (seq >= log_base_ && seq - log_base_ < log_states_.size()) {
+      log_states_[seq - log_base_] = state;
+    }
   }
 }
 
-Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord& record, bool renewal,
-                                  std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded) {
-  std::vector<IndexRecord> known;
+void ExpirationManager::SetLogState(std::uint64_t seq, LogState state) {
+  const std::uint64_t seqs[] = {seq};
+  SetLogStates(seqs, state);
+}
+
+std::size_t ExpirationManager::TakePrunable(std::vector<storage::Op>& ops) {
+  std::scoped_lock lock(log_mu_);
+  if (log_pruning_ || !log_prunable_) return 0;
+  std::size_t n = 0;
+  while (n < kPruneBatch && n < log_states_.size() && log_states_[n] == kLogDead) ++n;
+  // A batch at a time: a lone dead record is left for a fuller batch.
+  if (n < kPruneBatch && n < log_states_.size()) return 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + i), {}});
+  }
+  if (n > 0) {
+    log_pruning_ = true;
+    log_prune_base_ = log_base_;
+  }
+  return n;
+}
+
+void ExpirationManager::FinishPrune(std::size_t n, bool committed) {
+  if (n == 0) return;
+  std::scoped_lock lock(log_mu_);
+  log_pruning_ = false;
+  // Not committed: still dead, a later write deletes them. A different
+  // base: Stop() or Load() started the log over meanwhile.
+  if (!committed || log_base_ != log_prune_base_ || log_states_.size() < n) return;
+  log_states_.erase(log_states_.begin(), log_states_.begin() + static_cast<std::ptrdiff_t>(n));
+  log_base_ += n;
+}
+
+void ExpirationManager::DropPending(std::size_t bucket, const LeaseKey& key) {
+  std::vector<std::uint64_t> dead;
+  std::erase_if(pending_[bucket], [&](const PendingLog& p) {
+    if (!(p.record.key == key)) return false;
+    dead.push_back(p.seq);
+    return true;
+  });
+  SetLogStates(dead, kLogDead);
+}
+
+// ---- folding ---------------------------------------------------------------
+
+Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord* record,
+                                  std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded,
+                                  std::vector<std::uint64_t>* folded_seqs) {
+  std::vector<JournalEntry> known;
   {
     std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
     known = journal_[bucket];
@@ -65,22 +153,40 @@ Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord& record,
   std::string value = existing ? std::move(existing->value) : std::string();
   // In storage order: the bucket, then its journal (newer), then the write.
   // Nothing is appended to ops until every edit has succeeded.
-  for (const auto& r : known) TRY(UpsertRecord(value, r));
-  TRY(UpsertRecord(value, record));
+  for (const auto& e : known) TRY(UpsertRecord(value, e.record));
+  if (record != nullptr) TRY(UpsertRecord(value, *record));
   folded->clear();
   folded->reserve(known.size() + 1);
-  for (const auto& r : known) {
-    ops.push_back({storage::Op::Kind::kDelete, JournalKey(r.key), {}});
-    folded->push_back(r.key);
+  folded_seqs->clear();
+  for (const auto& e : known) {
+    // A record of the old journal goes with the fold; a log record stays
+    // until the log's front reaches it.
+    // (A renewal's own old-journal record is deleted by the renewal.)
+    if (e.seq == 0 && (record == nullptr || !(e.record.key == record->key))) {
+      ops.push_back({storage::Op::Kind::kDelete, JournalKey(e.record.key), {}});
+    } else {
+      folded_seqs->push_back(e.seq);
+    }
+    folded->push_back(e.record.key);
   }
-  // A renewal's own journal record may be one the loader has not reached
-  // yet: it goes too, or it would stay newer than the bucket. (A new lease
-  // has none.)
-  if (std::find(folded->begin(), folded->end(), record.key) == folded->end()) {
-    if (renewal) ops.push_back({storage::Op::Kind::kDelete, JournalKey(record.key), {}});
-    folded->push_back(record.key);
+  if (record != nullptr &&
+      std::find(folded->begin(), folded->end(), record->key) == folded->end()) {
+    folded->push_back(record->key);
   }
   ops.push_back({storage::Op::Kind::kPut, bucket_key, std::move(value)});
+  return Status::Ok();
+}
+
+Status ExpirationManager::FoldKnown(std::size_t bucket) {
+  std::scoped_lock lock(BucketMutex(bucket));
+  if (JournalStats(bucket).first == 0) return Status::Ok();
+  std::vector<storage::Op> ops;
+  std::vector<LeaseKey> folded;
+  std::vector<std::uint64_t> folded_seqs;
+  TRY(FoldOps(bucket, nullptr, ops, &folded, &folded_seqs));
+  TRY(view_.Transact({}, ops));
+  JournalForget(bucket, folded);
+  SetLogStates(folded_seqs, kLogDead);
   return Status::Ok();
 }
 
@@ -140,7 +246,28 @@ Status ExpirationManager::CompactIndex() {
     Status s = CompactBucket(*bucket);
     if (!s.ok() && first.ok()) first = s;
   }
-  return first;
+  for (std::size_t b = 0; b < kIndexBuckets && first.ok(); ++b) first = FoldKnown(b);
+  TRY(first);
+  // Then the whole log is dead (but for writes racing this): delete it.
+  for (;;) {
+    std::vector<storage::Op> ops;
+    std::size_t n = 0;
+    {
+      std::scoped_lock lock(log_mu_);
+      if (log_pruning_ || !log_prunable_) break;
+      while (n < kMaxFoldPerTransact && n < log_states_.size() && log_states_[n] == kLogDead) {
+        ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + n), {}});
+        ++n;
+      }
+      if (n == 0) break;
+      log_pruning_ = true;
+      log_prune_base_ = log_base_;
+    }
+    Status s = view_.Transact({}, ops);
+    FinishPrune(n, s.ok());
+    TRY(s);
+  }
+  return Status::Ok();
 }
 
 }  // namespace coffer::expiration

@@ -20,6 +20,10 @@ std::string TrimSlashes(std::string_view s) {
   return std::string(s);
 }
 
+// More seqs than any log could span: the fold by age keeps it near
+// Options::log_fold_span.
+constexpr std::uint64_t kMaxLogSpan = std::uint64_t{1} << 28;
+
 std::string KeyString(const LeaseKey& key) {
   return std::string(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
 }
@@ -33,8 +37,9 @@ ExpirationManager::ExpirationManager(storage::Backend& view, Clock& clock, Revok
       revoker_(revoker),
       options_(options),
       bucket_mu_(std::make_unique<std::mutex[]>(kBucketStripes)),
-      journal_(std::make_unique<std::vector<IndexRecord>[]>(kIndexBuckets)),
-      journal_mu_(std::make_unique<std::mutex[]>(kBucketStripes)) {
+      journal_(std::make_unique<std::vector<JournalEntry>[]>(kIndexBuckets)),
+      journal_mu_(std::make_unique<std::mutex[]>(kBucketStripes)),
+      pending_(std::make_unique<std::vector<PendingLog>[]>(kIndexBuckets)) {
   rate_tokens_ = options_.max_revocations_per_second;
   rate_refill_ns_ = MonoNs();
 }
@@ -82,38 +87,58 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   if (is_new && !lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
     ops.push_back({storage::Op::Kind::kPut, TokenIndexKey(lease.token_hmac, key), lease.id});
   }
-  // A renewal rewrites a journal record that a fold may be folding, so it
-  // holds the bucket's lock. A new lease's journal key is one no fold has
-  // seen: it takes the lock only to fold, and leaves the fold to a later
-  // write when someone else holds it.
+  // A renewal rewrites a record that a fold may be folding, so it holds the
+  // bucket's lock. A new lease's key is one no fold has seen: it takes the
+  // lock only to fold, and leaves the fold to a later write when someone
+  // else holds it.
   std::unique_lock lock(BucketMutex(bucket), std::defer_lock);
-  const bool full = JournalCount(bucket) + 1 >= options_.compact_threshold;
+  const auto [count, oldest] = JournalStats(bucket);
+  const bool full = count + 1 >= options_.compact_threshold ||
+                    (oldest != 0 && NextSeq() - oldest > options_.log_fold_span);
   if (!is_new) {
     lock.lock();
   } else if (full) {
     (void)lock.try_lock();
   }
   std::vector<LeaseKey> folded;
+  std::vector<std::uint64_t> folded_seqs;
   bool fold = false;
   if (full && lock.owns_lock()) {
-    Status s = FoldOps(bucket, record, /*renewal=*/!is_new, ops, &folded);
+    Status s = FoldOps(bucket, &record, ops, &folded, &folded_seqs);
     // A bucket that cannot be read or edited is left as it is; the lease
-    // is journaled and stays whole.
+    // is logged and stays whole.
     if (!s.ok()) spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
     fold = s.ok();
   }
-  if (!fold) ops.push_back({storage::Op::Kind::kPut, JournalKey(key), EncodeRecord(record)});
-  if (transact != nullptr) {
-    TRY((*transact)(ops));
-  } else {
-    TRY(view_.Transact({}, ops));
+  // A new lease that is folded needs no log record: no older one exists.
+  // A renewal's is written even then, so that its lease's newest log record
+  // is never older than its bucket's (see index_format.h).
+  std::uint64_t seq = 0;
+  if (!fold || !is_new) {
+    seq = AllocSeq();
+    ops.push_back({storage::Op::Kind::kPut, LogKey(seq), EncodeRecord(record)});
+  }
+  // The old journal's record of a lease stored by an earlier version, which
+  // the loader may not have reached yet.
+  if (!is_new) ops.push_back({storage::Op::Kind::kDelete, JournalKey(key), {}});
+  const std::size_t pruned = TakePrunable(ops);
+  Status status = transact != nullptr ? (*transact)(ops) : view_.Transact({}, ops);
+  FinishPrune(pruned, status.ok());
+  if (!status.ok()) {
+    if (seq != 0) SetLogState(seq, kLogDead);
+    return status;
   }
   // Before the expiry index learns of the lease, so that its revocation
   // finds it here.
+  if (!is_new) DropPending(bucket, key);
   if (fold) {
-    JournalForget(bucket, folded);
+    folded_seqs.push_back(seq);  // a renewal's own (0 is no seq: ignored)
+    for (std::uint64_t s : JournalForget(bucket, folded)) folded_seqs.push_back(s);
+    SetLogStates(folded_seqs, kLogDead);
   } else {
-    JournalUpsert(bucket, std::move(record));
+    const std::uint64_t replaced = JournalUpsert(bucket, JournalEntry{std::move(record), seq});
+    SetLogState(seq, kLogLive);
+    if (replaced != 0) SetLogState(replaced, kLogDead);
   }
   if (lock.owns_lock()) lock.unlock();
   const std::int64_t due = DueOf(lease.expire_time);
@@ -151,9 +176,18 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
     if (!lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
       ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});
     }
-    TRY(view_.Transact({}, ops));
+    // Older log records of the lease may still be stored: the deletion goes
+    // after them, so that the load does not bring the lease back.
+    const std::uint64_t seq = AllocSeq();
+    ops.push_back({storage::Op::Kind::kPut, LogKey(seq), EncodeRecord(IndexRecord{key, 0, {}})});
+    const std::size_t pruned = TakePrunable(ops);
+    Status status = view_.Transact({}, ops);
+    FinishPrune(pruned, status.ok());
+    SetLogState(seq, kLogDead);
+    TRY(status);
     const LeaseKey keys[] = {key};
-    JournalForget(bucket, keys);
+    SetLogStates(JournalForget(bucket, keys), kLogDead);
+    DropPending(bucket, key);
   }
   std::scoped_lock lock(mu_);
   index_.Erase(key);
@@ -162,18 +196,26 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
 }
 
 Result<std::optional<std::string>> ExpirationManager::IdOfKey(const LeaseKey& key) {
+  const std::size_t bucket = BucketOf(key);
+  {
+    // A live log record: its id is in memory.
+    std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
+    for (const auto& e : journal_[bucket]) {
+      if (e.record.key == key) return std::optional<std::string>(e.record.id);
+    }
+  }
   std::optional<std::string> id;
   auto find = [&](std::string_view value) {
     return ForEachRecord(value, [&](const LeaseKey& k, std::int64_t, std::string_view i) {
       if (k == key) id = std::string(i);
     });
   };
-  // The journal first: a compaction moves a record from it to the bucket in
-  // one Transact, so reading in this order cannot miss it.
+  // The old journal first: a compaction moves a record from it to the bucket
+  // in one Transact, so reading in this order cannot miss it.
   ASSIGN_OR_RETURN(auto journaled, view_.Get(JournalKey(key)));
   if (journaled) TRY(find(journaled->value));
   if (id) return id;
-  ASSIGN_OR_RETURN(auto existing, view_.Get(BucketStorageKey(BucketOf(key))));
+  ASSIGN_OR_RETURN(auto existing, view_.Get(BucketStorageKey(bucket)));
   if (existing) TRY(find(existing->value));
   return id;
 }
@@ -195,12 +237,114 @@ Status ExpirationManager::Load() {
   loaded_ = false;
   ASSIGN_OR_RETURN(auto buckets, view_.List("index/"));
   ASSIGN_OR_RETURN(auto journal, view_.List("journal/"));
+  TRY(ReadLog());
   loader_ =
       std::thread([this, buckets = std::move(buckets), journal = std::move(journal)]() mutable {
         LoadIndex(std::move(buckets), std::move(journal));
       });
   if (options_.start_expiry_thread) expiry_ = std::thread([this] { ExpiryLoop(); });
   return Status::Ok();
+}
+
+Status ExpirationManager::ReadLog() {
+  ASSIGN_OR_RETURN(auto names, view_.List("log/"));
+  struct Read {
+    std::uint64_t seq;
+    IndexRecord record;
+  };
+  std::vector<Read> records;
+  records.reserve(names.size());
+  std::uint64_t lowest = UINT64_MAX;
+  std::uint64_t highest = 0;
+  for (const auto& name : names) {
+    auto seq = ParseLogName(name);
+    if (!seq) continue;
+    lowest = std::min(lowest, *seq);
+    highest = std::max(highest, *seq);
+    ASSIGN_OR_RETURN(auto value, view_.Get(LogKey(*seq)));
+    if (!value) continue;
+    Read r{*seq, {}};
+    int n = 0;
+    Status decoded =
+        ForEachRecord(value->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+          r.record = IndexRecord{k, exp, std::string(id)};
+          ++n;
+        });
+    if (!decoded.ok() || n != 1) {
+      // Left dead (the log's front deletes it); its lease keeps its body
+      // and can still be revoked by prefix.
+      spdlog::error("expiration: skipping a corrupt lease index log record {}", name);
+      continue;
+    }
+    records.push_back(std::move(r));
+  }
+  std::sort(records.begin(), records.end(),
+            [](const Read& a, const Read& b) { return a.seq < b.seq; });
+  // Each lease's newest record, by the position in `records`.
+  std::unordered_map<LeaseKey, std::size_t, LeaseKeyHash> newest;
+  for (std::size_t i = 0; i < records.size(); ++i) newest[records[i].record.key] = i;
+  std::vector<std::size_t> pending;
+  for (const auto& [key, i] : newest) {
+    if (!records[i].record.id.empty()) pending.push_back(i);  // else a deletion
+  }
+  {
+    std::scoped_lock lock(log_mu_);
+    log_states_.clear();
+    if (lowest > highest) return Status::Ok();
+    // Seqs are dense (deleted oldest first); a span no process could have
+    // written is damage, not a log to keep a state per seq for.
+    if (highest - lowest >= kMaxLogSpan) {
+      return Internal("the lease index log spans " + std::to_string(highest - lowest) +
+                      " sequence numbers");
+    }
+    log_base_ = lowest;
+    // Seqs between stored records were never stored, or deleted; corrupt
+    // records are left so too: dead.
+    log_states_.assign(highest - lowest + 1, kLogDead);
+    next_seq_ = highest + 1;
+    for (std::size_t i : pending) log_states_[records[i].seq - log_base_] = kLogPending;
+  }
+  for (std::size_t i : pending) {
+    const std::size_t bucket = BucketOf(records[i].record.key);
+    std::scoped_lock lock(BucketMutex(bucket));
+    pending_[bucket].push_back(PendingLog{records[i].seq, std::move(records[i].record)});
+  }
+  return Status::Ok();
+}
+
+void ExpirationManager::ResolvePending(std::size_t bucket, std::string_view bucket_value) {
+  if (pending_[bucket].empty()) return;
+  std::unordered_map<LeaseKey, std::pair<std::int64_t, std::string_view>, LeaseKeyHash> stored;
+  ForEachRecord(bucket_value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+    stored[k] = {exp, id};
+  }).IgnoreError();  // a corrupt bucket: its pending records are all newer
+  std::vector<std::uint64_t> live;
+  std::vector<std::uint64_t> dead;
+  std::vector<std::pair<LeaseKey, std::int64_t>> due;
+  for (auto& p : pending_[bucket]) {
+    auto it = stored.find(p.record.key);
+    if (it != stored.end() && it->second.first == p.record.expire_time &&
+        it->second.second == p.record.id) {
+      dead.push_back(p.seq);  // folded
+      continue;
+    }
+    due.emplace_back(p.record.key, DueOf(p.record.expire_time));
+    live.push_back(p.seq);
+    JournalUpsert(bucket, JournalEntry{std::move(p.record), p.seq});
+  }
+  std::vector<PendingLog>().swap(pending_[bucket]);
+  SetLogStates(dead, kLogDead);
+  SetLogStates(live, kLogLive);
+  bool wake = false;
+  {
+    std::scoped_lock lock(mu_);
+    auto next = index_.NextDue();
+    for (const auto& [k, d] : due) {
+      index_.Upsert(k, d);  // newer than the bucket's record
+      if (!next || d < *next) wake = true;
+    }
+  }
+  if (wake) cv_.notify_all();
 }
 
 void ExpirationManager::AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch) {
@@ -228,11 +372,11 @@ Status ExpirationManager::LoadJournal(std::size_t bucket, std::int64_t offset) {
       if (name.empty() || name.back() == '/') continue;
       ASSIGN_OR_RETURN(auto value, view_.Get(folder + name));
       if (!value) continue;  // folded or deleted since the List
-      TRY(ForEachRecord(value->value,
-                        [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
-                          batch.emplace_back(k, exp * 1'000'000'000 + offset);
-                          JournalUpsert(bucket, IndexRecord{k, exp, std::string(id)});
-                        }));
+      TRY(ForEachRecord(
+          value->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+            batch.emplace_back(k, exp * 1'000'000'000 + offset);
+            JournalUpsert(bucket, JournalEntry{IndexRecord{k, exp, std::string(id)}, 0});
+          }));
     }
   }
   AddLoaded(batch);
@@ -257,19 +401,34 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
   for (const auto& name : buckets) {
     if (!status.ok() || Stopping()) break;
     if (name.empty() || name.back() == '/') continue;
+    const auto bucket = ParseBucketFolder(name + "/");
+    // Under the bucket's lock, so that no fold or deletion changes it
+    // between our read and the resolution of its pending log records.
+    std::unique_lock lock(BucketMutex(bucket.value_or(0)), std::defer_lock);
+    if (bucket) lock.lock();
     auto value = view_.Get("index/" + name);
     if (!value) {
       status = value.error();
       break;
     }
-    if (!*value) continue;
+    const std::string_view stored = *value ? std::string_view((**value).value) : "";
+    if (bucket) ResolvePending(*bucket, stored);
+    if (lock.owns_lock()) lock.unlock();
     batch.clear();
-    status =
-        ForEachRecord((*value)->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
-          batch.emplace_back(k, exp * 1'000'000'000 + offset);
-        });
+    status = ForEachRecord(stored, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
+      batch.emplace_back(k, exp * 1'000'000'000 + offset);
+    });
     if (!status.ok()) break;
     AddLoaded(batch);
+  }
+  // The pending log records of buckets with no stored value.
+  for (std::size_t b = 0; b < kIndexBuckets && status.ok() && !Stopping(); ++b) {
+    std::scoped_lock lock(BucketMutex(b));
+    ResolvePending(b, {});
+  }
+  if (status.ok() && !Stopping()) {
+    std::scoped_lock lock(log_mu_);
+    log_prunable_ = true;
   }
   if (!status.ok())
     spdlog::error("expiration: loading the lease index failed: {}", status.ToString());

@@ -11,15 +11,20 @@
 // memory on a loader thread (journal first: it is newer); expiry works on what
 // is loaded from the first bucket on.
 //
-// Registering or renewing a lease writes its record and its journal record
-// (no read of the bucket, and a new lease takes no lock). The write that
-// would bring a bucket's journal to Options::compact_threshold records folds it
+// Registering or renewing a lease writes its record and appends one record
+// to the index log (no read of the bucket, and a new lease takes no lock).
+// The write that would bring a bucket's live log records to
+// Options::compact_threshold, or that finds the bucket's oldest live record
+// more than Options::log_fold_span records behind the log's end, folds them
 // into the bucket instead, in its own transaction: it reads the bucket, adds
-// the journal records this process knows of (a copy kept in memory, so the
-// journal is neither listed nor read) and its own record, and deletes those
-// journal records. No background thread writes storage, so every write
-// belongs to a request; CompactIndex() folds everything stored by hand. The
-// journal thus holds about compact_threshold records per bucket at most.
+// the records this process knows are live (a copy kept in memory, so the log
+// is neither listed nor read) and its own record. The log's dead records
+// (folded, superseded, deletions) are deleted oldest first, a batch at a
+// time, in the transactions of later writes. No background thread writes
+// storage, so every write belongs to a request; CompactIndex() folds and
+// deletes everything by hand. The log thus holds about log_fold_span
+// records: Load() reads it whole before it returns, and the loader resolves
+// each lease's newest record against its bucket as it streams them.
 //
 // A background thread (started by Load(), ended by Stop()) revokes expired
 // leases through the Revoker, at most Options::max_revocations_per_second
@@ -39,6 +44,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -67,10 +73,14 @@ struct Options {
   // passes; lower it in tests that drive a FakeClock.
   std::chrono::milliseconds poll_interval{1000};
   bool start_expiry_thread = true;
-  // The write that would bring a bucket's journal to this many records
-  // folds it into the bucket instead (bounds the journal unseal reads one
-  // key at a time: about 4096 * 7 records).
-  std::uint32_t compact_threshold = 8;
+  // The write that would bring a bucket's live log records to this many
+  // folds them into the bucket instead.
+  std::uint32_t compact_threshold = 16;
+  // ... and so does the write that finds the bucket's oldest live log record
+  // more than this many records behind the log's end. This bounds the log
+  // that Load() reads one key at a time before it returns (~65,536 records:
+  // ~0.2 s), and every dead record behind that age gets deleted.
+  std::uint64_t log_fold_span = 65536;
 };
 
 // What an engine asks for when it returns a secret with a lease.
@@ -157,6 +167,12 @@ class ExpirationManager {
   std::int64_t MonoNs() const;
   std::int64_t DueOf(std::int64_t expire_unix) const;
   void LoadIndex(std::vector<std::string> buckets, std::vector<std::string> journal_folders);
+  // Reads the whole log (Load(), before the loader starts): each lease's
+  // newest record becomes pending, every other record dead.
+  Status ReadLog();
+  // Under the bucket's lock: the bucket's pending log records against its
+  // stored value; live ones join the journal and the index.
+  void ResolvePending(std::size_t bucket, std::string_view bucket_value);
   Status LoadJournal(std::size_t bucket, std::int64_t offset);
   void AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch);
   void ExpiryLoop();
@@ -168,12 +184,41 @@ class ExpirationManager {
   // caller holds the bucket's lock. The folded keys, `record`'s included, in
   // *folded. An error leaves ops as they were: the caller journals its
   // record instead.
-  Status FoldOps(std::size_t bucket, const IndexRecord& record, bool renewal,
-                 std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded);
-  // The in-memory copy of the journal (see journal_).
-  std::size_t JournalCount(std::size_t bucket);
-  void JournalUpsert(std::size_t bucket, IndexRecord record);
-  void JournalForget(std::size_t bucket, std::span<const LeaseKey> keys);
+  // The log records it folded (now dead) in *folded_seqs.
+  Status FoldOps(std::size_t bucket, const IndexRecord* record, std::vector<storage::Op>& ops,
+                 std::vector<LeaseKey>* folded, std::vector<std::uint64_t>* folded_seqs);
+  // Folds the bucket's known live records (CompactIndex).
+  Status FoldKnown(std::size_t bucket);
+  // The in-memory copy of the live journal (see journal_).
+  struct JournalEntry {
+    IndexRecord record;
+    std::uint64_t seq = 0;  // its log record; 0: a record of the old journal
+  };
+  // How many records, and the seq of the oldest log record (0 if none).
+  std::pair<std::size_t, std::uint64_t> JournalStats(std::size_t bucket);
+  // The seq of the entry it replaced (0 if none, or an old-journal one).
+  std::uint64_t JournalUpsert(std::size_t bucket, JournalEntry entry);
+  // The seqs of the log records of the entries it removed.
+  std::vector<std::uint64_t> JournalForget(std::size_t bucket, std::span<const LeaseKey> keys);
+  // The log (see log_states_).
+  std::uint64_t AllocSeq();
+  enum LogState : std::uint8_t {
+    kLogWriting,  // its transaction has not returned
+    kLogLive,     // the newest record of its lease, not folded
+    kLogPending,  // read by Load(), not resolved yet
+    kLogDead,     // may be deleted (or was never stored)
+  };
+  void SetLogState(std::uint64_t seq, LogState state);
+  void SetLogStates(std::span<const std::uint64_t> seqs, LogState state);
+  std::uint64_t NextSeq();
+  // Appends deletions of the oldest dead log records to ops (none while
+  // another write is deleting, or before the load resolved every record);
+  // how many. FinishPrune(n, committed) after the transaction.
+  std::size_t TakePrunable(std::vector<storage::Op>& ops);
+  void FinishPrune(std::size_t n, bool committed);
+  // Pending records of the bucket for `key` become dead (a renewal or a
+  // deletion under the bucket's lock supersedes them).
+  void DropPending(std::size_t bucket, const LeaseKey& key);
   void ClearJournal();  // every bucket's
   bool Stopping();
   std::mutex& BucketMutex(std::size_t bucket) { return bucket_mu_[bucket % kBucketStripes]; }
@@ -206,8 +251,25 @@ class ExpirationManager {
   // new lease's record may be missing from it for a moment (it is then
   // folded by a later write). Guarded by journal_mu_ (striped like
   // bucket_mu_, held only for the in-memory edit).
-  std::unique_ptr<std::vector<IndexRecord>[]> journal_;
+  std::unique_ptr<std::vector<JournalEntry>[]> journal_;
   std::unique_ptr<std::mutex[]> journal_mu_;
+  // The log records Load() found that are the newest of their lease, per
+  // bucket, until the loader resolves them (guarded by the bucket's lock).
+  struct PendingLog {
+    std::uint64_t seq;
+    IndexRecord record;
+  };
+  std::unique_ptr<std::vector<PendingLog>[]> pending_;
+  // One state per seq from log_base_ on: every log
+  // record this process may have stored, so that the dead ones at the front
+  // can be deleted in order. Guarded by log_mu_.
+  std::mutex log_mu_;
+  std::deque<LogState> log_states_;
+  std::uint64_t log_base_ = 1;
+  bool log_pruning_ = false;          // a write is deleting the front...
+  std::uint64_t log_prune_base_ = 0;  // ...from this seq on
+  bool log_prunable_ = false;         // the loader has resolved every record
+  std::atomic<std::uint64_t> next_seq_{1};
 
   std::atomic<bool> loaded_{false};
   std::thread loader_;

@@ -7,6 +7,14 @@
 
 namespace coffer::expiration {
 
+namespace {
+
+int HexDigit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+}
+
+}  // namespace
+
 std::size_t BucketOf(const LeaseKey& key) {
   return ((static_cast<std::size_t>(key.bytes[14]) << 8) | key.bytes[15]) % kIndexBuckets;
 }
@@ -42,12 +50,29 @@ std::optional<std::size_t> ParseBucketFolder(std::string_view name) {
   if (name.size() != 4 || name[3] != '/') return std::nullopt;
   std::size_t bucket = 0;
   for (char c : name.substr(0, 3)) {
-    int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+    const int digit = HexDigit(c);
     if (digit < 0) return std::nullopt;
     bucket = bucket * 16 + static_cast<std::size_t>(digit);
   }
   if (bucket >= kIndexBuckets) return std::nullopt;
   return bucket;
+}
+
+std::string LogKey(std::uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "log/%016llx", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+std::optional<std::uint64_t> ParseLogName(std::string_view name) {
+  if (name.size() != 16) return std::nullopt;
+  std::uint64_t seq = 0;
+  for (char c : name) {
+    const int digit = HexDigit(c);
+    if (digit < 0) return std::nullopt;
+    seq = seq * 16 + static_cast<std::uint64_t>(digit);
+  }
+  return seq;
 }
 
 std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key) {

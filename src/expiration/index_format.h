@@ -4,8 +4,13 @@
 //
 //   id/<lease id>                 the lease record (JSON, see lease.h)
 //   index/<bucket>                a packed batch of expiry index records
-//   journal/<bucket>/<key hex>    one index record not yet folded into its
-//                                 bucket (same encoding, one record)
+//   log/<seq>                     one index record not yet folded into its
+//                                 bucket (same encoding, one record), or a
+//                                 deletion (a record with an empty id); seq
+//                                 is 16 hex digits, increasing
+//   journal/<bucket>/<key hex>    the journal of earlier versions: one index
+//                                 record not yet folded (read, folded and
+//                                 deleted; never written now)
 //   token/<token hmac>/<key hex>  → lease id: the secret leases a token
 //                                 created (a token's own lease has none: its
 //                                 id follows from the token's path and hmac)
@@ -17,14 +22,22 @@
 //   version (1 B = 1) | records...
 //   record = key (16 B) | expire_time unix seconds (8 B, LE) | id length (2 B, LE) | id
 //
-// A new or renewed lease writes only its journal record, in the lease's own
+// A new or renewed lease appends one log record, in the lease's own
 // transaction: no read, no lock, and the record is a few dozen bytes however
-// large the bucket has grown. Every compaction-threshold-th write of a bucket
-// folds its journal into it instead (ExpirationManager: bucket put + journal
-// deletes, in that write's transaction), so unseal still reads mostly packed
-// buckets; the journal is bounded by the threshold per bucket. A lease
-// deletion removes both its journal record and its bucket record. When both
-// exist, the journal record is newer.
+// large the bucket has grown. The log's keys increase, so a commit of many
+// new leases writes the log's last page or two rather than one page per
+// lease, as a key per bucket did. Every compaction-threshold-th write of a
+// bucket folds the bucket's live records into it instead (ExpirationManager:
+// a bucket put in that write's transaction). A folded log record is not
+// deleted then (that would be a write to a random page again): records are
+// deleted oldest first, in batches, once every record before them is dead
+// (folded, superseded by a newer record of its lease, or a deletion). A
+// lease deletion removes its bucket record and appends a deletion to the
+// log. Unseal reads the whole log, which a fold by age keeps short (see
+// ExpirationManager), and resolves each lease's newest log record against
+// its bucket: a deletion drops the lease; a record equal to the bucket's was
+// folded; any other is newer than the bucket's (a fold writes the newest
+// record it knows of, and every later change appends to the log).
 // Exposed so tools (bench/leases_load.cc) can write a large store quickly.
 
 #include <cstdint>
@@ -52,7 +65,10 @@ std::string LeaseStorageKey(std::string_view lease_id);  // "id/<lease id>"
 std::string TokenIndexKey(std::string_view token_hmac, const LeaseKey& key);
 std::string KeyHex(const LeaseKey& key);
 std::string JournalFolder(std::size_t bucket);  // "journal/0a3/"
-std::string JournalKey(const LeaseKey& key);    // "journal/0a3/<key hex>"
+std::string LogKey(std::uint64_t seq);          // "log/000000000000002a"
+// The seq of a List("log/") name ("000000000000002a"), or nullopt.
+std::optional<std::uint64_t> ParseLogName(std::string_view name);
+std::string JournalKey(const LeaseKey& key);  // "journal/0a3/<key hex>"
 // The bucket number of a List("journal/") folder name ("0a3/"), or nullopt.
 std::optional<std::size_t> ParseBucketFolder(std::string_view name);
 

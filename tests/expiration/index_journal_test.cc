@@ -1,6 +1,8 @@
-// The lease index journal: new and renewed leases write only a journal
-// record; compaction folds it into the buckets; restarts load both, the
-// journal winning; deletions clear both.
+// The lease index log: new and renewed leases append only a log record;
+// compaction folds live records into the buckets, and dead ones are deleted
+// from the log's front; restarts load both, a lease's newest log record
+// winning unless its bucket holds the same; deletions clear both. Stores of
+// earlier versions keep a journal per bucket: it still loads and folds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,11 +37,11 @@ class WatchingBackend : public storage::test_util::ForwardingBackend {
  public:
   Result<std::optional<storage::Entry>> Get(std::string_view key) override {
     if (key.starts_with("index/")) ++bucket_reads;
-    if (key.starts_with("journal/")) ++journal_reads;
+    if (key.starts_with("journal/") || key.starts_with("log/")) ++journal_reads;
     return ForwardingBackend::Get(key);
   }
   Result<std::vector<std::string>> List(std::string_view prefix) override {
-    if (prefix.starts_with("journal/")) ++journal_lists;
+    if (prefix.starts_with("journal/") || prefix.starts_with("log/")) ++journal_lists;
     return ForwardingBackend::List(prefix);
   }
   Status Put(std::string_view key, std::string_view value) override {
@@ -101,38 +103,71 @@ class IndexJournalTest : public ::testing::Test {
     EXPECT_TRUE(names.has_value());
     return names ? names->size() : 0;
   }
-  // The expiry time the stored index gives a lease (its journal record, which
-  // is newer, else its bucket's), or -1. A stale one is not visible through
-  // ProcessExpired, which reads the lease's record before revoking it.
+  // The expiry time the stored index gives a lease (its newest log record,
+  // else its old-journal record, else its bucket's), or -1. A stale one is
+  // not visible through ProcessExpired, which reads the lease's record
+  // before revoking it.
   std::int64_t IndexedExpiry(std::string_view lease_id) {
     const LeaseKey key = KeyOf(lease_id);
     std::int64_t found = -1;
+    bool logged = false;
     auto look = [&](const std::string& storage_key) {
       auto v = view_.Get(storage_key);
       EXPECT_TRUE(v.has_value());
       if (!v || !*v) return;
       EXPECT_TRUE(
-          ForEachRecord((*v)->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
-            if (k == key) found = exp;
+          ForEachRecord((*v)->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+            if (k != key) return;
+            found = id.empty() ? -1 : exp;  // a deletion
+            logged = true;
           }).ok());
     };
+    const auto names = view_.List("log/");
+    EXPECT_TRUE(names.has_value());
+    for (const auto& name : names.value_or(std::vector<std::string>{})) {
+      look("log/" + name);  // in order: the newest last
+    }
+    if (logged) return found;
     look(JournalKey(key));
     if (found < 0) look(BucketStorageKey(BucketOf(key)));
     return found;
   }
-  // The most journal records any bucket holds in storage.
-  std::size_t FullestJournal() {
-    std::size_t most = 0;
-    auto folders = view_.List("journal/");
-    EXPECT_TRUE(folders.has_value());
-    for (const auto& f : folders.value_or(std::vector<std::string>{})) {
-      most = std::max(most, Count("journal/" + f));
-    }
-    return most;
-  }
-  void ExpectNoIndexLeft() {
+  // What is left once a compaction has folded and deleted what it can.
+  void ExpectNoIndexLeft(ExpirationManager& m) {
+    ASSERT_TRUE(m.CompactIndex().ok());
     EXPECT_EQ(Count("journal/"), 0u);
+    EXPECT_EQ(Count("log/"), 0u);
     EXPECT_EQ(Count("index/"), 0u);
+  }
+  // After a restart: `size` leases indexed; `first` of them expire after
+  // `wait`, the rest `then` later; nothing is left of the index after.
+  void RestartAndExpire(std::unique_ptr<ExpirationManager>& m, std::size_t size,
+                        std::chrono::seconds wait, std::size_t first, std::chrono::seconds then) {
+    m.reset();
+    m = Start();
+    EXPECT_EQ(m->IndexSize(), size);
+    clock_.Advance(wait);
+    EXPECT_EQ(m->ProcessExpired(), first);
+    clock_.Advance(then);
+    EXPECT_EQ(m->ProcessExpired(), size - first);
+    ExpectNoIndexLeft(*m);
+  }
+  // A lease stored as an earlier version stored it: its record and an
+  // old-journal record.
+  std::string PutOldJournalLease(int i, std::int64_t expire_time) {
+    Lease lease;
+    lease.id = "old/creds/" + std::to_string(i);
+    lease.path = "old/creds";
+    lease.issue_time = expire_time - 60;
+    lease.expire_time = expire_time;
+    lease.ttl = 60;
+    lease.renewable = true;
+    lease.kind = Lease::Kind::kSecret;
+    EXPECT_TRUE(view_.Put(LeaseStorageKey(lease.id), EncodeLease(lease)).ok());
+    const LeaseKey key = KeyOf(lease.id);
+    EXPECT_TRUE(
+        view_.Put(JournalKey(key), EncodeRecord(IndexRecord{key, expire_time, lease.id})).ok());
+    return lease.id;
   }
 
   WatchingBackend view_;
@@ -145,8 +180,26 @@ TEST_F(IndexJournalTest, NewLeasesNeitherReadNorWriteBuckets) {
   Register(*m, 100, 60s);
   EXPECT_EQ(view_.bucket_reads.load(), 0);
   EXPECT_EQ(view_.bucket_writes.load(), 0);
-  EXPECT_GT(Count("journal/"), 0u);
+  EXPECT_EQ(Count("log/"), 100u);
+  EXPECT_EQ(Count("journal/"), 0u);
   EXPECT_EQ(m->IndexSize(), 100u);
+}
+
+TEST_F(IndexJournalTest, TheLogIsWrittenInOrder) {
+  auto m = Start();
+  auto ids = Register(*m, 50, 60s);
+  std::vector<std::string> logged;
+  const auto names = view_.List("log/");
+  ASSERT_TRUE(names.has_value());
+  for (const auto& name : *names) {
+    ASSERT_TRUE(ParseLogName(name).has_value()) << name;
+    auto v = view_.Get("log/" + name);
+    ASSERT_TRUE(v.has_value() && v->has_value());
+    ASSERT_TRUE(ForEachRecord((**v).value, [&](const LeaseKey&, std::int64_t, std::string_view id) {
+                  logged.emplace_back(id);
+                }).ok());
+  }
+  EXPECT_EQ(logged, ids);  // List's order (the keys') is the order of the writes
 }
 
 TEST_F(IndexJournalTest, CompactionFoldsTheJournalAndRestartLoadsBoth) {
@@ -154,8 +207,9 @@ TEST_F(IndexJournalTest, CompactionFoldsTheJournalAndRestartLoadsBoth) {
   auto ids = Register(*m, 200, 60s);
   ASSERT_TRUE(m->CompactIndex().ok());
   EXPECT_EQ(Count("journal/"), 0u);
+  EXPECT_EQ(Count("log/"), 0u);
   EXPECT_GT(Count("index/"), 0u);
-  // Half of them after the compaction: some leases only in the journal.
+  // Half of them after the compaction: some leases only in the log.
   auto more = Register(*m, 100, 60s);
   m.reset();  // restart
 
@@ -163,7 +217,7 @@ TEST_F(IndexJournalTest, CompactionFoldsTheJournalAndRestartLoadsBoth) {
   EXPECT_EQ(m->IndexSize(), 300u);
   clock_.Advance(61s);
   EXPECT_EQ(m->ProcessExpired(), 300u);
-  ExpectNoIndexLeft();
+  ExpectNoIndexLeft(*m);
   EXPECT_EQ(Count("id/"), 0u);
 }
 
@@ -171,18 +225,9 @@ TEST_F(IndexJournalTest, RenewalAfterCompactionWinsAtRestart) {
   auto m = Start();
   auto ids = Register(*m, 10, 60s);
   ASSERT_TRUE(m->CompactIndex().ok());
-  // The bucket now says 60 s; the renewal's journal record says 600 s.
+  // The bucket now says 60 s; the renewal's log record says 600 s.
   ASSERT_TRUE(m->Renew(ids[0], 600s).has_value());
-  m.reset();
-
-  m = Start();
-  EXPECT_EQ(m->IndexSize(), 10u);
-  clock_.Advance(61s);
-  EXPECT_EQ(m->ProcessExpired(), 9u);  // fails if the stale bucket record wins
-  clock_.Advance(600s);
-  EXPECT_EQ(m->ProcessExpired(), 1u);
-  ASSERT_TRUE(m->CompactIndex().ok());
-  ExpectNoIndexLeft();
+  RestartAndExpire(m, 10, 61s, 9, 600s);  // 10 at 61 s if the stale bucket record wins
 }
 
 TEST_F(IndexJournalTest, RevokeRemovesCompactedAndJournaledRecords) {
@@ -193,18 +238,18 @@ TEST_F(IndexJournalTest, RevokeRemovesCompactedAndJournaledRecords) {
   for (const auto& id : compacted) ASSERT_TRUE(m->Revoke(id).ok());
   for (const auto& id : journaled) ASSERT_TRUE(m->Revoke(id).ok());
   EXPECT_EQ(m->IndexSize(), 0u);
-  ExpectNoIndexLeft();
   m.reset();
-  m = Start();
+  m = Start();  // the log's deletions keep the leases logged before them dead
   EXPECT_EQ(m->IndexSize(), 0u);
+  ExpectNoIndexLeft(*m);
 }
 
 TEST_F(IndexJournalTest, TheWriteThatFillsABucketCompactsIt) {
   Options o = Manual();
-  o.compact_threshold = 1;  // every journal record fills its bucket
+  o.compact_threshold = 1;  // every record fills its bucket
   auto m = Start(o);
   Register(*m, 50, 3600s);
-  EXPECT_EQ(Count("journal/"), 0u);
+  EXPECT_EQ(Count("log/"), 0u);  // a new lease folded needs no log record
   EXPECT_GT(view_.bucket_writes.load(), 0);
   m.reset();
   m = Start();
@@ -271,18 +316,17 @@ TEST_F(IndexJournalTest, FoldsRideInTheWriteThatFillsTheBucket) {
   const int n = 12 * static_cast<int>(kIndexBuckets);
   Register(*m, n, 3600s);
   EXPECT_GT(view_.bucket_writes.load(), static_cast<int>(kIndexBuckets));
-  // The fold used what the manager wrote: no journal was listed or read,
-  // and it took no transaction of its own.
+  // The fold used what the manager wrote: no log was listed or read, and
+  // neither it nor the log's deletions took a transaction of their own.
   EXPECT_EQ(view_.journal_reads.load(), 0);
   EXPECT_EQ(view_.journal_lists.load(), 0);
   EXPECT_EQ(view_.transactions.load(), n);
-  EXPECT_LT(FullestJournal(), o.compact_threshold);
   m.reset();
   m = Start();
   EXPECT_EQ(m->IndexSize(), static_cast<std::size_t>(n));
   clock_.Advance(3601s);
   EXPECT_EQ(m->ProcessExpired(), static_cast<std::size_t>(n));
-  ExpectNoIndexLeft();
+  ExpectNoIndexLeft(*m);
 }
 
 TEST_F(IndexJournalTest, AFailedTransactionFoldsNothingAndTheNextWriteFoldsAll) {
@@ -302,28 +346,23 @@ TEST_F(IndexJournalTest, AFailedTransactionFoldsNothingAndTheNextWriteFoldsAll) 
                                     return Conflict("lost the race");
                                   });
   EXPECT_EQ(s.code(), Code::kConflict);
-  EXPECT_EQ(offered_ops, 3u);  // lease, bucket, the first lease's journal deletion
-  EXPECT_EQ(Count("journal/"), 1u);
+  EXPECT_EQ(offered_ops, 2u);  // lease, bucket (a folded new lease is not logged)
+  EXPECT_EQ(Count("log/"), 1u);
   EXPECT_EQ(Count("index/"), 0u);
   EXPECT_EQ(m->IndexSize(), 1u);
-  // The next write into that bucket folds the first lease too.
+  // The next write into that bucket folds the first lease too. Its log
+  // record stays, dead, until the log's front is deleted.
   const std::string next = TokenHmacInBucket("auth/token/create", bucket, seed);
   ASSERT_TRUE(m->RegisterToken(next, "auth/token/create", 120s, true).ok());
-  EXPECT_EQ(Count("journal/"), 0u);
+  EXPECT_EQ(Count("log/"), 1u);
   EXPECT_EQ(Count("index/"), 1u);
-  m.reset();
-  m = Start();
-  EXPECT_EQ(m->IndexSize(), 2u);
-  clock_.Advance(61s);
-  EXPECT_EQ(m->ProcessExpired(), 1u);
-  clock_.Advance(60s);
-  EXPECT_EQ(m->ProcessExpired(), 1u);
-  ExpectNoIndexLeft();
+  EXPECT_EQ(IndexedExpiry(first[0]), m->NowUnix() + 60);  // equal: the bucket's
+  RestartAndExpire(m, 2, 61s, 1, 60s);
 }
 
 TEST_F(IndexJournalTest, RenewalsAndRevocationsDuringTheLoadKeepTheIndexRight) {
   Options many = Manual();
-  many.compact_threshold = 1'000'000;  // everything stays in the journal
+  many.compact_threshold = 1'000'000;  // everything stays in the log
   auto m = Start(many);
   auto ids = Register(*m, 3000, 60s);
   m.reset();
@@ -348,16 +387,8 @@ TEST_F(IndexJournalTest, RenewalsAndRevocationsDuringTheLoadKeepTheIndexRight) {
   const std::int64_t renewed_to = m->NowUnix() + 600;
   for (std::size_t i = 0; i < ids.size(); i += 3) EXPECT_EQ(IndexedExpiry(ids[i]), renewed_to);
   for (std::size_t i = 1; i < ids.size(); i += 3) EXPECT_EQ(IndexedExpiry(ids[i]), -1);
-  m.reset();
-
-  m = Start();
-  EXPECT_EQ(m->IndexSize(), 3000u);  // a revoked lease left behind would count here
-  clock_.Advance(61s);
-  EXPECT_EQ(m->ProcessExpired(), 2000u);
-  clock_.Advance(600s);
-  EXPECT_EQ(m->ProcessExpired(), 1000u);
-  ASSERT_TRUE(m->CompactIndex().ok());
-  ExpectNoIndexLeft();
+  // A revoked lease left behind would count in the 3,000.
+  RestartAndExpire(m, 3000, 61s, 2000, 600s);
   EXPECT_EQ(Count("id/"), 0u);
 }
 
@@ -369,11 +400,12 @@ TEST_F(IndexJournalTest, ARenewalDuringAFoldOfItsBucketIsKept) {
   int seed = 0;
   const std::string renewed = TokenHmacInBucket(path, 7, seed);
   ASSERT_TRUE(m->RegisterToken(renewed, path, 60s, true).ok());
-  ASSERT_TRUE(m->ExtendToken(renewed, path, 600s).ok());  // journaled
+  ASSERT_TRUE(m->ExtendToken(renewed, path, 600s).ok());  // logged
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 7, seed), path, 60s, true).ok());
   }
-  ASSERT_EQ(Count(JournalFolder(7)), 3u);
+  ASSERT_EQ(Count("log/"), 4u);  // the first record of `renewed` is dead
+  ASSERT_EQ(Count("index/"), 0u);
   // The next lease folds the bucket, having read the 600 s renewal; a second
   // renewal tries to land before that fold commits. It must wait for it (or
   // the fold would delete its journal record and keep the 600 s).
@@ -389,6 +421,87 @@ TEST_F(IndexJournalTest, ARenewalDuringAFoldOfItsBucketIsKept) {
   m.reset();
   m = Start();
   EXPECT_EQ(m->IndexSize(), 4u);
+}
+
+TEST_F(IndexJournalTest, DeadLogRecordsAreDeletedOldestFirstByTheWritesThatFollow) {
+  Options o = Manual();
+  o.compact_threshold = 1;  // every write folds: every log record is born dead
+  auto m = Start(o);
+  auto ids = Register(*m, 1, 60s);
+  ASSERT_EQ(ids.size(), 1u);
+  view_.transactions = 0;
+  for (int i = 1; i <= 300; ++i) {
+    ASSERT_TRUE(m->Renew(ids[0], std::chrono::seconds(60 + i)).has_value());
+  }
+  EXPECT_EQ(view_.transactions.load(), 300);  // the deletions rode along
+  // Batches of 64 went, the rest waits for a full batch.
+  EXPECT_LT(Count("log/"), 64u);
+  EXPECT_EQ(IndexedExpiry(ids[0]), m->NowUnix() + 360);
+  m.reset();
+  m = Start();
+  clock_.Advance(359s);
+  EXPECT_EQ(m->ProcessExpired(), 0u);
+  clock_.Advance(2s);
+  EXPECT_EQ(m->ProcessExpired(), 1u);
+  ExpectNoIndexLeft(*m);
+}
+
+TEST_F(IndexJournalTest, ARecordLeftBehindIsFoldedByAgeSoTheLogStaysShort) {
+  Options o = Manual();
+  o.compact_threshold = 1'000'000;  // no fold by count
+  o.log_fold_span = 100;
+  auto m = Start(o);
+  const std::string path = "auth/token/create";
+  int seed = 0;
+  const std::string old = TokenHmacInBucket(path, 5, seed);
+  ASSERT_TRUE(m->RegisterToken(old, path, 600s, true).ok());
+  for (int i = 0; i < 400; ++i) {  // bucket 6 folds by age every ~100 writes
+    ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 6, seed), path, 60s, true).ok());
+  }
+  // The first record blocks the log's front until its bucket is written.
+  EXPECT_GT(Count("log/"), 400u - 64u);
+  EXPECT_FALSE(view_.Get(BucketStorageKey(5)).value().has_value());
+  ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 5, seed), path, 60s, true).ok());
+  EXPECT_EQ(IndexedExpiry(ExpirationManager::TokenLeaseId(path, old)), m->NowUnix() + 600);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, 6, seed), path, 60s, true).ok());
+  }
+  EXPECT_LT(Count("log/"), 100u + 64u + 2u);  // the span, a batch, bucket 5's
+  RestartAndExpire(m, 502, 61s, 501, 540s);
+}
+
+TEST_F(IndexJournalTest, AStoreWithTheOldJournalLoadsAndMovesToTheLog) {
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
+  std::vector<std::string> old;
+  for (int i = 0; i < 20; ++i) old.push_back(PutOldJournalLease(i, now + 60));
+  auto journaled = [&](const std::string& id) {
+    return view_.Get(JournalKey(KeyOf(id))).value().has_value();
+  };
+  Options o = Manual();
+  o.compact_threshold = 4;
+  auto m = Start(o);
+  EXPECT_EQ(m->IndexSize(), 20u);
+  // A renewal moves its lease to the log and deletes its old record.
+  ASSERT_TRUE(m->Renew(old[0], 600s).has_value());
+  EXPECT_FALSE(journaled(old[0]));
+  // A fold takes the old records of its bucket with it.
+  const std::string path = "auth/token/create";
+  int seed = 0;
+  for (int i = 2; i < 10; ++i) {
+    const std::size_t bucket = BucketOf(KeyOf(old[i]));
+    for (int j = 0; j < 3; ++j) {
+      ASSERT_TRUE(m->RegisterToken(TokenHmacInBucket(path, bucket, seed), path, 60s, true).ok());
+    }
+    EXPECT_FALSE(journaled(old[i]));
+  }
+  EXPECT_TRUE(journaled(old[10]));
+  ASSERT_TRUE(m->Revoke(old[1]).ok());
+  EXPECT_FALSE(journaled(old[1]));
+  EXPECT_EQ(IndexedExpiry(old[0]), m->NowUnix() + 600);
+  EXPECT_EQ(IndexedExpiry(old[1]), -1);
+  RestartAndExpire(m, 19 + 24, 61s, 18 + 24, 540s);
+  EXPECT_EQ(Count("id/"), 0u);
 }
 
 }  // namespace
