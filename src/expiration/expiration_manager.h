@@ -3,13 +3,14 @@
 // it expires.
 //
 // Storage (the "sys/expire/" barrier view) holds one record per lease plus a
-// compact, bucketed index with a per-lease journal in front of it
+// compact, bucketed index with an ordered log in front of it
 // (index_format.h). Memory holds only ExpiryIndex: 16-byte key + 8-byte
 // monotonic due time per lease (~100 bytes with the containers; see
-// tests/expiration/index_size_test.cc). Load() does not read lease bodies: it
-// lists the 4096 index buckets and the journal folders and streams them into
-// memory on a loader thread (journal first: it is newer); expiry works on what
-// is loaded from the first bucket on.
+// tests/expiration/index_size_test.cc), and copies of the log's live
+// records. Load() does not read lease bodies: it reads the log, lists the
+// 4096 index buckets (and an earlier version's journal folders) and streams
+// them into memory on a loader thread (the old journal first: it is newer);
+// expiry works on what is loaded from the first bucket on.
 //
 // Registering or renewing a lease writes its record and appends one record
 // to the index log (no read of the bucket, and a new lease takes no lock).
@@ -243,9 +244,10 @@ class ExpirationManager {
   // not fold). A new lease takes it only to fold (try_lock: if it is taken,
   // a later write folds).
   std::unique_ptr<std::mutex[]> bucket_mu_;
-  // The journal records of each bucket that this process knows are stored:
-  // the ones it wrote (added after their transaction committed) and the ones
-  // the loader read (added under the bucket's lock). Renewals, deletions and
+  // The live records of each bucket that this process knows are stored (in
+  // the log, or in an earlier version's journal): the ones it wrote (added
+  // after their transaction committed) and the ones the loader read or
+  // resolved (added under the bucket's lock). Renewals, deletions and
   // folds change a bucket's entries under the bucket's lock, so whoever holds
   // that lock sees only records storage holds, with their stored values; a
   // new lease's record may be missing from it for a moment (it is then
