@@ -71,7 +71,6 @@ void ExpirationManager::ClearJournal() {
   log_states_.clear();
   log_base_ = next_seq_.load();
   log_pruning_ = false;
-  log_prunable_ = false;
 }
 
 // ---- the log ---------------------------------------------------------------
@@ -102,7 +101,7 @@ void ExpirationManager::SetLogState(std::uint64_t seq, LogState state) {
 
 std::size_t ExpirationManager::TakePrunable(std::vector<storage::Op>& ops) {
   std::scoped_lock lock(log_mu_);
-  if (log_pruning_ || !log_prunable_) return 0;
+  if (log_pruning_) return 0;
   std::size_t n = 0;
   while (n < kPruneBatch && n < log_states_.size() && log_states_[n] == kLogDead) ++n;
   // A batch at a time: a lone dead record is left for a fuller batch.
@@ -254,7 +253,7 @@ Status ExpirationManager::CompactIndex() {
     std::size_t n = 0;
     {
       std::scoped_lock lock(log_mu_);
-      if (log_pruning_ || !log_prunable_) break;
+      if (log_pruning_) break;
       while (n < kMaxFoldPerTransact && n < log_states_.size() && log_states_[n] == kLogDead) {
         ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + n), {}});
         ++n;

@@ -426,10 +426,6 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     std::scoped_lock lock(BucketMutex(b));
     ResolvePending(b, {});
   }
-  if (status.ok() && !Stopping()) {
-    std::scoped_lock lock(log_mu_);
-    log_prunable_ = true;
-  }
   if (!status.ok())
     spdlog::error("expiration: loading the lease index failed: {}", status.ToString());
   {

@@ -213,8 +213,8 @@ class ExpirationManager {
   void SetLogStates(std::span<const std::uint64_t> seqs, LogState state);
   std::uint64_t NextSeq();
   // Appends deletions of the oldest dead log records to ops (none while
-  // another write is deleting, or before the load resolved every record);
-  // how many. FinishPrune(n, committed) after the transaction.
+  // another write is deleting; a live or pending record stops them); how
+  // many. FinishPrune(n, committed) after the transaction.
   std::size_t TakePrunable(std::vector<storage::Op>& ops);
   void FinishPrune(std::size_t n, bool committed);
   // Pending records of the bucket for `key` become dead (a renewal or a
@@ -270,7 +270,6 @@ class ExpirationManager {
   std::uint64_t log_base_ = 1;
   bool log_pruning_ = false;          // a write is deleting the front...
   std::uint64_t log_prune_base_ = 0;  // ...from this seq on
-  bool log_prunable_ = false;         // the loader has resolved every record
   std::atomic<std::uint64_t> next_seq_{1};
 
   std::atomic<bool> loaded_{false};
