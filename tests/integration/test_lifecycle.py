@@ -8,6 +8,8 @@ import os
 import random
 import shutil
 import tempfile
+import threading
+import time
 import unittest
 
 import harness
@@ -183,6 +185,69 @@ class LifecycleTest(unittest.TestCase):
             # The binding is stored with the token: it holds after a restart.
             self.start()
             self.unseal(init["keys"])
+
+    def accessors(self, root):
+        code, body, _ = self.server.request("LIST", "/v1/auth/token/accessors", token=root)
+        self.assertEqual(code, 200, body)
+        return set(body["data"]["keys"])
+
+    def test_short_tokens_created_until_a_kill9_all_expire_after_the_restart(self):
+        # Each token's lease is indexed in the same transaction as the token:
+        # after a crash, every token that was acknowledged (and any that
+        # committed without an answer) must still expire on time.
+        ttl = 8
+        s = self.start()
+        code, init, _ = s.request("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        self.assertEqual(code, 200, init)
+        self.unseal(init["keys"])
+        root = init["root_token"]
+        before = self.accessors(root)
+        acked = []  # (accessor, monotonic time of the answer)
+        stop = threading.Event()
+
+        def create():
+            host, port = s.addr.rsplit("/", 1)[1].split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            body = json.dumps({"ttl": "%ds" % ttl, "policies": ["default"]})
+            while not stop.is_set():
+                try:
+                    conn.request("POST", "/v1/auth/token/create", body=body,
+                                 headers={"X-Vault-Token": root})
+                    resp = conn.getresponse()
+                    raw = resp.read()
+                except (OSError, http.client.HTTPException):
+                    return  # the server is gone
+                if resp.status == 200:
+                    acked.append((json.loads(raw)["auth"]["accessor"], time.monotonic()))
+
+        threads = [threading.Thread(target=create) for _ in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        s.kill9()
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreater(len(acked), 100)
+
+        self.server = None
+        s = self.start()
+        self.unseal(init["keys"])
+        now = time.monotonic()
+        alive = self.accessors(root)
+        # Every acknowledged token still well inside its TTL is there.
+        young = {a for a, at in acked if at + ttl > now + 2}
+        self.assertTrue(young, "the restart took longer than the TTL")
+        self.assertEqual(young - alive, set())
+        # And every token expires: none is left once the last TTL is over
+        # (the expiry revokes at most 500 a second).
+        deadline = max(at for _, at in acked) + ttl + 60
+        while time.monotonic() < deadline:
+            left = self.accessors(root) - before
+            if not left:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.accessors(root) - before, set())
 
 
 if __name__ == "__main__":
