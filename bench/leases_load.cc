@@ -3,9 +3,11 @@
 //
 //   leases_load populate DIR [N=1000000] [J=0]
 //                                          writes N leases (bodies + index),
-//                                          the last J of them as journal
-//                                          records (the uncompacted worst case
-//                                          is 7 per bucket: J=28672)
+//                                          the last J of them as index log
+//                                          records not folded yet (the log
+//                                          holds about Options::log_fold_span
+//                                          = 32,768 of them under a steady
+//                                          stream of new leases)
 //   leases_load load DIR                   Load() + WaitForLoad(), prints
 //                                          time, RSS before/after, index size
 // Two processes, so the populate phase's allocations don't hide the load's
@@ -27,14 +29,17 @@ namespace {
 
 using namespace coffer;
 
-long RssKiB() {
+// A line of /proc/self/status in KiB ("VmRSS:", "RssAnon:", "RssFile:").
+long StatusKiB(std::string_view field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
+
+long RssKiB() { return StatusKiB("VmRSS:"); }
 
 class NullRevoker : public expiration::Revoker {
  public:
@@ -63,6 +68,7 @@ int Populate(const std::string& dir, long n, long journaled) {
                                .count();
   std::vector<std::vector<expiration::IndexRecord>> buckets(expiration::kIndexBuckets);
   std::vector<storage::Op> ops;
+  long seq = 0;
   auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < n; ++i) {
     expiration::Lease l;
@@ -75,7 +81,7 @@ int Populate(const std::string& dir, long n, long journaled) {
     l.ttl = l.expire_time - now;
     auto key = expiration::KeyOf(l.id);
     if (i >= n - journaled) {
-      ops.push_back({storage::Op::Kind::kPut, expiration::JournalKey(key),
+      ops.push_back({storage::Op::Kind::kPut, expiration::LogKey(static_cast<std::uint64_t>(++seq)),
                      expiration::EncodeRecord({key, l.expire_time, l.id})});
     } else {
       buckets[expiration::BucketOf(key)].push_back({key, l.expire_time, l.id});
@@ -128,6 +134,8 @@ int Load(const std::string& dir) {
   if (Status s = m.WaitForLoad(); !s.ok()) return Fail("load", s);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   long rss_after = RssKiB();
+  const long anon = StatusKiB("RssAnon:");
+  const long file = StatusKiB("RssFile:");
   std::size_t n = m.IndexSize();
   std::printf("leases: %zu\nLoad() returned after %.3f s; index complete after %.3f s\n", n, first,
               secs);
@@ -136,6 +144,7 @@ int Load(const std::string& dir) {
       rss_after,
       n ? (static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(n)) : 0.0,
       n ? static_cast<double>(m.IndexBytes()) / static_cast<double>(n) : 0.0);
+  std::printf("RSS after: %ld KiB anonymous, %ld KiB of mapped files\n", anon, file);
   m.Stop();
   return 0;
 }

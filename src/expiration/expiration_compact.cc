@@ -68,28 +68,43 @@ void ExpirationManager::ClearJournal() {
     std::vector<PendingLog>().swap(pending_[b]);
   }
   std::scoped_lock lock(log_mu_);
-  log_states_.clear();
+  log_slots_.clear();
   log_base_ = next_seq_.load();
   log_pruning_ = false;
 }
 
 // ---- the log ---------------------------------------------------------------
 
-std::uint64_t ExpirationManager::AllocSeq() {
+std::uint64_t ExpirationManager::AllocSeq(std::size_t bucket) {
   std::scoped_lock lock(log_mu_);
-  const std::uint64_t seq = log_base_ + log_states_.size();
-  log_states_.push_back(kLogWriting);
+  const std::uint64_t seq = log_base_ + log_slots_.size();
+  log_slots_.push_back({kLogWriting, static_cast<std::uint16_t>(bucket)});
   next_seq_ = seq + 1;
   return seq;
 }
 
 std::uint64_t ExpirationManager::NextSeq() { return next_seq_.load(); }
 
+std::optional<std::size_t> ExpirationManager::OverAgeBucket() {
+  std::scoped_lock lock(log_mu_);
+  // Past the dead front (at most a batch or so: it is deleted as it grows).
+  for (std::size_t i = 0; i < log_slots_.size(); ++i) {
+    const LogSlot& slot = log_slots_[i];
+    if (slot.state == kLogDead) continue;
+    if (slot.state != kLogLive) return std::nullopt;  // still writing, or pending
+    if (log_base_ + log_slots_.size() - (log_base_ + i) <= options_.log_fold_span) {
+      return std::nullopt;
+    }
+    return slot.bucket;
+  }
+  return std::nullopt;
+}
+
 void ExpirationManager::SetLogStates(std::span<const std::uint64_t> seqs, LogState state) {
   std::scoped_lock lock(log_mu_);
   for (std::uint64_t seq : seqs) {
-    if (seq >= log_base_ && seq - log_base_ < log_states_.size()) {
-      log_states_[seq - log_base_] = state;
+    if (seq >= log_base_ && seq - log_base_ < log_slots_.size()) {
+      log_slots_[seq - log_base_].state = state;
     }
   }
 }
@@ -103,9 +118,9 @@ std::size_t ExpirationManager::TakePrunable(std::vector<storage::Op>& ops) {
   std::scoped_lock lock(log_mu_);
   if (log_pruning_) return 0;
   std::size_t n = 0;
-  while (n < kPruneBatch && n < log_states_.size() && log_states_[n] == kLogDead) ++n;
+  while (n < kPruneBatch && n < log_slots_.size() && log_slots_[n].state == kLogDead) ++n;
   // A batch at a time: a lone dead record is left for a fuller batch.
-  if (n < kPruneBatch && n < log_states_.size()) return 0;
+  if (n < kPruneBatch && n < log_slots_.size()) return 0;
   for (std::size_t i = 0; i < n; ++i) {
     ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + i), {}});
   }
@@ -122,8 +137,8 @@ void ExpirationManager::FinishPrune(std::size_t n, bool committed) {
   log_pruning_ = false;
   // Not committed: still dead, a later write deletes them. A different
   // base: Stop() or Load() started the log over meanwhile.
-  if (!committed || log_base_ != log_prune_base_ || log_states_.size() < n) return;
-  log_states_.erase(log_states_.begin(), log_states_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (!committed || log_base_ != log_prune_base_ || log_slots_.size() < n) return;
+  log_slots_.erase(log_slots_.begin(), log_slots_.begin() + static_cast<std::ptrdiff_t>(n));
   log_base_ += n;
 }
 
@@ -254,7 +269,7 @@ Status ExpirationManager::CompactIndex() {
     {
       std::scoped_lock lock(log_mu_);
       if (log_pruning_) break;
-      while (n < kMaxFoldPerTransact && n < log_states_.size() && log_states_[n] == kLogDead) {
+      while (n < kMaxFoldPerTransact && n < log_slots_.size() && log_slots_[n].state == kLogDead) {
         ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + n), {}});
         ++n;
       }

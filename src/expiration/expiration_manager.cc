@@ -110,12 +110,29 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
     if (!s.ok()) spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
     fold = s.ok();
   }
+  // The log's oldest live record, once past the span, folds its bucket too,
+  // whatever bucket this write is for: a bucket may see no write for long,
+  // and its record would keep the log from being deleted behind it.
+  std::unique_lock<std::mutex> other_lock;
+  std::size_t other = OverAgeBucket().value_or(bucket);  // `bucket`: none
+  std::vector<LeaseKey> other_folded;
+  std::vector<std::uint64_t> other_seqs;
+  if (other != bucket) {
+    std::mutex& m = BucketMutex(other);
+    const bool held = lock.owns_lock() && lock.mutex() == &m;
+    if (!held) other_lock = std::unique_lock(m, std::try_to_lock);
+    // Whoever holds the lock may fold it; else a later write will.
+    if ((!held && !other_lock.owns_lock()) ||
+        !FoldOps(other, nullptr, ops, &other_folded, &other_seqs).ok()) {
+      other = bucket;
+    }
+  }
   // A new lease that is folded needs no log record: no older one exists.
   // A renewal's is written even then, so that its lease's newest log record
   // is never older than its bucket's (see index_format.h).
   std::uint64_t seq = 0;
   if (!fold || !is_new) {
-    seq = AllocSeq();
+    seq = AllocSeq(bucket);
     ops.push_back({storage::Op::Kind::kPut, LogKey(seq), EncodeRecord(record)});
   }
   // The old journal's record of a lease stored by an earlier version, which
@@ -131,6 +148,11 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   // Before the expiry index learns of the lease, so that its revocation
   // finds it here.
   if (!is_new) DropPending(bucket, key);
+  if (other != bucket) {
+    for (std::uint64_t s : JournalForget(other, other_folded)) other_seqs.push_back(s);
+    SetLogStates(other_seqs, kLogDead);
+  }
+  if (other_lock.owns_lock()) other_lock.unlock();
   if (fold) {
     folded_seqs.push_back(seq);  // a renewal's own (0 is no seq: ignored)
     for (std::uint64_t s : JournalForget(bucket, folded)) folded_seqs.push_back(s);
@@ -178,7 +200,7 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
     }
     // Older log records of the lease may still be stored: the deletion goes
     // after them, so that the load does not bring the lease back.
-    const std::uint64_t seq = AllocSeq();
+    const std::uint64_t seq = AllocSeq(bucket);
     ops.push_back({storage::Op::Kind::kPut, LogKey(seq), EncodeRecord(IndexRecord{key, 0, {}})});
     const std::size_t pruned = TakePrunable(ops);
     Status status = view_.Transact({}, ops);
@@ -289,7 +311,7 @@ Status ExpirationManager::ReadLog() {
   }
   {
     std::scoped_lock lock(log_mu_);
-    log_states_.clear();
+    log_slots_.clear();
     if (lowest > highest) return Status::Ok();
     // Seqs are dense (deleted oldest first); a span no process could have
     // written is damage, not a log to keep a state per seq for.
@@ -300,9 +322,12 @@ Status ExpirationManager::ReadLog() {
     log_base_ = lowest;
     // Seqs between stored records were never stored, or deleted; corrupt
     // records are left so too: dead.
-    log_states_.assign(highest - lowest + 1, kLogDead);
+    log_slots_.assign(highest - lowest + 1, LogSlot{kLogDead, 0});
     next_seq_ = highest + 1;
-    for (std::size_t i : pending) log_states_[records[i].seq - log_base_] = kLogPending;
+    for (std::size_t i : pending) {
+      log_slots_[records[i].seq - log_base_] = {
+          kLogPending, static_cast<std::uint16_t>(BucketOf(records[i].record.key))};
+    }
   }
   for (std::size_t i : pending) {
     const std::size_t bucket = BucketOf(records[i].record.key);
