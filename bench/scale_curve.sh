@@ -58,7 +58,12 @@ bench_scale_curve() {
 
     dir="$WORK/curve-leases-$n"
     mkdir -p "$dir"
-    timeout 1800 "$LEASES_LOAD" populate "$dir" "$n" >/dev/null || die "leases_load populate $n failed"
+    # The newest leases as index log records not folded yet: the log's
+    # length under a steady stream of new leases (~36,000 at the default
+    # span), the most unseal reads one key at a time.
+    local logged=$((n < 36000 ? n : 36000))
+    timeout 1800 "$LEASES_LOAD" populate "$dir" "$n" "$logged" >/dev/null ||
+      die "leases_load populate $n failed"
     out="$(timeout 600 "$LEASES_LOAD" load "$dir")" || die "leases_load load $n failed"
     rm -rf "$dir"
     local lease_s lease_b
@@ -70,7 +75,7 @@ bench_scale_curve() {
     if [ "$n" -ge 1000000 ]; then
       goal="unseal ≤ 2 s: $(verdict "$lease_s" '<=' 2); ≤ 200 B: $(verdict "$lease_b" '<=' 200)"
     fi
-    add_row "scale_curve: $n leases" "unseal until all are expirable, s / RSS bytes per lease" \
+    add_row "scale_curve: $n leases ($logged in the index log)" "unseal until all are expirable, s / RSS bytes per lease" \
       "$lease_s / $lease_b" "$base_lease_s / $base_lease_b" "" "$goal"
   done
 }

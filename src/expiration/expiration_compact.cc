@@ -92,9 +92,8 @@ std::optional<std::size_t> ExpirationManager::OverAgeBucket() {
     const LogSlot& slot = log_slots_[i];
     if (slot.state == kLogDead) continue;
     if (slot.state != kLogLive) return std::nullopt;  // still writing, or pending
-    if (log_base_ + log_slots_.size() - (log_base_ + i) <= options_.log_fold_span) {
-      return std::nullopt;
-    }
+    // Its age: how many seqs were handed out after it.
+    if (log_slots_.size() - i <= options_.log_fold_span) return std::nullopt;
     return slot.bucket;
   }
   return std::nullopt;
