@@ -154,8 +154,7 @@ void ExpirationManager::DropPending(std::size_t bucket, const LeaseKey& key) {
 // ---- folding ---------------------------------------------------------------
 
 Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord* record,
-                                  std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded,
-                                  std::vector<std::uint64_t>* folded_seqs) {
+                                  std::vector<storage::Op>& ops, std::vector<LeaseKey>* folded) {
   std::vector<JournalEntry> known;
   {
     std::scoped_lock lock(journal_mu_[bucket % kBucketStripes]);
@@ -170,15 +169,12 @@ Status ExpirationManager::FoldOps(std::size_t bucket, const IndexRecord* record,
   if (record != nullptr) TRY(UpsertRecord(value, *record));
   folded->clear();
   folded->reserve(known.size() + 1);
-  folded_seqs->clear();
   for (const auto& e : known) {
     // A record of the old journal goes with the fold; a log record stays
     // until the log's front reaches it.
     // (A renewal's own old-journal record is deleted by the renewal.)
     if (e.seq == 0 && (record == nullptr || !(e.record.key == record->key))) {
       ops.push_back({storage::Op::Kind::kDelete, JournalKey(e.record.key), {}});
-    } else {
-      folded_seqs->push_back(e.seq);
     }
     folded->push_back(e.record.key);
   }
@@ -195,11 +191,9 @@ Status ExpirationManager::FoldKnown(std::size_t bucket) {
   if (JournalStats(bucket).first == 0) return Status::Ok();
   std::vector<storage::Op> ops;
   std::vector<LeaseKey> folded;
-  std::vector<std::uint64_t> folded_seqs;
-  TRY(FoldOps(bucket, nullptr, ops, &folded, &folded_seqs));
+  TRY(FoldOps(bucket, nullptr, ops, &folded));
   TRY(view_.Transact({}, ops));
-  JournalForget(bucket, folded);
-  SetLogStates(folded_seqs, kLogDead);
+  SetLogStates(JournalForget(bucket, folded), kLogDead);
   return Status::Ok();
 }
 

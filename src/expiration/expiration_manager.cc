@@ -101,10 +101,9 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
     (void)lock.try_lock();
   }
   std::vector<LeaseKey> folded;
-  std::vector<std::uint64_t> folded_seqs;
   bool fold = false;
   if (full && lock.owns_lock()) {
-    Status s = FoldOps(bucket, &record, ops, &folded, &folded_seqs);
+    Status s = FoldOps(bucket, &record, ops, &folded);
     // A bucket that cannot be read or edited is left as it is; the lease
     // is logged and stays whole.
     if (!s.ok()) spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
@@ -116,14 +115,12 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   std::unique_lock<std::mutex> other_lock;
   std::size_t other = OverAgeBucket().value_or(bucket);  // `bucket`: none
   std::vector<LeaseKey> other_folded;
-  std::vector<std::uint64_t> other_seqs;
   if (other != bucket) {
     std::mutex& m = BucketMutex(other);
     const bool held = lock.owns_lock() && lock.mutex() == &m;
     if (!held) other_lock = std::unique_lock(m, std::try_to_lock);
     // Whoever holds the lock may fold it; else a later write will.
-    if ((!held && !other_lock.owns_lock()) ||
-        !FoldOps(other, nullptr, ops, &other_folded, &other_seqs).ok()) {
+    if ((!held && !other_lock.owns_lock()) || !FoldOps(other, nullptr, ops, &other_folded).ok()) {
       other = bucket;
     }
   }
@@ -149,14 +146,13 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   // finds it here.
   if (!is_new) DropPending(bucket, key);
   if (other != bucket) {
-    for (std::uint64_t s : JournalForget(other, other_folded)) other_seqs.push_back(s);
-    SetLogStates(other_seqs, kLogDead);
+    SetLogStates(JournalForget(other, other_folded), kLogDead);
   }
   if (other_lock.owns_lock()) other_lock.unlock();
   if (fold) {
-    folded_seqs.push_back(seq);  // a renewal's own (0 is no seq: ignored)
-    for (std::uint64_t s : JournalForget(bucket, folded)) folded_seqs.push_back(s);
-    SetLogStates(folded_seqs, kLogDead);
+    std::vector<std::uint64_t> dead = JournalForget(bucket, folded);
+    dead.push_back(seq);  // a renewal's own (0 is no seq: ignored)
+    SetLogStates(dead, kLogDead);
   } else {
     const std::uint64_t replaced = JournalUpsert(bucket, JournalEntry{std::move(record), seq});
     SetLogState(seq, kLogLive);

@@ -189,10 +189,11 @@ class ExpirationManager {
   // new lease's, or a renewal's) into the bucket, appended to ops; the
   // caller holds the bucket's lock. The folded keys, `record`'s included, in
   // *folded. An error leaves ops as they were: the caller journals its
-  // record instead.
-  // The log records it folded (now dead) in *folded_seqs.
+  // record instead. Once the fold commits, JournalForget(bucket, *folded)
+  // gives the log records it made dead (the lock held throughout, nothing
+  // replaced them).
   Status FoldOps(std::size_t bucket, const IndexRecord* record, std::vector<storage::Op>& ops,
-                 std::vector<LeaseKey>* folded, std::vector<std::uint64_t>* folded_seqs);
+                 std::vector<LeaseKey>* folded);
   // Folds the bucket's known live records (CompactIndex).
   Status FoldKnown(std::size_t bucket);
   // The in-memory copy of the live journal (see journal_).
