@@ -1,0 +1,246 @@
+#include "common/fiber.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <exception>
+#include <utility>
+#include <vector>
+
+// g++ says which sanitizer it builds for with __SANITIZE_*__, clang with
+// __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define COFFER_FIBER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COFFER_FIBER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define COFFER_FIBER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define COFFER_FIBER_TSAN 1
+#endif
+#endif
+#if defined(COFFER_FIBER_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(COFFER_FIBER_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace coffer {
+namespace {
+
+// A request's handler runs on these: the token store, the expiration
+// manager, the barrier and SQLite's writer queue, with JSON and fmt
+// buffers on the way (a few tens of KiB). Only touched pages take memory.
+#if defined(COFFER_FIBER_ASAN) || defined(COFFER_FIBER_TSAN)
+constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+#else
+constexpr std::size_t kStackBytes = std::size_t{256} << 10;
+#endif
+constexpr std::size_t kKeptStacks = 64;  // per thread, for reuse
+
+struct Stack {
+  void* map = nullptr;  // the mapping: a guard page, then the stack
+  std::size_t map_bytes = 0;
+  char* lo() const {
+    return static_cast<char*>(map) + static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  }
+  std::size_t size() const { return map_bytes - static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+};
+
+struct StackPool {
+  std::vector<Stack> kept;
+  ~StackPool() {
+    for (const Stack& s : kept) munmap(s.map, s.map_bytes);
+  }
+};
+thread_local StackPool stack_pool;
+
+bool AllocateStack(Stack* out) {
+  if (!stack_pool.kept.empty()) {
+    *out = stack_pool.kept.back();
+    stack_pool.kept.pop_back();
+    return true;
+  }
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t bytes = kStackBytes + page;
+  void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (map == MAP_FAILED) return false;
+  // An overflow faults on the guard page instead of writing over a
+  // neighbour; and what a handler left on its stack stays out of core dumps
+  // (which the server turns off anyway).
+  if (mprotect(map, page, PROT_NONE) != 0) {
+    munmap(map, bytes);
+    return false;
+  }
+  (void)madvise(map, bytes, MADV_DONTDUMP);
+  out->map = map;
+  out->map_bytes = bytes;
+  return true;
+}
+
+void ReleaseStack(const Stack& s) {
+  if (stack_pool.kept.size() < kKeptStacks) {
+    stack_pool.kept.push_back(s);
+  } else {
+    munmap(s.map, s.map_bytes);
+  }
+}
+
+}  // namespace
+
+struct Fiber::Impl {
+  Impl() : handle(this) {}
+
+  Fiber handle;
+  Post post;
+  std::function<void()> fn;
+  Stack stack;
+  ucontext_t context{};  // the fiber's, while it is not running
+  ucontext_t caller{};   // the loop's that resumed it, while it runs
+  bool suspendable = false;
+  bool finished = false;
+#if defined(COFFER_FIBER_ASAN)
+  void* fake_stack = nullptr;
+  const void* caller_bottom = nullptr;
+  std::size_t caller_size = 0;
+#endif
+#if defined(COFFER_FIBER_TSAN)
+  void* tsan_fiber = nullptr;
+  void* tsan_caller = nullptr;
+#endif
+};
+
+namespace {
+
+thread_local Fiber::Impl* current = nullptr;
+thread_local Fiber::Impl* starting = nullptr;
+
+}  // namespace
+
+// The switches, with what each sanitizer needs to know around them.
+struct FiberSwitch {
+  // On the loop's thread: runs the fiber until it suspends or finishes.
+  static void Resume(Fiber::Impl* f) {
+    Fiber::Impl* prev = current;
+    current = f;
+#if defined(COFFER_FIBER_ASAN)
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(&fake, f->stack.lo(), f->stack.size());
+#endif
+#if defined(COFFER_FIBER_TSAN)
+    f->tsan_caller = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(f->tsan_fiber, 0);
+#endif
+    swapcontext(&f->caller, &f->context);
+#if defined(COFFER_FIBER_ASAN)
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+    current = prev;
+    if (f->finished) {
+#if defined(COFFER_FIBER_TSAN)
+      __tsan_destroy_fiber(f->tsan_fiber);
+#endif
+      ReleaseStack(f->stack);
+      delete f;
+    }
+  }
+
+  // On the fiber: back to the loop that resumed it. Returns when resumed
+  // again (never, when `last`).
+  static void SwitchOut(Fiber::Impl* f, [[maybe_unused]] bool last) {
+#if defined(COFFER_FIBER_ASAN)
+    __sanitizer_start_switch_fiber(last ? nullptr : &f->fake_stack, f->caller_bottom,
+                                   f->caller_size);
+#endif
+#if defined(COFFER_FIBER_TSAN)
+    __tsan_switch_to_fiber(f->tsan_caller, 0);
+#endif
+    swapcontext(&f->context, &f->caller);
+    SwitchedIn(f);
+  }
+
+  static void SwitchedIn([[maybe_unused]] Fiber::Impl* f) {
+#if defined(COFFER_FIBER_ASAN)
+    __sanitizer_finish_switch_fiber(f->fake_stack, &f->caller_bottom, &f->caller_size);
+#endif
+  }
+
+  static void Entry() {
+    Fiber::Impl* f = starting;
+    starting = nullptr;
+    SwitchedIn(f);
+    try {
+      f->fn();
+    } catch (const std::exception& e) {
+      spdlog::error("fiber: uncaught exception: {}", e.what());
+    } catch (...) {
+      spdlog::error("fiber: uncaught exception");
+    }
+    f->fn = nullptr;  // its captures go now, on this stack
+    f->finished = true;
+    SwitchOut(f, /*last=*/true);
+    std::terminate();  // a finished fiber is never resumed
+  }
+};
+
+void Fiber::Start(Post post, std::function<void()> fn) {
+  auto* f = new Impl;
+  if (!AllocateStack(&f->stack) || getcontext(&f->context) != 0) {
+    // No memory for a stack: run on the thread, whose waits then block.
+    if (f->stack.map != nullptr) ReleaseStack(f->stack);
+    delete f;
+    fn();
+    return;
+  }
+  f->post = std::move(post);
+  f->fn = std::move(fn);
+  f->context.uc_stack.ss_sp = f->stack.lo();
+  f->context.uc_stack.ss_size = f->stack.size();
+  f->context.uc_link = nullptr;
+  makecontext(&f->context, &FiberSwitch::Entry, 0);
+#if defined(COFFER_FIBER_TSAN)
+  f->tsan_fiber = __tsan_create_fiber(0);
+#endif
+  starting = f;
+  FiberSwitch::Resume(f);
+}
+
+Fiber* Fiber::Suspendable() {
+  Impl* f = current;
+  return f != nullptr && f->suspendable ? &f->handle : nullptr;
+}
+
+void Fiber::Suspend() { FiberSwitch::SwitchOut(impl_, /*last=*/false); }
+
+void Fiber::Wake() {
+  Impl* f = impl_;
+  if (!f->post([f] { FiberSwitch::Resume(f); })) {
+    // Only after the server stopped its loops, which it does once no
+    // request is in flight or its shutdown timeout passed.
+    spdlog::error("fiber: the loop of a waiting request is gone; the request is abandoned");
+  }
+}
+
+SuspendScope::SuspendScope() : saved_(current != nullptr && current->suspendable) {
+  if (current != nullptr) current->suspendable = true;
+}
+SuspendScope::~SuspendScope() {
+  if (current != nullptr) current->suspendable = saved_;
+}
+
+NoSuspend::NoSuspend() : saved_(current != nullptr && current->suspendable) {
+  if (current != nullptr) current->suspendable = false;
+}
+NoSuspend::~NoSuspend() {
+  if (current != nullptr) current->suspendable = saved_;
+}
+
+}  // namespace coffer

@@ -1,0 +1,157 @@
+#include "common/fiber.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace coffer {
+namespace {
+
+// A minimal event loop: what other threads post runs on the thread that
+// calls RunUntil, in order.
+class Loop {
+ public:
+  Fiber::Post Poster() {
+    return [this](std::function<void()> fn) {
+      std::scoped_lock lock(mu_);
+      queue_.push_back(std::move(fn));
+      cv_.notify_one();
+      return true;
+    };
+  }
+
+  // Runs posted work until `done()` holds; false after 10 s without it.
+  bool RunUntil(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        if (!cv_.wait_until(lock, deadline, [this] { return !queue_.empty(); })) return false;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+};
+
+TEST(FiberTest, RunsToTheEndAtOnceWhenNothingSuspendsIt) {
+  Loop loop;
+  bool ran = false;
+  Fiber::Start(loop.Poster(), [&] {
+    EXPECT_EQ(Fiber::Suspendable(), nullptr);  // not inside a SuspendScope
+    ran = true;
+  });
+  EXPECT_TRUE(ran);
+}
+
+TEST(FiberTest, OnlyASuspendScopeOnAFiberMakesItSuspendable) {
+  EXPECT_EQ(Fiber::Suspendable(), nullptr);
+  {
+    SuspendScope scope;  // on a plain thread: nothing to suspend
+    EXPECT_EQ(Fiber::Suspendable(), nullptr);
+  }
+  Loop loop;
+  bool checked = false;
+  Fiber::Start(loop.Poster(), [&] {
+    EXPECT_EQ(Fiber::Suspendable(), nullptr);
+    {
+      SuspendScope scope;
+      EXPECT_NE(Fiber::Suspendable(), nullptr);
+      {
+        NoSuspend holding_a_lock;
+        EXPECT_EQ(Fiber::Suspendable(), nullptr);
+        SuspendScope inner;  // a callee's scope inside NoSuspend
+        EXPECT_NE(Fiber::Suspendable(), nullptr);
+      }
+      EXPECT_NE(Fiber::Suspendable(), nullptr);
+    }
+    EXPECT_EQ(Fiber::Suspendable(), nullptr);
+    checked = true;
+  });
+  EXPECT_TRUE(checked);
+}
+
+TEST(FiberTest, ASuspendedFiberFreesTheThreadAndResumesWhereItStopped) {
+  Loop loop;
+  Fiber* waiting = nullptr;
+  std::string trace;
+  Fiber::Start(loop.Poster(), [&] {
+    std::string local = "kept on the fiber's stack";
+    trace += "a";
+    SuspendScope scope;
+    waiting = Fiber::Suspendable();
+    waiting->Suspend();
+    trace += "c";
+    EXPECT_EQ(local, "kept on the fiber's stack");
+  });
+  trace += "b";  // Start returned while the fiber waits
+  ASSERT_NE(waiting, nullptr);
+  std::thread waker([&] { waiting->Wake(); });
+  EXPECT_TRUE(loop.RunUntil([&] { return trace.size() == 3; }));
+  waker.join();
+  EXPECT_EQ(trace, "abc");
+}
+
+TEST(FiberTest, AWakeBeforeTheSuspendIsNotLost) {
+  Loop loop;
+  bool finished = false;
+  Fiber::Start(loop.Poster(), [&] {
+    SuspendScope scope;
+    Fiber* self = Fiber::Suspendable();
+    std::thread waker([self] { self->Wake(); });
+    waker.join();  // the wake is posted before this fiber suspends
+    self->Suspend();
+    finished = true;
+  });
+  EXPECT_FALSE(finished);
+  EXPECT_TRUE(loop.RunUntil([&] { return finished; }));
+}
+
+TEST(FiberTest, ManyFibersWaitAtOnceAndEachResumesInAnyOrder) {
+  Loop loop;
+  constexpr int kFibers = 200;
+  std::vector<Fiber*> waiting(kFibers, nullptr);
+  std::vector<int> result(kFibers, -1);
+  int finished = 0;
+  for (int i = 0; i < kFibers; ++i) {
+    Fiber::Start(loop.Poster(), [&, i] {
+      const int mine = i * 7;  // on this fiber's own stack
+      SuspendScope scope;
+      waiting[i] = Fiber::Suspendable();
+      waiting[i]->Suspend();
+      waiting[i]->Suspend();  // twice: each Suspend takes its own Wake
+      result[i] = mine;
+      ++finished;
+    });
+  }
+  EXPECT_EQ(finished, 0);
+  // Two wakes each, back to back, from another thread, last fiber first:
+  // each resumption the loop runs takes the fiber to its next Suspend.
+  std::thread waker([&] {
+    for (int round = 0; round < 2; ++round) {
+      for (int i = kFibers - 1; i >= 0; --i) waiting[i]->Wake();
+    }
+  });
+  waker.join();
+  EXPECT_TRUE(loop.RunUntil([&] { return finished == kFibers; }));
+  for (int i = 0; i < kFibers; ++i) EXPECT_EQ(result[i], i * 7);
+}
+
+}  // namespace
+}  // namespace coffer
