@@ -5,13 +5,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/fiber.h"
 #include "storage/temp_dir.h"
 
 namespace coffer::storage {
@@ -195,6 +199,67 @@ TEST(LocalBackendTest, ConcurrentWritersShareCommits) {
   EXPECT_GT(batches, 0u);
   EXPECT_LT(batches, static_cast<std::uint64_t>(kThreads * kWrites));
   EXPECT_EQ(b->List("").value().size(), static_cast<std::size_t>(kThreads));
+}
+
+// Writers on fibers (common/fiber.h), inside a SuspendScope, all started on
+// one thread: each wait for the commit suspends its fiber, so the thread
+// queues all of them, and they share one commit; the committer's wakes
+// resume them on that thread.
+TEST(LocalBackendTest, WritersOnSuspendableFibersWaitWithoutHoldingTheirThread) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  constexpr int kFibers = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> posted;  // guarded by mu
+  Fiber::Post post = [&](std::function<void()> fn) {
+    std::scoped_lock lock(mu);
+    posted.push_back(std::move(fn));
+    cv.notify_one();
+    return true;
+  };
+  std::vector<Status> results(kFibers, Internal("not written"));
+  std::atomic<int> started{0};
+  int finished = 0;  // the loop thread's
+  bool all_done = false;
+  b->PauseCommitsForTesting();
+  const std::uint64_t before = b->CommitBatches();
+  std::thread loop([&] {
+    for (int i = 0; i < kFibers; ++i) {
+      Fiber::Start(post, [&, i] {
+        SuspendScope suspendable;
+        results[i] = b->Put("f/" + std::to_string(i), "v");
+        ++finished;
+      });
+      ++started;  // Start returned: the fiber waits suspended
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (finished < kFibers) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu);
+        if (!cv.wait_until(lock, deadline, [&] { return !posted.empty(); })) break;
+        fn = std::move(posted.front());
+        posted.pop_front();
+      }
+      fn();
+    }
+    std::scoped_lock lock(mu);
+    all_done = finished == kFibers;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (started.load() < kFibers && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(started.load(), kFibers) << "a write held its thread until its commit";
+  EXPECT_EQ(b->PendingWritesForTesting(), static_cast<std::size_t>(kFibers));
+  b->ResumeCommitsForTesting();
+  loop.join();
+  EXPECT_TRUE(all_done);
+  EXPECT_EQ(b->CommitBatches() - before, 1u);
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(b->List("f/").value().size(), static_cast<std::size_t>(kFibers));
 }
 
 TEST(LocalBackendTest, OneBatchIsolatesAFailedCompare) {

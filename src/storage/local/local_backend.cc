@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/fiber.h"
 #include "storage/list_util.h"
 #include "storage/local/sqlite_util.h"
 
@@ -93,6 +94,9 @@ struct LocalBackend::Request {
   std::span<const Compare> compares;
   std::span<const Op> ops;
   Status result;
+  // The waiter's fiber, when it waits suspended (common/fiber.h) rather
+  // than on `cv`.
+  Fiber* fiber = nullptr;
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;  // guarded by mu
@@ -103,7 +107,15 @@ struct LocalBackend::Request {
   }
   // Notifies while holding the lock: once the waiter can see `done` it may
   // return and destroy this request, so nothing may touch it after unlock.
+  // A suspended waiter reads `result` only after its loop resumed it, which
+  // the wake's post orders after this write; after Wake nothing here may be
+  // touched either.
   void Finish(Status status) {
+    if (fiber != nullptr) {
+      result = std::move(status);
+      fiber->Wake();
+      return;
+    }
     std::scoped_lock lock(mu);
     result = std::move(status);
     done = true;
@@ -350,13 +362,20 @@ Status LocalBackend::Transact(std::span<const Compare> compares, std::span<const
 }
 
 Status LocalBackend::Enqueue(Request& request) {
+  // On a fiber that may be suspended, the wait for the commit frees the
+  // thread (an I/O thread) for other requests.
+  request.fiber = Fiber::Suspendable();
   {
     std::scoped_lock lock(queue_mu_);
     if (stopping_) return Closed();
     queue_.push_back(&request);
   }
   queue_cv_.notify_one();
-  request.Wait();
+  if (request.fiber != nullptr) {
+    request.fiber->Suspend();
+  } else {
+    request.Wait();
+  }
   return std::move(request.result);
 }
 
