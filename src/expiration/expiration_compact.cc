@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 #include "expiration/expiration_manager.h"
 
@@ -194,6 +196,74 @@ Status ExpirationManager::FoldKnown(std::size_t bucket) {
   TRY(FoldOps(bucket, nullptr, ops, &folded));
   TRY(view_.Transact({}, ops));
   SetLogStates(JournalForget(bucket, folded), kLogDead);
+  return Status::Ok();
+}
+
+void ExpirationManager::WantFold(std::size_t bucket) {
+  {
+    std::scoped_lock lock(fold_mu_);
+    if (fold_stopping_ || fold_queued_[bucket]) return;
+    fold_queued_[bucket] = true;
+    fold_wanted_.push_back(bucket);
+  }
+  fold_cv_.notify_one();
+}
+
+void ExpirationManager::FoldLoop() {
+  std::vector<std::size_t> buckets;
+  for (;;) {
+    {
+      std::unique_lock lock(fold_mu_);
+      fold_cv_.wait(lock, [this] { return fold_stopping_ || !fold_wanted_.empty(); });
+      if (fold_stopping_) return;
+      const auto n = static_cast<std::ptrdiff_t>(std::min(fold_wanted_.size(), kFoldBatch));
+      buckets.assign(fold_wanted_.begin(), fold_wanted_.begin() + n);
+      fold_wanted_.erase(fold_wanted_.begin(), fold_wanted_.begin() + n);
+      // Wanted again from now on: a record added during this fold may
+      // fill its bucket again.
+      for (std::size_t b : buckets) fold_queued_[b] = false;
+    }
+    Status s = FoldBuckets(std::move(buckets));
+    buckets.clear();
+    if (!s.ok()) {
+      // Left as they are (each lease is in the log); later writes ask again.
+      spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
+      std::unique_lock lock(fold_mu_);
+      fold_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return fold_stopping_; });
+    }
+  }
+}
+
+Status ExpirationManager::FoldBuckets(std::vector<std::size_t> buckets) {
+  // Each lock stripe once, in ascending order: the only place that holds
+  // more than one bucket lock while waiting for another (Write only tries
+  // a second one).
+  std::sort(buckets.begin(), buckets.end(), [](std::size_t a, std::size_t b) {
+    return std::pair(a % kBucketStripes, a) < std::pair(b % kBucketStripes, b);
+  });
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (std::size_t b : buckets) {
+    std::mutex& m = BucketMutex(b);
+    if (locks.empty() || locks.back().mutex() != &m) locks.emplace_back(m);
+  }
+  std::vector<storage::Op> ops;
+  std::vector<std::pair<std::size_t, std::vector<LeaseKey>>> folded;
+  for (std::size_t b : buckets) {
+    if (JournalStats(b).first == 0) continue;  // folded since it was wanted
+    std::vector<LeaseKey> keys;
+    Status s = FoldOps(b, nullptr, ops, &keys);
+    if (!s.ok()) {
+      spdlog::warn("expiration: folding lease index bucket {} failed: {}", b, s.ToString());
+      continue;
+    }
+    folded.emplace_back(b, std::move(keys));
+  }
+  if (folded.empty()) return Status::Ok();
+  const std::size_t pruned = TakePrunable(ops);
+  Status status = view_.Transact({}, ops);
+  FinishPrune(pruned, status.ok());
+  TRY(status);
+  for (const auto& [b, keys] : folded) SetLogStates(JournalForget(b, keys), kLogDead);
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/fiber.h"
 #include "crypto/random.h"
 
 namespace coffer::expiration {
@@ -91,12 +92,20 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   // bucket's lock. A new lease's key is one no fold has seen: it takes the
   // lock only to fold, and leaves the fold to a later write when someone
   // else holds it.
+  //
+  // A new lease written on a fiber that may be suspended for the commit
+  // (common/fiber.h; a token created on an I/O thread) takes no bucket's
+  // lock: the folder thread folds for it (WantFold), as a suspended fiber
+  // must hold no lock its own thread could wait for.
+  const bool on_fiber = is_new && Fiber::Suspendable() != nullptr;
   std::unique_lock lock(BucketMutex(bucket), std::defer_lock);
   const auto [count, oldest] = JournalStats(bucket);
   const bool full = count + 1 >= options_.compact_threshold ||
                     (oldest != 0 && NextSeq() - oldest > options_.log_fold_span);
   if (!is_new) {
     lock.lock();
+  } else if (full && on_fiber) {
+    WantFold(bucket);
   } else if (full) {
     (void)lock.try_lock();
   }
@@ -115,7 +124,10 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   std::unique_lock<std::mutex> other_lock;
   std::size_t other = OverAgeBucket().value_or(bucket);  // `bucket`: none
   std::vector<LeaseKey> other_folded;
-  if (other != bucket) {
+  if (other != bucket && on_fiber) {
+    WantFold(other);
+    other = bucket;
+  } else if (other != bucket) {
     std::mutex& m = BucketMutex(other);
     const bool held = lock.owns_lock() && lock.mutex() == &m;
     if (!held) other_lock = std::unique_lock(m, std::try_to_lock);
@@ -136,6 +148,12 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
   // the loader may not have reached yet.
   if (!is_new) ops.push_back({storage::Op::Kind::kDelete, JournalKey(key), {}});
   const std::size_t pruned = TakePrunable(ops);
+  // A fiber waiting for this commit is never suspended holding a bucket's
+  // lock (a renewal's): a revocation on its I/O thread (a token's last use
+  // in an inline read) could block on that lock, and only that thread
+  // resumes the fiber.
+  std::optional<NoSuspend> holding_lock;
+  if (lock.owns_lock() || other_lock.owns_lock()) holding_lock.emplace();
   Status status = transact != nullptr ? (*transact)(ops) : view_.Transact({}, ops);
   FinishPrune(pruned, status.ok());
   if (!status.ok()) {
@@ -261,6 +279,11 @@ Status ExpirationManager::Load() {
         LoadIndex(std::move(buckets), std::move(journal));
       });
   if (options_.start_expiry_thread) expiry_ = std::thread([this] { ExpiryLoop(); });
+  {
+    std::scoped_lock lock(fold_mu_);
+    fold_stopping_ = false;
+  }
+  folder_ = std::thread([this] { FoldLoop(); });
   return Status::Ok();
 }
 
@@ -470,8 +493,16 @@ void ExpirationManager::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  {
+    std::scoped_lock lock(fold_mu_);
+    fold_stopping_ = true;
+    fold_wanted_.clear();
+    std::fill(fold_queued_.begin(), fold_queued_.end(), false);
+  }
+  fold_cv_.notify_all();
   if (loader_.joinable()) loader_.join();
   if (expiry_.joinable()) expiry_.join();
+  if (folder_.joinable()) folder_.join();
   ClearJournal();
   std::scoped_lock lock(mu_);
   index_.Clear();

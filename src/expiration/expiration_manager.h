@@ -196,6 +196,13 @@ class ExpirationManager {
                  std::vector<LeaseKey>* folded);
   // Folds the bucket's known live records (CompactIndex).
   Status FoldKnown(std::size_t bucket);
+  // Asks the folder thread to fold a bucket (for a writer that may not
+  // hold its lock); FoldLoop is that thread, folding up to kFoldBatch
+  // wanted buckets per transaction with FoldBuckets.
+  void WantFold(std::size_t bucket);
+  void FoldLoop();
+  Status FoldBuckets(std::vector<std::size_t> buckets);
+  static constexpr std::size_t kFoldBatch = 64;
   // The in-memory copy of the live journal (see journal_).
   struct JournalEntry {
     IndexRecord record;
@@ -285,9 +292,17 @@ class ExpirationManager {
   std::uint64_t log_prune_base_ = 0;  // ...from this seq on
   std::atomic<std::uint64_t> next_seq_{1};
 
+  // Buckets wanted folded (WantFold), each once.
+  std::mutex fold_mu_;
+  std::condition_variable fold_cv_;
+  std::vector<std::size_t> fold_wanted_;                              // guarded by fold_mu_
+  std::vector<bool> fold_queued_ = std::vector<bool>(kIndexBuckets);  // guarded by fold_mu_
+  bool fold_stopping_ = true;                                         // guarded by fold_mu_
+
   std::atomic<bool> loaded_{false};
   std::thread loader_;
   std::thread expiry_;
+  std::thread folder_;
 };
 
 }  // namespace coffer::expiration

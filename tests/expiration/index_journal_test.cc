@@ -10,11 +10,13 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/fiber.h"
 #include "expiration/expiration_manager.h"
 #include "storage/forwarding_backend.h"
 
@@ -58,6 +60,10 @@ class WatchingBackend : public storage::test_util::ForwardingBackend {
         folds = true;
       }
     }
+    if (folds) {
+      std::scoped_lock lock(fold_threads_mu);
+      fold_threads.insert(std::this_thread::get_id());
+    }
     // Runs before a fold's transaction applies (its reads are done).
     if (folds && during_fold) std::exchange(during_fold, nullptr)();
     return ForwardingBackend::Transact(compares, ops);
@@ -68,6 +74,8 @@ class WatchingBackend : public storage::test_util::ForwardingBackend {
   std::atomic<int> journal_lists{0};
   std::atomic<int> transactions{0};
   std::function<void()> during_fold;  // once
+  std::mutex fold_threads_mu;
+  std::set<std::thread::id> fold_threads;  // that committed a fold
 };
 
 Options Manual() {
@@ -470,6 +478,49 @@ TEST_F(IndexJournalTest, ARecordLeftBehindIsFoldedByAgeSoTheLogStaysShort) {
     ASSERT_LE(Count("log/"), 100u + 64u + 1u) << i;
   }
   RestartAndExpire(m, 502, 61s, 501, 540s);
+}
+
+// A token created on an I/O thread's fiber (common/fiber.h) may be
+// suspended for its commit, so it must hold no bucket lock then: its
+// writes fold nothing, and the folder thread folds the buckets they fill
+// or leave behind, in transactions of its own.
+TEST_F(IndexJournalTest, WritesOnASuspendableFiberLeaveTheirFoldsToTheFolderThread) {
+  Options o = Manual();
+  o.compact_threshold = 4;
+  o.log_fold_span = 100;
+  auto m = Start(o);
+  const std::string path = "auth/token/create";
+  int seed = 0;
+  std::string old;
+  Status written;
+  // This backend never suspends a fiber; nothing is posted.
+  Fiber::Start([](std::function<void()>) { return false; },
+               [&] {
+                 SuspendScope suspendable;
+                 old = TokenHmacInBucket(path, 5, seed);
+                 written = m->RegisterToken(old, path, 600s, true);
+                 for (int i = 0; i < 300 && written.ok(); ++i) {
+                   written = m->RegisterToken(TokenHmacInBucket(path, 6, seed), path, 60s, true);
+                 }
+               });
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  // Bucket 6 filled again and again; bucket 5's record fell past the span.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((!view_.Get(BucketStorageKey(5)).value().has_value() ||
+          !view_.Get(BucketStorageKey(6)).value().has_value()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(view_.Get(BucketStorageKey(5)).value().has_value());
+  EXPECT_TRUE(view_.Get(BucketStorageKey(6)).value().has_value());
+  {
+    std::scoped_lock lock(view_.fold_threads_mu);
+    EXPECT_FALSE(view_.fold_threads.empty());
+    EXPECT_FALSE(view_.fold_threads.contains(std::this_thread::get_id()))
+        << "a write on the fiber folded (holding a bucket's lock)";
+  }
+  EXPECT_EQ(IndexedExpiry(ExpirationManager::TokenLeaseId(path, old)), m->NowUnix() + 600);
+  RestartAndExpire(m, 301, 61s, 300, 540s);
 }
 
 TEST_F(IndexJournalTest, AStoreWithTheOldJournalLoadsAndMovesToTheLog) {
