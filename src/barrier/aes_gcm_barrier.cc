@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "barrier/ciphertext.h"
+#include "common/fiber.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "metrics/telemetry.h"
@@ -41,6 +42,7 @@ Result<bool> AesGcmBarrier::Initialized() {
 
 Status AesGcmBarrier::Initialize(const SecretBytes& root_key) {
   if (root_key.size() != kRootKeySize) return InvalidArgument("root key must be 32 bytes");
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   ASSIGN_OR_RETURN(bool initialized, Initialized());
   if (initialized) return AlreadyExists("barrier is already initialized");
@@ -61,6 +63,7 @@ Status AesGcmBarrier::Initialize(const SecretBytes& root_key) {
 
 Status AesGcmBarrier::Unseal(const SecretBytes& root_key) {
   if (root_key.size() != kRootKeySize) return InvalidArgument("root key must be 32 bytes");
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   if (keyring_.load() != nullptr) return Status::Ok();
   ASSIGN_OR_RETURN(auto entry, physical_.Get(kKeyringPath));
@@ -76,6 +79,7 @@ Status AesGcmBarrier::Unseal(const SecretBytes& root_key) {
 }
 
 void AesGcmBarrier::Seal() {
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return;
@@ -88,6 +92,7 @@ void AesGcmBarrier::Seal() {
 bool AesGcmBarrier::Sealed() const { return keyring_.load() == nullptr; }
 
 Status AesGcmBarrier::Rotate() {
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -110,6 +115,7 @@ Result<RotationConfig> AesGcmBarrier::GetRotationConfig() {
 Status AesGcmBarrier::SetRotationConfig(const RotationConfig& config) {
   if (config.max_operations == 0) return InvalidArgument("max_operations must be at least 1");
   if (config.interval.count() < 0) return InvalidArgument("interval must not be negative");
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -230,6 +236,7 @@ Result<std::string> AesGcmBarrier::Encrypt(std::string_view key, std::string_vie
 }
 
 Status AesGcmBarrier::RotateIfActive(std::uint32_t term) {
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -239,6 +246,7 @@ Status AesGcmBarrier::RotateIfActive(std::uint32_t term) {
 }
 
 Status AesGcmBarrier::PersistCurrent() {
+  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return Status::Ok();

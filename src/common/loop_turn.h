@@ -18,6 +18,10 @@ class LoopTurn {
   virtual ~LoopTurn() = default;
   // Runs `fn` later on this thread, after the handlers that are ready now.
   virtual void AtEnd(std::function<void()> fn) = 0;
+  // A function any thread may call to run work on this loop's thread; it
+  // answers false once the loop is gone (the work is then dropped). Empty
+  // when the loop offers none.
+  virtual std::function<bool(std::function<void()>)> Poster() const { return {}; }
 
   // The current thread's loop, or null on threads without one.
   static LoopTurn* Current();

@@ -2,8 +2,10 @@
 
 #include <mutex>
 
+#include "common/fiber.h"
 #include "common/json_fast.h"
 #include "common/log.h"
+#include "common/loop_turn.h"
 #include "core/login.h"
 #include "core/request_metrics.h"
 #include "core/secret_leases.h"
@@ -318,6 +320,23 @@ bool Core::RunsInlineInMemory(const logical::Request& request) const {
   return type == "token" || type == "kv" || type == "cubbyhole" || type == "approle";
 }
 
+bool Core::RunsOnFiber(const logical::Request& request) const {
+  if (physical_->Type() != "local" || audit_->Enabled() || sealed_.load() ||
+      !request.wrap_ttl.empty()) {
+    return false;
+  }
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return false;
+  }
+  // The token store's create paths: the store suspends only around the
+  // write of a new token with its lease (TokenStore::StoreWithLease), where
+  // it holds no lock another request on this thread could wait for.
+  const std::string_view path = request.path;
+  return path == "auth/token/create" || path == "auth/token/create-orphan" ||
+         path.starts_with("auth/token/create/");
+}
+
 // Set while an I/O thread runs an inline read with audit devices enabled:
 // the pipeline then hands the read's audit entries to the devices without
 // waiting and leaves the ticket here, so the I/O thread can serve other
@@ -354,6 +373,19 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
     CountRequest(MetricsFamily(request, response, *router_), method, response, started);
     done(std::move(response));
     return;
+  }
+  if (RunsOnFiber(request)) {
+    LoopTurn* loop = LoopTurn::Current();
+    Fiber::Post post = loop != nullptr ? loop->Poster() : Fiber::Post();
+    if (post) {
+      Fiber::Start(std::move(post), [this, request = std::move(request), done = std::move(done),
+                                     method, started]() mutable {
+        logical::Response response = HandleRequest(request);
+        CountRequest(MetricsFamily(request, response, *router_), method, response, started);
+        done(std::move(response));
+      });
+      return;
+    }
   }
   auto shared_done = std::make_shared<std::function<void(logical::Response)>>(std::move(done));
   auto shared_req = std::make_shared<logical::Request>(std::move(request));

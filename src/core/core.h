@@ -152,6 +152,10 @@ class Core final : public http::Handler {
   // CPU (bench token_create). Not with audit devices (entries are awaited),
   // nor revocations or tidying (work that grows with a tree).
   bool RunsInlineInMemory(const logical::Request& request) const;
+  // A token creation on local storage, with no audit device: its only wait
+  // is the group commit of the token and its lease, which suspends a fiber
+  // on the I/O thread (common/fiber.h) instead of holding a pool thread.
+  bool RunsOnFiber(const logical::Request& request) const;
   // What the audit entries say about the mount that serves a request.
   audit::MountInfo AuditMount(const logical::Request& request) const;
 

@@ -267,10 +267,21 @@ void Server::Start() {
       // Work asked for "at the end of this turn" is posted behind the
       // handlers that are ready now (Asio runs them in order).
       struct AsioTurn final : LoopTurn {
-        explicit AsioTurn(asio::io_context& c) : ctx(c) {}
+        explicit AsioTurn(internal::Worker& w) : ctx(w.ctx), gate(w.gate) {}
         void AtEnd(std::function<void()> fn) override { asio::post(ctx, std::move(fn)); }
+        // Through the gate, as a `done` from another thread: never into an
+        // io_context that Stop() has stopped.
+        std::function<bool(std::function<void()>)> Poster() const override {
+          return [gate = gate](std::function<void()> fn) {
+            std::scoped_lock lock(gate->mu);
+            if (gate->ctx == nullptr) return false;
+            asio::post(*gate->ctx, std::move(fn));
+            return true;
+          };
+        }
         asio::io_context& ctx;
-      } turn(worker->ctx);
+        std::shared_ptr<internal::Gate> gate;
+      } turn(*worker);
       LoopTurn::SetCurrent(&turn);
       for (;;) {
         try {

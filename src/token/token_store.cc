@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/encoding.h"
+#include "common/fiber.h"
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "crypto/keyed_hmac.h"
@@ -267,6 +268,11 @@ Status TokenStore::StoreWithLease(const TokenEntry& entry, std::int64_t ttl) {
   std::vector<storage::Compare> compares;
   EntryOps(entry, /*is_new=*/true, shared_.token_prefix, ops, compares);
   const std::size_t entry_ops = ops.size();
+  // On a fiber (a token creation on the I/O thread, core.cc) the wait for
+  // the commit suspends it: nothing here holds a lock across the write but
+  // the lease index's bucket locks, which other writers of new leases only
+  // try to take (ExpirationManager::Write).
+  SuspendScope suspendable;
   Status s = expiration_->RegisterTokenWith(
       entry.id_hmac, entry.path, seconds(ttl), entry.renewable,
       [&](std::span<const storage::Op> lease_ops) {
