@@ -35,13 +35,14 @@
 namespace coffer {
 namespace {
 
-// A request's handler runs on these: the token store, the expiration
-// manager, the barrier and SQLite's writer queue, with JSON and fmt
-// buffers on the way (a few tens of KiB). Only touched pages take memory.
+// A request's handler runs on these: the core's stages, the token store,
+// the expiration manager, the barrier, SQLite's read path, with JSON and
+// fmt buffers on the way (a few tens of KiB). Only touched pages take
+// memory, so the margin costs address space alone.
 #if defined(COFFER_FIBER_ASAN) || defined(COFFER_FIBER_TSAN)
-constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+constexpr std::size_t kStackBytes = std::size_t{2} << 20;
 #else
-constexpr std::size_t kStackBytes = std::size_t{256} << 10;
+constexpr std::size_t kStackBytes = std::size_t{512} << 10;
 #endif
 constexpr std::size_t kKeptStacks = 64;  // per thread, for reuse
 
@@ -222,7 +223,10 @@ void Fiber::Suspend() { FiberSwitch::SwitchOut(impl_, /*last=*/false); }
 
 void Fiber::Wake() {
   Impl* f = impl_;
-  if (!f->post([f] { FiberSwitch::Resume(f); })) {
+  // A copy: once posted, the loop may resume the fiber, which may finish
+  // and free `f` (its `post` with it) before the call below returns.
+  Post post = f->post;
+  if (!post([f] { FiberSwitch::Resume(f); })) {
     // Only after the server stopped its loops, which it does once no
     // request is in flight or its shutdown timeout passed.
     spdlog::error("fiber: the loop of a waiting request is gone; the request is abandoned");

@@ -194,6 +194,7 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
   const std::size_t bucket = BucketOf(key);
   const std::string bucket_key = BucketStorageKey(bucket);
   {
+    NoSuspend holding_lock;  // its commit is awaited on the thread
     std::scoped_lock lock(BucketMutex(bucket));
     ASSIGN_OR_RETURN(auto existing, view_.Get(bucket_key));
     std::string bucket_value = existing ? std::move(existing->value) : std::string();
