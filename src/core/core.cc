@@ -331,7 +331,12 @@ bool Core::RunsOnFiber(const logical::Request& request) const {
   }
   // The token store's create paths: the store suspends only around the
   // write of a new token with its lease (TokenStore::StoreWithLease), where
-  // it holds no lock another request on this thread could wait for.
+  // it holds no lock another request on this thread could wait for. It
+  // does hold state_mu_ shared, as every request does: a seal waiting for
+  // it exclusively does not stop other requests on the thread from taking
+  // it shared too (std::shared_mutex is glibc's rwlock, which prefers
+  // readers), so the thread keeps running and resumes the fiber.
+  // (A writer-preferring lock would deadlock here.)
   const std::string_view path = request.path;
   return path == "auth/token/create" || path == "auth/token/create-orphan" ||
          path.starts_with("auth/token/create/");

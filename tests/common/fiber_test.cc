@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +152,28 @@ TEST(FiberTest, ManyFibersWaitAtOnceAndEachResumesInAnyOrder) {
   waker.join();
   EXPECT_TRUE(loop.RunUntil([&] { return finished == kFibers; }));
   for (int i = 0; i < kFibers; ++i) EXPECT_EQ(result[i], i * 7);
+}
+
+// A fiber suspended inside a request holds the core's state lock shared,
+// and only its own thread can resume it. If a seal waiting for that lock
+// exclusively kept the thread's next request from taking it shared, the
+// thread would block and the fiber never resume (core.cc, RunsOnFiber).
+TEST(FiberTest, ASharedMutexLetsReadersInWhileAWriterWaits) {
+  std::shared_mutex state;
+  state.lock_shared();  // the suspended fiber's hold
+  std::atomic<bool> written{false};
+  std::thread seal([&] {
+    state.lock();
+    written = true;
+    state.unlock();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the seal waits
+  ASSERT_TRUE(state.try_lock_shared()) << "a waiting writer blocks new readers";
+  state.unlock_shared();
+  EXPECT_FALSE(written.load());
+  state.unlock_shared();
+  seal.join();
+  EXPECT_TRUE(written.load());
 }
 
 }  // namespace
