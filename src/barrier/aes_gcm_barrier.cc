@@ -42,7 +42,6 @@ Result<bool> AesGcmBarrier::Initialized() {
 
 Status AesGcmBarrier::Initialize(const SecretBytes& root_key) {
   if (root_key.size() != kRootKeySize) return InvalidArgument("root key must be 32 bytes");
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   ASSIGN_OR_RETURN(bool initialized, Initialized());
   if (initialized) return AlreadyExists("barrier is already initialized");
@@ -56,6 +55,7 @@ Status AesGcmBarrier::Initialize(const SecretBytes& root_key) {
   // Create-only, so two racing initialisations cannot both succeed.
   storage::Compare absent{std::string(kKeyringPath), 0};
   storage::Op put{storage::Op::Kind::kPut, std::string(kKeyringPath), std::move(sealed)};
+  NoSuspend holding_lock;  // rotation_mu_: the commit is awaited on the thread
   Status st = physical_.Transact({&absent, 1}, {&put, 1});
   if (st.code() == Code::kConflict) return AlreadyExists("barrier is already initialized");
   return st;
@@ -63,7 +63,6 @@ Status AesGcmBarrier::Initialize(const SecretBytes& root_key) {
 
 Status AesGcmBarrier::Unseal(const SecretBytes& root_key) {
   if (root_key.size() != kRootKeySize) return InvalidArgument("root key must be 32 bytes");
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   if (keyring_.load() != nullptr) return Status::Ok();
   ASSIGN_OR_RETURN(auto entry, physical_.Get(kKeyringPath));
@@ -79,7 +78,6 @@ Status AesGcmBarrier::Unseal(const SecretBytes& root_key) {
 }
 
 void AesGcmBarrier::Seal() {
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return;
@@ -92,7 +90,6 @@ void AesGcmBarrier::Seal() {
 bool AesGcmBarrier::Sealed() const { return keyring_.load() == nullptr; }
 
 Status AesGcmBarrier::Rotate() {
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -115,7 +112,6 @@ Result<RotationConfig> AesGcmBarrier::GetRotationConfig() {
 Status AesGcmBarrier::SetRotationConfig(const RotationConfig& config) {
   if (config.max_operations == 0) return InvalidArgument("max_operations must be at least 1");
   if (config.interval.count() < 0) return InvalidArgument("interval must not be negative");
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -236,7 +232,6 @@ Result<std::string> AesGcmBarrier::Encrypt(std::string_view key, std::string_vie
 }
 
 Status AesGcmBarrier::RotateIfActive(std::uint32_t term) {
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return SealedError();
@@ -246,7 +241,6 @@ Status AesGcmBarrier::RotateIfActive(std::uint32_t term) {
 }
 
 Status AesGcmBarrier::PersistCurrent() {
-  NoSuspend holding_lock;  // the keyring's writes wait on the thread
   std::scoped_lock lock(rotation_mu_);
   std::shared_ptr<const Keyring> current = keyring_.load();
   if (current == nullptr) return Status::Ok();
@@ -271,6 +265,9 @@ Status AesGcmBarrier::PersistLocked(const Keyring& keyring) {
   SecretBytes plain = keyring.Serialize();
   ASSIGN_OR_RETURN(std::string sealed,
                    EncryptValue(0, keyring.root_key, plain.view(), kKeyringPath));
+  // The caller holds rotation_mu_, which a suspended fiber must not hold
+  // (common/fiber.h): the commit is awaited on the thread.
+  NoSuspend holding_lock;
   return physical_.Put(kKeyringPath, sealed);
 }
 

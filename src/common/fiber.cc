@@ -46,13 +46,16 @@ constexpr std::size_t kStackBytes = std::size_t{512} << 10;
 #endif
 constexpr std::size_t kKeptStacks = 64;  // per thread, for reuse
 
+std::size_t PageBytes() {
+  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
 struct Stack {
   void* map = nullptr;  // the mapping: a guard page, then the stack
   std::size_t map_bytes = 0;
-  char* lo() const {
-    return static_cast<char*>(map) + static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  }
-  std::size_t size() const { return map_bytes - static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+  char* lo() const { return static_cast<char*>(map) + PageBytes(); }
+  std::size_t size() const { return map_bytes - PageBytes(); }
 };
 
 struct StackPool {
@@ -69,7 +72,7 @@ bool AllocateStack(Stack* out) {
     stack_pool.kept.pop_back();
     return true;
   }
-  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t page = PageBytes();
   const std::size_t bytes = kStackBytes + page;
   void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);

@@ -374,36 +374,36 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
   }
   if (IsInlinePath(request.path) || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
       RunsInlineInMemory(request) || (sealed_.load() && !AllowedWhileSealed(request.path))) {
-    logical::Response response = HandleRequest(request);
-    CountRequest(MetricsFamily(request, response, *router_), method, response, started);
-    done(std::move(response));
+    Answer(request, done, method, started);
     return;
   }
   if (RunsOnFiber(request)) {
     LoopTurn* loop = LoopTurn::Current();
     Fiber::Post post = loop != nullptr ? loop->Poster() : Fiber::Post();
     if (post) {
-      Fiber::Start(std::move(post), [this, request = std::move(request), done = std::move(done),
-                                     method, started]() mutable {
-        logical::Response response = HandleRequest(request);
-        CountRequest(MetricsFamily(request, response, *router_), method, response, started);
-        done(std::move(response));
-      });
+      Fiber::Start(std::move(post),
+                   [this, request = std::move(request), done = std::move(done), method,
+                    started]() mutable { Answer(request, done, method, started); });
       return;
     }
   }
   auto shared_done = std::make_shared<std::function<void(logical::Response)>>(std::move(done));
   auto shared_req = std::make_shared<logical::Request>(std::move(request));
   bool queued = pool_->Post([this, shared_req, shared_done, method, started] {
-    logical::Response response = HandleRequest(*shared_req);
-    CountRequest(MetricsFamily(*shared_req, response, *router_), method, response, started);
-    (*shared_done)(std::move(response));
+    Answer(*shared_req, *shared_done, method, started);
   });
   if (!queued) {
     logical::Response response = http::ResponseFor(Unavailable("server is shutting down"));
     CountRequest(MetricsFamily(*shared_req, response, *router_), method, response, started);
     (*shared_done)(std::move(response));
   }
+}
+
+void Core::Answer(logical::Request& request, const std::function<void(logical::Response)>& done,
+                  metrics::Method method, std::chrono::steady_clock::time_point started) {
+  logical::Response response = HandleRequest(request);
+  CountRequest(MetricsFamily(request, response, *router_), method, response, started);
+  done(std::move(response));
 }
 
 std::optional<logical::Response> Core::Preflight(std::string_view path,

@@ -15,6 +15,8 @@
 // half-sealed core.
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -37,6 +39,7 @@
 #include "expiration/leases_backend.h"
 #include "http/handler.h"
 #include "identity/backend.h"
+#include "metrics/telemetry.h"
 #include "policy/policy_backend.h"
 #include "policy/policy_store.h"
 #include "router/router.h"
@@ -156,6 +159,10 @@ class Core final : public http::Handler {
   // is the group commit of the token and its lease, which suspends a fiber
   // on the I/O thread (common/fiber.h) instead of holding a pool thread.
   bool RunsOnFiber(const logical::Request& request) const;
+  // Handles the request and gives `done` its answer, counted in the request
+  // metrics (on whichever thread or fiber Handle chose).
+  void Answer(logical::Request& request, const std::function<void(logical::Response)>& done,
+              metrics::Method method, std::chrono::steady_clock::time_point started);
   // What the audit entries say about the mount that serves a request.
   audit::MountInfo AuditMount(const logical::Request& request) const;
 
