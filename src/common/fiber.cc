@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -34,6 +34,8 @@
 
 namespace coffer {
 namespace {
+
+namespace ctx = boost::context::detail;
 
 // A request's handler runs on these: the core's stages, the token store,
 // the expiration manager, the barrier, SQLite's read path, with JSON and
@@ -107,8 +109,8 @@ struct Fiber::Impl {
   Post post;
   std::function<void()> fn;
   Stack stack;
-  ucontext_t context{};  // the fiber's, while it is not running
-  ucontext_t caller{};   // the loop's that resumed it, while it runs
+  ctx::fcontext_t context = nullptr;  // the fiber's, while it is not running
+  ctx::fcontext_t caller = nullptr;   // the loop's that resumed it, while it runs
   bool suspendable = false;
   bool finished = false;
 #if defined(COFFER_FIBER_ASAN)
@@ -125,7 +127,6 @@ struct Fiber::Impl {
 namespace {
 
 thread_local Fiber::Impl* current = nullptr;
-thread_local Fiber::Impl* starting = nullptr;
 
 }  // namespace
 
@@ -143,7 +144,8 @@ struct FiberSwitch {
     f->tsan_caller = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(f->tsan_fiber, 0);
 #endif
-    swapcontext(&f->caller, &f->context);
+    // Comes back when the fiber switches out, with where it stopped.
+    f->context = ctx::jump_fcontext(f->context, f).fctx;
 #if defined(COFFER_FIBER_ASAN)
     __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
@@ -167,7 +169,8 @@ struct FiberSwitch {
 #if defined(COFFER_FIBER_TSAN)
     __tsan_switch_to_fiber(f->tsan_caller, 0);
 #endif
-    swapcontext(&f->context, &f->caller);
+    // Comes back when a loop resumes the fiber, with where that loop is.
+    f->caller = ctx::jump_fcontext(f->caller, nullptr).fctx;
     SwitchedIn(f);
   }
 
@@ -177,9 +180,9 @@ struct FiberSwitch {
 #endif
   }
 
-  static void Entry() {
-    Fiber::Impl* f = starting;
-    starting = nullptr;
+  static void Entry(ctx::transfer_t from) {
+    auto* f = static_cast<Fiber::Impl*>(from.data);
+    f->caller = from.fctx;
     SwitchedIn(f);
     try {
       f->fn();
@@ -197,23 +200,20 @@ struct FiberSwitch {
 
 void Fiber::Start(Post post, std::function<void()> fn) {
   auto* f = new Impl;
-  if (!AllocateStack(&f->stack) || getcontext(&f->context) != 0) {
+  if (!AllocateStack(&f->stack)) {
     // No memory for a stack: run on the thread, whose waits then block.
-    if (f->stack.map != nullptr) ReleaseStack(f->stack);
     delete f;
     fn();
     return;
   }
   f->post = std::move(post);
   f->fn = std::move(fn);
-  f->context.uc_stack.ss_sp = f->stack.lo();
-  f->context.uc_stack.ss_size = f->stack.size();
-  f->context.uc_link = nullptr;
-  makecontext(&f->context, &FiberSwitch::Entry, 0);
+  // The stack grows down from its top.
+  f->context =
+      ctx::make_fcontext(f->stack.lo() + f->stack.size(), f->stack.size(), &FiberSwitch::Entry);
 #if defined(COFFER_FIBER_TSAN)
   f->tsan_fiber = __tsan_create_fiber(0);
 #endif
-  starting = f;
   FiberSwitch::Resume(f);
 }
 

@@ -7,10 +7,13 @@
 // worker thread across the commit: a hand-off to the worker, two sleeps and
 // two wake-ups per request, which cost more CPU than the request's own work.
 //
-// Written here on ucontext (glibc's makecontext/swapcontext) because the
-// only packaged alternative, Boost.Context, brings a compiled library and
-// no sanitizer support for its fast switch; the sanitizers are told of each
-// switch (AddressSanitizer's and ThreadSanitizer's fiber interfaces).
+// The switch itself is Boost.Context's (make_fcontext/jump_fcontext): a few
+// registers saved and restored, where glibc's swapcontext also saves and
+// restores the signal mask with a system call at every switch (five per
+// request). What a fiber needs around it is written here: pooled stacks
+// with a guard page, the suspend/wake protocol with the loop, and telling
+// the sanitizers of each switch (AddressSanitizer's and ThreadSanitizer's
+// fiber interfaces), which Boost.Context leaves to its caller at this level.
 //
 // A suspended fiber still holds whatever locks it took. So a fiber may be
 // suspended only inside a SuspendScope, which its caller opens where it
