@@ -13,6 +13,7 @@
 #include "common/fiber.h"
 #include "storage/list_util.h"
 #include "storage/local/sqlite_util.h"
+#include "storage/local/wal_gather_vfs.h"
 
 namespace coffer::storage {
 
@@ -66,8 +67,12 @@ Status Closed() { return Unavailable("local storage is closed"); }
 
 // Every connection of the backend (writer, checkpointer, readers) opens the
 // database this way: they share the WAL index only through the same VFS.
+// That is kVfs under a shim that gathers each commit's WAL writes into one
+// (wal_gather_vfs.h); kVfs itself if the shim cannot be registered.
 int OpenConnection(const std::string& db_path, sqlite3** db) {
-  return sqlite3_open_v2(db_path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kVfs);
+  const char* vfs = local::WalGatherVfs(kVfs);
+  return sqlite3_open_v2(db_path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                         vfs != nullptr ? vfs : kVfs);
 }
 
 // Runs a prepared statement that returns no rows.

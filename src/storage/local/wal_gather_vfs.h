@@ -1,0 +1,43 @@
+#pragma once
+// A SQLite VFS over another one (the local backend's "unix-excl") that
+// gathers the writes to a write-ahead log in memory and hands them to the
+// kernel in one write, at the latest when SQLite syncs the log.
+//
+// Why: SQLite writes each WAL frame with two system calls (its 24-byte
+// header, then the page), so a commit that changed 50 pages made 100 pwrite
+// calls, on the committer's thread, before its one fsync. That was the most
+// frequent system call of durable token creation (five per token,
+// docs/benchmarks.md). SQLite has no option for it and no packaged library
+// does it, so it is done here, as a VFS shim (SQLite's documented way to
+// change how it does I/O).
+//
+// Durability does not change. SQLite acknowledges nothing before it syncs
+// the log, and every sync, read, truncate, size query and close of the log
+// writes out what is gathered first; the other connections only read frames
+// of committed transactions, which were synced. A crash loses what was
+// gathered and not synced, which recovery would have ignored anyway (frames
+// after the last synced commit frame). Files other than a WAL, and every
+// other method, go to the underlying VFS unchanged.
+//
+// Thread safety: registration is once per process (thread-safe). A file is
+// used by one connection at a time, as SQLite does.
+
+#include <cstdint>
+
+namespace coffer::storage::local {
+
+// Registers the VFS (once; later calls return the same name) over `base`,
+// which must be registered already, and returns its name for
+// sqlite3_open_v2. nullptr when `base` is missing.
+const char* WalGatherVfs(const char* base);
+
+// Totals since the process started, for tests and benchmarks: the writes
+// SQLite asked of WAL files, and the writes the underlying VFS received for
+// them.
+struct WalGatherCounts {
+  std::uint64_t sqlite_writes = 0;
+  std::uint64_t file_writes = 0;
+};
+WalGatherCounts WalGatherCountsNow();
+
+}  // namespace coffer::storage::local
