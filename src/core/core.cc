@@ -289,18 +289,24 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
       request.operation != logical::Operation::kCreate) {
     return false;
   }
+  return AskEngine(request, &logical::Backend::RunsInline);
+}
+
+bool Core::AskEngine(const logical::Request& request,
+                     bool (logical::Backend::*question)(const logical::Request&) const) const {
+  // The core's own paths are not routed to a secrets engine.
   if (request.path.starts_with("sys/") || request.path.starts_with("auth/") ||
       request.path.starts_with("cubbyhole/")) {
     return false;
   }
   auto match = router_->Route(request.path);
   if (!match) return false;
-  logical::Request probe;
+  logical::Request probe;  // what the engine will see, without the body
   probe.operation = request.operation;
   probe.path = request.path;
   probe.relative_path = match->relative_path;
   probe.mount_point = match->mount->entry.path;
-  return match->mount->engine->RunsInline(probe);
+  return (match->mount->engine.get()->*question)(probe);
 }
 
 bool Core::RunsInlineInMemory(const logical::Request& request) const {
@@ -325,21 +331,25 @@ bool Core::RunsOnFiber(const logical::Request& request) const {
       !request.wrap_ttl.empty()) {
     return false;
   }
-  if (request.operation != logical::Operation::kUpdate &&
-      request.operation != logical::Operation::kCreate) {
-    return false;
-  }
+  // Every request on a fiber holds state_mu_ shared while it is suspended:
+  // a seal waiting for it exclusively does not stop other requests on the
+  // thread from taking it shared too (std::shared_mutex is glibc's rwlock,
+  // which prefers readers), so the thread keeps running and resumes the
+  // fiber. (A writer-preferring lock would deadlock here.)
+  const std::string_view path = request.path;
   // The token store's create paths: the store suspends only around the
   // write of a new token with its lease (TokenStore::StoreWithLease), where
-  // it holds no lock another request on this thread could wait for. It
-  // does hold state_mu_ shared, as every request does: a seal waiting for
-  // it exclusively does not stop other requests on the thread from taking
-  // it shared too (std::shared_mutex is glibc's rwlock, which prefers
-  // readers), so the thread keeps running and resumes the fiber.
-  // (A writer-preferring lock would deadlock here.)
-  const std::string_view path = request.path;
-  return path == "auth/token/create" || path == "auth/token/create-orphan" ||
-         path.starts_with("auth/token/create/");
+  // it holds no lock another request on this thread could wait for.
+  if (request.operation == logical::Operation::kUpdate ||
+      request.operation == logical::Operation::kCreate) {
+    if (path == "auth/token/create" || path == "auth/token/create-orphan" ||
+        path.starts_with("auth/token/create/")) {
+      return true;
+    }
+  }
+  // An engine's writes that say so (logical::Backend::SuspendsForCommit):
+  // KV v2's data/ writes.
+  return AskEngine(request, &logical::Backend::SuspendsForCommit);
 }
 
 // Set while an I/O thread runs an inline read with audit devices enabled:

@@ -149,6 +149,11 @@ class Core final : public http::Handler {
   // A write the serving engine answers without storage (see
   // logical::Backend::RunsInline), run on the I/O thread.
   bool EngineRunsInline(const logical::Request& request) const;
+  // `question` asked of the secrets engine that `request` routes to, with
+  // the request as the engine will see it; false for the core's own paths
+  // and for paths no mount serves.
+  bool AskEngine(const logical::Request& request,
+                 bool (logical::Backend::*question)(const logical::Request&) const) const;
   // On in-memory storage (-dev) nothing waits for a disk: requests to the
   // token store, KV, cubbyhole and AppRole mounts then run on the I/O thread,
   // where the hand-off to the pool and back cost ~20 % of a token create's

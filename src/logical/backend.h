@@ -82,6 +82,17 @@ class Backend {
     return false;
   }
 
+  // Whether this write waits for a storage commit only inside SuspendScopes
+  // (common/fiber.h) where it holds no lock that another request on the
+  // same thread could wait for. The core then runs it in a fiber on the I/O
+  // thread (local storage, no audit device, no wrapping): the commit wait
+  // suspends the fiber and the thread serves others meanwhile, instead of a
+  // worker sleeping through it. Any other wait blocks the thread.
+  virtual bool SuspendsForCommit(const Request& request) const {
+    (void)request;
+    return false;
+  }
+
   // Auth methods: paths answered without a client token (login). The core
   // skips the token and ACL stages for them.
   virtual bool IsUnauthenticated(std::string_view relative_path) const {

@@ -13,43 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/fiber_test_loop.h"
+
 namespace coffer {
 namespace {
 
-// A minimal event loop: what other threads post runs on the thread that
-// calls RunUntil, in order.
-class Loop {
- public:
-  Fiber::Post Poster() {
-    return [this](std::function<void()> fn) {
-      std::scoped_lock lock(mu_);
-      queue_.push_back(std::move(fn));
-      cv_.notify_one();
-      return true;
-    };
-  }
-
-  // Runs posted work until `done()` holds; false after 10 s without it.
-  bool RunUntil(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        if (!cv_.wait_until(lock, deadline, [this] { return !queue_.empty(); })) return false;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-    return true;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-};
+using Loop = test_util::FiberTestLoop;
 
 TEST(FiberTest, RunsToTheEndAtOnceWhenNothingSuspendsIt) {
   Loop loop;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/fiber.h"
+#include "common/fiber_test_loop.h"
 #include "storage/temp_dir.h"
 
 namespace coffer::storage {
@@ -210,15 +211,7 @@ TEST(LocalBackendTest, WritersOnSuspendableFibersWaitWithoutHoldingTheirThread) 
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);
   constexpr int kFibers = 8;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::function<void()>> posted;  // guarded by mu
-  Fiber::Post post = [&](std::function<void()> fn) {
-    std::scoped_lock lock(mu);
-    posted.push_back(std::move(fn));
-    cv.notify_one();
-    return true;
-  };
+  coffer::test_util::FiberTestLoop posted;
   std::vector<Status> results(kFibers, Internal("not written"));
   std::atomic<int> started{0};
   int finished = 0;  // the loop thread's
@@ -227,26 +220,14 @@ TEST(LocalBackendTest, WritersOnSuspendableFibersWaitWithoutHoldingTheirThread) 
   const std::uint64_t before = b->CommitBatches();
   std::thread loop([&] {
     for (int i = 0; i < kFibers; ++i) {
-      Fiber::Start(post, [&, i] {
+      Fiber::Start(posted.Poster(), [&, i] {
         SuspendScope suspendable;
         results[i] = b->Put("f/" + std::to_string(i), "v");
         ++finished;
       });
       ++started;  // Start returned: the fiber waits suspended
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (finished < kFibers) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu);
-        if (!cv.wait_until(lock, deadline, [&] { return !posted.empty(); })) break;
-        fn = std::move(posted.front());
-        posted.pop_front();
-      }
-      fn();
-    }
-    std::scoped_lock lock(mu);
-    all_done = finished == kFibers;
+    all_done = posted.RunUntil([&] { return finished == kFibers; });
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (started.load() < kFibers && std::chrono::steady_clock::now() < deadline) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "common/fiber.h"
 #include "engines/kv/kv_events.h"
 #include "engines/kv/params.h"
 
@@ -145,12 +146,21 @@ Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,
     storage::Compare compares[2] = {{meta_key, revision}, {}};
     std::size_t n_compares = 1;
     if (config != nullptr) compares[n_compares++] = {std::string(kConfigKey), config->revision};
-    Status s = storage_.Transact(std::span<const storage::Compare>(compares, n_compares), m.ops);
+    Status s = [&] {
+      SuspendScope suspendable;  // no lock is held here (SuspendsForCommit)
+      return storage_.Transact(std::span<const storage::Compare>(compares, n_compares), m.ops);
+    }();
     if (s.ok()) return std::move(m.response);
     if (s.code() != Code::kConflict) return Err(std::move(s));
     Backoff(attempt);
   }
   return Err(Unavailable("too many concurrent changes to this secret; retry the request"));
+}
+
+bool KvV2Backend::SuspendsForCommit(const Request& request) const {
+  const Operation op = request.operation;
+  return (op == Operation::kCreate || op == Operation::kUpdate || op == Operation::kPatch) &&
+         request.relative_path.starts_with("data/");
 }
 
 Result<bool> KvV2Backend::ExistenceCheck(const Request& request) {

@@ -57,6 +57,9 @@ class KvV2Backend final : public logical::Backend {
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   // Starts the rotation scheduler (rotation.h).
   Status Initialize() override;
+  // Writes and patches of data/<key>: their one commit wait is Mutate's
+  // transaction, which holds no lock.
+  bool SuspendsForCommit(const logical::Request& request) const override;
 
   // Scheduled rotation (rotation/<key> paths); tests drive it directly.
   RotationManager& rotation() { return *rotation_; }
