@@ -14,7 +14,13 @@
 // Durability does not change. SQLite acknowledges nothing before it syncs
 // the log, and every sync, read, truncate, size query and close of the log
 // writes out what is gathered first; the other connections only read frames
-// of committed transactions, which were synced. A crash loses what was
+// of committed transactions, which were synced.
+//
+// That needs a sync at every commit: PRAGMA synchronous=FULL (or EXTRA) on
+// every connection that writes, as the local backend sets. With NORMAL or
+// OFF, SQLite publishes a commit in the WAL index without syncing, and
+// other connections would read frames that are still gathered here (the
+// index's barrier goes to the database file, not to the log). A crash loses what was
 // gathered and not synced, which recovery would have ignored anyway (frames
 // after the last synced commit frame). Files other than a WAL, and every
 // other method, go to the underlying VFS unchanged.
