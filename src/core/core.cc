@@ -348,7 +348,12 @@ bool Core::RunsOnFiber(const logical::Request& request) const {
     }
   }
   // An engine's writes that say so (logical::Backend::SuspendsForCommit):
-  // KV v2's data/ writes.
+  // KV v2's data/ writes. Reads, lists and deletes are not routed for it.
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate &&
+      request.operation != logical::Operation::kPatch) {
+    return false;
+  }
   return AskEngine(request, &logical::Backend::SuspendsForCommit);
 }
 

@@ -87,6 +87,12 @@ int Read(sqlite3_file* file, void* out, int amt, sqlite3_int64 off) {
   return RealMethods(file)->xRead(Real(file), out, amt, off);
 }
 
+// One write of a WAL's bytes straight to the underlying file, counted.
+int WriteThrough(sqlite3_file* file, const void* data, int amt, sqlite3_int64 off) {
+  file_writes.fetch_add(1, std::memory_order_relaxed);
+  return RealMethods(file)->xWrite(Real(file), data, amt, off);
+}
+
 int Write(sqlite3_file* file, const void* data, int amt, sqlite3_int64 off) {
   GatherFile* f = Self(file);
   Gather* g = f->gather;
@@ -103,18 +109,14 @@ int Write(sqlite3_file* file, const void* data, int amt, sqlite3_int64 off) {
     // Not the continuation of what is gathered: that goes first, in order,
     // so that a partly overlapping write still lands last.
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
-    if (static_cast<std::size_t>(amt) >= kMaxWrite) {
-      file_writes.fetch_add(1, std::memory_order_relaxed);
-      return RealMethods(file)->xWrite(Real(file), data, amt, off);
-    }
+    if (static_cast<std::size_t>(amt) >= kMaxWrite) return WriteThrough(file, data, amt, off);
     g->offset = off;
   }
   try {
     g->bytes.insert(g->bytes.end(), bytes, bytes + amt);
   } catch (const std::bad_alloc&) {
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
-    file_writes.fetch_add(1, std::memory_order_relaxed);
-    return RealMethods(file)->xWrite(Real(file), data, amt, off);
+    return WriteThrough(file, data, amt, off);
   }
   return SQLITE_OK;
 }
