@@ -364,7 +364,13 @@ void RenderTo(std::string& out, const EntrySource& src, const Salt& salt,
     entry.Name("response");
     Obj r(out);
     const logical::Response* resp = src.response;
-    if (resp != nullptr && !resp->auth.is_null()) {
+    if (resp != nullptr && !resp->auth_text.empty()) {
+      // A token's block sent as text (Response::auth_text): hashed from its tree.
+      Json auth = ParseJson(resp->auth_text);
+      if (auth.is_discarded()) auth = Json{{"unparsable_response", true}};
+      r.Name("auth");
+      w.WithTokens(auth, {"client_token"}, {"accessor"});
+    } else if (resp != nullptr && !resp->auth.is_null()) {
       r.Name("auth");
       w.WithTokens(resp->auth, {"client_token"}, {"accessor"});
     }

@@ -68,7 +68,7 @@ Status AuditFailure() { return Internal("audit: no device could record the reque
 logical::Response Finish(Result<logical::Response> result) {
   if (!result) return http::ResponseFor(result.error());
   logical::Response& r = *result;
-  bool empty = r.data.is_null() && r.data_text.empty() && r.auth.is_null() &&
+  bool empty = r.data.is_null() && r.data_text.empty() && r.auth.is_null() && r.auth_text.empty() &&
                r.wrap_info.is_null() && r.warnings.is_null() && !r.raw && r.lease_id.empty();
   if (empty && r.http_status == 200 && !r.stream) r.http_status = 204;
   return std::move(r);
@@ -573,7 +573,7 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     // it (or fails with 500 without a byte of the secret). The entry is
     // rendered from the answer here, and the audit parses an answer sent
     // as text (ChangesNothing excludes wrapping).
-    request.data_text_ok = true;
+    request.data_text_ok = request.answer_on_wire;
     auto started = clock_->Wall();
     Result<logical::Response> result = Execute(request);
     if (deferred_audit != nullptr) {
@@ -590,7 +590,7 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   }
   if (audited && !audit_->LogRequest(request, mount, "").ok()) return Err(AuditFailure());
   // Nothing but the HTTP layer reads this answer: it may come as text.
-  request.data_text_ok = !audited && request.wrap_ttl.empty();
+  request.data_text_ok = request.answer_on_wire && !audited && request.wrap_ttl.empty();
   Result<logical::Response> result = Execute(request);
   if (audited) {
     Status s = result ? audit_->LogResponse(request, mount, &*result, "")
@@ -724,7 +724,7 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
   if (request.wrap_ttl.empty() && !always) return Status::Ok();
   if (response.http_status >= 300) return Status::Ok();
   bool has_content = !response.data.is_null() || !response.data_text.empty() ||
-                     !response.auth.is_null() || response.raw;
+                     !response.auth.is_null() || !response.auth_text.empty() || response.raw;
   if (!has_content) return Status::Ok();
   std::chrono::seconds ttl(300);  // sys/wrapping/wrap without a header: 5m, as Vault
   if (!request.wrap_ttl.empty()) {
@@ -736,6 +736,11 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
     response.data = ParseJson(response.data_text);
     if (response.data.is_discarded()) return Internal("an engine answered with malformed JSON");
     response.data_text.clear();
+  }
+  if (!response.auth_text.empty()) {
+    response.auth = ParseJson(response.auth_text);
+    if (response.auth.is_discarded()) return Internal("a token's auth block is malformed JSON");
+    response.auth_text.clear();
   }
   return wrapper_->Wrap(response, ttl, request.path);
 }

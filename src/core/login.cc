@@ -302,7 +302,7 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
 
   ASSIGN_OR_RETURN(token::CreatedToken created, tokens_.CreateToken(tr));
   logical::Response r;
-  r.auth = token::AuthJson(*created.entry, created.id.view());
+  token::SetAuth(r, request, *created.entry, created.id.view());
   return r;
 }
 

@@ -107,6 +107,7 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
                                                                 std::size_t max_json_depth) {
   using logical::ErrorResponse;
   logical::Request req;
+  req.answer_on_wire = true;
   Target target = SplitTarget(wire.target);
 
   auto path = CanonicalizePath(target.path);

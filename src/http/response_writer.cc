@@ -150,7 +150,7 @@ std::string_view ReasonPhrase(int status) {
 bool IsEmptyResponse(const logical::Response& r) {
   if (r.http_status == 204) return true;
   return r.http_status == 200 && !r.raw && r.data.is_null() && r.data_text.empty() &&
-         r.auth.is_null() && r.wrap_info.is_null() &&
+         r.auth.is_null() && r.auth_text.empty() && r.wrap_info.is_null() &&
          (r.warnings.is_null() || r.warnings.empty()) && r.lease_id.empty();
 }
 
@@ -179,7 +179,11 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   out += ",\"warnings\":";
   AppendJson(out, r.warnings);
   out += ",\"auth\":";
-  AppendJson(out, r.auth);
+  if (r.auth_text.empty()) {
+    AppendJson(out, r.auth);
+  } else {
+    out += r.auth_text;
+  }
   out += ",\"mount_type\":";
   AppendEnvelopeString(out, r.mount_type);
   out += '}';

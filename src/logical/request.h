@@ -64,10 +64,15 @@ struct Request {
   // paths.
   std::shared_ptr<const Auth> auth;
 
+  // Set by the HTTP layer: the answer is rendered to the wire and read by
+  // nothing else in the process (the audit entry parses text). A caller in
+  // the process (a test, a tool) leaves it false and always gets trees.
+  bool answer_on_wire = false;
+
   // Set by the core when no one but the HTTP layer and the audit entry
-  // will look at the answer (no wrapping; the audit parses text): an engine
-  // may then answer with Response::data_text instead of a tree in
-  // Response::data.
+  // will look at the answer (answer_on_wire, no wrapping): an engine may
+  // then answer with Response::data_text instead of a tree in
+  // Response::data, and a token's auth block comes as Response::auth_text.
   bool data_text_ok = false;
 
   // A field of `data`: the JSON body, or for GET/LIST the query parameters
@@ -116,7 +121,11 @@ struct Response {
   // `data` stays null, the HTTP layer sends this in its place and the audit
   // entry hashes its parsed values.
   std::string data_text;
-  Json auth;       // null = none
+  Json auth;  // null = none
+  // `auth` as JSON text, on the same terms as data_text (a new or renewed
+  // token's block: twelve members built as a tree cost ~75 allocations).
+  // Set instead of `auth`, never with it.
+  std::string auth_text;
   Json wrap_info;  // null = none
   Json warnings;   // null or array of strings
   std::string lease_id;

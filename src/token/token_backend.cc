@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/cidr.h"
+#include "common/encoding.h"
 #include "token/batch_token.h"
 #include "token/token_params.h"
 
@@ -40,10 +41,18 @@ Result<Response> Keys(Result<std::vector<std::string>> keys) {
 
 }  // namespace
 
+namespace {
+
+// lease_duration is the TTL granted by the issue or the last renewal.
+std::int64_t LeaseDuration(const TokenEntry& e) {
+  return e.expire_time > 0 ? e.expire_time - (e.last_renewal ? e.last_renewal : e.creation_time)
+                           : 0;
+}
+
+}  // namespace
+
 Json AuthJson(const TokenEntry& e, std::string_view client_token) {
-  // lease_duration is the TTL granted by the issue or the last renewal.
-  std::int64_t duration =
-      e.expire_time > 0 ? e.expire_time - (e.last_renewal ? e.last_renewal : e.creation_time) : 0;
+  const std::int64_t duration = LeaseDuration(e);
   return Json{{"client_token", std::string(client_token)},
               {"accessor", e.accessor},
               {"policies", e.policies},
@@ -56,6 +65,39 @@ Json AuthJson(const TokenEntry& e, std::string_view client_token) {
               {"orphan", e.parent_hmac.empty()},
               {"mfa_requirement", nullptr},
               {"num_uses", std::max<std::int64_t>(0, e.num_uses)}};
+}
+
+std::string AuthText(const TokenEntry& e, std::string_view client_token) {
+  std::string out;
+  out.reserve(384);
+  JsonObjectWriter w(out);
+  w.String("accessor", e.accessor);
+  w.String("client_token", client_token);
+  w.String("entity_id", e.entity_id);
+  w.Int("lease_duration", LeaseDuration(e));
+  if (e.meta.empty()) {
+    w.Raw("metadata", "null");
+  } else {
+    w.StringMap("metadata", e.meta);
+  }
+  w.Raw("mfa_requirement", "null");
+  w.Int("num_uses", std::max<std::int64_t>(0, e.num_uses));
+  w.Bool("orphan", e.parent_hmac.empty());
+  w.StringArray("policies", e.policies);
+  w.Bool("renewable", e.renewable);
+  w.StringArray("token_policies", e.policies);
+  w.String("token_type", e.batch ? "batch" : "service");
+  w.Close();
+  return out;
+}
+
+void SetAuth(Response& r, const Request& request, const TokenEntry& entry,
+             std::string_view client_token) {
+  if (request.data_text_ok) {
+    r.auth_text = AuthText(entry, client_token);
+  } else {
+    r.auth = AuthJson(entry, client_token);
+  }
 }
 
 Json LookupJson(const TokenEntry& e, std::string_view id, std::int64_t now) {
@@ -205,7 +247,7 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
     return Err(renewed.error());
   }
   Response r;
-  r.auth = AuthJson(**renewed, client_token);
+  SetAuth(r, request, **renewed, client_token);
   return r;
 }
 

@@ -43,6 +43,12 @@ class TokenBackend final : public logical::Backend {
 // Vault's "auth" block for a token (create, login, renew). client_token may
 // be empty (renew-accessor).
 logical::Json AuthJson(const TokenEntry& entry, std::string_view client_token);
+// The same block as JSON text, members in the same (sorted) order.
+std::string AuthText(const TokenEntry& entry, std::string_view client_token);
+// Puts the block in `r`: as text when the request lets the answer come as
+// text (Request::data_text_ok), else as a tree.
+void SetAuth(logical::Response& r, const logical::Request& request, const TokenEntry& entry,
+             std::string_view client_token);
 // Vault's lookup "data" for a token; id is "" for lookup-accessor.
 logical::Json LookupJson(const TokenEntry& entry, std::string_view id, std::int64_t now_unix);
 

@@ -214,7 +214,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
 
   ASSIGN_OR_RETURN(CreatedToken created, store_.CreateToken(tr));
   Response r;
-  r.auth = AuthJson(*created.entry, created.id.view());
+  SetAuth(r, request, *created.entry, created.id.view());
   return r;
 }
 

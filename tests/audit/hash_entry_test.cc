@@ -209,6 +209,13 @@ TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
   }
 }
 
+// An entry's tree without its time, which differs between two renderings.
+Json WithoutTime(const std::string& line) {
+  Json e = Json::parse(line);
+  e.erase("time");
+  return e;
+}
+
 // An answer sent as text (Response::data_text, a KV read) is hashed as its
 // tree would be: the same entry, byte for byte.
 TEST(EntryTest, AnswerSentAsTextIsHashedLikeItsTree) {
@@ -220,17 +227,35 @@ TEST(EntryTest, AnswerSentAsTextIsHashedLikeItsTree) {
                               "metadata":{"version":3,"deletion_time":"","custom_metadata":null}})");
   logical::Response text;
   text.data_text = tree.data.dump();
-  std::string from_tree = RenderResponse(r, mount, tree, *salt);
   std::string from_text = RenderResponse(r, mount, text, *salt);
-  Json a = Json::parse(from_tree);
-  Json b = Json::parse(from_text);
-  a.erase("time");
-  b.erase("time");
-  EXPECT_EQ(a, b);
+  Json b = WithoutTime(from_text);
+  EXPECT_EQ(WithoutTime(RenderResponse(r, mount, tree, *salt)), b);
   EXPECT_EQ(b["response"]["data"]["data"]["password"], salt->Hash("hunter2"));
   EXPECT_EQ(b["response"]["data"]["data"]["keep"], "visible");
   EXPECT_EQ(b["response"]["data"]["metadata"]["version"], salt->Hash("3"));
   EXPECT_EQ(from_text.find("hunter2"), std::string::npos);
+}
+
+// A token's auth block sent as text (Response::auth_text) is hashed as its
+// tree would be.
+TEST(EntryTest, AuthBlockSentAsTextIsHashedLikeItsTree) {
+  auto salt = TestSalt();
+  MountInfo mount{"token", "auth/token/", "", {}, {}};
+  logical::Request r = SampleRequest();
+  logical::Response tree;
+  tree.auth = {{"client_token", "hvs.child"},
+               {"accessor", "acc2"},
+               {"policies", {"default"}},
+               {"metadata", nullptr},
+               {"lease_duration", 3600}};
+  logical::Response text;
+  text.auth_text = tree.auth.dump();
+  std::string from_text = RenderResponse(r, mount, text, *salt);
+  Json b = WithoutTime(from_text);
+  EXPECT_EQ(WithoutTime(RenderResponse(r, mount, tree, *salt)), b);
+  EXPECT_EQ(b["response"]["auth"]["client_token"], salt->Hash("hvs.child"));
+  EXPECT_EQ(b["response"]["auth"]["accessor"], salt->Hash("acc2"));
+  EXPECT_EQ(from_text.find("hvs.child"), std::string::npos);
 }
 
 TEST(EntryTest, ErrorsAndRawSysBodies) {

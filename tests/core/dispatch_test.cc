@@ -36,6 +36,18 @@ class DispatchTest : public CoreFixture {
     if (status != nullptr) *status = code;
     return thread == std::this_thread::get_id();
   }
+
+  // Enables a file audit device writing into a new directory, returned.
+  std::string EnableFileAudit(const std::string& prefix) {
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / (prefix + std::to_string(getpid()))).string();
+    std::filesystem::create_directories(dir);
+    EXPECT_EQ(Call(logical::Operation::kUpdate, "sys/audit/file",
+                   {{"type", "file"}, {"options", {{"file_path", dir + "/audit.log"}}}})
+                  .http_status,
+              204);
+    return dir;
+  }
 };
 
 TEST_F(DispatchTest, InMemoryTokenKvAndAppRoleRequestsRunOnTheCallingThread) {
@@ -70,18 +82,63 @@ TEST_F(DispatchTest, InMemoryTokenKvAndAppRoleRequestsRunOnTheCallingThread) {
 }
 
 TEST_F(DispatchTest, WithAnAuditDeviceTokenCreatesGoToThePool) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("coffer-dispatch-" + std::to_string(getpid())))
-          .string();
-  std::filesystem::create_directories(dir);
-  ASSERT_EQ(Call(logical::Operation::kUpdate, "sys/audit/file",
-                 {{"type", "file"}, {"options", {{"file_path", dir + "/audit.log"}}}})
-                .http_status,
-            204);
+  const std::string dir = EnableFileAudit("coffer-dispatch-");
   int status = 0;
   EXPECT_FALSE(AnsweredInline(logical::Operation::kUpdate, "auth/token/create",
                               {{"policies", {"default"}}}, &status));
   EXPECT_EQ(status, 200);
+  ASSERT_EQ(Call(logical::Operation::kDelete, "sys/audit/file").http_status, 204);
+  std::filesystem::remove_all(dir);
+}
+
+// A token's auth block comes as text only to the HTTP layer
+// (Request::answer_on_wire), and then not when wrapped or audited; callers
+// in the process always get the tree.
+TEST_F(DispatchTest, AuthBlockComesAsTextOnlyOnTheWire) {
+  auto create = [&](bool on_wire, const std::string& wrap_ttl) {
+    logical::Request r;
+    r.id = "req";
+    r.operation = logical::Operation::kUpdate;
+    r.path = "auth/token/create";
+    r.data = {{"policies", {"default"}}, {"ttl", "1h"}};
+    r.client_token = root_;
+    r.remote_address = "127.0.0.1";
+    r.answer_on_wire = on_wire;
+    r.wrap_ttl = wrap_ttl;
+    return core_->HandleRequest(r);
+  };
+  auto in_process = create(false, "");
+  ASSERT_EQ(in_process.http_status, 200);
+  EXPECT_TRUE(in_process.auth.is_object());
+  EXPECT_TRUE(in_process.auth_text.empty());
+
+  auto on_wire = create(true, "");
+  ASSERT_EQ(on_wire.http_status, 200);
+  EXPECT_TRUE(on_wire.auth.is_null());
+  logical::Json auth = logical::Json::parse(on_wire.auth_text);
+  const std::string token = auth["client_token"];
+  auto self = Call(logical::Operation::kRead, "auth/token/lookup-self", {}, token);
+  ASSERT_EQ(self.http_status, 200);
+  EXPECT_EQ(self.data["accessor"], auth["accessor"]);
+
+  // Wrapped: the wrapper gets the tree, and unwrapping gives the block.
+  auto wrapped = create(true, "5m");
+  ASSERT_EQ(wrapped.http_status, 200);
+  EXPECT_TRUE(wrapped.auth.is_null());
+  EXPECT_TRUE(wrapped.auth_text.empty());
+  ASSERT_TRUE(wrapped.wrap_info.is_object());
+  auto unwrapped = Call(logical::Operation::kUpdate, "sys/wrapping/unwrap", {},
+                        wrapped.wrap_info["token"].get<std::string>());
+  ASSERT_EQ(unwrapped.http_status, 200);
+  const std::string inner = unwrapped.auth["client_token"];
+  EXPECT_EQ(Call(logical::Operation::kRead, "auth/token/lookup-self", {}, inner).http_status, 200);
+
+  // Audited: the tree.
+  const std::string dir = EnableFileAudit("coffer-authtext-");
+  auto audited = create(true, "");
+  ASSERT_EQ(audited.http_status, 200);
+  EXPECT_TRUE(audited.auth.is_object());
+  EXPECT_TRUE(audited.auth_text.empty());
   ASSERT_EQ(Call(logical::Operation::kDelete, "sys/audit/file").http_status, 204);
   std::filesystem::remove_all(dir);
 }

@@ -83,6 +83,7 @@ TEST(BuildRequest, Operations) {
     ASSERT_TRUE(r.has_value()) << c.method << " " << c.target;
     EXPECT_EQ(r->operation, c.op) << c.method << " " << c.target;
     EXPECT_EQ(r->path, c.path);
+    EXPECT_TRUE(r->answer_on_wire);  // the core may answer it as text
   }
   auto patch = Wire("PATCH", "/v1/secret/a", R"({"a":1})");
   patch.content_type = "application/merge-patch+json; charset=utf-8";
@@ -234,6 +235,17 @@ TEST(ResponseWriter, DataTextIsSentAsTheData) {
   RenderResponse(r, "rid", false, true, out);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n"));
   EXPECT_NE(out.find(R"("data":{"data":{"a":1},"metadata":null})"), std::string::npos);
+}
+
+// A token's auth block as text (Response::auth_text) goes out as "auth",
+// and alone makes the answer non-empty.
+TEST(ResponseWriter, AuthTextIsSentAsTheAuthBlock) {
+  logical::Response r;
+  r.auth_text = R"({"accessor":"a1","client_token":"hvs.x","policies":["default"]})";
+  EXPECT_FALSE(IsEmptyResponse(r));
+  Json body = Json::parse(RenderBody(r, "rid"));
+  EXPECT_EQ(body["auth"], Json::parse(r.auth_text));
+  EXPECT_TRUE(body["data"].is_null());
 }
 
 TEST(ResponseWriter, WireFormat) {

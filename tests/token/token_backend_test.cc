@@ -86,6 +86,44 @@ TEST_F(TokenBackendTest, CreateReturnsVaultAuthShape) {
   }
 }
 
+// When the answer may come as text (Request::data_text_ok), create and
+// renew send the auth block as text: the same members and values as the
+// tree, including metadata that needs escaping, orphans and null metadata.
+TEST_F(TokenBackendTest, AuthBlockAsTextMatchesTheTree) {
+  const Json bodies[] = {
+      {{"policies", {"Dev", "ops"}},
+       {"ttl", "1h"},
+       {"meta", {{"team", "a \"b\"\n\u00e9\u0001"}, {"z", ""}}},
+       {"num_uses", 3}},
+      {{"no_parent", true}, {"no_default_policy", true}, {"policies", {"ops"}}},
+      {{"period", "2h"}, {"renewable", false}},
+  };
+  for (const Json& body : bodies) {
+    Request req = Req(Operation::kUpdate, "create", body, root_id_, /*sudo=*/true);
+    req.data_text_ok = true;
+    auto r = backend_.HandleRequest(req);
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    ASSERT_TRUE(r->auth.is_null());
+    ASSERT_FALSE(r->auth_text.empty());
+    Json text = Json::parse(r->auth_text);
+    const std::string token = text["client_token"];
+    auto entry = store_.Lookup(token).value();
+    ASSERT_NE(entry, nullptr) << body.dump();
+    EXPECT_EQ(text, AuthJson(*entry, token)) << body.dump();
+    EXPECT_EQ(r->auth_text, AuthJson(*entry, token).dump()) << body.dump();
+
+    Request renew = Req(Operation::kUpdate, "renew-self", {{"increment", "30m"}}, token);
+    renew.data_text_ok = true;
+    auto renewed = backend_.HandleRequest(renew);
+    ASSERT_TRUE(renewed.has_value()) << renewed.error().ToString();
+    ASSERT_TRUE(renewed->auth.is_null());
+    auto after = store_.Lookup(token).value();
+    EXPECT_EQ(Json::parse(renewed->auth_text), AuthJson(*after, token)) << body.dump();
+  }
+  EXPECT_TRUE(
+      Json::parse(AuthText(*store_.Lookup(root_id_).value(), root_id_))["metadata"].is_null());
+}
+
 TEST_F(TokenBackendTest, PolicySubsetAndSudoRules) {
   Json parent = CreateAs(root_id_, {{"policies", {"dev"}}});
   const std::string p = parent["client_token"];
