@@ -689,8 +689,19 @@ Status Core::ResolveWriteOperation(logical::Request& request) {
   logical::Request probe;
   probe.operation = request.operation;
   probe.path = request.path;
-  probe.data = request.data;
-  probe.query = request.query;
+  // The probe borrows the body and query (swapped in, and back out below)
+  // rather than copying them: a token creation's body alone is a dozen
+  // allocations.
+  struct Borrow {
+    logical::Request& from;
+    logical::Request& to;
+    Borrow(logical::Request& f, logical::Request& t) : from(f), to(t) { Swap(); }
+    ~Borrow() { Swap(); }
+    void Swap() {
+      std::swap(from.data, to.data);
+      std::swap(from.query, to.query);
+    }
+  } borrow(request, probe);
   logical::Backend* engine = nullptr;
   if (request.path.starts_with("cubbyhole/")) {
     // A cubbyhole belongs to the calling token: an unknown token is left to

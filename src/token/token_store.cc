@@ -252,18 +252,23 @@ void EntryOps(const TokenEntry& entry, bool is_new, std::string_view prefix,
 }  // namespace
 
 Status TokenStore::Store(const TokenEntry& entry, bool is_new) {
+  return Store(std::make_shared<const TokenEntry>(entry), is_new);
+}
+
+Status TokenStore::Store(std::shared_ptr<const TokenEntry> entry, bool is_new) {
   std::vector<storage::Op> ops;
   std::vector<storage::Compare> compares;
-  EntryOps(entry, is_new, "", ops, compares);
+  EntryOps(*entry, is_new, "", ops, compares);
   Status s = view_.Transact(compares, ops);
   if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
   TRY(s);
   std::scoped_lock lock(mu_);
-  CacheLocked(std::make_shared<const TokenEntry>(entry));
+  CacheLocked(std::move(entry));
   return Status::Ok();
 }
 
-Status TokenStore::StoreWithLease(const TokenEntry& entry, std::int64_t ttl) {
+Status TokenStore::StoreWithLease(std::shared_ptr<const TokenEntry> shared, std::int64_t ttl) {
+  const TokenEntry& entry = *shared;
   std::vector<storage::Op> ops;
   std::vector<storage::Compare> compares;
   EntryOps(entry, /*is_new=*/true, shared_.token_prefix, ops, compares);
@@ -285,7 +290,7 @@ Status TokenStore::StoreWithLease(const TokenEntry& entry, std::int64_t ttl) {
   if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
   TRY(s);
   std::scoped_lock lock(mu_);
-  CacheLocked(std::make_shared<const TokenEntry>(entry));
+  CacheLocked(std::move(shared));
   return Status::Ok();
 }
 
@@ -358,13 +363,15 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   WipeString(chars);
   ASSIGN_OR_RETURN(std::string hmac, Hmac(id.view()));
   e.id_hmac = hmac;
+  // The entry is stored, cached and answered as this one object.
+  auto entry = std::make_shared<const TokenEntry>(std::move(e));
   if (ttl > 0 && expiration_ != nullptr && shared_.root != nullptr) {
-    TRY(StoreWithLease(e, ttl));
+    TRY(StoreWithLease(entry, ttl));
   } else {
-    TRY(Store(e, /*is_new=*/true));
+    TRY(Store(entry, /*is_new=*/true));
   }
   if (ttl > 0 && expiration_ != nullptr && shared_.root == nullptr) {
-    Status s = expiration_->RegisterToken(hmac, e.path, seconds(ttl), e.renewable);
+    Status s = expiration_->RegisterToken(hmac, entry->path, seconds(ttl), entry->renewable);
     if (!s.ok()) {
       RevokeOne(hmac).IgnoreError();
       return Err(s);
@@ -372,13 +379,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   }
   CreatedToken out;
   out.id = std::move(id);
-  std::scoped_lock lock(mu_);
-  // A revocation racing this create may already have dropped the entry.
-  if (const Cached* c = cache_.Find(hmac)) {
-    out.entry = c->entry;
-  } else {
-    out.entry = std::make_shared<const TokenEntry>(std::move(e));
-  }
+  out.entry = std::move(entry);
   return out;
 }
 

@@ -275,8 +275,11 @@ class TokenStore {
 
   Result<std::string> Hmac(std::string_view token_id);
   Status Store(const TokenEntry& entry, bool is_new);
-  // A new entry and its lease (ttl > 0) in one Transact on shared_.root.
-  Status StoreWithLease(const TokenEntry& entry, std::int64_t ttl);
+  // Stores `entry` and caches this very object (a new token's: no copy).
+  Status Store(std::shared_ptr<const TokenEntry> entry, bool is_new);
+  // A new entry and its lease (ttl > 0) in one Transact on shared_.root;
+  // caches this very object.
+  Status StoreWithLease(std::shared_ptr<const TokenEntry> entry, std::int64_t ttl);
   Cached MakeCached(std::shared_ptr<const TokenEntry> entry) const;
   void CacheLocked(std::shared_ptr<const TokenEntry> entry);
   // Batch tokens (token_batch.cc).
