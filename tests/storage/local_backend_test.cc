@@ -86,6 +86,34 @@ TEST(LocalBackendTest, RevisionsNeverGoBackAfterReopen) {
   EXPECT_GT(b->Get("k").value()->revision, highest);
 }
 
+// Readers map the database file while no commits come, and read it with
+// pread while they do (LocalBackend::AdaptMapping); either way they see
+// every commit.
+TEST(LocalBackendTest, ReadersMapTheFileOnlyWhileNoCommitsCome) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(b->Put("fill/" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(b->Put("k", "0").ok());
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(b->Get("k").value()->value, "0");
+  EXPECT_GE(b->MappedReads(), 100u) << "quiet reads never mapped the file";
+  EXPECT_LE(b->UnmappedReads(), 100u);
+  const std::uint64_t mapped = b->MappedReads();
+  const std::uint64_t unmapped = b->UnmappedReads();
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(b->Put("k", std::to_string(i)).ok());
+    ASSERT_EQ(b->Get("k").value()->value, std::to_string(i));
+    ASSERT_EQ(b->Get("fill/" + std::to_string(i)).value()->value, "v");
+  }
+  // The first read after each commit unmaps; the second finds no commit
+  // since, but one quiet use is far from mapping again.
+  EXPECT_EQ(b->MappedReads(), mapped) << "reads between commits still mapped the file";
+  EXPECT_EQ(b->UnmappedReads(), unmapped + 200);
+  // Quiet again: mapped again, and the newest value is what it reads.
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(b->Get("k").value()->value, "100");
+  EXPECT_GE(b->MappedReads(), mapped + 100);
+}
+
 TEST(LocalBackendTest, FilesArePrivateWhateverTheUmask) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/nested/db";
