@@ -105,7 +105,12 @@ Core::Core(CoreOptions options)
                                                                 lease_options);
   tokens_->AttachExpiration(expiration_.get(), {barrier_.get(), "sys/token/", "sys/expire/"});
   tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
-  leases_backend_ = std::make_unique<expiration::LeasesBackend>(*expiration_);
+  leases_backend_ = std::make_unique<expiration::LeasesBackend>(
+      *expiration_, [this](std::string_view token_hmac) {
+        // A lookup that fails says nothing: the lease is kept.
+        auto entry = tokens_->LookupByHmac(token_hmac);
+        return !entry.has_value() || *entry != nullptr;
+      });
   token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
   authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);
   wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);

@@ -716,19 +716,9 @@ Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
   // The prefix may itself be a lease id (Vault allows revoke-force on one).
   ASSIGN_OR_RETURN(auto exact, Read(base));
   if (exact) ids.push_back(base);
-  std::vector<std::string> folders{base + "/"};
-  while (!folders.empty()) {
-    std::string folder = std::move(folders.back());
-    folders.pop_back();
-    ASSIGN_OR_RETURN(auto children, view_.List("id/" + folder));
-    for (auto& c : children) {
-      if (c.back() == '/') {
-        folders.push_back(folder + c);
-      } else {
-        ids.push_back(folder + c);
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> under, IdsUnder(base + "/"));
+  ids.insert(ids.end(), std::make_move_iterator(under.begin()),
+             std::make_move_iterator(under.end()));
   Status first;
   for (const auto& id : ids) {
     ASSIGN_OR_RETURN(auto lease, Read(id));
@@ -737,6 +727,46 @@ Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
+}
+
+Result<std::vector<std::string>> ExpirationManager::IdsUnder(std::string folder) {
+  std::vector<std::string> ids;
+  std::vector<std::string> folders{std::move(folder)};
+  while (!folders.empty()) {
+    std::string next = std::move(folders.back());
+    folders.pop_back();
+    ASSIGN_OR_RETURN(auto children, view_.List("id/" + next));
+    for (auto& c : children) {
+      if (c.back() == '/') {
+        folders.push_back(next + c);
+      } else {
+        ids.push_back(next + c);
+      }
+    }
+  }
+  return ids;
+}
+
+Result<ExpirationManager::TidyStats> ExpirationManager::Tidy(
+    const std::function<bool(std::string_view token_hmac)>& token_alive) {
+  TidyStats stats;
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsUnder(""));
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(auto lease, Read(id));
+    if (!lease) continue;  // revoked since the listing
+    ++stats.checked;
+    if (lease->token_hmac.empty() || token_alive(lease->token_hmac)) continue;
+    Status s = RevokeLease(*lease, /*force=*/false);
+    if (s.ok()) {
+      ++stats.revoked;
+    } else {
+      ++stats.failed;
+      spdlog::warn("expiration: tidy could not revoke lease {}: {}", lease->id, s.ToString());
+    }
+  }
+  spdlog::info("expiration: tidy checked {} leases, revoked {} whose token is gone, {} failed",
+               stats.checked, stats.revoked, stats.failed);
+  return stats;
 }
 
 Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string_view token_path) {

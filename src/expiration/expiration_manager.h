@@ -150,6 +150,19 @@ class ExpirationManager {
   // One level of lease ids under prefix (folders end in '/').
   Result<std::vector<std::string>> List(std::string_view prefix);
 
+  // Vault's sys/leases/tidy: revokes (through the Revoker) every lease
+  // whose token `token_alive` says is gone, a secret lease's creating token
+  // or a token lease's own token, which is what an interrupted revocation
+  // can leave behind. A lease without a token is kept. A lease the Revoker
+  // refuses stays (counted in `failed`, logged); storage errors end the
+  // walk with an error.
+  struct TidyStats {
+    std::size_t checked = 0;
+    std::size_t revoked = 0;
+    std::size_t failed = 0;
+  };
+  Result<TidyStats> Tidy(const std::function<bool(std::string_view token_hmac)>& token_alive);
+
   // Runs one expiry pass now; the number of leases revoked.
   std::size_t ProcessExpired();
   // Folds every journal record into its bucket now (tests, tools).
@@ -166,6 +179,8 @@ class ExpirationManager {
                            std::chrono::seconds ttl, bool renewable) const;
   Status DeleteRecords(const Lease& lease);
   Status RevokeLease(const Lease& lease, bool force);
+  // Every lease id under "id/" + folder ("" or ending in '/'), depth first.
+  Result<std::vector<std::string>> IdsUnder(std::string folder);
   bool RevokeExpired(const LeaseKey& key);
   void ScheduleRetry(const LeaseKey& key);
   Result<std::optional<Lease>> Read(std::string_view lease_id);

@@ -78,8 +78,15 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
     return Lookup(request);
   }
+  if (route.verb == "tidy" && !legacy && !route.has_rest && token_alive_) {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    ASSIGN_OR_RETURN(auto stats, manager_.Tidy(token_alive_));
+    (void)stats;  // logged by the manager
+    return logical::TidyStartedResponse();
+  }
   // A path that is not one answers 404 whatever the method (sys/leases/count
-  // and sys/leases/tidy are not implemented).
+  // is not implemented: Coffer never gives up revoking a lease, so it has no
+  // irrevocable leases to count).
   if (route.verb != "renew" && route.verb != "revoke" && route.verb != "revoke-prefix" &&
       route.verb != "revoke-force") {
     return Err(NotFound("unsupported path"));

@@ -9,11 +9,15 @@
 //   PUT  leases/revoke[/<lease_id>]   {lease_id}            → 204
 //   PUT  leases/revoke-prefix/<prefix>                      → 204
 //   PUT  leases/revoke-force/<prefix>                       → 204
+//   PUT  leases/tidy                                        → 202 (warning)
 // and the older aliases renew[/<id>], revoke[/<id>], revoke-prefix/<p>,
 // revoke-force/<p>. Access control (sudo for LIST, revoke-prefix and
 // revoke-force) is the core's ACL's job, not this class's.
 //
 // Thread-safe (stateless besides the manager).
+
+#include <functional>
+#include <string_view>
 
 #include "expiration/expiration_manager.h"
 #include "logical/backend.h"
@@ -22,7 +26,11 @@ namespace coffer::expiration {
 
 class LeasesBackend final : public logical::Backend {
  public:
-  explicit LeasesBackend(ExpirationManager& manager) : manager_(manager) {}
+  // token_alive: whether a token (by its HMAC) still exists, for tidy; a
+  // backend without it answers tidy 404.
+  explicit LeasesBackend(ExpirationManager& manager,
+                         std::function<bool(std::string_view token_hmac)> token_alive = {})
+      : manager_(manager), token_alive_(std::move(token_alive)) {}
 
   // True for relative paths this backend answers ("leases/...", "renew",
   // "revoke", "revoke-prefix/...", "revoke-force/...").
@@ -37,6 +45,7 @@ class LeasesBackend final : public logical::Backend {
   Result<logical::Response> Revoke(const logical::Request& request, std::string_view url_id);
 
   ExpirationManager& manager_;
+  std::function<bool(std::string_view token_hmac)> token_alive_;
 };
 
 }  // namespace coffer::expiration

@@ -43,6 +43,15 @@ Response NoContent() {
   return r;
 }
 
+Response TidyStartedResponse() {
+  Response r;
+  r.http_status = 202;
+  r.warnings = Json::array(
+      {"Tidy operation successfully started. Any information from the operation will be "
+       "printed to Vault's server logs."});
+  return r;
+}
+
 Response NotFoundResponse() {
   Response r;
   r.http_status = 404;

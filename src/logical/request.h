@@ -156,5 +156,8 @@ Response ErrorResponse(int http_status, std::string message);
 Response NoContent();
 // 404 with {"errors":[]}: Vault's answer for reading or listing nothing.
 Response NotFoundResponse();
+// 202 with Vault's tidy warning: what a tidy endpoint answers once it has
+// run (what it did goes to the server log, as in Vault).
+Response TidyStartedResponse();
 
 }  // namespace coffer::logical

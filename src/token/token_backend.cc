@@ -167,12 +167,7 @@ Result<Response> TokenBackend::HandleRequest(const Request& request) {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
     ASSIGN_OR_RETURN(TidyStats stats, store_.Tidy());
     (void)stats;
-    Response r;
-    r.http_status = 202;
-    r.warnings = Json::array(
-        {"Tidy operation successfully started. Any information from the operation will be "
-         "printed to Vault's server logs."});
-    return r;
+    return logical::TidyStartedResponse();
   }
   return Err(NotFound("unsupported path"));
 }

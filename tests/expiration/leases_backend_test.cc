@@ -111,5 +111,44 @@ TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {
   }
 }
 
+// sys/leases/tidy revokes the leases whose token is gone (a secret lease's
+// creating token, a token lease's own token) and keeps the others: a live
+// token's, and one without a token.
+TEST_F(LeasesBackendTest, TidyRevokesLeasesWhoseTokenIsGone) {
+  LeasesBackend tidy{m_, [](std::string_view hmac) { return hmac == "alive"; }};
+  auto secret_of = [&](std::string token) {
+    LeaseRequest r;
+    r.path = "db/creds/rw";
+    r.ttl = 600s;
+    r.token_hmac = std::move(token);
+    return m_.Register(r).value();
+  };
+  const Lease alive = secret_of("alive");
+  const Lease orphaned = secret_of("gone");
+  ASSERT_TRUE(m_.RegisterToken("gone-token", "auth/token/create", 600s, true).ok());
+  const std::string token_lease =
+      ExpirationManager::TokenLeaseId("auth/token/create", "gone-token");
+  ASSERT_TRUE(m_.Lookup(token_lease).has_value());
+
+  Request read;
+  read.operation = Operation::kRead;
+  read.relative_path = "leases/tidy";
+  ASSERT_FALSE(tidy.HandleRequest(read).has_value());
+  EXPECT_TRUE(m_.Lookup(orphaned.id).has_value()) << "a read tidied";
+
+  Request req;
+  req.operation = Operation::kUpdate;
+  req.relative_path = "leases/tidy";
+  auto r = tidy.HandleRequest(req);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->http_status, 202);
+  EXPECT_EQ(r->warnings.size(), 1u);
+  EXPECT_TRUE(m_.Lookup(alive.id).has_value());
+  EXPECT_TRUE(m_.Lookup(lease_.id).has_value());  // no token
+  EXPECT_FALSE(m_.Lookup(orphaned.id).has_value());
+  EXPECT_FALSE(m_.Lookup(token_lease).has_value());
+  EXPECT_EQ(m_.IndexSize(), 2u);
+}
+
 }  // namespace
 }  // namespace coffer::expiration

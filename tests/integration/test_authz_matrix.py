@@ -85,6 +85,7 @@ ROUTES = [
     ("PUT", "sys/leases/revoke", {"lease_id": "{lease}"}),
     ("PUT", "sys/leases/revoke-prefix/auth/token", None),
     ("PUT", "sys/leases/revoke-force/auth/token", None),
+    ("PUT", "sys/leases/tidy", None),
     # the legacy lease paths
     ("PUT", "sys/renew", {"lease_id": "{lease}", "increment": 7200}),
     ("PUT", "sys/revoke", {"lease_id": "{lease}"}),

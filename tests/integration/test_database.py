@@ -181,6 +181,25 @@ class DatabaseEngineTest(unittest.TestCase):
         st, _ = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease_id})
         return st == 200
 
+    def test_tidy_keeps_the_leases_of_live_tokens(self):
+        # sys/leases/tidy revokes leases whose token is gone; every token
+        # here is alive, so nothing may go: the root token's credential, a
+        # child token's credential and the child token's own lease.
+        self.make_role()
+        root_creds = self.creds()
+        _, child = self.req("POST", "/v1/auth/token/create", {"policies": ["root"], "ttl": "1h"}, 200)
+        st, child_creds, _ = self.server.request("GET", "/v1/database/creds/app",
+                                                 token=child["auth"]["client_token"])
+        self.assertEqual(st, 200, child_creds)
+        st, out = self.req("PUT", "/v1/sys/leases/tidy", None, 202)
+        self.assertEqual(len(out["warnings"]), 1, out)
+        for creds in (root_creds, child_creds):
+            self.assertTrue(self.lease_exists(creds["lease_id"]), creds["lease_id"])
+            self.assertTrue(self.pg.role_exists(creds["data"]["username"]))
+        st, out = self.req("LIST", "/v1/sys/leases/lookup/auth/token/create/")
+        self.assertEqual(st, 200, out)
+        self.assertEqual(len(out["data"]["keys"]), 1, out)
+
     def test_lease_outlives_a_deleted_config_until_it_can_be_revoked(self):
         # Deleting the connection config must not turn its dynamic users
         # into credentials nobody revokes: the leases stay until the config
