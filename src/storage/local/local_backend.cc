@@ -134,12 +134,6 @@ struct LocalBackend::ReadConn {
   sqlite3_stmt* get = nullptr;
   sqlite3_stmt* list_range = nullptr;  // key >= ?1 AND key < ?2
   sqlite3_stmt* list_from = nullptr;   // key >= ?1 (the prefix "" has no upper bound)
-  // Whether the connection maps the database file, the commit count at its
-  // last use, and how many uses in a row found no commit since the one
-  // before (AdaptMapping).
-  bool mapped = false;
-  std::uint64_t seen_commits = 0;
-  std::uint32_t quiet_uses = 0;
 
   ReadConn() = default;
   ReadConn(const ReadConn&) = delete;
@@ -554,39 +548,25 @@ Result<std::uint64_t> LocalBackend::CurrentRevision(std::string_view key) {
 
 // ---- reads ----
 
-// A reader maps the database file while the store is not being written,
-// and reads it with pread while it is.
+// Readers read the database file with pread, through SQLite's page cache of
+// the connection; they never map it into memory (mmap_size=0).
 //
-// Mapped, a Get on a large store reads pages from the OS page cache
-// without a pread and a copy per page: with 1M secrets, random reads went
-// from 0.65 to 0.83 of the 1,000-secret throughput (the cost: mapped pages
-// count in the process RSS once touched, and an I/O error on the file is a
-// SIGBUS instead of an error return). But a read transaction that finds
-// the WAL changed since the connection's last one drops the connection's
-// page cache and unmaps the whole file (SQLite's pager does so
-// unconditionally), and the next read maps it again and faults its pages
-// in: while commits come every millisecond, each read paid an munmap (TLB
-// shootdowns on this virtual machine) and page faults. Durable token
-// creation spent ~10 % of its CPU there (the lease index's folds read
-// buckets), KV writes more (each reads its key's metadata).
-//
-// So a connection that finds a commit since its last use stops mapping,
-// and one that has found none kQuietUsesToMap times in a row maps again.
-void LocalBackend::AdaptMapping(ReadConn& conn) {
-  static constexpr std::uint32_t kQuietUsesToMap = 64;
-  const std::uint64_t commits = commit_batches_.load(std::memory_order_relaxed);
-  const bool changed = commits != conn.seen_commits;
-  conn.seen_commits = commits;
-  if (changed) {
-    conn.quiet_uses = 0;
-    // Failing, the connection keeps mapping: slower, not wrong.
-    if (conn.mapped && Exec(conn.db, "PRAGMA mmap_size=0").ok()) conn.mapped = false;
-  } else if (!conn.mapped && ++conn.quiet_uses >= kQuietUsesToMap) {
-    if (Exec(conn.db, "PRAGMA mmap_size=4294967296").ok()) conn.mapped = true;
-  }
-  (conn.mapped ? mapped_reads_ : unmapped_reads_).fetch_add(1, std::memory_order_relaxed);
-}
-
+// Mapped, a read takes its pages straight from the OS page cache, without a
+// pread and a copy per page, but on this kind of virtual machine it cost
+// more than it saved:
+// - a read transaction that finds the WAL changed since the connection's
+//   last one unmaps the whole file (SQLite's pager does so
+//   unconditionally), and the next read maps it again and faults its
+//   pages in; while commits came every millisecond that was ~10 % of a
+//   durable token's CPU, more of a KV write's;
+// - while nothing was written, random reads of a 1,000,000-secret store
+//   (947 MB) kept most of the file mapped (2.9 GB of RSS with three
+//   readers), and the kernel's proactive reclaim (DAMON, which walks the
+//   page tables of every mapping of a page it looks at) then ran 30-70 ms
+//   of every second, in slices of up to 15 ms that preempted the I/O
+//   threads: at 10,000 reads/s the p99 was 11-150 ms against 0.6-2.3 ms
+//   unmapped, for the same throughput at saturation;
+// - an I/O error on a mapped file is a SIGBUS instead of an error return.
 Result<std::unique_ptr<LocalBackend::ReadConn>> LocalBackend::AcquireReader() {
   std::unique_ptr<ReadConn> idle;
   {
@@ -597,24 +577,19 @@ Result<std::unique_ptr<LocalBackend::ReadConn>> LocalBackend::AcquireReader() {
       idle_readers_.pop_back();
     }
   }
-  if (idle != nullptr) {
-    AdaptMapping(*idle);
-    return idle;
-  }
+  if (idle != nullptr) return idle;
   auto conn = std::make_unique<ReadConn>();
   std::string db_path = dir_ + "/" + kDbName;
   int rc = OpenConnection(db_path, &conn->db);
   if (rc != SQLITE_OK) return Err(SqliteError(conn->db, rc, "open reader"));
   sqlite3_busy_timeout(conn->db, kBusyTimeoutMs);
   TRY(Exec(conn->db, "PRAGMA query_only=1"));
-  TRY(Exec(conn->db, "PRAGMA mmap_size=0"));  // until AdaptMapping maps it
-  conn->seen_commits = commit_batches_.load(std::memory_order_relaxed);
+  TRY(Exec(conn->db, "PRAGMA mmap_size=0"));  // see above
   ASSIGN_OR_RETURN(conn->get, Prepare(conn->db, "SELECT value, revision FROM kv WHERE key=?1"));
   ASSIGN_OR_RETURN(conn->list_range,
                    Prepare(conn->db, "SELECT key FROM kv WHERE key>=?1 AND key<?2 ORDER BY key"));
   ASSIGN_OR_RETURN(conn->list_from,
                    Prepare(conn->db, "SELECT key FROM kv WHERE key>=?1 ORDER BY key"));
-  AdaptMapping(*conn);
   return conn;
 }
 

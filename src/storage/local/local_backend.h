@@ -81,11 +81,6 @@ class LocalBackend final : public Backend {
   std::uint64_t BackgroundCheckpoints() const { return background_checkpoints_.load(); }
   std::uint64_t CommitterCheckpoints() const { return committer_checkpoints_.load(); }
 
-  // Reads served by a reader connection that maps the database file, and
-  // by one that reads it with pread (see AdaptMapping).
-  std::uint64_t MappedReads() const { return mapped_reads_.load(); }
-  std::uint64_t UnmappedReads() const { return unmapped_reads_.load(); }
-
   // Test hooks: while paused the committer takes nothing from the queue, so a
   // test can line up several writes and observe them committed in one batch.
   // Close() resumes by itself.
@@ -130,7 +125,6 @@ class LocalBackend final : public Backend {
   void StopCheckpointer();
 
   Result<std::unique_ptr<ReadConn>> AcquireReader();
-  void AdaptMapping(ReadConn& conn);
   void ReleaseReader(std::unique_ptr<ReadConn> conn);
 
   const std::string dir_;
@@ -157,8 +151,6 @@ class LocalBackend final : public Backend {
   bool paused_ = false;         // guarded by queue_mu_
   std::thread committer_;
   std::atomic<std::uint64_t> commit_batches_{0};
-  std::atomic<std::uint64_t> mapped_reads_{0};
-  std::atomic<std::uint64_t> unmapped_reads_{0};
 
   sqlite3* checkpointer_db_ = nullptr;  // used only by the checkpoint thread
   std::mutex checkpoint_mu_;
