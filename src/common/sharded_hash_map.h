@@ -99,6 +99,24 @@ class ShardedHashMap {
     return !Extract(key).empty();
   }
 
+  // Removes some node other than `key`'s from the shard `key` falls in: the
+  // first one from bucket `seed` (modulo the bucket count) on. For a
+  // bounded cache's eviction; returns the node (empty if there was none).
+  template <typename K>
+  node_type ExtractAnyBut(const K& key, std::size_t seed) {
+    Map& m = ShardOf(key);
+    const std::size_t buckets = m.bucket_count();
+    for (std::size_t i = 0; i < buckets && !m.empty(); ++i) {
+      const std::size_t b = (seed + i) % buckets;
+      for (auto it = m.begin(b); it != m.end(b); ++it) {
+        if (it->first == key) continue;
+        --size_;
+        return m.extract(it->first);
+      }
+    }
+    return node_type();
+  }
+
   void Clear() {
     for (auto& m : shards_) m.clear();
     size_ = 0;

@@ -228,7 +228,24 @@ TokenStore::Cached TokenStore::MakeCached(std::shared_ptr<const TokenEntry> entr
 
 void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
   std::string key = entry->id_hmac;
+  if (cache_.size() >= options_.max_cached_entries && cache_.Find(key) == nullptr) {
+    // A victim at random (a bucket chosen by a multiplicative hash of the
+    // count): no recency list to keep up on every lookup. A token in use
+    // is read back on its next request and cached again.
+    ++cache_evictions_;
+    cache_.ExtractAnyBut(key, cache_evictions_ * 0x9E3779B97F4A7C15ULL);
+  }
   cache_.InsertOrAssign(std::move(key), MakeCached(std::move(entry)));
+}
+
+std::size_t TokenStore::CachedEntries() {
+  std::scoped_lock lock(mu_);
+  return cache_.size();
+}
+
+std::uint64_t TokenStore::CacheEvictions() {
+  std::scoped_lock lock(mu_);
+  return cache_evictions_;
 }
 
 namespace {

@@ -159,6 +159,11 @@ struct TidyStats {
 struct Options {
   std::chrono::seconds default_ttl{768 * 3600};
   std::chrono::seconds max_ttl{768 * 3600};
+  // How many service tokens' entries the store keeps decoded in memory;
+  // past it, caching one more drops another at random, which the next
+  // lookup of that token reads back from storage. (Unbounded, the cache
+  // grew with every live token, ~1 KB each.)
+  std::size_t max_cached_entries = 32768;
 };
 
 // "root", "default" and friends: lower-cased, trimmed, empty dropped,
@@ -267,6 +272,11 @@ class TokenStore {
   // Wall-clock unix seconds from the store's clock.
   std::int64_t NowUnix() const;
 
+  // Service token entries cached now, and dropped from the cache so far to
+  // keep it within Options::max_cached_entries.
+  std::size_t CachedEntries();
+  std::uint64_t CacheEvictions();
+
  private:
   struct Cached {
     std::shared_ptr<const TokenEntry> entry;
@@ -306,8 +316,10 @@ class TokenStore {
   SecretBytes salt_;
   std::unique_ptr<crypto::KeyedHmac> salt_hmac_;  // salt_, keyed once; same locking
   SecretBytes batch_key_;                         // same locking as salt_
-  // guarded by mu_; every live token (sharded: no rehash of them all at once)
+  // guarded by mu_; live tokens, at most options_.max_cached_entries of
+  // them (sharded: no rehash of them all at once)
   ShardedHashMap<std::unordered_map<std::string, Cached>> cache_;
+  std::uint64_t cache_evictions_ = 0;  // guarded by mu_
   // Bumped by every revocation as it drops the entry from cache_ (guarded by
   // mu_): a lookup that read storage before a revocation must not cache what
   // it read after it.

@@ -66,6 +66,39 @@ TEST(ShardedHashMapTest, SplitsPastTheThresholdAndKeepsEveryKey) {
   EXPECT_EQ(m.Find(Key(1)), nullptr);
 }
 
+// ExtractAnyBut removes some other node of the key's shard, never the key's
+// own, whatever bucket it starts from, small map or sharded.
+TEST(ShardedHashMapTest, ExtractAnyButNeverTakesTheKey) {
+  Sharded m;
+  m.InsertOrAssign(Key(0), 0);
+  for (std::size_t seed = 0; seed < 64; ++seed) {
+    EXPECT_TRUE(m.ExtractAnyBut(Key(0), seed).empty()) << "seed " << seed;
+  }
+  EXPECT_NE(m.Find(Key(0)), nullptr);
+  m.InsertOrAssign(Key(1), 1);
+  for (std::size_t seed = 0; seed < 64; ++seed) {
+    auto node = m.ExtractAnyBut(Key(0), seed);
+    ASSERT_FALSE(node.empty()) << "seed " << seed;
+    EXPECT_EQ(node.key(), Key(1));
+    EXPECT_EQ(m.size(), 1u);
+    m.Insert(std::move(node));
+  }
+  const int n = static_cast<int>(Sharded::kShardFrom) + 1000;
+  for (int i = 2; i < n; ++i) m.InsertOrAssign(Key(i), i);
+  ASSERT_TRUE(m.sharded());
+  // Fewer than a shard holds (about n / kShards).
+  std::set<std::string> taken;
+  for (std::size_t seed = 0; seed < 50; ++seed) {
+    auto node = m.ExtractAnyBut(Key(7), seed * 0x9E3779B97F4A7C15ULL);
+    ASSERT_FALSE(node.empty());
+    EXPECT_NE(node.key(), Key(7));
+    EXPECT_TRUE(taken.insert(node.key()).second);
+  }
+  EXPECT_EQ(m.size(), static_cast<std::size_t>(n) - 50);
+  EXPECT_NE(m.Find(Key(7)), nullptr);
+  for (const auto& k : taken) EXPECT_EQ(m.Find(k), nullptr);
+}
+
 TEST(ShardedHashMapTest, InsertNodeHandsBackADuplicate) {
   Sharded m;
   for (int i = 0; i < static_cast<int>(Sharded::kShardFrom) + 10; ++i) m.TryEmplace(Key(i), i);

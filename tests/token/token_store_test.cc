@@ -63,6 +63,44 @@ TEST_F(TokenStoreTest, UnknownTokenIsNull) {
   EXPECT_EQ(*entry, nullptr);
 }
 
+// The cache of entries stays within its bound; a token whose entry was
+// dropped from it still looks up (read back from storage), and one revoked
+// stays revoked whether its entry was cached or not.
+TEST(TokenStoreCacheTest, StaysWithinItsBoundAndDroppedTokensStillWork) {
+  storage::InmemBackend view;
+  FakeClock clock;
+  Options options;
+  options.max_cached_entries = 8;
+  TokenStore store(view, clock, options);
+  ASSERT_TRUE(store.Load().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    TokenRequest req;
+    req.policies = {"p" + std::to_string(i)};
+    req.ttl = std::chrono::hours(1);
+    auto created = store.CreateToken(req);
+    ASSERT_TRUE(created.has_value()) << created.error().ToString();
+    ids.emplace_back(created->id.view());
+    EXPECT_LE(store.CachedEntries(), 8u);
+  }
+  EXPECT_EQ(store.CacheEvictions(), 32u);
+  for (int i = 0; i < 40; ++i) {
+    auto entry = store.Lookup(ids[i]);
+    ASSERT_TRUE(entry.has_value());
+    ASSERT_NE(*entry, nullptr) << "token " << i << " lost";
+    EXPECT_EQ((*entry)->policies, (std::vector<std::string>{"default", "p" + std::to_string(i)}));
+    EXPECT_LE(store.CachedEntries(), 8u);
+  }
+  for (int i = 0; i < 40; i += 3) ASSERT_TRUE(store.Revoke(ids[i]).ok());
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      auto entry = store.Lookup(ids[i]);
+      ASSERT_TRUE(entry.has_value());
+      EXPECT_EQ(*entry == nullptr, i % 3 == 0) << "token " << i;
+    }
+  }
+}
+
 TEST_F(TokenStoreTest, SurvivesReloadWithTheSameSalt) {
   ASSERT_TRUE(store_.Load().ok());
   auto id = store_.CreateRoot("my-dev-root");
