@@ -18,6 +18,7 @@ constexpr std::string_view kSudoExact[] = {
     "sys/remount",
     "sys/audit",
     "sys/raw",
+    "sys/leases",
     "sys/rekey/init",
     "sys/generate-root/attempt",
     "auth/token/accessors",

@@ -106,10 +106,16 @@ Core::Core(CoreOptions options)
   tokens_->AttachExpiration(expiration_.get(), {barrier_.get(), "sys/token/", "sys/expire/"});
   tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(
-      *expiration_, [this](std::string_view token_hmac) {
+      *expiration_,
+      [this](std::string_view token_hmac) {
         // A lookup that fails says nothing: the lease is kept.
         auto entry = tokens_->LookupByHmac(token_hmac);
         return !entry.has_value() || *entry != nullptr;
+      },
+      [this](std::string_view lease_id) -> std::string {
+        if (lease_id.starts_with("auth/token/")) return "auth_token_system";
+        auto match = router_->Route(lease_id);
+        return match ? match->mount->entry.accessor : std::string();
       });
   token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
   authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);

@@ -25,8 +25,12 @@ std::string TrimSlashes(std::string_view s) {
 // Options::log_fold_span.
 constexpr std::uint64_t kMaxLogSpan = std::uint64_t{1} << 28;
 
-std::string KeyString(const LeaseKey& key) {
-  return std::string(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
+// At most `max` bytes of `message`, cut before a UTF-8 continuation byte.
+std::string Truncated(std::string_view message, std::size_t max) {
+  if (message.size() <= max) return std::string(message);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) --n;
+  return std::string(message.substr(0, n));
 }
 
 }  // namespace
@@ -228,7 +232,7 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
   }
   std::scoped_lock lock(mu_);
   index_.Erase(key);
-  retry_attempts_.erase(KeyString(key));
+  failures_.erase(key);
   return Status::Ok();
 }
 
@@ -265,7 +269,7 @@ Status ExpirationManager::Load() {
     std::scoped_lock lock(mu_);
     stopping_ = false;
     index_.Clear();
-    retry_attempts_.clear();
+    failures_.clear();
     load_status_ = Status::Ok();
     rate_tokens_ = options_.max_revocations_per_second;
     rate_refill_ns_ = MonoNs();
@@ -507,7 +511,7 @@ void ExpirationManager::Stop() {
   ClearJournal();
   std::scoped_lock lock(mu_);
   index_.Clear();
-  retry_attempts_.clear();
+  failures_.clear();
 }
 
 // ---- expiry ----------------------------------------------------------------
@@ -532,9 +536,11 @@ std::size_t ExpirationManager::ProcessExpired() {
   return revoked;
 }
 
-void ExpirationManager::ScheduleRetry(const LeaseKey& key) {
+void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view error) {
   std::scoped_lock lock(mu_);
-  int attempts = ++retry_attempts_[KeyString(key)];
+  Failure& failure = failures_[key];
+  const int attempts = ++failure.attempts;
+  failure.error = Truncated(error, kMaxFailureMessage);
   auto backoff = options_.initial_backoff * (std::int64_t{1} << std::min(attempts - 1, 30));
   backoff = std::min(backoff, options_.max_backoff);
   index_.Upsert(key, MonoNs() + duration_cast<nanoseconds>(backoff).count());
@@ -544,14 +550,14 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
   auto id = IdOfKey(key);
   if (!id) {
     spdlog::warn("expiration: reading the lease index failed: {}", id.error().ToString());
-    ScheduleRetry(key);
+    ScheduleRetry(key, "reading the lease index failed: " + id.error().ToString());
     return false;
   }
   if (!*id) return false;  // revoked meanwhile
   auto lease = Read(**id);
   if (!lease) {
     spdlog::warn("expiration: reading lease {} failed: {}", **id, lease.error().ToString());
-    ScheduleRetry(key);
+    ScheduleRetry(key, "reading the lease failed: " + lease.error().ToString());
     return false;
   }
   if (!*lease) {
@@ -564,16 +570,37 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
   if ((*lease)->expire_time > NowUnix()) {  // renewed by a path that left memory behind
     std::scoped_lock lock(mu_);
     index_.Upsert(key, DueOf((*lease)->expire_time));
+    failures_.erase(key);
     return false;
   }
   Status s = revoker_.Revoke(**lease);
   if (s.ok()) s = DeleteRecords(**lease);
   if (!s.ok()) {
     spdlog::warn("expiration: revoking lease {} failed, will retry: {}", **id, s.ToString());
-    ScheduleRetry(key);
+    ScheduleRetry(key, s.ToString());
     return false;
   }
   return true;
+}
+
+Result<std::vector<ExpirationManager::FailingLease>> ExpirationManager::FailingLeases(
+    int min_attempts) {
+  std::vector<std::pair<LeaseKey, Failure>> found;
+  {
+    std::scoped_lock lock(mu_);
+    for (const auto& [key, failure] : failures_) {
+      if (failure.attempts >= min_attempts) found.emplace_back(key, failure);
+    }
+  }
+  std::vector<FailingLease> out;
+  out.reserve(found.size());
+  for (auto& [key, failure] : found) {
+    ASSIGN_OR_RETURN(auto id, IdOfKey(key));
+    if (!id) continue;  // revoked meanwhile
+    out.push_back({std::move(*id), failure.attempts, std::move(failure.error)});
+  }
+  std::ranges::sort(out, {}, &FailingLease::id);
+  return out;
 }
 
 void ExpirationManager::ExpiryLoop() {

@@ -163,6 +163,18 @@ class ExpirationManager {
   };
   Result<TidyStats> Tidy(const std::function<bool(std::string_view token_hmac)>& token_alive);
 
+  // A lease whose revocation at expiry failed and is being retried.
+  struct FailingLease {
+    std::string id;
+    int attempts = 0;   // failed revocations in a row since this node unsealed
+    std::string error;  // the last one's message, at most kMaxFailureMessage bytes
+  };
+  static constexpr std::size_t kMaxFailureMessage = 240;
+  // Leases whose revocation failed at least `min_attempts` times in a row
+  // since this node unsealed (the count is kept in memory only), sorted by
+  // id. Reads each one's id from storage: for operators, not a hot path.
+  Result<std::vector<FailingLease>> FailingLeases(int min_attempts);
+
   // Runs one expiry pass now; the number of leases revoked.
   std::size_t ProcessExpired();
   // Folds every journal record into its bucket now (tests, tools).
@@ -182,7 +194,8 @@ class ExpirationManager {
   // Every lease id under "id/" + folder ("" or ending in '/'), depth first.
   Result<std::vector<std::string>> IdsUnder(std::string folder);
   bool RevokeExpired(const LeaseKey& key);
-  void ScheduleRetry(const LeaseKey& key);
+  // Notes the failure (its message) and schedules the next attempt.
+  void ScheduleRetry(const LeaseKey& key, std::string_view error);
   Result<std::optional<Lease>> Read(std::string_view lease_id);
   Result<std::optional<std::string>> IdOfKey(const LeaseKey& key);
   std::int64_t MonoNs() const;
@@ -263,12 +276,16 @@ class ExpirationManager {
   const Options options_;
 
   mutable std::mutex mu_;
-  ExpiryIndex index_;                                    // guarded by mu_
-  std::unordered_map<std::string, int> retry_attempts_;  // guarded by mu_ (key bytes)
-  double rate_tokens_ = 0;                               // guarded by mu_
-  std::int64_t rate_refill_ns_ = 0;                      // guarded by mu_
-  bool stopping_ = false;                                // guarded by mu_
-  Status load_status_;                                   // guarded by mu_
+  ExpiryIndex index_;  // guarded by mu_
+  struct Failure {
+    int attempts = 0;
+    std::string error;
+  };
+  std::unordered_map<LeaseKey, Failure, LeaseKeyHash> failures_;  // guarded by mu_
+  double rate_tokens_ = 0;                                        // guarded by mu_
+  std::int64_t rate_refill_ns_ = 0;                               // guarded by mu_
+  bool stopping_ = false;                                         // guarded by mu_
+  Status load_status_;                                            // guarded by mu_
   std::condition_variable cv_;
   // Locked by whoever reads-modifies-writes a bucket (deletion, compaction)
   // and by renewals (so a compaction cannot drop a journal record it did

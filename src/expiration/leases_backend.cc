@@ -1,5 +1,8 @@
 #include "expiration/leases_backend.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 
 #include "common/clock.h"
@@ -61,17 +64,63 @@ Route Parse(std::string_view path) {
   return route;
 }
 
+// Vault marks a lease irrevocable at its sixth failed revocation and stops
+// trying; Coffer keeps trying with backoff, and reports the lease as
+// irrevocable from its sixth failure until a revocation succeeds.
+constexpr int kIrrevocableAfter = 6;
+// Vault's default cap on sys/leases?type=irrevocable.
+constexpr std::size_t kDefaultListLimit = 10000;
+
+// sys/leases and sys/leases/count report one kind of lease.
+Status CheckIrrevocableType(const Request& r) {
+  ASSIGN_OR_RETURN(std::string type, StringField(r, "type"));
+  std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (type != "irrevocable") {
+    return InvalidArgument("type must be \"irrevocable\", the only kind of lease reported here");
+  }
+  return Status::Ok();
+}
+
+// Vault's `limit`: absent for the default, "none" for all, else a positive
+// integer. 0 means all.
+Result<std::size_t> ListLimit(const Request& r) {
+  const Json* f = r.Field("limit");
+  if (f == nullptr || f->is_null()) return kDefaultListLimit;
+  std::int64_t n = 0;
+  if (f->is_number_integer()) {
+    n = f->get<std::int64_t>();
+  } else if (f->is_string()) {
+    const auto& s = f->get_ref<const std::string&>();
+    if (s.empty()) return kDefaultListLimit;
+    std::string lower(s);
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "none") return 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || end != s.data() + s.size()) n = 0;
+  }
+  if (n < 1) return Err(InvalidArgument("limit must be \"none\" or a positive integer"));
+  return static_cast<std::size_t>(n);
+}
+
 }  // namespace
 
 bool LeasesBackend::Handles(std::string_view p) {
-  if (p.starts_with("leases/")) return true;
+  if (p == "leases" || p.starts_with("leases/")) return true;
   return p == "renew" || p == "revoke" || p.starts_with("renew/") || p.starts_with("revoke/") ||
          p.starts_with("revoke-prefix/") || p.starts_with("revoke-force/");
 }
 
 Result<Response> LeasesBackend::HandleRequest(const Request& request) {
+  if (request.relative_path == "leases") {
+    if (request.operation != Operation::kRead) return Err(MethodNotAllowed());
+    return ListIrrevocable(request);
+  }
   const bool legacy = !request.relative_path.starts_with("leases/");
   Route route = Parse(request.relative_path);
+  if (route.verb == "count" && !legacy && !route.has_rest) {
+    if (request.operation != Operation::kRead) return Err(MethodNotAllowed());
+    return CountIrrevocable(request);
+  }
   if (route.verb == "lookup" && !legacy) {
     if (request.operation == Operation::kList) return ListLeases(route.rest);
     if (route.has_rest) return Err(MethodNotAllowed());
@@ -84,9 +133,7 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
     (void)stats;  // logged by the manager
     return logical::TidyStartedResponse();
   }
-  // A path that is not one answers 404 whatever the method (sys/leases/count
-  // is not implemented: Coffer never gives up revoking a lease, so it has no
-  // irrevocable leases to count).
+  // A path that is not one answers 404 whatever the method.
   if (route.verb != "renew" && route.verb != "revoke" && route.verb != "revoke-prefix" &&
       route.verb != "revoke-force") {
     return Err(NotFound("unsupported path"));
@@ -124,6 +171,46 @@ Result<Response> LeasesBackend::ListLeases(std::string_view prefix) {
   if (keys.empty()) return logical::NotFoundResponse();
   Response r;
   r.data = Json{{"keys", keys}};
+  return r;
+}
+
+std::string LeasesBackend::MountAccessorOf(std::string_view lease_id) const {
+  std::string accessor = mount_accessor_ ? mount_accessor_(lease_id) : std::string();
+  return accessor.empty() ? "mount-accessor-not-found" : accessor;
+}
+
+Result<Response> LeasesBackend::CountIrrevocable(const Request& request) {
+  TRY(CheckIrrevocableType(request));
+  // include_child_namespaces changes nothing: there is one namespace.
+  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(kIrrevocableAfter));
+  Json counts = Json::object();
+  for (const auto& lease : leases) {
+    Json& n = counts[MountAccessorOf(lease.id)];
+    n = n.is_null() ? 1 : n.get<std::int64_t>() + 1;
+  }
+  Response r;
+  r.data = Json{{"lease_count", leases.size()}, {"counts", std::move(counts)}};
+  return r;
+}
+
+Result<Response> LeasesBackend::ListIrrevocable(const Request& request) {
+  TRY(CheckIrrevocableType(request));
+  ASSIGN_OR_RETURN(std::size_t limit, ListLimit(request));
+  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(kIrrevocableAfter));
+  Response r;
+  if (limit != 0 && leases.size() > limit) {
+    leases.resize(limit);
+    r.warnings = Json::array({"more than " + std::to_string(limit) +
+                              " irrevocable leases; the list stops there (limit=none lists "
+                              "them all)"});
+  }
+  Json list = Json::array();
+  for (auto& lease : leases) {
+    list.push_back(Json{{"lease_id", lease.id},
+                        {"mount_id", MountAccessorOf(lease.id)},
+                        {"error", std::move(lease.error)}});
+  }
+  r.data = Json{{"lease_count", list.size()}, {"leases", std::move(list)}};
   return r;
 }
 

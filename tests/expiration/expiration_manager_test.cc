@@ -20,7 +20,7 @@ class FakeRevoker : public Revoker {
     ++calls;
     if (failures_left > 0) {
       --failures_left;
-      return Unavailable("backend down");
+      return Unavailable(message);
     }
     revoked.push_back(lease.id);
     return Status::Ok();
@@ -32,6 +32,7 @@ class FakeRevoker : public Revoker {
   std::mutex mu;
   int calls = 0;
   int failures_left = 0;
+  std::string message = "backend down";
   std::vector<std::string> revoked;
 };
 
@@ -152,6 +153,64 @@ TEST_F(ExpirationTest, FailedRevocationIsRetriedWithBackoff) {
   EXPECT_EQ(m_->ProcessExpired(), 1u);
   EXPECT_EQ(revoker_.calls, 3);
   EXPECT_FALSE(m_->Lookup(a->id).has_value());
+}
+
+// Each failed revocation is counted with its message until one succeeds; a
+// forced revocation forgets the lease too.
+TEST_F(ExpirationTest, FailingLeasesAreReportedUntilRevoked) {
+  auto a = Reg("a/b", 10s);
+  auto b = Reg("c/d", 10s);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(m_->FailingLeases(1)->empty());
+  revoker_.failures_left = 4;  // both fail twice
+  clock_.Advance(11s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  auto once = m_->FailingLeases(1);
+  ASSERT_TRUE(once.has_value());
+  ASSERT_EQ(once->size(), 2u);
+  EXPECT_EQ((*once)[0].id, std::min(a->id, b->id));  // sorted by id
+  EXPECT_EQ((*once)[0].attempts, 1);
+  EXPECT_NE((*once)[0].error.find("backend down"), std::string::npos);
+  EXPECT_TRUE(m_->FailingLeases(2)->empty());
+  clock_.Advance(10s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  auto twice = m_->FailingLeases(2);
+  ASSERT_EQ(twice->size(), 2u);
+  EXPECT_EQ((*twice)[1].attempts, 2);
+  // A forced revocation forgets b; a's next attempt succeeds and forgets a.
+  ASSERT_TRUE(m_->RevokePrefix("c", /*force=*/true).ok());
+  ASSERT_EQ(m_->FailingLeases(1)->size(), 1u);
+  EXPECT_EQ(m_->FailingLeases(1)->front().id, a->id);
+  clock_.Advance(20s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_TRUE(m_->FailingLeases(1)->empty());
+}
+
+// The message kept is cut to 240 bytes, never inside a UTF-8 character.
+// Two messages of two-byte characters, one shifted by a byte, so that the
+// 240th byte falls inside a character in one of them whatever the prefix
+// the message gets.
+TEST_F(ExpirationTest, FailureMessagesAreCutAtACharacter) {
+  std::string e_acute;
+  for (int i = 0; i < 150; ++i) e_acute += "\xc3\xa9";
+  for (const std::string& message : {e_acute, "x" + e_acute}) {
+    SCOPED_TRACE(message.size());
+    auto lease = Reg("a/b", 10s);
+    ASSERT_TRUE(lease);
+    revoker_.failures_left = 1;
+    revoker_.message = message;
+    clock_.Advance(11s);
+    EXPECT_EQ(m_->ProcessExpired(), 0u);
+    auto failing = m_->FailingLeases(1);
+    ASSERT_EQ(failing->size(), 1u);
+    const std::string& e = failing->front().error;
+    EXPECT_LE(e.size(), ExpirationManager::kMaxFailureMessage);
+    EXPECT_GE(e.size(), ExpirationManager::kMaxFailureMessage - 1);
+    EXPECT_NE(static_cast<unsigned char>(e.back()), 0xC3);  // not half of a character
+    EXPECT_NE(e.find("\xc3\xa9"), std::string::npos);
+    clock_.Advance(20s);  // the retry succeeds
+    EXPECT_EQ(m_->ProcessExpired(), 1u);
+  }
 }
 
 TEST(ExpirationRateLimit, BoundsRevocationsPerSecond) {

@@ -14,7 +14,11 @@ using namespace std::chrono_literals;
 
 class NullRevoker : public Revoker {
  public:
-  Status Revoke(const Lease&) override { return Status::Ok(); }
+  Status Revoke(const Lease&) override {
+    if (failing) return Unavailable("engine unreachable");
+    return Status::Ok();
+  }
+  bool failing = false;
 };
 
 class LeasesBackendTest : public ::testing::Test {
@@ -43,7 +47,9 @@ class LeasesBackendTest : public ::testing::Test {
     return o;
   }();
   ExpirationManager m_{view_, clock_, revoker_, opts_};
-  LeasesBackend backend_{m_};
+  LeasesBackend backend_{m_, {}, [](std::string_view id) {
+                           return id.starts_with("db/") ? std::string("database_1a2b") : "";
+                         }};
   Lease lease_;
 };
 
@@ -103,7 +109,7 @@ TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {
   EXPECT_EQ(Call(Operation::kRead, "leases/renew").error().code(), Code::kMethodNotAllowed);
   // Paths that are none answer 404 whatever the method.
   for (Operation op : {Operation::kRead, Operation::kUpdate}) {
-    for (const char* path : {"leases/count", "leases/tidy", "leases/nothing/x"}) {
+    for (const char* path : {"leases/counts", "leases/tidy", "leases/nothing/x"}) {
       auto r = Call(op, path);
       ASSERT_FALSE(r.has_value()) << path;
       EXPECT_EQ(r.error().code(), Code::kNotFound) << path;
@@ -148,6 +154,89 @@ TEST_F(LeasesBackendTest, TidyRevokesLeasesWhoseTokenIsGone) {
   EXPECT_FALSE(m_.Lookup(orphaned.id).has_value());
   EXPECT_FALSE(m_.Lookup(token_lease).has_value());
   EXPECT_EQ(m_.IndexSize(), 2u);
+}
+
+}  // namespace
+}  // namespace coffer::expiration
+
+namespace coffer::expiration {
+namespace {
+
+// Runs expiry passes until every lease due has failed `n` more times (the
+// backoff doubles from 1 s, so 40 s covers each of the first six waits).
+void FailTimes(FakeClock& clock, ExpirationManager& m, int n) {
+  for (int i = 0; i < n; ++i) {
+    clock.Advance(40s);
+    m.ProcessExpired();
+  }
+}
+
+// sys/leases/count and sys/leases report the leases whose revocation failed
+// six times in a row, by mount, until a revocation succeeds.
+TEST_F(LeasesBackendTest, IrrevocableLeasesCountedAndListed) {
+  LeaseRequest r;
+  r.path = "other/creds/x";
+  r.ttl = 600s;
+  Lease other = m_.Register(r).value();
+  const Json type = {{"type", "irrevocable"}};
+
+  auto none = Call(Operation::kRead, "leases/count", {{"type", "IRREVOCABLE"}});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->data, (Json{{"lease_count", 0}, {"counts", Json::object()}}));
+
+  revoker_.failing = true;
+  clock_.Advance(561s);  // both leases due at the next pass
+  FailTimes(clock_, m_, 5);
+  EXPECT_EQ(Call(Operation::kRead, "leases/count", type)->data["lease_count"], 0);
+  FailTimes(clock_, m_, 1);
+  auto count = Call(Operation::kRead, "leases/count", type);
+  ASSERT_TRUE(count.has_value());
+  EXPECT_EQ(count->data["lease_count"], 2);
+  EXPECT_EQ(count->data["counts"], (Json{{"database_1a2b", 1}, {"mount-accessor-not-found", 1}}));
+
+  auto list = Call(Operation::kRead, "leases", type);
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->data["lease_count"], 2);
+  const Json& first = list->data["leases"][0];  // sorted by id: db/ first
+  EXPECT_EQ(first["lease_id"], lease_.id);
+  EXPECT_EQ(first["mount_id"], "database_1a2b");
+  EXPECT_NE(first["error"].get<std::string>().find("engine unreachable"), std::string::npos);
+  EXPECT_EQ(list->data["leases"][1]["lease_id"], other.id);
+  EXPECT_TRUE(list->warnings.is_null());
+
+  auto one = Call(Operation::kRead, "leases", {{"type", "irrevocable"}, {"limit", "1"}});
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->data["lease_count"], 1);
+  EXPECT_EQ(one->warnings.size(), 1u);
+  auto all = Call(Operation::kRead, "leases", {{"type", "irrevocable"}, {"limit", "none"}});
+  EXPECT_EQ(all->data["lease_count"], 2);
+
+  // Once the engine answers, the next attempt revokes them and they leave.
+  revoker_.failing = false;
+  FailTimes(clock_, m_, 1);
+  EXPECT_EQ(Call(Operation::kRead, "leases/count", type)->data["lease_count"], 0);
+  EXPECT_EQ(Call(Operation::kRead, "leases", type)->data["leases"], Json::array());
+}
+
+TEST_F(LeasesBackendTest, IrrevocableReportsRefuseBadInput) {
+  for (const char* path : {"leases/count", "leases"}) {
+    for (const Json& data : {Json::object(), Json{{"type", "expired"}}}) {
+      auto r = Call(Operation::kRead, path, data);
+      ASSERT_FALSE(r.has_value()) << path;
+      EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << path;
+      EXPECT_NE(r.error().message().find("irrevocable"), std::string::npos);
+    }
+    auto put = Call(Operation::kUpdate, path, {{"type", "irrevocable"}});
+    ASSERT_FALSE(put.has_value());
+    EXPECT_EQ(put.error().code(), Code::kMethodNotAllowed) << path;
+  }
+  for (const char* limit : {"0", "-3", "ten", "5x"}) {
+    auto r = Call(Operation::kRead, "leases", {{"type", "irrevocable"}, {"limit", limit}});
+    ASSERT_FALSE(r.has_value()) << limit;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << limit;
+  }
+  EXPECT_TRUE(LeasesBackend::Handles("leases"));
+  EXPECT_TRUE(LeasesBackend::Handles("leases/count"));
 }
 
 }  // namespace

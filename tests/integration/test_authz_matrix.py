@@ -86,6 +86,8 @@ ROUTES = [
     ("PUT", "sys/leases/revoke-prefix/auth/token", None),
     ("PUT", "sys/leases/revoke-force/auth/token", None),
     ("PUT", "sys/leases/tidy", None),
+    ("GET", "sys/leases/count?type=irrevocable", None),
+    ("GET", "sys/leases?type=irrevocable", None),
     # the legacy lease paths
     ("PUT", "sys/renew", {"lease_id": "{lease}", "increment": 7200}),
     ("PUT", "sys/revoke", {"lease_id": "{lease}"}),

@@ -1,6 +1,7 @@
 """The database secrets engine against a real PostgreSQL 15 (Debian's
 packages), started by the test on 127.0.0.1 in a temp directory."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -250,10 +251,32 @@ class DatabaseEngineTest(unittest.TestCase):
         time.sleep(4)  # expired, and at least one revocation attempt failed
         self.assertTrue(self.pg.role_exists(user))
         self.assertTrue(self.lease_exists(out["lease_id"]))
+
+        # From its sixth failure in a row (after 1 + 2 + 4 + 8 + 16 s of
+        # backoff) the lease is reported as irrevocable, by mount, and listed
+        # with sudo; the retries go on.
+        def irrevocable():
+            _, count = self.req("GET", "/v1/sys/leases/count?type=irrevocable", None, 200)
+            return count["data"]["lease_count"]
+        self.assertEqual(irrevocable(), 0)
+        self.assertTrue(poll(lambda: irrevocable() == 1, timeout=60), self.server.log()[-2000:])
+        _, mounts = self.req("GET", "/v1/sys/mounts", None, 200)
+        accessor = mounts["data"]["database/"]["accessor"]
+        _, count = self.req("GET", "/v1/sys/leases/count?type=irrevocable", None, 200)
+        self.assertEqual(count["data"]["counts"], {accessor: 1})
+        _, listed = self.req("GET", "/v1/sys/leases?type=irrevocable", None, 200)
+        self.assertEqual(len(listed["data"]["leases"]), 1, listed)
+        lease = listed["data"]["leases"][0]
+        self.assertEqual(lease["lease_id"], out["lease_id"])
+        self.assertEqual(lease["mount_id"], accessor)
+        self.assertIn("no longer exists", lease["error"])
+        self.assertNotIn(out["data"]["password"], json.dumps(listed))
+
         self.configure()
-        self.assertTrue(poll(lambda: not self.pg.role_exists(user), timeout=30),
+        self.assertTrue(poll(lambda: not self.pg.role_exists(user), timeout=60),
                         self.server.log()[-2000:])
         self.assertTrue(poll(lambda: not self.lease_exists(out["lease_id"]), timeout=5))
+        self.assertEqual(irrevocable(), 0)
 
     def test_ttl_expiry_drops_user(self):
         self.make_role(ttl="2s")
