@@ -106,7 +106,8 @@ class ShardedHashMap {
   node_type ExtractAnyBut(const K& key, std::size_t seed) {
     Map& m = ShardOf(key);
     const std::size_t buckets = m.bucket_count();
-    for (std::size_t i = 0; i < buckets && !m.empty(); ++i) {
+    if (m.empty()) return node_type();
+    for (std::size_t i = 0; i < buckets; ++i) {
       const std::size_t b = (seed + i) % buckets;
       for (auto it = m.begin(b); it != m.end(b); ++it) {
         if (it->first == key) continue;

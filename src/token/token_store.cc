@@ -226,16 +226,18 @@ TokenStore::Cached TokenStore::MakeCached(std::shared_ptr<const TokenEntry> entr
   return c;
 }
 
-void TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
+TokenStore::CacheMap::node_type TokenStore::CacheLocked(std::shared_ptr<const TokenEntry> entry) {
   std::string key = entry->id_hmac;
+  CacheMap::node_type evicted;
   if (cache_.size() >= options_.max_cached_entries && cache_.Find(key) == nullptr) {
     // A victim at random (a bucket chosen by a multiplicative hash of the
     // count): no recency list to keep up on every lookup. A token in use
     // is read back on its next request and cached again.
     ++cache_evictions_;
-    cache_.ExtractAnyBut(key, cache_evictions_ * 0x9E3779B97F4A7C15ULL);
+    evicted = cache_.ExtractAnyBut(key, cache_evictions_ * 0x9E3779B97F4A7C15ULL);
   }
   cache_.InsertOrAssign(std::move(key), MakeCached(std::move(entry)));
+  return evicted;
 }
 
 std::size_t TokenStore::CachedEntries() {
@@ -279,8 +281,9 @@ Status TokenStore::Store(std::shared_ptr<const TokenEntry> entry, bool is_new) {
   Status s = view_.Transact(compares, ops);
   if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
   TRY(s);
+  CacheMap::node_type evicted;  // destroyed after the lock is released
   std::scoped_lock lock(mu_);
-  CacheLocked(std::move(entry));
+  evicted = CacheLocked(std::move(entry));
   return Status::Ok();
 }
 
@@ -306,8 +309,9 @@ Status TokenStore::StoreWithLease(std::shared_ptr<const TokenEntry> shared, std:
       });
   if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
   TRY(s);
+  CacheMap::node_type evicted;  // destroyed after the lock is released
   std::scoped_lock lock(mu_);
-  CacheLocked(std::move(shared));
+  evicted = CacheLocked(std::move(shared));
   return Status::Ok();
 }
 
@@ -424,6 +428,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
   }
   ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
   if (!entry) return Ptr();
+  CacheMap::node_type evicted;  // destroyed after the lock is released
   std::unique_lock lock(mu_);
   if (revocations_ != revocations) {
     // A token was revoked since the read, perhaps this one: caching what was
@@ -436,7 +441,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
     return c.entry;
   }
   auto shared = std::make_shared<const TokenEntry>(*std::move(entry));
-  CacheLocked(shared);
+  evicted = CacheLocked(shared);
   const Cached& c = *cache_.Find(shared->id_hmac);
   if (shared->num_uses < 0) return Ptr();
   if (c.deadline_ns != 0 && MonoNs() >= c.deadline_ns) return Ptr();

@@ -291,7 +291,11 @@ class TokenStore {
   // caches this very object.
   Status StoreWithLease(std::shared_ptr<const TokenEntry> entry, std::int64_t ttl);
   Cached MakeCached(std::shared_ptr<const TokenEntry> entry) const;
-  void CacheLocked(std::shared_ptr<const TokenEntry> entry);
+  using CacheMap = ShardedHashMap<std::unordered_map<std::string, Cached>>;
+  // Under mu_: caches `entry`, evicting another entry when the cache is
+  // full. Returns the evicted node (or an empty one) so that the caller
+  // destroys it after releasing mu_.
+  [[nodiscard]] CacheMap::node_type CacheLocked(std::shared_ptr<const TokenEntry> entry);
   // Batch tokens (token_batch.cc).
   Result<CreatedToken> CreateBatch(const TokenRequest& request, TokenEntry entry);
   Result<std::shared_ptr<const TokenEntry>> LookupBatch(std::string_view token_id);
@@ -318,7 +322,7 @@ class TokenStore {
   SecretBytes batch_key_;                         // same locking as salt_
   // guarded by mu_; live tokens, at most options_.max_cached_entries of
   // them (sharded: no rehash of them all at once)
-  ShardedHashMap<std::unordered_map<std::string, Cached>> cache_;
+  CacheMap cache_;
   std::uint64_t cache_evictions_ = 0;  // guarded by mu_
   // Bumped by every revocation as it drops the entry from cache_ (guarded by
   // mu_): a lookup that read storage before a revocation must not cache what
