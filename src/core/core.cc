@@ -113,7 +113,7 @@ Core::Core(CoreOptions options)
         return !entry.has_value() || *entry != nullptr;
       },
       [this](std::string_view lease_id) -> std::string {
-        if (lease_id.starts_with("auth/token/")) return "auth_token_system";
+        if (lease_id.starts_with("auth/token/")) return std::string(internal::kTokenAuthAccessor);
         auto match = router_->Route(lease_id);
         return match ? match->mount->entry.accessor : std::string();
       });

@@ -61,7 +61,7 @@ Json CubbyholeMountJson() {
 Json TokenAuthJson() {
   return Json{{"type", "token"},
               {"description", "token based credentials"},
-              {"accessor", "auth_token_system"},
+              {"accessor", internal::kTokenAuthAccessor},
               {"uuid", "token"},
               {"config",
                {{"default_lease_ttl", 0},

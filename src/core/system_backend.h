@@ -14,6 +14,8 @@ namespace coffer::core {
 class Core;
 
 namespace internal {
+// The mount accessor of the built-in token auth method (sys/auth lists it).
+inline constexpr std::string_view kTokenAuthAccessor = "auth_token_system";
 // The unseal key share in "key" (hex or base64, as sys/unseal takes it) and
 // the attempt's "nonce" of sys/rekey/* and sys/generate-root/update.
 Result<SecretBytes> ShareKeyField(const logical::Request& request);

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/encoding.h"
 
 namespace coffer::expiration {
 namespace {
@@ -71,11 +71,15 @@ constexpr int kIrrevocableAfter = 6;
 // Vault's default cap on sys/leases?type=irrevocable.
 constexpr std::size_t kDefaultListLimit = 10000;
 
+// ASCII case-insensitive equality with `lower`, which is lower case.
+bool EqualsLowered(std::string_view s, std::string_view lower) {
+  return std::ranges::equal(s, lower, [](unsigned char a, char b) { return std::tolower(a) == b; });
+}
+
 // sys/leases and sys/leases/count report one kind of lease.
 Status CheckIrrevocableType(const Request& r) {
   ASSIGN_OR_RETURN(std::string type, StringField(r, "type"));
-  std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (type != "irrevocable") {
+  if (!EqualsLowered(type, "irrevocable")) {
     return InvalidArgument("type must be \"irrevocable\", the only kind of lease reported here");
   }
   return Status::Ok();
@@ -92,11 +96,8 @@ Result<std::size_t> ListLimit(const Request& r) {
   } else if (f->is_string()) {
     const auto& s = f->get_ref<const std::string&>();
     if (s.empty()) return kDefaultListLimit;
-    std::string lower(s);
-    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "none") return 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec != std::errc() || end != s.data() + s.size()) n = 0;
+    if (EqualsLowered(s, "none")) return 0;
+    n = ParseInt64(s).value_or(0);
   }
   if (n < 1) return Err(InvalidArgument("limit must be \"none\" or a positive integer"));
   return static_cast<std::size_t>(n);
