@@ -217,6 +217,13 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
     if (!lease.token_hmac.empty() && lease.kind != Lease::Kind::kToken) {
       ops.push_back({storage::Op::Kind::kDelete, TokenIndexKey(lease.token_hmac, key), {}});
     }
+    bool failing = false;
+    {
+      std::scoped_lock failures_lock(mu_);
+      failing = failures_.contains(key);
+    }
+    // A lease that never failed has no record to delete, and most never do.
+    if (failing) ops.push_back({storage::Op::Kind::kDelete, IrrevocableKey(key), {}});
     // Older log records of the lease may still be stored: the deletion goes
     // after them, so that the load does not bring the lease back.
     const std::uint64_t seq = AllocSeq(bucket);
@@ -279,6 +286,7 @@ Status ExpirationManager::Load() {
   ASSIGN_OR_RETURN(auto buckets, view_.List("index/"));
   ASSIGN_OR_RETURN(auto journal, view_.List("journal/"));
   TRY(ReadLog());
+  TRY(LoadFailures());
   loader_ =
       std::thread([this, buckets = std::move(buckets), journal = std::move(journal)]() mutable {
         LoadIndex(std::move(buckets), std::move(journal));
@@ -536,14 +544,80 @@ std::size_t ExpirationManager::ProcessExpired() {
   return revoked;
 }
 
-void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view error) {
-  std::scoped_lock lock(mu_);
-  Failure& failure = failures_[key];
-  const int attempts = ++failure.attempts;
-  failure.error = Truncated(error, kMaxFailureMessage);
-  auto backoff = options_.initial_backoff * (std::int64_t{1} << std::min(attempts - 1, 30));
-  backoff = std::min(backoff, options_.max_backoff);
-  index_.Upsert(key, MonoNs() + duration_cast<nanoseconds>(backoff).count());
+Status ExpirationManager::LoadFailures() {
+  ASSIGN_OR_RETURN(auto names, view_.List(kIrrevocableFolder));
+  for (const auto& name : names) {
+    const std::string storage_key = std::string(kIrrevocableFolder) + name;
+    ASSIGN_OR_RETURN(auto entry, view_.Get(storage_key));
+    if (!entry) continue;
+    Failure failure;
+    if (auto stored = DecodeFailure(entry->value)) {
+      failure.id = std::move(stored->lease_id);
+      failure.attempts = stored->attempts;
+      failure.error = Truncated(stored->error, kMaxFailureMessage);
+    }
+    const LeaseKey key = KeyOf(failure.id);
+    // A lease that cannot be read stays reported: its revocation will fail.
+    auto lease = Read(failure.id);
+    const bool gone = lease.has_value() && !*lease;
+    if (gone || failure.attempts <= 0 || KeyHex(key) != name) {
+      // Its lease was revoked while the record's deletion failed, or the
+      // record is not one this version wrote: nothing to report.
+      if (Status s = view_.Delete(storage_key); !s.ok()) {
+        spdlog::warn("expiration: deleting a stale failing-lease report failed: {}", s.ToString());
+      }
+      continue;
+    }
+    failure.stored = true;
+    std::scoped_lock lock(mu_);
+    failures_.insert_or_assign(key, std::move(failure));
+  }
+  return Status::Ok();
+}
+
+void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view error,
+                                      std::string_view id) {
+  std::string record;
+  {
+    std::scoped_lock lock(mu_);
+    Failure& failure = failures_[key];
+    const int attempts = ++failure.attempts;
+    failure.error = Truncated(error, kMaxFailureMessage);
+    if (!id.empty()) failure.id = std::string(id);
+    auto backoff = options_.initial_backoff * (std::int64_t{1} << std::min(attempts - 1, 30));
+    backoff = std::min(backoff, options_.max_backoff);
+    index_.Upsert(key, MonoNs() + duration_cast<nanoseconds>(backoff).count());
+    if (attempts < kIrrevocableAfter || failure.id.empty()) return;
+    failure.stored = true;
+    record = EncodeFailure({failure.id, attempts, failure.error});
+  }
+  // Stored outside the lock (storage is never called under mu_). Only the
+  // expiry thread writes these records; one written after a concurrent
+  // revocation deleted the lease is deleted again below, or by Load().
+  if (Status s = view_.Put(IrrevocableKey(key), record); !s.ok()) {
+    spdlog::warn("expiration: storing a failing lease's report failed: {}", s.ToString());
+  }
+  bool gone = false;
+  {
+    std::scoped_lock lock(mu_);
+    gone = !failures_.contains(key);
+  }
+  if (gone) view_.Delete(IrrevocableKey(key)).IgnoreError();
+}
+
+void ExpirationManager::ForgetFailure(const LeaseKey& key) {
+  bool stored = false;
+  {
+    std::scoped_lock lock(mu_);
+    auto it = failures_.find(key);
+    if (it == failures_.end()) return;
+    stored = it->second.stored;
+    failures_.erase(it);
+  }
+  if (!stored) return;
+  if (Status s = view_.Delete(IrrevocableKey(key)); !s.ok()) {
+    spdlog::warn("expiration: deleting a failing lease's report failed: {}", s.ToString());
+  }
 }
 
 bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
@@ -553,11 +627,14 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
     ScheduleRetry(key, "reading the lease index failed: " + id.error().ToString());
     return false;
   }
-  if (!*id) return false;  // revoked meanwhile
+  if (!*id) {  // revoked meanwhile
+    ForgetFailure(key);
+    return false;
+  }
   auto lease = Read(**id);
   if (!lease) {
     spdlog::warn("expiration: reading lease {} failed: {}", **id, lease.error().ToString());
-    ScheduleRetry(key, "reading the lease failed: " + lease.error().ToString());
+    ScheduleRetry(key, "reading the lease failed: " + lease.error().ToString(), **id);
     return false;
   }
   if (!*lease) {
@@ -568,16 +645,18 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
     return false;
   }
   if ((*lease)->expire_time > NowUnix()) {  // renewed by a path that left memory behind
-    std::scoped_lock lock(mu_);
-    index_.Upsert(key, DueOf((*lease)->expire_time));
-    failures_.erase(key);
+    {
+      std::scoped_lock lock(mu_);
+      index_.Upsert(key, DueOf((*lease)->expire_time));
+    }
+    ForgetFailure(key);
     return false;
   }
   Status s = revoker_.Revoke(**lease);
   if (s.ok()) s = DeleteRecords(**lease);
   if (!s.ok()) {
     spdlog::warn("expiration: revoking lease {} failed, will retry: {}", **id, s.ToString());
-    ScheduleRetry(key, s.ToString());
+    ScheduleRetry(key, s.ToString(), **id);
     return false;
   }
   return true;
@@ -594,10 +673,15 @@ Result<std::vector<ExpirationManager::FailingLease>> ExpirationManager::FailingL
   }
   std::vector<FailingLease> out;
   out.reserve(found.size());
+  // A failure noted just after a concurrent revocation deleted its lease is
+  // listed until the next retry finds the lease gone and forgets it.
   for (auto& [key, failure] : found) {
-    ASSIGN_OR_RETURN(auto id, IdOfKey(key));
-    if (!id) continue;  // revoked meanwhile
-    out.push_back({std::move(*id), failure.attempts, std::move(failure.error)});
+    if (failure.id.empty()) {  // its index record could not be read
+      ASSIGN_OR_RETURN(auto id, IdOfKey(key));
+      if (!id) continue;  // revoked meanwhile
+      failure.id = std::move(*id);
+    }
+    out.push_back({std::move(failure.id), failure.attempts, std::move(failure.error)});
   }
   std::ranges::sort(out, {}, &FailingLease::id);
   return out;

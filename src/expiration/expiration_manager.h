@@ -166,13 +166,20 @@ class ExpirationManager {
   // A lease whose revocation at expiry failed and is being retried.
   struct FailingLease {
     std::string id;
-    int attempts = 0;   // failed revocations in a row since this node unsealed
+    int attempts = 0;   // failed revocations in a row
     std::string error;  // the last one's message, at most kMaxFailureMessage bytes
   };
   static constexpr std::size_t kMaxFailureMessage = 240;
-  // Leases whose revocation failed at least `min_attempts` times in a row
-  // since this node unsealed (the count is kept in memory only), sorted by
-  // id. Reads each one's id from storage: for operators, not a hot path.
+  // Vault marks a lease irrevocable at its sixth failed revocation and stops
+  // trying; Coffer keeps trying with backoff, and reports the lease as
+  // irrevocable from its sixth failure until a revocation succeeds. From
+  // then on each failure's count and message are also stored
+  // ("irrevocable/<key hex>"), and Load() reads them back, so the report
+  // survives a restart or a failover.
+  static constexpr int kIrrevocableAfter = 6;
+  // Leases whose revocation failed at least `min_attempts` times in a row,
+  // sorted by id. Counts below kIrrevocableAfter are kept in memory only
+  // (they start again at 0 after a restart).
   Result<std::vector<FailingLease>> FailingLeases(int min_attempts);
 
   // Runs one expiry pass now; the number of leases revoked.
@@ -194,8 +201,15 @@ class ExpirationManager {
   // Every lease id under "id/" + folder ("" or ending in '/'), depth first.
   Result<std::vector<std::string>> IdsUnder(std::string folder);
   bool RevokeExpired(const LeaseKey& key);
-  // Notes the failure (its message) and schedules the next attempt.
-  void ScheduleRetry(const LeaseKey& key, std::string_view error);
+  // Notes the failure (its message) and schedules the next attempt; from
+  // the kIrrevocableAfter-th failure of a lease whose id is known, stores
+  // the failure too.
+  void ScheduleRetry(const LeaseKey& key, std::string_view error, std::string_view id = {});
+  // Forgets a lease's failures, and deletes their stored record if there
+  // is one (logs a storage error: Load() drops a record whose lease is gone).
+  void ForgetFailure(const LeaseKey& key);
+  // Load(): the stored failures of leases that still exist.
+  Status LoadFailures();
   Result<std::optional<Lease>> Read(std::string_view lease_id);
   Result<std::optional<std::string>> IdOfKey(const LeaseKey& key);
   std::int64_t MonoNs() const;
@@ -280,6 +294,8 @@ class ExpirationManager {
   struct Failure {
     int attempts = 0;
     std::string error;
+    std::string id;       // the lease's, when known
+    bool stored = false;  // an irrevocable/ record may exist
   };
   std::unordered_map<LeaseKey, Failure, LeaseKeyHash> failures_;  // guarded by mu_
   double rate_tokens_ = 0;                                        // guarded by mu_

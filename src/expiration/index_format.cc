@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 namespace coffer::expiration {
@@ -45,6 +46,35 @@ std::string JournalFolder(std::size_t bucket) {
 }
 
 std::string JournalKey(const LeaseKey& key) { return JournalFolder(BucketOf(key)) + KeyHex(key); }
+
+std::string IrrevocableKey(const LeaseKey& key) {
+  return std::string(kIrrevocableFolder) + KeyHex(key);
+}
+
+std::string EncodeFailure(const FailureRecord& record) {
+  return nlohmann::json{
+      {"lease_id", record.lease_id}, {"attempts", record.attempts}, {"error", record.error}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<FailureRecord> DecodeFailure(std::string_view value) {
+  const auto json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return std::nullopt;
+  auto id = json.find("lease_id");
+  auto attempts = json.find("attempts");
+  auto error = json.find("error");
+  if (id == json.end() || !id->is_string() || attempts == json.end() ||
+      !attempts->is_number_integer() || error == json.end() || !error->is_string()) {
+    return std::nullopt;
+  }
+  FailureRecord out;
+  out.lease_id = id->get<std::string>();
+  const auto n = attempts->get<std::int64_t>();
+  if (out.lease_id.empty() || n < 1) return std::nullopt;
+  out.attempts = static_cast<int>(std::min<std::int64_t>(n, std::int64_t{1} << 30));
+  out.error = error->get<std::string>();
+  return out;
+}
 
 std::optional<std::size_t> ParseBucketFolder(std::string_view name) {
   if (name.size() != 4 || name[3] != '/') return std::nullopt;

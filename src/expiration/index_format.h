@@ -14,6 +14,11 @@
 //   token/<token hmac>/<key hex>  → lease id: the secret leases a token
 //                                 created (a token's own lease has none: its
 //                                 id follows from the token's path and hmac)
+//   irrevocable/<key hex>         a lease whose revocation failed
+//                                 ExpirationManager::kIrrevocableAfter times
+//                                 in a row or more (JSON: lease_id, attempts,
+//                                 error), so that the report survives a
+//                                 restart; deleted with the lease
 //
 // Index records are batched into kIndexBuckets storage keys by their lease
 // key, so that unseal streams 4096 values instead of one key per lease: at
@@ -69,6 +74,18 @@ std::string LogKey(std::uint64_t seq);          // "log/000000000000002a"
 // The seq of a List("log/") name ("000000000000002a"), or nullopt.
 std::optional<std::uint64_t> ParseLogName(std::string_view name);
 std::string JournalKey(const LeaseKey& key);  // "journal/0a3/<key hex>"
+inline constexpr std::string_view kIrrevocableFolder = "irrevocable/";
+std::string IrrevocableKey(const LeaseKey& key);  // "irrevocable/<key hex>"
+// The value of an irrevocable/ record.
+struct FailureRecord {
+  std::string lease_id;
+  int attempts = 0;
+  std::string error;
+};
+std::string EncodeFailure(const FailureRecord& record);
+// nullopt for a value that is not such a record (fields of the wrong type,
+// no id, a count below 1).
+std::optional<FailureRecord> DecodeFailure(std::string_view value);
 // The bucket number of a List("journal/") folder name ("0a3/"), or nullopt.
 std::optional<std::size_t> ParseBucketFolder(std::string_view name);
 

@@ -64,10 +64,7 @@ Route Parse(std::string_view path) {
   return route;
 }
 
-// Vault marks a lease irrevocable at its sixth failed revocation and stops
-// trying; Coffer keeps trying with backoff, and reports the lease as
-// irrevocable from its sixth failure until a revocation succeeds.
-constexpr int kIrrevocableAfter = 6;
+constexpr int kIrrevocableAfter = ExpirationManager::kIrrevocableAfter;
 // Vault's default cap on sys/leases?type=irrevocable.
 constexpr std::size_t kDefaultListLimit = 10000;
 

@@ -22,6 +22,7 @@ class FakeRevoker : public Revoker {
       --failures_left;
       return Unavailable(message);
     }
+    if (!fail_prefix.empty() && lease.id.starts_with(fail_prefix)) return Unavailable(message);
     revoked.push_back(lease.id);
     return Status::Ok();
   }
@@ -32,6 +33,7 @@ class FakeRevoker : public Revoker {
   std::mutex mu;
   int calls = 0;
   int failures_left = 0;
+  std::string fail_prefix;  // leases under it always fail
   std::string message = "backend down";
   std::vector<std::string> revoked;
 };
@@ -184,6 +186,90 @@ TEST_F(ExpirationTest, FailingLeasesAreReportedUntilRevoked) {
   clock_.Advance(20s);
   EXPECT_EQ(m_->ProcessExpired(), 1u);
   EXPECT_TRUE(m_->FailingLeases(1)->empty());
+}
+
+// Stored failures: from the sixth in a row on, each failing lease's count
+// and message are stored, read back by Load(), and deleted with the lease.
+std::vector<std::string> StoredFailures(storage::Backend& view) {
+  auto names = view.List(kIrrevocableFolder);
+  return names ? *names : std::vector<std::string>{"<list failed>"};
+}
+
+class StoredFailureTest : public ExpirationTest {
+ protected:
+  // A lease under db/ whose revocation failed kIrrevocableAfter times; none
+  // of its failures before the last stored.
+  Lease Failed() {
+    revoker_.fail_prefix = "db/";
+    auto lease = Reg("db/creds/a", 10s);
+    EXPECT_TRUE(lease);
+    clock_.Advance(11s);
+    for (int i = 1; i <= ExpirationManager::kIrrevocableAfter; ++i) {
+      EXPECT_TRUE(StoredFailures(view_).empty()) << "before failure " << i;
+      EXPECT_EQ(m_->ProcessExpired(), 0u);
+      clock_.Advance(41s);
+    }
+    return lease.value_or(Lease{});
+  }
+  void Restart() {
+    m_ = std::make_unique<ExpirationManager>(view_, clock_, revoker_, ManualOptions());
+    ASSERT_TRUE(m_->Load().ok());
+    ASSERT_TRUE(m_->WaitForLoad().ok());
+  }
+};
+
+TEST_F(StoredFailureTest, SixthFailureIsStoredAndReportedAfterARestart) {
+  const Lease lease = Failed();
+  ASSERT_EQ(StoredFailures(view_), std::vector<std::string>{KeyHex(KeyOf(lease.id))});
+
+  // A restart: the new manager reports it at once, with its count.
+  Restart();
+  auto failing = m_->FailingLeases(ExpirationManager::kIrrevocableAfter);
+  ASSERT_TRUE(failing.has_value());
+  ASSERT_EQ(failing->size(), 1u);
+  EXPECT_EQ(failing->front().id, lease.id);
+  EXPECT_EQ(failing->front().attempts, 6);
+  EXPECT_NE(failing->front().error.find("backend down"), std::string::npos);
+
+  // The count goes on from there, in memory and in storage.
+  revoker_.message = "still down";
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  EXPECT_EQ(m_->FailingLeases(1)->front().attempts, 7);
+  auto stored = view_.Get(IrrevocableKey(KeyOf(lease.id)));
+  ASSERT_TRUE(stored && *stored);
+  auto record = DecodeFailure((*stored)->value);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->lease_id, lease.id);
+  EXPECT_EQ(record->attempts, 7);
+  EXPECT_NE(record->error.find("still down"), std::string::npos);
+
+  // Revoked at last: nothing reported, nothing stored.
+  revoker_.fail_prefix.clear();
+  clock_.Advance(41s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_TRUE(m_->FailingLeases(1)->empty());
+  EXPECT_TRUE(StoredFailures(view_).empty());
+}
+
+TEST_F(StoredFailureTest, StoredFailuresGoWithTheirLease) {
+  Failed();
+  ASSERT_EQ(StoredFailures(view_).size(), 1u);
+  ASSERT_TRUE(m_->RevokePrefix("db/creds", /*force=*/true).ok());
+  EXPECT_TRUE(StoredFailures(view_).empty());
+  EXPECT_TRUE(m_->FailingLeases(1)->empty());
+
+  // Records whose lease is gone, or that are not such records, are
+  // dropped by the next load and never reported.
+  const LeaseKey gone = KeyOf("db/creds/gone");
+  ASSERT_TRUE(view_.Put(IrrevocableKey(gone), EncodeFailure({"db/creds/gone", 9, "x"})).ok());
+  ASSERT_TRUE(view_.Put(std::string(kIrrevocableFolder) + "0f", "not a record").ok());
+  ASSERT_TRUE(
+      view_.Put(IrrevocableKey(KeyOf("db/creds/b")), R"({"lease_id":"db/creds/b","attempts":"6"})")
+          .ok());
+  ASSERT_EQ(StoredFailures(view_).size(), 3u);
+  Restart();
+  EXPECT_TRUE(m_->FailingLeases(1)->empty());
+  EXPECT_TRUE(StoredFailures(view_).empty());
 }
 
 // The message kept is cut to 240 bytes, never inside a UTF-8 character.
