@@ -32,7 +32,15 @@ namespace coffer::expiration {
 
 struct LeaseKey {
   std::array<std::uint8_t, 16> bytes{};
-  bool operator==(const LeaseKey&) const = default;
+  // Two word compares, inline: the defaulted one calls memcmp, ~5 % of an
+  // unseal's load of a million leases.
+  bool operator==(const LeaseKey& o) const {
+    std::uint64_t a[2];
+    std::uint64_t b[2];
+    std::memcpy(a, bytes.data(), sizeof(a));
+    std::memcpy(b, o.bytes.data(), sizeof(b));
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
 };
 
 // The key of a lease id: the first 16 bytes of SHA-256(id).
