@@ -20,6 +20,7 @@
 
 #include "common/fiber.h"
 #include "common/fiber_test_loop.h"
+#include "storage/local/wal_gather_vfs.h"
 #include "storage/temp_dir.h"
 
 namespace coffer::storage {
@@ -137,6 +138,25 @@ TEST(LocalBackendTest, ReadersNeverMapTheDatabaseFile) {
   }
   for (int i = 0; i < 200; ++i) ASSERT_EQ(b->Get("k").value()->value, "100");
   EXPECT_EQ(MappingsOf(db), 0) << "reads mapped the database file";
+}
+
+// A store that is only read after it is opened: reads do not ask the
+// file's size (an fstat each) at every read transaction. SQLite takes the
+// size from the WAL index once the process has committed through it.
+TEST(LocalBackendTest, ReadsAfterReopeningDoNotAskTheFileSize) {
+  TempDir tmp;
+  {
+    auto b = MustOpen(tmp.path());
+    ASSERT_TRUE(b);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(b->Put("k/" + std::to_string(i), "v").ok());
+  }
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Get("k/0").value());  // the readers' first transactions
+  const auto before = local::WalGatherCountsNow().other_size_queries;
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(b->Get("k/" + std::to_string(i % 50)).value());
+  const auto after = local::WalGatherCountsNow().other_size_queries;
+  EXPECT_LT(after - before, 10u) << "size queries in 200 reads";
 }
 
 TEST(LocalBackendTest, FilesArePrivateWhateverTheUmask) {

@@ -23,6 +23,7 @@ constexpr std::size_t kMaxWrite = 124 << 10;
 
 std::atomic<std::uint64_t> sqlite_writes{0};
 std::atomic<std::uint64_t> file_writes{0};
+std::atomic<std::uint64_t> other_size_queries{0};
 
 sqlite3_vfs* base_vfs = nullptr;
 sqlite3_vfs gather_vfs{};
@@ -132,6 +133,7 @@ int Sync(sqlite3_file* file, int flags) {
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
+  if (Self(file)->gather == nullptr) other_size_queries.fetch_add(1, std::memory_order_relaxed);
   if (int rc = Flush(Self(file)); rc != SQLITE_OK) return rc;
   return RealMethods(file)->xFileSize(Real(file), size);
 }
@@ -285,7 +287,8 @@ const char* WalGatherVfs(const char* base) {
 
 WalGatherCounts WalGatherCountsNow() {
   return {sqlite_writes.load(std::memory_order_relaxed),
-          file_writes.load(std::memory_order_relaxed)};
+          file_writes.load(std::memory_order_relaxed),
+          other_size_queries.load(std::memory_order_relaxed)};
 }
 
 }  // namespace coffer::storage::local

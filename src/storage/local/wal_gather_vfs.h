@@ -38,11 +38,12 @@ namespace coffer::storage::local {
 const char* WalGatherVfs(const char* base);
 
 // Totals since the process started, for tests and benchmarks: the writes
-// SQLite asked of WAL files, and the writes the underlying VFS received for
-// them.
+// SQLite asked of WAL files, the writes the underlying VFS received for
+// them, and the size queries of other files (an fstat each).
 struct WalGatherCounts {
   std::uint64_t sqlite_writes = 0;
   std::uint64_t file_writes = 0;
+  std::uint64_t other_size_queries = 0;
 };
 WalGatherCounts WalGatherCountsNow();
 
