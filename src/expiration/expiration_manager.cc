@@ -575,7 +575,7 @@ Status ExpirationManager::LoadFailures() {
     // A lease that cannot be read stays reported: its revocation will fail.
     auto lease = Read(failure.id);
     const bool gone = lease.has_value() && !*lease;
-    if (gone || failure.attempts <= 0 || KeyHex(key) != name) {
+    if (gone || failure.attempts < kIrrevocableAfter || KeyHex(key) != name) {
       // Its lease was revoked while the record's deletion failed, or the
       // record is not one this version wrote: nothing to report.
       if (Status s = view_.Delete(storage_key); !s.ok()) {
@@ -583,7 +583,6 @@ Status ExpirationManager::LoadFailures() {
       }
       continue;
     }
-    failure.stored = true;
     std::scoped_lock lock(mu_);
     failures_.insert_or_assign(key, std::move(failure));
   }
@@ -603,7 +602,6 @@ void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view erro
     backoff = std::min(backoff, options_.max_backoff);
     index_.Upsert(key, MonoNs() + duration_cast<nanoseconds>(backoff).count());
     if (attempts < kIrrevocableAfter || failure.id.empty()) return;
-    failure.stored = true;
     record = EncodeFailure({failure.id, attempts, failure.error});
   }
   // Stored outside the lock (storage is never called under mu_). Only the
@@ -626,7 +624,7 @@ void ExpirationManager::ForgetFailure(const LeaseKey& key) {
     std::scoped_lock lock(mu_);
     auto it = failures_.find(key);
     if (it == failures_.end()) return;
-    stored = it->second.stored;
+    stored = it->second.attempts >= kIrrevocableAfter;
     failures_.erase(it);
   }
   if (!stored) return;

@@ -294,8 +294,8 @@ class ExpirationManager {
   struct Failure {
     int attempts = 0;
     std::string error;
-    std::string id;       // the lease's, when known
-    bool stored = false;  // an irrevocable/ record may exist
+    std::string id;  // the lease's, when known
+    // From kIrrevocableAfter attempts on, an irrevocable/ record may exist.
   };
   std::unordered_map<LeaseKey, Failure, LeaseKeyHash> failures_;  // guarded by mu_
   double rate_tokens_ = 0;                                        // guarded by mu_

@@ -64,7 +64,6 @@ Route Parse(std::string_view path) {
   return route;
 }
 
-constexpr int kIrrevocableAfter = ExpirationManager::kIrrevocableAfter;
 // Vault's default cap on sys/leases?type=irrevocable.
 constexpr std::size_t kDefaultListLimit = 10000;
 
@@ -180,7 +179,7 @@ std::string LeasesBackend::MountAccessorOf(std::string_view lease_id) const {
 Result<Response> LeasesBackend::CountIrrevocable(const Request& request) {
   TRY(CheckIrrevocableType(request));
   // include_child_namespaces changes nothing: there is one namespace.
-  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(kIrrevocableAfter));
+  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(ExpirationManager::kIrrevocableAfter));
   Json counts = Json::object();
   for (const auto& lease : leases) {
     Json& n = counts[MountAccessorOf(lease.id)];
@@ -194,7 +193,7 @@ Result<Response> LeasesBackend::CountIrrevocable(const Request& request) {
 Result<Response> LeasesBackend::ListIrrevocable(const Request& request) {
   TRY(CheckIrrevocableType(request));
   ASSIGN_OR_RETURN(std::size_t limit, ListLimit(request));
-  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(kIrrevocableAfter));
+  ASSIGN_OR_RETURN(auto leases, manager_.FailingLeases(ExpirationManager::kIrrevocableAfter));
   Response r;
   if (limit != 0 && leases.size() > limit) {
     leases.resize(limit);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/encoding.h"
 #include "common/fiber.h"
 #include "storage/list_util.h"
 #include "storage/local/sqlite_util.h"
@@ -230,13 +231,9 @@ Status LocalBackend::Init() {
   // virtual machine) at the start of every read transaction: two per KV
   // read of a store that is only read after a restart.
   ASSIGN_OR_RETURN(auto user_version, local::QueryText(writer_, "PRAGMA user_version"));
-  std::int64_t version = 0;
-  if (user_version) {
-    const char* end = user_version->data() + user_version->size();
-    auto [at, ec] = std::from_chars(user_version->data(), end, version);
-    if (ec != std::errc() || at != end) return Internal("local storage: unreadable user_version");
-  }
-  TRY(Exec(writer_, ("PRAGMA user_version=" + std::to_string(version)).c_str()));
+  const auto version = ParseInt64(user_version.value_or("0"));
+  if (!version) return Internal("local storage: unreadable user_version");
+  TRY(Exec(writer_, ("PRAGMA user_version=" + std::to_string(*version)).c_str()));
 
   // Checkpoints: the writer's WAL hook replaces SQLite's automatic
   // checkpoint; a connection of their own does them on their own thread.
