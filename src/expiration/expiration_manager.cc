@@ -240,6 +240,7 @@ Status ExpirationManager::DeleteRecords(const Lease& lease) {
   std::scoped_lock lock(mu_);
   index_.Erase(key);
   failures_.erase(key);
+  if (auto it = revoking_.find(key); it != revoking_.end()) it->second = true;
   return Status::Ok();
 }
 
@@ -551,10 +552,13 @@ std::size_t ExpirationManager::ProcessExpired() {
     auto allowed = static_cast<std::size_t>(std::max(0.0, std::floor(rate_tokens_)));
     due = index_.PopDue(now, allowed);
     rate_tokens_ -= static_cast<double>(due.size());
+    for (const auto& key : due) revoking_.emplace(key, false);
   }
   std::size_t revoked = 0;
   for (const auto& key : due) {
     if (RevokeExpired(key)) ++revoked;
+    std::scoped_lock lock(mu_);
+    revoking_.erase(key);
   }
   return revoked;
 }
@@ -594,6 +598,7 @@ void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view erro
   std::string record;
   {
     std::scoped_lock lock(mu_);
+    if (auto it = revoking_.find(key); it != revoking_.end() && it->second) return;
     Failure& failure = failures_[key];
     const int attempts = ++failure.attempts;
     failure.error = Truncated(error, kMaxFailureMessage);
@@ -686,8 +691,8 @@ Result<std::vector<ExpirationManager::FailingLease>> ExpirationManager::FailingL
   }
   std::vector<FailingLease> out;
   out.reserve(found.size());
-  // A failure noted just after a concurrent revocation deleted its lease is
-  // listed until the next retry finds the lease gone and forgets it.
+  // A lease deleted while its expiry's attempt failed is never noted (see
+  // revoking_); one deleted after this copy was taken is left out here.
   for (auto& [key, failure] : found) {
     if (failure.id.empty()) {  // its index record could not be read
       ASSIGN_OR_RETURN(auto id, IdOfKey(key));

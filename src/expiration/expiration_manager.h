@@ -302,6 +302,11 @@ class ExpirationManager {
   std::int64_t rate_refill_ns_ = 0;                               // guarded by mu_
   bool stopping_ = false;                                         // guarded by mu_
   Status load_status_;                                            // guarded by mu_
+  // The expired leases ProcessExpired() is revoking, each with whether
+  // another request deleted it meanwhile (revoke-force, revoke-prefix): a
+  // failure of the expiry's own attempt is then not noted, so that neither
+  // the report nor the index gets the lease back. Guarded by mu_.
+  std::unordered_map<LeaseKey, bool, LeaseKeyHash> revoking_;
   std::condition_variable cv_;
   // Locked by whoever reads-modifies-writes a bucket (deletion, compaction)
   // and by renewals (so a compaction cannot drop a journal record it did

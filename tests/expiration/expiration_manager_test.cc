@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "storage/inmem/inmem_backend.h"
 
@@ -16,6 +18,8 @@ using namespace std::chrono_literals;
 class FakeRevoker : public Revoker {
  public:
   Status Revoke(const Lease& lease) override {
+    // Run once, before this call's own outcome (outside mu: it may revoke).
+    if (auto hook = std::exchange(before_next, nullptr)) hook();
     std::scoped_lock lock(mu);
     ++calls;
     if (failures_left > 0) {
@@ -36,6 +40,7 @@ class FakeRevoker : public Revoker {
   std::string fail_prefix;  // leases under it always fail
   std::string message = "backend down";
   std::vector<std::string> revoked;
+  std::function<void()> before_next;
 };
 
 Options ManualOptions() {
@@ -186,6 +191,33 @@ TEST_F(ExpirationTest, FailingLeasesAreReportedUntilRevoked) {
   clock_.Advance(20s);
   EXPECT_EQ(m_->ProcessExpired(), 1u);
   EXPECT_TRUE(m_->FailingLeases(1)->empty());
+}
+
+// A lease force-revoked while its expiry's own attempt is under way, and
+// that attempt then fails: the lease is gone, so nothing may bring it back
+// into the failing-lease report or the expiry index.
+TEST_F(ExpirationTest, ALeaseDeletedDuringAFailingExpiryStaysGone) {
+  auto a = Reg("db/creds/a", 10s);
+  ASSERT_TRUE(a);
+  revoker_.fail_prefix = "db/";
+  revoker_.before_next = [this] { ASSERT_TRUE(m_->RevokePrefix("db/creds", /*force=*/true).ok()); };
+  clock_.Advance(11s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  EXPECT_EQ(revoker_.calls, 2);  // the expiry's attempt and the forced one
+  EXPECT_FALSE(m_->Lookup(a->id).has_value());
+  auto failing = m_->FailingLeases(1);
+  ASSERT_TRUE(failing.has_value());
+  EXPECT_TRUE(failing->empty());
+  EXPECT_EQ(m_->IndexSize(), 0u);
+
+  // The manager still notes the failures of leases that were not deleted.
+  auto b = Reg("db/creds/b", 10s);
+  ASSERT_TRUE(b);
+  clock_.Advance(11s);
+  EXPECT_EQ(m_->ProcessExpired(), 0u);
+  ASSERT_EQ(m_->FailingLeases(1)->size(), 1u);
+  EXPECT_EQ(m_->FailingLeases(1)->front().id, b->id);
+  EXPECT_EQ(m_->IndexSize(), 1u);
 }
 
 // Stored failures: from the sixth in a row on, each failing lease's count
