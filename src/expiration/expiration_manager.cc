@@ -557,8 +557,10 @@ std::size_t ExpirationManager::ProcessExpired() {
   std::size_t revoked = 0;
   for (const auto& key : due) {
     if (RevokeExpired(key)) ++revoked;
+  }
+  if (!due.empty()) {
     std::scoped_lock lock(mu_);
-    revoking_.erase(key);
+    for (const auto& key : due) revoking_.erase(key);
   }
   return revoked;
 }
