@@ -107,8 +107,13 @@ class KvGetCommand : public KvCommand {
       return kExitServer;
     }
     const Json& data = DataOf(secret);
+    const bool wrapped = secret.contains("wrap_info") && !secret["wrap_info"].is_null();
     if (!field_.empty()) {
-      if (!v2) return PrintRawField(inv, RawField(secret, field_), field_);
+      // A wrapped answer has no data, only the wrap's fields
+      // (-field=wrapping_token), which `coffer read` prints too. Vault's kv
+      // get answers "No data found" here; printing the field is what the
+      // flag asks for.
+      if (!v2 || wrapped) return PrintRawField(inv, RawField(secret, field_), field_);
       const Json& inner = data.is_object() && data.contains("data") ? data["data"] : Json();
       if (!inner.is_object()) {
         inv.err() << "No data found at " << path << "\n";
@@ -116,7 +121,6 @@ class KvGetCommand : public KvCommand {
       }
       return PrintRawField(inv, inner.contains(field_) ? inner[field_] : Json(), field_);
     }
-    const bool wrapped = secret.contains("wrap_info") && !secret["wrap_info"].is_null();
     if (inv.format == OutputFormat::kJson || wrapped) {
       return OutputSecret(inv, secret);
     }

@@ -68,6 +68,23 @@ TEST(KvGetTest, FieldIsRawWithNewlineOnlyOnTerminal) {
   EXPECT_EQ(missing.err, "Field \"nope\" not present in secret\n");
 }
 
+TEST(KvGetTest, WrappedAnswerGivesItsWrapFieldsToField) {
+  FakeServer server(Routes(
+      {{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+       {"GET /v1/secret/data/app",
+        {200,
+         R"({"wrap_info":{"token":"s.wrap","accessor":"wacc","ttl":300,)"
+         R"("creation_time":"2024-05-09T14:22:03.5Z","creation_path":"secret/data/app"}})"}}}));
+  Outcome o =
+      RunCli({"kv", "get", "-wrap-ttl=5m", "-field=wrapping_token", "secret/app"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "s.wrap");
+  EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "5m");
+  Outcome data = RunCli({"kv", "get", "-wrap-ttl=5m", "-field=pass", "secret/app"}, Vars(server));
+  EXPECT_EQ(data.code, 1);
+  EXPECT_EQ(data.err, "Field \"pass\" not present in secret\n");
+}
+
 TEST(KvGetTest, VersionQueryAndJson) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
                             {"GET /v1/secret/data/app?version=2", {200, kAppV2}}}));
