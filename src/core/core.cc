@@ -79,7 +79,8 @@ logical::Response Finish(Result<logical::Response> result) {
 Core::Core(CoreOptions options)
     : physical_(std::move(options.physical)),
       clock_(options.clock),
-      prometheus_metrics_(options.prometheus_metrics) {
+      prometheus_metrics_(options.prometheus_metrics),
+      configured_cluster_name_(std::move(options.cluster_name)) {
   barrier_ = std::make_unique<barrier::AesGcmBarrier>(*physical_, *clock_);
   seal_ = std::make_unique<seal::ShamirSeal>(*physical_, *barrier_);
   token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");
@@ -193,7 +194,9 @@ Result<InitResult> Core::Initialize(int shares, int threshold, bool stay_unseale
   if (seal_->Progress().sealed) return Err(Internal("unseal after init did not complete"));
   {
     ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
-    logical::Json cluster{{"name", "coffer-cluster-" + id.substr(0, 8)}, {"id", id}};
+    std::string name = configured_cluster_name_.empty() ? "coffer-cluster-" + id.substr(0, 8)
+                                                        : configured_cluster_name_;
+    logical::Json cluster{{"name", std::move(name)}, {"id", id}};
     TRY(barrier_->Put(kClusterKey, cluster.dump()));
   }
   TRY(PostUnseal());
@@ -228,6 +231,12 @@ Status Core::PostUnseal() {
   ASSIGN_OR_RETURN(auto cluster, barrier_->Get(kClusterKey));
   if (cluster) {
     logical::Json j = logical::Json::parse(cluster->value, nullptr, false);
+    if (!j.is_object()) return Internal("the stored cluster identity is corrupt");
+    if (!configured_cluster_name_.empty() && j.value("name", "") != configured_cluster_name_) {
+      // The config names the cluster: that name is stored, as Vault does.
+      j["name"] = configured_cluster_name_;
+      TRY(barrier_->Put(kClusterKey, j.dump()));
+    }
     std::scoped_lock lock(cluster_mu_);
     cluster_name_ = j.value("name", "");
     cluster_id_ = j.value("id", "");

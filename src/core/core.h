@@ -60,6 +60,10 @@ struct CoreOptions {
   // sys/metrics?format=prometheus (off when the config's telemetry block
   // sets prometheus_retention_time = 0, as in Vault).
   bool prometheus_metrics = true;
+  // The config's cluster_name: when set, the cluster's name (stored at init,
+  // and replacing the stored one at unseal); empty: the name stored at init,
+  // generated then.
+  std::string cluster_name;
 };
 
 struct InitResult {
@@ -202,6 +206,7 @@ class Core final : public http::Handler {
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};
   bool prometheus_metrics_ = true;
+  const std::string configured_cluster_name_;
   const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

@@ -5,8 +5,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -131,6 +133,34 @@ void WipeFreedMemoryOrReexec(char** argv) {
   std::fprintf(stderr, "Warning: could not re-exec to wipe freed memory; continuing\n");
 }
 
+// Keys of Vault's configuration that are read but change nothing here: one
+// node, no web UI, no sys/raw, text logs. Each is logged at start, so that a
+// setting without effect is not taken for one in effect.
+void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
+  if (cfg.ui) spdlog::warn("config: ui = true has no effect: Coffer has no web UI");
+  if (cfg.raw_storage_endpoint) {
+    spdlog::warn("config: raw_storage_endpoint has no effect: sys/raw is not available");
+  }
+  if (cfg.log_format != "standard") {
+    spdlog::warn("config: log_format = \"{}\" has no effect: logs are plain text", cfg.log_format);
+  }
+  if (!cfg.api_addr.empty()) {
+    spdlog::warn("config: api_addr has no effect: a single node advertises no address");
+  }
+  if (!cfg.cluster_addr.empty()) {
+    spdlog::warn("config: cluster_addr has no effect: a single node has no cluster traffic");
+  }
+}
+
+// Vault's pid_file: the server's PID and a newline, written at start and
+// removed at a clean shutdown.
+bool WritePidFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool written = std::fprintf(f, "%d\n", static_cast<int>(getpid())) > 0;
+  return std::fclose(f) == 0 && written;
+}
+
 }  // namespace
 
 int RunServer(int argc, char** argv) {
@@ -172,6 +202,18 @@ int RunServer(int argc, char** argv) {
     std::fprintf(stderr, "Error: unknown log level \"%s\"\n", level.c_str());
     return 1;
   }
+  if (cfg.seal) {
+    // Refused rather than ignored: starting on Shamir keys while the config
+    // asks for an auto-unseal device would leave the operator believing the
+    // server unseals itself.
+    std::fprintf(stderr,
+                 "Error: seal \"%s\" (%s): auto-unseal devices are not available in this "
+                 "version; remove the seal block to protect the root key with Shamir unseal "
+                 "keys (coffer operator init)\n",
+                 cfg.seal->type.c_str(), cfg.seal->source.c_str());
+    return 1;
+  }
+  WarnIneffectiveKeys(cfg);
 
   // Key material must not reach a core dump or swap (disable_core_dumps =
   // false in the config is the one way to allow dumps).
@@ -213,6 +255,7 @@ int RunServer(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::seconds>(cfg.default_lease_ttl);
   options.max_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.max_lease_ttl);
   options.prometheus_metrics = cfg.telemetry.prometheus_retention_time.count() > 0;
+  options.cluster_name = cfg.cluster_name;
   auto core = core::Core::Create(std::move(options));
   if (!core) {
     std::fprintf(stderr, "Error starting core: %s\n", core.error().ToString().c_str());
@@ -240,6 +283,11 @@ int RunServer(int argc, char** argv) {
     }
     schemes.push_back(l.tls_disable ? "http" : "https");
     servers.push_back(std::move(*server));
+  }
+  if (!cfg.pid_file.empty() && !WritePidFile(cfg.pid_file)) {
+    std::fprintf(stderr, "Error storing PID in %s: %s\n", cfg.pid_file.c_str(),
+                 std::strerror(errno));
+    return 1;
   }
   PrintBanner(cfg, servers, schemes);
   if (dev_init) {
@@ -278,6 +326,7 @@ int RunServer(int argc, char** argv) {
   for (auto& s : servers) s->Stop();
   (*core)->Shutdown();
   core->reset();  // closes storage after the last write is durable
+  if (!cfg.pid_file.empty()) std::remove(cfg.pid_file.c_str());
   spdlog::info("shutdown complete");
   return 0;
 }

@@ -63,6 +63,70 @@ class ConfigErrorTest(unittest.TestCase):
         self.assertIn("-config", r.stderr)
 
 
+class VaultConfigKeysTest(unittest.TestCase):
+    """Keys of Vault's configuration: the ones that act (cluster_name,
+    pid_file), the ones that are read but change nothing here (warned at
+    start), and a seal block, which is refused rather than ignored."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-cfg-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def config(self, extra):
+        path = harness.write_config(self.dir)
+        with open(path, "a") as f:
+            f.write(extra)
+        return path
+
+    def test_seal_block_is_refused(self):
+        path = self.config('seal "transit" {\n  address = "https://127.0.0.1:1"\n'
+                           '  key_name = "autounseal"\n}\n')
+        r = subprocess.run([harness.COFFER_BIN, "server", "-config=" + path],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('seal "transit"', r.stderr)
+        self.assertIn("config.hcl:", r.stderr)
+        self.assertIn("Shamir", r.stderr)
+
+    def test_pid_file_cluster_name_and_ineffective_keys(self):
+        pid_path = os.path.join(self.dir, "coffer.pid")
+        path = self.config('pid_file = "%s"\ncluster_name = "docs-cluster"\nui = true\n'
+                           'api_addr = "https://127.0.0.1:8200"\n' % pid_path)
+        s = harness.start_config(data_dir=self.dir, config_path=path)
+        try:
+            with open(pid_path) as f:
+                self.assertEqual(f.read(), "%d\n" % s.proc.pid)
+            self.assertIn("ui = true has no effect", s.log())
+            self.assertIn("api_addr has no effect", s.log())
+            status, init, _ = s.request("PUT", "/v1/sys/init",
+                                        {"secret_shares": 1, "secret_threshold": 1})
+            self.assertEqual(status, 200)
+            s.request("PUT", "/v1/sys/unseal", {"key": init["keys"][0]})
+            status, body, _ = s.request("GET", "/v1/sys/seal-status")
+            self.assertEqual(body["cluster_name"], "docs-cluster")
+            cluster_id = body["cluster_id"]
+        finally:
+            self.assertEqual(s.stop(), 0)
+        self.assertFalse(os.path.exists(pid_path))
+
+        # Another name in the config replaces the stored one at unseal; the
+        # cluster's id stays.
+        with open(path) as f:
+            text = f.read().replace("docs-cluster", "renamed")
+        with open(path, "w") as f:
+            f.write(text)
+        s = harness.start_config(data_dir=self.dir, config_path=path)
+        try:
+            s.request("PUT", "/v1/sys/unseal", {"key": init["keys"][0]})
+            status, body, _ = s.request("GET", "/v1/sys/seal-status")
+            self.assertEqual(body["cluster_name"], "renamed")
+            self.assertEqual(body["cluster_id"], cluster_id)
+        finally:
+            s.cleanup()
+
+
 class DevModeTest(unittest.TestCase):
     def test_dev_root_token_and_sigterm(self):
         s = harness.start_dev(root_token="dev-root-for-tests")
