@@ -82,7 +82,15 @@ class RunCommand : public Command {
 
   int Run(Invocation& inv) override {
     command_ = app_->remaining();
-    if (!command_.empty() && command_.front() == "--") command_.erase(command_.begin());
+    if (!command_.empty() && command_.front() == "--") {
+      command_.erase(command_.begin());
+    } else if (!command_.empty() && command_.front().starts_with("-")) {
+      // CLI11 ends the flags at the first argument it does not know, so a
+      // mistyped flag would otherwise be run as the command.
+      inv.err() << "coffer run: unknown flag " << command_.front()
+                << " (the command goes after --: coffer run [flags] -- CMD [ARGS...])\n";
+      return kExitLocal;
+    }
     if (command_.empty()) {
       inv.err() << "coffer run: no command given: coffer run [flags] -- CMD [ARGS...]\n";
       return kExitLocal;
@@ -126,8 +134,12 @@ class RunCommand : public Command {
     Result<RunToken> token = Authenticate(inv.env, auth_, *client);
     if (!token) {
       inv.err() << "coffer run: " << token.error().message() << "\n";
-      // A refused login is the server's answer; a missing file or token is local.
-      bool login = token.error().message().find(" login") != std::string::npos;
+      // A refused login is the server's answer (run_auth.cc: "<method> login
+      // failed: ..." or "<method> login: the server answered ..."); a
+      // missing file or token is local.
+      const std::string& why = token.error().message();
+      const bool login = why.find(" login failed: ") != std::string::npos ||
+                         why.find(" login: the server") != std::string::npos;
       return login ? kExitServer : kExitLocal;
     }
     SecretResolver resolver(*client);

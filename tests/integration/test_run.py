@@ -219,6 +219,21 @@ class RunTest(unittest.TestCase):
 
     # --- exit codes and signals --------------------------------------------
 
+    def test_local_errors_exit_1(self):
+        marker = os.path.join(self.dir, "started")
+        child = ["--", PY, "-c", "open(%r, 'w').write('x')" % marker]
+        # A mistyped flag, before or after the others, is not run as the command.
+        for args in (["--bogus", "--secret", "A=secret/app#password"],
+                     ["--secret", "A=secret/app#password", "--bogus"]):
+            r = self.run_cli(args + child)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("unknown flag --bogus", r.stderr)
+        # No token anywhere (no COFFER_TOKEN, no ~/.coffer-token).
+        r = self.run_cli(["--secret", "A=secret/app#password"] + child, token=None)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no token", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+
     def test_exit_code_passes_through(self):
         for watch in ([], ["--watch"]):
             r = self.run_cli(watch + ["--secret", "A=secret/app#password", "--",
