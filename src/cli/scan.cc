@@ -10,6 +10,7 @@
 #include <cctype>
 #include <climits>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/command_util.h"
@@ -88,7 +89,6 @@ class ScanCommand : public Command {
  private:
   int Import(Invocation& inv, const scan::ScanReport& report) {
     std::vector<ImportField> fields;
-    std::map<std::string, int> used;
     for (const Finding& f : report.findings) {
       auto same = std::find_if(fields.begin(), fields.end(), [&](const ImportField& x) {
         return x.first->secret.Equals(f.secret);
@@ -97,38 +97,15 @@ class ScanCommand : public Command {
         ++same->occurrences;
         continue;
       }
-      std::string name = FieldName(f);
-      if (int n = ++used[name]; n > 1) name += "_" + std::to_string(n);
-      fields.push_back({name, &f, 1});
+      fields.push_back({FieldName(f), &f, 1});
     }
     if (fields.empty()) {
       inv.err() << "Nothing to import.\n";
       return scan::kExitClean;
     }
-    std::string target_arg = SanitizePath(import_path_);
-    inv.err() << fields.size() << " value(s) will be written to " << target_arg
-              << " (values not shown):\n";
-    for (const ImportField& x : fields) {
-      inv.err() << "  " << x.field << "  <- " << Where(*x.first) << " ("
-                << scan::InfoOf(x.first->rule).id << ")";
-      if (x.occurrences > 1) inv.err() << " and " << (x.occurrences - 1) << " more place(s)";
-      inv.err() << "\n";
-    }
-    if (!yes_) {
-      if (inv.env.tty_fd < 0) {
-        inv.err() << "Refusing to import without confirmation: run on a terminal or pass --yes\n";
-        return scan::kExitError;
-      }
-      inv.err() << "Write them? [y/N]: " << std::flush;
-      std::string answer;
-      std::getline(*inv.env.in, answer);
-      if (answer != "y" && answer != "Y" && answer != "yes") {
-        inv.err() << "Import cancelled.\n";
-        return scan::kExitError;
-      }
-    }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return scan::kExitError;
+    std::string target_arg = SanitizePath(import_path_);
     Result<KvTarget> target = ResolveKvTarget(*client, target_arg, "");
     if (!target) {
       inv.err() << "Error: " << target.error().message() << "\n";
@@ -136,7 +113,8 @@ class ScanCommand : public Command {
     }
     const std::string data_path = target->Path("data");
     // Keep what is already there: new fields are added next to it, with a
-    // suffix when a name is taken.
+    // suffix when a name is taken. Read before the list is shown, so that
+    // the names listed are the names written.
     Result<ApiResponse> current = client->Send("GET", "/v1/" + data_path);
     Json data = Json::object();
     long long version = 0;
@@ -156,12 +134,38 @@ class ScanCommand : public Command {
                 << DescribeFailure(*client, "GET", "/v1/" + data_path, current) << "\n";
       return scan::kExitError;
     }
+    std::set<std::string> taken;
+    for (const auto& [key, value] : data.items()) taken.insert(key);
     for (ImportField& x : fields) {
       std::string name = x.field;
-      for (int n = 2; data.contains(name); ++n) name = x.field + "_" + std::to_string(n);
-      x.field = name;
-      data[name] = std::string(x.first->secret.view());
+      for (int n = 2; taken.contains(name); ++n) name = x.field + "_" + std::to_string(n);
+      taken.insert(name);
+      x.field = std::move(name);
     }
+    inv.err() << fields.size() << " value(s) will be written to " << target_arg
+              << " (values not shown):\n";
+    for (const ImportField& x : fields) {
+      inv.err() << "  " << x.field << "  <- " << Where(*x.first) << " ("
+                << scan::InfoOf(x.first->rule).id << ")";
+      if (x.occurrences > 1) inv.err() << " and " << (x.occurrences - 1) << " more place(s)";
+      inv.err() << "\n";
+    }
+    if (!yes_) {
+      if (inv.env.tty_fd < 0) {
+        inv.err() << "Refusing to import without confirmation: run on a terminal or pass --yes\n";
+        WipeJson(data);
+        return scan::kExitError;
+      }
+      inv.err() << "Write them? [y/N]: " << std::flush;
+      std::string answer;
+      std::getline(*inv.env.in, answer);
+      if (answer != "y" && answer != "Y" && answer != "yes") {
+        inv.err() << "Import cancelled.\n";
+        WipeJson(data);
+        return scan::kExitError;
+      }
+    }
+    for (const ImportField& x : fields) data[x.field] = std::string(x.first->secret.view());
     Json body = target->version == 2
                     ? Json{{"data", std::move(data)}, {"options", {{"cas", version}}}}
                     : std::move(data);

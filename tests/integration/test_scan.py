@@ -194,6 +194,22 @@ class ScanImportTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["data"]["data"], {"DB_PASSWORD": PASSWORD, "github_token": GITHUB})
 
+        # Two more tokens into the same secret: the names listed before the
+        # write are the names written, next to the one already there.
+        others = ["ghp_" + GITHUB[4:][::-1], "ghp_" + GITHUB[5:] + "Q"]
+        with open(os.path.join(d, ".env"), "w") as f:
+            f.write("".join("GH=%s\n" % t for t in others))
+        os.remove(os.path.join(d, "other.yaml"))
+        r = subprocess.run([harness.COFFER_BIN, "scan", "--import", "secret/app", "--yes", d],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("github_token_2  <- .env:1", r.stderr)
+        self.assertIn("github_token_3  <- .env:2", r.stderr)
+        status, body, _ = self.server.request("GET", "/v1/secret/data/app", token=ROOT)
+        self.assertEqual(body["data"]["data"],
+                         {"DB_PASSWORD": PASSWORD, "github_token": GITHUB,
+                          "github_token_2": others[0], "github_token_3": others[1]})
+
 
 if __name__ == "__main__":
     unittest.main()
