@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <istream>
 #include <iterator>
+#include <limits>
 
 #include "common/duration.h"
 #include "common/encoding.h"
@@ -20,8 +21,10 @@ std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv) {
 }
 
 std::string ArityError(std::size_t n, std::size_t min, std::size_t max) {
+  // No upper bound (write's key=value pairs): Vault names only the minimum.
   auto expected = [&] {
-    return min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
+    if (min == max || max == std::numeric_limits<std::size_t>::max()) return std::to_string(min);
+    return std::to_string(min) + "-" + std::to_string(max);
   };
   if (n < min) {
     return "Not enough arguments (expected " + expected() + ", got " + std::to_string(n) + ")";

@@ -108,6 +108,16 @@ TEST(ReadWriteTest, ListAndDelete) {
   EXPECT_EQ(d.out, "Success! Data deleted (if it existed) at: secret/app\n");
 }
 
+TEST(ReadWriteTest, MissingPathNamesTheMinimum) {
+  FakeServer server(Routes({}));
+  for (const char* command : {"read", "write"}) {
+    Outcome o = RunCli({command}, Vars(server));
+    EXPECT_EQ(o.code, 1) << command;
+    EXPECT_EQ(o.err, "Not enough arguments (expected 1, got 0)\n") << command;
+  }
+  EXPECT_TRUE(server.requests().empty());
+}
+
 TEST(UnwrapTest, TokenArgumentIsTheRequestToken) {
   FakeServer server(Routes({{"POST /v1/sys/wrapping/unwrap", {200, R"({"data":{"k":"v"}})"}}}));
   Outcome o = RunCli({"unwrap", "-"}, Vars(server), "s.wrapping\n");
