@@ -75,7 +75,9 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
     return std::max(seconds(1), duration_cast<seconds>(ms));
   };
   o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
+  o.body_read_timeout = at_least_1s(l.http_read_timeout);
   o.idle_timeout = at_least_1s(l.http_idle_timeout);
+  if (l.http_write_timeout.count() > 0) o.write_timeout = at_least_1s(l.http_write_timeout);
   o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
   o.io_threads = static_cast<int>(l.io_threads);
   o.pin_io_threads = l.pin_io_threads;
@@ -149,6 +151,20 @@ void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
   }
   if (!cfg.cluster_addr.empty()) {
     spdlog::warn("config: cluster_addr has no effect: a single node has no cluster traffic");
+  }
+  for (const auto& l : cfg.listeners) {
+    if (!l.cluster_address.empty()) {
+      spdlog::warn(
+          "config: {}: cluster_address has no effect: a single node opens no cluster "
+          "listener",
+          l.source);
+    }
+    if (l.max_request_duration != config::ServerConfig::Listener().max_request_duration) {
+      spdlog::warn(
+          "config: {}: max_request_duration has no effect: a request is not cut off "
+          "by time",
+          l.source);
+    }
   }
 }
 

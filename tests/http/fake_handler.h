@@ -34,6 +34,10 @@ class FakeHandler : public Handler {
       throw std::runtime_error("boom");
     } else if (p == "empty") {
       // nothing
+    } else if (p == "big") {
+      // Far more than the sockets buffer: a client that does not read
+      // leaves the server's write waiting.
+      r.raw = logical::Json{{"big", std::string(std::size_t{32} << 20, 'x')}};
     } else if (p == "async") {
       std::scoped_lock lock(mu_);
       threads_.emplace_back([done] {

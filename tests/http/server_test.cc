@@ -355,6 +355,17 @@ TEST_F(ServerTest, SilentNewConnectionIsClosedAfterHeaderTimeout) {
   EXPECT_TRUE(idle.WaitClosed(10s));
 }
 
+TEST_F(ServerTest, AResponseNotReadIsCutOffByTheWriteTimeout) {
+  ServerOptions o;
+  o.write_timeout = 1s;  // the idle timeout (60 s) would otherwise bound the write
+  StartServer(o);
+  RawClient reader(port());
+  ASSERT_TRUE(reader.Send("GET /v1/big HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::this_thread::sleep_for(3s);  // not reading: the server's write waits, then gives up
+  EXPECT_TRUE(reader.WaitClosed(20s));
+  ExpectHealthy();
+}
+
 TEST_F(ServerTest, MaxConnections) {
   ServerOptions o;
   o.max_connections = 3;

@@ -44,7 +44,8 @@ class HostileHttpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coffer-hostile-")
-        config = harness.write_config(cls.dir, extra_listener='  http_read_header_timeout = "2s"\n')
+        config = harness.write_config(cls.dir, extra_listener='  http_read_header_timeout = "2s"\n'
+                                      '  http_read_timeout = "2s"\n')
         cls.server = harness.start_config(cls.dir, config)
         _, init, _ = cls.server.request("PUT", "/v1/sys/init",
                                         {"secret_shares": 1, "secret_threshold": 1})
@@ -122,6 +123,17 @@ class HostileHttpTest(unittest.TestCase):
         # Nothing was sealed by any of them.
         code, st, _ = self.server.request("GET", "/v1/sys/seal-status")
         self.assertFalse(st["sealed"])
+
+    def test_body_read_timeout_comes_from_the_config(self):
+        # http_read_timeout = "2s": a body that stops coming is cut off then,
+        # not after the 30 s default (nor the server's own 60 s).
+        start = time.monotonic()
+        status, closed = raw(self.server.addr,
+                             b"PUT /v1/secret/data/x HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 100\r\n\r\n{\"data\":", timeout=20)
+        self.assertTrue(closed, status)
+        self.assertLess(time.monotonic() - start, 15)
+        self.assertStillServing()
 
     def test_300_slow_clients(self):
         u = urlparse(self.server.addr)
