@@ -361,7 +361,11 @@ TEST_F(ServerTest, AResponseNotReadIsCutOffByTheWriteTimeout) {
   StartServer(o);
   RawClient reader(port());
   ASSERT_TRUE(reader.Send("GET /v1/big HTTP/1.1\r\nHost: t\r\n\r\n"));
-  std::this_thread::sleep_for(3s);  // not reading: the server's write waits, then gives up
+  // The write has begun once its first bytes arrive (rendering 32 MB takes
+  // a while under the sanitizers). Not reading from then on, the server's
+  // write waits, and gives up after its second.
+  ASSERT_TRUE(reader.WaitReadable(120s));
+  std::this_thread::sleep_for(3s);
   EXPECT_TRUE(reader.WaitClosed(20s));
   ExpectHealthy();
 }

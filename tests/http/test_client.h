@@ -103,6 +103,12 @@ class RawClient {
     return r;
   }
 
+  // True when bytes (or the end) arrive within `timeout`; reads nothing.
+  bool WaitReadable(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+  }
+
   // True when the server closes the connection (EOF or reset) within
   // `timeout`; data that arrives meanwhile is discarded.
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
