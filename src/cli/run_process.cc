@@ -240,7 +240,8 @@ int Supervisor::Run(ChildSpec first) {
   std::optional<ChildSpec> pending;  // the next child, while the old one stops
   Clock::time_point kill_at{};
   bool killed = false;
-  bool changed = false;  // a change not acted on yet (it came during a restart)
+  bool changed = false;   // a change not acted on yet (it came during a restart)
+  bool stopping = false;  // a stop signal was forwarded: no child after this one
   while (true) {
     int timeout = -1;
     if (pending) {
@@ -267,7 +268,10 @@ int Supervisor::Run(ChildSpec first) {
           continue;
         }
         // Stopping coffer run stops the child for good, not for a restart.
-        if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) pending.reset();
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) {
+          pending.reset();
+          stopping = true;
+        }
         if ((buf[i] & kFromKernel) == 0) kill(child, sig);
       }
     }
@@ -283,6 +287,7 @@ int Supervisor::Run(ChildSpec first) {
         if (child < 0) return 1;
       }
     }
+    if (stopping) changed = false;  // a change after the stop must not restart
     if (changed && !pending) {
       changed = false;
       if (options_.reload_signal != 0) {

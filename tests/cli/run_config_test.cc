@@ -6,6 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
 
 #include "cli/cli_test_util.h"
 #include "cli/run_process.h"
@@ -199,6 +204,42 @@ TEST(RunProcessTest, SignalNames) {
   EXPECT_EQ(ParseSignal("SIGNOPE"), std::nullopt);
   EXPECT_EQ(ParseSignal("0"), std::nullopt);
   EXPECT_EQ(ParseSignal(""), std::nullopt);
+}
+
+// A change that arrives after a stop signal (while the child is still
+// exiting) must not start another child: coffer run ends with the child.
+TEST(RunProcessTest, AChangeAfterAStopSignalStartsNoNewChild) {
+  char dir_template[] = "/tmp/coffer-sup-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string ready = dir + "/ready";
+  ChildSpec first;
+  first.program = "/bin/sh";
+  // On SIGTERM the child takes 0.5 s to exit with 3: time for a change.
+  first.argv = {"sh", "-c",
+                "trap 'sleep 0.5; exit 3' TERM; touch " + ready + "; while :; do sleep 0.1; done"};
+  int refreshes = 0;
+  Supervisor supervisor({}, [&]() -> std::optional<ChildSpec> {
+    ++refreshes;
+    ChildSpec next;
+    next.program = "/bin/true";
+    next.argv = {"true"};
+    return next;
+  });
+  std::thread driver([&] {
+    for (int i = 0; i < 200 && access(ready.c_str(), F_OK) != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(getpid(), SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Supervisor::Notify();
+  });
+  const int code = supervisor.Run(std::move(first));
+  driver.join();
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(refreshes, 0);
+  std::remove(ready.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(RunProcessTest, FindsExecutablesOnPath) {
