@@ -287,8 +287,8 @@ int Supervisor::Run(ChildSpec first) {
         if (child < 0) return 1;
       }
     }
-    if (stopping) changed = false;  // a change after the stop must not restart
-    if (changed && !pending) {
+    // A change after a stop signal must not start another child.
+    if (changed && !pending && !stopping) {
       changed = false;
       if (options_.reload_signal != 0) {
         kill(child, options_.reload_signal);

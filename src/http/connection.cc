@@ -410,9 +410,7 @@ class Connection final : public ConnBase {
                      out_);
     }
     phase_ = Phase::kWriting;
-    const auto write_timeout = impl_.options.write_timeout.count() > 0 ? impl_.options.write_timeout
-                                                                       : impl_.options.idle_timeout;
-    deadline_ = Clock::now() + write_timeout;
+    deadline_ = Clock::now() + impl_.options.write_timeout;
     asio::async_write(stream_, asio::buffer(out_),
                       [self = Self()](error_code ec, std::size_t) { self->OnWrite(ec); });
   }

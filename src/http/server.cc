@@ -170,6 +170,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler& h
     return Err(InvalidArgument("max_connections and max_header_size must be positive"));
   }
   ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseAddress(options.address));
+  // Resolved once here, so that each response's write reads one field.
+  if (options.write_timeout.count() <= 0) options.write_timeout = options.idle_timeout;
   auto impl = std::make_unique<Impl>(std::move(options), handler);
   const ServerOptions& o = impl->options;
 
@@ -183,8 +185,8 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler& h
   int threads =
       o.io_threads > 0 ? o.io_threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(threads, 1);
-  auto shortest = std::min({o.header_read_timeout, o.idle_timeout, o.body_read_timeout});
-  if (o.write_timeout.count() > 0) shortest = std::min(shortest, o.write_timeout);
+  const auto shortest =
+      std::min({o.header_read_timeout, o.idle_timeout, o.body_read_timeout, o.write_timeout});
   const auto interval = std::clamp<std::chrono::milliseconds>(
       std::chrono::duration_cast<std::chrono::milliseconds>(shortest) / 4,
       std::chrono::milliseconds(50), std::chrono::milliseconds(1000));

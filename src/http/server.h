@@ -41,6 +41,7 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};            // keep-alive idle; also per response write
   std::chrono::seconds body_read_timeout{60};       // whole body, from the end of the header
   std::chrono::seconds write_timeout{0};            // one response's write; 0: idle_timeout
+                                                    // (resolved in Server::Create)
   std::chrono::seconds shutdown_timeout{10};        // Stop(): wait for in-flight requests
   std::size_t max_json_depth = 500;
   int io_threads = 0;  // 0 = std::thread::hardware_concurrency()
