@@ -37,6 +37,7 @@ struct Flags {
   std::string dev_root_token_id;
   std::string dev_listen_address = "127.0.0.1:8200";
   std::string log_level;
+  std::string log_format;
 };
 
 std::string EnvOr(const char* a, const char* b) {
@@ -136,15 +137,12 @@ void WipeFreedMemoryOrReexec(char** argv) {
 }
 
 // Keys of Vault's configuration that are read but change nothing here: one
-// node, no web UI, no sys/raw, text logs. Each is logged at start, so that a
+// node, no web UI, no sys/raw. Each is logged at start, so that a
 // setting without effect is not taken for one in effect.
 void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
   if (cfg.ui) spdlog::warn("config: ui = true has no effect: Coffer has no web UI");
   if (cfg.raw_storage_endpoint) {
     spdlog::warn("config: raw_storage_endpoint has no effect: sys/raw is not available");
-  }
-  if (cfg.log_format != "standard") {
-    spdlog::warn("config: log_format = \"{}\" has no effect: logs are plain text", cfg.log_format);
   }
   if (!cfg.api_addr.empty()) {
     spdlog::warn("config: api_addr has no effect: a single node advertises no address");
@@ -190,7 +188,10 @@ int RunServer(int argc, char** argv) {
   app.add_option("--dev-root-token-id", flags.dev_root_token_id,
                  "Root token id in dev mode (prefer COFFER_DEV_ROOT_TOKEN_ID: argv is visible)");
   app.add_option("--dev-listen-address", flags.dev_listen_address, "Dev mode listen address");
-  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  app.add_option("--log-level", flags.log_level,
+                 "trace, debug, info, warn or error (or COFFER_LOG_LEVEL, VAULT_LOG_LEVEL)");
+  app.add_option("--log-format", flags.log_format,
+                 "standard or json (or COFFER_LOG_FORMAT, VAULT_LOG_FORMAT)");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -213,9 +214,19 @@ int RunServer(int argc, char** argv) {
     }
     cfg = std::move(*loaded);
   }
-  std::string level = flags.log_level.empty() ? cfg.log_level : flags.log_level;
+  // As Vault: the flag, then the environment, then the config file.
+  std::string level = flags.log_level;
+  if (level.empty()) level = EnvOr("COFFER_LOG_LEVEL", "VAULT_LOG_LEVEL");
+  if (level.empty()) level = cfg.log_level;
   if (!level.empty() && !SetLogLevel(level)) {
     std::fprintf(stderr, "Error: unknown log level \"%s\"\n", level.c_str());
+    return 1;
+  }
+  std::string format = flags.log_format;
+  if (format.empty()) format = EnvOr("COFFER_LOG_FORMAT", "VAULT_LOG_FORMAT");
+  if (format.empty()) format = cfg.log_format;
+  if (!SetLogFormat(format)) {
+    std::fprintf(stderr, "Error: unknown log format \"%s\" (standard or json)\n", format.c_str());
     return 1;
   }
   if (cfg.seal) {

@@ -127,6 +127,49 @@ class VaultConfigKeysTest(unittest.TestCase):
             s.cleanup()
 
 
+class LogFormatTest(unittest.TestCase):
+    """log_format as Vault reads it: the config file, overridden by
+    COFFER_LOG_FORMAT / VAULT_LOG_FORMAT, overridden by -log-format."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="coffer-logfmt-")
+        self.path = harness.write_config(self.dir)
+        with open(self.path, "a") as f:
+            f.write('log_format = "json"\nui = true\n')
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def warning_line(self, args, env):
+        s = harness.Server(["server", "-config=" + self.path] + args, data_dir=self.dir,
+                           env=env).start()
+        try:
+            # Logged before the banner's last line, which start() waits for.
+            return next(line for line in s.output if "ui = true has no effect" in line)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_json_from_the_config(self):
+        entry = json.loads(self.warning_line([], {"COFFER_LOG_FORMAT": "", "VAULT_LOG_FORMAT": ""}))
+        self.assertEqual(entry["@level"], "warn")
+        self.assertEqual(entry["@message"], "config: ui = true has no effect: Coffer has no web UI")
+        self.assertEqual(entry["@module"], "coffer")
+        self.assertRegex(entry["@timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+    def test_environment_then_flag_override_the_config(self):
+        line = self.warning_line([], {"VAULT_LOG_FORMAT": "standard"})
+        self.assertFalse(line.startswith("{"), line)
+        self.assertIn("[warning] config: ui = true", line)
+        line = self.warning_line(["-log-format=json"], {"VAULT_LOG_FORMAT": "standard"})
+        self.assertEqual(json.loads(line)["@level"], "warn")
+
+    def test_unknown_format_is_refused(self):
+        r = subprocess.run([harness.COFFER_BIN, "server", "-config=" + self.path,
+                            "-log-format=xml"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('unknown log format "xml"', r.stderr)
+
+
 class DevModeTest(unittest.TestCase):
     def test_dev_root_token_and_sigterm(self):
         s = harness.start_dev(root_token="dev-root-for-tests")

@@ -1,0 +1,71 @@
+#include "common/log.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace coffer {
+namespace {
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(JsonLogFormatTest, EachLineIsOneJsonObjectWithVaultsKeys) {
+  std::ostringstream os;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(os);
+  spdlog::logger logger("core", sink);
+  logger.set_formatter(MakeJsonLogFormatter());
+  logger.set_level(spdlog::level::trace);
+  logger.warn("mount \"{}\" said:\nline two\t\x01", "kv/");
+  logger.error("not UTF-8: \xff\xfe end");
+  logger.info("plain");
+
+  std::vector<std::string> lines = Lines(os.str());
+  ASSERT_EQ(lines.size(), 3U) << os.str();
+  auto first = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(first["@level"], "warn");
+  EXPECT_EQ(first["@message"], "mount \"kv/\" said:\nline two\t\x01");
+  EXPECT_EQ(first["@module"], "core");
+  EXPECT_TRUE(std::regex_match(first["@timestamp"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+      << first["@timestamp"];
+  EXPECT_EQ(first.size(), 4U);
+
+  auto second = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(second["@level"], "error");
+  EXPECT_EQ(second["@message"], "not UTF-8: \xEF\xBF\xBD\xEF\xBF\xBD end");
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["@level"], "info");
+}
+
+TEST(JsonLogFormatTest, TheDefaultLoggerIsNamedCoffer) {
+  std::ostringstream os;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(os);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("", sink));
+  ASSERT_TRUE(SetLogFormat("json"));
+  spdlog::info("started");
+  ASSERT_TRUE(SetLogFormat("standard"));
+  spdlog::info("plain again");
+  EXPECT_FALSE(SetLogFormat("xml"));
+  spdlog::set_default_logger(previous);
+
+  std::vector<std::string> lines = Lines(os.str());
+  ASSERT_EQ(lines.size(), 2U) << os.str();
+  auto json = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(json["@module"], "coffer");
+  EXPECT_EQ(json["@message"], "started");
+  EXPECT_FALSE(nlohmann::json::accept(lines[1]));
+  EXPECT_NE(lines[1].find("[info] plain again"), std::string::npos) << lines[1];
+}
+
+}  // namespace
+}  // namespace coffer
