@@ -291,15 +291,21 @@ Result<AgentConfig> ParseConfig(std::string_view text, std::string_view source_n
   ASSIGN_OR_RETURN(hcl::Document doc, hcl::Parse(text, opts));
   const json& root = doc.json();
   Reader r("config");
-  TRY(r.Unknown(root,
-                {"pid_file", "exit_after_auth", "vault", "auto_auth", "template_config", "template",
-                 "exec", "env_template", "cache", "listener", "log_level", "log_file"}));
+  TRY(r.Unknown(
+      root, {"pid_file", "exit_after_auth", "vault", "auto_auth", "template_config", "template",
+             "exec", "env_template", "cache", "listener", "log_level", "log_format", "log_file"}));
   if (root.contains("cache") || root.contains("listener")) {
     return Err(Unsupported("the cache and listener (local proxy) settings are not supported"));
   }
   AgentConfig c;
   ASSIGN_OR_RETURN(c.pid_file, r.String(root, "pid_file"));
   ASSIGN_OR_RETURN(c.exit_after_auth, r.Bool(root, "exit_after_auth", false));
+  ASSIGN_OR_RETURN(c.log_level, r.String(root, "log_level"));
+  ASSIGN_OR_RETURN(c.log_format, r.String(root, "log_format"));
+  ASSIGN_OR_RETURN(c.log_file, r.String(root, "log_file"));
+  if (!c.log_format.empty() && c.log_format != "standard" && c.log_format != "json") {
+    return Err(InvalidArgument("config: log_format must be \"standard\" or \"json\""));
+  }
   if (root.contains("vault")) {
     for (const json& v : Blocks(root["vault"])) TRY(ParseVault(v, c));
   }
@@ -317,6 +323,27 @@ Result<AgentConfig> ParseConfig(std::string_view text, std::string_view source_n
                        tr.Duration(tc, "static_secret_render_interval", std::chrono::seconds(300)));
       if (c.static_secret_render_interval.count() < 1) {
         return Err(InvalidArgument("template_config: static_secret_render_interval must be >= 1s"));
+      }
+      if (tc.contains("max_connections_per_host")) {
+        c.ineffective.push_back(
+            "template_config: max_connections_per_host has no effect: the agent reads "
+            "secrets over one connection");
+      }
+      if (auto it = tc.find("lease_renewal_threshold"); it != tc.end()) {
+        if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1) {
+          return Err(InvalidArgument(
+              "template_config: lease_renewal_threshold must be a number above 0 and at most 1"));
+        }
+        c.lease_renewal_threshold = it->get<double>();
+      }
+      // Renders that fail are retried with backoff until they succeed; an
+      // agent that should exit instead cannot be had here, so it is refused
+      // rather than silently kept running.
+      ASSIGN_OR_RETURN(bool exit_on_failure, tr.Bool(tc, "exit_on_retry_failure", false));
+      if (exit_on_failure) {
+        return Err(Unsupported(
+            "template_config: exit_on_retry_failure = true is not supported: failed renders "
+            "are retried with backoff until they succeed"));
       }
     }
   }

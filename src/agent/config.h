@@ -97,6 +97,18 @@ struct AgentConfig {
   std::optional<AuthMethodConfig> method;
   std::vector<SinkConfig> sinks;
   std::chrono::seconds static_secret_render_interval{300};
+  // Fraction of a leased secret's lease_duration after which it is read
+  // again (template_config.lease_renewal_threshold).
+  double lease_renewal_threshold = 2.0 / 3.0;
+  // Logging, as Vault Agent's log_level, log_format and log_file; empty
+  // means not set (the flag, then the environment, then these, then the
+  // defaults: info, standard, stderr only).
+  std::string log_level;
+  std::string log_format;
+  std::string log_file;
+  // Settings read but without effect here, one sentence each, logged at
+  // start so that they are not taken for settings in effect.
+  std::vector<std::string> ineffective;
   std::vector<TemplateConfig> templates;
   std::optional<ExecConfig> exec;
   std::map<std::string, TemplateConfig> env_templates;  // by variable name

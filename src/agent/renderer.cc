@@ -57,8 +57,9 @@ Result<std::unique_ptr<Renderer>> Renderer::Create(const AgentConfig& config) {
     ASSIGN_OR_RETURN(Template t, Template::Parse(tc.contents, "env_template " + var));
     env.emplace(var, Entry{tc, std::move(t)});
   }
-  return std::unique_ptr<Renderer>(
-      new Renderer(config.static_secret_render_interval, std::move(files), std::move(env)));
+  return std::unique_ptr<Renderer>(new Renderer(config.static_secret_render_interval,
+                                                config.lease_renewal_threshold, std::move(files),
+                                                std::move(env)));
 }
 
 PassResult Renderer::RenderAll(const RawFetcher& fetch) {
@@ -81,7 +82,8 @@ PassResult Renderer::RenderAll(const RawFetcher& fetch) {
     long long lease =
         view["LeaseDuration"].is_number() ? view["LeaseDuration"].get<long long>() : 0;
     if (!view["LeaseID"].get<std::string>().empty() && lease > 0) {
-      result.next = std::min(result.next, std::chrono::seconds(std::max(1LL, lease * 2 / 3)));
+      auto due = static_cast<long long>(static_cast<double>(lease) * lease_threshold_);
+      result.next = std::min(result.next, std::chrono::seconds(std::max(1LL, due)));
     }
     cache.emplace(key, view);
     return view;

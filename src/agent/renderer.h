@@ -9,9 +9,10 @@
 // command line comes from the config, never from a secret; output goes to the
 // agent's stdout/stderr; killed after 30 s).
 //
-// The pass also tells when to come back: the static secret interval, or 2/3
-// of the shortest lease among leased secrets (lease_id set), whichever is
-// sooner; and the paths read, for matching change events.
+// The pass also tells when to come back: the static secret interval, or the
+// lease_renewal_threshold (2/3 by default) of the shortest lease among leased
+// secrets (lease_id set), whichever is sooner; and the paths read, for
+// matching change events.
 //
 // Errors are per template: a failed template keeps its previous file and is
 // reported in PassResult::errors (messages name templates and paths, never
@@ -57,11 +58,15 @@ class Renderer {
     TemplateConfig config;
     Template tmpl;
   };
-  Renderer(std::chrono::seconds interval, std::vector<Entry> files,
+  Renderer(std::chrono::seconds interval, double lease_threshold, std::vector<Entry> files,
            std::map<std::string, Entry> env)
-      : interval_(interval), files_(std::move(files)), env_templates_(std::move(env)) {}
+      : interval_(interval),
+        lease_threshold_(lease_threshold),
+        files_(std::move(files)),
+        env_templates_(std::move(env)) {}
 
   std::chrono::seconds interval_;
+  double lease_threshold_;  // of a lease's duration, when it is read again
   std::vector<Entry> files_;
   std::map<std::string, Entry> env_templates_;
   std::map<std::string, std::string> env_;  // wiped in the destructor

@@ -4,9 +4,17 @@
 // agent loop.
 #include "agent/agent.h"
 
+#include <fcntl.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "agent/config.h"
 #include "cli/command.h"
@@ -60,17 +68,14 @@ class AgentCommand : public Command {
  public:
   void AddFlags(CLI::App& app) override {
     app.add_option("--config", config_path_, "Agent configuration file (HCL or JSON)")->required();
-    app.add_option("--log-level", log_level_, "trace, debug, info, warn or error");
+    app.add_option("--log-level", log_level_,
+                   "trace, debug, info, warn or error (or COFFER_LOG_LEVEL, VAULT_LOG_LEVEL)");
+    app.add_option("--log-format", log_format_,
+                   "standard or json (or COFFER_LOG_FORMAT, VAULT_LOG_FORMAT)");
+    app.add_option("--log-file", log_file_, "Also write the logs to this file");
   }
 
   int Run(Invocation& inv) override {
-    if (!SetLogLevel(log_level_)) {
-      inv.err() << "Unknown log level: " << log_level_ << "\n";
-      return kExitLocal;
-    }
-    // Logs go to stderr, so stdout stays free for the child in exec mode; the
-    // change-event thread logs too, hence the thread-safe logger.
-    spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
     Result<agent::AgentConfig> config = agent::LoadConfigFile(config_path_);
     if (!config) {
       inv.err() << "Error loading configuration: " << config.error().message() << "\n";
@@ -80,6 +85,8 @@ class AgentCommand : public Command {
       if (!inv.env.getenv) return "";
       return inv.env.getenv(name).value_or("");
     };
+    if (int rc = SetUpLogging(inv, *config, env); rc != 0) return rc;
+    for (const std::string& warning : config->ineffective) spdlog::warn("{}", warning);
     // The CA and client certificate: flags and environment first (as for
     // every command), then the cert method's own files, then the vault stanza.
     const agent::AuthMethodConfig* cert =
@@ -132,8 +139,70 @@ class AgentCommand : public Command {
   }
 
  private:
+  // As Vault Agent: each of level, format and file from the flag, then the
+  // environment (level and format), then the config file. Logs go to stderr,
+  // so stdout stays free for the child in exec mode, and also to the log
+  // file when one is set; the change-event thread logs too, hence the
+  // thread-safe sinks.
+  template <typename Env>
+  int SetUpLogging(Invocation& inv, const agent::AgentConfig& config, const Env& env) {
+    auto pick = [&](const std::string& flag, const char* a, const char* b, const std::string& file,
+                    const char* def) {
+      if (!flag.empty()) return flag;
+      if (a != nullptr && !env(a).empty()) return env(a);
+      if (b != nullptr && !env(b).empty()) return env(b);
+      return file.empty() ? std::string(def) : file;
+    };
+    std::string level =
+        pick(log_level_, "COFFER_LOG_LEVEL", "VAULT_LOG_LEVEL", config.log_level, "info");
+    std::string format =
+        pick(log_format_, "COFFER_LOG_FORMAT", "VAULT_LOG_FORMAT", config.log_format, "standard");
+    std::string file = pick(log_file_, nullptr, nullptr, config.log_file, "");
+    std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+    if (!file.empty()) {
+      file = LogFilePath(file);
+      // Created 0640 before spdlog opens it for appending (its own fopen
+      // would leave the mode to the umask).
+      int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+      if (fd < 0) {
+        inv.err() << "Error: cannot open the log file " << file << ": " << std::strerror(errno)
+                  << "\n";
+        return kExitLocal;
+      }
+      ::close(fd);
+      try {
+        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false));
+      } catch (const spdlog::spdlog_ex& e) {
+        inv.err() << "Error: cannot open the log file " << file << ": " << e.what() << "\n";
+        return kExitLocal;
+      }
+    }
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("agent", sinks.begin(), sinks.end()));
+    if (!SetLogLevel(level)) {
+      inv.err() << "Unknown log level: " << level << "\n";
+      return kExitLocal;
+    }
+    if (!SetLogFormat(format)) {
+      inv.err() << "Unknown log format: " << format << " (standard or json)\n";
+      return kExitLocal;
+    }
+    return 0;
+  }
+
+  // Vault Agent's log_file names: a path ending in '/' is a directory and
+  // gets agent.log; a last name without an extension gets ".log".
+  static std::string LogFilePath(const std::string& path) {
+    if (path.ends_with('/')) return path + "agent.log";
+    std::size_t slash = path.rfind('/');
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    return name.find('.') == std::string::npos ? path + ".log" : path;
+  }
+
   std::string config_path_;
-  std::string log_level_ = "info";
+  std::string log_level_;
+  std::string log_format_;
+  std::string log_file_;
 };
 
 }  // namespace

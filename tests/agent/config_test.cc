@@ -184,6 +184,11 @@ TEST(ConfigTest, Refusals) {
       {R"(bogus = 1)", "unknown setting"},
       {R"(cache { use_auto_auth_token = true })", "not supported"},
       {R"(template_config { static_secret_render_interval = "soon" })", "static_secret"},
+      {R"(template_config { lease_renewal_threshold = 0 })", "lease_renewal_threshold"},
+      {R"(template_config { lease_renewal_threshold = 1.5 })", "lease_renewal_threshold"},
+      {R"(template_config { lease_renewal_threshold = "most" })", "lease_renewal_threshold"},
+      {R"(template_config { exit_on_retry_failure = true })", "exit_on_retry_failure"},
+      {R"(log_format = "xml")", "log_format"},
       {R"(template { contents = "x" destination = "y" })", "auto_auth is required"},
   };
   for (const Case& c : cases) {
@@ -192,6 +197,36 @@ TEST(ConfigTest, Refusals) {
     EXPECT_NE(r.error().message().find(c.needle), std::string::npos)
         << c.text << " -> " << r.error().message();
   }
+}
+
+TEST(ConfigTest, LoggingAndTemplateEngineSettings) {
+  Result<AgentConfig> c = ParseConfig(R"(
+auto_auth { method "approle" { config = { role_id_file_path = "r" } } }
+log_level  = "debug"
+log_format = "json"
+log_file   = "/var/log/coffer/"
+template_config {
+  lease_renewal_threshold  = 0.9
+  exit_on_retry_failure    = false
+  max_connections_per_host = 4
+}
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->log_format, "json");
+  EXPECT_EQ(c->log_file, "/var/log/coffer/");
+  EXPECT_DOUBLE_EQ(c->lease_renewal_threshold, 0.9);
+  ASSERT_EQ(c->ineffective.size(), 1U);
+  EXPECT_NE(c->ineffective[0].find("max_connections_per_host"), std::string::npos);
+
+  Result<AgentConfig> d = ParseConfig(R"(
+auto_auth { method "approle" { config = { role_id_file_path = "r" } } }
+)");
+  ASSERT_TRUE(d.has_value()) << d.error().message();
+  EXPECT_EQ(d->log_level, "");
+  EXPECT_EQ(d->log_file, "");
+  EXPECT_DOUBLE_EQ(d->lease_renewal_threshold, 2.0 / 3.0);
+  EXPECT_TRUE(d->ineffective.empty());
 }
 
 TEST(ConfigTest, SyntaxErrorNamesPosition) {

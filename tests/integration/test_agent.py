@@ -199,6 +199,36 @@ pid_file = "%s/agent.pid"
         self.canaries.append(token)
         self.req(self.server, "GET", "auth/token/lookup-self", token=token, status=200)
 
+    def test_log_format_and_log_file_from_the_config(self):
+        role_file, secret_file = self.setup_server(self.server)
+        sink = os.path.join(self.dir, "token")
+        os.mkdir(os.path.join(self.dir, "logs"))
+        agent = self.start_agent("""
+vault { address = "%s" }
+exit_after_auth = true
+log_level  = "error"
+log_format = "json"
+log_file   = "%s/logs/"
+template_config { max_connections_per_host = 2 }
+%s
+""" % (self.server.addr, self.dir, self.auto_auth(
+            role_file, secret_file, 'sink "file" { config = { path = "%s" } }' % sink)))
+        self.assertEqual(agent.proc.wait(timeout=30), 0)
+        self.canaries.append(read(sink))
+        # A directory gets agent.log; the file holds what stderr shows.
+        path = os.path.join(self.dir, "logs", "agent.log")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o640)
+        lines = read(path).splitlines()
+        self.assertEqual(lines, [line for line in agent.log().splitlines() if line.startswith("{")])
+        entries = [json.loads(line) for line in lines]
+        # The -log-level=debug flag beats the config's "error".
+        self.assertIn("info", {e["@level"] for e in entries})
+        warning = [e for e in entries if "max_connections_per_host" in e["@message"]]
+        self.assertEqual([e["@level"] for e in warning], ["warn"])
+        self.assertEqual({e["@module"] for e in entries}, {"agent"})
+        for c in self.canaries:
+            self.assertNotIn(c, read(path))
+
     def test_token_renewal_across_ttls_and_relogin_after_max_ttl(self):
         role_file, secret_file = self.setup_server(
             self.server, role_fields={"token_ttl": "3s", "token_max_ttl": "10s"})
