@@ -129,18 +129,17 @@ class RunCommand : public Command {
       return program.error().code() == Code::kNotFound ? 127 : 126;
     }
 
+    Result<RunLogin> login = PrepareLogin(inv.env, auth_);
+    if (!login) {
+      inv.err() << "coffer run: " << login.error().message() << "\n";
+      return kExitLocal;
+    }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
-    Result<RunToken> token = Authenticate(inv.env, auth_, *client);
+    Result<RunToken> token = Authenticate(std::move(*login), *client);
     if (!token) {
       inv.err() << "coffer run: " << token.error().message() << "\n";
-      // A refused login is the server's answer (run_auth.cc: "<method> login
-      // failed: ..." or "<method> login: the server answered ..."); a
-      // missing file or token is local.
-      const std::string& why = token.error().message();
-      const bool login = why.find(" login failed: ") != std::string::npos ||
-                         why.find(" login: the server") != std::string::npos;
-      return login ? kExitServer : kExitLocal;
+      return kExitServer;
     }
     SecretResolver resolver(*client);
     std::optional<ChildSpec> first = MakeChild(inv, resolver, *spec, *program, token->token);

@@ -23,40 +23,6 @@ std::optional<std::string> Get(const Env& env, const char* name) {
   return v;
 }
 
-// POSTs a login body (wiped afterwards) and takes the token out of the answer.
-Result<RunToken> Login(ApiClient& client, const std::string& mount, std::string& body,
-                       std::string source, std::string_view redact) {
-  // The login needs no token; do not send an ambient one along with it.
-  client.SetToken(SecretBytes());
-  std::string path = "/v1/auth/" + SanitizePath(mount) + "/login";
-  Result<Json> resp = SendWiped(client, "POST", path, body);
-  if (!resp) {
-    return Err(Status(resp.error().code(),
-                      source + " login failed: " + Redact(resp.error().message(), redact)));
-  }
-  Json answer = std::move(*resp);
-  RunToken out;
-  out.source = std::move(source);
-  if (answer.is_object() && answer.contains("auth") && answer["auth"].is_object()) {
-    Json& auth = answer["auth"];
-    if (auth.contains("client_token") && auth["client_token"].is_string()) {
-      out.token = SecretBytes::FromString(auth["client_token"].get_ref<const std::string&>());
-    }
-    if (auth.contains("lease_duration") && auth["lease_duration"].is_number_integer()) {
-      out.ttl_seconds = auth["lease_duration"].get<long long>();
-    }
-    if (auth.contains("renewable") && auth["renewable"].is_boolean()) {
-      out.renewable = auth["renewable"].get<bool>();
-    }
-  }
-  WipeJson(answer);
-  if (out.token.empty()) {
-    return Err(Internal(out.source + " login: the server answered without a token"));
-  }
-  client.SetToken(out.token.Clone());
-  return out;
-}
-
 }  // namespace
 
 Result<SecretBytes> ReadCredentialFile(const std::string& path, std::string_view what) {
@@ -73,7 +39,19 @@ Result<SecretBytes> ReadCredentialFile(const std::string& path, std::string_view
   return value;
 }
 
-Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, ApiClient& client) {
+Result<RunLogin> PrepareLogin(const Env& env, const RunAuthOptions& options) {
+  // The request body is built in a string (AppendJsonString writes into one)
+  // and moved into SecretBytes, the string wiped.
+  auto login = [](std::string mount, std::string& body, SecretBytes credential,
+                  std::string source) {
+    RunLogin out;
+    out.mount = std::move(mount);
+    out.body = SecretBytes::FromString(body);
+    WipeString(body);
+    out.credential = std::move(credential);
+    out.source = std::move(source);
+    return out;
+  };
   if (!options.role_id_file.empty()) {
     ASSIGN_OR_RETURN(SecretBytes role_id, ReadCredentialFile(options.role_id_file, "role ID"));
     SecretBytes secret_id;
@@ -87,7 +65,7 @@ Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, Api
       AppendJsonString(body, secret_id.view());
     }
     body += "}";
-    return Login(client, options.approle_mount, body, "approle", secret_id.view());
+    return login(options.approle_mount, body, std::move(secret_id), "approle");
   }
   if (!options.secret_id_file.empty()) {
     return Err(InvalidArgument("--secret-id-file needs --role-id-file"));
@@ -103,10 +81,11 @@ Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, Api
     body += "\"jwt\":";
     AppendJsonString(body, jwt.view());
     body += "}";
-    return Login(client, options.jwt_mount, body, "jwt", jwt.view());
+    return login(options.jwt_mount, body, std::move(jwt), "jwt");
   }
 
-  RunToken out;
+  RunLogin plan;
+  RunToken& out = plan.ready;
   for (const char* name : {"COFFER_TOKEN", "VAULT_TOKEN"}) {
     if (auto t = Get(env, name)) {
       out.token = SecretBytes::FromString(TrimSpace(*t));
@@ -130,6 +109,42 @@ Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, Api
   if (out.token.empty()) {
     return Err(InvalidArgument(
         "no token: set COFFER_TOKEN, run \"coffer login\", or use --role-id-file or --jwt-file"));
+  }
+  return plan;
+}
+
+Result<RunToken> Authenticate(RunLogin login, ApiClient& client) {
+  if (login.mount.empty()) {
+    client.SetToken(login.ready.token.Clone());
+    return std::move(login.ready);
+  }
+  // The login needs no token; do not send an ambient one along with it.
+  client.SetToken(SecretBytes());
+  std::string path = "/v1/auth/" + SanitizePath(login.mount) + "/login";
+  Result<Json> resp = client.Request("POST", path, login.body.view());
+  if (!resp) {
+    return Err(
+        Status(resp.error().code(), login.source + " login failed: " +
+                                        Redact(resp.error().message(), login.credential.view())));
+  }
+  Json answer = std::move(*resp);
+  RunToken out;
+  out.source = login.source;
+  if (answer.is_object() && answer.contains("auth") && answer["auth"].is_object()) {
+    Json& auth = answer["auth"];
+    if (auth.contains("client_token") && auth["client_token"].is_string()) {
+      out.token = SecretBytes::FromString(auth["client_token"].get_ref<const std::string&>());
+    }
+    if (auth.contains("lease_duration") && auth["lease_duration"].is_number_integer()) {
+      out.ttl_seconds = auth["lease_duration"].get<long long>();
+    }
+    if (auth.contains("renewable") && auth["renewable"].is_boolean()) {
+      out.renewable = auth["renewable"].get<bool>();
+    }
+  }
+  WipeJson(answer);
+  if (out.token.empty()) {
+    return Err(Internal(out.source + " login: the server answered without a token"));
   }
   client.SetToken(out.token.Clone());
   return out;

@@ -38,8 +38,24 @@ struct RunToken {
   bool renewable = false;
 };
 
-// Obtains the token and sets it on `client`.
-Result<RunToken> Authenticate(const Env& env, const RunAuthOptions& options, ApiClient& client);
+// How the token is to be had, decided without the server: a login request
+// to send (AppRole or JWT, credentials read from their files), or a token at
+// hand (COFFER_TOKEN, VAULT_TOKEN, ~/.coffer-token).
+struct RunLogin {
+  std::string mount;       // auth/<mount>/login; empty: `ready` holds the token
+  SecretBytes body;        // the login request's JSON (it holds the credential)
+  SecretBytes credential;  // the secret ID or JWT, redacted from error messages
+  std::string source;      // "approle" or "jwt"
+  RunToken ready;
+};
+
+// Reads the credential files or finds the token at hand. Every error here is
+// local (a missing or empty file, no token, a flag without its partner).
+Result<RunLogin> PrepareLogin(const Env& env, const RunAuthOptions& options);
+
+// Sends the login, if there is one, and sets the token on `client`. Every
+// error here is the server's answer (or its absence).
+Result<RunToken> Authenticate(RunLogin login, ApiClient& client);
 
 // Reads a credential file: its content with surrounding whitespace removed.
 Result<SecretBytes> ReadCredentialFile(const std::string& path, std::string_view what);
