@@ -99,6 +99,51 @@ Result<std::optional<long long>> TtlField(const Json& obj, const char* name) {
   return Err(InvalidArgument(std::string(name) + " must be a duration such as \"1h\""));
 }
 
+// The token type an auth mount's logins issue (Vault's token_type tune
+// field): "default" is stored as "default-service"; absent → nullopt.
+Result<std::optional<std::string>> TokenTypeField(const Json* v) {
+  if (v == nullptr || v->is_null()) return std::optional<std::string>();
+  if (v->is_string()) {
+    std::string t = v->get<std::string>();
+    if (t == "default") t = "default-service";
+    if (t == "default-service" || t == "default-batch" || t == "service" || t == "batch") {
+      return std::optional<std::string>(std::move(t));
+    }
+  }
+  return Err(InvalidArgument(
+      "token_type must be one of default, default-service, default-batch, service or batch"));
+}
+
+// The description and options a tune request changes. An option is stored
+// as the mount's are at enable (a string); "version" cannot change: a KV
+// mount is not converted between versions in place.
+Status TuneExtras(const logical::Request& request, const router::MountEntry& current,
+                  std::optional<std::string>* description, Json* options) {
+  if (const Json* d = request.Field("description"); d != nullptr && !d->is_null()) {
+    if (!d->is_string()) return InvalidArgument("description must be a string");
+    *description = d->get<std::string>();
+  }
+  const Json* o = request.Field("options");
+  if (o == nullptr || o->is_null()) return Status::Ok();
+  if (!o->is_object()) return InvalidArgument("options must be an object");
+  for (auto& [k, v] : o->items()) {
+    Json value = v.is_string() ? v : Json(v.dump());
+    if (k == "version") {
+      std::string now = current.options.is_object() && current.options.contains("version") &&
+                                current.options["version"].is_string()
+                            ? current.options["version"].get<std::string>()
+                            : std::string(current.type == "kv" ? "1" : "");
+      if (value.get<std::string>() == now) continue;
+      return InvalidArgument("cannot change the version of the mount at \"" + current.path +
+                             "\" from \"" + now + "\" to \"" + value.get<std::string>() +
+                             "\": a mount keeps the version it was enabled with; enable a new "
+                             "mount with the version wanted and copy the secrets over");
+    }
+    (*options)[k] = std::move(value);
+  }
+  return Status::Ok();
+}
+
 // Picks the settable parts of a mount config from a request object.
 Result<Json> ConfigFromRequest(const Json& in) {
   Json out = Json::object();
@@ -207,7 +252,12 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return LegacyResponse(request, std::move(data));
     }
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
-    TRY(core_.router().Tune(path, config));
+    const router::MountEntry* e = find();
+    if (e == nullptr) return Err(InvalidArgument("no mount at \"" + path + "\" to tune"));
+    std::optional<std::string> description;
+    Json options = Json::object();
+    TRY(TuneExtras(request, *e, &description, &options));
+    TRY(core_.router().Tune(path, config, description, options));
     return logical::Response{};
   }
 
@@ -366,23 +416,24 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       if (!m->entry.options.empty()) data["options"] = m->entry.options;
       return LegacyResponse(request, std::move(data));
     }
+    auto m = find();
+    if (!m)
+      return Err(InvalidArgument("cannot tune \"" + full + "\": no auth method mounted there"));
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
     if (const Json* lockout = request.Field("user_lockout_config");
         lockout != nullptr && !lockout->is_null()) {
       ASSIGN_OR_RETURN(Json parsed, ParseLockoutConfig(*lockout));
-      auto m = find();
-      Json merged =
-          m ? m->entry.config.value("user_lockout_config", Json::object()) : Json::object();
+      Json merged = m->entry.config.value("user_lockout_config", Json::object());
       merged.update(parsed);
       config["user_lockout_config"] = std::move(merged);
     }
-    if (const Json* tt = request.Field("token_type"); tt != nullptr && tt->is_string()) {
-      const std::string& t = tt->get_ref<const std::string&>();
-      if (t != "default-service" && t != "service" && t != "default") {
-        return Err(InvalidArgument("only service tokens are supported"));
-      }
-    }
-    Status s = core_.router().Tune(full, config);
+    ASSIGN_OR_RETURN(std::optional<std::string> token_type,
+                     TokenTypeField(request.Field("token_type")));
+    if (token_type) config["token_type"] = *token_type;
+    std::optional<std::string> description;
+    Json options = Json::object();
+    TRY(TuneExtras(request, m->entry, &description, &options));
+    Status s = core_.router().Tune(full, config, description, options);
     if (s.code() == Code::kNotFound) {
       return Err(InvalidArgument("cannot tune \"" + full + "\": no auth method mounted there"));
     }
@@ -406,6 +457,12 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
         if (auto it = c->find("user_lockout_config"); it != c->end() && !it->is_null()) {
           ASSIGN_OR_RETURN(entry.config["user_lockout_config"], ParseLockoutConfig(*it));
+        }
+        if (c->is_object()) {
+          auto it = c->find("token_type");
+          ASSIGN_OR_RETURN(std::optional<std::string> token_type,
+                           TokenTypeField(it == c->end() ? nullptr : &*it));
+          if (token_type) entry.config["token_type"] = *token_type;
         }
       }
       ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());

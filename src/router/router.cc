@@ -240,7 +240,8 @@ Status Router::Remount(std::string_view from, std::string_view to) {
   return Status::Ok();
 }
 
-Status Router::Tune(std::string_view path, const logical::Json& config) {
+Status Router::Tune(std::string_view path, const logical::Json& config,
+                    const std::optional<std::string>& description, const logical::Json& options) {
   std::string p(path);
   if (p.empty() || p.back() != '/') p.push_back('/');
   std::scoped_lock lock(write_mu_);
@@ -251,6 +252,8 @@ Status Router::Tune(std::string_view path, const logical::Json& config) {
     if (m->entry.path == p) {
       auto tuned = std::make_shared<Router::Mounted>(*m);
       tuned->entry.config.update(config);
+      if (description) tuned->entry.description = *description;
+      tuned->entry.options.update(options);
       next->mounts.push_back(std::move(tuned));
       found = true;
     } else {

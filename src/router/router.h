@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,8 +76,12 @@ class Router {
   static Result<std::string> NormalizeAuthPath(std::string_view path);
   // Moves a mount to a new path; its data (keyed by uuid) stays in place.
   Status Remount(std::string_view from, std::string_view to);
-  // Replaces a mount's config (tune) and persists.
-  Status Tune(std::string_view path, const logical::Json& config);
+  // Tunes a mount and persists: the keys of `config` replace the mount
+  // config's, a description replaces the mount's, and the keys of `options`
+  // (an object) replace the mount's options.
+  Status Tune(std::string_view path, const logical::Json& config,
+              const std::optional<std::string>& description = std::nullopt,
+              const logical::Json& options = logical::Json::object());
 
   // Longest-prefix match of a canonical request path ("secret/data/x"); a
   // path equal to a mount without its trailing slash ("secret") matches too.

@@ -103,6 +103,89 @@ TEST_F(LoginTest, UserpassLoginMintsAServiceToken) {
             403);
 }
 
+// The mount's tuned token_type meets the user's (Vault's rules): a mount set
+// to batch or service decides; default-batch gives batch unless the user
+// asks for service. Also set when the method is enabled.
+TEST_F(LoginTest, TheMountsTunedTokenTypeDecidesTheLoginsType) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice",
+                 {{"password", "pw"}, {"token_policies", "dev"}})
+                .http_status,
+            204);
+  auto login_type = [&] {
+    auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+    EXPECT_EQ(r.http_status, 200) << (r.raw ? r.raw->dump() : r.data.dump());
+    return r.auth.value("token_type", std::string());
+  };
+  auto tune = [&](const char* type) {
+    return Call(Operation::kUpdate, "sys/auth/userpass/tune", {{"token_type", type}}).http_status;
+  };
+  EXPECT_EQ(login_type(), "service");
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/userpass/tune"))["token_type"],
+            "default-service");
+
+  ASSERT_EQ(tune("batch"), 204);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/userpass/tune"))["token_type"], "batch");
+  EXPECT_EQ(login_type(), "batch");
+  ASSERT_EQ(tune("default-batch"), 204);
+  EXPECT_EQ(login_type(), "batch");
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice", {{"token_type", "service"}})
+                .http_status,
+            204);
+  EXPECT_EQ(login_type(), "service");
+  ASSERT_EQ(tune("batch"), 204);
+  EXPECT_EQ(login_type(), "batch");
+  ASSERT_EQ(tune("default"), 204);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/userpass/tune"))["token_type"],
+            "default-service");
+  EXPECT_EQ(login_type(), "service");
+
+  // A bad value changes nothing.
+  EXPECT_EQ(tune("sometimes"), 400);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/userpass/tune"))["token_type"],
+            "default-service");
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/up2",
+                 {{"type", "userpass"}, {"config", {{"token_type", "batch"}}}})
+                .http_status,
+            204);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth"))["up2/"]["config"]["token_type"], "batch");
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/up3",
+                 {{"type", "userpass"}, {"config", {{"token_type", "bulk"}}}})
+                .http_status,
+            400);
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("up3/"));
+}
+
+// Tune also changes the description; a mount's version does not change in
+// place (refused, nothing changed).
+TEST_F(LoginTest, TuneChangesTheDescriptionNotTheVersion) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1",
+                 {{"type", "kv"}, {"description", "old"}, {"options", {{"version", "1"}}}})
+                .http_status,
+            204);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1/tune",
+                 {{"description", "new words"}, {"options", {{"version", "1"}}}})
+                .http_status,
+            204);
+  Json t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
+  EXPECT_EQ(t["description"], "new words");
+  auto up = Call(Operation::kUpdate, "sys/mounts/kv1/tune",
+                 {{"description", "newer"}, {"options", {{"version", "2"}}}});
+  EXPECT_EQ(up.http_status, 400);
+  t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
+  EXPECT_EQ(t["description"], "new words");
+  EXPECT_EQ(t["options"]["version"], "1");
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/absent/tune", {{"description", "x"}}).http_status,
+            400);
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "sys/auth/userpass/tune", {{"description", "people"}}).http_status,
+      204);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth"))["userpass/"]["description"], "people");
+}
+
 // No auth method mints root or an internal policy, however the name is
 // spelled; the refused login leaves no token and no entity behind.
 TEST_F(LoginTest, LoginsNeverMintRootOrInternalPolicies) {
