@@ -300,7 +300,8 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
                     {"renewable", role->renewable},
                     {"token_bound_cidrs", role->token_bound_cidrs},
                     {"token_explicit_max_ttl", role->explicit_max_ttl},
-                    {"token_no_default_policy", false},
+                    {"token_no_default_policy", role->token_no_default_policy},
+                    {"token_num_uses", role->token_num_uses},
                     {"token_period", role->period},
                     {"token_type", role->token_type}};
       return r;
@@ -320,6 +321,8 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       ASSIGN_OR_RETURN(auto token_max, params::Duration(request, "token_explicit_max_ttl"));
       ASSIGN_OR_RETURN(auto suffix, params::String(request, "path_suffix"));
       ASSIGN_OR_RETURN(auto type, params::String(request, "token_type"));
+      ASSIGN_OR_RETURN(auto no_default, params::Bool(request, "token_no_default_policy"));
+      ASSIGN_OR_RETURN(auto num_uses, params::Int(request, "token_num_uses"));
       ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
       if (!cidrs) {
         ASSIGN_OR_RETURN(cidrs, params::List(request, "bound_cidrs"));  // Vault's older name
@@ -349,6 +352,17 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
           return Err(InvalidArgument("invalid 'token_type' value \"" + *type + "\""));
         }
         role.token_type = *type;
+      }
+      if (no_default) role.token_no_default_policy = *no_default;
+      if (num_uses) {
+        if (*num_uses < 0) return Err(InvalidArgument("token_num_uses cannot be negative"));
+        role.token_num_uses = *num_uses;
+      }
+      if (role.token_num_uses != 0 &&
+          (role.token_type == "batch" || role.token_type == "default-batch")) {
+        return Err(
+            InvalidArgument("'token_type' cannot be 'batch' or 'default_batch' when set "
+                            "to generate tokens with limited use count"));
       }
       TRY(store_.PutRole(role));
       return NoContent();

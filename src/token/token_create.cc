@@ -95,7 +95,10 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
 
   TokenRequest tr;
   tr.batch = batch;
-  const bool no_default_policy = no_default.value_or(false);
+  // A role with token_no_default_policy leaves "default" out whatever the
+  // request says.
+  const bool no_default_policy =
+      no_default.value_or(false) || (role && role->token_no_default_policy);
   const auto parent_policies = CanonicalPolicies(parent->policies, false);
   auto contains = [](const std::vector<std::string>& v, std::string_view p) {
     return std::find(v.begin(), v.end(), p) != v.end();
@@ -201,6 +204,11 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   tr.ttl = ttl ? *ttl : lease.value_or(std::chrono::seconds(0));
   tr.renewable = renewable.value_or(true) && (!role || role->renewable);
   tr.num_uses = num_uses.value_or(0);
+  // The role's use limit caps the request's (0 means none on either side).
+  if (role && role->token_num_uses > 0 && !batch &&
+      (tr.num_uses == 0 || tr.num_uses > role->token_num_uses)) {
+    tr.num_uses = role->token_num_uses;
+  }
   tr.meta = std::move(meta);
   tr.display_name = DisplayName(display.value_or(""));
   tr.requested_id = id.value_or("");

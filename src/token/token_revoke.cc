@@ -170,6 +170,8 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
     r.path_suffix = j.value("path_suffix", "");
     r.token_type = j.value("token_type", "default-service");
     r.token_bound_cidrs = j.value("token_bound_cidrs", std::vector<std::string>{});
+    r.token_no_default_policy = j.value("token_no_default_policy", false);
+    r.token_num_uses = j.value("token_num_uses", std::int64_t{0});
     return std::optional<TokenRole>(std::move(r));
   } catch (const Json::exception&) {
     return Err(Internal("corrupt token role"));
@@ -188,6 +190,8 @@ Status TokenStore::PutRole(const TokenRole& r) {
          {"path_suffix", r.path_suffix},
          {"token_type", r.token_type}};
   if (!r.token_bound_cidrs.empty()) j["token_bound_cidrs"] = r.token_bound_cidrs;
+  if (r.token_no_default_policy) j["token_no_default_policy"] = true;
+  if (r.token_num_uses != 0) j["token_num_uses"] = r.token_num_uses;
   return view_.Put("role/" + r.name, j.dump());
 }
 

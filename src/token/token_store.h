@@ -101,6 +101,8 @@ struct TokenRole {
   std::string path_suffix;
   std::string token_type = "default-service";
   std::vector<std::string> token_bound_cidrs;  // given to its tokens
+  bool token_no_default_policy = false;        // its tokens never get "default"
+  std::int64_t token_num_uses = 0;             // a use limit for its tokens; 0: none
 };
 
 // What to create. No permission checks happen here: the caller (the token

@@ -359,5 +359,48 @@ TEST_F(TokenBackendTest, RolesCrudAndCreateWithRole) {
   EXPECT_EQ(gone->http_status, 404);
 }
 
+// token_no_default_policy and token_num_uses on a role reach its tokens:
+// "default" left out whatever the request says, and the role's use limit
+// caps the request's.
+TEST_F(TokenBackendTest, RoleNoDefaultPolicyAndNumUses) {
+  auto put = backend_.HandleRequest(
+      Req(Operation::kUpdate, "roles/lean",
+          {{"allowed_policies", "dev"}, {"token_no_default_policy", true}, {"token_num_uses", 3}},
+          root_id_));
+  ASSERT_TRUE(put.has_value()) << put.error().message();
+  auto read = backend_.HandleRequest(Req(Operation::kRead, "roles/lean", {}, root_id_));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["token_no_default_policy"], true);
+  EXPECT_EQ(read->data["token_num_uses"], 3);
+
+  Json t = CreateAs(root_id_, Json::object(), "create/lean");
+  EXPECT_EQ(t["policies"], Json({"dev"}));
+  auto entry = store_.Lookup(t["client_token"].get<std::string>()).value();
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->num_uses, 3);
+  Json fewer = CreateAs(root_id_, {{"num_uses", 2}}, "create/lean");
+  EXPECT_EQ(store_.Lookup(fewer["client_token"].get<std::string>()).value()->num_uses, 2);
+  Json more = CreateAs(root_id_, {{"num_uses", 9}}, "create/lean");
+  EXPECT_EQ(store_.Lookup(more["client_token"].get<std::string>()).value()->num_uses, 3);
+
+  // Refused: negative, or a use limit on a batch role; nothing changes.
+  for (const Json& bad : {Json{{"token_num_uses", -1}}, Json{{"token_type", "batch"}}}) {
+    SCOPED_TRACE(bad.dump());
+    EXPECT_FALSE(
+        backend_.HandleRequest(Req(Operation::kUpdate, "roles/lean", bad, root_id_)).has_value());
+  }
+  read = backend_.HandleRequest(Req(Operation::kRead, "roles/lean", {}, root_id_));
+  EXPECT_EQ(read->data["token_num_uses"], 3);
+  EXPECT_EQ(read->data["token_type"], "default-service");
+
+  // Without the flag the role's tokens get "default" as before.
+  ASSERT_TRUE(backend_
+                  .HandleRequest(Req(Operation::kUpdate, "roles/lean",
+                                     {{"token_no_default_policy", false}}, root_id_))
+                  .has_value());
+  EXPECT_EQ(CreateAs(root_id_, Json::object(), "create/lean")["policies"],
+            Json({"default", "dev"}));
+}
+
 }  // namespace
 }  // namespace coffer::token
