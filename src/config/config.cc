@@ -254,6 +254,21 @@ class Decoder {
     config.storage.type = block.label;
     ASSIGN_OR_RETURN(config.storage.params, Params(block, context));
     config.storage.source = Source(block.pointer);
+    // The parameters each built-in type reads; another key would be silently
+    // ignored, so it is an error like any unknown key. (An unknown type is
+    // refused when the server opens the storage, naming the known ones.)
+    static const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>
+        kStorageParams = {{"local", {"path"}}, {"inmem", {}}};
+    if (auto known = kStorageParams.find(block.label); known != kStorageParams.end()) {
+      for (const auto& [key, value] : config.storage.params) {
+        if (known->second.contains(key)) continue;
+        std::string names;
+        for (const std::string& k : known->second) names += (names.empty() ? "" : ", ") + k;
+        return Fail(hcl::JoinPointer(block.pointer, key), context, key,
+                    names.empty() ? "unknown parameter: this storage type takes none"
+                                  : "unknown parameter (known: " + names + ")");
+      }
+    }
     if (block.label == "local") {
       auto path = config.storage.params.find("path");
       if (path == config.storage.params.end() || path->second.empty()) {

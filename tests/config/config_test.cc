@@ -21,8 +21,8 @@ using ::testing::Not;
 constexpr const char* kLocalTls = R"(# Production-style config
 storage "local" {
   path = "/var/lib/coffer"
-  synchronous = true
-  cache_size = 1000
+  # the directory holds coffer.db, its WAL and coffer.lock
+  # (another key here would be refused)
 }
 
 listener "tcp" {
@@ -65,8 +65,7 @@ TEST(ConfigTest, FullConfigWithTls) {
   ASSERT_TRUE(config.has_value()) << config.error().message();
   EXPECT_EQ(config->storage.type, "local");
   EXPECT_EQ(config->storage.params,
-            (std::map<std::string, std::string>{
-                {"path", "/var/lib/coffer"}, {"synchronous", "true"}, {"cache_size", "1000"}}));
+            (std::map<std::string, std::string>{{"path", "/var/lib/coffer"}}));
   EXPECT_EQ(config->storage.source, "config.hcl:2");
   ASSERT_EQ(config->listeners.size(), 2u);
   const auto& l0 = config->listeners[0];
@@ -259,6 +258,12 @@ const BadConfig kBadConfigs[] = {
      {"config.hcl:4:", "unknown configuration key(s)", "foo (line 4)", "bar (line 5)"}},
     {"missing_storage", kListener, {"config.hcl: storage: a storage block is required"}},
     {"empty_storage", "storage {}\n", {"config.hcl:1: storage: expected a type label"}},
+    {"local_storage_unknown_parameter",
+     "storage \"local\" {\n  path = \"/x\"\n  pth = \"/y\"\n}\n",
+     {"config.hcl:3: storage \"local\": pth: unknown parameter (known: path)"}},
+    {"inmem_storage_parameter",
+     "storage \"inmem\" {\n  node_id = \"n1\"\n}\n",
+     {"config.hcl:2: storage \"inmem\": node_id: unknown parameter: this storage type takes none"}},
     {"storage_not_a_block",
      "storage = \"local\"\n",
      {"config.hcl:1: storage: expected a labelled block"}},
