@@ -62,6 +62,9 @@ struct Agent::State {
   Clock::time_point next_render{};
   milliseconds render_backoff{1000};
   bool child_started = false;
+  // The child could not be started (its output files, fork): the agent
+  // exits 1 rather than run on without it.
+  bool child_start_failed = false;
 
   // Change events (see StartEvents): the secret paths the last render pass
   // read, and what the subscriber thread reported since the last look.
@@ -269,14 +272,20 @@ struct Agent::State {
     if (!supervisor || !pass.env_ready) return;
     if (!child_started) {
       Status st = supervisor->Start(renderer->env());
-      if (!st.ok()) spdlog::error("agent: exec: {}", st.message());
+      if (!st.ok()) {
+        spdlog::error("agent: exec: {}", st.message());
+        child_start_failed = true;
+      }
       child_started = true;
     } else if (pass.env_changed && supervisor->config().restart_on_secret_changes &&
                supervisor->running()) {
       spdlog::info("agent: secrets changed; restarting the child");
       supervisor->Stop(seconds(30));
       Status st = supervisor->Start(renderer->env());
-      if (!st.ok()) spdlog::error("agent: exec: {}", st.message());
+      if (!st.ok()) {
+        spdlog::error("agent: exec: {}", st.message());
+        child_start_failed = true;
+      }
     }
   }
 };
@@ -327,6 +336,7 @@ int Agent::Run() {
         return finish(0);
       }
     }
+    if (s.child_start_failed) return finish(1);
     if (s.supervisor && s.child_started) {
       if (std::optional<int> rc = s.supervisor->Poll()) {
         spdlog::info("agent: child exited with {}", *rc);

@@ -98,6 +98,7 @@ Result<TemplateConfig> ParseTemplate(const json& t, const Reader& r, bool env) {
   ASSIGN_OR_RETURN(tc.perms, r.Mode(t, "perms", 0644));
   ASSIGN_OR_RETURN(tc.command, r.String(t, "command"));
   ASSIGN_OR_RETURN(tc.error_on_missing_key, r.Bool(t, "error_on_missing_key", false));
+  ASSIGN_OR_RETURN(tc.create_dest_dirs, r.Bool(t, "create_dest_dirs", true));
   if (t.contains("left_delimiter") || t.contains("right_delimiter") || t.contains("backup") ||
       t.contains("wait") || t.contains("exec")) {
     return Err(
@@ -178,6 +179,13 @@ Result<AuthMethodConfig> ParseMethod(std::string type, const json& m, const Read
 Status ParseAutoAuth(const json& aa, AgentConfig& c) {
   Reader r("auto_auth");
   TRY(r.Unknown(aa, {"method", "sink", "enable_reauth_on_new_credentials"}));
+  ASSIGN_OR_RETURN(bool reauth, r.Bool(aa, "enable_reauth_on_new_credentials", false));
+  if (reauth) {
+    // Refused rather than taken for a watcher that is not there.
+    return Unsupported(
+        "auto_auth: enable_reauth_on_new_credentials = true is not supported: the agent does "
+        "not watch its credentials for changes");
+  }
   if (!aa.contains("method")) return InvalidArgument("auto_auth: a method block is required");
   const json& method = aa["method"];
   // method "approle" {..} -> {"approle": {..}}; method {type = ..} -> {type: ..}
@@ -208,7 +216,12 @@ Status ParseAutoAuth(const json& aa, AgentConfig& c) {
       }
       TRY(sr.Unknown(s, {"type", "config", "wrap_ttl", "dh_type", "dh_path", "aad", "aad_env_var",
                          "derive_key"}));
-      if (s.contains("dh_type")) return Unsupported("auto_auth sink: encryption is not supported");
+      for (const char* key : {"dh_type", "dh_path", "aad", "aad_env_var", "derive_key"}) {
+        if (s.contains(key)) {
+          return Unsupported(std::string("auto_auth sink: ") + key +
+                             ": response encryption (Diffie-Hellman) is not supported");
+        }
+      }
       SinkConfig sc;
       ASSIGN_OR_RETURN(sc.wrap_ttl, sr.Duration(s, "wrap_ttl", std::chrono::seconds(0)));
       json cfg = s.value("config", json::object());
@@ -248,6 +261,8 @@ Status ParseExec(const json& e, AgentConfig& c) {
   ec.restart_on_secret_changes = restart == "always";
   ASSIGN_OR_RETURN(std::string sig, r.String(e, "restart_stop_signal", "SIGTERM"));
   ASSIGN_OR_RETURN(ec.restart_stop_signal, ParseSignal(sig));
+  ASSIGN_OR_RETURN(ec.child_process_stdout, r.String(e, "child_process_stdout"));
+  ASSIGN_OR_RETURN(ec.child_process_stderr, r.String(e, "child_process_stderr"));
   c.exec = std::move(ec);
   return Status::Ok();
 }

@@ -82,12 +82,17 @@ struct TemplateConfig {
   unsigned perms = 0644;
   std::string command;  // run with /bin/sh -c after each change
   bool error_on_missing_key = false;
+  bool create_dest_dirs = true;  // create the destination's missing parent directories
 };
 
 struct ExecConfig {
   std::vector<std::string> command;
   bool restart_on_secret_changes = true;  // "always" (default) or "never"
   int restart_stop_signal = 15;           // SIGTERM
+  // Files the child's stdout and stderr are appended to (created 0600);
+  // empty: the agent's own.
+  std::string child_process_stdout;
+  std::string child_process_stderr;
 };
 
 struct AgentConfig {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "agent/files.h"
@@ -103,6 +104,19 @@ PassResult Renderer::RenderAll(const RawFetcher& fetch) {
     if (same) {
       WipeString(*out);
       continue;
+    }
+    if (e.config.create_dest_dirs) {
+      // Vault Agent's create_dest_dirs (on by default): missing parent
+      // directories are made, with the umask's modes.
+      std::error_code ec;
+      std::filesystem::path parent = std::filesystem::path(e.config.destination).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        WipeString(*out);
+        result.errors.push_back(Internal("template " + e.config.destination +
+                                         ": cannot create its directory: " + ec.message()));
+        continue;
+      }
     }
     Status st = AtomicWriteFile(e.config.destination, *out, e.config.perms);
     WipeString(*out);

@@ -1,5 +1,6 @@
 #include "agent/supervisor.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,8 +48,34 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
   for (const std::string& a : config_.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
+  // exec's child_process_stdout / child_process_stderr: appended to, as
+  // Vault Agent does; the child's output may hold anything, hence 0600.
+  int out_fd = -1;
+  int err_fd = -1;
+  auto open_output = [&](const std::string& path, const char* key, int* fd) -> Status {
+    if (path.empty()) return Status::Ok();
+    *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (*fd >= 0) return Status::Ok();
+    return InvalidArgument(std::string("exec: cannot open ") + key + " " + path + ": " +
+                           std::strerror(errno));
+  };
+  auto close_outputs = [&] {
+    if (out_fd >= 0) ::close(out_fd);
+    if (err_fd >= 0) ::close(err_fd);
+  };
+  Status opened = open_output(config_.child_process_stdout, "child_process_stdout", &out_fd);
+  if (opened.ok()) {
+    opened = open_output(config_.child_process_stderr, "child_process_stderr", &err_fd);
+  }
+  if (!opened.ok()) {
+    close_outputs();
+    for (std::string& s : entries) WipeString(s);
+    return opened;
+  }
+
   pid_t pid = ::fork();
   if (pid < 0) {
+    close_outputs();
     for (std::string& s : entries) WipeString(s);
     return Internal(std::string("fork failed: ") + std::strerror(errno));
   }
@@ -56,10 +83,14 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // dup2 leaves the new descriptor without O_CLOEXEC.
+    if (out_fd >= 0 && ::dup2(out_fd, STDOUT_FILENO) < 0) ::_exit(127);
+    if (err_fd >= 0 && ::dup2(err_fd, STDERR_FILENO) < 0) ::_exit(127);
     CloseInheritedFds();
     ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  close_outputs();
   for (std::string& s : entries) WipeString(s);
   pid_ = pid;
   spdlog::info("agent: started child {} (pid {})", config_.command[0], pid_);

@@ -189,6 +189,27 @@ TEST(ConfigTest, Refusals) {
       {R"(template_config { lease_renewal_threshold = "most" })", "lease_renewal_threshold"},
       {R"(template_config { exit_on_retry_failure = true })", "exit_on_retry_failure"},
       {R"(log_format = "xml")", "log_format"},
+      {R"(auto_auth {
+            method "approle" { config = { role_id_file_path = "r" } }
+            enable_reauth_on_new_credentials = true
+          })",
+       "enable_reauth_on_new_credentials"},
+      {R"(auto_auth {
+            method "approle" { config = { role_id_file_path = "r" } }
+            sink "file" {
+              aad = "x"
+              config = { path = "/tmp/t" }
+            }
+          })",
+       "aad"},
+      {R"(auto_auth {
+            method "approle" { config = { role_id_file_path = "r" } }
+            sink "file" {
+              derive_key = true
+              config = { path = "/tmp/t" }
+            }
+          })",
+       "derive_key"},
       {R"(template { contents = "x" destination = "y" })", "auto_auth is required"},
   };
   for (const Case& c : cases) {
@@ -227,6 +248,36 @@ auto_auth { method "approle" { config = { role_id_file_path = "r" } } }
   EXPECT_EQ(d->log_file, "");
   EXPECT_DOUBLE_EQ(d->lease_renewal_threshold, 2.0 / 3.0);
   EXPECT_TRUE(d->ineffective.empty());
+}
+
+TEST(ConfigTest, DestinationDirectoriesAndChildOutputFiles) {
+  Result<AgentConfig> c = ParseConfig(R"(
+auto_auth {
+  method "approle" { config = { role_id_file_path = "r" } }
+  enable_reauth_on_new_credentials = false
+}
+template {
+  contents    = "x"
+  destination = "/tmp/a/b"
+}
+template {
+  contents         = "x"
+  destination      = "/tmp/c"
+  create_dest_dirs = false
+}
+exec {
+  command              = ["/bin/app"]
+  child_process_stdout = "/var/log/app.out"
+  child_process_stderr = "/var/log/app.err"
+}
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->templates.size(), 2U);
+  EXPECT_TRUE(c->templates[0].create_dest_dirs);
+  EXPECT_FALSE(c->templates[1].create_dest_dirs);
+  ASSERT_TRUE(c->exec.has_value());
+  EXPECT_EQ(c->exec->child_process_stdout, "/var/log/app.out");
+  EXPECT_EQ(c->exec->child_process_stderr, "/var/log/app.err");
 }
 
 TEST(ConfigTest, SyntaxErrorNamesPosition) {

@@ -359,6 +359,63 @@ exec {
 """ % (self.server.addr, self.auto_auth(role_file, secret_file)))
         self.assertEqual(agent.proc.wait(timeout=30), 7)
 
+    def test_exec_child_output_files(self):
+        role_file, secret_file = self.setup_server(self.server)
+        out = os.path.join(self.dir, "child.out")
+        err = os.path.join(self.dir, "child.err")
+        with open(out, "w") as f:
+            f.write("earlier\n")
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+exec {
+  command = ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2"]
+  restart_on_secret_changes = "never"
+  child_process_stdout = "%s"
+  child_process_stderr = "%s"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), out, err))
+        self.assertEqual(agent.proc.wait(timeout=30), 0)
+        self.assertEqual(read(out), "earlier\nto-stdout\n")  # appended to
+        self.assertEqual(read(err), "to-stderr\n")
+        self.assertEqual(stat.S_IMODE(os.stat(err).st_mode), 0o600)
+        self.assertNotIn("to-stdout", agent.log())
+
+    def test_exec_child_output_file_that_cannot_be_opened(self):
+        role_file, secret_file = self.setup_server(self.server)
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+exec {
+  command = ["/bin/true"]
+  child_process_stdout = "%s/no/such/dir/out"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), self.dir))
+        self.assertEqual(agent.proc.wait(timeout=30), 1)
+        self.assertIn("cannot open child_process_stdout", agent.log())
+
+    def test_template_destination_directories_are_created(self):
+        role_file, secret_file = self.setup_server(self.server)
+        self.put_secret(self.server, "app", {"password": "pw-dirs-4242"})
+        out = os.path.join(self.dir, "made", "by", "agent", "app.conf")
+        flat = os.path.join(self.dir, "missing", "app.conf")
+        agent = self.start_agent("""
+vault { address = "%s" }
+%s
+template_config { static_secret_render_interval = "1s" }
+template {
+  contents    = "{{ with secret \\"secret/data/app\\" }}{{ .Data.data.password }}{{ end }}"
+  destination = "%s"
+}
+template {
+  contents         = "x"
+  destination      = "%s"
+  create_dest_dirs = false
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), out, flat))
+        wait_for(lambda: read(out) == "pw-dirs-4242", what="the render into new directories")
+        wait_for(lambda: "missing/app.conf" in agent.log(), what="the error for the other")
+        self.assertFalse(os.path.exists(os.path.dirname(flat)))
 
     def test_template_rerendered_within_one_second_through_events(self):
         role_file, secret_file = self.setup_server(self.server)
