@@ -124,9 +124,33 @@ Result<TemplateConfig> ParseTemplate(const json& t, const Reader& r, bool env) {
   return tc;
 }
 
-Result<AuthMethodConfig> ParseMethod(std::string type, const json& m, const Reader& r) {
+Result<AuthMethodConfig> ParseMethod(std::string type, const json& m, const Reader& r,
+                                     std::vector<std::string>* ineffective) {
   TRY(r.Unknown(m, {"type", "mount_path", "config", "namespace", "wrap_ttl", "min_backoff",
                     "max_backoff", "exit_on_err"}));
+  // Settings that would change what the agent does are refused rather than
+  // ignored: a wrapped login (the sinks would get a bare token instead) and
+  // exiting on an auth error (the agent retries). The others are logged.
+  ASSIGN_OR_RETURN(std::chrono::seconds wrap, r.Duration(m, "wrap_ttl", std::chrono::seconds(0)));
+  if (wrap.count() != 0) {
+    return Err(Unsupported(
+        "auto_auth method: wrap_ttl is not supported (the login answer is not wrapped); "
+        "set wrap_ttl on a sink to write a wrapped token"));
+  }
+  ASSIGN_OR_RETURN(bool exit_on_err, r.Bool(m, "exit_on_err", false));
+  if (exit_on_err) {
+    return Err(Unsupported(
+        "auto_auth method: exit_on_err = true is not supported: failed logins are retried "
+        "with backoff (1 s doubling to 30 s)"));
+  }
+  for (const char* key : {"namespace", "min_backoff", "max_backoff"}) {
+    if (m.contains(key)) {
+      ineffective->push_back(std::string("auto_auth method: ") + key + " has no effect: " +
+                             (std::string_view(key) == "namespace"
+                                  ? "Coffer has no namespaces"
+                                  : "the login backoff is fixed at 1 s doubling to 30 s"));
+    }
+  }
   if (type.empty()) {
     ASSIGN_OR_RETURN(type, r.String(m, "type"));
   }
@@ -190,10 +214,10 @@ Status ParseAutoAuth(const json& aa, AgentConfig& c) {
   const json& method = aa["method"];
   // method "approle" {..} -> {"approle": {..}}; method {type = ..} -> {type: ..}
   if (method.is_object() && method.contains("type") && method["type"].is_string()) {
-    ASSIGN_OR_RETURN(c.method, ParseMethod("", method, r.In("method")));
+    ASSIGN_OR_RETURN(c.method, ParseMethod("", method, r.In("method"), &c.ineffective));
   } else if (method.is_object() && method.size() == 1 && method.begin().value().is_object()) {
     ASSIGN_OR_RETURN(c.method, ParseMethod(method.begin().key(), method.begin().value(),
-                                           r.In("method." + method.begin().key())));
+                                           r.In("method." + method.begin().key()), &c.ineffective));
   } else {
     return InvalidArgument("auto_auth: exactly one method is allowed");
   }
@@ -271,6 +295,10 @@ Status ParseVault(const json& v, AgentConfig& c) {
   Reader r("vault");
   TRY(r.Unknown(v,
                 {"address", "ca_cert", "tls_skip_verify", "retry", "client_cert", "client_key"}));
+  if (v.contains("retry")) {
+    c.ineffective.push_back(
+        "vault: retry has no effect: requests are retried by the render and login backoff");
+  }
   ASSIGN_OR_RETURN(c.vault.address, r.String(v, "address"));
   ASSIGN_OR_RETURN(c.vault.ca_cert, r.String(v, "ca_cert"));
   ASSIGN_OR_RETURN(c.vault.tls_skip_verify, r.Bool(v, "tls_skip_verify", false));

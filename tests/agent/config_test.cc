@@ -210,6 +210,16 @@ TEST(ConfigTest, Refusals) {
             }
           })",
        "derive_key"},
+      {R"(auto_auth { method "approle" {
+            wrap_ttl = "5m"
+            config = { role_id_file_path = "r" }
+          } })",
+       "wrap_ttl"},
+      {R"(auto_auth { method "approle" {
+            exit_on_err = true
+            config = { role_id_file_path = "r" }
+          } })",
+       "exit_on_err"},
       {R"(template { contents = "x" destination = "y" })", "auto_auth is required"},
   };
   for (const Case& c : cases) {
@@ -239,6 +249,24 @@ template_config {
   EXPECT_DOUBLE_EQ(c->lease_renewal_threshold, 0.9);
   ASSERT_EQ(c->ineffective.size(), 1U);
   EXPECT_NE(c->ineffective[0].find("max_connections_per_host"), std::string::npos);
+
+  Result<AgentConfig> m = ParseConfig(R"(
+vault { retry { num_retries = 3 } }
+auto_auth {
+  method "approle" {
+    namespace   = "team"
+    min_backoff = "2s"
+    exit_on_err = false
+    wrap_ttl    = "0s"
+    config = { role_id_file_path = "r" }
+  }
+}
+)");
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  ASSERT_EQ(m->ineffective.size(), 3U);
+  EXPECT_NE(m->ineffective[0].find("vault: retry"), std::string::npos) << m->ineffective[0];
+  EXPECT_NE(m->ineffective[1].find("namespace"), std::string::npos) << m->ineffective[1];
+  EXPECT_NE(m->ineffective[2].find("min_backoff"), std::string::npos) << m->ineffective[2];
 
   Result<AgentConfig> d = ParseConfig(R"(
 auto_auth { method "approle" { config = { role_id_file_path = "r" } } }
