@@ -83,9 +83,15 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // dup2 leaves the new descriptor without O_CLOEXEC.
-    if (out_fd >= 0 && ::dup2(out_fd, STDOUT_FILENO) < 0) ::_exit(127);
-    if (err_fd >= 0 && ::dup2(err_fd, STDERR_FILENO) < 0) ::_exit(127);
+    // dup2 leaves the new descriptor without O_CLOEXEC; a file that was
+    // opened as that very descriptor (the agent's own was closed) keeps it
+    // and only loses the flag.
+    auto redirect = [](int fd, int target) {
+      if (fd < 0) return true;
+      if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
+      return ::dup2(fd, target) >= 0;
+    };
+    if (!redirect(out_fd, STDOUT_FILENO) || !redirect(err_fd, STDERR_FILENO)) ::_exit(127);
     CloseInheritedFds();
     ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
