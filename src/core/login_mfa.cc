@@ -98,6 +98,12 @@ Result<logical::Response> Logins::FinishLogin(const logical::Request& request,
     ASSIGN_OR_RETURN(entity_id, identity_->EntityForLogin(
                                     mount.accessor, identity::MountRef{mount.path, mount.type},
                                     login.alias_name));
+    // The groups the provider reports decide the external group
+    // memberships on this mount before MFA (whose enforcement may name
+    // those groups) and before the token's policies are looked up.
+    if (login.group_aliases) {
+      TRY(identity_->SyncExternalGroups(entity_id, mount.accessor, *login.group_aliases));
+    }
   }
   std::vector<identity::mfa::Constraint> constraints;
   if (mfa_ != nullptr) {

@@ -22,6 +22,17 @@ std::string Str(const Request& request, std::string_view name) {
   return v != nullptr && v->is_string() ? v->get<std::string>() : "";
 }
 
+Json AliasJson(const Alias& a) {
+  Json j = ToJson(a);
+  j["creation_time"] = Time(a.creation_time);
+  j["last_update_time"] = Time(a.last_update_time);
+  j["metadata"] = nullptr;
+  j["local"] = false;
+  j["merged_from_canonical_ids"] = nullptr;
+  j["namespace_id"] = "root";
+  return j;
+}
+
 }  // namespace detail
 
 using namespace detail;  // NOLINT: the helpers above, in this file only
@@ -32,17 +43,6 @@ Response DataResponse(Json data) {
   Response r;
   r.data = std::move(data);
   return r;
-}
-
-Json AliasJson(const Alias& a) {
-  Json j = ToJson(a);
-  j["creation_time"] = Time(a.creation_time);
-  j["last_update_time"] = Time(a.last_update_time);
-  j["metadata"] = nullptr;
-  j["local"] = false;
-  j["merged_from_canonical_ids"] = nullptr;
-  j["namespace_id"] = "root";
-  return j;
 }
 
 Json SetJson(const std::set<std::string>& s) {
@@ -77,6 +77,7 @@ Result<Response> IdentityBackend::HandleRequest(const Request& request) {
   std::string_view rel = request.relative_path;
   if (rel.starts_with("entity-alias")) return EntityAliases(request, rel);
   if (rel.starts_with("entity")) return Entities(request, rel);
+  if (rel.starts_with("group-alias")) return GroupAliases(request, rel);
   if (rel.starts_with("group")) return Groups(request, rel);
   if (rel.starts_with("lookup/")) return Lookup(request, rel);
   if (rel.starts_with("mfa/")) return Mfa(request, rel);
@@ -171,8 +172,10 @@ Result<Response> IdentityBackend::Entities(const Request& request, std::string_v
   }
 }
 
-Result<Response> IdentityBackend::EntityAliases(const Request& request, std::string_view rel) {
+Result<Response> detail::AliasRoutes(const Request& request, std::string_view rel,
+                                     const AliasFamily& family) {
   const Operation op = request.operation;
+  const std::string base(family.base);
   auto write = [&](std::optional<Alias> existing) -> Result<Response> {
     Alias a = existing ? *existing : Alias{};
     if (const Json* n = request.Field("name"); n && n->is_string()) a.name = n->get<std::string>();
@@ -182,25 +185,26 @@ Result<Response> IdentityBackend::EntityAliases(const Request& request, std::str
     if (const Json* m = request.Field("mount_accessor"); m && m->is_string()) {
       a.mount_accessor = m->get<std::string>();
     }
-    if (const Json* m = request.Field("custom_metadata")) {
+    if (const Json* m = request.Field("custom_metadata"); m && family.custom_metadata) {
       ASSIGN_OR_RETURN(a.custom_metadata, StringMap(*m, "custom_metadata"));
     }
-    ASSIGN_OR_RETURN(Alias stored, store_.PutAlias(std::move(a)));
+    ASSIGN_OR_RETURN(Alias stored, family.put(std::move(a)));
     return DataResponse(Json{{"id", stored.id}, {"canonical_id", stored.canonical_id}});
   };
-  if (rel == "entity-alias") {
+  const std::string unknown = "invalid " + std::string(family.noun) + " ID provided";
+  if (rel == base) {
     if (!IsWrite(op)) return Err(MethodNotAllowed());
     std::string id = Str(request, "id");
     if (id.empty()) return write(std::nullopt);
-    auto existing = store_.AliasById(id);
-    if (!existing) return Err(InvalidArgument("invalid alias ID provided"));
+    auto existing = family.by_id(id);
+    if (!existing) return Err(InvalidArgument(unknown));
     return write(existing);
   }
-  if (rel == "entity-alias/id" || rel == "entity-alias/id/") {
+  if (rel == base + "/id" || rel == base + "/id/") {
     if (op != Operation::kList) return Err(MethodNotAllowed());
     Json keys = Json::array();
     Json info = Json::object();
-    for (const auto& a : store_.Aliases()) {
+    for (const auto& a : family.all()) {
       keys.push_back(a.id);
       info[a.id] = Json{{"canonical_id", a.canonical_id},
                         {"mount_accessor", a.mount_accessor},
@@ -211,23 +215,32 @@ Result<Response> IdentityBackend::EntityAliases(const Request& request, std::str
     if (keys.empty()) return logical::NotFoundResponse();
     return DataResponse(Json{{"keys", keys}, {"key_info", info}});
   }
-  if (!rel.starts_with("entity-alias/id/")) return Err(NotFound("unsupported path"));
-  std::string id(rel.substr(16));
-  auto a = store_.AliasById(id);
+  if (!rel.starts_with(base + "/id/")) return Err(NotFound("unsupported path"));
+  std::string id(rel.substr(base.size() + 4));
+  auto a = family.by_id(id);
   switch (op) {
     case Operation::kRead:
       if (!a) return logical::NotFoundResponse();
       return DataResponse(AliasJson(*a));
     case Operation::kCreate:
     case Operation::kUpdate:
-      if (!a) return Err(InvalidArgument("invalid alias ID provided"));
+      if (!a) return Err(InvalidArgument(unknown));
       return write(a);
     case Operation::kDelete:
-      TRY(store_.DeleteAlias(id));
+      TRY(family.erase(id));
       return logical::NoContent();
     default:
       return Err(MethodNotAllowed());
   }
+}
+
+Result<Response> IdentityBackend::EntityAliases(const Request& request, std::string_view rel) {
+  return AliasRoutes(request, rel,
+                     AliasFamily{"entity-alias", "alias", true,
+                                 [this](std::string_view id) { return store_.AliasById(id); },
+                                 [this](Alias a) { return store_.PutAlias(std::move(a)); },
+                                 [this](std::string_view id) { return store_.DeleteAlias(id); },
+                                 [this] { return store_.Aliases(); }});
 }
 
 Result<Response> IdentityBackend::Lookup(const Request& request, std::string_view rel) {
@@ -256,10 +269,16 @@ Result<Response> IdentityBackend::Lookup(const Request& request, std::string_vie
     return DataResponse(EntityJson(*e));
   }
   if (rel == "lookup/group") {
-    if (!alias_id.empty() || !alias_name.empty()) {
-      return logical::NoContent();  // only internal groups: they have no aliases
+    std::optional<Group> g;
+    if (!name.empty()) g = store_.GroupByName(name);
+    if (!id.empty()) g = store_.GroupById(id);
+    std::optional<Alias> a;
+    if (!alias_id.empty()) a = store_.GroupAliasById(alias_id);
+    if (!alias_name.empty()) {
+      if (alias_mount.empty()) return Err(InvalidArgument("missing alias_mount_accessor"));
+      a = store_.FindGroupAlias(alias_mount, alias_name);
     }
-    auto g = !name.empty() ? store_.GroupByName(name) : store_.GroupById(id);
+    if (a) g = store_.GroupById(a->canonical_id);
     if (!g) return logical::NoContent();
     return DataResponse(GroupJson(*g));
   }

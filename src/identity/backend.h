@@ -4,6 +4,7 @@
 //   entity, entity/id/:id, entity/name/:name      (LIST entity/id, entity/name)
 //   entity-alias, entity-alias/id/:id             (LIST entity-alias/id)
 //   group, group/id/:id, group/name/:name         (LIST group/id, group/name)
+//   group-alias, group-alias/id/:id               (LIST group-alias/id)
 //   lookup/entity, lookup/group
 //   mfa/method/totp[/:id], mfa/method[/:id], mfa/method/totp/generate,
 //   mfa/method/totp/admin-generate, mfa/method/totp/admin-destroy,
@@ -13,6 +14,8 @@
 //
 // Errors: kNotFound for unknown paths, kMethodNotAllowed, kInvalidArgument,
 // storage errors. Thread-safe (the stores are).
+
+#include <functional>
 
 #include "identity/mfa/mfa_store.h"
 #include "identity/store.h"
@@ -35,6 +38,7 @@ class IdentityBackend final : public logical::Backend {
   Result<logical::Response> Entities(const logical::Request& request, std::string_view rel);
   Result<logical::Response> EntityAliases(const logical::Request& request, std::string_view rel);
   Result<logical::Response> Groups(const logical::Request& request, std::string_view rel);
+  Result<logical::Response> GroupAliases(const logical::Request& request, std::string_view rel);
   Result<logical::Response> Lookup(const logical::Request& request, std::string_view rel);
   Result<logical::Response> Mfa(const logical::Request& request, std::string_view rel);
   Result<logical::Response> MfaMethods(const logical::Request& request, std::string_view rel);
@@ -55,6 +59,21 @@ Status MethodNotAllowed();
 std::string Time(std::int64_t unix_seconds);
 // The string value of a field, or "" when absent or not a string.
 std::string Str(const logical::Request& request, std::string_view name);
+// An alias's read answer (times as RFC 3339), for entity and group aliases.
+logical::Json AliasJson(const Alias& a);
+// The routes of an alias kind: <base> (POST), <base>/id (LIST),
+// <base>/id/:id (GET, POST, DELETE), over the store's functions for it.
+struct AliasFamily {
+  std::string_view base;  // "entity-alias", "group-alias"
+  std::string_view noun;  // in "invalid <noun> ID provided"
+  bool custom_metadata;   // whether writes take custom_metadata
+  std::function<std::optional<Alias>(std::string_view)> by_id;
+  std::function<Result<Alias>(Alias)> put;
+  std::function<Status(std::string_view)> erase;
+  std::function<std::vector<Alias>()> all;
+};
+Result<logical::Response> AliasRoutes(const logical::Request& request, std::string_view rel,
+                                      const AliasFamily& family);
 }  // namespace detail
 
 }  // namespace coffer::identity

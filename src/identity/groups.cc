@@ -16,7 +16,8 @@ Json IdentityBackend::GroupJson(const Group& g) const {
   j["last_update_time"] = Time(g.last_update_time);
   auto parents = store_.ParentGroupIds(g.id);
   j["parent_group_ids"] = std::vector<std::string>(parents.begin(), parents.end());
-  j["alias"] = Json::object();
+  std::optional<Alias> alias = store_.GroupAliasOf(g.id);
+  j["alias"] = alias ? AliasJson(*alias) : Json::object();
   j["namespace_id"] = "root";
   return j;
 }
@@ -24,11 +25,21 @@ Json IdentityBackend::GroupJson(const Group& g) const {
 Result<Response> IdentityBackend::WriteGroup(const Request& request, std::string_view id,
                                              std::string_view name) {
   auto mutate = [&](Group& g) -> Status {
+    // A group being created has not been stamped yet.
+    const bool fresh = g.last_update_time == 0;
     if (const Json* n = request.Field("name"); n && n->is_string() && !n->empty() && !id.empty()) {
       g.name = n->get<std::string>();
     }
     if (const Json* t = request.Field("type"); t && t->is_string() && !t->empty()) {
+      if (!fresh && t->get<std::string>() != g.type) {
+        return InvalidArgument("group type cannot be changed");
+      }
       g.type = t->get<std::string>();
+    }
+    if (g.type == "external" && request.Field("member_entity_ids") != nullptr) {
+      return InvalidArgument(
+          "member entities can't be set manually for external groups: logins through the "
+          "group's alias decide them");
     }
     if (const Json* p = request.Field("policies")) {
       ASSIGN_OR_RETURN(g.policies, StringList(*p, "policies"));
@@ -48,6 +59,16 @@ Result<Response> IdentityBackend::WriteGroup(const Request& request, std::string
   Response r;
   r.data = Json{{"id", written.first.id}, {"name", written.first.name}};
   return r;
+}
+
+Result<Response> IdentityBackend::GroupAliases(const Request& request, std::string_view rel) {
+  return AliasRoutes(
+      request, rel,
+      AliasFamily{"group-alias", "group alias", false,
+                  [this](std::string_view id) { return store_.GroupAliasById(id); },
+                  [this](Alias a) { return store_.PutGroupAlias(std::move(a)); },
+                  [this](std::string_view id) { return store_.DeleteGroupAlias(id); },
+                  [this] { return store_.GroupAliases(); }});
 }
 
 Result<Response> IdentityBackend::Groups(const Request& request, std::string_view rel) {

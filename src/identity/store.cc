@@ -14,6 +14,7 @@ namespace {
 constexpr std::string_view kEntity = "entity/";
 constexpr std::string_view kAlias = "alias/";
 constexpr std::string_view kGroup = "group/";
+constexpr std::string_view kGroupAlias = "group-alias/";
 
 // Entity and group names match without regard to (ASCII) case, as Vault's
 // identity store does by default: "bob" and "BOB" are one name. The name
@@ -62,6 +63,12 @@ void IdentityStore::Snapshot::Reindex() {
   alias_by_key.clear();
   entity_groups.clear();
   group_parents.clear();
+  group_alias_by_key.clear();
+  group_alias_of.clear();
+  for (const auto& [id, a] : group_aliases) {
+    group_alias_by_key[AliasKey(a.mount_accessor, a.name)] = id;
+    group_alias_of[a.canonical_id] = id;
+  }
   for (const auto& [id, e] : entities) {
     // A clash was stored before names matched without case: the entity is
     // then reachable by id only.
@@ -136,6 +143,11 @@ Status IdentityStore::Load() {
   TRY(read_all(kGroup, [&](const Json& j) -> Status {
     ASSIGN_OR_RETURN(Group g, GroupFromJson(j));
     next->groups[g.id] = std::move(g);
+    return Status::Ok();
+  }));
+  TRY(read_all(kGroupAlias, [&](const Json& j) -> Status {
+    ASSIGN_OR_RETURN(Alias a, AliasFromJson(j));
+    next->group_aliases[a.id] = std::move(a);
     return Status::Ok();
   }));
   Swap(std::move(next));
@@ -278,28 +290,36 @@ std::optional<Alias> IdentityStore::FindAlias(std::string_view accessor,
   return s->aliases.at(it->second);
 }
 
-Result<Alias> IdentityStore::PutAlias(Alias a) {
-  std::scoped_lock writer(writer_mu_);
-  auto cur = Current();
-  if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
-  if (!cur->entities.contains(a.canonical_id)) return Err(InvalidArgument("invalid canonical ID"));
+Status IdentityStore::PrepareAlias(Alias& a, const std::unordered_map<std::string, Alias>& known,
+                                   const std::unordered_map<std::string, std::string>& by_key,
+                                   std::string_view noun) const {
   auto mount = LookupMount(a.mount_accessor);
-  if (!mount) return Err(InvalidArgument("invalid mount accessor \"" + a.mount_accessor + "\""));
+  if (!mount) return InvalidArgument("invalid mount accessor \"" + a.mount_accessor + "\"");
   a.mount_path = mount->path;
   a.mount_type = mount->type;
   if (a.id.empty()) {
     ASSIGN_OR_RETURN(a.id, crypto::NewUuid());
     a.creation_time = Now();
-  } else if (auto it = cur->aliases.find(a.id); it != cur->aliases.end()) {
+  } else if (auto it = known.find(a.id); it != known.end()) {
     a.creation_time = it->second.creation_time;
   } else {
-    return Err(NotFound("alias not found"));
+    return NotFound(std::string(noun) + " not found");
   }
-  if (auto it = cur->alias_by_key.find(AliasKey(a.mount_accessor, a.name));
-      it != cur->alias_by_key.end() && it->second != a.id) {
-    return Err(InvalidArgument("combination of mount and alias name is already in use"));
+  if (auto it = by_key.find(AliasKey(a.mount_accessor, a.name));
+      it != by_key.end() && it->second != a.id) {
+    return InvalidArgument("combination of mount and " + std::string(noun) +
+                           " name is already in use");
   }
   a.last_update_time = Now();
+  return Status::Ok();
+}
+
+Result<Alias> IdentityStore::PutAlias(Alias a) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
+  if (!cur->entities.contains(a.canonical_id)) return Err(InvalidArgument("invalid canonical ID"));
+  TRY(PrepareAlias(a, cur->aliases, cur->alias_by_key, "alias"));
   TRY(Persist(kAlias, a.id, ToJson(a)));
   auto next = std::make_shared<Snapshot>(*cur);
   next->aliases[a.id] = a;
@@ -344,7 +364,12 @@ std::optional<Group> IdentityStore::GroupByName(std::string_view name) const {
 
 Status IdentityStore::CheckGroup(const Snapshot& s, const Group& g) const {
   if (g.name.empty()) return InvalidArgument("group name cannot be empty");
-  if (g.type != "internal") return InvalidArgument("only internal groups are supported");
+  if (g.type != "internal" && g.type != "external") {
+    return InvalidArgument("group type must be \"internal\" or \"external\"");
+  }
+  if (g.type == "external" && !g.member_group_ids.empty()) {
+    return InvalidArgument("member groups can't be set for external groups");
+  }
   TRY(CheckPolicies(g.policies));
   if (auto it = s.group_by_name.find(NameKey(g.name));
       it != s.group_by_name.end() && it->second != g.id) {
@@ -422,8 +447,117 @@ Status IdentityStore::DeleteGroup(std::string_view id_view) {
     }
   }
   ops.push_back(DeleteOp(kGroup, id));
+  if (auto a = cur->group_alias_of.find(id); a != cur->group_alias_of.end()) {
+    ops.push_back(DeleteOp(kGroupAlias, a->second));
+    next->group_aliases.erase(a->second);
+  }
   TRY(storage_.Transact({}, ops));
   next->groups.erase(id);
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+// --- group aliases
+
+std::optional<Alias> IdentityStore::GroupAliasById(std::string_view id) const {
+  auto s = Current();
+  auto it = s->group_aliases.find(std::string(id));
+  if (it == s->group_aliases.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Alias> IdentityStore::GroupAliasOf(std::string_view group_id) const {
+  auto s = Current();
+  auto it = s->group_alias_of.find(std::string(group_id));
+  if (it == s->group_alias_of.end()) return std::nullopt;
+  return s->group_aliases.at(it->second);
+}
+
+std::optional<Alias> IdentityStore::FindGroupAlias(std::string_view accessor,
+                                                   std::string_view name) const {
+  auto s = Current();
+  auto it = s->group_alias_by_key.find(AliasKey(accessor, name));
+  if (it == s->group_alias_by_key.end()) return std::nullopt;
+  return s->group_aliases.at(it->second);
+}
+
+Result<Alias> IdentityStore::PutGroupAlias(Alias a) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
+  auto g = cur->groups.find(a.canonical_id);
+  if (g == cur->groups.end()) return Err(InvalidArgument("invalid canonical ID"));
+  if (g->second.type != "external") {
+    return Err(InvalidArgument("alias can't be set on an internal group"));
+  }
+  TRY(PrepareAlias(a, cur->group_aliases, cur->group_alias_by_key, "group alias"));
+  if (auto it = cur->group_alias_of.find(a.canonical_id);
+      it != cur->group_alias_of.end() && it->second != a.id) {
+    return Err(InvalidArgument("group already has an alias"));
+  }
+  TRY(Persist(kGroupAlias, a.id, ToJson(a)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->group_aliases[a.id] = a;
+  Swap(std::move(next));
+  return a;
+}
+
+Status IdentityStore::DeleteGroupAlias(std::string_view id) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (!cur->group_aliases.contains(std::string(id))) return Status::Ok();
+  TRY(Erase(kGroupAlias, std::string(id)));
+  auto next = std::make_shared<Snapshot>(*cur);
+  next->group_aliases.erase(std::string(id));
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+std::vector<Alias> IdentityStore::GroupAliases() const {
+  auto s = Current();
+  std::vector<Alias> out;
+  for (const auto& [id, a] : s->group_aliases) out.push_back(a);
+  std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
+  return out;
+}
+
+Status IdentityStore::SyncExternalGroups(std::string_view entity_id,
+                                         std::string_view mount_accessor,
+                                         const std::vector<std::string>& names) {
+  auto changes = [&](const Snapshot& s) {
+    std::vector<std::pair<std::string, bool>> out;  // group id, member after
+    for (const auto& [id, a] : s.group_aliases) {
+      if (a.mount_accessor != mount_accessor) continue;
+      auto g = s.groups.find(a.canonical_id);
+      if (g == s.groups.end()) continue;
+      const auto& members = g->second.member_entity_ids;
+      const bool is = std::find(members.begin(), members.end(), entity_id) != members.end();
+      const bool want = std::find(names.begin(), names.end(), a.name) != names.end();
+      if (is != want) out.emplace_back(g->first, want);
+    }
+    return out;
+  };
+  // Most logins change nothing: decided on the snapshot, without the lock.
+  if (changes(*Current()).empty()) return Status::Ok();
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  if (!cur->entities.contains(std::string(entity_id))) return Status::Ok();
+  auto todo = changes(*cur);
+  if (todo.empty()) return Status::Ok();
+  auto next = std::make_shared<Snapshot>(*cur);
+  std::vector<storage::Op> ops;
+  for (const auto& [gid, member] : todo) {
+    Group& g = next->groups.at(gid);
+    if (member) {
+      g.member_entity_ids.emplace_back(entity_id);
+    } else {
+      RemoveValue(g.member_entity_ids, std::string(entity_id));
+    }
+    g.last_update_time = Now();
+    ++g.modify_index;
+    ops.push_back(PutOp(kGroup, gid, ToJson(g)));
+  }
+  TRY(storage_.Transact({}, ops));
   Swap(std::move(next));
   return Status::Ok();
 }

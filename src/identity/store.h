@@ -14,7 +14,9 @@
 // per (mount accessor, name); a group's members must exist and subgroups may
 // not form a cycle; identity policies may not include "root". Deleting an
 // entity deletes its aliases and removes it from every group; deleting a
-// group removes it from its parents.
+// group removes it from its parents and deletes its alias. An external
+// group's members are its group alias's logins (SyncExternalGroups), never
+// set through the API, and it has no subgroups.
 //
 // Errors: kInvalidArgument (bad or conflicting input), kNotFound, storage
 // errors (kInternal, kSealed) from the backend. Thread-safe.
@@ -96,6 +98,23 @@ class IdentityStore {
   // Groups that list this group as a member.
   std::set<std::string> ParentGroupIds(std::string_view group_id) const;
 
+  // --- group aliases: an external group's name at an auth mount (Vault's
+  // identity/group-alias). At most one per group; unique per (mount
+  // accessor, name). Stored as an Alias whose canonical_id is the group.
+  std::optional<Alias> GroupAliasById(std::string_view id) const;
+  std::optional<Alias> GroupAliasOf(std::string_view group_id) const;
+  std::optional<Alias> FindGroupAlias(std::string_view mount_accessor, std::string_view name) const;
+  // Creates (empty id) or updates; the group must be external.
+  Result<Alias> PutGroupAlias(Alias alias);
+  Status DeleteGroupAlias(std::string_view id);
+  std::vector<Alias> GroupAliases() const;
+  // For a login whose method reports the caller's groups (JWT groups_claim):
+  // the entity becomes a member of exactly those external groups, among the
+  // ones with an alias on this mount, whose alias name is in `names`.
+  // Memberships of external groups aliased on other mounts are untouched.
+  Status SyncExternalGroups(std::string_view entity_id, std::string_view mount_accessor,
+                            const std::vector<std::string>& names);
+
   // --- the request path
   // The entity's policies ∪ the policies of all its groups, sorted and
   // unique. Empty for an unknown entity.
@@ -112,12 +131,15 @@ class IdentityStore {
     std::unordered_map<std::string, Entity> entities;
     std::unordered_map<std::string, Alias> aliases;
     std::unordered_map<std::string, Group> groups;
+    std::unordered_map<std::string, Alias> group_aliases;  // canonical_id: the group
     // Derived indexes, rebuilt by Reindex(). Names are keyed lower-cased.
     std::unordered_map<std::string, std::string> entity_by_name;
     std::unordered_map<std::string, std::string> group_by_name;
     std::unordered_map<std::string, std::string> alias_by_key;             // accessor '\0' name
     std::unordered_map<std::string, std::set<std::string>> entity_groups;  // direct
     std::unordered_map<std::string, std::set<std::string>> group_parents;
+    std::unordered_map<std::string, std::string> group_alias_by_key;  // accessor '\0' name
+    std::unordered_map<std::string, std::string> group_alias_of;      // group id -> alias id
     // Entities or groups whose name another one has in a different case
     // (stored before names matched without case); set by Reindex().
     std::size_t name_clashes = 0;
@@ -130,6 +152,12 @@ class IdentityStore {
   Status Persist(std::string_view kind, const std::string& id, const Json& value);
   Status Erase(std::string_view kind, const std::string& id);
   Status CheckGroup(const Snapshot& s, const Group& g) const;
+  // The checks and fields an entity or group alias write shares: the
+  // mount (path and type filled in), the id (new, or one of `known`), the
+  // (mount, name) pair free in `by_key`, the times.
+  Status PrepareAlias(Alias& a, const std::unordered_map<std::string, Alias>& known,
+                      const std::unordered_map<std::string, std::string>& by_key,
+                      std::string_view noun) const;
 
   storage::Backend& storage_;
   Clock& clock_;

@@ -98,6 +98,10 @@ struct LoginResult {
   std::string token_type = "service";
   // The login's alias name (username, role_id), for reporting.
   std::string alias_name;
+  // The caller's groups at the identity provider (JWT groups_claim), matched
+  // against group aliases on this mount; nullopt: the method reports none
+  // and memberships of external groups stay as they are.
+  std::optional<std::vector<std::string>> group_aliases;
 };
 
 // A secret with a lease, as an engine returns it (dynamic credentials). The

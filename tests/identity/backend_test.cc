@@ -35,6 +35,56 @@ class IdentityBackendTest : public ::testing::Test {
   IdentityBackend backend_;
 };
 
+// identity/group-alias, and what an external group refuses: members set by
+// hand, subgroups, a change of type.
+TEST_F(IdentityBackendTest, ExternalGroupAndItsAlias) {
+  auto group = Call(Operation::kUpdate, "group", Json{{"name", "ext"}, {"type", "external"}});
+  ASSERT_TRUE(group) << group.error().ToString();
+  std::string gid = group->data["id"];
+  auto internal = Call(Operation::kUpdate, "group", Json{{"name", "int"}});
+  ASSERT_TRUE(internal);
+  std::string iid = internal->data["id"];
+
+  EXPECT_FALSE(Call(Operation::kUpdate, "group/id/" + gid,
+                    Json{{"member_entity_ids", Json::array({"e1"})}}));
+  EXPECT_FALSE(
+      Call(Operation::kUpdate, "group/id/" + gid, Json{{"member_group_ids", Json::array({iid})}}));
+  EXPECT_FALSE(Call(Operation::kUpdate, "group/id/" + gid, Json{{"type", "internal"}}));
+  EXPECT_FALSE(Call(Operation::kUpdate, "group/id/" + iid, Json{{"type", "external"}}));
+  EXPECT_FALSE(Call(Operation::kUpdate, "group", Json{{"name", "odd"}, {"type", "other"}}));
+  EXPECT_TRUE(Call(Operation::kUpdate, "group/id/" + gid, Json{{"policies", "p"}}));
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["alias"], Json::object());
+
+  // An internal group takes no alias; an external one takes one.
+  EXPECT_FALSE(
+      Call(Operation::kUpdate, "group-alias",
+           Json{{"name", "team"}, {"mount_accessor", "auth_userpass_1"}, {"canonical_id", iid}}));
+  auto alias =
+      Call(Operation::kUpdate, "group-alias",
+           Json{{"name", "team"}, {"mount_accessor", "auth_userpass_1"}, {"canonical_id", gid}});
+  ASSERT_TRUE(alias) << alias.error().ToString();
+  std::string aid = alias->data["id"];
+  EXPECT_EQ(alias->data["canonical_id"], gid);
+  auto read = Call(Operation::kRead, "group-alias/id/" + aid);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->data["mount_path"], "auth/userpass/");
+  EXPECT_EQ(read->data["name"], "team");
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["alias"]["id"], aid);
+  auto list = Call(Operation::kList, "group-alias/id");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->data["keys"], Json::array({aid}));
+  auto renamed = Call(Operation::kUpdate, "group-alias/id/" + aid, Json{{"name", "team-2"}});
+  ASSERT_TRUE(renamed) << renamed.error().ToString();
+  auto found = Call(Operation::kUpdate, "lookup/group",
+                    Json{{"alias_name", "team-2"}, {"alias_mount_accessor", "auth_userpass_1"}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->data["id"], gid);
+
+  ASSERT_TRUE(Call(Operation::kDelete, "group-alias/id/" + aid));
+  EXPECT_EQ(Call(Operation::kRead, "group-alias/id/" + aid)->http_status, 404);
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["alias"], Json::object());
+}
+
 TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
   auto created = Call(Operation::kUpdate, "entity",
                       Json{{"name", "alice"}, {"policies", "a,b"}, {"metadata", {{"team", "x"}}}});

@@ -12,6 +12,7 @@ class IdentityStoreTest : public ::testing::Test {
   IdentityStoreTest() : store_(storage_, clock_) {
     store_.SetMountLookup([](std::string_view accessor) -> std::optional<MountRef> {
       if (accessor == "auth_userpass_1") return MountRef{"auth/userpass/", "userpass"};
+      if (accessor == "auth_jwt_1") return MountRef{"auth/jwt/", "jwt"};
       return std::nullopt;
     });
   }
@@ -237,6 +238,78 @@ TEST_F(IdentityStoreTest, DeletesCascadeAndEverythingSurvivesReload) {
   EXPECT_FALSE(reloaded.EntityById(alice));
   EXPECT_TRUE(reloaded.GroupById(outer)->member_group_ids.empty());
   EXPECT_TRUE(reloaded.IdentityPolicies(bob).empty());
+}
+
+// External groups: members come from logins through their group alias,
+// never from the API; the alias is one per group and per (mount, name).
+TEST_F(IdentityStoreTest, ExternalGroupsFollowTheLoginsGroups) {
+  auto external = [&](const std::string& name, std::vector<std::string> policies) {
+    auto r = store_.UpsertGroup("", name, [&](Group& g) {
+      g.type = "external";
+      g.policies = policies;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(r.has_value()) << r.error().ToString();
+    return r ? r->first.id : "";
+  };
+  auto alias = [&](const std::string& group, const std::string& accessor, const std::string& name) {
+    Alias a;
+    a.canonical_id = group;
+    a.mount_accessor = accessor;
+    a.name = name;
+    return store_.PutGroupAlias(a);
+  };
+  std::string devs = external("devs", {"dev-p"});
+  std::string ops = external("ops", {"ops-p"});
+  std::string other = external("other-mount", {"other-p"});
+  std::string internal = NewGroup("internal", {"int-p"}, {}, {devs});  // devs is a subgroup
+  ASSERT_TRUE(alias(devs, "auth_jwt_1", "engineering"));
+  ASSERT_TRUE(alias(ops, "auth_jwt_1", "sre"));
+  ASSERT_TRUE(alias(other, "auth_userpass_1", "engineering"));
+
+  // Refused: a second alias for a group, a taken (mount, name), an internal
+  // group, an unknown mount.
+  EXPECT_FALSE(alias(devs, "auth_jwt_1", "eng2"));
+  EXPECT_FALSE(alias(ops, "auth_jwt_1", "engineering"));
+  EXPECT_FALSE(alias(internal, "auth_jwt_1", "x"));
+  EXPECT_FALSE(alias(external("spare", {}), "auth_nope", "x"));
+
+  auto alice = store_.EntityForLogin("auth_jwt_1", {"auth/jwt/", "jwt"}, "alice");
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(store_.SyncExternalGroups(*alice, "auth_jwt_1", {"engineering", "unknown"}).ok());
+  EXPECT_EQ(store_.DirectGroupIds(*alice), (std::set<std::string>{devs}));
+  EXPECT_EQ(store_.IdentityPolicies(*alice), (std::vector<std::string>{"dev-p", "int-p"}));
+
+  // The next login's groups replace them; other mounts' groups are left.
+  ASSERT_TRUE(store_
+                  .UpsertGroup(other, "",
+                               [&](Group& g) {
+                                 g.member_entity_ids = {*alice};
+                                 return Status::Ok();
+                               })
+                  .has_value());
+  ASSERT_TRUE(store_.SyncExternalGroups(*alice, "auth_jwt_1", {"sre"}).ok());
+  EXPECT_EQ(store_.DirectGroupIds(*alice), (std::set<std::string>{ops, other}));
+  ASSERT_TRUE(store_.SyncExternalGroups(*alice, "auth_jwt_1", {}).ok());
+  EXPECT_EQ(store_.DirectGroupIds(*alice), (std::set<std::string>{other}));
+
+  // An external group takes no subgroups; it survives a reload with its
+  // alias, and deleting it deletes the alias.
+  EXPECT_FALSE(store_.UpsertGroup(ops, "", [&](Group& g) {
+    g.member_group_ids = {internal};
+    return Status::Ok();
+  }));
+  ASSERT_TRUE(store_.SyncExternalGroups(*alice, "auth_jwt_1", {"sre"}).ok());
+  IdentityStore reloaded(storage_, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.GroupAliasOf(ops)->name, "sre");
+  EXPECT_EQ(reloaded.FindGroupAlias("auth_jwt_1", "engineering")->canonical_id, devs);
+  EXPECT_EQ(reloaded.IdentityPolicies(*alice), (std::vector<std::string>{"ops-p", "other-p"}));
+  std::string ops_alias = store_.GroupAliasOf(ops)->id;
+  ASSERT_TRUE(store_.DeleteGroup(ops).ok());
+  EXPECT_FALSE(store_.GroupAliasById(ops_alias));
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_FALSE(reloaded.GroupAliasById(ops_alias));
 }
 
 }  // namespace

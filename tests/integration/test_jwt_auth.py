@@ -222,6 +222,56 @@ class JwtAuthTest(unittest.TestCase):
         st, _ = self.call("GET", "sys/policies/acl/ci-read", token=auth["client_token"])
         self.assertEqual(st, 403)
 
+    def test_groups_claim_maps_to_external_groups(self):
+        """RBAC from the identity provider: a role with groups_claim puts the
+        login's entity into the external groups whose alias (on this mount)
+        names one of its groups; the next login's groups replace them."""
+        self.call("PUT", "sys/policies/acl/release",
+                  {"policy": 'path "secret/data/release/*" { capabilities = ["read"] }'},
+                  (204, 200))
+        self.call("POST", "secret/data/release/sign", {"data": {"k": "signing-key"}}, (200,))
+        self.call("POST", "auth/jwt/role/grouped", {
+            "role_type": "jwt", "user_claim": "actor", "groups_claim": "teams",
+            "bound_audiences": [AUDIENCE], "token_policies": ["default"]}, (204,))
+        _, auth = self.call("GET", "sys/auth", want=(200,))
+        accessor = auth["data"]["jwt/"]["accessor"]
+        _, group = self.call("POST", "identity/group",
+                             {"name": "releasers", "type": "external",
+                              "policies": ["release"]}, (200,))
+        gid = group["data"]["id"]
+        st, bad = self.call("POST", "identity/group/id/" + gid,
+                            {"member_entity_ids": ["x"]})
+        self.assertEqual(st, 400, bad)
+        _, alias = self.call("POST", "identity/group-alias",
+                             {"name": "release-team", "mount_accessor": accessor,
+                              "canonical_id": gid}, (200,))
+        self.assertEqual(alias["data"]["canonical_id"], gid)
+
+        st, data = self.login(self.key.sign(self.claims(actor="rel-bot",
+                                                        teams=["dev", "release-team"])),
+                              role="grouped")
+        self.assertEqual(st, 200, data)
+        token = data["auth"]["client_token"]
+        st, secret = self.call("GET", "secret/data/release/sign", token=token)
+        self.assertEqual(st, 200, secret)
+        _, g = self.call("GET", "identity/group/id/" + gid, want=(200,))
+        self.assertEqual(g["data"]["member_entity_ids"], [data["auth"]["entity_id"]])
+        self.assertEqual(g["data"]["alias"]["name"], "release-team")
+        _, found = self.call("POST", "identity/lookup/group",
+                             {"alias_name": "release-team", "alias_mount_accessor": accessor},
+                             (200,))
+        self.assertEqual(found["data"]["id"], gid)
+
+        # Out of the team at the provider: the next login takes it away, and
+        # the earlier token loses it too (policies are evaluated per request).
+        st, data = self.login(self.key.sign(self.claims(actor="rel-bot", teams="dev")),
+                              role="grouped")
+        self.assertEqual(st, 200, data)
+        st, _ = self.call("GET", "secret/data/release/sign", token=token)
+        self.assertEqual(st, 403)
+        _, g = self.call("GET", "identity/group/id/" + gid, want=(200,))
+        self.assertEqual(g["data"]["member_entity_ids"], [])
+
     def test_cli_login_with_a_jwt_file_and_stdin(self):
         home = tempfile.mkdtemp(prefix="coffer-jwt-cli-")
         self.addCleanup(shutil.rmtree, home, True)

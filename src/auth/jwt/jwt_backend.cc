@@ -183,15 +183,21 @@ Result<Response> JwtBackend::Login(const Request& request) {
   if (!user_value || user_value->empty()) {
     return Err(InvalidArgument("claim \"" + role->user_claim + "\" not found in token"));
   }
+  std::optional<std::vector<std::string>> group_names;
   if (!role->groups_claim.empty()) {
     const Json* groups = FindClaim(claims, role->groups_claim);
     if (groups == nullptr) {
       return Err(InvalidArgument("claim \"" + role->groups_claim + "\" not found in token"));
     }
+    group_names.emplace();
     bool ok = groups->is_string();
+    if (ok) group_names->push_back(groups->get<std::string>());
     if (groups->is_array()) {
       ok = true;
-      for (const Json& g : *groups) ok = ok && g.is_string();
+      for (const Json& g : *groups) {
+        ok = ok && g.is_string();
+        if (g.is_string()) group_names->push_back(g.get<std::string>());
+      }
     }
     if (!ok) {
       return Err(InvalidArgument("claim \"" + role->groups_claim +
@@ -215,6 +221,7 @@ Result<Response> JwtBackend::Login(const Request& request) {
   }
   login.display_name = *user_value;
   login.alias_name = *user_value;
+  login.group_aliases = std::move(group_names);
   Response r;
   r.login = std::move(login);
   return r;
