@@ -177,8 +177,11 @@ class AgentCommand : public Command {
         return kExitLocal;
       }
     }
-    spdlog::set_default_logger(
-        std::make_shared<spdlog::logger>("agent", sinks.begin(), sinks.end()));
+    auto logger = std::make_shared<spdlog::logger>("agent", sinks.begin(), sinks.end());
+    // Each line reaches the file as it is logged (a file sink buffers
+    // otherwise, and a tail -f of a running agent would show nothing).
+    logger->flush_on(spdlog::level::trace);
+    spdlog::set_default_logger(std::move(logger));
     if (!SetLogLevel(level)) {
       inv.err() << "Unknown log level: " << level << "\n";
       return kExitLocal;

@@ -229,6 +229,19 @@ template_config { max_connections_per_host = 2 }
         for c in self.canaries:
             self.assertNotIn(c, read(path))
 
+    def test_log_file_is_written_while_the_agent_runs(self):
+        logs = os.path.join(self.dir, "running.log")
+        agent = self.start_agent("""
+vault { address = "%s" }
+log_file = "%s"
+auto_auth {
+  method "approle" { config = { role_id_file_path = "%s/absent" } }
+}
+""" % (self.server.addr, logs, self.dir))
+        wait_for(lambda: "login with approle failed" in (read(logs) or ""),
+                 what="a log line in the file before the agent stops")
+        self.assertIsNone(agent.proc.poll())
+
     def test_token_renewal_across_ttls_and_relogin_after_max_ttl(self):
         role_file, secret_file = self.setup_server(
             self.server, role_fields={"token_ttl": "3s", "token_max_ttl": "10s"})
