@@ -542,11 +542,11 @@ Status IdentityStore::SyncExternalGroups(std::string_view entity_id,
   std::scoped_lock writer(writer_mu_);
   auto cur = Current();
   if (!cur->entities.contains(std::string(entity_id))) return Status::Ok();
-  auto todo = changes(*cur);
-  if (todo.empty()) return Status::Ok();
+  auto flips = changes(*cur);
+  if (flips.empty()) return Status::Ok();
   auto next = std::make_shared<Snapshot>(*cur);
   std::vector<storage::Op> ops;
-  for (const auto& [gid, member] : todo) {
+  for (const auto& [gid, member] : flips) {
     Group& g = next->groups.at(gid);
     if (member) {
       g.member_entity_ids.emplace_back(entity_id);
