@@ -382,6 +382,75 @@ TEST(LocalBackendTest, OneBatchUndoesARequestThatFailsAfterItsFirstWrite) {
   EXPECT_GT(b->Get("after").value()->revision, b->Get("cas").value()->revision);
 }
 
+// The committer publishes a batch to readers before the sync thread's
+// fsync; neither the writer nor a reader may get an answer until that
+// fsync is done.
+TEST(LocalBackendTest, WritesAndReadsAnswerOnlyOnceTheCommitIsDurable) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("k", "old").ok());
+  b->PauseSyncsForTesting();
+  const std::uint64_t commits = b->CommitBatches();
+  const std::uint64_t syncs = b->WalSyncs();
+  std::atomic<bool> written{false}, read{false};
+  Status put_status = Internal("not written");
+  Result<std::optional<Entry>> got = std::optional<Entry>();
+  std::thread writer([&] {
+    put_status = b->Put("k", "new");
+    written = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (b->CommitBatches() == commits && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(b->CommitBatches(), commits) << "the write was never committed";
+  std::thread reader([&] {
+    got = b->Get("k");
+    read = true;
+  });
+  // Committed, not synced: nothing may answer (a wrong answer comes at once).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(written.load()) << "a write was acknowledged before its fsync";
+  EXPECT_FALSE(read.load()) << "a read returned a commit that was not durable";
+  EXPECT_EQ(b->WalSyncs(), syncs);
+  b->ResumeSyncsForTesting();
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(put_status.ok()) << put_status.ToString();
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->value, "new");
+  EXPECT_GT(b->WalSyncs(), syncs);
+  // With nothing in flight a read does not wait.
+  EXPECT_EQ(b->Get("k").value()->value, "new");
+}
+
+// After a failed fsync the kernel's copy of the WAL is in doubt: the batch,
+// later writes and reads that may see it fail, until the store is reopened.
+TEST(LocalBackendTest, AFailedFsyncFailsClosedUntilReopened) {
+  TempDir tmp;
+  {
+    auto b = MustOpen(tmp.path());
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(b->Put("before", "1").ok());
+    b->FailNextSyncForTesting();
+    Status failed = b->Put("during", "2");
+    EXPECT_EQ(failed.code(), Code::kInternal) << failed.ToString();
+    EXPECT_NE(failed.message().find("fsync"), std::string::npos) << failed.ToString();
+    EXPECT_EQ(b->Put("after", "3").code(), Code::kInternal);
+    auto read = b->Get("before");
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code(), Code::kInternal);
+    EXPECT_FALSE(b->List("").has_value());
+  }
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->Get("before").value()->value, "1");
+  EXPECT_TRUE(b->Put("after", "3").ok());
+  EXPECT_EQ(b->Get("after").value()->value, "3");
+}
+
 TEST(LocalBackendTest, CloseDrainsQueuedWrites) {
   TempDir tmp;
   auto b = MustOpen(tmp.path());

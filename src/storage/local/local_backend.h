@@ -8,15 +8,32 @@
 // LocalBackends) can never write the same database and break the revision
 // counter.
 //
-// Durability: PRAGMA synchronous=FULL in WAL mode, so a Put/Delete/Transact
-// returns Ok only after its COMMIT reached the disk (fsync of the WAL).
+// Durability: a Put/Delete/Transact returns Ok only after its COMMIT
+// reached the disk (fdatasync of the WAL; PRAGMA synchronous=FULL, with the
+// commit's fsync done by the sync thread below).
 //
 // Group commit: writers enqueue their request and block; one committer thread
 // takes everything queued, applies each request inside its own SAVEPOINT of a
 // single transaction (a failed compare or error rolls back only that request),
-// COMMITs once (one fsync) and wakes every caller with its own Status.
+// COMMITs once and hands the batch to a sync thread, which fsyncs the WAL
+// once for every batch committed since its last fsync started, and only
+// then wakes every caller with its own Status. The committer applies the next batch
+// while the fsync of the previous one runs (with the fsync inside COMMIT,
+// the two took turns and a commit cycle was apply + fsync). SQLite's own
+// fsync of the WAL at COMMIT is deferred to the sync thread for that
+// (wal_gather_vfs.h); checkpoints and the close still sync first.
+//
 // Reads use a pool of separate query-only connections; in WAL mode they run
-// concurrently with the writer and see the last committed state.
+// concurrently with the writer and see the last committed state. A commit is
+// visible to them before its fsync is done, so a read that may have seen a
+// batch not yet durable waits for that fsync before it answers: nothing a
+// crash could still lose is ever returned. Reads wait only while writes are
+// in flight.
+//
+// A failed fsync of the WAL leaves the kernel's copy of the file in doubt
+// (its dirty pages may have been dropped), so the backend fails closed:
+// that batch, every later write and every read that may have seen an
+// unsynced batch answer kInternal until the process restarts.
 //
 // Checkpoints (copying committed pages from the WAL into the database file,
 // with its fsync) run on a thread and connection of their own, started once
@@ -94,6 +111,14 @@ class LocalBackend final : public Backend {
   // While paused the checkpoint thread starts no checkpoint.
   void PauseCheckpointsForTesting();
   void ResumeCheckpointsForTesting();
+  // While paused the sync thread starts no fsync: committed batches stay
+  // unacknowledged, and reads that may see them wait.
+  void PauseSyncsForTesting();
+  void ResumeSyncsForTesting();
+  // The next fsync of the WAL is treated as failed (as after EIO).
+  void FailNextSyncForTesting();
+  // fsyncs of the WAL done by the sync thread so far.
+  std::uint64_t WalSyncs() const { return wal_syncs_.load(); }
 
  private:
   struct Request;
@@ -102,8 +127,21 @@ class LocalBackend final : public Backend {
   LocalBackend(std::string dir, int lock_fd);
   Status Init();
 
+  // A committed (or failed) batch waiting for its fsync.
+  struct Unsynced {
+    std::vector<Request*> batch;
+    std::vector<Status> results;
+    std::uint64_t seq = 0;
+    bool committed = false;
+  };
+
   Status Enqueue(Request& request);
   void CommitLoop();
+  void SyncLoop();
+  void StopSyncer();
+  // Called by a read after its read transaction: returns once every batch
+  // the read may have seen is durable (at once while none is pending).
+  Status AwaitDurable();
   void CommitBatch(std::vector<Request*>& batch);
   // Begins the batch's transaction and applies each request, with or
   // without a savepoint each; per-request outcomes in `results`. Without
@@ -151,6 +189,27 @@ class LocalBackend final : public Backend {
   bool paused_ = false;         // guarded by queue_mu_
   std::thread committer_;
   std::atomic<std::uint64_t> commit_batches_{0};
+
+  // Batches are numbered by the committer. visible_seq_ is set before a
+  // batch's COMMIT (readers may see it from then on), durable_seq_ after
+  // the fsync that covers it.
+  std::uint64_t commit_seq_ = 0;  // committer only
+  std::atomic<std::uint64_t> visible_seq_{0};
+  std::atomic<std::uint64_t> durable_seq_{0};
+  std::atomic<bool> sync_failed_{false};
+  bool wal_sync_deferred_ = false;  // set in Init, before the threads start
+  int wal_fd_ = -1;                 // the WAL, for the sync thread's fdatasync
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Unsynced> unsynced_;  // in seq order; guarded by sync_mu_
+  // Reads waiting for durable_seq_ to reach the first value.
+  std::vector<std::pair<std::uint64_t, Request*>> durable_waiters_;  // guarded by sync_mu_
+  bool sync_stopping_ = false;                                       // guarded by sync_mu_
+  bool sync_paused_ = false;                                         // guarded by sync_mu_
+  bool fail_next_sync_ = false;                                      // guarded by sync_mu_
+  bool sync_exited_ = false;                                         // guarded by sync_mu_
+  std::thread syncer_;
+  std::atomic<std::uint64_t> wal_syncs_{0};
 
   sqlite3* checkpointer_db_ = nullptr;  // used only by the checkpoint thread
   std::mutex checkpoint_mu_;

@@ -42,6 +42,9 @@ struct alignas(8) GatherFile {
   sqlite3_file base;  // first: what SQLite sees
   sqlite3_file* real;
   Gather* gather;  // non-null for a WAL
+  // Set by SetWalSyncDeferred: a sync writes out what is gathered and
+  // leaves the fsync to the caller (owner of the connection).
+  bool defer_sync;
 };
 
 GatherFile* Self(sqlite3_file* file) { return reinterpret_cast<GatherFile*>(file); }
@@ -127,8 +130,14 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   return RealMethods(file)->xTruncate(Real(file), size);
 }
 
+std::atomic<std::uint64_t> deferred_syncs{0};
+
 int Sync(sqlite3_file* file, int flags) {
   if (int rc = Flush(Self(file)); rc != SQLITE_OK) return rc;
+  if (Self(file)->defer_sync) {
+    deferred_syncs.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
   return RealMethods(file)->xSync(Real(file), flags);
 }
 
@@ -174,6 +183,7 @@ int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int
   GatherFile* f = Self(file);
   f->real = reinterpret_cast<sqlite3_file*>(f + 1);
   f->gather = nullptr;
+  f->defer_sync = false;
   int rc = base_vfs->xOpen(base_vfs, name, f->real, flags, out_flags);
   // SQLite calls xClose whenever pMethods is set, even after a failure.
   if (f->real->pMethods == nullptr) {
@@ -285,10 +295,21 @@ const char* WalGatherVfs(const char* base) {
   return registered_base == base ? registered : nullptr;
 }
 
+bool SetWalSyncDeferred(sqlite3* db, bool deferred) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods != &gather_methods || Self(file)->gather == nullptr) {
+    return false;
+  }
+  Self(file)->defer_sync = deferred;
+  return true;
+}
+
 WalGatherCounts WalGatherCountsNow() {
   return {sqlite_writes.load(std::memory_order_relaxed),
           file_writes.load(std::memory_order_relaxed),
-          other_size_queries.load(std::memory_order_relaxed)};
+          other_size_queries.load(std::memory_order_relaxed),
+          deferred_syncs.load(std::memory_order_relaxed)};
 }
 
 }  // namespace coffer::storage::local

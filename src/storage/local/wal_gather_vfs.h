@@ -23,10 +23,14 @@
 // index's barrier goes to the database file, not to the log). A crash loses what was
 // gathered and not synced, which recovery would have ignored anyway (frames
 // after the last synced commit frame). Files other than a WAL, and every
-// other method, go to the underlying VFS unchanged.
+// other method, go to the underlying VFS unchanged. A connection whose WAL
+// syncs are deferred (SetWalSyncDeferred) still writes out at every commit;
+// only the fsync moves to its owner.
 //
 // Thread safety: registration is once per process (thread-safe). A file is
 // used by one connection at a time, as SQLite does.
+
+#include <sqlite3.h>
 
 #include <cstdint>
 
@@ -37,6 +41,17 @@ namespace coffer::storage::local {
 // sqlite3_open_v2. nullptr when `base` is missing.
 const char* WalGatherVfs(const char* base);
 
+// Defers the fsync of the WAL of `db` (a connection opened through this
+// VFS, in WAL mode, its WAL open): while deferred, a sync SQLite asks for
+// writes out what is gathered, so the kernel has every byte of the commit
+// before SQLite publishes it in the WAL index, and returns without the
+// fsync. The caller then owes an fsync of the WAL file before it treats a
+// commit as durable, and must turn deferral off around anything whose
+// correctness needs the WAL on disk first (a checkpoint copies frames into
+// the database file; closing the last connection checkpoints). Call on the
+// thread that uses `db`. False when `db` has no WAL through this VFS.
+bool SetWalSyncDeferred(sqlite3* db, bool deferred);
+
 // Totals since the process started, for tests and benchmarks: the writes
 // SQLite asked of WAL files, the writes the underlying VFS received for
 // them, and the size queries of other files (an fstat each).
@@ -44,6 +59,7 @@ struct WalGatherCounts {
   std::uint64_t sqlite_writes = 0;
   std::uint64_t file_writes = 0;
   std::uint64_t other_size_queries = 0;
+  std::uint64_t deferred_syncs = 0;  // see SetWalSyncDeferred
 };
 WalGatherCounts WalGatherCountsNow();
 
