@@ -426,8 +426,57 @@ TEST(LocalBackendTest, WritesAndReadsAnswerOnlyOnceTheCommitIsDurable) {
   EXPECT_EQ(b->Get("k").value()->value, "new");
 }
 
+// A read waits only when its answer may come from a batch not yet durable:
+// a row such a batch wrote, or a missing row while such a batch deletes.
+TEST(LocalBackendTest, ReadsOfDurableRowsDoNotWaitForACommitInFlight) {
+  TempDir tmp;
+  auto b = MustOpen(tmp.path());
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->Put("durable", "1").ok());
+  ASSERT_TRUE(b->Put("gone", "2").ok());
+  b->PauseSyncsForTesting();
+  std::uint64_t commits = b->CommitBatches();
+  Status put_status = Internal("not written");
+  std::thread writer([&] { put_status = b->Put("fresh", "3"); });
+  auto committed = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (b->CommitBatches() == commits && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return b->CommitBatches() > commits;
+  };
+  ASSERT_TRUE(committed());
+  // Answered while the put's fsync is held back.
+  EXPECT_EQ(b->Get("durable").value()->value, "1");
+  EXPECT_EQ(b->Get("never-written").value(), std::nullopt);
+
+  // A delete in flight: a missing row may be its doing, so that read waits.
+  commits = b->CommitBatches();
+  Status delete_status = Internal("not deleted");
+  std::thread deleter([&] { delete_status = b->Delete("gone"); });
+  ASSERT_TRUE(committed());
+  std::atomic<bool> read{false};
+  Result<std::optional<Entry>> got = std::optional<Entry>(Entry{"placeholder", 0});
+  std::thread reader([&] {
+    got = b->Get("gone");
+    read = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(read.load()) << "a read returned a delete that was not durable";
+  EXPECT_EQ(b->Get("durable").value()->value, "1");
+  b->ResumeSyncsForTesting();
+  writer.join();
+  deleter.join();
+  reader.join();
+  EXPECT_TRUE(put_status.ok()) << put_status.ToString();
+  EXPECT_TRUE(delete_status.ok()) << delete_status.ToString();
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(*got, std::nullopt);
+}
+
 // After a failed fsync the kernel's copy of the WAL is in doubt: the batch,
-// later writes and reads that may see it fail, until the store is reopened.
+// later writes and reads whose answer may come from it fail, until the
+// store is reopened.
 TEST(LocalBackendTest, AFailedFsyncFailsClosedUntilReopened) {
   TempDir tmp;
   {
@@ -439,10 +488,12 @@ TEST(LocalBackendTest, AFailedFsyncFailsClosedUntilReopened) {
     EXPECT_EQ(failed.code(), Code::kInternal) << failed.ToString();
     EXPECT_NE(failed.message().find("fsync"), std::string::npos) << failed.ToString();
     EXPECT_EQ(b->Put("after", "3").code(), Code::kInternal);
-    auto read = b->Get("before");
+    // The failed batch's row is never returned; rows synced before are.
+    auto read = b->Get("during");
     ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code(), Code::kInternal);
     EXPECT_FALSE(b->List("").has_value());
+    EXPECT_EQ(b->Get("before").value()->value, "1");
   }
   auto b = MustOpen(tmp.path());
   ASSERT_TRUE(b);

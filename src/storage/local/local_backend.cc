@@ -249,6 +249,8 @@ Status LocalBackend::Init() {
   if (!version) return Internal("local storage: unreadable user_version");
   TRY(Exec(writer_, ("PRAGMA user_version=" + std::to_string(*version)).c_str()));
 
+  durable_revision_.store(revision_);  // everything stored before opening
+
   // From here the WAL's fsync at COMMIT is the sync thread's (see the
   // header). The first sync of a new WAL also synced its directory entry,
   // in the commit above. Without the shim, or without a descriptor of the
@@ -474,7 +476,14 @@ void LocalBackend::CommitBatch(std::vector<Request*>& batch) {
     return;
   }
   const std::uint64_t seq = ++commit_seq_;
-  visible_seq_.store(seq);  // before COMMIT publishes the batch to readers
+  // Both before COMMIT publishes the batch to readers.
+  const bool deletes = std::any_of(batch.begin(), batch.end(), [](const Request* r) {
+    return r->kind == Request::Kind::kDelete ||
+           std::any_of(r->ops.begin(), r->ops.end(),
+                       [](const Op& op) { return op.kind == Op::Kind::kDelete; });
+  });
+  if (deletes) delete_seq_.store(seq);
+  visible_seq_.store(seq);
   // First without a savepoint per request: a savepoint costs two statements
   // and a copy of every page the request changes that the batch had already
   // changed (SQLite's statement journal), and requests rarely fail. A
@@ -497,7 +506,8 @@ void LocalBackend::CommitBatch(std::vector<Request*>& batch) {
   // batch goes the same way so that the batches after it are not held.
   {
     std::scoped_lock lock(sync_mu_);
-    unsynced_.push_back(Unsynced{std::move(batch), std::move(results), seq, batch_error.ok()});
+    unsynced_.push_back(
+        Unsynced{std::move(batch), std::move(results), seq, revision_, batch_error.ok()});
   }
   sync_cv_.notify_one();
   batch.clear();
@@ -534,7 +544,10 @@ void LocalBackend::SyncLoop() {
         done.push_back(std::move(unsynced_.front()));
         unsynced_.pop_front();
       }
-      if (!failed && durable_seq_.load() < target) durable_seq_.store(target);
+      if (!failed) {
+        durable_revision_.store(done.back().last_revision);
+        durable_seq_.store(target);
+      }
       std::erase_if(durable_waiters_, [&](const auto& w) {
         if (!failed && w.first > target) return false;
         readers.push_back(w.second);
@@ -568,8 +581,7 @@ void LocalBackend::StopSyncer() {
   if (syncer_.joinable()) syncer_.join();
 }
 
-Status LocalBackend::AwaitDurable() {
-  const std::uint64_t seen = visible_seq_.load();
+Status LocalBackend::AwaitDurable(std::uint64_t seen) {
   if (seen <= durable_seq_.load()) return Status::Ok();
   Request waiter;
   waiter.fiber = Fiber::Suspendable();
@@ -772,7 +784,17 @@ Result<std::optional<Entry>> LocalBackend::Get(std::string_view key) {
     }
   }
   ReleaseReader(std::move(conn));
-  if (out.has_value()) TRY(AwaitDurable());
+  if (out.has_value()) {
+    // A row written by a durable batch answers as it is: no batch after it
+    // in this snapshot wrote the key (its revision would be higher). A
+    // missing key can only be undone by a crash if a batch not yet durable
+    // deleted it. Both loads come after the read's snapshot was taken.
+    if (out->has_value()) {
+      if ((*out)->revision > durable_revision_.load()) TRY(AwaitDurable(visible_seq_.load()));
+    } else {
+      TRY(AwaitDurable(delete_seq_.load()));
+    }
+  }
   return out;
 }
 
@@ -816,7 +838,7 @@ Result<std::vector<std::string>> LocalBackend::List(std::string_view prefix) {
   if (status.ok()) status = end;
   if (!status.ok()) return Err(std::move(status));  // drops the connection, it may be broken
   ReleaseReader(std::move(conn));
-  TRY(AwaitDurable());
+  TRY(AwaitDurable(visible_seq_.load()));  // a listing depends on every key under the prefix
   return collector.Take();
 }
 

@@ -25,15 +25,16 @@
 //
 // Reads use a pool of separate query-only connections; in WAL mode they run
 // concurrently with the writer and see the last committed state. A commit is
-// visible to them before its fsync is done, so a read that may have seen a
-// batch not yet durable waits for that fsync before it answers: nothing a
-// crash could still lose is ever returned. Reads wait only while writes are
-// in flight.
+// visible to them before its fsync is done, so a read whose answer may come
+// from a batch not yet durable waits for that fsync before it answers:
+// nothing a crash could still lose is ever returned. A Get waits only when
+// the row it found was written by such a batch, or when it found none while
+// a batch with a delete is in flight; a List waits whenever a batch is.
 //
 // A failed fsync of the WAL leaves the kernel's copy of the file in doubt
 // (its dirty pages may have been dropped), so the backend fails closed:
-// that batch, every later write and every read that may have seen an
-// unsynced batch answer kInternal until the process restarts.
+// that batch, every later write and every read whose answer may come from
+// an unsynced batch answer kInternal until the process restarts.
 //
 // Checkpoints (copying committed pages from the WAL into the database file,
 // with its fsync) run on a thread and connection of their own, started once
@@ -132,6 +133,7 @@ class LocalBackend final : public Backend {
     std::vector<Request*> batch;
     std::vector<Status> results;
     std::uint64_t seq = 0;
+    std::uint64_t last_revision = 0;  // the revision counter after the batch
     bool committed = false;
   };
 
@@ -139,9 +141,9 @@ class LocalBackend final : public Backend {
   void CommitLoop();
   void SyncLoop();
   void StopSyncer();
-  // Called by a read after its read transaction: returns once every batch
-  // the read may have seen is durable (at once while none is pending).
-  Status AwaitDurable();
+  // Called by a read after its read transaction: returns once batch `seq`
+  // (one the read may have seen, or 0) and those before it are durable.
+  Status AwaitDurable(std::uint64_t seq);
   void CommitBatch(std::vector<Request*>& batch);
   // Begins the batch's transaction and applies each request, with or
   // without a savepoint each; per-request outcomes in `results`. Without
@@ -196,6 +198,12 @@ class LocalBackend final : public Backend {
   std::uint64_t commit_seq_ = 0;  // committer only
   std::atomic<std::uint64_t> visible_seq_{0};
   std::atomic<std::uint64_t> durable_seq_{0};
+  // The last batch with a delete (set before its COMMIT), and the revision
+  // counter as of the last durable batch: a read that found a row with a
+  // revision up to it, or found no row while no delete is in flight,
+  // answers without waiting.
+  std::atomic<std::uint64_t> delete_seq_{0};
+  std::atomic<std::uint64_t> durable_revision_{0};
   std::atomic<bool> sync_failed_{false};
   bool wal_sync_deferred_ = false;  // set in Init, before the threads start
   int wal_fd_ = -1;                 // the WAL, for the sync thread's fdatasync
