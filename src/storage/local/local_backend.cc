@@ -371,6 +371,10 @@ void LocalBackend::Close() {
     *s = nullptr;
   }
   if (writer_ != nullptr) {
+    // Closing checkpoints, which must sync for itself (the committer turns
+    // deferral off when it stops; this covers an Init that failed after
+    // turning it on).
+    if (wal_sync_deferred_) local::SetWalSyncDeferred(writer_, false);
     sqlite3_close_v2(writer_);
     writer_ = nullptr;
   }
