@@ -14,11 +14,42 @@ using logical::Response;
 // secret's own "ttl"/"lease" field. KV v1 never creates a lease (no lease_id).
 constexpr std::int64_t kDefaultLeaseSeconds = 768 * 3600;
 
+Status Upgrading() {
+  return Unavailable("the mount is being upgraded to KV version 2; retry shortly");
+}
+
 }  // namespace
 
+bool KvV1Backend::Enter() {
+  std::scoped_lock lock(gate_mu_);
+  if (closed_) return false;
+  ++in_flight_;
+  return true;
+}
+
+void KvV1Backend::Leave() {
+  std::scoped_lock lock(gate_mu_);
+  if (--in_flight_ == 0) gate_idle_.notify_all();
+}
+
+Status KvV1Backend::CloseForUpgrade() {
+  std::unique_lock lock(gate_mu_);
+  if (closed_) return Upgrading();
+  closed_ = true;
+  gate_idle_.wait(lock, [this] { return in_flight_ == 0; });
+  return Status::Ok();
+}
+
+void KvV1Backend::Reopen() {
+  std::scoped_lock lock(gate_mu_);
+  closed_ = false;
+}
+
 Result<Response> KvV1Backend::HandleRequest(const Request& request) {
+  if (!Enter()) return Err(Upgrading());
   Result<Response> result = Route(request);
   if (result) PublishV1Change(events_, request);  // after the write is durable
+  Leave();
   return result;
 }
 
@@ -45,8 +76,11 @@ Result<Response> KvV1Backend::Route(const Request& request) {
 Result<bool> KvV1Backend::ExistenceCheck(const Request& request) {
   const std::string& key = request.relative_path;
   if (!ValidateSecretKey(key).ok()) return false;
-  ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
-  return entry.has_value();
+  if (!Enter()) return Err(Upgrading());
+  auto entry = storage_.Get(key);
+  Leave();
+  if (!entry) return Err(std::move(entry).error());
+  return entry->has_value();
 }
 
 Result<Response> KvV1Backend::Read(const std::string& key) {

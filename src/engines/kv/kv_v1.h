@@ -7,7 +7,11 @@
 //   DELETE <path>   204 whether or not it existed
 //   LIST   <path>/  {keys: [...]} one level, folders end in '/'
 //
-// Thread safety: stateless apart from its storage; safe for concurrent use.
+// Thread safety: stateless apart from its storage and the upgrade gate (a
+// mutex); safe for concurrent use.
+
+#include <condition_variable>
+#include <mutex>
 
 #include "logical/backend.h"
 
@@ -22,7 +26,17 @@ class KvV1Backend final : public logical::Backend {
   // True when a secret is stored at the request's path.
   Result<bool> ExistenceCheck(const logical::Request& request) override;
 
+  // The upgrade to version 2 (upgrade.h): waits until no request is in
+  // flight, then refuses every later one with kUnavailable. kUnavailable when
+  // already closed. Reopen undoes it.
+  Status CloseForUpgrade();
+  void Reopen();
+
  private:
+  // Admits a request (false: closed for the upgrade) and lets it go.
+  bool Enter();
+  void Leave();
+
   Result<logical::Response> Read(const std::string& key);
   Result<logical::Response> Write(const std::string& key, const logical::Request& request);
   Result<logical::Response> List(std::string prefix);
@@ -31,6 +45,11 @@ class KvV1Backend final : public logical::Backend {
 
   storage::Backend& storage_;
   events::Bus* events_;  // null: no events
+
+  std::mutex gate_mu_;
+  std::condition_variable gate_idle_;
+  int in_flight_ = 0;    // guarded by gate_mu_
+  bool closed_ = false;  // guarded by gate_mu_
 };
 
 }  // namespace coffer::engines::kv

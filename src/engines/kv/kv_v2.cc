@@ -8,6 +8,7 @@
 #include "common/fiber.h"
 #include "engines/kv/kv_events.h"
 #include "engines/kv/params.h"
+#include "engines/kv/upgrade.h"
 
 namespace coffer::engines::kv {
 namespace {
@@ -48,7 +49,11 @@ KvV2Backend::KvV2Backend(const logical::BackendConfig& config)
 // The scheduler calls back into this engine: stop it while it is whole.
 KvV2Backend::~KvV2Backend() { rotation_->Stop(); }
 
+// A mount upgraded from version 1 finishes its conversion (upgrade.h) before
+// it serves anything, be it the tune that upgrades it or a load after a
+// crash in the middle of one.
 Status KvV2Backend::Initialize() {
+  TRY(FinishUpgrade(storage_, Now()));
   rotation_->Start();
   return Status::Ok();
 }

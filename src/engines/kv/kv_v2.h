@@ -55,7 +55,8 @@ class KvV2Backend final : public logical::Backend {
   // True when the key's metadata exists (data/ and metadata/ paths); true for
   // other paths, which are always updates.
   Result<bool> ExistenceCheck(const logical::Request& request) override;
-  // Starts the rotation scheduler (rotation.h).
+  // Finishes a pending upgrade from version 1 (upgrade.h), then starts the
+  // rotation scheduler (rotation.h).
   Status Initialize() override;
   // Writes and patches of data/<key>: their one commit wait is Mutate's
   // transaction, which holds no lock.
