@@ -97,10 +97,15 @@ Status Router::Commit(std::shared_ptr<Snapshot> next) {
   return Status::Ok();
 }
 
-Status Router::Persist(const std::vector<MountEntry>& entries) {
+storage::Op Router::TableOp(const std::vector<MountEntry>& entries) {
   logical::Json table = logical::Json::array();
   for (const auto& e : entries) table.push_back(MountEntryToJson(e));
-  return barrier_.Put(kMountTableKey, table.dump());
+  return {storage::Op::Kind::kPut, std::string(kMountTableKey), table.dump()};
+}
+
+Status Router::Persist(const std::vector<MountEntry>& entries) {
+  storage::Op table = TableOp(entries);
+  return barrier_.Put(table.key, table.value);
 }
 
 Status Router::Load() {
@@ -262,6 +267,41 @@ Status Router::Tune(std::string_view path, const logical::Json& config,
   }
   if (!found) return NotFound("no mount at " + p);
   TRY(Commit(std::move(next)));
+  return Status::Ok();
+}
+
+Status Router::Retune(std::string_view path, const logical::Json& config,
+                      const std::optional<std::string>& description, const logical::Json& options,
+                      const logical::Backend& expected, std::span<const storage::Op> view_ops,
+                      bool* committed) {
+  *committed = false;
+  std::string p(path);
+  if (p.empty() || p.back() != '/') p.push_back('/');
+  std::scoped_lock lock(write_mu_);
+  auto current = snapshot();
+  auto next = std::make_shared<Snapshot>(*current);
+  auto it = std::find_if(next->mounts.begin(), next->mounts.end(),
+                         [&](const auto& m) { return m->entry.path == p; });
+  if (it == next->mounts.end() || (*it)->engine.get() != &expected) {
+    return NotFound("no mount at " + p + " running the engine prepared for the change");
+  }
+  auto tuned = std::make_shared<Router::Mounted>(**it);
+  tuned->entry.config.update(config);
+  if (description) tuned->entry.description = *description;
+  tuned->entry.options.update(options);
+  *it = tuned;
+
+  std::vector<MountEntry> entries;
+  for (const auto& m : next->mounts) entries.push_back(m->entry);
+  std::vector<storage::Op> ops{TableOp(entries)};
+  const std::string view_prefix = "logical/" + tuned->entry.uuid + "/";
+  for (const auto& op : view_ops) ops.push_back({op.kind, view_prefix + op.key, op.value});
+  TRY(barrier_.Transact({}, ops));
+  *committed = true;
+  // The old engine serves the tuned entry until the new one is ready.
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>(*next)));
+  ASSIGN_OR_RETURN(*it, Instantiate(tuned->entry));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
   return Status::Ok();
 }
 

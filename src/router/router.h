@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,21 @@ class Router {
               const std::optional<std::string>& description = std::nullopt,
               const logical::Json& options = logical::Json::object());
 
+  // Tunes a mount whose engine reads the changed options only when it is
+  // created (a KV mount's version) and replaces the engine. The tuned entry
+  // is persisted in one transaction with `view_ops` (ops on keys of the
+  // mount's view); then the new engine is created, and its Initialize may
+  // take long (a KV upgrade converts the data there) while mount changes
+  // wait; then it is published. `expected` is the engine the caller
+  // prepared: kNotFound when the mount at `path` no longer runs it.
+  // *committed tells whether the transaction was applied: after it, a
+  // failure leaves the tuned entry published with the old engine, and the
+  // new engine is created when the mount is next loaded.
+  Status Retune(std::string_view path, const logical::Json& config,
+                const std::optional<std::string>& description, const logical::Json& options,
+                const logical::Backend& expected, std::span<const storage::Op> view_ops,
+                bool* committed);
+
   // Longest-prefix match of a canonical request path ("secret/data/x"); a
   // path equal to a mount without its trailing slash ("secret") matches too.
   std::optional<Match> Route(std::string_view path) const;
@@ -108,6 +124,7 @@ class Router {
   Status AddMount(MountEntry entry);
   Status RemoveMount(const std::string& path);
   Status Persist(const std::vector<MountEntry>& entries);
+  static storage::Op TableOp(const std::vector<MountEntry>& entries);
   // Sorts, persists and publishes a new snapshot (write_mu_ held).
   Status Commit(std::shared_ptr<Snapshot> next);
 

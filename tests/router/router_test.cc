@@ -116,5 +116,43 @@ TEST_F(RouterTest, RemountKeepsData) {
   EXPECT_EQ(router_.Remount("missing", "y").code(), Code::kInvalidArgument);
 }
 
+// Retune commits the tuned entry and the view's ops together, then serves a
+// new engine; it refuses a mount that no longer runs the engine prepared.
+TEST_F(RouterTest, RetuneCommitsTheEntryWithTheViewOpsAndReplacesTheEngine) {
+  ASSERT_TRUE(Mount("a/").ok());
+  auto before = router_.Route("a/x");
+  ASSERT_TRUE(before.has_value());
+  const logical::Backend& engine = *before->mount->engine;
+  const std::string uuid = before->mount->entry.uuid;
+
+  storage::Op view_op{storage::Op::Kind::kPut, "marker", "pending"};
+  bool committed = true;
+  EchoEngine stranger(store_);
+  EXPECT_EQ(router_
+                .Retune("a/", logical::Json::object(), std::nullopt, {{"mode", "new"}}, stranger,
+                        std::span<const storage::Op>(&view_op, 1), &committed)
+                .code(),
+            Code::kNotFound);
+  EXPECT_FALSE(committed);
+  EXPECT_FALSE(store_.Get("logical/" + uuid + "/marker")->has_value());
+
+  ASSERT_TRUE(router_
+                  .Retune("a/", logical::Json::object(), "described", {{"mode", "new"}}, engine,
+                          std::span<const storage::Op>(&view_op, 1), &committed)
+                  .ok());
+  EXPECT_TRUE(committed);
+  auto after = router_.Route("a/x");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(after->mount->engine.get(), &engine);
+  EXPECT_EQ(after->mount->entry.options["mode"], "new");
+  EXPECT_EQ(after->mount->entry.description, "described");
+  EXPECT_EQ((*store_.Get("logical/" + uuid + "/marker"))->value, "pending");
+
+  // The table was persisted with the change.
+  Router reloaded(store_, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.Route("a/x")->mount->entry.options["mode"], "new");
+}
+
 }  // namespace
 }  // namespace coffer::router
