@@ -1,9 +1,12 @@
 // sys/mounts: list, enable, disable, read and tune secrets engine mounts.
 
+#include <spdlog/spdlog.h>
+
 #include "common/duration.h"
 #include "core/core.h"
 #include "core/system_backend.h"
 #include "crypto/random.h"
+#include "engines/kv/upgrade.h"
 #include "logical/registry.h"
 
 namespace coffer::core {
@@ -114,11 +117,22 @@ Result<std::optional<std::string>> TokenTypeField(const Json* v) {
       "token_type must be one of default, default-service, default-batch, service or batch"));
 }
 
+// The version a mount runs: a KV mount's options.version ("1" when unset),
+// "" for other mounts.
+std::string MountVersion(const router::MountEntry& e) {
+  if (e.options.is_object() && e.options.contains("version") && e.options["version"].is_string()) {
+    return e.options["version"].get<std::string>();
+  }
+  return e.type == "kv" ? "1" : "";
+}
+
 // The description and options a tune request changes. An option is stored
-// as the mount's are at enable (a string); "version" cannot change: a KV
-// mount is not converted between versions in place.
+// as the mount's are at enable (a string). "version" changes only from 1 to
+// 2 on a KV mount (Vault's kv enable-versioning), and only where the caller
+// passes `upgrade_kv`, which is then set; the same version is no change.
 Status TuneExtras(const logical::Request& request, const router::MountEntry& current,
-                  std::optional<std::string>* description, Json* options) {
+                  std::optional<std::string>* description, Json* options,
+                  bool* upgrade_kv = nullptr) {
   if (const Json* d = request.Field("description"); d != nullptr && !d->is_null()) {
     if (!d->is_string()) return InvalidArgument("description must be a string");
     *description = d->get<std::string>();
@@ -129,15 +143,21 @@ Status TuneExtras(const logical::Request& request, const router::MountEntry& cur
   for (auto& [k, v] : o->items()) {
     Json value = v.is_string() ? v : Json(v.dump());
     if (k == "version") {
-      std::string now = current.options.is_object() && current.options.contains("version") &&
-                                current.options["version"].is_string()
-                            ? current.options["version"].get<std::string>()
-                            : std::string(current.type == "kv" ? "1" : "");
-      if (value.get<std::string>() == now) continue;
-      return InvalidArgument("cannot change the version of the mount at \"" + current.path +
-                             "\" from \"" + now + "\" to \"" + value.get<std::string>() +
-                             "\": a mount keeps the version it was enabled with; enable a new "
-                             "mount with the version wanted and copy the secrets over");
+      const std::string now = MountVersion(current);
+      const std::string& wanted = value.get_ref<const std::string&>();
+      if (wanted == now) continue;
+      if (current.type != "kv" || upgrade_kv == nullptr) {
+        return InvalidArgument("the mount at \"" + current.path + "\" has no version to change");
+      }
+      if (wanted != "1" && wanted != "2") {
+        return InvalidArgument("invalid KV version \"" + wanted + "\": it must be \"1\" or \"2\"");
+      }
+      if (wanted == "1") {
+        return InvalidArgument("cannot downgrade the KV mount at \"" + current.path +
+                               "\" from version 2 to version 1: versioned data cannot be "
+                               "made unversioned in place");
+      }
+      *upgrade_kv = true;
     }
     (*options)[k] = std::move(value);
   }
@@ -256,7 +276,12 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     if (e == nullptr) return Err(InvalidArgument("no mount at \"" + path + "\" to tune"));
     std::optional<std::string> description;
     Json options = Json::object();
-    TRY(TuneExtras(request, *e, &description, &options));
+    bool upgrade_kv = false;
+    TRY(TuneExtras(request, *e, &description, &options, &upgrade_kv));
+    if (upgrade_kv) {
+      TRY(UpgradeKvMount(path, config, description, options));
+      return logical::Response{};
+    }
     TRY(core_.router().Tune(path, config, description, options));
     return logical::Response{};
   }
@@ -301,6 +326,36 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
 }  // namespace coffer::core
 
 namespace coffer::core {
+
+// Vault's kv enable-versioning, synchronous: the tune answers once every
+// secret is converted. The v1 engine is closed first (its requests in flight
+// finish, later ones get 503), then the table switch and the upgrade marker
+// commit together and the v2 engine converts the data before it is
+// published (engines/kv/upgrade.h has the crash-safety argument).
+Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config,
+                                     const std::optional<std::string>& description,
+                                     const Json& options) {
+  std::shared_ptr<const router::Router::Mounted> mount;
+  for (const auto& m : core_.router().snapshot()->mounts) {
+    if (m->entry.path == path) mount = m;
+  }
+  if (!mount) return InvalidArgument("no mount at \"" + path + "\" to tune");
+  TRY(engines::kv::CloseForUpgrade(*mount->engine));
+  const storage::Op marker = engines::kv::UpgradeMarkerOp();
+  bool committed = false;
+  Status s = core_.router().Retune(path, config, description, options, *mount->engine,
+                                   std::span<const storage::Op>(&marker, 1), &committed);
+  if (!committed) engines::kv::ReopenAfterUpgrade(*mount->engine);
+  if (!s.ok()) {
+    spdlog::error("upgrade of the KV mount at {} to version 2: {}", path, s.ToString());
+    if (committed) {
+      return Unavailable("the upgrade of \"" + path +
+                         "\" to KV version 2 started but did not finish; it resumes when the "
+                         "mount is next loaded (restart or unseal)");
+    }
+  }
+  return s;
+}
 
 Result<logical::Response> SystemBackend::Remount(const logical::Request& request) {
   if (request.operation != logical::Operation::kUpdate &&

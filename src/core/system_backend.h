@@ -3,6 +3,8 @@
 // request, holding a reference to the core; the handlers live in sys_*.cc by
 // job (seal, keys, mounts).
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/secret_bytes.h"
@@ -66,6 +68,11 @@ class SystemBackend {
   Result<logical::Response> RotateConfig(const logical::Request& request);
   Result<logical::Response> Mounts(const logical::Request& request);
   Result<logical::Response> Remount(const logical::Request& request);
+  // A tune of a KV mount from version 1 to 2: converts its secrets in place
+  // (sys_mounts.cc).
+  Status UpgradeKvMount(const std::string& path, const logical::Json& config,
+                        const std::optional<std::string>& description,
+                        const logical::Json& options);
   Result<logical::Response> UiMounts(const logical::Request& request);
   Result<logical::Response> AuthMounts(const logical::Request& request);
   Result<logical::Response> Policies(const logical::Request& request);

@@ -157,8 +157,8 @@ TEST_F(LoginTest, TheMountsTunedTokenTypeDecidesTheLoginsType) {
   EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("up3/"));
 }
 
-// Tune also changes the description; a mount's version does not change in
-// place (refused, nothing changed).
+// Tune also changes the description; a refused version change (one that is
+// no KV version) changes nothing, the description included.
 TEST_F(LoginTest, TuneChangesTheDescriptionNotTheVersion) {
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1",
                  {{"type", "kv"}, {"description", "old"}, {"options", {{"version", "1"}}}})
@@ -171,7 +171,7 @@ TEST_F(LoginTest, TuneChangesTheDescriptionNotTheVersion) {
   Json t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
   EXPECT_EQ(t["description"], "new words");
   auto up = Call(Operation::kUpdate, "sys/mounts/kv1/tune",
-                 {{"description", "newer"}, {"options", {{"version", "2"}}}});
+                 {{"description", "newer"}, {"options", {{"version", "3"}}}});
   EXPECT_EQ(up.http_status, 400);
   t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
   EXPECT_EQ(t["description"], "new words");
