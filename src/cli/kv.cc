@@ -258,6 +258,35 @@ class KvListCommand : public KvCommand {
   }
 };
 
+// `kv enable-versioning PATH`: Vault's shortcut for tuning a KV version 1
+// mount to version 2, which converts its secrets in place.
+class KvEnableVersioningCommand : public Command {
+ public:
+  void AddFlags(CLI::App& app) override { app.add_option("args", args_, "arguments"); }
+
+  int Run(Invocation& inv) override {
+    if (std::string e = ArityError(args_.size(), 1, 1); !e.empty()) {
+      inv.err() << e << "\n";
+      return kExitLocal;
+    }
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    std::string mount = EnsureTrailingSlash(SanitizePath(args_[0]));
+    Json body = {{"options", {{"version", "2"}}}};
+    Result<Json> r =
+        client->Request("POST", "/v1/sys/mounts/" + SanitizePath(mount) + "/tune", body.dump());
+    if (!r) {
+      inv.err() << "Error tuning secrets engine " << mount << ": " << r.error().message() << "\n";
+      return kExitServer;
+    }
+    inv.out() << "Success! Tuned the secrets engine at: " << mount << "\n";
+    return 0;
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
 }  // namespace
 
 void RegisterKvCommands(Registry& registry) {
@@ -285,6 +314,12 @@ void RegisterKvCommands(Registry& registry) {
   registry.Add({"kv list", "List data or secrets",
                 "Usage: coffer kv list [options] PATH\n\n  Lists the keys under a path.",
                 [] { return std::make_unique<KvListCommand>(); }});
+  registry.Add({"kv enable-versioning", "Turns on versioning for a KV store",
+                "Usage: coffer kv enable-versioning [options] PATH\n\n"
+                "  Upgrades the KV version 1 secrets engine at PATH to version 2: every\n"
+                "  secret becomes version 1 of a versioned secret. The mount answers 503\n"
+                "  while its secrets are converted.",
+                [] { return std::make_unique<KvEnableVersioningCommand>(); }});
   RegisterKvVersionCommands(registry);
   RegisterKvMetadataCommands(registry);
 }
