@@ -240,6 +240,37 @@ class HvacKvV1Test(HvacTestBase):
         with self.assertRaises(exceptions.InvalidPath):
             kv1.list_secrets("nothing-here", mount_point="kv1")
 
+    def test_upgrade_to_v2_in_place(self):
+        # Vault's `kv enable-versioning`: a tune of options.version to "2".
+        mount = self.unique("kvup")
+        self.client.sys.enable_secrets_engine(backend_type="kv", path=mount,
+                                              options={"version": "1"})
+        kv1 = self.client.secrets.kv.v1
+        kv1.create_or_update_secret("app/db", {"user": "app", "pass": "p1"}, mount_point=mount)
+        kv1.create_or_update_secret("top", {"n": 1}, mount_point=mount)
+        r = self.client.sys.tune_mount_configuration(path=mount, options={"version": "2"})
+        self.assertEqual(r.status_code, 204)
+        mounts = self.client.sys.list_mounted_secrets_engines()["data"]
+        self.assertEqual(mounts[mount + "/"]["options"]["version"], "2")
+
+        kv2 = self.client.secrets.kv.v2
+        read = kv2.read_secret_version("app/db", mount_point=mount)
+        self.assertEqual(read["data"]["data"], {"user": "app", "pass": "p1"})
+        self.assertEqual(read["data"]["metadata"]["version"], 1)
+        self.assertEqual(kv2.read_secret_version("top", mount_point=mount)["data"]["data"], {"n": 1})
+        self.assertEqual(kv2.list_secrets("", mount_point=mount)["data"]["keys"], ["app/", "top"])
+        # Versioned from here on.
+        kv2.create_or_update_secret("app/db", {"user": "app", "pass": "p2"}, mount_point=mount)
+        meta = kv2.read_secret_metadata("app/db", mount_point=mount)["data"]
+        self.assertEqual(meta["current_version"], 2)
+        old = kv2.read_secret_version("app/db", version=1, mount_point=mount)
+        self.assertEqual(old["data"]["data"]["pass"], "p1")
+        # No way back.
+        with self.assertRaises(exceptions.InvalidRequest):
+            self.client.sys.tune_mount_configuration(path=mount, options={"version": "1"})
+        mounts = self.client.sys.list_mounted_secrets_engines()["data"]
+        self.assertEqual(mounts[mount + "/"]["options"]["version"], "2")
+
 
 CREATOR = 'path "auth/token/create" { capabilities = ["update"] }'
 POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create", "update"]\n}\n'
