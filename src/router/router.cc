@@ -5,6 +5,7 @@
 #include "barrier/barrier_view.h"
 #include "crypto/random.h"
 #include "logical/registry.h"
+#include "storage/list_tree.h"
 
 namespace coffer::router {
 namespace {
@@ -15,18 +16,19 @@ bool IsPrefix(std::string_view prefix, std::string_view s) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// Deletes every key below prefix, depth first.
+// Deletes every key below prefix.
 Status DeleteTree(storage::Backend& store, const std::string& prefix) {
-  ASSIGN_OR_RETURN(auto children, store.List(prefix));
-  for (const auto& child : children) {
-    std::string key = prefix + child;
-    if (!child.empty() && child.back() == '/') {
-      TRY(DeleteTree(store, key));
-    } else {
-      TRY(store.Delete(key));
-    }
-  }
+  ASSIGN_OR_RETURN(auto keys, storage::ListTree(store, prefix));
+  for (const auto& key : keys) TRY(store.Delete(key));
   return Status::Ok();
+}
+
+// What a tune changes in a mount entry.
+void ApplyTune(MountEntry& entry, const logical::Json& config,
+               const std::optional<std::string>& description, const logical::Json& options) {
+  entry.config.update(config);
+  if (description) entry.description = *description;
+  entry.options.update(options);
 }
 
 }  // namespace
@@ -256,9 +258,7 @@ Status Router::Tune(std::string_view path, const logical::Json& config,
   for (const auto& m : current->mounts) {
     if (m->entry.path == p) {
       auto tuned = std::make_shared<Router::Mounted>(*m);
-      tuned->entry.config.update(config);
-      if (description) tuned->entry.description = *description;
-      tuned->entry.options.update(options);
+      ApplyTune(tuned->entry, config, description, options);
       next->mounts.push_back(std::move(tuned));
       found = true;
     } else {
@@ -286,9 +286,7 @@ Status Router::Retune(std::string_view path, const logical::Json& config,
     return NotFound("no mount at " + p + " running the engine prepared for the change");
   }
   auto tuned = std::make_shared<Router::Mounted>(**it);
-  tuned->entry.config.update(config);
-  if (description) tuned->entry.description = *description;
-  tuned->entry.options.update(options);
+  ApplyTune(tuned->entry, config, description, options);
   *it = tuned;
 
   std::vector<MountEntry> entries;

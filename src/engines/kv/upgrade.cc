@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "engines/kv/kv_v1.h"
+#include "storage/list_tree.h"
 
 namespace coffer::engines::kv {
 namespace {
@@ -43,21 +44,6 @@ bool ConvertsBefore(const std::string& a, const std::string& b) {
 
 std::string MarkerValue(const std::optional<std::string>& cursor) {
   return Json{{"cursor", cursor ? Json(*cursor) : Json(nullptr)}}.dump();
-}
-
-// Every key below `prefix`, the marker left out.
-Status CollectKeys(storage::Backend& view, const std::string& prefix,
-                   std::vector<std::string>& out) {
-  ASSIGN_OR_RETURN(auto children, view.List(prefix));
-  for (const auto& child : children) {
-    std::string key = prefix + child;
-    if (!child.empty() && child.back() == '/') {
-      TRY(CollectKeys(view, key, out));
-    } else if (key != kUpgradeMarkerKey) {
-      out.push_back(std::move(key));
-    }
-  }
-  return Status::Ok();
 }
 
 // The ops that turn the v1 record `raw` at `key` into version 1 of `key`.
@@ -95,11 +81,10 @@ Status FinishUpgrade(storage::Backend& view, Nanos now) {
     cursor = it->get<std::string>();
   }
 
-  std::vector<std::string> keys;
-  TRY(CollectKeys(view, "", keys));
-  if (cursor) {
-    std::erase_if(keys, [&](const std::string& k) { return !ConvertsBefore(*cursor, k); });
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage::ListTree(view, ""));
+  std::erase_if(keys, [&](const std::string& k) {
+    return k == kUpgradeMarkerKey || (cursor && !ConvertsBefore(*cursor, k));
+  });
   std::sort(keys.begin(), keys.end(), ConvertsBefore);
 
   // Each batch is guarded by the marker's revision: a second process
