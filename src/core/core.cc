@@ -450,6 +450,29 @@ std::optional<logical::Response> Core::Preflight(std::string_view path,
   return std::move(v.refusal);
 }
 
+void Core::PreflightRefused(logical::Request request, const logical::Response& refusal) {
+  if (!quotas_->AuditLogging()) return;
+  auto shared = std::make_shared<const logical::Request>(std::move(request));
+  bool queued = pool_->Post([this, shared, refusal] {
+    std::shared_lock lock(state_mu_);
+    if (!sealed_.load()) AuditRateLimited(*shared, refusal);
+  });
+  if (!queued) spdlog::warn("audit: a request refused by a rate limit quota was not logged");
+}
+
+void Core::AuditRateLimited(const logical::Request& request, const logical::Response& refusal) {
+  if (!audit_->Enabled()) return;
+  std::string error = "rate limit quota exceeded";
+  if (refusal.raw && refusal.raw->contains("errors")) {
+    const logical::Json& errors = refusal.raw->at("errors");
+    if (!errors.empty() && errors[0].is_string()) error = errors[0].get<std::string>();
+  }
+  Status s = audit_->LogRequest(request, AuditMount(request), error);
+  if (!s.ok()) {
+    spdlog::warn("audit: logging a request refused by a rate limit quota failed: {}", s.ToString());
+  }
+}
+
 logical::Response Core::HandleRequest(logical::Request& request) {
   // As in Vault, the query string is the request's data for reads, lists and
   // deletes (a read's body is ignored), and never for writes: what the ACL's
@@ -556,7 +579,10 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   // before anything is done; the response entry before the answer leaves.
   // When no device could write an entry, the request fails with 500.
   if (quotas_active_.load(std::memory_order_relaxed) && request.path.starts_with("auth/")) {
-    if (auto refusal = CheckRoleQuota(request)) return std::move(*refusal);
+    if (auto refusal = CheckRoleQuota(request)) {
+      if (quotas_->AuditLogging()) AuditRateLimited(request, *refusal);
+      return std::move(*refusal);
+    }
   }
   Status admitted = Admit(request);
   const bool audited = audit_->Enabled();

@@ -81,6 +81,9 @@ class Core final : public http::Handler {
   bool WantsPreflight() const override { return quotas_active_.load(std::memory_order_relaxed); }
   std::optional<logical::Response> Preflight(std::string_view path, std::string_view remote_address,
                                              std::map<std::string, std::string>* headers) override;
+  // With enable_rate_limit_audit_logging, the refused request's entry is
+  // written by a pool thread (the audit devices may block).
+  void PreflightRefused(logical::Request request, const logical::Response& refusal) override;
   // GET sys/metrics on a listener with unauthenticated_metrics_access: no
   // token, not audited (as Vault), answered inline also while sealed
   // (sys_metrics.cc).
@@ -148,6 +151,12 @@ class Core final : public http::Handler {
   Status Admit(logical::Request& request);
   // Rate limit quotas that name a login role (see quotas.h).
   std::optional<logical::Response> CheckRoleQuota(logical::Request& request);
+  // The request entry of a request a rate limit quota refused, as Vault
+  // writes it with enable_rate_limit_audit_logging: the request and the
+  // refusal's message as its error, no response entry. Best effort: the
+  // request is refused whatever happens here, so a device that cannot
+  // write is only logged. Called under the shared state lock.
+  void AuditRateLimited(const logical::Request& request, const logical::Response& refusal);
   // The serving stages of Dispatch, after admission and the request entry.
   Result<logical::Response> Execute(logical::Request& request);
   // A write the serving engine answers without storage (see

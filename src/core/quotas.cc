@@ -343,6 +343,11 @@ QuotaConfig RateLimiter::config() const {
   return config_;
 }
 
+bool RateLimiter::AuditLogging() const {
+  std::shared_lock lock(mu_);
+  return config_.audit_logging;
+}
+
 Status RateLimiter::SetConfig(QuotaConfig config) {
   for (std::string& p : config.exempt_paths) {
     if (p.starts_with('/')) p.erase(0, 1);

@@ -100,6 +100,8 @@ class RateLimiter {
   Status Delete(std::string_view name);
   std::vector<std::string> List() const;
   QuotaConfig config() const;
+  // enable_rate_limit_audit_logging: refused requests get an audit entry.
+  bool AuditLogging() const;
   Status SetConfig(QuotaConfig config);
 
   // Parses a duration field ("1s", "2m", or seconds as a number).

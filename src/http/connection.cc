@@ -344,6 +344,17 @@ class Connection final : public ConnBase {
         metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRateLimit,
                                                    refusal->http_status);
         request_id_ = NewRequestId();
+        const auto query = ParseQuery(SplitTarget(wire.target).query);
+        const auto op = OperationOf(wire.method, query ? *query : decltype(query)::value_type{});
+        if (op) {
+          logical::Request head;
+          head.id = request_id_;
+          head.operation = *op;
+          head.path = *path;
+          if (*op == logical::Operation::kList && !head.path.ends_with('/')) head.path += '/';
+          head.remote_address = wire.remote_address;
+          impl_.handler.PreflightRefused(std::move(head), *refusal);
+        }
         return Respond(*refusal);
       }
     }

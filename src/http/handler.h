@@ -45,6 +45,13 @@ class Handler {
     (void)headers;
     return std::nullopt;
   }
+  // Called on the I/O thread once a Preflight refusal is answered, with what
+  // is known of the request before its body is decoded: id, path, operation
+  // and remote address (no data, no token). Must not block.
+  virtual void PreflightRefused(logical::Request request, const logical::Response& refusal) {
+    (void)request;
+    (void)refusal;
+  }
 };
 
 }  // namespace coffer::http

@@ -103,6 +103,20 @@ std::string NewRequestId() {
   return out;
 }
 
+std::optional<logical::Operation> OperationOf(std::string_view method,
+                                              const std::map<std::string, std::string>& query) {
+  if (method == "GET") {
+    auto it = query.find("list");
+    return (it != query.end() && ParseBoolFlag(it->second)) ? Operation::kList : Operation::kRead;
+  }
+  if (method == "LIST") return Operation::kList;
+  if (method == "POST" || method == "PUT") return Operation::kUpdate;
+  if (method == "PATCH") return Operation::kPatch;
+  if (method == "DELETE") return Operation::kDelete;
+  if (method == "HEAD") return Operation::kHead;
+  return std::nullopt;
+}
+
 std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
                                                                 std::size_t max_json_depth) {
   using logical::ErrorResponse;
@@ -126,31 +140,15 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   if (!query) return std::unexpected(ErrorResponse(400, query.error().message()));
   req.query = std::move(*query);
 
-  const std::string_view m = wire.method;
-  bool parse_body = false;
-  if (m == "GET") {
-    auto it = req.query.find("list");
-    req.operation =
-        (it != req.query.end() && ParseBoolFlag(it->second)) ? Operation::kList : Operation::kRead;
-  } else if (m == "LIST") {
-    req.operation = Operation::kList;
-  } else if (m == "POST" || m == "PUT") {
-    req.operation = Operation::kUpdate;
-    parse_body = true;
-  } else if (m == "PATCH") {
-    req.operation = Operation::kPatch;
-    parse_body = true;
-    if (!IEquals(MediaType(wire.content_type), "application/merge-patch+json")) {
-      return std::unexpected(
-          ErrorResponse(415, "PATCH requires Content-Type of application/merge-patch+json"));
-    }
-  } else if (m == "DELETE") {
-    req.operation = Operation::kDelete;
-    parse_body = true;
-  } else if (m == "HEAD") {
-    req.operation = Operation::kHead;
-  } else {
-    return std::unexpected(ErrorResponse(405, "unsupported method"));
+  const std::optional<Operation> op = OperationOf(wire.method, req.query);
+  if (!op) return std::unexpected(ErrorResponse(405, "unsupported method"));
+  req.operation = *op;
+  const bool parse_body =
+      *op == Operation::kUpdate || *op == Operation::kPatch || *op == Operation::kDelete;
+  if (*op == Operation::kPatch &&
+      !IEquals(MediaType(wire.content_type), "application/merge-patch+json")) {
+    return std::unexpected(
+        ErrorResponse(415, "PATCH requires Content-Type of application/merge-patch+json"));
   }
   // As Vault does: a list is always of a folder.
   if (req.operation == Operation::kList && !req.path.ends_with('/')) req.path.push_back('/');

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <expected>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,12 @@ struct WireRequest {
 // for Prometheus text sets format=prometheus (Vault's FormatFromRequest).
 std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
                                                                 std::size_t max_json_depth);
+
+// The operation an HTTP method asks for: GET is a read, or a list with
+// ?list=true; POST and PUT are updates. nullopt for a method the API does
+// not take.
+std::optional<logical::Operation> OperationOf(std::string_view method,
+                                              const std::map<std::string, std::string>& query);
 
 // Parses a JSON request body. An empty (or all-whitespace) body is {}. The
 // nesting depth is counted while parsing, before the tree is built, so a

@@ -4,6 +4,11 @@
 #include "core/quotas.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "core/core_fixture.h"
 
@@ -29,10 +34,64 @@ class QuotasTest : public CoreFixture {
             const std::string& token = "ROOT") {
     if (core_->WantsPreflight()) {
       std::map<std::string, std::string> headers;
-      if (auto refusal = core_->Preflight(path, client, &headers)) return refusal->http_status;
+      if (auto refusal = core_->Preflight(path, client, &headers)) {
+        logical::Request head;
+        head.id = "refused-" + std::to_string(++refused_);
+        head.operation = op;
+        head.path = path;
+        head.remote_address = client;
+        core_->PreflightRefused(std::move(head), *refusal);
+        return refusal->http_status;
+      }
     }
     return Call(op, path, std::move(body), token, client).http_status;
   }
+
+  // A file audit device in a fresh directory; returns the log's path.
+  std::string EnableFileAudit() {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("coffer-quotas-audit-" + std::to_string(getpid())))
+               .string();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    const std::string log = dir_ + "/audit.log";
+    EXPECT_EQ(Call(Operation::kUpdate, "sys/audit/file",
+                   {{"type", "file"}, {"options", {{"file_path", log}}}})
+                  .http_status,
+              204);
+    return log;
+  }
+
+  // The audit entries whose error mentions a rate limit, once `want` of
+  // them are there (the preflight's are written by a pool thread) or after
+  // five seconds.
+  std::vector<Json> RateLimitedEntries(const std::string& log, std::size_t want) {
+    std::vector<Json> found;
+    for (int i = 0; i < 500; ++i) {
+      found.clear();
+      std::ifstream in(log);
+      for (std::string line; std::getline(in, line);) {
+        Json entry = Json::parse(line);
+        if (entry.value("error", "").find("rate limit quota exceeded") != std::string::npos) {
+          found.push_back(std::move(entry));
+        }
+      }
+      if (found.size() >= want) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    return found;
+  }
+
+  void TearDown() override {
+    if (!dir_.empty()) {
+      EXPECT_EQ(Call(Operation::kDelete, "sys/audit/file").http_status, 204);
+      std::filesystem::remove_all(dir_);
+    }
+    CoreFixture::TearDown();
+  }
+
+  int refused_ = 0;
+  std::string dir_;
 };
 
 TEST_F(QuotasTest, ApiCreatesReadsListsAndDeletes) {
@@ -181,6 +240,68 @@ TEST_F(QuotasTest, RoleQuotaLimitsLoginsOfThatRoleOnly) {
   EXPECT_EQ(login(ci), 429);
   EXPECT_EQ(login(web), 200);
   EXPECT_EQ(login(web), 200);
+}
+
+// enable_rate_limit_audit_logging: a refused request gets a request entry
+// (no response entry) with the refusal as its error, as in Vault; off (the
+// default), nothing.
+TEST_F(QuotasTest, AuditLoggingWritesRefusedRequests) {
+  const std::string log = EnableFileAudit();
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/g", {{"rate", 1}, {"path", "secret/"}})
+                .http_status,
+            204);
+  EXPECT_EQ(Serve("secret/a"), 200);
+  EXPECT_EQ(Serve("secret/a"), 429);  // refused-1, not logged
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/config", {{"enable_rate_limit_audit_logging", true}})
+          .http_status,
+      204);
+  EXPECT_EQ(Call(Operation::kRead, "sys/quotas/config").data["enable_rate_limit_audit_logging"],
+            true);
+  EXPECT_EQ(Serve("secret/a", "127.0.0.9", Operation::kDelete), 204);
+  EXPECT_EQ(Serve("secret/a", "127.0.0.9", Operation::kDelete), 429);  // refused-2
+  std::vector<Json> entries = RateLimitedEntries(log, 1);
+  ASSERT_EQ(entries.size(), 1u);
+  const Json& e = entries[0];
+  EXPECT_EQ(e["type"], "request");
+  EXPECT_EQ(e["error"], "request path \"secret/a\": rate limit quota exceeded");
+  EXPECT_EQ(e["request"]["id"], "refused-2");
+  EXPECT_EQ(e["request"]["path"], "secret/a");
+  EXPECT_EQ(e["request"]["operation"], "delete");
+  EXPECT_EQ(e["request"]["remote_address"], "127.0.0.9");
+  EXPECT_EQ(e["request"]["mount_type"], "kv");
+}
+
+// A login refused by a role quota is logged where the body is known: its
+// secrets hashed like any request's.
+TEST_F(QuotasTest, AuditLoggingWritesRefusedLoginsWithTheirDataHashed) {
+  const std::string log = EnableFileAudit();
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/ci", {{"token_ttl", "1h"}}).http_status,
+            204);
+  std::string role_id = Call(Operation::kRead, "auth/approle/role/ci/role-id").data["role_id"];
+  std::string secret_id =
+      Call(Operation::kUpdate, "auth/approle/role/ci/secret-id").data["secret_id"];
+  ASSERT_FALSE(secret_id.empty());
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/ci",
+                 {{"rate", 1}, {"path", "auth/approle"}, {"role", "ci"}})
+                .http_status,
+            204);
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/quotas/config", {{"enable_rate_limit_audit_logging", true}})
+          .http_status,
+      204);
+  const Json body = {{"role_id", role_id}, {"secret_id", secret_id}};
+  EXPECT_EQ(Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, body, ""), 200);
+  EXPECT_EQ(Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, body, ""), 429);
+  std::vector<Json> entries = RateLimitedEntries(log, 1);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["request"]["path"], "auth/approle/login");
+  const std::string hashed = entries[0]["request"]["data"]["secret_id"];
+  EXPECT_TRUE(hashed.starts_with("hmac-sha256:")) << hashed;
+  std::ifstream in(log);
+  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all.find(secret_id), std::string::npos);
 }
 
 TEST_F(QuotasTest, QuotasSurviveSealAndUnseal) {

@@ -7,6 +7,7 @@ import http.client
 import json
 import shutil
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -92,6 +93,48 @@ class RateLimitTest(unittest.TestCase):
         code, data, _ = raw_request(self.server, "POST", "/v1/auth/userpass/login/alice",
                                     body=good, source="127.0.0.2")
         self.assertEqual(code, 200, data)
+
+    def test_refused_requests_are_audited_when_asked(self):
+        audit_dir = tempfile.mkdtemp(prefix="coffer-quota-audit-")
+        self.addCleanup(shutil.rmtree, audit_dir, True)
+        log = audit_dir + "/audit.log"
+        self.put("/v1/sys/audit/file", {"type": "file", "options": {"file_path": log}})
+        self.put("/v1/sys/quotas/rate-limit/kv", {"path": "secret/", "rate": 1, "interval": "1h"})
+        body = json.dumps({"data": {"password": "never-in-the-audit-log"}}).encode()
+        code, _, _ = raw_request(self.server, "POST", "/v1/secret/data/app", body=body,
+                                 token=self.root)
+        self.assertEqual(code, 200)
+        # Off (the default): a refusal leaves no entry.
+        code, _, _ = raw_request(self.server, "POST", "/v1/secret/data/app", body=body,
+                                 token=self.root)
+        self.assertEqual(code, 429)
+        self.put("/v1/sys/quotas/config", {"enable_rate_limit_audit_logging": True})
+        code, data, _ = raw_request(self.server, "GET", "/v1/secret/metadata/?list=true",
+                                    token=self.root, source="127.0.0.4")
+        self.assertEqual(code, 200, data)
+        code, _, _ = raw_request(self.server, "GET", "/v1/secret/metadata/?list=true",
+                                 token=self.root, source="127.0.0.4")
+        self.assertEqual(code, 429)
+
+        def refused():
+            with open(log, encoding="utf-8") as f:
+                return [e for e in map(json.loads, f)
+                        if "rate limit quota exceeded" in e.get("error", "")]
+        deadline = time.monotonic() + 10
+        while not refused() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        entries = refused()
+        self.assertEqual(len(entries), 1, entries)
+        entry = entries[0]
+        self.assertEqual(entry["type"], "request")
+        self.assertEqual(entry["error"],
+                         'request path "secret/metadata/": rate limit quota exceeded')
+        self.assertEqual(entry["request"]["path"], "secret/metadata/")
+        self.assertEqual(entry["request"]["operation"], "list")
+        self.assertEqual(entry["request"]["remote_address"], "127.0.0.4")
+        self.assertEqual(entry["request"]["mount_type"], "kv")
+        with open(log, encoding="utf-8") as f:
+            self.assertNotIn("never-in-the-audit-log", f.read())
 
 
 class RateLimitRestartTest(unittest.TestCase):
