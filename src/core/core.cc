@@ -450,14 +450,36 @@ std::optional<logical::Response> Core::Preflight(std::string_view path,
   return std::move(v.refusal);
 }
 
+namespace {
+// See Core::PreflightRefused.
+constexpr int kMaxQueuedRefusalAudits = 1024;
+}  // namespace
+
 void Core::PreflightRefused(logical::Request request, const logical::Response& refusal) {
   if (!quotas_->AuditLogging()) return;
+  if (refusal_audits_queued_.fetch_add(1) >= kMaxQueuedRefusalAudits) {
+    refusal_audits_queued_.fetch_sub(1);
+    const std::uint64_t dropped = refusal_audits_dropped_.fetch_add(1) + 1;
+    if (dropped % 1000 == 1) {
+      spdlog::warn(
+          "audit: {} entries of rate-limited requests dropped so far: the audit devices write "
+          "slower than requests are refused",
+          dropped);
+    }
+    return;
+  }
   auto shared = std::make_shared<const logical::Request>(std::move(request));
   bool queued = pool_->Post([this, shared, refusal] {
-    std::shared_lock lock(state_mu_);
-    if (!sealed_.load()) AuditRateLimited(*shared, refusal);
+    {
+      std::shared_lock lock(state_mu_);
+      if (!sealed_.load()) AuditRateLimited(*shared, refusal);
+    }
+    refusal_audits_queued_.fetch_sub(1);
   });
-  if (!queued) spdlog::warn("audit: a request refused by a rate limit quota was not logged");
+  if (!queued) {
+    refusal_audits_queued_.fetch_sub(1);
+    spdlog::warn("audit: a request refused by a rate limit quota was not logged");
+  }
 }
 
 void Core::AuditRateLimited(const logical::Request& request, const logical::Response& refusal) {

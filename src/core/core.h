@@ -82,7 +82,10 @@ class Core final : public http::Handler {
   std::optional<logical::Response> Preflight(std::string_view path, std::string_view remote_address,
                                              std::map<std::string, std::string>* headers) override;
   // With enable_rate_limit_audit_logging, the refused request's entry is
-  // written by a pool thread (the audit devices may block).
+  // written by a pool thread (the audit devices may block). A flood of
+  // refusals faster than the devices write is not queued without bound:
+  // past kMaxQueuedRefusalAudits waiting entries, further ones are dropped
+  // and counted in a warning.
   void PreflightRefused(logical::Request request, const logical::Response& refusal) override;
   // GET sys/metrics on a listener with unauthenticated_metrics_access: no
   // token, not audited (as Vault), answered inline also while sealed
@@ -214,6 +217,10 @@ class Core final : public http::Handler {
   std::unique_ptr<storage::Backend> quotas_view_;
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};
+  // Audit entries of rate-limited requests queued for the pool, and those
+  // dropped because too many were (PreflightRefused).
+  std::atomic<int> refusal_audits_queued_{0};
+  std::atomic<std::uint64_t> refusal_audits_dropped_{0};
   bool prometheus_metrics_ = true;
   const std::string configured_cluster_name_;
   const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();

@@ -345,7 +345,8 @@ class Connection final : public ConnBase {
                                                    refusal->http_status);
         request_id_ = NewRequestId();
         const auto query = ParseQuery(SplitTarget(wire.target).query);
-        const auto op = OperationOf(wire.method, query ? *query : decltype(query)::value_type{});
+        const auto op =
+            OperationOf(wire.method, query ? *query : std::map<std::string, std::string>{});
         if (op) {
           logical::Request head;
           head.id = request_id_;
