@@ -346,6 +346,12 @@ Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config
   Status s = core_.router().Retune(path, config, description, options, *mount->engine,
                                    std::span<const storage::Op>(&marker, 1), &committed);
   if (!committed) engines::kv::ReopenAfterUpgrade(*mount->engine);
+  if (s.ok()) {
+    // The new engine loaded, but its conversion may have stopped short.
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (m->entry.path == path) s = engines::kv::UnfinishedUpgrade(*m->engine);
+    }
+  }
   if (!s.ok()) {
     spdlog::error("upgrade of the KV mount at {} to version 2: {}", path, s.ToString());
     if (committed) {

@@ -108,6 +108,41 @@ TEST_F(SysMountsUpgradeTest, APendingUpgradeFinishesWhenTheMountLoads) {
   EXPECT_FALSE(pending->has_value());
 }
 
+// A v1 record that cannot be converted (corrupt: not JSON) stops only its
+// own mount: the tune answers 503, that mount refuses requests, and at the
+// next unseal every other mount loads and serves. Once the record is gone,
+// the next load finishes the conversion.
+TEST_F(SysMountsUpgradeTest, AnUpgradeThatCannotFinishStopsOnlyItsMount) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/other", {{"type", "kv"}}).http_status, 204);
+  WriteV1Secrets("kv1");
+  ASSERT_EQ(Call(Operation::kCreate, "other/x", {{"k", "v"}}).http_status, 204);
+  std::shared_ptr<storage::Backend> view;
+  for (const auto& m : core_->router().snapshot()->mounts) {
+    if (m->entry.path == "kv1/") view = m->view;
+  }
+  ASSERT_NE(view, nullptr);
+  ASSERT_TRUE(view->Put("broken", "canary-not-json-41c7").ok());
+
+  auto tune = Call(Operation::kUpdate, "sys/mounts/kv1/tune", {{"options", {{"version", "2"}}}});
+  EXPECT_EQ(tune.http_status, 503) << Error(tune);
+  EXPECT_EQ(Error(tune).find("canary"), std::string::npos);
+  EXPECT_EQ(Call(Operation::kRead, "kv1/data/app").http_status, 503);
+  EXPECT_EQ(Call(Operation::kCreate, "kv1/data/new", {{"data", {{"k", "v"}}}}).http_status, 503);
+
+  ASSERT_TRUE(core_->Seal().ok());
+  ASSERT_TRUE(core_->Unseal(key_).has_value());
+  EXPECT_EQ(Body(Call(Operation::kRead, "other/x")), (Json{{"k", "v"}}));
+  auto refused = Call(Operation::kRead, "kv1/data/app");
+  EXPECT_EQ(refused.http_status, 503);
+  EXPECT_NE(Error(refused).find("did not finish"), std::string::npos) << Error(refused);
+
+  ASSERT_TRUE(view->Delete("broken").ok());
+  ASSERT_TRUE(core_->Seal().ok());
+  ASSERT_TRUE(core_->Unseal(key_).has_value());
+  ExpectV2Secrets("kv1");
+}
+
 TEST_F(SysMountsUpgradeTest, DowngradeIsRefusedAndChangesNothing) {
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv2", {{"type", "kv-v2"}}).http_status, 204);
   ASSERT_EQ(Call(Operation::kUpdate, "kv2/data/app", {{"data", {{"k", "v"}}}}).http_status, 200);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/fiber.h"
+#include "common/log.h"
 #include "engines/kv/kv_events.h"
 #include "engines/kv/params.h"
 #include "engines/kv/upgrade.h"
@@ -52,11 +53,30 @@ KvV2Backend::~KvV2Backend() { rotation_->Stop(); }
 // A mount upgraded from version 1 finishes its conversion (upgrade.h) before
 // it serves anything, be it the tune that upgrades it or a load after a
 // crash in the middle of one.
+//
+// A conversion that cannot finish (a v1 record that is not JSON, a storage
+// error) leaves this one mount refusing its requests with 503, and the
+// conversion resumes at its next load. The error is not returned: at unseal
+// it would stop every other mount from loading. Vault's mount likewise stays
+// "upgrading" after a failed upgrade while the rest of the server serves.
 Status KvV2Backend::Initialize() {
-  TRY(FinishUpgrade(storage_, Now()));
+  if (Status s = FinishUpgrade(storage_, Now()); !s.ok()) {
+    spdlog::error("kv: the upgrade of the mount at {} to version 2 did not finish: {}",
+                  mount_point_, s.ToString());
+    upgrade_failure_ = std::move(s);
+    return Status::Ok();
+  }
   rotation_->Start();
   return Status::Ok();
 }
+
+namespace {
+Status UpgradeUnfinished() {
+  return Unavailable(
+      "the upgrade of this mount to KV version 2 did not finish (see the server log); it "
+      "resumes when the mount is next loaded (restart or unseal)");
+}
+}  // namespace
 
 Nanos KvV2Backend::Now() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Wall().time_since_epoch())
@@ -169,6 +189,7 @@ bool KvV2Backend::SuspendsForCommit(const Request& request) const {
 }
 
 Result<bool> KvV2Backend::ExistenceCheck(const Request& request) {
+  if (!upgrade_failure_.ok()) return Err(UpgradeUnfinished());
   std::string_view rel = request.relative_path;
   for (std::string_view prefix : {"data/", "metadata/"}) {
     if (rel.substr(0, prefix.size()) != prefix) continue;
@@ -181,6 +202,7 @@ Result<bool> KvV2Backend::ExistenceCheck(const Request& request) {
 }
 
 Result<Response> KvV2Backend::HandleRequest(const Request& request) {
+  if (!upgrade_failure_.ok()) return Err(UpgradeUnfinished());
   Result<Response> result = Route(request);
   if (result && events_ != nullptr) PublishChange(request, *result);  // durable by now
   return result;

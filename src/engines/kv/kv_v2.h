@@ -64,6 +64,9 @@ class KvV2Backend final : public logical::Backend {
 
   // Scheduled rotation (rotation/<key> paths); tests drive it directly.
   RotationManager& rotation() { return *rotation_; }
+  // Why the upgrade from version 1 could not finish in Initialize, else Ok
+  // (see UnfinishedUpgrade in upgrade.h).
+  const Status& upgrade_failure() const { return upgrade_failure_; }
 
  private:
   // What a change to one key commits, computed from its current metadata.
@@ -130,6 +133,8 @@ class KvV2Backend final : public logical::Backend {
   std::string mount_point_;
   events::Bus* events_;  // null: no events
   std::unique_ptr<RotationManager> rotation_;
+  // Set by Initialize, before the engine serves; read-only after.
+  Status upgrade_failure_;
   std::mutex config_mu_;
   std::optional<ConfigSnapshot> config_cache_;  // guarded by config_mu_
 

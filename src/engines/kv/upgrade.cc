@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "engines/kv/kv_v1.h"
+#include "engines/kv/kv_v2.h"
 #include "storage/list_tree.h"
 
 namespace coffer::engines::kv {
@@ -116,6 +117,11 @@ Status CloseForUpgrade(logical::Backend& engine) {
   auto* v1 = dynamic_cast<KvV1Backend*>(&engine);
   if (v1 == nullptr) return InvalidArgument("the mount is not a KV version 1 mount");
   return v1->CloseForUpgrade();
+}
+
+Status UnfinishedUpgrade(const logical::Backend& engine) {
+  const auto* v2 = dynamic_cast<const KvV2Backend*>(&engine);
+  return v2 != nullptr ? v2->upgrade_failure() : Status::Ok();
 }
 
 void ReopenAfterUpgrade(logical::Backend& engine) {

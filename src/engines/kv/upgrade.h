@@ -13,7 +13,9 @@
 //   3. The v2 engine is created; its Initialize runs FinishUpgrade, which
 //      converts what is left and removes the marker before the engine serves
 //      anything. The same happens at every mount load (unseal, restart), so
-//      an interrupted upgrade resumes before the mount serves.
+//      an interrupted upgrade resumes before the mount serves. A conversion
+//      that fails leaves that engine refusing requests (UnfinishedUpgrade)
+//      without failing the load of the other mounts.
 // If step 2 fails, ReopenAfterUpgrade undoes step 1 and nothing changed.
 
 #include "engines/kv/records.h"
@@ -36,6 +38,12 @@ storage::Op UpgradeMarkerOp();
 // kInternal for a v1 record that is not a JSON object (the message names the
 // key, never a value). On error the marker stays, and the next call resumes.
 Status FinishUpgrade(storage::Backend& view, Nanos now);
+
+// Why a KV version 2 engine could not finish a pending upgrade when it was
+// loaded (its Initialize), else Ok (also for any other engine). Such an
+// engine refuses every request with kUnavailable; the conversion resumes
+// when the mount is next loaded.
+Status UnfinishedUpgrade(const logical::Backend& engine);
 
 // Waits for the requests in flight in `engine`, a KV version 1 engine, and
 // makes it refuse every later one with kUnavailable ("upgrading").

@@ -222,6 +222,34 @@ TEST_F(KvUpgradeTest, ACorruptRecordStopsTheUpgradeAndLeaksNothing) {
   EXPECT_EQ((*bad)->value, "canary-not-json-6d1f");
 }
 
+// A v2 engine whose conversion fails still loads (so that the other mounts
+// do), and refuses every request until a later load finishes it.
+TEST_F(KvUpgradeTest, AnEngineWhoseUpgradeFailedRefusesRequests) {
+  ASSERT_TRUE(storage_.Put("good", R"({"v":"fine"})").ok());
+  ASSERT_TRUE(storage_.Put("bad", "canary-not-json-6d1f").ok());
+  PutMarker();
+  auto v2 = MakeEngine(storage_, clock_, "kv", Json{{"version", "2"}});
+  ASSERT_TRUE(v2->Initialize().ok());
+  EXPECT_EQ(UnfinishedUpgrade(*v2).code(), Code::kInternal);
+  auto r = v2->HandleRequest(MakeRequest(Operation::kRead, "data/good"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  EXPECT_EQ(r.error().message().find("canary"), std::string::npos);
+  auto w = v2->HandleRequest(
+      MakeRequest(Operation::kCreate, "data/other", Json{{"data", {{"k", "v"}}}}));
+  ASSERT_FALSE(w.has_value());
+  EXPECT_EQ(w.error().code(), Code::kUnavailable);
+  EXPECT_FALSE(storage_.Get(MetadataKey("other"))->has_value());
+  EXPECT_FALSE(v2->ExistenceCheck(MakeRequest(Operation::kCreate, "data/good")).has_value());
+
+  ASSERT_TRUE(storage_.Delete("bad").ok());
+  auto reloaded = LoadV2();
+  EXPECT_TRUE(UnfinishedUpgrade(*reloaded).ok());
+  ExpectConverted(*reloaded, {{"good", Json{{"v", "fine"}}}}, NowNanos());
+  // Not a v2 engine: nothing to report.
+  EXPECT_TRUE(UnfinishedUpgrade(*MakeEngine(storage_, clock_, "kv")).ok());
+}
+
 TEST_F(KvUpgradeTest, AClosedV1EngineRefusesRequestsUntilReopened) {
   auto v1 = MakeEngine(storage_, clock_, "kv");
   ASSERT_TRUE(
