@@ -453,6 +453,16 @@ std::optional<logical::Response> Core::Preflight(std::string_view path,
 namespace {
 // See Core::PreflightRefused.
 constexpr int kMaxQueuedRefusalAudits = 1024;
+
+// A refusal's message (logical::ErrorResponse's first error), the error of
+// its audit entry.
+std::string RefusalError(const logical::Response& refusal) {
+  if (refusal.raw && refusal.raw->contains("errors")) {
+    const logical::Json& errors = refusal.raw->at("errors");
+    if (!errors.empty() && errors[0].is_string()) return errors[0].get<std::string>();
+  }
+  return "rate limit quota exceeded";
+}
 }  // namespace
 
 void Core::PreflightRefused(logical::Request request, const logical::Response& refusal) {
@@ -469,10 +479,10 @@ void Core::PreflightRefused(logical::Request request, const logical::Response& r
     return;
   }
   auto shared = std::make_shared<const logical::Request>(std::move(request));
-  bool queued = pool_->Post([this, shared, refusal] {
+  bool queued = pool_->Post([this, shared, error = RefusalError(refusal)] {
     {
       std::shared_lock lock(state_mu_);
-      if (!sealed_.load()) AuditRateLimited(*shared, refusal);
+      if (!sealed_.load()) AuditRateLimited(*shared, error);
     }
     refusal_audits_queued_.fetch_sub(1);
   });
@@ -482,13 +492,8 @@ void Core::PreflightRefused(logical::Request request, const logical::Response& r
   }
 }
 
-void Core::AuditRateLimited(const logical::Request& request, const logical::Response& refusal) {
+void Core::AuditRateLimited(const logical::Request& request, std::string_view error) {
   if (!audit_->Enabled()) return;
-  std::string error = "rate limit quota exceeded";
-  if (refusal.raw && refusal.raw->contains("errors")) {
-    const logical::Json& errors = refusal.raw->at("errors");
-    if (!errors.empty() && errors[0].is_string()) error = errors[0].get<std::string>();
-  }
   Status s = audit_->LogRequest(request, AuditMount(request), error);
   if (!s.ok()) {
     spdlog::warn("audit: logging a request refused by a rate limit quota failed: {}", s.ToString());
@@ -602,7 +607,7 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   // When no device could write an entry, the request fails with 500.
   if (quotas_active_.load(std::memory_order_relaxed) && request.path.starts_with("auth/")) {
     if (auto refusal = CheckRoleQuota(request)) {
-      if (quotas_->AuditLogging()) AuditRateLimited(request, *refusal);
+      if (quotas_->AuditLogging()) AuditRateLimited(request, RefusalError(*refusal));
       return std::move(*refusal);
     }
   }

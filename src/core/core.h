@@ -159,7 +159,7 @@ class Core final : public http::Handler {
   // refusal's message as its error, no response entry. Best effort: the
   // request is refused whatever happens here, so a device that cannot
   // write is only logged. Called under the shared state lock.
-  void AuditRateLimited(const logical::Request& request, const logical::Response& refusal);
+  void AuditRateLimited(const logical::Request& request, std::string_view error);
   // The serving stages of Dispatch, after admission and the request entry.
   Result<logical::Response> Execute(logical::Request& request);
   // A write the serving engine answers without storage (see

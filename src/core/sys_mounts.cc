@@ -335,10 +335,7 @@ namespace coffer::core {
 Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config,
                                      const std::optional<std::string>& description,
                                      const Json& options) {
-  std::shared_ptr<const router::Router::Mounted> mount;
-  for (const auto& m : core_.router().snapshot()->mounts) {
-    if (m->entry.path == path) mount = m;
-  }
+  auto mount = core_.router().MountedAt(path);
   if (!mount) return InvalidArgument("no mount at \"" + path + "\" to tune");
   TRY(engines::kv::CloseForUpgrade(*mount->engine));
   const storage::Op marker = engines::kv::UpgradeMarkerOp();
@@ -348,8 +345,8 @@ Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config
   if (!committed) engines::kv::ReopenAfterUpgrade(*mount->engine);
   if (s.ok()) {
     // The new engine loaded, but its conversion may have stopped short.
-    for (const auto& m : core_.router().snapshot()->mounts) {
-      if (m->entry.path == path) s = engines::kv::UnfinishedUpgrade(*m->engine);
+    if (auto upgraded = core_.router().MountedAt(path)) {
+      s = engines::kv::UnfinishedUpgrade(*upgraded->engine);
     }
   }
   if (!s.ok()) {
@@ -461,12 +458,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
     return Err(InvalidArgument("the token auth method cannot be changed"));
   }
   const std::string full = "auth/" + path;
-  auto find = [&]() -> std::shared_ptr<const router::Router::Mounted> {
-    for (const auto& m : core_.router().snapshot()->mounts) {
-      if (m->entry.path == full) return m;
-    }
-    return nullptr;
-  };
+  auto find = [&] { return core_.router().MountedAt(full); };
 
   if (tune) {
     if (request.operation == logical::Operation::kRead) {

@@ -337,14 +337,15 @@ class Connection final : public ConnBase {
     // Rate limits come before the body is decoded.
     std::map<std::string, std::string> extra_headers;
     if (impl_.handler.WantsPreflight()) {
-      auto path = CanonicalizePath(SplitTarget(wire.target).path);
+      const Target target = SplitTarget(wire.target);
+      auto path = CanonicalizePath(target.path);
       auto refusal =
           path ? impl_.handler.Preflight(*path, wire.remote_address, &extra_headers) : std::nullopt;
       if (refusal) {
         metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRateLimit,
                                                    refusal->http_status);
         request_id_ = NewRequestId();
-        const auto query = ParseQuery(SplitTarget(wire.target).query);
+        const auto query = ParseQuery(target.query);
         const auto op =
             OperationOf(wire.method, query ? *query : std::map<std::string, std::string>{});
         if (op) {

@@ -303,6 +303,13 @@ Status Router::Retune(std::string_view path, const logical::Json& config,
   return Status::Ok();
 }
 
+std::shared_ptr<const Router::Mounted> Router::MountedAt(std::string_view path) const {
+  for (const auto& m : snapshot()->mounts) {
+    if (m->entry.path == path) return m;
+  }
+  return nullptr;
+}
+
 std::optional<Router::Match> Router::Route(std::string_view path) const {
   auto snap = snapshot();
   const std::shared_ptr<const Mounted>* best = nullptr;

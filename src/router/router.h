@@ -104,6 +104,8 @@ class Router {
   std::optional<Match> Route(std::string_view path) const;
 
   std::shared_ptr<const Snapshot> snapshot() const { return std::atomic_load(&snapshot_); }
+  // The mount at exactly `path` ("secret/", with its slash), or null.
+  std::shared_ptr<const Mounted> MountedAt(std::string_view path) const;
 
   // What every engine created from now on gets as
   // BackendConfig::generate_password (set once by the core, before Load).
