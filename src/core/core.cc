@@ -451,9 +451,6 @@ std::optional<logical::Response> Core::Preflight(std::string_view path,
 }
 
 namespace {
-// See Core::PreflightRefused.
-constexpr int kMaxQueuedRefusalAudits = 1024;
-
 // A refusal's message (logical::ErrorResponse's first error), the error of
 // its audit entry.
 std::string RefusalError(const logical::Response& refusal) {
@@ -469,6 +466,7 @@ void Core::PreflightRefused(logical::Request request, const logical::Response& r
   if (!quotas_->AuditLogging()) return;
   if (refusal_audits_queued_.fetch_add(1) >= kMaxQueuedRefusalAudits) {
     refusal_audits_queued_.fetch_sub(1);
+    metrics::Telemetry::Global().RecordRateLimitedAuditDropped();
     const std::uint64_t dropped = refusal_audits_dropped_.fetch_add(1) + 1;
     if (dropped % 1000 == 1) {
       spdlog::warn(

@@ -84,9 +84,10 @@ class Core final : public http::Handler {
   // With enable_rate_limit_audit_logging, the refused request's entry is
   // written by a pool thread (the audit devices may block). A flood of
   // refusals faster than the devices write is not queued without bound:
-  // past kMaxQueuedRefusalAudits waiting entries, further ones are dropped
-  // and counted in a warning.
+  // past kMaxQueuedRefusalAudits waiting entries, further ones are dropped,
+  // counted in a warning and in coffer_audit_rate_limited_dropped_total.
   void PreflightRefused(logical::Request request, const logical::Response& refusal) override;
+  static constexpr int kMaxQueuedRefusalAudits = 1024;
   // GET sys/metrics on a listener with unauthenticated_metrics_access: no
   // token, not audited (as Vault), answered inline also while sealed
   // (sys_metrics.cc).

@@ -81,7 +81,8 @@ Telemetry::Telemetry()
       refusals_(kRefusalCount * kStatusCount),
       barrier_(kBarrierOpCount),
       audit_failures_(2),
-      audit_devices_(kDeviceTypes.size() * 2) {}
+      audit_devices_(kDeviceTypes.size() * 2),
+      rate_limited_audits_dropped_(1) {}
 
 Telemetry& Telemetry::Global() {
   static Telemetry* telemetry = new Telemetry();  // never destroyed: threads may outlive main
@@ -223,6 +224,14 @@ std::vector<MetricFamily> Telemetry::Collect() const {
   }
   out.push_back(std::move(writes));
   out.push_back(std::move(failures));
+
+  MetricFamily dropped =
+      NewFamily("coffer_audit_rate_limited_dropped_total",
+                "Audit entries of requests refused by a rate limit quota that were dropped "
+                "because too many were waiting to be written.",
+                MetricType::Counter);
+  dropped.metric.push_back(Counter({}, rate_limited_audits_dropped_.Value(0)));
+  out.push_back(std::move(dropped));
   return out;
 }
 

@@ -92,6 +92,9 @@ class Telemetry final : public prometheus::Collectable {
   // device's type ("file", "socket", "syslog"; anything else counts as
   // "other"), never its path.
   void RecordAuditDeviceWrite(std::string_view device_type, bool ok) noexcept;
+  // The audit entry of a request refused by a rate limit quota, dropped
+  // because too many were waiting to be written (Core::PreflightRefused).
+  void RecordRateLimitedAuditDropped() noexcept { rate_limited_audits_dropped_.Add(0); }
 
   // Counters, then histograms, in a fixed order. Series that were never
   // incremented are left out of the per-request metrics (as Prometheus
@@ -102,6 +105,7 @@ class Telemetry final : public prometheus::Collectable {
   std::uint64_t HttpRequests(Family family, Method method, int status) const;
   std::uint64_t BarrierOps(BarrierOp op) const;
   std::uint64_t Refusals(Refusal reason, int status) const;
+  std::uint64_t RateLimitedAuditsDropped() const { return rate_limited_audits_dropped_.Value(0); }
   HistogramSnapshot HttpDurations(Family family) const;
 
  private:
@@ -113,6 +117,7 @@ class Telemetry final : public prometheus::Collectable {
   CounterSet barrier_;
   CounterSet audit_failures_;
   CounterSet audit_devices_;  // type x {written, failed}
+  CounterSet rate_limited_audits_dropped_;
 };
 
 }  // namespace coffer::metrics

@@ -8,9 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "core/core_fixture.h"
+#include "metrics/telemetry.h"
 
 namespace coffer::core {
 namespace {
@@ -64,10 +66,12 @@ class QuotasTest : public CoreFixture {
 
   // The audit entries whose error mentions a rate limit, once `want` of
   // them are there (the preflight's are written by a pool thread) or after
-  // five seconds.
-  std::vector<Json> RateLimitedEntries(const std::string& log, std::size_t want) {
+  // `wait`.
+  std::vector<Json> RateLimitedEntries(const std::string& log, std::size_t want,
+                                       std::chrono::milliseconds wait = 5s) {
     std::vector<Json> found;
-    for (int i = 0; i < 500; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
       found.clear();
       std::ifstream in(log);
       for (std::string line; std::getline(in, line);) {
@@ -76,10 +80,21 @@ class QuotasTest : public CoreFixture {
           found.push_back(std::move(entry));
         }
       }
-      if (found.size() >= want) break;
+      if (found.size() >= want || std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(10ms);
     }
     return found;
+  }
+
+  // A rate limit quota `name`, then enable_rate_limit_audit_logging.
+  void QuotaWithAuditLogging(const std::string& name, Json quota) {
+    ASSERT_EQ(
+        Call(Operation::kUpdate, "sys/quotas/rate-limit/" + name, std::move(quota)).http_status,
+        204);
+    ASSERT_EQ(
+        Call(Operation::kUpdate, "sys/quotas/config", {{"enable_rate_limit_audit_logging", true}})
+            .http_status,
+        204);
   }
 
   void TearDown() override {
@@ -272,6 +287,55 @@ TEST_F(QuotasTest, AuditLoggingWritesRefusedRequests) {
   EXPECT_EQ(e["request"]["mount_type"], "kv");
 }
 
+// The refused requests' entries wait for the pool; past
+// Core::kMaxQueuedRefusalAudits waiting, the next ones are dropped and
+// counted, the requests still refused. The fixture's pool has one worker,
+// held here by a write's answer until every refusal is in.
+TEST_F(QuotasTest, AuditLoggingDropsEntriesPastTheQueueCap) {
+  const std::string log = EnableFileAudit();
+  QuotaWithAuditLogging("g", {{"rate", 1}, {"interval", "1h"}, {"path", "secret/"}});
+  EXPECT_EQ(Serve("secret/a"), 200);
+
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<int> held_status;
+  logical::Request held;
+  held.id = "held";
+  held.operation = Operation::kUpdate;
+  held.path = "secret/held";
+  held.client_token = root_;
+  held.data = Json{{"v", "1"}};
+  core_->Handle(std::move(held), [&](logical::Response r) {
+    entered.set_value();
+    released.wait();
+    held_status.set_value(r.http_status);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(10s), std::future_status::ready);
+
+  metrics::Telemetry& telemetry = metrics::Telemetry::Global();
+  const std::uint64_t dropped_before = telemetry.RateLimitedAuditsDropped();
+  constexpr int kOver = 5;
+  for (int i = 0; i < Core::kMaxQueuedRefusalAudits + kOver; ++i) {
+    ASSERT_EQ(Serve("secret/a"), 429);
+  }
+  EXPECT_EQ(telemetry.RateLimitedAuditsDropped() - dropped_before, std::uint64_t{kOver});
+  // Nothing was written while the worker was held.
+  EXPECT_TRUE(RateLimitedEntries(log, 1, 0ms).empty());
+
+  release.set_value();
+  EXPECT_EQ(held_status.get_future().get(), 204);
+  ASSERT_EQ(RateLimitedEntries(log, Core::kMaxQueuedRefusalAudits).size(),
+            std::size_t{Core::kMaxQueuedRefusalAudits});
+  // ... and no more come.
+  EXPECT_EQ(RateLimitedEntries(log, Core::kMaxQueuedRefusalAudits + 1, 300ms).size(),
+            std::size_t{Core::kMaxQueuedRefusalAudits});
+  // The queue empties: the next refusal is logged again.
+  ASSERT_EQ(Serve("secret/a"), 429);
+  EXPECT_EQ(RateLimitedEntries(log, Core::kMaxQueuedRefusalAudits + 1).size(),
+            std::size_t{Core::kMaxQueuedRefusalAudits} + 1);
+}
+
 // A login refused by a role quota is logged where the body is known: its
 // secrets hashed like any request's.
 TEST_F(QuotasTest, AuditLoggingWritesRefusedLoginsWithTheirDataHashed) {
@@ -283,14 +347,7 @@ TEST_F(QuotasTest, AuditLoggingWritesRefusedLoginsWithTheirDataHashed) {
   std::string secret_id =
       Call(Operation::kUpdate, "auth/approle/role/ci/secret-id").data["secret_id"];
   ASSERT_FALSE(secret_id.empty());
-  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/ci",
-                 {{"rate", 1}, {"path", "auth/approle"}, {"role", "ci"}})
-                .http_status,
-            204);
-  ASSERT_EQ(
-      Call(Operation::kUpdate, "sys/quotas/config", {{"enable_rate_limit_audit_logging", true}})
-          .http_status,
-      204);
+  QuotaWithAuditLogging("ci", {{"rate", 1}, {"path", "auth/approle"}, {"role", "ci"}});
   const Json body = {{"role_id", role_id}, {"secret_id", secret_id}};
   EXPECT_EQ(Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, body, ""), 200);
   EXPECT_EQ(Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, body, ""), 429);

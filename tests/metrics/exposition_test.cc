@@ -77,6 +77,8 @@ TEST(ExpositionTest, TextOfTelemetryParsesBack) {
   t.RecordAuditDeviceWrite("file", false);
   t.RecordAuditDeviceWrite("file", true);
   t.RecordAuditDeviceWrite("socket", true);
+  t.RecordRateLimitedAuditDropped();
+  t.RecordRateLimitedAuditDropped();
 
   std::vector<prometheus::MetricFamily> families = t.Collect();
   families.push_back(GaugeFamily("coffer_core_unsealed", "help", 1));
@@ -110,6 +112,8 @@ TEST(ExpositionTest, TextOfTelemetryParsesBack) {
   EXPECT_EQ(p.samples[R"(coffer_audit_device_writes_total{type="file"})"], 1);
   EXPECT_EQ(p.samples[R"(coffer_audit_device_write_failures_total{type="file"})"], 1);
   EXPECT_EQ(p.samples[R"(coffer_audit_device_writes_total{type="socket"})"], 1);
+  EXPECT_EQ(p.types["coffer_audit_rate_limited_dropped_total"], "counter");
+  EXPECT_EQ(p.samples["coffer_audit_rate_limited_dropped_total"], 2);
   EXPECT_EQ(p.samples["coffer_core_unsealed"], 1);
 }
 
