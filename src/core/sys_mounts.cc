@@ -202,6 +202,26 @@ Result<Json> ConfigFromRequest(const Json& in) {
   return out;
 }
 
+// As in Vault, a mount's default lease TTL may not exceed its max lease TTL
+// (0 for either means the system's). At a tune the fields not given keep the
+// mount's current values (`current`); at an enable there are none.
+Status CheckLeaseTtls(const Json& config, const Json* current) {
+  auto seconds = [&](const char* key) -> long long {
+    if (auto it = config.find(key); it != config.end()) return it->get<long long>();
+    if (current == nullptr) return 0;
+    auto it = current->find(key);
+    return it != current->end() && it->is_number_integer() ? it->get<long long>() : 0;
+  };
+  const long long def = seconds("default_lease_ttl");
+  const long long max = seconds("max_lease_ttl");
+  if (max == 0 || def <= max) return Status::Ok();
+  if (current == nullptr) {
+    return InvalidArgument("given default lease TTL greater than given max lease TTL");
+  }
+  return InvalidArgument("backend max lease TTL of " + std::to_string(max) +
+                         " would be less than backend default lease TTL of " + std::to_string(def));
+}
+
 // The fields every mount request shares (sys/mounts and sys/auth): type,
 // description, config and local. `kind` names the mount in messages.
 Result<router::MountEntry> MountEntryFromRequest(const logical::Request& request,
@@ -218,6 +238,7 @@ Result<router::MountEntry> MountEntryFromRequest(const logical::Request& request
   }
   if (const Json* c = request.Field("config"); c != nullptr && !c->is_null()) {
     ASSIGN_OR_RETURN(entry.config, ConfigFromRequest(*c));
+    TRY(CheckLeaseTtls(entry.config, nullptr));
   }
   if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
     entry.local = l->get<bool>();
@@ -274,6 +295,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
     const router::MountEntry* e = find();
     if (e == nullptr) return Err(InvalidArgument("no mount at \"" + path + "\" to tune"));
+    TRY(CheckLeaseTtls(config, &e->config));
     std::optional<std::string> description;
     Json options = Json::object();
     bool upgrade_kv = false;
@@ -473,6 +495,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
     if (!m)
       return Err(InvalidArgument("cannot tune \"" + full + "\": no auth method mounted there"));
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
+    TRY(CheckLeaseTtls(config, &m->entry.config));
     if (const Json* lockout = request.Field("user_lockout_config");
         lockout != nullptr && !lockout->is_null()) {
       ASSIGN_OR_RETURN(Json parsed, ParseLockoutConfig(*lockout));

@@ -186,6 +186,56 @@ TEST_F(LoginTest, TuneChangesTheDescriptionNotTheVersion) {
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth"))["userpass/"]["description"], "people");
 }
 
+// As in Vault, a mount's default lease TTL may not exceed its max, at an
+// enable or at a tune (where a field not given keeps its current value); a
+// refused request changes nothing.
+TEST_F(LoginTest, DefaultLeaseTtlAboveTheMaxIsRefused) {
+  auto message = [](const logical::Response& r) {
+    const Json body = r.raw ? *r.raw : r.data;
+    return body.contains("errors") ? body["errors"][0].get<std::string>() : std::string();
+  };
+  auto bad =
+      Call(Operation::kUpdate, "sys/mounts/t1",
+           {{"type", "kv"}, {"config", {{"default_lease_ttl", "3h"}, {"max_lease_ttl", "1h"}}}});
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_EQ(message(bad), "given default lease TTL greater than given max lease TTL");
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/mounts")).contains("t1/"));
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/up",
+                 {{"type", "userpass"},
+                  {"config", {{"default_lease_ttl", 7200}, {"max_lease_ttl", 3600}}}})
+                .http_status,
+            400);
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("up/"));
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/t1",
+                 {{"type", "kv"}, {"config", {{"max_lease_ttl", "2h"}}}})
+                .http_status,
+            204);
+  auto tune = Call(Operation::kUpdate, "sys/mounts/t1/tune", {{"default_lease_ttl", "3h"}});
+  EXPECT_EQ(tune.http_status, 400);
+  EXPECT_EQ(message(tune),
+            "backend max lease TTL of 7200 would be less than backend default lease TTL of 10800");
+  Json t = Body(Call(Operation::kRead, "sys/mounts/t1/tune"));
+  EXPECT_EQ(t["max_lease_ttl"], 7200);
+  EXPECT_EQ(t["default_lease_ttl"], 0);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "sys/mounts/t1/tune", {{"default_lease_ttl", "1h"}}).http_status,
+      204);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/t1/tune", {{"max_lease_ttl", "30m"}}).http_status,
+            400);
+  // "system" (0) for the max lifts the bound.
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "sys/mounts/t1/tune", {{"max_lease_ttl", "system"}}).http_status,
+      204);
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/up", {{"type", "userpass"}}).http_status, 204);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/up/tune",
+                 {{"default_lease_ttl", "2h"}, {"max_lease_ttl", "1h"}})
+                .http_status,
+            400);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/up/tune"))["max_lease_ttl"], 0);
+}
+
 // No auth method mints root or an internal policy, however the name is
 // spelled; the refused login leaves no token and no entity behind.
 TEST_F(LoginTest, LoginsNeverMintRootOrInternalPolicies) {
