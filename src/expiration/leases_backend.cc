@@ -146,7 +146,7 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
 
 Result<Response> LeasesBackend::Lookup(const Request& request) {
   ASSIGN_OR_RETURN(std::string id, StringField(request, "lease_id"));
-  if (id.empty()) return Err(InvalidArgument("missing lease ID"));
+  if (id.empty()) return Err(InvalidArgument("lease_id must be specified"));
   auto lease = manager_.Lookup(id);
   if (!lease) {
     if (lease.error().code() == Code::kNotFound) return Err(InvalidArgument("invalid lease"));

@@ -31,7 +31,7 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
       std::string folder = rel;
       if (!folder.empty() && folder.back() != '/') folder.push_back('/');
       ASSIGN_OR_RETURN(auto keys, storage_.List(prefix + folder));
-      if (keys.empty()) return Err(NotFound(""));
+      if (keys.empty()) return logical::NotFoundResponse();
       logical::Response r;
       r.data = Json{{"keys", keys}};
       return r;
@@ -40,7 +40,7 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
     case Operation::kHead: {
       TRY(CheckKey(rel));
       ASSIGN_OR_RETURN(auto entry, storage_.Get(prefix + rel));
-      if (!entry) return Err(NotFound(""));
+      if (!entry) return logical::NotFoundResponse();
       Json data = Json::parse(entry->value, nullptr, false);
       if (data.is_discarded()) return Err(Internal("corrupt cubbyhole entry"));
       logical::Response r;
