@@ -1,7 +1,9 @@
 // `coffer secrets enable|disable|list|tune|move` (sys/mounts) and
-// `coffer auth enable|disable|list` (sys/auth).
+// `coffer auth enable|disable|list|move` (sys/auth).
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "cli/command_util.h"
 #include "cli/secret_output.h"
@@ -110,21 +112,42 @@ class MountCommand : public Command {
       case Kind::kMove: {
         std::string from = EnsureTrailingSlash(SanitizePath(args_[0]));
         std::string to = EnsureTrailingSlash(SanitizePath(args_[1]));
+        const std::string moving = noun + " " + from + " to " + to;
         Result<Json> r =
             client->Request("POST", "/v1/sys/remount", Json{{"from", from}, {"to", to}}.dump());
         if (!r) {
-          inv.err() << "Error moving secrets engine " << from << " to " << to << ": "
-                    << r.error().message() << "\n";
+          inv.err() << "Error moving " << moving << ": " << r.error().message() << "\n";
           return kExitServer;
         }
         std::string id = JsonString(DataOf(*r).is_object() ? DataOf(*r) : *r, "migration_id");
-        if (id.empty()) {
-          inv.out() << "Success! Moved secrets engine " << from << " to: " << to << "\n";
-        } else {
-          inv.out() << "Success! Started moving secrets engine " << from << " to " << to
-                    << ", with migration ID " << id << "\n";
+        if (id.empty()) {  // a server that moves without recording it
+          inv.out() << "Success! Moved " << moving << "\n";
+          return 0;
         }
-        return 0;
+        inv.out() << "Started moving " << moving << ", with migration ID " << id << "\n";
+        // As Vault's CLI does: poll the move's status until it is final.
+        while (true) {
+          Result<Json> st = client->Request("GET", "/v1/sys/remount/status/" + id);
+          if (!st) {
+            inv.err() << "Error checking migration status of " << moving << ": "
+                      << st.error().message() << "\n";
+            return kExitServer;
+          }
+          const Json& info = DataOf(*st).is_object() ? DataOf(*st) : *st;
+          std::string status =
+              info.contains("migration_info") ? JsonString(info["migration_info"], "status") : "";
+          if (status == "success") {
+            inv.out() << "Success! Finished moving " << moving << ", with migration ID " << id
+                      << "\n";
+            return 0;
+          }
+          if (status != "in-progress") {
+            inv.err() << "Failure! Error encountered moving " << moving << ", with migration ID "
+                      << id << "\n";
+            return kExitServer;
+          }
+          std::this_thread::sleep_for(std::chrono::seconds(2));
+        }
       }
       case Kind::kList:
         return List(inv, *client);
@@ -210,7 +233,9 @@ void RegisterMountCommands(Registry& registry) {
   Add(registry, "secrets tune", "Tune a secrets engine configuration",
       "Usage: coffer secrets tune [options] PATH", Kind::kTune, false);
   Add(registry, "secrets move", "Move a secrets engine to a new path",
-      "Usage: coffer secrets move [options] SOURCE DESTINATION", Kind::kMove, false);
+      "Usage: coffer secrets move [options] SOURCE DESTINATION\n\n"
+      "  Leases issued by the engine are revoked; its data and configuration are kept.",
+      Kind::kMove, false);
   registry.Add({"auth", "Interact with auth methods",
                 "Usage: coffer auth <subcommand> [options] [args]", nullptr});
   Add(registry, "auth enable", "Enables a new auth method",
@@ -221,6 +246,11 @@ void RegisterMountCommands(Registry& registry) {
       "Usage: coffer auth disable [options] PATH", Kind::kDisable, true);
   Add(registry, "auth list", "Lists enabled auth methods", "Usage: coffer auth list [options]",
       Kind::kList, true);
+  Add(registry, "auth move", "Move an auth method to a new path",
+      "Usage: coffer auth move [options] SOURCE DESTINATION\n\n"
+      "      $ coffer auth move auth/userpass auth/people\n\n"
+      "  Tokens issued by its logins are revoked; its configuration is kept.",
+      Kind::kMove, true);
 }
 
 }  // namespace coffer::cli

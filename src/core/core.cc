@@ -593,6 +593,7 @@ Status Core::Admit(logical::Request& request) {
   if (request.path == "sys/mfa/validate") return Status::Ok();  // the second half of a login
   TRY(ResolveWriteOperation(request));
   if (request.path.starts_with("sys/internal/ui/mounts")) {
+    if (SystemBackend::IsAnonymousMountListing(request)) return Status::Ok();
     // Any valid token; the answer is filtered by the caller's ACL.
     return authorizer_->Authenticate(request);
   }
@@ -673,7 +674,12 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
 
 Result<logical::Response> Core::Execute(logical::Request& request) {
   SystemBackend sys(*this);
-  if (SystemBackend::IsUnauthenticated(request.path)) return sys.Handle(request);
+  // Answers without a token are never wrapped: a caller without one may
+  // not create the wrapping token.
+  if (SystemBackend::IsUnauthenticated(request.path) ||
+      SystemBackend::IsAnonymousMountListing(request)) {
+    return sys.Handle(request);
+  }
   Result<logical::Response> result;
   if (request.path == "sys/mfa/validate") {
     result = logins_->ValidateMfa(request);
@@ -827,6 +833,20 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
   return wrapper_->Wrap(response, ttl, request.path);
 }
 
+std::pair<std::chrono::seconds, std::chrono::seconds> Core::MountLeaseTtls(
+    const router::MountEntry& mount) const {
+  auto tuned = [&](const char* name, std::chrono::seconds system) {
+    auto it = mount.config.find(name);
+    if (it == mount.config.end() || !it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+      return system;
+    }
+    return std::chrono::seconds(it->get<std::int64_t>());
+  };
+  const expiration::Options& system = expiration_->options();
+  return {tuned("default_lease_ttl", system.default_lease_ttl),
+          tuned("max_lease_ttl", system.max_lease_ttl)};
+}
+
 Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
   if (request.path == "cubbyhole" || request.path.starts_with("cubbyhole/")) {
     request.mount_point = "cubbyhole/";
@@ -842,6 +862,10 @@ Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
   request.relative_path = match->relative_path;
   ASSIGN_OR_RETURN(logical::Response response, match->mount->engine->HandleRequest(request));
   if (response.mount_type.empty()) response.mount_type = match->mount->entry.type;
+  if (response.mount_default_lease_duration) {
+    response.lease_duration = MountLeaseTtls(match->mount->entry).first.count();
+    response.mount_default_lease_duration = false;
+  }
   TRY(RegisterSecretLease(*this, request, *match->mount, response));
   return response;
 }

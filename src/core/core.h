@@ -138,6 +138,10 @@ class Core final : public http::Handler {
   std::string cluster_id() const;
   bool prometheus_metrics() const { return prometheus_metrics_; }
   std::chrono::steady_clock::time_point created_at() const { return created_at_; }
+  // A mount's default and max lease TTLs as its engines see them (Vault's
+  // system view): the tuned values, the system's where a mount has none.
+  std::pair<std::chrono::seconds, std::chrono::seconds> MountLeaseTtls(
+      const router::MountEntry& mount) const;
 
  private:
   explicit Core(CoreOptions options);

@@ -175,6 +175,16 @@ Result<Json> ConfigFromRequest(const Json& in) {
   if (auto it = in.find("force_no_cache"); it != in.end() && it->is_boolean()) {
     out["force_no_cache"] = *it;
   }
+  // Who sees the mount in the UI listing: "unauth" shows it to callers
+  // without a token too; "hidden" (or "") only to tokens that reach it.
+  if (auto it = in.find("listing_visibility"); it != in.end() && !it->is_null()) {
+    const std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+    if (v != "unauth" && v != "hidden" && !v.empty()) {
+      return Err(InvalidArgument("invalid listing_visibility " + v +
+                                 ": it must be \"unauth\", \"hidden\" or empty"));
+    }
+    out["listing_visibility"] = v;
+  }
   // Keys whose values audit devices log in the clear (a list, or a
   // comma-separated string as the CLI sends it).
   for (const char* name : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys"}) {
@@ -288,6 +298,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       if (e == nullptr)
         return Err(InvalidArgument("cannot fetch sysview for path \"" + path + "\""));
       Json data = MountConfigJson(*e);
+      EffectiveLeaseTtls(*e, data);
       data["description"] = e->description;
       if (!e->options.empty()) data["options"] = e->options;
       return LegacyResponse(request, std::move(data));
@@ -382,20 +393,74 @@ Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config
   return s;
 }
 
+void SystemBackend::EffectiveLeaseTtls(const router::MountEntry& mount, logical::Json& out) {
+  auto [def, max] = core_.MountLeaseTtls(mount);
+  out["default_lease_ttl"] = def.count();
+  out["max_lease_ttl"] = max.count();
+}
+
 Result<logical::Response> SystemBackend::Remount(const logical::Request& request) {
+  std::string_view rest = request.path;
+  rest.remove_prefix(std::string_view("sys/remount").size());
+  if (rest.starts_with("/status/")) {
+    // GET sys/remount/status/:migration_id, which Vault's clients poll
+    // after starting a move (`vault secrets move`, the Go API's Remount).
+    if (request.operation != logical::Operation::kRead) {
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+    std::string id(rest.substr(std::string_view("/status/").size()));
+    if (id.empty()) return Err(InvalidArgument("migrationID must be specified"));
+    auto migration = core_.router().FindMigration(id);
+    if (!migration) return logical::NotFoundResponse();
+    logical::Response r;
+    r.data = logical::Json{{"migration_id", id},
+                           {"migration_info",
+                            {{"source_mount", migration->source},
+                             {"target_mount", migration->target},
+                             {"status", "success"}}}};
+    return r;
+  }
+  // Only the exact path moves: the sudo check is made on "sys/remount".
+  if (!rest.empty()) return Err(NotFound("unsupported path"));
   if (request.operation != logical::Operation::kUpdate &&
       request.operation != logical::Operation::kCreate) {
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
   const logical::Json* from = request.Field("from");
   const logical::Json* to = request.Field("to");
-  if (from == nullptr || !from->is_string() || to == nullptr || !to->is_string()) {
-    return Err(InvalidArgument("'from' and 'to' must be set to mount paths"));
+  if (from == nullptr || !from->is_string() || from->get_ref<const std::string&>().empty() ||
+      to == nullptr || !to->is_string() || to->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("both 'from' and 'to' path must be specified as a string"));
   }
-  TRY(core_.router().Remount(from->get<std::string>(), to->get<std::string>()));
-  // Vault answers with a migration id; the move here is synchronous.
+  const std::string& src_given = from->get_ref<const std::string&>();
+  const std::string& dst_given = to->get_ref<const std::string&>();
+  // As in Vault, the leases issued under the source (for an auth method:
+  // the tokens of its logins) are revoked first; a revocation that fails
+  // stops the move.
+  ASSIGN_OR_RETURN(std::string src, core_.router().CheckRemount(src_given, dst_given));
+  TRY(core_.expiration().RevokePrefix(src, /*force=*/false));
+  ASSIGN_OR_RETURN(std::string id, core_.router().Remount(src_given, dst_given));
+  auto migration = core_.router().FindMigration(id);
+  // Leases issued through the old path while the first pass ran (Vault
+  // stops routing to the source meanwhile) go now; they are found by the
+  // mount's id, so their revocation still reaches the moved engine.
+  if (Status s = core_.expiration().RevokePrefix(src, /*force=*/false); !s.ok()) {
+    spdlog::warn("remount of {}: a lease issued during the move could not be revoked: {}", src,
+                 s.ToString());
+  }
+  // Rate limit quotas on the source's paths follow it, as in Vault.
+  RateLimiter& quotas = core_.quotas();
+  for (const std::string& name : quotas.List()) {
+    auto quota = quotas.Get(name);
+    if (!quota || !quota->path.starts_with(src)) continue;
+    quota->path = migration->target + quota->path.substr(src.size());
+    if (Status s = quotas.Put(*quota); !s.ok()) {
+      spdlog::error("remount of {}: rate limit quota {} still names the old path: {}", src, name,
+                    s.ToString());
+    }
+  }
   logical::Response r;
-  r.data = logical::Json{{"migration_id", ""}};
+  r.data = logical::Json{{"migration_id", id}};
   return r;
 }
 
@@ -406,6 +471,26 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   std::string_view rest = request.path;
   rest.remove_prefix(std::string_view("sys/internal/ui/mounts").size());
   if (!rest.empty()) rest.remove_prefix(1);
+  if (rest.empty() && request.auth == nullptr) {
+    // No token: only what is tuned to be listed to anyone, and only its
+    // type, description and options (Vault's unauthenticated listing).
+    logical::Json secret = logical::Json::object();
+    logical::Json auth = logical::Json::object();
+    for (const auto& m : core_.router().snapshot()->mounts) {
+      if (m->entry.config.value("listing_visibility", "") != "unauth") continue;
+      logical::Json brief{{"type", m->entry.type},
+                          {"description", m->entry.description},
+                          {"options", m->entry.options.empty() ? Json(nullptr) : m->entry.options}};
+      if (IsAuthMount(m->entry)) {
+        auth[m->entry.path.substr(5)] = std::move(brief);
+      } else {
+        secret[m->entry.path] = std::move(brief);
+      }
+    }
+    logical::Response r;
+    r.data = logical::Json{{"secret", std::move(secret)}, {"auth", std::move(auth)}};
+    return r;
+  }
   if (rest.empty()) {
     logical::Json secret = logical::Json::object();
     logical::Json auth{{"token/", TokenAuthJson()}};
@@ -475,7 +560,10 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
   if (path.back() != '/') path.push_back('/');
   if (path == "token/") {
     if (request.operation == logical::Operation::kRead) {
-      return LegacyResponse(request, tune ? TokenAuthJson()["config"] : TokenAuthJson());
+      if (!tune) return LegacyResponse(request, TokenAuthJson());
+      Json data = TokenAuthJson()["config"];
+      EffectiveLeaseTtls(router::MountEntry{}, data);
+      return LegacyResponse(request, std::move(data));
     }
     return Err(InvalidArgument("the token auth method cannot be changed"));
   }
@@ -487,6 +575,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       auto m = find();
       if (!m) return Err(InvalidArgument("cannot fetch sysview for path \"" + full + "\""));
       Json data = AuthMountJson(m->entry)["config"];
+      EffectiveLeaseTtls(m->entry, data);
       data["description"] = m->entry.description;
       if (!m->entry.options.empty()) data["options"] = m->entry.options;
       return LegacyResponse(request, std::move(data));

@@ -43,7 +43,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/key-status") return KeyStatus(request);
   if (p == "sys/rotate/config") return RotateConfig(request);
   if (p == "sys/mounts" || p.starts_with("sys/mounts/")) return Mounts(request);
-  if (p == "sys/remount") return Remount(request);
+  if (p == "sys/remount" || p.starts_with("sys/remount/")) return Remount(request);
   if (p == "sys/internal/ui/mounts" || p.starts_with("sys/internal/ui/mounts/")) {
     return UiMounts(request);
   }

@@ -11,6 +11,10 @@
 #include "common/status.h"
 #include "logical/request.h"
 
+namespace coffer::router {
+struct MountEntry;
+}  // namespace coffer::router
+
 namespace coffer::core {
 
 class Core;
@@ -32,6 +36,12 @@ class SystemBackend {
 
   // Paths that need no token (Vault's unauthenticated sys paths).
   static bool IsUnauthenticated(std::string_view path);
+  // The mount listing for UIs asked without a token: Vault answers it with
+  // the mounts tuned to listing_visibility "unauth" only. (With a token,
+  // the token must be valid and the listing follows its ACL.)
+  static bool IsAnonymousMountListing(const logical::Request& request) {
+    return request.client_token.empty() && request.path == "sys/internal/ui/mounts";
+  }
 
   // Checks the client token and the ACL for the request. kPermissionDenied
   // for a missing, unknown or insufficient token.
@@ -74,6 +84,9 @@ class SystemBackend {
                         const std::optional<std::string>& description,
                         const logical::Json& options);
   Result<logical::Response> UiMounts(const logical::Request& request);
+  // A tune read's TTLs, as Vault reports them: the mount's, or the
+  // system's where the mount has none (sys/mounts lists the stored 0).
+  void EffectiveLeaseTtls(const router::MountEntry& mount, logical::Json& out);
   Result<logical::Response> AuthMounts(const logical::Request& request);
   Result<logical::Response> Policies(const logical::Request& request);
   Result<logical::Response> Capabilities(const logical::Request& request);

@@ -112,6 +112,8 @@ class ExpirationManager {
   // Blocks until the loader has read every bucket; its status.
   Status WaitForLoad();
   bool Loaded() const { return loaded_.load(); }
+  // The system-wide lease TTLs it was built with.
+  const Options& options() const { return options_; }
   // At seal: stops both threads and forgets the index. Idempotent.
   void Stop();
 

@@ -135,6 +135,10 @@ struct Response {
   std::string lease_id;
   bool renewable = false;
   std::int64_t lease_duration = 0;
+  // lease_duration is to be the mount's default lease TTL (a KV version 1
+  // read of a secret without its own "ttl"): the core fills it in, as the
+  // tuned value can change under a running engine.
+  bool mount_default_lease_duration = false;
   std::string mount_type;  // the type of the mount that answered ("kv", ...)
 
   // When set, this body is sent as is (health, seal-status and other sys

@@ -219,10 +219,80 @@ Status Router::RemoveMount(const std::string& p) {
   return DeleteTree(barrier_, "logical/" + removed->entry.uuid + "/");
 }
 
-Status Router::Remount(std::string_view from, std::string_view to) {
-  ASSIGN_OR_RETURN(std::string src, NormalizeMountPath(from));
-  ASSIGN_OR_RETURN(std::string dst, NormalizeMountPath(to));
+namespace {
+
+// "a/b", "/a/b/" → "a/b/". Vault's remount cleans the paths it is given the
+// same way and refuses a destination that cleaning would change.
+Result<std::string> RemountPath(std::string_view given, std::string_view role) {
+  std::string p(given);
+  if (p.empty() || p.front() == ' ' || p.back() == ' ') {
+    return Err(InvalidArgument("'" + std::string(role) +
+                               "' must be a mount path without surrounding whitespace"));
+  }
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  if (p.empty()) return Err(InvalidArgument("'" + std::string(role) + "' must name a mount"));
+  if (p.back() != '/') p.push_back('/');
+  std::string_view rest(p);
+  rest.remove_suffix(1);
+  while (true) {
+    std::size_t slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    if (seg.empty() || seg == "." || seg == "..") {
+      return Err(InvalidArgument("invalid " + std::string(role) + " mount path \"" + p +
+                                 "\": empty, \".\" or \"..\" segment"));
+    }
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  for (unsigned char c : p) {
+    if (c < 0x20 || c == 0x7f) {
+      return Err(InvalidArgument("invalid " + std::string(role) +
+                                 " mount path: it contains a non-printable character"));
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<std::string> Router::CheckRemount(std::string_view from, std::string_view to) const {
+  ASSIGN_OR_RETURN(std::string src, RemountPath(from, "from"));
+  ASSIGN_OR_RETURN(std::string dst, RemountPath(to, "to"));
+  // An auth method moves only within auth/, and never the token method;
+  // a secrets engine moves nowhere reserved. Vault's messages.
+  if (IsPrefix("auth/", src)) {
+    if (!IsPrefix("auth/", dst)) {
+      return Err(InvalidArgument("cannot remount auth mount to non-auth mount \"" + dst + "\""));
+    }
+    if (src == "auth/token/") return Err(InvalidArgument("cannot remount \"" + src + "\""));
+    if (dst == "auth/token/") {
+      return Err(InvalidArgument("cannot remount to destination \"" + dst + "\""));
+    }
+  } else {
+    for (std::string_view reserved : {"audit/", "auth/", "sys/", "cubbyhole/", "identity/"}) {
+      if (IsPrefix(reserved, src)) return Err(InvalidArgument("cannot remount \"" + src + "\""));
+      if (IsPrefix(reserved, dst)) {
+        return Err(InvalidArgument("cannot remount to destination \"" + dst + "\""));
+      }
+    }
+  }
+  auto current = snapshot();
+  bool found = false;
+  for (const auto& m : current->mounts) found = found || m->entry.path == src;
+  if (!found) return Err(InvalidArgument("no matching mount at \"" + src + "\""));
+  // The source itself counts: a mount cannot move onto or under itself.
+  for (const auto& m : current->mounts) {
+    if (IsPrefix(m->entry.path, dst) || IsPrefix(dst, m->entry.path)) {
+      return Err(InvalidArgument("path already in use at \"" + m->entry.path + "\""));
+    }
+  }
+  return src;
+}
+
+Result<std::string> Router::Remount(std::string_view from, std::string_view to) {
   std::scoped_lock lock(write_mu_);
+  ASSIGN_OR_RETURN(std::string src, CheckRemount(from, to));
+  ASSIGN_OR_RETURN(std::string dst, RemountPath(to, "to"));
   auto current = snapshot();
   auto next = std::make_shared<Snapshot>();
   std::shared_ptr<const Mounted> moving;
@@ -233,18 +303,24 @@ Status Router::Remount(std::string_view from, std::string_view to) {
     }
     next->mounts.push_back(m);
   }
-  if (!moving) return InvalidArgument("no secrets engine mounted at " + src);
-  for (const auto& m : next->mounts) {
-    if (IsPrefix(m->entry.path, dst) || IsPrefix(dst, m->entry.path)) {
-      return InvalidArgument("path is already in use at " + m->entry.path);
-    }
-  }
   MountEntry entry = moving->entry;
   entry.path = dst;
   ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
   next->mounts.push_back(std::move(mount));
   TRY(Commit(std::move(next)));
-  return Status::Ok();
+  ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+  std::scoped_lock migrations(migrations_mu_);
+  if (migrations_.size() == kMaxMigrations) migrations_.pop_front();
+  migrations_.emplace_back(id, Migration{std::move(src), std::move(dst)});
+  return id;
+}
+
+std::optional<Router::Migration> Router::FindMigration(std::string_view id) const {
+  std::scoped_lock lock(migrations_mu_);
+  for (const auto& [known, migration] : migrations_) {
+    if (known == id) return migration;
+  }
+  return std::nullopt;
 }
 
 Status Router::Tune(std::string_view path, const logical::Json& config,

@@ -12,6 +12,7 @@
 // errors as they come.
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,7 +77,15 @@ class Router {
   // "userpass", "/userpass/", "auth/userpass" → "auth/userpass/".
   static Result<std::string> NormalizeAuthPath(std::string_view path);
   // Moves a mount to a new path; its data (keyed by uuid) stays in place.
-  Status Remount(std::string_view from, std::string_view to);
+  // Paths are given as to sys/remount ("kv", "/kv/", "auth/userpass"): an
+  // auth method moves only within auth/ (never auth/token/), a secrets
+  // engine never into or out of a reserved path; the destination may not
+  // overlap any mount, the source included. kInvalidArgument otherwise.
+  // Returns the id under which the move is recorded (FindMigration).
+  Result<std::string> Remount(std::string_view from, std::string_view to);
+  // Remount's checks without the move, for a caller that must act between
+  // them (revoke the source's leases): the normalised source path.
+  Result<std::string> CheckRemount(std::string_view from, std::string_view to) const;
   // Tunes a mount and persists: the keys of `config` replace the mount
   // config's, a description replaces the mount's, and the keys of `options`
   // (an object) replace the mount's options.
@@ -98,6 +107,17 @@ class Router {
                 const std::optional<std::string>& description, const logical::Json& options,
                 const logical::Backend& expected, std::span<const storage::Op> view_ops,
                 bool* committed);
+
+  // A move Remount made, as sys/remount/status/:id reports it. Vault runs a
+  // move in the background and records its progress; here the move is done
+  // when Remount returns, so every recorded move has succeeded. The last
+  // kMaxMigrations are kept, in memory, as Vault keeps them until restart.
+  struct Migration {
+    std::string source;  // "kv/"
+    std::string target;  // "kv2/"
+  };
+  static constexpr std::size_t kMaxMigrations = 1024;
+  std::optional<Migration> FindMigration(std::string_view id) const;
 
   // Longest-prefix match of a canonical request path ("secret/data/x"); a
   // path equal to a mount without its trailing slash ("secret") matches too.
@@ -129,6 +149,10 @@ class Router {
   static storage::Op TableOp(const std::vector<MountEntry>& entries);
   // Sorts, persists and publishes a new snapshot (write_mu_ held).
   Status Commit(std::shared_ptr<Snapshot> next);
+
+  mutable std::mutex migrations_mu_;
+  std::deque<std::pair<std::string, Migration>>
+      migrations_;  // guarded by migrations_mu_, oldest first
 
   storage::Backend& barrier_;
   Clock& clock_;

@@ -156,7 +156,10 @@ TEST(MountsTest, SecretsEnableListTuneMoveDisable) {
   FakeServer server(Routes(
       {{"POST /v1/sys/mounts/kv2", {204, ""}},
        {"POST /v1/sys/mounts/kv2/tune", {204, ""}},
-       {"POST /v1/sys/remount", {200, R"({"migration_id":"m-1"})"}},
+       {"POST /v1/sys/remount", {200, R"({"data":{"migration_id":"m-1"}})"}},
+       {"GET /v1/sys/remount/status/m-1",
+        {200, R"({"data":{"migration_id":"m-1","migration_info":{"source_mount":"kv2/",)"
+              R"("target_mount":"kv3/","status":"success"}}})"}},
        {"DELETE /v1/sys/mounts/kv2", {204, ""}},
        {"GET /v1/sys/mounts",
         {200,
@@ -183,9 +186,13 @@ TEST(MountsTest, SecretsEnableListTuneMoveDisable) {
   RunCli({"secrets", "tune", "-max-lease-ttl=2h", "kv2"}, Vars(server));
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"max_lease_ttl", "2h"}}));
   Outcome m = RunCli({"secrets", "move", "kv2", "kv3"}, Vars(server));
-  EXPECT_EQ(json::parse(server.requests().back().body),
+  EXPECT_EQ(m.code, 0) << m.err;
+  ASSERT_GE(server.requests().size(), 2u);
+  EXPECT_EQ(json::parse(server.requests()[server.requests().size() - 2].body),
             json::parse(R"({"from":"kv2/","to":"kv3/"})"));
-  EXPECT_THAT(m.out, HasSubstr("migration ID m-1"));
+  EXPECT_EQ(m.out,
+            "Started moving secrets engine kv2/ to kv3/, with migration ID m-1\n"
+            "Success! Finished moving secrets engine kv2/ to kv3/, with migration ID m-1\n");
   Outcome d = RunCli({"secrets", "disable", "kv2"}, Vars(server));
   EXPECT_EQ(d.out, "Success! Disabled the secrets engine (if it existed) at: kv2/\n");
   EXPECT_EQ(RunCli({"secrets", "enable"}, Vars(server)).code, 1);
@@ -206,6 +213,23 @@ TEST(MountsTest, AuthEnableListDisable) {
   EXPECT_EQ(d.out, "Success! Disabled the auth method (if it existed) at: users/\n");
   FakeServer denied(Routes({}));
   EXPECT_EQ(RunCli({"auth", "disable", "x"}, Vars(denied)).code, 2);
+}
+
+// `auth move` posts both paths to sys/remount and polls the move's status;
+// a move reported as failed is a failure of the command.
+TEST(MountsTest, AuthMoveReportsAFailedMigration) {
+  FakeServer server(Routes(
+      {{"POST /v1/sys/remount", {200, R"({"data":{"migration_id":"m-2"}})"}},
+       {"GET /v1/sys/remount/status/m-2",
+        {200, R"({"data":{"migration_id":"m-2","migration_info":{"status":"failure"}}})"}}}));
+  Outcome m = RunCli({"auth", "move", "auth/users", "auth/people"}, Vars(server));
+  EXPECT_EQ(m.code, 2);
+  EXPECT_EQ(json::parse(server.requests().front().body),
+            json::parse(R"({"from":"auth/users/","to":"auth/people/"})"));
+  EXPECT_EQ(m.out,
+            "Started moving auth method auth/users/ to auth/people/, with migration ID m-2\n");
+  EXPECT_THAT(m.err, HasSubstr("Failure! Error encountered moving auth method auth/users/ to "
+                               "auth/people/, with migration ID m-2"));
 }
 
 TEST(PolicyTest, WriteReadListDelete) {

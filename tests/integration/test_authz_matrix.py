@@ -48,6 +48,7 @@ ROUTES = [
     ("GET", "sys/mounts/secret/tune", None),
     ("POST", "sys/mounts/secret/tune", {"default_lease_ttl": "1h", "max_lease_ttl": "2h"}),
     ("POST", "sys/remount", {"from": "kv1", "to": "moved"}),
+    ("GET", "sys/remount/status/00000000-0000-4000-8000-000000000000", None),
     ("GET", "sys/internal/ui/mounts", None),
     ("GET", "sys/internal/ui/mounts/secret", None),
     ("GET", "sys/internal/ui/resultant-acl", None),
@@ -467,16 +468,38 @@ class AuthzMatrixTest(unittest.TestCase):
                 refused += 1
         return refused
 
+    # Without a token the mount listing for UIs answers too, as in Vault,
+    # with only the mounts tuned to listing_visibility "unauth" (checked in
+    # test_anonymous_mount_listing).
     def test_no_token(self):
-        self.assertEqual(self.run_column(None), len(ROUTES))
+        n = self.run_column(None, skip=FILTERED_LISTINGS)
+        self.assertEqual(n, len(ROUTES) - len(FILTERED_LISTINGS))
 
     def test_no_token_asking_for_wrapping(self):
         # A refused request must not mint a wrapping token either.
-        n = self.run_column(None, headers={"X-Vault-Wrap-TTL": "5m"})
-        self.assertEqual(n, len(ROUTES))
+        n = self.run_column(None, skip=FILTERED_LISTINGS, headers={"X-Vault-Wrap-TTL": "5m"})
+        self.assertEqual(n, len(ROUTES) - len(FILTERED_LISTINGS))
 
     def test_empty_token_header(self):
-        self.assertEqual(self.run_column(""), len(ROUTES))
+        n = self.run_column("", skip=FILTERED_LISTINGS)
+        self.assertEqual(n, len(ROUTES) - len(FILTERED_LISTINGS))
+
+    def test_anonymous_mount_listing(self):
+        # No mount of the fixture is tuned to be listed without a token: the
+        # listing is empty, it is not wrapped (that would mint a token), and
+        # nothing changes. An unknown token is still refused.
+        for headers in (None, {"X-Vault-Wrap-TTL": "5m"}):
+            status, answer = self.fx.http.request("GET", "sys/internal/ui/mounts", None, None,
+                                                  headers)
+            self.assertEqual(status, 200, answer)
+            self.assertEqual(answer["data"], {"secret": {}, "auth": {}})
+            self.assertIsNone(answer.get("wrap_info"))
+        self.assertEqual(diff(self.baseline, self.fx.snapshot()), {})
+        status, _ = self.fx.http.request("GET", "sys/internal/ui/mounts", None,
+                                         "hvs.doesnotexist" + "D" * 24)
+        self.assertEqual(status, 403)
+        status, _ = self.fx.http.request("GET", "sys/internal/ui/mounts/secret", None, None)
+        self.assertEqual(status, 403)
 
     def test_unknown_token(self):
         self.assertEqual(self.run_column("hvs.doesnotexist" + "A" * 24), len(ROUTES))

@@ -240,6 +240,38 @@ class HvacKvV1Test(HvacTestBase):
         with self.assertRaises(exceptions.InvalidPath):
             kv1.list_secrets("nothing-here", mount_point="kv1")
 
+    def test_tune_move_and_the_ttl_a_read_reports(self):
+        mount = self.unique("kvmove")
+        self.client.sys.enable_secrets_engine(backend_type="kv", path=mount,
+                                              options={"version": "1"})
+        kv1 = self.client.secrets.kv.v1
+        kv1.create_or_update_secret("app", {"user": "u"}, mount_point=mount)
+        # The tune read reports the TTLs in effect: the system's until tuned.
+        conf = self.client.sys.read_mount_configuration(path=mount)
+        self.assertEqual(conf["data"]["default_lease_ttl"], 2764800)
+        self.client.sys.tune_mount_configuration(path=mount, default_lease_ttl="1h",
+                                                 max_lease_ttl="2h")
+        conf = self.client.sys.read_mount_configuration(path=mount)
+        self.assertEqual((conf["data"]["default_lease_ttl"], conf["data"]["max_lease_ttl"]),
+                         (3600, 7200))
+        self.assertEqual(kv1.read_secret("app", mount_point=mount)["lease_duration"], 3600)
+
+        moved = mount + "-moved"
+        r = self.client.sys.move_backend(from_path=mount, to_path=moved)
+        migration_id = r["data"]["migration_id"]
+        status = self.client.adapter.get(f"/v1/sys/remount/status/{migration_id}")
+        self.assertEqual(status["data"]["migration_info"],
+                         {"source_mount": mount + "/", "target_mount": moved + "/",
+                          "status": "success"})
+        self.assertEqual(kv1.read_secret("app", mount_point=moved)["data"], {"user": "u"})
+        self.assertEqual(kv1.read_secret("app", mount_point=moved)["lease_duration"], 3600)
+        with self.assertRaises(exceptions.InvalidPath):
+            kv1.read_secret("app", mount_point=mount)
+        # Onto another mount: refused, nothing moves.
+        with self.assertRaises(exceptions.InvalidRequest):
+            self.client.sys.move_backend(from_path=moved, to_path="secret")
+        self.assertIn(moved + "/", self.client.sys.list_mounted_secrets_engines()["data"])
+
     def test_upgrade_to_v2_in_place(self):
         # Vault's `kv enable-versioning`: a tune of options.version to "2".
         mount = self.unique("kvup")

@@ -104,8 +104,14 @@ TEST_F(RouterTest, RemountKeepsData) {
   req.data = {{"v", 7}};
   ASSERT_TRUE(router_.Route("old/item")->mount->engine->HandleRequest(req).has_value());
   ASSERT_TRUE(Mount("other/").ok());
-  EXPECT_EQ(router_.Remount("old", "other/x").code(), Code::kInvalidArgument);
-  ASSERT_TRUE(router_.Remount("old", "new").ok());
+  EXPECT_EQ(router_.Remount("old", "other/x").error().code(), Code::kInvalidArgument);
+  auto id = router_.Remount("old", "new");
+  ASSERT_TRUE(id.has_value());
+  auto migration = router_.FindMigration(*id);
+  ASSERT_TRUE(migration.has_value());
+  EXPECT_EQ(migration->source, "old/");
+  EXPECT_EQ(migration->target, "new/");
+  EXPECT_FALSE(router_.FindMigration("unknown").has_value());
   EXPECT_FALSE(router_.Route("old/item").has_value());
   auto m = router_.Route("new/item");
   ASSERT_TRUE(m.has_value());
@@ -113,7 +119,7 @@ TEST_F(RouterTest, RemountKeepsData) {
   auto got = m->mount->engine->HandleRequest(req);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->data["v"], 7);
-  EXPECT_EQ(router_.Remount("missing", "y").code(), Code::kInvalidArgument);
+  EXPECT_EQ(router_.Remount("missing", "y").error().code(), Code::kInvalidArgument);
 }
 
 // Retune commits the tuned entry and the view's ops together, then serves a

@@ -10,9 +10,9 @@ using logical::Operation;
 using logical::Request;
 using logical::Response;
 
-// Vault reports the mount's default lease TTL (768h) for KV v1 reads, or the
-// secret's own "ttl"/"lease" field. KV v1 never creates a lease (no lease_id).
-constexpr std::int64_t kDefaultLeaseSeconds = 768 * 3600;
+// Vault reports the secret's own "ttl"/"lease" field as a KV v1 read's
+// lease_duration, or else the mount's default lease TTL (filled in by the
+// core). KV v1 never creates a lease (no lease_id).
 
 Status Upgrading() {
   return Unavailable("the mount is being upgraded to KV version 2; retry shortly");
@@ -92,12 +92,15 @@ Result<Response> KvV1Backend::Read(const std::string& key) {
     return Err(Internal("kv: corrupt secret record"));
   }
   Response r;
-  r.lease_duration = kDefaultLeaseSeconds;
+  r.mount_default_lease_duration = true;
   for (const char* ttl_field : {"ttl", "lease"}) {
     auto it = data.find(ttl_field);
     if (it == data.end()) continue;
     auto secs = ParseDurationSeconds(*it, ttl_field);
-    if (secs && *secs >= 0) r.lease_duration = *secs;
+    if (secs && *secs >= 0) {
+      r.lease_duration = *secs;
+      r.mount_default_lease_duration = false;
+    }
     break;
   }
   r.data = std::move(data);

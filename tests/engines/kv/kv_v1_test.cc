@@ -25,7 +25,8 @@ TEST_F(KvV1Test, WriteReadDelete) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->http_status, 200);
   EXPECT_EQ(r->data, (Json{{"user", "admin"}, {"port", 5432}}));
-  EXPECT_EQ(r->lease_duration, 768 * 3600);
+  // No "ttl" of its own: the core reports the mount's default lease TTL.
+  EXPECT_TRUE(r->mount_default_lease_duration);
   EXPECT_TRUE(r->lease_id.empty());
 
   // Overwrite replaces the whole object.
@@ -46,6 +47,7 @@ TEST_F(KvV1Test, WriteReadDelete) {
 TEST_F(KvV1Test, TtlFieldSetsLeaseDuration) {
   ASSERT_TRUE(Do(Operation::kCreate, "t", Json{{"v", "x"}, {"ttl", "1h"}}).has_value());
   EXPECT_EQ(Do(Operation::kRead, "t")->lease_duration, 3600);
+  EXPECT_FALSE(Do(Operation::kRead, "t")->mount_default_lease_duration);
 }
 
 TEST_F(KvV1Test, ListFolders) {

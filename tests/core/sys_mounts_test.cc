@@ -1,0 +1,230 @@
+// sys/mounts and sys/remount through the whole pipeline. A move keeps the
+// mount's data and configuration, revokes what the mount issued, takes its
+// rate limit quotas along and is recorded for the status path Vault's
+// clients poll; a refused move changes nothing. A mount's lease TTLs as its
+// engines see them: the tuned values, else the system's.
+#include <gtest/gtest.h>
+
+#include "core/core_fixture.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+class SysMountsTest : public CoreFixture {
+ protected:
+  static std::string Error(const logical::Response& r) {
+    const Json& body = r.raw ? *r.raw : r.data;
+    if (!body.contains("errors") || body["errors"].empty()) return "";
+    return body["errors"][0].get<std::string>();
+  }
+  static Json Body(const logical::Response& r) { return r.raw ? (*r.raw)["data"] : r.data; }
+
+  // Every mount path and its accessor, secrets engines and auth methods.
+  Json Table() {
+    Json t = Json::object();
+    for (const char* list : {"sys/mounts", "sys/auth"}) {
+      for (auto& [path, m] : Body(Call(Operation::kRead, list)).items()) {
+        t[std::string(list) + ":" + path] = m["accessor"];
+      }
+    }
+    return t;
+  }
+};
+
+TEST_F(SysMountsTest, AMoveKeepsTheDataAndIsRecordedForTheStatusPath) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/team",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}, {"description", "d"}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "team/data/app", {{"data", {{"v", "1"}}}}).http_status, 200);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/team",
+                 {{"path", "team/data/app"}, {"rate", 100}})
+                .http_status,
+            204);
+  const Json accessor = Body(Call(Operation::kRead, "sys/mounts"))["team/"]["accessor"];
+
+  auto moved = Call(Operation::kUpdate, "sys/remount", {{"from", "team"}, {"to", "teams/a"}});
+  ASSERT_EQ(moved.http_status, 200) << Error(moved);
+  const std::string id = moved.data["migration_id"].get<std::string>();
+  EXPECT_EQ(id.size(), 36u) << id;
+
+  auto status = Call(Operation::kRead, "sys/remount/status/" + id);
+  ASSERT_EQ(status.http_status, 200) << Error(status);
+  EXPECT_EQ(
+      status.data,
+      (Json{{"migration_id", id},
+            {"migration_info",
+             {{"source_mount", "team/"}, {"target_mount", "teams/a/"}, {"status", "success"}}}}));
+  EXPECT_EQ(Call(Operation::kRead, "sys/remount/status/not-an-id").http_status, 404);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/remount/status/" + id).http_status, 405);
+
+  // The same engine, data and configuration at the new path, none at the old.
+  auto read = Call(Operation::kRead, "teams/a/data/app");
+  ASSERT_EQ(read.http_status, 200) << Error(read);
+  EXPECT_EQ(read.data["data"]["v"], "1");
+  EXPECT_NE(Call(Operation::kRead, "team/data/app").http_status, 200);
+  Json mounts = Body(Call(Operation::kRead, "sys/mounts"));
+  EXPECT_FALSE(mounts.contains("team/"));
+  EXPECT_EQ(mounts["teams/a/"]["accessor"], accessor);
+  EXPECT_EQ(mounts["teams/a/"]["description"], "d");
+  // The quota names the new path.
+  EXPECT_EQ(Call(Operation::kRead, "sys/quotas/rate-limit/team").data["path"], "teams/a/data/app");
+}
+
+TEST_F(SysMountsTest, ARefusedMoveSaysWhyAndChangesNothing) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/team", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/other", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  const Json before = Table();
+  struct Case {
+    Json body;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{{"from", "team"}}, "both 'from' and 'to' path must be specified as a string"},
+      {{{"from", "team"}, {"to", 3}}, "both 'from' and 'to' path must be specified as a string"},
+      {{{"from", "team"}, {"to", "team"}}, "path already in use at \"team/\""},
+      {{{"from", "team"}, {"to", "team/sub"}}, "path already in use at \"team/\""},
+      {{{"from", "team"}, {"to", "other/x"}}, "path already in use at \"other/\""},
+      {{{"from", "team"}, {"to", "a/../b"}}, "invalid to mount path \"a/../b/\""},
+      {{{"from", "team"}, {"to", " x"}}, "'to' must be a mount path"},
+      {{{"from", "nothing"}, {"to", "x"}}, "no matching mount at \"nothing/\""},
+      {{{"from", "team"}, {"to", "sys/x"}}, "cannot remount to destination \"sys/x/\""},
+      {{{"from", "team"}, {"to", "auth/x"}}, "cannot remount to destination \"auth/x/\""},
+      {{{"from", "cubbyhole"}, {"to", "x"}}, "cannot remount \"cubbyhole/\""},
+      {{{"from", "sys"}, {"to", "x"}}, "cannot remount \"sys/\""},
+      {{{"from", "auth/userpass"}, {"to", "people"}},
+       "cannot remount auth mount to non-auth mount \"people/\""},
+      {{{"from", "auth/token"}, {"to", "auth/t2"}}, "cannot remount \"auth/token/\""},
+      {{{"from", "auth/userpass"}, {"to", "auth/token"}},
+       "cannot remount to destination \"auth/token/\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body.dump());
+    auto r = Call(Operation::kUpdate, "sys/remount", c.body);
+    EXPECT_EQ(r.http_status, 400);
+    EXPECT_NE(Error(r).find(c.error), std::string::npos) << Error(r);
+  }
+  EXPECT_EQ(Table(), before);
+}
+
+// Moving an auth method revokes the tokens its logins issued (Vault's
+// "leases from the old path are revoked"); logins go on at the new path,
+// under the same accessor.
+TEST_F(SysMountsTest, MovingAnAuthMethodRevokesItsLoginsTokens) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}}).http_status,
+            204);
+  auto login = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(login.http_status, 200);
+  const std::string token = login.auth["client_token"].get<std::string>();
+  ASSERT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            200);
+  const Json accessor = Body(Call(Operation::kRead, "sys/auth"))["userpass/"]["accessor"];
+
+  auto moved =
+      Call(Operation::kUpdate, "sys/remount", {{"from", "auth/userpass"}, {"to", "auth/people"}});
+  ASSERT_EQ(moved.http_status, 200) << Error(moved);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            403);
+  Json methods = Body(Call(Operation::kRead, "sys/auth"));
+  EXPECT_FALSE(methods.contains("userpass/"));
+  EXPECT_EQ(methods["people/"]["accessor"], accessor);
+  auto again = Call(Operation::kUpdate, "auth/people/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(again.http_status, 200);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(),
+                 again.auth["client_token"].get<std::string>())
+                .data["path"],
+            "auth/people/login/alice");
+  EXPECT_NE(
+      Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "").http_status,
+      200);
+}
+
+// Vault's tune read reports the TTLs in effect (the system's where the
+// mount has none), and a KV version 1 read without its own "ttl" reports
+// the mount's default lease TTL, following a tune.
+TEST_F(SysMountsTest, TuneReadsAndKvV1ReadsReportTheTtlsInEffect) {
+  constexpr int kSystem = 768 * 3600;  // CoreOptions' defaults
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "kv1/plain", {{"v", "1"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "kv1/own", {{"v", "1"}, {"ttl", "90s"}}).http_status, 204);
+  Json t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
+  EXPECT_EQ(t["default_lease_ttl"], kSystem);
+  EXPECT_EQ(t["max_lease_ttl"], kSystem);
+  // sys/mounts lists what is stored: 0, "the system's".
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts"))["kv1/"]["config"]["default_lease_ttl"], 0);
+  EXPECT_EQ(Call(Operation::kRead, "kv1/plain").lease_duration, kSystem);
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1/tune",
+                 {{"default_lease_ttl", "1h"}, {"max_lease_ttl", "2h"}})
+                .http_status,
+            204);
+  t = Body(Call(Operation::kRead, "sys/mounts/kv1/tune"));
+  EXPECT_EQ(t["default_lease_ttl"], 3600);
+  EXPECT_EQ(t["max_lease_ttl"], 7200);
+  EXPECT_EQ(Call(Operation::kRead, "kv1/plain").lease_duration, 3600);
+  EXPECT_EQ(Call(Operation::kRead, "kv1/own").lease_duration, 90);
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  t = Body(Call(Operation::kRead, "sys/auth/userpass/tune"));
+  EXPECT_EQ(t["default_lease_ttl"], kSystem);
+  EXPECT_EQ(t["max_lease_ttl"], kSystem);
+  t = Body(Call(Operation::kRead, "sys/auth/token/tune"));
+  EXPECT_EQ(t["default_lease_ttl"], kSystem);
+  EXPECT_EQ(t["token_type"], "default-service");
+}
+
+// Without a token, sys/internal/ui/mounts lists only the mounts tuned to
+// listing_visibility "unauth", and only their type, description and
+// options; one mount's details still need a token that reaches it.
+TEST_F(SysMountsTest, WithoutATokenTheUiListingShowsOnlyUnauthMounts) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/pub",
+                 {{"type", "kv"},
+                  {"description", "public"},
+                  {"options", {{"version", "2"}}},
+                  {"config", {{"listing_visibility", "unauth"}}}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/priv", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass/tune", {{"listing_visibility", "unauth"}})
+                .http_status,
+            204);
+  auto anonymous = Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), "");
+  ASSERT_EQ(anonymous.http_status, 200) << Error(anonymous);
+  EXPECT_EQ(
+      anonymous.data,
+      (Json{{"secret",
+             {{"pub/",
+               {{"type", "kv"}, {"description", "public"}, {"options", {{"version", "2"}}}}}}},
+            {"auth",
+             {{"userpass/", {{"type", "userpass"}, {"description", ""}, {"options", nullptr}}}}}}));
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/pub", Json::object(), "").http_status,
+            403);
+  EXPECT_EQ(
+      Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), "hvs.unknown").http_status,
+      403);
+  // Tokens see what their ACL reaches, as before; the setting is reported.
+  Json all = Call(Operation::kRead, "sys/internal/ui/mounts").data;
+  EXPECT_TRUE(all["secret"].contains("priv/"));
+  EXPECT_EQ(all["secret"]["pub/"]["config"]["listing_visibility"], "unauth");
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/pub/tune"))["listing_visibility"], "unauth");
+
+  // Back to hidden; a value Vault does not know is refused and changes nothing.
+  auto bad = Call(Operation::kUpdate, "sys/mounts/pub/tune", {{"listing_visibility", "public"}});
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_NE(Error(bad).find("invalid listing_visibility public"), std::string::npos) << Error(bad);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/pub/tune"))["listing_visibility"], "unauth");
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/pub/tune", {{"listing_visibility", "hidden"}})
+                .http_status,
+            204);
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), "").data["secret"],
+            Json::object());
+}
+
+}  // namespace
+}  // namespace coffer::core
