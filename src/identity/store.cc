@@ -90,6 +90,11 @@ std::optional<MountRef> IdentityStore::LookupMount(std::string_view accessor) co
   return mount_lookup_(accessor);
 }
 
+Alias IdentityStore::WithCurrentMount(Alias a) const {
+  if (auto mount = LookupMount(a.mount_accessor)) a.mount_path = std::move(mount->path);
+  return a;
+}
+
 std::shared_ptr<const IdentityStore::Snapshot> IdentityStore::Current() const {
   std::scoped_lock lock(snap_mu_);
   return snapshot_;
@@ -267,7 +272,7 @@ std::vector<Alias> IdentityStore::AliasesOf(std::string_view entity_id) const {
   auto s = Current();
   std::vector<Alias> out;
   for (const auto& [id, a] : s->aliases) {
-    if (a.canonical_id == entity_id) out.push_back(a);
+    if (a.canonical_id == entity_id) out.push_back(WithCurrentMount(a));
   }
   std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
   return out;
@@ -279,7 +284,7 @@ std::optional<Alias> IdentityStore::AliasById(std::string_view id) const {
   auto s = Current();
   auto it = s->aliases.find(std::string(id));
   if (it == s->aliases.end()) return std::nullopt;
-  return it->second;
+  return WithCurrentMount(it->second);
 }
 
 std::optional<Alias> IdentityStore::FindAlias(std::string_view accessor,
@@ -287,7 +292,7 @@ std::optional<Alias> IdentityStore::FindAlias(std::string_view accessor,
   auto s = Current();
   auto it = s->alias_by_key.find(AliasKey(accessor, name));
   if (it == s->alias_by_key.end()) return std::nullopt;
-  return s->aliases.at(it->second);
+  return WithCurrentMount(s->aliases.at(it->second));
 }
 
 Status IdentityStore::PrepareAlias(Alias& a, const std::unordered_map<std::string, Alias>& known,
@@ -341,7 +346,7 @@ Status IdentityStore::DeleteAlias(std::string_view id) {
 std::vector<Alias> IdentityStore::Aliases() const {
   auto s = Current();
   std::vector<Alias> out;
-  for (const auto& [id, a] : s->aliases) out.push_back(a);
+  for (const auto& [id, a] : s->aliases) out.push_back(WithCurrentMount(a));
   std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
   return out;
 }
@@ -463,14 +468,14 @@ std::optional<Alias> IdentityStore::GroupAliasById(std::string_view id) const {
   auto s = Current();
   auto it = s->group_aliases.find(std::string(id));
   if (it == s->group_aliases.end()) return std::nullopt;
-  return it->second;
+  return WithCurrentMount(it->second);
 }
 
 std::optional<Alias> IdentityStore::GroupAliasOf(std::string_view group_id) const {
   auto s = Current();
   auto it = s->group_alias_of.find(std::string(group_id));
   if (it == s->group_alias_of.end()) return std::nullopt;
-  return s->group_aliases.at(it->second);
+  return WithCurrentMount(s->group_aliases.at(it->second));
 }
 
 std::optional<Alias> IdentityStore::FindGroupAlias(std::string_view accessor,
@@ -478,7 +483,7 @@ std::optional<Alias> IdentityStore::FindGroupAlias(std::string_view accessor,
   auto s = Current();
   auto it = s->group_alias_by_key.find(AliasKey(accessor, name));
   if (it == s->group_alias_by_key.end()) return std::nullopt;
-  return s->group_aliases.at(it->second);
+  return WithCurrentMount(s->group_aliases.at(it->second));
 }
 
 Result<Alias> IdentityStore::PutGroupAlias(Alias a) {
@@ -516,7 +521,7 @@ Status IdentityStore::DeleteGroupAlias(std::string_view id) {
 std::vector<Alias> IdentityStore::GroupAliases() const {
   auto s = Current();
   std::vector<Alias> out;
-  for (const auto& [id, a] : s->group_aliases) out.push_back(a);
+  for (const auto& [id, a] : s->group_aliases) out.push_back(WithCurrentMount(a));
   std::sort(out.begin(), out.end(), [](const Alias& a, const Alias& b) { return a.id < b.id; });
   return out;
 }

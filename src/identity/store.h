@@ -54,6 +54,10 @@ class IdentityStore {
   // refused. Call before serving.
   void SetMountLookup(MountLookup lookup) { mount_lookup_ = std::move(lookup); }
   std::optional<MountRef> LookupMount(std::string_view accessor) const;
+  // An alias as reads report it: the stored mount_path is where the mount
+  // was when the alias was made; a moved mount (sys/remount) keeps its
+  // accessor, so the path is looked up again, as Vault does on read.
+  Alias WithCurrentMount(Alias a) const;
 
   // Reads everything from storage (after unseal) / forgets it (on seal).
   Status Load();

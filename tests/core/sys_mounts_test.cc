@@ -142,6 +142,13 @@ TEST_F(SysMountsTest, MovingAnAuthMethodRevokesItsLoginsTokens) {
   EXPECT_NE(
       Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "").http_status,
       200);
+  // The login's entity alias (same accessor) reports where the mount is now.
+  Json aliases = Call(Operation::kList, "identity/entity-alias/id").data["key_info"];
+  ASSERT_EQ(aliases.size(), 1u) << aliases.dump();
+  EXPECT_EQ(aliases.begin()->at("mount_path"), "auth/people/");
+  const std::string alias_id = aliases.begin().key();
+  EXPECT_EQ(Call(Operation::kRead, "identity/entity-alias/id/" + alias_id).data["mount_path"],
+            "auth/people/");
 }
 
 // Vault's tune read reports the TTLs in effect (the system's where the
