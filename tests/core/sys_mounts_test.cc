@@ -26,7 +26,8 @@ class SysMountsTest : public CoreFixture {
   Json Table() {
     Json t = Json::object();
     for (const char* list : {"sys/mounts", "sys/auth"}) {
-      for (auto& [path, m] : Body(Call(Operation::kRead, list)).items()) {
+      const Json listed = Body(Call(Operation::kRead, list));  // outlives the loop
+      for (auto& [path, m] : listed.items()) {
         t[std::string(list) + ":" + path] = m["accessor"];
       }
     }
