@@ -437,10 +437,11 @@ Result<logical::Response> SystemBackend::Remount(const logical::Request& request
   // As in Vault, the leases issued under the source (for an auth method:
   // the tokens of its logins) are revoked first; a revocation that fails
   // stops the move.
-  ASSIGN_OR_RETURN(std::string src, core_.router().CheckRemount(src_given, dst_given));
+  ASSIGN_OR_RETURN(router::Router::Migration move,
+                   core_.router().CheckRemount(src_given, dst_given));
+  const std::string& src = move.source;
   TRY(core_.expiration().RevokePrefix(src, /*force=*/false));
   ASSIGN_OR_RETURN(std::string id, core_.router().Remount(src_given, dst_given));
-  auto migration = core_.router().FindMigration(id);
   // Leases issued through the old path while the first pass ran (Vault
   // stops routing to the source meanwhile) go now; they are found by the
   // mount's id, so their revocation still reaches the moved engine.
@@ -453,7 +454,7 @@ Result<logical::Response> SystemBackend::Remount(const logical::Request& request
   for (const std::string& name : quotas.List()) {
     auto quota = quotas.Get(name);
     if (!quota || !quota->path.starts_with(src)) continue;
-    quota->path = migration->target + quota->path.substr(src.size());
+    quota->path = move.target + quota->path.substr(src.size());
     if (Status s = quotas.Put(*quota); !s.ok()) {
       spdlog::error("remount of {}: rate limit quota {} still names the old path: {}", src, name,
                     s.ToString());

@@ -255,7 +255,7 @@ Result<std::string> RemountPath(std::string_view given, std::string_view role) {
 
 }  // namespace
 
-Result<std::string> Router::CheckRemount(std::string_view from, std::string_view to) const {
+Result<Router::Migration> Router::CheckRemount(std::string_view from, std::string_view to) const {
   ASSIGN_OR_RETURN(std::string src, RemountPath(from, "from"));
   ASSIGN_OR_RETURN(std::string dst, RemountPath(to, "to"));
   // An auth method moves only within auth/, and never the token method;
@@ -286,32 +286,31 @@ Result<std::string> Router::CheckRemount(std::string_view from, std::string_view
       return Err(InvalidArgument("path already in use at \"" + m->entry.path + "\""));
     }
   }
-  return src;
+  return Migration{std::move(src), std::move(dst)};
 }
 
 Result<std::string> Router::Remount(std::string_view from, std::string_view to) {
   std::scoped_lock lock(write_mu_);
-  ASSIGN_OR_RETURN(std::string src, CheckRemount(from, to));
-  ASSIGN_OR_RETURN(std::string dst, RemountPath(to, "to"));
+  ASSIGN_OR_RETURN(Migration move, CheckRemount(from, to));
   auto current = snapshot();
   auto next = std::make_shared<Snapshot>();
   std::shared_ptr<const Mounted> moving;
   for (const auto& m : current->mounts) {
-    if (m->entry.path == src) {
+    if (m->entry.path == move.source) {
       moving = m;
       continue;
     }
     next->mounts.push_back(m);
   }
   MountEntry entry = moving->entry;
-  entry.path = dst;
+  entry.path = move.target;
   ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
   next->mounts.push_back(std::move(mount));
   TRY(Commit(std::move(next)));
   ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
   std::scoped_lock migrations(migrations_mu_);
   if (migrations_.size() == kMaxMigrations) migrations_.pop_front();
-  migrations_.emplace_back(id, Migration{std::move(src), std::move(dst)});
+  migrations_.emplace_back(id, std::move(move));
   return id;
 }
 

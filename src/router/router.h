@@ -76,6 +76,14 @@ class Router {
   Status UnmountAuth(std::string_view path);
   // "userpass", "/userpass/", "auth/userpass" → "auth/userpass/".
   static Result<std::string> NormalizeAuthPath(std::string_view path);
+  // A move Remount made, as sys/remount/status/:id reports it. Vault runs a
+  // move in the background and records its progress; here the move is done
+  // when Remount returns, so every recorded move has succeeded. The last
+  // kMaxMigrations are kept, in memory, as Vault keeps them until restart.
+  struct Migration {
+    std::string source;  // "kv/"
+    std::string target;  // "kv2/"
+  };
   // Moves a mount to a new path; its data (keyed by uuid) stays in place.
   // Paths are given as to sys/remount ("kv", "/kv/", "auth/userpass"): an
   // auth method moves only within auth/ (never auth/token/), a secrets
@@ -84,8 +92,8 @@ class Router {
   // Returns the id under which the move is recorded (FindMigration).
   Result<std::string> Remount(std::string_view from, std::string_view to);
   // Remount's checks without the move, for a caller that must act between
-  // them (revoke the source's leases): the normalised source path.
-  Result<std::string> CheckRemount(std::string_view from, std::string_view to) const;
+  // them (revoke the source's leases): the normalised source and target.
+  Result<Migration> CheckRemount(std::string_view from, std::string_view to) const;
   // Tunes a mount and persists: the keys of `config` replace the mount
   // config's, a description replaces the mount's, and the keys of `options`
   // (an object) replace the mount's options.
@@ -108,14 +116,6 @@ class Router {
                 const logical::Backend& expected, std::span<const storage::Op> view_ops,
                 bool* committed);
 
-  // A move Remount made, as sys/remount/status/:id reports it. Vault runs a
-  // move in the background and records its progress; here the move is done
-  // when Remount returns, so every recorded move has succeeded. The last
-  // kMaxMigrations are kept, in memory, as Vault keeps them until restart.
-  struct Migration {
-    std::string source;  // "kv/"
-    std::string target;  // "kv2/"
-  };
   static constexpr std::size_t kMaxMigrations = 1024;
   std::optional<Migration> FindMigration(std::string_view id) const;
 
