@@ -65,7 +65,8 @@ Status ValidateCustomMetadata(const std::map<std::string, std::string>& cm) {
 }
 
 // custom_metadata as sent: each value a string (numbers and booleans are
-// converted), or null (only in a PATCH, where it removes the key).
+// converted as Vault's weak decoding does: true "1", false "0"), or null
+// (only in a PATCH, where it removes the key).
 Result<std::map<std::string, std::optional<std::string>>> ParseCustomMetadata(const Json& value,
                                                                               bool allow_null) {
   if (!value.is_object()) return Err(InvalidArgument("\"custom_metadata\" must be a JSON object"));
@@ -73,7 +74,9 @@ Result<std::map<std::string, std::optional<std::string>>> ParseCustomMetadata(co
   for (const auto& [k, v] : value.items()) {
     if (v.is_string()) {
       out[k] = v.get<std::string>();
-    } else if (v.is_number() || v.is_boolean()) {
+    } else if (v.is_boolean()) {
+      out[k] = v.get<bool>() ? "1" : "0";
+    } else if (v.is_number()) {
       out[k] = v.dump();
     } else if (v.is_null() && allow_null) {
       out[k] = std::nullopt;
