@@ -145,8 +145,12 @@ Result<Response> TokenBackend::HandleRequest(const Request& request) {
     return Create(request, "", p == "create-orphan");
   }
   if (p.starts_with("create/")) {
+    // Only a role name completes the path (Vault's route), so "create/"
+    // cannot stand for a create without the role a policy grants.
+    std::string_view role = std::string_view(p).substr(7);
+    if (!ValidRoleName(role)) return Err(NotFound("unsupported path"));
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
-    return Create(request, std::string_view(p).substr(7), false);
+    return Create(request, role, false);
   }
   if (p == "lookup" || p == "lookup-self" || p == "lookup-accessor") return LookupRoute(request, p);
   if (p == "renew" || p == "renew-self" || p == "renew-accessor") return RenewRoute(request, p);
@@ -192,7 +196,9 @@ Result<Response> TokenBackend::LookupRoute(const Request& request, std::string_v
       return Err(MethodNotAllowed());
     }
     ASSIGN_OR_RETURN(auto token, params::String(request, "token"));
-    if (!token || token->empty()) return Err(InvalidArgument("missing token"));
+    // Without a token to look up, the caller's own (Vault).
+    if (!token || token->empty()) token = request.client_token;
+    if (token->empty()) return Err(InvalidArgument("missing token ID"));
     ASSIGN_OR_RETURN(entry, store_.Lookup(*token));
     if (!entry) return Err(PermissionDenied("bad token"));
     id = *token;
@@ -257,7 +263,12 @@ Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_v
     ASSIGN_OR_RETURN(auto accessor, params::String(request, "accessor"));
     if (!accessor || accessor->empty()) return Err(InvalidArgument("missing accessor"));
     ASSIGN_OR_RETURN(auto entry, store_.LookupAccessor(*accessor));
-    if (!entry) return Err(InvalidArgument("invalid accessor"));
+    if (!entry) {
+      // Nothing to revoke is not an error to Vault: 200 with a warning.
+      Response r;
+      r.warnings = Json::array({"No token found with this accessor"});
+      return r;
+    }
     TRY(store_.RevokeTree(entry->id_hmac));
     return NoContent();
   }
@@ -271,6 +282,8 @@ Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_v
     if (!request.auth->sudo && !request.auth->root) {
       return Err(InvalidArgument("root or sudo privileges required to revoke and orphan"));
     }
+    ASSIGN_OR_RETURN(auto target, store_.LookupByHmac(hmac));
+    if (!target) return Err(InvalidArgument("token to revoke not found"));
     TRY(store_.RevokeOrphan(hmac));
   } else {
     TRY(store_.RevokeTree(hmac));
@@ -279,9 +292,7 @@ Result<Response> TokenBackend::RevokeRoute(const Request& request, std::string_v
 }
 
 Result<Response> TokenBackend::Roles(const Request& request, std::string_view name) {
-  if (name.empty() || name.find('/') != std::string_view::npos) {
-    return Err(NotFound("unsupported path"));
-  }
+  if (!ValidRoleName(name)) return Err(NotFound("unsupported path"));
   switch (request.operation) {
     case Operation::kRead: {
       ASSIGN_OR_RETURN(auto role, store_.GetRole(name));
@@ -289,9 +300,9 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       Response r;
       r.data = Json{{"allowed_entity_aliases", nullptr},
                     {"allowed_policies", role->allowed_policies},
-                    {"allowed_policies_glob", Json::array()},
+                    {"allowed_policies_glob", role->allowed_policies_glob},
                     {"disallowed_policies", role->disallowed_policies},
-                    {"disallowed_policies_glob", Json::array()},
+                    {"disallowed_policies_glob", role->disallowed_policies_glob},
                     {"explicit_max_ttl", role->explicit_max_ttl},
                     {"name", role->name},
                     {"orphan", role->orphan},
@@ -313,6 +324,8 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       role.name = std::string(name);
       ASSIGN_OR_RETURN(auto allowed, params::List(request, "allowed_policies"));
       ASSIGN_OR_RETURN(auto disallowed, params::List(request, "disallowed_policies"));
+      ASSIGN_OR_RETURN(auto allowed_glob, params::List(request, "allowed_policies_glob"));
+      ASSIGN_OR_RETURN(auto disallowed_glob, params::List(request, "disallowed_policies_glob"));
       ASSIGN_OR_RETURN(auto orphan, params::Bool(request, "orphan"));
       ASSIGN_OR_RETURN(auto renewable, params::Bool(request, "renewable"));
       ASSIGN_OR_RETURN(auto period, params::Duration(request, "period"));
@@ -333,6 +346,10 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       }
       if (allowed) role.allowed_policies = CanonicalPolicies(*allowed, false);
       if (disallowed) role.disallowed_policies = CanonicalPolicies(*disallowed, false);
+      if (allowed_glob) role.allowed_policies_glob = CanonicalPolicies(*allowed_glob, false);
+      if (disallowed_glob) {
+        role.disallowed_policies_glob = CanonicalPolicies(*disallowed_glob, false);
+      }
       if (orphan) role.orphan = *orphan;
       if (renewable) role.renewable = *renewable;
       if (token_period) period = token_period;
@@ -346,7 +363,6 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
         role.path_suffix = *suffix;
       }
       if (type) {
-        if (*type == "default") *type = "default-service";
         if (*type != "service" && *type != "default-service" && *type != "batch" &&
             *type != "default-batch") {
           return Err(InvalidArgument("invalid 'token_type' value \"" + *type + "\""));
@@ -363,6 +379,18 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
         return Err(
             InvalidArgument("'token_type' cannot be 'batch' or 'default_batch' when set "
                             "to generate tokens with limited use count"));
+      }
+      // What a batch token cannot be, a batch role cannot hand out (Vault).
+      if (role.token_type == "batch") {
+        const char* why = !role.orphan                 ? "generate non-orphan tokens"
+                          : role.period != 0           ? "generate periodic tokens"
+                          : role.renewable             ? "generate renewable tokens"
+                          : role.explicit_max_ttl != 0 ? "generate tokens with an explicit max TTL"
+                                                       : nullptr;
+        if (why != nullptr) {
+          return Err(InvalidArgument(
+              std::string("'token_type' cannot be 'batch' when role is set to ") + why));
+        }
       }
       TRY(store_.PutRole(role));
       return NoContent();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/glob.h"
 #include "token/batch_token.h"
 #include "token/token_backend.h"
 #include "token/token_params.h"
@@ -31,12 +32,35 @@ std::string JoinList(const std::vector<std::string>& v) {
   return "[" + out + "]";
 }
 
-std::string DisplayName(std::string_view requested) {
-  std::string name;
-  for (char c : requested) {
-    name.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '-');
+// The length of the UTF-8 sequence that starts at text[i], or 1 where no
+// valid one starts (a stray byte counts as one character, as in Go).
+std::size_t Utf8Length(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
+  if (n == 1 || i + n > text.size()) return 1;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 1;
   }
-  return name.empty() ? "token" : "token-" + name;
+  return n;
+}
+
+// Vault's display name: "token-" + the name, each character that is not
+// an ASCII letter, digit or '-' replaced by one '-', one trailing '-' cut.
+std::string DisplayName(std::string_view requested) {
+  if (requested.empty()) return "token";
+  std::string name = "token-";
+  for (std::size_t i = 0; i < requested.size(); i += Utf8Length(requested, i)) {
+    const auto c = static_cast<unsigned char>(requested[i]);
+    const bool keep = (c < 0x80 && std::isalnum(c) != 0) || c == '-';
+    name.push_back(keep ? static_cast<char>(c) : '-');
+  }
+  if (name.ends_with('-')) name.pop_back();
+  return name;
+}
+
+bool MatchesAny(const std::vector<std::string>& globs, std::string_view name) {
+  return std::any_of(globs.begin(), globs.end(),
+                     [&](const std::string& g) { return GlobMatch(g, name); });
 }
 
 }  // namespace
@@ -51,6 +75,10 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   ASSIGN_OR_RETURN(auto parent, store_.LookupByHmac(caller.token_hmac));
   if (!parent) return Err(PermissionDenied("parent token lookup failed: no parent found"));
   if (parent->batch) return Err(InvalidArgument("batch tokens cannot create more tokens"));
+  // A token with a use limit could escape it through children (Vault).
+  if (parent->num_uses > 0) {
+    return Err(InvalidArgument("restricted use token cannot generate child tokens"));
+  }
   const bool is_sudo = caller.sudo || caller.root || parent->IsRoot();
 
   ASSIGN_OR_RETURN(auto id, params::String(request, "id"));
@@ -69,12 +97,34 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   if (id && !id->empty() && !is_sudo) {
     return Err(InvalidArgument("root or sudo privileges required to specify token id"));
   }
+  // Vault's rules for a chosen id: it may not pass for a generated one
+  // (service "hvs."/"s.", batch "hvb.") or hold a '.'.
+  if (id && id->starts_with("hvs.")) {
+    return Err(InvalidArgument("custom token ID cannot have the 'hvs.' prefix"));
+  }
+  if (id && id->starts_with("s.")) {
+    return Err(InvalidArgument("custom token ID cannot have the 's.' prefix"));
+  }
+  if (id && id->find('.') != std::string::npos) {
+    return Err(InvalidArgument("custom token ID cannot have a '.' in the value"));
+  }
   if (num_uses && *num_uses < 0) return Err(InvalidArgument("number of uses cannot be negative"));
 
   std::optional<TokenRole> role;
   if (!role_name.empty()) {
     ASSIGN_OR_RETURN(role, store_.GetRole(role_name));
     if (!role) return Err(InvalidArgument("unknown role " + std::string(role_name)));
+  }
+
+  // A token for an entity alias needs a role that allows the alias; roles
+  // here allow none (allowed_entity_aliases is not supported), so the
+  // request is refused with Vault's answers rather than served without it.
+  ASSIGN_OR_RETURN(auto entity_alias, params::String(request, "entity_alias"));
+  if (entity_alias && !entity_alias->empty()) {
+    if (!role) {
+      return Err(InvalidArgument("'entity_alias' is only allowed in combination with token role"));
+    }
+    return Err(InvalidArgument("invalid 'entity_alias' value"));
   }
 
   ASSIGN_OR_RETURN(const bool batch,
@@ -108,22 +158,26 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   bool add_default = false;
   std::vector<std::string> want =
       CanonicalPolicies(policies.value_or(std::vector<std::string>{}), false);
-  if (role && (!role->allowed_policies.empty() || !role->disallowed_policies.empty())) {
+  if (role && (!role->allowed_policies.empty() || !role->disallowed_policies.empty() ||
+               !role->allowed_policies_glob.empty() || !role->disallowed_policies_glob.empty())) {
     // The role's lists decide, not the parent's policies; "default" comes
-    // along unless the request or the role's disallowed list says no.
+    // along unless the request or the role's disallowed lists say no.
     auto disallowed = CanonicalPolicies(role->disallowed_policies, false);
-    const bool role_default = !no_default_policy && !contains(disallowed, "default");
+    const auto& disallowed_glob = role->disallowed_policies_glob;
+    const bool role_default = !no_default_policy && !contains(disallowed, "default") &&
+                              !MatchesAny(disallowed_glob, "default");
     if (!want.empty()) want = CanonicalPolicies(want, role_default);
-    if (!role->allowed_policies.empty()) {
+    if (!role->allowed_policies.empty() || !role->allowed_policies_glob.empty()) {
       auto allowed = CanonicalPolicies(role->allowed_policies, role_default);
       if (want.empty()) {
         want = allowed;
       } else {
         for (const auto& p : want) {
-          if (!contains(allowed, p)) {
+          if (!contains(allowed, p) && !MatchesAny(role->allowed_policies_glob, p)) {
             return Err(InvalidArgument("token policies (" + JoinList(want) +
                                        ") must be subset of the role's allowed policies (" +
-                                       JoinList(allowed) + ")"));
+                                       JoinList(allowed) + ") or glob policies (" +
+                                       JoinList(role->allowed_policies_glob) + ")"));
           }
         }
       }
@@ -131,7 +185,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
       want = CanonicalPolicies(parent->policies, role_default);
     }
     for (const auto& p : want) {
-      if (contains(disallowed, p)) {
+      if (contains(disallowed, p) || MatchesAny(disallowed_glob, p)) {
         return Err(InvalidArgument("token policy " + p + " is disallowed by this role"));
       }
     }
@@ -162,8 +216,10 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     }
     if (batch) return Err(InvalidArgument("batch tokens cannot be root tokens"));
   }
+  // With a role, the role alone decides whether its tokens are orphans
+  // (Vault ignores no_parent there).
   bool orphan = role ? role->orphan : false;
-  if (no_parent.value_or(false)) {
+  if (!role && no_parent.value_or(false)) {
     if (!is_sudo) {
       return Err(InvalidArgument("root or sudo privileges required to create orphan token"));
     }
@@ -186,20 +242,32 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   // store once the TTL is final).
   tr.parent_expires = parent->ttl != 0;
 
-  if (role && role->period > 0 && !batch) {
-    tr.period = std::chrono::seconds(role->period);
-  } else if (period && period->count() > 0) {
+  // A period in the request needs sudo even with a role; given by both,
+  // the lesser applies, with Vault's warning. So for the explicit max.
+  std::vector<std::string> warnings;
+  if (period && period->count() > 0) {
     if (!is_sudo) {
       return Err(InvalidArgument("root or sudo privileges required to create periodic token"));
     }
     tr.period = *period;
   }
   tr.explicit_max_ttl = explicit_max.value_or(std::chrono::seconds(0));
-  if (role && role->explicit_max_ttl > 0 && !batch) {
-    auto role_max = std::chrono::seconds(role->explicit_max_ttl);
-    if (tr.explicit_max_ttl.count() == 0 || tr.explicit_max_ttl > role_max) {
-      tr.explicit_max_ttl = role_max;
-    }
+  if (role && !batch) {
+    auto merge = [&](std::chrono::seconds& value, std::int64_t role_value, std::string_view what) {
+      if (role_value <= 0) return;
+      const std::chrono::seconds from_role(role_value);
+      if (value.count() == 0) {
+        value = from_role;
+        return;
+      }
+      value = std::min(value, from_role);
+      warnings.push_back(std::string(what) +
+                         " specified both during creation call and in role; using the lesser "
+                         "value of " +
+                         std::to_string(value.count()) + " seconds");
+    };
+    merge(tr.explicit_max_ttl, role->explicit_max_ttl, "Explicit max TTL");
+    merge(tr.period, role->period, "Period");
   }
   tr.ttl = ttl ? *ttl : lease.value_or(std::chrono::seconds(0));
   tr.renewable = renewable.value_or(true) && (!role || role->renewable);
@@ -223,6 +291,8 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   ASSIGN_OR_RETURN(CreatedToken created, store_.CreateToken(tr));
   Response r;
   SetAuth(r, request, *created.entry, created.id.view());
+  warnings.insert(warnings.end(), created.warnings.begin(), created.warnings.end());
+  if (!warnings.empty()) r.warnings = warnings;
   return r;
 }
 

@@ -1,6 +1,8 @@
 // Revocation: whole subtrees (iteratively, post-order, so an interrupted
 // revocation leaves a consistent tree that a retry or Tidy() finishes),
 // orphaning revocation, and tidy.
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -146,11 +148,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-bool ValidRoleName(std::string_view name) {
-  return !name.empty() && name.size() <= 256 && name.find('/') == std::string_view::npos;
-}
-
 }  // namespace
+
+// Vault's role names (GenericNameRegex): word characters, with '-' and '.'
+// inside but not at either end.
+bool ValidRoleName(std::string_view name) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  if (name.empty() || name.size() > 256 || !word(name.front()) || !word(name.back())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return word(c) || c == '-' || c == '.'; });
+}
 
 Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
   if (!ValidRoleName(name)) return std::optional<TokenRole>();
@@ -163,6 +170,8 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
     r.name = j.at("name").get<std::string>();
     r.allowed_policies = j.value("allowed_policies", std::vector<std::string>{});
     r.disallowed_policies = j.value("disallowed_policies", std::vector<std::string>{});
+    r.allowed_policies_glob = j.value("allowed_policies_glob", std::vector<std::string>{});
+    r.disallowed_policies_glob = j.value("disallowed_policies_glob", std::vector<std::string>{});
     r.orphan = j.value("orphan", false);
     r.period = j.value("period", std::int64_t{0});
     r.renewable = j.value("renewable", true);
@@ -189,6 +198,10 @@ Status TokenStore::PutRole(const TokenRole& r) {
          {"explicit_max_ttl", r.explicit_max_ttl},
          {"path_suffix", r.path_suffix},
          {"token_type", r.token_type}};
+  if (!r.allowed_policies_glob.empty()) j["allowed_policies_glob"] = r.allowed_policies_glob;
+  if (!r.disallowed_policies_glob.empty()) {
+    j["disallowed_policies_glob"] = r.disallowed_policies_glob;
+  }
   if (!r.token_bound_cidrs.empty()) j["token_bound_cidrs"] = r.token_bound_cidrs;
   if (r.token_no_default_policy) j["token_no_default_policy"] = true;
   if (r.token_num_uses != 0) j["token_num_uses"] = r.token_num_uses;

@@ -15,6 +15,7 @@
 #include "crypto/keyed_hmac.h"
 #include "crypto/random.h"
 #include "expiration/expiration_manager.h"
+#include "policy/policy.h"
 #include "token/batch_token.h"
 
 namespace coffer::token {
@@ -42,6 +43,20 @@ constexpr std::size_t kTimeChars = 8;
 constexpr std::size_t kIdChars = 32;
 constexpr std::size_t kAccessorChars = 24;
 static_assert(4 + kTimeChars + kIdChars == kServiceTokenLength);
+
+// A duration as Vault's warnings print it (Go's Duration.String without
+// zero minutes or seconds): "768h", "1h30m", "90s" → "1m30s".
+std::string HumanDuration(std::int64_t total) {
+  if (total <= 0) return "0s";
+  const std::int64_t h = total / 3600, m = (total % 3600) / 60, sec = total % 60;
+  std::string out;
+  if (h > 0) out += std::to_string(h) + "h";
+  if (h > 0 || m > 0) out += std::to_string(m) + "m";
+  out += std::to_string(sec) + "s";
+  if (out.ends_with("m0s")) out.resize(out.size() - 2);
+  if (auto at = out.find("h0m"); at != std::string::npos) out.erase(at + 1, 2);
+  return out;
+}
 
 // Milliseconds since 1970 in kTimeChars base62 digits, most significant
 // first: text order is time order (62^8 ms is ~6,900 years).
@@ -127,15 +142,12 @@ bool TokenEntry::IsRoot() const {
 }
 
 std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default) {
+  // The ACL's own canonical form, so that a name the ACL reads as "root"
+  // (" Root\v") is "root" to every check made here too.
   std::set<std::string> out;
   for (const auto& p : in) {
-    std::string s = p;
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) continue;
-    auto e = s.find_last_not_of(" \t\r\n");
-    out.insert(s.substr(b, e - b + 1));
+    std::string name = policy::CanonicalPolicyName(p);
+    if (!name.empty()) out.insert(std::move(name));
   }
   if (add_default && !out.contains("root")) out.insert("default");
   return {out.begin(), out.end()};
@@ -337,6 +349,8 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (request.num_uses < 0) return Err(InvalidArgument("number of uses cannot be negative"));
   TokenEntry e;
   e.policies = CanonicalPolicies(request.policies, !request.no_default_policy);
+  // A root token holds root alone, as Vault's policy sanitising leaves it.
+  if (e.IsRoot()) e.policies = {"root"};
   e.parent_hmac = request.parent_hmac;
   e.path = request.path;
   e.display_name = request.display_name;
@@ -347,25 +361,47 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.period = request.period.count();
   e.role = request.role;
   e.entity_id = request.entity_id;
+  // Vault's CalculateTTL: the effective max is the mount's max, lowered by
+  // an explicit max; a period above it is capped, and so is a TTL.
+  std::vector<std::string> warnings;
+  std::int64_t max_ttl = options_.max_ttl.count();
+  if (e.explicit_max_ttl > 0 && e.explicit_max_ttl < max_ttl) max_ttl = e.explicit_max_ttl;
   std::int64_t ttl = 0;
   if (e.period > 0) {
     ttl = e.period;
+    if (ttl > max_ttl) {
+      warnings.push_back("period of \"" + HumanDuration(ttl) +
+                         "\" exceeded the effective max_ttl of \"" + HumanDuration(max_ttl) +
+                         "\"; period value is capped accordingly");
+      ttl = max_ttl;
+    }
   } else {
     ttl = request.ttl.count();
-    // Root-policy tokens without a TTL never expire, as in Vault.
+    // Root-policy tokens without a TTL never expire, as in Vault (unless
+    // an explicit max TTL bounds them, below).
     if (ttl == 0 && !e.IsRoot()) ttl = options_.default_ttl.count();
-    if (ttl > 0) ttl = std::min<std::int64_t>(ttl, options_.max_ttl.count());
+    if (ttl > max_ttl) {
+      warnings.push_back("TTL of \"" + HumanDuration(ttl) +
+                         "\" exceeded the effective max_ttl of \"" + HumanDuration(max_ttl) +
+                         "\"; TTL value is capped accordingly");
+      ttl = max_ttl;
+    }
   }
-  if (e.explicit_max_ttl > 0 && (ttl == 0 || ttl > e.explicit_max_ttl)) ttl = e.explicit_max_ttl;
+  if (ttl == 0 && e.explicit_max_ttl > 0) ttl = e.explicit_max_ttl;
   if (ttl == 0 && request.parent_expires) {
     return Err(InvalidArgument("expiring root tokens cannot create non-expiring root tokens"));
   }
   e.ttl = ttl;
   // As in Vault, a token that never expires is not bound to addresses.
   if (ttl > 0) e.bound_cidrs = request.bound_cidrs;
-  e.renewable = ttl > 0 && (request.renewable || e.period > 0);
+  // A period does not make a token renewable: renewable=false holds (Vault).
+  e.renewable = ttl > 0 && request.renewable;
   e.expire_time = ttl > 0 ? e.creation_time + ttl : 0;
-  if (request.batch) return CreateBatch(request, std::move(e));
+  if (request.batch) {
+    auto batch = CreateBatch(request, std::move(e));
+    if (batch) batch->warnings = std::move(warnings);
+    return batch;
+  }
 
   // The id's 32 random characters and the accessor's 24 from one DRBG call.
   ASSIGN_OR_RETURN(std::string chars, crypto::RandomBase62(kIdChars + kAccessorChars));
@@ -401,6 +437,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   CreatedToken out;
   out.id = std::move(id);
   out.entry = std::move(entry);
+  out.warnings = std::move(warnings);
   return out;
 }
 
@@ -505,17 +542,39 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry) return Err(NotFound("token not found"));
   if (entry->batch) return Err(InvalidArgument("batch tokens cannot be renewed"));
-  if (entry->expire_time == 0) return entry;  // never expires: nothing to extend
+  // A token that never expires has no lease to renew (Vault: 400).
+  if (entry->expire_time == 0) return Err(InvalidArgument("lease is not renewable"));
   if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
-  const std::int64_t now = NowUnix();
-  std::int64_t ttl =
-      entry->period > 0 ? entry->period : (increment.count() > 0 ? increment.count() : entry->ttl);
-  std::int64_t max_total = entry->explicit_max_ttl;
-  if (max_total == 0 && entry->period == 0) max_total = options_.max_ttl.count();
-  if (max_total > 0) ttl = std::min(ttl, entry->creation_time + max_total - now);
-  if (entry->explicit_max_ttl > 0 && entry->period > 0) {
-    ttl = std::min(ttl, entry->creation_time + entry->explicit_max_ttl - now);
+  // A role's token renews by the role as it is now, as in Vault: a changed
+  // period or explicit max applies, and a deleted role stops renewals.
+  std::int64_t period = entry->period;
+  std::int64_t explicit_max = entry->explicit_max_ttl;
+  if (!entry->role.empty()) {
+    ASSIGN_OR_RETURN(auto role, GetRole(entry->role));
+    if (!role) {
+      return Err(InvalidArgument("original token role \"" + entry->role +
+                                 "\" could not be found, not renewing"));
+    }
+    period = role->period;
+    explicit_max = role->explicit_max_ttl;
   }
+  // Vault's CalculateTTL from the issue time: the mount's max, lowered by
+  // an explicit max, caps both a period and a TTL; a periodic token is
+  // otherwise bounded only by its explicit max.
+  const std::int64_t now = NowUnix();
+  std::int64_t max_ttl = options_.max_ttl.count();
+  if (explicit_max > 0 && explicit_max < max_ttl) max_ttl = explicit_max;
+  std::int64_t ttl = 0;
+  std::int64_t limit = 0;  // the last second the token may live to; 0: none
+  if (period > 0) {
+    ttl = std::min(period, max_ttl);
+    if (explicit_max > 0) limit = entry->creation_time + explicit_max;
+  } else {
+    ttl = increment.count() > 0 ? increment.count() : entry->ttl;
+    if (ttl == 0) ttl = options_.default_ttl.count();
+    limit = entry->creation_time + max_ttl;
+  }
+  if (limit != 0) ttl = std::min(ttl, limit - now);
   ttl = std::max<std::int64_t>(ttl, 0);
   TokenEntry next = *entry;
   next.expire_time = now + ttl;

@@ -94,6 +94,8 @@ struct TokenRole {
   std::string name;
   std::vector<std::string> allowed_policies;
   std::vector<std::string> disallowed_policies;
+  std::vector<std::string> allowed_policies_glob;  // '*' anywhere, as Vault's globs
+  std::vector<std::string> disallowed_policies_glob;
   bool orphan = false;
   std::int64_t period = 0;
   bool renewable = true;
@@ -147,9 +149,13 @@ struct LeaseOwner {
   std::int64_t expire_time = 0;
 };
 
+// Vault's role names: word characters, with '-' and '.' inside.
+bool ValidRoleName(std::string_view name);
+
 struct CreatedToken {
   SecretBytes id;  // shown once, never stored
   std::shared_ptr<const TokenEntry> entry;
+  std::vector<std::string> warnings;  // a TTL or period capped, as Vault warns
 };
 
 struct TidyStats {

@@ -117,7 +117,11 @@ class BatchTokensTest(unittest.TestCase):
         self.req("GET", "secret/data/app/db", token=orphan["client_token"], status=200)
 
     def test_token_role_and_approle_issue_batch_tokens(self):
+        # A batch role hands out orphans that do not renew, as in Vault.
         self.req("POST", "auth/token/roles/ci", {"token_type": "batch",
+                                                 "allowed_policies": "reader"}, status=400)
+        self.req("POST", "auth/token/roles/ci", {"token_type": "batch", "orphan": True,
+                                                 "renewable": False,
                                                  "allowed_policies": "reader"}, status=204)
         auth = self.create(ROOT, {}, path="auth/token/create/ci")
         self.assertEqual(auth["token_type"], "batch")

@@ -374,14 +374,32 @@ TEST_F(BatchTokenTest, BackendCreateLookupAndRefusals) {
 
 TEST_F(BatchTokenTest, RolesChooseTheType) {
   TokenBackend backend(*store_);
-  auto put = [&](const std::string& name, const std::string& type) {
-    return backend.HandleRequest(
-        Req(Operation::kUpdate, "roles/" + name, {{"token_type", type}}, root_id_));
+  auto put = [&](const std::string& name, const std::string& type, Json body = Json::object()) {
+    body["token_type"] = type;
+    return backend.HandleRequest(Req(Operation::kUpdate, "roles/" + name, body, root_id_));
   };
-  ASSERT_TRUE(put("b", "batch").has_value());
+  auto expect_400 = [&](Result<logical::Response> r, const std::string& message) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(r.error().message(), message);
+  };
+  // A batch role must hand out what a batch token can be, as in Vault.
+  expect_400(put("b", "batch"),
+             "'token_type' cannot be 'batch' when role is set to generate non-orphan tokens");
+  expect_400(put("b", "batch", {{"orphan", true}}),
+             "'token_type' cannot be 'batch' when role is set to generate renewable tokens");
+  expect_400(put("b", "batch", {{"orphan", true}, {"renewable", false}, {"period", "1h"}}),
+             "'token_type' cannot be 'batch' when role is set to generate periodic tokens");
+  expect_400(
+      put("b", "batch", {{"orphan", true}, {"renewable", false}, {"explicit_max_ttl", "1h"}}),
+      "'token_type' cannot be 'batch' when role is set to generate tokens with an explicit max "
+      "TTL");
+  ASSERT_TRUE(put("b", "batch", {{"orphan", true}, {"renewable", false}}).has_value());
   ASSERT_TRUE(put("db", "default-batch").has_value());
   ASSERT_TRUE(put("s", "service").has_value());
-  ASSERT_TRUE(put("ds", "default").has_value());
+  ASSERT_TRUE(put("ds", "default-service").has_value());
+  // Vault's role write knows no "default" type.
+  EXPECT_FALSE(put("d", "default").has_value());
   EXPECT_FALSE(put("bad", "sideways").has_value());
   auto type_of = [&](const std::string& role, Json body) -> std::string {
     // Without policies a root parent's "root" would be inherited, which a

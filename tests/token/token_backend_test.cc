@@ -96,7 +96,7 @@ TEST_F(TokenBackendTest, AuthBlockAsTextMatchesTheTree) {
        {"meta", {{"team", "a \"b\"\n\u00e9\u0001"}, {"z", ""}}},
        {"num_uses", 3}},
       {{"no_parent", true}, {"no_default_policy", true}, {"policies", {"ops"}}},
-      {{"period", "2h"}, {"renewable", false}},
+      {{"period", "2h"}},
   };
   for (const Json& body : bodies) {
     Request req = Req(Operation::kUpdate, "create", body, root_id_, /*sudo=*/true);
@@ -400,6 +400,212 @@ TEST_F(TokenBackendTest, RoleNoDefaultPolicyAndNumUses) {
                   .has_value());
   EXPECT_EQ(CreateAs(root_id_, Json::object(), "create/lean")["policies"],
             Json({"default", "dev"}));
+}
+
+// ---- Vault's creation and renewal rules ----------------------------------
+
+class TokenRulesTest : public TokenBackendTest {
+ protected:
+  Result<logical::Response> Do(const std::string& token, const std::string& path, Json body,
+                               bool sudo = false) {
+    return backend_.HandleRequest(Req(Operation::kUpdate, path, std::move(body), token, sudo));
+  }
+  static void Expect400(const Result<logical::Response>& r, const std::string& message) {
+    ASSERT_FALSE(r.has_value()) << r->auth.dump();
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(r.error().message(), message);
+  }
+  static void Expect404(const Result<logical::Response>& r) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), Code::kNotFound);
+  }
+  std::vector<std::string> Warnings(const logical::Response& r) {
+    return r.warnings.is_null() ? std::vector<std::string>{}
+                                : r.warnings.get<std::vector<std::string>>();
+  }
+};
+
+// A token with a use limit would escape it through children it creates.
+TEST_F(TokenRulesTest, ARestrictedUseTokenCreatesNoTokens) {
+  Json limited = CreateAs(root_id_, {{"policies", {"dev"}}, {"num_uses", 3}});
+  const std::string t = limited["client_token"];
+  for (const char* path : {"create", "create-orphan"}) {
+    SCOPED_TRACE(path);
+    Expect400(Do(t, path, {{"policies", {"dev"}}}, /*sudo=*/true),
+              "restricted use token cannot generate child tokens");
+  }
+  EXPECT_EQ(store_.Lookup(t).value()->num_uses, 3);
+}
+
+// The mount's max TTL bounds every token: an explicit max above it, a
+// period above it and a TTL above it are all capped (Vault's CalculateTTL).
+TEST_F(TokenRulesTest, TheMaxTtlCapsExplicitMaxesPeriodsAndTtls) {
+  const std::int64_t max = 768 * 3600;
+  Json wide =
+      CreateAs(root_id_, {{"policies", {"dev"}}, {"ttl", "1h"}, {"explicit_max_ttl", "87600h"}});
+  auto renewed = Do(wide["client_token"], "renew-self", {{"increment", "87600h"}});
+  ASSERT_TRUE(renewed.has_value()) << renewed.error().ToString();
+  EXPECT_EQ(renewed->auth["lease_duration"], max);
+
+  // Created with `field` above the max: capped, with Vault's warning.
+  auto capped = [&](const std::string& field, const std::string& given, const std::string& what) {
+    auto r = Do(root_id_, "create", {{"policies", {"dev"}}, {field, given}});
+    EXPECT_TRUE(r.has_value());
+    if (!r) return Json();
+    EXPECT_EQ(r->auth["lease_duration"], max);
+    EXPECT_EQ(Warnings(*r), std::vector<std::string>{what + " of \"" + given +
+                                                     "\" exceeded the effective max_ttl of "
+                                                     "\"768h\"; " +
+                                                     what + " value is capped accordingly"});
+    return r->auth;
+  };
+  Json periodic = capped("period", "8760h", "period");
+  clock_.Advance(1h);
+  renewed = Do(periodic["client_token"], "renew-self", Json::object());
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->auth["lease_duration"], max);
+  capped("ttl", "1000h", "TTL");
+}
+
+// renewable=false holds for a periodic token; a token that never expires
+// has nothing to renew.
+TEST_F(TokenRulesTest, WhatCannotBeRenewed) {
+  auto periodic =
+      Do(root_id_, "create", {{"policies", {"dev"}}, {"period", "1h"}, {"renewable", false}});
+  ASSERT_TRUE(periodic.has_value());
+  EXPECT_EQ(periodic->auth["renewable"], false);
+  Expect400(Do(periodic->auth["client_token"], "renew-self", Json::object()),
+            "lease is not renewable");
+  Expect400(Do(root_id_, "renew-self", Json::object()), "lease is not renewable");
+}
+
+// A role's token renews by the role as it is now; a deleted role stops it.
+TEST_F(TokenRulesTest, RoleTokensRenewByTheirRoleAsItIsNow) {
+  ASSERT_TRUE(Do(root_id_, "roles/svc", {{"token_period", "1h"}}).has_value());
+  Json t = CreateAs(root_id_, {{"policies", {"dev"}}}, "create/svc");
+  EXPECT_EQ(t["lease_duration"], 3600);
+  ASSERT_TRUE(Do(root_id_, "roles/svc", {{"token_period", "2h"}}).has_value());
+  auto renewed = Do(t["client_token"], "renew-self", Json::object());
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->auth["lease_duration"], 7200);
+  ASSERT_TRUE(
+      backend_.HandleRequest(Req(Operation::kDelete, "roles/svc", {}, root_id_)).has_value());
+  Expect400(Do(t["client_token"], "renew-self", Json::object()),
+            "original token role \"svc\" could not be found, not renewing");
+}
+
+// A period asked for next to a role's needs sudo; given by both, the
+// lesser wins with a warning. With a role, no_parent is not looked at.
+TEST_F(TokenRulesTest, ARoleAndTheRequestTogether) {
+  ASSERT_TRUE(Do(root_id_, "roles/svc", {{"token_period", "1h"}, {"token_explicit_max_ttl", "10h"}})
+                  .has_value());
+  Json limited = CreateAs(root_id_, {{"policies", {"dev"}}});
+  Expect400(Do(limited["client_token"], "create/svc", {{"period", "2h"}}),
+            "root or sudo privileges required to create periodic token");
+  auto both = Do(root_id_, "create/svc",
+                 {{"policies", {"dev"}}, {"period", "2h"}, {"explicit_max_ttl", "5h"}});
+  ASSERT_TRUE(both.has_value()) << both.error().ToString();
+  EXPECT_EQ(both->auth["lease_duration"], 3600);
+  EXPECT_EQ(Warnings(*both),
+            (std::vector<std::string>{
+                "Explicit max TTL specified both during creation call and in role; using the "
+                "lesser value of 18000 seconds",
+                "Period specified both during creation call and in role; using the lesser value "
+                "of 3600 seconds"}));
+  EXPECT_EQ(store_.Lookup(both->auth["client_token"].get<std::string>()).value()->explicit_max_ttl,
+            5 * 3600);
+  Json not_orphan = CreateAs(root_id_, {{"policies", {"dev"}}, {"no_parent", true}}, "create/svc");
+  EXPECT_EQ(not_orphan["orphan"], false);
+}
+
+// create/ completes only with a role name of Vault's shape, so a policy on
+// "auth/token/create/*" never grants a create without a role.
+TEST_F(TokenRulesTest, OnlyARoleNameCompletesCreate) {
+  Json limited = CreateAs(root_id_, {{"policies", {"dev"}}});
+  Expect404(Do(limited["client_token"], "create/", {{"policies", {"dev"}}}));
+  Expect404(Do(root_id_, "create/a b", Json::object()));
+  Expect404(Do(root_id_, "create/-a", Json::object()));
+  Expect404(Do(root_id_, "roles/a b", Json::object()));
+  Expect404(Do(root_id_, "roles/a.", Json::object()));
+  EXPECT_TRUE(Do(root_id_, "roles/a.b-c_d", Json::object()).has_value());
+}
+
+// allowed_policies_glob and disallowed_policies_glob are stored and
+// enforced; a glob that matches "default" keeps it out.
+TEST_F(TokenRulesTest, RolePolicyGlobs) {
+  ASSERT_TRUE(Do(root_id_, "roles/g",
+                 {{"allowed_policies_glob", {"dev-*"}}, {"disallowed_policies_glob", {"*-admin"}}})
+                  .has_value());
+  auto read = backend_.HandleRequest(Req(Operation::kRead, "roles/g", {}, root_id_));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["allowed_policies_glob"], Json({"dev-*"}));
+  EXPECT_EQ(read->data["disallowed_policies_glob"], Json({"*-admin"}));
+  Json t = CreateAs(root_id_, {{"policies", {"dev-a"}}}, "create/g");
+  EXPECT_EQ(t["policies"], Json({"default", "dev-a"}));
+  Expect400(Do(root_id_, "create/g", {{"policies", {"dev-admin"}}}),
+            "token policy dev-admin is disallowed by this role");
+  Expect400(Do(root_id_, "create/g", {{"policies", {"ops"}}}),
+            "token policies ([default, ops]) must be subset of the role's allowed policies "
+            "([default]) or glob policies ([dev-*])");
+  // A sudo parent cannot pass a disallowed glob either.
+  Json limited = CreateAs(root_id_, {{"policies", {"ops-admin"}}, {"no_default_policy", true}});
+  ASSERT_TRUE(
+      Do(root_id_, "roles/d", {{"disallowed_policies_glob", {"*-admin", "def*"}}}).has_value());
+  Expect400(Do(limited["client_token"], "create/d", Json::object(), /*sudo=*/true),
+            "token policy ops-admin is disallowed by this role");
+  Json no_default = CreateAs(root_id_, {{"policies", {"dev"}}}, "create/d");
+  EXPECT_EQ(no_default["policies"], Json({"dev"}));
+}
+
+// A chosen id may not pass for a generated one.
+TEST_F(TokenRulesTest, CustomIdsOfVaultsShape) {
+  Expect400(Do(root_id_, "create", {{"id", "hvs.abc"}}),
+            "custom token ID cannot have the 'hvs.' prefix");
+  Expect400(Do(root_id_, "create", {{"id", "s.abc"}}),
+            "custom token ID cannot have the 's.' prefix");
+  Expect400(Do(root_id_, "create", {{"id", "hvb.abc"}}),
+            "custom token ID cannot have a '.' in the value");
+  Expect400(Do(root_id_, "create", {{"entity_alias", "bob"}}),
+            "'entity_alias' is only allowed in combination with token role");
+  ASSERT_TRUE(Do(root_id_, "roles/r", Json::object()).has_value());
+  Expect400(Do(root_id_, "create/r", {{"entity_alias", "bob"}}), "invalid 'entity_alias' value");
+  Json plain = CreateAs(root_id_, {{"id", "plain-id"}, {"policies", {"dev"}}});
+  EXPECT_EQ(plain["client_token"], "plain-id");
+}
+
+// Display names as Vault makes them, and root alone on a root token.
+TEST_F(TokenRulesTest, DisplayNamesAndRootPolicies) {
+  auto display = [&](const std::string& name) {
+    Json t = CreateAs(root_id_, {{"policies", {"dev"}}, {"display_name", name}});
+    return store_.Lookup(t["client_token"].get<std::string>()).value()->display_name;
+  };
+  EXPECT_EQ(display("ci."), "token-ci");
+  EXPECT_EQ(display("a\u00e9b"), "token-a-b");
+  EXPECT_EQ(display("ok-name"), "token-ok-name");
+  Json root = CreateAs(root_id_, {{"policies", {"dev", "root"}}});
+  EXPECT_EQ(root["policies"], Json({"root"}));
+}
+
+// A name the ACL reads as "root" is root here too (" ROOT\v").
+TEST_F(TokenRulesTest, APolicyThatCanonicalisesToRootIsRoot) {
+  EXPECT_EQ(CanonicalPolicies({"root\v", " Dev\f"}, false),
+            (std::vector<std::string>{"dev", "root"}));
+  Json sudo_caller = CreateAs(root_id_, {{"policies", {"dev"}}});
+  Expect400(Do(sudo_caller["client_token"], "create", {{"policies", {"root\v"}}}, /*sudo=*/true),
+            "root tokens may not be created without parent token being root");
+}
+
+// Vault's answers where nothing matches, and lookup of the caller's own.
+TEST_F(TokenRulesTest, RevokeAndLookupEdges) {
+  auto none = Do(root_id_, "revoke-accessor", {{"accessor", "nope"}});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(Warnings(*none), std::vector<std::string>{"No token found with this accessor"});
+  Expect400(Do(root_id_, "revoke-orphan", {{"token", "hvs.unknown"}}), "token to revoke not found");
+  Json t = CreateAs(root_id_, {{"policies", {"dev"}}});
+  auto self =
+      backend_.HandleRequest(Req(Operation::kUpdate, "lookup", Json::object(), t["client_token"]));
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(self->data["accessor"], t["accessor"]);
 }
 
 }  // namespace
