@@ -570,7 +570,11 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
     ttl = std::min(period, max_ttl);
     if (explicit_max > 0) limit = entry->creation_time + explicit_max;
   } else {
-    ttl = increment.count() > 0 ? increment.count() : entry->ttl;
+    // Without an increment, the TTL granted last (Vault's lease keeps the
+    // renewal's TTL as its own).
+    const std::int64_t last_granted =
+        entry->last_renewal > 0 ? entry->expire_time - entry->last_renewal : entry->ttl;
+    ttl = increment.count() > 0 ? increment.count() : last_granted;
     if (ttl == 0) ttl = options_.default_ttl.count();
     limit = entry->creation_time + max_ttl;
   }

@@ -467,6 +467,19 @@ TEST_F(TokenRulesTest, TheMaxTtlCapsExplicitMaxesPeriodsAndTtls) {
   capped("ttl", "1000h", "TTL");
 }
 
+// A renewal without an increment grants the TTL granted last, as Vault's
+// lease keeps it.
+TEST_F(TokenRulesTest, ARenewalWithoutIncrementRepeatsTheLastGrant) {
+  Json t = CreateAs(root_id_, {{"policies", {"dev"}}, {"ttl", "1h"}});
+  auto first = Do(t["client_token"], "renew-self", {{"increment", "2h"}});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->auth["lease_duration"], 7200);
+  clock_.Advance(10min);
+  auto again = Do(t["client_token"], "renew-self", Json::object());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->auth["lease_duration"], 7200);
+}
+
 // renewable=false holds for a periodic token; a token that never expires
 // has nothing to renew.
 TEST_F(TokenRulesTest, WhatCannotBeRenewed) {
