@@ -1,6 +1,7 @@
 #include "core/core.h"
 
 #include <mutex>
+#include <set>
 
 #include "common/fiber.h"
 #include "common/json_fast.h"
@@ -15,6 +16,36 @@
 
 namespace coffer::core {
 namespace {
+
+// As Vault's request handling does for every auth block: a token whose
+// entity has identity policies gets them listed in `policies` and apart in
+// `identity_policies` (its own stay in `token_policies`). Most tokens have
+// no entity, and their auth block (often text) is left as it is.
+Status AddIdentityPolicies(const identity::IdentityStore& identity, logical::Response& r) {
+  if (!r.auth_text.empty()) {
+    if (r.auth_text.find("\"entity_id\":\"\"") != std::string::npos) return Status::Ok();
+  } else if (!r.auth.is_object() || r.auth.value("entity_id", "").empty()) {
+    return Status::Ok();
+  }
+  logical::Json auth = r.auth_text.empty() ? r.auth : ParseJson(r.auth_text);
+  if (!auth.is_object()) return Internal("a token's auth block is malformed JSON");
+  const std::string entity = auth.value("entity_id", "");
+  if (entity.empty()) return Status::Ok();
+  std::vector<std::string> from_identity = identity.IdentityPolicies(entity);
+  if (from_identity.empty()) return Status::Ok();
+  std::set<std::string> all(from_identity.begin(), from_identity.end());
+  const std::set<std::string> own_identity(all);
+  if (auth.contains("token_policies") && auth["token_policies"].is_array()) {
+    for (const auto& p : auth["token_policies"]) {
+      if (p.is_string()) all.insert(p.get<std::string>());
+    }
+  }
+  auth["policies"] = std::vector<std::string>(all.begin(), all.end());
+  auth["identity_policies"] = std::vector<std::string>(own_identity.begin(), own_identity.end());
+  r.auth = std::move(auth);
+  r.auth_text.clear();
+  return Status::Ok();
+}
 
 // Revokes what a lease stands for when it expires or is revoked: a token
 // (with its subtree and cubbyhole) or, later, an engine's secret.
@@ -702,6 +733,7 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     request.mount_point = "auth/token/";
     request.relative_path = request.path.substr(request.mount_point.size());
     result = token_backend_->HandleRequest(request);
+    if (result) TRY(AddIdentityPolicies(*identity_, *result));
     if (result && result->data.is_object() && request.path.starts_with("auth/token/lookup")) {
       std::string entity = result->data.value("entity_id", "");
       if (!entity.empty()) result->data["identity_policies"] = identity_->IdentityPolicies(entity);
@@ -710,6 +742,7 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     // The method checks the credentials; the token is minted here, and
     // only for a successful login.
     result = logins_->Login(request, *login);
+    if (result) TRY(AddIdentityPolicies(*identity_, *result));
   } else {
     result = RouteToEngine(request);
   }

@@ -81,6 +81,14 @@ class HvacIdentityTest(unittest.TestCase):
                          {"v": "1"})
         self.assertEqual(user.auth.token.lookup_self()["data"]["identity_policies"],
                          ["shared-read"])
+        # A login's auth block lists them too, as Vault's does: in policies
+        # and apart in identity_policies; token_policies stays the token's.
+        again = hvac.Client(url=self.server.addr).auth.userpass.login("dana", "dana-pw")["auth"]
+        self.assertEqual(again["identity_policies"], ["shared-read"])
+        self.assertEqual(again["policies"], ["default", "shared-read"])
+        self.assertEqual(again["token_policies"], ["default"])
+        renewed = user.auth.token.renew_self()["auth"]
+        self.assertEqual(renewed["identity_policies"], ["shared-read"])
         self.admin.secrets.identity.update_group(group_id=group["data"]["id"], name="readers",
                                                  policies=["shared-read"], member_entity_ids=[])
         with self.assertRaises(exceptions.Forbidden):
