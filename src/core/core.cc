@@ -149,7 +149,11 @@ Core::Core(CoreOptions options)
         auto match = router_->Route(lease_id);
         return match ? match->mount->entry.accessor : std::string();
       });
-  token_backend_ = std::make_unique<token::TokenBackend>(*tokens_);
+  token_backend_ = std::make_unique<token::TokenBackend>(*tokens_, [this](std::string_view name) {
+    // A failed look-up says nothing: no warning.
+    auto policy = policies_->Get(name);
+    return !policy.has_value() || *policy != nullptr;
+  });
   authorizer_ = std::make_unique<Authorizer>(*tokens_, *policies_);
   wrapper_ = std::make_unique<Wrapper>(*tokens_, *cubbyhole_, *clock_);
   audit_ = std::make_unique<audit::Broker>(*barrier_, *clock_);

@@ -17,6 +17,9 @@
 //
 // Thread-safe (stateless besides the store).
 
+#include <functional>
+#include <string_view>
+
 #include "logical/backend.h"
 #include "token/token_store.h"
 
@@ -24,7 +27,11 @@ namespace coffer::token {
 
 class TokenBackend final : public logical::Backend {
  public:
-  explicit TokenBackend(TokenStore& store) : store_(store) {}
+  // Whether a policy of that name exists (for Vault's warning on a token
+  // given a policy that does not); unset: no warnings.
+  using PolicyExists = std::function<bool(std::string_view name)>;
+  explicit TokenBackend(TokenStore& store, PolicyExists policy_exists = nullptr)
+      : store_(store), policy_exists_(std::move(policy_exists)) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   Result<bool> ExistenceCheck(const logical::Request& request) override;
@@ -38,6 +45,7 @@ class TokenBackend final : public logical::Backend {
   Result<logical::Response> Roles(const logical::Request& request, std::string_view name);
 
   TokenStore& store_;
+  PolicyExists policy_exists_;
 };
 
 // Vault's "auth" block for a token (create, login, renew). client_token may

@@ -292,6 +292,11 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   Response r;
   SetAuth(r, request, *created.entry, created.id.view());
   warnings.insert(warnings.end(), created.warnings.begin(), created.warnings.end());
+  if (policy_exists_) {
+    for (const auto& p : created.entry->policies) {
+      if (!policy_exists_(p)) warnings.push_back("Policy \"" + p + "\" does not exist");
+    }
+  }
   if (!warnings.empty()) r.warnings = warnings;
   return r;
 }

@@ -570,6 +570,16 @@ TEST_F(TokenRulesTest, RolePolicyGlobs) {
   EXPECT_EQ(no_default["policies"], Json({"dev"}));
 }
 
+// A policy that does not exist is given with Vault's warning.
+TEST_F(TokenRulesTest, AMissingPolicyIsWarnedAbout) {
+  TokenBackend backend(store_, [](std::string_view name) { return name != "ghost"; });
+  auto r = backend.HandleRequest(
+      Req(Operation::kUpdate, "create", {{"policies", {"dev", "ghost"}}}, root_id_));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(Warnings(*r), std::vector<std::string>{"Policy \"ghost\" does not exist"});
+  EXPECT_EQ(r->auth["policies"], Json({"default", "dev", "ghost"}));
+}
+
 // A chosen id may not pass for a generated one.
 TEST_F(TokenRulesTest, CustomIdsOfVaultsShape) {
   Expect400(Do(root_id_, "create", {{"id", "hvs.abc"}}),
