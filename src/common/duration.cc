@@ -60,4 +60,17 @@ std::string FormatDuration(std::chrono::seconds d) {
   return fmt::format("{}h{}m{}s", s / 3600, (s % 3600) / 60, s % 60);
 }
 
+std::string HumanDuration(std::chrono::seconds d) {
+  const long long total = d.count();
+  if (total <= 0) return "0s";
+  const long long h = total / 3600, m = (total % 3600) / 60, sec = total % 60;
+  std::string out;
+  if (h > 0) out += fmt::format("{}h", h);
+  if (h > 0 || m > 0) out += fmt::format("{}m", m);
+  out += fmt::format("{}s", sec);
+  if (out.ends_with("m0s")) out.resize(out.size() - 2);
+  if (auto at = out.find("h0m"); at != std::string::npos) out.erase(at + 1, 2);
+  return out;
+}
+
 }  // namespace coffer

@@ -16,4 +16,8 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text);
 // "768h0m0s"-style rendering as Vault prints durations.
 std::string FormatDuration(std::chrono::seconds d);
 
+// As Vault's warnings print a duration (Go's Duration.String without zero
+// minutes or seconds): "768h", "1h30m", "1h5s", "1m30s", "0s".
+std::string HumanDuration(std::chrono::seconds d);
+
 }  // namespace coffer

@@ -64,6 +64,12 @@ class CoreRevoker final : public expiration::Revoker {
     if (s.ok()) PublishLeaseRevoke(core_, lease);
     return s;
   }
+  std::int64_t CurrentMaxTtl(const expiration::Lease& lease) override {
+    return SecretLeaseMaxTtl(core_, lease);
+  }
+  Status Renew(const expiration::Lease& renewed) override {
+    return RenewSecretLease(core_, renewed);
+  }
 
  private:
   Core& core_;
@@ -727,9 +733,8 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     if (expiration::LeasesBackend::Handles(rel)) {
       request.mount_point = "sys/";
       request.relative_path = std::string(rel);
+      // A renewal asks the issuing engine first (CoreRevoker::Renew).
       result = leases_backend_->HandleRequest(request);
-      // A renewal tells the issuing engine the new expiry.
-      if (result && !result->lease_id.empty()) TRY(RenewSecretLease(*this, result->lease_id));
     } else {
       result = sys.Handle(request);
     }

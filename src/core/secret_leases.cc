@@ -96,13 +96,19 @@ Status RevokeSecretLease(Core& core, const expiration::Lease& lease) {
   return mount->engine->RevokeSecret(ToSecretLease(lease));
 }
 
-Status RenewSecretLease(Core& core, std::string_view lease_id) {
-  ASSIGN_OR_RETURN(expiration::Lease lease, core.expiration().Lookup(lease_id));
-  if (lease.kind != expiration::Lease::Kind::kSecret) return Status::Ok();
-  if (!lease.internal.contains("mount_uuid")) return Status::Ok();
+Status RenewSecretLease(Core& core, const expiration::Lease& renewed) {
+  if (renewed.kind != expiration::Lease::Kind::kSecret) return Status::Ok();
+  if (!renewed.internal.contains("mount_uuid")) return Status::Ok();
+  auto mount = FindMount(core, renewed.internal);
+  if (!mount) return InvalidArgument("the secrets engine that issued this lease is not mounted");
+  return mount->engine->RenewSecret(ToSecretLease(renewed));
+}
+
+std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease) {
+  if (lease.kind != expiration::Lease::Kind::kSecret) return 0;
   auto mount = FindMount(core, lease.internal);
-  if (!mount) return Status::Ok();
-  return mount->engine->RenewSecret(ToSecretLease(lease));
+  if (!mount) return 0;
+  return core.MountLeaseTtls(mount->entry).second.count();
 }
 
 }  // namespace coffer::core

@@ -33,8 +33,13 @@ Status RegisterSecretLease(Core& core, const logical::Request& request,
 // unmount revoked what it could.
 Status RevokeSecretLease(Core& core, const expiration::Lease& lease);
 
-// After sys/leases/renew extended a lease: calls the engine's RenewSecret
-// with the new expiry. Leases of tokens and of mounts that are gone: Ok.
-Status RenewSecretLease(Core& core, std::string_view lease_id);
+// Before sys/leases/renew writes a renewed lease: calls the engine's
+// RenewSecret with the new expiry; an error refuses the renewal. A lease
+// whose mount is gone cannot be renewed (kInvalidArgument).
+Status RenewSecretLease(Core& core, const expiration::Lease& renewed);
+
+// The max lease TTL the lease's mount allows now (tuned, else the
+// system's), in seconds; 0 for a token lease or a mount that is gone.
+std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease);
 
 }  // namespace coffer::core

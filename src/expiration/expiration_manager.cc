@@ -804,7 +804,8 @@ Result<Lease> ExpirationManager::Lookup(std::string_view lease_id) {
   return *std::move(lease);
 }
 
-Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increment) {
+Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increment,
+                                       std::int64_t* capped_from) {
   ASSIGN_OR_RETURN(auto found, Read(lease_id));
   if (!found) return Err(NotFound("lease not found"));
   Lease lease = *std::move(found);
@@ -815,12 +816,20 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
   if (!lease.renewable) return Err(InvalidArgument("lease is not renewable"));
   const std::int64_t now = NowUnix();
   if (lease.expire_time <= now) return Err(InvalidArgument("lease expired"));
-  std::int64_t inc = increment.count() > 0 ? increment.count() : lease.ttl;
+  // The max counts from the issue: the lease's own (engine, mount and
+  // owner at issue), lowered by what its mount allows now.
   std::int64_t max = lease.max_ttl > 0 ? lease.max_ttl : options_.max_lease_ttl.count();
-  std::int64_t expire = std::min(now + inc, lease.issue_time + max);
-  lease.expire_time = std::max(expire, now);
-  lease.ttl = lease.expire_time - now;
+  if (const std::int64_t current = revoker_.CurrentMaxTtl(lease); current > 0) {
+    max = std::min(max, current);
+  }
+  const std::int64_t room = lease.issue_time + max - now;
+  if (room <= 0) return Err(InvalidArgument("past the max TTL, cannot renew"));
+  const std::int64_t inc = increment.count() > 0 ? increment.count() : lease.ttl;
+  if (capped_from != nullptr) *capped_from = inc > room ? inc : 0;
+  lease.ttl = std::min(inc, room);
+  lease.expire_time = now + lease.ttl;
   lease.last_renewal = now;
+  TRY(revoker_.Renew(lease));
   TRY(Write(lease, /*is_new=*/false));
   return lease;
 }

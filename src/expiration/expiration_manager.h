@@ -138,7 +138,10 @@ class ExpirationManager {
   Result<Lease> Lookup(std::string_view lease_id);
   // Renews a secret lease by `increment` (0 = its last ttl), capped at
   // issue_time + max_ttl.
-  Result<Lease> Renew(std::string_view lease_id, std::chrono::seconds increment);
+  // *capped_from (if given): the TTL asked for when the max TTL cut it
+  // short, else 0.
+  Result<Lease> Renew(std::string_view lease_id, std::chrono::seconds increment,
+                      std::int64_t* capped_from = nullptr);
   // Revokes through the Revoker, then deletes. Unknown ids are Ok.
   Status Revoke(std::string_view lease_id);
   // Every lease whose id starts with prefix ("" is refused). force: delete

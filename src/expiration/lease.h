@@ -47,6 +47,20 @@ class Revoker {
  public:
   virtual ~Revoker() = default;
   virtual Status Revoke(const Lease& lease) = 0;
+  // For a renewal: the max TTL the lease's mount allows now, in seconds
+  // (0: nothing known; the lease's own max applies), so that a max tuned
+  // down since the issue bounds the lease too, as in Vault.
+  virtual std::int64_t CurrentMaxTtl(const Lease& lease) {
+    (void)lease;
+    return 0;
+  }
+  // For a renewal: the lease as it will be (new expiry), before it is
+  // written. An error refuses the renewal and nothing changes (the issuing
+  // engine is asked first, as Vault asks it).
+  virtual Status Renew(const Lease& renewed) {
+    (void)renewed;
+    return Status::Ok();
+  }
 };
 
 }  // namespace coffer::expiration

@@ -216,7 +216,8 @@ Result<Response> LeasesBackend::Renew(const Request& request, std::string_view u
   if (id.empty()) id = std::string(url_id);
   if (id.empty()) return Err(InvalidArgument("lease_id must be specified"));
   ASSIGN_OR_RETURN(std::int64_t increment, SecondsField(request, "increment"));
-  auto lease = manager_.Renew(id, std::chrono::seconds(increment));
+  std::int64_t capped_from = 0;
+  auto lease = manager_.Renew(id, std::chrono::seconds(increment), &capped_from);
   if (!lease) {
     if (lease.error().code() == Code::kNotFound) {
       return Err(InvalidArgument("lease not found or lease is not renewable"));
@@ -227,6 +228,13 @@ Result<Response> LeasesBackend::Renew(const Request& request, std::string_view u
   r.lease_id = lease->id;
   r.renewable = lease->renewable;
   r.lease_duration = lease->ttl;
+  if (capped_from > 0) {
+    // Vault's CalculateTTL warning.
+    r.warnings = Json::array({"TTL of \"" + HumanDuration(std::chrono::seconds(capped_from)) +
+                              "\" exceeded the effective max_ttl of \"" +
+                              HumanDuration(std::chrono::seconds(lease->ttl)) +
+                              "\"; TTL value is capped accordingly"});
+  }
   return r;
 }
 

@@ -124,9 +124,9 @@ class Backend {
     (void)lease;
     return Status::Ok();
   }
-  // Called after the core extended a lease (lease.expire_time is the new
-  // expiry), e.g. to push a database user's VALID UNTIL. An error fails the
-  // renewal request (the lease record keeps its new expiry).
+  // Called before the core writes a renewed lease (lease.expire_time is
+  // the new expiry), e.g. to push a database user's VALID UNTIL. An error
+  // refuses the renewal: the lease record keeps its old expiry.
   virtual Status RenewSecret(const SecretLease& lease) {
     (void)lease;
     return Status::Ok();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/duration.h"
 #include "common/encoding.h"
 #include "common/fiber.h"
 #include "crypto/aead.h"
@@ -43,20 +44,6 @@ constexpr std::size_t kTimeChars = 8;
 constexpr std::size_t kIdChars = 32;
 constexpr std::size_t kAccessorChars = 24;
 static_assert(4 + kTimeChars + kIdChars == kServiceTokenLength);
-
-// A duration as Vault's warnings print it (Go's Duration.String without
-// zero minutes or seconds): "768h", "1h30m", "90s" → "1m30s".
-std::string HumanDuration(std::int64_t total) {
-  if (total <= 0) return "0s";
-  const std::int64_t h = total / 3600, m = (total % 3600) / 60, sec = total % 60;
-  std::string out;
-  if (h > 0) out += std::to_string(h) + "h";
-  if (h > 0 || m > 0) out += std::to_string(m) + "m";
-  out += std::to_string(sec) + "s";
-  if (out.ends_with("m0s")) out.resize(out.size() - 2);
-  if (auto at = out.find("h0m"); at != std::string::npos) out.erase(at + 1, 2);
-  return out;
-}
 
 // Milliseconds since 1970 in kTimeChars base62 digits, most significant
 // first: text order is time order (62^8 ms is ~6,900 years).
@@ -370,9 +357,9 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (e.period > 0) {
     ttl = e.period;
     if (ttl > max_ttl) {
-      warnings.push_back("period of \"" + HumanDuration(ttl) +
-                         "\" exceeded the effective max_ttl of \"" + HumanDuration(max_ttl) +
-                         "\"; period value is capped accordingly");
+      warnings.push_back(
+          "period of \"" + HumanDuration(seconds(ttl)) + "\" exceeded the effective max_ttl of \"" +
+          HumanDuration(seconds(max_ttl)) + "\"; period value is capped accordingly");
       ttl = max_ttl;
     }
   } else {
@@ -381,9 +368,9 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     // an explicit max TTL bounds them, below).
     if (ttl == 0 && !e.IsRoot()) ttl = options_.default_ttl.count();
     if (ttl > max_ttl) {
-      warnings.push_back("TTL of \"" + HumanDuration(ttl) +
-                         "\" exceeded the effective max_ttl of \"" + HumanDuration(max_ttl) +
-                         "\"; TTL value is capped accordingly");
+      warnings.push_back("TTL of \"" + HumanDuration(seconds(ttl)) +
+                         "\" exceeded the effective max_ttl of \"" +
+                         HumanDuration(seconds(max_ttl)) + "\"; TTL value is capped accordingly");
       ttl = max_ttl;
     }
   }

@@ -18,7 +18,16 @@ class NullRevoker : public Revoker {
     if (failing) return Unavailable("engine unreachable");
     return Status::Ok();
   }
+  std::int64_t CurrentMaxTtl(const Lease&) override { return current_max; }
+  Status Renew(const Lease& renewed) override {
+    if (refuse_renewal) return InvalidArgument("the engine says no");
+    renewed_expiry = renewed.expire_time;
+    return Status::Ok();
+  }
   bool failing = false;
+  std::int64_t current_max = 0;
+  bool refuse_renewal = false;
+  std::int64_t renewed_expiry = 0;
 };
 
 class LeasesBackendTest : public ::testing::Test {
@@ -90,6 +99,36 @@ TEST_F(LeasesBackendTest, ListRenewRevoke) {
   ASSERT_TRUE(revoke.has_value());
   EXPECT_EQ(revoke->http_status, 204);
   EXPECT_FALSE(m_.Lookup(lease_.id).has_value());
+}
+
+// A renewal is bounded by the max its mount allows now (a max tuned down
+// since the issue included), warns when it caps, refuses past the max, and
+// asks the engine before anything is written.
+TEST_F(LeasesBackendTest, RenewalFollowsTheMaxNowAndTheEngine) {
+  revoker_.current_max = 1800;
+  clock_.Advance(300s);
+  auto capped =
+      Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}, {"increment", "1h"}});
+  ASSERT_TRUE(capped.has_value()) << capped.error().ToString();
+  EXPECT_EQ(capped->lease_duration, 1500);
+  EXPECT_EQ(capped->warnings, Json::array({"TTL of \"1h\" exceeded the effective max_ttl of "
+                                           "\"25m\"; TTL value is capped accordingly"}));
+  EXPECT_EQ(revoker_.renewed_expiry, m_.Lookup(lease_.id)->expire_time);
+
+  const std::int64_t before = m_.Lookup(lease_.id)->expire_time;
+  revoker_.refuse_renewal = true;
+  auto refused =
+      Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}, {"increment", "5m"}});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().message(), "the engine says no");
+  EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, before);
+
+  revoker_.refuse_renewal = false;
+  revoker_.current_max = 200;  // tuned down below the lease's age
+  auto past = Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}});
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().message(), "past the max TTL, cannot renew");
+  EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, before);
 }
 
 TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {

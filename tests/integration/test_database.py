@@ -132,6 +132,22 @@ class DatabaseEngineTest(unittest.TestCase):
         until = self.pg.admin("SELECT rolvaliduntil > now() + interval '90 minutes' FROM "
                               "pg_roles WHERE rolname = '%s'" % user)
         self.assertEqual(until, "t")
+        # A max tuned down since the issue bounds the renewal, with a warning.
+        self.req("POST", "/v1/sys/mounts/database/tune", {"max_lease_ttl": "1h"}, 204)
+        _, capped = self.req("PUT", "/v1/sys/leases/renew",
+                             {"lease_id": out["lease_id"], "increment": "5h"}, 200)
+        self.assertLessEqual(capped["lease_duration"], 3600)
+        self.assertIn("exceeded the effective max_ttl", capped["warnings"][0])
+        # The engine is asked first: credentials of a deleted role are not
+        # renewed, and the lease keeps its expiry.
+        _, before = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": out["lease_id"]}, 200)
+        self.req("DELETE", "/v1/database/roles/app", None, 204)
+        st, err = self.req("PUT", "/v1/sys/leases/renew",
+                           {"lease_id": out["lease_id"], "increment": "10m"})
+        self.assertEqual(st, 400, err)
+        self.assertEqual(err["errors"], ['could not find role with name: "app"'])
+        _, after = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": out["lease_id"]}, 200)
+        self.assertEqual(after["data"]["expire_time"], before["data"]["expire_time"])
 
     def test_revoke_drops_user_and_terminates_sessions(self):
         self.make_role()

@@ -255,7 +255,9 @@ Status DatabaseBackend::RenewSecret(const logical::SecretLease& lease) {
   std::vector<std::string> statements = DefaultRenewStatements();
   if (!role_name.empty()) {
     ASSIGN_OR_RETURN(auto role, LoadRole(role_name));
-    if (role && !role->renew_statements.empty()) statements = role->renew_statements;
+    // As Vault: credentials of a deleted role are not renewed.
+    if (!role) return InvalidArgument("could not find role with name: \"" + role_name + "\"");
+    if (!role->renew_statements.empty()) statements = role->renew_statements;
   }
   TemplateValues values{
       {"name", username}, {"username", username}, {"expiration", PgTime(lease.expire_time)}};
