@@ -16,14 +16,15 @@ bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation:
 }  // namespace
 
 Result<Response> PolicyBackend::HandleRequest(const logical::Request& request) {
-  std::string_view path = request.relative_path;
-  while (path.ends_with('/')) path.remove_suffix(1);
+  const std::string_view path = request.relative_path;
   const Operation op = request.operation;
 
+  std::string_view collection = path;
+  while (collection.ends_with('/')) collection.remove_suffix(1);
   bool legacy;
   std::string_view name;
-  if (path == "policy" || path == "policies/acl") {
-    legacy = path == "policy";
+  if (collection == "policy" || collection == "policies/acl") {
+    legacy = collection == "policy";
     if (op == Operation::kList || (legacy && op == Operation::kRead)) return ListPolicies(legacy);
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   } else if (path.starts_with("policy/")) {
@@ -34,6 +35,11 @@ Result<Response> PolicyBackend::HandleRequest(const logical::Request& request) {
     name = path.substr(13);
   } else {
     return Err(NotFound("unsupported path"));
+  }
+  // The ACL checked the path as sent: "policies/acl/admin/" must not reach
+  // "admin", which a policy may deny while allowing "policies/acl/*".
+  if (name.find('/') != std::string_view::npos) {
+    return Err(InvalidArgument("policy name may not contain '/'"));
   }
 
   if (op == Operation::kRead) return ReadPolicy(name, legacy);

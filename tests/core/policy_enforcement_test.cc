@@ -13,6 +13,7 @@ using logical::Operation;
 
 class PolicyEnforcementTest : public CoreFixture {
  protected:
+  static Json Body(const logical::Response& r) { return r.raw ? (*r.raw)["data"] : r.data; }
   // A token holding only `policy` (written from `hcl`).
   std::string TokenWith(const std::string& policy, const std::string& hcl) {
     EXPECT_EQ(Call(Operation::kUpdate, "sys/policy/" + policy, {{"policy", hcl}}).http_status, 204);
@@ -243,6 +244,37 @@ path "sys/wrapping/wrap" {
   EXPECT_EQ(
       Call(Operation::kRead, "sys/internal/ui/resultant-acl", Json::object(), none).http_status,
       403);
+}
+
+// A policy name never ends in '/': the ACL checks the path as sent, so a
+// name read with its slash stripped would let "sys/policies/acl/admin/"
+// reach a policy the caller is denied.
+TEST_F(PolicyEnforcementTest, ATrailingSlashDoesNotReachADeniedPolicy) {
+  const std::string admin = R"(path "*" { capabilities = ["read"] })";
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policies/acl/admin", {{"policy", admin}}).http_status,
+            204);
+  const std::string t = TokenWith("policy-editor", R"(
+path "sys/policies/acl/*" { capabilities = ["create", "update", "delete", "read"] }
+path "sys/policies/acl/admin" { capabilities = ["deny"] }
+path "sys/policy/*" { capabilities = ["create", "update", "delete", "read"] }
+path "sys/policy/admin" { capabilities = ["deny"] })");
+  const Json evil = {{"policy", R"(path "sys/*" { capabilities = ["sudo", "update"] })"}};
+  for (const std::string prefix : {"sys/policies/acl/", "sys/policy/"}) {
+    EXPECT_EQ(Call(Operation::kUpdate, prefix + "admin", evil, t).http_status, 403);
+    auto put = Call(Operation::kUpdate, prefix + "admin/", evil, t);
+    EXPECT_EQ(put.http_status, 400) << prefix;
+    const std::string error = (put.raw ? *put.raw : put.data).dump();
+    EXPECT_NE(error.find("policy name"), std::string::npos) << error;
+    EXPECT_EQ(Call(Operation::kDelete, prefix + "admin/", Json::object(), t).http_status, 400);
+    EXPECT_EQ(Call(Operation::kRead, prefix + "admin/", Json::object(), t).http_status, 400);
+    EXPECT_EQ(Call(Operation::kUpdate, prefix + "mine", evil, t).http_status, 204);
+  }
+  auto stored = Call(Operation::kRead, "sys/policies/acl/admin");
+  ASSERT_EQ(stored.http_status, 200);
+  EXPECT_EQ(Body(stored)["policy"], admin);
+  // The collection itself still lists with or without the slash.
+  EXPECT_EQ(Call(Operation::kList, "sys/policies/acl/").http_status, 200);
+  EXPECT_EQ(Call(Operation::kRead, "sys/policy/").http_status, 200);
 }
 
 }  // namespace
