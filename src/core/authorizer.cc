@@ -71,8 +71,9 @@ Result<std::vector<std::string>> Authorizer::EffectivePolicies(
     const token::TokenEntry& entry) const {
   if (identity_ == nullptr || entry.entity_id.empty()) return entry.policies;
   auto entity = identity_->EntityById(entry.entity_id);
-  if (!entity) return entry.policies;  // deleted entity: the token's own only
-  if (entity->disabled) return Err(PermissionDenied());
+  // A deleted entity's tokens are refused, not left with their own policies
+  // (Vault: "the entity on the token is invalid").
+  if (!entity || entity->disabled) return Err(PermissionDenied());
   std::vector<std::string> out = entry.policies;
   for (auto& p : identity_->IdentityPolicies(entry.entity_id)) {
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));

@@ -48,7 +48,8 @@ class Authorizer {
   // policies ∪ the entity's ∪ those of every group the entity is in
   // (through subgroups too), read from the identity store's current
   // snapshot; the compiled ACL is cached by that set, so a membership change
-  // applies to the next request. A disabled entity's tokens are refused.
+  // applies to the next request. The tokens of a disabled or deleted entity
+  // are refused (kPermissionDenied).
   // Set once, before serving.
   void SetIdentity(const identity::IdentityStore* identity) { identity_ = identity; }
   Result<std::vector<std::string>> EffectivePolicies(const token::TokenEntry& entry) const;

@@ -106,7 +106,8 @@ Result<logical::Response> SystemBackend::Capabilities(const logical::Request& re
   }
   ASSIGN_OR_RETURN(std::vector<std::string> paths, PathsField(request));
   std::shared_ptr<const token::TokenEntry> entry;
-  if (request.path == "sys/capabilities-self") {
+  const bool self = request.path == "sys/capabilities-self";
+  if (self) {
     ASSIGN_OR_RETURN(entry, core_.tokens().LookupByHmac(request.auth->token_hmac));
   } else if (request.path == "sys/capabilities-accessor") {
     std::string accessor = FieldString(request, "accessor");
@@ -124,7 +125,12 @@ Result<logical::Response> SystemBackend::Capabilities(const logical::Request& re
   Json data = Json::object();
   Json all = Json::array();
   for (const auto& p : paths) {
-    ASSIGN_OR_RETURN(std::vector<std::string> caps, core_.authorizer().Capabilities(*entry, p));
+    Result<std::vector<std::string>> found = core_.authorizer().Capabilities(*entry, p);
+    // Another token whose entity is disabled or gone: Vault calls it invalid.
+    if (!found && !self && found.error().code() == Code::kPermissionDenied) {
+      return Err(InvalidArgument("invalid token"));
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> caps, std::move(found));
     data[p] = caps;
     for (const auto& c : caps) {
       if (std::find(all.begin(), all.end(), c) == all.end()) all.push_back(c);

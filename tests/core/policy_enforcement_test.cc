@@ -277,5 +277,39 @@ path "sys/policy/admin" { capabilities = ["deny"] })");
   EXPECT_EQ(Call(Operation::kRead, "sys/policy/").http_status, 200);
 }
 
+// A token whose entity was deleted is refused, as in Vault: it does not
+// fall back to its own policies. sys/capabilities answers "invalid token"
+// for it, sys/capabilities-self refuses it like any request.
+TEST_F(PolicyEnforcementTest, ATokenWhoseEntityIsGoneIsRefused) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice",
+                 {{"password", "pw"}, {"token_policies", "default"}})
+                .http_status,
+            204);
+  auto login = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(login.http_status, 200);
+  const std::string token = login.auth["client_token"];
+  const std::string accessor = login.auth["accessor"];
+  const std::string entity = login.auth["entity_id"];
+  ASSERT_FALSE(entity.empty());
+  ASSERT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            200);
+
+  ASSERT_EQ(Call(Operation::kDelete, "identity/entity/id/" + entity).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            403);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/capabilities-self", {{"paths", {"cubbyhole/x"}}}, token)
+                .http_status,
+            403);
+  auto other =
+      Call(Operation::kUpdate, "sys/capabilities", {{"token", token}, {"paths", {"cubbyhole/x"}}});
+  EXPECT_EQ(other.http_status, 400);
+  EXPECT_NE((other.raw ? *other.raw : other.data).dump().find("invalid token"), std::string::npos);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/capabilities-accessor",
+                 {{"accessor", accessor}, {"paths", {"cubbyhole/x"}}})
+                .http_status,
+            400);
+}
+
 }  // namespace
 }  // namespace coffer::core
