@@ -27,9 +27,11 @@
 // Parameter constraints (allowed/denied/required) apply to read, create,
 // update and patch requests (HEAD counts as read), with Vault's rules: denied
 // beats allowed; `"*" = []` in denied refuses any parameter, in allowed admits
-// any other; a value list admits exact values, `prefix*` / `*suffix` /
-// `*middle*` globs, every element of a list value and every item of a
-// comma-separated string.
+// any other; a value list admits exact values and `prefix*` / `*suffix` /
+// `*middle*` globs, matched against the whole value (a list value or a
+// comma-separated string is one value). Denied values are matched more
+// strictly than Vault does: also against every element of a list value and
+// every item of a comma-separated string.
 //
 // Wrapping TTL bounds are reported in the Decision; the caller enforces them
 // against X-Vault-Wrap-TTL (a merged min above the max denies outright).

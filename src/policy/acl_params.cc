@@ -58,42 +58,26 @@ bool ValueInList(const Json& v, const std::vector<Json>& list) {
   return false;
 }
 
-// Calls fn on every trimmed item of a comma-separated string until it
-// returns `stop`; returns whether it stopped early. `items` counts the items.
-template <typename Fn>
-bool ForEachCommaItem(std::string_view s, bool stop, int& items, Fn fn) {
-  items = 0;
+// Whether any trimmed item of a comma-separated string matches `list`.
+bool AnyCommaItemInList(std::string_view s, const std::vector<Json>& list) {
   while (true) {
     std::size_t comma = s.find(',');
-    std::string_view item = Trim(s.substr(0, comma));
-    ++items;
-    if (fn(item) == stop) return true;
+    if (StringInList(Trim(s.substr(0, comma)), list)) return true;
     if (comma == std::string_view::npos) return false;
     s.remove_prefix(comma + 1);
   }
 }
 
+// Vault's rule: the value as a whole must match an allowed value (a glob for
+// strings, equality otherwise), so neither "zip,evil" nor ["zip"] passes
+// ["zip"].
 bool InAllowedList(const Json& v, const std::vector<Json>& list) {
-  if (list.empty() || ValueInList(v, list)) return true;
-  if (v.is_array()) {
-    for (const Json& item : v) {
-      if (!ValueInList(item, list)) return false;
-    }
-    return true;
-  }
-  if (v.is_string()) {
-    // Fields may be comma-separated lists; every item must be allowed. An
-    // empty string is allowed only when listed (Vault would let it pass).
-    const std::string& s = v.get_ref<const std::string&>();
-    if (s.empty()) return false;
-    int items = 0;
-    bool failed = ForEachCommaItem(s, false, items,
-                                   [&](std::string_view item) { return StringInList(item, list); });
-    return !failed;
-  }
-  return false;
+  return list.empty() || ValueInList(v, list);
 }
 
+// Stricter than Vault, which compares the whole value only: any element of
+// a list value, or any item of a comma-separated string, that is denied
+// refuses the request.
 bool InDeniedList(const Json& v, const std::vector<Json>& list) {
   if (list.empty() || ValueInList(v, list)) return true;
   if (v.is_array()) {
@@ -102,11 +86,7 @@ bool InDeniedList(const Json& v, const std::vector<Json>& list) {
     }
     return false;
   }
-  if (v.is_string()) {
-    int items = 0;
-    return ForEachCommaItem(v.get_ref<const std::string&>(), true, items,
-                            [&](std::string_view item) { return StringInList(item, list); });
-  }
+  if (v.is_string()) return AnyCommaItemInList(v.get_ref<const std::string&>(), list);
   return false;
 }
 
