@@ -60,11 +60,6 @@ std::size_t CountSegments(std::string_view path) {
   return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1;
 }
 
-// Whether a rule with `caps` refuses `need` (denies, or does not grant it).
-bool Refuses(std::uint32_t caps, std::uint32_t need) {
-  return (caps & kCapDeny) != 0 || (caps & need) == 0;
-}
-
 }  // namespace
 
 bool HasSegmentWildcards(std::string_view p) {
@@ -204,14 +199,12 @@ void Acl::WildcardCandidates(std::string_view path, Candidate& best) const {
   }
 }
 
-std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_rule) const {
+std::int32_t Acl::Match(std::string_view path, bool list) const {
   const bool trailing = list && path.ends_with('/');
-  if (trimmed_rule != nullptr) *trimmed_rule = -1;
   std::int32_t exact_full = -1, exact_trimmed = -1;
-  // The longest prefix glob matching the path, and the path without its
-  // trailing '/': rule and length of its stem (-1: none).
-  std::int32_t prefix = -1, prefix_trimmed = -1;
-  std::size_t prefix_len = 0, prefix_trimmed_len = 0;
+  // The longest prefix glob matching the path: rule and length of its stem.
+  std::int32_t prefix = -1;
+  std::size_t prefix_len = 0;
   std::size_t node = 0;
   std::size_t depth = 0;
   while (true) {
@@ -219,10 +212,6 @@ std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_
     if (n.prefix >= 0) {
       prefix = n.prefix;
       prefix_len = depth;
-      if (trailing && depth < path.size()) {
-        prefix_trimmed = n.prefix;
-        prefix_trimmed_len = depth;
-      }
     }
     if (depth == path.size()) exact_full = n.exact;
     if (trailing && depth + 1 == path.size()) exact_trimmed = n.exact;
@@ -237,26 +226,20 @@ std::int32_t Acl::Match(std::string_view path, bool list, std::int32_t* trimmed_
   if (exact_full >= 0) return exact_full;
   if (exact_trimmed >= 0) return exact_trimmed;
 
-  // A prefix glob as a candidate: its first (only) wildcard is at its end.
-  auto glob = [&](std::int32_t rule, std::size_t len) {
-    Candidate c;
-    if (rule < 0) return c;
-    c.rule = rule;
-    c.first_wildcard = static_cast<std::int32_t>(len);
-    c.is_prefix = true;
-    c.stem = path.substr(0, len);
-    return c;
-  };
-  Candidate best = glob(prefix, prefix_len);
-  if (!wildcard_rules_.empty()) WildcardCandidates(path, best);
-  if (trailing) {
-    // The trimmed form on its own: the rule Vault would use (it tries this
-    // form first). Its candidates also compete for `best`.
-    Candidate vault = glob(prefix_trimmed, prefix_trimmed_len);
-    if (!wildcard_rules_.empty()) WildcardCandidates(path.substr(0, path.size() - 1), vault);
-    if (Better(vault, best)) best = vault;
-    if (trimmed_rule != nullptr) *trimmed_rule = vault.rule;
+  Candidate best;
+  if (prefix >= 0) {
+    // A prefix glob's first (only) wildcard is at its end.
+    best = Candidate{prefix, static_cast<std::int32_t>(prefix_len), true, 0,
+                     path.substr(0, prefix_len)};
   }
+  if (!wildcard_rules_.empty()) WildcardCandidates(path, best);
+  if (best.rule >= 0 || !trailing) return best.rule;
+  // Only when nothing matches the folder path itself does a LIST fall back
+  // to the rules for the path without its '/' (Vault's order since
+  // GHSA-xp3c-3jw3-4vcr: the folder's own rules are the more specific). A
+  // prefix glob matching that form would have matched the folder path, so
+  // only '+' rules are left to try.
+  WildcardCandidates(path.substr(0, path.size() - 1), best);
   return best.rule;
 }
 
@@ -270,20 +253,11 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
   }
   while (path.starts_with('/')) path.remove_prefix(1);
   const Capability need = CapabilityFor(op);
-  std::int32_t trimmed = -1;
-  const std::int32_t index = Match(path, op == logical::Operation::kList, &trimmed);
+  const std::int32_t index = Match(path, op == logical::Operation::kList);
   if (index < 0) {
     d.reason = fmt::format("permission denied: no policy grants \"{}\" on \"{}\"",
                            CapabilityName(need), path);
     return d;
-  }
-  if (trimmed >= 0 && trimmed != index) {
-    const Rule& vault = rules_[static_cast<std::size_t>(trimmed)];
-    if (Refuses(vault.capabilities, need)) {
-      d.reason = fmt::format("permission denied: policy path \"{}\" does not grant \"{}\"",
-                             vault.pattern, CapabilityName(need));
-      return d;
-    }
   }
   const Rule& rule = rules_[static_cast<std::size_t>(index)];
   d.capabilities = rule.capabilities;
@@ -324,15 +298,10 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
 std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   if (root_) return {"root"};
   while (path.starts_with('/')) path.remove_prefix(1);
-  std::int32_t trimmed = -1;
-  const std::int32_t index = Match(path, true, &trimmed);
+  // Matched as a LIST, as Vault does, so a folder path finds its rules.
+  const std::int32_t index = Match(path, true);
   if (index < 0) return {"deny"};
-  std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
-  if (trimmed >= 0 && trimmed != index) {
-    // LIST must also pass the rule Vault would use (see Check).
-    const std::uint32_t vault = rules_[static_cast<std::size_t>(trimmed)].capabilities;
-    if (Refuses(vault, kCapList)) caps &= ~kCapList;
-  }
+  const std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
   if ((caps & kCapDeny) || caps == 0) return {"deny"};
   return CapabilityNames(caps);
 }

@@ -15,14 +15,15 @@
 //     non-zero min/max wrapping TTL; allowed/denied parameter values are
 //     appended per key (an empty list, meaning "any value", absorbs a
 //     non-empty one); required parameters are unioned.
-//  LIST requests: an exact pattern equal to the path or to the path without
-//  its trailing '/' wins; otherwise the candidates for both forms compete by
-//  priority, so `secret/private/*` (deny) beats `secret/*` for
-//  LIST secret/private/. (Vault tries the trimmed form first, which lets
-//  `secret/*` win there; Coffer closes that gap.) And the rule Vault would
-//  use must allow the LIST too: with `secret/metadata/+` (deny) and
-//  `secret/metadata/foo/*` (list), LIST secret/metadata/foo/ is denied, as
-//  in Vault. A LIST is never allowed where Vault would refuse it.
+//  LIST requests (and sys/capabilities, which matches as a LIST does) on a
+//  path ending in '/' try, in Vault's order: an exact pattern equal to the
+//  path, then one equal to the path without that '/', then the non-exact
+//  candidates for the path, and only when none matches, the candidates for
+//  the path without its '/'. So `secret/private/*` (deny) beats `secret/*`
+//  for LIST secret/private/, `secret/metadata/team/*` (list) beats
+//  `secret/metadata/*` (read) for LIST secret/metadata/team/, and
+//  `kv/metadata/*` (deny) beats `kv/metadata/+` (list) for
+//  LIST kv/metadata/team/.
 //
 // Parameter constraints (allowed/denied/required) apply to read, create,
 // update and patch requests (HEAD counts as read), with Vault's rules: denied
@@ -132,11 +133,8 @@ class Acl {
   Acl() = default;
   void Insert(const std::string& pattern, std::int32_t rule, bool prefix);
   // The rule that governs `path`, or -1. `list` turns on the trailing-slash
-  // handling of LIST requests; for those, `trimmed_rule` (if given) gets the
-  // best non-exact rule for the path without its '/', the one Vault uses
-  // (-1 if none, or when an exact rule decided).
-  std::int32_t Match(std::string_view path, bool list, std::int32_t* trimmed_rule = nullptr) const;
-  void PrefixCandidate(std::string_view path, Candidate& best) const;
+  // handling of LIST requests.
+  std::int32_t Match(std::string_view path, bool list) const;
   void WildcardCandidates(std::string_view path, Candidate& best) const;
   static bool Better(const Candidate& a, const Candidate& b);
 

@@ -295,21 +295,43 @@ INSTANTIATE_TEST_SUITE_P(
              Operation::kList,
              {},
              false},
-        // The rule Vault picks (trimmed form first) must allow a LIST too.
-        Case{"list: a deny on the trimmed path beats a longer glob on the full path",
+        // LIST tries, in order: an exact rule for the path, then for the
+        // path without its '/', then globs and '+' rules for the path, and
+        // only when none matches, those for the path without its '/'.
+        Case{"list: a longer glob on the full path beats a + on the trimmed path",
              {R"(path "secret/metadata/+" { capabilities = ["deny"] }
                  path "secret/metadata/foo/*" { capabilities = ["list"] })"},
              "secret/metadata/foo/",
              Operation::kList,
              {},
-             false},
-        Case{"list: a trimmed-path rule without list refuses",
-             {R"(path "secret/metadata/fo*" { capabilities = ["read"] }
-                 path "secret/metadata/foo/*" { capabilities = ["list"] })"},
-             "secret/metadata/foo/",
+             true},
+        Case{"list: the full path's glob decides, not the trimmed path's",
+             {R"(path "secret/metadata/*" { capabilities = ["read"] }
+                 path "secret/metadata/team/*" { capabilities = ["list"] })"},
+             "secret/metadata/team/",
+             Operation::kList,
+             {},
+             true},
+        Case{"list: a deny glob on the full path beats a + on the trimmed path",
+             {R"(path "kv/metadata/*" { capabilities = ["deny"] }
+                 path "kv/metadata/+" { capabilities = ["list"] })"},
+             "kv/metadata/team/",
              Operation::kList,
              {},
              false},
+        Case{"list: a + on the trimmed path applies when nothing matches the full path",
+             {R"(path "kv/metadata/+" { capabilities = ["list"] })"},
+             "kv/metadata/team/",
+             Operation::kList,
+             {},
+             true},
+        Case{"list: an exact rule on the trimmed path beats a glob on the full path",
+             {R"(path "secret/app" { capabilities = ["list"] }
+                 path "secret/app/*" { capabilities = ["deny"] })"},
+             "secret/app/",
+             Operation::kList,
+             {},
+             true},
         Case{"list: both forms allow",
              {R"(path "secret/metadata/+" { capabilities = ["list"] }
                  path "secret/metadata/foo/*" { capabilities = ["list"] })"},
@@ -317,6 +339,12 @@ INSTANTIATE_TEST_SUITE_P(
              Operation::kList,
              {},
              true},
+        Case{"read: no fallback to the path without its '/'",
+             {R"(path "kv/metadata/+" { capabilities = ["read"] })"},
+             "kv/metadata/team/",
+             Operation::kRead,
+             {},
+             false},
         // Parameters.
         Case{"allowed any value",
              {kParams},
@@ -643,11 +671,13 @@ TEST(AclTest, CapabilitiesForSysCapabilities) {
   EXPECT_THAT(acl->Capabilities("secret/private/x"), ElementsAre("deny"));
   EXPECT_THAT(acl->Capabilities("other"), ElementsAre("deny"));
   EXPECT_FALSE(acl->IsRoot());
-  // A folder's "list" also needs the rule for the path without its '/'.
+  // A folder matches as a LIST does: rules for the path first, those for
+  // the path without its '/' only when none matches.
   auto folders = Compile({R"(path "secret/metadata/+" { capabilities = ["read"] }
                              path "secret/metadata/foo/*" { capabilities = ["list", "read"] })"});
-  EXPECT_THAT(folders->Capabilities("secret/metadata/foo/"), ElementsAre("read"));
+  EXPECT_THAT(folders->Capabilities("secret/metadata/foo/"), ElementsAre("list", "read"));
   EXPECT_THAT(folders->Capabilities("secret/metadata/foo/x"), ElementsAre("list", "read"));
+  EXPECT_THAT(folders->Capabilities("secret/metadata/bar/"), ElementsAre("read"));
 }
 
 TEST(AclTest, TemplatedPathsFollowTheCaller) {
