@@ -128,28 +128,6 @@ Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntr
 
 namespace {
 
-// Segment-wise: does a policy pattern (with '+' segments and an optional
-// trailing '*') reach at or below `mount`, or cover it?
-bool PatternTouchesMount(std::string_view pattern, std::string_view mount) {
-  bool glob = !pattern.empty() && pattern.back() == '*';
-  if (glob) pattern.remove_suffix(1);
-  std::size_t i = 0, j = 0;
-  while (i < pattern.size() && j < mount.size()) {
-    if (pattern[i] == '+' && (i + 1 == pattern.size() || pattern[i + 1] == '/')) {
-      ++i;
-      while (j < mount.size() && mount[j] != '/') ++j;
-      continue;
-    }
-    if (pattern[i] != mount[j]) return false;
-    ++i;
-    ++j;
-  }
-  // Pattern ran out first: a glob covers the mount; an exact path shorter
-  // than the mount does not. Mount ran out first: the pattern is inside it.
-  if (i == pattern.size() && j < mount.size()) return glob;
-  return true;
-}
-
 // A token bound to CIDR blocks is refused from any other address, whatever
 // the path. As in Vault, the binding applies to every token that expires.
 bool FromBoundAddress(const token::TokenEntry& entry, const logical::Request& request) {
@@ -172,13 +150,7 @@ Status Authorizer::Authenticate(logical::Request& request) {
 
 Result<bool> Authorizer::HasMountAccess(const logical::Auth& auth, std::string_view mount_path) {
   ASSIGN_OR_RETURN(auto acl, AclFor(auth.policies, auth.entity_id));
-  if (acl->IsRoot()) return true;
-  for (const auto& rule : acl->rules()) {
-    if ((rule.capabilities & ~static_cast<std::uint32_t>(policy::kCapDeny)) == 0) continue;
-    if (rule.capabilities & policy::kCapDeny) continue;
-    if (PatternTouchesMount(rule.pattern, mount_path)) return true;
-  }
-  return false;
+  return acl->ReachesMount(mount_path);
 }
 
 Status Authorizer::Authorize(logical::Request& request) {

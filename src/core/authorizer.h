@@ -33,8 +33,8 @@ class Authorizer {
   // (sys/internal/ui/mounts).
   Status Authenticate(logical::Request& request);
 
-  // Whether the caller's policies grant anything (other than deny) at or
-  // below a mount path, or on a glob that covers it.
+  // Whether the caller may see a mount (path with its trailing '/') in
+  // sys/internal/ui/mounts: policy::Acl::ReachesMount.
   Result<bool> HasMountAccess(const logical::Auth& auth, std::string_view mount_path);
 
   // The capabilities a token's policies grant on a path (sys/capabilities).

@@ -306,4 +306,41 @@ std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   return CapabilityNames(caps);
 }
 
+bool Acl::ReachesMount(std::string_view mount_path) const {
+  if (root_) return true;
+  if (Capabilities(mount_path) != std::vector<std::string>{"deny"}) return true;
+  auto grants = [](std::uint32_t caps) { return (caps & kCapDeny) == 0 && caps != 0; };
+  // Exact paths and prefix globs at or under the mount.
+  for (const Rule& rule : rules_) {
+    if (HasSegmentWildcards(rule.pattern)) continue;
+    if (rule.pattern.starts_with(mount_path) && grants(rule.capabilities)) return true;
+  }
+  // '+' rules: segment by segment against the mount's segments only (Vault's
+  // bare-mount check). A segment that does not match contributes nothing, so
+  // the joined path then falls short of the mount.
+  std::vector<std::string_view> parts;  // "secret/" -> {"secret", ""}
+  for (std::string_view rest = mount_path;;) {
+    const std::size_t slash = rest.find('/');
+    parts.push_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  if (parts.size() < 2) return false;  // not a mount path (no trailing '/')
+  const std::size_t last_part = parts.size() - 2;
+  for (const WildcardRule& w : wildcard_rules_) {
+    if (!grants(rules_[static_cast<std::size_t>(w.rule)].capabilities)) continue;
+    std::string joined;
+    for (std::size_t i = 0; i < w.segments.size() && i <= last_part; ++i) {
+      const Segment& s = w.segments[i];
+      if (s.wildcard || s.text == parts[i]) {
+        joined.append(parts[i]).push_back('/');
+      } else if (w.is_prefix && i + 1 == w.segments.size() && parts[i].starts_with(s.text)) {
+        for (std::size_t j = i; j < parts.size(); ++j) joined.append(parts[j]).push_back('/');
+      }
+      if (i == last_part && joined.starts_with(mount_path)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace coffer::policy

@@ -91,6 +91,12 @@ class Acl {
   // rules), sorted; ["deny"] when none or denied; ["root"] for root.
   std::vector<std::string> Capabilities(std::string_view path) const;
 
+  // For sys/internal/ui/mounts (Vault's hasMountAccess): whether the caller
+  // may see a mount, given its path with the trailing '/'. True when the
+  // capabilities on the mount path are not ["deny"], or when an exact path,
+  // a glob or a '+' rule at or under the mount grants anything but deny.
+  bool ReachesMount(std::string_view mount_path) const;
+
   bool IsRoot() const { return root_; }
 
   // One merged rule; exposed for tests and sys/internal/ui/resultant-acl.

@@ -311,5 +311,35 @@ TEST_F(PolicyEnforcementTest, ATokenWhoseEntityIsGoneIsRefused) {
             400);
 }
 
+// sys/internal/ui/mounts shows a mount as Vault does: when the caller's
+// capabilities on the mount path are not a deny, or some rule at or under
+// the mount grants something. A glob that covers the mount does not show
+// it when a deny on the mount path governs it.
+TEST_F(PolicyEnforcementTest, TheUiMountListingHonoursDenies) {
+  for (const char* mount : {"kv", "app", "team", "open"}) {
+    ASSERT_EQ(
+        Call(Operation::kUpdate, std::string("sys/mounts/") + mount, {{"type", "kv"}}).http_status,
+        204);
+  }
+  const std::string t = TokenWith("ui", R"(
+path "*" { capabilities = ["read"] }
+path "kv/*" { capabilities = ["deny"] }
+path "app/*" { capabilities = ["deny"] }
+path "app/config" { capabilities = ["read"] }
+path "team/*" { capabilities = ["deny"] }
+path "team/+/shared" { capabilities = ["read"] })");
+  auto r = Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), t);
+  ASSERT_EQ(r.http_status, 200);
+  const Json& secret = r.data["secret"];
+  EXPECT_FALSE(secret.contains("kv/")) << secret.dump();
+  EXPECT_TRUE(secret.contains("app/")) << secret.dump();   // app/config under it
+  EXPECT_TRUE(secret.contains("team/")) << secret.dump();  // team/+/shared under it
+  EXPECT_TRUE(secret.contains("open/")) << secret.dump();  // "*" governs it
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/kv", Json::object(), t).http_status,
+            403);
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/app", Json::object(), t).http_status,
+            200);
+}
+
 }  // namespace
 }  // namespace coffer::core

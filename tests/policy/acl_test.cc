@@ -680,6 +680,45 @@ TEST(AclTest, CapabilitiesForSysCapabilities) {
   EXPECT_THAT(folders->Capabilities("secret/metadata/bar/"), ElementsAre("read"));
 }
 
+// Vault's hasMountAccess: the mount path's own capabilities first (a deny
+// there hides the mount whatever globs cover it), then any grant at or
+// under the mount, '+' rules matched segment by segment.
+TEST(AclTest, ReachesMount) {
+  auto acl = Compile({R"(path "*" { capabilities = ["read"] }
+path "kv/*" { capabilities = ["deny"] }
+path "app/*" { capabilities = ["deny"] }
+path "app/config" { capabilities = ["read"] }
+path "team/*" { capabilities = ["deny"] }
+path "team/+/shared" { capabilities = ["read"] }
+path "org/*" { capabilities = ["deny"] }
+path "org/+/other/x" { capabilities = ["read"] }
+path "org/unit/*" { capabilities = ["deny"] }
+path "org/unit/deep/x" { capabilities = ["deny"] })"});
+  EXPECT_TRUE(acl->ReachesMount("open/"));
+  EXPECT_FALSE(acl->ReachesMount("kv/"));
+  EXPECT_TRUE(acl->ReachesMount("app/"));
+  EXPECT_TRUE(acl->ReachesMount("team/"));
+  EXPECT_TRUE(acl->ReachesMount("team/sub/"));
+  EXPECT_TRUE(acl->ReachesMount("org/"));
+  // A mount two segments deep: "org/+/other/x" reaches it through its '+'.
+  EXPECT_TRUE(acl->ReachesMount("org/unit/"));
+
+  auto plus = Compile({R"(path "+/data/cfg" { capabilities = ["list"] }
+path "auth/+/login" { capabilities = ["deny"] }
+path "team/+/x*" { capabilities = ["read"] })"});
+  // As in Vault, a '+' rule shows every mount it could reach, even where a
+  // rule of higher priority would deny the path itself.
+  EXPECT_TRUE(plus->ReachesMount("secret/"));
+  EXPECT_FALSE(plus->ReachesMount("auth/userpass/"));
+  EXPECT_TRUE(plus->ReachesMount("team/a/"));
+  EXPECT_FALSE(plus->ReachesMount("team/a/b/"));  // the rule is not under it
+  EXPECT_FALSE(plus->ReachesMount("other/a/"));
+
+  auto none = Compile({R"(path "secret/*" { capabilities = ["deny"] })"});
+  EXPECT_FALSE(none->ReachesMount("secret/"));
+  EXPECT_FALSE(none->ReachesMount("kv/"));
+}
+
 TEST(AclTest, TemplatedPathsFollowTheCaller) {
   auto policy = ParsePolicy("own", R"(
 path "secret/data/{{identity.entity.name}}/*" { capabilities = ["create", "read"] }
