@@ -58,7 +58,19 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<SecretBytes> Base64Decode(std::string_view b64) {
+std::optional<SecretBytes> Base64Decode(std::string_view in) {
+  // Go's decoder skips CR and LF anywhere, so text wrapped by base64(1)
+  // decodes as it does for Vault. The copy may encode a key: SecretBytes.
+  SecretBytes unwrapped;
+  std::string_view b64 = in;
+  if (in.find_first_of("\r\n") != std::string_view::npos) {
+    unwrapped = SecretBytes(in.size());
+    std::size_t n = 0;
+    for (char c : in) {
+      if (c != '\r' && c != '\n') unwrapped.data()[n++] = static_cast<std::uint8_t>(c);
+    }
+    b64 = unwrapped.view().substr(0, n);
+  }
   if (b64.empty() || b64.size() % 4 != 0) return std::nullopt;
   for (char c : b64) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

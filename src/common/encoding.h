@@ -18,6 +18,8 @@ std::string HexEncode(std::string_view bytes);
 void AppendHex(std::string& out, std::string_view bytes);
 std::optional<SecretBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);
+// CR and LF are skipped wherever they are, as Go's decoder does (wrapped
+// output of base64(1)); any other character outside the alphabet fails.
 std::optional<SecretBytes> Base64Decode(std::string_view b64);
 
 // A token XOR a one-time pad of the same length, in base64 without '='

@@ -70,6 +70,17 @@ TEST(EncodingTest, Base64RejectsMalformed) {
   EXPECT_EQ(Base64Decode("YWI=")->view(), "ab");
 }
 
+// As Go's decoder: CR and LF anywhere are skipped (base64(1) wraps lines),
+// other whitespace is not.
+TEST(EncodingTest, Base64IgnoresLineBreaks) {
+  EXPECT_EQ(Base64Decode("YWJj\n")->view(), "abc");
+  EXPECT_EQ(Base64Decode("YW\r\nJjZA\n==\n")->view(), "abcd");
+  EXPECT_FALSE(Base64Decode("\r\n").has_value());
+  EXPECT_FALSE(Base64Decode("YW Jj").has_value());
+  EXPECT_FALSE(Base64Decode("YWJj\t").has_value());
+  EXPECT_FALSE(Base64Decode("YQ=\n=A").has_value());
+}
+
 // The escaper skips eight plain bytes at a time: every byte that needs
 // escaping ('"', '\\', each control character) must still be escaped at
 // every position of a word, and the output must parse back to the input.

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "common/encoding.h"
 #include "policy/policy_backend.h"
 #include "storage/inmem/inmem_backend.h"
 
@@ -350,6 +351,22 @@ TEST_F(PolicyBackendTest, AclEndpoints) {
 
   EXPECT_TRUE(Do(Operation::kDelete, "policies/acl/enc").has_value());
   EXPECT_EQ(Do(Operation::kRead, "policies/acl/enc")->http_status, 404);
+}
+
+// base64(1) wraps its output at 76 columns; like Go's decoder, the line
+// breaks are ignored.
+TEST_F(PolicyBackendTest, WrappedBase64PolicyText) {
+  const std::string text =
+      R"(path "secret/data/team/*" { capabilities = ["create", "read", "update", "list"] })";
+  const std::string b64 = Base64Encode(text);
+  ASSERT_GT(b64.size(), 76u);
+  for (const std::string eol : {"\n", "\r\n"}) {
+    std::string wrapped;
+    for (std::size_t i = 0; i < b64.size(); i += 76) wrapped += b64.substr(i, 76) + eol;
+    auto w = Do(Operation::kUpdate, "policies/acl/wrapped", {{"policy", wrapped}});
+    ASSERT_TRUE(w.has_value()) << w.error().ToString();
+    EXPECT_EQ(Do(Operation::kRead, "policies/acl/wrapped")->data["policy"], text);
+  }
 }
 
 TEST_F(PolicyBackendTest, Errors) {
