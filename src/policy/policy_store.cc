@@ -88,10 +88,26 @@ path "identity/oidc/provider/+/authorize" {
 }
 )";
 
+// Vault's response-wrapping policy (vault/policy_store.go).
+const std::string_view kResponseWrappingPolicyText = R"(path "cubbyhole/response" {
+    capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+)";
+
 namespace {
 
 constexpr std::string_view kRoot = "root";
 constexpr std::string_view kDefault = "default";
+constexpr std::string_view kResponseWrapping = "response-wrapping";
+
+// Built-ins that cannot be written or deleted (Vault's immutable policies).
+bool Immutable(std::string_view canonical) {
+  return canonical == kRoot || canonical == kResponseWrapping;
+}
 
 }  // namespace
 
@@ -134,9 +150,15 @@ Result<std::shared_ptr<const Policy>> PolicyStore::Get(std::string_view name) {
     if (it != policies_.end()) return it->second;
     generation = generation_;
   }
-  ASSIGN_OR_RETURN(auto entry, storage_.Get(canonical));
-  if (!entry.has_value()) return std::shared_ptr<const Policy>();
-  Result<Policy> parsed = ParsePolicy(canonical, entry->value);
+  std::string text;
+  if (canonical == kResponseWrapping) {
+    text = kResponseWrappingPolicyText;  // built in, whatever storage holds
+  } else {
+    ASSIGN_OR_RETURN(auto entry, storage_.Get(canonical));
+    if (!entry.has_value()) return std::shared_ptr<const Policy>();
+    text = std::move(entry->value);
+  }
+  Result<Policy> parsed = ParsePolicy(canonical, text);
   if (!parsed) {
     return Err(Internal(fmt::format("stored policy \"{}\" does not parse: {}", canonical,
                                     parsed.error().message())));
@@ -150,7 +172,9 @@ Result<std::shared_ptr<const Policy>> PolicyStore::Get(std::string_view name) {
 Status PolicyStore::Set(std::string_view name, std::string_view text) {
   std::string canonical = CanonicalPolicyName(name);
   TRY(ValidatePolicyName(canonical));
-  if (canonical == kRoot) return InvalidArgument("cannot update \"root\" policy");
+  if (Immutable(canonical)) {
+    return InvalidArgument(fmt::format("cannot update \"{}\" policy", canonical));
+  }
   Result<Policy> parsed = ParsePolicy(canonical, text);
   if (!parsed) return parsed.error();
   std::scoped_lock write(write_mu_);
@@ -163,7 +187,9 @@ Status PolicyStore::Set(std::string_view name, std::string_view text) {
 Status PolicyStore::Delete(std::string_view name) {
   std::string canonical = CanonicalPolicyName(name);
   TRY(ValidatePolicyName(canonical));
-  if (canonical == kRoot) return InvalidArgument("cannot delete \"root\" policy");
+  if (Immutable(canonical)) {
+    return InvalidArgument(fmt::format("cannot delete \"{}\" policy", canonical));
+  }
   if (canonical == kDefault) return InvalidArgument("cannot delete default policy");
   std::scoped_lock write(write_mu_);
   TRY(storage_.Delete(canonical));
@@ -177,7 +203,8 @@ Result<std::vector<std::string>> PolicyStore::List() {
   std::vector<std::string> out;
   out.reserve(keys.size() + 1);
   for (std::string& key : keys) {
-    if (!key.ends_with('/') && key != kRoot) out.push_back(std::move(key));
+    // response-wrapping is left out as Vault does: no token may be given it.
+    if (!key.ends_with('/') && !Immutable(key)) out.push_back(std::move(key));
   }
   out.emplace_back(kRoot);
   std::sort(out.begin(), out.end());

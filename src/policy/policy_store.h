@@ -5,6 +5,9 @@
 // Storage: one key per policy, the canonical name, holding the raw policy
 // text (the core hands in the barrier view "sys/policy/"). Built-ins:
 //  - "root": never stored; cannot be written or deleted; compiles to a root ACL.
+//  - "response-wrapping": Vault's rules for wrapping tokens, never stored (a
+//    stored key of that name is ignored); cannot be written or deleted; not
+//    listed.
 //  - "default": written with Vault's default rules on Load() when absent;
 //    may be changed, never deleted.
 //
@@ -21,7 +24,8 @@
 // across storage I/O or ACL compilation.
 //
 // Errors: kInvalidArgument for bad names, bad policy text (with the line),
-// writing/deleting "root", deleting "default"; storage errors pass through;
+// writing/deleting "root" or "response-wrapping", deleting "default";
+// storage errors pass through;
 // kInternal if stored text no longer parses.
 
 #include <cstdint>
@@ -43,6 +47,8 @@ namespace coffer::policy {
 
 // Vault's default policy.
 extern const std::string_view kDefaultPolicyText;
+// Vault's "response-wrapping" policy: what a wrapping token may do.
+extern const std::string_view kResponseWrappingPolicyText;
 
 // Who is asking, for policies with templated paths.
 struct AclIdentity {
@@ -73,7 +79,8 @@ class PolicyStore {
   // Deleting a missing policy is not an error.
   Status Delete(std::string_view name);
 
-  // Every policy name, including "default" and "root", sorted.
+  // Every policy name, including "default" and "root" (not
+  // "response-wrapping"), sorted.
   Result<std::vector<std::string>> List();
 
   // The ACL for a token's policies, compiled once per distinct set (and per

@@ -100,6 +100,31 @@ TEST_F(PolicyStoreTest, RootIsBuiltInAndImmutable) {
   EXPECT_TRUE((*acl)->IsRoot());
 }
 
+// Vault's response-wrapping policy is built in: it reads as Vault's text,
+// cannot be written or deleted (however the name is spelled), and is not
+// listed, since no token may be given it. A copy left in storage by an
+// older version changes none of that.
+TEST_F(PolicyStoreTest, ResponseWrappingIsBuiltInImmutableAndUnlisted) {
+  ASSERT_TRUE(storage_.Put("response-wrapping", kDev).ok());
+  for (const char* name : {"response-wrapping", " Response-Wrapping "}) {
+    Status set = store_.Set(name, kDev);
+    EXPECT_EQ(set.code(), Code::kInvalidArgument);
+    EXPECT_EQ(set.message(), "cannot update \"response-wrapping\" policy");
+    Status del = store_.Delete(name);
+    EXPECT_EQ(del.code(), Code::kInvalidArgument);
+    EXPECT_EQ(del.message(), "cannot delete \"response-wrapping\" policy");
+  }
+  EXPECT_THAT(*store_.List(), ElementsAre("default", "root"));
+  auto policy = store_.Get("response-wrapping");
+  ASSERT_TRUE(policy.has_value() && *policy != nullptr);
+  EXPECT_EQ((*policy)->raw, kResponseWrappingPolicyText);
+  auto acl = store_.AclFor({"response-wrapping"});
+  ASSERT_TRUE(acl.has_value());
+  EXPECT_TRUE((*acl)->Check("cubbyhole/response", Operation::kRead, {}).allowed);
+  EXPECT_TRUE((*acl)->Check("sys/wrapping/unwrap", Operation::kUpdate, {}).allowed);
+  EXPECT_FALSE((*acl)->Check("secret/x", Operation::kRead, {}).allowed);
+}
+
 TEST_F(PolicyStoreTest, LoadStoresOnlyDefault) {
   auto keys = storage_.List("");
   ASSERT_TRUE(keys.has_value());
