@@ -119,6 +119,9 @@ class KvGetCommand : public KvCommand {
         inv.err() << "No data found at " << path << "\n";
         return kExitServer;
       }
+      // -field=data is the secret's data map, unless the secret has a key
+      // named "data" (Vault's kv get does the same).
+      if (field_ == "data" && !inner.contains("data")) return PrintRawField(inv, inner, field_);
       return PrintRawField(inv, inner.contains(field_) ? inner[field_] : Json(), field_);
     }
     if (inv.format == OutputFormat::kJson || wrapped) {

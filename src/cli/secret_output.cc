@@ -265,6 +265,23 @@ Json RawField(const Json& secret, std::string_view field) {
     if (field == "wrapping_token_creation_path") return member(wrap, "creation_path");
     if (field == "wrapped_accessor") return member(wrap, "wrapped_accessor");
   }
+  if (!auth.is_object() && !wrap.is_object()) {
+    // Vault reads these from its Secret struct, where an absent value is
+    // Go's zero value rather than "not present".
+    if (field == "request_id") {
+      const Json& id = member(secret, "request_id");
+      return id.is_null() ? Json("") : id;
+    }
+    if (field == "renewable") {
+      const Json& r = member(secret, "renewable");
+      return r.is_null() ? Json(false) : r;
+    }
+    // A data map without a "data" key (KV v1, most engines) is the field.
+    if (field == "data") {
+      const Json& data = DataOf(secret);
+      return data.is_object() && data.contains("data") ? data["data"] : data;
+    }
+  }
   return Member(DataOf(secret), std::string(field).c_str());
 }
 

@@ -47,8 +47,10 @@ int OutputData(Invocation& inv, const Json& data);
 // data.keys of a LIST answer: "Keys\n----\n..." sorted, or a JSON array.
 int OutputList(Invocation& inv, const Json& secret);
 
-// The value -field=NAME selects from an answer: lease_id, token,
-// wrapping_token, ... (Vault's RawField) or data.NAME. Null when absent.
+// The value -field=NAME selects from an answer: lease_id, request_id,
+// renewable, token, wrapping_token, ... (Vault's RawSecretField) or
+// data.NAME; "data" is data.data, or the whole data map when it has no
+// "data" key. Null when absent.
 Json RawField(const Json& secret, std::string_view field);
 
 // Prints one value raw (table format) or as JSON; a final newline only on a

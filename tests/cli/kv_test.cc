@@ -68,6 +68,26 @@ TEST(KvGetTest, FieldIsRawWithNewlineOnlyOnTerminal) {
   EXPECT_EQ(missing.err, "Field \"nope\" not present in secret\n");
 }
 
+TEST(KvGetTest, FieldDataIsTheSecretsDataMap) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"GET /v1/secret/data/app", {200, kAppV2}}}));
+  Outcome o = RunCli({"kv", "get", "-format=json", "-field=data", "secret/app"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), json::parse(R"({"pass":"p4ss","user":"admin"})"));
+  Outcome table = RunCli({"kv", "get", "-field=data", "secret/app"}, Vars(server));
+  EXPECT_EQ(table.out, "map[pass:p4ss user:admin]");
+}
+
+TEST(KvGetTest, FieldDataPrefersAKeyNamedData) {
+  FakeServer server(
+      Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+              {"GET /v1/secret/data/app",
+               {200, R"({"data":{"data":{"data":"inner","x":"y"},"metadata":{}}})"}}}));
+  Outcome o = RunCli({"kv", "get", "-field=data", "secret/app"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "inner");
+}
+
 TEST(KvGetTest, WrappedAnswerGivesItsWrapFieldsToField) {
   FakeServer server(Routes(
       {{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},

@@ -96,6 +96,22 @@ TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
   EXPECT_EQ(none.err, "No value found at secret/none\n");
 }
 
+TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
+  FakeServer server(Routes(
+      {{"GET /v1/kv1/app",
+        {200, R"({"request_id":"req-1","lease_id":"","renewable":false,"lease_duration":0,)"
+              R"("data":{"user":"admin"},"wrap_info":null,"warnings":null,"auth":null})"}}}));
+  Outcome data = RunCli({"read", "-format=json", "-field=data", "kv1/app"}, Vars(server));
+  EXPECT_EQ(data.code, 0) << data.err;
+  EXPECT_EQ(json::parse(data.out), json::parse(R"({"user":"admin"})"));
+  Outcome id = RunCli({"read", "-field=request_id", "kv1/app"}, Vars(server));
+  EXPECT_EQ(id.code, 0) << id.err;
+  EXPECT_EQ(id.out, "req-1");
+  Outcome renewable = RunCli({"read", "-field=renewable", "kv1/app"}, Vars(server));
+  EXPECT_EQ(renewable.code, 0) << renewable.err;
+  EXPECT_EQ(renewable.out, "false");
+}
+
 TEST(ReadWriteTest, ListAndDelete) {
   FakeServer server(Routes({{"GET /v1/secret/?list=true", {200, R"({"data":{"keys":["z","a"]}})"}},
                             {"DELETE /v1/secret/app", {204, ""}}}));
