@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/command.h"
+#include "cli/command_util.h"
 
 #ifndef COFFER_VERSION
 #define COFFER_VERSION "0.1.0"
@@ -165,10 +166,8 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   app.add_option("--client-key", inv.options.client_key,
                  "PEM file of the client certificate's private key (default: "
                  "$COFFER_CLIENT_KEY, $VAULT_CLIENT_KEY)");
-  bool skip_verify = false;
-  CLI::Option* skip = app.add_flag("--tls-skip-verify", skip_verify,
-                                   "Do not verify the server's TLS certificate (insecure; "
-                                   "also $COFFER_SKIP_VERIFY)");
+  AddBoolFlag(app, "--tls-skip-verify", inv.options.tls_skip_verify,
+              "Do not verify the server's TLS certificate (insecure; also $COFFER_SKIP_VERIFY)");
   app.add_option("--format", inv.options.format,
                  "Output format: table or json (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
   command->AddFlags(app);
@@ -182,7 +181,6 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
     err << e.what() << "\n\nRun \"coffer " << spec->name << " -h\" for usage.\n";
     return 1;
   }
-  if (skip->count() > 0) inv.options.tls_skip_verify = skip_verify;
 
   std::string format = inv.options.format;
   for (const char* name : {"COFFER_FORMAT", "VAULT_FORMAT"}) {

@@ -124,6 +124,27 @@ Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_v
   return resp;
 }
 
+std::optional<bool> ParseGoBool(std::string_view v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+void AddBoolFlag(CLI::App& app, const std::string& name, std::optional<bool>& target,
+                 const std::string& help) {
+  // CLI11's add_flag into a std::optional<bool> sets it even when the flag is
+  // absent, so the value is taken from each occurrence here instead. A bare
+  // flag's result is "true".
+  app.add_flag(name, help)->check([&target](const std::string& value) -> std::string {
+    std::optional<bool> b = ParseGoBool(value);
+    if (!b) return "not a boolean";
+    target = *b;
+    return "";
+  });
+}
+
 void AddFieldFlag(CLI::App& app, std::string& field) {
   app.add_option("--field", field,
                  "Print only this field, raw (no newline unless stdout is a terminal)");

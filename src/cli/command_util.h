@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,17 @@ Result<Json> PostShare(ApiClient& client, Invocation& inv, std::string_view path
 // Sends a request and wipes `body` afterwards.
 Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_view path,
                        std::string& body);
+
+// Go's strconv.ParseBool (1, t, T, TRUE, true, True and their false
+// counterparts), which Vault uses for boolean flags and variables.
+std::optional<bool> ParseGoBool(std::string_view text);
+
+// A Vault boolean flag whose absence matters: -NAME sets `target` to true,
+// -NAME=true|false (any ParseGoBool form) to that value, and the last one
+// given wins; left unset when the flag is absent. A bare flag never takes
+// the next argument as its value.
+void AddBoolFlag(CLI::App& app, const std::string& name, std::optional<bool>& target,
+                 const std::string& help);
 
 // -field and -wrap-ttl flags, declared the same way everywhere.
 void AddFieldFlag(CLI::App& app, std::string& field);

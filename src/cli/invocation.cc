@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/command_util.h"
 
 namespace coffer::cli {
 namespace {
@@ -18,15 +19,6 @@ std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// Go's strconv.ParseBool, which Vault uses for VAULT_SKIP_VERIFY.
-std::optional<bool> ParseBool(std::string_view v) {
-  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
-    return false;
-  }
-  return std::nullopt;
 }
 
 // Echo must come back even when the user presses Ctrl-C at the prompt.
@@ -105,7 +97,7 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
   } else {
     for (const char* name : {"COFFER_SKIP_VERIFY", "VAULT_SKIP_VERIFY"}) {
       if (auto v = get(name)) {
-        std::optional<bool> b = ParseBool(*v);
+        std::optional<bool> b = ParseGoBool(*v);
         if (!b) return Err(InvalidArgument(std::string("invalid boolean in ") + name));
         config.tls_skip_verify = *b;
         break;

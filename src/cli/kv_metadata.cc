@@ -18,7 +18,7 @@ class KvMetadataCommand : public KvCommand {
     KvCommand::AddFlags(app);
     if (kind_ != Kind::kPut) return;
     app.add_option("--max-versions", max_versions_, "Versions to keep (0: the mount's default)");
-    app.add_option("--cas-required", cas_required_, "Require -cas on every write (true/false)");
+    AddBoolFlag(app, "--cas-required", cas_required_, "Require -cas on every write");
     app.add_option("--delete-version-after", delete_after_,
                    "Delete versions this long after they are written (0s: never)");
     app.add_option("--custom-metadata", custom_, "K=V metadata; repeat for more")

@@ -41,7 +41,7 @@ class TokenCreateCommand : public Command {
     app.add_option("--role", role_, "Create through auth/token/create/ROLE");
     app.add_option("--type", type_, "service or batch");
     app.add_option("--id", id_, "A chosen token value (root only; better left out)");
-    app.add_option("--renewable", renewable_, "Whether the token can be renewed (default true)");
+    AddBoolFlag(app, "--renewable", renewable_, "Whether the token can be renewed (default true)");
     app.add_flag("--orphan", orphan_, "Create a token without a parent");
     app.add_flag("--no-default-policy", no_default_policy_, "Leave out the default policy");
     AddFieldFlag(app, field_);
