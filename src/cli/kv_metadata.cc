@@ -44,6 +44,7 @@ class KvMetadataCommand : public KvCommand {
           inv.err() << "Error deleting " << path << ": " << resp.error().message() << "\n";
           return kExitServer;
         }
+        // Unlike put, Vault's kv metadata delete prints this in every format.
         inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
         return 0;
       }
@@ -71,7 +72,8 @@ class KvMetadataCommand : public KvCommand {
       inv.err() << "Error writing data to " << path << ": " << resp.error().message() << "\n";
       return kExitServer;
     }
-    inv.out() << "Success! Data written to: " << path << "\n";
+    if (inv.format == OutputFormat::kTable)
+      inv.out() << "Success! Data written to: " << path << "\n";
     return 0;
   }
 

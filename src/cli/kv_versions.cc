@@ -55,6 +55,8 @@ class KvVersionsCommand : public KvCommand {
                 << ": " << resp.error().message() << "\n";
       return kExitServer;
     }
+    // Vault prints these only with the table format.
+    if (inv.format != OutputFormat::kTable) return 0;
     if (kind_ == Kind::kDelete) {
       inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
     } else {

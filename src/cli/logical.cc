@@ -115,7 +115,9 @@ class LogicalCommand : public Command {
           inv.err() << "Error deleting " << path << ": " << r.error().message() << "\n";
           return kExitServer;
         }
-        inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
+        if (inv.format == OutputFormat::kTable) {
+          inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
+        }
         return 0;
       }
     }

@@ -252,6 +252,25 @@ TEST(KvVersionsTest, DeleteUndeleteDestroy) {
   EXPECT_EQ(RunCli({"kv", "undelete", "-versions=x", "secret/app"}, Vars(server)).code, 1);
 }
 
+TEST(KvVersionsTest, JsonFormatPrintsNoSuccessLine) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"DELETE /v1/secret/data/app", {204, ""}},
+                            {"PUT /v1/secret/undelete/app", {204, ""}},
+                            {"PUT /v1/secret/destroy/app", {204, ""}},
+                            {"POST /v1/secret/metadata/app", {204, ""}}}));
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"kv", "delete"},
+                                             {"kv", "undelete", "-versions=1"},
+                                             {"kv", "destroy", "-versions=1"},
+                                             {"kv", "metadata", "put", "-max-versions=3"}}) {
+    args.push_back("-format=json");
+    args.push_back("secret/app");
+    Outcome o = RunCli(args, Vars(server));
+    EXPECT_EQ(o.code, 0) << args[1] << ": " << o.err;
+    EXPECT_EQ(o.out, "") << args[1];
+  }
+}
+
 TEST(KvListTest, ListsMetadataPath) {
   FakeServer server(Routes(
       {{"GET /v1/sys/internal/ui/mounts/secret/dir", {200, kSecretV2}},

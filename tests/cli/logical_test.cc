@@ -122,6 +122,9 @@ TEST(ReadWriteTest, ListAndDelete) {
   EXPECT_EQ(json::parse(j.out), json::parse(R"(["z","a"])"));
   Outcome d = RunCli({"delete", "secret/app"}, Vars(server));
   EXPECT_EQ(d.out, "Success! Data deleted (if it existed) at: secret/app\n");
+  Outcome dj = RunCli({"delete", "-format=json", "secret/app"}, Vars(server));
+  EXPECT_EQ(dj.code, 0) << dj.err;
+  EXPECT_EQ(dj.out, "");
 }
 
 TEST(ReadWriteTest, MissingPathNamesTheMinimum) {
