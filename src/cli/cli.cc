@@ -45,6 +45,59 @@ std::string Usage(const Registry& registry) {
          "\nRun \"coffer <command> -h\" for the options of a command.\n";
 }
 
+// "--token=hvs.x" -> "-token": a flag named as Vault's Go flag package names
+// it, without the value, which may be a secret.
+std::string FlagName(std::string_view arg) {
+  arg = arg.substr(0, arg.find('='));
+  while (arg.starts_with("--")) arg.remove_prefix(1);
+  return std::string(arg);
+}
+
+// CLI11's message for a bad value quotes the value; this one names the flag
+// only. Other parse errors name flags and counts, never values.
+std::string ParseErrorText(const CLI::ParseError& e) {
+  std::string_view what = e.what();
+  const bool conversion = dynamic_cast<const CLI::ConversionError*>(&e) != nullptr;
+  if (!conversion && dynamic_cast<const CLI::ValidationError*>(&e) == nullptr) {
+    return std::string(what);
+  }
+  std::string_view name;
+  constexpr std::string_view kCouldNot = "Could not convert: ";
+  constexpr std::string_view kNotAllowed = " is not an allowed value for ";
+  if (what.starts_with(kCouldNot)) {
+    name = what.substr(kCouldNot.size());
+    name = name.substr(0, name.find(" = "));
+  } else if (std::size_t at = what.find(kNotAllowed); at != std::string_view::npos) {
+    name = what.substr(at + kNotAllowed.size());
+  } else {
+    name = what.substr(0, what.find(':'));
+  }
+  return "invalid value for flag " + FlagName(name);
+}
+
+// With extras allowed, what CLI11 left over is an undefined flag or more
+// positional arguments than the command takes; neither is echoed, since a
+// mistyped flag or a stray argument may carry a secret. Empty when nothing
+// was left over.
+std::string LeftoverError(const CLI::App& app) {
+  std::size_t extra = 0;
+  for (const std::string& arg : app.remaining()) {
+    if (arg == "--") continue;
+    if (arg.size() > 1 && arg[0] == '-') return "flag provided but not defined: " + FlagName(arg);
+    ++extra;
+  }
+  if (extra == 0) return "";
+  // Extras are left only when every positional is full.
+  std::size_t taken = 0, min = 0, max = 0;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (!opt->get_positional()) continue;
+    taken += opt->count();
+    max += static_cast<std::size_t>(opt->get_items_expected_max());
+    if (opt->get_required()) min += static_cast<std::size_t>(opt->get_items_expected_min());
+  }
+  return ArityError(taken + extra, min, max);
+}
+
 class VersionCommand : public Command {
  public:
   int Run(Invocation& inv) override {
@@ -171,14 +224,22 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   app.add_option("--format", inv.options.format,
                  "Output format: table or json (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
   command->AddFlags(app);
+  // A command that passes the rest of argv on (run) reads app.remaining().
+  const bool check_leftovers = !app.get_prefix_command();
+  if (check_leftovers) app.allow_extras();
   std::reverse(rest.begin(), rest.end());  // CLI11 consumes a vector from its back
+  std::string parse_error;
   try {
     app.parse(rest);
+    if (check_leftovers) parse_error = LeftoverError(app);
   } catch (const CLI::CallForHelp&) {
     err << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
-    err << e.what() << "\n\nRun \"coffer " << spec->name << " -h\" for usage.\n";
+    parse_error = ParseErrorText(e);
+  }
+  if (!parse_error.empty()) {
+    err << parse_error << "\n\nRun \"coffer " << spec->name << " -h\" for usage.\n";
     return 1;
   }
 

@@ -60,7 +60,7 @@ class KvMetadataCommand : public KvCommand {
       for (const std::string& kv : custom_) {
         std::size_t eq = kv.find('=');
         if (eq == std::string::npos) {
-          inv.err() << "Invalid -custom-metadata \"" << kv << "\": expected K=V\n";
+          inv.err() << "Invalid -custom-metadata: expected K=V\n";
           return kExitLocal;
         }
         meta[kv.substr(0, eq)] = kv.substr(eq + 1);

@@ -109,8 +109,8 @@ class LoginCommand : public Command {
     for (auto& a : args_) {
       auto eq = a.find('=');
       if (eq == std::string::npos || eq == 0) {
-        inv.err() << "Invalid argument \"" << a.substr(0, eq)
-                  << "\": arguments must be key=value pairs\n";
+        // Not quoted: a password typed without its "password=" is common.
+        inv.err() << "Error parsing configuration: format must be key=value\n";
         return kExitLocal;
       }
       kv[a.substr(0, eq)] = a.substr(eq + 1);

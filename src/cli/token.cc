@@ -60,7 +60,7 @@ class TokenCreateCommand : public Command {
       for (const std::string& kv : metadata_) {
         std::size_t eq = kv.find('=');
         if (eq == std::string::npos) {
-          inv.err() << "Invalid -metadata \"" << kv << "\": expected K=V\n";
+          inv.err() << "Invalid -metadata: expected K=V\n";
           return kExitLocal;
         }
         meta[kv.substr(0, eq)] = kv.substr(eq + 1);

@@ -55,5 +55,35 @@ TEST(BoolFlagTest, BareFlagIsTrueAndTakesNoValue) {
   EXPECT_EQ(bad.code, 1);
 }
 
+// Whatever was mistyped, a value from the command line may be a secret: no
+// parse or argument error repeats one.
+TEST(ArgumentErrorTest, NeverEchoesAValue) {
+  FakeServer server(Routes({}));
+  const std::string kSecret = "hvs.S3cretValue";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"login", "-token=" + kSecret}, "flag provided but not defined: -token\n"},
+      {{"login", "-x=" + kSecret}, "flag provided but not defined: -x\n"},
+      {{"unwrap", "s.tok", kSecret}, "Too many arguments (expected 0-1, got 2)\n"},
+      {{"token", "create", "a", kSecret}, "Too many arguments (expected 0, got 2)\n"},
+      {{"login", "-method=userpass", "username=bob", kSecret},
+       "Error parsing configuration: format must be key=value\n"},
+      {{"token", "create", "-use-limit=" + kSecret}, "invalid value for flag -use-limit\n"},
+      {{"token", "create", "-renewable=" + kSecret}, "invalid value for flag -renewable\n"},
+      {{"token", "create", "-metadata=" + kSecret}, "Invalid -metadata: expected K=V\n"},
+  };
+  for (const Case& c : cases) {
+    Outcome o = RunCli(c.args, Vars(server));
+    EXPECT_EQ(o.code, 1) << c.args[0] << " " << c.args[1];
+    EXPECT_EQ(o.err.find("S3cret"), std::string::npos) << o.err;
+    EXPECT_EQ(o.out.find("S3cret"), std::string::npos) << o.out;
+    EXPECT_THAT(o.err, ::testing::StartsWith(c.message));
+  }
+  EXPECT_TRUE(server.requests().empty());
+}
+
 }  // namespace
 }  // namespace coffer::cli
