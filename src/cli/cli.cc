@@ -207,6 +207,9 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   Invocation inv{env, {}, OutputFormat::kTable};
   CLI::App app{spec->help, "coffer " + spec->name};
   app.set_help_flag("-h,--help", "Print this help and exit");
+  // Go's flag package keeps the last value of a flag given twice; options
+  // that collect every value (-policy, -versions, ...) set TakeAll.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--address", inv.options.address,
                  "Address of the server (default: $COFFER_ADDR, $VAULT_ADDR, "
                  "https://127.0.0.1:8200)");

@@ -55,6 +55,17 @@ TEST(BoolFlagTest, BareFlagIsTrueAndTakesNoValue) {
   EXPECT_EQ(bad.code, 1);
 }
 
+TEST(RepeatedFlagTest, LastValueWins) {
+  FakeServer server(Routes({{"POST /v1/auth/token/create", {200, R"({"auth":{}})"}}}));
+  Outcome o = RunCli({"token", "create", "-format=table", "-format=json", "-ttl=1h", "-ttl=2h",
+                      "-orphan", "-orphan=false", "-policy=a", "-policy=b"},
+                     Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), json::parse(R"({"auth":{}})"));
+  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create");
+  EXPECT_EQ(LastBody(server), json::parse(R"({"policies":["a","b"],"ttl":"2h"})"));
+}
+
 // Whatever was mistyped, a value from the command line may be a secret: no
 // parse or argument error repeats one.
 TEST(ArgumentErrorTest, NeverEchoesAValue) {
