@@ -245,19 +245,17 @@ class KvListCommand : public KvCommand {
   int Run(Invocation& inv) override {
     int code = 0;
     if (!Begin(inv, 1, 1, &code)) return code;
-    std::string path = target_.Path("metadata") + "/";
-    Result<ApiResponse> resp = client_->Send("LIST", "/v1/" + path);
-    if (resp && resp->status == 404) {
-      inv.err() << "No value found at " << path << "\n";
-      return kExitServer;
-    }
+    const std::string path = target_.Path("metadata");
+    const std::string api = "/v1/" + path + "/";
+    Result<ApiResponse> resp = client_->Send("LIST", api);
+    if (resp && resp->status == 404) return OutputListAnswer(inv, Json(), path);
     if (!resp || resp->status < 200 || resp->status >= 300) {
-      inv.err() << "Error listing " << path << ": "
-                << DescribeFailure(*client_, "LIST", "/v1/" + path, resp) << "\n";
+      inv.err() << "Error listing " << path << ": " << DescribeFailure(*client_, "LIST", api, resp)
+                << "\n";
       return kExitServer;
     }
     if (!field_.empty()) return PrintRawField(inv, RawField(resp->body, field_), field_);
-    return OutputList(inv, resp->body);
+    return OutputListAnswer(inv, resp->body, path);
   }
 };
 

@@ -83,6 +83,7 @@ class LogicalCommand : public Command {
         Result<ApiResponse> r = client->Send(method, api + query);
         WipeJson(*data);
         if (r && r->status == 404) {
+          if (kind_ == Kind::kList) return OutputListAnswer(inv, Json(), path);
           inv.err() << "No value found at " << api.substr(4) << "\n";
           return kExitServer;
         }
@@ -129,13 +130,8 @@ class LogicalCommand : public Command {
     int code;
     if (!field_.empty()) {
       code = PrintRawField(inv, RawField(secret, field_), field_);
-    } else if (list && !(secret.contains("wrap_info") && !secret["wrap_info"].is_null())) {
-      const Json& d = DataOf(secret);
-      if (!d.is_object() || !d.contains("keys")) {
-        inv.err() << "No entries found at " << SanitizePath(args_[0]) << "\n";
-        return kExitServer;
-      }
-      code = OutputList(inv, secret);
+    } else if (list) {
+      code = OutputListAnswer(inv, secret, SanitizePath(args_[0]));
     } else {
       code = OutputSecret(inv, secret);
     }

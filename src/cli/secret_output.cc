@@ -236,6 +236,27 @@ int OutputList(Invocation& inv, const Json& secret) {
   return 0;
 }
 
+int OutputListAnswer(Invocation& inv, const Json& secret, std::string_view path) {
+  const Json& wrap = Member(secret, "wrap_info");
+  if (wrap.is_object() && JsonInt(wrap, "ttl") != 0) return OutputSecret(inv, secret);
+  const Json& data = DataOf(secret);
+  const bool has_keys = Member(data, "keys").is_array();
+  if (inv.format != OutputFormat::kTable && !has_keys) {
+    inv.out() << FormatJson(Json::object());
+    return 2;
+  }
+  if (secret.is_null()) {
+    inv.err() << "No value found at " << path << "\n";
+    return 2;
+  }
+  if (data.is_null()) return OutputSecret(inv, secret);
+  if (!has_keys) {
+    inv.err() << "No entries found at " << path << "\n";
+    return 2;
+  }
+  return OutputList(inv, secret);
+}
+
 Json RawField(const Json& secret, std::string_view field) {
   const Json& auth = Member(secret, "auth");
   const Json& wrap = Member(secret, "wrap_info");

@@ -47,6 +47,14 @@ int OutputData(Invocation& inv, const Json& data);
 // data.keys of a LIST answer: "Keys\n----\n..." sorted, or a JSON array.
 int OutputList(Invocation& inv, const Json& secret);
 
+// A LIST answer as Vault's list and kv list print it; `secret` is null when
+// the server answered 404. A wrapped answer is printed whole; without keys,
+// formats other than table print {} and return 2, the table format says
+// "No value found at PATH" (404) or "No entries found at PATH" on err and
+// returns 2, or prints an answer that has no data at all. Otherwise
+// OutputList.
+int OutputListAnswer(Invocation& inv, const Json& secret, std::string_view path);
+
 // The value -field=NAME selects from an answer: lease_id, request_id,
 // renewable, token, wrapping_token, ... (Vault's RawSecretField) or
 // data.NAME; "data" is data.data, or the whole data map when it has no

@@ -282,6 +282,17 @@ TEST(KvListTest, ListsMetadataPath) {
   EXPECT_EQ(none.code, 2);
 }
 
+TEST(KvListTest, NothingThereIsEmptyJsonOrNamedWithoutSlash) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/empty", {200, kSecretV2}}}));
+  Outcome json_out = RunCli({"kv", "list", "-format=json", "secret/empty"}, Vars(server));
+  EXPECT_EQ(json_out.code, 2);
+  EXPECT_EQ(json_out.out, "{}\n");
+  EXPECT_EQ(json_out.err, "");
+  Outcome table = RunCli({"kv", "list", "secret/empty"}, Vars(server));
+  EXPECT_EQ(table.code, 2);
+  EXPECT_EQ(table.err, "No value found at secret/metadata/empty\n");
+}
+
 TEST(KvMetadataTest, GetPutDelete) {
   FakeServer server(
       Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},

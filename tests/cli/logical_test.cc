@@ -127,6 +127,22 @@ TEST(ReadWriteTest, ListAndDelete) {
   EXPECT_EQ(dj.out, "");
 }
 
+TEST(ReadWriteTest, ListOfNothingIsEmptyJsonOrNamedWithoutSlash) {
+  FakeServer server(Routes({{"GET /v1/secret/nokeys/?list=true", {200, R"({"data":{}})"}}}));
+  for (const char* path : {"secret/none", "secret/nokeys"}) {
+    Outcome j = RunCli({"list", "-format=json", path}, Vars(server));
+    EXPECT_EQ(j.code, 2) << path;
+    EXPECT_EQ(j.out, "{}\n") << path;
+    EXPECT_EQ(j.err, "") << path;
+  }
+  Outcome missing = RunCli({"list", "secret/none/"}, Vars(server));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err, "No value found at secret/none\n");
+  Outcome empty = RunCli({"list", "secret/nokeys"}, Vars(server));
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_EQ(empty.err, "No entries found at secret/nokeys\n");
+}
+
 TEST(ReadWriteTest, MissingPathNamesTheMinimum) {
   FakeServer server(Routes({}));
   for (const char* command : {"read", "write"}) {
