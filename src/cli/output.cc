@@ -1,6 +1,7 @@
 #include "cli/output.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -24,9 +25,11 @@ bool ParseInt(std::string_view s, int& out) {
 }  // namespace
 
 Result<OutputFormat> ParseFormat(std::string_view name) {
-  if (name == "table") return OutputFormat::kTable;
-  if (name == "json") return OutputFormat::kJson;
-  return Err(InvalidArgument("Invalid output format: " + std::string(name)));
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "table") return OutputFormat::kTable;
+  if (lower == "json") return OutputFormat::kJson;
+  return Err(InvalidArgument("Invalid output format: " + lower));
 }
 
 std::string FormatColumns(const std::vector<Row>& rows) {

@@ -15,8 +15,8 @@ namespace coffer::cli {
 
 enum class OutputFormat { kTable, kJson };
 
-// "table" or "json" (case-sensitive, as Vault). Error (kInvalidArgument):
-// "Invalid output format: NAME".
+// "table" or "json" in any case (Vault lowercases the name). Error
+// (kInvalidArgument): "Invalid output format: NAME" (lowercased).
 Result<OutputFormat> ParseFormat(std::string_view name);
 
 using Row = std::vector<std::string>;

@@ -66,6 +66,20 @@ TEST(RepeatedFlagTest, LastValueWins) {
   EXPECT_EQ(LastBody(server), json::parse(R"({"policies":["a","b"],"ttl":"2h"})"));
 }
 
+TEST(FormatTest, AnyCaseFromFlagOrEnvironment) {
+  FakeServer server(Routes({{"POST /v1/auth/token/create", {200, R"({"auth":{}})"}}}));
+  Outcome flag = RunCli({"token", "create", "-format=JSON"}, Vars(server));
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_EQ(json::parse(flag.out), json::parse(R"({"auth":{}})"));
+  for (const char* var : {"COFFER_FORMAT", "VAULT_FORMAT"}) {
+    auto vars = Vars(server);
+    vars[var] = "Json";
+    Outcome env = RunCli({"token", "create"}, vars);
+    EXPECT_EQ(env.code, 0) << var << ": " << env.err;
+    EXPECT_EQ(json::parse(env.out), json::parse(R"({"auth":{}})")) << var;
+  }
+}
+
 // Whatever was mistyped, a value from the command line may be a secret: no
 // parse or argument error repeats one.
 TEST(ArgumentErrorTest, NeverEchoesAValue) {

@@ -56,6 +56,8 @@ TEST(OutputTest, ParseFormat) {
   EXPECT_EQ(ParseFormat("json").value(), OutputFormat::kJson);
   ASSERT_FALSE(ParseFormat("xml").has_value());
   EXPECT_EQ(ParseFormat("xml").error().message(), "Invalid output format: xml");
+  EXPECT_EQ(ParseFormat("JSON").value(), OutputFormat::kJson);
+  EXPECT_EQ(ParseFormat("Table").value(), OutputFormat::kTable);
 }
 
 TEST(OutputTest, WrapAtLength) {
