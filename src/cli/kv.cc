@@ -163,16 +163,25 @@ class KvWriteCommand : public KvCommand {
     app.add_option("--cas", cas_,
                    "Check-and-set: write only if the current version is this (0: only if "
                    "the key does not exist)");
-    if (patch_) app.add_option("--method", method_, "patch (default) or rw (read, then write)");
+    if (!patch_) return;
+    app.add_option("--method", method_,
+                   "patch (HTTP PATCH) or rw (read, then write); by default PATCH, then a "
+                   "read and write when the server answers 403 or 405");
+    app.add_option("--remove-data", remove_data_, "A key to remove; repeat for more")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
   }
 
   int Run(Invocation& inv) override {
-    if (args_.size() == 1) {
+    if (args_.size() == 1 && remove_data_.empty()) {
       inv.err() << "Must supply data\n";
       return kExitLocal;
     }
     int code = 0;
-    if (!Begin(inv, 2, static_cast<std::size_t>(-1), &code)) return code;
+    if (!Begin(inv, remove_data_.empty() ? 2 : 1, static_cast<std::size_t>(-1), &code)) {
+      return code;
+    }
     std::vector<std::string> kvs(args_.begin() + 1, args_.end());
     Result<Json> data = ParseDataArgs(kvs, inv.env.in);
     for (std::string& a : kvs) WipeString(a);
@@ -185,7 +194,12 @@ class KvWriteCommand : public KvCommand {
       inv.err() << "KV engine mount must be version 2 for patch support\n";
       return kExitServer;
     }
-    std::string path = target_.Path("data");
+    const std::string path = target_.Path("data");
+    if (patch_) {
+      // A null in a merge patch removes the key.
+      for (const std::string& key : remove_data_) (*data)[key] = nullptr;
+      return Patch(inv, path, *data);
+    }
     Json body = Json::object();
     if (v2) {
       body["data"] = std::move(*data);
@@ -193,35 +207,15 @@ class KvWriteCommand : public KvCommand {
     } else {
       body = std::move(*data);
     }
-    const char* method = "PUT";
-    if (patch_ && method_ == "rw") {
-      Json current;
-      if (!Read(inv, path, &current, &code)) return code;
-      const Json& cur = DataOf(current);
-      if (!cur.is_object() || !cur.contains("data") || !cur["data"].is_object()) {
-        inv.err() << "No value found at " << path << "\n";
-        return kExitServer;
-      }
-      Json merged = cur["data"];
-      for (auto it = body["data"].begin(); it != body["data"].end(); ++it) {
-        merged[it.key()] = it.value();
-      }
-      WipeJson(body["data"]);
-      body["data"] = std::move(merged);
-      long long version = cur.contains("metadata") ? JsonIntOf(cur["metadata"]) : 0;
-      body["options"] = Json{{"cas", cas_ >= 0 ? cas_ : version}};
-      WipeJson(current);
-    } else if (patch_) {
-      if (method_ != "patch" && !method_.empty()) {
-        inv.err() << "Unsupported method provided to -method flag: " << method_ << "\n";
-        return kExitLocal;
-      }
-      method = "PATCH";
-      client_->SetHeader("Content-Type", "application/merge-patch+json");
-    }
+    return Write(inv, path, body);
+  }
+
+ private:
+  // PUTs `body` (wiped) and prints the answer.
+  int Write(Invocation& inv, const std::string& path, Json& body) {
     std::string text = body.dump();
     WipeJson(body);
-    Result<Json> resp = SendWiped(*client_, method, "/v1/" + path, text);
+    Result<Json> resp = SendWiped(*client_, "PUT", "/v1/" + path, text);
     if (!resp) {
       inv.err() << "Error writing data to " << path << ": " << resp.error().message() << "\n";
       return kExitServer;
@@ -229,7 +223,68 @@ class KvWriteCommand : public KvCommand {
     return PrintWritten(inv, *resp, path);
   }
 
- private:
+  // -method: rw reads and writes; patch sends a merge patch; without
+  // -method a merge patch that the server refuses with 403 (no "patch"
+  // capability) or 405 (no PATCH support) is retried as rw, as Vault does.
+  int Patch(Invocation& inv, const std::string& path, Json& patch) {
+    if (method_ == "rw") return ReadThenWrite(inv, path, patch);
+    if (method_ != "patch" && !method_.empty()) {
+      inv.err() << "Unsupported method provided to -method flag: " << method_ << "\n";
+      return kExitLocal;
+    }
+    Json body = {{"data", patch}};
+    if (cas_ >= 0) body["options"] = Json{{"cas", cas_}};
+    std::string text = body.dump();
+    WipeJson(body);
+    client_->SetHeader("Content-Type", "application/merge-patch+json");
+    Result<ApiResponse> resp = client_->Send("PATCH", "/v1/" + path, text);
+    WipeString(text);
+    const int status = resp ? resp->status : 0;
+    if (method_.empty() && (status == 403 || status == 405)) {
+      if (status == 403) {
+        // Vault's wording, printed before the write is tried.
+        inv.err() << "Data was written to " << path
+                  << " but we recommend that you add the \"patch\" capability to your ACL "
+                     "policy in order to use HTTP PATCH in the future.\n";
+      }
+      client_->SetHeader("Content-Type", "application/json");
+      return ReadThenWrite(inv, path, patch);
+    }
+    WipeJson(patch);
+    if (!resp || status < 200 || status >= 300) {
+      inv.err() << "Error writing data to " << path << ": "
+                << DescribeFailure(*client_, "PATCH", "/v1/" + path, resp) << "\n";
+      return kExitServer;
+    }
+    return PrintWritten(inv, resp->body, path);
+  }
+
+  // Reads the latest version, merges `patch` into its data (a null removes
+  // the key) and writes it with check-and-set on the version read.
+  int ReadThenWrite(Invocation& inv, const std::string& path, Json& patch) {
+    int code = 0;
+    Json current;
+    if (!Read(inv, path, &current, &code)) return code;
+    const Json& cur = DataOf(current);
+    if (!cur.is_object() || !cur.contains("data") || !cur["data"].is_object()) {
+      inv.err() << "No value found at " << path << "\n";
+      return kExitServer;
+    }
+    Json merged = cur["data"];
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+      if (it->is_null()) {
+        merged.erase(it.key());
+      } else {
+        merged[it.key()] = it.value();
+      }
+    }
+    WipeJson(patch);
+    long long version = cur.contains("metadata") ? JsonIntOf(cur["metadata"]) : 0;
+    Json body = {{"data", std::move(merged)}, {"options", {{"cas", cas_ >= 0 ? cas_ : version}}}};
+    WipeJson(current);
+    return Write(inv, path, body);
+  }
+
   static long long JsonIntOf(const Json& metadata) {
     auto it = metadata.find("version");
     return it != metadata.end() && it->is_number_integer() ? it->get<long long>() : 0;
@@ -237,7 +292,8 @@ class KvWriteCommand : public KvCommand {
 
   bool patch_;
   long long cas_ = -1;
-  std::string method_ = "patch";
+  std::string method_;
+  std::vector<std::string> remove_data_;
 };
 
 class KvListCommand : public KvCommand {
@@ -310,7 +366,8 @@ void RegisterKvCommands(Registry& registry) {
                 [] { return std::make_unique<KvWriteCommand>(false); }});
   registry.Add({"kv patch", "Sets or updates data in the KV store without overwriting",
                 "Usage: coffer kv patch [options] KEY [DATA]\n\n"
-                "  Merges K=V pairs into the latest version (KV version 2 only).",
+                "  Merges K=V pairs into the latest version (KV version 2 only);\n"
+                "  -remove-data=K removes a key.",
                 [] { return std::make_unique<KvWriteCommand>(true); }});
   registry.Add({"kv list", "List data or secrets",
                 "Usage: coffer kv list [options] PATH\n\n  Lists the keys under a path.",

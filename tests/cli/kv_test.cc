@@ -223,6 +223,50 @@ TEST(KvPatchTest, SendsMergePatch) {
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"data":{"user":"root"}})"));
 }
 
+TEST(KvPatchTest, RefusedPatchFallsBackToReadThenWrite) {
+  for (int status : {403, 405}) {
+    FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                              {"PATCH /v1/secret/data/app", {status, R"({"errors":["no"]})"}},
+                              {"GET /v1/secret/data/app", {200, kAppV2}},
+                              {"PUT /v1/secret/data/app", {200, kWritten}}}));
+    Outcome o = RunCli({"kv", "patch", "secret/app", "user=root"}, Vars(server));
+    EXPECT_EQ(o.code, 0) << status << ": " << o.err;
+    auto r = server.requests().back();
+    EXPECT_EQ(r.method, "PUT");
+    EXPECT_EQ(r.headers["content-type"], "application/json");
+    EXPECT_EQ(json::parse(r.body),
+              json::parse(R"({"data":{"pass":"p4ss","user":"root"},"options":{"cas":3}})"));
+    EXPECT_THAT(o.out, HasSubstr("version            4\n"));
+    if (status == 403) {
+      EXPECT_THAT(o.err, HasSubstr("add the \"patch\" capability to your ACL policy"));
+    } else {
+      EXPECT_EQ(o.err, "");
+    }
+    // -method=patch asks for PATCH only.
+    Outcome strict = RunCli({"kv", "patch", "-method=patch", "secret/app", "a=b"}, Vars(server));
+    EXPECT_EQ(strict.code, 2);
+    EXPECT_EQ(server.requests().back().method, "PATCH");
+  }
+}
+
+TEST(KvPatchTest, RemoveDataIsANullInThePatchOrDroppedOnRw) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"PATCH /v1/secret/data/app", {200, kWritten}},
+                            {"GET /v1/secret/data/app", {200, kAppV2}},
+                            {"PUT /v1/secret/data/app", {200, kWritten}}}));
+  Outcome o =
+      RunCli({"kv", "patch", "-remove-data=pass", "-remove-data=x", "secret/app"}, Vars(server));
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"data":{"pass":null,"x":null}})"));
+  Outcome rw =
+      RunCli({"kv", "patch", "-method=rw", "-remove-data=pass", "secret/app", "k=v"}, Vars(server));
+  EXPECT_EQ(rw.code, 0) << rw.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"data":{"k":"v","user":"admin"},"options":{"cas":3}})"));
+  EXPECT_EQ(RunCli({"kv", "patch", "secret/app"}, Vars(server)).err, "Must supply data\n");
+}
+
 TEST(KvPatchTest, V1IsRefused) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV1}}}));
   Outcome o = RunCli({"kv", "patch", "secret/app", "a=b"}, Vars(server));
