@@ -299,6 +299,8 @@ class KvWriteCommand : public KvCommand {
 class KvListCommand : public KvCommand {
  public:
   int Run(Invocation& inv) override {
+    // With -mount, no path lists the mount's root.
+    if (args_.empty() && !mount_.empty()) args_.emplace_back();
     int code = 0;
     if (!Begin(inv, 1, 1, &code)) return code;
     const std::string path = target_.Path("metadata");
@@ -370,7 +372,9 @@ void RegisterKvCommands(Registry& registry) {
                 "  -remove-data=K removes a key.",
                 [] { return std::make_unique<KvWriteCommand>(true); }});
   registry.Add({"kv list", "List data or secrets",
-                "Usage: coffer kv list [options] PATH\n\n  Lists the keys under a path.",
+                "Usage: coffer kv list [options] PATH\n\n"
+                "  Lists the keys under a path; with -mount, PATH may be left out to list\n"
+                "  the mount's root.",
                 [] { return std::make_unique<KvListCommand>(); }});
   registry.Add({"kv enable-versioning", "Turns on versioning for a KV store",
                 "Usage: coffer kv enable-versioning [options] PATH\n\n"

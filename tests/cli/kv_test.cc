@@ -326,6 +326,18 @@ TEST(KvListTest, ListsMetadataPath) {
   EXPECT_EQ(none.code, 2);
 }
 
+TEST(KvListTest, MountFlagWithoutPathListsTheRoot) {
+  FakeServer server(
+      Routes({{"GET /v1/sys/internal/ui/mounts/secret", {200, kSecretV2}},
+              {"GET /v1/secret/metadata/?list=true", {200, R"({"data":{"keys":["app"]}})"}}}));
+  Outcome o = RunCli({"kv", "list", "-mount=secret"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "Keys\n----\napp\n");
+  Outcome none = RunCli({"kv", "list"}, Vars(server));
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err, "Not enough arguments (expected 1, got 0)\n");
+}
+
 TEST(KvListTest, NothingThereIsEmptyJsonOrNamedWithoutSlash) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/empty", {200, kSecretV2}}}));
   Outcome json_out = RunCli({"kv", "list", "-format=json", "secret/empty"}, Vars(server));
