@@ -98,6 +98,30 @@ std::string LeftoverError(const CLI::App& app) {
   return ArityError(taken + extra, min, max);
 }
 
+// "-name=" is an empty value to Go's flag package, but CLI11 reads "--name="
+// as "--name" and takes the next argument as the value. An empty argument of
+// its own is CLI11's empty value, so a value option's "--name=" becomes
+// "--name" "". Flags are left alone (a bare "--flag=" is true).
+std::vector<std::string> SplitEmptyValues(const CLI::App& app, std::vector<std::string> args) {
+  std::vector<std::string> out;
+  out.reserve(args.size());
+  bool passthrough = false;
+  for (std::string& arg : args) {
+    passthrough = passthrough || arg == "--";
+    if (!passthrough && arg.size() > 3 && arg.starts_with("--") && arg.back() == '=') {
+      const CLI::Option* opt = app.get_option_no_throw(arg.substr(0, arg.size() - 1));
+      if (opt != nullptr && opt->get_items_expected_max() > 0) {
+        arg.pop_back();
+        out.push_back(std::move(arg));
+        out.emplace_back();
+        continue;
+      }
+    }
+    out.push_back(std::move(arg));
+  }
+  return out;
+}
+
 class VersionCommand : public Command {
  public:
   int Run(Invocation& inv) override {
@@ -230,6 +254,7 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   // A command that passes the rest of argv on (run) reads app.remaining().
   const bool check_leftovers = !app.get_prefix_command();
   if (check_leftovers) app.allow_extras();
+  rest = SplitEmptyValues(app, std::move(rest));
   std::reverse(rest.begin(), rest.end());  // CLI11 consumes a vector from its back
   std::string parse_error;
   try {

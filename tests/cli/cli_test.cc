@@ -80,6 +80,17 @@ TEST(FormatTest, AnyCaseFromFlagOrEnvironment) {
   }
 }
 
+TEST(EmptyValueTest, NameEqualsNothingIsAnEmptyValue) {
+  FakeServer server(Routes({{"POST /v1/auth/token/create", {200, R"({"auth":{}})"}},
+                            {"POST /v1/auth/token/create-orphan", {200, R"({"auth":{}})"}}}));
+  Outcome o = RunCli({"token", "create", "-display-name=", "-ttl=1h"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(LastBody(server), json::parse(R"({"ttl":"1h"})"));
+  Outcome flag = RunCli({"token", "create", "-orphan=", "-ttl=1h"}, Vars(server));
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create-orphan");
+}
+
 // Whatever was mistyped, a value from the command line may be a secret: no
 // parse or argument error repeats one.
 TEST(ArgumentErrorTest, NeverEchoesAValue) {
