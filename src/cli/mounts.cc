@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "cli/command_util.h"
 #include "cli/secret_output.h"
@@ -43,6 +44,18 @@ class MountCommand : public Command {
       app.add_option("--default-lease-ttl", default_ttl_, "Default lease TTL");
       app.add_option("--max-lease-ttl", max_ttl_, "Maximum lease TTL");
       if (!auth_) app.add_option("--version", version_, "Engine version (kv: 1 or 2)");
+      AddMountConfigFlags(app);
+    }
+    if (kind_ == Kind::kEnable) {
+      app.add_flag("--local", local_, "Do not replicate the mount (stored and reported only)");
+    }
+    // Coffer takes options when a secrets engine is enabled or tuned; an auth
+    // method's enable ignores them, so the flag is not offered there.
+    if (!auth_ && (kind_ == Kind::kEnable || kind_ == Kind::kTune)) {
+      app.add_option("--options", options_, "K=V option for the engine; repeat for more")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->allow_extra_args(false);
     }
   }
 
@@ -66,11 +79,15 @@ class MountCommand : public Command {
           version_ = 2;
         }
         if (!description_.empty()) body["description"] = description_;
+        if (local_) body["local"] = true;
         Json config = Json::object();
         if (!default_ttl_.empty()) config["default_lease_ttl"] = default_ttl_;
         if (!max_ttl_.empty()) config["max_lease_ttl"] = max_ttl_;
+        PutMountConfig(config);
         if (!config.empty()) body["config"] = std::move(config);
-        if (version_ > 0) body["options"] = {{"version", std::to_string(version_)}};
+        Json options;
+        if (!Options(inv, &options)) return kExitLocal;
+        if (!options.empty()) body["options"] = std::move(options);
         Result<Json> r = client->Request("POST", base + SanitizePath(mount), body.dump());
         if (!r) {
           inv.err() << "Error enabling" << (auth_ ? " " + type + " auth" : "") << ": "
@@ -99,7 +116,10 @@ class MountCommand : public Command {
         if (!default_ttl_.empty()) body["default_lease_ttl"] = default_ttl_;
         if (!max_ttl_.empty()) body["max_lease_ttl"] = max_ttl_;
         if (!description_.empty()) body["description"] = description_;
-        if (version_ > 0) body["options"] = {{"version", std::to_string(version_)}};
+        PutMountConfig(body);
+        Json options;
+        if (!Options(inv, &options)) return kExitLocal;
+        if (!options.empty()) body["options"] = std::move(options);
         Result<Json> r = client->Request("POST", base + SanitizePath(mount) + "/tune", body.dump());
         if (!r) {
           inv.err() << "Error tuning " << noun << " " << mount << ": " << r.error().message()
@@ -156,6 +176,50 @@ class MountCommand : public Command {
   }
 
  private:
+  // -listing-visibility and -audit-non-hmac-*-keys, sent only when given
+  // (an empty value clears the setting), as Vault's CLI does.
+  void AddMountConfigFlags(CLI::App& app) {
+    listing_flag_ = app.add_option("--listing-visibility", listing_visibility_,
+                                   "unauth (listed for callers without a token) or hidden");
+    for (auto [name, keys, flag] :
+         {std::tuple{"--audit-non-hmac-request-keys", &request_keys_, &request_keys_flag_},
+          std::tuple{"--audit-non-hmac-response-keys", &response_keys_, &response_keys_flag_}}) {
+      *flag = app.add_option(name, *keys,
+                             "Keys whose values audit devices log in the clear; repeat or "
+                             "comma-separate")
+                  ->expected(1)
+                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                  ->allow_extra_args(false);
+    }
+  }
+
+  // Into a mount's config (enable) or a tune body.
+  void PutMountConfig(Json& config) const {
+    if (listing_flag_->count() > 0) config["listing_visibility"] = listing_visibility_;
+    if (request_keys_flag_->count() > 0) {
+      config["audit_non_hmac_request_keys"] = SplitCommaList(request_keys_);
+    }
+    if (response_keys_flag_->count() > 0) {
+      config["audit_non_hmac_response_keys"] = SplitCommaList(response_keys_);
+    }
+  }
+
+  // -options K=V pairs and -version. False after printing an error for a
+  // pair without '=' (the value is not repeated).
+  bool Options(Invocation& inv, Json* out) const {
+    *out = Json::object();
+    for (const std::string& kv : options_) {
+      std::size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        inv.err() << "Invalid -options: expected K=V\n";
+        return false;
+      }
+      (*out)[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (version_ > 0) (*out)["version"] = std::to_string(version_);
+    return true;
+  }
+
   int List(Invocation& inv, ApiClient& client) {
     Result<Json> r = client.Request("GET", auth_ ? "/v1/sys/auth" : "/v1/sys/mounts");
     if (!r) {
@@ -204,9 +268,13 @@ class MountCommand : public Command {
   Kind kind_;
   bool auth_;
   std::vector<std::string> args_;
-  std::string path_, description_, default_ttl_, max_ttl_;
+  std::string path_, description_, default_ttl_, max_ttl_, listing_visibility_;
+  std::vector<std::string> options_, request_keys_, response_keys_;
+  CLI::Option* listing_flag_ = nullptr;
+  CLI::Option* request_keys_flag_ = nullptr;
+  CLI::Option* response_keys_flag_ = nullptr;
   int version_ = 0;
-  bool detailed_ = false;
+  bool detailed_ = false, local_ = false;
 };
 
 void Add(Registry& r, const char* name, const char* synopsis, const char* help,
@@ -223,7 +291,8 @@ void RegisterMountCommands(Registry& registry) {
                 "Usage: coffer secrets <subcommand> [options] [args]", nullptr});
   Add(registry, "secrets enable", "Enable a secrets engine",
       "Usage: coffer secrets enable [options] TYPE\n\n"
-      "      $ coffer secrets enable -path=kv2 -version=2 kv",
+      "      $ coffer secrets enable -path=kv2 -version=2 kv\n"
+      "      $ coffer secrets enable -path=kv2 -options=version=2 kv",
       Kind::kEnable, false);
   Add(registry, "secrets disable", "Disable a secrets engine",
       "Usage: coffer secrets disable [options] PATH\n\n  Unmounts it and deletes its data.",

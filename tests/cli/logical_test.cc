@@ -233,6 +233,39 @@ TEST(MountsTest, SecretsEnableListTuneMoveDisable) {
   EXPECT_EQ(RunCli({"secrets", "enable"}, Vars(server)).code, 1);
 }
 
+TEST(MountsTest, OptionsLocalVisibilityAndAuditKeys) {
+  FakeServer server(Routes({{"POST /v1/sys/mounts/kv2", {204, ""}},
+                            {"POST /v1/sys/mounts/kv2/tune", {204, ""}},
+                            {"POST /v1/sys/auth/up", {204, ""}}}));
+  Outcome e = RunCli({"secrets", "enable", "-path=kv2", "-options=version=2", "-options=a=b=c",
+                      "-local", "-listing-visibility=unauth", "-audit-non-hmac-request-keys=x,y",
+                      "-audit-non-hmac-request-keys=z", "-audit-non-hmac-response-keys=r", "kv"},
+                     Vars(server));
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"type":"kv","local":true,"config":{"listing_visibility":"unauth",)"
+                        R"("audit_non_hmac_request_keys":["x","y","z"],)"
+                        R"("audit_non_hmac_response_keys":["r"]},)"
+                        R"("options":{"version":"2","a":"b=c"}})"));
+  Outcome t = RunCli({"secrets", "tune", "-options=version=2",
+                      "-listing-visibility=", "-audit-non-hmac-response-keys=r", "kv2"},
+                     Vars(server));
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"listing_visibility":"","audit_non_hmac_response_keys":["r"],)"
+                        R"("options":{"version":"2"}})"));
+  Outcome a = RunCli({"auth", "enable", "-path=up", "-local", "-listing-visibility=unauth",
+                      "-audit-non-hmac-request-keys=password", "userpass"},
+                     Vars(server));
+  EXPECT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(
+      json::parse(server.requests().back().body),
+      json::parse(R"({"type":"userpass","local":true,"config":{)"
+                  R"("listing_visibility":"unauth","audit_non_hmac_request_keys":["password"]}})"));
+  EXPECT_EQ(RunCli({"auth", "enable", "-options=a=b", "userpass"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"secrets", "enable", "-options=novalue", "kv"}, Vars(server)).code, 1);
+}
+
 TEST(MountsTest, AuthEnableListDisable) {
   FakeServer server(Routes({{"POST /v1/sys/auth/users", {204, ""}},
                             {"DELETE /v1/sys/auth/users", {204, ""}},
