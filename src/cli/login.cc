@@ -34,12 +34,23 @@ class LoginCommand : public Command {
     app.add_option("--method", method_, "token (default), userpass, approle, jwt or cert");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
+    app.add_flag("--no-print", no_print_, "Store the token but print nothing");
+    app.add_flag("--token-only", token_only_,
+                 "Print only the token, without storing it (-field=token -no-store)");
     app.add_option("--mfa", mfa_,
                    "Login MFA: method_id:passcode (otherwise the passcode is prompted for)");
     AddFieldFlag(app, field_);
   }
 
   int Run(Invocation& inv) override {
+    if (token_only_) {
+      no_store_ = true;
+      field_ = "token";
+    }
+    if (no_store_ && no_print_) {
+      inv.err() << "-no-store and -no-print cannot be used together\n";
+      return kExitLocal;
+    }
     if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt" &&
         method_ != "cert") {
       inv.err() << "Unknown auth method: " << method_
@@ -52,6 +63,17 @@ class LoginCommand : public Command {
         return kExitLocal;
       }
       if (!args_.empty()) token_arg_ = args_[0];
+      // As in Vault, an argument with '=' is configuration: token=TOKEN.
+      if (std::size_t eq = token_arg_.find('='); eq != std::string::npos) {
+        if (token_arg_.compare(0, eq, "token") != 0) {
+          inv.err() << "Error parsing configuration: the token method takes only token=TOKEN\n";
+          return kExitLocal;
+        }
+        std::string value = token_arg_.substr(eq + 1);
+        WipeString(token_arg_);
+        token_arg_ = std::move(value);
+        WipeString(value);
+      }
     }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
@@ -201,7 +223,8 @@ class LoginCommand : public Command {
     return code;
   }
 
-  // Stores the token (unless -no-store) and prints the login answer.
+  // Stores the token (unless -no-store) and prints the login answer (unless
+  // -no-print).
   int Finish(Invocation& inv, Json& secret, std::string_view token) {
     if (!no_store_) {
       std::optional<std::string> home = inv.env.getenv ? inv.env.getenv("HOME") : std::nullopt;
@@ -216,7 +239,9 @@ class LoginCommand : public Command {
       }
     }
     int code;
-    if (!field_.empty()) {
+    if (no_print_) {
+      code = 0;
+    } else if (!field_.empty()) {
       code = PrintRawField(inv, RawField(secret, field_), field_);
     } else if (inv.format == OutputFormat::kJson) {
       code = OutputSecret(inv, secret);
@@ -324,14 +349,14 @@ class LoginCommand : public Command {
   std::string path_;
   std::string method_ = "token";
   std::string field_;
-  bool no_store_ = false;
+  bool no_store_ = false, no_print_ = false, token_only_ = false;
 };
 
 }  // namespace
 
 void RegisterLoginCommand(Registry& registry) {
   registry.Add({"login", "Authenticate locally",
-                "Usage: coffer login [options] [TOKEN | -]\n"
+                "Usage: coffer login [options] [TOKEN | token=TOKEN | -]\n"
                 "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
                 "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
                 "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"

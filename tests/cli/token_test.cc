@@ -209,5 +209,36 @@ TEST_F(LoginTest, NoStoreAndRejectedToken) {
   EXPECT_EQ(RunCli({"login"}, {{"COFFER_ADDR", denied.address()}, {"HOME", home_}}, "\n").code, 1);
 }
 
+TEST_F(LoginTest, TokenOnlyNoPrintAndTokenEquals) {
+  FakeServer server(Routes({{"GET /v1/auth/token/lookup-self", {200, R"({"data":{"ttl":60}})"}}}));
+  const std::map<std::string, std::string> vars = {{"COFFER_ADDR", server.address()},
+                                                   {"HOME", home_}};
+  Outcome only = RunCli({"login", "-token-only", "-"}, vars, kNewToken);
+  EXPECT_EQ(only.code, 0) << only.err;
+  EXPECT_EQ(only.out, kNewToken);
+  EXPECT_FALSE(std::filesystem::exists(home_ / ".coffer-token"));
+
+  Outcome quiet = RunCli({"login", "-no-print", "-"}, vars, kNewToken);
+  EXPECT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_EQ(quiet.out, "");
+  EXPECT_TRUE(std::filesystem::exists(home_ / ".coffer-token"));
+
+  Outcome both = RunCli({"login", "-no-print", "-no-store", "-"}, vars, kNewToken);
+  EXPECT_EQ(both.code, 1);
+  EXPECT_EQ(both.err, "-no-store and -no-print cannot be used together\n");
+  EXPECT_EQ(RunCli({"login", "-no-print", "-token-only", "-"}, vars, kNewToken).code, 1);
+
+  // token=TOKEN is the token method's configuration form (here from stdin).
+  Outcome equals = RunCli({"login", "-token-only", "token=-"}, vars, kNewToken);
+  EXPECT_EQ(equals.code, 0) << equals.err;
+  EXPECT_EQ(equals.out, kNewToken);
+  EXPECT_EQ(server.requests().back().token, kNewToken);
+  Outcome literal = RunCli({"login", "-no-store", "token=s.test-login-token"}, vars);
+  EXPECT_EQ(literal.code, 0) << literal.err;
+  EXPECT_EQ(server.requests().back().token, "s.test-login-token");
+  Outcome other = RunCli({"login", "lookup=false"}, vars, kNewToken);
+  EXPECT_EQ(other.code, 1);
+}
+
 }  // namespace
 }  // namespace coffer::cli
