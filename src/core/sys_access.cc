@@ -8,23 +8,53 @@ namespace {
 
 using logical::Json;
 
-Result<std::vector<std::string>> PathsField(const logical::Request& request) {
-  std::vector<std::string> paths;
-  for (const char* name : {"paths", "path"}) {
-    const Json* f = request.Field(name);
-    if (f == nullptr || f->is_null()) continue;
-    if (f->is_string()) {
-      paths.push_back(f->get<std::string>());
-    } else if (f->is_array()) {
-      for (const auto& p : *f) {
-        if (!p.is_string()) return Err(InvalidArgument("'paths' must be a list of strings"));
-        paths.push_back(p.get<std::string>());
-      }
-    } else {
-      return Err(InvalidArgument("'paths' must be a list of strings"));
+Status NotAList(std::string_view name) {
+  return InvalidArgument("'" + std::string(name) + "' must be a list of strings");
+}
+
+constexpr std::string_view kSpace = " \t\n\v\f\r";
+
+// One of Vault's comma-string-slice fields: a string is split on ',' and a
+// list taken as it is, every item trimmed of spaces.
+Result<std::vector<std::string>> CommaList(const logical::Request& request, const char* name) {
+  std::vector<std::string> out;
+  const Json* f = request.Field(name);
+  if (f == nullptr || f->is_null()) return out;
+  auto add = [&out](std::string_view item) {
+    const std::size_t first = item.find_first_not_of(kSpace);
+    const std::size_t last = item.find_last_not_of(kSpace);
+    out.emplace_back(first == std::string_view::npos ? std::string_view()
+                                                     : item.substr(first, last - first + 1));
+  };
+  if (f->is_string()) {
+    std::string_view s = f->get_ref<const std::string&>();
+    if (s.empty()) return out;
+    for (std::size_t comma; (comma = s.find(',')) != std::string_view::npos;) {
+      add(s.substr(0, comma));
+      s.remove_prefix(comma + 1);
     }
+    add(s);
+  } else if (f->is_array()) {
+    for (const auto& p : *f) {
+      if (!p.is_string()) return Err(NotAList(name));
+      add(p.get_ref<const std::string&>());
+    }
+  } else {
+    return Err(NotAList(name));
   }
-  if (paths.empty()) return Err(InvalidArgument("missing paths"));
+  return out;
+}
+
+// "paths", or the deprecated "path" when "paths" is empty (Vault).
+Result<std::vector<std::string>> PathsField(const logical::Request& request) {
+  ASSIGN_OR_RETURN(std::vector<std::string> paths, CommaList(request, "paths"));
+  if (paths.empty()) {
+    ASSIGN_OR_RETURN(paths, CommaList(request, "path"));
+  }
+  if (paths.empty()) return Err(InvalidArgument("paths must be supplied"));
+  for (const std::string& p : paths) {
+    if (p.empty()) return Err(InvalidArgument("missing path"));
+  }
   return paths;
 }
 

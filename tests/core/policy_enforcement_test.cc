@@ -341,5 +341,33 @@ path "team/+/shared" { capabilities = ["read"] })");
             200);
 }
 
+// sys/capabilities*: "paths" and "path" are comma-separated lists (items
+// trimmed), as Vault reads them; "path" counts only when "paths" is empty.
+TEST_F(PolicyEnforcementTest, CapabilitiesTakeCommaSeparatedPaths) {
+  const std::string t = TokenWith("caps", R"(path "secret/a" { capabilities = ["read"] }
+path "secret/b" { capabilities = ["update"] }
+path "sys/capabilities-self" { capabilities = ["update"] })");
+  auto ask = [&](const Json& body) {
+    return Call(Operation::kUpdate, "sys/capabilities-self", body, t);
+  };
+  const Json both = {{"secret/a", {"read"}}, {"secret/b", {"update"}}};
+  for (const char* field : {"paths", "path"}) {
+    auto r = ask({{field, "secret/a, secret/b"}});
+    ASSERT_EQ(r.http_status, 200) << field;
+    EXPECT_EQ(Body(r), both) << field;
+  }
+  auto list = ask({{"paths", {" secret/a", "secret/b "}}});
+  ASSERT_EQ(list.http_status, 200);
+  EXPECT_EQ(Body(list), both);
+  auto preferred = ask({{"paths", "secret/a"}, {"path", "secret/b"}});
+  ASSERT_EQ(preferred.http_status, 200);
+  EXPECT_EQ(Body(preferred), (Json{{"secret/a", {"read"}}, {"capabilities", {"read"}}}));
+  auto fallback = ask({{"paths", ""}, {"path", "secret/b"}});
+  ASSERT_EQ(fallback.http_status, 200);
+  EXPECT_EQ(Body(fallback), (Json{{"secret/b", {"update"}}, {"capabilities", {"update"}}}));
+  EXPECT_EQ(ask(Json::object()).http_status, 400);
+  EXPECT_EQ(ask({{"paths", "secret/a,,secret/b"}}).http_status, 400);
+}
+
 }  // namespace
 }  // namespace coffer::core
