@@ -125,7 +125,10 @@ Result<logical::Response> SystemBackend::Policies(const logical::Request& reques
   logical::Request sub = request;
   sub.relative_path = request.path.substr(4);  // after "sys/"
   ASSIGN_OR_RETURN(logical::Response r, core_.policy_backend().HandleRequest(sub));
-  if (!r.raw && r.data.is_object()) return LegacyResponse(request, std::move(r.data));
+  // Vault repeats "data" at the top of the body for sys/policy only, not for
+  // sys/policies/acl.
+  const bool legacy = request.path == "sys/policy" || request.path.starts_with("sys/policy/");
+  if (legacy && !r.raw && r.data.is_object()) return LegacyResponse(request, std::move(r.data));
   return r;
 }
 

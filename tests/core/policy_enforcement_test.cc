@@ -369,5 +369,26 @@ path "sys/capabilities-self" { capabilities = ["update"] })");
   EXPECT_EQ(ask({{"paths", "secret/a,,secret/b"}}).http_status, 400);
 }
 
+// Vault copies "data" to the top of the body for the legacy sys/policy
+// endpoints only; sys/policies/acl answers in the ordinary envelope.
+TEST_F(PolicyEnforcementTest, OnlyLegacyPolicyEndpointsRepeatDataAtTheTop) {
+  const std::string text = R"(path "secret/*" { capabilities = ["read"] })";
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policies/acl/dev", {{"policy", text}}).http_status, 204);
+  for (const auto& [op, path] : {std::pair{Operation::kRead, "sys/policies/acl/dev"},
+                                 std::pair{Operation::kList, "sys/policies/acl"}}) {
+    auto r = Call(op, path);
+    ASSERT_EQ(r.http_status, 200) << path;
+    EXPECT_FALSE(r.raw.has_value()) << path << ": " << r.raw->dump();
+  }
+  EXPECT_EQ(Call(Operation::kRead, "sys/policies/acl/dev").data["policy"], text);
+  auto legacy = Call(Operation::kRead, "sys/policy/dev");
+  ASSERT_TRUE(legacy.raw.has_value());
+  EXPECT_EQ((*legacy.raw)["rules"], text);
+  EXPECT_EQ((*legacy.raw)["data"]["rules"], text);
+  auto names = Call(Operation::kRead, "sys/policy");
+  ASSERT_TRUE(names.raw.has_value());
+  EXPECT_EQ((*names.raw)["policies"], (*names.raw)["data"]["keys"]);
+}
+
 }  // namespace
 }  // namespace coffer::core
