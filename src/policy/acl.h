@@ -1,7 +1,7 @@
 #pragma once
 // Acl: a set of policies compiled for fast checks, with Vault's matching rules.
 //
-// Matching, for a request path (its leading '/'s are ignored):
+// Matching, for a request path (a leading '/' is ignored):
 //  1. An exact pattern ("secret/foo") equal to the path wins outright.
 //  2. Otherwise every matching non-exact pattern is a candidate: prefix globs
 //     ("secret/fo*": the path starts with "secret/fo") and segment wildcards

@@ -210,11 +210,10 @@ class Parser {
   Result<PathRules> Stanza(const std::string& ptr, const std::string& written, const Json& body) {
     PathRules rules;
     rules.pattern = written;
-    // One leading '/' goes, as in Vault. A pattern left with another matches
-    // no request path (the ACL strips all of theirs), so it grants and
-    // denies nothing there too; stripping them all would let "//secret/x"
-    // grant what Vault does not.
-    if (rules.pattern.starts_with('/')) rules.pattern.erase(0, 1);
+    // Every leading '/' goes, as the ACL strips them from the paths it
+    // checks: a rule written "//secret/x" must govern "secret/x", not be a
+    // pattern no request can match (a deny that silently denies nothing).
+    rules.pattern.erase(0, rules.pattern.find_first_not_of('/'));
     rules.line = doc_.LineOf(ptr);
     const std::string& pattern = rules.pattern;
     ASSIGN_OR_RETURN(rules.templated, CheckPattern(ptr, pattern));

@@ -59,7 +59,7 @@ using ParameterMap = std::map<std::string, std::vector<nlohmann::json>, std::les
 
 // One `path "..." { ... }` stanza.
 struct PathRules {
-  std::string pattern;             // as written less one leading '/', e.g. "secret/+/teamb*"
+  std::string pattern;             // as written, without a leading '/', e.g. "secret/+/teamb*"
   std::uint32_t capabilities = 0;  // kCapDeny alone when deny was given
   ParameterMap allowed_parameters;
   ParameterMap denied_parameters;

@@ -88,33 +88,26 @@ path "*" { capabilities = ["list"] }
   EXPECT_EQ(secret_a, 2);
 }
 
-TEST(ParsePolicyTest, OneLeadingSlashGoes) {
-  // As in Vault, one leading '/' is stripped. A pattern left with a leading
-  // '/' matches no checked path (the ACL strips all of theirs): it grants
-  // nothing, and a deny written that way denies nothing either.
+TEST(ParsePolicyTest, EveryLeadingSlashGoes) {
+  // Found by fuzz_hcl_policy: with one slash stripped, this deny rule kept
+  // the pattern "/private", which no checked path can match, and the glob
+  // below allowed listing "private".
   auto p = ParsePolicy("r", R"(
-path "/secret/a" { capabilities = ["read"] }
-path "//secret/b" { capabilities = ["read"] }
 path "///private" { capabilities = ["deny"] }
 path "*" { capabilities = ["list"] }
-path "/" { capabilities = ["update"] }
+path "/" { capabilities = ["read"] }
 )");
   ASSERT_TRUE(p.has_value()) << p.error().ToString();
   std::vector<std::string> patterns;
   for (const auto& r : p->paths) patterns.push_back(r.pattern);
-  EXPECT_THAT(patterns,
-              ::testing::UnorderedElementsAre("secret/a", "/secret/b", "//private", "*", ""));
+  EXPECT_THAT(patterns, ::testing::UnorderedElementsAre("private", "*", ""));
   auto acl = Acl::Compile({std::make_shared<const Policy>(std::move(*p))});
   ASSERT_TRUE(acl.has_value());
-  const auto allowed = [&](std::string_view path, logical::Operation op) {
-    return (*acl)->Check(path, op, nlohmann::json::object()).allowed;
-  };
-  EXPECT_TRUE(allowed("secret/a", logical::Operation::kRead));
-  for (std::string_view path : {"secret/b", "/secret/b", "//secret/b"}) {
-    EXPECT_FALSE(allowed(path, logical::Operation::kRead)) << path;
+  for (std::string_view path : {"private", "/private", "///private"}) {
+    EXPECT_FALSE((*acl)->Check(path, logical::Operation::kList, nlohmann::json::object()).allowed)
+        << path;
   }
-  EXPECT_TRUE(allowed("private", logical::Operation::kList));
-  EXPECT_TRUE(allowed("", logical::Operation::kUpdate));
+  EXPECT_TRUE((*acl)->Check("public", logical::Operation::kList, nlohmann::json::object()).allowed);
 }
 
 TEST(ParsePolicyTest, JsonInput) {
