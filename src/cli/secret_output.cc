@@ -1,9 +1,11 @@
 #include "cli/secret_output.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "cli/status.h"
+#include "common/duration.h"
 
 namespace coffer::cli {
 namespace {
@@ -86,17 +88,7 @@ std::string GoQuotedList(const Json& v) {
 }
 
 std::string HumanDuration(long long seconds) {
-  if (seconds == 0) return "0s";
-  std::string s = seconds < 0 ? "-" : "";
-  unsigned long long a = seconds < 0 ? 0ULL - static_cast<unsigned long long>(seconds)
-                                     : static_cast<unsigned long long>(seconds);
-  unsigned long long h = a / 3600, m = (a % 3600) / 60, sec = a % 60;
-  if (h > 0) s += std::to_string(h) + "h";
-  if (h > 0 || m > 0) s += std::to_string(m) + "m";
-  s += std::to_string(sec) + "s";
-  if (s.ends_with("m0s")) s.resize(s.size() - 2);
-  if (std::size_t idx = s.find("h0m"); idx != std::string::npos) s.erase(idx + 1, 2);
-  return s;
+  return coffer::HumanDuration(std::chrono::seconds(seconds));
 }
 
 std::string HumanDurationValue(const Json& v) {

@@ -62,15 +62,24 @@ std::string FormatDuration(std::chrono::seconds d) {
 
 std::string HumanDuration(std::chrono::seconds d) {
   const long long total = d.count();
-  if (total <= 0) return "0s";
-  const long long h = total / 3600, m = (total % 3600) / 60, sec = total % 60;
-  std::string out;
+  if (total == 0) return "0s";
+  const unsigned long long a = total < 0 ? 0ULL - static_cast<unsigned long long>(total)
+                                         : static_cast<unsigned long long>(total);
+  const unsigned long long h = a / 3600, m = (a % 3600) / 60, sec = a % 60;
+  std::string out = total < 0 ? "-" : "";
   if (h > 0) out += fmt::format("{}h", h);
   if (h > 0 || m > 0) out += fmt::format("{}m", m);
   out += fmt::format("{}s", sec);
   if (out.ends_with("m0s")) out.resize(out.size() - 2);
   if (auto at = out.find("h0m"); at != std::string::npos) out.erase(at + 1, 2);
   return out;
+}
+
+std::string CappedTtlWarning(std::string_view what, std::chrono::seconds asked,
+                             std::chrono::seconds max) {
+  return fmt::format(
+      "{} of \"{}\" exceeded the effective max_ttl of \"{}\"; {} value is capped accordingly", what,
+      HumanDuration(asked), HumanDuration(max), what);
 }
 
 }  // namespace coffer

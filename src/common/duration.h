@@ -17,7 +17,12 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::seconds d);
 
 // As Vault's warnings print a duration (Go's Duration.String without zero
-// minutes or seconds): "768h", "1h30m", "1h5s", "1m30s", "0s".
+// minutes or seconds): "768h", "1h30m", "1h5s", "1m30s", "0s", "-5m".
 std::string HumanDuration(std::chrono::seconds d);
+
+// Vault's CalculateTTL warning when an asked duration was capped at the
+// effective max: `what` is "TTL" or "period".
+std::string CappedTtlWarning(std::string_view what, std::chrono::seconds asked,
+                             std::chrono::seconds max);
 
 }  // namespace coffer

@@ -357,9 +357,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (e.period > 0) {
     ttl = e.period;
     if (ttl > max_ttl) {
-      warnings.push_back(
-          "period of \"" + HumanDuration(seconds(ttl)) + "\" exceeded the effective max_ttl of \"" +
-          HumanDuration(seconds(max_ttl)) + "\"; period value is capped accordingly");
+      warnings.push_back(CappedTtlWarning("period", seconds(ttl), seconds(max_ttl)));
       ttl = max_ttl;
     }
   } else {
@@ -368,9 +366,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     // an explicit max TTL bounds them, below).
     if (ttl == 0 && !e.IsRoot()) ttl = options_.default_ttl.count();
     if (ttl > max_ttl) {
-      warnings.push_back("TTL of \"" + HumanDuration(seconds(ttl)) +
-                         "\" exceeded the effective max_ttl of \"" +
-                         HumanDuration(seconds(max_ttl)) + "\"; TTL value is capped accordingly");
+      warnings.push_back(CappedTtlWarning("TTL", seconds(ttl), seconds(max_ttl)));
       ttl = max_ttl;
     }
   }

@@ -15,12 +15,9 @@ using cli_testing::kSecretV2;
 using cli_testing::Outcome;
 using cli_testing::Routes;
 using cli_testing::RunCli;
+using cli_testing::Vars;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
-
-std::map<std::string, std::string> Vars(const FakeServer& s) {
-  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", "s.tok"}};
-}
 
 // The body of the last request, parsed.
 json LastBody(const FakeServer& s) { return json::parse(s.requests().back().body); }

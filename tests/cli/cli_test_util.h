@@ -38,6 +38,12 @@ inline Outcome RunCli(const std::vector<std::string>& args, std::map<std::string
   return o;
 }
 
+// The environment of a CLI run against the server, with a client token.
+inline std::map<std::string, std::string> Vars(const FakeServer& s,
+                                               const std::string& token = "s.tok") {
+  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", token}};
+}
+
 // Answers "METHOD TARGET" from the map; 404 otherwise.
 inline FakeServer::Handler Routes(std::map<std::string, FakeServer::Reply> routes) {
   return [routes](const FakeServer::Request& r) -> FakeServer::Reply {

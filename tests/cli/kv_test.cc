@@ -16,6 +16,7 @@ using cli_testing::kSecretV2;
 using cli_testing::Outcome;
 using cli_testing::Routes;
 using cli_testing::RunCli;
+using cli_testing::Vars;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
@@ -28,10 +29,6 @@ constexpr char kAppV2[] = R"({"request_id":"r","lease_id":"","renewable":false,"
 constexpr char kWritten[] =
     R"({"data":{"created_time":"2024-01-02T03:04:05Z","custom_metadata":null,)"
     R"("deletion_time":"","destroyed":false,"version":4}})";
-
-std::map<std::string, std::string> Vars(const FakeServer& s) {
-  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", "s.tok"}};
-}
 
 TEST(KvGetTest, V2TableMatchesVault) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},

@@ -18,12 +18,9 @@ using cli_testing::FakeServer;
 using cli_testing::Outcome;
 using cli_testing::Routes;
 using cli_testing::RunCli;
+using cli_testing::Vars;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
-
-std::map<std::string, std::string> Vars(const FakeServer& s) {
-  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", "s.tok"}};
-}
 
 std::filesystem::path TempFile(const std::string& name, const std::string& contents) {
   auto p = std::filesystem::temp_directory_path() /

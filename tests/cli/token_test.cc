@@ -17,6 +17,7 @@ using cli_testing::FakeServer;
 using cli_testing::Outcome;
 using cli_testing::Routes;
 using cli_testing::RunCli;
+using cli_testing::Vars;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
@@ -29,9 +30,8 @@ const std::string kCreated =
     R"(","accessor":"acc1","policies":["default","app"],"token_policies":["default","app"],)"
     R"("metadata":{"team":"ops"},"lease_duration":3600,"renewable":true}})";
 
-std::map<std::string, std::string> Vars(const FakeServer& s) {
-  return {{"COFFER_ADDR", s.address()}, {"COFFER_TOKEN", "s.parent"}};
-}
+// The client token of these tests, the parent of the tokens they create.
+constexpr char kParent[] = "s.parent";
 
 TEST(TokenCreateTest, BodyPathAndAuthTable) {
   FakeServer server(Routes({{"POST /v1/auth/token/create", {200, kCreated}},
@@ -40,7 +40,7 @@ TEST(TokenCreateTest, BodyPathAndAuthTable) {
   Outcome o = RunCli({"token", "create", "-policy=app,db", "-policy=x", "-ttl=1h",
                       "-explicit-max-ttl=2h", "-period=30m", "-no-default-policy", "-use-limit=3",
                       "-display-name=ci", "-metadata=team=ops"},
-                     Vars(server));
+                     Vars(server, kParent));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"policies":["app","db","x"],"meta":{"team":"ops"},"ttl":"1h",)"
@@ -58,9 +58,9 @@ TEST(TokenCreateTest, BodyPathAndAuthTable) {
                        "identity_policies    []\n"
                        "policies             [\"default\" \"app\"]\n"
                        "token_meta_team      ops\n");
-  RunCli({"token", "create", "-orphan"}, Vars(server));
+  RunCli({"token", "create", "-orphan"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create-orphan");
-  Outcome f = RunCli({"token", "create", "-role=ci", "-field=token"}, Vars(server));
+  Outcome f = RunCli({"token", "create", "-role=ci", "-field=token"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create/ci");
   EXPECT_EQ(f.out, kNewToken);
 }
@@ -71,7 +71,7 @@ TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
         {200,
          R"({"wrap_info":{"token":"s.wrap","accessor":"wacc","ttl":300,)"
          R"("creation_time":"2024-05-09T14:22:03.5Z","creation_path":"auth/token/create"}})"}}}));
-  Outcome o = RunCli({"token", "create", "-wrap-ttl=5m"}, Vars(server));
+  Outcome o = RunCli({"token", "create", "-wrap-ttl=5m"}, Vars(server, kParent));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "5m");
   EXPECT_EQ(o.out,
@@ -82,7 +82,7 @@ TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
             "wrapping_token_ttl:              5m\n"
             "wrapping_token_creation_time:    2024-05-09 14:22:03.5 +0000 UTC\n"
             "wrapping_token_creation_path:    auth/token/create\n");
-  EXPECT_EQ(RunCli({"token", "create", "-wrap-ttl=soon"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"token", "create", "-wrap-ttl=soon"}, Vars(server, kParent)).code, 1);
 }
 
 TEST(TokenLookupTest, SelfTokenAndAccessor) {
@@ -90,15 +90,15 @@ TEST(TokenLookupTest, SelfTokenAndAccessor) {
   FakeServer server(Routes({{"GET /v1/auth/token/lookup-self", {200, kLookup}},
                             {"POST /v1/auth/token/lookup", {200, kLookup}},
                             {"POST /v1/auth/token/lookup-accessor", {200, kLookup}}}));
-  Outcome self = RunCli({"token", "lookup"}, Vars(server));
+  Outcome self = RunCli({"token", "lookup"}, Vars(server, kParent));
   EXPECT_EQ(self.code, 0) << self.err;
   EXPECT_THAT(self.out, HasSubstr("period      1h\n"));
   EXPECT_THAT(self.out, HasSubstr("policies    [root]\n"));
   EXPECT_THAT(self.out, HasSubstr("ttl         0s\n"));
-  RunCli({"token", "lookup", "-"}, Vars(server), std::string(kNewToken) + "\n");
+  RunCli({"token", "lookup", "-"}, Vars(server, kParent), std::string(kNewToken) + "\n");
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/lookup");
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"token", kNewToken}}));
-  RunCli({"token", "lookup", "-accessor", "acc1"}, Vars(server));
+  RunCli({"token", "lookup", "-accessor", "acc1"}, Vars(server, kParent));
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"accessor", "acc1"}}));
 }
 
@@ -110,31 +110,32 @@ TEST(TokenRenewRevokeTest, RequestsAndValidation) {
                             {"PUT /v1/auth/token/revoke-orphan", {204, ""}},
                             {"PUT /v1/auth/token/revoke-accessor", {204, ""}},
                             {"PUT /v1/sys/leases/revoke-prefix/auth/github", {204, ""}}}));
-  EXPECT_EQ(RunCli({"token", "renew", "-increment=1h"}, Vars(server)).code, 0);
+  EXPECT_EQ(RunCli({"token", "renew", "-increment=1h"}, Vars(server, kParent)).code, 0);
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"increment", 3600}}));
-  RunCli({"token", "renew", "-"}, Vars(server), kNewToken);
+  RunCli({"token", "renew", "-"}, Vars(server, kParent), kNewToken);
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"token", kNewToken}}));
-  Outcome r = RunCli({"token", "revoke", "-"}, Vars(server), kNewToken);
+  Outcome r = RunCli({"token", "revoke", "-"}, Vars(server, kParent), kNewToken);
   EXPECT_EQ(r.out, "Success! Revoked token (if it existed)\n");
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/revoke");
-  RunCli({"token", "revoke", "-self"}, Vars(server));
+  RunCli({"token", "revoke", "-self"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/revoke-self");
-  RunCli({"token", "revoke", "-mode=orphan", "-"}, Vars(server), kNewToken);
+  RunCli({"token", "revoke", "-mode=orphan", "-"}, Vars(server, kParent), kNewToken);
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/revoke-orphan");
-  RunCli({"token", "revoke", "-accessor", "acc1"}, Vars(server));
+  RunCli({"token", "revoke", "-accessor", "acc1"}, Vars(server, kParent));
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"accessor", "acc1"}}));
-  RunCli({"token", "revoke", "-mode=path", "auth/github"}, Vars(server));
+  RunCli({"token", "revoke", "-mode=path", "auth/github"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/sys/leases/revoke-prefix/auth/github");
-  EXPECT_EQ(RunCli({"token", "revoke"}, Vars(server)).code, 1);
-  EXPECT_EQ(RunCli({"token", "revoke", "-self", "x"}, Vars(server)).code, 1);
-  EXPECT_EQ(RunCli({"token", "revoke", "-accessor", "-mode=orphan", "a"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"token", "revoke"}, Vars(server, kParent)).code, 1);
+  EXPECT_EQ(RunCli({"token", "revoke", "-self", "x"}, Vars(server, kParent)).code, 1);
+  EXPECT_EQ(
+      RunCli({"token", "revoke", "-accessor", "-mode=orphan", "a"}, Vars(server, kParent)).code, 1);
 }
 
 TEST(TokenErrorTest, TokenNeverEchoedInErrors) {
   FakeServer server(
       Routes({{"POST /v1/auth/token/lookup",
                {403, std::string(R"({"errors":["bad token )") + kNewToken + "\"]}"}}}));
-  Outcome o = RunCli({"token", "lookup", "-"}, Vars(server), kNewToken);
+  Outcome o = RunCli({"token", "lookup", "-"}, Vars(server, kParent), kNewToken);
   EXPECT_EQ(o.code, 2);
   EXPECT_THAT(o.err, HasSubstr("<redacted>"));
   EXPECT_THAT(o.out + o.err, Not(HasSubstr(kNewToken)));
@@ -145,11 +146,11 @@ TEST(TokenCapabilitiesTest, SelfAndOther) {
       Routes({{"POST /v1/sys/capabilities-self",
                {200, R"({"capabilities":["update","read"],"secret/x":["update","read"]})"}},
               {"POST /v1/sys/capabilities", {200, R"({"data":{"secret/x":["deny"]}})"}}}));
-  Outcome o = RunCli({"token", "capabilities", "secret/x"}, Vars(server));
+  Outcome o = RunCli({"token", "capabilities", "secret/x"}, Vars(server, kParent));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.out, "read, update\n");
   EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"paths":["secret/x"]})"));
-  Outcome t = RunCli({"token", "capabilities", "-", "secret/x"}, Vars(server), kNewToken);
+  Outcome t = RunCli({"token", "capabilities", "-", "secret/x"}, Vars(server, kParent), kNewToken);
   EXPECT_EQ(t.out, "deny\n");
   EXPECT_EQ(json::parse(server.requests().back().body)["token"], kNewToken);
 }

@@ -24,5 +24,21 @@ TEST(DurationTest, RejectsGarbage) {
 
 TEST(DurationTest, Formats) { EXPECT_EQ(FormatDuration(std::chrono::seconds(5400)), "1h30m0s"); }
 
+TEST(DurationTest, HumanFormsDropZeroUnits) {
+  using std::chrono::seconds;
+  EXPECT_EQ(HumanDuration(seconds(768 * 3600)), "768h");
+  EXPECT_EQ(HumanDuration(seconds(5400)), "1h30m");
+  EXPECT_EQ(HumanDuration(seconds(3605)), "1h5s");
+  EXPECT_EQ(HumanDuration(seconds(90)), "1m30s");
+  EXPECT_EQ(HumanDuration(seconds(0)), "0s");
+  EXPECT_EQ(HumanDuration(seconds(-300)), "-5m");
+}
+
+TEST(DurationTest, CappedWarningNamesBothDurations) {
+  EXPECT_EQ(CappedTtlWarning("period", std::chrono::seconds(7200), std::chrono::seconds(3600)),
+            "period of \"2h\" exceeded the effective max_ttl of \"1h\"; period value is capped "
+            "accordingly");
+}
+
 }  // namespace
 }  // namespace coffer

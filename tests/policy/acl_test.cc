@@ -40,6 +40,11 @@ struct Case {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// A LIST of `path` without parameters.
+Case ListCase(const char* name, std::vector<std::string> policies, const char* path, bool allowed) {
+  return Case{name, std::move(policies), path, Operation::kList, {}, allowed};
+}
+
 class AclTableTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(AclTableTest, Decides) {
@@ -276,69 +281,40 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"list root of wildcard", {kListTree}, "secret/", Operation::kList, {}, true},
         Case{"list denied subtree", {kListTree}, "secret/private/", Operation::kList, {}, false},
         Case{"read denied subtree", {kListTree}, "secret/private/x", Operation::kRead, {}, false},
-        Case{"list exact without slash",
-             {R"(path "sys/policies/acl" { capabilities = ["list"] })"},
-             "sys/policies/acl/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list + pattern without slash",
-             {R"(path "+/sys/policies/acl" { capabilities = ["list"] })"},
-             "ns1/sys/policies/acl/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list exact with slash denied",
-             {R"(path "secret/*" { capabilities = ["list"] }
+        ListCase("list exact without slash",
+                 {R"(path "sys/policies/acl" { capabilities = ["list"] })"}, "sys/policies/acl/",
+                 true),
+        ListCase("list + pattern without slash",
+                 {R"(path "+/sys/policies/acl" { capabilities = ["list"] })"},
+                 "ns1/sys/policies/acl/", true),
+        ListCase("list exact with slash denied", {R"(path "secret/*" { capabilities = ["list"] }
                  path "secret/app/" { capabilities = ["deny"] })"},
-             "secret/app/",
-             Operation::kList,
-             {},
-             false},
+                 "secret/app/", false),
         // LIST tries, in order: an exact rule for the path, then for the
         // path without its '/', then globs and '+' rules for the path, and
         // only when none matches, those for the path without its '/'.
-        Case{"list: a longer glob on the full path beats a + on the trimmed path",
-             {R"(path "secret/metadata/+" { capabilities = ["deny"] }
+        ListCase("list: a longer glob on the full path beats a + on the trimmed path",
+                 {R"(path "secret/metadata/+" { capabilities = ["deny"] }
                  path "secret/metadata/foo/*" { capabilities = ["list"] })"},
-             "secret/metadata/foo/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list: the full path's glob decides, not the trimmed path's",
-             {R"(path "secret/metadata/*" { capabilities = ["read"] }
+                 "secret/metadata/foo/", true),
+        ListCase("list: the full path's glob decides, not the trimmed path's",
+                 {R"(path "secret/metadata/*" { capabilities = ["read"] }
                  path "secret/metadata/team/*" { capabilities = ["list"] })"},
-             "secret/metadata/team/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list: a deny glob on the full path beats a + on the trimmed path",
-             {R"(path "kv/metadata/*" { capabilities = ["deny"] }
+                 "secret/metadata/team/", true),
+        ListCase("list: a deny glob on the full path beats a + on the trimmed path",
+                 {R"(path "kv/metadata/*" { capabilities = ["deny"] }
                  path "kv/metadata/+" { capabilities = ["list"] })"},
-             "kv/metadata/team/",
-             Operation::kList,
-             {},
-             false},
-        Case{"list: a + on the trimmed path applies when nothing matches the full path",
-             {R"(path "kv/metadata/+" { capabilities = ["list"] })"},
-             "kv/metadata/team/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list: an exact rule on the trimmed path beats a glob on the full path",
-             {R"(path "secret/app" { capabilities = ["list"] }
+                 "kv/metadata/team/", false),
+        ListCase("list: a + on the trimmed path applies when nothing matches the full path",
+                 {R"(path "kv/metadata/+" { capabilities = ["list"] })"}, "kv/metadata/team/",
+                 true),
+        ListCase("list: an exact rule on the trimmed path beats a glob on the full path",
+                 {R"(path "secret/app" { capabilities = ["list"] }
                  path "secret/app/*" { capabilities = ["deny"] })"},
-             "secret/app/",
-             Operation::kList,
-             {},
-             true},
-        Case{"list: both forms allow",
-             {R"(path "secret/metadata/+" { capabilities = ["list"] }
+                 "secret/app/", true),
+        ListCase("list: both forms allow", {R"(path "secret/metadata/+" { capabilities = ["list"] }
                  path "secret/metadata/foo/*" { capabilities = ["list"] })"},
-             "secret/metadata/foo/",
-             Operation::kList,
-             {},
-             true},
+                 "secret/metadata/foo/", true),
         Case{"read: no fallback to the path without its '/'",
              {R"(path "kv/metadata/+" { capabilities = ["read"] })"},
              "kv/metadata/team/",
