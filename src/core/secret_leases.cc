@@ -108,7 +108,12 @@ std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease) {
   if (lease.kind != expiration::Lease::Kind::kSecret) return 0;
   auto mount = FindMount(core, lease.internal);
   if (!mount) return 0;
-  return core.MountLeaseTtls(mount->entry).second.count();
+  std::int64_t max = core.MountLeaseTtls(mount->entry).second.count();
+  // The engine's own bound now (a database role's max_ttl), as Vault's
+  // engines return it with each renewal.
+  const std::int64_t engine = mount->engine->SecretMaxTtl(ToSecretLease(lease));
+  if (engine > 0 && (max <= 0 || engine < max)) max = engine;
+  return max;
 }
 
 }  // namespace coffer::core

@@ -39,7 +39,8 @@ Status RevokeSecretLease(Core& core, const expiration::Lease& lease);
 Status RenewSecretLease(Core& core, const expiration::Lease& renewed);
 
 // The max lease TTL the lease's mount allows now (tuned, else the
-// system's), in seconds; 0 for a token lease or a mount that is gone.
+// system's), lowered by its engine's own (LogicalBackend::SecretMaxTtl), in
+// seconds; 0 for a token lease or a mount that is gone.
 std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease);
 
 }  // namespace coffer::core

@@ -849,7 +849,13 @@ Status ExpirationManager::Revoke(std::string_view lease_id) {
   return RevokeLease(*lease, /*force=*/false);
 }
 
-Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
+Status ExpirationManager::RevokeLater(std::string_view lease_id) {
+  ASSIGN_OR_RETURN(auto lease, Read(lease_id));
+  if (!lease) return Status::Ok();
+  return ExpireNow(*std::move(lease));
+}
+
+Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force, bool sync) {
   std::string base = TrimSlashes(prefix);
   if (base.empty()) return InvalidArgument("a prefix is required");
   std::vector<std::string> ids;
@@ -863,7 +869,7 @@ Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force) {
   for (const auto& id : ids) {
     ASSIGN_OR_RETURN(auto lease, Read(id));
     if (!lease) continue;
-    Status s = RevokeLease(*lease, force);
+    Status s = force || sync ? RevokeLease(*lease, force) : ExpireNow(*std::move(lease));
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
@@ -929,12 +935,23 @@ Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string
       s = view_.Delete(folder + c);
     } else if (lease->kind == Lease::Kind::kToken && lease->token_hmac == token_hmac) {
       s = DeleteRecords(*lease);
+    } else if (Status refused = revoker_.Revoke(*lease); refused.ok()) {
+      s = DeleteRecords(*lease);
     } else {
-      s = RevokeLease(*lease, /*force=*/false);
+      spdlog::warn("expiration: revoking lease {} of a revoked token failed, will retry: {}",
+                   lease->id, refused.ToString());
+      s = ExpireNow(*lease);
     }
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
+}
+
+Status ExpirationManager::ExpireNow(Lease lease) {
+  const std::int64_t now = NowUnix();
+  if (lease.expire_time <= now) return Status::Ok();  // already retried by the expiry thread
+  lease.expire_time = now;
+  return Write(lease, /*is_new=*/false);
 }
 
 Result<std::vector<std::string>> ExpirationManager::List(std::string_view prefix) {

@@ -144,13 +144,21 @@ class ExpirationManager {
                       std::int64_t* capped_from = nullptr);
   // Revokes through the Revoker, then deletes. Unknown ids are Ok.
   Status Revoke(std::string_view lease_id);
+  // Vault's lazy revocation (sync=false): the lease expires now and the
+  // expiry thread revokes it, retrying with backoff. Unknown: nothing.
+  Status RevokeLater(std::string_view lease_id);
   // Every lease whose id starts with prefix ("" is refused). force: delete
-  // even when the Revoker fails.
-  Status RevokePrefix(std::string_view prefix, bool force);
+  // even when the Revoker fails. sync=false: each expires now instead, for
+  // the expiry thread (force ignores it).
+  Status RevokePrefix(std::string_view prefix, bool force, bool sync = true);
   // Every secret lease the token created (through the Revoker), and the
   // token's own lease record when token_path (the path it was created at) is
   // given (deleted only: the caller is revoking it). A token's own lease has
   // no token/ marker, so without token_path it is left to expire.
+  // A secret lease whose engine refuses its revocation does not stop the
+  // token's: as in Vault, it expires at once and the expiry thread retries
+  // it with backoff (its failures are counted and reported as any expired
+  // lease's). Only a storage error fails the call.
   Status RevokeByToken(std::string_view token_hmac, std::string_view token_path = {});
   // One level of lease ids under prefix (folders end in '/').
   Result<std::vector<std::string>> List(std::string_view prefix);
@@ -203,6 +211,9 @@ class ExpirationManager {
                            std::chrono::seconds ttl, bool renewable) const;
   Status DeleteRecords(const Lease& lease);
   Status RevokeLease(const Lease& lease, bool force);
+  // Vault's lazy revocation: the lease expires now, and the expiry thread
+  // revokes it (with backoff when its engine keeps refusing).
+  Status ExpireNow(Lease lease);
   // Every lease id under "id/" + folder ("" or ending in '/'), depth first.
   Result<std::vector<std::string>> IdsUnder(std::string folder);
   bool RevokeExpired(const LeaseKey& key);

@@ -21,6 +21,13 @@ bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation:
 
 Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
 
+// 202 without a body: a revocation left to the expiry thread.
+Response Accepted() {
+  Response r;
+  r.http_status = 202;
+  return r;
+}
+
 std::string RfcTime(std::int64_t unix_seconds) {
   return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
 }
@@ -140,8 +147,12 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
   if (route.verb == "revoke") return Revoke(request, route.rest);
   // revoke-prefix and revoke-force
   if (route.rest.empty()) return Err(InvalidArgument("missing prefix"));
-  TRY(manager_.RevokePrefix(route.rest, route.verb == "revoke-force"));
-  return NoContent();
+  const bool force = route.verb == "revoke-force";
+  // sync=false (revoke-prefix): every lease expires now and the expiry
+  // thread revokes it, as Vault queues them; 202.
+  ASSIGN_OR_RETURN(const bool sync, force ? Result<bool>(true) : request.BoolField("sync", true));
+  TRY(manager_.RevokePrefix(route.rest, force, sync));
+  return sync ? NoContent() : Accepted();
 }
 
 Result<Response> LeasesBackend::Lookup(const Request& request) {
@@ -230,10 +241,8 @@ Result<Response> LeasesBackend::Renew(const Request& request, std::string_view u
   r.lease_duration = lease->ttl;
   if (capped_from > 0) {
     // Vault's CalculateTTL warning.
-    r.warnings = Json::array({"TTL of \"" + HumanDuration(std::chrono::seconds(capped_from)) +
-                              "\" exceeded the effective max_ttl of \"" +
-                              HumanDuration(std::chrono::seconds(lease->ttl)) +
-                              "\"; TTL value is capped accordingly"});
+    r.warnings = Json::array({CappedTtlWarning("TTL", std::chrono::seconds(capped_from),
+                                               std::chrono::seconds(lease->ttl))});
   }
   return r;
 }
@@ -242,6 +251,11 @@ Result<Response> LeasesBackend::Revoke(const Request& request, std::string_view 
   ASSIGN_OR_RETURN(std::string id, StringField(request, "lease_id"));
   if (id.empty()) id = std::string(url_id);
   if (id.empty()) return Err(InvalidArgument("lease_id must be specified"));
+  ASSIGN_OR_RETURN(const bool sync, request.BoolField("sync", true));
+  if (!sync) {
+    TRY(manager_.RevokeLater(id));
+    return Accepted();
+  }
   TRY(manager_.Revoke(id));
   return NoContent();
 }

@@ -131,6 +131,13 @@ class Backend {
     (void)lease;
     return Status::Ok();
   }
+  // The max TTL, from its issue, the engine allows a lease of this secret
+  // now (a database role's max_ttl, which may have been lowered since);
+  // 0 when it sets none. A renewal is bounded by it as by its mount's.
+  virtual std::int64_t SecretMaxTtl(const SecretLease& lease) {
+    (void)lease;
+    return 0;
+  }
 };
 
 }  // namespace coffer::logical

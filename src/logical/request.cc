@@ -30,6 +30,23 @@ const Json* Request::Field(std::string_view name) const {
   return nullptr;
 }
 
+Result<bool> Request::BoolField(std::string_view name, bool fallback) const {
+  const Json* f = Field(name);
+  if (f == nullptr || f->is_null()) return fallback;
+  if (f->is_boolean()) return f->get<bool>();
+  if (f->is_number()) return f->get<double>() != 0;
+  if (f->is_string()) {
+    const auto& s = f->get_ref<const std::string&>();
+    for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+      if (s == t) return true;
+    }
+    for (std::string_view v : {"0", "f", "F", "FALSE", "false", "False"}) {
+      if (s == v) return false;
+    }
+  }
+  return Err(InvalidArgument(std::string(name) + " must be a boolean"));
+}
+
 Response ErrorResponse(int http_status, std::string message) {
   Response r;
   r.http_status = http_status;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+
 namespace coffer::logical {
 
 using Json = nlohmann::json;
@@ -78,6 +80,11 @@ struct Request {
   // A field of `data`: the JSON body, or for GET/LIST the query parameters
   // (the core copies them into `data`).
   const Json* Field(std::string_view name) const;
+  // A boolean field as Vault's field decoding reads one: true/false, a
+  // number (0 is false), or a string Go's strconv.ParseBool takes ("1",
+  // "t", "TRUE", "false", ...); `fallback` when absent or null.
+  // kInvalidArgument for anything else.
+  Result<bool> BoolField(std::string_view name, bool fallback) const;
 };
 
 // What an auth method answers for a successful login: who logged in and

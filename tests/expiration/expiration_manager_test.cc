@@ -387,6 +387,30 @@ TEST_F(ExpirationTest, RevokeByTokenRevokesSecretsAndDropsTheTokenLease) {
   EXPECT_EQ(m_->IndexSize(), 1u);
 }
 
+// As Vault's lazy revocation: an engine that refuses does not keep the
+// token; its lease expires at once and the expiry thread retries it.
+TEST_F(ExpirationTest, RevokeByTokenLeavesARefusedLeaseToTheExpiryThread) {
+  auto a = Reg("db/creds/a", 100s, "t1");
+  auto b = Reg("kv/x", 100s, "t1");
+  ASSERT_TRUE(a && b);
+  revoker_.fail_prefix = "db/";
+  ASSERT_TRUE(m_->RevokeByToken("t1").ok());
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{b->id});
+  auto expired = m_->Lookup(a->id);
+  ASSERT_TRUE(expired.has_value());
+  EXPECT_EQ(expired->expire_time, a->issue_time);  // now: the clock has not moved
+  EXPECT_EQ(m_->ProcessExpired(), 0u);             // still refused: retried in 10s
+  auto failing = m_->FailingLeases(1);
+  ASSERT_TRUE(failing.has_value());
+  ASSERT_EQ(failing->size(), 1u);
+  EXPECT_EQ(failing->front().id, a->id);
+  revoker_.fail_prefix.clear();
+  clock_.Advance(10s);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_FALSE(m_->Lookup(a->id).has_value());
+  EXPECT_EQ(m_->IndexSize(), 0u);
+}
+
 TEST_F(ExpirationTest, TokenLeaseExpiresAndExtends) {
   ASSERT_TRUE(m_->RegisterToken("t1", "auth/token/create", 50s, true).ok());
   auto lease = m_->Lookup(ExpirationManager::TokenLeaseId("auth/token/create", "t1"));

@@ -101,6 +101,45 @@ TEST_F(LeasesBackendTest, ListRenewRevoke) {
   EXPECT_FALSE(m_.Lookup(lease_.id).has_value());
 }
 
+// sync=false (Vault's lazy revocation): 202 at once, the lease expires now
+// and the expiry thread revokes it; an engine that refuses does not fail
+// the call. A value that is no boolean is refused and changes nothing.
+TEST_F(LeasesBackendTest, RevokeWithoutSyncQueuesTheRevocation) {
+  auto bad = Call(Operation::kUpdate, "leases/revoke", {{"lease_id", lease_.id}, {"sync", "no"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, lease_.expire_time);
+
+  revoker_.failing = true;
+  auto queued =
+      Call(Operation::kUpdate, "leases/revoke", {{"lease_id", lease_.id}, {"sync", false}});
+  ASSERT_TRUE(queued.has_value()) << queued.error().ToString();
+  EXPECT_EQ(queued->http_status, 202);
+  EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, lease_.issue_time);
+  EXPECT_EQ(m_.ProcessExpired(), 0u);  // refused: retried later
+  revoker_.failing = false;
+  clock_.Advance(opts_.initial_backoff);
+  EXPECT_EQ(m_.ProcessExpired(), 1u);
+  EXPECT_FALSE(m_.Lookup(lease_.id).has_value());
+  // Unknown: 202 too, as Vault answers.
+  auto unknown = Call(Operation::kUpdate, "leases/revoke", {{"lease_id", "db/x"}, {"sync", "f"}});
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->http_status, 202);
+
+  LeaseRequest r;
+  r.path = "db/creds/rw";
+  r.ttl = 600s;
+  auto a = m_.Register(r), b = m_.Register(r);
+  ASSERT_TRUE(a && b);
+  auto prefix = Call(Operation::kUpdate, "leases/revoke-prefix/db/creds/rw", {{"sync", false}});
+  ASSERT_TRUE(prefix.has_value());
+  EXPECT_EQ(prefix->http_status, 202);
+  EXPECT_TRUE(m_.Lookup(a->id).has_value());  // not yet
+  EXPECT_EQ(m_.ProcessExpired(), 2u);
+  EXPECT_FALSE(m_.Lookup(a->id).has_value());
+  EXPECT_FALSE(m_.Lookup(b->id).has_value());
+}
+
 // A renewal is bounded by the max its mount allows now (a max tuned down
 // since the issue included), warns when it caps, refuses past the max, and
 // asks the engine before anything is written.

@@ -138,6 +138,13 @@ class DatabaseEngineTest(unittest.TestCase):
                              {"lease_id": out["lease_id"], "increment": "5h"}, 200)
         self.assertLessEqual(capped["lease_duration"], 3600)
         self.assertIn("exceeded the effective max_ttl", capped["warnings"][0])
+        # So does the role's max_ttl lowered since the issue, as Vault's
+        # engine returns it with each renewal.
+        self.make_role(ttl="10m", max_ttl="20m")
+        _, role_capped = self.req("PUT", "/v1/sys/leases/renew",
+                                  {"lease_id": out["lease_id"], "increment": "5h"}, 200)
+        self.assertLessEqual(role_capped["lease_duration"], 1200)
+        self.assertGreater(role_capped["lease_duration"], 1000)
         # The engine is asked first: credentials of a deleted role are not
         # renewed, and the lease keeps its expiry.
         _, before = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": out["lease_id"]}, 200)
@@ -228,13 +235,16 @@ class DatabaseEngineTest(unittest.TestCase):
         st, owned, _ = self.server.request("GET", "/v1/database/creds/app", token=child_token)
         self.assertEqual(st, 200, owned)
         self.req("DELETE", "/v1/database/config/pg", None, 204)
-        # Revoking the token that owns a lease fails too; the token is
-        # unusable from the first attempt on.
-        st, err = self.req("POST", "/v1/auth/token/revoke", {"token": child_token})
-        self.assertEqual(st, 400, err)
+        # Revoking the token that owns a lease succeeds, as in Vault: the
+        # token is gone at once; its lease expires now and stays, retried
+        # by the expiry thread until its engine can revoke it.
+        self.req("POST", "/v1/auth/token/revoke", {"token": child_token}, 204)
         st, _, _ = self.server.request("GET", "/v1/auth/token/lookup-self", token=child_token)
         self.assertEqual(st, 403)
         self.assertTrue(self.pg.role_exists(owned["data"]["username"]))
+        self.assertTrue(self.lease_exists(owned["lease_id"]))
+        _, looked = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": owned["lease_id"]}, 200)
+        self.assertEqual(looked["data"]["ttl"], 0, looked)
         st, err = self.req("PUT", "/v1/sys/leases/revoke", {"lease_id": kept["lease_id"]})
         self.assertEqual(st, 400, err)
         self.assertIn("no longer exists", str(err))
@@ -256,7 +266,11 @@ class DatabaseEngineTest(unittest.TestCase):
         self.req("PUT", "/v1/sys/leases/revoke", {"lease_id": kept["lease_id"]}, 204)
         self.assertFalse(self.pg.role_exists(kept["data"]["username"]))
         self.assertFalse(self.lease_exists(kept["lease_id"]))
-        self.req("POST", "/v1/auth/token/revoke", {"token": child_token}, 204)
+        # The revoked token's lease goes at its next retry.
+        self.assertTrue(
+            poll(lambda: not self.lease_exists(owned["lease_id"]), timeout=40),
+            self.server.log()[-2000:],
+        )
         self.assertFalse(self.pg.role_exists(owned["data"]["username"]))
 
     def test_expired_lease_is_retried_while_its_config_is_gone(self):

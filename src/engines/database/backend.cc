@@ -264,6 +264,16 @@ Status DatabaseBackend::RenewSecret(const logical::SecretLease& lease) {
   return RunStatements(db_name, statements, values);
 }
 
+std::int64_t DatabaseBackend::SecretMaxTtl(const logical::SecretLease& lease) {
+  const std::string role_name = lease.internal.value("role", "");
+  if (role_name.empty()) return 0;
+  // A role that cannot be read or is gone sets no bound here: RenewSecret
+  // refuses the renewal then.
+  auto role = LoadRole(role_name);
+  if (!role || !*role) return 0;
+  return (*role)->max_ttl;
+}
+
 std::string PgExpiration(std::int64_t unix_seconds) { return PgTime(unix_seconds); }
 
 void DatabaseBackend::WakeRotation() {

@@ -49,6 +49,7 @@ class DatabaseBackend final : public logical::Backend {
   Status Initialize() override;
   Status RevokeSecret(const logical::SecretLease& lease) override;
   Status RenewSecret(const logical::SecretLease& lease) override;
+  std::int64_t SecretMaxTtl(const logical::SecretLease& lease) override;
 
   // Rotates every static role that is due at `now_unix`; the unix time of
   // the next one due (0 when there is none).
