@@ -17,7 +17,8 @@ class LeaseCommand : public Command {
     if (kind_ == Kind::kRenew) app.add_option("--increment,-i", increment_, "Requested TTL");
     if (kind_ == Kind::kRevoke) {
       app.add_flag("--prefix", prefix_, "Revoke every lease under the ID as a prefix");
-      app.add_flag("--force", force_, "With -prefix: drop the leases even if the backend fails");
+      app.add_flag("--force,-f", force_, "With -prefix: drop the leases even if the backend fails");
+      app.add_flag("--sync", sync_, "Revoke before answering instead of queuing the revocations");
     }
     if (kind_ != Kind::kRevoke) AddFieldFlag(app, field_);
   }
@@ -44,17 +45,26 @@ class LeaseCommand : public Command {
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     if (kind_ == Kind::kRevoke) {
-      Result<Json> r =
-          prefix_ ? client->Request("PUT", std::string("/v1/sys/leases/") +
-                                               (force_ ? "revoke-force/" : "revoke-prefix/") + id)
-                  : client->Request("PUT", "/v1/sys/leases/revoke", body.dump());
+      // As Vault's command: queued (sync=false, 202) unless -sync.
+      if (force_) {
+        inv.err() << "Warning! Force-removing leases can cause Coffer to become out of sync "
+                     "with secret engines!\n";
+      }
+      body["sync"] = sync_;
+      Result<Json> r = force_    ? client->Request("PUT", "/v1/sys/leases/revoke-force/" + id)
+                       : prefix_ ? client->Request("PUT", "/v1/sys/leases/revoke-prefix/" + id,
+                                                   Json{{"sync", sync_}}.dump())
+                                 : client->Request("PUT", "/v1/sys/leases/revoke", body.dump());
       if (!r) {
-        inv.err() << "Error revoking lease" << (prefix_ ? "s with prefix " : " ") << id << ": "
-                  << r.error().message() << "\n";
+        inv.err() << "Error " << (force_ ? "force " : "") << "revoking lease"
+                  << (prefix_ ? "s with prefix " : " ") << id << ": " << r.error().message()
+                  << "\n";
         return kExitServer;
       }
       if (force_) {
         inv.out() << "Success! Force revoked any leases with prefix: " << id << "\n";
+      } else if (!sync_) {
+        inv.out() << "All revocation operations queued successfully!\n";
       } else if (prefix_) {
         inv.out() << "Success! Revoked any leases with prefix: " << id << "\n";
       } else {
@@ -77,7 +87,7 @@ class LeaseCommand : public Command {
   Kind kind_;
   std::vector<std::string> args_;
   std::string increment_, field_;
-  bool prefix_ = false, force_ = false;
+  bool prefix_ = false, force_ = false, sync_ = false;
 };
 
 }  // namespace
@@ -92,7 +102,8 @@ void RegisterLeaseCommands(Registry& registry) {
   registry.Add({"lease revoke", "Revokes leases and secrets",
                 "Usage: coffer lease revoke [options] ID\n\n"
                 "  -prefix revokes every lease under ID; -force (with -prefix) also drops\n"
-                "  leases whose backend cannot revoke them.",
+                "  leases whose backend cannot revoke them. Without -sync the revocations\n"
+                "  are queued: the server answers at once and revokes in the background.",
                 [] { return std::make_unique<LeaseCommand>(Kind::kRevoke); }});
   registry.Add({"lease lookup", "Lookup the lease of a secret",
                 "Usage: coffer lease lookup [options] ID",

@@ -1,5 +1,5 @@
 // `coffer secrets enable|disable|list|tune|move` (sys/mounts) and
-// `coffer auth enable|disable|list|move` (sys/auth).
+// `coffer auth enable|disable|list|tune|move` (sys/auth).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -48,6 +48,11 @@ class MountCommand : public Command {
     }
     if (kind_ == Kind::kEnable) {
       app.add_flag("--local", local_, "Do not replicate the mount (stored and reported only)");
+    }
+    if (auth_ && kind_ == Kind::kTune) {
+      token_type_flag_ = app.add_option("--token-type", token_type_,
+                                        "Type of tokens its logins issue: service, batch, "
+                                        "default-service or default-batch");
     }
     // Coffer takes options when a secrets engine is enabled or tuned; an auth
     // method's enable ignores them, so the flag is not offered there.
@@ -116,6 +121,9 @@ class MountCommand : public Command {
         if (!default_ttl_.empty()) body["default_lease_ttl"] = default_ttl_;
         if (!max_ttl_.empty()) body["max_lease_ttl"] = max_ttl_;
         if (!description_.empty()) body["description"] = description_;
+        if (token_type_flag_ != nullptr && token_type_flag_->count() > 0) {
+          body["token_type"] = token_type_;
+        }
         PutMountConfig(body);
         Json options;
         if (!Options(inv, &options)) return kExitLocal;
@@ -273,6 +281,8 @@ class MountCommand : public Command {
   CLI::Option* listing_flag_ = nullptr;
   CLI::Option* request_keys_flag_ = nullptr;
   CLI::Option* response_keys_flag_ = nullptr;
+  CLI::Option* token_type_flag_ = nullptr;
+  std::string token_type_;
   int version_ = 0;
   bool detailed_ = false, local_ = false;
 };
@@ -315,6 +325,10 @@ void RegisterMountCommands(Registry& registry) {
       "Usage: coffer auth disable [options] PATH", Kind::kDisable, true);
   Add(registry, "auth list", "Lists enabled auth methods", "Usage: coffer auth list [options]",
       Kind::kList, true);
+  Add(registry, "auth tune", "Tunes an auth method configuration",
+      "Usage: coffer auth tune [options] PATH\n\n"
+      "      $ coffer auth tune -max-lease-ttl=8h userpass/",
+      Kind::kTune, true);
   Add(registry, "auth move", "Move an auth method to a new path",
       "Usage: coffer auth move [options] SOURCE DESTINATION\n\n"
       "      $ coffer auth move auth/userpass auth/people\n\n"

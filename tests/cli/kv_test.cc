@@ -370,6 +370,27 @@ TEST(KvMetadataTest, GetPutDelete) {
   EXPECT_EQ(d.out, "Success! Data deleted (if it existed) at: secret/metadata/app\n");
 }
 
+// A merge patch of what is given; -remove-custom-metadata sends a null.
+TEST(KvMetadataTest, PatchSendsOnlyTheGivenSettings) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"PATCH /v1/secret/metadata/app", {204, ""}}}));
+  Outcome p = RunCli({"kv", "metadata", "patch", "-max-versions=3", "-custom-metadata=team=a",
+                      "-remove-custom-metadata=owner", "secret/app"},
+                     Vars(server));
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(p.out, "Success! Data written to: secret/metadata/app\n");
+  const FakeServer::Request sent = server.requests().back();  // requests() is a copy
+  EXPECT_EQ(sent.method, "PATCH");
+  EXPECT_EQ(sent.headers.at("content-type"), "application/merge-patch+json");
+  EXPECT_EQ(json::parse(sent.body),
+            json::parse(R"({"max_versions":3,"custom_metadata":{"team":"a","owner":null}})"));
+  Outcome only =
+      RunCli({"kv", "metadata", "patch", "-cas-required=false", "secret/app"}, Vars(server));
+  EXPECT_EQ(only.code, 0) << only.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"cas_required":false,"custom_metadata":{}})"));
+}
+
 TEST(KvRollbackTest, WritesOldDataWithCas) {
   FakeServer server(
       Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},

@@ -174,11 +174,23 @@ TEST(LeaseTest, RenewRevokeLookup) {
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"lease_id":"l/1","increment":60})"));
   EXPECT_THAT(r.out, HasSubstr("lease_duration     1m\n"));
-  EXPECT_EQ(RunCli({"lease", "revoke", "l/1"}, Vars(server)).out, "Success! Revoked lease: l/1\n");
-  RunCli({"lease", "revoke", "-prefix", "db/creds"}, Vars(server));
+  // Queued unless -sync, as Vault's command.
+  EXPECT_EQ(RunCli({"lease", "revoke", "l/1"}, Vars(server)).out,
+            "All revocation operations queued successfully!\n");
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"lease_id":"l/1","sync":false})"));
+  EXPECT_EQ(RunCli({"lease", "revoke", "-sync", "l/1"}, Vars(server)).out,
+            "Success! Revoked lease: l/1\n");
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"lease_id":"l/1","sync":true})"));
+  EXPECT_EQ(RunCli({"lease", "revoke", "-prefix", "-sync", "db/creds"}, Vars(server)).out,
+            "Success! Revoked any leases with prefix: db/creds\n");
   EXPECT_EQ(server.requests().back().target, "/v1/sys/leases/revoke-prefix/db/creds");
-  RunCli({"lease", "revoke", "-prefix", "-force", "db/creds"}, Vars(server));
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"sync":true})"));
+  Outcome forced = RunCli({"lease", "revoke", "-prefix", "-force", "db/creds"}, Vars(server));
   EXPECT_EQ(server.requests().back().target, "/v1/sys/leases/revoke-force/db/creds");
+  EXPECT_EQ(forced.out, "Success! Force revoked any leases with prefix: db/creds\n");
+  EXPECT_THAT(forced.err, HasSubstr("Warning! Force-removing leases"));
   EXPECT_EQ(RunCli({"lease", "revoke", "-force", "db/creds"}, Vars(server)).code, 1);
   Outcome l = RunCli({"lease", "lookup", "l/1"}, Vars(server));
   EXPECT_THAT(l.out, HasSubstr("ttl    59s\n"));
@@ -278,6 +290,27 @@ TEST(MountsTest, AuthEnableListDisable) {
   EXPECT_EQ(d.out, "Success! Disabled the auth method (if it existed) at: users/\n");
   FakeServer denied(Routes({}));
   EXPECT_EQ(RunCli({"auth", "disable", "x"}, Vars(denied)).code, 2);
+}
+
+TEST(MountsTest, AuthTunePostsOnlyWhatIsGiven) {
+  FakeServer server(Routes({{"POST /v1/sys/auth/users/tune", {204, ""}}}));
+  Outcome t = RunCli({"auth", "tune", "-max-lease-ttl=8h", "-token-type=batch",
+                      "-listing-visibility=unauth", "users"},
+                     Vars(server));
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(t.out, "Success! Tuned the auth method at: users/\n");
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"max_lease_ttl":"8h","token_type":"batch",)"
+                        R"("listing_visibility":"unauth"})"));
+  EXPECT_EQ(RunCli({"auth", "tune", "-description=people", "users/"}, Vars(server)).code, 0);
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"description":"people"})"));
+  // Engine options are for secrets engines; -token-type for auth methods.
+  EXPECT_EQ(RunCli({"auth", "tune", "-options=a=b", "users"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"secrets", "tune", "-token-type=batch", "kv"}, Vars(server)).code, 1);
+  FakeServer denied(Routes({}));
+  Outcome e = RunCli({"auth", "tune", "-max-lease-ttl=1h", "users"}, Vars(denied));
+  EXPECT_EQ(e.code, 2);
+  EXPECT_THAT(e.err, HasSubstr("Error tuning auth method users/: "));
 }
 
 // `auth move` posts both paths to sys/remount and polls the move's status;
