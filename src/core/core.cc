@@ -745,7 +745,11 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     if (result) TRY(AddIdentityPolicies(*identity_, *result));
     if (result && result->data.is_object() && request.path.starts_with("auth/token/lookup")) {
       std::string entity = result->data.value("entity_id", "");
-      if (!entity.empty()) result->data["identity_policies"] = identity_->IdentityPolicies(entity);
+      // As Vault: only when the entity's groups give any.
+      if (!entity.empty()) {
+        auto policies = identity_->IdentityPolicies(entity);
+        if (!policies.empty()) result->data["identity_policies"] = std::move(policies);
+      }
     }
   } else if (auto login = Logins::MatchLogin(*router_, request.path)) {
     // The method checks the credentials; the token is minted here, and

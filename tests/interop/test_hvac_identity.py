@@ -93,6 +93,8 @@ class HvacIdentityTest(unittest.TestCase):
                                                  policies=["shared-read"], member_entity_ids=[])
         with self.assertRaises(exceptions.Forbidden):
             user.secrets.kv.v2.read_secret_version("shared/x")
+        # Without any, lookup leaves identity_policies out, as Vault does.
+        self.assertNotIn("identity_policies", user.auth.token.lookup_self()["data"])
 
 
 if __name__ == "__main__":
