@@ -169,7 +169,9 @@ Result<Response> LeasesBackend::Lookup(const Request& request) {
                 {"issue_time", RfcTime(lease->issue_time)},
                 {"expire_time", lease->expire_time ? Json(RfcTime(lease->expire_time)) : Json()},
                 {"last_renewal", lease->last_renewal ? Json(RfcTime(lease->last_renewal)) : Json()},
-                {"renewable", lease->renewable},
+                // As Vault reports it: an expired lease (one waiting for its
+                // revocation) is not renewable, whatever it was issued as.
+                {"renewable", lease->renewable && lease->expire_time > now},
                 {"ttl", std::max<std::int64_t>(0, lease->expire_time - now)}};
   return r;
 }

@@ -116,7 +116,11 @@ TEST_F(LeasesBackendTest, RevokeWithoutSyncQueuesTheRevocation) {
   ASSERT_TRUE(queued.has_value()) << queued.error().ToString();
   EXPECT_EQ(queued->http_status, 202);
   EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, lease_.issue_time);
-  EXPECT_EQ(m_.ProcessExpired(), 0u);  // refused: retried later
+  auto looked = Call(Operation::kUpdate, "leases/lookup", {{"lease_id", lease_.id}});
+  ASSERT_TRUE(looked.has_value());
+  EXPECT_EQ(looked->data["ttl"], 0);
+  EXPECT_EQ(looked->data["renewable"], false);  // expired: as Vault reports it
+  EXPECT_EQ(m_.ProcessExpired(), 0u);           // refused: retried later
   revoker_.failing = false;
   clock_.Advance(opts_.initial_backoff);
   EXPECT_EQ(m_.ProcessExpired(), 1u);

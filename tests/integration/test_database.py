@@ -245,6 +245,7 @@ class DatabaseEngineTest(unittest.TestCase):
         self.assertTrue(self.lease_exists(owned["lease_id"]))
         _, looked = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": owned["lease_id"]}, 200)
         self.assertEqual(looked["data"]["ttl"], 0, looked)
+        self.assertFalse(looked["data"]["renewable"], looked)
         st, err = self.req("PUT", "/v1/sys/leases/revoke", {"lease_id": kept["lease_id"]})
         self.assertEqual(st, 400, err)
         self.assertIn("no longer exists", str(err))
