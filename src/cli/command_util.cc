@@ -124,14 +124,6 @@ Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_v
   return resp;
 }
 
-std::optional<bool> ParseGoBool(std::string_view v) {
-  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
-    return false;
-  }
-  return std::nullopt;
-}
-
 void AddBoolFlag(CLI::App& app, const std::string& name, std::optional<bool>& target,
                  const std::string& help) {
   // CLI11's add_flag into a std::optional<bool> sets it even when the flag is

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "common/encoding.h"  // ParseGoBool
 
 namespace CLI {
 class App;
@@ -68,10 +69,6 @@ Result<Json> PostShare(ApiClient& client, Invocation& inv, std::string_view path
 // Sends a request and wipes `body` afterwards.
 Result<Json> SendWiped(ApiClient& client, std::string_view method, std::string_view path,
                        std::string& body);
-
-// Go's strconv.ParseBool (1, t, T, TRUE, true, True and their false
-// counterparts), which Vault uses for boolean flags and variables.
-std::optional<bool> ParseGoBool(std::string_view text);
 
 // A Vault boolean flag whose absence matters: -NAME sets `target` to true,
 // -NAME=true|false (any ParseGoBool form) to that value, and the last one

@@ -252,6 +252,14 @@ std::optional<std::int64_t> ParseInt64(std::string_view text) {
   return v;
 }
 
+std::optional<bool> ParseGoBool(std::string_view v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") {
+    return false;
+  }
+  return std::nullopt;
+}
+
 void JsonObjectWriter::Key(std::string_view key) {
   if (!first_) out_.push_back(',');
   first_ = false;

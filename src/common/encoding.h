@@ -41,6 +41,11 @@ std::optional<std::string> Base64UrlDecode(std::string_view in);
 // " 5" and "5abc".
 std::optional<std::int64_t> ParseInt64(std::string_view text);
 
+// Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false
+// counterparts, or nullopt. Vault reads boolean flags, variables and
+// string parameters with it.
+std::optional<bool> ParseGoBool(std::string_view text);
+
 // Appends `s` as a double-quoted JSON string (also valid HCL): `"` and `\`
 // escaped, control characters as \n, \r, \t or \u00XX, everything else copied
 // as is (in runs). Writes straight into `out`, so a secret never passes

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/encoding.h"
 #include "config/duration.h"
 
 namespace coffer::config::internal {
@@ -49,13 +50,7 @@ Result<bool> ReadBool(const json& value) {
     return Err(InvalidArgument("expected true or false, got a number other than 0 or 1"));
   }
   if (value.is_string()) {
-    const auto& s = value.get_ref<const std::string&>();
-    for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
-      if (s == t) return true;
-    }
-    for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
-      if (s == f) return false;
-    }
+    if (auto b = ParseGoBool(value.get_ref<const std::string&>())) return *b;
     return Err(InvalidArgument("expected true or false, got a string that is neither"));
   }
   return Err(Expected("true or false", value));

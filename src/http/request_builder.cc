@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "http/path.h"
 #include "metrics/exposition.h"
@@ -39,9 +40,7 @@ std::string_view MediaType(std::string_view content_type) {
 
 }  // namespace
 
-bool ParseBoolFlag(std::string_view v) {
-  return v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True";
-}
+bool ParseBoolFlag(std::string_view v) { return ParseGoBool(v).value_or(false); }
 
 Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth) {
   if (std::all_of(body.begin(), body.end(),

@@ -1,5 +1,7 @@
 #include "logical/request.h"
 
+#include "common/encoding.h"
+
 namespace coffer::logical {
 
 std::string_view OperationName(Operation op) {
@@ -36,13 +38,7 @@ Result<bool> Request::BoolField(std::string_view name, bool fallback) const {
   if (f->is_boolean()) return f->get<bool>();
   if (f->is_number()) return f->get<double>() != 0;
   if (f->is_string()) {
-    const auto& s = f->get_ref<const std::string&>();
-    for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
-      if (s == t) return true;
-    }
-    for (std::string_view v : {"0", "f", "F", "FALSE", "false", "False"}) {
-      if (s == v) return false;
-    }
+    if (auto b = ParseGoBool(f->get_ref<const std::string&>())) return *b;
   }
   return Err(InvalidArgument(std::string(name) + " must be a boolean"));
 }

@@ -138,6 +138,16 @@ TEST(EncodingTest, JsonObjectWriterPrintsWhatNlohmannPrints) {
   EXPECT_EQ(out, expected.dump());  // same bytes: keys sorted, same escapes here
 }
 
+TEST(EncodingTest, ParseGoBoolTakesGosFormsOnly) {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"})
+    EXPECT_EQ(ParseGoBool(t), true) << t;
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    EXPECT_EQ(ParseGoBool(f), false) << f;
+  }
+  for (const char* bad : {"", "yes", "tRUE", " true", "2"})
+    EXPECT_EQ(ParseGoBool(bad), std::nullopt) << bad;
+}
+
 TEST(EncodingTest, ParseInt64TakesTheWholeStringOrNothing) {
   EXPECT_EQ(ParseInt64("0"), 0);
   EXPECT_EQ(ParseInt64("42"), 42);

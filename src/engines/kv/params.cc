@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/encoding.h"
+
 namespace coffer::engines::kv {
 namespace {
 
@@ -103,11 +105,7 @@ Result<bool> ParseBool(const Json& value, std::string_view field) {
     if (v == 0 || v == 1) return v == 1;
   }
   if (value.is_string()) {
-    const std::string& s = value.get_ref<const std::string&>();
-    if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
-    if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False") {
-      return false;
-    }
+    if (auto b = ParseGoBool(value.get_ref<const std::string&>())) return *b;
   }
   return Err(BadField(field, "a boolean"));
 }
