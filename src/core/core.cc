@@ -186,6 +186,7 @@ Core::Core(CoreOptions options)
 Core::~Core() {
   Shutdown();
   events_->Shutdown();
+  tokens_->StopTidy();  // it revokes through the expiration manager
   expiration_->Stop();
 }
 
@@ -301,6 +302,7 @@ void Core::PreSeal() {
   sealed_ = true;
   quotas_active_ = false;
   quotas_->Clear();
+  tokens_->StopTidy();  // it revokes through the expiration manager
   expiration_->Stop();
   events_->Unload();
   audit_->Unload();

@@ -517,6 +517,7 @@ Status ExpirationManager::WaitForLoad() {
 }
 
 void ExpirationManager::Stop() {
+  tidy_job_.Stop();  // before the index goes
   {
     std::scoped_lock lock(mu_);
     stopping_ = true;
@@ -894,10 +895,16 @@ Result<std::vector<std::string>> ExpirationManager::IdsUnder(std::string folder)
 }
 
 Result<ExpirationManager::TidyStats> ExpirationManager::Tidy(
-    const std::function<bool(std::string_view token_hmac)>& token_alive) {
+    const std::function<bool(std::string_view token_hmac)>& token_alive,
+    const std::atomic<bool>* stop) {
   TidyStats stats;
   ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsUnder(""));
   for (const auto& id : ids) {
+    if (stop != nullptr && stop->load()) {
+      spdlog::warn("expiration: tidy stopped after checking {} leases (revoked {}, {} failed)",
+                   stats.checked, stats.revoked, stats.failed);
+      return Err(Unavailable("lease tidy stopped before it finished"));
+    }
     ASSIGN_OR_RETURN(auto lease, Read(id));
     if (!lease) continue;  // revoked since the listing
     ++stats.checked;
@@ -913,6 +920,15 @@ Result<ExpirationManager::TidyStats> ExpirationManager::Tidy(
   spdlog::info("expiration: tidy checked {} leases, revoked {} whose token is gone, {} failed",
                stats.checked, stats.revoked, stats.failed);
   return stats;
+}
+
+bool ExpirationManager::StartTidy(std::function<bool(std::string_view token_hmac)> token_alive) {
+  return tidy_job_.Start(
+      [this, token_alive = std::move(token_alive)](const std::atomic<bool>& stop) {
+        spdlog::info("expiration: tidy started");
+        Result<TidyStats> stats = Tidy(token_alive, &stop);
+        if (!stats) spdlog::error("expiration: tidy ended early: {}", stats.error().ToString());
+      });
 }
 
 Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string_view token_path) {

@@ -58,6 +58,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/background_job.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "expiration/expiry_index.h"
@@ -174,7 +175,14 @@ class ExpirationManager {
     std::size_t revoked = 0;
     std::size_t failed = 0;
   };
-  Result<TidyStats> Tidy(const std::function<bool(std::string_view token_hmac)>& token_alive);
+  // Between leases it looks at `stop` (when given) and ends with
+  // kUnavailable once it is set.
+  Result<TidyStats> Tidy(const std::function<bool(std::string_view token_hmac)>& token_alive,
+                         const std::atomic<bool>* stop = nullptr);
+  // sys/leases/tidy: runs Tidy on a thread of its own (what it did goes to
+  // the log). False (nothing started) while an earlier one still runs.
+  // Stop() stops it first.
+  bool StartTidy(std::function<bool(std::string_view token_hmac)> token_alive);
 
   // A lease whose revocation at expiry failed and is being retried.
   struct FailingLease {
@@ -372,6 +380,7 @@ class ExpirationManager {
   std::thread loader_;
   std::thread expiry_;
   std::thread folder_;
+  BackgroundJob tidy_job_;
 };
 
 }  // namespace coffer::expiration

@@ -133,8 +133,7 @@ Result<Response> LeasesBackend::HandleRequest(const Request& request) {
   }
   if (route.verb == "tidy" && !legacy && !route.has_rest && token_alive_) {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
-    ASSIGN_OR_RETURN(auto stats, manager_.Tidy(token_alive_));
-    (void)stats;  // logged by the manager
+    if (!manager_.StartTidy(token_alive_)) return logical::TidyRunningResponse();
     return logical::TidyStartedResponse();
   }
   // A path that is not one answers 404 whatever the method.

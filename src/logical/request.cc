@@ -61,7 +61,13 @@ Response TidyStartedResponse() {
   r.http_status = 202;
   r.warnings = Json::array(
       {"Tidy operation successfully started. Any information from the operation will be "
-       "printed to Vault's server logs."});
+       "printed to Coffer's server logs."});
+  return r;
+}
+
+Response TidyRunningResponse() {
+  Response r;
+  r.warnings = Json::array({"Tidy operation already in progress."});
   return r;
 }
 

@@ -172,7 +172,10 @@ Response NoContent();
 // 404 with {"errors":[]}: Vault's answer for reading or listing nothing.
 Response NotFoundResponse();
 // 202 with Vault's tidy warning: what a tidy endpoint answers once it has
-// run (what it did goes to the server log, as in Vault).
+// started its job (what it did goes to the server log, as in Vault).
 Response TidyStartedResponse();
+// 200 with the warning "Tidy operation already in progress.": a tidy
+// endpoint called while its job still runs (nothing new is started).
+Response TidyRunningResponse();
 
 }  // namespace coffer::logical

@@ -169,8 +169,7 @@ Result<Response> TokenBackend::HandleRequest(const Request& request) {
   if (p.starts_with("roles/")) return Roles(request, std::string_view(p).substr(6));
   if (p == "tidy") {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
-    ASSIGN_OR_RETURN(TidyStats stats, store_.Tidy());
-    (void)stats;
+    if (!store_.StartTidy()) return logical::TidyRunningResponse();
     return logical::TidyStartedResponse();
   }
   return Err(NotFound("unsupported path"));

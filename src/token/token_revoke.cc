@@ -99,10 +99,13 @@ Status TokenStore::RevokeOrphan(std::string_view hmac) {
   return RevokeOne(hmac);
 }
 
-Result<TidyStats> TokenStore::Tidy() {
+Result<TidyStats> TokenStore::Tidy(const std::atomic<bool>* stop) {
   TidyStats stats;
+  auto stopped = [stop] { return stop != nullptr && stop->load(); };
+  const Status kStopped = Unavailable("token tidy stopped before it finished");
   ASSIGN_OR_RETURN(auto accessors, view_.List("accessor/"));
   for (const auto& a : accessors) {
+    if (stopped()) return Err(kStopped);
     ASSIGN_OR_RETURN(auto target, view_.Get("accessor/" + a));
     if (!target) continue;
     ASSIGN_OR_RETURN(auto entry, ReadEntry(target->value));
@@ -113,6 +116,7 @@ Result<TidyStats> TokenStore::Tidy() {
   }
   ASSIGN_OR_RETURN(auto parents, view_.List("parent/"));
   for (const auto& p : parents) {
+    if (stopped()) return Err(kStopped);
     if (p.empty() || p.back() != '/') continue;
     const std::string parent = p.substr(0, p.size() - 1);
     ASSIGN_OR_RETURN(auto parent_entry, ReadEntry(parent));
@@ -133,6 +137,7 @@ Result<TidyStats> TokenStore::Tidy() {
   ASSIGN_OR_RETURN(auto ids, view_.List("id/"));
   const std::int64_t now = NowUnix();
   for (const auto& h : ids) {
+    if (stopped()) return Err(kStopped);
     ASSIGN_OR_RETURN(auto entry, ReadEntry(h));
     if (entry && ((entry->expire_time > 0 && entry->expire_time <= now) || entry->num_uses < 0)) {
       TRY(RevokeTree(h));
@@ -140,6 +145,21 @@ Result<TidyStats> TokenStore::Tidy() {
     }
   }
   return stats;
+}
+
+bool TokenStore::StartTidy() {
+  return tidy_job_.Start([this](const std::atomic<bool>& stop) {
+    spdlog::info("token: tidy started");
+    Result<TidyStats> stats = Tidy(&stop);
+    if (!stats) {
+      spdlog::error("token: tidy ended early: {}", stats.error().ToString());
+      return;
+    }
+    spdlog::info(
+        "token: tidy finished: {} accessors without a token removed, {} parent links removed, "
+        "{} tokens revoked",
+        stats->accessors_removed, stats->parent_links_removed, stats->tokens_revoked);
+  });
 }
 
 // ---- roles -----------------------------------------------------------------

@@ -195,6 +195,7 @@ Status TokenStore::Load() {
 }
 
 void TokenStore::Unload() {
+  tidy_job_.Stop();  // the core stopped it already; a tidy must not see the salt go
   std::scoped_lock lock(mu_, salt_mu_);
   salt_.Clear();
   salt_hmac_.reset();

@@ -34,6 +34,7 @@
 // storage; kNotFound for unknown tokens/accessors/roles where noted. Lookup of
 // an unknown, expired or used-up token answers nullptr, not an error.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/background_job.h"
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/sharded_hash_map.h"
@@ -274,8 +276,16 @@ class TokenStore {
 
   // Removes accessors without a token and parent links without a child,
   // revokes tokens whose parent is gone (an interrupted tree revocation) and
-  // tokens past their expiry.
-  Result<TidyStats> Tidy();
+  // tokens past their expiry. Between items it looks at `stop` (when given)
+  // and ends with kUnavailable once it is set.
+  Result<TidyStats> Tidy(const std::atomic<bool>* stop = nullptr);
+  // auth/token/tidy: runs Tidy on a thread of its own and logs what it did.
+  // False (nothing started) while an earlier one still runs.
+  bool StartTidy();
+  // Stops a running tidy and waits for it. The core calls this before it
+  // stops the expiration manager (a tidy revokes through it) and before
+  // Unload().
+  void StopTidy() { tidy_job_.Stop(); }
 
   // Wall-clock unix seconds from the store's clock.
   std::int64_t NowUnix() const;
@@ -339,7 +349,8 @@ class TokenStore {
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
-  std::mutex use_mu_;  // serialises read-modify-write of entries (uses, renewals)
+  std::mutex use_mu_;       // serialises read-modify-write of entries (uses, renewals)
+  BackgroundJob tidy_job_;  // last member: stopped before the rest goes
 };
 
 }  // namespace coffer::token

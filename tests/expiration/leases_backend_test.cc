@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::expiration {
@@ -230,12 +233,60 @@ TEST_F(LeasesBackendTest, TidyRevokesLeasesWhoseTokenIsGone) {
   auto r = tidy.HandleRequest(req);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->http_status, 202);
-  EXPECT_EQ(r->warnings.size(), 1u);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0],
+            "Tidy operation successfully started. Any information from the operation will be "
+            "printed to Coffer's server logs.");
+  // The tidy runs on a thread of its own.
+  for (int i = 0;
+       i < 2000 && (m_.Lookup(token_lease).has_value() || m_.Lookup(orphaned.id).has_value());
+       ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_TRUE(m_.Lookup(alive.id).has_value());
   EXPECT_TRUE(m_.Lookup(lease_.id).has_value());  // no token
   EXPECT_FALSE(m_.Lookup(orphaned.id).has_value());
   EXPECT_FALSE(m_.Lookup(token_lease).has_value());
   EXPECT_EQ(m_.IndexSize(), 2u);
+}
+
+// While a tidy runs, another request starts nothing and says so; stopping
+// the manager (sealing) ends a running tidy before it has walked every lease.
+TEST_F(LeasesBackendTest, TidyRunsOnceAtATimeAndStopsWithTheManager) {
+  for (int i = 0; i < 200; ++i) {
+    LeaseRequest r;
+    r.path = "db/creds/many";
+    r.ttl = 600s;
+    r.token_hmac = "t" + std::to_string(i);
+    ASSERT_TRUE(m_.Register(r).has_value());
+  }
+  std::atomic<int> checked{0};
+  std::atomic<bool> release{false};
+  LeasesBackend tidy{m_, [&](std::string_view) {
+                       ++checked;
+                       while (!release.load()) std::this_thread::sleep_for(1ms);
+                       std::this_thread::sleep_for(1ms);
+                       return true;
+                     }};
+  Request req;
+  req.operation = Operation::kUpdate;
+  req.relative_path = "leases/tidy";
+  auto first = tidy.HandleRequest(req);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->http_status, 202);
+  for (int i = 0; i < 2000 && checked.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_GT(checked.load(), 0);
+  auto second = tidy.HandleRequest(req);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->http_status, 200);
+  EXPECT_EQ(second->warnings, Json::array({"Tidy operation already in progress."}));
+  EXPECT_EQ(checked.load(), 1) << "a second tidy ran";
+  release = true;
+  m_.Stop();  // returns once the tidy has ended
+  const int at_stop = checked.load();
+  EXPECT_LT(at_stop, 200) << "the tidy walked every lease although stopped";
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(checked.load(), at_stop) << "the tidy went on after Stop returned";
 }
 
 }  // namespace

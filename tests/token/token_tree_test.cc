@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -248,6 +249,28 @@ TEST_F(TokenTreeTest, TidyRemovesDanglingRecordsAndFinishesRevocations) {
   auto links = tok_view_.List("parent/");
   ASSERT_TRUE(links.has_value());
   EXPECT_TRUE(links->empty());
+}
+
+// auth/token/tidy's job: the same walk on a thread of its own; a stop
+// request ends it before it changes anything more.
+TEST_F(TokenTreeTest, TidyInTheBackgroundAndStopped) {
+  auto a = Create("");
+  auto b = Create(a.entry->id_hmac);
+  ASSERT_TRUE(tok_view_.Delete("id/" + a.entry->id_hmac).ok());
+  ASSERT_TRUE(tok_view_.Put("accessor/ghost", "deadbeef").ok());
+
+  std::atomic<bool> stop{true};
+  auto stopped = store_->Tidy(&stop);
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().code(), Code::kUnavailable);
+  EXPECT_TRUE(tok_view_.Get("accessor/ghost").value().has_value()) << "a stopped tidy changed";
+  EXPECT_TRUE(Alive(b));
+
+  ASSERT_TRUE(store_->StartTidy());
+  for (int i = 0; i < 2000 && Alive(b); ++i) std::this_thread::sleep_for(5ms);
+  store_->StopTidy();  // waits for it to finish
+  EXPECT_FALSE(Alive(b));
+  EXPECT_FALSE(tok_view_.Get("accessor/ghost").value().has_value());
 }
 
 TEST(CanonicalPolicies, LowerTrimDedupeSortDefault) {
