@@ -297,23 +297,28 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       ASSIGN_OR_RETURN(auto role, store_.GetRole(name));
       if (!role) return logical::NotFoundResponse();
       Response r;
+      // As Vault: `period` and `explicit_max_ttl` are what was set through
+      // those deprecated names (0 when the token_* name was used), the
+      // token_* fields are the values in force; CIDRs and a use limit only
+      // when set.
       r.data = Json{{"allowed_entity_aliases", nullptr},
                     {"allowed_policies", role->allowed_policies},
                     {"allowed_policies_glob", role->allowed_policies_glob},
                     {"disallowed_policies", role->disallowed_policies},
                     {"disallowed_policies_glob", role->disallowed_policies_glob},
-                    {"explicit_max_ttl", role->explicit_max_ttl},
+                    {"explicit_max_ttl", role->legacy_explicit_max_ttl},
                     {"name", role->name},
                     {"orphan", role->orphan},
                     {"path_suffix", role->path_suffix},
-                    {"period", role->period},
+                    {"period", role->legacy_period},
                     {"renewable", role->renewable},
-                    {"token_bound_cidrs", role->token_bound_cidrs},
                     {"token_explicit_max_ttl", role->explicit_max_ttl},
                     {"token_no_default_policy", role->token_no_default_policy},
-                    {"token_num_uses", role->token_num_uses},
                     {"token_period", role->period},
                     {"token_type", role->token_type}};
+      if (!role->token_bound_cidrs.empty()) r.data["token_bound_cidrs"] = role->token_bound_cidrs;
+      if (!role->legacy_bound_cidrs.empty()) r.data["bound_cidrs"] = role->legacy_bound_cidrs;
+      if (role->token_num_uses > 0) r.data["token_num_uses"] = role->token_num_uses;
       return r;
     }
     case Operation::kCreate:
@@ -336,12 +341,24 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       ASSIGN_OR_RETURN(auto no_default, params::Bool(request, "token_no_default_policy"));
       ASSIGN_OR_RETURN(auto num_uses, params::Int(request, "token_num_uses"));
       ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
-      if (!cidrs) {
-        ASSIGN_OR_RETURN(cidrs, params::List(request, "bound_cidrs"));  // Vault's older name
-      }
+      ASSIGN_OR_RETURN(auto legacy_cidrs, params::List(request, "bound_cidrs"));
+      Json warnings = Json::array();
+      // Vault's deprecated names: alone, they set both values; next to the
+      // token_* name they are ignored, with a warning.
+      auto ignored = [&](std::string_view current, std::string_view deprecated) {
+        warnings.push_back("Both '" + std::string(current) + "' and deprecated '" +
+                           std::string(deprecated) +
+                           "' value supplied, ignoring the deprecated value");
+      };
       if (cidrs) {
         TRY(ValidateCidrs(*cidrs));
         role.token_bound_cidrs = std::move(*cidrs);
+        role.legacy_bound_cidrs.clear();
+        if (legacy_cidrs) ignored("token_bound_cidrs", "bound_cidrs");
+      } else if (legacy_cidrs) {
+        TRY(ValidateCidrs(*legacy_cidrs));
+        role.token_bound_cidrs = *legacy_cidrs;
+        role.legacy_bound_cidrs = std::move(*legacy_cidrs);
       }
       if (allowed) role.allowed_policies = CanonicalPolicies(*allowed, false);
       if (disallowed) role.disallowed_policies = CanonicalPolicies(*disallowed, false);
@@ -351,10 +368,20 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       }
       if (orphan) role.orphan = *orphan;
       if (renewable) role.renewable = *renewable;
-      if (token_period) period = token_period;
-      if (period) role.period = period->count();
-      if (token_max) max = token_max;
-      if (max) role.explicit_max_ttl = max->count();
+      if (token_period) {
+        role.period = token_period->count();
+        role.legacy_period = 0;
+        if (period) ignored("token_period", "period");
+      } else if (period) {
+        role.period = role.legacy_period = period->count();
+      }
+      if (token_max) {
+        role.explicit_max_ttl = token_max->count();
+        role.legacy_explicit_max_ttl = 0;
+        if (max) ignored("token_explicit_max_ttl", "explicit_max_ttl");
+      } else if (max) {
+        role.explicit_max_ttl = role.legacy_explicit_max_ttl = max->count();
+      }
       if (suffix) {
         if (suffix->find("..") != std::string::npos) {
           return Err(InvalidArgument("path_suffix cannot contain '..'"));
@@ -392,7 +419,10 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
         }
       }
       TRY(store_.PutRole(role));
-      return NoContent();
+      if (warnings.empty()) return NoContent();
+      Response r;
+      r.warnings = std::move(warnings);
+      return r;
     }
     case Operation::kDelete:
       TRY(store_.DeleteRole(name));

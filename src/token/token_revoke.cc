@@ -201,6 +201,11 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
     r.token_bound_cidrs = j.value("token_bound_cidrs", std::vector<std::string>{});
     r.token_no_default_policy = j.value("token_no_default_policy", false);
     r.token_num_uses = j.value("token_num_uses", std::int64_t{0});
+    // Roles stored before the deprecated names were kept apart report their
+    // values under both names, as they did.
+    r.legacy_period = j.value("legacy_period", r.period);
+    r.legacy_explicit_max_ttl = j.value("legacy_explicit_max_ttl", r.explicit_max_ttl);
+    r.legacy_bound_cidrs = j.value("legacy_bound_cidrs", r.token_bound_cidrs);
     return std::optional<TokenRole>(std::move(r));
   } catch (const Json::exception&) {
     return Err(Internal("corrupt token role"));
@@ -225,6 +230,9 @@ Status TokenStore::PutRole(const TokenRole& r) {
   if (!r.token_bound_cidrs.empty()) j["token_bound_cidrs"] = r.token_bound_cidrs;
   if (r.token_no_default_policy) j["token_no_default_policy"] = true;
   if (r.token_num_uses != 0) j["token_num_uses"] = r.token_num_uses;
+  j["legacy_period"] = r.legacy_period;
+  j["legacy_explicit_max_ttl"] = r.legacy_explicit_max_ttl;
+  j["legacy_bound_cidrs"] = r.legacy_bound_cidrs;
   return view_.Put("role/" + r.name, j.dump());
 }
 

@@ -107,6 +107,12 @@ struct TokenRole {
   std::vector<std::string> token_bound_cidrs;  // given to its tokens
   bool token_no_default_policy = false;        // its tokens never get "default"
   std::int64_t token_num_uses = 0;             // a use limit for its tokens; 0: none
+  // What was set through Vault's deprecated names (`period`,
+  // `explicit_max_ttl`, `bound_cidrs`), which a role read reports apart from
+  // the token_* values in force; setting the token_* name clears them.
+  std::int64_t legacy_period = 0;
+  std::int64_t legacy_explicit_max_ttl = 0;
+  std::vector<std::string> legacy_bound_cidrs;
 };
 
 // What to create. No permission checks happen here: the caller (the token

@@ -362,6 +362,58 @@ TEST_F(TokenBackendTest, RolesCrudAndCreateWithRole) {
 // token_no_default_policy and token_num_uses on a role reach its tokens:
 // "default" left out whatever the request says, and the role's use limit
 // caps the request's.
+// A role read reports what was set through Vault's deprecated names apart
+// from the token_* values in force, and CIDRs and a use limit only when set.
+TEST_F(TokenBackendTest, RoleReadKeepsDeprecatedNamesApart) {
+  auto read = [&](const std::string& name) {
+    auto r = backend_.HandleRequest(Req(Operation::kRead, "roles/" + name, {}, root_id_));
+    EXPECT_TRUE(r.has_value());
+    return r.has_value() ? r->data : Json();
+  };
+  auto put = backend_.HandleRequest(Req(Operation::kUpdate, "roles/current",
+                                        {{"token_period", "1h"}, {"token_explicit_max_ttl", "2h"}},
+                                        root_id_));
+  ASSERT_TRUE(put.has_value());
+  EXPECT_EQ(put->http_status, 204);
+  Json d = read("current");
+  EXPECT_EQ(d["token_period"], 3600);
+  EXPECT_EQ(d["period"], 0);
+  EXPECT_EQ(d["token_explicit_max_ttl"], 7200);
+  EXPECT_EQ(d["explicit_max_ttl"], 0);
+  EXPECT_FALSE(d.contains("token_bound_cidrs")) << d.dump();
+  EXPECT_FALSE(d.contains("bound_cidrs")) << d.dump();
+  EXPECT_FALSE(d.contains("token_num_uses")) << d.dump();
+
+  put = backend_.HandleRequest(Req(Operation::kUpdate, "roles/legacy",
+                                   {{"period", "30m"},
+                                    {"explicit_max_ttl", "1h"},
+                                    {"bound_cidrs", "10.0.0.0/8"},
+                                    {"token_num_uses", 3}},
+                                   root_id_));
+  ASSERT_TRUE(put.has_value());
+  d = read("legacy");
+  EXPECT_EQ(d["period"], 1800);
+  EXPECT_EQ(d["token_period"], 1800);
+  EXPECT_EQ(d["explicit_max_ttl"], 3600);
+  EXPECT_EQ(d["token_explicit_max_ttl"], 3600);
+  EXPECT_EQ(d["bound_cidrs"], Json({"10.0.0.0/8"}));
+  EXPECT_EQ(d["token_bound_cidrs"], Json({"10.0.0.0/8"}));
+  EXPECT_EQ(d["token_num_uses"], 3);
+
+  // Both names: the token_* value wins, the deprecated one is dropped, and
+  // the answer says so.
+  put = backend_.HandleRequest(Req(Operation::kUpdate, "roles/legacy",
+                                   {{"period", "5m"}, {"token_period", "10m"}}, root_id_));
+  ASSERT_TRUE(put.has_value());
+  EXPECT_EQ(put->http_status, 200);
+  EXPECT_EQ(put->warnings, Json::array({"Both 'token_period' and deprecated 'period' value "
+                                        "supplied, ignoring the deprecated value"}));
+  d = read("legacy");
+  EXPECT_EQ(d["token_period"], 600);
+  EXPECT_EQ(d["period"], 0);
+  EXPECT_EQ(d["explicit_max_ttl"], 3600) << "an update cleared what it did not name";
+}
+
 TEST_F(TokenBackendTest, RoleNoDefaultPolicyAndNumUses) {
   auto put = backend_.HandleRequest(
       Req(Operation::kUpdate, "roles/lean",
