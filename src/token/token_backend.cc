@@ -368,20 +368,20 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       }
       if (orphan) role.orphan = *orphan;
       if (renewable) role.renewable = *renewable;
-      if (token_period) {
-        role.period = token_period->count();
-        role.legacy_period = 0;
-        if (period) ignored("token_period", "period");
-      } else if (period) {
-        role.period = role.legacy_period = period->count();
-      }
-      if (token_max) {
-        role.explicit_max_ttl = token_max->count();
-        role.legacy_explicit_max_ttl = 0;
-        if (max) ignored("token_explicit_max_ttl", "explicit_max_ttl");
-      } else if (max) {
-        role.explicit_max_ttl = role.legacy_explicit_max_ttl = max->count();
-      }
+      // Sets a value from its token_* name, else from its deprecated one.
+      auto seconds = [&](const auto& current, const auto& deprecated, std::string_view name,
+                         std::int64_t& value, std::int64_t& legacy) {
+        if (current) {
+          value = current->count();
+          legacy = 0;
+          if (deprecated) ignored("token_" + std::string(name), name);
+        } else if (deprecated) {
+          value = legacy = deprecated->count();
+        }
+      };
+      seconds(token_period, period, "period", role.period, role.legacy_period);
+      seconds(token_max, max, "explicit_max_ttl", role.explicit_max_ttl,
+              role.legacy_explicit_max_ttl);
       if (suffix) {
         if (suffix->find("..") != std::string::npos) {
           return Err(InvalidArgument("path_suffix cannot contain '..'"));
