@@ -74,8 +74,8 @@ class AuditCommand : public Command {
           return kExitServer;
         }
         const Json& table = DataOf(*r).is_object() ? DataOf(*r) : *r;
-        if (inv.format == OutputFormat::kJson) {
-          inv.out() << FormatJson(table);
+        if (IsStructured(inv.format)) {
+          inv.out() << FormatStructured(inv.format, table);
           return 0;
         }
         if (table.empty()) {

@@ -248,8 +248,9 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
                  "$COFFER_CLIENT_KEY, $VAULT_CLIENT_KEY)");
   AddBoolFlag(app, "--tls-skip-verify", inv.options.tls_skip_verify,
               "Do not verify the server's TLS certificate (insecure; also $COFFER_SKIP_VERIFY)");
-  app.add_option("--format", inv.options.format,
-                 "Output format: table or json (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
+  app.add_option(
+      "--format", inv.options.format,
+      "Output format: table, json or yaml (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
   command->AddFlags(app);
   // A command that passes the rest of argv on (run) reads app.remaining().
   const bool check_leftovers = !app.get_prefix_command();

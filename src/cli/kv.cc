@@ -63,7 +63,7 @@ int KvCommand::PrintWritten(Invocation& inv, const Json& secret, const std::stri
     return 0;
   }
   if (!field_.empty()) return PrintRawField(inv, RawField(secret, field_), field_);
-  if (inv.format == OutputFormat::kJson || !DataOf(secret).is_object()) {
+  if (IsStructured(inv.format) || !DataOf(secret).is_object()) {
     return OutputSecret(inv, secret);
   }
   inv.out() << PadEqualSigns("Secret Path", path.size()) << "\n" << path << "\n\n";
@@ -124,7 +124,7 @@ class KvGetCommand : public KvCommand {
       if (field_ == "data" && !inner.contains("data")) return PrintRawField(inv, inner, field_);
       return PrintRawField(inv, inner.contains(field_) ? inner[field_] : Json(), field_);
     }
-    if (inv.format == OutputFormat::kJson || wrapped) {
+    if (IsStructured(inv.format) || wrapped) {
       return OutputSecret(inv, secret);
     }
     if (secret.contains("warnings") && secret["warnings"].is_array()) {

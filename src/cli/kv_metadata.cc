@@ -108,7 +108,7 @@ class KvMetadataCommand : public KvCommand {
     if (!field_.empty()) {
       return PrintRawField(inv, data.contains(field_) ? data[field_] : Json(), field_);
     }
-    if (inv.format == OutputFormat::kJson) return OutputSecret(inv, secret);
+    if (IsStructured(inv.format)) return OutputSecret(inv, secret);
     Json versions = data.contains("versions") ? data["versions"] : Json::object();
     data.erase("versions");
     inv.out() << PadEqualSigns("Metadata Path", path.size()) << "\n" << path << "\n\n";

@@ -243,7 +243,7 @@ class LoginCommand : public Command {
       code = 0;
     } else if (!field_.empty()) {
       code = PrintRawField(inv, RawField(secret, field_), field_);
-    } else if (inv.format == OutputFormat::kJson) {
+    } else if (IsStructured(inv.format)) {
       code = OutputSecret(inv, secret);
     } else {
       for (const char* name : {"COFFER_TOKEN", "VAULT_TOKEN"}) {

@@ -236,8 +236,8 @@ class MountCommand : public Command {
       return kExitServer;
     }
     Json table = MountTable(*r);
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(table);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, table);
       return 0;
     }
     std::vector<Row> rows;

@@ -88,7 +88,7 @@ class InitCommand : public Command {
     Json b64 = StringArray(*resp, "keys_base64");
     std::string root_token = JsonString(*resp, "root_token");
 
-    if (inv.format == OutputFormat::kJson) {
+    if (IsStructured(inv.format)) {
       Json out = Json::object();
       out["unseal_keys_b64"] = b64;
       out["unseal_keys_hex"] = hex;
@@ -99,7 +99,7 @@ class InitCommand : public Command {
       out["recovery_keys_shares"] = 0;
       out["recovery_keys_threshold"] = 0;
       out["root_token"] = root_token;
-      inv.out() << FormatJson(out);
+      inv.out() << FormatStructured(inv.format, out);
       return 0;
     }
 
@@ -141,10 +141,10 @@ class InitCommand : public Command {
       return kLocalError;  // 2 means "not initialized" here
     }
     const bool inited = JsonBool(*resp, "initialized");
-    if (inv.format == OutputFormat::kJson) {
+    if (IsStructured(inv.format)) {
       Json out = Json::object();
       out["initialized"] = inited;
-      inv.out() << FormatJson(out);
+      inv.out() << FormatStructured(inv.format, out);
     } else {
       inv.out() << (inited ? "Coffer is initialized\n" : "Coffer is not initialized\n");
     }
@@ -251,8 +251,8 @@ class KeyStatusCommand : public Command {
       inv.err() << "Error reading key status: " << status.error().message() << "\n";
       return kServerError;
     }
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(KeyStatusJson(*status));
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, KeyStatusJson(*status));
       return 0;
     }
     if (rotate_first_) inv.out() << "Success! Rotated key\n\n";

@@ -91,7 +91,7 @@ class GenerateRootCommand : public Command {
     Result<Json> resp = client_->Request("PUT", "/v1/sys/generate-root/attempt", "{}");
     if (!resp) return Fail(inv, "initializing root generation", resp.error());
     ShowStatus(inv, *resp);
-    if (inv.format != OutputFormat::kJson) {
+    if (!IsStructured(inv.format)) {
       inv.out() << "\n"
                 << WrapAtLength(
                        "A one-time pad (OTP) was drawn for this attempt and is shown "
@@ -117,8 +117,8 @@ class GenerateRootCommand : public Command {
   }
 
   static void ShowStatus(Invocation& inv, const Json& s) {
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(s);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, s);
       return;
     }
     std::vector<Row> rows{
@@ -153,7 +153,7 @@ class GenerateRootCommand : public Command {
                                   "Unseal Key (will be hidden): ");
     if (!resp) return Fail(inv, "posting unseal key", resp.error());
     ShowStatus(inv, *resp);
-    if (JsonBool(*resp, "complete") && inv.format != OutputFormat::kJson) {
+    if (JsonBool(*resp, "complete") && !IsStructured(inv.format)) {
       inv.out() << "\n"
                 << WrapAtLength(
                        "Root token generated. Decode it with \"coffer operator "
@@ -174,7 +174,7 @@ class GenerateRootCommand : public Command {
       inv.err() << "Error: the encoded token is not base64 of the one-time pad's length\n";
       return kExitLocal;
     }
-    if (inv.format == OutputFormat::kJson) {
+    if (IsStructured(inv.format)) {
       std::string out = "{\"token\":";
       AppendJsonString(out, token->view());
       out += "}\n";

@@ -114,8 +114,8 @@ class RekeyCommand : public Command {
   }
 
   static int ShowStatus(Invocation& inv, const Json& s) {
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(s);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, s);
       return 0;
     }
     std::vector<Row> rows{
@@ -133,8 +133,8 @@ class RekeyCommand : public Command {
   }
 
   static int ShowVerifyStatus(Invocation& inv, const Json& s) {
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(s);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, s);
       return 0;
     }
     inv.out() << FormatColumns(
@@ -172,8 +172,8 @@ class RekeyCommand : public Command {
     Result<Json> resp = SendShare(inv, "/v1/sys/rekey/update", "Unseal Key (will be hidden): ");
     if (!resp) return Fail(inv, "posting unseal key", resp.error());
     if (!JsonBool(*resp, "complete")) return ShowStatus(inv, *resp);
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(*resp);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, *resp);
       return 0;
     }
     const Json& b64 = (*resp)["keys_base64"];
@@ -205,8 +205,8 @@ class RekeyCommand : public Command {
     Result<Json> resp = SendShare(inv, "/v1/sys/rekey/verify", "New Unseal Key (will be hidden): ");
     if (!resp) return Fail(inv, "posting unseal key for verification", resp.error());
     if (!JsonBool(*resp, "complete")) return ShowVerifyStatus(inv, *resp);
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(*resp);
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, *resp);
       return 0;
     }
     inv.out() << "Success! Rekey verified: the new key shares are now the active ones.\n";

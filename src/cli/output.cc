@@ -29,6 +29,7 @@ Result<OutputFormat> ParseFormat(std::string_view name) {
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower == "table") return OutputFormat::kTable;
   if (lower == "json") return OutputFormat::kJson;
+  if (lower == "yaml" || lower == "yml") return OutputFormat::kYaml;
   return Err(InvalidArgument("Invalid output format: " + lower));
 }
 
@@ -80,6 +81,10 @@ std::string FormatKeyValue(const std::vector<std::pair<std::string, std::string>
 }
 
 std::string FormatJson(const Json& value) { return value.dump(2) + "\n"; }
+
+std::string FormatStructured(OutputFormat format, const Json& value) {
+  return format == OutputFormat::kYaml ? FormatYaml(value) : FormatJson(value);
+}
 
 std::string ScalarText(const Json& value) {
   if (value.is_null()) return "";

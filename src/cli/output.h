@@ -13,11 +13,18 @@
 
 namespace coffer::cli {
 
-enum class OutputFormat { kTable, kJson };
+enum class OutputFormat { kTable, kJson, kYaml };
 
-// "table" or "json" in any case (Vault lowercases the name). Error
-// (kInvalidArgument): "Invalid output format: NAME" (lowercased).
+// "table", "json", "yaml" or "yml" in any case (Vault lowercases the name).
+// Error (kInvalidArgument): "Invalid output format: NAME" (lowercased).
 Result<OutputFormat> ParseFormat(std::string_view name);
+
+// JSON or YAML: the answer printed as a document rather than as a table.
+inline bool IsStructured(OutputFormat format) { return format != OutputFormat::kTable; }
+
+// The value as a structured format prints it: FormatYaml for kYaml,
+// FormatJson otherwise.
+std::string FormatStructured(OutputFormat format, const Json& value);
 
 using Row = std::vector<std::string>;
 
@@ -32,6 +39,13 @@ std::string FormatKeyValue(const std::vector<std::pair<std::string, std::string>
 
 // Indented by two spaces, with a final newline.
 std::string FormatJson(const Json& value);
+
+// YAML as Vault's -format=yaml prints it (its JSON converted to YAML):
+// block mappings with sorted keys and two-space indents, sequences under a
+// key not indented further, `{}` and `[]` for empty ones, a string quoted
+// whenever YAML would read it as something else (`"true"`, `"123"`, `""`)
+// and in literal style (`|-`) when it has line breaks. Final newline.
+std::string FormatYaml(const Json& value);
 
 // A JSON scalar as the table shows it: strings unquoted, null as "".
 std::string ScalarText(const Json& value);

@@ -71,7 +71,7 @@ class PolicyCommand : public Command {
         }
         const Json& d = DataOf(r->body).is_object() ? DataOf(r->body) : r->body;
         std::string rules = d.contains("policy") ? ScalarText(d["policy"]) : "";
-        if (inv.format == OutputFormat::kJson) return OutputData(inv, Json{{"policy", rules}});
+        if (IsStructured(inv.format)) return OutputData(inv, Json{{"policy", rules}});
         std::string_view t = rules;
         while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
         while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) {
@@ -89,8 +89,8 @@ class PolicyCommand : public Command {
         const Json& keys = DataOf(*r).is_object() && DataOf(*r).contains("keys")
                                ? DataOf(*r)["keys"]
                                : Json::array();
-        if (inv.format == OutputFormat::kJson) {
-          inv.out() << FormatJson(keys);
+        if (IsStructured(inv.format)) {
+          inv.out() << FormatStructured(inv.format, keys);
         } else {
           for (const Json& k : keys) inv.out() << ScalarText(k) << "\n";
         }

@@ -188,12 +188,12 @@ std::string MapTable(const Json& map) {
 }
 
 int OutputSecret(Invocation& inv, const Json& secret) {
-  if (inv.format == OutputFormat::kJson) {
+  if (IsStructured(inv.format)) {
     Json out = secret.is_object() ? secret : Json::object();
     for (const char* k : {"auth", "wrap_info"}) {
       if (out.contains(k) && out[k].is_null()) out.erase(k);
     }
-    inv.out() << FormatJson(out);
+    inv.out() << FormatStructured(inv.format, out);
     return 0;
   }
   PrintWarnings(inv, secret);
@@ -202,8 +202,8 @@ int OutputSecret(Invocation& inv, const Json& secret) {
 }
 
 int OutputData(Invocation& inv, const Json& data) {
-  if (inv.format == OutputFormat::kJson) {
-    inv.out() << FormatJson(data);
+  if (IsStructured(inv.format)) {
+    inv.out() << FormatStructured(inv.format, data);
   } else {
     inv.out() << MapTable(data);
   }
@@ -216,8 +216,8 @@ int OutputList(Invocation& inv, const Json& secret) {
   if (keys.is_array()) {
     for (const Json& k : keys) list.push_back(ScalarText(k));
   }
-  if (inv.format == OutputFormat::kJson) {
-    inv.out() << FormatJson(keys.is_array() ? keys : Json::array());
+  if (IsStructured(inv.format)) {
+    inv.out() << FormatStructured(inv.format, keys.is_array() ? keys : Json::array());
     return 0;
   }
   PrintWarnings(inv, secret);
@@ -234,7 +234,7 @@ int OutputListAnswer(Invocation& inv, const Json& secret, std::string_view path)
   const Json& data = DataOf(secret);
   const bool has_keys = Member(data, "keys").is_array();
   if (inv.format != OutputFormat::kTable && !has_keys) {
-    inv.out() << FormatJson(Json::object());
+    inv.out() << FormatStructured(inv.format, Json::object());
     return 2;
   }
   if (secret.is_null()) {
@@ -303,8 +303,8 @@ int PrintRawField(Invocation& inv, const Json& value, std::string_view field) {
     inv.err() << "Field \"" << field << "\" not present in secret\n";
     return 1;
   }
-  if (inv.format == OutputFormat::kJson) {
-    std::string text = FormatJson(value);
+  if (IsStructured(inv.format)) {
+    std::string text = FormatStructured(inv.format, value);
     if (!inv.env.out_is_tty) text.pop_back();
     inv.out() << text;
     return 0;

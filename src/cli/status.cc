@@ -31,7 +31,7 @@ int PrintSealStatus(Invocation& inv, ApiClient& client, const Json& status) {
   const bool ha = JsonBool(leader, "ha_enabled");
   const bool sealed = JsonBool(status, "sealed");
 
-  if (inv.format == OutputFormat::kJson) {
+  if (IsStructured(inv.format)) {
     Json out = status.is_object() ? status : Json::object();
     out["ha_enabled"] = ha;
     if (ha) {
@@ -39,7 +39,7 @@ int PrintSealStatus(Invocation& inv, ApiClient& client, const Json& status) {
         if (leader.contains(k)) out[k] = leader[k];
       }
     }
-    inv.out() << FormatJson(out);
+    inv.out() << FormatStructured(inv.format, out);
     return 0;
   }
 

@@ -272,8 +272,8 @@ class TokenCapabilitiesCommand : public Command {
     std::vector<std::string> list;
     for (const Json& c : caps) list.push_back(ScalarText(c));
     std::sort(list.begin(), list.end());
-    if (inv.format == OutputFormat::kJson) {
-      inv.out() << FormatJson(Json(list));
+    if (IsStructured(inv.format)) {
+      inv.out() << FormatStructured(inv.format, Json(list));
       return 0;
     }
     std::string joined;

@@ -109,6 +109,36 @@ TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
   EXPECT_EQ(renewable.out, "false");
 }
 
+// -format=yaml (and its alias yml, or VAULT_FORMAT=yaml) prints what
+// -format=json prints, as YAML.
+TEST(ReadWriteTest, YamlFormat) {
+  FakeServer server(Routes(
+      {{"GET /v1/kv1/app",
+        {200, R"({"request_id":"req-1","lease_id":"","renewable":false,"lease_duration":3600,)"
+              R"("data":{"user":"admin","pin":"0042"},"wrap_info":null,"warnings":null,)"
+              R"("auth":null})"}},
+       {"GET /v1/secret/?list=true", {200, R"({"data":{"keys":["z","a/"]}})"}}}));
+  Outcome read = RunCli({"read", "-format=yaml", "kv1/app"}, Vars(server));
+  EXPECT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(read.out,
+            "data:\n"
+            "  pin: \"0042\"\n"
+            "  user: admin\n"
+            "lease_duration: 3600\n"
+            "lease_id: \"\"\n"
+            "renewable: false\n"
+            "request_id: req-1\n"
+            "warnings: null\n");
+  auto env = Vars(server);
+  env["VAULT_FORMAT"] = "yml";
+  Outcome field = RunCli({"read", "-field=data", "kv1/app"}, env);
+  EXPECT_EQ(field.code, 0) << field.err;
+  EXPECT_EQ(field.out, "pin: \"0042\"\nuser: admin") << "no final newline off a terminal, as JSON";
+  Outcome list = RunCli({"list", "-format=YAML", "secret"}, Vars(server));
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(list.out, "- z\n- a/\n");
+}
+
 TEST(ReadWriteTest, ListAndDelete) {
   FakeServer server(Routes({{"GET /v1/secret/?list=true", {200, R"({"data":{"keys":["z","a"]}})"}},
                             {"DELETE /v1/secret/app", {204, ""}}}));

@@ -4,6 +4,7 @@
 
 #include "cli/api_client.h"
 #include "cli/http_client.h"
+#include "cli/run_config.h"
 
 namespace coffer::cli {
 namespace {
@@ -58,6 +59,70 @@ TEST(OutputTest, ParseFormat) {
   EXPECT_EQ(ParseFormat("xml").error().message(), "Invalid output format: xml");
   EXPECT_EQ(ParseFormat("JSON").value(), OutputFormat::kJson);
   EXPECT_EQ(ParseFormat("Table").value(), OutputFormat::kTable);
+  EXPECT_EQ(ParseFormat("yaml").value(), OutputFormat::kYaml);
+  EXPECT_EQ(ParseFormat("YML").value(), OutputFormat::kYaml);
+}
+
+// The shape of Vault's -format=yaml: sorted keys, two-space indents, a
+// sequence under a key at the key's indent, flow style only when empty.
+TEST(OutputTest, YamlLooksLikeVaults) {
+  Json secret = Json::parse(R"({
+    "request_id": "5e0c1b2a-0000-4000-8000-000000000001",
+    "lease_id": "", "lease_duration": 2764800, "renewable": false,
+    "data": {"data": {"password": "s3cr3t", "port": "5432"},
+             "metadata": {"version": 3, "destroyed": false, "custom_metadata": null}},
+    "warnings": null, "keys": ["a", "b/"], "empty": {}, "none": []})");
+  EXPECT_EQ(FormatYaml(secret),
+            "data:\n"
+            "  data:\n"
+            "    password: s3cr3t\n"
+            "    port: \"5432\"\n"
+            "  metadata:\n"
+            "    custom_metadata: null\n"
+            "    destroyed: false\n"
+            "    version: 3\n"
+            "empty: {}\n"
+            "keys:\n"
+            "- a\n"
+            "- b/\n"
+            "lease_duration: 2764800\n"
+            "lease_id: \"\"\n"
+            "none: []\n"
+            "renewable: false\n"
+            "request_id: 5e0c1b2a-0000-4000-8000-000000000001\n"
+            "warnings: null\n");
+  EXPECT_EQ(FormatYaml(Json("plain")), "plain\n");
+  EXPECT_EQ(FormatYaml(Json(nullptr)), "null\n");
+  EXPECT_EQ(FormatStructured(OutputFormat::kJson, Json{{"a", 1}}), "{\n  \"a\": 1\n}\n");
+  EXPECT_EQ(FormatStructured(OutputFormat::kYaml, Json{{"a", 1}}), "a: 1\n");
+}
+
+// Strings that YAML would read as something else, or could not write plain,
+// come back as the same strings: checked by reading the output with libyaml
+// (ParseYaml keeps every scalar as text) and by the quoting chosen.
+TEST(OutputTest, YamlStringsReadBackAsTheSameStrings) {
+  // clang-format off
+  const std::vector<std::string> tricky = {
+      "true", "No", "on", "~", "null", "", "123", "-1.5e3", "0x1f", "1_000", ".inf", "1.", ".5",
+      "2024-05-09T14:22:03Z", "a: b", "- item", "#not a comment", "key: [x]", "multi\nline\n",
+      " leading space", "trailing space ", "quote\"and\\backslash", "tab\there", "é unicode",
+      "@at", "`tick", "&anchor", "*alias", "!tag", "%percent", "{flow}", "[flow]", "|pipe", ">gt"};
+  // clang-format on
+  Json tree = Json::object();
+  for (std::size_t i = 0; i < tricky.size(); ++i) tree["k" + std::to_string(i)] = tricky[i];
+  tree["nested"] = Json::array({Json{{"true", "false"}}, "yes"});
+  const std::string yaml = FormatYaml(tree);
+  auto back = ParseYaml(yaml);
+  ASSERT_TRUE(back.has_value()) << back.error().ToString() << "\n" << yaml;
+  EXPECT_EQ(*back, tree) << yaml;
+  EXPECT_NE(yaml.find("k0: \"true\"\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("k6: \"123\"\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("k18: |\n"), std::string::npos) << yaml;
+  // Not numbers, so plain, as Vault prints a request id.
+  for (const char* plain : {"5e0c1b2a-0000-4000-8000-000000000001", "1.2.3", "0x", "e5", "1e"}) {
+    EXPECT_EQ(FormatYaml(Json{{"v", plain}}), std::string("v: ") + plain + "\n");
+  }
+  EXPECT_NE(yaml.find("- \"yes\"\n"), std::string::npos) << yaml;
 }
 
 TEST(OutputTest, WrapAtLength) {
