@@ -1,4 +1,4 @@
-// The generic commands: `coffer read|write|list|delete PATH` and `unwrap`.
+// The generic commands: `coffer read|write|patch|list|delete PATH` and `unwrap`.
 #include <CLI/CLI.hpp>
 
 #include "cli/command_util.h"
@@ -26,7 +26,7 @@ std::string QueryEscape(std::string_view s) {
 
 class LogicalCommand : public Command {
  public:
-  enum class Kind { kRead, kWrite, kList, kDelete };
+  enum class Kind { kRead, kWrite, kPatch, kList, kDelete };
   explicit LogicalCommand(Kind kind) : kind_(kind) {}
   ~LogicalCommand() override {
     for (std::string& a : args_) WipeString(a);
@@ -35,8 +35,8 @@ class LogicalCommand : public Command {
   void AddFlags(CLI::App& app) override {
     app.add_option("args", args_, "PATH [K=V ...]");
     if (kind_ != Kind::kDelete) AddFieldFlag(app, field_);
-    if (kind_ == Kind::kRead || kind_ == Kind::kWrite) AddWrapTtlFlag(app, wrap_ttl_);
-    if (kind_ == Kind::kWrite) app.add_flag("-f,--force", force_, "Allow writing no data");
+    if (kind_ == Kind::kRead || Writes()) AddWrapTtlFlag(app, wrap_ttl_);
+    if (Writes()) app.add_flag("-f,--force", force_, "Allow writing no data");
   }
 
   int Run(Invocation& inv) override {
@@ -53,7 +53,7 @@ class LogicalCommand : public Command {
       inv.err() << "Failed to parse K=V data: " << data.error().message() << "\n";
       return kExitLocal;
     }
-    if (kind_ == Kind::kWrite && data->empty() && !force_) {
+    if (Writes() && data->empty() && !force_) {
       inv.err() << "Must supply data or use -force\n";
       return kExitLocal;
     }
@@ -94,10 +94,14 @@ class LogicalCommand : public Command {
         }
         return Print(inv, r->body, kind_ == Kind::kList);
       }
-      case Kind::kWrite: {
+      case Kind::kWrite:
+      case Kind::kPatch: {
         std::string body = data->dump();
         WipeJson(*data);
-        Result<Json> r = SendWiped(*client, "PUT", api, body);
+        // A patch is a JSON merge patch (RFC 7386), as Vault's command sends it.
+        if (kind_ == Kind::kPatch)
+          client->SetHeader("Content-Type", "application/merge-patch+json");
+        Result<Json> r = SendWiped(*client, kind_ == Kind::kPatch ? "PATCH" : "PUT", api, body);
         if (!r) {
           inv.err() << "Error writing data to " << path << ": " << r.error().message() << "\n";
           return kExitServer;
@@ -126,6 +130,8 @@ class LogicalCommand : public Command {
   }
 
  private:
+  bool Writes() const { return kind_ == Kind::kWrite || kind_ == Kind::kPatch; }
+
   int Print(Invocation& inv, Json& secret, bool list) {
     int code;
     if (!field_.empty()) {
@@ -203,6 +209,13 @@ void RegisterLogicalCommands(Registry& registry) {
       "  Writes K=V pairs to PATH. K=@FILE reads a value from a file, K=- from\n"
       "  stdin, and a lone - reads a JSON object from stdin.",
       Kind::kWrite);
+  add("patch", "Patch data, configuration, and secrets",
+      "Usage: coffer patch [options] PATH [DATA K=V...]\n\n"
+      "  Sends K=V pairs to PATH as a JSON merge patch (HTTP PATCH), for the\n"
+      "  endpoints that accept one: the keys given are set and the rest is left as\n"
+      "  it is; a JSON object on stdin (a lone -) can set a key to null to remove\n"
+      "  it. K=@FILE and K=- read values as write does.",
+      Kind::kPatch);
   add("list", "List data or secrets", "Usage: coffer list [options] PATH", Kind::kList);
   add("delete", "Delete secrets and configuration", "Usage: coffer delete [options] PATH [K=V ...]",
       Kind::kDelete);

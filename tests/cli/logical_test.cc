@@ -139,6 +139,28 @@ TEST(ReadWriteTest, YamlFormat) {
   EXPECT_EQ(list.out, "- z\n- a/\n");
 }
 
+// coffer patch sends a JSON merge patch and prints what write prints.
+TEST(ReadWriteTest, PatchSendsAMergePatch) {
+  FakeServer server(Routes({{"PATCH /v1/secret/data/app", {204, ""}},
+                            {"PATCH /v1/transit/keys/k/config", {200, R"({"data":{"v":1}})"}}}));
+  Outcome none = RunCli({"patch", "secret/data/app"}, Vars(server));
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err, "Must supply data or use -force\n");
+  EXPECT_TRUE(server.requests().empty()) << "sent without data";
+
+  Outcome o = RunCli({"patch", "secret/data/app", "-"}, Vars(server), R"({"data":{"a":null}})");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "Success! Data written to: secret/data/app\n");
+  auto sent = server.requests().back();
+  EXPECT_EQ(sent.method, "PATCH");
+  EXPECT_EQ(sent.headers["content-type"], "application/merge-patch+json");
+  EXPECT_EQ(json::parse(sent.body), json::parse(R"({"data":{"a":null}})"));
+
+  Outcome field = RunCli({"patch", "-field=v", "transit/keys/k/config", "x=1"}, Vars(server));
+  EXPECT_EQ(field.code, 0) << field.err;
+  EXPECT_EQ(field.out, "1");
+}
+
 TEST(ReadWriteTest, ListAndDelete) {
   FakeServer server(Routes({{"GET /v1/secret/?list=true", {200, R"({"data":{"keys":["z","a"]}})"}},
                             {"DELETE /v1/secret/app", {204, ""}}}));
