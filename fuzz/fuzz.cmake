@@ -29,6 +29,8 @@ set(policy_srcs ${S}/policy/policy.cc ${S}/policy/template.cc ${S}/policy/acl.cc
     ${S}/policy/acl_params.cc ${S}/logical/request.cc)
 coffer_fuzz_target(hcl_policy SOURCES ${policy_srcs} LIBS coffer_hcl)
 coffer_fuzz_target(policy_eval SOURCES ${policy_srcs} LIBS coffer_hcl)
+coffer_fuzz_target(policy_fmt SOURCES ${S}/cli/policy_fmt.cc ${S}/cli/hcl_layout.cc
+                   LIBS coffer_hcl coffer_common)
 coffer_fuzz_target(shamir LIBS coffer_crypto)
 coffer_fuzz_target(barrier LIBS coffer_barrier)
 coffer_fuzz_target(transit SOURCES ${S}/engines/transit/key_types.cc

@@ -170,8 +170,9 @@ void RegisterPolicyCommands(Registry& registry) {
                 [] { return std::make_unique<PolicyCommand>(Kind::kDelete); }});
   registry.Add({"policy fmt", "Formats a policy on disk",
                 "Usage: coffer policy fmt [options] PATH\n\n"
-                "  Rewrites the policy file in a canonical HCL layout. Files with comments\n"
-                "  are refused, because the comments would be lost.",
+                "  Rewrites the policy file in Vault's HCL layout, keeping the order of\n"
+                "  its blocks and attributes and its comments. A policy the server would\n"
+                "  refuse is reported and the file left as it is.",
                 [] { return std::make_unique<PolicyCommand>(Kind::kFmt); }});
 }
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "cli/command_util.h"
+#include "cli/hcl_layout.h"
 #include "common/encoding.h"
 #include "hcl/hcl.h"
 
@@ -11,31 +11,6 @@ namespace coffer::cli {
 namespace {
 
 using nlohmann::json;
-
-// True when `text` has a comment outside a quoted string. Heredoc bodies are
-// not tracked, so a '#' inside one also counts (a conservative refusal).
-bool HasComment(std::string_view text) {
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '#') {
-      return true;
-    } else if (c == '/' && i + 1 < text.size() && (text[i + 1] == '/' || text[i + 1] == '*')) {
-      return true;
-    }
-  }
-  return false;
-}
 
 std::string Quote(std::string_view s) {
   std::string out;
@@ -50,7 +25,7 @@ bool IsIdentifier(std::string_view s) {
               c == '_' || c == '-';
     if (!ok) return false;
   }
-  return !(s[0] >= '0' && s[0] <= '9');
+  return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_';
 }
 
 std::string Value(const json& v, int indent);
@@ -133,15 +108,33 @@ Result<std::string> FormatPolicy(std::string_view text) {
   hcl::ParseOptions options;
   ASSIGN_OR_RETURN(hcl::Document doc, hcl::Parse(text, options));
   if (!doc.json().is_object()) return Err(InvalidArgument("a policy must be an object"));
-  if (HasComment(text)) {
-    return Err(InvalidArgument(
-        "the policy has comments, which formatting would drop; remove them or format by hand"));
-  }
   const json& path = doc.json().contains("path") ? doc.json()["path"] : json();
-  if (!path.is_null() && !path.is_object()) {
-    return Err(InvalidArgument("\"path\" must be blocks: path \"PATTERN\" { ... }"));
+  const Status not_blocks = InvalidArgument("\"path\" must be blocks: path \"PATTERN\" { ... }");
+  if (!path.is_null() && !path.is_object()) return Err(not_blocks);
+  for (const json& bodies : path) {  // each pattern's body, or its repeats
+    if (bodies.is_object()) continue;
+    if (!bodies.is_array()) return Err(not_blocks);
+    for (const json& body : bodies) {
+      if (!body.is_object()) return Err(not_blocks);
+    }
   }
-  return Body(doc.json(), 0);
+  // JSON has no comments or order to keep: it is printed as HCL in a sorted
+  // order first, then laid out as any HCL.
+  ASSIGN_OR_RETURN(std::string out, FormatHclKeepingLayout(hcl::IsJson(text) ? Body(doc.json(), 0)
+                                                                             : std::string(text)));
+  // A formatter must never change what a policy says: the result has to
+  // parse to the same tree, or the file is left as it is.
+  Result<hcl::Document> again = hcl::Parse(out, options);
+  if (!again || again->json() != doc.json()) {
+    // JSON can hold what HCL cannot write back the same (an integer beyond
+    // 64-bit signed ones, for instance); HCL in, HCL out must always match.
+    if (hcl::IsJson(text)) {
+      return Err(InvalidArgument(
+          "the policy holds a value that HCL cannot write the same way; keep it as JSON"));
+    }
+    return Err(Internal("formatting would change the policy; the file was left as it is"));
+  }
+  return out;
 }
 
 }  // namespace coffer::cli

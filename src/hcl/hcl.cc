@@ -116,15 +116,15 @@ Result<Document> Parse(std::string_view text, const ParseOptions& options) {
     return Err(internal::ErrorAt(options, internal::SourceMap(text).At(bad),
                                  "invalid UTF-8 byte sequence"));
   }
-  // A UTF-8 byte order mark is tolerated and skipped.
-  std::string_view body = text;
-  std::size_t skipped = 0;
-  if (body.starts_with("\xEF\xBB\xBF")) skipped = 3;
-  const std::size_t first = body.find_first_not_of(" \t\r\n", skipped);
-  if (first != std::string_view::npos && body[first] == '{') {
-    return internal::ParseJsonText(text, options);
-  }
+  if (IsJson(text)) return internal::ParseJsonText(text, options);
   return internal::ParseHclText(text, options);
+}
+
+bool IsJson(std::string_view text) {
+  // A UTF-8 byte order mark is tolerated and skipped.
+  const std::size_t skipped = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  const std::size_t first = text.find_first_not_of(" \t\r\n", skipped);
+  return first != std::string_view::npos && text[first] == '{';
 }
 
 }  // namespace coffer::hcl

@@ -99,6 +99,10 @@ class Document {
 // Parses HCL, or JSON when the first non-blank character is `{`.
 Result<Document> Parse(std::string_view text, const ParseOptions& options = {});
 
+// Whether Parse reads `text` as JSON: its first non-blank character (after a
+// UTF-8 byte order mark, if any) is `{`.
+bool IsJson(std::string_view text);
+
 // Appends one reference token to a JSON pointer, escaping '~' and '/'
 // (JoinPointer("/path", "secret/*") == "/path/secret~1*").
 std::string JoinPointer(std::string_view pointer, std::string_view token);

@@ -10,6 +10,7 @@
 #include "cli/cli_test_util.h"
 #include "cli/data_args.h"
 #include "cli/policy_fmt.h"
+#include "hcl/hcl.h"
 
 namespace coffer::cli {
 namespace {
@@ -403,29 +404,128 @@ TEST(PolicyTest, WriteReadListDelete) {
   EXPECT_EQ(RunCli({"policy", "write", "app", "/nonexistent/p.hcl"}, Vars(server)).code, 1);
 }
 
-TEST(PolicyFmtTest, CanonicalAndStable) {
+// Vault's layout: order kept, two-space indents, aligned `=` in a run of
+// one-line attributes, one-line lists, a blank line around each block.
+TEST(PolicyFmtTest, LaysOutAndKeepsOrder) {
   Result<std::string> out = FormatPolicy(
       "path \"sys/*\" { capabilities=[\"deny\"] }\n"
       "path \"secret/*\" {\n capabilities = [\"read\",\"list\"]\n"
-      " allowed_parameters = { \"ttl\" = [] , \"a\"=[\"1\"] }\n max_wrapping_ttl = \"1h\" }\n");
+      " allowed_parameters = { \"ttl\" = [] , \"a\"=[\"1\"] }\n max_wrapping_ttl = \"1h\"\n"
+      "min_wrapping_ttl=\"1s\" }\n");
   ASSERT_TRUE(out) << out.error().message();
   EXPECT_EQ(*out,
-            "path \"secret/*\" {\n"
-            "  allowed_parameters = {\n"
-            "    \"a\"   = [\"1\"]\n"
-            "    \"ttl\" = []\n"
-            "  }\n"
-            "  capabilities       = [\"read\", \"list\"]\n"
-            "  max_wrapping_ttl   = \"1h\"\n"
-            "}\n\n"
             "path \"sys/*\" {\n"
             "  capabilities = [\"deny\"]\n"
+            "}\n\n"
+            "path \"secret/*\" {\n"
+            "  capabilities = [\"read\", \"list\"]\n"
+            "  allowed_parameters = {\n"
+            "    \"ttl\" = []\n"
+            "    \"a\"   = [\"1\"]\n"
+            "  }\n"
+            "  max_wrapping_ttl = \"1h\"\n"
+            "  min_wrapping_ttl = \"1s\"\n"
             "}\n");
   Result<std::string> again = FormatPolicy(*out);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, *out);
-  EXPECT_FALSE(FormatPolicy("# comment\npath \"a\" { capabilities = [] }"));
   EXPECT_FALSE(FormatPolicy("path \"a\" { capabilities = [ }"));
+}
+
+// Comments stay where they were: above an item, after it on its line,
+// inside a list, at the end; blank lines between items stay (one at most).
+TEST(PolicyFmtTest, KeepsComments) {
+  const std::string in =
+      "# Policy for the app team.\n"
+      "# Owner: platform\n"
+      "\n\n"
+      "# Read the app's secrets\n"
+      "path \"secret/data/app/*\" {\n"
+      "  capabilities = [\"read\",\"list\"]   # no writes\n"
+      "  max_wrapping_ttl=\"1h\"\n"
+      "}\n"
+      "path \"sys/*\" { capabilities=[\"deny\"] }  // never\n"
+      "/* block\n"
+      "   comment */\n"
+      "path \"auth/token/create\" {\n"
+      "  capabilities = [\n"
+      "    \"update\", # to create tokens\n"
+      "    # and, rarely,\n"
+      "    \"sudo\"\n"
+      "  ]\n"
+      "}\n"
+      "# the end\n";
+  Result<std::string> out = FormatPolicy(in);
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(*out,
+            "# Policy for the app team.\n"
+            "# Owner: platform\n"
+            "\n"
+            "# Read the app's secrets\n"
+            "path \"secret/data/app/*\" {\n"
+            "  capabilities     = [\"read\", \"list\"] # no writes\n"
+            "  max_wrapping_ttl = \"1h\"\n"
+            "}\n"
+            "\n"
+            "path \"sys/*\" {\n"
+            "  capabilities = [\"deny\"]\n"
+            "} // never\n"
+            "\n"
+            "/* block\n"
+            "   comment */\n"
+            "path \"auth/token/create\" {\n"
+            "  capabilities = [\n"
+            "    \"update\", # to create tokens\n"
+            "    # and, rarely,\n"
+            "    \"sudo\",\n"
+            "  ]\n"
+            "}\n"
+            "# the end\n");
+  Result<std::string> again = FormatPolicy(*out);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *out);
+}
+
+// What a policy says never changes: the result parses to the input's tree,
+// for heredocs, numbers, nested objects and empty bodies too. A JSON policy
+// comes out as HCL in a canonical order.
+TEST(PolicyFmtTest, SameTreeAndJsonInput) {
+  for (const char* in : {
+           "path \"a\" {}\npath \"b\" { capabilities = [] }",
+           "path \"a\" {\n capabilities = [\"read\"]\n required_parameters = [\"x\", \"y\"]\n"
+           " denied_parameters = { \"*\" = [] }\n}\n",
+           "# c\npath \"a\" {\n capabilities = [\"read\"] // c\n}\n/* tail */",
+           "path \"a\" {\n capabilities = [\"read\"]\n allowed_parameters = {\n"
+           "  \"n\" = [1, 2.5, true]  # mixed\n  \"s\" = [<<EOF\nline\nEOF\n, <<-X\n  y\n  X\n]\n"
+           " }\n}\n",
+       }) {
+    Result<std::string> out = FormatPolicy(in);
+    ASSERT_TRUE(out) << in << "\n" << out.error().message();
+    auto before = hcl::Parse(in, {});
+    auto after = hcl::Parse(*out, {});
+    ASSERT_TRUE(before && after) << *out;
+    EXPECT_EQ(after->json(), before->json()) << *out;
+  }
+  // Found by fuzzing: a byte order mark; a JSON key that is no identifier;
+  // a JSON "path" whose body is no object; a number HCL cannot hold.
+  Result<std::string> bom = FormatPolicy("\xEF\xBB\xBFpath \"a\" { capabilities = [] }");
+  ASSERT_TRUE(bom) << bom.error().message();
+  EXPECT_EQ(*bom, "path \"a\" {\n  capabilities = []\n}\n");
+  Result<std::string> dash = FormatPolicy(R"({"-x":{"y":"1"}})");
+  ASSERT_TRUE(dash) << dash.error().message();
+  EXPECT_EQ(*dash, "\"-x\" = {\n  \"y\" = \"1\"\n}\n");
+  Result<std::string> not_body = FormatPolicy(R"({"path":{"a":["read"]}})");
+  ASSERT_FALSE(not_body);
+  EXPECT_EQ(not_body.error().code(), Code::kInvalidArgument);
+  Result<std::string> huge = FormatPolicy(R"({"a":9967777777777747815})");
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().code(), Code::kInvalidArgument);
+  Result<std::string> json_policy =
+      FormatPolicy(R"({"path":{"z/*":{"capabilities":["read"]},"a/*":{"capabilities":["list"]}}})");
+  ASSERT_TRUE(json_policy) << json_policy.error().message();
+  EXPECT_EQ(*json_policy,
+            "path \"a/*\" {\n  capabilities = [\"list\"]\n}\n\n"
+            "path \"z/*\" {\n  capabilities = [\"read\"]\n}\n");
 }
 
 TEST(PolicyFmtTest, CommandRewritesFile) {

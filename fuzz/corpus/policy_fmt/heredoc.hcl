@@ -1,0 +1,12 @@
+path "a" {
+  capabilities = ["read"]
+  allowed_parameters = {
+    "s" = [<<EOF
+line
+EOF
+, <<-X
+  y
+  X
+]
+  }
+}
