@@ -240,6 +240,9 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   app.add_option("--ca-cert", inv.options.ca_cert,
                  "PEM file of CA certificates that verify the server's certificate "
                  "(default: $COFFER_CACERT, $VAULT_CACERT, the system store)");
+  app.add_option("--ca-path", inv.options.ca_path,
+                 "Directory of PEM files of CA certificates, used when no CA file is given "
+                 "(default: $COFFER_CAPATH, $VAULT_CAPATH)");
   app.add_option("--client-cert", inv.options.client_cert,
                  "PEM file of a TLS client certificate, for cert logins (default: "
                  "$COFFER_CLIENT_CERT, $VAULT_CLIENT_CERT)");

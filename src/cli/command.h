@@ -34,6 +34,7 @@ struct GlobalOptions {
   std::string address;                  // -address
   std::string format;                   // -format
   std::string ca_cert;                  // -ca-cert
+  std::string ca_path;                  // -ca-path
   std::optional<bool> tls_skip_verify;  // -tls-skip-verify
   std::string client_cert;              // -client-cert
   std::string client_key;               // -client-key
@@ -51,7 +52,8 @@ struct Invocation {
   // A client for the address and token in effect:
   //   address: -address, COFFER_ADDR, VAULT_ADDR, https://127.0.0.1:8200
   //   token:   COFFER_TOKEN, VAULT_TOKEN, the file ~/.coffer-token
-  //   CA file: -ca-cert, COFFER_CACERT, VAULT_CACERT (else the system store)
+  //   CA file: -ca-cert, COFFER_CACERT, VAULT_CACERT; else a CA directory:
+  //            -ca-path, COFFER_CAPATH, VAULT_CAPATH; else the system store
   //   skip TLS verification: -tls-skip-verify, COFFER_SKIP_VERIFY, VAULT_SKIP_VERIFY
   // Errors: kInvalidArgument for a bad address or a bad boolean variable.
   Result<std::unique_ptr<ApiClient>> Client() const;

@@ -1,7 +1,10 @@
 #include "cli/http_client.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -13,9 +16,11 @@
 #include <cctype>
 #include <charconv>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 namespace coffer::cli {
 namespace {
@@ -27,6 +32,36 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kMaxResponseBytes = 64 << 20;
+
+// Vault's -ca-path: every regular file of `dir` holds PEM certificates, all
+// trusted (files in name order; a file without one is an error, as Vault's).
+Status LoadCaDirectory(SSL_CTX* ctx, const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) files.push_back(entry.path());
+  }
+  if (ec) return InvalidArgument("cannot read CA directory \"" + dir + "\": " + ec.message());
+  std::sort(files.begin(), files.end());
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (const auto& file : files) {
+    BIO* bio = BIO_new_file(file.c_str(), "r");
+    if (bio == nullptr) return InvalidArgument("cannot read CA file \"" + file.string() + "\"");
+    int loaded = 0;
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(store, cert);  // takes its own reference; duplicates are fine
+      X509_free(cert);
+      ++loaded;
+    }
+    BIO_free(bio);
+    ERR_clear_error();  // the end of the file reads as an error
+    if (loaded == 0) {
+      return InvalidArgument("cannot load CA certificates from \"" + file.string() +
+                             "\": no PEM certificate in it");
+    }
+  }
+  return Status::Ok();
+}
 
 // Runs one asynchronous step to completion on `ioc`. Async operations are
 // used (rather than the blocking ones) because only they honour the
@@ -432,6 +467,8 @@ Result<HttpResponse> HttpClient::Impl::Connected(asio::io_context& ioc, const Pr
         return Err(InvalidArgument("cannot load CA certificate \"" + config.ca_cert +
                                    "\": " + ec.message()));
       }
+    } else if (!config.ca_path.empty()) {
+      TRY(LoadCaDirectory(ctx.native_handle(), config.ca_path));
     } else {
       ctx.set_default_verify_paths(ec);
       if (ec) return Err(Internal("cannot load the system CA store: " + ec.message()));

@@ -34,7 +34,10 @@ namespace coffer::cli {
 struct ClientConfig {
   std::string address = "https://127.0.0.1:8200";
   SecretBytes token;    // empty: no X-Vault-Token header
-  std::string ca_cert;  // path to a PEM bundle; empty: system store
+  std::string ca_cert;  // path to a PEM bundle; empty: ca_path, else the system store
+  // A directory whose every file is PEM certificates (Vault's -ca-path);
+  // used when ca_cert is empty.
+  std::string ca_path;
   bool tls_skip_verify = false;
   // A TLS client certificate (PEM chain) and its key, for cert logins;
   // both or neither.

@@ -76,6 +76,11 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
   } else if (auto c2 = get("VAULT_CACERT")) {
     config.ca_cert = *c2;
   }
+  config.ca_path = options.ca_path;
+  for (const char* name : {"COFFER_CAPATH", "VAULT_CAPATH"}) {
+    if (!config.ca_path.empty()) break;
+    if (auto v = get(name)) config.ca_path = *v;
+  }
 
   // A TLS client certificate (cert logins): flags, then the environment.
   config.client_cert = options.client_cert;

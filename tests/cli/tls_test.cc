@@ -40,7 +40,7 @@ struct TestCert {
   std::string cert_pem;
   std::string key_pem;
 
-  TestCert() {
+  explicit TestCert(const char* common_name = "coffer-test") {
     EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
     X509* x = X509_new();
     X509_set_version(x, 2);
@@ -50,7 +50,7 @@ struct TestCert {
     X509_set_pubkey(x, pkey);
     X509_NAME* name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("coffer-test"), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
@@ -167,6 +167,42 @@ TEST_F(TlsTest, TrustedCertificateWorks) {
   Outcome env = RunStatus({"status"}, {{"COFFER_ADDR", addr}, {"VAULT_CACERT", ca_file_}});
   EXPECT_EQ(env.code, 0) << env.err;
   EXPECT_EQ(server.served(), 4);  // seal-status and leader, twice
+}
+
+// -ca-path (or COFFER_CAPATH / VAULT_CAPATH): a directory of PEM files, all
+// trusted; a file without a certificate in it is an error; -ca-cert wins.
+TEST_F(TlsTest, CaDirectory) {
+  TlsServer server(cert_);
+  std::string addr = "https://127.0.0.1:" + std::to_string(server.port());
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("coffer-cli-cadir-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  TestCert other("another-ca");
+  std::ofstream(dir / "a-other.pem") << other.cert_pem;
+  Outcome without = RunStatus({"status", "-ca-path=" + dir.string()}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(without.code, 1) << "trusted without the server's CA in the directory";
+  EXPECT_THAT(without.err, HasSubstr("certificate verify failed"));
+
+  std::ofstream(dir / "b-server.pem") << cert_.cert_pem;
+  Outcome flag = RunStatus({"status", "-ca-path=" + dir.string()}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  Outcome env = RunStatus({"status"}, {{"COFFER_ADDR", addr}, {"VAULT_CAPATH", dir.string()}});
+  EXPECT_EQ(env.code, 0) << env.err;
+
+  std::ofstream(dir / "c-notes.txt") << "not a certificate\n";
+  Outcome junk = RunStatus({"status", "-ca-path=" + dir.string()}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(junk.code, 1);
+  EXPECT_THAT(junk.err, HasSubstr("c-notes.txt\": no PEM certificate in it"));
+  // A CA file is used first, as Vault's client does.
+  Outcome both = RunStatus({"status", "-ca-path=" + dir.string(), "-ca-cert=" + ca_file_.string()},
+                           {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(both.code, 0) << both.err;
+  Outcome missing =
+      RunStatus({"status", "-ca-path=" + (dir / "nope").string()}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("cannot read CA directory"));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(server.served(), 6);  // flag, env and both: seal-status and leader each
 }
 
 TEST_F(TlsTest, UntrustedCertificateIsRefused) {
