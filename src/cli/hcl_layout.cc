@@ -399,9 +399,7 @@ std::string PrintBody(const Body& body, int indent, bool top) {
     const bool source_blank = (!item.lead.empty() && item.lead.front().blank_before) ||
                               (item.lead.empty() && item.blank_before);
     if (!first && (forced || source_blank)) out += "\n";
-    std::vector<Comment> lead = item.lead;
-    if (!lead.empty()) lead.front().blank_before = false;  // printed above
-    PrintComments(out, lead, indent, true);
+    PrintComments(out, item.lead, indent, true);  // the first one's blank line is above
     if (!item.lead.empty() && item.blank_before) out += "\n";
     out += Pad(indent);
     if (item.is_block) {

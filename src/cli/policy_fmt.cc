@@ -32,14 +32,11 @@ std::string Value(const json& v, int indent);
 
 std::string ObjectLiteral(const json& obj, int indent) {
   if (obj.empty()) return "{}";
+  // No alignment here: FormatHclKeepingLayout aligns the result.
   std::string pad(static_cast<std::size_t>(indent + 2), ' ');
-  std::size_t width = 0;
-  for (auto it = obj.begin(); it != obj.end(); ++it)
-    width = std::max(width, Quote(it.key()).size());
   std::string out = "{\n";
   for (auto it = obj.begin(); it != obj.end(); ++it) {
-    std::string key = Quote(it.key());
-    out += pad + key + std::string(width - key.size(), ' ') + " = " + Value(*it, indent + 2) + "\n";
+    out += pad + Quote(it.key()) + " = " + Value(*it, indent + 2) + "\n";
   }
   return out + std::string(static_cast<std::size_t>(indent), ' ') + "}";
 }
@@ -82,10 +79,6 @@ std::string LabeledBlocks(const std::string& name, const json& labels, int inden
 std::string Body(const json& body, int indent) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   std::string attrs;
-  std::size_t width = 0;
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (!(indent == 0 && it.key() == "path")) width = std::max(width, it.key().size());
-  }
   std::string blocks;
   for (auto it = body.begin(); it != body.end(); ++it) {
     const std::string& key = it.key();
@@ -95,7 +88,7 @@ std::string Body(const json& body, int indent) {
       blocks += LabeledBlocks(name, *it, indent);
       continue;
     }
-    attrs += pad + name + std::string(width - key.size(), ' ') + " = " + Value(*it, indent) + "\n";
+    attrs += pad + name + " = " + Value(*it, indent) + "\n";
   }
   if (attrs.empty()) return blocks;
   if (blocks.empty()) return attrs;
