@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "hcl/hcl.h"
+
 namespace coffer::cli {
 namespace {
 
@@ -64,7 +66,13 @@ Result<std::vector<Token>> Lex(std::string_view text) {
       i = end + 2;
     } else if (c == '"') {
       std::size_t j = i + 1;
-      while (j < n && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      while (j < n && text[j] != '"') {
+        if (text[j] == '$' && j + 1 < n && text[j + 1] == '{') {
+          j = std::min(hcl::InterpolationEnd(text, j), n);  // its quotes do not end the string
+        } else {
+          j += text[j] == '\\' ? 2 : 1;
+        }
+      }
       if (j >= n) return Err(InvalidArgument("unterminated string"));
       push(Kind::kString, i, j + 1);
       i = j + 1;

@@ -120,6 +120,29 @@ Result<Document> Parse(std::string_view text, const ParseOptions& options) {
   return internal::ParseHclText(text, options);
 }
 
+std::size_t InterpolationEnd(std::string_view text, std::size_t at) {
+  int braces = 0;
+  bool in_string = false;
+  for (std::size_t i = at; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') return std::string_view::npos;
+    if (in_string) {
+      if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++braces;
+    } else if (c == '}' && --braces == 0) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
 bool IsJson(std::string_view text) {
   // A UTF-8 byte order mark is tolerated and skipped.
   const std::size_t skipped = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;

@@ -99,6 +99,11 @@ class Document {
 // Parses HCL, or JSON when the first non-blank character is `{`.
 Result<Document> Parse(std::string_view text, const ParseOptions& options = {});
 
+// One past the `}` that closes the `${ ... }` starting at `at` inside a
+// quoted string (quotes, escapes and braces inside it counted, as Parse
+// does); npos when a line break or the end of `text` comes first.
+std::size_t InterpolationEnd(std::string_view text, std::size_t at);
+
 // Whether Parse reads `text` as JSON: its first non-blank character (after a
 // UTF-8 byte order mark, if any) is `{`.
 bool IsJson(std::string_view text);

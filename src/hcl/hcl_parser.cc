@@ -483,28 +483,11 @@ class Parser {
   // Copies `${ ... }` verbatim (HCL 1 interpolation is not evaluated here);
   // quotes inside it do not end the outer string.
   Status CopyInterpolation(std::string& out, std::size_t open) {
-    int braces = 0;
-    bool in_string = false;
-    while (true) {
-      if (AtEnd() || Peek() == '\n') return ErrorAtOffset(open, "unterminated string");
-      const char c = Peek();
-      out += c;
-      ++pos_;
-      if (in_string) {
-        if (c == '\\' && !AtEnd() && Peek() != '\n') {
-          out += Peek();
-          ++pos_;
-        } else if (c == '"') {
-          in_string = false;
-        }
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{') {
-        ++braces;
-      } else if (c == '}') {
-        if (--braces == 0) return Status::Ok();
-      }
-    }
+    const std::size_t end = InterpolationEnd(text_, pos_);
+    if (end == std::string_view::npos) return ErrorAtOffset(open, "unterminated string");
+    out.append(text_.substr(pos_, end - pos_));
+    pos_ = end;
+    return Status::Ok();
   }
 
   // <<MARKER or <<-MARKER; pos_ is at the first '<'.

@@ -495,6 +495,8 @@ TEST(PolicyFmtTest, SameTreeAndJsonInput) {
            "path \"a\" {\n capabilities = [\"read\"]\n required_parameters = [\"x\", \"y\"]\n"
            " denied_parameters = { \"*\" = [] }\n}\n",
            "# c\npath \"a\" {\n capabilities = [\"read\"] // c\n}\n/* tail */",
+           // quotes inside ${...} do not end the string (found by fuzzing)
+           "path \"a/${ \"}\" }/b\" { capabilities = [\"read\"] }",
            "path \"a\" {\n capabilities = [\"read\"]\n allowed_parameters = {\n"
            "  \"n\" = [1, 2.5, true]  # mixed\n  \"s\" = [<<EOF\nline\nEOF\n, <<-X\n  y\n  X\n]\n"
            " }\n}\n",
