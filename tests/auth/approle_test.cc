@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "auth/auth_test_util.h"
 #include "storage/stalling_backend.h"
@@ -220,16 +222,22 @@ TEST_F(AppRoleTest, SecretIdCidrsMustFitTheRole) {
                   .has_value());
 }
 
-// A login that read a role just before the role changed must not keep the
-// old role in the role_id cache: the next login sees the change.
-TEST(AppRoleRaceTest, LoginRacingARoleUpdateDoesNotCacheTheOldRole) {
-  storage::test_util::StallingBackend storage;
-  FakeClock clock;
-  auto method = MakeMethod(storage, clock, "approle");
-  auto run = [&](Operation op, const std::string& path, Json body) {
+// An AppRole mount over a storage that can stall one call, for races.
+class AppRoleRaceTest : public ::testing::Test {
+ protected:
+  Result<Response> run(Operation op, const std::string& path, Json body) {
     Request r = MakeRequest("approle", op, path, std::move(body));
     return method->HandleRequest(r);
-  };
+  }
+
+  storage::test_util::StallingBackend storage;
+  FakeClock clock;
+  std::unique_ptr<logical::Backend> method = MakeMethod(storage, clock, "approle");
+};
+
+// A login that read a role just before the role changed must not keep the
+// old role in the role_id cache: the next login sees the change.
+TEST_F(AppRoleRaceTest, LoginRacingARoleUpdateDoesNotCacheTheOldRole) {
   ASSERT_TRUE(run(Operation::kUpdate, "role/ci",
                   {{"bind_secret_id", false},
                    {"secret_id_bound_cidrs", "127.0.0.0/8"},
@@ -260,17 +268,48 @@ TEST_F(AppRoleTest, WithoutBindSecretIdNeedsAConstraint) {
   EXPECT_TRUE(r->login.has_value());
 }
 
-TEST_F(AppRoleTest, TidyRemovesExpiredSecretIds) {
+TEST_F(AppRoleTest, TidyRemovesExpiredSecretIdsInTheBackground) {
   ASSERT_TRUE(Do(Operation::kUpdate, "role/web", Json::object()));
   NewSecretId("web", {{"ttl", 10}});
   Json keep = NewSecretId("web");
+  ASSERT_TRUE(storage_.Put("accessor/ghost", R"({"role":"web","secret_id_hmac":"gone"})").ok());
   clock_.Advance(std::chrono::seconds(11));
   auto r = Do(Operation::kUpdate, "tidy/secret-id");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->http_status, 202);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_TRUE(r->warnings[0].get<std::string>().starts_with("Tidy operation successfully started"));
+  // The tidy runs on a thread of its own: wait for the walk to finish.
+  for (int i = 0; i < 2000 && storage_.List("accessor/")->size() != 1u; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   auto listed = Do(Operation::kList, "role/web/secret-id");
   EXPECT_EQ(listed->data["keys"], Json::array({keep["secret_id_accessor"]}));
   EXPECT_EQ(storage_.List("accessor/")->size(), 1u);
+  EXPECT_TRUE(Login(RoleId("web"), keep["secret_id"]).has_value());
+}
+
+// One tidy at a time: a second call while one runs starts nothing and says
+// so; destroying the mount's backend stops a running tidy.
+TEST_F(AppRoleRaceTest, TidyOneAtATimeAndStoppedWithTheBackend) {
+  ASSERT_TRUE(run(Operation::kUpdate, "role/web", Json::object()));
+  auto sid = run(Operation::kUpdate, "role/web/secret-id", {{"ttl", 10}});
+  ASSERT_TRUE(sid.has_value());
+  clock.Advance(std::chrono::seconds(11));
+  storage.stall_get_key = "role/web";  // the tidy's read of the role
+  auto first = run(Operation::kUpdate, "tidy/secret-id", Json::object());
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->http_status, 202);
+  storage.entered.get_future().wait();
+  auto second = run(Operation::kUpdate, "tidy/secret-id", Json::object());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->http_status, 200);
+  EXPECT_EQ(second->warnings, Json::array({"Tidy operation already in progress."}));
+  auto destroyed = std::async(std::launch::async, [&] { method.reset(); });
+  EXPECT_EQ(destroyed.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "the backend went while its tidy was still running";
+  storage.release.set_value();
+  destroyed.get();
 }
 
 TEST_F(AppRoleTest, DeletingARoleRemovesItsSecretIds) {

@@ -173,7 +173,8 @@ Result<Response> AppRoleBackend::HandleRequest(const Request& request) {
   }
   if (seg[0] == "tidy" && seg.size() == 2 && seg[1] == "secret-id") {
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
-    return TidySecretIds();
+    if (!StartTidy()) return logical::TidyRunningResponse();
+    return logical::TidyStartedResponse();
   }
   if (seg[0] != "role" || seg[1].empty()) return Err(NotFound("unsupported path"));
   std::string name = Canonical(seg[1]);

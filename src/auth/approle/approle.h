@@ -16,7 +16,7 @@
 //   role/:name/secret-id/destroy       POST/DELETE {secret_id}
 //   role/:name/secret-id-accessor/lookup|destroy  POST {secret_id_accessor}
 //       (an accessor only acts within its own role)
-//   tidy/secret-id                     POST → 202
+//   tidy/secret-id                     POST → 202, in the background (200 while one runs)
 //   login                              POST {role_id, secret_id} (no token)
 //
 // Secret IDs are never stored: only HMAC-SHA256(role's key, secret_id), as
@@ -33,6 +33,7 @@
 // Thread-safe: logins read through an in-memory role cache (cleared on every
 // role write); writes and secret-ID use counts are serialised per mount.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@
 #include <vector>
 
 #include "auth/token_fields.h"
+#include "common/background_job.h"
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "logical/backend.h"
@@ -104,7 +106,11 @@ class AppRoleBackend final : public logical::Backend {
                                            bool destroy);
   Result<logical::Response> AccessorRoute(const logical::Request& request, const Role& role,
                                           bool destroy);
-  Result<logical::Response> TidySecretIds();
+  // tidy/secret-id: removes expired secret IDs, those of deleted roles, and
+  // accessor entries without a secret ID; how many secret IDs it removed.
+  // StartTidy runs it in the background (false: one is running already).
+  bool StartTidy();
+  Result<std::size_t> TidySecretIds(const std::atomic<bool>* stop);
   // Checks a secret ID at login and spends one use. nullopt when it is
   // unknown, expired or used up.
   Result<std::optional<SecretIdEntry>> UseSecretId(const Role& role, std::string_view secret_id);
@@ -130,6 +136,7 @@ class AppRoleBackend final : public logical::Backend {
   // Bumped by every ClearCache (guarded by cache_mu_): a lookup that read
   // storage before a role change does not cache what it read.
   std::uint64_t cache_generation_ = 0;
+  BackgroundJob tidy_job_;  // last member: stopped before the rest goes
 };
 
 // Registers the "approle" auth method type. Idempotent.

@@ -1,6 +1,7 @@
 // AppRole secret IDs: generation, lookup, destruction, accessors, tidy and
 // the use count spent at login.
 #include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 
 #include "auth/approle/approle.h"
 #include "auth/util.h"
@@ -264,16 +265,35 @@ Result<std::optional<SecretIdEntry>> AppRoleBackend::UseSecretId(const Role& rol
   return entry;
 }
 
-Result<Response> AppRoleBackend::TidySecretIds() {
-  std::scoped_lock lock(write_mu_);
+bool AppRoleBackend::StartTidy() {
+  return tidy_job_.Start([this](const std::atomic<bool>& stop) {
+    spdlog::info("approle: tidy of secret IDs started");
+    Result<std::size_t> removed = TidySecretIds(&stop);
+    if (!removed) {
+      spdlog::error("approle: tidy of secret IDs ended early: {}", removed.error().ToString());
+      return;
+    }
+    spdlog::info("approle: tidy of secret IDs finished: {} expired or orphaned secret IDs removed",
+                 *removed);
+  });
+}
+
+// Takes the write lock for one entry at a time, so that logins and secret
+// ID writes go on while a large mount is walked, and decides each entry on
+// what it reads under that lock.
+Result<std::size_t> AppRoleBackend::TidySecretIds(const std::atomic<bool>* stop) {
+  auto stopped = [stop] { return stop != nullptr && stop->load(); };
+  const Status kStopped = Unavailable("approle tidy stopped before it finished");
   std::size_t removed = 0;
   ASSIGN_OR_RETURN(auto role_dirs, storage_.List("secret_id/"));
   for (const auto& dir : role_dirs) {
     std::string name = dir;
     if (!name.empty() && name.back() == '/') name.pop_back();
-    ASSIGN_OR_RETURN(auto role, ReadRole(name));
     ASSIGN_OR_RETURN(auto hmacs, storage_.List("secret_id/" + dir));
     for (const auto& hmac : hmacs) {
+      if (stopped()) return Err(kStopped);
+      std::scoped_lock lock(write_mu_);
+      ASSIGN_OR_RETURN(auto role, ReadRole(name));
       const std::string key = "secret_id/" + dir + hmac;
       ASSIGN_OR_RETURN(auto stored, storage_.Get(key));
       if (!stored) continue;
@@ -290,6 +310,8 @@ Result<Response> AppRoleBackend::TidySecretIds() {
   // Accessor entries whose secret ID is gone.
   ASSIGN_OR_RETURN(auto accessors, storage_.List("accessor/"));
   for (const auto& a : accessors) {
+    if (stopped()) return Err(kStopped);
+    std::scoped_lock lock(write_mu_);
     ASSIGN_OR_RETURN(auto stored, storage_.Get("accessor/" + a));
     if (!stored) continue;
     Json j = Json::parse(stored->value, nullptr, false);
@@ -300,11 +322,7 @@ Result<Response> AppRoleBackend::TidySecretIds() {
         auto live, target.empty() ? Result<std::optional<storage::Entry>>() : storage_.Get(target));
     if (!live) TRY(storage_.Delete("accessor/" + a));
   }
-  Response r;
-  r.http_status = 202;
-  r.warnings = Json::array({"Tidy operation completed: " + std::to_string(removed) +
-                            " expired or orphaned secret IDs removed."});
-  return r;
+  return removed;
 }
 
 }  // namespace coffer::auth::approle
