@@ -4,8 +4,8 @@
 //
 //   pid_file = "/run/coffer-agent.pid"
 //   exit_after_auth = false
-//   vault { address = "http://127.0.0.1:8200"  ca_cert = ""  tls_skip_verify = false
-//           client_cert = ""  client_key = "" }
+//   vault { address = "http://127.0.0.1:8200"  ca_cert = ""  ca_path = ""
+//           tls_skip_verify = false  client_cert = ""  client_key = "" }
 //   auto_auth {
 //     method "approle" {            # or: method { type = "approle" ... }
 //       mount_path = "auth/approle"
@@ -42,6 +42,7 @@ namespace coffer::agent {
 struct VaultConfig {
   std::string address;  // empty: COFFER_ADDR / VAULT_ADDR
   std::string ca_cert;
+  std::string ca_path;  // a directory of PEM CA certificates; ca_cert wins
   bool tls_skip_verify = false;
   // A TLS client certificate (PEM chain) and key presented to the server
   // (both or neither); the cert method's own pair wins over these.

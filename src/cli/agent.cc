@@ -104,6 +104,11 @@ class AgentCommand : public Command {
                    : !env("VAULT_CACERT").empty()   ? env("VAULT_CACERT")
                    : cert && !cert->ca_cert.empty() ? cert->ca_cert
                                                     : config->vault.ca_cert;
+      // A CA directory is used only without a CA file (HttpClient).
+      cc.ca_path = !inv.options.ca_path.empty()    ? inv.options.ca_path
+                   : !env("COFFER_CAPATH").empty() ? env("COFFER_CAPATH")
+                   : !env("VAULT_CAPATH").empty()  ? env("VAULT_CAPATH")
+                                                   : config->vault.ca_path;
       cc.tls_skip_verify = inv.options.tls_skip_verify.value_or(config->vault.tls_skip_verify);
       if (!inv.options.client_cert.empty()) {
         cc.client_cert = inv.options.client_cert;

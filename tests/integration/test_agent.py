@@ -623,6 +623,42 @@ auto_auth {
         self.canaries.append(new)
         self.call("GET", "auth/token/lookup-self", token=new, want=200)
 
+    def test_ca_directory_in_the_vault_stanza(self):
+        # The server's CA from a directory of PEM files (vault { ca_path }),
+        # as Vault Agent takes it; without the CA there, the handshake fails.
+        empty = os.path.join(self.dir, "cas-empty")
+        cas = os.path.join(self.dir, "cas")
+        os.makedirs(empty)
+        os.makedirs(cas)
+        with open(self.server_ca) as src, open(os.path.join(cas, "server-ca.pem"), "w") as dst:
+            dst.write(src.read())
+        template = """
+vault {
+  address = "%s"
+  ca_path = "%s"
+  client_cert = "%s"
+  client_key = "%s"
+}
+auto_auth {
+  method "cert" { config = { name = "web" } }
+  sink "file" { config = { path = "%s" } }
+}
+"""
+        refused_dir = os.path.join(self.dir, "refused")
+        os.makedirs(refused_dir)
+        refused_sink = os.path.join(refused_dir, "token")
+        refused = Agent(refused_dir, template % (self.server.addr, empty, self.good[0],
+                                                 self.good[1], refused_sink))
+        self.agents.append(refused)
+        wait_for(lambda: "login with cert failed" in refused.log(), what="the refusal")
+        self.assertIn("certificate verify failed", refused.log())
+        self.assertIsNone(read(refused_sink))
+        sink = os.path.join(self.dir, "token")
+        self.start_agent(template % (self.server.addr, cas, self.good[0], self.good[1], sink))
+        token = wait_for(lambda: read(sink), what="the token sink")
+        self.canaries.append(token)
+        self.call("GET", "auth/token/lookup-self", token=token, want=200)
+
     def test_untrusted_certificate_is_refused_clearly(self):
         sink = os.path.join(self.dir, "token")
         # The certificate from the vault stanza, as Vault Agent also accepts.
