@@ -18,6 +18,7 @@ void RegisterAuditCommands(Registry& registry);
 void RegisterAgentCommand(Registry& registry);
 void RegisterRunCommand(Registry& registry);
 void RegisterScanCommands(Registry& registry);
+void RegisterEventsCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
@@ -34,6 +35,7 @@ void RegisterBuiltins(Registry& registry) {
   RegisterAgentCommand(registry);
   RegisterRunCommand(registry);
   RegisterScanCommands(registry);
+  RegisterEventsCommands(registry);
 }
 
 }  // namespace coffer::cli

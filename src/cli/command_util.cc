@@ -1,6 +1,7 @@
 #include "cli/command_util.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <istream>
 #include <iterator>
@@ -186,6 +187,21 @@ Result<Json> PostShare(ApiClient& client, Invocation& inv, std::string_view path
   }
   key->Clear();
   return resp;
+}
+
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace coffer::cli

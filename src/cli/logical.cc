@@ -8,22 +8,6 @@
 namespace coffer::cli {
 namespace {
 
-// Percent-encodes a query parameter (RFC 3986 unreserved kept).
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 class LogicalCommand : public Command {
  public:
   enum class Kind { kRead, kWrite, kPatch, kList, kDelete };

@@ -9,7 +9,9 @@ import hmac
 import http.client
 import http.server
 import json
+import os
 import statistics
+import subprocess
 import threading
 import time
 import unittest
@@ -279,6 +281,50 @@ class EventsTest(unittest.TestCase):
         finally:
             sse.close()
             sec.close()
+
+    def cli_subscribe(self, token, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
+        env.update(COFFER_ADDR=self.srv.addr, COFFER_TOKEN=token)
+        return subprocess.Popen([harness.COFFER_BIN, "events", "subscribe"] + list(args),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+
+    def test_cli_subscribe_prints_one_json_line_per_event(self):
+        proc = self.cli_subscribe(self.root, "-timeout=6s", "-prefix=secret/data/cli-a",
+                                  "kv-v2/*")
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+        # Write until the subscription is in place and the first event shows.
+        deadline = time.monotonic() + 5
+        while not lines and time.monotonic() < deadline:
+            self.req("POST", "/v1/secret/data/cli-b", {"data": {"pw": CANARY}})
+            self.req("POST", "/v1/secret/data/cli-a", {"data": {"pw": CANARY}})
+            time.sleep(0.2)
+        self.assertEqual(proc.wait(timeout=30), 0, proc.stderr.read())
+        reader.join(timeout=5)
+        self.assertTrue(lines, "no event printed")
+        for line in lines:
+            self.assertNotIn(CANARY, line)
+            ev = json.loads(line)
+            self.assertEqual(ev["type"], "kv-v2/data-write")
+            self.assertEqual(ev["data"]["event"]["metadata"]["path"], "secret/data/cli-a")
+
+    def test_cli_subscribe_refused_and_bad_arguments(self):
+        tok = self.token_with("no-events-cli", 'path "secret/data/*" { capabilities = ["read"] }')
+        proc = self.cli_subscribe(tok, "kv-v2/*")
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(out, "")
+        self.assertIn("Code: 403", err)
+        self.assertIn("permission denied", err)
+        self.assertNotIn(tok, err)
+        for args, text in ((["-timeout=0s", "*"], "invalid -timeout"),
+                           ([], "Not enough arguments")):
+            proc = self.cli_subscribe(self.root, *args)
+            _, err = proc.communicate(timeout=30)
+            self.assertEqual(proc.returncode, 1, err)
+            self.assertIn(text, err)
 
     def test_webhook_gets_a_signed_body(self):
         rx = Receiver()
