@@ -319,7 +319,7 @@ Result<HttpResponse> HttpClient::Impl::Stream(std::string_view path, const Strea
                                               std::chrono::milliseconds idle_timeout,
                                               StreamCanceller* canceller) {
   ASSIGN_OR_RETURN(Prepared p, Prepare("GET", path, {}));
-  p.req.set(http::field::accept, "text/event-stream");
+  p.req.set(http::field::accept, handlers.on_bytes ? "text/plain" : "text/event-stream");
   asio::io_context ioc;
   // The canceller posts the close to this io_context, so that the socket is
   // only touched by the thread running it; it is unhooked before `ioc` dies.
@@ -379,7 +379,9 @@ Result<HttpResponse> HttpClient::Impl::Stream(std::string_view path, const Strea
       });
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t n = sizeof(chunk) - parser.get().body().size;
-      if (events) {
+      if (events && handlers.on_bytes) {
+        if (n > 0) handlers.on_bytes(std::string_view(chunk, n));
+      } else if (events) {
         sse.Feed(std::string_view(chunk, n));
       } else if (out.body.size() < kMaxResponseBytes) {
         out.body.append(chunk, n);

@@ -55,6 +55,9 @@ struct HttpResponse {
 struct StreamHandlers {
   std::function<void()> on_open;                       // the server answered 200
   std::function<void(std::string_view data)> on_data;  // one record's data
+  // When set, a 200 body is not parsed as events: its bytes come here as
+  // they arrive (a plain-text stream such as sys/monitor); on_data is unused.
+  std::function<void(std::string_view bytes)> on_bytes;
 };
 
 // Ends a HttpClient::StreamEvents in progress, from any thread: the stream's

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace coffer {
@@ -21,5 +22,39 @@ bool SetLogFormat(std::string_view format);
 
 // The formatter behind "json", for a logger that is not the default one.
 std::unique_ptr<spdlog::formatter> MakeJsonLogFormatter();
+
+// A level name as SetLogLevel takes it ("warning" is "warn"); nullopt for
+// an unknown name (and for "off").
+std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view level);
+// Vault's name of a level: "trace", "debug", "info", "warn", "error".
+std::string_view LogLevelName(spdlog::level::level_enum level);
+
+// ---- the log tap (sys/monitor) ---------------------------------------------
+//
+// The server installs a tap on the default logger once at start, before it
+// starts other threads (InstallLogTap). A target (SetLogTapTarget) then
+// gets every line the logger writes, formatted both ways, and monitors can
+// ask for more detail than the server logs (HoldLogLevel): the logger's
+// level becomes the most detailed of the server's and the holds', while the
+// server's own sinks keep the level SetLogLevel set. Without the tap (the
+// CLI, tests), SetLogLevel sets every logger's level as before.
+class LogTapTarget {
+ public:
+  virtual ~LogTapTarget() = default;
+  // On the logging thread, under the tap's lock: must not block or log (a
+  // line logged from inside it is not tapped).
+  virtual void Line(spdlog::level::level_enum level, std::string_view standard,
+                    std::string_view json) = 0;
+};
+void InstallLogTap();
+// The caller keeps `target` alive until ClearLogTapTarget(target), which
+// detaches it only if it is still the target, and returns once no line is
+// being handed to it.
+void SetLogTapTarget(LogTapTarget* target);
+void ClearLogTapTarget(LogTapTarget* target);
+// Lines at `level` and above reach the tap while the returned hold lives.
+std::shared_ptr<void> HoldLogLevel(spdlog::level::level_enum level);
+// Whether the server's lines are JSON (SetLogFormat("json")).
+bool LogFormatIsJson();
 
 }  // namespace coffer

@@ -1,5 +1,8 @@
 #include "core/sys_events.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "barrier/barrier_view.h"
 #include "common/log.h"
 #include "core/core.h"
@@ -19,11 +22,38 @@ bool Allows(const policy::Acl& acl, std::string_view path, Operation op) {
   return acl.Check(path, op, Json::object()).allowed;
 }
 
+constexpr std::string_view kMonitor = "sys/monitor";
+constexpr std::string_view kLogType = "log/";
+constexpr std::size_t kMonitorQueue = 512;
+
+// At delivery, whether the stream of the token with this HMAC may go on:
+// kEnd once the token is revoked or expired or its entity disabled, kSkip
+// when that cannot be told now; else kDeliver, with the policies a request
+// would get now in *policies. A sealed core keeps the policies as they were
+// (the stream ends with the seal).
+events::Verdict TokenVerdict(Core& core, const std::string& hmac,
+                             std::vector<std::string>* policies) {
+  if (core.Sealed()) return events::Verdict::kDeliver;
+  auto entry = core.tokens().LookupByHmac(hmac);
+  if (!entry) return events::Verdict::kSkip;
+  if (!*entry) return events::Verdict::kEnd;
+  // The policies a request would get: the token's plus its entity's and
+  // groups'; a disabled entity ends the stream as it refuses requests.
+  auto effective = core.authorizer().EffectivePolicies(**entry);
+  if (!effective) {
+    return effective.error().code() == Code::kPermissionDenied ? events::Verdict::kEnd
+                                                               : events::Verdict::kSkip;
+  }
+  *policies = *std::move(effective);
+  return events::Verdict::kDeliver;
+}
+
 }  // namespace
 
 EventsService::EventsService(Core& core)
     : core_(core),
       bus_(std::make_unique<events::Bus>(core.clock())),
+      log_bus_(std::make_unique<events::Bus>(core.clock())),
       hub_(std::make_unique<events::SseHub>()),
       webhook_view_(std::make_unique<barrier::BarrierView>(core.barrier(), "sys/events/")),
       webhooks_(
@@ -31,7 +61,9 @@ EventsService::EventsService(Core& core)
                                              [](const std::string& url, const std::string& body,
                                                 const std::map<std::string, std::string>& headers) {
                                                return events::HttpPost(url, body, headers);
-                                             })) {}
+                                             })) {
+  SetLogTapTarget(this);  // the server's tap; without one (tests), a no-op
+}
 
 EventsService::~EventsService() { Shutdown(); }
 
@@ -86,11 +118,86 @@ void EventsService::AuditRotation(const events::Event& e) {
 void EventsService::Unload() {
   webhooks_->Unload();
   bus_->CloseAll();
+  log_bus_->CloseAll();  // as Vault, a seal ends the monitors
 }
 
 void EventsService::Shutdown() {
+  ClearLogTapTarget(this);
   Unload();
   hub_->Shutdown();
+}
+
+void EventsService::Line(spdlog::level::level_enum level, std::string_view standard,
+                         std::string_view json) {
+  if (log_bus_->subscribers() == 0) return;
+  events::Event e;
+  e.type = std::string(kLogType) + std::string(LogLevelName(level));
+  e.metadata = {{"standard", std::string(standard)}, {"json", std::string(json)}};
+  log_bus_->Publish(std::move(e));
+}
+
+Result<logical::Response> EventsService::Monitor(const logical::Request& request) {
+  if (request.operation != Operation::kRead) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  std::string level_name = "info";
+  if (auto it = request.query.find("log_level"); it != request.query.end() && !it->second.empty()) {
+    level_name = it->second;
+    std::transform(level_name.begin(), level_name.end(), level_name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  std::optional<spdlog::level::level_enum> level = ParseLogLevel(level_name);
+  if (!level) {
+    return Err(InvalidArgument("unknown log level \"" + level_name +
+                               "\": trace, debug, info, warn or error"));
+  }
+  std::string format = "standard";
+  if (auto it = request.query.find("log_format");
+      it != request.query.end() && !it->second.empty()) {
+    format = it->second;
+    std::transform(format.begin(), format.end(), format.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  if (format != "standard" && format != "json") {
+    return Err(InvalidArgument("unknown log format \"" + format + "\": standard or json"));
+  }
+  // Subscribe first, then widen the logger's level: nothing is missed.
+  events::SubscribeOptions so;
+  so.type_glob = std::string(kLogType) + "*";
+  so.capacity = kMonitorQueue;
+  so.overflow = events::SubscribeOptions::Overflow::kDropEvents;  // as Vault, lines are dropped
+  auto sub = log_bus_->Subscribe(so);
+  std::shared_ptr<void> hold = HoldLogLevel(*level);
+  std::string hmac = request.auth ? request.auth->token_hmac : "";
+  std::string entity = request.auth ? request.auth->entity_id : "";
+  std::vector<std::string> policies =
+      request.auth ? request.auth->policies : std::vector<std::string>{};
+  Core* core = &core_;
+  events::DeliveryFilter filter =
+      [core, hold, min = *level, hmac = std::move(hmac), entity = std::move(entity),
+       policies = std::move(policies)](const events::Event& e) -> events::Verdict {
+    std::vector<std::string> current = policies;
+    if (auto v = TokenVerdict(*core, hmac, &current); v != events::Verdict::kDeliver) return v;
+    // A policy change that takes read on sys/monitor away ends the stream.
+    auto acl = core->authorizer().AclFor(current, entity);
+    if (!acl) return events::Verdict::kSkip;
+    if (!(*acl)->IsRoot() && !Allows(**acl, kMonitor, Operation::kRead)) {
+      return events::Verdict::kEnd;
+    }
+    if (e.type.empty()) return events::Verdict::kDeliver;
+    auto line_level = ParseLogLevel(std::string_view(e.type).substr(kLogType.size()));
+    return line_level && *line_level >= min ? events::Verdict::kDeliver : events::Verdict::kSkip;
+  };
+  const bool json = format == "json" || LogFormatIsJson();
+  events::StreamFormat text;
+  text.record = [json](const events::Event& e) {
+    return e.metadata.at(json ? "json" : "standard");
+  };
+  text.keepalive.clear();  // plain text has no comment lines
+  logical::Response r;
+  r.stream = hub_->NewStream(std::move(sub), std::move(filter), std::move(text));
+  r.headers["Content-Type"] = "text/plain; charset=utf-8";
+  return r;
 }
 
 void EventsService::PublishSecurity(std::string type, std::map<std::string, std::string> metadata) {
@@ -152,21 +259,7 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
   return [core, hmac = std::move(hmac), policies = std::move(policies),
           entity = std::move(entity)](const events::Event& e) -> events::Verdict {
     std::vector<std::string> current = policies;
-    if (!core->Sealed()) {
-      // At delivery: a revoked or expired token ends the stream, and the
-      // token's policies are compiled as they are now.
-      auto entry = core->tokens().LookupByHmac(hmac);
-      if (!entry) return events::Verdict::kSkip;
-      if (!*entry) return events::Verdict::kEnd;
-      // The policies a request would get: the token's plus its entity's and
-      // groups'; a disabled entity ends the stream as it refuses requests.
-      auto effective = core->authorizer().EffectivePolicies(**entry);
-      if (!effective) {
-        return effective.error().code() == Code::kPermissionDenied ? events::Verdict::kEnd
-                                                                   : events::Verdict::kSkip;
-      }
-      current = *std::move(effective);
-    }
+    if (auto v = TokenVerdict(*core, hmac, &current); v != events::Verdict::kDeliver) return v;
     if (e.type.empty()) return events::Verdict::kDeliver;  // the keepalive's liveness check
     auto acl = core->authorizer().AclFor(current, entity);
     if (!acl) return events::Verdict::kSkip;

@@ -5,6 +5,8 @@
 //   sys/events/subscribe/<type-glob>   GET  Server-Sent Events (?prefix=PATH)
 //   sys/events/webhooks                LIST
 //   sys/events/webhooks/<name>         PUT/POST, GET, DELETE
+//   sys/monitor                        GET  the server's log lines as text
+//                                      (?log_level=info&log_format=standard)
 //
 // A subscriber gets an event only when, at delivery, its token is still
 // valid and its policies allow read on sys/events/subscribe/<event type>
@@ -17,6 +19,7 @@
 
 #include <memory>
 
+#include "common/log.h"
 #include "events/bus.h"
 #include "events/sse.h"
 #include "events/webhooks.h"
@@ -28,14 +31,21 @@ namespace coffer::core {
 
 class Core;
 
-class EventsService {
+class EventsService final : public LogTapTarget {
  public:
   explicit EventsService(Core& core);
-  ~EventsService();
+  ~EventsService() override;
 
   events::Bus& bus() { return *bus_; }
 
   Result<logical::Response> Handle(const logical::Request& request);
+  // sys/monitor: streams log lines at log_level and above while the token
+  // stays valid and may read sys/monitor; ends when the server seals.
+  Result<logical::Response> Monitor(const logical::Request& request);
+
+  // LogTapTarget: hands a line to the monitors, if any.
+  void Line(spdlog::level::level_enum level, std::string_view standard,
+            std::string_view json) override;
 
   // Unseal: loads the webhooks and starts their sender.
   Status Load();
@@ -56,6 +66,7 @@ class EventsService {
 
   Core& core_;
   std::unique_ptr<events::Bus> bus_;
+  std::unique_ptr<events::Bus> log_bus_;  // sys/monitor's lines, apart from events
   std::unique_ptr<events::SseHub> hub_;
   std::unique_ptr<storage::Backend> webhook_view_;
   std::unique_ptr<events::Webhooks> webhooks_;

@@ -339,7 +339,9 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
         entry.type = "kv";
         entry.options["version"] = "2";
       }
+      const std::string type = entry.type;
       TRY(core_.router().Mount(std::move(entry)));
+      spdlog::info("core: successful mount: path={} type={}", path, type);
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
@@ -349,6 +351,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       // Vault answers 204 for a path that is not mounted.
       if (s.code() == Code::kNotFound) return logical::Response{};
       TRY(s);
+      spdlog::info("core: successfully unmounted: path={}", path);
       return logical::Response{};
     }
     default:
@@ -633,7 +636,9 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       }
       ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
       entry.accessor = "auth_" + entry.type + "_" + id.substr(0, 8);
+      const std::string type = entry.type;
       TRY(core_.router().MountAuth(std::move(entry)));
+      spdlog::info("core: enabled credential backend: path={} type={}", full, type);
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
@@ -645,6 +650,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       Status s = core_.router().UnmountAuth(path);
       if (s.code() != Code::kNotFound) TRY(s);
       core_.logins().ForgetMount(m->entry.accessor);
+      spdlog::info("core: disabled credential backend: path={}", full);
       return logical::Response{};
     }
     default:

@@ -15,8 +15,12 @@ class SseStream final : public logical::StreamSource,
                         public std::enable_shared_from_this<SseStream> {
  public:
   SseStream(SseHub& hub, std::shared_ptr<Subscription> sub, DeliveryFilter filter,
-            std::chrono::milliseconds keepalive)
-      : hub_(hub), sub_(std::move(sub)), filter_(std::move(filter)), keepalive_(keepalive) {}
+            StreamFormat format, std::chrono::milliseconds keepalive)
+      : hub_(hub),
+        sub_(std::move(sub)),
+        filter_(std::move(filter)),
+        format_(std::move(format)),
+        keepalive_(keepalive) {}
   // A stream that was never started (the response failed) still unsubscribes.
   ~SseStream() override { sub_->Close(); }
 
@@ -38,14 +42,14 @@ class SseStream final : public logical::StreamSource,
       if (!next) {
         if (sub_->closed()) break;
         if (filter_ && filter_(Event{}) == Verdict::kEnd) break;
-        if (!sink.Write(": keepalive\n\n")) break;
+        if (!format_.keepalive.empty() && !sink.Write(format_.keepalive)) break;
         continue;
       }
       const Event& event = **next;
       Verdict verdict = filter_ ? filter_(event) : Verdict::kDeliver;
       if (verdict == Verdict::kEnd) break;
       if (verdict == Verdict::kSkip) continue;
-      if (!sink.Write(SseRecord(event))) break;
+      if (!sink.Write(format_.record ? format_.record(event) : SseRecord(event))) break;
     }
     sub_->Close();
     sink.Close();
@@ -54,12 +58,15 @@ class SseStream final : public logical::StreamSource,
   SseHub& hub_;
   std::shared_ptr<Subscription> sub_;
   DeliveryFilter filter_;
+  const StreamFormat format_;
   const std::chrono::milliseconds keepalive_;
 };
 
 std::shared_ptr<logical::StreamSource> SseHub::NewStream(std::shared_ptr<Subscription> sub,
-                                                         DeliveryFilter filter) {
-  return std::make_shared<SseStream>(*this, std::move(sub), std::move(filter), keepalive_);
+                                                         DeliveryFilter filter,
+                                                         StreamFormat format) {
+  return std::make_shared<SseStream>(*this, std::move(sub), std::move(filter), std::move(format),
+                                     keepalive_);
 }
 
 bool SseHub::Spawn(std::function<void()> pump, std::shared_ptr<Subscription> subscription) {

@@ -32,6 +32,15 @@ enum class Verdict { kDeliver, kSkip, kEnd };
 // stream may go on: a stream whose token expired ends without traffic too.
 using DeliveryFilter = std::function<Verdict(const Event&)>;
 
+// How a stream writes what it delivers: by default Server-Sent Events
+// (SseRecord, and a ": keepalive" comment). A plain-text stream (sys/monitor)
+// renders its own lines and sends no keepalive (empty), though the filter's
+// liveness check still runs at each keepalive interval.
+struct StreamFormat {
+  std::function<std::string(const Event&)> record;  // null: SseRecord
+  std::string keepalive = ": keepalive\n\n";
+};
+
 class SseHub {
  public:
   explicit SseHub(std::chrono::milliseconds keepalive = std::chrono::seconds(15))
@@ -43,7 +52,7 @@ class SseHub {
   // A stream for Response::stream. The subscription is already registered
   // with the bus, so nothing published after this call is missed.
   std::shared_ptr<logical::StreamSource> NewStream(std::shared_ptr<Subscription> subscription,
-                                                   DeliveryFilter filter);
+                                                   DeliveryFilter filter, StreamFormat format = {});
 
   // Ends every stream (their connections close) and joins the threads.
   // NewStream afterwards gives streams that end at once.

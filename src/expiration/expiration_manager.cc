@@ -841,7 +841,9 @@ Status ExpirationManager::RevokeLease(const Lease& lease, bool force) {
     if (!force) return s;
     spdlog::warn("expiration: force-revoking lease {} despite: {}", lease.id, s.ToString());
   }
-  return DeleteRecords(lease);
+  TRY(DeleteRecords(lease));
+  spdlog::debug("expiration: revoked lease {}", lease.id);
+  return Status::Ok();
 }
 
 Status ExpirationManager::Revoke(std::string_view lease_id) {

@@ -229,6 +229,7 @@ int RunServer(int argc, char** argv) {
     std::fprintf(stderr, "Error: unknown log format \"%s\" (standard or json)\n", format.c_str());
     return 1;
   }
+  InstallLogTap();  // sys/monitor; before the server starts its threads
   if (cfg.seal) {
     // Refused rather than ignored: starting on Shamir keys while the config
     // asks for an auto-unseal device would leave the operator believing the

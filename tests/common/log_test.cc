@@ -67,5 +67,55 @@ TEST(JsonLogFormatTest, TheDefaultLoggerIsNamedCoffer) {
   EXPECT_NE(lines[1].find("[info] plain again"), std::string::npos) << lines[1];
 }
 
+// The tap (sys/monitor): a monitor gets lines at its own level, also below
+// the server's, while the server's sink keeps the server's level; nothing
+// reaches a detached target.
+TEST(LogTapTest, MonitorsGetTheirLevelAndTheServerKeepsItsOwn) {
+  struct Target : LogTapTarget {
+    std::vector<std::pair<spdlog::level::level_enum, std::string>> standard;
+    std::vector<std::string> json;
+    void Line(spdlog::level::level_enum level, std::string_view text,
+              std::string_view as_json) override {
+      standard.emplace_back(level, std::string(text));
+      json.emplace_back(as_json);
+    }
+  } target;
+  std::ostringstream os;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ostream_sink_mt>(os)));
+  ASSERT_TRUE(SetLogLevel("info"));
+  InstallLogTap();
+  SetLogTapTarget(&target);
+  spdlog::debug("wanted by nobody");
+  {
+    auto hold = HoldLogLevel(spdlog::level::debug);
+    auto second = HoldLogLevel(spdlog::level::warn);
+    spdlog::debug("for the monitor");
+    spdlog::info("for both");
+  }
+  spdlog::debug("wanted by nobody again");
+  ASSERT_TRUE(SetLogLevel("warn"));
+  spdlog::info("below the server");
+  spdlog::warn("a warning");
+  ClearLogTapTarget(&target);
+  spdlog::warn("after detaching");
+  ASSERT_TRUE(SetLogLevel("info"));
+  spdlog::set_default_logger(previous);
+
+  ASSERT_EQ(target.standard.size(), 3U) << os.str();
+  EXPECT_EQ(target.standard[0].first, spdlog::level::debug);
+  EXPECT_NE(target.standard[0].second.find("[debug] for the monitor"), std::string::npos);
+  EXPECT_NE(target.standard[1].second.find("[info] for both"), std::string::npos);
+  EXPECT_NE(target.standard[2].second.find("[warning] a warning"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(target.json[0])["@message"], "for the monitor");
+  EXPECT_EQ(nlohmann::json::parse(target.json[2])["@level"], "warn");
+  std::vector<std::string> lines = Lines(os.str());
+  ASSERT_EQ(lines.size(), 3U) << os.str();
+  EXPECT_NE(lines[0].find("for both"), std::string::npos);
+  EXPECT_NE(lines[1].find("a warning"), std::string::npos);
+  EXPECT_NE(lines[2].find("after detaching"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace coffer

@@ -283,11 +283,16 @@ class EventsTest(unittest.TestCase):
             sec.close()
 
     def cli_subscribe(self, token, *args):
+        return self.cli(token, "events", "subscribe", *args)
+
+    def cli(self, token, *args):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "COFFER_"))}
         env.update(COFFER_ADDR=self.srv.addr, COFFER_TOKEN=token)
-        return subprocess.Popen([harness.COFFER_BIN, "events", "subscribe"] + list(args),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env)
+        proc = subprocess.Popen([harness.COFFER_BIN] + list(args), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(proc.stderr.close)
+        self.addCleanup(proc.stdout.close)
+        return proc
 
     def test_cli_subscribe_prints_one_json_line_per_event(self):
         proc = self.cli_subscribe(self.root, "-timeout=6s", "-prefix=secret/data/cli-a",
@@ -325,6 +330,70 @@ class EventsTest(unittest.TestCase):
             _, err = proc.communicate(timeout=30)
             self.assertEqual(proc.returncode, 1, err)
             self.assertIn(text, err)
+
+    def test_monitor_streams_log_lines_at_the_level_asked(self):
+        # The server logs at info; a monitor at debug also gets debug lines
+        # (a lease revocation), which the server's own output does not show.
+        proc = self.cli(self.root, "monitor", "-log-level=debug")
+        lines = []
+        threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+        try:
+            deadline = time.monotonic() + 10
+            n = 0
+            while time.monotonic() < deadline and not any("mon-%d/" % n in l for l in lines):
+                n += 1
+                self.req("POST", "/v1/sys/mounts/mon-%d" % n, {"type": "kv"})
+                time.sleep(0.2)
+            self.assertTrue(any("core: successful mount: path=mon-%d/ type=kv" % n in l
+                                for l in lines), lines)
+            st, body, _ = self.req("POST", "/v1/auth/token/create", {"ttl": "1h"})
+            self.assertEqual(st, 200, body)
+            st, _, _ = self.req("PUT", "/v1/sys/leases/revoke-prefix/auth/token/create?sync=true")
+            self.assertIn(st, (200, 204))
+            wait = time.monotonic() + 10
+            while time.monotonic() < wait and not any("[debug]" in l for l in lines):
+                time.sleep(0.1)
+            debug = [l for l in lines if "[debug] expiration: revoked lease" in l]
+            self.assertTrue(debug, lines)
+            self.assertNotIn("[debug]", self.srv.log())
+            self.assertNotIn(body["auth"]["client_token"], "".join(lines))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    def test_monitor_refuses_bad_parameters_and_tokens_without_read(self):
+        for query, text in (("log_level=loud", "unknown log level"),
+                            ("log_format=xml", "unknown log format")):
+            st, body, _ = self.req("GET", "/v1/sys/monitor?" + query)
+            self.assertEqual(st, 400, body)
+            self.assertIn(text, body["errors"][0])
+        tok = self.token_with("no-monitor", 'path "sys/events/*" { capabilities = ["read"] }')
+        st, _, _ = self.req("GET", "/v1/sys/monitor", token=tok)
+        self.assertEqual(st, 403)
+        st, _, _ = self.req("GET", "/v1/sys/monitor", token="not-a-token")
+        self.assertEqual(st, 403)
+
+    def test_monitor_ends_when_the_token_is_revoked(self):
+        tok = self.token_with("monitor", 'path "sys/monitor" { capabilities = ["read"] }')
+        u = urllib.parse.urlparse(self.srv.addr)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.request("GET", "/v1/sys/monitor?log_format=json", headers={"X-Vault-Token": tok})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertTrue(resp.getheader("Content-Type").startswith("text/plain"))
+        self.req("POST", "/v1/auth/token/tidy")  # logs "token: tidy started"
+        first = json.loads(resp.readline())
+        self.assertEqual(first["@level"], "info")
+        self.assertIn("tidy", first["@message"])
+        st, _, _ = self.req("POST", "/v1/auth/token/revoke", {"token": tok})
+        self.assertEqual(st, 204)
+        # The next line (or the 15 s liveness check) finds the token gone.
+        self.req("POST", "/v1/sys/mounts/mon-end", {"type": "kv"})
+        t0 = time.monotonic()
+        rest = resp.read()  # returns when the server closes the stream
+        self.assertLess(time.monotonic() - t0, 30)
+        self.assertNotIn(b"mon-end", rest)
+        conn.close()
 
     def test_webhook_gets_a_signed_body(self):
         rx = Receiver()
