@@ -98,7 +98,7 @@ class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     static thread_local bool inside = false;
-    if (target_ == nullptr || inside) return;
+    if (target_ == nullptr || inside || !target_->Listening()) return;
     inside = true;
     spdlog::memory_buf_t standard;
     spdlog::memory_buf_t json;

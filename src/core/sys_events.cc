@@ -129,7 +129,6 @@ void EventsService::Shutdown() {
 
 void EventsService::Line(spdlog::level::level_enum level, std::string_view standard,
                          std::string_view json) {
-  if (log_bus_->subscribers() == 0) return;
   events::Event e;
   e.type = std::string(kLogType) + std::string(LogLevelName(level));
   e.metadata = {{"standard", std::string(standard)}, {"json", std::string(json)}};

@@ -46,6 +46,7 @@ class EventsService final : public LogTapTarget {
   // LogTapTarget: hands a line to the monitors, if any.
   void Line(spdlog::level::level_enum level, std::string_view standard,
             std::string_view json) override;
+  bool Listening() override { return log_bus_->subscribers() > 0; }
 
   // Unseal: loads the webhooks and starts their sender.
   Status Load();
