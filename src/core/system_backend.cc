@@ -62,6 +62,9 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p.starts_with("sys/wrapping/")) return Wrapping(request);
   if (p.starts_with("sys/events/")) return core_.events().Handle(request);
   if (p == "sys/monitor") return core_.events().Monitor(request);
+  if (p == "sys/plugins/catalog" || p.starts_with("sys/plugins/catalog/")) {
+    return PluginCatalog(request);
+  }
   if (p.starts_with("sys/quotas/")) return Quotas(request);
   if (p == "sys/locked-users" || p.starts_with("sys/locked-users/")) return LockedUsers(request);
   if (p == "sys/metrics") return Metrics(request);

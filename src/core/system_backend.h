@@ -105,6 +105,8 @@ class SystemBackend {
   Result<logical::Response> LockedUsers(const logical::Request& request);
   // sys/metrics (sys_metrics.cc).
   Result<logical::Response> Metrics(const logical::Request& request);
+  // sys/plugins/catalog[/:type[/:name]] (sys_plugins.cc).
+  Result<logical::Response> PluginCatalog(const logical::Request& request);
   Core& core_;
 };
 

@@ -44,6 +44,15 @@ bool HasEngine(std::string_view type) {
   return Factories().contains(type);
 }
 
+std::vector<std::string> RegisteredTypes(bool auth_methods) {
+  std::scoped_lock lock(Mu());
+  std::vector<std::string> out;
+  for (const auto& [type, factory] : Factories()) {
+    if (AuthTypes().contains(type) == auth_methods) out.push_back(type);
+  }
+  return out;  // the map keeps them sorted
+}
+
 Result<std::unique_ptr<Backend>> CreateEngine(std::string_view type, const BackendConfig& config) {
   Factory factory;
   {

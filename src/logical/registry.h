@@ -24,4 +24,7 @@ bool HasEngine(std::string_view type);
 void RegisterAuthMethod(std::string type, Factory factory);
 bool IsAuthMethod(std::string_view type);
 
+// The registered type names, sorted: auth methods, or the other engines.
+std::vector<std::string> RegisteredTypes(bool auth_methods);
+
 }  // namespace coffer::logical

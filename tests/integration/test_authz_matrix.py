@@ -105,6 +105,8 @@ ROUTES = [
     ("DELETE", "sys/audit/victim", None),
     ("POST", "sys/audit-hash/victim", {"input": "guess"}),
     ("POST", "sys/audit-verify/victim", {}),
+    ("GET", "sys/plugins/catalog/secret/kv", None),
+    ("LIST", "sys/plugins/catalog/auth/", None),
     # token auth method
     ("POST", "auth/token/create", {"policies": ["default"]}),
     ("POST", "auth/token/create", {"policies": ["root"], "id": "chosen-id"}),
@@ -155,6 +157,11 @@ ROUTES = [
     ("PUT", "kv1/new", {"evil": "1"}),
     ("DELETE", "kv1/x", None),
     ("LIST", "kv1/", None),
+    # the plugin catalog (read-only)
+    ("GET", "sys/plugins/catalog", None),
+    ("LIST", "sys/plugins/catalog/secret/", None),
+    ("GET", "sys/plugins/catalog/secret/kv", None),
+    ("PUT", "sys/plugins/catalog/secret/evil", {"sha256": "00" * 32, "command": "evil"}),
     # cubbyhole (the caller's own)
     ("GET", "cubbyhole/x", None),
     ("POST", "cubbyhole/x", {"evil": "1"}),
