@@ -100,13 +100,15 @@ class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
     static thread_local bool inside = false;
     if (target_ == nullptr || inside || !target_->Listening()) return;
     inside = true;
+    struct Leave {
+      ~Leave() { inside = false; }
+    } leave;
     spdlog::memory_buf_t standard;
     spdlog::memory_buf_t json;
     standard_.format(msg, standard);
     json_.format(msg, json);
     target_->Line(msg.level, std::string_view(standard.data(), standard.size()),
                   std::string_view(json.data(), json.size()));
-    inside = false;
   }
   void flush_() override {}
   void set_pattern_(const std::string&) override {}
