@@ -283,6 +283,7 @@ Status Core::PostUnseal() {
     cluster_name_ = j.value("name", "");
     cluster_id_ = j.value("id", "");
   }
+  TRY(RecordRunningVersion(*barrier_, *clock_));
   TRY(policies_->Load());
   TRY(tokens_->Load());
   // Engines first: expiry after a restart calls them to revoke.

@@ -7,9 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/status.h"
 #include "logical/request.h"
+#include "storage/backend.h"
 
 namespace coffer::router {
 struct MountEntry;
@@ -107,6 +109,8 @@ class SystemBackend {
   Result<logical::Response> Metrics(const logical::Request& request);
   // sys/plugins/catalog[/:type[/:name]] (sys_plugins.cc).
   Result<logical::Response> PluginCatalog(const logical::Request& request);
+  // sys/version-history (sys_version_history.cc).
+  Result<logical::Response> VersionHistory(const logical::Request& request);
   Core& core_;
 };
 
@@ -129,5 +133,10 @@ Result<logical::Response> MetricsResponse(Core& core, const logical::Request& re
 
 // The version string reported by seal-status and health.
 std::string_view CofferVersion();
+
+// Records the running version in the store's version history
+// (core/versions/<version>, with when it first unsealed it) unless it is
+// there already. Called at every unseal.
+Status RecordRunningVersion(storage::Backend& barrier, Clock& clock);
 
 }  // namespace coffer::core

@@ -157,6 +157,7 @@ ROUTES = [
     ("PUT", "kv1/new", {"evil": "1"}),
     ("DELETE", "kv1/x", None),
     ("LIST", "kv1/", None),
+    ("LIST", "sys/version-history/", None),
     # the plugin catalog (read-only)
     ("GET", "sys/plugins/catalog", None),
     ("LIST", "sys/plugins/catalog/secret/", None),
