@@ -90,7 +90,7 @@ int RunStream(Invocation& inv, ApiClient& client, const std::string& path,
     return kExitServer;
   }
   inv.err() << "The server ended the " << what
-            << " (sealed, or the token was revoked or expired).\n";
+            << " (sealed, the token revoked or expired, or this client fell behind).\n";
   return kExitServer;
 }
 
