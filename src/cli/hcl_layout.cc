@@ -209,7 +209,8 @@ class Parser {
         body.trailing = std::move(pending);
         return body;
       }
-      if (PeekPunct(',')) {  // between the items of an object literal
+      if (PeekPunct(',')) {        // between the items of an object literal
+        last_line = Peek()->line;  // blank lines are counted from it
         ++pos_;
         continue;
       }
@@ -283,6 +284,7 @@ class Parser {
         return v;
       }
       if (PeekPunct(',') && comma_due) {
+        last_line = Peek()->line;  // blank lines are counted from it (it may follow a heredoc)
         ++pos_;
         comma_due = false;
         continue;
@@ -362,10 +364,17 @@ std::string PrintValue(const Value& v, int indent) {
     PrintComments(out, e.lead, indent + 2, &e == &v.elements.front());
     out += Pad(indent + 2) + PrintValue(*e.value, indent + 2);
     // A heredoc ends at a line that holds only its marker: its comma (when
-    // another element follows) goes on a line of its own.
+    // another element follows) goes on a line of its own, with the comment
+    // that followed the comma; after the last element that comment keeps a
+    // line of its own.
     if (e.value->shape == Value::Shape::kScalar && e.value->text.starts_with("<<")) {
       out += "\n";
-      if (&e != &v.elements.back()) out += Pad(indent + 2) + ",\n";
+      const std::string comment = e.line_comment.empty() ? "" : " " + e.line_comment;
+      if (&e != &v.elements.back()) {
+        out += Pad(indent + 2) + "," + comment + "\n";
+      } else if (!e.line_comment.empty()) {
+        out += Pad(indent + 2) + e.line_comment + "\n";
+      }
       continue;
     }
     out += ",";

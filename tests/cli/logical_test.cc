@@ -500,6 +500,14 @@ TEST(PolicyFmtTest, SameTreeAndJsonInput) {
            "path \"a\" {\n capabilities = [\"read\"]\n allowed_parameters = {\n"
            "  \"n\" = [1, 2.5, true]  # mixed\n  \"s\" = [<<EOF\nline\nEOF\n, <<-X\n  y\n  X\n]\n"
            " }\n}\n",
+           // a comment after a heredoc's comma: no blank line appears on the
+           // second pass (found by fuzzing)
+           "path \"a\" {\n  allowed_parameters = {\n    \"s\" = [<<EOF\nline\nEOF\n"
+           "# Owner: platf\n, <<-X\n  y\n  X\n]\n  }\n}\n",
+           // comments on the line of a heredoc's comma
+           "path \"a\" {\n allowed_parameters = {\n  \"s\" = [<<EOF\nx\nEOF\n, # c\n\"b\", "
+           "<<Y\nz\nY\n"
+           ", # last\n]\n }\n}\n",
        }) {
     Result<std::string> out = FormatPolicy(in);
     ASSERT_TRUE(out) << in << "\n" << out.error().message();
@@ -507,6 +515,16 @@ TEST(PolicyFmtTest, SameTreeAndJsonInput) {
     auto after = hcl::Parse(*out, {});
     ASSERT_TRUE(before && after) << *out;
     EXPECT_EQ(after->json(), before->json()) << *out;
+    Result<std::string> again = FormatPolicy(*out);
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(*again, *out) << "formatting twice changed it";
+    // Every comment is kept.
+    for (std::size_t at = 0; (at = std::string_view(in).find('#', at)) != std::string_view::npos;
+         ++at) {
+      const std::string_view comment =
+          std::string_view(in).substr(at).substr(0, std::string_view(in).substr(at).find('\n'));
+      EXPECT_NE(out->find(comment), std::string::npos) << comment << " lost:\n" << *out;
+    }
   }
   // Found by fuzzing: a byte order mark; a JSON key that is no identifier;
   // a JSON "path" whose body is no object; a number HCL cannot hold.

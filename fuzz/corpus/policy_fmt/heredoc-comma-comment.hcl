@@ -1,0 +1,12 @@
+psath ""a  {
+eters = {
+    "s" = [<<EOF
+line
+EOF
+# Owner: platf
+, <<-X
+  y
+  X
+]
+  }
+}
