@@ -44,8 +44,8 @@ class LogTapTarget {
   // On the logging thread, under the tap's lock: must not block or log (a
   // line logged from inside it is not tapped).
   virtual void Line(spdlog::level::level_enum level, std::string_view standard,
-                    std::string_view json) = 0;  // Whether Line would do anything now (lines are
-                                                 // not formatted otherwise).
+                    std::string_view json) = 0;
+  // Whether Line would do anything now (lines are not formatted otherwise).
   virtual bool Listening() { return true; }
 };
 void InstallLogTap();

@@ -139,24 +139,22 @@ Result<logical::Response> EventsService::Monitor(const logical::Request& request
   if (request.operation != Operation::kRead) {
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
-  std::string level_name = "info";
-  if (auto it = request.query.find("log_level"); it != request.query.end() && !it->second.empty()) {
-    level_name = it->second;
-    std::transform(level_name.begin(), level_name.end(), level_name.begin(),
+  // A query parameter in lower case, or `fallback` when absent or empty.
+  auto param = [&](const char* name, std::string fallback) {
+    auto it = request.query.find(name);
+    if (it == request.query.end() || it->second.empty()) return fallback;
+    std::string v = it->second;
+    std::transform(v.begin(), v.end(), v.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  }
+    return v;
+  };
+  const std::string level_name = param("log_level", "info");
   std::optional<spdlog::level::level_enum> level = ParseLogLevel(level_name);
   if (!level) {
     return Err(InvalidArgument("unknown log level \"" + level_name +
                                "\": trace, debug, info, warn or error"));
   }
-  std::string format = "standard";
-  if (auto it = request.query.find("log_format");
-      it != request.query.end() && !it->second.empty()) {
-    format = it->second;
-    std::transform(format.begin(), format.end(), format.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  }
+  const std::string format = param("log_format", "standard");
   if (format != "standard" && format != "json") {
     return Err(InvalidArgument("unknown log format \"" + format + "\": standard or json"));
   }
