@@ -86,7 +86,7 @@ struct Agent::State {
   bool HasWork() const { return !config.templates.empty() || config.exec.has_value(); }
 
   void DropToken(std::string_view why) {
-    spdlog::warn("agent: {}; logging in again", why);
+    Log(LogModule::kAgent).warn("{}; logging in again", why);
     token.Clear();
     renew_at.reset();
     relogin_at.reset();
@@ -98,8 +98,9 @@ struct Agent::State {
     Clock::time_point now = Clock::now();
     Result<LoginResult> r = auth.Login();
     if (!r) {
-      spdlog::error("agent: login with {} failed: {} (retrying in {} ms)", config.method->type,
-                    r.error().message(), login_backoff.count());
+      Log(LogModule::kAgent)
+          .error("login with {} failed: {} (retrying in {} ms)", config.method->type,
+                 r.error().message(), login_backoff.count());
       next_login_try = now + login_backoff;
       login_backoff = std::min(login_backoff * 2, milliseconds(30000));
       return true;
@@ -117,8 +118,9 @@ struct Agent::State {
         relogin_at = now + RenewDelay(r->ttl);
       }
     }
-    spdlog::info("agent: authenticated with {} (ttl {}s, renewable {})", config.method->type,
-                 r->ttl.count(), r->renewable);
+    Log(LogModule::kAgent)
+        .info("authenticated with {} (ttl {}s, renewable {})", config.method->type, r->ttl.count(),
+              r->renewable);
     auth.WriteSinks(token).IgnoreError();  // logged per sink
     render_needed = true;
     if (!config.exit_after_auth) StartEvents();
@@ -139,7 +141,7 @@ struct Agent::State {
       return;
     }
     ChangeSubscriber::Options options;
-    options.log = [](const std::string& m) { spdlog::info("agent: {}", m); };
+    options.log = [](const std::string& m) { Log(LogModule::kAgent).info("{}", m); };
     ChangeSubscriber::Callbacks callbacks;
     callbacks.on_open = [this] {
       std::scoped_lock lock(events_mu);
@@ -188,10 +190,10 @@ struct Agent::State {
     if (reopened) render_needed = true;
     for (const std::string& p : changed) {
       if (watched_paths.contains(p)) {
-        spdlog::debug("agent: change event for {}; rendering", p);
+        Log(LogModule::kAgent).debug("change event for {}; rendering", p);
         render_needed = true;
       } else {
-        spdlog::debug("agent: change event for {} (no template reads it)", p);
+        Log(LogModule::kAgent).debug("change event for {} (no template reads it)", p);
       }
     }
   }
@@ -209,8 +211,9 @@ struct Agent::State {
         DropToken("token expired while the server was unreachable");
         return;
       }
-      spdlog::warn("agent: token renewal failed: {} (retrying in {} ms)", r.error().message(),
-                   renew_backoff.count());
+      Log(LogModule::kAgent)
+          .warn("token renewal failed: {} (retrying in {} ms)", r.error().message(),
+                renew_backoff.count());
       renew_at = std::min(now + renew_backoff, expires_at);
       renew_backoff = std::min(renew_backoff * 2, milliseconds(30000));
       return;
@@ -231,10 +234,11 @@ struct Agent::State {
       // a second before `ttl` says: log in again with that margin.
       relogin_at = std::max(
           now, now + std::chrono::duration_cast<milliseconds>(a->ttl) * 2 / 3 - milliseconds(1000));
-      spdlog::info("agent: token near its max TTL ({}s left); will log in again", a->ttl.count());
+      Log(LogModule::kAgent)
+          .info("token near its max TTL ({}s left); will log in again", a->ttl.count());
     } else {
       renew_at = now + RenewDelay(a->ttl);
-      spdlog::info("agent: token renewed (ttl {}s)", a->ttl.count());
+      Log(LogModule::kAgent).info("token renewed (ttl {}s)", a->ttl.count());
     }
   }
 
@@ -250,11 +254,11 @@ struct Agent::State {
     render_needed = false;
     PassResult pass =
         renderer->RenderAll([this](const std::string& p, const Json& d) { return Fetch(p, d); });
-    for (const Status& e : pass.errors) spdlog::error("agent: template: {}", e.message());
+    for (const Status& e : pass.errors) Log(LogModule::kAgent).error("template: {}", e.message());
     watched_paths.clear();
     for (const std::string& p : pass.paths) watched_paths.insert(NormalizeSecretPath(p));
-    spdlog::debug("agent: render pass done ({} written, {} errors)", pass.files_written,
-                  pass.errors.size());
+    Log(LogModule::kAgent)
+        .debug("render pass done ({} written, {} errors)", pass.files_written, pass.errors.size());
     if (pass.errors.empty()) {
       render_backoff = milliseconds(1000);
       next_render = now + pass.next;
@@ -273,17 +277,17 @@ struct Agent::State {
     if (!child_started) {
       Status st = supervisor->Start(renderer->env());
       if (!st.ok()) {
-        spdlog::error("agent: exec: {}", st.message());
+        Log(LogModule::kAgent).error("exec: {}", st.message());
         child_start_failed = true;
       }
       child_started = true;
     } else if (pass.env_changed && supervisor->config().restart_on_secret_changes &&
                supervisor->running()) {
-      spdlog::info("agent: secrets changed; restarting the child");
+      Log(LogModule::kAgent).info("secrets changed; restarting the child");
       supervisor->Stop(seconds(30));
       Status st = supervisor->Start(renderer->env());
       if (!st.ok()) {
-        spdlog::error("agent: exec: {}", st.message());
+        Log(LogModule::kAgent).error("exec: {}", st.message());
         child_start_failed = true;
       }
     }
@@ -307,7 +311,7 @@ int Agent::Run() {
   if (!s.config.pid_file.empty()) {
     std::ofstream pf(s.config.pid_file, std::ios::trunc);
     pf << ::getpid() << "\n";
-    if (!pf) spdlog::error("agent: cannot write pid file {}", s.config.pid_file);
+    if (!pf) Log(LogModule::kAgent).error("cannot write pid file {}", s.config.pid_file);
   }
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -332,14 +336,14 @@ int Agent::Run() {
         s.supervisor->Signal(sig);
         stopping = stopping || terminate;
       } else if (terminate) {
-        spdlog::info("agent: stopping on signal {}", sig);
+        Log(LogModule::kAgent).info("stopping on signal {}", sig);
         return finish(0);
       }
     }
     if (s.child_start_failed) return finish(1);
     if (s.supervisor && s.child_started) {
       if (std::optional<int> rc = s.supervisor->Poll()) {
-        spdlog::info("agent: child exited with {}", *rc);
+        Log(LogModule::kAgent).info("child exited with {}", *rc);
         return finish(*rc);
       }
       if (stopping) {

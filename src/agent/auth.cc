@@ -16,7 +16,7 @@ Status Refresh(const std::string& path, bool remove, SecretBytes& cache, const c
   if (v) {
     cache = std::move(*v);
     if (remove && ::unlink(path.c_str()) != 0) {
-      spdlog::warn("agent: could not remove {} file {}", what, path);
+      Log(LogModule::kAgent).warn("could not remove {} file {}", what, path);
     }
     return Status::Ok();
   }
@@ -122,10 +122,10 @@ Status AutoAuth::WriteSinks(const SecretBytes& token) {
       st = AtomicWriteFile(s.path, token.view(), s.mode);
     }
     if (!st.ok()) {
-      spdlog::error("agent: sink {}: {}", s.path, st.message());
+      Log(LogModule::kAgent).error("sink {}: {}", s.path, st.message());
       if (first.ok()) first = st;
     } else {
-      spdlog::info("agent: token written to sink {}", s.path);
+      Log(LogModule::kAgent).info("token written to sink {}", s.path);
     }
   }
   return first;

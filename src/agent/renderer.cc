@@ -125,13 +125,13 @@ PassResult Renderer::RenderAll(const RawFetcher& fetch) {
       continue;
     }
     ++result.files_written;
-    spdlog::info("agent: rendered {}", e.config.destination);
+    Log(LogModule::kAgent).info("rendered {}", e.config.destination);
     if (!e.config.command.empty()) {
       Result<int> rc = RunShellCommand(e.config.command, std::chrono::seconds(30));
       if (!rc) {
         result.errors.push_back(rc.error());
       } else if (*rc != 0) {
-        spdlog::warn("agent: command for {} exited with {}", e.config.destination, *rc);
+        Log(LogModule::kAgent).warn("command for {} exited with {}", e.config.destination, *rc);
       }
     }
   }
@@ -178,7 +178,7 @@ Result<int> RunShellCommand(const std::string& command, std::chrono::seconds tim
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
-      spdlog::warn("agent: template command timed out and was killed");
+      Log(LogModule::kAgent).warn("template command timed out and was killed");
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

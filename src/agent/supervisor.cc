@@ -99,7 +99,7 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
   close_outputs();
   for (std::string& s : entries) WipeString(s);
   pid_ = pid;
-  spdlog::info("agent: started child {} (pid {})", config_.command[0], pid_);
+  Log(LogModule::kAgent).info("started child {} (pid {})", config_.command[0], pid_);
   return Status::Ok();
 }
 

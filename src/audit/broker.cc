@@ -100,7 +100,7 @@ Status Broker::Enable(DeviceConfig config) {
   next->push_back(std::shared_ptr<Device>(std::move(device)));
   TRY(Persist(*next));
   std::atomic_store(&devices_, std::shared_ptr<const Devices>(std::move(next)));
-  spdlog::info("audit: enabled {} device at {}", config.type, config.path);
+  coffer::Log(LogModule::kAudit).info("enabled {} device at {}", config.type, config.path);
   return Status::Ok();
 }
 
@@ -121,7 +121,7 @@ Status Broker::Disable(std::string_view path) {
   TRY(Persist(*next));
   std::atomic_store(&devices_, std::shared_ptr<const Devices>(std::move(next)));
   removed->Close();
-  spdlog::info("audit: disabled device at {}", p);
+  coffer::Log(LogModule::kAudit).info("disabled device at {}", p);
   return Status::Ok();
 }
 
@@ -151,7 +151,7 @@ Status Broker::Reopen() {
   for (const auto& d : *std::atomic_load(&devices_)) {
     Status s = d->Reopen();
     if (!s.ok()) {
-      spdlog::error("audit {}: reopen failed: {}", d->config().path, s.message());
+      coffer::Log(LogModule::kAudit).error("{}: reopen failed: {}", d->config().path, s.message());
       if (first.ok()) first = s;
     }
   }
@@ -180,7 +180,7 @@ namespace {
 // What a device's write means for a request's ticket.
 void DeviceWritten(const Device& device, Ticket& ticket, const Status& s) {
   metrics::Telemetry::Global().RecordAuditDeviceWrite(device.config().type, s.ok());
-  if (!s.ok()) spdlog::error("audit {}: {}", device.config().path, s.message());
+  if (!s.ok()) coffer::Log(LogModule::kAudit).error("{}: {}", device.config().path, s.message());
   ticket.DeviceDone(s.ok());
 }
 

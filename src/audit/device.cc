@@ -99,7 +99,8 @@ Status Device::Init(bool restoring) {
   }
   if (Status s = OpenSink(); !s.ok()) {
     if (!restoring) return InvalidArgument(s.message());
-    spdlog::error("audit {}: {}; requests fail until it can be written", config_.path, s.message());
+    Log(LogModule::kAudit)
+        .error("{}: {}; requests fail until it can be written", config_.path, s.message());
   }
   last_checkpoint_ = clock_.Monotonic();
   if (auto last = LastLineInSink()) {
@@ -108,8 +109,8 @@ Status Device::Init(bool restoring) {
       seq_ = info->seq;
       last_hash_ = Sha256Hex(*last);
     } else {
-      spdlog::warn("audit {}: the file does not end with an audit line; starting a new chain",
-                   config_.path);
+      Log(LogModule::kAudit)
+          .warn("{}: the file does not end with an audit line; starting a new chain", config_.path);
     }
   }
   {
@@ -351,7 +352,8 @@ Status Device::Reopen() {
     // continues the chain from it.
     Status s = Flush(none, "rotate");
     if (!s.ok())
-      spdlog::warn("audit {}: rotate checkpoint not written: {}", config_.path, s.ToString());
+      Log(LogModule::kAudit)
+          .warn("{}: rotate checkpoint not written: {}", config_.path, s.ToString());
     CloseSink();
     result = OpenSink();
   });
@@ -364,7 +366,8 @@ void Device::Close() {
         std::span<const std::string_view> none;
         Status s = Flush(none, "close");
         if (!s.ok()) {
-          spdlog::warn("audit {}: close checkpoint not written: {}", config_.path, s.ToString());
+          Log(LogModule::kAudit)
+              .warn("{}: close checkpoint not written: {}", config_.path, s.ToString());
         }
         CloseSink();
       },

@@ -83,7 +83,7 @@ class FileDevice final : public Device {
       // can no longer be created.
       struct stat st {};
       if (fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0) {
-        spdlog::warn("audit {}: {} was removed; reopening", config_.path, file_path_);
+        Log(LogModule::kAudit).warn("{}: {} was removed; reopening", config_.path, file_path_);
         CloseSink();
       }
       if (fd_ < 0) TRY(OpenSink());
@@ -122,7 +122,8 @@ class FileDevice final : public Device {
     struct stat st {};
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > size_) {
       if (::ftruncate(fd_, size_) != 0) {
-        spdlog::error("audit {}: cannot remove a partial line from {}", config_.path, file_path_);
+        Log(LogModule::kAudit)
+            .error("{}: cannot remove a partial line from {}", config_.path, file_path_);
       }
     }
   }

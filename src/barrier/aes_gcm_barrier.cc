@@ -8,6 +8,7 @@
 
 #include "barrier/ciphertext.h"
 #include "common/fiber.h"
+#include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "metrics/telemetry.h"
@@ -83,7 +84,7 @@ void AesGcmBarrier::Seal() {
   if (current == nullptr) return;
   Status st = PersistLocked(*current);
   if (!st.ok())
-    spdlog::warn("barrier: saving the encryption count at seal failed: {}", st.ToString());
+    Log(LogModule::kBarrier).warn("saving the encryption count at seal failed: {}", st.ToString());
   keyring_.store(nullptr);
 }
 
@@ -215,7 +216,7 @@ Result<std::string> AesGcmBarrier::Encrypt(std::string_view key, std::string_vie
     if (attempt < kMaxRotationAttempts && RotationDue(*keyring, count)) {
       Status st = RotateIfActive(keyring->active_term);
       if (st.ok()) continue;
-      spdlog::error("barrier: automatic key rotation failed: {}", st.ToString());
+      Log(LogModule::kBarrier).error("automatic key rotation failed: {}", st.ToString());
     }
     if (count >= kHardEncryptionLimit) {
       return Err(Internal("encryption limit of the active key term reached; rotate the key"));
@@ -225,7 +226,8 @@ Result<std::string> AesGcmBarrier::Encrypt(std::string_view key, std::string_vie
                                                       fresh_nonce, active.Prepared()));
     if (count % kPersistEvery == 0) {
       Status st = PersistCurrent();
-      if (!st.ok()) spdlog::warn("barrier: saving the encryption count failed: {}", st.ToString());
+      if (!st.ok())
+        Log(LogModule::kBarrier).warn("saving the encryption count failed: {}", st.ToString());
     }
     return sealed;
   }
@@ -257,7 +259,7 @@ Status AesGcmBarrier::RotateLocked(const Keyring& current) {
   next->encryptions.store(0);
   TRY(PersistLocked(*next));
   keyring_.store(std::shared_ptr<const Keyring>(std::move(next)));
-  spdlog::info("barrier: installed key term {}", term + 1);
+  Log(LogModule::kBarrier).info("installed key term {}", term + 1);
   return Status::Ok();
 }
 

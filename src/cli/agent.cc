@@ -86,7 +86,8 @@ class AgentCommand : public Command {
       return inv.env.getenv(name).value_or("");
     };
     if (int rc = SetUpLogging(inv, *config, env); rc != 0) return rc;
-    for (const std::string& warning : config->ineffective) spdlog::warn("{}", warning);
+    for (const std::string& warning : config->ineffective)
+      Log(LogModule::kAgent).warn("{}", warning);
     // The CA and client certificate: flags and environment first (as for
     // every command), then the cert method's own files, then the vault stanza.
     const agent::AuthMethodConfig* cert =

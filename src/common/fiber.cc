@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
+
 // g++ says which sanitizer it builds for with __SANITIZE_*__, clang with
 // __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
@@ -187,9 +189,9 @@ struct FiberSwitch {
     try {
       f->fn();
     } catch (const std::exception& e) {
-      spdlog::error("fiber: uncaught exception: {}", e.what());
+      Log(LogModule::kFiber).error("uncaught exception: {}", e.what());
     } catch (...) {
-      spdlog::error("fiber: uncaught exception");
+      Log(LogModule::kFiber).error("uncaught exception");
     }
     f->fn = nullptr;  // its captures go now, on this stack
     f->finished = true;
@@ -232,7 +234,7 @@ void Fiber::Wake() {
   if (!post([f] { FiberSwitch::Resume(f); })) {
     // Only after the server stopped its loops, which it does once no
     // request is in flight or its shutdown timeout passed.
-    spdlog::error("fiber: the loop of a waiting request is gone; the request is abandoned");
+    Log(LogModule::kFiber).error("the loop of a waiting request is gone; the request is abandoned");
   }
 }
 

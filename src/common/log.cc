@@ -80,12 +80,37 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// ---- the standard format -----------------------------------------------------
+
+// "name: " for a named logger, nothing for the default one: a line reads
+// "[time] [level] expiration: message", as Vault's do.
+class ModulePrefixFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    if (msg.logger_name.size() == 0) return;
+    dest.append(msg.logger_name.data(), msg.logger_name.data() + msg.logger_name.size());
+    dest.push_back(':');
+    dest.push_back(' ');
+  }
+  std::unique_ptr<spdlog::custom_flag_formatter> clone() const override {
+    return std::make_unique<ModulePrefixFlag>();
+  }
+};
+
+std::unique_ptr<spdlog::formatter> MakeStandardFormatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<ModulePrefixFlag>('&').set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %&%v");
+  return f;
+}
+
 // ---- the log tap ------------------------------------------------------------
 
 // Formats each line both ways for the target; its own formatters, so the
 // server's SetLogFormat (which sets every sink's) leaves them alone.
 class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
+  TapSink() : standard_(MakeStandardFormatter()) {}
   void SetTarget(LogTapTarget* target) {
     std::scoped_lock lock(mutex_);
     target_ = target;
@@ -105,7 +130,7 @@ class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
     } leave;
     spdlog::memory_buf_t standard;
     spdlog::memory_buf_t json;
-    standard_.format(msg, standard);
+    standard_->format(msg, standard);
     json_.format(msg, json);
     target_->Line(msg.level, std::string_view(standard.data(), standard.size()),
                   std::string_view(json.data(), json.size()));
@@ -116,15 +141,54 @@ class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   LogTapTarget* target_ = nullptr;  // guarded by mutex_
-  spdlog::pattern_formatter standard_;
+  std::unique_ptr<spdlog::formatter> standard_;
   JsonFormatter json_;
 };
 
+// ---- levels -------------------------------------------------------------------
+
+constexpr std::string_view kModuleNames[] = {
+    "agent",      "approle", "audit", "barrier",  "config", "core", "database", "events",
+    "expiration", "fiber",   "http",  "identity", "jwt",    "kv",   "token",    "transit",
+};
+constexpr std::size_t kModules = std::size(kModuleNames);
+static_assert(kModules == static_cast<std::size_t>(LogModule::kTransit) + 1);
+
+// A named logger's only sink: hands each line to the default logger's sinks
+// of the moment, the server's own only at or above the module's level (the
+// logger's may be lower while a monitor holds one), the tap every time.
+class ModuleSink final : public spdlog::sinks::sink {
+ public:
+  explicit ModuleSink(std::size_t module) : module_(module) {}
+  void log(const spdlog::details::log_msg& msg) override;
+  void flush() override {
+    for (const auto& sink : spdlog::default_logger_raw()->sinks()) sink->flush();
+  }
+  void set_pattern(const std::string&) override {}
+  void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+
+ private:
+  std::size_t module_;
+};
+
 struct TapState {
+  TapState() {
+    for (std::size_t i = 0; i < kModules; ++i) {
+      module_levels[i] = spdlog::level::info;
+      modules[i] = std::make_shared<spdlog::logger>(std::string(kModuleNames[i]),
+                                                    std::make_shared<ModuleSink>(i));
+      modules[i]->set_level(spdlog::level::info);
+    }
+  }
   std::mutex mu;
-  std::shared_ptr<TapSink> sink;                                 // set once by InstallLogTap
+  // Set once by InstallLogTap, before the server's threads start; read
+  // without the lock after that.
+  std::shared_ptr<TapSink> sink;
+  spdlog::level::level_enum configured = spdlog::level::info;    // guarded by mu
   spdlog::level::level_enum server_level = spdlog::level::info;  // guarded by mu
-  std::multiset<int> holds;                                      // guarded by mu
+  std::atomic<int> module_levels[kModules];                      // written under mu
+  std::shared_ptr<spdlog::logger> modules[kModules];
+  std::multiset<int> holds;  // guarded by mu
 };
 
 TapState& Tap() {
@@ -132,18 +196,42 @@ TapState& Tap() {
   return *state;
 }
 
+void ModuleSink::log(const spdlog::details::log_msg& msg) {
+  TapState& tap = Tap();
+  const bool wanted = msg.level >= tap.module_levels[module_].load(std::memory_order_relaxed);
+  spdlog::logger* logger = spdlog::default_logger_raw();
+  // The default logger's flush policy too (the agent flushes each line to
+  // its log file).
+  const bool flush = msg.level >= logger->flush_level();
+  for (const auto& sink : logger->sinks()) {
+    if (!wanted && sink != tap.sink) continue;
+    sink->log(msg);
+    if (flush) sink->flush();
+  }
+}
+
 std::atomic<bool> g_json_format{false};
 
-// The logger's level: the most detailed of the server's and the holds'; the
-// server's own sinks keep the server's. Called with Tap().mu held.
+// Each logger's level: the most detailed of its own and the holds'; the
+// server's own sinks keep the default logger's. Called with Tap().mu held.
 void ApplyLevelsLocked(TapState& tap) {
   auto logger = spdlog::default_logger();
-  int level = tap.server_level;
-  if (!tap.holds.empty()) level = std::min(level, *tap.holds.begin());
-  for (const auto& sink : logger->sinks()) {
-    if (sink != tap.sink) sink->set_level(tap.server_level);
+  int held = spdlog::level::off;
+  if (!tap.holds.empty()) held = *tap.holds.begin();
+  auto lowest = [&](int level) {
+    return static_cast<spdlog::level::level_enum>(std::min(level, held));
+  };
+  if (tap.sink == nullptr) {
+    logger->set_level(tap.server_level);
+  } else {
+    for (const auto& sink : logger->sinks()) {
+      if (sink != tap.sink) sink->set_level(tap.server_level);
+    }
+    logger->set_level(lowest(tap.server_level));
   }
-  logger->set_level(static_cast<spdlog::level::level_enum>(level));
+  for (std::size_t i = 0; i < kModules; ++i) {
+    tap.modules[i]->set_level(lowest(tap.module_levels[i].load()));
+  }
 }
 
 }  // namespace
@@ -168,24 +256,61 @@ bool SetLogLevel(std::string_view level) {
   }
   TapState& tap = Tap();
   std::scoped_lock lock(tap.mu);
-  if (tap.sink == nullptr) {
-    spdlog::set_level(parsed);
-    return true;
-  }
+  if (tap.sink == nullptr) spdlog::set_level(parsed);  // loggers a test registered too
+  tap.configured = parsed;
   tap.server_level = parsed;
+  for (auto& m : tap.module_levels) m = parsed;
   ApplyLevelsLocked(tap);
   return true;
+}
+
+spdlog::logger& Log(LogModule module) { return *Tap().modules[static_cast<std::size_t>(module)]; }
+
+std::vector<std::pair<std::string, spdlog::level::level_enum>> NamedLogLevels() {
+  TapState& tap = Tap();
+  std::scoped_lock lock(tap.mu);
+  std::vector<std::pair<std::string, spdlog::level::level_enum>> out;
+  for (std::size_t i = 0; i < kModules; ++i) {
+    out.emplace_back(kModuleNames[i],
+                     static_cast<spdlog::level::level_enum>(tap.module_levels[i].load()));
+  }
+  return out;
+}
+
+bool SetNamedLogLevel(std::string_view name, spdlog::level::level_enum level) {
+  const auto* it = std::find(std::begin(kModuleNames), std::end(kModuleNames), name);
+  if (it == std::end(kModuleNames)) return false;
+  TapState& tap = Tap();
+  std::scoped_lock lock(tap.mu);
+  tap.module_levels[it - std::begin(kModuleNames)] = level;
+  ApplyLevelsLocked(tap);
+  return true;
+}
+
+void SetAllLogLevels(spdlog::level::level_enum level) {
+  TapState& tap = Tap();
+  std::scoped_lock lock(tap.mu);
+  tap.server_level = level;
+  for (auto& m : tap.module_levels) m = level;
+  ApplyLevelsLocked(tap);
+}
+
+spdlog::level::level_enum ConfiguredLogLevel() {
+  TapState& tap = Tap();
+  std::scoped_lock lock(tap.mu);
+  return tap.configured;
 }
 
 void InstallLogTap() {
   TapState& tap = Tap();
   std::scoped_lock lock(tap.mu);
-  if (tap.sink != nullptr) return;
   auto logger = spdlog::default_logger();
-  tap.server_level = logger->level();
-  tap.sink = std::make_shared<TapSink>();
-  tap.sink->set_level(spdlog::level::trace);
-  logger->sinks().push_back(tap.sink);
+  if (tap.sink == nullptr) {
+    tap.sink = std::make_shared<TapSink>();
+    tap.sink->set_level(spdlog::level::trace);
+  }
+  auto& sinks = logger->sinks();
+  if (std::find(sinks.begin(), sinks.end(), tap.sink) == sinks.end()) sinks.push_back(tap.sink);
   ApplyLevelsLocked(tap);
 }
 
@@ -224,7 +349,7 @@ std::unique_ptr<spdlog::formatter> MakeJsonLogFormatter() {
 
 bool SetLogFormat(std::string_view format) {
   if (format == "standard") {
-    spdlog::set_formatter(std::make_unique<spdlog::pattern_formatter>());
+    spdlog::set_formatter(MakeStandardFormatter());
     g_json_format = false;
     return true;
   }

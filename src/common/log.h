@@ -6,12 +6,17 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace coffer {
 
 // Sets the process-wide level from a config string ("trace", "debug", "info",
-// "warn", "error"); returns false for an unknown name.
+// "warn", "error"), for every logger including the named ones below, and
+// makes it the configured level that RevertLogLevels goes back to; returns
+// false for an unknown name.
 bool SetLogLevel(std::string_view level);
 
 // Sets the format of every registered logger's lines, as Vault's log_format:
@@ -28,6 +33,45 @@ std::unique_ptr<spdlog::formatter> MakeJsonLogFormatter();
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view level);
 // Vault's name of a level: "trace", "debug", "info", "warn", "error".
 std::string_view LogLevelName(spdlog::level::level_enum level);
+
+// ---- named loggers (sys/loggers) -------------------------------------------
+//
+// The server's subsystems log through named loggers, as Vault's do, so that
+// an operator can turn one of them up while the server runs (sys/loggers).
+// A line reads "[time] [level] expiration: message" ("@module":
+// "expiration" in JSON). Named loggers write to the default logger's sinks
+// (whatever they are when the line is written, so SetLogFormat and the tap
+// apply to them), each line only if it is at or above its logger's level;
+// the tap still gets what a monitor holds (HoldLogLevel).
+enum class LogModule {
+  kAgent,
+  kApprole,
+  kAudit,
+  kBarrier,
+  kConfig,
+  kCore,
+  kDatabase,
+  kEvents,
+  kExpiration,
+  kFiber,
+  kHttp,
+  kIdentity,
+  kJwt,
+  kKv,
+  kToken,
+  kTransit,
+};
+// The logger of a subsystem; lives as long as the process. Thread-safe.
+spdlog::logger& Log(LogModule module);
+// Every named logger's name and level, sorted by name.
+std::vector<std::pair<std::string, spdlog::level::level_enum>> NamedLogLevels();
+// Sets the level of the named logger `name` (false if there is none), or
+// of every logger, the default one included, until the next change; the
+// configured level (SetLogLevel) is not changed.
+bool SetNamedLogLevel(std::string_view name, spdlog::level::level_enum level);
+void SetAllLogLevels(spdlog::level::level_enum level);
+// The level SetLogLevel last set (info before it is called).
+spdlog::level::level_enum ConfiguredLogLevel();
 
 // ---- the log tap (sys/monitor) ---------------------------------------------
 //

@@ -258,12 +258,12 @@ Result<seal::UnsealProgress> Core::Unseal(const SecretBytes& key) {
   if (!progress.sealed) {
     Status s = PostUnseal();
     if (!s.ok()) {
-      spdlog::error("post-unseal setup failed, sealing again: {}", s.ToString());
+      Log(LogModule::kCore).error("post-unseal setup failed, sealing again: {}", s.ToString());
       PreSeal();
       seal_->Seal().IgnoreError();
       return Err(Internal("post-unseal setup failed"));
     }
-    spdlog::info("core: unsealed");
+    Log(LogModule::kCore).info("unsealed");
     events_->PublishSecurity("coffer/unseal", {});
   }
   return progress;
@@ -318,7 +318,7 @@ Status Core::Seal() {
   events_->PublishSecurity("coffer/seal", {});  // queued before the streams end
   PreSeal();
   TRY(seal_->Seal());
-  spdlog::info("core: sealed");
+  Log(LogModule::kCore).info("sealed");
   return Status::Ok();
 }
 
@@ -513,10 +513,11 @@ void Core::PreflightRefused(logical::Request request, const logical::Response& r
     metrics::Telemetry::Global().RecordRateLimitedAuditDropped();
     const std::uint64_t dropped = refusal_audits_dropped_.fetch_add(1) + 1;
     if (dropped % 1000 == 1) {
-      spdlog::warn(
-          "audit: {} entries of rate-limited requests dropped so far: the audit devices write "
-          "slower than requests are refused",
-          dropped);
+      Log(LogModule::kAudit)
+          .warn(
+              "{} entries of rate-limited requests dropped so far: the audit devices write "
+              "slower than requests are refused",
+              dropped);
     }
     return;
   }
@@ -530,7 +531,7 @@ void Core::PreflightRefused(logical::Request request, const logical::Response& r
   });
   if (!queued) {
     refusal_audits_queued_.fetch_sub(1);
-    spdlog::warn("audit: a request refused by a rate limit quota was not logged");
+    Log(LogModule::kAudit).warn("a request refused by a rate limit quota was not logged");
   }
 }
 
@@ -538,7 +539,8 @@ void Core::AuditRateLimited(const logical::Request& request, std::string_view er
   if (!audit_->Enabled()) return;
   Status s = audit_->LogRequest(request, AuditMount(request), error);
   if (!s.ok()) {
-    spdlog::warn("audit: logging a request refused by a rate limit quota failed: {}", s.ToString());
+    Log(LogModule::kAudit)
+        .warn("logging a request refused by a rate limit quota failed: {}", s.ToString());
   }
 }
 
@@ -678,7 +680,8 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
     ~LastUse() {
       if (request.auth && request.auth->last_use) {
         Status s = core.tokens().FinishLastUse(request.auth->token_hmac);
-        if (!s.ok()) spdlog::warn("revoking a used-up token failed: {}", s.ToString());
+        if (!s.ok())
+          Log(LogModule::kCore).warn("revoking a used-up token failed: {}", s.ToString());
       }
     }
   } last_use{*this, request};

@@ -76,7 +76,8 @@ Status RegisterSecretLease(Core& core, const logical::Request& request,
     undo.path = request.path;
     undo.internal = std::move(secret.internal);
     Status s = mounted.engine->RevokeSecret(undo);
-    if (!s.ok()) spdlog::error("revoking a secret whose lease failed: {}", s.ToString());
+    if (!s.ok())
+      Log(LogModule::kExpiration).error("revoking a secret whose lease failed: {}", s.ToString());
     return lease.error();
   }
   response.lease_id = lease->id;
@@ -90,7 +91,7 @@ Status RevokeSecretLease(Core& core, const expiration::Lease& lease) {
   auto mount = FindMount(core, lease.internal);
   if (!mount) {
     if (core.Sealed()) return Unavailable("sealed: the lease's mount is not loaded");
-    spdlog::warn("lease {}: its mount is gone; dropping the lease", lease.id);
+    Log(LogModule::kExpiration).warn("lease {}: its mount is gone; dropping the lease", lease.id);
     return Status::Ok();
   }
   return mount->engine->RevokeSecret(ToSecretLease(lease));

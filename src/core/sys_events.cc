@@ -112,7 +112,7 @@ void EventsService::AuditRotation(const events::Event& e) {
       {"version", e.metadata.count("current_version") ? e.metadata.at("current_version") : ""}};
   Status s = core_.audit().LogRequestAndResponse(request, mount, e.time,
                                                  error.empty() ? &response : nullptr, error);
-  if (!s.ok()) spdlog::error("audit: could not record a KV rotation: {}", s.ToString());
+  if (!s.ok()) Log(LogModule::kAudit).error("could not record a KV rotation: {}", s.ToString());
 }
 
 void EventsService::Unload() {

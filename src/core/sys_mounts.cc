@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/duration.h"
+#include "common/log.h"
 #include "core/core.h"
 #include "core/system_backend.h"
 #include "crypto/random.h"
@@ -341,7 +342,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       }
       const std::string type = entry.type;
       TRY(core_.router().Mount(std::move(entry)));
-      spdlog::info("core: successful mount: path={} type={}", path, type);
+      Log(LogModule::kCore).info("successful mount: path={} type={}", path, type);
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
@@ -351,7 +352,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       // Vault answers 204 for a path that is not mounted.
       if (s.code() == Code::kNotFound) return logical::Response{};
       TRY(s);
-      spdlog::info("core: successfully unmounted: path={}", path);
+      Log(LogModule::kCore).info("successfully unmounted: path={}", path);
       return logical::Response{};
     }
     default:
@@ -386,7 +387,8 @@ Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config
     }
   }
   if (!s.ok()) {
-    spdlog::error("upgrade of the KV mount at {} to version 2: {}", path, s.ToString());
+    Log(LogModule::kCore)
+        .error("upgrade of the KV mount at {} to version 2: {}", path, s.ToString());
     if (committed) {
       return Unavailable("the upgrade of \"" + path +
                          "\" to KV version 2 started but did not finish; it resumes when the "
@@ -449,8 +451,9 @@ Result<logical::Response> SystemBackend::Remount(const logical::Request& request
   // stops routing to the source meanwhile) go now; they are found by the
   // mount's id, so their revocation still reaches the moved engine.
   if (Status s = core_.expiration().RevokePrefix(src, /*force=*/false); !s.ok()) {
-    spdlog::warn("remount of {}: a lease issued during the move could not be revoked: {}", src,
-                 s.ToString());
+    Log(LogModule::kCore)
+        .warn("remount of {}: a lease issued during the move could not be revoked: {}", src,
+              s.ToString());
   }
   // Rate limit quotas on the source's paths follow it, as in Vault.
   RateLimiter& quotas = core_.quotas();
@@ -459,8 +462,9 @@ Result<logical::Response> SystemBackend::Remount(const logical::Request& request
     if (!quota || !quota->path.starts_with(src)) continue;
     quota->path = move.target + quota->path.substr(src.size());
     if (Status s = quotas.Put(*quota); !s.ok()) {
-      spdlog::error("remount of {}: rate limit quota {} still names the old path: {}", src, name,
-                    s.ToString());
+      Log(LogModule::kCore)
+          .error("remount of {}: rate limit quota {} still names the old path: {}", src, name,
+                 s.ToString());
     }
   }
   logical::Response r;
@@ -638,7 +642,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       entry.accessor = "auth_" + entry.type + "_" + id.substr(0, 8);
       const std::string type = entry.type;
       TRY(core_.router().MountAuth(std::move(entry)));
-      spdlog::info("core: enabled credential backend: path={} type={}", full, type);
+      Log(LogModule::kCore).info("enabled credential backend: path={} type={}", full, type);
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
@@ -650,7 +654,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       Status s = core_.router().UnmountAuth(path);
       if (s.code() != Code::kNotFound) TRY(s);
       core_.logins().ForgetMount(m->entry.accessor);
-      spdlog::info("core: disabled credential backend: path={}", full);
+      Log(LogModule::kCore).info("disabled credential backend: path={}", full);
       return logical::Response{};
     }
     default:

@@ -62,6 +62,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p.starts_with("sys/wrapping/")) return Wrapping(request);
   if (p.starts_with("sys/events/")) return core_.events().Handle(request);
   if (p == "sys/monitor") return core_.events().Monitor(request);
+  if (p == "sys/loggers" || p.starts_with("sys/loggers/")) return Loggers(request);
   if (p == "sys/version-history" || p == "sys/version-history/") return VersionHistory(request);
   if (p == "sys/plugins/catalog" || p.starts_with("sys/plugins/catalog/")) {
     return PluginCatalog(request);

@@ -111,6 +111,8 @@ class SystemBackend {
   Result<logical::Response> PluginCatalog(const logical::Request& request);
   // sys/version-history (sys_version_history.cc).
   Result<logical::Response> VersionHistory(const logical::Request& request);
+  // sys/loggers[/:name] (sys_loggers.cc).
+  Result<logical::Response> Loggers(const logical::Request& request);
   Core& core_;
 };
 

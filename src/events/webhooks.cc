@@ -140,7 +140,8 @@ void Webhooks::Deliver(const Hook& hook, const Event& event) {
   if (!hook.secret.empty()) {
     auto sig = SignatureHeader(hook.secret, body);
     if (!sig) {
-      spdlog::error("webhook {}: cannot sign: {}", hook.name, sig.error().ToString());
+      Log(LogModule::kEvents)
+          .error("webhook {}: cannot sign: {}", hook.name, sig.error().ToString());
       ++failed_;
       return;
     }
@@ -153,9 +154,10 @@ void Webhooks::Deliver(const Hook& hook, const Event& event) {
       ++delivered_;
       return;
     }
-    spdlog::warn("webhook {}: delivery of {} failed (attempt {}/{}): {}", hook.name, event.type,
-                 attempt, options_.attempts,
-                 status ? "HTTP " + std::to_string(*status) : status.error().message());
+    Log(LogModule::kEvents)
+        .warn("webhook {}: delivery of {} failed (attempt {}/{}): {}", hook.name, event.type,
+              attempt, options_.attempts,
+              status ? "HTTP " + std::to_string(*status) : status.error().message());
     if (attempt == options_.attempts || !Pause(backoff)) break;
     backoff *= 2;
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/log.h"
 #include "expiration/expiration_manager.h"
 
 namespace coffer::expiration {
@@ -227,7 +228,7 @@ void ExpirationManager::FoldLoop() {
     buckets.clear();
     if (!s.ok()) {
       // Left as they are (each lease is in the log); later writes ask again.
-      spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
+      Log(LogModule::kExpiration).warn("folding the lease index failed: {}", s.ToString());
       std::unique_lock lock(fold_mu_);
       fold_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return fold_stopping_; });
     }
@@ -253,7 +254,7 @@ Status ExpirationManager::FoldBuckets(std::vector<std::size_t> buckets) {
     std::vector<LeaseKey> keys;
     Status s = FoldOps(b, nullptr, ops, &keys);
     if (!s.ok()) {
-      spdlog::warn("expiration: folding lease index bucket {} failed: {}", b, s.ToString());
+      Log(LogModule::kExpiration).warn("folding lease index bucket {} failed: {}", b, s.ToString());
       continue;
     }
     folded.emplace_back(b, std::move(keys));
@@ -296,8 +297,8 @@ Status ExpirationManager::CompactBucket(std::size_t bucket) {
       if (!s.ok()) {
         // A corrupt journal record would otherwise block its bucket forever;
         // its lease keeps its body and can still be revoked by prefix.
-        spdlog::error("expiration: dropping a corrupt lease journal record in {}: {}", folder,
-                      s.ToString());
+        Log(LogModule::kExpiration)
+            .error("dropping a corrupt lease journal record in {}: {}", folder, s.ToString());
       }
     }
     // UpsertRecord refuses only a corrupt bucket; check it once here.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/fiber.h"
+#include "common/log.h"
 #include "crypto/random.h"
 
 namespace coffer::expiration {
@@ -119,7 +120,8 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
     Status s = FoldOps(bucket, &record, ops, &folded);
     // A bucket that cannot be read or edited is left as it is; the lease
     // is logged and stays whole.
-    if (!s.ok()) spdlog::warn("expiration: folding the lease index failed: {}", s.ToString());
+    if (!s.ok())
+      Log(LogModule::kExpiration).warn("folding the lease index failed: {}", s.ToString());
     fold = s.ok();
   }
   // The log's oldest live record, once past the span, folds its bucket too,
@@ -328,7 +330,7 @@ Status ExpirationManager::ReadLog() {
     if (!decoded.ok() || n != 1) {
       // Left dead (the log's front deletes it); its lease keeps its body
       // and can still be revoked by prefix.
-      spdlog::error("expiration: skipping a corrupt lease index log record {}", name);
+      Log(LogModule::kExpiration).error("skipping a corrupt lease index log record {}", name);
       continue;
     }
     records.push_back(std::move(r));
@@ -500,7 +502,7 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     ResolvePending(b, {});
   }
   if (!status.ok())
-    spdlog::error("expiration: loading the lease index failed: {}", status.ToString());
+    Log(LogModule::kExpiration).error("loading the lease index failed: {}", status.ToString());
   {
     std::scoped_lock lock(mu_);
     load_status_ = status;
@@ -586,7 +588,8 @@ Status ExpirationManager::LoadFailures() {
       // Its lease was revoked while the record's deletion failed, or the
       // record is not one this version wrote: nothing to report.
       if (Status s = view_.Delete(storage_key); !s.ok()) {
-        spdlog::warn("expiration: deleting a stale failing-lease report failed: {}", s.ToString());
+        Log(LogModule::kExpiration)
+            .warn("deleting a stale failing-lease report failed: {}", s.ToString());
       }
       continue;
     }
@@ -616,7 +619,7 @@ void ExpirationManager::ScheduleRetry(const LeaseKey& key, std::string_view erro
   // expiry thread writes these records; one written after a concurrent
   // revocation deleted the lease is deleted again below, or by Load().
   if (Status s = view_.Put(IrrevocableKey(key), record); !s.ok()) {
-    spdlog::warn("expiration: storing a failing lease's report failed: {}", s.ToString());
+    Log(LogModule::kExpiration).warn("storing a failing lease's report failed: {}", s.ToString());
   }
   bool gone = false;
   {
@@ -637,14 +640,14 @@ void ExpirationManager::ForgetFailure(const LeaseKey& key) {
   }
   if (!stored) return;
   if (Status s = view_.Delete(IrrevocableKey(key)); !s.ok()) {
-    spdlog::warn("expiration: deleting a failing lease's report failed: {}", s.ToString());
+    Log(LogModule::kExpiration).warn("deleting a failing lease's report failed: {}", s.ToString());
   }
 }
 
 bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
   auto id = IdOfKey(key);
   if (!id) {
-    spdlog::warn("expiration: reading the lease index failed: {}", id.error().ToString());
+    Log(LogModule::kExpiration).warn("reading the lease index failed: {}", id.error().ToString());
     ScheduleRetry(key, "reading the lease index failed: " + id.error().ToString());
     return false;
   }
@@ -654,7 +657,7 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
   }
   auto lease = Read(**id);
   if (!lease) {
-    spdlog::warn("expiration: reading lease {} failed: {}", **id, lease.error().ToString());
+    Log(LogModule::kExpiration).warn("reading lease {} failed: {}", **id, lease.error().ToString());
     ScheduleRetry(key, "reading the lease failed: " + lease.error().ToString(), **id);
     return false;
   }
@@ -676,7 +679,8 @@ bool ExpirationManager::RevokeExpired(const LeaseKey& key) {
   Status s = revoker_.Revoke(**lease);
   if (s.ok()) s = DeleteRecords(**lease);
   if (!s.ok()) {
-    spdlog::warn("expiration: revoking lease {} failed, will retry: {}", **id, s.ToString());
+    Log(LogModule::kExpiration)
+        .warn("revoking lease {} failed, will retry: {}", **id, s.ToString());
     ScheduleRetry(key, s.ToString(), **id);
     return false;
   }
@@ -839,10 +843,10 @@ Status ExpirationManager::RevokeLease(const Lease& lease, bool force) {
   Status s = revoker_.Revoke(lease);
   if (!s.ok()) {
     if (!force) return s;
-    spdlog::warn("expiration: force-revoking lease {} despite: {}", lease.id, s.ToString());
+    Log(LogModule::kExpiration).warn("force-revoking lease {} despite: {}", lease.id, s.ToString());
   }
   TRY(DeleteRecords(lease));
-  spdlog::debug("expiration: revoked lease {}", lease.id);
+  Log(LogModule::kExpiration).debug("revoked lease {}", lease.id);
   return Status::Ok();
 }
 
@@ -903,8 +907,9 @@ Result<ExpirationManager::TidyStats> ExpirationManager::Tidy(
   ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsUnder(""));
   for (const auto& id : ids) {
     if (stop != nullptr && stop->load()) {
-      spdlog::warn("expiration: tidy stopped after checking {} leases (revoked {}, {} failed)",
-                   stats.checked, stats.revoked, stats.failed);
+      Log(LogModule::kExpiration)
+          .warn("tidy stopped after checking {} leases (revoked {}, {} failed)", stats.checked,
+                stats.revoked, stats.failed);
       return Err(Unavailable("lease tidy stopped before it finished"));
     }
     ASSIGN_OR_RETURN(auto lease, Read(id));
@@ -916,20 +921,23 @@ Result<ExpirationManager::TidyStats> ExpirationManager::Tidy(
       ++stats.revoked;
     } else {
       ++stats.failed;
-      spdlog::warn("expiration: tidy could not revoke lease {}: {}", lease->id, s.ToString());
+      Log(LogModule::kExpiration)
+          .warn("tidy could not revoke lease {}: {}", lease->id, s.ToString());
     }
   }
-  spdlog::info("expiration: tidy checked {} leases, revoked {} whose token is gone, {} failed",
-               stats.checked, stats.revoked, stats.failed);
+  Log(LogModule::kExpiration)
+      .info("tidy checked {} leases, revoked {} whose token is gone, {} failed", stats.checked,
+            stats.revoked, stats.failed);
   return stats;
 }
 
 bool ExpirationManager::StartTidy(std::function<bool(std::string_view token_hmac)> token_alive) {
   return tidy_job_.Start(
       [this, token_alive = std::move(token_alive)](const std::atomic<bool>& stop) {
-        spdlog::info("expiration: tidy started");
+        Log(LogModule::kExpiration).info("tidy started");
         Result<TidyStats> stats = Tidy(token_alive, &stop);
-        if (!stats) spdlog::error("expiration: tidy ended early: {}", stats.error().ToString());
+        if (!stats)
+          Log(LogModule::kExpiration).error("tidy ended early: {}", stats.error().ToString());
       });
 }
 
@@ -956,8 +964,9 @@ Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string
     } else if (Status refused = revoker_.Revoke(*lease); refused.ok()) {
       s = DeleteRecords(*lease);
     } else {
-      spdlog::warn("expiration: revoking lease {} of a revoked token failed, will retry: {}",
-                   lease->id, refused.ToString());
+      Log(LogModule::kExpiration)
+          .warn("revoking lease {} of a revoked token failed, will retry: {}", lease->id,
+                refused.ToString());
       s = ExpireNow(*lease);
     }
     if (!s.ok() && first.ok()) first = s;

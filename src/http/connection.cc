@@ -385,9 +385,9 @@ class Connection final : public ConnBase {
       }
       return;
     } catch (const std::exception& e) {
-      spdlog::error("http: handler threw: {}", e.what());
+      Log(LogModule::kHttp).error("handler threw: {}", e.what());
     } catch (...) {
-      spdlog::error("http: handler threw a non-standard exception");
+      Log(LogModule::kHttp).error("handler threw a non-standard exception");
     }
     OnResponse(gen, ResponseFor(Internal("handler exception")));
   }
@@ -417,7 +417,7 @@ class Connection final : public ConnBase {
     try {
       RenderResponse(response, request_id_, is_head_, keep_alive_, out_);
     } catch (const std::exception& e) {
-      spdlog::error("http: cannot render a response: {}", e.what());
+      Log(LogModule::kHttp).error("cannot render a response: {}", e.what());
       keep_alive_ = false;
       RenderResponse(logical::ErrorResponse(500, "internal error"), request_id_, is_head_, false,
                      out_);

@@ -37,7 +37,7 @@ int HttpStatusFor(Code code) {
 logical::Response ResponseFor(const Status& status) {
   if (status.ok()) return logical::Response{};
   if (status.code() == Code::kInternal) {
-    spdlog::error("internal error: {}", status.message());
+    Log(LogModule::kHttp).error("internal error: {}", status.message());
     return logical::ErrorResponse(500, "internal error");
   }
   return logical::ErrorResponse(HttpStatusFor(status.code()), status.message());

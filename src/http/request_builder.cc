@@ -82,7 +82,7 @@ std::string NewRequestId() {
     if (RAND_bytes(pool, sizeof(pool)) != 1) {
       // RAND_bytes fails only when the DRBG cannot be seeded; a duplicate id
       // would confuse audit logs, so say so.
-      spdlog::error("RAND_bytes failed for a request id");
+      Log(LogModule::kHttp).error("RAND_bytes failed for a request id");
     }
     used = 0;
   }

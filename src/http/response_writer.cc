@@ -86,7 +86,7 @@ void AppendHandlerHeaders(const logical::Response& r, std::string& out) {
     }
     if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
         name.find_first_of(": \t") != std::string::npos) {
-      spdlog::warn("dropping an invalid response header from a handler");
+      Log(LogModule::kHttp).warn("dropping an invalid response header from a handler");
       continue;
     }
     out += "\r\n";

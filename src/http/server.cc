@@ -228,7 +228,8 @@ void PinWorkers(const std::vector<std::unique_ptr<internal::Worker>>& workers) {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
-    spdlog::warn("http: cannot read the CPUs this process may use; I/O threads stay unpinned");
+    Log(LogModule::kHttp)
+        .warn("cannot read the CPUs this process may use; I/O threads stay unpinned");
     return;
   }
   std::vector<int> cpus;
@@ -242,8 +243,8 @@ void PinWorkers(const std::vector<std::unique_ptr<internal::Worker>>& workers) {
     CPU_SET(cpus[i % cpus.size()], &one);
     if (int e = pthread_setaffinity_np(workers[i]->thread.native_handle(), sizeof(one), &one);
         e != 0) {
-      spdlog::warn("http: cannot pin an I/O thread to CPU {}: {}", cpus[i % cpus.size()],
-                   std::strerror(e));
+      Log(LogModule::kHttp)
+          .warn("cannot pin an I/O thread to CPU {}: {}", cpus[i % cpus.size()], std::strerror(e));
     }
   }
 }
@@ -291,9 +292,9 @@ void Server::Start() {
           worker->ctx.run();
           break;
         } catch (const std::exception& e) {
-          spdlog::error("http: uncaught exception on an I/O thread: {}", e.what());
+          Log(LogModule::kHttp).error("uncaught exception on an I/O thread: {}", e.what());
         } catch (...) {
-          spdlog::error("http: uncaught exception on an I/O thread");
+          Log(LogModule::kHttp).error("uncaught exception on an I/O thread");
         }
       }
       LoopTurn::SetCurrent(nullptr);
@@ -315,7 +316,7 @@ void Server::Impl::DoAccept() {
         if (ec == asio::error::operation_aborted || stopping.load()) return;
         if (ec) {
           // EMFILE and friends: back off briefly instead of spinning.
-          spdlog::warn("http: accept failed: {}", ec.message());
+          Log(LogModule::kHttp).warn("accept failed: {}", ec.message());
           accept_retry->expires_after(std::chrono::milliseconds(50));
           accept_retry->async_wait([this](const boost::system::error_code& e) {
             if (!e) DoAccept();
@@ -325,8 +326,8 @@ void Server::Impl::DoAccept() {
         if (open_connections.load(std::memory_order_relaxed) >= options.max_connections) {
           boost::system::error_code ignored;
           socket.close(ignored);
-          spdlog::warn("http: connection refused: max_connections ({}) reached",
-                       options.max_connections);
+          Log(LogModule::kHttp)
+              .warn("connection refused: max_connections ({}) reached", options.max_connections);
         } else {
           open_connections.fetch_add(1, std::memory_order_relaxed);
           OnAccepted(target, std::move(socket));
@@ -390,7 +391,7 @@ void Server::Stop() {
   // The threads are gone: drop what is left while the io_contexts live.
   for (auto& w : impl.workers) w->conns.clear();
   if (impl.open_connections.load() != 0) {
-    spdlog::warn("http: stopped with requests still in flight");
+    Log(LogModule::kHttp).warn("stopped with requests still in flight");
   }
 }
 

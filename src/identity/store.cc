@@ -157,10 +157,11 @@ Status IdentityStore::Load() {
   }));
   Swap(std::move(next));
   if (std::size_t n = Current()->name_clashes; n > 0) {
-    spdlog::warn(
-        "identity: {} entities or groups share a name with another in a different case; "
-        "names match without regard to case, so look those up by id",
-        n);
+    Log(LogModule::kIdentity)
+        .warn(
+            "{} entities or groups share a name with another in a different case; "
+            "names match without regard to case, so look those up by id",
+            n);
   }
   return Status::Ok();
 }

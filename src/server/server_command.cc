@@ -140,28 +140,31 @@ void WipeFreedMemoryOrReexec(char** argv) {
 // node, no web UI, no sys/raw. Each is logged at start, so that a
 // setting without effect is not taken for one in effect.
 void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
-  if (cfg.ui) spdlog::warn("config: ui = true has no effect: Coffer has no web UI");
+  if (cfg.ui) Log(LogModule::kConfig).warn("ui = true has no effect: Coffer has no web UI");
   if (cfg.raw_storage_endpoint) {
-    spdlog::warn("config: raw_storage_endpoint has no effect: sys/raw is not available");
+    Log(LogModule::kConfig).warn("raw_storage_endpoint has no effect: sys/raw is not available");
   }
   if (!cfg.api_addr.empty()) {
-    spdlog::warn("config: api_addr has no effect: a single node advertises no address");
+    Log(LogModule::kConfig).warn("api_addr has no effect: a single node advertises no address");
   }
   if (!cfg.cluster_addr.empty()) {
-    spdlog::warn("config: cluster_addr has no effect: a single node has no cluster traffic");
+    Log(LogModule::kConfig)
+        .warn("cluster_addr has no effect: a single node has no cluster traffic");
   }
   for (const auto& l : cfg.listeners) {
     if (!l.cluster_address.empty()) {
-      spdlog::warn(
-          "config: {}: cluster_address has no effect: a single node opens no cluster "
-          "listener",
-          l.source);
+      Log(LogModule::kConfig)
+          .warn(
+              "{}: cluster_address has no effect: a single node opens no cluster "
+              "listener",
+              l.source);
     }
     if (l.max_request_duration != config::ServerConfig::Listener().max_request_duration) {
-      spdlog::warn(
-          "config: {}: max_request_duration has no effect: a request is not cut off "
-          "by time",
-          l.source);
+      Log(LogModule::kConfig)
+          .warn(
+              "{}: max_request_duration has no effect: a request is not cut off "
+              "by time",
+              l.source);
     }
   }
 }
@@ -347,15 +350,15 @@ int RunServer(int argc, char** argv) {
     if (sig != SIGHUP) break;
     // SIGHUP: log rotation. Audit devices write a signed "rotate" checkpoint
     // and reopen their files; the chain continues in the new file.
-    spdlog::info("received SIGHUP, reopening audit devices");
+    Log(LogModule::kCore).info("received SIGHUP, reopening audit devices");
     (*core)->ReopenAuditDevices();
   }
-  spdlog::info("received signal {}, shutting down", sig);
+  Log(LogModule::kCore).info("received signal {}, shutting down", sig);
   for (auto& s : servers) s->Stop();
   (*core)->Shutdown();
   core->reset();  // closes storage after the last write is durable
   if (!cfg.pid_file.empty()) std::remove(cfg.pid_file.c_str());
-  spdlog::info("shutdown complete");
+  Log(LogModule::kCore).info("shutdown complete");
   return 0;
 }
 

@@ -48,7 +48,7 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
   }
   if (revoke_hook_) {
     Status s = revoke_hook_(hmac);
-    if (!s.ok()) spdlog::warn("token revocation hook failed: {}", s.ToString());
+    if (!s.ok()) Log(LogModule::kToken).warn("revocation hook failed: {}", s.ToString());
   }
   return Status::Ok();
 }
@@ -149,16 +149,17 @@ Result<TidyStats> TokenStore::Tidy(const std::atomic<bool>* stop) {
 
 bool TokenStore::StartTidy() {
   return tidy_job_.Start([this](const std::atomic<bool>& stop) {
-    spdlog::info("token: tidy started");
+    Log(LogModule::kToken).info("tidy started");
     Result<TidyStats> stats = Tidy(&stop);
     if (!stats) {
-      spdlog::error("token: tidy ended early: {}", stats.error().ToString());
+      Log(LogModule::kToken).error("tidy ended early: {}", stats.error().ToString());
       return;
     }
-    spdlog::info(
-        "token: tidy finished: {} accessors without a token removed, {} parent links removed, "
-        "{} tokens revoked",
-        stats->accessors_removed, stats->parent_links_removed, stats->tokens_revoked);
+    Log(LogModule::kToken)
+        .info(
+            "tidy finished: {} accessors without a token removed, {} parent links removed, "
+            "{} tokens revoked",
+            stats->accessors_removed, stats->parent_links_removed, stats->tokens_revoked);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -115,6 +116,64 @@ TEST(LogTapTest, MonitorsGetTheirLevelAndTheServerKeepsItsOwn) {
   EXPECT_NE(lines[0].find("for both"), std::string::npos);
   EXPECT_NE(lines[1].find("a warning"), std::string::npos);
   EXPECT_NE(lines[2].find("after detaching"), std::string::npos);
+}
+
+// Named loggers: "name: " before the message in the standard format, the
+// name as "@module" in JSON, and a level of their own that gates the
+// server's sinks while a monitor's hold still reaches the tap.
+TEST(NamedLoggerTest, EachHasItsNameAndItsOwnLevel) {
+  struct Target : LogTapTarget {
+    std::vector<std::string> standard;
+    void Line(spdlog::level::level_enum, std::string_view text, std::string_view) override {
+      standard.emplace_back(text);
+    }
+  } target;
+  std::ostringstream os;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ostream_sink_mt>(os)));
+  ASSERT_TRUE(SetLogFormat("standard"));
+  ASSERT_TRUE(SetLogLevel("info"));
+  InstallLogTap();
+  SetLogTapTarget(&target);
+  Log(LogModule::kExpiration).info("lease {} revoked", "a/b");
+  Log(LogModule::kExpiration).debug("below its level");
+  ASSERT_TRUE(SetNamedLogLevel("expiration", spdlog::level::debug));
+  EXPECT_FALSE(SetNamedLogLevel("no-such-logger", spdlog::level::debug));
+  Log(LogModule::kExpiration).debug("now at its level");
+  Log(LogModule::kCore).debug("core stays at info");
+  spdlog::debug("so does the default logger");
+  {
+    auto hold = HoldLogLevel(spdlog::level::debug);
+    Log(LogModule::kCore).debug("for the monitor only");
+  }
+  ASSERT_TRUE(SetLogFormat("json"));
+  Log(LogModule::kCore).warn("as JSON");
+  ASSERT_TRUE(SetLogFormat("standard"));
+  SetAllLogLevels(spdlog::level::err);
+  Log(LogModule::kExpiration).warn("dropped everywhere");
+  ClearLogTapTarget(&target);
+  ASSERT_TRUE(SetLogLevel("info"));
+  spdlog::set_default_logger(previous);
+
+  std::vector<std::string> lines = Lines(os.str());
+  ASSERT_EQ(lines.size(), 3U) << os.str();
+  EXPECT_TRUE(std::regex_search(
+      lines[0],
+      std::regex(
+          R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[info\] expiration: lease a/b revoked$)")))
+      << lines[0];
+  EXPECT_NE(lines[1].find("] [debug] expiration: now at its level"), std::string::npos) << lines[1];
+  auto json = nlohmann::json::parse(lines[2]);
+  EXPECT_EQ(json["@module"], "core");
+  EXPECT_EQ(json["@message"], "as JSON");
+  ASSERT_EQ(target.standard.size(), 4U);
+  EXPECT_NE(target.standard[2].find("[debug] core: for the monitor only"), std::string::npos)
+      << target.standard[2];
+  const auto levels = NamedLogLevels();
+  ASSERT_FALSE(levels.empty());
+  EXPECT_TRUE(std::is_sorted(levels.begin(), levels.end()));
+  for (const auto& [name, level] : levels) EXPECT_EQ(level, spdlog::level::info) << name;
 }
 
 }  // namespace

@@ -158,6 +158,13 @@ ROUTES = [
     ("DELETE", "kv1/x", None),
     ("LIST", "kv1/", None),
     ("LIST", "sys/version-history/", None),
+    # the loggers' levels
+    ("GET", "sys/loggers", None),
+    ("GET", "sys/loggers/core", None),
+    ("POST", "sys/loggers", {"level": "trace"}),
+    ("POST", "sys/loggers/core", {"level": "trace"}),
+    ("DELETE", "sys/loggers", None),
+    ("DELETE", "sys/loggers/core", None),
     # the plugin catalog (read-only)
     ("GET", "sys/plugins/catalog", None),
     ("LIST", "sys/plugins/catalog/secret/", None),
@@ -416,6 +423,7 @@ class Fixture:
         get("wrap-caller", "POST", "sys/wrapping/lookup", {"token": self.wrap_caller})
         get("leases", "LIST", "sys/leases/lookup/auth/token/create/")
         get("lease", "PUT", "sys/leases/lookup", {"lease_id": self.lease})
+        get("loggers", "GET", "sys/loggers")
         # Last, so every read above is counted (reads must not encrypt).
         s["encryptions"] = ks["encryptions"]
         return s

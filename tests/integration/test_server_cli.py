@@ -152,8 +152,8 @@ class LogFormatTest(unittest.TestCase):
     def test_json_from_the_config(self):
         entry = json.loads(self.warning_line([], {"COFFER_LOG_FORMAT": "", "VAULT_LOG_FORMAT": ""}))
         self.assertEqual(entry["@level"], "warn")
-        self.assertEqual(entry["@message"], "config: ui = true has no effect: Coffer has no web UI")
-        self.assertEqual(entry["@module"], "coffer")
+        self.assertEqual(entry["@message"], "ui = true has no effect: Coffer has no web UI")
+        self.assertEqual(entry["@module"], "config")
         self.assertRegex(entry["@timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
     def test_environment_then_flag_override_the_config(self):
@@ -348,6 +348,57 @@ class IoThreadsTest(unittest.TestCase):
         allowed = frozenset(os.sched_getaffinity(0))
         sets = self.io_thread_affinities("  io_threads = 2\n", 2)
         self.assertEqual(sets, [allowed, allowed])
+
+
+
+class LoggersTest(unittest.TestCase):
+    """sys/loggers: one subsystem turned up while the server runs, then back."""
+
+    def setUp(self):
+        self.srv = harness.start_dev()
+        self.addCleanup(self.srv.cleanup)
+        self.root = self.srv.root_token
+
+    def revoke_a_token_lease(self):
+        st, body, _ = self.srv.request("POST", "/v1/auth/token/create", {"ttl": "1h"}, self.root)
+        self.assertEqual(st, 200, body)
+        st, _, _ = self.srv.request(
+            "PUT", "/v1/sys/leases/revoke-prefix/auth/token/create?sync=true", None, self.root)
+        self.assertIn(st, (200, 204))
+        return body["auth"]["client_token"]
+
+    def debug_lines(self):
+        return [l for l in self.srv.log().splitlines() if "[debug] expiration: revoked lease" in l]
+
+    def test_one_logger_up_and_back(self):
+        self.revoke_a_token_lease()
+        self.assertEqual(self.debug_lines(), [])
+        # As an operator does it: the generic write command.
+        r = run_cli(["write", "sys/loggers/expiration", "level=debug"], self.srv.addr,
+                    token=self.root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st, body, _ = self.srv.request("GET", "/v1/sys/loggers", None, self.root)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["data"]["expiration"], "debug")
+        self.assertEqual(body["data"]["core"], "info")
+        token = self.revoke_a_token_lease()
+        deadline = time.monotonic() + 10
+        while not self.debug_lines() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(self.debug_lines(), self.srv.log())
+        self.assertNotIn(token, self.srv.log())
+        # Back to the configured level: no more debug lines.
+        st, _, _ = self.srv.request("DELETE", "/v1/sys/loggers/expiration", None, self.root)
+        self.assertEqual(st, 204)
+        seen = len(self.debug_lines())
+        self.revoke_a_token_lease()
+        st, body, _ = self.srv.request("GET", "/v1/sys/loggers/expiration", None, self.root)
+        self.assertEqual(body["data"], {"expiration": "info"})
+        self.assertEqual(len(self.debug_lines()), seen)
+        st, body, _ = self.srv.request("POST", "/v1/sys/loggers/nope", {"level": "debug"},
+                                       self.root)
+        self.assertEqual(st, 400)
+        self.assertEqual(body["errors"], ['logger "nope" not found'])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 #include "auth/approle/approle.h"
 #include "auth/util.h"
+#include "common/log.h"
 #include "crypto/random.h"
 #include "token/token_params.h"
 
@@ -267,14 +268,15 @@ Result<std::optional<SecretIdEntry>> AppRoleBackend::UseSecretId(const Role& rol
 
 bool AppRoleBackend::StartTidy() {
   return tidy_job_.Start([this](const std::atomic<bool>& stop) {
-    spdlog::info("approle: tidy of secret IDs started");
+    Log(LogModule::kApprole).info("tidy of secret IDs started");
     Result<std::size_t> removed = TidySecretIds(&stop);
     if (!removed) {
-      spdlog::error("approle: tidy of secret IDs ended early: {}", removed.error().ToString());
+      Log(LogModule::kApprole)
+          .error("tidy of secret IDs ended early: {}", removed.error().ToString());
       return;
     }
-    spdlog::info("approle: tidy of secret IDs finished: {} expired or orphaned secret IDs removed",
-                 *removed);
+    Log(LogModule::kApprole)
+        .info("tidy of secret IDs finished: {} expired or orphaned secret IDs removed", *removed);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/log.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::jwt {
@@ -170,7 +171,7 @@ Result<KeySource::Keys> KeySource::CurrentKeys(bool force_refresh) {
       fetched_at_ = clock_.Monotonic();
     } else if (keys_ != nullptr) {
       // Keep verifying with the keys we had; the fetch is retried later.
-      spdlog::warn("jwt: {}; keeping the cached keys", fetched.error().message());
+      Log(LogModule::kJwt).warn("{}; keeping the cached keys", fetched.error().message());
       fetched = keys_;
     }
     inflight_ = {};

@@ -46,7 +46,8 @@ Status DatabaseBackend::RotateStaticRole(const std::string& name, StaticRole& ro
   Status s = storage_.Put("static-role/" + name, record);
   WipeString(record);
   if (!s.ok()) {
-    spdlog::error("database: static role {} rotated but not stored: {}", name, s.ToString());
+    Log(LogModule::kDatabase)
+        .error("static role {} rotated but not stored: {}", name, s.ToString());
     return Internal("the password changed but could not be stored");
   }
   return Status::Ok();
@@ -146,7 +147,7 @@ Result<std::int64_t> DatabaseBackend::RotateDueStaticRoles(std::int64_t now) {
       Status s = RotateStaticRole(name, **role);
       if (!s.ok()) {
         // Retried on the next pass; the old password stays in place.
-        spdlog::warn("database: rotating static role {} failed: {}", name, s.ToString());
+        Log(LogModule::kDatabase).warn("rotating static role {} failed: {}", name, s.ToString());
         continue;
       }
     }

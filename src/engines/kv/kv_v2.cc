@@ -61,8 +61,9 @@ KvV2Backend::~KvV2Backend() { rotation_->Stop(); }
 // "upgrading" after a failed upgrade while the rest of the server serves.
 Status KvV2Backend::Initialize() {
   if (Status s = FinishUpgrade(storage_, Now()); !s.ok()) {
-    spdlog::error("kv: the upgrade of the mount at {} to version 2 did not finish: {}",
-                  mount_point_, s.ToString());
+    Log(LogModule::kKv)
+        .error("the upgrade of the mount at {} to version 2 did not finish: {}", mount_point_,
+               s.ToString());
     upgrade_failure_ = std::move(s);
     return Status::Ok();
   }

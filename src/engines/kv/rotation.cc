@@ -266,7 +266,7 @@ Result<int> RotationManager::RunDue() {
     if (!in_flight && s.value("next_rotation", std::int64_t{0}) > now) continue;
     ++attempted;
     Status st = RotateOne(record_key, std::move(record), entry->revision);
-    if (!st.ok()) spdlog::warn("kv rotation of {}: {}", Unescape(name), st.ToString());
+    if (!st.ok()) Log(LogModule::kKv).warn("rotation of {}: {}", Unescape(name), st.ToString());
   }
   return attempted;
 }
@@ -430,7 +430,7 @@ void RotationManager::Start(std::chrono::milliseconds poll) {
     while (!stopping_) {
       lock.unlock();
       Result<int> r = RunDue();
-      if (!r) spdlog::warn("kv rotation pass failed: {}", r.error().ToString());
+      if (!r) Log(LogModule::kKv).warn("rotation pass failed: {}", r.error().ToString());
       lock.lock();
       cv_.wait_for(lock, poll, [&] { return stopping_; });
     }

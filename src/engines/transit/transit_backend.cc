@@ -142,7 +142,7 @@ void TransitBackend::RotationLoop() {
     std::chrono::nanoseconds wait = kIdleWait;
     if (!next) {
       if (next.error().code() != Code::kSealed) {
-        spdlog::warn("transit: automatic rotation failed: {}", next.error().ToString());
+        Log(LogModule::kTransit).warn("automatic rotation failed: {}", next.error().ToString());
       }
       wait = kRetryWait;
     } else if (*next != TimePoint::max()) {
@@ -176,8 +176,8 @@ Result<TimePoint> TransitBackend::RotateDueKeys(TimePoint now) {
         if (edited.error().code() == Code::kInvalidArgument) continue;  // deleted meanwhile
         return Err(std::move(edited).error());
       }
-      spdlog::info("transit: rotated key {} automatically to version {}", name,
-                   (*edited)->latest_version);
+      Log(LogModule::kTransit)
+          .info("rotated key {} automatically to version {}", name, (*edited)->latest_version);
       if ((*edited)->auto_rotate_period_s <= 0) continue;
       due = (*edited)->LatestCreation() + std::chrono::seconds((*edited)->auto_rotate_period_s);
     }
