@@ -51,7 +51,7 @@ struct Invocation {
 
   // A client for the address and token in effect:
   //   address: -address, COFFER_ADDR, VAULT_ADDR, https://127.0.0.1:8200
-  //   token:   COFFER_TOKEN, VAULT_TOKEN, the file ~/.coffer-token
+  //   token:   COFFER_TOKEN, VAULT_TOKEN, the file ~/.coffer-token, else ~/.vault-token
   //   CA file: -ca-cert, COFFER_CACERT, VAULT_CACERT; else a CA directory:
   //            -ca-path, COFFER_CAPATH, VAULT_CAPATH; else the system store
   //   skip TLS verification: -tls-skip-verify, COFFER_SKIP_VERIFY, VAULT_SKIP_VERIFY

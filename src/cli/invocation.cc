@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/command_util.h"
+#include "cli/token_file.h"
 
 namespace coffer::cli {
 namespace {
@@ -59,14 +60,8 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
     config.token = SecretBytes::FromString(TrimSpace(*t2));
     WipeString(*t2);
   } else if (auto home = get("HOME")) {
-    // The token helper file written by `coffer login`.
-    std::ifstream file(*home + "/.coffer-token", std::ios::binary);
-    if (file) {
-      std::string contents((std::istreambuf_iterator<char>(file)),
-                           std::istreambuf_iterator<char>());
-      config.token = SecretBytes::FromString(TrimSpace(contents));
-      WipeString(contents);
-    }
+    // The token helper file written by `coffer login` (or `vault login`).
+    config.token = ReadTokenFile(*home);
   }
 
   if (!options.ca_cert.empty()) {

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "cli/command_util.h"
+#include "cli/token_file.h"
 #include "common/encoding.h"
 
 namespace coffer::cli {
@@ -95,16 +96,7 @@ Result<RunLogin> PrepareLogin(const Env& env, const RunAuthOptions& options) {
     }
   }
   if (out.token.empty()) {
-    if (auto home = Get(env, "HOME")) {
-      std::ifstream file(*home + "/.coffer-token", std::ios::binary);
-      if (file) {
-        std::string contents((std::istreambuf_iterator<char>(file)),
-                             std::istreambuf_iterator<char>());
-        out.token = SecretBytes::FromString(TrimSpace(contents));
-        WipeString(contents);
-        out.source = "~/.coffer-token";
-      }
-    }
+    if (auto home = Get(env, "HOME")) out.token = ReadTokenFile(*home, &out.source);
   }
   if (out.token.empty()) {
     return Err(InvalidArgument(

@@ -5,6 +5,7 @@
 //   2. JWT, when --jwt-file is given (e.g. a CI job's OIDC token):
 //      POST auth/<jwt-mount>/login {role, jwt}
 //   3. COFFER_TOKEN, VAULT_TOKEN, then the token helper file ~/.coffer-token
+//      (or ~/.vault-token)
 //      (the same sources as every other command).
 // Credentials are read from files (never argv), held in SecretBytes and
 // never printed: error messages are redacted.
@@ -40,7 +41,7 @@ struct RunToken {
 
 // How the token is to be had, decided without the server: a login request
 // to send (AppRole or JWT, credentials read from their files), or a token at
-// hand (COFFER_TOKEN, VAULT_TOKEN, ~/.coffer-token).
+// hand (COFFER_TOKEN, VAULT_TOKEN, ~/.coffer-token, ~/.vault-token).
 struct RunLogin {
   std::string mount;       // auth/<mount>/login; empty: `ready` holds the token
   SecretBytes body;        // the login request's JSON (it holds the credential)

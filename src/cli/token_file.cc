@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 namespace coffer::cli {
 namespace {
@@ -60,6 +62,24 @@ Status StoreTokenFile(const std::string& path, std::string_view token) {
     return s;
   }
   return Status::Ok();
+}
+
+SecretBytes ReadTokenFile(const std::string& home, std::string* source) {
+  for (const char* name : {".coffer-token", ".vault-token"}) {
+    std::ifstream file(home + "/" + name, std::ios::binary);
+    if (!file) continue;
+    std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::string_view token = contents;
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!token.empty() && space(token.front())) token.remove_prefix(1);
+    while (!token.empty() && space(token.back())) token.remove_suffix(1);
+    SecretBytes out = SecretBytes::FromString(token);
+    WipeString(contents);
+    if (out.empty()) continue;
+    if (source != nullptr) *source = std::string("~/") + name;
+    return out;
+  }
+  return SecretBytes();
 }
 
 }  // namespace coffer::cli

@@ -131,6 +131,11 @@ TEST(ClientConfigTest, VaultTokenThenTokenFile) {
   std::filesystem::path home =
       std::filesystem::temp_directory_path() / ("coffer-cli-home-" + std::to_string(getpid()));
   std::filesystem::create_directories(home);
+  // Vault's token helper file serves when Coffer's is absent or empty.
+  std::ofstream(home / ".vault-token") << "s.from-vault-file";
+  RunCli({"status"}, {{"VAULT_ADDR", server.address()}, {"HOME", home.string()}});
+  std::ofstream(home / ".coffer-token") << "\n";
+  RunCli({"status"}, {{"VAULT_ADDR", server.address()}, {"HOME", home.string()}});
   std::ofstream(home / ".coffer-token") << "s.from-file\n";
   RunCli({"status"}, {{"VAULT_ADDR", server.address()}, {"HOME", home.string()}});
   RunCli({"status"}, {{"VAULT_ADDR", server.address()}});
@@ -140,7 +145,8 @@ TEST(ClientConfigTest, VaultTokenThenTokenFile) {
   for (const auto& r : reqs) {
     if (r.target == "/v1/sys/seal-status") tokens.push_back(r.token);
   }
-  EXPECT_EQ(tokens, (std::vector<std::string>{"s.vault", "s.from-file", ""}));
+  EXPECT_EQ(tokens, (std::vector<std::string>{"s.vault", "s.from-vault-file", "s.from-vault-file",
+                                              "s.from-file", ""}));
 }
 
 TEST(ClientConfigTest, HttpsToPlainServerFailsNamingAddress) {

@@ -101,6 +101,18 @@ TEST_F(PrepareLoginTest, LocalProblemsAreErrorsBeforeAnyRequest) {
   r = PrepareLogin(env_, RunAuthOptions{});
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("no token"), std::string::npos) << r.error().message();
+
+  // Vault's token helper file, when Coffer's is absent.
+  Write(".vault-token", "s.vault-file\n");
+  r = PrepareLogin(env_, RunAuthOptions{});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->ready.token.view(), "s.vault-file");
+  EXPECT_EQ(r->ready.source, "~/.vault-token");
+  Write(".coffer-token", "s.coffer-file");
+  r = PrepareLogin(env_, RunAuthOptions{});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->ready.token.view(), "s.coffer-file");
+  EXPECT_EQ(r->ready.source, "~/.coffer-token");
 }
 
 }  // namespace
