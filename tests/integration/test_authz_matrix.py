@@ -158,6 +158,10 @@ ROUTES = [
     ("DELETE", "kv1/x", None),
     ("LIST", "kv1/", None),
     ("LIST", "sys/version-history/", None),
+    # streams (answered 200 with a body that stays open)
+    ("GET", "sys/monitor", None),
+    ("GET", "sys/monitor?log_level=debug", None),
+    ("GET", "sys/events/subscribe/kv-v2/data-write?json=true", None),
     # the loggers' levels
     ("GET", "sys/loggers", None),
     ("GET", "sys/loggers/core", None),
@@ -242,6 +246,10 @@ UNAUTHENTICATED = [
 ]
 
 
+# Paths whose success is a stream that stays open.
+STREAMS = ("sys/monitor", "sys/events/subscribe/")
+
+
 class Http:
     """A keep-alive HTTP/1.1 client (the matrix sends thousands of requests)."""
 
@@ -274,6 +282,11 @@ class Http:
             try:
                 self.conn.request(method, "/v1/" + path, body=data, headers=hdrs)
                 resp = self.conn.getresponse()
+                if resp.status == 200 and path.startswith(STREAMS):
+                    # An open stream (it ends only when the token or the
+                    # server does): the status is the answer.
+                    self.close()
+                    return resp.status, None
                 raw = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
                     self.close()
