@@ -13,6 +13,9 @@ namespace {
 constexpr std::string_view kSudoExact[] = {
     "sys/rotate",
     "sys/rotate/config",
+    "sys/rotate/keyring",
+    "sys/rotate/keyring/config",
+    "sys/config/cors",
     "sys/seal",
     "sys/step-down",
     "sys/remount",

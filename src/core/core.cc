@@ -295,6 +295,7 @@ Status Core::PostUnseal() {
   TRY(events_->Load());
   TRY(quotas_->Load());
   QuotasChanged();
+  TRY(cors_.Load(*barrier_));
   sealed_ = false;
   return Status::Ok();
 }

@@ -30,6 +30,7 @@
 #include "common/secret_bytes.h"
 #include "common/thread_pool.h"
 #include "core/authorizer.h"
+#include "core/cors.h"
 #include "core/login.h"
 #include "core/quotas.h"
 #include "core/sys_events.h"
@@ -77,6 +78,13 @@ class Core final : public http::Handler {
   ~Core() override;
 
   void Handle(logical::Request request, std::function<void(logical::Response)> done) override;
+  // Cross-origin requests from browsers (cors.h).
+  bool WantsCors() const override { return cors_.Enabled(); }
+  std::optional<logical::Response> CheckCors(std::string_view origin, std::string_view method,
+                                             std::string_view preflight_method,
+                                             std::map<std::string, std::string>* headers) override {
+    return cors_.Check(origin, method, preflight_method, headers);
+  }
   // Rate limit quotas, before the body is decoded (see quotas.h).
   bool WantsPreflight() const override { return quotas_active_.load(std::memory_order_relaxed); }
   std::optional<logical::Response> Preflight(std::string_view path, std::string_view remote_address,
@@ -126,6 +134,7 @@ class Core final : public http::Handler {
   identity::IdentityStore& identity() { return *identity_; }
   EventsService& events() { return *events_; }
   RateLimiter& quotas() { return *quotas_; }
+  Cors& cors() { return cors_; }
   // Called after sys/quotas changes: turns the preflight on or off.
   void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
   // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
@@ -222,6 +231,7 @@ class Core final : public http::Handler {
   std::unique_ptr<storage::Backend> quotas_view_;
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};
+  Cors cors_;
   // Audit entries of rate-limited requests queued for the pool, and those
   // dropped because too many were (PreflightRefused).
   std::atomic<int> refusal_audits_queued_{0};

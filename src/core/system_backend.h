@@ -113,6 +113,8 @@ class SystemBackend {
   Result<logical::Response> VersionHistory(const logical::Request& request);
   // sys/loggers[/:name] (sys_loggers.cc).
   Result<logical::Response> Loggers(const logical::Request& request);
+  // sys/config/cors (sys_cors.cc).
+  Result<logical::Response> CorsConfig(const logical::Request& request);
   Core& core_;
 };
 

@@ -334,8 +334,25 @@ class Connection final : public ConnBase {
     deadline_ = SteadyTime::max();  // the handler's time is the core's business
     const std::uint64_t gen = ++gen_;
 
-    // Rate limits come before the body is decoded.
+    // Cross-origin checks come first, then rate limits, all before the
+    // body is decoded. Whatever answers here carries the CORS headers too,
+    // so that a browser can read a refusal.
     std::map<std::string, std::string> extra_headers;
+    if (impl_.handler.WantsCors()) {
+      const std::string_view origin = msg[bhttp::field::origin];
+      if (!origin.empty()) {
+        auto answer = impl_.handler.CheckCors(
+            origin, wire.method, msg[bhttp::field::access_control_request_method], &extra_headers);
+        if (answer) {
+          request_id_ = NewRequestId();
+          return Respond(*answer);
+        }
+      }
+    }
+    auto with_extra = [&extra_headers](logical::Response r) {
+      for (const auto& [k, v] : extra_headers) r.headers.emplace(k, v);
+      return r;
+    };
     if (impl_.handler.WantsPreflight()) {
       const Target target = SplitTarget(wire.target);
       auto path = CanonicalizePath(target.path);
@@ -357,7 +374,7 @@ class Connection final : public ConnBase {
           head.remote_address = wire.remote_address;
           impl_.handler.PreflightRefused(std::move(head), *refusal);
         }
-        return Respond(*refusal);
+        return Respond(with_extra(*std::move(refusal)));
       }
     }
     auto built = BuildRequest(wire, impl_.options.max_json_depth);
@@ -365,7 +382,7 @@ class Connection final : public ConnBase {
       metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRequest,
                                                  built.error().http_status);
       request_id_ = NewRequestId();
-      return Respond(built.error());
+      return Respond(with_extra(std::move(built.error())));
     }
     request_id_ = built->id;
     try {

@@ -30,6 +30,25 @@ class Handler {
     Handle(std::move(request), std::move(done));
   }
 
+  // Cross-origin requests (sys/config/cors): whether CheckCors has anything
+  // to check right now (cheap; when false the server skips it).
+  virtual bool WantsCors() const { return false; }
+  // Called on the I/O thread for a request with an Origin header, before
+  // anything else: nullopt to go on, with headers for the eventual answer
+  // put into *headers; or the answer to send instead (a refused origin, a
+  // preflight). `preflight_method` is Access-Control-Request-Method. Must
+  // not block.
+  virtual std::optional<logical::Response> CheckCors(std::string_view origin,
+                                                     std::string_view method,
+                                                     std::string_view preflight_method,
+                                                     std::map<std::string, std::string>* headers) {
+    (void)origin;
+    (void)method;
+    (void)preflight_method;
+    (void)headers;
+    return std::nullopt;
+  }
+
   // Whether Preflight has anything to check right now (cheap; when false
   // the server skips it).
   virtual bool WantsPreflight() const { return false; }

@@ -39,6 +39,16 @@ NOTHING = 'path "nothing/*" { capabilities = ["read", "list"] }'
 # Answered for any valid token, with only what its ACL reaches.
 FILTERED_LISTINGS = ("sys/internal/ui/mounts",)
 
+# Root-protected rows that are in both lists below.
+KEYRING_AND_CORS = [
+    ("POST", "sys/rotate/keyring", None),
+    ("GET", "sys/rotate/keyring/config", None),
+    ("POST", "sys/rotate/keyring/config", {"max_operations": 3000000000, "enabled": False}),
+    ("GET", "sys/config/cors", None),
+    ("POST", "sys/config/cors", {"allowed_origins": "*"}),
+    ("DELETE", "sys/config/cors", None),
+]
+
 ROUTES = [
     # sys/mounts and friends
     ("GET", "sys/mounts", None),
@@ -76,6 +86,7 @@ ROUTES = [
     ("PUT", "sys/rotate", None),
     ("GET", "sys/rotate/config", None),
     ("POST", "sys/rotate/config", {"max_operations": 3000000000, "enabled": False}),
+    *KEYRING_AND_CORS,
     ("GET", "sys/key-status", None),
     ("PUT", "sys/seal", None),
     ("POST", "sys/seal", None),
@@ -197,6 +208,7 @@ SUDO_ROUTES = [
     ("PUT", "sys/rotate/", None),
     ("GET", "sys/rotate/config", None),
     ("POST", "sys/rotate/config", {"max_operations": 3000000000, "enabled": False}),
+    *KEYRING_AND_CORS,
     ("PUT", "sys/seal", None),
     ("PUT", "sys/seal/", None),
     ("POST", "sys/remount", {"from": "kv1", "to": "moved"}),
@@ -437,6 +449,7 @@ class Fixture:
         get("leases", "LIST", "sys/leases/lookup/auth/token/create/")
         get("lease", "PUT", "sys/leases/lookup", {"lease_id": self.lease})
         get("loggers", "GET", "sys/loggers")
+        get("cors", "GET", "sys/config/cors")
         # Last, so every read above is counted (reads must not encrypt).
         s["encryptions"] = ks["encryptions"]
         return s
