@@ -61,6 +61,10 @@ struct CoreOptions {
   // sys/metrics?format=prometheus (off when the config's telemetry block
   // sets prometheus_retention_time = 0, as in Vault).
   bool prometheus_metrics = true;
+  // sys/config/state/sanitized: the server's configuration without its
+  // storage and seal parameters (config/sanitized.h); null when the core
+  // was not started from a configuration (tests).
+  logical::Json sanitized_config;
   // The config's cluster_name: when set, the cluster's name (stored at init,
   // and replacing the stored one at unseal); empty: the name stored at init,
   // generated then.
@@ -135,6 +139,7 @@ class Core final : public http::Handler {
   EventsService& events() { return *events_; }
   RateLimiter& quotas() { return *quotas_; }
   Cors& cors() { return cors_; }
+  const logical::Json& sanitized_config() const { return sanitized_config_; }
   // Called after sys/quotas changes: turns the preflight on or off.
   void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
   // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
@@ -238,6 +243,7 @@ class Core final : public http::Handler {
   std::atomic<std::uint64_t> refusal_audits_dropped_{0};
   bool prometheus_metrics_ = true;
   const std::string configured_cluster_name_;
+  const logical::Json sanitized_config_;
   const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

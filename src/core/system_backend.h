@@ -113,8 +113,9 @@ class SystemBackend {
   Result<logical::Response> VersionHistory(const logical::Request& request);
   // sys/loggers[/:name] (sys_loggers.cc).
   Result<logical::Response> Loggers(const logical::Request& request);
-  // sys/config/cors (sys_cors.cc).
+  // sys/config/cors and sys/config/state/sanitized (sys_cors.cc).
   Result<logical::Response> CorsConfig(const logical::Request& request);
+  Result<logical::Response> SanitizedConfig(const logical::Request& request);
   Core& core_;
 };
 

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/secret_bytes.h"
 #include "config/config.h"
+#include "config/sanitized.h"
 #include "core/builtins.h"
 #include "core/core.h"
 #include "core/system_backend.h"
@@ -287,6 +288,10 @@ int RunServer(int argc, char** argv) {
   options.max_lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.max_lease_ttl);
   options.prometheus_metrics = cfg.telemetry.prometheus_retention_time.count() > 0;
   options.cluster_name = cfg.cluster_name;
+  // The levels in effect (flags and the environment override the file).
+  if (!level.empty()) cfg.log_level = level;
+  if (!format.empty()) cfg.log_format = format;
+  options.sanitized_config = config::Sanitized(cfg);
   auto core = core::Core::Create(std::move(options));
   if (!core) {
     std::fprintf(stderr, "Error starting core: %s\n", core.error().ToString().c_str());

@@ -169,6 +169,7 @@ ROUTES = [
     ("DELETE", "kv1/x", None),
     ("LIST", "kv1/", None),
     ("LIST", "sys/version-history/", None),
+    ("GET", "sys/config/state/sanitized", None),
     # streams (answered 200 with a body that stays open)
     ("GET", "sys/monitor", None),
     ("GET", "sys/monitor?log_level=debug", None),
