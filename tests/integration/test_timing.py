@@ -10,7 +10,8 @@ crops), and |t| must stay under 4.5 (dudect's threshold for a leak).
 
 The run must also have the power to matter: 4.5 standard errors of the
 difference of the means (the smallest difference it would flag) must be
-under 25 us, or the test fails as too noisy rather than passing silently.
+under 25 us. A round without that power is measured again (up to three),
+and a run with none fails as too noisy rather than passing silently.
 """
 
 import http.client
@@ -25,6 +26,7 @@ import harness
 
 SAMPLES = 3000
 T_LIMIT = 4.5
+ROUNDS = 3
 
 
 def welch_t(a, b):
@@ -85,21 +87,26 @@ class TokenLookupTimingTest(unittest.TestCase):
             code, _, _ = self.server.request("GET", "/v1/auth/token/lookup-self", token=t)
             self.assertEqual(code, 403)
 
-        # Warm up (connection, caches, allocator), then measure.
+        # Warm up (connection, caches, allocator), then measure. A round too
+        # noisy to see 25 us (another process took the CPU) proves nothing
+        # either way, so it is measured again; the first round with the power
+        # decides, and a run that never has it fails.
         self.sample({"near": near, "far": far}, 200)
-        s = self.sample({"near": near, "far": far}, SAMPLES)
-        a, b = crop(s["near"], s["far"])
-        t = welch_t(a, b)
-        se_us = math.sqrt(statistics.variance(a) / len(a) + statistics.variance(b) / len(b)) / 1e3
-        print("\ntoken lookup timing (%d each): median near miss %.1f us, far miss %.1f us, "
-              "Welch t = %.2f, standard error of the difference %.2f us"
-              % (SAMPLES, statistics.median(a) / 1e3, statistics.median(b) / 1e3, t, se_us))
-        self.assertLess(abs(t), T_LIMIT, "near and far misses are told apart by time")
-
-        # Power: the smallest mean difference this run could have flagged.
-        # A run too noisy to see 25 us proves nothing, so it fails.
-        self.assertLess(T_LIMIT * se_us, 25.0, "too noisy to detect a 25 us difference")
-
+        for attempt in range(1, ROUNDS + 1):
+            s = self.sample({"near": near, "far": far}, SAMPLES)
+            a, b = crop(s["near"], s["far"])
+            t = welch_t(a, b)
+            se_us = math.sqrt(statistics.variance(a) / len(a) +
+                              statistics.variance(b) / len(b)) / 1e3
+            print("\ntoken lookup timing, round %d (%d each): median near miss %.1f us, far miss "
+                  "%.1f us, Welch t = %.2f, standard error of the difference %.2f us"
+                  % (attempt, SAMPLES, statistics.median(a) / 1e3, statistics.median(b) / 1e3, t,
+                     se_us))
+            # Power: the smallest mean difference this round could have flagged.
+            if T_LIMIT * se_us < 25.0:
+                self.assertLess(abs(t), T_LIMIT, "near and far misses are told apart by time")
+                return
+        self.fail("too noisy to detect a 25 us difference in %d rounds" % ROUNDS)
 
 if __name__ == "__main__":
     unittest.main()
