@@ -129,6 +129,8 @@ class EntryWriter {
     }
   }
 
+  bool raw() const { return o_.log_raw; }
+
   // A plain value (policies, metadata) or a hashed one.
   void Value(const Json& v, bool hash) {
     switch (v.type()) {
@@ -296,6 +298,21 @@ void AppendRequest(std::string& out, EntryWriter& w, const logical::Request& req
   if (!request.data.empty()) {
     r.Name("data");
     w.Data(request.data, &mount.non_hmac_request_keys, false);
+  }
+  if (!request.audited_headers.empty()) {
+    // The headers an operator chose to audit, each value hashed when asked
+    // (and the device does not log raw).
+    r.Name("headers");
+    Obj headers(out);
+    for (const auto& h : request.audited_headers) {
+      headers.Key(h.name).push_back('[');
+      for (std::size_t i = 0; i < h.values.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        w.Value(Json(h.values[i]), h.hmac && !w.raw());
+      }
+      out.push_back(']');
+    }
+    headers.Close();
   }
   AppendJsonString(r.Name("id"), request.id);
   if (!mount.accessor.empty()) AppendJsonString(r.Name("mount_accessor"), mount.accessor);

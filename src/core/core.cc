@@ -297,6 +297,7 @@ Status Core::PostUnseal() {
   TRY(quotas_->Load());
   QuotasChanged();
   TRY(cors_.Load(*barrier_));
+  TRY(audited_headers_.Load(*barrier_));
   sealed_ = false;
   return Status::Ok();
 }

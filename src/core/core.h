@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/thread_pool.h"
+#include "core/audited_headers.h"
 #include "core/authorizer.h"
 #include "core/cors.h"
 #include "core/login.h"
@@ -82,6 +83,10 @@ class Core final : public http::Handler {
   ~Core() override;
 
   void Handle(logical::Request request, std::function<void(logical::Response)> done) override;
+  // Request headers copied into audit entries (audited_headers.h).
+  std::shared_ptr<const std::vector<std::pair<std::string, bool>>> AuditedHeaders() const override {
+    return audited_headers_.Snapshot();
+  }
   // Cross-origin requests from browsers (cors.h).
   bool WantsCors() const override { return cors_.Enabled(); }
   std::optional<logical::Response> CheckCors(std::string_view origin, std::string_view method,
@@ -139,6 +144,7 @@ class Core final : public http::Handler {
   EventsService& events() { return *events_; }
   RateLimiter& quotas() { return *quotas_; }
   Cors& cors() { return cors_; }
+  core::AuditedHeaders& audited_headers() { return audited_headers_; }
   const logical::Json& sanitized_config() const { return sanitized_config_; }
   // Called after sys/quotas changes: turns the preflight on or off.
   void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
@@ -237,6 +243,7 @@ class Core final : public http::Handler {
   std::unique_ptr<RateLimiter> quotas_;
   std::atomic<bool> quotas_active_{false};
   Cors cors_;
+  core::AuditedHeaders audited_headers_;
   // Audit entries of rate-limited requests queued for the pool, and those
   // dropped because too many were (PreflightRefused).
   std::atomic<int> refusal_audits_queued_{0};

@@ -45,6 +45,10 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/rotate/keyring") return Rotate(request);
   if (p == "sys/config/cors") return CorsConfig(request);
   if (p == "sys/config/state/sanitized") return SanitizedConfig(request);
+  if (p == "sys/config/auditing/request-headers" ||
+      p.starts_with("sys/config/auditing/request-headers/")) {
+    return AuditedHeaderPaths(request);
+  }
   if (p == "sys/mounts" || p.starts_with("sys/mounts/")) return Mounts(request);
   if (p == "sys/remount" || p.starts_with("sys/remount/")) return Remount(request);
   if (p == "sys/internal/ui/mounts" || p.starts_with("sys/internal/ui/mounts/")) {

@@ -326,6 +326,16 @@ class Connection final : public ConnBase {
     wire.remote_address = remote_;
     wire.tls = kTls;
     wire.peer_certificates = peer_chain_;
+    if (auto audited = impl_.handler.AuditedHeaders()) {
+      for (const auto& [name, hmac] : *audited) {
+        auto [first, last] = msg.equal_range(name);
+        if (first == last) continue;
+        logical::AuditedHeader& h = wire.audited_headers.emplace_back();
+        h.name = name;
+        h.hmac = hmac;
+        for (auto it = first; it != last; ++it) h.values.emplace_back(it->value());
+      }
+    }
 
     keep_alive_ = parser_->keep_alive();
     linger_ = false;

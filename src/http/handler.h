@@ -4,9 +4,12 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "logical/request.h"
 
@@ -28,6 +31,14 @@ class Handler {
   virtual void HandleUnauthenticatedMetrics(logical::Request request,
                                             std::function<void(logical::Response)> done) {
     Handle(std::move(request), std::move(done));
+  }
+
+  // The request headers to copy into each request for its audit entries
+  // (sys/config/auditing/request-headers): lower-case names, each with
+  // whether its values are hashed. Null or empty when there are none
+  // (cheap: asked for every request).
+  virtual std::shared_ptr<const std::vector<std::pair<std::string, bool>>> AuditedHeaders() const {
+    return nullptr;
   }
 
   // Cross-origin requests (sys/config/cors): whether CheckCors has anything

@@ -172,6 +172,7 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   req.mfa = std::string(Trim(wire.mfa));
   req.remote_address = wire.remote_address;
   req.peer_certificates = wire.peer_certificates;
+  req.audited_headers = wire.audited_headers;
   req.tls = wire.tls;
   req.id = NewRequestId();
   return req;

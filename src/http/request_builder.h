@@ -31,6 +31,7 @@ struct WireRequest {
   std::string remote_address;
   bool tls = false;
   std::shared_ptr<const std::vector<std::string>> peer_certificates;  // DER, leaf first
+  std::vector<logical::AuditedHeader> audited_headers;                // see Handler::AuditedHeaders
 };
 
 // Builds the logical request, or the response to send instead (404 for

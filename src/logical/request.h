@@ -41,6 +41,15 @@ struct Auth {
   bool last_use = false;
 };
 
+// A request header an operator chose to audit (sys/config/auditing/
+// request-headers): its lower-case name, every value sent, and whether the
+// audit entry carries the values' HMACs rather than the values.
+struct AuditedHeader {
+  std::string name;
+  std::vector<std::string> values;
+  bool hmac = false;
+};
+
 struct Request {
   std::string id;  // request_id, a UUID
   Operation operation = Operation::kRead;
@@ -55,6 +64,8 @@ struct Request {
   // The TLS client's certificate chain as DER, leaf first (empty without
   // mTLS). Unverified: auth/cert checks it against its trusted certificates.
   std::shared_ptr<const std::vector<std::string>> peer_certificates;
+  // The audited headers it carries (only those), for the audit entries.
+  std::vector<AuditedHeader> audited_headers;
 
   // Set by the router before an engine sees the request: the mount's path
   // ("secret/") and the request path relative to it ("data/app"). `path`

@@ -186,6 +186,24 @@ TEST(EntryTest, HmacAccessorFalseAndLogRaw) {
   EXPECT_EQ(raw["auth"]["client_token"], "s.canarytoken");
 }
 
+// Audited request headers: each value as sent, or its HMAC when asked;
+// log_raw writes them all as sent; a request without any has no "headers".
+TEST(EntryTest, AuditedHeadersAsSentOrHashed) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "secret/", "", {}, {}};
+  logical::Request r = SampleRequest();
+  EXPECT_FALSE(RenderRequest(r, mount, *salt)["request"].contains("headers"));
+  r.audited_headers = {{"x-forwarded-for", {"10.0.0.1", "10.0.0.2"}, false},
+                       {"x-correlation-id", {"corr \"1\""}, true}};
+  Json e = RenderRequest(r, mount, *salt);
+  EXPECT_EQ(e["request"]["headers"], (Json{{"x-forwarded-for", {"10.0.0.1", "10.0.0.2"}},
+                                           {"x-correlation-id", {salt->Hash("corr \"1\"")}}}));
+  EntryOptions raw_opts;
+  raw_opts.log_raw = true;
+  EXPECT_EQ(RenderRequest(r, mount, *salt, raw_opts)["request"]["headers"]["x-correlation-id"],
+            Json::array({"corr \"1\""}));
+}
+
 TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
   auto salt = TestSalt();
   MountInfo mount{"token", "auth/token/", "", {}, {"keep"}};

@@ -3,6 +3,7 @@ closed, tamper evidence with `coffer audit verify`, rotation by SIGHUP,
 filters."""
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 import uuid
 
 import harness
@@ -380,6 +382,63 @@ class SocketAndTuneTest(AuditBase):
                     and e["request"]["path"] == "secret/data/tuned")
         self.assertEqual(resp["response"]["data"]["version"], 1)
         self.assertTrue(resp["response"]["data"]["created_time"].startswith("hmac-sha256:"))
+
+
+    def test_audited_request_headers(self):
+        log = os.path.join(self.dir, "headers.log")
+        base = "/v1/sys/config/auditing/request-headers"
+        for name, hmac in (("X-Forwarded-For", False), ("X-Correlation-Id", True)):
+            st, body, _ = self.server.request("POST", base + "/" + name, {"hmac": hmac}, ROOT)
+            self.assertEqual(st, 204, body)
+            self.addCleanup(self.server.request, "DELETE", base + "/" + name, None, ROOT)
+        st, body, _ = self.server.request("GET", base, None, ROOT)
+        self.assertEqual(body["data"]["headers"], {"x-forwarded-for": {"hmac": False},
+                                                   "x-correlation-id": {"hmac": True}})
+        st, body, _ = self.server.request("GET", base + "/X-Correlation-Id", None, ROOT)
+        self.assertEqual(body["data"], {"X-Correlation-Id": {"hmac": True}})
+        # A header that carries the token cannot be chosen.
+        for name in ("X-Vault-Token", "authorization"):
+            st, body, _ = self.server.request("POST", base + "/" + name, {"hmac": True}, ROOT)
+            self.assertEqual(st, 400, body)
+            self.assertIn("carries the token", body["errors"][0])
+        self.enable(self.server, "headers", log)
+        self.addCleanup(self.server.request, "DELETE", "/v1/sys/audit/headers", None, ROOT)
+
+        u = urllib.parse.urlparse(self.server.addr)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.putrequest("GET", "/v1/secret/data/audited-headers")
+        conn.putheader("X-Vault-Token", ROOT)
+        conn.putheader("X-Forwarded-For", "10.0.0.1")
+        conn.putheader("X-Forwarded-For", "10.0.0.2")
+        conn.putheader("X-Correlation-Id", "corr-canary-42")
+        conn.putheader("X-Other", "not-audited")
+        conn.endheaders()
+        conn.getresponse().read()
+        conn.close()
+        entries = [json.loads(l) for l in lines_of(log)]
+        mine = [e for e in entries if e["request"]["path"] == "secret/data/audited-headers"]
+        self.assertEqual(len(mine), 2)  # request and response
+        for e in mine:
+            headers = e["request"]["headers"]
+            self.assertEqual(headers["x-forwarded-for"], ["10.0.0.1", "10.0.0.2"])
+            self.assertTrue(headers["x-correlation-id"][0].startswith("hmac-sha256:"), headers)
+            self.assertEqual(set(headers), {"x-forwarded-for", "x-correlation-id"})
+        text = "\n".join(lines_of(log))
+        self.assertNotIn("corr-canary-42", text)
+        self.assertNotIn("not-audited", text)
+        # The same value hashes to what audit-hash gives for it.
+        st, body, _ = self.server.request("POST", "/v1/sys/audit-hash/headers",
+                                          {"input": "corr-canary-42"}, ROOT)
+        self.assertEqual(body["data"]["hash"], mine[0]["request"]["headers"]["x-correlation-id"][0])
+        # Removed: later entries carry no headers.
+        for name in ("x-forwarded-for", "X-CORRELATION-ID"):
+            st, _, _ = self.server.request("DELETE", base + "/" + name, None, ROOT)
+            self.assertEqual(st, 204)
+        self.server.request("GET", "/v1/secret/data/after", None, ROOT,
+                            headers={"X-Forwarded-For": "10.0.0.9"})
+        after = [json.loads(l) for l in lines_of(log)]
+        self.assertTrue(all("headers" not in e["request"] for e in after
+                            if e["request"]["path"] == "secret/data/after"))
 
 
 class FilterTest(AuditBase):

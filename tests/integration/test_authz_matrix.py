@@ -40,13 +40,17 @@ NOTHING = 'path "nothing/*" { capabilities = ["read", "list"] }'
 FILTERED_LISTINGS = ("sys/internal/ui/mounts",)
 
 # Root-protected rows that are in both lists below.
-KEYRING_AND_CORS = [
+SHARED_SUDO_ROWS = [
     ("POST", "sys/rotate/keyring", None),
     ("GET", "sys/rotate/keyring/config", None),
     ("POST", "sys/rotate/keyring/config", {"max_operations": 3000000000, "enabled": False}),
     ("GET", "sys/config/cors", None),
     ("POST", "sys/config/cors", {"allowed_origins": "*"}),
     ("DELETE", "sys/config/cors", None),
+    ("GET", "sys/config/auditing/request-headers", None),
+    ("POST", "sys/config/auditing/request-headers/X-Test", {"hmac": True}),
+    ("GET", "sys/config/auditing/request-headers/X-Test", None),
+    ("DELETE", "sys/config/auditing/request-headers/X-Test", None),
 ]
 
 ROUTES = [
@@ -86,7 +90,7 @@ ROUTES = [
     ("PUT", "sys/rotate", None),
     ("GET", "sys/rotate/config", None),
     ("POST", "sys/rotate/config", {"max_operations": 3000000000, "enabled": False}),
-    *KEYRING_AND_CORS,
+    *SHARED_SUDO_ROWS,
     ("GET", "sys/key-status", None),
     ("PUT", "sys/seal", None),
     ("POST", "sys/seal", None),
@@ -209,7 +213,7 @@ SUDO_ROUTES = [
     ("PUT", "sys/rotate/", None),
     ("GET", "sys/rotate/config", None),
     ("POST", "sys/rotate/config", {"max_operations": 3000000000, "enabled": False}),
-    *KEYRING_AND_CORS,
+    *SHARED_SUDO_ROWS,
     ("PUT", "sys/seal", None),
     ("PUT", "sys/seal/", None),
     ("POST", "sys/remount", {"from": "kv1", "to": "moved"}),
@@ -451,6 +455,7 @@ class Fixture:
         get("lease", "PUT", "sys/leases/lookup", {"lease_id": self.lease})
         get("loggers", "GET", "sys/loggers")
         get("cors", "GET", "sys/config/cors")
+        get("audited-headers", "GET", "sys/config/auditing/request-headers")
         # Last, so every read above is counted (reads must not encrypt).
         s["encryptions"] = ks["encryptions"]
         return s

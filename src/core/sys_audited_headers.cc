@@ -1,0 +1,72 @@
+// sys/config/auditing/request-headers[/:name]: Vault's API over
+// core::AuditedHeaders (audited_headers.h). Sudo-protected, as in Vault.
+//
+//   sys/config/auditing/request-headers        GET  {headers: {name: {hmac}}}
+//   sys/config/auditing/request-headers/:name  GET  {name: {hmac}}
+//                                              POST {hmac}   DELETE
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/core.h"
+#include "core/system_backend.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Json;
+using logical::Operation;
+
+constexpr std::string_view kPrefix = "sys/config/auditing/request-headers";
+
+}  // namespace
+
+Result<logical::Response> SystemBackend::AuditedHeaderPaths(const logical::Request& request) {
+  AuditedHeaders& headers = core_.audited_headers();
+  std::string_view name = request.path;
+  name.remove_prefix(kPrefix.size());
+  if (!name.empty()) name.remove_prefix(1);  // the '/' before the name
+  auto snapshot = headers.Snapshot();
+  logical::Response r;
+  if (name.empty()) {
+    if (request.operation != Operation::kRead) {
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+    }
+    Json list = Json::object();
+    if (snapshot) {
+      for (const auto& [header, hmac] : *snapshot) list[header] = {{"hmac", hmac}};
+    }
+    r.data = Json{{"headers", std::move(list)}};
+    return r;
+  }
+  switch (request.operation) {
+    case Operation::kRead: {
+      std::string lower(name);
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (snapshot) {
+        for (const auto& [header, hmac] : *snapshot) {
+          if (header != lower) continue;
+          r.data = Json{{std::string(name), {{"hmac", hmac}}}};
+          return r;
+        }
+      }
+      return Err(InvalidArgument("Could not find header in config"));
+    }
+    case Operation::kCreate:
+    case Operation::kUpdate: {
+      ASSIGN_OR_RETURN(bool hmac, request.BoolField("hmac", false));
+      TRY(headers.Set(core_.barrier(), name, hmac));
+      return r;
+    }
+    case Operation::kDelete: {
+      Status s = headers.Remove(core_.barrier(), name);
+      if (!s.ok() && s.code() != Code::kNotFound) return Err(s);
+      return r;
+    }
+    default:
+      return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+}
+
+}  // namespace coffer::core
