@@ -45,6 +45,7 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/rotate/keyring") return Rotate(request);
   if (p == "sys/config/cors") return CorsConfig(request);
   if (p == "sys/config/state/sanitized") return SanitizedConfig(request);
+  if (p == "sys/host-info") return HostInfo(request);
   if (p == "sys/config/auditing/request-headers" ||
       p.starts_with("sys/config/auditing/request-headers/")) {
     return AuditedHeaderPaths(request);

@@ -116,6 +116,8 @@ class SystemBackend {
   // sys/config/cors and sys/config/state/sanitized (sys_cors.cc).
   Result<logical::Response> CorsConfig(const logical::Request& request);
   Result<logical::Response> SanitizedConfig(const logical::Request& request);
+  // sys/host-info (sys_host_info.cc).
+  Result<logical::Response> HostInfo(const logical::Request& request);
   // sys/config/auditing/request-headers[/:name] (sys_audited_headers.cc).
   Result<logical::Response> AuditedHeaderPaths(const logical::Request& request);
   Core& core_;

@@ -174,6 +174,7 @@ ROUTES = [
     ("LIST", "kv1/", None),
     ("LIST", "sys/version-history/", None),
     ("GET", "sys/config/state/sanitized", None),
+    ("GET", "sys/host-info", None),
     # streams (answered 200 with a body that stays open)
     ("GET", "sys/monitor", None),
     ("GET", "sys/monitor?log_level=debug", None),
