@@ -76,6 +76,16 @@ Status AuditedHeaders::Set(storage::Backend& barrier, std::string_view name, boo
   return Store(barrier, std::move(headers));
 }
 
+std::optional<bool> AuditedHeaders::Find(std::string_view name) const {
+  auto snapshot = Snapshot();
+  if (!snapshot) return std::nullopt;
+  const std::string lower = Lower(name);
+  for (const auto& [header, hmac] : *snapshot) {
+    if (header == lower) return hmac;
+  }
+  return std::nullopt;
+}
+
 Status AuditedHeaders::Remove(storage::Backend& barrier, std::string_view name) {
   std::scoped_lock lock(write_mu_);
   auto headers = headers_;

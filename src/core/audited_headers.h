@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,8 @@ class AuditedHeaders {
   Status Set(storage::Backend& barrier, std::string_view name, bool hmac);
   // Removes one; kNotFound when it was not audited.
   Status Remove(storage::Backend& barrier, std::string_view name);
+  // Whether `name` (any case) is audited, and with hmac; nullopt if not.
+  std::optional<bool> Find(std::string_view name) const;
   // The list now; null when empty (then without touching the shared
   // pointer: every request asks).
   std::shared_ptr<const List> Snapshot() const {

@@ -5,8 +5,7 @@
 //   sys/config/auditing/request-headers/:name  GET  {name: {hmac}}
 //                                              POST {hmac}   DELETE
 
-#include <algorithm>
-#include <cctype>
+#include <optional>
 
 #include "core/core.h"
 #include "core/system_backend.h"
@@ -26,14 +25,13 @@ Result<logical::Response> SystemBackend::AuditedHeaderPaths(const logical::Reque
   std::string_view name = request.path;
   name.remove_prefix(kPrefix.size());
   if (!name.empty()) name.remove_prefix(1);  // the '/' before the name
-  auto snapshot = headers.Snapshot();
   logical::Response r;
   if (name.empty()) {
     if (request.operation != Operation::kRead) {
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
     Json list = Json::object();
-    if (snapshot) {
+    if (auto snapshot = headers.Snapshot()) {
       for (const auto& [header, hmac] : *snapshot) list[header] = {{"hmac", hmac}};
     }
     r.data = Json{{"headers", std::move(list)}};
@@ -41,17 +39,10 @@ Result<logical::Response> SystemBackend::AuditedHeaderPaths(const logical::Reque
   }
   switch (request.operation) {
     case Operation::kRead: {
-      std::string lower(name);
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (snapshot) {
-        for (const auto& [header, hmac] : *snapshot) {
-          if (header != lower) continue;
-          r.data = Json{{std::string(name), {{"hmac", hmac}}}};
-          return r;
-        }
-      }
-      return Err(InvalidArgument("Could not find header in config"));
+      std::optional<bool> hmac = headers.Find(name);
+      if (!hmac) return Err(InvalidArgument("Could not find header in config"));
+      r.data = Json{{std::string(name), {{"hmac", *hmac}}}};
+      return r;
     }
     case Operation::kCreate:
     case Operation::kUpdate: {

@@ -1,6 +1,4 @@
-// sys/config/cors: Vault's API over core::Cors (cors.h); and
-// sys/config/state/sanitized, the server's configuration without its
-// storage and seal parameters (config/sanitized.h).
+// sys/config/cors: Vault's API over core::Cors (cors.h).
 //
 //   GET    {enabled, allowed_origins, allowed_headers, allow_credentials}
 //   POST   {allowed_origins (list or comma-separated), allowed_headers,
@@ -45,17 +43,6 @@ Result<logical::Response> SystemBackend::CorsConfig(const logical::Request& requ
     default:
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
-}
-
-Result<logical::Response> SystemBackend::SanitizedConfig(const logical::Request& request) {
-  if (request.operation != Operation::kRead) {
-    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
-  }
-  const Json& config = core_.sanitized_config();
-  if (config.is_null()) return Err(NotFound("no configuration was loaded"));
-  logical::Response r;
-  r.data = config;
-  return r;
 }
 
 }  // namespace coffer::core

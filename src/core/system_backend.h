@@ -113,8 +113,9 @@ class SystemBackend {
   Result<logical::Response> VersionHistory(const logical::Request& request);
   // sys/loggers[/:name] (sys_loggers.cc).
   Result<logical::Response> Loggers(const logical::Request& request);
-  // sys/config/cors and sys/config/state/sanitized (sys_cors.cc).
+  // sys/config/cors (sys_cors.cc).
   Result<logical::Response> CorsConfig(const logical::Request& request);
+  // sys/config/state/sanitized (sys_config_state.cc).
   Result<logical::Response> SanitizedConfig(const logical::Request& request);
   // sys/host-info (sys_host_info.cc).
   Result<logical::Response> HostInfo(const logical::Request& request);
