@@ -10,6 +10,7 @@
 #include "core/request_metrics.h"
 #include "core/system_backend.h"
 #include "http/error_map.h"
+#include "http/in_flight.h"
 #include "metrics/exposition.h"
 #include "metrics/process.h"
 #include "metrics/telemetry.h"
@@ -30,6 +31,10 @@ std::vector<prometheus::MetricFamily> Gather(Core& core, bool state_readable) {
                                             "1 when the server has been initialised, else 0.",
                                             *initialized ? 1 : 0));
   }
+  families.push_back(metrics::GaugeFamily(
+      "coffer_core_in_flight_requests",
+      "Requests the listeners are handling, this scrape included (sys/in-flight-req).",
+      static_cast<double>(http::InFlightRegistry::Global().Count())));
   if (state_readable) {
     families.push_back(
         metrics::GaugeFamily("coffer_expire_num_leases",

@@ -46,6 +46,8 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/config/cors") return CorsConfig(request);
   if (p == "sys/config/state/sanitized") return SanitizedConfig(request);
   if (p == "sys/host-info") return HostInfo(request);
+  if (p.starts_with("sys/internal/counters/")) return Counters(request);
+  if (p == "sys/in-flight-req") return InFlightRequests(request);
   if (p == "sys/config/auditing/request-headers" ||
       p.starts_with("sys/config/auditing/request-headers/")) {
     return AuditedHeaderPaths(request);

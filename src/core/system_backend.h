@@ -119,6 +119,10 @@ class SystemBackend {
   Result<logical::Response> SanitizedConfig(const logical::Request& request);
   // sys/host-info (sys_host_info.cc).
   Result<logical::Response> HostInfo(const logical::Request& request);
+  // sys/internal/counters/{tokens,entities} (sys_counters.cc).
+  Result<logical::Response> Counters(const logical::Request& request);
+  // sys/in-flight-req (sys_counters.cc).
+  Result<logical::Response> InFlightRequests(const logical::Request& request);
   // sys/config/auditing/request-headers[/:name] (sys_audited_headers.cc).
   Result<logical::Response> AuditedHeaderPaths(const logical::Request& request);
   Core& core_;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "http/error_map.h"
 #include "http/framing.h"
+#include "http/in_flight.h"
 #include "http/path.h"
 #include "http/request_builder.h"
 #include "http/response_writer.h"
@@ -46,10 +47,18 @@ class Connection final : public ConnBase {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   Connection(Server::Impl& impl, Worker& worker, tcp::socket socket)
-      : impl_(impl), worker_(worker), stream_(MakeStream(impl, std::move(socket))) {
+      : impl_(impl),
+        worker_(worker),
+        stream_(MakeStream(impl, std::move(socket))),
+        in_flight_(InFlightRegistry::Global(), worker.in_flight_shard) {
     error_code ec;
     auto ep = Lowest().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string();
+    if (!ec) {
+      remote_ = ep.address().to_string();
+      in_flight_.fields().remote_address = ep.address().is_v6()
+                                               ? "[" + remote_ + "]:" + std::to_string(ep.port())
+                                               : remote_ + ":" + std::to_string(ep.port());
+    }
     Lowest().set_option(tcp::no_delay(true), ec);
   }
 
@@ -103,6 +112,7 @@ class Connection final : public ConnBase {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     deadline_ = SteadyTime::max();
+    in_flight_.End();
     if (stream_sink_) stream_sink_->closed = true;
     if (auto source = std::move(stream_source_)) source->Stop();
     error_code ec;
@@ -395,6 +405,16 @@ class Connection final : public ConnBase {
       return Respond(with_extra(std::move(built.error())));
     }
     request_id_ = built->id;
+    {
+      // Listed for sys/in-flight-req until its answer starts (or, for a
+      // stream, until the stream ends).
+      InFlightRequest& f = in_flight_.fields();
+      f.id = built->id;
+      f.method = wire.method;
+      f.path.assign("/v1/").append(built->path);
+      f.start = std::chrono::system_clock::now();
+      in_flight_.Begin();
+    }
     try {
       auto done = MakeDone(gen);
       if (!extra_headers.empty()) {
@@ -440,6 +460,7 @@ class Connection final : public ConnBase {
     if (response.stream && response.http_status == 200 && !shutting_down_ && !is_head_) {
       return StartStream(response);
     }
+    in_flight_.End();
     if (shutting_down_) keep_alive_ = false;
     try {
       RenderResponse(response, request_id_, is_head_, keep_alive_, out_);
@@ -563,6 +584,7 @@ class Connection final : public ConnBase {
   std::string request_id_;
   std::string remote_;
   std::shared_ptr<const std::vector<std::string>> peer_chain_;  // DER, leaf first
+  InFlightRegistry::Slot in_flight_;
   Phase phase_ = Phase::kIdle;
   std::uint64_t gen_ = 0;
   bool first_request_ = true;

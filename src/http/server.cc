@@ -30,7 +30,10 @@ namespace internal {
 
 thread_local Worker* current_worker = nullptr;
 
-Worker::Worker(Server::Impl& i) : impl(i) {}
+Worker::Worker(Server::Impl& i) : impl(i) {
+  static std::atomic<std::size_t> next_shard{0};
+  in_flight_shard = next_shard.fetch_add(1, std::memory_order_relaxed);
+}
 
 void Worker::Add(std::shared_ptr<ConnBase> conn) {
   conn->registry_index = conns.size();

@@ -69,6 +69,9 @@ struct Worker {
   asio::steady_timer sweep{ctx};
   std::chrono::milliseconds sweep_interval{250};
   std::thread thread;
+  // This thread's shard of InFlightRegistry::Global() (one per worker of
+  // every listener, round robin).
+  std::size_t in_flight_shard = 0;
 };
 
 // The worker whose io_context the current thread runs (null elsewhere); lets

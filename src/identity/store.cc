@@ -269,6 +269,8 @@ std::vector<Entity> IdentityStore::Entities() const {
   return out;
 }
 
+std::size_t IdentityStore::EntityCount() const { return Current()->entities.size(); }
+
 std::vector<Alias> IdentityStore::AliasesOf(std::string_view entity_id) const {
   auto s = Current();
   std::vector<Alias> out;

@@ -78,6 +78,7 @@ class IdentityStore {
                                                const std::function<Status(Entity&)>& mutate);
   Status DeleteEntity(std::string_view id);
   std::vector<Entity> Entities() const;
+  std::size_t EntityCount() const;
   std::vector<Alias> AliasesOf(std::string_view entity_id) const;
 
   // --- aliases

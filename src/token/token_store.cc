@@ -574,4 +574,9 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
 
 Result<std::vector<std::string>> TokenStore::ListAccessors() { return view_.List("accessor/"); }
 
+Result<std::size_t> TokenStore::CountTokens() {
+  ASSIGN_OR_RETURN(auto ids, view_.List("id/"));
+  return ids.size();
+}
+
 }  // namespace coffer::token

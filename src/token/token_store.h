@@ -274,6 +274,9 @@ class TokenStore {
   Status RevokeOrphan(std::string_view hmac);
 
   Result<std::vector<std::string>> ListAccessors();
+  // Service tokens stored now (sys/internal/counters/tokens): expired ones
+  // not yet revoked count too, batch tokens never (nothing is stored).
+  Result<std::size_t> CountTokens();
 
   Result<std::optional<TokenRole>> GetRole(std::string_view name);
   Status PutRole(const TokenRole& role);

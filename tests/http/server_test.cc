@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/fake_handler.h"
+#include "http/in_flight.h"
 #include "http/test_client.h"
 
 namespace coffer::http {
@@ -415,6 +416,55 @@ TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   EXPECT_EQ(resp->status, 200);
   EXPECT_EQ(resp->Header("connection"), "close");
   EXPECT_TRUE(Json::parse(resp->body)["data"]["late"]);
+}
+
+// A request the handler holds is listed for sys/in-flight-req, with what
+// the wire said, until its answer is sent, also when its client has gone.
+TEST_F(ServerTest, HeldRequestsAreListedInFlightUntilAnswered) {
+  StartServer();
+  auto held = [] {
+    std::vector<InFlightRequest> out;
+    for (auto& r : InFlightRegistry::Global().Snapshot()) {
+      if (r.path == "/v1/hold") out.push_back(r);
+    }
+    return out;
+  };
+  const auto before = std::chrono::system_clock::now();
+  RawClient c(port());
+  ASSERT_TRUE(c.Send("DELETE /v1/hold?secret=x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto done = handler_.TakeHeld();
+  auto listed = held();
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].method, "DELETE");
+  EXPECT_EQ(listed[0].path, "/v1/hold");  // never the query string
+  EXPECT_TRUE(listed[0].remote_address.starts_with("127.0.0.1:")) << listed[0].remote_address;
+  EXPECT_GE(listed[0].start, before);
+  EXPECT_EQ(listed[0].id, handler_.last().id);
+
+  logical::Response r;
+  r.data = Json{{"ok", true}};
+  done(std::move(r));
+  auto resp = c.Read();
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(Json::parse(resp->body)["request_id"], listed[0].id);
+  EXPECT_TRUE(held().empty());
+
+  {
+    RawClient gone(port());
+    ASSERT_TRUE(gone.Send("GET /v1/hold HTTP/1.1\r\nHost: t\r\n\r\n"));
+    done = handler_.TakeHeld();
+    EXPECT_EQ(held().size(), 1U);
+  }  // the client closes its socket
+  // The handler still works on it, so it stays listed until answered.
+  ExpectHealthy();
+  EXPECT_EQ(held().size(), 1U);
+  done(logical::Response{});  // posted to the connection's thread
+  bool left = false;
+  for (int i = 0; i < 500 && !left; ++i) {
+    left = held().empty();
+    if (!left) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(left);
 }
 
 TEST(ServerCreate, ReportsErrors) {

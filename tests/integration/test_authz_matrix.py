@@ -175,6 +175,9 @@ ROUTES = [
     ("LIST", "sys/version-history/", None),
     ("GET", "sys/config/state/sanitized", None),
     ("GET", "sys/host-info", None),
+    ("GET", "sys/in-flight-req", None),
+    ("GET", "sys/internal/counters/tokens", None),
+    ("GET", "sys/internal/counters/entities", None),
     # streams (answered 200 with a body that stays open)
     ("GET", "sys/monitor", None),
     ("GET", "sys/monitor?log_level=debug", None),

@@ -395,6 +395,38 @@ class EventsTest(unittest.TestCase):
         self.assertNotIn(b"mon-end", rest)
         conn.close()
 
+    def test_an_open_monitor_is_listed_in_flight_until_it_ends(self):
+        u = urllib.parse.urlparse(self.srv.addr)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.request("GET", "/v1/sys/monitor?log_level=debug",
+                     headers={"X-Vault-Token": self.root})
+        mine = "%s:%d" % conn.sock.getsockname()[:2]
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        st, body, _ = self.req("GET", "/v1/sys/in-flight-req")
+        self.assertEqual(st, 200, body)
+        listed = {v["request_path"]: v for v in body.values()}
+        self.assertIn("/v1/sys/in-flight-req", listed)  # the asking request
+        monitor = listed["/v1/sys/monitor"]  # no query string
+        self.assertEqual(monitor["request_method"], "GET")
+        self.assertEqual(monitor["client_remote_address"], mine)
+        self.assertTrue(monitor["start_time"].endswith("Z"))
+        resp.close()
+        conn.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            # The server sees the closed socket when it next writes a log
+            # line to it; each request here logs one at debug.
+            st, body, _ = self.req("GET", "/v1/sys/in-flight-req")
+            if not any(v["client_remote_address"] == mine for v in body.values()):
+                break
+            time.sleep(0.1)
+        self.assertFalse(any(v["client_remote_address"] == mine for v in body.values()), body)
+        # A token without read on the path is refused.
+        tok = self.token_with("no-in-flight", 'path "sys/monitor" { capabilities = ["read"] }')
+        st, _, _ = self.req("GET", "/v1/sys/in-flight-req", token=tok)
+        self.assertEqual(st, 403)
+
     def test_webhook_gets_a_signed_body(self):
         rx = Receiver()
         try:
