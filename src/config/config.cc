@@ -23,24 +23,14 @@ using nlohmann::json;
 constexpr std::size_t kMaxConfigBytes = 4 * 1024 * 1024;
 constexpr std::int64_t kMaxIoThreads = 1024;
 
-const std::set<std::string, std::less<>> kTopLevelKeys = {"storage",
-                                                          "listener",
-                                                          "seal",
-                                                          "disable_mlock",
-                                                          "disable_core_dumps",
-                                                          "log_level",
-                                                          "log_format",
-                                                          "api_addr",
-                                                          "cluster_addr",
-                                                          "cluster_name",
-                                                          "ui",
-                                                          "disable_cache",
-                                                          "cache_size",
-                                                          "raw_storage_endpoint",
-                                                          "pid_file",
-                                                          "default_lease_ttl",
-                                                          "max_lease_ttl",
-                                                          "telemetry"};
+const std::set<std::string, std::less<>> kTopLevelKeys = {
+    "storage",       "listener",           "seal",
+    "disable_mlock", "disable_core_dumps", "log_level",
+    "log_format",    "log_requests_level", "api_addr",
+    "cluster_addr",  "cluster_name",       "ui",
+    "disable_cache", "cache_size",         "raw_storage_endpoint",
+    "pid_file",      "default_lease_ttl",  "max_lease_ttl",
+    "telemetry"};
 
 const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "cluster_address",
@@ -59,12 +49,30 @@ const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "http_idle_timeout",
                                                           "io_threads",
                                                           "pin_io_threads",
-                                                          "telemetry"};
+                                                          "telemetry",
+                                                          "inflight_requests_logging"};
 
 const std::set<std::string, std::less<>> kTelemetryKeys = {
     "disable_hostname", "prometheus_retention_time", "usage_gauge_period"};
 const std::set<std::string, std::less<>> kListenerTelemetryKeys = {
     "unauthenticated_metrics_access"};
+const std::set<std::string, std::less<>> kListenerInFlightKeys = {
+    "unauthenticated_in_flight_requests_access"};
+
+// A level name, case-insensitive, with Vault's spellings "warning" and
+// "err"; with `off_ok`, "off" (or nothing) too. nullopt for anything else.
+std::optional<std::string> CanonicalLogLevel(std::string level, bool off_ok) {
+  std::transform(level.begin(), level.end(), level.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (level == "warning") level = "warn";
+  if (level == "err") level = "error";
+  if (off_ok && level.empty()) level = "off";
+  if (level == "trace" || level == "debug" || level == "info" || level == "warn" ||
+      level == "error" || (off_ok && level == "off")) {
+    return level;
+  }
+  return std::nullopt;
+}
 
 // host:port, with an optional [IPv6] host and a port in 0..65535.
 bool IsHostPort(std::string_view address) {
@@ -115,17 +123,21 @@ class Decoder {
     TRY(Field(root, "", "", "cluster_name", internal::ReadString, &config.cluster_name));
 
     TRY(Field(root, "", "", "log_level", internal::ReadString, &config.log_level));
-    std::string level = config.log_level;
-    std::transform(level.begin(), level.end(), level.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (level == "warning") level = "warn";
-    if (level == "err") level = "error";
-    if (level != "trace" && level != "debug" && level != "info" && level != "warn" &&
-        level != "error") {
+    std::optional<std::string> level = CanonicalLogLevel(config.log_level, /*off_ok=*/false);
+    if (!level) {
       return Err(
           Fail("/log_level", "", "log_level", "must be one of trace, debug, info, warn, error"));
     }
-    config.log_level = level;
+    config.log_level = *level;
+
+    TRY(Field(root, "", "", "log_requests_level", internal::ReadString,
+              &config.log_requests_level));
+    level = CanonicalLogLevel(config.log_requests_level, /*off_ok=*/true);
+    if (!level) {
+      return Err(Fail("/log_requests_level", "", "log_requests_level",
+                      "must be one of trace, debug, info, warn, error, off"));
+    }
+    config.log_requests_level = *level;
 
     TRY(Field(root, "", "", "log_format", internal::ReadString, &config.log_format));
     if (config.log_format != "standard" && config.log_format != "json") {
@@ -451,6 +463,14 @@ class Decoder {
       TRY(Field(*telemetry, hcl::JoinPointer(p, "telemetry"), context,
                 "unauthenticated_metrics_access", internal::ReadBool,
                 &l.unauthenticated_metrics_access));
+    }
+    ASSIGN_OR_RETURN(
+        const json* in_flight,
+        SingleBlock(body, p, context, "inflight_requests_logging", kListenerInFlightKeys));
+    if (in_flight != nullptr) {
+      TRY(Field(*in_flight, hcl::JoinPointer(p, "inflight_requests_logging"), context,
+                "unauthenticated_in_flight_requests_access", internal::ReadBool,
+                &l.unauthenticated_in_flight_requests_access));
     }
     return Status::Ok();
   }

@@ -71,6 +71,9 @@ struct ServerConfig {
     // telemetry { unauthenticated_metrics_access = true }: GET sys/metrics
     // on this listener needs no token and answers while sealed.
     bool unauthenticated_metrics_access = false;
+    // inflight_requests_logging { unauthenticated_in_flight_requests_access
+    // = true }: GET sys/in-flight-req on this listener needs no token.
+    bool unauthenticated_in_flight_requests_access = false;
     std::string source;
   };
   // The top-level telemetry { ... } block (docs/metrics.md). Only
@@ -96,8 +99,11 @@ struct ServerConfig {
   bool disable_core_dumps = true;
   std::string log_level = "info";       // trace, debug, info, warn, error
   std::string log_format = "standard";  // standard or json
-  std::string api_addr;                 // URL advertised to clients
-  std::string cluster_addr;             // URL advertised to cluster peers
+  // Logs every completed request at this level (Vault's log_requests_level):
+  // trace, debug, info, warn, error, or off (the default). Reloaded on SIGHUP.
+  std::string log_requests_level = "off";
+  std::string api_addr;      // URL advertised to clients
+  std::string cluster_addr;  // URL advertised to cluster peers
   std::string cluster_name;
   bool ui = false;
   bool raw_storage_endpoint = false;

@@ -118,7 +118,8 @@ Core::Core(CoreOptions options)
       clock_(options.clock),
       prometheus_metrics_(options.prometheus_metrics),
       configured_cluster_name_(std::move(options.cluster_name)),
-      sanitized_config_(std::move(options.sanitized_config)) {
+      sanitized_config_(
+          std::make_shared<const logical::Json>(std::move(options.sanitized_config))) {
   barrier_ = std::make_unique<barrier::AesGcmBarrier>(*physical_, *clock_);
   seal_ = std::make_unique<seal::ShamirSeal>(*physical_, *barrier_);
   token_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/token/");

@@ -145,7 +145,14 @@ class Core final : public http::Handler {
   RateLimiter& quotas() { return *quotas_; }
   Cors& cors() { return cors_; }
   core::AuditedHeaders& audited_headers() { return audited_headers_; }
-  const logical::Json& sanitized_config() const { return sanitized_config_; }
+  // What sys/config/state/sanitized shows; replaced when a SIGHUP reloads
+  // the file. Thread-safe.
+  std::shared_ptr<const logical::Json> sanitized_config() const {
+    return std::atomic_load(&sanitized_config_);
+  }
+  void SetSanitizedConfig(logical::Json config) {
+    std::atomic_store(&sanitized_config_, std::make_shared<const logical::Json>(std::move(config)));
+  }
   // Called after sys/quotas changes: turns the preflight on or off.
   void QuotasChanged() { quotas_active_ = !quotas_->List().empty(); }
   // Log rotation (SIGHUP). Errors are logged; a device that cannot reopen
@@ -250,7 +257,7 @@ class Core final : public http::Handler {
   std::atomic<std::uint64_t> refusal_audits_dropped_{0};
   bool prometheus_metrics_ = true;
   const std::string configured_cluster_name_;
-  const logical::Json sanitized_config_;
+  std::shared_ptr<const logical::Json> sanitized_config_;
   const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

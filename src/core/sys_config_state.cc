@@ -13,10 +13,10 @@ Result<logical::Response> SystemBackend::SanitizedConfig(const logical::Request&
   if (request.operation != Operation::kRead) {
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
-  const Json& config = core_.sanitized_config();
-  if (config.is_null()) return Err(NotFound("no configuration was loaded"));
+  std::shared_ptr<const Json> config = core_.sanitized_config();
+  if (config->is_null()) return Err(NotFound("no configuration was loaded"));
   logical::Response r;
-  r.data = config;
+  r.data = *config;
   return r;
 }
 

@@ -2,7 +2,6 @@
 // identity entities exist (Vault's and OpenBao's API); sys/in-flight-req:
 // the requests the listeners are handling right now.
 
-#include "common/clock.h"
 #include "core/core.h"
 #include "core/system_backend.h"
 #include "http/in_flight.h"
@@ -34,16 +33,8 @@ Result<logical::Response> SystemBackend::InFlightRequests(const logical::Request
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
   // As in Vault, the body is the map itself, keyed by request id, without
-  // the usual envelope. Coffer keeps no client-count activity log, so
-  // client_id is always empty.
-  Json body = Json::object();
-  for (const http::InFlightRequest& in : http::InFlightRegistry::Global().Snapshot()) {
-    body[in.id] = Json{{"start_time", FormatRfc3339(in.start)},
-                       {"client_remote_address", in.remote_address},
-                       {"request_path", in.path},
-                       {"request_method", in.method},
-                       {"client_id", ""}};
-  }
+  // the usual envelope.
+  Json body = http::InFlightJson(http::InFlightRegistry::Global().Snapshot());
   logical::Response r;
   r.raw = std::move(body);
   return r;

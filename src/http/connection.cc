@@ -112,7 +112,7 @@ class Connection final : public ConnBase {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     deadline_ = SteadyTime::max();
-    in_flight_.End();
+    EndInFlight(200);  // a stream that ends
     if (stream_sink_) stream_sink_->closed = true;
     if (auto source = std::move(stream_source_)) source->Stop();
     error_code ec;
@@ -413,6 +413,7 @@ class Connection final : public ConnBase {
       f.method = wire.method;
       f.path.assign("/v1/").append(built->path);
       f.start = std::chrono::system_clock::now();
+      f.mono_start = Clock::now();
       in_flight_.Begin();
     }
     try {
@@ -423,6 +424,14 @@ class Connection final : public ConnBase {
           for (auto& [k, v] : extra) response.headers.emplace(k, v);
           done(std::move(response));
         };
+      }
+      if (impl_.options.unauthenticated_in_flight_requests_access &&
+          built->path == "sys/in-flight-req" && built->operation == logical::Operation::kRead) {
+        // Answered here, without a token and without the core, as Vault's
+        // listener option does: the list is the HTTP layer's own.
+        logical::Response r;
+        r.raw = InFlightJson(InFlightRegistry::Global().Snapshot());
+        return OnResponse(gen, std::move(r));
       }
       if (impl_.options.unauthenticated_metrics_access && built->path == "sys/metrics" &&
           built->operation == logical::Operation::kRead) {
@@ -437,6 +446,14 @@ class Connection final : public ConnBase {
       Log(LogModule::kHttp).error("handler threw a non-standard exception");
     }
     OnResponse(gen, ResponseFor(Internal("handler exception")));
+  }
+
+  // The request leaves sys/in-flight-req's list, and is logged when
+  // log_requests_level asks for it.
+  void EndInFlight(int status) {
+    if (!in_flight_.active()) return;
+    LogCompletedRequest(in_flight_.fields(), status);
+    in_flight_.End();
   }
 
   std::function<void(logical::Response)> MakeDone(std::uint64_t gen) {
@@ -460,7 +477,7 @@ class Connection final : public ConnBase {
     if (response.stream && response.http_status == 200 && !shutting_down_ && !is_head_) {
       return StartStream(response);
     }
-    in_flight_.End();
+    EndInFlight(response.http_status);
     if (shutting_down_) keep_alive_ = false;
     try {
       RenderResponse(response, request_id_, is_head_, keep_alive_, out_);

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "logical/request.h"
+
 namespace coffer::http {
 
 struct InFlightRequest {
@@ -28,7 +30,22 @@ struct InFlightRequest {
   std::string path;            // "/v1/secret/data/app", canonical, no query
   std::string remote_address;  // the client's address and port
   std::chrono::system_clock::time_point start;
+  std::chrono::steady_clock::time_point mono_start;  // for the duration; not reported
 };
+
+// The answer of sys/in-flight-req, as Vault's: {request_id: {start_time,
+// client_remote_address, request_path, request_method, client_id}}.
+// client_id is always "" (Coffer keeps no client-count activity log).
+logical::Json InFlightJson(const std::vector<InFlightRequest>& requests);
+
+// log_requests_level: every completed request is logged at this level by
+// the core logger ("completed_request ..."), when that logger's level lets
+// it through; spdlog::level::off (the default) logs none. Thread-safe; read
+// once per request with one relaxed load.
+void SetCompletedRequestLogLevel(int spdlog_level);
+int CompletedRequestLogLevel();
+// Logs `request` as completed now with `status`, if the level above says so.
+void LogCompletedRequest(const InFlightRequest& request, int status);
 
 class InFlightRegistry {
  public:

@@ -54,6 +54,10 @@ struct ServerOptions {
   // The listener's telemetry { unauthenticated_metrics_access = true }:
   // GET sys/metrics goes to Handler::HandleUnauthenticatedMetrics.
   bool unauthenticated_metrics_access = false;
+  // The listener's inflight_requests_logging {
+  // unauthenticated_in_flight_requests_access = true }: GET
+  // sys/in-flight-req is answered by the listener itself, without a token.
+  bool unauthenticated_in_flight_requests_access = false;
 };
 
 class Server {

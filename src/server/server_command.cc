@@ -25,6 +25,7 @@
 #include "core/builtins.h"
 #include "core/core.h"
 #include "core/system_backend.h"
+#include "http/in_flight.h"
 #include "http/server.h"
 #include "storage/cache/cache_backend.h"
 #include "storage/registry.h"
@@ -81,9 +82,33 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   o.idle_timeout = at_least_1s(l.http_idle_timeout);
   if (l.http_write_timeout.count() > 0) o.write_timeout = at_least_1s(l.http_write_timeout);
   o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
+  o.unauthenticated_in_flight_requests_access = l.unauthenticated_in_flight_requests_access;
   o.io_threads = static_cast<int>(l.io_threads);
   o.pin_io_threads = l.pin_io_threads;
   return o;
+}
+
+// log_requests_level (already validated by the config parser).
+void ApplyLogRequestsLevel(const config::ServerConfig& cfg) {
+  auto level = ParseLogLevel(cfg.log_requests_level);
+  http::SetCompletedRequestLogLevel(level ? *level : spdlog::level::off);
+}
+
+// SIGHUP with a config file: the settings that can change while the server
+// runs are read again (log_requests_level, as in Vault). A file that no
+// longer parses changes nothing.
+void ReloadConfig(const std::string& path, core::Core& core) {
+  auto loaded = config::LoadConfigFile(path);
+  if (!loaded) {
+    Log(LogModule::kConfig)
+        .error("reloading the configuration failed, keeping the current one: {}",
+               loaded.error().message());
+    return;
+  }
+  ApplyLogRequestsLevel(*loaded);
+  core.SetSanitizedConfig(config::Sanitized(*loaded));
+  Log(LogModule::kConfig)
+      .info("configuration reloaded: log_requests_level={}", loaded->log_requests_level);
 }
 
 // Dev mode: initialise 1-of-1, stay unsealed, mount KV v2 at secret/.
@@ -234,6 +259,7 @@ int RunServer(int argc, char** argv) {
     return 1;
   }
   InstallLogTap();  // sys/monitor; before the server starts its threads
+  ApplyLogRequestsLevel(cfg);
   if (cfg.seal) {
     // Refused rather than ignored: starting on Shamir keys while the config
     // asks for an auto-unseal device would leave the operator believing the
@@ -357,6 +383,7 @@ int RunServer(int argc, char** argv) {
     // and reopen their files; the chain continues in the new file.
     Log(LogModule::kCore).info("received SIGHUP, reopening audit devices");
     (*core)->ReopenAuditDevices();
+    if (!flags.dev) ReloadConfig(flags.config_path, **core);
   }
   Log(LogModule::kCore).info("received signal {}, shutting down", sig);
   for (auto& s : servers) s->Stop();
