@@ -28,6 +28,8 @@ pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 # `coffer run` reads .coffer.yaml project files with libyaml.
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+# coffer debug packs its bundle into a .tar.gz.
+pkg_check_modules(ARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 # Metrics: prometheus-cpp's data model and text serializer (core library
 # only; sys/metrics is served by Coffer's own HTTP server). Only src/metrics
 # links it.

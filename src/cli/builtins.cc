@@ -19,6 +19,7 @@ void RegisterAgentCommand(Registry& registry);
 void RegisterRunCommand(Registry& registry);
 void RegisterScanCommands(Registry& registry);
 void RegisterEventsCommands(Registry& registry);
+void RegisterDebugCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
@@ -36,6 +37,7 @@ void RegisterBuiltins(Registry& registry) {
   RegisterRunCommand(registry);
   RegisterScanCommands(registry);
   RegisterEventsCommands(registry);
+  RegisterDebugCommands(registry);
 }
 
 }  // namespace coffer::cli

@@ -18,6 +18,9 @@
 #endif
 
 namespace coffer::cli {
+
+std::string_view CofferCliVersion() { return COFFER_VERSION; }
+
 namespace {
 
 bool IsHelpFlag(std::string_view a) { return a == "-h" || a == "--help"; }
