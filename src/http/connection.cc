@@ -431,7 +431,7 @@ class Connection final : public ConnBase {
         // listener option does: the list is the HTTP layer's own.
         logical::Response r;
         r.raw = InFlightJson(InFlightRegistry::Global().Snapshot());
-        return OnResponse(gen, std::move(r));
+        return done(std::move(r));  // with the CORS headers, if any
       }
       if (impl_.options.unauthenticated_metrics_access && built->path == "sys/metrics" &&
           built->operation == logical::Operation::kRead) {

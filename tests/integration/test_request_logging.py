@@ -105,6 +105,14 @@ class RequestLoggingTest(unittest.TestCase):
         self.assertEqual(mine[0]["request_method"], "GET")
         st, _, _ = srv.request("POST", "/v1/sys/in-flight-req")  # only reads are opened
         self.assertNotEqual(st, 200)
+        # With CORS on, the listener's own answer carries its headers too.
+        app = "http://app.example:3000"
+        st, body, _ = srv.request("POST", "/v1/sys/config/cors",
+                                  {"allowed_origins": [app]}, token=root)
+        self.assertEqual(st, 204, body)
+        st, _, headers = srv.request("GET", "/v1/sys/in-flight-req", headers={"Origin": app})
+        self.assertEqual(st, 200)
+        self.assertEqual(headers.get("Access-Control-Allow-Origin"), app)
         srv.stop()
 
         srv, root = self.start("off", open_in_flight=False)
