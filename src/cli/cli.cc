@@ -152,6 +152,15 @@ void RegisterVersionCommand(Registry& registry) {
   registry.Add({"server", "Start a Coffer server",
                 "Usage: coffer server [options]\n\n  Starts a Coffer server.",
                 [] { return std::make_unique<ServerPlaceholder>(); }});
+  // Also dispatched by main.cc (it uses the server's config loader).
+  registry.Add({"operator diagnose", "Checks a server configuration and its environment",
+                "Usage: coffer operator diagnose -config=FILE [-format=table|json] "
+                "[-skip=storage|listener]\n\n"
+                "  Checks, without starting a server, what would stop one from starting or\n"
+                "  serving with FILE: limits, syntax, storage, listeners and their TLS\n"
+                "  certificates, the seal, memory locking. Exit code 0 when every check\n"
+                "  succeeds, 2 with warnings, 1 with a failure.",
+                [] { return std::make_unique<ServerPlaceholder>(); }});
 }
 
 void Registry::Add(CommandSpec spec) {

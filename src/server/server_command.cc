@@ -59,35 +59,6 @@ config::ServerConfig DevConfig(const Flags& flags) {
   return c;
 }
 
-http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
-  http::ServerOptions o;
-  o.address = l.address;
-  o.tls = !l.tls_disable;
-  o.tls_cert_file = l.tls_cert_file;
-  o.tls_key_file = l.tls_key_file;
-  o.tls_min_version = l.tls_min_version;
-  o.tls_client_ca_file = l.tls_client_ca_file;
-  o.tls_require_and_verify_client_cert = l.tls_require_and_verify_client_cert;
-  o.tls_disable_client_certs = l.tls_disable_client_certs;
-  // The config stores "no limit" (a negative value in the file) as 0.
-  o.max_request_size = l.max_request_size > 0 ? static_cast<std::size_t>(l.max_request_size)
-                                              : std::numeric_limits<std::size_t>::max();
-  using std::chrono::duration_cast;
-  using std::chrono::seconds;
-  auto at_least_1s = [](std::chrono::milliseconds ms) {
-    return std::max(seconds(1), duration_cast<seconds>(ms));
-  };
-  o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
-  o.body_read_timeout = at_least_1s(l.http_read_timeout);
-  o.idle_timeout = at_least_1s(l.http_idle_timeout);
-  if (l.http_write_timeout.count() > 0) o.write_timeout = at_least_1s(l.http_write_timeout);
-  o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
-  o.unauthenticated_in_flight_requests_access = l.unauthenticated_in_flight_requests_access;
-  o.io_threads = static_cast<int>(l.io_threads);
-  o.pin_io_threads = l.pin_io_threads;
-  return o;
-}
-
 // log_requests_level (already validated by the config parser).
 void ApplyLogRequestsLevel(const config::ServerConfig& cfg) {
   auto level = ParseLogLevel(cfg.log_requests_level);
@@ -205,6 +176,35 @@ bool WritePidFile(const std::string& path) {
 }
 
 }  // namespace
+
+http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
+  http::ServerOptions o;
+  o.address = l.address;
+  o.tls = !l.tls_disable;
+  o.tls_cert_file = l.tls_cert_file;
+  o.tls_key_file = l.tls_key_file;
+  o.tls_min_version = l.tls_min_version;
+  o.tls_client_ca_file = l.tls_client_ca_file;
+  o.tls_require_and_verify_client_cert = l.tls_require_and_verify_client_cert;
+  o.tls_disable_client_certs = l.tls_disable_client_certs;
+  // The config stores "no limit" (a negative value in the file) as 0.
+  o.max_request_size = l.max_request_size > 0 ? static_cast<std::size_t>(l.max_request_size)
+                                              : std::numeric_limits<std::size_t>::max();
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  auto at_least_1s = [](std::chrono::milliseconds ms) {
+    return std::max(seconds(1), duration_cast<seconds>(ms));
+  };
+  o.header_read_timeout = at_least_1s(l.http_read_header_timeout);
+  o.body_read_timeout = at_least_1s(l.http_read_timeout);
+  o.idle_timeout = at_least_1s(l.http_idle_timeout);
+  if (l.http_write_timeout.count() > 0) o.write_timeout = at_least_1s(l.http_write_timeout);
+  o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
+  o.unauthenticated_in_flight_requests_access = l.unauthenticated_in_flight_requests_access;
+  o.io_threads = static_cast<int>(l.io_threads);
+  o.pin_io_threads = l.pin_io_threads;
+  return o;
+}
 
 int RunServer(int argc, char** argv) {
   WipeFreedMemoryOrReexec(argv);

@@ -4,7 +4,14 @@
 // listeners stop accepting, in-flight requests finish, storage is closed
 // after its last acknowledged write is durable.
 
+#include "config/config.h"
+#include "http/server.h"
+
 namespace coffer::server {
+
+// A config file's listener as the HTTP server's options (also used by
+// `operator diagnose` to bind each listener as the server would).
+http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l);
 
 // argv[1] is "server". Returns the process exit code.
 int RunServer(int argc, char** argv);
