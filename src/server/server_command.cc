@@ -67,8 +67,10 @@ void ApplyLogRequestsLevel(const config::ServerConfig& cfg) {
 
 // SIGHUP with a config file: the settings that can change while the server
 // runs are read again (log_requests_level, as in Vault). A file that no
-// longer parses changes nothing.
-void ReloadConfig(const std::string& path, core::Core& core) {
+// longer parses changes nothing. `running` is the configuration in effect:
+// its log level and format (perhaps from flags) stay what
+// sys/config/state/sanitized shows.
+void ReloadConfig(const std::string& path, const config::ServerConfig& running, core::Core& core) {
   auto loaded = config::LoadConfigFile(path);
   if (!loaded) {
     Log(LogModule::kConfig)
@@ -77,6 +79,8 @@ void ReloadConfig(const std::string& path, core::Core& core) {
     return;
   }
   ApplyLogRequestsLevel(*loaded);
+  loaded->log_level = running.log_level;
+  loaded->log_format = running.log_format;
   core.SetSanitizedConfig(config::Sanitized(*loaded));
   Log(LogModule::kConfig)
       .info("configuration reloaded: log_requests_level={}", loaded->log_requests_level);
@@ -383,7 +387,7 @@ int RunServer(int argc, char** argv) {
     // and reopen their files; the chain continues in the new file.
     Log(LogModule::kCore).info("received SIGHUP, reopening audit devices");
     (*core)->ReopenAuditDevices();
-    if (!flags.dev) ReloadConfig(flags.config_path, **core);
+    if (!flags.dev) ReloadConfig(flags.config_path, cfg, **core);
   }
   Log(LogModule::kCore).info("received signal {}, shutting down", sig);
   for (auto& s : servers) s->Stop();
