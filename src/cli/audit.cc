@@ -31,10 +31,7 @@ class AuditCommand : public Command {
   int Run(Invocation& inv) override {
     std::size_t min = kind_ == Kind::kList ? 0 : 1;
     std::size_t max = kind_ == Kind::kEnable ? 1000 : min;
-    if (std::string e = ArityError(args_.size(), min, max); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), min, max)) return kExitLocal;
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     switch (kind_) {

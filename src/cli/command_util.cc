@@ -36,6 +36,13 @@ std::string ArityError(std::size_t n, std::size_t min, std::size_t max) {
   return "";
 }
 
+bool ArityOk(Invocation& inv, std::size_t n, std::size_t min, std::size_t max) {
+  std::string e = ArityError(n, min, max);
+  if (e.empty()) return true;
+  inv.err() << e << "\n";
+  return false;
+}
+
 std::string SanitizePath(std::string_view p) {
   auto strip = [](char c) { return c == ' ' || c == '\t' || c == '/'; };
   while (!p.empty() && strip(p.front())) p.remove_prefix(1);

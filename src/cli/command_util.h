@@ -28,6 +28,9 @@ std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv);
 
 // Vault's arity messages; empty when `n` is within [min, max].
 std::string ArityError(std::size_t n, std::size_t min, std::size_t max);
+// False after printing ArityError's message on err() when `n` is outside
+// [min, max].
+bool ArityOk(Invocation& inv, std::size_t n, std::size_t min, std::size_t max);
 
 // Trims spaces and slashes at both ends ("/secret/foo/" -> "secret/foo").
 std::string SanitizePath(std::string_view path);

@@ -168,10 +168,7 @@ class DebugCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 0, 0); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 0, 0)) return kExitLocal;
     seconds duration, interval, metrics_interval;
     for (auto [text, out, name] :
          {std::tuple{&duration_, &duration, "-duration"},

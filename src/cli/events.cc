@@ -105,10 +105,7 @@ class EventsSubscribeCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 1, 1); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 1, 1)) return kExitLocal;
     if (args_[0].empty()) {
       inv.err() << "Error: the event type is empty (\"*\" matches every type)\n";
       return kExitLocal;
@@ -148,10 +145,7 @@ class MonitorCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 0, 0); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 0, 0)) return kExitLocal;
     for (std::string* v : {&level_, &format_}) {
       std::transform(v->begin(), v->end(), v->begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

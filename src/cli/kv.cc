@@ -16,8 +16,7 @@ void KvCommand::AddFlags(CLI::App& app) {
 }
 
 bool KvCommand::Begin(Invocation& inv, std::size_t min_args, std::size_t max_args, int* code) {
-  if (std::string e = ArityError(args_.size(), min_args, max_args); !e.empty()) {
-    inv.err() << e << "\n";
+  if (!ArityOk(inv, args_.size(), min_args, max_args)) {
     *code = kExitLocal;
     return false;
   }
@@ -324,10 +323,7 @@ class KvEnableVersioningCommand : public Command {
   void AddFlags(CLI::App& app) override { app.add_option("args", args_, "arguments"); }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 1, 1); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 1, 1)) return kExitLocal;
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     std::string mount = EnsureTrailingSlash(SanitizePath(args_[0]));

@@ -24,10 +24,7 @@ class LeaseCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 1, 1); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 1, 1)) return kExitLocal;
     if (force_ && !prefix_) {
       inv.err() << "Specifying -force requires also specifying -prefix\n";
       return kExitLocal;

@@ -25,10 +25,7 @@ class LogicalCommand : public Command {
 
   int Run(Invocation& inv) override {
     const std::size_t max = kind_ == Kind::kList ? 1 : static_cast<std::size_t>(-1);
-    if (std::string e = ArityError(args_.size(), 1, max); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 1, max)) return kExitLocal;
     std::string path = SanitizePath(args_[0]);
     std::vector<std::string> kvs(args_.begin() + 1, args_.end());
     Result<Json> data = ParseDataArgs(kvs, inv.env.in);

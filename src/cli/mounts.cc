@@ -66,10 +66,7 @@ class MountCommand : public Command {
 
   int Run(Invocation& inv) override {
     const std::size_t want = kind_ == Kind::kList ? 0 : kind_ == Kind::kMove ? 2 : 1;
-    if (std::string e = ArityError(args_.size(), want, want); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), want, want)) return kExitLocal;
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     const std::string base = auth_ ? "/v1/sys/auth/" : "/v1/sys/mounts/";

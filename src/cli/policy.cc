@@ -28,10 +28,7 @@ class PolicyCommand : public Command {
 
   int Run(Invocation& inv) override {
     const std::size_t want = kind_ == Kind::kWrite ? 2 : kind_ == Kind::kList ? 0 : 1;
-    if (std::string e = ArityError(args_.size(), want, want); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), want, want)) return kExitLocal;
     if (kind_ == Kind::kFmt) return Fmt(inv);
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;

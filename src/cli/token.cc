@@ -118,10 +118,7 @@ class TokenActionCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 0, 1); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 0, 1)) return kExitLocal;
     if (kind_ == Kind::kRevoke) {
       if (self_ && !args_.empty()) {
         inv.err() << "Tokens cannot be specified with -self\n";
@@ -236,10 +233,7 @@ class TokenCapabilitiesCommand : public Command {
   void AddFlags(CLI::App& app) override { app.add_option("args", args_, "[TOKEN | -] PATH"); }
 
   int Run(Invocation& inv) override {
-    if (std::string e = ArityError(args_.size(), 1, 2); !e.empty()) {
-      inv.err() << e << "\n";
-      return kExitLocal;
-    }
+    if (!ArityOk(inv, args_.size(), 1, 2)) return kExitLocal;
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     const std::string path = args_.back();

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -125,6 +126,21 @@ def start_dev(root_token=None):
     args = ["server", "-dev", "-dev-listen-address=127.0.0.1:0"]
     env = {"COFFER_DEV_ROOT_TOKEN_ID": root_token} if root_token else None
     return Server(args, env=env).start()
+
+
+class DevServerTest(unittest.TestCase):
+    """A test case whose tests share one dev server (self.srv, self.root),
+    started once for the class and stopped after its last test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = start_dev()
+        cls.root = cls.srv.root_token
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
 
 
 def write_config(data_dir, extra_listener="", storage=None):

@@ -19,17 +19,7 @@ FILES = ["config.json", "coffer.log", "host_info.json", "index.json", "metrics.j
          "requests.json", "server_status.json"]
 
 
-class DebugTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = harness.start_dev()
-        cls.root = cls.srv.root_token
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
+class DebugTest(harness.DevServerTest):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="coffer-debug-")
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)

@@ -125,17 +125,7 @@ def signature_ok(secret, headers, body):
     return hmac.compare_digest(headers.get("X-Coffer-Signature", ""), want)
 
 
-class EventsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = harness.start_dev()
-        cls.root = cls.srv.root_token
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
+class EventsTest(harness.DevServerTest):
     def req(self, method, path, body=None, token=None):
         return self.srv.request(method, path, body, token=token or self.root)
 
