@@ -20,6 +20,7 @@ void RegisterRunCommand(Registry& registry);
 void RegisterScanCommands(Registry& registry);
 void RegisterEventsCommands(Registry& registry);
 void RegisterDebugCommands(Registry& registry);
+void RegisterServerInfoCommands(Registry& registry);
 
 void RegisterBuiltins(Registry& registry) {
   RegisterStatusCommands(registry);
@@ -38,6 +39,7 @@ void RegisterBuiltins(Registry& registry) {
   RegisterScanCommands(registry);
   RegisterEventsCommands(registry);
   RegisterDebugCommands(registry);
+  RegisterServerInfoCommands(registry);
 }
 
 }  // namespace coffer::cli

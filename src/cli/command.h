@@ -57,6 +57,9 @@ struct Invocation {
   //   skip TLS verification: -tls-skip-verify, COFFER_SKIP_VERIFY, VAULT_SKIP_VERIFY
   // Errors: kInvalidArgument for a bad address or a bad boolean variable.
   Result<std::unique_ptr<ApiClient>> Client() const;
+  // The token Client() sends: COFFER_TOKEN, VAULT_TOKEN, else the token
+  // files (empty when there is none).
+  SecretBytes Token() const;
 
   // Reads a secret (an unseal key): from the terminal with echo off after
   // writing `prompt` to err(), or, when stdin is not a terminal, one line of

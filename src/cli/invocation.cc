@@ -35,6 +35,28 @@ void RestoreTerminalOnSignal(int sig) {
 
 }  // namespace
 
+SecretBytes Invocation::Token() const {
+  auto get = [this](const char* name) -> std::optional<std::string> {
+    if (!env.getenv) return std::nullopt;
+    std::optional<std::string> v = env.getenv(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  };
+  if (auto t = get("COFFER_TOKEN")) {
+    SecretBytes token = SecretBytes::FromString(TrimSpace(*t));
+    WipeString(*t);
+    return token;
+  }
+  if (auto t = get("VAULT_TOKEN")) {
+    SecretBytes token = SecretBytes::FromString(TrimSpace(*t));
+    WipeString(*t);
+    return token;
+  }
+  // The token helper file written by `coffer login` (or `vault login`).
+  if (auto home = get("HOME")) return ReadTokenFile(*home);
+  return SecretBytes();
+}
+
 Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
   auto get = [this](const char* name) -> std::optional<std::string> {
     if (!env.getenv) return std::nullopt;
@@ -53,16 +75,7 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
     config.address = std::string(kDefaultAddress);
   }
 
-  if (auto t = get("COFFER_TOKEN")) {
-    config.token = SecretBytes::FromString(TrimSpace(*t));
-    WipeString(*t);
-  } else if (auto t2 = get("VAULT_TOKEN")) {
-    config.token = SecretBytes::FromString(TrimSpace(*t2));
-    WipeString(*t2);
-  } else if (auto home = get("HOME")) {
-    // The token helper file written by `coffer login` (or `vault login`).
-    config.token = ReadTokenFile(*home);
-  }
+  config.token = Token();
 
   if (!options.ca_cert.empty()) {
     config.ca_cert = options.ca_cert;
