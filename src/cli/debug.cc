@@ -27,6 +27,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/files.h"
 #include "cli/command.h"
 #include "cli/command_util.h"
 #include "common/clock.h"
@@ -61,24 +62,6 @@ std::string FileTime(system_clock::time_point t) {
 }
 
 std::string Now() { return FormatRfc3339(system_clock::now()); }
-
-// Writes `text` to a new file with mode 0600 (O_EXCL: never over another).
-Status WritePrivate(const fs::path& path, std::string_view text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("cannot create " + path.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Internal("cannot write " + path.string() + ": " + std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return Internal("cannot write " + path.string());
-  return Status::Ok();
-}
 
 // Packs directory `dir` into the gzip'd tar `out`, entries under the
 // directory's own name.
@@ -202,9 +185,7 @@ class DebugCommand : public Command {
       }
     }
     if (!ignored.empty()) {
-      std::string list;
-      for (const auto& t : ignored) list += (list.empty() ? "" : ", ") + t;
-      inv.err() << "Ignoring invalid targets: " << list
+      inv.err() << "Ignoring invalid targets: " << Join(ignored)
                 << " (available: config, host, metrics, requests, server-status, log)\n";
     }
     if (targets.empty()) {
@@ -291,26 +272,26 @@ class DebugCommand : public Command {
     if (wants("log")) {
       std::unique_ptr<ApiClient> log_client = ClientOrReport(inv);
       if (!log_client) return kExitServer;
-      log_thread =
-          std::thread([this, &log_cancel, &log_error, dir, log_client = std::move(log_client)] {
-            std::ofstream out;
-            if (Status s = WritePrivate(dir / "coffer.log", ""); !s.ok()) {
-              log_error = s.message();
-              return;
-            }
-            out.open(dir / "coffer.log", std::ios::binary | std::ios::app);
-            StreamHandlers handlers;
-            handlers.on_bytes = [&out](std::string_view bytes) { out << bytes << std::flush; };
-            auto r = log_client->http().StreamEvents(
-                "/v1/sys/monitor?log_level=trace&log_format=" + log_format_, handlers,
-                std::chrono::hours(24), &log_cancel);
-            if (r && r->status != 200) {
-              Json body = Json::parse(r->body, nullptr, false);
-              log_error =
-                  "sys/monitor answered " + std::to_string(r->status) +
-                  (body.is_object() && body.contains("errors") ? ": " + body["errors"].dump() : "");
-            }
-          });
+      log_thread = std::thread([this, &log_cancel, &log_error, dir,
+                                log_client = std::move(log_client)] {
+        std::ofstream out;
+        if (Status s = agent::AtomicWriteFile((dir / "coffer.log").string(), "", 0600); !s.ok()) {
+          log_error = s.message();
+          return;
+        }
+        out.open(dir / "coffer.log", std::ios::binary | std::ios::app);
+        StreamHandlers handlers;
+        handlers.on_bytes = [&out](std::string_view bytes) { out << bytes << std::flush; };
+        auto r = log_client->http().StreamEvents(
+            "/v1/sys/monitor?log_level=trace&log_format=" + log_format_, handlers,
+            std::chrono::hours(24), &log_cancel);
+        if (r && r->status != 200) {
+          Json body = Json::parse(r->body, nullptr, false);
+          log_error =
+              "sys/monitor answered " + std::to_string(r->status) +
+              (body.is_object() && body.contains("errors") ? ": " + body["errors"].dump() : "");
+        }
+      });
     }
 
     interrupted.store(false);
@@ -352,7 +333,8 @@ class DebugCommand : public Command {
     if (!log_error.empty()) Error("log", log_error);
 
     for (const auto& [file, entries] : collections_) {
-      if (Status s = WritePrivate(dir / file, entries.dump(2) + "\n"); !s.ok()) {
+      if (Status s = agent::AtomicWriteFile((dir / file).string(), entries.dump(2) + "\n", 0600);
+          !s.ok()) {
         inv.err() << "Error: " << s.message() << "\n";
         return kExitLocal;
       }
@@ -364,7 +346,9 @@ class DebugCommand : public Command {
     files.push_back("index.json");
     std::sort(files.begin(), files.end());
     index_["output"] = Json{{"files", files}};
-    if (Status s = WritePrivate(dir / "index.json", index_.dump(2) + "\n"); !s.ok()) {
+    if (Status s =
+            agent::AtomicWriteFile((dir / "index.json").string(), index_.dump(2) + "\n", 0600);
+        !s.ok()) {
       inv.err() << "Error: " << s.message() << "\n";
       return kExitLocal;
     }

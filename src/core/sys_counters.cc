@@ -34,9 +34,8 @@ Result<logical::Response> SystemBackend::InFlightRequests(const logical::Request
   }
   // As in Vault, the body is the map itself, keyed by request id, without
   // the usual envelope.
-  Json body = http::InFlightJson(http::InFlightRegistry::Global().Snapshot());
   logical::Response r;
-  r.raw = std::move(body);
+  r.raw = http::InFlightJson(http::InFlightRegistry::Global().Snapshot());
   return r;
 }
 
