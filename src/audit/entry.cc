@@ -409,7 +409,7 @@ void RenderTo(std::string& out, const EntrySource& src, const Salt& salt,
       }
       if (data != nullptr) {
         r.Name("data");
-        bool elide = options.elide_list_responses && request.operation == logical::Operation::kList;
+        bool elide = options.elide_list_responses && logical::IsListOperation(request.operation);
         w.Data(*data, &mount.non_hmac_response_keys, elide);
       }
     }

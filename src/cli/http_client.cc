@@ -407,11 +407,13 @@ Result<HttpClient::Impl::Prepared> HttpClient::Impl::Prepare(std::string_view me
   Prepared p{Target{addr, "", host_for_url + ":" + addr.port}, "", {}};
   std::string target = addr.base_path + std::string(path);
   // Vault's LIST is sent as GET ?list=true, as Vault's own client does, so
-  // that proxies which only know standard verbs pass it through.
+  // that proxies which only know standard verbs pass it through; OpenBao's
+  // SCAN likewise as GET ?scan=true.
   http::verb verb = http::string_to_verb(method);
-  if (method == "LIST") {
+  if (method == "LIST" || method == "SCAN") {
     verb = http::verb::get;
-    target += (target.find('?') == std::string::npos ? "?list=true" : "&list=true");
+    target += (target.find('?') == std::string::npos ? "?" : "&");
+    target += method == "LIST" ? "list=true" : "scan=true";
   }
   if (verb == http::verb::unknown) {
     return Err(InvalidArgument("unsupported HTTP method " + std::string(method)));

@@ -295,8 +295,11 @@ class KvWriteCommand : public KvCommand {
   std::vector<std::string> remove_data_;
 };
 
+// `kv list`, and `kv scan` (OpenBao's recursive list: every key below PATH).
 class KvListCommand : public KvCommand {
  public:
+  explicit KvListCommand(bool scan) : scan_(scan) {}
+
   int Run(Invocation& inv) override {
     // With -mount, no path lists the mount's root.
     if (args_.empty() && !mount_.empty()) args_.emplace_back();
@@ -304,16 +307,20 @@ class KvListCommand : public KvCommand {
     if (!Begin(inv, 1, 1, &code)) return code;
     const std::string path = target_.Path("metadata");
     const std::string api = "/v1/" + path + "/";
-    Result<ApiResponse> resp = client_->Send("LIST", api);
+    const char* method = scan_ ? "SCAN" : "LIST";
+    Result<ApiResponse> resp = client_->Send(method, api);
     if (resp && resp->status == 404) return OutputListAnswer(inv, Json(), path);
     if (!resp || resp->status < 200 || resp->status >= 300) {
-      inv.err() << "Error listing " << path << ": " << DescribeFailure(*client_, "LIST", api, resp)
-                << "\n";
+      inv.err() << (scan_ ? "Error scanning " : "Error listing ") << path << ": "
+                << DescribeFailure(*client_, method, api, resp) << "\n";
       return kExitServer;
     }
     if (!field_.empty()) return PrintRawField(inv, RawField(resp->body, field_), field_);
     return OutputListAnswer(inv, resp->body, path);
   }
+
+ private:
+  bool scan_;
 };
 
 // `kv enable-versioning PATH`: Vault's shortcut for tuning a KV version 1
@@ -371,7 +378,13 @@ void RegisterKvCommands(Registry& registry) {
                 "Usage: coffer kv list [options] PATH\n\n"
                 "  Lists the keys under a path; with -mount, PATH may be left out to list\n"
                 "  the mount's root.",
-                [] { return std::make_unique<KvListCommand>(); }});
+                [] { return std::make_unique<KvListCommand>(false); }});
+  registry.Add({"kv scan", "Lists every key under a path, recursively",
+                "Usage: coffer kv scan [options] PATH\n\n"
+                "  Lists every secret below a path, at any depth, as paths relative to it\n"
+                "  (OpenBao's SCAN; the token needs the \"scan\" capability on the folder).\n\n"
+                "      $ coffer kv scan secret/my-app",
+                [] { return std::make_unique<KvListCommand>(true); }});
   registry.Add({"kv enable-versioning", "Turns on versioning for a KV store",
                 "Usage: coffer kv enable-versioning [options] PATH\n\n"
                 "  Upgrades the KV version 1 secrets engine at PATH to version 2: every\n"

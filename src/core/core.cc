@@ -83,6 +83,13 @@ bool AllowedWhileSealed(std::string_view path) {
          path == "sys/health" || path == "sys/leader";
 }
 
+// Only secrets engines take scans (those whose HandlesScan says so): no
+// system, auth, identity or cubbyhole path does.
+bool ScanMayReachEngine(std::string_view path) {
+  return !(path == "sys" || path.starts_with("sys/") || path.starts_with("auth/") ||
+           path.starts_with("identity/") || path == "cubbyhole" || path.starts_with("cubbyhole/"));
+}
+
 // Answers that need no storage and no token: given on the I/O thread.
 bool IsInlinePath(std::string_view path) {
   return path == "sys/health" || path == "sys/seal-status" || path == "sys/leader";
@@ -91,10 +98,7 @@ bool IsInlinePath(std::string_view path) {
 // Reads served by engines whose reads have no side effects (unlike, say,
 // dynamic credentials, where a read creates a user). Wrapping mints a token.
 bool ChangesNothing(const logical::Request& request, const audit::MountInfo& mount) {
-  bool read = request.operation == logical::Operation::kRead ||
-              request.operation == logical::Operation::kList ||
-              request.operation == logical::Operation::kHead;
-  return read && request.wrap_ttl.empty() &&
+  return logical::IsReadOperation(request.operation) && request.wrap_ttl.empty() &&
          (mount.type == "kv" || mount.type == "cubbyhole" || mount.type == "system" ||
           mount.type == "token");
 }
@@ -333,8 +337,8 @@ namespace {
 // I/O thread: a hand-off to the worker pool and back costs more than the read
 // itself. Anything that may write and wait for a group commit goes to the
 // pool: writes, sys/ and auth/ paths (lease and token bookkeeping), wrapped
-// responses (they mint a token). A read with a use-limited token still
-// records the use inline.
+// responses (they mint a token), and scans (a whole subtree). A read with a
+// use-limited token still records the use inline.
 bool IsInlineRead(const logical::Request& request, const router::Router& router) {
   bool read = request.operation == logical::Operation::kRead ||
               request.operation == logical::Operation::kList ||
@@ -552,13 +556,14 @@ logical::Response Core::HandleRequest(logical::Request& request) {
   // As in Vault, the query string is the request's data for reads, lists and
   // deletes (a read's body is ignored), and never for writes: what the ACL's
   // parameter rules and the audit entry see is what the handler uses.
-  const bool query_is_data = request.operation == logical::Operation::kRead ||
-                             request.operation == logical::Operation::kList ||
-                             request.operation == logical::Operation::kHead;
+  const bool query_is_data = logical::IsReadOperation(request.operation);
   if ((query_is_data && !request.query.empty()) ||
       (request.operation == logical::Operation::kDelete && request.data.empty())) {
     request.data = logical::Json::object();
     for (const auto& [k, v] : request.query) request.data[k] = v;
+  }
+  if (request.operation == logical::Operation::kScan && !ScanMayReachEngine(request.path)) {
+    return http::ResponseFor(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
   if (IsInlinePath(request.path)) {
     // Health and status read only atomics and the seal's own state: no state
@@ -913,6 +918,9 @@ Result<logical::Response> Core::RouteToEngine(logical::Request& request) {
   auto match = router_->Route(request.path);
   if (!match) {
     return Err(NotFound("no handler for route \"" + request.path + "\". route entry not found."));
+  }
+  if (request.operation == logical::Operation::kScan && !match->mount->engine->HandlesScan()) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
   request.mount_point = match->mount->entry.path;
   request.relative_path = match->relative_path;

@@ -9,10 +9,11 @@ using logical::Json;
 
 constexpr std::string_view kKey = "core/cors";
 
-// The methods the API takes (LIST is Vault's own; PATCH is KV v2's patch).
+// The methods the API takes (LIST is Vault's own, SCAN OpenBao's recursive
+// list; PATCH is KV v2's patch).
 constexpr std::string_view kMethods[] = {"DELETE", "GET",  "LIST", "OPTIONS",
-                                         "PATCH",  "POST", "PUT"};
-constexpr std::string_view kAllowedMethods = "DELETE,GET,LIST,OPTIONS,PATCH,POST,PUT";
+                                         "PATCH",  "POST", "PUT",  "SCAN"};
+constexpr std::string_view kAllowedMethods = "DELETE,GET,LIST,OPTIONS,PATCH,POST,PUT,SCAN";
 
 std::string Join(const std::vector<std::string>& values) {
   std::string out;

@@ -16,6 +16,8 @@ metrics::Method MetricsMethod(logical::Operation operation) {
       return metrics::Method::kPatch;
     case logical::Operation::kHead:
       return metrics::Method::kHead;
+    case logical::Operation::kScan:
+      return metrics::Method::kScan;
     default:
       return metrics::Method::kPost;  // create and update (PUT or POST)
   }

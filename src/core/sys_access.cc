@@ -71,7 +71,7 @@ Json ResultantRule(const policy::Acl::Rule& rule) {
       {"create", policy::kCapCreate}, {"delete", policy::kCapDelete},
       {"list", policy::kCapList},     {"read", policy::kCapRead},
       {"sudo", policy::kCapSudo},     {"update", policy::kCapUpdate},
-      {"patch", policy::kCapPatch}};
+      {"patch", policy::kCapPatch},   {"scan", policy::kCapScan}};
   Json caps = Json::array();
   if ((rule.capabilities & policy::kCapDeny) == 0) {
     for (const auto& [name, bit] : kOrder) {

@@ -390,7 +390,7 @@ class Connection final : public ConnBase {
           head.id = request_id_;
           head.operation = *op;
           head.path = *path;
-          if (*op == logical::Operation::kList && !head.path.ends_with('/')) head.path += '/';
+          if (logical::IsListOperation(*op) && !head.path.ends_with('/')) head.path += '/';
           head.remote_address = wire.remote_address;
           impl_.handler.PreflightRefused(std::move(head), *refusal);
         }

@@ -104,11 +104,18 @@ std::string NewRequestId() {
 
 std::optional<logical::Operation> OperationOf(std::string_view method,
                                               const std::map<std::string, std::string>& query) {
+  auto flag = [&query](const char* name) {
+    auto it = query.find(name);
+    return it != query.end() && ParseBoolFlag(it->second);
+  };
+  // A recursive list is a scan: the same operation, the same capability.
+  const Operation list = flag("recursive") ? Operation::kScan : Operation::kList;
   if (method == "GET") {
-    auto it = query.find("list");
-    return (it != query.end() && ParseBoolFlag(it->second)) ? Operation::kList : Operation::kRead;
+    if (flag("scan")) return Operation::kScan;
+    return flag("list") ? list : Operation::kRead;
   }
-  if (method == "LIST") return Operation::kList;
+  if (method == "LIST") return list;
+  if (method == "SCAN") return Operation::kScan;
   if (method == "POST" || method == "PUT") return Operation::kUpdate;
   if (method == "PATCH") return Operation::kPatch;
   if (method == "DELETE") return Operation::kDelete;
@@ -139,6 +146,13 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   if (!query) return std::unexpected(ErrorResponse(400, query.error().message()));
   req.query = std::move(*query);
 
+  if (wire.method == "GET") {
+    auto list = req.query.find("list"), scan = req.query.find("scan");
+    if (list != req.query.end() && scan != req.query.end() && ParseBoolFlag(list->second) &&
+        ParseBoolFlag(scan->second)) {
+      return std::unexpected(ErrorResponse(400, "\"list\" and \"scan\" cannot both be true"));
+    }
+  }
   const std::optional<Operation> op = OperationOf(wire.method, req.query);
   if (!op) return std::unexpected(ErrorResponse(405, "unsupported method"));
   req.operation = *op;
@@ -149,8 +163,8 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
     return std::unexpected(
         ErrorResponse(415, "PATCH requires Content-Type of application/merge-patch+json"));
   }
-  // As Vault does: a list is always of a folder.
-  if (req.operation == Operation::kList && !req.path.ends_with('/')) req.path.push_back('/');
+  // As Vault does: a list (or scan) is always of a folder.
+  if (logical::IsListOperation(req.operation) && !req.path.ends_with('/')) req.path.push_back('/');
 
   if (parse_body) {
     auto data = ParseJsonBody(wire.body, max_json_depth);

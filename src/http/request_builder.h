@@ -42,9 +42,10 @@ struct WireRequest {
 std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
                                                                 std::size_t max_json_depth);
 
-// The operation an HTTP method asks for: GET is a read, or a list with
-// ?list=true; POST and PUT are updates. nullopt for a method the API does
-// not take.
+// The operation an HTTP method asks for: GET is a read, a list with
+// ?list=true or a scan with ?scan=true; SCAN is a scan, and so is a list
+// with ?recursive=true; POST and PUT are updates. nullopt for a method the
+// API does not take. (BuildRequest refuses ?list=true&scan=true first.)
 std::optional<logical::Operation> OperationOf(std::string_view method,
                                               const std::map<std::string, std::string>& query);
 

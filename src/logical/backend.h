@@ -82,6 +82,11 @@ class Backend {
     return false;
   }
 
+  // Whether HandleRequest takes Operation::kScan (a recursive list). The core
+  // answers 405 for a scan of any other engine, so an engine whose dispatch
+  // treats unknown operations as writes never sees one.
+  virtual bool HandlesScan() const { return false; }
+
   // Whether this write waits for a storage commit only inside SuspendScopes
   // (common/fiber.h) where it holds no lock that another request on the
   // same thread could wait for. The core then runs it in a fiber on the I/O

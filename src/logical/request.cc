@@ -20,6 +20,8 @@ std::string_view OperationName(Operation op) {
       return "list";
     case Operation::kHead:
       return "head";
+    case Operation::kScan:
+      return "scan";
   }
   return "unknown";
 }

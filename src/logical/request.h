@@ -18,9 +18,23 @@ namespace coffer::logical {
 using Json = nlohmann::json;
 class StreamSource;  // logical/stream.h
 
-enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead };
+// kScan is OpenBao's recursive list (the SCAN method, `GET ?scan=true`, and
+// Coffer's `LIST ?recursive=true`); it needs the "scan" capability and only
+// engines that say so (Backend::HandlesScan) take it.
+enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead, kScan };
 
 std::string_view OperationName(Operation op);
+
+// Operations that change nothing by themselves: read, head, list and scan.
+inline bool IsReadOperation(Operation op) {
+  return op == Operation::kRead || op == Operation::kList || op == Operation::kHead ||
+         op == Operation::kScan;
+}
+
+// List and scan: requests for a folder, whose path ends in '/'.
+inline bool IsListOperation(Operation op) {
+  return op == Operation::kList || op == Operation::kScan;
+}
 
 // Who is calling, as the core established it from the client token. Engines
 // that act on the caller (the token store, cubbyhole) read it; nobody else

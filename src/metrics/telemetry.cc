@@ -15,8 +15,8 @@ using prometheus::MetricType;
 
 constexpr std::array<std::string_view, kFamilyCount> kFamilyNames = {
     "sys", "auth", "kv", "transit", "database", "cubbyhole", "identity", "health", "other"};
-constexpr std::array<std::string_view, kMethodCount> kMethodNames = {"GET",    "LIST",  "POST",
-                                                                     "DELETE", "PATCH", "HEAD"};
+constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
+    "GET", "LIST", "POST", "DELETE", "PATCH", "HEAD", "SCAN"};
 constexpr std::array<std::string_view, kRefusalCount> kRefusalNames = {"framing", "rate_limit",
                                                                        "request"};
 constexpr std::array<std::string_view, kBarrierOpCount> kBarrierOpNames = {"get", "put", "delete",

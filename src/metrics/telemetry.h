@@ -46,8 +46,8 @@ Family FamilyOfMountType(std::string_view type);
 
 // The request's method as the API sees it (PUT and POST are one operation
 // and both count as POST).
-enum class Method : std::uint8_t { kGet, kList, kPost, kDelete, kPatch, kHead };
-inline constexpr std::size_t kMethodCount = 6;
+enum class Method : std::uint8_t { kGet, kList, kPost, kDelete, kPatch, kHead, kScan };
+inline constexpr std::size_t kMethodCount = 7;
 std::string_view MethodName(Method method);
 
 // HTTP statuses counted under their own code; any other status counts as

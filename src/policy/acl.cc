@@ -11,7 +11,7 @@ namespace coffer::policy {
 namespace {
 
 constexpr std::uint32_t kAllCapabilities =
-    kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch;
+    kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch | kCapScan;
 
 std::chrono::seconds LowerNonZero(std::chrono::seconds a, std::chrono::seconds b) {
   if (a.count() == 0) return b;
@@ -73,6 +73,8 @@ Capability CapabilityFor(logical::Operation op) {
       return kCapRead;
     case logical::Operation::kList:
       return kCapList;
+    case logical::Operation::kScan:
+      return kCapScan;
     case logical::Operation::kCreate:
       return kCapCreate;
     case logical::Operation::kUpdate:
@@ -253,7 +255,7 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
   }
   while (path.starts_with('/')) path.remove_prefix(1);
   const Capability need = CapabilityFor(op);
-  const std::int32_t index = Match(path, op == logical::Operation::kList);
+  const std::int32_t index = Match(path, logical::IsListOperation(op));
   if (index < 0) {
     d.reason = fmt::format("permission denied: no policy grants \"{}\" on \"{}\"",
                            CapabilityName(need), path);

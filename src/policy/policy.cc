@@ -15,13 +15,14 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, Capability>, 8> kCapabilityNames = {{
+constexpr std::array<std::pair<std::string_view, Capability>, 9> kCapabilityNames = {{
     {"create", kCapCreate},
     {"delete", kCapDelete},
     {"deny", kCapDeny},
     {"list", kCapList},
     {"patch", kCapPatch},
     {"read", kCapRead},
+    {"scan", kCapScan},
     {"sudo", kCapSudo},
     {"update", kCapUpdate},
 }};  // sorted by name
@@ -128,7 +129,7 @@ class Parser {
       auto cap = ParseCapability(v[i].get_ref<const std::string&>());
       if (!cap) {
         return Fail(item, fmt::format("path \"{}\": unknown capability \"{}\" (valid: create, "
-                                      "read, update, patch, delete, list, sudo, deny)",
+                                      "read, update, patch, delete, list, scan, sudo, deny)",
                                       pattern, v[i].get_ref<const std::string&>()));
       }
       rules.capabilities |= *cap;

@@ -35,7 +35,8 @@
 
 namespace coffer::policy {
 
-// Capability bits (the same values Vault uses internally).
+// Capability bits (the same values Vault uses internally; scan is OpenBao's
+// recursive list, with OpenBao's value).
 enum Capability : std::uint32_t {
   kCapDeny = 1u << 0,
   kCapCreate = 1u << 1,
@@ -45,6 +46,7 @@ enum Capability : std::uint32_t {
   kCapList = 1u << 5,
   kCapSudo = 1u << 6,
   kCapPatch = 1u << 7,
+  kCapScan = 1u << 8,
 };
 
 // "read" -> kCapRead; nullopt for anything else (including "root").

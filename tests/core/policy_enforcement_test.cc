@@ -392,3 +392,60 @@ TEST_F(PolicyEnforcementTest, OnlyLegacyPolicyEndpointsRepeatDataAtTheTop) {
 
 }  // namespace
 }  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+// OpenBao's SCAN: a recursive list needs the "scan" capability (a list
+// grant does not reach into sub-folders the policy may deny), reaches only
+// engines that take it, and every other path answers 405 without running.
+class ScanTest : public PolicyEnforcementTest {};
+
+TEST_F(ScanTest, NeedsTheScanCapabilityAndOnlyReachesKv) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}})
+                .http_status,
+            204);
+  for (const char* k : {"app/db", "app/private/key", "other"}) {
+    ASSERT_EQ(Call(Operation::kUpdate, std::string("secret/data/") + k, {{"data", {{"v", 1}}}})
+                  .http_status,
+              200);
+  }
+  const std::string lister = TokenWith("lister", R"(
+    path "secret/metadata/*" { capabilities = ["list"] }
+    path "secret/metadata/app/private/*" { capabilities = ["deny"] })");
+  // A list grant lists one level, but does not scan the tree.
+  EXPECT_EQ(Call(Operation::kList, "secret/metadata/app/", Json::object(), lister).http_status,
+            200);
+  auto refused = Call(Operation::kScan, "secret/metadata/app/", Json::object(), lister);
+  EXPECT_EQ(refused.http_status, 403);
+  EXPECT_EQ(refused.data.dump().find("private"), std::string::npos);
+
+  const std::string scanner = TokenWith("scanner", R"(
+    path "secret/metadata/app/*" { capabilities = ["scan"] }
+    path "sys/capabilities-self" { capabilities = ["update"] })");
+  auto scan = Call(Operation::kScan, "secret/metadata/app/", Json::object(), scanner);
+  ASSERT_EQ(scan.http_status, 200);
+  EXPECT_EQ(Body(scan)["keys"], (Json{"db", "private/key"}));
+  EXPECT_EQ(Call(Operation::kScan, "secret/metadata/", Json::object(), scanner).http_status, 403);
+  EXPECT_EQ(Call(Operation::kList, "secret/metadata/app/", Json::object(), scanner).http_status,
+            403);
+  auto caps = Call(Operation::kUpdate, "sys/capabilities-self",
+                   {{"paths", Json::array({"secret/metadata/app/"})}}, scanner);
+  ASSERT_EQ(caps.http_status, 200) << caps.data.dump();
+  EXPECT_EQ(Body(caps)["capabilities"], (Json{"scan"}));
+
+  // Root may scan, but only engines that take scans: anything else is 405.
+  EXPECT_EQ(Call(Operation::kScan, "secret/metadata/").http_status, 200);
+  for (const char* path : {"sys/policies/acl/", "sys/mounts/", "auth/token/accessors/",
+                           "identity/entity/id/", "cubbyhole/", "sys/health/", "sys/seal/"}) {
+    EXPECT_EQ(Call(Operation::kScan, path).http_status, 405) << path;
+  }
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/transit", {{"type", "transit"}}).http_status, 204);
+  EXPECT_EQ(Call(Operation::kScan, "transit/keys/").http_status, 405);
+  // The scan of sys/seal/ sealed nothing.
+  EXPECT_EQ(Call(Operation::kRead, "secret/data/other").http_status, 200);
+}
+
+}  // namespace
+}  // namespace coffer::core

@@ -70,15 +70,24 @@ TEST(BuildRequest, Operations) {
     Operation op;
     std::string path;
   };
-  for (const Case& c : {Case{"GET", "/v1/secret/a", Operation::kRead, "secret/a"},
-                        Case{"GET", "/v1/secret/a?list=true", Operation::kList, "secret/a/"},
-                        Case{"GET", "/v1/secret/?list=1", Operation::kList, "secret/"},
-                        Case{"GET", "/v1/secret/a?list=false", Operation::kRead, "secret/a"},
-                        Case{"LIST", "/v1/secret/a", Operation::kList, "secret/a/"},
-                        Case{"POST", "/v1/secret/a", Operation::kUpdate, "secret/a"},
-                        Case{"PUT", "/v1/secret/a", Operation::kUpdate, "secret/a"},
-                        Case{"DELETE", "/v1/secret/a", Operation::kDelete, "secret/a"},
-                        Case{"HEAD", "/v1/sys/health", Operation::kHead, "sys/health"}}) {
+  for (const Case& c :
+       {Case{"GET", "/v1/secret/a", Operation::kRead, "secret/a"},
+        Case{"GET", "/v1/secret/a?list=true", Operation::kList, "secret/a/"},
+        Case{"GET", "/v1/secret/?list=1", Operation::kList, "secret/"},
+        Case{"GET", "/v1/secret/a?list=false", Operation::kRead, "secret/a"},
+        Case{"LIST", "/v1/secret/a", Operation::kList, "secret/a/"},
+        Case{"POST", "/v1/secret/a", Operation::kUpdate, "secret/a"},
+        Case{"PUT", "/v1/secret/a", Operation::kUpdate, "secret/a"},
+        Case{"DELETE", "/v1/secret/a", Operation::kDelete, "secret/a"},
+        Case{"HEAD", "/v1/sys/health", Operation::kHead, "sys/health"},
+        // OpenBao's recursive list, and Coffer's older form of it.
+        Case{"SCAN", "/v1/secret/a", Operation::kScan, "secret/a/"},
+        Case{"GET", "/v1/secret/a?scan=true", Operation::kScan, "secret/a/"},
+        Case{"GET", "/v1/secret/a?scan=false", Operation::kRead, "secret/a"},
+        Case{"LIST", "/v1/secret/a?recursive=true", Operation::kScan, "secret/a/"},
+        Case{"GET", "/v1/secret/a?list=true&recursive=1", Operation::kScan, "secret/a/"},
+        Case{"LIST", "/v1/secret/a?recursive=false", Operation::kList, "secret/a/"},
+        Case{"GET", "/v1/secret/a?recursive=true", Operation::kRead, "secret/a"}}) {
     auto r = BuildRequest(Wire(c.method, c.target), 500);
     ASSERT_TRUE(r.has_value()) << c.method << " " << c.target;
     EXPECT_EQ(r->operation, c.op) << c.method << " " << c.target;
@@ -95,6 +104,11 @@ TEST(BuildRequest, Operations) {
   auto p415 = BuildRequest(patch, 500);
   ASSERT_FALSE(p415.has_value());
   EXPECT_EQ(p415.error().http_status, 415);
+
+  // A list and a scan at once is refused, as OpenBao does.
+  auto both = BuildRequest(Wire("GET", "/v1/secret/a?list=true&scan=true"), 500);
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().http_status, 400);
 
   for (std::string_view m : {"OPTIONS", "TRACE", "CONNECT", "FOO", "get"}) {
     auto r = BuildRequest(Wire(m, "/v1/secret/a"), 500);

@@ -315,6 +315,38 @@ INSTANTIATE_TEST_SUITE_P(
         ListCase("list: both forms allow", {R"(path "secret/metadata/+" { capabilities = ["list"] }
                  path "secret/metadata/foo/*" { capabilities = ["list"] })"},
                  "secret/metadata/foo/", true),
+        // Scan (OpenBao's recursive list): its own capability, LIST's matching.
+        Case{"scan needs scan, list is not enough",
+             {R"(path "secret/metadata/*" { capabilities = ["list", "read"] })"},
+             "secret/metadata/app/",
+             Operation::kScan,
+             {},
+             false},
+        Case{"scan granted",
+             {R"(path "secret/metadata/app/*" { capabilities = ["scan"] })"},
+             "secret/metadata/app/",
+             Operation::kScan,
+             {},
+             true},
+        Case{"scan alone does not list",
+             {R"(path "secret/metadata/*" { capabilities = ["scan"] })"},
+             "secret/metadata/app/",
+             Operation::kList,
+             {},
+             false},
+        Case{"scan: an exact rule on the trimmed path, as for list",
+             {R"(path "secret/metadata/app" { capabilities = ["scan"] })"},
+             "secret/metadata/app/",
+             Operation::kScan,
+             {},
+             true},
+        Case{"scan: a deny glob on the subtree beats a scan glob above it",
+             {R"(path "secret/metadata/*" { capabilities = ["scan"] }
+             path "secret/metadata/private/*" { capabilities = ["deny"] })"},
+             "secret/metadata/private/",
+             Operation::kScan,
+             {},
+             false},
         Case{"read: no fallback to the path without its '/'",
              {R"(path "kv/metadata/+" { capabilities = ["read"] })"},
              "kv/metadata/team/",
@@ -654,6 +686,8 @@ TEST(AclTest, CapabilitiesForSysCapabilities) {
   EXPECT_THAT(folders->Capabilities("secret/metadata/foo/"), ElementsAre("list", "read"));
   EXPECT_THAT(folders->Capabilities("secret/metadata/foo/x"), ElementsAre("list", "read"));
   EXPECT_THAT(folders->Capabilities("secret/metadata/bar/"), ElementsAre("read"));
+  auto scan = Compile({R"(path "secret/metadata/*" { capabilities = ["list", "scan"] })"});
+  EXPECT_THAT(scan->Capabilities("secret/metadata/app/"), ElementsAre("list", "scan"));
 }
 
 // Vault's hasMountAccess: the mount path's own capabilities first (a deny

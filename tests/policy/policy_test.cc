@@ -301,7 +301,8 @@ TEST(ParsePolicyTest, Names) {
 }
 
 TEST(CapabilityTest, NamesRoundTripAndSort) {
-  for (const char* n : {"create", "read", "update", "patch", "delete", "list", "sudo", "deny"}) {
+  for (const char* n :
+       {"create", "read", "update", "patch", "delete", "list", "scan", "sudo", "deny"}) {
     auto c = ParseCapability(n);
     ASSERT_TRUE(c.has_value()) << n;
     EXPECT_EQ(CapabilityName(*c), n);
@@ -309,6 +310,9 @@ TEST(CapabilityTest, NamesRoundTripAndSort) {
   EXPECT_FALSE(ParseCapability("root").has_value());
   EXPECT_THAT(CapabilityNames(kCapUpdate | kCapCreate | kCapSudo),
               ElementsAre("create", "sudo", "update"));
+  // OpenBao's bit for scan.
+  EXPECT_EQ(static_cast<std::uint32_t>(kCapScan), 1u << 8);
+  EXPECT_THAT(CapabilityNames(kCapScan | kCapList), ElementsAre("list", "scan"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "engines/kv/kv_v1.h"
 
 #include "engines/kv/kv_events.h"
+#include "engines/kv/list_page.h"
 #include "engines/kv/params.h"
 
 namespace coffer::engines::kv {
@@ -67,7 +68,8 @@ Result<Response> KvV1Backend::Route(const Request& request) {
       TRY(storage_.Delete(key));
       return NoContent();
     case Operation::kList:
-      return List(key);
+    case Operation::kScan:
+      return List(key, request);
     default:
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
@@ -117,14 +119,14 @@ Result<Response> KvV1Backend::Write(const std::string& key, const Request& reque
   return NoContent();
 }
 
-Result<Response> KvV1Backend::List(std::string prefix) {
+Result<Response> KvV1Backend::List(std::string prefix, const Request& request) {
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
   if (!prefix.empty()) {
     std::string_view folder(prefix.data(), prefix.size() - 1);
     if (!ValidateSecretKey(folder).ok()) return NotFoundResponse();
   }
-  ASSIGN_OR_RETURN(auto keys, storage_.List(prefix));
-  return ListResponse(std::move(keys));
+  ASSIGN_OR_RETURN(ListPage page, ListFolder(storage_, prefix, request));
+  return PageResponse(std::move(page));
 }
 
 }  // namespace coffer::engines::kv

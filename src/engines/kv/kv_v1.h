@@ -5,7 +5,8 @@
 //   GET    <path>   {data: <stored object>}, 404 when absent
 //   POST   <path>   stores the JSON object body (204)
 //   DELETE <path>   204 whether or not it existed
-//   LIST   <path>/  {keys: [...]} one level, folders end in '/'
+//   LIST   <path>/  {keys: [...]} one level, folders end in '/' (?after=&limit=)
+//   SCAN   <path>/  every key below, as paths relative to the folder
 //
 // Thread safety: stateless apart from its storage and the upgrade gate (a
 // mutex); safe for concurrent use.
@@ -25,6 +26,7 @@ class KvV1Backend final : public logical::Backend {
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // True when a secret is stored at the request's path.
   Result<bool> ExistenceCheck(const logical::Request& request) override;
+  bool HandlesScan() const override { return true; }
 
   // The upgrade to version 2 (upgrade.h): waits until no request is in
   // flight, then refuses every later one with kUnavailable. kUnavailable when
@@ -39,7 +41,8 @@ class KvV1Backend final : public logical::Backend {
 
   Result<logical::Response> Read(const std::string& key);
   Result<logical::Response> Write(const std::string& key, const logical::Request& request);
-  Result<logical::Response> List(std::string prefix);
+  // LIST (?after=&limit=) or SCAN of a folder (list_page.h).
+  Result<logical::Response> List(std::string prefix, const logical::Request& request);
 
   Result<logical::Response> Route(const logical::Request& request);
 

@@ -216,7 +216,7 @@ void KvV2Backend::PublishChange(const Request& request, const Response& response
   const std::string section = rel.substr(0, slash);
   const std::string key = rel.substr(slash + 1);
   const Operation op = request.operation;
-  if (op == Operation::kRead || op == Operation::kList || op == Operation::kHead) return;
+  if (logical::IsReadOperation(op)) return;
   std::optional<std::uint64_t> current;
   if (section == "data" && response.data.is_object() && response.data.contains("version") &&
       response.data.at("version").is_number_unsigned()) {
@@ -273,11 +273,17 @@ Result<Response> KvV2Backend::Route(const Request& request) {
       case Operation::kDelete:
         return DeleteMetadata(key);
       case Operation::kList:
-        return ListMetadata(key, request);
+      case Operation::kScan:
+        return ListMetadata(key, request, /*detailed=*/false);
       default:
         return Err(Unsupported("metadata/"));
     }
   }
+  if (section == "detailed-metadata") {
+    if (!logical::IsListOperation(op)) return Err(Unsupported("detailed-metadata/"));
+    return ListMetadata(key, request, /*detailed=*/true);
+  }
+  if (op == Operation::kScan) return Err(Unsupported(section + "/"));
   if (section == "delete" || section == "undelete" || section == "destroy") {
     if (!write) return Err(Unsupported(section + "/"));
     return ChangeVersions(key, request, section);

@@ -8,7 +8,9 @@
 //   undelete/<key>    POST {versions:[...]}
 //   destroy/<key>     POST/PUT {versions:[...]}  wipe the data for good
 //   metadata/<key>    GET, POST, PATCH, DELETE (every version and the metadata)
-//   metadata/<folder> LIST, plus Coffer's ?recursive=true&after=&limit=
+//   metadata/<folder> LIST (?after=&limit=), SCAN: the subtree (list_page.h)
+//   detailed-metadata/<folder>  LIST, SCAN: the same keys, with each key's
+//                     metadata in key_info (OpenBao)
 //   subkeys/<key>     GET (?version=N&depth=D)  the data's shape, leaves null
 //
 // Concurrency: no in-process locks on keys. Every change reads the key's
@@ -61,6 +63,8 @@ class KvV2Backend final : public logical::Backend {
   // Writes and patches of data/<key>: their one commit wait is Mutate's
   // transaction, which holds no lock.
   bool SuspendsForCommit(const logical::Request& request) const override;
+  // SCAN of metadata/ and detailed-metadata/.
+  bool HandlesScan() const override { return true; }
 
   // Scheduled rotation (rotation/<key> paths); tests drive it directly.
   RotationManager& rotation() { return *rotation_; }
@@ -119,9 +123,9 @@ class KvV2Backend final : public logical::Backend {
   Result<logical::Response> WriteMetadata(const std::string& key, const logical::Request& request,
                                           bool patch);
   Result<logical::Response> DeleteMetadata(const std::string& key);
-  Result<logical::Response> ListMetadata(std::string folder, const logical::Request& request);
-  Status WalkTree(const std::string& base, const std::string& rel, const std::string& after,
-                  std::size_t limit, std::vector<std::string>& out, bool& more);
+  // LIST or SCAN of metadata/<folder>, or of detailed-metadata/<folder>.
+  Result<logical::Response> ListMetadata(std::string folder, const logical::Request& request,
+                                         bool detailed);
 
   // The request's handler, without events.
   Result<logical::Response> Route(const logical::Request& request);

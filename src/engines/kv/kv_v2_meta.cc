@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "engines/kv/kv_v2.h"
+#include "engines/kv/list_page.h"
 #include "engines/kv/params.h"
 
 namespace coffer::engines::kv {
@@ -14,8 +15,6 @@ using logical::Response;
 constexpr std::size_t kMaxCustomMetadataKeys = 64;
 constexpr std::size_t kMaxCustomMetadataKeyLength = 128;
 constexpr std::size_t kMaxCustomMetadataValueLength = 512;
-constexpr std::int64_t kDefaultListLimit = 1000;
-constexpr std::int64_t kMaxListLimit = 10000;
 constexpr int kMaxConfigAttempts = 50;
 
 constexpr std::string_view kCasIgnoredWarning =
@@ -209,26 +208,35 @@ Result<Response> KvV2Backend::ChangeVersions(const std::string& key, const Reque
   });
 }
 
-Result<Response> KvV2Backend::ReadMetadataResponse(const std::string& key) {
-  if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
-  ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
-  if (!meta) return NotFoundResponse();
+namespace {
+
+// A metadata read's body.
+Json MetadataJson(const KeyMetadata& meta) {
   Json versions = Json::object();
-  for (const auto& [n, v] : meta->versions) {
+  for (const auto& [n, v] : meta.versions) {
     versions[std::to_string(n)] = Json{{"created_time", FormatTime(v.created_time)},
                                        {"deletion_time", FormatOptionalTime(v.deletion_time)},
                                        {"destroyed", v.destroyed}};
   }
+  return Json{{"versions", std::move(versions)},
+              {"current_version", meta.current_version},
+              {"oldest_version", meta.oldest_version},
+              {"created_time", FormatTime(meta.created_time)},
+              {"updated_time", FormatTime(meta.updated_time)},
+              {"max_versions", meta.max_versions},
+              {"cas_required", meta.cas_required},
+              {"delete_version_after", FormatDurationSeconds(meta.delete_version_after)},
+              {"custom_metadata", CustomMetadataJson(meta)}};
+}
+
+}  // namespace
+
+Result<Response> KvV2Backend::ReadMetadataResponse(const std::string& key) {
+  if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
+  ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+  if (!meta) return NotFoundResponse();
   Response r;
-  r.data = Json{{"versions", std::move(versions)},
-                {"current_version", meta->current_version},
-                {"oldest_version", meta->oldest_version},
-                {"created_time", FormatTime(meta->created_time)},
-                {"updated_time", FormatTime(meta->updated_time)},
-                {"max_versions", meta->max_versions},
-                {"cas_required", meta->cas_required},
-                {"delete_version_after", FormatDurationSeconds(meta->delete_version_after)},
-                {"custom_metadata", CustomMetadataJson(*meta)}};
+  r.data = MetadataJson(*meta);
   return r;
 }
 
@@ -290,67 +298,28 @@ Result<Response> KvV2Backend::DeleteMetadata(const std::string& key) {
   });
 }
 
-Result<Response> KvV2Backend::ListMetadata(std::string folder, const Request& request) {
-  bool recursive = false;
-  if (auto v = Param(request, "recursive")) {
-    ASSIGN_OR_RETURN(recursive, ParseBool(*v, "recursive"));
-  }
+Result<Response> KvV2Backend::ListMetadata(std::string folder, const Request& request,
+                                           bool detailed) {
   while (!folder.empty() && folder.back() == '/') folder.pop_back();
   if (!folder.empty() && !ValidateSecretKey(folder).ok()) return NotFoundResponse();
   const std::string base = std::string(kMetadataPrefix) + (folder.empty() ? "" : folder + "/");
-  if (!recursive) {
-    ASSIGN_OR_RETURN(auto keys, storage_.List(base));
-    return ListResponse(std::move(keys));
-  }
-
-  std::string after;
-  if (auto v = Param(request, "after")) {
-    if (!v->is_string()) return Err(InvalidArgument("\"after\" must be a string"));
-    after = v->get<std::string>();
-  }
-  std::int64_t limit = kDefaultListLimit;
-  Json warnings;
-  if (auto v = Param(request, "limit")) {
-    ASSIGN_OR_RETURN(limit, ParseInt(*v, "limit"));
-    if (limit < 1) return Err(InvalidArgument("\"limit\" must be at least 1"));
-    if (limit > kMaxListLimit) {
-      limit = kMaxListLimit;
-      warnings = Json::array({"limit lowered to the maximum of " + std::to_string(kMaxListLimit)});
+  ASSIGN_OR_RETURN(ListPage page, ListFolder(storage_, base, request));
+  if (!detailed || page.keys.empty()) return PageResponse(std::move(page));
+  // OpenBao's detailed-metadata: each key's metadata as a metadata read
+  // shows it; {} for a folder, or for a key deleted since it was listed.
+  Json key_info = Json::object();
+  for (const std::string& name : page.keys) {
+    Json info = Json::object();
+    if (name.back() != '/') {
+      const std::string key = folder.empty() ? name : folder + "/" + name;
+      ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+      if (meta) info = MetadataJson(*meta);
     }
+    key_info[name] = std::move(info);
   }
-  std::vector<std::string> keys;
-  bool more = false;
-  TRY(WalkTree(base, "", after, static_cast<std::size_t>(limit), keys, more));
-  std::string last = keys.empty() ? "" : keys.back();
-  Response r = ListResponse(std::move(keys));
-  if (more) r.data["next_after"] = last;
-  if (!warnings.is_null()) r.warnings = std::move(warnings);
+  Response r = PageResponse(std::move(page));
+  r.data["key_info"] = std::move(key_info);
   return r;
-}
-
-// Depth-first in List order. Because a folder's name carries its trailing
-// '/', that order is exactly the bytewise order of the full key paths, so
-// the walk can skip every folder that lies wholly at or before `after`.
-Status KvV2Backend::WalkTree(const std::string& base, const std::string& rel,
-                             const std::string& after, std::size_t limit,
-                             std::vector<std::string>& out, bool& more) {
-  ASSIGN_OR_RETURN(std::vector<std::string> names, storage_.List(base + rel));
-  for (const std::string& name : names) {
-    if (more) return Status::Ok();
-    std::string path = rel + name;
-    if (!name.empty() && name.back() == '/') {
-      if (after.empty() || path > after || after.starts_with(path)) {
-        TRY(WalkTree(base, path, after, limit, out, more));
-      }
-    } else if (after.empty() || path > after) {
-      if (out.size() >= limit) {
-        more = true;
-        return Status::Ok();
-      }
-      out.push_back(std::move(path));
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace coffer::engines::kv

@@ -76,9 +76,7 @@ std::optional<Json> Param(const logical::Request& request, std::string_view name
   // The query string counts only where it is the request's data (reads,
   // lists): a write's parameters come from its body alone, which is what the
   // ACL's parameter rules checked and the audit entry recorded.
-  const bool query_is_data = request.operation == logical::Operation::kRead ||
-                             request.operation == logical::Operation::kList ||
-                             request.operation == logical::Operation::kHead;
+  const bool query_is_data = logical::IsReadOperation(request.operation);
   auto it = query_is_data ? request.query.find(std::string(name)) : request.query.end();
   if (it != request.query.end()) return Json(it->second);
   const Json* field = request.Field(name);

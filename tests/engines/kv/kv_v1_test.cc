@@ -7,8 +7,10 @@ namespace {
 
 class KvV1Test : public ::testing::Test {
  protected:
-  Result<Response> Do(Operation op, std::string path, Json body = Json::object()) {
-    return engine_->HandleRequest(MakeRequest(op, std::move(path), std::move(body)));
+  Result<Response> Do(Operation op, std::string path, Json body = Json::object(),
+                      Query query = {}) {
+    return engine_->HandleRequest(
+        MakeRequest(op, std::move(path), std::move(body), std::move(query)));
   }
 
   storage::InmemBackend storage_;
@@ -60,6 +62,24 @@ TEST_F(KvV1Test, ListFolders) {
   EXPECT_EQ(Do(Operation::kList, "b")->data, (Json{{"keys", {"c", "d/"}}}));
   EXPECT_EQ(Do(Operation::kList, "b/")->data, (Json{{"keys", {"c", "d/"}}}));
   EXPECT_EQ(Do(Operation::kList, "nothing/")->http_status, 404);
+}
+
+TEST_F(KvV1Test, ScanAndPagedLists) {
+  for (const char* k : {"a", "b/c", "b/d/e", "b-x", "bb"}) {
+    ASSERT_TRUE(Do(Operation::kCreate, k, Json{{"v", 1}}).has_value());
+  }
+  EXPECT_TRUE(engine_->HandlesScan());
+  auto all = Do(Operation::kScan, "");
+  ASSERT_TRUE(all.has_value());
+  // Leaves only, in the bytewise order of their full paths ('-' < '/').
+  EXPECT_EQ(all->data, (Json{{"keys", {"a", "b-x", "b/c", "b/d/e", "bb"}}}));
+  EXPECT_EQ(Do(Operation::kScan, "b/")->data, (Json{{"keys", {"c", "d/e"}}}));
+  auto page = Do(Operation::kScan, "", Json::object(), {{"after", "b-x"}, {"limit", "2"}});
+  EXPECT_EQ(page->data, (Json{{"keys", {"b/c", "b/d/e"}}, {"next_after", "b/d/e"}}));
+  EXPECT_EQ(Do(Operation::kScan, "nothing/")->http_status, 404);
+
+  auto level = Do(Operation::kList, "", Json::object(), {{"after", "a"}, {"limit", "2"}});
+  EXPECT_EQ(level->data, (Json{{"keys", {"b-x", "b/"}}, {"next_after", "b/"}}));
 }
 
 TEST_F(KvV1Test, BadInputsChangeNothing) {

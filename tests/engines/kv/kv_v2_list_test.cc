@@ -1,4 +1,5 @@
-// KV v2: LIST metadata/, and Coffer's recursive, paginated listing.
+// KV v2: LIST metadata/ (with OpenBao's pagination), SCAN (the recursive list,
+// also reached as Coffer's LIST ?recursive=true) and detailed-metadata/.
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ class KvV2ListTest : public ::testing::Test {
     for (;;) {
       Query q{{"recursive", "true"}, {"limit", std::to_string(limit)}};
       if (!after.empty()) q["after"] = after;
-      auto r = Do(Operation::kList, "metadata/" + folder, Json::object(), q);
+      auto r = Do(Operation::kScan, "metadata/" + folder, Json::object(), q);
       EXPECT_TRUE(r.has_value());
       if (!r.has_value() || r->http_status == 404) break;
       ++*pages;
@@ -70,14 +71,14 @@ TEST_F(KvV2ListTest, RecursiveIsSortedAndComplete) {
   std::vector<std::string> keys = {"a",     "a-b",   "a/x",   "a/y/z", "a/y-", "b",
                                    "c/d/e", "c/d/f", "c/d-e", "c0",    "a/y/0"};
   Create(keys);
-  auto r = Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "true"}});
+  auto r = Do(Operation::kScan, "metadata/", Json::object(), {{"recursive", "true"}});
   ASSERT_TRUE(r.has_value());
   std::vector<std::string> sorted = keys;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(r->data["keys"].get<std::vector<std::string>>(), sorted);
   EXPECT_FALSE(r->data.contains("next_after"));
 
-  auto sub = Do(Operation::kList, "metadata/a", Json::object(), {{"recursive", "1"}});
+  auto sub = Do(Operation::kScan, "metadata/a", Json::object(), {{"recursive", "1"}});
   EXPECT_EQ(sub->data["keys"].get<std::vector<std::string>>(),
             (std::vector<std::string>{"x", "y-", "y/0", "y/z"}));
 }
@@ -102,39 +103,100 @@ TEST_F(KvV2ListTest, RecursivePagination) {
   }
 
   // after may name a key that does not exist.
-  auto from = Do(Operation::kList, "metadata/", Json::object(),
-                 {{"recursive", "true"}, {"after", "team3/svc4/c"}, {"limit", "2"}});
+  auto from = Do(Operation::kScan, "metadata/", Json::object(),
+                 {{"after", "team3/svc4/c"}, {"limit", "2"}});
   ASSERT_TRUE(from.has_value());
   EXPECT_EQ(from->data["keys"], (Json{"team3/svc4/cred", "team3/svc5/cred"}));
   EXPECT_EQ(from->data["next_after"], "team3/svc5/cred");
 
-  auto past_end =
-      Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "true"}, {"after", "zzz"}});
+  auto past_end = Do(Operation::kScan, "metadata/", Json::object(), {{"after", "zzz"}});
   EXPECT_EQ(past_end->http_status, 404);
 
+  EXPECT_EQ(Do(Operation::kScan, "metadata/", Json::object(), {{"limit", "0"}}).error().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(
-      Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "true"}, {"limit", "0"}})
-          .error()
-          .code(),
+      Do(Operation::kScan, "metadata/", Json::object(), {{"recursive", "sure"}}).error().code(),
       Code::kInvalidArgument);
+  // A list is never recursive: the HTTP layer makes LIST ?recursive=true a scan.
   EXPECT_EQ(
-      Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "sure"}}).error().code(),
+      Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "true"}}).error().code(),
       Code::kInvalidArgument);
-  auto clamped = Do(Operation::kList, "metadata/", Json::object(),
-                    {{"recursive", "true"}, {"limit", "20000"}});
+  auto clamped = Do(Operation::kScan, "metadata/", Json::object(), {{"limit", "20000"}});
   ASSERT_TRUE(clamped.has_value());
   EXPECT_EQ(clamped->data["keys"].size(), keys.size());
   EXPECT_TRUE(clamped->warnings.is_array());
 }
 
-TEST_F(KvV2ListTest, DefaultLimitIsAThousand) {
+TEST_F(KvV2ListTest, RecursiveListPagesByAThousandAndScanReturnsAll) {
   std::vector<std::string> keys;
   for (int i = 0; i < 1005; ++i) keys.push_back("k/" + std::to_string(10000 + i));
   Create(keys);
-  auto r = Do(Operation::kList, "metadata/", Json::object(), {{"recursive", "true"}});
+  auto r = Do(Operation::kScan, "metadata/", Json::object(), {{"recursive", "true"}});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->data["keys"].size(), 1000u);
   EXPECT_EQ(r->data["next_after"], "k/10999");
+  // OpenBao's SCAN: every key, no cursor.
+  auto all = Do(Operation::kScan, "metadata/");
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->data["keys"].get<std::vector<std::string>>(), keys);
+  EXPECT_FALSE(all->data.contains("next_after"));
+}
+
+TEST_F(KvV2ListTest, OneLevelPagination) {
+  Create({"a", "b/c", "b/d/e", "bb", "c"});
+  auto first = Do(Operation::kList, "metadata/", Json::object(), {{"limit", "2"}});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->data, (Json{{"keys", {"a", "b/"}}, {"next_after", "b/"}}));
+  auto second =
+      Do(Operation::kList, "metadata/", Json::object(), {{"after", "b/"}, {"limit", "2"}});
+  EXPECT_EQ(second->data, (Json{{"keys", {"bb", "c"}}}));
+  // after need not exist; limit 0 (or none) means all, as in OpenBao.
+  EXPECT_EQ(
+      Do(Operation::kList, "metadata/", Json::object(), {{"after", "b0"}, {"limit", "0"}})->data,
+      (Json{{"keys", {"bb", "c"}}}));
+  EXPECT_EQ(Do(Operation::kList, "metadata/", Json::object(), {{"after", "c"}})->http_status, 404);
+  EXPECT_EQ(Do(Operation::kList, "metadata/", Json::object(), {{"limit", "many"}}).error().code(),
+            Code::kInvalidArgument);
+}
+
+TEST_F(KvV2ListTest, DetailedMetadataCarriesEachKeysMetadata) {
+  Create({"app/db", "app/queue/1", "other"});
+  ASSERT_TRUE(Do(Operation::kUpdate, "data/app/db", Json{{"data", {{"k", "v2"}}}}).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "metadata/app/db",
+                 Json{{"custom_metadata", {{"owner", "team-a"}}}, {"max_versions", 3}})
+                  .has_value());
+
+  auto list = Do(Operation::kList, "detailed-metadata/app");
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(list->data["keys"], (Json{"db", "queue/"}));
+  const Json& db = list->data["key_info"]["db"];
+  // The same body as a metadata read of the key.
+  EXPECT_EQ(db, Do(Operation::kRead, "metadata/app/db")->data);
+  EXPECT_EQ(db["current_version"], 2);
+  EXPECT_EQ(db["custom_metadata"]["owner"], "team-a");
+  EXPECT_EQ(list->data["key_info"]["queue/"], Json::object());
+
+  auto scan = Do(Operation::kScan, "detailed-metadata/");
+  ASSERT_TRUE(scan.has_value());
+  EXPECT_EQ(scan->data["keys"], (Json{"app/db", "app/queue/1", "other"}));
+  EXPECT_EQ(scan->data["key_info"].size(), 3u);
+  EXPECT_EQ(scan->data["key_info"]["app/queue/1"]["current_version"], 1);
+
+  // Only LIST and SCAN; nothing to list answers 404.
+  EXPECT_EQ(Do(Operation::kRead, "detailed-metadata/app/db").error().code(),
+            Code::kMethodNotAllowed);
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "detailed-metadata/app/db", Json{{"max_versions", 1}}).error().code(),
+      Code::kMethodNotAllowed);
+  EXPECT_EQ(Do(Operation::kList, "detailed-metadata/none")->http_status, 404);
+}
+
+TEST_F(KvV2ListTest, ScanOnlyListsMetadata) {
+  Create({"a/b"});
+  EXPECT_EQ(Do(Operation::kScan, "data/a").error().code(), Code::kMethodNotAllowed);
+  EXPECT_EQ(Do(Operation::kScan, "subkeys/a").error().code(), Code::kMethodNotAllowed);
+  EXPECT_EQ(Do(Operation::kScan, "rotation/a").error().code(), Code::kMethodNotAllowed);
+  EXPECT_EQ(Do(Operation::kScan, "config").error().code(), Code::kMethodNotAllowed);
 }
 
 }  // namespace
