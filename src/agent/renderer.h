@@ -25,9 +25,14 @@
 #include <vector>
 
 #include "agent/config.h"
-#include "agent/template.h"
+#include "common/go_template.h"
 
 namespace coffer::agent {
+
+using go_template::Json;
+using go_template::RenderOptions;
+using go_template::SecretFetcher;
+using go_template::Template;
 
 struct PassResult {
   bool env_changed = false;  // the env_template values differ from the last pass

@@ -52,6 +52,11 @@ std::optional<bool> ParseGoBool(std::string_view text);
 // through a temporary string.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF; callers
+// check the range and refuse surrogates), for the escapes of HCL and Go
+// template strings.
+void AppendUtf8(std::string& out, std::uint32_t cp);
+
 // Writes one JSON object straight into `out`, fields in the order they are
 // added, for records written on every request (a token entry, a lease),
 // where building an nlohmann::json first cost ~5 µs a record. Callers add

@@ -166,6 +166,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   bool sudo = false;
   bool root = false;
   std::chrono::seconds min_wrap{0}, max_wrap{0};
+  std::function<Result<bool>(const std::string&)> may_see_listed;
   std::vector<std::string> effective = entry->policies;
   if (IsWrappingToken(*entry)) {
     allowed = WrappingTokenMayUse(request.path);
@@ -178,6 +179,18 @@ Status Authorizer::Authorize(logical::Request& request) {
     root = d.root;
     min_wrap = d.min_wrapping_ttl;
     max_wrap = d.max_wrapping_ttl;
+    if (allowed && d.keys_filter != nullptr) {
+      // OpenBao's filtering: a listed name stays only if the caller may read
+      // the path the filter names for it (list it, for a folder), sudo
+      // included where the path needs it. `acl` keeps the filter alive.
+      may_see_listed = [acl, filter = d.keys_filter,
+                        path = request.path](const std::string& key) -> Result<bool> {
+        ASSIGN_OR_RETURN(std::string check, policy::KeysFilterPath(*filter, path, key));
+        const auto op = key.ends_with('/') ? logical::Operation::kList : logical::Operation::kRead;
+        policy::Decision k = acl->Check(check, op, logical::Json::object());
+        return k.allowed && (!IsSudoPath(check) || k.sudo);
+      };
+    }
   }
   if (!allowed) return PermissionDenied();
   if (IsSudoPath(request.path) && !sudo) return PermissionDenied();
@@ -204,6 +217,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   auto auth = MakeAuth(*entry, root, sudo);
   auth->policies = std::move(effective);
   auth->last_use = last_use;
+  auth->may_see_listed = std::move(may_see_listed);
   request.auth = std::move(auth);
   return Status::Ok();
 }

@@ -775,8 +775,53 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     result = RouteToEngine(request);
   }
   if (!result) return result;
+  if (logical::IsListOperation(request.operation) && request.auth && request.auth->may_see_listed) {
+    TRY(FilterListing(request, *result));
+  }
   TRY(MaybeWrap(request, *result));
   return result;
+}
+
+Status Core::FilterListing(logical::Request& request, logical::Response& response) {
+  const auto& may_see = request.auth->may_see_listed;
+  for (;;) {
+    logical::Json& data = response.data;
+    if (!data.is_object()) return Status::Ok();
+    auto keys = data.find("keys");
+    if (keys == data.end() || !keys->is_array()) return Status::Ok();
+    logical::Json kept = logical::Json::array();
+    for (const logical::Json& key : *keys) {
+      if (!key.is_string()) continue;
+      ASSIGN_OR_RETURN(bool visible, may_see(key.get_ref<const std::string&>()));
+      if (visible) kept.push_back(key);
+    }
+    auto next = data.find("next_after");
+    const bool more = next != data.end() && next->is_string();
+    if (kept.empty() && more && ScanMayReachEngine(request.path)) {
+      // Every name of this page is hidden: the next page, from the engine.
+      const std::string after = next->get<std::string>();
+      request.query["after"] = after;
+      if (request.data.is_object()) request.data["after"] = after;
+      ASSIGN_OR_RETURN(response, RouteToEngine(request));
+      continue;
+    }
+    if (kept.empty()) {
+      response = logical::NotFoundResponse();
+      return Status::Ok();
+    }
+    if (more) *next = kept.back();
+    auto info = data.find("key_info");
+    if (info != data.end() && info->is_object()) {
+      logical::Json filtered = logical::Json::object();
+      for (const logical::Json& key : kept) {
+        auto it = info->find(key.get_ref<const std::string&>());
+        if (it != info->end()) filtered[it.key()] = std::move(*it);
+      }
+      *info = std::move(filtered);
+    }
+    *keys = std::move(kept);
+    return Status::Ok();
+  }
 }
 
 audit::MountInfo Core::AuditMount(const logical::Request& request) const {

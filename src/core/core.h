@@ -178,6 +178,12 @@ class Core final : public http::Handler {
   // The stages after the sealed check, under the shared state lock.
   Result<logical::Response> Dispatch(logical::Request& request);
   Result<logical::Response> RouteToEngine(logical::Request& request);
+  // Drops the names of a LIST or SCAN answer that the caller's
+  // list_scan_response_keys_filter_path hides (Auth::may_see_listed), from
+  // `keys` and `key_info`. A paged answer's next_after becomes the last name
+  // kept; a page with none kept is followed by the next, so a hidden name is
+  // never the cursor and paging never stops early.
+  Status FilterListing(logical::Request& request, logical::Response& response);
   // Decides create versus update for a write, before the ACL sees it.
   Status ResolveWriteOperation(logical::Request& request);
   // The wrapping stage: wraps a successful response when asked to.

@@ -4,6 +4,7 @@
 // knows about HTTP wire details beyond what Vault's API exposes.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,10 @@ struct Auth {
   // This request spends the token's last use; the core revokes the token
   // when the request is done.
   bool last_use = false;
+  // For a LIST or SCAN that a policy's list_scan_response_keys_filter_path
+  // governs: whether the caller may see one listed name (the authorizer
+  // sets it; the core filters the answer with it). Empty: no filtering.
+  std::function<Result<bool>(const std::string& key)> may_see_listed;
 };
 
 // A request header an operator chose to audit (sys/config/auditing/

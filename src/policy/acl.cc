@@ -41,9 +41,16 @@ void Merge(Acl::Rule& rule, const PathRules& in) {
     rule.denied_parameters.clear();
     rule.required_parameters.clear();
     rule.min_wrapping_ttl = rule.max_wrapping_ttl = std::chrono::seconds(0);
+    rule.keys_filter_path.clear();
+    rule.keys_filter.reset();
     return;
   }
   rule.capabilities |= in.capabilities;
+  // The first stanza with a filter gives it (OpenBao's merge).
+  if (!rule.keys_filter && in.keys_filter) {
+    rule.keys_filter_path = in.keys_filter_path;
+    rule.keys_filter = in.keys_filter;
+  }
   rule.min_wrapping_ttl = LowerNonZero(rule.min_wrapping_ttl, in.min_wrapping_ttl);
   rule.max_wrapping_ttl = LowerNonZero(rule.max_wrapping_ttl, in.max_wrapping_ttl);
   MergeParameters(rule.allowed_parameters, in.allowed_parameters);
@@ -293,6 +300,7 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
       return d;
     }
   }
+  if (logical::IsListOperation(op)) d.keys_filter = rule.keys_filter.get();
   d.allowed = true;
   return d;
 }

@@ -36,6 +36,9 @@
 //
 // Wrapping TTL bounds are reported in the Decision; the caller enforces them
 // against X-Vault-Wrap-TTL (a merged min above the max denies outright).
+// So is a LIST or SCAN rule's list_scan_response_keys_filter_path (the first
+// stanza with one, among those merged, gives it); the caller filters the
+// answer's keys with it.
 //
 // Thread-safety: an Acl is immutable once compiled; share it as
 // std::shared_ptr<const Acl> and call Check from any thread. Check does not
@@ -63,6 +66,9 @@ struct Decision {
   std::uint32_t capabilities = 0;  // the matching rule's merged bits (kCap*)
   std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};  // 0 = no bound
   std::string reason;  // why it was denied; names paths and parameters, never values
+  // A LIST or SCAN allowed by a rule with list_scan_response_keys_filter_path:
+  // the compiled filter, owned by the Acl (null: the answer is not filtered).
+  const go_template::Template* keys_filter = nullptr;
 };
 
 // Whether a pattern uses "+" segments (Vault's test: "+", a leading "+/" or
@@ -107,6 +113,8 @@ class Acl {
     ParameterMap denied_parameters;
     std::vector<std::string> required_parameters;
     std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};
+    std::string keys_filter_path;  // list_scan_response_keys_filter_path, as written
+    std::shared_ptr<const go_template::Template> keys_filter;
   };
   const std::vector<Rule>& rules() const { return rules_; }
 

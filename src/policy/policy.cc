@@ -208,6 +208,39 @@ class Parser {
     return d;
   }
 
+  // Compiled, then tried on two different keys: a template that gives the
+  // same path for both would filter nothing by the key (OpenBao's check).
+  Status KeysFilter(const std::string& ptr, const std::string& pattern, const Json& v,
+                    PathRules& rules) {
+    if (!v.is_string()) {
+      return Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path must be a "
+                                   "string",
+                                   pattern));
+    }
+    const std::string& text = v.get_ref<const std::string&>();
+    if (text.empty()) return Status::Ok();
+    auto compiled = go_template::Template::Parse(text, "list_scan_response_keys_filter_path");
+    Result<std::string> one = Err(InvalidArgument(""));
+    Result<std::string> two = Err(InvalidArgument(""));
+    if (compiled) {
+      one = KeysFilterPath(*compiled, pattern, "k1-9b2f6e");
+      two = KeysFilterPath(*compiled, pattern, "k2-40c7a1");
+    }
+    const Status& failed = !compiled ? compiled.error() : !one ? one.error() : two.error();
+    if (!compiled || !one || !two) {
+      return Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path: {}", pattern,
+                                   failed.message()));
+    }
+    if (*one == *two) {
+      return Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path gives the "
+                                   "same path for different keys (use {{{{ .key }}}})",
+                                   pattern));
+    }
+    rules.keys_filter_path = text;
+    rules.keys_filter = std::make_shared<const go_template::Template>(std::move(*compiled));
+    return Status::Ok();
+  }
+
   Result<PathRules> Stanza(const std::string& ptr, const std::string& written, const Json& body) {
     PathRules rules;
     rules.pattern = written;
@@ -250,6 +283,8 @@ class Parser {
         ASSIGN_OR_RETURN(rules.min_wrapping_ttl, Ttl(item, pattern, key, value));
       } else if (key == "max_wrapping_ttl") {
         ASSIGN_OR_RETURN(rules.max_wrapping_ttl, Ttl(item, pattern, key, value));
+      } else if (key == "list_scan_response_keys_filter_path") {
+        TRY(KeysFilter(item, pattern, value, rules));
       } else if (key == "comment") {
         // Vault allows a free-form comment; nothing to keep.
       } else if (key == "mfa_methods" || key == "control_group") {
@@ -258,9 +293,15 @@ class Parser {
         return Err(Fail(item, fmt::format("path \"{}\": unknown key \"{}\" (valid: capabilities, "
                                           "policy, allowed_parameters, denied_parameters, "
                                           "required_parameters, min_wrapping_ttl, "
-                                          "max_wrapping_ttl, comment)",
+                                          "max_wrapping_ttl, list_scan_response_keys_filter_path, "
+                                          "comment)",
                                           pattern, key)));
       }
+    }
+    if (rules.keys_filter && (rules.capabilities & (kCapList | kCapScan)) == 0) {
+      return Err(Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path needs "
+                                       "the list or scan capability",
+                                       pattern)));
     }
     if (rules.min_wrapping_ttl.count() != 0 && rules.max_wrapping_ttl.count() != 0 &&
         rules.max_wrapping_ttl < rules.min_wrapping_ttl) {
@@ -280,6 +321,18 @@ class Parser {
 };
 
 }  // namespace
+
+Result<std::string> KeysFilterPath(const go_template::Template& filter, std::string_view path,
+                                   std::string_view key) {
+  go_template::RenderOptions options;
+  options.dot = Json{{"path", path}, {"key", key}};
+  options.error_on_missing_key = true;
+  return filter.Render(
+      [](const std::string&, const Json&) -> Result<Json> {
+        return Err(InvalidArgument("secret is not available in a policy"));
+      },
+      options);
+}
 
 std::optional<Capability> ParseCapability(std::string_view name) {
   for (const auto& [n, c] : kCapabilityNames) {

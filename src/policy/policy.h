@@ -9,6 +9,10 @@
 //     min_wrapping_ttl    = "1s"
 //     max_wrapping_ttl    = "90s"
 //   }
+//   path "secret/metadata/*" {
+//     capabilities = ["list", "scan"]
+//     list_scan_response_keys_filter_path = "{{ .path }}{{ .key }}"  # OpenBao's
+//   }
 //   path "secret/legacy" { policy = "read" }    # deny | read | write | sudo
 //
 // Pattern syntax: an exact path; a trailing `*` for a prefix glob (the only
@@ -25,12 +29,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/go_template.h"
 #include "common/status.h"
 
 namespace coffer::policy {
@@ -70,7 +76,18 @@ struct PathRules {
   std::chrono::seconds max_wrapping_ttl{0};      // 0 = not set
   int line = 0;                                  // where the stanza starts
   bool templated = false;                        // pattern has {{...}} parameters
+  // OpenBao's list_scan_response_keys_filter_path: a template of `.path`
+  // (the listed folder's request path) and `.key` (one listed name) giving
+  // the path a caller must be able to read (list, for a folder) to see that
+  // name in a LIST or SCAN answer. Empty: no filtering.
+  std::string keys_filter_path;
+  std::shared_ptr<const go_template::Template> keys_filter;  // compiled; null when empty
 };
+
+// The path keys_filter names for `key` listed under the request path `path`.
+// kInvalidArgument when the template fails (e.g. an unknown function).
+Result<std::string> KeysFilterPath(const go_template::Template& filter, std::string_view path,
+                                   std::string_view key);
 
 struct Policy {
   std::string name;  // canonical: lower-case, trimmed

@@ -449,3 +449,65 @@ TEST_F(ScanTest, NeedsTheScanCapabilityAndOnlyReachesKv) {
 
 }  // namespace
 }  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+// OpenBao's list_scan_response_keys_filter_path: a LIST or SCAN answer keeps
+// only the names whose filter path the caller may read (list, for folders).
+// A hidden name is never the paging cursor, and a page whose names are all
+// hidden does not end the walk early.
+TEST_F(ScanTest, AFilterPathHidesWhatTheCallerMayNotRead) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}})
+                .http_status,
+            204);
+  for (const char* k : {"app/private1", "app/private2", "app/private3", "app/pub-1", "app/shared/x",
+                        "app/shared/y", "hidden/only"}) {
+    ASSERT_EQ(Call(Operation::kUpdate, std::string("secret/data/") + k, {{"data", {{"v", 1}}}})
+                  .http_status,
+              200);
+  }
+  const std::string t = TokenWith("filtered", R"(
+    path "secret/metadata/*" {
+      capabilities = ["list", "scan"]
+      list_scan_response_keys_filter_path = "{{ .path }}{{ .key }}"
+    }
+    path "secret/metadata/app/pub-*" { capabilities = ["read"] }
+    path "secret/metadata/app/shared/*" { capabilities = ["read", "list"] })");
+  auto keys = [&](Operation op, const std::string& path, Json query = Json::object()) {
+    logical::Request r = Base(op, path, t);
+    for (const auto& [k, v] : query.items()) r.query[k] = v.get<std::string>();
+    logical::Response resp = core_->HandleRequest(r);
+    return std::pair{resp.http_status, Body(resp)};
+  };
+
+  auto [st, list] = keys(Operation::kList, "secret/metadata/app/");
+  ASSERT_EQ(st, 200) << list.dump();
+  EXPECT_EQ(list, (Json{{"keys", {"pub-1", "shared/"}}}));
+  auto [st2, scan] = keys(Operation::kScan, "secret/metadata/app/");
+  ASSERT_EQ(st2, 200) << scan.dump();
+  EXPECT_EQ(scan, (Json{{"keys", {"pub-1", "shared/x", "shared/y"}}}));
+
+  // Pages of 2: the first engine page is all hidden, so the next is fetched;
+  // the cursor is the last visible name.
+  auto [st3, page] = keys(Operation::kScan, "secret/metadata/app/", {{"limit", "2"}});
+  ASSERT_EQ(st3, 200) << page.dump();
+  EXPECT_EQ(page, (Json{{"keys", {"pub-1"}}, {"next_after", "pub-1"}}));
+  auto [st4, rest] =
+      keys(Operation::kScan, "secret/metadata/app/", {{"limit", "2"}, {"after", "pub-1"}});
+  ASSERT_EQ(st4, 200) << rest.dump();
+  EXPECT_EQ(rest, (Json{{"keys", {"shared/x", "shared/y"}}}));
+  auto [st5, level] = keys(Operation::kList, "secret/metadata/app/", {{"limit", "3"}});
+  ASSERT_EQ(st5, 200) << level.dump();
+  EXPECT_EQ(level, (Json{{"keys", {"pub-1", "shared/"}}}));
+
+  // Nothing visible: the answer of an empty list.
+  EXPECT_EQ(keys(Operation::kList, "secret/metadata/hidden/").first, 404);
+  EXPECT_EQ(keys(Operation::kScan, "secret/metadata/hidden/").first, 404);
+  // Root is never filtered.
+  EXPECT_EQ(Body(Call(Operation::kList, "secret/metadata/hidden/"))["keys"], (Json{"only"}));
+}
+
+}  // namespace
+}  // namespace coffer::core

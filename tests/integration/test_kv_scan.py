@@ -1,7 +1,8 @@
 """OpenBao's recursive list (SCAN), paged LISTs and detailed-metadata over
 real HTTP against the coffer binary: the SCAN method and GET ?scan=true,
 the "scan" capability, Coffer's LIST ?recursive=true as the same operation,
-KV version 1, `coffer kv scan`, and the audit entry's operation."""
+KV version 1, `coffer kv scan`, the audit entry's operation, and policies'
+list_scan_response_keys_filter_path."""
 
 import json
 import os
@@ -117,6 +118,44 @@ class KvScanTest(harness.DevServerTest):
         lister = self.token("scan-it-meta", 'path "secret/metadata/*" { capabilities = ["list"] }')
         st, body, _ = self.srv.request("LIST", "/v1/secret/detailed-metadata/app", token=lister)
         self.assertEqual(st, 403, body)
+
+    def test_filter_path_hides_what_the_caller_may_not_read(self):
+        t = self.token("scan-it-filter", r"""
+            path "secret/metadata/*" {
+              capabilities = ["list", "scan"]
+              list_scan_response_keys_filter_path = "{{ .path | replace \"secret/metadata/\" \"secret/data/\" }}{{ .key }}"
+            }
+            path "secret/detailed-metadata/*" {
+              capabilities = ["list"]
+              list_scan_response_keys_filter_path = "{{ .path | replace \"secret/detailed-metadata/\" \"secret/data/\" }}{{ .key }}"
+            }
+            path "secret/data/app/queue/*" { capabilities = ["read", "list"] }
+            path "secret/data/app/db" { capabilities = ["read"] }
+            path "sys/internal/ui/resultant-acl" { capabilities = ["read"] }""")
+        st, body, _ = self.srv.request("LIST", "/v1/secret/metadata/app", token=t)
+        self.assertEqual((st, body["data"]["keys"]), (200, ["db", "queue/"]))
+        st, body, _ = self.srv.request("SCAN", "/v1/secret/metadata/app?limit=1", token=t)
+        self.assertEqual(body["data"], {"keys": ["db"], "next_after": "db"})
+        st, body, _ = self.srv.request("SCAN", "/v1/secret/metadata/app?after=db", token=t)
+        self.assertEqual(body["data"]["keys"], ["queue/1", "queue/2"])
+        self.assertNotIn("private", json.dumps(body))
+        st, body, _ = self.srv.request("LIST", "/v1/secret/detailed-metadata/app", token=t)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(sorted(body["data"]["key_info"]), ["db", "queue/"])
+        st, body, _ = self.srv.request("LIST", "/v1/secret/metadata/app/private", token=t)
+        self.assertEqual(st, 404, body)
+        st, body, _ = self.srv.request("GET", "/v1/sys/internal/ui/resultant-acl", token=t)
+        rule = body["data"]["glob_paths"]["secret/metadata/"]
+        self.assertEqual(rule["capabilities"], ["list", "scan"])
+        self.assertIn("replace", rule["list_scan_response_keys_filter_path"])
+        # A filter that cannot tell keys apart is refused when written.
+        st, body, _ = self.srv.request(
+            "PUT", "/v1/sys/policies/acl/scan-it-bad",
+            {"policy": 'path "secret/metadata/*" { capabilities = ["list"]\n'
+                       'list_scan_response_keys_filter_path = "{{ .path }}" }'},
+            token=self.root)
+        self.assertEqual(st, 400, body)
+        self.assertIn("same path for different keys", body["errors"][0])
 
     def test_kv_version_1(self):
         st, body, _ = self.srv.request("SCAN", "/v1/kv1", token=self.root)

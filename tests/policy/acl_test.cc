@@ -659,6 +659,35 @@ TEST(AclTest, WrappingTtlsSurfaceAndMergeToLowest) {
   EXPECT_EQ(d.max_wrapping_ttl, std::chrono::seconds(90));
 }
 
+TEST(AclTest, KeysFilterComesWithListsAndScansAndTheFirstStanzaGivesIt) {
+  const std::string filtered = R"(path "secret/metadata/*" {
+    capabilities = ["list", "scan", "read"]
+    list_scan_response_keys_filter_path = "{{ .path }}{{ .key }}"
+  })";
+  auto acl = Compile({filtered});
+  for (Operation op : {Operation::kList, Operation::kScan}) {
+    Decision d = acl->Check("secret/metadata/app/", op, Json::object());
+    ASSERT_TRUE(d.allowed);
+    ASSERT_NE(d.keys_filter, nullptr);
+    EXPECT_EQ(*KeysFilterPath(*d.keys_filter, "secret/metadata/app/", "db"),
+              "secret/metadata/app/db");
+  }
+  EXPECT_EQ(acl->Check("secret/metadata/app", Operation::kRead, Json::object()).keys_filter,
+            nullptr);
+  // Merged with an unfiltered grant of the same pattern, either way round,
+  // the filter stays (OpenBao: the first stanza with one gives it).
+  const std::string plain = R"(path "secret/metadata/*" { capabilities = ["list"] })";
+  EXPECT_NE(Compile({plain, filtered})->Check("secret/metadata/", Operation::kList, {}).keys_filter,
+            nullptr);
+  EXPECT_NE(Compile({filtered, plain})->Check("secret/metadata/", Operation::kList, {}).keys_filter,
+            nullptr);
+  // A deny on the pattern takes it away with everything else.
+  const std::string deny = R"(path "secret/metadata/*" { capabilities = ["deny"] })";
+  Decision denied = Compile({filtered, deny})->Check("secret/metadata/", Operation::kList, {});
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(denied.keys_filter, nullptr);
+}
+
 TEST(AclTest, RootAllowsEverything) {
   auto root = std::make_shared<Policy>();
   root->name = "root";

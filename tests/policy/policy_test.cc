@@ -300,6 +300,43 @@ TEST(ParsePolicyTest, Names) {
   EXPECT_FALSE(ParsePolicy("a/b", "").has_value());
 }
 
+TEST(ParsePolicyTest, ListScanResponseKeysFilterPath) {
+  auto p = ParsePolicy("filtered", R"(
+path "secret/metadata/*" {
+  capabilities = ["list", "scan"]
+  list_scan_response_keys_filter_path = "{{ .path | replace \"secret/metadata/\" \"secret/data/\" }}{{ .key }}"
+})");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  const PathRules& r = p->paths.at(0);
+  ASSERT_NE(r.keys_filter, nullptr);
+  EXPECT_THAT(r.keys_filter_path, HasSubstr("replace"));
+  auto path = KeysFilterPath(*r.keys_filter, "secret/metadata/app/", "db");
+  ASSERT_TRUE(path.has_value()) << path.error().ToString();
+  EXPECT_EQ(*path, "secret/data/app/db");
+
+  auto bad = [](const std::string& body) {
+    auto q = ParsePolicy("bad", "path \"secret/metadata/*\" {\n" + body + "\n}");
+    return q.has_value() ? std::string("parsed") : q.error().message();
+  };
+  const std::string filter = R"(list_scan_response_keys_filter_path = "{{ .path }}{{ .key }}")";
+  EXPECT_EQ(bad("capabilities = [\"list\"]\n" + filter), "parsed");
+  EXPECT_EQ(bad("capabilities = [\"scan\"]\n" + filter), "parsed");
+  EXPECT_THAT(bad("capabilities = [\"read\"]\n" + filter),
+              HasSubstr("needs the list or scan capability"));
+  EXPECT_THAT(bad("capabilities = [\"deny\"]\n" + filter),
+              HasSubstr("needs the list or scan capability"));
+  EXPECT_THAT(
+      bad("capabilities = [\"list\"]\nlist_scan_response_keys_filter_path = \"{{ .path }}\""),
+      HasSubstr("same path for different keys"));
+  EXPECT_THAT(bad("capabilities = [\"list\"]\nlist_scan_response_keys_filter_path = \"{{ .key\""),
+              HasSubstr("list_scan_response_keys_filter_path"));
+  EXPECT_THAT(bad("capabilities = [\"list\"]\nlist_scan_response_keys_filter_path = "
+                  "\"{{ .key | frobnicate }}\""),
+              HasSubstr("frobnicate"));
+  EXPECT_THAT(bad("capabilities = [\"list\"]\nlist_scan_response_keys_filter_path = 3"),
+              HasSubstr("must be a string"));
+}
+
 TEST(CapabilityTest, NamesRoundTripAndSort) {
   for (const char* n :
        {"create", "read", "update", "patch", "delete", "list", "scan", "sudo", "deny"}) {

@@ -1,13 +1,13 @@
 #pragma once
-// The parse tree of agent::Template. Not part of the public API.
+// The parse tree of go_template::Template. Not part of the public API.
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "agent/template.h"
+#include "common/go_template.h"
 
-namespace coffer::agent::internal {
+namespace coffer::go_template::internal {
 
 struct Pipeline;
 
@@ -45,4 +45,4 @@ struct Node {
 Result<std::string> Execute(const Node& root, const std::string& name, const SecretFetcher& fetch,
                             const RenderOptions& options);
 
-}  // namespace coffer::agent::internal
+}  // namespace coffer::go_template::internal

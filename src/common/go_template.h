@@ -1,6 +1,7 @@
 #pragma once
 // Template: a subset of Go's text/template, the language Vault Agent (through
-// consul-template) uses for `template` and `env_template` blocks. It is
+// consul-template) uses for `template` and `env_template` blocks, and
+// OpenBao's policies for `list_scan_response_keys_filter_path`. It is
 // hand-written because no packaged Go-template engine exists for C++.
 //
 // Supported (docs/agent.md lists it with examples):
@@ -13,7 +14,8 @@
 //             numbers, true, false, nil, (sub pipelines)
 //   pipes:    P | f a  calls f(a, P)
 //   functions: secret, toJSON, toJSONPretty, base64Encode, base64Decode,
-//              trimSpace, toUpper, toLower, eq, ne, not, and, or, len, index
+//              trimSpace, toUpper, toLower, eq, ne, not, and, or, len, index;
+//              OpenBao's helpers: replace OLD NEW S, lowercase, uppercase
 //
 // Values are JSON. A missing map key renders "<no value>" (and is false in
 // `if`), as in Go, unless error_on_missing_key is set: then it is an error
@@ -30,7 +32,7 @@
 
 #include "common/status.h"
 
-namespace coffer::agent {
+namespace coffer::go_template {
 
 using Json = nlohmann::json;
 
@@ -42,6 +44,7 @@ using SecretFetcher = std::function<Result<Json>(const std::string& path, const 
 
 struct RenderOptions {
   bool error_on_missing_key = false;
+  Json dot;  // the value of `.` and `$` at the top (null: none)
 };
 
 namespace internal {
@@ -66,4 +69,4 @@ class Template {
   std::shared_ptr<const internal::Node> root_;
 };
 
-}  // namespace coffer::agent
+}  // namespace coffer::go_template

@@ -5,10 +5,11 @@
 #include <cstdlib>
 #include <optional>
 
-#include "agent/template.h"
-#include "agent/template_internal.h"
+#include "common/encoding.h"
+#include "common/go_template.h"
+#include "common/go_template_internal.h"
 
-namespace coffer::agent {
+namespace coffer::go_template {
 namespace {
 
 using internal::Arg;
@@ -246,24 +247,6 @@ class Scanner {
     return Status::Ok();
   }
 
-  static void AppendUtf8(std::string& out, unsigned long cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   Status ScanQuoted(std::vector<Token>& out) {
     std::string s;
     std::size_t i = pos_ + 1;
@@ -322,7 +305,7 @@ class Scanner {
           if (e == 'x') {
             s += static_cast<char>(v);
           } else {
-            AppendUtf8(s, v);
+            AppendUtf8(s, static_cast<std::uint32_t>(v));
           }
           i += n;
           break;
@@ -552,4 +535,4 @@ Result<std::string> Template::Render(const SecretFetcher& fetch,
   return internal::Execute(*root_, name_, fetch, options);
 }
 
-}  // namespace coffer::agent
+}  // namespace coffer::go_template

@@ -1,8 +1,9 @@
-#include "agent/template.h"
+#include "common/go_template.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace coffer::agent {
+namespace coffer::go_template {
 namespace {
 
 Json Secret(Json data) {
@@ -43,6 +44,26 @@ class TemplateTest : public ::testing::Test {
 };
 
 TEST_F(TemplateTest, PlainText) { EXPECT_EQ(R("hello\nworld"), "hello\nworld"); }
+
+// A caller-given dot (policies' list_scan_response_keys_filter_path) and
+// OpenBao's helpers.
+TEST_F(TemplateTest, DotAndOpenBaoHelpers) {
+  Result<Template> t = Template::Parse(
+      R"({{ .path | replace "kv/metadata/" "kv/data/" }}{{ .key | lowercase }}/{{ uppercase $.key }})",
+      "t");
+  ASSERT_TRUE(t.has_value()) << t.error().message();
+  RenderOptions options;
+  options.dot = Json{{"path", "kv/metadata/app/metadata/"}, {"key", "Db"}};
+  auto out = t->Render(fetch_, options);
+  ASSERT_TRUE(out.has_value()) << out.error().message();
+  // Every occurrence is replaced, as Go's strings.ReplaceAll does.
+  EXPECT_EQ(*out, "kv/data/app/metadata/db/DB");
+  EXPECT_EQ(R(R"({{ replace "" "x" "abc" }}|{{ replace "b" "" "abcb" }})"), "abc|ac");
+  EXPECT_THAT(Fails(R"({{ replace "a" "b" }})").message(),
+              ::testing::HasSubstr("wrong number of args for replace"));
+  // Without a dot, a field of it is an error, as in Go.
+  EXPECT_THAT(Fails("{{ .key }}").message(), ::testing::HasSubstr("nil pointer evaluating"));
+}
 
 TEST_F(TemplateTest, WithSecret) {
   EXPECT_EQ(R(R"({{ with secret "secret/data/app" }}{{ .Data.data.password }}{{ end }})"),
@@ -200,4 +221,4 @@ TEST_F(TemplateTest, PrintsValuesLikeGo) {
 }
 
 }  // namespace
-}  // namespace coffer::agent
+}  // namespace coffer::go_template

@@ -4,11 +4,11 @@
 #include <cctype>
 #include <map>
 
-#include "agent/template_internal.h"
 #include "common/encoding.h"
+#include "common/go_template_internal.h"
 #include "common/secret_bytes.h"
 
-namespace coffer::agent::internal {
+namespace coffer::go_template::internal {
 namespace {
 
 struct Value {
@@ -99,8 +99,8 @@ class Executor {
       : name_(name), fetch_(fetch), options_(options) {}
 
   Status Run(const Node& root, std::string& out) {
-    vars_.push_back({"$", Value{}});
-    return Walk(root, Value{}, out);
+    vars_.push_back({"$", Value{options_.dot}});
+    return Walk(root, Value{options_.dot}, out);
   }
 
  private:
@@ -293,8 +293,24 @@ class Executor {
       const Value& v = args[0];
       return Value{Json(v.missing ? std::string("null") : v.json.dump(fn == "toJSON" ? -1 : 2))};
     }
+    if (fn == "replace") {  // sprig's argument order, so that `S | replace OLD NEW` works
+      TRY(Arity(fn, args, 3));
+      ASSIGN_OR_RETURN(std::string from, StringArg(fn, args[0]));
+      ASSIGN_OR_RETURN(std::string to, StringArg(fn, args[1]));
+      ASSIGN_OR_RETURN(std::string s, StringArg(fn, args[2]));
+      if (from.empty()) return Value{Json(std::move(s))};
+      std::string out;
+      for (std::size_t pos = 0;;) {
+        const std::size_t hit = s.find(from, pos);
+        out.append(s, pos, hit == std::string::npos ? std::string::npos : hit - pos);
+        if (hit == std::string::npos) break;
+        out += to;
+        pos = hit + from.size();
+      }
+      return Value{Json(std::move(out))};
+    }
     if (fn == "base64Encode" || fn == "base64Decode" || fn == "trimSpace" || fn == "toUpper" ||
-        fn == "toLower") {
+        fn == "toLower" || fn == "uppercase" || fn == "lowercase") {
       TRY(Arity(fn, args, 1));
       ASSIGN_OR_RETURN(std::string s, StringArg(fn, args[0]));
       if (fn == "base64Encode") return Value{Json(Base64Encode(s))};
@@ -312,8 +328,9 @@ class Executor {
         return Value{Json(s.substr(b, e - b))};
       }
       for (char& c : s) {
-        c = static_cast<char>(fn == "toUpper" ? std::toupper(static_cast<unsigned char>(c))
-                                              : std::tolower(static_cast<unsigned char>(c)));
+        const bool upper = fn == "toUpper" || fn == "uppercase";
+        c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
+                                    : std::tolower(static_cast<unsigned char>(c)));
       }
       return Value{Json(std::move(s))};
     }
@@ -418,4 +435,4 @@ Result<std::string> Execute(const Node& root, const std::string& name, const Sec
   return out;
 }
 
-}  // namespace coffer::agent::internal
+}  // namespace coffer::go_template::internal
