@@ -511,3 +511,32 @@ TEST_F(ScanTest, AFilterPathHidesWhatTheCallerMayNotRead) {
 
 }  // namespace
 }  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+// As in Vault: auth/token/revoke-orphan is not a root path (only its
+// deprecated revoke-orphan/<token> form is); the handler itself requires
+// sudo and answers 400 without it, revoking nothing.
+TEST_F(PolicyEnforcementTest, RevokeOrphanWithoutSudoIsABadRequest) {
+  auto victim = Call(Operation::kUpdate, "auth/token/create", {{"policies", {"default"}}});
+  ASSERT_EQ(victim.http_status, 200);
+  const std::string id = victim.auth["client_token"];
+  const std::string t =
+      TokenWith("orphaner", R"(path "auth/token/revoke-orphan*" { capabilities = ["update"] })");
+  auto r = Call(Operation::kUpdate, "auth/token/revoke-orphan", {{"token", id}}, t);
+  EXPECT_EQ(r.http_status, 400);
+  const std::string body = (r.raw ? *r.raw : r.data).dump();
+  EXPECT_NE(body.find("root or sudo privileges required"), std::string::npos) << body;
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/token/revoke-orphan/", {{"token", id}}, t).http_status,
+            403);
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/token/lookup", {{"token", id}}).http_status, 200);
+  const std::string sudo = TokenWith(
+      "orphaner-sudo", R"(path "auth/token/revoke-orphan*" { capabilities = ["update", "sudo"] })");
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/token/revoke-orphan", {{"token", id}}, sudo).http_status,
+            204);
+  EXPECT_NE(Call(Operation::kUpdate, "auth/token/lookup", {{"token", id}}).http_status, 200);
+}
+
+}  // namespace
+}  // namespace coffer::core
