@@ -197,7 +197,16 @@ int OutputSecret(Invocation& inv, const Json& secret) {
     return 0;
   }
   PrintWarnings(inv, secret);
-  inv.out() << SecretTable(secret);
+  // Answers outside Vault's envelope (sys/health, sys/in-flight-req, ...)
+  // are a map of their own: shown as one rather than as nothing.
+  bool enveloped = false;
+  if (secret.is_object()) {
+    for (const char* k : {"request_id", "lease_id", "lease_duration", "renewable", "data",
+                          "warnings", "auth", "wrap_info"}) {
+      enveloped = enveloped || secret.contains(k);
+    }
+  }
+  inv.out() << (secret.is_object() && !enveloped ? MapTable(secret) : SecretTable(secret));
   return 0;
 }
 

@@ -40,7 +40,10 @@ std::string SecretTable(const Json& secret);
 // The Key/Value table of one object (sorted keys); "" when empty.
 std::string MapTable(const Json& map);
 
-// `secret` (table with warnings on err, or JSON). Returns 0.
+// `secret` (table with warnings on err, or JSON). An answer outside Vault's
+// envelope (none of its request_id, lease_id, lease_duration, renewable,
+// data, warnings, auth, wrap_info) is shown as one map.
+// Returns 0.
 int OutputSecret(Invocation& inv, const Json& secret);
 // An object as a Key/Value table, or as JSON. Returns 0.
 int OutputData(Invocation& inv, const Json& data);

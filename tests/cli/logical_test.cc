@@ -110,6 +110,25 @@ TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
   EXPECT_EQ(renewable.out, "false");
 }
 
+// An answer outside Vault's envelope (sys/health, sys/in-flight-req) is shown
+// as a table of its own keys, not as nothing.
+TEST(ReadWriteTest, AnswerWithoutEnvelopeIsShownAsAMap) {
+  FakeServer server(Routes(
+      {{"GET /v1/sys/in-flight-req",
+        {200, R"({"req-1":{"request_method":"GET","request_path":"/v1/sys/health"}})"}},
+       {"GET /v1/secret/empty", {200, R"({"request_id":"r","data":{}})"}}}));
+  Outcome o = RunCli({"read", "sys/in-flight-req"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "Key      Value\n"
+            "---      -----\n"
+            "req-1    map[request_method:GET request_path:/v1/sys/health]\n");
+  // An enveloped answer with nothing in it still prints nothing.
+  Outcome empty = RunCli({"read", "secret/empty"}, Vars(server));
+  EXPECT_EQ(empty.code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "");
+}
+
 // -format=yaml (and its alias yml, or VAULT_FORMAT=yaml) prints what
 // -format=json prints, as YAML.
 TEST(ReadWriteTest, YamlFormat) {
