@@ -181,6 +181,12 @@ Status Authorizer::Authorize(logical::Request& request) {
     root = d.root;
     min_wrap = d.min_wrapping_ttl;
     max_wrap = d.max_wrapping_ttl;
+    if (allowed && d.set_limit) {
+      // pagination_limit (or limit=max): the engine sees the bounded limit.
+      // Both places, as engines read the query first.
+      request.query["limit"] = *d.set_limit;
+      if (request.data.is_object()) request.data["limit"] = *d.set_limit;
+    }
     if (allowed && d.keys_filter != nullptr) {
       // OpenBao's filtering: a listed name stays only if the caller may read
       // the path the filter names for it (list it, for a folder), sudo

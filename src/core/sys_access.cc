@@ -85,6 +85,7 @@ Json ResultantRule(const policy::Acl::Rule& rule) {
   if (!rule.allowed_parameters.empty()) out["allowed_parameters"] = rule.allowed_parameters;
   if (!rule.denied_parameters.empty()) out["denied_parameters"] = rule.denied_parameters;
   if (!rule.required_parameters.empty()) out["required_parameters"] = rule.required_parameters;
+  if (rule.pagination_limit > 0) out["pagination_limit"] = rule.pagination_limit;
   if (!rule.keys_filter_path.empty()) {
     out["list_scan_response_keys_filter_path"] = rule.keys_filter_path;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/encoding.h"
 #include "policy/acl_params.h"
 
 namespace coffer::policy {
@@ -13,9 +14,10 @@ namespace {
 constexpr std::uint32_t kAllCapabilities =
     kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapSudo | kCapPatch | kCapScan;
 
-std::chrono::seconds LowerNonZero(std::chrono::seconds a, std::chrono::seconds b) {
-  if (a.count() == 0) return b;
-  if (b.count() == 0) return a;
+template <typename T>
+T LowerNonZero(T a, T b) {
+  if (a == T{}) return b;
+  if (b == T{}) return a;
   return std::min(a, b);
 }
 
@@ -43,9 +45,11 @@ void Merge(Acl::Rule& rule, const PathRules& in) {
     rule.min_wrapping_ttl = rule.max_wrapping_ttl = std::chrono::seconds(0);
     rule.keys_filter_path.clear();
     rule.keys_filter.reset();
+    rule.pagination_limit = 0;
     return;
   }
   rule.capabilities |= in.capabilities;
+  rule.pagination_limit = LowerNonZero(rule.pagination_limit, in.pagination_limit);
   // The first stanza with a filter gives it (OpenBao's merge).
   if (!rule.keys_filter && in.keys_filter) {
     rule.keys_filter_path = in.keys_filter_path;
@@ -61,6 +65,43 @@ void Merge(Acl::Rule& rule, const PathRules& in) {
       rule.required_parameters.push_back(p);
     }
   }
+}
+
+// OpenBao's pagination_limit for a LIST or SCAN: without a bound, `max`
+// means every entry (0); with one, an absent limit becomes the bound (unless
+// the rule requires a limit), as do 0 and `max`, and anything above it, below
+// 0 or not a number is refused. Returns why it is refused ("" when not);
+// d.set_limit may name the value the request must carry instead.
+std::string PaginationLimit(std::int64_t bound, const std::vector<std::string>& required,
+                            const nlohmann::json& params, Decision& d) {
+  const nlohmann::json* given = nullptr;
+  if (params.is_object()) {
+    auto it = params.find("limit");
+    if (it != params.end() && !it->is_null()) given = &*it;
+  }
+  const bool is_max = given != nullptr && given->is_string() && given->get<std::string>() == "max";
+  if (bound <= 0) {
+    if (is_max) d.set_limit.emplace(1, '0');  // not = "0": a GCC 12 -Wrestrict false positive
+    return "";
+  }
+  const std::string max = std::to_string(bound);
+  if (given == nullptr) {
+    if (std::find(required.begin(), required.end(), "limit") != required.end()) {
+      return fmt::format("requires a \"limit\" (at most {}, or \"max\")", bound);
+    }
+    d.set_limit = max;
+    return "";
+  }
+  if (is_max) {
+    d.set_limit = max;
+    return "";
+  }
+  std::optional<std::int64_t> n;
+  if (given->is_number_integer()) n = given->get<std::int64_t>();
+  if (given->is_string()) n = ParseInt64(given->get_ref<const std::string&>());
+  if (!n || *n < 0 || *n > bound) return fmt::format("allows a \"limit\" of at most {}", bound);
+  if (*n == 0) d.set_limit = max;
+  return "";
 }
 
 std::size_t CountSegments(std::string_view path) {
@@ -258,6 +299,7 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
   if (root_) {
     d.allowed = d.root = d.sudo = true;
     d.capabilities = kAllCapabilities;
+    if (logical::IsListOperation(op)) PaginationLimit(0, {}, params, d);
     return d;
   }
   while (path.starts_with('/')) path.remove_prefix(1);
@@ -300,7 +342,15 @@ Decision Acl::Check(std::string_view path, logical::Operation op,
       return d;
     }
   }
-  if (logical::IsListOperation(op)) d.keys_filter = rule.keys_filter.get();
+  if (logical::IsListOperation(op)) {
+    d.keys_filter = rule.keys_filter.get();
+    std::string why = PaginationLimit(rule.pagination_limit, rule.required_parameters, params, d);
+    if (!why.empty()) {
+      d.reason = fmt::format("permission denied: policy path \"{}\" {}", rule.pattern, why);
+      d.set_limit.reset();
+      return d;
+    }
+  }
   d.allowed = true;
   return d;
 }

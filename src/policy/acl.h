@@ -38,7 +38,11 @@
 // against X-Vault-Wrap-TTL (a merged min above the max denies outright).
 // So is a LIST or SCAN rule's list_scan_response_keys_filter_path (the first
 // stanza with one, among those merged, gives it); the caller filters the
-// answer's keys with it.
+// answer's keys with it. A rule's pagination_limit (the lowest non-zero of
+// the merged) bounds a LIST's or SCAN's `limit` parameter: a larger one is
+// denied, a missing one (unless required_parameters names it), 0 and `max`
+// become the bound; without a bound `max` becomes 0 (all). Decision::set_limit
+// tells the caller what to put in the request.
 //
 // Thread-safety: an Acl is immutable once compiled; share it as
 // std::shared_ptr<const Acl> and call Check from any thread. Check does not
@@ -48,6 +52,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -69,6 +74,9 @@ struct Decision {
   // A LIST or SCAN allowed by a rule with list_scan_response_keys_filter_path:
   // the compiled filter, owned by the Acl (null: the answer is not filtered).
   const go_template::Template* keys_filter = nullptr;
+  // A LIST or SCAN whose `limit` the policy changes (pagination_limit, or
+  // OpenBao's `limit=max`): the value the request must carry instead.
+  std::optional<std::string> set_limit;
 };
 
 // Whether a pattern uses "+" segments (Vault's test: "+", a leading "+/" or
@@ -115,6 +123,7 @@ class Acl {
     std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};
     std::string keys_filter_path;  // list_scan_response_keys_filter_path, as written
     std::shared_ptr<const go_template::Template> keys_filter;
+    std::int64_t pagination_limit = 0;  // the lowest non-zero among the merged
   };
   const std::vector<Rule>& rules() const { return rules_; }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/duration.h"
+#include "common/encoding.h"
 #include "hcl/hcl.h"
 
 namespace coffer::policy {
@@ -285,6 +286,16 @@ class Parser {
         ASSIGN_OR_RETURN(rules.max_wrapping_ttl, Ttl(item, pattern, key, value));
       } else if (key == "list_scan_response_keys_filter_path") {
         TRY(KeysFilter(item, pattern, value, rules));
+      } else if (key == "pagination_limit") {
+        std::optional<std::int64_t> n;
+        if (value.is_number_integer()) n = value.get<std::int64_t>();
+        if (value.is_string()) n = ParseInt64(value.get_ref<const std::string&>());
+        if (!n || *n < 0) {
+          return Err(Fail(item, fmt::format("path \"{}\": pagination_limit must be a whole "
+                                            "number, 0 or more",
+                                            pattern)));
+        }
+        rules.pagination_limit = *n;
       } else if (key == "comment") {
         // Vault allows a free-form comment; nothing to keep.
       } else if (key == "mfa_methods" || key == "control_group") {
@@ -294,7 +305,7 @@ class Parser {
                                           "policy, allowed_parameters, denied_parameters, "
                                           "required_parameters, min_wrapping_ttl, "
                                           "max_wrapping_ttl, list_scan_response_keys_filter_path, "
-                                          "comment)",
+                                          "pagination_limit, comment)",
                                           pattern, key)));
       }
     }

@@ -12,6 +12,7 @@
 //   path "secret/metadata/*" {
 //     capabilities = ["list", "scan"]
 //     list_scan_response_keys_filter_path = "{{ .path }}{{ .key }}"  # OpenBao's
+//     pagination_limit = 500                                          # OpenBao's
 //   }
 //   path "secret/legacy" { policy = "read" }    # deny | read | write | sudo
 //
@@ -82,6 +83,9 @@ struct PathRules {
   // name in a LIST or SCAN answer. Empty: no filtering.
   std::string keys_filter_path;
   std::shared_ptr<const go_template::Template> keys_filter;  // compiled; null when empty
+  // OpenBao's pagination_limit: the largest `limit` a LIST or SCAN may ask
+  // for (0: no bound); see Acl::Check.
+  std::int64_t pagination_limit = 0;
 };
 
 // The path keys_filter names for `key` listed under the request path `path`.

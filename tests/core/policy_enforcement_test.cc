@@ -13,7 +13,10 @@ using logical::Operation;
 
 class PolicyEnforcementTest : public CoreFixture {
  protected:
-  static Json Body(const logical::Response& r) { return r.raw ? (*r.raw)["data"] : r.data; }
+  // The answer's data; null for an answer without any (a 404's raw body).
+  static Json Body(const logical::Response& r) {
+    return r.raw ? r.raw->value("data", Json()) : r.data;
+  }
   // A token holding only `policy` (written from `hcl`).
   std::string TokenWith(const std::string& policy, const std::string& hcl) {
     EXPECT_EQ(Call(Operation::kUpdate, "sys/policy/" + policy, {{"policy", hcl}}).http_status, 204);
@@ -536,6 +539,52 @@ TEST_F(PolicyEnforcementTest, RevokeOrphanWithoutSudoIsABadRequest) {
   EXPECT_EQ(Call(Operation::kUpdate, "auth/token/revoke-orphan", {{"token", id}}, sudo).http_status,
             204);
   EXPECT_NE(Call(Operation::kUpdate, "auth/token/lookup", {{"token", id}}).http_status, 200);
+}
+
+}  // namespace
+}  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+// OpenBao's pagination_limit: the engine sees the bounded limit, a larger
+// one is refused before anything runs, and `max` is the bound.
+TEST_F(ScanTest, PaginationLimitBoundsWhatAListReturns) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}})
+                .http_status,
+            204);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Call(Operation::kUpdate, "secret/data/k" + std::to_string(i), {{"data", {{"v", i}}}})
+                  .http_status,
+              200);
+  }
+  const std::string t = TokenWith("paged", R"(
+    path "secret/metadata/*" {
+      capabilities = ["list", "scan"]
+      pagination_limit = 2
+    })");
+  auto list = [&](Operation op, std::map<std::string, std::string> query) {
+    logical::Request r = Base(op, "secret/metadata/", t);
+    r.query = std::move(query);
+    return core_->HandleRequest(r);
+  };
+  for (auto query :
+       std::vector<std::map<std::string, std::string>>{{}, {{"limit", "max"}}, {{"limit", "0"}}}) {
+    for (Operation op : {Operation::kList, Operation::kScan}) {
+      auto r = list(op, query);
+      ASSERT_EQ(r.http_status, 200) << r.data.dump();
+      EXPECT_EQ(Body(r), (Json{{"keys", {"k0", "k1"}}, {"next_after", "k1"}}));
+    }
+  }
+  EXPECT_EQ(Body(list(Operation::kScan, {{"limit", "1"}, {"after", "k3"}})),
+            (Json{{"keys", {"k4"}}}));
+  EXPECT_EQ(list(Operation::kList, {{"limit", "3"}}).http_status, 403);
+  EXPECT_EQ(list(Operation::kScan, {{"limit", "lots"}}).http_status, 403);
+  // Root is not bounded, and max means every key.
+  logical::Request all = Base(Operation::kScan, "secret/metadata/", root_);
+  all.query = {{"limit", "max"}};
+  EXPECT_EQ(Body(core_->HandleRequest(all))["keys"].size(), 5u);
 }
 
 }  // namespace

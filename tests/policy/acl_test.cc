@@ -688,6 +688,52 @@ TEST(AclTest, KeysFilterComesWithListsAndScansAndTheFirstStanzaGivesIt) {
   EXPECT_EQ(denied.keys_filter, nullptr);
 }
 
+TEST(AclTest, PaginationLimitBoundsListsAndScans) {
+  auto acl = Compile({R"(path "secret/metadata/*" {
+      capabilities = ["list", "scan", "read"]
+      pagination_limit = 100
+    })",
+                      R"(path "secret/metadata/*" { pagination_limit = 50 })",
+                      R"(path "secret/metadata/strict/*" {
+      capabilities = ["list"]
+      pagination_limit = 10
+      required_parameters = ["limit"]
+    })",
+                      R"(path "secret/open/*" { capabilities = ["list"] })"});
+  auto check = [&](const char* path, Operation op, Json params) {
+    return acl->Check(path, op, params);
+  };
+  // The lowest bound of the merged stanzas: absent, 0 and max become it.
+  for (Json params : {Json::object(), Json{{"limit", "0"}}, Json{{"limit", "max"}}}) {
+    Decision d = check("secret/metadata/", Operation::kScan, params);
+    ASSERT_TRUE(d.allowed) << params.dump() << d.reason;
+    EXPECT_EQ(d.set_limit, "50") << params.dump();
+  }
+  Decision ok = check("secret/metadata/", Operation::kList, {{"limit", "20"}});
+  EXPECT_TRUE(ok.allowed);
+  EXPECT_FALSE(ok.set_limit.has_value());
+  for (Json params : {Json{{"limit", "51"}}, Json{{"limit", -1}}, Json{{"limit", "many"}}}) {
+    Decision d = check("secret/metadata/", Operation::kList, params);
+    EXPECT_FALSE(d.allowed) << params.dump();
+    EXPECT_THAT(d.reason, ::testing::HasSubstr("at most 50"));
+  }
+  // Reads are not paged.
+  EXPECT_FALSE(check("secret/metadata/x", Operation::kRead, Json::object()).set_limit);
+  // A required limit must be given.
+  Decision missing = check("secret/metadata/strict/", Operation::kList, Json::object());
+  EXPECT_FALSE(missing.allowed);
+  EXPECT_THAT(missing.reason, ::testing::HasSubstr("requires a \"limit\""));
+  EXPECT_EQ(check("secret/metadata/strict/", Operation::kList, {{"limit", "max"}}).set_limit, "10");
+  // Without a bound, max is every entry (0); root too.
+  EXPECT_EQ(check("secret/open/", Operation::kList, {{"limit", "max"}}).set_limit, "0");
+  EXPECT_FALSE(check("secret/open/", Operation::kList, {{"limit", "7"}}).set_limit);
+  auto root = std::make_shared<Policy>();
+  root->name = "root";
+  auto root_acl = Acl::Compile({root});
+  ASSERT_TRUE(root_acl.has_value());
+  EXPECT_EQ((*root_acl)->Check("x/", Operation::kScan, {{"limit", "max"}}).set_limit, "0");
+}
+
 TEST(AclTest, RootAllowsEverything) {
   auto root = std::make_shared<Policy>();
   root->name = "root";

@@ -337,6 +337,23 @@ path "secret/metadata/*" {
               HasSubstr("must be a string"));
 }
 
+TEST(ParsePolicyTest, PaginationLimit) {
+  auto p = ParsePolicy("paged", R"(path "secret/metadata/*" {
+  capabilities = ["list"]
+  pagination_limit = 500
+}
+path "kv/*" { pagination_limit = "20" })");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  for (const PathRules& r : p->paths) {
+    EXPECT_EQ(r.pagination_limit, r.pattern == "kv/*" ? 20 : 500) << r.pattern;
+  }
+  for (const char* bad : {"-1", "\"lots\"", "1.5", "[1]"}) {
+    auto q = ParsePolicy("bad", std::string("path \"a/*\" { pagination_limit = ") + bad + " }");
+    ASSERT_FALSE(q.has_value()) << bad;
+    EXPECT_THAT(q.error().message(), HasSubstr("pagination_limit must be a whole number"));
+  }
+}
+
 TEST(CapabilityTest, NamesRoundTripAndSort) {
   for (const char* n :
        {"create", "read", "update", "patch", "delete", "list", "scan", "sudo", "deny"}) {

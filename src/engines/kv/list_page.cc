@@ -59,7 +59,7 @@ Result<ListPage> ListFolder(storage::Backend& store, const std::string& base,
   if (limit_param) {
     ASSIGN_OR_RETURN(std::int64_t n, ParseInt(*limit_param, "limit"));
     if (scan) {
-      if (n < 1) return Err(InvalidArgument("\"limit\" must be at least 1"));
+      if (n < 0) return Err(InvalidArgument("\"limit\" must not be negative"));
       if (n > kMaxScanLimit) {
         n = kMaxScanLimit;
         page.warnings =

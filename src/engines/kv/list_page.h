@@ -6,10 +6,11 @@
 //                           sort after K, at most N (N <= 0 or absent: all).
 //   SCAN  after=K limit=N   every key below the folder (leaves only, paths
 //                           relative to it), after K, at most N; without
-//                           `limit` all of them, except for Coffer's older
-//                           form `LIST ?recursive=true`, which pages by 1000.
-//                           A given `limit` must be 1..10000 (larger values
-//                           are lowered, with a warning).
+//                           `limit` (or with 0) all of them, except for
+//                           Coffer's older form `LIST ?recursive=true`, which
+//                           pages by 1000 unless given a limit. A negative
+//                           limit is refused; above 10000 it is lowered, with
+//                           a warning.
 //
 // Both answer {keys, next_after} where `next_after` (a Coffer extension) is
 // present only when more keys remain: pass it as `after` for the next page.

@@ -112,8 +112,16 @@ TEST_F(KvV2ListTest, RecursivePagination) {
   auto past_end = Do(Operation::kScan, "metadata/", Json::object(), {{"after", "zzz"}});
   EXPECT_EQ(past_end->http_status, 404);
 
-  EXPECT_EQ(Do(Operation::kScan, "metadata/", Json::object(), {{"limit", "0"}}).error().code(),
+  EXPECT_EQ(Do(Operation::kScan, "metadata/", Json::object(), {{"limit", "-1"}}).error().code(),
             Code::kInvalidArgument);
+  // 0 is every key, as in OpenBao (also for the older recursive form).
+  EXPECT_EQ(Do(Operation::kScan, "metadata/", Json::object(), {{"limit", "0"}})->data["keys"],
+            Json(keys));
+  EXPECT_EQ(
+      Do(Operation::kScan, "metadata/", Json::object(), {{"recursive", "true"}, {"limit", "0"}})
+          ->data["keys"]
+          .size(),
+      keys.size());
   EXPECT_EQ(
       Do(Operation::kScan, "metadata/", Json::object(), {{"recursive", "sure"}}).error().code(),
       Code::kInvalidArgument);
