@@ -46,7 +46,8 @@
 //
 // Thread-safety: an Acl is immutable once compiled; share it as
 // std::shared_ptr<const Acl> and call Check from any thread. Check does not
-// allocate except for the reason of a denial.
+// allocate except for the reason of a denial, and a LIST's or SCAN's changed
+// limit (Decision::set_limit).
 
 #include <chrono>
 #include <cstdint>
