@@ -269,11 +269,18 @@ class DebugCommand : public Command {
     StreamCanceller log_cancel;
     std::thread log_thread;
     std::string log_error;
+    // Set once the log stream is open (or has ended): the first poll waits
+    // for it, so the requests target lists the stream as in flight.
+    std::atomic<bool> log_settled{!wants("log")};
     if (wants("log")) {
       std::unique_ptr<ApiClient> log_client = ClientOrReport(inv);
       if (!log_client) return kExitServer;
-      log_thread = std::thread([this, &log_cancel, &log_error, dir,
+      log_thread = std::thread([this, &log_cancel, &log_error, &log_settled, dir,
                                 log_client = std::move(log_client)] {
+        struct Settle {
+          std::atomic<bool>& flag;
+          ~Settle() { flag.store(true); }
+        } settle{log_settled};
         std::ofstream out;
         if (Status s = agent::AtomicWriteFile((dir / "coffer.log").string(), "", 0600); !s.ok()) {
           log_error = s.message();
@@ -281,6 +288,7 @@ class DebugCommand : public Command {
         }
         out.open(dir / "coffer.log", std::ios::binary | std::ios::app);
         StreamHandlers handlers;
+        handlers.on_open = [&log_settled] { log_settled.store(true); };
         handlers.on_bytes = [&out](std::string_view bytes) { out << bytes << std::flush; };
         auto r = log_client->http().StreamEvents(
             "/v1/sys/monitor?log_level=trace&log_format=" + log_format_, handlers,
@@ -302,6 +310,10 @@ class DebugCommand : public Command {
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
+    for (const auto give_up = steady_clock::now() + std::chrono::seconds(5);
+         !log_settled.load() && !interrupted.load() && steady_clock::now() < give_up;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     const auto start = steady_clock::now();
     const auto end = start + duration;
     auto next_poll = start, next_metrics = start;
