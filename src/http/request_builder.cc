@@ -102,20 +102,28 @@ std::string NewRequestId() {
   return out;
 }
 
+namespace {
+
+// Whether the query sets `name` to a true value.
+bool QueryFlag(const std::map<std::string, std::string>& query, const char* name) {
+  auto it = query.find(name);
+  return it != query.end() && ParseBoolFlag(it->second);
+}
+
+}  // namespace
+
 std::optional<logical::Operation> OperationOf(std::string_view method,
                                               const std::map<std::string, std::string>& query) {
-  auto flag = [&query](const char* name) {
-    auto it = query.find(name);
-    return it != query.end() && ParseBoolFlag(it->second);
-  };
-  // A recursive list is a scan: the same operation, the same capability.
-  const Operation list = flag("recursive") ? Operation::kScan : Operation::kList;
   if (method == "GET") {
-    if (flag("scan")) return Operation::kScan;
-    return flag("list") ? list : Operation::kRead;
+    if (QueryFlag(query, "scan")) return Operation::kScan;
+    if (!QueryFlag(query, "list")) return Operation::kRead;
+  } else if (method == "SCAN") {
+    return Operation::kScan;
   }
-  if (method == "LIST") return list;
-  if (method == "SCAN") return Operation::kScan;
+  if (method == "GET" || method == "LIST") {
+    // A recursive list is a scan: the same operation, the same capability.
+    return QueryFlag(query, "recursive") ? Operation::kScan : Operation::kList;
+  }
   if (method == "POST" || method == "PUT") return Operation::kUpdate;
   if (method == "PATCH") return Operation::kPatch;
   if (method == "DELETE") return Operation::kDelete;
@@ -146,12 +154,8 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   if (!query) return std::unexpected(ErrorResponse(400, query.error().message()));
   req.query = std::move(*query);
 
-  if (wire.method == "GET") {
-    auto list = req.query.find("list"), scan = req.query.find("scan");
-    if (list != req.query.end() && scan != req.query.end() && ParseBoolFlag(list->second) &&
-        ParseBoolFlag(scan->second)) {
-      return std::unexpected(ErrorResponse(400, "\"list\" and \"scan\" cannot both be true"));
-    }
+  if (wire.method == "GET" && QueryFlag(req.query, "list") && QueryFlag(req.query, "scan")) {
+    return std::unexpected(ErrorResponse(400, "\"list\" and \"scan\" cannot both be true"));
   }
   const std::optional<Operation> op = OperationOf(wire.method, req.query);
   if (!op) return std::unexpected(ErrorResponse(405, "unsupported method"));

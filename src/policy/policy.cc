@@ -220,18 +220,16 @@ class Parser {
     }
     const std::string& text = v.get_ref<const std::string&>();
     if (text.empty()) return Status::Ok();
-    auto compiled = go_template::Template::Parse(text, "list_scan_response_keys_filter_path");
-    Result<std::string> one = Err(InvalidArgument(""));
-    Result<std::string> two = Err(InvalidArgument(""));
-    if (compiled) {
-      one = KeysFilterPath(*compiled, pattern, "k1-9b2f6e");
-      two = KeysFilterPath(*compiled, pattern, "k2-40c7a1");
-    }
-    const Status& failed = !compiled ? compiled.error() : !one ? one.error() : two.error();
-    if (!compiled || !one || !two) {
+    auto failed = [&](const Status& why) {
       return Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path: {}", pattern,
-                                   failed.message()));
-    }
+                                   why.message()));
+    };
+    auto compiled = go_template::Template::Parse(text, "list_scan_response_keys_filter_path");
+    if (!compiled) return failed(compiled.error());
+    Result<std::string> one = KeysFilterPath(*compiled, pattern, "k1-9b2f6e");
+    if (!one) return failed(one.error());
+    Result<std::string> two = KeysFilterPath(*compiled, pattern, "k2-40c7a1");
+    if (!two) return failed(two.error());
     if (*one == *two) {
       return Fail(ptr, fmt::format("path \"{}\": list_scan_response_keys_filter_path gives the "
                                    "same path for different keys (use {{{{ .key }}}})",

@@ -113,10 +113,10 @@ TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
 // An answer outside Vault's envelope (sys/health, sys/in-flight-req) is shown
 // as a table of its own keys, not as nothing.
 TEST(ReadWriteTest, AnswerWithoutEnvelopeIsShownAsAMap) {
-  FakeServer server(Routes(
-      {{"GET /v1/sys/in-flight-req",
-        {200, R"({"req-1":{"request_method":"GET","request_path":"/v1/sys/health"}})"}},
-       {"GET /v1/secret/empty", {200, R"({"request_id":"r","data":{}})"}}}));
+  FakeServer server(
+      Routes({{"GET /v1/sys/in-flight-req",
+               {200, R"({"req-1":{"request_method":"GET","request_path":"/v1/sys/health"}})"}},
+              {"GET /v1/secret/empty", {200, R"({"request_id":"r","data":{}})"}}}));
   Outcome o = RunCli({"read", "sys/in-flight-req"}, Vars(server));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.out,
