@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli/command_util.h"
 #include "cli/policy_fmt.h"
@@ -24,7 +25,16 @@ class PolicyCommand : public Command {
   enum class Kind { kWrite, kRead, kList, kDelete, kFmt };
   explicit PolicyCommand(Kind kind) : kind_(kind) {}
 
-  void AddFlags(CLI::App& app) override { app.add_option("args", args_, "arguments"); }
+  void AddFlags(CLI::App& app) override {
+    if (kind_ == Kind::kWrite) {
+      app.add_option("--cas", cas_,
+                     "Write only if the policy is at this version (-1: only if it does not "
+                     "exist)");
+      app.add_flag("--cas-required", cas_required_,
+                   "Require check-and-set on this and the next write of the policy");
+    }
+    app.add_option("args", args_, "arguments");
+  }
 
   int Run(Invocation& inv) override {
     const std::size_t want = kind_ == Kind::kWrite ? 2 : kind_ == Kind::kList ? 0 : 1;
@@ -47,7 +57,10 @@ class PolicyCommand : public Command {
           }
           text = ReadAll(f);
         }
-        Result<Json> r = client->Request("PUT", path, Json{{"policy", text}}.dump());
+        Json body{{"policy", text}};
+        if (cas_) body["cas"] = *cas_;
+        if (cas_required_) body["cas_required"] = true;
+        Result<Json> r = client->Request("PUT", path, body.dump());
         if (!r) {
           inv.err() << "Error uploading policy: " << r.error().message() << "\n";
           return kExitServer;
@@ -142,6 +155,8 @@ class PolicyCommand : public Command {
   }
 
   Kind kind_;
+  std::optional<long long> cas_;
+  bool cas_required_ = false;
   std::vector<std::string> args_;
 };
 
@@ -155,7 +170,10 @@ void RegisterPolicyCommands(Registry& registry) {
                 nullptr});
   registry.Add({"policy write", "Uploads a named policy from a file",
                 "Usage: coffer policy write [options] NAME PATH\n\n"
-                "  Uploads the HCL or JSON policy in PATH (- for stdin) as NAME.",
+                "  Uploads the HCL or JSON policy in PATH (- for stdin) as NAME.\n\n"
+                "  -cas=N          write only if the policy is at version N (-1: only if\n"
+                "                  it does not exist)\n"
+                "  -cas-required   require check-and-set on this and the next write",
                 [] { return std::make_unique<PolicyCommand>(Kind::kWrite); }});
   registry.Add({"policy read", "Prints the contents of a policy",
                 "Usage: coffer policy read [options] NAME",

@@ -71,4 +71,80 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
   return out;
 }
 
+namespace {
+
+// `n` decimal digits at text[*pos], advancing *pos; false when they are not
+// all digits.
+bool Digits(std::string_view text, std::size_t* pos, std::size_t n, int* out) {
+  if (*pos + n > text.size()) return false;
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view text, std::size_t* pos, char c) {
+  if (*pos >= text.size() || text[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  using namespace std::chrono;
+  std::size_t pos = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!Digits(text, &pos, 4, &y) || !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &mo) ||
+      !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &d)) {
+    return std::nullopt;
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) return std::nullopt;
+  ++pos;
+  if (!Digits(text, &pos, 2, &h) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &mi) ||
+      !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac_ns = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    std::size_t digits = 0;
+    std::int64_t scale = 100'000'000;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (++digits > 9) return std::nullopt;
+      frac_ns += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh = 0, om = 0;
+    if (!Digits(text, &pos, 2, &oh) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &om) ||
+        oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
+                            day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const auto t = sys_days(date) + hours(h) + minutes(mi) + seconds(s) - minutes(offset_minutes);
+  return system_clock::time_point(
+      duration_cast<system_clock::duration>(t.time_since_epoch() + nanoseconds(frac_ns)));
+}
+
 }  // namespace coffer

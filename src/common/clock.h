@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace coffer {
 
@@ -55,5 +57,12 @@ class FakeClock final : public Clock {
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 // The same, appended to `out` (no temporary string).
 void AppendRfc3339(std::string& out, std::chrono::system_clock::time_point t);
+
+// An RFC 3339 timestamp as Go's time.RFC3339 layout reads one:
+// "2026-12-05T10:00:00Z", with optional fractional seconds (up to 9 digits)
+// and a "Z" or "+hh:mm"/"-hh:mm" offset ('t' and 'z' also accepted).
+// nullopt for anything else, including out-of-range fields (month 13,
+// February 30, hour 24).
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace coffer

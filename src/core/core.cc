@@ -138,8 +138,8 @@ Core::Core(CoreOptions options)
   quotas_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/quotas/");
   quotas_ = std::make_unique<RateLimiter>(*quotas_view_, *clock_);
   policy_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/policy/");
-  policies_ = std::make_unique<policy::PolicyStore>(*policy_view_);
-  policy_backend_ = std::make_unique<policy::PolicyBackend>(*policies_);
+  policies_ = std::make_unique<policy::PolicyStore>(*policy_view_, 1024, *clock_);
+  policy_backend_ = std::make_unique<policy::PolicyBackend>(*policies_, *clock_);
   revoker_ = std::make_unique<CoreRevoker>(*this);
   expire_view_ = std::make_unique<barrier::BarrierView>(*barrier_, "sys/expire/");
   expiration::Options lease_options;

@@ -60,7 +60,8 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/internal/ui/resultant-acl") return ResultantAcl(request);
   if (p == "sys/auth" || p.starts_with("sys/auth/")) return AuthMounts(request);
   if (p == "sys/policy" || p.starts_with("sys/policy/") || p == "sys/policies/acl" ||
-      p.starts_with("sys/policies/acl/")) {
+      p.starts_with("sys/policies/acl/") || p == "sys/policies/detailed/acl" ||
+      p.starts_with("sys/policies/detailed/acl/")) {
     return Policies(request);
   }
   if (p == "sys/policies/password" || p.starts_with("sys/policies/password/")) {

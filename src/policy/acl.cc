@@ -152,7 +152,7 @@ Result<std::shared_ptr<const Acl>> Acl::Compile(
     for (const PathRules& in : policy->paths) {
       std::optional<std::string> expanded;
       if (in.templated) {
-        expanded = ExpandTemplate(in.pattern, who);
+        expanded = ExpandTemplate(in.pattern, who, policy->template_values);
         if (!expanded) continue;  // no usable value for this caller: left out, as in Vault
       }
       const std::string& pattern = expanded ? *expanded : in.pattern;

@@ -100,8 +100,9 @@ class Parser {
     };
     Result<std::optional<std::string>> shape = CheckTemplate(pattern);
     if (!shape) return bad(shape.error().message());
-    // The glob rules hold for the text around the parameters (values never
-    // bring a '*' or a '+' segment: ExpandTemplate refuses them).
+    // The glob rules hold for the text around the parameters (values bring
+    // no '*' or '+' segment; or, in a policy that allows them,
+    // ExpandTemplate checks the result again).
     std::string_view text = *shape ? std::string_view(**shape) : pattern;
     if (text.find("+*") != std::string_view::npos) {
       return bad("invalid use of wildcards ('+*' is forbidden)");

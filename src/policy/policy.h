@@ -93,11 +93,25 @@ struct PathRules {
 Result<std::string> KeysFilterPath(const go_template::Template& filter, std::string_view path,
                                    std::string_view key);
 
+// OpenBao's per-policy opt-outs of ExpandTemplate's value check.
+struct TemplateValues {
+  bool wildcards = false;  // allow_wildcards_in_identity_templates: '*', and '+' first
+  bool slashes = false;    // allow_slashes_in_identity_templates: '/'
+};
+
 struct Policy {
   std::string name;  // canonical: lower-case, trimmed
   std::string raw;   // the text as uploaded
   std::vector<PathRules> paths;
   bool templated = false;  // some path is templated: its ACL depends on the caller
+  TemplateValues template_values;
+
+  // OpenBao's policy lifecycle, kept by PolicyStore (policy_store.h); zero
+  // and unset for the built-ins.
+  std::int64_t version = 0;  // 1 for a new policy, +1 on each write
+  bool cas_required = false;
+  std::optional<std::chrono::system_clock::time_point> modified;
+  std::optional<std::chrono::system_clock::time_point> expiration;
 };
 
 // What a templated path may name: the identity behind the caller's token.
@@ -137,10 +151,12 @@ Result<std::optional<std::string>> CheckTemplate(std::string_view pattern);
 // a token without an entity). nullopt when a parameter has no value for
 // this caller, or when a value could change what the pattern matches: it
 // is empty, contains '/', '*', '{', '}' or a control character, or begins
-// with '+'. The stanza is then left out of the caller's ACL, as in Vault
-// (which has no such value check: there a name like "a/b" reaches into
-// another subtree).
-std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who);
+// with '+'. The stanza is then left out of the caller's ACL, as in OpenBao
+// (Vault has no such check: there a name like "a/b" reaches into another
+// subtree). `allow` lets a policy accept '*' and a leading '+' (wildcards)
+// or '/' (slashes) in values, as OpenBao's policy flags do.
+std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who,
+                                          TemplateValues allow = {});
 
 // Lower-case and trim (Vault's sanitizeName).
 std::string CanonicalPolicyName(std::string_view name);

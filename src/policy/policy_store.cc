@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace coffer::policy {
 
@@ -109,10 +110,77 @@ bool Immutable(std::string_view canonical) {
   return canonical == kRoot || canonical == kResponseWrapping;
 }
 
+using WallClock = std::chrono::system_clock;
+using Json = nlohmann::json;
+
+std::int64_t UnixNs(WallClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+WallClock::time_point FromUnixNs(std::int64_t ns) {
+  return WallClock::time_point(
+      std::chrono::duration_cast<WallClock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+// A stored policy: the record policy_store.h describes, or bare text.
+struct Stored {
+  std::string text;
+  std::int64_t version = 0;
+  bool cas_required = false;
+  std::int64_t modified_ns = 0;    // 0: not known (bare text)
+  std::int64_t expiration_ns = 0;  // 0: none
+  TemplateValues template_values;
+
+  bool ExpiredAt(std::int64_t now_ns) const {
+    return expiration_ns != 0 && expiration_ns <= now_ns;
+  }
+};
+
+std::int64_t IntOf(const Json& record, const char* key) {
+  auto it = record.find(key);
+  return it != record.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+bool BoolOf(const Json& record, const char* key) {
+  auto it = record.find(key);
+  return it != record.end() && it->is_boolean() && it->get<bool>();
+}
+
+Stored Decode(std::string value) {
+  Stored out;
+  if (!value.empty() && value.front() == '{') {
+    Json record = Json::parse(value, nullptr, /*allow_exceptions=*/false);
+    auto text = record.is_object() ? record.find("policy") : Json::iterator();
+    if (record.is_object() && text != record.end() && text->is_string()) {
+      out.text = text->get<std::string>();
+      out.version = IntOf(record, "version");
+      out.cas_required = BoolOf(record, "cas_required");
+      out.modified_ns = IntOf(record, "modified");
+      out.expiration_ns = IntOf(record, "expiration");
+      out.template_values.wildcards = BoolOf(record, "allow_wildcards_in_identity_templates");
+      out.template_values.slashes = BoolOf(record, "allow_slashes_in_identity_templates");
+      return out;
+    }
+  }
+  out.text = std::move(value);
+  return out;
+}
+
+std::string Encode(const Stored& s) {
+  return Json{{"policy", s.text},
+              {"version", s.version},
+              {"cas_required", s.cas_required},
+              {"modified", s.modified_ns},
+              {"expiration", s.expiration_ns},
+              {"allow_wildcards_in_identity_templates", s.template_values.wildcards},
+              {"allow_slashes_in_identity_templates", s.template_values.slashes}}
+      .dump();
+}
+
 }  // namespace
 
-PolicyStore::PolicyStore(storage::Backend& storage, std::size_t acl_cache_size)
-    : storage_(storage), acl_cache_size_(acl_cache_size == 0 ? 1 : acl_cache_size) {}
+PolicyStore::PolicyStore(storage::Backend& storage, std::size_t acl_cache_size, const Clock& clock)
+    : storage_(storage), acl_cache_size_(acl_cache_size == 0 ? 1 : acl_cache_size), clock_(clock) {}
 
 void PolicyStore::InvalidateLocked() {
   ++generation_;
@@ -127,9 +195,26 @@ Status PolicyStore::Load() {
     std::unique_lock lock(mu_);
     InvalidateLocked();
   }
-  ASSIGN_OR_RETURN(auto existing, storage_.Get(kDefault));
-  if (existing.has_value()) return Status::Ok();
-  TRY(storage_.Put(kDefault, kDefaultPolicyText));
+  const std::int64_t now_ns = UnixNs(clock_.Wall());
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage_.List(""));
+  bool have_default = false;
+  for (const std::string& key : keys) {
+    if (key.ends_with('/') || Immutable(key)) continue;
+    ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
+    if (!entry.has_value()) continue;
+    if (Decode(std::move(entry->value)).ExpiredAt(now_ns)) {
+      TRY(storage_.Delete(key));
+    } else if (key == kDefault) {
+      have_default = true;
+    }
+  }
+  if (!have_default) {
+    Stored fresh;
+    fresh.text = kDefaultPolicyText;
+    fresh.version = 1;
+    fresh.modified_ns = now_ns;
+    TRY(storage_.Put(kDefault, Encode(fresh)));
+  }
   std::unique_lock lock(mu_);
   InvalidateLocked();
   return Status::Ok();
@@ -147,29 +232,39 @@ Result<std::shared_ptr<const Policy>> PolicyStore::Get(std::string_view name) {
   {
     std::shared_lock lock(mu_);
     auto it = policies_.find(canonical);
-    if (it != policies_.end()) return it->second;
+    if (it != policies_.end()) {
+      return Expired(*it->second) ? std::shared_ptr<const Policy>() : it->second;
+    }
     generation = generation_;
   }
-  std::string text;
+  Stored stored;
   if (canonical == kResponseWrapping) {
-    text = kResponseWrappingPolicyText;  // built in, whatever storage holds
+    stored.text = kResponseWrappingPolicyText;  // built in, whatever storage holds
   } else {
     ASSIGN_OR_RETURN(auto entry, storage_.Get(canonical));
     if (!entry.has_value()) return std::shared_ptr<const Policy>();
-    text = std::move(entry->value);
+    stored = Decode(std::move(entry->value));
   }
-  Result<Policy> parsed = ParsePolicy(canonical, text);
+  Result<Policy> parsed = ParsePolicy(canonical, stored.text);
   if (!parsed) {
     return Err(Internal(fmt::format("stored policy \"{}\" does not parse: {}", canonical,
                                     parsed.error().message())));
   }
+  parsed->version = stored.version;
+  parsed->cas_required = stored.cas_required;
+  if (stored.modified_ns != 0) parsed->modified = FromUnixNs(stored.modified_ns);
+  if (stored.expiration_ns != 0) parsed->expiration = FromUnixNs(stored.expiration_ns);
+  parsed->template_values = stored.template_values;
   auto policy = std::make_shared<const Policy>(std::move(*parsed));
-  std::unique_lock lock(mu_);
-  if (generation == generation_) policies_.emplace(canonical, policy);
+  {
+    std::unique_lock lock(mu_);
+    if (generation == generation_) policies_.emplace(canonical, policy);
+  }
+  if (Expired(*policy)) return std::shared_ptr<const Policy>();
   return std::shared_ptr<const Policy>(std::move(policy));
 }
 
-Status PolicyStore::Set(std::string_view name, std::string_view text) {
+Status PolicyStore::Set(std::string_view name, std::string_view text, const WriteOptions& options) {
   std::string canonical = CanonicalPolicyName(name);
   TRY(ValidatePolicyName(canonical));
   if (Immutable(canonical)) {
@@ -177,8 +272,47 @@ Status PolicyStore::Set(std::string_view name, std::string_view text) {
   }
   Result<Policy> parsed = ParsePolicy(canonical, text);
   if (!parsed) return parsed.error();
+  const std::int64_t now_ns = UnixNs(clock_.Wall());
+  if (options.expiration) {
+    // The default policy cannot be deleted, so it cannot expire either.
+    if (canonical == kDefault) return InvalidArgument("cannot set an expiration on default policy");
+    if (UnixNs(*options.expiration) <= now_ns) {
+      return InvalidArgument("refusing to update policy as expiration time has already elapsed");
+    }
+  }
   std::scoped_lock write(write_mu_);
-  TRY(storage_.Put(canonical, text));
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(canonical));
+  const std::uint64_t revision = entry.has_value() ? entry->revision : 0;
+  Stored existing;
+  if (entry.has_value()) existing = Decode(std::move(entry->value));
+  const bool exists = entry.has_value() && !existing.ExpiredAt(now_ns);
+  if (!exists) existing = Stored{};  // an expired policy is gone: version 0
+  if (!options.cas && (existing.cas_required || options.cas_required)) {
+    return InvalidArgument("check-and-set parameter required for this call");
+  }
+  if (options.cas) {
+    if (*options.cas == -1 && exists) {
+      return InvalidArgument("check-and-set parameter set to -1 on existing entry");
+    }
+    if (*options.cas != -1 && *options.cas != existing.version) {
+      return InvalidArgument("check-and-set parameter did not match the current version");
+    }
+  }
+  Stored next;
+  next.text = text;
+  next.version = existing.version + 1;
+  next.cas_required = options.cas_required;
+  next.modified_ns = now_ns;
+  next.expiration_ns = options.expiration ? UnixNs(*options.expiration) : 0;
+  next.template_values = options.template_values;
+  // The compare catches a write by another server sharing the storage.
+  const storage::Compare unchanged{canonical, revision};
+  const storage::Op put{storage::Op::Kind::kPut, canonical, Encode(next)};
+  Status written = storage_.Transact({&unchanged, 1}, {&put, 1});
+  if (written.code() == Code::kConflict) {
+    return Status(Code::kConflict, "the policy changed while it was being written; try again");
+  }
+  TRY(written);
   std::unique_lock lock(mu_);
   InvalidateLocked();
   return Status::Ok();
@@ -198,15 +332,20 @@ Status PolicyStore::Delete(std::string_view name) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> PolicyStore::List() {
+Result<std::vector<std::string>> PolicyStore::List(std::string_view prefix) {
   ASSIGN_OR_RETURN(std::vector<std::string> keys, storage_.List(""));
   std::vector<std::string> out;
   out.reserve(keys.size() + 1);
   for (std::string& key : keys) {
     // response-wrapping is left out as Vault does: no token may be given it.
-    if (!key.ends_with('/') && !Immutable(key)) out.push_back(std::move(key));
+    if (key.ends_with('/') || Immutable(key) || !key.starts_with(prefix)) continue;
+    // An expired policy is left out; one that no longer parses is listed
+    // (reading it names the problem).
+    Result<std::shared_ptr<const Policy>> policy = Get(key);
+    if (policy.has_value() && *policy == nullptr) continue;
+    out.push_back(std::move(key));
   }
-  out.emplace_back(kRoot);
+  if (kRoot.starts_with(prefix)) out.emplace_back(kRoot);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -234,7 +373,7 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
   {
     std::shared_lock lock(mu_);
     auto it = acls_.find(key);
-    if (it != acls_.end()) {
+    if (it != acls_.end() && !Stale(it->second)) {
       if (!it->second.templated || !has_entity) {
         if (it->second.acl) return it->second.acl;
       } else {
@@ -251,10 +390,12 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
   std::vector<std::shared_ptr<const Policy>> policies;
   policies.reserve(names.size());
   bool templated = false;
+  auto stale_at = std::chrono::system_clock::time_point::max();
   for (const std::string& n : names) {
     ASSIGN_OR_RETURN(std::shared_ptr<const Policy> p, Get(n));
     if (!p) continue;
     templated = templated || p->templated;
+    if (p->expiration) stale_at = std::min(stale_at, *p->expiration);
     policies.push_back(std::move(p));
   }
   std::optional<TemplateIdentity> who;
@@ -269,7 +410,10 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
       caller_acls_ -= acls_.begin()->second.callers.size();
       acls_.erase(acls_.begin());
     }
-    it = acls_.emplace(std::move(key), CachedAcl{nullptr, templated, {}}).first;
+    it = acls_.emplace(std::move(key), CachedAcl{nullptr, templated, {}, stale_at}).first;
+  } else if (Stale(it->second)) {
+    caller_acls_ -= it->second.callers.size();
+    it->second = CachedAcl{nullptr, templated, {}, stale_at};
   }
   CachedAcl& entry = it->second;
   if (!templated || !has_entity) {

@@ -2,8 +2,23 @@
 // PolicyStore: named ACL policies in storage, and compiled ACLs for sets of
 // them, cached.
 //
-// Storage: one key per policy, the canonical name, holding the raw policy
-// text (the core hands in the barrier view "sys/policy/"). Built-ins:
+// Storage: one key per policy, the canonical name (the core hands in the
+// barrier view "sys/policy/"), holding a JSON record:
+//   {"policy": <text as uploaded>, "version": n, "cas_required": b,
+//    "modified": <unix ns>, "expiration": <unix ns, 0 for none>,
+//    "allow_wildcards_in_identity_templates": b,
+//    "allow_slashes_in_identity_templates": b}
+// A value that is not such a record is the bare policy text of a store
+// written before versions existed (version 0). No policy text is such a
+// record: a JSON policy's only top-level keys are "path" and "name".
+//
+// Lifecycle (OpenBao's): each write bumps `version` (a new policy is 1) and
+// sets `modified`. A write may carry a check-and-set version (`cas`: the
+// current version, or -1 for "must not exist"); it must when the stored
+// policy or the write has cas_required. A policy past its `expiration` is
+// gone: reads answer nullptr, lists leave it out, ACLs compiled with it are
+// compiled again without it, a write sees no policy there, and Load()
+// deletes it from storage. Built-ins:
 //  - "root": never stored; cannot be written or deleted; compiles to a root ACL.
 //  - "response-wrapping": Vault's rules for wrapping tokens, never stored (a
 //    stored key of that name is ignored); cannot be written or deleted; not
@@ -24,20 +39,24 @@
 // across storage I/O or ACL compilation.
 //
 // Errors: kInvalidArgument for bad names, bad policy text (with the line),
-// writing/deleting "root" or "response-wrapping", deleting "default";
+// writing/deleting "root" or "response-wrapping", deleting "default", a
+// failed check-and-set;
 // storage errors pass through;
 // kInternal if stored text no longer parses.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "policy/acl.h"
 #include "policy/policy.h"
@@ -63,25 +82,40 @@ struct AclIdentity {
 class PolicyStore {
  public:
   // `storage` must outlive the store.
-  explicit PolicyStore(storage::Backend& storage, std::size_t acl_cache_size = 1024);
+  // `storage` (and `clock`, for `modified` and `expiration`) must outlive
+  // the store.
+  explicit PolicyStore(storage::Backend& storage, std::size_t acl_cache_size = 1024,
+                       const Clock& clock = SystemClock::Instance());
 
-  // Drops caches and writes the default policy if it is absent (call after
-  // every unseal).
+  // Drops caches, deletes expired policies and writes the default policy if
+  // it is absent (call after every unseal).
   Status Load();
 
   // nullptr when there is no such policy. Get("root") answers a policy named
   // "root" with no rules.
   Result<std::shared_ptr<const Policy>> Get(std::string_view name);
 
+  // What a write stores besides the text.
+  struct WriteOptions {
+    std::optional<std::int64_t> cas;  // the version expected; -1: must not exist
+    bool cas_required = false;
+    std::optional<std::chrono::system_clock::time_point> expiration;
+    TemplateValues template_values;
+  };
+
   // Parses first (nothing is stored on error), then stores `text` as given.
-  Status Set(std::string_view name, std::string_view text);
+  // kInvalidArgument (OpenBao's messages) when a check-and-set is missing or
+  // fails, or `expiration` is not in the future; kConflict when storage
+  // changed under the write (another writer of the same store).
+  Status Set(std::string_view name, std::string_view text, const WriteOptions& options);
+  Status Set(std::string_view name, std::string_view text) { return Set(name, text, {}); }
 
   // Deleting a missing policy is not an error.
   Status Delete(std::string_view name);
 
-  // Every policy name, including "default" and "root" (not
-  // "response-wrapping"), sorted.
-  Result<std::vector<std::string>> List();
+  // Every policy name starting with `prefix`, including "default" and
+  // "root" (not "response-wrapping", not expired policies), sorted.
+  Result<std::vector<std::string>> List(std::string_view prefix = {});
 
   // The ACL for a token's policies, compiled once per distinct set (and per
   // entity and identity generation for a set with templated paths; without
@@ -104,11 +138,20 @@ class PolicyStore {
     std::shared_ptr<const Acl> acl;
     bool templated = false;
     std::unordered_map<std::string, CallerAcl, StringHash, std::equal_to<>> callers;
+    // The first expiration among the set's policies: from then on the
+    // entry is stale and compiled again.
+    std::chrono::system_clock::time_point stale_at = std::chrono::system_clock::time_point::max();
   };
   void InvalidateLocked();
+  bool Expired(const Policy& p) const { return p.expiration && *p.expiration <= clock_.Wall(); }
+  bool Stale(const CachedAcl& e) const {
+    return e.stale_at != std::chrono::system_clock::time_point::max() &&
+           e.stale_at <= clock_.Wall();
+  }
 
   storage::Backend& storage_;
   const std::size_t acl_cache_size_;
+  const Clock& clock_;
   std::shared_mutex mu_;
   std::uint64_t generation_ = 0;  // guarded by mu_; bumped on every change
   std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;  // guarded by mu_

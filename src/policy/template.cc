@@ -111,12 +111,13 @@ Resolved Resolve(std::string_view param, const TemplateIdentity* who) {
   return Invalid();
 }
 
-// A value that keeps the pattern's shape: one segment's worth of plain text.
-bool SafeValue(std::string_view v) {
-  if (v.empty() || v.front() == '+') return false;
+// A value that keeps the pattern's shape: one segment's worth of plain text
+// (unless the policy allows wildcards or slashes in values).
+bool SafeValue(std::string_view v, TemplateValues allow) {
+  if (v.empty() || (v.front() == '+' && !allow.wildcards)) return false;
   for (char c : v) {
-    if (c == '/' || c == '*' || c == '{' || c == '}' || static_cast<unsigned char>(c) < 0x20 ||
-        c == 0x7f) {
+    if ((c == '/' && !allow.slashes) || (c == '*' && !allow.wildcards) || c == '{' || c == '}' ||
+        static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return false;
     }
   }
@@ -126,8 +127,8 @@ bool SafeValue(std::string_view v) {
 // Walks the pattern's parameters into *out: their values for `who`, with
 // *complete set to whether every one had a usable value; or, with `who`
 // and `complete` null, "x" for each (the shape).
-Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::string& out,
-                  bool* complete) {
+Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, TemplateValues allow,
+                  std::string& out, bool* complete) {
   auto unbalanced = [] { return Err(InvalidArgument("unbalanced templating characters")); };
   bool templated = false;
   std::size_t pos = 0;
@@ -159,7 +160,7 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
     out.append(pattern.substr(pos, open - pos));
     if (complete == nullptr) {
       out += 'x';
-    } else if (r.value && SafeValue(*r.value)) {
+    } else if (r.value && SafeValue(*r.value, allow)) {
       out.append(*r.value);
     } else {
       *complete = false;
@@ -172,16 +173,26 @@ Result<bool> Walk(std::string_view pattern, const TemplateIdentity* who, std::st
 
 Result<std::optional<std::string>> CheckTemplate(std::string_view pattern) {
   std::string shape;
-  ASSIGN_OR_RETURN(bool templated, Walk(pattern, nullptr, shape, nullptr));
+  ASSIGN_OR_RETURN(bool templated, Walk(pattern, nullptr, {}, shape, nullptr));
   if (!templated) return std::optional<std::string>();
   return std::optional<std::string>(std::move(shape));
 }
 
-std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who) {
+std::optional<std::string> ExpandTemplate(std::string_view pattern, const TemplateIdentity* who,
+                                          TemplateValues allow) {
   std::string out;
   bool complete = true;
-  Result<bool> walked = Walk(pattern, who, out, &complete);
+  Result<bool> walked = Walk(pattern, who, allow, out, &complete);
   if (!walked || !complete) return std::nullopt;
+  if (allow.wildcards) {
+    // Values may bring wildcards: the result must still follow the glob
+    // rules ParsePolicy checks, or the stanza is left out.
+    const std::size_t star = out.find('*');
+    if ((star != std::string::npos && star + 1 != out.size()) ||
+        out.find("+*") != std::string::npos) {
+      return std::nullopt;
+    }
+  }
   return out;
 }
 

@@ -421,6 +421,12 @@ TEST(PolicyTest, WriteReadListDelete) {
   EXPECT_EQ(RunCli({"policy", "delete", "app"}, Vars(server)).out,
             "Success! Deleted policy: app\n");
   EXPECT_EQ(RunCli({"policy", "write", "app", "/nonexistent/p.hcl"}, Vars(server)).code, 1);
+  // Check-and-set, OpenBao's fields.
+  Outcome cas =
+      RunCli({"policy", "write", "-cas=-1", "-cas-required", "app", "-"}, Vars(server), rules);
+  EXPECT_EQ(cas.code, 0) << cas.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json({{"policy", rules}, {"cas", -1}, {"cas_required", true}}));
 }
 
 // Vault's layout: order kept, two-space indents, aligned `=` in a run of

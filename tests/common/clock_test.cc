@@ -60,5 +60,43 @@ TEST(FormatRfc3339Test, AgreesWithTheCLibraryOverRandomInstants) {
   }
 }
 
+std::int64_t NsOf(system_clock::time_point t) {
+  return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
+}
+
+TEST(ParseRfc3339Test, KnownInstantsAndOffsets) {
+  auto p = ParseRfc3339("2000-02-29T00:00:00.000000001Z");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(NsOf(*p), 951782400'000000001);
+  EXPECT_EQ(NsOf(*ParseRfc3339("1970-01-01T00:00:00Z")), 0);
+  EXPECT_EQ(NsOf(*ParseRfc3339("1970-01-01t00:00:01.5z")), 1'500'000'000);
+  // An offset names local time east (+) or west (-) of UTC.
+  EXPECT_EQ(NsOf(*ParseRfc3339("1970-01-01T02:30:00+02:30")), 0);
+  EXPECT_EQ(NsOf(*ParseRfc3339("1969-12-31T19:00:00-05:00")), 0);
+}
+
+TEST(ParseRfc3339Test, RoundTripsWhatFormatPrints) {
+  std::mt19937_64 rng(20261205);
+  std::uniform_int_distribution<std::int64_t> secs(0, 7258118400LL);
+  std::uniform_int_distribution<std::int64_t> frac(0, 999'999'999);
+  for (int i = 0; i < 2000; ++i) {
+    const std::int64_t ns = secs(rng) * 1'000'000'000 + frac(rng);
+    auto back = ParseRfc3339(FormatRfc3339(At(ns)));
+    ASSERT_TRUE(back.has_value()) << FormatRfc3339(At(ns));
+    ASSERT_EQ(NsOf(*back), ns);
+  }
+}
+
+TEST(ParseRfc3339Test, RefusesWhatIsNotATimestamp) {
+  for (const char* bad :
+       {"", "2026-12-05", "2026-12-05T10:00:00", "2026-12-05 10:00:00Z", "2026-13-01T00:00:00Z",
+        "2026-02-29T00:00:00Z", "2026-12-05T24:00:00Z", "2026-12-05T10:60:00Z",
+        "2026-12-05T10:00:60Z", "2026-12-05T10:00:00.Z", "2026-12-05T10:00:00.1234567890Z",
+        "2026-12-05T10:00:00+0200", "2026-12-05T10:00:00+24:00", "2026-12-05T10:00:00Zjunk",
+        "26-12-05T10:00:00Z", "2026-1-05T10:00:00Z", "1733392800"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace coffer

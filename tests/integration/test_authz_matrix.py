@@ -81,6 +81,11 @@ ROUTES = [
     ("PUT", "sys/policies/acl/evil", {"policy": EVERYTHING}),
     ("PUT", "sys/policies/acl/victim", {"policy": EVERYTHING}),
     ("DELETE", "sys/policies/acl/victim", None),
+    ("PATCH", "sys/policies/acl/victim", {"policy": EVERYTHING}),
+    ("PATCH", "sys/policy/victim", {"cas_required": True}),
+    ("LIST", "sys/policies/acl/vic", None),
+    ("LIST", "sys/policies/detailed/acl", None),
+    ("LIST", "sys/policies/detailed/acl/vic", None),
     # capabilities
     ("POST", "sys/capabilities", {"token": "{victim}", "paths": ["secret/data/x"]}),
     ("POST", "sys/capabilities-self", {"paths": ["secret/data/x"]}),

@@ -348,12 +348,34 @@ class HvacPolicyTest(HvacTestBase):
         a = self.client.adapter
         r = a.put("/v1/sys/policies/acl/" + name, json={"policy": POLICY})
         self.assertEqual(r.status_code, 204)
-        self.assertEqual(a.get("/v1/sys/policies/acl/" + name)["data"],
-                         {"name": name, "policy": POLICY})
+        data = a.get("/v1/sys/policies/acl/" + name)["data"]
+        self.assertEqual((data["name"], data["policy"], data["version"]), (name, POLICY, 1))
         self.assertIn(name, a.list("/v1/sys/policies/acl")["data"]["keys"])
         a.delete("/v1/sys/policies/acl/" + name)
         with self.assertRaises(exceptions.InvalidPath):
             a.get("/v1/sys/policies/acl/" + name)
+
+    def test_acl_policy_check_and_set_via_adapter(self):
+        # OpenBao's policy versions: a write with a stale cas changes nothing.
+        name = self.unique("cas")
+        a = self.client.adapter
+        path = "/v1/sys/policies/acl/" + name
+        self.assertEqual(a.put(path, json={"policy": POLICY, "cas": -1,
+                                           "cas_required": True}).status_code, 204)
+        with self.assertRaises(exceptions.InvalidRequest) as ctx:
+            a.put(path, json={"policy": POLICY})
+        self.assertIn("check-and-set parameter required", str(ctx.exception))
+        with self.assertRaises(exceptions.InvalidRequest) as ctx:
+            a.put(path, json={"policy": 'path "x" { capabilities = ["read"] }', "cas": 0})
+        self.assertIn("did not match the current version", str(ctx.exception))
+        self.assertEqual(a.get(path)["data"]["policy"], POLICY)
+        self.assertEqual(a.put(path, json={"policy": POLICY, "cas": 1}).status_code, 204)
+        data = a.get(path)["data"]
+        self.assertEqual((data["version"], data["cas_required"]), (2, False))
+        detailed = a.list("/v1/sys/policies/detailed/acl/" + name)["data"]
+        self.assertEqual(detailed["keys"], [name])
+        self.assertEqual(detailed["key_info"][name]["version"], 2)
+        a.delete(path)
 
     def test_policy_is_enforced(self):
         name = self.unique("team")

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "policy/policy_backend.h"
 #include "storage/inmem/inmem_backend.h"
@@ -35,10 +36,10 @@ TEST_F(PolicyStoreTest, SetGetListDelete) {
   ASSERT_NE(*got, nullptr);
   EXPECT_EQ((*got)->name, "dev");
   EXPECT_EQ((*got)->raw, kDev);
-  // Stored raw, under the canonical name.
+  // Stored under the canonical name, the text as uploaded.
   auto raw = storage_.Get("dev");
   ASSERT_TRUE(raw.has_value() && raw->has_value());
-  EXPECT_EQ((*raw)->value, kDev);
+  EXPECT_EQ(Json::parse((*raw)->value)["policy"], kDev);
 
   auto list = store_.List();
   ASSERT_TRUE(list.has_value());
@@ -311,6 +312,179 @@ TEST_F(PolicyStoreTest, ConcurrentReadersAndWriter) {
       (*store_.AclFor({"dev", "default"}))->Check("secret/x", Operation::kRead, {}).allowed);
 }
 
+// ---- Lifecycle: versions, check-and-set, expiration (OpenBao's) ----
+
+class PolicyLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(store_.Load().ok()); }
+
+  Status Write(std::string_view name, PolicyStore::WriteOptions options = {}) {
+    return store_.Set(name, kDev, options);
+  }
+  std::int64_t VersionOf(std::string_view name) {
+    auto p = store_.Get(name);
+    EXPECT_TRUE(p.has_value() && *p != nullptr) << name;
+    return p.has_value() && *p ? (*p)->version : -100;
+  }
+  static PolicyStore::WriteOptions Cas(std::int64_t v, bool required = false) {
+    PolicyStore::WriteOptions o;
+    o.cas = v;
+    o.cas_required = required;
+    return o;
+  }
+
+  FakeClock clock_;
+  storage::InmemBackend storage_;
+  PolicyStore store_{storage_, 1024, clock_};
+};
+
+TEST_F(PolicyLifecycleTest, EachWriteBumpsTheVersionAndModified) {
+  EXPECT_EQ(VersionOf("default"), 1);  // written by Load
+  ASSERT_TRUE(Write("dev").ok());
+  auto p1 = *store_.Get("dev");
+  EXPECT_EQ(p1->version, 1);
+  ASSERT_TRUE(p1->modified.has_value());
+  EXPECT_EQ(*p1->modified, clock_.Wall());
+  EXPECT_FALSE(p1->expiration.has_value());
+  clock_.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(Write("dev").ok());
+  auto p2 = *store_.Get("dev");
+  EXPECT_EQ(p2->version, 2);
+  EXPECT_EQ(*p2->modified, clock_.Wall());
+  // Deleting and writing again starts over.
+  ASSERT_TRUE(store_.Delete("dev").ok());
+  ASSERT_TRUE(Write("dev").ok());
+  EXPECT_EQ(VersionOf("dev"), 1);
+}
+
+TEST_F(PolicyLifecycleTest, CheckAndSet) {
+  // -1: only if absent; 0 also matches an absent policy.
+  ASSERT_TRUE(Write("a", Cas(-1)).ok());
+  ASSERT_TRUE(Write("b", Cas(0)).ok());
+  Status again = Write("a", Cas(-1));
+  EXPECT_EQ(again.code(), Code::kInvalidArgument);
+  EXPECT_EQ(again.message(), "check-and-set parameter set to -1 on existing entry");
+  Status stale = Write("a", Cas(0));
+  EXPECT_EQ(stale.message(), "check-and-set parameter did not match the current version");
+  EXPECT_EQ(VersionOf("a"), 1);  // neither failed write changed anything
+  ASSERT_TRUE(Write("a", Cas(1)).ok());
+  EXPECT_EQ(VersionOf("a"), 2);
+
+  // cas_required on the write itself needs a cas, and stays for the next.
+  Status missing = store_.Set("a", kDev, PolicyStore::WriteOptions{std::nullopt, true});
+  EXPECT_EQ(missing.message(), "check-and-set parameter required for this call");
+  ASSERT_TRUE(Write("a", Cas(2, /*required=*/true)).ok());
+  EXPECT_TRUE((*store_.Get("a"))->cas_required);
+  EXPECT_EQ(Write("a").message(), "check-and-set parameter required for this call");
+  // A write without cas_required (with its cas) turns it off again.
+  ASSERT_TRUE(Write("a", Cas(3)).ok());
+  EXPECT_FALSE((*store_.Get("a"))->cas_required);
+  ASSERT_TRUE(Write("a").ok());
+  EXPECT_EQ(VersionOf("a"), 5);
+}
+
+TEST_F(PolicyLifecycleTest, BareTextOfAnOlderStoreReadsAsVersionZero) {
+  ASSERT_TRUE(storage_.Put("old", kDev).ok());
+  ASSERT_TRUE(
+      storage_.Put("oldjson", R"({"path": {"secret/*": {"capabilities": ["read"]}}})").ok());
+  auto old = *store_.Get("old");
+  ASSERT_NE(old, nullptr);
+  EXPECT_EQ(old->version, 0);
+  EXPECT_EQ(old->raw, kDev);
+  EXPECT_FALSE(old->modified.has_value());
+  auto json = *store_.Get("oldjson");
+  ASSERT_NE(json, nullptr);
+  EXPECT_EQ(json->version, 0);
+  EXPECT_TRUE((*store_.AclFor({"oldjson"}))->Check("secret/x", Operation::kRead, {}).allowed);
+  EXPECT_EQ(Write("old", Cas(1)).message(),
+            "check-and-set parameter did not match the current version");
+  ASSERT_TRUE(Write("old", Cas(0)).ok());
+  EXPECT_EQ(VersionOf("old"), 1);
+}
+
+TEST_F(PolicyLifecycleTest, AnExpiredPolicyIsGoneEverywhere) {
+  PolicyStore::WriteOptions o;
+  o.expiration = clock_.Wall() + std::chrono::seconds(10);
+  ASSERT_TRUE(Write("temp", o).ok());
+  ASSERT_TRUE(Write("dev").ok());
+  EXPECT_EQ(*(*store_.Get("temp"))->expiration, *o.expiration);
+  EXPECT_THAT(*store_.List(), ElementsAre("default", "dev", "root", "temp"));
+  auto before = *store_.AclFor({"temp"});
+  EXPECT_TRUE(before->Check("secret/x", Operation::kRead, {}).allowed);
+  EXPECT_EQ(store_.AclFor({"temp"})->get(), before.get());  // cached until then
+
+  clock_.Advance(std::chrono::seconds(10));
+  EXPECT_EQ(*store_.Get("temp"), nullptr);
+  EXPECT_THAT(*store_.List(), ElementsAre("default", "dev", "root"));
+  // The ACL compiled with it is compiled again, without it.
+  EXPECT_FALSE((*store_.AclFor({"temp"}))->Check("secret/x", Operation::kRead, {}).allowed);
+  // A write finds no policy there: -1 holds, and the version starts over.
+  ASSERT_TRUE(storage_.Get("temp")->has_value());
+  ASSERT_TRUE(Write("temp", Cas(-1)).ok());
+  EXPECT_EQ(VersionOf("temp"), 1);
+
+  // Load (at unseal) deletes expired records from storage.
+  o.expiration = clock_.Wall() + std::chrono::seconds(1);
+  ASSERT_TRUE(Write("temp", o).ok());
+  clock_.Advance(std::chrono::seconds(2));
+  ASSERT_TRUE(store_.Load().ok());
+  EXPECT_FALSE(storage_.Get("temp")->has_value());
+  EXPECT_TRUE(storage_.Get("dev")->has_value());
+}
+
+TEST_F(PolicyLifecycleTest, ExpirationMustBeInTheFutureAndNotOnDefault) {
+  PolicyStore::WriteOptions o;
+  o.expiration = clock_.Wall();
+  Status past = Write("temp", o);
+  EXPECT_EQ(past.code(), Code::kInvalidArgument);
+  EXPECT_EQ(past.message(), "refusing to update policy as expiration time has already elapsed");
+  EXPECT_FALSE(storage_.Get("temp")->has_value());
+  o.expiration = clock_.Wall() + std::chrono::hours(1);
+  Status on_default = Write("default", o);
+  EXPECT_EQ(on_default.message(), "cannot set an expiration on default policy");
+  EXPECT_EQ(VersionOf("default"), 1);
+}
+
+TEST_F(PolicyLifecycleTest, TemplateValueFlagsWidenOnlyWhenAsked) {
+  const char* text = R"(path "secret/data/{{identity.entity.metadata.team}}/*" {
+  capabilities = ["read"]
+})";
+  AclIdentity who;
+  who.entity_id = "e-1";
+  who.generation = 1;
+  std::string team = "a/b";
+  who.resolve = [&] {
+    TemplateIdentity t;
+    t.entity_id = "e-1";
+    t.entity_metadata["team"] = team;
+    return std::optional<TemplateIdentity>(t);
+  };
+  ASSERT_TRUE(store_.Set("team", text).ok());
+  EXPECT_FALSE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/a/b/x", Operation::kRead, {}).allowed);
+  PolicyStore::WriteOptions slashes;
+  slashes.template_values.slashes = true;
+  ASSERT_TRUE(store_.Set("team", text, slashes).ok());
+  EXPECT_TRUE((*store_.Get("team"))->template_values.slashes);
+  EXPECT_TRUE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/a/b/x", Operation::kRead, {}).allowed);
+  // A '*' still needs the wildcard flag.
+  team = "*";
+  who.generation = 2;
+  EXPECT_FALSE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/z/x", Operation::kRead, {}).allowed);
+  PolicyStore::WriteOptions wildcards;
+  wildcards.template_values.wildcards = true;
+  ASSERT_TRUE(store_
+                  .Set("team", R"(path "secret/data/{{identity.entity.metadata.team}}" {
+  capabilities = ["read"]
+})",
+                       wildcards)
+                  .ok());
+  EXPECT_TRUE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/z/x", Operation::kRead, {}).allowed);
+}
+
 // ---- PolicyBackend ----
 
 class PolicyBackendTest : public PolicyStoreTest {
@@ -336,7 +510,10 @@ TEST_F(PolicyBackendTest, LegacyEndpoints) {
   auto r = Do(Operation::kRead, "policy/dev");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->http_status, 200);
-  EXPECT_EQ(r->data, (Json{{"name", "dev"}, {"rules", kDev}}));
+  EXPECT_EQ(r->data["name"], "dev");
+  EXPECT_EQ(r->data["rules"], kDev);
+  EXPECT_EQ(r->data["version"], 1);
+  EXPECT_FALSE(r->data.contains("policy"));
 
   auto l = Do(Operation::kRead, "policy");
   ASSERT_TRUE(l.has_value());
@@ -363,8 +540,8 @@ TEST_F(PolicyBackendTest, AclEndpoints) {
   EXPECT_EQ(w->http_status, 204);
   auto r = Do(Operation::kRead, "policies/acl/enc");
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->data,
-            (Json{{"name", "enc"}, {"policy", R"(path "secret/*" { capabilities = ["read"] })"}}));
+  EXPECT_EQ(r->data["name"], "enc");
+  EXPECT_EQ(r->data["policy"], R"(path "secret/*" { capabilities = ["read"] })");
 
   auto l = Do(Operation::kList, "policies/acl/");
   ASSERT_TRUE(l.has_value());
@@ -372,7 +549,12 @@ TEST_F(PolicyBackendTest, AclEndpoints) {
 
   auto root = Do(Operation::kRead, "policies/acl/root");
   ASSERT_TRUE(root.has_value());
-  EXPECT_EQ(root->data, (Json{{"name", "root"}, {"policy", ""}}));
+  EXPECT_EQ(root->data, (Json{{"name", "root"},
+                              {"policy", ""},
+                              {"version", 0},
+                              {"cas_required", false},
+                              {"allow_wildcards_in_identity_templates", false},
+                              {"allow_slashes_in_identity_templates", false}}));
 
   EXPECT_TRUE(Do(Operation::kDelete, "policies/acl/enc").has_value());
   EXPECT_EQ(Do(Operation::kRead, "policies/acl/enc")->http_status, 404);
@@ -415,13 +597,126 @@ TEST_F(PolicyBackendTest, Errors) {
   ASSERT_FALSE(del_default.has_value());
   EXPECT_EQ(del_default.error().message(), "cannot delete default policy");
 
-  auto wrong_op = Do(Operation::kPatch, "policies/acl/x", {{"policy", kDev}});
+  auto wrong_op = Do(Operation::kScan, "policies/acl/x");
   ASSERT_FALSE(wrong_op.has_value());
   EXPECT_EQ(wrong_op.error().code(), Code::kMethodNotAllowed);
 
   auto unknown = Do(Operation::kRead, "policies/rgp/x");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code(), Code::kNotFound);
+}
+
+TEST_F(PolicyBackendTest, LifecycleFields) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "policies/acl/dev",
+                 {{"policy", kDev}, {"cas", "-1"}, {"cas_required", "true"}, {"ttl", "1h"}})
+                  .has_value());
+  auto r = Do(Operation::kRead, "policies/acl/dev");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->data["version"], 1);
+  EXPECT_EQ(r->data["cas_required"], true);
+  ASSERT_TRUE(r->data["expiration"].is_string());
+  ASSERT_TRUE(r->data["modified"].is_string());
+  auto expiration = ParseRfc3339(r->data["expiration"].get<std::string>());
+  auto modified = ParseRfc3339(r->data["modified"].get<std::string>());
+  ASSERT_TRUE(expiration && modified);
+  // The TTL counts from the request (a moment before the write's `modified`).
+  EXPECT_GT(*expiration - *modified, std::chrono::minutes(59));
+  EXPECT_LE(*expiration - *modified, std::chrono::hours(1));
+
+  auto no_cas = Do(Operation::kUpdate, "policies/acl/dev", {{"policy", kDev}});
+  ASSERT_FALSE(no_cas.has_value());
+  EXPECT_EQ(no_cas.error().message(), "check-and-set parameter required for this call");
+  auto both =
+      Do(Operation::kUpdate, "policies/acl/dev",
+         {{"policy", kDev}, {"cas", 1}, {"ttl", "1h"}, {"expiration", "2100-01-01T00:00:00Z"}});
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().message(), "cannot supply both 'expiration' and 'ttl' for policies");
+  for (Json bad : {Json{{"cas", "one"}}, Json{{"cas", 1.5}}, Json{{"expiration", "tomorrow"}},
+                   Json{{"ttl", "soon"}}, Json{{"cas_required", "maybe"}}}) {
+    bad["policy"] = kDev;
+    if (!bad.contains("cas")) bad["cas"] = 1;
+    auto w = Do(Operation::kUpdate, "policies/acl/dev", bad);
+    ASSERT_FALSE(w.has_value()) << bad.dump();
+    EXPECT_EQ(w.error().code(), Code::kInvalidArgument) << bad.dump();
+  }
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["version"], 1);  // unchanged
+
+  // An absolute expiration, as RFC 3339 or seconds since the epoch.
+  ASSERT_TRUE(Do(Operation::kUpdate, "policies/acl/dev",
+                 {{"policy", kDev}, {"cas", 1}, {"expiration", "2100-01-01T00:00:00Z"}})
+                  .has_value());
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["expiration"],
+            "2100-01-01T00:00:00.000000000Z");
+  ASSERT_TRUE(Do(Operation::kUpdate, "policies/acl/dev",
+                 {{"policy", kDev}, {"cas", 2}, {"expiration", 4102444800}})
+                  .has_value());
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["expiration"],
+            "2100-01-01T00:00:00.000000000Z");
+  auto past = Do(Operation::kUpdate, "policies/acl/dev",
+                 {{"policy", kDev}, {"cas", 3}, {"expiration", "2001-01-01T00:00:00Z"}});
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().message(),
+            "refusing to update policy as expiration time has already elapsed");
+}
+
+TEST_F(PolicyBackendTest, PatchKeepsWhatItIsNotGiven) {
+  auto missing = Do(Operation::kPatch, "policies/acl/dev", {{"cas_required", true}});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), Code::kNotFound);
+  EXPECT_EQ(missing.error().message(), "policy not found");
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->http_status, 404);
+
+  ASSERT_TRUE(Do(Operation::kUpdate, "policies/acl/dev",
+                 {{"policy", kDev}, {"allow_slashes_in_identity_templates", true}})
+                  .has_value());
+  // Only cas_required changes; the text and the flag stay.
+  ASSERT_TRUE(Do(Operation::kPatch, "policies/acl/dev", {{"cas_required", true}}).has_value());
+  auto r = Do(Operation::kRead, "policies/acl/dev")->data;
+  EXPECT_EQ(r["policy"], kDev);
+  EXPECT_EQ(r["version"], 2);
+  EXPECT_EQ(r["cas_required"], true);
+  EXPECT_EQ(r["allow_slashes_in_identity_templates"], true);
+  // A PATCH checks against the version it read, or the cas it is given.
+  auto stale = Do(Operation::kPatch, "policies/acl/dev", {{"cas", 1}, {"policy", kDev}});
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().message(), "check-and-set parameter did not match the current version");
+  const std::string other = R"(path "other/*" { capabilities = ["read"] })";
+  ASSERT_TRUE(Do(Operation::kPatch, "policies/acl/dev", {{"policy", other}}).has_value());
+  r = Do(Operation::kRead, "policies/acl/dev")->data;
+  EXPECT_EQ(r["policy"], other);
+  EXPECT_EQ(r["version"], 3);
+  EXPECT_EQ(r["cas_required"], true);
+  // Bad text in a PATCH changes nothing.
+  auto bad = Do(Operation::kPatch, "policies/acl/dev", {{"policy", "path {"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["version"], 3);
+}
+
+TEST_F(PolicyBackendTest, PrefixAndDetailedLists) {
+  for (const char* n : {"dev-a", "dev-b", "ops"}) {
+    ASSERT_TRUE(
+        Do(Operation::kUpdate, std::string("policies/acl/") + n, {{"policy", kDev}}).has_value());
+  }
+  EXPECT_EQ(Do(Operation::kList, "policies/acl/dev")->data, (Json{{"keys", {"dev-a", "dev-b"}}}));
+  // The CLI's trailing '/' (names have none) and case do not matter.
+  EXPECT_EQ(Do(Operation::kList, "policies/acl/DEV/")->data, (Json{{"keys", {"dev-a", "dev-b"}}}));
+  EXPECT_EQ(Do(Operation::kList, "policy/ro")->data,
+            (Json{{"keys", {"root"}}, {"policies", {"root"}}}));
+  EXPECT_EQ(Do(Operation::kList, "policies/acl/zzz")->data, (Json{{"keys", Json::array()}}));
+
+  auto detailed = Do(Operation::kList, "policies/detailed/acl");
+  ASSERT_TRUE(detailed.has_value());
+  EXPECT_EQ(detailed->data["keys"], (Json{"default", "dev-a", "dev-b", "ops", "root"}));
+  EXPECT_EQ(detailed->data["key_info"]["ops"]["policy"], kDev);
+  EXPECT_EQ(detailed->data["key_info"]["ops"]["version"], 1);
+  EXPECT_EQ(detailed->data["key_info"]["root"]["policy"], "");
+  auto some = Do(Operation::kList, "policies/detailed/acl/dev-");
+  ASSERT_TRUE(some.has_value());
+  EXPECT_EQ(some->data["keys"], (Json{"dev-a", "dev-b"}));
+  EXPECT_EQ(some->data["key_info"].size(), 2u);
+  EXPECT_EQ(Do(Operation::kRead, "policies/detailed/acl/dev-a").error().code(),
+            Code::kMethodNotAllowed);
 }
 
 }  // namespace
