@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <limits>
 
 namespace coffer {
 
@@ -142,9 +143,13 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
                             day{static_cast<unsigned>(d)}};
   if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  const auto t = sys_days(date) + hours(h) + minutes(mi) + seconds(s) - minutes(offset_minutes);
+  const std::int64_t secs = std::int64_t{sys_days(date).time_since_epoch().count()} * 86400 +
+                            h * 3600 + mi * 60 + s - std::int64_t{offset_minutes} * 60;
+  // The clock counts nanoseconds in 64 bits: years 1678..2262.
+  constexpr std::int64_t kMaxSecs = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (secs > kMaxSecs || secs < -kMaxSecs) return std::nullopt;
   return system_clock::time_point(
-      duration_cast<system_clock::duration>(t.time_since_epoch() + nanoseconds(frac_ns)));
+      duration_cast<system_clock::duration>(nanoseconds(secs * 1'000'000'000 + frac_ns)));
 }
 
 }  // namespace coffer

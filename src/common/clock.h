@@ -62,7 +62,8 @@ void AppendRfc3339(std::string& out, std::chrono::system_clock::time_point t);
 // "2026-12-05T10:00:00Z", with optional fractional seconds (up to 9 digits)
 // and a "Z" or "+hh:mm"/"-hh:mm" offset ('t' and 'z' also accepted).
 // nullopt for anything else, including out-of-range fields (month 13,
-// February 30, hour 24).
+// February 30, hour 24) and times the clock cannot hold (before 1678 or
+// after 2262).
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace coffer
