@@ -136,7 +136,8 @@ Capability CapabilityFor(logical::Operation op) {
 }
 
 Result<std::shared_ptr<const Acl>> Acl::Compile(
-    const std::vector<std::shared_ptr<const Policy>>& policies, const TemplateIdentity* who) {
+    const std::vector<std::shared_ptr<const Policy>>& policies, const TemplateIdentity* who,
+    std::chrono::system_clock::time_point now) {
   std::shared_ptr<Acl> acl(new Acl());
   acl->trie_.emplace_back();
   std::unordered_map<std::string, std::int32_t> by_pattern;
@@ -150,6 +151,7 @@ Result<std::shared_ptr<const Acl>> Acl::Compile(
       return std::shared_ptr<const Acl>(std::move(acl));
     }
     for (const PathRules& in : policy->paths) {
+      if (in.expiration && *in.expiration <= now) continue;  // expired: left out
       std::optional<std::string> expanded;
       if (in.templated) {
         expanded = ExpandTemplate(in.pattern, who, policy->template_values);

@@ -92,11 +92,13 @@ class Acl {
   // Compiles and merges. A policy named "root" makes the whole ACL root (the
   // others are then irrelevant). Null entries are skipped. Templated paths
   // are expanded for `who` (null: a caller without an entity); a stanza
-  // whose parameters have no usable value is left out (ExpandTemplate).
+  // whose parameters have no usable value is left out (ExpandTemplate), and
+  // so is a stanza whose `expiration` is not after `now`.
   // Never fails today; kInvalidArgument is reserved for inconsistent input.
   static Result<std::shared_ptr<const Acl>> Compile(
       const std::vector<std::shared_ptr<const Policy>>& policies,
-      const TemplateIdentity* who = nullptr);
+      const TemplateIdentity* who = nullptr,
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
   // `params` is the request body (or query) object; anything else counts as
   // no parameters.

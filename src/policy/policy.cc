@@ -7,6 +7,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
 #include "hcl/hcl.h"
@@ -297,6 +298,15 @@ class Parser {
         rules.pagination_limit = *n;
       } else if (key == "comment") {
         // Vault allows a free-form comment; nothing to keep.
+      } else if (key == "expiration") {
+        std::optional<std::chrono::system_clock::time_point> at;
+        if (value.is_string()) at = ParseRfc3339(value.get_ref<const std::string&>());
+        if (!at) {
+          return Err(Fail(item, fmt::format("path \"{}\": invalid expiration time {} (use RFC "
+                                            "3339, e.g. \"2026-12-31T23:59:59Z\")",
+                                            pattern, value.dump())));
+        }
+        rules.expiration = at;
       } else if (key == "mfa_methods" || key == "control_group") {
         return Err(Fail(item, fmt::format("path \"{}\": \"{}\" is not supported", pattern, key)));
       } else {
@@ -304,7 +314,7 @@ class Parser {
                                           "policy, allowed_parameters, denied_parameters, "
                                           "required_parameters, min_wrapping_ttl, "
                                           "max_wrapping_ttl, list_scan_response_keys_filter_path, "
-                                          "pagination_limit, comment)",
+                                          "pagination_limit, expiration, comment)",
                                           pattern, key)));
       }
     }
@@ -321,7 +331,9 @@ class Parser {
     }
     if (rules.capabilities & kCapDeny) {
       // Deny overrides everything else in the stanza, as in Vault.
+      const auto expiration = rules.expiration;
       rules = PathRules{rules.pattern, kCapDeny, {}, {}, {}, {}, {}, rules.line, rules.templated};
+      rules.expiration = expiration;  // an expired deny stops denying, as in OpenBao
     }
     return rules;
   }

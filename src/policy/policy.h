@@ -15,6 +15,11 @@
 //     pagination_limit = 500                                          # OpenBao's
 //   }
 //   path "secret/legacy" { policy = "read" }    # deny | read | write | sudo
+//   path "secret/data/break-glass" {
+//     capabilities = ["read"]
+//     expiration   = "2026-12-31T23:59:59Z"   # OpenBao's: RFC 3339
+//     comment      = "free text, ignored"
+//   }
 //
 // Pattern syntax: an exact path; a trailing `*` for a prefix glob (the only
 // place `*` may appear); `+` as a whole segment for exactly one segment;
@@ -86,6 +91,9 @@ struct PathRules {
   // OpenBao's pagination_limit: the largest `limit` a LIST or SCAN may ask
   // for (0: no bound); see Acl::Check.
   std::int64_t pagination_limit = 0;
+  // OpenBao's per-path expiration: from then on the stanza is left out of
+  // the ACLs compiled (Acl::Compile). Unset: it never expires.
+  std::optional<std::chrono::system_clock::time_point> expiration;
 };
 
 // The path keys_filter names for `key` listed under the request path `path`.

@@ -391,16 +391,23 @@ Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::st
   policies.reserve(names.size());
   bool templated = false;
   auto stale_at = std::chrono::system_clock::time_point::max();
+  const auto now = clock_.Wall();
   for (const std::string& n : names) {
     ASSIGN_OR_RETURN(std::shared_ptr<const Policy> p, Get(n));
     if (!p) continue;
     templated = templated || p->templated;
     if (p->expiration) stale_at = std::min(stale_at, *p->expiration);
+    for (const PathRules& path : p->paths) {
+      // A stanza still in force makes the ACL stale when it expires.
+      if (path.expiration && *path.expiration > now)
+        stale_at = std::min(stale_at, *path.expiration);
+    }
     policies.push_back(std::move(p));
   }
   std::optional<TemplateIdentity> who;
   if (templated && has_entity && identity->resolve) who = identity->resolve();
-  ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, Acl::Compile(policies, who ? &*who : nullptr));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl,
+                   Acl::Compile(policies, who ? &*who : nullptr, now));
 
   std::unique_lock lock(mu_);
   if (generation != generation_) return acl;  // changed meanwhile: don't cache a stale ACL

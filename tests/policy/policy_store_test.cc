@@ -432,6 +432,29 @@ TEST_F(PolicyLifecycleTest, AnExpiredPolicyIsGoneEverywhere) {
   EXPECT_TRUE(storage_.Get("dev")->has_value());
 }
 
+TEST_F(PolicyLifecycleTest, AnExpiringPathMakesTheCachedAclStale) {
+  const std::string at = FormatRfc3339(clock_.Wall() + std::chrono::seconds(30));
+  ASSERT_TRUE(store_
+                  .Set("glass", R"(path "secret/data/glass" {
+  capabilities = ["read"]
+  expiration = ")" + at + R"("
+}
+path "secret/data/always" { capabilities = ["read"] })")
+                  .ok());
+  auto before = *store_.AclFor({"glass"});
+  EXPECT_TRUE(before->Check("secret/data/glass", Operation::kRead, {}).allowed);
+  clock_.Advance(std::chrono::seconds(29));
+  EXPECT_EQ(store_.AclFor({"glass"})->get(), before.get());
+  clock_.Advance(std::chrono::seconds(1));
+  auto after = *store_.AclFor({"glass"});
+  EXPECT_NE(after.get(), before.get());
+  EXPECT_FALSE(after->Check("secret/data/glass", Operation::kRead, {}).allowed);
+  EXPECT_TRUE(after->Check("secret/data/always", Operation::kRead, {}).allowed);
+  // Nothing left to expire: cached from now on.
+  clock_.Advance(std::chrono::hours(1));
+  EXPECT_EQ(store_.AclFor({"glass"})->get(), after.get());
+}
+
 TEST_F(PolicyLifecycleTest, ExpirationMustBeInTheFutureAndNotOnDefault) {
   PolicyStore::WriteOptions o;
   o.expiration = clock_.Wall();

@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "policy/acl.h"
 
 namespace coffer::policy {
@@ -351,6 +353,57 @@ path "kv/*" { pagination_limit = "20" })");
     auto q = ParsePolicy("bad", std::string("path \"a/*\" { pagination_limit = ") + bad + " }");
     ASSERT_FALSE(q.has_value()) << bad;
     EXPECT_THAT(q.error().message(), HasSubstr("pagination_limit must be a whole number"));
+  }
+}
+
+// OpenBao's per-path expiration: parsed as RFC 3339, kept through a deny,
+// and the stanza left out of ACLs compiled at or after it.
+TEST(ParsePolicyTest, PathExpiration) {
+  auto p = ParsePolicy("x", R"(
+path "kv/glass" {
+  capabilities = ["read"]
+  expiration   = "2030-01-01T00:00:00Z"
+  comment      = "break-glass access until 2030"
+}
+path "secret/data/closed" {
+  capabilities = ["deny"]
+  expiration   = "2030-01-01T00:00:00+01:00"
+}
+path "secret/data/*" { capabilities = ["read"] }
+)");
+  ASSERT_TRUE(p.has_value()) << p.error().ToString();
+  const auto at = *ParseRfc3339("2030-01-01T00:00:00Z");
+  std::map<std::string, std::optional<std::chrono::system_clock::time_point>> by;
+  for (const auto& r : p->paths) by[r.pattern] = r.expiration;
+  EXPECT_EQ(by["kv/glass"], at);
+  EXPECT_EQ(by["secret/data/closed"], at - std::chrono::hours(1));
+  EXPECT_FALSE(by["secret/data/*"].has_value());
+
+  auto policy = std::make_shared<const Policy>(std::move(*p));
+  auto check = [&](std::chrono::system_clock::time_point now, std::string_view path) {
+    auto acl = Acl::Compile({policy}, nullptr, now);
+    return (*acl)->Check(path, logical::Operation::kRead, nlohmann::json::object()).allowed;
+  };
+  const auto before = at - std::chrono::hours(2);
+  EXPECT_TRUE(check(before, "kv/glass"));
+  EXPECT_FALSE(check(before, "secret/data/closed"));
+  // The deny expires first: the glob then grants the path.
+  EXPECT_TRUE(check(at - std::chrono::minutes(30), "secret/data/closed"));
+  EXPECT_TRUE(check(at - std::chrono::nanoseconds(1), "kv/glass"));
+  EXPECT_FALSE(check(at, "kv/glass"));
+
+  for (const char* bad : {R"(path "a" {
+  capabilities = ["read"]
+  expiration = "next tuesday"
+})",
+                          R"(path "a" {
+  capabilities = ["read"]
+  expiration = 1767225600
+})"}) {
+    auto e = ParsePolicy("bad", bad);
+    ASSERT_FALSE(e.has_value()) << bad;
+    EXPECT_THAT(e.error().message(), ::testing::HasSubstr("line 3"));
+    EXPECT_THAT(e.error().message(), ::testing::HasSubstr("invalid expiration time"));
   }
 }
 
