@@ -42,12 +42,26 @@ class DebugTest(harness.DevServerTest):
             self.assertEqual(os.stat(os.path.join(path, name)).st_mode & 0o777, 0o600, name)
         return out
 
+    def wait_until_streaming(self):
+        """Waits for a debug run's sys/monitor stream; the run polls the
+        other targets once that stream is open."""
+        deadline = time.monotonic() + 30
+        streaming = False
+        while not streaming and time.monotonic() < deadline:
+            st, body, _ = self.srv.request("GET", "/v1/sys/in-flight-req", token=self.root)
+            self.assertEqual(st, 200, body)
+            streaming = any(v["request_path"] == "/v1/sys/monitor" for v in body.values())
+            time.sleep(0.3)  # listed in flight just before the handler subscribes
+        self.assertTrue(streaming, "the debug run never opened sys/monitor")
+
     def test_a_bundle_directory_with_every_target(self):
         proc = subprocess.Popen([harness.COFFER_BIN, "debug", "-duration=5s", "-interval=5s",
                                  "-metrics-interval=5s", "-compress=false", "-output=b"],
                                 cwd=self.dir, env=self.env(self.root), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # the capture runs: a mount logs a line
+        # Mount only once the log target's stream is open (slow under the
+        # sanitizers): a line logged before it subscribes is not streamed.
+        self.wait_until_streaming()
         st, _, _ = self.srv.request("POST", "/v1/sys/mounts/debug-seen", {"type": "kv"},
                                     token=self.root)
         self.assertEqual(st, 204)
@@ -112,7 +126,8 @@ class DebugTest(harness.DevServerTest):
                                  "-compress=false", "-output=cut"], cwd=self.dir,
                                 env=self.env(self.root), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        self.wait_until_streaming()  # then a first poll, before the signal
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 0, err)
