@@ -1,6 +1,7 @@
 #include "policy/policy_backend.h"
 
 #include <charconv>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/duration.h"
@@ -8,6 +9,12 @@
 
 namespace coffer::policy {
 namespace {
+
+// The clock counts nanoseconds in 64 bits, as ParseRfc3339 bounds it: whole
+// seconds from the epoch it holds either way (years 1678..2262). Past
+// that, a conversion would overflow and wrap.
+constexpr std::int64_t kMaxClockSeconds =
+    std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
 
 using logical::Json;
 using logical::NoContent;
@@ -60,6 +67,9 @@ Result<std::optional<std::chrono::system_clock::time_point>> ExpirationField(
           "'expiration' must be an RFC 3339 time (\"2026-12-31T23:59:59Z\") or seconds since "
           "the epoch"));
     }
+    if (*unix > kMaxClockSeconds || *unix < -kMaxClockSeconds) {
+      return Err(InvalidArgument("'expiration' must be between the years 1678 and 2262"));
+    }
     return std::optional<TimePoint>(TimePoint(std::chrono::seconds(*unix)));
   }
   if (ttl != nullptr) {
@@ -68,6 +78,11 @@ Result<std::optional<std::chrono::system_clock::time_point>> ExpirationField(
                                                 : std::string();
     Result<std::chrono::seconds> d = ParseDuration(text);
     if (!d) return Err(InvalidArgument("'ttl' must be a duration (\"1h\") or seconds"));
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.Wall().time_since_epoch()).count();
+    if (d->count() > kMaxClockSeconds - now) {
+      return Err(InvalidArgument("'ttl' reaches past the year 2262"));
+    }
     return std::optional<TimePoint>(clock.Wall() + *d);
   }
   return std::optional<TimePoint>();
@@ -209,6 +224,11 @@ Result<Response> PolicyBackend::PatchPolicy(std::string_view name, const logical
   if (text.empty()) text = old->raw;
   PolicyStore::WriteOptions options;
   ASSIGN_OR_RETURN(options.cas, CasField(request));
+  // The fields left out come from the version read: a `cas` naming another
+  // version would write that one's fields over a newer one's.
+  if (options.cas && *options.cas != -1 && *options.cas != old->version) {
+    return Err(InvalidArgument("check-and-set parameter did not match the current version"));
+  }
   if (!options.cas) options.cas = old->version;
   ASSIGN_OR_RETURN(options.cas_required, request.BoolField("cas_required", old->cas_required));
   ASSIGN_OR_RETURN(options.expiration, ExpirationField(request, clock_));

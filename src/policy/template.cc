@@ -112,9 +112,14 @@ Resolved Resolve(std::string_view param, const TemplateIdentity* who) {
 }
 
 // A value that keeps the pattern's shape: one segment's worth of plain text
-// (unless the policy allows wildcards or slashes in values).
+// (unless the policy allows wildcards or slashes in values). With slashes
+// allowed, a value spans segments, and none of them may be a `+`
+// wildcard unless wildcards are allowed too ("eng/+" is not a team).
 bool SafeValue(std::string_view v, TemplateValues allow) {
-  if (v.empty() || (v.front() == '+' && !allow.wildcards)) return false;
+  if (v.empty()) return false;
+  if (!allow.wildcards && (v.front() == '+' || v.find("/+") != std::string_view::npos)) {
+    return false;
+  }
   for (char c : v) {
     if ((c == '/' && !allow.slashes) || (c == '*' && !allow.wildcards) || c == '{' || c == '}' ||
         static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {

@@ -491,9 +491,17 @@ TEST_F(PolicyLifecycleTest, TemplateValueFlagsWidenOnlyWhenAsked) {
   EXPECT_TRUE((*store_.Get("team"))->template_values.slashes);
   EXPECT_TRUE(
       (*store_.AclFor({"team"}, &who))->Check("secret/data/a/b/x", Operation::kRead, {}).allowed);
+  // Nor does a value with slashes bring a '+' segment: "a/+" would reach
+  // every team under a/.
+  team = "a/+";
+  who.generation = 2;
+  EXPECT_FALSE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/a/c/x", Operation::kRead, {}).allowed);
+  EXPECT_FALSE(
+      (*store_.AclFor({"team"}, &who))->Check("secret/data/a/+/x", Operation::kRead, {}).allowed);
   // A '*' still needs the wildcard flag.
   team = "*";
-  who.generation = 2;
+  who.generation = 3;
   EXPECT_FALSE(
       (*store_.AclFor({"team"}, &who))->Check("secret/data/z/x", Operation::kRead, {}).allowed);
   PolicyStore::WriteOptions wildcards;
@@ -654,8 +662,11 @@ TEST_F(PolicyBackendTest, LifecycleFields) {
          {{"policy", kDev}, {"cas", 1}, {"ttl", "1h"}, {"expiration", "2100-01-01T00:00:00Z"}});
   ASSERT_FALSE(both.has_value());
   EXPECT_EQ(both.error().message(), "cannot supply both 'expiration' and 'ttl' for policies");
+  // Times past what the clock holds are refused, not wrapped around.
   for (Json bad : {Json{{"cas", "one"}}, Json{{"cas", 1.5}}, Json{{"expiration", "tomorrow"}},
-                   Json{{"ttl", "soon"}}, Json{{"cas_required", "maybe"}}}) {
+                   Json{{"ttl", "soon"}}, Json{{"cas_required", "maybe"}},
+                   Json{{"expiration", 9999999999}}, Json{{"expiration", "-9999999999"}},
+                   Json{{"ttl", "5124096h"}}, Json{{"ttl", "2562047h"}}}) {
     bad["policy"] = kDev;
     if (!bad.contains("cas")) bad["cas"] = 1;
     auto w = Do(Operation::kUpdate, "policies/acl/dev", bad);
@@ -714,6 +725,28 @@ TEST_F(PolicyBackendTest, PatchKeepsWhatItIsNotGiven) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
   EXPECT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["version"], 3);
+}
+
+TEST_F(PolicyBackendTest, PatchWithACasOfAnotherVersionKeepsTheNewerText) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "policies/acl/dev", {{"policy", kDev}}).has_value());
+  ASSERT_EQ(Do(Operation::kRead, "policies/acl/dev")->data["version"], 1);  // cached here
+  // Another server on the same storage writes version 2.
+  PolicyStore other{storage_};
+  ASSERT_TRUE(other.Load().ok());
+  const std::string newer = R"(path "newer/*" { capabilities = ["read"] })";
+  PolicyStore::WriteOptions cas1;
+  cas1.cas = 1;
+  ASSERT_TRUE(other.Set("dev", newer, cas1).ok());
+  // A PATCH naming version 2 while this server still holds version 1 must not
+  // write version 1's text over version 2's.
+  auto patch = Do(Operation::kPatch, "policies/acl/dev", {{"cas", 2}, {"ttl", "1h"}});
+  ASSERT_FALSE(patch.has_value());
+  EXPECT_EQ(patch.error().message(), "check-and-set parameter did not match the current version");
+  auto stored = other.Get("dev");
+  ASSERT_TRUE(stored.has_value() && *stored != nullptr);
+  EXPECT_EQ((*stored)->raw, newer);
+  EXPECT_EQ((*stored)->version, 2);
+  EXPECT_FALSE((*stored)->expiration.has_value());
 }
 
 TEST_F(PolicyBackendTest, PrefixAndDetailedLists) {
