@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "common/time_bounds.h"
+
 namespace coffer {
 
 // By hand rather than gmtime_r + fmt: every KV read formats a few times, and
@@ -145,9 +147,7 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
   const std::int64_t secs = std::int64_t{sys_days(date).time_since_epoch().count()} * 86400 +
                             h * 3600 + mi * 60 + s - std::int64_t{offset_minutes} * 60;
-  // The clock counts nanoseconds in 64 bits: years 1678..2262.
-  constexpr std::int64_t kMaxSecs = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
-  if (secs > kMaxSecs || secs < -kMaxSecs) return std::nullopt;
+  if (secs > kMaxClockSeconds || secs < -kMaxClockSeconds) return std::nullopt;
   return system_clock::time_point(
       duration_cast<system_clock::duration>(nanoseconds(secs * 1'000'000'000 + frac_ns)));
 }

@@ -1,20 +1,14 @@
 #include "policy/policy_backend.h"
 
 #include <charconv>
-#include <limits>
 
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/time_bounds.h"
 
 namespace coffer::policy {
 namespace {
-
-// The clock counts nanoseconds in 64 bits, as ParseRfc3339 bounds it: whole
-// seconds from the epoch it holds either way (years 1678..2262). Past
-// that, a conversion would overflow and wrap.
-constexpr std::int64_t kMaxClockSeconds =
-    std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
 
 using logical::Json;
 using logical::NoContent;
@@ -78,12 +72,13 @@ Result<std::optional<std::chrono::system_clock::time_point>> ExpirationField(
                                                 : std::string();
     Result<std::chrono::seconds> d = ParseDuration(text);
     if (!d) return Err(InvalidArgument("'ttl' must be a duration (\"1h\") or seconds"));
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(clock.Wall().time_since_epoch()).count();
-    if (d->count() > kMaxClockSeconds - now) {
+    const TimePoint now = clock.Wall();
+    if (d->count() >
+        kMaxClockSeconds -
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) {
       return Err(InvalidArgument("'ttl' reaches past the year 2262"));
     }
-    return std::optional<TimePoint>(clock.Wall() + *d);
+    return std::optional<TimePoint>(now + *d);
   }
   return std::optional<TimePoint>();
 }
