@@ -113,11 +113,15 @@ void KvV2Backend::InvalidateConfig() {
 }
 
 Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
-                                                             std::uint64_t* revision) {
+                                                             std::uint64_t* revision,
+                                                             std::string* current) {
   std::string storage_key = MetadataKey(key);
   ASSIGN_OR_RETURN(auto entry, storage_.Get(storage_key));
   if (revision != nullptr) *revision = entry ? entry->revision : 0;
+  if (current != nullptr) current->clear();
   if (!entry) return std::optional<KeyMetadata>();
+  const MetadataEntryParts parts = SplitMetadataEntry(entry->value);
+  if (current != nullptr) current->assign(parts.current);
   {
     std::scoped_lock lock(meta_cache_mu_);
     auto it = meta_cache_.find(storage_key);
@@ -125,7 +129,7 @@ Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& 
       return std::optional<KeyMetadata>(*it->second.meta);
     }
   }
-  ASSIGN_OR_RETURN(KeyMetadata meta, DecodeMetadata(entry->value));
+  ASSIGN_OR_RETURN(KeyMetadata meta, DecodeMetadata(parts.metadata));
   auto decoded = std::make_shared<const KeyMetadata>(meta);
   std::scoped_lock lock(meta_cache_mu_);
   if (meta_cache_.size() >= kMetadataCacheSize && !meta_cache_.contains(storage_key)) {
@@ -146,8 +150,9 @@ Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,
       config_fresh = true;
     }
     std::uint64_t revision = 0;
-    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, &revision));
-    Result<Mutation> mutation = fn(meta, Now());
+    std::string current;
+    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, &revision, &current));
+    Result<Mutation> mutation = fn(meta, current, Now());
     if (!mutation && config != nullptr && !config_fresh) {
       // A refusal (cas_required, ...) commits nothing, so no compare guards
       // it: decide it again with the config as stored now.
@@ -163,7 +168,8 @@ Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,
         return std::move(m.response);
       case Mutation::MetaAction::kPut:
         if (!meta) return Err(Internal("kv: mutation without metadata"));
-        m.ops.push_back(storage::Op{storage::Op::Kind::kPut, meta_key, EncodeMetadata(*meta)});
+        m.ops.push_back(
+            storage::Op{storage::Op::Kind::kPut, meta_key, EncodeMetadataEntry(*meta, current)});
         break;
       case Mutation::MetaAction::kDelete:
         m.ops.push_back(storage::Op{storage::Op::Kind::kDelete, meta_key, {}});

@@ -83,9 +83,12 @@ class KvV2Backend final : public logical::Backend {
     // destroy or prune): start over from a fresh read.
     bool retry = false;
   };
-  // Called with the key's metadata (nullopt when absent), which it may
-  // modify; an error aborts without writing anything.
-  using MutateFn = std::function<Result<Mutation>(std::optional<KeyMetadata>& meta, Nanos now)>;
+  // Called with the key's metadata (nullopt when absent) and the record of
+  // its current version when the metadata entry holds it (else empty), both
+  // of which it may modify: what they hold afterwards is what a kPut writes
+  // as the entry. An error aborts without writing anything.
+  using MutateFn = std::function<Result<Mutation>(std::optional<KeyMetadata>& meta,
+                                                  std::string& current, Nanos now)>;
   // The mount config and the revision of its entry (0: absent).
   struct ConfigSnapshot {
     Config config;
@@ -103,9 +106,17 @@ class KvV2Backend final : public logical::Backend {
   // `refresh` is set.
   Result<ConfigSnapshot> CachedConfig(bool refresh);
   void InvalidateConfig();
-  // The metadata and its entry revision (0 when absent).
+  // The metadata and its entry revision (0 when absent); with `current`, the
+  // record of the current version when the entry holds it (else empty).
   Result<std::optional<KeyMetadata>> ReadMetadata(const std::string& key,
-                                                  std::uint64_t* revision = nullptr);
+                                                  std::uint64_t* revision = nullptr,
+                                                  std::string* current = nullptr);
+  // Makes version current+1 with `data` the current one (WriteData,
+  // PatchData): its record goes into the metadata entry (`current`), and the
+  // record it supersedes, if the entry held it, out to versions/; records
+  // pruned by max_versions are deleted.
+  void AddCurrentVersion(const std::string& key, KeyMetadata& meta, std::string& current,
+                         const Json& data, Nanos now, const Config& config, Mutation& m);
 
   // kv_v2_data.cc
   Result<logical::Response> ReadData(const std::string& key, const logical::Request& request,

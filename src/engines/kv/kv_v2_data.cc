@@ -90,7 +90,8 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
   // A destroy or prune may remove the record between our two reads; then the
   // metadata says so on the next look.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+    std::string current;  // the current version's record, when the entry holds it
+    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, nullptr, &current));
     if (!meta) return NotFoundResponse();
     std::uint64_t n = version > 0 ? static_cast<std::uint64_t>(version) : meta->current_version;
     auto it = meta->versions.find(n);
@@ -102,15 +103,20 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
       r.http_status = 404;  // Vault answers 404 and still shows the metadata
       return r;
     }
-    ASSIGN_OR_RETURN(auto entry, storage_.Get(VersionKey(key, n)));
-    if (!entry) continue;
+    std::optional<storage::Entry> entry;
+    std::string_view raw = current;
+    if (n != meta->current_version || current.empty()) {
+      ASSIGN_OR_RETURN(entry, storage_.Get(VersionKey(key, n)));
+      if (!entry) continue;
+      raw = entry->value;
+    }
     if (!subkeys && request.data_text_ok) {
-      if (std::optional<std::string_view> text = VersionDataText(entry->value)) {
+      if (std::optional<std::string_view> text = VersionDataText(raw)) {
         r.data_text = ReadDataText(*text, *meta, n, vm);
         return r;
       }
     }
-    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(entry->value));
+    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(raw));
     if (subkeys) StripValues(record.data, depth, 1);
     r.data = Json{{field, std::move(record.data)}, {"metadata", VersionMetadataJson(*meta, n, vm)}};
     return r;
@@ -125,22 +131,37 @@ Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& r
   ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
   const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
 
-  auto mutate = [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, std::string& current,
+                    Nanos now) -> Result<Mutation> {
     if (!meta) meta.emplace();
     TRY(CheckCas(cas, config, *meta));
-    std::vector<std::uint64_t> pruned =
-        AddVersion(*meta, now, ScheduledDeletion(now, config, *meta), config);
-    const std::uint64_t n = meta->current_version;
     Mutation m;
-    m.meta_action = Mutation::MetaAction::kPut;
-    m.ops.push_back({storage::Op::Kind::kPut, VersionKey(key, n), EncodeVersion({*data, now})});
-    for (std::uint64_t old : pruned) {
-      m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
-    }
-    m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
+    AddCurrentVersion(key, *meta, current, *data, now, config, m);
     return m;
   };
   return Mutate(key, mutate, &snapshot);
+}
+
+void KvV2Backend::AddCurrentVersion(const std::string& key, KeyMetadata& meta, std::string& current,
+                                    const Json& data, Nanos now, const Config& config,
+                                    Mutation& m) {
+  const std::uint64_t superseded = meta.current_version;
+  std::vector<std::uint64_t> pruned =
+      AddVersion(meta, now, ScheduledDeletion(now, config, meta), config);
+  const std::uint64_t n = meta.current_version;
+  // The superseded version's record moves out of the entry, unless the
+  // window just dropped it: then it is simply not kept.
+  const bool moved = !current.empty();
+  if (moved && meta.versions.contains(superseded)) {
+    m.ops.push_back({storage::Op::Kind::kPut, VersionKey(key, superseded), std::move(current)});
+  }
+  for (std::uint64_t old : pruned) {
+    if (moved && old == superseded) continue;  // it had no record of its own
+    m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
+  }
+  current = EncodeVersion({data, now});
+  m.meta_action = Mutation::MetaAction::kPut;
+  m.response.data = VersionMetadataJson(meta, n, meta.versions.at(n));
 }
 
 Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& request) {
@@ -150,15 +171,16 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
   ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
   const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
 
-  auto mutate = [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, std::string& current,
+                    Nanos now) -> Result<Mutation> {
     Mutation m;
     if (!meta) {
       m.response = NotFoundResponse();
       return m;
     }
     TRY(CheckCas(cas, config, *meta));
-    const std::uint64_t current = meta->current_version;
-    auto it = meta->versions.find(current);
+    const std::uint64_t latest = meta->current_version;
+    auto it = meta->versions.find(latest);
     if (it == meta->versions.end()) {
       m.response = NotFoundResponse();
       return m;
@@ -166,28 +188,23 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
     if (it->second.destroyed || IsDeleted(it->second, now)) {
       // Vault's patch answers the version metadata flat in data.
       m.response.http_status = 404;
-      m.response.data = VersionMetadataJson(*meta, current, it->second);
+      m.response.data = VersionMetadataJson(*meta, latest, it->second);
       return m;
     }
-    ASSIGN_OR_RETURN(auto entry, storage_.Get(VersionKey(key, current)));
-    if (!entry) {
-      m.retry = true;
-      return m;
+    std::optional<storage::Entry> entry;
+    std::string_view raw = current;
+    if (current.empty()) {
+      ASSIGN_OR_RETURN(entry, storage_.Get(VersionKey(key, latest)));
+      if (!entry) {
+        m.retry = true;
+        return m;
+      }
+      raw = entry->value;
     }
-    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(entry->value));
+    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(raw));
     Json merged = std::move(record.data);
     merged.merge_patch(*patch);  // RFC 7396: null removes a member
-
-    std::vector<std::uint64_t> pruned =
-        AddVersion(*meta, now, ScheduledDeletion(now, config, *meta), config);
-    const std::uint64_t n = meta->current_version;
-    m.meta_action = Mutation::MetaAction::kPut;
-    m.ops.push_back(
-        {storage::Op::Kind::kPut, VersionKey(key, n), EncodeVersion({std::move(merged), now})});
-    for (std::uint64_t old : pruned) {
-      m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
-    }
-    m.response.data = VersionMetadataJson(*meta, n, meta->versions.at(n));
+    AddCurrentVersion(key, *meta, current, merged, now, config, m);
     return m;
   };
   return Mutate(key, mutate, &snapshot);
@@ -195,7 +212,7 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
 
 Result<Response> KvV2Backend::DeleteLatest(const std::string& key) {
   TRY(ValidateSecretKey(key));
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, std::string&, Nanos now) -> Result<Mutation> {
     Mutation m;
     m.response = NoContent();
     if (!meta) return m;
@@ -206,7 +223,8 @@ Result<Response> KvV2Backend::DeleteLatest(const std::string& key) {
     it->second.deletion_time = now;
     m.meta_action = Mutation::MetaAction::kPut;
     return m;
-  });
+  };
+  return Mutate(key, mutate);
 }
 
 }  // namespace coffer::engines::kv

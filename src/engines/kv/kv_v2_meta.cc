@@ -183,7 +183,8 @@ Result<Response> KvV2Backend::ChangeVersions(const std::string& key, const Reque
   if (versions.empty()) return Err(InvalidArgument("no version number provided"));
   ASSIGN_OR_RETURN(Config config, ReadConfig());
 
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, std::string& current,
+                    Nanos now) -> Result<Mutation> {
     Mutation m;
     m.response = NoContent();
     if (!meta) return m;
@@ -199,13 +200,18 @@ Result<Response> KvV2Backend::ChangeVersions(const std::string& key, const Reque
         v.deletion_time = ScheduledDeletion(now, config, *meta);
       } else {  // destroy: the data goes for good, the version entry stays
         v.destroyed = true;
-        m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
+        if (n == meta->current_version && !current.empty()) {
+          current.clear();  // the entry held it: rewritten without it
+        } else {
+          m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
+        }
       }
       changed = true;
     }
     if (changed) m.meta_action = Mutation::MetaAction::kPut;
     return m;
-  });
+  };
+  return Mutate(key, mutate);
 }
 
 namespace {
@@ -247,7 +253,7 @@ Result<Response> KvV2Backend::WriteMetadata(const std::string& key, const Reques
   if (f.Empty() && !patch) return NoContent();
   ASSIGN_OR_RETURN(Config config, ReadConfig());
 
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos now) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, std::string&, Nanos now) -> Result<Mutation> {
     Mutation m;
     if (!meta) {
       if (patch) {
@@ -281,21 +287,25 @@ Result<Response> KvV2Backend::WriteMetadata(const std::string& key, const Reques
       m.response.warnings = Json::array({kCasIgnoredWarning});
     }
     return m;
-  });
+  };
+  return Mutate(key, mutate);
 }
 
 Result<Response> KvV2Backend::DeleteMetadata(const std::string& key) {
   TRY(ValidateSecretKey(key));
-  return Mutate(key, [&](std::optional<KeyMetadata>& meta, Nanos) -> Result<Mutation> {
+  auto mutate = [&](std::optional<KeyMetadata>& meta, const std::string& current,
+                    Nanos) -> Result<Mutation> {
     Mutation m;
     m.response = NoContent();
     if (!meta) return m;
     for (const auto& [n, v] : meta->versions) {
-      if (!v.destroyed) m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
+      if (v.destroyed || (n == meta->current_version && !current.empty())) continue;
+      m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
     }
     m.meta_action = Mutation::MetaAction::kDelete;
     return m;
-  });
+  };
+  return Mutate(key, mutate);
 }
 
 Result<Response> KvV2Backend::ListMetadata(std::string folder, const Request& request,

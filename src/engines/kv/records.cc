@@ -70,6 +70,22 @@ std::string EncodeMetadata(const KeyMetadata& m) {
       .dump();
 }
 
+std::string EncodeMetadataEntry(const KeyMetadata& m, std::string_view current) {
+  std::string out = EncodeMetadata(m);
+  if (!current.empty()) {
+    out.reserve(out.size() + 1 + current.size());
+    out += '\n';
+    out += current;
+  }
+  return out;
+}
+
+MetadataEntryParts SplitMetadataEntry(std::string_view raw) {
+  const std::size_t nl = raw.find('\n');
+  if (nl == std::string_view::npos) return {raw, {}};
+  return {raw.substr(0, nl), raw.substr(nl + 1)};
+}
+
 Result<KeyMetadata> DecodeMetadata(std::string_view raw) {
   if (std::optional<KeyMetadata> fast = DecodeMetadataFast(raw)) return *std::move(fast);
   return DecodeMetadataDom(raw);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "engines/kv/records.h"
 #include "kv_test_util.h"
 
 namespace coffer::engines::kv::testing {
@@ -112,17 +113,83 @@ TEST_F(KvV2Test, ReadsAnswerAsTextWhenTheCoreAllowsIt) {
   EXPECT_EQ(gone->data["metadata"]["version"], 2);
 }
 
-TEST_F(KvV2Test, StorageLayoutIsOneRecordPerVersion) {
+// The data of the version a metadata entry holds, or null when it holds none.
+Json CurrentInEntry(const std::string& raw) {
+  const MetadataEntryParts parts = SplitMetadataEntry(raw);
+  EXPECT_TRUE(DecodeMetadata(parts.metadata).has_value());
+  if (parts.current.empty()) return nullptr;
+  auto record = DecodeVersion(parts.current);
+  EXPECT_TRUE(record.has_value());
+  return record ? record->data : Json(nullptr);
+}
+
+TEST_F(KvV2Test, StorageLayoutKeepsTheCurrentVersionInTheMetadataEntry) {
   ASSERT_TRUE(Write("k", Json{{"a", 1}}).has_value());
-  ASSERT_TRUE(Write("k", Json{{"a", 2}}).has_value());
   auto snap = Snapshot(storage_);
-  ASSERT_TRUE(snap.contains("metadata/k"));
-  ASSERT_TRUE(snap.contains("versions/k/1"));
-  ASSERT_TRUE(snap.contains("versions/k/2"));
+  EXPECT_EQ(snap.size(), 1u);  // one record for a new key
+  EXPECT_EQ(CurrentInEntry(snap["metadata/k"].first), (Json{{"a", 1}}));
+
+  ASSERT_TRUE(Write("k", Json{{"a", 2}}).has_value());
+  snap = Snapshot(storage_);
+  ASSERT_TRUE(snap.contains("versions/k/1"));  // moved out by the write
+  EXPECT_FALSE(snap.contains("versions/k/2"));
+  EXPECT_EQ(DecodeVersion(snap["versions/k/1"].first)->data, (Json{{"a", 1}}));
+  EXPECT_EQ(CurrentInEntry(snap["metadata/k"].first), (Json{{"a", 2}}));
   std::uint64_t v1_revision = snap["versions/k/1"].second;
+
   ASSERT_TRUE(Write("k", Json{{"a", 3}}).has_value());
+  snap = Snapshot(storage_);
   // Older versions are not rewritten by a new write.
-  EXPECT_EQ(Snapshot(storage_)["versions/k/1"].second, v1_revision);
+  EXPECT_EQ(snap["versions/k/1"].second, v1_revision);
+  EXPECT_EQ(DecodeVersion(snap["versions/k/2"].first)->data, (Json{{"a", 2}}));
+  EXPECT_FALSE(snap.contains("versions/k/3"));
+  EXPECT_EQ(CurrentInEntry(snap["metadata/k"].first), (Json{{"a", 3}}));
+  EXPECT_EQ(Read("k", {{"version", "1"}})->data["data"], (Json{{"a", 1}}));
+  EXPECT_EQ(Read("k", {{"version", "2"}})->data["data"], (Json{{"a", 2}}));
+  EXPECT_EQ(Read("k")->data["data"], (Json{{"a", 3}}));
+}
+
+TEST_F(KvV2Test, AVersionTheWindowDropsIsNotMovedOut) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "metadata/k", Json{{"max_versions", 1}}).has_value());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(Write("k", Json{{"a", i}}).has_value());
+  auto snap = Snapshot(storage_);
+  EXPECT_EQ(snap.size(), 1u) << "only the metadata entry, holding version 3";
+  EXPECT_EQ(CurrentInEntry(snap["metadata/k"].first), (Json{{"a", 3}}));
+  EXPECT_EQ(Read("k", {{"version", "2"}})->http_status, 404);
+}
+
+// A store written before the metadata entry held the current version: every
+// version under versions/, the entry only metadata. It reads as it is, and
+// a write moves the key over without touching the older records.
+TEST_F(KvV2Test, EntriesWithoutTheCurrentVersionStillReadAndMoveOverOnTheNextWrite) {
+  KeyMetadata meta;
+  const Config config;
+  std::vector<storage::Op> ops;
+  for (int i = 1; i <= 2; ++i) {
+    AddVersion(meta, 1000 * i, std::nullopt, config);
+    ops.push_back({storage::Op::Kind::kPut, VersionKey("k", static_cast<std::uint64_t>(i)),
+                   EncodeVersion({Json{{"a", i}}, 1000 * i})});
+  }
+  ops.push_back({storage::Op::Kind::kPut, MetadataKey("k"), EncodeMetadata(meta)});
+  ASSERT_TRUE(storage_.Transact({}, ops).ok());
+
+  EXPECT_EQ(Read("k")->data["data"], (Json{{"a", 2}}));
+  EXPECT_EQ(Read("k", {{"version", "1"}})->data["data"], (Json{{"a", 1}}));
+  auto patched = Do(Operation::kPatch, "data/k", Json{{"data", {{"b", true}}}});
+  ASSERT_TRUE(patched.has_value()) << patched.error().ToString();
+  EXPECT_EQ(patched->data["version"], 3);
+
+  auto snap = Snapshot(storage_);
+  EXPECT_EQ(DecodeVersion(snap["versions/k/2"].first)->data, (Json{{"a", 2}}));
+  EXPECT_FALSE(snap.contains("versions/k/3"));
+  EXPECT_EQ(CurrentInEntry(snap["metadata/k"].first), (Json{{"a", 2}, {"b", true}}));
+  EXPECT_EQ(Read("k", {{"version", "2"}})->data["data"], (Json{{"a", 2}}));
+
+  // Destroying version 2 of the old layout deletes its record.
+  ASSERT_TRUE(Do(Operation::kUpdate, "destroy/k", Json{{"versions", {2}}}).has_value());
+  EXPECT_FALSE(Snapshot(storage_).contains("versions/k/2"));
+  ASSERT_TRUE(Do(Operation::kDelete, "metadata/k").has_value());
+  EXPECT_TRUE(Snapshot(storage_).empty());
 }
 
 TEST_F(KvV2Test, CheckAndSet) {
