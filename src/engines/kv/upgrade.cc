@@ -1,9 +1,9 @@
 // The KV v1 → v2 upgrade, and why an interrupted one never loses a secret
 // nor shows a v2 record as a v1 secret.
 //
-// A v1 secret "k" lives at view key "k"; its v2 form is "metadata/k" and
-// "versions/k/1". Both namespaces share the view, and any string is a valid
-// v1 key, so "metadata/k" may itself be a v1 secret. Two rules make the
+// A v1 secret "k" lives at view key "k"; its v2 form is "metadata/k", which
+// holds version 1 (records.h). Both namespaces share the view, and any string
+// is a valid v1 key, so "metadata/k" may itself be a v1 secret. Two rules make the
 // conversion safe anyway:
 //
 //  - Keys are converted longest first (then bytewise). The v2 records of "k"
@@ -57,9 +57,8 @@ Status AppendConversion(const std::string& key, std::string_view raw, Nanos now,
   }
   KeyMetadata meta;
   AddVersion(meta, now, std::nullopt, Config{});
-  ops.push_back(
-      {storage::Op::Kind::kPut, VersionKey(key, 1), EncodeVersion({std::move(data), now})});
-  ops.push_back({storage::Op::Kind::kPut, MetadataKey(key), EncodeMetadata(meta)});
+  ops.push_back({storage::Op::Kind::kPut, MetadataKey(key),
+                 EncodeMetadataEntry(meta, EncodeVersion({std::move(data), now}))});
   ops.push_back({storage::Op::Kind::kDelete, key, {}});
   return Status::Ok();
 }
