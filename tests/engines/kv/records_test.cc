@@ -70,6 +70,30 @@ TEST(KvRecordsTest, MetadataRoundTripsThroughTheFastPath) {
 
 // Custom metadata is the user's: the thread's kept parser is wiped after a
 // metadata record, as after any text (common/json_scratch.h).
+// The entry's boundary is its first raw newline: JSON text escapes one in a
+// string, so neither custom metadata nor the secret's data can move it.
+TEST(KvRecordsTest, AMetadataEntrySplitsAtItsFirstNewlineOnly) {
+  KeyMetadata m = Sample();
+  (*m.custom_metadata)["note"] = "line one\nline two";
+  const std::string version = EncodeVersion({Json{{"v", "a\nb"}, {"w", "\n"}}, 7});
+  const std::string entry = EncodeMetadataEntry(m, version);
+  const MetadataEntryParts parts = SplitMetadataEntry(entry);
+  EXPECT_EQ(parts.current, version);
+  auto meta = DecodeMetadata(parts.metadata);
+  ASSERT_TRUE(meta.has_value()) << meta.error().ToString();
+  ExpectSameMetadata(m, *meta);
+  auto record = DecodeVersion(parts.current);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->data["v"], "a\nb");
+
+  // Without a current version the entry is the metadata alone, as entries
+  // of the older layout are.
+  EXPECT_EQ(EncodeMetadataEntry(m, ""), EncodeMetadata(m));
+  const MetadataEntryParts bare = SplitMetadataEntry(EncodeMetadata(m));
+  EXPECT_EQ(bare.metadata, EncodeMetadata(m));
+  EXPECT_TRUE(bare.current.empty());
+}
+
 TEST(KvRecordsTest, TheFastPathLeavesNoMetadataValueInTheKeptParser) {
   KeyMetadata m = Sample();
   m.custom_metadata = std::map<std::string, std::string>{{"owner", "canary-5d1e8b"}};
