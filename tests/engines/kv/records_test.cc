@@ -88,9 +88,10 @@ TEST(KvRecordsTest, AMetadataEntrySplitsAtItsFirstNewlineOnly) {
 
   // Without a current version the entry is the metadata alone, as entries
   // of the older layout are.
-  EXPECT_EQ(EncodeMetadataEntry(m, ""), EncodeMetadata(m));
-  const MetadataEntryParts bare = SplitMetadataEntry(EncodeMetadata(m));
-  EXPECT_EQ(bare.metadata, EncodeMetadata(m));
+  const std::string metadata_only = EncodeMetadata(m);
+  EXPECT_EQ(EncodeMetadataEntry(m, ""), metadata_only);
+  const MetadataEntryParts bare = SplitMetadataEntry(metadata_only);
+  EXPECT_EQ(bare.metadata, metadata_only);
   EXPECT_TRUE(bare.current.empty());
 }
 
