@@ -121,22 +121,28 @@ Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& 
   if (current != nullptr) current->clear();
   if (!entry) return std::optional<KeyMetadata>();
   const MetadataEntryParts parts = SplitMetadataEntry(entry->value);
-  if (current != nullptr) current->assign(parts.current);
+  std::optional<KeyMetadata> meta;
   {
     std::scoped_lock lock(meta_cache_mu_);
     auto it = meta_cache_.find(storage_key);
-    if (it != meta_cache_.end() && it->second.revision == entry->revision) {
-      return std::optional<KeyMetadata>(*it->second.meta);
+    if (it != meta_cache_.end() && it->second.revision == entry->revision) meta = *it->second.meta;
+  }
+  if (!meta) {
+    ASSIGN_OR_RETURN(KeyMetadata decoded, DecodeMetadata(parts.metadata));
+    auto shared = std::make_shared<const KeyMetadata>(decoded);
+    std::scoped_lock lock(meta_cache_mu_);
+    if (meta_cache_.size() >= kMetadataCacheSize && !meta_cache_.contains(storage_key)) {
+      meta_cache_.erase(meta_cache_.begin());
     }
+    meta_cache_.insert_or_assign(std::move(storage_key), DecodedMetadata{entry->revision, shared});
+    meta = std::move(decoded);
   }
-  ASSIGN_OR_RETURN(KeyMetadata meta, DecodeMetadata(parts.metadata));
-  auto decoded = std::make_shared<const KeyMetadata>(meta);
-  std::scoped_lock lock(meta_cache_mu_);
-  if (meta_cache_.size() >= kMetadataCacheSize && !meta_cache_.contains(storage_key)) {
-    meta_cache_.erase(meta_cache_.begin());
+  if (current != nullptr && !parts.current.empty()) {
+    // The entry's tail, kept in the entry's own buffer rather than copied.
+    entry->value.erase(0, entry->value.size() - parts.current.size());
+    *current = std::move(entry->value);
   }
-  meta_cache_.insert_or_assign(std::move(storage_key), DecodedMetadata{entry->revision, decoded});
-  return std::optional<KeyMetadata>(std::move(meta));
+  return meta;
 }
 
 Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,

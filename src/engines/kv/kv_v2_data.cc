@@ -105,7 +105,7 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
     }
     std::optional<storage::Entry> entry;
     std::string_view raw = current;
-    if (n != meta->current_version || current.empty()) {
+    if (!EntryHoldsVersion(*meta, current, n)) {
       ASSIGN_OR_RETURN(entry, storage_.Get(VersionKey(key, n)));
       if (!entry) continue;
       raw = entry->value;
@@ -193,7 +193,7 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
     }
     std::optional<storage::Entry> entry;
     std::string_view raw = current;
-    if (current.empty()) {
+    if (!EntryHoldsVersion(*meta, current, latest)) {
       ASSIGN_OR_RETURN(entry, storage_.Get(VersionKey(key, latest)));
       if (!entry) {
         m.retry = true;

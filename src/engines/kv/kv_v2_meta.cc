@@ -200,7 +200,7 @@ Result<Response> KvV2Backend::ChangeVersions(const std::string& key, const Reque
         v.deletion_time = ScheduledDeletion(now, config, *meta);
       } else {  // destroy: the data goes for good, the version entry stays
         v.destroyed = true;
-        if (n == meta->current_version && !current.empty()) {
+        if (EntryHoldsVersion(*meta, current, n)) {
           current.clear();  // the entry held it: rewritten without it
         } else {
           m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
@@ -299,7 +299,7 @@ Result<Response> KvV2Backend::DeleteMetadata(const std::string& key) {
     m.response = NoContent();
     if (!meta) return m;
     for (const auto& [n, v] : meta->versions) {
-      if (v.destroyed || (n == meta->current_version && !current.empty())) continue;
+      if (v.destroyed || EntryHoldsVersion(*meta, current, n)) continue;
       m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, n), {}});
     }
     m.meta_action = Mutation::MetaAction::kDelete;

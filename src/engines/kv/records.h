@@ -92,6 +92,11 @@ struct MetadataEntryParts {
   std::string_view current;
 };
 MetadataEntryParts SplitMetadataEntry(std::string_view raw);
+// True when version n's record is the `current` part of m's entry; else it
+// is under versions/ (or gone).
+inline bool EntryHoldsVersion(const KeyMetadata& m, std::string_view current, std::uint64_t n) {
+  return n == m.current_version && !current.empty();
+}
 Result<KeyMetadata> DecodeMetadata(std::string_view raw);
 // DecodeMetadata's two paths: simdjson straight into the struct
 // (metadata_fast.cc; nullopt for anything but a well-formed record as

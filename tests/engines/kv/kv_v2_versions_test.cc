@@ -43,7 +43,7 @@ class KvV2VersionsTest : public ::testing::Test {
     if (!e.has_value() || !e->has_value()) return false;
     const MetadataEntryParts parts = SplitMetadataEntry((*e)->value);
     auto meta = DecodeMetadata(parts.metadata);
-    return meta.has_value() && meta->current_version == n && !parts.current.empty();
+    return meta.has_value() && EntryHoldsVersion(*meta, parts.current, n);
   }
 
   storage::InmemBackend storage_;
