@@ -112,30 +112,29 @@ void KvV2Backend::InvalidateConfig() {
   config_cache_.reset();
 }
 
-Result<std::optional<KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
-                                                             std::uint64_t* revision,
-                                                             std::string* current) {
+Result<std::shared_ptr<const KeyMetadata>> KvV2Backend::ReadMetadata(const std::string& key,
+                                                                     std::uint64_t* revision,
+                                                                     std::string* current) {
   std::string storage_key = MetadataKey(key);
   ASSIGN_OR_RETURN(auto entry, storage_.Get(storage_key));
   if (revision != nullptr) *revision = entry ? entry->revision : 0;
   if (current != nullptr) current->clear();
-  if (!entry) return std::optional<KeyMetadata>();
+  if (!entry) return std::shared_ptr<const KeyMetadata>();
   const MetadataEntryParts parts = SplitMetadataEntry(entry->value);
-  std::optional<KeyMetadata> meta;
+  std::shared_ptr<const KeyMetadata> meta;
   {
     std::scoped_lock lock(meta_cache_mu_);
     auto it = meta_cache_.find(storage_key);
-    if (it != meta_cache_.end() && it->second.revision == entry->revision) meta = *it->second.meta;
+    if (it != meta_cache_.end() && it->second.revision == entry->revision) meta = it->second.meta;
   }
   if (!meta) {
     ASSIGN_OR_RETURN(KeyMetadata decoded, DecodeMetadata(parts.metadata));
-    auto shared = std::make_shared<const KeyMetadata>(decoded);
+    meta = std::make_shared<const KeyMetadata>(std::move(decoded));
     std::scoped_lock lock(meta_cache_mu_);
     if (meta_cache_.size() >= kMetadataCacheSize && !meta_cache_.contains(storage_key)) {
       meta_cache_.erase(meta_cache_.begin());
     }
-    meta_cache_.insert_or_assign(std::move(storage_key), DecodedMetadata{entry->revision, shared});
-    meta = std::move(decoded);
+    meta_cache_.insert_or_assign(std::move(storage_key), DecodedMetadata{entry->revision, meta});
   }
   if (current != nullptr && !parts.current.empty()) {
     // The entry's tail, kept in the entry's own buffer rather than copied.
@@ -157,7 +156,10 @@ Result<Response> KvV2Backend::Mutate(const std::string& key, const MutateFn& fn,
     }
     std::uint64_t revision = 0;
     std::string current;
-    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, &revision, &current));
+    ASSIGN_OR_RETURN(std::shared_ptr<const KeyMetadata> stored,
+                     ReadMetadata(key, &revision, &current));
+    std::optional<KeyMetadata> meta;  // the mutation's own copy
+    if (stored) meta = *stored;
     Result<Mutation> mutation = fn(meta, current, Now());
     if (!mutation && config != nullptr && !config_fresh) {
       // A refusal (cas_required, ...) commits nothing, so no compare guards

@@ -106,11 +106,13 @@ class KvV2Backend final : public logical::Backend {
   // `refresh` is set.
   Result<ConfigSnapshot> CachedConfig(bool refresh);
   void InvalidateConfig();
-  // The metadata and its entry revision (0 when absent); with `current`, the
-  // record of the current version when the entry holds it (else empty).
-  Result<std::optional<KeyMetadata>> ReadMetadata(const std::string& key,
-                                                  std::uint64_t* revision = nullptr,
-                                                  std::string* current = nullptr);
+  // The metadata (null when absent) and its entry revision (0 when absent);
+  // with `current`, the record of the current version when the entry holds it
+  // (else empty). The metadata is shared with the decoded-metadata cache, so
+  // a read neither decodes nor copies it when the entry is unchanged.
+  Result<std::shared_ptr<const KeyMetadata>> ReadMetadata(const std::string& key,
+                                                          std::uint64_t* revision = nullptr,
+                                                          std::string* current = nullptr);
   // Makes version current+1 with `data` the current one (WriteData,
   // PatchData): its record goes into the metadata entry (`current`), and the
   // record it supersedes, if the entry held it, out to versions/; records

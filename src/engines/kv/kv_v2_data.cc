@@ -91,7 +91,7 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
   // metadata says so on the next look.
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string current;  // the current version's record, when the entry holds it
-    ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key, nullptr, &current));
+    ASSIGN_OR_RETURN(std::shared_ptr<const KeyMetadata> meta, ReadMetadata(key, nullptr, &current));
     if (!meta) return NotFoundResponse();
     std::uint64_t n = version > 0 ? static_cast<std::uint64_t>(version) : meta->current_version;
     auto it = meta->versions.find(n);

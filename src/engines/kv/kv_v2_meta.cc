@@ -239,7 +239,7 @@ Json MetadataJson(const KeyMetadata& meta) {
 
 Result<Response> KvV2Backend::ReadMetadataResponse(const std::string& key) {
   if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
-  ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+  ASSIGN_OR_RETURN(std::shared_ptr<const KeyMetadata> meta, ReadMetadata(key));
   if (!meta) return NotFoundResponse();
   Response r;
   r.data = MetadataJson(*meta);
@@ -322,7 +322,7 @@ Result<Response> KvV2Backend::ListMetadata(std::string folder, const Request& re
     Json info = Json::object();
     if (name.back() != '/') {
       const std::string key = folder.empty() ? name : folder + "/" + name;
-      ASSIGN_OR_RETURN(std::optional<KeyMetadata> meta, ReadMetadata(key));
+      ASSIGN_OR_RETURN(std::shared_ptr<const KeyMetadata> meta, ReadMetadata(key));
       if (meta) info = MetadataJson(*meta);
     }
     key_info[name] = std::move(info);
