@@ -41,6 +41,10 @@ std::uint64_t ExpirationManager::JournalUpsert(std::size_t bucket, JournalEntry 
   auto it = std::find_if(entries.begin(), entries.end(),
                          [&](const JournalEntry& e) { return e.record.key == entry.record.key; });
   if (it == entries.end()) {
+    // Room for a full journal at once: one allocation per bucket, not one
+    // per doubling (the last of them, of 1 KiB, made glibc consolidate its
+    // fast bins on every bucket's refill).
+    if (entries.capacity() == 0) entries.reserve(JournalRoom());
     entries.push_back(std::move(entry));
     return 0;
   }
@@ -57,7 +61,10 @@ std::vector<std::uint64_t> ExpirationManager::JournalForget(std::size_t bucket,
     if (e.seq != 0) seqs.push_back(e.seq);
     return true;
   });
-  if (entries.empty()) entries.shrink_to_fit();
+  // An emptied journal keeps its room for the next records (~4 MiB over all
+  // kIndexBuckets); one that grew past it while a fold was pending gives it
+  // back.
+  if (entries.empty() && entries.capacity() > JournalRoom()) entries.shrink_to_fit();
   return seqs;
 }
 
@@ -123,6 +130,7 @@ std::size_t ExpirationManager::TakePrunable(std::vector<storage::Op>& ops) {
   while (n < kPruneBatch && n < log_slots_.size() && log_slots_[n].state == kLogDead) ++n;
   // A batch at a time: a lone dead record is left for a fuller batch.
   if (n < kPruneBatch && n < log_slots_.size()) return 0;
+  ops.reserve(ops.size() + n);
   for (std::size_t i = 0; i < n; ++i) {
     ops.push_back({storage::Op::Kind::kDelete, LogKey(log_base_ + i), {}});
   }

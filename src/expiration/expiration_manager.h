@@ -43,6 +43,7 @@
 // renewable, expired, token lease through the secret API), storage errors,
 // and the Revoker's error from Revoke()/RevokePrefix(force=false).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -276,6 +277,9 @@ class ExpirationManager {
   };
   // How many records, and the seq of the oldest log record (0 if none).
   std::pair<std::size_t, std::uint64_t> JournalStats(std::size_t bucket);
+  // The entries a bucket's journal keeps room for: a full journal, up to 16
+  // (tests raise the threshold to keep every record in the log).
+  std::size_t JournalRoom() const { return std::min<std::size_t>(options_.compact_threshold, 16); }
   // The seq of the entry it replaced (0 if none, or an old-journal one).
   std::uint64_t JournalUpsert(std::size_t bucket, JournalEntry entry);
   // The seqs of the log records of the entries it removed.
