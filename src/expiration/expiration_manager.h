@@ -277,9 +277,13 @@ class ExpirationManager {
   };
   // How many records, and the seq of the oldest log record (0 if none).
   std::pair<std::size_t, std::uint64_t> JournalStats(std::size_t bucket);
-  // The entries a bucket's journal keeps room for: a full journal, up to 16
+  // The entries a bucket's journal keeps room for: a full journal (the
+  // default threshold's 16 records of 64 bytes), no more than kMaxJournalRoom
   // (tests raise the threshold to keep every record in the log).
-  std::size_t JournalRoom() const { return std::min<std::size_t>(options_.compact_threshold, 16); }
+  static constexpr std::size_t kMaxJournalRoom = 16;
+  std::size_t JournalRoom() const {
+    return std::min<std::size_t>(options_.compact_threshold, kMaxJournalRoom);
+  }
   // The seq of the entry it replaced (0 if none, or an old-journal one).
   std::uint64_t JournalUpsert(std::size_t bucket, JournalEntry entry);
   // The seqs of the log records of the entries it removed.
