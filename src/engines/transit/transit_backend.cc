@@ -235,6 +235,7 @@ Result<Response> TransitBackend::HandleRequest(const Request& request) {
     return Keys(request, parts[1], n == 3 ? parts[2] : "");
   }
   if (section == "export") {
+    if (n < 2) return Err(NotFound("unsupported path"));
     if (op != Operation::kRead) return Err(WrongMethod("export/"));
     return ExportKeyPath(request, request.relative_path.substr(7));
   }

@@ -79,6 +79,12 @@ TEST_F(TransitKeysTest, ExportNeedsExportable) {
   EXPECT_NE(Bad("export/signing-key/e", Json::object(), Operation::kRead), "");
   EXPECT_NE(Bad("export/nonsense/e", Json::object(), Operation::kRead), "");
   EXPECT_NE(Bad("export/encryption-key/e/7", Json::object(), Operation::kRead), "");
+  // The section alone names nothing: 404, not an exception.
+  for (const char* bare : {"export", "export/"}) {
+    auto r = Do(Operation::kRead, bare, Json::object());
+    ASSERT_FALSE(r.has_value()) << bare;
+    EXPECT_EQ(r.error().code(), Code::kNotFound) << bare;
+  }
   // Public keys need no exportable flag.
   CreateKey("ec", Json{{"type", "ecdsa-p256"}});
   std::string pem = Read("export/public-key/ec")["keys"]["1"];
