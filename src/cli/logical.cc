@@ -1,4 +1,5 @@
-// The generic commands: `coffer read|write|patch|list|delete PATH` and `unwrap`.
+// The generic commands: `coffer read|write|patch|list|delete PATH`, `unwrap`
+// and `path-help`.
 #include <CLI/CLI.hpp>
 
 #include "cli/command_util.h"
@@ -174,6 +175,31 @@ class UnwrapCommand : public Command {
   std::string token_arg_, field_;
 };
 
+// `coffer path-help PATH`: the server's help for a path (`GET PATH?help=1`).
+class PathHelpCommand : public Command {
+ public:
+  void AddFlags(CLI::App& app) override { app.add_option("PATH", path_, "The path"); }
+
+  int Run(Invocation& inv) override {
+    if (!ArityOk(inv, path_.empty() ? 0 : 1, 1, 1)) return kExitLocal;
+    std::unique_ptr<ApiClient> client = ClientOrReport(inv);
+    if (!client) return kExitServer;
+    const std::string api = "/v1/" + SanitizePath(path_) + "?help=1";
+    Result<ApiResponse> r = client->Send("GET", api);
+    if (!r || r->status < 200 || r->status >= 300 || !r->body.is_object()) {
+      inv.err() << "Error retrieving help: " << DescribeFailure(*client, "GET", api, r) << "\n";
+      return kExitServer;
+    }
+    if (inv.format != OutputFormat::kTable) return OutputData(inv, r->body);
+    const Json& help = r->body.contains("help") ? r->body.at("help") : Json();
+    inv.out() << (help.is_string() ? help.get<std::string>() : std::string()) << "\n";
+    return 0;
+  }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
 
 void RegisterLogicalCommands(Registry& registry) {
@@ -205,6 +231,12 @@ void RegisterLogicalCommands(Registry& registry) {
                 "  Unwraps a response-wrapped secret (sys/wrapping/unwrap). With TOKEN, it is\n"
                 "  sent as the request's token; without, the token in use is unwrapped.",
                 [] { return std::make_unique<UnwrapCommand>(); }});
+  registry.Add({"path-help", "Retrieve API help for paths",
+                "Usage: coffer path-help [options] PATH\n\n"
+                "  Prints the server's help for PATH: for a mount (secret/), what the\n"
+                "  engine is for and the routes it serves; for a route (secret/data/app),\n"
+                "  what each operation does there. Any valid token may ask.",
+                [] { return std::make_unique<PathHelpCommand>(); }});
 }
 
 }  // namespace coffer::cli

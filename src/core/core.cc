@@ -459,7 +459,9 @@ void Core::Handle(logical::Request request, std::function<void(logical::Response
     });
     return;
   }
-  if (IsInlinePath(request.path) || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
+  const bool inline_path =
+      IsInlinePath(request.path) && request.operation != logical::Operation::kHelp;
+  if (inline_path || IsInlineRead(request, *router_) || EngineRunsInline(request) ||
       RunsInlineInMemory(request) || (sealed_.load() && !AllowedWhileSealed(request.path))) {
     Answer(request, done, method, started);
     return;
@@ -565,6 +567,14 @@ logical::Response Core::HandleRequest(logical::Request& request) {
   if (request.operation == logical::Operation::kScan && !ScanMayReachEngine(request.path)) {
     return http::ResponseFor(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
+  if (request.operation == logical::Operation::kHelp) {
+    // Help on any path, the lifecycle ones included, runs nothing but the
+    // token check, the audit and the help itself; it needs the mounts, so
+    // not while sealed (as Vault).
+    std::shared_lock lock(state_mu_);
+    if (sealed_.load()) return http::ResponseFor(::coffer::Sealed("Coffer is sealed"));
+    return Finish(Dispatch(request));
+  }
   if (IsInlinePath(request.path)) {
     // Health and status read only atomics and the seal's own state: no state
     // lock, so an unseal in progress never stalls a load balancer's probe.
@@ -637,6 +647,8 @@ std::optional<logical::Response> Core::CheckRoleQuota(logical::Request& request)
 }
 
 Status Core::Admit(logical::Request& request) {
+  // As Vault: help takes a valid token and no capability on the path.
+  if (request.operation == logical::Operation::kHelp) return authorizer_->Authenticate(request);
   if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
   // A bad X-Vault-Wrap-TTL is refused before anything happens.
   if (!request.wrap_ttl.empty()) {
@@ -728,7 +740,27 @@ Result<logical::Response> Core::Dispatch(logical::Request& request) {
   return result;
 }
 
+Result<logical::Response> Core::Help(const logical::Request& request) const {
+  const std::string_view p = request.path;
+  // The path under `mount` ("sys/"), which may be named without its '/'.
+  auto under = [p](std::string_view mount) -> std::optional<std::string_view> {
+    if (p == mount.substr(0, mount.size() - 1)) return std::string_view();
+    if (p.starts_with(mount)) return p.substr(mount.size());
+    return std::nullopt;
+  };
+  if (auto rel = under("sys/")) return logical::RenderHelp(SystemBackend::Help(), *rel);
+  if (auto rel = under("auth/token/")) return logical::RenderHelp(token_backend_->Help(), *rel);
+  if (auto rel = under("identity/")) return logical::RenderHelp(identity_backend_->Help(), *rel);
+  if (auto rel = under("cubbyhole/")) return logical::RenderHelp(cubbyhole_->Help(), *rel);
+  auto match = router_->Route(p);
+  if (!match) {
+    return Err(NotFound("no handler for route \"" + request.path + "\". route entry not found."));
+  }
+  return logical::RenderHelp(match->mount->engine->Help(), match->relative_path);
+}
+
 Result<logical::Response> Core::Execute(logical::Request& request) {
+  if (request.operation == logical::Operation::kHelp) return Help(request);
   SystemBackend sys(*this);
   // Answers without a token are never wrapped: a caller without one may
   // not create the wrapping token.

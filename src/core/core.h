@@ -200,6 +200,10 @@ class Core final : public http::Handler {
   void AuditRateLimited(const logical::Request& request, std::string_view error);
   // The serving stages of Dispatch, after admission and the request entry.
   Result<logical::Response> Execute(logical::Request& request);
+  // Path help (logical/help.h) for the route `request` names: the system
+  // backend's, the token store's, identity's, cubbyhole's or the mounted
+  // engine's table; 404 for a path no mount serves.
+  Result<logical::Response> Help(const logical::Request& request) const;
   // A write the serving engine answers without storage (see
   // logical::Backend::RunsInline), run on the I/O thread.
   bool EngineRunsInline(const logical::Request& request) const;

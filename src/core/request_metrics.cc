@@ -7,6 +7,7 @@ namespace coffer::core {
 metrics::Method MetricsMethod(logical::Operation operation) {
   switch (operation) {
     case logical::Operation::kRead:
+    case logical::Operation::kHelp:
       return metrics::Method::kGet;
     case logical::Operation::kList:
       return metrics::Method::kList;

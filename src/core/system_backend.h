@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/status.h"
+#include "logical/help.h"
 #include "logical/request.h"
 #include "storage/backend.h"
 
@@ -38,6 +39,8 @@ class SystemBackend {
 
   // Paths that need no token (Vault's unauthenticated sys paths).
   static bool IsUnauthenticated(std::string_view path);
+  // Path help for sys/ (logical/help.h); the table is in sys_help.cc.
+  static logical::EngineHelp Help();
   // The mount listing for UIs asked without a token: Vault answers it with
   // the mounts tuned to listing_visibility "unauth" only. (With a token,
   // the token must be valid and the listing follows its ACL.)

@@ -114,6 +114,11 @@ bool QueryFlag(const std::map<std::string, std::string>& query, const char* name
 
 std::optional<logical::Operation> OperationOf(std::string_view method,
                                               const std::map<std::string, std::string>& query) {
+  // As Vault: any method with a non-empty `help` parameter asks for help.
+  if (method == "HELP") return Operation::kHelp;
+  if (auto help = query.find("help"); help != query.end() && !help->second.empty()) {
+    return Operation::kHelp;
+  }
   if (method == "GET") {
     if (QueryFlag(query, "scan")) return Operation::kScan;
     if (!QueryFlag(query, "list")) return Operation::kRead;

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/secret_bytes.h"
 #include "common/status.h"
+#include "logical/help.h"
 #include "logical/request.h"
 #include "storage/backend.h"
 
@@ -69,6 +70,9 @@ class Backend {
     (void)request;
     return true;
   }
+
+  // Path help (logical/help.h): what the engine is for and its routes.
+  virtual EngineHelp Help() const { return {}; }
 
   // Called once after creation, before the first request (e.g. upgrades,
   // default config). Also called after every unseal.

@@ -22,6 +22,8 @@ std::string_view OperationName(Operation op) {
       return "head";
     case Operation::kScan:
       return "scan";
+    case Operation::kHelp:
+      return "help";
   }
   return "unknown";
 }

@@ -21,8 +21,10 @@ class StreamSource;  // logical/stream.h
 
 // kScan is OpenBao's recursive list (the SCAN method, `GET ?scan=true`, and
 // Coffer's `LIST ?recursive=true`); it needs the "scan" capability and only
-// engines that say so (Backend::HandlesScan) take it.
-enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead, kScan };
+// engines that say so (Backend::HandlesScan) take it. kHelp is Vault's help
+// operation (`?help=1`, the HELP method): it answers the route's description
+// (logical/help.h) and never reaches an engine's HandleRequest.
+enum class Operation { kRead, kCreate, kUpdate, kPatch, kDelete, kList, kHead, kScan, kHelp };
 
 std::string_view OperationName(Operation op);
 

@@ -35,6 +35,7 @@ class TokenBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   Result<bool> ExistenceCheck(const logical::Request& request) override;
+  logical::EngineHelp Help() const override;  // token_help.cc
 
  private:
   Result<logical::Response> Create(const logical::Request& request, std::string_view role_name,

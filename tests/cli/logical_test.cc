@@ -233,6 +233,22 @@ TEST(UnwrapTest, TokenArgumentIsTheRequestToken) {
   EXPECT_EQ(server.requests().back().token, "s.tok");
 }
 
+TEST(PathHelpTest, PrintsTheServersHelp) {
+  FakeServer server(Routes(
+      {{"GET /v1/secret?help=1", {200, R"({"help":"## DESCRIPTION\n\nKV","see_also":null})"}},
+       {"GET /v1/nomount/x?help=1", {404, R"({"errors":["no handler for route"]})"}}}));
+  Outcome o = RunCli({"path-help", "secret"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "## DESCRIPTION\n\nKV\n");
+  Outcome j = RunCli({"path-help", "-format=json", "secret"}, Vars(server));
+  EXPECT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(json::parse(j.out).at("help"), "## DESCRIPTION\n\nKV");
+  Outcome missing = RunCli({"path-help", "nomount/x"}, Vars(server));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("Error retrieving help: "));
+  EXPECT_THAT(missing.err, HasSubstr("no handler for route"));
+}
+
 TEST(LeaseTest, RenewRevokeLookup) {
   FakeServer server(
       Routes({{"PUT /v1/sys/leases/renew",

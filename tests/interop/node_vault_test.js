@@ -423,3 +423,22 @@ describe('auth methods', () => {
     assert.equal(gone.response.statusCode, 403);
   });
 });
+
+describe('path help', () => {
+  const vault = client(ROOT);
+
+  it('answers help for a mount and a route, and never runs the route', async () => {
+    const path = unique('help');
+    await vault.write(`secret/data/${path}`, { data: { v: 'kept-value' } });
+    const mount = await vault.help('secret');
+    assert.match(mount.help, /## PATHS/);
+    assert.match(mount.help, /\^data\/\(\?P<path>\.\+\)\$/);
+    const route = await vault.help(`secret/data/${path}`);
+    assert.match(route.help, /Matching Route: \^data\//);
+    assert.ok(!JSON.stringify(route).includes('kept-value'));
+    const unknown = await failure(vault.help('no-such-mount/x'));
+    assert.equal(unknown.response.statusCode, 404);
+    const anonymous = await failure(client().help('secret'));
+    assert.equal(anonymous.response.statusCode, 403);
+  });
+});

@@ -16,6 +16,7 @@ class CubbyholeBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   Result<bool> ExistenceCheck(const logical::Request& request) override;
+  logical::EngineHelp Help() const override;  // cubbyhole_help.cc
 
   // Deletes every entry of one token's cubbyhole (token revocation).
   Status Destroy(std::string_view token_hmac);

@@ -27,6 +27,7 @@ class KvV1Backend final : public logical::Backend {
   // True when a secret is stored at the request's path.
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   bool HandlesScan() const override { return true; }
+  logical::EngineHelp Help() const override;  // kv_help.cc
 
   // The upgrade to version 2 (upgrade.h): waits until no request is in
   // flight, then refuses every later one with kUnavailable. kUnavailable when

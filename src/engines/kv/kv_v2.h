@@ -65,6 +65,7 @@ class KvV2Backend final : public logical::Backend {
   bool SuspendsForCommit(const logical::Request& request) const override;
   // SCAN of metadata/ and detailed-metadata/.
   bool HandlesScan() const override { return true; }
+  logical::EngineHelp Help() const override;  // kv_help.cc
 
   // Scheduled rotation (rotation/<key> paths); tests drive it directly.
   RotationManager& rotation() { return *rotation_; }
