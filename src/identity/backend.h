@@ -29,6 +29,8 @@ class IdentityBackend final : public logical::Backend {
 
   // request.relative_path is the path below "identity/".
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // Path help: what identity/ is for and its routes (identity_help.cc).
+  logical::EngineHelp Help() const override;
 
   // The read answer for an entity (with aliases and group ids), as in Vault.
   logical::Json EntityJson(const Entity& e) const;

@@ -89,6 +89,8 @@ class AppRoleBackend final : public logical::Backend {
   std::string LoginAlias(const logical::Request& request) const override;
   // The name of the role whose role_id the login carries.
   std::string LoginRole(const logical::Request& request) override;
+  // Path help for the routes above (approle_help.cc).
+  logical::EngineHelp Help() const override;
 
  private:
   // approle.cc: roles and login.

@@ -60,6 +60,8 @@ class CertBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
+  // Path help for the routes above (cert_help.cc).
+  logical::EngineHelp Help() const override;
 
  private:
   Result<logical::Response> Cert(const logical::Request& request, const std::string& name);

@@ -41,6 +41,8 @@ class JwtBackend final : public logical::Backend {
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
+  // Path help for the routes above (jwt_help.cc).
+  logical::EngineHelp Help() const override;
 
  private:
   Result<logical::Response> ConfigPath(const logical::Request& request);

@@ -36,6 +36,8 @@ class UserpassBackend final : public logical::Backend {
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;
+  // Path help for the routes above (userpass_help.cc).
+  logical::EngineHelp Help() const override;
 
  private:
   Result<logical::Response> User(const logical::Request& request, const std::string& name);

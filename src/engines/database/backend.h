@@ -50,6 +50,8 @@ class DatabaseBackend final : public logical::Backend {
   Status RevokeSecret(const logical::SecretLease& lease) override;
   Status RenewSecret(const logical::SecretLease& lease) override;
   std::int64_t SecretMaxTtl(const logical::SecretLease& lease) override;
+  // Path help for every route served here (database_help.cc).
+  logical::EngineHelp Help() const override;
 
   // Rotates every static role that is due at `now_unix`; the unix time of
   // the next one due (0 when there is none).

@@ -48,6 +48,8 @@ class TransitBackend final : public logical::Backend {
   // Crypto operations with a key already cached, random and hash.
   bool RunsInline(const Request& request) const override;
   Status Initialize() override;
+  // Path help for every route served here (transit_help.cc).
+  logical::EngineHelp Help() const override;
 
   // Rotates every key whose auto_rotate_period has elapsed at `now` (new
   // versions are stamped `now`). Returns when the next key falls due, or

@@ -1,0 +1,160 @@
+// The path help of IdentityBackend (logical/help.h): what identity/ is for
+// and the routes its handlers serve, in the order they are matched.
+#include <string_view>
+
+#include "identity/backend.h"
+
+namespace coffer::identity {
+
+namespace {
+
+constexpr std::string_view kDescription =
+    "The identity store keeps one record for each client of Coffer, an entity,\n"
+    "whichever auth method it logs in with. Aliases tie an entity to its\n"
+    "accounts in auth methods (at most one per auth mount), so that every login\n"
+    "of the same client resolves to the same entity. Groups gather entities and\n"
+    "other groups; an external group follows a group of an auth method through\n"
+    "its group alias. Policies set on an entity and on the groups it belongs to\n"
+    "apply to every token of the entity, on top of the token's own policies.\n"
+    "The store also holds login MFA: TOTP methods, the secrets entities enrol\n"
+    "with them, and the login enforcements that require them.";
+
+// A more specific pattern comes before a more general one that would also
+// match its paths (the first match answers).
+constexpr logical::RouteHelp kRoutes[] = {
+    // Entities.
+    {"entity", "Create an entity, or update one given by ID or name.",
+     "A write creates or updates an entity. With \"id\" it updates that entity\n"
+     "(an unknown ID is an error); otherwise the entity named \"name\" is updated,\n"
+     "or created when there is none (a name is generated when \"name\" is empty).\n"
+     "Fields: \"name\", \"policies\", \"metadata\" (a string map) and \"disabled\"\n"
+     "(the entity's tokens are refused while set). The ID and name of a new\n"
+     "entity are returned."},
+    {"entity/id", "List the entities by ID.",
+     "A list returns the IDs of all entities, with each one's name and aliases\n"
+     "in \"key_info\"."},
+    {"entity/id/{id}", "Read, update or delete an entity by its ID.",
+     "A read returns the entity: its policies, metadata, aliases and the groups\n"
+     "it belongs to, directly or through a parent group. A write updates\n"
+     "\"name\", \"policies\", \"metadata\" or \"disabled\" of an existing entity. A\n"
+     "delete removes the entity together with its aliases, and takes it out of\n"
+     "every group."},
+    {"entity/name", "List the entities by name.",
+     "A list returns the names of all entities, sorted."},
+    {"entity/name/{name}", "Create, read, update or delete an entity by its name.",
+     "A read returns the entity of that name. A write updates its \"policies\",\n"
+     "\"metadata\" or \"disabled\", creating the entity when no entity has the\n"
+     "name yet. A delete removes the entity together with its aliases, and\n"
+     "takes it out of every group."},
+
+    // Entity aliases.
+    {"entity-alias", "Create an entity alias, or update one given by ID.",
+     "A write ties an account of an auth method to an entity: \"name\" is the\n"
+     "login name in the auth method, \"mount_accessor\" the accessor of its auth\n"
+     "mount and \"canonical_id\" the ID of the entity; \"custom_metadata\" is an\n"
+     "optional string map. A mount and name pair belongs to one alias only.\n"
+     "With \"id\" the existing alias of that ID is updated instead. The alias ID\n"
+     "and its entity's ID are returned."},
+    {"entity-alias/id", "List the entity aliases by ID.",
+     "A list returns the IDs of all entity aliases, with each one's name, entity\n"
+     "(\"canonical_id\") and auth mount in \"key_info\"."},
+    {"entity-alias/id/{id}", "Read, update or delete an entity alias by its ID.",
+     "A read returns the alias with its entity and auth mount. A write changes\n"
+     "its \"name\", \"canonical_id\", \"mount_accessor\" or \"custom_metadata\".\n"
+     "A delete removes the alias; its entity stays."},
+
+    // Groups.
+    {"group", "Create a group, or update one given by ID or name.",
+     "A write creates or updates a group. With \"id\" it updates that group and\n"
+     "\"name\" renames it; otherwise the group named \"name\" is updated, or\n"
+     "created when there is none. Fields: \"type\" (\"internal\", the default, or\n"
+     "\"external\"; fixed once created), \"policies\", \"metadata\",\n"
+     "\"member_entity_ids\" and \"member_group_ids\". An external group takes no\n"
+     "members by hand: its group alias's logins decide them."},
+    {"group/id", "List the groups by ID.",
+     "A list returns the IDs of all groups, with each one's name and its number\n"
+     "of member entities and of parent groups in \"key_info\"."},
+    {"group/id/{id}", "Read, update or delete a group by its ID.",
+     "A read returns the group: its policies, metadata, members, parent groups\n"
+     "and alias. A write updates the fields accepted by \"group\" on an existing\n"
+     "group (\"name\" renames it). A delete removes the group from its parents\n"
+     "and deletes its alias."},
+    {"group/name", "List the groups by name.", "A list returns the names of all groups, sorted."},
+    {"group/name/{name}", "Create, read, update or delete a group by its name.",
+     "A read returns the group of that name. A write updates its \"type\",\n"
+     "\"policies\", \"metadata\" or members, creating the group when no group has\n"
+     "the name yet. A delete removes the group from its parents and deletes its\n"
+     "alias."},
+
+    // Group aliases.
+    {"group-alias", "Create a group alias, or update one given by ID.",
+     "A write ties a group of an auth method to an external group: \"name\" is\n"
+     "the group's name in the auth method, \"mount_accessor\" the accessor of its\n"
+     "auth mount and \"canonical_id\" the ID of the external group, which can\n"
+     "have one alias only. With \"id\" the existing alias of that ID is updated\n"
+     "instead. The alias ID and its group's ID are returned."},
+    {"group-alias/id", "List the group aliases by ID.",
+     "A list returns the IDs of all group aliases, with each one's name, group\n"
+     "(\"canonical_id\") and auth mount in \"key_info\"."},
+    {"group-alias/id/{id}", "Read, update or delete a group alias by its ID.",
+     "A read returns the alias with its group and auth mount. A write changes\n"
+     "its \"name\", \"canonical_id\" or \"mount_accessor\". A delete removes the\n"
+     "alias; its group stays."},
+
+    // Lookups.
+    {"lookup/entity", "Find an entity by name, ID or alias.",
+     "A write with exactly one of \"name\", \"id\", \"alias_id\" or \"alias_name\"\n"
+     "(with \"alias_mount_accessor\", the accessor of the alias's auth mount)\n"
+     "returns the matching entity as a read of it would, or an empty answer\n"
+     "when there is none."},
+    {"lookup/group", "Find a group by name, ID or alias.",
+     "A write with exactly one of \"name\", \"id\", \"alias_id\" or \"alias_name\"\n"
+     "(with \"alias_mount_accessor\", the accessor of the alias's auth mount)\n"
+     "returns the matching group as a read of it would, or an empty answer when\n"
+     "there is none."},
+
+    // Login MFA.
+    {"mfa/method", "List the MFA methods of every type.",
+     "A list returns the IDs of all MFA methods, with each one's configuration\n"
+     "in \"key_info\". TOTP is the only type of method."},
+    {"mfa/method/totp", "Create a TOTP MFA method, or list the TOTP methods.",
+     "A list returns the IDs of the TOTP methods with their configuration. A\n"
+     "write creates a method from \"issuer\", \"method_name\", \"period\" (seconds\n"
+     "or a duration), \"digits\", \"algorithm\", \"skew\", \"key_size\", \"qr_size\"\n"
+     "and \"max_validation_attempts\", and returns its \"method_id\"."},
+    {"mfa/method/totp/generate", "Enrol the caller's entity in a TOTP method.",
+     "A write with \"method_id\" generates a TOTP secret for the entity of the\n"
+     "calling token and returns it once, as an otpauth:// \"url\" and a QR code\n"
+     "\"barcode\" (a base64 PNG). An entity that already has a secret for the\n"
+     "method gets a warning and no new secret."},
+    {"mfa/method/totp/admin-generate", "Enrol an entity in a TOTP method.",
+     "A write with \"method_id\" and \"entity_id\" generates a TOTP secret for that\n"
+     "entity and returns it once, as an otpauth:// \"url\" and a QR code\n"
+     "\"barcode\" (a base64 PNG). An entity that already has a secret for the\n"
+     "method gets a warning and no new secret."},
+    {"mfa/method/totp/admin-destroy", "Remove an entity's secret for a TOTP method.",
+     "A write with \"method_id\" and \"entity_id\" deletes the TOTP secret the\n"
+     "entity holds for the method, so that a new one can be generated."},
+    {"mfa/method/totp/{method_id}", "Read, update or delete a TOTP MFA method.",
+     "A read returns the method's configuration (never its secrets). A write\n"
+     "changes the fields accepted by \"mfa/method/totp\". A delete removes the\n"
+     "method; a method that a login enforcement uses cannot be deleted."},
+    {"mfa/method/{method_id}", "Read an MFA method of any type.",
+     "A read returns the configuration of the method of that ID, whatever its\n"
+     "type. Writes and deletes go through the route of the method's type."},
+    {"mfa/login-enforcement", "List the MFA login enforcements.",
+     "A list returns the names of all login enforcements, with each one's\n"
+     "configuration in \"key_info\"."},
+    {"mfa/login-enforcement/{name}", "Create, read, update or delete an MFA login enforcement.",
+     "An enforcement requires one of its MFA methods (\"mfa_method_ids\") on the\n"
+     "logins it targets: through the auth mounts in \"auth_method_accessors\" or\n"
+     "of the types in \"auth_method_types\", or by the entities in\n"
+     "\"identity_entity_ids\" or members of \"identity_group_ids\". A write sets\n"
+     "these fields, a read returns them, a delete removes the enforcement."},
+};
+
+}  // namespace
+
+logical::EngineHelp IdentityBackend::Help() const { return {kDescription, kRoutes}; }
+
+}  // namespace coffer::identity
