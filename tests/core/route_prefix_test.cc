@@ -113,5 +113,190 @@ TEST_F(RoutePrefixTest, CoreBackends) {
   EXPECT_EQ(Call(Operation::kRead, "sys/mounts").http_status, 200);  // still unsealed
 }
 
+// Fields of the wrong JSON type: each documented route's sample path gets
+// writes whose fields (the names the help tables use, and the common short
+// ones) are all arrays, objects, huge or negative numbers, nulls, booleans
+// or empty strings. Each is refused or answered, never a 500.
+class WrongTypeTest : public RoutePrefixTest {
+ protected:
+  static Json FieldsSetTo(const Json& value) {
+    static constexpr const char* kNames[] = {"name",
+                                             "type",
+                                             "policies",
+                                             "policy",
+                                             "rules",
+                                             "ttl",
+                                             "max_ttl",
+                                             "data",
+                                             "options",
+                                             "cas",
+                                             "versions",
+                                             "version",
+                                             "plaintext",
+                                             "ciphertext",
+                                             "input",
+                                             "token",
+                                             "accessor",
+                                             "increment",
+                                             "password",
+                                             "username",
+                                             "paths",
+                                             "path",
+                                             "period",
+                                             "metadata",
+                                             "meta",
+                                             "config",
+                                             "description",
+                                             "bits",
+                                             "format",
+                                             "algorithm",
+                                             "context",
+                                             "backup",
+                                             "force",
+                                             "jwt",
+                                             "role",
+                                             "certificate",
+                                             "key",
+                                             "keys",
+                                             "nonce",
+                                             "signature",
+                                             "hmac",
+                                             "prehashed",
+                                             "exportable",
+                                             "derived",
+                                             "renewable",
+                                             "orphan",
+                                             "disabled",
+                                             "members",
+                                             "bytes",
+                                             "source",
+                                             "sync",
+                                             "prefix",
+                                             "otp",
+                                             "url",
+                                             "id",
+                                             "lease_id",
+                                             "role_name",
+                                             "role_id",
+                                             "secret_id",
+                                             "num_uses",
+                                             "explicit_max_ttl",
+                                             "no_parent",
+                                             "no_default_policy",
+                                             "display_name",
+                                             "entity_id",
+                                             "token_policies",
+                                             "token_ttl",
+                                             "token_max_ttl",
+                                             "token_type",
+                                             "token_bound_cidrs",
+                                             "custom_metadata",
+                                             "max_versions",
+                                             "cas_required",
+                                             "delete_version_after",
+                                             "batch_input",
+                                             "key_version",
+                                             "hash_algorithm",
+                                             "signature_algorithm",
+                                             "marshaling_algorithm",
+                                             "salt_length",
+                                             "min_decryption_version",
+                                             "min_encryption_version",
+                                             "min_available_version",
+                                             "deletion_allowed",
+                                             "auto_rotate_period",
+                                             "connection_url",
+                                             "creation_statements",
+                                             "revocation_statements",
+                                             "default_ttl",
+                                             "db_name",
+                                             "plugin_name",
+                                             "allowed_roles",
+                                             "rotation_period",
+                                             "secret_shares",
+                                             "secret_threshold",
+                                             "member_entity_ids",
+                                             "member_group_ids",
+                                             "canonical_id",
+                                             "mount_accessor",
+                                             "bound_audiences",
+                                             "bound_claims",
+                                             "user_claim",
+                                             "groups_claim",
+                                             "jwks_url",
+                                             "jwt_validation_pubkeys",
+                                             "oidc_discovery_url",
+                                             "role_type",
+                                             "bind_secret_id",
+                                             "secret_id_num_uses",
+                                             "secret_id_ttl",
+                                             "cidr_list",
+                                             "allowed_common_names",
+                                             "allowed_policies",
+                                             "disallowed_policies",
+                                             "path_suffix",
+                                             "method_id",
+                                             "mfa_method_ids",
+                                             "default_lease_ttl",
+                                             "max_lease_ttl",
+                                             "audit_non_hmac_request_keys",
+                                             "convergent_encryption",
+                                             "key_size",
+                                             "associated_data",
+                                             "local",
+                                             "seal_wrap",
+                                             "from",
+                                             "to",
+                                             "sys",
+                                             "expiration"};
+    Json body = Json::object();
+    for (const char* name : kNames) body[name] = value;
+    return body;
+  }
+
+  int SendWrongTypes(const std::string& mount, const std::set<std::string>& skip = {}) {
+    const Json values[] = {Json::array({1}), Json{{"a", 1}}, Json(1e300), Json(-1),
+                           Json(nullptr),    Json(true),     Json("")};
+    int sent = 0;
+    for (const std::string& path : DocumentedSamples(mount)) {
+      if (skip.contains(path)) continue;
+      for (const Json& value : values) {
+        for (Operation op : {Operation::kUpdate, Operation::kPatch}) {
+          const std::string full = mount + path;
+          logical::Response r;
+          EXPECT_NO_THROW(r = Call(op, full, FieldsSetTo(value)))
+              << logical::OperationName(op) << " " << full << " " << value.dump();
+          EXPECT_NE(r.http_status, 500)
+              << logical::OperationName(op) << " " << full << " with " << value.dump() << ": "
+              << (r.raw ? r.raw->dump() : r.data.dump());
+          ++sent;
+        }
+      }
+    }
+    return sent;
+  }
+};
+
+TEST_F(WrongTypeTest, EveryEngine) {
+  Mount("kv1", Json{{"type", "kv"}});
+  Mount("kv2", Json{{"type", "kv"}, {"options", {{"version", "2"}}}});
+  Mount("transit", Json{{"type", "transit"}});
+  Mount("database", Json{{"type", "database"}});
+  Enable("userpass", "userpass");
+  Enable("approle", "approle");
+  Enable("cert", "cert");
+  Enable("jwt", "jwt");
+  int sent = 0;
+  for (const char* mount :
+       {"kv1/", "kv2/", "transit/", "database/", "auth/userpass/", "auth/approle/", "auth/cert/",
+        "auth/jwt/", "identity/", "cubbyhole/"}) {
+    sent += SendWrongTypes(mount);
+  }
+  sent += SendWrongTypes("auth/token/", {"revoke-self"});
+  sent += SendWrongTypes("sys/", {"seal"});
+  EXPECT_GT(sent, 2000);
+  EXPECT_EQ(Call(Operation::kRead, "sys/mounts").http_status, 200);  // still unsealed
+}
+
 }  // namespace
 }  // namespace coffer::core
