@@ -277,6 +277,47 @@ class WrongTypeTest : public RoutePrefixTest {
   }
 };
 
+// Reads, lists and deletes whose query parameters (the request's data for
+// those operations) are all odd strings: empty, negative, too large for any
+// integer, not a number, a float beyond double's range, a NUL.
+TEST_F(WrongTypeTest, OddQueryParameters) {
+  Mount("kv1", Json{{"type", "kv"}});
+  Mount("kv2", Json{{"type", "kv"}, {"options", {{"version", "2"}}}});
+  Mount("transit", Json{{"type", "transit"}});
+  ASSERT_EQ(Call(Operation::kUpdate, "kv2/data/a/b", Json{{"data", {{"k", "v"}}}}).http_status,
+            200);
+  static constexpr const char* kNames[] = {"version",  "versions",  "depth",  "limit", "after",
+                                           "list",     "recursive", "format", "cas",   "token",
+                                           "accessor", "lease_id",  "prefix", "type",  "name"};
+  const std::string odd[] = {"",    "-1",    "99999999999999999999",
+                             "abc", "1e309", std::string(1, '\0')};
+  int sent = 0;
+  for (const char* mount : {"kv1/", "kv2/", "transit/", "auth/token/", "sys/"}) {
+    for (const std::string& path : DocumentedSamples(mount)) {
+      for (const std::string& value : odd) {
+        for (Operation op : {Operation::kRead, Operation::kList, Operation::kDelete}) {
+          if (path == "seal" || path == "revoke-self") continue;
+          logical::Request r;
+          r.id = "req";
+          r.operation = op;
+          r.path = mount + path;
+          if (op == Operation::kList && !r.path.ends_with('/')) r.path += '/';
+          r.client_token = root_;
+          r.remote_address = "127.0.0.1";
+          for (const char* name : kNames) r.query[name] = value;
+          logical::Response answer;
+          EXPECT_NO_THROW(answer = core_->HandleRequest(r)) << r.path;
+          EXPECT_NE(answer.http_status, 500)
+              << logical::OperationName(op) << " " << r.path << " with \"" << value
+              << "\": " << (answer.raw ? answer.raw->dump() : answer.data.dump());
+          ++sent;
+        }
+      }
+    }
+  }
+  EXPECT_GT(sent, 1000);
+}
+
 TEST_F(WrongTypeTest, EveryEngine) {
   Mount("kv1", Json{{"type", "kv"}});
   Mount("kv2", Json{{"type", "kv"}, {"options", {{"version", "2"}}}});
