@@ -35,6 +35,10 @@ constexpr logical::RouteHelp kRoutes[] = {
      "unsealed, 503 sealed, 501 not initialised); query parameters such as\n"
      "sealedcode and uninitcode change the codes."},
     {"leader", "Whether this node is the leader.", ""},
+    {"ha-status", "The nodes of the cluster: this node, the active one.", ""},
+    {"step-down", "Give up the active role (a single node keeps it).",
+     "PUT; needs sudo. A single node has no standby to hand over to, so the\n"
+     "request succeeds and changes nothing."},
     {"key-status", "The barrier's current key term and when it was installed.", ""},
     {"rotate/keyring/config", "Automatic rotation of the barrier's key.",
      "GET reads and PUT sets max_operations, interval and enabled."},
@@ -79,7 +83,8 @@ constexpr logical::RouteHelp kRoutes[] = {
      "that detect it), if the caller's policies reach it."},
     {"internal/ui/mounts", "The mounts the caller's policies reach.", ""},
     {"internal/ui/resultant-acl", "The caller's effective permissions.", ""},
-    {"internal/counters/{name}", "Usage counters (tokens).", ""},
+    {"internal/counters/{name}", "How many service tokens (tokens) or entities (entities) exist.",
+     ""},
     {"policy/{name}", "Read, write or delete an ACL policy (older API).",
      "GET reads it; PUT with rules (HCL or JSON) writes it; DELETE removes it."},
     {"policy", "List the ACL policies (older API).", ""},

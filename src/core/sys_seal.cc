@@ -1,5 +1,7 @@
 // sys/init, sys/unseal, sys/seal-status, sys/health, sys/leader.
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "common/encoding.h"
@@ -198,6 +200,41 @@ Result<logical::Response> SystemBackend::Leader(const logical::Request& request)
                {"performance_standby", false},
                {"performance_standby_last_remote_wal", 0}};
   return r;
+}
+
+// Vault's answer for a server without HA storage: the node is the only
+// member and the active one. It advertises the configured api_addr, if any.
+Result<logical::Response> SystemBackend::HaStatus(const logical::Request& request) {
+  if (request.operation != logical::Operation::kRead) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::string api_address;
+  const std::shared_ptr<const Json> config = core_.sanitized_config();
+  if (config && config->is_object()) {
+    auto it = config->find("api_addr");
+    if (it != config->end() && it->is_string()) api_address = it->get<std::string>();
+  }
+  Json node{{"hostname", std::string(host)},
+            {"api_address", api_address},
+            {"cluster_address", ""},
+            {"active_node", true},
+            {"last_echo", nullptr},
+            {"echo_duration_ms", 0},
+            {"clock_skew_ms", 0},
+            {"version", CofferVersion()}};
+  return LegacyResponse(request, Json{{"nodes", Json::array({std::move(node)})}});
+}
+
+// A single node has no standby to hand the active role to: as Vault without
+// HA storage, the request (sudo, PUT) succeeds and changes nothing.
+Result<logical::Response> SystemBackend::StepDown(const logical::Request& request) {
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate) {
+    return Err(Status(Code::kMethodNotAllowed, "sys/step-down accepts only PUT and POST"));
+  }
+  return logical::Response{};
 }
 
 }  // namespace coffer::core

@@ -38,6 +38,8 @@ Result<logical::Response> SystemBackend::Handle(const logical::Request& request)
   if (p == "sys/seal-status") return SealStatus(request);
   if (p == "sys/health") return Health(request);
   if (p == "sys/leader") return Leader(request);
+  if (p == "sys/ha-status") return HaStatus(request);
+  if (p == "sys/step-down") return StepDown(request);
   if (p.starts_with("sys/tools/")) return Tools(request);
   if (p == "sys/rotate") return Rotate(request);
   if (p == "sys/key-status") return KeyStatus(request);

@@ -76,6 +76,9 @@ class SystemBackend {
   Result<logical::Response> SealStatus(const logical::Request& request);
   Result<logical::Response> Health(const logical::Request& request);
   Result<logical::Response> Leader(const logical::Request& request);
+  // sys/ha-status and sys/step-down for a single node (sys_seal.cc).
+  Result<logical::Response> HaStatus(const logical::Request& request);
+  Result<logical::Response> StepDown(const logical::Request& request);
   // sys/tools/random[/:source][/:bytes] and sys/tools/hash[/:algorithm] (sys_tools.cc).
   Result<logical::Response> Tools(const logical::Request& request);
   Result<logical::Response> Rotate(const logical::Request& request);

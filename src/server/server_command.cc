@@ -146,7 +146,8 @@ void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
     Log(LogModule::kConfig).warn("raw_storage_endpoint has no effect: sys/raw is not available");
   }
   if (!cfg.api_addr.empty()) {
-    Log(LogModule::kConfig).warn("api_addr has no effect: a single node advertises no address");
+    Log(LogModule::kConfig)
+        .warn("api_addr is only reported (sys/ha-status): a single node redirects no client");
   }
   if (!cfg.cluster_addr.empty()) {
     Log(LogModule::kConfig)

@@ -73,6 +73,13 @@ class HvacCoreTest(unittest.TestCase):
         with self.assertRaises(exceptions.Forbidden):
             anon.sys.rotate_encryption_key()
 
+        # A single node keeps the active role: step-down succeeds (sudo) and
+        # changes nothing; an unauthenticated client may not ask.
+        self.assertEqual(c.sys.step_down().status_code, 204)
+        self.assertFalse(c.sys.is_sealed())
+        with self.assertRaises(exceptions.Forbidden):
+            anon.sys.step_down()
+
         c.sys.seal()
         self.assertTrue(c.sys.is_sealed())
         with self.assertRaises(exceptions.VaultDown):
