@@ -45,6 +45,19 @@ class CoreFixture : public ::testing::Test {
     return core_->HandleRequest(r);
   }
 
+  // A child of the root token whose only policy (besides default, unless
+  // `no_default`) is `policy_hcl`, written as policy "p".
+  std::string TokenWith(const std::string& policy_hcl, bool no_default = false) {
+    EXPECT_EQ(Call(logical::Operation::kUpdate, "sys/policies/acl/p",
+                   logical::Json{{"policy", policy_hcl}})
+                  .http_status,
+              204);
+    auto c = Call(logical::Operation::kUpdate, "auth/token/create",
+                  logical::Json{{"policies", {"p"}}, {"no_default_policy", no_default}});
+    EXPECT_EQ(c.http_status, 200);
+    return c.auth.at("client_token").get<std::string>();
+  }
+
   FakeClock clock_;
   std::unique_ptr<Core> core_;
   std::string root_;

@@ -83,18 +83,7 @@ TEST(HelpOperationTest, HelpParameterOrHelpMethodSelectHelp) {
   EXPECT_EQ(http::OperationOf("GET", {}), Operation::kRead);
 }
 
-class HelpTest : public CoreFixture {
- protected:
-  // A token with only the given policy (no default).
-  std::string TokenWith(const std::string& policy_hcl) {
-    auto w = Call(Operation::kUpdate, "sys/policies/acl/p", Json{{"policy", policy_hcl}});
-    EXPECT_EQ(w.http_status, 204);
-    auto c = Call(Operation::kUpdate, "auth/token/create",
-                  Json{{"policies", {"p"}}, {"no_default_policy", true}});
-    EXPECT_EQ(c.http_status, 200);
-    return c.auth.at("client_token").get<std::string>();
-  }
-};
+using HelpTest = CoreFixture;
 
 TEST_F(HelpTest, KvV2RoutesAndOverview) {
   auto mount = Call(Operation::kUpdate, "sys/mounts/secret",
@@ -127,7 +116,8 @@ TEST_F(HelpTest, HelpNeverRunsTheOperation) {
 TEST_F(HelpTest, AnyValidTokenButNoneOther) {
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1", Json{{"type", "kv"}}).http_status, 204);
   // A token whose policy grants nothing on the path may still read its help.
-  const std::string denied = TokenWith(R"(path "other/*" { capabilities = ["read"] })");
+  const std::string denied =
+      TokenWith(R"(path "other/*" { capabilities = ["read"] })", /*no_default=*/true);
   EXPECT_EQ(Call(Operation::kRead, "kv1/app", Json::object(), denied).http_status, 403);
   EXPECT_EQ(Call(Operation::kHelp, "kv1/app", Json::object(), denied).http_status, 200);
   EXPECT_EQ(Call(Operation::kHelp, "sys/mounts", Json::object(), denied).http_status, 200);

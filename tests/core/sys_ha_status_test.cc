@@ -11,17 +11,7 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-class HaStatusTest : public CoreFixture {
- protected:
-  std::string TokenWith(const std::string& policy_hcl) {
-    EXPECT_EQ(
-        Call(Operation::kUpdate, "sys/policies/acl/p", Json{{"policy", policy_hcl}}).http_status,
-        204);
-    auto c = Call(Operation::kUpdate, "auth/token/create", Json{{"policies", {"p"}}});
-    EXPECT_EQ(c.http_status, 200);
-    return c.auth.at("client_token").get<std::string>();
-  }
-};
+using HaStatusTest = CoreFixture;
 
 TEST_F(HaStatusTest, TheNodeIsTheOnlyActiveMember) {
   auto r = Call(Operation::kRead, "sys/ha-status");
