@@ -127,8 +127,20 @@ TEST_F(HelpTest, AnyValidTokenButNoneOther) {
   ASSERT_EQ(Call(Operation::kUpdate, "auth/token/revoke", Json{{"token", denied}}).http_status,
             204);
   EXPECT_EQ(Call(Operation::kHelp, "kv1/app", Json::object(), denied).http_status, 403);
-  // Unauthenticated paths take a token for their help too.
-  EXPECT_EQ(Call(Operation::kHelp, "sys/health", Json::object(), "").http_status, 403);
+}
+
+TEST_F(HelpTest, PathsThatNeedNoTokenGiveTheirHelpWithoutOne) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", Json{{"type", "userpass"}}).http_status,
+            204);
+  auto login = Call(Operation::kHelp, "auth/userpass/login/alice", Json::object(), "");
+  ASSERT_EQ(login.http_status, 200);
+  EXPECT_NE(HelpText(login).find("^login/(?P<username>"), std::string::npos) << HelpText(login);
+  EXPECT_EQ(Call(Operation::kHelp, "sys/health", Json::object(), "").http_status, 200);
+  EXPECT_EQ(Call(Operation::kHelp, "sys/wrapping/lookup", Json::object(), "").http_status, 200);
+  // Next to them, the method's other routes still take a token.
+  EXPECT_EQ(Call(Operation::kHelp, "auth/userpass/users/alice", Json::object(), "").http_status,
+            403);
+  EXPECT_EQ(Call(Operation::kHelp, "sys/wrapping/unwrap", Json::object(), "").http_status, 403);
 }
 
 TEST_F(HelpTest, CoreRoutesAndUnknownMounts) {
