@@ -4,7 +4,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 #include <utility>
 
@@ -12,20 +14,31 @@ namespace coffer {
 
 namespace {
 
-// SecretBytes take at most this many bytes of the secure arena (counting
-// what OpenSSL itself holds there); 0 until InitSecureMemory. OpenSSL needs
-// the arena too: its DRBGs draw their seed material from it, and private
-// keys' bignums live there. With a keyring of ~15,000 terms the keys had
-// filled it, and a DRBG instantiated afterwards (a new thread's first
-// RAND_bytes after a restart) failed, so writes answered 500.
+// SecretBytes take at most this many bytes of the secure arena; 0 until
+// InitSecureMemory. OpenSSL needs the arena too: its DRBGs draw their seed
+// material from it, and private keys' bignums live there. With a keyring of
+// ~15,000 terms the keys had filled it, and a DRBG instantiated afterwards
+// (a new thread's first RAND_bytes after a restart) failed, so writes
+// answered 500.
 std::atomic<std::size_t> secret_share{0};
+
+// The arena's blocks that SecretBytes hold, counted here rather than asked
+// of CRYPTO_secure_used, which takes the arena's lock: a transit batch
+// allocates a few SecretBytes per item on every I/O thread.
+std::atomic<std::size_t> secret_used{0};
+
+constexpr std::size_t kMinBlock = 32;  // CRYPTO_secure_malloc_init's minsize
+
+// The block OpenSSL's buddy allocator gives a request of n bytes: the next
+// power of two, at least the minimum block.
+std::size_t ArenaBlock(std::size_t n) { return std::max(kMinBlock, std::bit_ceil(n)); }
 
 }  // namespace
 
 bool InitSecureMemory(std::size_t arena_bytes) {
   if (CRYPTO_secure_malloc_initialized()) return true;
   // minsize 32: a 256-bit key fits one block.
-  if (CRYPTO_secure_malloc_init(arena_bytes, 32) != 1) return false;
+  if (CRYPTO_secure_malloc_init(arena_bytes, kMinBlock) != 1) return false;
   secret_share.store(arena_bytes / 2);
   return true;
 }
@@ -45,8 +58,14 @@ SecretBytes::SecretBytes(std::size_t size) : size_(size) {
   // OPENSSL_secure_zalloc), from the normal heap. Both are wiped on release
   // (OPENSSL_secure_clear_free handles both).
   const std::size_t share = secret_share.load(std::memory_order_relaxed);
-  if (share != 0 && CRYPTO_secure_used() + size_ <= share) {
-    data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+  if (share != 0) {
+    // Claimed before the allocation, so that threads allocating at once
+    // cannot together pass the share; given back if it is not used.
+    const std::size_t block = ArenaBlock(size_);
+    if (secret_used.fetch_add(block, std::memory_order_relaxed) + block <= share) {
+      data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+    }
+    if (data_ == nullptr) secret_used.fetch_sub(block, std::memory_order_relaxed);
   }
   if (data_ == nullptr) data_ = static_cast<std::uint8_t*>(OPENSSL_zalloc(size_));
   if (data_ == nullptr) std::terminate();
@@ -72,6 +91,10 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 
 void SecretBytes::Clear() {
   if (data_ != nullptr) {
+    // CRYPTO_secure_allocated reads the arena's bounds without its lock.
+    if (CRYPTO_secure_allocated(data_)) {
+      secret_used.fetch_sub(ArenaBlock(size_), std::memory_order_relaxed);
+    }
     // Wipes before freeing, in the secure heap and the fallback heap alike.
     OPENSSL_secure_clear_free(data_, size_);
   }
