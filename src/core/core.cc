@@ -647,16 +647,13 @@ std::optional<logical::Response> Core::CheckRoleQuota(logical::Request& request)
 }
 
 Status Core::Admit(logical::Request& request) {
+  if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
   if (request.operation == logical::Operation::kHelp) {
     // As Vault: help takes a valid token and no capability on the path, and
-    // no token where the path itself needs none (a login, sys/health).
-    if (SystemBackend::IsUnauthenticated(request.path) ||
-        Logins::MatchLogin(*router_, request.path)) {
-      return Status::Ok();
-    }
+    // no token where the path itself needs none (a login; sys/health above).
+    if (Logins::MatchLogin(*router_, request.path)) return Status::Ok();
     return authorizer_->Authenticate(request);
   }
-  if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
   // A bad X-Vault-Wrap-TTL is refused before anything happens.
   if (!request.wrap_ttl.empty()) {
     ASSIGN_OR_RETURN(std::chrono::seconds ttl, Wrapper::ParseWrapTtl(request.wrap_ttl));
