@@ -181,31 +181,28 @@ class MountCommand : public Command {
   }
 
  private:
-  // -listing-visibility and -audit-non-hmac-*-keys, sent only when given
+  // -listing-visibility, -audit-non-hmac-*-keys and the header lists, sent only when given
   // (an empty value clears the setting), as Vault's CLI does.
   void AddMountConfigFlags(CLI::App& app) {
     listing_flag_ = app.add_option("--listing-visibility", listing_visibility_,
                                    "unauth (listed for callers without a token) or hidden");
-    for (auto [name, keys, flag] :
-         {std::tuple{"--audit-non-hmac-request-keys", &request_keys_, &request_keys_flag_},
-          std::tuple{"--audit-non-hmac-response-keys", &response_keys_, &response_keys_flag_}}) {
-      *flag = app.add_option(name, *keys,
-                             "Keys whose values audit devices log in the clear; repeat or "
-                             "comma-separate")
-                  ->expected(1)
-                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-                  ->allow_extra_args(false);
+    const char* keys_help =
+        "Keys whose values audit devices log in the clear; repeat or comma-separate";
+    const char* headers_help =
+        "Stored and shown as Vault does; Coffer's built-in engines read no header";
+    for (ListFlag& f : list_flags_) {
+      f.flag = app.add_option(f.name, f.values, f.audit ? keys_help : headers_help)
+                   ->expected(1)
+                   ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                   ->allow_extra_args(false);
     }
   }
 
   // Into a mount's config (enable) or a tune body.
   void PutMountConfig(Json& config) const {
     if (listing_flag_->count() > 0) config["listing_visibility"] = listing_visibility_;
-    if (request_keys_flag_->count() > 0) {
-      config["audit_non_hmac_request_keys"] = SplitCommaList(request_keys_);
-    }
-    if (response_keys_flag_->count() > 0) {
-      config["audit_non_hmac_response_keys"] = SplitCommaList(response_keys_);
+    for (const ListFlag& f : list_flags_) {
+      if (f.flag->count() > 0) config[f.field] = SplitCommaList(f.values);
     }
   }
 
@@ -274,10 +271,21 @@ class MountCommand : public Command {
   bool auth_;
   std::vector<std::string> args_;
   std::string path_, description_, default_ttl_, max_ttl_, listing_visibility_;
-  std::vector<std::string> options_, request_keys_, response_keys_;
+  std::vector<std::string> options_;
+  // The config's lists, each a repeatable (or comma-separated) flag.
+  struct ListFlag {
+    const char* name;
+    const char* field;
+    bool audit;
+    std::vector<std::string> values;
+    CLI::Option* flag = nullptr;
+  };
+  ListFlag list_flags_[4] = {
+      {"--audit-non-hmac-request-keys", "audit_non_hmac_request_keys", true, {}},
+      {"--audit-non-hmac-response-keys", "audit_non_hmac_response_keys", true, {}},
+      {"--passthrough-request-header", "passthrough_request_headers", false, {}},
+      {"--allowed-response-header", "allowed_response_headers", false, {}}};
   CLI::Option* listing_flag_ = nullptr;
-  CLI::Option* request_keys_flag_ = nullptr;
-  CLI::Option* response_keys_flag_ = nullptr;
   CLI::Option* token_type_flag_ = nullptr;
   std::string token_type_;
   int version_ = 0;

@@ -344,12 +344,15 @@ TEST(MountsTest, OptionsLocalVisibilityAndAuditKeys) {
                         R"("audit_non_hmac_request_keys":["x","y","z"],)"
                         R"("audit_non_hmac_response_keys":["r"]},)"
                         R"("options":{"version":"2","a":"b=c"}})"));
-  Outcome t = RunCli({"secrets", "tune", "-options=version=2",
-                      "-listing-visibility=", "-audit-non-hmac-response-keys=r", "kv2"},
+  Outcome t = RunCli({"secrets", "tune", "-options=version=2", "-listing-visibility=",
+                      "-audit-non-hmac-response-keys=r", "-passthrough-request-header=X-A",
+                      "-passthrough-request-header=X-B", "-allowed-response-header=X-C", "kv2"},
                      Vars(server));
   EXPECT_EQ(t.code, 0) << t.err;
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"listing_visibility":"","audit_non_hmac_response_keys":["r"],)"
+                        R"("passthrough_request_headers":["X-A","X-B"],)"
+                        R"("allowed_response_headers":["X-C"],)"
                         R"("options":{"version":"2"}})"));
   Outcome a = RunCli({"auth", "enable", "-path=up", "-local", "-listing-visibility=unauth",
                       "-audit-non-hmac-request-keys=password", "userpass"},
