@@ -76,6 +76,7 @@ class CoreRevoker final : public expiration::Revoker {
 };
 
 constexpr std::string_view kClusterKey = "core/cluster";
+constexpr std::string_view kTokenMountTuneKey = "core/auth-token-tune";
 
 // Paths answered while sealed (Vault's unauthenticated sys paths).
 bool AllowedWhileSealed(std::string_view path) {
@@ -292,6 +293,7 @@ Status Core::PostUnseal() {
   TRY(RecordRunningVersion(*barrier_, *clock_));
   TRY(policies_->Load());
   TRY(tokens_->Load());
+  TRY(LoadTokenMountTune());
   // Engines first: expiry after a restart calls them to revoke.
   TRY(router_->Load());
   TRY(expiration_->Load());
@@ -319,6 +321,10 @@ void Core::PreSeal() {
   identity_->Unload();
   router_->Unload();
   tokens_->Unload();
+  // What was read from storage goes with the seal; PostUnseal reads it again.
+  tokens_->SetMountTtls(std::chrono::seconds(0), std::chrono::seconds(0));
+  std::atomic_store(&token_mount_tune_,
+                    std::make_shared<const logical::Json>(logical::Json::object()));
 }
 
 Status Core::Seal() {
@@ -860,6 +866,17 @@ Status Core::FilterListing(logical::Request& request, logical::Response& respons
   }
 }
 
+namespace {
+// The audit keys a mount's config names (audit_non_hmac_request_keys, ...).
+void ConfiguredKeys(const logical::Json& config, const char* name, std::set<std::string>& out) {
+  auto it = config.find(name);
+  if (it == config.end() || !it->is_array()) return;
+  for (const auto& k : *it) {
+    if (k.is_string()) out.insert(k.get<std::string>());
+  }
+}
+}  // namespace
+
 audit::MountInfo Core::AuditMount(const logical::Request& request) const {
   audit::MountInfo m;
   const std::string& p = request.path;
@@ -869,6 +886,11 @@ audit::MountInfo Core::AuditMount(const logical::Request& request) const {
   } else if (p.starts_with("auth/token/")) {
     m.type = "token";
     m.path = "auth/token/";
+    const std::shared_ptr<const logical::Json> tune = token_mount_tune();
+    if (auto it = tune->find("config"); it != tune->end() && it->is_object()) {
+      ConfiguredKeys(*it, "audit_non_hmac_request_keys", m.non_hmac_request_keys);
+      ConfiguredKeys(*it, "audit_non_hmac_response_keys", m.non_hmac_response_keys);
+    }
   } else if (p.starts_with("identity/")) {
     m.type = "identity";
     m.path = "identity/";
@@ -880,15 +902,8 @@ audit::MountInfo Core::AuditMount(const logical::Request& request) const {
     m.type = e.type;
     m.path = e.path;
     m.accessor = e.accessor;
-    auto keys = [&](const char* name, std::set<std::string>& out) {
-      auto it = e.config.find(name);
-      if (it == e.config.end() || !it->is_array()) return;
-      for (const auto& k : *it) {
-        if (k.is_string()) out.insert(k.get<std::string>());
-      }
-    };
-    keys("audit_non_hmac_request_keys", m.non_hmac_request_keys);
-    keys("audit_non_hmac_response_keys", m.non_hmac_response_keys);
+    ConfiguredKeys(e.config, "audit_non_hmac_request_keys", m.non_hmac_request_keys);
+    ConfiguredKeys(e.config, "audit_non_hmac_response_keys", m.non_hmac_response_keys);
   }
   return m;
 }
@@ -973,6 +988,50 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
     response.auth_text.clear();
   }
   return wrapper_->Wrap(response, ttl, request.path);
+}
+
+namespace {
+// A TTL of a mount config in seconds; 0 when absent.
+std::chrono::seconds ConfigTtl(const logical::Json& config, const char* name) {
+  auto it = config.find(name);
+  if (it == config.end() || !it->is_number_integer()) return std::chrono::seconds(0);
+  return std::chrono::seconds(it->get<std::int64_t>());
+}
+}  // namespace
+
+Status Core::LoadTokenMountTune() {
+  std::scoped_lock lock(token_tune_mu_);
+  logical::Json tune = logical::Json::object();
+  ASSIGN_OR_RETURN(auto stored, barrier_->Get(kTokenMountTuneKey));
+  if (stored) {
+    tune = logical::Json::parse(stored->value, nullptr, false);
+    if (!tune.is_object()) return Internal("the token auth method's stored tune is corrupt");
+  }
+  const logical::Json config = tune.value("config", logical::Json::object());
+  tokens_->SetMountTtls(ConfigTtl(config, "default_lease_ttl"), ConfigTtl(config, "max_lease_ttl"));
+  std::atomic_store(&token_mount_tune_, std::make_shared<const logical::Json>(std::move(tune)));
+  return Status::Ok();
+}
+
+Status Core::TuneTokenMount(const logical::Json& config,
+                            const std::optional<std::string>& description,
+                            const logical::Json& options) {
+  std::scoped_lock lock(token_tune_mu_);
+  logical::Json tune = *token_mount_tune();
+  logical::Json& stored_config = tune["config"];
+  if (!stored_config.is_object()) stored_config = logical::Json::object();
+  stored_config.update(config);
+  if (description) tune["description"] = *description;
+  if (!options.empty()) {
+    logical::Json& stored_options = tune["options"];
+    if (!stored_options.is_object()) stored_options = logical::Json::object();
+    stored_options.update(options);
+  }
+  TRY(barrier_->Put(kTokenMountTuneKey, tune.dump()));
+  tokens_->SetMountTtls(ConfigTtl(stored_config, "default_lease_ttl"),
+                        ConfigTtl(stored_config, "max_lease_ttl"));
+  std::atomic_store(&token_mount_tune_, std::make_shared<const logical::Json>(std::move(tune)));
+  return Status::Ok();
 }
 
 std::pair<std::chrono::seconds, std::chrono::seconds> Core::MountLeaseTtls(

@@ -165,6 +165,17 @@ class Core final : public http::Handler {
   std::string cluster_id() const;
   bool prometheus_metrics() const { return prometheus_metrics_; }
   std::chrono::steady_clock::time_point created_at() const { return created_at_; }
+  // The token auth method's tune settings (sys/auth/token/tune): an object
+  // with "config" (TTLs, audit keys, listing visibility, headers),
+  // "description" and "options", each present once tuned. Kept under the
+  // barrier; the TTLs are the token store's (TokenStore::SetMountTtls).
+  std::shared_ptr<const logical::Json> token_mount_tune() const {
+    return std::atomic_load(&token_mount_tune_);
+  }
+  // Merges `config` into the stored config, sets the description and the
+  // options when given, stores the result and applies its TTLs.
+  Status TuneTokenMount(const logical::Json& config, const std::optional<std::string>& description,
+                        const logical::Json& options);
   // A mount's default and max lease TTLs as its engines see them (Vault's
   // system view): the tuned values, the system's where a mount has none.
   std::pair<std::chrono::seconds, std::chrono::seconds> MountLeaseTtls(
@@ -175,6 +186,8 @@ class Core final : public http::Handler {
 
   Status PostUnseal();
   void PreSeal();
+  // Reads the token auth method's tune settings and applies their TTLs.
+  Status LoadTokenMountTune();
   // The stages after the sealed check, under the shared state lock.
   Result<logical::Response> Dispatch(logical::Request& request);
   Result<logical::Response> RouteToEngine(logical::Request& request);
@@ -268,6 +281,9 @@ class Core final : public http::Handler {
   bool prometheus_metrics_ = true;
   const std::string configured_cluster_name_;
   std::shared_ptr<const logical::Json> sanitized_config_;
+  std::shared_ptr<const logical::Json> token_mount_tune_ =
+      std::make_shared<const logical::Json>(logical::Json::object());
+  std::mutex token_tune_mu_;  // serialises TuneTokenMount's read, change and write
   const std::chrono::steady_clock::time_point created_at_ = std::chrono::steady_clock::now();
 
   std::shared_mutex state_mu_;  // shared by requests, exclusive for seal/unseal

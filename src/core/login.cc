@@ -288,6 +288,7 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   tr.num_uses = login.num_uses;
   tr.bound_cidrs = login.bound_cidrs;
   tr.renewable = true;
+  tr.system_ttls = true;
   std::int64_t explicit_max = login.explicit_max_ttl;
   // The token's lifetime with renewals stays within token_max_ttl and the
   // mount's maximum: the store enforces it as the explicit max.

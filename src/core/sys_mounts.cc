@@ -78,6 +78,22 @@ Json TokenAuthJson() {
               {"external_entropy_access", false}};
 }
 
+// The token auth method as sys/auth lists it, with what it was tuned to.
+Json TunedTokenAuthJson(const Core& core) {
+  Json j = TokenAuthJson();
+  const std::shared_ptr<const Json> tune = core.token_mount_tune();
+  if (auto it = tune->find("config"); it != tune->end() && it->is_object()) {
+    j["config"].update(*it);
+  }
+  if (auto it = tune->find("description"); it != tune->end() && it->is_string()) {
+    j["description"] = *it;
+  }
+  if (auto it = tune->find("options"); it != tune->end() && it->is_object() && !it->empty()) {
+    j["options"] = *it;
+  }
+  return j;
+}
+
 bool IsAuthMount(const router::MountEntry& e) { return e.path.starts_with("auth/"); }
 
 // An auth mount as sys/auth lists it: like a secrets mount, with the token
@@ -186,9 +202,13 @@ Result<Json> ConfigFromRequest(const Json& in) {
     }
     out["listing_visibility"] = v;
   }
-  // Keys whose values audit devices log in the clear (a list, or a
-  // comma-separated string as the CLI sends it).
-  for (const char* name : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys"}) {
+  // Keys whose values audit devices log in the clear, and the headers a
+  // mount's engine may see and answer with (a list, or a comma-separated
+  // string as the CLI sends it). Coffer's engines are built in and read no
+  // header, so the two header lists are stored and shown, as Vault does
+  // for its built-in engines, and change nothing else.
+  for (const char* name : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys",
+                           "passthrough_request_headers", "allowed_response_headers"}) {
     auto it = in.find(name);
     if (it == in.end() || it->is_null()) continue;
     Json keys = Json::array();
@@ -202,11 +222,13 @@ Result<Json> ConfigFromRequest(const Json& in) {
       }
     } else if (it->is_array()) {
       for (const auto& k : *it) {
-        if (!k.is_string()) return Err(InvalidArgument(std::string(name) + " must list strings"));
+        if (!k.is_string()) {
+          return Err(InvalidArgument(std::string(name) + " must be a list of strings"));
+        }
         keys.push_back(k);
       }
     } else {
-      return Err(InvalidArgument(std::string(name) + " must be a list of keys"));
+      return Err(InvalidArgument(std::string(name) + " must be a list of strings"));
     }
     out[name] = std::move(keys);
   }
@@ -293,6 +315,23 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     return nullptr;
   };
 
+  if (tune && path.starts_with("auth/")) {
+    // sys/mounts/auth/<path>/tune is sys/auth/<path>/tune, as in Vault
+    // (whose `auth tune` command and Go client send it this way).
+    logical::Request as_auth = request;
+    as_auth.path = "sys/" + path + "tune";
+    return AuthMounts(as_auth);
+  }
+  if (tune && (path == "sys/" || path == "cubbyhole/")) {
+    if (request.operation != logical::Operation::kRead) {
+      return Err(InvalidArgument("cannot tune \"" + path + "\""));
+    }
+    const Json mount = path == "sys/" ? SystemMountJson() : CubbyholeMountJson();
+    Json data = mount["config"];
+    EffectiveLeaseTtls(router::MountEntry{}, data);
+    data["description"] = mount["description"];
+    return LegacyResponse(request, std::move(data));
+  }
   if (tune) {
     if (request.operation == logical::Operation::kRead) {
       const router::MountEntry* e = find();
@@ -501,7 +540,7 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   }
   if (rest.empty()) {
     logical::Json secret = logical::Json::object();
-    logical::Json auth{{"token/", TokenAuthJson()}};
+    logical::Json auth{{"token/", TunedTokenAuthJson(core_)}};
     for (const auto& m : core_.router().snapshot()->mounts) {
       ASSIGN_OR_RETURN(bool visible,
                        core_.authorizer().HasMountAccess(*request.auth, m->entry.path));
@@ -544,6 +583,39 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   return r;
 }
 
+// sys/auth/token/tune: the token store's TTLs, its description, audit
+// keys, listing visibility and header lists, as any auth method's; not the
+// token type or a user lockout, as in Vault.
+Result<logical::Response> SystemBackend::TuneTokenAuth(const logical::Request& request) {
+  const Json current = TunedTokenAuthJson(core_);
+  if (request.operation == logical::Operation::kRead) {
+    Json data = current["config"];
+    data["default_lease_ttl"] = core_.tokens().DefaultTtl().count();
+    data["max_lease_ttl"] = core_.tokens().MaxTtl().count();
+    data["description"] = current["description"];
+    if (current["options"].is_object()) data["options"] = current["options"];
+    return LegacyResponse(request, std::move(data));
+  }
+  if (const Json* t = request.Field("token_type"); t != nullptr && !t->is_null()) {
+    return Err(InvalidArgument("'token_type' cannot be set for the 'token' auth method"));
+  }
+  if (const Json* l = request.Field("user_lockout_config"); l != nullptr && !l->is_null()) {
+    return Err(InvalidArgument(
+        "tuning of user lockout configuration for auth type \"token\" not allowed"));
+  }
+  ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
+  const Json stored = core_.token_mount_tune()->value("config", Json::object());
+  TRY(CheckLeaseTtls(config, &stored));
+  router::MountEntry entry;
+  entry.path = "auth/token/";
+  entry.type = "token";
+  std::optional<std::string> description;
+  Json options = Json::object();
+  TRY(TuneExtras(request, entry, &description, &options));
+  TRY(core_.TuneTokenMount(config, description, options));
+  return logical::Response{};
+}
+
 Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& request) {
   std::string_view rest = request.path;
   rest.remove_prefix(std::string_view("sys/auth").size());
@@ -552,7 +624,7 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
     if (request.operation != logical::Operation::kRead) {
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
-    Json data{{"token/", TokenAuthJson()}};
+    Json data{{"token/", TunedTokenAuthJson(core_)}};
     for (const auto& m : core_.router().snapshot()->mounts) {
       if (IsAuthMount(m->entry)) data[m->entry.path.substr(5)] = AuthMountJson(m->entry);
     }
@@ -567,13 +639,11 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
   if (path.empty()) return Err(InvalidArgument("missing auth method path"));
   if (path.back() != '/') path.push_back('/');
   if (path == "token/") {
-    if (request.operation == logical::Operation::kRead) {
-      if (!tune) return LegacyResponse(request, TokenAuthJson());
-      Json data = TokenAuthJson()["config"];
-      EffectiveLeaseTtls(router::MountEntry{}, data);
-      return LegacyResponse(request, std::move(data));
+    if (!tune && request.operation == logical::Operation::kRead) {
+      return LegacyResponse(request, TunedTokenAuthJson(core_));
     }
-    return Err(InvalidArgument("the token auth method cannot be changed"));
+    if (!tune) return Err(InvalidArgument("the token auth method cannot be changed"));
+    return TuneTokenAuth(request);
   }
   const std::string full = "auth/" + path;
   auto find = [&] { return core_.router().MountedAt(full); };

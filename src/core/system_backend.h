@@ -96,6 +96,7 @@ class SystemBackend {
   // system's where the mount has none (sys/mounts lists the stored 0).
   void EffectiveLeaseTtls(const router::MountEntry& mount, logical::Json& out);
   Result<logical::Response> AuthMounts(const logical::Request& request);
+  Result<logical::Response> TuneTokenAuth(const logical::Request& request);
   Result<logical::Response> Policies(const logical::Request& request);
   Result<logical::Response> Capabilities(const logical::Request& request);
   // sys/internal/ui/resultant-acl: the caller's merged rules, for UIs.

@@ -64,6 +64,7 @@ Status Wrapper::Wrap(logical::Response& response, std::chrono::seconds ttl,
   req.explicit_max_ttl = ttl;
   req.num_uses = 1;
   req.renewable = false;
+  req.system_ttls = true;
   ASSIGN_OR_RETURN(token::CreatedToken created, tokens_.CreateToken(req));
   std::string stored = ToStored(response).dump();
   Status s = cubbyhole_.Put(created.entry->id_hmac, kResponseKey, stored);

@@ -54,6 +54,13 @@ Response ErrorResponse(int http_status, std::string message) {
   return r;
 }
 
+std::optional<std::string> WeakString(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return std::string(value.get<bool>() ? "1" : "0");
+  if (value.is_number()) return value.dump();
+  return std::nullopt;
+}
+
 Response NoContent() {
   Response r;
   r.http_status = 204;

@@ -196,6 +196,11 @@ struct Response {
   std::optional<SecretInfo> secret;
 };
 
+// A scalar field value read as Vault's weak decoding reads it into a
+// string: a string as is, a number with its digits, true "1" and false "0";
+// nullopt for anything else (null, an object, an array).
+std::optional<std::string> WeakString(const Json& value);
+
 // Builds {"errors":[message]} with a status.
 Response ErrorResponse(int http_status, std::string message);
 

@@ -239,7 +239,8 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
     if (!entry) return Err(InvalidArgument("invalid accessor"));
     hmac = entry->id_hmac;
   }
-  auto renewed = store_.Renew(hmac, increment.value_or(std::chrono::seconds(0)));
+  std::vector<std::string> warnings;
+  auto renewed = store_.Renew(hmac, increment.value_or(std::chrono::seconds(0)), &warnings);
   if (!renewed) {
     if (renewed.error().code() == Code::kNotFound) {
       return Err(InvalidArgument("token not found"));
@@ -248,6 +249,7 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
   }
   Response r;
   SetAuth(r, request, **renewed, client_token);
+  if (!warnings.empty()) r.warnings = Json(warnings);
   return r;
 }
 

@@ -86,10 +86,27 @@ Result<std::map<std::string, std::string>> Meta(const logical::Request& r, std::
   std::map<std::string, std::string> out;
   const Json* f = r.Field(name);
   if (f == nullptr || f->is_null()) return out;
+  // Vault decodes the map weakly: a number keeps its digits, a boolean
+  // becomes "1" or "0", a null "". The list form ["key=value", ...] is
+  // OpenBao's (its key-value pairs type).
+  if (f->is_array()) {
+    for (const auto& pair : *f) {
+      if (!pair.is_string()) return Err(Bad(name));
+      const std::string& kv = pair.get_ref<const std::string&>();
+      const std::size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return Err(InvalidArgument("invalid value for " + std::string(name) +
+                                   ": each item must be key=value"));
+      }
+      out[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return out;
+  }
   if (!f->is_object()) return Err(Bad(name));
   for (const auto& [k, v] : f->items()) {
-    if (!v.is_string()) return Err(Bad(name));
-    out[k] = v.get<std::string>();
+    std::optional<std::string> text = v.is_null() ? std::string() : logical::WeakString(v);
+    if (!text) return Err(Bad(name));
+    out[k] = std::move(*text);
   }
   return out;
 }

@@ -141,7 +141,16 @@ std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, b
 }
 
 TokenStore::TokenStore(storage::Backend& view, Clock& clock, Options options)
-    : view_(view), clock_(clock), options_(options) {}
+    : view_(view),
+      clock_(clock),
+      options_(options),
+      default_ttl_(options.default_ttl.count()),
+      max_ttl_(options.max_ttl.count()) {}
+
+void TokenStore::SetMountTtls(seconds default_ttl, seconds max_ttl) {
+  default_ttl_ = (default_ttl.count() > 0 ? default_ttl : options_.default_ttl).count();
+  max_ttl_ = (max_ttl.count() > 0 ? max_ttl : options_.max_ttl).count();
+}
 
 void TokenStore::AttachExpiration(expiration::ExpirationManager* manager, SharedStorage shared) {
   expiration_ = manager;
@@ -352,7 +361,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   // Vault's CalculateTTL: the effective max is the mount's max, lowered by
   // an explicit max; a period above it is capped, and so is a TTL.
   std::vector<std::string> warnings;
-  std::int64_t max_ttl = options_.max_ttl.count();
+  std::int64_t max_ttl = request.system_ttls ? options_.max_ttl.count() : max_ttl_.load();
   if (e.explicit_max_ttl > 0 && e.explicit_max_ttl < max_ttl) max_ttl = e.explicit_max_ttl;
   std::int64_t ttl = 0;
   if (e.period > 0) {
@@ -365,7 +374,9 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     ttl = request.ttl.count();
     // Root-policy tokens without a TTL never expire, as in Vault (unless
     // an explicit max TTL bounds them, below).
-    if (ttl == 0 && !e.IsRoot()) ttl = options_.default_ttl.count();
+    if (ttl == 0 && !e.IsRoot()) {
+      ttl = request.system_ttls ? options_.default_ttl.count() : default_ttl_.load();
+    }
     if (ttl > max_ttl) {
       warnings.push_back(CappedTtlWarning("TTL", seconds(ttl), seconds(max_ttl)));
       ttl = max_ttl;
@@ -521,7 +532,8 @@ Status TokenStore::FinishLastUse(std::string_view hmac) {
 }
 
 Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hmac,
-                                                            seconds increment) {
+                                                            seconds increment,
+                                                            std::vector<std::string>* warnings) {
   std::scoped_lock lock(use_mu_);
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry) return Err(NotFound("token not found"));
@@ -546,12 +558,20 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   // an explicit max, caps both a period and a TTL; a periodic token is
   // otherwise bounded only by its explicit max.
   const std::int64_t now = NowUnix();
-  std::int64_t max_ttl = options_.max_ttl.count();
+  // The token auth method's TTLs for its own tokens, the system's for
+  // logins' (TokenRequest::system_ttls).
+  const bool own = entry->path.starts_with("auth/token/");
+  std::int64_t max_ttl = own ? max_ttl_.load() : options_.max_ttl.count();
   if (explicit_max > 0 && explicit_max < max_ttl) max_ttl = explicit_max;
   std::int64_t ttl = 0;
   std::int64_t limit = 0;  // the last second the token may live to; 0: none
+  std::vector<std::string> capped;
   if (period > 0) {
-    ttl = std::min(period, max_ttl);
+    ttl = period;
+    if (ttl > max_ttl) {
+      capped.push_back(CappedTtlWarning("period", seconds(ttl), seconds(max_ttl)));
+      ttl = max_ttl;
+    }
     if (explicit_max > 0) limit = entry->creation_time + explicit_max;
   } else {
     // Without an increment, the TTL granted last (Vault's lease keeps the
@@ -559,11 +579,18 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
     const std::int64_t last_granted =
         entry->last_renewal > 0 ? entry->expire_time - entry->last_renewal : entry->ttl;
     ttl = increment.count() > 0 ? increment.count() : last_granted;
-    if (ttl == 0) ttl = options_.default_ttl.count();
+    if (ttl == 0) ttl = own ? default_ttl_.load() : options_.default_ttl.count();
     limit = entry->creation_time + max_ttl;
   }
-  if (limit != 0) ttl = std::min(ttl, limit - now);
-  ttl = std::max<std::int64_t>(ttl, 0);
+  if (limit != 0) {
+    const std::int64_t room = limit - now;
+    if (room <= 0) return Err(InvalidArgument("past the max TTL, cannot renew"));
+    if (ttl > room) {
+      capped.push_back(CappedTtlWarning("TTL", seconds(ttl), seconds(room)));
+      ttl = room;
+    }
+  }
+  if (warnings != nullptr) *warnings = std::move(capped);
   TokenEntry next = *entry;
   next.expire_time = now + ttl;
   next.last_renewal = now;

@@ -131,7 +131,11 @@ struct TokenRequest {
   std::string path = "auth/token/create";
   std::string display_name = "token";
   std::string requested_id;     // "" = random "hvs." id
-  std::chrono::seconds ttl{0};  // 0 = Options::default_ttl (root-policy tokens: none)
+  std::chrono::seconds ttl{0};  // 0 = the default TTL (root-policy tokens: none)
+  // The token auth method's tuned TTLs (SetMountTtls) apply to the tokens
+  // it creates; logins' and wrapping tokens set this and get the system's,
+  // as in Vault (a login's own mount has capped its TTL already).
+  bool system_ttls = false;
   std::chrono::seconds explicit_max_ttl{0};
   std::chrono::seconds period{0};
   std::int64_t num_uses = 0;
@@ -214,6 +218,13 @@ class TokenStore {
     AttachExpiration(manager, SharedStorage{});
   }
 
+  // The token auth mount's TTLs as tuned (sys/auth/token/tune): the TTL a
+  // token gets when it asks for none, and the max that caps TTLs, periods
+  // and renewals. Zero keeps the Options' value (the system's).
+  void SetMountTtls(std::chrono::seconds default_ttl, std::chrono::seconds max_ttl);
+  std::chrono::seconds DefaultTtl() const { return std::chrono::seconds(default_ttl_.load()); }
+  std::chrono::seconds MaxTtl() const { return std::chrono::seconds(max_ttl_.load()); }
+
   // Called once for every revoked token, after its entry is gone (the core
   // destroys the token's cubbyhole there). Set before Load(); must be
   // thread-safe; its errors are logged, not returned.
@@ -262,9 +273,12 @@ class TokenStore {
   // Renews: periodic tokens get `period` again; others `increment` (0 = the
   // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
   // creation. kNotFound for unknown, kInvalidArgument if not renewable
-  // (batch tokens: "batch tokens cannot be renewed").
+  // (batch tokens: "batch tokens cannot be renewed"), or once the max TTL
+  // has passed. A TTL or period that the max cut short adds Vault's warning
+  // to *warnings.
   Result<std::shared_ptr<const TokenEntry>> Renew(std::string_view hmac,
-                                                  std::chrono::seconds increment);
+                                                  std::chrono::seconds increment,
+                                                  std::vector<std::string>* warnings = nullptr);
 
   // Revokes the token, its whole subtree and their leases (iterative).
   // Unknown tokens are Ok.
@@ -337,6 +351,8 @@ class TokenStore {
   storage::Backend& view_;
   Clock& clock_;
   const Options options_;
+  std::atomic<std::int64_t> default_ttl_;  // seconds; options_' unless tuned
+  std::atomic<std::int64_t> max_ttl_;
   expiration::ExpirationManager* expiration_ = nullptr;
   SharedStorage shared_;
   std::mutex mu_;

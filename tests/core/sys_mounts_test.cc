@@ -186,6 +186,101 @@ TEST_F(SysMountsTest, TuneReadsAndKvV1ReadsReportTheTtlsInEffect) {
   EXPECT_EQ(t["token_type"], "default-service");
 }
 
+// The token auth method tunes as any auth method does (Vault's
+// sys/auth/token/tune): its TTLs then govern the tokens auth/token/create
+// makes, not the tokens of other methods' logins; the tune outlives a seal.
+// It refuses a token type, as Vault does, and changes nothing then.
+TEST_F(SysMountsTest, TheTokenAuthMethodTunesAndKeepsItsTuneAcrossASeal) {
+  constexpr int kSystem = 768 * 3600;
+  auto tuned = Call(Operation::kUpdate, "sys/auth/token/tune",
+                    {{"default_lease_ttl", "30m"},
+                     {"max_lease_ttl", "2h"},
+                     {"description", "tokens"},
+                     {"passthrough_request_headers", {"X-Foo"}},
+                     {"allowed_response_headers", "X-Bar,X-Baz"}});
+  ASSERT_EQ(tuned.http_status, 204) << Error(tuned);
+  auto check = [&](const char* when) {
+    for (const char* path : {"sys/auth/token/tune", "sys/mounts/auth/token/tune"}) {
+      Json t = Body(Call(Operation::kRead, path));
+      EXPECT_EQ(t["default_lease_ttl"], 1800) << when << path;
+      EXPECT_EQ(t["max_lease_ttl"], 7200) << when << path;
+      EXPECT_EQ(t["description"], "tokens") << when << path;
+      EXPECT_EQ(t["passthrough_request_headers"], Json({"X-Foo"})) << when << path;
+      EXPECT_EQ(t["allowed_response_headers"], Json({"X-Bar", "X-Baz"})) << when << path;
+    }
+    Json listed = Body(Call(Operation::kRead, "sys/auth"))["token/"];
+    EXPECT_EQ(listed["description"], "tokens") << when;
+    EXPECT_EQ(listed["config"]["max_lease_ttl"], 7200) << when;
+    // A child of a token that expires gets the method's default TTL; a
+    // longer TTL is capped at its max, with Vault's warning.
+    const std::string parent =
+        TokenWith(R"(path "auth/token/create" { capabilities = ["update"] })");
+    auto child = Call(Operation::kUpdate, "auth/token/create", Json::object(), parent);
+    ASSERT_EQ(child.http_status, 200) << Error(child);
+    EXPECT_EQ(child.auth["lease_duration"], 1800) << when;
+    auto capped = Call(Operation::kUpdate, "auth/token/create", {{"ttl", "5h"}}, parent);
+    ASSERT_EQ(capped.http_status, 200) << Error(capped);
+    EXPECT_EQ(capped.auth["lease_duration"], 7200) << when;
+    EXPECT_EQ(capped.warnings.size(), 1u) << when;
+  };
+  check("after the tune: ");
+
+  // A login's token follows its own method's TTLs and the system's max.
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/bob",
+                 {{"password", "pw-for-bob"}, {"token_ttl", "3h"}})
+                .http_status,
+            204);
+  auto login =
+      Call(Operation::kUpdate, "auth/userpass/login/bob", {{"password", "pw-for-bob"}}, "");
+  ASSERT_EQ(login.http_status, 200) << Error(login);
+  EXPECT_EQ(login.auth["lease_duration"], 3 * 3600);
+
+  // Refused, and nothing changes.
+  auto bad = Call(Operation::kUpdate, "sys/auth/token/tune", {{"token_type", "batch"}});
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_NE(Error(bad).find("token_type"), std::string::npos) << Error(bad);
+  bad = Call(Operation::kUpdate, "sys/auth/token/tune", {{"default_lease_ttl", "3h"}});
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_NE(Error(bad).find("would be less than"), std::string::npos) << Error(bad);
+
+  ASSERT_TRUE(core_->Seal().ok());
+  ASSERT_TRUE(core_->Unseal(key_).has_value());
+  check("after a seal and an unseal: ");
+
+  // "system" (0) gives the system's values back.
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/token/tune",
+                 {{"default_lease_ttl", "system"}, {"max_lease_ttl", "system"}})
+                .http_status,
+            204);
+  Json t = Body(Call(Operation::kRead, "sys/auth/token/tune"));
+  EXPECT_EQ(t["default_lease_ttl"], kSystem);
+  EXPECT_EQ(t["max_lease_ttl"], kSystem);
+}
+
+// sys/mounts/<path>/tune reaches auth methods as auth/<path> (Vault's
+// `auth tune` sends it so), and reads the sys/ and cubbyhole/ mounts, which
+// cannot be tuned.
+TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
+  constexpr int kSystem = 768 * 3600;
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/up", {{"type", "userpass"}}).http_status, 204);
+  auto tuned = Call(Operation::kUpdate, "sys/mounts/auth/up/tune", {{"max_lease_ttl", "4h"}});
+  ASSERT_EQ(tuned.http_status, 204) << Error(tuned);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/up/tune"))["max_lease_ttl"], 4 * 3600);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/up/tune"))["max_lease_ttl"], 4 * 3600);
+  EXPECT_EQ(Call(Operation::kRead, "sys/mounts/auth/nothing/tune").http_status, 400);
+
+  for (const char* path : {"sys", "cubbyhole"}) {
+    auto read = Call(Operation::kRead, std::string("sys/mounts/") + path + "/tune");
+    ASSERT_EQ(read.http_status, 200) << path << ": " << Error(read);
+    EXPECT_EQ(Body(read)["max_lease_ttl"], kSystem) << path;
+    auto write = Call(Operation::kUpdate, std::string("sys/mounts/") + path + "/tune",
+                      {{"max_lease_ttl", "1h"}});
+    EXPECT_EQ(write.http_status, 400) << path;
+    EXPECT_EQ(Error(write), std::string("cannot tune \"") + path + "/\"") << path;
+  }
+}
+
 // Without a token, sys/internal/ui/mounts lists only the mounts tuned to
 // listing_visibility "unauth", and only their type, description and
 // options; one mount's details still need a token that reaches it.

@@ -383,6 +383,23 @@ class SocketAndTuneTest(AuditBase):
         self.assertEqual(resp["response"]["data"]["version"], 1)
         self.assertTrue(resp["response"]["data"]["created_time"].startswith("hmac-sha256:"))
 
+        # The token auth method's own tune counts for its paths.
+        st, body, _ = self.server.request(
+            "POST", "/v1/sys/auth/token/tune",
+            {"audit_non_hmac_request_keys": ["display_name"]}, token=ROOT)
+        self.assertEqual(st, 204, body)
+        self.addCleanup(self.server.request, "POST", "/v1/sys/auth/token/tune",
+                        {"audit_non_hmac_request_keys": []}, ROOT)
+        st, body, _ = self.server.request(
+            "POST", "/v1/auth/token/create",
+            {"display_name": "shown-name", "meta": {"m": "kept-hashed"}}, token=ROOT)
+        self.assertEqual(st, 200, body)
+        entries = [json.loads(l) for l in lines_of(log)]
+        req = [e for e in entries if e["type"] == "request"
+               and e["request"]["path"] == "auth/token/create"][-1]
+        self.assertEqual(req["request"]["data"]["display_name"], "shown-name")
+        self.assertTrue(req["request"]["data"]["meta"]["m"].startswith("hmac-sha256:"))
+
 
     def test_audited_request_headers(self):
         log = os.path.join(self.dir, "headers.log")

@@ -86,6 +86,39 @@ TEST_F(TokenBackendTest, CreateReturnsVaultAuthShape) {
   }
 }
 
+// Metadata is read as Vault reads it, weakly: a number keeps its digits, a
+// boolean becomes "1" or "0", a null ""; OpenBao's ["key=value"] list form
+// is read too. A nested value or a pair without "=" is refused.
+TEST_F(TokenBackendTest, MetadataIsReadWeaklyAsVaultReadsIt) {
+  Json auth = CreateAs(root_id_, {{"meta", {{"n", 1}, {"f", 1.5}, {"t", true}, {"z", nullptr}}}});
+  EXPECT_EQ(auth["metadata"], (Json{{"n", "1"}, {"f", "1.5"}, {"t", "1"}, {"z", ""}}));
+  auth = CreateAs(root_id_, {{"meta", {"team=a", "url=x=y"}}});
+  EXPECT_EQ(auth["metadata"], (Json{{"team", "a"}, {"url", "x=y"}}));
+  for (const Json& bad : {Json{{"k", Json::array()}}, Json{{"k", {{"a", "b"}}}}, Json{"novalue"},
+                          Json{"=v"}, Json(3)}) {
+    auto r = backend_.HandleRequest(Req(Operation::kUpdate, "create", {{"meta", bad}}, root_id_));
+    ASSERT_FALSE(r.has_value()) << bad.dump();
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << bad.dump();
+  }
+}
+
+// A renewal that its max TTL cuts short says so, with Vault's warning.
+TEST_F(TokenBackendTest, ACappedRenewalCarriesVaultsWarning) {
+  const std::string token = CreateAs(
+      root_id_,
+      {{"policies", {"dev"}}, {"ttl", "10m"}, {"explicit_max_ttl", "20m"}})["client_token"];
+  auto r = backend_.HandleRequest(
+      Req(Operation::kUpdate, "renew", {{"token", token}, {"increment", "5h"}}, root_id_));
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->auth["lease_duration"], 1200);
+  EXPECT_EQ(r->warnings, Json::array({"TTL of \"5h\" exceeded the effective max_ttl of \"20m\"; "
+                                      "TTL value is capped accordingly"}));
+  r = backend_.HandleRequest(
+      Req(Operation::kUpdate, "renew", {{"token", token}, {"increment", "5m"}}, root_id_));
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_TRUE(r->warnings.is_null() || r->warnings.empty()) << r->warnings.dump();
+}
+
 // When the answer may come as text (Request::data_text_ok), create and
 // renew send the auth block as text: the same members and values as the
 // tree, including metadata that needs escaping, orphans and null metadata.

@@ -71,12 +71,8 @@ Result<std::map<std::string, std::optional<std::string>>> ParseCustomMetadata(co
   if (!value.is_object()) return Err(InvalidArgument("\"custom_metadata\" must be a JSON object"));
   std::map<std::string, std::optional<std::string>> out;
   for (const auto& [k, v] : value.items()) {
-    if (v.is_string()) {
-      out[k] = v.get<std::string>();
-    } else if (v.is_boolean()) {
-      out[k] = v.get<bool>() ? "1" : "0";
-    } else if (v.is_number()) {
-      out[k] = v.dump();
+    if (std::optional<std::string> text = logical::WeakString(v)) {
+      out[k] = std::move(*text);
     } else if (v.is_null() && allow_null) {
       out[k] = std::nullopt;
     } else {
