@@ -469,9 +469,12 @@ class HvacTokenTest(HvacTestBase):
         self.assertEqual(r["client_token"], token)
         ttl = self.client.auth.token.lookup(token)["data"]["ttl"]
         self.assertTrue(3590 <= ttl <= 3600, ttl)
-        # Beyond explicit_max_ttl the TTL is capped.
-        r = self.as_token(token).auth.token.renew_self(increment="5h")["auth"]
+        # Beyond explicit_max_ttl the TTL is capped, with Vault's warning.
+        renewed = self.as_token(token).auth.token.renew_self(increment="5h")
+        r = renewed["auth"]
         self.assertTrue(7190 <= r["lease_duration"] <= 7200, r["lease_duration"])
+        self.assertEqual(len(renewed["warnings"]), 1, renewed["warnings"])
+        self.assertIn('TTL of "5h" exceeded the effective max_ttl', renewed["warnings"][0])
         r = self.client.auth.token.renew_accessor(auth["accessor"], increment="10m")["auth"]
         self.assertEqual(r["lease_duration"], 600)
         self.assertEqual(r["client_token"], "")
@@ -481,6 +484,29 @@ class HvacTokenTest(HvacTestBase):
         with self.assertRaises(exceptions.InvalidRequest) as ctx:
             self.client.auth.token.renew(fixed["client_token"])
         self.assertIn("not renewable", str(ctx.exception))
+
+    def test_meta_is_read_weakly(self):
+        auth = self.create(policies=["default"], ttl="1h", meta={"n": 1, "ok": True})
+        self.assertEqual(auth["metadata"], {"n": "1", "ok": "1"})
+
+    def test_token_auth_method_tune(self):
+        # hvac's tune_auth_method sends sys/auth/token/tune; its
+        # read_mount_configuration("auth/token") sends sys/mounts/auth/token/tune.
+        self.addCleanup(self.client.sys.tune_auth_method, "token",
+                        default_lease_ttl="system", max_lease_ttl="system")
+        self.client.sys.tune_auth_method("token", default_lease_ttl="10m", max_lease_ttl="1h")
+        for tune in (self.client.sys.read_auth_method_tuning("token"),
+                     self.client.sys.read_mount_configuration("auth/token")):
+            self.assertEqual(tune["data"]["default_lease_ttl"], 600)
+            self.assertEqual(tune["data"]["max_lease_ttl"], 3600)
+        self.client.sys.create_or_update_policy("creator", CREATOR)
+        parent = self.as_token(self.create(policies=["creator"], ttl="1h")["client_token"])
+        self.assertEqual(self.create(client=parent)["lease_duration"], 600)
+        capped = parent.auth.token.create(ttl="5h")
+        self.assertEqual(capped["auth"]["lease_duration"], 3600)
+        self.assertIn("exceeded the effective max_ttl", capped["warnings"][0])
+        with self.assertRaises(exceptions.InvalidRequest):
+            self.client.sys.tune_auth_method("token", token_type="batch")
 
     def test_revoke_cascades_to_children(self):
         # A token may create children only with auth/token/create: use a
