@@ -32,6 +32,7 @@ class FileDevice final : public Device {
 
  protected:
   Status OpenSink() override {
+    if (discard_) return Status::Ok();
     if (stdout_) {
       fd_ = STDOUT_FILENO;
       return Status::Ok();
@@ -77,6 +78,7 @@ class FileDevice final : public Device {
   // The pieces go out with writev: the entries are written from where they
   // were rendered, without first being copied into one buffer.
   Status AppendPiecesToSink(std::span<const std::string_view> pieces) override {
+    if (discard_) return Status::Ok();
     if (!stdout_) {
       // A file removed (or its directory) since it was opened would swallow
       // entries nobody can read: reopen the path instead, which fails if it
@@ -129,7 +131,7 @@ class FileDevice final : public Device {
   }
 
   std::optional<std::string> LastLineInSink() override {
-    if (stdout_) return std::nullopt;
+    if (stdout_ || discard_) return std::nullopt;
     int fd = ::open(file_path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     std::optional<std::string> result;
@@ -160,6 +162,9 @@ class FileDevice final : public Device {
 
  public:
   bool stdout_ = false;
+  // file_path "discard" (Vault's): entries are rendered, then dropped; for
+  // trying a setup out, never for a record anyone relies on.
+  bool discard_ = false;
 
  private:
   std::string file_path_;
@@ -191,11 +196,13 @@ Result<std::unique_ptr<Device>> NewFileDevice(const DeviceConfig& config,
     mode = static_cast<mode_t>(v);
   }
   bool to_stdout = path == "-" || path == "stdout";
-  if (!to_stdout && path.front() != '/') {
-    return Err(InvalidArgument("file_path must be an absolute path, \"-\" or \"stdout\""));
+  if (!to_stdout && path != "discard" && path.front() != '/') {
+    return Err(
+        InvalidArgument("file_path must be an absolute path, \"-\", \"stdout\" or \"discard\""));
   }
   auto device = std::make_unique<FileDevice>(config, std::move(salt), clock, path, mode);
   device->stdout_ = to_stdout;
+  device->discard_ = path == "discard";
   return std::unique_ptr<Device>(std::move(device));
 }
 

@@ -315,6 +315,22 @@ TEST(DeviceTest, ModeIsApplied) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
+// file_path "discard" (Vault's): writes succeed and nothing is created, not
+// even a file of that name in the current directory.
+TEST(DeviceTest, DiscardTakesEntriesAndWritesNothing) {
+  TempDir dir;
+  FakeClock clock;
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
+  ASSERT_EQ(::chdir(dir.path().c_str()), 0);
+  auto d = FileDevice("discard", clock);
+  ASSERT_NE(d, nullptr);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(d->Write(Body(i)).ok());
+  d->Close();
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+  ASSERT_EQ(::chdir(cwd), 0);
+}
+
 TEST(DeviceTest, JsonxLinesChainToo) {
   TempDir dir;
   FakeClock clock;

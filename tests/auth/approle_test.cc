@@ -151,10 +151,16 @@ TEST_F(AppRoleTest, LookupDestroyAndAccessorsStayWithinTheirRole) {
   auto other = Do(Operation::kUpdate, "role/b/secret-id/lookup", {{"secret_id", sid["secret_id"]}});
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(other->http_status, 204);
-  EXPECT_FALSE(Do(Operation::kUpdate, "role/b/secret-id-accessor/lookup",
-                  {{"secret_id_accessor", accessor}}));
-  EXPECT_FALSE(Do(Operation::kUpdate, "role/b/secret-id-accessor/destroy",
-                  {{"secret_id_accessor", accessor}}));
+  // An accessor not found answers 404 to a lookup (Vault since 1.9), 400 to
+  // a destroy.
+  auto foreign = Do(Operation::kUpdate, "role/b/secret-id-accessor/lookup",
+                    {{"secret_id_accessor", accessor}});
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_EQ(foreign.error().code(), Code::kNotFound);
+  auto foreign_destroy = Do(Operation::kUpdate, "role/b/secret-id-accessor/destroy",
+                            {{"secret_id_accessor", accessor}});
+  ASSERT_FALSE(foreign_destroy.has_value());
+  EXPECT_EQ(foreign_destroy.error().code(), Code::kInvalidArgument);
 
   auto listed = Do(Operation::kList, "role/a/secret-id");
   ASSERT_TRUE(listed.has_value());

@@ -214,9 +214,12 @@ Result<Response> AppRoleBackend::AccessorRoute(const Request& request, const Rol
   if (!ok_op) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(auto accessor, params::String(request, "secret_id_accessor"));
   if (!accessor || accessor->empty()) return Err(InvalidArgument("missing secret_id_accessor"));
+  // A lookup of an unknown accessor answers 404, as Vault does since 1.9
+  // (clients tell "gone" by it); a destroy of one answers 400.
   auto not_found = [&] {
-    return Err(InvalidArgument("failed to find accessor entry for secret_id_accessor: \"" +
-                               *accessor + "\""));
+    std::string message =
+        "failed to find accessor entry for secret_id_accessor: \"" + *accessor + "\"";
+    return Err(destroy ? InvalidArgument(std::move(message)) : NotFound(std::move(message)));
   };
   std::unique_lock lock(write_mu_, std::defer_lock);
   if (destroy) lock.lock();
