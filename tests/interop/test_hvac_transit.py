@@ -100,7 +100,7 @@ class HvacTransitTest(unittest.TestCase):
         self.assertFalse(bad["data"]["valid"])
 
     def test_sign_verify(self):
-        for key_type in ("ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-2048"):
+        for key_type in ("ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048"):
             name = self.unique(key_type)
             self.transit.create_key(name, key_type=key_type)
             sig = self.transit.sign_data(name, b64("doc"), hash_algorithm="sha2-256")

@@ -14,13 +14,14 @@
 namespace coffer::engines::transit {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, KeyType>, 10> kTypes = {{
+constexpr std::array<std::pair<std::string_view, KeyType>, 11> kTypes = {{
     {"aes128-gcm96", KeyType::kAes128Gcm96},
     {"aes256-gcm96", KeyType::kAes256Gcm96},
     {"chacha20-poly1305", KeyType::kChaCha20Poly1305},
     {"ed25519", KeyType::kEd25519},
     {"ecdsa-p256", KeyType::kEcdsaP256},
     {"ecdsa-p384", KeyType::kEcdsaP384},
+    {"ecdsa-p521", KeyType::kEcdsaP521},
     {"rsa-2048", KeyType::kRsa2048},
     {"rsa-3072", KeyType::kRsa3072},
     {"rsa-4096", KeyType::kRsa4096},
@@ -47,7 +48,9 @@ bool IsSymmetricAead(KeyType type) {
   return type == KeyType::kAes128Gcm96 || type == KeyType::kAes256Gcm96 ||
          type == KeyType::kChaCha20Poly1305;
 }
-bool IsEcdsa(KeyType type) { return type == KeyType::kEcdsaP256 || type == KeyType::kEcdsaP384; }
+bool IsEcdsa(KeyType type) {
+  return type == KeyType::kEcdsaP256 || type == KeyType::kEcdsaP384 || type == KeyType::kEcdsaP521;
+}
 bool IsRsa(KeyType type) {
   return type == KeyType::kRsa2048 || type == KeyType::kRsa3072 || type == KeyType::kRsa4096;
 }

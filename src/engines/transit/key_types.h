@@ -30,6 +30,7 @@ enum class KeyType {
   kRsa3072,
   kRsa4096,
   kHmac,
+  kEcdsaP521,
 };
 
 // "aes256-gcm96" → kAes256Gcm96, ...; nullopt for an unknown name.

@@ -39,6 +39,9 @@ Result<std::shared_ptr<EVP_PKEY>> NewAsymmetric(KeyType type) {
     case KeyType::kEcdsaP384:
       pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
       break;
+    case KeyType::kEcdsaP521:
+      pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521");
+      break;
     default:
       pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(RsaBits(type)));
       break;
@@ -252,6 +255,7 @@ Json PolicyReadJson(const Policy& p) {
       std::string curve = p.type == KeyType::kEd25519     ? "ed25519"
                           : p.type == KeyType::kEcdsaP256 ? "P-256"
                           : p.type == KeyType::kEcdsaP384 ? "P-384"
+                          : p.type == KeyType::kEcdsaP521 ? "P-521"
                                                           : std::string(KeyTypeName(p.type));
       auto t = std::chrono::system_clock::time_point(
           std::chrono::duration_cast<std::chrono::system_clock::duration>(

@@ -24,7 +24,18 @@ const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::size_t EcFieldBytes(KeyType type) { return type == KeyType::kEcdsaP256 ? 32 : 48; }
+// The size of a coordinate (and of r and s in a JWS signature): 66 bytes
+// for P-521, whose 521 bits round up to 66 octets.
+std::size_t EcFieldBytes(KeyType type) {
+  switch (type) {
+    case KeyType::kEcdsaP256:
+      return 32;
+    case KeyType::kEcdsaP384:
+      return 48;
+    default:
+      return 66;
+  }
+}
 
 // The Ed25519 key to use: the version's, or one derived from the context.
 Result<std::shared_ptr<EVP_PKEY>> Ed25519Key(const Policy& p, const KeyVersion& v,

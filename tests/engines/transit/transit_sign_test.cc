@@ -53,7 +53,7 @@ TEST_F(TransitSignTest, HmacKeyType) {
 }
 
 TEST_F(TransitSignTest, SignAndVerifyEveryAsymmetricType) {
-  for (const char* type : {"ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-2048"}) {
+  for (const char* type : {"ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048"}) {
     SCOPED_TRACE(type);
     std::string name = std::string("s-") + type;
     CreateKey(name, Json{{"type", type}});
@@ -85,6 +85,16 @@ TEST_F(TransitSignTest, EcdsaOptions) {
                                {"hash_algorithm", "sha2-384"}}));
   EXPECT_FALSE(
       Valid("ec", Json{{"input", B64("m")}, {"signature", sig}, {"marshaling_algorithm", "jws"}}));
+  // P-521: r and s of 66 bytes each, 132 bytes, 176 base64url characters.
+  CreateKey("ec521", Json{{"type", "ecdsa-p521"}});
+  std::string sig521 = Ok("sign/ec521/sha2-512",
+                          Json{{"input", B64("m")}, {"marshaling_algorithm", "jws"}})["signature"];
+  EXPECT_EQ(sig521.size(), std::string("vault:v1:").size() + 176) << sig521;
+  EXPECT_TRUE(Valid("ec521", Json{{"input", B64("m")},
+                                  {"signature", sig521},
+                                  {"marshaling_algorithm", "jws"},
+                                  {"hash_algorithm", "sha2-512"}}));
+  EXPECT_EQ(Read("keys/ec521")["keys"]["1"]["name"], "P-521");
   // Prehashed: the input is the digest.
   std::string digest(32, '\x11');
   std::string pre = Ok("sign/ec", Json{{"input", B64(digest)}, {"prehashed", true}})["signature"];
