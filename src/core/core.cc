@@ -322,7 +322,7 @@ void Core::PreSeal() {
   router_->Unload();
   tokens_->Unload();
   // What was read from storage goes with the seal; PostUnseal reads it again.
-  tokens_->SetMountTtls(std::chrono::seconds(0), std::chrono::seconds(0));
+  ApplyTokenMountTtls(logical::Json::object());
   std::atomic_store(&token_mount_tune_,
                     std::make_shared<const logical::Json>(logical::Json::object()));
 }
@@ -990,14 +990,12 @@ Status Core::MaybeWrap(const logical::Request& request, logical::Response& respo
   return wrapper_->Wrap(response, ttl, request.path);
 }
 
-namespace {
-// A TTL of a mount config in seconds; 0 when absent.
-std::chrono::seconds ConfigTtl(const logical::Json& config, const char* name) {
-  auto it = config.find(name);
-  if (it == config.end() || !it->is_number_integer()) return std::chrono::seconds(0);
-  return std::chrono::seconds(it->get<std::int64_t>());
+void Core::ApplyTokenMountTtls(const logical::Json& config) {
+  router::MountEntry mount;
+  mount.config = config;
+  auto [default_ttl, max_ttl] = MountLeaseTtls(mount);
+  tokens_->SetMountTtls(default_ttl, max_ttl);
 }
-}  // namespace
 
 Status Core::LoadTokenMountTune() {
   std::scoped_lock lock(token_tune_mu_);
@@ -1007,8 +1005,7 @@ Status Core::LoadTokenMountTune() {
     tune = logical::Json::parse(stored->value, nullptr, false);
     if (!tune.is_object()) return Internal("the token auth method's stored tune is corrupt");
   }
-  const logical::Json config = tune.value("config", logical::Json::object());
-  tokens_->SetMountTtls(ConfigTtl(config, "default_lease_ttl"), ConfigTtl(config, "max_lease_ttl"));
+  ApplyTokenMountTtls(tune.value("config", logical::Json::object()));
   std::atomic_store(&token_mount_tune_, std::make_shared<const logical::Json>(std::move(tune)));
   return Status::Ok();
 }
@@ -1028,8 +1025,7 @@ Status Core::TuneTokenMount(const logical::Json& config,
     stored_options.update(options);
   }
   TRY(barrier_->Put(kTokenMountTuneKey, tune.dump()));
-  tokens_->SetMountTtls(ConfigTtl(stored_config, "default_lease_ttl"),
-                        ConfigTtl(stored_config, "max_lease_ttl"));
+  ApplyTokenMountTtls(stored_config);
   std::atomic_store(&token_mount_tune_, std::make_shared<const logical::Json>(std::move(tune)));
   return Status::Ok();
 }

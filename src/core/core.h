@@ -188,6 +188,9 @@ class Core final : public http::Handler {
   void PreSeal();
   // Reads the token auth method's tune settings and applies their TTLs.
   Status LoadTokenMountTune();
+  // Gives the token store the TTLs a token mount `config` puts in effect
+  // (MountLeaseTtls: the system's where it sets none).
+  void ApplyTokenMountTtls(const logical::Json& config);
   // The stages after the sealed check, under the shared state lock.
   Result<logical::Response> Dispatch(logical::Request& request);
   Result<logical::Response> RouteToEngine(logical::Request& request);

@@ -587,11 +587,12 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
 // keys, listing visibility and header lists, as any auth method's; not the
 // token type or a user lockout, as in Vault.
 Result<logical::Response> SystemBackend::TuneTokenAuth(const logical::Request& request) {
-  const Json current = TunedTokenAuthJson(core_);
   if (request.operation == logical::Operation::kRead) {
-    Json data = current["config"];
-    data["default_lease_ttl"] = core_.tokens().DefaultTtl().count();
-    data["max_lease_ttl"] = core_.tokens().MaxTtl().count();
+    const Json current = TunedTokenAuthJson(core_);
+    router::MountEntry mount;
+    mount.config = current["config"];
+    Json data = mount.config;
+    EffectiveLeaseTtls(mount, data);
     data["description"] = current["description"];
     if (current["options"].is_object()) data["options"] = current["options"];
     return LegacyResponse(request, std::move(data));

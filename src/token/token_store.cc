@@ -148,8 +148,13 @@ TokenStore::TokenStore(storage::Backend& view, Clock& clock, Options options)
       max_ttl_(options.max_ttl.count()) {}
 
 void TokenStore::SetMountTtls(seconds default_ttl, seconds max_ttl) {
-  default_ttl_ = (default_ttl.count() > 0 ? default_ttl : options_.default_ttl).count();
-  max_ttl_ = (max_ttl.count() > 0 ? max_ttl : options_.max_ttl).count();
+  default_ttl_ = default_ttl.count();
+  max_ttl_ = max_ttl.count();
+}
+
+std::pair<std::int64_t, std::int64_t> TokenStore::TtlsFor(bool system) const {
+  if (system) return {options_.default_ttl.count(), options_.max_ttl.count()};
+  return {default_ttl_.load(), max_ttl_.load()};
 }
 
 void TokenStore::AttachExpiration(expiration::ExpirationManager* manager, SharedStorage shared) {
@@ -361,7 +366,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   // Vault's CalculateTTL: the effective max is the mount's max, lowered by
   // an explicit max; a period above it is capped, and so is a TTL.
   std::vector<std::string> warnings;
-  std::int64_t max_ttl = request.system_ttls ? options_.max_ttl.count() : max_ttl_.load();
+  auto [default_ttl, max_ttl] = TtlsFor(request.system_ttls);
   if (e.explicit_max_ttl > 0 && e.explicit_max_ttl < max_ttl) max_ttl = e.explicit_max_ttl;
   std::int64_t ttl = 0;
   if (e.period > 0) {
@@ -374,9 +379,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
     ttl = request.ttl.count();
     // Root-policy tokens without a TTL never expire, as in Vault (unless
     // an explicit max TTL bounds them, below).
-    if (ttl == 0 && !e.IsRoot()) {
-      ttl = request.system_ttls ? options_.default_ttl.count() : default_ttl_.load();
-    }
+    if (ttl == 0 && !e.IsRoot()) ttl = default_ttl;
     if (ttl > max_ttl) {
       warnings.push_back(CappedTtlWarning("TTL", seconds(ttl), seconds(max_ttl)));
       ttl = max_ttl;
@@ -560,8 +563,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   const std::int64_t now = NowUnix();
   // The token auth method's TTLs for its own tokens, the system's for
   // logins' (TokenRequest::system_ttls).
-  const bool own = entry->path.starts_with("auth/token/");
-  std::int64_t max_ttl = own ? max_ttl_.load() : options_.max_ttl.count();
+  auto [default_ttl, max_ttl] = TtlsFor(!entry->path.starts_with("auth/token/"));
   if (explicit_max > 0 && explicit_max < max_ttl) max_ttl = explicit_max;
   std::int64_t ttl = 0;
   std::int64_t limit = 0;  // the last second the token may live to; 0: none
@@ -579,7 +581,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
     const std::int64_t last_granted =
         entry->last_renewal > 0 ? entry->expire_time - entry->last_renewal : entry->ttl;
     ttl = increment.count() > 0 ? increment.count() : last_granted;
-    if (ttl == 0) ttl = own ? default_ttl_.load() : options_.default_ttl.count();
+    if (ttl == 0) ttl = default_ttl;
     limit = entry->creation_time + max_ttl;
   }
   if (limit != 0) {

@@ -46,6 +46,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "common/background_job.h"
@@ -218,12 +219,10 @@ class TokenStore {
     AttachExpiration(manager, SharedStorage{});
   }
 
-  // The token auth mount's TTLs as tuned (sys/auth/token/tune): the TTL a
-  // token gets when it asks for none, and the max that caps TTLs, periods
-  // and renewals. Zero keeps the Options' value (the system's).
+  // The token auth method's TTLs in effect (sys/auth/token/tune, the
+  // system's where it has none): the TTL a token gets when it asks for none,
+  // and the max that caps TTLs, periods and renewals.
   void SetMountTtls(std::chrono::seconds default_ttl, std::chrono::seconds max_ttl);
-  std::chrono::seconds DefaultTtl() const { return std::chrono::seconds(default_ttl_.load()); }
-  std::chrono::seconds MaxTtl() const { return std::chrono::seconds(max_ttl_.load()); }
 
   // Called once for every revoked token, after its entry is gone (the core
   // destroys the token's cubbyhole there). Set before Load(); must be
@@ -347,6 +346,10 @@ class TokenStore {
   Result<std::optional<TokenEntry>> ReadEntry(std::string_view hmac);
   Status RevokeOne(std::string_view hmac);
   std::int64_t MonoNs() const;
+  // The default and max TTL, in seconds, of a token the token auth method
+  // makes (SetMountTtls), or else of a login's or a wrapping token (the
+  // system's; TokenRequest::system_ttls).
+  std::pair<std::int64_t, std::int64_t> TtlsFor(bool system) const;
 
   storage::Backend& view_;
   Clock& clock_;
