@@ -19,7 +19,9 @@ function(coffer_module NAME)
   if(tsrcs)
     add_executable(${NAME}_tests ${tsrcs})
     target_include_directories(${NAME}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
-    target_compile_options(${NAME}_tests PRIVATE ${COFFER_WARNINGS})
+    # Test code is compiled without optimisation in the release build (the
+    # code under test keeps -O2): it halves the tests' share of a cold build.
+    target_compile_options(${NAME}_tests PRIVATE ${COFFER_WARNINGS} $<$<CONFIG:Release>:-O0>)
     target_link_libraries(${NAME}_tests PRIVATE coffer_${NAME} GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${NAME}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
                          PROPERTIES TIMEOUT 300 LABELS ${NAME})
