@@ -91,6 +91,16 @@ bool ScanMayReachEngine(std::string_view path) {
            path.starts_with("identity/") || path == "cubbyhole" || path.starts_with("cubbyhole/"));
 }
 
+// The type of the built-in mount that answers `path` ("system", "token",
+// "identity", "cubbyhole", as Vault names them), or "" for a routed mount.
+std::string_view BuiltinMountType(std::string_view path) {
+  if (path == "sys" || path.starts_with("sys/")) return "system";
+  if (path.starts_with("auth/token/")) return "token";
+  if (path.starts_with("identity/")) return "identity";
+  if (path == "cubbyhole" || path.starts_with("cubbyhole/")) return "cubbyhole";
+  return {};
+}
+
 // Answers that need no storage and no token: given on the I/O thread.
 bool IsInlinePath(std::string_view path) {
   return path == "sys/health" || path == "sys/seal-status" || path == "sys/leader";
@@ -817,6 +827,8 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     result = RouteToEngine(request);
   }
   if (!result) return result;
+  // The envelope names the answering mount's type, the built-in ones too.
+  if (result->mount_type.empty()) result->mount_type = BuiltinMountType(request.path);
   if (logical::IsListOperation(request.operation) && request.auth && request.auth->may_see_listed) {
     TRY(FilterListing(request, *result));
   }
@@ -880,22 +892,23 @@ void ConfiguredKeys(const logical::Json& config, const char* name, std::set<std:
 audit::MountInfo Core::AuditMount(const logical::Request& request) const {
   audit::MountInfo m;
   const std::string& p = request.path;
-  if (p == "sys" || p.starts_with("sys/")) {
-    m.type = "system";
+  const std::string_view builtin = BuiltinMountType(p);
+  if (builtin == "system") {
+    m.type = builtin;
     m.path = "sys/";
-  } else if (p.starts_with("auth/token/")) {
-    m.type = "token";
+  } else if (builtin == "token") {
+    m.type = builtin;
     m.path = "auth/token/";
     const std::shared_ptr<const logical::Json> tune = token_mount_tune();
     if (auto it = tune->find("config"); it != tune->end() && it->is_object()) {
       ConfiguredKeys(*it, "audit_non_hmac_request_keys", m.non_hmac_request_keys);
       ConfiguredKeys(*it, "audit_non_hmac_response_keys", m.non_hmac_response_keys);
     }
-  } else if (p.starts_with("identity/")) {
-    m.type = "identity";
+  } else if (builtin == "identity") {
+    m.type = builtin;
     m.path = "identity/";
-  } else if (p == "cubbyhole" || p.starts_with("cubbyhole/")) {
-    m.type = "cubbyhole";
+  } else if (builtin == "cubbyhole") {
+    m.type = builtin;
     m.path = "cubbyhole/";
   } else if (auto match = router_->Route(p)) {
     const router::MountEntry& e = match->mount->entry;

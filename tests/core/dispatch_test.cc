@@ -143,5 +143,18 @@ TEST_F(DispatchTest, AuthBlockComesAsTextOnlyOnTheWire) {
   std::filesystem::remove_all(dir);
 }
 
+// As Vault's envelope: the built-in mounts answer with their own type.
+TEST_F(DispatchTest, TheEnvelopeNamesTheBuiltInMountThatAnswered) {
+  using logical::Operation;
+  EXPECT_EQ(Call(Operation::kRead, "sys/mounts").mount_type, "system");
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self").mount_type, "token");
+  ASSERT_EQ(Call(Operation::kUpdate, "cubbyhole/x", {{"v", "1"}}).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "cubbyhole/x").mount_type, "cubbyhole");
+  EXPECT_EQ(Call(Operation::kUpdate, "identity/entity", {{"name", "e"}}).mount_type, "identity");
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv1", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "kv1/a", {{"v", "1"}}).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "kv1/a").mount_type, "kv");
+}
+
 }  // namespace
 }  // namespace coffer::core
