@@ -84,21 +84,24 @@ bool AllowedWhileSealed(std::string_view path) {
          path == "sys/health" || path == "sys/leader";
 }
 
-// Only secrets engines take scans (those whose HandlesScan says so): no
-// system, auth, identity or cubbyhole path does.
-bool ScanMayReachEngine(std::string_view path) {
-  return !(path == "sys" || path.starts_with("sys/") || path.starts_with("auth/") ||
-           path.starts_with("identity/") || path == "cubbyhole" || path.starts_with("cubbyhole/"));
+// The built-in mount that answers `path`: its type, as Vault names it, and
+// its mount point; both empty for a routed mount.
+struct BuiltinMount {
+  std::string_view type;
+  std::string_view path;
+};
+BuiltinMount BuiltinMountOf(std::string_view path) {
+  if (path == "sys" || path.starts_with("sys/")) return {"system", "sys/"};
+  if (path.starts_with("auth/token/")) return {"token", "auth/token/"};
+  if (path.starts_with("identity/")) return {"identity", "identity/"};
+  if (path == "cubbyhole" || path.starts_with("cubbyhole/")) return {"cubbyhole", "cubbyhole/"};
+  return {};
 }
 
-// The type of the built-in mount that answers `path` ("system", "token",
-// "identity", "cubbyhole", as Vault names them), or "" for a routed mount.
-std::string_view BuiltinMountType(std::string_view path) {
-  if (path == "sys" || path.starts_with("sys/")) return "system";
-  if (path.starts_with("auth/token/")) return "token";
-  if (path.starts_with("identity/")) return "identity";
-  if (path == "cubbyhole" || path.starts_with("cubbyhole/")) return "cubbyhole";
-  return {};
+// Only secrets engines take scans (those whose HandlesScan says so): no
+// built-in mount's path and no auth method's does.
+bool ScanMayReachEngine(std::string_view path) {
+  return BuiltinMountOf(path).type.empty() && !path.starts_with("auth/");
 }
 
 // Answers that need no storage and no token: given on the I/O thread.
@@ -828,7 +831,7 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
   }
   if (!result) return result;
   // The envelope names the answering mount's type, the built-in ones too.
-  if (result->mount_type.empty()) result->mount_type = BuiltinMountType(request.path);
+  if (result->mount_type.empty()) result->mount_type = BuiltinMountOf(request.path).type;
   if (logical::IsListOperation(request.operation) && request.auth && request.auth->may_see_listed) {
     TRY(FilterListing(request, *result));
   }
@@ -892,24 +895,16 @@ void ConfiguredKeys(const logical::Json& config, const char* name, std::set<std:
 audit::MountInfo Core::AuditMount(const logical::Request& request) const {
   audit::MountInfo m;
   const std::string& p = request.path;
-  const std::string_view builtin = BuiltinMountType(p);
-  if (builtin == "system") {
-    m.type = builtin;
-    m.path = "sys/";
-  } else if (builtin == "token") {
-    m.type = builtin;
-    m.path = "auth/token/";
-    const std::shared_ptr<const logical::Json> tune = token_mount_tune();
-    if (auto it = tune->find("config"); it != tune->end() && it->is_object()) {
-      ConfiguredKeys(*it, "audit_non_hmac_request_keys", m.non_hmac_request_keys);
-      ConfiguredKeys(*it, "audit_non_hmac_response_keys", m.non_hmac_response_keys);
+  if (const BuiltinMount builtin = BuiltinMountOf(p); !builtin.type.empty()) {
+    m.type = builtin.type;
+    m.path = builtin.path;
+    if (builtin.type == "token") {
+      const std::shared_ptr<const logical::Json> tune = token_mount_tune();
+      if (auto it = tune->find("config"); it != tune->end() && it->is_object()) {
+        ConfiguredKeys(*it, "audit_non_hmac_request_keys", m.non_hmac_request_keys);
+        ConfiguredKeys(*it, "audit_non_hmac_response_keys", m.non_hmac_response_keys);
+      }
     }
-  } else if (builtin == "identity") {
-    m.type = builtin;
-    m.path = "identity/";
-  } else if (builtin == "cubbyhole") {
-    m.type = builtin;
-    m.path = "cubbyhole/";
   } else if (auto match = router_->Route(p)) {
     const router::MountEntry& e = match->mount->entry;
     m.type = e.type;
