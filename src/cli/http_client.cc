@@ -122,8 +122,15 @@ Result<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream,
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBytes);
   beast::get_lowest_layer(stream).expires_after(timeout);
-  ec = RunStep(ioc,
-               [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  // The header on its own first: read eagerly, Boost 1.74's response parser
+  // lets a Content-Length over the body limit through.
+  ec = RunStep(ioc, [&](auto handler) {
+    http::async_read_header(stream, buffer, parser, std::move(handler));
+  });
+  if (!ec && !parser.is_done()) {
+    ec = RunStep(
+        ioc, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  }
   if (ec) return Err(Unavailable(prefix + "read: " + Describe(ec)));
   HttpResponse out;
   out.status = static_cast<int>(parser.get().result_int());
