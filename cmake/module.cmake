@@ -22,6 +22,12 @@ function(coffer_module NAME)
     # Test code is compiled without optimisation in the release build (the
     # code under test keeps -O2): it halves the tests' share of a cold build.
     target_compile_options(${NAME}_tests PRIVATE ${COFFER_WARNINGS} $<$<CONFIG:Release>:-O0>)
+    # Test files are compiled in batches (a unity build): most of a test
+    # file's compile is the headers it shares with its neighbours (gtest,
+    # JSON, the module's API) and the inline code they bring, which a batch
+    # compiles once. Helpers at file scope must then have distinct names
+    # within a module's tests.
+    set_target_properties(${NAME}_tests PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
     target_link_libraries(${NAME}_tests PRIVATE coffer_${NAME} GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${NAME}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
                          PROPERTIES TIMEOUT 300 LABELS ${NAME})

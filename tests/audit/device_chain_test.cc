@@ -17,6 +17,7 @@
 #include "audit/device.h"
 #include "common/loop_turn.h"
 #include "storage/inmem/inmem_backend.h"
+#include "storage/temp_dir.h"
 
 namespace coffer::audit {
 namespace {
@@ -24,19 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using logical::Json;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "coffer-audit-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using storage::test_util::TempDir;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);

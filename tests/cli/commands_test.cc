@@ -27,6 +27,7 @@ constexpr char kToken[] = "s.CANARY-token-7f3a";
 constexpr char kKey[] = "Zm9vYmFyLWNhbmFyeS1rZXk=";
 
 using cli_testing::Outcome;
+using cli_testing::Routes;
 using cli_testing::RunCli;
 
 const char kUnsealed[] =
@@ -37,14 +38,6 @@ const char kSealed[] =
     R"({"type":"shamir","initialized":true,"sealed":true,"t":3,"n":5,"progress":1,)"
     R"("nonce":"8b1f6c3e","version":"0.1.0","build_date":"","migration":false,)"
     R"("recovery_seal":false,"storage_type":"inmem"})";
-
-FakeServer::Handler Routes(std::map<std::string, FakeServer::Reply> routes) {
-  return [routes](const FakeServer::Request& r) -> FakeServer::Reply {
-    auto it = routes.find(r.method + " " + r.target);
-    if (it != routes.end()) return it->second;
-    return {404, R"({"errors":[]})"};
-  };
-}
 
 TEST(StatusCommandTest, UnsealedPrintsVaultTableAndExitsZero) {
   FakeServer server(Routes({{"GET /v1/sys/seal-status", {200, kUnsealed}}}));

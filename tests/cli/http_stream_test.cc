@@ -52,10 +52,10 @@ TEST(SseParserTest, DropsOversizedRecordsAndRecovers) {
 
 // One connection on 127.0.0.1: reads the request head, then runs `script`
 // on the socket.
-class OneShotServer {
+class ScriptedServer {
  public:
   using Script = std::function<void(tcp::socket&, const std::string& head)>;
-  explicit OneShotServer(Script script)
+  explicit ScriptedServer(Script script)
       : acceptor_(ioc_, {asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this, script = std::move(script)] {
@@ -70,7 +70,7 @@ class OneShotServer {
       script(s, head);
     });
   }
-  ~OneShotServer() { thread_.join(); }
+  ~ScriptedServer() { thread_.join(); }
   std::string address() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
@@ -108,7 +108,7 @@ TEST(HttpStreamTest, DeliversEachRecordBeforeTheNextIsSent) {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, 5s, [&] { return got.size() >= n; });
   };
-  OneShotServer server([&](tcp::socket& s, const std::string& head) {
+  ScriptedServer server([&](tcp::socket& s, const std::string& head) {
     {
       std::scoped_lock lock(mu);
       head_seen = head;
@@ -142,7 +142,7 @@ TEST(HttpStreamTest, DeliversEachRecordBeforeTheNextIsSent) {
 }
 
 TEST(HttpStreamTest, RefusalComesBackWithStatusAndBody) {
-  OneShotServer server([](tcp::socket& s, const std::string&) {
+  ScriptedServer server([](tcp::socket& s, const std::string&) {
     std::string body = "{\"errors\":[\"permission denied\"]}";
     Send(s, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: " +
                 std::to_string(body.size()) + "\r\n\r\n" + body);
@@ -160,7 +160,7 @@ TEST(HttpStreamTest, RefusalComesBackWithStatusAndBody) {
 TEST(HttpStreamTest, CancelFromAnotherThreadEndsAnIdleStream) {
   std::promise<void> done;
   auto done_future = done.get_future();
-  OneShotServer server([&](tcp::socket& s, const std::string&) {
+  ScriptedServer server([&](tcp::socket& s, const std::string&) {
     Send(s, kHead);
     done_future.wait_for(10s);  // sends nothing more
   });
@@ -192,7 +192,7 @@ TEST(HttpStreamTest, CancelFromAnotherThreadEndsAnIdleStream) {
 TEST(HttpStreamTest, SilentStreamTimesOut) {
   std::promise<void> done;
   auto done_future = done.get_future();
-  OneShotServer server([&](tcp::socket& s, const std::string&) {
+  ScriptedServer server([&](tcp::socket& s, const std::string&) {
     Send(s, kHead);
     done_future.wait_for(10s);
   });

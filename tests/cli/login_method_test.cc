@@ -21,10 +21,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 
-constexpr char kToken[] = "hvs.LOGIN-CANARY-77";
+constexpr char kLoginToken[] = "hvs.LOGIN-CANARY-77";
 const std::string kLogin =
     std::string(R"({"request_id":"r","lease_id":"","lease_duration":0,"renewable":false,)") +
-    R"("data":null,"auth":{"client_token":")" + kToken +
+    R"("data":null,"auth":{"client_token":")" + kLoginToken +
     R"(","accessor":"a1","policies":["default","dev"],"token_policies":["default","dev"],)"
     R"("metadata":{"username":"alice"},"lease_duration":3600,"renewable":true}})";
 
@@ -51,7 +51,7 @@ TEST_F(LoginMethodTest, UserpassReadsThePasswordFromStdin) {
                      {{"COFFER_ADDR", server.address()}, {"HOME", home_}}, "pass-CANARY\n");
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"password", "pass-CANARY"}}));
-  EXPECT_EQ(Stored(), kToken);
+  EXPECT_EQ(Stored(), kLoginToken);
   EXPECT_THAT(o.out, HasSubstr("Success! You are now authenticated."));
   EXPECT_THAT(o.out, HasSubstr("token_meta_username"));
   EXPECT_THAT(o.out + o.err, Not(HasSubstr("pass-CANARY")));
@@ -63,7 +63,7 @@ TEST_F(LoginMethodTest, ApproleWithPathAndSecretOnTheCommandLine) {
                       "secret_id=s-CANARY", "-no-store", "-field=token"},
                      {{"COFFER_ADDR", server.address()}, {"HOME", home_}}, "");
   EXPECT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(o.out, kToken);
+  EXPECT_EQ(o.out, kLoginToken);
   EXPECT_EQ(json::parse(server.requests().back().body),
             json({{"role_id", "r-1"}, {"secret_id", "s-CANARY"}}));
   EXPECT_FALSE(std::filesystem::exists(home_ / ".coffer-token"));

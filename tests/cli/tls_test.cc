@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace coffer::cli {
 namespace {
@@ -125,25 +126,10 @@ class TlsServer {
   std::thread thread_;
 };
 
-struct Outcome {
-  int code;
-  std::string err;
-};
+using cli_testing::Outcome;
 
-Outcome RunStatus(std::vector<std::string> args, std::map<std::string, std::string> vars) {
-  std::istringstream in;
-  std::ostringstream out, err;
-  Env env;
-  env.in = &in;
-  env.out = &out;
-  env.err = &err;
-  env.getenv = [vars](const std::string& n) -> std::optional<std::string> {
-    auto it = vars.find(n);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  int code = Run(args, env);
-  return {code, err.str()};
+Outcome RunStatus(const std::vector<std::string>& args, std::map<std::string, std::string> vars) {
+  return cli_testing::RunCli(args, std::move(vars));
 }
 
 class TlsTest : public ::testing::Test {

@@ -31,7 +31,7 @@ constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kHex = "0123456789abcdef";
 constexpr std::string_view kDigits = "0123456789";
-constexpr std::string_view kPassword =
+constexpr std::string_view kCorpusPassword =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#%^&*+=?";
 
 std::string B64UrlEncode(std::string_view in) {
@@ -133,7 +133,7 @@ class Corpus {
       static const std::vector<std::string> kKeys = {
           "password", "DB_PASSWORD", "api_key", "secret",       "client_secret", "auth_token",
           "passwd",   "SMTP_PASS",   "apiKey",  "access_token", "db.password"};
-      return {rule, {Assign(ext, OneOf(kKeys), Rand(kPassword, 12 + Pick(20)))}};
+      return {rule, {Assign(ext, OneOf(kKeys), Rand(kCorpusPassword, 12 + Pick(20)))}};
     }
     // Vendor tokens: the bare value in an assignment of a neutral key.
     return {rule, {Assign(ext, key, v)}};

@@ -16,7 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // Counts Transacts and can fail them (as a crash before commit would).
-class CountingBackend : public storage::test_util::ForwardingBackend {
+class TransactCountingBackend : public storage::test_util::ForwardingBackend {
  public:
   Status Transact(std::span<const storage::Compare> compares,
                   std::span<const storage::Op> ops) override {
@@ -82,7 +82,7 @@ class TokenLeaseTxnTest : public ::testing::Test {
     store_.reset();
   }
 
-  CountingBackend root_;
+  TransactCountingBackend root_;
   PrefixView tok_view_{root_, "sys/token/"};
   PrefixView exp_view_{root_, "sys/expire/"};
   FakeClock clock_;
