@@ -12,12 +12,6 @@ namespace {
 using logical::Json;
 namespace params = token::params;
 
-Json StringList(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const auto& s : v) out.push_back(s);
-  return out;
-}
-
 }  // namespace
 
 std::string Canonical(std::string_view name) {
@@ -91,8 +85,8 @@ Status TokenFields::Update(const logical::Request& request) {
 }
 
 void TokenFields::AddTo(Json& out) const {
-  out["token_policies"] = StringList(policies);
-  out["policies"] = StringList(policies);
+  out["token_policies"] = Json(policies);
+  out["policies"] = Json(policies);
   out["token_ttl"] = ttl;
   out["token_max_ttl"] = max_ttl;
   out["token_explicit_max_ttl"] = explicit_max_ttl;
@@ -100,7 +94,7 @@ void TokenFields::AddTo(Json& out) const {
   out["period"] = period;
   out["token_num_uses"] = num_uses;
   out["token_no_default_policy"] = no_default_policy;
-  out["token_bound_cidrs"] = StringList(bound_cidrs);
+  out["token_bound_cidrs"] = Json(bound_cidrs);
   out["token_type"] = token_type;
 }
 

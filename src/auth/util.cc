@@ -9,8 +9,6 @@ logical::Response KeysResponse(std::vector<std::string> keys) {
   return r;
 }
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 bool IsWrite(logical::Operation op) {
   return op == logical::Operation::kCreate || op == logical::Operation::kUpdate;
 }

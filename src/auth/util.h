@@ -15,7 +15,6 @@ using logical::NoContent;
 using logical::NotFoundResponse;
 // A LIST answer {keys}, or 404 when there are none (as Vault).
 logical::Response KeysResponse(std::vector<std::string> keys);
-Status MethodNotAllowed();
 bool IsWrite(logical::Operation op);
 
 // Splits "a/b/c" into its segments (empty segments kept).

@@ -23,6 +23,10 @@ namespace coffer::cli {
 constexpr int kExitLocal = 1;
 constexpr int kExitServer = 2;
 
+// Table cells of the operator commands' status output.
+inline std::string Text(long long v) { return std::to_string(v); }
+inline std::string Bool(bool v) { return v ? "true" : "false"; }
+
 // A client, or null after printing why on err().
 std::unique_ptr<ApiClient> ClientOrReport(Invocation& inv);
 

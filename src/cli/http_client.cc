@@ -100,11 +100,20 @@ bool IsIpLiteral(const std::string& host) {
   return !ec;
 }
 
+}  // namespace
+
+// Named, not anonymous: HttpClient::Impl::Prepared, which has linkage, holds one.
+namespace http_client_detail {
 struct Target {
   const ParsedAddress& addr;
   std::string url;  // for messages: scheme://host:port/path
   std::string host_port;
 };
+}  // namespace http_client_detail
+
+namespace {
+
+using http_client_detail::Target;
 
 template <typename Stream>
 Result<HttpResponse> Exchange(asio::io_context& ioc, Stream& stream,

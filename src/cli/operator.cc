@@ -12,10 +12,6 @@
 namespace coffer::cli {
 namespace {
 
-// Exit codes as Vault's operator commands use them.
-constexpr int kLocalError = 1;
-constexpr int kServerError = 2;
-
 // Vault's /sys answers carry their fields at the top level and, in newer
 // versions, again under "data"; accept either.
 const Json& Fields(const Json& body) {
@@ -73,7 +69,7 @@ class InitCommand : public Command {
 
   int Run(Invocation& inv) override {
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
-    if (!client) return kServerError;
+    if (!client) return kExitServer;
     if (status_) return Status(inv, *client);
 
     Json req = Json::object();
@@ -82,7 +78,7 @@ class InitCommand : public Command {
     Result<Json> resp = client->Request("PUT", "/v1/sys/init", req.dump());
     if (!resp) {
       inv.err() << "Error initializing: " << resp.error().message() << "\n";
-      return kServerError;
+      return kExitServer;
     }
     Json hex = StringArray(*resp, "keys");
     Json b64 = StringArray(*resp, "keys_base64");
@@ -138,7 +134,7 @@ class InitCommand : public Command {
     Result<Json> resp = client.Request("GET", "/v1/sys/init");
     if (!resp) {
       inv.err() << "Error checking init status: " << resp.error().message() << "\n";
-      return kLocalError;  // 2 means "not initialized" here
+      return kExitLocal;  // 2 means "not initialized" here
     }
     const bool inited = JsonBool(*resp, "initialized");
     if (IsStructured(inv.format)) {
@@ -169,12 +165,12 @@ class UnsealCommand : public Command {
 
   int Run(Invocation& inv) override {
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
-    if (!client) return kServerError;
+    if (!client) return kExitServer;
     if (reset_) {
       Result<Json> resp = client->Request("PUT", "/v1/sys/unseal", R"({"reset":true})");
       if (!resp) {
         inv.err() << "Error resetting unseal process: " << resp.error().message() << "\n";
-        return kServerError;
+        return kExitServer;
       }
       return PrintSealStatus(inv, *client, *resp);
     }
@@ -192,7 +188,7 @@ class UnsealCommand : public Command {
       Result<SecretBytes> read = inv.ReadSecret("Unseal Key (will be hidden): ");
       if (!read) {
         inv.err() << "Error reading the unseal key: " << read.error().message() << "\n";
-        return kLocalError;
+        return kExitLocal;
       }
       key = std::move(*read);
     }
@@ -206,7 +202,7 @@ class UnsealCommand : public Command {
     WipeString(body);
     if (!resp) {
       inv.err() << "Error unsealing: " << Redact(resp.error().message(), key.view()) << "\n";
-      return kServerError;
+      return kExitServer;
     }
     key.Clear();
     return PrintSealStatus(inv, *client, *resp);
@@ -221,11 +217,11 @@ class SealCommand : public Command {
  public:
   int Run(Invocation& inv) override {
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
-    if (!client) return kServerError;
+    if (!client) return kExitServer;
     Result<Json> resp = client->Request("PUT", "/v1/sys/seal");
     if (!resp) {
       inv.err() << "Error sealing: " << resp.error().message() << "\n";
-      return kServerError;
+      return kExitServer;
     }
     inv.out() << "Success! Coffer is sealed.\n";
     return 0;
@@ -238,18 +234,18 @@ class KeyStatusCommand : public Command {
 
   int Run(Invocation& inv) override {
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
-    if (!client) return kServerError;
+    if (!client) return kExitServer;
     if (rotate_first_) {
       Result<Json> rotated = client->Request("PUT", "/v1/sys/rotate");
       if (!rotated) {
         inv.err() << "Error rotating key: " << rotated.error().message() << "\n";
-        return kServerError;
+        return kExitServer;
       }
     }
     Result<Json> status = client->Request("GET", "/v1/sys/key-status");
     if (!status) {
       inv.err() << "Error reading key status: " << status.error().message() << "\n";
-      return kServerError;
+      return kExitServer;
     }
     if (IsStructured(inv.format)) {
       inv.out() << FormatStructured(inv.format, KeyStatusJson(*status));

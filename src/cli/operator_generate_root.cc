@@ -28,9 +28,6 @@ const char* const kGenerateRootHelp =
 
 namespace {
 
-std::string Text(long long v) { return std::to_string(v); }
-std::string Bool(bool v) { return v ? "true" : "false"; }
-
 class GenerateRootCommand : public Command {
  public:
   ~GenerateRootCommand() override {

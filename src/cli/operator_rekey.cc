@@ -27,12 +27,6 @@ const char* const kRekeyHelp =
 
 namespace {
 
-constexpr int kLocalError = 1;
-constexpr int kServerError = 2;
-
-std::string Text(long long v) { return std::to_string(v); }
-std::string Bool(bool v) { return v ? "true" : "false"; }
-
 class RekeyCommand : public Command {
  public:
   ~RekeyCommand() override { WipeString(key_arg_); }
@@ -58,18 +52,18 @@ class RekeyCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
-    if (!RefuseShareArgument(inv, key_arg_)) return kLocalError;
+    if (!RefuseShareArgument(inv, key_arg_)) return kExitLocal;
     if (!pgp_keys_.empty() || backup_) {
       inv.err() << "Error: -pgp-keys and -backup are not supported: the new shares are "
                    "printed in clear\n";
-      return kLocalError;
+      return kExitLocal;
     }
     if (static_cast<int>(init_) + static_cast<int>(cancel_) + static_cast<int>(status_) > 1) {
       inv.err() << "Error: -init, -cancel and -status are exclusive\n";
-      return kLocalError;
+      return kExitLocal;
     }
     client_ = ClientOrReport(inv);
-    if (!client_) return kServerError;
+    if (!client_) return kExitServer;
     if (init_) return Init(inv);
     if (cancel_) return Cancel(inv);
     if (status_) return verify_ ? PrintVerifyStatus(inv) : PrintStatus(inv);
@@ -80,7 +74,7 @@ class RekeyCommand : public Command {
   int Fail(Invocation& inv, std::string_view what, const Status& error,
            std::string_view secret = {}) {
     inv.err() << "Error " << what << ": " << Redact(error.message(), secret) << "\n";
-    return kServerError;
+    return kExitServer;
   }
 
   int Init(Invocation& inv) {

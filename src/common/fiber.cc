@@ -55,12 +55,21 @@ std::size_t PageBytes() {
   return page;
 }
 
+}  // namespace
+
+// Named, not anonymous: Fiber::Impl, which has linkage, holds one.
+namespace fiber_detail {
 struct Stack {
   void* map = nullptr;  // the mapping: a guard page, then the stack
   std::size_t map_bytes = 0;
   char* lo() const { return static_cast<char*>(map) + PageBytes(); }
   std::size_t size() const { return map_bytes - PageBytes(); }
 };
+}  // namespace fiber_detail
+
+namespace {
+
+using fiber_detail::Stack;
 
 struct StackPool {
   std::vector<Stack> kept;

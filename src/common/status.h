@@ -67,6 +67,10 @@ inline Status Sealed(std::string m = "Vault is sealed") { return {Code::kSealed,
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status StorageFull(std::string m) { return {Code::kStorageFull, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+// 405: the path exists, but not for this operation.
+inline Status MethodNotAllowed(std::string m = "unsupported operation") {
+  return {Code::kMethodNotAllowed, std::move(m)};
+}
 
 template <typename T>
 using Result = std::expected<T, Status>;

@@ -7,7 +7,7 @@
 namespace coffer::core {
 namespace {
 
-constexpr std::string_view kKey = "core/audited-headers";
+constexpr std::string_view kAuditedHeadersKey = "core/audited-headers";
 
 // RFC 9110's token characters.
 bool IsHeaderName(std::string_view name) {
@@ -34,7 +34,7 @@ void AuditedHeaders::Publish() {
 }
 
 Status AuditedHeaders::Load(storage::Backend& barrier) {
-  ASSIGN_OR_RETURN(auto stored, barrier.Get(kKey));
+  ASSIGN_OR_RETURN(auto stored, barrier.Get(kAuditedHeadersKey));
   std::map<std::string, bool> headers;
   if (stored) {
     auto j = nlohmann::json::parse(stored->value, nullptr, false);
@@ -55,7 +55,7 @@ Status AuditedHeaders::Load(storage::Backend& barrier) {
 Status AuditedHeaders::Store(storage::Backend& barrier, std::map<std::string, bool> headers) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, hmac] : headers) j[name] = {{"hmac", hmac}};
-  TRY(barrier.Put(kKey, j.dump()));
+  TRY(barrier.Put(kAuditedHeadersKey, j.dump()));
   headers_ = std::move(headers);
   Publish();
   return Status::Ok();

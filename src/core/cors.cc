@@ -7,7 +7,7 @@ namespace {
 
 using logical::Json;
 
-constexpr std::string_view kKey = "core/cors";
+constexpr std::string_view kCorsKey = "core/cors";
 
 // The methods the API takes (LIST is Vault's own, SCAN OpenBao's recursive
 // list; PATCH is KV v2's patch).
@@ -40,7 +40,7 @@ const std::vector<std::string>& Cors::StandardHeaders() {
 }
 
 Status Cors::Load(storage::Backend& barrier) {
-  ASSIGN_OR_RETURN(auto stored, barrier.Get(kKey));
+  ASSIGN_OR_RETURN(auto stored, barrier.Get(kCorsKey));
   Settings s;
   if (stored) {
     Json j = Json::parse(stored->value, nullptr, false);
@@ -65,7 +65,7 @@ Status Cors::Store(storage::Backend& barrier, const Settings& s) {
          {"allowed_origins", s.allowed_origins},
          {"allowed_headers", s.allowed_headers},
          {"allow_credentials", s.allow_credentials}};
-  TRY(barrier.Put(kKey, j.dump()));
+  TRY(barrier.Put(kCorsKey, j.dump()));
   std::scoped_lock lock(mu_);
   settings_ = s;
   enabled_ = s.enabled;

@@ -163,13 +163,15 @@ Result<logical::Response> SystemBackend::Capabilities(const logical::Request& re
   Json all = Json::array();
   for (const auto& p : paths) {
     Result<std::vector<std::string>> found = core_.authorizer().Capabilities(*entry, p);
-    // Another token whose entity is disabled or gone: Vault calls it invalid.
-    if (!found && !self && found.error().code() == Code::kPermissionDenied) {
-      return Err(InvalidArgument("invalid token"));
+    if (!found) {
+      // Another token whose entity is disabled or gone: Vault calls it invalid.
+      if (!self && found.error().code() == Code::kPermissionDenied) {
+        return Err(InvalidArgument("invalid token"));
+      }
+      return Err(found.error());
     }
-    ASSIGN_OR_RETURN(std::vector<std::string> caps, std::move(found));
-    data[p] = caps;
-    for (const auto& c : caps) {
+    data[p] = *found;
+    for (const auto& c : *found) {
       if (std::find(all.begin(), all.end(), c) == all.end()) all.push_back(c);
     }
   }

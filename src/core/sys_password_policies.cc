@@ -13,8 +13,6 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 constexpr std::string_view kPasswordPolicyPrefix = "sys/password_policy/";
 
 }  // namespace

@@ -10,8 +10,6 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 bool IsWrite(const logical::Request& request) {
   return request.operation == Operation::kCreate || request.operation == Operation::kUpdate;
 }

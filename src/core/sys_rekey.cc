@@ -17,8 +17,6 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 Result<int> IntField(const logical::Request& request, const char* name) {
   const Json* f = request.Field(name);
   if (f == nullptr || f->is_null()) return 0;

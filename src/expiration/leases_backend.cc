@@ -19,8 +19,6 @@ using logical::Response;
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 // 202 without a body: a revocation left to the expiry thread.
 Response Accepted() {
   Response r;

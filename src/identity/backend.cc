@@ -6,6 +6,7 @@
 
 namespace coffer::identity {
 
+using logical::DataResponse;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
@@ -13,7 +14,6 @@ using logical::Response;
 namespace detail {
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
 std::string Time(std::int64_t unix_seconds) {
   return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
 }
@@ -38,12 +38,6 @@ Json AliasJson(const Alias& a) {
 using namespace detail;  // NOLINT: the helpers above, in this file only
 
 namespace {
-
-Response DataResponse(Json data) {
-  Response r;
-  r.data = std::move(data);
-  return r;
-}
 
 Json SetJson(const std::set<std::string>& s) {
   return Json(std::vector<std::string>(s.begin(), s.end()));

@@ -57,7 +57,6 @@ class IdentityBackend final : public logical::Backend {
 // Shared by the route files.
 namespace detail {
 bool IsWrite(logical::Operation op);
-Status MethodNotAllowed();
 std::string Time(std::int64_t unix_seconds);
 // The string value of a field, or "" when absent or not a string.
 std::string Str(const logical::Request& request, std::string_view name);

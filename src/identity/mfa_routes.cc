@@ -5,18 +5,13 @@
 
 namespace coffer::identity {
 
+using logical::DataResponse;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
 using namespace detail;  // NOLINT
 
 namespace {
-
-Response DataResponse(Json data) {
-  Response r;
-  r.data = std::move(data);
-  return r;
-}
 
 // An integer field given as a number or a numeric string; a duration string
 // ("30s") when `duration`. nullopt when absent.

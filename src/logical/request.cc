@@ -61,6 +61,12 @@ std::optional<std::string> WeakString(const Json& value) {
   return std::nullopt;
 }
 
+Response DataResponse(Json data) {
+  Response r;
+  r.data = std::move(data);
+  return r;
+}
+
 Response NoContent() {
   Response r;
   r.http_status = 204;

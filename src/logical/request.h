@@ -204,6 +204,8 @@ std::optional<std::string> WeakString(const Json& value);
 // Builds {"errors":[message]} with a status.
 Response ErrorResponse(int http_status, std::string message);
 
+// 200 with `data` as the answer's data.
+Response DataResponse(Json data);
 // 204 with no body.
 Response NoContent();
 // 404 with {"errors":[]}: Vault's answer for reading or listing nothing.

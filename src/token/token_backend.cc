@@ -18,7 +18,6 @@ using logical::Response;
 namespace {
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
 Status BatchNotRenewable() { return InvalidArgument("batch tokens cannot be renewed"); }
 Status BatchNotRevocable() { return InvalidArgument("batch tokens cannot be revoked"); }
 

@@ -23,12 +23,6 @@ Status ValidRoleName(const std::string& name) {
   return Status::Ok();
 }
 
-Json StringList(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const auto& s : v) out.push_back(s);
-  return out;
-}
-
 }  // namespace
 
 Json RoleToJson(const Role& role) {
@@ -36,7 +30,7 @@ Json RoleToJson(const Role& role) {
   j["name"] = role.name;
   j["role_id"] = role.role_id;
   j["bind_secret_id"] = role.bind_secret_id;
-  j["secret_id_bound_cidrs"] = StringList(role.secret_id_bound_cidrs);
+  j["secret_id_bound_cidrs"] = Json(role.secret_id_bound_cidrs);
   j["secret_id_num_uses"] = role.secret_id_num_uses;
   j["secret_id_ttl"] = role.secret_id_ttl;
   j["local_secret_ids"] = role.local_secret_ids;
@@ -213,7 +207,7 @@ Result<Response> AppRoleBackend::RoleRoute(const Request& request, const std::st
     Json data = Json::object();
     role->token.AddTo(data);
     data["bind_secret_id"] = role->bind_secret_id;
-    data["secret_id_bound_cidrs"] = StringList(role->secret_id_bound_cidrs);
+    data["secret_id_bound_cidrs"] = Json(role->secret_id_bound_cidrs);
     data["secret_id_num_uses"] = role->secret_id_num_uses;
     data["secret_id_ttl"] = role->secret_id_ttl;
     data["local_secret_ids"] = role->local_secret_ids;

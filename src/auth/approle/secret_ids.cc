@@ -23,12 +23,6 @@ std::string Rfc3339(std::int64_t unix) {
   return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix)));
 }
 
-Json StringList(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const auto& s : v) out.push_back(s);
-  return out;
-}
-
 // metadata: a JSON object of strings, or (as Vault's CLI sends it) a string
 // holding one.
 Result<std::map<std::string, std::string>> MetadataField(const Request& request) {
@@ -49,7 +43,7 @@ Result<std::map<std::string, std::string>> MetadataField(const Request& request)
 }
 
 Json LookupData(const SecretIdEntry& e) {
-  return Json{{"cidr_list", StringList(e.cidr_list)},
+  return Json{{"cidr_list", Json(e.cidr_list)},
               {"creation_time", Rfc3339(e.creation_time)},
               {"expiration_time", Rfc3339(e.expiration_time)},
               {"last_updated_time", Rfc3339(e.last_updated_time)},
@@ -57,7 +51,7 @@ Json LookupData(const SecretIdEntry& e) {
               {"secret_id_accessor", e.accessor},
               {"secret_id_num_uses", e.num_uses},
               {"secret_id_ttl", e.ttl},
-              {"token_bound_cidrs", StringList(e.token_bound_cidrs)}};
+              {"token_bound_cidrs", Json(e.token_bound_cidrs)}};
 }
 
 }  // namespace

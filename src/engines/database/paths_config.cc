@@ -5,8 +5,6 @@
 namespace coffer::engines::database {
 namespace {
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 bool IsWrite(logical::Operation op) {
   return op == logical::Operation::kCreate || op == logical::Operation::kUpdate;
 }

@@ -8,8 +8,6 @@
 namespace coffer::engines::database {
 namespace {
 
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
 constexpr std::int64_t kDefaultTtl = 768 * 3600;  // the system default lease
 
 // Keeps [A-Za-z0-9_-], replaces anything else by '-', at most `n` chars.

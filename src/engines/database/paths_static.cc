@@ -8,11 +8,7 @@
 #include "engines/database/cron.h"
 
 namespace coffer::engines::database {
-namespace {
-
-Status MethodNotAllowed() { return Status(Code::kMethodNotAllowed, "unsupported operation"); }
-
-}  // namespace
+namespace {}  // namespace
 
 std::int64_t DatabaseBackend::NextRotation(const StaticRole& role, std::int64_t from) const {
   if (role.rotation_schedule.empty()) return from + std::max<std::int64_t>(1, role.rotation_period);

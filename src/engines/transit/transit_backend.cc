@@ -40,12 +40,6 @@ constexpr auto kMinWait = std::chrono::milliseconds(5);
 
 }  // namespace
 
-Response DataResponse(Json data) {
-  Response r;
-  r.data = std::move(data);
-  return r;
-}
-
 Response BatchResponse(Json results, std::size_t failures) {
   Response r;
   if (failures > 0 && failures == results.size()) r.http_status = 400;

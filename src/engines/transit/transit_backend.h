@@ -128,9 +128,9 @@ class TransitBackend final : public logical::Backend {
 };
 
 // Helpers shared by the path files.
+using logical::DataResponse;
 using logical::NoContent;
 using logical::NotFoundResponse;
-Response DataResponse(Json data);
 // Vault's status for a batch: 400 when every item failed, else 200.
 Response BatchResponse(Json results, std::size_t failures);
 // Runs `one` on the body itself, or on each object of its batch_input
