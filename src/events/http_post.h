@@ -1,11 +1,11 @@
 #pragma once
-// A minimal HTTP(S) POST for outgoing webhooks (events, KV rotation). Boost
-// stays inside http_post.cc.
+// A minimal HTTP(S) POST for outgoing webhooks (events, KV rotation),
+// through net::Exchange (net/http_exchange.h).
 //
 // https verifies the server certificate and host name against the system
-// trust store. No redirects are followed. The answer's body is read (up to
-// 64 KiB) and discarded; only the status is returned. The whole exchange is
-// bounded by `timeout`.
+// trust store. No redirects are followed. The answer's body is read and
+// discarded (one over 64 KiB fails the call); only the status is returned.
+// The whole exchange is bounded by `timeout`.
 //
 // Errors: kInvalidArgument for a URL that is not http:// or https://
 // host[:port][/path]; kUnavailable for connection, TLS or timeout failures

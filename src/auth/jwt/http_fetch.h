@@ -1,6 +1,6 @@
 #pragma once
-// A minimal HTTP(S) GET for JWKS and OIDC discovery documents. Boost.Beast
-// stays inside http_fetch.cc so nothing else in coffer_auth pays for it.
+// A minimal HTTP(S) GET for JWKS and OIDC discovery documents, through
+// net::Exchange (net/http_exchange.h).
 //
 // https verifies the server certificate and host name against `ca_pem`
 // (PEM certificates) or, when empty, the system trust store. No redirects
