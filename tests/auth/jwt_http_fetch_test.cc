@@ -8,12 +8,8 @@ namespace {
 
 using coffer::testing::OneShotServer;
 
-std::string Reply(int status, const std::string& body) {
-  return OneShotServer::Reply(status, body);
-}
-
 TEST(HttpFetchTest, GetsTheBody) {
-  OneShotServer server(Reply(200, R"({"keys":[]})"));
+  OneShotServer server(OneShotServer::Reply(200, R"({"keys":[]})"));
   auto body = HttpGet(server.url("/jwks?x=1"), "");
   ASSERT_TRUE(body.has_value()) << body.error().ToString();
   EXPECT_EQ(*body, R"({"keys":[]})");
@@ -21,7 +17,7 @@ TEST(HttpFetchTest, GetsTheBody) {
 }
 
 TEST(HttpFetchTest, NonOkIsUnavailable) {
-  OneShotServer server(Reply(404, "secret-looking body"));
+  OneShotServer server(OneShotServer::Reply(404, "secret-looking body"));
   auto body = HttpGet(server.url("/jwks"), "");
   ASSERT_FALSE(body.has_value());
   EXPECT_EQ(body.error().code(), Code::kUnavailable);
