@@ -181,12 +181,14 @@ Result<logical::Response> SystemBackend::Capabilities(const logical::Request& re
 }
 
 Result<logical::Response> SystemBackend::Wrapping(const logical::Request& request) {
-  if (request.operation != logical::Operation::kUpdate &&
-      request.operation != logical::Operation::kCreate) {
-    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
-  }
   std::string_view op =
       std::string_view(request.path).substr(std::string_view("sys/wrapping/").size());
+  // lookup also answers GET (?token= or the header's token), as Vault's does.
+  const bool read_ok = op == "lookup" && request.operation == logical::Operation::kRead;
+  if (request.operation != logical::Operation::kUpdate &&
+      request.operation != logical::Operation::kCreate && !read_ok) {
+    return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
+  }
   if (op == "wrap") {
     if (!request.data.is_object() || request.data.empty()) {
       return Err(InvalidArgument("missing data to wrap"));

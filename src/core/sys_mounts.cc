@@ -62,6 +62,33 @@ Json CubbyholeMountJson() {
       {"external_entropy_access", false}};
 }
 
+// The identity store: always mounted at identity/, outside the router, as
+// Vault lists it.
+Json IdentityMountJson() {
+  return Json{{"type", "identity"},
+              {"description", "identity store"},
+              {"accessor", "identity_store"},
+              {"uuid", "identity"},
+              {"config",
+               {{"default_lease_ttl", 0},
+                {"max_lease_ttl", 0},
+                {"force_no_cache", false},
+                {"passthrough_request_headers", Json::array({"Authorization"})}}},
+              {"options", nullptr},
+              {"local", false},
+              {"seal_wrap", false},
+              {"external_entropy_access", false}};
+}
+
+// The secrets mounts that are always there and that the router does not
+// hold (sys/, cubbyhole/, identity/); nullopt for any other path.
+std::optional<Json> BuiltinMountJson(std::string_view path) {
+  if (path == "sys/") return SystemMountJson();
+  if (path == "cubbyhole/") return CubbyholeMountJson();
+  if (path == "identity/") return IdentityMountJson();
+  return std::nullopt;
+}
+
 Json TokenAuthJson() {
   return Json{{"type", "token"},
               {"description", "token based credentials"},
@@ -295,8 +322,9 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       if (IsAuthMount(m->entry)) continue;  // listed by sys/auth
       data[m->entry.path] = MountJson(m->entry);
     }
-    data["sys/"] = SystemMountJson();
-    data["cubbyhole/"] = CubbyholeMountJson();
+    for (std::string_view builtin : {"sys/", "cubbyhole/", "identity/"}) {
+      data[std::string(builtin)] = *BuiltinMountJson(builtin);
+    }
     return LegacyResponse(request, std::move(data));
   }
 
@@ -322,11 +350,12 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     as_auth.path = "sys/" + path + "tune";
     return AuthMounts(as_auth);
   }
-  if (tune && (path == "sys/" || path == "cubbyhole/")) {
+  const std::optional<Json> builtin = BuiltinMountJson(path);
+  if (tune && builtin) {
     if (request.operation != logical::Operation::kRead) {
       return Err(InvalidArgument("cannot tune \"" + path + "\""));
     }
-    const Json mount = path == "sys/" ? SystemMountJson() : CubbyholeMountJson();
+    const Json& mount = *builtin;
     Json data = mount["config"];
     EffectiveLeaseTtls(router::MountEntry{}, data);
     data["description"] = mount["description"];
@@ -361,6 +390,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
 
   switch (request.operation) {
     case logical::Operation::kRead: {
+      if (builtin) return LegacyResponse(request, *builtin);
       const router::MountEntry* e = find();
       if (e == nullptr) return Err(InvalidArgument("no matching mount at \"" + path + "\""));
       return LegacyResponse(request, MountJson(*e));
@@ -385,6 +415,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
+      if (builtin) return Err(InvalidArgument("cannot unmount \"" + path + "\""));
       // Leases issued under the mount go first, so nothing outlives it.
       TRY(core_.expiration().RevokePrefix(path, /*force=*/true));
       Status s = core_.router().Unmount(path);
@@ -553,31 +584,49 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
     }
     secret["sys/"] = SystemMountJson();
     secret["cubbyhole/"] = CubbyholeMountJson();
+    ASSIGN_OR_RETURN(bool identity, core_.authorizer().HasMountAccess(*request.auth, "identity/"));
+    if (identity) secret["identity/"] = IdentityMountJson();
     logical::Response r;
     r.data = logical::Json{{"secret", std::move(secret)}, {"auth", std::move(auth)}};
     return r;
   }
-  if (rest == "cubbyhole" || rest.starts_with("cubbyhole/")) {
-    logical::Json data = CubbyholeMountJson();
-    data["path"] = "cubbyhole/";
+  // One mount's entry. Vault names the path in its error with one trailing
+  // slash, and answers 403 for a path no mount serves, so that this cannot
+  // be used to find out which mounts exist.
+  std::string asked(rest);
+  if (!asked.ends_with('/')) asked.push_back('/');
+  const auto under = [&](std::string_view mount) { return asked.starts_with(mount); };
+  std::string mount_path;
+  logical::Json data;
+  if (under("cubbyhole/")) {
+    logical::Json cubbyhole = CubbyholeMountJson();
+    cubbyhole["path"] = "cubbyhole/";
     logical::Response r;
-    r.data = std::move(data);
+    r.data = std::move(cubbyhole);
     return r;
   }
-  auto match = core_.router().Route(rest);
+  if (under("sys/") || under("identity/")) {
+    mount_path = under("sys/") ? "sys/" : "identity/";
+    data = *BuiltinMountJson(mount_path);
+  } else if (under("auth/token/")) {
+    mount_path = "auth/token/";
+    data = TunedTokenAuthJson(core_);
+  } else if (auto match = core_.router().Route(rest)) {
+    mount_path = match->mount->entry.path;
+    data = IsAuthMount(match->mount->entry) ? AuthMountJson(match->mount->entry)
+                                            : MountJson(match->mount->entry);
+  }
   bool visible = false;
-  if (match) {
-    ASSIGN_OR_RETURN(visible,
-                     core_.authorizer().HasMountAccess(*request.auth, match->mount->entry.path));
+  if (!mount_path.empty()) {
+    ASSIGN_OR_RETURN(visible, core_.authorizer().HasMountAccess(*request.auth, mount_path));
   }
   if (!visible) {
     return Err(
         PermissionDenied("preflight capability check returned 403, please ensure client's "
                          "policies grant access to path \"" +
-                         std::string(rest) + "/\""));
+                         asked + "\""));
   }
-  logical::Json data = MountJson(match->mount->entry);
-  data["path"] = match->mount->entry.path;
+  data["path"] = mount_path;
   logical::Response r;
   r.data = std::move(data);
   return r;

@@ -5,6 +5,10 @@
 // engines see them: the tuned values, else the system's.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "core/core_fixture.h"
 
 namespace coffer::core {
@@ -270,7 +274,7 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/up/tune"))["max_lease_ttl"], 4 * 3600);
   EXPECT_EQ(Call(Operation::kRead, "sys/mounts/auth/nothing/tune").http_status, 400);
 
-  for (const char* path : {"sys", "cubbyhole"}) {
+  for (const char* path : {"sys", "cubbyhole", "identity"}) {
     auto read = Call(Operation::kRead, std::string("sys/mounts/") + path + "/tune");
     ASSERT_EQ(read.http_status, 200) << path << ": " << Error(read);
     EXPECT_EQ(Body(read)["max_lease_ttl"], kSystem) << path;
@@ -278,6 +282,58 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
                       {{"max_lease_ttl", "1h"}});
     EXPECT_EQ(write.http_status, 400) << path;
     EXPECT_EQ(Error(write), std::string("cannot tune \"") + path + "/\"") << path;
+  }
+}
+
+// sys/, cubbyhole/ and identity/ are listed, read and kept as Vault keeps
+// them, though the router does not hold them.
+TEST_F(SysMountsTest, TheBuiltInMountsAreListedAndCannotBeUnmounted) {
+  const Json mounts = Body(Call(Operation::kRead, "sys/mounts"));
+  EXPECT_EQ(mounts["identity/"]["type"], "identity");
+  EXPECT_EQ(mounts["sys/"]["type"], "system");
+  EXPECT_EQ(mounts["cubbyhole/"]["type"], "cubbyhole");
+  for (const char* path : {"sys", "cubbyhole", "identity"}) {
+    const std::string at = std::string("sys/mounts/") + path;
+    auto read = Call(Operation::kRead, at);
+    ASSERT_EQ(read.http_status, 200) << path << ": " << Error(read);
+    EXPECT_EQ(Body(read)["type"], mounts[std::string(path) + "/"]["type"]) << path;
+    auto remove = Call(Operation::kDelete, at);
+    EXPECT_EQ(remove.http_status, 400) << path;
+    EXPECT_EQ(Error(remove), std::string("cannot unmount \"") + path + "/\"") << path;
+  }
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts")), mounts);
+}
+
+// sys/internal/ui/mounts/<path> finds the mount of any path a client may
+// ask about (Vault's CLI asks it before each kv command), the token store
+// and sys/ included; a path no mount serves answers 403, naming the path
+// with one trailing slash.
+TEST_F(SysMountsTest, TheUiMountPathFindsEveryKindOfMount) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/app", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/up", {{"type", "userpass"}}).http_status, 204);
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"auth/token", "auth/token/", "token"},
+      {"auth/token/", "auth/token/", "token"},
+      {"auth/token/lookup-self", "auth/token/", "token"},
+      {"auth/up/login/alice", "auth/up/", "userpass"},
+      {"sys/policy", "sys/", "system"},
+      {"identity/entity/id", "identity/", "identity"},
+      {"cubbyhole/x", "cubbyhole/", "cubbyhole"},
+      {"app/x/y", "app/", "kv"},
+  };
+  for (const auto& [asked, mount, type] : cases) {
+    auto r = Call(Operation::kRead, "sys/internal/ui/mounts/" + asked);
+    ASSERT_EQ(r.http_status, 200) << asked << ": " << Error(r);
+    EXPECT_EQ(r.data["path"], mount) << asked;
+    EXPECT_EQ(r.data["type"], type) << asked;
+  }
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/auth/up").data["config"]["token_type"],
+            "default-service");
+  for (const std::string asked : {"nowhere/x", "nowhere/x/", "auth/none"}) {
+    auto r = Call(Operation::kRead, "sys/internal/ui/mounts/" + asked);
+    EXPECT_EQ(r.http_status, 403) << asked;
+    const std::string named = asked.ends_with('/') ? asked : asked + "/";
+    EXPECT_NE(Error(r).find("path \"" + named + "\""), std::string::npos) << Error(r);
   }
 }
 

@@ -138,6 +138,14 @@ TEST(BuildRequest, TokensAndHeaders) {
   EXPECT_EQ(r->client_token, "s.abc");
   EXPECT_EQ(r->wrap_ttl, "5m");
   EXPECT_EQ(r->query.at("x"), "1");
+  // Zero asks for no wrapping; a bad value is passed on for the core to refuse.
+  for (const char* zero : {"0", "0s", " 0m "}) {
+    w.wrap_ttl = zero;
+    EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "") << zero;
+  }
+  w.wrap_ttl = "-5s";
+  EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "-5s");
+  w.wrap_ttl = "5m";
   EXPECT_EQ(r->remote_address, "127.0.0.1");
   w.vault_token = "s.vault";
   EXPECT_EQ(BuildRequest(w, 500)->client_token, "s.vault");  // X-Vault-Token wins

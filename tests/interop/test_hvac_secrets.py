@@ -272,6 +272,22 @@ class HvacKvV1Test(HvacTestBase):
             self.client.sys.move_backend(from_path=moved, to_path="secret")
         self.assertIn(moved + "/", self.client.sys.list_mounted_secrets_engines()["data"])
 
+    def test_ui_mount_lookup_reaches_every_mount(self):
+        # What Vault's CLI asks before a kv command, and its UI for any path.
+        for path, mount, kind in (("secret/app", "secret/", "kv"),
+                                  ("auth/token/lookup-self", "auth/token/", "token"),
+                                  ("sys/policy", "sys/", "system"),
+                                  ("identity/entity", "identity/", "identity")):
+            info = self.client.adapter.get("/v1/sys/internal/ui/mounts/" + path)["data"]
+            self.assertEqual((info["path"], info["type"]), (mount, kind), path)
+        with self.assertRaises(exceptions.Forbidden):
+            self.client.adapter.get("/v1/sys/internal/ui/mounts/nowhere/x")
+        # A KV v2 mount answers a path outside its API with the warning
+        # clients look for.
+        r = self.client.adapter.request("GET", "/v1/secret/app", raise_exception=False)
+        self.assertEqual(r.status_code, 404)
+        self.assertIn("Invalid path for a versioned K/V secrets engine", r.json()["warnings"][0])
+
     def test_upgrade_to_v2_in_place(self):
         # Vault's `kv enable-versioning`: a tune of options.version to "2".
         mount = self.unique("kvup")
@@ -707,6 +723,23 @@ class HvacWrappingTest(HvacTestBase):
             w.secrets.kv.v2.read_secret_version("anything")
         # It still unwraps after those refusals.
         self.assertTrue(w.sys.unwrap()["auth"]["client_token"].startswith("hvs."))
+
+    def test_lookup_by_get_and_a_zero_wrap_ttl(self):
+        wrapped = self.client.auth.token.create(policies=["default"], wrap_ttl="60s")
+        token = wrapped["wrap_info"]["token"]
+        # GET, unauthenticated, with the token as a query parameter or as
+        # the caller's token; neither uses it up.
+        anon = self.as_token(None)
+        look = anon.adapter.get("/v1/sys/wrapping/lookup", params={"token": token})
+        self.assertEqual(look["data"]["creation_path"], "auth/token/create")
+        look = self.as_token(token).adapter.get("/v1/sys/wrapping/lookup")
+        self.assertEqual(look["data"]["creation_ttl"], 60)
+        self.assertTrue(self.as_token(token).sys.unwrap()["auth"]["client_token"])
+        # A wrap TTL of 0 asks for no wrapping: the answer comes as it is.
+        self.client.secrets.kv.v2.create_or_update_secret("unwrapped", {"k": "v"})
+        plain = self.client.read("secret/data/unwrapped", wrap_ttl="0")
+        self.assertIsNone(plain["wrap_info"])
+        self.assertEqual(plain["data"]["data"], {"k": "v"})
 
     def test_wrapping_token_expires(self):
         wrapped = self.client.auth.token.create(policies=["default"], wrap_ttl="1s")

@@ -37,6 +37,38 @@ Status Unsupported(std::string_view what) {
   return Status(Code::kMethodNotAllowed, "unsupported operation on " + std::string(what));
 }
 
+// A path outside the version 2 API (a v1-style `secret/foo`): 404 with
+// the warning whose wording clients and tools look for, as Vault's engine
+// answers, and no error.
+Response InvalidPathResponse(Operation op) {
+  const char* command = "get";
+  switch (op) {
+    case Operation::kCreate:
+    case Operation::kUpdate:
+      command = "put";
+      break;
+    case Operation::kPatch:
+      command = "patch";
+      break;
+    case Operation::kList:
+    case Operation::kScan:
+      command = "list";
+      break;
+    case Operation::kDelete:
+      command = "delete";
+      break;
+    default:
+      break;
+  }
+  Response r;
+  r.http_status = 404;
+  r.warnings = logical::Json::array(
+      {std::string("Invalid path for a versioned K/V secrets engine. See the API docs for the "
+                   "appropriate API endpoints to use. If using the Coffer CLI, use 'coffer kv ") +
+       command + "' for this operation."});
+  return r;
+}
+
 }  // namespace
 
 KvV2Backend::KvV2Backend(const logical::BackendConfig& config)
@@ -253,7 +285,7 @@ Result<Response> KvV2Backend::Route(const Request& request) {
   }
 
   auto slash = rel.find('/');
-  if (slash == std::string::npos) return Err(NotFound("unsupported path"));
+  if (slash == std::string::npos) return InvalidPathResponse(op);
   const std::string section = rel.substr(0, slash);
   const std::string key = rel.substr(slash + 1);
 
@@ -307,7 +339,7 @@ Result<Response> KvV2Backend::Route(const Request& request) {
     if (op != Operation::kRead) return Err(Unsupported("subkeys/"));
     return ReadData(key, request, /*subkeys=*/true);
   }
-  return Err(NotFound("unsupported path"));
+  return InvalidPathResponse(op);
 }
 
 }  // namespace coffer::engines::kv

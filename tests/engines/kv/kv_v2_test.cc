@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <tuple>
 
 #include "engines/kv/records.h"
 #include "kv_test_util.h"
@@ -310,8 +311,23 @@ TEST_F(KvV2Test, Subkeys) {
 }
 
 TEST_F(KvV2Test, RoutingErrors) {
-  EXPECT_EQ(Do(Operation::kRead, "bogus/x").error().code(), Code::kNotFound);
-  EXPECT_EQ(Do(Operation::kRead, "data").error().code(), Code::kNotFound);
+  // Outside the version 2 API: 404 with the warning clients look for,
+  // naming the CLI command for the operation, and no error.
+  const std::vector<std::tuple<Operation, std::string, std::string>> invalid = {
+      {Operation::kRead, "bogus/x", "get"},
+      {Operation::kRead, "data", "get"},
+      {Operation::kUpdate, "app", "put"},
+      {Operation::kList, "app/", "list"},
+      {Operation::kDelete, "app", "delete"}};
+  for (const auto& [op, path, command] : invalid) {
+    auto r = Do(op, path);
+    ASSERT_TRUE(r.has_value()) << path << ": " << r.error().ToString();
+    EXPECT_EQ(r->http_status, 404) << path;
+    ASSERT_EQ(r->warnings.size(), 1u) << path;
+    const std::string warning = r->warnings[0];
+    EXPECT_TRUE(warning.starts_with("Invalid path for a versioned K/V secrets engine.")) << warning;
+    EXPECT_NE(warning.find("use 'coffer kv " + command + "'"), std::string::npos) << warning;
+  }
   EXPECT_EQ(Do(Operation::kDelete, "config").error().code(), Code::kMethodNotAllowed);
   EXPECT_EQ(Do(Operation::kList, "data/").error().code(), Code::kMethodNotAllowed);
   EXPECT_EQ(Do(Operation::kRead, "destroy/x").error().code(), Code::kMethodNotAllowed);
