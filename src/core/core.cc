@@ -67,6 +67,9 @@ class CoreRevoker final : public expiration::Revoker {
   std::int64_t CurrentMaxTtl(const expiration::Lease& lease) override {
     return SecretLeaseMaxTtl(core_, lease);
   }
+  std::int64_t CurrentDefaultTtl(const expiration::Lease& lease) override {
+    return SecretLeaseDefaultTtl(core_, lease);
+  }
   Status Renew(const expiration::Lease& renewed) override {
     return RenewSecretLease(core_, renewed);
   }

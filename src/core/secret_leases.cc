@@ -117,4 +117,13 @@ std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease) {
   return max;
 }
 
+std::int64_t SecretLeaseDefaultTtl(Core& core, const expiration::Lease& lease) {
+  if (lease.kind != expiration::Lease::Kind::kSecret) return 0;
+  auto mount = FindMount(core, lease.internal);
+  if (!mount) return 0;
+  const std::int64_t engine = mount->engine->SecretDefaultTtl(ToSecretLease(lease));
+  if (engine > 0) return engine;
+  return core.MountLeaseTtls(mount->entry).first.count();
+}
+
 }  // namespace coffer::core

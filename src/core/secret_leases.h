@@ -43,4 +43,10 @@ Status RenewSecretLease(Core& core, const expiration::Lease& renewed);
 // seconds; 0 for a token lease or a mount that is gone.
 std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease);
 
+// The TTL a renewal without an increment gives: the engine's own default
+// (LogicalBackend::SecretDefaultTtl), else the mount's default lease TTL
+// (tuned, else the system's), in seconds; 0 for a token lease or a mount
+// that is gone.
+std::int64_t SecretLeaseDefaultTtl(Core& core, const expiration::Lease& lease);
+
 }  // namespace coffer::core

@@ -829,7 +829,11 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
   }
   const std::int64_t room = lease.issue_time + max - now;
   if (room <= 0) return Err(InvalidArgument("past the max TTL, cannot renew"));
-  const std::int64_t inc = increment.count() > 0 ? increment.count() : lease.ttl;
+  // No increment: what the engine (or its mount) gives now, as in Vault;
+  // the last TTL only when neither is known.
+  std::int64_t inc = increment.count();
+  if (inc <= 0) inc = revoker_.CurrentDefaultTtl(lease);
+  if (inc <= 0) inc = lease.ttl;
   if (capped_from != nullptr) *capped_from = inc > room ? inc : 0;
   lease.ttl = std::min(inc, room);
   lease.expire_time = now + lease.ttl;

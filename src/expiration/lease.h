@@ -54,6 +54,13 @@ class Revoker {
     (void)lease;
     return 0;
   }
+  // For a renewal without an increment: the TTL the lease's engine or, if
+  // it sets none, its mount gives now (0: nothing known; the lease keeps
+  // its last TTL), as Vault falls back to the engine's default.
+  virtual std::int64_t CurrentDefaultTtl(const Lease& lease) {
+    (void)lease;
+    return 0;
+  }
   // For a renewal: the lease as it will be (new expiry), before it is
   // written. An error refuses the renewal and nothing changes (the issuing
   // engine is asked first, as Vault asks it).

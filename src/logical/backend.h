@@ -147,6 +147,13 @@ class Backend {
     (void)lease;
     return 0;
   }
+  // The TTL a renewal without an increment gives a lease of this secret
+  // (a database role's default_ttl), as Vault's engines compute it with
+  // each renewal; 0 when the engine sets none (the mount's default applies).
+  virtual std::int64_t SecretDefaultTtl(const SecretLease& lease) {
+    (void)lease;
+    return 0;
+  }
 };
 
 }  // namespace coffer::logical

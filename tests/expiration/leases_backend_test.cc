@@ -22,6 +22,7 @@ class NullRevoker : public Revoker {
     return Status::Ok();
   }
   std::int64_t CurrentMaxTtl(const Lease&) override { return current_max; }
+  std::int64_t CurrentDefaultTtl(const Lease&) override { return current_default; }
   Status Renew(const Lease& renewed) override {
     if (refuse_renewal) return InvalidArgument("the engine says no");
     renewed_expiry = renewed.expire_time;
@@ -29,6 +30,7 @@ class NullRevoker : public Revoker {
   }
   bool failing = false;
   std::int64_t current_max = 0;
+  std::int64_t current_default = 0;
   bool refuse_renewal = false;
   std::int64_t renewed_expiry = 0;
 };
@@ -175,6 +177,33 @@ TEST_F(LeasesBackendTest, RenewalFollowsTheMaxNowAndTheEngine) {
   ASSERT_FALSE(past.has_value());
   EXPECT_EQ(past.error().message(), "past the max TTL, cannot renew");
   EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, before);
+}
+
+// Without an increment (or with 0) a renewal gives what the engine or its
+// mount gives now, as Vault does, not the last increment; the lease's last
+// TTL only when neither says.
+TEST_F(LeasesBackendTest, ARenewalWithoutAnIncrementGoesBackToTheDefault) {
+  auto shortened =
+      Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}, {"increment", "2m"}});
+  ASSERT_TRUE(shortened.has_value()) << shortened.error().ToString();
+  EXPECT_EQ(shortened->lease_duration, 120);
+
+  revoker_.current_default = 3600;
+  for (const Json& body :
+       {Json{{"lease_id", lease_.id}}, Json{{"lease_id", lease_.id}, {"increment", nullptr}},
+        Json{{"lease_id", lease_.id}, {"increment", 0}}}) {
+    auto renewed = Call(Operation::kUpdate, "leases/renew", body);
+    ASSERT_TRUE(renewed.has_value()) << body.dump() << ": " << renewed.error().ToString();
+    EXPECT_EQ(renewed->lease_duration, 3600) << body.dump();
+  }
+  EXPECT_EQ(m_.Lookup(lease_.id)->ttl, 3600);
+
+  revoker_.current_default = 0;  // nothing known: the last TTL
+  ASSERT_TRUE(
+      Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}, {"increment", "5m"}}));
+  auto kept = Call(Operation::kUpdate, "leases/renew", {{"lease_id", lease_.id}});
+  ASSERT_TRUE(kept.has_value()) << kept.error().ToString();
+  EXPECT_EQ(kept->lease_duration, 300);
 }
 
 TEST_F(LeasesBackendTest, RevokePrefixAndForceAndAliases) {

@@ -145,6 +145,10 @@ class DatabaseEngineTest(unittest.TestCase):
                                   {"lease_id": out["lease_id"], "increment": "5h"}, 200)
         self.assertLessEqual(role_capped["lease_duration"], 1200)
         self.assertGreater(role_capped["lease_duration"], 1000)
+        # Without an increment, the role's default_ttl now, as in Vault (not
+        # the last increment).
+        _, default = self.req("PUT", "/v1/sys/leases/renew", {"lease_id": out["lease_id"]}, 200)
+        self.assertEqual(default["lease_duration"], 600)
         # The engine is asked first: credentials of a deleted role are not
         # renewed, and the lease keeps its expiry.
         _, before = self.req("PUT", "/v1/sys/leases/lookup", {"lease_id": out["lease_id"]}, 200)

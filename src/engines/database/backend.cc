@@ -264,14 +264,24 @@ Status DatabaseBackend::RenewSecret(const logical::SecretLease& lease) {
   return RunStatements(db_name, statements, values);
 }
 
-std::int64_t DatabaseBackend::SecretMaxTtl(const logical::SecretLease& lease) {
+std::optional<Role> DatabaseBackend::RoleOfLease(const logical::SecretLease& lease) {
   const std::string role_name = lease.internal.value("role", "");
-  if (role_name.empty()) return 0;
-  // A role that cannot be read or is gone sets no bound here: RenewSecret
-  // refuses the renewal then.
+  if (role_name.empty()) return std::nullopt;
   auto role = LoadRole(role_name);
-  if (!role || !*role) return 0;
-  return (*role)->max_ttl;
+  if (!role) return std::nullopt;
+  return *std::move(role);
+}
+
+// A role that cannot be read or is gone sets no bound and no default here:
+// RenewSecret refuses the renewal then.
+std::int64_t DatabaseBackend::SecretMaxTtl(const logical::SecretLease& lease) {
+  auto role = RoleOfLease(lease);
+  return role ? role->max_ttl : 0;
+}
+
+std::int64_t DatabaseBackend::SecretDefaultTtl(const logical::SecretLease& lease) {
+  auto role = RoleOfLease(lease);
+  return role ? role->default_ttl : 0;
 }
 
 std::string PgExpiration(std::int64_t unix_seconds) { return PgTime(unix_seconds); }
