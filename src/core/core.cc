@@ -194,10 +194,17 @@ Core::Core(CoreOptions options)
   mfa_ = std::make_unique<identity::mfa::MfaStore>(*identity_view_, *clock_);
   identity_backend_ = std::make_unique<identity::IdentityBackend>(*identity_, *mfa_);
   identity_->SetMountLookup([this](std::string_view accessor) -> std::optional<identity::MountRef> {
+    // The token auth method, outside the router, takes aliases too (those
+    // of create/:role's entity_alias), as in Vault.
+    if (accessor == internal::kTokenAuthAccessor) return identity::MountRef{"auth/token/", "token"};
     for (const auto& m : router_->snapshot()->mounts) {
       if (m->entry.accessor == accessor) return identity::MountRef{m->entry.path, m->entry.type};
     }
     return std::nullopt;
+  });
+  token_backend_->SetEntityForAlias([this](std::string_view alias_name) {
+    return identity_->EntityForLogin(internal::kTokenAuthAccessor,
+                                     identity::MountRef{"auth/token/", "token"}, alias_name);
   });
   authorizer_->SetIdentity(identity_.get());
   logins_->AttachIdentity(identity_.get(), mfa_.get());

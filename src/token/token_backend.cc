@@ -1,6 +1,7 @@
 #include "token/token_backend.h"
 
 #include <chrono>
+#include <set>
 
 #include "common/cidr.h"
 #include "common/encoding.h"
@@ -302,7 +303,9 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       // those deprecated names (0 when the token_* name was used), the
       // token_* fields are the values in force; CIDRs and a use limit only
       // when set.
-      r.data = Json{{"allowed_entity_aliases", nullptr},
+      r.data = Json{{"allowed_entity_aliases", role->allowed_entity_aliases.empty()
+                                                   ? Json(nullptr)
+                                                   : Json(role->allowed_entity_aliases)},
                     {"allowed_policies", role->allowed_policies},
                     {"allowed_policies_glob", role->allowed_policies_glob},
                     {"disallowed_policies", role->disallowed_policies},
@@ -343,6 +346,7 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       ASSIGN_OR_RETURN(auto num_uses, params::Int(request, "token_num_uses"));
       ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
       ASSIGN_OR_RETURN(auto legacy_cidrs, params::List(request, "bound_cidrs"));
+      ASSIGN_OR_RETURN(auto entity_aliases, params::List(request, "allowed_entity_aliases"));
       Json warnings = Json::array();
       // Vault's deprecated names: alone, they set both values; next to the
       // token_* name they are ignored, with a warning.
@@ -369,6 +373,15 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       }
       if (orphan) role.orphan = *orphan;
       if (renewable) role.renewable = *renewable;
+      if (entity_aliases) {
+        // As Vault: lower-cased, without duplicates or empty names, sorted.
+        std::set<std::string> names;
+        for (const auto& a : *entity_aliases) {
+          std::string name = EntityAliasKey(a);
+          if (!name.empty()) names.insert(std::move(name));
+        }
+        role.allowed_entity_aliases.assign(names.begin(), names.end());
+      }
       // Sets a value from its token_* name, else from its deprecated one.
       auto seconds = [&](const auto& current, const auto& deprecated, std::string_view name,
                          std::int64_t& value, std::int64_t& legacy) {

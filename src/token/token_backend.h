@@ -33,6 +33,12 @@ class TokenBackend final : public logical::Backend {
   explicit TokenBackend(TokenStore& store, PolicyExists policy_exists = nullptr)
       : store_(store), policy_exists_(std::move(policy_exists)) {}
 
+  // The entity behind an alias of the token auth method, created with the
+  // alias when there is none (create/:role with entity_alias); errors as
+  // IdentityStore::EntityForLogin's. Unset: entity_alias is refused.
+  using EntityForAlias = std::function<Result<std::string>(std::string_view alias_name)>;
+  void SetEntityForAlias(EntityForAlias lookup) { entity_for_alias_ = std::move(lookup); }
+
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   logical::EngineHelp Help() const override;  // token_help.cc
@@ -47,6 +53,7 @@ class TokenBackend final : public logical::Backend {
 
   TokenStore& store_;
   PolicyExists policy_exists_;
+  EntityForAlias entity_for_alias_;
 };
 
 // Vault's "auth" block for a token (create, login, renew). client_token may

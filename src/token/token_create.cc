@@ -116,15 +116,22 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     if (!role) return Err(InvalidArgument("unknown role " + std::string(role_name)));
   }
 
-  // A token for an entity alias needs a role that allows the alias; roles
-  // here allow none (allowed_entity_aliases is not supported), so the
-  // request is refused with Vault's answers rather than served without it.
+  // A token for an entity alias needs a role that allows the alias (by
+  // name or glob, compared lower-cased); the entity is looked up, or
+  // created with the alias, only once everything else was checked.
   ASSIGN_OR_RETURN(auto entity_alias, params::String(request, "entity_alias"));
   if (entity_alias && !entity_alias->empty()) {
     if (!role) {
       return Err(InvalidArgument("'entity_alias' is only allowed in combination with token role"));
     }
-    return Err(InvalidArgument("invalid 'entity_alias' value"));
+    const std::string key = EntityAliasKey(*entity_alias);
+    const auto& allowed = role->allowed_entity_aliases;
+    if (!entity_for_alias_ || (std::find(allowed.begin(), allowed.end(), key) == allowed.end() &&
+                               !MatchesAny(allowed, key))) {
+      return Err(InvalidArgument("invalid 'entity_alias' value"));
+    }
+  } else {
+    entity_alias.reset();
   }
 
   ASSIGN_OR_RETURN(const bool batch,
@@ -229,7 +236,17 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
   tr.parent_hmac = orphan ? "" : caller.token_hmac;
   // A child carries its parent's entity, so disabling the entity stops the
   // children too and they get the entity's group policies (Vault).
-  if (!orphan) tr.entity_id = parent->entity_id;
+  // An entity alias names the token's entity instead (orphan or not).
+  if (entity_alias) {
+    auto entity = entity_for_alias_(*entity_alias);
+    if (!entity && entity.error().code() == Code::kPermissionDenied) {
+      return Err(PermissionDenied("entity from given entity alias is disabled"));
+    }
+    if (!entity) return Err(entity.error());
+    tr.entity_id = *std::move(entity);
+  } else if (!orphan) {
+    tr.entity_id = parent->entity_id;
+  }
   // Address bindings: a role's own (which may be wider than the parent's,
   // as in Vault: roles are the sanctioned way to hand out other rights);
   // without a role, a child keeps its parent's.

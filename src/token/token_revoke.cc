@@ -202,6 +202,7 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(std::string_view name) {
     r.token_bound_cidrs = j.value("token_bound_cidrs", std::vector<std::string>{});
     r.token_no_default_policy = j.value("token_no_default_policy", false);
     r.token_num_uses = j.value("token_num_uses", std::int64_t{0});
+    r.allowed_entity_aliases = j.value("allowed_entity_aliases", std::vector<std::string>{});
     // Roles stored before the deprecated names were kept apart report their
     // values under both names, as they did.
     r.legacy_period = j.value("legacy_period", r.period);
@@ -231,6 +232,7 @@ Status TokenStore::PutRole(const TokenRole& r) {
   if (!r.token_bound_cidrs.empty()) j["token_bound_cidrs"] = r.token_bound_cidrs;
   if (r.token_no_default_policy) j["token_no_default_policy"] = true;
   if (r.token_num_uses != 0) j["token_num_uses"] = r.token_num_uses;
+  if (!r.allowed_entity_aliases.empty()) j["allowed_entity_aliases"] = r.allowed_entity_aliases;
   j["legacy_period"] = r.legacy_period;
   j["legacy_explicit_max_ttl"] = r.legacy_explicit_max_ttl;
   j["legacy_bound_cidrs"] = r.legacy_bound_cidrs;

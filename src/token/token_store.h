@@ -108,6 +108,9 @@ struct TokenRole {
   std::vector<std::string> token_bound_cidrs;  // given to its tokens
   bool token_no_default_policy = false;        // its tokens never get "default"
   std::int64_t token_num_uses = 0;             // a use limit for its tokens; 0: none
+  // The entity aliases its tokens may be created for (create/:role's
+  // entity_alias), lower-cased, sorted; '*' anywhere, as Vault's globs.
+  std::vector<std::string> allowed_entity_aliases;
   // What was set through Vault's deprecated names (`period`,
   // `explicit_max_ttl`, `bound_cidrs`), which a role read reports apart from
   // the token_* values in force; setting the token_* name clears them.
@@ -190,6 +193,9 @@ struct Options {
 // "root", "default" and friends: lower-cased, trimmed, empty dropped,
 // deduplicated, sorted; "default" added when add_default and "root" absent.
 std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default);
+// An entity alias name as a role's allowed_entity_aliases holds it and as
+// create/:role compares one: trimmed of white space, ASCII lower-cased.
+std::string EntityAliasKey(std::string_view name);
 // Policies the server uses internally, never given to a token by a create
 // or a login (a token holding only "response-wrapping" is a wrapping token).
 // `name` in canonical form.

@@ -605,6 +605,33 @@ class HvacTokenTest(HvacTestBase):
         with self.assertRaises(exceptions.Forbidden):
             c.auth.token.lookup_self()
 
+    def test_role_tokens_for_an_entity_alias(self):
+        name = self.unique("broker")
+        self.client.auth.token.create_or_update_role(
+            name, allowed_policies=["default"], allowed_entity_aliases="Svc-*")
+        role = self.client.auth.token.read_role(name)["data"]
+        self.assertEqual(role["allowed_entity_aliases"], ["svc-*"])
+        auth = self.client.auth.token.create(role_name=name, entity_alias="svc-payments")["auth"]
+        entity_id = auth["entity_id"]
+        self.assertNotEqual(entity_id, "")
+        # The same alias names the same entity; its alias is on the token
+        # auth method, and the token carries the entity.
+        again = self.client.auth.token.create(role_name=name, entity_alias="svc-payments")
+        self.assertEqual(again["auth"]["entity_id"], entity_id)
+        entity = self.client.secrets.identity.read_entity(entity_id)["data"]
+        self.assertEqual([(a["name"], a["mount_type"]) for a in entity["aliases"]],
+                         [("svc-payments", "token")])
+        looked = self.client.auth.token.lookup(auth["client_token"])["data"]
+        self.assertEqual(looked["entity_id"], entity_id)
+        with self.assertRaises(exceptions.InvalidRequest):
+            self.client.auth.token.create(role_name=name, entity_alias="web-frontend")
+        with self.assertRaises(exceptions.InvalidRequest):
+            self.client.auth.token.create(entity_alias="svc-payments")
+        # A disabled entity gets no more tokens.
+        self.client.secrets.identity.update_entity(entity_id, disabled=True)
+        with self.assertRaises(exceptions.Forbidden):
+            self.client.auth.token.create(role_name=name, entity_alias="svc-payments")
+
     def test_roles(self):
         name = self.unique("role")
         self.client.auth.token.create_or_update_role(

@@ -681,6 +681,52 @@ TEST_F(TokenRulesTest, CustomIdsOfVaultsShape) {
   EXPECT_EQ(plain["client_token"], "plain-id");
 }
 
+// A role's allowed_entity_aliases are kept lower-cased and sorted; a create
+// for an alias the role allows (by name or glob, compared lower-cased)
+// gets the alias's entity, asked for with the name as given; one it does
+// not allow, or a disabled entity, is refused.
+TEST_F(TokenRulesTest, ARoleHandsOutTokensForTheEntityAliasesItAllows) {
+  std::vector<std::string> asked;
+  backend_.SetEntityForAlias([&](std::string_view name) -> Result<std::string> {
+    asked.emplace_back(name);
+    if (name == "svc-off") return Err(PermissionDenied());
+    return "entity-of-" + std::string(name);
+  });
+  ASSERT_TRUE(Do(root_id_, "roles/broker",
+                 {{"allowed_policies", {"dev"}},
+                  {"allowed_entity_aliases", {"svc-*", " Build-Bot ", "svc-*"}}})
+                  .has_value());
+  auto read = backend_.HandleRequest(Req(Operation::kRead, "roles/broker", {}, root_id_));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["allowed_entity_aliases"], Json({"build-bot", "svc-*"}));
+
+  Json parent = CreateAs(root_id_, {{"policies", {"dev"}}});
+  Json t = CreateAs(parent["client_token"], {{"entity_alias", "SVC-Payments"}}, "create/broker");
+  EXPECT_EQ(t["entity_id"], "entity-of-SVC-Payments");
+  EXPECT_EQ(store_.Lookup(t["client_token"].get<std::string>()).value()->entity_id,
+            "entity-of-SVC-Payments");
+  EXPECT_EQ(CreateAs(root_id_, {{"entity_alias", "build-bot"}}, "create/broker")["entity_id"],
+            "entity-of-build-bot");
+  EXPECT_EQ(asked, (std::vector<std::string>{"SVC-Payments", "build-bot"}));
+
+  Expect400(Do(root_id_, "create/broker", {{"entity_alias", "other"}}),
+            "invalid 'entity_alias' value");
+  auto disabled = Do(root_id_, "create/broker", {{"entity_alias", "svc-off"}});
+  ASSERT_FALSE(disabled.has_value());
+  EXPECT_EQ(disabled.error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(disabled.error().message(), "entity from given entity alias is disabled");
+  EXPECT_EQ(asked.size(), 3u);  // "other" was refused before any look-up
+
+  // The comma-separated form, and clearing the list.
+  ASSERT_TRUE(Do(root_id_, "roles/broker", {{"allowed_entity_aliases", "a,B"}}).has_value());
+  read = backend_.HandleRequest(Req(Operation::kRead, "roles/broker", {}, root_id_));
+  EXPECT_EQ(read->data["allowed_entity_aliases"], Json({"a", "b"}));
+  ASSERT_TRUE(Do(root_id_, "roles/broker", {{"allowed_entity_aliases", Json::array()}}));
+  read = backend_.HandleRequest(Req(Operation::kRead, "roles/broker", {}, root_id_));
+  EXPECT_TRUE(read->data["allowed_entity_aliases"].is_null());
+  Expect400(Do(root_id_, "create/broker", {{"entity_alias", "a"}}), "invalid 'entity_alias' value");
+}
+
 // Display names as Vault makes them, and root alone on a root token.
 TEST_F(TokenRulesTest, DisplayNamesAndRootPolicies) {
   auto display = [&](const std::string& name) {
