@@ -274,6 +274,7 @@ UNAUTHENTICATED = [
     ("GET", "sys/init", None, 200),
     ("GET", "sys/leader", None, 200),
     ("POST", "sys/wrapping/lookup", {"token": "{wrap}"}, 200),
+    ("GET", "sys/wrapping/lookup?token={wrap}", None, 200),
     # The unseal key shares authorise it, as sys/unseal and sys/rekey/*.
     ("GET", "sys/generate-root/attempt", None, 200),
 ]
@@ -645,7 +646,7 @@ class AuthzMatrixTest(unittest.TestCase):
         for token in (None, "hvs.doesnotexist" + "B" * 24, self.fx.revoked["client_token"]):
             for method, path, body, expect in UNAUTHENTICATED:
                 with self.subTest(token=bool(token), method=method, path=path):
-                    status, answer = self.fx.http.request(method, path,
+                    status, answer = self.fx.http.request(method, fill(path, self.fx.ctx),
                                                           fill(body, self.fx.ctx), token)
                     self.assertEqual(status, expect, answer)
         self.assertEqual(diff(self.baseline, self.fx.snapshot()), {})
