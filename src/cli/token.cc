@@ -39,6 +39,9 @@ class TokenCreateCommand : public Command {
     app.add_option("--display-name", display_name_, "Name shown in audit logs");
     app.add_option("--use-limit", use_limit_, "Number of uses (0: unlimited)");
     app.add_option("--role", role_, "Create through auth/token/create/ROLE");
+    app.add_option("--entity-alias", entity_alias_,
+                   "With -role: tie the token to the entity of this alias (the role must allow "
+                   "it)");
     app.add_option("--type", type_, "service or batch");
     app.add_option("--id", id_, "A chosen token value (root only; better left out)");
     AddBoolFlag(app, "--renewable", renewable_, "Whether the token can be renewed (default true)");
@@ -75,6 +78,7 @@ class TokenCreateCommand : public Command {
     if (no_default_policy_) body["no_default_policy"] = true;
     if (renewable_) body["renewable"] = *renewable_;
     if (!type_.empty()) body["type"] = type_;
+    if (!entity_alias_.empty()) body["entity_alias"] = entity_alias_;
     SecretBytes id = SecretBytes::FromString(id_);
     WipeString(id_);
     if (!id.empty()) body["id"] = id.view();
@@ -91,7 +95,8 @@ class TokenCreateCommand : public Command {
 
  private:
   std::vector<std::string> policies_, metadata_;
-  std::string ttl_, explicit_max_ttl_, period_, display_name_, role_, type_, id_, field_, wrap_ttl_;
+  std::string ttl_, explicit_max_ttl_, period_, display_name_, role_, type_, id_, field_, wrap_ttl_,
+      entity_alias_;
   std::optional<bool> renewable_;
   long long use_limit_ = 0;
   bool orphan_ = false, no_default_policy_ = false;

@@ -63,6 +63,9 @@ TEST(TokenCreateTest, BodyPathAndAuthTable) {
   Outcome f = RunCli({"token", "create", "-role=ci", "-field=token"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create/ci");
   EXPECT_EQ(f.out, kNewToken);
+  RunCli({"token", "create", "-role=ci", "-entity-alias=svc-a"}, Vars(server, kParent));
+  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create/ci");
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"entity_alias":"svc-a"})"));
 }
 
 TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
