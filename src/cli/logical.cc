@@ -65,6 +65,8 @@ class LogicalCommand : public Command {
         Result<ApiResponse> r = client->Send(method, api + query);
         WipeJson(*data);
         if (r && r->status == 404) {
+          // A 404 may say why (a KV v2 mount asked a v1-style path).
+          PrintWarnings(inv, r->body);
           if (kind_ == Kind::kList) return OutputListAnswer(inv, Json(), path);
           inv.err() << "No value found at " << api.substr(4) << "\n";
           return kExitServer;

@@ -36,18 +36,18 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
+void EndRaw(Invocation& inv) {
+  if (inv.env.out_is_tty) inv.out() << "\n";
+}
+
+}  // namespace
+
 void PrintWarnings(Invocation& inv, const Json& secret) {
   const Json& warnings = Member(secret, "warnings");
   if (!warnings.is_array() || warnings.empty()) return;
   inv.err() << "WARNING! The following warnings were returned from Vault:\n\n";
   for (const Json& w : warnings) inv.err() << "  * " << ScalarText(w) << "\n\n";
 }
-
-void EndRaw(Invocation& inv) {
-  if (inv.env.out_is_tty) inv.out() << "\n";
-}
-
-}  // namespace
 
 const Json& DataOf(const Json& secret) { return Member(secret, "data"); }
 

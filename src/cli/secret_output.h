@@ -45,6 +45,8 @@ std::string MapTable(const Json& map);
 // data, warnings, auth, wrap_info) is shown as one map.
 // Returns 0.
 int OutputSecret(Invocation& inv, const Json& secret);
+// The answer's warnings on err, under Vault's heading; nothing when none.
+void PrintWarnings(Invocation& inv, const Json& secret);
 // An object as a Key/Value table, or as JSON. Returns 0.
 int OutputData(Invocation& inv, const Json& data);
 // data.keys of a LIST answer: "Keys\n----\n..." sorted, or a JSON array.

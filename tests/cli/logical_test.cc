@@ -77,7 +77,10 @@ TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
   FakeServer server(Routes(
       {{"GET /v1/database/creds/ro?ttl=1h",
         {200, R"({"lease_id":"database/creds/ro/abc","lease_duration":3600,"renewable":true,)"
-              R"("data":{"username":"u","password":"p","tags":["a","b"]}})"}}}));
+              R"("data":{"username":"u","password":"p","tags":["a","b"]}})"}},
+       {"GET /v1/kv2/app",
+        {404,
+         R"({"data":null,"warnings":["Invalid path for a versioned K/V secrets engine."]})"}}}));
   Outcome o = RunCli({"read", "database/creds/ro", "ttl=1h"}, Vars(server));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.out,
@@ -92,6 +95,13 @@ TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
   Outcome none = RunCli({"read", "secret/none"}, Vars(server));
   EXPECT_EQ(none.code, 2);
   EXPECT_EQ(none.err, "No value found at secret/none\n");
+  // A 404 that says why (a KV v2 mount asked a v1-style path) shows it.
+  Outcome why = RunCli({"read", "kv2/app"}, Vars(server));
+  EXPECT_EQ(why.code, 2);
+  EXPECT_EQ(why.err,
+            "WARNING! The following warnings were returned from Vault:\n\n"
+            "  * Invalid path for a versioned K/V secrets engine.\n\n"
+            "No value found at kv2/app\n");
 }
 
 TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
