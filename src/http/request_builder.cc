@@ -195,7 +195,9 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   req.wrap_ttl = std::string(Trim(wire.wrap_ttl));
   // A wrap TTL of zero ("0", "0s") asks for no wrapping, as in Vault; any
   // other value the core checks and answers 400 for if it is bad.
-  if (auto ttl = ParseDuration(req.wrap_ttl); ttl && ttl->count() == 0) req.wrap_ttl.clear();
+  if (!req.wrap_ttl.empty()) {
+    if (auto ttl = ParseDuration(req.wrap_ttl); ttl && ttl->count() == 0) req.wrap_ttl.clear();
+  }
   req.mfa = std::string(Trim(wire.mfa));
   req.remote_address = wire.remote_address;
   req.peer_certificates = wire.peer_certificates;
