@@ -550,8 +550,9 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry) return Err(NotFound("token not found"));
   if (entry->batch) return Err(InvalidArgument("batch tokens cannot be renewed"));
-  // A token that never expires has no lease to renew (Vault: 400).
-  if (entry->expire_time == 0) return Err(InvalidArgument("lease is not renewable"));
+  // A token that never expires has no lease to renew (Vault: 400, with
+  // the answer of a lease that is not there).
+  if (entry->expire_time == 0) return Err(InvalidArgument("invalid lease ID"));
   if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
   // A role's token renews by the role as it is now, as in Vault: a changed
   // period or explicit max applies, and a deleted role stops renewals.

@@ -574,7 +574,7 @@ TEST_F(TokenRulesTest, WhatCannotBeRenewed) {
   EXPECT_EQ(periodic->auth["renewable"], false);
   Expect400(Do(periodic->auth["client_token"], "renew-self", Json::object()),
             "lease is not renewable");
-  Expect400(Do(root_id_, "renew-self", Json::object()), "lease is not renewable");
+  Expect400(Do(root_id_, "renew-self", Json::object()), "invalid lease ID");
 }
 
 // A role's token renews by the role as it is now; a deleted role stops it.
