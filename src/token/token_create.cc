@@ -63,6 +63,34 @@ bool MatchesAny(const std::vector<std::string>& globs, std::string_view name) {
                      [&](const std::string& g) { return GlobMatch(g, name); });
 }
 
+// Vault's warning for body fields a token creation does not know, so that a
+// misspelt one ("tll") does not go unnoticed while the token gets the
+// default in its place. Empty when there are none.
+std::string IgnoredFieldsWarning(const Json& data, bool with_role) {
+  static constexpr std::string_view kKnown[] = {
+      "display_name", "entity_alias", "explicit_max_ttl",  "id",
+      "lease",        "meta",         "no_default_policy", "no_parent",
+      "num_uses",     "period",       "policies",          "renewable",
+      "ttl",          "type"};
+  if (!data.is_object()) return "";
+  std::vector<std::string> ignored;
+  for (const auto& item : data.items()) {
+    const std::string& key = item.key();
+    if (with_role && key == "role_name") continue;
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      ignored.push_back(key);
+    }
+  }
+  if (ignored.empty()) return "";
+  std::sort(ignored.begin(), ignored.end());
+  std::string warning = "Endpoint ignored these unrecognized parameters: [";
+  for (std::size_t i = 0; i < ignored.size(); ++i) {
+    if (i > 0) warning += ' ';
+    warning += ignored[i];
+  }
+  return warning + "]";
+}
+
 }  // namespace
 
 Result<Response> TokenBackend::Create(const Request& request, std::string_view role_name,
@@ -313,6 +341,10 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     for (const auto& p : created.entry->policies) {
       if (!policy_exists_(p)) warnings.push_back("Policy \"" + p + "\" does not exist");
     }
+  }
+  if (std::string ignored = IgnoredFieldsWarning(request.data, role.has_value());
+      !ignored.empty()) {
+    warnings.push_back(std::move(ignored));
   }
   if (!warnings.empty()) r.warnings = warnings;
   return r;

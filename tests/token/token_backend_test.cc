@@ -665,6 +665,51 @@ TEST_F(TokenRulesTest, AMissingPolicyIsWarnedAbout) {
   EXPECT_EQ(r->auth["policies"], Json({"default", "dev", "ghost"}));
 }
 
+// Body fields a creation does not know are named in Vault's warning, sorted,
+// after the other warnings; the token is made as if they were not there.
+TEST_F(TokenRulesTest, UnknownCreateFieldsAreWarnedAbout) {
+  TokenBackend backend(store_, [](std::string_view name) { return name != "ghost"; });
+  auto r = backend.HandleRequest(Req(Operation::kUpdate, "create",
+                                     {{"policies", {"ghost"}}, {"tll", "1m"}, {"polices", "x"}},
+                                     root_id_));
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(Warnings(*r), (std::vector<std::string>{
+                              "Policy \"ghost\" does not exist",
+                              "Endpoint ignored these unrecognized parameters: [polices tll]"}));
+  auto entry = store_.Lookup(r->auth["client_token"].get<std::string>()).value();
+  EXPECT_EQ(entry->policies, (std::vector<std::string>{"default", "ghost"}));
+
+  // Every field of Vault's schema is known; role_name only on create/:role.
+  auto known = backend.HandleRequest(Req(Operation::kUpdate, "create",
+                                         {{"display_name", "a"},
+                                          {"explicit_max_ttl", "2h"},
+                                          {"id", "known-fields"},
+                                          {"lease", "1h"},
+                                          {"meta", {{"k", "v"}}},
+                                          {"no_default_policy", false},
+                                          {"no_parent", false},
+                                          {"num_uses", 0},
+                                          {"period", 0},
+                                          {"policies", {"dev"}},
+                                          {"renewable", true},
+                                          {"ttl", "1h"},
+                                          {"type", "service"},
+                                          {"entity_alias", ""}},
+                                         root_id_));
+  ASSERT_TRUE(known.has_value()) << known.error().ToString();
+  EXPECT_EQ(Warnings(*known), std::vector<std::string>{});
+  ASSERT_TRUE(Do(root_id_, "roles/r", Json::object()).has_value());
+  auto role =
+      backend.HandleRequest(Req(Operation::kUpdate, "create/r", {{"role_name", "r"}}, root_id_));
+  ASSERT_TRUE(role.has_value()) << role.error().ToString();
+  EXPECT_EQ(Warnings(*role), std::vector<std::string>{});
+  auto plain =
+      backend.HandleRequest(Req(Operation::kUpdate, "create", {{"role_name", "r"}}, root_id_));
+  ASSERT_TRUE(plain.has_value()) << plain.error().ToString();
+  EXPECT_EQ(Warnings(*plain), std::vector<std::string>{
+                                  "Endpoint ignored these unrecognized parameters: [role_name]"});
+}
+
 // A chosen id may not pass for a generated one.
 TEST_F(TokenRulesTest, CustomIdsOfVaultsShape) {
   Expect400(Do(root_id_, "create", {{"id", "hvs.abc"}}),
