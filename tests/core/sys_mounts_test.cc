@@ -288,10 +288,15 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
 // sys/, cubbyhole/ and identity/ are listed, read and kept as Vault keeps
 // them, though the router does not hold them.
 TEST_F(SysMountsTest, TheBuiltInMountsAreListedAndCannotBeUnmounted) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/app", {{"type", "kv"}}).http_status, 204);
   const Json mounts = Body(Call(Operation::kRead, "sys/mounts"));
   EXPECT_EQ(mounts["identity/"]["type"], "identity");
   EXPECT_EQ(mounts["sys/"]["type"], "system");
   EXPECT_EQ(mounts["cubbyhole/"]["type"], "cubbyhole");
+  // The built-in engines mounted by the router are reported as supported,
+  // the built-in mounts without the field, as in Vault.
+  EXPECT_EQ(mounts["app/"]["deprecation_status"], "supported");
+  EXPECT_FALSE(mounts["sys/"].contains("deprecation_status"));
   for (const char* path : {"sys", "cubbyhole", "identity"}) {
     const std::string at = std::string("sys/mounts/") + path;
     auto read = Call(Operation::kRead, at);
