@@ -64,11 +64,8 @@ class CoreRevoker final : public expiration::Revoker {
     if (s.ok()) PublishLeaseRevoke(core_, lease);
     return s;
   }
-  std::int64_t CurrentMaxTtl(const expiration::Lease& lease) override {
-    return SecretLeaseMaxTtl(core_, lease);
-  }
-  std::int64_t CurrentDefaultTtl(const expiration::Lease& lease) override {
-    return SecretLeaseDefaultTtl(core_, lease);
+  logical::SecretTtls CurrentTtls(const expiration::Lease& lease) override {
+    return SecretLeaseTtls(core_, lease);
   }
   Status Renew(const expiration::Lease& renewed) override {
     return RenewSecretLease(core_, renewed);

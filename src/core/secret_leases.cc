@@ -105,25 +105,21 @@ Status RenewSecretLease(Core& core, const expiration::Lease& renewed) {
   return mount->engine->RenewSecret(ToSecretLease(renewed));
 }
 
-std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease) {
-  if (lease.kind != expiration::Lease::Kind::kSecret) return 0;
+logical::SecretTtls SecretLeaseTtls(Core& core, const expiration::Lease& lease) {
+  if (lease.kind != expiration::Lease::Kind::kSecret) return {};
   auto mount = FindMount(core, lease.internal);
-  if (!mount) return 0;
-  std::int64_t max = core.MountLeaseTtls(mount->entry).second.count();
-  // The engine's own bound now (a database role's max_ttl), as Vault's
-  // engines return it with each renewal.
-  const std::int64_t engine = mount->engine->SecretMaxTtl(ToSecretLease(lease));
-  if (engine > 0 && (max <= 0 || engine < max)) max = engine;
-  return max;
-}
-
-std::int64_t SecretLeaseDefaultTtl(Core& core, const expiration::Lease& lease) {
-  if (lease.kind != expiration::Lease::Kind::kSecret) return 0;
-  auto mount = FindMount(core, lease.internal);
-  if (!mount) return 0;
-  const std::int64_t engine = mount->engine->SecretDefaultTtl(ToSecretLease(lease));
-  if (engine > 0) return engine;
-  return core.MountLeaseTtls(mount->entry).first.count();
+  if (!mount) return {};
+  const auto [mount_default, mount_max] = core.MountLeaseTtls(mount->entry);
+  // The engine's own now (a database role's), as Vault's engines return
+  // them with each renewal: its max lowers the mount's, its default
+  // replaces the mount's.
+  const logical::SecretTtls engine = mount->engine->RenewalTtls(ToSecretLease(lease));
+  logical::SecretTtls ttls{mount_default.count(), mount_max.count()};
+  if (engine.max_ttl > 0 && (ttls.max_ttl <= 0 || engine.max_ttl < ttls.max_ttl)) {
+    ttls.max_ttl = engine.max_ttl;
+  }
+  if (engine.default_ttl > 0) ttls.default_ttl = engine.default_ttl;
+  return ttls;
 }
 
 }  // namespace coffer::core

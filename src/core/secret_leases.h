@@ -38,15 +38,10 @@ Status RevokeSecretLease(Core& core, const expiration::Lease& lease);
 // whose mount is gone cannot be renewed (kInvalidArgument).
 Status RenewSecretLease(Core& core, const expiration::Lease& renewed);
 
-// The max lease TTL the lease's mount allows now (tuned, else the
-// system's), lowered by its engine's own (LogicalBackend::SecretMaxTtl), in
-// seconds; 0 for a token lease or a mount that is gone.
-std::int64_t SecretLeaseMaxTtl(Core& core, const expiration::Lease& lease);
-
-// The TTL a renewal without an increment gives: the engine's own default
-// (LogicalBackend::SecretDefaultTtl), else the mount's default lease TTL
-// (tuned, else the system's), in seconds; 0 for a token lease or a mount
-// that is gone.
-std::int64_t SecretLeaseDefaultTtl(Core& core, const expiration::Lease& lease);
+// The TTLs a renewal of the lease follows now, in seconds: the max its
+// mount allows (tuned, else the system's) lowered by its engine's own, and
+// the engine's default, else the mount's (LogicalBackend::RenewalTtls);
+// zeros for a token lease or a mount that is gone.
+logical::SecretTtls SecretLeaseTtls(Core& core, const expiration::Lease& lease);
 
 }  // namespace coffer::core

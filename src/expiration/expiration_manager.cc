@@ -823,16 +823,15 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
   if (lease.expire_time <= now) return Err(InvalidArgument("lease expired"));
   // The max counts from the issue: the lease's own (engine, mount and
   // owner at issue), lowered by what its mount allows now.
+  const logical::SecretTtls current = revoker_.CurrentTtls(lease);
   std::int64_t max = lease.max_ttl > 0 ? lease.max_ttl : options_.max_lease_ttl.count();
-  if (const std::int64_t current = revoker_.CurrentMaxTtl(lease); current > 0) {
-    max = std::min(max, current);
-  }
+  if (current.max_ttl > 0) max = std::min(max, current.max_ttl);
   const std::int64_t room = lease.issue_time + max - now;
   if (room <= 0) return Err(InvalidArgument("past the max TTL, cannot renew"));
   // No increment: what the engine (or its mount) gives now, as in Vault;
   // the last TTL only when neither is known.
   std::int64_t inc = increment.count();
-  if (inc <= 0) inc = revoker_.CurrentDefaultTtl(lease);
+  if (inc <= 0) inc = current.default_ttl;
   if (inc <= 0) inc = lease.ttl;
   if (capped_from != nullptr) *capped_from = inc > room ? inc : 0;
   lease.ttl = std::min(inc, room);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "logical/backend.h"
 
 namespace coffer::expiration {
 
@@ -47,19 +48,14 @@ class Revoker {
  public:
   virtual ~Revoker() = default;
   virtual Status Revoke(const Lease& lease) = 0;
-  // For a renewal: the max TTL the lease's mount allows now, in seconds
-  // (0: nothing known; the lease's own max applies), so that a max tuned
-  // down since the issue bounds the lease too, as in Vault.
-  virtual std::int64_t CurrentMaxTtl(const Lease& lease) {
+  // For a renewal: the TTLs the lease's engine and mount give now (0s:
+  // nothing known). The max bounds the renewal with the lease's own, so
+  // that a max tuned down since the issue bounds the lease too; the
+  // default is what a renewal without an increment gets (else the lease
+  // keeps its last TTL), as in Vault.
+  virtual logical::SecretTtls CurrentTtls(const Lease& lease) {
     (void)lease;
-    return 0;
-  }
-  // For a renewal without an increment: the TTL the lease's engine or, if
-  // it sets none, its mount gives now (0: nothing known; the lease keeps
-  // its last TTL), as Vault falls back to the engine's default.
-  virtual std::int64_t CurrentDefaultTtl(const Lease& lease) {
-    (void)lease;
-    return 0;
+    return {};
   }
   // For a renewal: the lease as it will be (new expiry), before it is
   // written. An error refuses the renewal and nothing changes (the issuing

@@ -55,6 +55,13 @@ struct SecretLease {
   std::int64_t ttl = 0;          // seconds granted by the last issue/renewal
 };
 
+// The TTLs that bound a lease's renewal now, in seconds; 0 where nothing
+// is set.
+struct SecretTtls {
+  std::int64_t default_ttl = 0;  // what a renewal without an increment gets
+  std::int64_t max_ttl = 0;      // from the issue; bounds every renewal
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -140,19 +147,12 @@ class Backend {
     (void)lease;
     return Status::Ok();
   }
-  // The max TTL, from its issue, the engine allows a lease of this secret
-  // now (a database role's max_ttl, which may have been lowered since);
-  // 0 when it sets none. A renewal is bounded by it as by its mount's.
-  virtual std::int64_t SecretMaxTtl(const SecretLease& lease) {
+  // For a renewal: the TTLs the engine gives a lease of this secret now,
+  // as Vault's engines return them with each renewal (a database role's
+  // default_ttl and max_ttl, which may have changed since the issue).
+  virtual SecretTtls RenewalTtls(const SecretLease& lease) {
     (void)lease;
-    return 0;
-  }
-  // The TTL a renewal without an increment gives a lease of this secret
-  // (a database role's default_ttl), as Vault's engines compute it with
-  // each renewal; 0 when the engine sets none (the mount's default applies).
-  virtual std::int64_t SecretDefaultTtl(const SecretLease& lease) {
-    (void)lease;
-    return 0;
+    return {};
   }
 };
 

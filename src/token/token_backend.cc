@@ -5,6 +5,7 @@
 
 #include "common/cidr.h"
 #include "common/encoding.h"
+#include "policy/policy.h"
 #include "token/batch_token.h"
 #include "token/token_params.h"
 
@@ -374,10 +375,11 @@ Result<Response> TokenBackend::Roles(const Request& request, std::string_view na
       if (orphan) role.orphan = *orphan;
       if (renewable) role.renewable = *renewable;
       if (entity_aliases) {
-        // As Vault: lower-cased, without duplicates or empty names, sorted.
+        // As Vault: trimmed and lower-cased (its sanitizeName, which policy
+        // names share), without duplicates or empty names, sorted.
         std::set<std::string> names;
         for (const auto& a : *entity_aliases) {
-          std::string name = EntityAliasKey(a);
+          std::string name = policy::CanonicalPolicyName(a);
           if (!name.empty()) names.insert(std::move(name));
         }
         role.allowed_entity_aliases.assign(names.begin(), names.end());

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/glob.h"
+#include "policy/policy.h"
 #include "token/batch_token.h"
 #include "token/token_backend.h"
 #include "token/token_params.h"
@@ -152,7 +153,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     if (!role) {
       return Err(InvalidArgument("'entity_alias' is only allowed in combination with token role"));
     }
-    const std::string key = EntityAliasKey(*entity_alias);
+    const std::string key = policy::CanonicalPolicyName(*entity_alias);
     const auto& allowed = role->allowed_entity_aliases;
     if (!entity_for_alias_ || (std::find(allowed.begin(), allowed.end(), key) == allowed.end() &&
                                !MatchesAny(allowed, key))) {

@@ -128,15 +128,6 @@ bool TokenEntry::IsRoot() const {
   return std::find(policies.begin(), policies.end(), "root") != policies.end();
 }
 
-std::string EntityAliasKey(std::string_view name) {
-  const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!name.empty() && space(name.front())) name.remove_prefix(1);
-  while (!name.empty() && space(name.back())) name.remove_suffix(1);
-  std::string out(name);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default) {
   // The ACL's own canonical form, so that a name the ACL reads as "root"
   // (" Root\v") is "root" to every check made here too.

@@ -193,9 +193,6 @@ struct Options {
 // "root", "default" and friends: lower-cased, trimmed, empty dropped,
 // deduplicated, sorted; "default" added when add_default and "root" absent.
 std::vector<std::string> CanonicalPolicies(const std::vector<std::string>& in, bool add_default);
-// An entity alias name as a role's allowed_entity_aliases holds it and as
-// create/:role compares one: trimmed of white space, ASCII lower-cased.
-std::string EntityAliasKey(std::string_view name);
 // Policies the server uses internally, never given to a token by a create
 // or a login (a token holding only "response-wrapping" is a wrapping token).
 // `name` in canonical form.

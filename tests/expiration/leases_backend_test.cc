@@ -21,8 +21,7 @@ class NullRevoker : public Revoker {
     if (failing) return Unavailable("engine unreachable");
     return Status::Ok();
   }
-  std::int64_t CurrentMaxTtl(const Lease&) override { return current_max; }
-  std::int64_t CurrentDefaultTtl(const Lease&) override { return current_default; }
+  logical::SecretTtls CurrentTtls(const Lease&) override { return {current_default, current_max}; }
   Status Renew(const Lease& renewed) override {
     if (refuse_renewal) return InvalidArgument("the engine says no");
     renewed_expiry = renewed.expire_time;

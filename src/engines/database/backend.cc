@@ -264,24 +264,14 @@ Status DatabaseBackend::RenewSecret(const logical::SecretLease& lease) {
   return RunStatements(db_name, statements, values);
 }
 
-std::optional<Role> DatabaseBackend::RoleOfLease(const logical::SecretLease& lease) {
+logical::SecretTtls DatabaseBackend::RenewalTtls(const logical::SecretLease& lease) {
   const std::string role_name = lease.internal.value("role", "");
-  if (role_name.empty()) return std::nullopt;
+  if (role_name.empty()) return {};
+  // A role that cannot be read or is gone sets no bound and no default
+  // here: RenewSecret refuses the renewal then.
   auto role = LoadRole(role_name);
-  if (!role) return std::nullopt;
-  return *std::move(role);
-}
-
-// A role that cannot be read or is gone sets no bound and no default here:
-// RenewSecret refuses the renewal then.
-std::int64_t DatabaseBackend::SecretMaxTtl(const logical::SecretLease& lease) {
-  auto role = RoleOfLease(lease);
-  return role ? role->max_ttl : 0;
-}
-
-std::int64_t DatabaseBackend::SecretDefaultTtl(const logical::SecretLease& lease) {
-  auto role = RoleOfLease(lease);
-  return role ? role->default_ttl : 0;
+  if (!role || !*role) return {};
+  return {(*role)->default_ttl, (*role)->max_ttl};
 }
 
 std::string PgExpiration(std::int64_t unix_seconds) { return PgTime(unix_seconds); }

@@ -49,8 +49,7 @@ class DatabaseBackend final : public logical::Backend {
   Status Initialize() override;
   Status RevokeSecret(const logical::SecretLease& lease) override;
   Status RenewSecret(const logical::SecretLease& lease) override;
-  std::int64_t SecretMaxTtl(const logical::SecretLease& lease) override;
-  std::int64_t SecretDefaultTtl(const logical::SecretLease& lease) override;
+  logical::SecretTtls RenewalTtls(const logical::SecretLease& lease) override;
   // Path help for every route served here (database_help.cc).
   logical::EngineHelp Help() const override;
 
@@ -78,9 +77,6 @@ class DatabaseBackend final : public logical::Backend {
   Result<std::vector<std::string>> ListKeys(std::string_view prefix);
   Result<std::optional<DbConfig>> LoadConfig(const std::string& name);
   Result<std::optional<Role>> LoadRole(const std::string& name);
-  // The role a lease's credentials were made for, as it is now; nullopt
-  // when it is gone or cannot be read.
-  std::optional<Role> RoleOfLease(const logical::SecretLease& lease);
   Result<std::optional<StaticRole>> LoadStaticRole(const std::string& name);
   // The pool of config `name`, created from storage on first use.
   Result<std::shared_ptr<PgPool>> Pool(const std::string& name);
