@@ -9,18 +9,12 @@
 #include "cli/command.h"
 #include "cli/command_util.h"
 #include "cli/token_file.h"
+#include "common/text.h"
 
 namespace coffer::cli {
 namespace {
 
 constexpr std::string_view kDefaultAddress = "https://127.0.0.1:8200";
-
-std::string_view TrimSpace(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Echo must come back even when the user presses Ctrl-C at the prompt.
 int g_tty_fd = -1;
@@ -43,12 +37,12 @@ SecretBytes Invocation::Token() const {
     return v;
   };
   if (auto t = get("COFFER_TOKEN")) {
-    SecretBytes token = SecretBytes::FromString(TrimSpace(*t));
+    SecretBytes token = SecretBytes::FromString(Trim(*t, kLineSpace));
     WipeString(*t);
     return token;
   }
   if (auto t = get("VAULT_TOKEN")) {
-    SecretBytes token = SecretBytes::FromString(TrimSpace(*t));
+    SecretBytes token = SecretBytes::FromString(Trim(*t, kLineSpace));
     WipeString(*t);
     return token;
   }
@@ -148,7 +142,7 @@ Result<SecretBytes> Invocation::ReadSecret(std::string_view prompt) {
   } else {
     std::getline(*env.in, line);
   }
-  std::string_view value = TrimSpace(line);
+  std::string_view value = Trim(line, kLineSpace);
   if (value.empty()) {
     WipeString(line);
     return Err(InvalidArgument("no value was entered"));

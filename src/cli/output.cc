@@ -6,16 +6,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/text.h"
+
 namespace coffer::cli {
 namespace {
 
 constexpr std::string_view kGlue = "    ";
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool ParseInt(std::string_view s, int& out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

@@ -6,16 +6,10 @@
 #include "cli/command_util.h"
 #include "cli/token_file.h"
 #include "common/encoding.h"
+#include "common/text.h"
 
 namespace coffer::cli {
 namespace {
-
-std::string_view TrimSpace(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::string> Get(const Env& env, const char* name) {
   if (!env.getenv) return std::nullopt;
@@ -32,7 +26,7 @@ Result<SecretBytes> ReadCredentialFile(const std::string& path, std::string_view
     return Err(InvalidArgument("cannot read the " + std::string(what) + " file \"" + path + "\""));
   }
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  SecretBytes value = SecretBytes::FromString(TrimSpace(content));
+  SecretBytes value = SecretBytes::FromString(Trim(content, kLineSpace));
   WipeString(content);
   if (value.empty()) {
     return Err(InvalidArgument("the " + std::string(what) + " file \"" + path + "\" is empty"));
@@ -89,7 +83,7 @@ Result<RunLogin> PrepareLogin(const Env& env, const RunAuthOptions& options) {
   RunToken& out = plan.ready;
   for (const char* name : {"COFFER_TOKEN", "VAULT_TOKEN"}) {
     if (auto t = Get(env, name)) {
-      out.token = SecretBytes::FromString(TrimSpace(*t));
+      out.token = SecretBytes::FromString(Trim(*t, kLineSpace));
       WipeString(*t);
       out.source = name;
       break;

@@ -2,18 +2,13 @@
 
 #include <cctype>
 
+#include "common/text.h"
 #include "hcl/hcl.h"
 
 namespace coffer::cli {
 namespace {
 
 using json = nlohmann::json;
-
-std::string TrimSlashes(std::string_view s) {
-  while (!s.empty() && (s.front() == '/' || s.front() == ' ')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == '/' || s.back() == ' ')) s.remove_suffix(1);
-  return std::string(s);
-}
 
 Status FileError(std::string_view source, const std::string& what) {
   return InvalidArgument(std::string(source) + ": " + what);
@@ -52,7 +47,7 @@ Status AddPaths(const json& node, std::string_view where, std::string_view sourc
   for (const json& entry : node) {
     PathMapping m;
     if (entry.is_string()) {
-      m.path = TrimSlashes(entry.get<std::string>());
+      m.path = std::string(Trim(entry.get<std::string>(), "/ "));
     } else if (entry.is_object()) {
       for (auto it = entry.begin(); it != entry.end(); ++it) {
         if (it.key() != "path" && it.key() != "prefix") {
@@ -63,7 +58,7 @@ Status AddPaths(const json& node, std::string_view where, std::string_view sourc
           return FileError(source, std::string(where) + "paths: " + it.key() + " must be a string");
         }
       }
-      m.path = TrimSlashes(entry.value("path", ""));
+      m.path = std::string(Trim(entry.value("path", ""), "/ "));
       m.prefix = entry.value("prefix", "");
     } else {
       return FileError(
@@ -197,7 +192,7 @@ Result<SecretRef> ParseSecretRef(std::string_view text) {
     return Err(InvalidArgument("reference \"" + std::string(text) +
                                "\" has no #field (expected mount/path#field)"));
   }
-  SecretRef ref{TrimSlashes(text.substr(0, hash)), std::string(text.substr(hash + 1))};
+  SecretRef ref{std::string(Trim(text.substr(0, hash), "/ ")), std::string(text.substr(hash + 1))};
   if (ref.path.empty() || ref.field.empty()) {
     return Err(InvalidArgument("reference \"" + std::string(text) +
                                "\" needs both a path and a field (mount/path#field)"));

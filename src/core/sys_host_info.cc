@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/text.h"
 #include "core/system_backend.h"
 
 namespace coffer::core {
@@ -26,17 +27,10 @@ std::string ReadFile(const char* path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 template <typename T>
 T Number(std::string_view s) {
   T v{};
-  s = Trim(s);
+  s = Trim(s, " \t\r");
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
 }
@@ -50,9 +44,9 @@ void Lines(std::string_view text, char sep, F f) {
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     std::size_t at = line.find(sep);
     if (at == std::string_view::npos) {
-      f(Trim(line), std::string_view());
+      f(Trim(line, " \t\r"), std::string_view());
     } else {
-      f(Trim(line.substr(0, at)), Trim(line.substr(at + 1)));
+      f(Trim(line.substr(0, at), " \t\r"), Trim(line.substr(at + 1), " \t\r"));
     }
   }
 }

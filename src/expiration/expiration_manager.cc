@@ -7,6 +7,7 @@
 
 #include "common/fiber.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "crypto/random.h"
 
 namespace coffer::expiration {
@@ -15,12 +16,6 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
-
-std::string TrimSlashes(std::string_view s) {
-  while (!s.empty() && s.front() == '/') s.remove_prefix(1);
-  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  return std::string(s);
-}
 
 // More seqs than any log could span: the fold by age keeps it near
 // Options::log_fold_span.
@@ -66,7 +61,7 @@ std::int64_t ExpirationManager::DueOf(std::int64_t expire_unix) const {
 }
 
 std::string ExpirationManager::TokenLeaseId(std::string_view path, std::string_view token_hmac) {
-  return TrimSlashes(path) + "/" + std::string(token_hmac);
+  return std::string(Trim(path, "/")) + "/" + std::string(token_hmac);
 }
 
 // ---- storage ---------------------------------------------------------------
@@ -737,7 +732,7 @@ void ExpirationManager::ExpiryLoop() {
 // ---- API -------------------------------------------------------------------
 
 Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
-  std::string path = TrimSlashes(request.path);
+  std::string path = std::string(Trim(request.path, "/"));
   if (path.empty()) return Err(InvalidArgument("a lease needs a path"));
   seconds max = request.max_ttl.count() > 0 ? request.max_ttl : options_.max_lease_ttl;
   max = std::min(max, options_.max_lease_ttl);
@@ -779,7 +774,7 @@ Result<Lease> ExpirationManager::TokenLease(std::string_view token_hmac, std::st
   }
   Lease lease;
   lease.id = TokenLeaseId(path, token_hmac);
-  lease.path = TrimSlashes(path);
+  lease.path = std::string(Trim(path, "/"));
   lease.token_hmac = std::string(token_hmac);
   lease.issue_time = NowUnix();
   lease.expire_time = lease.issue_time + ttl.count();
@@ -866,7 +861,7 @@ Status ExpirationManager::RevokeLater(std::string_view lease_id) {
 }
 
 Status ExpirationManager::RevokePrefix(std::string_view prefix, bool force, bool sync) {
-  std::string base = TrimSlashes(prefix);
+  std::string base = std::string(Trim(prefix, "/"));
   if (base.empty()) return InvalidArgument("a prefix is required");
   std::vector<std::string> ids;
   // The prefix may itself be a lease id (Vault allows revoke-force on one).
@@ -985,7 +980,7 @@ Status ExpirationManager::ExpireNow(Lease lease) {
 }
 
 Result<std::vector<std::string>> ExpirationManager::List(std::string_view prefix) {
-  std::string folder = TrimSlashes(prefix);
+  std::string folder = std::string(Trim(prefix, "/"));
   if (!folder.empty()) folder += "/";
   return view_.List("id/" + folder);
 }

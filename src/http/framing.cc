@@ -2,14 +2,10 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace coffer::http {
 namespace {
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool IsChunked(std::string_view v) {
   static constexpr std::string_view kChunked = "chunked";
@@ -49,14 +45,14 @@ Status CheckFraming(const FramingFields& f) {
     return InvalidArgument("both Content-Length and Transfer-Encoding");
   }
   if (!f.content_length.empty()) {
-    std::string_view v = TrimOws(f.content_length[0]);
+    std::string_view v = Trim(f.content_length[0]);
     if (v.empty() ||
         !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return InvalidArgument("invalid Content-Length");
     }
   }
   if (!f.transfer_encoding.empty()) {
-    if (!IsChunked(TrimOws(f.transfer_encoding[0]))) {
+    if (!IsChunked(Trim(f.transfer_encoding[0]))) {
       return InvalidArgument("unsupported Transfer-Encoding");
     }
     if (f.version == 10) return InvalidArgument("Transfer-Encoding in an HTTP/1.0 request");

@@ -10,6 +10,7 @@
 #include "common/duration.h"
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "http/path.h"
 #include "metrics/exposition.h"
 
@@ -26,12 +27,6 @@ bool IEquals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // The media type without parameters ("application/json; charset=utf-8").

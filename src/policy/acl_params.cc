@@ -4,16 +4,12 @@
 
 #include <cctype>
 
+#include "common/text.h"
+
 namespace coffer::policy::internal {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Looks `key` up case-insensitively in a map whose keys are lower-case,
 // without allocating for keys of ordinary length.
@@ -62,7 +58,7 @@ bool ValueInList(const Json& v, const std::vector<Json>& list) {
 bool AnyCommaItemInList(std::string_view s, const std::vector<Json>& list) {
   while (true) {
     std::size_t comma = s.find(',');
-    if (StringInList(Trim(s.substr(0, comma)), list)) return true;
+    if (StringInList(Trim(s.substr(0, comma), kWhitespace), list)) return true;
     if (comma == std::string_view::npos) return false;
     s.remove_prefix(comma + 1);
   }

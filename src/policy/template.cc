@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "policy/policy.h"
 
 namespace coffer::policy {
@@ -14,12 +15,6 @@ constexpr std::string_view kValidParameters =
     "identity.entity.aliases.<mount accessor>.{id,name,metadata.<key>,custom_metadata.<key>}, "
     "identity.groups.ids.<group id>.{id,name,metadata.<key>}, "
     "identity.groups.names.<group name>.{id,name,metadata.<key>}";
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // "head.tail" -> head, tail; false when there is no '.' or either is empty.
 bool SplitFirst(std::string_view s, std::string_view& head, std::string_view& tail) {

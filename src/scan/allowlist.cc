@@ -5,19 +5,10 @@
 #include <sstream>
 
 #include "common/glob.h"
+#include "common/text.h"
 
 namespace coffer::scan {
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Allowlist> Allowlist::Parse(std::string_view text) {
   Allowlist list;
@@ -30,11 +21,12 @@ Result<Allowlist> Allowlist::Parse(std::string_view text) {
     if (std::size_t hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
-    line = Trim(line);
+    line = Trim(line, " \t\r");
     if (line.empty()) continue;
     std::size_t colon = line.find(':');
     std::string_view kind = colon == std::string_view::npos ? "" : line.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? line : Trim(line.substr(colon + 1));
+    std::string_view value =
+        colon == std::string_view::npos ? line : Trim(line.substr(colon + 1), " \t\r");
     if (kind == "rule") {
       std::optional<RuleId> rule = RuleFromId(value);
       if (!rule) {

@@ -1,0 +1,23 @@
+#pragma once
+// Trimming, the one string helper nearly every parser here needs: header
+// values, config and allowlist lines, policy parameters, mount paths.
+
+#include <string_view>
+
+namespace coffer {
+
+// HTTP's optional whitespace, and what an HCL or template line is padded with.
+inline constexpr std::string_view kBlanks = " \t";
+// Blanks and line ends: a value read from a file or a terminal.
+inline constexpr std::string_view kLineSpace = " \t\r\n";
+// std::isspace in the C locale.
+inline constexpr std::string_view kWhitespace = " \t\r\n\v\f";
+
+// `s` without the leading and trailing characters that are in `chars`.
+constexpr std::string_view Trim(std::string_view s, std::string_view chars = kBlanks) {
+  const std::size_t first = s.find_first_not_of(chars);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(chars) - first + 1);
+}
+
+}  // namespace coffer
