@@ -84,11 +84,20 @@ Json IdentityMountJson() {
 }
 
 // The secrets mounts that are always there and that the router does not
-// hold (sys/, cubbyhole/, identity/); nullopt for any other path.
+// hold, in the order sys/mounts lists them.
+struct BuiltinMount {
+  std::string_view path;
+  Json (*json)();
+};
+constexpr BuiltinMount kBuiltinMounts[] = {{"sys/", SystemMountJson},
+                                           {"cubbyhole/", CubbyholeMountJson},
+                                           {"identity/", IdentityMountJson}};
+
+// The entry of one of kBuiltinMounts; nullopt for any other path.
 std::optional<Json> BuiltinMountJson(std::string_view path) {
-  if (path == "sys/") return SystemMountJson();
-  if (path == "cubbyhole/") return CubbyholeMountJson();
-  if (path == "identity/") return IdentityMountJson();
+  for (const BuiltinMount& m : kBuiltinMounts) {
+    if (m.path == path) return m.json();
+  }
   return std::nullopt;
 }
 
@@ -325,9 +334,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       if (IsAuthMount(m->entry)) continue;  // listed by sys/auth
       data[m->entry.path] = MountJson(m->entry);
     }
-    for (std::string_view builtin : {"sys/", "cubbyhole/", "identity/"}) {
-      data[std::string(builtin)] = *BuiltinMountJson(builtin);
-    }
+    for (const BuiltinMount& m : kBuiltinMounts) data[std::string(m.path)] = m.json();
     return LegacyResponse(request, std::move(data));
   }
 
