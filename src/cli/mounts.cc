@@ -43,24 +43,37 @@ class MountCommand : public Command {
       app.add_option("--description", description_, "Human-readable description");
       app.add_option("--default-lease-ttl", default_ttl_, "Default lease TTL");
       app.add_option("--max-lease-ttl", max_ttl_, "Maximum lease TTL");
-      if (!auth_) app.add_option("--version", version_, "Engine version (kv: 1 or 2)");
+      app.add_option("--version", version_, "Engine version (kv: 1 or 2); sent as options version");
       AddMountConfigFlags(app);
-    }
-    if (kind_ == Kind::kEnable) {
-      app.add_flag("--local", local_, "Do not replicate the mount (stored and reported only)");
-    }
-    if (auth_ && kind_ == Kind::kTune) {
-      token_type_flag_ = app.add_option("--token-type", token_type_,
-                                        "Type of tokens its logins issue: service, batch, "
-                                        "default-service or default-batch");
-    }
-    // Coffer takes options when a secrets engine is enabled or tuned; an auth
-    // method's enable ignores them, so the flag is not offered there.
-    if (!auth_ && (kind_ == Kind::kEnable || kind_ == Kind::kTune)) {
+      plugin_version_flag_ = app.add_option(
+          "--plugin-version", plugin_version_,
+          "Plugin version to run; Coffer's engines are built in, so only \"\" is accepted");
       app.add_option("--options", options_, "K=V option for the engine; repeat for more")
           ->expected(1)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
           ->allow_extra_args(false);
+    }
+    if (kind_ == Kind::kEnable) {
+      app.add_flag("--local", local_, "Do not replicate the mount (stored and reported only)");
+      app.add_flag("--seal-wrap", seal_wrap_, "Stored and reported, as Vault does");
+      app.add_flag("--external-entropy-access", external_entropy_,
+                   "Stored and reported, as Vault does");
+      app.add_option("--plugin-name", plugin_name_, "With the type \"plugin\": the engine's name");
+      if (!auth_) {
+        app.add_flag("--force-no-cache", force_no_cache_,
+                     "Stored and reported (config.force_no_cache)");
+      }
+    }
+    if (auth_ && (kind_ == Kind::kEnable || kind_ == Kind::kTune)) {
+      token_type_flag_ = app.add_option("--token-type", token_type_,
+                                        "Type of tokens its logins issue: service, batch, "
+                                        "default-service or default-batch");
+    }
+    if (auth_ && kind_ == Kind::kTune) {
+      for (LockoutFlag& f : lockout_flags_) {
+        f.flag = f.is_bool ? app.add_flag(f.name, f.on, f.help)
+                           : app.add_option(f.name, f.value, f.help);
+      }
     }
   }
 
@@ -74,6 +87,11 @@ class MountCommand : public Command {
     switch (kind_) {
       case Kind::kEnable: {
         std::string type = SanitizePath(args_[0]);
+        if (type == "plugin") type = plugin_name_;  // as Vault's CLI: the plugin's own name
+        if (type.empty()) {
+          inv.err() << "Missing the plugin's name: give -plugin-name with the type \"plugin\"\n";
+          return kExitLocal;
+        }
         std::string mount = EnsureTrailingSlash(SanitizePath(path_.empty() ? type : path_));
         Json body = {{"type", type}};
         if (type == "kv-v2") {
@@ -82,9 +100,12 @@ class MountCommand : public Command {
         }
         if (!description_.empty()) body["description"] = description_;
         if (local_) body["local"] = true;
+        if (seal_wrap_) body["seal_wrap"] = true;
+        if (external_entropy_) body["external_entropy_access"] = true;
         Json config = Json::object();
         if (!default_ttl_.empty()) config["default_lease_ttl"] = default_ttl_;
         if (!max_ttl_.empty()) config["max_lease_ttl"] = max_ttl_;
+        if (force_no_cache_) config["force_no_cache"] = true;
         PutMountConfig(config);
         if (!config.empty()) body["config"] = std::move(config);
         Json options;
@@ -118,10 +139,13 @@ class MountCommand : public Command {
         if (!default_ttl_.empty()) body["default_lease_ttl"] = default_ttl_;
         if (!max_ttl_.empty()) body["max_lease_ttl"] = max_ttl_;
         if (!description_.empty()) body["description"] = description_;
-        if (token_type_flag_ != nullptr && token_type_flag_->count() > 0) {
-          body["token_type"] = token_type_;
-        }
         PutMountConfig(body);
+        Json lockout = Json::object();
+        for (const LockoutFlag& f : lockout_flags_) {
+          if (f.flag == nullptr || f.flag->count() == 0) continue;
+          lockout[f.field] = f.is_bool ? Json(f.on) : Json(f.value);
+        }
+        if (!lockout.empty()) body["user_lockout_config"] = std::move(lockout);
         Json options;
         if (!Options(inv, &options)) return kExitLocal;
         if (!options.empty()) body["options"] = std::move(options);
@@ -201,6 +225,10 @@ class MountCommand : public Command {
   // Into a mount's config (enable) or a tune body.
   void PutMountConfig(Json& config) const {
     if (listing_flag_->count() > 0) config["listing_visibility"] = listing_visibility_;
+    if (plugin_version_flag_->count() > 0) config["plugin_version"] = plugin_version_;
+    if (token_type_flag_ != nullptr && token_type_flag_->count() > 0) {
+      config["token_type"] = token_type_;
+    }
     for (const ListFlag& f : list_flags_) {
       if (f.flag->count() > 0) config[f.field] = SplitCommaList(f.values);
     }
@@ -283,9 +311,42 @@ class MountCommand : public Command {
   ListFlag list_flags_[4] = {
       {"--audit-non-hmac-request-keys", "audit_non_hmac_request_keys", true, {}},
       {"--audit-non-hmac-response-keys", "audit_non_hmac_response_keys", true, {}},
-      {"--passthrough-request-header", "passthrough_request_headers", false, {}},
-      {"--allowed-response-header", "allowed_response_headers", false, {}}};
+      // Vault's names, and the singular ones Coffer first had.
+      {"--passthrough-request-headers,--passthrough-request-header",
+       "passthrough_request_headers",
+       false,
+       {}},
+      {"--allowed-response-headers,--allowed-response-header",
+       "allowed_response_headers",
+       false,
+       {}}};
+  // `auth tune`'s -user-lockout-* flags, into user_lockout_config.
+  struct LockoutFlag {
+    const char* name;
+    const char* field;
+    const char* help;
+    bool is_bool;
+    std::string value;
+    bool on = false;
+    CLI::Option* flag = nullptr;
+  };
+  LockoutFlag lockout_flags_[4] = {
+      {"--user-lockout-threshold",
+       "lockout_threshold",
+       "Failed logins after which a user is locked out",
+       false,
+       {}},
+      {"--user-lockout-duration", "lockout_duration", "How long a lockout lasts", false, {}},
+      {"--user-lockout-counter-reset-duration",
+       "lockout_counter_reset_duration",
+       "After how long failed logins are forgotten",
+       false,
+       {}},
+      {"--user-lockout-disable", "lockout_disable", "Turn lockout off for this method", true, {}}};
   CLI::Option* listing_flag_ = nullptr;
+  CLI::Option* plugin_version_flag_ = nullptr;
+  std::string plugin_name_, plugin_version_;
+  bool seal_wrap_ = false, external_entropy_ = false, force_no_cache_ = false;
   CLI::Option* token_type_flag_ = nullptr;
   std::string token_type_;
   int version_ = 0;

@@ -88,9 +88,14 @@ Result<Json> ParseLockoutConfig(const Json& in) {
     if (v < 0) return Err(InvalidArgument("invalid lockout_threshold"));
     out["lockout_threshold"] = v;
   }
-  for (const char* name : {"lockout_duration", "lockout_counter_reset"}) {
+  // Vault's API names the reset lockout_counter_reset_duration (stored as
+  // lockout_counter_reset, which is also taken).
+  for (const char* name :
+       {"lockout_duration", "lockout_counter_reset", "lockout_counter_reset_duration"}) {
     ASSIGN_OR_RETURN(auto d, DurationValue(in, name));
-    if (d) out[name] = d->count();
+    if (d)
+      out[std::string_view(name).starts_with("lockout_counter") ? "lockout_counter_reset" : name] =
+          d->count();
   }
   if (auto b = in.find("lockout_disable"); b != in.end() && !b->is_null()) {
     if (b->is_boolean()) {

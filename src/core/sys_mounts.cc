@@ -32,7 +32,7 @@ Json MountJson(const router::MountEntry& e) {
               {"options", e.options.empty() ? Json(nullptr) : e.options},
               {"local", e.local},
               {"seal_wrap", e.seal_wrap},
-              {"external_entropy_access", false},
+              {"external_entropy_access", e.external_entropy_access},
               {"plugin_version", ""},
               {"running_plugin_version", ""},
               {"running_sha256", ""},
@@ -137,9 +137,22 @@ bool IsAuthMount(const router::MountEntry& e) { return e.path.starts_with("auth/
 
 // An auth mount as sys/auth lists it: like a secrets mount, with the token
 // type its logins issue.
+// Its user lockout settings, when tuned, under Vault's names
+// (user_lockout_threshold, ...), as Vault lists them.
 Json AuthMountJson(const router::MountEntry& e) {
   Json j = MountJson(e);
-  if (!j["config"].contains("token_type")) j["config"]["token_type"] = "default-service";
+  Json& config = j["config"];
+  if (!config.contains("token_type")) config["token_type"] = "default-service";
+  if (auto it = config.find("user_lockout_config"); it != config.end() && it->is_object()) {
+    Json shown = Json::object();
+    for (auto [stored, name] : {std::pair{"lockout_threshold", "user_lockout_threshold"},
+                                {"lockout_duration", "user_lockout_duration"},
+                                {"lockout_counter_reset", "user_lockout_counter_reset_duration"},
+                                {"lockout_disable", "user_lockout_disable"}}) {
+      if (auto v = it->find(stored); v != it->end()) shown[name] = *v;
+    }
+    *it = std::move(shown);
+  }
   return j;
 }
 
@@ -151,6 +164,9 @@ Result<std::optional<long long>> TtlField(const Json& obj, const char* name) {
     return std::optional<long long>(it->get<long long>());
   }
   if (it->is_string()) {
+    // "" leaves it as it is, as in Vault: its client sends "" for a TTL
+    // not given (vault auth enable, secrets tune, Terraform's provider).
+    if (it->get_ref<const std::string&>().empty()) return std::optional<long long>();
     if (it->get_ref<const std::string&>() == "system") return std::optional<long long>(0);
     ASSIGN_OR_RETURN(std::chrono::seconds d, ParseDuration(it->get<std::string>()));
     return std::optional<long long>(d.count());
@@ -231,6 +247,12 @@ Result<Json> ConfigFromRequest(const Json& in) {
   if (auto it = in.find("force_no_cache"); it != in.end() && it->is_boolean()) {
     out["force_no_cache"] = *it;
   }
+  if (auto it = in.find("plugin_version");
+      it != in.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("plugin version \"" + it->get<std::string>() +
+                               "\" is not available: Coffer's engines are built in and have no "
+                               "other versions to run"));
+  }
   // Who sees the mount in the UI listing: "unauth" shows it to callers
   // without a token too; "hidden" (or "") only to tokens that reach it.
   if (auto it = in.find("listing_visibility"); it != in.end() && !it->is_null()) {
@@ -246,8 +268,12 @@ Result<Json> ConfigFromRequest(const Json& in) {
   // string as the CLI sends it). Coffer's engines are built in and read no
   // header, so the two header lists are stored and shown, as Vault does
   // for its built-in engines, and change nothing else.
+  // allowed_managed_keys and delegated_auth_accessors are kept the same way:
+  // Coffer has no managed keys and no delegated auth, and a client that set
+  // them (Terraform's vault_mount) reads back what it wrote.
   for (const char* name : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys",
-                           "passthrough_request_headers", "allowed_response_headers"}) {
+                           "passthrough_request_headers", "allowed_response_headers",
+                           "allowed_managed_keys", "delegated_auth_accessors"}) {
     auto it = in.find(name);
     if (it == in.end() || it->is_null()) continue;
     Json keys = Json::array();
@@ -314,6 +340,12 @@ Result<router::MountEntry> MountEntryFromRequest(const logical::Request& request
   }
   if (const Json* l = request.Field("local"); l != nullptr && l->is_boolean()) {
     entry.local = l->get<bool>();
+  }
+  if (const Json* w = request.Field("seal_wrap"); w != nullptr && w->is_boolean()) {
+    entry.seal_wrap = w->get<bool>();
+  }
+  if (const Json* x = request.Field("external_entropy_access"); x != nullptr && x->is_boolean()) {
+    entry.external_entropy_access = x->get<bool>();
   }
   return entry;
 }
@@ -402,7 +434,8 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     case logical::Operation::kRead: {
       if (builtin) return LegacyResponse(request, *builtin);
       const router::MountEntry* e = find();
-      if (e == nullptr) return Err(InvalidArgument("no matching mount at \"" + path + "\""));
+      // Vault's words: the Terraform provider reads them as "the mount is gone".
+      if (e == nullptr) return Err(InvalidArgument("No secret engine mount at " + path));
       return LegacyResponse(request, MountJson(*e));
     }
     case logical::Operation::kCreate:
@@ -713,6 +746,12 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       auto m = find();
       if (!m) return Err(InvalidArgument("cannot fetch sysview for path \"" + full + "\""));
       Json data = AuthMountJson(m->entry)["config"];
+      // The tune read gives the user lockout settings at the top level.
+      if (auto it = data.find("user_lockout_config"); it != data.end()) {
+        Json lockout = std::move(*it);
+        data.erase(it);
+        data.update(lockout);
+      }
       EffectiveLeaseTtls(m->entry, data);
       data["description"] = m->entry.description;
       if (!m->entry.options.empty()) data["options"] = m->entry.options;

@@ -37,7 +37,8 @@ logical::Json MountEntryToJson(const MountEntry& e) {
   return logical::Json{
       {"path", e.path},     {"type", e.type},         {"description", e.description},
       {"uuid", e.uuid},     {"accessor", e.accessor}, {"options", e.options},
-      {"config", e.config}, {"local", e.local},       {"seal_wrap", e.seal_wrap}};
+      {"config", e.config}, {"local", e.local},       {"seal_wrap", e.seal_wrap},
+      {"external_entropy_access", e.external_entropy_access}};
 }
 
 Result<MountEntry> MountEntryFromJson(const logical::Json& j) {
@@ -52,6 +53,7 @@ Result<MountEntry> MountEntryFromJson(const logical::Json& j) {
     e.config = j.value("config", logical::Json::object());
     e.local = j.value("local", false);
     e.seal_wrap = j.value("seal_wrap", false);
+    e.external_entropy_access = j.value("external_entropy_access", false);
     return e;
   } catch (const logical::Json::exception& ex) {
     return Err(Internal(std::string("corrupt mount table entry: ") + ex.what()));

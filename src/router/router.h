@@ -35,7 +35,10 @@ struct MountEntry {
   logical::Json options = logical::Json::object();
   logical::Json config = logical::Json::object();
   bool local = false;
+  // Stored and reported as Vault does; neither changes how the mount's data
+  // is kept (the barrier already encrypts all of it).
   bool seal_wrap = false;
+  bool external_entropy_access = false;
 };
 
 class Router {

@@ -354,9 +354,10 @@ TEST(MountsTest, OptionsLocalVisibilityAndAuditKeys) {
                         R"("audit_non_hmac_request_keys":["x","y","z"],)"
                         R"("audit_non_hmac_response_keys":["r"]},)"
                         R"("options":{"version":"2","a":"b=c"}})"));
+  // Vault's flag names are plural; the singular ones Coffer first had still work.
   Outcome t = RunCli({"secrets", "tune", "-options=version=2", "-listing-visibility=",
-                      "-audit-non-hmac-response-keys=r", "-passthrough-request-header=X-A",
-                      "-passthrough-request-header=X-B", "-allowed-response-header=X-C", "kv2"},
+                      "-audit-non-hmac-response-keys=r", "-passthrough-request-headers=X-A",
+                      "-passthrough-request-header=X-B", "-allowed-response-headers=X-C", "kv2"},
                      Vars(server));
   EXPECT_EQ(t.code, 0) << t.err;
   EXPECT_EQ(json::parse(server.requests().back().body),
@@ -372,8 +373,36 @@ TEST(MountsTest, OptionsLocalVisibilityAndAuditKeys) {
       json::parse(server.requests().back().body),
       json::parse(R"({"type":"userpass","local":true,"config":{)"
                   R"("listing_visibility":"unauth","audit_non_hmac_request_keys":["password"]}})"));
-  EXPECT_EQ(RunCli({"auth", "enable", "-options=a=b", "userpass"}, Vars(server)).code, 1);
   EXPECT_EQ(RunCli({"secrets", "enable", "-options=novalue", "kv"}, Vars(server)).code, 1);
+}
+
+// The rest of Vault's enable flags: auth methods take -options, -version and
+// -token-type; both take -seal-wrap, -external-entropy-access, -plugin-name
+// (for the type "plugin") and -plugin-version.
+TEST(MountsTest, EnableTakesVaultsOtherFlags) {
+  FakeServer server(Routes({{"POST /v1/sys/auth/up", {204, ""}},
+                            {"POST /v1/sys/mounts/kvw", {204, ""}},
+                            {"POST /v1/sys/mounts/kv", {204, ""}}}));
+  Outcome a = RunCli({"auth", "enable", "-path=up", "-options=a=b", "-version=2",
+                      "-token-type=batch", "-seal-wrap", "userpass"},
+                     Vars(server));
+  EXPECT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"type":"userpass","seal_wrap":true,"config":{"token_type":"batch"},)"
+                        R"("options":{"a":"b","version":"2"}})"));
+  Outcome s = RunCli({"secrets", "enable", "-path=kvw", "-seal-wrap", "-external-entropy-access",
+                      "-force-no-cache", "-plugin-version=", "kv"},
+                     Vars(server));
+  EXPECT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"type":"kv","seal_wrap":true,"external_entropy_access":true,)"
+                        R"("config":{"force_no_cache":true,"plugin_version":""}})"));
+  Outcome p = RunCli({"secrets", "enable", "-plugin-name=kv", "plugin"}, Vars(server));
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(p.out, "Success! Enabled the kv secrets engine at: kv/\n");
+  EXPECT_EQ(RunCli({"secrets", "enable", "plugin"}, Vars(server)).code, 1);
+  // -force-no-cache is a secrets engine's flag only, as in Vault.
+  EXPECT_EQ(RunCli({"auth", "enable", "-force-no-cache", "userpass"}, Vars(server)).code, 1);
 }
 
 TEST(MountsTest, AuthEnableListDisable) {
@@ -405,9 +434,18 @@ TEST(MountsTest, AuthTunePostsOnlyWhatIsGiven) {
                         R"("listing_visibility":"unauth"})"));
   EXPECT_EQ(RunCli({"auth", "tune", "-description=people", "users/"}, Vars(server)).code, 0);
   EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"description":"people"})"));
-  // Engine options are for secrets engines; -token-type for auth methods.
-  EXPECT_EQ(RunCli({"auth", "tune", "-options=a=b", "users"}, Vars(server)).code, 1);
+  Outcome o = RunCli({"auth", "tune", "-options=a=b", "-version=2", "-user-lockout-threshold=3",
+                      "-user-lockout-duration=30m", "-user-lockout-counter-reset-duration=10m",
+                      "-user-lockout-disable=false", "users"},
+                     Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"options":{"a":"b","version":"2"},"user_lockout_config":{)"
+                        R"("lockout_threshold":"3","lockout_duration":"30m",)"
+                        R"("lockout_counter_reset_duration":"10m","lockout_disable":false}})"));
+  // -token-type and the lockout flags are for auth methods only.
   EXPECT_EQ(RunCli({"secrets", "tune", "-token-type=batch", "kv"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"secrets", "tune", "-user-lockout-threshold=3", "kv"}, Vars(server)).code, 1);
   FakeServer denied(Routes({}));
   Outcome e = RunCli({"auth", "tune", "-max-lease-ttl=1h", "users"}, Vars(denied));
   EXPECT_EQ(e.code, 2);

@@ -46,8 +46,19 @@ TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {
             204);
   Json tune = Body(Call(Operation::kRead, "sys/auth/userpass/tune"));
   EXPECT_EQ(tune["max_lease_ttl"], 7200);
-  EXPECT_EQ(tune["user_lockout_config"]["lockout_threshold"], 3);
-  EXPECT_EQ(tune["user_lockout_config"]["lockout_duration"], 60);
+  // Vault's tune read gives the settings at the top level, its listing under
+  // config.user_lockout_config, both with Vault's user_lockout_* names.
+  EXPECT_EQ(tune["user_lockout_threshold"], 3);
+  EXPECT_EQ(tune["user_lockout_duration"], 60);
+  EXPECT_FALSE(tune.contains("user_lockout_config"));
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/userpass/tune",
+                 {{"user_lockout_config", {{"lockout_counter_reset_duration", "7m"}}}})
+                .http_status,
+            204);
+  const Json listed = Body(Call(Operation::kRead, "sys/auth"))["userpass/"]["config"];
+  EXPECT_EQ(listed["user_lockout_config"], (Json{{"user_lockout_threshold", 3},
+                                                 {"user_lockout_duration", 60},
+                                                 {"user_lockout_counter_reset_duration", 420}}));
   // A threshold given as a string must be a number and nothing else.
   for (const char* bad : {"5abc", " 5", "", "-1"}) {
     SCOPED_TRACE(bad);
@@ -60,9 +71,7 @@ TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {
                  {{"user_lockout_config", {{"lockout_threshold", "7"}}}})
                 .http_status,
             204);
-  EXPECT_EQ(Body(Call(Operation::kRead,
-                      "sys/auth/userpass/tune"))["user_lockout_config"]["lockout_threshold"],
-            7);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/userpass/tune"))["user_lockout_threshold"], 7);
 
   EXPECT_EQ(Call(Operation::kDelete, "sys/auth/userpass").http_status, 204);
   EXPECT_FALSE(Body(Call(Operation::kRead, "sys/auth")).contains("userpass/"));

@@ -287,6 +287,55 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
 
 // sys/, cubbyhole/ and identity/ are listed, read and kept as Vault keeps
 // them, though the router does not hold them.
+// What Vault's Go client and Terraform's vault_mount send: "" for a TTL not
+// given (left as it is), seal_wrap and external_entropy_access (kept and read
+// back), the enterprise lists (kept), and a read of a mount that is gone
+// answered in the words the provider looks for.
+TEST_F(SysMountsTest, WhatVaultsClientsSendIsKeptAsVaultKeepsIt) {
+  const Json empty_ttls{
+      {"default_lease_ttl", ""}, {"max_lease_ttl", ""}, {"force_no_cache", false}};
+  auto made = Call(Operation::kUpdate, "sys/mounts/tf",
+                   {{"type", "kv"},
+                    {"description", ""},
+                    {"config", empty_ttls},
+                    {"local", false},
+                    {"seal_wrap", true},
+                    {"external_entropy_access", true}});
+  ASSERT_EQ(made.http_status, 204) << Error(made);
+  Json m = Body(Call(Operation::kRead, "sys/mounts/tf"));
+  EXPECT_EQ(m["seal_wrap"], true);
+  EXPECT_EQ(m["external_entropy_access"], true);
+  EXPECT_EQ(m["config"]["default_lease_ttl"], 0);
+
+  auto tuned = Call(Operation::kUpdate, "sys/mounts/tf/tune",
+                    {{"default_lease_ttl", "1h"},
+                     {"max_lease_ttl", ""},
+                     {"allowed_managed_keys", Json::array({"k1"})},
+                     {"delegated_auth_accessors", "auth_a,auth_b"}});
+  ASSERT_EQ(tuned.http_status, 204) << Error(tuned);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/tf/tune", {{"max_lease_ttl", ""}}).http_status,
+            204);  // "" leaves the TTL as it was
+  m = Body(Call(Operation::kRead, "sys/mounts/tf"));
+  EXPECT_EQ(m["config"]["default_lease_ttl"], 3600);
+  EXPECT_EQ(m["config"]["allowed_managed_keys"], Json::array({"k1"}));
+  EXPECT_EQ(m["config"]["delegated_auth_accessors"], Json::array({"auth_a", "auth_b"}));
+
+  auto auth =
+      Call(Operation::kUpdate, "sys/auth/up", {{"type", "userpass"}, {"config", empty_ttls}});
+  EXPECT_EQ(auth.http_status, 204) << Error(auth);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/auth/up/tune", empty_ttls).http_status, 204);
+
+  auto gone = Call(Operation::kRead, "sys/mounts/gone");
+  EXPECT_EQ(gone.http_status, 400);
+  EXPECT_EQ(Error(gone), "No secret engine mount at gone/");
+  // The engines are built in: no other plugin version can be chosen.
+  auto version = Call(Operation::kUpdate, "sys/mounts/tf/tune", {{"plugin_version", "v9.9.9"}});
+  EXPECT_EQ(version.http_status, 400);
+  EXPECT_NE(Error(version).find("v9.9.9"), std::string::npos) << Error(version);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/tf/tune", {{"plugin_version", ""}}).http_status,
+            204);
+}
+
 TEST_F(SysMountsTest, TheBuiltInMountsAreListedAndCannotBeUnmounted) {
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/app", {{"type", "kv"}}).http_status, 204);
   const Json mounts = Body(Call(Operation::kRead, "sys/mounts"));

@@ -125,7 +125,9 @@ class AuthMethodsTest(unittest.TestCase):
         self.assertEqual(st, 403, data)  # locked out: even the right password is refused
         self.assertEqual(self.accessor_count(), before)
         st, data = self.req("GET", "sys/auth/locked/tune", status=200)
-        self.assertEqual(data["data"]["user_lockout_config"]["lockout_threshold"], 3)
+        # Vault's tune read: the settings at the top level, under its names.
+        self.assertEqual(data["data"]["user_lockout_threshold"], 3)
+        self.assertEqual(data["data"]["user_lockout_duration"], 3600)
 
     def test_login_timing_existing_vs_unknown_user(self):
         # A mount without lockout, so thousands of failures stay failures.
