@@ -156,12 +156,22 @@ void AddWrapTtlFlag(CLI::App& app, std::string& wrap_ttl) {
 }
 
 bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_ttl) {
-  if (wrap_ttl.empty()) return true;
-  if (!DurationSeconds(wrap_ttl)) {
-    inv.err() << "Invalid -wrap-ttl \"" << wrap_ttl << "\": not a duration\n";
+  std::string ttl = wrap_ttl;
+  const char* source = "-wrap-ttl";
+  // As in Vault, the variable is the flag's default.
+  for (const char* name : {"COFFER_WRAP_TTL", "VAULT_WRAP_TTL"}) {
+    if (!ttl.empty() || !inv.env.getenv) break;
+    if (std::optional<std::string> v = inv.env.getenv(name); v && !v->empty()) {
+      ttl = *v;
+      source = name;
+    }
+  }
+  if (ttl.empty()) return true;
+  if (!DurationSeconds(ttl)) {
+    inv.err() << "Invalid " << source << " \"" << ttl << "\": not a duration\n";
     return false;
   }
-  client.SetHeader("X-Vault-Wrap-TTL", wrap_ttl);
+  client.SetHeader("X-Vault-Wrap-TTL", ttl);
   return true;
 }
 

@@ -92,8 +92,8 @@ void AddBoolFlag(CLI::App& app, const std::string& name, std::optional<bool>& ta
 void AddFieldFlag(CLI::App& app, std::string& field);
 void AddWrapTtlFlag(CLI::App& app, std::string& wrap_ttl);
 
-// Applies -wrap-ttl (X-Vault-Wrap-TTL) to a client; false after printing an
-// error when the duration is invalid.
+// Applies -wrap-ttl (X-Vault-Wrap-TTL) to a client, else COFFER_WRAP_TTL or
+// VAULT_WRAP_TTL; false after printing an error when the duration is invalid.
 bool ApplyWrapTtl(Invocation& inv, ApiClient& client, const std::string& wrap_ttl);
 
 // Reads all of `in` into a string.

@@ -108,6 +108,12 @@ std::string GoTime(std::string_view t) {
   if (zone == std::string_view::npos) return std::string(t);
   std::string out(t.substr(0, zone));
   out[10] = ' ';
+  // Go's .999999999 layout drops the fraction's trailing zeros, and the dot
+  // with them when nothing is left.
+  if (out.find('.', 19) != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
   std::string_view z = t.substr(zone);
   if (z == "Z") return out + " +0000 UTC";
   if (z.size() == 6 && z[3] == ':') {

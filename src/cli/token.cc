@@ -82,12 +82,11 @@ class TokenCreateCommand : public Command {
     SecretBytes id = SecretBytes::FromString(id_);
     WipeString(id_);
     if (!id.empty()) body["id"] = id.view();
+    // As Vault's CLI: -orphan is no_parent on create (or create/ROLE), which
+    // needs sudo on that path, not a request to create-orphan.
+    if (orphan_) body["no_parent"] = true;
     std::string path = "/v1/auth/token/create";
-    if (!role_.empty()) {
-      path += "/" + role_;
-    } else if (orphan_) {
-      path += "-orphan";
-    }
+    if (!role_.empty()) path += "/" + role_;
     std::string text = body.dump();
     WipeJson(body);
     return SendAndOutput(inv, *client, "POST", path, std::move(text), field_, "creating token", id);

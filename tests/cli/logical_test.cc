@@ -56,8 +56,9 @@ TEST(ReadWriteTest, WriteBodyWrapTtlAndWrapInfo) {
   FakeServer server(Routes(
       {{"PUT /v1/secret/app", {204, ""}},
        {"GET /v1/secret/app",
-        {200, R"({"wrap_info":{"token":"s.w","accessor":"a","ttl":60,)"
-              R"("creation_time":"2024-05-09T14:22:03Z","creation_path":"secret/app"}})"}}}));
+        {200,
+         R"({"wrap_info":{"token":"s.w","accessor":"a","ttl":60,)"
+         R"("creation_time":"2024-05-09T14:22:03.000000000Z","creation_path":"secret/app"}})"}}}));
   Outcome w = RunCli({"write", "secret/app", "x=1"}, Vars(server));
   EXPECT_EQ(w.code, 0) << w.err;
   EXPECT_EQ(w.out, "Success! Data written to: secret/app\n");
@@ -69,6 +70,8 @@ TEST(ReadWriteTest, WriteBodyWrapTtlAndWrapInfo) {
   EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "1m");
   EXPECT_THAT(r.out, HasSubstr("wrapping_token:                  s.w\n"));
   EXPECT_THAT(r.out, HasSubstr("wrapping_token_ttl:              1m\n"));
+  // Go's time.String(): a whole second shows no fraction.
+  EXPECT_THAT(r.out, HasSubstr("wrapping_token_creation_time:    2024-05-09 14:22:03 +0000 UTC\n"));
   Outcome f = RunCli({"read", "-field=wrapping_token", "secret/app"}, Vars(server));
   EXPECT_EQ(f.out, "s.w");
 }

@@ -58,8 +58,14 @@ TEST(TokenCreateTest, BodyPathAndAuthTable) {
                        "identity_policies    []\n"
                        "policies             [\"default\" \"app\"]\n"
                        "token_meta_team      ops\n");
+  // -orphan is Vault's no_parent on create (which takes sudo there), not a
+  // request to create-orphan; with -role it goes to create/ROLE.
   RunCli({"token", "create", "-orphan"}, Vars(server, kParent));
-  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create-orphan");
+  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create");
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"no_parent":true})"));
+  RunCli({"token", "create", "-orphan", "-role=ci"}, Vars(server, kParent));
+  EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create/ci");
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"no_parent":true})"));
   Outcome f = RunCli({"token", "create", "-role=ci", "-field=token"}, Vars(server, kParent));
   EXPECT_EQ(server.requests().back().target, "/v1/auth/token/create/ci");
   EXPECT_EQ(f.out, kNewToken);
@@ -73,7 +79,7 @@ TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
       {{"POST /v1/auth/token/create",
         {200,
          R"({"wrap_info":{"token":"s.wrap","accessor":"wacc","ttl":300,)"
-         R"("creation_time":"2024-05-09T14:22:03.5Z","creation_path":"auth/token/create"}})"}}}));
+         R"("creation_time":"2024-05-09T14:22:03.500000000Z","creation_path":"auth/token/create"}})"}}}));
   Outcome o = RunCli({"token", "create", "-wrap-ttl=5m"}, Vars(server, kParent));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "5m");
@@ -86,6 +92,20 @@ TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
             "wrapping_token_creation_time:    2024-05-09 14:22:03.5 +0000 UTC\n"
             "wrapping_token_creation_path:    auth/token/create\n");
   EXPECT_EQ(RunCli({"token", "create", "-wrap-ttl=soon"}, Vars(server, kParent)).code, 1);
+  // Without the flag, the variable (Vault's, or Coffer's first); the flag wins.
+  for (const char* var : {"VAULT_WRAP_TTL", "COFFER_WRAP_TTL"}) {
+    auto vars = Vars(server, kParent);
+    vars[var] = "2m";
+    Outcome env = RunCli({"token", "create"}, vars);
+    EXPECT_EQ(env.code, 0) << var << ": " << env.err;
+    EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "2m") << var;
+    RunCli({"token", "create", "-wrap-ttl=7m"}, vars);
+    EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "7m") << var;
+    vars[var] = "soon";
+    Outcome bad = RunCli({"token", "create"}, vars);
+    EXPECT_EQ(bad.code, 1) << var;
+    EXPECT_NE(bad.err.find(var), std::string::npos) << bad.err;
+  }
 }
 
 TEST(TokenLookupTest, SelfTokenAndAccessor) {
