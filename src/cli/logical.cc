@@ -65,8 +65,16 @@ class LogicalCommand : public Command {
         Result<ApiResponse> r = client->Send(method, api + query);
         WipeJson(*data);
         if (r && r->status == 404) {
-          // A 404 may say why (a KV v2 mount asked a v1-style path).
-          PrintWarnings(inv, r->body);
+          // As Vault's client: a 404 with warnings (a KV v2 mount asked a
+          // v1-style path) or data (a deleted version's metadata) is an
+          // answer, shown as one; without either, nothing is there.
+          const Json& body = r->body;
+          const auto warnings = body.is_object() ? body.find("warnings") : body.end();
+          const bool warned = warnings != body.end() && warnings->is_array() && !warnings->empty();
+          const Json& found = DataOf(body);
+          if (warned || (found.is_object() && !found.empty())) {
+            return Print(inv, r->body, kind_ == Kind::kList);
+          }
           if (kind_ == Kind::kList) return OutputListAnswer(inv, Json(), path);
           inv.err() << "No value found at " << api.substr(4) << "\n";
           return kExitServer;
