@@ -61,7 +61,7 @@ int KvCommand::PrintWritten(Invocation& inv, const Json& secret, const std::stri
       inv.out() << "Success! Data written to: " << path << "\n";
     return 0;
   }
-  if (!field_.empty()) return PrintRawField(inv, RawField(secret, field_), field_);
+  if (!field_.empty()) return PrintSecretField(inv, secret, field_);
   if (IsStructured(inv.format) || !DataOf(secret).is_object()) {
     return OutputSecret(inv, secret);
   }
@@ -112,7 +112,7 @@ class KvGetCommand : public KvCommand {
       // (-field=wrapping_token), which `coffer read` prints too. Vault's kv
       // get answers "No data found" here; printing the field is what the
       // flag asks for.
-      if (!v2 || wrapped) return PrintRawField(inv, RawField(secret, field_), field_);
+      if (!v2 || wrapped) return PrintSecretField(inv, secret, field_);
       const Json& inner = data.is_object() && data.contains("data") ? data["data"] : Json();
       if (!inner.is_object()) {
         inv.err() << "No data found at " << path << "\n";
@@ -126,12 +126,7 @@ class KvGetCommand : public KvCommand {
     if (IsStructured(inv.format) || wrapped) {
       return OutputSecret(inv, secret);
     }
-    if (secret.contains("warnings") && secret["warnings"].is_array()) {
-      for (const Json& w : secret["warnings"]) {
-        inv.err() << "WARNING! The following warnings were returned from Vault:\n\n  * "
-                  << ScalarText(w) << "\n\n";
-      }
-    }
+    PrintWarnings(inv, secret);  // one header for all of them, as Vault prints it
     if (v2) inv.out() << PadEqualSigns("Secret Path", path.size()) << "\n" << path << "\n\n";
     if (v2 && data.is_object() && data.contains("metadata") && data["metadata"].is_object()) {
       inv.out() << HeaderForMap("Metadata", data["metadata"]) << "\n";
@@ -315,7 +310,7 @@ class KvListCommand : public KvCommand {
                 << DescribeFailure(*client_, method, api, resp) << "\n";
       return kExitServer;
     }
-    if (!field_.empty()) return PrintRawField(inv, RawField(resp->body, field_), field_);
+    if (!field_.empty()) return PrintSecretField(inv, resp->body, field_);
     return OutputListAnswer(inv, resp->body, path);
   }
 

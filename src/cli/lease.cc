@@ -76,7 +76,7 @@ class LeaseCommand : public Command {
                 << ": " << r.error().message() << "\n";
       return kExitServer;
     }
-    if (!field_.empty()) return PrintRawField(inv, RawField(*r, field_), field_);
+    if (!field_.empty()) return PrintSecretField(inv, *r, field_);
     return OutputSecret(inv, *r);
   }
 

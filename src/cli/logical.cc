@@ -127,7 +127,7 @@ class LogicalCommand : public Command {
   int Print(Invocation& inv, Json& secret, bool list) {
     int code;
     if (!field_.empty()) {
-      code = PrintRawField(inv, RawField(secret, field_), field_);
+      code = PrintSecretField(inv, secret, field_);
     } else if (list) {
       code = OutputListAnswer(inv, secret, SanitizePath(args_[0]));
     } else {
@@ -175,8 +175,7 @@ class UnwrapCommand : public Command {
       inv.err() << "Could not find wrapped response\n";
       return kExitServer;
     }
-    int code =
-        field_.empty() ? OutputSecret(inv, *r) : PrintRawField(inv, RawField(*r, field_), field_);
+    int code = field_.empty() ? OutputSecret(inv, *r) : PrintSecretField(inv, *r, field_);
     WipeJson(*r);
     return code;
   }

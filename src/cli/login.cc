@@ -242,7 +242,7 @@ class LoginCommand : public Command {
     if (no_print_) {
       code = 0;
     } else if (!field_.empty()) {
-      code = PrintRawField(inv, RawField(secret, field_), field_);
+      code = PrintSecretField(inv, secret, field_);
     } else if (IsStructured(inv.format)) {
       code = OutputSecret(inv, secret);
     } else {

@@ -10,6 +10,7 @@
 #include "cli/command_util.h"
 #include "cli/policy_fmt.h"
 #include "cli/secret_output.h"
+#include "common/text.h"
 
 namespace coffer::cli {
 namespace {
@@ -53,7 +54,7 @@ class PolicyCommand : public Command {
           std::ifstream f(args_[1], std::ios::binary);
           if (!f) {
             inv.err() << "Error opening policy file: cannot read \"" << args_[1] << "\"\n";
-            return kExitLocal;
+            return kExitServer;  // Vault's exit status for it
           }
           text = ReadAll(f);
         }
@@ -64,6 +65,10 @@ class PolicyCommand : public Command {
         if (!r) {
           inv.err() << "Error uploading policy: " << r.error().message() << "\n";
           return kExitServer;
+        }
+        // Vault's wording; the name as given goes to stderr only.
+        if (const std::string given(Trim(args_[0])); given != name) {
+          inv.err() << "Policy name was converted from \"" << given << "\" to \"" << name << "\"\n";
         }
         inv.out() << "Success! Uploaded policy: " << name << "\n";
         return 0;

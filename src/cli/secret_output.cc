@@ -313,6 +313,11 @@ Json RawField(const Json& secret, std::string_view field) {
   return Member(DataOf(secret), std::string(field).c_str());
 }
 
+int PrintSecretField(Invocation& inv, const Json& secret, std::string_view field) {
+  if (inv.format == OutputFormat::kTable) PrintWarnings(inv, secret);
+  return PrintRawField(inv, RawField(secret, field), field);
+}
+
 int PrintRawField(Invocation& inv, const Json& value, std::string_view field) {
   if (value.is_null()) {
     inv.err() << "Field \"" << field << "\" not present in secret\n";

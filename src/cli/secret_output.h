@@ -69,6 +69,9 @@ Json RawField(const Json& secret, std::string_view field);
 // Prints one value raw (table format) or as JSON; a final newline only on a
 // terminal. Null: `Field "NAME" not present in secret` on err, returns 1.
 int PrintRawField(Invocation& inv, const Json& value, std::string_view field);
+// RawField of `secret`, printed so; in table format the answer's warnings go
+// to err first, as Vault prints them with -field.
+int PrintSecretField(Invocation& inv, const Json& secret, std::string_view field);
 
 // The data object of an answer, or null.
 const Json& DataOf(const Json& secret);

@@ -17,7 +17,7 @@ int SendAndOutput(Invocation& inv, ApiClient& client, std::string_view method,
     inv.err() << "Error " << what << ": " << Redact(r.error().message(), token.view()) << "\n";
     return kExitServer;
   }
-  int code = field.empty() ? OutputSecret(inv, *r) : PrintRawField(inv, RawField(*r, field), field);
+  int code = field.empty() ? OutputSecret(inv, *r) : PrintSecretField(inv, *r, field);
   WipeJson(*r);
   return code;
 }

@@ -52,6 +52,20 @@ TEST(KvGetTest, V2TableMatchesVault) {
             "user    admin\n");
 }
 
+// Vault prints the warnings' header once, then each warning.
+TEST(KvGetTest, WarningsUnderOneHeader) {
+  json warned = json::parse(kAppV2);
+  warned["warnings"] = {"first", "second"};
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"GET /v1/secret/data/app", {200, warned.dump()}}}));
+  Outcome o = RunCli({"kv", "get", "secret/app"}, Vars(server));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.err,
+            "WARNING! The following warnings were returned from Vault:\n\n"
+            "  * first\n\n"
+            "  * second\n\n");
+}
+
 TEST(KvGetTest, FieldIsRawWithNewlineOnlyOnTerminal) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
                             {"GET /v1/secret/data/app", {200, kAppV2}}}));

@@ -82,11 +82,9 @@ TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
         {200, R"({"lease_id":"database/creds/ro/abc","lease_duration":3600,"renewable":true,)"
               R"("data":{"username":"u","password":"p","tags":["a","b"]}})"}},
        {"GET /v1/kv2/app",
-        {404,
-         R"({"data":null,"warnings":["Invalid path for a versioned K/V secrets engine."]})"}},
+        {404, R"({"data":null,"warnings":["Invalid path for a versioned K/V secrets engine."]})"}},
        {"GET /v1/kv2/?list=true",
-        {404,
-         R"({"data":null,"warnings":["Invalid path for a versioned K/V secrets engine."]})"}},
+        {404, R"({"data":null,"warnings":["Invalid path for a versioned K/V secrets engine."]})"}},
        {"GET /v1/kv2/data/gone",
         {404, R"({"data":{"data":null,"metadata":{"deletion_time":"2024-05-09T14:22:03Z",)"
               R"("destroyed":false,"version":2}}})"}}}));
@@ -496,7 +494,9 @@ TEST(PolicyTest, WriteReadListDelete) {
   Outcome w = RunCli({"policy", "write", "App", "-"}, Vars(server), rules);
   EXPECT_EQ(w.code, 0) << w.err;
   EXPECT_EQ(w.out, "Success! Uploaded policy: app\n");
+  EXPECT_EQ(w.err, "Policy name was converted from \"App\" to \"app\"\n");  // Vault's warning
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"policy", rules}}));
+  EXPECT_EQ(RunCli({"policy", "write", "app", "-"}, Vars(server), rules).err, "");
   EXPECT_EQ(RunCli({"policy", "read", "app"}, Vars(server)).out, rules);
   Outcome missing = RunCli({"policy", "read", "nope"}, Vars(server));
   EXPECT_EQ(missing.code, 2);
@@ -504,7 +504,7 @@ TEST(PolicyTest, WriteReadListDelete) {
   EXPECT_EQ(RunCli({"policy", "list"}, Vars(server)).out, "default\nroot\n");
   EXPECT_EQ(RunCli({"policy", "delete", "app"}, Vars(server)).out,
             "Success! Deleted policy: app\n");
-  EXPECT_EQ(RunCli({"policy", "write", "app", "/nonexistent/p.hcl"}, Vars(server)).code, 1);
+  EXPECT_EQ(RunCli({"policy", "write", "app", "/nonexistent/p.hcl"}, Vars(server)).code, 2);
   // Check-and-set, OpenBao's fields.
   Outcome cas =
       RunCli({"policy", "write", "-cas=-1", "-cas-required", "app", "-"}, Vars(server), rules);

@@ -108,6 +108,23 @@ TEST(TokenCreateTest, WrapTtlHeaderAndWrapInfoTable) {
   }
 }
 
+// As Vault: -field prints the value alone on stdout, and in table format the
+// answer's warnings on stderr.
+TEST(TokenCreateTest, FieldKeepsTheWarnings) {
+  FakeServer server(Routes({{"POST /v1/auth/token/create",
+                             {200, R"({"auth":{"client_token":"s.new"},)"
+                                   R"("warnings":["Policy \"nope\" does not exist"]})"}}}));
+  Outcome o = RunCli({"token", "create", "-policy=nope", "-field=token"}, Vars(server, kParent));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "s.new");
+  EXPECT_EQ(o.err,
+            "WARNING! The following warnings were returned from Vault:\n\n"
+            "  * Policy \"nope\" does not exist\n\n");
+  Outcome json_out = RunCli({"token", "create", "-policy=nope", "-field=token", "-format=json"},
+                            Vars(server, kParent));
+  EXPECT_EQ(json_out.err, "");
+}
+
 TEST(TokenLookupTest, SelfTokenAndAccessor) {
   const char* kLookup = R"({"data":{"accessor":"acc1","policies":["root"],"ttl":0,"period":3600}})";
   FakeServer server(Routes({{"GET /v1/auth/token/lookup-self", {200, kLookup}},
