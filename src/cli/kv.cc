@@ -224,10 +224,11 @@ class KvWriteCommand : public KvCommand {
     if (method_ == "rw") return ReadThenWrite(inv, path, patch);
     if (method_ != "patch" && !method_.empty()) {
       inv.err() << "Unsupported method provided to -method flag: " << method_ << "\n";
-      return kExitLocal;
+      return kExitServer;  // Vault's exit status for it
     }
     Json body = {{"data", patch}};
-    if (cas_ >= 0) body["options"] = Json{{"cas", cas_}};
+    // As Vault's kv patch: -cas=0 (its default) means no check-and-set.
+    if (cas_ > 0) body["options"] = Json{{"cas", cas_}};
     std::string text = body.dump();
     WipeJson(body);
     client_->SetHeader("Content-Type", "application/merge-patch+json");
@@ -274,7 +275,8 @@ class KvWriteCommand : public KvCommand {
     }
     WipeJson(patch);
     long long version = cur.contains("metadata") ? JsonIntOf(cur["metadata"]) : 0;
-    Json body = {{"data", std::move(merged)}, {"options", {{"cas", cas_ >= 0 ? cas_ : version}}}};
+    // Check-and-set on the version read, whatever -cas says, as Vault's rw.
+    Json body = {{"data", std::move(merged)}, {"options", {{"cas", version}}}};
     WipeJson(current);
     return Write(inv, path, body);
   }

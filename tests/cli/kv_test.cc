@@ -232,6 +232,14 @@ TEST(KvPatchTest, SendsMergePatch) {
   auto r = server.requests().back();
   EXPECT_EQ(r.headers["content-type"], "application/merge-patch+json");
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"data":{"user":"root"}})"));
+  // As Vault's kv patch: -cas=0 is no check-and-set, a version above 0 is one;
+  // -method=rw checks the version it read, whatever -cas says.
+  RunCli({"kv", "patch", "-cas=0", "secret/app", "user=root"}, Vars(server));
+  EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"data":{"user":"root"}})"));
+  RunCli({"kv", "patch", "-cas=2", "secret/app", "user=root"}, Vars(server));
+  EXPECT_EQ(json::parse(server.requests().back().body),
+            json::parse(R"({"data":{"user":"root"},"options":{"cas":2}})"));
+  EXPECT_EQ(RunCli({"kv", "patch", "-method=both", "secret/app", "a=b"}, Vars(server)).code, 2);
 }
 
 TEST(KvPatchTest, RefusedPatchFallsBackToReadThenWrite) {
@@ -271,7 +279,8 @@ TEST(KvPatchTest, RemoveDataIsANullInThePatchOrDroppedOnRw) {
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"data":{"pass":null,"x":null}})"));
   Outcome rw =
-      RunCli({"kv", "patch", "-method=rw", "-remove-data=pass", "secret/app", "k=v"}, Vars(server));
+      RunCli({"kv", "patch", "-method=rw", "-cas=9", "-remove-data=pass", "secret/app", "k=v"},
+             Vars(server));
   EXPECT_EQ(rw.code, 0) << rw.err;
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"data":{"k":"v","user":"admin"},"options":{"cas":3}})"));
