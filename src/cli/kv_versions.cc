@@ -88,36 +88,28 @@ class KvRollbackCommand : public KvCommand {
       inv.err() << "Rollback not supported on KV Version 1\n";
       return kExitLocal;
     }
-    const std::string meta_path = target_.Path("metadata");
-    Json meta;
-    if (!Read(inv, meta_path, &meta, &code)) return code;
-    const Json& m = DataOf(meta);
-    if (!m.is_object()) {
-      inv.err() << "No value found at " << meta_path << "\n";
-      return kExitServer;
-    }
-    long long current = m.value("current_version", 0LL);
-    const std::string key = std::to_string(version_);
-    const Json* v =
-        m.contains("versions") && m["versions"].contains(key) ? &m["versions"][key] : nullptr;
-    if (v == nullptr) {
-      inv.err() << "Cannot roll back to version " << version_ << ": it does not exist\n";
-      return kExitServer;
-    }
-    if (v->value("destroyed", false)) {
-      inv.err() << "Cannot roll back to a version that has been destroyed\n";
-      return kExitServer;
-    }
-    if (!v->value("deletion_time", std::string()).empty()) {
+    // As Vault's rollback: only data/ is read (a policy for data/ is
+    // enough), first the latest version for check-and-set, then the one to
+    // roll back to.
+    const std::string path = target_.Path("data");
+    Json latest, old;
+    if (!Read(inv, path, &latest, &code)) return code;
+    const Json* meta = nullptr;
+    if (!Metadata(inv, latest, path, &meta)) return kExitServer;
+    const Json current = meta->value("version", Json(0));
+    if (!Read(inv, path + "?version=" + std::to_string(version_), &old, &code)) return code;
+    if (!Metadata(inv, old, path, &meta)) return kExitServer;
+    if (!meta->value("deletion_time", std::string()).empty()) {
       inv.err() << "Cannot roll back to a version that has been deleted\n";
       return kExitServer;
     }
-    const std::string path = target_.Path("data");
-    Json old;
-    if (!Read(inv, path + "?version=" + key, &old, &code)) return code;
+    if (meta->value("destroyed", false)) {
+      inv.err() << "Cannot roll back to a version that has been destroyed\n";
+      return kExitServer;
+    }
     const Json& od = DataOf(old);
-    if (!od.is_object() || !od.contains("data") || !od["data"].is_object()) {
-      inv.err() << "No data found at " << path << " version " << version_ << "\n";
+    if (!od.contains("data") || !od["data"].is_object()) {
+      inv.err() << "No data found at " << path << "; rollback only works on existing data\n";
       return kExitServer;
     }
     Json body = {{"data", od["data"]}, {"options", {{"cas", current}}}};
@@ -129,10 +121,28 @@ class KvRollbackCommand : public KvCommand {
       inv.err() << "Error writing data to " << path << ": " << resp.error().message() << "\n";
       return kExitServer;
     }
-    return PrintWritten(inv, *resp, path);
+    if (resp->is_null()) return PrintWritten(inv, *resp, path);  // "Success! ..."
+    if (!field_.empty()) return PrintSecretField(inv, *resp, field_);
+    return OutputSecret(inv, *resp);  // Vault shows the new version's metadata so
   }
 
  private:
+  // The metadata of a KV v2 read (Vault's messages when it has none).
+  static bool Metadata(Invocation& inv, const Json& secret, const std::string& path,
+                       const Json** meta) {
+    const Json& data = DataOf(secret);
+    if (!data.is_object()) {
+      inv.err() << "No value found at " << path << "\n";
+      return false;
+    }
+    if (!data.contains("metadata") || !data["metadata"].is_object()) {
+      inv.err() << "No metadata found at " << path << "; rollback only works on existing data\n";
+      return false;
+    }
+    *meta = &data["metadata"];
+    return true;
+  }
+
   long long version_ = 0;
 };
 

@@ -414,20 +414,34 @@ TEST(KvMetadataTest, PatchSendsOnlyTheGivenSettings) {
             json::parse(R"({"cas_required":false,"custom_metadata":{}})"));
 }
 
+// As Vault's rollback: only data/ is read (the latest version for
+// check-and-set, then the old one), so a policy on data/ is enough.
 TEST(KvRollbackTest, WritesOldDataWithCas) {
-  FakeServer server(
-      Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
-              {"GET /v1/secret/metadata/app",
-               {200, R"({"data":{"current_version":3,"versions":{"1":{"deletion_time":"",)"
-                     R"("destroyed":false}}}})"}},
-              {"GET /v1/secret/data/app?version=1", {200, R"({"data":{"data":{"old":"v"}}})"}},
-              {"PUT /v1/secret/data/app", {200, kWritten}}}));
+  FakeServer server(Routes(
+      {{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+       {"GET /v1/secret/data/app", {200, kAppV2}},
+       {"GET /v1/secret/data/app?version=1",
+        {200, R"({"data":{"data":{"old":"v"},"metadata":{"deletion_time":"","destroyed":false,)"
+              R"("version":1}}})"}},
+       {"GET /v1/secret/data/app?version=2",
+        {404, R"({"data":{"data":null,"metadata":{"deletion_time":"2024-01-02T03:04:05Z",)"
+              R"("destroyed":false,"version":2}}})"}},
+       {"PUT /v1/secret/data/app", {200, kWritten}}}));
   Outcome o = RunCli({"kv", "rollback", "-version=1", "secret/app"}, Vars(server));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(json::parse(server.requests().back().body),
             json::parse(R"({"data":{"old":"v"},"options":{"cas":3}})"));
+  for (const auto& request : server.requests()) {
+    EXPECT_EQ(request.target.find("/metadata/"), std::string::npos) << request.target;
+  }
+  EXPECT_THAT(o.out, HasSubstr("version            4\n"));
+  Outcome deleted = RunCli({"kv", "rollback", "-version=2", "secret/app"}, Vars(server));
+  EXPECT_EQ(deleted.code, 2);
+  EXPECT_EQ(deleted.err, "Cannot roll back to a version that has been deleted\n");
+  Outcome missing = RunCli({"kv", "rollback", "-version=9", "secret/app"}, Vars(server));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err, "No value found at secret/data/app\n");
   EXPECT_EQ(RunCli({"kv", "rollback", "secret/app"}, Vars(server)).code, 1);
 }
-
 }  // namespace
 }  // namespace coffer::cli
