@@ -263,6 +263,16 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
                  "$COFFER_CLIENT_KEY, $VAULT_CLIENT_KEY)");
   AddBoolFlag(app, "--tls-skip-verify", inv.options.tls_skip_verify,
               "Do not verify the server's TLS certificate (insecure; also $COFFER_SKIP_VERIFY)");
+  app.add_option("--namespace,--ns", inv.options.vault_namespace,
+                 "Namespace of the request (X-Vault-Namespace; default: $COFFER_NAMESPACE, "
+                 "$VAULT_NAMESPACE). Coffer has only the root namespace and refuses others");
+  app.add_option("--header", inv.options.headers,
+                 "K=V header sent with every request; repeat for more (not X-Vault-*)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  app.add_flag("--non-interactive", inv.options.non_interactive,
+               "Never prompt: what would be asked for is an error instead");
   app.add_option(
       "--format", inv.options.format,
       "Output format: table, json or yaml (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");

@@ -38,6 +38,9 @@ struct GlobalOptions {
   std::optional<bool> tls_skip_verify;  // -tls-skip-verify
   std::string client_cert;              // -client-cert
   std::string client_key;               // -client-key
+  std::string vault_namespace;          // -namespace, -ns
+  std::vector<std::string> headers;     // -header K=V, repeatable
+  bool non_interactive = false;         // -non-interactive
 };
 
 // One run of one command.

@@ -112,6 +112,27 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(std::move(config)));
+  // -header K=V, as Vault's CLI: the X-Vault-* headers are the client's own.
+  for (const std::string& h : options.headers) {
+    const std::size_t eq = h.find('=');
+    const std::string name = h.substr(0, eq);
+    if (eq == std::string::npos || name.empty() || h.find_first_of("\r\n") != std::string::npos) {
+      return Err(InvalidArgument("invalid -header: expected K=V on one line"));
+    }
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.starts_with("x-vault-")) {
+      return Err(InvalidArgument("-header " + name +
+                                 ": headers starting with X-Vault- are for the client's own use"));
+    }
+    http->SetHeader(name, h.substr(eq + 1));
+  }
+  std::string ns = options.vault_namespace;
+  for (const char* name : {"COFFER_NAMESPACE", "VAULT_NAMESPACE"}) {
+    if (!ns.empty()) break;
+    if (auto v = get(name)) ns = *v;
+  }
+  if (!ns.empty()) http->SetHeader("X-Vault-Namespace", ns);
   return std::make_unique<ApiClient>(std::move(http));
 }
 
@@ -119,6 +140,9 @@ Result<SecretBytes> Invocation::ReadSecret(std::string_view prompt) {
   std::string line;
   line.reserve(1024);  // so that getline does not leave copies behind while growing
   if (env.tty_fd >= 0) {
+    if (options.non_interactive) {
+      return Err(InvalidArgument("a value is needed and -non-interactive forbids asking for it"));
+    }
     err() << prompt << std::flush;
     struct termios quiet;
     bool restore = tcgetattr(env.tty_fd, &g_saved_termios) == 0;

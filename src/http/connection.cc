@@ -330,6 +330,7 @@ class Connection final : public ConnBase {
     wire.authorization = msg[bhttp::field::authorization];
     wire.wrap_ttl = msg["X-Vault-Wrap-TTL"];
     wire.mfa = msg["X-Vault-MFA"];
+    wire.vault_namespace = msg["X-Vault-Namespace"];
     wire.content_type = msg[bhttp::field::content_type];
     wire.accept = msg[bhttp::field::accept];
     wire.body = msg.body();

@@ -194,6 +194,15 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
     if (auto ttl = ParseDuration(req.wrap_ttl); ttl && ttl->count() == 0) req.wrap_ttl.clear();
   }
   req.mfa = std::string(Trim(wire.mfa));
+  // There is only the root namespace. A request meant for another one is
+  // refused rather than served from the root's mounts and policies.
+  if (std::string_view ns = Trim(Trim(wire.vault_namespace), "/"); !ns.empty() && ns != "root") {
+    return std::unexpected(
+        ErrorResponse(400,
+                      "namespaces are not supported: this server has only the root namespace "
+                      "(X-Vault-Namespace: \"" +
+                          std::string(ns) + "\")"));
+  }
   req.remote_address = wire.remote_address;
   req.peer_certificates = wire.peer_certificates;
   req.audited_headers = wire.audited_headers;

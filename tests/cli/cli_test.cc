@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/cli_test_util.h"
 
@@ -21,6 +22,51 @@ using json = nlohmann::json;
 
 // The body of the last request, parsed.
 json LastBody(const FakeServer& s) { return json::parse(s.requests().back().body); }
+
+// Vault's request flags on every command: -header K=V (not X-Vault-*),
+// -namespace/-ns or $VAULT_NAMESPACE as X-Vault-Namespace.
+TEST(RequestFlagTest, HeaderAndNamespace) {
+  FakeServer server(Routes({{"POST /v1/auth/token/create", {200, R"({"auth":{}})"}}}));
+  Outcome h = RunCli({"token", "create", "-header=X-Team=ops", "-header=X-Trace=1"}, Vars(server));
+  EXPECT_EQ(h.code, 0) << h.err;
+  EXPECT_EQ(server.requests().back().headers["x-team"], "ops");
+  EXPECT_EQ(server.requests().back().headers["x-trace"], "1");
+  const std::size_t sent = server.requests().size();
+  Outcome own = RunCli({"token", "create", "-header=X-Vault-Token=s.other"}, Vars(server));
+  EXPECT_EQ(own.code, 2);
+  EXPECT_THAT(own.err, HasSubstr("X-Vault- are for the client's own use"));
+  EXPECT_EQ(own.err.find("s.other"), std::string::npos) << own.err;
+  EXPECT_EQ(RunCli({"token", "create", "-header=novalue"}, Vars(server)).code, 2);
+  EXPECT_EQ(server.requests().size(), sent);  // nothing was sent for those
+  RunCli({"token", "create", "-ns=team-a"}, Vars(server));
+  EXPECT_EQ(server.requests().back().headers["x-vault-namespace"], "team-a");
+  auto vars = Vars(server);
+  vars["VAULT_NAMESPACE"] = "team-b";
+  RunCli({"token", "create"}, vars);
+  EXPECT_EQ(server.requests().back().headers["x-vault-namespace"], "team-b");
+}
+
+// -non-interactive: what would be asked for on the terminal is an error.
+TEST(RequestFlagTest, NonInteractiveNeverPrompts) {
+  FakeServer server(Routes({}));
+  std::istringstream in("typed-key\n");
+  std::ostringstream out, err;
+  Env env;
+  env.in = &in;
+  env.out = &out;
+  env.err = &err;
+  env.tty_fd = 0;  // as if stdin were a terminal
+  auto vars = Vars(server);
+  env.getenv = [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  EXPECT_NE(cli::Run({"operator", "unseal", "-non-interactive"}, env), 0);
+  EXPECT_THAT(err.str(), HasSubstr("-non-interactive"));
+  EXPECT_EQ(err.str().find("Unseal Key"), std::string::npos) << err.str();
+  EXPECT_TRUE(server.requests().empty());
+}
 
 TEST(BoolFlagTest, BareFlagIsTrueAndTakesNoValue) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret", {200, kSecretV2}},

@@ -152,6 +152,18 @@ TEST(BuildRequest, TokensAndHeaders) {
   w.vault_token = "";
   w.authorization = "Basic abc";
   EXPECT_EQ(BuildRequest(w, 500)->client_token, "");
+  // Only the root namespace exists: naming it (or none) is fine, another
+  // one is refused rather than served from the root's mounts.
+  for (const char* root : {"", "root", "/", " root/ "}) {
+    w.vault_namespace = root;
+    EXPECT_TRUE(BuildRequest(w, 500).has_value()) << root;
+  }
+  for (const char* other : {"team-a", "admin/", "root/child"}) {
+    w.vault_namespace = other;
+    auto refused = BuildRequest(w, 500);
+    ASSERT_FALSE(refused.has_value()) << other;
+    EXPECT_EQ(refused.error().http_status, 400);
+  }
 }
 
 TEST(BuildRequest, RequestIdIsUuidV4) {
