@@ -171,11 +171,21 @@ class UnwrapCommand : public Command {
       inv.err() << "Error unwrapping: " << Redact(r.error().message(), token.view()) << "\n";
       return kExitServer;
     }
-    if (r->is_null()) {
-      inv.err() << "Could not find wrapped response\n";
-      return kExitServer;
+    if (r->is_null()) {  // as Vault: a wrapped answer without data is a success
+      if (inv.format == OutputFormat::kTable) {
+        inv.out() << "Successfully unwrapped. There was no data in the wrapped secret.\n";
+      }
+      return 0;
     }
-    int code = field_.empty() ? OutputSecret(inv, *r) : PrintSecretField(inv, *r, field_);
+    int code;
+    if (!field_.empty()) {
+      code = PrintSecretField(inv, *r, field_);
+    } else if (const Json& d = DataOf(*r);
+               d.is_object() && d.contains("keys") && d["keys"].is_array()) {
+      code = OutputList(inv, *r);  // a wrapped LIST shows as a list, as in Vault
+    } else {
+      code = OutputSecret(inv, *r);
+    }
     WipeJson(*r);
     return code;
   }

@@ -258,6 +258,22 @@ TEST(UnwrapTest, TokenArgumentIsTheRequestToken) {
   EXPECT_EQ(server.requests().back().token, "s.tok");
 }
 
+// As Vault's unwrap: a wrapped LIST shows as a list, and a wrapped answer
+// without data is a success.
+TEST(UnwrapTest, ListsAndEmptyAnswers) {
+  FakeServer lists(
+      Routes({{"POST /v1/sys/wrapping/unwrap", {200, R"({"data":{"keys":["a","b/"]}})"}}}));
+  Outcome l = RunCli({"unwrap"}, Vars(lists));
+  EXPECT_EQ(l.code, 0) << l.err;
+  EXPECT_EQ(l.out, "Keys\n----\na\nb/\n");
+  Outcome j = RunCli({"unwrap", "-format=json"}, Vars(lists));
+  EXPECT_EQ(json::parse(j.out), json::parse(R"(["a","b/"])"));
+  FakeServer empty(Routes({{"POST /v1/sys/wrapping/unwrap", {204, ""}}}));
+  Outcome e = RunCli({"unwrap"}, Vars(empty));
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(e.out, "Successfully unwrapped. There was no data in the wrapped secret.\n");
+}
+
 TEST(PathHelpTest, PrintsTheServersHelp) {
   FakeServer server(Routes(
       {{"GET /v1/secret?help=1", {200, R"({"help":"## DESCRIPTION\n\nKV","see_also":null})"}},
