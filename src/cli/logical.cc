@@ -20,7 +20,7 @@ class LogicalCommand : public Command {
   void AddFlags(CLI::App& app) override {
     app.add_option("args", args_, "PATH [K=V ...]");
     if (kind_ != Kind::kDelete) AddFieldFlag(app, field_);
-    if (kind_ == Kind::kRead || Writes()) AddWrapTtlFlag(app, wrap_ttl_);
+    if (kind_ != Kind::kDelete) AddWrapTtlFlag(app, wrap_ttl_);
     if (Writes()) app.add_flag("-f,--force", force_, "Allow writing no data");
   }
 

@@ -262,7 +262,10 @@ TEST(UnwrapTest, TokenArgumentIsTheRequestToken) {
 // without data is a success.
 TEST(UnwrapTest, ListsAndEmptyAnswers) {
   FakeServer lists(
-      Routes({{"POST /v1/sys/wrapping/unwrap", {200, R"({"data":{"keys":["a","b/"]}})"}}}));
+      Routes({{"POST /v1/sys/wrapping/unwrap", {200, R"({"data":{"keys":["a","b/"]}})"}},
+              {"GET /v1/secret/?list=true", {200, R"({"wrap_info":{"token":"s.w","ttl":300}})"}}}));
+  Outcome wrapped = RunCli({"list", "-wrap-ttl=5m", "secret"}, Vars(lists));
+  EXPECT_EQ(lists.requests().back().headers["x-vault-wrap-ttl"], "5m");
   Outcome l = RunCli({"unwrap"}, Vars(lists));
   EXPECT_EQ(l.code, 0) << l.err;
   EXPECT_EQ(l.out, "Keys\n----\na\nb/\n");
