@@ -25,9 +25,13 @@ Json MountTable(const Json& body) {
   return out;
 }
 
-std::string TtlText(const Json& config, const char* key) {
-  long long v = JsonInt(config, key);
-  return v == 0 ? "system" : HumanDuration(v);
+// A TTL column of `-detailed`, as Vault's calcTTL: seconds, "system" for
+// the system's, nothing for the sys/ and cubbyhole/ mounts.
+std::string TtlText(const Json& mount, const char* key) {
+  const std::string type = JsonString(mount, "type");
+  if (type == "system" || type == "cubbyhole") return "";
+  const long long v = mount.contains("config") ? JsonInt(mount["config"], key) : 0;
+  return v == 0 ? "system" : std::to_string(v);
 }
 
 class MountCommand : public Command {
@@ -263,10 +267,15 @@ class MountCommand : public Command {
       return 0;
     }
     std::vector<Row> rows;
+    // Vault's columns: auth methods show their token type where secrets
+    // engines show force_no_cache, and their short list has a Version.
     if (detailed_) {
-      rows.push_back({"Path", "Plugin", "Accessor", "Default TTL", "Max TTL", "Force No Cache",
-                      "Replication", "Seal Wrap", "External Entropy Access", "Options",
-                      "Description", "UUID"});
+      rows.push_back({"Path", "Plugin", "Accessor", "Default TTL", "Max TTL",
+                      auth_ ? "Token Type" : "Force No Cache", "Replication", "Seal Wrap",
+                      "External Entropy Access", "Options", "Description", "UUID", "Version",
+                      "Running Version", "Running SHA256", "Deprecation Status"});
+    } else if (auth_) {
+      rows.push_back({"Path", "Type", "Accessor", "Description", "Version"});
     } else {
       rows.push_back({"Path", "Type", "Accessor", "Description"});
     }
@@ -278,18 +287,22 @@ class MountCommand : public Command {
       if (!detailed_) {
         rows.push_back(
             {p, JsonString(m, "type"), JsonString(m, "accessor"), JsonString(m, "description")});
+        if (auth_) rows.back().push_back(JsonString(m, "plugin_version"));
         continue;
       }
       const Json& cfg = m.contains("config") ? m["config"] : Json();
       const Json& opts = m.contains("options") ? m["options"] : Json();
       rows.push_back({p, JsonString(m, "type"), JsonString(m, "accessor"),
-                      TtlText(cfg, "default_lease_ttl"), TtlText(cfg, "max_lease_ttl"),
-                      JsonBool(cfg, "force_no_cache") ? "true" : "false",
+                      TtlText(m, "default_lease_ttl"), TtlText(m, "max_lease_ttl"),
+                      auth_ ? JsonString(cfg, "token_type")
+                            : (JsonBool(cfg, "force_no_cache") ? "true" : "false"),
                       JsonBool(m, "local") ? "local" : "replicated",
                       JsonBool(m, "seal_wrap") ? "true" : "false",
                       JsonBool(m, "external_entropy_access") ? "true" : "false",
                       opts.is_object() ? GoValue(opts) : "map[]", JsonString(m, "description"),
-                      JsonString(m, "uuid")});
+                      JsonString(m, "uuid"), JsonString(m, "plugin_version"),
+                      JsonString(m, "running_plugin_version"), JsonString(m, "running_sha256"),
+                      JsonString(m, "deprecation_status")});
     }
     inv.out() << FormatTable(rows);
     return 0;

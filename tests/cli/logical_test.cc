@@ -356,8 +356,15 @@ TEST(MountsTest, SecretsEnableListTuneMoveDisable) {
             "----          ----         --------    -----------\n"
             "cubbyhole/    cubbyhole    c_2         per-token\n"
             "secret/       kv           kv_1        n/a\n");
+  // Vault's -detailed: TTLs in seconds ("system" for the system's, n/a for
+  // cubbyhole/), and the plugin version columns.
   Outcome dl = RunCli({"secrets", "list", "-detailed"}, Vars(server));
-  EXPECT_THAT(dl.out, HasSubstr("system"));
+  const std::string detailed = dl.out.substr(0, dl.out.find('\n'));
+  EXPECT_THAT(detailed, HasSubstr("Force No Cache"));
+  EXPECT_THAT(detailed, HasSubstr("UUID    Version    Running Version    Running SHA256    "
+                                  "Deprecation Status"));
+  EXPECT_THAT(dl.out, HasSubstr("kv_1        system         3600       false"));
+  EXPECT_THAT(dl.out, HasSubstr("c_2         n/a            n/a        false"));
   EXPECT_THAT(dl.out, HasSubstr("map[version:2]"));
   RunCli({"secrets", "tune", "-max-lease-ttl=2h", "kv2"}, Vars(server));
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"max_lease_ttl", "2h"}}));
@@ -444,12 +451,17 @@ TEST(MountsTest, AuthEnableListDisable) {
                             {"DELETE /v1/sys/auth/users", {204, ""}},
                             {"GET /v1/sys/auth",
                              {200, R"({"data":{"token/":{"type":"token","accessor":"t_1",)"
-                                   R"("description":"token based credentials"}}})"}}}));
+                                   R"("description":"token based credentials",)"
+                                   R"("config":{"token_type":"default-service"}}}})"}}}));
   Outcome e = RunCli({"auth", "enable", "-path=users", "userpass"}, Vars(server));
   EXPECT_EQ(e.out, "Success! Enabled userpass auth method at: users/\n");
   EXPECT_EQ(json::parse(server.requests().back().body), json({{"type", "userpass"}}));
   Outcome l = RunCli({"auth", "list"}, Vars(server));
-  EXPECT_THAT(l.out, HasSubstr("token/    token    t_1         token based credentials\n"));
+  // Vault's auth list has a Version column; -detailed shows the token type.
+  EXPECT_THAT(l.out, HasSubstr("token/    token    t_1         token based credentials    n/a\n"));
+  Outcome dl = RunCli({"auth", "list", "-detailed"}, Vars(server));
+  EXPECT_THAT(dl.out, HasSubstr("Max TTL    Token Type         Replication"));
+  EXPECT_THAT(dl.out, HasSubstr("system         system     default-service    replicated"));
   Outcome d = RunCli({"auth", "disable", "users"}, Vars(server));
   EXPECT_EQ(d.out, "Success! Disabled the auth method (if it existed) at: users/\n");
   FakeServer denied(Routes({}));
