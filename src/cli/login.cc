@@ -57,22 +57,34 @@ class LoginCommand : public Command {
                 << ". Use \"token\", \"userpass\", \"approle\", \"jwt\" or \"cert\".\n";
       return kExitLocal;
     }
+    bool lookup = true;
     if (method_ == "token") {
-      if (args_.size() > 1) {
-        inv.err() << ArityError(args_.size(), 0, 1) << "\n";
-        return kExitLocal;
-      }
-      if (!args_.empty()) token_arg_ = args_[0];
-      // As in Vault, an argument with '=' is configuration: token=TOKEN.
-      if (std::size_t eq = token_arg_.find('='); eq != std::string::npos) {
-        if (token_arg_.compare(0, eq, "token") != 0) {
-          inv.err() << "Error parsing configuration: the token method takes only token=TOKEN\n";
+      // As in Vault: a bare first argument is the token, and arguments with
+      // '=' are the method's configuration: token=TOKEN and lookup=BOOL
+      // (lookup=false trusts the token without asking the server).
+      for (std::size_t i = 0; i < args_.size(); ++i) {
+        std::string& arg = args_[i];
+        const std::size_t eq = arg.find('=');
+        if (eq == std::string::npos) {
+          if (i != 0) {
+            inv.err() << ArityError(args_.size(), 0, 1) << "\n";
+            return kExitLocal;
+          }
+          token_arg_ = arg;
+        } else if (arg.compare(0, eq, "token") == 0) {
+          token_arg_ = arg.substr(eq + 1);
+        } else if (arg.compare(0, eq, "lookup") == 0) {
+          std::optional<bool> b = ParseGoBool(std::string_view(arg).substr(eq + 1));
+          if (!b) {
+            inv.err() << "Error parsing configuration: lookup must be true or false\n";
+            return kExitLocal;
+          }
+          lookup = *b;
+        } else {
+          inv.err() << "Error parsing configuration: the token method takes token=TOKEN and "
+                       "lookup=BOOL\n";
           return kExitLocal;
         }
-        std::string value = token_arg_.substr(eq + 1);
-        WipeString(token_arg_);
-        token_arg_ = std::move(value);
-        WipeString(value);
       }
     }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
@@ -83,14 +95,18 @@ class LoginCommand : public Command {
       inv.err() << "Error authenticating: " << token.error().message() << "\n";
       return kExitLocal;
     }
+    if (!lookup) {  // Vault's answer then: the token alone
+      Json secret = {{"auth", {{"client_token", token->view()}}}};
+      return Finish(inv, secret, token->view());
+    }
     client->SetToken(token->Clone());
-    Result<Json> lookup = client->Request("GET", "/v1/auth/token/lookup-self");
-    if (!lookup) {
-      inv.err() << "Error authenticating: " << Redact(lookup.error().message(), token->view())
+    Result<Json> looked = client->Request("GET", "/v1/auth/token/lookup-self");
+    if (!looked) {
+      inv.err() << "Error authenticating: " << Redact(looked.error().message(), token->view())
                 << "\n";
       return kExitServer;
     }
-    const Json& d = DataOf(*lookup);
+    const Json& d = DataOf(*looked);
     Json auth = Json::object();
     auth["client_token"] = token->view();
     auth["accessor"] = JsonString(d, "accessor");
@@ -100,7 +116,7 @@ class LoginCommand : public Command {
     auth["metadata"] = d.contains("meta") ? d["meta"] : Json();
     auth["lease_duration"] = JsonInt(d, "ttl");
     auth["renewable"] = JsonBool(d, "renewable");
-    Json secret = {{"request_id", JsonString(*lookup, "request_id")},
+    Json secret = {{"request_id", JsonString(*looked, "request_id")},
                    {"lease_id", ""},
                    {"lease_duration", 0},
                    {"renewable", false},
@@ -356,7 +372,7 @@ class LoginCommand : public Command {
 
 void RegisterLoginCommand(Registry& registry) {
   registry.Add({"login", "Authenticate locally",
-                "Usage: coffer login [options] [TOKEN | token=TOKEN | -]\n"
+                "Usage: coffer login [options] [TOKEN | token=TOKEN | -] [lookup=false]\n"
                 "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
                 "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
                 "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"

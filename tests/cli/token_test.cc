@@ -277,8 +277,19 @@ TEST_F(LoginTest, TokenOnlyNoPrintAndTokenEquals) {
   Outcome literal = RunCli({"login", "-no-store", "token=s.test-login-token"}, vars);
   EXPECT_EQ(literal.code, 0) << literal.err;
   EXPECT_EQ(server.requests().back().token, "s.test-login-token");
-  Outcome other = RunCli({"login", "lookup=false"}, vars, kNewToken);
-  EXPECT_EQ(other.code, 1);
+  // lookup=false, as in Vault: the token is taken without asking the server.
+  const std::size_t asked = server.requests().size();
+  Outcome trusted = RunCli({"login", "-token-only", "-", "lookup=false"}, vars, kNewToken);
+  EXPECT_EQ(trusted.code, 0) << trusted.err;
+  EXPECT_EQ(trusted.out, kNewToken);
+  EXPECT_EQ(server.requests().size(), asked);
+  Outcome stored = RunCli({"login", "lookup=f", "token=-"}, vars, kNewToken);
+  EXPECT_EQ(stored.code, 0) << stored.err;
+  EXPECT_EQ(server.requests().size(), asked);
+  EXPECT_TRUE(std::filesystem::exists(home_ / ".coffer-token"));
+  EXPECT_EQ(RunCli({"login", "lookup=maybe", "-"}, vars, kNewToken).code, 1);
+  EXPECT_EQ(RunCli({"login", "other=x", "-"}, vars, kNewToken).code, 1);
+  EXPECT_EQ(RunCli({"login", "lookup=true", "-", "-"}, vars, kNewToken).code, 1);  // two tokens
 }
 
 }  // namespace
