@@ -1,6 +1,7 @@
 #include "cli/command_util.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <istream>
@@ -76,6 +77,20 @@ std::vector<std::string> SplitCommaList(const std::vector<std::string>& values) 
 Result<long long> DurationSeconds(std::string_view text) {
   ASSIGN_OR_RETURN(std::chrono::seconds d, ParseDuration(text));
   return static_cast<long long>(d.count());
+}
+
+bool DurationFlagsValid(Invocation& inv,
+                        std::initializer_list<std::pair<const char*, const std::string*>> flags,
+                        std::initializer_list<std::string_view> also) {
+  for (const auto& [name, value] : flags) {
+    if (value->empty() || std::find(also.begin(), also.end(), *value) != also.end()) continue;
+    if (!DurationSeconds(*value)) {
+      inv.err() << "invalid value \"" << *value << "\" for flag -" << name
+                << ": not a duration (such as 30s, 15m or 1h)\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string ReadAll(std::istream& in) {

@@ -3,6 +3,7 @@
 // auth, read/write, lease, login): exit codes, argument checks, paths,
 // durations, secrets read from stdin, and wiping JSON that held secrets.
 
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -49,6 +50,14 @@ std::string QueryEscape(std::string_view s);
 
 // A Vault duration ("1h", "30m", "90") in seconds. kInvalidArgument otherwise.
 Result<long long> DurationSeconds(std::string_view text);
+
+// Checks duration flags before anything is sent, as Vault's CLI parses its
+// duration flags: each {flag name, value} with a non-empty value that is not
+// a duration (nor one of `also`, such as "system") prints Go's
+// `invalid value "V" for flag -NAME` and makes this false.
+bool DurationFlagsValid(Invocation& inv,
+                        std::initializer_list<std::pair<const char*, const std::string*>> flags,
+                        std::initializer_list<std::string_view> also = {});
 
 // A token given as an argument: "-" reads it from stdin; empty means
 // "prompt" (hidden on a terminal, one line of stdin otherwise). The argument

@@ -35,6 +35,7 @@ class KvMetadataCommand : public KvCommand {
   }
 
   int Run(Invocation& inv) override {
+    if (!DurationFlagsValid(inv, {{"delete-version-after", &delete_after_}})) return kExitLocal;
     int code = 0;
     if (!Begin(inv, 1, 1, &code)) return code;
     if (target_.version != 2) {

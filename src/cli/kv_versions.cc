@@ -58,7 +58,9 @@ class KvVersionsCommand : public KvCommand {
     // Vault prints these only with the table format.
     if (inv.format != OutputFormat::kTable) return 0;
     if (kind_ == Kind::kDelete) {
-      inv.out() << "Success! Data deleted (if it existed) at: " << path << "\n";
+      // Vault names the secret's data path, whichever endpoint deleted it.
+      inv.out() << "Success! Data deleted (if it existed) at: "
+                << (v2 ? target_.Path("data") : path) << "\n";
     } else {
       inv.out() << "Success! Data written to: " << path << "\n";
     }

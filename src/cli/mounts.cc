@@ -84,6 +84,12 @@ class MountCommand : public Command {
   int Run(Invocation& inv) override {
     const std::size_t want = kind_ == Kind::kList ? 0 : kind_ == Kind::kMove ? 2 : 1;
     if (!ArityOk(inv, args_.size(), want, want)) return kExitLocal;
+    std::initializer_list<std::pair<const char*, const std::string*>> durations = {
+        {"default-lease-ttl", &default_ttl_},
+        {"max-lease-ttl", &max_ttl_},
+        {"user-lockout-duration", &lockout_flags_[1].value},
+        {"user-lockout-counter-reset-duration", &lockout_flags_[2].value}};
+    if (!DurationFlagsValid(inv, durations, {"system"})) return kExitLocal;
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     const std::string base = auth_ ? "/v1/sys/auth/" : "/v1/sys/mounts/";

@@ -52,6 +52,11 @@ class TokenCreateCommand : public Command {
   }
 
   int Run(Invocation& inv) override {
+    if (!DurationFlagsValid(
+            inv,
+            {{"ttl", &ttl_}, {"explicit-max-ttl", &explicit_max_ttl_}, {"period", &period_}})) {
+      return kExitLocal;
+    }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     if (!ApplyWrapTtl(inv, *client, wrap_ttl_)) return kExitLocal;

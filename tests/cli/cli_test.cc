@@ -68,6 +68,25 @@ TEST(RequestFlagTest, NonInteractiveNeverPrompts) {
   EXPECT_TRUE(server.requests().empty());
 }
 
+// Duration flags are checked before anything is sent, as Vault's CLI
+// parses them: a bad one exits 1 and names the flag.
+TEST(DurationFlagTest, ABadDurationIsALocalError) {
+  FakeServer server(Routes({{"POST /v1/sys/mounts/kv/tune", {204, ""}}}));
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"token", "create", "-ttl=banana"},
+           {"token", "create", "-period=1x"},
+           {"secrets", "tune", "-default-lease-ttl=banana", "kv"},
+           {"auth", "tune", "-user-lockout-duration=soon", "userpass"},
+           {"kv", "metadata", "put", "-delete-version-after=later", "secret/app"}}) {
+    Outcome o = RunCli(args, Vars(server));
+    EXPECT_EQ(o.code, 1) << args[1];
+    EXPECT_THAT(o.err, HasSubstr("invalid value \"")) << o.err;
+  }
+  EXPECT_TRUE(server.requests().empty());
+  Outcome system = RunCli({"secrets", "tune", "-max-lease-ttl=system", "kv"}, Vars(server));
+  EXPECT_EQ(system.code, 0) << system.err;
+}
+
 TEST(BoolFlagTest, BareFlagIsTrueAndTakesNoValue) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret", {200, kSecretV2}},
                             {"POST /v1/secret/metadata/app", {204, ""}},

@@ -303,8 +303,9 @@ TEST(KvVersionsTest, DeleteUndeleteDestroy) {
   Outcome d = RunCli({"kv", "delete", "secret/app"}, Vars(server));
   EXPECT_EQ(d.code, 0) << d.err;
   EXPECT_EQ(d.out, "Success! Data deleted (if it existed) at: secret/data/app\n");
+  // Vault names the data path, though the versions go to delete/.
   Outcome dv = RunCli({"kv", "delete", "-versions=1,2", "secret/app"}, Vars(server));
-  EXPECT_EQ(dv.out, "Success! Data deleted (if it existed) at: secret/delete/app\n");
+  EXPECT_EQ(dv.out, "Success! Data deleted (if it existed) at: secret/data/app\n");
   EXPECT_EQ(json::parse(server.requests().back().body), json::parse(R"({"versions":[1,2]})"));
   Outcome u = RunCli({"kv", "undelete", "-versions=2", "-versions=3", "secret/app"}, Vars(server));
   EXPECT_EQ(u.out, "Success! Data written to: secret/undelete/app\n");
