@@ -68,10 +68,11 @@ std::string FieldString(const logical::Request& request, const char* name) {
 // only when set.
 Json ResultantRule(const policy::Acl::Rule& rule) {
   static constexpr std::pair<std::string_view, policy::Capability> kOrder[] = {
-      {"create", policy::kCapCreate}, {"delete", policy::kCapDelete},
-      {"list", policy::kCapList},     {"read", policy::kCapRead},
-      {"sudo", policy::kCapSudo},     {"update", policy::kCapUpdate},
-      {"patch", policy::kCapPatch},   {"scan", policy::kCapScan}};
+      {"create", policy::kCapCreate},      {"delete", policy::kCapDelete},
+      {"list", policy::kCapList},          {"read", policy::kCapRead},
+      {"sudo", policy::kCapSudo},          {"update", policy::kCapUpdate},
+      {"patch", policy::kCapPatch},        {"scan", policy::kCapScan},
+      {"subscribe", policy::kCapSubscribe}};
   Json caps = Json::array();
   if ((rule.capabilities & policy::kCapDeny) == 0) {
     for (const auto& [name, bit] : kOrder) {
@@ -86,6 +87,9 @@ Json ResultantRule(const policy::Acl::Rule& rule) {
   if (!rule.denied_parameters.empty()) out["denied_parameters"] = rule.denied_parameters;
   if (!rule.required_parameters.empty()) out["required_parameters"] = rule.required_parameters;
   if (rule.pagination_limit > 0) out["pagination_limit"] = rule.pagination_limit;
+  if (!rule.subscribe_event_types.empty()) {
+    out["subscribe_event_types"] = rule.subscribe_event_types;
+  }
   if (!rule.keys_filter_path.empty()) {
     out["list_scan_response_keys_filter_path"] = rule.keys_filter_path;
   }

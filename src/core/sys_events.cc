@@ -265,8 +265,11 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
     if (!Allows(a, std::string(kSubscribe) + e.type, Operation::kRead)) {
       return events::Verdict::kSkip;
     }
+    // The event's path: read on it (list for a metadata event), or Vault's
+    // subscribe with the event's type in subscribe_event_types.
     if (!e.acl_path.empty() && !Allows(a, e.acl_path, Operation::kRead) &&
-        !(e.acl_list && Allows(a, e.acl_path, Operation::kList))) {
+        !(e.acl_list && Allows(a, e.acl_path, Operation::kList)) &&
+        !a.Subscribes(e.acl_path, e.type)) {
       return events::Verdict::kSkip;
     }
     return events::Verdict::kDeliver;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/encoding.h"
+#include "common/glob.h"
 #include "policy/acl_params.h"
 
 namespace coffer::policy {
@@ -46,7 +47,14 @@ void Merge(Acl::Rule& rule, const PathRules& in) {
     rule.keys_filter_path.clear();
     rule.keys_filter.reset();
     rule.pagination_limit = 0;
+    rule.subscribe_event_types.clear();
     return;
+  }
+  for (const std::string& t : in.subscribe_event_types) {
+    if (std::find(rule.subscribe_event_types.begin(), rule.subscribe_event_types.end(), t) ==
+        rule.subscribe_event_types.end()) {
+      rule.subscribe_event_types.push_back(t);
+    }
   }
   rule.capabilities |= in.capabilities;
   rule.pagination_limit = LowerNonZero(rule.pagination_limit, in.pagination_limit);
@@ -368,6 +376,17 @@ std::vector<std::string> Acl::Capabilities(std::string_view path) const {
   const std::uint32_t caps = rules_[static_cast<std::size_t>(index)].capabilities;
   if ((caps & kCapDeny) || caps == 0) return {"deny"};
   return CapabilityNames(caps);
+}
+
+bool Acl::Subscribes(std::string_view path, std::string_view event_type) const {
+  if (root_) return true;
+  while (path.starts_with('/')) path.remove_prefix(1);
+  const std::int32_t index = Match(path, false);
+  if (index < 0) return false;
+  const Rule& rule = rules_[static_cast<std::size_t>(index)];
+  if ((rule.capabilities & kCapDeny) || (rule.capabilities & kCapSubscribe) == 0) return false;
+  return std::any_of(rule.subscribe_event_types.begin(), rule.subscribe_event_types.end(),
+                     [&](const std::string& glob) { return GlobMatch(glob, event_type); });
 }
 
 bool Acl::ReachesMount(std::string_view mount_path) const {

@@ -114,6 +114,11 @@ class Acl {
   // a glob or a '+' rule at or under the mount grants anything but deny.
   bool ReachesMount(std::string_view mount_path) const;
 
+  // Vault's subscribe: whether the rule governing `path` grants the
+  // subscribe capability for `event_type` (one of its subscribe_event_types
+  // globs matches it). Always true for root.
+  bool Subscribes(std::string_view path, std::string_view event_type) const;
+
   bool IsRoot() const { return root_; }
 
   // One merged rule; exposed for tests and sys/internal/ui/resultant-acl.
@@ -126,7 +131,8 @@ class Acl {
     std::chrono::seconds min_wrapping_ttl{0}, max_wrapping_ttl{0};
     std::string keys_filter_path;  // list_scan_response_keys_filter_path, as written
     std::shared_ptr<const go_template::Template> keys_filter;
-    std::int64_t pagination_limit = 0;  // the lowest non-zero among the merged
+    std::int64_t pagination_limit = 0;               // the lowest non-zero among the merged
+    std::vector<std::string> subscribe_event_types;  // the union of the merged
   };
   const std::vector<Rule>& rules() const { return rules_; }
 

@@ -17,7 +17,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, Capability>, 9> kCapabilityNames = {{
+constexpr std::array<std::pair<std::string_view, Capability>, 10> kCapabilityNames = {{
     {"create", kCapCreate},
     {"delete", kCapDelete},
     {"deny", kCapDeny},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<std::string_view, Capability>, 9> kCapabilityName
     {"patch", kCapPatch},
     {"read", kCapRead},
     {"scan", kCapScan},
+    {"subscribe", kCapSubscribe},
     {"sudo", kCapSudo},
     {"update", kCapUpdate},
 }};  // sorted by name
@@ -132,7 +133,8 @@ class Parser {
       auto cap = ParseCapability(v[i].get_ref<const std::string&>());
       if (!cap) {
         return Fail(item, fmt::format("path \"{}\": unknown capability \"{}\" (valid: create, "
-                                      "read, update, patch, delete, list, scan, sudo, deny)",
+                                      "read, update, patch, delete, list, scan, subscribe, sudo, "
+                                      "deny)",
                                       pattern, v[i].get_ref<const std::string&>()));
       }
       rules.capabilities |= *cap;
@@ -296,6 +298,16 @@ class Parser {
                                             pattern)));
         }
         rules.pagination_limit = *n;
+      } else if (key == "subscribe_event_types") {
+        auto is_type = [](const Json& t) {
+          return t.is_string() && !t.get_ref<const std::string&>().empty();
+        };
+        if (!value.is_array() || !std::all_of(value.begin(), value.end(), is_type)) {
+          return Err(Fail(item, fmt::format("path \"{}\": subscribe_event_types must be a list "
+                                            "of event types",
+                                            pattern)));
+        }
+        for (const Json& t : value) rules.subscribe_event_types.push_back(t.get<std::string>());
       } else if (key == "comment") {
         // Vault allows a free-form comment; nothing to keep.
       } else if (key == "expiration") {
@@ -314,7 +326,8 @@ class Parser {
                                           "policy, allowed_parameters, denied_parameters, "
                                           "required_parameters, min_wrapping_ttl, "
                                           "max_wrapping_ttl, list_scan_response_keys_filter_path, "
-                                          "pagination_limit, expiration, comment)",
+                                          "pagination_limit, expiration, "
+                                          "subscribe_event_types, comment)",
                                           pattern, key)));
       }
     }

@@ -59,6 +59,9 @@ enum Capability : std::uint32_t {
   kCapSudo = 1u << 6,
   kCapPatch = 1u << 7,
   kCapScan = 1u << 8,
+  // Vault 1.16's: with subscribe_event_types, lets the events of a path
+  // reach a subscriber (sys_events.cc).
+  kCapSubscribe = 1u << 9,
 };
 
 // "read" -> kCapRead; nullopt for anything else (including "root").
@@ -94,6 +97,9 @@ struct PathRules {
   // OpenBao's per-path expiration: from then on the stanza is left out of
   // the ACLs compiled (Acl::Compile). Unset: it never expires.
   std::optional<std::chrono::system_clock::time_point> expiration;
+  // Vault's subscribe_event_types: globs of the event types `subscribe`
+  // lets through for this path.
+  std::vector<std::string> subscribe_event_types;
 };
 
 // The path keys_filter names for `key` listed under the request path `path`.

@@ -709,7 +709,7 @@ TEST(PolicyFmtTest, RefusesWhatTheServerWouldRefuseAndKeepsTheFile) {
   // Named after the file, as the server names a policy after its path.
   EXPECT_EQ(o.err, "Error parsing policy: policy \"" + file.stem().string() +
                        "\": line 2: path \"a\": unknown capability \"reed\" (valid: create, "
-                       "read, update, patch, delete, list, scan, sudo, deny)\n");
+                       "read, update, patch, delete, list, scan, subscribe, sudo, deny)\n");
   std::ifstream f(file);
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, bad);

@@ -202,6 +202,33 @@ class EventsTest(harness.DevServerTest):
         self.assertNotIn(CANARY, sse.all_text())
         self.assertNotIn("denied", sse.all_text())
 
+    def test_subscribe_capability_lets_the_listed_event_types_through(self):
+        # Vault 1.16's policy shape: subscribe with subscribe_event_types on
+        # the data path, no read on it.
+        tok = self.token_with("events-subscribe", """
+            path "sys/events/subscribe/*" { capabilities = ["read"] }
+            path "secret/data/sub/*" {
+              capabilities = ["list", "subscribe"]
+              subscribe_event_types = ["kv-v2/data-write"]
+            }
+        """)
+        st, _, _ = self.req("GET", "/v1/secret/data/sub/x", token=tok)
+        self.assertEqual(st, 403)  # subscribe grants no read
+        sse = SseClient(self.srv, "kv-v2/*", tok)
+        self.assertEqual(sse.status, 200)
+        try:
+            self.req("POST", "/v1/secret/data/other/x", {"data": {"v": CANARY}})
+            self.req("POST", "/v1/secret/data/sub/x", {"data": {"v": CANARY}})
+            self.req("DELETE", "/v1/secret/data/sub/x")  # kv-v2/data-delete: not listed
+            self.req("POST", "/v1/secret/data/sub/y", {"data": {"v": CANARY}})
+            self.assertTrue(sse.wait_for(lambda: len(sse.events) >= 2))
+            got = [(e["type"], e["data"]["event"]["metadata"]["path"]) for _, e in sse.events]
+            self.assertEqual(got, [("kv-v2/data-write", "secret/data/sub/x"),
+                                   ("kv-v2/data-write", "secret/data/sub/y")])
+        finally:
+            sse.close()
+        self.assertNotIn(CANARY, sse.all_text())
+
     def test_disabled_entity_ends_the_stream_and_group_policies_count(self):
         # A userpass login: the token has an entity. Read on the path comes
         # from the entity's group only, as it would for a request.

@@ -642,6 +642,29 @@ TEST(AclTest, DenyBeatsSudo) {
   EXPECT_EQ(d.capabilities, kCapDeny);
 }
 
+// Vault 1.16's subscribe: the capability with subscribe_event_types (globs,
+// merged as a union) lets a path's events through; it grants no request, a
+// deny on the path takes it away, and a type not listed is not let through.
+TEST(AclTest, SubscribeGrantsEventTypesOnly) {
+  auto acl = Compile({R"(path "secret/data/*" {
+  capabilities = ["list", "subscribe"]
+  subscribe_event_types = ["kv-v2/data-*"]
+})",
+                      R"(path "secret/data/*" {
+  capabilities = ["subscribe"]
+  subscribe_event_types = ["kv-v2/delete"]
+})",
+                      R"(path "secret/data/locked" { capabilities = ["deny"] })",
+                      R"(path "other/*" { capabilities = ["read"] })"});
+  EXPECT_TRUE(acl->Subscribes("secret/data/app", "kv-v2/data-write"));
+  EXPECT_TRUE(acl->Subscribes("secret/data/app", "kv-v2/delete"));
+  EXPECT_FALSE(acl->Subscribes("secret/data/app", "kv-v2/destroy"));
+  EXPECT_FALSE(acl->Subscribes("secret/data/locked", "kv-v2/data-write"));
+  EXPECT_FALSE(acl->Subscribes("other/x", "kv-v2/data-write"));  // read is not subscribe
+  EXPECT_FALSE(acl->Check("secret/data/app", Operation::kRead, Json::object()).allowed);
+  EXPECT_EQ(acl->Capabilities("secret/data/app"), (std::vector<std::string>{"list", "subscribe"}));
+}
+
 TEST(AclTest, WrappingTtlsSurfaceAndMergeToLowest) {
   auto acl = Compile({R"(path "auth/approle/role/r/secret-id" {
   capabilities = ["create", "update"]

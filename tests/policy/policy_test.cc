@@ -22,7 +22,8 @@ TEST(ParsePolicyTest, FullStanza) {
   auto p = ParsePolicy("  My-Policy ", R"(
 # comment
 path "secret/restricted" {
-  capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo"]
+  capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo", "subscribe"]
+  subscribe_event_types = ["kv-v2/*", "kv-v1/write"]
   allowed_parameters = {
     "Foo" = []
     "bar" = ["zip", "zap"]
@@ -38,8 +39,9 @@ path "secret/restricted" {
   ASSERT_EQ(p->paths.size(), 1u);
   const PathRules& r = p->paths[0];
   EXPECT_EQ(r.pattern, "secret/restricted");
-  EXPECT_EQ(r.capabilities,
-            kCapCreate | kCapRead | kCapUpdate | kCapPatch | kCapDelete | kCapList | kCapSudo);
+  EXPECT_EQ(r.capabilities, kCapCreate | kCapRead | kCapUpdate | kCapPatch | kCapDelete | kCapList |
+                                kCapSudo | kCapSubscribe);
+  EXPECT_THAT(r.subscribe_event_types, ElementsAre("kv-v2/*", "kv-v1/write"));
   EXPECT_EQ(r.line, 3);
   ASSERT_EQ(r.allowed_parameters.size(), 2u);
   EXPECT_TRUE(r.allowed_parameters.at("foo").empty());  // keys are lower-cased
@@ -177,6 +179,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"path \"a\" { denied_parameters = { \"*\" = [\"y\"] } }",
                 "the only value allowed for \"*\" is []"},
         BadCase{"path \"a\" { required_parameters = [\"a*\"] }", "required_parameters"},
+        BadCase{"path \"a\" { subscribe_event_types = \"kv*\" }",
+                "subscribe_event_types must be a list of event types"},
+        BadCase{"path \"a\" { subscribe_event_types = [1] }",
+                "subscribe_event_types must be a list of event types"},
         BadCase{"path \"a/{{identity.entity.id\" { capabilities = [\"read\"] }",
                 "unbalanced templating characters"},
         BadCase{"path \"a/identity.entity.id}}\" { capabilities = [\"read\"] }",
