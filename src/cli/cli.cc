@@ -309,6 +309,10 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
     return 1;
   }
   inv.format = *parsed;
+  if (inv.format == OutputFormat::kRaw && spec->name != "read") {
+    err << "This command does not support the -format=raw option.\n";  // Vault's words
+    return 1;
+  }
   try {
     return command->Run(inv);
   } catch (const std::exception& e) {

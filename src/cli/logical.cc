@@ -62,6 +62,7 @@ class LogicalCommand : public Command {
       case Kind::kRead:
       case Kind::kList: {
         const char* method = kind_ == Kind::kRead ? "GET" : "LIST";
+        if (inv.format == OutputFormat::kRaw) return ReadRaw(inv, *client, api + query, path);
         Result<ApiResponse> r = client->Send(method, api + query);
         WipeJson(*data);
         if (r && r->status == 404) {
@@ -123,6 +124,25 @@ class LogicalCommand : public Command {
 
  private:
   bool Writes() const { return kind_ == Kind::kWrite || kind_ == Kind::kPatch; }
+
+  // -format=raw: the body as the server sent it (a PEM, a JSON document as
+  // written), as Vault's read prints it.
+  static int ReadRaw(Invocation& inv, ApiClient& client, const std::string& target,
+                     const std::string& path) {
+    Result<HttpResponse> r = client.http().Do("GET", target);
+    if (r && r->status == 404) {
+      inv.err() << "No value found at " << path << "\n";
+      return kExitServer;
+    }
+    if (!r || r->status < 200 || r->status >= 300) {
+      inv.err() << "Error reading " << path << ": "
+                << (r ? "Code: " + std::to_string(r->status) + ". " + r->body : r.error().message())
+                << "\n";
+      return kExitServer;
+    }
+    inv.out() << r->body << "\n";
+    return 0;
+  }
 
   int Print(Invocation& inv, Json& secret, bool list) {
     int code;

@@ -26,6 +26,7 @@ Result<OutputFormat> ParseFormat(std::string_view name) {
   if (lower == "table") return OutputFormat::kTable;
   if (lower == "json") return OutputFormat::kJson;
   if (lower == "yaml" || lower == "yml") return OutputFormat::kYaml;
+  if (lower == "raw") return OutputFormat::kRaw;
   return Err(InvalidArgument("Invalid output format: " + lower));
 }
 

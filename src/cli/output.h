@@ -13,9 +13,11 @@
 
 namespace coffer::cli {
 
-enum class OutputFormat { kTable, kJson, kYaml };
+// kRaw is Vault's -format=raw: the answer's body as the server sent it,
+// which only `read` supports (cli.cc refuses it for the other commands).
+enum class OutputFormat { kTable, kJson, kYaml, kRaw };
 
-// "table", "json", "yaml" or "yml" in any case (Vault lowercases the name).
+// "table", "json", "yaml", "yml" or "raw" in any case (Vault lowercases the name).
 // Error (kInvalidArgument): "Invalid output format: NAME" (lowercased).
 Result<OutputFormat> ParseFormat(std::string_view name);
 

@@ -119,6 +119,22 @@ TEST(ReadWriteTest, ReadTableLeaseRowsAndNotFound) {
   EXPECT_THAT(deleted.out, HasSubstr("metadata    map[deletion_time:2024-05-09T14:22:03Z"));
 }
 
+// Vault's -format=raw: read prints the body as the server sent it; other
+// commands refuse the format.
+TEST(ReadWriteTest, RawFormatPrintsTheBodyAsSent) {
+  const std::string body = R"({"data":{"big":100000000000000000000,"pem":"-----BEGIN X-----"}})";
+  FakeServer server(Routes({{"GET /v1/kv1/app", {200, body}}}));
+  Outcome r = RunCli({"read", "-format=raw", "kv1/app"}, Vars(server));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, body + "\n");
+  Outcome none = RunCli({"read", "-format=RAW", "kv1/none"}, Vars(server));
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.err, "No value found at kv1/none\n");
+  Outcome other = RunCli({"token", "lookup", "-format=raw"}, Vars(server));
+  EXPECT_EQ(other.code, 1);
+  EXPECT_EQ(other.err, "This command does not support the -format=raw option.\n");
+}
+
 TEST(ReadWriteTest, FieldDataRequestIdAndRenewable) {
   FakeServer server(Routes(
       {{"GET /v1/kv1/app",
