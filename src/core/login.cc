@@ -93,9 +93,8 @@ Result<Json> ParseLockoutConfig(const Json& in) {
   for (const char* name :
        {"lockout_duration", "lockout_counter_reset", "lockout_counter_reset_duration"}) {
     ASSIGN_OR_RETURN(auto d, DurationValue(in, name));
-    if (d)
-      out[std::string_view(name).starts_with("lockout_counter") ? "lockout_counter_reset" : name] =
-          d->count();
+    const bool reset = std::string_view(name).starts_with("lockout_counter");
+    if (d) out[reset ? "lockout_counter_reset" : name] = d->count();
   }
   if (auto b = in.find("lockout_disable"); b != in.end() && !b->is_null()) {
     if (b->is_boolean()) {
