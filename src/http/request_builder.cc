@@ -62,6 +62,9 @@ Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth) {
   } catch (const Json::exception& e) {
     return Err(InvalidArgument(std::string("failed to parse JSON input: ") + e.what()));
   }
+  // `null` is no data, as in Vault: its Go client sends it for a nil map
+  // (Logical().Unwrap(""), Auth().Token().Create(nil)).
+  if (parsed.is_null()) return Json::object();
   if (!parsed.is_object()) {
     return Err(InvalidArgument("failed to parse JSON input: top level must be an object"));
   }

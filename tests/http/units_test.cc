@@ -178,6 +178,9 @@ TEST(BuildRequest, RequestIdIsUuidV4) {
 TEST(ParseJsonBody, Limits) {
   EXPECT_EQ(*ParseJsonBody("", 500), Json::object());
   EXPECT_EQ(*ParseJsonBody(" \r\n", 500), Json::object());
+  // `null` is no data, as in Vault (its Go client sends it for a nil map).
+  EXPECT_EQ(*ParseJsonBody("null", 500), Json::object());
+  EXPECT_EQ(*ParseJsonBody(" null\n", 500), Json::object());
   EXPECT_EQ((*ParseJsonBody(R"({"a":[1,{"b":2}]})", 500))["a"][1]["b"], 2);
   auto arr = ParseJsonBody("[1,2]", 500);
   ASSERT_FALSE(arr.has_value());

@@ -89,6 +89,9 @@ struct MetadataFields {
   std::optional<bool> cas_required;
   std::optional<std::int64_t> delete_version_after;
   std::optional<std::map<std::string, std::optional<std::string>>> custom_metadata;
+  // A patch's "custom_metadata": null: every key goes, then custom_metadata
+  // (empty) applies.
+  bool clear_custom_metadata = false;
   bool Empty() const {
     return !max_versions && !cas_required && !delete_version_after && !custom_metadata;
   }
@@ -98,6 +101,21 @@ Result<MetadataFields> ParseMetadataFields(const Request& request, bool patch) {
   if (!request.data.is_object())
     return Err(InvalidArgument("the request body must be a JSON object"));
   MetadataFields f;
+  // A null is a JSON merge patch's "remove": in a patch it sets the field
+  // back to its default (0, false, none). In a write, Vault's Go client
+  // sends "custom_metadata": null for no custom metadata, which clears it;
+  // a null elsewhere is as if the field were not given.
+  if (patch) {
+    if (const Json* v = request.Field("max_versions"); v && v->is_null()) f.max_versions = 0;
+    if (const Json* v = request.Field("cas_required"); v && v->is_null()) f.cas_required = false;
+    if (const Json* v = request.Field("delete_version_after"); v && v->is_null()) {
+      f.delete_version_after = 0;
+    }
+  }
+  if (const Json* v = request.Field("custom_metadata"); v && v->is_null()) {
+    f.custom_metadata.emplace();
+    f.clear_custom_metadata = patch;
+  }
   if (const Json* v = request.Field("max_versions"); v && !v->is_null()) {
     ASSIGN_OR_RETURN(f.max_versions, ParseMaxVersions(*v));
   }
@@ -260,12 +278,13 @@ Result<Response> KvV2Backend::WriteMetadata(const std::string& key, const Reques
       meta->created_time = now;
       meta->updated_time = now;
     }
+    meta->updated_time = now;  // as OpenBao's metadata write and patch
     if (f.max_versions) meta->max_versions = *f.max_versions;
     if (f.cas_required) meta->cas_required = *f.cas_required;
     if (f.delete_version_after) meta->delete_version_after = *f.delete_version_after;
     if (f.custom_metadata) {
       std::map<std::string, std::string> cm;
-      if (patch && meta->custom_metadata) cm = *meta->custom_metadata;
+      if (patch && !f.clear_custom_metadata && meta->custom_metadata) cm = *meta->custom_metadata;
       for (const auto& [k, v] : *f.custom_metadata) {
         if (v) {
           cm[k] = *v;

@@ -186,8 +186,10 @@ std::string FormatTime(Nanos t) {
 
 std::string FormatOptionalTime(std::optional<Nanos> t) { return t ? FormatTime(*t) : ""; }
 
+// None, or none left, is null: Vault's stored (protobuf) map reads back as
+// nil once empty.
 Json CustomMetadataJson(const KeyMetadata& m) {
-  if (!m.custom_metadata) return nullptr;
+  if (!m.custom_metadata || m.custom_metadata->empty()) return nullptr;
   return Json(*m.custom_metadata);
 }
 

@@ -268,6 +268,40 @@ TEST_F(KvV2Test, PatchIsJsonMergePatch) {
   EXPECT_NE(deleted->data["deletion_time"], "");
 }
 
+// What Vault's Go client sends for metadata: "custom_metadata": null in a
+// write (PutMetadata with no custom metadata) clears it; a null in a patch
+// is a merge patch's remove, which sets the field back to its default. Both
+// move updated_time, as in OpenBao.
+TEST_F(KvV2Test, MetadataNullsAndUpdatedTime) {
+  ASSERT_TRUE(Write("m", Json{{"a", 1}}).has_value());
+  const Json full{{"max_versions", 5},
+                  {"cas_required", true},
+                  {"delete_version_after", "1h"},
+                  {"custom_metadata", {{"owner", "ops"}, {"tier", "1"}}}};
+  ASSERT_TRUE(Do(Operation::kUpdate, "metadata/m", full).has_value());
+  const Json written_at = Do(Operation::kRead, "metadata/m")->data["updated_time"];
+  clock_.Advance(std::chrono::seconds(5));
+  auto patched = Do(Operation::kPatch, "metadata/m",
+                    Json{{"custom_metadata", nullptr}, {"max_versions", nullptr}});
+  ASSERT_TRUE(patched.has_value()) << patched.error().ToString();
+  Json meta = Do(Operation::kRead, "metadata/m")->data;
+  EXPECT_EQ(meta["custom_metadata"], nullptr);
+  EXPECT_EQ(meta["max_versions"], 0);
+  EXPECT_EQ(meta["cas_required"], true);  // not in the patch: kept
+  EXPECT_NE(meta["updated_time"], written_at);
+
+  ASSERT_TRUE(Do(Operation::kUpdate, "metadata/m", full).has_value());
+  auto put = Do(Operation::kUpdate, "metadata/m",
+                Json{{"max_versions", 0},
+                     {"cas_required", false},
+                     {"delete_version_after", "0s"},
+                     {"custom_metadata", nullptr}});
+  ASSERT_TRUE(put.has_value()) << put.error().ToString();
+  meta = Do(Operation::kRead, "metadata/m")->data;
+  EXPECT_EQ(meta["custom_metadata"], nullptr);
+  EXPECT_EQ(meta["cas_required"], false);
+}
+
 TEST_F(KvV2Test, Config) {
   auto defaults = Do(Operation::kRead, "config");
   ASSERT_TRUE(defaults.has_value());
