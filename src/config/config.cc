@@ -30,7 +30,7 @@ const std::set<std::string, std::less<>> kTopLevelKeys = {
     "cluster_addr",  "cluster_name",       "ui",
     "disable_cache", "cache_size",         "raw_storage_endpoint",
     "pid_file",      "default_lease_ttl",  "max_lease_ttl",
-    "telemetry"};
+    "telemetry",     "cache_max_bytes"};
 
 const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "cluster_address",
@@ -117,6 +117,11 @@ class Decoder {
       return Err(Fail("/cache_size", "", "cache_size", "must not be negative"));
     }
     if (config.cache_size == 0) config.cache_size = 131072;  // Vault: 0 means the default
+    TRY(Field(root, "", "", "cache_max_bytes", internal::ReadInt, &config.cache_max_bytes));
+    if (config.cache_max_bytes < 0) {
+      return Err(Fail("/cache_max_bytes", "", "cache_max_bytes", "must not be negative"));
+    }
+    if (config.cache_max_bytes == 0) config.cache_max_bytes = std::int64_t{64} << 20;
     TRY(Field(root, "", "", "raw_storage_endpoint", internal::ReadBool,
               &config.raw_storage_endpoint));
     TRY(Field(root, "", "", "pid_file", internal::ReadString, &config.pid_file));

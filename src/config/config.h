@@ -111,6 +111,8 @@ struct ServerConfig {
   // kept, and whether to turn it off. Other store types are not cached.
   bool disable_cache = false;
   std::int64_t cache_size = 131072;
+  // Coffer's own: the memory the cache's entries may take, in bytes.
+  std::int64_t cache_max_bytes = std::int64_t{64} << 20;
   std::string pid_file;
   std::chrono::seconds default_lease_ttl = std::chrono::hours(768);
   std::chrono::seconds max_lease_ttl = std::chrono::hours(768);

@@ -46,6 +46,7 @@ json Sanitized(const ServerConfig& c) {
   for (const auto& l : c.listeners) listeners.push_back(Listener(l));
   return json{
       {"api_addr", c.api_addr},
+      {"cache_max_bytes", c.cache_max_bytes},
       {"cache_size", c.cache_size},
       {"cluster_addr", c.cluster_addr},
       {"cluster_name", c.cluster_name},

@@ -312,6 +312,7 @@ int RunServer(int argc, char** argv) {
   if (cfg.storage.type == "local" && !cfg.disable_cache) {
     storage::CacheOptions cache;
     cache.max_entries = static_cast<std::size_t>(cfg.cache_size);
+    cache.max_bytes = static_cast<std::size_t>(cfg.cache_max_bytes);
     options.physical = std::make_unique<storage::CacheBackend>(std::move(options.physical), cache);
   }
   options.default_lease_ttl =

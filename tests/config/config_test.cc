@@ -151,11 +151,25 @@ storage "local" { path = "/tmp/x" }
 listener "tcp" { tls_disable = true }
 disable_cache = true
 cache_size = 1000
+cache_max_bytes = 1073741824
 )",
                             "cache.hcl");
   ASSERT_TRUE(config.has_value()) << config.error().message();
   EXPECT_TRUE(config->disable_cache);
   EXPECT_EQ(config->cache_size, 1000);
+  EXPECT_EQ(config->cache_max_bytes, 1073741824);
+  auto defaults = ParseConfig(
+      "storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+      "cache_max_bytes = 0\n",
+      "cache.hcl");
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().message();
+  EXPECT_EQ(defaults->cache_size, 131072);
+  EXPECT_EQ(defaults->cache_max_bytes, 64 << 20);  // 0 means the default, as for cache_size
+  auto negative_bytes = ParseConfig(
+      "storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\ncache_max_bytes = -5\n",
+      "cache.hcl");
+  ASSERT_FALSE(negative_bytes.has_value());
+  EXPECT_THAT(negative_bytes.error().message(), HasSubstr("cache_max_bytes"));
   auto negative = ParseConfig(R"(
 storage "inmem" {}
 listener "tcp" { tls_disable = true }
