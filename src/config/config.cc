@@ -121,7 +121,7 @@ class Decoder {
     if (config.cache_max_bytes < 0) {
       return Err(Fail("/cache_max_bytes", "", "cache_max_bytes", "must not be negative"));
     }
-    if (config.cache_max_bytes == 0) config.cache_max_bytes = std::int64_t{64} << 20;
+    if (config.cache_max_bytes == 0) config.cache_max_bytes = ServerConfig{}.cache_max_bytes;
     TRY(Field(root, "", "", "raw_storage_endpoint", internal::ReadBool,
               &config.raw_storage_endpoint));
     TRY(Field(root, "", "", "pid_file", internal::ReadString, &config.pid_file));
