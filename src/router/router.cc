@@ -34,11 +34,16 @@ void ApplyTune(MountEntry& entry, const logical::Json& config,
 }  // namespace
 
 logical::Json MountEntryToJson(const MountEntry& e) {
-  return logical::Json{
-      {"path", e.path},     {"type", e.type},         {"description", e.description},
-      {"uuid", e.uuid},     {"accessor", e.accessor}, {"options", e.options},
-      {"config", e.config}, {"local", e.local},       {"seal_wrap", e.seal_wrap},
-      {"external_entropy_access", e.external_entropy_access}};
+  return logical::Json{{"path", e.path},
+                       {"type", e.type},
+                       {"description", e.description},
+                       {"uuid", e.uuid},
+                       {"accessor", e.accessor},
+                       {"options", e.options},
+                       {"config", e.config},
+                       {"local", e.local},
+                       {"seal_wrap", e.seal_wrap},
+                       {"external_entropy_access", e.external_entropy_access}};
 }
 
 Result<MountEntry> MountEntryFromJson(const logical::Json& j) {
