@@ -157,7 +157,11 @@ class KvWriteCommand : public KvCommand {
     app.add_option("--cas", cas_,
                    "Check-and-set: write only if the current version is this (0: only if "
                    "the key does not exist)");
-    if (!patch_) return;
+    if (!patch_) {
+      // Not on patch: its read-then-write fallback must read the secret itself.
+      AddWrapTtlFlag(app, wrap_ttl_);
+      return;
+    }
     app.add_option("--method", method_,
                    "patch (HTTP PATCH) or rw (read, then write); by default PATCH, then a "
                    "read and write when the server answers 403 or 405");
@@ -194,6 +198,7 @@ class KvWriteCommand : public KvCommand {
       for (const std::string& key : remove_data_) (*data)[key] = nullptr;
       return Patch(inv, path, *data);
     }
+    if (!ApplyWrapTtl(inv, *client_, wrap_ttl_)) return kExitLocal;
     Json body = Json::object();
     if (v2) {
       body["data"] = std::move(*data);
@@ -288,7 +293,7 @@ class KvWriteCommand : public KvCommand {
 
   bool patch_;
   long long cas_ = -1;
-  std::string method_;
+  std::string method_, wrap_ttl_;
   std::vector<std::string> remove_data_;
 };
 
@@ -297,11 +302,17 @@ class KvListCommand : public KvCommand {
  public:
   explicit KvListCommand(bool scan) : scan_(scan) {}
 
+  void AddFlags(CLI::App& app) override {
+    KvCommand::AddFlags(app);
+    AddWrapTtlFlag(app, wrap_ttl_);
+  }
+
   int Run(Invocation& inv) override {
     // With -mount, no path lists the mount's root.
     if (args_.empty() && !mount_.empty()) args_.emplace_back();
     int code = 0;
     if (!Begin(inv, 1, 1, &code)) return code;
+    if (!ApplyWrapTtl(inv, *client_, wrap_ttl_)) return kExitLocal;
     const std::string path = target_.Path("metadata");
     const std::string api = "/v1/" + path + "/";
     const char* method = scan_ ? "SCAN" : "LIST";
@@ -318,6 +329,7 @@ class KvListCommand : public KvCommand {
 
  private:
   bool scan_;
+  std::string wrap_ttl_;
 };
 
 // `kv enable-versioning PATH`: Vault's shortcut for tuning a KV version 1

@@ -201,6 +201,31 @@ TEST(KvPutTest, V2BodyWithCasAndMetadataTable) {
   EXPECT_EQ(v.out, "4");
 }
 
+// -wrap-ttl (or $VAULT_WRAP_TTL) on kv put and kv list wraps the answer of
+// the command's own request, never the mount lookup before it.
+TEST(KvPutTest, WrapTtlWrapsTheWriteAndTheListingOnly) {
+  const std::string wrapped =
+      R"({"wrap_info":{"token":"s.w","accessor":"a","ttl":300,)"
+      R"("creation_time":"2024-05-09T14:22:03Z","creation_path":"secret/data/app"}})";
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"GET /v1/sys/internal/ui/mounts/secret", {200, kSecretV2}},
+                            {"PUT /v1/secret/data/app", {200, wrapped}},
+                            {"GET /v1/secret/metadata/?list=true", {200, wrapped}}}));
+  Outcome put = RunCli({"kv", "put", "-wrap-ttl=5m", "secret/app", "a=1"}, Vars(server));
+  EXPECT_EQ(put.code, 0) << put.err;
+  EXPECT_THAT(put.out, HasSubstr("wrapping_token:                  s.w\n"));
+  ASSERT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests()[0].headers.count("x-vault-wrap-ttl"), 0u);  // the mount lookup
+  EXPECT_EQ(server.requests()[1].headers["x-vault-wrap-ttl"], "5m");
+  auto vars = Vars(server);
+  vars["VAULT_WRAP_TTL"] = "2m";
+  Outcome list = RunCli({"kv", "list", "secret"}, vars);
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(server.requests().back().headers["x-vault-wrap-ttl"], "2m");
+  EXPECT_EQ(server.requests()[server.requests().size() - 2].headers.count("x-vault-wrap-ttl"), 0u);
+  EXPECT_THAT(list.out, HasSubstr("wrapping_token:                  s.w\n"));
+}
+
 TEST(KvPutTest, V1BodyIsPlainAndErrorsExit) {
   FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV1}},
                             {"PUT /v1/secret/app", {204, ""}}}));
