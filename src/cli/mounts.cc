@@ -75,8 +75,8 @@ class MountCommand : public Command {
     }
     if (auth_ && kind_ == Kind::kTune) {
       for (LockoutFlag& f : lockout_flags_) {
-        f.flag = f.is_bool ? app.add_flag(f.name, f.on, f.help)
-                           : app.add_option(f.name, f.value, f.help);
+        f.flag = f.kind == LockoutFlag::kBool ? app.add_flag(f.name, f.on, f.help)
+                                              : app.add_option(f.name, f.value, f.help);
       }
     }
   }
@@ -84,12 +84,15 @@ class MountCommand : public Command {
   int Run(Invocation& inv) override {
     const std::size_t want = kind_ == Kind::kList ? 0 : kind_ == Kind::kMove ? 2 : 1;
     if (!ArityOk(inv, args_.size(), want, want)) return kExitLocal;
-    std::initializer_list<std::pair<const char*, const std::string*>> durations = {
-        {"default-lease-ttl", &default_ttl_},
-        {"max-lease-ttl", &max_ttl_},
-        {"user-lockout-duration", &lockout_flags_[1].value},
-        {"user-lockout-counter-reset-duration", &lockout_flags_[2].value}};
-    if (!DurationFlagsValid(inv, durations, {"system"})) return kExitLocal;
+    if (!DurationFlagsValid(inv,
+                            {{"default-lease-ttl", &default_ttl_}, {"max-lease-ttl", &max_ttl_}},
+                            {"system"})) {
+      return kExitLocal;
+    }
+    for (const LockoutFlag& f : lockout_flags_) {
+      if (f.kind != LockoutFlag::kDuration) continue;
+      if (!DurationFlagsValid(inv, {{f.name + 2, &f.value}})) return kExitLocal;  // no "--"
+    }
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
     const std::string base = auth_ ? "/v1/sys/auth/" : "/v1/sys/mounts/";
@@ -153,7 +156,7 @@ class MountCommand : public Command {
         Json lockout = Json::object();
         for (const LockoutFlag& f : lockout_flags_) {
           if (f.flag == nullptr || f.flag->count() == 0) continue;
-          lockout[f.field] = f.is_bool ? Json(f.on) : Json(f.value);
+          lockout[f.field] = f.kind == LockoutFlag::kBool ? Json(f.on) : Json(f.value);
         }
         if (!lockout.empty()) body["user_lockout_config"] = std::move(lockout);
         Json options;
@@ -344,24 +347,31 @@ class MountCommand : public Command {
     const char* name;
     const char* field;
     const char* help;
-    bool is_bool;
+    enum Kind { kNumber, kDuration, kBool } kind;
     std::string value;
     bool on = false;
     CLI::Option* flag = nullptr;
   };
-  LockoutFlag lockout_flags_[4] = {
-      {"--user-lockout-threshold",
-       "lockout_threshold",
-       "Failed logins after which a user is locked out",
-       false,
-       {}},
-      {"--user-lockout-duration", "lockout_duration", "How long a lockout lasts", false, {}},
-      {"--user-lockout-counter-reset-duration",
-       "lockout_counter_reset_duration",
-       "After how long failed logins are forgotten",
-       false,
-       {}},
-      {"--user-lockout-disable", "lockout_disable", "Turn lockout off for this method", true, {}}};
+  LockoutFlag lockout_flags_[4] = {{"--user-lockout-threshold",
+                                    "lockout_threshold",
+                                    "Failed logins after which a user is locked out",
+                                    LockoutFlag::kNumber,
+                                    {}},
+                                   {"--user-lockout-duration",
+                                    "lockout_duration",
+                                    "How long a lockout lasts",
+                                    LockoutFlag::kDuration,
+                                    {}},
+                                   {"--user-lockout-counter-reset-duration",
+                                    "lockout_counter_reset_duration",
+                                    "After how long failed logins are forgotten",
+                                    LockoutFlag::kDuration,
+                                    {}},
+                                   {"--user-lockout-disable",
+                                    "lockout_disable",
+                                    "Turn lockout off for this method",
+                                    LockoutFlag::kBool,
+                                    {}}};
   CLI::Option* listing_flag_ = nullptr;
   CLI::Option* plugin_version_flag_ = nullptr;
   std::string plugin_name_, plugin_version_;
