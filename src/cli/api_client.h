@@ -60,6 +60,25 @@ class ApiClient {
   std::unique_ptr<HttpClient> http_;
 };
 
+// While alive, the client's requests are sent even under -output-policy: for
+// the lookups a command makes before its own request (the KV mount's
+// version, kv patch's read), which Vault's CLI does not turn into policy
+// either. Nests.
+class UncapturedScope {
+ public:
+  explicit UncapturedScope(ApiClient& client) : capture_(client.http().capture()) {
+    if (capture_ != nullptr) ++capture_->paused;
+  }
+  ~UncapturedScope() {
+    if (capture_ != nullptr) --capture_->paused;
+  }
+  UncapturedScope(const UncapturedScope&) = delete;
+  UncapturedScope& operator=(const UncapturedScope&) = delete;
+
+ private:
+  RequestCapture* capture_;
+};
+
 // The "Error making API request..." text for a non-2xx answer. Exposed for tests.
 std::string FormatApiError(std::string_view method, std::string_view url, int status,
                            const Json& body);

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <sstream>
 
 #include "cli/args.h"
 #include "cli/command.h"
 #include "cli/command_util.h"
+#include "cli/output_policy.h"
 
 #ifndef COFFER_VERSION
 #define COFFER_VERSION "0.1.0"
@@ -143,6 +145,27 @@ class ServerPlaceholder : public Command {
   }
 };
 
+// The end of a run under -output-policy, as Vault's CLI ends it: the
+// policy on stdout and 0; when no request was made, the command's own
+// errors and 1 (or its usage error's code).
+int PrintOutputPolicy(const RequestCapture& capture, int code, const std::string& held_err,
+                      Env& env) {
+  if (!capture.captured) {
+    if (code == 127) return code;
+    *env.err << held_err;
+    *env.err << (code == 0 ? "Could not generate policy: the command made no request\n"
+                           : "Unable to generate policy from command\n");
+    return code == 0 ? 1 : code;
+  }
+  Result<std::string> hcl = SamplePolicy(capture);
+  if (!hcl) {
+    *env.err << "Error assembling policy HCL: " << hcl.error().message() << "\n";
+    return 1;
+  }
+  *env.out << *hcl << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void RegisterVersionCommand(Registry& registry) {
@@ -273,6 +296,8 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
       ->allow_extra_args(false);
   app.add_flag("--non-interactive", inv.options.non_interactive,
                "Never prompt: what would be asked for is an error instead");
+  app.add_flag("--output-policy", inv.options.output_policy,
+               "Instead of sending the request, print the policy it needs and exit");
   app.add_option(
       "--format", inv.options.format,
       "Output format: table, json or yaml (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
@@ -313,13 +338,25 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
     err << "This command does not support the -format=raw option.\n";  // Vault's words
     return 1;
   }
+  // -output-policy: the command runs with clients that record its first
+  // request instead of sending it; what it says about that request is not
+  // shown (the request "failed"), only the policy.
+  std::ostringstream held_err;
+  if (inv.options.output_policy) {
+    inv.capture = std::make_shared<RequestCapture>();
+    inv.capture->active = true;
+    env.err = &held_err;
+  }
+  int code = 1;
   try {
-    return command->Run(inv);
+    code = command->Run(inv);
   } catch (const std::exception& e) {
     // JSON of an unexpected shape from the server, for instance.
-    err << "Error: unexpected failure: " << e.what() << "\n";
-    return 1;
+    *env.err << "Error: unexpected failure: " << e.what() << "\n";
   }
+  if (!inv.capture) return code;
+  env.err = &err;
+  return PrintOutputPolicy(*inv.capture, code, held_err.str(), env);
 }
 
 int Main(int argc, char** argv) {

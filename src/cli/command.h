@@ -41,6 +41,7 @@ struct GlobalOptions {
   std::string vault_namespace;          // -namespace, -ns
   std::vector<std::string> headers;     // -header K=V, repeatable
   bool non_interactive = false;         // -non-interactive
+  bool output_policy = false;           // -output-policy
 };
 
 // One run of one command.
@@ -48,6 +49,9 @@ struct Invocation {
   Env& env;
   GlobalOptions options;
   OutputFormat format = OutputFormat::kTable;
+  // Set under -output-policy: every client of this run records its first
+  // request instead of sending it (see RequestCapture).
+  std::shared_ptr<RequestCapture> capture;
 
   std::ostream& out() { return *env.out; }
   std::ostream& err() { return *env.err; }

@@ -247,8 +247,28 @@ void HttpClient::SetHeader(const std::string& name, std::string value) {
   }
 }
 
+namespace {
+
+// Records the request when -output-policy is capturing; true when it was.
+bool Captured(RequestCapture* capture, std::string_view method, std::string_view path) {
+  if (capture == nullptr || !capture->active || capture->paused > 0) return false;
+  if (!capture->captured) {
+    capture->captured = true;
+    capture->method = std::string(method);
+    capture->path = std::string(path);
+  }
+  return true;
+}
+
+Status NotSent() { return Unsupported("the request was not sent (-output-policy)"); }
+
+}  // namespace
+
+RequestCapture* HttpClient::capture() const { return impl_->config.capture.get(); }
+
 Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view path,
                                     std::string_view body) {
+  if (Captured(capture(), method, path)) return Err(NotSent());
   try {
     return impl_->Do(method, path, body);
   } catch (const std::exception& e) {
@@ -260,6 +280,7 @@ Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view pa
 Result<HttpResponse> HttpClient::StreamEvents(std::string_view path, const StreamHandlers& handlers,
                                               std::chrono::milliseconds idle_timeout,
                                               StreamCanceller* canceller) {
+  if (Captured(capture(), "GET", path)) return Err(NotSent());
   try {
     return impl_->Stream(path, handlers, idle_timeout, canceller);
   } catch (const std::exception& e) {

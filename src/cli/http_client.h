@@ -31,6 +31,19 @@
 
 namespace coffer::cli {
 
+// -output-policy: while `active` and not paused, a client sends nothing. The
+// first request it is asked for is recorded here instead, and fails with
+// kUnsupported, so the command stops there; the dispatcher then prints the
+// policy that request needs. Lookups a command makes before its own request
+// (a KV mount's version) pause it, as Vault's CLI does (UncapturedScope).
+struct RequestCapture {
+  bool active = false;
+  int paused = 0;
+  bool captured = false;
+  std::string method;  // as given: GET, PUT, POST, PATCH, DELETE, LIST, SCAN
+  std::string path;    // as given: "/v1/..." with its query
+};
+
 struct ClientConfig {
   std::string address = "https://127.0.0.1:8200";
   SecretBytes token;    // empty: no X-Vault-Token header
@@ -44,6 +57,7 @@ struct ClientConfig {
   std::string client_cert;
   std::string client_key;
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+  std::shared_ptr<RequestCapture> capture;  // null: every request is sent
 };
 
 struct HttpResponse {
@@ -122,6 +136,9 @@ class HttpClient {
   Result<HttpResponse> StreamEvents(std::string_view path, const StreamHandlers& handlers,
                                     std::chrono::milliseconds idle_timeout,
                                     StreamCanceller* canceller = nullptr);
+
+  // The capture of -output-policy, or null.
+  RequestCapture* capture() const;
 
   // The address as configured, e.g. "http://127.0.0.1:8200".
   const std::string& address() const;

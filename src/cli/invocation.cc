@@ -111,6 +111,7 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
       }
     }
   }
+  config.capture = capture;
   ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(std::move(config)));
   // -header K=V, as Vault's CLI: the X-Vault-* headers are the client's own.
   for (const std::string& h : options.headers) {

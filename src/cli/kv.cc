@@ -264,7 +264,10 @@ class KvWriteCommand : public KvCommand {
   int ReadThenWrite(Invocation& inv, const std::string& path, Json& patch) {
     int code = 0;
     Json current;
-    if (!Read(inv, path, &current, &code)) return code;
+    {
+      UncapturedScope read(*client_);  // -output-policy shows the write's policy
+      if (!Read(inv, path, &current, &code)) return code;
+    }
     const Json& cur = DataOf(current);
     if (!cur.is_object() || !cur.contains("data") || !cur["data"].is_object()) {
       inv.err() << "No value found at " << path << "\n";

@@ -47,6 +47,7 @@ Result<KvTarget> ResolveKvTarget(ApiClient& client, std::string_view path,
   std::string full = mount_flag.empty() ? SanitizePath(path) : Join({mount_flag, path});
   std::string probe = mount_flag.empty() ? full : SanitizePath(mount_flag);
   KvTarget t;
+  UncapturedScope lookup(client);  // not the command's own request
   ASSIGN_OR_RETURN(ApiResponse resp, client.Send("GET", "/v1/sys/internal/ui/mounts/" + probe));
   std::string mount;
   if (resp.status >= 200 && resp.status < 300) {

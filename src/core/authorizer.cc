@@ -4,46 +4,10 @@
 
 #include "common/cidr.h"
 #include "common/duration.h"
+#include "policy/sudo_paths.h"
 
 namespace coffer::core {
 namespace {
-
-// Vault's root-protected paths, plus sys/mounts/* (mounting and unmounting
-// engines changes what data exists, so Coffer asks for sudo there too).
-constexpr std::string_view kSudoExact[] = {
-    "sys/rotate",
-    "sys/rotate/config",
-    "sys/rotate/keyring",
-    "sys/rotate/keyring/config",
-    "sys/config/cors",
-    "sys/seal",
-    "sys/step-down",
-    "sys/remount",
-    "sys/audit",
-    "sys/raw",
-    "sys/leases",
-    "sys/rekey/init",
-    "sys/generate-root/attempt",
-    "auth/token/accessors",
-    "auth/token/accessors/",
-};
-constexpr std::string_view kSudoPrefix[] = {
-    "sys/audit/",
-    "sys/audit-verify/",
-    "sys/auth/",
-    "sys/mounts/",
-    "sys/raw/",
-    "sys/revoke-prefix/",
-    "sys/revoke-force/",
-    "sys/leases/revoke-prefix/",
-    "sys/leases/revoke-force/",
-    "sys/leases/lookup/",
-    "sys/config/auditing/",
-    "sys/plugins/catalog/",
-    // Vault's root path is revoke-orphan/* (the token in the URL); plain
-    // revoke-orphan checks sudo in its handler and answers 400 without it.
-    "auth/token/revoke-orphan/",
-};
 
 std::shared_ptr<logical::Auth> MakeAuth(const token::TokenEntry& entry, bool root, bool sudo) {
   auto auth = std::make_shared<logical::Auth>();
@@ -112,16 +76,6 @@ Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
     return t;
   };
   return policies_.AclFor(policies, &who);
-}
-
-bool Authorizer::IsSudoPath(std::string_view path) {
-  for (auto p : kSudoExact) {
-    if (path == p) return true;
-  }
-  for (auto p : kSudoPrefix) {
-    if (path.starts_with(p)) return true;
-  }
-  return false;
 }
 
 Result<std::vector<std::string>> Authorizer::Capabilities(const token::TokenEntry& entry,
@@ -196,12 +150,12 @@ Status Authorizer::Authorize(logical::Request& request) {
         ASSIGN_OR_RETURN(std::string check, policy::KeysFilterPath(*filter, path, key));
         const auto op = key.ends_with('/') ? logical::Operation::kList : logical::Operation::kRead;
         policy::Decision k = acl->Check(check, op, logical::Json::object());
-        return k.allowed && (!IsSudoPath(check) || k.sudo);
+        return k.allowed && (!policy::IsSudoPath(check) || k.sudo);
       };
     }
   }
   if (!allowed) return PermissionDenied();
-  if (IsSudoPath(request.path) && !sudo) return PermissionDenied();
+  if (policy::IsSudoPath(request.path) && !sudo) return PermissionDenied();
 
   // A rule with min_wrapping_ttl or max_wrapping_ttl makes wrapping
   // mandatory: an unwrapped request, or a wrap TTL outside the bounds, is

@@ -41,9 +41,6 @@ class Authorizer {
   Result<std::vector<std::string>> Capabilities(const token::TokenEntry& entry,
                                                 std::string_view path);
 
-  // Paths that need sudo on top of the operation's capability.
-  static bool IsSudoPath(std::string_view path);
-
   // Identity: a token with an entity gets, at every request, its own
   // policies ∪ the entity's ∪ those of every group the entity is in
   // (through subgroups too), read from the identity store's current
