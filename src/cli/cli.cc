@@ -145,17 +145,27 @@ class ServerPlaceholder : public Command {
   }
 };
 
-// The end of a run under -output-policy, as Vault's CLI ends it: the
-// policy on stdout and 0; when no request was made, the command's own
-// errors and 1 (or its usage error's code).
-int PrintOutputPolicy(const RequestCapture& capture, int code, const std::string& held_err,
-                      Env& env) {
+// The end of a run under -output-policy or -output-curl-string, as Vault's
+// CLI ends it: the policy or the command on stdout and 0; when no request
+// was made, the command's own errors and 1 (or its usage error's code).
+int PrintCaptured(RequestCapture& capture, int code, const std::string& held_err, Env& env) {
+  const bool curl = capture.output == RequestCapture::Output::kCurl;
   if (!capture.captured) {
     if (code == 127) return code;
     *env.err << held_err;
-    *env.err << (code == 0 ? "Could not generate policy: the command made no request\n"
-                           : "Unable to generate policy from command\n");
-    return code == 0 ? 1 : code;
+    if (code == 0) {
+      *env.err << (curl ? "Could not generate cURL command" : "Could not generate policy")
+               << ": the command made no request\n";
+      return 1;
+    }
+    *env.err << (curl ? "Unable to generate cURL string from command\n"
+                      : "Unable to generate policy from command\n");
+    return code;
+  }
+  if (curl) {
+    *env.out << capture.curl << "\n";
+    WipeString(capture.curl);  // it holds the request's body
+    return 0;
   }
   Result<std::string> hcl = SamplePolicy(capture);
   if (!hcl) {
@@ -298,6 +308,9 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
                "Never prompt: what would be asked for is an error instead");
   app.add_flag("--output-policy", inv.options.output_policy,
                "Instead of sending the request, print the policy it needs and exit");
+  app.add_flag("--output-curl-string", inv.options.output_curl_string,
+               "Instead of sending the request, print a curl command (for bash) that sends it "
+               "and exit; the body it prints holds the data given");
   app.add_option(
       "--format", inv.options.format,
       "Output format: table, json or yaml (default: $COFFER_FORMAT, $VAULT_FORMAT, table)");
@@ -338,13 +351,14 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
     err << "This command does not support the -format=raw option.\n";  // Vault's words
     return 1;
   }
-  // -output-policy: the command runs with clients that record its first
-  // request instead of sending it; what it says about that request is not
-  // shown (the request "failed"), only the policy.
+  // -output-policy, -output-curl-string: the command runs with clients that
+  // record its first request instead of sending it; what it says about that
+  // request is not shown (the request "failed"), only the policy or command.
   std::ostringstream held_err;
-  if (inv.options.output_policy) {
+  if (inv.options.output_policy || inv.options.output_curl_string) {
     inv.capture = std::make_shared<RequestCapture>();
     inv.capture->active = true;
+    if (inv.options.output_curl_string) inv.capture->output = RequestCapture::Output::kCurl;
     env.err = &held_err;
   }
   int code = 1;
@@ -356,7 +370,7 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
   }
   if (!inv.capture) return code;
   env.err = &err;
-  return PrintOutputPolicy(*inv.capture, code, held_err.str(), env);
+  return PrintCaptured(*inv.capture, code, held_err.str(), env);
 }
 
 int Main(int argc, char** argv) {

@@ -42,6 +42,7 @@ struct GlobalOptions {
   std::vector<std::string> headers;     // -header K=V, repeatable
   bool non_interactive = false;         // -non-interactive
   bool output_policy = false;           // -output-policy
+  bool output_curl_string = false;      // -output-curl-string
 };
 
 // One run of one command.
@@ -49,8 +50,8 @@ struct Invocation {
   Env& env;
   GlobalOptions options;
   OutputFormat format = OutputFormat::kTable;
-  // Set under -output-policy: every client of this run records its first
-  // request instead of sending it (see RequestCapture).
+  // Set under -output-policy and -output-curl-string: every client of this
+  // run records its first request instead of sending it (RequestCapture).
   std::shared_ptr<RequestCapture> capture;
 
   std::ostream& out() { return *env.out; }

@@ -164,6 +164,7 @@ struct HttpClient::Impl {
   Result<HttpResponse> Stream(std::string_view path, const StreamHandlers& handlers,
                               std::chrono::milliseconds idle_timeout, StreamCanceller* canceller);
   Result<Prepared> Prepare(std::string_view method, std::string_view path, std::string_view body);
+  std::string CurlCommand(std::string_view method, std::string_view path, std::string_view body);
   // Connects (and shakes hands for https), then runs `exchange(stream)`.
   template <typename Exchange>
   Result<HttpResponse> Connected(asio::io_context& ioc, const Prepared& p, Exchange&& exchange);
@@ -249,26 +250,26 @@ void HttpClient::SetHeader(const std::string& name, std::string value) {
 
 namespace {
 
-// Records the request when -output-policy is capturing; true when it was.
-bool Captured(RequestCapture* capture, std::string_view method, std::string_view path) {
-  if (capture == nullptr || !capture->active || capture->paused > 0) return false;
-  if (!capture->captured) {
-    capture->captured = true;
-    capture->method = std::string(method);
-    capture->path = std::string(path);
-  }
-  return true;
-}
-
-Status NotSent() { return Unsupported("the request was not sent (-output-policy)"); }
+Status NotSent() { return Unsupported("the request was captured, not sent"); }
 
 }  // namespace
 
 RequestCapture* HttpClient::capture() const { return impl_->config.capture.get(); }
 
+bool HttpClient::Captured(std::string_view method, std::string_view path, std::string_view body) {
+  RequestCapture* c = capture();
+  if (c == nullptr || !c->active || c->paused > 0) return false;
+  if (c->captured) return true;
+  c->captured = true;
+  c->method = std::string(method);
+  c->path = std::string(path);
+  if (c->output == RequestCapture::Output::kCurl) c->curl = impl_->CurlCommand(method, path, body);
+  return true;
+}
+
 Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view path,
                                     std::string_view body) {
-  if (Captured(capture(), method, path)) return Err(NotSent());
+  if (Captured(method, path, body)) return Err(NotSent());
   try {
     return impl_->Do(method, path, body);
   } catch (const std::exception& e) {
@@ -280,7 +281,7 @@ Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view pa
 Result<HttpResponse> HttpClient::StreamEvents(std::string_view path, const StreamHandlers& handlers,
                                               std::chrono::milliseconds idle_timeout,
                                               StreamCanceller* canceller) {
-  if (Captured(capture(), "GET", path)) return Err(NotSent());
+  if (Captured("GET", path, {})) return Err(NotSent());
   try {
     return impl_->Stream(path, handlers, idle_timeout, canceller);
   } catch (const std::exception& e) {
@@ -473,6 +474,64 @@ Result<HttpClient::Impl::Prepared> HttpClient::Impl::Prepare(std::string_view me
   for (const auto& [name, value] : headers) req.set(name, value);
   req.prepare_payload();
   return p;
+}
+
+namespace {
+
+// One shell word: single-quoted, a quote inside written as '\''.
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
+// -output-curl-string: the prepared request as a curl command for bash. As
+// Vault's CLI prints it, except that the token and the body never become a
+// process's arguments: the body comes from printf (a shell builtin) on
+// curl's stdin, and the token header from a curl config read through a
+// pipe (<(...)), filled in by `coffer print token` when the command runs.
+std::string HttpClient::Impl::CurlCommand(std::string_view method, std::string_view path,
+                                          std::string_view body) {
+  Result<Prepared> p = Prepare(method, path, body);
+  if (!p) return "";
+  const auto& req = p->req;
+  std::string out;
+  if (!body.empty()) out += "printf '%s' " + ShellQuote(body) + " | ";
+  out += "curl";
+  if (config.tls_skip_verify) out += " --insecure";
+  if (req.method() != http::verb::get) out += " -X " + std::string(req.method_string());
+  if (!config.ca_cert.empty()) out += " --cacert " + ShellQuote(config.ca_cert);
+  if (!config.ca_path.empty()) out += " --capath " + ShellQuote(config.ca_path);
+  if (!config.client_cert.empty()) out += " --cert " + ShellQuote(config.client_cert);
+  if (!config.client_key.empty()) out += " --key " + ShellQuote(config.client_key);
+  for (const auto& field : req) {
+    const auto name = field.name();
+    if (name == http::field::host || name == http::field::user_agent ||
+        name == http::field::content_length || name == http::field::connection) {
+      continue;
+    }
+    std::string_view key(field.name_string().data(), field.name_string().size());
+    if (key == "X-Vault-Token") {
+      out += " -K <(printf 'header = \"X-Vault-Token: %s\"\\n' \"$(coffer print token)\")";
+      continue;
+    }
+    std::string header(key);
+    header += ": ";
+    header.append(field.value().data(), field.value().size());
+    out += " -H " + ShellQuote(header);
+  }
+  if (!body.empty()) out += " --data-binary @-";
+  out += " " + ShellQuote(p->target.url);
+  return out;
 }
 
 template <typename Exchange>

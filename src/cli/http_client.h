@@ -31,17 +31,23 @@
 
 namespace coffer::cli {
 
-// -output-policy: while `active` and not paused, a client sends nothing. The
-// first request it is asked for is recorded here instead, and fails with
-// kUnsupported, so the command stops there; the dispatcher then prints the
-// policy that request needs. Lookups a command makes before its own request
-// (a KV mount's version) pause it, as Vault's CLI does (UncapturedScope).
+// -output-policy and -output-curl-string: while `active` and not paused, a
+// client sends nothing. The first request it is asked for is recorded here
+// instead, and fails with kUnsupported, so the command stops there; the
+// dispatcher then prints the policy that request needs, or a curl command
+// that sends it. Lookups a command makes before its own request (a KV
+// mount's version) pause it, as Vault's CLI does (UncapturedScope).
 struct RequestCapture {
+  enum class Output { kPolicy, kCurl };
+  Output output = Output::kPolicy;
   bool active = false;
   int paused = 0;
   bool captured = false;
   std::string method;  // as given: GET, PUT, POST, PATCH, DELETE, LIST, SCAN
   std::string path;    // as given: "/v1/..." with its query
+  // kCurl: the request as a shell command that keeps the token and the body
+  // out of every process's arguments (see HttpClient::Impl::CurlCommand).
+  std::string curl;
 };
 
 struct ClientConfig {
@@ -137,7 +143,7 @@ class HttpClient {
                                     std::chrono::milliseconds idle_timeout,
                                     StreamCanceller* canceller = nullptr);
 
-  // The capture of -output-policy, or null.
+  // The capture of -output-policy / -output-curl-string, or null.
   RequestCapture* capture() const;
 
   // The address as configured, e.g. "http://127.0.0.1:8200".
@@ -154,6 +160,8 @@ class HttpClient {
  private:
   struct Impl;
   explicit HttpClient(std::unique_ptr<Impl> impl);
+  // Records the request when a capture is active; true when it was.
+  bool Captured(std::string_view method, std::string_view path, std::string_view body);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -79,6 +79,32 @@ TEST(OutputPolicyTest, ACommandWithoutARequestSaysSo) {
   EXPECT_EQ(bad.out, "");
 }
 
+// -output-curl-string prints the request as a bash command that keeps the
+// token and the body out of every process's arguments.
+TEST(OutputCurlStringTest, KvPutBecomesACommandWithoutTheTokenInIt) {
+  FakeServer server(Routes({{"GET /v1/sys/internal/ui/mounts/secret/app", {200, kSecretV2}},
+                            {"PUT /v1/secret/data/app", {200, "{}"}}}));
+  Outcome o = RunCli({"kv", "put", "-output-curl-string", "secret/app", "user=it's"},
+                     Vars(server, "s.secret-token"));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "printf '%s' '{\"data\":{\"user\":\"it'\\''s\"}}' | curl -X PUT "
+            "-K <(printf 'header = \"X-Vault-Token: %s\"\\n' \"$(coffer print token)\") "
+            "-H 'Content-Type: application/json' --data-binary @- '" +
+                server.address() + "/v1/secret/data/app'\n");
+  EXPECT_EQ(o.out.find("s.secret-token"), std::string::npos);
+  EXPECT_EQ(server.requests().size(), 1u);  // only the mount's version
+
+  Outcome list = RunCli({"list", "-output-curl-string", "sys/policies/acl"}, Vars(server));
+  EXPECT_EQ(list.out,
+            "curl -K <(printf 'header = \"X-Vault-Token: %s\"\\n' "
+            "\"$(coffer print token)\") '" +
+                server.address() + "/v1/sys/policies/acl/?list=true'\n");
+  Outcome none = RunCli({"version", "-output-curl-string"}, {});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err, "Could not generate cURL command: the command made no request\n");
+}
+
 TEST(SamplePolicyTest, ListParameterAndQuoting) {
   RequestCapture r;
   r.method = "GET";
