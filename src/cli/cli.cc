@@ -296,6 +296,10 @@ int Run(const std::vector<std::string>& raw_args, Env& env) {
                  "$COFFER_CLIENT_KEY, $VAULT_CLIENT_KEY)");
   AddBoolFlag(app, "--tls-skip-verify", inv.options.tls_skip_verify,
               "Do not verify the server's TLS certificate (insecure; also $COFFER_SKIP_VERIFY)");
+  app.add_option("--tls-server-name", inv.options.tls_server_name,
+                 "Name sent as SNI and checked against the server's certificate, when it is "
+                 "not the address's host (default: $COFFER_TLS_SERVER_NAME, "
+                 "$VAULT_TLS_SERVER_NAME)");
   app.add_option("--namespace,--ns", inv.options.vault_namespace,
                  "Namespace of the request (X-Vault-Namespace; default: $COFFER_NAMESPACE, "
                  "$VAULT_NAMESPACE). Coffer has only the root namespace and refuses others");

@@ -36,6 +36,7 @@ struct GlobalOptions {
   std::string ca_cert;                  // -ca-cert
   std::string ca_path;                  // -ca-path
   std::optional<bool> tls_skip_verify;  // -tls-skip-verify
+  std::string tls_server_name;          // -tls-server-name
   std::string client_cert;              // -client-cert
   std::string client_key;               // -client-key
   std::string vault_namespace;          // -namespace, -ns
@@ -63,6 +64,7 @@ struct Invocation {
   //   CA file: -ca-cert, COFFER_CACERT, VAULT_CACERT; else a CA directory:
   //            -ca-path, COFFER_CAPATH, VAULT_CAPATH; else the system store
   //   skip TLS verification: -tls-skip-verify, COFFER_SKIP_VERIFY, VAULT_SKIP_VERIFY
+  //   TLS server name: -tls-server-name, COFFER_TLS_SERVER_NAME, VAULT_TLS_SERVER_NAME
   // Errors: kInvalidArgument for a bad address or a bad boolean variable.
   Result<std::unique_ptr<ApiClient>> Client() const;
   // The token Client() sends: COFFER_TOKEN, VAULT_TOKEN, else the token

@@ -557,6 +557,8 @@ Result<HttpResponse> HttpClient::Impl::Connected(asio::io_context& ioc, const Pr
 
   ssl::context ctx(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  const std::string& server_name =
+      config.tls_server_name.empty() ? addr.host : config.tls_server_name;
   if (config.tls_skip_verify) {
     ctx.set_verify_mode(ssl::verify_none);
   } else {
@@ -573,7 +575,7 @@ Result<HttpResponse> HttpClient::Impl::Connected(asio::io_context& ioc, const Pr
       ctx.set_default_verify_paths(ec);
       if (ec) return Err(Internal("cannot load the system CA store: " + ec.message()));
     }
-    ctx.set_verify_callback(ssl::host_name_verification(addr.host));
+    ctx.set_verify_callback(ssl::host_name_verification(server_name));
   }
   if (!config.client_cert.empty()) {
     ctx.use_certificate_chain_file(config.client_cert, ec);
@@ -588,11 +590,11 @@ Result<HttpResponse> HttpClient::Impl::Connected(asio::io_context& ioc, const Pr
     }
   }
   beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-  if (!IsIpLiteral(addr.host)) {
+  if (!IsIpLiteral(server_name)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
     // SNI, so that virtual-hosted TLS front ends pick the right certificate.
-    SSL_set_tlsext_host_name(stream.native_handle(), addr.host.c_str());
+    SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str());
 #pragma GCC diagnostic pop
   }
   beast::get_lowest_layer(stream).expires_after(config.timeout);

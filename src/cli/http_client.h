@@ -58,6 +58,9 @@ struct ClientConfig {
   // used when ca_cert is empty.
   std::string ca_path;
   bool tls_skip_verify = false;
+  // The name sent as SNI and checked against the server's certificate;
+  // empty: the address's host (Vault's -tls-server-name).
+  std::string tls_server_name;
   // A TLS client certificate (PEM chain) and its key, for cert logins;
   // both or neither.
   std::string client_cert;

@@ -112,6 +112,11 @@ Result<std::unique_ptr<ApiClient>> Invocation::Client() const {
     }
   }
   config.capture = capture;
+  config.tls_server_name = options.tls_server_name;
+  for (const char* name : {"COFFER_TLS_SERVER_NAME", "VAULT_TLS_SERVER_NAME"}) {
+    if (!config.tls_server_name.empty()) break;
+    if (auto v = get(name)) config.tls_server_name = *v;
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, HttpClient::Create(std::move(config)));
   // -header K=V, as Vault's CLI: the X-Vault-* headers are the client's own.
   for (const std::string& h : options.headers) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -36,12 +37,12 @@ std::string BioToString(BIO* bio) {
   return out;
 }
 
-// A self-signed P-256 certificate for IP 127.0.0.1 only.
+// A self-signed P-256 certificate for IP 127.0.0.1 only, or for `san`.
 struct TestCert {
   std::string cert_pem;
   std::string key_pem;
 
-  explicit TestCert(const char* common_name = "coffer-test") {
+  explicit TestCert(const char* common_name = "coffer-test", const char* san = "IP:127.0.0.1") {
     EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
     X509* x = X509_new();
     X509_set_version(x, 2);
@@ -55,7 +56,7 @@ struct TestCert {
     X509_set_issuer_name(x, name);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, san},
                               std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
       X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
       X509_add_ext(x, ext, -1);
@@ -92,6 +93,11 @@ class TlsServer {
   }
   unsigned short port() const { return port_; }
   int served() const { return served_; }
+  // The SNI name of the last handshake ("" when none was sent).
+  std::string last_sni() const {
+    std::scoped_lock lock(mu_);
+    return last_sni_;
+  }
 
  private:
   void Serve() {
@@ -103,6 +109,11 @@ class TlsServer {
       if (ec) continue;
       stream.handshake(ssl::stream_base::server, ec);
       if (ec) continue;  // the client refused our certificate
+      {
+        const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+        std::scoped_lock lock(mu_);
+        last_sni_ = sni != nullptr ? sni : "";
+      }
       boost::beast::flat_buffer buffer;
       http::request<http::string_body> req;
       http::read(stream, buffer, req, ec);
@@ -123,6 +134,8 @@ class TlsServer {
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> served_{0};
+  mutable std::mutex mu_;
+  std::string last_sni_;  // guarded by mu_
   std::thread thread_;
 };
 
@@ -208,6 +221,31 @@ TEST_F(TlsTest, HostNameMustMatch) {
   Outcome o = RunStatus({"status", "-ca-cert", ca_file_.string()}, {{"COFFER_ADDR", addr}});
   EXPECT_EQ(o.code, 1);
   EXPECT_EQ(server.served(), 0);
+}
+
+// -tls-server-name (or COFFER_/VAULT_TLS_SERVER_NAME): the name sent as SNI
+// and checked against the certificate, for an address whose host is not in
+// it (an IP address, a load balancer's name).
+TEST_F(TlsTest, ServerNameIsSentAndVerified) {
+  TestCert named("coffer-test", "DNS:coffer.internal");
+  TlsServer server(named);
+  const std::string addr = "https://127.0.0.1:" + std::to_string(server.port());
+  std::ofstream(ca_file_) << named.cert_pem;
+  const std::string ca = "-ca-cert=" + ca_file_.string();
+  Outcome plain = RunStatus({"status", ca}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(plain.code, 1) << "127.0.0.1 is not in the certificate";
+  EXPECT_EQ(server.served(), 0);
+  Outcome flag =
+      RunStatus({"status", ca, "-tls-server-name=coffer.internal"}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_EQ(server.last_sni(), "coffer.internal");
+  Outcome env = RunStatus({"status", ca},
+                          {{"COFFER_ADDR", addr}, {"VAULT_TLS_SERVER_NAME", "coffer.internal"}});
+  EXPECT_EQ(env.code, 0) << env.err;
+  Outcome other =
+      RunStatus({"status", ca, "-tls-server-name=other.internal"}, {{"COFFER_ADDR", addr}});
+  EXPECT_EQ(other.code, 1);
+  EXPECT_EQ(server.served(), 4);  // flag and env: seal-status and leader each
 }
 
 TEST_F(TlsTest, SkipVerify) {
