@@ -293,8 +293,8 @@ Status ParseExec(const json& e, AgentConfig& c) {
 
 Status ParseVault(const json& v, AgentConfig& c) {
   Reader r("vault");
-  TRY(r.Unknown(v, {"address", "ca_cert", "ca_path", "tls_skip_verify", "retry", "client_cert",
-                    "client_key"}));
+  TRY(r.Unknown(v, {"address", "ca_cert", "ca_path", "tls_skip_verify", "tls_server_name", "retry",
+                    "client_cert", "client_key"}));
   if (v.contains("retry")) {
     c.ineffective.push_back(
         "vault: retry has no effect: requests are retried by the render and login backoff");
@@ -303,6 +303,7 @@ Status ParseVault(const json& v, AgentConfig& c) {
   ASSIGN_OR_RETURN(c.vault.ca_cert, r.String(v, "ca_cert"));
   ASSIGN_OR_RETURN(c.vault.ca_path, r.String(v, "ca_path"));
   ASSIGN_OR_RETURN(c.vault.tls_skip_verify, r.Bool(v, "tls_skip_verify", false));
+  ASSIGN_OR_RETURN(c.vault.tls_server_name, r.String(v, "tls_server_name"));
   ASSIGN_OR_RETURN(c.vault.client_cert, r.String(v, "client_cert"));
   ASSIGN_OR_RETURN(c.vault.client_key, r.String(v, "client_key"));
   if (c.vault.client_cert.empty() != c.vault.client_key.empty()) {

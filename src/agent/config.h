@@ -44,6 +44,7 @@ struct VaultConfig {
   std::string ca_cert;
   std::string ca_path;  // a directory of PEM CA certificates; ca_cert wins
   bool tls_skip_verify = false;
+  std::string tls_server_name;  // SNI and certificate name; empty: the address's host
   // A TLS client certificate (PEM chain) and key presented to the server
   // (both or neither); the cert method's own pair wins over these.
   std::string client_cert;

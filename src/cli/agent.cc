@@ -111,6 +111,10 @@ class AgentCommand : public Command {
                    : !env("VAULT_CAPATH").empty()  ? env("VAULT_CAPATH")
                                                    : config->vault.ca_path;
       cc.tls_skip_verify = inv.options.tls_skip_verify.value_or(config->vault.tls_skip_verify);
+      cc.tls_server_name = !inv.options.tls_server_name.empty()     ? inv.options.tls_server_name
+                           : !env("COFFER_TLS_SERVER_NAME").empty() ? env("COFFER_TLS_SERVER_NAME")
+                           : !env("VAULT_TLS_SERVER_NAME").empty()  ? env("VAULT_TLS_SERVER_NAME")
+                                                                    : config->vault.tls_server_name;
       if (!inv.options.client_cert.empty()) {
         cc.client_cert = inv.options.client_cert;
         cc.client_key = inv.options.client_key;

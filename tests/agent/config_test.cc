@@ -13,6 +13,7 @@ exit_after_auth = false
 vault {
   address = "http://127.0.0.1:8200"
   tls_skip_verify = true
+  tls_server_name = "coffer.internal"
 }
 auto_auth {
   method "approle" {
@@ -48,6 +49,7 @@ template {
   EXPECT_EQ(c->pid_file, "/tmp/agent.pid");
   EXPECT_EQ(c->vault.address, "http://127.0.0.1:8200");
   EXPECT_TRUE(c->vault.tls_skip_verify);
+  EXPECT_EQ(c->vault.tls_server_name, "coffer.internal");
   ASSERT_TRUE(c->method);
   EXPECT_EQ(c->method->type, "approle");
   EXPECT_EQ(c->method->mount_path, "auth/my-approle");
