@@ -26,15 +26,21 @@ std::string Canonical(std::string_view name) {
   return out;
 }
 
-Status TokenFields::Update(const logical::Request& request) {
+Status TokenFields::Update(const logical::Request& request, LegacyTokenNames legacy) {
   ASSIGN_OR_RETURN(auto pol, params::List(request, "token_policies"));
   if (!pol) {
     ASSIGN_OR_RETURN(pol, params::List(request, "policies"));
   }
   if (pol) policies = *pol;
   ASSIGN_OR_RETURN(auto t, params::Duration(request, "token_ttl"));
+  if (!t && legacy.ttl) {
+    ASSIGN_OR_RETURN(t, params::Duration(request, "ttl"));
+  }
   if (t) ttl = t->count();
   ASSIGN_OR_RETURN(auto mt, params::Duration(request, "token_max_ttl"));
+  if (!mt && legacy.max_ttl) {
+    ASSIGN_OR_RETURN(mt, params::Duration(request, "max_ttl"));
+  }
   if (mt) max_ttl = mt->count();
   ASSIGN_OR_RETURN(auto emt, params::Duration(request, "token_explicit_max_ttl"));
   if (emt) explicit_max_ttl = emt->count();
@@ -44,6 +50,9 @@ Status TokenFields::Update(const logical::Request& request) {
   }
   if (per) period = per->count();
   ASSIGN_OR_RETURN(auto uses, params::Int(request, "token_num_uses"));
+  if (!uses && legacy.num_uses) {
+    ASSIGN_OR_RETURN(uses, params::Int(request, "num_uses"));
+  }
   if (uses) {
     if (*uses < 0) return InvalidArgument("token_num_uses cannot be negative");
     num_uses = *uses;
@@ -51,6 +60,9 @@ Status TokenFields::Update(const logical::Request& request) {
   ASSIGN_OR_RETURN(auto ndp, params::Bool(request, "token_no_default_policy"));
   if (ndp) no_default_policy = *ndp;
   ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
+  if (!cidrs && legacy.bound_cidrs) {
+    ASSIGN_OR_RETURN(cidrs, params::List(request, "bound_cidrs"));
+  }
   if (cidrs) {
     TRY(ValidateCidrs(*cidrs));
     bound_cidrs = *cidrs;
@@ -136,7 +148,8 @@ logical::LoginResult TokenFields::ToLogin() const {
 }
 
 Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
-                                     std::string_view what, const logical::Request& request) {
+                                     std::string_view what, const logical::Request& request,
+                                     LegacyTokenNames legacy) {
   EntryUpdate u;
   u.stored = logical::Json::object();
   ASSIGN_OR_RETURN(auto entry, storage.Get(key));
@@ -144,7 +157,7 @@ Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::strin
     ASSIGN_OR_RETURN(u.stored, ParseStored(entry->value, what));
   }
   u.fields = TokenFields::FromStored(u.stored);
-  TRY(u.fields.Update(request));
+  TRY(u.fields.Update(request, legacy));
   return u;
 }
 

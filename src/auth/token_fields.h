@@ -18,6 +18,16 @@
 
 namespace coffer::auth {
 
+// The pre-token_* names a method still takes, each for its token_* field
+// when that is not given too (Vault's tokenutil.UpgradeValue). "policies"
+// and "period" are taken by every method.
+struct LegacyTokenNames {
+  bool ttl = false;          // "ttl": userpass, cert, jwt
+  bool max_ttl = false;      // "max_ttl": userpass, cert, jwt
+  bool num_uses = false;     // "num_uses": jwt
+  bool bound_cidrs = false;  // "bound_cidrs": userpass, cert, jwt
+};
+
 struct TokenFields {
   std::vector<std::string> policies;
   std::int64_t ttl = 0;  // seconds
@@ -36,7 +46,7 @@ struct TokenFields {
   // token_ttl above token_max_ttl, a negative token_num_uses, a bad CIDR, an
   // unknown token_type, or token_type batch/default-batch together with a
   // token_period or token_num_uses (batch tokens have neither).
-  Status Update(const logical::Request& request);
+  Status Update(const logical::Request& request, LegacyTokenNames legacy = {});
 
   // Vault's read shape: the token_* keys plus the legacy "policies" and
   // "period" copies.
@@ -57,7 +67,8 @@ struct EntryUpdate {
   TokenFields fields;
 };
 Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
-                                     std::string_view what, const logical::Request& request);
+                                     std::string_view what, const logical::Request& request,
+                                     LegacyTokenNames legacy);
 
 // The CIDR helpers live in common/cidr.h (tokens use them too).
 using ::coffer::AddressAllowed;

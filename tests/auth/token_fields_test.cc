@@ -61,5 +61,40 @@ TEST(TokenFieldsTest, ParsesVaultShapesAndRoundTrips) {
   EXPECT_FALSE(TokenFields().Update(neg).ok());
 }
 
+// The pre-token_* names count only where the method takes them, and a
+// token_* field given too wins (Vault's tokenutil.UpgradeValue).
+TEST(TokenFieldsTest, LegacyNamesOnlyWhereTheMethodTakesThem) {
+  logical::Request r;
+  r.data = {{"ttl", "1h"},
+            {"max_ttl", "2h"},
+            {"num_uses", 3},
+            {"bound_cidrs", logical::Json::array({"10.0.0.0/8"})}};
+  TokenFields all;
+  ASSERT_TRUE(
+      all.Update(r, {.ttl = true, .max_ttl = true, .num_uses = true, .bound_cidrs = true}).ok());
+  EXPECT_EQ(all.ttl, 3600);
+  EXPECT_EQ(all.max_ttl, 7200);
+  EXPECT_EQ(all.num_uses, 3);
+  EXPECT_EQ(all.bound_cidrs, std::vector<std::string>{"10.0.0.0/8"});
+
+  TokenFields none;  // AppRole's roles: only "policies" and "period"
+  ASSERT_TRUE(none.Update(r).ok());
+  EXPECT_EQ(none.ttl, 0);
+  EXPECT_EQ(none.max_ttl, 0);
+  EXPECT_EQ(none.num_uses, 0);
+  EXPECT_TRUE(none.bound_cidrs.empty());
+
+  r.data["token_ttl"] = "30m";
+  r.data["token_bound_cidrs"] = "192.168.0.0/16";
+  TokenFields both;
+  ASSERT_TRUE(both.Update(r, {.ttl = true, .bound_cidrs = true}).ok());
+  EXPECT_EQ(both.ttl, 1800);
+  EXPECT_EQ(both.bound_cidrs, std::vector<std::string>{"192.168.0.0/16"});
+
+  logical::Request bad;
+  bad.data = {{"bound_cidrs", "10.0.0.0/99"}};
+  EXPECT_FALSE(TokenFields().Update(bad, {.bound_cidrs = true}).ok());
+}
+
 }  // namespace
 }  // namespace coffer::auth

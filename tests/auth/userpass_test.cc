@@ -137,6 +137,23 @@ TEST_F(UserpassTest, TokenBoundCidrsAreCheckedAtLogin) {
   EXPECT_FALSE(bad.has_value());
 }
 
+// Vault's older names for a user's token fields (ttl, max_ttl, bound_cidrs)
+// are stored as the token_* fields, not dropped: a binding given by its old
+// name still binds.
+TEST_F(UserpassTest, OlderFieldNamesSetTheTokenFields) {
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "users/bob",
+         {{"password", "pw"}, {"ttl", "1h"}, {"max_ttl", "2h"}, {"bound_cidrs", "10.0.0.0/8"}}));
+  auto read = Do(Operation::kRead, "users/bob");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["token_ttl"], 3600);
+  EXPECT_EQ(read->data["token_max_ttl"], 7200);
+  EXPECT_EQ(read->data["token_bound_cidrs"], logical::Json::array({"10.0.0.0/8"}));
+  auto login = Do(Operation::kUpdate, "login/bob", {{"password", "pw"}});
+  ASSERT_FALSE(login.has_value());
+  EXPECT_EQ(login.error().code(), Code::kPermissionDenied);
+}
+
 TEST_F(UserpassTest, PeriodicBatchTokensAndBadTtlsAreRefused) {
   auto batch = Do(Operation::kUpdate, "users/a",
                   {{"password", "pw"}, {"token_type", "batch"}, {"token_period", "1h"}});

@@ -233,7 +233,9 @@ Result<Response> CertBackend::Cert(const Request& request, const std::string& na
     case Operation::kCreate:
     case Operation::kUpdate: {
       std::scoped_lock lock(write_mu_);
-      ASSIGN_OR_RETURN(EntryUpdate u, BeginEntryUpdate(storage_, key, "cert entry", request));
+      ASSIGN_OR_RETURN(EntryUpdate u,
+                       BeginEntryUpdate(storage_, key, "cert entry", request,
+                                        {.ttl = true, .max_ttl = true, .bound_cidrs = true}));
       const Json& j = u.stored;
       Json out = u.fields.ToStored();
       out["certificate"] = j.value("certificate", "");

@@ -93,7 +93,7 @@ Status Role::Update(const logical::Request& r) {
   if (exp) expiration_leeway = *exp;
   ASSIGN_OR_RETURN(auto nbf, Leeway(r, "not_before_leeway"));
   if (nbf) not_before_leeway = *nbf;
-  TRY(token.Update(r));
+  TRY(token.Update(r, {.ttl = true, .max_ttl = true, .num_uses = true, .bound_cidrs = true}));
 
   if (user_claim.empty()) return InvalidArgument("a user_claim is required");
   if (bound_audiences.empty() && bound_subject.empty() && bound_claims.empty() &&

@@ -101,7 +101,8 @@ Result<Response> UserpassBackend::User(const Request& request, const std::string
     case Operation::kUpdate: {
       std::scoped_lock lock(write_mu_);
       ASSIGN_OR_RETURN(EntryUpdate u,
-                       BeginEntryUpdate(storage_, UserKey(name), "userpass user", request));
+                       BeginEntryUpdate(storage_, UserKey(name), "userpass user", request,
+                                        {.ttl = true, .max_ttl = true, .bound_cidrs = true}));
       const Json& j = u.stored;
       Json out = u.fields.ToStored();
       out["password_hash"] = j.value("password_hash", "");
