@@ -28,8 +28,10 @@ bool IsWrappingToken(const token::TokenEntry& entry) {
   return entry.policies.size() == 1 && entry.policies[0] == "response-wrapping";
 }
 
-// A wrapping token may only unwrap, look itself up or be rewrapped.
-bool WrappingTokenMayUse(std::string_view path) {
+// A wrapping token may only unwrap (also the older way, reading
+// cubbyhole/response), look itself up or be rewrapped.
+bool WrappingTokenMayUse(std::string_view path, logical::Operation op) {
+  if (path == "cubbyhole/response") return op == logical::Operation::kRead;
   return path == "sys/wrapping/unwrap" || path == "sys/wrapping/lookup" ||
          path == "sys/wrapping/rewrap";
 }
@@ -125,7 +127,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   std::function<Result<bool>(const std::string&)> may_see_listed;
   std::vector<std::string> effective = entry->policies;
   if (IsWrappingToken(*entry)) {
-    allowed = WrappingTokenMayUse(request.path);
+    allowed = WrappingTokenMayUse(request.path, request.operation);
   } else {
     ASSIGN_OR_RETURN(effective, EffectivePolicies(*entry));
     ASSIGN_OR_RETURN(auto acl, AclFor(effective, entry->entity_id));

@@ -694,7 +694,28 @@ Status Core::Admit(logical::Request& request) {
     // Any valid token; the answer is filtered by the caller's ACL.
     return authorizer_->Authenticate(request);
   }
+  if (request.path == "sys/wrapping/unwrap" || request.path == "sys/wrapping/rewrap") {
+    // As Vault, the wrapping token (the body's "token", else the client
+    // token) is checked before the caller's: an unknown, used or expired
+    // one is a 400, which clients read as "nothing to unwrap" (Spring
+    // Vault's unwrap answers null), not a 403.
+    TRY(CheckWrappingTokenOf(request));
+  }
   return SystemBackend(*this).Authorize(request);
+}
+
+Status Core::CheckWrappingTokenOf(const logical::Request& request) {
+  if (request.data.is_object()) {
+    auto it = request.data.find("token");
+    if (it != request.data.end() && !it->is_null()) {
+      if (!it->is_string()) return InvalidArgument("could not decode token in request body");
+      if (it->get_ref<const std::string&>().empty()) {
+        return InvalidArgument("empty token in request body");
+      }
+      return wrapper_->Check(it->get_ref<const std::string&>());
+    }
+  }
+  return wrapper_->Check(request.client_token);
 }
 
 Result<logical::Response> Core::Dispatch(logical::Request& request) {
@@ -828,6 +849,12 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
         if (!policies.empty()) result->data["identity_policies"] = std::move(policies);
       }
     }
+  } else if (request.path == "cubbyhole/response" &&
+             request.operation == logical::Operation::kRead && request.auth &&
+             request.auth->policies.size() == 1 &&
+             request.auth->policies[0] == "response-wrapping") {
+    // Only a wrapping token gets here with that one policy (Authorizer).
+    result = wrapper_->UnwrapFromCubbyhole(request.client_token);
   } else if (auto login = Logins::MatchLogin(*router_, request.path)) {
     // The method checks the credentials; the token is minted here, and
     // only for a successful login.

@@ -206,6 +206,9 @@ class Core final : public http::Handler {
   Status MaybeWrap(const logical::Request& request, logical::Response& response);
   // The authentication stages of Dispatch: wrap TTL, create/update, ACL.
   Status Admit(logical::Request& request);
+  // sys/wrapping/unwrap and rewrap: the wrapping token they name is live
+  // (Wrapper::Check); a body "token" that is not a non-empty string is a 400.
+  Status CheckWrappingTokenOf(const logical::Request& request);
   // Rate limit quotas that name a login role (see quotas.h).
   std::optional<logical::Response> CheckRoleQuota(logical::Request& request);
   // The request entry of a request a rate limit quota refused, as Vault

@@ -98,6 +98,12 @@ Result<std::shared_ptr<const token::TokenEntry>> Wrapper::ValidEntry(
   return entry;
 }
 
+Status Wrapper::Check(std::string_view wrapping_token) {
+  ASSIGN_OR_RETURN(auto entry, ValidEntry(wrapping_token));
+  (void)entry;
+  return Status::Ok();
+}
+
 Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   ASSIGN_OR_RETURN(auto entry, ValidEntry(wrapping_token));
   // Read the response before spending the single use: the last use revokes
@@ -112,6 +118,23 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   WipeString(*stored);
   if (j.is_discarded()) return Err(Internal("corrupt wrapped response"));
   return FromStored(j);
+}
+
+Result<logical::Response> Wrapper::UnwrapFromCubbyhole(std::string_view wrapping_token) {
+  ASSIGN_OR_RETURN(logical::Response inner, Unwrap(wrapping_token));
+  // Vault's HTTP envelope of the wrapped response, as it stores it.
+  Json envelope = Json{{"request_id", ""},
+                       {"lease_id", inner.lease_id},
+                       {"renewable", inner.renewable},
+                       {"lease_duration", inner.lease_duration},
+                       {"data", std::move(inner.data)},
+                       {"wrap_info", nullptr},
+                       {"warnings", std::move(inner.warnings)},
+                       {"auth", std::move(inner.auth)},
+                       {"mount_type", inner.mount_type}};
+  logical::Response r;
+  r.data = Json{{"response", envelope.dump()}};
+  return r;
 }
 
 Result<logical::Response> Wrapper::Lookup(std::string_view wrapping_token) {

@@ -30,6 +30,17 @@ class Wrapper {
   // used or expired.
   Result<logical::Response> Unwrap(std::string_view wrapping_token);
 
+  // Ok when `wrapping_token` is a live wrapping token; kInvalidArgument
+  // ("wrapping token is not valid or does not exist") otherwise. Uses
+  // nothing.
+  Status Check(std::string_view wrapping_token);
+
+  // The older way to unwrap, which Vault still serves (and Spring Vault's
+  // UnwrappingEndpoints.Cubbyhole uses): a read of cubbyhole/response with
+  // the wrapping token as the client token. Uses the token as Unwrap does;
+  // answers {"response": the wrapped response's JSON envelope, as a string}.
+  Result<logical::Response> UnwrapFromCubbyhole(std::string_view wrapping_token);
+
   // {creation_path, creation_time, creation_ttl} without using the token.
   Result<logical::Response> Lookup(std::string_view wrapping_token);
 
