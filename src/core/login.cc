@@ -293,11 +293,11 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   tr.bound_cidrs = login.bound_cidrs;
   tr.renewable = true;
   tr.system_ttls = true;
-  std::int64_t explicit_max = login.explicit_max_ttl;
   // The token's lifetime with renewals stays within token_max_ttl and the
-  // mount's maximum: the store enforces it as the explicit max.
-  if (max < system_max && (explicit_max == 0 || explicit_max > max)) explicit_max = max;
-  tr.explicit_max_ttl = seconds(explicit_max);
+  // mount's maximum (TokenEntry::max_ttl); its explicit max is only the
+  // role's token_explicit_max_ttl, as a lookup reports it in Vault.
+  tr.explicit_max_ttl = seconds(login.explicit_max_ttl);
+  if (max < system_max) tr.max_ttl = seconds(max);
   // Batch or service: the role's token_type against the mount's (Vault's rules).
   auto mount_type = mount.config.find("token_type");
   tr.batch = token::ResolveLoginType(

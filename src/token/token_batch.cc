@@ -31,6 +31,7 @@ Result<CreatedToken> TokenStore::CreateBatch(const TokenRequest& request, TokenE
   e.num_uses = 0;
   e.period = 0;
   e.explicit_max_ttl = 0;
+  e.max_ttl = 0;
   e.accessor.clear();
   CreatedToken out;
   {

@@ -87,6 +87,7 @@ Result<TokenEntry> DecodeTokenEntry(std::string_view text) {
     e.expire_time = j.value("expire_time", std::int64_t{0});
     e.last_renewal = j.value("last_renewal", std::int64_t{0});
     e.explicit_max_ttl = j.value("explicit_max_ttl", std::int64_t{0});
+    e.max_ttl = j.value("max_ttl", std::int64_t{0});
     e.period = j.value("period", std::int64_t{0});
     e.renewable = j.value("renewable", e.ttl > 0);
     e.role = j.value("role", "");
@@ -111,6 +112,7 @@ std::string EncodeTokenEntry(const TokenEntry& e) {
   w.Int("explicit_max_ttl", e.explicit_max_ttl);
   w.String("id_hmac", e.id_hmac);
   w.Int("last_renewal", e.last_renewal);
+  if (e.max_ttl != 0) w.Int("max_ttl", e.max_ttl);
   w.StringMap("meta", e.meta);
   w.Int("num_uses", e.num_uses);
   w.String("parent_hmac", e.parent_hmac);
@@ -360,6 +362,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.creation_time = NowUnix();
   e.num_uses = request.num_uses;
   e.explicit_max_ttl = request.explicit_max_ttl.count();
+  e.max_ttl = request.max_ttl.count();
   e.period = request.period.count();
   e.role = request.role;
   e.entity_id = request.entity_id;
@@ -367,6 +370,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   // an explicit max; a period above it is capped, and so is a TTL.
   std::vector<std::string> warnings;
   auto [default_ttl, max_ttl] = TtlsFor(request.system_ttls);
+  if (e.max_ttl > 0 && e.max_ttl < max_ttl) max_ttl = e.max_ttl;
   if (e.explicit_max_ttl > 0 && e.explicit_max_ttl < max_ttl) max_ttl = e.explicit_max_ttl;
   std::int64_t ttl = 0;
   if (e.period > 0) {
@@ -565,6 +569,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   // The token auth method's TTLs for its own tokens, the system's for
   // logins' (TokenRequest::system_ttls).
   auto [default_ttl, max_ttl] = TtlsFor(!entry->path.starts_with("auth/token/"));
+  if (entry->max_ttl > 0 && entry->max_ttl < max_ttl) max_ttl = entry->max_ttl;
   if (explicit_max > 0 && explicit_max < max_ttl) max_ttl = explicit_max;
   std::int64_t ttl = 0;
   std::int64_t limit = 0;  // the last second the token may live to; 0: none

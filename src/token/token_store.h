@@ -77,6 +77,11 @@ struct TokenEntry {
   std::int64_t expire_time = 0;    // unix seconds; 0 = never
   std::int64_t last_renewal = 0;   // unix seconds; 0 = never
   std::int64_t explicit_max_ttl = 0;
+  // A login's cap on the token's life with renewals (its role's or user's
+  // token_max_ttl, within the mount's max); 0: the system's max. Unlike
+  // explicit_max_ttl it is not reported, as in Vault, where it is the
+  // lease's max rather than the token's.
+  std::int64_t max_ttl = 0;
   std::int64_t period = 0;
   bool renewable = true;
   std::string role;
@@ -141,6 +146,7 @@ struct TokenRequest {
   // as in Vault (a login's own mount has capped its TTL already).
   bool system_ttls = false;
   std::chrono::seconds explicit_max_ttl{0};
+  std::chrono::seconds max_ttl{0};  // TokenEntry::max_ttl
   std::chrono::seconds period{0};
   std::int64_t num_uses = 0;
   bool renewable = true;

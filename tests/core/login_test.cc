@@ -301,6 +301,37 @@ TEST_F(LoginTest, TtlIsCappedByTheMountMaximum) {
   EXPECT_EQ(b.auth["lease_duration"], 768 * 3600);
 }
 
+// A user's token_max_ttl caps the login token's renewals, and a lookup
+// shows it as Vault does: not as an explicit max TTL (only
+// token_explicit_max_ttl is that).
+TEST_F(LoginTest, TokenMaxTtlCapsRenewalsWithoutBeingAnExplicitMax) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice",
+       {{"password", "pw"}, {"token_ttl", "1h"}, {"token_max_ttl", "2h"}});
+  auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(r.http_status, 200);
+  const std::string token = r.auth["client_token"];
+  auto self = Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token);
+  ASSERT_EQ(self.http_status, 200);
+  EXPECT_EQ(self.data["explicit_max_ttl"], 0);
+  EXPECT_EQ(self.data["ttl"], 3600);
+  clock_.Advance(std::chrono::minutes(50));
+  auto first = Call(Operation::kUpdate, "auth/token/renew-self", {{"increment", "1h"}}, token);
+  ASSERT_EQ(first.http_status, 200);
+  EXPECT_EQ(first.auth["lease_duration"], 3600);
+  clock_.Advance(std::chrono::minutes(50));
+  auto renewed = Call(Operation::kUpdate, "auth/token/renew-self", {{"increment", "1h"}}, token);
+  ASSERT_EQ(renewed.http_status, 200);
+  EXPECT_EQ(renewed.auth["lease_duration"], 1200);  // 2h from the login
+  // token_explicit_max_ttl is reported.
+  Call(Operation::kUpdate, "auth/userpass/users/bob",
+       {{"password", "pw"}, {"token_explicit_max_ttl", "3h"}});
+  auto b = Call(Operation::kUpdate, "auth/userpass/login/bob", {{"password", "pw"}}, "");
+  auto bself = Call(Operation::kRead, "auth/token/lookup-self", Json::object(),
+                    b.auth["client_token"].get<std::string>());
+  EXPECT_EQ(bself.data["explicit_max_ttl"], 3 * 3600);
+}
+
 TEST_F(LoginTest, LockoutAfterThresholdPerCanonicalName) {
   Json lockout{
       {"lockout_threshold", 3}, {"lockout_duration", "10m"}, {"lockout_counter_reset", "5m"}};
