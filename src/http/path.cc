@@ -115,6 +115,19 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+std::optional<std::string> RedirectForRepeatedSlashes(std::string_view encoded) {
+  if (!encoded.starts_with(kApiPrefix) || encoded.find("//") == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string out;
+  out.reserve(encoded.size());
+  for (char c : encoded) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
 Result<std::string> CanonicalizePath(std::string_view encoded) {
   if (!encoded.starts_with(kApiPrefix)) return Err(NotFound("not an API path"));
   std::string_view rest = encoded.substr(kApiPrefix.size());

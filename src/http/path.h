@@ -14,6 +14,7 @@
 //   Every rejection is kInvalidArgument.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,13 @@ struct Target {
   std::string_view query;
 };
 Target SplitTarget(std::string_view target);
+
+// For an API path with repeated slashes ("/v1//secret/data/a", "/v1/kv//a"):
+// the same path with each run of slashes made one ("/v1/secret/data/a"),
+// where Vault's router (Go's ServeMux) redirects such a request with 301.
+// nullopt for any other path. The result always starts with "/v1/", so it
+// never names another host.
+std::optional<std::string> RedirectForRepeatedSlashes(std::string_view encoded_path);
 
 // Canonicalises an encoded path ("/v1/secret/a%20b") and returns it decoded
 // and without the "/v1/" prefix ("secret/a b").

@@ -142,6 +142,24 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   req.answer_on_wire = true;
   Target target = SplitTarget(wire.target);
 
+  if (auto cleaned = RedirectForRepeatedSlashes(target.path)) {
+    // As Vault (Go's ServeMux): 301 to the cleaned path, query kept. The
+    // client asks again, and that request is checked like any other.
+    logical::Response r;
+    r.http_status = 301;
+    std::string location = std::move(*cleaned);
+    if (!target.query.empty()) {
+      location += '?';
+      location += target.query;
+    }
+    // No body: clients follow the Location header (Go's HTML link would
+    // echo the request's bytes into a page).
+    r.headers.emplace("Content-Type", "text/html; charset=utf-8");
+    r.raw = Json(std::string());
+    r.headers.emplace("Location", std::move(location));
+    return std::unexpected(std::move(r));
+  }
+
   auto path = CanonicalizePath(target.path);
   if (!path) {
     if (path.error().code() == Code::kNotFound) {

@@ -106,6 +106,8 @@ std::string_view ReasonPhrase(int status) {
       return "OK";
     case 204:
       return "No Content";
+    case 301:
+      return "Moved Permanently";
     case 307:
       return "Temporary Redirect";
     case 400:

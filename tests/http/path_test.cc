@@ -119,5 +119,15 @@ TEST(Utf8, Validates) {
   EXPECT_FALSE(IsValidUtf8("\xE2\x82"));
 }
 
+TEST(RedirectForRepeatedSlashes, CollapsesRunsUnderV1Only) {
+  EXPECT_EQ(RedirectForRepeatedSlashes("/v1//sys"), "/v1/sys");
+  EXPECT_EQ(RedirectForRepeatedSlashes("/v1/a///b//"), "/v1/a/b/");
+  EXPECT_EQ(RedirectForRepeatedSlashes("/v1/a/b"), std::nullopt);
+  EXPECT_EQ(RedirectForRepeatedSlashes("//v1/a"), std::nullopt);
+  EXPECT_EQ(RedirectForRepeatedSlashes("/v2//a"), std::nullopt);
+  // Never a protocol-relative URL, whatever follows /v1/.
+  EXPECT_EQ(RedirectForRepeatedSlashes("/v1//evil.example/x"), "/v1/evil.example/x");
+}
+
 }  // namespace
 }  // namespace coffer::http

@@ -129,6 +129,29 @@ TEST(BuildRequest, PathErrors) {
   EXPECT_EQ(q.error().http_status, 400);
 }
 
+// Repeated slashes get Vault's 301 to the cleaned path (Go's ServeMux), the
+// query kept; the request itself goes no further.
+TEST(BuildRequest, RepeatedSlashesRedirect) {
+  for (auto [target, location] :
+       {std::pair{"/v1//secret/data/a", "/v1/secret/data/a"},
+        std::pair{"/v1/secret//data///a?version=2", "/v1/secret/data/a?version=2"},
+        std::pair{"/v1/auth/jwt//login", "/v1/auth/jwt/login"}, std::pair{"/v1/kv//", "/v1/kv/"}}) {
+    for (std::string_view method : {"GET", "POST"}) {
+      auto r = BuildRequest(Wire(method, target), 500);
+      ASSERT_FALSE(r.has_value()) << target;
+      EXPECT_EQ(r.error().http_status, 301) << target;
+      EXPECT_EQ(r.error().headers.at("Location"), location);
+    }
+  }
+  // Not under /v1/: not ours to redirect.
+  auto other = BuildRequest(Wire("GET", "//v1/secret"), 500);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().http_status, 404);
+  // A dot segment is still refused once the slashes are clean.
+  auto dots = BuildRequest(Wire("GET", "/v1/a/../b"), 500);
+  EXPECT_EQ(dots.error().http_status, 400);
+}
+
 TEST(BuildRequest, TokensAndHeaders) {
   auto w = Wire("GET", "/v1/a?x=1");
   w.authorization = "Bearer s.abc";

@@ -115,11 +115,18 @@ class HostileHttpTest(unittest.TestCase):
 
     def test_traversal_and_encoded_paths(self):
         for path in [b"/v1/secret/../sys/seal", b"/v1/secret/%2e%2e/sys/seal",
-                     b"/v1/sys%2fseal", b"/v1/secret//x", b"/v1/secret/%00", b"/v1/secret/%ff"]:
+                     b"/v1/sys%2fseal", b"/v1/secret/%00", b"/v1/secret/%ff"]:
             status, _ = raw(self.server.addr, b"PUT " + path + b" HTTP/1.1\r\nHost: x\r\n"
                             b"X-Vault-Token: " + self.root.encode()
                             + b"\r\nContent-Length: 0\r\n\r\n")
             self.assertIn(" 400", status, path)
+        # Repeated slashes are redirected, as Vault's router does, and the
+        # request itself does nothing.
+        for path in [b"/v1/sys//seal", b"/v1//sys/seal", b"/v1/secret//x"]:
+            status, _ = raw(self.server.addr, b"PUT " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                            b"X-Vault-Token: " + self.root.encode()
+                            + b"\r\nContent-Length: 0\r\n\r\n")
+            self.assertIn(" 301", status, path)
         # Nothing was sealed by any of them.
         code, st, _ = self.server.request("GET", "/v1/sys/seal-status")
         self.assertFalse(st["sealed"])
