@@ -14,12 +14,40 @@ Status BadField(std::string_view field, std::string_view expected) {
                          std::string(expected));
 }
 
+// A string as Vault's field decoding reads an integer (mapstructure's weak
+// decode, strconv.ParseInt with base 0): "" is 0, a sign may lead, and
+// 0x/0o/0b (or a leading 0: octal) choose the base.
 std::optional<std::int64_t> ParseIntString(std::string_view s) {
-  std::int64_t out = 0;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return out;
+  if (s.empty()) return 0;
+  bool negative = false;
+  if (s.front() == '+' || s.front() == '-') {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  } else if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
+    base = 8;
+    s.remove_prefix(2);
+  } else if (s.size() > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
+    base = 2;
+    s.remove_prefix(2);
+  } else if (s.size() > 1 && s[0] == '0') {
+    base = 8;
+    s.remove_prefix(1);
+  }
+  if (s.empty() || s.front() == '+' || s.front() == '-') return std::nullopt;
+  std::uint64_t magnitude = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), magnitude, base);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (magnitude > kMax + (negative ? 1 : 0)) return std::nullopt;
+  if (negative)
+    return magnitude == kMax + 1 ? std::numeric_limits<std::int64_t>::min()
+                                 : -static_cast<std::int64_t>(magnitude);
+  return static_cast<std::int64_t>(magnitude);
 }
 
 // Go's time.ParseDuration plus the "d" (24h) unit Vault accepts. Returns

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace coffer::engines::kv {
 namespace {
 
@@ -45,6 +47,23 @@ TEST(KvParams, IntsBoolsAndKeys) {
   EXPECT_EQ(*ParseInt(Json(3.0), "n"), 3);
   EXPECT_FALSE(ParseInt(Json(3.5), "n").has_value());
   EXPECT_FALSE(ParseInt(Json("12a"), "n").has_value());
+  // As Vault decodes an integer field from a string: "" is 0 (so
+  // ?version= reads the latest), and Go's base prefixes count.
+  EXPECT_EQ(*ParseInt(Json(""), "n"), 0);
+  EXPECT_EQ(*ParseInt(Json("0x1f"), "n"), 31);
+  EXPECT_EQ(*ParseInt(Json("0o17"), "n"), 15);
+  EXPECT_EQ(*ParseInt(Json("017"), "n"), 15);
+  EXPECT_EQ(*ParseInt(Json("0b101"), "n"), 5);
+  EXPECT_EQ(*ParseInt(Json("-7"), "n"), -7);
+  EXPECT_EQ(*ParseInt(Json("+7"), "n"), 7);
+  EXPECT_EQ(*ParseInt(Json("0"), "n"), 0);
+  EXPECT_EQ(*ParseInt(Json("-9223372036854775808"), "n"), std::numeric_limits<std::int64_t>::min());
+  EXPECT_FALSE(ParseInt(Json("9223372036854775808"), "n").has_value());
+  EXPECT_FALSE(ParseInt(Json("08"), "n").has_value());  // not octal
+  EXPECT_FALSE(ParseInt(Json("0x"), "n").has_value());
+  EXPECT_FALSE(ParseInt(Json("--1"), "n").has_value());
+  EXPECT_FALSE(ParseInt(Json("-+1"), "n").has_value());
+  EXPECT_FALSE(ParseInt(Json(" 1"), "n").has_value());
   EXPECT_TRUE(*ParseBool(Json("true"), "b"));
   EXPECT_FALSE(*ParseBool(Json(0), "b"));
   EXPECT_FALSE(ParseBool(Json("yes"), "b").has_value());
