@@ -424,7 +424,13 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     TRY(TuneExtras(request, *e, &description, &options, &upgrade_kv));
     if (upgrade_kv) {
       TRY(UpgradeKvMount(path, config, description, options));
-      return logical::Response{};
+      // 200 with a warning, as Vault answers an upgrade (vault-java-driver's
+      // upgrade() expects the 200); here the conversion is already done.
+      logical::Response r;
+      r.warnings = Json::array(
+          {"Upgraded the mount from version 1 to version 2: its secrets are now versioned, each "
+           "at version 1."});
+      return r;
     }
     TRY(core_.router().Tune(path, config, description, options));
     return logical::Response{};

@@ -220,10 +220,10 @@ void RenderResponse(const logical::Response& r, std::string_view request_id, boo
   out += ReasonPhrase(status);
   out += "\r\nDate: ";
   out += DateHeader();
-  if (status != 204) {
-    out += "\r\nContent-Type: ";
-    out += content_type;
-  }
+  // On a 204 too, as Vault sends it (vault-java-driver's seal() refuses an
+  // answer without it).
+  out += "\r\nContent-Type: ";
+  out += content_type;
   out += "\r\nCache-Control: no-store";
   AppendHandlerHeaders(r, out);
   if (status != 204) {

@@ -332,6 +332,8 @@ TEST(ResponseWriter, WireFormat) {
   RenderResponse(empty, "rid", false, true, out);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 204 No Content\r\n"));
   EXPECT_TRUE(out.ends_with("\r\n\r\n"));
+  EXPECT_NE(out.find("\r\nContent-Type: application/json\r\n"), std::string::npos);  // as Vault
+  EXPECT_EQ(out.find("Content-Length"), std::string::npos);
 
   logical::Response text;
   text.raw = Json("metric 1\n");
