@@ -125,6 +125,14 @@ class Connection final : public ConnBase {
     if (phase_ != Phase::kHandling && phase_ != Phase::kWriting) CloseNow();
   }
 
+  bool Idle() const override { return phase_ == Phase::kIdle; }
+
+  bool CloseIfIdle() override {
+    if (!Idle()) return false;
+    CloseNow();
+    return true;
+  }
+
   // Runs on the worker thread; ignores a second or stale `done`.
   void OnResponse(std::uint64_t gen, logical::Response response) {
     if (phase_ != Phase::kHandling || gen != gen_) return;

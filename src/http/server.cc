@@ -327,16 +327,41 @@ void Server::Impl::DoAccept() {
           return;
         }
         if (open_connections.load(std::memory_order_relaxed) >= options.max_connections) {
-          boost::system::error_code ignored;
-          socket.close(ignored);
-          Log(LogModule::kHttp)
-              .warn("connection refused: max_connections ({}) reached", options.max_connections);
+          OnAcceptedAtLimit(target, std::move(socket));
         } else {
           open_connections.fetch_add(1, std::memory_order_relaxed);
           OnAccepted(target, std::move(socket));
         }
         DoAccept();
       });
+}
+
+void Server::Impl::OnAcceptedAtLimit(internal::Worker& worker, tcp::socket socket) {
+  // At max_connections a new client is not turned away while others only
+  // keep idle connections open (clients that open a connection per request
+  // and never close them, such as a Java HttpClient made per call): the
+  // worker closes its longest-idle kept-alive connection and takes the new
+  // one. Connections in the middle of a request are never closed for this;
+  // when the worker has no idle one, the new connection is refused.
+  asio::post(worker.ctx, [this, &worker, s = std::move(socket)]() mutable {
+    internal::ConnBase* oldest = nullptr;
+    if (!stopping.load()) {
+      for (const auto& c : worker.conns) {
+        if (c->Idle() && (oldest == nullptr || c->deadline() < oldest->deadline())) {
+          oldest = c.get();
+        }
+      }
+    }
+    if (oldest == nullptr || !oldest->CloseIfIdle()) {
+      boost::system::error_code ignored;
+      s.close(ignored);
+      Log(LogModule::kHttp)
+          .warn("connection refused: max_connections ({}) reached", options.max_connections);
+      return;
+    }
+    open_connections.fetch_add(1, std::memory_order_relaxed);
+    internal::StartConnection(*this, worker, std::move(s));
+  });
 }
 
 void Server::Impl::OnAccepted(internal::Worker& worker, tcp::socket socket) {

@@ -35,6 +35,11 @@ class ConnBase : public std::enable_shared_from_this<ConnBase> {
   // Server shutdown: closes the connection unless a request is being
   // handled or answered, in which case it closes after that response.
   virtual void BeginShutdown() = 0;
+  // Closes the connection when it is kept alive and waiting for its next
+  // request (nothing of one received); true when it did.
+  virtual bool CloseIfIdle() = 0;
+  // Whether CloseIfIdle would close it now.
+  virtual bool Idle() const = 0;
 
   SteadyTime deadline() const { return deadline_; }
   std::size_t registry_index = 0;
@@ -87,6 +92,8 @@ struct Server::Impl {
 
   void DoAccept();
   void OnAccepted(internal::Worker& worker, internal::tcp::socket socket);
+  // A connection accepted at max_connections: see server.cc.
+  void OnAcceptedAtLimit(internal::Worker& worker, internal::tcp::socket socket);
 
   ServerOptions options;
   Handler& handler;

@@ -371,6 +371,8 @@ TEST_F(ServerTest, AResponseNotReadIsCutOffByTheWriteTimeout) {
   ExpectHealthy();
 }
 
+// At max_connections, connections in the middle of a request keep their
+// slots and a new client is refused.
 TEST_F(ServerTest, MaxConnections) {
   ServerOptions o;
   o.max_connections = 3;
@@ -378,8 +380,12 @@ TEST_F(ServerTest, MaxConnections) {
   std::vector<std::unique_ptr<RawClient>> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(std::make_unique<RawClient>(port()));
-    ASSERT_TRUE(held.back()->Send(kHealth));
-    ASSERT_TRUE(held.back()->Read().has_value());
+    // Half a request: the connection is busy, not idle.
+    ASSERT_TRUE(held.back()->Send("GET /v1/sys/health HTTP/1.1\r\nHost: t\r\n"));
+  }
+  const auto busy = std::chrono::steady_clock::now() + 10s;
+  while (server_->open_connections() < 3 && std::chrono::steady_clock::now() < busy) {
+    std::this_thread::yield();
   }
   RawClient extra(port());
   EXPECT_TRUE(extra.WaitClosed(10s));
@@ -395,6 +401,31 @@ TEST_F(ServerTest, MaxConnections) {
     served = r.has_value() && r->status == 200;
   }
   EXPECT_TRUE(served);
+}
+
+// At max_connections, a new client takes the slot of a connection that is
+// only kept alive (clients that open a connection per request and never
+// close it), instead of being refused.
+TEST_F(ServerTest, MaxConnectionsReclaimsAnIdleConnection) {
+  ServerOptions o;
+  o.max_connections = 2;
+  o.io_threads = 1;  // one worker: it holds both idle connections
+  StartServer(o);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(held.back()->Send(kHealth));
+    ASSERT_TRUE(held.back()->Read().has_value());
+  }
+  RawClient extra(port());
+  ASSERT_TRUE(extra.Send(kHealth));
+  auto r = extra.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  // The first (longest idle) connection made room.
+  EXPECT_TRUE(held[0]->WaitClosed(10s));
+  ASSERT_TRUE(held[1]->Send(kHealth));
+  EXPECT_TRUE(held[1]->Read().has_value());
 }
 
 TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
