@@ -416,7 +416,8 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     }
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
     const router::MountEntry* e = find();
-    if (e == nullptr) return Err(InvalidArgument("no mount at \"" + path + "\" to tune"));
+    if (e == nullptr)
+      return Err(InvalidArgument("tune of path \"" + path + "\" failed: no mount entry found"));
     TRY(CheckLeaseTtls(config, &e->config));
     std::optional<std::string> description;
     Json options = Json::object();
@@ -492,7 +493,7 @@ Status SystemBackend::UpgradeKvMount(const std::string& path, const Json& config
                                      const std::optional<std::string>& description,
                                      const Json& options) {
   auto mount = core_.router().MountedAt(path);
-  if (!mount) return InvalidArgument("no mount at \"" + path + "\" to tune");
+  if (!mount) return InvalidArgument("tune of path \"" + path + "\" failed: no mount entry found");
   TRY(engines::kv::CloseForUpgrade(*mount->engine));
   const storage::Op marker = engines::kv::UpgradeMarkerOp();
   bool committed = false;

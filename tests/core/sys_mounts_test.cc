@@ -328,6 +328,9 @@ TEST_F(SysMountsTest, WhatVaultsClientsSendIsKeptAsVaultKeepsIt) {
   auto gone = Call(Operation::kRead, "sys/mounts/gone");
   EXPECT_EQ(gone.http_status, 400);
   EXPECT_EQ(Error(gone), "No secret engine mount at gone/");
+  auto gone_tune = Call(Operation::kUpdate, "sys/mounts/gone/tune", {{"max_lease_ttl", "1h"}});
+  EXPECT_EQ(gone_tune.http_status, 400);
+  EXPECT_EQ(Error(gone_tune), "tune of path \"gone/\" failed: no mount entry found");  // Vault's
   // The engines are built in: no other plugin version can be chosen.
   auto version = Call(Operation::kUpdate, "sys/mounts/tf/tune", {{"plugin_version", "v9.9.9"}});
   EXPECT_EQ(version.http_status, 400);
