@@ -14,6 +14,16 @@ Status BadField(std::string_view field, std::string_view expected) {
                          std::string(expected));
 }
 
+// Decimal digits with an optional sign, as a duration's number of seconds
+// is read (Go's strconv.ParseInt with base 10: "010" is ten).
+std::optional<std::int64_t> ParseDecimalString(std::string_view s) {
+  std::int64_t out = 0;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return out;
+}
+
 // A string as Vault's field decoding reads an integer (mapstructure's weak
 // decode, strconv.ParseInt with base 0): "" is 0, a sign may lead, and
 // 0x/0o/0b (or a leading 0: octal) choose the base.
@@ -145,7 +155,7 @@ Result<std::int64_t> ParseDurationSeconds(const Json& value, std::string_view fi
   if (value.is_string()) {
     const std::string& s = value.get_ref<const std::string&>();
     if (s.empty()) return 0;
-    if (auto v = ParseIntString(s)) return *v;
+    if (auto v = ParseDecimalString(s)) return *v;
     if (auto ns = ParseGoDuration(s)) {
       long double secs = *ns / 1e9L;
       if (std::abs(secs) < 9.0e15L) return static_cast<std::int64_t>(secs);

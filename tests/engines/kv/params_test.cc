@@ -20,6 +20,9 @@ TEST(KvParams, Durations) {
   EXPECT_EQ(*secs("-1s"), -1);
   EXPECT_EQ(*secs(""), 0);
   EXPECT_EQ(*secs("0"), 0);
+  // A number of seconds is decimal, unlike an integer field ("010" is ten).
+  EXPECT_EQ(*secs("010"), 10);
+  EXPECT_FALSE(secs("0x10").has_value());
   EXPECT_FALSE(secs("soon").has_value());
   EXPECT_FALSE(secs("10x").has_value());
   EXPECT_FALSE(secs("h").has_value());
