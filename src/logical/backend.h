@@ -132,6 +132,15 @@ class Backend {
     return f != nullptr && f->is_string() ? f->get<std::string>() : "";
   }
 
+  // Auth methods: whether a token this method minted may still be renewed,
+  // from the token's metadata (the login's role or user), as Vault's
+  // methods check at each renewal: kInvalidArgument when the role or user
+  // it came from is gone. `meta` is the token's metadata.
+  virtual Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+    (void)meta;
+    return Status::Ok();
+  }
+
   // Engines that issue leased secrets: undoes one (drops the database user).
   // Called by the core when the lease expires or is revoked, possibly after
   // a restart and from any thread; must be idempotent. An error keeps the

@@ -549,6 +549,10 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   // the answer of a lease that is not there).
   if (entry->expire_time == 0) return Err(InvalidArgument("invalid lease ID"));
   if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
+  if (login_renewal_check_ && entry->path.starts_with("auth/") &&
+      !entry->path.starts_with("auth/token/")) {
+    TRY(login_renewal_check_(*entry));
+  }
   // A role's token renews by the role as it is now, as in Vault: a changed
   // period or explicit max applies, and a deleted role stops renewals.
   std::int64_t period = entry->period;

@@ -240,6 +240,14 @@ class TokenStore {
     revoke_hook_ = std::move(hook);
   }
 
+  // Called before a login token (one whose path is under auth/ but not
+  // auth/token/) is renewed; an error refuses the renewal. The core asks
+  // the auth method that minted it (logical::Backend::CheckLoginRenewal).
+  // Set before Load(); must be thread-safe.
+  void SetLoginRenewalCheck(std::function<Status(const TokenEntry&)> check) {
+    login_renewal_check_ = std::move(check);
+  }
+
   // After unseal: reads (or creates) the salt and the batch-token key, and
   // clears the caches.
   Status Load();
@@ -385,6 +393,7 @@ class TokenStore {
   std::uint64_t revocations_ = 0;
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
+  std::function<Status(const TokenEntry&)> login_renewal_check_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
   std::mutex use_mu_;       // serialises read-modify-write of entries (uses, renewals)
   BackgroundJob tidy_job_;  // last member: stopped before the rest goes

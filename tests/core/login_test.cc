@@ -408,6 +408,47 @@ TEST_F(LoginTest, AppRoleLoginCarriesTheRolePoliciesAndWraps) {
   EXPECT_EQ(Body(caps)["secret/x"], Json::array({"read"})) << Body(caps).dump();
 }
 
+// As Vault's auth methods check at renewal: a login token renews only while
+// the user or role it came from exists.
+TEST_F(LoginTest, ALoginTokenStopsRenewingWhenItsUserOrRoleIsDeleted) {
+  // Renews `token`, then again after `remove` is deleted: refused with `words`.
+  auto renews_until_deleted = [&](const std::string& token, const std::string& remove,
+                                  const std::string& words) {
+    EXPECT_EQ(Call(Operation::kUpdate, "auth/token/renew-self", Json::object(), token).http_status,
+              200);
+    ASSERT_EQ(Call(Operation::kDelete, remove).http_status, 204);
+    auto refused = Call(Operation::kUpdate, "auth/token/renew-self", Json::object(), token);
+    EXPECT_EQ(refused.http_status, 400);
+    const std::string said = refused.raw ? refused.raw->dump() : refused.data.dump();
+    EXPECT_NE(said.find(words), std::string::npos) << said;
+  };
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}, {"token_ttl", "1h"}});
+  auto r = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(r.http_status, 200);
+  const std::string token = r.auth["client_token"];
+  renews_until_deleted(token, "auth/userpass/users/alice", "no longer exists");
+  // The token itself still works until it expires, as in Vault.
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            200);
+  // By accessor too (the root's renew of it).
+  auto acc = r.auth["accessor"].get<std::string>();
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/token/renew-accessor", {{"accessor", acc}}).http_status,
+            400);
+
+  Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}});
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", {{"token_ttl", "1h"}}).http_status,
+            204);
+  std::string role_id = Call(Operation::kRead, "auth/approle/role/app/role-id").data["role_id"];
+  std::string secret_id =
+      Call(Operation::kUpdate, "auth/approle/role/app/secret-id").data["secret_id"];
+  auto a = Call(Operation::kUpdate, "auth/approle/login",
+                {{"role_id", role_id}, {"secret_id", secret_id}}, "");
+  ASSERT_EQ(a.http_status, 200);
+  renews_until_deleted(a.auth["client_token"], "auth/approle/role/app",
+                       "does not exist during renewal");
+}
+
 TEST_F(LoginTest, DisablingTheMountRevokesItsTokens) {
   Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
   Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}});

@@ -109,6 +109,16 @@ void AppRoleBackend::ClearCache() {
   ++cache_generation_;
 }
 
+Status AppRoleBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find("role_name");
+  if (it == meta.end()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto role, ReadRole(it->second));
+  if (!role) {
+    return InvalidArgument("role \"" + it->second + "\" does not exist during renewal");
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<Role>> AppRoleBackend::ReadRole(const std::string& name) {
   ASSIGN_OR_RETURN(auto stored, storage_.Get("role/" + name));
   if (!stored) return std::optional<Role>();

@@ -82,6 +82,8 @@ class AppRoleBackend final : public logical::Backend {
       : storage_(config.storage), clock_(config.clock) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // A token renews only while its role exists (Vault's words).
+  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
   // role/:name: whether the role exists (creating one needs "create").
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;

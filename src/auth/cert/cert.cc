@@ -197,6 +197,17 @@ bool CertBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
 
+Status CertBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find("cert_name");
+  if (it == meta.end()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto stored, storage_.Get("cert/" + it->second));
+  if (!stored) {
+    return InvalidArgument("certificate entry \"" + it->second +
+                           "\" no longer exists, not renewing");
+  }
+  return Status::Ok();
+}
+
 Result<Response> CertBackend::HandleRequest(const Request& request) {
   std::string_view rel = request.relative_path;
   while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);

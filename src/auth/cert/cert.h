@@ -59,6 +59,8 @@ class CertBackend final : public logical::Backend {
   explicit CertBackend(const logical::BackendConfig& config) : storage_(config.storage) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // A token renews only while its certificate entry exists.
+  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (cert_help.cc).
   logical::EngineHelp Help() const override;

@@ -50,6 +50,14 @@ bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
 
+Status JwtBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find("role");
+  if (it == meta.end()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto role, ReadRole(storage_, it->second));
+  if (!role) return InvalidArgument("role " + it->second + " does not exist during renewal");
+  return Status::Ok();
+}
+
 Result<Response> JwtBackend::HandleRequest(const Request& request) {
   std::string_view rel = request.relative_path;
   while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);

@@ -39,6 +39,8 @@ class JwtBackend final : public logical::Backend {
              std::chrono::milliseconds min_refetch_interval = std::chrono::seconds(1));
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // A token renews only while its role exists (Vault's words).
+  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (jwt_help.cc).

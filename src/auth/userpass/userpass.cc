@@ -56,6 +56,14 @@ Result<bool> UserpassBackend::ExistenceCheck(const Request& request) {
   return stored.has_value();
 }
 
+Status UserpassBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+  auto it = meta.find("username");
+  if (it == meta.end()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(it->second)));
+  if (!stored) return InvalidArgument("user \"" + it->second + "\" no longer exists, not renewing");
+  return Status::Ok();
+}
+
 Result<Response> UserpassBackend::HandleRequest(const Request& request) {
   // LIST requests arrive as "users/" or "role/x/secret-id/".
   std::string_view rel = request.relative_path;

@@ -31,6 +31,8 @@ class UserpassBackend final : public logical::Backend {
   explicit UserpassBackend(const logical::BackendConfig& config) : storage_(config.storage) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // A token renews only while its user exists.
+  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
   // users/:name: whether the user exists (creating one needs "create").
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;
