@@ -229,9 +229,9 @@ Result<Response> LeasesBackend::Renew(const Request& request, std::string_view u
   std::int64_t capped_from = 0;
   auto lease = manager_.Renew(id, std::chrono::seconds(increment), &capped_from);
   if (!lease) {
-    if (lease.error().code() == Code::kNotFound) {
-      return Err(InvalidArgument("lease not found or lease is not renewable"));
-    }
+    // Vault's words, which clients compare (Vault Secrets Operator's
+    // IsLeaseNotFoundError wants exactly "lease not found").
+    if (lease.error().code() == Code::kNotFound) return Err(InvalidArgument("lease not found"));
     return Err(lease.error());
   }
   Response r;

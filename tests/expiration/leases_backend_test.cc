@@ -176,6 +176,12 @@ TEST_F(LeasesBackendTest, RenewalFollowsTheMaxNowAndTheEngine) {
   ASSERT_FALSE(past.has_value());
   EXPECT_EQ(past.error().message(), "past the max TTL, cannot renew");
   EXPECT_EQ(m_.Lookup(lease_.id)->expire_time, before);
+
+  // An unknown lease: Vault's exact words.
+  auto unknown = Call(Operation::kUpdate, "leases/renew", {{"lease_id", "db/creds/gone"}});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(unknown.error().message(), "lease not found");
 }
 
 // Without an increment (or with 0) a renewal gives what the engine or its
