@@ -99,7 +99,11 @@ Result<Response> KvV1Backend::Read(const std::string& key) {
     auto it = data.find(ttl_field);
     if (it == data.end()) continue;
     auto secs = ParseDurationSeconds(*it, ttl_field);
-    if (secs && *secs >= 0) {
+    // Beyond what a Go duration holds (~292 years) Vault's parse fails and
+    // the mount's default applies; a client that adds the TTL to a Go
+    // duration (consul-template) would overflow on a larger value.
+    constexpr std::int64_t kGoDurationMaxSeconds = 9'223'372'036;
+    if (secs && *secs >= 0 && *secs <= kGoDurationMaxSeconds) {
       r.lease_duration = *secs;
       r.mount_default_lease_duration = false;
     }

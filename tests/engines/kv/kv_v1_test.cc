@@ -50,6 +50,12 @@ TEST_F(KvV1Test, TtlFieldSetsLeaseDuration) {
   ASSERT_TRUE(Do(Operation::kCreate, "t", Json{{"v", "x"}, {"ttl", "1h"}}).has_value());
   EXPECT_EQ(Do(Operation::kRead, "t")->lease_duration, 3600);
   EXPECT_FALSE(Do(Operation::kRead, "t")->mount_default_lease_duration);
+  // Beyond a Go duration (~292 years) Vault's parse fails: the mount's
+  // default, not a lease_duration a Go client would overflow on.
+  ASSERT_TRUE(Do(Operation::kCreate, "long", Json{{"v", "x"}, {"ttl", "110000d"}}).has_value());
+  EXPECT_TRUE(Do(Operation::kRead, "long")->mount_default_lease_duration);
+  ASSERT_TRUE(Do(Operation::kCreate, "edge", Json{{"v", "x"}, {"ttl", 9223372036}}).has_value());
+  EXPECT_EQ(Do(Operation::kRead, "edge")->lease_duration, 9223372036);
 }
 
 TEST_F(KvV1Test, ListFolders) {
