@@ -4,6 +4,7 @@
 
 #include "common/cidr.h"
 #include "common/duration.h"
+#include "core/wrapping.h"
 #include "policy/sudo_paths.h"
 
 namespace coffer::core {
@@ -24,9 +25,7 @@ std::shared_ptr<logical::Auth> MakeAuth(const token::TokenEntry& entry, bool roo
   return auth;
 }
 
-bool IsWrappingToken(const token::TokenEntry& entry) {
-  return entry.policies.size() == 1 && entry.policies[0] == "response-wrapping";
-}
+bool IsWrappingToken(const token::TokenEntry& entry) { return IsWrappingPolicySet(entry.policies); }
 
 // A wrapping token may only unwrap (also the older way, reading
 // cubbyhole/response), look itself up or be rewrapped.

@@ -859,8 +859,7 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
     }
   } else if (request.path == "cubbyhole/response" &&
              request.operation == logical::Operation::kRead && request.auth &&
-             request.auth->policies.size() == 1 &&
-             request.auth->policies[0] == "response-wrapping") {
+             IsWrappingPolicySet(request.auth->policies)) {
     // Only a wrapping token gets here with that one policy (Authorizer).
     result = wrapper_->UnwrapFromCubbyhole(request.client_token);
   } else if (auto login = Logins::MatchLogin(*router_, request.path)) {

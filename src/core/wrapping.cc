@@ -44,6 +44,10 @@ logical::Response FromStored(const Json& j) {
 
 }  // namespace
 
+bool IsWrappingPolicySet(const std::vector<std::string>& policies) {
+  return policies.size() == 1 && policies[0] == kWrappingPolicy;
+}
+
 Result<std::chrono::seconds> Wrapper::ParseWrapTtl(std::string_view text) {
   ASSIGN_OR_RETURN(std::chrono::seconds ttl, ParseDuration(text));
   if (ttl.count() < 1) return Err(InvalidArgument("wrapping ttl must be at least 1s"));
@@ -92,9 +96,7 @@ Result<std::shared_ptr<const token::TokenEntry>> Wrapper::ValidEntry(
     std::string_view wrapping_token) {
   if (wrapping_token.empty()) return Err(InvalidWrappingToken());
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(wrapping_token));
-  if (!entry || entry->policies.size() != 1 || entry->policies[0] != kWrappingPolicy) {
-    return Err(InvalidWrappingToken());
-  }
+  if (!entry || !IsWrappingPolicySet(entry->policies)) return Err(InvalidWrappingToken());
   return entry;
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "engines/cubbyhole/cubbyhole.h"
@@ -14,6 +15,11 @@
 #include "token/token_store.h"
 
 namespace coffer::core {
+
+// Whether a token with these policies is a wrapping token: it holds
+// "response-wrapping" alone (the authorizer, the wrapper and the core's
+// cubbyhole/response read all decide by this).
+bool IsWrappingPolicySet(const std::vector<std::string>& policies);
 
 class Wrapper {
  public:
