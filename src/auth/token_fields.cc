@@ -5,6 +5,7 @@
 
 #include "auth/util.h"
 #include "token/token_params.h"
+#include "token/token_store.h"
 
 namespace coffer::auth {
 namespace {
@@ -145,6 +146,23 @@ logical::LoginResult TokenFields::ToLogin() const {
   r.bound_cidrs = bound_cidrs;
   r.token_type = token_type;  // resolved against the mount's token_type at login
   return r;
+}
+
+logical::LoginRenewal TokenFields::ToRenewal() const {
+  logical::LoginRenewal r;
+  r.ttl = ttl;
+  r.max_ttl = max_ttl;
+  r.period = period;
+  return r;
+}
+
+bool TokenFields::SamePolicies(const std::vector<std::string>& token_policies) const {
+  auto without_default = [](const std::vector<std::string>& in) {
+    std::vector<std::string> out = token::CanonicalPolicies(in, /*add_default=*/false);
+    std::erase(out, "default");
+    return out;
+  };
+  return without_default(policies) == without_default(token_policies);
 }
 
 Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,

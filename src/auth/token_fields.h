@@ -56,6 +56,13 @@ struct TokenFields {
 
   // The login answer's token part.
   logical::LoginResult ToLogin() const;
+  // The terms a token minted from these fields renews on now
+  // (Backend::CheckLoginRenewal): token_ttl, token_max_ttl, token_period.
+  logical::LoginRenewal ToRenewal() const;
+  // Whether a token's own policies are still these fields' token_policies:
+  // as sets of canonical names, "default" left out (login adds it), as
+  // Vault's policyutil.EquivalentPolicies compares them.
+  bool SamePolicies(const std::vector<std::string>& token_policies) const;
 };
 
 // An entry (user, trusted certificate, ...) being created or updated: what

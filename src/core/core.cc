@@ -164,13 +164,18 @@ Core::Core(CoreOptions options)
   tokens_->AttachExpiration(expiration_.get(), {barrier_.get(), "sys/token/", "sys/expire/"});
   tokens_->SetRevokeHook([this](std::string_view hmac) { return cubbyhole_->Destroy(hmac); });
   // A login token renews only while the role or user it came from exists,
-  // as Vault's auth methods check at renewal. A mount that is gone has
-  // revoked its tokens already.
-  tokens_->SetLoginRenewalCheck([this](const token::TokenEntry& entry) -> Status {
-    auto match = router_->Route(entry.path);
-    if (!match) return Status::Ok();
-    return match->mount->engine->CheckLoginRenewal(entry.meta);
-  });
+  // and on its terms as they are now, as Vault's auth methods decide at
+  // renewal. A mount that is gone has revoked its tokens already.
+  tokens_->SetLoginRenewalCheck(
+      [this](const token::TokenEntry& entry) -> Result<std::optional<token::LoginTerms>> {
+        auto match = router_->Route(entry.path);
+        if (!match) return std::optional<token::LoginTerms>();
+        ASSIGN_OR_RETURN(auto renewal,
+                         match->mount->engine->CheckLoginRenewal(entry.meta, entry.policies));
+        if (!renewal) return std::optional<token::LoginTerms>();
+        return std::optional<token::LoginTerms>(
+            logins_->RenewalTerms(match->mount->entry, *renewal));
+      });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(
       *expiration_,
       [this](std::string_view token_hmac) {

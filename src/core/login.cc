@@ -267,17 +267,33 @@ Status Logins::CheckLoginPolicies(const std::vector<std::string>& policies) {
   return Status::Ok();
 }
 
-Result<logical::Response> Logins::Mint(const logical::Request& request,
-                                       const router::MountEntry& mount, logical::LoginResult login,
-                                       std::string entity_id) {
+token::LoginTerms Logins::Terms(const router::MountEntry& mount, std::int64_t ttl,
+                                std::int64_t max_ttl) const {
   const std::int64_t system_max = max_ttl_.count();
   std::int64_t mount_default = ConfigSeconds(mount.config, "default_lease_ttl");
   std::int64_t mount_max = ConfigSeconds(mount.config, "max_lease_ttl");
   if (mount_max == 0 || mount_max > system_max) mount_max = system_max;
   if (mount_default == 0) mount_default = default_ttl_.count();
-  std::int64_t max = login.max_ttl > 0 ? std::min(login.max_ttl, mount_max) : mount_max;
-  std::int64_t ttl = login.ttl > 0 ? login.ttl : mount_default;
-  ttl = std::min(ttl, max);
+  token::LoginTerms terms;
+  terms.max_ttl = max_ttl > 0 ? std::min(max_ttl, mount_max) : mount_max;
+  terms.ttl = ttl > 0 ? ttl : mount_default;
+  return terms;
+}
+
+token::LoginTerms Logins::RenewalTerms(const router::MountEntry& mount,
+                                       const logical::LoginRenewal& renewal) const {
+  token::LoginTerms terms = Terms(mount, renewal.ttl, renewal.max_ttl);
+  terms.period = renewal.period;
+  return terms;
+}
+
+Result<logical::Response> Logins::Mint(const logical::Request& request,
+                                       const router::MountEntry& mount, logical::LoginResult login,
+                                       std::string entity_id) {
+  const std::int64_t system_max = max_ttl_.count();
+  const token::LoginTerms terms = Terms(mount, login.ttl, login.max_ttl);
+  const std::int64_t max = terms.max_ttl;
+  const std::int64_t ttl = std::min(terms.ttl, max);
 
   token::TokenRequest tr;
   tr.policies = login.policies;

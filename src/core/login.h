@@ -76,6 +76,13 @@ class Logins {
   // out, storage errors from minting.
   Result<logical::Response> Login(logical::Request& request, const router::Router::Match& match);
 
+  // The terms a login token of `mount` renews on, from what its method
+  // answered (Backend::CheckLoginRenewal) and the mount as tuned now: the
+  // same defaults and caps as at login (the mount's default and max TTL
+  // within the system's).
+  token::LoginTerms RenewalTerms(const router::MountEntry& mount,
+                                 const logical::LoginRenewal& renewal) const;
+
   // Drops the lockout counters of a mount (when it is disabled).
   void ForgetMount(std::string_view accessor);
 
@@ -126,6 +133,11 @@ class Logins {
   static Status CheckLoginPolicies(const std::vector<std::string>& policies);
   Result<logical::Response> Mint(const logical::Request& request, const router::MountEntry& mount,
                                  logical::LoginResult login, std::string entity_id = "");
+  // A method's token_ttl and token_max_ttl (0: unset) resolved against the
+  // mount's and the system's: the TTL granted (not yet capped by the max)
+  // and the max.
+  token::LoginTerms Terms(const router::MountEntry& mount, std::int64_t ttl,
+                          std::int64_t max_ttl) const;
 
   token::TokenStore& tokens_;
   Clock& clock_;

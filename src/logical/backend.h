@@ -11,8 +11,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/secret_bytes.h"
@@ -133,12 +135,18 @@ class Backend {
   }
 
   // Auth methods: whether a token this method minted may still be renewed,
-  // from the token's metadata (the login's role or user), as Vault's
-  // methods check at each renewal: kInvalidArgument when the role or user
-  // it came from is gone. `meta` is the token's metadata.
-  virtual Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+  // and on what terms, as Vault's methods decide at each renewal. `meta`
+  // is the token's metadata (the login's role or user), `policies` its own
+  // policies. The role's or user's token_ttl, token_max_ttl and
+  // token_period as they are now (LoginRenewal); nullopt when the metadata
+  // names nothing of this method's (the token keeps its own terms);
+  // kInvalidArgument when the role or user is gone, or, where Vault's
+  // method checks it (userpass, cert), its policies changed.
+  virtual Result<std::optional<LoginRenewal>> CheckLoginRenewal(
+      const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
     (void)meta;
-    return Status::Ok();
+    (void)policies;
+    return std::optional<LoginRenewal>();
   }
 
   // Engines that issue leased secrets: undoes one (drops the database user).

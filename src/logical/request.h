@@ -143,6 +143,15 @@ struct LoginResult {
   std::optional<std::vector<std::string>> group_aliases;
 };
 
+// The terms a login token renews on, from its role or user as they are at
+// the renewal (Backend::CheckLoginRenewal), as Vault's methods hand them to
+// the expiration manager.
+struct LoginRenewal {
+  std::int64_t ttl = 0;      // seconds; 0 = the mount's default
+  std::int64_t max_ttl = 0;  // seconds; 0 = the mount's maximum
+  std::int64_t period = 0;   // seconds; 0 = not periodic
+};
+
 // A secret with a lease, as an engine returns it (dynamic credentials). The
 // core registers the lease (clamping ttl to the mount's and the system's
 // maximum) and fills lease_id, lease_duration and renewable; `internal` is

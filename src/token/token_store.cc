@@ -549,13 +549,16 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   // the answer of a lease that is not there).
   if (entry->expire_time == 0) return Err(InvalidArgument("invalid lease ID"));
   if (!entry->renewable) return Err(InvalidArgument("lease is not renewable"));
+  // A login token renews on its role's or user's terms as they are now
+  // (Vault's auth methods answer the renewal with them).
+  std::optional<LoginTerms> terms;
   if (login_renewal_check_ && entry->path.starts_with("auth/") &&
       !entry->path.starts_with("auth/token/")) {
-    TRY(login_renewal_check_(*entry));
+    ASSIGN_OR_RETURN(terms, login_renewal_check_(*entry));
   }
   // A role's token renews by the role as it is now, as in Vault: a changed
   // period or explicit max applies, and a deleted role stops renewals.
-  std::int64_t period = entry->period;
+  std::int64_t period = terms ? terms->period : entry->period;
   std::int64_t explicit_max = entry->explicit_max_ttl;
   if (!entry->role.empty()) {
     ASSIGN_OR_RETURN(auto role, GetRole(entry->role));
@@ -573,7 +576,8 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   // The token auth method's TTLs for its own tokens, the system's for
   // logins' (TokenRequest::system_ttls).
   auto [default_ttl, max_ttl] = TtlsFor(!entry->path.starts_with("auth/token/"));
-  if (entry->max_ttl > 0 && entry->max_ttl < max_ttl) max_ttl = entry->max_ttl;
+  const std::int64_t login_max = terms ? terms->max_ttl : entry->max_ttl;
+  if (login_max > 0 && login_max < max_ttl) max_ttl = login_max;
   if (explicit_max > 0 && explicit_max < max_ttl) max_ttl = explicit_max;
   std::int64_t ttl = 0;
   std::int64_t limit = 0;  // the last second the token may live to; 0: none
@@ -590,7 +594,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
     // renewal's TTL as its own).
     const std::int64_t last_granted =
         entry->last_renewal > 0 ? entry->expire_time - entry->last_renewal : entry->ttl;
-    ttl = increment.count() > 0 ? increment.count() : last_granted;
+    ttl = increment.count() > 0 ? increment.count() : terms ? terms->ttl : last_granted;
     if (ttl == 0) ttl = default_ttl;
     limit = entry->creation_time + max_ttl;
   }

@@ -98,6 +98,14 @@ struct TokenEntry {
 std::string EncodeTokenEntry(const TokenEntry& entry);
 Result<TokenEntry> DecodeTokenEntry(std::string_view text);
 
+// The terms a login token renews on, from its role or user and its mount
+// as they are at the renewal (TokenStore::SetLoginRenewalCheck).
+struct LoginTerms {
+  std::int64_t ttl = 0;      // seconds: the TTL a renewal without an increment grants
+  std::int64_t max_ttl = 0;  // seconds from creation: the cap on its life
+  std::int64_t period = 0;   // seconds; 0 = not periodic
+};
+
 struct TokenRole {
   std::string name;
   std::vector<std::string> allowed_policies;
@@ -241,12 +249,13 @@ class TokenStore {
   }
 
   // Called before a login token (one whose path is under auth/ but not
-  // auth/token/) is renewed; an error refuses the renewal. The core asks
-  // the auth method that minted it (logical::Backend::CheckLoginRenewal).
-  // Set before Load(); must be thread-safe.
-  void SetLoginRenewalCheck(std::function<Status(const TokenEntry&)> check) {
-    login_renewal_check_ = std::move(check);
-  }
+  // auth/token/) is renewed: an error refuses the renewal; LoginTerms
+  // replace the token's own (its role's or user's as they are now);
+  // nullopt keeps them. The core asks the auth method that minted it
+  // (logical::Backend::CheckLoginRenewal). Set before Load(); must be
+  // thread-safe.
+  using LoginRenewalCheck = std::function<Result<std::optional<LoginTerms>>(const TokenEntry&)>;
+  void SetLoginRenewalCheck(LoginRenewalCheck check) { login_renewal_check_ = std::move(check); }
 
   // After unseal: reads (or creates) the salt and the batch-token key, and
   // clears the caches.
@@ -288,10 +297,10 @@ class TokenStore {
 
   // Renews: periodic tokens get `period` again; others `increment` (0 = the
   // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
-  // creation. kNotFound for unknown, kInvalidArgument if not renewable
-  // (batch tokens: "batch tokens cannot be renewed"), or once the max TTL
-  // has passed. A TTL or period that the max cut short adds Vault's warning
-  // to *warnings.
+  // creation. A login token takes its period, TTL and cap from the login
+  // renewal check's LoginTerms when it gives them. kNotFound for unknown, kInvalidArgument if not
+  // renewable (batch tokens: "batch tokens cannot be renewed"), or once the max TTL has passed. A
+  // TTL or period that the max cut short adds Vault's warning to *warnings.
   Result<std::shared_ptr<const TokenEntry>> Renew(std::string_view hmac,
                                                   std::chrono::seconds increment,
                                                   std::vector<std::string>* warnings = nullptr);
@@ -393,7 +402,7 @@ class TokenStore {
   std::uint64_t revocations_ = 0;
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
-  std::function<Status(const TokenEntry&)> login_renewal_check_;
+  LoginRenewalCheck login_renewal_check_;
   std::unordered_set<std::string> pending_last_use_;  // guarded by use_mu_
   std::mutex use_mu_;       // serialises read-modify-write of entries (uses, renewals)
   BackgroundJob tidy_job_;  // last member: stopped before the rest goes

@@ -22,6 +22,19 @@ class LoginTest : public CoreFixture {
     auto r = Call(Operation::kList, "auth/token/accessors");
     return r.data.is_object() ? r.data["keys"].size() : 0;
   }
+
+  // Enables AppRole at approle/, writes role "app" with a token_ttl of 1h
+  // and logs in with a fresh secret_id.
+  logical::Response AppRoleLogin() {
+    Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}});
+    EXPECT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", {{"token_ttl", "1h"}}).http_status,
+              204);
+    std::string role_id = Call(Operation::kRead, "auth/approle/role/app/role-id").data["role_id"];
+    std::string secret_id =
+        Call(Operation::kUpdate, "auth/approle/role/app/secret-id").data["secret_id"];
+    return Call(Operation::kUpdate, "auth/approle/login",
+                {{"role_id", role_id}, {"secret_id", secret_id}}, "");
+  }
 };
 
 TEST_F(LoginTest, SysAuthListsEnablesTunesAndDisables) {
@@ -436,17 +449,85 @@ TEST_F(LoginTest, ALoginTokenStopsRenewingWhenItsUserOrRoleIsDeleted) {
   EXPECT_EQ(Call(Operation::kUpdate, "auth/token/renew-accessor", {{"accessor", acc}}).http_status,
             400);
 
-  Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}});
-  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", {{"token_ttl", "1h"}}).http_status,
-            204);
-  std::string role_id = Call(Operation::kRead, "auth/approle/role/app/role-id").data["role_id"];
-  std::string secret_id =
-      Call(Operation::kUpdate, "auth/approle/role/app/secret-id").data["secret_id"];
-  auto a = Call(Operation::kUpdate, "auth/approle/login",
-                {{"role_id", role_id}, {"secret_id", secret_id}}, "");
+  auto a = AppRoleLogin();
   ASSERT_EQ(a.http_status, 200);
   renews_until_deleted(a.auth["client_token"], "auth/approle/role/app",
                        "does not exist during renewal");
+}
+
+// As Vault's auth methods answer a renewal: the role's or user's token_ttl,
+// token_max_ttl and token_period as they are now, within the mount's
+// tuned max; userpass and cert also refuse once the token's policies are
+// no longer the user's.
+TEST_F(LoginTest, ALoginTokenRenewsOnItsRoleAsItIsNow) {
+  auto renew = [&](const std::string& token, const Json& body) {
+    return Call(Operation::kUpdate, "auth/token/renew-self", body, token);
+  };
+  auto duration = [](const logical::Response& r) -> std::int64_t {
+    return r.auth.value("lease_duration", std::int64_t{-1});
+  };
+  auto a = AppRoleLogin();
+  ASSERT_EQ(a.http_status, 200);
+  EXPECT_EQ(a.auth["lease_duration"], 3600);
+  const std::string token = a.auth["client_token"];
+
+  // A longer token_ttl: a renewal without an increment grants it.
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", {{"token_ttl", "2h"}}).http_status,
+            204);
+  auto r = renew(token, Json::object());
+  ASSERT_EQ(r.http_status, 200) << r.data.dump();
+  EXPECT_EQ(duration(r), 7200);
+
+  // A token_max_ttl caps the TTL from the token's creation, with a warning.
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app",
+                 {{"token_ttl", "30m"}, {"token_max_ttl", "90m"}})
+                .http_status,
+            204);
+  r = renew(token, {{"increment", "10h"}});
+  ASSERT_EQ(r.http_status, 200);
+  EXPECT_GT(duration(r), 5000);
+  EXPECT_LE(duration(r), 5400);
+  EXPECT_TRUE(r.warnings.is_array() && !r.warnings.empty()) << r.warnings.dump();
+
+  // A token_period makes its renewals periodic.
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app",
+                 {{"token_max_ttl", "0"}, {"token_period", "20m"}})
+                .http_status,
+            204);
+  r = renew(token, {{"increment", "10h"}});
+  ASSERT_EQ(r.http_status, 200);
+  EXPECT_EQ(duration(r), 1200);
+
+  // The mount's tuned max caps it too.
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/app", {{"token_period", "0"}}).http_status,
+            204);
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "sys/auth/approle/tune", {{"max_lease_ttl", "40m"}}).http_status,
+      204);
+  r = renew(token, {{"increment", "10h"}});
+  ASSERT_EQ(r.http_status, 200);
+  EXPECT_GT(duration(r), 2000);
+  EXPECT_LE(duration(r), 2400);
+
+  // userpass: a user whose token_policies changed stops the renewals; the
+  // same policies in another order or case do not.
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  Call(Operation::kUpdate, "auth/userpass/users/alice",
+       {{"password", "pw"}, {"token_policies", "a,b"}, {"token_ttl", "1h"}});
+  auto u = Call(Operation::kUpdate, "auth/userpass/login/alice", {{"password", "pw"}}, "");
+  ASSERT_EQ(u.http_status, 200);
+  const std::string user_token = u.auth["client_token"];
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"token_policies", "B, a,default"}});
+  EXPECT_EQ(renew(user_token, Json::object()).http_status, 200);
+  Call(Operation::kUpdate, "auth/userpass/users/alice", {{"token_policies", "a"}});
+  auto refused = renew(user_token, Json::object());
+  EXPECT_EQ(refused.http_status, 400);
+  const std::string said = refused.raw ? refused.raw->dump() : refused.data.dump();
+  EXPECT_NE(said.find("policies have changed, not renewing"), std::string::npos) << said;
+  // Nothing changed: the token keeps its policies and still works.
+  auto self = Call(Operation::kRead, "auth/token/lookup-self", Json::object(), user_token);
+  ASSERT_EQ(self.http_status, 200);
+  EXPECT_EQ(self.data["policies"], Json::array({"a", "b", "default"}));
 }
 
 TEST_F(LoginTest, DisablingTheMountRevokesItsTokens) {

@@ -109,14 +109,16 @@ void AppRoleBackend::ClearCache() {
   ++cache_generation_;
 }
 
-Status AppRoleBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+Result<std::optional<logical::LoginRenewal>> AppRoleBackend::CheckLoginRenewal(
+    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
+  (void)policies;  // Vault's approle renews whatever the role's policies became
   auto it = meta.find("role_name");
-  if (it == meta.end()) return Status::Ok();
+  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto role, ReadRole(it->second));
   if (!role) {
-    return InvalidArgument("role \"" + it->second + "\" does not exist during renewal");
+    return Err(InvalidArgument("role \"" + it->second + "\" does not exist during renewal"));
   }
-  return Status::Ok();
+  return std::optional<logical::LoginRenewal>(role->token.ToRenewal());
 }
 
 Result<std::optional<Role>> AppRoleBackend::ReadRole(const std::string& name) {

@@ -83,7 +83,9 @@ class AppRoleBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists (Vault's words).
-  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
+  Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
+      const std::map<std::string, std::string>& meta,
+      const std::vector<std::string>& policies) override;
   // role/:name: whether the role exists (creating one needs "create").
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;

@@ -197,15 +197,21 @@ bool CertBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
 
-Status CertBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+Result<std::optional<logical::LoginRenewal>> CertBackend::CheckLoginRenewal(
+    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
   auto it = meta.find("cert_name");
-  if (it == meta.end()) return Status::Ok();
+  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto stored, storage_.Get("cert/" + it->second));
   if (!stored) {
-    return InvalidArgument("certificate entry \"" + it->second +
-                           "\" no longer exists, not renewing");
+    return Err(
+        InvalidArgument("certificate entry \"" + it->second + "\" no longer exists, not renewing"));
   }
-  return Status::Ok();
+  ASSIGN_OR_RETURN(Json entry, ParseStored(stored->value, "cert entry"));
+  TokenFields fields = TokenFields::FromStored(entry);
+  if (!fields.SamePolicies(policies)) {
+    return Err(InvalidArgument("policies have changed, not renewing"));
+  }
+  return std::optional<logical::LoginRenewal>(fields.ToRenewal());
 }
 
 Result<Response> CertBackend::HandleRequest(const Request& request) {

@@ -60,7 +60,9 @@ class CertBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its certificate entry exists.
-  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
+  Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
+      const std::map<std::string, std::string>& meta,
+      const std::vector<std::string>& policies) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (cert_help.cc).
   logical::EngineHelp Help() const override;

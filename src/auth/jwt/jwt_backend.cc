@@ -50,12 +50,14 @@ bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
 
-Status JwtBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+Result<std::optional<logical::LoginRenewal>> JwtBackend::CheckLoginRenewal(
+    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
+  (void)policies;  // as Vault's jwt: the role's policies now are not compared
   auto it = meta.find("role");
-  if (it == meta.end()) return Status::Ok();
+  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto role, ReadRole(storage_, it->second));
-  if (!role) return InvalidArgument("role " + it->second + " does not exist during renewal");
-  return Status::Ok();
+  if (!role) return Err(InvalidArgument("role " + it->second + " does not exist during renewal"));
+  return std::optional<logical::LoginRenewal>(role->token.ToRenewal());
 }
 
 Result<Response> JwtBackend::HandleRequest(const Request& request) {

@@ -40,7 +40,9 @@ class JwtBackend final : public logical::Backend {
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists (Vault's words).
-  Status CheckLoginRenewal(const std::map<std::string, std::string>& meta) override;
+  Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
+      const std::map<std::string, std::string>& meta,
+      const std::vector<std::string>& policies) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (jwt_help.cc).

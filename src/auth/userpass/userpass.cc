@@ -56,12 +56,20 @@ Result<bool> UserpassBackend::ExistenceCheck(const Request& request) {
   return stored.has_value();
 }
 
-Status UserpassBackend::CheckLoginRenewal(const std::map<std::string, std::string>& meta) {
+Result<std::optional<logical::LoginRenewal>> UserpassBackend::CheckLoginRenewal(
+    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
   auto it = meta.find("username");
-  if (it == meta.end()) return Status::Ok();
+  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(it->second)));
-  if (!stored) return InvalidArgument("user \"" + it->second + "\" no longer exists, not renewing");
-  return Status::Ok();
+  if (!stored) {
+    return Err(InvalidArgument("user \"" + it->second + "\" no longer exists, not renewing"));
+  }
+  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "userpass user"));
+  TokenFields fields = TokenFields::FromStored(j);
+  if (!fields.SamePolicies(policies)) {
+    return Err(InvalidArgument("policies have changed, not renewing"));
+  }
+  return std::optional<logical::LoginRenewal>(fields.ToRenewal());
 }
 
 Result<Response> UserpassBackend::HandleRequest(const Request& request) {
