@@ -166,16 +166,17 @@ Core::Core(CoreOptions options)
   // A login token renews only while the role or user it came from exists,
   // and on its terms as they are now, as Vault's auth methods decide at
   // renewal. A mount that is gone has revoked its tokens already.
-  tokens_->SetLoginRenewalCheck(
-      [this](const token::TokenEntry& entry) -> Result<std::optional<token::LoginTerms>> {
-        auto match = router_->Route(entry.path);
-        if (!match) return std::optional<token::LoginTerms>();
-        ASSIGN_OR_RETURN(auto renewal,
-                         match->mount->engine->CheckLoginRenewal(entry.meta, entry.policies));
-        if (!renewal) return std::optional<token::LoginTerms>();
-        return std::optional<token::LoginTerms>(
-            logins_->RenewalTerms(match->mount->entry, *renewal));
-      });
+  tokens_->SetLoginRenewalCheck([this](const token::TokenEntry& entry,
+                                       const std::vector<std::string>* peer_certificates)
+                                    -> Result<std::optional<token::LoginTerms>> {
+    auto match = router_->Route(entry.path);
+    if (!match) return std::optional<token::LoginTerms>();
+    const logical::LoginRenewalRequest request{&entry.meta, &entry.policies, &entry.internal,
+                                               peer_certificates};
+    ASSIGN_OR_RETURN(auto renewal, match->mount->engine->CheckLoginRenewal(request));
+    if (!renewal) return std::optional<token::LoginTerms>();
+    return std::optional<token::LoginTerms>(logins_->RenewalTerms(match->mount->entry, *renewal));
+  });
   leases_backend_ = std::make_unique<expiration::LeasesBackend>(
       *expiration_,
       [this](std::string_view token_hmac) {

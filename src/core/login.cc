@@ -299,6 +299,7 @@ Result<logical::Response> Logins::Mint(const logical::Request& request,
   tr.policies = login.policies;
   tr.no_default_policy = login.no_default_policy;
   tr.meta = login.metadata;
+  tr.internal = std::move(login.internal);
   tr.parent_hmac = "";  // login tokens are orphans
   tr.entity_id = std::move(entity_id);
   tr.path = request.path;

@@ -135,17 +135,18 @@ class Backend {
   }
 
   // Auth methods: whether a token this method minted may still be renewed,
-  // and on what terms, as Vault's methods decide at each renewal. `meta`
-  // is the token's metadata (the login's role or user), `policies` its own
-  // policies. The role's or user's token_ttl, token_max_ttl and
-  // token_period as they are now (LoginRenewal); nullopt when the metadata
-  // names nothing of this method's (the token keeps its own terms);
-  // kInvalidArgument when the role or user is gone, or, where Vault's
-  // method checks it (userpass, cert), its policies changed.
+  // and on what terms, as Vault's methods decide at each renewal, from the
+  // token's metadata (the login's role or user), its own policies, what
+  // the login kept (LoginResult::internal) and the renewing client's TLS
+  // chain. The role's or user's token_ttl, token_max_ttl and token_period
+  // as they are now (LoginRenewal); nullopt when the metadata names nothing
+  // of this method's (the token keeps its own terms); kInvalidArgument
+  // when the role or user is gone, where Vault's method checks it
+  // (userpass, cert) when its policies changed, and for cert when the
+  // client does not present the certificate it logged in with.
   virtual Result<std::optional<LoginRenewal>> CheckLoginRenewal(
-      const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
-    (void)meta;
-    (void)policies;
+      const LoginRenewalRequest& renewal) {
+    (void)renewal;
     return std::optional<LoginRenewal>();
   }
 

@@ -141,6 +141,22 @@ struct LoginResult {
   // against group aliases on this mount; nullopt: the method reports none
   // and memberships of external groups stay as they are.
   std::optional<std::vector<std::string>> group_aliases;
+  // What the method keeps with the token for its renewals (Vault's
+  // InternalData): stored, never reported (cert: the client certificate's
+  // fingerprint, for renewal binding).
+  std::map<std::string, std::string> internal;
+};
+
+// A login token's renewal as its auth method sees it
+// (Backend::CheckLoginRenewal). Pointers to the caller's values, never null
+// except peer_certificates.
+struct LoginRenewalRequest {
+  const std::map<std::string, std::string>* meta;      // the token's metadata
+  const std::vector<std::string>* policies;            // its own policies
+  const std::map<std::string, std::string>* internal;  // LoginResult::internal
+  // The renewing client's TLS certificate chain, DER, leaf first; null or
+  // empty without mTLS (Request::peer_certificates).
+  const std::vector<std::string>* peer_certificates;
 };
 
 // The terms a login token renews on, from its role or user as they are at

@@ -241,7 +241,8 @@ Result<Response> TokenBackend::RenewRoute(const Request& request, std::string_vi
     hmac = entry->id_hmac;
   }
   std::vector<std::string> warnings;
-  auto renewed = store_.Renew(hmac, increment.value_or(std::chrono::seconds(0)), &warnings);
+  auto renewed = store_.Renew(hmac, increment.value_or(std::chrono::seconds(0)), &warnings,
+                              request.peer_certificates.get());
   if (!renewed) {
     if (renewed.error().code() == Code::kNotFound) {
       return Err(InvalidArgument("token not found"));

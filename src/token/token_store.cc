@@ -81,6 +81,7 @@ Result<TokenEntry> DecodeTokenEntry(std::string_view text) {
     e.path = j.value("path", "");
     e.display_name = j.value("display_name", "");
     e.meta = j.value("meta", std::map<std::string, std::string>{});
+    e.internal = j.value("internal", std::map<std::string, std::string>{});
     e.creation_time = j.value("creation_time", std::int64_t{0});
     e.ttl = j.value("ttl", std::int64_t{0});
     e.num_uses = j.value("num_uses", std::int64_t{0});
@@ -111,6 +112,7 @@ std::string EncodeTokenEntry(const TokenEntry& e) {
   w.Int("expire_time", e.expire_time);
   w.Int("explicit_max_ttl", e.explicit_max_ttl);
   w.String("id_hmac", e.id_hmac);
+  if (!e.internal.empty()) w.StringMap("internal", e.internal);
   w.Int("last_renewal", e.last_renewal);
   if (e.max_ttl != 0) w.Int("max_ttl", e.max_ttl);
   w.StringMap("meta", e.meta);
@@ -359,6 +361,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.path = request.path;
   e.display_name = request.display_name;
   e.meta = request.meta;
+  e.internal = request.internal;
   e.creation_time = NowUnix();
   e.num_uses = request.num_uses;
   e.explicit_max_ttl = request.explicit_max_ttl.count();
@@ -538,9 +541,9 @@ Status TokenStore::FinishLastUse(std::string_view hmac) {
   return s;
 }
 
-Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hmac,
-                                                            seconds increment,
-                                                            std::vector<std::string>* warnings) {
+Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(
+    std::string_view hmac, seconds increment, std::vector<std::string>* warnings,
+    const std::vector<std::string>* peer_certificates) {
   std::scoped_lock lock(use_mu_);
   ASSIGN_OR_RETURN(auto entry, LookupByHmac(hmac));
   if (!entry) return Err(NotFound("token not found"));
@@ -554,7 +557,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(std::string_view hma
   std::optional<LoginTerms> terms;
   if (login_renewal_check_ && entry->path.starts_with("auth/") &&
       !entry->path.starts_with("auth/token/")) {
-    ASSIGN_OR_RETURN(terms, login_renewal_check_(*entry));
+    ASSIGN_OR_RETURN(terms, login_renewal_check_(*entry, peer_certificates));
   }
   // A role's token renews by the role as it is now, as in Vault: a changed
   // period or explicit max applies, and a deleted role stops renewals.

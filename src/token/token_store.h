@@ -71,6 +71,9 @@ struct TokenEntry {
   std::string path = "auth/token/create";
   std::string display_name = "token";
   std::map<std::string, std::string> meta;
+  // What its auth method kept at login for its renewals
+  // (logical::LoginResult::internal); stored, never reported.
+  std::map<std::string, std::string> internal;
   std::int64_t creation_time = 0;  // unix seconds (wall clock, for reporting)
   std::int64_t ttl = 0;            // creation TTL, seconds; 0 = no expiry (root tokens)
   std::int64_t num_uses = 0;       // uses left; 0 = unlimited; -1 = revocation pending
@@ -144,7 +147,8 @@ struct TokenRequest {
   std::vector<std::string> policies;  // canonicalised by CreateToken
   bool no_default_policy = false;
   std::map<std::string, std::string> meta;
-  std::string parent_hmac;  // "" = orphan
+  std::map<std::string, std::string> internal;  // TokenEntry::internal
+  std::string parent_hmac;                      // "" = orphan
   std::string path = "auth/token/create";
   std::string display_name = "token";
   std::string requested_id;     // "" = random "hvs." id
@@ -254,7 +258,10 @@ class TokenStore {
   // nullopt keeps them. The core asks the auth method that minted it
   // (logical::Backend::CheckLoginRenewal). Set before Load(); must be
   // thread-safe.
-  using LoginRenewalCheck = std::function<Result<std::optional<LoginTerms>>(const TokenEntry&)>;
+  // `peer_certificates`: the renewing client's TLS chain (DER, leaf
+  // first), null without one.
+  using LoginRenewalCheck = std::function<Result<std::optional<LoginTerms>>(
+      const TokenEntry&, const std::vector<std::string>* peer_certificates)>;
   void SetLoginRenewalCheck(LoginRenewalCheck check) { login_renewal_check_ = std::move(check); }
 
   // After unseal: reads (or creates) the salt and the batch-token key, and
@@ -298,12 +305,14 @@ class TokenStore {
   // Renews: periodic tokens get `period` again; others `increment` (0 = the
   // creation TTL), capped by explicit_max_ttl or Options::max_ttl from
   // creation. A login token takes its period, TTL and cap from the login
-  // renewal check's LoginTerms when it gives them. kNotFound for unknown, kInvalidArgument if not
-  // renewable (batch tokens: "batch tokens cannot be renewed"), or once the max TTL has passed. A
-  // TTL or period that the max cut short adds Vault's warning to *warnings.
-  Result<std::shared_ptr<const TokenEntry>> Renew(std::string_view hmac,
-                                                  std::chrono::seconds increment,
-                                                  std::vector<std::string>* warnings = nullptr);
+  // renewal check's LoginTerms when it gives them; `peer_certificates`
+  // (the renewing client's TLS chain, or null) goes to that check. kNotFound for unknown,
+  // kInvalidArgument if not renewable (batch tokens: "batch tokens cannot be renewed"), or once the
+  // max TTL has passed. A TTL or period that the max cut short adds Vault's warning to *warnings.
+  Result<std::shared_ptr<const TokenEntry>> Renew(
+      std::string_view hmac, std::chrono::seconds increment,
+      std::vector<std::string>* warnings = nullptr,
+      const std::vector<std::string>* peer_certificates = nullptr);
 
   // Revokes the token, its whole subtree and their leases (iterative).
   // Unknown tokens are Ok.

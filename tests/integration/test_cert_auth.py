@@ -93,6 +93,8 @@ class CertAuthTest(unittest.TestCase):
         cls.ca_file = write_pair(cls.dir, "clients-ca", ca_key, ca)[0]
         cls.good = write_pair(cls.dir, "good",
                               *make_leaf(ca_key, ca, "web.example.com", ["web.example.com"]))
+        cls.second = write_pair(cls.dir, "second",
+                                *make_leaf(ca_key, ca, "api.example.com", ["api.example.com"]))
         cls.other_name = write_pair(cls.dir, "other",
                                     *make_leaf(ca_key, ca, "evil.other.org", ["evil.other.org"]))
         cls.expired = write_pair(cls.dir, "expired",
@@ -179,6 +181,57 @@ class CertAuthTest(unittest.TestCase):
         code, body, _ = self.call(s, "POST", "/v1/auth/cert/login", {}, client=None)
         self.assertEqual(body["errors"], ["client certificate must be supplied"])
         self.assertEqual(self.accessors(s, root), before)
+
+    def test_renewal_is_bound_to_the_login_certificate(self):
+        # As Vault's cert method: a token renews only for the client that
+        # presents the certificate it logged in with, unless the mount's
+        # config says disable_binding; and only while its entry keeps the
+        # same token_policies.
+        s, root = self.start()
+        self.setup_cert_auth(s, root)
+        code, body, _ = self.call(s, "POST", "/v1/auth/cert/login", {}, client=self.good)
+        self.assertEqual(code, 200, body)
+        token = body["auth"]["client_token"]
+        self.assertNotIn("certificate_sha256", json.dumps(body))
+
+        def renew(client):
+            return self.call(s, "POST", "/v1/auth/token/renew-self", {}, token, client=client)
+
+        code, body, _ = renew(self.good)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["auth"]["client_token"], token)
+        # Another certificate the entry accepts, or none: refused.
+        code, body, _ = renew(self.second)
+        self.assertEqual(code, 400, body)
+        self.assertIn("client identity during renewal not matching", body["errors"][0])
+        code, body, _ = renew(None)
+        self.assertEqual(code, 400, body)
+        self.assertEqual(body["errors"], ["client certificate must be supplied"])
+        # The token itself still works without the certificate.
+        code, _, _ = self.call(s, "GET", "/v1/auth/token/lookup-self", None, token)
+        self.assertEqual(code, 200)
+        # Nothing reports the fingerprint the token keeps.
+        _, me, _ = self.call(s, "GET", "/v1/auth/token/lookup-self", None, token,
+                             client=self.good)
+        self.assertNotIn("certificate_sha256", json.dumps(me))
+
+        code, body, _ = self.call(s, "GET", "/v1/auth/cert/config", None, root,
+                                  client=self.good)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["data"], {"disable_binding": False})
+        code, body, _ = self.call(s, "POST", "/v1/auth/cert/config", {"disable_binding": True},
+                                  root, client=self.good)
+        self.assertEqual(code, 204, body)
+        code, body, _ = renew(None)
+        self.assertEqual(code, 200, body)
+
+        # A changed token_policies stops the renewals.
+        code, body, _ = self.call(s, "POST", "/v1/auth/cert/certs/web",
+                                  {"token_policies": "web,extra"}, root, client=self.good)
+        self.assertEqual(code, 204, body)
+        code, body, _ = renew(self.good)
+        self.assertEqual(code, 400, body)
+        self.assertEqual(body["errors"], ["policies have changed, not renewing"])
 
     @unittest.skipIf(hvac is None, "python3-hvac is not installed")
     def test_hvac_cert_login(self):

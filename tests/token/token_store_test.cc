@@ -281,6 +281,16 @@ TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
   ASSERT_TRUE(bound_back.has_value()) << bound_back.error().ToString();
   EXPECT_EQ(bound_back->bound_cidrs, e.bound_cidrs);
   EXPECT_TRUE(back->bound_cidrs.empty());
+
+  // So is what an auth method keeps for renewals.
+  e.internal = {{"certificate_sha256", "00ff"}};
+  old["internal"] = e.internal;
+  const std::string kept = EncodeTokenEntry(e);
+  EXPECT_EQ(kept, old.dump());
+  auto kept_back = DecodeTokenEntry(kept);
+  ASSERT_TRUE(kept_back.has_value()) << kept_back.error().ToString();
+  EXPECT_EQ(kept_back->internal, e.internal);
+  EXPECT_TRUE(back->internal.empty());
 }
 
 }  // namespace

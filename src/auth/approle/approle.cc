@@ -110,10 +110,10 @@ void AppRoleBackend::ClearCache() {
 }
 
 Result<std::optional<logical::LoginRenewal>> AppRoleBackend::CheckLoginRenewal(
-    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
-  (void)policies;  // Vault's approle renews whatever the role's policies became
-  auto it = meta.find("role_name");
-  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
+    const logical::LoginRenewalRequest& renewal) {
+  // Vault's approle renews whatever the role's policies became.
+  auto it = renewal.meta->find("role_name");
+  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto role, ReadRole(it->second));
   if (!role) {
     return Err(InvalidArgument("role \"" + it->second + "\" does not exist during renewal"));

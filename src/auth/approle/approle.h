@@ -84,8 +84,7 @@ class AppRoleBackend final : public logical::Backend {
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists (Vault's words).
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
-      const std::map<std::string, std::string>& meta,
-      const std::vector<std::string>& policies) override;
+      const logical::LoginRenewalRequest& renewal) override;
   // role/:name: whether the role exists (creating one needs "create").
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -12,6 +13,8 @@
 #include "auth/token_fields.h"
 #include "auth/util.h"
 #include "common/glob.h"
+#include "common/secret_bytes.h"
+#include "crypto/hmac.h"
 #include "logical/registry.h"
 #include "token/token_params.h"
 
@@ -28,6 +31,17 @@ using logical::Response;
 
 constexpr std::string_view kInvalidCertificate =
     "invalid certificate or no client certificate supplied";
+// Where a login keeps its client certificate's fingerprint
+// (LoginResult::internal), for renewal binding.
+constexpr const char* kCertificateSha256 = "certificate_sha256";
+constexpr const char* kConfigKey = "config";
+
+// The hex SHA-256 of a DER certificate.
+std::string Fingerprint(std::string_view der) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), digest);
+  return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
 constexpr const char* kListFields[] = {"allowed_names", "allowed_common_names", "allowed_dns_sans",
                                        "allowed_email_sans"};
 
@@ -198,9 +212,9 @@ bool CertBackend::IsUnauthenticated(std::string_view relative_path) const {
 }
 
 Result<std::optional<logical::LoginRenewal>> CertBackend::CheckLoginRenewal(
-    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
-  auto it = meta.find("cert_name");
-  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
+    const logical::LoginRenewalRequest& renewal) {
+  auto it = renewal.meta->find("cert_name");
+  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto stored, storage_.Get("cert/" + it->second));
   if (!stored) {
     return Err(
@@ -208,16 +222,70 @@ Result<std::optional<logical::LoginRenewal>> CertBackend::CheckLoginRenewal(
   }
   ASSIGN_OR_RETURN(Json entry, ParseStored(stored->value, "cert entry"));
   TokenFields fields = TokenFields::FromStored(entry);
-  if (!fields.SamePolicies(policies)) {
+  if (!fields.SamePolicies(*renewal.policies)) {
     return Err(InvalidArgument("policies have changed, not renewing"));
   }
+  ASSIGN_OR_RETURN(Json config, ReadConfig());
+  if (!config.value("disable_binding", false)) TRY(CheckBinding(renewal, entry));
   return std::optional<logical::LoginRenewal>(fields.ToRenewal());
+}
+
+// As Vault's cert method renews a token: the client presents a certificate
+// that the entry still accepts, and it is the one the token logged in with.
+Status CertBackend::CheckBinding(const logical::LoginRenewalRequest& renewal, const Json& entry) {
+  auto kept = renewal.internal->find(kCertificateSha256);
+  if (kept == renewal.internal->end()) {
+    return InvalidArgument(
+        "cannot validate renewal for cert auth for non-stored client certificate");
+  }
+  if (renewal.peer_certificates == nullptr || renewal.peer_certificates->empty()) {
+    return InvalidArgument("client certificate must be supplied");
+  }
+  const std::vector<std::string>& chain = *renewal.peer_certificates;
+  auto info = DescribeCertificate(chain[0]);
+  if (!info || !Allowed(entry, *info)) return InvalidArgument(std::string(kInvalidCertificate));
+  auto verified = VerifyChain(chain, entry.value("certificate", ""));
+  if (!verified || !*verified) return InvalidArgument(std::string(kInvalidCertificate));
+  if (!ConstantTimeEquals(Fingerprint(chain[0]), kept->second)) {
+    return InvalidArgument(
+        "client identity during renewal not matching client identity used during login");
+  }
+  return Status::Ok();
+}
+
+Result<Json> CertBackend::ReadConfig() {
+  ASSIGN_OR_RETURN(auto stored, storage_.Get(kConfigKey));
+  if (!stored) return Json::object();
+  return ParseStored(stored->value, "cert config");
+}
+
+Result<Response> CertBackend::Config(const Request& request) {
+  switch (request.operation) {
+    case Operation::kRead: {
+      ASSIGN_OR_RETURN(Json config, ReadConfig());
+      Response r;
+      r.data = {{"disable_binding", config.value("disable_binding", false)}};
+      return r;
+    }
+    case Operation::kCreate:
+    case Operation::kUpdate: {
+      std::scoped_lock lock(write_mu_);
+      ASSIGN_OR_RETURN(Json config, ReadConfig());
+      ASSIGN_OR_RETURN(auto disable, token::params::Bool(request, "disable_binding"));
+      if (disable) config["disable_binding"] = *disable;
+      TRY(storage_.Put(kConfigKey, config.dump()));
+      return logical::NoContent();
+    }
+    default:
+      return Err(MethodNotAllowed());
+  }
 }
 
 Result<Response> CertBackend::HandleRequest(const Request& request) {
   std::string_view rel = request.relative_path;
   while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
   if (rel == "login") return Login(request);
+  if (rel == "config") return Config(request);
   if (rel == "certs") {
     if (request.operation != Operation::kList) return Err(MethodNotAllowed());
     ASSIGN_OR_RETURN(auto keys, storage_.List("cert/"));
@@ -323,6 +391,7 @@ Result<Response> CertBackend::Login(const Request& request) {
     std::string display = entry.value("display_name", "");
     login.display_name = display.empty() ? name : display;
     login.alias_name = info->common_name;
+    login.internal[kCertificateSha256] = Fingerprint(chain[0]);
     Response r;
     r.login = std::move(login);
     return r;

@@ -5,6 +5,8 @@
 //                 allowed_common_names, allowed_dns_sans, allowed_email_sans,
 //                 display_name, token_*} · GET · DELETE
 //   certs (LIST)  → {keys}
+//   config        GET · POST {disable_binding}: renewals without the login's
+//                 client certificate (Vault's setting; default false)
 //   login         POST {name?} (no token needed): the client certificate of
 //                 the TLS connection (Request::peer_certificates) is
 //                 verified against each trusted entry (or only `name`)
@@ -59,10 +61,11 @@ class CertBackend final : public logical::Backend {
   explicit CertBackend(const logical::BackendConfig& config) : storage_(config.storage) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
-  // A token renews only while its certificate entry exists.
+  // A token renews only while its certificate entry exists with the same
+  // token_policies, and (unless config's disable_binding) when the client
+  // presents the certificate it logged in with.
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
-      const std::map<std::string, std::string>& meta,
-      const std::vector<std::string>& policies) override;
+      const logical::LoginRenewalRequest& renewal) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (cert_help.cc).
   logical::EngineHelp Help() const override;
@@ -70,6 +73,12 @@ class CertBackend final : public logical::Backend {
  private:
   Result<logical::Response> Cert(const logical::Request& request, const std::string& name);
   Result<logical::Response> Login(const logical::Request& request);
+  // config: GET · POST {disable_binding}.
+  Result<logical::Response> Config(const logical::Request& request);
+  Result<logical::Json> ReadConfig();
+  // Unless config's disable_binding: the renewing client presents the
+  // certificate the token logged in with, and `entry` still accepts it.
+  Status CheckBinding(const logical::LoginRenewalRequest& renewal, const logical::Json& entry);
 
   storage::Backend& storage_;
   std::mutex write_mu_;  // serialises read-modify-write of entries

@@ -22,6 +22,11 @@ constexpr logical::RouteHelp kRoutes[] = {
      "entry in name order, or only the one named by the optional name field.\n"
      "The first entry it chains to and whose allowed_* lists it matches gives\n"
      "the token its settings."},
+    {"config", "Read or set the mount's renewal binding.",
+     "Write (POST) disable_binding=true to let a token from this mount renew\n"
+     "without the client certificate it logged in with (default false: a\n"
+     "renewal must present that same certificate, still accepted by its\n"
+     "entry). Read returns the setting."},
     {"certs", "List the trusted certificate entries.",
      "LIST returns the names of the trusted certificate entries of this mount."},
     {"certs/{name}", "Create, read, update or delete a trusted certificate entry.",

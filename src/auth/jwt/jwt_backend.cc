@@ -51,10 +51,10 @@ bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
 }
 
 Result<std::optional<logical::LoginRenewal>> JwtBackend::CheckLoginRenewal(
-    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
-  (void)policies;  // as Vault's jwt: the role's policies now are not compared
-  auto it = meta.find("role");
-  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
+    const logical::LoginRenewalRequest& renewal) {
+  // As Vault's jwt: the role's policies now are not compared.
+  auto it = renewal.meta->find("role");
+  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto role, ReadRole(storage_, it->second));
   if (!role) return Err(InvalidArgument("role " + it->second + " does not exist during renewal"));
   return std::optional<logical::LoginRenewal>(role->token.ToRenewal());

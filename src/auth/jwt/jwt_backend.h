@@ -41,8 +41,7 @@ class JwtBackend final : public logical::Backend {
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists (Vault's words).
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
-      const std::map<std::string, std::string>& meta,
-      const std::vector<std::string>& policies) override;
+      const logical::LoginRenewalRequest& renewal) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   // Path help for the routes above (jwt_help.cc).

@@ -57,16 +57,16 @@ Result<bool> UserpassBackend::ExistenceCheck(const Request& request) {
 }
 
 Result<std::optional<logical::LoginRenewal>> UserpassBackend::CheckLoginRenewal(
-    const std::map<std::string, std::string>& meta, const std::vector<std::string>& policies) {
-  auto it = meta.find("username");
-  if (it == meta.end()) return std::optional<logical::LoginRenewal>();
+    const logical::LoginRenewalRequest& renewal) {
+  auto it = renewal.meta->find("username");
+  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
   ASSIGN_OR_RETURN(auto stored, storage_.Get(UserKey(it->second)));
   if (!stored) {
     return Err(InvalidArgument("user \"" + it->second + "\" no longer exists, not renewing"));
   }
   ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "userpass user"));
   TokenFields fields = TokenFields::FromStored(j);
-  if (!fields.SamePolicies(policies)) {
+  if (!fields.SamePolicies(*renewal.policies)) {
     return Err(InvalidArgument("policies have changed, not renewing"));
   }
   return std::optional<logical::LoginRenewal>(fields.ToRenewal());

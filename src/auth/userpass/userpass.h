@@ -33,8 +33,7 @@ class UserpassBackend final : public logical::Backend {
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its user exists.
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
-      const std::map<std::string, std::string>& meta,
-      const std::vector<std::string>& policies) override;
+      const logical::LoginRenewalRequest& renewal) override;
   // users/:name: whether the user exists (creating one needs "create").
   Result<bool> ExistenceCheck(const logical::Request& request) override;
   Status Initialize() override;
