@@ -392,6 +392,17 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     as_auth.path = "sys/" + path + "tune";
     return AuthMounts(as_auth);
   }
+  if (!tune && path.starts_with("auth/") && request.operation == logical::Operation::kRead) {
+    // A read of sys/mounts/auth/<path> is the auth method's, as Vault's
+    // handleReadMount answers it (its Go client's GetAuth reads it there,
+    // needing no sudo); a missing one in the secrets engines' words, which
+    // Terraform's provider takes for "gone".
+    const bool mounted = path == "auth/token/" || core_.router().MountedAt(path) != nullptr;
+    if (!mounted) return Err(InvalidArgument("No secret engine mount at " + path));
+    logical::Request as_auth = request;
+    as_auth.path = "sys/" + path;
+    return AuthMounts(as_auth);
+  }
   const std::optional<Json> builtin = BuiltinMountJson(path);
   if (tune && builtin) {
     if (request.operation != logical::Operation::kRead) {

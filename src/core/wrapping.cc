@@ -77,8 +77,16 @@ Status Wrapper::Wrap(logical::Response& response, std::chrono::seconds ttl,
     tokens_.RevokeTree(created.entry->id_hmac).IgnoreError();
     return s;
   }
+  // What the wrapped answer gives access to: a token's accessor, or an
+  // AppRole secret ID's (Vault fills both in, and Terraform's provider
+  // names a wrapped secret ID by it).
   std::string wrapped_accessor;
-  if (response.auth.is_object()) wrapped_accessor = response.auth.value("accessor", "");
+  if (response.auth.is_object()) {
+    wrapped_accessor = response.auth.value("accessor", "");
+  } else if (response.mount_type == "approle" && response.data.is_object()) {
+    auto it = response.data.find("secret_id_accessor");
+    if (it != response.data.end() && it->is_string()) wrapped_accessor = it->get<std::string>();
+  }
   logical::Response wrapped;
   wrapped.wrap_info =
       Json{{"token", std::string(created.id.view())},

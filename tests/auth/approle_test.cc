@@ -53,6 +53,29 @@ TEST_F(AppRoleTest, RoleCrudAndList) {
   EXPECT_EQ(Do(Operation::kRead, "role/web")->http_status, 404);
 }
 
+// A missing role, in Vault's classes: 400 for the secret ID listing, a
+// not-found for everything else under role/<name>/ (Terraform's provider
+// drops a secret ID whose role went away only on a 404 or Vault's 500).
+TEST_F(AppRoleTest, SecretIdPathsOfAMissingRoleAreNotFound) {
+  auto code_of = [&](Operation op, const std::string& path, Json body = Json::object()) {
+    auto r = Do(op, path, std::move(body));
+    EXPECT_FALSE(r.has_value()) << path;
+    if (r.has_value()) return Code::kOk;
+    EXPECT_EQ(r.error().message(), "role \"gone\" does not exist") << path;
+    return r.error().code();
+  };
+  EXPECT_EQ(code_of(Operation::kList, "role/gone/secret-id"), Code::kInvalidArgument);
+  EXPECT_EQ(code_of(Operation::kUpdate, "role/gone/secret-id"), Code::kNotFound);
+  EXPECT_EQ(code_of(Operation::kUpdate, "role/gone/secret-id/lookup", {{"secret_id", "x"}}),
+            Code::kNotFound);
+  EXPECT_EQ(code_of(Operation::kUpdate, "role/gone/secret-id-accessor/lookup",
+                    {{"secret_id_accessor", "x"}}),
+            Code::kNotFound);
+  EXPECT_EQ(code_of(Operation::kUpdate, "role/gone/secret-id-accessor/destroy",
+                    {{"secret_id_accessor", "x"}}),
+            Code::kNotFound);
+}
+
 TEST_F(AppRoleTest, LoginWithRoleIdAndSecretId) {
   ASSERT_TRUE(Do(Operation::kUpdate, "role/web", {{"token_policies", "web"}}));
   std::string role_id = RoleId("web");

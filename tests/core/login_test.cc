@@ -410,6 +410,9 @@ TEST_F(LoginTest, AppRoleLoginCarriesTheRolePoliciesAndWraps) {
   auto unwrapped = Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), wrap_token);
   ASSERT_EQ(unwrapped.http_status, 200);
   std::string secret_id = unwrapped.data["secret_id"];
+  // The wrap names the secret ID's accessor, as Vault's does.
+  EXPECT_EQ(w.wrap_info["wrapped_accessor"], unwrapped.data["secret_id_accessor"]);
+  EXPECT_FALSE(w.wrap_info["wrapped_accessor"].get<std::string>().empty());
 
   auto r = Call(Operation::kUpdate, "auth/approle/login",
                 {{"role_id", role_id}, {"secret_id", secret_id}}, "");

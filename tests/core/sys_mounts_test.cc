@@ -273,6 +273,17 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/auth/up/tune"))["max_lease_ttl"], 4 * 3600);
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/up/tune"))["max_lease_ttl"], 4 * 3600);
   EXPECT_EQ(Call(Operation::kRead, "sys/mounts/auth/nothing/tune").http_status, 400);
+  // A read of the mount itself is the auth method's, as sys/auth/up answers
+  // it (Vault's Go client reads an auth method there); a missing one in the
+  // secrets engines' words, which Terraform's provider reads as "gone".
+  auto read = Call(Operation::kRead, "sys/mounts/auth/up");
+  ASSERT_EQ(read.http_status, 200) << Error(read);
+  EXPECT_EQ(Body(read), Body(Call(Operation::kRead, "sys/auth/up")));
+  EXPECT_EQ(Body(read)["type"], "userpass");
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/token"))["type"], "token");
+  auto missing = Call(Operation::kRead, "sys/mounts/auth/nothing");
+  EXPECT_EQ(missing.http_status, 400);
+  EXPECT_EQ(Error(missing), "No secret engine mount at auth/nothing/");
 
   for (const char* path : {"sys", "cubbyhole", "identity"}) {
     auto read = Call(Operation::kRead, std::string("sys/mounts/") + path + "/tune");

@@ -190,7 +190,17 @@ Result<Response> AppRoleBackend::HandleRequest(const Request& request) {
   if (rest == "role-id") return RoleIdRoute(request, name);
 
   ASSIGN_OR_RETURN(auto role, ReadRole(name));
-  if (!role) return Err(InvalidArgument("role \"" + name + "\" does not exist"));
+  if (!role) {
+    // Vault: 400 for the secret ID listing, 404 for issuing one (its
+    // ErrUnsupportedPath), 500 for looking one up or destroying it (a
+    // plain error, which Terraform's provider takes for "gone" as it does
+    // a 404). A missing role is not a server fault: 404 here.
+    std::string missing = "role \"" + name + "\" does not exist";
+    if (rest == "secret-id" && request.operation == Operation::kList) {
+      return Err(InvalidArgument(std::move(missing)));
+    }
+    return Err(NotFound(std::move(missing)));
+  }
   if (rest == "secret-id") {
     if (request.operation == Operation::kList) return ListSecretIds(*role);
     if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
