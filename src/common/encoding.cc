@@ -155,6 +155,134 @@ inline bool AnyNeedsEscape(std::uint64_t w) {
 
 }  // namespace
 
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// One JSON number token with an exponent, in Go's float64 form.
+void AppendGoFloat(std::string& out, std::string_view num) {
+  std::string_view s = num;
+  const bool negative = s.starts_with('-');
+  if (negative) s.remove_prefix(1);
+  const std::size_t e = s.find_first_of("eE");
+  std::string_view exponent_text = s.substr(e + 1);
+  const bool exponent_negative = exponent_text.starts_with('-');
+  if (exponent_text.starts_with('-') || exponent_text.starts_with('+')) {
+    exponent_text.remove_prefix(1);
+  }
+  // A double's exponent has at most three digits; anything longer is not
+  // what a dump wrote: left as it is.
+  if (exponent_text.empty() || exponent_text.size() > 4) {
+    out += num;
+    return;
+  }
+  int exponent = 0;
+  for (char c : exponent_text) exponent = exponent * 10 + (c - '0');
+  if (exponent_negative) exponent = -exponent;
+  // The significant digits, and how many of them stand before the point.
+  std::string digits;
+  int before_point = 0;
+  bool point = false;
+  for (char c : s.substr(0, e)) {
+    if (c == '.') {
+      point = true;
+      continue;
+    }
+    digits.push_back(c);
+    if (!point) ++before_point;
+  }
+  std::size_t lead = 0;
+  while (lead < digits.size() && digits[lead] == '0') ++lead;
+  if (lead == digits.size()) {
+    out += negative ? "-0" : "0";
+    return;
+  }
+  digits.erase(0, lead);
+  before_point -= static_cast<int>(lead);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  const int scientific = exponent + before_point - 1;  // x = d.ddd × 10^scientific
+  const int n = static_cast<int>(digits.size());
+  if (negative) out.push_back('-');
+  if (scientific >= -6 && scientific < 21) {
+    const int whole = scientific + 1;  // digits before the point
+    if (whole <= 0) {
+      out += "0.";
+      out.append(static_cast<std::size_t>(-whole), '0');
+      out += digits;
+    } else if (whole >= n) {
+      out += digits;
+      out.append(static_cast<std::size_t>(whole - n), '0');
+    } else {
+      out.append(digits, 0, static_cast<std::size_t>(whole));
+      out.push_back('.');
+      out.append(digits, static_cast<std::size_t>(whole));
+    }
+    return;
+  }
+  out.push_back(digits[0]);
+  if (n > 1) {
+    out.push_back('.');
+    out.append(digits, 1);
+  }
+  out += scientific < 0 ? "e-" : "e+";
+  out += std::to_string(scientific < 0 ? -scientific : scientific);
+}
+
+}  // namespace
+
+void GoStyleExponents(std::string& text, std::size_t from) {
+  // Most text has no such number: a digit, then 'e' or 'E', then a sign or
+  // a digit. (A string may hold one too; the scan below tells them apart.)
+  bool maybe = false;
+  for (std::size_t i = text.find_first_of("eE", from); i != std::string::npos;
+       i = text.find_first_of("eE", i + 1)) {
+    if (i > from && IsDigit(text[i - 1]) && i + 1 < text.size() &&
+        (text[i + 1] == '+' || text[i + 1] == '-' || IsDigit(text[i + 1]))) {
+      maybe = true;
+      break;
+    }
+  }
+  if (!maybe) return;
+  std::string out;
+  out.reserve(text.size() - from + 16);
+  bool in_string = false;
+  std::size_t i = from;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[i + 1]);
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '-' || IsDigit(c)) {
+      std::size_t j = i + 1;
+      while (j < text.size() && (IsDigit(text[j]) || text[j] == '.' || text[j] == 'e' ||
+                                 text[j] == 'E' || text[j] == '+' || text[j] == '-')) {
+        ++j;
+      }
+      const std::string_view num(text.data() + i, j - i);
+      if (num.find_first_of("eE") != std::string_view::npos) {
+        AppendGoFloat(out, num);
+      } else {
+        out += num;
+      }
+      i = j;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  text.replace(from, std::string::npos, out);
+}
+
 void AppendUtf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

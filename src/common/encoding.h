@@ -52,6 +52,17 @@ std::optional<bool> ParseGoBool(std::string_view text);
 // through a temporary string.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// Rewrites, in the JSON text `text` from offset `from` on (which must not
+// be inside a string), each number written with an exponent, as
+// nlohmann::json prints a double below 1e-4 or from 1e16 on ("1e-05",
+// "1.8446744073709552e+19"), the way Go's encoding/json prints a float64:
+// plain digits when 1e-6 <= |x| < 1e21 ("0.00001", "18446744073709552000"),
+// else an exponent without zero padding ("1e-7", "1e+21"). Vault hands a
+// number back as it was written, and Go clients (Terraform's provider)
+// write Go's form, so such a value reads back as they sent it. Strings are
+// left alone; text without such a number is not copied.
+void GoStyleExponents(std::string& text, std::size_t from = 0);
+
 // Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF; callers
 // check the range and refuse surrogates), for the escapes of HCL and Go
 // template strings.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/encoding.h"
 #include "common/log.h"
 
 namespace coffer::http {
@@ -36,7 +37,10 @@ void AppendJson(std::string& out, const Json& j) {
   }
   // Invalid UTF-8 inside a handler's strings must not throw out of the
   // server: replace it.
+  const std::size_t from = out.size();
   out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // Numbers with an exponent as Go prints them (common/encoding.h).
+  GoStyleExponents(out, from);
 }
 
 // A string of printable ASCII without quote or backslash (request ids,

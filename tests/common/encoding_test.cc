@@ -159,5 +159,49 @@ TEST(EncodingTest, ParseInt64TakesTheWholeStringOrNothing) {
   }
 }
 
+// Numbers with an exponent as Go's encoding/json prints a float64, so that
+// what a Go client wrote reads back as it wrote it; strings untouched.
+TEST(EncodingTest, GoStyleExponentsPrintsNumbersAsGoDoes) {
+  struct Case {
+    const char* in;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"1e-05", "0.00001"},
+      {"2.5e-05", "0.000025"},
+      {"1e-06", "0.000001"},
+      {"9.99e-07", "9.99e-7"},
+      {"1e-07", "1e-7"},
+      {"-5e-324", "-5e-324"},
+      {"1e+20", "100000000000000000000"},
+      {"1.8446744073709552e+19", "18446744073709552000"},
+      {"1.5e+16", "15000000000000000"},
+      {"1e+21", "1e+21"},
+      {"-1.2345e+300", "-1.2345e+300"},
+      {"1.25E-10", "1.25e-10"},
+      {"0e+00", "0"},
+      {"1.5", "1.5"},
+      {"0.0001", "0.0001"},
+      {"-12", "-12"},
+      {"1.0", "1.0"},
+  };
+  for (const Case& c : cases) {
+    std::string text = c.in;
+    GoStyleExponents(text);
+    EXPECT_EQ(text, c.want) << c.in;
+  }
+  std::string doc = R"({"a":1e-05,"s":"1e-05 \" 2e+30","n":[1e+20,-3e-07,{"k":"x"}],"1e-05":true})";
+  GoStyleExponents(doc);
+  EXPECT_EQ(doc, R"({"a":0.00001,"s":"1e-05 \" 2e+30","n":[100000000000000000000,-3e-7,{"k":"x"}],)"
+                 R"("1e-05":true})");
+  // Only from the offset on; text without such a number is left as it is.
+  std::string tail = "1e-05 then {\"v\":1e-05}";
+  GoStyleExponents(tail, 11);
+  EXPECT_EQ(tail, "1e-05 then {\"v\":0.00001}");
+  std::string plain = R"({"type":"secret-e-1","v":12})";
+  GoStyleExponents(plain);
+  EXPECT_EQ(plain, R"({"type":"secret-e-1","v":12})");
+}
+
 }  // namespace
 }  // namespace coffer

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/json_fast.h"
 
 namespace coffer::engines::kv {
@@ -124,7 +125,12 @@ Result<KeyMetadata> DecodeMetadataDom(std::string_view raw) {
 }
 
 std::string EncodeVersion(const VersionRecord& v) {
-  return Json{{"data", v.data}, {"created_time", v.created_time}}.dump();
+  std::string out = Json{{"data", v.data}, {"created_time", v.created_time}}.dump();
+  // Reads answer the stored data as it is (ReadDataText): its numbers are
+  // stored as Go prints them, as every other answer prints them
+  // (common/encoding.h).
+  GoStyleExponents(out);
+  return out;
 }
 
 Result<VersionRecord> DecodeVersion(std::string_view raw) {
