@@ -397,10 +397,16 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     // handleReadMount answers it (its Go client's GetAuth reads it there,
     // needing no sudo); a missing one in the secrets engines' words, which
     // Terraform's provider takes for "gone".
-    const bool mounted = path == "auth/token/" || core_.router().MountedAt(path) != nullptr;
-    if (!mounted) return Err(InvalidArgument("No secret engine mount at " + path));
+    // A path below the method reads the method (the longest prefix).
+    std::string mount_path;
+    if (path.starts_with("auth/token/")) {
+      mount_path = "auth/token/";
+    } else if (auto match = core_.router().Route(path); match && IsAuthMount(match->mount->entry)) {
+      mount_path = match->mount->entry.path;
+    }
+    if (mount_path.empty()) return Err(InvalidArgument("No secret engine mount at " + path));
     logical::Request as_auth = request;
-    as_auth.path = "sys/" + path;
+    as_auth.path = "sys/" + mount_path;
     return AuthMounts(as_auth);
   }
   const std::optional<Json> builtin = BuiltinMountJson(path);
@@ -452,6 +458,15 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     case logical::Operation::kRead: {
       if (builtin) return LegacyResponse(request, *builtin);
       const router::MountEntry* e = find();
+      // A path below a mount reads that mount, as Vault's handleReadMount
+      // matches the longest prefix (its Go client's GetMount).
+      std::shared_ptr<const router::Router::Mounted> below;
+      if (e == nullptr) {
+        if (auto match = core_.router().Route(path); match && !IsAuthMount(match->mount->entry)) {
+          below = match->mount;
+          e = &below->entry;
+        }
+      }
       // Vault's words: the Terraform provider reads them as "the mount is gone".
       if (e == nullptr) return Err(InvalidArgument("No secret engine mount at " + path));
       return LegacyResponse(request, MountJson(*e));

@@ -284,6 +284,13 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
   auto missing = Call(Operation::kRead, "sys/mounts/auth/nothing");
   EXPECT_EQ(missing.http_status, 400);
   EXPECT_EQ(Error(missing), "No secret engine mount at auth/nothing/");
+  // A path below a mount reads that mount (Vault matches the longest prefix).
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/up/users/alice")), Body(read));
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kvx", {{"type", "kv"}}).http_status, 204);
+  auto below = Call(Operation::kRead, "sys/mounts/kvx/a/b");
+  ASSERT_EQ(below.http_status, 200) << Error(below);
+  EXPECT_EQ(Body(below), Body(Call(Operation::kRead, "sys/mounts/kvx")));
+  EXPECT_EQ(Call(Operation::kRead, "sys/mounts/nothing/a").http_status, 400);
 
   for (const char* path : {"sys", "cubbyhole", "identity"}) {
     auto read = Call(Operation::kRead, std::string("sys/mounts/") + path + "/tune");

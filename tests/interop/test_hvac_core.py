@@ -44,6 +44,8 @@ class HvacCoreTest(unittest.TestCase):
 
         status = c.sys.read_seal_status()
         self.assertEqual((status["t"], status["n"], status["progress"]), (3, 5, 0))
+        # The leader answer does not wait for the unseal, as Vault's without HA.
+        self.assertFalse(c.sys.read_leader_status()["ha_enabled"])
 
         status = c.sys.submit_unseal_key(keys[2])
         self.assertEqual(status["progress"], 1)
