@@ -1,6 +1,7 @@
 // Logins: identity and login MFA (see login.h, AttachIdentity).
 #include <algorithm>
 
+#include "common/text.h"
 #include "core/login.h"
 #include "crypto/random.h"
 
@@ -44,14 +45,36 @@ logical::Response MfaRequirement(const std::string& request_id,
   return r;
 }
 
-// X-Vault-MFA: "method_id:passcode" (or method name) → {method: [passcode]}.
+// X-Vault-MFA, one field per line (http/request_builder.h): each
+// "method:passcode" (a method id or name) adds the passcode to the method's
+// list, as Vault's ParseMFAHeaders reads them; a field without ':' names a
+// method with no passcode (a push method's).
 Result<Json> PayloadFromHeader(std::string_view header) {
-  auto colon = header.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return Err(InvalidArgument("invalid X-Vault-MFA header: expected method_id:passcode"));
+  Json payload = Json::object();
+  std::size_t pos = 0;
+  while (pos <= header.size()) {
+    std::size_t end = header.find('\n', pos);
+    if (end == std::string_view::npos) end = header.size();
+    const std::string_view field = Trim(header.substr(pos, end - pos));
+    pos = end + 1;
+    if (field.empty()) continue;
+    const std::size_t colon = field.find(':');
+    if (colon == std::string_view::npos) {
+      payload.emplace(std::string(field), Json::array());
+      continue;
+    }
+    if (colon == 0) {
+      return Err(
+          InvalidArgument("invalid data in header \"X-Vault-MFA\"; missing method name or ID"));
+    }
+    if (colon + 1 == field.size()) {
+      return Err(InvalidArgument("invalid data in header \"X-Vault-MFA\"; missing method value"));
+    }
+    Json& codes = payload[std::string(field.substr(0, colon))];
+    if (!codes.is_array()) codes = Json::array();
+    codes.push_back(std::string(field.substr(colon + 1)));
   }
-  return Json{
-      {std::string(header.substr(0, colon)), Json::array({std::string(header.substr(colon + 1))})}};
+  return payload;
 }
 
 }  // namespace

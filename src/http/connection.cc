@@ -337,7 +337,10 @@ class Connection final : public ConnBase {
     wire.vault_token = msg["X-Vault-Token"];
     wire.authorization = msg[bhttp::field::authorization];
     wire.wrap_ttl = msg["X-Vault-Wrap-TTL"];
-    wire.mfa = msg["X-Vault-MFA"];
+    for (auto [it, last] = msg.equal_range("X-Vault-MFA"); it != last; ++it) {
+      if (!wire.mfa.empty()) wire.mfa.push_back('\n');
+      wire.mfa += it->value();
+    }
     wire.vault_namespace = msg["X-Vault-Namespace"];
     wire.content_type = msg[bhttp::field::content_type];
     wire.accept = msg[bhttp::field::accept];

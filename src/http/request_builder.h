@@ -19,12 +19,14 @@ namespace coffer::http {
 
 // The parts of an HTTP request the API cares about, already framed.
 struct WireRequest {
-  std::string_view method;           // as sent, e.g. "GET", "LIST"
-  std::string_view target;           // request-target, e.g. "/v1/secret/x?list=true"
-  std::string_view vault_token;      // X-Vault-Token
-  std::string_view authorization;    // Authorization
-  std::string_view wrap_ttl;         // X-Vault-Wrap-TTL
-  std::string_view mfa;              // X-Vault-MFA
+  std::string_view method;         // as sent, e.g. "GET", "LIST"
+  std::string_view target;         // request-target, e.g. "/v1/secret/x?list=true"
+  std::string_view vault_token;    // X-Vault-Token
+  std::string_view authorization;  // Authorization
+  std::string_view wrap_ttl;       // X-Vault-Wrap-TTL
+  // X-Vault-MFA: each of the header's fields, one per line (a client sends
+  // one field per method, as Vault's Go client does).
+  std::string mfa;
   std::string_view vault_namespace;  // X-Vault-Namespace
   std::string_view content_type;     // Content-Type
   std::string_view accept;           // Accept (read only for sys/metrics)
