@@ -200,7 +200,11 @@ Result<Response> detail::AliasRoutes(const Request& request, std::string_view re
     Json info = Json::object();
     for (const auto& a : family.all()) {
       keys.push_back(a.id);
+      // Vault's fields (vaultrs reads every one of them).
       info[a.id] = Json{{"canonical_id", a.canonical_id},
+                        {"custom_metadata", a.custom_metadata},
+                        {"local", false},
+                        {"metadata", nullptr},
                         {"mount_accessor", a.mount_accessor},
                         {"mount_path", a.mount_path},
                         {"mount_type", a.mount_type},

@@ -147,6 +147,22 @@ TEST_F(JwtBackendTest, RoleValidationAndRead) {
   EXPECT_EQ(read->data["not_before_leeway"], 150);
   EXPECT_EQ(read->data["token_policies"], Json::array({"p"}));
   EXPECT_EQ(read->data["role_type"], "jwt");
+  // Vault's read has the OIDC flow's fields too; they are kept as written.
+  EXPECT_EQ(read->data["allowed_redirect_uris"], Json::array());
+  EXPECT_EQ(read->data["oidc_scopes"], Json::array());
+  EXPECT_EQ(read->data["max_age"], 0);
+  EXPECT_EQ(read->data["verbose_oidc_logging"], false);
+  EXPECT_EQ(read->data["user_claim_json_pointer"], false);
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/r",
+                 {{"allowed_redirect_uris", "https://app/cb"},
+                  {"max_age", "5m"},
+                  {"user_claim_json_pointer", true}}));
+  read = Do(Operation::kRead, "role/r");
+  EXPECT_EQ(read->data["allowed_redirect_uris"], Json::array({"https://app/cb"}));
+  EXPECT_EQ(read->data["max_age"], 300);
+  EXPECT_EQ(read->data["user_claim_json_pointer"], true);
+  EXPECT_EQ(read->data["bound_audiences"], Json::array({"a", "b"}));
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/r", {{"max_age", "-5s"}}).has_value());
   EXPECT_EQ(Do(Operation::kList, "role/")->data["keys"], Json::array({"r"}));
   ASSERT_TRUE(Do(Operation::kDelete, "role/r"));
   EXPECT_EQ(Do(Operation::kRead, "role/r")->http_status, 404);

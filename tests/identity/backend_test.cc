@@ -104,6 +104,15 @@ TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
       Call(Operation::kUpdate, "entity-alias",
            Json{{"name", "alice"}, {"canonical_id", id}, {"mount_accessor", "auth_userpass_1"}});
   ASSERT_FALSE(dup);
+  // The listing's key_info has every field Vault's has (vaultrs needs them).
+  auto aliases = Call(Operation::kList, "entity-alias/id/");
+  ASSERT_TRUE(aliases) << aliases.error().ToString();
+  const Json info = aliases->data["key_info"][alias->data["id"].get<std::string>()];
+  for (const char* field : {"canonical_id", "custom_metadata", "local", "metadata",
+                            "mount_accessor", "mount_path", "mount_type", "name"}) {
+    EXPECT_TRUE(info.contains(field)) << field << ": " << info.dump();
+  }
+  EXPECT_EQ(info["local"], false);
 
   auto group = Call(Operation::kUpdate, "group",
                     Json{{"name", "devs"},

@@ -93,6 +93,19 @@ Status Role::Update(const logical::Request& r) {
   if (exp) expiration_leeway = *exp;
   ASSIGN_OR_RETURN(auto nbf, Leeway(r, "not_before_leeway"));
   if (nbf) not_before_leeway = *nbf;
+  ASSIGN_OR_RETURN(auto pointer, params::Bool(r, "user_claim_json_pointer"));
+  if (pointer) user_claim_json_pointer = *pointer;
+  ASSIGN_OR_RETURN(auto redirects, params::List(r, "allowed_redirect_uris"));
+  if (redirects) allowed_redirect_uris = *redirects;
+  ASSIGN_OR_RETURN(auto scopes, params::List(r, "oidc_scopes"));
+  if (scopes) oidc_scopes = *scopes;
+  ASSIGN_OR_RETURN(auto age, params::Duration(r, "max_age"));
+  if (age) {
+    if (age->count() < 0) return InvalidArgument("max_age must be zero or positive");
+    max_age = age->count();
+  }
+  ASSIGN_OR_RETURN(auto verbose, params::Bool(r, "verbose_oidc_logging"));
+  if (verbose) verbose_oidc_logging = *verbose;
   TRY(token.Update(r, {.ttl = true, .max_ttl = true, .num_uses = true, .bound_cidrs = true}));
 
   if (user_claim.empty()) return InvalidArgument("a user_claim is required");
@@ -124,6 +137,11 @@ Json Role::ToJson() const {
   j["clock_skew_leeway"] = clock_skew_leeway;
   j["expiration_leeway"] = expiration_leeway;
   j["not_before_leeway"] = not_before_leeway;
+  j["user_claim_json_pointer"] = user_claim_json_pointer;
+  j["allowed_redirect_uris"] = allowed_redirect_uris;
+  j["oidc_scopes"] = oidc_scopes;
+  j["max_age"] = max_age;
+  j["verbose_oidc_logging"] = verbose_oidc_logging;
   return j;
 }
 
@@ -145,6 +163,11 @@ Result<Role> Role::FromJson(const Json& j) {
     r.clock_skew_leeway = j.value("clock_skew_leeway", std::int64_t{60});
     r.expiration_leeway = j.value("expiration_leeway", std::int64_t{150});
     r.not_before_leeway = j.value("not_before_leeway", std::int64_t{150});
+    r.user_claim_json_pointer = j.value("user_claim_json_pointer", false);
+    r.allowed_redirect_uris = j.value("allowed_redirect_uris", std::vector<std::string>{});
+    r.oidc_scopes = j.value("oidc_scopes", std::vector<std::string>{});
+    r.max_age = j.value("max_age", std::int64_t{0});
+    r.verbose_oidc_logging = j.value("verbose_oidc_logging", false);
     r.token = TokenFields::FromStored(j);
     return r;
   } catch (const Json::exception&) {

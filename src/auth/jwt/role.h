@@ -30,6 +30,17 @@ struct Role {
   std::int64_t clock_skew_leeway = 60;
   std::int64_t expiration_leeway = 150;
   std::int64_t not_before_leeway = 150;
+  // Vault's user_claim_json_pointer, reported as set. A user_claim starting
+  // with "/" is read as a JSON pointer either way (claims.h).
+  bool user_claim_json_pointer = false;
+  // The browser OIDC flow's settings (allowed_redirect_uris, oidc_scopes,
+  // max_age in seconds, verbose_oidc_logging): kept and reported as Vault
+  // reports them, for clients and tools that read a role whole; no flow
+  // here uses them (role_type "oidc" is refused).
+  std::vector<std::string> allowed_redirect_uris;
+  std::vector<std::string> oidc_scopes;
+  std::int64_t max_age = 0;
+  bool verbose_oidc_logging = false;
   TokenFields token;
 
   // Applies the fields present in a create/update request. kInvalidArgument
