@@ -77,7 +77,15 @@ Result<Response> TransitBackend::Encrypt(const Request& request, const std::stri
     for (const char* f : {"type", "convergent_encryption"}) {
       if (auto it = body.find(f); it != body.end()) create.data[f] = *it;
     }
-    if (first->is_object() && first->contains("context")) create.data["derived"] = true;
+    // Vault derives when the first item carries a context; a null or empty
+    // one (VaultSharp always sends "context": null) is none.
+    if (first->is_object()) {
+      auto context = first->find("context");
+      if (context != first->end() && !context->is_null() &&
+          !(context->is_string() && context->get_ref<const std::string&>().empty())) {
+        create.data["derived"] = true;
+      }
+    }
     ASSIGN_OR_RETURN(Response created, CreateKey(create, name));
     (void)created;
     ASSIGN_OR_RETURN(policy, RequirePolicy(name));
@@ -91,42 +99,51 @@ Result<Response> TransitBackend::Encrypt(const Request& request, const std::stri
   // the key version's prepared key (cipher.cc, EncryptPayload).
   std::optional<SealScope> batch;
   if (body.contains("batch_input")) batch.emplace();
-  return RunBatch(body, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes plaintext, RequiredBase64(item, "plaintext"));
-    std::uint32_t version = top_version;
-    if (&item != &body) {
-      ASSIGN_OR_RETURN(std::uint32_t item_version, VersionField(item, "key_version"));
-      if (item_version != 0) version = item_version;
-    }
-    return EncryptWith(*policy, plaintext.view(), item, version);
-  });
+  return RunBatch(
+      body,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes plaintext, RequiredBase64(item, "plaintext"));
+        std::uint32_t version = top_version;
+        if (&item != &body) {
+          ASSIGN_OR_RETURN(std::uint32_t item_version, VersionField(item, "key_version"));
+          if (item_version != 0) version = item_version;
+        }
+        return EncryptWith(*policy, plaintext.view(), item, version);
+      },
+      BatchFailures::kAre400);
 }
 
 Result<Response> TransitBackend::Decrypt(const Request& request, const std::string& name) {
   ASSIGN_OR_RETURN(auto policy, RequirePolicy(name));
-  return RunBatch(request.data, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes plaintext, DecryptItem(*policy, item));
-    return Json{{"plaintext", Base64Encode(plaintext.view())}};
-  });
+  return RunBatch(
+      request.data,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes plaintext, DecryptItem(*policy, item));
+        return Json{{"plaintext", Base64Encode(plaintext.view())}};
+      },
+      BatchFailures::kAre400);
 }
 
 Result<Response> TransitBackend::Rewrap(const Request& request, const std::string& name) {
   ASSIGN_OR_RETURN(auto policy, RequirePolicy(name));
   const Json& body = request.data;
   ASSIGN_OR_RETURN(std::uint32_t top_version, VersionField(body, "key_version"));
-  return RunBatch(body, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes plaintext, DecryptItem(*policy, item));
-    std::uint32_t version = top_version;
-    if (&item != &body) {
-      ASSIGN_OR_RETURN(std::uint32_t item_version, VersionField(item, "key_version"));
-      if (item_version != 0) version = item_version;
-    }
-    // The nonce check of encrypt does not apply: rewrap never takes one
-    // for a non-convergent key, so drop it.
-    Json rest = item;
-    rest.erase("nonce");
-    return EncryptWith(*policy, plaintext.view(), rest, version);
-  });
+  return RunBatch(
+      body,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes plaintext, DecryptItem(*policy, item));
+        std::uint32_t version = top_version;
+        if (&item != &body) {
+          ASSIGN_OR_RETURN(std::uint32_t item_version, VersionField(item, "key_version"));
+          if (item_version != 0) version = item_version;
+        }
+        // The nonce check of encrypt does not apply: rewrap never takes one
+        // for a non-convergent key, so drop it.
+        Json rest = item;
+        rest.erase("nonce");
+        return EncryptWith(*policy, plaintext.view(), rest, version);
+      },
+      BatchFailures::kAre200);
 }
 
 Result<Response> TransitBackend::DataKey(const Request& request, const std::string& kind,

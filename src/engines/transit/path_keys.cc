@@ -134,9 +134,11 @@ Result<Response> TransitBackend::DeleteKey(const std::string& name) {
 Result<Response> TransitBackend::ConfigKey(const Request& request, const std::string& name) {
   const Json& body = request.data;
   bool kick = false;
+  std::vector<std::string> kept_set;  // flags a false left set
   ASSIGN_OR_RETURN(
       auto policy, EditPolicy(name, [&](Policy& p) -> Result<bool> {
         bool changed = false;
+        kept_set.clear();
         ASSIGN_OR_RETURN(auto min_dec,
                          ConfigVersion(body, "min_decryption_version", p.latest_version));
         ASSIGN_OR_RETURN(auto min_enc,
@@ -163,21 +165,22 @@ Result<Response> TransitBackend::ConfigKey(const Request& request, const std::st
           changed |= *deletion != p.deletion_allowed;
           p.deletion_allowed = *deletion;
         }
+        // Once set, exportable and allow_plaintext_backup stay set: a false
+        // is ignored, as Vault ignores it (clients such as VaultSharp send
+        // both with every config update), with a warning here.
         ASSIGN_OR_RETURN(auto exportable, OptBool(body, "exportable"));
-        if (exportable) {
-          if (p.exportable && !*exportable) {
-            return Err(InvalidArgument("cannot disable exportability on a key once enabled"));
-          }
-          changed |= *exportable != p.exportable;
-          p.exportable = *exportable;
+        if (exportable && *exportable && !p.exportable) {
+          p.exportable = true;
+          changed = true;
+        } else if (exportable && !*exportable && p.exportable) {
+          kept_set.push_back("exportable");
         }
         ASSIGN_OR_RETURN(auto backup, OptBool(body, "allow_plaintext_backup"));
-        if (backup) {
-          if (p.allow_plaintext_backup && !*backup) {
-            return Err(InvalidArgument("cannot disable plaintext backup on a key once enabled"));
-          }
-          changed |= *backup != p.allow_plaintext_backup;
-          p.allow_plaintext_backup = *backup;
+        if (backup && *backup && !p.allow_plaintext_backup) {
+          p.allow_plaintext_backup = true;
+          changed = true;
+        } else if (backup && !*backup && p.allow_plaintext_backup) {
+          kept_set.push_back("allow_plaintext_backup");
         }
         ASSIGN_OR_RETURN(auto period, OptDurationSeconds(body, "auto_rotate_period"));
         if (period) {
@@ -189,7 +192,14 @@ Result<Response> TransitBackend::ConfigKey(const Request& request, const std::st
         return changed;
       }));
   if (kick) KickRotation();
-  return DataResponse(PolicyReadJson(*policy));
+  Response r = DataResponse(PolicyReadJson(*policy));
+  if (!kept_set.empty()) {
+    r.warnings = Json::array();
+    for (const std::string& flag : kept_set) {
+      r.warnings.push_back(flag + " cannot be unset once set; it stays true");
+    }
+  }
+  return r;
 }
 
 Result<Response> TransitBackend::RotateKey(const std::string& name) {

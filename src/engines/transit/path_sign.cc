@@ -56,11 +56,14 @@ Result<Response> TransitBackend::Hmac(const Request& request, const std::string&
   ASSIGN_OR_RETURN(auto policy, RequirePolicy(name));
   ASSIGN_OR_RETURN(std::uint32_t version, VersionField(body, "key_version"));
   ASSIGN_OR_RETURN(const KeyVersion* v, SelectEncryptVersion(*policy, version));
-  return RunBatch(body, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
-    ASSIGN_OR_RETURN(std::string mac, HmacInput(*policy, *v, md, input.view()));
-    return Json{{"hmac", FormatEnvelope(v->version, Base64Encode(mac))}};
-  });
+  return RunBatch(
+      body,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
+        ASSIGN_OR_RETURN(std::string mac, HmacInput(*policy, *v, md, input.view()));
+        return Json{{"hmac", FormatEnvelope(v->version, Base64Encode(mac))}};
+      },
+      BatchFailures::kAre200);
 }
 
 Result<Response> TransitBackend::Sign(const Request& request, const std::string& name,
@@ -71,15 +74,19 @@ Result<Response> TransitBackend::Sign(const Request& request, const std::string&
   TRY(CheckSignOptions(*policy, options));
   ASSIGN_OR_RETURN(std::uint32_t version, VersionField(body, "key_version"));
   ASSIGN_OR_RETURN(const KeyVersion* v, SelectEncryptVersion(*policy, version));
-  return RunBatch(body, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
-    ASSIGN_OR_RETURN(SecretBytes context, Base64Or(item, "context"));
-    SignOptions o = options;
-    o.context = std::string(context.view());
-    ASSIGN_OR_RETURN(std::string sig, SignInput(*policy, *v, input.view(), o));
-    std::string encoded = o.marshaling == "jws" ? Base64UrlEncode(sig) : Base64Encode(sig);
-    return Json{{"signature", FormatEnvelope(v->version, encoded)}, {"key_version", v->version}};
-  });
+  return RunBatch(
+      body,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
+        ASSIGN_OR_RETURN(SecretBytes context, Base64Or(item, "context"));
+        SignOptions o = options;
+        o.context = std::string(context.view());
+        ASSIGN_OR_RETURN(std::string sig, SignInput(*policy, *v, input.view(), o));
+        std::string encoded = o.marshaling == "jws" ? Base64UrlEncode(sig) : Base64Encode(sig);
+        return Json{{"signature", FormatEnvelope(v->version, encoded)},
+                    {"key_version", v->version}};
+      },
+      BatchFailures::kAre200);
 }
 
 Result<Response> TransitBackend::Verify(const Request& request, const std::string& name,
@@ -87,34 +94,37 @@ Result<Response> TransitBackend::Verify(const Request& request, const std::strin
   const Json& body = request.data;
   ASSIGN_OR_RETURN(auto policy, RequirePolicy(name));
   ASSIGN_OR_RETURN(SignOptions options, ReadSignOptions(body, algorithm));
-  return RunBatch(body, [&](const Json& item) -> Result<Json> {
-    ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
-    ASSIGN_OR_RETURN(auto signature, OptString(item, "signature"));
-    ASSIGN_OR_RETURN(auto hmac, OptString(item, "hmac"));
-    const bool has_sig = signature && !signature->empty();
-    const bool has_hmac = hmac && !hmac->empty();
-    if (has_sig == has_hmac) {
-      return Err(InvalidArgument("provide exactly one of signature or hmac"));
-    }
-    if (has_hmac) {
-      ASSIGN_OR_RETURN(const EVP_MD* md, HmacHash(options.hash_algorithm));
-      ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*hmac, "hmac"));
-      ASSIGN_OR_RETURN(const KeyVersion* v, SelectDecryptVersion(*policy, env.version));
-      auto given = Base64Decode(env.payload);
-      if (!given) return Err(InvalidArgument("invalid hmac: payload is not valid base64"));
-      ASSIGN_OR_RETURN(std::string expected, HmacInput(*policy, *v, md, input.view()));
-      return Json{{"valid", ConstantTimeEquals(expected, given->view())}};
-    }
-    TRY(CheckSignOptions(*policy, options));
-    ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*signature, "signature"));
-    ASSIGN_OR_RETURN(const KeyVersion* v, SelectDecryptVersion(*policy, env.version));
-    ASSIGN_OR_RETURN(std::string sig, DecodeSignature(env.payload, options));
-    ASSIGN_OR_RETURN(SecretBytes context, Base64Or(item, "context"));
-    SignOptions o = options;
-    o.context = std::string(context.view());
-    ASSIGN_OR_RETURN(bool valid, VerifyInput(*policy, *v, input.view(), sig, o));
-    return Json{{"valid", valid}};
-  });
+  return RunBatch(
+      body,
+      [&](const Json& item) -> Result<Json> {
+        ASSIGN_OR_RETURN(SecretBytes input, RequiredBase64(item, "input"));
+        ASSIGN_OR_RETURN(auto signature, OptString(item, "signature"));
+        ASSIGN_OR_RETURN(auto hmac, OptString(item, "hmac"));
+        const bool has_sig = signature && !signature->empty();
+        const bool has_hmac = hmac && !hmac->empty();
+        if (has_sig == has_hmac) {
+          return Err(InvalidArgument("provide exactly one of signature or hmac"));
+        }
+        if (has_hmac) {
+          ASSIGN_OR_RETURN(const EVP_MD* md, HmacHash(options.hash_algorithm));
+          ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*hmac, "hmac"));
+          ASSIGN_OR_RETURN(const KeyVersion* v, SelectDecryptVersion(*policy, env.version));
+          auto given = Base64Decode(env.payload);
+          if (!given) return Err(InvalidArgument("invalid hmac: payload is not valid base64"));
+          ASSIGN_OR_RETURN(std::string expected, HmacInput(*policy, *v, md, input.view()));
+          return Json{{"valid", ConstantTimeEquals(expected, given->view())}};
+        }
+        TRY(CheckSignOptions(*policy, options));
+        ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*signature, "signature"));
+        ASSIGN_OR_RETURN(const KeyVersion* v, SelectDecryptVersion(*policy, env.version));
+        ASSIGN_OR_RETURN(std::string sig, DecodeSignature(env.payload, options));
+        ASSIGN_OR_RETURN(SecretBytes context, Base64Or(item, "context"));
+        SignOptions o = options;
+        o.context = std::string(context.view());
+        ASSIGN_OR_RETURN(bool valid, VerifyInput(*policy, *v, input.view(), sig, o));
+        return Json{{"valid", valid}};
+      },
+      BatchFailures::kAre200);
 }
 
 }  // namespace coffer::engines::transit

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "engines/kv/params.h"
 #include "engines/transit/tools.h"
@@ -40,14 +41,18 @@ constexpr auto kMinWait = std::chrono::milliseconds(5);
 
 }  // namespace
 
-Response BatchResponse(Json results, std::size_t failures) {
+Response BatchResponse(Json results, std::size_t failures, BatchFailures mode,
+                       int partial_failure_code) {
   Response r;
-  if (failures > 0 && failures == results.size()) r.http_status = 400;
+  if (failures > 0 && mode == BatchFailures::kAre400) {
+    r.http_status =
+        failures < results.size() && partial_failure_code > 0 ? partial_failure_code : 400;
+  }
   r.data = Json{{"batch_results", std::move(results)}};
   return r;
 }
 
-Result<Response> RunBatch(const Json& body, const ItemFn& one) {
+Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode) {
   auto it = body.is_object() ? body.find("batch_input") : body.end();
   if (!body.is_object() || it == body.end() || it->is_null()) {
     ASSIGN_OR_RETURN(Json out, one(body));
@@ -55,6 +60,20 @@ Result<Response> RunBatch(const Json& body, const ItemFn& one) {
   }
   if (!it->is_array()) return Err(InvalidArgument("batch_input must be an array of objects"));
   if (it->empty()) return Err(InvalidArgument("missing batch input to process"));
+  // partial_failure_response_code: an integer (or its digits) from 1 to
+  // 599; anything else keeps the 400, with Vault's warning.
+  int partial_code = 0;
+  bool bad_partial_code = false;
+  if (auto pc = body.find("partial_failure_response_code"); pc != body.end() && !pc->is_null()) {
+    std::optional<std::int64_t> code;
+    if (pc->is_number_integer()) code = pc->get<std::int64_t>();
+    if (pc->is_string()) code = ParseInt64(pc->get_ref<const std::string&>());
+    if (code && *code >= 1 && *code <= 599) {
+      partial_code = static_cast<int>(*code);
+    } else {
+      bad_partial_code = true;
+    }
+  }
   Json results = Json::array();
   std::size_t failures = 0;
   for (const Json& item : *it) {
@@ -77,7 +96,14 @@ Result<Response> RunBatch(const Json& body, const ItemFn& one) {
     }
     results.push_back(std::move(result));
   }
-  return BatchResponse(std::move(results), failures);
+  const bool partial = failures > 0 && failures < results.size();
+  Response r = BatchResponse(std::move(results), failures, mode, partial_code);
+  if (partial && bad_partial_code && mode == BatchFailures::kAre400) {
+    r.warnings = Json::array(
+        {"invalid HTTP response code override from partial_failure_response_code, reverting to "
+         "400"});
+  }
+  return r;
 }
 
 TransitBackend::TransitBackend(const logical::BackendConfig& config, TransitOptions options)

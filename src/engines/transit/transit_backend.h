@@ -131,12 +131,17 @@ class TransitBackend final : public logical::Backend {
 using logical::DataResponse;
 using logical::NoContent;
 using logical::NotFoundResponse;
-// Vault's status for a batch: 400 when every item failed, else 200.
-Response BatchResponse(Json results, std::size_t failures);
+// How a batch with failed items is answered, as Vault answers each
+// operation: encrypt and decrypt 400 (with the same batch_results; when
+// some items succeeded, the request's partial_failure_response_code, 1-599,
+// replaces it); rewrap, sign, verify and hmac 200, the errors in the items.
+enum class BatchFailures { kAre400, kAre200 };
+Response BatchResponse(Json results, std::size_t failures, BatchFailures mode,
+                       int partial_failure_code = 0);
 // Runs `one` on the body itself, or on each object of its batch_input
 // (then failures become {"error": message} items, "reference" is echoed
 // and kInternal still fails the whole request).
 using ItemFn = std::function<Result<Json>(const Json& item)>;
-Result<Response> RunBatch(const Json& body, const ItemFn& one);
+Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode);
 
 }  // namespace coffer::engines::transit

@@ -50,6 +50,14 @@ TEST_F(TransitCryptTest, EncryptCreatesKeyOnCreateOnly) {
          Json{{"plaintext", B64("x")}, {"context", B64("ctx")}});
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(Read("keys/derived")["derived"], true);
+  // A null or empty context is none (VaultSharp sends "context": null): the
+  // key is not derived, and the request succeeds.
+  for (const Json& none : {Json(nullptr), Json("")}) {
+    const std::string name = none.is_null() ? "nullctx" : "emptyctx";
+    r = Do(Operation::kCreate, "encrypt/" + name, Json{{"plaintext", B64("x")}, {"context", none}});
+    ASSERT_TRUE(r.has_value()) << name << ": " << r.error().ToString();
+    EXPECT_EQ(Read("keys/" + name)["derived"], false) << name;
+  }
   // A signing-only type is refused before anything is made.
   EXPECT_FALSE(
       Do(Operation::kCreate, "encrypt/ed", Json{{"plaintext", B64("x")}, {"type", "ed25519"}})
@@ -122,14 +130,30 @@ TEST_F(TransitCryptTest, BatchEncryptDecryptWithPartialFailure) {
   dec_in.push_back(Json{{"ciphertext", "vault:v1:!!!"}});  // one bad item
   auto r = Do(Operation::kUpdate, "decrypt/k", Json{{"batch_input", dec_in}});
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->http_status, 200);  // partial failure
-  const Json& results = r->data["batch_results"];
+  EXPECT_EQ(r->http_status, 400);  // partial failure: 400 with every result, as Vault
+  const Json results = r->data["batch_results"];
   ASSERT_EQ(results.size(), 6u);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(UnB64(results[i]["plaintext"].get<std::string>()), "item" + std::to_string(i));
     EXPECT_EQ(results[i]["reference"], i);
   }
   EXPECT_TRUE(results[5].contains("error"));
+  // partial_failure_response_code replaces the 400 when some succeeded.
+  r = Do(Operation::kUpdate, "decrypt/k",
+         Json{{"batch_input", dec_in}, {"partial_failure_response_code", 207}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 207);
+  r = Do(Operation::kUpdate, "decrypt/k",
+         Json{{"batch_input", dec_in}, {"partial_failure_response_code", "900"}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 400);
+  EXPECT_TRUE(r->warnings.is_array() && !r->warnings.empty());
+  // Without failures the code is not used.
+  dec_in.erase(dec_in.end() - 1);
+  r = Do(Operation::kUpdate, "decrypt/k",
+         Json{{"batch_input", dec_in}, {"partial_failure_response_code", 207}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->http_status, 200);
   // Every item failing answers 400 with the per-item errors.
   r = Do(Operation::kUpdate, "decrypt/k",
          Json{{"batch_input", Json::array({Json{{"ciphertext", "nope"}}})}});

@@ -43,7 +43,14 @@ TEST_F(TransitKeysTest, BadKeySettings) {
   EXPECT_NE(Bad("keys/x", Json{{"type", "hmac"}, {"key_size", 8}}, Operation::kCreate), "");
   EXPECT_EQ(Do(Operation::kList, "keys")->http_status, 404);  // nothing was made
   CreateKey("k", Json{{"exportable", true}});
-  EXPECT_NE(Bad("keys/k/config", Json{{"exportable", false}}), "");
+  // Once set, exportable stays set: a false is ignored with a warning, as
+  // Vault ignores it, and the rest of the update applies.
+  auto kept = Do(Operation::kUpdate, "keys/k/config",
+                 Json{{"exportable", false}, {"deletion_allowed", true}});
+  ASSERT_TRUE(kept.has_value()) << kept.error().ToString();
+  EXPECT_TRUE(kept->warnings.is_array() && !kept->warnings.empty());
+  EXPECT_EQ(Read("keys/k")["exportable"], true);
+  EXPECT_EQ(Read("keys/k")["deletion_allowed"], true);
   EXPECT_NE(Bad("keys/k/trim", Json::object()), "");
 }
 

@@ -142,6 +142,13 @@ TEST_F(TransitSignTest, BatchSign) {
   ASSERT_EQ(out["batch_results"].size(), 2u);
   EXPECT_TRUE(out["batch_results"][0].contains("signature"));
   EXPECT_TRUE(out["batch_results"][1].contains("error"));
+  // Unlike encrypt and decrypt, a sign batch answers 200 even when every
+  // item failed, as Vault does: the errors are in the items.
+  auto all_bad = Do(Operation::kUpdate, "sign/ed",
+                    Json{{"batch_input", Json::array({Json{{"input", "***"}}})}});
+  ASSERT_TRUE(all_bad.has_value());
+  EXPECT_EQ(all_bad->http_status, 200);
+  EXPECT_TRUE(all_bad->data["batch_results"][0].contains("error"));
 }
 
 }  // namespace
