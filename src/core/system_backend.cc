@@ -16,9 +16,11 @@ Status SystemBackend::Authorize(logical::Request& request) {
 }
 
 logical::Response LegacyResponse(const logical::Request& request, logical::Json data) {
-  logical::Json body{{"request_id", request.id}, {"lease_id", ""}, {"renewable", false},
-                     {"lease_duration", 0},      {"data", data},   {"wrap_info", nullptr},
-                     {"warnings", nullptr},      {"auth", nullptr}};
+  // The envelope names the answering mount, as every answer's does
+  // (VaultSharp reads it): these are all the system backend's.
+  logical::Json body{{"request_id", request.id}, {"lease_id", ""},  {"renewable", false},
+                     {"lease_duration", 0},      {"data", data},    {"wrap_info", nullptr},
+                     {"warnings", nullptr},      {"auth", nullptr}, {"mount_type", "system"}};
   for (auto& [k, v] : data.items()) {
     if (!body.contains(k)) body[k] = v;
   }

@@ -280,6 +280,9 @@ TEST_F(SysMountsTest, SysMountsTuneReachesAuthMethodsAndTheBuiltInMounts) {
   ASSERT_EQ(read.http_status, 200) << Error(read);
   EXPECT_EQ(Body(read), Body(Call(Operation::kRead, "sys/auth/up")));
   EXPECT_EQ(Body(read)["type"], "userpass");
+  // Answers in Vault's older shape name the system backend too.
+  ASSERT_TRUE(read.raw.has_value());
+  EXPECT_EQ((*read.raw)["mount_type"], "system");
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts/auth/token"))["type"], "token");
   auto missing = Call(Operation::kRead, "sys/mounts/auth/nothing");
   EXPECT_EQ(missing.http_status, 400);
