@@ -35,7 +35,7 @@ Status CheckEscapes(std::string_view raw) {
     int lo = HexValue(raw[i + 2]);
     if (hi < 0 || lo < 0) return InvalidArgument("malformed percent escape in path");
     int v = hi * 16 + lo;
-    if (v == '/' || v == '\\') return InvalidArgument("encoded slash or backslash in path");
+    if (v == '\\') return InvalidArgument("encoded backslash in path");
     i += 2;
   }
   return Status::Ok();
@@ -132,6 +132,26 @@ Result<std::string> CanonicalizePath(std::string_view encoded) {
   if (!encoded.starts_with(kApiPrefix)) return Err(NotFound("not an API path"));
   std::string_view rest = encoded.substr(kApiPrefix.size());
   if (rest.empty()) return Err(NotFound("no path after /v1/"));
+  // An encoded slash separates segments as a '/' does, as Vault reads the
+  // decoded path (Vault's newer Go client escapes every path parameter:
+  // "team/app" goes out as "team%2Fapp"). Decoded before the split, so the
+  // checks below see every segment it makes: "%2e%2e%2f" is a dot segment,
+  // "%2F%2F" an empty one, and the ACL and the router see one path.
+  std::string unslashed;
+  if (rest.find('%') != std::string_view::npos) {
+    unslashed.reserve(rest.size());
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+      if (rest[i] == '%' && rest.size() - i >= 3 && rest[i + 1] == '2' &&
+          (rest[i + 2] == 'F' || rest[i + 2] == 'f')) {
+        unslashed.push_back('/');
+        i += 2;
+        continue;
+      }
+      // Any other escape is copied whole, so "%252F" stays "%2F" once decoded.
+      unslashed.push_back(rest[i]);
+    }
+    rest = unslashed;
+  }
 
   std::string out;
   out.reserve(rest.size());

@@ -5,10 +5,11 @@
 //
 // Rules (see docs/http-api.md):
 //   - only "/v1/<something>" is an API path; anything else is kNotFound;
-//   - each segment is percent-decoded; a decoded segment must not be empty
-//     ("//"), "." or "..", nor contain '/', '\\', NUL, control characters
-//     (0x00-0x1F, 0x7F) or invalid UTF-8; an encoded slash (%2F) or backslash
-//     (%5C) and malformed escapes ("%", "%4", "%zz") are rejected; a literal
+//   - an encoded slash (%2F) is a '/', as Vault reads the decoded path;
+//   - each segment is then percent-decoded once; a decoded segment must not
+//     be empty ("//"), "." or "..", nor contain '\\', NUL, control characters
+//     (0x00-0x1F, 0x7F) or invalid UTF-8; an encoded backslash (%5C) and
+//     malformed escapes ("%", "%4", "%zz") are rejected; a literal
 //     backslash or '#' is rejected too;
 //   - one trailing '/' is allowed and kept (Vault's LIST paths end in '/').
 //   Every rejection is kInvalidArgument.

@@ -115,7 +115,8 @@ class HostileHttpTest(unittest.TestCase):
 
     def test_traversal_and_encoded_paths(self):
         for path in [b"/v1/secret/../sys/seal", b"/v1/secret/%2e%2e/sys/seal",
-                     b"/v1/sys%2fseal", b"/v1/secret/%00", b"/v1/secret/%ff"]:
+                     b"/v1/secret%2f..%2fsys/seal", b"/v1/sys%5cseal", b"/v1/secret/%00",
+                     b"/v1/secret/%ff"]:
             status, _ = raw(self.server.addr, b"PUT " + path + b" HTTP/1.1\r\nHost: x\r\n"
                             b"X-Vault-Token: " + self.root.encode()
                             + b"\r\nContent-Length: 0\r\n\r\n")
@@ -130,6 +131,13 @@ class HostileHttpTest(unittest.TestCase):
         # Nothing was sealed by any of them.
         code, st, _ = self.server.request("GET", "/v1/sys/seal-status")
         self.assertFalse(st["sealed"])
+        # An encoded slash is a slash (Vault reads the decoded path): the
+        # same answer, through the same checks.
+        code, encoded, _ = self.server.request("GET", "/v1/sys%2Fseal-status")
+        self.assertEqual(code, 200)
+        self.assertEqual(encoded["sealed"], st["sealed"])
+        code, _, _ = self.server.request("GET", "/v1/sys%2Fmounts")
+        self.assertEqual(code, 403)  # no token: authorised as sys/mounts is
 
     def test_body_read_timeout_comes_from_the_config(self):
         # http_read_timeout = "2s": a body that stops coming is cut off then,

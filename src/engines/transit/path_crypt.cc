@@ -60,6 +60,8 @@ Result<Response> TransitBackend::Encrypt(const Request& request, const std::stri
     if (request.operation != Operation::kCreate) {
       return Err(InvalidArgument("encryption key not found"));
     }
+    ASSIGN_OR_RETURN(bool upsert_disabled, UpsertDisabled());
+    if (upsert_disabled) return Err(InvalidArgument("encryption key not found"));
     // Upsert, as Vault: the key is made on first use, derived when the
     // (first) request carries a context.
     const Json* first = &body;

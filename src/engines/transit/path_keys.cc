@@ -15,6 +15,7 @@ namespace {
 using logical::Operation;
 
 constexpr std::string_view kCacheConfigKey = "config/cache";
+constexpr std::string_view kKeysConfigKey = "config/keys";
 
 bool IsWrite(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
 
@@ -339,6 +340,26 @@ Result<Response> TransitBackend::CacheConfig(const Request& request) {
   Response r = DataResponse(Json{{"size", n}});
   r.warnings = Json::array({"cache configurations will be applied when this backend is restarted"});
   return r;
+}
+
+Result<bool> TransitBackend::UpsertDisabled() {
+  ASSIGN_OR_RETURN(auto entry, storage_.Get(kKeysConfigKey));
+  if (!entry) return false;
+  Json j = Json::parse(entry->value, nullptr, false);
+  return j.is_object() && j.value("disable_upsert", false);
+}
+
+Result<Response> TransitBackend::ConfigKeys(const Request& request) {
+  if (request.operation == Operation::kRead) {
+    ASSIGN_OR_RETURN(bool disabled, UpsertDisabled());
+    return DataResponse(Json{{"disable_upsert", disabled}});
+  }
+  if (!IsWrite(request.operation)) return Err(WrongMethod("config/keys"));
+  // As Vault's: the write sets the flag, false when the field is absent.
+  ASSIGN_OR_RETURN(auto disable, OptBool(request.data, "disable_upsert"));
+  const bool value = disable.value_or(false);
+  TRY(storage_.Put(kKeysConfigKey, Json{{"disable_upsert", value}}.dump()));
+  return DataResponse(Json{{"disable_upsert", value}});
 }
 
 }  // namespace coffer::engines::transit

@@ -268,6 +268,7 @@ Result<Response> TransitBackend::HandleRequest(const Request& request) {
     return Restore(request, n == 2 ? parts[1] : "");
   }
   if (section == "cache-config" && n == 1) return CacheConfig(request);
+  if (section == "config" && n == 2 && parts[1] == "keys") return ConfigKeys(request);
   if (section == "random" && n <= 3) {
     if (!IsWrite(op)) return Err(WrongMethod("random"));
     std::string tail = request.relative_path.substr(section.size());

@@ -88,6 +88,10 @@ class TransitBackend final : public logical::Backend {
   Result<Response> Backup(const std::string& name);
   Result<Response> Restore(const Request& request, const std::string& name);
   Result<Response> CacheConfig(const Request& request);
+  // config/keys: GET · POST {disable_upsert}. With disable_upsert, encrypt
+  // never creates a missing key (Vault's setting, default false).
+  Result<Response> ConfigKeys(const Request& request);
+  Result<bool> UpsertDisabled();
   // Validates a period for auto_rotate_period.
   Status CheckRotatePeriod(std::int64_t seconds) const;
 

@@ -65,6 +65,23 @@ TEST_F(TransitCryptTest, EncryptCreatesKeyOnCreateOnly) {
   EXPECT_EQ(Do(Operation::kRead, "keys/ed")->http_status, 404);
 }
 
+// config/keys disable_upsert: encrypt no longer creates a missing key, as
+// Vault's setting (vault-client-go's TransitConfigureKeys).
+TEST_F(TransitCryptTest, DisableUpsertStopsCreateOnFirstUse) {
+  EXPECT_EQ(Read("config/keys")["disable_upsert"], false);
+  EXPECT_EQ(Ok("config/keys", Json{{"disable_upsert", true}})["disable_upsert"], true);
+  EXPECT_EQ(Read("config/keys")["disable_upsert"], true);
+  auto r = Do(Operation::kCreate, "encrypt/none", Json{{"plaintext", B64("x")}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "encryption key not found");
+  EXPECT_EQ(Do(Operation::kRead, "keys/none")->http_status, 404);
+  // An existing key still encrypts; a write without the field turns it off.
+  CreateKey("k");
+  EXPECT_TRUE(Encrypt("k", "x").starts_with("vault:v1:"));
+  EXPECT_EQ(Ok("config/keys", Json::object())["disable_upsert"], false);
+  EXPECT_TRUE(Do(Operation::kCreate, "encrypt/none", Json{{"plaintext", B64("x")}}).has_value());
+}
+
 TEST_F(TransitCryptTest, ExistenceCheckForEncrypt) {
   logical::Request r;
   r.operation = Operation::kUpdate;
