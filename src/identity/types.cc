@@ -157,8 +157,11 @@ Result<std::map<std::string, std::string>> StringMap(const Json& value, std::str
   }
   if (!value.is_object()) return Err(InvalidArgument(std::string(field) + " must be a map"));
   for (const auto& [k, v] : value.items()) {
-    if (!v.is_string()) return Err(InvalidArgument(std::string(field) + " values must be strings"));
-    out[k] = v.get<std::string>();
+    // Weakly, as Vault decodes the map: a number keeps its digits, a
+    // boolean is "1" or "0" (Bank-Vaults' example has privileged: true).
+    std::optional<std::string> text = logical::WeakString(v);
+    if (!text) return Err(InvalidArgument(std::string(field) + " values must be strings"));
+    out[k] = std::move(*text);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/text.h"
 
 namespace coffer::token::params {
 
@@ -16,8 +17,11 @@ Status Bad(std::string_view name) {
 Result<std::optional<std::string>> String(const logical::Request& r, std::string_view name) {
   const Json* f = r.Field(name);
   if (f == nullptr || f->is_null()) return std::optional<std::string>();
-  if (!f->is_string()) return Err(Bad(name));
-  return std::optional<std::string>(f->get<std::string>());
+  // Weakly, as Vault decodes a string field: a number keeps its digits, a
+  // boolean is "1" or "0" (an unquoted YAML value in a config tool).
+  std::optional<std::string> text = logical::WeakString(*f);
+  if (!text) return Err(Bad(name));
+  return text;
 }
 
 Result<std::optional<bool>> Bool(const logical::Request& r, std::string_view name) {
@@ -61,23 +65,26 @@ Result<std::optional<std::vector<std::string>>> List(const logical::Request& r,
                                                      std::string_view name) {
   const Json* f = r.Field(name);
   if (f == nullptr || f->is_null()) return std::optional<std::vector<std::string>>();
+  // Each item trimmed of white space, as Vault's comma-separated lists are
+  // ("a, b" is {"a", "b"}); an item is decoded weakly, as a string field.
   std::vector<std::string> out;
   if (f->is_string()) {
-    std::string s = f->get<std::string>();
+    const std::string& s = f->get_ref<const std::string&>();
     std::size_t start = 0;
     while (start <= s.size()) {
       auto comma = s.find(',', start);
       if (comma == std::string::npos) comma = s.size();
-      std::string item = s.substr(start, comma - start);
-      if (!item.empty()) out.push_back(item);
+      std::string_view item = Trim(std::string_view(s).substr(start, comma - start));
+      if (!item.empty()) out.emplace_back(item);
       start = comma + 1;
     }
     return std::optional<std::vector<std::string>>(std::move(out));
   }
   if (!f->is_array()) return Err(Bad(name));
   for (const auto& v : *f) {
-    if (!v.is_string()) return Err(Bad(name));
-    out.push_back(v.get<std::string>());
+    std::optional<std::string> text = logical::WeakString(v);
+    if (!text) return Err(Bad(name));
+    out.emplace_back(Trim(*text));
   }
   return std::optional<std::vector<std::string>>(std::move(out));
 }

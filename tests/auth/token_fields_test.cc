@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "token/token_params.h"
+
 namespace coffer::auth {
 namespace {
 
@@ -49,6 +51,8 @@ TEST(TokenFieldsTest, ParsesVaultShapesAndRoundTrips) {
   EXPECT_EQ(f.period, 3600);
   EXPECT_EQ(f.num_uses, 4);
   EXPECT_TRUE(f.no_default_policy);
+  // "a, b": each item trimmed, as Vault's comma-separated lists are.
+  EXPECT_EQ(f.policies, (std::vector<std::string>{"a", "b"}));
   TokenFields back = TokenFields::FromStored(f.ToStored());
   EXPECT_EQ(back.ttl, f.ttl);
   EXPECT_EQ(back.bound_cidrs, f.bound_cidrs);
@@ -59,6 +63,27 @@ TEST(TokenFieldsTest, ParsesVaultShapesAndRoundTrips) {
   logical::Request neg;
   neg.data = {{"token_num_uses", -1}};
   EXPECT_FALSE(TokenFields().Update(neg).ok());
+}
+
+// Lists and strings are decoded weakly and trimmed, as Vault's fields are
+// (what a config tool sends from YAML: "x, y", unquoted numbers).
+TEST(TokenParamsTest, ListsAreTrimmedAndScalarsDecodedWeakly) {
+  logical::Request r;
+  r.data = {{"comma", " x, y ,,z "},
+            {"array", logical::Json::array({" a ", 7, true})},
+            {"number", 1234},
+            {"flag", true},
+            {"object", logical::Json::object()}};
+  auto comma = token::params::List(r, "comma");
+  ASSERT_TRUE(comma.has_value());
+  EXPECT_EQ(**comma, (std::vector<std::string>{"x", "y", "z"}));
+  auto array = token::params::List(r, "array");
+  ASSERT_TRUE(array.has_value());
+  EXPECT_EQ(**array, (std::vector<std::string>{"a", "7", "1"}));
+  EXPECT_EQ(token::params::String(r, "number").value(), "1234");
+  EXPECT_EQ(token::params::String(r, "flag").value(), "1");
+  EXPECT_FALSE(token::params::String(r, "object").has_value());
+  EXPECT_FALSE(token::params::List(r, "object").has_value());
 }
 
 // The pre-token_* names count only where the method takes them, and a

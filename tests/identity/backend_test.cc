@@ -116,12 +116,16 @@ TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
 
   auto group = Call(Operation::kUpdate, "group",
                     Json{{"name", "devs"},
+                         // Values decoded weakly, as Vault's (Bank-Vaults'
+                         // example config has privileged: true).
+                         {"metadata", {{"privileged", true}, {"level", 3}}},
                          {"policies", Json::array({"dev"})},
                          {"member_entity_ids", Json::array({id})}});
   ASSERT_TRUE(group) << group.error().ToString();
   std::string gid = group->data["id"];
   auto g = Call(Operation::kRead, "group/id/" + gid);
   ASSERT_TRUE(g);
+  EXPECT_EQ(g->data["metadata"], (Json{{"level", "3"}, {"privileged", "1"}}));
   EXPECT_EQ(g->data["member_entity_ids"], Json::array({id}));
   read = Call(Operation::kRead, "entity/id/" + id);
   EXPECT_EQ(read->data["group_ids"], Json::array({gid}));

@@ -28,8 +28,10 @@ Status ValidName(const std::string& name) {
 Result<std::string> PasswordField(const Request& request) {
   const Json* f = request.Field("password");
   if (f == nullptr || f->is_null()) return Err(InvalidArgument("missing password"));
-  if (!f->is_string()) return Err(InvalidArgument("password must be a string"));
-  return f->get<std::string>();
+  // A number keeps its digits, as Vault decodes a string field weakly.
+  std::optional<std::string> text = logical::WeakString(*f);
+  if (!text || f->is_boolean()) return Err(InvalidArgument("password must be a string"));
+  return std::move(*text);
 }
 
 }  // namespace

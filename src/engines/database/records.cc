@@ -17,8 +17,10 @@ const Json* Field(const logical::Request& r, std::string_view name) {
 Result<std::optional<std::string>> OptString(const logical::Request& r, std::string_view name) {
   const Json* f = Field(r, name);
   if (f == nullptr) return std::optional<std::string>();
-  if (!f->is_string()) return Err(InvalidArgument(std::string(name) + " must be a string"));
-  return std::optional<std::string>(f->get<std::string>());
+  // Weakly, as Vault decodes a string field (a number keeps its digits).
+  std::optional<std::string> text = logical::WeakString(*f);
+  if (!text) return Err(InvalidArgument(std::string(name) + " must be a string"));
+  return text;
 }
 
 // A list of strings; a string is one element (statements may contain
@@ -143,8 +145,16 @@ Status ApplyConfigFields(const logical::Request& request, DbConfig& c) {
   if (user) c.username = *user;
   const Json* pw = Field(request, "password");
   if (pw != nullptr) {
-    if (!pw->is_string()) return InvalidArgument("password must be a string");
-    c.password = SecretBytes::FromString(pw->get_ref<const std::string&>());
+    if (pw->is_number()) {
+      // A number keeps its digits, as Vault decodes a string field weakly.
+      std::string digits = pw->dump();
+      c.password = SecretBytes::FromString(digits);
+      WipeString(digits);
+    } else if (pw->is_string()) {
+      c.password = SecretBytes::FromString(pw->get_ref<const std::string&>());
+    } else {
+      return InvalidArgument("password must be a string");
+    }
   }
   ASSIGN_OR_RETURN(auto roles, OptList(request, "allowed_roles", /*split_commas=*/true));
   if (roles) c.allowed_roles = *roles;
