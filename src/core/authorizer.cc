@@ -65,8 +65,9 @@ Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
     t.entity_name = entity->name;
     t.entity_metadata.insert(entity->metadata.begin(), entity->metadata.end());
     for (const auto& a : identity_->AliasesOf(who.entity_id)) {
-      t.aliases.push_back({a.mount_accessor, a.id, a.name, {}});
+      t.aliases.push_back({a.mount_accessor, a.id, a.name, {}, {}});
       t.aliases.back().custom_metadata.insert(a.custom_metadata.begin(), a.custom_metadata.end());
+      t.aliases.back().metadata.insert(a.metadata.begin(), a.metadata.end());
     }
     for (const auto& id : identity_->AllGroupIds(who.entity_id)) {
       auto group = identity_->GroupById(id);

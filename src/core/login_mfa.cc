@@ -118,9 +118,10 @@ Result<logical::Response> Logins::FinishLogin(const logical::Request& request,
   TRY(CheckLoginPolicies(login.policies));
   std::string entity_id;
   if (identity_ != nullptr && !login.alias_name.empty()) {
-    ASSIGN_OR_RETURN(entity_id, identity_->EntityForLogin(
-                                    mount.accessor, identity::MountRef{mount.path, mount.type},
-                                    login.alias_name));
+    ASSIGN_OR_RETURN(
+        entity_id, identity_->EntityForLogin(
+                       mount.accessor, identity::MountRef{mount.path, mount.type}, login.alias_name,
+                       login.alias_metadata ? &*login.alias_metadata : nullptr));
     // The groups the provider reports decide the external group
     // memberships on this mount before MFA (whose enforcement may name
     // those groups) and before the token's policies are looked up.

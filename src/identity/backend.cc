@@ -26,7 +26,7 @@ Json AliasJson(const Alias& a) {
   Json j = ToJson(a);
   j["creation_time"] = Time(a.creation_time);
   j["last_update_time"] = Time(a.last_update_time);
-  j["metadata"] = nullptr;
+  if (a.metadata.empty()) j["metadata"] = nullptr;  // Go's nil map; else ToJson's
   j["local"] = false;
   j["merged_from_canonical_ids"] = nullptr;
   j["namespace_id"] = "root";
@@ -204,7 +204,7 @@ Result<Response> detail::AliasRoutes(const Request& request, std::string_view re
       info[a.id] = Json{{"canonical_id", a.canonical_id},
                         {"custom_metadata", a.custom_metadata},
                         {"local", false},
-                        {"metadata", nullptr},
+                        {"metadata", a.metadata.empty() ? Json() : Json(a.metadata)},
                         {"mount_accessor", a.mount_accessor},
                         {"mount_path", a.mount_path},
                         {"mount_type", a.mount_type},

@@ -632,12 +632,12 @@ std::vector<std::string> IdentityStore::IdentityPolicies(std::string_view entity
   return {out.begin(), out.end()};
 }
 
-Result<std::string> IdentityStore::EntityForLogin(std::string_view mount_accessor,
-                                                  const MountRef& mount,
-                                                  std::string_view alias_name) {
+Result<std::string> IdentityStore::EntityForLogin(
+    std::string_view mount_accessor, const MountRef& mount, std::string_view alias_name,
+    const std::map<std::string, std::string>* alias_metadata) {
   if (auto alias = FindAlias(mount_accessor, alias_name)) {
     auto entity = EntityById(alias->canonical_id);
-    if (entity) {
+    if (entity && (alias_metadata == nullptr || *alias_metadata == alias->metadata)) {
       if (entity->disabled) return Err(PermissionDenied());
       return entity->id;
     }
@@ -650,6 +650,18 @@ Result<std::string> IdentityStore::EntityForLogin(std::string_view mount_accesso
     const Alias& a = cur->aliases.at(it->second);
     if (auto e = cur->entities.find(a.canonical_id); e != cur->entities.end()) {
       if (e->second.disabled) return Err(PermissionDenied());
+      if (alias_metadata != nullptr && *alias_metadata != a.metadata) {
+        // The method reports other metadata than the alias has: kept, as
+        // Vault updates the alias at login.
+        Alias updated = a;
+        updated.metadata = *alias_metadata;
+        updated.last_update_time = Now();
+        const std::vector<storage::Op> ops{PutOp(kAlias, updated.id, ToJson(updated))};
+        TRY(storage_.Transact({}, ops));
+        auto next = std::make_shared<Snapshot>(*cur);
+        next->aliases[updated.id] = std::move(updated);
+        Swap(std::move(next));
+      }
       return e->first;
     }
   }
@@ -665,6 +677,7 @@ Result<std::string> IdentityStore::EntityForLogin(std::string_view mount_accesso
   a.mount_path = mount.path;
   a.mount_type = mount.type;
   a.name = std::string(alias_name);
+  if (alias_metadata != nullptr) a.metadata = *alias_metadata;
   a.creation_time = a.last_update_time = e.creation_time;
   std::vector<storage::Op> ops{PutOp(kEntity, e.id, ToJson(e)), PutOp(kAlias, a.id, ToJson(a))};
   // An alias left behind by a deleted entity is replaced.

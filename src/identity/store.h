@@ -127,9 +127,11 @@ class IdentityStore {
 
   // For a successful login: the entity behind (mount, alias name), created
   // with its alias on first login. Returns the entity id; kPermissionDenied
-  // when the entity is disabled.
-  Result<std::string> EntityForLogin(std::string_view mount_accessor, const MountRef& mount,
-                                     std::string_view alias_name);
+  // when the entity is disabled. `alias_metadata` (when not null) becomes
+  // the alias's metadata, written only when it changed.
+  Result<std::string> EntityForLogin(
+      std::string_view mount_accessor, const MountRef& mount, std::string_view alias_name,
+      const std::map<std::string, std::string>* alias_metadata = nullptr);
 
  private:
   struct Snapshot {

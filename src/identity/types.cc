@@ -50,6 +50,7 @@ Json ToJson(const Alias& a) {
               {"mount_path", a.mount_path},
               {"name", a.name},
               {"custom_metadata", a.custom_metadata},
+              {"metadata", a.metadata},
               {"creation_time", a.creation_time},
               {"last_update_time", a.last_update_time}};
 }
@@ -90,6 +91,7 @@ Result<Alias> AliasFromJson(const Json& j) {
   a.mount_path = j.value("mount_path", "");
   a.name = j.value("name", "");
   a.custom_metadata = Map(j, "custom_metadata");
+  a.metadata = Map(j, "metadata");
   a.creation_time = Int(j, "creation_time");
   a.last_update_time = Int(j, "last_update_time");
   return a;

@@ -33,6 +33,9 @@ struct Alias {
   std::string mount_path;
   std::string name;
   std::map<std::string, std::string> custom_metadata;
+  // Set by the auth method at each login (AppRole, JWT), never by an
+  // operator: Vault's alias metadata.
+  std::map<std::string, std::string> metadata;
   std::int64_t creation_time = 0;
   std::int64_t last_update_time = 0;
 };

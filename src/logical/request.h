@@ -137,6 +137,11 @@ struct LoginResult {
   std::string token_type = "service";
   // The login's alias name (username, role_id), for reporting.
   std::string alias_name;
+  // The metadata the login sets on its entity alias (Vault's
+  // Alias.Metadata: AppRole's and JWT's token metadata), which policy
+  // templates read as identity.entity.aliases.<accessor>.metadata.<key>;
+  // nullopt: the method sets none and the alias keeps what it has.
+  std::optional<std::map<std::string, std::string>> alias_metadata;
   // The caller's groups at the identity provider (JWT groups_claim), matched
   // against group aliases on this mount; nullopt: the method reports none
   // and memberships of external groups stay as they are.

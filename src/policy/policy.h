@@ -135,6 +135,7 @@ struct TemplateIdentity {
     std::string id;
     std::string name;
     std::map<std::string, std::string, std::less<>> custom_metadata;
+    std::map<std::string, std::string, std::less<>> metadata;  // set by the auth method
   };
   struct Group {
     std::string id;

@@ -47,7 +47,7 @@ Resolved AliasField(std::string_view sel, const TemplateIdentity::Alias* a) {
   if (sel == "id") return {true, a ? std::optional(std::string_view(a->id)) : std::nullopt};
   if (sel == "name") return {true, a ? std::optional(std::string_view(a->name)) : std::nullopt};
   if (sel.starts_with("metadata.") && sel.size() > 9) {
-    return {true, std::nullopt};  // set by auth methods in Vault; Coffer's aliases have none
+    return {true, a ? Lookup(a->metadata, sel.substr(9)) : std::nullopt};
   }
   if (sel.starts_with("custom_metadata.") && sel.size() > 16) {
     return {true, a ? Lookup(a->custom_metadata, sel.substr(16)) : std::nullopt};

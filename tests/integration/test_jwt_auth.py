@@ -272,6 +272,47 @@ class JwtAuthTest(unittest.TestCase):
         _, g = self.call("GET", "identity/group/id/" + gid, want=(200,))
         self.assertEqual(g["data"]["member_entity_ids"], [])
 
+    def test_policy_templates_name_the_mapped_claims(self):
+        """The mapped claims are the entity alias's metadata, as in Vault, so
+        one templated policy scopes every repository's CI to its own
+        subtree: {{identity.entity.aliases.<accessor>.metadata.repository}}."""
+        _, auth = self.call("GET", "sys/auth", want=(200,))
+        accessor = auth["data"]["jwt/"]["accessor"]
+        self.call("PUT", "sys/policies/acl/per-repo", {"policy": (
+            'path "secret/data/repos/{{identity.entity.aliases.%s.metadata.repository}}/*" '
+            '{ capabilities = ["read"] }') % accessor}, (204, 200))
+        self.call("POST", "secret/data/repos/acme/app/db", {"data": {"pw": "app-pw"}}, (200,))
+        self.call("POST", "secret/data/repos/acme/web/db", {"data": {"pw": "web-pw"}}, (200,))
+        self.call("POST", "auth/jwt/role/per-repo", {
+            "role_type": "jwt", "user_claim": "repository", "bound_audiences": [AUDIENCE],
+            "claim_mappings": {"repository": "repository"},
+            "token_policies": ["per-repo"]}, (204,))
+        # The value has a slash, which leaves the path out of the ACL unless
+        # the policy allows slashes in template values.
+        st, data = self.login(self.key.sign(self.claims(repository="acme/app")), role="per-repo")
+        self.assertEqual(st, 200, data)
+        st, _ = self.call("GET", "secret/data/repos/acme/app/db",
+                          token=data["auth"]["client_token"])
+        self.assertEqual(st, 403)
+        self.call("PUT", "sys/policies/acl/per-repo", {"policy": (
+            'path "secret/data/repos/{{identity.entity.aliases.%s.metadata.repository}}/*" '
+            '{ capabilities = ["read"] }') % accessor,
+            "allow_slashes_in_identity_templates": True}, (204, 200))
+        st, data = self.login(self.key.sign(self.claims(repository="acme/app")), role="per-repo")
+        self.assertEqual(st, 200, data)
+        token = data["auth"]["client_token"]
+        st, own = self.call("GET", "secret/data/repos/acme/app/db", token=token)
+        self.assertEqual(st, 200, own)
+        self.assertEqual(own["data"]["data"]["pw"], "app-pw")
+        st, _ = self.call("GET", "secret/data/repos/acme/web/db", token=token)
+        self.assertEqual(st, 403)
+        # The alias reports its metadata.
+        _, entity = self.call("GET", "identity/entity/id/" + data["auth"]["entity_id"],
+                              want=(200,))
+        alias = [a for a in entity["data"]["aliases"] if a["mount_accessor"] == accessor][0]
+        self.assertEqual(alias["metadata"]["repository"], "acme/app")
+        self.assertEqual(alias["metadata"]["role"], "per-repo")
+
     def test_cli_login_with_a_jwt_file_and_stdin(self):
         home = tempfile.mkdtemp(prefix="coffer-jwt-cli-")
         self.addCleanup(shutil.rmtree, home, True)

@@ -366,6 +366,7 @@ Result<Response> AppRoleBackend::Login(const Request& request) {
   login.metadata = std::move(metadata);
   login.metadata["role_name"] = role->name;
   login.alias_name = role->role_id;
+  login.alias_metadata = login.metadata;  // Vault's AppRole sets both
   Response r;
   r.login = std::move(login);
   return r;

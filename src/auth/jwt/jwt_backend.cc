@@ -231,6 +231,9 @@ Result<Response> JwtBackend::Login(const Request& request) {
   }
   login.display_name = *user_value;
   login.alias_name = *user_value;
+  // The mapped claims and the role are the alias's metadata too, as in
+  // Vault, so policy templates can name them.
+  login.alias_metadata = login.metadata;
   login.group_aliases = std::move(group_names);
   Response r;
   r.login = std::move(login);
