@@ -393,11 +393,10 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
     return AuthMounts(as_auth);
   }
   if (!tune && path.starts_with("auth/") && request.operation == logical::Operation::kRead) {
-    // A read of sys/mounts/auth/<path> is the auth method's, as Vault's
-    // handleReadMount answers it (its Go client's GetAuth reads it there,
-    // needing no sudo); a missing one in the secrets engines' words, which
-    // Terraform's provider takes for "gone".
-    // A path below the method reads the method (the longest prefix).
+    // A read of sys/mounts/auth/<path> (or of a path below it: the longest
+    // prefix) is the auth method's, as Vault's handleReadMount answers it
+    // (its Go client's GetAuth reads it there); a missing one in the
+    // secrets engines' words, which Terraform's provider takes for "gone".
     std::string mount_path;
     if (path.starts_with("auth/token/")) {
       mount_path = "auth/token/";

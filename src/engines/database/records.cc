@@ -145,16 +145,12 @@ Status ApplyConfigFields(const logical::Request& request, DbConfig& c) {
   if (user) c.username = *user;
   const Json* pw = Field(request, "password");
   if (pw != nullptr) {
-    if (pw->is_number()) {
-      // A number keeps its digits, as Vault decodes a string field weakly.
-      std::string digits = pw->dump();
-      c.password = SecretBytes::FromString(digits);
-      WipeString(digits);
-    } else if (pw->is_string()) {
-      c.password = SecretBytes::FromString(pw->get_ref<const std::string&>());
-    } else {
-      return InvalidArgument("password must be a string");
-    }
+    // A number keeps its digits, as Vault decodes a string field weakly
+    // (userpass reads its password the same way).
+    std::optional<std::string> text = logical::WeakString(*pw);
+    if (!text || pw->is_boolean()) return InvalidArgument("password must be a string");
+    c.password = SecretBytes::FromString(*text);
+    WipeString(*text);
   }
   ASSIGN_OR_RETURN(auto roles, OptList(request, "allowed_roles", /*split_commas=*/true));
   if (roles) c.allowed_roles = *roles;
