@@ -7,6 +7,7 @@
 #include "common/duration.h"
 #include "common/encoding.h"
 #include "common/json_fast.h"
+#include "common/json_numbers.h"
 
 namespace coffer::audit {
 namespace {
@@ -197,6 +198,8 @@ class EntryWriter {
         std::string_view bytes(reinterpret_cast<const char*>(bin.data()), bin.size());
         if (hash) {
           Hashed(bytes);
+        } else if (IsNumberText(v)) {
+          out_ += bytes;  // a number kept as written (common/json_numbers.h)
         } else {
           out_ += "null";
         }

@@ -198,7 +198,10 @@ Result<logical::Response> SystemBackend::Wrapping(const logical::Request& reques
       return Err(InvalidArgument("missing data to wrap"));
     }
     logical::Response r;
-    r.data = request.data;
+    // Numbers as the client wrote them (common/json_numbers.h).
+    const logical::Json& written = request.DataAsWritten();
+    r.data = written;
+    r.number_text = &written != &request.data;
     // The pipeline wraps it (with the request's X-Vault-Wrap-TTL, or 5m).
     return r;
   }

@@ -1,6 +1,7 @@
 #include "core/wrapping.h"
 
 #include "common/duration.h"
+#include "common/json_numbers.h"
 
 namespace coffer::core {
 namespace {
@@ -70,7 +71,8 @@ Status Wrapper::Wrap(logical::Response& response, std::chrono::seconds ttl,
   req.renewable = false;
   req.system_ttls = true;
   ASSIGN_OR_RETURN(token::CreatedToken created, tokens_.CreateToken(req));
-  std::string stored = ToStored(response).dump();
+  // Number texts (numbers kept as written) are stored as written too.
+  std::string stored = DumpJsonWithNumberText(ToStored(response));
   Status s = cubbyhole_.Put(created.entry->id_hmac, kResponseKey, stored);
   WipeString(stored);
   if (!s.ok()) {
@@ -124,10 +126,12 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   cubbyhole_.Destroy(entry->id_hmac).IgnoreError();
   tokens_.RevokeTree(entry->id_hmac).IgnoreError();
   if (!used || !stored) return Err(InvalidWrappingToken());
-  Json j = Json::parse(*stored, nullptr, false);
+  auto parsed = ParseJsonNumbers(*stored, {.max_depth = 1 << 20, .keep_number_text = true});
   WipeString(*stored);
-  if (j.is_discarded()) return Err(Internal("corrupt wrapped response"));
-  return FromStored(j);
+  if (!parsed || !parsed->value.is_object()) return Err(Internal("corrupt wrapped response"));
+  logical::Response r = FromStored(parsed->value);
+  r.number_text = parsed->inexact_numbers;
+  return r;
 }
 
 Result<logical::Response> Wrapper::UnwrapFromCubbyhole(std::string_view wrapping_token) {
@@ -143,7 +147,7 @@ Result<logical::Response> Wrapper::UnwrapFromCubbyhole(std::string_view wrapping
                        {"auth", std::move(inner.auth)},
                        {"mount_type", inner.mount_type}};
   logical::Response r;
-  r.data = Json{{"response", envelope.dump()}};
+  r.data = Json{{"response", DumpJsonWithNumberText(envelope)}};
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "http/path.h"
@@ -19,8 +20,6 @@ namespace {
 
 using logical::Json;
 using logical::Operation;
-
-struct DepthExceeded {};
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -38,37 +37,30 @@ std::string_view MediaType(std::string_view content_type) {
 
 bool ParseBoolFlag(std::string_view v) { return ParseGoBool(v).value_or(false); }
 
-Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth) {
+Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth,
+                           std::shared_ptr<const Json>* as_written) {
   if (std::all_of(body.begin(), body.end(),
                   [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; })) {
     return Json::object();
   }
-  // The callback sees each container start before it is pushed; depth 0 is
-  // the top level. nlohmann's SAX parser is iterative, so aborting here keeps
-  // both the parse and the (never built) tree shallow.
-  const int limit = static_cast<int>(std::min<std::size_t>(max_depth, 1 << 20));
-  auto cb = [limit](int depth, Json::parse_event_t event, Json&) {
-    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
-        depth >= limit) {
-      throw DepthExceeded{};
-    }
-    return true;
-  };
-  Json parsed;
-  try {
-    parsed = Json::parse(body.begin(), body.end(), cb, /*allow_exceptions=*/true);
-  } catch (const DepthExceeded&) {
-    return Err(InvalidArgument("failed to parse JSON input: nesting too deep"));
-  } catch (const Json::exception& e) {
-    return Err(InvalidArgument(std::string("failed to parse JSON input: ") + e.what()));
-  }
+  // The depth is checked as each container starts, before it is built.
+  JsonParseLimits limits{std::min<std::size_t>(max_depth, 1 << 20), false};
+  ASSIGN_OR_RETURN(JsonNumbersParse parsed, ParseJsonNumbers(body, limits));
   // `null` is no data, as in Vault: its Go client sends it for a nil map
   // (Logical().Unwrap(""), Auth().Token().Create(nil)).
-  if (parsed.is_null()) return Json::object();
-  if (!parsed.is_object()) {
+  if (parsed.value.is_null()) return Json::object();
+  if (!parsed.value.is_object()) {
     return Err(InvalidArgument("failed to parse JSON input: top level must be an object"));
   }
-  return parsed;
+  // A number a double would change (common/json_numbers.h): the body is
+  // read once more, keeping such numbers as written, for the engines that
+  // store what the client sent. Rare: clients print doubles that round-trip.
+  if (parsed.inexact_numbers && as_written != nullptr) {
+    limits.keep_number_text = true;
+    ASSIGN_OR_RETURN(JsonNumbersParse exact, ParseJsonNumbers(body, limits));
+    *as_written = std::make_shared<const Json>(std::move(exact.value));
+  }
+  return std::move(parsed.value);
 }
 
 std::string NewRequestId() {
@@ -193,7 +185,7 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   if (logical::IsListOperation(req.operation) && !req.path.ends_with('/')) req.path.push_back('/');
 
   if (parse_body) {
-    auto data = ParseJsonBody(wire.body, max_json_depth);
+    auto data = ParseJsonBody(wire.body, max_json_depth, &req.data_as_written);
     if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
     req.data = std::move(*data);
   }

@@ -56,8 +56,11 @@ std::optional<logical::Operation> OperationOf(std::string_view method,
 // nesting depth is counted while parsing, before the tree is built, so a
 // hostile "[[[[..." cannot exhaust the stack. Errors: kInvalidArgument
 // "failed to parse JSON input: ..." (also for a top level that is not an
-// object).
-Result<logical::Json> ParseJsonBody(std::string_view body, std::size_t max_depth);
+// object). When the body holds a number a double would change and
+// `as_written` is given, *as_written gets the body with such numbers kept
+// as written (common/json_numbers.h; Request::data_as_written).
+Result<logical::Json> ParseJsonBody(std::string_view body, std::size_t max_depth,
+                                    std::shared_ptr<const logical::Json>* as_written = nullptr);
 
 // A random (version 4) UUID from OpenSSL's RAND_bytes.
 std::string NewRequestId();

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 #include "common/log.h"
 
 namespace coffer::http {
@@ -175,7 +176,9 @@ std::string RenderBody(const logical::Response& r, std::string_view request_id) 
   out += ",\"lease_duration\":";
   out += std::to_string(r.lease_duration);
   out += ",\"data\":";
-  if (r.data_text.empty()) {
+  if (r.number_text) {
+    AppendJsonWithNumberText(out, r.data);
+  } else if (r.data_text.empty()) {
     AppendJson(out, r.data);
   } else {
     out += r.data_text;

@@ -1,6 +1,7 @@
 #include "logical/request.h"
 
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 
 namespace coffer::logical {
 
@@ -34,6 +35,11 @@ const Json* Request::Field(std::string_view name) const {
     if (it != data.end()) return &*it;
   }
   return nullptr;
+}
+
+const Json& Request::DataAsWritten() const {
+  if (data_as_written && SameButForNumberText(data, *data_as_written)) return *data_as_written;
+  return data;
 }
 
 Result<bool> Request::BoolField(std::string_view name, bool fallback) const {

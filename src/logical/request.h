@@ -74,8 +74,12 @@ struct AuditedHeader {
 struct Request {
   std::string id;  // request_id, a UUID
   Operation operation = Operation::kRead;
-  std::string path;                          // canonical, without the leading "/v1/"
-  Json data = Json::object();                // the JSON body (object) or {} when empty
+  std::string path;            // canonical, without the leading "/v1/"
+  Json data = Json::object();  // the JSON body (object) or {} when empty
+  // The same body with the numbers a double would change kept as written
+  // (common/json_numbers.h), when it holds any; null otherwise. Read it
+  // through DataAsWritten().
+  std::shared_ptr<const Json> data_as_written;
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string client_token;  // from X-Vault-Token or Authorization: Bearer (secret!)
   std::string wrap_ttl;      // X-Vault-Wrap-TTL, unparsed
@@ -112,6 +116,11 @@ struct Request {
   // A field of `data`: the JSON body, or for GET/LIST the query parameters
   // (the core copies them into `data`).
   const Json* Field(std::string_view name) const;
+  // `data` with its numbers as the client wrote them, for an engine that
+  // stores what it was sent: data_as_written when it still describes
+  // `data` (nothing changed `data` since), else `data`. May hold number
+  // texts: write it with AppendJsonWithNumberText, never dump().
+  const Json& DataAsWritten() const;
   // A boolean field as Vault's field decoding reads one: true/false, a
   // number (0 is false), or a string Go's strconv.ParseBool takes ("1",
   // "t", "TRUE", "false", ...); `fallback` when absent or null.
@@ -188,6 +197,9 @@ struct SecretInfo {
 struct Response {
   int http_status = 200;  // 204 when data is empty and nothing else is set
   Json data;              // null = no data
+  // `data` holds number texts (common/json_numbers.h: numbers kept as the
+  // client wrote them); whoever writes it out uses AppendJsonWithNumberText.
+  bool number_text = false;
   // `data` as JSON text, for an answer the engine holds as text already (a
   // KV v2 read): rendering it costs a copy where a tree costs a parse, an
   // allocation per value and a dump. Only when Request::data_text_ok; then

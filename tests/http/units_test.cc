@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/json_numbers.h"
 #include "http/error_map.h"
 #include "http/framing.h"
 #include "http/request_builder.h"
@@ -227,6 +228,38 @@ TEST(ParseJsonBody, Limits) {
   auto deep = ParseJsonBody(hostile, 500);
   ASSERT_FALSE(deep.has_value());
   EXPECT_EQ(deep.error().code(), Code::kInvalidArgument);
+}
+
+TEST(ParseJsonBody, KeepsNumbersAsWrittenBesideTheTree) {
+  // A body whose numbers all print back as written has no second tree.
+  std::shared_ptr<const Json> written;
+  auto plain = ParseJsonBody(R"({"data":{"n":1.5,"i":7}})", 500, &written);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(written, nullptr);
+  // One that does not gets the body with those numbers kept as written;
+  // the tree engines read fields from holds plain doubles, as before.
+  auto body =
+      ParseJsonBody(R"({"data":{"big":123456789012345678901234567890,"f":1.50}})", 500, &written);
+  ASSERT_TRUE(body.has_value());
+  ASSERT_NE(written, nullptr);
+  EXPECT_TRUE((*body)["data"]["big"].is_number_float());
+  EXPECT_EQ(DumpJsonWithNumberText(*written),
+            R"({"data":{"big":123456789012345678901234567890,"f":1.50}})");
+
+  logical::Request req;
+  req.data = *body;
+  req.data_as_written = written;
+  EXPECT_EQ(&req.DataAsWritten(), written.get());
+  req.data["data"]["f"] = 2;  // changed since: the kept tree no longer describes it
+  EXPECT_EQ(&req.DataAsWritten(), &req.data);
+}
+
+TEST(ResponseWriter, NumberTextIsWrittenAsItIs) {
+  logical::Response r;
+  r.data = Json{{"n", MakeNumberText("1e5")}, {"d", 1e-5}};
+  r.number_text = true;
+  const std::string body = RenderBody(r, "id");
+  EXPECT_NE(body.find(R"("data":{"d":0.00001,"n":1e5})"), std::string::npos) << body;
 }
 
 TEST(ResponseWriter, Envelope) {

@@ -111,6 +111,25 @@ class HvacKvV2Test(HvacTestBase):
         self.assertEqual(self.kv().read_secret_version(path)["data"]["data"],
                          {"b": "3", "c": "4", "d": "5"})
 
+    def test_numbers_come_back_as_written(self):
+        # Python's integers are exact at any size, and Vault keeps a
+        # number's text (Go's json.Number): a value beyond 64 bits comes back
+        # unchanged through a write, a patch and a wrapped read. Held as a
+        # double it would read back as a float (1.2345678901234568e+29).
+        path = self.unique("numbers")
+        data = {"big": 123456789012345678901234567890, "past_u64": 2**64,
+                "below_i64": -2**63 - 1, "small": 7, "half": 0.5}
+        self.kv().create_or_update_secret(path, data)
+        self.assertEqual(self.kv().read_secret_version(path)["data"]["data"], data)
+        self.client.adapter.request(
+            "PATCH", "/v1/secret/data/" + path, json={"data": {"more": 10**30}},
+            headers={"Content-Type": "application/merge-patch+json"})
+        data["more"] = 10**30
+        self.assertEqual(self.kv().read_secret_version(path)["data"]["data"], data)
+        wrapped = self.client.read("secret/data/" + path, wrap_ttl="60s")
+        self.assertEqual(self.client.sys.unwrap(wrapped["wrap_info"]["token"])["data"]["data"],
+                         data)
+
     def test_delete_undelete_destroy(self):
         path = self.unique("lifecycle")
         for i in range(1, 4):
@@ -239,6 +258,14 @@ class HvacKvV1Test(HvacTestBase):
                          ["deep/", "two"])
         with self.assertRaises(exceptions.InvalidPath):
             kv1.list_secrets("nothing-here", mount_point="kv1")
+
+    def test_numbers_come_back_as_written(self):
+        kv1 = self.client.secrets.kv.v1
+        data = {"big": 123456789012345678901234567890, "negative": -(10**25)}
+        kv1.create_or_update_secret("numbers", data, mount_point="kv1")
+        self.assertEqual(kv1.read_secret("numbers", mount_point="kv1")["data"], data)
+        self.client.write("cubbyhole/numbers", **data)
+        self.assertEqual(self.client.read("cubbyhole/numbers")["data"], data)
 
     def test_tune_move_and_the_ttl_a_read_reports(self):
         mount = self.unique("kvmove")
@@ -718,6 +745,11 @@ class HvacWrappingTest(HvacTestBase):
         with self.assertRaises((exceptions.InvalidRequest, exceptions.Forbidden)):
             self.client.sys.unwrap(info["token"])
         self.assertEqual(self.client.sys.unwrap(new)["data"], {"k": "v", "n": 3})
+
+    def test_wrapped_numbers_come_back_as_written(self):
+        wrapped = self.client.adapter.post("/v1/sys/wrapping/wrap", json={"n": 2**70 + 1})
+        self.assertEqual(self.client.sys.unwrap(wrapped["wrap_info"]["token"])["data"],
+                         {"n": 2**70 + 1})
 
     def test_concurrent_unwraps_exactly_one_wins(self):
         import threading

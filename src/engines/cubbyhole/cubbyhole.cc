@@ -1,5 +1,6 @@
 #include "engines/cubbyhole/cubbyhole.h"
 
+#include "common/json_numbers.h"
 #include "logical/registry.h"
 
 namespace coffer::engines::cubbyhole {
@@ -41,10 +42,13 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
       TRY(CheckKey(rel));
       ASSIGN_OR_RETURN(auto entry, storage_.Get(prefix + rel));
       if (!entry) return logical::NotFoundResponse();
-      Json data = Json::parse(entry->value, nullptr, false);
-      if (data.is_discarded()) return Err(Internal("corrupt cubbyhole entry"));
+      // Numbers as the client wrote them (common/json_numbers.h).
+      auto parsed =
+          ParseJsonNumbers(entry->value, {.max_depth = 1 << 20, .keep_number_text = true});
+      if (!parsed) return Err(Internal("corrupt cubbyhole entry"));
       logical::Response r;
-      r.data = std::move(data);
+      r.data = std::move(parsed->value);
+      r.number_text = parsed->inexact_numbers;
       return r;
     }
     case Operation::kCreate:
@@ -53,7 +57,9 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
       if (!request.data.is_object() || request.data.empty()) {
         return Err(InvalidArgument("missing data fields"));
       }
-      TRY(storage_.Put(prefix + rel, request.data.dump()));
+      const Json& written = request.DataAsWritten();
+      TRY(storage_.Put(prefix + rel, &written == &request.data ? request.data.dump()
+                                                               : DumpJsonWithNumberText(written)));
       return logical::Response{};
     }
     case Operation::kDelete:

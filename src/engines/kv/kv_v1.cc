@@ -1,5 +1,6 @@
 #include "engines/kv/kv_v1.h"
 
+#include "common/json_numbers.h"
 #include "engines/kv/kv_events.h"
 #include "engines/kv/list_page.h"
 #include "engines/kv/params.h"
@@ -89,16 +90,17 @@ Result<Response> KvV1Backend::Read(const std::string& key) {
   if (!ValidateSecretKey(key).ok()) return NotFoundResponse();
   ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
   if (!entry) return NotFoundResponse();
-  Json data = Json::parse(entry->value, nullptr, /*allow_exceptions=*/false);
-  if (data.is_discarded() || !data.is_object()) {
-    return Err(Internal("kv: corrupt secret record"));
-  }
+  // Numbers as the client wrote them (common/json_numbers.h).
+  auto parsed = ParseJsonNumbers(entry->value, {.max_depth = 1 << 20, .keep_number_text = true});
+  if (!parsed || !parsed->value.is_object()) return Err(Internal("kv: corrupt secret record"));
+  Json& data = parsed->value;
   Response r;
+  r.number_text = parsed->inexact_numbers;
   r.mount_default_lease_duration = true;
   for (const char* ttl_field : {"ttl", "lease"}) {
     auto it = data.find(ttl_field);
     if (it == data.end()) continue;
-    auto secs = ParseDurationSeconds(*it, ttl_field);
+    auto secs = ParseDurationSeconds(WithoutNumberText(*it), ttl_field);
     // Beyond what a Go duration holds (~292 years) Vault's parse fails and
     // the mount's default applies; a client that adds the TTL to a Go
     // duration (consul-template) would overflow on a larger value.
@@ -119,7 +121,9 @@ Result<Response> KvV1Backend::Write(const std::string& key, const Request& reque
     return Err(InvalidArgument("the request body must be a JSON object of key/value pairs"));
   }
   if (request.data.empty()) return Err(InvalidArgument("missing data fields"));
-  TRY(storage_.Put(key, request.data.dump()));
+  const Json& written = request.DataAsWritten();
+  TRY(storage_.Put(
+      key, &written == &request.data ? request.data.dump() : DumpJsonWithNumberText(written)));
   return NoContent();
 }
 

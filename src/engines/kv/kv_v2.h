@@ -114,12 +114,12 @@ class KvV2Backend final : public logical::Backend {
   Result<std::shared_ptr<const KeyMetadata>> ReadMetadata(const std::string& key,
                                                           std::uint64_t* revision = nullptr,
                                                           std::string* current = nullptr);
-  // Makes version current+1 with `data` the current one (WriteData,
-  // PatchData): its record goes into the metadata entry (`current`), and the
-  // record it supersedes, if the entry held it, out to versions/; records
-  // pruned by max_versions are deleted.
+  // Makes version current+1, created at record.created_time, the current
+  // one (WriteData, PatchData): its record goes into the metadata entry
+  // (`current`), and the record it supersedes, if the entry held it, out to
+  // versions/; records pruned by max_versions are deleted.
   void AddCurrentVersion(const std::string& key, KeyMetadata& meta, std::string& current,
-                         const Json& data, Nanos now, const Config& config, Mutation& m);
+                         const VersionRecord& record, const Config& config, Mutation& m);
 
   // kv_v2_data.cc
   Result<logical::Response> ReadData(const std::string& key, const logical::Request& request,

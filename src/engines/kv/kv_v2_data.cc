@@ -42,6 +42,16 @@ Result<const Json*> DataField(const Request& request) {
   return data;
 }
 
+// Points `field` (a member of request.data) at the same member of the body
+// as the client wrote it, when the body held numbers a double would change
+// (common/json_numbers.h). Whether it did.
+bool AsWritten(const Request& request, const Json*& field) {
+  const Json& written = request.DataAsWritten();
+  if (&written == &request.data) return false;
+  field = &written.at("data");
+  return true;
+}
+
 // options.cas, when given.
 Result<std::optional<std::uint64_t>> CasOption(const Request& request) {
   const Json* options = request.Field("options");
@@ -116,9 +126,13 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
         return r;
       }
     }
-    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(raw));
+    // As a tree (a wrapped answer, a caller in the process): numbers as
+    // written, as the text answer gives them.
+    ASSIGN_OR_RETURN(VersionRecord record,
+                     subkeys ? DecodeVersion(raw) : DecodeVersionAsWritten(raw));
     if (subkeys) StripValues(record.data, depth, 1);
     r.data = Json{{field, std::move(record.data)}, {"metadata", VersionMetadataJson(*meta, n, vm)}};
+    r.number_text = record.number_text;
     return r;
   }
   return Err(Internal("kv: version data missing for a live version"));
@@ -127,6 +141,7 @@ Result<Response> KvV2Backend::ReadData(const std::string& key, const Request& re
 Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& request) {
   TRY(ValidateSecretKey(key));
   ASSIGN_OR_RETURN(const Json* data, DataField(request));
+  const bool number_text = AsWritten(request, data);
   ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
   ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
   const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
@@ -136,15 +151,16 @@ Result<Response> KvV2Backend::WriteData(const std::string& key, const Request& r
     if (!meta) meta.emplace();
     TRY(CheckCas(cas, config, *meta));
     Mutation m;
-    AddCurrentVersion(key, *meta, current, *data, now, config, m);
+    AddCurrentVersion(key, *meta, current, {*data, now, number_text}, config, m);
     return m;
   };
   return Mutate(key, mutate, &snapshot);
 }
 
 void KvV2Backend::AddCurrentVersion(const std::string& key, KeyMetadata& meta, std::string& current,
-                                    const Json& data, Nanos now, const Config& config,
+                                    const VersionRecord& record, const Config& config,
                                     Mutation& m) {
+  const Nanos now = record.created_time;
   const std::uint64_t superseded = meta.current_version;
   std::vector<std::uint64_t> pruned =
       AddVersion(meta, now, ScheduledDeletion(now, config, meta), config);
@@ -159,7 +175,7 @@ void KvV2Backend::AddCurrentVersion(const std::string& key, KeyMetadata& meta, s
     if (moved && old == superseded) continue;  // it had no record of its own
     m.ops.push_back({storage::Op::Kind::kDelete, VersionKey(key, old), {}});
   }
-  current = EncodeVersion({data, now});
+  current = EncodeVersion(record);
   m.meta_action = Mutation::MetaAction::kPut;
   m.response.data = VersionMetadataJson(meta, n, meta.versions.at(n));
 }
@@ -167,6 +183,7 @@ void KvV2Backend::AddCurrentVersion(const std::string& key, KeyMetadata& meta, s
 Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& request) {
   TRY(ValidateSecretKey(key));
   ASSIGN_OR_RETURN(const Json* patch, DataField(request));
+  const bool patch_number_text = AsWritten(request, patch);
   ASSIGN_OR_RETURN(std::optional<std::uint64_t> cas, CasOption(request));
   ASSIGN_OR_RETURN(ConfigSnapshot snapshot, CachedConfig(/*refresh=*/false));
   const Config& config = snapshot.config;  // Mutate refreshes it after a conflict
@@ -201,10 +218,11 @@ Result<Response> KvV2Backend::PatchData(const std::string& key, const Request& r
       }
       raw = entry->value;
     }
-    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersion(raw));
-    Json merged = std::move(record.data);
-    merged.merge_patch(*patch);  // RFC 7396: null removes a member
-    AddCurrentVersion(key, *meta, current, merged, now, config, m);
+    ASSIGN_OR_RETURN(VersionRecord record, DecodeVersionAsWritten(raw));
+    record.data.merge_patch(*patch);  // RFC 7396: null removes a member
+    record.created_time = now;
+    record.number_text = record.number_text || patch_number_text;
+    AddCurrentVersion(key, *meta, current, record, config, m);
     return m;
   };
   return Mutate(key, mutate, &snapshot);

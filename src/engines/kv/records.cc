@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/json_fast.h"
+#include "common/json_numbers.h"
 
 namespace coffer::engines::kv {
 namespace {
@@ -125,6 +126,9 @@ Result<KeyMetadata> DecodeMetadataDom(std::string_view raw) {
 }
 
 std::string EncodeVersion(const VersionRecord& v) {
+  if (v.number_text) {
+    return DumpJsonWithNumberText(Json{{"data", v.data}, {"created_time", v.created_time}});
+  }
   std::string out = Json{{"data", v.data}, {"created_time", v.created_time}}.dump();
   // Reads answer the stored data as it is (ReadDataText): its numbers are
   // stored as Go prints them, as every other answer prints them
@@ -133,8 +137,9 @@ std::string EncodeVersion(const VersionRecord& v) {
   return out;
 }
 
-Result<VersionRecord> DecodeVersion(std::string_view raw) {
-  ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "version"));
+namespace {
+
+Result<VersionRecord> VersionFromTree(Json j) {
   try {
     VersionRecord v;
     v.data = std::move(j.at("data"));
@@ -144,6 +149,21 @@ Result<VersionRecord> DecodeVersion(std::string_view raw) {
   } catch (const Json::exception&) {
     return Err(Internal("kv: corrupt version record"));
   }
+}
+
+}  // namespace
+
+Result<VersionRecord> DecodeVersion(std::string_view raw) {
+  ASSIGN_OR_RETURN(Json j, ParseRecord(raw, "version"));
+  return VersionFromTree(std::move(j));
+}
+
+Result<VersionRecord> DecodeVersionAsWritten(std::string_view raw) {
+  auto parsed = ParseJsonNumbers(raw, {.max_depth = 1 << 20, .keep_number_text = true});
+  if (!parsed || !parsed->value.is_object()) return Err(Internal("kv: corrupt version record"));
+  ASSIGN_OR_RETURN(VersionRecord v, VersionFromTree(std::move(parsed->value)));
+  v.number_text = parsed->inexact_numbers;
+  return v;
 }
 
 bool IsDeleted(const VersionMeta& v, Nanos now) {

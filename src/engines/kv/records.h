@@ -69,6 +69,9 @@ struct KeyMetadata {
 struct VersionRecord {
   Json data = Json::object();
   Nanos created_time = 0;
+  // `data` holds number texts: numbers kept as the client wrote them
+  // (common/json_numbers.h), which EncodeVersion writes as they are.
+  bool number_text = false;
 };
 
 // Storage keys.
@@ -107,6 +110,10 @@ std::optional<KeyMetadata> DecodeMetadataFast(std::string_view raw);
 Result<KeyMetadata> DecodeMetadataDom(std::string_view raw);
 std::string EncodeVersion(const VersionRecord& v);
 Result<VersionRecord> DecodeVersion(std::string_view raw);
+// DecodeVersion, with the numbers a double would change kept as number
+// texts (number_text says whether there were any): for a patch, which
+// stores the data again, and for an answer given as a tree.
+Result<VersionRecord> DecodeVersionAsWritten(std::string_view raw);
 
 // True when the version reads as deleted at `now` (a deletion time that has
 // been reached, including one scheduled by delete_version_after).

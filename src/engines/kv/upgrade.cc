@@ -26,6 +26,7 @@
 
 #include <algorithm>
 
+#include "common/json_numbers.h"
 #include "engines/kv/kv_v1.h"
 #include "engines/kv/kv_v2.h"
 #include "storage/list_tree.h"
@@ -50,15 +51,17 @@ std::string MarkerValue(const std::optional<std::string>& cursor) {
 // The ops that turn the v1 record `raw` at `key` into version 1 of `key`.
 Status AppendConversion(const std::string& key, std::string_view raw, Nanos now,
                         std::vector<storage::Op>& ops) {
-  Json data = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (data.is_discarded() || !data.is_object()) {
+  // Numbers stay as the client wrote them (common/json_numbers.h).
+  auto parsed = ParseJsonNumbers(raw, {.max_depth = 1 << 20, .keep_number_text = true});
+  if (!parsed || !parsed->value.is_object()) {
     return Internal("kv upgrade: the secret record at \"" + key +
                     "\" is not a JSON object; the upgrade stopped before it");
   }
   KeyMetadata meta;
   AddVersion(meta, now, std::nullopt, Config{});
+  VersionRecord record{std::move(parsed->value), now, parsed->inexact_numbers};
   ops.push_back({storage::Op::Kind::kPut, MetadataKey(key),
-                 EncodeMetadataEntry(meta, EncodeVersion({std::move(data), now}))});
+                 EncodeMetadataEntry(meta, EncodeVersion(record))});
   ops.push_back({storage::Op::Kind::kDelete, key, {}});
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 #include "common/json_scratch.h"
 #include "common/status.h"
 
@@ -172,6 +173,37 @@ TEST(KvRecordsTest, VersionRecordsRoundTrip) {
   EXPECT_FALSE(DecodeVersion(R"({"data":[1],"created_time":1})").has_value());
   EXPECT_FALSE(DecodeVersion(R"({"data":{}})").has_value());
   EXPECT_FALSE(DecodeVersion("{").has_value());
+}
+
+// Numbers a double would change are stored, read as text and decoded as
+// the client wrote them (common/json_numbers.h).
+TEST(KvRecordsTest, NumberTextIsStoredAsWritten) {
+  VersionRecord v;
+  v.data = Json{{"big", MakeNumberText("123456789012345678901234567890")},
+                {"f", MakeNumberText("1.50")},
+                {"list", {MakeNumberText("1e5"), 2, 0.5}}};
+  v.created_time = 7;
+  v.number_text = true;
+  const std::string raw = EncodeVersion(v);
+  std::optional<std::string_view> text = VersionDataText(raw);
+  ASSERT_TRUE(text.has_value()) << raw;
+  EXPECT_EQ(*text, R"({"big":123456789012345678901234567890,"f":1.50,"list":[1e5,2,0.5]})");
+
+  auto exact = DecodeVersionAsWritten(raw);
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_TRUE(exact->number_text);
+  EXPECT_EQ(exact->data, v.data);
+  EXPECT_EQ(exact->created_time, 7);
+  // The plain decoder still reads it, as doubles (a subkeys answer).
+  auto plain = DecodeVersion(raw);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->data["f"], 1.5);
+  // A record without such numbers decodes to the same tree either way.
+  auto ordinary = DecodeVersionAsWritten(EncodeVersion({Json{{"a", 1.5}}, 1}));
+  ASSERT_TRUE(ordinary.has_value());
+  EXPECT_FALSE(ordinary->number_text);
+  EXPECT_EQ(ordinary->data, (Json{{"a", 1.5}}));
+  EXPECT_FALSE(DecodeVersionAsWritten(R"({"data":[1],"created_time":1})").has_value());
 }
 
 // A read's text answer is byte for byte what the tree renders, for values

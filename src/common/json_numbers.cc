@@ -1,0 +1,258 @@
+#include "common/json_numbers.h"
+
+#include <cstdlib>
+#include <exception>
+#include <vector>
+
+#include "common/encoding.h"
+
+namespace coffer {
+namespace {
+
+using Json = nlohmann::json;
+
+// How the server prints a scalar (AppendJsonWithNumberText, the HTTP
+// layer's envelope): nlohmann's shortest round-trip form, exponents as Go
+// writes them.
+template <class J>
+void AppendScalar(std::string& out, const J& j) {
+  const std::size_t from = out.size();
+  out += j.dump(-1, ' ', false, J::error_handler_t::replace);
+  GoStyleExponents(out, from);
+}
+
+bool PrintsAsWritten(double value, const std::string& text) {
+  std::string printed;
+  AppendScalar(printed, Json(value));
+  return printed == text;
+}
+
+// nlohmann's DOM builder, with a depth limit checked before a container is
+// built and numbers a double would change kept as number texts. The
+// builder's methods are not virtual: sax_parse is a template over the
+// handler, so this one forwards.
+template <class J>
+class NumberKeepingSax {
+ public:
+  NumberKeepingSax(J& root, const JsonParseLimits& limits) : dom_(root, true), limits_(limits) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(typename J::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(typename J::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(typename J::number_float_t v, const std::string& text) {
+    if (PrintsAsWritten(v, text)) return dom_.number_float(v, text);
+    inexact_ = true;
+    if (!limits_.keep_number_text) return dom_.number_float(v, text);
+    typename J::binary_t bytes(std::vector<std::uint8_t>(text.begin(), text.end()),
+                               kNumberTextSubtype);
+    return dom_.binary(bytes);
+  }
+  bool string(std::string& v) { return dom_.string(v); }
+  bool binary(typename J::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) { return Enter() && dom_.start_object(n); }
+  bool key(std::string& k) { return dom_.key(k); }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return Enter() && dom_.start_array(n); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& ex) {
+    return dom_.parse_error(position, token, ex);  // throws ex
+  }
+
+  bool too_deep() const { return too_deep_; }
+  bool inexact() const { return inexact_; }
+
+ private:
+  bool Enter() {
+    if (depth_ >= limits_.max_depth) {
+      too_deep_ = true;
+      return false;
+    }
+    ++depth_;
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<J> dom_;
+  const JsonParseLimits& limits_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+  bool inexact_ = false;
+};
+
+void AppendKey(std::string& out, const std::string& key) {
+  out += Json(key).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+template <class J>
+void AppendIndented(std::string& out, const J& j, int indent, int level);
+
+}  // namespace
+
+template <class J>
+bool IsNumberText(const J& j) {
+  return j.is_binary() && j.get_binary().has_subtype() &&
+         j.get_binary().subtype() == kNumberTextSubtype;
+}
+
+template <class J>
+std::string_view NumberTextOf(const J& j) {
+  const auto& bytes = j.get_binary();
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+template <class J>
+J MakeNumberText(std::string_view text) {
+  return J::binary(std::vector<std::uint8_t>(text.begin(), text.end()), kNumberTextSubtype);
+}
+
+template <class J>
+Result<BasicJsonNumbersParse<J>> ParseJsonNumbers(std::string_view text,
+                                                  const JsonParseLimits& limits) {
+  BasicJsonNumbersParse<J> out;
+  NumberKeepingSax<J> sax(out.value, limits);
+  try {
+    const bool ok = J::sax_parse(text.begin(), text.end(), &sax);
+    if (sax.too_deep()) return Err(InvalidArgument("failed to parse JSON input: nesting too deep"));
+    if (!ok) return Err(InvalidArgument("failed to parse JSON input"));
+  } catch (const typename J::exception& e) {
+    return Err(InvalidArgument(std::string("failed to parse JSON input: ") + e.what()));
+  }
+  out.inexact_numbers = sax.inexact();
+  return out;
+}
+
+namespace {
+
+template <class J>
+void AppendIndented(std::string& out, const J& j, int indent, int level) {
+  const bool pretty = indent >= 0;
+  auto newline = [&](int at) {
+    if (!pretty) return;
+    out += '\n';
+    out.append(static_cast<std::size_t>(indent * at), ' ');
+  };
+  switch (j.type()) {
+    case J::value_t::object: {
+      if (j.empty()) {
+        out += "{}";
+        return;
+      }
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        newline(level + 1);
+        AppendKey(out, it.key());
+        out += pretty ? ": " : ":";
+        AppendIndented(out, it.value(), indent, level + 1);
+      }
+      newline(level);
+      out += '}';
+      return;
+    }
+    case J::value_t::array: {
+      if (j.empty()) {
+        out += "[]";
+        return;
+      }
+      out += '[';
+      bool first = true;
+      for (const J& item : j) {
+        if (!first) out += ',';
+        first = false;
+        newline(level + 1);
+        AppendIndented(out, item, indent, level + 1);
+      }
+      newline(level);
+      out += ']';
+      return;
+    }
+    case J::value_t::binary:
+      if (IsNumberText(j)) {
+        out += NumberTextOf(j);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  AppendScalar(out, j);  // any other scalar: nlohmann's text, Go's exponents
+}
+
+}  // namespace
+
+template <class J>
+void AppendJsonWithNumberText(std::string& out, const J& j, int indent) {
+  AppendIndented(out, j, indent, 0);
+}
+
+template <class J>
+std::string DumpJsonWithNumberText(const J& j, int indent) {
+  std::string out;
+  AppendIndented(out, j, indent, 0);
+  return out;
+}
+
+bool SameButForNumberText(const Json& plain, const Json& exact) {
+  if (IsNumberText(exact)) {
+    if (!plain.is_number()) return false;
+    const std::string text(NumberTextOf(exact));
+    return std::strtod(text.c_str(), nullptr) == plain.get<double>();
+  }
+  if (plain.type() != exact.type()) return false;
+  if (plain.is_object()) {
+    if (plain.size() != exact.size()) return false;
+    for (auto p = plain.begin(), e = exact.begin(); p != plain.end(); ++p, ++e) {
+      if (p.key() != e.key() || !SameButForNumberText(p.value(), e.value())) return false;
+    }
+    return true;
+  }
+  if (plain.is_array()) {
+    if (plain.size() != exact.size()) return false;
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      if (!SameButForNumberText(plain[i], exact[i])) return false;
+    }
+    return true;
+  }
+  return plain == exact;
+}
+
+Json WithoutNumberText(const Json& j) {
+  if (IsNumberText(j)) {
+    const std::string text(NumberTextOf(j));
+    return Json(std::strtod(text.c_str(), nullptr));
+  }
+  if (j.is_object()) {
+    Json out = Json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = WithoutNumberText(it.value());
+    return out;
+  }
+  if (j.is_array()) {
+    Json out = Json::array();
+    for (const Json& item : j) out.push_back(WithoutNumberText(item));
+    return out;
+  }
+  return j;
+}
+
+#define COFFER_JSON_NUMBERS_FOR(J)                                                       \
+  template bool IsNumberText<J>(const J&);                                               \
+  template std::string_view NumberTextOf<J>(const J&);                                   \
+  template J MakeNumberText<J>(std::string_view);                                        \
+  template Result<BasicJsonNumbersParse<J>> ParseJsonNumbers<J>(std::string_view,        \
+                                                                const JsonParseLimits&); \
+  template void AppendJsonWithNumberText<J>(std::string&, const J&, int);                \
+  template std::string DumpJsonWithNumberText<J>(const J&, int);
+COFFER_JSON_NUMBERS_FOR(nlohmann::json)
+COFFER_JSON_NUMBERS_FOR(nlohmann::ordered_json)
+#undef COFFER_JSON_NUMBERS_FOR
+
+}  // namespace coffer

@@ -1,0 +1,85 @@
+#pragma once
+// Numbers kept as the client wrote them.
+//
+// Vault decodes request bodies with Go's json.Number, so a secret's number
+// is stored and read back as written: `123456789012345678901234567890`,
+// `1.50` and `1e5` come back unchanged. nlohmann::json holds a number as a
+// 64-bit integer or a double, so such values would be changed (the first
+// one to 1.2345678901234568e+29, a value that was never written). Where
+// data is stored as the client sent it (KV, cubbyhole, sys/wrapping/wrap),
+// a number whose double would not print back as written is held instead as
+// a "number text": a binary value of subtype kNumberTextSubtype whose bytes
+// are the number's JSON text. Only the functions below write such a tree;
+// nlohmann's dump() would print it as an object, so it must not reach one.
+//
+// Integers that fit 64 bits are exact already and stay integers, and a
+// double that prints back as written stays a double: the common case costs
+// nothing. "-0" is read as the integer 0, and prints as 0.
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace coffer {
+
+inline constexpr std::uint8_t kNumberTextSubtype = 0x6e;  // 'n'
+
+// Each function below is defined for nlohmann::json and for
+// nlohmann::ordered_json (the CLI's, which keeps the server's key order).
+
+template <class J>
+bool IsNumberText(const J& j);
+// The number's JSON text (`j` must be a number text).
+template <class J>
+std::string_view NumberTextOf(const J& j);
+// A number text holding `text`, which must be a valid JSON number.
+template <class J = nlohmann::json>
+J MakeNumberText(std::string_view text);
+
+template <class J>
+struct BasicJsonNumbersParse {
+  J value;
+  // Whether the text held a number that a double does not print back as
+  // written (held as a number text when keep_number_text was set).
+  bool inexact_numbers = false;
+};
+using JsonNumbersParse = BasicJsonNumbersParse<nlohmann::json>;
+
+struct JsonParseLimits {
+  // Containers nested deeper than this are refused ("nesting too deep");
+  // the top level is depth 0.
+  std::size_t max_depth = 1024;
+  bool keep_number_text = false;
+};
+
+// Parses JSON text as nlohmann::json::parse does (strict: nothing but
+// whitespace after the value; the last of duplicate keys wins), with a
+// depth limit enforced before any deeper container is built. With
+// keep_number_text, numbers a double would change become number texts.
+// kInvalidArgument with "failed to parse JSON input: ..." for bad text.
+template <class J = nlohmann::json>
+Result<BasicJsonNumbersParse<J>> ParseJsonNumbers(std::string_view text,
+                                                  const JsonParseLimits& limits);
+
+// Appends `j` as dump(indent, ' ', false, replace) followed by
+// GoStyleExponents would (common/encoding.h), with each number text written
+// as it is. indent -1 is compact; 2 is the CLI's pretty form.
+template <class J>
+void AppendJsonWithNumberText(std::string& out, const J& j, int indent = -1);
+template <class J>
+std::string DumpJsonWithNumberText(const J& j, int indent = -1);
+
+// Whether `exact` is `plain` with some of its numbers held as number texts
+// (the same members, values and order otherwise): the check that a tree
+// kept with number texts still describes the data it was parsed beside.
+bool SameButForNumberText(const nlohmann::json& plain, const nlohmann::json& exact);
+
+// A copy of `j` with every number text as the double it reads as (for
+// code that wants plain numbers, such as a TTL read from the data).
+nlohmann::json WithoutNumberText(const nlohmann::json& j);
+
+}  // namespace coffer
