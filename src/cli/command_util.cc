@@ -129,6 +129,9 @@ void WipeJson(Json& value) {
     WipeString(value.get_ref<std::string&>());
   } else if (value.is_array() || value.is_object()) {
     for (Json& v : value) WipeJson(v);
+  } else if (value.is_binary()) {  // a number kept as written
+    auto& bytes = value.get_binary();
+    std::fill(bytes.begin(), bytes.end(), std::uint8_t{0});
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/json_numbers.h"
 #include "common/secret_bytes.h"
 
 namespace coffer::cli {
@@ -29,8 +30,10 @@ struct Builder {
   }
 
   Status MergeJson(std::string text, const std::string& source) {
-    Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    // Numbers are sent as written (common/json_numbers.h).
+    auto kept = ParseJsonNumbers<Json>(text, {.max_depth = 1 << 20, .keep_number_text = true});
     WipeString(text);
+    Json parsed = kept ? std::move(kept->value) : Json(Json::value_t::discarded);
     if (parsed.is_discarded() || !parsed.is_object()) {
       return InvalidArgument("invalid JSON object in " + source);
     }

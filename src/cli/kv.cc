@@ -5,6 +5,7 @@
 #include "cli/data_args.h"
 #include "cli/kv_command.h"
 #include "cli/secret_output.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 
@@ -212,7 +213,7 @@ class KvWriteCommand : public KvCommand {
  private:
   // PUTs `body` (wiped) and prints the answer.
   int Write(Invocation& inv, const std::string& path, Json& body) {
-    std::string text = body.dump();
+    std::string text = DumpJsonWithNumberText(body);
     WipeJson(body);
     Result<Json> resp = SendWiped(*client_, "PUT", "/v1/" + path, text);
     if (!resp) {
@@ -234,7 +235,7 @@ class KvWriteCommand : public KvCommand {
     Json body = {{"data", patch}};
     // As Vault's kv patch: -cas=0 (its default) means no check-and-set.
     if (cas_ > 0) body["options"] = Json{{"cas", cas_}};
-    std::string text = body.dump();
+    std::string text = DumpJsonWithNumberText(body);
     WipeJson(body);
     client_->SetHeader("Content-Type", "application/merge-patch+json");
     Result<ApiResponse> resp = client_->Send("PATCH", "/v1/" + path, text);

@@ -4,6 +4,7 @@
 #include "cli/command_util.h"
 #include "cli/kv_command.h"
 #include "cli/secret_output.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 namespace {
@@ -116,7 +117,7 @@ class KvRollbackCommand : public KvCommand {
     }
     Json body = {{"data", od["data"]}, {"options", {{"cas", current}}}};
     WipeJson(old);
-    std::string text = body.dump();
+    std::string text = DumpJsonWithNumberText(body);
     WipeJson(body);
     Result<Json> resp = SendWiped(*client_, "PUT", "/v1/" + path, text);
     if (!resp) {

@@ -5,6 +5,7 @@
 #include "cli/command_util.h"
 #include "cli/data_args.h"
 #include "cli/secret_output.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 namespace {
@@ -89,7 +90,7 @@ class LogicalCommand : public Command {
       }
       case Kind::kWrite:
       case Kind::kPatch: {
-        std::string body = data->dump();
+        std::string body = DumpJsonWithNumberText(*data);
         WipeJson(*data);
         // A patch is a JSON merge patch (RFC 7386), as Vault's command sends it.
         if (kind_ == Kind::kPatch)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/json_numbers.h"
 #include "common/text.h"
 
 namespace coffer::cli {
@@ -77,7 +78,7 @@ std::string FormatKeyValue(const std::vector<std::pair<std::string, std::string>
   return FormatTable(rows);
 }
 
-std::string FormatJson(const Json& value) { return value.dump(2) + "\n"; }
+std::string FormatJson(const Json& value) { return DumpJsonWithNumberText(value, 2) + "\n"; }
 
 std::string FormatStructured(OutputFormat format, const Json& value) {
   return format == OutputFormat::kYaml ? FormatYaml(value) : FormatJson(value);
@@ -86,7 +87,7 @@ std::string FormatStructured(OutputFormat format, const Json& value) {
 std::string ScalarText(const Json& value) {
   if (value.is_null()) return "";
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return DumpJsonWithNumberText(value);
 }
 
 std::string WrapAtLength(std::string_view text, std::size_t width) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/output.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 namespace {
@@ -156,7 +157,8 @@ class Writer {
     } else if (v.is_string()) {
       String(v.get_ref<const std::string&>());
     } else {
-      Scalar(v.dump(), YAML_PLAIN_SCALAR_STYLE);  // null, true/false, a number
+      // null, true/false, a number (as written: common/json_numbers.h)
+      Scalar(DumpJsonWithNumberText(v), YAML_PLAIN_SCALAR_STYLE);
     }
   }
 

@@ -8,6 +8,7 @@
 #include "cli/command_util.h"
 #include "cli/secret_output.h"
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 namespace {
@@ -31,7 +32,7 @@ std::string StringOr(const Json& obj, const char* key) {
   if (it == obj.end()) return "";
   if (it->is_string()) return it->get<std::string>();
   if (it->is_null()) return "";
-  return it->dump();
+  return DumpJsonWithNumberText(*it);
 }
 
 // "3|live" or "3|gone" (deleted or destroyed), from either a data read's
@@ -58,7 +59,7 @@ struct ReadSecret {
 std::string FieldText(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return "";
-  return value.dump();
+  return DumpJsonWithNumberText(value);
 }
 
 Result<SecretResolver::Located> SecretResolver::Locate(const std::string& path) {
@@ -142,7 +143,7 @@ Result<ResolvedSecrets> SecretResolver::Resolve(const RunSpec& spec) {
         read.missing = true;  // a deleted version reads as data: null
       }
     } else if (data.is_object()) {
-      read.fingerprint = Sha256Hex(data.dump());
+      read.fingerprint = Sha256Hex(DumpJsonWithNumberText(data));
       read.fields = std::move(data);
     } else {
       read.missing = true;
@@ -245,7 +246,7 @@ Result<std::string> SecretResolver::Fingerprint(const WatchTarget& target) {
     }
     fp = V2Fingerprint(current, meta);
   } else {
-    fp = Sha256Hex(data.dump());
+    fp = Sha256Hex(DumpJsonWithNumberText(data));
   }
   WipeJson(resp.body);
   return fp;

@@ -6,6 +6,7 @@
 
 #include "cli/status.h"
 #include "common/duration.h"
+#include "common/json_numbers.h"
 
 namespace coffer::cli {
 namespace {
@@ -73,7 +74,7 @@ std::string GoValue(const Json& v) {
     }
     return out + "]";
   }
-  return v.dump();
+  return DumpJsonWithNumberText(v);
 }
 
 std::string GoQuotedList(const Json& v) {

@@ -63,6 +63,30 @@ class CliSecretsTest(unittest.TestCase):
         r = self.cli("kv", "metadata", "get", "-format=json", "secret/app")
         self.assertEqual(json.loads(r.stdout)["data"]["current_version"], 3)
 
+    def test_numbers_are_kept_as_written(self):
+        # JSON input, the server and every output form keep a number's text,
+        # as Vault's CLI does: nothing rounds it to a double on the way.
+        written = '{"big":123456789012345678901234567890,"rate":1.50,"e":1e5,"n":{"a":[1.10]}}'
+        self.cli("kv", "put", "secret/numbers", "-", stdin=written)
+        r = self.cli("kv", "get", "-field=big", "secret/numbers")
+        self.assertEqual(r.stdout.strip(), "123456789012345678901234567890")
+        r = self.cli("kv", "get", "secret/numbers")
+        self.assertRegex(r.stdout, r"rate\s+1\.50\n")
+        self.assertRegex(r.stdout, r"n\s+map\[a:\[1\.10\]\]\n")
+        r = self.cli("kv", "get", "-format=json", "secret/numbers")
+        self.assertIn('"big": 123456789012345678901234567890,', r.stdout)
+        self.assertIn('"e": 1e5,', r.stdout)
+        r = self.cli("kv", "get", "-format=yaml", "secret/numbers")
+        self.assertIn("rate: 1.50\n", r.stdout)
+        # A read-then-write patch and a rollback send the data back: as
+        # written still.
+        self.cli("kv", "patch", "-method=rw", "secret/numbers", "x=1")
+        self.cli("kv", "rollback", "-version=1", "secret/numbers")
+        r = self.cli("read", "-format=json", "-field=data", "secret/data/numbers")
+        self.assertIn('"big": 123456789012345678901234567890,', r.stdout)
+        self.assertIn('"rate": 1.50', r.stdout)
+        self.assertNotIn('"x"', r.stdout)
+
     def test_value_from_file_keeps_it_out_of_argv(self):
         path = os.path.join(self.home, "pw.txt")
         with open(path, "w") as f:
