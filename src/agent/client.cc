@@ -1,5 +1,7 @@
 #include "agent/client.h"
 
+#include "common/json_numbers.h"
+
 namespace coffer::agent {
 
 Result<nlohmann::json> Client::Call(std::string_view method, std::string_view path,
@@ -11,7 +13,11 @@ Result<nlohmann::json> Client::Call(std::string_view method, std::string_view pa
   if (!r) return Err(r.error());
   nlohmann::json decoded;
   if (!r->body.empty()) {
-    decoded = nlohmann::json::parse(r->body, nullptr, false);
+    // Numbers as the server sent them (common/json_numbers.h), so that a
+    // template prints 123456789012345678901234567890 or 1.50 as written.
+    auto parsed = ParseJsonNumbers(r->body, {.max_depth = 1 << 20, .keep_number_text = true});
+    decoded =
+        parsed ? std::move(parsed->value) : nlohmann::json(nlohmann::json::value_t::discarded);
     WipeString(r->body);
   }
   if (r->status >= 200 && r->status < 300) {

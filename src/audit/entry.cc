@@ -196,10 +196,16 @@ class EntryWriter {
       case Json::value_t::binary: {
         const auto& bin = v.get_binary();
         std::string_view bytes(reinterpret_cast<const char*>(bin.data()), bin.size());
-        if (hash) {
+        if (IsNumberText(v)) {
+          // A number kept as written (common/json_numbers.h): hashed as the
+          // double it reads as, as the same number is everywhere else.
+          if (hash) {
+            Hashed(WithoutNumberText(v).dump());
+          } else {
+            out_ += bytes;
+          }
+        } else if (hash) {
           Hashed(bytes);
-        } else if (IsNumberText(v)) {
-          out_ += bytes;  // a number kept as written (common/json_numbers.h)
         } else {
           out_ += "null";
         }

@@ -2,10 +2,12 @@
 // marker for map keys that do not exist (printed "<no value>", as Go does).
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 
 #include "common/encoding.h"
 #include "common/go_template_internal.h"
+#include "common/json_numbers.h"
 #include "common/secret_bytes.h"
 
 namespace coffer::go_template::internal {
@@ -33,6 +35,8 @@ bool Truthy(const Value& v) {
     case Json::value_t::array:
     case Json::value_t::object:
       return !j.empty();
+    case Json::value_t::binary:  // a number kept as written
+      return IsNumberText(j) && std::strtod(std::string(NumberTextOf(j)).c_str(), nullptr) != 0;
     default:
       return false;
   }
@@ -89,7 +93,9 @@ void Print(std::string& out, const Json& j) {
       return;
     }
     default:
-      out += j.dump();
+      // A number kept as written prints as written, as Go prints a
+      // json.Number.
+      out += IsNumberText(j) ? std::string(NumberTextOf(j)) : j.dump();
   }
 }
 
@@ -291,7 +297,8 @@ class Executor {
     if (fn == "toJSON" || fn == "toJSONPretty") {
       TRY(Arity(fn, args, 1));
       const Value& v = args[0];
-      return Value{Json(v.missing ? std::string("null") : v.json.dump(fn == "toJSON" ? -1 : 2))};
+      return Value{Json(v.missing ? std::string("null")
+                                  : DumpJsonWithNumberText(v.json, fn == "toJSON" ? -1 : 2))};
     }
     if (fn == "replace") {  // sprig's argument order, so that `S | replace OLD NEW` works
       TRY(Arity(fn, args, 3));

@@ -6,6 +6,7 @@
 #include "audit/entry.h"
 #include "audit/filter.h"
 #include "audit/hash.h"
+#include "common/json_numbers.h"
 
 namespace coffer::audit {
 namespace {
@@ -252,6 +253,26 @@ TEST(EntryTest, AnswerSentAsTextIsHashedLikeItsTree) {
   EXPECT_EQ(b["response"]["data"]["data"]["keep"], "visible");
   EXPECT_EQ(b["response"]["data"]["metadata"]["version"], salt->Hash("3"));
   EXPECT_EQ(from_text.find("hunter2"), std::string::npos);
+}
+
+// A number kept as written (common/json_numbers.h) in an answer given as a
+// tree (a KV v1 read, an unwrap) is hashed as the same number sent as text
+// is, and logged raw as written.
+TEST(EntryTest, NumberTextIsHashedAsTheNumberItReadsAs) {
+  auto salt = TestSalt();
+  MountInfo mount{"kv", "kv/", "", {}, {}};
+  logical::Request r = SampleRequest();
+  logical::Response tree;
+  tree.data = Json{{"rate", MakeNumberText("1.50")}};
+  tree.number_text = true;
+  logical::Response text;
+  text.data_text = R"({"rate":1.50})";
+  Json from_tree = WithoutTime(RenderResponse(r, mount, tree, *salt));
+  EXPECT_EQ(from_tree["response"]["data"]["rate"], salt->Hash("1.5"));
+  EXPECT_EQ(WithoutTime(RenderResponse(r, mount, text, *salt)), from_tree);
+  EntryOptions raw;
+  raw.log_raw = true;
+  EXPECT_NE(RenderResponse(r, mount, tree, *salt, raw).find(R"("rate":1.50)"), std::string::npos);
 }
 
 // A token's auth block sent as text (Response::auth_text) is hashed as its

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/json_numbers.h"
+
 namespace coffer::go_template {
 namespace {
 
@@ -20,6 +22,13 @@ class TemplateTest : public ::testing::Test {
                      {"metadata", {{"version", 3}}}});
     }
     if (path == "secret/data/empty") return Secret({{"data", Json::object()}});
+    if (path == "secret/data/numbers") {  // as the agent's client parses them
+      return Secret({{"data",
+                      {{"big", MakeNumberText("123456789012345678901234567890")},
+                       {"zero", MakeNumberText("0.00")},
+                       {"rate", MakeNumberText("1.50")},
+                       {"tiny", 1e-7}}}});
+    }
     if (path == "pki/issue/web") return Secret({{"cn", data.value("common_name", "")}});
     return Err(NotFound("no secret"));
   };
@@ -139,6 +148,19 @@ TEST_F(TemplateTest, PipesAndFunctions) {
       R(R"({{ len "abcd" }} {{ with secret "secret/data/app" }}{{ len .Data.data }}{{ index .Data.data "user" }}{{ end }})"),
       "4 3app");
   EXPECT_EQ(R(R"({{ toJSONPretty (secret "secret/data/app").Data }})").substr(0, 1), "{");
+}
+
+// Numbers kept as written (common/json_numbers.h) print as written, as a
+// Go template prints a json.Number; their truth is their value's.
+TEST_F(TemplateTest, NumbersKeptAsWrittenPrintAsWritten) {
+  EXPECT_EQ(
+      R(R"({{ with secret "secret/data/numbers" }}{{ .Data.data.big }} {{ .Data.data.rate }}{{ end }})"),
+      "123456789012345678901234567890 1.50");
+  EXPECT_EQ(R(R"({{ with secret "secret/data/numbers" }}{{ .Data.data | toJSON }}{{ end }})"),
+            R"({"big":123456789012345678901234567890,"rate":1.50,"tiny":1e-7,"zero":0.00})");
+  EXPECT_EQ(
+      R(R"({{ with secret "secret/data/numbers" }}{{ if .Data.data.rate }}y{{ end }}{{ if .Data.data.zero }}n{{ end }}{{ end }})"),
+      "y");
 }
 
 TEST_F(TemplateTest, Variables) {

@@ -328,6 +328,28 @@ template {
                  or 'no entry for key "nope"' in agent.log(), what="the missing-key error")
         self.assertFalse(os.path.exists(out))
 
+    def test_template_prints_numbers_as_written(self):
+        # A number beyond a double's precision, and a decimal's trailing
+        # zero, render as the secret holds them (as consul-template prints a
+        # json.Number), in a field and through toJSON.
+        role_file, secret_file = self.setup_server(self.server)
+        self.req(self.server, "POST", "secret/data/app-numbers",
+                 {"data": {"big": 123456789012345678901234567890, "rate": 1.5}},
+                 token=ROOT, status=200)
+        out = os.path.join(self.dir, "numbers.txt")
+        self.start_agent("""
+vault { address = "%s" }
+%s
+template {
+  contents = "{{ with secret \\"secret/data/app-numbers\\" }}{{ .Data.data.big }} {{ .Data.data | toJSON }}{{ end }}"
+  destination = "%s"
+}
+""" % (self.server.addr, self.auto_auth(role_file, secret_file), out))
+        wait_for(lambda: os.path.exists(out), what="the rendered file")
+        with open(out) as f:
+            self.assertEqual(f.read(), '123456789012345678901234567890 '
+                             '{"big":123456789012345678901234567890,"rate":1.5}')
+
     def test_exec_env_template_restart_on_change_and_signal_forwarding(self):
         role_file, secret_file = self.setup_server(self.server)
         self.put_secret(self.server, "app", {"password": "exec-one-1111"})
