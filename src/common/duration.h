@@ -10,8 +10,20 @@
 
 namespace coffer {
 
-// kInvalidArgument for anything else (negative, overflow, unknown unit).
+// Also Go's forms, as Vault's parseutil.ParseDurationSecond reads them
+// ("1.5h", "90m30.5s", "1500ms", units ns, us, µs, ms), truncated to whole
+// seconds. kInvalidArgument for anything else (negative, overflow, unknown
+// unit).
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// A Go duration ("768h", "1h30m", "10s", "1.5h", "250ms"; units ns, us, µs,
+// ms, s, m, h, plus d for days; an optional leading '+') or a bare number of
+// seconds, in exact integer arithmetic as Go's time.ParseDuration; at most
+// what int64 nanoseconds hold (~292 years). kInvalidArgument ("invalid
+// duration: ...") for an empty string, a negative value, an unknown or
+// missing unit, or a larger value. (config/duration.h reads config files
+// with it.)
+Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 
 // "768h0m0s"-style rendering as Vault prints durations.
 std::string FormatDuration(std::chrono::seconds d);

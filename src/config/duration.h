@@ -4,8 +4,8 @@
 // s, m, h, plus d for days) or a bare number of seconds ("30", or the JSON/HCL
 // integer 30).
 //
-// Kept in config/ for now; common/duration.h has a seconds-only twin that this
-// may fold into.
+// The parse is common/duration.h's ParseGoDuration, which the API's
+// durations fall back to as well.
 //
 // Errors: kInvalidArgument for an empty string, a negative value, an unknown
 // unit or a value past ~292 years. Thread-safe (pure functions).

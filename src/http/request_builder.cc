@@ -202,9 +202,11 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   }
   req.wrap_ttl = std::string(Trim(wire.wrap_ttl));
   // A wrap TTL of zero ("0", "0s") asks for no wrapping, as in Vault; any
-  // other value the core checks and answers 400 for if it is bad.
+  // other value the core checks and answers 400 for if it is bad. Only a
+  // true zero: "500ms" is a request to wrap (refused as under 1s), never an
+  // unwrapped answer.
   if (!req.wrap_ttl.empty()) {
-    if (auto ttl = ParseDuration(req.wrap_ttl); ttl && ttl->count() == 0) req.wrap_ttl.clear();
+    if (auto ttl = ParseGoDuration(req.wrap_ttl); ttl && ttl->count() == 0) req.wrap_ttl.clear();
   }
   req.mfa = std::string(Trim(wire.mfa));
   // There is only the root namespace. A request meant for another one is

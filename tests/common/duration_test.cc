@@ -14,8 +14,25 @@ TEST(DurationTest, ParsesVaultForms) {
   EXPECT_EQ(ParseDuration("45")->count(), 45);
 }
 
+// Go's forms, as Vault's parseutil reads them (clients built on Go print a
+// time.Duration so: "1.5s", "1m30.5s", "500ms"), truncated to seconds.
+TEST(DurationTest, ParsesGoFormsTruncatedToSeconds) {
+  EXPECT_EQ(ParseDuration("1.5h")->count(), 5400);
+  EXPECT_EQ(ParseDuration("1m30.5s")->count(), 90);
+  EXPECT_EQ(ParseDuration("1.5s")->count(), 1);
+  EXPECT_EQ(ParseDuration("1500ms")->count(), 1);
+  EXPECT_EQ(ParseDuration("500ms")->count(), 0);
+  EXPECT_EQ(ParseDuration("2h0m0.000001s")->count(), 7200);
+  EXPECT_EQ(ParseDuration("+30s")->count(), 30);
+  EXPECT_EQ(ParseDuration("90000000us")->count(), 90);
+  // The whole-unit forms keep their larger range.
+  EXPECT_EQ(ParseDuration("9999999999h")->count(), 9999999999LL * 3600);
+  EXPECT_EQ(ParseGoDuration("1.001s")->count(), 1'001'000'000);
+}
+
 TEST(DurationTest, RejectsGarbage) {
-  for (const char* bad : {"", "h", "-5s", "5x", "1h30", "99999999999999999999s", "1.5h"}) {
+  for (const char* bad : {"", "h", "-5s", "5x", "1h30", "99999999999999999999s", "1.5", ".s",
+                          "-1.5h", "1.5x", "2562048.5h"}) {
     auto r = ParseDuration(bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument);

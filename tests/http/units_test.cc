@@ -163,12 +163,16 @@ TEST(BuildRequest, TokensAndHeaders) {
   EXPECT_EQ(r->wrap_ttl, "5m");
   EXPECT_EQ(r->query.at("x"), "1");
   // Zero asks for no wrapping; a bad value is passed on for the core to refuse.
-  for (const char* zero : {"0", "0s", " 0m "}) {
+  for (const char* zero : {"0", "0s", " 0m ", "0.0ms"}) {
     w.wrap_ttl = zero;
     EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "") << zero;
   }
   w.wrap_ttl = "-5s";
   EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "-5s");
+  // Under a second is still a request to wrap (which the core refuses),
+  // never an answer sent unwrapped.
+  w.wrap_ttl = "500ms";
+  EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "500ms");
   w.wrap_ttl = "5m";
   EXPECT_EQ(r->remote_address, "127.0.0.1");
   w.vault_token = "s.vault";
