@@ -488,6 +488,13 @@ class HvacTokenTest(HvacTestBase):
         self.assertEqual(root["policies"], ["root"])
         self.assertEqual(root["ttl"], 0)
 
+    def test_durations_in_go_forms(self):
+        # As Vault's parseutil reads them, in whole seconds.
+        self.assertEqual(self.create(ttl="1.5h")["lease_duration"], 5400)
+        self.assertEqual(self.create(ttl="1m30.5s")["lease_duration"], 90)
+        wrapped = self.client.auth.token.create(ttl="10m", wrap_ttl="1.5s")
+        self.assertEqual(wrapped["wrap_info"]["ttl"], 1)
+
     def test_child_policies_must_be_subset(self):
         self.client.sys.create_or_update_policy("reader", POLICY)
         self.client.sys.create_or_update_policy("creator", CREATOR)
