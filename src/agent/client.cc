@@ -15,7 +15,7 @@ Result<nlohmann::json> Client::Call(std::string_view method, std::string_view pa
   if (!r->body.empty()) {
     // Numbers as the server sent them (common/json_numbers.h), so that a
     // template prints 123456789012345678901234567890 or 1.50 as written.
-    auto parsed = ParseJsonNumbers(r->body, {.max_depth = 1 << 20, .keep_number_text = true});
+    auto parsed = ParseJsonNumbers(r->body, kKeepNumberText);
     decoded =
         parsed ? std::move(parsed->value) : nlohmann::json(nlohmann::json::value_t::discarded);
     WipeString(r->body);

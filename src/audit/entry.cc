@@ -200,7 +200,7 @@ class EntryWriter {
           // A number kept as written (common/json_numbers.h): hashed as the
           // double it reads as, as the same number is everywhere else.
           if (hash) {
-            Hashed(WithoutNumberText(v).dump());
+            Hashed(Json(NumberTextValue(v)).dump());
           } else {
             out_ += bytes;
           }

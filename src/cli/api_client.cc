@@ -69,8 +69,7 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view pa
   if (!resp.body.empty()) {
     // Numbers as the server sent them (common/json_numbers.h): a secret's
     // 123456789012345678901234567890 or 1.50 prints as written.
-    auto parsed =
-        ParseJsonNumbers<Json>(resp.body, {.max_depth = 1 << 20, .keep_number_text = true});
+    auto parsed = ParseJsonNumbers<Json>(resp.body, kKeepNumberText);
     out.body = parsed ? std::move(parsed->value) : Json(Json::value_t::discarded);
     if (out.body.is_discarded()) {
       if (resp.status >= 200 && resp.status < 300) {

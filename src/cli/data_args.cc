@@ -31,7 +31,7 @@ struct Builder {
 
   Status MergeJson(std::string text, const std::string& source) {
     // Numbers are sent as written (common/json_numbers.h).
-    auto kept = ParseJsonNumbers<Json>(text, {.max_depth = 1 << 20, .keep_number_text = true});
+    auto kept = ParseJsonNumbers<Json>(text, kKeepNumberText);
     WipeString(text);
     Json parsed = kept ? std::move(kept->value) : Json(Json::value_t::discarded);
     if (parsed.is_discarded() || !parsed.is_object()) {

@@ -78,8 +78,9 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
       while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
       frac_end = i;
     }
-    if (int_end == start && frac_end == frac_start)
+    if (int_end == start && frac_end == frac_start) {
       return Err(InvalidGoDuration("expected a number"));
+    }
     int unit = 0;
     std::size_t unit_length = 0;
     if (!MatchUnit(text.substr(i), &unit, &unit_length)) {
@@ -160,8 +161,9 @@ std::optional<long long> ParseWholeSeconds(std::string_view text) {
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text.size() <= 64) {
-    if (std::optional<long long> whole = ParseWholeSeconds(text))
+    if (std::optional<long long> whole = ParseWholeSeconds(text)) {
       return std::chrono::seconds(*whole);
+    }
     // Go's forms, as Vault's parseutil reads them: "1.5h", "90m30.5s",
     // "1500ms" (clients built on Go print durations so). Truncated to whole
     // seconds, as Vault's fields take them.

@@ -2,7 +2,6 @@
 // marker for map keys that do not exist (printed "<no value>", as Go does).
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <map>
 
 #include "common/encoding.h"
@@ -36,7 +35,7 @@ bool Truthy(const Value& v) {
     case Json::value_t::object:
       return !j.empty();
     case Json::value_t::binary:  // a number kept as written
-      return IsNumberText(j) && std::strtod(std::string(NumberTextOf(j)).c_str(), nullptr) != 0;
+      return IsNumberText(j) && NumberTextValue(j) != 0;
     default:
       return false;
   }

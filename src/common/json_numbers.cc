@@ -108,6 +108,11 @@ std::string_view NumberTextOf(const J& j) {
 }
 
 template <class J>
+double NumberTextValue(const J& j) {
+  return std::strtod(std::string(NumberTextOf(j)).c_str(), nullptr);
+}
+
+template <class J>
 J MakeNumberText(std::string_view text) {
   return J::binary(std::vector<std::uint8_t>(text.begin(), text.end()), kNumberTextSubtype);
 }
@@ -203,9 +208,7 @@ std::string DumpJsonWithNumberText(const J& j, int indent) {
 
 bool SameButForNumberText(const Json& plain, const Json& exact) {
   if (IsNumberText(exact)) {
-    if (!plain.is_number()) return false;
-    const std::string text(NumberTextOf(exact));
-    return std::strtod(text.c_str(), nullptr) == plain.get<double>();
+    return plain.is_number() && NumberTextValue(exact) == plain.get<double>();
   }
   if (plain.type() != exact.type()) return false;
   if (plain.is_object()) {
@@ -226,10 +229,7 @@ bool SameButForNumberText(const Json& plain, const Json& exact) {
 }
 
 Json WithoutNumberText(const Json& j) {
-  if (IsNumberText(j)) {
-    const std::string text(NumberTextOf(j));
-    return Json(std::strtod(text.c_str(), nullptr));
-  }
+  if (IsNumberText(j)) return Json(NumberTextValue(j));
   if (j.is_object()) {
     Json out = Json::object();
     for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = WithoutNumberText(it.value());
@@ -246,6 +246,7 @@ Json WithoutNumberText(const Json& j) {
 #define COFFER_JSON_NUMBERS_FOR(J)                                                       \
   template bool IsNumberText<J>(const J&);                                               \
   template std::string_view NumberTextOf<J>(const J&);                                   \
+  template double NumberTextValue<J>(const J&);                                          \
   template J MakeNumberText<J>(std::string_view);                                        \
   template Result<BasicJsonNumbersParse<J>> ParseJsonNumbers<J>(std::string_view,        \
                                                                 const JsonParseLimits&); \

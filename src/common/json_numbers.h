@@ -36,6 +36,9 @@ bool IsNumberText(const J& j);
 // The number's JSON text (`j` must be a number text).
 template <class J>
 std::string_view NumberTextOf(const J& j);
+// The double a number text reads as (`j` must be a number text).
+template <class J>
+double NumberTextValue(const J& j);
 // A number text holding `text`, which must be a valid JSON number.
 template <class J = nlohmann::json>
 J MakeNumberText(std::string_view text);
@@ -55,6 +58,11 @@ struct JsonParseLimits {
   std::size_t max_depth = 1024;
   bool keep_number_text = false;
 };
+
+// For text that was depth-checked when it was first received (stored
+// records, the server's own answers) or that the user gave the CLI: numbers
+// kept, nlohmann's iterative parser bounded only loosely.
+inline constexpr JsonParseLimits kKeepNumberText{.max_depth = 1 << 20, .keep_number_text = true};
 
 // Parses JSON text as nlohmann::json::parse does (strict: nothing but
 // whitespace after the value; the last of duplicate keys wins), with a

@@ -126,7 +126,7 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   cubbyhole_.Destroy(entry->id_hmac).IgnoreError();
   tokens_.RevokeTree(entry->id_hmac).IgnoreError();
   if (!used || !stored) return Err(InvalidWrappingToken());
-  auto parsed = ParseJsonNumbers(*stored, {.max_depth = 1 << 20, .keep_number_text = true});
+  auto parsed = ParseJsonNumbers(*stored, kKeepNumberText);
   WipeString(*stored);
   if (!parsed || !parsed->value.is_object()) return Err(Internal("corrupt wrapped response"));
   logical::Response r = FromStored(parsed->value);

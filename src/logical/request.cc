@@ -42,6 +42,12 @@ const Json& Request::DataAsWritten() const {
   return data;
 }
 
+std::string Request::DataAsWrittenText() const {
+  const Json& written = DataAsWritten();
+  // nlohmann's own dump when there are no number texts: the common case.
+  return &written == &data ? data.dump() : DumpJsonWithNumberText(written);
+}
+
 Result<bool> Request::BoolField(std::string_view name, bool fallback) const {
   const Json* f = Field(name);
   if (f == nullptr || f->is_null()) return fallback;

@@ -121,6 +121,8 @@ struct Request {
   // `data` (nothing changed `data` since), else `data`. May hold number
   // texts: write it with AppendJsonWithNumberText, never dump().
   const Json& DataAsWritten() const;
+  // DataAsWritten() as JSON text, for an engine that stores the body whole.
+  std::string DataAsWrittenText() const;
   // A boolean field as Vault's field decoding reads one: true/false, a
   // number (0 is false), or a string Go's strconv.ParseBool takes ("1",
   // "t", "TRUE", "false", ...); `fallback` when absent or null.

@@ -43,8 +43,7 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
       ASSIGN_OR_RETURN(auto entry, storage_.Get(prefix + rel));
       if (!entry) return logical::NotFoundResponse();
       // Numbers as the client wrote them (common/json_numbers.h).
-      auto parsed =
-          ParseJsonNumbers(entry->value, {.max_depth = 1 << 20, .keep_number_text = true});
+      auto parsed = ParseJsonNumbers(entry->value, kKeepNumberText);
       if (!parsed) return Err(Internal("corrupt cubbyhole entry"));
       logical::Response r;
       r.data = std::move(parsed->value);
@@ -57,9 +56,7 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
       if (!request.data.is_object() || request.data.empty()) {
         return Err(InvalidArgument("missing data fields"));
       }
-      const Json& written = request.DataAsWritten();
-      TRY(storage_.Put(prefix + rel, &written == &request.data ? request.data.dump()
-                                                               : DumpJsonWithNumberText(written)));
+      TRY(storage_.Put(prefix + rel, request.DataAsWrittenText()));
       return logical::Response{};
     }
     case Operation::kDelete:

@@ -91,7 +91,7 @@ Result<Response> KvV1Backend::Read(const std::string& key) {
   ASSIGN_OR_RETURN(auto entry, storage_.Get(key));
   if (!entry) return NotFoundResponse();
   // Numbers as the client wrote them (common/json_numbers.h).
-  auto parsed = ParseJsonNumbers(entry->value, {.max_depth = 1 << 20, .keep_number_text = true});
+  auto parsed = ParseJsonNumbers(entry->value, kKeepNumberText);
   if (!parsed || !parsed->value.is_object()) return Err(Internal("kv: corrupt secret record"));
   Json& data = parsed->value;
   Response r;
@@ -121,9 +121,7 @@ Result<Response> KvV1Backend::Write(const std::string& key, const Request& reque
     return Err(InvalidArgument("the request body must be a JSON object of key/value pairs"));
   }
   if (request.data.empty()) return Err(InvalidArgument("missing data fields"));
-  const Json& written = request.DataAsWritten();
-  TRY(storage_.Put(
-      key, &written == &request.data ? request.data.dump() : DumpJsonWithNumberText(written)));
+  TRY(storage_.Put(key, request.DataAsWrittenText()));
   return NoContent();
 }
 

@@ -159,7 +159,7 @@ Result<VersionRecord> DecodeVersion(std::string_view raw) {
 }
 
 Result<VersionRecord> DecodeVersionAsWritten(std::string_view raw) {
-  auto parsed = ParseJsonNumbers(raw, {.max_depth = 1 << 20, .keep_number_text = true});
+  auto parsed = ParseJsonNumbers(raw, kKeepNumberText);
   if (!parsed || !parsed->value.is_object()) return Err(Internal("kv: corrupt version record"));
   ASSIGN_OR_RETURN(VersionRecord v, VersionFromTree(std::move(parsed->value)));
   v.number_text = parsed->inexact_numbers;

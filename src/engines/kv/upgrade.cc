@@ -52,7 +52,7 @@ std::string MarkerValue(const std::optional<std::string>& cursor) {
 Status AppendConversion(const std::string& key, std::string_view raw, Nanos now,
                         std::vector<storage::Op>& ops) {
   // Numbers stay as the client wrote them (common/json_numbers.h).
-  auto parsed = ParseJsonNumbers(raw, {.max_depth = 1 << 20, .keep_number_text = true});
+  auto parsed = ParseJsonNumbers(raw, kKeepNumberText);
   if (!parsed || !parsed->value.is_object()) {
     return Internal("kv upgrade: the secret record at \"" + key +
                     "\" is not a JSON object; the upgrade stopped before it");
