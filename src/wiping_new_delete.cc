@@ -7,9 +7,14 @@
 // re-exec in server/server_command.cc), but glibc skips the chunks it keeps
 // in its per-thread cache, and turning that cache off cost ~10 % of the CPU
 // of a KV read (docs/benchmarks.md). So C++ code, where such bodies live,
-// wipes each block itself (explicit_bzero over malloc_usable_size) and the
-// cache stays on. new is replaced too, so that what delete frees is known to
-// come from malloc (or posix_memalign).
+// wipes each block itself and the cache stays on. new is replaced too, so
+// that what delete frees is known to come from malloc (or posix_memalign).
+//
+// A sized delete (every container and string of the standard library, and
+// any complete type) wipes the bytes it was asked for: they are all its
+// object ever wrote. Only an unsized delete asks glibc for the block's size
+// (malloc_usable_size), which reads the next chunk's header, a likely cache
+// miss: that call was ~3 % of a durable token's CPU (docs/benchmarks.md).
 //
 // Only in builds without sanitizers: ASan and TSan replace new and delete
 // themselves (CMakeLists.txt).
@@ -65,6 +70,14 @@ void WipeAndFree(void* p) noexcept {
   std::free(p);
 }
 
+// `size` is what new was asked for (the standard requires it of a sized
+// delete), so the block holds at least that many bytes.
+void WipeAndFree(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return;
+  if (WipeEnabled()) explicit_bzero(p, size);
+  std::free(p);
+}
+
 constexpr std::size_t kDefault = alignof(std::max_align_t);
 
 std::size_t Align(std::align_val_t a) { return static_cast<std::size_t>(a); }
@@ -90,12 +103,12 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
 
 void operator delete(void* p) noexcept { WipeAndFree(p); }
 void operator delete[](void* p) noexcept { WipeAndFree(p); }
-void operator delete(void* p, std::size_t) noexcept { WipeAndFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { WipeAndFree(p); }
+void operator delete(void* p, std::size_t n) noexcept { WipeAndFree(p, n); }
+void operator delete[](void* p, std::size_t n) noexcept { WipeAndFree(p, n); }
 void operator delete(void* p, std::align_val_t) noexcept { WipeAndFree(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { WipeAndFree(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { WipeAndFree(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { WipeAndFree(p); }
+void operator delete(void* p, std::size_t n, std::align_val_t) noexcept { WipeAndFree(p, n); }
+void operator delete[](void* p, std::size_t n, std::align_val_t) noexcept { WipeAndFree(p, n); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { WipeAndFree(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { WipeAndFree(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { WipeAndFree(p); }
