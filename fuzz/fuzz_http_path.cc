@@ -1,7 +1,8 @@
 // Fuzz target: the request-target canonicaliser (http/path.h).
 // Invariants: a canonical path is valid UTF-8 without control characters,
 // empty, "." or ".." segments; canonicalising is idempotent (the canonical
-// path, re-encoded, canonicalises to itself).
+// path, re-encoded, canonicalises to itself). The query and form parsers
+// answer valid UTF-8 or an error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -59,5 +60,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto decoded = PercentDecode(input, true);
   if (decoded) FUZZ_CHECK(decoded->size() <= input.size());
+
+  // The whole input as a form body: valid UTF-8 pairs with non-empty keys,
+  // no bigger than the input (a repeated key's values are joined with one
+  // ',' per '&' that separated them).
+  auto form = ParseFormBody(input);
+  if (form) {
+    std::size_t total = 0;
+    for (const auto& [k, v] : *form) {
+      FUZZ_CHECK(!k.empty() && IsValidUtf8(k) && IsValidUtf8(v));
+      total += k.size() + v.size();
+    }
+    FUZZ_CHECK(total <= input.size());
+  }
   return 0;
 }

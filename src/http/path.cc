@@ -185,29 +185,69 @@ Result<std::string> CanonicalizePath(std::string_view encoded) {
   return out;
 }
 
-Result<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
-  std::map<std::string, std::string> out;
+namespace {
+
+// Calls fn(raw_pair, key, value) for each non-empty '&'-separated pair of
+// `text`, key and value percent-decoded ('+' is a space; a pair without '='
+// has the value ""), and stops at the first error fn returns. `what` names
+// the text in the error for a malformed escape.
+template <typename Fn>
+Status ForEachPair(std::string_view text, std::string_view what, Fn fn) {
   std::size_t pos = 0;
-  while (pos <= query.size()) {
-    std::size_t amp = query.find('&', pos);
-    std::string_view pair =
-        query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+  while (pos <= text.size()) {
+    const std::size_t amp = text.find('&', pos);
+    const std::string_view pair =
+        text.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     if (!pair.empty()) {
-      auto eq = pair.find('=');
-      std::string_view k = pair.substr(0, eq);
-      std::string_view v = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      const auto eq = pair.find('=');
+      const std::string_view v =
+          eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
       std::string key, value;
-      if (!DecodeAppend(k, true, key) || !DecodeAppend(v, true, value)) {
-        return Err(InvalidArgument("malformed percent escape in query"));
+      if (!DecodeAppend(pair.substr(0, eq), true, key) || !DecodeAppend(v, true, value)) {
+        return InvalidArgument("malformed percent escape in " + std::string(what));
       }
-      if (HasControl(key) || HasControl(value) || !IsValidUtf8(key) || !IsValidUtf8(value)) {
-        return Err(InvalidArgument("invalid character in query"));
-      }
-      if (!key.empty()) out.emplace(std::move(key), std::move(value));  // first one wins
+      TRY(fn(pair, std::move(key), std::move(value)));
     }
     if (amp == std::string_view::npos) break;
     pos = amp + 1;
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  TRY(ForEachPair(
+      query, "query", [&](std::string_view, std::string key, std::string value) -> Status {
+        if (HasControl(key) || HasControl(value) || !IsValidUtf8(key) || !IsValidUtf8(value)) {
+          return InvalidArgument("invalid character in query");
+        }
+        // The first one wins.
+        if (!key.empty()) out.emplace(std::move(key), std::move(value));
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ParseFormBody(std::string_view body) {
+  std::map<std::string, std::string> out;
+  TRY(ForEachPair(body, "form data",
+                  [&](std::string_view pair, std::string key, std::string value) -> Status {
+                    if (pair.find(';') != std::string_view::npos) {
+                      return InvalidArgument("invalid semicolon separator in form data");
+                    }
+                    if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
+                      return InvalidArgument("invalid UTF-8 in form data");
+                    }
+                    if (key.empty()) return Status::Ok();
+                    auto [it, inserted] = out.try_emplace(std::move(key), std::move(value));
+                    if (!inserted) {
+                      it->second.push_back(',');
+                      it->second += value;
+                    }
+                    return Status::Ok();
+                  }));
   return out;
 }
 

@@ -49,6 +49,16 @@ Result<std::string> CanonicalizePath(std::string_view encoded_path);
 // control characters, or invalid UTF-8.
 Result<std::map<std::string, std::string>> ParseQuery(std::string_view query);
 
+// Parses an application/x-www-form-urlencoded body ("user=a+b&pass=%21")
+// into decoded pairs, as Go's url.ParseQuery does for Vault: '+' is a
+// space, a key without '=' has the value "", an empty key is dropped (as
+// ParseQuery drops it), and a repeated key's values
+// are joined with ',' in their order (Vault reads most lists as
+// comma-separated). Values may hold any character but must be valid UTF-8
+// (a policy's text spans lines). Errors: kInvalidArgument for a malformed
+// escape, a ';' separator (Go refuses it) or invalid UTF-8.
+Result<std::map<std::string, std::string>> ParseFormBody(std::string_view body);
+
 // Percent-decodes `in` (and '+' to space when plus_is_space). Errors:
 // kInvalidArgument for a malformed escape.
 Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);

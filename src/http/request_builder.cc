@@ -33,6 +33,24 @@ std::string_view MediaType(std::string_view content_type) {
   return Trim(content_type.substr(0, content_type.find(';')));
 }
 
+// Whether a POST or PUT body is a form rather than JSON, as Vault decides
+// (isForm): its media type is application/x-www-form-urlencoded and it does
+// not start with '{' or '[' after whitespace. Vault never required a JSON
+// Content-Type, and curl's -d sends the form type with JSON bodies too.
+bool IsFormBody(std::string_view content_type, std::string_view body) {
+  if (!IEquals(MediaType(content_type), "application/x-www-form-urlencoded")) return false;
+  const std::size_t first = body.find_first_not_of(" \t\r\n");
+  return first == std::string_view::npos || (body[first] != '{' && body[first] != '[');
+}
+
+Result<Json> ParseFormAsData(std::string_view body) {
+  auto pairs = ParseFormBody(body);
+  if (!pairs) return Err(InvalidArgument("error parsing form data: " + pairs.error().message()));
+  Json data = Json::object();
+  for (auto& [key, value] : *pairs) data[key] = std::move(value);
+  return data;
+}
+
 }  // namespace
 
 bool ParseBoolFlag(std::string_view v) { return ParseGoBool(v).value_or(false); }
@@ -184,7 +202,11 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
   // As Vault does: a list (or scan) is always of a folder.
   if (logical::IsListOperation(req.operation) && !req.path.ends_with('/')) req.path.push_back('/');
 
-  if (parse_body) {
+  if (*op == Operation::kUpdate && IsFormBody(wire.content_type, wire.body)) {
+    auto data = ParseFormAsData(wire.body);
+    if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
+    req.data = std::move(*data);
+  } else if (parse_body) {
     auto data = ParseJsonBody(wire.body, max_json_depth, &req.data_as_written);
     if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
     req.data = std::move(*data);

@@ -117,6 +117,32 @@ TEST(ParseQuery, RejectsBadInput) {
   EXPECT_TRUE(ParseQuery("").has_value());
 }
 
+TEST(ParseFormBody, DecodesPairsAndJoinsRepeatedKeys) {
+  auto f = ParseFormBody("password=s3cret%21+pw&policies=a&policies=b&flag&=nokey&&c=%E2%82%AC");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->at("password"), "s3cret! pw");
+  EXPECT_EQ(f->at("policies"), "a,b");  // Vault joins a repeated key's values
+  EXPECT_EQ(f->at("flag"), "");
+  EXPECT_EQ(f->at("c"), "\xE2\x82\xAC");
+  EXPECT_EQ(f->count(""), 0u);
+  // A value may span lines (a policy's text), unlike a query's.
+  auto policy =
+      ParseFormBody("policy=path+%22a%22+%7B%0A++capabilities+%3D+%5B%22read%22%5D%0A%7D");
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->at("policy"), "path \"a\" {\n  capabilities = [\"read\"]\n}");
+  auto empty = ParseFormBody("");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(ParseFormBody, RejectsBadInput) {
+  EXPECT_FALSE(ParseFormBody("a=%zz").has_value());
+  EXPECT_FALSE(ParseFormBody("a=%").has_value());
+  EXPECT_FALSE(ParseFormBody("a=%FF").has_value());
+  EXPECT_FALSE(ParseFormBody("a=1;b=2").has_value());  // Go's url.ParseQuery refuses ';'
+  EXPECT_FALSE(ParseFormBody("a%3D=1;").has_value());
+}
+
 TEST(Utf8, Validates) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x94\x91"));

@@ -73,6 +73,66 @@ class AuthMethodsTest(unittest.TestCase):
         st, data = self.req("POST", "sys/auth/bogus", {"type": "kv"})
         self.assertEqual(st, 400, data)
 
+    def form(self, path, pairs, token=ROOT):
+        """POSTs `pairs` as an application/x-www-form-urlencoded body, as
+        curl -d and Ruby's Net::HTTP form_data send them."""
+        body = urllib.parse.urlencode(pairs).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if token:
+            headers["X-Vault-Token"] = token
+        conn = http.client.HTTPConnection(self.server.addr.split("//", 1)[1], timeout=30)
+        try:
+            conn.request("POST", "/v1/" + path, body=body, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            return resp.status, (json.loads(raw) if raw else None)
+        finally:
+            conn.close()
+
+    def test_form_bodies_are_read_as_vault_reads_them(self):
+        # vault-ruby's TLS login with a name, and curl -d, send forms.
+        st, data = self.form("auth/userpass/users/formuser",
+                             [("password", "form pw&=!"), ("token_policies", "app-read"),
+                              ("token_policies", "extra"), ("token_ttl", "2h")])
+        self.assertEqual(st, 204, data)
+        st, user = self.req("GET", "auth/userpass/users/formuser", status=200)
+        self.assertEqual(user["data"]["token_policies"], ["app-read", "extra"])
+        self.assertEqual(user["data"]["token_ttl"], 7200)
+        before = self.accessor_count()
+        st, data = self.form("auth/userpass/login/formuser", [("password", "form pw")], token=None)
+        self.assertEqual(st, 400, data)
+        self.assertEqual(self.accessor_count(), before)
+        st, data = self.form("auth/userpass/login/formuser", [("password", "form pw&=!")],
+                             token=None)
+        self.assertEqual(st, 200, data)
+        self.assertEqual(data["auth"]["policies"], ["app-read", "default", "extra"])
+        self.assertEqual(data["auth"]["lease_duration"], 7200)
+        st, data = self.form("auth/token/create", [("policies", "app-read"), ("ttl", "90m"),
+                                                   ("num_uses", "3"), ("renewable", "false")])
+        self.assertEqual(st, 200, data)
+        self.assertEqual(data["auth"]["policies"], ["app-read", "default"])
+        self.assertEqual(data["auth"]["lease_duration"], 5400)
+        self.assertFalse(data["auth"]["renewable"])
+        st, me = self.req("GET", "auth/token/lookup-self", token=data["auth"]["client_token"],
+                          status=200)
+        self.assertEqual(me["data"]["num_uses"], 2)  # the lookup used one
+        # A policy's text spans lines.
+        text = 'path "secret/data/form/*" {\n  capabilities = ["read"]\n}\n'
+        st, data = self.form("sys/policy/form-pol", [("policy", text)])
+        self.assertEqual(st, 204, data)
+        st, pol = self.req("GET", "sys/policy/form-pol", status=200)
+        self.assertEqual(pol["rules"], text)
+        # A malformed form is refused, and nothing of it is in the answer.
+        conn = http.client.HTTPConnection(self.server.addr.split("//", 1)[1], timeout=30)
+        conn.request("POST", "/v1/auth/userpass/login/formuser", body=b"password=hunter2%zz",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        raw = resp.read().decode()
+        conn.close()
+        self.assertEqual(resp.status, 400, raw)
+        self.assertIn("error parsing form data", raw)
+        self.assertNotIn("hunter2", raw)
+
     # --- userpass ---------------------------------------------------------
 
     def test_userpass_login_token_carries_policies(self):
