@@ -21,7 +21,7 @@ Json SealStatusJson(Core& core) {
          {"n", 0},
          {"progress", 0},
          {"nonce", ""},
-         {"version", CofferVersion()},
+         {"version", ReportedVersion()},
          {"build_date", "2026-11-28T00:00:00Z"},
          {"migration", false},
          {"recovery_seal", false},
@@ -176,7 +176,7 @@ Result<logical::Response> SystemBackend::Health(const logical::Request& request)
             {"replication_performance_mode", "disabled"},
             {"replication_dr_mode", "disabled"},
             {"server_time_utc", now},
-            {"version", CofferVersion()}};
+            {"version", ReportedVersion()}};
   if (!sealed) {
     body["cluster_name"] = core_.cluster_name();
     body["cluster_id"] = core_.cluster_id();
@@ -224,7 +224,7 @@ Result<logical::Response> SystemBackend::HaStatus(const logical::Request& reques
             {"last_echo", nullptr},
             {"echo_duration_ms", 0},
             {"clock_skew_ms", 0},
-            {"version", CofferVersion()}};
+            {"version", ReportedVersion()}};
   return LegacyResponse(request, Json{{"nodes", Json::array({std::move(node)})}});
 }
 

@@ -1,10 +1,19 @@
 #include "core/system_backend.h"
 
+#include <string>
+
 #include "core/core.h"
 
 namespace coffer::core {
 
 std::string_view CofferVersion() { return "0.1.0"; }
+
+std::string_view ReportedVersion() {
+  // The Vault release whose API the docs and the client checks hold to
+  // (docs/clients.md).
+  static const std::string reported = "1.15.0+coffer." + std::string(CofferVersion());
+  return reported;
+}
 
 bool SystemBackend::IsUnauthenticated(std::string_view path) {
   return path == "sys/init" || path == "sys/unseal" || path == "sys/seal-status" ||

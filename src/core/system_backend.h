@@ -152,8 +152,17 @@ Result<SecretBytes> GeneratePolicyPassword(Core& core, std::string_view name);
 Result<logical::Response> MetricsResponse(Core& core, const logical::Request& request,
                                           bool state_readable);
 
-// The version string reported by seal-status and health.
+// Coffer's own version: the server's banner, sys/version-history, the
+// built-in plugins' versions.
 std::string_view CofferVersion();
+
+// The version seal-status, health and sys/ha-status report: the Vault API
+// Coffer serves, with Coffer's own version as semver build metadata
+// ("1.15.0+coffer.0.1.0", as Vault Enterprise reports "1.15.0+ent").
+// Clients gate features on it (Nomad refuses a Vault before 0.6.1 for any
+// job that asks for a token, Terraform's provider turns off what came after
+// the version it reads); build metadata plays no part in their comparisons.
+std::string_view ReportedVersion();
 
 // Records the running version in the store's version history
 // (core/versions/<version>, with when it first unsealed it) unless it is

@@ -1,6 +1,8 @@
 // sys/version-history: the versions that unsealed the store, oldest first.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "core/core_fixture.h"
 #include "core/system_backend.h"
 
@@ -11,6 +13,30 @@ using logical::Json;
 using logical::Operation;
 
 class VersionHistoryTest : public CoreFixture {};
+
+// The version fields clients gate on carry the Vault API Coffer serves, in
+// a form a semver parser (Go's hashicorp/go-version, which Nomad and
+// Terraform use) reads, with Coffer's own version as build metadata.
+TEST_F(VersionHistoryTest, StatusAnswersReportTheVaultApiVersion) {
+  const std::string reported(ReportedVersion());
+  EXPECT_EQ(reported, "1.15.0+coffer." + std::string(CofferVersion()));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      reported, m, std::regex(R"(^(\d+)\.(\d+)\.(\d+)\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$)")))
+      << reported;
+  // Nomad's constraint for a job with a vault block: >= 0.6.1.
+  const int major = std::stoi(m[1]), minor = std::stoi(m[2]);
+  EXPECT_TRUE(major > 0 || (major == 0 && minor >= 7)) << reported;
+  for (const char* path : {"sys/seal-status", "sys/health"}) {
+    logical::Response r = Call(Operation::kRead, path, Json::object(), "");
+    ASSERT_EQ(r.http_status, 200) << path;
+    const Json& body = r.raw.has_value() ? *r.raw : r.data;
+    EXPECT_EQ(body.value("version", ""), reported) << path << ": " << body.dump();
+  }
+  logical::Response ha = Call(Operation::kRead, "sys/ha-status");
+  ASSERT_EQ(ha.http_status, 200);
+  EXPECT_EQ(ha.raw->at("nodes")[0].at("version"), reported);
+}
 
 TEST_F(VersionHistoryTest, RecordsTheRunningVersionOnceAndKeepsOlderOnes) {
   const std::string running(CofferVersion());
