@@ -7,6 +7,7 @@
 #include "common/json_fast.h"
 #include "common/log.h"
 #include "common/loop_turn.h"
+#include "core/list_pages.h"
 #include "core/login.h"
 #include "core/request_metrics.h"
 #include "core/secret_leases.h"
@@ -882,6 +883,7 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
   if (logical::IsListOperation(request.operation) && request.auth && request.auth->may_see_listed) {
     TRY(FilterListing(request, *result));
   }
+  if (request.operation == logical::Operation::kList) TRY(PageListing(request, *result));
   TRY(MaybeWrap(request, *result));
   return result;
 }
@@ -914,15 +916,7 @@ Status Core::FilterListing(logical::Request& request, logical::Response& respons
       return Status::Ok();
     }
     if (more) *next = kept.back();
-    auto info = data.find("key_info");
-    if (info != data.end() && info->is_object()) {
-      logical::Json filtered = logical::Json::object();
-      for (const logical::Json& key : kept) {
-        auto it = info->find(key.get_ref<const std::string&>());
-        if (it != info->end()) filtered[it.key()] = std::move(*it);
-      }
-      *info = std::move(filtered);
-    }
+    KeepKeyInfo(data, kept);
     *keys = std::move(kept);
     return Status::Ok();
   }
