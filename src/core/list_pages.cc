@@ -1,8 +1,11 @@
 #include "core/list_pages.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/encoding.h"
 
