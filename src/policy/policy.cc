@@ -402,9 +402,25 @@ Status ValidatePolicyName(std::string_view name) {
   if (name.empty()) return InvalidArgument("policy name missing");
   if (name.size() > 128) return InvalidArgument("policy name is longer than 128 bytes");
   for (char c : name) {
-    if (c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgument("policy name may not contain '/' or control characters");
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument("policy name may not contain control characters");
     }
+  }
+  // Vault takes any name, and tools name policies like paths (Salt's
+  // "saltstack/minions"): a '/' between segments is fine. A name is also a
+  // storage key and the end of the path the ACL checked, so no empty, "."
+  // or ".." segment, and no '/' at either end ("admin/" is not "admin").
+  std::string_view rest = name;
+  for (;;) {
+    const std::size_t slash = rest.find('/');
+    const std::string_view segment = rest.substr(0, slash);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return InvalidArgument(
+          "policy name may not begin or end with '/' or have an empty, \".\" or \"..\" "
+          "segment");
+    }
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
   }
   return Status::Ok();
 }

@@ -146,17 +146,15 @@ Result<Response> PolicyBackend::HandleRequest(const logical::Request& request) {
     return Err(NotFound("unsupported path"));
   }
   // OpenBao lists the policies whose names start with what follows the
-  // collection. Names have no '/', so a trailing one (the CLI adds it) is
-  // dropped.
+  // collection. A list's path always ends in '/' (the core adds it), so
+  // that one says nothing and is dropped.
   if (op == Operation::kList) {
     while (name.ends_with('/')) name.remove_suffix(1);
     return ListPolicies(name, legacy, false);
   }
   // The ACL checked the path as sent: "policies/acl/admin/" must not reach
   // "admin", which a policy may deny while allowing "policies/acl/*".
-  if (name.find('/') != std::string_view::npos) {
-    return Err(InvalidArgument("policy name may not contain '/'"));
-  }
+  if (name.ends_with('/')) return Err(InvalidArgument("policy name may not end with '/'"));
 
   if (op == Operation::kRead) return ReadPolicy(name, legacy);
   if (IsWrite(op)) return WritePolicy(name, request, legacy);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "storage/list_tree.h"
+
 namespace coffer::policy {
 
 // Vault's default policy (vault/policy_store.go).
@@ -196,7 +198,8 @@ Status PolicyStore::Load() {
     InvalidateLocked();
   }
   const std::int64_t now_ns = UnixNs(clock_.Wall());
-  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage_.List(""));
+  // Every policy, names with '/' ("team/dev") in their folders too.
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage::ListTree(storage_, ""));
   bool have_default = false;
   for (const std::string& key : keys) {
     if (key.ends_with('/') || Immutable(key)) continue;
@@ -333,7 +336,7 @@ Status PolicyStore::Delete(std::string_view name) {
 }
 
 Result<std::vector<std::string>> PolicyStore::List(std::string_view prefix) {
-  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage_.List(""));
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, storage::ListTree(storage_, ""));
   std::vector<std::string> out;
   out.reserve(keys.size() + 1);
   for (std::string& key : keys) {

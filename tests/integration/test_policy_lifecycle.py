@@ -45,6 +45,35 @@ class PolicyLifecycleTest(harness.DevServerTest):
         self.assertEqual((body["rules"], body["version"], body["cas_required"]),
                          (READ_U, 2, True))
 
+    def test_names_with_slashes(self):
+        # Salt's default policy names, written through both endpoints.
+        self.assertEqual(self.req("POST", "sys/policy/saltstack/minions", {"policy": READ_T})[0],
+                         204)
+        self.assertEqual(self.req("PUT", "sys/policies/acl/saltstack/Minion-1",
+                                  {"policy": READ_U})[0], 204)
+        st, body = self.req("GET", "sys/policies/acl/saltstack/minions")
+        self.assertEqual((st, body["data"]["name"]), (200, "saltstack/minions"))
+        keys = self.req("LIST", "sys/policies/acl")[1]["data"]["keys"]
+        self.assertIn("saltstack/minions", keys)
+        self.assertIn("saltstack/minion-1", keys)
+        self.assertEqual(self.req("LIST", "sys/policies/acl/saltstack/")[1]["data"]["keys"],
+                         ["saltstack/minion-1", "saltstack/minions"])
+        self.assertEqual(self.req("POST", "secret/data/t", {"data": {"v": "1"}})[0], 200)
+        self.assertEqual(self.req("POST", "secret/data/u", {"data": {"v": "2"}})[0], 200)
+        st, body = self.req("POST", "auth/token/create",
+                            {"policies": ["saltstack/minions"], "ttl": "1h"})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["auth"]["policies"], ["default", "saltstack/minions"])
+        minion = body["auth"]["client_token"]
+        self.assertEqual(self.req("GET", "secret/data/t", token=minion)[0], 200)
+        self.assertEqual(self.req("GET", "secret/data/u", token=minion)[0], 403)
+        # A trailing '/' is not the policy; empty segments are refused.
+        st, body = self.req("DELETE", "sys/policies/acl/saltstack/minions/")
+        self.assertEqual((st, body["errors"]), (400, ["policy name may not end with '/'"]))
+        self.assertEqual(self.req("GET", "secret/data/t", token=minion)[0], 200)
+        self.assertEqual(self.req("DELETE", "sys/policy/saltstack/minions")[0], 204)
+        self.assertEqual(self.req("GET", "secret/data/t", token=minion)[0], 403)
+
     def test_patch(self):
         self.assertEqual(self.req("PUT", "sys/policies/acl/p1", {"policy": READ_T})[0], 204)
         # PATCH needs JSON merge-patch's media type, as every PATCH does.

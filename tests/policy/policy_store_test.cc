@@ -749,6 +749,38 @@ TEST_F(PolicyBackendTest, PatchWithACasOfAnotherVersionKeepsTheNewerText) {
   EXPECT_FALSE((*stored)->expiration.has_value());
 }
 
+TEST_F(PolicyBackendTest, NamesWithSlashesAreStoredListedAndEnforced) {
+  // Salt's default policy names.
+  ASSERT_TRUE(Do(Operation::kUpdate, "policy/saltstack/minions", {{"policy", kDev}}).has_value());
+  ASSERT_TRUE(
+      Do(Operation::kUpdate, "policies/acl/saltstack/minion-1", {{"policy", kDev}}).has_value());
+  auto read = Do(Operation::kRead, "policies/acl/saltstack/minions");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["name"], "saltstack/minions");
+  EXPECT_EQ(read->data["policy"], kDev);
+  EXPECT_EQ(Do(Operation::kList, "policies/acl")->data["keys"],
+            (Json{"default", "root", "saltstack/minion-1", "saltstack/minions"}));
+  EXPECT_EQ(Do(Operation::kList, "policies/acl/saltstack/")->data["keys"],
+            (Json{"saltstack/minion-1", "saltstack/minions"}));
+  ASSERT_TRUE(store_.AclFor({"saltstack/minions"}, nullptr).has_value());
+  EXPECT_TRUE((*store_.AclFor({"saltstack/minions"}, nullptr))
+                  ->Check("secret/data/dev/x", Operation::kRead, {})
+                  .allowed);
+  // "saltstack/minions/" is not "saltstack/minions"; empty and dot segments
+  // are refused.
+  EXPECT_EQ(
+      Do(Operation::kUpdate, "policies/acl/saltstack/minions/", {{"policy", kDev}}).error().code(),
+      Code::kInvalidArgument);
+  EXPECT_EQ(Do(Operation::kDelete, "policies/acl/saltstack/minions/").error().code(),
+            Code::kInvalidArgument);
+  EXPECT_FALSE(Do(Operation::kUpdate, "policies/acl/a//b", {{"policy", kDev}}).has_value());
+  ASSERT_TRUE(Do(Operation::kDelete, "policy/saltstack/minions").has_value());
+  EXPECT_EQ(Do(Operation::kRead, "policies/acl/saltstack/minions")->http_status, 404);
+  // A store loaded again finds the nested names.
+  ASSERT_TRUE(store_.Load().ok());
+  EXPECT_EQ(*store_.List("saltstack/"), (std::vector<std::string>{"saltstack/minion-1"}));
+}
+
 TEST_F(PolicyBackendTest, PrefixAndDetailedLists) {
   for (const char* n : {"dev-a", "dev-b", "ops"}) {
     ASSERT_TRUE(

@@ -305,7 +305,13 @@ TEST(ParsePolicyTest, Names) {
   ASSERT_FALSE(root.has_value());
   EXPECT_THAT(root.error().message(), HasSubstr("cannot update \"root\" policy"));
   EXPECT_FALSE(ParsePolicy("   ", "").has_value());
-  EXPECT_FALSE(ParsePolicy("a/b", "").has_value());
+  // As in Vault, a name may hold '/' between segments (Salt's default
+  // policies are "saltstack/minions" and "saltstack/<minion>").
+  EXPECT_TRUE(ValidatePolicyName("saltstack/minions").ok());
+  EXPECT_TRUE(ValidatePolicyName("a/b/c").ok());
+  for (const char* bad : {"/a", "a/", "a//b", "a/./b", "a/../b", "..", ".", "a\nb"}) {
+    EXPECT_FALSE(ValidatePolicyName(bad).ok()) << bad;
+  }
 }
 
 TEST(ParsePolicyTest, ListScanResponseKeysFilterPath) {
