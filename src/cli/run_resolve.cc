@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cli/command_util.h"
+#include "cli/output.h"
 #include "cli/secret_output.h"
 #include "common/encoding.h"
 #include "common/json_numbers.h"
@@ -29,10 +30,7 @@ std::string Sha256Hex(std::string_view data) {
 std::string StringOr(const Json& obj, const char* key) {
   if (!obj.is_object()) return "";
   auto it = obj.find(key);
-  if (it == obj.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_null()) return "";
-  return DumpJsonWithNumberText(*it);
+  return it == obj.end() ? "" : ScalarText(*it);
 }
 
 // "3|live" or "3|gone" (deleted or destroyed), from either a data read's
@@ -55,12 +53,6 @@ struct ReadSecret {
 };
 
 }  // namespace
-
-std::string FieldText(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_null()) return "";
-  return DumpJsonWithNumberText(value);
-}
 
 Result<SecretResolver::Located> SecretResolver::Locate(const std::string& path) {
   auto it = located_.find(path);
@@ -181,7 +173,7 @@ Result<ResolvedSecrets> SecretResolver::Resolve(const RunSpec& spec) {
             "or run); name the variable yourself with --secret NAME=" +
             from));
       }
-      std::string text = FieldText(*it);
+      std::string text = ScalarText(*it);
       Status checked = CheckEnvEntry(name, text, from);
       if (!checked.ok()) {
         WipeString(text);
@@ -201,7 +193,7 @@ Result<ResolvedSecrets> SecretResolver::Resolve(const RunSpec& spec) {
       missing.push_back(m.ref.Text() + " (no field \"" + m.ref.field + "\")");
       continue;
     }
-    std::string text = FieldText(read.fields[m.ref.field]);
+    std::string text = ScalarText(read.fields[m.ref.field]);
     Status checked = CheckEnvEntry(m.name, text, m.ref.Text());
     if (!checked.ok()) {
       WipeString(text);

@@ -77,8 +77,4 @@ class SecretResolver {
   std::map<std::string, Located> located_;
 };
 
-// Renders a field value as the variable's text: strings as they are,
-// numbers and booleans as JSON text, objects and arrays as compact JSON.
-std::string FieldText(const Json& value);
-
 }  // namespace coffer::cli

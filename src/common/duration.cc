@@ -20,19 +20,13 @@ constexpr std::int64_t kMaxNanos = INT64_MAX;
 
 // Index into kNanosPerUnit for the unit at the start of `s`, and its length.
 bool MatchUnit(std::string_view s, int* index, std::size_t* length) {
+  // The two-character units come first, so the first match is the longest:
+  // "ms" before "m" and "s".
   static constexpr struct {
     std::string_view name;
     int index;
   } kUnits[] = {{"ns", 0}, {"us", 1}, {"\xC2\xB5s", 1}, {"\xCE\xBCs", 1}, {"ms", 2},
                 {"s", 3},  {"m", 4},  {"h", 5},         {"d", 6}};
-  // Longest match first: "ms" before "m" and "s".
-  for (const auto& unit : kUnits) {
-    if (s.starts_with(unit.name) && unit.name.size() > 1) {
-      *index = unit.index;
-      *length = unit.name.size();
-      return true;
-    }
-  }
   for (const auto& unit : kUnits) {
     if (s.starts_with(unit.name)) {
       *index = unit.index;

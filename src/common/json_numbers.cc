@@ -202,7 +202,7 @@ void AppendJsonWithNumberText(std::string& out, const J& j, int indent) {
 template <class J>
 std::string DumpJsonWithNumberText(const J& j, int indent) {
   std::string out;
-  AppendIndented(out, j, indent, 0);
+  AppendJsonWithNumberText(out, j, indent);
   return out;
 }
 
