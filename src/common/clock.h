@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,19 @@ class FakeClock final : public Clock {
   std::atomic<long long> mono_ns_{1'000'000'000};
   std::atomic<long long> wall_ns_{1'767'225'600'000'000'000};  // 2026-01-01T00:00:00Z
 };
+
+// Token and lease times are kept in whole unix seconds. A token or lease is
+// issued or renewed at the next whole second (UnixSecondsUp), so it lives
+// at least its TTL and less than a second more, never less; whether an
+// expiry has passed is asked with the second rounded down (UnixSeconds),
+// which is exact against a whole-second expiry; the time left is counted
+// from the next whole second, so it never reads more than was granted.
+inline std::int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline std::int64_t UnixSecondsUp(std::chrono::system_clock::time_point t) {
+  return std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 
 // RFC 3339 with nanoseconds in UTC, as Vault reports times.
 

@@ -61,7 +61,7 @@ Status RegisterSecretLease(Core& core, const logical::Request& request,
     lr.token_hmac = std::move(owner.token_hmac);
     if (owner.expire_time > 0) {
       const std::int64_t left =
-          std::max<std::int64_t>(1, owner.expire_time - core.tokens().NowUnix());
+          std::max<std::int64_t>(1, owner.expire_time - core.tokens().NowUnixUp());
       if (max == 0 || max > left) max = left;  // the manager clamps ttl to max
     }
   }

@@ -47,9 +47,9 @@ ExpirationManager::ExpirationManager(storage::Backend& view, Clock& clock, Revok
 
 ExpirationManager::~ExpirationManager() { Stop(); }
 
-std::int64_t ExpirationManager::NowUnix() const {
-  return duration_cast<seconds>(clock_.Wall().time_since_epoch()).count();
-}
+std::int64_t ExpirationManager::NowUnix() const { return UnixSeconds(clock_.Wall()); }
+
+std::int64_t ExpirationManager::NowUnixUp() const { return UnixSecondsUp(clock_.Wall()); }
 
 std::int64_t ExpirationManager::MonoNs() const {
   return duration_cast<nanoseconds>(clock_.Monotonic().time_since_epoch()).count();
@@ -743,7 +743,7 @@ Result<Lease> ExpirationManager::Register(const LeaseRequest& request) {
   lease.id = path + "/" + suffix;
   lease.path = path;
   lease.token_hmac = request.token_hmac;
-  lease.issue_time = NowUnix();
+  lease.issue_time = NowUnixUp();
   lease.expire_time = lease.issue_time + ttl.count();
   lease.renewable = request.renewable;
   lease.ttl = ttl.count();
@@ -776,7 +776,7 @@ Result<Lease> ExpirationManager::TokenLease(std::string_view token_hmac, std::st
   lease.id = TokenLeaseId(path, token_hmac);
   lease.path = std::string(Trim(path, "/"));
   lease.token_hmac = std::string(token_hmac);
-  lease.issue_time = NowUnix();
+  lease.issue_time = NowUnixUp();
   lease.expire_time = lease.issue_time + ttl.count();
   lease.renewable = renewable;
   lease.ttl = ttl.count();
@@ -791,7 +791,7 @@ Status ExpirationManager::ExtendToken(std::string_view token_hmac, std::string_v
     if (ttl.count() <= 0) return Status::Ok();
     return RegisterToken(token_hmac, path, ttl, true);
   }
-  const std::int64_t now = NowUnix();
+  const std::int64_t now = NowUnixUp();
   lease->expire_time = now + ttl.count();
   lease->ttl = ttl.count();
   lease->last_renewal = now;
@@ -814,8 +814,9 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
         InvalidArgument("tokens cannot be renewed through this endpoint; use auth/token/renew"));
   }
   if (!lease.renewable) return Err(InvalidArgument("lease is not renewable"));
-  const std::int64_t now = NowUnix();
-  if (lease.expire_time <= now) return Err(InvalidArgument("lease expired"));
+  if (lease.expire_time <= NowUnix()) return Err(InvalidArgument("lease expired"));
+  // The renewal counts from the next whole second, as an issue does.
+  const std::int64_t now = NowUnixUp();
   // The max counts from the issue: the lease's own (engine, mount and
   // owner at issue), lowered by what its mount allows now.
   const logical::SecretTtls current = revoker_.CurrentTtls(lease);

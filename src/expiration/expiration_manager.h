@@ -211,8 +211,11 @@ class ExpirationManager {
 
   std::size_t IndexSize() const;
   std::size_t IndexBytes() const;
-  // Wall-clock unix seconds from the manager's clock (for reporting ttl).
+  // Wall-clock unix seconds from the manager's clock, rounded down (has an
+  // expiry passed?) and up (the second a lease is issued or renewed at, and
+  // the one its time left counts from): see UnixSecondsUp in clock.h.
   std::int64_t NowUnix() const;
+  std::int64_t NowUnixUp() const;
 
  private:
   Status Write(const Lease& lease, bool is_new, const TransactFn* transact = nullptr);

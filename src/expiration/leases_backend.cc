@@ -161,6 +161,7 @@ Result<Response> LeasesBackend::Lookup(const Request& request) {
     return Err(lease.error());
   }
   const std::int64_t now = manager_.NowUnix();
+  const std::int64_t now_up = manager_.NowUnixUp();
   Response r;
   r.data = Json{{"id", lease->id},
                 {"issue_time", RfcTime(lease->issue_time)},
@@ -169,7 +170,7 @@ Result<Response> LeasesBackend::Lookup(const Request& request) {
                 // As Vault reports it: an expired lease (one waiting for its
                 // revocation) is not renewable, whatever it was issued as.
                 {"renewable", lease->renewable && lease->expire_time > now},
-                {"ttl", std::max<std::int64_t>(0, lease->expire_time - now)}};
+                {"ttl", std::max<std::int64_t>(0, lease->expire_time - now_up)}};
   return r;
 }
 

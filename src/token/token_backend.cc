@@ -210,7 +210,7 @@ Result<Response> TokenBackend::LookupRoute(const Request& request, std::string_v
     if (!entry) return Err(InvalidArgument("invalid accessor"));
   }
   Response r;
-  r.data = LookupJson(*entry, id, store_.NowUnix());
+  r.data = LookupJson(*entry, id, store_.NowUnixUp());
   return r;
 }
 

@@ -66,6 +66,7 @@ std::string AuthText(const TokenEntry& entry, std::string_view client_token);
 void SetAuth(logical::Response& r, const logical::Request& request, const TokenEntry& entry,
              std::string_view client_token);
 // Vault's lookup "data" for a token; id is "" for lookup-accessor.
+// now_unix: the second the time left counts from (TokenStore::NowUnixUp).
 logical::Json LookupJson(const TokenEntry& entry, std::string_view id, std::int64_t now_unix);
 
 }  // namespace coffer::token

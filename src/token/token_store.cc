@@ -166,9 +166,9 @@ void TokenStore::AttachExpiration(expiration::ExpirationManager* manager, Shared
   shared_ = std::move(shared);
 }
 
-std::int64_t TokenStore::NowUnix() const {
-  return duration_cast<seconds>(clock_.Wall().time_since_epoch()).count();
-}
+std::int64_t TokenStore::NowUnix() const { return UnixSeconds(clock_.Wall()); }
+
+std::int64_t TokenStore::NowUnixUp() const { return UnixSecondsUp(clock_.Wall()); }
 
 std::int64_t TokenStore::MonoNs() const {
   return duration_cast<nanoseconds>(clock_.Monotonic().time_since_epoch()).count();
@@ -362,7 +362,7 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   e.display_name = request.display_name;
   e.meta = request.meta;
   e.internal = request.internal;
-  e.creation_time = NowUnix();
+  e.creation_time = NowUnixUp();
   e.num_uses = request.num_uses;
   e.explicit_max_ttl = request.explicit_max_ttl.count();
   e.max_ttl = request.max_ttl.count();
@@ -574,8 +574,9 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(
   }
   // Vault's CalculateTTL from the issue time: the mount's max, lowered by
   // an explicit max, caps both a period and a TTL; a periodic token is
-  // otherwise bounded only by its explicit max.
-  const std::int64_t now = NowUnix();
+  // otherwise bounded only by its explicit max. The renewal counts from the
+  // next whole second, as an issue does.
+  const std::int64_t now = NowUnixUp();
   // The token auth method's TTLs for its own tokens, the system's for
   // logins' (TokenRequest::system_ttls).
   auto [default_ttl, max_ttl] = TtlsFor(!entry->path.starts_with("auth/token/"));

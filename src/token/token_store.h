@@ -344,8 +344,11 @@ class TokenStore {
   // Unload().
   void StopTidy() { tidy_job_.Stop(); }
 
-  // Wall-clock unix seconds from the store's clock.
+  // Wall-clock unix seconds from the store's clock, rounded down (has an
+  // expiry passed?) and up (the second a token is issued or renewed at, and
+  // the one its time left counts from): see UnixSecondsUp in clock.h.
   std::int64_t NowUnix() const;
+  std::int64_t NowUnixUp() const;
 
   // Service token entries cached now, and dropped from the cache so far to
   // keep it within Options::max_cached_entries.

@@ -140,6 +140,25 @@ TEST_F(ExpirationTest, RenewPostponesExpiry) {
   EXPECT_EQ(m_->ProcessExpired(), 1u);
 }
 
+// A lease issued or renewed part way through a second counts from the next
+// one (expiry is kept in whole seconds): it lasts at least its TTL, less
+// than a second more.
+TEST_F(ExpirationTest, ShortLeasesLastAtLeastTheirTtl) {
+  clock_.Advance(900ms);
+  auto a = Reg("a/b", 3s);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->expire_time - a->issue_time, 3);
+  clock_.Advance(2900ms);
+  EXPECT_EQ(m_->ProcessExpired(), 0u) << "a 3 s lease ended 2.9 s after its issue";
+  auto renewed = m_->Renew(a->id, 3s);
+  ASSERT_TRUE(renewed.has_value()) << renewed.error().ToString();
+  EXPECT_EQ(renewed->ttl, 3);
+  clock_.Advance(2900ms);
+  EXPECT_EQ(m_->ProcessExpired(), 0u) << "a 3 s renewal ended 2.9 s after it";
+  clock_.Advance(1100ms);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+}
+
 TEST_F(ExpirationTest, FailedRevocationIsRetriedWithBackoff) {
   auto a = Reg("a/b", 10s);
   ASSERT_TRUE(a);

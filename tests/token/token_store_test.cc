@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/inmem/inmem_backend.h"
+#include "token/token_backend.h"
 
 namespace coffer::token {
 namespace {
@@ -154,6 +155,51 @@ TEST_F(TokenStoreTest, TokensBeginWithTheirCreationTime) {
   EXPECT_EQ(listed->size(), 6u);
   EXPECT_TRUE(std::is_sorted(listed->begin(), listed->end()));
   EXPECT_EQ(listed->front(), hmacs.front());
+}
+
+// Expiry is kept in whole seconds. A token issued or renewed part way
+// through a second counts from the next one, so it lives at least its TTL
+// (never less, as a renewal at 2/3 of a short TTL needs) and less than a
+// second more; its time left never reads more than was granted.
+TEST_F(TokenStoreTest, ShortTtlsLastAtLeastWhatWasGranted) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(store_.Load().ok());
+  clock_.Advance(900ms);  // 00:00:00.9
+  TokenRequest request;
+  request.policies = {"app"};
+  request.ttl = 3s;
+  request.renewable = true;
+  auto created = store_.CreateToken(request);
+  ASSERT_TRUE(created.has_value()) << created.error().ToString();
+  const std::string id(created->id.view());
+  const std::string hmac = created->entry->id_hmac;
+  EXPECT_EQ(created->entry->expire_time - created->entry->creation_time, 3);
+  auto json = LookupJson(*created->entry, "", store_.NowUnixUp());
+  EXPECT_EQ(json["ttl"], 3);
+  EXPECT_EQ(json["creation_ttl"], 3);
+
+  clock_.Advance(2900ms);  // 2.9 s after the issue: it still works
+  auto looked = store_.Lookup(id);
+  ASSERT_TRUE(looked.has_value());
+  ASSERT_NE(*looked, nullptr) << "a 3 s token expired 2.9 s after its issue";
+  EXPECT_LE(LookupJson(**looked, "", store_.NowUnixUp())["ttl"].get<int>(), 1);
+
+  // Renewed 2.9 s into its 3 s: good for 3 s more, counted from the
+  // renewal, not from the second it fell in.
+  auto renewed = store_.Renew(hmac, 3s);
+  ASSERT_TRUE(renewed.has_value()) << renewed.error().ToString();
+  EXPECT_EQ((*renewed)->expire_time - (*renewed)->last_renewal, 3);
+  EXPECT_EQ(LookupJson(**renewed, "", store_.NowUnixUp())["ttl"], 3);
+  clock_.Advance(2900ms);
+  looked = store_.Lookup(id);
+  ASSERT_TRUE(looked.has_value());
+  EXPECT_NE(*looked, nullptr) << "a renewal's 3 s ended 2.9 s after it";
+
+  // And it does end, within a second of its TTL.
+  clock_.Advance(1100ms);
+  looked = store_.Lookup(id);
+  ASSERT_TRUE(looked.has_value());
+  EXPECT_EQ(*looked, nullptr);
 }
 
 TEST_F(TokenStoreTest, IdsWithoutTimeCharactersStillWork) {
