@@ -297,7 +297,8 @@ Status TokenStore::Store(std::shared_ptr<const TokenEntry> entry, bool is_new) {
   std::vector<storage::Compare> compares;
   EntryOps(*entry, is_new, "", ops, compares);
   Status s = view_.Transact(compares, ops);
-  if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
+  if (s.code() == Code::kConflict)
+    return AlreadyExists("cannot create a token with a duplicate ID");
   TRY(s);
   CacheMap::node_type evicted;  // destroyed after the lock is released
   std::scoped_lock lock(mu_);
@@ -325,7 +326,8 @@ Status TokenStore::StoreWithLease(std::shared_ptr<const TokenEntry> shared, std:
         }
         return shared_.root->Transact(compares, ops);
       });
-  if (s.code() == Code::kConflict) return AlreadyExists("a token with this id already exists");
+  if (s.code() == Code::kConflict)
+    return AlreadyExists("cannot create a token with a duplicate ID");
   TRY(s);
   CacheMap::node_type evicted;  // destroyed after the lock is released
   std::scoped_lock lock(mu_);

@@ -187,16 +187,17 @@ TEST_F(JwtBackendTest, BadTokensAreRefused) {
   Configure();
   Json c = Claims();
   c["exp"] = Now() - 211;
-  ExpectRefused(Token(c), "token is expired");
+  // Vault's words: what the token fails, and what the role's claims refuse.
+  ExpectRefused(Token(c), "error validating token: token is expired");
   c = Claims();
   c["aud"] = "someone-else";
-  ExpectRefused(Token(c), "aud claim does not match any bound audience");
+  ExpectRefused(Token(c), "error validating token: aud claim does not match any bound audience");
   c = Claims();
   c["iss"] = "https://evil.example";
   ExpectRefused(Token(c), "iss claim does not match the bound issuer");
   c = Claims();
   c["repository"] = "evil/app";
-  ExpectRefused(Token(c), "claim \"repository\" does not match");
+  ExpectRefused(Token(c), "error validating claims: claim \"repository\" does not match");
   c = Claims();
   c.erase("ref");
   ExpectRefused(Token(c), "claim \"ref\" is missing");
@@ -291,7 +292,7 @@ TEST_F(JwtBackendTest, PemKeysAndDefaultRole) {
   // An RS256 header cannot be verified by an Ed25519 key.
   auto bad = Do(Operation::kUpdate, "login", {{"jwt", Sign(key_, {{"alg", "RS256"}}, c)}});
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().message(), "algorithm does not match the key type");
+  EXPECT_EQ(bad.error().message(), "error validating token: algorithm does not match the key type");
   EXPECT_EQ(web_.fetches.load(), 0);
 }
 

@@ -140,6 +140,7 @@ TEST_F(TokenLeaseTxnTest, DuplicateIdIsRefusedWithoutTouchingTheLease) {
   auto again = store_->CreateToken(r);
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(again.error().message(), "cannot create a token with a duplicate ID");  // Vault's words
   EXPECT_EQ(exp_->IndexSize(), 1u);
   auto hmac = store_->HmacOf("fixed-id");
   ASSERT_TRUE(hmac.has_value());

@@ -148,6 +148,38 @@ Result<Response> JwtBackend::RolePath(const Request& request, const std::string&
   }
 }
 
+Result<Jwt> JwtBackend::ValidateToken(KeySource& source, const Role& role,
+                                      const std::string& text) const {
+  auto checks = [&]() -> Result<Jwt> {
+    ASSIGN_OR_RETURN(Jwt jwt, ParseJwt(text));
+    TRY(source.Verify(jwt));
+    const Json& claims = jwt.claims;
+    std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
+    TRY(CheckTimes(claims, now, role.EffectiveLeeways()));
+    if (std::string iss = source.ExpectedIssuer(); !iss.empty()) {
+      const Json* got = FindClaim(claims, "iss");
+      if (got == nullptr || !got->is_string() || got->get_ref<const std::string&>() != iss) {
+        return Err(InvalidArgument("iss claim does not match the bound issuer"));
+      }
+    }
+    if (!role.bound_audiences.empty()) TRY(CheckAudience(claims, role.bound_audiences));
+    if (!role.bound_subject.empty()) {
+      const Json* sub = FindClaim(claims, "sub");
+      if (sub == nullptr || !sub->is_string() ||
+          sub->get_ref<const std::string&>() != role.bound_subject) {
+        return Err(InvalidArgument("sub claim does not match the bound subject"));
+      }
+    }
+    return jwt;
+  };
+  Result<Jwt> jwt = checks();
+  if (!jwt && jwt.error().code() == Code::kInvalidArgument) {
+    return Err(InvalidArgument("error validating token: " + jwt.error().message()));
+  }
+  return jwt;
+}
+
 Result<Response> JwtBackend::Login(const Request& request) {
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(std::shared_ptr<KeySource> source, Source());
@@ -165,28 +197,18 @@ Result<Response> JwtBackend::Login(const Request& request) {
   ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
   if (!role) return Err(InvalidArgument("role \"" + name + "\" could not be found"));
 
-  ASSIGN_OR_RETURN(Jwt jwt, ParseJwt(jwt_field->get_ref<const std::string&>()));
-  TRY(source->Verify(jwt));
-
+  // Vault's words: what the token itself fails (its form, signature, times,
+  // issuer, audience, subject) is "error validating token: ...", what the
+  // role's bound claims refuse "error validating claims: ...".
+  ASSIGN_OR_RETURN(Jwt jwt,
+                   ValidateToken(*source, *role, jwt_field->get_ref<const std::string&>()));
   const Json& claims = jwt.claims;
-  std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
-  TRY(CheckTimes(claims, now, role->EffectiveLeeways()));
-  if (std::string iss = source->ExpectedIssuer(); !iss.empty()) {
-    const Json* got = FindClaim(claims, "iss");
-    if (got == nullptr || !got->is_string() || got->get_ref<const std::string&>() != iss) {
-      return Err(InvalidArgument("iss claim does not match the bound issuer"));
-    }
+  // An audience in a token for a role that binds none: refused unprefixed.
+  if (role->bound_audiences.empty()) TRY(CheckAudience(claims, role->bound_audiences));
+  if (Status s = CheckBoundClaims(claims, role->bound_claims, role->bound_claims_type == "glob");
+      !s.ok()) {
+    return Err(Status(s.code(), "error validating claims: " + s.message()));
   }
-  TRY(CheckAudience(claims, role->bound_audiences));
-  if (!role->bound_subject.empty()) {
-    const Json* sub = FindClaim(claims, "sub");
-    if (sub == nullptr || !sub->is_string() ||
-        sub->get_ref<const std::string&>() != role->bound_subject) {
-      return Err(InvalidArgument("sub claim does not match the bound subject"));
-    }
-  }
-  TRY(CheckBoundClaims(claims, role->bound_claims, role->bound_claims_type == "glob"));
 
   const Json* user = FindClaim(claims, role->user_claim);
   std::optional<std::string> user_value = user ? ScalarString(*user) : std::nullopt;

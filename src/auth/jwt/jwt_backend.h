@@ -29,6 +29,7 @@
 
 #include "auth/jwt/http_fetch.h"
 #include "auth/jwt/key_source.h"
+#include "auth/jwt/role.h"
 #include "logical/backend.h"
 
 namespace coffer::auth::jwt {
@@ -51,6 +52,9 @@ class JwtBackend final : public logical::Backend {
   Result<logical::Response> ConfigPath(const logical::Request& request);
   Result<logical::Response> RolePath(const logical::Request& request, const std::string& name);
   Result<logical::Response> Login(const logical::Request& request);
+  // The token's form, signature, times, issuer, audience (when the role
+  // binds any) and subject; a refusal says "error validating token: ...".
+  Result<Jwt> ValidateToken(KeySource& source, const Role& role, const std::string& text) const;
   // The key source for the stored config, built on first use; nullptr when
   // the method is not configured.
   Result<std::shared_ptr<KeySource>> Source();
