@@ -94,6 +94,9 @@ Result<Response> TransitBackend::Verify(const Request& request, const std::strin
   const Json& body = request.data;
   ASSIGN_OR_RETURN(auto policy, RequirePolicy(name));
   ASSIGN_OR_RETURN(SignOptions options, ReadSignOptions(body, algorithm));
+  // A failed item says valid: false too, as Vault's (clients that read it
+  // into a boolean, Quarkus's, fail on an item without it).
+  static const Json kVerifyFailed = Json{{"valid", false}};
   return RunBatch(
       body,
       [&](const Json& item) -> Result<Json> {
@@ -124,7 +127,7 @@ Result<Response> TransitBackend::Verify(const Request& request, const std::strin
         ASSIGN_OR_RETURN(bool valid, VerifyInput(*policy, *v, input.view(), sig, o));
         return Json{{"valid", valid}};
       },
-      BatchFailures::kAre200);
+      BatchFailures::kAre200, &kVerifyFailed);
 }
 
 }  // namespace coffer::engines::transit

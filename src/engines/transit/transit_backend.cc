@@ -52,7 +52,8 @@ Response BatchResponse(Json results, std::size_t failures, BatchFailures mode,
   return r;
 }
 
-Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode) {
+Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode,
+                          const Json* failed_fields) {
   auto it = body.is_object() ? body.find("batch_input") : body.end();
   if (!body.is_object() || it == body.end() || it->is_null()) {
     ASSIGN_OR_RETURN(Json out, one(body));
@@ -85,7 +86,8 @@ Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mod
       Result<Json> r = one(item);
       if (!r) {
         if (r.error().code() == Code::kInternal) return Err(std::move(r).error());
-        result = Json{{"error", r.error().message()}};
+        result = failed_fields != nullptr ? *failed_fields : Json::object();
+        result["error"] = r.error().message();
         ++failures;
       } else {
         result = std::move(*r);

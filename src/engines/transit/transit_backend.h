@@ -143,9 +143,11 @@ enum class BatchFailures { kAre400, kAre200 };
 Response BatchResponse(Json results, std::size_t failures, BatchFailures mode,
                        int partial_failure_code = 0);
 // Runs `one` on the body itself, or on each object of its batch_input
-// (then failures become {"error": message} items, "reference" is echoed
-// and kInternal still fails the whole request).
+// (then failures become {"error": message} items, plus `failed_fields` when
+// given, as Vault's item types carry fields without omitempty; "reference"
+// is echoed and kInternal still fails the whole request).
 using ItemFn = std::function<Result<Json>(const Json& item)>;
-Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode);
+Result<Response> RunBatch(const Json& body, const ItemFn& one, BatchFailures mode,
+                          const Json* failed_fields = nullptr);
 
 }  // namespace coffer::engines::transit

@@ -42,6 +42,19 @@ TEST_F(TransitSignTest, HmacAndVerify) {
                         Json{{"input", B64("a")}, {"hmac", batch["batch_results"][1]["hmac"]}}})}});
   EXPECT_EQ(vb["batch_results"][0]["valid"], true);
   EXPECT_EQ(vb["batch_results"][1]["valid"], false);
+  // An item that cannot be verified at all (a malformed signature, a key
+  // version that does not exist) says valid: false beside its error, as
+  // Vault's does; clients read the field into a boolean.
+  Json failed =
+      Ok("verify/k",
+         Json{{"batch_input", Json::array({Json{{"input", B64("a")}, {"signature", "nope"}},
+                                           Json{{"input", B64("a")}, {"hmac", "vault:v9:AAAA"}},
+                                           Json{{"input", B64("a")}}})}});
+  ASSERT_EQ(failed["batch_results"].size(), 3u);
+  for (const Json& item : failed["batch_results"]) {
+    EXPECT_EQ(item["valid"], false) << item.dump();
+    EXPECT_NE(item.value("error", ""), "") << item.dump();
+  }
 }
 
 TEST_F(TransitSignTest, HmacKeyType) {
