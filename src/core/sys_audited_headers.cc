@@ -34,15 +34,14 @@ Result<logical::Response> SystemBackend::AuditedHeaderPaths(const logical::Reque
     if (auto snapshot = headers.Snapshot()) {
       for (const auto& [header, hmac] : *snapshot) list[header] = {{"hmac", hmac}};
     }
-    r.data = Json{{"headers", std::move(list)}};
-    return r;
+    // Also at the top level, as Vault answers these reads.
+    return LegacyResponse(request, Json{{"headers", std::move(list)}});
   }
   switch (request.operation) {
     case Operation::kRead: {
       std::optional<bool> hmac = headers.Find(name);
       if (!hmac) return Err(InvalidArgument("Could not find header in config"));
-      r.data = Json{{std::string(name), {{"hmac", *hmac}}}};
-      return r;
+      return LegacyResponse(request, Json{{std::string(name), {{"hmac", *hmac}}}});
     }
     case Operation::kCreate:
     case Operation::kUpdate: {

@@ -26,7 +26,8 @@ Result<logical::Response> SystemBackend::CorsConfig(const logical::Request& requ
         r.data["allowed_headers"] = s.allowed_headers;
         r.data["allow_credentials"] = s.allow_credentials;
       }
-      return r;
+      // Also at the top level, as Vault answers it (injectDataIntoTopRoutes).
+      return LegacyResponse(request, std::move(r.data));
     }
     case Operation::kCreate:
     case Operation::kUpdate: {

@@ -411,8 +411,11 @@ class SocketAndTuneTest(AuditBase):
         st, body, _ = self.server.request("GET", base, None, ROOT)
         self.assertEqual(body["data"]["headers"], {"x-forwarded-for": {"hmac": False},
                                                    "x-correlation-id": {"hmac": True}})
+        # Also at the top level, as Vault answers these reads.
+        self.assertEqual(body["headers"], body["data"]["headers"])
         st, body, _ = self.server.request("GET", base + "/X-Correlation-Id", None, ROOT)
         self.assertEqual(body["data"], {"X-Correlation-Id": {"hmac": True}})
+        self.assertEqual(body["X-Correlation-Id"], {"hmac": True})
         # A header that carries the token cannot be chosen.
         for name in ("X-Vault-Token", "authorization"):
             st, body, _ = self.server.request("POST", base + "/" + name, {"hmac": True}, ROOT)

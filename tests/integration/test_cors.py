@@ -55,6 +55,9 @@ class CorsTest(unittest.TestCase):
         self.assertEqual(body["data"]["allowed_origins"], [APP])
         self.assertIn("X-Vault-Token", body["data"]["allowed_headers"])
         self.assertEqual(body["data"]["allowed_headers"][-1], "X-Trace-Id")
+        # Also at the top level, as Vault answers this read.
+        self.assertEqual(body["allowed_origins"], [APP])
+        self.assertIs(body["enabled"], True)
 
         # An allowed origin: the answer says so, also on an error.
         st, hdrs, _ = self.raw("GET", "secret/data/missing", {"Origin": APP,
