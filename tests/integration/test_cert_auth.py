@@ -91,8 +91,8 @@ class CertAuthTest(unittest.TestCase):
         ca_key, ca = make_ca("clients-ca")
         cls.ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
         cls.ca_file = write_pair(cls.dir, "clients-ca", ca_key, ca)[0]
-        cls.good = write_pair(cls.dir, "good",
-                              *make_leaf(ca_key, ca, "web.example.com", ["web.example.com"]))
+        good_key, cls.good_cert = make_leaf(ca_key, ca, "web.example.com", ["web.example.com"])
+        cls.good = write_pair(cls.dir, "good", good_key, cls.good_cert)
         cls.second = write_pair(cls.dir, "second",
                                 *make_leaf(ca_key, ca, "api.example.com", ["api.example.com"]))
         cls.other_name = write_pair(cls.dir, "other",
@@ -166,6 +166,8 @@ class CertAuthTest(unittest.TestCase):
         self.assertIn("web", auth["policies"])
         self.assertEqual(auth["metadata"]["cert_name"], "web")
         self.assertEqual(auth["metadata"]["common_name"], "web.example.com")
+        # The serial in decimal, as Vault reports it.
+        self.assertEqual(auth["metadata"]["serial_number"], str(self.good_cert.serial_number))
         code, me, _ = self.call(s, "GET", "/v1/auth/token/lookup-self", None,
                                 auth["client_token"], client=self.good)
         self.assertEqual(code, 200)

@@ -1,6 +1,7 @@
 #include "auth/cert/cert.h"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -162,7 +163,15 @@ Result<CertificateInfo> DescribeCertificate(std::string_view der) {
     GENERAL_NAMES_free(sans);
   }
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x.get());
-  if (serial != nullptr) info.serial_number = ColonHex(serial->data, serial->length);
+  // In decimal, as Vault reports it (Go's big.Int String()).
+  if (serial != nullptr) {
+    std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(ASN1_INTEGER_to_BN(serial, nullptr), BN_free);
+    char* dec = bn ? BN_bn2dec(bn.get()) : nullptr;
+    if (dec != nullptr) {
+      info.serial_number = dec;
+      OPENSSL_free(dec);
+    }
+  }
   if (const ASN1_OCTET_STRING* skid = X509_get0_subject_key_id(x.get())) {
     info.subject_key_id = ColonHex(ASN1_STRING_get0_data(skid), ASN1_STRING_length(skid));
   }

@@ -39,7 +39,7 @@ struct CertificateInfo {
   std::string common_name;
   std::vector<std::string> dns_sans;
   std::vector<std::string> email_sans;
-  std::string serial_number;     // hex, colon-separated as Vault reports it
+  std::string serial_number;     // decimal, as Vault reports it
   std::string subject_key_id;    // hex, colon-separated
   std::string authority_key_id;  // hex, colon-separated
 };
