@@ -34,13 +34,19 @@ Status TokenFields::Update(const logical::Request& request, LegacyTokenNames leg
   }
   if (pol) policies = *pol;
   ASSIGN_OR_RETURN(auto t, params::Duration(request, "token_ttl"));
-  if (!t && legacy.ttl) {
+  if (t) {
+    legacy_ttl = 0;
+  } else if (legacy.ttl) {
     ASSIGN_OR_RETURN(t, params::Duration(request, "ttl"));
+    if (t) legacy_ttl = t->count();
   }
   if (t) ttl = t->count();
   ASSIGN_OR_RETURN(auto mt, params::Duration(request, "token_max_ttl"));
-  if (!mt && legacy.max_ttl) {
+  if (mt) {
+    legacy_max_ttl = 0;
+  } else if (legacy.max_ttl) {
     ASSIGN_OR_RETURN(mt, params::Duration(request, "max_ttl"));
+    if (mt) legacy_max_ttl = mt->count();
   }
   if (mt) max_ttl = mt->count();
   ASSIGN_OR_RETURN(auto emt, params::Duration(request, "token_explicit_max_ttl"));
@@ -51,22 +57,28 @@ Status TokenFields::Update(const logical::Request& request, LegacyTokenNames leg
   }
   if (per) period = per->count();
   ASSIGN_OR_RETURN(auto uses, params::Int(request, "token_num_uses"));
+  bool uses_legacy = false;
   if (!uses && legacy.num_uses) {
     ASSIGN_OR_RETURN(uses, params::Int(request, "num_uses"));
+    uses_legacy = uses.has_value();
   }
   if (uses) {
     if (*uses < 0) return InvalidArgument("token_num_uses cannot be negative");
     num_uses = *uses;
+    legacy_num_uses = uses_legacy ? *uses : 0;
   }
   ASSIGN_OR_RETURN(auto ndp, params::Bool(request, "token_no_default_policy"));
   if (ndp) no_default_policy = *ndp;
   ASSIGN_OR_RETURN(auto cidrs, params::List(request, "token_bound_cidrs"));
+  bool cidrs_legacy = false;
   if (!cidrs && legacy.bound_cidrs) {
     ASSIGN_OR_RETURN(cidrs, params::List(request, "bound_cidrs"));
+    cidrs_legacy = cidrs.has_value();
   }
   if (cidrs) {
     TRY(ValidateCidrs(*cidrs));
     bound_cidrs = *cidrs;
+    legacy_bound_cidrs = cidrs_legacy ? *cidrs : std::vector<std::string>{};
   }
   ASSIGN_OR_RETURN(auto type, params::String(request, "token_type"));
   if (type) {
@@ -109,6 +121,10 @@ void TokenFields::AddTo(Json& out) const {
   out["token_no_default_policy"] = no_default_policy;
   out["token_bound_cidrs"] = Json(bound_cidrs);
   out["token_type"] = token_type;
+  if (legacy_ttl > 0) out["ttl"] = legacy_ttl;
+  if (legacy_max_ttl > 0) out["max_ttl"] = legacy_max_ttl;
+  if (legacy_num_uses > 0) out["num_uses"] = legacy_num_uses;
+  if (!legacy_bound_cidrs.empty()) out["bound_cidrs"] = Json(legacy_bound_cidrs);
 }
 
 Json TokenFields::ToStored() const {
@@ -131,6 +147,10 @@ TokenFields TokenFields::FromStored(const Json& j) {
   f.no_default_policy = j.value("token_no_default_policy", false);
   f.bound_cidrs = j.value("token_bound_cidrs", std::vector<std::string>{});
   f.token_type = j.value("token_type", std::string("default"));
+  f.legacy_ttl = j.value("ttl", std::int64_t{0});
+  f.legacy_max_ttl = j.value("max_ttl", std::int64_t{0});
+  f.legacy_num_uses = j.value("num_uses", std::int64_t{0});
+  f.legacy_bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
   return f;
 }
 

@@ -40,6 +40,13 @@ struct TokenFields {
   // "default" (the mount's tuned token_type decides), "service", "batch",
   // "default-service", "default-batch".
   std::string token_type = "default";
+  // The values last given under a pre-token_* name (LegacyTokenNames), read
+  // back under that name too, as Vault's entries keep them; a later value
+  // under the token_* name clears them. 0 / empty: none.
+  std::int64_t legacy_ttl = 0;
+  std::int64_t legacy_max_ttl = 0;
+  std::int64_t legacy_num_uses = 0;
+  std::vector<std::string> legacy_bound_cidrs;
 
   // Applies the fields present in a request (create or update: absent
   // fields keep their value). kInvalidArgument for a malformed value, a
@@ -49,7 +56,8 @@ struct TokenFields {
   Status Update(const logical::Request& request, LegacyTokenNames legacy = {});
 
   // Vault's read shape: the token_* keys plus the legacy "policies" and
-  // "period" copies.
+  // "period" copies, and "ttl", "max_ttl", "num_uses" and "bound_cidrs"
+  // when they were given under those names.
   void AddTo(logical::Json& out) const;
   logical::Json ToStored() const;
   static TokenFields FromStored(const logical::Json& j);

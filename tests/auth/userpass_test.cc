@@ -149,9 +149,21 @@ TEST_F(UserpassTest, OlderFieldNamesSetTheTokenFields) {
   EXPECT_EQ(read->data["token_ttl"], 3600);
   EXPECT_EQ(read->data["token_max_ttl"], 7200);
   EXPECT_EQ(read->data["token_bound_cidrs"], logical::Json::array({"10.0.0.0/8"}));
+  // Read back under the names they were given too, as Vault's entries keep
+  // them (tools that compare a read with what they wrote see no change).
+  EXPECT_EQ(read->data["ttl"], 3600);
+  EXPECT_EQ(read->data["max_ttl"], 7200);
+  EXPECT_EQ(read->data["bound_cidrs"], logical::Json::array({"10.0.0.0/8"}));
   auto login = Do(Operation::kUpdate, "login/bob", {{"password", "pw"}});
   ASSERT_FALSE(login.has_value());
   EXPECT_EQ(login.error().code(), Code::kPermissionDenied);
+  // A value under the token_* name replaces the older name's.
+  ASSERT_TRUE(Do(Operation::kUpdate, "users/bob", {{"token_ttl", "30m"}}));
+  read = Do(Operation::kRead, "users/bob");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->data["token_ttl"], 1800);
+  EXPECT_FALSE(read->data.contains("ttl")) << read->data.dump();
+  EXPECT_EQ(read->data["max_ttl"], 7200);
 }
 
 TEST_F(UserpassTest, PeriodicBatchTokensAndBadTtlsAreRefused) {
