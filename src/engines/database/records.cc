@@ -268,6 +268,16 @@ Result<DbConfig> DecodeConfig(std::string_view text) {
   return c;
 }
 
+namespace {
+
+// The placeholder the engine fills in from its username and password
+// fields: no secret, and shown as written, as Vault shows it.
+bool IsPasswordTemplate(std::string_view value) {
+  return value == "{{password}}" || value == "'{{password}}'";
+}
+
+}  // namespace
+
 std::string RedactConnectionString(std::string_view text) {
   std::string out(text);
   // URL user info: scheme://user:password@host — every URL in the text.
@@ -279,7 +289,8 @@ std::string RedactConnectionString(std::string_view text) {
     std::size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
     if (at != std::string::npos && at >= start) {
       std::size_t colon = out.find(':', start);
-      if (colon != std::string::npos && colon < at && colon + 1 != at) {
+      if (colon != std::string::npos && colon < at && colon + 1 != at &&
+          !IsPasswordTemplate(std::string_view(out).substr(colon + 1, at - colon - 1))) {
         out.replace(colon + 1, at - colon - 1, "xxxxx");
         at = colon + 1 + 5;
       }
@@ -300,6 +311,10 @@ std::string RedactConnectionString(std::string_view text) {
       end = std::min(end + 1, out.size());
     } else {
       while (end < out.size() && out[end] != ' ' && out[end] != '&') ++end;
+    }
+    if (IsPasswordTemplate(std::string_view(out).substr(start, end - start))) {
+      from = end;
+      continue;
     }
     out.replace(start, end - start, "xxxxx");
     from = start + 5;
