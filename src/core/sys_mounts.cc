@@ -480,9 +480,18 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
           entry.options[k] = v.is_string() ? v : Json(v.dump());
         }
       }
-      if (entry.type == "kv-v2") {
+      // kv-v1 and kv-v2 are kv of that version; no other engine takes a
+      // version, as in Vault.
+      if (entry.type == "kv-v1" || entry.type == "kv-v2") {
+        entry.options["version"] = std::string(1, entry.type.back());
         entry.type = "kv";
-        entry.options["version"] = "2";
+      } else if (entry.type != "kv") {
+        auto version = entry.options.find("version");
+        if (version != entry.options.end() && version->is_string() &&
+            !version->get_ref<const std::string&>().empty()) {
+          return Err(InvalidArgument("secrets engine \"" + entry.type +
+                                     "\" does not allow setting a version"));
+        }
       }
       const std::string type = entry.type;
       TRY(core_.router().Mount(std::move(entry)));
@@ -612,9 +621,9 @@ Result<logical::Response> SystemBackend::Remount(const logical::Request& request
                  s.ToString());
     }
   }
-  logical::Response r;
-  r.data = logical::Json{{"migration_id", id}};
-  return r;
+  // Also at the top level, as Vault answers it: Quarkus's client reads
+  // migration_id there.
+  return LegacyResponse(request, logical::Json{{"migration_id", id}});
 }
 
 Result<logical::Response> SystemBackend::UiMounts(const logical::Request& request) {

@@ -53,8 +53,11 @@ TEST_F(SysMountsTest, AMoveKeepsTheDataAndIsRecordedForTheStatusPath) {
 
   auto moved = Call(Operation::kUpdate, "sys/remount", {{"from", "team"}, {"to", "teams/a"}});
   ASSERT_EQ(moved.http_status, 200) << Error(moved);
-  const std::string id = moved.data["migration_id"].get<std::string>();
+  const std::string id = Body(moved)["migration_id"].get<std::string>();
   EXPECT_EQ(id.size(), 36u) << id;
+  // Also at the top level, as Vault answers it (Quarkus's client reads it there).
+  ASSERT_TRUE(moved.raw.has_value());
+  EXPECT_EQ((*moved.raw)["migration_id"], id);
 
   auto status = Call(Operation::kRead, "sys/remount/status/" + id);
   ASSERT_EQ(status.http_status, 200) << Error(status);
@@ -461,6 +464,31 @@ TEST_F(SysMountsTest, WithoutATokenTheUiListingShowsOnlyUnauthMounts) {
             204);
   EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), "").data["secret"],
             Json::object());
+}
+
+// kv-v1 and kv-v2 are kv of that version (`secrets enable kv-v1`); no other
+// engine takes a version, as in Vault.
+TEST_F(SysMountsTest, KvAliasesSetTheVersionAndOtherEnginesTakeNone) {
+  for (const auto& [path, type, version] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"kvone", "kv-v1", "1"},
+                                                                      {"kvtwo", "kv-v2", "2"}}) {
+    auto r = Call(Operation::kUpdate, "sys/mounts/" + path,
+                  {{"type", type}, {"options", {{"version", "2"}}}});
+    ASSERT_EQ(r.http_status, 204) << type << ": " << Error(r);
+    const Json m = Body(Call(Operation::kRead, "sys/mounts"))[path + "/"];
+    EXPECT_EQ(m["type"], "kv") << type;
+    EXPECT_EQ(m["options"]["version"], version) << type;
+  }
+  auto refused = Call(Operation::kUpdate, "sys/mounts/tv",
+                      {{"type", "transit"}, {"options", {{"version", "2"}}}});
+  EXPECT_EQ(refused.http_status, 400);
+  EXPECT_EQ(Error(refused), "secrets engine \"transit\" does not allow setting a version");
+  EXPECT_FALSE(Body(Call(Operation::kRead, "sys/mounts")).contains("tv/"));
+  // An empty version is no version.
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/tv",
+                 {{"type", "transit"}, {"options", {{"version", ""}}}})
+                .http_status,
+            204);
 }
 
 }  // namespace
