@@ -285,7 +285,19 @@ Result<Response> KvV2Backend::Route(const Request& request) {
   }
 
   auto slash = rel.find('/');
-  if (slash == std::string::npos) return InvalidPathResponse(op);
+  if (slash == std::string::npos) {
+    if (!logical::IsListOperation(op) && (rel == "data" || rel == "metadata" || rel == "delete" ||
+                                          rel == "undelete" || rel == "destroy")) {
+      // The root of a section (`secret/data`, what `ref+vault://secret#/k`
+      // asks): Vault's warning for it.
+      Response r;
+      r.http_status = 404;
+      r.warnings = logical::Json::array(
+          {"Non-listing operations on the root of a K/V v2 mount are not supported."});
+      return r;
+    }
+    return InvalidPathResponse(op);
+  }
   const std::string section = rel.substr(0, slash);
   const std::string key = rel.substr(slash + 1);
 

@@ -349,7 +349,6 @@ TEST_F(KvV2Test, RoutingErrors) {
   // naming the CLI command for the operation, and no error.
   const std::vector<std::tuple<Operation, std::string, std::string>> invalid = {
       {Operation::kRead, "bogus/x", "get"},
-      {Operation::kRead, "data", "get"},
       {Operation::kUpdate, "app", "put"},
       {Operation::kList, "app/", "list"},
       {Operation::kDelete, "app", "delete"}};
@@ -361,6 +360,21 @@ TEST_F(KvV2Test, RoutingErrors) {
     const std::string warning = r->warnings[0];
     EXPECT_TRUE(warning.starts_with("Invalid path for a versioned K/V secrets engine.")) << warning;
     EXPECT_NE(warning.find("use 'coffer kv " + command + "'"), std::string::npos) << warning;
+  }
+  // The root of a section, other than a listing: Vault's warning for it.
+  for (const auto& [op, path] :
+       std::vector<std::pair<Operation, std::string>>{{Operation::kRead, "data"},
+                                                      {Operation::kRead, "metadata"},
+                                                      {Operation::kUpdate, "data"},
+                                                      {Operation::kDelete, "metadata"},
+                                                      {Operation::kUpdate, "destroy"}}) {
+    auto r = Do(op, path);
+    ASSERT_TRUE(r.has_value()) << path << ": " << r.error().ToString();
+    EXPECT_EQ(r->http_status, 404) << path;
+    EXPECT_EQ(r->warnings,
+              logical::Json::array(
+                  {"Non-listing operations on the root of a K/V v2 mount are not supported."}))
+        << path;
   }
   EXPECT_EQ(Do(Operation::kDelete, "config").error().code(), Code::kMethodNotAllowed);
   EXPECT_EQ(Do(Operation::kList, "data/").error().code(), Code::kMethodNotAllowed);
