@@ -45,4 +45,10 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   return u;
 }
 
+std::string HostHeader(const HttpUrl& url) {
+  std::string out = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (url.port != (url.https ? "443" : "80")) out += ":" + url.port;
+  return out;
+}
+
 }  // namespace coffer

@@ -21,4 +21,9 @@ struct HttpUrl {
 // host, a bad port, or spaces and control characters.
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
+// The Host header for a request to `url`: the URL's authority (RFC 9110
+// 7.2), the port named unless it is the scheme's own, an IPv6 address in
+// brackets. Identity providers build their issuer and JWKS URLs from it.
+std::string HostHeader(const HttpUrl& url);
+
 }  // namespace coffer

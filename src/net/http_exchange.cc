@@ -42,7 +42,7 @@ template <typename Stream>
 Result<HttpResponse> WriteAndRead(asio::io_context& ioc, Stream& stream, const HttpRequest& r,
                                   const HttpUrl& u, http::verb verb) {
   http::request<http::string_body> req{verb, u.target, 11};
-  req.set(http::field::host, u.host);
+  req.set(http::field::host, HostHeader(u));
   req.set(http::field::user_agent, r.user_agent);
   for (const auto& [name, value] : r.headers) req.set(name, value);
   if (verb == http::verb::post) req.body() = r.body;

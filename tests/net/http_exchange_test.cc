@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/url.h"
 #include "net/one_shot_server.h"
 
 namespace coffer::net {
@@ -19,6 +20,26 @@ TEST(HttpExchangeTest, GetReturnsStatusAndBody) {
   EXPECT_TRUE(server.request().starts_with("GET /jwks?x=1 HTTP/1.1\r\n")) << server.request();
   EXPECT_NE(server.request().find("\r\nAccept: text/plain\r\n"), std::string::npos);
   EXPECT_NE(server.request().find("\r\nUser-Agent: coffer\r\n"), std::string::npos);
+  // The Host header is the URL's authority, its port included (RFC 9110
+  // 7.2): identity providers build their issuer and JWKS URLs from it.
+  const std::string port = server.url("").substr(server.url("").rfind(':') + 1);
+  EXPECT_NE(server.request().find("\r\nHost: 127.0.0.1:" + port + "\r\n"), std::string::npos)
+      << server.request();
+}
+
+TEST(HttpExchangeTest, TheHostHeaderNamesAPortOtherThanTheSchemes) {
+  auto header = [](std::string_view url) {
+    auto u = ParseHttpUrl(url);
+    EXPECT_TRUE(u.has_value()) << url;
+    return u ? HostHeader(*u) : std::string();
+  };
+  EXPECT_EQ(header("http://idp.example/x"), "idp.example");
+  EXPECT_EQ(header("http://idp.example:80/x"), "idp.example");
+  EXPECT_EQ(header("https://idp.example:443/x"), "idp.example");
+  EXPECT_EQ(header("http://localhost:18555/oauth"), "localhost:18555");
+  EXPECT_EQ(header("https://idp.example:80/x"), "idp.example:80");
+  EXPECT_EQ(header("http://[::1]:8200/x"), "[::1]:8200");
+  EXPECT_EQ(header("https://[::1]/x"), "[::1]");
 }
 
 TEST(HttpExchangeTest, PostSendsTheBodyAndAnyStatusIsAnAnswer) {
