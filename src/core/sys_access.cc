@@ -194,9 +194,7 @@ Result<logical::Response> SystemBackend::Wrapping(const logical::Request& reques
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   }
   if (op == "wrap") {
-    if (!request.data.is_object() || request.data.empty()) {
-      return Err(InvalidArgument("missing data to wrap"));
-    }
+    // An empty object is wrapped too, as in Vault.
     logical::Response r;
     // Numbers as the client wrote them (common/json_numbers.h).
     const logical::Json& written = request.DataAsWritten();

@@ -17,12 +17,12 @@ using logical::Operation;
 class WrappingTest : public CoreFixture {
  protected:
   // A wrapping token for a child token of the root.
-  std::string Wrapped() {
+  std::string Wrapped(Json data = {{"secret", "value"}}) {
     logical::Request r;
     r.id = "req";
     r.operation = Operation::kUpdate;
     r.path = "sys/wrapping/wrap";
-    r.data = {{"secret", "value"}};
+    r.data = std::move(data);
     r.client_token = root_;
     r.remote_address = "127.0.0.1";
     r.wrap_ttl = "5m";
@@ -37,6 +37,15 @@ class WrappingTest : public CoreFixture {
 };
 
 constexpr char kInvalid[] = "wrapping token is not valid or does not exist";
+
+// An empty object is wrapped too, as in Vault (hvac's wrap tests send one).
+TEST_F(WrappingTest, AnEmptyObjectIsWrappedAndUnwrapsAsOne) {
+  const std::string wrap = Wrapped(Json::object());
+  ASSERT_FALSE(wrap.empty());
+  auto unwrapped = Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), wrap);
+  EXPECT_EQ(unwrapped.http_status, 200) << Said(unwrapped);
+  EXPECT_EQ(unwrapped.data, Json::object()) << Said(unwrapped);
+}
 
 TEST_F(WrappingTest, AUsedOrUnknownWrappingTokenIsABadRequestNotAForbiddenOne) {
   const std::string wrap = Wrapped();
