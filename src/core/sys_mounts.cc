@@ -481,7 +481,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
         }
       }
       // kv-v1 and kv-v2 are kv of that version; no other engine takes a
-      // version, as in Vault.
+      // version, as in Vault, whose older name for kv, generic, is kv too.
       if (entry.type == "kv-v1" || entry.type == "kv-v2") {
         entry.options["version"] = std::string(1, entry.type.back());
         entry.type = "kv";
@@ -492,6 +492,7 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
           return Err(InvalidArgument("secrets engine \"" + entry.type +
                                      "\" does not allow setting a version"));
         }
+        if (entry.type == "generic") entry.type = "kv";
       }
       const std::string type = entry.type;
       TRY(core_.router().Mount(std::move(entry)));

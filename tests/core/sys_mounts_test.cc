@@ -484,6 +484,9 @@ TEST_F(SysMountsTest, KvAliasesSetTheVersionAndOtherEnginesTakeNone) {
   EXPECT_EQ(refused.http_status, 400);
   EXPECT_EQ(Error(refused), "secrets engine \"transit\" does not allow setting a version");
   EXPECT_FALSE(Body(Call(Operation::kRead, "sys/mounts")).contains("tv/"));
+  // generic, Vault's older name for kv, is kv (version 1).
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/gen", {{"type", "generic"}}).http_status, 204);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts"))["gen/"]["type"], "kv");
   // An empty version is no version.
   EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/tv",
                  {{"type", "transit"}, {"options", {{"version", ""}}}})
