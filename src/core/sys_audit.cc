@@ -83,9 +83,16 @@ Result<logical::Response> SystemBackend::AuditHash(const logical::Request& reque
   if (input == nullptr || !input->is_string()) {
     return Err(InvalidArgument("'input' must be a string"));
   }
-  ASSIGN_OR_RETURN(std::string hash, core_.audit().Hash(Rest(request.path, "sys/audit-hash/"),
-                                                        input->get_ref<const std::string&>()));
-  return LegacyResponse(request, Json{{"hash", hash}});
+  const std::string path(Rest(request.path, "sys/audit-hash/"));
+  Result<std::string> hash = core_.audit().Hash(path, input->get_ref<const std::string&>());
+  if (!hash && hash.error().code() == Code::kNotFound) {
+    // Vault's answer for a device that is not there.
+    std::string named = path;
+    if (!named.ends_with('/')) named += '/';
+    return Err(InvalidArgument("unknown audit backend \"" + named + "\""));
+  }
+  if (!hash) return Err(std::move(hash).error());
+  return LegacyResponse(request, Json{{"hash", *hash}});
 }
 
 Result<logical::Response> SystemBackend::AuditVerify(const logical::Request& request) {

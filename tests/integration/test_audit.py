@@ -450,6 +450,9 @@ class SocketAndTuneTest(AuditBase):
         st, body, _ = self.server.request("POST", "/v1/sys/audit-hash/headers",
                                           {"input": "corr-canary-42"}, ROOT)
         self.assertEqual(body["data"]["hash"], mine[0]["request"]["headers"]["x-correlation-id"][0])
+        # A device that is not there: Vault's 400.
+        st, body, _ = self.server.request("POST", "/v1/sys/audit-hash/nope", {"input": "x"}, ROOT)
+        self.assertEqual((st, body["errors"]), (400, ['unknown audit backend "nope/"']))
         # Removed: later entries carry no headers.
         for name in ("x-forwarded-for", "X-CORRELATION-ID"):
             st, _, _ = self.server.request("DELETE", base + "/" + name, None, ROOT)
