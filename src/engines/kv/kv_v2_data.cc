@@ -60,7 +60,8 @@ Result<std::optional<std::uint64_t>> CasOption(const Request& request) {
   auto it = options->find("cas");
   if (it == options->end() || it->is_null()) return std::optional<std::uint64_t>();
   auto cas = ParseInt(*it, "cas");
-  if (!cas || *cas < 0) return Err(InvalidArgument("error parsing check-and-set parameter"));
+  if (!cas) return Err(InvalidArgument("error parsing check-and-set parameter"));
+  // A negative one is a number that matches no version, as in Vault.
   return std::optional<std::uint64_t>(static_cast<std::uint64_t>(*cas));
 }
 

@@ -208,6 +208,14 @@ TEST_F(KvV2Test, CheckAndSet) {
   EXPECT_EQ(ok->data["version"], 2);
 
   EXPECT_EQ(Write("c", Json{{"a", 3}}, Json{{"cas", 5}}).error().code(), Code::kConflict);
+  // A negative one matches no version, in Vault's words; a non-number is
+  // unreadable.
+  auto negative = Write("c", Json{{"a", 3}}, Json{{"cas", -1}});
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().message(),
+            "check-and-set parameter did not match the current version");
+  EXPECT_EQ(Write("c", Json{{"a", 3}}, Json{{"cas", "x"}}).error().message(),
+            "error parsing check-and-set parameter");
   EXPECT_EQ(Read("c")->data["data"], (Json{{"a", 2}}));
   EXPECT_EQ(Read("c")->data["metadata"]["version"], 2);
 }
