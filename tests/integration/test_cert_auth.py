@@ -159,6 +159,14 @@ class CertAuthTest(unittest.TestCase):
         self.assertEqual(code, 200)
         self.assertEqual(body["data"]["allowed_common_names"], ["*.example.com"])
         self.assertEqual(body["data"]["token_policies"], ["web"])
+        # Without a display_name the entry's name is stored as one, as in Vault.
+        code, body, _ = self.call(s, "POST", "/v1/auth/cert/certs/plain",
+                                  {"certificate": self.ca_pem}, root, client=self.good)
+        self.assertEqual(code, 204, body)
+        code, body, _ = self.call(s, "GET", "/v1/auth/cert/certs/plain", None, root,
+                                  client=self.good)
+        self.assertEqual(body["data"]["display_name"], "plain")
+        self.call(s, "DELETE", "/v1/auth/cert/certs/plain", None, root, client=self.good)
 
         code, body, _ = self.call(s, "POST", "/v1/auth/cert/login", {}, client=self.good)
         self.assertEqual(code, 200, body)

@@ -347,6 +347,8 @@ Result<Response> CertBackend::Cert(const Request& request, const std::string& na
       if (const Json* d = request.Field("display_name"); d != nullptr && d->is_string()) {
         out["display_name"] = d->get<std::string>();
       }
+      // The entry's name when none is given, as Vault stores it.
+      if (out["display_name"].get_ref<const std::string&>().empty()) out["display_name"] = name;
       for (const char* f : kListFields) {
         ASSIGN_OR_RETURN(auto list, token::params::List(request, f));
         if (list) out[f] = *list;
