@@ -64,9 +64,19 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
     if (Given(request.Field("pgp_key"))) {
       return Err(Unsupported("pgp_key is not supported: the token is encoded with a one-time pad"));
     }
-    if (Given(request.Field("otp"))) {
-      return Err(InvalidArgument(
-          "otp is drawn by the server and returned when the attempt starts; leave it out"));
+    if (const Json* otp = request.Field("otp"); Given(otp)) {
+      // The client's own pad (Vault's older flow, `generate-root -otp`):
+      // the length of a token, and not echoed back.
+      if (!otp->is_string() || otp->get_ref<const std::string&>().size() !=
+                                   static_cast<std::size_t>(token::kServiceTokenLength)) {
+        return Err(InvalidArgument("OTP string must be " +
+                                   std::to_string(token::kServiceTokenLength) +
+                                   " characters long"));
+      }
+      ASSIGN_OR_RETURN(
+          seal::GenerateRootStatus status,
+          seal.GenerateRootInit(SecretBytes::FromString(otp->get_ref<const std::string&>())));
+      return Raw(StatusJson(status));
     }
     ASSIGN_OR_RETURN(std::string pad, crypto::RandomBase62(token::kServiceTokenLength));
     Result<seal::GenerateRootStatus> status = seal.GenerateRootInit(SecretBytes::FromString(pad));

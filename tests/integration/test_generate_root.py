@@ -1,6 +1,6 @@
 """A new root token from a threshold of the unseal key shares
 (sys/generate-root/attempt and /update) against a real server: the server
-draws the one-time pad, the token leaves only XORed with it, a wrong share
+draws the one-time pad (or takes the client's), the token leaves only XORed with it, a wrong share
 or nonce fails without a token, a sealed server refuses, nothing of it
 reaches the audit log, and `coffer operator generate-root` reads shares and
 the pad from stdin, never argv."""
@@ -8,7 +8,9 @@ the pad from stdin, never argv."""
 import base64
 import json
 import os
+import secrets
 import shutil
+import string
 import subprocess
 import tempfile
 import unittest
@@ -89,6 +91,25 @@ class GenerateRootTest(unittest.TestCase):
             self.assertNotIn(secret, log)
         self.assertNotIn(token, "".join(self.server.output))
 
+    def test_a_pad_the_client_chooses(self):
+        # Vault's older flow (`generate-root -otp`): the client's own pad, of
+        # a token's length, is used and not sent back.
+        alphabet = string.ascii_letters + string.digits
+        otp = "".join(secrets.choice(alphabet) for _ in range(44))
+        status, st, _ = self.req("PUT", "/v1/sys/generate-root/attempt", {"otp": otp})
+        self.assertEqual(status, 200, st)
+        self.assertTrue(st["started"])
+        self.assertEqual(st["otp"], "")
+        for k in self.keys[:2]:
+            status, st, _ = self.req("PUT", "/v1/sys/generate-root/update",
+                                     {"key": k, "nonce": st["nonce"]})
+            self.assertEqual(status, 200, st)
+        self.assertTrue(st["complete"])
+        token = decode(st["encoded_token"], otp)
+        status, me, _ = self.req("GET", "/v1/auth/token/lookup-self", token=token)
+        self.assertEqual(status, 200, me)
+        self.assertEqual(me["data"]["policies"], ["root"])
+
     def test_wrong_share_nonce_and_refused_inputs(self):
         nonce = self.start()["nonce"]
         self.assertEqual(self.req("PUT", "/v1/sys/generate-root/update",
@@ -110,10 +131,11 @@ class GenerateRootTest(unittest.TestCase):
         # Cancel ends it.
         self.assertEqual(self.req("DELETE", "/v1/sys/generate-root/attempt")[0], 204)
         self.assertFalse(self.req("GET", "/v1/sys/generate-root/attempt")[1]["started"])
-        # A client-chosen pad and PGP are refused.
+        # A client-chosen pad of another length than a token's, and PGP, are refused.
         status, body, _ = self.req("PUT", "/v1/sys/generate-root/attempt",
                                    {"otp": base64.b64encode(os.urandom(16)).decode()})
         self.assertEqual(status, 400, body)
+        self.assertEqual(body["errors"], ["OTP string must be 44 characters long"])
         self.assertEqual(self.req("PUT", "/v1/sys/generate-root/attempt",
                                   {"pgp_key": "abc"})[0], 400)
         # Sealed: refused, and sealing cancels an attempt.
