@@ -322,14 +322,43 @@ Status IdentityStore::PrepareAlias(Alias& a, const std::unordered_map<std::strin
   return Status::Ok();
 }
 
+Result<std::string> IdentityStore::UnusedName(const Snapshot& s, std::string_view kind,
+                                              const std::string& id) const {
+  // Vault's generated names: "<kind>_" and eight hex digits. The id's
+  // first eight are random; another draw if they are taken.
+  std::string name = std::string(kind) + "_" + id.substr(0, 8);
+  const auto& taken = kind == "entity" ? s.entity_by_name : s.group_by_name;
+  for (int attempt = 0; taken.contains(NameKey(name)); ++attempt) {
+    if (attempt == 8) return Err(Internal("no free " + std::string(kind) + " name"));
+    ASSIGN_OR_RETURN(std::string other, crypto::NewUuid());
+    name = std::string(kind) + "_" + other.substr(0, 8);
+  }
+  return name;
+}
+
 Result<Alias> IdentityStore::PutAlias(Alias a) {
   std::scoped_lock writer(writer_mu_);
   auto cur = Current();
   if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
-  if (!cur->entities.contains(a.canonical_id)) return Err(InvalidArgument("invalid canonical ID"));
+  // A new alias without an entity gets one of its own, as in Vault.
+  std::optional<Entity> made;
+  if (a.canonical_id.empty() && a.id.empty()) {
+    Entity e;
+    ASSIGN_OR_RETURN(e.id, crypto::NewUuid());
+    ASSIGN_OR_RETURN(e.name, UnusedName(*cur, "entity", e.id));
+    e.creation_time = e.last_update_time = Now();
+    a.canonical_id = e.id;
+    made = std::move(e);
+  } else if (!cur->entities.contains(a.canonical_id)) {
+    return Err(InvalidArgument("invalid canonical ID"));
+  }
   TRY(PrepareAlias(a, cur->aliases, cur->alias_by_key, "alias"));
-  TRY(Persist(kAlias, a.id, ToJson(a)));
+  std::vector<storage::Op> ops;
+  if (made) ops.push_back(PutOp(kEntity, made->id, ToJson(*made)));
+  ops.push_back(PutOp(kAlias, a.id, ToJson(a)));
+  TRY(storage_.Transact({}, ops));
   auto next = std::make_shared<Snapshot>(*cur);
+  if (made) next->entities[made->id] = *made;
   next->aliases[a.id] = a;
   Swap(std::move(next));
   return a;
@@ -493,18 +522,35 @@ Result<Alias> IdentityStore::PutGroupAlias(Alias a) {
   std::scoped_lock writer(writer_mu_);
   auto cur = Current();
   if (a.name.empty()) return Err(InvalidArgument("missing alias name"));
-  auto g = cur->groups.find(a.canonical_id);
-  if (g == cur->groups.end()) return Err(InvalidArgument("invalid canonical ID"));
-  if (g->second.type != "external") {
-    return Err(InvalidArgument("alias can't be set on an internal group"));
+  // A new alias without a group gets an external group of its own, as in
+  // Vault.
+  std::optional<Group> made;
+  if (a.canonical_id.empty() && a.id.empty()) {
+    Group g;
+    ASSIGN_OR_RETURN(g.id, crypto::NewUuid());
+    ASSIGN_OR_RETURN(g.name, UnusedName(*cur, "group", g.id));
+    g.type = "external";
+    g.creation_time = g.last_update_time = Now();
+    a.canonical_id = g.id;
+    made = std::move(g);
+  } else {
+    auto g = cur->groups.find(a.canonical_id);
+    if (g == cur->groups.end()) return Err(InvalidArgument("invalid canonical ID"));
+    if (g->second.type != "external") {
+      return Err(InvalidArgument("alias can't be set on an internal group"));
+    }
+    if (auto it = cur->group_alias_of.find(a.canonical_id);
+        it != cur->group_alias_of.end() && it->second != a.id) {
+      return Err(InvalidArgument("group already has an alias"));
+    }
   }
   TRY(PrepareAlias(a, cur->group_aliases, cur->group_alias_by_key, "group alias"));
-  if (auto it = cur->group_alias_of.find(a.canonical_id);
-      it != cur->group_alias_of.end() && it->second != a.id) {
-    return Err(InvalidArgument("group already has an alias"));
-  }
-  TRY(Persist(kGroupAlias, a.id, ToJson(a)));
+  std::vector<storage::Op> ops;
+  if (made) ops.push_back(PutOp(kGroup, made->id, ToJson(*made)));
+  ops.push_back(PutOp(kGroupAlias, a.id, ToJson(a)));
+  TRY(storage_.Transact({}, ops));
   auto next = std::make_shared<Snapshot>(*cur);
+  if (made) next->groups[made->id] = *made;
   next->group_aliases[a.id] = a;
   Swap(std::move(next));
   return a;

@@ -159,6 +159,10 @@ class IdentityStore {
   Status Persist(std::string_view kind, const std::string& id, const Json& value);
   Status Erase(std::string_view kind, const std::string& id);
   Status CheckGroup(const Snapshot& s, const Group& g) const;
+  // A generated name for a new entity or group ("entity_" or "group_" and
+  // eight hex digits of `id`), one no other of its kind has.
+  Result<std::string> UnusedName(const Snapshot& s, std::string_view kind,
+                                 const std::string& id) const;
   // The checks and fields an entity or group alias write shares: the
   // mount (path and type filled in), the id (new, or one of `known`), the
   // (mount, name) pair free in `by_key`, the times.

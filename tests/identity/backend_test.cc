@@ -85,6 +85,40 @@ TEST_F(IdentityBackendTest, ExternalGroupAndItsAlias) {
   EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["alias"], Json::object());
 }
 
+// An alias created without a canonical_id gets an entity (a group alias: an
+// external group) of its own, as in Vault; a bad mount accessor still makes
+// neither.
+TEST_F(IdentityBackendTest, AnAliasWithoutAnOwnerGetsANewOne) {
+  auto alias = Call(Operation::kUpdate, "entity-alias",
+                    Json{{"name", "alice"}, {"mount_accessor", "auth_userpass_1"}});
+  ASSERT_TRUE(alias) << alias.error().ToString();
+  const std::string eid = alias->data["canonical_id"];
+  ASSERT_FALSE(eid.empty());
+  auto entity = Call(Operation::kRead, "entity/id/" + eid);
+  ASSERT_TRUE(entity);
+  EXPECT_TRUE(entity->data["name"].get<std::string>().starts_with("entity_"))
+      << entity->data.dump();
+  EXPECT_EQ(entity->data["aliases"][0]["name"], "alice");
+
+  auto galias = Call(Operation::kUpdate, "group-alias",
+                     Json{{"name", "ops"}, {"mount_accessor", "auth_userpass_1"}});
+  ASSERT_TRUE(galias) << galias.error().ToString();
+  const std::string gid = galias->data["canonical_id"];
+  auto group = Call(Operation::kRead, "group/id/" + gid);
+  ASSERT_TRUE(group);
+  EXPECT_EQ(group->data["type"], "external");
+  EXPECT_TRUE(group->data["name"].get<std::string>().starts_with("group_")) << group->data.dump();
+  EXPECT_EQ(group->data["alias"]["name"], "ops");
+
+  const std::size_t entities = store_.EntityCount();
+  EXPECT_FALSE(Call(Operation::kUpdate, "entity-alias",
+                    Json{{"name", "bob"}, {"mount_accessor", "auth_nowhere"}}));
+  EXPECT_FALSE(Call(Operation::kUpdate, "group-alias",
+                    Json{{"name", "dev"}, {"mount_accessor", "auth_nowhere"}}));
+  EXPECT_EQ(store_.EntityCount(), entities);
+  EXPECT_EQ(store_.Groups().size(), 1u);
+}
+
 TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
   auto created = Call(Operation::kUpdate, "entity",
                       Json{{"name", "alice"}, {"policies", "a,b"}, {"metadata", {{"team", "x"}}}});
