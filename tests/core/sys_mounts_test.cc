@@ -484,6 +484,11 @@ TEST_F(SysMountsTest, KvAliasesSetTheVersionAndOtherEnginesTakeNone) {
   EXPECT_EQ(refused.http_status, 400);
   EXPECT_EQ(Error(refused), "secrets engine \"transit\" does not allow setting a version");
   EXPECT_FALSE(Body(Call(Operation::kRead, "sys/mounts")).contains("tv/"));
+  // A type there is no engine or auth method of: Vault's words for both.
+  EXPECT_EQ(Error(Call(Operation::kUpdate, "sys/mounts/aws", {{"type", "aws"}})),
+            "plugin not found in the catalog: aws");
+  EXPECT_EQ(Error(Call(Operation::kUpdate, "sys/auth/gh", {{"type", "github"}})),
+            "plugin not found in the catalog: github");
   // generic, Vault's older name for kv, is kv (version 1).
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/gen", {{"type", "generic"}}).http_status, 204);
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts"))["gen/"]["type"], "kv");
