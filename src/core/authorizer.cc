@@ -40,12 +40,14 @@ bool WrappingTokenMayUse(std::string_view path, logical::Operation op) {
 Result<std::vector<std::string>> Authorizer::EffectivePolicies(
     const token::TokenEntry& entry) const {
   if (identity_ == nullptr || entry.entity_id.empty()) return entry.policies;
-  auto entity = identity_->EntityById(entry.entity_id);
+  // A merged entity's tokens act for the entity it was merged into.
+  const std::string entity_id = identity_->CurrentEntityId(entry.entity_id);
+  auto entity = identity_->EntityById(entity_id);
   // A deleted entity's tokens are refused, not left with their own policies
   // (Vault: "the entity on the token is invalid").
   if (!entity || entity->disabled) return Err(PermissionDenied());
   std::vector<std::string> out = entry.policies;
-  for (auto& p : identity_->IdentityPolicies(entry.entity_id)) {
+  for (auto& p : identity_->IdentityPolicies(entity_id)) {
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
   }
   return out;
@@ -55,8 +57,10 @@ Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
     const std::vector<std::string>& policies, std::string_view entity_id) {
   if (identity_ == nullptr || entity_id.empty()) return policies_.AclFor(policies);
   policy::AclIdentity who;
-  who.entity_id = entity_id;
-  who.generation = identity_->generation();  // before resolve reads the data
+  who.generation = identity_->generation();  // before anything reads the data
+  // A merged entity's tokens act for the entity it was merged into.
+  const std::string current = identity_->CurrentEntityId(entity_id);
+  who.entity_id = current.empty() ? entity_id : std::string_view(current);
   who.resolve = [this, &who]() -> std::optional<policy::TemplateIdentity> {
     auto entity = identity_->EntityById(who.entity_id);
     if (!entity) return std::nullopt;

@@ -38,6 +38,8 @@ class IdentityBackend final : public logical::Backend {
 
  private:
   Result<logical::Response> Entities(const logical::Request& request, std::string_view rel);
+  // identity/entity/merge (IdentityStore::MergeEntities).
+  Result<logical::Response> Merge(const logical::Request& request);
   Result<logical::Response> EntityAliases(const logical::Request& request, std::string_view rel);
   Result<logical::Response> Groups(const logical::Request& request, std::string_view rel);
   Result<logical::Response> GroupAliases(const logical::Request& request, std::string_view rel);

@@ -46,6 +46,13 @@ constexpr logical::RouteHelp kRoutes[] = {
      "\"metadata\" or \"disabled\", creating the entity when no entity has the\n"
      "name yet. A delete removes the entity together with its aliases, and\n"
      "takes it out of every group."},
+    {"entity/merge", "Merge entities into one.",
+     "A write with \"to_entity_id\" and \"from_entity_ids\" moves the aliases of the\n"
+     "entities to merge to the target, puts the target in their groups, lists\n"
+     "them in its \"merged_entity_ids\" and deletes them; the target keeps its own\n"
+     "policies and metadata. Two aliases on one mount are refused unless\n"
+     "\"conflicting_alias_ids_to_keep\" names the one to keep (one entity to merge\n"
+     "at a time then). An entity with a TOTP secret is not merged."},
 
     // Entity aliases.
     {"entity-alias", "Create an entity alias, or update one given by ID.",

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <set>
 
 #include "common/log.h"
 #include "crypto/random.h"
@@ -65,6 +67,7 @@ void IdentityStore::Snapshot::Reindex() {
   group_parents.clear();
   group_alias_by_key.clear();
   group_alias_of.clear();
+  merged_into.clear();
   for (const auto& [id, a] : group_aliases) {
     group_alias_by_key[AliasKey(a.mount_accessor, a.name)] = id;
     group_alias_of[a.canonical_id] = id;
@@ -73,6 +76,7 @@ void IdentityStore::Snapshot::Reindex() {
     // A clash was stored before names matched without case: the entity is
     // then reachable by id only.
     if (!entity_by_name.emplace(NameKey(e.name), id).second) ++name_clashes;
+    for (const auto& merged : e.merged_entity_ids) merged_into[merged] = id;
   }
   for (const auto& [id, a] : aliases) alias_by_key[AliasKey(a.mount_accessor, a.name)] = id;
   for (const auto& [id, g] : groups) {
@@ -180,6 +184,13 @@ std::optional<Entity> IdentityStore::EntityById(std::string_view id) const {
   return it->second;
 }
 
+std::string IdentityStore::CurrentEntityId(std::string_view id) const {
+  auto s = Current();
+  if (s->entities.contains(std::string(id))) return std::string(id);
+  auto it = s->merged_into.find(std::string(id));
+  return it == s->merged_into.end() ? std::string() : it->second;
+}
+
 std::optional<Entity> IdentityStore::EntityByName(std::string_view name) const {
   auto s = Current();
   auto it = s->entity_by_name.find(NameKey(name));
@@ -257,6 +268,113 @@ Status IdentityStore::DeleteEntity(std::string_view id_view) {
   ops.push_back(DeleteOp(kEntity, id));
   TRY(storage_.Transact({}, ops));
   next->entities.erase(id);
+  Swap(std::move(next));
+  return Status::Ok();
+}
+
+Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std::string>& from,
+                                    const std::vector<std::string>& keep) {
+  std::scoped_lock writer(writer_mu_);
+  auto cur = Current();
+  auto target = cur->entities.find(to);
+  if (target == cur->entities.end()) return InvalidArgument("entity id to merge to is invalid");
+  if (from.size() > 1 && keep.size() > 1) {
+    return InvalidArgument(
+        "aliases conflicts cannot be resolved with multiple from entity ids - merge one entity "
+        "at a time");
+  }
+  std::vector<std::string> sources;
+  for (const auto& id : from) {
+    if (std::find(sources.begin(), sources.end(), id) != sources.end()) continue;
+    if (id == to) return InvalidArgument("to_entity_id should not be present in from_entity_ids");
+    if (!cur->entities.contains(id)) return InvalidArgument("entity id to merge from is invalid");
+    sources.push_back(id);
+  }
+  auto kept = [&](const std::string& alias_id) {
+    return std::find(keep.begin(), keep.end(), alias_id) != keep.end();
+  };
+  auto next = std::make_shared<Snapshot>(*cur);
+  Entity merged = target->second;
+  // The merged entity's alias per mount, to find clashes.
+  std::map<std::string, std::string> by_mount;  // accessor -> alias id
+  for (const auto& [id, a] : cur->aliases) {
+    if (a.canonical_id == to) by_mount[a.mount_accessor] = id;
+  }
+  std::map<std::string, std::string> from_mount;  // accessor -> the from entity with it
+  std::vector<storage::Op> ops;
+  for (const auto& source : sources) {
+    for (const auto& [id, a] : cur->aliases) {
+      if (a.canonical_id != source) continue;
+      if (auto [it, added] = from_mount.emplace(a.mount_accessor, source);
+          !added && it->second != source) {
+        return InvalidArgument("mount accessor " + a.mount_accessor +
+                               " found in multiple fromEntities, merge should be done with one "
+                               "fromEntity at a time");
+      }
+      Alias moved = a;
+      if (auto clash = by_mount.find(a.mount_accessor); clash != by_mount.end()) {
+        if (kept(clash->second)) {
+          ops.push_back(DeleteOp(kAlias, id));
+          next->aliases.erase(id);
+          continue;
+        }
+        if (!kept(id)) {
+          if (keep.empty()) {
+            return InvalidArgument(
+                "toEntity and at least one fromEntity have aliases with the same mount accessor, "
+                "repeat the merge request specifying exactly one fromEntity, clashes: "
+                "mountAccessor: " +
+                a.mount_accessor + ", toEntity ID: " + to + ", fromEntity ID: " + source +
+                ", conflicting toEntity alias ID: " + clash->second +
+                ", conflicting fromEntity alias ID: " + id);
+          }
+          return InvalidArgument(
+              "conflicting mount accessors in following alias IDs and neither were present in "
+              "conflicting_alias_ids_to_keep: " +
+              id + ", " + clash->second);
+        }
+        ops.push_back(DeleteOp(kAlias, clash->second));
+        next->aliases.erase(clash->second);
+        clash->second = id;
+      }
+      moved.canonical_id = to;
+      moved.merged_from_canonical_ids.push_back(source);
+      moved.last_update_time = Now();
+      ops.push_back(PutOp(kAlias, id, ToJson(moved)));
+      next->aliases[id] = std::move(moved);
+    }
+    const Entity& gone = cur->entities.at(source);
+    merged.merged_entity_ids.insert(merged.merged_entity_ids.end(), gone.merged_entity_ids.begin(),
+                                    gone.merged_entity_ids.end());
+    merged.merged_entity_ids.push_back(source);
+    // Its groups take the merged entity in its place.
+    if (auto g = cur->entity_groups.find(source); g != cur->entity_groups.end()) {
+      for (const auto& gid : g->second) {
+        Group& group = next->groups.at(gid);
+        RemoveValue(group.member_entity_ids, source);
+        if (std::find(group.member_entity_ids.begin(), group.member_entity_ids.end(), to) ==
+            group.member_entity_ids.end()) {
+          group.member_entity_ids.push_back(to);
+        }
+        group.last_update_time = Now();
+        ++group.modify_index;
+      }
+    }
+    ops.push_back(DeleteOp(kEntity, source));
+    next->entities.erase(source);
+  }
+  // Each changed group once, as it ends up.
+  std::set<std::string> touched;
+  for (const auto& source : sources) {
+    if (auto g = cur->entity_groups.find(source); g != cur->entity_groups.end()) {
+      touched.insert(g->second.begin(), g->second.end());
+    }
+  }
+  for (const auto& gid : touched) ops.push_back(PutOp(kGroup, gid, ToJson(next->groups.at(gid))));
+  merged.last_update_time = Now();
+  ops.push_back(PutOp(kEntity, to, ToJson(merged)));
+  next->entities[to] = std::move(merged);
+  TRY(storage_.Transact({}, ops));
   Swap(std::move(next));
   return Status::Ok();
 }

@@ -69,6 +69,9 @@ class IdentityStore {
   // --- entities
   std::optional<Entity> EntityById(std::string_view id) const;
   std::optional<Entity> EntityByName(std::string_view name) const;
+  // The entity a token's entity_id stands for now: the id itself, or the
+  // entity it was merged into (as Vault finds it); "" when neither exists.
+  std::string CurrentEntityId(std::string_view id) const;
   // Creates (no match) or updates (match by id, else by name) an entity:
   // `mutate` edits the record before it is validated and stored. An id that
   // is given but unknown is kNotFound unless `create_with_id`. Returns the
@@ -77,6 +80,16 @@ class IdentityStore {
                                                bool create_with_id,
                                                const std::function<Status(Entity&)>& mutate);
   Status DeleteEntity(std::string_view id);
+  // Vault's identity/entity/merge: moves the aliases of each entity of
+  // `from` to `to` (an alias keeps the ids it was merged from), puts `to`
+  // in their groups in their place, adds them (and those merged into them)
+  // to `to`'s merged_entity_ids, and deletes them, in one transaction.
+  // Policies and metadata stay `to`'s. Two aliases on one mount: refused,
+  // unless `keep` names one of the pair (one `from` entity only), then the
+  // other is deleted. kInvalidArgument in Vault's words for an unknown
+  // entity, `to` among `from`, or a clash.
+  Status MergeEntities(const std::string& to, const std::vector<std::string>& from,
+                       const std::vector<std::string>& keep);
   std::vector<Entity> Entities() const;
   std::size_t EntityCount() const;
   std::vector<Alias> AliasesOf(std::string_view entity_id) const;
@@ -147,6 +160,7 @@ class IdentityStore {
     std::unordered_map<std::string, std::set<std::string>> group_parents;
     std::unordered_map<std::string, std::string> group_alias_by_key;  // accessor '\0' name
     std::unordered_map<std::string, std::string> group_alias_of;      // group id -> alias id
+    std::unordered_map<std::string, std::string> merged_into;  // merged entity id -> its target
     // Entities or groups whose name another one has in a different case
     // (stored before names matched without case); set by Reindex().
     std::size_t name_clashes = 0;

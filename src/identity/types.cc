@@ -33,26 +33,32 @@ std::int64_t Int(const Json& j, const char* name) {
 }  // namespace
 
 Json ToJson(const Entity& e) {
-  return Json{{"id", e.id},
-              {"name", e.name},
-              {"policies", e.policies},
-              {"metadata", e.metadata},
-              {"disabled", e.disabled},
-              {"creation_time", e.creation_time},
-              {"last_update_time", e.last_update_time}};
+  Json j{{"id", e.id},
+         {"name", e.name},
+         {"policies", e.policies},
+         {"metadata", e.metadata},
+         {"disabled", e.disabled},
+         {"creation_time", e.creation_time},
+         {"last_update_time", e.last_update_time}};
+  if (!e.merged_entity_ids.empty()) j["merged_entity_ids"] = e.merged_entity_ids;
+  return j;
 }
 
 Json ToJson(const Alias& a) {
-  return Json{{"id", a.id},
-              {"canonical_id", a.canonical_id},
-              {"mount_accessor", a.mount_accessor},
-              {"mount_type", a.mount_type},
-              {"mount_path", a.mount_path},
-              {"name", a.name},
-              {"custom_metadata", a.custom_metadata},
-              {"metadata", a.metadata},
-              {"creation_time", a.creation_time},
-              {"last_update_time", a.last_update_time}};
+  Json j{{"id", a.id},
+         {"canonical_id", a.canonical_id},
+         {"mount_accessor", a.mount_accessor},
+         {"mount_type", a.mount_type},
+         {"mount_path", a.mount_path},
+         {"name", a.name},
+         {"custom_metadata", a.custom_metadata},
+         {"metadata", a.metadata},
+         {"creation_time", a.creation_time},
+         {"last_update_time", a.last_update_time}};
+  if (!a.merged_from_canonical_ids.empty()) {
+    j["merged_from_canonical_ids"] = a.merged_from_canonical_ids;
+  }
+  return j;
 }
 
 Json ToJson(const Group& g) {
@@ -78,6 +84,7 @@ Result<Entity> EntityFromJson(const Json& j) {
   e.disabled = j.value("disabled", false);
   e.creation_time = Int(j, "creation_time");
   e.last_update_time = Int(j, "last_update_time");
+  e.merged_entity_ids = Strings(j, "merged_entity_ids");
   return e;
 }
 
@@ -94,6 +101,7 @@ Result<Alias> AliasFromJson(const Json& j) {
   a.metadata = Map(j, "metadata");
   a.creation_time = Int(j, "creation_time");
   a.last_update_time = Int(j, "last_update_time");
+  a.merged_from_canonical_ids = Strings(j, "merged_from_canonical_ids");
   return a;
 }
 

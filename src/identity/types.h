@@ -23,6 +23,8 @@ struct Entity {
   bool disabled = false;
   std::int64_t creation_time = 0;  // unix seconds
   std::int64_t last_update_time = 0;
+  // The entities merged into this one (identity/entity/merge), and theirs.
+  std::vector<std::string> merged_entity_ids;
 };
 
 struct Alias {
@@ -38,6 +40,8 @@ struct Alias {
   std::map<std::string, std::string> metadata;
   std::int64_t creation_time = 0;
   std::int64_t last_update_time = 0;
+  // The entities this alias belonged to before merges moved it.
+  std::vector<std::string> merged_from_canonical_ids;
 };
 
 struct Group {

@@ -128,6 +128,46 @@ TEST_F(LoginTest, UserpassLoginMintsAServiceToken) {
 // The mount's tuned token_type meets the user's (Vault's rules): a mount set
 // to batch or service decides; default-batch gives batch unless the user
 // asks for service. Also set when the method is enabled.
+// A token whose entity was merged into another acts for that entity, as in
+// Vault: it keeps working, with the target's identity policies; a token of
+// a deleted entity is refused.
+TEST_F(LoginTest, ATokenOfAMergedEntityActsForTheEntityItWasMergedInto) {
+  Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}});
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policy/readers",
+                 {{"policy", R"(path "secret/data/shared" { capabilities = ["read"] })"}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/secret",
+                 {{"type", "kv"}, {"options", {{"version", "2"}}}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "secret/data/shared", {{"data", {{"v", "1"}}}}).http_status,
+            200);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/bob", {{"password", "pw"}}).http_status,
+            204);
+  auto login = Call(Operation::kUpdate, "auth/userpass/login/bob", {{"password", "pw"}}, "");
+  ASSERT_EQ(login.http_status, 200);
+  const std::string token = login.auth["client_token"];
+  const std::string bob = login.auth["entity_id"];
+  EXPECT_EQ(Call(Operation::kRead, "secret/data/shared", Json::object(), token).http_status, 403);
+
+  auto target = Call(Operation::kUpdate, "identity/entity",
+                     {{"name", "robert"}, {"policies", Json::array({"readers"})}});
+  ASSERT_EQ(target.http_status, 200);
+  const std::string robert = target.data["id"];
+  ASSERT_EQ(Call(Operation::kUpdate, "identity/entity/merge",
+                 {{"to_entity_id", robert}, {"from_entity_ids", Json::array({bob})}})
+                .http_status,
+            204);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            200);
+  EXPECT_EQ(Call(Operation::kRead, "secret/data/shared", Json::object(), token).http_status, 200);
+  // Deleting the entity it now stands for ends it.
+  ASSERT_EQ(Call(Operation::kDelete, "identity/entity/id/" + robert).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "auth/token/lookup-self", Json::object(), token).http_status,
+            403);
+}
+
 TEST_F(LoginTest, TheMountsTunedTokenTypeDecidesTheLoginsType) {
   ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
   ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice",

@@ -119,6 +119,127 @@ TEST_F(IdentityBackendTest, AnAliasWithoutAnOwnerGetsANewOne) {
   EXPECT_EQ(store_.Groups().size(), 1u);
 }
 
+// identity/entity/merge: the aliases, group memberships and merged ids of
+// the merged entities go to the target, they are gone, and a clash of two
+// aliases on one mount is refused unless one of them is named to keep.
+TEST_F(IdentityBackendTest, MergingEntitiesMovesAliasesAndGroups) {
+  store_.SetMountLookup([](std::string_view accessor) -> std::optional<MountRef> {
+    if (accessor == "auth_userpass_1") return MountRef{"auth/userpass/", "userpass"};
+    if (accessor == "auth_approle_2") return MountRef{"auth/approle/", "approle"};
+    return std::nullopt;
+  });
+  auto entity = [&](const std::string& name) {
+    auto r = Call(Operation::kUpdate, "entity", Json{{"name", name}, {"policies", name}});
+    EXPECT_TRUE(r) << r.error().ToString();
+    return r ? r->data["id"].get<std::string>() : "";
+  };
+  auto alias = [&](const std::string& name, const std::string& mount, const std::string& owner) {
+    auto r = Call(Operation::kUpdate, "entity-alias",
+                  Json{{"name", name}, {"mount_accessor", mount}, {"canonical_id", owner}});
+    EXPECT_TRUE(r) << r.error().ToString();
+    return r ? r->data["id"].get<std::string>() : "";
+  };
+  const std::string to = entity("keeper"), from = entity("merged"), other = entity("other");
+  const std::string to_up = alias("k", "auth_userpass_1", to);
+  const std::string from_ar = alias("m", "auth_approle_2", from);
+  auto group = Call(Operation::kUpdate, "group",
+                    Json{{"name", "team"}, {"member_entity_ids", Json::array({from, other})}});
+  ASSERT_TRUE(group) << group.error().ToString();
+  const std::string gid = group->data["id"];
+
+  // Refused, and nothing changes: unknown ids, the target among the sources,
+  // nothing to merge.
+  const std::string before = Call(Operation::kRead, "entity/id/" + from)->data.dump();
+  for (const auto& [body, want] : std::vector<std::pair<Json, std::string>>{
+           {Json{{"to_entity_id", "nope"}, {"from_entity_ids", Json::array({from})}},
+            "entity id to merge to is invalid"},
+           {Json{{"to_entity_id", to}, {"from_entity_ids", Json::array({"nope"})}},
+            "entity id to merge from is invalid"},
+           {Json{{"to_entity_id", to}, {"from_entity_ids", Json::array({from, to})}},
+            "to_entity_id should not be present in from_entity_ids"},
+           {Json{{"to_entity_id", to}}, "missing entity ids to merge from"},
+           {Json{{"from_entity_ids", Json::array({from})}}, "missing entity id to merge to"}}) {
+    auto r = Call(Operation::kUpdate, "entity/merge", body);
+    ASSERT_FALSE(r) << body.dump();
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(r.error().message(), want);
+  }
+  EXPECT_EQ(Call(Operation::kRead, "entity/id/" + from)->data.dump(), before);
+
+  auto merged = Call(Operation::kUpdate, "entity/merge",
+                     Json{{"to_entity_id", to}, {"from_entity_ids", Json::array({from})}});
+  ASSERT_TRUE(merged) << merged.error().ToString();
+  EXPECT_EQ(merged->http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "entity/id/" + from)->http_status, 404);
+  auto kept = Call(Operation::kRead, "entity/id/" + to);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->data["merged_entity_ids"], Json::array({from}));
+  EXPECT_EQ(kept->data["policies"], Json::array({"keeper"}));  // the target's own, as in Vault
+  EXPECT_EQ(kept->data["aliases"].size(), 2u);
+  auto moved = Call(Operation::kRead, "entity-alias/id/" + from_ar);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->data["canonical_id"], to);
+  EXPECT_EQ(moved->data["merged_from_canonical_ids"], Json::array({from}));
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["member_entity_ids"],
+            Json::array({other, to}));
+  auto found = Call(Operation::kUpdate, "lookup/entity",
+                    Json{{"alias_name", "m"}, {"alias_mount_accessor", "auth_approle_2"}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->data["id"], to);
+
+  // A clash: both have a userpass alias. Refused; then resolved by keeping
+  // the merged entity's alias (the target's is deleted).
+  const std::string other_up = alias("o", "auth_userpass_1", other);
+  auto clash = Call(Operation::kUpdate, "entity/merge",
+                    Json{{"to_entity_id", to}, {"from_entity_ids", Json::array({other})}});
+  ASSERT_FALSE(clash);
+  EXPECT_NE(clash.error().message().find("have aliases with the same mount accessor"),
+            std::string::npos)
+      << clash.error().message();
+  EXPECT_TRUE(Call(Operation::kRead, "entity/id/" + other)->http_status != 404);
+  auto resolved = Call(Operation::kUpdate, "entity/merge",
+                       Json{{"to_entity_id", to},
+                            {"from_entity_ids", Json::array({other})},
+                            {"conflicting_alias_ids_to_keep", Json::array({other_up})}});
+  ASSERT_TRUE(resolved) << resolved.error().ToString();
+  EXPECT_EQ(Call(Operation::kRead, "entity-alias/id/" + to_up)->http_status, 404);
+  EXPECT_EQ(Call(Operation::kRead, "entity-alias/id/" + other_up)->data["canonical_id"], to);
+  kept = Call(Operation::kRead, "entity/id/" + to);
+  EXPECT_EQ(kept->data["merged_entity_ids"], Json::array({from, other}));
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["member_entity_ids"],
+            Json::array({to}));
+
+  // The merge survives a reload of the store.
+  IdentityStore reloaded(storage_, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  ASSERT_TRUE(reloaded.EntityById(to).has_value());
+  EXPECT_EQ(reloaded.EntityById(to)->merged_entity_ids, (std::vector<std::string>{from, other}));
+  EXPECT_FALSE(reloaded.EntityById(other).has_value());
+  EXPECT_EQ(reloaded.AliasById(other_up)->canonical_id, to);
+}
+
+// A merge would leave a merged entity's TOTP secret behind: refused, and
+// nothing changes, until it is destroyed.
+TEST_F(IdentityBackendTest, AMergeDoesNotDropATotpSecret) {
+  auto to = Call(Operation::kUpdate, "entity", Json{{"name", "a"}});
+  auto from = Call(Operation::kUpdate, "entity", Json{{"name", "b"}});
+  ASSERT_TRUE(to && from);
+  const std::string to_id = to->data["id"], from_id = from->data["id"];
+  mfa::TotpMethod m;
+  m.issuer = "Coffer";
+  auto method = mfa_.PutMethod(m);
+  ASSERT_TRUE(method) << method.error().ToString();
+  auto enrolled = mfa_.Generate(method->id, from_id, "b");
+  ASSERT_TRUE(enrolled && *enrolled);
+  const Json body{{"to_entity_id", to_id}, {"from_entity_ids", Json::array({from_id})}};
+  auto refused = Call(Operation::kUpdate, "entity/merge", body);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("has a TOTP secret"), std::string::npos);
+  EXPECT_EQ(Call(Operation::kRead, "entity/id/" + from_id)->http_status, 200);
+  ASSERT_TRUE(mfa_.Destroy(method->id, from_id).ok());
+  EXPECT_TRUE(Call(Operation::kUpdate, "entity/merge", body));
+}
+
 TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
   auto created = Call(Operation::kUpdate, "entity",
                       Json{{"name", "alice"}, {"policies", "a,b"}, {"metadata", {{"team", "x"}}}});

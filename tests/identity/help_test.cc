@@ -77,6 +77,7 @@ TEST_F(IdentityHelpTest, CoversTheServedRoutes) {
                                "entity/id/e1",
                                "entity/name",
                                "entity/name/alice",
+                               "entity/merge",
                                "entity-alias",
                                "entity-alias/id",
                                "entity-alias/id/a1",
@@ -101,7 +102,7 @@ TEST_F(IdentityHelpTest, CoversTheServedRoutes) {
                                "mfa/login-enforcement/people"}) {
     EXPECT_TRUE(logical::RenderHelp(backend_.Help(), rel)) << rel;
   }
-  EXPECT_EQ(backend_.Help().routes.size(), 27u);
+  EXPECT_EQ(backend_.Help().routes.size(), 28u);
 }
 
 }  // namespace

@@ -206,6 +206,13 @@ ROUTES = [
     ("LIST", "sys/plugins/catalog/secret/", None),
     ("GET", "sys/plugins/catalog/secret/kv", None),
     ("PUT", "sys/plugins/catalog/secret/evil", {"sha256": "00" * 32, "command": "evil"}),
+    # identity
+    ("POST", "identity/entity", {"name": "evil"}),
+    ("LIST", "identity/entity/id", None),
+    ("POST", "identity/entity/merge", {"to_entity_id": "a", "from_entity_ids": ["b"]}),
+    ("POST", "identity/entity-alias", {"name": "evil", "mount_accessor": "x"}),
+    ("POST", "identity/group", {"name": "evil"}),
+    ("POST", "identity/lookup/entity", {"name": "evil"}),
     # cubbyhole (the caller's own)
     ("GET", "cubbyhole/x", None),
     ("POST", "cubbyhole/x", {"evil": "1"}),
@@ -473,6 +480,8 @@ class Fixture:
         get("loggers", "GET", "sys/loggers")
         get("cors", "GET", "sys/config/cors")
         get("audited-headers", "GET", "sys/config/auditing/request-headers")
+        get("entities", "LIST", "identity/entity/id")
+        get("groups", "LIST", "identity/group/id")
         # Last, so every read above is counted (reads must not encrypt).
         s["encryptions"] = ks["encryptions"]
         return s

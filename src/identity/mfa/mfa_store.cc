@@ -206,6 +206,11 @@ Status MfaStore::DeleteMethod(std::string_view id) {
   return Status::Ok();
 }
 
+Result<bool> MfaStore::HasSecret(std::string_view method_id, std::string_view entity_id) {
+  ASSIGN_OR_RETURN(auto names, storage_.List(std::string(kSecret) + std::string(method_id) + "/"));
+  return std::find(names.begin(), names.end(), entity_id) != names.end();
+}
+
 Result<std::optional<Enrolment>> MfaStore::Generate(std::string_view method_id,
                                                     std::string_view entity_id,
                                                     std::string_view account_name) {

@@ -92,6 +92,8 @@ class MfaStore {
   Result<std::optional<Enrolment>> Generate(std::string_view method_id, std::string_view entity_id,
                                             std::string_view account_name);
   Status Destroy(std::string_view method_id, std::string_view entity_id);
+  // Whether the entity has a secret for the method (listed, never read).
+  Result<bool> HasSecret(std::string_view method_id, std::string_view entity_id);
 
   // Enforcements. Methods must exist; at least one target must be set.
   Result<Enforcement> PutEnforcement(Enforcement enforcement);
