@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/secret_bytes.h"
 
 namespace coffer::identity {
 
@@ -121,21 +122,22 @@ Result<Response> IdentityBackend::Merge(const Request& request) {
   if (const Json* k = request.Field("conflicting_alias_ids_to_keep")) {
     ASSIGN_OR_RETURN(keep, StringList(*k, "conflicting_alias_ids_to_keep"));
   }
-  // Vault moves TOTP secrets along (`force` settles a clash); they are kept
-  // apart from the entity records here, so a merge that would drop one is
-  // refused instead.
-  for (const auto& id : from) {
-    for (const auto& method : mfa_.Methods()) {
-      ASSIGN_OR_RETURN(bool has, mfa_.HasSecret(method.id, id));
-      if (has) {
-        return Err(InvalidArgument("entity " + id + " has a TOTP secret for MFA method " +
-                                   method.id +
-                                   "; a merge does not move it: destroy it first "
-                                   "(identity/mfa/method/totp/admin-destroy)"));
-      }
+  bool force = false;
+  if (const Json* f = request.Field("force"); f != nullptr && !f->is_null()) {
+    if (f->is_boolean()) {
+      force = f->get<bool>();
+    } else if (f->is_string() && (*f == "true" || *f == "false")) {
+      force = *f == "true";
+    } else {
+      return Err(InvalidArgument("force must be a boolean"));
     }
   }
-  TRY(store_.MergeEntities(to, from, keep));
+  // The TOTP secrets go along, in the same transaction, as in Vault
+  // (`force` lets a merged entity's replace the target's).
+  ASSIGN_OR_RETURN(std::vector<storage::Op> secrets, mfa_.SecretMoveOps(from, to, force));
+  Status merged = store_.MergeEntities(to, from, keep, secrets);
+  for (auto& op : secrets) WipeString(op.value);
+  TRY(merged);
   return logical::NoContent();
 }
 

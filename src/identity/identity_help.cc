@@ -52,7 +52,8 @@ constexpr logical::RouteHelp kRoutes[] = {
      "them in its \"merged_entity_ids\" and deletes them; the target keeps its own\n"
      "policies and metadata. Two aliases on one mount are refused unless\n"
      "\"conflicting_alias_ids_to_keep\" names the one to keep (one entity to merge\n"
-     "at a time then). An entity with a TOTP secret is not merged."},
+     "at a time then). TOTP secrets move to the target; one the target already\n"
+     "has for the method is refused unless \"force\" is true."},
 
     // Entity aliases.
     {"entity-alias", "Create an entity alias, or update one given by ID.",

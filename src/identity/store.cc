@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/secret_bytes.h"
 #include "crypto/random.h"
 #include "policy/policy.h"
 
@@ -273,7 +274,8 @@ Status IdentityStore::DeleteEntity(std::string_view id_view) {
 }
 
 Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std::string>& from,
-                                    const std::vector<std::string>& keep) {
+                                    const std::vector<std::string>& keep,
+                                    std::span<const storage::Op> also) {
   std::scoped_lock writer(writer_mu_);
   auto cur = Current();
   auto target = cur->entities.find(to);
@@ -374,7 +376,10 @@ Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std
   merged.last_update_time = Now();
   ops.push_back(PutOp(kEntity, to, ToJson(merged)));
   next->entities[to] = std::move(merged);
-  TRY(storage_.Transact({}, ops));
+  ops.insert(ops.end(), also.begin(), also.end());
+  Status written = storage_.Transact({}, ops);
+  for (std::size_t i = ops.size() - also.size(); i < ops.size(); ++i) WipeString(ops[i].value);
+  TRY(written);
   Swap(std::move(next));
   return Status::Ok();
 }

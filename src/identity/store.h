@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -88,8 +89,10 @@ class IdentityStore {
   // unless `keep` names one of the pair (one `from` entity only), then the
   // other is deleted. kInvalidArgument in Vault's words for an unknown
   // entity, `to` among `from`, or a clash.
+  // `also` joins the same transaction (the TOTP secrets' moves).
   Status MergeEntities(const std::string& to, const std::vector<std::string>& from,
-                       const std::vector<std::string>& keep);
+                       const std::vector<std::string>& keep,
+                       std::span<const storage::Op> also = {});
   std::vector<Entity> Entities() const;
   std::size_t EntityCount() const;
   std::vector<Alias> AliasesOf(std::string_view entity_id) const;

@@ -218,26 +218,53 @@ TEST_F(IdentityBackendTest, MergingEntitiesMovesAliasesAndGroups) {
   EXPECT_EQ(reloaded.AliasById(other_up)->canonical_id, to);
 }
 
-// A merge would leave a merged entity's TOTP secret behind: refused, and
-// nothing changes, until it is destroyed.
-TEST_F(IdentityBackendTest, AMergeDoesNotDropATotpSecret) {
-  auto to = Call(Operation::kUpdate, "entity", Json{{"name", "a"}});
-  auto from = Call(Operation::kUpdate, "entity", Json{{"name", "b"}});
-  ASSERT_TRUE(to && from);
-  const std::string to_id = to->data["id"], from_id = from->data["id"];
+// A merged entity's TOTP secret goes to the target, in the same write, as
+// in Vault; when the target has one for the method too, the merge is
+// refused unless `force`, and then the merged entity's replaces it.
+TEST_F(IdentityBackendTest, AMergeMovesTotpSecrets) {
+  auto entity = [&](const std::string& name) {
+    auto r = Call(Operation::kUpdate, "entity", Json{{"name", name}});
+    EXPECT_TRUE(r);
+    return r ? r->data["id"].get<std::string>() : "";
+  };
+  const std::string to = entity("a"), from = entity("b"), third = entity("c");
   mfa::TotpMethod m;
   m.issuer = "Coffer";
   auto method = mfa_.PutMethod(m);
   ASSERT_TRUE(method) << method.error().ToString();
-  auto enrolled = mfa_.Generate(method->id, from_id, "b");
+  auto enrolled = mfa_.Generate(method->id, from, "b");
   ASSERT_TRUE(enrolled && *enrolled);
-  const Json body{{"to_entity_id", to_id}, {"from_entity_ids", Json::array({from_id})}};
+  auto secret_of = [&](const std::string& id) -> std::string {
+    auto v = storage_.Get("mfa/secret/" + method->id + "/" + id);
+    return v && *v ? (*v)->value : "";
+  };
+  const std::string from_secret = secret_of(from);
+  ASSERT_FALSE(from_secret.empty());
+
+  ASSERT_TRUE(Call(Operation::kUpdate, "entity/merge",
+                   Json{{"to_entity_id", to}, {"from_entity_ids", Json::array({from})}}));
+  EXPECT_EQ(secret_of(to), from_secret);
+  EXPECT_EQ(secret_of(from), "");
+  auto has = mfa_.HasSecret(method->id, to);
+  ASSERT_TRUE(has);
+  EXPECT_TRUE(*has);
+
+  // The target has one now: another entity's clashes.
+  auto third_enrolled = mfa_.Generate(method->id, third, "c");
+  ASSERT_TRUE(third_enrolled && *third_enrolled);
+  const std::string third_secret = secret_of(third);
+  const Json body{{"to_entity_id", to}, {"from_entity_ids", Json::array({third})}};
   auto refused = Call(Operation::kUpdate, "entity/merge", body);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message().find("has a TOTP secret"), std::string::npos);
-  EXPECT_EQ(Call(Operation::kRead, "entity/id/" + from_id)->http_status, 200);
-  ASSERT_TRUE(mfa_.Destroy(method->id, from_id).ok());
-  EXPECT_TRUE(Call(Operation::kUpdate, "entity/merge", body));
+  EXPECT_EQ(refused.error().message(),
+            "conflicting MFA config ID \"" + method->id + "\" in entity ID \"" + third + "\"");
+  EXPECT_EQ(Call(Operation::kRead, "entity/id/" + third)->http_status, 200);
+  EXPECT_EQ(secret_of(to), from_secret);
+  Json forced = body;
+  forced["force"] = true;
+  ASSERT_TRUE(Call(Operation::kUpdate, "entity/merge", forced));
+  EXPECT_EQ(secret_of(to), third_secret);
+  EXPECT_EQ(secret_of(third), "");
 }
 
 TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {

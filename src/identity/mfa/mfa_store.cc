@@ -211,6 +211,38 @@ Result<bool> MfaStore::HasSecret(std::string_view method_id, std::string_view en
   return std::find(names.begin(), names.end(), entity_id) != names.end();
 }
 
+Result<std::vector<storage::Op>> MfaStore::SecretMoveOps(const std::vector<std::string>& from,
+                                                         const std::string& to, bool force) {
+  std::vector<storage::Op> ops;
+  auto wipe_on_error = [&ops](Status s) {
+    for (auto& op : ops) WipeString(op.value);
+    return s;
+  };
+  for (const auto& method : Methods()) {
+    ASSIGN_OR_RETURN(bool taken, HasSecret(method.id, to));
+    for (const auto& id : from) {
+      if (id == to) continue;
+      ASSIGN_OR_RETURN(bool has, HasSecret(method.id, id));
+      if (!has) continue;
+      if (taken && !force) {
+        return Err(wipe_on_error(InvalidArgument("conflicting MFA config ID \"" + method.id +
+                                                 "\" in entity ID \"" + id + "\"")));
+      }
+      auto secret = storage_.Get(std::string(kSecret) + PairKey(method.id, id));
+      if (!secret) return Err(wipe_on_error(secret.error()));
+      if (!*secret) continue;  // destroyed meanwhile
+      ops.push_back({storage::Op::Kind::kPut, std::string(kSecret) + PairKey(method.id, to),
+                     std::move((*secret)->value)});
+      ops.push_back(
+          {storage::Op::Kind::kDelete, std::string(kSecret) + PairKey(method.id, id), {}});
+      ops.push_back({storage::Op::Kind::kDelete, std::string(kUsed) + PairKey(method.id, id), {}});
+      ops.push_back({storage::Op::Kind::kDelete, std::string(kUsed) + PairKey(method.id, to), {}});
+      taken = true;
+    }
+  }
+  return ops;
+}
+
 Result<std::optional<Enrolment>> MfaStore::Generate(std::string_view method_id,
                                                     std::string_view entity_id,
                                                     std::string_view account_name) {

@@ -94,6 +94,13 @@ class MfaStore {
   Status Destroy(std::string_view method_id, std::string_view entity_id);
   // Whether the entity has a secret for the method (listed, never read).
   Result<bool> HasSecret(std::string_view method_id, std::string_view entity_id);
+  // For an entity merge: the storage writes that give `to` the TOTP secrets
+  // of the entities in `from` (each with no used codes), for the caller's
+  // transaction. A method for which `to` (or another of `from`) already has
+  // one is refused, in Vault's words, unless `force`: then the last one
+  // merged wins. The puts carry key material: wipe their values after use.
+  Result<std::vector<storage::Op>> SecretMoveOps(const std::vector<std::string>& from,
+                                                 const std::string& to, bool force);
 
   // Enforcements. Methods must exist; at least one target must be set.
   Result<Enforcement> PutEnforcement(Enforcement enforcement);
