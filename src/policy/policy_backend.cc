@@ -88,7 +88,8 @@ Result<std::optional<std::chrono::system_clock::time_point>> ExpirationField(
 Result<std::string> TextField(const logical::Request& request, bool legacy) {
   std::string text;
   const Json* policy = request.Field("policy");
-  if (legacy && (policy == nullptr || (policy->is_string() && policy->empty()))) {
+  if (legacy && (policy == nullptr ||
+                 (policy->is_string() && policy->get_ref<const std::string&>().empty()))) {
     if (const Json* rules = request.Field("rules"); rules != nullptr) policy = rules;
   }
   if (policy != nullptr && !policy->is_null() && !policy->is_string()) {

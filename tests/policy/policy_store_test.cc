@@ -554,6 +554,10 @@ TEST_F(PolicyBackendTest, LegacyEndpoints) {
   // "rules" is accepted on the legacy endpoint.
   auto w2 = Do(Operation::kCreate, "policy/other", {{"rules", kDev}});
   ASSERT_TRUE(w2.has_value()) << w2.error().ToString();
+  // Also beside an empty "policy" (what a client that fills both sends).
+  auto w3 = Do(Operation::kCreate, "policy/third", {{"policy", ""}, {"rules", kDev}});
+  ASSERT_TRUE(w3.has_value()) << w3.error().ToString();
+  EXPECT_EQ(Do(Operation::kRead, "policy/third")->data["rules"], kDev);
 
   auto d = Do(Operation::kDelete, "policy/dev");
   ASSERT_TRUE(d.has_value());
