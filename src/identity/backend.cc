@@ -84,7 +84,10 @@ Result<Response> IdentityBackend::WriteEntity(const Request& request, std::strin
                                               std::string_view name, bool by_name) {
   auto mutate = [&](Entity& e) -> Status {
     if (!by_name) {
-      if (const Json* n = request.Field("name"); n && n->is_string() && !n->empty()) {
+      // An empty name is no name, as in Vault (a JSON string's empty() is
+      // always false: ask the string).
+      if (const Json* n = request.Field("name");
+          n && n->is_string() && !n->get_ref<const std::string&>().empty()) {
         e.name = n->get<std::string>();
       }
     }
@@ -106,7 +109,9 @@ Result<Response> IdentityBackend::WriteEntity(const Request& request, std::strin
     return Status::Ok();
   };
   ASSIGN_OR_RETURN(auto written, store_.UpsertEntity(id, name, false, mutate));
-  if (!written.second && (by_name || !id.empty())) return logical::NoContent();
+  // An update answers 204, as in Vault, also a create that found the name
+  // taken (Terraform's provider reads that as "already exists").
+  if (!written.second) return logical::NoContent();
   return DataResponse(Json{{"id", written.first.id}, {"name", written.first.name}});
 }
 

@@ -27,10 +27,13 @@ Result<Response> IdentityBackend::WriteGroup(const Request& request, std::string
   auto mutate = [&](Group& g) -> Status {
     // A group being created has not been stamped yet.
     const bool fresh = g.last_update_time == 0;
-    if (const Json* n = request.Field("name"); n && n->is_string() && !n->empty() && !id.empty()) {
+    // Empty strings are no value, as in Vault.
+    if (const Json* n = request.Field("name");
+        n && n->is_string() && !n->get_ref<const std::string&>().empty() && !id.empty()) {
       g.name = n->get<std::string>();
     }
-    if (const Json* t = request.Field("type"); t && t->is_string() && !t->empty()) {
+    if (const Json* t = request.Field("type");
+        t && t->is_string() && !t->get_ref<const std::string&>().empty()) {
       if (!fresh && t->get<std::string>() != g.type) {
         return InvalidArgument("group type cannot be changed");
       }
@@ -56,6 +59,9 @@ Result<Response> IdentityBackend::WriteGroup(const Request& request, std::string
     return Status::Ok();
   };
   ASSIGN_OR_RETURN(auto written, store_.UpsertGroup(id, name, mutate));
+  // An update answers 204, as in Vault, also a create that found the name
+  // taken (Terraform's provider reads that as "already exists").
+  if (!written.second) return logical::NoContent();
   Response r;
   r.data = Json{{"id", written.first.id}, {"name", written.first.name}};
   return r;

@@ -476,6 +476,13 @@ Result<Alias> IdentityStore::PutAlias(Alias a) {
     return Err(InvalidArgument("invalid canonical ID"));
   }
   TRY(PrepareAlias(a, cur->aliases, cur->alias_by_key, "alias"));
+  // One alias per entity and mount, as in Vault.
+  for (const auto& [id, other] : cur->aliases) {
+    if (id != a.id && other.canonical_id == a.canonical_id &&
+        other.mount_accessor == a.mount_accessor) {
+      return Err(InvalidArgument("Alias already exists for requested entity and mount accessor"));
+    }
+  }
   std::vector<storage::Op> ops;
   if (made) ops.push_back(PutOp(kEntity, made->id, ToJson(*made)));
   ops.push_back(PutOp(kAlias, a.id, ToJson(a)));

@@ -267,6 +267,35 @@ TEST_F(IdentityBackendTest, AMergeMovesTotpSecrets) {
   EXPECT_EQ(secret_of(third), "");
 }
 
+// What Terraform's provider sends and reads: an empty name is no name (one
+// is generated), and a create that finds its name taken updates that entity
+// or group and answers 204, as Vault does, so the provider can say that it
+// already exists instead of adopting it.
+TEST_F(IdentityBackendTest, EmptyNamesAndTakenNamesAnswerAsVault) {
+  auto made = Call(Operation::kUpdate, "entity", Json{{"name", ""}, {"policies", "p"}});
+  ASSERT_TRUE(made) << made.error().ToString();
+  EXPECT_EQ(made->http_status, 200);
+  EXPECT_TRUE(made->data["name"].get<std::string>().starts_with("entity_")) << made->data.dump();
+
+  ASSERT_TRUE(Call(Operation::kUpdate, "entity", Json{{"name", "e1"}}));
+  auto again = Call(Operation::kUpdate, "entity", Json{{"name", "e1"}, {"policies", "q"}});
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(again->http_status, 204);
+
+  auto group = Call(Operation::kUpdate, "group", Json{{"name", "g1"}, {"type", ""}});
+  ASSERT_TRUE(group) << group.error().ToString();
+  EXPECT_EQ(group->http_status, 200);
+  const std::string gid = group->data["id"];
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["type"], "internal");
+  auto taken = Call(Operation::kUpdate, "group", Json{{"name", "g1"}, {"policies", "p"}});
+  ASSERT_TRUE(taken) << taken.error().ToString();
+  EXPECT_EQ(taken->http_status, 204);
+  auto by_id = Call(Operation::kUpdate, "group/id/" + gid, Json{{"name", ""}, {"policies", "q"}});
+  ASSERT_TRUE(by_id) << by_id.error().ToString();
+  EXPECT_EQ(by_id->http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "group/id/" + gid)->data["name"], "g1");
+}
+
 TEST_F(IdentityBackendTest, EntityGroupAliasLookupRoundTrip) {
   auto created = Call(Operation::kUpdate, "entity",
                       Json{{"name", "alice"}, {"policies", "a,b"}, {"metadata", {{"team", "x"}}}});

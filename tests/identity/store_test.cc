@@ -152,6 +152,19 @@ TEST_F(IdentityStoreTest, AliasOnePerMountAndName) {
   EXPECT_EQ(dup.error().code(), Code::kInvalidArgument);
   a.mount_accessor = "auth_unknown";
   EXPECT_FALSE(store_.PutAlias(a));
+  // And one per entity and mount, as in Vault: alice has one on userpass.
+  Alias second;
+  second.name = "alice-2";
+  second.canonical_id = alice;
+  second.mount_accessor = "auth_userpass_1";
+  auto twice = store_.PutAlias(second);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message(),
+            "Alias already exists for requested entity and mount accessor");
+  // Updating the one it has is fine.
+  Alias renamed = *stored;
+  renamed.name = "alice-renamed";
+  EXPECT_TRUE(store_.PutAlias(renamed));
 }
 
 TEST_F(IdentityStoreTest, LoginCreatesEntityOnceAndReusesIt) {
