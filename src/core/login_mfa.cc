@@ -163,7 +163,8 @@ Result<logical::Response> Logins::ValidateMfa(const logical::Request& request) {
   }
   if (mfa_ == nullptr) return Err(Unsupported("login MFA is not available"));
   const Json* id_field = request.Field("mfa_request_id");
-  if (id_field == nullptr || !id_field->is_string() || id_field->empty()) {
+  if (id_field == nullptr || !id_field->is_string() ||
+      id_field->get_ref<const std::string&>().empty()) {
     return Err(InvalidArgument("missing request ID"));
   }
   const Json* payload = request.Field("mfa_payload");

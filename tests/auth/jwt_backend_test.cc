@@ -217,6 +217,12 @@ TEST_F(JwtBackendTest, BadTokensAreRefused) {
   ASSERT_FALSE(missing_role.has_value());
   EXPECT_EQ(missing_role.error().message(), "role \"nope\" could not be found");
   EXPECT_FALSE(Do(Operation::kUpdate, "login", {{"role", "ci"}}).has_value());
+  // No token, or an empty one: Vault's words for both.
+  for (const Json& body : {Json{{"role", "ci"}}, Json{{"role", "ci"}, {"jwt", ""}}}) {
+    auto none = Do(Operation::kUpdate, "login", body);
+    ASSERT_FALSE(none.has_value()) << body.dump();
+    EXPECT_EQ(none.error().message(), "missing token") << body.dump();
+  }
 }
 
 TEST_F(JwtBackendTest, LeewaysComeFromTheRole) {

@@ -317,6 +317,9 @@ class LoginMfaTest(unittest.TestCase):
         # The request id is spent.
         st, body = self.validate(api, req["mfa_request_id"], method_id, code)
         self.assertEqual(st, 400, body)
+        # An empty one is missing.
+        st, body = self.validate(api, "", method_id, code)
+        self.assertEqual((st, body["errors"]), (400, ["missing request ID"]))
 
         # The same code again (one step, X-Vault-MFA): refused as reused.
         st, body = self.login(api, headers={"X-Vault-MFA": "%s:%s" % (method_id, code)})

@@ -190,8 +190,9 @@ Result<Response> JwtBackend::Login(const Request& request) {
   if (name.empty()) name = source->config().default_role;
   if (name.empty()) return Err(InvalidArgument("missing role"));
   const Json* jwt_field = request.Field("jwt");
-  if (jwt_field == nullptr || !jwt_field->is_string() || jwt_field->empty()) {
-    return Err(InvalidArgument("missing jwt"));
+  if (jwt_field == nullptr || !jwt_field->is_string() ||
+      jwt_field->get_ref<const std::string&>().empty()) {
+    return Err(InvalidArgument("missing token"));  // Vault's words
   }
   if (ValidRoleName(name).ok() == false) return Err(InvalidArgument("invalid role name"));
   ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
