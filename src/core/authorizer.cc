@@ -40,9 +40,16 @@ bool WrappingTokenMayUse(std::string_view path, logical::Operation op) {
 Result<std::vector<std::string>> Authorizer::EffectivePolicies(
     const token::TokenEntry& entry) const {
   if (identity_ == nullptr || entry.entity_id.empty()) return entry.policies;
-  // A merged entity's tokens act for the entity it was merged into.
-  const std::string entity_id = identity_->CurrentEntityId(entry.entity_id);
+  std::string_view entity_id = entry.entity_id;
   auto entity = identity_->EntityById(entity_id);
+  std::string merged_into;
+  if (!entity) {
+    // A merged entity's tokens act for the entity it was merged into (only
+    // looked for when the token's own entity is gone).
+    merged_into = identity_->CurrentEntityId(entry.entity_id);
+    entity_id = merged_into;
+    if (!merged_into.empty()) entity = identity_->EntityById(merged_into);
+  }
   // A deleted entity's tokens are refused, not left with their own policies
   // (Vault: "the entity on the token is invalid").
   if (!entity || entity->disabled) return Err(PermissionDenied());
@@ -57,23 +64,23 @@ Result<std::shared_ptr<const policy::Acl>> Authorizer::AclFor(
     const std::vector<std::string>& policies, std::string_view entity_id) {
   if (identity_ == nullptr || entity_id.empty()) return policies_.AclFor(policies);
   policy::AclIdentity who;
-  who.generation = identity_->generation();  // before anything reads the data
-  // A merged entity's tokens act for the entity it was merged into.
-  const std::string current = identity_->CurrentEntityId(entity_id);
-  who.entity_id = current.empty() ? entity_id : std::string_view(current);
+  who.entity_id = entity_id;
+  who.generation = identity_->generation();  // before resolve reads the data
   who.resolve = [this, &who]() -> std::optional<policy::TemplateIdentity> {
-    auto entity = identity_->EntityById(who.entity_id);
+    // A merged entity's tokens act for the entity it was merged into; a
+    // merge moves the generation on, so this is resolved afresh after one.
+    auto entity = identity_->EntityById(identity_->CurrentEntityId(who.entity_id));
     if (!entity) return std::nullopt;
     policy::TemplateIdentity t;
     t.entity_id = entity->id;
     t.entity_name = entity->name;
     t.entity_metadata.insert(entity->metadata.begin(), entity->metadata.end());
-    for (const auto& a : identity_->AliasesOf(who.entity_id)) {
+    for (const auto& a : identity_->AliasesOf(entity->id)) {
       t.aliases.push_back({a.mount_accessor, a.id, a.name, {}, {}});
       t.aliases.back().custom_metadata.insert(a.custom_metadata.begin(), a.custom_metadata.end());
       t.aliases.back().metadata.insert(a.metadata.begin(), a.metadata.end());
     }
-    for (const auto& id : identity_->AllGroupIds(who.entity_id)) {
+    for (const auto& id : identity_->AllGroupIds(entity->id)) {
       auto group = identity_->GroupById(id);
       if (!group) continue;
       t.groups.push_back({group->id, group->name, {}});

@@ -225,7 +225,11 @@ Result<std::pair<Entity, bool>> IdentityStore::UpsertEntity(
   }
   if (created) {
     e.creation_time = Now();
-    e.name = name.empty() ? "entity_" + e.id.substr(0, 8) : std::string(name);
+    if (name.empty()) {
+      ASSIGN_OR_RETURN(e.name, UnusedName(*cur, "entity", e.id));
+    } else {
+      e.name = std::string(name);
+    }
   }
   TRY(mutate(e));
   if (e.name.empty()) return Err(InvalidArgument("entity name cannot be empty"));
@@ -303,6 +307,7 @@ Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std
     if (a.canonical_id == to) by_mount[a.mount_accessor] = id;
   }
   std::map<std::string, std::string> from_mount;  // accessor -> the from entity with it
+  std::set<std::string> touched;                  // groups that had a merged entity
   std::vector<storage::Op> ops;
   for (const auto& source : sources) {
     for (const auto& [id, a] : cur->aliases) {
@@ -352,6 +357,7 @@ Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std
     // Its groups take the merged entity in its place.
     if (auto g = cur->entity_groups.find(source); g != cur->entity_groups.end()) {
       for (const auto& gid : g->second) {
+        touched.insert(gid);
         Group& group = next->groups.at(gid);
         RemoveValue(group.member_entity_ids, source);
         if (std::find(group.member_entity_ids.begin(), group.member_entity_ids.end(), to) ==
@@ -366,12 +372,6 @@ Status IdentityStore::MergeEntities(const std::string& to, const std::vector<std
     next->entities.erase(source);
   }
   // Each changed group once, as it ends up.
-  std::set<std::string> touched;
-  for (const auto& source : sources) {
-    if (auto g = cur->entity_groups.find(source); g != cur->entity_groups.end()) {
-      touched.insert(g->second.begin(), g->second.end());
-    }
-  }
   for (const auto& gid : touched) ops.push_back(PutOp(kGroup, gid, ToJson(next->groups.at(gid))));
   merged.last_update_time = Now();
   ops.push_back(PutOp(kEntity, to, ToJson(merged)));
@@ -585,7 +585,11 @@ Result<std::pair<Group, bool>> IdentityStore::UpsertGroup(
     created = true;
     ASSIGN_OR_RETURN(g.id, crypto::NewUuid());
     g.creation_time = Now();
-    g.name = name.empty() ? "group_" + g.id.substr(0, 8) : std::string(name);
+    if (name.empty()) {
+      ASSIGN_OR_RETURN(g.name, UnusedName(*cur, "group", g.id));
+    } else {
+      g.name = std::string(name);
+    }
   }
   TRY(mutate(g));
   TRY(CheckGroup(*cur, g));
@@ -843,7 +847,7 @@ Result<std::string> IdentityStore::EntityForLogin(
   }
   Entity e;
   ASSIGN_OR_RETURN(e.id, crypto::NewUuid());
-  e.name = "entity_" + e.id.substr(0, 8);
+  ASSIGN_OR_RETURN(e.name, UnusedName(*cur, "entity", e.id));
   e.creation_time = e.last_update_time = Now();
   e.metadata = {};
   Alias a;

@@ -219,11 +219,13 @@ Result<std::vector<storage::Op>> MfaStore::SecretMoveOps(const std::vector<std::
     return s;
   };
   for (const auto& method : Methods()) {
-    ASSIGN_OR_RETURN(bool taken, HasSecret(method.id, to));
+    // One listing per method: the entities that have a secret for it.
+    auto listed = storage_.List(std::string(kSecret) + method.id + "/");
+    if (!listed) return Err(wipe_on_error(listed.error()));
+    const std::set<std::string> enrolled(listed->begin(), listed->end());
+    bool taken = enrolled.contains(to);
     for (const auto& id : from) {
-      if (id == to) continue;
-      ASSIGN_OR_RETURN(bool has, HasSecret(method.id, id));
-      if (!has) continue;
+      if (id == to || !enrolled.contains(id)) continue;
       if (taken && !force) {
         return Err(wipe_on_error(InvalidArgument("conflicting MFA config ID \"" + method.id +
                                                  "\" in entity ID \"" + id + "\"")));
