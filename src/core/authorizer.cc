@@ -167,23 +167,37 @@ Status Authorizer::Authorize(logical::Request& request) {
       };
     }
   }
-  if (!allowed) return PermissionDenied();
-  if (policy::IsSudoPath(request.path) && !sudo) return PermissionDenied();
+  // A use-limited token's request spends a use even when its policies
+  // refuse it, as in Vault: such a token cannot probe paths for free. Its
+  // last use revokes it at once. (A token from outside its bound addresses
+  // spends none: it was refused before it was used, above.)
+  const bool spends_use = entry->num_uses != 0 && !IsWrappingToken(*entry);
+  auto refuse = [&]() -> Status {
+    if (spends_use) {
+      auto used = tokens_.UseToken(entry->id_hmac);
+      if (!used) return used.error();
+    }
+    return PermissionDenied();
+  };
+  if (!allowed) return refuse();
+  if (policy::IsSudoPath(request.path) && !sudo) return refuse();
 
   // A rule with min_wrapping_ttl or max_wrapping_ttl makes wrapping
   // mandatory: an unwrapped request, or a wrap TTL outside the bounds, is
   // refused like any other request the policy does not allow (Vault).
   if (min_wrap.count() > 0 || max_wrap.count() > 0) {
-    if (request.wrap_ttl.empty()) return PermissionDenied();
+    if (request.wrap_ttl.empty()) return refuse();
     ASSIGN_OR_RETURN(std::chrono::seconds ttl, ParseDuration(request.wrap_ttl));
-    if (min_wrap.count() > 0 && ttl < min_wrap) return PermissionDenied();
-    if (max_wrap.count() > 0 && ttl > max_wrap) return PermissionDenied();
+    if (min_wrap.count() > 0 && ttl < min_wrap) return refuse();
+    if (max_wrap.count() > 0 && ttl > max_wrap) return refuse();
   }
 
-  // Spends a use last, so a refused request costs nothing. A wrapping token's
-  // single use is spent by the unwrap itself, which needs its cubbyhole.
+  // An allowed request's last use is finished by the core after the
+  // request, which may still use the token (lookup-self, its cubbyhole). A
+  // wrapping token's single use is spent by the unwrap itself, which needs
+  // its cubbyhole.
   bool last_use = false;
-  if (entry->num_uses != 0 && !IsWrappingToken(*entry)) {
+  if (spends_use) {
     ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
     if (!used) return PermissionDenied();
     entry = std::move(used);

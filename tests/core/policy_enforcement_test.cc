@@ -71,6 +71,40 @@ TEST_F(PolicyEnforcementTest, WrappingBoundsMakeWrappingMandatory) {
   EXPECT_EQ(Wrapped(Operation::kRead, "kv/max-only", t, "60s").http_status, 200);
 }
 
+// A use-limited token spends a use on every request it makes, a refused one
+// too (as in Vault), and a refused last use revokes it: such a token cannot
+// probe paths for free.
+TEST_F(PolicyEnforcementTest, ARefusedRequestSpendsAUse) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/kv", {{"type", "kv"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "kv/app", {{"pw", "s3cret"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policy/limited",
+                 {{"policy", R"(path "kv/app" { capabilities = ["read"] }
+path "sys/audit" { capabilities = ["read"] })"}})
+                .http_status,
+            204);
+  auto made = Call(Operation::kUpdate, "auth/token/create",
+                   {{"policies", {"limited"}}, {"num_uses", 4}, {"no_default_policy", true}});
+  ASSERT_EQ(made.http_status, 200) << made.data.dump();
+  const std::string t = made.auth["client_token"];
+  auto uses_left = [&]() {
+    auto r = Call(Operation::kUpdate, "auth/token/lookup", {{"token", t}});
+    return r.http_status == 200 ? r.data["num_uses"].get<int>() : -1;
+  };
+  ASSERT_EQ(Call(Operation::kRead, "kv/app", Json::object(), t).http_status, 200);
+  EXPECT_EQ(uses_left(), 3);
+  // Denied by its policy, and a sudo path without sudo: a use each.
+  EXPECT_EQ(Call(Operation::kRead, "kv/other", Json::object(), t).http_status, 403);
+  EXPECT_EQ(uses_left(), 2);
+  EXPECT_EQ(Call(Operation::kRead, "sys/audit", Json::object(), t).http_status, 403);
+  EXPECT_EQ(uses_left(), 1);
+  // The last use, refused: the token is gone, and the allowed path too.
+  EXPECT_EQ(Call(Operation::kUpdate, "kv/app", {{"pw", "changed"}}, t).http_status, 403);
+  EXPECT_EQ(uses_left(), -1);
+  auto after = Call(Operation::kRead, "kv/app", Json::object(), t);
+  EXPECT_EQ(after.http_status, 403);
+  EXPECT_EQ(Call(Operation::kRead, "kv/app").data["pw"], "s3cret");
+}
+
 // A write takes its parameters from the body only: a query string can
 // neither slip a value past allowed_parameters nor change what the body
 // (which the ACL checked and the audit entry records) asks for.
