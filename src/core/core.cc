@@ -18,6 +18,11 @@
 namespace coffer::core {
 namespace {
 
+// identity/oidc/.well-known/...: answered without a token, as in Vault.
+bool IsUnauthenticatedIdentity(std::string_view path) {
+  return path.starts_with("identity/") && identity::OidcTokens::IsUnauthenticated(path.substr(9));
+}
+
 // As Vault's request handling does for every auth block: a token whose
 // entity has identity policies gets them listed in `policies` and apart in
 // `identity_policies` (its own stay in `token_policies`). Most tokens have
@@ -205,6 +210,14 @@ Core::Core(CoreOptions options)
   identity_ = std::make_unique<identity::IdentityStore>(*identity_view_, *clock_);
   mfa_ = std::make_unique<identity::mfa::MfaStore>(*identity_view_, *clock_);
   identity_backend_ = std::make_unique<identity::IdentityBackend>(*identity_, *mfa_);
+  oidc_tokens_ = std::make_unique<identity::OidcTokens>(
+      *identity_view_, *identity_, *clock_, [this]() -> std::string {
+        const std::shared_ptr<const logical::Json> config = sanitized_config();
+        if (!config || !config->is_object()) return "";
+        auto it = config->find("api_addr");
+        return it != config->end() && it->is_string() ? it->get<std::string>() : "";
+      });
+  identity_backend_->SetOidc(oidc_tokens_.get());
   identity_->SetMountLookup([this](std::string_view accessor) -> std::optional<identity::MountRef> {
     // The token auth method, outside the router, takes aliases too (those
     // of create/:role's entity_alias), as in Vault.
@@ -688,7 +701,9 @@ std::optional<logical::Response> Core::CheckRoleQuota(logical::Request& request)
 }
 
 Status Core::Admit(logical::Request& request) {
-  if (SystemBackend::IsUnauthenticated(request.path)) return Status::Ok();
+  if (SystemBackend::IsUnauthenticated(request.path) || IsUnauthenticatedIdentity(request.path)) {
+    return Status::Ok();
+  }
   if (request.operation == logical::Operation::kHelp) {
     // As Vault: help takes a valid token and no capability on the path, and
     // no token where the path itself needs none (a login; sys/health above).
@@ -833,6 +848,12 @@ Result<logical::Response> Core::Execute(logical::Request& request) {
   if (SystemBackend::IsUnauthenticated(request.path) ||
       SystemBackend::IsAnonymousMountListing(request)) {
     return sys.Handle(request);
+  }
+  if (IsUnauthenticatedIdentity(request.path)) {
+    // The identity token issuer's discovery document and public keys.
+    request.mount_point = "identity/";
+    request.relative_path = request.path.substr(9);
+    return identity_backend_->HandleRequest(request);
   }
   Result<logical::Response> result;
   if (request.path == "sys/mfa/validate") {

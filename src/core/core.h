@@ -273,6 +273,7 @@ class Core final : public http::Handler {
   std::unique_ptr<storage::Backend> identity_view_;  // identity/ and login MFA
   std::unique_ptr<identity::IdentityStore> identity_;
   std::unique_ptr<identity::mfa::MfaStore> mfa_;
+  std::unique_ptr<identity::OidcTokens> oidc_tokens_;
   std::unique_ptr<identity::IdentityBackend> identity_backend_;
   std::unique_ptr<EventsService> events_;  // change and security events
   std::unique_ptr<storage::Backend> quotas_view_;

@@ -77,6 +77,7 @@ Result<Response> IdentityBackend::HandleRequest(const Request& request) {
   if (rel.starts_with("group")) return Groups(request, rel);
   if (rel.starts_with("lookup/")) return Lookup(request, rel);
   if (rel.starts_with("mfa/")) return Mfa(request, rel);
+  if (rel.starts_with("oidc/") && oidc_ != nullptr) return oidc_->Handle(request, rel);
   return Err(NotFound("unsupported path"));
 }
 

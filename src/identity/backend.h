@@ -9,6 +9,7 @@
 //   mfa/method/totp[/:id], mfa/method[/:id], mfa/method/totp/generate,
 //   mfa/method/totp/admin-generate, mfa/method/totp/admin-destroy,
 //   mfa/login-enforcement/:name                   (LIST mfa/login-enforcement)
+//   oidc/...                                       identity tokens (oidc.h)
 // Authorisation is the core's (ACL on the full path); generate acts on the
 // caller's own entity (request.auth->entity_id).
 //
@@ -18,6 +19,7 @@
 #include <functional>
 
 #include "identity/mfa/mfa_store.h"
+#include "identity/oidc.h"
 #include "identity/store.h"
 #include "logical/backend.h"
 
@@ -29,6 +31,9 @@ class IdentityBackend final : public logical::Backend {
 
   // request.relative_path is the path below "identity/".
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
+  // Serves oidc/ (identity tokens); not owned.
+  void SetOidc(OidcTokens* oidc) { oidc_ = oidc; }
+
   // Path help: what identity/ is for and its routes (identity_help.cc).
   logical::EngineHelp Help() const override;
 
@@ -54,6 +59,7 @@ class IdentityBackend final : public logical::Backend {
 
   IdentityStore& store_;
   mfa::MfaStore& mfa_;
+  OidcTokens* oidc_ = nullptr;
 };
 
 // Shared by the route files.

@@ -19,6 +19,11 @@ Json IdentityBackend::GroupJson(const Group& g) const {
   std::optional<Alias> alias = store_.GroupAliasOf(g.id);
   j["alias"] = alias ? AliasJson(*alias) : Json::object();
   j["namespace_id"] = "root";
+  // Go's nil slices when there are none, as Vault answers (hvac's tests
+  // expect null for a new external group's members).
+  for (const char* members : {"member_entity_ids", "member_group_ids"}) {
+    if (j[members].empty()) j[members] = nullptr;
+  }
   return j;
 }
 

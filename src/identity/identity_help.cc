@@ -159,6 +159,39 @@ constexpr logical::RouteHelp kRoutes[] = {
      "of the types in \"auth_method_types\", or by the entities in\n"
      "\"identity_entity_ids\" or members of \"identity_group_ids\". A write sets\n"
      "these fields, a read returns them, a delete removes the enforcement."},
+    // Identity tokens.
+    {"oidc/config", "Read or set the issuer of identity tokens.",
+     "\"issuer\" is a scheme, a host and an optional port; tokens name it, followed\n"
+     "by /v1/identity/oidc, as their issuer. Empty: the server's api_addr."},
+    {"oidc/key", "List the named keys that sign identity tokens.",
+     "A list returns the names of the keys."},
+    {"oidc/key/{name}/rotate", "Rotate a named key now.",
+     "The next key starts signing; the one it replaces stays published for\n"
+     "\"verification_ttl\" (the key's own unless given)."},
+    {"oidc/key/{name}", "Create, read, update or delete a named key.",
+     "Fields: \"algorithm\" (RS256, RS384, RS512, ES256, ES384 or EdDSA),\n"
+     "\"rotation_period\" and \"verification_ttl\" (24h each by default) and\n"
+     "\"allowed_client_ids\" (the roles' client IDs that may sign with it; \"*\" for\n"
+     "all). A key that a role uses, and the key \"default\", are not deleted."},
+    {"oidc/role", "List the roles that issue identity tokens.",
+     "A list returns the names of the roles."},
+    {"oidc/role/{name}", "Create, read, update or delete a role.",
+     "Fields: \"key\" (required; \"default\" makes Vault's default key), \"template\"\n"
+     "(extra claims as a JSON object, with {{identity.entity...}} and {{time...}}\n"
+     "parameters; base64 is accepted), \"ttl\" (24h) and \"client_id\" (the tokens'\n"
+     "audience; generated when not given)."},
+    {"oidc/token/{name}", "Issue an identity token of a role for the caller's entity.",
+     "Returns \"token\" (a signed JWT whose subject is the entity), \"client_id\" and\n"
+     "\"ttl\". The caller's token must belong to an entity."},
+    {"oidc/introspect", "Check an identity token.",
+     "Answers {\"active\": true} when \"token\" was signed by a published key, has\n"
+     "this issuer, has not expired, names \"client_id\" (when given) as its audience,\n"
+     "and its entity exists and is enabled; otherwise active is false, with the\n"
+     "reason in \"error\"."},
+    {"oidc/.well-known/openid-configuration", "The issuer's OIDC discovery document.",
+     "Needs no token."},
+    {"oidc/.well-known/keys", "The public keys that verify identity tokens (a JWKS).",
+     "Needs no token."},
 };
 
 }  // namespace

@@ -145,10 +145,6 @@ void WarnIneffectiveKeys(const config::ServerConfig& cfg) {
   if (cfg.raw_storage_endpoint) {
     Log(LogModule::kConfig).warn("raw_storage_endpoint has no effect: sys/raw is not available");
   }
-  if (!cfg.api_addr.empty()) {
-    Log(LogModule::kConfig)
-        .warn("api_addr is only reported (sys/ha-status): a single node redirects no client");
-  }
   if (!cfg.cluster_addr.empty()) {
     Log(LogModule::kConfig)
         .warn("cluster_addr has no effect: a single node has no cluster traffic");
@@ -362,6 +358,13 @@ int RunServer(int argc, char** argv) {
     std::string addr = schemes[0] + "://" +
                        cfg.listeners[0].address.substr(0, cfg.listeners[0].address.rfind(':')) +
                        ":" + std::to_string(servers[0]->port());
+    // As Vault's dev server: api_addr is the address clients reach (the
+    // port bound, when asked for port 0), which identity tokens name as
+    // their issuer.
+    if (cfg.api_addr.empty()) {
+      cfg.api_addr = addr;
+      (*core)->SetSanitizedConfig(config::Sanitized(cfg));
+    }
     std::printf(
         "WARNING! dev mode is enabled! In this mode, Coffer runs entirely in-memory\n"
         "and starts unsealed with a single unseal key.\n\n"

@@ -99,10 +99,20 @@ TEST_F(IdentityHelpTest, CoversTheServedRoutes) {
                                "mfa/method/totp/admin-generate",
                                "mfa/method/totp/admin-destroy",
                                "mfa/login-enforcement",
-                               "mfa/login-enforcement/people"}) {
+                               "mfa/login-enforcement/people",
+                               "oidc/config",
+                               "oidc/key",
+                               "oidc/key/k1",
+                               "oidc/key/k1/rotate",
+                               "oidc/role",
+                               "oidc/role/r1",
+                               "oidc/token/r1",
+                               "oidc/introspect",
+                               "oidc/.well-known/openid-configuration",
+                               "oidc/.well-known/keys"}) {
     EXPECT_TRUE(logical::RenderHelp(backend_.Help(), rel)) << rel;
   }
-  EXPECT_EQ(backend_.Help().routes.size(), 28u);
+  EXPECT_EQ(backend_.Help().routes.size(), 38u);
 }
 
 }  // namespace

@@ -213,6 +213,19 @@ ROUTES = [
     ("POST", "identity/entity-alias", {"name": "evil", "mount_accessor": "x"}),
     ("POST", "identity/group", {"name": "evil"}),
     ("POST", "identity/lookup/entity", {"name": "evil"}),
+    ("POST", "identity/oidc/config", {"issuer": "https://evil.example.com"}),
+    ("GET", "identity/oidc/config", None),
+    ("POST", "identity/oidc/key/evil", {"allowed_client_ids": "*"}),
+    ("GET", "identity/oidc/key/evil", None),
+    ("DELETE", "identity/oidc/key/evil", None),
+    ("POST", "identity/oidc/key/evil/rotate", None),
+    ("LIST", "identity/oidc/key", None),
+    ("POST", "identity/oidc/role/evil", {"key": "default"}),
+    ("GET", "identity/oidc/role/evil", None),
+    ("DELETE", "identity/oidc/role/evil", None),
+    ("LIST", "identity/oidc/role", None),
+    ("GET", "identity/oidc/token/evil", None),
+    ("POST", "identity/oidc/introspect", {"token": "x.y.z"}),
     # cubbyhole (the caller's own)
     ("GET", "cubbyhole/x", None),
     ("POST", "cubbyhole/x", {"evil": "1"}),
@@ -284,6 +297,9 @@ UNAUTHENTICATED = [
     ("GET", "sys/wrapping/lookup?token={wrap}", None, 200),
     # The unseal key shares authorise it, as sys/unseal and sys/rekey/*.
     ("GET", "sys/generate-root/attempt", None, 200),
+    # The identity token issuer's public documents.
+    ("GET", "identity/oidc/.well-known/openid-configuration", None, 200),
+    ("GET", "identity/oidc/.well-known/keys", None, 200),
 ]
 
 
@@ -403,6 +419,9 @@ class Fixture:
             self.root("POST", "secret/data/x", {"data": {"v": str(i)}})
         self.root("POST", "secret/delete/x", {"versions": [3]})
         self.root("POST", "auth/token/roles/role1", {"allowed_policies": ["default"]})
+        # An identity token key and role the refused requests would change.
+        self.root("POST", "identity/oidc/key/evil", {"allowed_client_ids": "*"})
+        self.root("POST", "identity/oidc/role/evil", {"key": "evil"})
         self.victim = self.create_token(policies=["default"], ttl="1h")
         self.revoked = self.create_token(policies=["everything"], ttl="1h")
         self.root("POST", "auth/token/revoke", {"token": self.revoked["client_token"]})
@@ -482,6 +501,12 @@ class Fixture:
         get("audited-headers", "GET", "sys/config/auditing/request-headers")
         get("entities", "LIST", "identity/entity/id")
         get("groups", "LIST", "identity/group/id")
+        get("oidc-config", "GET", "identity/oidc/config")
+        get("oidc-keys", "LIST", "identity/oidc/key")
+        get("oidc-key", "GET", "identity/oidc/key/evil")
+        get("oidc-roles", "LIST", "identity/oidc/role")
+        get("oidc-role", "GET", "identity/oidc/role/evil")
+        get("oidc-jwks", "GET", "identity/oidc/.well-known/keys")
         # Last, so every read above is counted (reads must not encrypt).
         s["encryptions"] = ks["encryptions"]
         return s
