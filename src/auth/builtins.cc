@@ -3,6 +3,7 @@
 #include "auth/approle/approle.h"
 #include "auth/cert/cert.h"
 #include "auth/jwt/jwt_backend.h"
+#include "auth/kubernetes/kubernetes.h"
 #include "auth/userpass/userpass.h"
 
 namespace coffer::auth {
@@ -12,6 +13,7 @@ void RegisterAuthMethods() {
   approle::RegisterApprole();
   jwt::RegisterJwt();
   cert::RegisterCert();
+  kubernetes::RegisterKubernetes();
 }
 
 }  // namespace coffer::auth

@@ -199,4 +199,14 @@ Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::strin
   return u;
 }
 
+Result<std::optional<logical::LoginRenewal>> RenewWhileRoleExists(
+    const logical::LoginRenewalRequest& renewal,
+    const std::function<Result<std::optional<TokenFields>>(const std::string& role)>& role_token) {
+  auto it = renewal.meta->find("role");
+  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
+  ASSIGN_OR_RETURN(std::optional<TokenFields> fields, role_token(it->second));
+  if (!fields) return Err(InvalidArgument("role " + it->second + " does not exist during renewal"));
+  return std::optional<logical::LoginRenewal>(fields->ToRenewal());
+}
+
 }  // namespace coffer::auth

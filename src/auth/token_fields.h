@@ -7,6 +7,8 @@
 // Plain values; not thread-safe on their own.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +86,15 @@ struct EntryUpdate {
 Result<EntryUpdate> BeginEntryUpdate(storage::Backend& storage, const std::string& key,
                                      std::string_view what, const logical::Request& request,
                                      LegacyTokenNames legacy);
+
+// Backend::CheckLoginRenewal of a method whose logins name their role in
+// the token's "role" metadata (JWT, Kubernetes): the role's token fields
+// now, as `role_token` reads them (nullopt when the role is gone: then
+// kInvalidArgument "role <name> does not exist during renewal", Vault's
+// words). A token without that metadata renews on its own terms.
+Result<std::optional<logical::LoginRenewal>> RenewWhileRoleExists(
+    const logical::LoginRenewalRequest& renewal,
+    const std::function<Result<std::optional<TokenFields>>(const std::string& role)>& role_token);
 
 // The CIDR helpers live in common/cidr.h (tokens use them too).
 using ::coffer::AddressAllowed;

@@ -32,4 +32,20 @@ Result<logical::Json> ParseStored(std::string_view text, std::string_view what) 
   return j;
 }
 
+Result<logical::Response> RouteRoleMethod(const logical::Request& request,
+                                          storage::Backend& storage,
+                                          const RoleMethodRoutes& routes) {
+  std::string_view rel = request.relative_path;
+  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  if (rel == "config") return routes.config(request);
+  if (rel == "login") return routes.login(request);
+  if (rel == "role") {
+    if (request.operation != logical::Operation::kList) return Err(MethodNotAllowed());
+    ASSIGN_OR_RETURN(auto keys, storage.List("role/"));
+    return KeysResponse(std::move(keys));
+  }
+  if (rel.starts_with("role/")) return routes.role(request, std::string(rel.substr(5)));
+  return Err(NotFound("unsupported path"));
+}
+
 }  // namespace coffer::auth

@@ -57,6 +57,7 @@ enum class LogModule {
   kHttp,
   kIdentity,
   kJwt,
+  kKubernetes,
   kKv,
   kToken,
   kTransit,

@@ -75,7 +75,7 @@ TEST_P(MethodHelpTest, UnknownPathIsNotFound) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AuthMethods, MethodHelpTest,
-                         ::testing::Values("userpass", "approle", "cert", "jwt"));
+                         ::testing::Values("userpass", "approle", "cert", "jwt", "kubernetes"));
 
 class HelpTest : public ::testing::Test {
  protected:

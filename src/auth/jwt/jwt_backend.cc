@@ -53,25 +53,20 @@ bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
 Result<std::optional<logical::LoginRenewal>> JwtBackend::CheckLoginRenewal(
     const logical::LoginRenewalRequest& renewal) {
   // As Vault's jwt: the role's policies now are not compared.
-  auto it = renewal.meta->find("role");
-  if (it == renewal.meta->end()) return std::optional<logical::LoginRenewal>();
-  ASSIGN_OR_RETURN(auto role, ReadRole(storage_, it->second));
-  if (!role) return Err(InvalidArgument("role " + it->second + " does not exist during renewal"));
-  return std::optional<logical::LoginRenewal>(role->token.ToRenewal());
+  return RenewWhileRoleExists(
+      renewal, [this](const std::string& name) -> Result<std::optional<TokenFields>> {
+        ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
+        if (!role) return std::optional<TokenFields>();
+        return std::optional<TokenFields>(role->token);
+      });
 }
 
 Result<Response> JwtBackend::HandleRequest(const Request& request) {
-  std::string_view rel = request.relative_path;
-  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
-  if (rel == "config") return ConfigPath(request);
-  if (rel == "login") return Login(request);
-  if (rel == "role") {
-    if (request.operation != Operation::kList) return Err(MethodNotAllowed());
-    ASSIGN_OR_RETURN(auto keys, storage_.List("role/"));
-    return KeysResponse(std::move(keys));
-  }
-  if (rel.starts_with("role/")) return RolePath(request, std::string(rel.substr(5)));
-  return Err(NotFound("unsupported path"));
+  return RouteRoleMethod(
+      request, storage_,
+      {.config = [this](const Request& r) { return ConfigPath(r); },
+       .login = [this](const Request& r) { return Login(r); },
+       .role = [this](const Request& r, const std::string& name) { return RolePath(r, name); }});
 }
 
 Result<std::shared_ptr<KeySource>> JwtBackend::Source() {
