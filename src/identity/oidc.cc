@@ -214,6 +214,26 @@ Status Rotate(StoredKey& k, std::int64_t now, std::int64_t verification_ttl) {
   return Status::Ok();
 }
 
+// The key brought up to date: rotated when its rotation period has passed,
+// its retired keys dropped once they have stopped verifying. The caller
+// holds the lock that serialises key writes.
+Result<std::optional<StoredKey>> CurrentKeyLocked(storage::Backend& storage,
+                                                  const std::string& name, std::int64_t now) {
+  ASSIGN_OR_RETURN(auto k, GetKey(storage, name));
+  if (!k) return k;
+  const bool expired = std::any_of(k->ring.begin(), k->ring.end(), [&](const auto& p) {
+    return p.expire_at != 0 && p.expire_at <= now;
+  });
+  if (k->next_rotation > now && !expired) return k;
+  if (k->next_rotation <= now) {
+    TRY(Rotate(*k, now, k->verification_ttl));
+  } else {
+    DropExpired(*k, now);
+  }
+  TRY(PutKey(storage, name, *k));
+  return k;
+}
+
 struct StoredRole {
   std::string key;
   std::string templ;
@@ -447,7 +467,6 @@ Result<Response> OidcTokens::Keys(const Request& request, std::string_view rest)
     if (!logical::IsListOperation(request.operation)) {
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
-    TRY(RotateDue());
     ASSIGN_OR_RETURN(auto names, storage_.List(kKeyPrefix));
     return auth::KeysResponse(std::move(names));
   }
@@ -540,26 +559,6 @@ Result<Response> OidcTokens::Keys(const Request& request, std::string_view rest)
   return logical::NoContent();
 }
 
-Status OidcTokens::RotateDue() {
-  std::scoped_lock lock(mu_);
-  const std::int64_t now = Now();
-  ASSIGN_OR_RETURN(auto names, storage_.List(kKeyPrefix));
-  for (const auto& name : names) {
-    ASSIGN_OR_RETURN(auto k, GetKey(storage_, name));
-    const bool expired = k && std::any_of(k->ring.begin(), k->ring.end(), [&](const auto& p) {
-                           return p.expire_at != 0 && p.expire_at <= now;
-                         });
-    if (!k || (k->next_rotation > now && !expired)) continue;
-    if (k->next_rotation <= now) {
-      TRY(Rotate(*k, now, k->verification_ttl));
-    } else {
-      DropExpired(*k, now);
-    }
-    TRY(PutKey(storage_, name, *k));
-  }
-  return Status::Ok();
-}
-
 Result<Response> OidcTokens::Roles(const Request& request, std::string_view rest) {
   if (rest.empty()) {
     if (!logical::IsListOperation(request.operation)) {
@@ -644,8 +643,11 @@ Result<Response> OidcTokens::Token(const Request& request, std::string_view rest
   const std::string name(Unslashed(rest));
   ASSIGN_OR_RETURN(std::optional<StoredRole> role, GetRole(storage_, name));
   if (!role) return Err(InvalidArgument("role \"" + name + "\" not found"));
-  TRY(RotateDue());
-  ASSIGN_OR_RETURN(std::optional<StoredKey> key, GetKey(storage_, role->key));
+  std::optional<StoredKey> key;
+  {
+    std::scoped_lock lock(mu_);
+    ASSIGN_OR_RETURN(key, CurrentKeyLocked(storage_, role->key, Now()));
+  }
   if (!key) return Err(InvalidArgument("key \"" + role->key + "\" not found"));
   const auto& allowed = key->allowed_client_ids;
   if (std::find(allowed.begin(), allowed.end(), "*") == allowed.end() &&
@@ -700,12 +702,12 @@ Result<Response> OidcTokens::Token(const Request& request, std::string_view rest
 }
 
 Result<Json> OidcTokens::PublicKeySet() {
-  TRY(RotateDue());
+  std::scoped_lock lock(mu_);
   const std::int64_t now = Now();
   Json keys = Json::array();
   ASSIGN_OR_RETURN(auto names, storage_.List(kKeyPrefix));
   for (const auto& name : names) {
-    ASSIGN_OR_RETURN(auto k, GetKey(storage_, name));
+    ASSIGN_OR_RETURN(auto k, CurrentKeyLocked(storage_, name, now));
     if (!k) continue;
     for (const auto& p : k->ring) {
       if (p.expire_at == 0 || p.expire_at > now) keys.push_back(p.jwk);

@@ -10,10 +10,10 @@
 //   oidc/introspect                      is a token valid and its entity active (POST)
 //   oidc/.well-known/openid-configuration, oidc/.well-known/keys   (no token needed)
 //
-// Keys rotate when their rotation_period has passed, checked whenever a
-// token is issued or introspected and whenever the keys are listed or read
-// through .well-known/keys (Vault rotates from a background job; whoever
-// looks sees the same keys). A rotated-out key's public half is published
+// A key rotates when its rotation_period has passed, checked whenever it
+// signs a token and whenever the public keys are read (.well-known/keys,
+// introspection); Vault rotates from a background job, and whoever looks
+// sees the same keys. A rotated-out key's public half is published
 // for its verification_ttl more. Shapes and messages are Vault's; ES512 is
 // not offered (oidc_keys.h).
 //
@@ -44,9 +44,6 @@ class OidcTokens {
   static bool IsUnauthenticated(std::string_view rel);
   // `rel` below "identity/", starting "oidc/".
   Result<logical::Response> Handle(const logical::Request& request, std::string_view rel);
-  // Rotates every key whose rotation_period has passed, and stops
-  // publishing the retired keys whose verification_ttl has.
-  Status RotateDue();
 
  private:
   Result<logical::Response> Config(const logical::Request& request);
@@ -58,6 +55,7 @@ class OidcTokens {
   Result<logical::Response> PublicKeys();
 
   Result<std::string> Issuer();
+  // The public keys every key publishes now, each key brought up to date.
   Result<logical::Json> PublicKeySet();
   std::int64_t Now() const;
 
