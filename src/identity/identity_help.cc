@@ -169,7 +169,7 @@ constexpr logical::RouteHelp kRoutes[] = {
      "The next key starts signing; the one it replaces stays published for\n"
      "\"verification_ttl\" (the key's own unless given)."},
     {"oidc/key/{name}", "Create, read, update or delete a named key.",
-     "Fields: \"algorithm\" (RS256, RS384, RS512, ES256, ES384 or EdDSA),\n"
+     "Fields: \"algorithm\" (RS256, RS384, RS512, ES256, ES384, ES512 or EdDSA),\n"
      "\"rotation_period\" and \"verification_ttl\" (24h each by default) and\n"
      "\"allowed_client_ids\" (the roles' client IDs that may sign with it; \"*\" for\n"
      "all). A key that a role uses, and the key \"default\", are not deleted."},

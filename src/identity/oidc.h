@@ -14,8 +14,7 @@
 // signs a token and whenever the public keys are read (.well-known/keys,
 // introspection); Vault rotates from a background job, and whoever looks
 // sees the same keys. A rotated-out key's public half is published
-// for its verification_ttl more. Shapes and messages are Vault's; ES512 is
-// not offered (oidc_keys.h).
+// for its verification_ttl more. Shapes and messages are Vault's.
 //
 // Storage (the identity view, below the barrier): oidc/config,
 // oidc/keys/<name> (with the private keys), oidc/roles/<name>.

@@ -31,14 +31,13 @@ struct AlgInfo {
   std::size_t coord;   // EC: bytes of r, s, x and y
 };
 
-// ES512 (P-521) is left out: the JWT verifier that introspection uses (and
-// Coffer's own JWT auth method) verifies P-256 and P-384 only.
 constexpr AlgInfo kAlgs[] = {
     {"RS256", AlgInfo::kRsa, "SHA256", nullptr, nullptr, 0},
     {"RS384", AlgInfo::kRsa, "SHA384", nullptr, nullptr, 0},
     {"RS512", AlgInfo::kRsa, "SHA512", nullptr, nullptr, 0},
     {"ES256", AlgInfo::kEc, "SHA256", "P-256", "P-256", 32},
     {"ES384", AlgInfo::kEc, "SHA384", "P-384", "P-384", 48},
+    {"ES512", AlgInfo::kEc, "SHA512", "P-521", "P-521", 66},
     {"EdDSA", AlgInfo::kEd, nullptr, nullptr, nullptr, 0},
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // Keys and tokens for the JWT auth tests, made with OpenSSL: RSA, EC P-256 /
-// P-384 and Ed25519 key pairs, their PEM and JWK public forms, and signed
+// P-384 / P-521 and Ed25519 key pairs, their PEM and JWK public forms, and signed
 // compact JWTs (ECDSA signatures converted from DER to JOSE r||s).
 
 #include <openssl/bn.h>
@@ -63,9 +63,12 @@ inline Json Jwk(const Pkey& key, const std::string& kid) {
          {"n", Base64UrlEncode(BnBytes(key, OSSL_PKEY_PARAM_RSA_N))},
          {"e", Base64UrlEncode(BnBytes(key, OSSL_PKEY_PARAM_RSA_E))}};
   } else if (EVP_PKEY_is_a(key.get(), "EC")) {
-    int size = EVP_PKEY_get_bits(key.get()) == 384 ? 48 : 32;
+    const int bits = EVP_PKEY_get_bits(key.get());
+    const int size = bits == 521 ? 66 : bits == 384 ? 48 : 32;
     j = {{"kty", "EC"},
-         {"crv", size == 48 ? "P-384" : "P-256"},
+         {"crv", bits == 521   ? "P-521"
+                 : bits == 384 ? "P-384"
+                               : "P-256"},
          {"x", Base64UrlEncode(BnBytes(key, OSSL_PKEY_PARAM_EC_PUB_X, size))},
          {"y", Base64UrlEncode(BnBytes(key, OSSL_PKEY_PARAM_EC_PUB_Y, size))}};
   } else {
@@ -106,7 +109,7 @@ inline std::string Sign(const Pkey& key, const Json& header, const Json& claims)
   sig.resize(len);
   EVP_MD_CTX_free(ctx);
   if (alg.starts_with("ES")) {
-    int size = alg == "ES384" ? 48 : 32;
+    int size = alg == "ES512" ? 66 : alg == "ES384" ? 48 : 32;
     const auto* p = reinterpret_cast<const unsigned char*>(sig.data());
     ECDSA_SIG* es = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
     std::string raw(static_cast<std::size_t>(2 * size), '\0');

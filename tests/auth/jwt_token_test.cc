@@ -46,17 +46,19 @@ TEST(JwtVerifyTest, RsaAlgorithmsVerifyWithPemKey) {
 }
 
 TEST(JwtVerifyTest, EcAndEd25519VerifyWithJwks) {
-  Pkey p256 = MakeEc("P-256"), p384 = MakeEc("P-384"), ed = MakeEd25519(), rsa = MakeRsa();
-  auto keys = ParseJwks(Jwks({Jwk(p256, "a"), Jwk(p384, "b"), Jwk(ed, "c"), Jwk(rsa, "d")}));
+  Pkey p256 = MakeEc("P-256"), p384 = MakeEc("P-384"), p521 = MakeEc("P-521"), ed = MakeEd25519(),
+       rsa = MakeRsa();
+  auto keys = ParseJwks(
+      Jwks({Jwk(p256, "a"), Jwk(p384, "b"), Jwk(ed, "c"), Jwk(rsa, "d"), Jwk(p521, "e")}));
   ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
-  ASSERT_EQ(keys->size(), 4u);
+  ASSERT_EQ(keys->size(), 5u);
   struct Case {
     Pkey key;
     const char* alg;
     const char* kid;
   };
   for (const Case& c : {Case{p256, "ES256", "a"}, Case{p384, "ES384", "b"}, Case{ed, "EdDSA", "c"},
-                        Case{rsa, "RS256", "d"}}) {
+                        Case{rsa, "RS256", "d"}, Case{p521, "ES512", "e"}}) {
     auto jwt = ParseJwt(Sign(c.key, {{"alg", c.alg}, {"kid", c.kid}}, kClaims));
     ASSERT_TRUE(jwt.has_value());
     EXPECT_TRUE(VerifyWithKeySet(*jwt, *keys).ok()) << c.alg;
@@ -66,6 +68,9 @@ TEST(JwtVerifyTest, EcAndEd25519VerifyWithJwks) {
   }
   EXPECT_TRUE(VerifyPem(ed, Sign(ed, {{"alg", "EdDSA"}}, kClaims)).ok());
   EXPECT_TRUE(VerifyPem(p256, Sign(p256, {{"alg", "ES256"}}, kClaims)).ok());
+  EXPECT_TRUE(VerifyPem(p521, Sign(p521, {{"alg", "ES512"}}, kClaims)).ok());
+  // A P-521 key verifies ES512 only.
+  EXPECT_FALSE(VerifyPem(p521, Sign(p521, {{"alg", "ES384"}}, kClaims)).ok());
 }
 
 TEST(JwtVerifyTest, TamperedTokenFails) {
@@ -112,7 +117,7 @@ TEST(JwtVerifyTest, NoneAndHmacAreRefused) {
   auto hs = ParseJwt(token);
   ASSERT_FALSE(hs.has_value());
   EXPECT_NE(hs.error().message().find("unsupported algorithm HS256"), std::string::npos);
-  for (const char* alg : {"HS384", "HS512", "PS256", "ES512"}) {
+  for (const char* alg : {"HS384", "HS512", "PS256", "ES256K"}) {
     EXPECT_FALSE(ParseJwt(Unsigned({{"alg", alg}}, kClaims, "sig")).has_value()) << alg;
   }
 }

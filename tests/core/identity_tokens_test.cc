@@ -67,7 +67,7 @@ class IdentityTokensTest : public CoreFixture {
 };
 
 TEST_F(IdentityTokensTest, EveryAlgorithmSignsTokensThePublishedKeysVerify) {
-  for (const char* alg : {"RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA"}) {
+  for (const char* alg : {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"}) {
     SCOPED_TRACE(alg);
     const std::string key = std::string("k-") + alg;
     ASSERT_EQ(Call(Operation::kUpdate, "identity/oidc/key/" + key,

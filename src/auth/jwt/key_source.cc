@@ -53,7 +53,7 @@ Result<Config> Config::FromRequest(const logical::Request& r) {
   }
   for (const auto& alg : c.jwt_supported_algs) {
     if (alg != "RS256" && alg != "RS384" && alg != "RS512" && alg != "ES256" && alg != "ES384" &&
-        alg != "EdDSA") {
+        alg != "ES512" && alg != "EdDSA") {
       return Err(InvalidArgument("unsupported signing algorithm: " + alg));
     }
   }

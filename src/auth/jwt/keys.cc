@@ -38,9 +38,10 @@ Result<KeyType> Classify(EVP_PKEY* pkey) {
     std::string_view g(group, len);
     if (g == "prime256v1" || g == "P-256") return KeyType::kEcP256;
     if (g == "secp384r1" || g == "P-384") return KeyType::kEcP384;
-    return Err(InvalidArgument("unsupported EC curve (only P-256 and P-384)"));
+    if (g == "secp521r1" || g == "P-521") return KeyType::kEcP521;
+    return Err(InvalidArgument("unsupported EC curve (only P-256, P-384 and P-521)"));
   }
-  return Err(InvalidArgument("unsupported key type (RSA, EC P-256/P-384 or Ed25519 only)"));
+  return Err(InvalidArgument("unsupported key type (RSA, EC P-256/P-384/P-521 or Ed25519 only)"));
 }
 
 Result<std::string> B64Field(const Json& jwk, const char* name) {
@@ -108,6 +109,9 @@ Result<std::shared_ptr<EVP_PKEY>> EcFromJwk(const Json& jwk) {
   } else if (crv == "P-384") {
     group = "secp384r1";
     coord = 48;
+  } else if (crv == "P-521") {
+    group = "secp521r1";
+    coord = 66;
   } else {
     return Err(Unsupported("unsupported EC curve"));
   }

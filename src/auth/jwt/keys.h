@@ -1,7 +1,7 @@
 #pragma once
 // Public keys that verify JWT signatures: parsed from PEM
 // (jwt_validation_pubkeys) or from a JWKS document (jwks_url, OIDC
-// discovery). Supported key types: RSA (>= 2048 bits), EC P-256 and P-384,
+// discovery). Supported key types: RSA (>= 2048 bits), EC P-256, P-384 and P-521,
 // and Ed25519. Only public keys are ever held here.
 //
 // A PublicKey is immutable once built; sharing one across threads is safe
@@ -21,7 +21,7 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace coffer::auth::jwt {
 
-enum class KeyType { kRsa, kEcP256, kEcP384, kEd25519 };
+enum class KeyType { kRsa, kEcP256, kEcP384, kEcP521, kEd25519 };
 
 class PublicKey {
  public:

@@ -16,13 +16,28 @@ constexpr std::size_t kMaxTokenBytes = 64 * 1024;
 
 bool Supported(std::string_view alg) {
   return alg == "RS256" || alg == "RS384" || alg == "RS512" || alg == "ES256" || alg == "ES384" ||
-         alg == "EdDSA";
+         alg == "ES512" || alg == "EdDSA";
+}
+
+// The size of r and s (and of a JOSE signature's halves) for an EC key; 0
+// for other keys.
+std::size_t EcCoordinateBytes(KeyType type) {
+  switch (type) {
+    case KeyType::kEcP256:
+      return 32;
+    case KeyType::kEcP384:
+      return 48;
+    case KeyType::kEcP521:
+      return 66;
+    default:
+      return 0;
+  }
 }
 
 const EVP_MD* Digest(std::string_view alg) {
   if (alg == "RS256" || alg == "ES256") return EVP_sha256();
   if (alg == "RS384" || alg == "ES384") return EVP_sha384();
-  if (alg == "RS512") return EVP_sha512();
+  if (alg == "RS512" || alg == "ES512") return EVP_sha512();
   return nullptr;  // EdDSA signs the message itself
 }
 
@@ -91,6 +106,8 @@ bool KeyFitsAlg(const PublicKey& key, std::string_view alg) {
       return alg == "ES256";
     case KeyType::kEcP384:
       return alg == "ES384";
+    case KeyType::kEcP521:
+      return alg == "ES512";
     case KeyType::kEd25519:
       return alg == "EdDSA";
   }
@@ -123,8 +140,8 @@ Status VerifySignature(const Jwt& jwt, const PublicKey& key) {
     return InvalidArgument("algorithm does not match the key type");
   }
   std::string sig = jwt.signature;
-  if (key.type() == KeyType::kEcP256 || key.type() == KeyType::kEcP384) {
-    ASSIGN_OR_RETURN(sig, JoseToDerEcdsa(jwt.signature, key.type() == KeyType::kEcP256 ? 32 : 48));
+  if (std::size_t coord = EcCoordinateBytes(key.type()); coord != 0) {
+    ASSIGN_OR_RETURN(sig, JoseToDerEcdsa(jwt.signature, coord));
   }
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr) return Internal("EVP_MD_CTX_new failed");

@@ -2,7 +2,7 @@
 // A compact-serialised JWS JWT: parsing and signature verification.
 //
 // Accepted algorithms: RS256/RS384/RS512 (RSA keys), ES256 (P-256), ES384
-// (P-384) and EdDSA (Ed25519). "none" and every HMAC algorithm (HS*) are
+// (P-384), ES512 (P-521) and EdDSA (Ed25519). "none" and every HMAC algorithm (HS*) are
 // always refused, so a public key can never be used as an HMAC secret; a
 // header alg that does not fit the key's type is refused too.
 //
