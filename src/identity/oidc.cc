@@ -8,6 +8,7 @@
 #include "auth/util.h"
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/log.h"
 #include "common/secret_bytes.h"
 #include "common/text.h"
 #include "crypto/random.h"
@@ -127,6 +128,7 @@ Json SigningKeyJson(const oidc::SigningKey& k) {
 
 oidc::SigningKey SigningKeyFrom(const Json& j) {
   oidc::SigningKey k;
+  if (!j.is_object()) return k;
   k.kid = j.value("kid", "");
   if (auto it = j.find("pem"); it != j.end() && it->is_string()) {
     k.pem = SecretBytes::FromString(it->get_ref<const std::string&>());
@@ -170,6 +172,7 @@ Result<std::optional<StoredKey>> GetKey(storage::Backend& storage, std::string_v
   k.signing = SigningKeyFrom(j.value("signing_key", Json::object()));
   k.next = SigningKeyFrom(j.value("next_signing_key", Json::object()));
   for (const auto& p : j.value("key_ring", Json::array())) {
+    if (!p.is_object()) return Err(Internal("a stored identity token key is corrupt"));
     k.ring.push_back({p.value("jwk", Json::object()), p.value("expire_at", std::int64_t{0})});
   }
   for (const char* field : {"signing_key", "next_signing_key"}) {
@@ -412,19 +415,23 @@ Result<Response> OidcTokens::Handle(const Request& request, std::string_view rel
   return Err(NotFound("unsupported path"));
 }
 
-Result<std::string> OidcTokens::Issuer() {
+Result<std::string> OidcTokens::ConfiguredIssuer() {
   ASSIGN_OR_RETURN(auto entry, storage_.Get(kConfigKey));
-  std::string base;
-  if (entry) base = Json::parse(entry->value, nullptr, false).value("issuer", "");
+  if (!entry) return std::string();
+  const Json j = Json::parse(entry->value, nullptr, false);
+  if (!j.is_object()) return Err(Internal("the stored identity token config is corrupt"));
+  return j.value("issuer", "");
+}
+
+Result<std::string> OidcTokens::Issuer() {
+  ASSIGN_OR_RETURN(std::string base, ConfiguredIssuer());
   if (base.empty() && api_addr_) base = api_addr_();
-  return base + "/v1/identity/oidc";
+  return std::string(Unslashed(base)) + "/v1/identity/oidc";
 }
 
 Result<Response> OidcTokens::Config(const Request& request) {
   if (request.operation == Operation::kRead) {
-    ASSIGN_OR_RETURN(auto entry, storage_.Get(kConfigKey));
-    std::string issuer;
-    if (entry) issuer = Json::parse(entry->value, nullptr, false).value("issuer", "");
+    ASSIGN_OR_RETURN(std::string issuer, ConfiguredIssuer());
     Response r = DataResponse(Json{{"issuer", issuer}});
     if (issuer.empty() && (!api_addr_ || api_addr_().empty())) {
       r.warnings =
@@ -437,6 +444,7 @@ Result<Response> OidcTokens::Config(const Request& request) {
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   const Json* raw = request.Field("issuer");
   if (raw == nullptr) return logical::NoContent();
+  if (!raw->is_string() && !raw->is_null()) return Err(InvalidArgument("issuer must be a string"));
   const std::string issuer = raw->is_string() ? raw->get<std::string>() : "";
   Response r = logical::NoContent();
   if (!issuer.empty()) {
@@ -687,13 +695,16 @@ Result<Response> OidcTokens::Token(const Request& request, std::string_view rest
     }
     // As in Vault, a template that fails for this entity leaves its claims
     // out; the token keeps the standard ones.
-    if (auto filled = FillTemplate(role->templ, who, now)) {
-      Json extra = Json::parse(*filled, nullptr, false);
-      if (extra.is_object()) {
-        for (auto& [claim, value] : extra.items()) {
-          if (!IsReserved(claim)) claims[claim] = value;
-        }
+    auto filled = FillTemplate(role->templ, who, now);
+    Json extra = filled ? Json::parse(*filled, nullptr, false) : Json();
+    if (extra.is_object()) {
+      for (auto& [claim, value] : extra.items()) {
+        if (!IsReserved(claim)) claims[claim] = value;
       }
+    } else {
+      Log(LogModule::kIdentity)
+          .warn("the claims template of identity token role {} failed for entity {}: {}", name,
+                entity->id, filled ? std::string("not a JSON object") : filled.error().message());
     }
   }
   ASSIGN_OR_RETURN(std::string token, oidc::SignJws(key->signing, key->algorithm, claims.dump()));

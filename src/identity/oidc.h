@@ -53,6 +53,8 @@ class OidcTokens {
   Result<logical::Response> Discovery();
   Result<logical::Response> PublicKeys();
 
+  // oidc/config's issuer ("" when none is set), and the one tokens carry.
+  Result<std::string> ConfiguredIssuer();
   Result<std::string> Issuer();
   // The public keys every key publishes now, each key brought up to date.
   Result<logical::Json> PublicKeySet();

@@ -162,6 +162,8 @@ TEST_F(IdentityTokensTest, RefusalsChangeNothing) {
             "verification_ttl is out of range");
   expect400(Call(Operation::kUpdate, "identity/oidc/key/x", {{"rotation_period", 9e18}}),
             "rotation_period is out of range");
+  expect400(Call(Operation::kUpdate, "identity/oidc/config", {{"issuer", 5}}),
+            "issuer must be a string");
   expect400(Call(Operation::kUpdate, "identity/oidc/role/r", Json::object()),
             "the key parameter is required");
   expect400(Call(Operation::kUpdate, "identity/oidc/role/r", {{"key", "nope"}}), "cannot find key");

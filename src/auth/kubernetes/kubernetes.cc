@@ -42,6 +42,11 @@ struct KubeConfig {
   bool disable_iss_validation = true;
   bool disable_local_ca_jwt = false;
 
+  KubeConfig() = default;
+  KubeConfig(const KubeConfig&) = default;
+  KubeConfig& operator=(const KubeConfig&) = default;
+  ~KubeConfig() { WipeString(reviewer_jwt); }
+
   Json Stored() const {
     return Json{{"kubernetes_host", host},
                 {"kubernetes_ca_cert", ca_cert},
@@ -314,7 +319,10 @@ Result<Response> KubernetesBackend::Config(const Request& request) {
     return Err(InvalidArgument("kubernetes_ca_cert holds no PEM certificate"));
   }
   ASSIGN_OR_RETURN(auto reviewer, token::params::String(request, "token_reviewer_jwt"));
-  c.reviewer_jwt = reviewer.value_or("");
+  if (reviewer) {
+    c.reviewer_jwt = *reviewer;
+    WipeString(*reviewer);
+  }
   ASSIGN_OR_RETURN(auto keys, token::params::List(request, "pem_keys"));
   c.pem_keys = keys.value_or(std::vector<std::string>{});
   for (const auto& pem : c.pem_keys) {
@@ -333,10 +341,11 @@ Result<Response> KubernetesBackend::Config(const Request& request) {
         InvalidArgument("kubernetes_ca_cert must be given when disable_local_ca_jwt is true"));
   }
   std::scoped_lock lock(write_mu_);
-  std::string text = c.Stored().dump();
+  Json stored = c.Stored();
+  std::string text = stored.dump();
+  WipeString(stored["token_reviewer_jwt"].get_ref<std::string&>());
   Status s = storage_.Put("config", text);
   WipeString(text);
-  WipeString(c.reviewer_jwt);
   TRY(s);
   return NoContent();
 }
