@@ -260,6 +260,22 @@ TEST_F(JwtBackendTest, RotatedKeyIsFetchedAndRefetchesAreRateLimited) {
   EXPECT_EQ(web_.fetches.load(), 3);
 }
 
+// An issuer that publishes no key yet (Coffer's own identity/oidc before
+// its first key): the config is accepted, as Vault accepts it, tokens are
+// refused, and the key is found once it is published.
+TEST_F(JwtBackendTest, AJwksWithoutKeysYetIsAcceptedAndRefetched) {
+  web_.Set(kJwksUrl, R"({"keys":[]})");
+  Configure();
+  ExpectRefused(Token(Claims()), "unknown key id");
+  web_.Set(kJwksUrl, Jwks({Jwk(key_, "k1")}));
+  clock_.Advance(std::chrono::seconds(11));
+  auto r = Do(Operation::kUpdate, "login", {{"role", "ci"}, {"jwt", Token(Claims())}});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  // A document that is not a JWKS is still refused at config.
+  web_.Set(kJwksUrl, R"({"nokeys":1})");
+  EXPECT_FALSE(Do(Operation::kUpdate, "config", {{"jwks_url", kJwksUrl}}).has_value());
+}
+
 TEST_F(JwtBackendTest, OidcDiscoveryUsesJwksUriAndIssuer) {
   const std::string issuer = "http://127.0.0.1:2/issuer";
   web_.Set(issuer + "/.well-known/openid-configuration",

@@ -193,10 +193,15 @@ TEST_F(KubernetesTest, PemKeysAndTheIssuerAreCheckedWhenConfigured) {
   auto bad = Send(Operation::kUpdate, "config",
                   {{"kubernetes_host", "https://x"}, {"pem_keys", {"not a key"}}});
   ASSERT_FALSE(bad.has_value());
+  // A CA that does not parse is kept with a warning, as in Vault.
   auto not_pem = Send(Operation::kUpdate, "config",
                       {{"kubernetes_host", "https://x"}, {"kubernetes_ca_cert", "dummy"}});
-  ASSERT_FALSE(not_pem.has_value());
-  EXPECT_EQ(not_pem.error().message(), "kubernetes_ca_cert holds no PEM certificate");
+  ASSERT_TRUE(not_pem.has_value());
+  EXPECT_NE(not_pem->warnings.dump().find("no valid PEM certificate"), std::string::npos);
+  auto good_pem = Send(Operation::kUpdate, "config",
+                       {{"kubernetes_host", "https://x"}, {"kubernetes_ca_cert", kCaPem}});
+  ASSERT_TRUE(good_pem.has_value());
+  EXPECT_TRUE(good_pem->warnings.is_null());
   auto no_host = Send(Operation::kUpdate, "config", Json::object());
   ASSERT_FALSE(no_host.has_value());
   EXPECT_EQ(no_host.error().message(), "no host provided");

@@ -136,7 +136,10 @@ Result<KeySource::Keys> KeySource::Fetch() {
   }
   auto text = fetcher_(jwks_url, ca);
   if (!text) return Err(InvalidArgument("error fetching the JWKS: " + text.error().message()));
-  auto set = ParseJwks(*text);
+  // A JWKS without a usable key yet is accepted, as Vault accepts it (an
+  // issuer such as identity/oidc publishes none before its first key);
+  // tokens are refused until one appears, and a refetch finds it.
+  auto set = ParseJwks(*text, /*allow_empty=*/true);
   if (!set) return Err(InvalidArgument("error parsing the JWKS: " + set.error().message()));
   return std::make_shared<const KeySet>(std::move(*set));
 }

@@ -156,7 +156,7 @@ Result<PublicKey> ParsePemPublicKey(std::string_view pem) {
   return PublicKey(std::move(pkey), type, "", "");
 }
 
-Result<KeySet> ParseJwks(std::string_view json_text) {
+Result<KeySet> ParseJwks(std::string_view json_text, bool allow_empty) {
   Json doc = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
     return Err(InvalidArgument("JWKS is not a JSON object with a \"keys\" array"));
@@ -187,7 +187,7 @@ Result<KeySet> ParseJwks(std::string_view json_text) {
         jwk.contains("alg") && jwk["alg"].is_string() ? jwk["alg"].get<std::string>() : "";
     out.emplace_back(std::move(*pkey), type, std::move(kid), std::move(alg));
   }
-  if (out.empty()) return Err(InvalidArgument("JWKS holds no usable signing key"));
+  if (out.empty() && !allow_empty) return Err(InvalidArgument("JWKS holds no usable signing key"));
   return out;
 }
 

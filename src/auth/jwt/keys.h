@@ -50,7 +50,8 @@ Result<PublicKey> ParsePemPublicKey(std::string_view pem);
 
 // A JWKS document {"keys":[...]}. Keys whose "use" is not "sig", and keys of
 // unsupported types, are skipped (as other verifiers do); a malformed key of
-// a supported type is an error. An empty result is an error.
-Result<KeySet> ParseJwks(std::string_view json_text);
+// a supported type is an error. An empty result is an error unless
+// `allow_empty` (an issuer that has not published its keys yet).
+Result<KeySet> ParseJwks(std::string_view json_text, bool allow_empty = false);
 
 }  // namespace coffer::auth::jwt

@@ -315,9 +315,9 @@ Result<Response> KubernetesBackend::Config(const Request& request) {
   }
   ASSIGN_OR_RETURN(auto ca, token::params::String(request, "kubernetes_ca_cert"));
   c.ca_cert = ca.value_or("");
-  if (!c.ca_cert.empty() && !IsCertificatePem(c.ca_cert)) {
-    return Err(InvalidArgument("kubernetes_ca_cert holds no PEM certificate"));
-  }
+  // As Vault: a CA that does not parse is kept, with a warning; every
+  // review will then fail its TLS handshake.
+  const bool ca_unusable = !c.ca_cert.empty() && !IsCertificatePem(c.ca_cert);
   ASSIGN_OR_RETURN(auto reviewer, token::params::String(request, "token_reviewer_jwt"));
   if (reviewer) {
     c.reviewer_jwt = *reviewer;
@@ -347,7 +347,13 @@ Result<Response> KubernetesBackend::Config(const Request& request) {
   Status s = storage_.Put("config", text);
   WipeString(text);
   TRY(s);
-  return NoContent();
+  if (!ca_unusable) return NoContent();
+  Response r;
+  r.data = Json::object();
+  r.warnings =
+      Json::array({"kubernetes_ca_cert contains no valid PEM certificate: TLS "
+                   "verification of the Kubernetes API will fail"});
+  return r;
 }
 
 Result<Response> KubernetesBackend::RolePath(const Request& request, const std::string& name) {
