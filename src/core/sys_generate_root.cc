@@ -35,6 +35,10 @@ Json StatusJson(const seal::GenerateRootStatus& s) {
               {"otp_length", token::kServiceTokenLength}};
 }
 
+// The length of the root token Vault makes today ("hvs." and 24 base62
+// characters), which clients written for it use for their own pad.
+constexpr std::size_t kVaultTokenLength = 28;
+
 logical::Response Raw(Json body) {
   logical::Response r;
   r.raw = std::move(body);
@@ -66,12 +70,13 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
     }
     if (const Json* otp = request.Field("otp"); Given(otp)) {
       // The client's own pad (Vault's older flow, `generate-root -otp`):
-      // the length of a token, and not echoed back.
-      if (!otp->is_string() || otp->get_ref<const std::string&>().size() !=
-                                   static_cast<std::size_t>(token::kServiceTokenLength)) {
+      // the length of a token, Coffer's or Vault's (the root token is then
+      // made that long), and not echoed back.
+      const std::size_t length = otp->is_string() ? otp->get_ref<const std::string&>().size() : 0;
+      if (length != token::kServiceTokenLength && length != kVaultTokenLength) {
         return Err(InvalidArgument("OTP string must be " +
-                                   std::to_string(token::kServiceTokenLength) +
-                                   " characters long"));
+                                   std::to_string(token::kServiceTokenLength) + " (or " +
+                                   std::to_string(kVaultTokenLength) + ") characters long"));
       }
       ASSIGN_OR_RETURN(
           seal::GenerateRootStatus status,
@@ -98,7 +103,18 @@ Result<logical::Response> SystemBackend::GenerateRoot(const logical::Request& re
   key.Clear();
   if (!result.complete) return Raw(StatusJson(result.status));
   // The attempt has ended: should this fail, the holders start a new one.
-  ASSIGN_OR_RETURN(SecretBytes root, core_.tokens().CreateRoot(""));
+  // A pad of Vault's length gets a root token of that length: "hvs." and
+  // 24 random base62 characters (143 bits).
+  std::string requested_id;
+  if (result.otp.size() == kVaultTokenLength) {
+    ASSIGN_OR_RETURN(std::string chars, crypto::RandomBase62(kVaultTokenLength - 4));
+    requested_id = "hvs." + chars;
+    WipeString(chars);
+  }
+  Result<SecretBytes> made = core_.tokens().CreateRoot(requested_id);
+  WipeString(requested_id);
+  if (!made) return Err(made.error());
+  SecretBytes root = std::move(*made);
   std::optional<std::string> encoded = EncodeWithPad(root.view(), result.otp.view());
   root.Clear();
   result.otp.Clear();

@@ -93,9 +93,15 @@ class GenerateRootTest(unittest.TestCase):
 
     def test_a_pad_the_client_chooses(self):
         # Vault's older flow (`generate-root -otp`): the client's own pad, of
-        # a token's length, is used and not sent back.
+        # a token's length (Coffer's 44, or Vault's 28: the root token is then
+        # that long), is used and not sent back.
+        for length in (44, 28):
+            with self.subTest(length=length):
+                self.own_pad(length)
+
+    def own_pad(self, length):
         alphabet = string.ascii_letters + string.digits
-        otp = "".join(secrets.choice(alphabet) for _ in range(44))
+        otp = "".join(secrets.choice(alphabet) for _ in range(length))
         status, st, _ = self.req("PUT", "/v1/sys/generate-root/attempt", {"otp": otp})
         self.assertEqual(status, 200, st)
         self.assertTrue(st["started"])
@@ -106,6 +112,8 @@ class GenerateRootTest(unittest.TestCase):
             self.assertEqual(status, 200, st)
         self.assertTrue(st["complete"])
         token = decode(st["encoded_token"], otp)
+        self.assertEqual(len(token), length)
+        self.assertTrue(token.startswith("hvs."))
         status, me, _ = self.req("GET", "/v1/auth/token/lookup-self", token=token)
         self.assertEqual(status, 200, me)
         self.assertEqual(me["data"]["policies"], ["root"])
@@ -135,7 +143,7 @@ class GenerateRootTest(unittest.TestCase):
         status, body, _ = self.req("PUT", "/v1/sys/generate-root/attempt",
                                    {"otp": base64.b64encode(os.urandom(16)).decode()})
         self.assertEqual(status, 400, body)
-        self.assertEqual(body["errors"], ["OTP string must be 44 characters long"])
+        self.assertEqual(body["errors"], ["OTP string must be 44 (or 28) characters long"])
         self.assertEqual(self.req("PUT", "/v1/sys/generate-root/attempt",
                                   {"pgp_key": "abc"})[0], 400)
         # Sealed: refused, and sealing cancels an attempt.
