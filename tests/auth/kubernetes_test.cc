@@ -33,12 +33,23 @@ class KubernetesTest : public ::testing::Test {
   KubernetesTest()
       : backend_(logical::BackendConfig{storage_, clock_, "auth/kubernetes/", "kubernetes",
                                         Json::object()},
-                 [this](const ReviewRequest& r) -> Result<ReviewResult> {
-                   reviews_.push_back(r);
-                   if (unreachable_) return Err(Unavailable("POST 10.0.0.1: connect failed"));
-                   if (!review_ok_) return Err(PermissionDenied("lookup failed: not valid"));
-                   return answer_;
-                 }) {}
+                 KubeApi{.review = [this](const ReviewRequest& r) -> Result<ReviewResult> {
+                           reviews_.push_back(r);
+                           if (unreachable_) {
+                             return Err(Unavailable("POST 10.0.0.1: connect failed"));
+                           }
+                           if (!review_ok_) {
+                             return Err(PermissionDenied("lookup failed: not valid"));
+                           }
+                           return answer_;
+                         },
+                         .labels = [this](const ReviewRequest& r, const std::string& ns)
+                             -> Result<std::map<std::string, std::string>> {
+                           label_reads_.push_back({r.bearer, ns});
+                           auto it = labels_.find(ns);
+                           if (it == labels_.end()) return Err(Unavailable("404"));
+                           return it->second;
+                         }}) {}
 
   Result<Response> Send(Operation op, const std::string& path, Json body = Json::object()) {
     return backend_.HandleRequest(MakeRequest("kubernetes", op, path, std::move(body)));
@@ -81,6 +92,8 @@ class KubernetesTest : public ::testing::Test {
   std::vector<ReviewRequest> reviews_;
   bool review_ok_ = true;
   bool unreachable_ = false;
+  std::map<std::string, std::map<std::string, std::string>> labels_;
+  std::vector<std::pair<std::string, std::string>> label_reads_;  // bearer, namespace
   ReviewResult answer_{"web", "shop", "uid-1"};
   jt::Pkey key_ = jt::MakeEc();
   KubernetesBackend backend_;
@@ -207,6 +220,45 @@ TEST_F(KubernetesTest, PemKeysAndTheIssuerAreCheckedWhenConfigured) {
   EXPECT_EQ(no_host.error().message(), "no host provided");
 }
 
+// A namespace outside the role's list is allowed when its labels, read from
+// the API as the reviewer, match the role's selector.
+TEST_F(KubernetesTest, ANamespaceSelectorReadsLabelsAsTheReviewer) {
+  Configure();
+  Role("labelled", {{"bound_service_account_names", "*"},
+                    {"bound_service_account_namespace_selector",
+                     R"({"matchLabels": {"tier": "web"},
+                         "matchExpressions": [{"key": "env", "operator": "In",
+                                               "values": ["prod", "stage"]},
+                                              {"key": "frozen", "operator": "DoesNotExist"}]})"}});
+  labels_["shop"] = {{"tier", "web"}, {"env", "prod"}};
+  labels_["lab"] = {{"tier", "web"}, {"env", "dev"}};
+  labels_["old"] = {{"tier", "web"}, {"env", "prod"}, {"frozen", "yes"}};
+  answer_ = {"web", "shop", "uid-1"};
+  auto ok = Login("labelled", Token("shop", "web", "uid-1"));
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  ASSERT_EQ(label_reads_.size(), 1u);
+  EXPECT_EQ(label_reads_[0], (std::pair<std::string, std::string>{"reviewer-jwt", "shop"}));
+  ExpectDenied(Login("labelled", Token("lab", "web", "uid-2")), "namespace not authorized");
+  ExpectDenied(Login("labelled", Token("old", "web", "uid-3")), "namespace not authorized");
+  ExpectDenied(Login("labelled", Token("gone", "web", "uid-4")), "namespace not authorized");
+  // A name the API could not hold is never put in its URL.
+  const std::size_t reads = label_reads_.size();
+  ExpectDenied(Login("labelled", Token("../secrets", "web", "uid-5")), "namespace not authorized");
+  EXPECT_EQ(label_reads_.size(), reads);
+  auto read = Send(Operation::kRead, "role/labelled");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_NE(
+      read->data["bound_service_account_namespace_selector"].get<std::string>().find("matchLabels"),
+      std::string::npos);
+  // Without a reviewer JWT the labels are not read at all.
+  ASSERT_TRUE(Send(Operation::kUpdate, "config",
+                   {{"kubernetes_host", "https://10.0.0.1:6443"},
+                    {"kubernetes_ca_cert", kCaPem},
+                    {"disable_local_ca_jwt", true}}));
+  ExpectDenied(Login("labelled", Token("shop", "web", "uid-1")), "needs a token_reviewer_jwt");
+  EXPECT_EQ(label_reads_.size(), reads);
+}
+
 TEST_F(KubernetesTest, RolesAreValidatedAsVaultDoes) {
   auto refuse = [&](Json body, const std::string& says) {
     auto r = Send(Operation::kUpdate, "role/r", std::move(body));
@@ -219,7 +271,15 @@ TEST_F(KubernetesTest, RolesAreValidatedAsVaultDoes) {
   refuse({{"bound_service_account_names", "*,a"}, {"bound_service_account_namespaces", "a"}},
          "can not mix");
   refuse({{"bound_service_account_names", "a"}, {"bound_service_account_namespace_selector", "x"}},
-         "not supported");
+         "must be a JSON LabelSelector");
+  refuse({{"bound_service_account_names", "a"},
+          {"bound_service_account_namespace_selector",
+           R"({"matchExpressions":[{"key":"team","operator":"Near"}]})"}},
+         "unknown operator");
+  refuse({{"bound_service_account_names", "a"},
+          {"bound_service_account_namespace_selector",
+           R"({"matchExpressions":[{"key":"team","operator":"In","values":[]}]})"}},
+         "operator In needs values");
   refuse({{"bound_service_account_names", "a"},
           {"bound_service_account_namespaces", "a"},
           {"alias_name_source", "pod"}},

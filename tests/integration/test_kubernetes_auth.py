@@ -25,14 +25,26 @@ REVIEWER = "reviewer-jwt-" + "r" * 40
 
 class FakeKubernetesApi:
     """Answers POST /apis/authentication.k8s.io/v1/tokenreviews for the
-    tokens in self.valid (token -> (namespace, name, uid, audiences)),
-    when asked with the reviewer's bearer token."""
+    tokens in self.valid (token -> (namespace, name, uid, audiences)), and
+    GET /api/v1/namespaces/<name> with self.labels[name], when asked with
+    the reviewer's bearer token."""
 
     def __init__(self, cert_pem, key_pem):
-        self.valid, self.requests, self.lock = {}, [], threading.Lock()
+        self.valid, self.labels, self.requests, self.lock = {}, {}, [], threading.Lock()
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                with api.lock:
+                    api.requests.append((self.path, self.headers.get("Authorization"), None))
+                name = self.path.rsplit("/", 1)[-1]
+                if self.headers.get("Authorization") != "Bearer " + REVIEWER:
+                    return self.answer(401, {"kind": "Status", "status": "Failure", "code": 401})
+                if not self.path.startswith("/api/v1/namespaces/") or name not in api.labels:
+                    return self.answer(404, {"kind": "Status", "status": "Failure", "code": 404})
+                self.answer(200, {"kind": "Namespace", "apiVersion": "v1",
+                                  "metadata": {"name": name, "labels": api.labels[name]}})
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with api.lock:
@@ -155,6 +167,24 @@ class KubernetesAuthTest(harness.DevServerTest):
                 with self.assertRaises(hvac.exceptions.Forbidden):
                     hvac.Client(url=self.srv.addr).auth.kubernetes.login("shop", token)
         self.assertEqual(self.accessors(), before)
+
+    def test_a_namespace_selector_admits_labelled_namespaces(self):
+        self.rootc.write("auth/kubernetes/role/by-label", bound_service_account_names="*",
+                         bound_service_account_namespace_selector=json.dumps(
+                             {"matchLabels": {"coffer-access": "yes"}}),
+                         token_policies="shop-read")
+        self.api.labels["team-a"] = {"coffer-access": "yes"}
+        self.api.labels["team-b"] = {"coffer-access": "no"}
+        pod = hvac.Client(url=self.srv.addr)
+        auth = pod.auth.kubernetes.login("by-label", self.pod_token("team-a", "job", "uid-a"))
+        self.assertIn("shop-read", auth["auth"]["policies"])
+        path, bearer, _ = [r for r in self.api.requests if r[0].startswith("/api/v1/")][-1]
+        self.assertEqual((path, bearer), ("/api/v1/namespaces/team-a", "Bearer " + REVIEWER))
+        for ns in ("team-b", "team-c"):
+            with self.subTest(ns):
+                with self.assertRaises(hvac.exceptions.Forbidden):
+                    hvac.Client(url=self.srv.addr).auth.kubernetes.login(
+                        "by-label", self.pod_token(ns, "job", "uid-" + ns))
 
     def test_the_api_is_trusted_only_through_its_ca_and_the_reviewer(self):
         token = self.pod_token("shop", "web", "uid-web")

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -82,6 +83,7 @@ struct KubeConfig {
 struct KubeRole {
   std::vector<std::string> names;
   std::vector<std::string> namespaces;
+  std::string namespace_selector;  // a LabelSelector as JSON text; "" for none
   std::string audience;
   std::string alias_name_source = "serviceaccount_uid";
   TokenFields token;
@@ -90,6 +92,7 @@ struct KubeRole {
     Json j = token.ToStored();
     j["bound_service_account_names"] = names;
     j["bound_service_account_namespaces"] = namespaces;
+    j["bound_service_account_namespace_selector"] = namespace_selector;
     j["audience"] = audience;
     j["alias_name_source"] = alias_name_source;
     return j;
@@ -99,6 +102,7 @@ struct KubeRole {
     r.token = TokenFields::FromStored(j);
     r.names = j.value("bound_service_account_names", std::vector<std::string>{});
     r.namespaces = j.value("bound_service_account_namespaces", std::vector<std::string>{});
+    r.namespace_selector = j.value("bound_service_account_namespace_selector", "");
     r.audience = j.value("audience", "");
     r.alias_name_source = j.value("alias_name_source", "serviceaccount_uid");
     return r;
@@ -173,6 +177,84 @@ std::string StringAt(const Json& j, std::initializer_list<const char*> path) {
     at = &*it;
   }
   return at->is_string() ? at->get<std::string>() : "";
+}
+
+// A namespace's name as Kubernetes allows it (an RFC 1123 label): it goes
+// into the API's URL before the API has vouched for the token naming it.
+bool IsNamespaceName(std::string_view name) {
+  return !name.empty() && name.size() <= 63 && name.front() != '-' && name.back() != '-' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
+}
+
+// A Kubernetes LabelSelector, written as JSON: {"matchLabels": {k: v},
+// "matchExpressions": [{"key", "operator": In|NotIn|Exists|DoesNotExist,
+// "values"}]}. Hand-checked: a handful of fields, no library for them.
+Result<Json> ParseSelector(const std::string& text) {
+  const Json sel = Json::parse(text, nullptr, false);
+  if (!sel.is_object()) {
+    return Err(InvalidArgument(
+        "invalid \"bound_service_account_namespace_selector\" configured: it must be a JSON "
+        "LabelSelector (YAML is not accepted here)"));
+  }
+  auto bad = [](const std::string& why) {
+    return Err(
+        InvalidArgument("invalid \"bound_service_account_namespace_selector\" configured: " + why));
+  };
+  for (const auto& [field, value] : sel.items()) {
+    if (field == "matchLabels") {
+      if (!value.is_object()) return bad("matchLabels must be an object");
+      for (const auto& [k, v] : value.items()) {
+        if (!v.is_string()) return bad("the value of matchLabels." + k + " must be a string");
+      }
+    } else if (field == "matchExpressions") {
+      if (!value.is_array()) return bad("matchExpressions must be a list");
+      for (const Json& e : value) {
+        if (!e.is_object() || !e.value("key", Json()).is_string()) {
+          return bad("each of matchExpressions needs a key");
+        }
+        const std::string op = e.value("operator", "");
+        const Json values = e.value("values", Json::array());
+        if (!values.is_array() || !std::all_of(values.begin(), values.end(),
+                                               [](const Json& v) { return v.is_string(); })) {
+          return bad("values must be a list of strings");
+        }
+        if (op == "In" || op == "NotIn") {
+          if (values.empty()) return bad("operator " + op + " needs values");
+        } else if (op == "Exists" || op == "DoesNotExist") {
+          if (!values.empty()) return bad("operator " + op + " takes no values");
+        } else {
+          return bad("unknown operator \"" + op + "\"");
+        }
+      }
+    } else {
+      return bad("unknown field \"" + field + "\"");
+    }
+  }
+  return sel;
+}
+
+// Whether labels match a parsed selector (every condition holds; an empty
+// selector matches every namespace, as in Kubernetes).
+bool SelectorMatches(const Json& sel, const std::map<std::string, std::string>& labels) {
+  const Json match_labels = sel.value("matchLabels", Json::object());
+  for (const auto& [k, v] : match_labels.items()) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v.get<std::string>()) return false;
+  }
+  for (const Json& e : sel.value("matchExpressions", Json::array())) {
+    auto it = labels.find(e["key"].get<std::string>());
+    const std::string op = e["operator"].get<std::string>();
+    const Json values = e.value("values", Json::array());
+    const bool listed = it != labels.end() &&
+                        std::find(values.begin(), values.end(), Json(it->second)) != values.end();
+    if ((op == "In" && !listed) || (op == "NotIn" && listed) ||
+        (op == "Exists" && it == labels.end()) || (op == "DoesNotExist" && it != labels.end())) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The service account a token names: a projected token's "kubernetes.io"
@@ -274,6 +356,35 @@ Result<ReviewResult> ReviewOverHttp(const ReviewRequest& request) {
   return ReviewResult{parts[3], parts[2], StringAt(status, {"user", "uid"})};
 }
 
+Result<std::map<std::string, std::string>> NamespaceLabelsOverHttp(
+    const ReviewRequest& request, const std::string& namespace_name) {
+  std::string host = request.host;
+  while (!host.empty() && host.back() == '/') host.pop_back();
+  net::HttpRequest http{
+      .method = "GET",
+      .url = host + "/api/v1/namespaces/" + namespace_name,
+      .headers = {{"Authorization", "Bearer " + request.bearer}, {"Accept", "application/json"}},
+      .ca_pem = request.ca_pem,
+      .user_agent = "coffer-kubernetes-auth"};
+  Result<net::HttpResponse> res = net::Exchange(http);
+  WipeString(http.headers["Authorization"]);
+  if (!res) return Err(res.error());
+  if (res->status != 200) {
+    return Err(
+        Unavailable("namespace lookup failed: the API answered " + std::to_string(res->status)));
+  }
+  const Json ns = Json::parse(res->body, nullptr, false);
+  std::map<std::string, std::string> labels;
+  const Json meta = ns.is_object() ? ns.value("metadata", Json::object()) : Json::object();
+  if (!meta.is_object()) return labels;
+  const Json found = meta.value("labels", Json::object());
+  if (!found.is_object()) return labels;
+  for (const auto& [k, v] : found.items()) {
+    if (v.is_string()) labels[k] = v.get<std::string>();
+  }
+  return labels;
+}
+
 bool KubernetesBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
@@ -366,7 +477,7 @@ Result<Response> KubernetesBackend::RolePath(const Request& request, const std::
       if (!role) return NotFoundResponse();
       Json data{{"bound_service_account_names", role->names},
                 {"bound_service_account_namespaces", role->namespaces},
-                {"bound_service_account_namespace_selector", ""},
+                {"bound_service_account_namespace_selector", role->namespace_selector},
                 {"alias_name_source", role->alias_name_source}};
       if (!role->audience.empty()) data["audience"] = role->audience;
       role->token.AddTo(data);
@@ -387,10 +498,11 @@ Result<Response> KubernetesBackend::RolePath(const Request& request, const std::
       if (spaces) role.namespaces = std::move(*spaces);
       ASSIGN_OR_RETURN(auto selector,
                        token::params::String(request, "bound_service_account_namespace_selector"));
-      if (selector && !selector->empty()) {
-        return Err(InvalidArgument(
-            "bound_service_account_namespace_selector is not supported: list the namespaces in "
-            "bound_service_account_namespaces"));
+      if (selector) {
+        if (!selector->empty()) {
+          if (auto parsed = ParseSelector(*selector); !parsed) return Err(parsed.error());
+        }
+        role.namespace_selector = *selector;
       }
       ASSIGN_OR_RETURN(auto audience, token::params::String(request, "audience"));
       if (audience) role.audience = *audience;
@@ -413,7 +525,7 @@ Result<Response> KubernetesBackend::RolePath(const Request& request, const std::
       if (!star_alone(role.names) || !star_alone(role.namespaces)) {
         return Err(InvalidArgument("can not mix \"*\" with values"));
       }
-      if (role.namespaces.empty()) {
+      if (role.namespaces.empty() && role.namespace_selector.empty()) {
         return Err(
             InvalidArgument("\"bound_service_account_namespaces\" can not be empty if "
                             "\"bound_service_account_namespace_selector\" is not set"));
@@ -482,13 +594,8 @@ Result<Response> KubernetesBackend::Login(const Request& request) {
   if (!(role->names.size() == 1 && role->names[0] == "*") && !Listed(role->names, sa.name)) {
     return Err(Denied("service account name not authorized"));
   }
-  if (!(role->namespaces.size() == 1 && role->namespaces[0] == "*") &&
-      !Listed(role->namespaces, sa.namespace_name)) {
-    return Err(Denied("namespace not authorized"));
-  }
-  if (sa.uid.empty()) return Err(Denied("could not parse UID from claims"));
-
-  // The cluster's word: the token is valid and names the same account.
+  // How the API is reached: its CA and the reviewer's token (a pod's own
+  // when the config gives none and allows it).
   ReviewRequest review{.host = config->host,
                        .ca_pem = config->ca_cert,
                        .bearer = config->reviewer_jwt,
@@ -500,10 +607,40 @@ Result<Response> KubernetesBackend::Login(const Request& request) {
     if (review.ca_pem.empty()) review.ca_pem = ReadLocalFile(kLocalCaPath);
     if (review.bearer.empty()) review.bearer = ReadLocalFile(kLocalJwtPath);
   }
+  struct WipeReview {
+    ReviewRequest& r;
+    ~WipeReview() {
+      WipeString(r.bearer);
+      WipeString(r.token);
+    }
+  } wipe_review{review};
+
+  bool namespace_allowed = (role->namespaces.size() == 1 && role->namespaces[0] == "*") ||
+                           Listed(role->namespaces, sa.namespace_name);
+  if (!namespace_allowed && !role->namespace_selector.empty()) {
+    // As Vault: the namespace's labels are read as the reviewer, never as
+    // the token under review.
+    if (review.bearer.empty()) {
+      return Err(
+          Denied("namespace not authorized: the namespace selector needs a "
+                 "token_reviewer_jwt to read namespaces"));
+    }
+    if (!IsNamespaceName(sa.namespace_name)) return Err(Denied("namespace not authorized"));
+    ASSIGN_OR_RETURN(Json selector, ParseSelector(role->namespace_selector));
+    auto labels = api_.labels(review, sa.namespace_name);
+    if (!labels) {
+      Log(LogModule::kKubernetes)
+          .warn("login for role {}: reading namespace {} failed: {}", name, sa.namespace_name,
+                labels.error().message());
+    }
+    namespace_allowed = labels && SelectorMatches(selector, *labels);
+  }
+  if (!namespace_allowed) return Err(Denied("namespace not authorized"));
+  if (sa.uid.empty()) return Err(Denied("could not parse UID from claims"));
+
+  // The cluster's word: the token is valid and names the same account.
   if (review.bearer.empty()) review.bearer = text;
-  Result<ReviewResult> reviewed = reviewer_(review);
-  WipeString(review.bearer);
-  WipeString(review.token);
+  Result<ReviewResult> reviewed = api_.review(review);
   if (!reviewed) {
     // As Vault: whatever failed, the login is refused with 403. Why the API
     // could not be asked (its host and the step that failed, never a
@@ -539,7 +676,7 @@ Result<Response> KubernetesBackend::Login(const Request& request) {
 void RegisterKubernetes() {
   logical::RegisterAuthMethod("kubernetes", [](const logical::BackendConfig& config) {
     return Result<std::unique_ptr<logical::Backend>>(
-        std::make_unique<KubernetesBackend>(config, ReviewOverHttp));
+        std::make_unique<KubernetesBackend>(config, KubeApi{}));
   });
 }
 

@@ -6,13 +6,15 @@
 //                       pem_keys, issuer, disable_iss_validation,
 //                       disable_local_ca_jwt} · GET
 //   role/:name    POST {bound_service_account_names, bound_service_account_namespaces,
-//                       audience, alias_name_source, token_*} · GET · DELETE
+//                       bound_service_account_namespace_selector, audience,
+//                       alias_name_source, token_*} · GET · DELETE
 //   role (LIST)   → {keys}
 //   login         POST {role, jwt} (no token needed) → a login for the core
 //
 // A login reads the JWT's service account (legacy secret tokens' claims or
 // projected tokens' "kubernetes.io" claim), checks it against the role
-// (names and namespaces, '*' globs; the audience; the issuer unless
+// (names and namespaces, '*' globs, or a namespace whose labels, read from
+// the API as the reviewer, match the role's selector; the audience; the issuer unless
 // disable_iss_validation; the signature when pem_keys are set), then asks
 // the TokenReview API whether the token is valid, as the reviewer JWT or,
 // without one, as the token itself, and checks that the API names the same
@@ -20,13 +22,16 @@
 // Without disable_local_ca_jwt, a server running in a pod uses the pod's
 // own CA certificate and token when the config gives none.
 //
-// Not served: bound_service_account_namespace_selector (refused when set).
+// The namespace selector is a Kubernetes LabelSelector written as JSON
+// ({"matchLabels": {...}, "matchExpressions": [{"key", "operator", "values"}]});
+// Vault also takes YAML, which is refused here with a message.
 //
 // Storage (the mount's view): config, role/<name>. The reviewer JWT is
 // stored below the barrier and never read back.
 // Thread-safe: reads are lock-free; writes to one mount are serialised.
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,10 +61,24 @@ struct ReviewRequest {
 using Reviewer = std::function<Result<ReviewResult>(const ReviewRequest&)>;
 Result<ReviewResult> ReviewOverHttp(const ReviewRequest& request);
 
+// Reads a namespace's labels (GET /api/v1/namespaces/<name>), as
+// `request.bearer`; its token and audiences are unused. Tests substitute
+// their own. kUnavailable when the API cannot be reached or refuses.
+using LabelReader = std::function<Result<std::map<std::string, std::string>>(
+    const ReviewRequest& request, const std::string& namespace_name)>;
+Result<std::map<std::string, std::string>> NamespaceLabelsOverHttp(
+    const ReviewRequest& request, const std::string& namespace_name);
+
+// What the method asks the cluster.
+struct KubeApi {
+  Reviewer review = ReviewOverHttp;
+  LabelReader labels = NamespaceLabelsOverHttp;
+};
+
 class KubernetesBackend final : public logical::Backend {
  public:
-  KubernetesBackend(const logical::BackendConfig& config, Reviewer reviewer)
-      : storage_(config.storage), clock_(config.clock), reviewer_(std::move(reviewer)) {}
+  KubernetesBackend(const logical::BackendConfig& config, KubeApi api)
+      : storage_(config.storage), clock_(config.clock), api_(std::move(api)) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists.
@@ -76,7 +95,7 @@ class KubernetesBackend final : public logical::Backend {
 
   storage::Backend& storage_;
   Clock& clock_;
-  Reviewer reviewer_;
+  KubeApi api_;
   std::mutex write_mu_;
 };
 

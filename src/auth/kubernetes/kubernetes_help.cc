@@ -29,7 +29,9 @@ constexpr logical::RouteHelp kRoutes[] = {
     {"role", "List the roles.", "A list returns the role names."},
     {"role/{name}", "Create, read, update or delete a role.",
      "Fields: bound_service_account_names and bound_service_account_namespaces\n"
-     "(lists; '*' globs, or \"*\" alone for any), audience, alias_name_source\n"
+     "(lists; '*' globs, or \"*\" alone for any),\n"
+     "bound_service_account_namespace_selector (a LabelSelector as JSON, matched\n"
+     "against the namespace's labels), audience, alias_name_source\n"
      "(serviceaccount_uid, the default, or serviceaccount_name; fixed once\n"
      "set), and the token_* fields."},
 };
