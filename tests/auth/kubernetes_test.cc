@@ -8,6 +8,7 @@
 
 #include "auth/auth_test_util.h"
 #include "auth/jwt_test_util.h"
+#include "net/one_shot_server.h"
 
 namespace coffer::auth::kubernetes {
 namespace {
@@ -305,6 +306,46 @@ TEST_F(KubernetesTest, RolesAreValidatedAsVaultDoes) {
   auto login = Login("r", Token("b", "a", "uid-9"));
   ASSERT_TRUE(login.has_value()) << login.error().ToString();
   EXPECT_EQ(login->login->alias_name, "b/a");
+}
+
+// ReviewOverHttp against a server that answers once: what it sends, and
+// answers it must not take for a confirmation (or crash on).
+TEST(KubernetesReviewTest, SendsATokenReviewAndReadsOnlyAConfirmation) {
+  using coffer::testing::OneShotServer;
+  const std::string confirmed =
+      R"({"kind":"TokenReview","spec":{"token":"pod-jwt"},"status":{"authenticated":true,)"
+      R"("audiences":["a"],"user":{"username":"system:serviceaccount:shop:web","uid":"u1"}}})";
+  {
+    OneShotServer server(OneShotServer::Reply(201, confirmed));
+    auto r = ReviewOverHttp(
+        {.host = server.url("/"), .bearer = "reviewer", .token = "pod-jwt", .audiences = {"a"}});
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    EXPECT_EQ(r->namespace_name, "shop");
+    EXPECT_EQ(r->name, "web");
+    EXPECT_EQ(r->uid, "u1");
+    const std::string& sent = server.request();
+    EXPECT_TRUE(sent.starts_with("POST /apis/authentication.k8s.io/v1/tokenreviews HTTP/1.1"))
+        << sent;
+    EXPECT_NE(sent.find("Authorization: Bearer reviewer"), std::string::npos);
+    EXPECT_NE(server.body().find(R"("token":"pod-jwt")"), std::string::npos) << server.body();
+  }
+  for (const std::string& body :
+       {std::string(R"({"status":"yes"})"), std::string(R"({"status":{"authenticated":"true"}})"),
+        std::string(R"([1,2])"), std::string("not json"),
+        std::string(R"({"status":{"authenticated":true,"user":{"username":"alice"}}})"),
+        std::string(R"({"status":{"authenticated":true,"audiences":"a",)"
+                    R"("user":{"username":"system:serviceaccount:shop:web"}}})")}) {
+    SCOPED_TRACE(body);
+    OneShotServer server(OneShotServer::Reply(201, body));
+    auto r = ReviewOverHttp(
+        {.host = server.url("/"), .bearer = "reviewer", .token = "pod-jwt", .audiences = {"a"}});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), Code::kPermissionDenied);
+  }
+  OneShotServer unauthorized(OneShotServer::Reply(401, "{}"));
+  auto r = ReviewOverHttp({.host = unauthorized.url("/"), .bearer = "x", .token = "y"});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("service account unauthorized"), std::string::npos);
 }
 
 }  // namespace

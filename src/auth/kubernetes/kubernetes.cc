@@ -131,8 +131,7 @@ Result<std::optional<KubeConfig>> ReadConfig(storage::Backend& storage) {
   return std::optional<KubeConfig>(std::move(c));
 }
 
-// Whether `pem` holds at least one certificate, and nothing that fails to
-// parse as one.
+// Whether `pem` holds at least one certificate.
 bool IsCertificatePem(const std::string& pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
@@ -323,20 +322,30 @@ Result<ReviewResult> ReviewOverHttp(const ReviewRequest& request) {
   if (res.status < 200 || res.status > 206) {
     return Err(Denied("lookup failed: the TokenReview API answered " + std::to_string(res.status)));
   }
+  // The answer repeats the token under review (spec.token): wipe both
+  // copies once it is read.
   Json review = Json::parse(res.body, nullptr, false);
+  WipeString(res.body);
+  if (review.is_object() && review.contains("spec") && review["spec"].is_object() &&
+      review["spec"].contains("token") && review["spec"]["token"].is_string()) {
+    WipeString(review["spec"]["token"].get_ref<std::string&>());
+  }
   if (!review.is_object()) return Err(Denied("lookup failed: the TokenReview answer is not JSON"));
   const Json status = review.value("status", Json::object());
-  if (const std::string error = status.value("error", ""); !error.empty()) {
+  if (!status.is_object())
+    return Err(Denied("lookup failed: the TokenReview answer has no status"));
+  if (const std::string error = StringAt(status, {"error"}); !error.empty()) {
     return Err(Denied("lookup failed: " + error));
   }
-  if (!status.value("authenticated", false)) {
+  if (const auto ok = status.find("authenticated");
+      ok == status.end() || !ok->is_boolean() || !ok->get<bool>()) {
     return Err(Denied("lookup failed: service account jwt not valid"));
   }
   if (!request.audiences.empty()) {
-    const auto got = status.value("audiences", std::vector<std::string>{});
+    const Json got = status.value("audiences", Json::array());
     bool found = false;
     for (const auto& a : request.audiences) {
-      found = found || std::find(got.begin(), got.end(), a) != got.end();
+      found = found || (got.is_array() && std::find(got.begin(), got.end(), Json(a)) != got.end());
     }
     if (!found) return Err(Denied("lookup failed: service account jwt not valid for the audience"));
   }
