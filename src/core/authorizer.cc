@@ -113,9 +113,19 @@ Status Authorizer::Authenticate(logical::Request& request) {
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry || IsWrappingToken(*entry)) return PermissionDenied();
   if (!FromBoundAddress(*entry, request)) return PermissionDenied();
+  // A use-limited token spends a use on these requests too (help, the UI's
+  // mount listing), as on every request in Vault; the core finishes a last
+  // use after the request.
+  bool last_use = false;
+  if (entry->num_uses != 0) {
+    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
+    if (!used) return PermissionDenied();
+    entry = std::move(used);
+  }
   ASSIGN_OR_RETURN(auto effective, EffectivePolicies(*entry));
   auto auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
   auth->policies = std::move(effective);
+  auth->last_use = last_use;
   request.auth = std::move(auth);
   return Status::Ok();
 }

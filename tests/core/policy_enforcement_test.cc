@@ -103,6 +103,18 @@ path "sys/audit" { capabilities = ["read"] })"}})
   auto after = Call(Operation::kRead, "kv/app", Json::object(), t);
   EXPECT_EQ(after.http_status, 403);
   EXPECT_EQ(Call(Operation::kRead, "kv/app").data["pw"], "s3cret");
+
+  // Help and the UI's mount listing need only a valid token: they spend a
+  // use as well, and the last one revokes the token after the answer.
+  auto two = Call(Operation::kUpdate, "auth/token/create",
+                  {{"policies", {"limited"}}, {"num_uses", 2}, {"no_default_policy", true}});
+  ASSERT_EQ(two.http_status, 200) << two.data.dump();
+  const std::string t2 = two.auth["client_token"];
+  EXPECT_EQ(Call(Operation::kHelp, "kv/app", Json::object(), t2).http_status, 200);
+  auto left = Call(Operation::kUpdate, "auth/token/lookup", {{"token", t2}});
+  EXPECT_EQ(left.data["num_uses"], 1);
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts", Json::object(), t2).http_status, 200);
+  EXPECT_NE(Call(Operation::kUpdate, "auth/token/lookup", {{"token", t2}}).http_status, 200);
 }
 
 // A write takes its parameters from the body only: a query string can
