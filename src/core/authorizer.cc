@@ -108,6 +108,13 @@ bool FromBoundAddress(const token::TokenEntry& entry, const logical::Request& re
 
 }  // namespace
 
+Status Authorizer::SpendUse(std::shared_ptr<const token::TokenEntry>& entry, bool& last_use) {
+  ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
+  if (!used) return PermissionDenied();
+  entry = std::move(used);
+  return Status::Ok();
+}
+
 Status Authorizer::Authenticate(logical::Request& request) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
@@ -117,11 +124,7 @@ Status Authorizer::Authenticate(logical::Request& request) {
   // mount listing), as on every request in Vault; the core finishes a last
   // use after the request.
   bool last_use = false;
-  if (entry->num_uses != 0) {
-    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
-    if (!used) return PermissionDenied();
-    entry = std::move(used);
-  }
+  if (entry->num_uses != 0) TRY(SpendUse(entry, last_use));
   ASSIGN_OR_RETURN(auto effective, EffectivePolicies(*entry));
   auto auth = MakeAuth(*entry, entry->IsRoot(), entry->IsRoot());
   auth->policies = std::move(effective);
@@ -207,11 +210,7 @@ Status Authorizer::Authorize(logical::Request& request) {
   // wrapping token's single use is spent by the unwrap itself, which needs
   // its cubbyhole.
   bool last_use = false;
-  if (spends_use) {
-    ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac, &last_use));
-    if (!used) return PermissionDenied();
-    entry = std::move(used);
-  }
+  if (spends_use) TRY(SpendUse(entry, last_use));
 
   auto auth = MakeAuth(*entry, root, sudo);
   auth->policies = std::move(effective);

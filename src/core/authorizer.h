@@ -58,6 +58,12 @@ class Authorizer {
                                                     std::string_view entity_id);
 
  private:
+  // Spends one use of a use-limited token, for a request it may make;
+  // `entry` becomes the token after it. kPermissionDenied when no use is
+  // left. A last use is not revoked here: `last_use` says so, and the core
+  // revokes the token after the request.
+  Status SpendUse(std::shared_ptr<const token::TokenEntry>& entry, bool& last_use);
+
   const identity::IdentityStore* identity_ = nullptr;
   token::TokenStore& tokens_;
   policy::PolicyStore& policies_;

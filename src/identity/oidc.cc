@@ -12,6 +12,7 @@
 #include "common/secret_bytes.h"
 #include "common/text.h"
 #include "crypto/random.h"
+#include "identity/backend.h"
 #include "identity/oidc_keys.h"
 
 namespace coffer::identity {
@@ -53,8 +54,6 @@ std::string_view Unslashed(std::string_view s) {
   return s.ends_with('/') ? s.substr(0, s.size() - 1) : s;
 }
 
-bool IsWriteOp(Operation op) { return op == Operation::kCreate || op == Operation::kUpdate; }
-
 // Vault's GenericNameRegex: word characters, '-' and '.', starting and
 // ending with a word character.
 bool ValidName(std::string_view name) {
@@ -62,11 +61,6 @@ bool ValidName(std::string_view name) {
   if (name.empty() || !word(name.front()) || !word(name.back())) return false;
   return std::all_of(name.begin(), name.end(),
                      [&](char c) { return word(c) || c == '-' || c == '.'; });
-}
-
-std::string StrField(const Request& request, std::string_view name) {
-  const Json* v = request.Field(name);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : "";
 }
 
 // A duration field: seconds as a number, or a duration string ("24h").
@@ -440,7 +434,7 @@ Result<Response> OidcTokens::Config(const Request& request) {
     }
     return r;
   }
-  if (!IsWriteOp(request.operation))
+  if (!detail::IsWrite(request.operation))
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   const Json* raw = request.Field("issuer");
   if (raw == nullptr) return logical::NoContent();
@@ -486,7 +480,7 @@ Result<Response> OidcTokens::Keys(const Request& request, std::string_view rest)
   ASSIGN_OR_RETURN(std::optional<StoredKey> found, GetKey(storage_, name));
 
   if (rotate) {
-    if (!IsWriteOp(request.operation))
+    if (!detail::IsWrite(request.operation))
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     if (!found) return Err(InvalidArgument("no named key found at \"" + name + "\""));
     ASSIGN_OR_RETURN(auto ttl, SecondsField(request, "verification_ttl"));
@@ -516,7 +510,7 @@ Result<Response> OidcTokens::Keys(const Request& request, std::string_view rest)
     TRY(storage_.Delete(std::string(kKeyPrefix) + name));
     return logical::NoContent();
   }
-  if (!IsWriteOp(request.operation))
+  if (!detail::IsWrite(request.operation))
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
 
   StoredKey k = found ? std::move(*found) : StoredKey{};
@@ -587,7 +581,7 @@ Result<Response> OidcTokens::Roles(const Request& request, std::string_view rest
     TRY(storage_.Delete(std::string(kRolePrefix) + name));
     return logical::NoContent();
   }
-  if (!IsWriteOp(request.operation))
+  if (!detail::IsWrite(request.operation))
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
 
   StoredRole r = found ? std::move(*found) : StoredRole{};
@@ -746,15 +740,15 @@ Result<Response> OidcTokens::Discovery() {
 }
 
 Result<Response> OidcTokens::Introspect(const Request& request) {
-  if (!IsWriteOp(request.operation))
+  if (!detail::IsWrite(request.operation))
     return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
   auto answer = [](std::string error) {
     Response r;
     r.raw = error.empty() ? Json{{"active", true}} : Json{{"active", false}, {"error", error}};
     return r;
   };
-  const std::string token = StrField(request, "token");
-  const std::string client_id = StrField(request, "client_id");
+  const std::string token = detail::Str(request, "token");
+  const std::string client_id = detail::Str(request, "client_id");
   auto jwt = auth::jwt::ParseJwt(token);
   if (!jwt) return answer("error parsing token: " + jwt.error().message());
   ASSIGN_OR_RETURN(Json set, PublicKeySet());
