@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/json_fast.h"
 #include "common/json_numbers.h"
+#include "common/text.h"
 
 namespace coffer::audit {
 namespace {
@@ -459,37 +460,13 @@ std::string Render(const EntrySource& src, const Salt& salt, const EntryOptions&
 
 namespace {
 
-void EscapeXml(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
-
 void Jsonx(std::string& out, const Json& v, const std::string* name, bool root) {
   auto open = [&](const char* tag) {
     out += "<json:";
     out += tag;
     if (name != nullptr) {
       out += " name=\"";
-      EscapeXml(out, *name);
+      AppendXmlEscaped(out, *name);
       out += '"';
     }
     if (root) out += " xmlns:json=\"http://www.ibm.com/xmlns/prod/2009/jsonx\"";
@@ -515,7 +492,7 @@ void Jsonx(std::string& out, const Json& v, const std::string* name, bool root) 
     case Json::value_t::string:
       open("string");
       out += '>';
-      EscapeXml(out, v.get_ref<const std::string&>());
+      AppendXmlEscaped(out, v.get_ref<const std::string&>());
       close("string");
       break;
     case Json::value_t::boolean:

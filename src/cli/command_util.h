@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "common/encoding.h"  // ParseGoBool
+#include "common/url.h"       // QueryEscape
 
 namespace CLI {
 class App;
@@ -43,10 +44,6 @@ std::string EnsureTrailingSlash(std::string path);
 
 // "-policy=a,b -policy=c" -> {a, b, c} (Vault's string-slice flags).
 std::vector<std::string> SplitCommaList(const std::vector<std::string>& values);
-
-// Percent-encodes a query parameter or path segment (RFC 3986 unreserved
-// characters kept).
-std::string QueryEscape(std::string_view s);
 
 // A Vault duration ("1h", "30m", "90") in seconds. kInvalidArgument otherwise.
 Result<long long> DurationSeconds(std::string_view text);

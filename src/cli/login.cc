@@ -3,19 +3,25 @@
 // `coffer login -method=userpass username=U [password=P]` and
 // `coffer login -method=approle role_id=R [secret_id=S]` log in through an
 // auth method (POST auth/<path>/login...) and store the token it returns.
+// `coffer login -method=oidc [role=R]` logs in through the identity provider
+// in a browser: it asks for an auth_url, listens on a loopback port for the
+// provider's redirect (oidc_callback.h) and completes the login with it.
 // Secrets left out are read without echo (or from stdin); `password=-` and
 // `secret_id=-` read them from stdin.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <vector>
 
 #include "cli/command_util.h"
+#include "cli/oidc_callback.h"
 #include "cli/secret_output.h"
 #include "cli/status.h"
 #include "cli/token_file.h"
 #include "common/encoding.h"
+#include "crypto/random.h"
 
 namespace coffer::cli {
 namespace {
@@ -31,7 +37,7 @@ class LoginCommand : public Command {
     app.add_option("ARGS", args_,
                    "token method: the token (better left out: then read without echo, or "
                    "from stdin; - reads stdin). Other methods: key=value pairs");
-    app.add_option("--method", method_, "token (default), userpass, approle, jwt or cert");
+    app.add_option("--method", method_, "token (default), userpass, approle, jwt, oidc or cert");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     app.add_flag("--no-print", no_print_, "Store the token but print nothing");
@@ -52,9 +58,10 @@ class LoginCommand : public Command {
       return kExitLocal;
     }
     if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt" &&
-        method_ != "cert") {
+        method_ != "oidc" && method_ != "cert") {
       inv.err() << "Unknown auth method: " << method_
-                << ". Use \"token\", \"userpass\", \"approle\", \"jwt\" or \"cert\".\n";
+                << ". Use \"token\", \"userpass\", \"approle\", \"jwt\", \"oidc\" or "
+                   "\"cert\".\n";
       return kExitLocal;
     }
     bool lookup = true;
@@ -141,6 +148,101 @@ class LoginCommand : public Command {
                              client.Request("POST", "/v1/auth/" + mount + "/login", body), "");
   }
 
+  // oidc: Vault's browser login. role=R (else the mount's default_role),
+  // port=8250 (0: any free port), listenaddress=localhost,
+  // callbackhost=localhost, callbackmethod=http, callbackport=<port> (when a
+  // proxy forwards another port), skip_browser=false.
+  int OidcLogin(Invocation& inv, ApiClient& client, std::map<std::string, std::string>& kv) {
+    auto get = [&](const char* key, const char* fallback) {
+      auto it = kv.find(key);
+      return it == kv.end() || it->second.empty() ? std::string(fallback) : it->second;
+    };
+    int port = 0;
+    const std::string port_text = get("port", "8250");
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
+        port > 65535) {
+      inv.err() << "Error parsing configuration: port must be a number from 0 to 65535\n";
+      return kExitLocal;
+    }
+    std::optional<bool> skip_browser = ParseGoBool(get("skip_browser", "false"));
+    if (!skip_browser) {
+      inv.err() << "Error parsing configuration: skip_browser must be true or false\n";
+      return kExitLocal;
+    }
+    OidcCallbackListener listener;
+    if (Status s = listener.Listen(get("listenaddress", "localhost"), port); !s.ok()) {
+      inv.err() << "Error authenticating: " << s.message() << "\n";
+      return kExitLocal;
+    }
+    const std::string mount = SanitizePath(path_.empty() ? method_ : path_);
+    const std::string redirect_uri =
+        get("callbackmethod", "http") + "://" + get("callbackhost", "localhost") + ":" +
+        get("callbackport", std::to_string(listener.port()).c_str()) + "/oidc/callback";
+    auto client_nonce = crypto::RandomBase62(20);
+    if (!client_nonce) {
+      inv.err() << "Error authenticating: " << client_nonce.error().message() << "\n";
+      return kExitLocal;
+    }
+    Json request = {{"redirect_uri", redirect_uri}, {"client_nonce", *client_nonce}};
+    if (!kv["role"].empty()) request["role"] = kv["role"];
+    auto started = client.Request("POST", "/v1/auth/" + mount + "/oidc/auth_url", request.dump());
+    if (!started) {
+      inv.err() << "Error authenticating: " << started.error().message() << "\n";
+      return kExitServer;
+    }
+    const std::string auth_url = JsonString(DataOf(*started), "auth_url");
+    if (auth_url.empty()) {
+      inv.err() << "Error authenticating: Unable to authorize role \"" << kv["role"]
+                << "\" with redirect_uri \"" << redirect_uri
+                << "\". Check the server's log for more information.\n";
+      return kExitServer;
+    }
+    auto env = [&](const char* name) {
+      return inv.env.getenv ? inv.env.getenv(name).value_or("") : std::string();
+    };
+    // A browser is launched only where there is a display to show it on.
+    const bool launch =
+        !*skip_browser && (!env("DISPLAY").empty() || !env("WAYLAND_DISPLAY").empty());
+    inv.err() << (launch ? "Complete the login via your OIDC provider. Launching browser to:"
+                         : "Complete the login via your OIDC provider. Open this URL in a browser:")
+              << "\n\n    " << auth_url << "\n\n";
+    if (launch) OpenBrowser(auth_url);
+    inv.err() << "Waiting for OIDC authentication to complete...\n";
+    inv.err().flush();
+
+    auto callback = listener.Wait(std::chrono::steady_clock::now() + std::chrono::minutes(2));
+    if (!callback) {
+      inv.err() << "Error authenticating: " << callback.error().message() << "\n";
+      return kExitServer;
+    }
+    const std::string callback_path = "/v1/auth/" + mount + "/oidc/callback";
+    if (callback->post) {
+      // form_post: the code (or ID token) goes to the server first, and the
+      // GET below completes the login, as Vault's CLI does it.
+      Json posted = {{"state", callback->state},
+                     {"code", callback->code},
+                     {"id_token", callback->id_token},
+                     {"client_nonce", *client_nonce}};
+      std::string body = posted.dump();
+      WipeJson(posted);
+      auto sent = SendWiped(client, "POST", callback_path, body);
+      if (!sent) {
+        listener.Answer(false, sent.error().message());
+        inv.err() << "Error authenticating: " << sent.error().message() << "\n";
+        return kExitServer;
+      }
+    }
+    std::string query =
+        "?state=" + QueryEscape(callback->state) + "&client_nonce=" + QueryEscape(*client_nonce);
+    if (!callback->code.empty()) query += "&code=" + QueryEscape(callback->code);
+    if (!callback->error.empty()) query += "&error=" + QueryEscape(callback->error);
+    Result<Json> done = client.Request("GET", callback_path + query);
+    WipeString(query);
+    listener.Answer(done.has_value(), done ? "" : done.error().message());
+    return FinishMethodLogin(inv, client, std::move(done), "");
+  }
+
   // userpass and approle: key=value arguments, secrets prompted when absent.
   int MethodLogin(Invocation& inv, ApiClient& client) {
     std::map<std::string, std::string> kv;
@@ -160,6 +262,7 @@ class LoginCommand : public Command {
       }
     } wipe{kv};
     if (method_ == "cert") return CertLogin(inv, client, kv);
+    if (method_ == "oidc") return OidcLogin(inv, client, kv);
     const bool userpass = method_ == "userpass";
     const bool jwt = method_ == "jwt";
     const char* secret_key = userpass ? "password" : jwt ? "jwt" : "secret_id";
@@ -371,23 +474,25 @@ class LoginCommand : public Command {
 }  // namespace
 
 void RegisterLoginCommand(Registry& registry) {
-  registry.Add({"login", "Authenticate locally",
-                "Usage: coffer login [options] [TOKEN | token=TOKEN | -] [lookup=false]\n"
-                "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
-                "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
-                "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"
-                "       coffer login -method=userpass [-mfa=METHOD_ID:CODE] username=U\n\n"
-                "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
-                "  userpass or approle auth method, and stores the token in\n"
-                "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN, password or\n"
-                "  secret_id out to type it without echo (or pipe it on stdin), or pass - to\n"
-                "  read it from stdin. password=... and secret_id=... on the command line\n"
-                "  work, as in Vault, but are visible in the process list and shell history.\n"
-                "  When the login needs MFA (TOTP), the passcode is prompted for (or read\n"
-                "  as the next line of stdin) unless -mfa=METHOD_ID:CODE gives it.\n\n"
-                "      $ coffer login -method=userpass username=alice\n"
-                "      Password (will be hidden):",
-                [] { return std::make_unique<LoginCommand>(); }});
+  registry.Add(
+      {"login", "Authenticate locally",
+       "Usage: coffer login [options] [TOKEN | token=TOKEN | -] [lookup=false]\n"
+       "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
+       "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
+       "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"
+       "       coffer login -method=oidc [-path=P] [role=R] [port=8250] [skip_browser=true]\n"
+       "       coffer login -method=userpass [-mfa=METHOD_ID:CODE] username=U\n\n"
+       "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
+       "  userpass or approle auth method, and stores the token in\n"
+       "  ~/.coffer-token (mode 0600) for later commands. Leave TOKEN, password or\n"
+       "  secret_id out to type it without echo (or pipe it on stdin), or pass - to\n"
+       "  read it from stdin. password=... and secret_id=... on the command line\n"
+       "  work, as in Vault, but are visible in the process list and shell history.\n"
+       "  When the login needs MFA (TOTP), the passcode is prompted for (or read\n"
+       "  as the next line of stdin) unless -mfa=METHOD_ID:CODE gives it.\n\n"
+       "      $ coffer login -method=userpass username=alice\n"
+       "      Password (will be hidden):",
+       [] { return std::make_unique<LoginCommand>(); }});
 }
 
 }  // namespace coffer::cli

@@ -1,7 +1,9 @@
 #pragma once
 // Trimming, the one string helper nearly every parser here needs: header
-// values, config and allowlist lines, policy parameters, mount paths.
+// values, config and allowlist lines, policy parameters, mount paths; and
+// XML/HTML escaping (the audit log's XML format, the CLI's login page).
 
+#include <string>
 #include <string_view>
 
 namespace coffer {
@@ -18,6 +20,32 @@ constexpr std::string_view Trim(std::string_view s, std::string_view chars = kBl
   const std::size_t first = s.find_first_not_of(chars);
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(chars) - first + 1);
+}
+
+// Appends `s` with XML's (and HTML's) five special characters escaped, for
+// text and attribute values.
+inline void AppendXmlEscaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
 }
 
 }  // namespace coffer

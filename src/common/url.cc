@@ -1,5 +1,7 @@
 #include "common/url.h"
 
+#include <cctype>
+
 namespace coffer {
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
@@ -48,6 +50,74 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
 std::string HostHeader(const HttpUrl& url) {
   std::string out = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   if (url.port != (url.https ? "443" : "80")) out += ":" + url.port;
+  return out;
+}
+
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool PercentDecodeAppend(std::string_view in, bool plus_is_space, std::string& out) {
+  out.reserve(out.size() + in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (in.size() - i < 3) return false;
+      int hi = HexDigitValue(in[i + 1]);
+      int lo = HexDigitValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
+
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  if (!PercentDecodeAppend(in, plus_is_space, out)) {
+    return Err(InvalidArgument("malformed percent escape"));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ParseQueryPairs(std::string_view text) {
+  std::map<std::string, std::string> out;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    const auto eq = pair.find('=');
+    std::string key, value;
+    if (!PercentDecodeAppend(pair.substr(0, eq), true, key) ||
+        (eq != std::string_view::npos && !PercentDecodeAppend(pair.substr(eq + 1), true, value))) {
+      return Err(InvalidArgument("malformed percent escape"));
+    }
+    if (!key.empty()) out[std::move(key)] = std::move(value);
+    if (amp == std::string_view::npos) break;
+    text.remove_prefix(amp + 1);
+  }
   return out;
 }
 

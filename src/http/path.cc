@@ -2,17 +2,12 @@
 
 #include <cstdint>
 
+#include "common/url.h"
+
 namespace coffer::http {
 namespace {
 
 constexpr std::string_view kApiPrefix = "/v1/";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool HasControl(std::string_view s) {
   for (char c : s) {
@@ -31,8 +26,8 @@ Status CheckEscapes(std::string_view raw) {
     if (raw.size() - i < 3) {
       return InvalidArgument("malformed percent escape in path");
     }
-    int hi = HexValue(raw[i + 1]);
-    int lo = HexValue(raw[i + 2]);
+    int hi = HexDigitValue(raw[i + 1]);
+    int lo = HexDigitValue(raw[i + 2]);
     if (hi < 0 || lo < 0) return InvalidArgument("malformed percent escape in path");
     int v = hi * 16 + lo;
     if (v == '\\') return InvalidArgument("encoded backslash in path");
@@ -41,42 +36,12 @@ Status CheckEscapes(std::string_view raw) {
   return Status::Ok();
 }
 
-// Appends the decoded form of `in` to `out`; false on a malformed escape.
-// (Out-parameter rather than Result<std::string>: g++ 12 reports a false
-// maybe-uninitialized through std::expected<std::string> here.)
-bool DecodeAppend(std::string_view in, bool plus_is_space, std::string& out) {
-  out.reserve(out.size() + in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (in.size() - i < 3) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Target SplitTarget(std::string_view target) {
   auto q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};
   return {target.substr(0, q), target.substr(q + 1)};
-}
-
-Result<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  if (!DecodeAppend(in, plus_is_space, out))
-    return Err(InvalidArgument("malformed percent escape"));
-  return out;
 }
 
 bool IsValidUtf8(std::string_view s) {
@@ -171,7 +136,7 @@ Result<std::string> CanonicalizePath(std::string_view encoded) {
     }
     TRY(CheckEscapes(raw));
     std::string seg;
-    if (!DecodeAppend(raw, /*plus_is_space=*/false, seg)) {
+    if (!PercentDecodeAppend(raw, /*plus_is_space=*/false, seg)) {
       return Err(InvalidArgument("malformed percent escape in path"));
     }
     if (seg == "." || seg == "..") return Err(InvalidArgument("dot segment in path"));
@@ -203,7 +168,8 @@ Status ForEachPair(std::string_view text, std::string_view what, Fn fn) {
       const std::string_view v =
           eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
       std::string key, value;
-      if (!DecodeAppend(pair.substr(0, eq), true, key) || !DecodeAppend(v, true, value)) {
+      if (!PercentDecodeAppend(pair.substr(0, eq), true, key) ||
+          !PercentDecodeAppend(v, true, value)) {
         return InvalidArgument("malformed percent escape in " + std::string(what));
       }
       TRY(fn(pair, std::move(key), std::move(value)));

@@ -59,10 +59,6 @@ Result<std::map<std::string, std::string>> ParseQuery(std::string_view query);
 // escape, a ';' separator (Go refuses it) or invalid UTF-8.
 Result<std::map<std::string, std::string>> ParseFormBody(std::string_view body);
 
-// Percent-decodes `in` (and '+' to space when plus_is_space). Errors:
-// kInvalidArgument for a malformed escape.
-Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
-
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points
 // above U+10FFFF).
 bool IsValidUtf8(std::string_view s);

@@ -124,21 +124,36 @@ TEST_F(JwtBackendTest, ConfigNeedsExactlyOneKeySource) {
 }
 
 TEST_F(JwtBackendTest, RoleValidationAndRead) {
-  EXPECT_FALSE(Do(Operation::kUpdate, "role/r", {{"bound_audiences", "a"}}).has_value());
-  EXPECT_FALSE(Do(Operation::kUpdate, "role/r", {{"user_claim", "sub"}}).has_value());
+  auto refusal = [&](Json body) {
+    auto r = Do(Operation::kUpdate, "role/r", std::move(body));
+    return r.has_value() ? std::string("accepted") : r.error().message();
+  };
+  EXPECT_EQ(refusal({{"role_type", "jwt"}, {"bound_audiences", "a"}}), "a user_claim is required");
+  EXPECT_EQ(refusal({{"role_type", "jwt"}, {"user_claim", "sub"}}),
+            "must have at least one bound constraint when creating/updating a role");
+  // A new role is an oidc role unless it says otherwise (Vault's default),
+  // and an oidc role needs the redirect URIs a login may name.
+  EXPECT_EQ(refusal({{"user_claim", "sub"}, {"bound_audiences", "a"}}),
+            "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+  EXPECT_EQ(refusal({{"role_type", "saml"}, {"user_claim", "sub"}}), "invalid 'role_type': saml");
   EXPECT_FALSE(Do(Operation::kUpdate, "role/r",
-                  {{"user_claim", "sub"}, {"bound_audiences", "a"}, {"role_type", "oidc"}})
-                   .has_value());
-  EXPECT_FALSE(Do(Operation::kUpdate, "role/r",
-                  {{"user_claim", "sub"},
+                  {{"role_type", "jwt"},
+                   {"user_claim", "sub"},
                    {"bound_audiences", "a"},
                    {"claim_mappings", {{"a", "x"}, {"b", "x"}}}})
                    .has_value());
   EXPECT_FALSE(Do(Operation::kUpdate, "role/r",
-                  {{"user_claim", "sub"}, {"bound_audiences", "a"}, {"bound_claims_type", "re"}})
+                  {{"role_type", "jwt"},
+                   {"user_claim", "sub"},
+                   {"bound_audiences", "a"},
+                   {"bound_claims_type", "re"}})
                    .has_value());
+  EXPECT_EQ(Do(Operation::kRead, "role/r")->http_status, 404);  // nothing refused was kept
   ASSERT_TRUE(Do(Operation::kUpdate, "role/r",
-                 {{"user_claim", "sub"}, {"bound_audiences", "a,b"}, {"token_policies", "p"}}));
+                 {{"role_type", "jwt"},
+                  {"user_claim", "sub"},
+                  {"bound_audiences", "a,b"},
+                  {"token_policies", "p"}}));
   auto read = Do(Operation::kRead, "role/r");
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(read->data["bound_audiences"], Json::array({"a", "b"}));
@@ -167,7 +182,17 @@ TEST_F(JwtBackendTest, RoleValidationAndRead) {
   ASSERT_TRUE(Do(Operation::kDelete, "role/r"));
   EXPECT_EQ(Do(Operation::kRead, "role/r")->http_status, 404);
   EXPECT_TRUE(method_->IsUnauthenticated("login"));
+  EXPECT_TRUE(method_->IsUnauthenticated("oidc/auth_url"));
+  EXPECT_TRUE(method_->IsUnauthenticated("oidc/callback"));
   EXPECT_FALSE(method_->IsUnauthenticated("role/r"));
+  // An oidc role with its redirect URIs and no other binding: its tokens'
+  // audience is the method's client.
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web",
+                 {{"user_claim", "sub"}, {"allowed_redirect_uris", "https://app/cb"}}));
+  EXPECT_EQ(Do(Operation::kRead, "role/web")->data["role_type"], "oidc");
+  // An update that does not name the type keeps it.
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web", {{"oidc_scopes", "email,profile"}}));
+  EXPECT_EQ(Do(Operation::kRead, "role/web")->data["role_type"], "oidc");
 }
 
 TEST_F(JwtBackendTest, ValidTokenLogsIn) {
@@ -283,7 +308,8 @@ TEST_F(JwtBackendTest, OidcDiscoveryUsesJwksUriAndIssuer) {
   Pkey ec = MakeEc();
   web_.Set("http://127.0.0.1:2/keys", Jwks({Jwk(ec, "e1")}));
   ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"oidc_discovery_url", issuer}}));
-  ASSERT_TRUE(Do(Operation::kUpdate, "role/ci", {{"user_claim", "sub"}, {"bound_subject", "svc"}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/ci",
+                 {{"role_type", "jwt"}, {"user_claim", "sub"}, {"bound_subject", "svc"}}));
   Json c = {{"iss", issuer}, {"sub", "svc"}, {"exp", Now() + 60}};
   auto ok = Do(Operation::kUpdate, "login",
                {{"role", "ci"}, {"jwt", Sign(ec, {{"alg", "ES256"}, {"kid", "e1"}}, c)}});
@@ -305,8 +331,8 @@ TEST_F(JwtBackendTest, PemKeysAndDefaultRole) {
   Pkey ed = MakeEd25519();
   ASSERT_TRUE(Do(Operation::kUpdate, "config",
                  {{"jwt_validation_pubkeys", {PublicPem(ed)}}, {"default_role", "ci"}}));
-  ASSERT_TRUE(
-      Do(Operation::kUpdate, "role/ci", {{"user_claim", "sub"}, {"bound_audiences", "coffer"}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/ci",
+                 {{"role_type", "jwt"}, {"user_claim", "sub"}, {"bound_audiences", "coffer"}}));
   Json c = {{"sub", "svc"}, {"aud", {"coffer"}}, {"exp", Now() + 60}};
   auto r = Do(Operation::kUpdate, "login", {{"jwt", Sign(ed, {{"alg", "EdDSA"}}, c)}});
   ASSERT_TRUE(r.has_value()) << r.error().ToString();

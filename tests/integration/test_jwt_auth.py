@@ -387,7 +387,7 @@ class JwtAuthTest(unittest.TestCase):
         self.call("POST", "sys/auth/jwt-rot", {"type": "jwt"}, (200, 204))
         self.call("POST", "auth/jwt-rot/config", {"jwks_url": self.jwks.url + "/rot/jwks"},
                   (204,))
-        self.call("POST", "auth/jwt-rot/role/r", {"user_claim": "sub",
+        self.call("POST", "auth/jwt-rot/role/r", {"role_type": "jwt", "user_claim": "sub",
                                                    "bound_audiences": AUDIENCE,
                                                    "token_policies": "ci-read"}, (204,))
         claims = self.claims(iss=None)
@@ -430,7 +430,7 @@ class JwtAuthTest(unittest.TestCase):
         self.jwks.set("/oidc/keys", {"keys": [key.jwk]})
         self.call("POST", "sys/auth/jwt-oidc", {"type": "jwt"}, (200, 204))
         self.call("POST", "auth/jwt-oidc/config", {"oidc_discovery_url": issuer}, (204,))
-        self.call("POST", "auth/jwt-oidc/role/r", {"user_claim": "sub",
+        self.call("POST", "auth/jwt-oidc/role/r", {"role_type": "jwt", "user_claim": "sub",
                                                     "bound_subject": "svc"}, (204,))
         now = int(time.time())
         ok = key.sign({"iss": issuer, "sub": "svc", "exp": now + 60})
@@ -464,7 +464,7 @@ class JwtAuthTest(unittest.TestCase):
         self.assertIn("certificate verify failed", data["errors"][0])
         self.call("POST", "auth/jwt-tls/config",
                   {"jwks_url": tls.url + "/jwks", "jwks_ca_pem": cert}, (204,))
-        self.call("POST", "auth/jwt-tls/role/r", {"user_claim": "sub",
+        self.call("POST", "auth/jwt-tls/role/r", {"role_type": "jwt", "user_claim": "sub",
                                                    "bound_audiences": AUDIENCE}, (204,))
         st, data = self.login(key.sign(self.claims(iss=None)), role="r", mount="jwt-tls")
         self.assertEqual(st, 200, data)

@@ -15,29 +15,23 @@ using logical::Operation;
 using logical::Request;
 using logical::Response;
 
-Status ValidRoleName(const std::string& name) {
-  if (name.empty()) return InvalidArgument("missing role name");
-  if (name.find('/') != std::string::npos) return InvalidArgument("invalid role name");
-  return Status::Ok();
-}
-
-Result<std::optional<Role>> ReadRole(storage::Backend& storage, const std::string& name) {
-  ASSIGN_OR_RETURN(auto stored, storage.Get("role/" + name));
-  if (!stored) return std::optional<Role>();
-  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt role"));
-  ASSIGN_OR_RETURN(Role role, Role::FromJson(j));
-  role.name = name;
-  return std::optional<Role>(std::move(role));
+// The client secret in a parsed config, wiped.
+void WipeClientSecret(Json& j) {
+  if (auto it = j.find("oidc_client_secret"); it != j.end() && it->is_string()) {
+    WipeString(it->get_ref<std::string&>());
+  }
 }
 
 }  // namespace
 
 JwtBackend::JwtBackend(const logical::BackendConfig& config, Fetcher fetcher,
-                       std::chrono::milliseconds min_refetch_interval)
+                       std::chrono::milliseconds min_refetch_interval, HttpDo http)
     : storage_(config.storage),
       clock_(config.clock),
       fetcher_(std::move(fetcher)),
-      min_refetch_interval_(min_refetch_interval) {}
+      min_refetch_interval_(min_refetch_interval),
+      http_(std::move(http)),
+      pending_(config.clock) {}
 
 Status JwtBackend::Initialize() {
   std::scoped_lock lock(source_mu_);
@@ -47,7 +41,8 @@ Status JwtBackend::Initialize() {
 }
 
 bool JwtBackend::IsUnauthenticated(std::string_view relative_path) const {
-  return relative_path == "login";
+  return relative_path == "login" || relative_path == "oidc/auth_url" ||
+         relative_path == "oidc/callback";
 }
 
 Result<std::optional<logical::LoginRenewal>> JwtBackend::CheckLoginRenewal(
@@ -62,6 +57,17 @@ Result<std::optional<logical::LoginRenewal>> JwtBackend::CheckLoginRenewal(
 }
 
 Result<Response> JwtBackend::HandleRequest(const Request& request) {
+  std::string_view rel = request.relative_path;
+  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
+  if (rel == "oidc/auth_url") {
+    if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+    return AuthUrl(request);
+  }
+  if (rel == "oidc/callback") {
+    if (request.operation == Operation::kRead) return Callback(request);
+    if (IsWrite(request.operation)) return CallbackPost(request);
+    return Err(MethodNotAllowed());
+  }
   return RouteRoleMethod(
       request, storage_,
       {.config = [this](const Request& r) { return ConfigPath(r); },
@@ -77,9 +83,12 @@ Result<std::shared_ptr<KeySource>> JwtBackend::Source() {
   ASSIGN_OR_RETURN(auto stored, storage_.Get("config"));
   std::shared_ptr<KeySource> source;
   if (stored) {
-    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt config"));
+    auto parsed = ParseStored(stored->value, "jwt config");
+    WipeString(stored->value);
+    ASSIGN_OR_RETURN(Json j, std::move(parsed));
     source =
         std::make_shared<KeySource>(Config::FromJson(j), fetcher_, clock_, min_refetch_interval_);
+    WipeClientSecret(j);
   }
   std::scoped_lock lock(source_mu_);
   if (!source_loaded_) {
@@ -93,9 +102,12 @@ Result<Response> JwtBackend::ConfigPath(const Request& request) {
   if (request.operation == Operation::kRead) {
     ASSIGN_OR_RETURN(auto stored, storage_.Get("config"));
     if (!stored) return NotFoundResponse();
-    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt config"));
+    auto parsed = ParseStored(stored->value, "jwt config");
+    WipeString(stored->value);
+    ASSIGN_OR_RETURN(Json j, std::move(parsed));
     Response r;
-    r.data = Config::FromJson(j).ToJson();
+    r.data = Config::FromJson(j).ToRead();
+    WipeClientSecret(j);
     return r;
   }
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
@@ -104,7 +116,12 @@ Result<Response> JwtBackend::ConfigPath(const Request& request) {
   // Fetch now so a wrong URL or an unusable JWKS is reported to the writer.
   TRY(source->Prime());
   std::scoped_lock lock(write_mu_);
-  TRY(storage_.Put("config", config.ToJson().dump()));
+  Json stored = config.ToStored();
+  std::string text = stored.dump();
+  WipeClientSecret(stored);
+  Status put = storage_.Put("config", text);
+  WipeString(text);
+  TRY(put);
   std::scoped_lock source_lock(source_mu_);
   source_ = std::move(source);
   source_loaded_ = true;
@@ -128,6 +145,7 @@ Result<Response> JwtBackend::RolePath(const Request& request, const std::string&
       std::scoped_lock lock(write_mu_);
       ASSIGN_OR_RETURN(auto existing, ReadRole(storage_, name));
       Role role = existing ? std::move(*existing) : Role{};
+      if (!existing) role.role_type = "oidc";  // Vault's default for a new role
       role.name = name;
       TRY(role.Update(request));
       TRY(storage_.Put("role/" + name, role.ToJson().dump()));
@@ -192,15 +210,23 @@ Result<Response> JwtBackend::Login(const Request& request) {
   if (ValidRoleName(name).ok() == false) return Err(InvalidArgument("invalid role name"));
   ASSIGN_OR_RETURN(auto role, ReadRole(storage_, name));
   if (!role) return Err(InvalidArgument("role \"" + name + "\" could not be found"));
+  if (role->role_type == "oidc") {
+    return Err(InvalidArgument("role with oidc role_type is not allowed"));
+  }
 
   // Vault's words: what the token itself fails (its form, signature, times,
   // issuer, audience, subject) is "error validating token: ...", what the
   // role's bound claims refuse "error validating claims: ...".
   ASSIGN_OR_RETURN(Jwt jwt,
                    ValidateToken(*source, *role, jwt_field->get_ref<const std::string&>()));
-  const Json& claims = jwt.claims;
   // An audience in a token for a role that binds none: refused unprefixed.
-  if (role->bound_audiences.empty()) TRY(CheckAudience(claims, role->bound_audiences));
+  if (role->bound_audiences.empty()) TRY(CheckAudience(jwt.claims, role->bound_audiences));
+  return LoginFromClaims(request, name, *role, jwt.claims);
+}
+
+Result<Response> JwtBackend::LoginFromClaims(const Request& request, const std::string& name,
+                                             const Role& role_ref, const Json& claims) const {
+  const Role* role = &role_ref;
   if (Status s = CheckBoundClaims(claims, role->bound_claims, role->bound_claims_type == "glob");
       !s.ok()) {
     return Err(Status(s.code(), "error validating claims: " + s.message()));

@@ -1,27 +1,40 @@
 #pragma once
-// The JWT auth method (Vault's auth/jwt API for role_type "jwt"), mounted at
-// "auth/<path>/", for CI/CD systems that hand their jobs a signed OIDC token
-// (GitHub Actions, GitLab CI):
+// The JWT/OIDC auth method (Vault's auth/jwt API), mounted at
+// "auth/<path>/": role_type "jwt" for CI/CD systems that hand their jobs a
+// signed OIDC token (GitHub Actions, GitLab CI), role_type "oidc" for people
+// who log in through their identity provider in a browser:
 //   config          POST {jwt_validation_pubkeys | jwks_url [+ jwks_ca_pem] |
-//                         oidc_discovery_url [+ oidc_discovery_ca_pem], bound_issuer,
-//                         default_role, jwt_supported_algs} · GET
+//                         oidc_discovery_url [+ oidc_discovery_ca_pem],
+//                         oidc_client_id, oidc_client_secret, oidc_response_mode,
+//                         oidc_response_types, bound_issuer, default_role,
+//                         jwt_supported_algs} · GET (no client secret)
 //   role/:name      POST {role_type, bound_audiences, bound_subject, bound_claims,
 //                         bound_claims_type, claim_mappings, user_claim, groups_claim,
 //                         clock_skew_leeway, expiration_leeway, not_before_leeway,
-//                         token_*} · GET · DELETE
+//                         allowed_redirect_uris, oidc_scopes, max_age,
+//                         verbose_oidc_logging, token_*} · GET · DELETE
 //   role (LIST)     → {keys}
-//   login           POST {role, jwt} (no token needed) → a login for the core
+//   login           POST {role, jwt} (no token needed; jwt roles) → a login
+//   oidc/auth_url   POST {role, redirect_uri, client_nonce} (no token; oidc
+//                   roles) → {auth_url} at the provider (oidc_flow.h)
+//   oidc/callback   GET {state, code, client_nonce} (no token) → a login;
+//                   POST {state, code, id_token} in form_post mode → 204, and
+//                   the GET that follows completes the login
 //
-// A login verifies the signature (key_source.h, token.h), then exp/nbf/iat
-// with the role's leeways, iss, aud, sub and bound_claims (claims.h). Every
-// refusal is a 400 whose message names the failed check, never the token.
+// A JWT login verifies the signature (key_source.h, token.h), then exp/nbf/iat
+// with the role's leeways, iss, aud, sub and bound_claims (claims.h). A
+// callback exchanges the code and checks the ID token the same way, its
+// audience being the client and its nonce the login's. Every refusal is a
+// 400 whose message names the failed check, never the token.
 // The token gets the role's token_* settings and metadata {role, <mapped
 // claims>}; its display name is the user_claim's value.
 //
-// Storage (the mount's view): config → JSON; role/<name> → JSON.
+// Storage (the mount's view): config → JSON; role/<name> → JSON. Logins in
+// progress are held in memory (oidc_flow.h).
 // Thread-safe: logins run concurrently; config and role writes are
 // serialised per mount. A login may fetch the JWKS over the network (when
-// none is cached or its kid is unknown), off the lock.
+// none is cached or its kid is unknown), off the lock; a callback makes its
+// requests to the provider on the request's thread.
 
 #include <chrono>
 #include <memory>
@@ -29,6 +42,7 @@
 
 #include "auth/jwt/http_fetch.h"
 #include "auth/jwt/key_source.h"
+#include "auth/jwt/oidc_flow.h"
 #include "auth/jwt/role.h"
 #include "logical/backend.h"
 
@@ -37,7 +51,8 @@ namespace coffer::auth::jwt {
 class JwtBackend final : public logical::Backend {
  public:
   JwtBackend(const logical::BackendConfig& config, Fetcher fetcher,
-             std::chrono::milliseconds min_refetch_interval = std::chrono::seconds(1));
+             std::chrono::milliseconds min_refetch_interval = std::chrono::seconds(1),
+             HttpDo http = net::Exchange);
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
   // A token renews only while its role exists (Vault's words).
@@ -52,6 +67,19 @@ class JwtBackend final : public logical::Backend {
   Result<logical::Response> ConfigPath(const logical::Request& request);
   Result<logical::Response> RolePath(const logical::Request& request, const std::string& name);
   Result<logical::Response> Login(const logical::Request& request);
+  // What a JWT login and an OIDC callback share once the token is valid:
+  // bound_claims, user_claim, groups_claim, bound CIDRs and claim_mappings.
+  Result<logical::Response> LoginFromClaims(const logical::Request& request,
+                                            const std::string& role_name, const Role& role,
+                                            const nlohmann::json& claims) const;
+  // The browser login (oidc_login.cc).
+  Result<logical::Response> AuthUrl(const logical::Request& request);
+  Result<logical::Response> Callback(const logical::Request& request);
+  Result<logical::Response> CallbackPost(const logical::Request& request);
+  // An ID token from the provider: signature, times, issuer, audience (the
+  // client, or the role's bound_audiences), azp, nonce, max_age and subject.
+  Result<nlohmann::json> ValidateIdToken(KeySource& source, const Role& role,
+                                         const PendingLogin& login, const std::string& text) const;
   // The token's form, signature, times, issuer, audience (when the role
   // binds any) and subject; a refusal says "error validating token: ...".
   Result<Jwt> ValidateToken(KeySource& source, const Role& role, const std::string& text) const;
@@ -63,6 +91,8 @@ class JwtBackend final : public logical::Backend {
   Clock& clock_;
   const Fetcher fetcher_;
   const std::chrono::milliseconds min_refetch_interval_;
+  const HttpDo http_;
+  PendingLogins pending_;
   std::mutex write_mu_;  // serialises config and role writes
   std::mutex source_mu_;
   std::shared_ptr<KeySource> source_;  // guarded by source_mu_

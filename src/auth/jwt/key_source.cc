@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/secret_bytes.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::jwt {
@@ -35,6 +36,11 @@ Result<Config> Config::FromRequest(const logical::Request& r) {
   ASSIGN_OR_RETURN(c.jwks_ca_pem, OptString(r, "jwks_ca_pem"));
   ASSIGN_OR_RETURN(c.oidc_discovery_url, OptString(r, "oidc_discovery_url"));
   ASSIGN_OR_RETURN(c.oidc_discovery_ca_pem, OptString(r, "oidc_discovery_ca_pem"));
+  ASSIGN_OR_RETURN(c.oidc_client_id, OptString(r, "oidc_client_id"));
+  ASSIGN_OR_RETURN(c.oidc_client_secret, OptString(r, "oidc_client_secret"));
+  ASSIGN_OR_RETURN(c.oidc_response_mode, OptString(r, "oidc_response_mode"));
+  ASSIGN_OR_RETURN(auto types, params::List(r, "oidc_response_types"));
+  if (types) c.oidc_response_types = *types;
   ASSIGN_OR_RETURN(c.bound_issuer, OptString(r, "bound_issuer"));
   ASSIGN_OR_RETURN(c.default_role, OptString(r, "default_role"));
   ASSIGN_OR_RETURN(auto algs, params::List(r, "jwt_supported_algs"));
@@ -46,6 +52,30 @@ Result<Config> Config::FromRequest(const logical::Request& r) {
     return Err(InvalidArgument(
         "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be "
         "set"));
+  }
+  // Vault's checks and words, in its order.
+  if (c.oidc_client_id.empty() != c.oidc_client_secret.empty()) {
+    return Err(
+        InvalidArgument("both 'oidc_client_id' and 'oidc_client_secret' must be set for OIDC"));
+  }
+  if (c.oidc_discovery_url.find(".well-known/openid-configuration") != std::string::npos) {
+    return Err(InvalidArgument("'oidc_discovery_url' contains '.well-known' component"));
+  }
+  if (!c.oidc_client_id.empty() && c.oidc_discovery_url.empty()) {
+    return Err(InvalidArgument("'oidc_discovery_url' must be set for OIDC"));
+  }
+  for (const auto& t : c.oidc_response_types) {
+    if (t != "code" && t != "id_token") {
+      return Err(InvalidArgument("invalid response_types: 'code' and 'id_token' are allowed"));
+    }
+  }
+  if (c.oidc_response_mode.empty() || c.oidc_response_mode == "query") {
+    if (c.HasResponseType("id_token")) {
+      return Err(
+          InvalidArgument("query response_mode may not be used with an id_token response_type"));
+    }
+  } else if (c.oidc_response_mode != "form_post") {
+    return Err(InvalidArgument("invalid response_mode: \"" + c.oidc_response_mode + "\""));
   }
   for (const auto& pem : c.jwt_validation_pubkeys) {
     auto key = ParsePemPublicKey(pem);
@@ -65,15 +95,32 @@ Result<Config> Config::FromRequest(const logical::Request& r) {
   return c;
 }
 
-Json Config::ToJson() const {
+Config::~Config() { WipeString(oidc_client_secret); }
+
+bool Config::HasResponseType(std::string_view type) const {
+  if (oidc_response_types.empty()) return type == "code";
+  return std::find(oidc_response_types.begin(), oidc_response_types.end(), type) !=
+         oidc_response_types.end();
+}
+
+Json Config::ToRead() const {
   return Json{{"jwt_validation_pubkeys", jwt_validation_pubkeys},
               {"jwks_url", jwks_url},
               {"jwks_ca_pem", jwks_ca_pem},
               {"oidc_discovery_url", oidc_discovery_url},
               {"oidc_discovery_ca_pem", oidc_discovery_ca_pem},
+              {"oidc_client_id", oidc_client_id},
+              {"oidc_response_mode", oidc_response_mode},
+              {"oidc_response_types", oidc_response_types},
               {"bound_issuer", bound_issuer},
               {"default_role", default_role},
               {"jwt_supported_algs", jwt_supported_algs}};
+}
+
+Json Config::ToStored() const {
+  Json j = ToRead();
+  j["oidc_client_secret"] = oidc_client_secret;
+  return j;
 }
 
 Config Config::FromJson(const Json& j) {
@@ -84,6 +131,10 @@ Config Config::FromJson(const Json& j) {
   c.jwks_ca_pem = j.value("jwks_ca_pem", "");
   c.oidc_discovery_url = j.value("oidc_discovery_url", "");
   c.oidc_discovery_ca_pem = j.value("oidc_discovery_ca_pem", "");
+  c.oidc_client_id = j.value("oidc_client_id", "");
+  c.oidc_client_secret = j.value("oidc_client_secret", "");
+  c.oidc_response_mode = j.value("oidc_response_mode", "");
+  c.oidc_response_types = j.value("oidc_response_types", std::vector<std::string>{});
   c.bound_issuer = j.value("bound_issuer", "");
   c.default_role = j.value("default_role", "");
   c.jwt_supported_algs = j.value("jwt_supported_algs", std::vector<std::string>{});
@@ -128,8 +179,15 @@ Result<KeySource::Keys> KeySource::Fetch() {
                           "oidc_discovery_url"));
     }
     {
+      auto endpoint = [&](const char* name) {
+        auto it = doc.find(name);
+        return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
       std::scoped_lock lock(mu_);
-      discovered_issuer_ = issuer;
+      discovered_ = {.issuer = issuer,
+                     .authorization_endpoint = endpoint("authorization_endpoint"),
+                     .token_endpoint = endpoint("token_endpoint"),
+                     .userinfo_endpoint = endpoint("userinfo_endpoint")};
     }
     jwks_url = doc["jwks_uri"].get<std::string>();
     ca = config_.oidc_discovery_ca_pem;
@@ -207,7 +265,18 @@ Status KeySource::Verify(const Jwt& jwt) {
 std::string KeySource::ExpectedIssuer() {
   if (!config_.bound_issuer.empty()) return config_.bound_issuer;
   std::scoped_lock lock(mu_);
-  return discovered_issuer_;
+  return discovered_.issuer;
+}
+
+Result<ProviderEndpoints> KeySource::Endpoints() {
+  if (config_.oidc_discovery_url.empty()) {
+    return Err(InvalidArgument("the method has no oidc_discovery_url"));
+  }
+  // Fetched with the keys: the first call after a restart fetches both.
+  ASSIGN_OR_RETURN(Keys keys, CurrentKeys(false));
+  (void)keys;
+  std::scoped_lock lock(mu_);
+  return discovered_;
 }
 
 }  // namespace coffer::auth::jwt

@@ -37,15 +37,50 @@ struct Config {
   std::string jwks_ca_pem;
   std::string oidc_discovery_url;
   std::string oidc_discovery_ca_pem;
+  // The browser login (oidc_flow.h): this method's client at the provider.
+  // The secret is stored under the barrier, never read back, and wiped
+  // with the config.
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::string oidc_response_mode;                // "", "query" or "form_post"
+  std::vector<std::string> oidc_response_types;  // "code" (default) or "id_token"
   std::string bound_issuer;
   std::string default_role;
   std::vector<std::string> jwt_supported_algs;  // empty: all supported
 
+  Config() = default;
+  Config(const Config&) = default;
+  Config(Config&&) = default;
+  Config& operator=(const Config&) = default;
+  Config& operator=(Config&&) = default;
+  ~Config();
+
   // Applies a config write (every field replaced, as Vault does). Checks
-  // exactly one key source and that PEM keys and the supported algs parse.
+  // exactly one key source, that PEM keys and the supported algs parse, and
+  // the OIDC client's fields (both id and secret or neither, a discovery
+  // URL, Vault's response mode and types).
   static Result<Config> FromRequest(const logical::Request& request);
-  nlohmann::json ToJson() const;
+  nlohmann::json ToStored() const;
+  // What a config read answers: the stored fields without the client secret.
+  nlohmann::json ToRead() const;
   static Config FromJson(const nlohmann::json& j);
+
+  // Vault's "OIDC flow": a discovery URL and a client; auth_url and the
+  // callback need it.
+  bool OidcFlow() const {
+    return !oidc_discovery_url.empty() && !oidc_client_id.empty() && !oidc_client_secret.empty();
+  }
+  // Whether the provider is asked for this response type ("code" when none
+  // is configured).
+  bool HasResponseType(std::string_view type) const;
+};
+
+// What the discovery document names besides the keys, for the browser login.
+struct ProviderEndpoints {
+  std::string issuer;
+  std::string authorization_endpoint;
+  std::string token_endpoint;
+  std::string userinfo_endpoint;  // "" when the provider has none
 };
 
 class KeySource {
@@ -67,6 +102,10 @@ class KeySource {
   // document's issuer ("" when neither applies).
   std::string ExpectedIssuer();
 
+  // The discovery document's endpoints, fetching it first when no keys are
+  // held yet. kInvalidArgument when the config has no discovery URL.
+  Result<ProviderEndpoints> Endpoints();
+
  private:
   using Keys = std::shared_ptr<const KeySet>;
   Result<Keys> CurrentKeys(bool force_refresh);
@@ -79,7 +118,7 @@ class KeySource {
 
   std::mutex mu_;  // guards the members below; never held while fetching
   Keys keys_;
-  std::string discovered_issuer_;
+  ProviderEndpoints discovered_;
   std::chrono::steady_clock::time_point fetched_at_{};
   std::chrono::steady_clock::time_point last_attempt_{};
   bool attempted_ = false;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "auth/util.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::jwt {
@@ -43,8 +44,7 @@ std::int64_t Effective(std::int64_t v) { return v < 0 ? 0 : v; }
 Status Role::Update(const logical::Request& r) {
   ASSIGN_OR_RETURN(auto type, params::String(r, "role_type"));
   if (type) {
-    if (*type == "oidc") return InvalidArgument("role_type \"oidc\" is not supported; use \"jwt\"");
-    if (*type != "jwt") return InvalidArgument("invalid role_type");
+    if (*type != "jwt" && *type != "oidc") return InvalidArgument("invalid 'role_type': " + *type);
     role_type = *type;
   }
   ASSIGN_OR_RETURN(auto aud, params::List(r, "bound_audiences"));
@@ -109,8 +109,14 @@ Status Role::Update(const logical::Request& r) {
   TRY(token.Update(r, {.ttl = true, .max_ttl = true, .num_uses = true, .bound_cidrs = true}));
 
   if (user_claim.empty()) return InvalidArgument("a user_claim is required");
-  if (bound_audiences.empty() && bound_subject.empty() && bound_claims.empty() &&
-      token.bound_cidrs.empty()) {
+  if (role_type == "oidc" && allowed_redirect_uris.empty()) {
+    return InvalidArgument(
+        "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+  }
+  // An oidc role's tokens must name the method's client as their audience;
+  // a jwt role needs a binding of its own (Vault's rule).
+  if (role_type == "jwt" && bound_audiences.empty() && bound_subject.empty() &&
+      bound_claims.empty() && token.bound_cidrs.empty()) {
     return InvalidArgument("must have at least one bound constraint when creating/updating a role");
   }
   return Status::Ok();
@@ -173,6 +179,21 @@ Result<Role> Role::FromJson(const Json& j) {
   } catch (const Json::exception&) {
     return Err(Internal("corrupt jwt role entry"));
   }
+}
+
+Status ValidRoleName(const std::string& name) {
+  if (name.empty()) return InvalidArgument("missing role name");
+  if (name.find('/') != std::string::npos) return InvalidArgument("invalid role name");
+  return Status::Ok();
+}
+
+Result<std::optional<Role>> ReadRole(storage::Backend& storage, const std::string& name) {
+  ASSIGN_OR_RETURN(auto stored, storage.Get("role/" + name));
+  if (!stored) return std::optional<Role>();
+  ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "jwt role"));
+  ASSIGN_OR_RETURN(Role role, Role::FromJson(j));
+  role.name = name;
+  return std::optional<Role>(std::move(role));
 }
 
 }  // namespace coffer::auth::jwt
