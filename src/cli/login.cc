@@ -228,7 +228,7 @@ class LoginCommand : public Command {
       WipeJson(posted);
       auto sent = SendWiped(client, "POST", callback_path, body);
       if (!sent) {
-        listener.Answer(false, sent.error().message());
+        listener.Answer(false, "the server refused the provider's answer");
         inv.err() << "Error authenticating: " << sent.error().message() << "\n";
         return kExitServer;
       }
@@ -239,7 +239,16 @@ class LoginCommand : public Command {
     if (!callback->error.empty()) query += "&error=" + QueryEscape(callback->error);
     Result<Json> done = client.Request("GET", callback_path + query);
     WipeString(query);
-    listener.Answer(done.has_value(), done ? "" : done.error().message());
+    if (!done) {
+      // The request's URL in the message holds the code and the state:
+      // neither goes to the browser or the terminal.
+      std::string why = Redact(Redact(done.error().message(), QueryEscape(callback->code)),
+                               QueryEscape(callback->state));
+      listener.Answer(false, why);
+      inv.err() << "Error authenticating: " << why << "\n";
+      return kExitServer;
+    }
+    listener.Answer(true, "");
     return FinishMethodLogin(inv, client, std::move(done), "");
   }
 

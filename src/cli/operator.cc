@@ -22,15 +22,6 @@ const Json& Fields(const Json& body) {
   return body;
 }
 
-// Removes any echo of `secret` from a message before it is shown.
-std::string Redact(std::string message, std::string_view secret) {
-  if (secret.empty()) return message;
-  for (std::size_t pos; (pos = message.find(secret)) != std::string::npos;) {
-    message.replace(pos, secret.size(), "<redacted>");
-  }
-  return message;
-}
-
 std::string KeyStatusTable(const Json& body) {
   const Json& f = Fields(body);
   std::vector<Row> rows;

@@ -10,7 +10,7 @@ browser. The login completes at Coffer's own callback URL, and through
 `coffer login -method=oidc` (its loopback listener). A replayed callback, a
 redirect URI the role does not allow and an ID token for another client are
 refused without creating a token, and neither the client secret, a code nor
-an ID token reaches the server's log."""
+an ID token reaches the server's log or the audit log."""
 
 import base64
 import hashlib
@@ -156,6 +156,9 @@ class OidcAuthTest(unittest.TestCase):
             "team", 'path "secret/data/team/*" { capabilities = ["read"] }')
         cls.root.secrets.kv.v2.create_or_update_secret(
             "team/db", secret={"password": "team-db-password"})
+        cls.audit_dir = tempfile.mkdtemp(prefix="coffer-oidc-audit-")
+        cls.audit_log = os.path.join(cls.audit_dir, "audit.log")
+        cls.root.sys.enable_audit_device("file", options={"file_path": cls.audit_log})
         cls.root.sys.enable_auth_method("oidc")
         cls.root.auth.oidc.configure(
             oidc_discovery_url=cls.provider.url, oidc_client_id=CLIENT_ID,
@@ -178,6 +181,7 @@ class OidcAuthTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.cleanup()
         cls.provider.stop()
+        shutil.rmtree(cls.audit_dir, True)
 
     def setUp(self):
         self.provider.audience = CLIENT_ID
@@ -253,10 +257,15 @@ class OidcAuthTest(unittest.TestCase):
         config = self.root.auth.oidc.read_config()["data"]
         self.assertEqual(config["oidc_client_id"], CLIENT_ID)
         self.assertNotIn("oidc_client_secret", config)
-        log = self.server.log()
-        self.assertNotIn(CLIENT_SECRET, log)
-        for issued in self.provider.issued:
-            self.assertNotIn(issued, log)
+        # Nor do the server's log and the audit log (whose entries HMAC the
+        # callback's query as any request's data).
+        with open(self.audit_log) as f:
+            audit = f.read()
+        self.assertIn("auth/oidc/oidc/callback", audit)
+        for log in (self.server.log(), audit):
+            self.assertNotIn(CLIENT_SECRET, log)
+            for issued in self.provider.issued:
+                self.assertNotIn(issued, log)
 
     def start_cli_login(self, *args):
         """`coffer login -method=oidc` in a fresh HOME, without a display:
@@ -306,6 +315,9 @@ class OidcAuthTest(unittest.TestCase):
         self.assertEqual(cli.returncode, 2, out + err)
         self.assertIn("aud claim does not match", err)
         self.assertFalse(os.path.exists(os.path.join(home, ".coffer-token")))
+        # The code travels in the callback's URL; no message repeats it.
+        for issued in self.provider.issued:
+            self.assertNotIn(issued, page.text + out + err)
 
 
 if __name__ == "__main__":
