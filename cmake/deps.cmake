@@ -16,6 +16,7 @@ find_package(GTest REQUIRED)
 # libsodium (Argon2id password hashing for userpass) ships no CMake config.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap)
 # libpq (the database engine's PostgreSQL plugin).
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 # Beast and Asio are header-only and heavy: only src/http, src/cli and

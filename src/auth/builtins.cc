@@ -4,6 +4,7 @@
 #include "auth/cert/cert.h"
 #include "auth/jwt/jwt_backend.h"
 #include "auth/kubernetes/kubernetes.h"
+#include "auth/ldap/ldap_backend.h"
 #include "auth/userpass/userpass.h"
 
 namespace coffer::auth {
@@ -14,6 +15,7 @@ void RegisterAuthMethods() {
   jwt::RegisterJwt();
   cert::RegisterCert();
   kubernetes::RegisterKubernetes();
+  ldap::RegisterLdap();
 }
 
 }  // namespace coffer::auth

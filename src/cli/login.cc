@@ -37,7 +37,8 @@ class LoginCommand : public Command {
     app.add_option("ARGS", args_,
                    "token method: the token (better left out: then read without echo, or "
                    "from stdin; - reads stdin). Other methods: key=value pairs");
-    app.add_option("--method", method_, "token (default), userpass, approle, jwt, oidc or cert");
+    app.add_option("--method", method_,
+                   "token (default), userpass, ldap, approle, jwt, oidc or cert");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     app.add_flag("--no-print", no_print_, "Store the token but print nothing");
@@ -57,11 +58,11 @@ class LoginCommand : public Command {
       inv.err() << "-no-store and -no-print cannot be used together\n";
       return kExitLocal;
     }
-    if (method_ != "token" && method_ != "userpass" && method_ != "approle" && method_ != "jwt" &&
-        method_ != "oidc" && method_ != "cert") {
+    if (method_ != "token" && method_ != "userpass" && method_ != "ldap" && method_ != "approle" &&
+        method_ != "jwt" && method_ != "oidc" && method_ != "cert") {
       inv.err() << "Unknown auth method: " << method_
-                << ". Use \"token\", \"userpass\", \"approle\", \"jwt\", \"oidc\" or "
-                   "\"cert\".\n";
+                << ". Use \"token\", \"userpass\", \"ldap\", \"approle\", \"jwt\", \"oidc\" "
+                   "or \"cert\".\n";
       return kExitLocal;
     }
     bool lookup = true;
@@ -272,7 +273,8 @@ class LoginCommand : public Command {
     } wipe{kv};
     if (method_ == "cert") return CertLogin(inv, client, kv);
     if (method_ == "oidc") return OidcLogin(inv, client, kv);
-    const bool userpass = method_ == "userpass";
+    // ldap logs in as userpass does: login/<username> with a password.
+    const bool userpass = method_ == "userpass" || method_ == "ldap";
     const bool jwt = method_ == "jwt";
     const char* secret_key = userpass ? "password" : jwt ? "jwt" : "secret_id";
     const char* id_key = userpass ? "username" : jwt ? "role" : "role_id";
@@ -486,7 +488,7 @@ void RegisterLoginCommand(Registry& registry) {
   registry.Add(
       {"login", "Authenticate locally",
        "Usage: coffer login [options] [TOKEN | token=TOKEN | -] [lookup=false]\n"
-       "       coffer login -method=userpass [-path=P] username=U [password=-]\n"
+       "       coffer login -method=userpass|ldap [-path=P] username=U [password=-]\n"
        "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
        "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"
        "       coffer login -method=oidc [-path=P] [role=R] [port=8250] [skip_browser=true]\n"

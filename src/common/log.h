@@ -59,6 +59,7 @@ enum class LogModule {
   kJwt,
   kKubernetes,
   kKv,
+  kLdap,
   kToken,
   kTransit,
 };

@@ -75,7 +75,8 @@ TEST_P(MethodHelpTest, UnknownPathIsNotFound) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AuthMethods, MethodHelpTest,
-                         ::testing::Values("userpass", "approle", "cert", "jwt", "kubernetes"));
+                         ::testing::Values("userpass", "approle", "cert", "jwt", "kubernetes",
+                                           "ldap"));
 
 class HelpTest : public ::testing::Test {
  protected:
