@@ -19,7 +19,7 @@ TEST_F(PluginCatalogTest, ListsTheBuiltinsByType) {
             Json::array({"approle", "cert", "jwt", "kubernetes", "ldap", "oidc", "userpass"}));
   EXPECT_EQ(all.data["database"], Json::array({"postgresql-database-plugin"}));
   EXPECT_EQ(all.data["secret"], Json::array({"database", "kv", "transit"}));
-  ASSERT_EQ(all.data["detailed"].size(), 10u);
+  ASSERT_EQ(all.data["detailed"].size(), 11u);
   const Json& first = all.data["detailed"][0];
   EXPECT_EQ(first["type"], "auth");
   EXPECT_EQ(first["name"], "approle");
