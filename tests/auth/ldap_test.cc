@@ -132,6 +132,12 @@ TEST_F(LdapBackendTest, DirectBindThenGroupsThenLocalPolicies) {
   EXPECT_EQ(Do(Operation::kRead, "users/alice")->data,
             (Json{{"policies", {"own"}}, {"groups", {"extra"}}}));
 
+  // A config write keeps what it does not name, token_* fields included.
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"groupattr", "cn"}}));
+  EXPECT_EQ(Do(Operation::kRead, "config")->data["token_policies"], Json::array({"base"}));
+  EXPECT_EQ(LogIn("alice", "alice-pw")->login->policies,
+            (std::vector<std::string>{"base", "dev-read", "extra-read", "own"}));
+
   // Refusals: all the same words, whatever failed.
   for (auto [user, pw] : {std::pair{"alice", "wrong"}, {"carol", "x"}}) {
     auto refused = LogIn(user, pw);
