@@ -225,23 +225,22 @@ Result<Response> JwtBackend::Login(const Request& request) {
 }
 
 Result<Response> JwtBackend::LoginFromClaims(const Request& request, const std::string& name,
-                                             const Role& role_ref, const Json& claims) const {
-  const Role* role = &role_ref;
-  if (Status s = CheckBoundClaims(claims, role->bound_claims, role->bound_claims_type == "glob");
+                                             const Role& role, const Json& claims) const {
+  if (Status s = CheckBoundClaims(claims, role.bound_claims, role.bound_claims_type == "glob");
       !s.ok()) {
     return Err(Status(s.code(), "error validating claims: " + s.message()));
   }
 
-  const Json* user = FindClaim(claims, role->user_claim);
+  const Json* user = FindClaim(claims, role.user_claim);
   std::optional<std::string> user_value = user ? ScalarString(*user) : std::nullopt;
   if (!user_value || user_value->empty()) {
-    return Err(InvalidArgument("claim \"" + role->user_claim + "\" not found in token"));
+    return Err(InvalidArgument("claim \"" + role.user_claim + "\" not found in token"));
   }
   std::optional<std::vector<std::string>> group_names;
-  if (!role->groups_claim.empty()) {
-    const Json* groups = FindClaim(claims, role->groups_claim);
+  if (!role.groups_claim.empty()) {
+    const Json* groups = FindClaim(claims, role.groups_claim);
     if (groups == nullptr) {
-      return Err(InvalidArgument("claim \"" + role->groups_claim + "\" not found in token"));
+      return Err(InvalidArgument("claim \"" + role.groups_claim + "\" not found in token"));
     }
     group_names.emplace();
     bool ok = groups->is_string();
@@ -254,17 +253,17 @@ Result<Response> JwtBackend::LoginFromClaims(const Request& request, const std::
       }
     }
     if (!ok) {
-      return Err(InvalidArgument("claim \"" + role->groups_claim +
+      return Err(InvalidArgument("claim \"" + role.groups_claim +
                                  "\" is not a string or a list of strings"));
     }
   }
-  if (!AddressAllowed(request.remote_address, role->token.bound_cidrs)) {
+  if (!AddressAllowed(request.remote_address, role.token.bound_cidrs)) {
     return Err(PermissionDenied("login request originated from invalid CIDR"));
   }
 
-  logical::LoginResult login = role->token.ToLogin();
+  logical::LoginResult login = role.token.ToLogin();
   login.metadata["role"] = name;
-  for (const auto& [claim, key] : role->claim_mappings.items()) {
+  for (const auto& [claim, key] : role.claim_mappings.items()) {
     const Json* v = FindClaim(claims, claim);
     if (v == nullptr) continue;
     auto s = ScalarString(*v);
