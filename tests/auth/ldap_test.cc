@@ -21,6 +21,7 @@ struct FakeDirectory {
   std::vector<LdapEntry> people;
   std::vector<LdapEntry> groups;
   std::vector<std::string> transcript;
+  std::map<std::string, LdapEntry> by_sid;  // "<SID=...>" → group
   int dials = 0;
 
   Dialer dialer() {
@@ -44,13 +45,24 @@ struct FakeDirectory {
       dir.transcript.push_back("anonymous bind " + dn);
       return Status::Ok();
     }
-    Result<std::vector<LdapEntry>> Search(const std::string& base, const std::string& filter,
-                                          const std::vector<std::string>&, int size_limit,
-                                          Deref) override {
-      dir.transcript.push_back("search " + base + " " + filter);
+    Result<std::vector<LdapEntry>> Search(const SearchRequest& r) override {
+      const std::string& base = r.base;
+      const std::string& filter = r.filter;
+      const int size_limit = r.size_limit;
+      dir.transcript.push_back("search " + base + " " + filter +
+                               (r.page_size > 0 ? " pages of " + std::to_string(r.page_size) : "") +
+                               (r.base_only ? " (base)" : ""));
+      std::vector<LdapEntry> out;
+      // Active Directory's base searches: a user's tokenGroups, a group by SID.
+      if (r.base_only) {
+        if (auto it = dir.by_sid.find(base); it != dir.by_sid.end()) out.push_back(it->second);
+        for (const LdapEntry& e : dir.people) {
+          if (e.dn == base) out.push_back(e);
+        }
+        return out;
+      }
       // Understands the filters the tests configure: (attr=value), and the
       // default group filter's member/memberUid terms.
-      std::vector<LdapEntry> out;
       const bool groups = base.starts_with("ou=groups");
       for (const LdapEntry& e : groups ? dir.groups : dir.people) {
         for (const auto& [attr, values] : e.attributes) {
@@ -231,8 +243,6 @@ TEST_F(LdapBackendTest, ConfigIsCheckedAndDefaultsAreVaults) {
             "'tls_max_version' must be greater than or equal to 'tls_min_version'");
   EXPECT_EQ(refusal({{"userdn", "dc=x"}, {"certificate", "nope"}}),
             "failed to parse server tls cert: not a PEM certificate");
-  EXPECT_EQ(refusal({{"userdn", "dc=x"}, {"use_token_groups", true}}),
-            "use_token_groups (Active Directory's tokenGroups) is not supported");
   EXPECT_NE(
       refusal({{"userdn", "dc=x"}, {"userfilter", "({{.UserAttr}"}}).find("invalid userfilter"),
       std::string::npos);
@@ -244,7 +254,57 @@ TEST_F(LdapBackendTest, ConfigIsCheckedAndDefaultsAreVaults) {
   EXPECT_FALSE(method_->IsUnauthenticated("config"));
 }
 
+TEST_F(LdapBackendTest, PagedGroupSearchesAndActiveDirectoryTokenGroups) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config",
+                 {{"url", "ldap://127.0.0.1:1"},
+                  {"userdn", "ou=people,dc=x"},
+                  {"userattr", "uid"},
+                  {"groupdn", "ou=groups,dc=x"},
+                  {"max_page_size", 50}}));
+  EXPECT_EQ(Do(Operation::kRead, "config")->data["max_page_size"], 50);
+  ASSERT_TRUE(LogIn("alice", "alice-pw").has_value());
+  EXPECT_NE(dir_.transcript.back().find(" pages of 50"), std::string::npos)
+      << dir_.transcript.back();
+
+  // tokenGroups: the user's group SIDs, each looked up by "<SID=...>".
+  const std::string sid_bytes = std::string("\x01\x02\x00\x00\x00\x00\x00\x05", 8) +
+                                std::string("\x20\x00\x00\x00\x21\x02\x00\x00", 8);
+  dir_.people[0].attributes["tokengroups"] = {sid_bytes};
+  dir_.by_sid["<SID=S-1-5-32-545>"] = {"CN=Users,CN=Builtin,DC=x", {}};
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"use_token_groups", true}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "groups/users", {{"policies", "builtin-users"}}));
+  dir_.transcript.clear();
+  auto r = LogIn("alice", "alice-pw");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(*r->login->group_aliases, std::vector<std::string>{"Users"});
+  EXPECT_EQ(r->login->policies, std::vector<std::string>{"builtin-users"});
+  EXPECT_EQ(dir_.transcript,
+            (std::vector<std::string>{"bind uid=alice,ou=people,dc=x",
+                                      "search uid=alice,ou=people,dc=x (objectClass=*) (base)",
+                                      "search <SID=S-1-5-32-545> (objectClass=*) (base)"}));
+
+  // Client certificates: Vault's message for half a pair, then refused.
+  auto refusal = [&](Json body) {
+    auto res = Do(Operation::kUpdate, "config", std::move(body));
+    return res.has_value() ? std::string("accepted") : res.error().message();
+  };
+  EXPECT_EQ(refusal({{"client_tls_cert", "PEM"}}),
+            "both client_tls_cert and client_tls_key must be set");
+  EXPECT_EQ(refusal({{"client_tls_cert", "PEM"}, {"client_tls_key", "KEY"}}),
+            "client_tls_cert and client_tls_key (client certificates) are not supported");
+}
+
 TEST(LdapEscapingTest, FiltersDnsAndCns) {
+  // S-1-5-32-545 (BUILTIN\Users) and a domain SID with four sub-authorities.
+  EXPECT_EQ(SidString(std::string(
+                "\x01\x02\x00\x00\x00\x00\x00\x05\x20\x00\x00\x00\x21\x02\x00\x00", 16)),
+            "S-1-5-32-545");
+  EXPECT_EQ(SidString(std::string("\x01\x04\x00\x00\x00\x00\x00\x05\x15\x00\x00\x00"
+                                  "\x01\x00\x00\x00\x02\x00\x00\x00\xe8\x03\x00\x00",
+                                  24)),
+            "S-1-5-21-1-2-1000");
+  EXPECT_FALSE(SidString("short").has_value());
+  EXPECT_FALSE(SidString(std::string("\x01\x05\x00\x00\x00\x00\x00\x05", 8)).has_value());
   EXPECT_EQ(EscapeFilterValue("a*b(c)d\\e"), "a\\2ab\\28c\\29d\\5ce");
   EXPECT_EQ(EscapeFilterValue(std::string("a\0b", 3)), "a\\00b");
   EXPECT_EQ(EscapeDnValue(" a,b+c=d "), "\\ a\\,b\\+c=d\\ ");

@@ -218,21 +218,27 @@ class LdapAuthTest(unittest.TestCase):
             url=self.slapd.url, user_dn="ou=people," + BASE, user_attr="uid",
             group_dn="ou=groups," + BASE, bind_dn="cn=coffer,ou=services," + BASE,
             bind_pass=SERVICE_PW, mount_point="corp")
+        # Group searches in pages of one entry (RFC 2696): alice's two groups
+        # take two pages.
+        self.root.write("auth/corp/config", max_page_size=1)
         config = self.root.auth.ldap.read_configuration(mount_point="corp")["data"]
+        self.assertEqual(config["max_page_size"], 1)
         self.assertEqual(config["binddn"], "cn=coffer,ou=services," + BASE)
         self.assertNotIn("bindpass", config)
-        # The directory's "dev" group is an external identity group's alias.
+        # The directory's groups are external identity groups' aliases.
         accessor = self.root.sys.list_auth_methods()["corp/"]["accessor"]
-        group = self.root.secrets.identity.create_or_update_group(
-            name="developers", group_type="external", policies=["dev-read"])["data"]["id"]
-        self.root.secrets.identity.create_or_update_group_alias(
-            name="dev", mount_accessor=accessor, canonical_id=group)
+        for name, alias, policy in (("developers", "dev", "dev-read"),
+                                    ("operators", "ops", "ops-read")):
+            group = self.root.secrets.identity.create_or_update_group(
+                name=name, group_type="external", policies=[policy])["data"]["id"]
+            self.root.secrets.identity.create_or_update_group_alias(
+                name=alias, mount_accessor=accessor, canonical_id=group)
         auth = self.anonymous().auth.ldap.login("alice", ALICE_PW, mount_point="corp")["auth"]
         self.assertEqual(auth["token_policies"], ["default"])  # no groups mapped on this mount
-        self.assertEqual(auth["identity_policies"], ["dev-read"])
+        self.assertEqual(auth["identity_policies"], ["dev-read", "ops-read"])
         user = hvac.Client(url=self.server.addr, token=auth["client_token"])
         me = user.lookup_token()["data"]
-        self.assertEqual(me["identity_policies"], ["dev-read"])
+        self.assertEqual(me["identity_policies"], ["dev-read", "ops-read"])
         entity = self.root.secrets.identity.read_entity(me["entity_id"])["data"]
         # Found by a search, the alias is the userattr's value.
         self.assertEqual(entity["aliases"][0]["name"], "alice")

@@ -93,31 +93,54 @@ class LibLdapConnection final : public LdapConnection {
     return BindStatus(rc);
   }
 
-  Result<std::vector<LdapEntry>> Search(const std::string& base, const std::string& filter,
-                                        const std::vector<std::string>& attributes, int size_limit,
-                                        Deref deref) override {
-    int d = DerefValue(deref);
+  Result<std::vector<LdapEntry>> Search(const SearchRequest& request) override {
+    int d = DerefValue(request.deref);
     ldap_set_option(ld_, LDAP_OPT_DEREF, &d);
     std::vector<char*> attrs;
-    for (const auto& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : request.attributes) attrs.push_back(const_cast<char*>(a.c_str()));
     attrs.push_back(nullptr);
     timeval tv{static_cast<time_t>(timeout_.count()), 0};
-    LDAPMessage* res = nullptr;
-    int rc = ldap_search_ext_s(ld_, base.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(),
-                               attributes.empty() ? nullptr : attrs.data(), 0, nullptr, nullptr,
-                               &tv, size_limit, &res);
-    struct Free {
-      LDAPMessage* m;
-      ~Free() {
-        if (m != nullptr) ldap_msgfree(m);
-      }
-    } free_res{res};
-    // A size limit reached still hands back the entries found, which the
-    // caller counts (two where one was expected means "not unique").
-    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_NO_SUCH_OBJECT) {
-      return Err(Unavailable("LDAP search failed: " + Reason(rc)));
-    }
     std::vector<LdapEntry> out;
+    berval cookie{0, nullptr};
+    struct FreeCookie {
+      berval& c;
+      ~FreeCookie() {
+        if (c.bv_val != nullptr) ber_memfree(c.bv_val);
+      }
+    } free_cookie{cookie};
+    do {
+      LDAPControl* page = nullptr;
+      if (request.page_size > 0) {
+        int rc = ldap_create_page_control(ld_, request.page_size, &cookie, 0, &page);
+        if (rc != LDAP_SUCCESS) return Err(Unavailable("LDAP paging failed: " + Reason(rc)));
+      }
+      LDAPControl* server_controls[] = {page, nullptr};
+      LDAPMessage* res = nullptr;
+      int rc = ldap_search_ext_s(
+          ld_, request.base.c_str(), request.base_only ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE,
+          request.filter.c_str(), request.attributes.empty() ? nullptr : attrs.data(), 0,
+          page != nullptr ? server_controls : nullptr, nullptr, &tv, request.size_limit, &res);
+      if (page != nullptr) ldap_control_free(page);
+      struct Free {
+        LDAPMessage* m;
+        ~Free() {
+          if (m != nullptr) ldap_msgfree(m);
+        }
+      } free_res{res};
+      if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_NO_SUCH_OBJECT) {
+        return Err(Unavailable("LDAP search failed: " + Reason(rc)));
+      }
+      Collect(res, out);
+      if (cookie.bv_val != nullptr) ber_memfree(cookie.bv_val);
+      cookie = {0, nullptr};
+      if (request.page_size > 0 && res != nullptr) NextCookie(res, cookie);
+    } while (cookie.bv_len > 0);
+    return out;
+  }
+
+ private:
+  void Collect(LDAPMessage* res, std::vector<LdapEntry>& out) {
+    if (res == nullptr) return;
     for (LDAPMessage* e = ldap_first_entry(ld_, res); e != nullptr; e = ldap_next_entry(ld_, e)) {
       LdapEntry entry;
       if (char* dn = ldap_get_dn(ld_, e); dn != nullptr) {
@@ -129,8 +152,9 @@ class LibLdapConnection final : public LdapConnection {
            a = ldap_next_attribute(ld_, e, ber)) {
         auto& values = entry.attributes[Lower(a)];
         if (berval** vals = ldap_get_values_len(ld_, e, a); vals != nullptr) {
-          for (berval** v = vals; *v != nullptr; ++v)
+          for (berval** v = vals; *v != nullptr; ++v) {
             values.emplace_back((*v)->bv_val, (*v)->bv_len);
+          }
           ldap_value_free_len(vals);
         }
         ldap_memfree(a);
@@ -138,10 +162,25 @@ class LibLdapConnection final : public LdapConnection {
       if (ber != nullptr) ber_free(ber, 0);
       out.push_back(std::move(entry));
     }
-    return out;
   }
 
- private:
+  // The next page's cookie from a paged search's result; empty at the end.
+  void NextCookie(LDAPMessage* res, berval& cookie) {
+    LDAPControl** returned = nullptr;
+    int err = 0;
+    if (ldap_parse_result(ld_, res, &err, nullptr, nullptr, nullptr, &returned, 0) !=
+        LDAP_SUCCESS) {
+      return;
+    }
+    if (returned == nullptr) return;
+    if (LDAPControl* pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned, nullptr);
+        pr != nullptr) {
+      ber_int_t count = 0;
+      ldap_parse_pageresponse_control(ld_, pr, &count, &cookie);
+    }
+    ldap_controls_free(returned);
+  }
+
   static Status BindStatus(int rc) {
     if (rc == LDAP_SUCCESS) return Status::Ok();
     if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR) {
@@ -263,6 +302,27 @@ std::string EscapeDnValue(std::string_view value) {
     } else {
       out += static_cast<char>(c);
     }
+  }
+  return out;
+}
+
+std::optional<std::string> SidString(std::string_view b) {
+  // revision, sub-authority count, a 48-bit big-endian identifier
+  // authority, then that many 32-bit little-endian sub-authorities.
+  if (b.size() < 8) return std::nullopt;
+  auto byte = [&](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(b[i]));
+  };
+  const std::size_t count = byte(1);
+  if (b.size() != 8 + 4 * count) return std::nullopt;
+  std::uint64_t authority = 0;
+  for (std::size_t i = 2; i < 8; ++i) authority = (authority << 8) | byte(i);
+  std::string out = "S-" + std::to_string(byte(0)) + "-" + std::to_string(authority);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t at = 8 + 4 * k;
+    const std::uint64_t sub =
+        byte(at) | (byte(at + 1) << 8) | (byte(at + 2) << 16) | (byte(at + 3) << 24);
+    out += "-" + std::to_string(sub);
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,16 @@ struct LdapEntry {
 
 enum class Deref { kNever, kSearching, kFinding, kAlways };
 
+struct SearchRequest {
+  std::string base;
+  std::string filter = "(objectClass=*)";
+  std::vector<std::string> attributes;  // empty: all
+  int size_limit = 0;                   // 0: none
+  Deref deref = Deref::kNever;
+  bool base_only = false;  // the base entry only (else its whole subtree)
+  int page_size = 0;       // > 0: in pages of this size (RFC 2696's control)
+};
+
 class LdapConnection {
  public:
   virtual ~LdapConnection() = default;
@@ -52,10 +63,9 @@ class LdapConnection {
   virtual Status Bind(const std::string& dn, const std::string& password) = 0;
   // An unauthenticated (RFC 4513 §5.1.2) or anonymous bind.
   virtual Status UnauthenticatedBind(const std::string& dn) = 0;
-  // A subtree search from `base`. size_limit 0: none.
-  virtual Result<std::vector<LdapEntry>> Search(const std::string& base, const std::string& filter,
-                                                const std::vector<std::string>& attributes,
-                                                int size_limit, Deref deref) = 0;
+  // Every entry found, all pages of a paged search together. A size limit
+  // reached is not an error: the entries found are answered.
+  virtual Result<std::vector<LdapEntry>> Search(const SearchRequest& request) = 0;
 };
 
 using Dialer = std::function<Result<std::unique_ptr<LdapConnection>>(const DialOptions&)>;
@@ -69,6 +79,10 @@ Result<std::unique_ptr<LdapConnection>> DialLdap(const DialOptions& options);
 std::string EscapeFilterValue(std::string_view value);
 // RFC 4514: a value inside a DN (Vault's EscapeLDAPValue).
 std::string EscapeDnValue(std::string_view value);
+// An Active Directory SID in its binary form as text ("S-1-5-21-...");
+// nullopt when malformed.
+std::optional<std::string> SidString(std::string_view bytes);
+
 // The first CN of a DN ("cn=ops,ou=groups,dc=x" → "ops"); the text itself
 // when it is not a DN with a CN (already a name).
 std::string FirstCn(std::string_view dn);

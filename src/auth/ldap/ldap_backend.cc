@@ -50,6 +50,8 @@ struct LdapConfig {
   std::int64_t request_timeout = 90;
   std::int64_t connection_timeout = 30;
   std::string dereference_aliases = "never";
+  bool use_token_groups = false;
+  std::int64_t max_page_size = 0;
   TokenFields token;
 
   LdapConfig() = default;
@@ -83,8 +85,8 @@ struct LdapConfig {
                   {"request_timeout", request_timeout},
                   {"connection_timeout", connection_timeout},
                   {"dereference_aliases", dereference_aliases},
-                  {"use_token_groups", false},
-                  {"max_page_size", 0},
+                  {"use_token_groups", use_token_groups},
+                  {"max_page_size", max_page_size},
                   {"use_pre111_group_cn_behavior", false}});
     return j;
   }
@@ -132,6 +134,8 @@ struct LdapConfig {
     num("request_timeout", c.request_timeout);
     num("connection_timeout", c.connection_timeout);
     str("dereference_aliases", c.dereference_aliases);
+    flag("use_token_groups", c.use_token_groups);
+    num("max_page_size", c.max_page_size);
     c.token = TokenFields::FromStored(j);
     return c;
   }
@@ -233,23 +237,27 @@ Status ApplyConfig(LdapConfig& c, const Request& r) {
                         {"case_sensitive_names", &c.case_sensitive_names},
                         {"username_as_alias", &c.username_as_alias},
                         {"starttls", &c.starttls},
-                        {"insecure_tls", &c.insecure_tls}}) {
+                        {"insecure_tls", &c.insecure_tls},
+                        {"use_token_groups", &c.use_token_groups}}) {
     TRY(flag(k, *out));
   }
   TRY(secs("request_timeout", c.request_timeout));
   TRY(secs("connection_timeout", c.connection_timeout));
-  // What is not served here is refused rather than kept and ignored.
-  ASSIGN_OR_RETURN(auto token_groups, params::Bool(r, "use_token_groups"));
-  if (token_groups.value_or(false)) {
-    return InvalidArgument("use_token_groups (Active Directory's tokenGroups) is not supported");
+  ASSIGN_OR_RETURN(auto page, params::Int(r, "max_page_size"));
+  if (page) c.max_page_size = *page;
+  // Client certificates are refused rather than kept and ignored: libldap
+  // reads a key from a file only, and a private key is never written to one.
+  ASSIGN_OR_RETURN(auto client_cert, params::String(r, "client_tls_cert"));
+  ASSIGN_OR_RETURN(auto client_key, params::String(r, "client_tls_key"));
+  const bool has_cert = client_cert && !client_cert->empty();
+  const bool has_key = client_key && !client_key->empty();
+  if (client_key) WipeString(*client_key);
+  if (has_cert != has_key) {
+    return InvalidArgument("both client_tls_cert and client_tls_key must be set");
   }
-  ASSIGN_OR_RETURN(auto page, params::String(r, "max_page_size"));
-  if (page && *page != "0" && *page != "-1") {
-    return InvalidArgument("max_page_size (paged group searches) is not supported");
-  }
-  for (const char* k : {"client_tls_cert", "client_tls_key"}) {
-    ASSIGN_OR_RETURN(auto v, params::String(r, k));
-    if (v && !v->empty()) return InvalidArgument(std::string(k) + " is not supported");
+  if (has_cert) {
+    return InvalidArgument(
+        "client_tls_cert and client_tls_key (client certificates) are not supported");
   }
   TRY(c.token.Update(r));
 
@@ -351,7 +359,11 @@ Result<FoundUser> FindUser(const LdapConfig& c, LdapConnection& conn, const std:
            {"Username", EscapeFilterValue(username) + "@" + c.upndomain}};
   }
   ASSIGN_OR_RETURN(std::string filter, RenderFilter(c.userfilter, "userfilter", dot));
-  ASSIGN_OR_RETURN(auto entries, conn.Search(c.userdn, filter, {c.userattr}, 2, c.DerefMode()));
+  ASSIGN_OR_RETURN(auto entries, conn.Search({.base = c.userdn,
+                                              .filter = filter,
+                                              .attributes = {c.userattr},
+                                              .size_limit = 2,
+                                              .deref = c.DerefMode()}));
   if (entries.size() != 1) {
     return Err(PermissionDenied("LDAP search for binddn 0 or not unique"));
   }
@@ -361,14 +373,55 @@ Result<FoundUser> FindUser(const LdapConfig& c, LdapConnection& conn, const std:
   return u;
 }
 
+// Active Directory's tokenGroups (use_token_groups): the user entry's
+// group SIDs, each read back as "<SID=...>" for its DN (Vault's way; one
+// request per group, which nested groups make worth it).
+Result<std::vector<LdapEntry>> TokenGroups(const LdapConfig& c, LdapConnection& conn,
+                                           const std::string& user_dn) {
+  ASSIGN_OR_RETURN(auto users, conn.Search({.base = user_dn,
+                                            .attributes = {"tokenGroups"},
+                                            .size_limit = 1,
+                                            .deref = c.DerefMode(),
+                                            .base_only = true}));
+  std::vector<LdapEntry> out;
+  if (users.empty()) return out;
+  const auto* sids = users.front().Values("tokenGroups");
+  if (sids == nullptr) return out;
+  for (const std::string& raw : *sids) {
+    std::optional<std::string> sid = SidString(raw);
+    if (!sid) continue;
+    auto group = conn.Search({.base = "<SID=" + *sid + ">",
+                              .attributes = {"1.1"},
+                              .size_limit = 1,
+                              .deref = c.DerefMode(),
+                              .base_only = true});
+    if (!group || group->empty()) {
+      Log(LogModule::kLdap).warn("unable to read the group with SID {}", *sid);
+      continue;
+    }
+    out.push_back(std::move(group->front()));
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> FindGroups(const LdapConfig& c, LdapConnection& conn,
                                             const std::string& user_dn,
                                             const std::string& username) {
   std::set<std::string> groups;
-  if (c.groupfilter.empty() || c.groupdn.empty()) return std::vector<std::string>();
-  Json dot{{"UserDN", EscapeFilterValue(user_dn)}, {"Username", EscapeFilterValue(username)}};
-  ASSIGN_OR_RETURN(std::string filter, RenderFilter(c.groupfilter, "groupfilter", dot));
-  ASSIGN_OR_RETURN(auto entries, conn.Search(c.groupdn, filter, {c.groupattr}, 0, c.DerefMode()));
+  std::vector<LdapEntry> entries;
+  if (c.use_token_groups) {
+    ASSIGN_OR_RETURN(entries, TokenGroups(c, conn, user_dn));
+  } else {
+    if (c.groupfilter.empty() || c.groupdn.empty()) return std::vector<std::string>();
+    Json dot{{"UserDN", EscapeFilterValue(user_dn)}, {"Username", EscapeFilterValue(username)}};
+    ASSIGN_OR_RETURN(std::string filter, RenderFilter(c.groupfilter, "groupfilter", dot));
+    ASSIGN_OR_RETURN(entries, conn.Search({.base = c.groupdn,
+                                           .filter = filter,
+                                           .attributes = {c.groupattr},
+                                           .deref = c.DerefMode(),
+                                           .page_size = static_cast<int>(std::clamp<std::int64_t>(
+                                               c.max_page_size, 0, 1 << 20))}));
+  }
   for (const LdapEntry& e : entries) {
     const auto* values = e.Values(c.groupattr);
     if (values != nullptr && !values->empty()) {
@@ -534,7 +587,10 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& u
   if (!c.upndomain.empty()) {
     const std::string filter =
         "(userPrincipalName=" + EscapeFilterValue(username) + "@" + c.upndomain + ")";
-    ASSIGN_OR_RETURN(auto found, (*conn)->Search(c.userdn, filter, {}, 0, c.DerefMode()));
+    ASSIGN_OR_RETURN(
+        auto found,
+        (*conn)->Search(
+            {.base = c.userdn, .filter = filter, .attributes = {"1.1"}, .deref = c.DerefMode()}));
     for (const auto& e : found) user_dn = e.dn;
   }
   Result<std::vector<std::string>> ldap_groups = std::vector<std::string>();
