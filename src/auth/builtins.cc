@@ -2,6 +2,7 @@
 
 #include "auth/approle/approle.h"
 #include "auth/cert/cert.h"
+#include "auth/github/github.h"
 #include "auth/jwt/jwt_backend.h"
 #include "auth/kubernetes/kubernetes.h"
 #include "auth/ldap/ldap_backend.h"
@@ -16,6 +17,7 @@ void RegisterAuthMethods() {
   cert::RegisterCert();
   kubernetes::RegisterKubernetes();
   ldap::RegisterLdap();
+  github::RegisterGithub();
 }
 
 }  // namespace coffer::auth

@@ -9,6 +9,7 @@
 // Secrets left out are read without echo (or from stdin); `password=-` and
 // `secret_id=-` read them from stdin.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -38,7 +39,7 @@ class LoginCommand : public Command {
                    "token method: the token (better left out: then read without echo, or "
                    "from stdin; - reads stdin). Other methods: key=value pairs");
     app.add_option("--method", method_,
-                   "token (default), userpass, ldap, approle, jwt, oidc or cert");
+                   "token (default), userpass, ldap, approle, jwt, oidc, github or cert");
     app.add_option("--path", path_, "Where the auth method is mounted (default: its type)");
     app.add_flag("--no-store", no_store_, "Do not store the token in ~/.coffer-token");
     app.add_flag("--no-print", no_print_, "Store the token but print nothing");
@@ -58,11 +59,12 @@ class LoginCommand : public Command {
       inv.err() << "-no-store and -no-print cannot be used together\n";
       return kExitLocal;
     }
-    if (method_ != "token" && method_ != "userpass" && method_ != "ldap" && method_ != "approle" &&
-        method_ != "jwt" && method_ != "oidc" && method_ != "cert") {
+    static constexpr std::string_view kMethods[] = {"token", "userpass", "ldap",   "approle",
+                                                    "jwt",   "oidc",     "github", "cert"};
+    if (std::find(std::begin(kMethods), std::end(kMethods), method_) == std::end(kMethods)) {
       inv.err() << "Unknown auth method: " << method_
-                << ". Use \"token\", \"userpass\", \"ldap\", \"approle\", \"jwt\", \"oidc\" "
-                   "or \"cert\".\n";
+                << ". Use \"token\", \"userpass\", \"ldap\", \"approle\", \"jwt\", \"oidc\", "
+                   "\"github\" or \"cert\".\n";
       return kExitLocal;
     }
     bool lookup = true;
@@ -253,6 +255,29 @@ class LoginCommand : public Command {
     return FinishMethodLogin(inv, client, std::move(done), "");
   }
 
+  // github: the personal access token from token= (- reads stdin), else
+  // COFFER_AUTH_GITHUB_TOKEN or VAULT_AUTH_GITHUB_TOKEN, else prompted.
+  int GithubLogin(Invocation& inv, ApiClient& client, std::map<std::string, std::string>& kv) {
+    std::string arg = kv["token"];
+    for (const char* name : {"COFFER_AUTH_GITHUB_TOKEN", "VAULT_AUTH_GITHUB_TOKEN"}) {
+      if (arg.empty() && inv.env.getenv) arg = inv.env.getenv(name).value_or("");
+    }
+    Result<SecretBytes> token =
+        ReadTokenArgument(inv, arg, "GitHub personal access token (will be hidden): ");
+    WipeString(arg);
+    if (!token) {
+      inv.err() << "Error authenticating: " << token.error().message() << "\n";
+      return kExitLocal;
+    }
+    std::string body = "{\"token\":";
+    AppendJsonString(body, token->view());
+    body += "}";
+    const std::string mount = SanitizePath(path_.empty() ? method_ : path_);
+    return FinishMethodLogin(inv, client,
+                             SendWiped(client, "POST", "/v1/auth/" + mount + "/login", body),
+                             token->view());
+  }
+
   // userpass and approle: key=value arguments, secrets prompted when absent.
   int MethodLogin(Invocation& inv, ApiClient& client) {
     std::map<std::string, std::string> kv;
@@ -273,6 +298,7 @@ class LoginCommand : public Command {
     } wipe{kv};
     if (method_ == "cert") return CertLogin(inv, client, kv);
     if (method_ == "oidc") return OidcLogin(inv, client, kv);
+    if (method_ == "github") return GithubLogin(inv, client, kv);
     // ldap logs in as userpass does: login/<username> with a password.
     const bool userpass = method_ == "userpass" || method_ == "ldap";
     const bool jwt = method_ == "jwt";
@@ -492,6 +518,7 @@ void RegisterLoginCommand(Registry& registry) {
        "       coffer login -method=approle [-path=P] role_id=R [secret_id=-]\n"
        "       coffer login -method=jwt [-path=P] [role=R] jwt=@FILE|-\n"
        "       coffer login -method=oidc [-path=P] [role=R] [port=8250] [skip_browser=true]\n"
+       "       coffer login -method=github [-path=P] [token=-]\n"
        "       coffer login -method=userpass [-mfa=METHOD_ID:CODE] username=U\n\n"
        "  Checks a token (GET auth/token/lookup-self), or logs in through the\n"
        "  userpass or approle auth method, and stores the token in\n"

@@ -148,9 +148,9 @@ class TapSink final : public spdlog::sinks::base_sink<std::mutex> {
 // ---- levels -------------------------------------------------------------------
 
 constexpr std::string_view kModuleNames[] = {
-    "agent",    "approle",    "audit",      "barrier", "config", "core",
-    "database", "events",     "expiration", "fiber",   "http",   "identity",
-    "jwt",      "kubernetes", "kv",         "ldap",    "token",  "transit",
+    "agent",      "approle",    "audit", "barrier", "config",  "core",     "database",
+    "events",     "expiration", "fiber", "github",  "http",    "identity", "jwt",
+    "kubernetes", "kv",         "ldap",  "token",   "transit",
 };
 constexpr std::size_t kModules = std::size(kModuleNames);
 static_assert(kModules == static_cast<std::size_t>(LogModule::kTransit) + 1);

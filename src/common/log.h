@@ -54,6 +54,7 @@ enum class LogModule {
   kEvents,
   kExpiration,
   kFiber,
+  kGithub,
   kHttp,
   kIdentity,
   kJwt,

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -46,5 +47,8 @@ struct HttpResponse {
 
 // Any status the peer answers is a response, 500 included; see above for errors.
 Result<HttpResponse> Exchange(const HttpRequest& request);
+
+// How a component makes its outgoing requests: Exchange, or a test's own.
+using HttpDo = std::function<Result<HttpResponse>(const HttpRequest&)>;
 
 }  // namespace coffer::net

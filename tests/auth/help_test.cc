@@ -76,7 +76,7 @@ TEST_P(MethodHelpTest, UnknownPathIsNotFound) {
 
 INSTANTIATE_TEST_SUITE_P(AuthMethods, MethodHelpTest,
                          ::testing::Values("userpass", "approle", "cert", "jwt", "kubernetes",
-                                           "ldap"));
+                                           "ldap", "github"));
 
 class HelpTest : public ::testing::Test {
  protected:

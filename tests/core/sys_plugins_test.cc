@@ -15,11 +15,11 @@ class PluginCatalogTest : public CoreFixture {};
 TEST_F(PluginCatalogTest, ListsTheBuiltinsByType) {
   logical::Response all = Call(Operation::kRead, "sys/plugins/catalog");
   ASSERT_EQ(all.http_status, 200) << all.data.dump();
-  EXPECT_EQ(all.data["auth"],
-            Json::array({"approle", "cert", "jwt", "kubernetes", "ldap", "oidc", "userpass"}));
+  EXPECT_EQ(all.data["auth"], Json::array({"approle", "cert", "github", "jwt", "kubernetes", "ldap",
+                                           "oidc", "userpass"}));
   EXPECT_EQ(all.data["database"], Json::array({"postgresql-database-plugin"}));
   EXPECT_EQ(all.data["secret"], Json::array({"database", "kv", "transit"}));
-  ASSERT_EQ(all.data["detailed"].size(), 11u);
+  ASSERT_EQ(all.data["detailed"].size(), 12u);
   const Json& first = all.data["detailed"][0];
   EXPECT_EQ(first["type"], "auth");
   EXPECT_EQ(first["name"], "approle");

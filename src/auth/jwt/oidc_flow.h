@@ -103,7 +103,7 @@ std::string WithQuery(std::string_view endpoint, const std::map<std::string, std
 
 // How the method makes its requests to the provider; tests substitute their
 // own.
-using HttpDo = std::function<Result<net::HttpResponse>(const net::HttpRequest&)>;
+using net::HttpDo;
 
 struct ProviderTokens {
   std::string id_token;
