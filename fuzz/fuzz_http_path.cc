@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/url.h"
 #include "fuzz_util.h"
 #include "http/path.h"
 
@@ -58,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (query) {
     for (const auto& [k, v] : *query) FUZZ_CHECK(IsValidUtf8(k) && IsValidUtf8(v));
   }
-  auto decoded = PercentDecode(input, true);
+  auto decoded = coffer::PercentDecode(input, true);
   if (decoded) FUZZ_CHECK(decoded->size() <= input.size());
 
   // The whole input as a form body: valid UTF-8 pairs with non-empty keys,
