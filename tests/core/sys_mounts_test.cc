@@ -487,8 +487,8 @@ TEST_F(SysMountsTest, KvAliasesSetTheVersionAndOtherEnginesTakeNone) {
   // A type there is no engine or auth method of: Vault's words for both.
   EXPECT_EQ(Error(Call(Operation::kUpdate, "sys/mounts/aws", {{"type", "aws"}})),
             "plugin not found in the catalog: aws");
-  EXPECT_EQ(Error(Call(Operation::kUpdate, "sys/auth/gh", {{"type", "github"}})),
-            "plugin not found in the catalog: github");
+  EXPECT_EQ(Error(Call(Operation::kUpdate, "sys/auth/g", {{"type", "gcp"}})),
+            "plugin not found in the catalog: gcp");
   // generic, Vault's older name for kv, is kv (version 1).
   ASSERT_EQ(Call(Operation::kUpdate, "sys/mounts/gen", {{"type", "generic"}}).http_status, 204);
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/mounts"))["gen/"]["type"], "kv");
