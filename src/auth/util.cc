@@ -32,6 +32,12 @@ Result<logical::Json> ParseStored(std::string_view text, std::string_view what) 
   return j;
 }
 
+logical::Response LoginResponse(logical::LoginResult login) {
+  logical::Response r;
+  r.login = std::move(login);
+  return r;
+}
+
 Result<logical::Response> RouteRoleMethod(const logical::Request& request,
                                           storage::Backend& storage,
                                           const RoleMethodRoutes& routes) {

@@ -3,11 +3,13 @@
 // splitting.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "logical/registry.h"
 #include "logical/request.h"
 #include "storage/backend.h"
 
@@ -15,6 +17,18 @@ namespace coffer::auth {
 
 using logical::NoContent;
 using logical::NotFoundResponse;
+// The answer of a successful login; the core turns `login` into `auth`.
+logical::Response LoginResponse(logical::LoginResult login);
+
+// Registers the auth method `type` whose backend is made from its mount's
+// config alone.
+template <typename Method>
+void RegisterMethod(std::string type) {
+  logical::RegisterAuthMethod(std::move(type), [](const logical::BackendConfig& config) {
+    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<Method>(config));
+  });
+}
+
 // A LIST answer {keys}, or 404 when there are none (as Vault).
 logical::Response KeysResponse(std::vector<std::string> keys);
 bool IsWrite(logical::Operation op);

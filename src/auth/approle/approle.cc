@@ -3,7 +3,6 @@
 #include "auth/util.h"
 #include "crypto/hmac.h"
 #include "crypto/random.h"
-#include "logical/registry.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::approle {
@@ -367,15 +366,9 @@ Result<Response> AppRoleBackend::Login(const Request& request) {
   login.metadata["role_name"] = role->name;
   login.alias_name = role->role_id;
   login.alias_metadata = login.metadata;  // Vault's AppRole sets both
-  Response r;
-  r.login = std::move(login);
-  return r;
+  return LoginResponse(std::move(login));
 }
 
-void RegisterApprole() {
-  logical::RegisterAuthMethod("approle", [](const logical::BackendConfig& config) {
-    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<AppRoleBackend>(config));
-  });
-}
+void RegisterApprole() { RegisterMethod<AppRoleBackend>("approle"); }
 
 }  // namespace coffer::auth::approle

@@ -16,7 +16,6 @@
 #include "common/glob.h"
 #include "common/secret_bytes.h"
 #include "crypto/hmac.h"
-#include "logical/registry.h"
 #include "token/token_params.h"
 
 // OpenSSL's STACK_OF helpers and ASN1 macros expand to C casts.
@@ -410,10 +409,6 @@ Result<Response> CertBackend::Login(const Request& request) {
   return Err(InvalidArgument(std::string(kInvalidCertificate)));
 }
 
-void RegisterCert() {
-  logical::RegisterAuthMethod("cert", [](const logical::BackendConfig& config) {
-    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<CertBackend>(config));
-  });
-}
+void RegisterCert() { RegisterMethod<CertBackend>("cert"); }
 
 }  // namespace coffer::auth::cert

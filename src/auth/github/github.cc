@@ -9,7 +9,6 @@
 #include "common/secret_bytes.h"
 #include "common/text.h"
 #include "common/url.h"
-#include "logical/registry.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::github {
@@ -331,15 +330,9 @@ Result<Response> GithubBackend::Login(const Request& request) {
   result.display_name = login;
   result.alias_name = login;
   result.group_aliases = std::move(team_names);
-  Response r;
-  r.login = std::move(result);
-  return r;
+  return LoginResponse(std::move(result));
 }
 
-void RegisterGithub() {
-  logical::RegisterAuthMethod("github", [](const logical::BackendConfig& config) {
-    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<GithubBackend>(config));
-  });
-}
+void RegisterGithub() { RegisterMethod<GithubBackend>("github"); }
 
 }  // namespace coffer::auth::github

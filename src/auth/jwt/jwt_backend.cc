@@ -161,32 +161,36 @@ Result<Response> JwtBackend::RolePath(const Request& request, const std::string&
   }
 }
 
+Result<Jwt> JwtBackend::CheckToken(KeySource& source, const Role& role, const std::string& text,
+                                   const std::vector<std::string>& audiences) const {
+  ASSIGN_OR_RETURN(Jwt jwt, ParseJwt(text));
+  TRY(source.Verify(jwt));
+  const Json& claims = jwt.claims;
+  TRY(CheckTimes(claims, NowSeconds(), role.EffectiveLeeways()));
+  if (std::string iss = source.ExpectedIssuer(); !iss.empty()) {
+    const Json* got = FindClaim(claims, "iss");
+    if (got == nullptr || !got->is_string() || got->get_ref<const std::string&>() != iss) {
+      return Err(InvalidArgument("iss claim does not match the bound issuer"));
+    }
+  }
+  if (!audiences.empty()) TRY(CheckAudience(claims, audiences));
+  if (!role.bound_subject.empty()) {
+    const Json* sub = FindClaim(claims, "sub");
+    if (sub == nullptr || !sub->is_string() ||
+        sub->get_ref<const std::string&>() != role.bound_subject) {
+      return Err(InvalidArgument("sub claim does not match the bound subject"));
+    }
+  }
+  return jwt;
+}
+
+std::int64_t JwtBackend::NowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
+}
+
 Result<Jwt> JwtBackend::ValidateToken(KeySource& source, const Role& role,
                                       const std::string& text) const {
-  auto checks = [&]() -> Result<Jwt> {
-    ASSIGN_OR_RETURN(Jwt jwt, ParseJwt(text));
-    TRY(source.Verify(jwt));
-    const Json& claims = jwt.claims;
-    std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall().time_since_epoch()).count();
-    TRY(CheckTimes(claims, now, role.EffectiveLeeways()));
-    if (std::string iss = source.ExpectedIssuer(); !iss.empty()) {
-      const Json* got = FindClaim(claims, "iss");
-      if (got == nullptr || !got->is_string() || got->get_ref<const std::string&>() != iss) {
-        return Err(InvalidArgument("iss claim does not match the bound issuer"));
-      }
-    }
-    if (!role.bound_audiences.empty()) TRY(CheckAudience(claims, role.bound_audiences));
-    if (!role.bound_subject.empty()) {
-      const Json* sub = FindClaim(claims, "sub");
-      if (sub == nullptr || !sub->is_string() ||
-          sub->get_ref<const std::string&>() != role.bound_subject) {
-        return Err(InvalidArgument("sub claim does not match the bound subject"));
-      }
-    }
-    return jwt;
-  };
-  Result<Jwt> jwt = checks();
+  Result<Jwt> jwt = CheckToken(source, role, text, role.bound_audiences);
   if (!jwt && jwt.error().code() == Code::kInvalidArgument) {
     return Err(InvalidArgument("error validating token: " + jwt.error().message()));
   }
@@ -278,9 +282,7 @@ Result<Response> JwtBackend::LoginFromClaims(const Request& request, const std::
   // Vault, so policy templates can name them.
   login.alias_metadata = login.metadata;
   login.group_aliases = std::move(group_names);
-  Response r;
-  r.login = std::move(login);
-  return r;
+  return LoginResponse(std::move(login));
 }
 
 void RegisterJwt() {

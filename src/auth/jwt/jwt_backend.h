@@ -76,13 +76,18 @@ class JwtBackend final : public logical::Backend {
   Result<logical::Response> AuthUrl(const logical::Request& request);
   Result<logical::Response> Callback(const logical::Request& request);
   Result<logical::Response> CallbackPost(const logical::Request& request);
-  // An ID token from the provider: signature, times, issuer, audience (the
-  // client, or the role's bound_audiences), azp, nonce, max_age and subject.
+  // An ID token from the provider: CheckToken with the client (or the
+  // role's bound_audiences) as audience, then azp, nonce and max_age.
   Result<nlohmann::json> ValidateIdToken(KeySource& source, const Role& role,
                                          const PendingLogin& login, const std::string& text) const;
-  // The token's form, signature, times, issuer, audience (when the role
-  // binds any) and subject; a refusal says "error validating token: ...".
+  // The token's form, signature, times (the role's leeways), issuer, one
+  // of `audiences` (when there are any) and the role's bound subject.
+  Result<Jwt> CheckToken(KeySource& source, const Role& role, const std::string& text,
+                         const std::vector<std::string>& audiences) const;
+  // CheckToken with the role's bound audiences; a refusal says "error
+  // validating token: ...".
   Result<Jwt> ValidateToken(KeySource& source, const Role& role, const std::string& text) const;
+  std::int64_t NowSeconds() const;  // the wall clock, for claims
   // The key source for the stored config, built on first use; nullptr when
   // the method is not configured.
   Result<std::shared_ptr<KeySource>> Source();

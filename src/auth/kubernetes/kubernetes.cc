@@ -677,9 +677,7 @@ Result<Response> KubernetesBackend::Login(const Request& request) {
   auto alias_metadata = login.metadata;
   alias_metadata.erase("role");
   login.alias_metadata = std::move(alias_metadata);
-  Response r;
-  r.login = std::move(login);
-  return r;
+  return LoginResponse(std::move(login));
 }
 
 void RegisterKubernetes() {

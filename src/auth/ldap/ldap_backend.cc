@@ -11,7 +11,6 @@
 #include "common/go_template.h"
 #include "common/log.h"
 #include "common/secret_bytes.h"
-#include "logical/registry.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::ldap {
@@ -640,15 +639,9 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& u
   login.display_name = username;
   login.alias_name = alias;
   login.group_aliases = std::move(all_groups);
-  Response r;
-  r.login = std::move(login);
-  return r;
+  return LoginResponse(std::move(login));
 }
 
-void RegisterLdap() {
-  logical::RegisterAuthMethod("ldap", [](const logical::BackendConfig& config) {
-    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<LdapBackend>(config));
-  });
-}
+void RegisterLdap() { RegisterMethod<LdapBackend>("ldap"); }
 
 }  // namespace coffer::auth::ldap

@@ -3,7 +3,6 @@
 #include "auth/token_fields.h"
 #include "auth/userpass/password.h"
 #include "auth/util.h"
-#include "logical/registry.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::userpass {
@@ -207,15 +206,9 @@ Result<Response> UserpassBackend::Login(const Request& request, const std::strin
   login.metadata["username"] = name;
   login.display_name = name;
   login.alias_name = name;
-  Response r;
-  r.login = std::move(login);
-  return r;
+  return LoginResponse(std::move(login));
 }
 
-void RegisterUserpass() {
-  logical::RegisterAuthMethod("userpass", [](const logical::BackendConfig& config) {
-    return Result<std::unique_ptr<logical::Backend>>(std::make_unique<UserpassBackend>(config));
-  });
-}
+void RegisterUserpass() { RegisterMethod<UserpassBackend>("userpass"); }
 
 }  // namespace coffer::auth::userpass
