@@ -31,6 +31,11 @@ beast::error_code Run(asio::io_context& ioc, Start start) {
   return result;
 }
 
+// Whether a header's name or value can be written as it is: no CR, LF or NUL.
+bool HeaderText(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
 // What a failed step says: the method, the host and the step, never a body.
 Status StepFailed(const HttpRequest& r, const HttpUrl& u, std::string_view step,
                   const beast::error_code& ec) {
@@ -74,6 +79,15 @@ Result<HttpResponse> WriteAndRead(asio::io_context& ioc, Stream& stream, const H
 
 Result<HttpResponse> Exchange(const HttpRequest& r) {
   ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(r.url));
+  // Beast writes header values as given: a line break in one (a login's
+  // token pasted into Authorization) would add headers or a second request.
+  if (!HeaderText(r.user_agent)) return Err(InvalidArgument("the User-Agent holds a line break"));
+  for (const auto& [name, value] : r.headers) {
+    if (name.empty() || !HeaderText(name) || !HeaderText(value)) {
+      return Err(InvalidArgument("the header " + (HeaderText(name) ? name : std::string("name")) +
+                                 " holds a line break or a NUL"));
+    }
+  }
   const http::verb verb = http::string_to_verb(r.method);
   if (verb != http::verb::get && verb != http::verb::post) {
     return Err(InvalidArgument("outgoing requests are GET or POST, not " + r.method));

@@ -14,7 +14,8 @@
 // host as SNI. No redirects are followed; the connection is not reused.
 //
 // Errors: kInvalidArgument for a URL that is not http:// or https://
-// host[:port][/path], or a `ca_pem` that does not parse; kUnavailable for
+// host[:port][/path], a header name or value with CR, LF or NUL (it would
+// add headers to the request), or a `ca_pem` that does not parse; kUnavailable for
 // resolution, connection, TLS and timeout failures and for an answer whose
 // body exceeds `max_body`. Messages name the method, host and step, never a
 // body. Thread-safe: each call has its own io_context.

@@ -21,12 +21,17 @@ struct FakeGithub {
   std::map<std::string, std::string> login_of;  // token → login
   std::map<std::string, Json> orgs, teams;      // login → list
   std::vector<std::string> asked;
+  std::int64_t acme_id = 42;  // whoever holds the name "acme" now
+  bool reachable = true;
 
   net::HttpDo http() {
     return [this](const net::HttpRequest& r) -> Result<net::HttpResponse> {
       std::string path = r.url.substr(std::string(kBase).size());
       asked.push_back(path);
-      if (path == "orgs/acme") return net::HttpResponse{200, R"({"login":"acme","id":42})"};
+      if (!reachable) return Err(Unavailable("GET gh.example: connecting failed: refused"));
+      if (path == "orgs/acme") {
+        return net::HttpResponse{200, Json{{"login", "acme"}, {"id", acme_id}}.dump()};
+      }
       auto auth = r.headers.find("Authorization");
       std::string token = auth == r.headers.end() ? "" : auth->second.substr(7);
       auto who = login_of.find(token);
@@ -154,6 +159,99 @@ TEST_F(GithubTest, ListsAreReadPageByPage) {
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(gh_.asked[1], "user/orgs?per_page=100");
   EXPECT_EQ(gh_.asked[2], "user/orgs?per_page=100&page=2");
+}
+
+// Clients send the whole config on every update: the same organization
+// name keeps the id read when it was set, so a name taken over after a
+// rename does not become the organization. A new name reads its id.
+TEST_F(GithubTest, TheSameOrganizationNameKeepsItsId) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"organization", "acme"}, {"base_url", kBase}}));
+  gh_.acme_id = 666;  // the name now belongs to another organization
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"organization", "ACME"}, {"token_ttl", "1h"}}));
+  EXPECT_EQ(Do(Operation::kRead, "config")->data["organization_id"], 42);
+  EXPECT_EQ(gh_.asked, std::vector<std::string>{"orgs/acme"});
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/teams/dev", {{"value", "dev-read"}}));
+  // Ada, of organization 42, still logs in.
+  ASSERT_TRUE(Do(Operation::kUpdate, "login", {{"token", "tok-ada"}}).has_value());
+  // An id given by hand is taken as it is; a rename with none reads it.
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"organization", "acme"}, {"organization_id", 7}}));
+  EXPECT_EQ(Do(Operation::kRead, "config")->data["organization_id"], 7);
+  gh_.asked.clear();
+  ASSERT_FALSE(Do(Operation::kUpdate, "config", {{"organization", "other"}}).has_value());
+  EXPECT_EQ(gh_.asked, std::vector<std::string>{"orgs/other"});
+  EXPECT_EQ(Do(Operation::kRead, "config")->data["organization_id"], 7);  // unchanged
+}
+
+// The "default" key of either map applies to every login, as in Vault; a
+// read of a map folder lists it.
+TEST_F(GithubTest, DefaultMappingsApplyToEveryLogin) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"organization", "acme"}, {"base_url", kBase}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/teams/default", {{"value", "everyone"}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/users/default", {{"value", "each-user"}}));
+  auto r = Do(Operation::kUpdate, "login", {{"token", "tok-ada"}});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->login->policies, (std::vector<std::string>{"each-user", "everyone"}));
+  EXPECT_EQ(Do(Operation::kRead, "map/teams")->data["keys"], Json::array({"default"}));
+}
+
+// A token with a line break or a space never reaches a request header; an
+// API that cannot be reached is a 503 that does not name the host.
+TEST_F(GithubTest, BadTokensAndAnUnreachableApi) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"organization", "acme"}, {"base_url", kBase}}));
+  gh_.asked.clear();
+  for (const char* token : {"tok-ada\r\nX-Injected: yes", "tok ada", "tok-ada\n"}) {
+    auto r = Do(Operation::kUpdate, "login", {{"token", token}});
+    ASSERT_FALSE(r.has_value()) << token;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(r.error().message(), "the token holds characters a GitHub token does not have");
+  }
+  EXPECT_TRUE(gh_.asked.empty());
+  gh_.reachable = false;
+  auto r = Do(Operation::kUpdate, "login", {{"token", "tok-ada"}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  EXPECT_EQ(r.error().message().find("gh.example"), std::string::npos) << r.error().message();
+}
+
+// A renewal asks GitHub again with the login's token (kept in the login's
+// internal data): renewed while the policies are the same, refused once the
+// user left a mapped team, the mapping changed or the token was revoked.
+TEST_F(GithubTest, RenewalAsksGithubAgain) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config",
+                 {{"organization", "acme"}, {"base_url", kBase}, {"token_ttl", "1h"}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/teams/dev", {{"value", "dev-read"}}));
+  auto r = Do(Operation::kUpdate, "login", {{"token", "tok-ada"}});
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  const auto internal = r->login->internal;
+  ASSERT_EQ(internal.count("github_token"), 1u);
+  std::vector<std::string> policies = {"default", "dev-read"};  // as the token holds them
+  std::map<std::string, std::string> meta = r->login->metadata;
+  auto renew = [&](const std::map<std::string, std::string>& kept) {
+    logical::LoginRenewalRequest req{&meta, &policies, &kept, nullptr};
+    return method_->CheckLoginRenewal(req);
+  };
+  gh_.asked.clear();
+  auto ok = renew(internal);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  ASSERT_TRUE(ok->has_value());
+  EXPECT_EQ((*ok)->ttl, 3600);
+  EXPECT_EQ(gh_.asked.front(), "user");  // GitHub was asked
+  // Ada leaves the dev team: her token's policies no longer follow.
+  gh_.teams["Ada"] = Json::array();
+  auto left = renew(internal);
+  ASSERT_FALSE(left.has_value());
+  EXPECT_EQ(left.error().message(), "policies do not match, not renewing");
+  // Back in the team, but the mapping changed.
+  gh_.teams["Ada"] =
+      Json::array({{{"name", "dev"}, {"slug", "dev"}, {"organization", {{"id", 42}}}}});
+  ASSERT_TRUE(renew(internal).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/teams/dev", {{"value", "dev-write"}}));
+  EXPECT_FALSE(renew(internal).has_value());
+  ASSERT_TRUE(Do(Operation::kUpdate, "map/teams/dev", {{"value", "dev-read"}}));
+  // The GitHub token revoked, or none kept: refused.
+  gh_.login_of.erase("tok-ada");
+  EXPECT_EQ(renew(internal).error().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(renew({}).has_value());
 }
 
 }  // namespace

@@ -117,6 +117,29 @@ TEST(HttpExchangeTest, RefusesBadUrlsMethodsAndCa) {
             Code::kInvalidArgument);
 }
 
+// A line break in a header (a caller's token in Authorization) would add
+// headers or a request of its own: refused before anything is sent.
+TEST(HttpExchangeTest, HeadersWithLineBreaksAreRefused) {
+  OneShotServer server(OneShotServer::Reply(200, "{}"));
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"Authorization", "Bearer a\r\nX-Injected: yes"},
+        {"Authorization", "Bearer a\nX-Injected: yes"},
+        {"Authorization", std::string("Bearer a\0b", 10)},
+        {"X-A\r\nX-Injected", "yes"}}) {
+    auto res = Exchange({.url = server.url("/user"), .headers = {{name, value}}});
+    ASSERT_FALSE(res.has_value()) << name;
+    EXPECT_EQ(res.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(res.error().message().find("X-Injected"), std::string::npos);
+  }
+  auto agent = Exchange({.url = server.url("/user"), .user_agent = "coffer\r\nX-Injected: yes"});
+  EXPECT_EQ(agent.error().code(), Code::kInvalidArgument);
+  // Nothing reached the server; a clean request still does.
+  auto res = Exchange({.url = server.url("/user"), .headers = {{"Authorization", "Bearer a"}}});
+  ASSERT_TRUE(res.has_value()) << res.error().ToString();
+  EXPECT_EQ(server.request().find("X-Injected"), std::string::npos);
+  EXPECT_NE(server.request().find("\r\nAuthorization: Bearer a\r\n"), std::string::npos);
+}
+
 TEST(HttpExchangeTest, ARefusedConnectionIsUnavailable) {
   std::string url;
   {

@@ -138,6 +138,96 @@ std::vector<std::string> Policies(const Json& j) {
   return out;
 }
 
+// The internal data key of the login's GitHub token.
+constexpr char kInternalToken[] = "github_token";
+
+// What GitHub says of a token's owner under `c`: the user, the
+// organization's current name, its teams the user is in (names and slugs),
+// and the policies those map to (the config's token_policies, the
+// mappings of each team and of the user, and of "default" in both maps, as
+// Vault's policy maps add their default key).
+struct Verified {
+  std::string login;
+  std::string org_login;
+  std::vector<std::string> teams;
+  std::vector<std::string> policies;
+};
+
+Result<Verified> Verify(storage::Backend& storage, const net::HttpDo& http, const GithubConfig& c,
+                        std::string_view token_text) {
+  // A GitHub token is printable ASCII; anything else is refused before it
+  // goes into a request header.
+  for (char ch : token_text) {
+    if (ch < 0x21 || ch > 0x7e) {
+      return Err(InvalidArgument("the token holds characters a GitHub token does not have"));
+    }
+  }
+  std::string token(token_text);
+  struct WipeToken {
+    std::string& t;
+    ~WipeToken() { WipeString(t); }
+  } wipe{token};
+  const std::string base = c.Base();
+  // The API's refusal of the token is the caller's (400). An API that
+  // cannot be reached is the server's (503): the caller is told so and the
+  // log has the step and the host.
+  auto failed = [](const Status& s) {
+    if (s.code() == Code::kPermissionDenied) return Err(InvalidArgument(s.message()));
+    Log(LogModule::kGithub).warn("a login could not ask GitHub: {}", s.message());
+    return Err(Unavailable("the GitHub API could not be reached; the server's log says why"));
+  };
+
+  Verified v;
+  auto user = ApiGet(http, base, "user", token);
+  if (!user) return failed(user.error());
+  v.login = StringOf(*user, "login");
+  if (v.login.empty()) return Err(InvalidArgument("the GitHub API named no user for the token"));
+
+  auto orgs = ApiList(http, base, "user/orgs", token);
+  if (!orgs) return failed(orgs.error());
+  const Json* org = nullptr;
+  for (const Json& o : *orgs) {
+    if (o.is_object() && IdOf(o) == c.organization_id) org = &o;
+  }
+  if (org == nullptr) return Err(InvalidArgument("user is not part of required org"));
+  v.org_login = StringOf(*org, "login");
+  if (v.org_login != c.organization) {
+    Log(LogModule::kGithub)
+        .warn(
+            "the organization name has changed to {}; update organization in the config of "
+            "this github mount (organization_id={})",
+            Json(v.org_login).dump(), c.organization_id);
+  }
+
+  auto teams = ApiList(http, base, "user/teams", token);
+  if (!teams) return failed(teams.error());
+  for (const Json& t : *teams) {
+    if (!t.is_object()) continue;
+    auto org_of = t.find("organization");
+    if (org_of == t.end() || !org_of->is_object() || IdOf(*org_of) != c.organization_id) continue;
+    const std::string name = StringOf(t, "name");
+    const std::string slug = StringOf(t, "slug");
+    if (!name.empty()) v.teams.push_back(name);
+    if (!slug.empty() && slug != name) v.teams.push_back(slug);
+  }
+
+  v.policies = c.token.policies;
+  auto add_mapped = [&](std::string_view kind, const std::string& name) -> Status {
+    ASSIGN_OR_RETURN(auto stored, storage.Get("map/" + std::string(kind) + "/" + Lower(name)));
+    if (!stored) return Status::Ok();
+    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "github mapping"));
+    for (auto& p : Policies(j)) v.policies.push_back(std::move(p));
+    return Status::Ok();
+  };
+  TRY(add_mapped("teams", "default"));
+  for (const auto& t : v.teams) TRY(add_mapped("teams", t));
+  TRY(add_mapped("users", "default"));
+  TRY(add_mapped("users", v.login));
+  std::sort(v.policies.begin(), v.policies.end());
+  v.policies.erase(std::unique(v.policies.begin(), v.policies.end()), v.policies.end());
+  return v;
+}
+
 }  // namespace
 
 bool GithubBackend::IsUnauthenticated(std::string_view relative_path) const {
@@ -146,9 +236,23 @@ bool GithubBackend::IsUnauthenticated(std::string_view relative_path) const {
 
 Result<std::optional<logical::LoginRenewal>> GithubBackend::CheckLoginRenewal(
     const logical::LoginRenewalRequest& renewal) {
-  (void)renewal;
   ASSIGN_OR_RETURN(auto config, ReadConfig(storage_));
-  if (!config) return Err(InvalidArgument("configure the github credential backend first"));
+  if (!config || config->organization.empty()) {
+    return Err(InvalidArgument("configure the github credential backend first"));
+  }
+  // GitHub is asked again with the login's token: someone who left the
+  // organization or a team, or whose mapping changed, is not renewed.
+  auto kept = renewal.internal->find(kInternalToken);
+  if (kept == renewal.internal->end()) {
+    return Err(InvalidArgument(
+        "the token's GitHub login was made before renewals were checked; log in again"));
+  }
+  ASSIGN_OR_RETURN(Verified v, Verify(storage_, http_, *config, kept->second));
+  TokenFields now = config->token;
+  now.policies = std::move(v.policies);
+  if (!now.SamePolicies(*renewal.policies)) {
+    return Err(InvalidArgument("policies do not match, not renewing"));
+  }
   return std::optional<logical::LoginRenewal>(config->token.ToRenewal());
 }
 
@@ -161,7 +265,10 @@ Result<Response> GithubBackend::HandleRequest(const Request& request) {
   if (seg.size() >= 2 && seg[0] == "map" && (seg[1] == "teams" || seg[1] == "users")) {
     const std::string kind(seg[1]);
     if (seg.size() == 2) {
-      if (request.operation != Operation::kList) return Err(MethodNotAllowed());
+      // A read of the folder lists it, as in Vault.
+      if (request.operation != Operation::kList && request.operation != Operation::kRead) {
+        return Err(MethodNotAllowed());
+      }
       ASSIGN_OR_RETURN(auto keys, storage_.List("map/" + kind + "/"));
       return KeysResponse(std::move(keys));
     }
@@ -183,6 +290,10 @@ Result<Response> GithubBackend::ConfigPath(const Request& request) {
   ASSIGN_OR_RETURN(auto existing, ReadConfig(storage_));
   GithubConfig c = existing ? *existing : GithubConfig();
   ASSIGN_OR_RETURN(auto org, params::String(request, "organization"));
+  // The same name sent again (clients send the whole config on every
+  // update) keeps the id: reading it again would pin whichever organization
+  // holds the name today, someone else's after a rename.
+  const bool renamed = org && Lower(*org) != Lower(c.organization);
   if (org) c.organization = *org;
   ASSIGN_OR_RETURN(auto org_id, params::Int(request, "organization_id"));
   if (org_id) c.organization_id = *org_id;
@@ -200,7 +311,7 @@ Result<Response> GithubBackend::ConfigPath(const Request& request) {
   if (c.organization.empty()) return Err(InvalidArgument("organization is a required parameter"));
   // A new organization name without its id: the id is read from GitHub now,
   // and logins compare ids (a renamed organization keeps its id).
-  if ((!org_id || *org_id == 0) && (c.organization_id == 0 || org)) {
+  if ((!org_id || *org_id == 0) && (c.organization_id == 0 || renamed)) {
     auto found = ApiGet(http_, c.Base(), "orgs/" + QueryEscape(c.organization), "");
     if (!found || IdOf(*found) == 0) {
       return Err(InvalidArgument(
@@ -265,71 +376,19 @@ Result<Response> GithubBackend::Login(const Request& request) {
   if (field == nullptr || !field->is_string() || field->get_ref<const std::string&>().empty()) {
     return Err(InvalidArgument("missing token"));
   }
-  std::string token = field->get<std::string>();
-  struct WipeToken {
-    std::string& t;
-    ~WipeToken() { WipeString(t); }
-  } wipe{token};
-  const std::string base = c.Base();
-  auto refused = [](const Status& s) {
-    // The API's refusal of the token is the caller's; anything else (an
-    // unreachable API) is reported as it is.
-    return Err(InvalidArgument(s.message()));
-  };
-
-  auto user = ApiGet(http_, base, "user", token);
-  if (!user) return refused(user.error());
-  const std::string login = StringOf(*user, "login");
-  if (login.empty()) return Err(InvalidArgument("the GitHub API named no user for the token"));
-
-  auto orgs = ApiList(http_, base, "user/orgs", token);
-  if (!orgs) return refused(orgs.error());
-  const Json* org = nullptr;
-  for (const Json& o : *orgs) {
-    if (o.is_object() && IdOf(o) == c.organization_id) org = &o;
-  }
-  if (org == nullptr) return Err(InvalidArgument("user is not part of required org"));
-  if (StringOf(*org, "login") != c.organization) {
-    Log(LogModule::kGithub)
-        .warn(
-            "the organization name has changed to {}; update organization in the config of "
-            "this github mount (organization_id={})",
-            Json(StringOf(*org, "login")).dump(), c.organization_id);
-  }
-
-  auto teams = ApiList(http_, base, "user/teams", token);
-  if (!teams) return refused(teams.error());
-  std::vector<std::string> team_names;
-  for (const Json& t : *teams) {
-    if (!t.is_object()) continue;
-    auto org_of = t.find("organization");
-    if (org_of == t.end() || !org_of->is_object() || IdOf(*org_of) != c.organization_id) continue;
-    const std::string name = StringOf(t, "name");
-    const std::string slug = StringOf(t, "slug");
-    if (!name.empty()) team_names.push_back(name);
-    if (!slug.empty() && slug != name) team_names.push_back(slug);
-  }
-
-  std::vector<std::string> policies = c.token.policies;
-  auto add_mapped = [&](std::string_view kind, const std::string& name) -> Status {
-    ASSIGN_OR_RETURN(auto stored, storage_.Get("map/" + std::string(kind) + "/" + Lower(name)));
-    if (!stored) return Status::Ok();
-    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "github mapping"));
-    for (auto& p : Policies(j)) policies.push_back(std::move(p));
-    return Status::Ok();
-  };
-  for (const auto& t : team_names) TRY(add_mapped("teams", t));
-  TRY(add_mapped("users", login));
-  std::sort(policies.begin(), policies.end());
-  policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
+  SecretBytes token = SecretBytes::FromString(field->get_ref<const std::string&>());
+  ASSIGN_OR_RETURN(Verified v, Verify(storage_, http_, c, token.view()));
 
   logical::LoginResult result = c.token.ToLogin();
-  result.policies = std::move(policies);
-  result.metadata["username"] = login;
-  result.metadata["org"] = StringOf(*org, "login");
-  result.display_name = login;
-  result.alias_name = login;
-  result.group_aliases = std::move(team_names);
+  result.policies = std::move(v.policies);
+  result.metadata["username"] = v.login;
+  result.metadata["org"] = v.org_login;
+  result.display_name = v.login;
+  result.alias_name = v.login;
+  result.group_aliases = std::move(v.teams);
+  // Kept with the token (under the barrier, never reported) so that a
+  // renewal asks GitHub again, as Vault's InternalData does.
+  result.internal[kInternalToken] = std::string(token.view());
   return LoginResponse(std::move(result));
 }
 

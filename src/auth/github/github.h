@@ -17,10 +17,15 @@
 // The teams are the login's group aliases (external identity groups). When
 // organization_id is not given at config, it is read from GET orgs/<name>.
 //
+// The "default" key of each map applies to every login, as in Vault.
+//
 // Storage (the mount's view): config, map/teams/<lower-cased name>,
-// map/users/<lower-cased name> → JSON. The GitHub token is never stored,
-// logged or echoed, and is wiped after the login. Thread-safe: logins run
-// concurrently, each making its own requests on the request's thread.
+// map/users/<lower-cased name> → JSON. The GitHub token is kept only with
+// the Coffer token it logged in (the login's internal data, under the
+// barrier, never reported), so that a renewal asks GitHub again and is
+// refused when the policies it gives have changed, as Vault does. It is
+// never logged or echoed. Thread-safe: logins run concurrently, each making
+// its own requests on the request's thread.
 
 #include <mutex>
 
@@ -35,8 +40,8 @@ class GithubBackend final : public logical::Backend {
       : storage_(config.storage), http_(std::move(http)) {}
 
   Result<logical::Response> HandleRequest(const logical::Request& request) override;
-  // A token renews on the config's token_* terms while the method is
-  // configured (GitHub is asked again at the next login).
+  // A token renews on the config's token_* terms when GitHub, asked again
+  // with the login's token, still gives the token's policies.
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
       const logical::LoginRenewalRequest& renewal) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
