@@ -22,6 +22,7 @@
 #include "cli/status.h"
 #include "cli/token_file.h"
 #include "common/encoding.h"
+#include "common/url.h"
 #include "crypto/random.h"
 
 namespace coffer::cli {
@@ -214,7 +215,19 @@ class LoginCommand : public Command {
     inv.err() << "Waiting for OIDC authentication to complete...\n";
     inv.err().flush();
 
-    auto callback = listener.Wait(std::chrono::steady_clock::now() + std::chrono::minutes(2));
+    // The state the server put in the URL: the callback must carry it.
+    std::string expected_state;
+    if (auto q = auth_url.find('?'); q != std::string::npos) {
+      if (auto pairs = ParseQueryPairs(std::string_view(auth_url).substr(q + 1))) {
+        expected_state = (*pairs)["state"];
+      }
+    }
+    if (expected_state.empty()) {
+      inv.err() << "Error authenticating: the server's authorization URL has no state\n";
+      return kExitServer;
+    }
+    auto callback =
+        listener.Wait(std::chrono::steady_clock::now() + std::chrono::minutes(2), expected_state);
     if (!callback) {
       inv.err() << "Error authenticating: " << callback.error().message() << "\n";
       return kExitServer;

@@ -133,7 +133,7 @@ Status OidcCallbackListener::Listen(const std::string& address, int port) {
 }
 
 Result<OidcCallbackRequest> OidcCallbackListener::Wait(
-    std::chrono::steady_clock::time_point deadline) {
+    std::chrono::steady_clock::time_point deadline, const std::string& expected_state) {
   while (Readable(listen_fd_, deadline)) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
@@ -141,16 +141,17 @@ Result<OidcCallbackRequest> OidcCallbackListener::Wait(
         fd, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
     const auto line_end = request.find("\r\n");
     std::string_view line = std::string_view(request).substr(0, line_end);
-    const bool get = line.starts_with("GET /oidc/callback");
-    const bool post = line.starts_with("POST /oidc/callback");
+    std::string_view target = line.substr(std::min(line.size(), line.find(' ') + 1));
+    target = target.substr(0, target.find(' '));
+    const bool callback = target.substr(0, target.find('?')) == "/oidc/callback";
+    const bool get = callback && line.starts_with("GET ");
+    const bool post = callback && line.starts_with("POST ");
     if (!get && !post) {
       Respond(fd, "404 Not Found", "");
       ::close(fd);
       WipeString(request);
       continue;
     }
-    std::string_view target = line.substr(line.find(' ') + 1);
-    target = target.substr(0, target.find(' '));
     std::string_view params;
     if (post) {
       params = std::string_view(request).substr(request.find("\r\n\r\n") + 4);
@@ -161,6 +162,16 @@ Result<OidcCallbackRequest> OidcCallbackListener::Wait(
     WipeString(request);
     if (!pairs) {
       Respond(fd, "400 Bad Request", "<html><body>Malformed callback.</body></html>");
+      ::close(fd);
+      continue;
+    }
+    // Only the login this CLI began: a callback with another state (a login
+    // someone else began, sent to this port by a web page) is refused and
+    // the wait goes on.
+    if (!expected_state.empty() && (*pairs)["state"] != expected_state) {
+      for (auto& [k, v] : *pairs) WipeString(v);
+      Respond(fd, "400 Bad Request",
+              "<html><body>This callback is not for the login in progress.</body></html>");
       ::close(fd);
       continue;
     }

@@ -5,7 +5,8 @@
 // that one request and answers the browser a page once the login is done.
 //
 // Plain POSIX sockets: one connection at a time, requests read to 64 KiB,
-// other paths (a browser's favicon) answered 404. The code is wiped when the
+// other paths (a browser's favicon) answered 404, callbacks of another
+// login refused. The code is wiped when the
 // callback goes. Not thread-safe; one login uses one listener.
 
 #include <chrono>
@@ -40,8 +41,12 @@ class OidcCallbackListener {
   int port() const { return port_; }
 
   // The callback request, waited for until `deadline`; kUnavailable when
-  // none came. The browser's connection stays open for Answer().
-  Result<OidcCallbackRequest> Wait(std::chrono::steady_clock::time_point deadline);
+  // none came. With `expected_state`, a callback carrying another state is
+  // answered 400 and the wait goes on (login CSRF: a page that sends the
+  // browser to this port with its own login's code). The browser's
+  // connection stays open for Answer().
+  Result<OidcCallbackRequest> Wait(std::chrono::steady_clock::time_point deadline,
+                                   const std::string& expected_state = "");
   // Answers the browser with a small HTML page (success or failure) and
   // closes its connection.
   void Answer(bool ok, const std::string& detail);

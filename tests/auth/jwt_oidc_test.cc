@@ -228,6 +228,18 @@ TEST_F(JwtOidcTest, AuthUrlRefusals) {
   EXPECT_EQ(message({{"redirect_uri", "https://coffer.example:444/ui/callback"}}),
             R"({"auth_url":""})");
   EXPECT_EQ(message({{"redirect_uri", "http://localhost:8250/other"}}), R"({"auth_url":""})");
+  // A loopback port that is not a port.
+  for (const char* uri :
+       {"http://localhost:junk/oidc/callback", "http://localhost:99999/oidc/callback",
+        "http://localhost:/oidc/callback"}) {
+    EXPECT_EQ(message({{"redirect_uri", uri}}), R"({"auth_url":""})") << uri;
+  }
+  // What a pending login keeps is bounded: auth_url needs no token.
+  EXPECT_EQ(message({{"redirect_uri", "http://localhost:" + std::string(3000, '9') + "/x"}}),
+            "redirect_uri is longer than 2048 characters");
+  EXPECT_EQ(message({{"redirect_uri", kRedirect}, {"client_nonce", std::string(257, 'n')}}),
+            "client_nonce is longer than 256 characters");
+  EXPECT_EQ(method_->PendingLoginCount(), 0u);
   ASSERT_TRUE(Do(Operation::kUpdate, "role/ci",
                  {{"role_type", "jwt"},
                   {"user_claim", "sub"},
@@ -299,6 +311,13 @@ TEST_F(JwtOidcTest, CallbackRefusesWhatTheIdTokenOrTheProviderGetsWrong) {
   c = Claims();
   c["azp"] = "another-client";
   refused(c, "azp claim does not name the client");
+  // Several audiences: the client must be the authorized party.
+  c = Claims();
+  c["aud"] = Json::array({kClientId, "other-app"});
+  refused(c, "several audiences and no azp claim");
+  c["azp"] = kClientId;
+  EXPECT_TRUE(LogIn(c).has_value());
+  // A huge auth_time is refused, not overflowed (with max_age below).
   c = Claims();
   c.erase("email");
   refused(c, "claim \"email\" not found");
@@ -345,6 +364,8 @@ TEST_F(JwtOidcTest, CallbackRefusesWhatTheIdTokenOrTheProviderGetsWrong) {
   refused(c, "auth_time claim is older");
   c["auth_time"] = Now() - 10;
   EXPECT_TRUE(LogIn(c).has_value());
+  c["auth_time"] = 1e300;
+  refused(c, "auth_time\\\" is out of range");
   EXPECT_EQ(AuthUrl({{"redirect_uri", kRedirect}})["max_age"], "300");
 }
 
@@ -442,6 +463,22 @@ TEST_F(JwtOidcTest, FormPostAndTheImplicitFlow) {
   EXPECT_NE(forged.error().message().find("Token verification failed."), std::string::npos);
 }
 
+// A login begun under one config does not complete under the next.
+TEST_F(JwtOidcTest, AConfigChangeEndsTheLoginsInProgress) {
+  auto q = AuthUrl({{"redirect_uri", kRedirect}});
+  std::string code = provider_.Authorize(q, Claims());
+  EXPECT_EQ(method_->PendingLoginCount(), 1u);
+  ASSERT_TRUE(Do(Operation::kUpdate, "config",
+                 {{"oidc_discovery_url", kIssuer},
+                  {"oidc_client_id", kClientId},
+                  {"oidc_client_secret", kClientSecret},
+                  {"default_role", "web"}}));
+  EXPECT_EQ(method_->PendingLoginCount(), 0u);
+  auto r = Callback({{"state", q["state"]}, {"code", code}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "Coffer login failed. Expired or missing OAuth state.");
+}
+
 TEST_F(JwtOidcTest, UserinfoClaimsJoinTheIdTokens) {
   provider_.userinfo = true;
   provider_.userinfo_claims = {{"sub", "u-1"}, {"groups", Json::array({"eng", "ops"})}};
@@ -449,6 +486,14 @@ TEST_F(JwtOidcTest, UserinfoClaimsJoinTheIdTokens) {
   auto r = LogIn(Claims());
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(*r->login->group_aliases, (std::vector<std::string>{"eng", "ops"}));
+  // Userinfo adds claims; it never changes what the ID token says of
+  // itself and its subject.
+  ASSERT_TRUE(Do(Operation::kUpdate, "role/web",
+                 {{"claim_mappings", {{"name", "name"}, {"iss", "issuer"}}}}));
+  provider_.userinfo_claims = {{"sub", "u-1"}, {"iss", "https://evil.example"}, {"exp", 1}};
+  r = LogIn(Claims());
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->login->metadata["issuer"], kIssuer);
   // Another subject's userinfo is not used, and does not fail the login.
   provider_.userinfo_claims = {{"sub", "u-2"}, {"groups", Json::array({"admins"})}};
   r = LogIn(Claims());
@@ -495,6 +540,15 @@ TEST(OidcFlowTest, RedirectsAndPendingLogins) {
   EXPECT_TRUE(pending.Add(a).has_value());  // the expired are swept to make room
   EXPECT_FALSE(pending.Take(*sb).has_value());
   EXPECT_EQ(pending.Size(), 1u);
+
+  // Abandoned logins go within a minute of expiring, full or not.
+  PendingLogins roomy(clock, /*capacity=*/100);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(roomy.Add(a).has_value());
+  clock.Advance(PendingLogins::kLifetime + std::chrono::minutes(1));
+  ASSERT_TRUE(roomy.Add(a).has_value());
+  EXPECT_EQ(roomy.Size(), 1u);
+  roomy.Clear();
+  EXPECT_EQ(roomy.Size(), 0u);
 }
 
 }  // namespace

@@ -304,6 +304,24 @@ class OidcAuthTest(unittest.TestCase):
         for issued in self.provider.issued:
             self.assertNotIn(issued, out + err)
 
+    def test_cli_login_takes_only_its_own_callback(self):
+        # Login CSRF: a web page sends the browser to the CLI's port with the
+        # code of a login someone else began. The CLI refuses it and waits
+        # for its own.
+        cli, home, url = self.start_cli_login("role=team")
+        back = self.consent(url)
+        port = urllib.parse.urlsplit(back).port
+        other = self.consent(self.auth_url(f"http://localhost:{port}/oidc/callback"))
+        forged = requests.get(other, timeout=30)
+        self.assertEqual(forged.status_code, 400, forged.text)
+        self.assertIn("not for the login in progress", forged.text)
+        self.assertEqual(requests.get(f"http://localhost:{port}/oidc/callbackX",
+                                      timeout=30).status_code, 404)
+        page = requests.get(back, timeout=30)
+        self.assertEqual(page.status_code, 200, page.text)
+        out, err = cli.communicate(timeout=30)
+        self.assertEqual(cli.returncode, 0, out + err)
+
     def test_cli_login_reports_a_refused_login_to_the_browser_too(self):
         self.provider.audience = "another-app"
         # No role: the mount's default_role; skip_browser as a user would.

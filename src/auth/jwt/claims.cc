@@ -3,12 +3,9 @@
 #include <cmath>
 
 namespace coffer::auth::jwt {
-namespace {
 
 using Json = nlohmann::json;
 
-// A NumericDate claim (seconds, possibly fractional). kInvalidArgument when
-// present but not a number.
 Result<std::optional<std::int64_t>> NumericDate(const Json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end() || it->is_null()) return std::optional<std::int64_t>();
@@ -21,6 +18,8 @@ Result<std::optional<std::int64_t>> NumericDate(const Json& claims, const char* 
   }
   return std::optional<std::int64_t>(static_cast<std::int64_t>(std::floor(v)));
 }
+
+namespace {
 
 std::vector<std::string> Values(const Json& v) {
   std::vector<std::string> out;

@@ -24,6 +24,11 @@ struct Leeways {
   std::int64_t not_before = 150;  // extra seconds before nbf
 };
 
+// A NumericDate claim (seconds, possibly fractional, floored); nullopt when
+// absent or null. kInvalidArgument when present but not a number, or
+// further than 10^15 s from 1970.
+Result<std::optional<std::int64_t>> NumericDate(const nlohmann::json& claims, const char* name);
+
 // exp is required: "token is expired" once now > exp + expiration +
 // clock_skew; "token is not yet valid" when now < nbf - not_before -
 // clock_skew; "token was issued in the future" when now < iat - clock_skew.

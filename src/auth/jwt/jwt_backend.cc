@@ -125,6 +125,9 @@ Result<Response> JwtBackend::ConfigPath(const Request& request) {
   std::scoped_lock source_lock(source_mu_);
   source_ = std::move(source);
   source_loaded_ = true;
+  // Logins begun under the previous config (its provider, its client) do
+  // not complete under this one.
+  pending_.Clear();
   return NoContent();
 }
 

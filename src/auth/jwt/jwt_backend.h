@@ -63,6 +63,10 @@ class JwtBackend final : public logical::Backend {
   // Path help for the routes above (jwt_help.cc).
   logical::EngineHelp Help() const override;
 
+  // How many browser logins are in progress (auth_url given, callback
+  // not yet taken), expired ones not yet swept included.
+  std::size_t PendingLoginCount() { return pending_.Size(); }
+
  private:
   Result<logical::Response> ConfigPath(const logical::Request& request);
   Result<logical::Response> RolePath(const logical::Request& request, const std::string& name);

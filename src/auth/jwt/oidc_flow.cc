@@ -24,7 +24,19 @@ struct UriParts {
   std::string rest;  // path, query and fragment
 };
 
-// scheme://authority/rest, split; nullopt when `uri` has no "://".
+// Whether `port` is a TCP port in decimal (1 to 5 digits, at most 65535).
+bool ValidPort(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= 65535;
+}
+
+// scheme://authority/rest, split; nullopt when `uri` has no "://", names a
+// user, or has a port that is not a number (Go's url.Parse refuses those).
 std::optional<UriParts> SplitUri(std::string_view uri) {
   const auto scheme_end = uri.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
@@ -35,12 +47,18 @@ std::optional<UriParts> SplitUri(std::string_view uri) {
   if (authority_end != std::string_view::npos) p.rest = std::string(after.substr(authority_end));
   if (authority.find('@') != std::string_view::npos) return std::nullopt;
   std::string_view host = authority;
+  std::string_view after_host;  // "" or ":port"
   if (host.starts_with('[')) {
     const auto close = host.find(']');
     if (close == std::string_view::npos) return std::nullopt;
+    after_host = host.substr(close + 1);
     host = host.substr(1, close - 1);
   } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    after_host = host.substr(colon);
     host = host.substr(0, colon);
+  }
+  if (!after_host.empty() && (after_host[0] != ':' || !ValidPort(after_host.substr(1)))) {
+    return std::nullopt;
   }
   p.host = std::string(host);
   p.scheme_and_host = std::string(uri.substr(0, scheme_end + 3)) + p.host;
@@ -109,7 +127,13 @@ Result<std::string> PendingLogins::Add(PendingLogin login) {
   const auto now = clock_.Monotonic();
   login.expires = now + kLifetime;
   std::scoped_lock lock(mu_);
-  if (logins_.size() >= capacity_) SweepLocked(now);
+  // Expired logins go at least once a minute (auth_url needs no token, and
+  // an abandoned login holds its memory until then), and whenever the map
+  // is full.
+  if (logins_.size() >= capacity_ || now >= next_sweep_) {
+    SweepLocked(now);
+    next_sweep_ = now + std::chrono::minutes(1);
+  }
   if (logins_.size() >= capacity_) {
     return Err(Unavailable("too many OIDC logins in progress; retry later"));
   }

@@ -14,7 +14,9 @@
 //
 // Pending logins live in memory only, for ten minutes, as in Vault: a
 // restart ends the logins in progress. There are at most `capacity` of them
-// per mount, since auth_url needs no token.
+// per mount, since auth_url needs no token, each of bounded size (auth_url
+// refuses a long redirect_uri or client_nonce), and expired ones are swept
+// at least once a minute. A change of the config drops them all.
 //
 // Secrets (the verifier, a code, tokens, the client secret in a request)
 // are wiped when their holder goes. Error messages name the failed check,
@@ -86,6 +88,7 @@ class PendingLogins {
   const std::size_t capacity_;
   std::mutex mu_;
   std::unordered_map<std::string, PendingLogin> logins_;  // guarded by mu_
+  std::chrono::steady_clock::time_point next_sweep_{};    // guarded by mu_
 };
 
 // Whether `uri` is one of `allowed`: an exact match, except that for a

@@ -22,6 +22,20 @@ using logical::Response;
 // login failed."), in the project's words.
 constexpr std::string_view kLoginFailed = "Coffer login failed. ";
 
+// The longest redirect_uri and client_nonce an auth_url keeps.
+constexpr std::size_t kMaxRedirectUri = 2048;
+constexpr std::size_t kMaxClientNonce = 256;
+
+// The ID token's claims that say what the token is and whom it is for: the
+// userinfo endpoint's answer adds claims but never changes these.
+bool IdTokenOnlyClaim(std::string_view name) {
+  for (std::string_view c :
+       {"iss", "sub", "aud", "azp", "exp", "iat", "nbf", "nonce", "auth_time", "jti"}) {
+    if (name == c) return true;
+  }
+  return false;
+}
+
 Status LoginFailed(std::string_view why) {
   return InvalidArgument(std::string(kLoginFailed) + std::string(why));
 }
@@ -69,6 +83,16 @@ Result<Response> JwtBackend::AuthUrl(const Request& request) {
   if (!role) return Err(InvalidArgument("role \"" + name + "\" could not be found"));
   ASSIGN_OR_RETURN(std::string client_nonce, Field(request, "client_nonce"));
   if (redirect_uri.empty()) return Err(InvalidArgument("missing redirect_uri"));
+  // A pending login is kept in memory for a caller without a token: what it
+  // holds is bounded (Vault's CLI sends a 20-character client_nonce).
+  if (redirect_uri.size() > kMaxRedirectUri) {
+    return Err(InvalidArgument("redirect_uri is longer than " + std::to_string(kMaxRedirectUri) +
+                               " characters"));
+  }
+  if (client_nonce.size() > kMaxClientNonce) {
+    return Err(InvalidArgument("client_nonce is longer than " + std::to_string(kMaxClientNonce) +
+                               " characters"));
+  }
 
   // As in Vault, a caller without a token learns nothing more than an empty
   // URL from what follows; the reason goes to the log.
@@ -78,7 +102,8 @@ Result<Response> JwtBackend::AuthUrl(const Request& request) {
     return AuthUrlAnswer("");
   }
   if (!RedirectAllowed(redirect_uri, role->allowed_redirect_uris)) {
-    log.warn("unauthorized redirect_uri {} for role {}", redirect_uri, name);
+    // Quoted as JSON: the caller's text cannot start a line of its own.
+    log.warn("unauthorized redirect_uri {} for role {}", Json(redirect_uri).dump(), name);
     return AuthUrlAnswer("");
   }
   auto endpoints = source->Endpoints();
@@ -194,7 +219,9 @@ Result<Response> JwtBackend::Callback(const Request& request) {
       auto info = FetchUserInfo(http_, config, endpoints->userinfo_endpoint, tokens.access_token,
                                 sub != nullptr && sub->is_string() ? sub->get<std::string>() : "");
       if (info) {
-        for (auto& [k, v] : info->items()) claims[k] = std::move(v);
+        for (auto& [k, v] : info->items()) {
+          if (!IdTokenOnlyClaim(k)) claims[k] = std::move(v);
+        }
       } else {
         log.warn("error reading the userinfo endpoint: {}", info.error().message());
       }
@@ -215,7 +242,14 @@ Result<Json> JwtBackend::ValidateIdToken(KeySource& source, const Role& role,
                                            ? std::vector<std::string>{config.oidc_client_id}
                                            : role.bound_audiences));
   Json& claims = jwt.claims;
-  if (auto azp = claims.find("azp"); azp != claims.end()) {
+  // OpenID Connect Core §3.1.3.7: a token for several audiences names the
+  // client as its authorized party; any azp must be the client.
+  auto azp = claims.find("azp");
+  if (auto aud = claims.find("aud");
+      azp == claims.end() && aud != claims.end() && aud->is_array() && aud->size() > 1) {
+    return Err(InvalidArgument("the ID token has several audiences and no azp claim"));
+  }
+  if (azp != claims.end()) {
     if (!azp->is_string() || azp->get_ref<const std::string&>() != config.oidc_client_id) {
       return Err(InvalidArgument("azp claim does not name the client"));
     }
@@ -227,12 +261,11 @@ Result<Json> JwtBackend::ValidateIdToken(KeySource& source, const Role& role,
   }
   claims.erase(nonce);
   if (role.max_age > 0) {
-    auto auth_time = claims.find("auth_time");
-    if (auth_time == claims.end() || !auth_time->is_number()) {
+    ASSIGN_OR_RETURN(auto auth_time, NumericDate(claims, "auth_time"));
+    if (!auth_time) {
       return Err(InvalidArgument("auth_time claim is required when the role sets max_age"));
     }
-    if (NowSeconds() >
-        auth_time->get<std::int64_t>() + role.max_age + role.EffectiveLeeways().clock_skew) {
+    if (NowSeconds() > *auth_time + role.max_age + role.EffectiveLeeways().clock_skew) {
       return Err(InvalidArgument("auth_time claim is older than the role's max_age"));
     }
   }
