@@ -23,10 +23,12 @@ struct FakeDirectory {
   std::vector<std::string> transcript;
   std::map<std::string, LdapEntry> by_sid;  // "<SID=...>" → group
   int dials = 0;
+  bool down = false;  // the directory cannot be reached
 
   Dialer dialer() {
     return [this](const DialOptions&) -> Result<std::unique_ptr<LdapConnection>> {
       ++dials;
+      if (down) return Err(Unavailable("error connecting to host \"ldap://x\": refused"));
       return std::unique_ptr<LdapConnection>(std::make_unique<Conn>(*this));
     };
   }
@@ -164,6 +166,44 @@ TEST_F(LdapBackendTest, DirectBindThenGroupsThenLocalPolicies) {
   dir_.transcript.clear();
   EXPECT_FALSE(LogIn("x,ou=admins", "p").has_value());
   EXPECT_EQ(dir_.transcript.front(), "bind uid=x\\,ou=admins,ou=people,dc=x");
+}
+
+// Another spelling of a name is the same user: "ALICE", " alice" and
+// "alice/" log in as alice (one alias, one lockout counter), so they cannot
+// make a new identity (escaping alice's login MFA) or a fresh counter.
+TEST_F(LdapBackendTest, NamesAreFoldedAndAnUnreachableDirectoryIsNotAFailedLogin) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config",
+                 {{"url", "ldap://127.0.0.1:1"},
+                  {"userdn", "ou=people,dc=x"},
+                  {"userattr", "uid"},
+                  {"groupdn", "ou=groups,dc=x"}}));
+  for (const char* typed : {"ALICE", " alice ", "Alice"}) {
+    auto r = LogIn(typed, "alice-pw");
+    ASSERT_TRUE(r.has_value()) << typed << ": " << r.error().ToString();
+    EXPECT_EQ(r->login->alias_name, "uid=alice,ou=people,dc=x") << typed;
+    EXPECT_EQ(r->login->metadata["username"], "alice") << typed;
+  }
+  for (const char* path : {"login/alice", "login/ALICE", "login/ alice", "login/alice/"}) {
+    logical::Request req = MakeRequest("ldap", Operation::kUpdate, path, Json::object());
+    EXPECT_EQ(method_->LoginAlias(req), "alice") << path;
+  }
+  // With case_sensitive_names the case stays, the spaces go.
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"case_sensitive_names", true}}));
+  dir_.transcript.clear();
+  EXPECT_FALSE(LogIn(" Alice", "alice-pw").has_value());
+  EXPECT_EQ(dir_.transcript.front(), "bind uid=Alice,ou=people,dc=x");
+  ASSERT_TRUE(Do(Operation::kUpdate, "config", {{"case_sensitive_names", false}}));
+  EXPECT_EQ(LogIn("   ", "x").error().message(), "missing username");
+
+  // A directory that cannot be reached: 503 (kUnavailable), which the
+  // lockout does not count; a wrong password stays a 400.
+  dir_.down = true;
+  auto down = LogIn("alice", "alice-pw");
+  ASSERT_FALSE(down.has_value());
+  EXPECT_EQ(down.error().code(), Code::kUnavailable);
+  EXPECT_NE(down.error().message().find("error connecting"), std::string::npos);
+  dir_.down = false;
+  EXPECT_EQ(LogIn("alice", "wrong").error().code(), Code::kInvalidArgument);
 }
 
 TEST_F(LdapBackendTest, SearchAsServiceAccountAndTheOtherModes) {

@@ -12,6 +12,10 @@
 namespace coffer::auth::ldap {
 namespace {
 
+// The most pages of one paged search (1,000 entries each at Active
+// Directory's default: a million entries).
+constexpr int kMaxSearchPages = 1000;
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -99,7 +103,9 @@ class LibLdapConnection final : public LdapConnection {
     std::vector<char*> attrs;
     for (const auto& a : request.attributes) attrs.push_back(const_cast<char*>(a.c_str()));
     attrs.push_back(nullptr);
+    // request_timeout 0: no limit, as in Vault.
     timeval tv{static_cast<time_t>(timeout_.count()), 0};
+    timeval* limit = timeout_.count() > 0 ? &tv : nullptr;
     std::vector<LdapEntry> out;
     berval cookie{0, nullptr};
     struct FreeCookie {
@@ -108,7 +114,15 @@ class LibLdapConnection final : public LdapConnection {
         if (c.bv_val != nullptr) ber_memfree(c.bv_val);
       }
     } free_cookie{cookie};
+    // A server that keeps answering a cookie (or the same one) does not
+    // keep the login going: at most kMaxSearchPages pages.
+    int pages = 0;
+    std::string previous_cookie;
     do {
+      if (++pages > kMaxSearchPages) {
+        return Err(Unavailable("LDAP search failed: more than " + std::to_string(kMaxSearchPages) +
+                               " pages of results"));
+      }
       LDAPControl* page = nullptr;
       if (request.page_size > 0) {
         int rc = ldap_create_page_control(ld_, request.page_size, &cookie, 0, &page);
@@ -119,7 +133,7 @@ class LibLdapConnection final : public LdapConnection {
       int rc = ldap_search_ext_s(
           ld_, request.base.c_str(), request.base_only ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE,
           request.filter.c_str(), request.attributes.empty() ? nullptr : attrs.data(), 0,
-          page != nullptr ? server_controls : nullptr, nullptr, &tv, request.size_limit, &res);
+          page != nullptr ? server_controls : nullptr, nullptr, limit, request.size_limit, &res);
       if (page != nullptr) ldap_control_free(page);
       struct Free {
         LDAPMessage* m;
@@ -134,6 +148,13 @@ class LibLdapConnection final : public LdapConnection {
       if (cookie.bv_val != nullptr) ber_memfree(cookie.bv_val);
       cookie = {0, nullptr};
       if (request.page_size > 0 && res != nullptr) NextCookie(res, cookie);
+      if (cookie.bv_len > 0) {
+        std::string next(cookie.bv_val, cookie.bv_len);
+        if (next == previous_cookie) {
+          return Err(Unavailable("LDAP search failed: the server repeated its paging cookie"));
+        }
+        previous_cookie = std::move(next);
+      }
     } while (cookie.bv_len > 0);
     return out;
   }
@@ -210,10 +231,11 @@ Result<LDAP*> DialOne(const std::string& url, const DialOptions& o) {
   int version = LDAP_VERSION3;
   ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
   ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+  // A timeout of 0 is no limit, as in Vault (libldap would time out at once).
   timeval connect{static_cast<time_t>(o.connection_timeout.count()), 0};
-  ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &connect);
+  if (o.connection_timeout.count() > 0) ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &connect);
   timeval request{static_cast<time_t>(o.request_timeout.count()), 0};
-  ldap_set_option(ld, LDAP_OPT_TIMEOUT, &request);
+  if (o.request_timeout.count() > 0) ldap_set_option(ld, LDAP_OPT_TIMEOUT, &request);
   if (ldaps || o.starttls) {
     CaFile ca(o.ca_pem);
     if (!o.ca_pem.empty() && ca.path().empty()) return fail("cannot stage the CA certificate");
@@ -229,7 +251,9 @@ Result<LDAP*> DialOne(const std::string& url, const DialOptions& o) {
       return fail("TLS setup failed: " + Reason(r));
     }
     // Connect now, while the CA file exists (libldap connects lazily).
-    if (o.starttls) {
+    // starttls applies to ldap:// only; an ldaps:// connection is TLS
+    // already (Vault ignores it there too).
+    if (o.starttls && !ldaps) {
       rc = ldap_start_tls_s(ld, nullptr, nullptr);
       if (rc != LDAP_SUCCESS) return fail("StartTLS failed: " + Reason(rc));
     } else {

@@ -11,6 +11,7 @@
 #include "common/go_template.h"
 #include "common/log.h"
 #include "common/secret_bytes.h"
+#include "common/text.h"
 #include "token/token_params.h"
 
 namespace coffer::auth::ldap {
@@ -331,6 +332,9 @@ std::vector<std::string> StringList(const Json& j, const char* key) {
   return out;
 }
 
+// A directory that could not be reached or answer, as the login reports it.
+Status Unreachable(const Status& s) { return Unavailable(s.message()); }
+
 // The user's entry: its DN, and the userattr value Vault uses as the alias.
 struct FoundUser {
   std::string dn;
@@ -441,7 +445,11 @@ bool LdapBackend::IsUnauthenticated(std::string_view relative_path) const {
 std::string LdapBackend::LoginAlias(const Request& request) const {
   std::string_view rel = request.relative_path;
   if (!rel.starts_with("login/")) return "";
-  return Canonical(rel.substr(6));
+  // The name as Login() sees it (HandleRequest drops trailing slashes), so
+  // that "bob/" counts against bob's lockout.
+  std::string_view name = rel.substr(6);
+  while (!name.empty() && name.back() == '/') name.remove_suffix(1);
+  return Canonical(name);
 }
 
 Result<std::optional<logical::LoginRenewal>> LdapBackend::CheckLoginRenewal(
@@ -534,11 +542,17 @@ Result<Response> LdapBackend::Named(const Request& request, std::string_view kin
   }
 }
 
-Result<Response> LdapBackend::Login(const Request& request, const std::string& username) {
+Result<Response> LdapBackend::Login(const Request& request, const std::string& typed_username) {
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(auto config, ReadConfig(storage_));
   if (!config) return Err(InvalidArgument("ldap backend not configured"));
   const LdapConfig& c = *config;
+  // The directory matches names without regard to case or surrounding
+  // spaces; so does everything here, or "ALICE" and " alice" would be other
+  // identities than "alice" (another entity, escaping her login MFA and
+  // her groups). OpenBao's fix for CVE-2025-6013 does the same.
+  const std::string username = Fold(std::string(Trim(typed_username)), c.case_sensitive_names);
+  if (username.empty()) return Err(InvalidArgument("missing username"));
   const Json* pw = request.Field("password");
   std::string password;
   if (pw != nullptr && !pw->is_null()) {
@@ -558,14 +572,15 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& u
     return Err(PermissionDenied("login request originated from invalid CIDR"));
   }
   auto& log = Log(LogModule::kLdap);
+  // A directory that cannot be reached is 503, and not a failed login for
+  // the lockout: only refused binds are.
   auto conn = dialer_(c.Dial());
-  if (!conn) return Err(InvalidArgument(conn.error().message()));
+  if (!conn) return Err(Unreachable(conn.error()));
 
   auto user = FindUser(c, **conn, username);
   if (!user) {
     log.debug("ldap login: finding the user's bind DN failed: {}", user.error().message());
-    if (user.error().code() == Code::kUnavailable)
-      return Err(InvalidArgument(user.error().message()));
+    if (user.error().code() == Code::kUnavailable) return Err(Unreachable(user.error()));
     return Err(InvalidArgument(std::string(kBindFailed)));
   }
   // The bind that checks the password.
@@ -573,7 +588,7 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& u
       password.empty() ? (*conn)->UnauthenticatedBind(user->dn) : (*conn)->Bind(user->dn, password);
   if (!bound.ok()) {
     log.debug("ldap login: bind as the user failed: {}", bound.message());
-    if (bound.code() == Code::kUnavailable) return Err(InvalidArgument(bound.message()));
+    if (bound.code() == Code::kUnavailable) return Err(Unreachable(bound));
     return Err(InvalidArgument(std::string(kBindFailed)));
   }
   // Searches run as the service account, not as the user.
@@ -595,14 +610,17 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& u
   Result<std::vector<std::string>> ldap_groups = std::vector<std::string>();
   if (c.anonymous_group_search) {
     auto anonymous = dialer_(c.Dial());
-    if (!anonymous) {
-      return Err(InvalidArgument("ldap operation failed: failed to connect to LDAP server"));
-    }
+    if (!anonymous) return Err(Unreachable(anonymous.error()));
     ldap_groups = FindGroups(c, **anonymous, user_dn, username);
   } else {
     ldap_groups = FindGroups(c, **conn, user_dn, username);
   }
-  if (!ldap_groups) return Err(InvalidArgument(ldap_groups.error().message()));
+  if (!ldap_groups) {
+    if (ldap_groups.error().code() == Code::kUnavailable) {
+      return Err(Unreachable(ldap_groups.error()));
+    }
+    return Err(InvalidArgument(ldap_groups.error().message()));
+  }
   if (ldap_groups->empty()) {
     log.debug("ldap login: no LDAP groups found in groupdn {}", c.groupdn);
   }
