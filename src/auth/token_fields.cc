@@ -27,6 +27,13 @@ std::string Canonical(std::string_view name) {
   return out;
 }
 
+std::string LoginPathName(std::string_view relative_path) {
+  if (!relative_path.starts_with("login/")) return "";
+  std::string_view name = relative_path.substr(6);
+  while (!name.empty() && name.back() == '/') name.remove_suffix(1);
+  return Canonical(name);
+}
+
 Status TokenFields::Update(const logical::Request& request, LegacyTokenNames legacy) {
   ASSIGN_OR_RETURN(auto pol, params::List(request, "token_policies"));
   if (!pol) {

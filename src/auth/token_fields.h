@@ -105,4 +105,10 @@ using ::coffer::ValidateCidrs;
 // username or role name.
 std::string Canonical(std::string_view name);
 
+// The canonical name of a "login/<name>" request path (trailing slashes
+// dropped, as the methods' routing drops them), for a method's LoginAlias:
+// "login/Bob/" and "login/bob" share one lockout counter. "" for other
+// paths.
+std::string LoginPathName(std::string_view relative_path);
+
 }  // namespace coffer::auth

@@ -50,6 +50,11 @@ TEST_F(LockedUsersTest, ListsAndUnlocks) {
     EXPECT_EQ(Login(user, "wrong"), 400);
     EXPECT_EQ(Login(user, "wrong"), 400);
     EXPECT_EQ(Login(user, "pw-" + user), 403) << user << " should be locked out";
+    // Other spellings of the same name share the counter.
+    for (std::string other : {user + "/", user + "//", " " + user, "X" + user.substr(1)}) {
+      other[0] = other[0] == 'X' ? static_cast<char>(std::toupper(user[0])) : other[0];
+      EXPECT_EQ(Login(other, "pw-" + user), 403) << "\"" << other << "\" should be locked out";
+    }
   }
   auto locked = Call(Operation::kRead, "sys/locked-users");
   ASSERT_EQ(locked.http_status, 200);

@@ -443,13 +443,7 @@ bool LdapBackend::IsUnauthenticated(std::string_view relative_path) const {
 }
 
 std::string LdapBackend::LoginAlias(const Request& request) const {
-  std::string_view rel = request.relative_path;
-  if (!rel.starts_with("login/")) return "";
-  // The name as Login() sees it (HandleRequest drops trailing slashes), so
-  // that "bob/" counts against bob's lockout.
-  std::string_view name = rel.substr(6);
-  while (!name.empty() && name.back() == '/') name.remove_suffix(1);
-  return Canonical(name);
+  return LoginPathName(request.relative_path);
 }
 
 Result<std::optional<logical::LoginRenewal>> LdapBackend::CheckLoginRenewal(

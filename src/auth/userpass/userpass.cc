@@ -45,9 +45,7 @@ bool UserpassBackend::IsUnauthenticated(std::string_view relative_path) const {
 }
 
 std::string UserpassBackend::LoginAlias(const Request& request) const {
-  std::string_view rel = request.relative_path;
-  if (!rel.starts_with("login/")) return "";
-  return Canonical(rel.substr(6));
+  return LoginPathName(request.relative_path);
 }
 
 Result<bool> UserpassBackend::ExistenceCheck(const Request& request) {
