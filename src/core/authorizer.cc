@@ -161,6 +161,22 @@ Status Authorizer::Authorize(logical::Request& request) {
     root = d.root;
     min_wrap = d.min_wrapping_ttl;
     max_wrap = d.max_wrapping_ttl;
+    // Many routes serve "name/" as "name" (a role, a config, a key): a
+    // request whose path ends in '/' must be allowed without the slash too,
+    // or "role/admin/" would pass a deny on "role/admin". A list is of the
+    // folder itself, and keeps its slash.
+    if (allowed && !d.root && !logical::IsListOperation(request.operation) &&
+        request.path.ends_with('/')) {
+      std::string_view bare = request.path;
+      while (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
+      policy::Decision b = acl->Check(std::string(bare), request.operation, request.data);
+      allowed = b.allowed && (!policy::IsSudoPath(bare) || b.sudo || b.root);
+      min_wrap = std::max(min_wrap, b.min_wrapping_ttl);
+      if (b.max_wrapping_ttl.count() > 0 &&
+          (max_wrap.count() == 0 || b.max_wrapping_ttl < max_wrap)) {
+        max_wrap = b.max_wrapping_ttl;
+      }
+    }
     if (allowed && d.set_limit) {
       // pagination_limit (or limit=max): the engine sees the bounded limit.
       // Both places, as engines read the query first.

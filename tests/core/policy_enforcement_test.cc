@@ -310,12 +310,15 @@ path "sys/policy/admin" { capabilities = ["deny"] })");
   const Json evil = {{"policy", R"(path "sys/*" { capabilities = ["sudo", "update"] })"}};
   for (const std::string prefix : {"sys/policies/acl/", "sys/policy/"}) {
     EXPECT_EQ(Call(Operation::kUpdate, prefix + "admin", evil, t).http_status, 403);
-    auto put = Call(Operation::kUpdate, prefix + "admin/", evil, t);
+    // The ACL refuses the slashed path as it refuses the bare one ...
+    EXPECT_EQ(Call(Operation::kUpdate, prefix + "admin/", evil, t).http_status, 403) << prefix;
+    EXPECT_EQ(Call(Operation::kDelete, prefix + "admin/", Json::object(), t).http_status, 403);
+    EXPECT_EQ(Call(Operation::kRead, prefix + "admin/", Json::object(), t).http_status, 403);
+    // ... and the handler refuses such a name anyway.
+    auto put = Call(Operation::kUpdate, prefix + "admin/", evil);
     EXPECT_EQ(put.http_status, 400) << prefix;
     const std::string error = (put.raw ? *put.raw : put.data).dump();
     EXPECT_NE(error.find("policy name"), std::string::npos) << error;
-    EXPECT_EQ(Call(Operation::kDelete, prefix + "admin/", Json::object(), t).http_status, 400);
-    EXPECT_EQ(Call(Operation::kRead, prefix + "admin/", Json::object(), t).http_status, 400);
     EXPECT_EQ(Call(Operation::kUpdate, prefix + "mine", evil, t).http_status, 204);
   }
   auto stored = Call(Operation::kRead, "sys/policies/acl/admin");
@@ -324,6 +327,35 @@ path "sys/policy/admin" { capabilities = ["deny"] })");
   // The collection itself still lists with or without the slash.
   EXPECT_EQ(Call(Operation::kList, "sys/policies/acl/").http_status, 200);
   EXPECT_EQ(Call(Operation::kRead, "sys/policy/").http_status, 200);
+}
+
+// Routes that serve "name/" as "name" (an auth method's role or config):
+// the ACL checks a slashed path without its slash too, so a deny on the
+// name holds. Lists keep their slash and their own rules.
+TEST_F(PolicyEnforcementTest, ATrailingSlashIsCheckedWithoutItToo) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/jwt", {{"type", "jwt"}}).http_status, 204);
+  const Json admin = {{"role_type", "jwt"},
+                      {"user_claim", "sub"},
+                      {"bound_audiences", "a"},
+                      {"token_policies", "admin"}};
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/jwt/role/admin", admin).http_status, 204);
+  const std::string t = TokenWith("role-editor", R"(
+path "auth/jwt/role/*" { capabilities = ["create", "update", "read", "list"] }
+path "auth/jwt/role/admin" { capabilities = ["deny"] }
+path "auth/jwt/config" { capabilities = ["deny"] }
+path "auth/jwt/*" { capabilities = ["update"] })");
+  const Json open = {{"role_type", "jwt"}, {"user_claim", "sub"}, {"bound_audiences", "any"}};
+  for (const std::string path : {"auth/jwt/role/admin", "auth/jwt/role/admin/",
+                                 "auth/jwt/role/admin//", "auth/jwt/config/"}) {
+    EXPECT_EQ(Call(Operation::kUpdate, path, open, t).http_status, 403) << path;
+    EXPECT_EQ(Call(Operation::kRead, path, Json::object(), t).http_status, 403) << path;
+  }
+  EXPECT_EQ(Body(Call(Operation::kRead, "auth/jwt/role/admin"))["bound_audiences"],
+            Json::array({"a"}));
+  // What the policy allows still works, with or without the slash.
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/jwt/role/dev/", open, t).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "auth/jwt/role/dev", Json::object(), t).http_status, 200);
+  EXPECT_EQ(Call(Operation::kList, "auth/jwt/role/", Json::object(), t).http_status, 200);
 }
 
 // A token whose entity was deleted is refused, as in Vault: it does not
