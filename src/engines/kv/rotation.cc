@@ -375,7 +375,14 @@ Status RotationManager::RotateOne(const std::string& record_key, Json record,
               {"state", "pending"},
               {"fields", field_names},
               {"slot", Rfc3339(slot)}};
-    if (config.value("webhook_include_values", false)) body["data"] = next_data;
+    // Only the rotated fields: the rest of the secret is not the rotation
+    // config's to hand out (a token allowed to configure rotation of a key
+    // may be refused reading its data).
+    if (config.value("webhook_include_values", false)) {
+      Json rotated = Json::object();
+      for (const auto& f : field_names) rotated[f] = next_data[f];
+      body["data"] = std::move(rotated);
+    }
     const std::string text = body.dump();
     std::map<std::string, std::string> headers;
     const std::string secret = config.value("webhook_secret", "");

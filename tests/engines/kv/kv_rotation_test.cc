@@ -152,6 +152,29 @@ TEST_F(RotationTest, WebhookFailureKeepsTheOldVersionCurrent) {
   EXPECT_EQ(Status()["last_error"], "");
 }
 
+// webhook_include_values sends the regenerated fields only: whoever may
+// configure a key's rotation may not be allowed to read the rest of it.
+TEST_F(RotationTest, TheWebhookGetsOnlyTheRotatedValues) {
+  ASSERT_TRUE(engine_->HandleRequest(MakeRequest(
+      Operation::kUpdate, "data/app",
+      {{"data", {{"password", "initial"}, {"user", "app"}, {"api_key", "AKIA-SECRET"}}}})));
+  ASSERT_TRUE(
+      engine_->HandleRequest(MakeRequest(Operation::kUpdate, "rotation/app",
+                                         {{"rotation_period", "10m"},
+                                          {"fields", {{"password", {{"generator", "uuid"}}}}},
+                                          {"webhook_url", "http://127.0.0.1:9/hook"},
+                                          {"webhook_include_values", true}})));
+  clock_.Advance(10min);
+  EXPECT_EQ(Run(), 1);
+  ASSERT_EQ(calls_.size(), 1u);
+  Json body = Json::parse(calls_[0].body);
+  ASSERT_TRUE(body["data"].is_object()) << body.dump();
+  EXPECT_EQ(body["data"].size(), 1u) << body.dump();
+  EXPECT_EQ(body["data"]["password"], Read()["data"]["password"]);  // the new value
+  EXPECT_EQ(calls_[0].body.find("AKIA-SECRET"), std::string::npos);
+  EXPECT_EQ(Read()["data"]["api_key"], "AKIA-SECRET");  // kept in the secret
+}
+
 TEST_F(RotationTest, NoDoubleRotationAfterARestartAtTheBoundary) {
   ASSERT_TRUE(
       engine_->HandleRequest(MakeRequest(Operation::kUpdate, "rotation/app",
