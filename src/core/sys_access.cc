@@ -2,6 +2,7 @@
 
 #include "core/core.h"
 #include "core/system_backend.h"
+#include "core/wrapping.h"
 
 namespace coffer::core {
 namespace {
@@ -215,6 +216,13 @@ Result<logical::Response> SystemBackend::Wrapping(const logical::Request& reques
     result = core_.wrapper().Rewrap(token);
   } else {
     result = Err(NotFound("unsupported path"));
+  }
+  // A wrapping token that authenticated the unwrap or rewrap of another
+  // has used its single use, as in Vault: it is spent (and what it wraps
+  // is gone), whatever became of the other.
+  if ((op == "unwrap" || op == "rewrap") && token != request.client_token &&
+      request.auth != nullptr && IsWrappingPolicySet(request.auth->policies)) {
+    (void)core_.wrapper().Unwrap(request.client_token);
   }
   WipeString(token);
   return result;

@@ -96,6 +96,27 @@ TEST_F(WrappingTest, AValidWrappingTokenStillNeedsAnAllowedCaller) {
             400);
 }
 
+// A wrapping token that authenticates the unwrap or rewrap of another has
+// spent its single use, as in Vault: it cannot be unwrapped afterwards.
+TEST_F(WrappingTest, AWrappingTokenUsedAsTheCallerIsSpent) {
+  for (const char* op : {"sys/wrapping/unwrap", "sys/wrapping/rewrap"}) {
+    const std::string caller = Wrapped({{"secret", "caller's"}});
+    const std::string other = Wrapped();
+    auto r = Call(Operation::kUpdate, op, {{"token", other}}, caller);
+    ASSERT_EQ(r.http_status, 200) << op << ": " << Said(r);
+    auto spent = Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), caller);
+    EXPECT_EQ(spent.http_status, 400) << op << ": " << Said(spent);
+    EXPECT_EQ(Said(spent).find("caller's"), std::string::npos);
+  }
+  // A lookup (which needs no token) spends nothing.
+  const std::string caller = Wrapped();
+  const std::string other = Wrapped();
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/wrapping/lookup", {{"token", other}}, caller).http_status,
+            200);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), caller).http_status,
+            200);
+}
+
 // The older way to unwrap, which Vault still serves: a read of
 // cubbyhole/response with the wrapping token answers the wrapped response's
 // envelope as a JSON string, once.
