@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "auth/jwt/keys.h"
 #include "auth/jwt/token.h"
@@ -773,6 +774,21 @@ Result<Response> OidcTokens::Introspect(const Request& request) {
   }
   if (c.contains("exp") && c["exp"].is_number() && now > c["exp"].get<std::int64_t>() + kLeeway) {
     return answer("error validating claims: validation failed, token is expired (exp)");
+  }
+  // nbf and iat as go-jose reads them: a number, not in the future. A
+  // role's template may set nbf (it is not reserved), from entity metadata
+  // too, which is text: such a token is not active.
+  for (const char* name : {"nbf", "iat"}) {
+    auto it = c.find(name);
+    if (it == c.end()) continue;
+    if (!it->is_number() || !std::isfinite(it->get<double>())) {
+      return answer(std::string("error validating claims: ") + name + " is not a NumericDate");
+    }
+    if (static_cast<double>(now + kLeeway) < it->get<double>()) {
+      return answer(std::string("error validating claims: validation failed, ") +
+                    (name == std::string_view("nbf") ? "token not valid yet (nbf)"
+                                                     : "token issued in the future (iat)"));
+    }
   }
   std::optional<Entity> entity = store_.EntityById(c.value("sub", ""));
   if (!entity) return answer("entity was not found");

@@ -269,6 +269,23 @@ TEST_F(IdentityTokensTest, IntrospectionChecksSignatureClaimsAndEntity) {
       Call(Operation::kUpdate, "identity/entity/id/" + entity_, {{"disabled", true}}).http_status,
       204);
   EXPECT_EQ(introspect({{"token", fresh}})["error"], "entity is disabled");
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "identity/entity/id/" + entity_, {{"disabled", false}}).http_status,
+      204);
+  // nbf is not reserved: a template may take it from entity metadata, which
+  // is text. Such a token is not active (go-jose reads a NumericDate).
+  ASSERT_EQ(
+      Call(Operation::kUpdate, "identity/entity/id/" + entity_, {{"metadata", {{"nbf", "1"}}}})
+          .http_status,
+      204);
+  ASSERT_EQ(Call(Operation::kUpdate, "identity/oidc/role/r",
+                 {{"key", "default"}, {"template", R"({"nbf": {{identity.entity.metadata.nbf}}})"}})
+                .http_status,
+            204);
+  const std::string templated = IssueAs(alice_, "r");
+  EXPECT_EQ(Claims(templated)["nbf"], "1");
+  EXPECT_EQ(introspect({{"token", templated}})["error"],
+            "error validating claims: nbf is not a NumericDate");
 }
 
 }  // namespace

@@ -651,12 +651,11 @@ Result<Response> KubernetesBackend::Login(const Request& request) {
   if (review.bearer.empty()) review.bearer = text;
   Result<ReviewResult> reviewed = api_.review(review);
   if (!reviewed) {
-    // As Vault: whatever failed, the login is refused with 403. Why the API
-    // could not be asked (its host and the step that failed, never a
-    // token) is for the log, not for the unauthenticated caller.
+    // As Vault: whatever failed, the login is a bare 403. Why (the API's
+    // own error text, its host, the step that failed; never a token) is
+    // for the log, not for the unauthenticated caller.
     Log(LogModule::kKubernetes)
         .warn("login for role {} refused: {}", name, reviewed.error().message());
-    if (reviewed.error().code() == Code::kPermissionDenied) return Err(reviewed.error());
     return Err(PermissionDenied());
   }
   if (reviewed->name != sa.name) return Err(Denied("JWT names did not match"));
