@@ -27,6 +27,20 @@ std::string Canonical(std::string_view name) {
   return out;
 }
 
+std::string WithCanonicalSegment(std::string_view relative_path, std::size_t index) {
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t i = 0;; ++i) {
+    const std::size_t slash = relative_path.find('/', start);
+    std::string_view segment = relative_path.substr(start, slash - start);
+    if (i > 0) out += '/';
+    out += i == index ? Canonical(segment) : std::string(segment);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
 std::string LoginPathName(std::string_view relative_path) {
   if (!relative_path.starts_with("login/")) return "";
   std::string_view name = relative_path.substr(6);

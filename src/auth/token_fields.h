@@ -105,6 +105,10 @@ using ::coffer::ValidateCidrs;
 // username or role name.
 std::string Canonical(std::string_view name);
 
+// `relative_path` with its segment `index` (0-based, split on '/') in
+// canonical form, for a method's AclPath; unchanged without that segment.
+std::string WithCanonicalSegment(std::string_view relative_path, std::size_t index);
+
 // The canonical name of a "login/<name>" request path (trailing slashes
 // dropped, as the methods' routing drops them), for a method's LoginAlias:
 // "login/Bob/" and "login/bob" share one lockout counter. "" for other

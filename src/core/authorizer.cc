@@ -138,7 +138,7 @@ Result<bool> Authorizer::HasMountAccess(const logical::Auth& auth, std::string_v
   return acl->ReachesMount(mount_path);
 }
 
-Status Authorizer::Authorize(logical::Request& request) {
+Status Authorizer::Authorize(logical::Request& request, const std::vector<std::string>& also) {
   if (request.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(request.client_token));
   if (!entry) return PermissionDenied();
@@ -165,16 +165,25 @@ Status Authorizer::Authorize(logical::Request& request) {
     // request whose path ends in '/' must be allowed without the slash too,
     // or "role/admin/" would pass a deny on "role/admin". A list is of the
     // folder itself, and keeps its slash.
-    if (allowed && !d.root && !logical::IsListOperation(request.operation) &&
-        request.path.ends_with('/')) {
-      std::string_view bare = request.path;
-      while (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
-      policy::Decision b = acl->Check(std::string(bare), request.operation, request.data);
-      allowed = b.allowed && (!policy::IsSudoPath(bare) || b.sudo || b.root);
+    // The same goes for a name the handler puts in canonical form
+    // (`also`): "sys/policy/ADMIN" is the policy "admin".
+    auto also_allowed = [&](std::string_view other) {
+      policy::Decision b = acl->Check(std::string(other), request.operation, request.data);
+      allowed = allowed && b.allowed && (!policy::IsSudoPath(other) || b.sudo || b.root);
       min_wrap = std::max(min_wrap, b.min_wrapping_ttl);
       if (b.max_wrapping_ttl.count() > 0 &&
           (max_wrap.count() == 0 || b.max_wrapping_ttl < max_wrap)) {
         max_wrap = b.max_wrapping_ttl;
+      }
+    };
+    if (allowed && !d.root && !logical::IsListOperation(request.operation)) {
+      if (request.path.ends_with('/')) {
+        std::string_view bare = request.path;
+        while (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
+        also_allowed(bare);
+      }
+      for (const std::string& other : also) {
+        if (other != request.path) also_allowed(other);
       }
     }
     if (allowed && d.set_limit) {

@@ -26,7 +26,9 @@ class Authorizer {
   // kPermissionDenied ("permission denied") for a missing, unknown, expired
   // or revoked token, a denied operation, or a sudo path without sudo;
   // kInvalidArgument for a wrap TTL outside the policy's bounds.
-  Status Authorize(logical::Request& request);
+  // `also`: the other paths the request acts on (a name in it put in
+  // canonical form, Backend::AclPath): each must be allowed too.
+  Status Authorize(logical::Request& request, const std::vector<std::string>& also = {});
 
   // Only the token stage: a valid token sets request.auth; no ACL check.
   // For paths that filter their answer by the caller's ACL themselves

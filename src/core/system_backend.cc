@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/core.h"
+#include "policy/policy.h"
 
 namespace coffer::core {
 
@@ -21,7 +22,33 @@ bool SystemBackend::IsUnauthenticated(std::string_view path) {
 }
 
 Status SystemBackend::Authorize(logical::Request& request) {
-  return core_.authorizer().Authorize(request);
+  // The paths a request acts on besides the one it names: a policy name is
+  // canonical in the store (lower case, trimmed), and an engine may put a
+  // name in canonical form too (Backend::AclPath).
+  std::vector<std::string> also;
+  if (!logical::IsListOperation(request.operation)) {
+    for (std::string_view prefix : {"sys/policy/", "sys/policies/acl/"}) {
+      if (!request.path.starts_with(prefix)) continue;
+      std::string_view name = std::string_view(request.path).substr(prefix.size());
+      std::string canonical = policy::CanonicalPolicyName(name);
+      if (canonical != name) also.push_back(std::string(prefix) + canonical);
+    }
+    // Only auth methods put names in canonical form (userpass, approle,
+    // ldap, github); secrets engines keep names as written, and a KV read
+    // (the hot path) takes no second route lookup.
+    if (!request.path.starts_with("auth/")) return core_.authorizer().Authorize(request, also);
+    if (auto match = core_.router().Route(request.path);
+        match && request.path.ends_with(match->relative_path)) {
+      std::string acl_path = match->mount->engine->AclPath(match->relative_path);
+      if (acl_path != match->relative_path) {
+        const std::string_view mount =
+            std::string_view(request.path)
+                .substr(0, request.path.size() - match->relative_path.size());
+        also.push_back(std::string(mount) + acl_path);
+      }
+    }
+  }
+  return core_.authorizer().Authorize(request, also);
 }
 
 logical::Response LegacyResponse(const logical::Request& request, logical::Json data) {

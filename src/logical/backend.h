@@ -118,6 +118,15 @@ class Backend {
     return false;
   }
 
+  // The path, relative to the mount, that a request for `relative_path`
+  // acts on when the engine puts a name in it in canonical form (userpass's
+  // "users/ALICE" is alice's entry). The core's ACL check must allow that
+  // path too, or a deny on "users/alice" would not hold for "users/ALICE".
+  // The path itself by default.
+  virtual std::string AclPath(std::string_view relative_path) const {
+    return std::string(relative_path);
+  }
+
   // Auth methods: the name a login request claims (userpass: the canonical
   // username; approle: the role_id), for the core's user lockout. "" when
   // the request names nobody (no lockout accounting).

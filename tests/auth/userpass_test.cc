@@ -182,6 +182,13 @@ TEST_F(UserpassTest, LoginPathsAreUnauthenticatedAndNameTheAlias) {
   EXPECT_EQ(method_->LoginAlias(r), "alice");
   r = MakeRequest("userpass", Operation::kUpdate, "users/alice");
   EXPECT_EQ(method_->LoginAlias(r), "");
+  // The path the ACL checks besides the one named: the user's canonical name.
+  EXPECT_EQ(method_->AclPath("users/ ALICE/password"), "users/alice/password");
+  EXPECT_EQ(method_->AclPath("users/Bob"), "users/bob");
+  EXPECT_EQ(method_->AclPath("users/"), "users/");
+  EXPECT_EQ(method_->AclPath("login/Bob"), "login/Bob");
+  EXPECT_EQ(WithCanonicalSegment("map/teams/Dev/", 2), "map/teams/dev/");
+  EXPECT_EQ(WithCanonicalSegment("a", 3), "a");
 }
 
 }  // namespace

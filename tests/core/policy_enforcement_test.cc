@@ -358,6 +358,48 @@ path "auth/jwt/*" { capabilities = ["update"] })");
   EXPECT_EQ(Call(Operation::kList, "auth/jwt/role/", Json::object(), t).http_status, 200);
 }
 
+// Policy names, and the names of userpass users, AppRole roles, LDAP users
+// and groups and GitHub mappings, are stored in canonical form (lower case,
+// trimmed): "sys/policies/acl/ADMIN" is the policy "admin". The ACL checks
+// the canonical path too, so a deny on it holds for every spelling.
+TEST_F(PolicyEnforcementTest, ANameIsCheckedInItsCanonicalFormToo) {
+  const std::string admin = R"(path "*" { capabilities = ["read"] })";
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/policies/acl/admin", {{"policy", admin}}).http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/userpass", {{"type", "userpass"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/userpass/users/alice", {{"password", "pw"}}).http_status,
+            204);
+  const std::string t = TokenWith("editor", R"(
+path "sys/policies/acl/*" { capabilities = ["create", "update", "read", "delete"] }
+path "sys/policies/acl/admin" { capabilities = ["deny"] }
+path "sys/policy/*" { capabilities = ["create", "update", "read"] }
+path "sys/policy/admin" { capabilities = ["deny"] }
+path "auth/userpass/users/*" { capabilities = ["create", "update", "read"] }
+path "auth/userpass/users/alice" { capabilities = ["deny"] }
+path "auth/userpass/users/alice/*" { capabilities = ["deny"] })");
+  const Json evil = {{"policy", R"(path "*" { capabilities = ["sudo", "update"] })"}};
+  for (const std::string path : {"sys/policies/acl/ADMIN", "sys/policies/acl/ admin",
+                                 "sys/policies/acl/Admin ", "sys/policy/ADMIN"}) {
+    EXPECT_EQ(Call(Operation::kUpdate, path, evil, t).http_status, 403) << path;
+    EXPECT_EQ(Call(Operation::kRead, path, Json::object(), t).http_status, 403) << path;
+  }
+  EXPECT_EQ(Call(Operation::kDelete, "sys/policies/acl/ADMIN", Json::object(), t).http_status, 403);
+  EXPECT_EQ(Body(Call(Operation::kRead, "sys/policies/acl/admin"))["policy"], admin);
+  for (const std::string path : {"auth/userpass/users/ALICE/password", "auth/userpass/users/Alice",
+                                 "auth/userpass/users/ alice/policies"}) {
+    EXPECT_EQ(Call(Operation::kUpdate, path, {{"password", "mine"}, {"token_policies", "x"}}, t)
+                  .http_status,
+              403)
+        << path;
+  }
+  // Names the policy allows still work in any spelling.
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/policies/acl/Mine", evil, t).http_status, 204);
+  EXPECT_EQ(Call(Operation::kRead, "sys/policies/acl/mine", Json::object(), t).http_status, 200);
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/BOB", {{"password", "b"}}, t).http_status,
+            204);
+  EXPECT_EQ(Call(Operation::kRead, "auth/userpass/users/bob", Json::object(), t).http_status, 200);
+}
+
 // A token whose entity was deleted is refused, as in Vault: it does not
 // fall back to its own policies. sys/capabilities answers "invalid token"
 // for it, sys/capabilities-self refuses it like any request.

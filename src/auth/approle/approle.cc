@@ -75,6 +75,11 @@ bool AppRoleBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }
 
+std::string AppRoleBackend::AclPath(std::string_view relative_path) const {
+  if (!relative_path.starts_with("role/")) return std::string(relative_path);
+  return WithCanonicalSegment(relative_path, 1);
+}
+
 std::string AppRoleBackend::LoginAlias(const Request& request) const {
   if (request.relative_path != "login") return "";
   const Json* f = request.Field("role_id");

@@ -90,6 +90,9 @@ class AppRoleBackend final : public logical::Backend {
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;
+  // Names are canonical here (lower case, trimmed): the ACL checks the
+  // canonical path too.
+  std::string AclPath(std::string_view relative_path) const override;
   // The name of the role whose role_id the login carries.
   std::string LoginRole(const logical::Request& request) override;
   // Path help for the routes above (approle_help.cc).

@@ -230,6 +230,11 @@ Result<Verified> Verify(storage::Backend& storage, const net::HttpDo& http, cons
 
 }  // namespace
 
+std::string GithubBackend::AclPath(std::string_view relative_path) const {
+  if (!relative_path.starts_with("map/")) return std::string(relative_path);
+  return WithCanonicalSegment(relative_path, 2);
+}
+
 bool GithubBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path == "login";
 }

@@ -45,6 +45,9 @@ class GithubBackend final : public logical::Backend {
   Result<std::optional<logical::LoginRenewal>> CheckLoginRenewal(
       const logical::LoginRenewalRequest& renewal) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
+  // Names are canonical here (lower case, trimmed): the ACL checks the
+  // canonical path too.
+  std::string AclPath(std::string_view relative_path) const override;
   // Path help for the routes above (github_help.cc).
   logical::EngineHelp Help() const override;
 

@@ -442,6 +442,13 @@ bool LdapBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path.starts_with("login/");
 }
 
+std::string LdapBackend::AclPath(std::string_view relative_path) const {
+  if (!relative_path.starts_with("users/") && !relative_path.starts_with("groups/")) {
+    return std::string(relative_path);
+  }
+  return WithCanonicalSegment(relative_path, 1);
+}
+
 std::string LdapBackend::LoginAlias(const Request& request) const {
   return LoginPathName(request.relative_path);
 }

@@ -47,6 +47,9 @@ class LdapBackend final : public logical::Backend {
       const logical::LoginRenewalRequest& renewal) override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
   std::string LoginAlias(const logical::Request& request) const override;
+  // Names are canonical here (lower case, trimmed): the ACL checks the
+  // canonical path too.
+  std::string AclPath(std::string_view relative_path) const override;
   // Path help for the routes above (ldap_help.cc).
   logical::EngineHelp Help() const override;
 

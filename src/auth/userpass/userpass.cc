@@ -44,6 +44,11 @@ bool UserpassBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path.starts_with("login/");
 }
 
+std::string UserpassBackend::AclPath(std::string_view relative_path) const {
+  if (!relative_path.starts_with("users/")) return std::string(relative_path);
+  return WithCanonicalSegment(relative_path, 1);
+}
+
 std::string UserpassBackend::LoginAlias(const Request& request) const {
   return LoginPathName(request.relative_path);
 }
