@@ -178,6 +178,21 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     }
     if (id && !id->empty()) return Err(InvalidArgument("batch tokens cannot have a custom \"id\""));
   }
+  // A role's limits hold for its batch tokens too: a use limit, which a
+  // batch token cannot carry, refuses one; an explicit max TTL or a period
+  // caps its TTL (a batch token is never renewed past it anyway).
+  std::chrono::seconds batch_cap{0};
+  if (role && batch) {
+    if (role->token_num_uses > 0) {
+      return Err(InvalidArgument(
+          "the role limits the number of uses (token_num_uses), which a batch token cannot have"));
+    }
+    for (std::int64_t v : {role->explicit_max_ttl, role->period}) {
+      if (v > 0 && (batch_cap.count() == 0 || v < batch_cap.count())) {
+        batch_cap = std::chrono::seconds(v);
+      }
+    }
+  }
 
   TokenRequest tr;
   tr.batch = batch;
@@ -316,6 +331,7 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
     merge(tr.period, role->period, "Period");
   }
   tr.ttl = ttl ? *ttl : lease.value_or(std::chrono::seconds(0));
+  if (batch_cap.count() > 0 && (tr.ttl.count() == 0 || tr.ttl > batch_cap)) tr.ttl = batch_cap;
   tr.renewable = renewable.value_or(true) && (!role || role->renewable);
   tr.num_uses = num_uses.value_or(0);
   // The role's use limit caps the request's (0 means none on either side).

@@ -562,7 +562,9 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(
     ASSIGN_OR_RETURN(terms, login_renewal_check_(*entry, peer_certificates));
   }
   // A role's token renews by the role as it is now, as in Vault: a changed
-  // period or explicit max applies, and a deleted role stops renewals.
+  // period applies, and a deleted role stops renewals. Its explicit max is
+  // the lesser of the token's own (which cannot be changed later, Vault's
+  // documentation says) and the role's now.
   std::int64_t period = terms ? terms->period : entry->period;
   std::int64_t explicit_max = entry->explicit_max_ttl;
   if (!entry->role.empty()) {
@@ -572,7 +574,10 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(
                                  "\" could not be found, not renewing"));
     }
     period = role->period;
-    explicit_max = role->explicit_max_ttl;
+    if (role->explicit_max_ttl > 0 &&
+        (explicit_max == 0 || role->explicit_max_ttl < explicit_max)) {
+      explicit_max = role->explicit_max_ttl;
+    }
   }
   // Vault's CalculateTTL from the issue time: the mount's max, lowered by
   // an explicit max, caps both a period and a TTL; a periodic token is

@@ -422,6 +422,24 @@ TEST_F(BatchTokenTest, RolesChooseTheType) {
   auto read = backend.HandleRequest(Req(Operation::kRead, "roles/ds", {}, root_id_));
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(read->data["token_type"], "default-service");
+
+  // A role's limits hold when a batch token is asked of it: a use limit
+  // refuses one, an explicit max TTL or a period caps its TTL.
+  ASSERT_TRUE(put("lim", "default-service", {{"token_num_uses", 2}}).has_value());
+  auto uses = backend.HandleRequest(
+      Req(Operation::kUpdate, "create/lim", {{"type", "batch"}, {"policies", {"dev"}}}, root_id_));
+  ASSERT_FALSE(uses.has_value());
+  EXPECT_EQ(uses.error().message(),
+            "the role limits the number of uses (token_num_uses), which a batch token cannot have");
+  ASSERT_TRUE(put("cap", "default-service", {{"token_explicit_max_ttl", "60s"}, {"period", "10m"}})
+                  .has_value());
+  for (Json body : {Json{{"type", "batch"}}, Json{{"type", "batch"}, {"ttl", "24h"}}}) {
+    body["policies"] = Json::array({"dev"});
+    auto capped = backend.HandleRequest(Req(Operation::kUpdate, "create/cap", body, root_id_));
+    ASSERT_TRUE(capped.has_value()) << capped.error().ToString();
+    EXPECT_EQ(capped->auth["token_type"], "batch");
+    EXPECT_LE(capped->auth["lease_duration"].get<std::int64_t>(), 60) << body.dump();
+  }
 }
 
 TEST(TokenTypeTest, LoginTypeFollowsVaultsMountRules) {

@@ -590,6 +590,14 @@ TEST_F(TokenRulesTest, RoleTokensRenewByTheirRoleAsItIsNow) {
       backend_.HandleRequest(Req(Operation::kDelete, "roles/svc", {}, root_id_)).has_value());
   Expect400(Do(t["client_token"], "renew-self", Json::object()),
             "original token role \"svc\" could not be found, not renewing");
+
+  // The token's own explicit max TTL is kept when the role has none.
+  ASSERT_TRUE(Do(root_id_, "roles/plain", {{"allowed_policies", "dev"}}).has_value());
+  Json capped =
+      CreateAs(root_id_, {{"policies", {"dev"}}, {"explicit_max_ttl", "10s"}}, "create/plain");
+  auto grown = Do(capped["client_token"], "renew-self", {{"increment", "1h"}});
+  ASSERT_TRUE(grown.has_value());
+  EXPECT_LE(grown->auth["lease_duration"].get<std::int64_t>(), 10);
 }
 
 // A period asked for next to a role's needs sudo; given by both, the
