@@ -57,7 +57,9 @@ Status RegisterSecretLease(Core& core, const logical::Request& request,
   if (request.auth) {
     // A batch token's leases belong to its parent (none for an orphan) and
     // end with the batch token at the latest.
-    token::LeaseOwner owner = core.tokens().LeaseOwnerOf(request.auth->token_hmac);
+    ASSIGN_OR_RETURN(token::LeaseOwner owner,
+                     core.tokens().LeaseOwnerOf(request.auth->token_hmac, request.client_token,
+                                                request.auth->batch));
     lr.token_hmac = std::move(owner.token_hmac);
     if (owner.expire_time > 0) {
       const std::int64_t left =

@@ -96,11 +96,12 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupBatch(std::string_vi
   return hit->entry;
 }
 
-LeaseOwner TokenStore::LeaseOwnerOf(std::string_view hmac) {
-  std::scoped_lock lock(mu_);
-  auto it = batch_cache_.find(std::string(hmac));
-  if (it == batch_cache_.end()) return LeaseOwner{std::string(hmac), 0};
-  return LeaseOwner{it->second.entry->parent_hmac, it->second.entry->expire_time};
+Result<LeaseOwner> TokenStore::LeaseOwnerOf(std::string_view hmac, std::string_view token_id,
+                                            bool batch) {
+  if (!batch) return LeaseOwner{std::string(hmac), 0};
+  ASSIGN_OR_RETURN(auto entry, Lookup(token_id));
+  if (entry == nullptr || !entry->batch || entry->id_hmac != hmac) return Err(PermissionDenied());
+  return LeaseOwner{entry->parent_hmac, entry->expire_time};
 }
 
 }  // namespace coffer::token

@@ -284,9 +284,13 @@ class TokenStore {
   Result<std::shared_ptr<const TokenEntry>> LookupAccessor(std::string_view accessor);
   Result<std::string> HmacOf(std::string_view token_id);
 
-  // The lease owner for leases created by the token with this HMAC (see
-  // LeaseOwner). A token not known as a batch token is its own owner.
-  LeaseOwner LeaseOwnerOf(std::string_view hmac);
+  // The owner of the leases a caller creates (see LeaseOwner): a service
+  // token itself; a batch token (`batch`, whose id is `token_id`) its
+  // parent and its expiry, read from the token itself rather than from a
+  // cache that may have dropped it (a lease filed under the batch token
+  // would outlive its parent). kPermissionDenied when the batch token no
+  // longer opens (expired, parent gone).
+  Result<LeaseOwner> LeaseOwnerOf(std::string_view hmac, std::string_view token_id, bool batch);
 
   // Counts one use of a token (the core calls it once per request, after
   // Lookup). Returns the entry as of this use (num_uses = uses left), or

@@ -287,15 +287,32 @@ TEST_F(BatchTokenTest, LeasesBelongToTheParentAndEndWithTheToken) {
   ASSERT_TRUE(batch.has_value() && orphan.has_value());
   ASSERT_NE(Find(batch->id.view()), nullptr);
   ASSERT_NE(Find(orphan->id.view()), nullptr);
-  LeaseOwner owner = store_->LeaseOwnerOf(batch->entry->id_hmac);
+  auto owner_of = [&](const auto& t, bool batch) {
+    auto owner = store_->LeaseOwnerOf(t.entry->id_hmac, t.id.view(), batch);
+    EXPECT_TRUE(owner.has_value());
+    return owner.value_or(LeaseOwner{});
+  };
+  LeaseOwner owner = owner_of(*batch, true);
   EXPECT_EQ(owner.token_hmac, parent.entry->id_hmac);
   EXPECT_EQ(owner.expire_time, batch->entry->expire_time);
-  owner = store_->LeaseOwnerOf(orphan->entry->id_hmac);
+  owner = owner_of(*orphan, true);
   EXPECT_EQ(owner.token_hmac, "");
   EXPECT_EQ(owner.expire_time, orphan->entry->expire_time);
-  owner = store_->LeaseOwnerOf(parent.entry->id_hmac);
+  owner = owner_of(parent, false);
   EXPECT_EQ(owner.token_hmac, parent.entry->id_hmac);
   EXPECT_EQ(owner.expire_time, 0);
+  // A batch token the lookup cache never held (or let go): the owner is
+  // still its parent, read from the token itself.
+  auto unseen = Batch(parent.entry->id_hmac, 10min);
+  ASSERT_TRUE(unseen.has_value());
+  owner = owner_of(*unseen, true);
+  EXPECT_EQ(owner.token_hmac, parent.entry->id_hmac);
+  EXPECT_EQ(owner.expire_time, unseen->entry->expire_time);
+  // Once its parent is revoked it owns nothing.
+  ASSERT_TRUE(store_->RevokeTree(parent.entry->id_hmac).ok());
+  auto gone = store_->LeaseOwnerOf(unseen->entry->id_hmac, unseen->id.view(), true);
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code(), Code::kPermissionDenied);
 }
 
 // ---- through the token backend ---------------------------------------------
