@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "auth/util.h"
+#include "common/text.h"
 #include "token/token_params.h"
 #include "token/token_store.h"
 
@@ -15,17 +16,7 @@ namespace params = token::params;
 
 }  // namespace
 
-std::string Canonical(std::string_view name) {
-  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.front()))) {
-    name.remove_prefix(1);
-  }
-  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) {
-    name.remove_suffix(1);
-  }
-  std::string out(name);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string Canonical(std::string_view name) { return AsciiLower(Trim(name, kWhitespace)); }
 
 std::string WithCanonicalSegment(std::string_view relative_path, std::size_t index) {
   std::string out;

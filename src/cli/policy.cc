@@ -15,12 +15,6 @@
 namespace coffer::cli {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 class PolicyCommand : public Command {
  public:
   enum class Kind { kWrite, kRead, kList, kDelete, kFmt };
@@ -43,7 +37,7 @@ class PolicyCommand : public Command {
     if (kind_ == Kind::kFmt) return Fmt(inv);
     std::unique_ptr<ApiClient> client = ClientOrReport(inv);
     if (!client) return kExitServer;
-    const std::string name = args_.empty() ? "" : Lower(SanitizePath(args_[0]));
+    const std::string name = args_.empty() ? "" : AsciiLower(SanitizePath(args_[0]));
     const std::string path = "/v1/sys/policies/acl/" + name;
     switch (kind_) {
       case Kind::kWrite: {

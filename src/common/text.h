@@ -1,7 +1,8 @@
 #pragma once
 // Trimming, the one string helper nearly every parser here needs: header
-// values, config and allowlist lines, policy parameters, mount paths; and
-// XML/HTML escaping (the audit log's XML format, the CLI's login page).
+// values, config and allowlist lines, policy parameters, mount paths; ASCII
+// lower case; and XML/HTML escaping (the audit log's XML format, the CLI's
+// login page).
 
 #include <string>
 #include <string_view>
@@ -20,6 +21,16 @@ constexpr std::string_view Trim(std::string_view s, std::string_view chars = kBl
   const std::size_t first = s.find_first_not_of(chars);
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(chars) - first + 1);
+}
+
+// `s` with A-Z made a-z (std::tolower in the C locale): names compared
+// without regard to case (policy names, header names, usernames).
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 // Appends `s` with XML's (and HTML's) five special characters escaped, for

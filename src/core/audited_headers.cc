@@ -4,6 +4,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace coffer::core {
 namespace {
 
@@ -16,13 +18,6 @@ bool IsHeaderName(std::string_view name) {
     return std::isalnum(c) != 0 ||
            std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
   });
-}
-
-std::string Lower(std::string_view name) {
-  std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -64,7 +59,7 @@ Status AuditedHeaders::Store(storage::Backend& barrier, std::map<std::string, bo
 Status AuditedHeaders::Set(storage::Backend& barrier, std::string_view name, bool hmac) {
   if (!IsHeaderName(name))
     return InvalidArgument("\"" + std::string(name) + "\" is not a header name");
-  std::string lower = Lower(name);
+  std::string lower = AsciiLower(name);
   if (lower == "x-vault-token" || lower == "authorization") {
     return InvalidArgument(
         "the " + lower +
@@ -79,7 +74,7 @@ Status AuditedHeaders::Set(storage::Backend& barrier, std::string_view name, boo
 std::optional<bool> AuditedHeaders::Find(std::string_view name) const {
   auto snapshot = Snapshot();
   if (!snapshot) return std::nullopt;
-  const std::string lower = Lower(name);
+  const std::string lower = AsciiLower(name);
   for (const auto& [header, hmac] : *snapshot) {
     if (header == lower) return hmac;
   }
@@ -89,7 +84,7 @@ std::optional<bool> AuditedHeaders::Find(std::string_view name) const {
 Status AuditedHeaders::Remove(storage::Backend& barrier, std::string_view name) {
   std::scoped_lock lock(write_mu_);
   auto headers = headers_;
-  if (headers.erase(Lower(name)) == 0) return NotFound("header is not audited");
+  if (headers.erase(AsciiLower(name)) == 0) return NotFound("header is not audited");
   return Store(barrier, std::move(headers));
 }
 

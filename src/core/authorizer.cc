@@ -177,14 +177,16 @@ Status Authorizer::Authorize(logical::Request& request, const std::vector<std::s
       }
     };
     if (allowed && !d.root && !logical::IsListOperation(request.operation)) {
-      if (request.path.ends_with('/')) {
-        std::string_view bare = request.path;
+      // Each path, and each without its trailing slashes ("users/ALICE/"
+      // is "users/alice").
+      auto with_bare = [&](std::string_view p) {
+        if (p != request.path) also_allowed(p);
+        std::string_view bare = p;
         while (!bare.empty() && bare.back() == '/') bare.remove_suffix(1);
-        also_allowed(bare);
-      }
-      for (const std::string& other : also) {
-        if (other != request.path) also_allowed(other);
-      }
+        if (bare != p) also_allowed(bare);
+      };
+      with_bare(request.path);
+      for (const std::string& other : also) with_bare(other);
     }
     if (allowed && d.set_limit) {
       // pagination_limit (or limit=max): the engine sees the bounded limit.

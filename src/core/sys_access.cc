@@ -222,7 +222,7 @@ Result<logical::Response> SystemBackend::Wrapping(const logical::Request& reques
   // is gone), whatever became of the other.
   if ((op == "unwrap" || op == "rewrap") && token != request.client_token &&
       request.auth != nullptr && IsWrappingPolicySet(request.auth->policies)) {
-    (void)core_.wrapper().Unwrap(request.client_token);
+    core_.wrapper().Spend(request.auth->token_hmac);
   }
   WipeString(token);
   return result;

@@ -123,8 +123,7 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   // still race for the use, and only the one that gets it answers.
   ASSIGN_OR_RETURN(auto stored, cubbyhole_.Get(entry->id_hmac, kResponseKey));
   ASSIGN_OR_RETURN(auto used, tokens_.UseToken(entry->id_hmac));
-  cubbyhole_.Destroy(entry->id_hmac).IgnoreError();
-  tokens_.RevokeTree(entry->id_hmac).IgnoreError();
+  Spend(entry->id_hmac);
   if (!used || !stored) return Err(InvalidWrappingToken());
   auto parsed = ParseJsonNumbers(*stored, kKeepNumberText);
   WipeString(*stored);
@@ -132,6 +131,11 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
   logical::Response r = FromStored(parsed->value);
   r.number_text = parsed->inexact_numbers;
   return r;
+}
+
+void Wrapper::Spend(std::string_view hmac) {
+  cubbyhole_.Destroy(hmac).IgnoreError();
+  tokens_.RevokeTree(hmac).IgnoreError();
 }
 
 Result<logical::Response> Wrapper::UnwrapFromCubbyhole(std::string_view wrapping_token) {

@@ -36,6 +36,11 @@ class Wrapper {
   // used or expired.
   Result<logical::Response> Unwrap(std::string_view wrapping_token);
 
+  // Ends the wrapping token with this HMAC without reading what it wraps:
+  // its cubbyhole destroyed, the token revoked (a wrapping token that
+  // authenticated the unwrap of another has used its single use).
+  void Spend(std::string_view hmac);
+
   // Ok when `wrapping_token` is a live wrapping token; kInvalidArgument
   // ("wrapping token is not valid or does not exist") otherwise. Uses
   // nothing.

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "common/text.h"
 #include "hcl/hcl.h"
 
 namespace coffer::policy {
@@ -29,12 +30,6 @@ constexpr std::array<std::pair<std::string_view, Capability>, 10> kCapabilityNam
     {"sudo", kCapSudo},
     {"update", kCapUpdate},
 }};  // sorted by name
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Turns the HCL/JSON tree of one policy into PathRules, with every error
 // carrying the policy name and the line it refers to.
@@ -191,7 +186,7 @@ class Parser {
         }
         list.push_back(value);
       }
-      auto& slot = out[Lower(param)];
+      auto& slot = out[AsciiLower(param)];
       slot.insert(slot.end(), list.begin(), list.end());
     }
     return Status::Ok();
@@ -276,7 +271,7 @@ class Parser {
                                               "of names without wildcards",
                                               pattern)));
           }
-          std::string lower = Lower(p.get_ref<const std::string&>());
+          std::string lower = AsciiLower(p.get_ref<const std::string&>());
           if (std::find(rules.required_parameters.begin(), rules.required_parameters.end(),
                         lower) == rules.required_parameters.end()) {
             rules.required_parameters.push_back(std::move(lower));
@@ -395,7 +390,7 @@ std::string CanonicalPolicyName(std::string_view name) {
   auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
   while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
   while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
-  return Lower(name);
+  return AsciiLower(name);
 }
 
 Status ValidatePolicyName(std::string_view name) {

@@ -385,8 +385,9 @@ path "auth/userpass/users/alice/*" { capabilities = ["deny"] })");
   }
   EXPECT_EQ(Call(Operation::kDelete, "sys/policies/acl/ADMIN", Json::object(), t).http_status, 403);
   EXPECT_EQ(Body(Call(Operation::kRead, "sys/policies/acl/admin"))["policy"], admin);
-  for (const std::string path : {"auth/userpass/users/ALICE/password", "auth/userpass/users/Alice",
-                                 "auth/userpass/users/ alice/policies"}) {
+  for (const std::string path :
+       {"auth/userpass/users/ALICE/password", "auth/userpass/users/Alice",
+        "auth/userpass/users/ alice/policies", "auth/userpass/users/ALICE/"}) {
     EXPECT_EQ(Call(Operation::kUpdate, path, {{"password", "mine"}, {"token_policies", "x"}}, t)
                   .http_status,
               403)
@@ -398,6 +399,13 @@ path "auth/userpass/users/alice/*" { capabilities = ["deny"] })");
   EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/BOB", {{"password", "b"}}, t).http_status,
             204);
   EXPECT_EQ(Call(Operation::kRead, "auth/userpass/users/bob", Json::object(), t).http_status, 200);
+  // Another spelling and a trailing slash together: "users/ALICE/" is alice.
+  const std::string exact = TokenWith("exact-deny", R"(
+path "auth/userpass/users/*" { capabilities = ["create", "update", "read"] }
+path "auth/userpass/users/alice" { capabilities = ["deny"] })");
+  EXPECT_EQ(Call(Operation::kUpdate, "auth/userpass/users/ALICE/", {{"password", "mine"}}, exact)
+                .http_status,
+            403);
 }
 
 // A token whose entity was deleted is refused, as in Vault: it does not

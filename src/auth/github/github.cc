@@ -24,12 +24,6 @@ constexpr std::string_view kDefaultBaseUrl = "https://api.github.com/";
 constexpr int kPageSize = 100;
 constexpr int kMaxPages = 50;  // 5,000 organizations or teams
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 struct GithubConfig {
   std::string organization;
   std::int64_t organization_id = 0;
@@ -213,7 +207,7 @@ Result<Verified> Verify(storage::Backend& storage, const net::HttpDo& http, cons
 
   v.policies = c.token.policies;
   auto add_mapped = [&](std::string_view kind, const std::string& name) -> Status {
-    ASSIGN_OR_RETURN(auto stored, storage.Get("map/" + std::string(kind) + "/" + Lower(name)));
+    ASSIGN_OR_RETURN(auto stored, storage.Get("map/" + std::string(kind) + "/" + AsciiLower(name)));
     if (!stored) return Status::Ok();
     ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "github mapping"));
     for (auto& p : Policies(j)) v.policies.push_back(std::move(p));
@@ -298,7 +292,7 @@ Result<Response> GithubBackend::ConfigPath(const Request& request) {
   // The same name sent again (clients send the whole config on every
   // update) keeps the id: reading it again would pin whichever organization
   // holds the name today, someone else's after a rename.
-  const bool renamed = org && Lower(*org) != Lower(c.organization);
+  const bool renamed = org && AsciiLower(*org) != AsciiLower(c.organization);
   if (org) c.organization = *org;
   ASSIGN_OR_RETURN(auto org_id, params::Int(request, "organization_id"));
   if (org_id) c.organization_id = *org_id;
@@ -331,7 +325,7 @@ Result<Response> GithubBackend::ConfigPath(const Request& request) {
 
 Result<Response> GithubBackend::MapPath(const Request& request, std::string_view kind,
                                         const std::string& raw_name) {
-  const std::string name = Lower(raw_name);
+  const std::string name = AsciiLower(raw_name);
   const std::string key = "map/" + std::string(kind) + "/" + name;
   switch (request.operation) {
     case Operation::kRead: {

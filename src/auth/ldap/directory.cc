@@ -16,12 +16,6 @@ namespace {
 // Directory's default: a million entries).
 constexpr int kMaxSearchPages = 1000;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Reason(int rc) { return ldap_err2string(rc); }
 
 // "\\xx": a byte as LDAP's filters and DNs escape it.
@@ -171,7 +165,7 @@ class LibLdapConnection final : public LdapConnection {
       BerElement* ber = nullptr;
       for (char* a = ldap_first_attribute(ld_, e, &ber); a != nullptr;
            a = ldap_next_attribute(ld_, e, ber)) {
-        auto& values = entry.attributes[Lower(a)];
+        auto& values = entry.attributes[AsciiLower(a)];
         if (berval** vals = ldap_get_values_len(ld_, e, a); vals != nullptr) {
           for (berval** v = vals; *v != nullptr; ++v) {
             values.emplace_back((*v)->bv_val, (*v)->bv_len);
@@ -276,7 +270,7 @@ Result<LDAP*> DialOne(const std::string& url, const DialOptions& o) {
 }  // namespace
 
 const std::vector<std::string>* LdapEntry::Values(std::string_view name) const {
-  auto it = attributes.find(Lower(name));
+  auto it = attributes.find(AsciiLower(name));
   return it == attributes.end() ? nullptr : &it->second;
 }
 

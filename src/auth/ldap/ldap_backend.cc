@@ -316,10 +316,7 @@ Result<std::optional<LdapConfig>> ReadConfig(storage::Backend& storage) {
 }
 
 std::string Fold(const std::string& name, bool case_sensitive) {
-  if (case_sensitive) return name;
-  std::string out = name;
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return case_sensitive ? name : AsciiLower(name);
 }
 
 std::vector<std::string> StringList(const Json& j, const char* key) {
@@ -581,7 +578,7 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& t
   auto user = FindUser(c, **conn, username);
   if (!user) {
     log.debug("ldap login: finding the user's bind DN failed: {}", user.error().message());
-    if (user.error().code() == Code::kUnavailable) return Err(Unreachable(user.error()));
+    if (user.error().code() == Code::kUnavailable) return Err(user.error());
     return Err(InvalidArgument(std::string(kBindFailed)));
   }
   // The bind that checks the password.
@@ -589,7 +586,7 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& t
       password.empty() ? (*conn)->UnauthenticatedBind(user->dn) : (*conn)->Bind(user->dn, password);
   if (!bound.ok()) {
     log.debug("ldap login: bind as the user failed: {}", bound.message());
-    if (bound.code() == Code::kUnavailable) return Err(Unreachable(bound));
+    if (bound.code() == Code::kUnavailable) return Err(bound);
     return Err(InvalidArgument(std::string(kBindFailed)));
   }
   // Searches run as the service account, not as the user.
@@ -617,9 +614,7 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& t
     ldap_groups = FindGroups(c, **conn, user_dn, username);
   }
   if (!ldap_groups) {
-    if (ldap_groups.error().code() == Code::kUnavailable) {
-      return Err(Unreachable(ldap_groups.error()));
-    }
+    if (ldap_groups.error().code() == Code::kUnavailable) return Err(ldap_groups.error());
     return Err(InvalidArgument(ldap_groups.error().message()));
   }
   if (ldap_groups->empty()) {
