@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "expiration/expiration_manager.h"
@@ -44,7 +45,7 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
     TRY(view_.Transact({}, ops));
     std::scoped_lock lock(mu_);
     cache_.Erase(std::string(hmac));
-    ++revocations_;
+    ++changes_;
   }
   if (revoke_hook_) {
     Status s = revoke_hook_(hmac);
@@ -53,20 +54,40 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
   return Status::Ok();
 }
 
-Status TokenStore::RevokeTree(std::string_view root) {
-  if (root.empty() || root.find('/') != std::string_view::npos) return Status::Ok();
-  // Make the root unusable at once; its descendants go before it.
+Status TokenStore::MarkRevoking(std::string_view hmac) {
+  std::scoped_lock lock(use_mu_);
+  ASSIGN_OR_RETURN(auto entry, ReadEntry(hmac));
+  if (entry && entry->num_uses >= 0) {
+    entry->num_uses = -1;
+    TRY(Store(*entry, /*is_new=*/false));
+  }
+  return Status::Ok();
+}
+
+Result<bool> TokenStore::ParentGone(std::string_view parent_hmac) {
   {
-    std::scoped_lock lock(use_mu_);
-    ASSIGN_OR_RETURN(auto entry, ReadEntry(root));
-    if (entry && entry->num_uses >= 0) {
-      entry->num_uses = -1;
-      TRY(Store(*entry, /*is_new=*/false));
+    // The mark updates storage and then the cache, under mu_, before the
+    // revocation lists the children; a cached entry read here is either
+    // the mark or from before it.
+    std::scoped_lock lock(mu_);
+    if (const Cached* cached = cache_.Find(std::string(parent_hmac))) {
+      return cached->entry->num_uses < 0;
     }
   }
+  ASSIGN_OR_RETURN(auto entry, ReadEntry(parent_hmac));
+  return !entry || entry->num_uses < 0;
+}
+
+Status TokenStore::RevokeTree(std::string_view root) {
+  if (root.empty() || root.find('/') != std::string_view::npos) return Status::Ok();
+  // Each token is made unusable before its children are listed (the root
+  // at once), and goes after them. A child stored after the mark finds it
+  // and revokes itself (CreateToken), so none outlives its parent.
   std::vector<std::string> stack{std::string(root)};
+  std::unordered_set<std::string> marked;
   while (!stack.empty()) {
     const std::string h = stack.back();
+    if (marked.insert(h).second) TRY(MarkRevoking(h));
     ASSIGN_OR_RETURN(auto children, view_.List("parent/" + h + "/"));
     bool pushed = false;
     for (auto& c : children) {

@@ -302,6 +302,7 @@ Status TokenStore::Store(std::shared_ptr<const TokenEntry> entry, bool is_new) {
   TRY(s);
   CacheMap::node_type evicted;  // destroyed after the lock is released
   std::scoped_lock lock(mu_);
+  if (!is_new) ++changes_;
   evicted = CacheLocked(std::move(entry));
   return Status::Ok();
 }
@@ -441,6 +442,17 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
       return Err(s);
     }
   }
+  if (!entry->parent_hmac.empty()) {
+    // The parent may have been revoked while this request ran: a child
+    // stored after its tree revocation listed the parent's children would
+    // outlive it.
+    Result<bool> gone = ParentGone(entry->parent_hmac);
+    if (!gone || *gone) {
+      RevokeTree(hmac).IgnoreError();
+      if (!gone) return Err(gone.error());
+      return Err(PermissionDenied("permission denied"));
+    }
+  }
   CreatedToken out;
   out.id = std::move(id);
   out.entry = std::move(entry);
@@ -451,11 +463,11 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
 Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_view hmac) {
   using Ptr = std::shared_ptr<const TokenEntry>;
   std::optional<Cached> batch;
-  std::uint64_t revocations = 0;
+  std::uint64_t changes = 0;
   {
     std::scoped_lock lock(mu_);
     if (salt_.empty()) return Err(Sealed());
-    revocations = revocations_;
+    changes = changes_;
     const std::string key(hmac);
     if (const Cached* cached = cache_.Find(key)) {
       const Cached& c = *cached;
@@ -474,9 +486,10 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::LookupByHmac(std::string_v
   if (!entry) return Ptr();
   CacheMap::node_type evicted;  // destroyed after the lock is released
   std::unique_lock lock(mu_);
-  if (revocations_ != revocations) {
-    // A token was revoked since the read, perhaps this one: caching what was
-    // read could keep a revoked token alive. Read again, and cache nothing.
+  if (changes_ != changes) {
+    // A token changed since the read, perhaps this one: caching what was
+    // read could keep a revoked token alive or give back a spent use. Read
+    // again, and cache nothing.
     lock.unlock();
     ASSIGN_OR_RETURN(entry, ReadEntry(hmac));
     if (!entry || entry->num_uses < 0) return Ptr();

@@ -387,6 +387,15 @@ class TokenStore {
   Result<SecretBytes> LoadOrCreateKey(std::string_view key);
   Result<std::optional<TokenEntry>> ReadEntry(std::string_view hmac);
   Status RevokeOne(std::string_view hmac);
+  // Marks a stored token unusable (num_uses -1) before its revocation: no
+  // request it makes gets in any more, and a child it creates from now on
+  // revokes itself (ParentGone). Ok for a token that is gone.
+  Status MarkRevoking(std::string_view hmac);
+  // After a child's records are stored: whether its parent is gone or being
+  // revoked. A tree revocation marks each token before it lists its
+  // children, so a child stored before the mark is listed, and one stored
+  // after it finds the mark here.
+  Result<bool> ParentGone(std::string_view parent_hmac);
   std::int64_t MonoNs() const;
   // The default and max TTL, in seconds, of a token the token auth method
   // makes (SetMountTtls), or else of a login's or a wrapping token (the
@@ -412,10 +421,11 @@ class TokenStore {
   // them (sharded: no rehash of them all at once)
   CacheMap cache_;
   std::uint64_t cache_evictions_ = 0;  // guarded by mu_
-  // Bumped by every revocation as it drops the entry from cache_ (guarded by
-  // mu_): a lookup that read storage before a revocation must not cache what
-  // it read after it.
-  std::uint64_t revocations_ = 0;
+  // Bumped by every change to a stored entry (a use, a renewal, a revocation
+  // or its mark) as it updates or drops the cached one (guarded by mu_): a
+  // lookup that read storage before the change must not cache what it read
+  // after it (a use counted twice, a revoked token alive again).
+  std::uint64_t changes_ = 0;
   std::unordered_map<std::string, Cached> batch_cache_;  // guarded by mu_; bounded
   std::function<Status(std::string_view)> revoke_hook_;
   LoginRenewalCheck login_renewal_check_;

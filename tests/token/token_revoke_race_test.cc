@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 
+#include "storage/forwarding_backend.h"
 #include "storage/stalling_backend.h"
 #include "token/token_store.h"
 
@@ -17,10 +19,11 @@ using namespace std::chrono_literals;
 
 using GateBackend = storage::test_util::StallingBackend;
 
-Result<CreatedToken> NewToken(TokenStore& store) {
+Result<CreatedToken> NewToken(TokenStore& store, std::string parent_hmac = "") {
   TokenRequest r;
   r.policies = {"p"};
   r.ttl = 1h;
+  r.parent_hmac = std::move(parent_hmac);
   return store.CreateToken(r);
 }
 
@@ -81,6 +84,85 @@ TEST(TokenRevokeRaceTest, LookupThatReadBeforeARevocationDoesNotCacheTheToken) {
   auto again = store.LookupByHmac(hmac);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*again, nullptr) << "a revoked token was served from the cache";
+}
+
+// A lookup that read a limited-use token before a use was spent must not
+// cache the count it read: the spent use would come back.
+TEST(TokenRevokeRaceTest, LookupThatReadBeforeAUseDoesNotGiveTheUseBack) {
+  GateBackend view;
+  FakeClock clock;
+  {
+    TokenStore creator(view, clock);
+    ASSERT_TRUE(creator.Load().ok());
+    TokenRequest r;
+    r.policies = {"p"};
+    r.ttl = 1h;
+    r.num_uses = 2;
+    ASSERT_TRUE(creator.CreateToken(r).has_value());
+  }
+  TokenStore store(view, clock);  // an empty cache
+  ASSERT_TRUE(store.Load().ok());
+  auto ids = view.inner.List("id/");
+  ASSERT_TRUE(ids.has_value());
+  ASSERT_EQ(ids->size(), 1u);
+  const std::string hmac = ids->front();
+
+  view.stall_get_key = "id/" + hmac;  // reads num_uses 2, then waits
+  auto lookup = std::async(std::launch::async, [&] { return store.LookupByHmac(hmac); });
+  view.entered.get_future().wait();
+  auto first = store.UseToken(hmac);  // 2 -> 1
+  ASSERT_TRUE(first.has_value());
+  ASSERT_NE(*first, nullptr);
+  view.release.set_value();
+  (void)lookup.get();
+
+  auto second = store.UseToken(hmac);  // the last use: the token goes
+  ASSERT_TRUE(second.has_value());
+  ASSERT_NE(*second, nullptr);
+  auto after = store.LookupByHmac(hmac);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, nullptr) << "a token of two uses served a third";
+}
+
+// Runs `hook` once, in the revoking thread, right after the children of
+// `hook_prefix` were listed: the moment a tree revocation has decided what
+// to walk below that token.
+class ListHookBackend : public storage::test_util::ForwardingBackend {
+ public:
+  Result<std::vector<std::string>> List(std::string_view prefix) override {
+    auto out = ForwardingBackend::List(prefix);
+    if (hook && prefix == hook_prefix) std::exchange(hook, nullptr)();
+    return out;
+  }
+  std::string hook_prefix;
+  std::function<void()> hook;
+};
+
+// A child that creates a token while its parent's tree is being revoked,
+// after the walk listed its children, must not leave that token alive.
+TEST(TokenRevokeRaceTest, TokenCreatedDuringItsParentsRevocationDoesNotSurviveIt) {
+  ListHookBackend view;
+  FakeClock clock;
+  TokenStore store(view, clock);
+  ASSERT_TRUE(store.Load().ok());
+  auto root = NewToken(store);
+  auto child = root ? NewToken(store, root->entry->id_hmac) : Err(root.error());
+  ASSERT_TRUE(child.has_value());
+  const std::string child_hmac = child->entry->id_hmac;
+
+  // The child creates a token just after the walk listed its children.
+  Result<CreatedToken> grandchild = Err(Internal("not created"));
+  view.hook_prefix = "parent/" + child_hmac + "/";
+  view.hook = [&] { grandchild = NewToken(store, child_hmac); };
+  ASSERT_TRUE(store.RevokeTree(root->entry->id_hmac).ok());
+  ASSERT_EQ(view.hook, nullptr) << "the walk never listed the child's children";
+  EXPECT_FALSE(grandchild.has_value());
+  if (!grandchild) {
+    EXPECT_EQ(grandchild.error().code(), Code::kPermissionDenied);
+  }
+  auto left = store.CountTokens();
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(*left, 0u) << "a token outlived its revoked parent";
 }
 
 }  // namespace
