@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body = coffer::fuzz::View(data, size);
   for (std::size_t max_depth : {std::size_t{500}, std::size_t{4}}) {
     std::shared_ptr<const coffer::logical::Json> written;
-    auto json = coffer::http::ParseJsonBody(body, max_depth, &written);
+    auto json = coffer::http::ParseJsonBody(body, {.max_depth = max_depth}, &written);
     if (!json) continue;
     if (written != nullptr) {
       FUZZ_CHECK(coffer::SameButForNumberText(*json, *written));

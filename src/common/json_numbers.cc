@@ -1,10 +1,12 @@
 #include "common/json_numbers.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/secret_bytes.h"
 
 namespace coffer {
 namespace {
@@ -36,11 +38,14 @@ class NumberKeepingSax {
  public:
   NumberKeepingSax(J& root, const JsonParseLimits& limits) : dom_(root, true), limits_(limits) {}
 
-  bool null() { return dom_.null(); }
-  bool boolean(bool v) { return dom_.boolean(v); }
-  bool number_integer(typename J::number_integer_t v) { return dom_.number_integer(v); }
-  bool number_unsigned(typename J::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool null() { return Value() && dom_.null(); }
+  bool boolean(bool v) { return Value() && dom_.boolean(v); }
+  bool number_integer(typename J::number_integer_t v) { return Value() && dom_.number_integer(v); }
+  bool number_unsigned(typename J::number_unsigned_t v) {
+    return Value() && dom_.number_unsigned(v);
+  }
   bool number_float(typename J::number_float_t v, const std::string& text) {
+    if (!Value()) return false;
     if (PrintsAsWritten(v, text)) return dom_.number_float(v, text);
     inexact_ = true;
     if (!limits_.keep_number_text) return dom_.number_float(v, text);
@@ -48,17 +53,24 @@ class NumberKeepingSax {
                                kNumberTextSubtype);
     return dom_.binary(bytes);
   }
-  bool string(std::string& v) { return dom_.string(v); }
-  bool binary(typename J::binary_t& v) { return dom_.binary(v); }
-  bool start_object(std::size_t n) { return Enter() && dom_.start_object(n); }
-  bool key(std::string& k) { return dom_.key(k); }
+  bool string(std::string& v) { return Value() && Length(v) && dom_.string(v); }
+  bool binary(typename J::binary_t& v) { return Value() && dom_.binary(v); }
+  bool start_object(std::size_t n) { return Value() && Enter(false) && dom_.start_object(n); }
+  bool key(std::string& k) {
+    if (!Token() || !Length(k)) return false;
+    if (limits_.max_object_entries != 0 && ++counts_.back() > limits_.max_object_entries) {
+      return Refuse("an object has more than " + std::to_string(limits_.max_object_entries) +
+                    " entries");
+    }
+    return dom_.key(k);
+  }
   bool end_object() {
-    --depth_;
+    Leave();
     return dom_.end_object();
   }
-  bool start_array(std::size_t n) { return Enter() && dom_.start_array(n); }
+  bool start_array(std::size_t n) { return Value() && Enter(true) && dom_.start_array(n); }
   bool end_array() {
-    --depth_;
+    Leave();
     return dom_.end_array();
   }
   template <class Exception>
@@ -66,23 +78,56 @@ class NumberKeepingSax {
     return dom_.parse_error(position, token, ex);  // throws ex
   }
 
-  bool too_deep() const { return too_deep_; }
+  // Why the text was refused, when a limit did it; empty otherwise.
+  const std::string& refusal() const { return refusal_; }
   bool inexact() const { return inexact_; }
 
  private:
-  bool Enter() {
-    if (depth_ >= limits_.max_depth) {
-      too_deep_ = true;
-      return false;
+  bool Refuse(std::string why) {
+    refusal_ = std::move(why);
+    return false;
+  }
+  bool Token() {
+    if (limits_.max_tokens != 0 && ++tokens_ > limits_.max_tokens) {
+      return Refuse("more than " + std::to_string(limits_.max_tokens) + " values and keys");
     }
-    ++depth_;
     return true;
+  }
+  // A value (or a container starting): one token, and one element of the
+  // array it stands in.
+  bool Value() {
+    if (!Token()) return false;
+    if (!in_array_.empty() && in_array_.back() && limits_.max_array_elements != 0 &&
+        ++counts_.back() > limits_.max_array_elements) {
+      return Refuse("an array has more than " + std::to_string(limits_.max_array_elements) +
+                    " elements");
+    }
+    return true;
+  }
+  bool Length(const std::string& s) {
+    if (limits_.max_string_length != 0 && s.size() > limits_.max_string_length) {
+      return Refuse("a string is longer than " + std::to_string(limits_.max_string_length) +
+                    " bytes");
+    }
+    return true;
+  }
+  bool Enter(bool array) {
+    if (in_array_.size() >= limits_.max_depth) return Refuse("nesting too deep");
+    in_array_.push_back(array);
+    counts_.push_back(0);
+    return true;
+  }
+  void Leave() {
+    in_array_.pop_back();
+    counts_.pop_back();
   }
 
   nlohmann::detail::json_sax_dom_parser<J> dom_;
   const JsonParseLimits& limits_;
-  std::size_t depth_ = 0;
-  bool too_deep_ = false;
+  std::vector<bool> in_array_;       // per open container: an array?
+  std::vector<std::size_t> counts_;  // per open container: its entries so far
+  std::size_t tokens_ = 0;
+  std::string refusal_;
   bool inexact_ = false;
 };
 
@@ -124,10 +169,17 @@ Result<BasicJsonNumbersParse<J>> ParseJsonNumbers(std::string_view text,
   NumberKeepingSax<J> sax(out.value, limits);
   try {
     const bool ok = J::sax_parse(text.begin(), text.end(), &sax);
-    if (sax.too_deep()) return Err(InvalidArgument("failed to parse JSON input: nesting too deep"));
+    if (!sax.refusal().empty()) {
+      return Err(InvalidArgument("failed to parse JSON input: " + sax.refusal()));
+    }
     if (!ok) return Err(InvalidArgument("failed to parse JSON input"));
   } catch (const typename J::exception& e) {
-    return Err(InvalidArgument(std::string("failed to parse JSON input: ") + e.what()));
+    // nlohmann's message ends with the text it last read, which may be a
+    // secret value (a password with a control character in it): the
+    // message stops before it.
+    std::string_view what = e.what();
+    what = what.substr(0, what.find("; last read:"));
+    return Err(InvalidArgument("failed to parse JSON input: " + std::string(what)));
   }
   out.inexact_numbers = sax.inexact();
   return out;
@@ -243,6 +295,18 @@ Json WithoutNumberText(const Json& j) {
   return j;
 }
 
+template <class J>
+void WipeJson(J& j) {
+  if (j.is_string()) {
+    WipeString(j.template get_ref<std::string&>());
+  } else if (j.is_array() || j.is_object()) {
+    for (J& v : j) WipeJson(v);
+  } else if (j.is_binary()) {  // a number kept as written
+    auto& bytes = j.get_binary();
+    std::fill(bytes.begin(), bytes.end(), std::uint8_t{0});
+  }
+}
+
 #define COFFER_JSON_NUMBERS_FOR(J)                                                       \
   template bool IsNumberText<J>(const J&);                                               \
   template std::string_view NumberTextOf<J>(const J&);                                   \
@@ -251,7 +315,8 @@ Json WithoutNumberText(const Json& j) {
   template Result<BasicJsonNumbersParse<J>> ParseJsonNumbers<J>(std::string_view,        \
                                                                 const JsonParseLimits&); \
   template void AppendJsonWithNumberText<J>(std::string&, const J&, int);                \
-  template std::string DumpJsonWithNumberText<J>(const J&, int);
+  template std::string DumpJsonWithNumberText<J>(const J&, int);                         \
+  template void WipeJson<J>(J&);
 COFFER_JSON_NUMBERS_FOR(nlohmann::json)
 COFFER_JSON_NUMBERS_FOR(nlohmann::ordered_json)
 #undef COFFER_JSON_NUMBERS_FOR

@@ -57,6 +57,15 @@ struct JsonParseLimits {
   // the top level is depth 0.
   std::size_t max_depth = 1024;
   bool keep_number_text = false;
+  // Bounds on what the text may build (0: none), checked as it is read,
+  // before the value is built: the longest string or key in bytes, the
+  // entries of one object, the elements of one array, and all the values,
+  // keys and containers together. A small body of many empty containers
+  // would otherwise take ~30 times its size in memory.
+  std::size_t max_string_length = 0;
+  std::size_t max_object_entries = 0;
+  std::size_t max_array_elements = 0;
+  std::size_t max_tokens = 0;
 };
 
 // For text that was depth-checked when it was first received (stored
@@ -80,6 +89,11 @@ template <class J>
 void AppendJsonWithNumberText(std::string& out, const J& j, int indent = -1);
 template <class J>
 std::string DumpJsonWithNumberText(const J& j, int indent = -1);
+
+// Overwrites every string value and number text in `j` before it is freed,
+// for bodies that carried secret values (keys are left as they are).
+template <class J>
+void WipeJson(J& j);
 
 // Whether `exact` is `plain` with some of its numbers held as number texts
 // (the same members, values and order otherwise): the check that a tree

@@ -42,6 +42,11 @@ const std::set<std::string, std::less<>> kListenerKeys = {"address",
                                                           "tls_require_and_verify_client_cert",
                                                           "tls_disable_client_certs",
                                                           "max_request_size",
+                                                          "max_json_depth",
+                                                          "max_json_string_value_length",
+                                                          "max_json_object_entry_count",
+                                                          "max_json_array_element_count",
+                                                          "max_json_token",
                                                           "max_request_duration",
                                                           "http_read_header_timeout",
                                                           "http_read_timeout",
@@ -447,6 +452,14 @@ class Decoder {
       l.max_request_size = 0;  // Vault: negative turns the limit off
     } else if (max_request_size > 0) {
       l.max_request_size = max_request_size;
+    }
+    for (auto [key, value] : {std::pair{"max_json_depth", &l.max_json_depth},
+                              {"max_json_string_value_length", &l.max_json_string_value_length},
+                              {"max_json_object_entry_count", &l.max_json_object_entry_count},
+                              {"max_json_array_element_count", &l.max_json_array_element_count},
+                              {"max_json_token", &l.max_json_token}}) {
+      TRY(Field(body, p, context, key, internal::ReadInt, value));
+      if (*value < 1) return Fail(hcl::JoinPointer(p, key), context, key, "must be at least 1");
     }
     TRY(Field(body, p, context, "max_request_duration", internal::ReadDuration,
               &l.max_request_duration));

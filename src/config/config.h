@@ -59,6 +59,14 @@ struct ServerConfig {
     // Bytes; 0 means no limit (written as a negative number in the file, as
     // in Vault; a 0 in the file means the default).
     std::int64_t max_request_size = 32 * 1024 * 1024;
+    // Bounds on a JSON body, checked as it is read (Vault's listener keys
+    // and defaults): nesting, the longest string, the entries of one
+    // object, the elements of one array, and all the values and keys.
+    std::int64_t max_json_depth = 500;
+    std::int64_t max_json_string_value_length = 1024 * 1024;
+    std::int64_t max_json_object_entry_count = 10000;
+    std::int64_t max_json_array_element_count = 10000;
+    std::int64_t max_json_token = 500000;
     std::chrono::milliseconds max_request_duration = std::chrono::seconds(90);
     std::chrono::milliseconds http_read_header_timeout = std::chrono::seconds(10);
     std::chrono::milliseconds http_read_timeout = std::chrono::seconds(30);

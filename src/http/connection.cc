@@ -323,7 +323,27 @@ class Connection final : public ConnBase {
     Respond(logical::ErrorResponse(status, std::move(message)));
   }
 
+  // Every request ends answered or closed: an exception before the core
+  // has it (a std::bad_alloc while a body is decoded) would otherwise leave
+  // the connection in the handling phase, which never times out.
   void Dispatch() {
+    try {
+      DispatchRequest();
+      return;
+    } catch (const std::exception& e) {
+      Log(LogModule::kHttp).error("cannot dispatch a request: {}", e.what());
+    } catch (...) {
+      Log(LogModule::kHttp).error("cannot dispatch a request: a non-standard exception");
+    }
+    try {
+      keep_alive_ = false;
+      Respond(logical::ErrorResponse(500, "internal error"));
+    } catch (...) {
+      CloseNow();
+    }
+  }
+
+  void DispatchRequest() {
     auto& msg = parser_->get();
     // The parser adds a chunked body's trailer fields to the header fields:
     // a token (or any header) must not arrive that way, past whatever
@@ -409,7 +429,7 @@ class Connection final : public ConnBase {
         return Respond(with_extra(*std::move(refusal)));
       }
     }
-    auto built = BuildRequest(wire, impl_.options.max_json_depth);
+    auto built = BuildRequest(wire, impl_.options.json_limits);
     if (!built) {
       metrics::Telemetry::Global().RecordRefusal(metrics::Refusal::kRequest,
                                                  built.error().http_status);

@@ -55,14 +55,17 @@ Result<Json> ParseFormAsData(std::string_view body) {
 
 bool ParseBoolFlag(std::string_view v) { return ParseGoBool(v).value_or(false); }
 
-Result<Json> ParseJsonBody(std::string_view body, std::size_t max_depth,
+Result<Json> ParseJsonBody(std::string_view body, const JsonParseLimits& json_limits,
                            std::shared_ptr<const Json>* as_written) {
   if (std::all_of(body.begin(), body.end(),
                   [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; })) {
     return Json::object();
   }
-  // The depth is checked as each container starts, before it is built.
-  JsonParseLimits limits{std::min<std::size_t>(max_depth, 1 << 20), false};
+  // The bounds are checked as the text is read, before what it describes
+  // is built.
+  JsonParseLimits limits = json_limits;
+  limits.max_depth = std::min<std::size_t>(limits.max_depth, 1 << 20);
+  limits.keep_number_text = false;
   ASSIGN_OR_RETURN(JsonNumbersParse parsed, ParseJsonNumbers(body, limits));
   // `null` is no data, as in Vault: its Go client sends it for a nil map
   // (Logical().Unwrap(""), Auth().Token().Create(nil)).
@@ -145,8 +148,8 @@ std::optional<logical::Operation> OperationOf(std::string_view method,
   return std::nullopt;
 }
 
-std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
-                                                                std::size_t max_json_depth) {
+std::expected<logical::Request, logical::Response> BuildRequest(
+    const WireRequest& wire, const JsonParseLimits& json_limits) {
   using logical::ErrorResponse;
   logical::Request req;
   req.answer_on_wire = true;
@@ -207,7 +210,7 @@ std::expected<logical::Request, logical::Response> BuildRequest(const WireReques
     if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
     req.data = std::move(*data);
   } else if (parse_body) {
-    auto data = ParseJsonBody(wire.body, max_json_depth, &req.data_as_written);
+    auto data = ParseJsonBody(wire.body, json_limits, &req.data_as_written);
     if (!data) return std::unexpected(ErrorResponse(400, data.error().message()));
     req.data = std::move(*data);
   }

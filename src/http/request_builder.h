@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_numbers.h"
 #include "common/status.h"
 #include "logical/request.h"
 
@@ -43,7 +44,7 @@ struct WireRequest {
 // sys/metrics without a `format` query parameter, an Accept header asking
 // for Prometheus text sets format=prometheus (Vault's FormatFromRequest).
 std::expected<logical::Request, logical::Response> BuildRequest(const WireRequest& wire,
-                                                                std::size_t max_json_depth);
+                                                                const JsonParseLimits& json_limits);
 
 // The operation an HTTP method asks for: GET is a read, a list with
 // ?list=true or a scan with ?scan=true; SCAN is a scan, and so is a list
@@ -53,13 +54,14 @@ std::optional<logical::Operation> OperationOf(std::string_view method,
                                               const std::map<std::string, std::string>& query);
 
 // Parses a JSON request body. An empty (or all-whitespace) body is {}. The
-// nesting depth is counted while parsing, before the tree is built, so a
-// hostile "[[[[..." cannot exhaust the stack. Errors: kInvalidArgument
+// bounds (nesting depth, string length, entries, elements, values in all)
+// are counted while parsing, before the tree is built, so a hostile
+// "[[[[..." cannot exhaust the stack nor "[[],[],...]" the memory. Errors: kInvalidArgument
 // "failed to parse JSON input: ..." (also for a top level that is not an
 // object). When the body holds a number a double would change and
 // `as_written` is given, *as_written gets the body with such numbers kept
 // as written (common/json_numbers.h; Request::data_as_written).
-Result<logical::Json> ParseJsonBody(std::string_view body, std::size_t max_depth,
+Result<logical::Json> ParseJsonBody(std::string_view body, const JsonParseLimits& json_limits,
                                     std::shared_ptr<const logical::Json>* as_written = nullptr);
 
 // A random (version 4) UUID from OpenSSL's RAND_bytes.

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "common/json_numbers.h"
 #include "common/status.h"
 #include "http/handler.h"
 
@@ -43,7 +44,12 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{0};            // one response's write; 0: idle_timeout
                                                     // (resolved in Server::Create)
   std::chrono::seconds shutdown_timeout{10};        // Stop(): wait for in-flight requests
-  std::size_t max_json_depth = 500;
+  // A JSON body's bounds (the listener's max_json_* keys; Vault's defaults).
+  JsonParseLimits json_limits{.max_depth = 500,
+                              .max_string_length = 1024 * 1024,
+                              .max_object_entries = 10000,
+                              .max_array_elements = 10000,
+                              .max_tokens = 500000};
   int io_threads = 0;  // 0 = std::thread::hardware_concurrency()
   // Pins I/O thread i to the i-th CPU (modulo their count) of those the
   // process may run on, so the scheduler cannot stack two of them on one

@@ -191,6 +191,11 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   // The config stores "no limit" (a negative value in the file) as 0.
   o.max_request_size = l.max_request_size > 0 ? static_cast<std::size_t>(l.max_request_size)
                                               : std::numeric_limits<std::size_t>::max();
+  o.json_limits.max_depth = static_cast<std::size_t>(l.max_json_depth);
+  o.json_limits.max_string_length = static_cast<std::size_t>(l.max_json_string_value_length);
+  o.json_limits.max_object_entries = static_cast<std::size_t>(l.max_json_object_entry_count);
+  o.json_limits.max_array_elements = static_cast<std::size_t>(l.max_json_array_element_count);
+  o.json_limits.max_tokens = static_cast<std::size_t>(l.max_json_token);
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   auto at_least_1s = [](std::chrono::milliseconds ms) {

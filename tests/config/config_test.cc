@@ -32,6 +32,8 @@ listener "tcp" {
   tls_key_file    = "/etc/coffer/tls/server.key"
   tls_min_version = "tls13"
   max_request_size = 1048576
+  max_json_array_element_count = 50000
+  max_json_token = "1000000"
   http_read_header_timeout = "5s"
   http_idle_timeout = "2m"
 }
@@ -87,6 +89,12 @@ TEST(ConfigTest, FullConfigWithTls) {
   EXPECT_TRUE(l1.tls_disable);
   EXPECT_EQ(l1.tls_min_version, "tls12");
   EXPECT_EQ(l1.max_request_size, 32 * 1024 * 1024);
+  EXPECT_EQ(l0.max_json_array_element_count, 50000);
+  EXPECT_EQ(l0.max_json_token, 1000000);
+  EXPECT_EQ(l0.max_json_object_entry_count, 10000);  // Vault's defaults
+  EXPECT_EQ(l1.max_json_depth, 500);
+  EXPECT_EQ(l1.max_json_string_value_length, 1024 * 1024);
+  EXPECT_EQ(l1.max_json_array_element_count, 10000);
   ASSERT_TRUE(config->seal.has_value());
   EXPECT_EQ(config->seal->type, "transit");
   EXPECT_EQ(config->seal->params.at("key_name"), "autounseal");

@@ -15,6 +15,8 @@ namespace {
 using logical::Json;
 using logical::Operation;
 
+const JsonParseLimits kJsonLimits{.max_depth = 500};
+
 TEST(Framing, RawHeader) {
   EXPECT_TRUE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\r\n\r\n").ok());
   EXPECT_FALSE(CheckRawHeader("GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n").ok());   // obs-fold
@@ -89,7 +91,7 @@ TEST(BuildRequest, Operations) {
         Case{"GET", "/v1/secret/a?list=true&recursive=1", Operation::kScan, "secret/a/"},
         Case{"LIST", "/v1/secret/a?recursive=false", Operation::kList, "secret/a/"},
         Case{"GET", "/v1/secret/a?recursive=true", Operation::kRead, "secret/a"}}) {
-    auto r = BuildRequest(Wire(c.method, c.target), 500);
+    auto r = BuildRequest(Wire(c.method, c.target), kJsonLimits);
     ASSERT_TRUE(r.has_value()) << c.method << " " << c.target;
     EXPECT_EQ(r->operation, c.op) << c.method << " " << c.target;
     EXPECT_EQ(r->path, c.path);
@@ -97,25 +99,60 @@ TEST(BuildRequest, Operations) {
   }
   auto patch = Wire("PATCH", "/v1/secret/a", R"({"a":1})");
   patch.content_type = "application/merge-patch+json; charset=utf-8";
-  auto p = BuildRequest(patch, 500);
+  auto p = BuildRequest(patch, kJsonLimits);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->operation, Operation::kPatch);
   EXPECT_EQ(p->data["a"], 1);
   patch.content_type = "application/json";
-  auto p415 = BuildRequest(patch, 500);
+  auto p415 = BuildRequest(patch, kJsonLimits);
   ASSERT_FALSE(p415.has_value());
   EXPECT_EQ(p415.error().http_status, 415);
 
   // A list and a scan at once is refused, as OpenBao does.
-  auto both = BuildRequest(Wire("GET", "/v1/secret/a?list=true&scan=true"), 500);
+  auto both = BuildRequest(Wire("GET", "/v1/secret/a?list=true&scan=true"), kJsonLimits);
   ASSERT_FALSE(both.has_value());
   EXPECT_EQ(both.error().http_status, 400);
 
   for (std::string_view m : {"OPTIONS", "TRACE", "CONNECT", "FOO", "get"}) {
-    auto r = BuildRequest(Wire(m, "/v1/secret/a"), 500);
+    auto r = BuildRequest(Wire(m, "/v1/secret/a"), kJsonLimits);
     ASSERT_FALSE(r.has_value()) << m;
     EXPECT_EQ(r.error().http_status, 405) << m;
   }
+}
+
+// A JSON body is held to the listener's bounds as it is read, and a
+// refusal says which bound without repeating the body.
+TEST(BuildRequest, JsonBodiesAreBounded) {
+  const JsonParseLimits limits{.max_depth = 3,
+                               .max_string_length = 8,
+                               .max_object_entries = 3,
+                               .max_array_elements = 4,
+                               .max_tokens = 20};
+  auto build = [&](std::string body) {
+    return BuildRequest(Wire("POST", "/v1/secret/a", std::move(body)), limits);
+  };
+  auto refused = [&](std::string body, std::string_view why) {
+    auto r = build(std::move(body));
+    ASSERT_FALSE(r.has_value()) << why;
+    EXPECT_EQ(r.error().http_status, 400);
+    const std::string text = r.error().raw ? r.error().raw->dump() : "";
+    EXPECT_NE(text.find(why), std::string::npos) << text;
+  };
+  ASSERT_TRUE(build(R"({"a":[1,2,3,4],"b":"12345678","c":{"d":[]}})").has_value());
+  refused(R"({"a":[1,2,3,4,5]})", "an array has more than 4 elements");
+  refused(R"({"a":[[],[],[],[],[]]})", "an array has more than 4 elements");
+  refused(R"({"a":1,"b":2,"c":3,"d":4})", "an object has more than 3 entries");
+  refused(R"({"a":"123456789"})", "a string is longer than 8 bytes");
+  refused(R"({"123456789":1})", "a string is longer than 8 bytes");
+  refused(R"({"a":{"b":{"c":{}}}})", "nesting too deep");
+  refused(R"({"a":[1,2,3,4],"b":[1,2,3,4],"c":{"d":[1,2,3,4]}})", "more than 20 values and keys");
+  // A syntax error names the place, not the text read: here a secret value
+  // with a control character in it.
+  auto bad = build("{\"a\":\"hunter2-secret\x01\"}");
+  ASSERT_FALSE(bad.has_value());
+  const std::string said = bad.error().raw ? bad.error().raw->dump() : "";
+  EXPECT_NE(said.find("failed to parse JSON input"), std::string::npos) << said;
+  EXPECT_EQ(said.find("hunter2"), std::string::npos) << said;
 }
 
 TEST(BuildRequest, FormBodiesAreReadAsVaultReadsThem) {
@@ -124,7 +161,7 @@ TEST(BuildRequest, FormBodiesAreReadAsVaultReadsThem) {
   for (std::string_view method : {"POST", "PUT"}) {
     auto w = Wire(method, "/v1/auth/userpass/login/alice", "password=s3cret%21+pw&name=web");
     w.content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    auto r = BuildRequest(w, 500);
+    auto r = BuildRequest(w, kJsonLimits);
     ASSERT_TRUE(r.has_value()) << method;
     EXPECT_EQ(r->data, (Json{{"password", "s3cret! pw"}, {"name", "web"}})) << method;
   }
@@ -132,23 +169,23 @@ TEST(BuildRequest, FormBodiesAreReadAsVaultReadsThem) {
   // JSON is parsed as JSON, as before.
   auto json = Wire("POST", "/v1/secret/a", " \n{\"n\":12}");
   json.content_type = "application/x-www-form-urlencoded";
-  auto j = BuildRequest(json, 500);
+  auto j = BuildRequest(json, kJsonLimits);
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->data, (Json{{"n", 12}}));
   auto array = Wire("POST", "/v1/secret/a", "[1]");
   array.content_type = "application/x-www-form-urlencoded";
-  auto a = BuildRequest(array, 500);
+  auto a = BuildRequest(array, kJsonLimits);
   ASSERT_FALSE(a.has_value());  // JSON, and not an object
   EXPECT_EQ(a.error().http_status, 400);
   // Without the form media type a form-shaped body is bad JSON.
   auto untyped = Wire("POST", "/v1/secret/a", "password=x");
-  auto u = BuildRequest(untyped, 500);
+  auto u = BuildRequest(untyped, kJsonLimits);
   ASSERT_FALSE(u.has_value());
   EXPECT_EQ(u.error().http_status, 400);
   // A malformed form is refused, with nothing of it in the message.
   auto bad = Wire("POST", "/v1/secret/a", "password=hunter2%zz");
   bad.content_type = "application/x-www-form-urlencoded";
-  auto b = BuildRequest(bad, 500);
+  auto b = BuildRequest(bad, kJsonLimits);
   ASSERT_FALSE(b.has_value());
   EXPECT_EQ(b.error().http_status, 400);
   EXPECT_EQ(b.error().raw->dump().find("hunter2"), std::string::npos);
@@ -156,24 +193,24 @@ TEST(BuildRequest, FormBodiesAreReadAsVaultReadsThem) {
   // An empty form is no data, as an empty JSON body is.
   auto empty = Wire("POST", "/v1/auth/token/renew-self", "");
   empty.content_type = "application/x-www-form-urlencoded";
-  auto e = BuildRequest(empty, 500);
+  auto e = BuildRequest(empty, kJsonLimits);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->data, Json::object());
   // Only writes: a DELETE's body is JSON whatever its type (Vault reads
   // none; Coffer reads a JSON one).
   auto del = Wire("DELETE", "/v1/secret/a", "versions=1");
   del.content_type = "application/x-www-form-urlencoded";
-  EXPECT_FALSE(BuildRequest(del, 500).has_value());
+  EXPECT_FALSE(BuildRequest(del, kJsonLimits).has_value());
 }
 
 TEST(BuildRequest, PathErrors) {
-  auto r = BuildRequest(Wire("GET", "/v1/a/../b"), 500);
+  auto r = BuildRequest(Wire("GET", "/v1/a/../b"), kJsonLimits);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().http_status, 400);
-  auto nf = BuildRequest(Wire("GET", "/index.html"), 500);
+  auto nf = BuildRequest(Wire("GET", "/index.html"), kJsonLimits);
   ASSERT_FALSE(nf.has_value());
   EXPECT_EQ(nf.error().http_status, 404);
-  auto q = BuildRequest(Wire("GET", "/v1/a?x=%zz"), 500);
+  auto q = BuildRequest(Wire("GET", "/v1/a?x=%zz"), kJsonLimits);
   ASSERT_FALSE(q.has_value());
   EXPECT_EQ(q.error().http_status, 400);
 }
@@ -186,18 +223,18 @@ TEST(BuildRequest, RepeatedSlashesRedirect) {
         std::pair{"/v1/secret//data///a?version=2", "/v1/secret/data/a?version=2"},
         std::pair{"/v1/auth/jwt//login", "/v1/auth/jwt/login"}, std::pair{"/v1/kv//", "/v1/kv/"}}) {
     for (std::string_view method : {"GET", "POST"}) {
-      auto r = BuildRequest(Wire(method, target), 500);
+      auto r = BuildRequest(Wire(method, target), kJsonLimits);
       ASSERT_FALSE(r.has_value()) << target;
       EXPECT_EQ(r.error().http_status, 301) << target;
       EXPECT_EQ(r.error().headers.at("Location"), location);
     }
   }
   // Not under /v1/: not ours to redirect.
-  auto other = BuildRequest(Wire("GET", "//v1/secret"), 500);
+  auto other = BuildRequest(Wire("GET", "//v1/secret"), kJsonLimits);
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().http_status, 404);
   // A dot segment is still refused once the slashes are clean.
-  auto dots = BuildRequest(Wire("GET", "/v1/a/../b"), 500);
+  auto dots = BuildRequest(Wire("GET", "/v1/a/../b"), kJsonLimits);
   EXPECT_EQ(dots.error().http_status, 400);
 }
 
@@ -205,7 +242,7 @@ TEST(BuildRequest, TokensAndHeaders) {
   auto w = Wire("GET", "/v1/a?x=1");
   w.authorization = "Bearer s.abc";
   w.wrap_ttl = "5m";
-  auto r = BuildRequest(w, 500);
+  auto r = BuildRequest(w, kJsonLimits);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->client_token, "s.abc");
   EXPECT_EQ(r->wrap_ttl, "5m");
@@ -213,30 +250,30 @@ TEST(BuildRequest, TokensAndHeaders) {
   // Zero asks for no wrapping; a bad value is passed on for the core to refuse.
   for (const char* zero : {"0", "0s", " 0m ", "0.0ms"}) {
     w.wrap_ttl = zero;
-    EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "") << zero;
+    EXPECT_EQ(BuildRequest(w, kJsonLimits)->wrap_ttl, "") << zero;
   }
   w.wrap_ttl = "-5s";
-  EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "-5s");
+  EXPECT_EQ(BuildRequest(w, kJsonLimits)->wrap_ttl, "-5s");
   // Under a second is still a request to wrap (which the core refuses),
   // never an answer sent unwrapped.
   w.wrap_ttl = "500ms";
-  EXPECT_EQ(BuildRequest(w, 500)->wrap_ttl, "500ms");
+  EXPECT_EQ(BuildRequest(w, kJsonLimits)->wrap_ttl, "500ms");
   w.wrap_ttl = "5m";
   EXPECT_EQ(r->remote_address, "127.0.0.1");
   w.vault_token = "s.vault";
-  EXPECT_EQ(BuildRequest(w, 500)->client_token, "s.vault");  // X-Vault-Token wins
+  EXPECT_EQ(BuildRequest(w, kJsonLimits)->client_token, "s.vault");  // X-Vault-Token wins
   w.vault_token = "";
   w.authorization = "Basic abc";
-  EXPECT_EQ(BuildRequest(w, 500)->client_token, "");
+  EXPECT_EQ(BuildRequest(w, kJsonLimits)->client_token, "");
   // Only the root namespace exists: naming it (or none) is fine, another
   // one is refused rather than served from the root's mounts.
   for (const char* root : {"", "root", "/", " root/ "}) {
     w.vault_namespace = root;
-    EXPECT_TRUE(BuildRequest(w, 500).has_value()) << root;
+    EXPECT_TRUE(BuildRequest(w, kJsonLimits).has_value()) << root;
   }
   for (const char* other : {"team-a", "admin/", "root/child"}) {
     w.vault_namespace = other;
-    auto refused = BuildRequest(w, 500);
+    auto refused = BuildRequest(w, kJsonLimits);
     ASSERT_FALSE(refused.has_value()) << other;
     EXPECT_EQ(refused.error().http_status, 400);
   }
@@ -252,18 +289,18 @@ TEST(BuildRequest, RequestIdIsUuidV4) {
 }
 
 TEST(ParseJsonBody, Limits) {
-  EXPECT_EQ(*ParseJsonBody("", 500), Json::object());
-  EXPECT_EQ(*ParseJsonBody(" \r\n", 500), Json::object());
+  EXPECT_EQ(*ParseJsonBody("", kJsonLimits), Json::object());
+  EXPECT_EQ(*ParseJsonBody(" \r\n", kJsonLimits), Json::object());
   // `null` is no data, as in Vault (its Go client sends it for a nil map).
-  EXPECT_EQ(*ParseJsonBody("null", 500), Json::object());
-  EXPECT_EQ(*ParseJsonBody(" null\n", 500), Json::object());
-  EXPECT_EQ((*ParseJsonBody(R"({"a":[1,{"b":2}]})", 500))["a"][1]["b"], 2);
-  auto arr = ParseJsonBody("[1,2]", 500);
+  EXPECT_EQ(*ParseJsonBody("null", kJsonLimits), Json::object());
+  EXPECT_EQ(*ParseJsonBody(" null\n", kJsonLimits), Json::object());
+  EXPECT_EQ((*ParseJsonBody(R"({"a":[1,{"b":2}]})", kJsonLimits))["a"][1]["b"], 2);
+  auto arr = ParseJsonBody("[1,2]", kJsonLimits);
   ASSERT_FALSE(arr.has_value());
   EXPECT_TRUE(arr.error().message().starts_with("failed to parse JSON input: "));
-  EXPECT_FALSE(ParseJsonBody("\"str\"", 500).has_value());
-  EXPECT_FALSE(ParseJsonBody("{bad", 500).has_value());
-  EXPECT_FALSE(ParseJsonBody("{\"a\":\"\xFF\"}", 500).has_value());
+  EXPECT_FALSE(ParseJsonBody("\"str\"", kJsonLimits).has_value());
+  EXPECT_FALSE(ParseJsonBody("{bad", kJsonLimits).has_value());
+  EXPECT_FALSE(ParseJsonBody("{\"a\":\"\xFF\"}", kJsonLimits).has_value());
 
   // Exactly at the limit is fine, one more is not.
   auto nested = [](int depth) {
@@ -273,11 +310,11 @@ TEST(ParseJsonBody, Limits) {
     for (int i = 1; i < depth; ++i) s += "}";
     return s;
   };
-  EXPECT_TRUE(ParseJsonBody(nested(10), 10).has_value());
-  EXPECT_FALSE(ParseJsonBody(nested(11), 10).has_value());
+  EXPECT_TRUE(ParseJsonBody(nested(10), {.max_depth = 10}).has_value());
+  EXPECT_FALSE(ParseJsonBody(nested(11), {.max_depth = 10}).has_value());
 
   std::string hostile = "{\"a\":" + std::string(200000, '[');
-  auto deep = ParseJsonBody(hostile, 500);
+  auto deep = ParseJsonBody(hostile, kJsonLimits);
   ASSERT_FALSE(deep.has_value());
   EXPECT_EQ(deep.error().code(), Code::kInvalidArgument);
 }
@@ -285,13 +322,13 @@ TEST(ParseJsonBody, Limits) {
 TEST(ParseJsonBody, KeepsNumbersAsWrittenBesideTheTree) {
   // A body whose numbers all print back as written has no second tree.
   std::shared_ptr<const Json> written;
-  auto plain = ParseJsonBody(R"({"data":{"n":1.5,"i":7}})", 500, &written);
+  auto plain = ParseJsonBody(R"({"data":{"n":1.5,"i":7}})", kJsonLimits, &written);
   ASSERT_TRUE(plain.has_value());
   EXPECT_EQ(written, nullptr);
   // One that does not gets the body with those numbers kept as written;
   // the tree engines read fields from holds plain doubles, as before.
-  auto body =
-      ParseJsonBody(R"({"data":{"big":123456789012345678901234567890,"f":1.50}})", 500, &written);
+  auto body = ParseJsonBody(R"({"data":{"big":123456789012345678901234567890,"f":1.50}})",
+                            kJsonLimits, &written);
   ASSERT_TRUE(body.has_value());
   ASSERT_NE(written, nullptr);
   EXPECT_TRUE((*body)["data"]["big"].is_number_float());
