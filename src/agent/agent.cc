@@ -6,14 +6,15 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "agent/auth.h"
 #include "agent/change_events.h"
+#include "agent/files.h"
 #include "agent/renderer.h"
 #include "agent/supervisor.h"
 #include "common/log.h"
@@ -309,9 +310,12 @@ Result<std::unique_ptr<Agent>> Agent::Create(AgentConfig config,
 int Agent::Run() {
   State& s = *state_;
   if (!s.config.pid_file.empty()) {
-    std::ofstream pf(s.config.pid_file, std::ios::trunc);
-    pf << ::getpid() << "\n";
-    if (!pf) Log(LogModule::kAgent).error("cannot write pid file {}", s.config.pid_file);
+    // Replaced, not written through: a symbolic link planted at the path
+    // cannot make the agent truncate the file it points to.
+    Status written = AtomicWriteFile(s.config.pid_file, std::to_string(::getpid()) + "\n", 0644);
+    if (!written.ok()) {
+      Log(LogModule::kAgent).error("cannot write pid file: {}", written.ToString());
+    }
   }
   struct sigaction sa {};
   sa.sa_handler = OnSignal;

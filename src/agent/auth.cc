@@ -4,6 +4,7 @@
 
 #include "agent/files.h"
 #include "common/encoding.h"
+#include "common/json_numbers.h"
 #include "common/log.h"
 
 namespace coffer::agent {
@@ -92,10 +93,7 @@ Result<LoginResult> AutoAuth::Login() {
   if (!called) return Err(called.error());
   nlohmann::json answer = std::move(*called);
   Result<LoginResult> r = ParseAuth(answer);
-  if (answer.is_object() && answer.contains("auth")) {
-    std::string t = answer["auth"].value("client_token", "");
-    WipeString(t);
-  }
+  WipeJson(answer);  // the token, and whatever else the answer held
   return r;
 }
 

@@ -8,17 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/atomic_file.h"
 #include "common/secret_bytes.h"
 #include "common/status.h"
 
 namespace coffer::agent {
 
-// Writes `content` to a temporary file in the destination's directory,
-// created with `mode` (fchmod'ed so the umask cannot widen or narrow it),
-// fsyncs it, renames it over `path` and fsyncs the directory. Readers see the
-// old or the new file, never a partial one, and never a wider mode.
-// Errors: kInternal naming the path and errno text (never the content).
-Status AtomicWriteFile(const std::string& path, std::string_view content, unsigned mode);
+using coffer::AtomicWriteFile;  // common/atomic_file.h
 
 // The whole file, or nullopt when it does not exist or cannot be read.
 std::optional<std::string> ReadFileIfExists(const std::string& path);

@@ -1,5 +1,6 @@
 #include "agent/renderer.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +166,7 @@ Result<int> RunShellCommand(const std::string& command, std::chrono::seconds tim
   if (pid < 0) return Err(Internal("fork failed for a template command"));
   if (pid == 0) {
     const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    ::signal(SIGPIPE, SIG_DFL);  // ignored by the agent; not for the command
     CloseInheritedFds();
     ::execve("/bin/sh", const_cast<char* const*>(argv), environ);
     ::_exit(127);

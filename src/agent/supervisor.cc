@@ -80,6 +80,9 @@ Status Supervisor::Start(const std::map<std::string, std::string>& env) {
     return Internal(std::string("fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // The agent ignores SIGPIPE, and an ignored signal stays ignored
+    // across exec: the child gets the default back (`yes | head` ends).
+    ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -124,17 +124,6 @@ std::string Redact(std::string message, std::string_view secret) {
   return message;
 }
 
-void WipeJson(Json& value) {
-  if (value.is_string()) {
-    WipeString(value.get_ref<std::string&>());
-  } else if (value.is_array() || value.is_object()) {
-    for (Json& v : value) WipeJson(v);
-  } else if (value.is_binary()) {  // a number kept as written
-    auto& bytes = value.get_binary();
-    std::fill(bytes.begin(), bytes.end(), std::uint8_t{0});
-  }
-}
-
 std::string DescribeFailure(const ApiClient& client, std::string_view method, std::string_view path,
                             const Result<ApiResponse>& resp) {
   if (!resp) return resp.error().message();

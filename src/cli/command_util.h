@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "common/encoding.h"  // ParseGoBool
-#include "common/url.h"       // QueryEscape
+#include "common/encoding.h"      // ParseGoBool
+#include "common/json_numbers.h"  // WipeJson
+#include "common/url.h"           // QueryEscape
 
 namespace CLI {
 class App;
@@ -63,10 +64,6 @@ Result<SecretBytes> ReadTokenArgument(Invocation& inv, std::string& arg, std::st
 
 // Replaces every occurrence of `secret` in `message` with <redacted>.
 std::string Redact(std::string message, std::string_view secret);
-
-// Overwrites every string (keys and values) in `value` before it is freed,
-// for request bodies that carried secret values.
-void WipeJson(Json& value);
 
 // The error text for a failed Send: the transport error, or Vault's
 // "Error making API request" text for a non-2xx answer.

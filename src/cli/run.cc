@@ -98,9 +98,10 @@ class RunCommand : public Command {
     Supervisor::Options sup;
     std::optional<long long> interval = ParseMillis(interval_);
     std::optional<long long> kill_timeout = ParseMillis(kill_timeout_);
-    if (!interval || *interval < 50 || !kill_timeout) {
+    constexpr long long kMaxKillTimeoutMs = 24LL * 3600 * 1000;
+    if (!interval || *interval < 50 || !kill_timeout || *kill_timeout > kMaxKillTimeoutMs) {
       inv.err() << "coffer run: invalid --watch-interval or --kill-timeout (e.g. 500ms, 2s; "
-                   "the interval is at least 50ms)\n";
+                   "the interval is at least 50ms, the kill timeout at most 24h)\n";
       return kExitLocal;
     }
     sup.kill_timeout_ms = static_cast<int>(*kill_timeout);

@@ -125,7 +125,8 @@ std::string EnvNameForField(std::string_view prefix, std::string_view field) {
 }
 
 bool ReservedForFieldNames(std::string_view name) {
-  static constexpr std::string_view kPrefixes[] = {"LD_", "DYLD_", "COFFER_", "VAULT_", "GIT_"};
+  static constexpr std::string_view kPrefixes[] = {
+      "LD_", "DYLD_", "COFFER_", "VAULT_", "GIT_", "NPM_CONFIG_", "PIP_", "OPENSSL_", "MALLOC_"};
   static constexpr std::string_view kNames[] = {"PATH",
                                                 "BASH_ENV",
                                                 "ENV",
@@ -140,8 +141,14 @@ bool ReservedForFieldNames(std::string_view name) {
                                                 "PYTHONPATH",
                                                 "PYTHONHOME",
                                                 "PYTHONSTARTUP",
+                                                "PYTHONBREAKPOINT",
+                                                "PYTHONINSPECT",
+                                                "PYTHONUSERBASE",
+                                                "PYTHONHTTPSVERIFY",
                                                 "NODE_OPTIONS",
                                                 "NODE_PATH",
+                                                "NODE_EXTRA_CA_CERTS",
+                                                "NODE_TLS_REJECT_UNAUTHORIZED",
                                                 "PERL5OPT",
                                                 "PERL5LIB",
                                                 "PERLLIB",
@@ -149,8 +156,12 @@ bool ReservedForFieldNames(std::string_view name) {
                                                 "RUBYLIB",
                                                 "JAVA_TOOL_OPTIONS",
                                                 "_JAVA_OPTIONS",
+                                                "JDK_JAVA_OPTIONS",
                                                 "CLASSPATH",
                                                 "GCONV_PATH",
+                                                "GLIBC_TUNABLES",
+                                                "LOCPATH",
+                                                "TZDIR",
                                                 "HOSTALIASES",
                                                 "RESOLV_HOST_CONF",
                                                 "LOCALDOMAIN",
@@ -158,13 +169,25 @@ bool ReservedForFieldNames(std::string_view name) {
                                                 "SSL_CERT_FILE",
                                                 "SSL_CERT_DIR",
                                                 "CURL_CA_BUNDLE",
+                                                "REQUESTS_CA_BUNDLE",
+                                                "SSLKEYLOGFILE",
+                                                "LESSOPEN",
+                                                "LESSCLOSE",
+                                                "PAGER",
+                                                "EDITOR",
+                                                "VISUAL",
+                                                "BROWSER",
+                                                "SSH_ASKPASS",
+                                                "SSH_ASKPASS_REQUIRE",
                                                 "HTTP_PROXY",
                                                 "HTTPS_PROXY",
                                                 "ALL_PROXY",
+                                                "FTP_PROXY",
                                                 "NO_PROXY",
                                                 "http_proxy",
                                                 "https_proxy",
                                                 "all_proxy",
+                                                "ftp_proxy",
                                                 "no_proxy"};
   for (auto p : kPrefixes) {
     if (name.starts_with(p)) return true;

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/atomic_file.h"
+
 extern char** environ;
 
 namespace coffer::scan {
@@ -25,10 +27,19 @@ int RunGit(const std::string& repo, std::vector<std::string> args,
            const std::function<void(std::string_view)>& on_line) {
   // The repository may come from anywhere (a tarball, a fork): its own
   // config must not make git run programs. Diff drivers' textconv and
-  // external diff are off (--no-textconv, --no-ext-diff below), and so is
-  // the file system monitor hook.
-  std::vector<std::string> argv = {
-      "git", "-C", repo, "-c", "core.quotepath=off", "-c", "core.fsmonitor=false"};
+  // external diff are off (--no-textconv, --no-ext-diff below), and so are
+  // the file system monitor hook, the pager, and the signature check that
+  // log.showSignature asks for (it runs gpg.program on any commit with a
+  // signature header, which anyone can forge).
+  std::vector<std::string> argv = {"git", "--no-pager",
+                                   "-C",  repo,
+                                   "-c",  "core.quotepath=off",
+                                   "-c",  "core.fsmonitor=false",
+                                   "-c",  "log.showSignature=false",
+                                   "-c",  "gpg.program=false",
+                                   "-c",  "gpg.openpgp.program=false",
+                                   "-c",  "gpg.x509.program=false",
+                                   "-c",  "gpg.ssh.program=false"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
@@ -147,10 +158,11 @@ void DiffParser::Line(std::string_view line) {
 void DiffParser::Finish() { Flush(); }
 
 Status ScanGitHistory(const Scanner& scanner, const std::string& repo, ScanReport& report) {
-  return ScanDiff(scanner, repo,
-                  {"log", "-p", "--all", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
-                   "--no-renames", "--diff-filter=AMC", "--format=commit %H"},
-                  report, true);
+  return ScanDiff(
+      scanner, repo,
+      {"log", "-p", "--all", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+       "--no-show-signature", "--no-renames", "--diff-filter=AMC", "--format=commit %H"},
+      report, true);
 }
 
 Status ScanStaged(const Scanner& scanner, const std::string& repo, ScanReport& report) {
@@ -182,16 +194,17 @@ Status InstallHook(const std::string& repo, const std::string& coffer_path, bool
   std::string quoted = "'";
   for (char c : coffer_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   quoted += "'";
-  std::ofstream out(hook, std::ios::trunc);
-  out << "#!/bin/sh\n"
-      << kHookMarker << "\n"
-      << "# Refuses a commit that adds a hard-coded secret. Mark a false positive with a\n"
-      << "# coffer:ignore comment on its line or list it in .cofferignore.\n"
-      << "exec " << quoted << " scan --staged .\n";
-  out.close();
-  if (!out) return Internal("cannot write " + hook.string());
-  std::filesystem::permissions(hook, std::filesystem::perms(0755), ec);
-  if (ec) return Internal("cannot make " + hook.string() + " executable");
+  // Replaced through a new file and a rename: a hook that is a symbolic
+  // link (to ~/.bashrc, in an untrusted tarball) is replaced, not written
+  // through and made executable.
+  std::string text =
+      "#!/bin/sh\n" + std::string(kHookMarker) +
+      "\n"
+      "# Refuses a commit that adds a hard-coded secret. Mark a false positive with a\n"
+      "# coffer:ignore comment on its line or list it in .cofferignore.\n"
+      "exec " +
+      quoted + " scan --staged .\n";
+  TRY(AtomicWriteFile(hook.string(), text, 0755));
   *written = hook.string();
   return Status::Ok();
 }

@@ -83,6 +83,7 @@ Result<ScanReport> Scanner::ScanPath(const std::filesystem::path& root) const {
   ASSIGN_OR_RETURN(WalkResult walk, ListFiles(root, options_.max_file_size));
   ScanReport report;
   report.stats.skipped_large = walk.skipped_large;
+  report.warnings = std::move(walk.warnings);
   std::vector<const FileEntry*> files;
   for (const FileEntry& e : walk.files) {
     if (!options_.allowlist.PathAllowed(e.display)) files.push_back(&e);

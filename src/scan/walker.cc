@@ -36,11 +36,26 @@ Result<WalkResult> ListFiles(const fs::path& root, std::uint64_t max_size) {
   fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
   if (ec) return Err(PermissionDenied("cannot read directory " + root.string()));
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
+    // The iterator ends at an error: the files not reached yet would go
+    // unscanned, and the scan would call the tree clean.
+    if (ec) {
+      return Err(Unavailable("cannot walk " + root.string() + " to the end: " + ec.message()));
+    }
     const fs::directory_entry& e = *it;
     std::error_code sec;
     fs::file_status s = e.symlink_status(sec);
-    if (sec || fs::is_symlink(s)) continue;
+    // An entry that went away is skipped; one that cannot be looked at (a
+    // path too long to name) is said, not silently left out.
+    auto unreadable = [&] {
+      if (sec != std::errc::no_such_file_or_directory) {
+        out.warnings.push_back("cannot read " + e.path().string() + ": " + sec.message());
+      }
+    };
+    if (sec) {
+      unreadable();
+      continue;
+    }
+    if (fs::is_symlink(s)) continue;
     if (fs::is_directory(s)) {
       std::string name = e.path().filename().string();
       if (name == ".git" || name == "node_modules") it.disable_recursion_pending();
@@ -48,9 +63,13 @@ Result<WalkResult> ListFiles(const fs::path& root, std::uint64_t max_size) {
     }
     if (!fs::is_regular_file(s)) continue;
     std::uint64_t size = e.file_size(sec);
-    if (sec) continue;
+    if (sec) {
+      unreadable();
+      continue;
+    }
     add(e.path(), e.path().lexically_relative(root).generic_string(), size);
   }
+  if (ec) return Err(Unavailable("cannot walk " + root.string() + " to the end: " + ec.message()));
   return out;
 }
 

@@ -22,10 +22,12 @@ struct FileEntry {
 struct WalkResult {
   std::vector<FileEntry> files;
   std::uint64_t skipped_large = 0;
+  std::vector<std::string> warnings;  // entries that could not be looked at
 };
 
 // `root` may be a directory or a single file. Errors: kNotFound when `root`
-// does not exist.
+// does not exist; kUnavailable when the walk stopped before its end (a
+// directory that went away, a path too long to open).
 Result<WalkResult> ListFiles(const std::filesystem::path& root, std::uint64_t max_size);
 
 // Reads a whole regular file of at most `max_size` bytes into `buf` (reused

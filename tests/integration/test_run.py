@@ -148,6 +148,9 @@ class RunTest(unittest.TestCase):
         for name, fields in (("evil-loader", {"ld_preload": "/tmp/x.so", "user": "u"}),
                              ("evil-path", {"path": "/tmp/bin"}),
                              ("evil-addr", {"coffer_addr": "http://127.0.0.1:9"}),
+                             ("evil-jdk", {"jdk_java_options": "-javaagent:/tmp/x.jar"}),
+                             ("evil-less", {"lessopen": "|/tmp/x %s"}),
+                             ("evil-keylog", {"sslkeylogfile": "/tmp/keys"}),
                              ("evil-nul", {"password": "abc\u0000def"})):
             self.write(name, fields)
             r = self.run_cli(["--path", "secret/" + name] + child)
@@ -222,6 +225,11 @@ class RunTest(unittest.TestCase):
     def test_local_errors_exit_1(self):
         marker = os.path.join(self.dir, "started")
         child = ["--", PY, "-c", "open(%r, 'w').write('x')" % marker]
+        # A kill timeout that would not fit is refused, not wrapped around.
+        r = self.run_cli(["--watch", "--kill-timeout", "40000m", "--secret",
+                          "A=secret/app#password"] + child)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("at most 24h", r.stderr)
         # A mistyped flag, before or after the others, is not run as the command.
         for args in (["--bogus", "--secret", "A=secret/app#password"],
                      ["--secret", "A=secret/app#password", "--bogus"]):

@@ -130,6 +130,57 @@ class ScanTest(unittest.TestCase):
         self.assertFalse(os.path.exists(marker))
         self.assertEqual(r.returncode, 1, r.stdout)
 
+    def test_a_file_the_walk_cannot_look_at_is_said(self):
+        # A tree deeper than the longest path the system names: its deepest
+        # file cannot be looked at, and the scan says so rather than leave
+        # it out in silence.
+        self.write("found.py", "password = '%s'\n" % PASSWORD)
+        here = os.open(".", os.O_RDONLY)
+        try:
+            os.chdir(self.dir)
+            for _ in range(30):
+                os.mkdir("d" * 200)
+                os.chdir("d" * 200)
+            with open("deep.py", "w") as f:
+                f.write("token = '%s'\n" % GITHUB)
+        finally:
+            os.fchdir(here)
+            os.close(here)
+        r = self.scan(self.dir)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("found.py", r.stdout)
+        self.assertIn("File name too long", r.stdout + r.stderr)
+
+    def test_git_history_runs_no_signature_program(self):
+        # With log.showSignature set, `git log` runs gpg.program on every
+        # commit that carries a signature header, and anyone can write one.
+        repo, first = self.make_repo_with_old_secret()
+        marker = os.path.join(self.dir, "gpg-ran")
+        program = os.path.join(self.dir, "fake-gpg")
+        with open(program, "w") as f:
+            f.write("#!/bin/sh\ntouch %s\n" % marker)
+        os.chmod(program, 0o755)
+        body = git(repo, "cat-file", "commit", first).stdout
+        header, message = body.split("\n\n", 1)
+        forged = (header + "\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n"
+                  " iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n\n" + message)
+        signed = subprocess.run(["git", "-C", repo, "hash-object", "-t", "commit", "-w", "--stdin"],
+                                input=forged, check=True, capture_output=True,
+                                text=True).stdout.strip()
+        git(repo, "update-ref", "refs/heads/signed", signed)
+        git(repo, "config", "log.showSignature", "true")
+        for key in ("gpg.program", "gpg.openpgp.program"):
+            git(repo, "config", key, program)
+        # The setup is live: git itself runs the program.
+        git(repo, "log", "-1", "signed")
+        self.assertTrue(os.path.exists(marker))
+        os.remove(marker)
+        r = self.scan("--git", "--format", "json", repo)
+        self.assertFalse(os.path.exists(marker), "the scan ran the repository's gpg.program")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        commits = [f["commit"] for f in json.loads(r.stdout)["findings"]]
+        self.assertIn(first, commits)
+
     def test_pre_commit_hook(self):
         repo, _ = self.make_repo_with_old_secret()
         r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", repo], capture_output=True,
@@ -153,6 +204,22 @@ class ScanTest(unittest.TestCase):
         r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", repo], capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 2)
+        # A hook that is a symbolic link (an untrusted tarball's) is replaced,
+        # not written through: the file it points to stays as it was.
+        outside = os.path.join(self.dir, "profile")
+        with open(outside, "w") as f:
+            f.write("export PS1='$ '\n")
+        os.chmod(outside, 0o644)
+        os.remove(hook)
+        os.symlink(outside, hook)
+        r = subprocess.run([harness.COFFER_BIN, "scan", "install-hook", "--force", repo],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.islink(hook))
+        self.assertTrue(os.access(hook, os.X_OK))
+        with open(outside) as f:
+            self.assertEqual(f.read(), "export PS1='$ '\n")
+        self.assertEqual(os.stat(outside).st_mode & 0o777, 0o644)
 
 
 class ScanImportTest(unittest.TestCase):
