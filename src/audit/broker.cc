@@ -127,14 +127,16 @@ Status Broker::Disable(std::string_view path) {
 
 std::vector<DeviceConfig> Broker::List() const {
   std::vector<DeviceConfig> out;
-  for (const auto& d : *std::atomic_load(&devices_)) out.push_back(d->config());
+  const auto devices = std::atomic_load(&devices_);  // held while the loop runs
+  for (const auto& d : *devices) out.push_back(d->config());
   return out;
 }
 
 std::shared_ptr<Device> Broker::Find(std::string_view path) const {
   auto p = NormalizePath(path);
   if (!p) return nullptr;
-  for (const auto& d : *std::atomic_load(&devices_)) {
+  const auto devices = std::atomic_load(&devices_);  // held while the loop runs
+  for (const auto& d : *devices) {
     if (d->config().path == *p) return d;
   }
   return nullptr;
@@ -148,7 +150,8 @@ Result<std::string> Broker::Hash(std::string_view path, std::string_view input) 
 
 Status Broker::Reopen() {
   Status first;
-  for (const auto& d : *std::atomic_load(&devices_)) {
+  const auto devices = std::atomic_load(&devices_);  // held while the loop runs
+  for (const auto& d : *devices) {
     Status s = d->Reopen();
     if (!s.ok()) {
       coffer::Log(LogModule::kAudit).error("{}: reopen failed: {}", d->config().path, s.message());

@@ -222,7 +222,8 @@ Core::Core(CoreOptions options)
     // The token auth method, outside the router, takes aliases too (those
     // of create/:role's entity_alias), as in Vault.
     if (accessor == internal::kTokenAuthAccessor) return identity::MountRef{"auth/token/", "token"};
-    for (const auto& m : router_->snapshot()->mounts) {
+    const auto snap = router_->snapshot();  // held while the loop runs
+    for (const auto& m : snap->mounts) {
       if (m->entry.accessor == accessor) return identity::MountRef{m->entry.path, m->entry.type};
     }
     return std::nullopt;
@@ -415,6 +416,9 @@ bool Core::EngineRunsInline(const logical::Request& request) const {
       request.operation != logical::Operation::kCreate) {
     return false;
   }
+  // A batch's work grows with its body: the pool's, so that one request
+  // cannot hold a network thread (and every connection on it) for seconds.
+  if (request.data.is_object() && request.data.contains("batch_input")) return false;
   return AskEngine(request, &logical::Backend::RunsInline);
 }
 

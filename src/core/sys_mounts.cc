@@ -362,7 +362,8 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
     Json data = Json::object();
-    for (const auto& m : core_.router().snapshot()->mounts) {
+    const auto snap = core_.router().snapshot();  // held while the loop runs
+    for (const auto& m : snap->mounts) {
       if (IsAuthMount(m->entry)) continue;  // listed by sys/auth
       data[m->entry.path] = MountJson(m->entry);
     }
@@ -378,11 +379,11 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
   }
   if (!path.empty() && path.back() != '/') path.push_back('/');
 
-  auto find = [&]() -> const router::MountEntry* {
-    for (const auto& m : core_.router().snapshot()->mounts) {
-      if (m->entry.path == path && !IsAuthMount(m->entry)) return &m->entry;
-    }
-    return nullptr;
+  // The mount itself, held: a concurrent tune or unmount publishes a new
+  // table and frees the old one's entries.
+  auto find = [&]() -> std::shared_ptr<const router::Router::Mounted> {
+    auto m = core_.router().MountedAt(path);
+    return m && !IsAuthMount(m->entry) ? m : nullptr;
   };
 
   if (tune && path.starts_with("auth/")) {
@@ -421,24 +422,24 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
   }
   if (tune) {
     if (request.operation == logical::Operation::kRead) {
-      const router::MountEntry* e = find();
-      if (e == nullptr)
-        return Err(InvalidArgument("cannot fetch sysview for path \"" + path + "\""));
-      Json data = MountConfigJson(*e);
-      EffectiveLeaseTtls(*e, data);
-      data["description"] = e->description;
-      if (!e->options.empty()) data["options"] = e->options;
+      const auto m = find();
+      if (!m) return Err(InvalidArgument("cannot fetch sysview for path \"" + path + "\""));
+      const router::MountEntry& e = m->entry;
+      Json data = MountConfigJson(e);
+      EffectiveLeaseTtls(e, data);
+      data["description"] = e.description;
+      if (!e.options.empty()) data["options"] = e.options;
       return LegacyResponse(request, std::move(data));
     }
     ASSIGN_OR_RETURN(Json config, ConfigFromRequest(request.data));
-    const router::MountEntry* e = find();
-    if (e == nullptr)
+    const auto m = find();
+    if (!m)
       return Err(InvalidArgument("tune of path \"" + path + "\" failed: no mount entry found"));
-    TRY(CheckLeaseTtls(config, &e->config));
+    TRY(CheckLeaseTtls(config, &m->entry.config));
     std::optional<std::string> description;
     Json options = Json::object();
     bool upgrade_kv = false;
-    TRY(TuneExtras(request, *e, &description, &options, &upgrade_kv));
+    TRY(TuneExtras(request, m->entry, &description, &options, &upgrade_kv));
     if (upgrade_kv) {
       TRY(UpgradeKvMount(path, config, description, options));
       // 200 with a warning, as Vault answers an upgrade (vault-java-driver's
@@ -456,19 +457,17 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
   switch (request.operation) {
     case logical::Operation::kRead: {
       if (builtin) return LegacyResponse(request, *builtin);
-      const router::MountEntry* e = find();
+      auto m = find();
       // A path below a mount reads that mount, as Vault's handleReadMount
       // matches the longest prefix (its Go client's GetMount).
-      std::shared_ptr<const router::Router::Mounted> below;
-      if (e == nullptr) {
+      if (!m) {
         if (auto match = core_.router().Route(path); match && !IsAuthMount(match->mount->entry)) {
-          below = match->mount;
-          e = &below->entry;
+          m = match->mount;
         }
       }
       // Vault's words: the Terraform provider reads them as "the mount is gone".
-      if (e == nullptr) return Err(InvalidArgument("No secret engine mount at " + path));
-      return LegacyResponse(request, MountJson(*e));
+      if (!m) return Err(InvalidArgument("No secret engine mount at " + path));
+      return LegacyResponse(request, MountJson(m->entry));
     }
     case logical::Operation::kCreate:
     case logical::Operation::kUpdate: {
@@ -500,11 +499,19 @@ Result<logical::Response> SystemBackend::Mounts(const logical::Request& request)
       return logical::Response{};
     }
     case logical::Operation::kDelete: {
-      if (builtin) return Err(InvalidArgument("cannot unmount \"" + path + "\""));
-      // Leases issued under the mount go first, so nothing outlives it.
-      TRY(core_.expiration().RevokePrefix(path, /*force=*/true));
+      if (builtin || path.starts_with("auth/")) {
+        return Err(InvalidArgument("cannot unmount \"" + path + "\""));
+      }
+      // Vault answers 204 for a path that is not a mount, below one or not,
+      // and revokes nothing for it.
+      if (!find()) return logical::Response{};
+      // Leases issued under the mount go first, so nothing outlives it; a
+      // revocation that fails (a database that is down) stops the unmount,
+      // as in Vault, rather than leave its credentials alive untracked.
+      if (Status s = core_.expiration().RevokePrefix(path, /*force=*/false); !s.ok()) {
+        return Err(Status(s.code(), "failed to revoke the leases of " + path + ": " + s.message()));
+      }
       Status s = core_.router().Unmount(path);
-      // Vault answers 204 for a path that is not mounted.
       if (s.code() == Code::kNotFound) return logical::Response{};
       TRY(s);
       Log(LogModule::kCore).info("successfully unmounted: path={}", path);
@@ -639,7 +646,8 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
     // type, description and options (Vault's unauthenticated listing).
     logical::Json secret = logical::Json::object();
     logical::Json auth = logical::Json::object();
-    for (const auto& m : core_.router().snapshot()->mounts) {
+    const auto snap = core_.router().snapshot();  // held while the loop runs
+    for (const auto& m : snap->mounts) {
       if (m->entry.config.value("listing_visibility", "") != "unauth") continue;
       logical::Json brief{{"type", m->entry.type},
                           {"description", m->entry.description},
@@ -657,7 +665,8 @@ Result<logical::Response> SystemBackend::UiMounts(const logical::Request& reques
   if (rest.empty()) {
     logical::Json secret = logical::Json::object();
     logical::Json auth{{"token/", TunedTokenAuthJson(core_)}};
-    for (const auto& m : core_.router().snapshot()->mounts) {
+    const auto snap = core_.router().snapshot();  // held while the loop runs
+    for (const auto& m : snap->mounts) {
       ASSIGN_OR_RETURN(bool visible,
                        core_.authorizer().HasMountAccess(*request.auth, m->entry.path));
       if (!visible) continue;
@@ -760,7 +769,8 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       return Err(Status(Code::kMethodNotAllowed, "unsupported operation"));
     }
     Json data{{"token/", TunedTokenAuthJson(core_)}};
-    for (const auto& m : core_.router().snapshot()->mounts) {
+    const auto snap = core_.router().snapshot();  // held while the loop runs
+    for (const auto& m : snap->mounts) {
       if (IsAuthMount(m->entry)) data[m->entry.path.substr(5)] = AuthMountJson(m->entry);
     }
     return LegacyResponse(request, std::move(data));
@@ -861,8 +871,11 @@ Result<logical::Response> SystemBackend::AuthMounts(const logical::Request& requ
       auto m = find();
       if (!m) return logical::Response{};  // Vault answers 204 when nothing is mounted
       // Tokens issued by the method's logins go first (their leases are
-      // registered under the login path), so none outlives the mount.
-      TRY(core_.expiration().RevokePrefix(full, /*force=*/true));
+      // registered under the login path), so none outlives the mount; a
+      // revocation that fails stops the disable, as in Vault.
+      if (Status s = core_.expiration().RevokePrefix(full, /*force=*/false); !s.ok()) {
+        return Err(Status(s.code(), "failed to revoke the leases of " + full + ": " + s.message()));
+      }
       Status s = core_.router().UnmountAuth(path);
       if (s.code() != Code::kNotFound) TRY(s);
       core_.logins().ForgetMount(m->entry.accessor);

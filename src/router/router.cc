@@ -386,7 +386,8 @@ Status Router::Retune(std::string_view path, const logical::Json& config,
 }
 
 std::shared_ptr<const Router::Mounted> Router::MountedAt(std::string_view path) const {
-  for (const auto& m : snapshot()->mounts) {
+  const auto snap = snapshot();  // held while the loop runs
+  for (const auto& m : snap->mounts) {
     if (m->entry.path == path) return m;
   }
   return nullptr;

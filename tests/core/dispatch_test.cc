@@ -81,6 +81,32 @@ TEST_F(DispatchTest, InMemoryTokenKvAndAppRoleRequestsRunOnTheCallingThread) {
   EXPECT_EQ(status, 204);
 }
 
+// Transit answers a single item with a key in memory on the calling
+// thread; a batch or an RSA key's operation goes to the pool, whose work
+// would otherwise hold a network thread for as long as it takes.
+TEST_F(DispatchTest, TransitBatchesAndRsaKeysGoToThePool) {
+  ASSERT_EQ(
+      Call(logical::Operation::kUpdate, "sys/mounts/transit", {{"type", "transit"}}).http_status,
+      204);
+  ASSERT_EQ(Call(logical::Operation::kUpdate, "transit/keys/aes", {}).http_status, 200);
+  ASSERT_EQ(
+      Call(logical::Operation::kUpdate, "transit/keys/rsa", {{"type", "rsa-2048"}}).http_status,
+      200);
+  const logical::Json item{{"plaintext", "aGk="}};
+  ASSERT_EQ(Call(logical::Operation::kUpdate, "transit/encrypt/aes", item).http_status, 200);
+  ASSERT_EQ(Call(logical::Operation::kUpdate, "transit/sign/rsa", {{"input", "aGk="}}).http_status,
+            200);
+  int status = 0;
+  EXPECT_TRUE(AnsweredInline(logical::Operation::kUpdate, "transit/encrypt/aes", item, &status));
+  EXPECT_EQ(status, 200);
+  EXPECT_FALSE(AnsweredInline(logical::Operation::kUpdate, "transit/encrypt/aes",
+                              {{"batch_input", {item, item}}}, &status));
+  EXPECT_EQ(status, 200);
+  EXPECT_FALSE(AnsweredInline(logical::Operation::kUpdate, "transit/sign/rsa", {{"input", "aGk="}},
+                              &status));
+  EXPECT_EQ(status, 200);
+}
+
 TEST_F(DispatchTest, WithAnAuditDeviceTokenCreatesGoToThePool) {
   const std::string dir = EnableFileAudit("coffer-dispatch-");
   int status = 0;

@@ -289,6 +289,28 @@ class DatabaseEngineTest(unittest.TestCase):
         )
         self.assertFalse(self.pg.role_exists(owned["data"]["username"]))
 
+    def test_unmount_fails_while_a_lease_cannot_be_revoked(self):
+        # As in Vault, disabling the engine revokes its leases first, and a
+        # revocation that fails stops it: its users must not outlive the
+        # records that could drop them.
+        self.make_role()
+        out = self.creds()
+        # A path below the mount is not a mount: 204, and nothing revoked.
+        self.req("DELETE", "/v1/sys/mounts/database/creds", None, 204)
+        self.assertTrue(self.lease_exists(out["lease_id"]))
+        self.assertTrue(self.pg.role_exists(out["data"]["username"]))
+        self.req("DELETE", "/v1/database/config/pg", None, 204)
+        st, err = self.req("DELETE", "/v1/sys/mounts/database")
+        self.assertGreaterEqual(st, 400, err)
+        self.assertIn("failed to revoke", str(err))
+        self.assertNotIn(out["data"]["password"], str(err))
+        self.assertTrue(self.lease_exists(out["lease_id"]))
+        _, mounts = self.req("GET", "/v1/sys/mounts", None, 200)
+        self.assertIn("database/", mounts["data"])
+        self.configure()
+        self.req("DELETE", "/v1/sys/mounts/database", None, 204)
+        self.assertFalse(self.pg.role_exists(out["data"]["username"]))
+
     def test_expired_lease_is_retried_while_its_config_is_gone(self):
         self.make_role(ttl="2s")
         out = self.creds()
@@ -409,11 +431,27 @@ class DatabaseEngineTest(unittest.TestCase):
         st, _ = self.req("POST", "/v1/database/roles/r", {
             "db_name": "pg\"; DROP ROLE postgres; --", "creation_statements": CREATION})
         self.assertEqual(st, 400)
-        # A template placeholder inside a longer string is refused.
-        self.make_role("inside", creation_statements=[
-            "CREATE ROLE \"{{name}}\" LOGIN PASSWORD 'x{{password}}';"])
-        st, _ = self.req("GET", "/v1/database/creds/inside")
-        self.assertEqual(st, 400)
+        # A template placeholder inside a longer string is refused when the
+        # role is written, in any of its statement lists: revocation
+        # statements that can never run would leave every user alive.
+        for field in ("creation_statements", "revocation_statements", "rollback_statements",
+                      "renew_statements"):
+            body = {"db_name": "pg", "creation_statements": CREATION,
+                    field: ["COMMENT ON ROLE \"{{name}}\" IS 'x{{password}}';"]}
+            st, err = self.req("POST", "/v1/database/roles/inside", body)
+            self.assertEqual(st, 400, field)
+            self.assertIn(field + "[0]", str(err))
+            self.assertEqual(self.req("GET", "/v1/database/roles/inside")[0], 404, field)
+        # A statement PostgreSQL refuses: its error says why, without the
+        # lines that quote the statement (and the password rendered in it).
+        self.make_role("typo", creation_statements=[
+            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTL "
+            "'{{expiration}}';"])
+        st, err = self.req("GET", "/v1/database/creds/typo")
+        self.assertEqual(st, 400, err)
+        self.assertIn("syntax error", str(err))
+        self.assertNotIn("LINE", str(err))
+        self.assertNotIn("PASSWORD '", str(err))
         # Hostile usernames of static roles are quoted, not executed.
         evil = 'ev"il; DROP ROLE postgres; --'
         self.pg.admin("CREATE ROLE \"%s\" LOGIN PASSWORD 'p'" % evil.replace('"', '""'))

@@ -26,6 +26,10 @@ Result<Response> DatabaseBackend::ConfigPath(const Request& request, const std::
     return logical::NoContent();
   }
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
+  // Under the rotation lock, as rotate-root reads, changes and stores the
+  // same record: neither may store over the other's change (a restriction
+  // of allowed_roles undone, or the new root password lost).
+  std::scoped_lock lock(rotate_mu_);
   ASSIGN_OR_RETURN(auto existing, LoadConfig(name));
   DbConfig config = existing ? std::move(*existing) : DbConfig{};
   TRY(ApplyConfigFields(request, config));

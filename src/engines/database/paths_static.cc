@@ -59,9 +59,13 @@ Result<Response> DatabaseBackend::StaticRolePath(const Request& request, const s
       r.data = StaticRoleToJson(*role);
       return r;
     }
-    case Operation::kDelete:
+    case Operation::kDelete: {
+      // Under the rotation lock: a rotation running now would store the
+      // role it read again after the delete, and keep rotating it.
+      std::scoped_lock lock(rotate_mu_);
       TRY(storage_.Delete("static-role/" + name));
       return logical::NoContent();
+    }
     case Operation::kCreate:
     case Operation::kUpdate: {
       std::scoped_lock lock(rotate_mu_);

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -15,7 +16,8 @@ namespace {
 #define COFFER_PQ_FNS(X)                                                              \
   X(PQfinish) X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQexec)            \
   X(PQresultStatus) X(PQclear) X(PQtransactionStatus) X(PQexecParams) X(PQntuples)    \
-  X(PQnfields) X(PQgetvalue) X(PQescapeIdentifier) X(PQfreemem) X(PQescapeLiteral)
+  X(PQnfields) X(PQgetvalue) X(PQescapeIdentifier) X(PQfreemem) X(PQescapeLiteral)  \
+  X(PQconninfoParse) X(PQconninfoFree)
 // clang-format on
 
 // libpq is loaded the first time the engine talks to PostgreSQL, not when
@@ -136,6 +138,32 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const ConnectionPara
   return c;
 }
 
+std::string RedactConninfoPassword(std::string_view connection_url) {
+  std::string out = RedactConnectionString(connection_url);
+  // libpq's own reading finds a password however it is written (spaces
+  // around '=', a percent-encoded key in a URI): every spelling of its
+  // value is replaced too.
+  if (!LoadLibpq()) return out;
+  const std::string text(connection_url);
+  char* error = nullptr;
+  PQconninfoOption* options = Pq().PQconninfoParse(text.c_str(), &error);
+  if (error != nullptr) Pq().PQfreemem(error);
+  if (options == nullptr) return out;
+  std::string password;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
+  }
+  Pq().PQconninfoFree(options);
+  if (!password.empty() && password != "{{password}}") {
+    std::string encoded = UrlEncode(password);
+    ReplaceAll(out, password, "xxxxx");
+    ReplaceAll(out, encoded, "xxxxx");
+    WipeString(encoded);
+  }
+  WipeString(password);
+  return out;
+}
+
 std::unique_ptr<PgConnection> PgConnection::ForEscapingOnly() {
   // An empty conninfo with no server to reach: libpq returns a PGconn in
   // CONNECTION_BAD that still carries an encoding (SQL_ASCII-compatible UTF8
@@ -150,6 +178,10 @@ bool PgConnection::Ok() const { return conn_ != nullptr && Pq().PQstatus(conn_) 
 
 Status PgConnection::ResultError(const char* what) const {
   std::string m = SafeMessage(Pq().PQerrorMessage(conn_), nullptr);
+  // Only the first line, PostgreSQL's own message: the lines after it
+  // (LINE n: ..., QUERY:, CONTEXT:) quote the statement, which holds the
+  // rendered password.
+  m.resize(std::min(m.size(), m.find('\n')));
   if (!Ok()) return Unavailable(std::string(what) + ": connection lost: " + m);
   return InvalidArgument(std::string(what) + ": " + m);
 }

@@ -36,6 +36,11 @@ struct ConnectionParams {
   ConnectionParams Clone() const { return {connection_url, username, password.Clone(), max_open}; }
 };
 
+// The connection URL as config reads show it: RedactConnectionString's
+// redaction, and any password libpq itself would read from it (however it
+// is written) replaced by xxxxx.
+std::string RedactConninfoPassword(std::string_view connection_url);
+
 class PgConnection final : public Quoter {
  public:
   ~PgConnection() override;

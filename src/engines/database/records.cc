@@ -5,6 +5,8 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/encoding.h"
+#include "engines/database/pg.h"
+#include "engines/database/sql_template.h"
 
 namespace coffer::engines::database {
 namespace {
@@ -167,6 +169,7 @@ Status ApplyConfigFields(const logical::Request& request, DbConfig& c) {
   }
   ASSIGN_OR_RETURN(auto root_stmts, OptList(request, "root_rotation_statements"));
   if (root_stmts) c.root_rotation_statements = *root_stmts;
+  TRY(CheckStatements(c.root_rotation_statements, "root_rotation_statements"));
   return Status::Ok();
 }
 
@@ -184,6 +187,7 @@ Status ApplyRoleFields(const logical::Request& request, Role& r) {
   for (auto& l : lists) {
     ASSIGN_OR_RETURN(auto v, OptList(request, l.name));
     if (v) *l.field = *v;
+    TRY(CheckStatements(*l.field, l.name));
   }
   if (r.creation_statements.empty()) return InvalidArgument("creation_statements is required");
   ASSIGN_OR_RETURN(auto ttl, OptSeconds(request, "default_ttl"));
@@ -228,6 +232,7 @@ Status ApplyStaticRoleFields(const logical::Request& request, StaticRole& r) {
   }
   ASSIGN_OR_RETURN(auto stmts, OptList(request, "rotation_statements"));
   if (stmts) r.rotation_statements = *stmts;
+  TRY(CheckStatements(r.rotation_statements, "rotation_statements"));
   return Status::Ok();
 }
 
@@ -326,7 +331,7 @@ Json ConfigToPublicJson(const DbConfig& c) {
   return Json{{"plugin_name", c.plugin_name},
               {"plugin_version", ""},
               {"connection_details",
-               {{"connection_url", RedactConnectionString(c.connection_url)},
+               {{"connection_url", RedactConninfoPassword(c.connection_url)},
                 {"username", c.username},
                 {"max_open_connections", c.max_open_connections}}},
               {"allowed_roles", c.allowed_roles},

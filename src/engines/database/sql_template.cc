@@ -143,4 +143,32 @@ Result<std::string> RenderStatement(std::string_view text, const TemplateValues&
   return out;
 }
 
+namespace {
+
+class StandInQuoter : public Quoter {
+ public:
+  Result<std::string> Identifier(std::string_view value) const override {
+    return "\"" + std::string(value) + "\"";
+  }
+  Result<std::string> Literal(std::string_view value) const override {
+    return "'" + std::string(value) + "'";
+  }
+};
+
+}  // namespace
+
+Status CheckStatements(const std::vector<std::string>& statements, std::string_view field) {
+  const TemplateValues values{
+      {"name", "n"}, {"username", "n"}, {"password", "p"}, {"expiration", "e"}};
+  const StandInQuoter quoter;
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    Result<std::string> rendered = RenderStatement(statements[i], values, quoter);
+    if (!rendered) {
+      return InvalidArgument(std::string(field) + "[" + std::to_string(i) +
+                             "]: " + rendered.error().message());
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace coffer::engines::database

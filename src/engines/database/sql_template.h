@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -40,5 +41,10 @@ using TemplateValues = std::map<std::string, std::string, std::less<>>;
 
 Result<std::string> RenderStatement(std::string_view statement, const TemplateValues& values,
                                     const Quoter& quoter);
+
+// Renders each statement with stand-in values and quoting, so that a role
+// is refused when it is written (kInvalidArgument naming `field`) rather
+// than when its credentials are issued or, worse, revoked.
+Status CheckStatements(const std::vector<std::string>& statements, std::string_view field);
 
 }  // namespace coffer::engines::database

@@ -1,10 +1,13 @@
 #include "engines/transit/policy.h"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <string_view>
 #include <utility>
 
 #include "common/clock.h"
@@ -48,6 +51,44 @@ Result<std::shared_ptr<EVP_PKEY>> NewAsymmetric(KeyType type) {
   }
   if (pkey == nullptr) return Err(Internal("transit: key generation failed"));
   return Wrap(pkey);
+}
+
+// Whether a version's key material fits the key's type: a record that
+// does not (a restored backup of the wrong shape) would have a cipher read
+// past a short key, or sign with a key of another kind or size.
+Status CheckKeyMaterial(KeyType type, std::size_t hmac_key_size, const KeyVersion& v) {
+  if (v.hmac_key.size() != 32) return Internal("transit: corrupt key record (hmac key size)");
+  if (IsSymmetricAead(type)) {
+    if (v.key.size() != AeadKeySize(type))
+      return Internal("transit: corrupt key record (key size)");
+    return Status::Ok();
+  }
+  if (type == KeyType::kHmac) {
+    if (hmac_key_size < 32 || hmac_key_size > 512 || v.key.size() != hmac_key_size) {
+      return Internal("transit: corrupt key record (key size)");
+    }
+    return Status::Ok();
+  }
+  if (type == KeyType::kEd25519) return Status::Ok();  // LoadPrivateKey checks the seed
+  EVP_PKEY* pkey = v.pkey.get();
+  if (IsRsa(type)) {
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) != RsaBits(type)) {
+      return Internal("transit: corrupt key record (not a key of its type)");
+    }
+    return Status::Ok();
+  }
+  const char* want = type == KeyType::kEcdsaP256   ? "prime256v1"
+                     : type == KeyType::kEcdsaP384 ? "secp384r1"
+                                                   : "secp521r1";
+  char group[64] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) !=
+          1 ||
+      std::string_view(group, len) != want) {
+    return Internal("transit: corrupt key record (not a key of its type)");
+  }
+  return Status::Ok();
 }
 
 std::string TakeString(Json& j, const char* field) {
@@ -207,6 +248,10 @@ Result<Policy> DecodePolicy(std::string_view record) {
         ASSIGN_OR_RETURN(v->pkey, LoadPrivateKey(p.type, v->key));
         ASSIGN_OR_RETURN(v->public_key, PublicKeyText(p.type, v->pkey.get()));
       }
+      TRY(CheckKeyMaterial(p.type, p.hmac_key_size, *v));
+      if (v->version == 0 || v->version > p.latest_version) {
+        return Err(Internal("transit: corrupt key record (version number)"));
+      }
       p.versions[v->version] = std::move(v);
     }
   } catch (const Json::exception&) {
@@ -214,6 +259,10 @@ Result<Policy> DecodePolicy(std::string_view record) {
   }
   if (p.latest_version == 0 || p.Version(p.latest_version) == nullptr) {
     return Err(Internal("transit: corrupt key record (no latest version)"));
+  }
+  if (p.min_decryption_version == 0 || p.min_decryption_version > p.latest_version ||
+      p.min_encryption_version > p.latest_version) {
+    return Err(Internal("transit: corrupt key record (minimum versions)"));
   }
   return p;
 }

@@ -2,6 +2,7 @@
 // passwords become xxxxx, the {{password}} placeholder stays as written.
 #include <gtest/gtest.h>
 
+#include "engines/database/pg.h"
 #include "engines/database/records.h"
 
 namespace coffer::engines::database {
@@ -27,6 +28,21 @@ TEST(RedactConnectionStringTest, PasswordsAreHiddenAndThePlaceholderIsShown) {
             "postgresql://{{username}}:xxxxx@h/d");
   EXPECT_EQ(RedactConnectionString("password={{password}} password=real"),
             "password={{password}} password=xxxxx");
+}
+
+// The spellings libpq reads that the text's own redaction does not know:
+// spaces around '=', a percent-encoded key in a URI's query.
+TEST(RedactConnectionStringTest, EverySpellingLibpqReadsIsHidden) {
+  for (const char* url : {"host=db user=admin password = s3cret-pw dbname=x",
+                          "host=db password= 's3cret-pw' dbname=x",
+                          "postgresql://admin@127.0.0.1/db?%70assword=s3cret-pw",
+                          "postgresql://admin@127.0.0.1/db?sslmode=disable&password=s3cret-pw"}) {
+    const std::string shown = RedactConninfoPassword(url);
+    EXPECT_EQ(shown.find("s3cret"), std::string::npos) << url << " -> " << shown;
+    EXPECT_NE(shown.find("xxxxx"), std::string::npos) << shown;
+  }
+  EXPECT_EQ(RedactConninfoPassword("host=db password={{password}}"),
+            "host=db password={{password}}");
 }
 
 }  // namespace

@@ -138,6 +138,55 @@ TEST_F(TransitKeysTest, BackupAndRestore) {
   EXPECT_EQ(Decrypt("named", ct), "kept");
 }
 
+// A backup whose key material does not fit its type (a short AES key, an
+// RSA key of another size, an EC key on another curve, a minimum version
+// beyond the latest) is refused, and nothing is restored.
+TEST_F(TransitKeysTest, RestoreRefusesKeyMaterialOfTheWrongShape) {
+  auto backup_of = [&](const std::string& name, const Json& params) {
+    CreateKey(name, params);
+    Json j = Json::parse(UnB64(Read("backup/" + name)["backup"].get<std::string>()));
+    return j;
+  };
+  const Json plain{{"exportable", true}, {"allow_plaintext_backup", true}};
+  Json aes = backup_of("aes", plain);
+  ASSERT_EQ(
+      Do(Operation::kUpdate, "restore/aes-ok", Json{{"backup", B64(aes.dump())}})->http_status,
+      204);
+  Json short_key = aes;
+  short_key["versions"][0]["key"] = B64("A");
+  Json short_hmac = aes;
+  short_hmac["versions"][0]["hmac_key"] = B64("A");
+  Json future_min = aes;
+  future_min["min_decryption_version"] = 5;
+  Json rsa = backup_of(
+      "rsa", Json{{"type", "rsa-2048"}, {"exportable", true}, {"allow_plaintext_backup", true}});
+  rsa["type"] = "rsa-4096";
+  Json ec = backup_of(
+      "ec", Json{{"type", "ecdsa-p384"}, {"exportable", true}, {"allow_plaintext_backup", true}});
+  ec["type"] = "ecdsa-p256";
+  Json rsa_as_ec = backup_of(
+      "rsa2", Json{{"type", "rsa-2048"}, {"exportable", true}, {"allow_plaintext_backup", true}});
+  rsa_as_ec["type"] = "ecdsa-p256";
+  int n = 0;
+  for (const Json& bad : {short_key, short_hmac, future_min, rsa, ec, rsa_as_ec}) {
+    const std::string name = "bad" + std::to_string(n++);
+    EXPECT_NE(Bad("restore/" + name, Json{{"backup", B64(bad.dump())}}).find("invalid backup"),
+              std::string::npos)
+        << bad["type"];
+    auto read = Do(Operation::kRead, "keys/" + name, Json::object());
+    EXPECT_TRUE(!read || read->http_status == 404) << name << " was restored";
+  }
+}
+
+TEST_F(TransitKeysTest, BatchInputIsBounded) {
+  CreateKey("h", Json{{"type", "hmac"}});
+  Json items = Json::array();
+  for (int i = 0; i < 100'001; ++i) items.push_back(Json::object());
+  EXPECT_NE(Bad("hmac/h", Json{{"batch_input", items}}).find("at most 100000"), std::string::npos);
+  items = Json::array({Json{{"input", B64("x")}}});
+  EXPECT_EQ(Ok("hmac/h", Json{{"batch_input", items}})["batch_results"].size(), 1u);
+}
+
 TEST_F(TransitKeysTest, CacheConfig) {
   EXPECT_EQ(Read("cache-config")["size"], 0);
   EXPECT_NE(Bad("cache-config", Json{{"size", 5}}), "");
