@@ -168,6 +168,52 @@ TEST_F(LdapBackendTest, DirectBindThenGroupsThenLocalPolicies) {
   EXPECT_EQ(dir_.transcript.front(), "bind uid=x\\,ou=admins,ou=people,dc=x");
 }
 
+// A renewal binds again with the login's password (kept in its internal
+// data, as Vault keeps it) and looks the groups up again: renewed while the
+// policies are the same, refused once the password changed, the user left
+// a group that gave a policy, or the directory is down.
+TEST_F(LdapBackendTest, RenewalAsksTheDirectoryAgain) {
+  ASSERT_TRUE(Do(Operation::kUpdate, "config",
+                 {{"url", "ldap://127.0.0.1:1"},
+                  {"userdn", "ou=people,dc=x"},
+                  {"userattr", "uid"},
+                  {"groupdn", "ou=groups,dc=x"},
+                  {"token_ttl", "1h"}}));
+  ASSERT_TRUE(Do(Operation::kUpdate, "groups/dev", {{"policies", "dev-read"}}));
+  auto r = LogIn("alice", "alice-pw");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  const auto internal = r->login->internal;
+  ASSERT_EQ(internal.count("password"), 1u);
+  std::vector<std::string> policies = {"default", "dev-read"};  // as the token holds them
+  std::map<std::string, std::string> meta = r->login->metadata;
+  auto renew = [&](const std::map<std::string, std::string>& kept) {
+    logical::LoginRenewalRequest req{&meta, &policies, &kept, nullptr};
+    return method_->CheckLoginRenewal(req);
+  };
+  dir_.transcript.clear();
+  auto ok = renew(internal);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  ASSERT_TRUE(ok->has_value());
+  EXPECT_EQ((*ok)->ttl, 3600);
+  EXPECT_EQ(dir_.transcript.front(), "bind uid=alice,ou=people,dc=x");
+  // Alice leaves the dev group: her token's policies no longer follow.
+  dir_.groups[0].attributes["member"] = {};
+  auto left = renew(internal);
+  ASSERT_FALSE(left.has_value());
+  EXPECT_EQ(left.error().message(), "policies have changed, not renewing");
+  dir_.groups[0].attributes["member"] = {"uid=alice,ou=people,dc=x"};
+  ASSERT_TRUE(renew(internal).has_value());
+  // Her password changed in the directory, or the directory is down.
+  dir_.passwords["uid=alice,ou=people,dc=x"] = "new-pw";
+  EXPECT_EQ(renew(internal).error().code(), Code::kInvalidArgument);
+  dir_.passwords["uid=alice,ou=people,dc=x"] = "alice-pw";
+  dir_.down = true;
+  EXPECT_EQ(renew(internal).error().code(), Code::kUnavailable);
+  dir_.down = false;
+  // A token whose login kept no password: refused.
+  EXPECT_FALSE(renew({}).has_value());
+}
+
 // Another spelling of a name is the same user: "ALICE", " alice" and
 // "alice/" log in as alice (one alias, one lockout counter), so they cannot
 // make a new identity (escaping alice's login MFA) or a fresh counter.

@@ -200,6 +200,27 @@ class LdapAuthTest(unittest.TestCase):
         self.assertEqual(upper["entity_id"], me["entity_id"])
         self.assertEqual(upper["metadata"], {"username": "alice"})
 
+    def test_renewal_binds_again_and_compares_the_policies(self):
+        # The renewal binds with the login's password (kept with the token)
+        # and looks the groups up again; a group mapping that changed since
+        # the login stops it, as in Vault.
+        auth = self.anonymous().auth.ldap.login("bob", BOB_PW)["auth"]
+        bob = hvac.Client(url=self.server.addr, token=auth["client_token"])
+        renewed = bob.auth.token.renew_self()["auth"]
+        self.assertEqual(renewed["policies"], ["default", "ops-read"])
+        # The password is kept, never shown.
+        self.assertNotIn(BOB_PW, str(bob.lookup_token()))
+        self.assertNotIn(BOB_PW, str(self.root.lookup_token(auth["client_token"])))
+        self.root.auth.ldap.create_or_update_group("ops", policies=["ops-read", "more"])
+        try:
+            with self.assertRaises(hvac.exceptions.InvalidRequest) as caught:
+                bob.auth.token.renew_self()
+            self.assertIn("policies have changed, not renewing", str(caught.exception))
+        finally:
+            self.root.auth.ldap.create_or_update_group("ops", policies=["ops-read"])
+        self.assertEqual(bob.auth.token.renew_self()["auth"]["policies"], ["default", "ops-read"])
+        self.assertNotIn(BOB_PW, self.server.log())
+
     def test_refusals_make_no_token(self):
         before = self.accessor_count()
         for username, password, want in (

@@ -439,6 +439,110 @@ bool LdapBackend::IsUnauthenticated(std::string_view relative_path) const {
   return relative_path.starts_with("login/");
 }
 
+namespace {
+
+// The directory's answer for `username` (folded) and `password`: the bind,
+// the groups, and the login they make (policies, alias, group aliases).
+// Used by a login and again by each renewal of its token.
+Result<logical::LoginResult> Authenticate(storage::Backend& storage, const Dialer& dialer,
+                                          const LdapConfig& c, const std::string& username,
+                                          const std::string& password) {
+  auto& log = Log(LogModule::kLdap);
+  // A directory that cannot be reached is 503, and not a failed login for
+  // the lockout: only refused binds are.
+  auto conn = dialer(c.Dial());
+  if (!conn) return Err(Unreachable(conn.error()));
+
+  auto user = FindUser(c, **conn, username);
+  if (!user) {
+    log.debug("ldap login: finding the user's bind DN failed: {}", user.error().message());
+    if (user.error().code() == Code::kUnavailable) return Err(user.error());
+    return Err(InvalidArgument(std::string(kBindFailed)));
+  }
+  // The bind that checks the password.
+  Status bound =
+      password.empty() ? (*conn)->UnauthenticatedBind(user->dn) : (*conn)->Bind(user->dn, password);
+  if (!bound.ok()) {
+    log.debug("ldap login: bind as the user failed: {}", bound.message());
+    if (bound.code() == Code::kUnavailable) return Err(bound);
+    return Err(InvalidArgument(std::string(kBindFailed)));
+  }
+  // Searches run as the service account, not as the user.
+  if (!c.binddn.empty() && !c.bindpass.empty()) {
+    if (!(*conn)->Bind(c.binddn, c.bindpass).ok()) {
+      return Err(InvalidArgument("ldap operation failed: failed to re-bind with the BindDN user"));
+    }
+  }
+  std::string user_dn = user->dn;
+  if (!c.upndomain.empty()) {
+    const std::string filter =
+        "(userPrincipalName=" + EscapeFilterValue(username) + "@" + c.upndomain + ")";
+    ASSIGN_OR_RETURN(
+        auto found,
+        (*conn)->Search(
+            {.base = c.userdn, .filter = filter, .attributes = {"1.1"}, .deref = c.DerefMode()}));
+    for (const auto& e : found) user_dn = e.dn;
+  }
+  Result<std::vector<std::string>> ldap_groups = std::vector<std::string>();
+  if (c.anonymous_group_search) {
+    auto anonymous = dialer(c.Dial());
+    if (!anonymous) return Err(Unreachable(anonymous.error()));
+    ldap_groups = FindGroups(c, **anonymous, user_dn, username);
+  } else {
+    ldap_groups = FindGroups(c, **conn, user_dn, username);
+  }
+  if (!ldap_groups) {
+    if (ldap_groups.error().code() == Code::kUnavailable) return Err(ldap_groups.error());
+    return Err(InvalidArgument(ldap_groups.error().message()));
+  }
+  if (ldap_groups->empty()) {
+    log.debug("ldap login: no LDAP groups found in groupdn {}", c.groupdn);
+  }
+
+  // The local user's groups and policies, then every named group's.
+  const std::string canonical = Fold(username, c.case_sensitive_names);
+  std::vector<std::string> all_groups;
+  std::vector<std::string> policies = c.token.policies;
+  std::vector<std::string> user_policies;
+  if (auto stored = storage.Get("user/" + canonical); stored && *stored) {
+    ASSIGN_OR_RETURN(Json j, ParseStored((*stored)->value, "ldap user"));
+    all_groups = StringList(j, "groups");
+    user_policies = StringList(j, "policies");
+  }
+  all_groups.insert(all_groups.end(), ldap_groups->begin(), ldap_groups->end());
+  for (const std::string& g : all_groups) {
+    ASSIGN_OR_RETURN(auto stored, storage.Get("group/" + Fold(g, c.case_sensitive_names)));
+    if (!stored) continue;
+    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "ldap group"));
+    for (auto& p : StringList(j, "policies")) policies.push_back(std::move(p));
+  }
+  policies.insert(policies.end(), user_policies.begin(), user_policies.end());
+  std::sort(policies.begin(), policies.end());
+  policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
+
+  std::string alias = username;
+  if (!c.username_as_alias) {
+    alias = user->alias;
+    if (alias.empty()) return Err(InvalidArgument("missing entity alias attribute value"));
+  }
+  logical::LoginResult login = c.token.ToLogin();
+  login.policies = std::move(policies);
+  login.metadata["username"] = username;
+  login.display_name = username;
+  login.alias_name = alias;
+  login.group_aliases = std::move(all_groups);
+  return login;
+}
+
+}  // namespace
+
+namespace {
+
+// The internal data key of the login's password (LoginResult::internal).
+constexpr char kInternalPassword[] = "password";
+
+}  // namespace
+
 std::string LdapBackend::AclPath(std::string_view relative_path) const {
   if (!relative_path.starts_with("users/") && !relative_path.starts_with("groups/")) {
     return std::string(relative_path);
@@ -452,9 +556,23 @@ std::string LdapBackend::LoginAlias(const Request& request) const {
 
 Result<std::optional<logical::LoginRenewal>> LdapBackend::CheckLoginRenewal(
     const logical::LoginRenewalRequest& renewal) {
-  (void)renewal;
   ASSIGN_OR_RETURN(auto config, ReadConfig(storage_));
   if (!config) return Err(InvalidArgument("ldap backend not configured"));
+  // The directory is asked again, as Vault's renewal does: the bind with
+  // the login's password, then the groups and their policies.
+  auto user = renewal.meta->find("username");
+  auto kept = renewal.internal->find(kInternalPassword);
+  if (user == renewal.meta->end() || kept == renewal.internal->end()) {
+    return Err(InvalidArgument(
+        "the token's LDAP login was made before renewals were checked; log in again"));
+  }
+  ASSIGN_OR_RETURN(logical::LoginResult now,
+                   Authenticate(storage_, dialer_, *config, user->second, kept->second));
+  TokenFields fields = config->token;
+  fields.policies = std::move(now.policies);
+  if (!fields.SamePolicies(*renewal.policies)) {
+    return Err(InvalidArgument("policies have changed, not renewing"));
+  }
   return std::optional<logical::LoginRenewal>(config->token.ToRenewal());
 }
 
@@ -569,90 +687,12 @@ Result<Response> LdapBackend::Login(const Request& request, const std::string& t
   if (!AddressAllowed(request.remote_address, c.token.bound_cidrs)) {
     return Err(PermissionDenied("login request originated from invalid CIDR"));
   }
-  auto& log = Log(LogModule::kLdap);
-  // A directory that cannot be reached is 503, and not a failed login for
-  // the lockout: only refused binds are.
-  auto conn = dialer_(c.Dial());
-  if (!conn) return Err(Unreachable(conn.error()));
-
-  auto user = FindUser(c, **conn, username);
-  if (!user) {
-    log.debug("ldap login: finding the user's bind DN failed: {}", user.error().message());
-    if (user.error().code() == Code::kUnavailable) return Err(user.error());
-    return Err(InvalidArgument(std::string(kBindFailed)));
-  }
-  // The bind that checks the password.
-  Status bound =
-      password.empty() ? (*conn)->UnauthenticatedBind(user->dn) : (*conn)->Bind(user->dn, password);
-  if (!bound.ok()) {
-    log.debug("ldap login: bind as the user failed: {}", bound.message());
-    if (bound.code() == Code::kUnavailable) return Err(bound);
-    return Err(InvalidArgument(std::string(kBindFailed)));
-  }
-  // Searches run as the service account, not as the user.
-  if (!c.binddn.empty() && !c.bindpass.empty()) {
-    if (!(*conn)->Bind(c.binddn, c.bindpass).ok()) {
-      return Err(InvalidArgument("ldap operation failed: failed to re-bind with the BindDN user"));
-    }
-  }
-  std::string user_dn = user->dn;
-  if (!c.upndomain.empty()) {
-    const std::string filter =
-        "(userPrincipalName=" + EscapeFilterValue(username) + "@" + c.upndomain + ")";
-    ASSIGN_OR_RETURN(
-        auto found,
-        (*conn)->Search(
-            {.base = c.userdn, .filter = filter, .attributes = {"1.1"}, .deref = c.DerefMode()}));
-    for (const auto& e : found) user_dn = e.dn;
-  }
-  Result<std::vector<std::string>> ldap_groups = std::vector<std::string>();
-  if (c.anonymous_group_search) {
-    auto anonymous = dialer_(c.Dial());
-    if (!anonymous) return Err(Unreachable(anonymous.error()));
-    ldap_groups = FindGroups(c, **anonymous, user_dn, username);
-  } else {
-    ldap_groups = FindGroups(c, **conn, user_dn, username);
-  }
-  if (!ldap_groups) {
-    if (ldap_groups.error().code() == Code::kUnavailable) return Err(ldap_groups.error());
-    return Err(InvalidArgument(ldap_groups.error().message()));
-  }
-  if (ldap_groups->empty()) {
-    log.debug("ldap login: no LDAP groups found in groupdn {}", c.groupdn);
-  }
-
-  // The local user's groups and policies, then every named group's.
-  const std::string canonical = Fold(username, c.case_sensitive_names);
-  std::vector<std::string> all_groups;
-  std::vector<std::string> policies = c.token.policies;
-  std::vector<std::string> user_policies;
-  if (auto stored = storage_.Get("user/" + canonical); stored && *stored) {
-    ASSIGN_OR_RETURN(Json j, ParseStored((*stored)->value, "ldap user"));
-    all_groups = StringList(j, "groups");
-    user_policies = StringList(j, "policies");
-  }
-  all_groups.insert(all_groups.end(), ldap_groups->begin(), ldap_groups->end());
-  for (const std::string& g : all_groups) {
-    ASSIGN_OR_RETURN(auto stored, storage_.Get("group/" + Fold(g, c.case_sensitive_names)));
-    if (!stored) continue;
-    ASSIGN_OR_RETURN(Json j, ParseStored(stored->value, "ldap group"));
-    for (auto& p : StringList(j, "policies")) policies.push_back(std::move(p));
-  }
-  policies.insert(policies.end(), user_policies.begin(), user_policies.end());
-  std::sort(policies.begin(), policies.end());
-  policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
-
-  std::string alias = username;
-  if (!c.username_as_alias) {
-    alias = user->alias;
-    if (alias.empty()) return Err(InvalidArgument("missing entity alias attribute value"));
-  }
-  logical::LoginResult login = c.token.ToLogin();
-  login.policies = std::move(policies);
-  login.metadata["username"] = username;
-  login.display_name = username;
-  login.alias_name = alias;
-  login.group_aliases = std::move(all_groups);
+  ASSIGN_OR_RETURN(logical::LoginResult login,
+                   Authenticate(storage_, dialer_, c, username, password));
+  // Kept with the token, under the barrier, as Vault keeps it: each renewal
+  // binds again, so a user disabled or moved out of a group in the
+  // directory is not renewed.
+  login.internal[kInternalPassword] = password;
   return LoginResponse(std::move(login));
 }
 

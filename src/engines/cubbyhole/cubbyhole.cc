@@ -53,6 +53,9 @@ Result<logical::Response> CubbyholeBackend::HandleRequest(const logical::Request
     case Operation::kCreate:
     case Operation::kUpdate: {
       TRY(CheckKey(rel));
+      // Such a key would read as a folder in a list, and a revocation that
+      // walks the folders would leave it behind.
+      if (rel.back() == '/') return Err(InvalidArgument("cannot write to a path ending in '/'"));
       if (!request.data.is_object() || request.data.empty()) {
         return Err(InvalidArgument("missing data fields"));
       }
@@ -85,6 +88,9 @@ Status CubbyholeBackend::Destroy(std::string_view token_hmac) {
     for (const auto& c : children) {
       if (c.back() == '/') {
         stack.push_back(folder + c);
+        // An entry stored at the folder's own name (written before such
+        // keys were refused) goes too.
+        TRY(storage_.Delete(folder + c));
       } else {
         TRY(storage_.Delete(folder + c));
       }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -201,7 +202,15 @@ std::optional<Nanos> ScheduledDeletion(Nanos at, const Config& config, const Key
   if (mount == 0 && key == 0) return std::nullopt;
   std::int64_t secs = key;
   if (secs == 0 || (mount != 0 && mount < secs)) secs = mount;
-  return at + secs * 1'000'000'000LL;
+  // Saturated: a long delay (100000d, which Vault takes) must not wrap
+  // around into the past and delete every version as it is written.
+  Nanos delay = 0;
+  Nanos when = 0;
+  if (__builtin_mul_overflow(secs, Nanos{1'000'000'000}, &delay) ||
+      __builtin_add_overflow(at, delay, &when)) {
+    return std::numeric_limits<Nanos>::max();
+  }
+  return when;
 }
 
 std::string FormatTime(Nanos t) {

@@ -46,8 +46,17 @@ TEST(CubbyholeTest, DestroyRemovesEverythingOfOneToken) {
   ASSERT_TRUE(cubby.HandleRequest(Req(Operation::kCreate, "aaa", "a/b/c", {{"v", 1}})).has_value());
   ASSERT_TRUE(cubby.HandleRequest(Req(Operation::kCreate, "aaa", "d", {{"v", 1}})).has_value());
   ASSERT_TRUE(cubby.HandleRequest(Req(Operation::kCreate, "bbb", "d", {{"v", 2}})).has_value());
+  // A key that ends in '/' is refused: it would read as a folder. One
+  // stored before that (straight into storage here) goes with the rest.
+  auto slashed = cubby.HandleRequest(Req(Operation::kCreate, "aaa", "x/", {{"v", 1}}));
+  ASSERT_FALSE(slashed.has_value());
+  EXPECT_EQ(slashed.error().message(), "cannot write to a path ending in '/'");
+  ASSERT_TRUE(store.Put("aaa/old/", "{\"v\":1}").ok());
+  ASSERT_TRUE(store.Put("aaa/a/", "{\"v\":1}").ok());
   ASSERT_TRUE(cubby.Destroy("aaa").ok());
   EXPECT_TRUE(store.List("aaa/")->empty());
+  EXPECT_FALSE(store.Get("aaa/old/")->has_value());
+  EXPECT_FALSE(store.Get("aaa/a/")->has_value());
   EXPECT_TRUE(cubby.HandleRequest(Req(Operation::kRead, "bbb", "d")).has_value());
 }
 

@@ -158,6 +158,29 @@ TEST(KvRecordsTest, CorruptMetadataIsAnInternalErrorOnBothPaths) {
   }
 }
 
+// A version's deletion time: the shorter of the mount's and the key's
+// delay; a delay too long for the clock saturates rather than wrapping
+// around into the past (which would delete every version at its write).
+TEST(KvRecordsTest, ScheduledDeletionTakesTheShorterDelayAndSaturates) {
+  const Nanos at = 1'700'000'000'000'000'000LL;
+  Config config;
+  KeyMetadata m;
+  EXPECT_FALSE(ScheduledDeletion(at, config, m).has_value());
+  m.delete_version_after = 60;
+  EXPECT_EQ(ScheduledDeletion(at, config, m), at + 60'000'000'000LL);
+  config.delete_version_after = 30;
+  EXPECT_EQ(ScheduledDeletion(at, config, m), at + 30'000'000'000LL);
+  config.delete_version_after = 0;
+  for (std::int64_t days : {100'000LL, 1'000'000LL, 100'000'000'000LL}) {
+    m.delete_version_after = days * 86'400;
+    auto when = ScheduledDeletion(at, config, m);
+    ASSERT_TRUE(when.has_value());
+    EXPECT_GT(*when, at) << days;
+  }
+  config.delete_version_after = -1;  // turned off for the mount
+  EXPECT_FALSE(ScheduledDeletion(at, config, m).has_value());
+}
+
 TEST(KvRecordsTest, VersionRecordsRoundTrip) {
   VersionRecord v;
   v.data =
