@@ -1,6 +1,7 @@
 #include "audit/broker.h"
 
 #include <string.h>  // explicit_bzero
+#include <sys/stat.h>
 
 #include <boost/container/small_vector.hpp>
 #include <condition_variable>
@@ -15,6 +16,29 @@ namespace coffer::audit {
 namespace {
 
 constexpr std::string_view kTableKey = "core/audit";
+
+// The file a file device writes, or "" for one that writes no file of its
+// own (stdout, discard) and for other device types.
+std::string FileOf(const DeviceConfig& config) {
+  if (config.type != "file") return "";
+  auto it = config.options.find("file_path");
+  if (it == config.options.end() || !it->is_string()) return "";
+  const std::string& path = it->get_ref<const std::string&>();
+  if (path.empty() || path.front() != '/') return "";
+  return path;
+}
+
+// Whether two file devices would write one file: the same path, or two
+// names of one file. Two chains in one file break each other, and one
+// device's rollback of a failed write would cut the other's lines.
+bool SameFile(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  if (a == b) return true;
+  struct stat sa {};
+  struct stat sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
 
 }  // namespace
 
@@ -88,9 +112,14 @@ Status Broker::Enable(DeviceConfig config) {
   ASSIGN_OR_RETURN(config.path, NormalizePath(config.path));
   std::scoped_lock lock(mu_);
   auto current = std::atomic_load(&devices_);
+  const std::string file = FileOf(config);
   for (const auto& d : *current) {
     if (d->config().path == config.path) {
       return InvalidArgument("path already in use: an audit device is enabled at " + config.path);
+    }
+    if (SameFile(file, FileOf(d->config()))) {
+      return InvalidArgument("file_path already in use: the audit device at " + d->config().path +
+                             " writes that file");
     }
   }
   ASSIGN_OR_RETURN(SecretBytes key, crypto::RandomSecret(32));

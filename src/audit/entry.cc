@@ -238,6 +238,10 @@ class EntryWriter {
         Token(it->get_ref<const std::string&>());
       } else if (it->is_string() && is(accessors)) {
         Token(it->get_ref<const std::string&>(), /*is_accessor=*/true);
+      } else if (it->is_object() && it.key() == "mfa_requirement") {
+        // A login waiting for its MFA: the request id stands in for the
+        // password already checked (with one passcode it makes a token).
+        WithTokens(*it, {"mfa_request_id"}, {});
       } else {
         Value(*it, false);
       }

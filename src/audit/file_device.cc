@@ -39,25 +39,35 @@ class FileDevice final : public Device {
     }
     // No directories are created: a missing directory is an error the
     // operator must see (and fixes by creating it; the next write reopens).
-    int fd = ::open(file_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode_);
+    // A symbolic link at the path is refused, not followed, and the mode is
+    // set only once the file is known to be a regular one: a device must not
+    // append to, or change the mode of, whatever a link points at.
+    int fd = ::open(file_path_.c_str(),
+                    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode_);
     if (fd < 0) {
-      return Unavailable("cannot open audit file " + file_path_ + ": " + std::strerror(errno));
+      const int e = errno;
+      if (e == ELOOP) {
+        return Unavailable("audit file " + file_path_ +
+                           " is a symbolic link, which is not followed");
+      }
+      return Unavailable("cannot open audit file " + file_path_ + ": " + std::strerror(e));
     }
-    if (::fchmod(fd, mode_) != 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))) {
+      // Character devices (such as /dev/full, used to simulate a full disk)
+      // are accepted as they are; anything else must be a regular file.
+      ::close(fd);
+      return Unavailable("audit file " + file_path_ + " is not a regular file");
+    }
+    if (S_ISREG(st.st_mode) && ::fchmod(fd, mode_) != 0) {
       int e = errno;
       ::close(fd);
       return Unavailable("cannot set the mode of audit file " + file_path_ + ": " +
                          std::strerror(e));
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      // Character devices (such as /dev/full, used to simulate a full disk)
-      // are accepted as they are; anything else must be a regular file.
-      if (!S_ISCHR(st.st_mode)) {
-        ::close(fd);
-        return Unavailable("audit file " + file_path_ + " is not a regular file");
-      }
-    }
+    // Writes block as a file's do (O_NONBLOCK was for the open alone: a
+    // FIFO put at the path must not hang it).
+    ::fcntl(fd, F_SETFL, O_APPEND);
     fd_ = fd;
     size_ = S_ISREG(st.st_mode) ? st.st_size : 0;
     if (S_ISREG(st.st_mode)) trimmer_.Follow(fd, size_);

@@ -112,6 +112,14 @@ class SocketDevice final : public Device {
       }
       return Status::Ok();
     }
+    // A stream whose peer has closed still takes one send into the kernel
+    // before the reset comes back: that entry would count as recorded and
+    // be lost. A closed or failed peer is found before sending instead, and
+    // the batch goes to a new connection (AppendToSink).
+    if (PeerGone()) {
+      CloseSink();
+      return Unavailable("audit socket " + address_ + ": the collector closed the connection");
+    }
     std::size_t done = 0;
     while (done < bytes.size()) {
       ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
@@ -124,6 +132,17 @@ class SocketDevice final : public Device {
       done += static_cast<std::size_t>(n);
     }
     return Status::Ok();
+  }
+
+  // Whether the stream's peer has closed its side or failed: a pending
+  // hang-up or error, or end of stream waiting to be read. Data the
+  // collector sent (it is not expected to) is left where it is.
+  bool PeerGone() const {
+    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return true;
+    char c = 0;
+    return (p.revents & POLLIN) != 0 && ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
   }
 
   std::string address_;

@@ -65,6 +65,10 @@ Status AuditedHeaders::Set(storage::Backend& barrier, std::string_view name, boo
         "the " + lower +
         " header carries the token, which audit entries already carry as its HMAC");
   }
+  if (lower == "x-vault-mfa") {
+    return InvalidArgument(
+        "the x-vault-mfa header carries MFA passcodes, which audit entries never carry");
+  }
   std::scoped_lock lock(write_mu_);
   auto headers = headers_;
   headers[lower] = hmac;

@@ -228,6 +228,25 @@ TEST(EntryTest, ResponseEntryHashesDataAuthAndWrapInfo) {
   }
 }
 
+// A login that waits for MFA: its request id (which with one passcode makes
+// a token) is hashed like a token; the constraints stay readable.
+TEST(EntryTest, MfaRequestIdIsHashed) {
+  auto salt = TestSalt();
+  MountInfo mount{"userpass", "auth/userpass/", "", {}, {}};
+  logical::Response resp;
+  resp.auth = {{"client_token", ""},
+               {"mfa_requirement",
+                {{"mfa_request_id", "5e6f7a8b-mfa-request"},
+                 {"mfa_constraints", {{"totp", {{"any", {{{"type", "totp"}}}}}}}}}}};
+  std::string line = RenderResponse(SampleRequest(), mount, resp, *salt);
+  Json e = Json::parse(line);
+  EXPECT_EQ(e["response"]["auth"]["mfa_requirement"]["mfa_request_id"],
+            salt->Hash("5e6f7a8b-mfa-request"));
+  EXPECT_EQ(e["response"]["auth"]["mfa_requirement"]["mfa_constraints"]["totp"]["any"][0]["type"],
+            "totp");
+  EXPECT_EQ(line.find("5e6f7a8b-mfa-request"), std::string::npos);
+}
+
 // An entry's tree without its time, which differs between two renderings.
 Json WithoutTime(const std::string& line) {
   Json e = Json::parse(line);

@@ -39,7 +39,8 @@ TEST(AuditedHeadersTest, RefusedNamesChangeNothing) {
   storage::InmemBackend store;
   AuditedHeaders headers;
   ASSERT_TRUE(headers.Set(store, "x-a", true).ok());
-  for (const char* name : {"X-Vault-Token", "authorization", "", "x b", "x:y", "x\r\ny"}) {
+  for (const char* name :
+       {"X-Vault-Token", "authorization", "X-Vault-MFA", "", "x b", "x:y", "x\r\ny"}) {
     EXPECT_EQ(headers.Set(store, name, false).code(), Code::kInvalidArgument) << name;
   }
   EXPECT_EQ(*headers.Snapshot(), (List{{"x-a", true}}));
