@@ -370,9 +370,14 @@ Status MfaStore::ValidateTotp(std::string_view method_id, std::string_view entit
   if (!method) return NotFound("MFA method not found");
   const std::string pair = PairKey(method->id, entity_id);
   const auto window = std::chrono::seconds(method->params.period * (2 * method->params.skew + 1));
+  // The attempts are counted and checked under the pair's lock: checked
+  // before it, guesses sent at once would all pass the check before the
+  // first of them failed.
+  auto pair_lock = PairLock(pair);
+  std::scoped_lock lock(*pair_lock);
   const auto now_mono = clock_.Monotonic();
   {
-    std::scoped_lock lock(attempts_mu_);
+    std::scoped_lock attempts_lock(attempts_mu_);
     if (auto it = attempts_.find(pair); it != attempts_.end()) {
       if (now_mono - it->second.last_failure >= window) {
         attempts_.erase(it);
@@ -390,8 +395,6 @@ Status MfaStore::ValidateTotp(std::string_view method_id, std::string_view entit
     return PermissionDenied(std::move(message));
   };
 
-  auto pair_lock = PairLock(pair);
-  std::scoped_lock lock(*pair_lock);
   ASSIGN_OR_RETURN(auto stored, storage_.Get(std::string(kSecret) + pair));
   if (!stored) return fail("entity has no TOTP secret for this MFA method");
   Json j = Json::parse(stored->value, nullptr, false);

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "common/encoding.h"
 #include "storage/inmem/inmem_backend.h"
+#include "storage/stalling_backend.h"
 
 namespace coffer::identity::mfa {
 namespace {
@@ -112,6 +117,32 @@ TEST_F(MfaStoreTest, AttemptsAreRateLimited) {
   EXPECT_EQ(mfa_.ValidateTotp(method_.id, "entity-1", CodeAt(0)).code(), Code::kRateLimited);
   clock_.Advance(std::chrono::seconds(91));
   EXPECT_TRUE(mfa_.ValidateTotp(method_.id, "entity-1", CodeAt(0)).ok());
+}
+
+// Guesses sent at once are counted one after the other: with one attempt
+// allowed, a second guess that arrives while the first is being checked is
+// refused as over the limit, not checked as well.
+TEST(MfaStoreRaceTest, GuessesSentAtOnceCountAgainstTheLimit) {
+  storage::test_util::StallingBackend view;
+  FakeClock clock;
+  MfaStore mfa(view, clock);
+  TotpMethod m;
+  m.issuer = "Coffer";
+  m.max_validation_attempts = 1;
+  auto method = mfa.PutMethod(m);
+  ASSERT_TRUE(method.has_value());
+  auto enrolment = mfa.Generate(method->id, "entity-1", "alice");
+  ASSERT_TRUE(enrolment && *enrolment);
+  view.stall_get_key = "mfa/secret/" + method->id + "/entity-1";
+  auto first = std::async(std::launch::async,
+                          [&] { return mfa.ValidateTotp(method->id, "entity-1", "000000"); });
+  view.entered.get_future().wait();  // the first guess is being checked
+  auto second = std::async(std::launch::async,
+                           [&] { return mfa.ValidateTotp(method->id, "entity-1", "111111"); });
+  second.wait_for(std::chrono::milliseconds(200));
+  view.release.set_value();
+  EXPECT_EQ(first.get().code(), Code::kPermissionDenied);
+  EXPECT_EQ(second.get().code(), Code::kRateLimited);
 }
 
 TEST_F(MfaStoreTest, EnforcementsMatchMountsEntitiesAndGroups) {
