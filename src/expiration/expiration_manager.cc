@@ -104,6 +104,11 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
                     (oldest != 0 && NextSeq() - oldest > options_.log_fold_span);
   if (!is_new) {
     lock.lock();
+    // A revocation deletes the record under this lock (DeleteRecords): a
+    // renewal, or an expiry moved earlier, that read the lease before it
+    // must not write a revoked lease back.
+    ASSIGN_OR_RETURN(auto present, view_.Get(LeaseStorageKey(lease.id)));
+    if (!present) return NotFound("lease not found");
   } else if (full && on_fiber) {
     WantFold(bucket);
   } else if (full) {
@@ -977,7 +982,8 @@ Status ExpirationManager::ExpireNow(Lease lease) {
   const std::int64_t now = NowUnix();
   if (lease.expire_time <= now) return Status::Ok();  // already retried by the expiry thread
   lease.expire_time = now;
-  return Write(lease, /*is_new=*/false);
+  Status s = Write(lease, /*is_new=*/false);
+  return s.code() == Code::kNotFound ? Status::Ok() : s;  // revoked meanwhile
 }
 
 Result<std::vector<std::string>> ExpirationManager::List(std::string_view prefix) {

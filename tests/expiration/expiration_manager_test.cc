@@ -30,6 +30,11 @@ class FakeRevoker : public Revoker {
     revoked.push_back(lease.id);
     return Status::Ok();
   }
+  Status Renew(const Lease& renewed) override {
+    (void)renewed;
+    if (auto hook = std::exchange(on_renew, nullptr)) hook();
+    return Status::Ok();
+  }
   std::size_t Count() {
     std::scoped_lock lock(mu);
     return revoked.size();
@@ -41,6 +46,7 @@ class FakeRevoker : public Revoker {
   std::string message = "backend down";
   std::vector<std::string> revoked;
   std::function<void()> before_next;
+  std::function<void()> on_renew;  // run once, inside the next Renew
 };
 
 Options ManualOptions() {
@@ -97,6 +103,23 @@ TEST_F(ExpirationTest, RegisterLookupRenewRevoke) {
   EXPECT_EQ(m_->Lookup(lease->id).error().code(), Code::kNotFound);
   EXPECT_EQ(m_->IndexSize(), 0u);
   EXPECT_TRUE(m_->Revoke(lease->id).ok());  // unknown is fine
+}
+
+// A renewal that read the lease before a revocation deleted it must not
+// write it back: the renewal fails and the lease stays revoked.
+TEST_F(ExpirationTest, ARenewalRacingARevocationDoesNotBringTheLeaseBack) {
+  auto lease = Reg("database/creds/ro", 60s);
+  ASSERT_TRUE(lease.has_value());
+  revoker_.on_renew = [&] { ASSERT_TRUE(m_->Revoke(lease->id).ok()); };
+  auto renewed = m_->Renew(lease->id, 120s);
+  ASSERT_FALSE(renewed.has_value());
+  EXPECT_EQ(renewed.error().code(), Code::kNotFound);
+  EXPECT_EQ(m_->Lookup(lease->id).error().code(), Code::kNotFound);
+  EXPECT_EQ(m_->IndexSize(), 0u);
+  // An expiry moved earlier (a lazy revocation) of a lease already gone is
+  // nothing to do.
+  EXPECT_TRUE(m_->RevokeLater(lease->id).ok());
+  EXPECT_EQ(m_->Lookup(lease->id).error().code(), Code::kNotFound);
 }
 
 TEST_F(ExpirationTest, RenewIsCappedByMaxTtlAndRefusesNonRenewable) {
