@@ -139,8 +139,10 @@ class Backend {
   // quotas (by default the body's "role", as jwt has it). "" when none.
   // Called only when the mount has role quotas.
   virtual std::string LoginRole(const Request& request) {
+    // Read as the login reads it: a number or a boolean names a role too.
     const Json* f = request.Field("role");
-    return f != nullptr && f->is_string() ? f->get<std::string>() : "";
+    std::optional<std::string> role = f != nullptr ? WeakString(*f) : std::nullopt;
+    return role.value_or("");
   }
 
   // Auth methods: whether a token this method minted may still be renewed,

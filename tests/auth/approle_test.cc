@@ -157,6 +157,24 @@ TEST_F(AppRoleTest, RoleIdCanBeSetAndOldOneStopsWorking) {
   EXPECT_TRUE(Login("custom-role-id", sid["secret_id"]).has_value());
   ASSERT_TRUE(Do(Operation::kUpdate, "role/other", Json::object()));
   EXPECT_FALSE(Do(Operation::kUpdate, "role/other/role-id", {{"role_id", "custom-role-id"}}));
+  // A role_id longer than 4096 bytes is refused where it is set, and a
+  // login naming one is refused before it is looked up (or counted by the
+  // lockout under that name).
+  const std::string huge(4097, 'r');
+  auto set = Do(Operation::kUpdate, "role/other/role-id", {{"role_id", huge}});
+  ASSERT_FALSE(set.has_value());
+  EXPECT_EQ(set.error().message(), "role_id must be at most 4096 bytes");
+  EXPECT_FALSE(Do(Operation::kUpdate, "role/third", {{"role_id", huge}}).has_value());
+  auto login = Login(huge, sid["secret_id"]);
+  ASSERT_FALSE(login.has_value());
+  EXPECT_EQ(login.error().message(), "invalid role or secret ID");
+  EXPECT_EQ(method_->LoginAlias(MakeRequest("approle", Operation::kUpdate, "login",
+                                            {{"role_id", huge}})),
+            "");
+  // A role_id sent as a number is the same name to the lockout.
+  EXPECT_EQ(method_->LoginAlias(MakeRequest("approle", Operation::kUpdate, "login",
+                                            {{"role_id", 424242}})),
+            "424242");
 }
 
 TEST_F(AppRoleTest, LookupDestroyAndAccessorsStayWithinTheirRole) {

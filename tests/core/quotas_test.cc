@@ -11,6 +11,7 @@
 #include <future>
 #include <thread>
 
+#include "auth/jwt_test_util.h"
 #include "core/core_fixture.h"
 #include "metrics/telemetry.h"
 
@@ -261,6 +262,50 @@ TEST_F(QuotasTest, RoleQuotaLimitsLoginsOfThatRoleOnly) {
   EXPECT_EQ(login(ci), 429);
   EXPECT_EQ(login(web), 200);
   EXPECT_EQ(login(web), 200);
+}
+
+// A role quota reads the role as the login does: an AppRole role_id sent
+// as a JSON number, and a JWT login that names no role (its mount's
+// default_role logs it in) are held to that role's quota.
+TEST_F(QuotasTest, RoleQuotasReadTheRoleAsTheLoginDoes) {
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/approle", {{"type", "approle"}}).http_status, 204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/num",
+                 {{"bind_secret_id", false}, {"secret_id_bound_cidrs", "127.0.0.0/8"}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/approle/role/num/role-id", {{"role_id", "424242"}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/num",
+                 {{"rate", 1}, {"path", "auth/approle"}, {"role", "num"}})
+                .http_status,
+            204);
+  auto approle = [&] {
+    return Serve("auth/approle/login", "127.0.0.1", Operation::kUpdate, {{"role_id", 424242}}, "");
+  };
+  EXPECT_EQ(approle(), 200);
+  EXPECT_EQ(approle(), 429);
+
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/auth/jwt", {{"type", "jwt"}}).http_status, 204);
+  const auth::jwt::testing::Pkey key = auth::jwt::testing::MakeEc();
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/jwt/config",
+                 {{"jwt_validation_pubkeys", {auth::jwt::testing::PublicPem(key)}},
+                  {"default_role", "r"}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "auth/jwt/role/r",
+                 {{"role_type", "jwt"}, {"user_claim", "sub"}, {"bound_audiences", {"a"}}})
+                .http_status,
+            204);
+  ASSERT_EQ(Call(Operation::kUpdate, "sys/quotas/rate-limit/r",
+                 {{"rate", 1}, {"path", "auth/jwt"}, {"role", "r"}})
+                .http_status,
+            204);
+  auto jwt = [&] {
+    return Serve("auth/jwt/login", "127.0.0.1", Operation::kUpdate, {{"jwt", "a.b.c"}}, "");
+  };
+  EXPECT_EQ(jwt(), 400);  // a bad token, counted by the quota
+  EXPECT_EQ(jwt(), 429);
 }
 
 // enable_rate_limit_audit_logging: a refused request gets a request entry

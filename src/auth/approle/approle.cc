@@ -15,6 +15,11 @@ using logical::Response;
 namespace params = token::params;
 
 constexpr std::string_view kInvalidCredentials = "invalid role or secret ID";
+// The longest role_id a role may have and a login may name: a login's
+// role_id keys its lockout counter, which an unauthenticated client must
+// not make a megabyte long.
+constexpr std::size_t kMaxRoleIdBytes = 4096;
+constexpr const char* kRoleIdTooLong = "role_id must be at most 4096 bytes";
 
 Status ValidRoleName(const std::string& name) {
   if (name.empty()) return InvalidArgument("missing role_name");
@@ -82,8 +87,12 @@ std::string AppRoleBackend::AclPath(std::string_view relative_path) const {
 
 std::string AppRoleBackend::LoginAlias(const Request& request) const {
   if (request.relative_path != "login") return "";
-  const Json* f = request.Field("role_id");
-  return f != nullptr && f->is_string() ? f->get<std::string>() : "";
+  // Read as Login reads it (a number or a boolean is a role_id too), or a
+  // role_id sent as 424242 would escape the lockout of "424242". One longer
+  // than any role's is refused by Login before it counts.
+  auto role_id = params::String(request, "role_id");
+  if (!role_id || !*role_id || (*role_id)->size() > kMaxRoleIdBytes) return "";
+  return **role_id;
 }
 
 std::string AppRoleBackend::LoginRole(const Request& request) {
@@ -262,7 +271,10 @@ Result<Response> AppRoleBackend::RoleRoute(const Request& request, const std::st
   }
   const std::string old_role_id = existing ? existing->role_id : "";
   ASSIGN_OR_RETURN(auto role_id, params::String(request, "role_id"));
-  if (role_id && !role_id->empty()) role.role_id = *role_id;
+  if (role_id && !role_id->empty()) {
+    if (role_id->size() > kMaxRoleIdBytes) return Err(InvalidArgument(kRoleIdTooLong));
+    role.role_id = *role_id;
+  }
   ASSIGN_OR_RETURN(auto bind, params::Bool(request, "bind_secret_id"));
   if (bind) role.bind_secret_id = *bind;
   ASSIGN_OR_RETURN(auto cidrs, params::List(request, "secret_id_bound_cidrs"));
@@ -310,6 +322,7 @@ Result<Response> AppRoleBackend::RoleIdRoute(const Request& request, const std::
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(auto role_id, params::String(request, "role_id"));
   if (!role_id || role_id->empty()) return Err(InvalidArgument("missing role_id"));
+  if (role_id->size() > kMaxRoleIdBytes) return Err(InvalidArgument(kRoleIdTooLong));
   std::scoped_lock lock(write_mu_);
   ASSIGN_OR_RETURN(auto role, ReadRole(name));
   if (!role) return Err(InvalidArgument("role \"" + name + "\" does not exist"));
@@ -339,6 +352,8 @@ Result<Response> AppRoleBackend::Login(const Request& request) {
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(auto role_id, params::String(request, "role_id"));
   if (!role_id || role_id->empty()) return Err(InvalidArgument("missing role_id"));
+  if (role_id->size() > kMaxRoleIdBytes)
+    return Err(InvalidArgument(std::string(kInvalidCredentials)));
   ASSIGN_OR_RETURN(std::shared_ptr<const Role> role, RoleByRoleId(*role_id));
   if (!role) return Err(InvalidArgument(std::string(kInvalidCredentials)));
 

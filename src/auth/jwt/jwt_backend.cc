@@ -200,6 +200,13 @@ Result<Jwt> JwtBackend::ValidateToken(KeySource& source, const Role& role,
   return jwt;
 }
 
+std::string JwtBackend::LoginRole(const Request& request) {
+  std::string name = Backend::LoginRole(request);
+  if (!name.empty()) return name;
+  auto source = Source();
+  return source && *source != nullptr ? (*source)->config().default_role : "";
+}
+
 Result<Response> JwtBackend::Login(const Request& request) {
   if (!IsWrite(request.operation)) return Err(MethodNotAllowed());
   ASSIGN_OR_RETURN(std::shared_ptr<KeySource> source, Source());

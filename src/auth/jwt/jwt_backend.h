@@ -60,6 +60,9 @@ class JwtBackend final : public logical::Backend {
       const logical::LoginRenewalRequest& renewal) override;
   Status Initialize() override;
   bool IsUnauthenticated(std::string_view relative_path) const override;
+  // The body's role, or the mount's default_role that a login without one
+  // uses: a role quota on the default role applies to such logins too.
+  std::string LoginRole(const logical::Request& request) override;
   // Path help for the routes above (jwt_help.cc).
   logical::EngineHelp Help() const override;
 
