@@ -153,6 +153,15 @@ void Logins::Record(const std::string& key, const LockoutConfig& config, bool tr
       std::erase_if(counters_, [&](const auto& kv) {
         return kv.second.in_flight == 0 && now - kv.second.last_failure >= keep;
       });
+      // Still full (a flood of failed logins under new names, which need no
+      // token): the counters of names not locked out go, so that memory
+      // stays bounded; the names locked out stay locked.
+      if (counters_.size() >= kSweepAbove) {
+        std::erase_if(counters_, [&](const auto& kv) {
+          return kv.second.in_flight == 0 && kv.second.failures < config.threshold;
+        });
+      }
+      if (counters_.size() >= kSweepAbove) return;  // all locked out: no room
     }
     it = counters_.emplace(key, Counter{}).first;
   }
