@@ -26,6 +26,10 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
       TRY(expiration_->RevokeByToken(hmac, entry ? std::string_view(entry->path) : ""));
     }
   }
+  // The token's cubbyhole goes before the token: a failure here leaves the
+  // token (unusable once marked) for a retry or Tidy() to finish, where a
+  // token deleted first would leave its cubbyhole with nothing to find it.
+  if (revoke_hook_) TRY(revoke_hook_(hmac));
   {
     // Under use_mu_, as renewals and uses read-modify-write the entry: one of
     // those either finishes first or finds the token gone; it cannot write
@@ -46,10 +50,6 @@ Status TokenStore::RevokeOne(std::string_view hmac) {
     std::scoped_lock lock(mu_);
     cache_.Erase(std::string(hmac));
     ++changes_;
-  }
-  if (revoke_hook_) {
-    Status s = revoke_hook_(hmac);
-    if (!s.ok()) Log(LogModule::kToken).warn("revocation hook failed: {}", s.ToString());
   }
   return Status::Ok();
 }

@@ -245,9 +245,9 @@ class TokenStore {
   // and the max that caps TTLs, periods and renewals.
   void SetMountTtls(std::chrono::seconds default_ttl, std::chrono::seconds max_ttl);
 
-  // Called once for every revoked token, after its entry is gone (the core
-  // destroys the token's cubbyhole there). Set before Load(); must be
-  // thread-safe; its errors are logged, not returned.
+  // Called for every revoked token before its entry goes (the core destroys
+  // the token's cubbyhole there). Set before Load(); must be thread-safe. An
+  // error fails the revocation and keeps the entry (unusable) for a retry.
   void SetRevokeHook(std::function<Status(std::string_view hmac)> hook) {
     revoke_hook_ = std::move(hook);
   }

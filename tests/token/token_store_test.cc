@@ -270,6 +270,33 @@ TEST_F(TokenStoreTest, RevokeHookSeesEveryTokenOfTheTree) {
   EXPECT_EQ(revoked, want);
 }
 
+// A cubbyhole that could not be destroyed fails the revocation and keeps
+// the token (unusable) for a retry, which finishes the job: a token deleted
+// first would leave its cubbyhole with nothing to find it.
+TEST_F(TokenStoreTest, ARevocationWhoseHookFailsKeepsTheTokenForARetry) {
+  int failures_left = 1;
+  store_.SetRevokeHook([&](std::string_view) {
+    if (failures_left > 0) {
+      --failures_left;
+      return Unavailable("storage is down");
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(store_.Load().ok());
+  TokenRequest req;
+  req.policies = {"a"};
+  auto token = store_.CreateToken(req);
+  ASSERT_TRUE(token.has_value());
+  const std::string id(token->id.view());
+  EXPECT_EQ(store_.Revoke(id).code(), Code::kUnavailable);
+  EXPECT_EQ(*store_.Lookup(id), nullptr);  // unusable at once
+  EXPECT_EQ(*store_.CountTokens(), 1u);    // and still there to retry
+  auto tidied = store_.Tidy();
+  ASSERT_TRUE(tidied.has_value());
+  EXPECT_EQ(tidied->tokens_revoked, 1u);
+  EXPECT_EQ(*store_.CountTokens(), 0u);
+}
+
 TEST(TokenEntryRecordTest, EncodesEveryFieldAndDecodesToTheSameEntry) {
   TokenEntry e;
   e.id_hmac = "abc123";
