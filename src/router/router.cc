@@ -191,6 +191,21 @@ Status Router::AddMount(MountEntry entry) {
     ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
     entry.accessor = entry.type + "_" + id.substr(0, 8);
   }
+  // An accessor names one mount (identity aliases and locked users find
+  // their mount by it): its 8 random characters are drawn again while
+  // another mount has them, as Vault loops until its accessor is unique.
+  auto taken = [&](const std::string& accessor) {
+    for (const auto& m : current->mounts) {
+      if (m->entry.accessor == accessor) return true;
+    }
+    return false;
+  };
+  for (int attempt = 0; taken(entry.accessor) && attempt < 16; ++attempt) {
+    ASSIGN_OR_RETURN(std::string id, crypto::NewUuid());
+    const std::size_t keep = entry.accessor.size() >= 8 ? entry.accessor.size() - 8 : 0;
+    entry.accessor = entry.accessor.substr(0, keep) + id.substr(0, 8);
+  }
+  if (taken(entry.accessor)) return Internal("cannot draw an accessor no other mount has");
   ASSIGN_OR_RETURN(auto mount, Instantiate(entry));
 
   auto next = std::make_shared<Snapshot>(*current);

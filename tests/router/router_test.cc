@@ -75,6 +75,27 @@ TEST_F(RouterTest, RejectsOverlapsReservedAndUnknownTypes) {
   EXPECT_EQ(router_.snapshot()->mounts.size(), 1u);
 }
 
+// An accessor names one mount: one already taken (drawn again by chance,
+// one in four billion) is drawn again, keeping its type prefix.
+TEST_F(RouterTest, AccessorsAreUnique) {
+  MountEntry first;
+  first.path = "a/";
+  first.type = "echo";
+  first.accessor = "echo_12345678";
+  ASSERT_TRUE(router_.Mount(first).ok());
+  MountEntry second = first;
+  second.path = "b/";
+  ASSERT_TRUE(router_.Mount(second).ok());
+  auto a = router_.MountedAt("a/");
+  auto b = router_.MountedAt("b/");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(a->entry.accessor, "echo_12345678");
+  EXPECT_NE(b->entry.accessor, "echo_12345678");
+  EXPECT_TRUE(b->entry.accessor.starts_with("echo_"));
+  EXPECT_EQ(b->entry.accessor.size(), first.accessor.size());
+}
+
 TEST_F(RouterTest, TablePersistsAndUnmountDeletesData) {
   ASSERT_TRUE(Mount("kv/").ok());
   auto m = router_.Route("kv/item");
