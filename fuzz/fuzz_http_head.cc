@@ -12,6 +12,7 @@
 #include "fuzz_util.h"
 #include "http/framing.h"
 #include "http/request_builder.h"
+#include "http/server.h"
 
 namespace bhttp = boost::beast::http;
 
@@ -67,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   wire.content_type = msg[bhttp::field::content_type];
   wire.body = msg.body();
   wire.remote_address = "127.0.0.1";
-  auto built = BuildRequest(wire, 500);
+  // The listener's default bounds (http/server.h).
+  auto built = BuildRequest(wire, ServerOptions{}.json_limits);
   if (built) FUZZ_CHECK(built->data.is_object());
   return 0;
 }
