@@ -168,12 +168,12 @@ TEST_F(AppRoleTest, RoleIdCanBeSetAndOldOneStopsWorking) {
   auto login = Login(huge, sid["secret_id"]);
   ASSERT_FALSE(login.has_value());
   EXPECT_EQ(login.error().message(), "invalid role or secret ID");
-  EXPECT_EQ(method_->LoginAlias(MakeRequest("approle", Operation::kUpdate, "login",
-                                            {{"role_id", huge}})),
-            "");
+  EXPECT_EQ(
+      method_->LoginAlias(MakeRequest("approle", Operation::kUpdate, "login", {{"role_id", huge}})),
+      "");
   // A role_id sent as a number is the same name to the lockout.
-  EXPECT_EQ(method_->LoginAlias(MakeRequest("approle", Operation::kUpdate, "login",
-                                            {{"role_id", 424242}})),
+  EXPECT_EQ(method_->LoginAlias(
+                MakeRequest("approle", Operation::kUpdate, "login", {{"role_id", 424242}})),
             "424242");
 }
 
