@@ -134,7 +134,9 @@ Result<logical::Response> Wrapper::Unwrap(std::string_view wrapping_token) {
 }
 
 void Wrapper::Spend(std::string_view hmac) {
-  cubbyhole_.Destroy(hmac).IgnoreError();
+  // The token store's revoke hook destroys the cubbyhole (the wrapped
+  // response with it) before the token goes; a failure leaves the token
+  // unusable, for a later revocation or tidy to finish.
   tokens_.RevokeTree(hmac).IgnoreError();
 }
 

@@ -19,6 +19,7 @@ class CoreFixture : public ::testing::Test {
     RegisterBuiltins();
     CoreOptions options;
     options.physical = std::make_unique<storage::InmemBackend>();
+    physical_ = static_cast<storage::InmemBackend*>(options.physical.get());
     options.clock = &clock_;
     options.worker_threads = 1;
     auto core = Core::Create(std::move(options));
@@ -59,6 +60,7 @@ class CoreFixture : public ::testing::Test {
   }
 
   FakeClock clock_;
+  storage::InmemBackend* physical_ = nullptr;  // owned by core_
   std::unique_ptr<Core> core_;
   std::string root_;
   SecretBytes key_;

@@ -77,6 +77,22 @@ TEST_F(WrappingTest, AUsedOrUnknownWrappingTokenIsABadRequestNotAForbiddenOne) {
   EXPECT_NE(Said(empty).find("empty token in request body"), std::string::npos);
 }
 
+// The wrapped response lives in the wrapping token's cubbyhole; the unwrap
+// that spends the token deletes it from storage, not only from view.
+TEST_F(WrappingTest, UnwrappingDeletesTheStoredResponse) {
+  auto stored = [&] {
+    auto listed = physical_->List("cubbyhole/");
+    EXPECT_TRUE(listed.has_value());
+    return listed.has_value() ? listed->size() : 0;
+  };
+  ASSERT_EQ(stored(), 0u);
+  const std::string wrap = Wrapped();
+  ASSERT_EQ(stored(), 1u);
+  auto unwrapped = Call(Operation::kUpdate, "sys/wrapping/unwrap", Json::object(), wrap);
+  ASSERT_EQ(unwrapped.http_status, 200) << Said(unwrapped);
+  EXPECT_EQ(stored(), 0u);
+}
+
 TEST_F(WrappingTest, AValidWrappingTokenStillNeedsAnAllowedCaller) {
   const std::string wrap = Wrapped();
   // In the body, with no client token: the caller is refused and nothing is
