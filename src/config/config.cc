@@ -32,30 +32,33 @@ const std::set<std::string, std::less<>> kTopLevelKeys = {
     "pid_file",      "default_lease_ttl",  "max_lease_ttl",
     "telemetry",     "cache_max_bytes"};
 
-const std::set<std::string, std::less<>> kListenerKeys = {"address",
-                                                          "cluster_address",
-                                                          "tls_disable",
-                                                          "tls_cert_file",
-                                                          "tls_key_file",
-                                                          "tls_client_ca_file",
-                                                          "tls_min_version",
-                                                          "tls_require_and_verify_client_cert",
-                                                          "tls_disable_client_certs",
-                                                          "max_request_size",
-                                                          "max_json_depth",
-                                                          "max_json_string_value_length",
-                                                          "max_json_object_entry_count",
-                                                          "max_json_array_element_count",
-                                                          "max_json_token",
-                                                          "max_request_duration",
-                                                          "http_read_header_timeout",
-                                                          "http_read_timeout",
-                                                          "http_write_timeout",
-                                                          "http_idle_timeout",
-                                                          "io_threads",
-                                                          "pin_io_threads",
-                                                          "telemetry",
-                                                          "inflight_requests_logging"};
+const std::set<std::string, std::less<>> kListenerKeys = {
+    "address",
+    "cluster_address",
+    "tls_disable",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_client_ca_file",
+    "tls_min_version",
+    "tls_require_and_verify_client_cert",
+    "tls_disable_client_certs",
+    "max_request_size",
+    "max_json_depth",
+    "max_json_string_value_length",
+    "max_json_object_entry_count",
+    "max_json_array_element_count",
+    "max_json_token",
+    "max_request_duration",
+    "http_read_header_timeout",
+    "http_read_timeout",
+    "http_write_timeout",
+    "http_idle_timeout",
+    "io_threads",
+    "pin_io_threads",
+    "disable_unauthed_rekey_endpoints",
+    "disable_unauthed_generate_root_endpoints",
+    "telemetry",
+    "inflight_requests_logging"};
 
 const std::set<std::string, std::less<>> kTelemetryKeys = {
     "disable_hostname", "prometheus_retention_time", "usage_gauge_period"};
@@ -475,6 +478,10 @@ class Decoder {
                   "must be between 0 (one per core) and " + std::to_string(kMaxIoThreads));
     }
     TRY(Field(body, p, context, "pin_io_threads", internal::ReadBool, &l.pin_io_threads));
+    TRY(Field(body, p, context, "disable_unauthed_rekey_endpoints", internal::ReadBool,
+              &l.disable_unauthed_rekey_endpoints));
+    TRY(Field(body, p, context, "disable_unauthed_generate_root_endpoints", internal::ReadBool,
+              &l.disable_unauthed_generate_root_endpoints));
     ASSIGN_OR_RETURN(const json* telemetry,
                      SingleBlock(body, p, context, "telemetry", kListenerTelemetryKeys));
     if (telemetry != nullptr) {

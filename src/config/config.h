@@ -82,6 +82,12 @@ struct ServerConfig {
     // inflight_requests_logging { unauthenticated_in_flight_requests_access
     // = true }: GET sys/in-flight-req on this listener needs no token.
     bool unauthenticated_in_flight_requests_access = false;
+    // OpenBao's listener keys: sys/rekey/* and sys/rekey-recovery-key/*
+    // (anyone may cancel a rekey there), and sys/generate-root/*, answer
+    // 405 on this listener. Off by default, as in Vault, for the clients
+    // that use them.
+    bool disable_unauthed_rekey_endpoints = false;
+    bool disable_unauthed_generate_root_endpoints = false;
     std::string source;
   };
   // The top-level telemetry { ... } block (docs/metrics.md). Only

@@ -15,28 +15,31 @@ std::int64_t Nanoseconds(std::chrono::seconds d) {
 }
 
 json Listener(const ServerConfig::Listener& l) {
-  json config{{"address", l.address},
-              {"tls_disable", l.tls_disable},
-              {"tls_min_version", l.tls_min_version},
-              {"tls_require_and_verify_client_cert", l.tls_require_and_verify_client_cert},
-              {"tls_disable_client_certs", l.tls_disable_client_certs},
-              {"max_request_size", l.max_request_size},
-              {"max_json_depth", l.max_json_depth},
-              {"max_json_string_value_length", l.max_json_string_value_length},
-              {"max_json_object_entry_count", l.max_json_object_entry_count},
-              {"max_json_array_element_count", l.max_json_array_element_count},
-              {"max_json_token", l.max_json_token},
-              {"max_request_duration", Seconds(l.max_request_duration)},
-              {"http_read_header_timeout", Seconds(l.http_read_header_timeout)},
-              {"http_read_timeout", Seconds(l.http_read_timeout)},
-              {"http_write_timeout", Seconds(l.http_write_timeout)},
-              {"http_idle_timeout", Seconds(l.http_idle_timeout)},
-              {"io_threads", l.io_threads},
-              {"pin_io_threads", l.pin_io_threads},
-              {"telemetry", {{"unauthenticated_metrics_access", l.unauthenticated_metrics_access}}},
-              {"inflight_requests_logging",
-               {{"unauthenticated_in_flight_requests_access",
-                 l.unauthenticated_in_flight_requests_access}}}};
+  json config{
+      {"address", l.address},
+      {"tls_disable", l.tls_disable},
+      {"tls_min_version", l.tls_min_version},
+      {"tls_require_and_verify_client_cert", l.tls_require_and_verify_client_cert},
+      {"tls_disable_client_certs", l.tls_disable_client_certs},
+      {"max_request_size", l.max_request_size},
+      {"max_json_depth", l.max_json_depth},
+      {"max_json_string_value_length", l.max_json_string_value_length},
+      {"max_json_object_entry_count", l.max_json_object_entry_count},
+      {"max_json_array_element_count", l.max_json_array_element_count},
+      {"max_json_token", l.max_json_token},
+      {"max_request_duration", Seconds(l.max_request_duration)},
+      {"http_read_header_timeout", Seconds(l.http_read_header_timeout)},
+      {"http_read_timeout", Seconds(l.http_read_timeout)},
+      {"http_write_timeout", Seconds(l.http_write_timeout)},
+      {"http_idle_timeout", Seconds(l.http_idle_timeout)},
+      {"io_threads", l.io_threads},
+      {"pin_io_threads", l.pin_io_threads},
+      {"disable_unauthed_rekey_endpoints", l.disable_unauthed_rekey_endpoints},
+      {"disable_unauthed_generate_root_endpoints", l.disable_unauthed_generate_root_endpoints},
+      {"telemetry", {{"unauthenticated_metrics_access", l.unauthenticated_metrics_access}}},
+      {"inflight_requests_logging",
+       {{"unauthenticated_in_flight_requests_access",
+         l.unauthenticated_in_flight_requests_access}}}};
   if (!l.cluster_address.empty()) config["cluster_address"] = l.cluster_address;
   if (!l.tls_cert_file.empty()) config["tls_cert_file"] = l.tls_cert_file;
   if (!l.tls_key_file.empty()) config["tls_key_file"] = l.tls_key_file;

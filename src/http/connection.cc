@@ -457,6 +457,10 @@ class Connection final : public ConnBase {
           done(std::move(response));
         };
       }
+      if (const char* key = DisabledOnListener(built->path)) {
+        return done(logical::ErrorResponse(
+            405, fmt::format("this endpoint is disabled on this listener ({} = true)", key)));
+      }
       if (impl_.options.unauthenticated_in_flight_requests_access &&
           built->path == "sys/in-flight-req" && built->operation == logical::Operation::kRead) {
         // Answered here, without a token and without the core, as Vault's
@@ -478,6 +482,20 @@ class Connection final : public ConnBase {
       Log(LogModule::kHttp).error("handler threw a non-standard exception");
     }
     OnResponse(gen, ResponseFor(Internal("handler exception")));
+  }
+
+  // The listener key that turns `path` off here, or null. The prefixes take
+  // every spelling the core would route (the path is already cleaned).
+  const char* DisabledOnListener(std::string_view path) const {
+    const ServerOptions& o = impl_.options;
+    if (o.disable_unauthed_rekey_endpoints &&
+        (path.starts_with("sys/rekey/") || path.starts_with("sys/rekey-recovery-key/"))) {
+      return "disable_unauthed_rekey_endpoints";
+    }
+    if (o.disable_unauthed_generate_root_endpoints && path.starts_with("sys/generate-root/")) {
+      return "disable_unauthed_generate_root_endpoints";
+    }
+    return nullptr;
   }
 
   // The request leaves sys/in-flight-req's list, and is logged when

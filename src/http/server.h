@@ -64,6 +64,12 @@ struct ServerOptions {
   // unauthenticated_in_flight_requests_access = true }: GET
   // sys/in-flight-req is answered by the listener itself, without a token.
   bool unauthenticated_in_flight_requests_access = false;
+  // The listener's disable_unauthed_rekey_endpoints: sys/rekey/* and
+  // sys/rekey-recovery-key/* answer 405 here, before the core sees them.
+  bool disable_unauthed_rekey_endpoints = false;
+  // disable_unauthed_generate_root_endpoints: the same for
+  // sys/generate-root/*.
+  bool disable_unauthed_generate_root_endpoints = false;
 };
 
 class Server {

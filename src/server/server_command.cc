@@ -207,6 +207,8 @@ http::ServerOptions ListenerOptions(const config::ServerConfig::Listener& l) {
   if (l.http_write_timeout.count() > 0) o.write_timeout = at_least_1s(l.http_write_timeout);
   o.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
   o.unauthenticated_in_flight_requests_access = l.unauthenticated_in_flight_requests_access;
+  o.disable_unauthed_rekey_endpoints = l.disable_unauthed_rekey_endpoints;
+  o.disable_unauthed_generate_root_endpoints = l.disable_unauthed_generate_root_endpoints;
   o.io_threads = static_cast<int>(l.io_threads);
   o.pin_io_threads = l.pin_io_threads;
   return o;

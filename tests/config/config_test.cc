@@ -212,6 +212,8 @@ listener "tcp" {
   max_request_size = -1
   io_threads = "3"
   pin_io_threads = true
+  disable_unauthed_rekey_endpoints = true
+  disable_unauthed_generate_root_endpoints = "true"
 }
 default_lease_ttl = 60
 max_lease_ttl = "2d"
@@ -225,6 +227,10 @@ max_lease_ttl = "2d"
   EXPECT_EQ(config->listeners[1].io_threads, 3);
   EXPECT_FALSE(config->listeners[0].pin_io_threads);  // off unless asked for
   EXPECT_TRUE(config->listeners[1].pin_io_threads);
+  EXPECT_FALSE(config->listeners[0].disable_unauthed_rekey_endpoints);  // served by default
+  EXPECT_FALSE(config->listeners[0].disable_unauthed_generate_root_endpoints);
+  EXPECT_TRUE(config->listeners[1].disable_unauthed_rekey_endpoints);
+  EXPECT_TRUE(config->listeners[1].disable_unauthed_generate_root_endpoints);
   EXPECT_EQ(config->default_lease_ttl, seconds(60));
   EXPECT_EQ(config->max_lease_ttl, hours(48));
 }
@@ -350,6 +356,10 @@ const BadConfig kBadConfigs[] = {
      "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  pin_io_threads = "
      "\"yes\"\n}\n",
      {"config.hcl:4: listener \"tcp\": pin_io_threads: expected true or false"}},
+    {"listener_disable_unauthed_rekey_not_bool",
+     "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  "
+     "disable_unauthed_rekey_endpoints = \"yes\"\n}\n",
+     {"config.hcl:4: listener \"tcp\": disable_unauthed_rekey_endpoints: expected true or false"}},
     {"ui_string", kWrongBool.c_str(), {"config.hcl:3: ui: expected true or false"}},
     {"disable_mlock_list",
      kWrongBoolList.c_str(),

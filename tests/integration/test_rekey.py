@@ -8,6 +8,7 @@ stdin, never argv."""
 import base64
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -390,6 +391,85 @@ class RekeyCliTest(unittest.TestCase):
         status, ss, _ = server.request("GET", "/v1/sys/seal-status")
         self.assertEqual((ss["t"], ss["n"]), (2, 2))
 
+
+class DisabledOnListenerTest(unittest.TestCase):
+    """disable_unauthed_rekey_endpoints and
+    disable_unauthed_generate_root_endpoints (OpenBao's listener keys): the
+    endpoints answer 405 on that listener, with or without a token, and
+    change nothing; a second listener without the keys serves them."""
+
+    def start(self, extra):
+        d = tempfile.mkdtemp(prefix="coffer-rekey-off-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = harness.write_config(d, extra)
+        with socket.socket() as probe:  # a free port for the second listener
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with open(path, "a") as f:
+            f.write('listener "tcp" {\n  address = "127.0.0.1:%d"\n  tls_disable = true\n}\n'
+                    % port)
+        server = harness.Server(["server", "-config=" + path], data_dir=d).start()
+        self.addCleanup(server.cleanup)
+        addrs = []
+        for line in server.output:
+            m = harness._ADDR_RE.search(line)
+            if m and m.group(1) not in addrs:
+                addrs.append(m.group(1))
+        self.assertEqual(len(addrs), 2, server.output)
+        self.assertEqual(addrs[0], server.addr)
+        self.open = harness.Server([])
+        self.open.addr = addrs[1]
+        status, init, _ = server.request("PUT", "/v1/sys/init",
+                                         {"secret_shares": 1, "secret_threshold": 1})
+        self.assertEqual(status, 200, init)
+        status, _, _ = server.request("PUT", "/v1/sys/unseal", {"key": init["keys_base64"][0]})
+        self.assertEqual(status, 200)
+        return server, init["root_token"]
+
+    def test_both_disabled(self):
+        server, root = self.start("  disable_unauthed_rekey_endpoints = true\n"
+                                  "  disable_unauthed_generate_root_endpoints = true\n")
+        # An operation in progress, started where the endpoints are served.
+        status, rekey, _ = self.open.request("PUT", "/v1/sys/rekey/init",
+                                             {"secret_shares": 2, "secret_threshold": 2})
+        self.assertEqual(status, 200, rekey)
+        for token in (None, root):
+            for method, path, body in (
+                    ("GET", "/v1/sys/rekey/init", None),
+                    ("PUT", "/v1/sys/rekey/init", {"secret_shares": 1, "secret_threshold": 1}),
+                    ("DELETE", "/v1/sys/rekey/init", None),
+                    ("PUT", "/v1/sys/rekey/update", {"key": "x", "nonce": rekey["nonce"]}),
+                    ("GET", "/v1/sys/rekey-recovery-key/init", None),
+                    ("GET", "/v1/sys/generate-root/attempt", None),
+                    ("PUT", "/v1/sys/generate-root/attempt", {}),
+                    ("DELETE", "/v1/sys/generate-root/attempt", None)):
+                status, answer, _ = server.request(method, path, body, token=token)
+                self.assertEqual(status, 405, (method, path, answer))
+                self.assertIn("disabled on this listener", str(answer))
+        # The rekey was neither cancelled nor replaced nor advanced, and no
+        # root generation started.
+        status, after, _ = self.open.request("GET", "/v1/sys/rekey/init")
+        self.assertEqual(status, 200, after)
+        self.assertTrue(after["started"])
+        self.assertEqual((after["nonce"], after["n"], after["progress"]),
+                         (rekey["nonce"], 2, 0))
+        status, attempt, _ = self.open.request("GET", "/v1/sys/generate-root/attempt")
+        self.assertEqual(status, 200, attempt)
+        self.assertFalse(attempt["started"])
+        # Everything else is served on the listener.
+        status, seal, _ = server.request("GET", "/v1/sys/seal-status")
+        self.assertEqual(status, 200, seal)
+        self.assertFalse(seal["sealed"])
+
+    def test_only_rekey_disabled(self):
+        server, _ = self.start("  disable_unauthed_rekey_endpoints = true\n")
+        status, _, _ = server.request("GET", "/v1/sys/rekey/init")
+        self.assertEqual(status, 405)
+        status, attempt, _ = server.request("GET", "/v1/sys/generate-root/attempt")
+        self.assertEqual(status, 200, attempt)
+        self.assertFalse(attempt["started"])
+        status, rekey, _ = self.open.request("GET", "/v1/sys/rekey/init")
+        self.assertEqual(status, 200, rekey)
 
 if __name__ == "__main__":
     unittest.main()
