@@ -80,6 +80,11 @@ class AesGcmBarrier final : public storage::Backend {
 
   // Persists the encryption count (best effort), then forgets every key.
   void Seal();
+  // Writes the keyring with the active term's encryption count, which is
+  // otherwise written every kPersistEvery encryptions (a clean shutdown
+  // calls it, so only a crash loses up to kPersistEvery - 1 of the count).
+  // Ok while sealed (nothing to write).
+  Status SaveEncryptionCount() { return PersistCurrent(); }
   bool Sealed() const;
 
   // Adds a new term and makes it active; persists the keyring first.

@@ -247,6 +247,11 @@ Core::~Core() {
   events_->Shutdown();
   tokens_->StopTidy();  // it revokes through the expiration manager
   expiration_->Stop();
+  // Nothing encrypts any more: the count goes to storage before it closes.
+  if (Status st = barrier_->SaveEncryptionCount(); !st.ok()) {
+    Log(LogModule::kBarrier)
+        .warn("saving the encryption count at shutdown failed: {}", st.ToString());
+  }
 }
 
 Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
