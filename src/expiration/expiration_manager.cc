@@ -76,7 +76,8 @@ Result<std::optional<Lease>> ExpirationManager::Read(std::string_view lease_id) 
   return std::optional<Lease>(std::move(lease));
 }
 
-Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactFn* transact) {
+Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactFn* transact,
+                                const Lease* read_as) {
   TRY(storage::ValidateKey(LeaseStorageKey(lease.id)));
   const LeaseKey key = KeyOf(lease.id);
   const std::size_t bucket = BucketOf(key);
@@ -109,6 +110,13 @@ Status ExpirationManager::Write(const Lease& lease, bool is_new, const TransactF
     // must not write a revoked lease back.
     ASSIGN_OR_RETURN(auto present, view_.Get(LeaseStorageKey(lease.id)));
     if (!present) return NotFound("lease not found");
+    if (read_as != nullptr) {
+      ASSIGN_OR_RETURN(Lease stored, LeaseFromJson(present->value));
+      if (stored.expire_time != read_as->expire_time ||
+          stored.last_renewal != read_as->last_renewal) {
+        return Conflict("the lease changed while it was being renewed");
+      }
+    }
   } else if (full && on_fiber) {
     WantFold(bucket);
   } else if (full) {
@@ -791,16 +799,23 @@ Result<Lease> ExpirationManager::TokenLease(std::string_view token_hmac, std::st
 
 Status ExpirationManager::ExtendToken(std::string_view token_hmac, std::string_view path,
                                       seconds ttl) {
-  ASSIGN_OR_RETURN(auto lease, Read(TokenLeaseId(path, token_hmac)));
-  if (!lease) {
-    if (ttl.count() <= 0) return Status::Ok();
-    return RegisterToken(token_hmac, path, ttl, true);
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(auto lease, Read(TokenLeaseId(path, token_hmac)));
+    if (!lease) {
+      if (ttl.count() <= 0) return Status::Ok();
+      return RegisterToken(token_hmac, path, ttl, true);
+    }
+    // Expired: its revocation is under way (a lazy revoke, or the time ran
+    // out), and a renewal does not call it back.
+    if (lease->expire_time <= NowUnix()) return InvalidArgument("token lease expired");
+    const Lease read_as = *lease;
+    const std::int64_t now = NowUnixUp();
+    lease->expire_time = now + ttl.count();
+    lease->ttl = ttl.count();
+    lease->last_renewal = now;
+    Status s = Write(*lease, /*is_new=*/false, nullptr, &read_as);
+    if (s.code() != Code::kConflict || attempt == kRewriteAttempts) return s;
   }
-  const std::int64_t now = NowUnixUp();
-  lease->expire_time = now + ttl.count();
-  lease->ttl = ttl.count();
-  lease->last_renewal = now;
-  return Write(*lease, /*is_new=*/false);
 }
 
 Result<Lease> ExpirationManager::Lookup(std::string_view lease_id) {
@@ -811,6 +826,17 @@ Result<Lease> ExpirationManager::Lookup(std::string_view lease_id) {
 
 Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increment,
                                        std::int64_t* capped_from) {
+  for (int attempt = 1;; ++attempt) {
+    auto renewed = RenewOnce(lease_id, increment, capped_from);
+    if (renewed.has_value() || renewed.error().code() != Code::kConflict ||
+        attempt == kRewriteAttempts) {
+      return renewed;
+    }
+  }
+}
+
+Result<Lease> ExpirationManager::RenewOnce(std::string_view lease_id, seconds increment,
+                                           std::int64_t* capped_from) {
   ASSIGN_OR_RETURN(auto found, Read(lease_id));
   if (!found) return Err(NotFound("lease not found"));
   Lease lease = *std::move(found);
@@ -820,6 +846,7 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
   }
   if (!lease.renewable) return Err(InvalidArgument("lease is not renewable"));
   if (lease.expire_time <= NowUnix()) return Err(InvalidArgument("lease expired"));
+  const Lease read_as = lease;
   // The renewal counts from the next whole second, as an issue does.
   const std::int64_t now = NowUnixUp();
   // The max counts from the issue: the lease's own (engine, mount and
@@ -839,7 +866,7 @@ Result<Lease> ExpirationManager::Renew(std::string_view lease_id, seconds increm
   lease.expire_time = now + lease.ttl;
   lease.last_renewal = now;
   TRY(revoker_.Renew(lease));
-  TRY(Write(lease, /*is_new=*/false));
+  TRY(Write(lease, /*is_new=*/false, nullptr, &read_as));
   return lease;
 }
 
@@ -979,11 +1006,19 @@ Status ExpirationManager::RevokeByToken(std::string_view token_hmac, std::string
 }
 
 Status ExpirationManager::ExpireNow(Lease lease) {
-  const std::int64_t now = NowUnix();
-  if (lease.expire_time <= now) return Status::Ok();  // already retried by the expiry thread
-  lease.expire_time = now;
-  Status s = Write(lease, /*is_new=*/false);
-  return s.code() == Code::kNotFound ? Status::Ok() : s;  // revoked meanwhile
+  for (int attempt = 1;; ++attempt) {
+    const std::int64_t now = NowUnix();
+    if (lease.expire_time <= now) return Status::Ok();  // already retried by the expiry thread
+    const Lease read_as = lease;
+    lease.expire_time = now;
+    Status s = Write(lease, /*is_new=*/false, nullptr, &read_as);
+    if (s.code() == Code::kNotFound) return Status::Ok();  // revoked meanwhile
+    if (s.code() != Code::kConflict || attempt == kRewriteAttempts) return s;
+    // Renewed meanwhile: expire what is stored now.
+    ASSIGN_OR_RETURN(auto again, Read(read_as.id));
+    if (!again) return Status::Ok();
+    lease = *std::move(again);
+  }
 }
 
 Result<std::vector<std::string>> ExpirationManager::List(std::string_view prefix) {

@@ -218,7 +218,15 @@ class ExpirationManager {
   std::int64_t NowUnixUp() const;
 
  private:
-  Status Write(const Lease& lease, bool is_new, const TransactFn* transact = nullptr);
+  // `read_as` (a rewrite only): the record as the caller read it. If the
+  // stored one has another expiry or renewal time by now (a revocation's
+  // ExpireNow, another renewal), nothing is written and the answer is
+  // kConflict: the caller reads again and decides again, so a renewal that
+  // read a lease before a lazy revocation cannot write it back alive.
+  Status Write(const Lease& lease, bool is_new, const TransactFn* transact = nullptr,
+               const Lease* read_as = nullptr);
+  // Rewrites tried in a row before a kConflict reaches the caller.
+  static constexpr int kRewriteAttempts = 16;
   Result<Lease> TokenLease(std::string_view token_hmac, std::string_view path,
                            std::chrono::seconds ttl, bool renewable) const;
   Status DeleteRecords(const Lease& lease);
@@ -226,6 +234,9 @@ class ExpirationManager {
   // Vault's lazy revocation: the lease expires now, and the expiry thread
   // revokes it (with backoff when its engine keeps refusing).
   Status ExpireNow(Lease lease);
+  // One try of Renew; kConflict when the lease changed under it.
+  Result<Lease> RenewOnce(std::string_view lease_id, std::chrono::seconds increment,
+                          std::int64_t* capped_from);
   // Every lease id under "id/" + folder ("" or ending in '/'), depth first.
   Result<std::vector<std::string>> IdsUnder(std::string folder);
   bool RevokeExpired(const LeaseKey& key);

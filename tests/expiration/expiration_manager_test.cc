@@ -122,6 +122,23 @@ TEST_F(ExpirationTest, ARenewalRacingARevocationDoesNotBringTheLeaseBack) {
   EXPECT_EQ(m_->Lookup(lease->id).error().code(), Code::kNotFound);
 }
 
+// The same with a lazy revocation (sync=false: the lease expires now and
+// the expiry thread revokes it): the renewal read the lease before the
+// expiry moved, and must not write its later expiry over it.
+TEST_F(ExpirationTest, ARenewalRacingALazyRevocationDoesNotUndoIt) {
+  auto lease = Reg("database/creds/ro", 60s);
+  ASSERT_TRUE(lease.has_value());
+  revoker_.on_renew = [&] { ASSERT_TRUE(m_->RevokeLater(lease->id).ok()); };
+  auto renewed = m_->Renew(lease->id, 120s);
+  ASSERT_FALSE(renewed.has_value());
+  EXPECT_EQ(renewed.error().code(), Code::kInvalidArgument);  // "lease expired"
+  auto stored = m_->Lookup(lease->id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_LE(stored->expire_time, m_->NowUnix());
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{lease->id});
+}
+
 TEST_F(ExpirationTest, RenewIsCappedByMaxTtlAndRefusesNonRenewable) {
   LeaseRequest r;
   r.path = "x/y";
@@ -466,6 +483,17 @@ TEST_F(ExpirationTest, TokenLeaseExpiresAndExtends) {
   clock_.Advance(31s);
   EXPECT_EQ(m_->ProcessExpired(), 1u);
   EXPECT_EQ(revoker_.revoked, std::vector<std::string>{lease->id});
+}
+
+// A token lease a lazy revocation expired is not extended by the token's
+// renewal: its revocation is under way.
+TEST_F(ExpirationTest, AnExpiredTokenLeaseIsNotExtended) {
+  ASSERT_TRUE(m_->RegisterToken("t1", "auth/token/create", 50s, true).ok());
+  const std::string id = ExpirationManager::TokenLeaseId("auth/token/create", "t1");
+  ASSERT_TRUE(m_->RevokeLater(id).ok());
+  EXPECT_EQ(m_->ExtendToken("t1", "auth/token/create", 50s).code(), Code::kInvalidArgument);
+  EXPECT_EQ(m_->ProcessExpired(), 1u);
+  EXPECT_EQ(revoker_.revoked, std::vector<std::string>{id});
 }
 
 TEST_F(ExpirationTest, LoadAfterRestartStreamsTheIndexAndExpires) {
