@@ -156,7 +156,9 @@ std::optional<long long> ParseWholeSeconds(std::string_view text) {
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text.size() <= 64) {
     if (std::optional<long long> whole = ParseWholeSeconds(text)) {
-      return std::chrono::seconds(*whole);
+      if (*whole <= kMaxDurationSeconds) return std::chrono::seconds(*whole);
+      return Err(
+          InvalidArgument("invalid duration \"" + std::string(text) + "\": longer than 292 years"));
     }
     // Go's forms, as Vault's parseutil reads them: "1.5h", "90m30.5s",
     // "1500ms" (clients built on Go print durations so). Truncated to whole

@@ -10,10 +10,14 @@
 
 namespace coffer {
 
+// The longest duration Go's time.Duration holds, in whole seconds (~292
+// years): what Vault's fields accept.
+inline constexpr long long kMaxDurationSeconds = 9'223'372'036;
+
 // Also Go's forms, as Vault's parseutil.ParseDurationSecond reads them
 // ("1.5h", "90m30.5s", "1500ms", units ns, us, µs, ms), truncated to whole
-// seconds. kInvalidArgument for anything else (negative, overflow, unknown
-// unit).
+// seconds. kInvalidArgument for anything else (negative, longer than
+// kMaxDurationSeconds, unknown unit).
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // A Go duration ("768h", "1h30m", "10s", "1.5h", "250ms"; units ns, us, µs,

@@ -147,18 +147,22 @@ Result<Response> TokenBackend::Create(const Request& request, std::string_view r
 
   // A token for an entity alias needs a role that allows the alias (by
   // name or glob, compared lower-cased); the entity is looked up, or
-  // created with the alias, only once everything else was checked.
+  // created with the alias, only once everything else was checked, by the
+  // same lower-cased name: "SVC-B" is the alias "svc-b" that the role
+  // allowed, not a second alias with an entity of its own (which would
+  // escape a disabled "svc-b" entity and its groups).
   ASSIGN_OR_RETURN(auto entity_alias, params::String(request, "entity_alias"));
   if (entity_alias && !entity_alias->empty()) {
     if (!role) {
       return Err(InvalidArgument("'entity_alias' is only allowed in combination with token role"));
     }
-    const std::string key = policy::CanonicalPolicyName(*entity_alias);
+    std::string key = policy::CanonicalPolicyName(*entity_alias);
     const auto& allowed = role->allowed_entity_aliases;
     if (!entity_for_alias_ || (std::find(allowed.begin(), allowed.end(), key) == allowed.end() &&
                                !MatchesAny(allowed, key))) {
       return Err(InvalidArgument("invalid 'entity_alias' value"));
     }
+    entity_alias = std::move(key);
   } else {
     entity_alias.reset();
   }

@@ -50,7 +50,8 @@ Result<std::optional<std::chrono::seconds>> Duration(const logical::Request& r,
                                                      std::string_view name) {
   const Json* f = r.Field(name);
   if (f == nullptr || f->is_null()) return std::optional<std::chrono::seconds>();
-  if (f->is_number_integer() && f->get<std::int64_t>() >= 0) {
+  if (f->is_number_integer() && f->get<std::int64_t>() >= 0 &&
+      f->get<std::int64_t>() <= kMaxDurationSeconds) {
     return std::optional<std::chrono::seconds>(std::chrono::seconds(f->get<std::int64_t>()));
   }
   if (f->is_string()) {

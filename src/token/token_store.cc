@@ -11,6 +11,7 @@
 #include "common/duration.h"
 #include "common/encoding.h"
 #include "common/fiber.h"
+#include "common/time_bounds.h"
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
 #include "crypto/keyed_hmac.h"
@@ -399,6 +400,11 @@ Result<CreatedToken> TokenStore::CreateToken(const TokenRequest& request) {
   if (ttl == 0 && request.parent_expires) {
     return Err(InvalidArgument("expiring root tokens cannot create non-expiring root tokens"));
   }
+  // The expiry is a time point of the clock, which ends in 2262 (a root
+  // token's explicit max TTL becomes its TTL uncapped, as in Vault).
+  if (ttl > kMaxClockSeconds - e.creation_time) {
+    return Err(InvalidArgument("the token's TTL reaches past the year 2262"));
+  }
   e.ttl = ttl;
   // As in Vault, a token that never expires is not bound to addresses.
   if (ttl > 0) e.bound_cidrs = request.bound_cidrs;
@@ -623,6 +629,7 @@ Result<std::shared_ptr<const TokenEntry>> TokenStore::Renew(
     limit = entry->creation_time + max_ttl;
   }
   if (limit != 0) {
+    limit = std::min(limit, kMaxClockSeconds);
     const std::int64_t room = limit - now;
     if (room <= 0) return Err(InvalidArgument("past the max TTL, cannot renew"));
     if (ttl > room) {

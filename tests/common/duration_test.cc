@@ -25,14 +25,25 @@ TEST(DurationTest, ParsesGoFormsTruncatedToSeconds) {
   EXPECT_EQ(ParseDuration("2h0m0.000001s")->count(), 7200);
   EXPECT_EQ(ParseDuration("+30s")->count(), 30);
   EXPECT_EQ(ParseDuration("90000000us")->count(), 90);
-  // The whole-unit forms keep their larger range.
-  EXPECT_EQ(ParseDuration("9999999999h")->count(), 9999999999LL * 3600);
+  // The whole-unit forms up to Go's range (EndsWhereGosDurationEnds).
+  EXPECT_EQ(ParseDuration("2562047h")->count(), 2562047LL * 3600);
   EXPECT_EQ(ParseGoDuration("1.001s")->count(), 1'001'000'000);
 }
 
 TEST(DurationTest, RejectsGarbage) {
   for (const char* bad : {"", "h", "-5s", "5x", "1h30", "99999999999999999999s", "1.5", ".s",
                           "-1.5h", "1.5x", "2562048.5h"}) {
+    auto r = ParseDuration(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+  }
+}
+
+// Go's time.Duration ends at 9,223,372,036 s; Vault's fields end there too,
+// and so does ParseDuration (a longer TTL overflowed expiry arithmetic).
+TEST(DurationTest, EndsWhereGosDurationEnds) {
+  EXPECT_EQ(ParseDuration("9223372036")->count(), kMaxDurationSeconds);
+  for (const char* bad : {"9223372037", "100000000000", "2562048h", "9223372036854775s"}) {
     auto r = ParseDuration(bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument);

@@ -241,6 +241,30 @@ TEST_F(TokenBackendTest, ExpiringRootCannotCreateNonExpiringRoot) {
   EXPECT_EQ(CreateAs(root_id_, {{"policies", {"root"}}})["lease_duration"], 0);
 }
 
+// A root token's explicit max TTL becomes its TTL: one past Go's duration
+// range is refused as a bad field, and one whose expiry would pass the
+// clock's end (2262) is refused too, rather than wrapping to a token that
+// expired in 1688 or never does.
+TEST_F(TokenBackendTest, TtlsPastTheClocksRangeAreRefused) {
+  for (Json huge : {Json(9223372036854775807LL), Json("100000000000"), Json(9223372037LL)}) {
+    auto r = backend_.HandleRequest(
+        Req(Operation::kUpdate, "create", {{"explicit_max_ttl", huge}}, root_id_));
+    ASSERT_FALSE(r.has_value()) << huge.dump();
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << huge.dump();
+  }
+  auto past = backend_.HandleRequest(
+      Req(Operation::kUpdate, "create", {{"explicit_max_ttl", 9223372036LL}}, root_id_));
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().message(), "the token's TTL reaches past the year 2262");
+  // Long but within the range: a working token that renews within it.
+  Json long_lived = CreateAs(root_id_, {{"explicit_max_ttl", "100000h"}});
+  ASSERT_EQ(long_lived["lease_duration"], 360000000);
+  const std::string t = long_lived["client_token"];
+  auto looked = store_.Lookup(t);
+  ASSERT_TRUE(looked.has_value() && *looked != nullptr);
+  EXPECT_EQ((*looked)->expire_time, (*looked)->creation_time + 360000000);
+}
+
 // A child carries its parent's entity (so disabling the entity stops it);
 // an orphan does not.
 TEST_F(TokenBackendTest, ChildInheritsTheParentsEntity) {
@@ -736,8 +760,9 @@ TEST_F(TokenRulesTest, CustomIdsOfVaultsShape) {
 
 // A role's allowed_entity_aliases are kept lower-cased and sorted; a create
 // for an alias the role allows (by name or glob, compared lower-cased)
-// gets the alias's entity, asked for with the name as given; one it does
-// not allow, or a disabled entity, is refused.
+// gets the alias's entity, asked for by the same lower-cased name (another
+// spelling is not another alias with an entity of its own); one it does
+// not allow, or a disabled entity under any spelling, is refused.
 TEST_F(TokenRulesTest, ARoleHandsOutTokensForTheEntityAliasesItAllows) {
   std::vector<std::string> asked;
   backend_.SetEntityForAlias([&](std::string_view name) -> Result<std::string> {
@@ -755,12 +780,12 @@ TEST_F(TokenRulesTest, ARoleHandsOutTokensForTheEntityAliasesItAllows) {
 
   Json parent = CreateAs(root_id_, {{"policies", {"dev"}}});
   Json t = CreateAs(parent["client_token"], {{"entity_alias", "SVC-Payments"}}, "create/broker");
-  EXPECT_EQ(t["entity_id"], "entity-of-SVC-Payments");
+  EXPECT_EQ(t["entity_id"], "entity-of-svc-payments");
   EXPECT_EQ(store_.Lookup(t["client_token"].get<std::string>()).value()->entity_id,
-            "entity-of-SVC-Payments");
+            "entity-of-svc-payments");
   EXPECT_EQ(CreateAs(root_id_, {{"entity_alias", "build-bot"}}, "create/broker")["entity_id"],
             "entity-of-build-bot");
-  EXPECT_EQ(asked, (std::vector<std::string>{"SVC-Payments", "build-bot"}));
+  EXPECT_EQ(asked, (std::vector<std::string>{"svc-payments", "build-bot"}));
 
   Expect400(Do(root_id_, "create/broker", {{"entity_alias", "other"}}),
             "invalid 'entity_alias' value");
@@ -768,7 +793,12 @@ TEST_F(TokenRulesTest, ARoleHandsOutTokensForTheEntityAliasesItAllows) {
   ASSERT_FALSE(disabled.has_value());
   EXPECT_EQ(disabled.error().code(), Code::kPermissionDenied);
   EXPECT_EQ(disabled.error().message(), "entity from given entity alias is disabled");
-  EXPECT_EQ(asked.size(), 3u);  // "other" was refused before any look-up
+  for (const char* spelling : {"SVC-OFF", " svc-off ", "Svc-Off"}) {
+    auto again = Do(root_id_, "create/broker", {{"entity_alias", spelling}});
+    ASSERT_FALSE(again.has_value()) << spelling;
+    EXPECT_EQ(again.error().code(), Code::kPermissionDenied) << spelling;
+  }
+  EXPECT_EQ(asked.size(), 6u);  // "other" was refused before any look-up
 
   // The comma-separated form, and clearing the list.
   ASSERT_TRUE(Do(root_id_, "roles/broker", {{"allowed_entity_aliases", "a,B"}}).has_value());
