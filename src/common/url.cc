@@ -31,7 +31,11 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     if (close == std::string_view::npos) return Err(InvalidArgument("URL has a bad IPv6 host"));
     u.host = std::string(authority.substr(1, close - 1));
     authority.remove_prefix(close + 1);
-    if (authority.starts_with(":")) u.port = std::string(authority.substr(1));
+    if (authority.starts_with(":")) {
+      u.port = std::string(authority.substr(1));
+    } else if (!authority.empty()) {
+      return Err(InvalidArgument("URL has a bad IPv6 host"));
+    }
   } else {
     auto colon = authority.rfind(':');
     u.host = std::string(authority.substr(0, colon));
@@ -39,10 +43,14 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   }
   if (u.host.empty()) return Err(InvalidArgument("URL has no valid host"));
   if (u.port.empty()) u.port = u.https ? "443" : "80";
-  if (u.port.size() > 5) return Err(InvalidArgument("URL has a bad port"));
+  // A number from 1 to 65535: "99999" would wrap to another port.
+  if (u.port.empty() || u.port.size() > 5) return Err(InvalidArgument("URL has a bad port"));
+  unsigned port = 0;
   for (char c : u.port) {
     if (c < '0' || c > '9') return Err(InvalidArgument("URL has a bad port"));
+    port = port * 10 + static_cast<unsigned>(c - '0');
   }
+  if (port == 0 || port > 65535) return Err(InvalidArgument("URL has a bad port"));
   if (auto hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
   return u;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "barrier/barrier_view.h"
 #include "common/log.h"
@@ -295,7 +296,31 @@ Result<logical::Response> EventsService::Subscribe(const logical::Request& reque
   return r;
 }
 
+bool EventsService::AdmitDeniedEvent() {
+  const std::int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  std::scoped_lock lock(denied_mu_);
+  if (second != denied_second_) {
+    if (denied_held_back_ > 0) {
+      Log(LogModule::kEvents)
+          .warn("{} coffer/permission-denied events held back (more than {} a second)",
+                denied_held_back_, kDeniedEventsPerSecond);
+    }
+    denied_second_ = second;
+    denied_in_second_ = 0;
+    denied_held_back_ = 0;
+  }
+  if (denied_in_second_ >= kDeniedEventsPerSecond) {
+    ++denied_held_back_;
+    return false;
+  }
+  ++denied_in_second_;
+  return true;
+}
+
 void PublishDenied(EventsService& events, const logical::Request& request) {
+  if (!events.AdmitDeniedEvent()) return;
   events.PublishSecurity("coffer/permission-denied",
                          {{"path", request.path},
                           {"operation", std::string(logical::OperationName(request.operation))},

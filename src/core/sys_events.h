@@ -17,7 +17,9 @@
 // the core's exclusive state lock (unseal/seal); Shutdown once, before the
 // core's stores are destroyed.
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "common/log.h"
 #include "events/bus.h"
@@ -59,6 +61,13 @@ class EventsService final : public LogTapTarget {
   // Publishes a security event (no path to filter on). `metadata` must not
   // hold secrets.
   void PublishSecurity(std::string type, std::map<std::string, std::string> metadata);
+  // Whether one more coffer/permission-denied event may go out now: at most
+  // kDeniedEventsPerSecond a second, so that a flood of refused requests
+  // (no token needed) cannot fill subscribers' and webhooks' queues and
+  // push the events that matter out of them. What is held back is counted
+  // and logged once a second; the audit log still records every refusal.
+  bool AdmitDeniedEvent();
+  static constexpr int kDeniedEventsPerSecond = 100;
 
  private:
   Result<logical::Response> Subscribe(const logical::Request& request);
@@ -71,6 +80,10 @@ class EventsService final : public LogTapTarget {
   std::unique_ptr<events::SseHub> hub_;
   std::unique_ptr<storage::Backend> webhook_view_;
   std::unique_ptr<events::Webhooks> webhooks_;
+  std::mutex denied_mu_;
+  std::int64_t denied_second_ = 0;      // guarded by denied_mu_ (monotonic seconds)
+  int denied_in_second_ = 0;            // guarded by denied_mu_
+  std::uint64_t denied_held_back_ = 0;  // guarded by denied_mu_
 };
 
 // coffer/permission-denied for a request the token or ACL stage refused

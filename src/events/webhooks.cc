@@ -69,6 +69,8 @@ Status Webhooks::Reload() {
     h.secret = j.value("secret", "");
     if (auto it = j.find("event_types"); it != j.end() && it->is_array()) {
       for (const auto& t : *it) h.event_types.push_back(t.get<std::string>());
+    } else {
+      h.event_types = {"*"};  // the default Put stores
     }
     hooks->push_back(std::move(h));
   }
@@ -109,8 +111,26 @@ bool Webhooks::Pause(std::chrono::milliseconds d) {
   return !stopping_;
 }
 
+bool Webhooks::Stopping() {
+  std::scoped_lock lock(mu_);
+  return stopping_;
+}
+
 void Webhooks::Run(std::shared_ptr<Subscription> sub) {
+  std::uint64_t dropped_logged = 0;
+  auto last_log = std::chrono::steady_clock::time_point{};
   for (;;) {
+    // Events the sender had no room for are dropped (the bus never waits
+    // for it), and said so in the log, at most every 10 s.
+    if (const std::uint64_t dropped = sub->dropped_events();
+        dropped > dropped_logged &&
+        std::chrono::steady_clock::now() - last_log >= std::chrono::seconds(10)) {
+      Log(LogModule::kEvents)
+          .warn("webhooks: {} events dropped, delivery fell behind ({} since start)",
+                dropped - dropped_logged, dropped);
+      dropped_logged = dropped;
+      last_log = std::chrono::steady_clock::now();
+    }
     auto next = sub->Next(std::chrono::milliseconds(500));
     if (!next) {
       if (sub->closed()) return;
@@ -124,10 +144,12 @@ void Webhooks::Run(std::shared_ptr<Subscription> sub) {
     }
     const Event& event = **next;
     for (const Hook& hook : *hooks) {
-      bool type_ok = hook.event_types.empty();
+      bool type_ok = false;
       for (const auto& g : hook.event_types) type_ok = type_ok || GlobMatch(g, event.type);
       if (!type_ok) continue;
       if (!hook.path_prefix.empty() && !EventPath(event).starts_with(hook.path_prefix)) continue;
+      // Unload (a seal) waits for the POST in flight only, not one per hook.
+      if (Stopping()) return;
       Deliver(hook, event);
     }
   }
@@ -180,6 +202,9 @@ Status Webhooks::Put(std::string_view name, const Json& data) {
   TRY(ValidateWebhookUrl(stored["url"].get<std::string>()));
   if (auto it = data.find("event_types"); it != data.end()) {
     ASSIGN_OR_RETURN(auto types, StringList(*it, "event_types"));
+    if (types.empty()) {
+      return InvalidArgument("event_types must name at least one event type (\"*\" for all)");
+    }
     stored["event_types"] = types;
   }
   if (!stored.contains("event_types")) stored["event_types"] = Json::array({"*"});

@@ -17,7 +17,8 @@
 // a receiver must tolerate duplicates (the event id is stable).
 //
 // Thread safety: all methods are thread-safe. Load starts the sender;
-// Unload stops it (joins; at most one POST timeout).
+// Unload stops it (joins; at most one POST timeout, whatever the number of
+// hooks).
 
 #include <atomic>
 #include <chrono>
@@ -74,6 +75,7 @@ class Webhooks {
   void Deliver(const Hook& hook, const Event& event);
   // Sleeps up to `d`; false when stopping.
   bool Pause(std::chrono::milliseconds d);
+  bool Stopping();
 
   Bus& bus_;
   storage::Backend& view_;

@@ -111,6 +111,15 @@ TEST(HttpExchangeTest, RefusesBadUrlsMethodsAndCa) {
   EXPECT_EQ(Exchange({.url = "ftp://127.0.0.1/x"}).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(Exchange({.url = "http://user@127.0.0.1/x"}).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(Exchange({.url = "http://127.0.0.1:x/"}).error().code(), Code::kInvalidArgument);
+  // A port is 1 to 65535 (99999 would wrap to 34463), and nothing follows
+  // an IPv6 host but its port.
+  for (const char* bad :
+       {"http://127.0.0.1:99999/", "http://127.0.0.1:0/", "http://127.0.0.1:65536/",
+        "http://[::1]junk:80/", "http://[127.0.0.1]x/"}) {
+    EXPECT_FALSE(ParseHttpUrl(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseHttpUrl("http://127.0.0.1:65535/")->port, "65535");
+  EXPECT_EQ(ParseHttpUrl("http://[::1]:8200/")->port, "8200");
   EXPECT_EQ(Exchange({.method = "DELETE", .url = "http://127.0.0.1:1/"}).error().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(Exchange({.url = "https://127.0.0.1:1/", .ca_pem = "not a pem"}).error().code(),
