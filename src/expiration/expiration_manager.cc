@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "common/fiber.h"
 #include "common/log.h"
@@ -312,6 +314,7 @@ Status ExpirationManager::Load() {
 }
 
 Status ExpirationManager::ReadLog() {
+  log_unreadable_ = false;
   ASSIGN_OR_RETURN(auto names, view_.List("log/"));
   struct Read {
     std::uint64_t seq;
@@ -326,15 +329,25 @@ Status ExpirationManager::ReadLog() {
     if (!seq) continue;
     lowest = std::min(lowest, *seq);
     highest = std::max(highest, *seq);
-    ASSIGN_OR_RETURN(auto value, view_.Get(LogKey(*seq)));
-    if (!value) continue;
+    auto value = view_.Get(LogKey(*seq));
+    if (!value) {
+      // Undecryptable or unreadable: as a corrupt record, except that its
+      // lease is unknown, so the loader recovers the leases the index
+      // misses from their records (RecoverFromRecords).
+      Log(LogModule::kExpiration)
+          .error("skipping an unreadable lease index log record {}: {}", name,
+                 value.error().ToString());
+      log_unreadable_ = true;
+      continue;
+    }
+    if (!*value) continue;
     Read r{*seq, {}};
     int n = 0;
-    Status decoded =
-        ForEachRecord(value->value, [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
-          r.record = IndexRecord{k, exp, std::string(id)};
-          ++n;
-        });
+    Status decoded = ForEachRecord((**value).value,
+                                   [&](const LeaseKey& k, std::int64_t exp, std::string_view id) {
+                                     r.record = IndexRecord{k, exp, std::string(id)};
+                                     ++n;
+                                   });
     if (!decoded.ok() || n != 1) {
       // Left dead (the log's front deletes it); its lease keeps its body
       // and can still be revoked by prefix.
@@ -456,6 +469,7 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
   std::int64_t wall_ns = duration_cast<nanoseconds>(clock_.Wall().time_since_epoch()).count();
   const std::int64_t offset = MonoNs() - wall_ns;
   std::vector<std::pair<LeaseKey, std::int64_t>> batch;
+  std::vector<std::size_t> damaged;
   Status status;
   // Journal records first: where a lease has both, the journal's is newer,
   // and InsertIfAbsent keeps the first one loaded.
@@ -463,8 +477,14 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     if (Stopping()) break;
     auto bucket = ParseBucketFolder(name);
     if (!bucket) continue;
-    status = LoadJournal(*bucket, offset);
-    if (!status.ok()) break;
+    if (Status s = LoadJournal(*bucket, offset); !s.ok()) {
+      Log(LogModule::kExpiration)
+          .error(
+              "lease index journal {} cannot be read ({}); recovering its leases from their "
+              "records",
+              name, s.ToString());
+      damaged.push_back(*bucket);
+    }
   }
   // Leases spread evenly over the buckets (by a hash), so the first few
   // buckets tell how many there are: the index is sized once for them
@@ -481,18 +501,32 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     std::unique_lock lock(BucketMutex(bucket.value_or(0)), std::defer_lock);
     if (bucket) lock.lock();
     auto value = view_.Get("index/" + name);
-    if (!value) {
-      status = value.error();
-      break;
+    batch.clear();
+    Status read = value.has_value() ? Status::Ok() : value.error();
+    const std::string_view stored =
+        value.has_value() && *value ? std::string_view((**value).value) : "";
+    if (read.ok()) {
+      read = ForEachRecord(stored, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
+        batch.emplace_back(k, exp * 1'000'000'000 + offset);
+      });
     }
-    const std::string_view stored = *value ? std::string_view((**value).value) : "";
+    if (!read.ok()) {
+      // One damaged bucket does not stop the others: its pending log
+      // records still load, and its leases are recovered from their own
+      // records below.
+      Log(LogModule::kExpiration)
+          .error(
+              "lease index bucket {} cannot be read ({}); recovering its leases from their "
+              "records",
+              name, read.ToString());
+      if (bucket) {
+        ResolvePending(*bucket, {});
+        damaged.push_back(*bucket);
+      }
+      continue;
+    }
     if (bucket) ResolvePending(*bucket, stored);
     if (lock.owns_lock()) lock.unlock();
-    batch.clear();
-    status = ForEachRecord(stored, [&](const LeaseKey& k, std::int64_t exp, std::string_view) {
-      batch.emplace_back(k, exp * 1'000'000'000 + offset);
-    });
-    if (!status.ok()) break;
     if (sampled < kSample && !batch.empty()) {
       sampled_records += batch.size();
       if (++sampled == kSample) {
@@ -509,6 +543,9 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     std::scoped_lock lock(BucketMutex(b));
     ResolvePending(b, {});
   }
+  if (status.ok() && !Stopping() && (!damaged.empty() || log_unreadable_)) {
+    status = RecoverFromRecords(damaged, log_unreadable_, offset);
+  }
   if (!status.ok())
     Log(LogModule::kExpiration).error("loading the lease index failed: {}", status.ToString());
   {
@@ -517,6 +554,56 @@ void ExpirationManager::LoadIndex(std::vector<std::string> buckets,
     loaded_ = true;
   }
   cv_.notify_all();
+}
+
+Status ExpirationManager::RecoverFromRecords(const std::vector<std::size_t>& damaged,
+                                             bool missing_too, std::int64_t offset) {
+  const std::set<std::size_t> rebuild(damaged.begin(), damaged.end());
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsUnder(""));
+  std::map<std::size_t, std::vector<IndexRecord>> rebuilt;
+  std::vector<std::pair<LeaseKey, std::int64_t>> batch;
+  for (const auto& id : ids) {
+    if (Stopping()) return Status::Ok();
+    const LeaseKey key = KeyOf(id);
+    const std::size_t bucket = BucketOf(key);
+    const bool in_damaged = rebuild.contains(bucket);
+    if (!in_damaged) {
+      if (!missing_too) continue;
+      std::scoped_lock lock(mu_);
+      if (index_.Due(key).has_value()) continue;
+    }
+    auto lease = Read(id);
+    if (!lease.has_value() || !lease->has_value()) continue;  // gone, or its own record is bad
+    const std::int64_t expire = (*lease)->expire_time;
+    if (in_damaged) {
+      rebuilt[bucket].push_back(IndexRecord{key, expire, id});
+    } else {
+      // In no record the loader read: held in memory, as a journal record
+      // is, so that its expiry finds its id and a fold writes it down.
+      JournalUpsert(bucket, JournalEntry{IndexRecord{key, expire, id}, 0});
+    }
+    batch.emplace_back(key, expire * 1'000'000'000 + offset);
+  }
+  AddLoaded(batch);
+  // The damaged buckets are written again from the records, unless a fold
+  // has written a readable one meanwhile (the damage was a failed read).
+  for (std::size_t bucket : rebuild) {
+    NoSuspend holding_lock;
+    std::scoped_lock lock(BucketMutex(bucket));
+    auto now = view_.Get(BucketStorageKey(bucket));
+    if (now.has_value() && *now && ForEachRecord((**now).value, [](auto&&...) {}).ok()) continue;
+    auto it = rebuilt.find(bucket);
+    Status s = it == rebuilt.end() ? view_.Delete(BucketStorageKey(bucket))
+                                   : view_.Put(BucketStorageKey(bucket), EncodeBucket(it->second));
+    if (!s.ok()) {
+      Log(LogModule::kExpiration)
+          .error("rewriting lease index bucket {:03x} failed: {}", bucket, s.ToString());
+    }
+  }
+  Log(LogModule::kExpiration)
+      .warn("lease index recovered from lease records: {} leases ({} damaged buckets rewritten)",
+            batch.size(), rebuild.size());
+  return Status::Ok();
 }
 
 Status ExpirationManager::WaitForLoad() {

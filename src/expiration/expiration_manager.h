@@ -262,6 +262,12 @@ class ExpirationManager {
   void ResolvePending(std::size_t bucket, std::string_view bucket_value);
   Status LoadJournal(std::size_t bucket, std::int64_t offset);
   void AddLoaded(const std::vector<std::pair<LeaseKey, std::int64_t>>& batch);
+  // The loader's repair: every lease of the `damaged` buckets (and, with
+  // `missing_too`, every lease the index lacks) is read from its record
+  // under id/ and indexed; the damaged buckets are written again.
+  Status RecoverFromRecords(const std::vector<std::size_t>& damaged, bool missing_too,
+                            std::int64_t offset);
+  bool log_unreadable_ = false;  // ReadLog skipped a record it could not read
   void ExpiryLoop();
   // Compaction (expiration_compact.cc).
   // Folds every journal record stored for a bucket into it (lists storage).

@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "expiration/index_format.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::expiration {
@@ -519,6 +520,72 @@ TEST_F(ExpirationTest, LoadAfterRestartStreamsTheIndexAndExpires) {
   auto left = view_.List("index/");
   ASSERT_TRUE(left.has_value());
   EXPECT_TRUE(left->empty());
+}
+
+// A lease index bucket that cannot be decoded no longer stops the loading:
+// the other buckets load, the damaged one's leases are indexed from their
+// own records, and the bucket is written again.
+TEST_F(ExpirationTest, ADamagedIndexBucketIsRecoveredFromTheLeaseRecords) {
+  Options o = ManualOptions();
+  o.compact_threshold = 1;  // every record folds into its bucket
+  m_ = std::make_unique<ExpirationManager>(view_, clock_, revoker_, o);
+  ASSERT_TRUE(m_->Load().ok());
+  ASSERT_TRUE(m_->WaitForLoad().ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Reg("svc/" + std::to_string(i), 60s).has_value());
+  m_.reset();
+  auto buckets = view_.List("index/");
+  ASSERT_TRUE(buckets.has_value());
+  ASSERT_GE(buckets->size(), 2u);
+  const std::string damaged = "index/" + buckets->front();
+  ASSERT_TRUE(view_.Put(damaged, "\xff\xfe not a bucket").ok());
+
+  ExpirationManager m2(view_, clock_, revoker_, o);
+  ASSERT_TRUE(m2.Load().ok());
+  EXPECT_TRUE(m2.WaitForLoad().ok());
+  EXPECT_EQ(m2.IndexSize(), 40u);
+  auto rewritten = view_.Get(damaged);
+  ASSERT_TRUE(rewritten.has_value() && rewritten->has_value());
+  EXPECT_TRUE(DecodeBucket((*rewritten)->value).has_value());
+  clock_.Advance(61s);
+  EXPECT_EQ(m2.ProcessExpired(), 40u);
+  EXPECT_EQ(m2.IndexSize(), 0u);
+}
+
+// A log record the storage cannot give back (a value that no longer
+// decrypts) no longer keeps the server from unsealing: the leases the
+// index lacks are indexed from their own records.
+TEST_F(ExpirationTest, AnUnreadableLogRecordIsRecoveredFromTheLeaseRecords) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Reg("svc/" + std::to_string(i), 60s).has_value());
+  m_.reset();
+  auto log = view_.List("log/");
+  ASSERT_TRUE(log.has_value());
+  ASSERT_FALSE(log->empty());
+
+  class UnreadableLog final : public storage::Backend {
+   public:
+    explicit UnreadableLog(storage::InmemBackend& inner) : inner_(inner) {}
+    Result<std::optional<storage::Entry>> Get(std::string_view key) override {
+      if (key.starts_with("log/")) return Err(Internal("failed to decrypt"));
+      return inner_.Get(key);
+    }
+    Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
+    Status Delete(std::string_view k) override { return inner_.Delete(k); }
+    Result<std::vector<std::string>> List(std::string_view p) override { return inner_.List(p); }
+    Status Transact(std::span<const storage::Compare> c,
+                    std::span<const storage::Op> ops) override {
+      return inner_.Transact(c, ops);
+    }
+    std::string_view Type() const override { return "inmem"; }
+
+   private:
+    storage::InmemBackend& inner_;
+  } unreadable(view_);
+  ExpirationManager m2(unreadable, clock_, revoker_, ManualOptions());
+  ASSERT_TRUE(m2.Load().ok());
+  EXPECT_TRUE(m2.WaitForLoad().ok());
+  EXPECT_EQ(m2.IndexSize(), 20u);
+  clock_.Advance(61s);
+  EXPECT_EQ(m2.ProcessExpired(), 20u);
 }
 
 TEST_F(ExpirationTest, BackgroundThreadRevokesWithoutAnyCall) {
