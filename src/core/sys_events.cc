@@ -244,7 +244,8 @@ Result<logical::Response> EventsService::Handle(const logical::Request& request)
 }
 
 events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
-                                                std::string type_glob) {
+                                                std::string type_glob,
+                                                std::shared_ptr<void> ticket) {
   (void)type_glob;
   std::string hmac = request.auth ? request.auth->token_hmac : "";
   std::vector<std::string> policies;
@@ -254,8 +255,8 @@ events::DeliveryFilter EventsService::FilterFor(const logical::Request& request,
     entity = request.auth->entity_id;
   }
   Core* core = &core_;
-  return [core, hmac = std::move(hmac), policies = std::move(policies),
-          entity = std::move(entity)](const events::Event& e) -> events::Verdict {
+  return [core, hmac = std::move(hmac), policies = std::move(policies), entity = std::move(entity),
+          ticket = std::move(ticket)](const events::Event& e) -> events::Verdict {
     std::vector<std::string> current = policies;
     if (auto v = TokenVerdict(*core, hmac, &current); v != events::Verdict::kDeliver) return v;
     if (e.type.empty()) return events::Verdict::kDeliver;  // the keepalive's liveness check
@@ -289,9 +290,34 @@ Result<logical::Response> EventsService::Subscribe(const logical::Request& reque
     so.path_prefix = it->second;
   }
   so.capacity = kSubscriberQueue;
+  // A place among the open streams, given back when the stream's filter
+  // goes (the stream ended).
+  const std::string holder = request.auth ? request.auth->token_hmac : std::string();
+  {
+    std::scoped_lock lock(streams_->mu);
+    if (streams_->total >= kMaxEventStreams) {
+      return Err(Status(Code::kRateLimited,
+                        fmt::format("too many event streams are open ({})", kMaxEventStreams)));
+    }
+    if (streams_->by_token[holder] >= kMaxEventStreamsPerToken) {
+      return Err(Status(Code::kRateLimited,
+                        fmt::format("too many event streams are open for this token ({})",
+                                    kMaxEventStreamsPerToken)));
+    }
+    ++streams_->total;
+    ++streams_->by_token[holder];
+  }
+  std::shared_ptr<void> ticket(nullptr, [counts = streams_, holder](void*) {
+    std::scoped_lock lock(counts->mu);
+    --counts->total;
+    if (auto it = counts->by_token.find(holder);
+        it != counts->by_token.end() && --it->second == 0) {
+      counts->by_token.erase(it);
+    }
+  });
   auto sub = bus_->Subscribe(so);
   logical::Response r;
-  r.stream = hub_->NewStream(std::move(sub), FilterFor(request, type_glob));
+  r.stream = hub_->NewStream(std::move(sub), FilterFor(request, type_glob, std::move(ticket)));
   r.headers["Content-Type"] = "text/event-stream";
   return r;
 }

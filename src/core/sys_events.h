@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "common/log.h"
 #include "events/bus.h"
@@ -68,11 +70,23 @@ class EventsService final : public LogTapTarget {
   // and logged once a second; the audit log still records every refusal.
   bool AdmitDeniedEvent();
   static constexpr int kDeniedEventsPerSecond = 100;
+  // Event streams (sys/events/subscribe) open at once, in all and per
+  // token: each holds a connection and a delivery thread, and a stream is
+  // never idle, so without a bound one token could take every connection.
+  static constexpr std::size_t kMaxEventStreams = 512;
+  static constexpr std::size_t kMaxEventStreamsPerToken = 16;
 
  private:
+  struct StreamCounts {
+    std::mutex mu;
+    std::size_t total = 0;                                  // guarded by mu
+    std::unordered_map<std::string, std::size_t> by_token;  // guarded by mu
+  };
   Result<logical::Response> Subscribe(const logical::Request& request);
   void AuditRotation(const events::Event& event);
-  events::DeliveryFilter FilterFor(const logical::Request& request, std::string type_glob);
+  // `ticket` is held for as long as the stream's filter lives.
+  events::DeliveryFilter FilterFor(const logical::Request& request, std::string type_glob,
+                                   std::shared_ptr<void> ticket = nullptr);
 
   Core& core_;
   std::unique_ptr<events::Bus> bus_;
@@ -84,6 +98,7 @@ class EventsService final : public LogTapTarget {
   std::int64_t denied_second_ = 0;      // guarded by denied_mu_ (monotonic seconds)
   int denied_in_second_ = 0;            // guarded by denied_mu_
   std::uint64_t denied_held_back_ = 0;  // guarded by denied_mu_
+  std::shared_ptr<StreamCounts> streams_ = std::make_shared<StreamCounts>();
 };
 
 // coffer/permission-denied for a request the token or ACL stage refused

@@ -40,5 +40,29 @@ TEST_F(DeniedEventsTest, AFloodOfRefusalsPublishesAtMostTheLimitPerSecond) {
   EXPECT_LT(published, kRefused);
 }
 
+// Event streams are bounded per token: each holds a connection and a
+// thread, and one token could otherwise take every connection slot. A
+// stream that ends gives its place back.
+TEST_F(DeniedEventsTest, EventStreamsAreBoundedPerToken) {
+  std::vector<logical::Response> open;
+  for (std::size_t i = 0; i < EventsService::kMaxEventStreamsPerToken; ++i) {
+    auto r = Call(Operation::kRead, "sys/events/subscribe/kv-v2/*");
+    ASSERT_EQ(r.http_status, 200) << i;
+    ASSERT_NE(r.stream, nullptr);
+    open.push_back(std::move(r));
+  }
+  auto refused = Call(Operation::kRead, "sys/events/subscribe/kv-v2/*");
+  EXPECT_EQ(refused.http_status, 429);
+  EXPECT_EQ(refused.stream, nullptr);
+  // Another token still subscribes.
+  const std::string other =
+      TokenWith(R"(path "sys/events/subscribe/*" { capabilities = ["read"] })");
+  EXPECT_EQ(
+      Call(Operation::kRead, "sys/events/subscribe/kv-v2/*", Json::object(), other).http_status,
+      200);
+  open.pop_back();  // one stream ends
+  EXPECT_EQ(Call(Operation::kRead, "sys/events/subscribe/kv-v2/*").http_status, 200);
+}
+
 }  // namespace
 }  // namespace coffer::core
