@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/duration.h"
 #include "common/encoding.h"
 #include "config/duration.h"
 
@@ -77,7 +78,8 @@ Result<std::chrono::milliseconds> ReadDuration(const json& value) {
   if (value.is_number_integer()) {
     ASSIGN_OR_RETURN(std::int64_t seconds, ReadInt(value));
     if (seconds < 0) return Err(InvalidArgument("must not be negative"));
-    if (seconds > INT64_MAX / 1000) return Err(InvalidArgument("duration too large"));
+    // Go's range, as the string form's (ParseGoDuration).
+    if (seconds > kMaxDurationSeconds) return Err(InvalidArgument("duration too large"));
     return std::chrono::milliseconds(seconds * 1000);
   }
   if (value.is_string()) return ParseDuration(value.get_ref<const std::string&>());

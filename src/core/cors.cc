@@ -82,6 +82,17 @@ Status Cors::Enable(storage::Backend& barrier, std::vector<std::string> origins,
     return InvalidArgument(
         "to allow all origins the '*' must be the only value for allowed_origins");
   }
+  // Browsers refuse "*" with credentials; echoing each origin instead would
+  // let any page send the user's credentials (a TLS client certificate to
+  // auth/cert/login, say) and read the answer. Nor is "null" (sandboxed
+  // frames, file:// pages) an origin to trust with them.
+  if (allow_credentials) {
+    for (const auto& o : origins) {
+      if (o == "*" || o == "null") {
+        return InvalidArgument("allow_credentials needs the origins named: not \"" + o + "\"");
+      }
+    }
+  }
   for (const auto& o : origins) {
     // An origin is what a browser sends: no spaces, commas or line breaks
     // (those would also end up in a response header).

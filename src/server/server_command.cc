@@ -79,9 +79,13 @@ void ReloadConfig(const std::string& path, const config::ServerConfig& running, 
     return;
   }
   ApplyLogRequestsLevel(*loaded);
-  loaded->log_level = running.log_level;
-  loaded->log_format = running.log_format;
-  core.SetSanitizedConfig(config::Sanitized(*loaded));
+  // sys/config/state/sanitized shows what is in effect: the running
+  // configuration with the one key a reload applies. (Showing the file as
+  // read would report, say, a listener's new tls_min_version that the
+  // listener does not use until a restart.)
+  config::ServerConfig shown = running;
+  shown.log_requests_level = loaded->log_requests_level;
+  core.SetSanitizedConfig(config::Sanitized(shown));
   Log(LogModule::kConfig)
       .info("configuration reloaded: log_requests_level={}", loaded->log_requests_level);
 }

@@ -360,6 +360,11 @@ const BadConfig kBadConfigs[] = {
      "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n  "
      "disable_unauthed_rekey_endpoints = \"yes\"\n}\n",
      {"config.hcl:4: listener \"tcp\": disable_unauthed_rekey_endpoints: expected true or false"}},
+    // Go's range: an integer as long as the string form allows.
+    {"max_lease_ttl_past_gos_range",
+     "storage \"inmem\" {}\nlistener \"tcp\" {\n  tls_disable = true\n}\nmax_lease_ttl = "
+     "9223372037\n",
+     {"config.hcl:5: max_lease_ttl: duration too large"}},
     {"ui_string", kWrongBool.c_str(), {"config.hcl:3: ui: expected true or false"}},
     {"disable_mlock_list",
      kWrongBoolList.c_str(),

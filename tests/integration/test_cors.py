@@ -114,7 +114,12 @@ class CorsTest(unittest.TestCase):
                            ({"allowed_origins": ["*", APP]}, "must be the only value"),
                            ({"allowed_origins": ["http://a b"]}, "invalid origin"),
                            ({"allowed_origins": APP, "allowed_headers": ["X:Y"]},
-                            "invalid header name")):
+                            "invalid header name"),
+                           # Any page could send the user's credentials.
+                           ({"allowed_origins": "*", "allow_credentials": True},
+                            "allow_credentials needs the origins named"),
+                           ({"allowed_origins": [APP, "null"], "allow_credentials": True},
+                            "allow_credentials needs the origins named")):
             st, answer, _ = self.enable(body)
             self.assertEqual(st, 400, body)
             self.assertIn(text, answer["errors"][0])

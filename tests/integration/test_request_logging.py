@@ -15,10 +15,10 @@ import harness
 CANARY = "canary-9f3e1b"
 
 
-def config_text(data_dir, requests_level, open_in_flight=True, log_level="info"):
+def config_text(data_dir, requests_level, open_in_flight=True, log_level="info", extra=""):
     block = ("  inflight_requests_logging {\n"
              "    unauthenticated_in_flight_requests_access = true\n  }\n"
-             if open_in_flight else "")
+             if open_in_flight else "") + extra
     return ('storage "local" {\n  path = "%s"\n}\n'
             'listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n%s}\n'
             'disable_mlock = true\nlog_level = "%s"\nlog_requests_level = "%s"\n'
@@ -73,8 +73,11 @@ class RequestLoggingTest(unittest.TestCase):
         st, body, _ = srv.request("GET", "/v1/sys/config/state/sanitized", token=root)
         self.assertEqual(body["data"]["log_requests_level"], "info")
 
-        with open(self.cfg, "w") as f:  # log_level is not reread: the view keeps "info"
-            f.write(config_text(self.store, "off", log_level="error"))
+        # log_level is not reread: the view keeps "info"; nor is a listener's
+        # setting, which the view keeps as the listener uses it.
+        with open(self.cfg, "w") as f:
+            f.write(config_text(self.store, "off", log_level="error",
+                                extra="  max_request_size = 1024\n"))
         srv.proc.send_signal(signal.SIGHUP)
         self.wait_for(lambda: "configuration reloaded: log_requests_level=off" in srv.log(),
                       "the reload")
@@ -84,6 +87,8 @@ class RequestLoggingTest(unittest.TestCase):
         st, body, _ = srv.request("GET", "/v1/sys/config/state/sanitized", token=root)
         self.assertEqual(body["data"]["log_requests_level"], "off")
         self.assertEqual(body["data"]["log_level"], "info")  # still the level in effect
+        self.assertEqual(body["data"]["listeners"][0]["config"]["max_request_size"],
+                         32 * 1024 * 1024)
         time.sleep(0.3)
         self.assertEqual(len(self.completed(srv, "/v1/sys/health")), before)
 
