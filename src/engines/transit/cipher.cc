@@ -248,12 +248,16 @@ Result<std::string> EncryptPayload(const Policy& policy, const KeyVersion& versi
     // too (length first, then the bytes, then the plaintext): one nonce with
     // two AADs would give two tags over one ciphertext, and from those the
     // GCM/Poly1305 authentication key. Without AAD the input is the plaintext
-    // alone, as it always was, so such ciphertexts do not change.
-    ASSIGN_OR_RETURN(SecretBytes nonce_key, Hkdf(key, "transit-convergent-nonce", 32));
+    // alone, as it always was, so such ciphertexts do not change. With AAD
+    // the MAC key is another one: under the same key, the plaintext
+    // be64(len(A)) || A || P without AAD would otherwise get the nonce of P
+    // with AAD A, and the two tags over it would give the key away again.
     std::string mac;
     if (aad.empty()) {
+      ASSIGN_OR_RETURN(SecretBytes nonce_key, Hkdf(key, "transit-convergent-nonce", 32));
       ASSIGN_OR_RETURN(mac, crypto::HmacSha256(nonce_key, plaintext));
     } else {
+      ASSIGN_OR_RETURN(SecretBytes nonce_key, Hkdf(key, "transit-convergent-nonce-aad", 32));
       SecretBytes input(8 + aad.size() + plaintext.size());
       std::uint64_t n = aad.size();
       for (int i = 7; i >= 0; --i, n >>= 8) input.data()[i] = static_cast<std::uint8_t>(n & 0xff);

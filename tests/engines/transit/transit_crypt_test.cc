@@ -269,6 +269,15 @@ TEST(TransitConvergent, AssociatedDataChangesTheNonce) {
   auto shifted = EncryptPayload(p, v, "14111-1111-1111-1111", "tenant-a", "row-");
   ASSERT_TRUE(shifted.has_value());
   EXPECT_NE(HexEncode(shifted->substr(0, kAeadNonceSize)), a);
+  // Nor can a plaintext that spells out an AAD and a plaintext meet the
+  // nonce of that pair: with AAD the nonce's MAC key is another one.
+  std::string spelled(8, '\0');
+  spelled[7] = 5;  // be64(len("row-1"))
+  spelled += "row-1";
+  spelled += "4111-1111-1111-1111";
+  auto spelled_out = EncryptPayload(p, v, spelled, "tenant-a", "");
+  ASSERT_TRUE(spelled_out.has_value());
+  EXPECT_NE(HexEncode(spelled_out->substr(0, kAeadNonceSize)), a);
   // And each still decrypts only with its own associated data.
   auto ct = EncryptPayload(p, v, "4111-1111-1111-1111", "tenant-a", "row-1");
   ASSERT_TRUE(ct.has_value());
