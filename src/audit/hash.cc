@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <mutex>
@@ -21,15 +22,22 @@ struct Salt::Impl {
   std::string empty_hash, true_hash, false_hash;
   std::mutex mu;
   static constexpr std::size_t kCacheSlots = 64;
+  static constexpr std::size_t kCacheableBytes = 128;
+  // A slot keeps its value (a token, an accessor) inline, so that it lives
+  // where the Impl does: in the secure heap (below), never in the ordinary
+  // one that a core dump or swap would carry.
   struct Slot {
-    std::string value;
-    std::string hash;
+    std::array<char, kCacheableBytes> value{};
+    std::size_t size = 0;
+    std::string hash;  // "hmac-sha256:..." (not secret)
   };
   std::array<Slot, kCacheSlots> cache;  // guarded by mu; direct-mapped
 
   ~Impl() {
     for (auto& slot : cache) OPENSSL_cleanse(slot.value.data(), slot.value.size());
   }
+  static void* operator new(std::size_t n) { return AllocateSecret(n); }
+  static void operator delete(void* p, std::size_t n) { FreeSecret(p, n); }
 };
 
 Salt::Salt(SecretBytes key) : key_(std::move(key)), impl_(std::make_unique<Impl>()) {}
@@ -43,6 +51,10 @@ Result<std::shared_ptr<const Salt>> Salt::Create(SecretBytes key) {
   salt->AppendMacHex(impl.true_hash, "true");
   salt->AppendMacHex(impl.false_hash, "false");
   return std::shared_ptr<const Salt>(std::move(salt));
+}
+
+bool Salt::InSecureMemory() const {
+  return CRYPTO_secure_allocated(impl_.get()) == 1 && impl_->hmac->InSecureMemory();
 }
 
 std::string Salt::Mac(std::string_view value) const {
@@ -79,12 +91,12 @@ void Salt::AppendHashOfBool(std::string& out, bool value) const {
 
 void Salt::AppendHashCached(std::string& out, std::string_view value) const {
   // Tokens and accessors are short and repeat on every request of a client.
-  const bool cacheable = value.size() <= 128;
+  const bool cacheable = value.size() <= Impl::kCacheableBytes;
   std::size_t slot = std::hash<std::string_view>()(value) % Impl::kCacheSlots;
   if (cacheable) {
     std::scoped_lock lock(impl_->mu);
     const Impl::Slot& s = impl_->cache[slot];
-    if (!s.hash.empty() && s.value.size() == value.size() &&
+    if (!s.hash.empty() && s.size == value.size() &&
         CRYPTO_memcmp(s.value.data(), value.data(), value.size()) == 0) {
       out += s.hash;
       return;
@@ -96,7 +108,8 @@ void Salt::AppendHashCached(std::string& out, std::string_view value) const {
     std::scoped_lock lock(impl_->mu);
     Impl::Slot& s = impl_->cache[slot];
     OPENSSL_cleanse(s.value.data(), s.value.size());
-    s.value.assign(value);
+    std::copy(value.begin(), value.end(), s.value.begin());
+    s.size = value.size();
     s.hash.assign(out, start, std::string::npos);
   }
 }

@@ -34,6 +34,9 @@ class Salt {
   // AppendHash, remembered for the values hashed on every request (the
   // caller's token and accessor); compared in constant time.
   void AppendHashCached(std::string& out, std::string_view value) const;
+  // Whether the keyed MAC's states and the cache of recent values (tokens
+  // and accessors in the clear) are in the secure heap (InitSecureMemory).
+  bool InSecureMemory() const;
   // AppendHash of "true" or "false" (hashed once, when the salt is made).
   void AppendHashOfBool(std::string& out, bool value) const;
   // The raw 32-byte MAC.

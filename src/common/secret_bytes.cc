@@ -51,24 +51,39 @@ void DisableCoreDumps() {
   setrlimit(RLIMIT_CORE, &zero);
 }
 
-SecretBytes::SecretBytes(std::size_t size) : size_(size) {
-  if (size_ == 0) return;
-  // From the secure arena while SecretBytes leave half of it to OpenSSL
-  // (see secret_share); otherwise, or when the arena is full (a null from
+void* AllocateSecret(std::size_t size) {
+  // From the secure arena while secrets leave half of it to OpenSSL (see
+  // secret_share); otherwise, or when the arena is full (a null from
   // OPENSSL_secure_zalloc), from the normal heap. Both are wiped on release
   // (OPENSSL_secure_clear_free handles both).
+  void* p = nullptr;
   const std::size_t share = secret_share.load(std::memory_order_relaxed);
   if (share != 0) {
     // Claimed before the allocation, so that threads allocating at once
     // cannot together pass the share; given back if it is not used.
-    const std::size_t block = ArenaBlock(size_);
+    const std::size_t block = ArenaBlock(size);
     if (secret_used.fetch_add(block, std::memory_order_relaxed) + block <= share) {
-      data_ = static_cast<std::uint8_t*>(OPENSSL_secure_zalloc(size_));
+      p = OPENSSL_secure_zalloc(size);
     }
-    if (data_ == nullptr) secret_used.fetch_sub(block, std::memory_order_relaxed);
+    if (p == nullptr) secret_used.fetch_sub(block, std::memory_order_relaxed);
   }
-  if (data_ == nullptr) data_ = static_cast<std::uint8_t*>(OPENSSL_zalloc(size_));
-  if (data_ == nullptr) std::terminate();
+  if (p == nullptr) p = OPENSSL_zalloc(size);
+  if (p == nullptr) std::terminate();
+  return p;
+}
+
+void FreeSecret(void* p, std::size_t size) {
+  if (p == nullptr) return;
+  // CRYPTO_secure_allocated reads the arena's bounds without its lock.
+  if (CRYPTO_secure_allocated(p))
+    secret_used.fetch_sub(ArenaBlock(size), std::memory_order_relaxed);
+  // Wipes before freeing, in the secure heap and the fallback heap alike.
+  OPENSSL_secure_clear_free(p, size);
+}
+
+SecretBytes::SecretBytes(std::size_t size) : size_(size) {
+  if (size_ == 0) return;
+  data_ = static_cast<std::uint8_t*>(AllocateSecret(size_));
 }
 
 SecretBytes::SecretBytes(const std::uint8_t* data, std::size_t size) : SecretBytes(size) {
@@ -90,14 +105,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 }
 
 void SecretBytes::Clear() {
-  if (data_ != nullptr) {
-    // CRYPTO_secure_allocated reads the arena's bounds without its lock.
-    if (CRYPTO_secure_allocated(data_)) {
-      secret_used.fetch_sub(ArenaBlock(size_), std::memory_order_relaxed);
-    }
-    // Wipes before freeing, in the secure heap and the fallback heap alike.
-    OPENSSL_secure_clear_free(data_, size_);
-  }
+  FreeSecret(data_, size_);
   data_ = nullptr;
   size_ = 0;
 }

@@ -29,6 +29,13 @@ bool InitSecureMemory(std::size_t arena_bytes = 1 << 20);
 // Turns off core dumps for this process (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).
 void DisableCoreDumps();
 
+// Zeroed memory for key material other than SecretBytes (an object holding
+// keyed hash states, say): from the secure arena while there is room in
+// the secrets' half of it, else from the heap; never null (terminates).
+// FreeSecret wipes and frees either; `size` as allocated.
+void* AllocateSecret(std::size_t size);
+void FreeSecret(void* p, std::size_t size);
+
 class SecretBytes {
  public:
   SecretBytes() = default;

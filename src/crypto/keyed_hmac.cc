@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "common/secret_bytes.h"
+
 namespace coffer::crypto {
 
 struct KeyedHmac::Impl {
@@ -19,7 +21,14 @@ struct KeyedHmac::Impl {
     OPENSSL_cleanse(&inner, sizeof(inner));
     OPENSSL_cleanse(&outer, sizeof(outer));
   }
+  // The states are as good as the key (the token salt, the audit salt):
+  // they live where SecretBytes do, in the secure heap when there is one
+  // (OpenSSL falls back to the ordinary heap when there is not).
+  static void* operator new(std::size_t n) { return AllocateSecret(n); }
+  static void operator delete(void* p, std::size_t n) { FreeSecret(p, n); }
 };
+
+bool KeyedHmac::InSecureMemory() const { return CRYPTO_secure_allocated(impl_.get()) == 1; }
 
 KeyedHmac::KeyedHmac() : impl_(std::make_unique<Impl>()) {}
 KeyedHmac::~KeyedHmac() = default;

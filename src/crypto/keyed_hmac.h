@@ -37,6 +37,10 @@ class KeyedHmac {
   // The same into `out`, without allocating.
   void MacInto(std::string_view data, std::array<unsigned char, kSize>& out) const;
 
+  // Whether the keyed states (as good as the key) sit in OpenSSL's secure
+  // heap: mlocked and out of core dumps, once InitSecureMemory() succeeded.
+  bool InSecureMemory() const;
+
  private:
   struct Impl;
   KeyedHmac();

@@ -54,6 +54,29 @@ TEST(SaltTest, PrecomputedHashesOfEmptyTrueAndFalseAreTheHmac) {
   EXPECT_NE(TestSalt('j')->Hash(""), salt->Hash(""));  // keyed like the rest
 }
 
+// Every entry hashes the caller's token and accessor, and the salt keeps the
+// recent ones in the clear to skip the MAC: in the secure heap, with the
+// MAC's keyed states, not in the ordinary one a core dump would carry. The
+// cache still gives the MAC of what was asked, not of what shares its slot.
+TEST(SaltTest, TheCacheOfRecentTokensLivesInTheSecureHeap) {
+  if (!InitSecureMemory(1 << 16)) GTEST_SKIP() << "mlock refused: no secure arena";
+  auto salt = TestSalt('c');
+  EXPECT_TRUE(salt->InSecureMemory());
+  const std::string key(32, 'c');
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string token = "hvs.token-" + std::to_string(i);
+      std::string out;
+      salt->AppendHashCached(out, token);
+      ASSERT_EQ(out, ReferenceHash(key, token)) << token;
+    }
+  }
+  std::string longer(200, 't');  // not cached
+  std::string out;
+  salt->AppendHashCached(out, longer);
+  EXPECT_EQ(out, ReferenceHash(key, longer));
+}
+
 logical::Request SampleRequest() {
   logical::Request r;
   r.id = "req-1";

@@ -7,10 +7,21 @@
 #include <thread>
 #include <vector>
 
+#include "common/secret_bytes.h"
 #include "crypto/hmac.h"
 
 namespace coffer::crypto {
 namespace {
+
+// The keyed states are as good as the key (the token and audit salts):
+// they sit in the secure heap, as SecretBytes do, not in the ordinary one
+// that a core dump or swap would carry.
+TEST(KeyedHmacTest, TheKeyedStatesLiveInTheSecureHeap) {
+  if (!InitSecureMemory(1 << 16)) GTEST_SKIP() << "mlock refused: no secure arena";
+  auto keyed = KeyedHmac::Create(std::string(32, 's'));
+  ASSERT_TRUE(keyed.has_value());
+  EXPECT_TRUE((*keyed)->InSecureMemory());
+}
 
 // The pre-keyed MAC must equal the one-shot HMAC for every key shape
 // (empty, short, exactly one block, longer than a block: hashed first) and
