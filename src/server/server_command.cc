@@ -1,5 +1,6 @@
 #include "server/server_command.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -94,6 +95,15 @@ void ReloadConfig(const std::string& path, const config::ServerConfig& running, 
 Result<core::InitResult> SetUpDev(core::Core& core, const Flags& flags) {
   std::string requested = flags.dev_root_token_id;
   if (requested.empty()) requested = EnvOr("COFFER_DEV_ROOT_TOKEN_ID", "VAULT_DEV_ROOT_TOKEN_ID");
+  // The token is read: wiped from the environment block too, which
+  // /proc/<pid>/environ shows for the life of the process (unsetenv alone
+  // only drops the pointer).
+  for (const char* name : {"COFFER_DEV_ROOT_TOKEN_ID", "VAULT_DEV_ROOT_TOKEN_ID"}) {
+    if (char* value = std::getenv(name)) {
+      OPENSSL_cleanse(value, std::strlen(value));
+      unsetenv(name);
+    }
+  }
   ASSIGN_OR_RETURN(core::InitResult init, core.Initialize(1, 1, /*stay_unsealed=*/true, requested));
   WipeString(requested);
   router::MountEntry kv;

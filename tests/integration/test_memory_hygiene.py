@@ -127,6 +127,20 @@ class MemoryHygieneTest(unittest.TestCase):
                 self.assertIn("dd", flags, "%s at %#x is not MADV_DONTDUMP: %s" % (name, a, flags))
                 self.assertIn("lo", flags, "%s at %#x is not mlocked: %s" % (name, a, flags))
 
+    def test_dev_root_token_leaves_the_environment(self):
+        # /proc/<pid>/environ shows the environment block the process
+        # started with for as long as it runs: the dev root token is wiped
+        # from it once read.
+        token = "dev-root-environ-canary-5d1c"
+        s = harness.start_dev(root_token=token)
+        self.addCleanup(s.cleanup)
+        st, body, _ = s.request("GET", "/v1/auth/token/lookup-self", token=token)
+        self.assertEqual(st, 200, body)
+        with open("/proc/%d/environ" % s.proc.pid, "rb") as f:
+            environ = f.read()
+        self.assertIn(b"COFFER_DEV_ROOT_TOKEN_ID=", environ)
+        self.assertNotIn(token.encode(), environ)
+
     def test_sigabrt_leaves_no_core(self):
         cwd = os.path.join(self.dir, "cwd")
         os.mkdir(cwd)
