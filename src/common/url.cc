@@ -44,7 +44,7 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   if (u.host.empty()) return Err(InvalidArgument("URL has no valid host"));
   if (u.port.empty()) u.port = u.https ? "443" : "80";
   // A number from 1 to 65535: "99999" would wrap to another port.
-  if (u.port.empty() || u.port.size() > 5) return Err(InvalidArgument("URL has a bad port"));
+  if (u.port.size() > 5) return Err(InvalidArgument("URL has a bad port"));
   unsigned port = 0;
   for (char c : u.port) {
     if (c < '0' || c > '9') return Err(InvalidArgument("URL has a bad port"));

@@ -8,39 +8,17 @@
 
 #include "core/builtins.h"
 #include "core/core.h"
+#include "storage/forwarding_backend.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::core {
 namespace {
 
-// Storage that outlives one core: every call goes to `shared`.
-class SharedStore final : public storage::Backend {
- public:
-  explicit SharedStore(storage::InmemBackend& shared) : shared_(shared) {}
-  Result<std::optional<storage::Entry>> Get(std::string_view key) override {
-    return shared_.Get(key);
-  }
-  Status Put(std::string_view key, std::string_view value) override {
-    return shared_.Put(key, value);
-  }
-  Status Delete(std::string_view key) override { return shared_.Delete(key); }
-  Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return shared_.List(prefix);
-  }
-  Status Transact(std::span<const storage::Compare> compares,
-                  std::span<const storage::Op> ops) override {
-    return shared_.Transact(compares, ops);
-  }
-  std::string_view Type() const override { return "inmem"; }
-
- private:
-  storage::InmemBackend& shared_;
-};
-
 std::unique_ptr<Core> NewCore(storage::InmemBackend& shared, FakeClock& clock) {
   RegisterBuiltins();
   CoreOptions options;
-  options.physical = std::make_unique<SharedStore>(shared);
+  // Storage that outlives one core.
+  options.physical = std::make_unique<storage::test_util::ForwardingBackend>(shared);
   options.clock = &clock;
   options.worker_threads = 1;
   auto core = Core::Create(std::move(options));

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "expiration/index_format.h"
+#include "storage/forwarding_backend.h"
 #include "storage/inmem/inmem_backend.h"
 
 namespace coffer::expiration {
@@ -561,24 +562,13 @@ TEST_F(ExpirationTest, AnUnreadableLogRecordIsRecoveredFromTheLeaseRecords) {
   ASSERT_TRUE(log.has_value());
   ASSERT_FALSE(log->empty());
 
-  class UnreadableLog final : public storage::Backend {
+  class UnreadableLog final : public storage::test_util::ForwardingBackend {
    public:
-    explicit UnreadableLog(storage::InmemBackend& inner) : inner_(inner) {}
+    using ForwardingBackend::ForwardingBackend;
     Result<std::optional<storage::Entry>> Get(std::string_view key) override {
       if (key.starts_with("log/")) return Err(Internal("failed to decrypt"));
-      return inner_.Get(key);
+      return ForwardingBackend::Get(key);
     }
-    Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
-    Status Delete(std::string_view k) override { return inner_.Delete(k); }
-    Result<std::vector<std::string>> List(std::string_view p) override { return inner_.List(p); }
-    Status Transact(std::span<const storage::Compare> c,
-                    std::span<const storage::Op> ops) override {
-      return inner_.Transact(c, ops);
-    }
-    std::string_view Type() const override { return "inmem"; }
-
-   private:
-    storage::InmemBackend& inner_;
   } unreadable(view_);
   ExpirationManager m2(unreadable, clock_, revoker_, ManualOptions());
   ASSERT_TRUE(m2.Load().ok());
